@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with Python 3.11+ and make:  make report  and  make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL ?= data/kitakyushu-juki-r3
+OUT ?= build/kitakyushu-juki-r3
+LANG_OUT ?= ja
+# Same string hashing in every process (and in the notebook kernels they start), so set order never varies.
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: install report test lab notebooks bench clean
+
+install: $(STAMP)
+
+# constraints.txt pins the versions the committed notebook outputs were produced with.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+report: install
+	$(BIN)/pia-analysis report $(MODEL) --out $(OUT) --lang $(LANG_OUT)
+
+test: install
+	$(BIN)/python -m pytest
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+# Re-execute every notebook top to bottom and store its outputs (commit the result).
+notebooks: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 notebooks/*.ipynb
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache

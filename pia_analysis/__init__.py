@@ -1,0 +1,16 @@
+"""pia-analysis: privacy-impact risk analysis of the systems that handle My Numbers (個人番号).
+
+Load a model, then run the analyses on it::
+
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> model.summary()["files"]
+    3
+"""
+
+from .io import bundled_model_path, load_model, save_model, validate
+from .model import Model
+from .schema import ModelError, Problem
+
+__all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "load_model", "save_model", "validate"]
+__version__ = "0.1.0"

@@ -1,0 +1,56 @@
+"""The packaged Section Ⅲ risk catalogue: the six stages and their official risk items.
+
+The catalogue is data (``pia_analysis/catalog/*.csv``), read once per call; nothing is cached globally.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from .schema import STAGES
+
+_STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "source"]
+_RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"]
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files(__package__).joinpath("catalog", name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def stages() -> pd.DataFrame:
+    """The six process stages in official order (Section Ⅲ items 2–7).
+
+    Examples
+    --------
+    >>> stages()["short_ja"].tolist()
+    ['入手', '使用', '委託', '提供・移転', '情報提供ネットワークシステムとの接続', '保管・消去']
+    """
+    df = _read("stages.csv")[_STAGE_COLUMNS]
+    df["stage_no"] = df["stage_no"].astype(int)
+    assert tuple(df["stage"]) == STAGES, "catalog/stages.csv must list the six stages in order"
+    return df.reset_index(drop=True)
+
+
+def risk_catalog() -> pd.DataFrame:
+    """The packaged risk items, ``risk_id`` = ``<stage>-<n>``, in official order.
+
+    Examples
+    --------
+    >>> risk_catalog().set_index("risk_id").loc["outsource-5", "name_ja"]
+    '再委託に関するリスク'
+    """
+    df = _read("section3_risks.csv")[_RISK_COLUMNS]
+    df["stage_no"] = df["stage_no"].astype(int)
+    df["risk_no"] = df["risk_no"].astype(int)
+    return df.reset_index(drop=True)
+
+
+def stage_label(stage: str, lang: str = "ja", short: bool = True) -> str:
+    """The label of a stage code in Japanese (official short name by default) or English."""
+    row = stages().set_index("stage").loc[stage]
+    if lang == "en":
+        return str(row["name_en"])
+    return str(row["short_ja"] if short else row["name_ja"])

@@ -1,0 +1,650 @@
+"""Load, validate and save models.
+
+:func:`load_model` reads a model directory (see ``docs/model-format.md``), checks every file, row and
+cell, and either returns a typed :class:`~pia_analysis.model.Model` or raises one
+:class:`~pia_analysis.schema.ModelError` that lists every problem found, each located as
+``file:line: column: message (hint: …)``. :func:`save_model` writes the same format back.
+
+YAML is read only through PyYAML's safe loader; nothing from a model file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import catalog
+from .model import Model
+from .mynumber import find_my_numbers
+from .schema import (
+    FALSE_WORDS,
+    MODEL_KEYS,
+    RATING_ALIASES,
+    TABLE_BY_NAME,
+    TABLES,
+    TRUE_WORDS,
+    Column,
+    ModelError,
+    Problem,
+    Table,
+)
+
+MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
+_ID_FORBIDDEN = re.compile(r"[\s;,*@]")
+_DTYPES = {"bool": "bool", "int": "int64", "prob": "float64", "list": object, "reflist": object}
+
+
+def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
+    """The directory of a model bundled in the repository's ``data/`` folder.
+
+    Examples
+    --------
+    >>> bundled_model_path().name
+    'kitakyushu-juki-r3'
+    """
+    here = Path(__file__).resolve().parent.parent / "data" / name
+    if not here.is_dir():
+        raise FileNotFoundError(f"bundled model {name!r} not found at {here}")
+    return here
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading raw text
+
+
+def _nfkc(value: str) -> str:
+    # Full-width digits, letters and spaces typed on a Japanese keyboard become their ASCII forms.
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
+    """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.append(Problem(label, None, "", f"cannot be read ({exc.strerror})"))
+        return None
+    if size > MAX_FILE_BYTES:
+        problems.append(
+            Problem(label, None, "", f"is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit",
+                    "a model table is a few MiB at most; check that the right file was saved here")
+        )
+        return None
+    data = path.read_bytes()
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        problems.append(Problem(label, line, "", "contains NUL bytes: this is not a text file",
+                                "save it as CSV (UTF-8) or YAML text"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            # Excel on Japanese Windows saves CSV as cp932 (never decode as shift_jis: it lacks ① 髙 ～).
+            text = data.decode("cp932")
+        except UnicodeDecodeError:
+            line = data[: utf8_error.start].count(b"\n") + 1
+            problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[utf8_error.start]:02x})",
+                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text"))
+            return None
+    if "\ufeff" in text:
+        line = text[: text.index("\ufeff")].count("\n") + 1
+        problems.append(Problem(label, line, "", "a byte-order mark (BOM) in the middle of the file",
+                                "files were probably pasted together; delete the invisible character at the start of this line"))
+        return None
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------
+# model.yaml
+
+
+@dataclass
+class _Loaded:
+    meta: dict[str, Any]
+    problems: list[Problem]
+
+
+def _yaml_line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) -> dict[str, Any]:
+    path = model_dir / "model.yaml"
+    label = f"{label_root}/model.yaml"
+    if not path.is_file():
+        problems.append(Problem(label, None, "", "is missing", "every model directory needs a model.yaml; see docs/model-format.md"))
+        return {}
+    text = _read_text(path, label, problems)
+    if text is None:
+        return {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for _pos, masked in find_my_numbers(line):
+            problems.append(_my_number_problem(label, lineno, "", masked))
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader: no object construction
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = f"column {mark.column + 1}" if mark else ""
+        problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}",
+                                "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
+        return {}
+    except yaml.YAMLError as exc:
+        problems.append(Problem(label, None, "", f"is not valid YAML: {exc}"))
+        return {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(label, 1, "", "must be a mapping of keys to values", "e.g. 'id: my-model' on its own line"))
+        return {}
+    lines = {str(k.value): _yaml_line(k) for k, _v in node.value}
+    meta: dict[str, Any] = {}
+    for key, value in data.items():
+        key_s = str(key)
+        line = lines.get(key_s)
+        if key_s not in MODEL_KEYS:
+            problems.append(Problem(label, line, key_s, "unknown key",
+                                    f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+            continue
+        parsed = _parse_meta_value(key_s, value, MODEL_KEYS[key_s][1], label, line, problems)
+        if parsed is not None:
+            meta[key_s] = parsed
+    for key, (required, _kind) in MODEL_KEYS.items():
+        if required and key not in data:
+            problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
+    # Canonical order, whatever order the file used.
+    return {k: meta[k] for k in MODEL_KEYS if k in meta}
+
+
+def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem]) -> Any:
+    def bad(message: str, hint: str) -> None:
+        problems.append(Problem(label, line, key, message, hint))
+
+    if value is None:
+        bad("has no value", "give a value or remove the line")
+        return None
+    if kind in ("text", "id", "path"):
+        if isinstance(value, (dict, list)):
+            bad("must be a single text value", "write it on one line after the colon")
+            return None
+        text = _nfkc(str(value)) if kind in ("id", "path") else str(value).strip()
+        if not text:
+            bad("is empty", "give a value")
+            return None
+        if kind == "id" and _ID_FORBIDDEN.search(text):
+            bad(f"{text!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+            return None
+        return text
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(_nfkc(str(value)))
+        except ValueError:
+            bad(f"{value!r} is not a date", "write the date as YYYY-MM-DD, e.g. 2021-11-09")
+            return None
+    if kind == "int":
+        if isinstance(value, bool):
+            bad(f"{value!r} is not a whole number", "write a number such as 932000")
+            return None
+        if isinstance(value, int):
+            number = value
+        else:
+            text = _nfkc(str(value)).replace(",", "").replace("_", "")
+            if not re.fullmatch(r"\d+", text):
+                bad(f"{value!r} is not a whole number", "write a number such as 932000 (no units)")
+                return None
+            number = int(text)
+        if number < 0:
+            bad(f"{value!r} is negative", "write a number >= 0")
+            return None
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = _nfkc(str(value)).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        bad(f"{value!r} is not true or false", "write true or false")
+        return None
+    raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
+
+
+def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, problems: list[Problem]) -> None:
+    """``previous`` must name a model directory, and the chain of previous versions must end."""
+    if "previous" not in meta:
+        return
+    label = f"{label_root}/model.yaml"
+    seen = {model_dir.resolve()}
+    current = model_dir
+    rel = meta["previous"]
+    while rel is not None:
+        target = (current / rel).resolve()
+        if target in seen:
+            problems.append(Problem(label, None, "previous", f"the chain of previous versions loops back to {target}",
+                                    "a model's previous version must be an older, different model directory"))
+            return
+        if not (target / "model.yaml").is_file():
+            where = "" if current == model_dir else f" (reached through the chain, from {current})"
+            problems.append(Problem(label, None, "previous", f"{rel!r} is not a model directory{where}: no model.yaml at {target}",
+                                    "give the path of the previous version's directory, relative to this model's directory"))
+            return
+        seen.add(target)
+        current = target
+        try:
+            data = yaml.safe_load((target / "model.yaml").read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            return  # that model's own loading reports it
+        rel = data.get("previous") if isinstance(data, dict) else None
+
+
+def previous_chain(model: Model) -> list[Path]:
+    """The directories of the earlier versions of ``model``, newest first (from ``previous``)."""
+    chain: list[Path] = []
+    current, rel = model.path, model.meta.get("previous")
+    while rel is not None and current is not None:
+        current = (current / rel).resolve()
+        chain.append(current)
+        data = yaml.safe_load((current / "model.yaml").read_text(encoding="utf-8-sig")) or {}
+        rel = data.get("previous")
+    return chain
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV tables
+
+
+def _my_number_problem(label: str, line: int, column: str, masked: str) -> Problem:
+    return Problem(label, line, column, f"contains what looks like a real My Number ({masked}, valid check digit)",
+                   "a model describes systems and must hold no personal data: remove the number")
+
+
+def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Problem]) -> Any:
+    """Parse one cell; append a problem and return a harmless default when it is wrong."""
+    def bad(message: str, hint: str = "") -> None:
+        problems.append(Problem(label, line, col.name, message, hint or col.hint))
+
+    if col.kind in ("text", "list"):
+        value = raw.strip()
+        if col.nonempty and not value:
+            bad("is empty", "give a value")
+        if col.kind == "list":
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
+    value = _nfkc(raw)
+    if col.nonempty and not value:
+        bad("is empty", col.hint or "give a value")
+    if col.kind in ("id", "ref"):
+        if value and _ID_FORBIDDEN.search(value):
+            bad(f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+        return value
+    if col.kind == "reflist":
+        parts = [p.strip() for p in value.split(";")]
+        if any(not p for p in parts) and value:
+            bad(f"{raw.strip()!r} has an empty item", "separate ids with single ';' and no ';' at the end")
+        return [p for p in parts if p]
+    if col.kind == "enum":
+        if not value:
+            return ""
+        if value in col.choices:
+            return value
+        lowered = value.lower()
+        if lowered in col.choices:
+            return lowered
+        bad(f"{raw.strip()!r} is not one of {', '.join(col.choices)}", f"use one of: {', '.join(col.choices)}")
+        return value
+    if col.kind == "bool":
+        if not value:
+            return False
+        word = value.lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        bad(f"{raw.strip()!r} is not a yes/no value", "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
+        return False
+    if col.kind == "int":
+        if not value:
+            return 0
+        text = value.replace(",", "").replace("_", "")
+        if not re.fullmatch(r"\d+", text):
+            bad(f"{raw.strip()!r} is not a whole number >= 0", col.hint)
+            return 0
+        return int(text)
+    if col.kind == "prob":
+        if not value:
+            return 0.0
+        try:
+            number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        except ValueError:
+            bad(f"{raw.strip()!r} is not a number", col.hint)
+            return 0.0
+        if not (0.0 <= number <= 1.0) or number != number:
+            bad(f"{raw.strip()!r} is outside [0, 1]", col.hint)
+            return 0.0
+        return number
+    raise AssertionError(col.kind)  # pragma: no cover
+
+
+def _empty_table(table: Table) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES.get(c.kind, "str")) for c in table.columns})
+
+
+@dataclass
+class _RawTable:
+    frame: pd.DataFrame
+    lines: list[int]  # the file line of each row
+
+
+def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> _RawTable | None:
+    path = model_dir / table.filename
+    label = f"{label_root}/{table.filename}"
+    if not path.is_file():
+        if table.optional_file:
+            return _RawTable(_empty_table(table), [])
+        problems.append(Problem(label, None, "", "is missing",
+                                f"create it with the header line: {','.join(c.name for c in table.columns if c.required)}"))
+        return None
+    text = _read_text(path, label, problems)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.append(Problem(label, 1, "", "is empty", f"it needs at least the header line: {','.join(table.column_names)}"))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(label, start, "", f"is not valid CSV ({exc})",
+                                "a value with a comma, quote or line break must be in double quotes, and quotes inside it doubled"))
+        return None
+    header_line, header = rows[0]
+    names = [_nfkc(h) for h in header]
+    if len(names) == 1 and "\t" in header[0]:
+        problems.append(Problem(label, header_line, "", "uses tabs between columns",
+                                "save it as comma-separated values (CSV), not tab-separated"))
+        return None
+    ok = True
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names, 1):
+        if not name:
+            problems.append(Problem(label, header_line, f"column {pos}", "has no name in the header",
+                                    "give the column a name, or delete it"))
+            ok = False
+        elif name in seen:
+            problems.append(Problem(label, header_line, name, f"appears twice in the header (columns {seen[name]} and {pos})",
+                                    "delete or rename one of them"))
+            ok = False
+        else:
+            seen[name] = pos
+    missing = [c.name for c in table.columns if c.required and c.name not in seen]
+    for name in missing:
+        problems.append(Problem(label, header_line, name, "required column is missing",
+                                f"the header needs: {','.join(c.name for c in table.columns if c.required)}"))
+    if missing or not ok:
+        return None
+    spec = {c.name: c for c in table.columns}
+    parsed: dict[str, list[Any]] = {name: [] for name in names}
+    lines: list[int] = []
+    for line, record in rows[1:]:
+        if not any(cell.strip() for cell in record):
+            continue  # blank line
+        if len(record) != len(names):
+            problems.append(Problem(label, line, "", f"has {len(record)} values but the header has {len(names)} columns",
+                                    "a value containing a comma must be in double quotes; check for a missing or extra comma"))
+            continue
+        for name, raw in zip(names, record):
+            for _pos, masked in find_my_numbers(raw):
+                problems.append(_my_number_problem(label, line, name, masked))
+            col = spec.get(name)
+            parsed[name].append(_parse_cell(col, raw, label, line, problems) if col else raw)
+        lines.append(line)
+    data: dict[str, pd.Series] = {}
+    for col in table.columns:
+        values = parsed.get(col.name)
+        if values is None:  # an optional column the file leaves out
+            values = [[] if col.kind in ("list", "reflist") else ""] * len(lines)
+        data[col.name] = pd.Series(values, dtype=_DTYPES.get(col.kind, "str"))
+    for name in names:
+        if name not in spec:
+            data[name] = pd.Series(parsed[name], dtype="str")  # extra columns are kept as text
+    return _RawTable(pd.DataFrame(data), lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# cross-table checks
+
+
+def _check_references(tables: dict[str, _RawTable], label_root: str, problems: list[Problem]) -> None:
+    def label(name: str) -> str:
+        return f"{label_root}/{TABLE_BY_NAME[name].filename}"
+
+    def rows(name: str):
+        raw = tables.get(name)
+        if raw is None:
+            return []
+        return list(zip(raw.lines, raw.frame.to_dict("records")))
+
+    ids: dict[str, set[str]] = {}
+    for table in TABLES:
+        first: dict[str, int] = {}
+        for line, row in rows(table.name):
+            key = row[table.key]
+            if not key:
+                continue
+            if key in first:
+                problems.append(Problem(label(table.name), line, table.key, f"duplicate id {key!r} (first on line {first[key]})",
+                                        "every row needs its own id; rename or merge the rows"))
+            else:
+                first[key] = line
+        ids[table.name] = set(first)
+
+    def check_ref(table: str, line: int, column: str, value: str, target: str, hint: str) -> None:
+        if value and tables.get(target) is not None and value not in ids[target]:
+            problems.append(Problem(label(table), line, column, f"{value!r} is not a known {hint}",
+                                    f"use an id listed in {TABLE_BY_NAME[target].filename}, or add it there"))
+
+    catalog_ids = set(catalog.risk_catalog()["risk_id"])
+    for line, row in rows("systems"):
+        check_ref("systems", line, "zone_id", row["zone_id"], "zones", "zone_id")
+        for f in row["holds"]:
+            check_ref("systems", line, "holds", f, "files", "file_id")
+    holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
+    both = ids["systems"] & ids["flows"]
+    for line, row in rows("flows"):
+        if row["flow_id"] in both:
+            problems.append(Problem(label("flows"), line, "flow_id", f"{row['flow_id']!r} is also a system_id",
+                                    "controls name systems and flows by id, so the two must differ; rename one"))
+        check_ref("flows", line, "source", row["source"], "systems", "system_id")
+        check_ref("flows", line, "target", row["target"], "systems", "system_id")
+        if row["source"] and row["source"] == row["target"]:
+            problems.append(Problem(label("flows"), line, "target", "is the same system as source",
+                                    "a flow goes between two different systems"))
+        for f in row["files"]:
+            check_ref("flows", line, "files", f, "files", "file_id")
+            if f in ids["files"] and row["source"] in holds and row["target"] in holds:
+                if f not in holds[row["source"]] and f not in holds[row["target"]]:
+                    problems.append(Problem(label("flows"), line, "files",
+                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} holds",
+                                            f"add {f} to the holds of one of them in systems.csv, or remove it from this flow"))
+    risk_ids = catalog_ids | ids["risks"]
+    for line, row in rows("risks"):
+        if row["risk_id"] in catalog_ids:
+            problems.append(Problem(label("risks"), line, "risk_id", f"{row['risk_id']!r} is already a catalogue risk",
+                                    "extra risks need their own ids, e.g. use-5 or retain-x1"))
+    elements = ids["systems"] | ids["flows"]
+    for line, row in rows("controls"):
+        for r in row["mitigates"]:
+            if r not in risk_ids:
+                problems.append(Problem(label("controls"), line, "mitigates", f"{r!r} is not a known risk id",
+                                        "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+        targets = row["applies_to"]
+        if "*" in targets and len(targets) > 1:
+            problems.append(Problem(label("controls"), line, "applies_to", "mixes * with ids",
+                                    "write * alone for an organisation-wide control, or list ids"))
+        for t in targets:
+            if t != "*" and t not in elements and tables.get("systems") is not None and tables.get("flows") is not None:
+                problems.append(Problem(label("controls"), line, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
+                                        "use ids from systems.csv or flows.csv, or * for all"))
+    for line, row in rows("ratings"):
+        if row["risk_id"] and row["risk_id"] not in risk_ids:
+            problems.append(Problem(label("ratings"), line, "risk_id", f"{row['risk_id']!r} is not a known risk id",
+                                    "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# public API
+
+
+def validate(path: str | os.PathLike[str]) -> list[Problem]:
+    """Every problem of the model at ``path`` (empty when it is valid).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> validate(bundled_model_path())
+    []
+    """
+    try:
+        load_model(path)
+    except ModelError as exc:
+        return exc.problems
+    return []
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Load and validate a model directory.
+
+    Parameters
+    ----------
+    path
+        The model directory (or its ``model.yaml``).
+
+    Raises
+    ------
+    ModelError
+        With every problem found, each located as ``file:line: column: message``.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> sorted(model.files["file_id"])[:1]
+    ['JUKI_FILE']
+    """
+    model_dir = Path(path)
+    if model_dir.is_file() and model_dir.name == "model.yaml":
+        model_dir = model_dir.parent
+    label_root = str(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError([Problem(label_root, None, "", "is not a directory",
+                                  "give the path of a model directory (the folder holding model.yaml and the CSV files)")])
+    problems: list[Problem] = []
+    meta = _read_model_yaml(model_dir, problems, label_root)
+    _check_previous(model_dir, meta, label_root, problems)
+    tables = {t.name: _read_table(model_dir, t, label_root, problems) for t in TABLES}
+    _check_references(tables, label_root, problems)
+    if problems:
+        order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
+        problems.sort(key=lambda p: (order.get(p.file, 99), p.line or 0))
+        raise ModelError(problems)
+    frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
+    frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
+    return Model(meta=meta, path=model_dir.resolve(), **frames)
+
+
+def _format_cell(value: Any, col: Column | None) -> str:
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if col is not None and col.name == "entry_likelihood" and value == 0:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return "" if value is None else str(value)
+
+
+def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
+    """The CSV text (``\\n`` line ends) that :func:`load_model` reads back as ``frame``."""
+    spec = {c.name: c for c in table.columns}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([_format_cell(v, spec.get(c)) for c, v in zip(frame.columns, row)])
+    return out.getvalue()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
+
+    ``previous`` is rewritten relative to the new location so that the chain still resolves.
+    Each file is written whole or not at all.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> m = load_model(bundled_model_path())
+    >>> out = save_model(m, tempfile.mkdtemp())
+    >>> load_model(out).systems.equals(m.systems)
+    True
+    """
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = dict(model.meta)
+    if "previous" in meta and model.path is not None:
+        meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), out.resolve())
+    _atomic_write(out / "model.yaml", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False))
+    for table in TABLES:
+        frame = getattr(model, table.name)
+        if table.optional_file and frame.empty:
+            (out / table.filename).unlink(missing_ok=True)
+            continue
+        _atomic_write(out / table.filename, table_to_csv_text(frame, table))
+    return out
+
+
+def unsourced_rows(model: Model) -> pd.DataFrame:
+    """Rows whose ``source`` (``source_ref`` for flows) is empty: facts nobody can trace.
+
+    Returns a DataFrame ``table, id`` sorted by table and id.
+    """
+    out = []
+    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
+        frame = getattr(model, name)
+        key = TABLE_BY_NAME[name].key
+        for key_value in frame.loc[frame[col].str.strip() == "", key]:
+            out.append((name, key_value))
+    return pd.DataFrame(sorted(out), columns=["table", "id"])

@@ -1,0 +1,134 @@
+"""The model: the tables of a PIA model as pandas DataFrames, and its data-flow graph.
+
+A :class:`Model` is what :func:`pia_analysis.load_model` returns. Its tables mirror the files of the
+model directory (see ``docs/model-format.md``), typed: booleans as ``bool``, numbers as numbers and
+``;``-separated cells as Python lists. Treat a model as immutable: analyses never change it, and
+:meth:`Model.replace` gives a changed copy (the graph is rebuilt for the copy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from . import catalog
+
+
+@dataclasses.dataclass(eq=False)
+class Model:
+    """A loaded PIA model.
+
+    Attributes
+    ----------
+    meta : dict
+        The keys of ``model.yaml`` (``assessed_on`` as a :class:`datetime.date`).
+    zones, systems, files, flows, controls : DataFrame
+        The tables of the same names, in file order.
+    risks : DataFrame
+        The model's own extra risk items (``risks.csv``; empty when absent). See :attr:`risk_items`
+        for the packaged catalogue plus these.
+    ratings : DataFrame
+        The assessor's self-ratings (``ratings.csv``; empty when absent), ratings in official Japanese.
+    path : Path or None
+        The directory the model was loaded from.
+    """
+
+    meta: dict[str, Any]
+    zones: pd.DataFrame
+    systems: pd.DataFrame
+    files: pd.DataFrame
+    flows: pd.DataFrame
+    controls: pd.DataFrame
+    risks: pd.DataFrame
+    ratings: pd.DataFrame
+    path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.meta["id"])
+
+    def title(self, lang: str = "ja") -> str:
+        return str(self.meta.get("title_en" if lang == "en" else "title_ja", self.id))
+
+    @cached_property
+    def risk_items(self) -> pd.DataFrame:
+        """Every risk item in force: the packaged catalogue, then the model's extra risks.
+
+        Columns ``risk_id, stage, stage_no, risk_no, name_ja, name_en, origin`` (``catalog`` or
+        ``model``); ordered as Section Ⅲ orders them (stage, then risk number; extras last in a stage).
+        """
+        cat = catalog.risk_catalog().assign(origin="catalog")
+        if self.risks.empty:
+            return cat
+        stage_no = catalog.stages().set_index("stage")["stage_no"]
+        extra = self.risks[["risk_id", "stage", "name_ja", "name_en"]].copy()
+        extra["stage_no"] = extra["stage"].map(stage_no).astype(int)
+        # Extra risks are numbered after the catalogue's items of their stage, in file order.
+        last = cat.groupby("stage")["risk_no"].max()
+        extra["risk_no"] = extra["stage"].map(last).fillna(0).astype(int) + extra.groupby("stage").cumcount() + 1
+        extra["origin"] = "model"
+        out = pd.concat([cat, extra[cat.columns]], ignore_index=True)
+        return out.sort_values(["stage_no", "risk_no"], kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The data-flow graph: one node per system, one edge per flow (key = ``flow_id``).
+
+        Node attributes are the system's columns plus ``zone_name_ja``, ``zone_name_en``,
+        ``internet_facing`` and ``holds_my_number``; edge attributes are the flow's columns.
+        """
+        return build_graph(self)
+
+    @cached_property
+    def my_number_files(self) -> frozenset[str]:
+        """The ``file_id`` s of files that contain My Numbers."""
+        return frozenset(self.files.loc[self.files["contains_my_number"], "file_id"])
+
+    def replace(self, **changes: Any) -> Model:
+        """A copy with some tables (or ``meta``) replaced; cached views are rebuilt lazily."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields.update(changes)
+        return Model(**fields)
+
+    def summary(self) -> dict[str, int]:
+        """Counts for a quick look: zones, systems, files, flows, controls, entry points, My Number files.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> load_model(bundled_model_path()).summary()["files"]
+        3
+        """
+        return {
+            "zones": len(self.zones),
+            "systems": len(self.systems),
+            "files": len(self.files),
+            "flows": len(self.flows),
+            "controls": len(self.controls),
+            "entry_points": int((self.systems["entry_likelihood"] > 0).sum()),
+            "my_number_files": len(self.my_number_files),
+        }
+
+
+def build_graph(model: Model) -> nx.MultiDiGraph:
+    """Build the networkx data-flow graph of a model (see :attr:`Model.graph`)."""
+    g = nx.MultiDiGraph(id=model.id)
+    zones = model.zones.set_index("zone_id")
+    mn_files = model.my_number_files
+    for row in model.systems.to_dict("records"):
+        sid = row.pop("system_id")
+        zone = zones.loc[row["zone_id"]]
+        row["zone_name_ja"] = zone["name_ja"]
+        row["zone_name_en"] = zone.get("name_en", "")
+        row["internet_facing"] = bool(zone["internet_facing"])
+        row["holds_my_number"] = any(f in mn_files for f in row["holds"])
+        g.add_node(sid, **row)
+    for row in model.flows.to_dict("records"):
+        fid = row.pop("flow_id")
+        g.add_edge(row["source"], row["target"], key=fid, flow_id=fid, **row)
+    return g

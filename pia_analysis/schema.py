@@ -1,0 +1,210 @@
+"""The on-disk model format, as data.
+
+Each table of a model directory is described by a :class:`Table` of :class:`Column` s. The loader
+(:mod:`pia_analysis.io`) reads, checks and types every cell from these descriptions, and the saver writes
+them back, so the format is stated once, here. ``docs/model-format.md`` explains it for analysts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = ("system", "store", "terminal", "network", "external")
+OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
+STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
+STATUSES = ("implemented", "planned", "missing")
+RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
+# English spellings accepted in ratings.csv; normalised to the official Japanese choices on load.
+RATING_ALIASES = {
+    "emphasised": "特に力を入れている",
+    "emphasized": "特に力を入れている",
+    "sufficient": "十分である",
+    "remaining": "課題が残されている",
+}
+TRUE_WORDS = ("true", "yes", "1", "はい")
+FALSE_WORDS = ("false", "no", "0", "いいえ")
+
+# model.yaml keys: name -> (required, kind)
+MODEL_KEYS: dict[str, tuple[bool, str]] = {
+    "id": (True, "id"),
+    "title_ja": (True, "text"),
+    "title_en": (True, "text"),
+    "organisation": (True, "text"),
+    "affairs": (True, "text"),
+    "assessed_on": (True, "date"),
+    "target_population": (True, "int"),
+    "handlers": (False, "int"),
+    "serious_incident": (False, "bool"),
+    "previous": (False, "path"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``kind`` decides how a cell is parsed: ``id`` (unique key), ``ref`` (an id of another table),
+    ``text``, ``enum`` (one of ``choices``), ``bool``, ``int`` (>= 0), ``prob`` (a number in [0, 1]),
+    ``list`` (``;``-separated text) or ``reflist`` (``;``-separated ids).
+    ``required``: the column must be present in the header. ``nonempty``: a cell may not be blank.
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = True
+    nonempty: bool = False
+    choices: tuple[str, ...] = ()
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # attribute name on Model, e.g. "systems"
+    filename: str
+    key: str  # the id column
+    columns: tuple[Column, ...]
+    optional_file: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _enum(name: str, choices: tuple[str, ...], hint: str = "") -> Column:
+    return Column(name, "enum", nonempty=True, choices=choices, hint=hint)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "zones",
+        "zones.csv",
+        "zone_id",
+        (
+            Column("zone_id", "id", nonempty=True),
+            Column("name_ja"),
+            Column("name_en", required=False),
+            Column("internet_facing", "bool", nonempty=True),
+            _enum("operator", OPERATORS),
+            Column("source", required=False),
+        ),
+    ),
+    Table(
+        "systems",
+        "systems.csv",
+        "system_id",
+        (
+            Column("system_id", "id", nonempty=True),
+            Column("name_ja"),
+            Column("name_en", required=False),
+            Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv"),
+            _enum("kind", KINDS),
+            _enum("operator", OPERATORS),
+            Column("holds", "reflist", hint="file_ids of files.csv separated by ';'"),
+            Column("entry_likelihood", "prob", hint="empty or 0 = not an entry point; else a number in (0, 1]"),
+            Column("source", required=False),
+        ),
+    ),
+    Table(
+        "files",
+        "files.csv",
+        "file_id",
+        (
+            Column("file_id", "id", nonempty=True),
+            Column("name_ja"),
+            Column("name_en", required=False),
+            Column("records", "int", nonempty=True, hint="a whole number of records (people) >= 0"),
+            Column("contains_my_number", "bool", nonempty=True),
+            Column("items", "list", required=False),
+            Column("source", required=False),
+        ),
+    ),
+    Table(
+        "flows",
+        "flows.csv",
+        "flow_id",
+        (
+            Column("flow_id", "id", nonempty=True),
+            Column("source", "ref", nonempty=True, hint="a system_id of systems.csv"),
+            Column("target", "ref", nonempty=True, hint="a system_id of systems.csv"),
+            Column("files", "reflist", hint="file_ids of files.csv separated by ';'"),
+            _enum("stage", STAGES),
+            Column("channel", required=False),
+            Column("interactive", "bool", nonempty=True),
+            Column("encrypted", "bool", nonempty=True),
+            Column("source_ref", required=False),
+        ),
+    ),
+    Table(
+        "controls",
+        "controls.csv",
+        "control_id",
+        (
+            Column("control_id", "id", nonempty=True),
+            Column("name_ja"),
+            Column("name_en", required=False),
+            Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'"),
+            Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *"),
+            Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures"),
+            _enum("status", STATUSES),
+            Column("source", required=False),
+        ),
+    ),
+    Table(
+        "risks",
+        "risks.csv",
+        "risk_id",
+        (
+            Column("risk_id", "id", nonempty=True),
+            _enum("stage", STAGES),
+            Column("name_ja"),
+            Column("name_en", required=False),
+        ),
+        optional_file=True,
+    ),
+    Table(
+        "ratings",
+        "ratings.csv",
+        "risk_id",
+        (
+            Column("risk_id", "ref", nonempty=True, hint="a risk id of the catalogue or of risks.csv"),
+            Column(
+                "rating",
+                "enum",
+                nonempty=True,
+                choices=RATINGS + tuple(RATING_ALIASES),
+            ),
+        ),
+        optional_file=True,
+    ),
+)
+
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+@dataclass
+class Problem:
+    """One located problem in a model: ``file:line: column: message (hint)``."""
+
+    file: str
+    line: int | None
+    column: str
+    message: str
+    hint: str = ""
+    sort_key: tuple = field(default=(), repr=False, compare=False)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class ModelError(ValueError):
+    """A model that cannot be loaded; ``problems`` lists every located problem found at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the model:\n{lines}")
