@@ -8,7 +8,6 @@ OUT ?= build/kitakyushu-juki-r3
 LANG_OUT ?= ja
 # Same string hashing in every process (and in the notebook kernels they start), so set order never varies.
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: install report test lab notebooks bench clean
 

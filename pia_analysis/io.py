@@ -116,6 +116,16 @@ class _Loaded:
     problems: list[Problem]
 
 
+class _ModelYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without implicit timestamps: dates are parsed (and located) by us."""
+
+
+_ModelYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _yaml_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
@@ -133,13 +143,16 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         for _pos, masked in find_my_numbers(line):
             problems.append(_my_number_problem(label, lineno, "", masked))
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader: no object construction
+        node = yaml.compose(text, Loader=_ModelYamlLoader)
+        data = yaml.load(text, Loader=_ModelYamlLoader)  # noqa: S506 - a SafeLoader: no object construction
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = f"column {mark.column + 1}" if mark else ""
-        problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}",
+        context = ""
+        if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
+            context = f" ({exc.context} on line {exc.context_mark.line + 1})"
+        problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}{context}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
         return {}
     except yaml.YAMLError as exc:
@@ -247,8 +260,8 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
         seen.add(target)
         current = target
         try:
-            data = yaml.safe_load((target / "model.yaml").read_text(encoding="utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            data = yaml.load((target / "model.yaml").read_text(encoding="utf-8-sig"), Loader=_ModelYamlLoader)  # noqa: S506
+        except (yaml.YAMLError, UnicodeDecodeError, OSError, ValueError):
             return  # that model's own loading reports it
         rel = data.get("previous") if isinstance(data, dict) else None
 
@@ -260,7 +273,7 @@ def previous_chain(model: Model) -> list[Path]:
     while rel is not None and current is not None:
         current = (current / rel).resolve()
         chain.append(current)
-        data = yaml.safe_load((current / "model.yaml").read_text(encoding="utf-8-sig")) or {}
+        data = yaml.load((current / "model.yaml").read_text(encoding="utf-8-sig"), Loader=_ModelYamlLoader) or {}  # noqa: S506
         rel = data.get("previous")
     return chain
 
@@ -349,6 +362,9 @@ def _empty_table(table: Table) -> pd.DataFrame:
 class _RawTable:
     frame: pd.DataFrame
     lines: list[int]  # the file line of each row
+    # ids of rows that could not be split into the header's columns: still known, so that one bad row
+    # does not also raise "unknown id" problems wherever it is referenced
+    malformed_ids: frozenset[str] = frozenset()
 
 
 def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> _RawTable | None:
@@ -405,10 +421,14 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
     spec = {c.name: c for c in table.columns}
     parsed: dict[str, list[Any]] = {name: [] for name in names}
     lines: list[int] = []
+    malformed: set[str] = set()
+    key_pos = names.index(table.key)
     for line, record in rows[1:]:
         if not any(cell.strip() for cell in record):
             continue  # blank line
         if len(record) != len(names):
+            if len(record) > key_pos:
+                malformed.add(_nfkc(record[key_pos]))
             problems.append(Problem(label, line, "", f"has {len(record)} values but the header has {len(names)} columns",
                                     "a value containing a comma must be in double quotes; check for a missing or extra comma"))
             continue
@@ -427,7 +447,7 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
     for name in names:
         if name not in spec:
             data[name] = pd.Series(parsed[name], dtype="str")  # extra columns are kept as text
-    return _RawTable(pd.DataFrame(data), lines)
+    return _RawTable(pd.DataFrame(data), lines, frozenset(malformed))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -456,7 +476,8 @@ def _check_references(tables: dict[str, _RawTable], label_root: str, problems: l
                                         "every row needs its own id; rename or merge the rows"))
             else:
                 first[key] = line
-        ids[table.name] = set(first)
+        raw = tables.get(table.name)
+        ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
 
     def check_ref(table: str, line: int, column: str, value: str, target: str, hint: str) -> None:
         if value and tables.get(target) is not None and value not in ids[target]:
@@ -648,3 +669,30 @@ def unsourced_rows(model: Model) -> pd.DataFrame:
         for key_value in frame.loc[frame[col].str.strip() == "", key]:
             out.append((name, key_value))
     return pd.DataFrame(sorted(out), columns=["table", "id"])
+
+
+def provenance(model: Model) -> pd.DataFrame:
+    """How each table's rows are sourced: rows citing a document, rows resting only on an assumption.
+
+    A row is *assumption only* when its source starts with ``assumption:``; it *cites a document* otherwise;
+    ``with_assumption`` counts rows that mention an assumption anywhere (a cited fact plus an assumed number).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> provenance(load_model(bundled_model_path())).loc["files", "rows"]
+    np.int64(3)
+    """
+    rows = []
+    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
+        src = getattr(model, name)[col].str.strip()
+        assumption_only = src.str.startswith("assumption")
+        rows.append({
+            "table": name,
+            "rows": len(src),
+            "cites_document": int((~assumption_only & (src != "")).sum()),
+            "assumption_only": int(assumption_only.sum()),
+            "with_assumption": int(src.str.contains("assumption").sum()),
+            "unsourced": int((src == "").sum()),
+        })
+    return pd.DataFrame(rows).set_index("table")
