@@ -569,8 +569,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     --------
     >>> from pia_analysis import load_model, bundled_model_path
     >>> model = load_model(bundled_model_path())
-    >>> sorted(model.files["file_id"])[:1]
-    ['JUKI_FILE']
+    >>> sorted(model.files["file_id"])
+    ['HONNIN_FILE', 'JUKI_FILE', 'SOUFU_FILE']
     """
     model_dir = Path(path)
     if model_dir.is_file() and model_dir.name == "model.yaml":
