@@ -1,0 +1,466 @@
+"""Official judgments: which assessment is required, when to review it, and the Section Ⅲ risk table.
+
+* :func:`threshold_judgment` — the しきい値判断 from the number of people in the file, the number of
+  handlers and a serious incident, by the table in ``catalog/thresholds.csv`` (replaceable data: part of
+  the table is marked [recalled] in the facts note, see ``docs/judgments.md``).
+* :func:`review_schedule` — the yearly review and the 5-year re-run of a model's assessment, and the
+  dates of its earlier versions (the ``previous`` chain), flagged when overdue against a given date.
+* :func:`section3_table` / :func:`write_section3` — the risks of Section Ⅲ in the official order, each
+  with the self-rating, the controls, the coverage and the open findings, exported to Excel or Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import catalog
+from .model import Model
+
+#: Assessment codes, least to most demanding.
+ASSESSMENT_CODES = ("none", "basic", "focused", "full")
+#: Years between the assessment and its yearly review, and its re-run (規則第15条: duties to endeavour).
+REVIEW_YEARS = 1
+RERUN_YEARS = 5
+_TRIGGERS = ("", "handlers_or_incident")
+
+
+# ---------------------------------------------------------------------------------------------------
+# threshold judgment (しきい値判断)
+
+
+@dataclass(frozen=True)
+class ThresholdJudgment:
+    """The required assessment.
+
+    ``code`` is ``none``, ``basic``, ``focused`` or ``full``; ``label_ja`` the official wording
+    (なし, 基礎項目評価, 重点項目評価＋基礎項目評価, 全項目評価＋基礎項目評価). ``rule`` is the matched row of
+    ``catalog/thresholds.csv`` as text, ``confidence`` its mark (confirmed / recalled), and
+    ``handlers_assumed`` True when ``handlers`` was not given and taken as below the handler threshold.
+    """
+
+    code: str
+    label_ja: str
+    label_en: str
+    target_population: int
+    handlers: int | None
+    serious_incident: bool
+    rule: str
+    confidence: str
+    source: str
+    handlers_assumed: bool
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields as a dict (for display or JSON)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def __getitem__(self, key: str) -> object:
+        """Dict-style access to a field, e.g. ``judgment["code"]``."""
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+def threshold_table() -> pd.DataFrame:
+    """The threshold table (``catalog/thresholds.csv``), typed; rows are tried in order, first match wins.
+
+    Examples
+    --------
+    >>> threshold_table()["code"].tolist()
+    ['none', 'basic', 'focused', 'basic', 'full', 'focused', 'full']
+    """
+    table = catalog._read("thresholds.csv")
+    for col in ("population_min", "population_max", "handlers_min"):
+        table[col] = pd.to_numeric(table[col].replace("", None)).astype("Float64")
+    bad = sorted(set(table["trigger"]) - set(_TRIGGERS)) + sorted(set(table["code"]) - set(ASSESSMENT_CODES))
+    if bad:
+        raise ValueError(f"catalog/thresholds.csv: unknown trigger or code {bad}")
+    return table
+
+
+def threshold_judgment(target_population: int, handlers: int | None = None,
+                       serious_incident: bool = False) -> ThresholdJudgment:
+    """The assessment required for a file of ``target_population`` people (しきい値判断).
+
+    Parameters
+    ----------
+    target_population
+        対象人数: the number of people whose information the file holds.
+    handlers
+        取扱者数: the number of people handling it, the contractor's staff included. ``None`` (unknown) is
+        taken as below the handler threshold and flagged in ``handlers_assumed``.
+    serious_incident
+        重大事故: a serious incident concerning personal information at the body within the past year.
+
+    Examples
+    --------
+    >>> threshold_judgment(932_000).label_ja
+    '全項目評価＋基礎項目評価'
+    >>> threshold_judgment(50_000, handlers=500).code, threshold_judgment(50_000, handlers=499).code
+    ('focused', 'basic')
+    """
+    if int(target_population) < 0:
+        raise ValueError(f"target_population must be >= 0, got {target_population}")
+    if handlers is not None and int(handlers) < 0:
+        raise ValueError(f"handlers must be >= 0, got {handlers}")
+    population = int(target_population)
+    table = threshold_table().to_dict("records")
+
+    def in_band(row: dict) -> bool:
+        low, high = row["population_min"], row["population_max"]
+        return not ((pd.notna(low) and population < low) or (pd.notna(high) and population > high))
+
+    # An unknown handler count matters only where a row of the band depends on it.
+    assumed = (handlers is None and not serious_incident
+               and any(r["trigger"] == "handlers_or_incident" and in_band(r) for r in table))
+    for row in table:
+        if not in_band(row):
+            continue
+        if row["trigger"] == "handlers_or_incident":
+            limit = row["handlers_min"]
+            many = handlers is not None and pd.notna(limit) and int(handlers) >= limit
+            if not (many or serious_incident):
+                continue
+        low, high = row["population_min"], row["population_max"]
+        span = f"{int(low):,}–{int(high):,}" if pd.notna(high) else f"≥ {int(low):,}"
+        condition = (f" and (handlers ≥ {int(row['handlers_min'])} or serious incident)"
+                     if row["trigger"] == "handlers_or_incident"
+                     else " (otherwise)" if any(r["trigger"] and in_band(r) for r in table) else "")
+        return ThresholdJudgment(
+            code=row["code"], label_ja=row["label_ja"], label_en=row["label_en"],
+            target_population=population, handlers=None if handlers is None else int(handlers),
+            serious_incident=bool(serious_incident), rule=f"population {span}{condition}",
+            confidence=row["confidence"], source=row["source"], handlers_assumed=assumed,
+        )
+    raise ValueError(f"catalog/thresholds.csv has no row for a population of {population}")
+
+
+def required_assessment(model: Model) -> ThresholdJudgment:
+    """:func:`threshold_judgment` of a model's ``target_population``, ``handlers`` and ``serious_incident``.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> required_assessment(load_model(bundled_model_path())).code
+    'full'
+    """
+    meta = model.meta
+    return threshold_judgment(int(meta["target_population"]), meta.get("handlers"),
+                              bool(meta.get("serious_incident", False)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# review schedule
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` plus whole years; 29 February becomes 28 February in a common year.
+
+    Examples
+    --------
+    >>> add_years(dt.date(2020, 2, 29), 1)
+    datetime.date(2021, 2, 28)
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class ReviewSchedule:
+    """The review dates of a model's assessment as seen on ``today``.
+
+    ``yearly_review_due`` = assessed_on + 1 year: the review owed since the assessment of record (a
+    review is recorded by saving a new model version whose ``previous`` points at this one).
+    ``next_yearly_review`` rolls that date forward by whole years to the first one on or after ``today``.
+    ``rerun_due`` = assessed_on + 5 years. ``history`` lists (model id, assessed_on) of the ``previous``
+    chain and this model, oldest first; ``longest_interval_years`` is the longest gap between two
+    consecutive versions (None with no earlier version).
+    """
+
+    model_id: str
+    assessed_on: dt.date
+    today: dt.date
+    yearly_review_due: dt.date
+    yearly_review_overdue: bool
+    next_yearly_review: dt.date
+    rerun_due: dt.date
+    rerun_overdue: bool
+    days_to_rerun: int
+    history: tuple[tuple[str, dt.date], ...]
+    longest_interval_years: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields as a dict (for display or JSON)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def __getitem__(self, key: str) -> object:
+        """Dict-style access to a field, e.g. ``schedule["rerun_due"]``."""
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def as_frame(self) -> pd.DataFrame:
+        """The schedule as a small table ``item, item_ja, date, status``: the earlier versions (oldest
+        first), the assessment of record, then the reviews due."""
+        rows = [(f"earlier version {mid}", f"過去の評価 {mid}", day, "done") for mid, day in self.history[:-1]]
+        rows += [
+            ("assessment of record", "評価実施日", self.assessed_on, "done"),
+            ("yearly review", "年1回の見直し", self.yearly_review_due,
+             "overdue" if self.yearly_review_overdue else "due"),
+            ("next yearly review", "次回の年次見直し", self.next_yearly_review, "planned"),
+            ("5-year re-run", "5年以内の再実施", self.rerun_due, "overdue" if self.rerun_overdue else "due"),
+        ]
+        return pd.DataFrame(rows, columns=["item", "item_ja", "date", "status"])
+
+
+def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
+    """(id, assessed_on) of the model's earlier versions, newest first."""
+    from .io import previous_chain
+
+    out = []
+    for path in previous_chain(model):
+        data = yaml.safe_load((Path(path) / "model.yaml").read_text(encoding="utf-8-sig")) or {}
+        day = data.get("assessed_on")
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        if isinstance(day, dt.date):
+            out.append((str(data.get("id", Path(path).name)), day))
+    return out
+
+
+def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedule:
+    """The yearly review and the 5-year re-run of ``model``'s assessment, against ``today``.
+
+    Parameters
+    ----------
+    model
+        A loaded model (``meta['assessed_on']`` is the date of its assessment).
+    today
+        The date to judge against. Pass it explicitly in notebooks and tests; ``None`` uses the wall
+        clock (:meth:`datetime.date.today`), for interactive use only.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> s = review_schedule(load_model(bundled_model_path()), today=dt.date(2026, 11, 28))
+    >>> s.rerun_due, s.rerun_overdue, s.next_yearly_review
+    (datetime.date(2026, 11, 9), True, datetime.date(2027, 11, 9))
+    """
+    today = dt.date.today() if today is None else today
+    assessed = model.meta["assessed_on"]
+    yearly = add_years(assessed, REVIEW_YEARS)
+    k = REVIEW_YEARS
+    following = yearly
+    while following < today:  # roll forward to the first anniversary on or after today
+        k += 1
+        following = add_years(assessed, k)
+    rerun = add_years(assessed, RERUN_YEARS)
+    history = tuple(reversed(_chain_dates(model))) + ((model.id, assessed),)
+    days = [b[1] - a[1] for a, b in zip(history, history[1:])]
+    longest = round(max(days).days / 365.25, 2) if days else None
+    return ReviewSchedule(
+        model_id=model.id, assessed_on=assessed, today=today,
+        yearly_review_due=yearly, yearly_review_overdue=today > yearly, next_yearly_review=following,
+        rerun_due=rerun, rerun_overdue=today > rerun, days_to_rerun=(rerun - today).days,
+        history=history, longest_interval_years=longest,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Section Ⅲ table
+
+SECTION3_COLUMNS = ["stage_no", "stage", "stage_ja", "risk_no", "risk_id", "name_ja", "name_en", "origin", "rating",
+                    "implemented_controls", "planned_controls", "pairs", "covered", "planned", "gaps", "coverage",
+                    "rating_status", "open_findings"]
+
+
+def section3_table(model: Model) -> pd.DataFrame:
+    """The Section Ⅲ risks in the official order (stage 2 to 7, リスク1 …), with what the model says.
+
+    Returns
+    -------
+    DataFrame
+        ``stage_no, stage, stage_ja, risk_no, risk_id, name_ja, name_en, origin, rating,
+        implemented_controls, planned_controls, pairs, covered, planned, gaps, coverage, rating_status,
+        open_findings``. ``implemented_controls`` / ``planned_controls`` list every control of that status
+        mapped to the risk (wherever it applies — the form describes the measures, the coverage columns
+        say where they reach); ``open_findings`` lists the ids of the open findings bearing on the risk.
+        ``rating`` is NaN when unrated.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> t = section3_table(load_model(bundled_model_path()))
+    >>> t["risk_id"].tolist()[:2], t["rating"].tolist()[:2], len(t)
+    (['acquire-1', 'acquire-2'], ['十分である', '十分である'], 26)
+    """
+    from .coverage import rating_check
+    from .findings import find_findings
+
+    check = rating_check(model).set_index("risk_id")
+    findings = find_findings(model)
+    open_findings = findings.loc[findings["status"] == "open"]
+    stage_ja = catalog.stages().set_index("stage")["short_ja"]
+    out = model.risk_items[["stage_no", "stage", "risk_no", "risk_id", "name_ja", "name_en", "origin"]].copy()
+    out.insert(2, "stage_ja", out["stage"].map(stage_ja))
+    out["rating"] = out["risk_id"].map(check["rating"])
+
+    def mapped(risk_id: str, status: str) -> list[str]:
+        ctl = model.controls
+        hit = ctl.loc[(ctl["status"] == status) & ctl["mitigates"].map(lambda m: risk_id in m), "control_id"]
+        return sorted(hit)
+
+    out["implemented_controls"] = [mapped(r, "implemented") for r in out["risk_id"]]
+    out["planned_controls"] = [mapped(r, "planned") for r in out["risk_id"]]
+    for col in ("pairs", "covered", "planned", "gaps", "coverage"):
+        out[col] = out["risk_id"].map(check[col])
+    out["rating_status"] = out["risk_id"].map(check["status"])
+    out["open_findings"] = [
+        sorted(open_findings.loc[open_findings["risk_ids"].map(lambda ids, r=r: r in ids), "finding_id"])
+        for r in out["risk_id"]
+    ]
+    return out[SECTION3_COLUMNS].reset_index(drop=True)
+
+
+_HEADERS_JA = {
+    "stage_no": "項目", "stage": "段階コード", "stage_ja": "段階", "risk_no": "リスク", "risk_id": "リスクID",
+    "name_ja": "リスク（様式の文言）", "name_en": "risk (English)", "origin": "出典", "rating": "リスクへの対策は十分か",
+    "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
+    "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
+    "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
+}
+
+
+def _flat(table: pd.DataFrame) -> pd.DataFrame:
+    """Lists joined by '; ', coverage rounded to 3 decimals, for a sheet or a Markdown table."""
+    flat = table.copy()
+    for col in ("implemented_controls", "planned_controls", "open_findings"):
+        flat[col] = flat[col].map("; ".join)
+    flat["coverage"] = flat["coverage"].round(3)
+    return flat
+
+
+def _markdown(model: Model, table: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    flat = _flat(table)
+    flat["rating"] = flat["rating"].fillna("（未評価）")
+    cols = ["risk_no", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
+            "gaps", "pairs", "coverage", "rating_status", "open_findings"]
+    lines = [f"# Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策 — {model.title('ja')}", "",
+             f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。網羅率 = 対策済みの組 / 対象の組"
+             "（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
+    for (stage_no, stage), group in flat.groupby(["stage_no", "stage"], sort=True):
+        lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
+        lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
+        lines.append("|" + "|".join("---" for _ in cols) + "|")
+        for row in group[cols].itertuples(index=False):
+            lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _fixed_zip(data: bytes, when: tuple[int, int, int, int, int, int], replace: dict[str, bytes]) -> bytes:
+    """Rewrite a zip (an .xlsx) with every entry dated ``when`` and the entries of ``replace`` swapped in,
+    so that re-runs are byte-identical."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=when)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, replace.get(info.filename, src.read(info.filename)))
+    return out.getvalue()
+
+
+def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    flat = _flat(table)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "section3"
+    ws.append(list(flat.columns))
+    for row in flat.itertuples(index=False):
+        ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
+                   for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for col, width in zip("ABCDEFGHIJKLMNOPQR", (6, 10, 12, 6, 12, 48, 40, 8, 18, 36, 24, 7, 7, 7, 7, 8, 12, 48)):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    # Second sheet: the Japanese headers, so an analyst can map the columns onto the official form.
+    legend = wb.create_sheet("columns")
+    legend.append(["column", "見出し"])
+    for col in flat.columns:
+        legend.append([col, _HEADERS_JA[col]])
+    # Fixed properties (the assessment date, not the wall clock) keep re-runs byte-identical.
+    stamp = dt.datetime.combine(model.meta["assessed_on"], dt.time())
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "pia-analysis"
+    wb.properties.title = f"Section Ⅲ — {model.id}"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    # openpyxl stamps "modified" with the wall clock while saving: write the core properties again.
+    from openpyxl.xml.functions import tostring
+
+    wb.properties.modified = stamp
+    core = tostring(wb.properties.to_tree())
+    return _fixed_zip(buffer.getvalue(), (stamp.year, stamp.month, stamp.day, 0, 0, 0), {"docProps/core.xml": core})
+
+
+def write_section3(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write the Section Ⅲ table to ``path``: Excel for ``.xlsx``, Markdown for ``.md``.
+
+    The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``) and the Japanese
+    column headings on sheet ``columns``; its properties and zip entries carry the assessment date, so a
+    re-run writes the same bytes. The file is written whole or not at all.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = write_section3(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "s3.xlsx")
+    >>> pd.read_excel(out)["risk_id"].tolist()[:2]
+    ['acquire-1', 'acquire-2']
+    """
+    path = Path(path)
+    table = section3_table(model)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        data = _xlsx(model, table)
+    elif suffix == ".md":
+        data = (_markdown(model, table) + "\n").encode("utf-8")
+    else:
+        raise ValueError(f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
