@@ -1,28 +1,353 @@
-"""The briefing pack written by ``pia-analysis report``.
+"""The council briefing pack written by ``pia-analysis report``.
+
+:func:`analyse` runs every analysis once; :func:`key_messages` turns the results into plain sentences;
+:func:`write_report` writes the pack:
+
+* ``briefing.pdf`` — A4 landscape: cover, data-flow diagram, exposure, stage coverage, coverage heatmap,
+  risk map, top findings, self-rating check, key messages;
+* every chart as PNG (200 dpi) and SVG, under ``charts/``;
+* every table as CSV (UTF-8 with BOM, so Excel opens it) under ``tables/``, and all of them in ``tables.xlsx``;
+* ``briefing.md`` with the key messages and the main tables.
 
 The pack is built in a temporary directory beside ``out`` and moved into place only when complete, so an
-interrupted or failed run leaves any previous pack intact.
+interrupted or failed run leaves any previous pack intact. The same model gives byte-identical files.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import datetime as dt
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .io import save_model
+import networkx as nx
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from . import charts, coverage, exposure, findings, judgments
+from .exports import write_csv, write_xlsx
 from .model import Model
 
+A4_LANDSCAPE = (11.69, 8.27)
+MONTE_CARLO_TRIALS = 20_000
+MONTE_CARLO_SEED = 0
+TOP_FINDINGS = 12
+# The order of the PDF pages after the cover; each is a chart of pia_analysis.charts (or a table page).
+PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
+             "messages")
 
-def _summary(model: Model) -> dict:
-    meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in model.meta.items()}
-    return {"model": meta, "counts": model.summary()}
+
+@dataclasses.dataclass
+class Analysis:
+    """Every result the briefing needs, computed once by :func:`analyse`."""
+
+    model: Model
+    exposure: pd.DataFrame
+    simulation: pd.DataFrame
+    hardening: pd.DataFrame
+    min_cut: list[str]
+    stage_coverage: pd.DataFrame
+    risk_coverage: pd.DataFrame
+    coverage_matrix: pd.DataFrame
+    rating_check: pd.DataFrame
+    findings: pd.DataFrame
+    findings_after: pd.DataFrame  # the findings once the planned controls are implemented
+    threshold: judgments.ThresholdJudgment
+    schedule: judgments.ReviewSchedule
+    section3: pd.DataFrame
+    unreachable: pd.DataFrame  # entry point × My Number holder pairs with no path between them
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables by file name (without suffix), in the order of ``tables.xlsx``."""
+        return {
+            "exposure": self.exposure,
+            "monte_carlo": self.simulation,
+            "hardening": self.hardening,
+            "stage_coverage": self.stage_coverage,
+            "risk_coverage": self.risk_coverage,
+            "coverage_matrix": self.coverage_matrix.reset_index(),
+            "rating_check": self.rating_check,
+            "findings": self.findings,
+            "section3": self.section3,
+            "review_schedule": self.schedule.as_frame(),
+        }
 
 
-def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[str], None] | None = None) -> Path:
+def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARLO_TRIALS,
+            seed: int = MONTE_CARLO_SEED) -> Analysis:
+    """Run every analysis on ``model``.
+
+    ``today`` (default: the assessment date) decides whether reviews are overdue; it is a parameter so that
+    the same model always gives the same pack.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> a = analyse(load_model(bundled_model_path()), trials=2000)
+    >>> a.threshold.code
+    'full'
+    """
+    today = today or model.meta["assessed_on"]
+    return Analysis(
+        model=model,
+        exposure=exposure.node_exposure(model),
+        simulation=exposure.simulate_compromise(model, trials=trials, seed=seed),
+        hardening=exposure.hardening_candidates(model),
+        min_cut=exposure.min_cut_flows(model),
+        stage_coverage=coverage.stage_coverage(model),
+        risk_coverage=coverage.risk_coverage(model),
+        coverage_matrix=coverage.coverage_matrix(model),
+        rating_check=coverage.rating_check(model),
+        findings=findings.find_findings(model),
+        findings_after=findings.find_findings(charts.with_planned_implemented(model)),
+        threshold=judgments.required_assessment(model),
+        schedule=judgments.review_schedule(model, today=today),
+        section3=judgments.section3_table(model),
+        unreachable=_unreachable_pairs(model),
+    )
+
+
+def _unreachable_pairs(model: Model) -> pd.DataFrame:
+    """Entry point × My Number holder pairs with no attack path at all, whatever the probabilities."""
+    g = exposure.attack_graph(model)
+    systems = model.systems.set_index("system_id")
+    entries = sorted(systems.index[systems["entry_likelihood"] > 0])
+    holders = sorted(s for s, d in model.graph.nodes(data=True) if d["holds_my_number"])
+    rows = []
+    for e in entries:
+        reach = nx.descendants(g, e) | {e}
+        rows += [(e, h) for h in holders if h not in reach]
+    return pd.DataFrame(rows, columns=["entry_point", "holder"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# key messages
+
+
+def _name(model: Model, system_id: str, lang: str) -> str:
+    row = model.systems.set_index("system_id").loc[system_id]
+    return str(row["name_en"] or system_id) if lang == "en" else str(row["name_ja"] or system_id)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
+    """Plain-language sentences for a council briefing, generated from the results.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> msgs = key_messages(analyse(load_model(bundled_model_path()), trials=2000), lang="en")
+    >>> msgs[0].startswith("932,000 people")
+    True
+    """
+    m, ja = a.model, lang != "en"
+    out: list[str] = []
+    t = a.threshold
+    out.append(f"対象人数 {t.target_population:,} 人のため、{t.label_ja}が必要です。" if ja else
+               f"{t.target_population:,} people in the files: a {t.label_en} is required.")
+
+    # reachability: which entry points cannot reach which My Number holders at all
+    city = set(m.systems.loc[m.systems["operator"] == "city", "system_id"])
+    holders = sorted(s for s, d in m.graph.nodes(data=True) if d["holds_my_number"] and s in city)
+    for entry, group in a.unreachable.groupby("entry_point", sort=True):
+        cut_off = sorted(set(group["holder"]) & set(holders))
+        if cut_off and set(cut_off) == set(holders):
+            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム（{len(cut_off)}件）へ到達する経路がありません。"
+                       if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off)} "
+                       "city-run systems holding My Number files.")
+
+    exp = a.exposure.loc[a.exposure["holds_my_number"] & (a.exposure["exposure"] > 0)]
+    if len(exp):
+        top = exp.iloc[0]
+        path = " → ".join(_name(m, s, lang) for s in top["path"])
+        out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、想定年間確率は"
+                   f"{_pct(top['exposure'])}（経路: {path}）、影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
+                   if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
+                   f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
+                   f"{top['records_at_stake']:,.0f} records at stake.")
+    if a.min_cut:
+        out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
+                   if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
+                   "off from every My Number holder.")
+
+    sc = a.stage_coverage.loc[a.stage_coverage["in_scope"]]
+    if len(sc):
+        pairs, covered = int(sc["pairs"].sum()), int(sc["covered"].sum())
+        low = sc.sort_values(["coverage", "stage_no"]).iloc[0]
+        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs} 件のうち {covered} 件（{_pct(covered / pairs)}）が"
+                   f"実施済みの対策で覆われています。最も低いのは「{low['name_ja']}」の {_pct(low['coverage'])} です。"
+                   if ja else f"Across the six stages, {covered} of {pairs} risk × element pairs ({_pct(covered / pairs)}) "
+                   f"are covered by implemented controls; the lowest stage is {low['name_en'] if 'name_en' in low else low['stage']} "
+                   f"at {_pct(low['coverage'])}.")
+    over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
+    if len(over):
+        counts = over["rating"].value_counts().sort_index()
+        parts_ja = "、".join(f"「{r}」{n}件" for r, n in counts.items())
+        out.append(f"自己評価と対策の網羅状況が一致しないリスクがあります: {parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
+                   if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: {', '.join(over['risk_id'])}.")
+    open_f = a.findings.loc[a.findings["status"] == "open"]
+    if len(open_f):
+        high = open_f.loc[open_f["severity"] >= 3]
+        title = open_f.iloc[0]["title_ja" if ja else "title_en"]
+        out.append(f"未対応の指摘事項は {len(open_f)} 件（うち重大度が高いもの {len(high)} 件）。最上位: {title}（{open_f.iloc[0]['element']}）。"
+                   if ja else f"{len(open_f)} open findings, {len(high)} of high severity. Top: {title} ({open_f.iloc[0]['element']}).")
+    s = a.schedule
+    out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
+               if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
+               f"{s.rerun_due.isoformat()}.")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# pages
+
+
+def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
+    text = f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()}"
+    if page is not None:
+        text += f" · {page}"
+    fig.text(0.99, 0.01, text, ha="right", va="bottom", fontsize=7, color="#555555")
+
+
+def cover_page(a: Analysis, lang: str = "ja") -> Figure:
+    """The cover: affairs, organisation, date, population, threshold judgment and review schedule."""
+    charts.use_japanese_fonts()
+    m, ja = a.model, lang != "en"
+    fig = Figure(figsize=A4_LANDSCAPE)
+    fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
+             fontsize=22)
+    fig.text(0.06, 0.79, m.title(lang), fontsize=15)
+    s = a.schedule
+    rows = [
+        ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
+        ("実施機関" if ja else "Organisation", str(m.meta["organisation"])),
+        ("評価実施日" if ja else "Assessed on", m.meta["assessed_on"].isoformat()),
+        ("対象人数" if ja else "Target population", f"{m.meta['target_population']:,}"),
+        ("しきい値判断" if ja else "Threshold judgment", a.threshold.label_ja if ja else a.threshold.label_en),
+        ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
+        ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
+    ]
+    for i, (k, v) in enumerate(rows):
+        y = 0.66 - i * 0.065
+        fig.text(0.08, y, k, fontsize=12, color="#333333")
+        fig.text(0.34, y, v, fontsize=12)
+    fig.text(0.06, 0.12, ("本資料はモデルから自動生成されています。確率・有効性の値は想定値（assumption）を含みます。"
+                          if ja else "Generated from the model. Likelihoods and effectiveness values include assumptions."),
+             fontsize=9, color="#555555")
+    _footer(fig, m, lang)
+    return fig
+
+
+def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float] | None = None) -> Figure:
+    """A page with a table (text wrapped to fit), for the PDF."""
+    charts.use_japanese_fonts()
+    fig = Figure(figsize=A4_LANDSCAPE)
+    fig.suptitle(title, fontsize=15, x=0.06, ha="left", y=0.96)
+    ax = fig.add_axes((0.04, 0.06, 0.92, 0.84))
+    ax.set_axis_off()
+    if frame.empty:
+        ax.text(0.0, 0.9, "該当なし" if lang != "en" else "None", fontsize=12)
+    else:
+        cells = [[_wrap(str(v), 48) for v in row] for row in frame.itertuples(index=False)]
+        table = ax.table(cellText=cells, colLabels=list(frame.columns), loc="upper left", cellLoc="left",
+                         colWidths=col_widths)
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        for (r, _c), cell in table.get_celld().items():
+            lines = max(1, cell.get_text().get_text().count("\n") + 1)
+            cell.set_height(0.045 * lines)
+            if r == 0:
+                cell.set_facecolor("#E8E8E8")
+    _footer(fig, model, lang)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    # Japanese has no spaces to break at: cut every `width` characters.
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width)) if len(text) > width else text
+
+
+def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
+    charts.use_japanese_fonts()
+    fig = Figure(figsize=A4_LANDSCAPE)
+    fig.suptitle("主なメッセージ" if lang != "en" else "Key messages", fontsize=16, x=0.06, ha="left", y=0.94)
+    y = 0.84
+    for msg in messages:
+        wrapped = _wrap(msg, 62 if lang != "en" else 120)
+        fig.text(0.07, y, "•", fontsize=12)
+        fig.text(0.09, y, wrapped, fontsize=11, va="top")
+        y -= 0.045 * (wrapped.count("\n") + 1) + 0.03
+    _footer(fig, model, lang)
+    return fig
+
+
+def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
+    """The ``n`` most severe open findings, with the columns a council page shows."""
+    ja = lang != "en"
+    f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    return pd.DataFrame({
+        ("指摘ID" if ja else "finding"): f["finding_id"],
+        ("重大度" if ja else "severity"): f["severity"],
+        ("内容" if ja else "what"): f["title_ja" if ja else "title_en"],
+        ("詳細" if ja else "detail"): f["detail_ja" if ja else "detail_en"],
+    })
+
+
+def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
+    """Every chart of :data:`pia_analysis.charts.CHARTS` by name, drawn from the results of ``a``."""
+    results = {"exposure": a.exposure, "simulation": a.simulation, "stage_coverage": a.stage_coverage,
+               "coverage_matrix": a.coverage_matrix, "rating_check": a.rating_check, "findings": a.findings,
+               "findings_after": a.findings_after}
+    return charts.all_charts(a.model, results, lang)
+
+
+def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
+    """``briefing.md``: the key messages and the main tables."""
+    ja = lang != "en"
+    m = a.model
+    lines = [f"# {m.title(lang)}", "",
+             f"{'評価実施日' if ja else 'Assessed on'}: {m.meta['assessed_on'].isoformat()} · "
+             f"{'対象人数' if ja else 'Population'}: {m.meta['target_population']:,} · "
+             f"{a.threshold.label_ja if ja else a.threshold.label_en}", "",
+             f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
+    lines += [f"- {msg}" for msg in messages]
+    for title, frame in (
+        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", a.stage_coverage),
+        ("システムごとの到達可能性" if ja else "Exposure per system", a.exposure),
+        ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
+        ("自己評価の検証" if ja else "Self-rating check", a.rating_check),
+    ):
+        lines += ["", f"## {title}", "", _markdown_table(frame)]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(v) -> str:
+        if isinstance(v, (list, tuple)):
+            v = " → ".join(map(str, v)) if v else ""
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    sep = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, sep, *body])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the pack
+
+
+def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
+                 today: dt.date | None = None) -> Path:
     """Write the briefing pack for ``model`` into the directory ``out`` and return it.
 
     Examples
@@ -30,23 +355,55 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_report(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "pack")
-    >>> (out / "summary.json").exists()
-    True
+    >>> sorted(p.name for p in out.iterdir())
+    ['briefing.md', 'briefing.pdf', 'charts', 'tables', 'tables.xlsx']
     """
     say = progress or (lambda _msg: None)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     try:
-        say("[1/2] summary")
-        (work / "summary.json").write_text(json.dumps(_summary(model), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        say("[2/2] normalised tables")
-        save_model(model, work / "model")
+        say("[1/5] analysing the model (exposure, Monte Carlo, coverage, findings)")
+        a = analyse(model, today=today)
+        messages = key_messages(a, lang)
+        say("[2/5] drawing the charts")
+        figures = chart_figures(a, lang)
+        (work / "charts").mkdir()
+        for name, fig in figures.items():
+            charts.save_figure(fig, work / "charts" / name)
+        say("[3/5] writing briefing.pdf")
+        _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
+        say("[4/5] writing the tables (CSV, tables.xlsx)")
+        (work / "tables").mkdir()
+        tables = a.tables()
+        for name, frame in tables.items():
+            write_csv(frame, work / "tables" / f"{name}.csv")
+        write_xlsx(tables, work / "tables.xlsx")
+        say("[5/5] writing briefing.md")
+        (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
         _replace_dir(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return out
+
+
+def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
+    ja = lang != "en"
+    # No creation date and no version strings: the same model gives the same bytes.
+    metadata = {"Title": a.model.title(lang), "CreationDate": None, "Creator": None, "Producer": None}
+    pages: list[Figure] = [cover_page(a, lang)]
+    for name in PDF_PAGES:
+        if name == "findings":
+            pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応）" if ja else "Top open findings",
+                                    a.model, lang, col_widths=[0.2, 0.06, 0.3, 0.44]))
+        elif name == "messages":
+            pages.append(messages_page(messages, a.model, lang))
+        else:
+            pages.append(figures[name])
+    with PdfPages(path, metadata=metadata) as pdf:
+        for fig in pages:
+            pdf.savefig(fig)
 
 
 def _replace_dir(new: Path, target: Path) -> None:

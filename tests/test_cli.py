@@ -65,7 +65,7 @@ def test_missing_directory_exits_1(tmp_path: Path):
 def test_report_writes_the_pack(tmp_path: Path):
     out = tmp_path / "pack"
     assert main(["report", str(TINY), "--out", str(out)]) == 0
-    assert (out / "summary.json").is_file()
+    assert (out / "briefing.pdf").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no partial directories left behind"
 
 
