@@ -130,6 +130,157 @@ def cmd_section3(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- scenarios and versions (pia_analysis.scenarios, pia_analysis.diff) ------------------------------
+
+
+def _problems(header: str, exc: ModelError) -> int:
+    print(f"error: {header}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_MODEL
+
+
+def _rounded(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
+    """Floats rounded to ``digits`` significant figures for display (JSON keeps full precision)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].map(lambda v: float(f"{v:.{digits}g}") if pd.notna(v) else v)
+    return out
+
+
+def _section(title: str, frame: pd.DataFrame, empty: str = "  (none)") -> None:
+    print(f"\n{title}")
+    if frame.empty:
+        print(empty)
+    else:
+        emit_table(_rounded(frame), "table")
+
+
+def _print_comparison(c) -> None:
+    _section("Headline", c.headline())
+    exp = c.changed_exposure()[["system_id", "holds_my_number", "presence", "exposure_before", "exposure_after",
+                                "exposure_delta", "records_at_stake_before", "records_at_stake_after",
+                                "entry_point_after"]]
+    _section("Exposure: systems whose exposure changed", exp)
+    _section("Coverage per stage", c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before",
+                                                     "covered_after", "coverage_before", "coverage_after",
+                                                     "coverage_delta"]])
+    _section("Findings that appear, disappear or change", c.findings_delta[
+        ["finding_id", "change", "status_before", "status_after", "severity_before", "severity_after"]])
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from .scenarios import apply_scenario, compare, load_scenario, scenario_effects
+
+    model = _load(args.model)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ModelError as exc:
+        return _problems(f"the scenario {args.scenario} is not valid", exc)
+    try:
+        changed = apply_scenario(model, scenario)
+        effects = scenario_effects(model, scenario)
+    except ModelError as exc:
+        return _problems(f"the scenario {args.scenario} cannot be applied to {args.model}", exc)
+    comparison = compare(model, changed, label_before=model.id, label_after=scenario.id)
+    if args.format == "json":
+        payload = {
+            "scenario": {"id": scenario.id, "title_ja": scenario.title_ja, "title_en": scenario.title_en,
+                         "source": scenario.source, "path": str(scenario.path)},
+            "model": model.id,
+            "effects": [{k: _plain(v) for k, v in r.items()} for r in effects.to_dict("records")],
+            **comparison.to_dict(),
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"Scenario {scenario.id}: {scenario.title(args.lang)}")
+        if scenario.source:
+            print(f"  source: {scenario.source}")
+        print(f"  model: {model.id} — {model.title(args.lang)}")
+        counts = effects.groupby(["table", "op"]).size()
+        print("  changes: " + ", ".join(f"{t} {o} {n}" for (t, o), n in counts.items()))
+        _print_comparison(comparison)
+    if args.report:
+        _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang)
+    return EXIT_OK
+
+
+def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str) -> None:
+    from .delta_charts import write_delta_pack
+    from .report import write_report
+
+    ja = lang != "en"
+    meta = dict(changed.meta)
+    # The pack is about the changed model: its title says so on every page.
+    meta["title_ja"] = f"{meta['title_ja']}［シナリオ: {scenario.title('ja')}］"
+    meta["title_en"] = f"{meta['title_en']} [scenario: {scenario.title('en')}]"
+    write_report(changed.replace(meta=meta), out, lang=lang, progress=lambda msg: print(msg, file=sys.stderr))
+    # write_report replaces the whole directory atomically, so the delta charts go in afterwards, into
+    # their own sub-directory (itself written whole or not at all).
+    extra = {
+        "comparison.json": json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n",
+        "effects.csv": effects.assign(before=effects["before"].map(_cell), after=effects["after"].map(_cell))
+        .to_csv(index=False, lineterminator="\n"),
+    }
+    print("[delta] exposure and coverage before/after charts", file=sys.stderr)
+    delta = write_delta_pack(comparison, out / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
+                             extra_files=extra)
+    print(f"briefing pack for the changed model written to {out} (delta charts in {delta})")
+
+
+def _cell(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff
+
+    try:
+        old = _load(args.old)
+    except ModelError as exc:
+        return _problems(f"the model at {args.old} is not valid", exc)
+    try:
+        new = _load(args.new)
+    except ModelError as exc:
+        return _problems(f"the model at {args.new} is not valid", exc)
+    d = diff(old, new, provenance=args.provenance)
+    if args.format == "json":
+        print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    print(f"{old.id} → {new.id}")
+    print(f"  {d.verdict('ja')}")
+    print(f"  {d.verdict('en')}")
+    _section("Changes by table", d.summary())
+    _section("Important changes (重要な変更)", d.important[["table", "id", "change", "rules", "reasons_en"]])
+    _section("Every change", d.changes[["table", "id", "change", "importance", "fields"]])
+    _print_comparison(d.comparison)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .diff import history_coverage, version_history
+
+    history = version_history(args.model)
+    coverage = history_coverage(args.model)
+    if args.format == "json":
+        payload = {
+            "versions": [{k: _plain(v) for k, v in r.items()} for r in history.to_dict("records")],
+            "coverage": [{k: (None if isinstance(v, float) and v != v else _plain(v)) for k, v in r.items()}
+                         for r in coverage.to_dict("records")],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    print(f"{len(history)} version(s), oldest first")
+    _section("Exposure and findings per version", history[[
+        "version", "assessed_on", "target_population", "required", "systems", "mn_holders", "mn_holders_outside_city",
+        "max_mn_exposure", "max_mn_system", "records_at_stake", "open_findings", "vs_previous", "important_changes"]])
+    _section("Coverage per stage and version", coverage.drop(columns=["name_ja"]))
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------------
 # parser
 
@@ -164,6 +315,21 @@ def build_parser() -> argparse.ArgumentParser:
     add("findings", cmd_findings, "findings of the rule engine", formats=True)
     p = add("section3", cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
+    p = add("scenario", cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file (see docs/scenarios.md)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument("--report", metavar="DIR", help="also write the briefing pack of the changed model, with delta charts")
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of titles and charts (default ja)")
+    p = sub.add_parser("diff", help="differences between two versions of a model, classified",
+                       description="differences between two versions of a model, each classified as 重要な変更 "
+                                   "(important change) or 軽微な変更 (minor revision)")
+    p.add_argument("old", metavar="OLD_DIR", help="the older model directory")
+    p.add_argument("new", metavar="NEW_DIR", help="the newer model directory")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
+    p.set_defaults(func=cmd_diff)
+    p = add("history", cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     return parser
 
 

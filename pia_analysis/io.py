@@ -361,10 +361,12 @@ def _empty_table(table: Table) -> pd.DataFrame:
 @dataclass
 class _RawTable:
     frame: pd.DataFrame
-    lines: list[int]  # the file line of each row
+    lines: list[int | None]  # the file line of each row (None: not known, e.g. an in-memory row)
     # ids of rows that could not be split into the header's columns: still known, so that one bad row
     # does not also raise "unknown id" problems wherever it is referenced
     malformed_ids: frozenset[str] = frozenset()
+    # the file label of each row when the rows come from several files (validate_tables); None: one file
+    labels: list[str] | None = None
 
 
 def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> _RawTable | None:
@@ -455,80 +457,85 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
 
 
 def _check_references(tables: dict[str, _RawTable], label_root: str, problems: list[Problem]) -> None:
-    def label(name: str) -> str:
-        return f"{label_root}/{TABLE_BY_NAME[name].filename}"
-
-    def rows(name: str):
+    def rows(name: str) -> list[tuple[tuple[str, int | None], dict[str, Any]]]:
+        # Each row with its location (file label, line): rows of in-memory tables may come from several files.
         raw = tables.get(name)
         if raw is None:
             return []
-        return list(zip(raw.lines, raw.frame.to_dict("records")))
+        default = f"{label_root}/{TABLE_BY_NAME[name].filename}"
+        labels = raw.labels if raw.labels is not None else [default] * len(raw.lines)
+        return list(zip(zip(labels, raw.lines), raw.frame.to_dict("records")))
+
+    def where(first: tuple[str, int | None], here: tuple[str, int | None]) -> str:
+        if first[0] == here[0]:
+            return f"line {first[1]}"
+        return f"{first[0]}:{first[1]}" if first[1] else first[0]
 
     ids: dict[str, set[str]] = {}
     for table in TABLES:
-        first: dict[str, int] = {}
-        for line, row in rows(table.name):
+        first: dict[str, tuple[str, int | None]] = {}
+        for loc, row in rows(table.name):
             key = row[table.key]
             if not key:
                 continue
             if key in first:
-                problems.append(Problem(label(table.name), line, table.key, f"duplicate id {key!r} (first on line {first[key]})",
+                problems.append(Problem(*loc, table.key, f"duplicate id {key!r} (first on {where(first[key], loc)})",
                                         "every row needs its own id; rename or merge the rows"))
             else:
-                first[key] = line
+                first[key] = loc
         raw = tables.get(table.name)
         ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
 
-    def check_ref(table: str, line: int, column: str, value: str, target: str, hint: str) -> None:
+    def check_ref(loc: tuple[str, int | None], column: str, value: str, target: str, hint: str) -> None:
         if value and tables.get(target) is not None and value not in ids[target]:
-            problems.append(Problem(label(table), line, column, f"{value!r} is not a known {hint}",
+            problems.append(Problem(*loc, column, f"{value!r} is not a known {hint}",
                                     f"use an id listed in {TABLE_BY_NAME[target].filename}, or add it there"))
 
     catalog_ids = set(catalog.risk_catalog()["risk_id"])
-    for line, row in rows("systems"):
-        check_ref("systems", line, "zone_id", row["zone_id"], "zones", "zone_id")
+    for loc, row in rows("systems"):
+        check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
         for f in row["holds"]:
-            check_ref("systems", line, "holds", f, "files", "file_id")
+            check_ref(loc, "holds", f, "files", "file_id")
     holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
     both = ids["systems"] & ids["flows"]
-    for line, row in rows("flows"):
+    for loc, row in rows("flows"):
         if row["flow_id"] in both:
-            problems.append(Problem(label("flows"), line, "flow_id", f"{row['flow_id']!r} is also a system_id",
+            problems.append(Problem(*loc, "flow_id", f"{row['flow_id']!r} is also a system_id",
                                     "controls name systems and flows by id, so the two must differ; rename one"))
-        check_ref("flows", line, "source", row["source"], "systems", "system_id")
-        check_ref("flows", line, "target", row["target"], "systems", "system_id")
+        check_ref(loc, "source", row["source"], "systems", "system_id")
+        check_ref(loc, "target", row["target"], "systems", "system_id")
         if row["source"] and row["source"] == row["target"]:
-            problems.append(Problem(label("flows"), line, "target", "is the same system as source",
+            problems.append(Problem(*loc, "target", "is the same system as source",
                                     "a flow goes between two different systems"))
         for f in row["files"]:
-            check_ref("flows", line, "files", f, "files", "file_id")
+            check_ref(loc, "files", f, "files", "file_id")
             if f in ids["files"] and row["source"] in holds and row["target"] in holds:
                 if f not in holds[row["source"]] and f not in holds[row["target"]]:
-                    problems.append(Problem(label("flows"), line, "files",
+                    problems.append(Problem(*loc, "files",
                                             f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} holds",
                                             f"add {f} to the holds of one of them in systems.csv, or remove it from this flow"))
     risk_ids = catalog_ids | ids["risks"]
-    for line, row in rows("risks"):
+    for loc, row in rows("risks"):
         if row["risk_id"] in catalog_ids:
-            problems.append(Problem(label("risks"), line, "risk_id", f"{row['risk_id']!r} is already a catalogue risk",
+            problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is already a catalogue risk",
                                     "extra risks need their own ids, e.g. use-5 or retain-x1"))
     elements = ids["systems"] | ids["flows"]
-    for line, row in rows("controls"):
+    for loc, row in rows("controls"):
         for r in row["mitigates"]:
             if r not in risk_ids:
-                problems.append(Problem(label("controls"), line, "mitigates", f"{r!r} is not a known risk id",
+                problems.append(Problem(*loc, "mitigates", f"{r!r} is not a known risk id",
                                         "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
         targets = row["applies_to"]
         if "*" in targets and len(targets) > 1:
-            problems.append(Problem(label("controls"), line, "applies_to", "mixes * with ids",
+            problems.append(Problem(*loc, "applies_to", "mixes * with ids",
                                     "write * alone for an organisation-wide control, or list ids"))
         for t in targets:
             if t != "*" and t not in elements and tables.get("systems") is not None and tables.get("flows") is not None:
-                problems.append(Problem(label("controls"), line, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
+                problems.append(Problem(*loc, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
                                         "use ids from systems.csv or flows.csv, or * for all"))
-    for line, row in rows("ratings"):
+    for loc, row in rows("ratings"):
         if row["risk_id"] and row["risk_id"] not in risk_ids:
-            problems.append(Problem(label("ratings"), line, "risk_id", f"{row['risk_id']!r} is not a known risk id",
+            problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is not a known risk id",
                                     "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
 
 
@@ -550,6 +557,99 @@ def validate(path: str | os.PathLike[str]) -> list[Problem]:
     except ModelError as exc:
         return exc.problems
     return []
+
+
+#: Where a row of an in-memory table comes from: (file label, line or None).
+Location = tuple[str, int | None]
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,
+                    label_root: str = "<model>",
+                    locations: dict[str, list[Location]] | None = None) -> list[Problem]:
+    """Every problem of a model given as in-memory tables: the checks of :func:`load_model`, without files.
+
+    Each cell is written back as its CSV text and parsed again exactly as the loader parses it (kinds,
+    choices, ranges, ids, the My Number guard), then the cross-table checks run (unknown ids, duplicates,
+    files carried by neither end of a flow …). Use it for tables changed in memory, e.g. by a scenario.
+
+    Parameters
+    ----------
+    tables
+        DataFrames by table name (``zones``, ``systems``, ``files``, ``flows``, ``controls``, and
+        optionally ``risks``, ``ratings``), typed as :class:`~pia_analysis.model.Model` holds them.
+    meta
+        The ``model.yaml`` keys, as loaded (``assessed_on`` a date); ``None`` skips the meta checks.
+        ``previous`` is not followed (there is no directory to resolve it from).
+    label_root
+        The directory label used in problem locations (``label_root/systems.csv``).
+    locations
+        Optionally, for a table, the location of each of its rows (one per row, in row order). By default
+        row *i* is located at line *i* + 2 of ``label_root/<file>``: where :func:`save_model` writes it.
+
+    Returns
+    -------
+    list of Problem
+        Sorted by file (model.yaml, then the tables in format order, then other labels) and line; empty
+        when the tables make a valid model.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> m = load_model(bundled_model_path())
+    >>> tables = {name: getattr(m, name) for name in ("zones", "systems", "files", "flows", "controls")}
+    >>> validate_tables(tables, m.meta)
+    []
+    >>> systems = m.systems.copy()
+    >>> systems.loc[0, "zone_id"] = "NOWHERE"
+    >>> [str(p) for p in validate_tables({**tables, "systems": systems})]
+    ["<model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"]
+    """
+    problems: list[Problem] = []
+    if meta is not None:
+        label = f"{label_root}/model.yaml"
+        for key, value in meta.items():
+            if key not in MODEL_KEYS:
+                problems.append(Problem(label, None, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+                continue
+            _parse_meta_value(key, value, MODEL_KEYS[key][1], label, None, problems)
+        for key, (required, _kind) in MODEL_KEYS.items():
+            if required and key not in meta:
+                problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
+    raws: dict[str, _RawTable | None] = {}
+    for table in TABLES:
+        default_label = f"{label_root}/{table.filename}"
+        frame = tables.get(table.name)
+        if frame is None:
+            if table.optional_file:
+                raws[table.name] = _RawTable(_empty_table(table), [])
+            else:
+                problems.append(Problem(default_label, None, "", "is missing", f"the model needs a {table.name} table"))
+                raws[table.name] = None
+            continue
+        locs = (locations or {}).get(table.name) or [(default_label, i + 2) for i in range(len(frame))]
+        if len(locs) != len(frame):
+            raise ValueError(f"locations[{table.name!r}] has {len(locs)} entries for {len(frame)} rows")
+        missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
+        for name in missing:
+            problems.append(Problem(default_label, 1, name, "required column is missing",
+                                    f"the table needs: {','.join(c.name for c in table.columns if c.required)}"))
+        if missing:
+            raws[table.name] = None
+            continue
+        spec = {c.name: c for c in table.columns}
+        for (label, line), row in zip(locs, frame.to_dict("records")):
+            for name, value in row.items():
+                col = spec.get(name)
+                text = _format_cell(value, col)
+                for _pos, masked in find_my_numbers(text):
+                    problems.append(_my_number_problem(label, line, name, masked))
+                if col is not None:
+                    _parse_cell(col, text, label, line, problems)
+        raws[table.name] = _RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
+    _check_references(raws, label_root, problems)
+    order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
+    problems.sort(key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
+    return problems
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:

@@ -1,0 +1,637 @@
+"""Versions of a model: what changed between two, whether it is an important change, and the history.
+
+:func:`diff` compares two models row by row (by id, in every table) and key by key (``model.yaml``), and
+runs the analyses on both (:func:`~pia_analysis.scenarios.compare`). Every changed row or key is then
+classified:
+
+* **重要な変更 (important change)** when at least one rule of :data:`CHANGE_RULES` fires. A municipality
+  must then re-run its full assessment *before* making the change: public comment (normally >= 30 days),
+  a third-party check (第三者点検) and submission to the Commission (ppc_assessment_facts §3);
+* **軽微な変更 (minor revision)** otherwise: recorded at the yearly review.
+
+The rules are plain predicates on one change, each with the basis it rests on and a confidence mark
+(``confirmed``: stated in a public source; ``recalled``: the usual reading of the guideline's list of
+important-change items, not re-checked against the current text; ``project``: this toolkit's own
+operationalisation). They are listed by :func:`change_rules` and documented in ``docs/versions.md``.
+Removals never fire a rule (they lower the risk); they are reported as minor, with that said.
+
+:func:`version_history` walks the ``previous`` chain and shows exposure and coverage across versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .model import Model
+from .scenarios import Comparison, compare
+from .schema import MODEL_KEYS, TABLES
+
+__all__ = [
+    "CHANGE_RULES",
+    "ChangeRule",
+    "ModelDiff",
+    "change_rules",
+    "diff",
+    "history_coverage",
+    "version_history",
+    "version_chain",
+]
+
+IMPORTANT, MINOR = "important", "minor"
+IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
+#: Operators whose systems are run for the city by someone it contracts with (委託・再委託).
+OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
+#: Stages whose flows deliver data to another party (提供・移転, 情報提供ネットワークシステム).
+RECIPIENT_STAGES = ("provide", "network")
+CHANGE_COLUMNS = ["table", "id", "change", "fields", "importance", "importance_ja", "rules", "reasons_ja", "reasons_en"]
+FIELD_COLUMNS = ["table", "id", "column", "old", "new"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the context the rules read
+
+
+@dataclass
+class DiffContext:
+    """The two models and the facts about them that the rules compare."""
+
+    old: Model
+    new: Model
+
+    @cached_property
+    def old_mn_files(self) -> frozenset[str]:
+        return self.old.my_number_files
+
+    @cached_property
+    def new_mn_files(self) -> frozenset[str]:
+        return self.new.my_number_files
+
+    @cached_property
+    def old_recipients(self) -> frozenset[str]:
+        """Systems that were the target of a provide or network flow in the old model."""
+        f = self.old.flows
+        return frozenset(f.loc[f["stage"].isin(RECIPIENT_STAGES), "target"])
+
+    @cached_property
+    def old_zone_operator(self) -> dict[str, str]:
+        return dict(zip(self.old.zones["zone_id"], self.old.zones["operator"]))
+
+    @cached_property
+    def new_zone_operator(self) -> dict[str, str]:
+        return dict(zip(self.new.zones["zone_id"], self.new.zones["operator"]))
+
+    @cached_property
+    def judgments(self) -> tuple[Any, Any]:
+        from .judgments import required_assessment
+
+        return required_assessment(self.old), required_assessment(self.new)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed row (``table`` a table name) or model.yaml key (``table == "model"``).
+
+    ``old``/``new`` are the row as a dict (None when added/removed); for model keys, ``{key: value}``.
+    ``fields`` lists the changed columns.
+    """
+
+    table: str
+    id: str
+    change: str  # added, removed, changed
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    """An important-change rule: ``applies(ctx, change)`` is True when the change is 重要な変更 by it.
+
+    ``reason`` gives the sentence shown for a change it fires on (Japanese, English).
+    """
+
+    rule_id: str
+    title_ja: str
+    title_en: str
+    basis: str
+    confidence: str  # confirmed, recalled, project
+    applies: Callable[[DiffContext, Change], bool]
+    reason: Callable[[DiffContext, Change], tuple[str, str]]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the predicates
+
+
+def _mn(files: list[str] | None, mn: frozenset[str]) -> set[str]:
+    return {f for f in (files or []) if f in mn}
+
+
+def _new_mn_file(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "files" or c.new is None or not c.new["contains_my_number"]:
+        return False
+    return c.change == "added" or not c.old["contains_my_number"]
+
+
+def _new_mn_holder(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "systems" or c.new is None:
+        return False
+    now = _mn(c.new["holds"], ctx.new_mn_files)
+    before = _mn(c.old["holds"], ctx.old_mn_files) if c.old is not None else set()
+    return bool(now - before)
+
+
+def _new_mn_flow(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "flows" or c.new is None:
+        return False
+    now = _mn(c.new["files"], ctx.new_mn_files)
+    if not now:
+        return False
+    if c.change == "added":
+        return True
+    before = _mn(c.old["files"], ctx.old_mn_files)
+    moved = (c.old["source"], c.old["target"]) != (c.new["source"], c.new["target"])
+    return bool(now - before) or moved
+
+
+def _new_outsourcing(ctx: DiffContext, c: Change) -> bool:
+    if c.new is None:
+        return False
+    if c.table == "flows":
+        return c.new["stage"] == "outsource" and (c.change == "added" or c.old["stage"] != "outsource")
+    if c.table in ("systems", "zones"):
+        now = c.new["operator"] in OUTSOURCED_OPERATORS
+        before = c.old is not None and c.old["operator"] in OUTSOURCED_OPERATORS
+        # A subcontractor where there was a contractor is a new re-outsourcing (再委託).
+        resub = (c.old is not None and c.old["operator"] == "contractor" and c.new["operator"] == "subcontractor")
+        return (now and not before) or resub
+    return False
+
+
+def _new_recipient(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "flows" or c.new is None or c.new["stage"] not in RECIPIENT_STAGES:
+        return False
+    if c.old is not None and c.old["stage"] in RECIPIENT_STAGES and c.old["target"] == c.new["target"]:
+        return False
+    return c.new["target"] not in ctx.old_recipients
+
+
+def _mn_storage_moved(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "systems" or c.change != "changed" or "zone_id" not in c.fields:
+        return False
+    if not _mn(c.new["holds"], ctx.new_mn_files):
+        return False
+    return ctx.new_zone_operator.get(c.new["zone_id"]) != ctx.old_zone_operator.get(c.old["zone_id"])
+
+
+def _new_record_items(ctx: DiffContext, c: Change) -> bool:
+    if c.table != "files" or c.change != "changed" or "items" not in c.fields or not c.new["contains_my_number"]:
+        return False
+    return bool(set(c.new["items"]) - set(c.old["items"]))
+
+
+_BAND_KEYS = ("target_population", "handlers", "serious_incident")
+
+
+def _band_up(ctx: DiffContext, c: Change) -> bool:
+    from .judgments import ASSESSMENT_CODES
+
+    if c.table != "model" or c.id not in _BAND_KEYS:
+        return False
+    old, new = ctx.judgments
+    return ASSESSMENT_CODES.index(new.code) > ASSESSMENT_CODES.index(old.code)
+
+
+def _ids(values: set[str]) -> str:
+    return ", ".join(sorted(values))
+
+
+CHANGE_RULES: tuple[ChangeRule, ...] = (
+    ChangeRule(
+        "new-mn-file", "特定個人情報ファイルの追加", "A new file with My Numbers",
+        "guideline list of important-change items: 特定個人情報ファイルの種類 (a new file also needs its own "
+        "assessment); ppc_assessment_facts §3: re-run before an important change",
+        "recalled", _new_mn_file,
+        lambda ctx, c: (f"{c.id} は個人番号を含むファイルとして新たに加わる",
+                        f"{c.id} is a new file containing My Numbers"),
+    ),
+    ChangeRule(
+        "new-mn-holder", "特定個人情報ファイルの新たな保管場所", "A system newly holding My Numbers",
+        "guideline list of important-change items: 保管場所 (where the file is kept); the minutes of 2021-11-09 "
+        "name the first off-site copy of resident data as the reason of the 平成28年 re-run",
+        "recalled", _new_mn_holder,
+        lambda ctx, c: (f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
+                        f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
+                        f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
+                        f"(zone {c.new['zone_id']}, run by {c.new['operator']})"),
+    ),
+    ChangeRule(
+        "new-mn-flow", "特定個人情報の新たな流れ", "A new flow carrying My Numbers",
+        "guideline list of important-change items: 入手元・入手方法, 使用方法, 提供先・移転先 (a new route of the "
+        "file between systems)",
+        "recalled", _new_mn_flow,
+        lambda ctx, c: (f"{c.id}（{c.new['source']}→{c.new['target']}、{c.new['stage']}）が "
+                        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))} を運ぶ",
+                        f"{c.id} ({c.new['source']}→{c.new['target']}, {c.new['stage']}) carries "
+                        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))}"),
+    ),
+    ChangeRule(
+        "new-outsourcing", "委託・再委託の追加", "A new outsourcing or re-outsourcing",
+        "guideline list of important-change items: 委託の有無・委託事項, 再委託の有無; modelled as a new "
+        "outsource-stage flow or a system/zone newly run by a contractor or subcontractor",
+        "recalled", _new_outsourcing,
+        lambda ctx, c: ((f"{c.id} は委託の流れ（{c.new['source']}→{c.new['target']}）", f"{c.id} is an outsourcing "
+                         f"flow ({c.new['source']}→{c.new['target']})") if c.table == "flows" else
+                        (f"{c.id} は {c.new['operator']} が運用する", f"{c.id} is run by a {c.new['operator']}")),
+    ),
+    ChangeRule(
+        "new-recipient", "提供先・移転先の追加", "A new recipient",
+        "guideline list of important-change items: 提供先・移転先; modelled as a provide/network flow to a "
+        "system that received no provide/network flow before",
+        "recalled", _new_recipient,
+        lambda ctx, c: (f"{c.new['target']} は新たな提供先（{c.id}、{c.new['stage']}）",
+                        f"{c.new['target']} is a new recipient ({c.id}, {c.new['stage']})"),
+    ),
+    ChangeRule(
+        "mn-storage-moved", "特定個人情報ファイルの保管場所の移動", "My Number file moved to another operator's zone",
+        "guideline list of important-change items: 保管場所; modelled as a system holding My Numbers moving "
+        "to a zone with another operator",
+        "recalled", _mn_storage_moved,
+        lambda ctx, c: (f"{c.id} は {c.old['zone_id']} から {c.new['zone_id']} へ移る",
+                        f"{c.id} moves from {c.old['zone_id']} to {c.new['zone_id']}"),
+    ),
+    ChangeRule(
+        "new-record-items", "記録項目の追加", "New recorded items in a My Number file",
+        "guideline list of important-change items: 記録される項目",
+        "recalled", _new_record_items,
+        lambda ctx, c: (f"{c.id} に項目 {_ids(set(c.new['items']) - set(c.old['items']))} が加わる",
+                        f"{c.id} gains the items {_ids(set(c.new['items']) - set(c.old['items']))}"),
+    ),
+    ChangeRule(
+        "threshold-up", "しきい値判断の結果がより重い評価になる", "The threshold judgment requires a heavier assessment",
+        "ppc_assessment_facts §3 [confirmed]: re-run when the threshold result changes; §2 threshold table "
+        "(catalog/thresholds.csv)",
+        "confirmed", _band_up,
+        lambda ctx, c: (f"しきい値判断: {ctx.judgments[0].label_ja} → {ctx.judgments[1].label_ja}",
+                        f"threshold judgment: {ctx.judgments[0].label_en} → {ctx.judgments[1].label_en}"),
+    ),
+)
+
+
+def change_rules() -> pd.DataFrame:
+    """The important-change rules as a table: ``rule_id, title_ja, title_en, basis, confidence``.
+
+    Examples
+    --------
+    >>> change_rules()["rule_id"].tolist()[:3]
+    ['new-mn-file', 'new-mn-holder', 'new-mn-flow']
+    """
+    return pd.DataFrame([{"rule_id": r.rule_id, "title_ja": r.title_ja, "title_en": r.title_en, "basis": r.basis,
+                          "confidence": r.confidence} for r in CHANGE_RULES])
+
+
+# ---------------------------------------------------------------------------------------------------
+# row differences
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return list(a or []) == list(b or [])
+    return a == b
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value)) or "—"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = "—" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+#: The provenance column of each table (flows' ``source`` is the source *system*; its provenance is
+#: ``source_ref``).
+PROVENANCE_COLUMNS = {"zones": "source", "systems": "source", "files": "source", "flows": "source_ref",
+                      "controls": "source"}
+
+
+def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Change]:
+    out: list[Change] = []
+    for table in TABLES:
+        key = table.key
+        skip = {key} if provenance else {key, PROVENANCE_COLUMNS.get(table.name)}
+        a = {r[key]: r for r in getattr(old, table.name).to_dict("records")}
+        b = {r[key]: r for r in getattr(new, table.name).to_dict("records")}
+        for rid in sorted(set(a) | set(b)):
+            if rid not in b:
+                out.append(Change(table.name, rid, "removed", a[rid], None))
+            elif rid not in a:
+                out.append(Change(table.name, rid, "added", None, b[rid]))
+            else:
+                cols = [c for c in dict.fromkeys([*a[rid], *b[rid]]) if c not in skip]
+                changed = tuple(c for c in cols if not _same(a[rid].get(c, ""), b[rid].get(c, "")))
+                if changed:
+                    out.append(Change(table.name, rid, "changed", a[rid], b[rid], changed))
+    keys = [k for k in MODEL_KEYS if k in old.meta or k in new.meta]
+    for k in keys:
+        va, vb = old.meta.get(k), new.meta.get(k)
+        if k == "previous":
+            # A relative path: compare where it points, not how it is spelt.
+            va = str((old.path / va).resolve()) if va is not None and old.path is not None else va
+            vb = str((new.path / vb).resolve()) if vb is not None and new.path is not None else vb
+        if not _same(va, vb):
+            change = "added" if va is None else ("removed" if vb is None else "changed")
+            out.append(Change("model", k, change, None if va is None else {k: old.meta.get(k)},
+                              None if vb is None else {k: new.meta.get(k)}, (k,)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# the diff
+
+
+@dataclass
+class ModelDiff:
+    """The differences between two versions of a model (see :func:`diff`).
+
+    Attributes
+    ----------
+    old, new : Model
+    changes : DataFrame
+        One row per changed row (by table and id) or model.yaml key (table ``model``): ``table, id,
+        change`` (added, removed, changed), ``fields`` (``column: old → new`` texts), ``importance``
+        (``important`` / ``minor``), ``importance_ja`` (重要な変更 / 軽微な変更), ``rules`` (the rule ids that
+        fired; ``["minor"]`` when none did), ``reasons_ja``, ``reasons_en``. Model keys first, then the
+        tables in format order, ids sorted.
+    fields : DataFrame
+        The changed cells in long form: ``table, id, column, old, new`` (values as loaded).
+    comparison : Comparison
+        The exposure, coverage and findings of both versions and their deltas, findings matched by their
+        stable ids (:func:`~pia_analysis.scenarios.compare`); computed on first use, as the row
+        differences and their classification do not need it.
+    """
+
+    old: Model
+    new: Model
+    changes: pd.DataFrame
+    fields: pd.DataFrame
+
+    @cached_property
+    def comparison(self) -> Comparison:
+        return compare(self.old, self.new)
+
+    @property
+    def important(self) -> pd.DataFrame:
+        """The changes classified 重要な変更."""
+        return self.changes.loc[self.changes["importance"] == IMPORTANT].reset_index(drop=True)
+
+    @property
+    def is_important(self) -> bool:
+        """True when at least one change is 重要な変更 (re-run with public comment and third-party check)."""
+        return bool((self.changes["importance"] == IMPORTANT).any())
+
+    @property
+    def classification(self) -> str:
+        """``important``, ``minor``, or ``none`` (no change at all)."""
+        if self.changes.empty:
+            return "none"
+        return IMPORTANT if self.is_important else MINOR
+
+    def verdict(self, lang: str = "ja") -> str:
+        """One sentence: what the change means for the city's procedure.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> diff(m, m).verdict("en")
+        'No change.'
+        """
+        ja = lang != "en"
+        n = len(self.important)
+        if self.classification == "none":
+            return "変更はありません。" if ja else "No change."
+        if self.is_important:
+            rules = sorted({r for rs in self.important["rules"] for r in rs})
+            return (f"重要な変更が {n} 件あります（{', '.join(rules)}）。変更前に評価を再実施し、パブリックコメントと第三者点検を経て"
+                    "個人情報保護委員会に提出する必要があります。" if ja else
+                    f"{n} important change(s) ({', '.join(rules)}): the assessment must be re-run before the change, "
+                    "with public comment and a third-party check, and submitted to the Commission.")
+        return (f"軽微な変更のみです（{len(self.changes)} 件）。年1回の見直しで評価書を修正します。" if ja else
+                f"Minor revisions only ({len(self.changes)}): record them at the yearly review.")
+
+    def ids(self, table: str, change: str) -> list[str]:
+        """The ids of ``table`` (``model`` for model.yaml keys) that were ``added``, ``removed`` or ``changed``.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
+        >>> diff(h26, h28).ids("flows", "added")
+        ['F17', 'F18', 'F19']
+        """
+        c = self.changes
+        return sorted(c.loc[(c["table"] == table) & (c["change"] == change), "id"])
+
+    def summary(self) -> pd.DataFrame:
+        """Counts of changes by table and kind (added, removed, changed) and of important ones.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> list(diff(m, m).summary().columns)
+        ['table', 'added', 'removed', 'changed', 'important']
+        """
+        if self.changes.empty:
+            return pd.DataFrame(columns=["table", "added", "removed", "changed", "important"])
+        counts = pd.crosstab(self.changes["table"], self.changes["change"])
+        counts = counts.reindex(columns=["added", "removed", "changed"], fill_value=0)
+        counts["important"] = self.changes.groupby("table")["importance"].apply(lambda s: int((s == IMPORTANT).sum()))
+        order = ["model"] + [t.name for t in TABLES]
+        counts = counts.reindex([t for t in order if t in counts.index]).astype("int64")
+        counts.columns.name = None
+        return counts.rename_axis("table").reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the verdict, every classified change, and the analysis deltas."""
+        from .scenarios import _plain
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+        return {
+            "old": self.old.id, "new": self.new.id, "classification": self.classification,
+            "verdict_ja": self.verdict("ja"), "verdict_en": self.verdict("en"),
+            "changes": records(self.changes), "analysis": self.comparison.to_dict(),
+        }
+
+
+def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
+    fired = [r for r in CHANGE_RULES if r.applies(ctx, change)]
+    if c_fields := change.fields:
+        old, new = change.old or {}, change.new or {}
+        fields = [f"{f}: {_show(old.get(f))} → {_show(new.get(f))}" for f in c_fields]
+    else:
+        fields = []
+    if fired:
+        reasons = [r.reason(ctx, change) for r in fired]
+        ja = [f"[{r.rule_id}] {t[0]}" for r, t in zip(fired, reasons)]
+        en = [f"[{r.rule_id}] {t[1]}" for r, t in zip(fired, reasons)]
+    elif change.change == "removed":
+        ja, en = ["削除はリスクを増やさないため重要な変更の規則の対象外"], ["a removal lowers the risk: no important-change rule applies"]
+    else:
+        ja, en = ["重要な変更の規則に該当しない"], ["no important-change rule applies"]
+    return {
+        "table": change.table, "id": change.id, "change": change.change, "fields": fields,
+        "importance": IMPORTANT if fired else MINOR, "importance_ja": IMPORTANCE_JA[IMPORTANT if fired else MINOR],
+        "rules": [r.rule_id for r in fired] or ["minor"], "reasons_ja": "; ".join(ja), "reasons_en": "; ".join(en),
+    }
+
+
+def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
+    """Every difference between two versions of a model, classified, with the analysis deltas.
+
+    Parameters
+    ----------
+    old, new
+        Two loaded models, typically a model and its ``previous`` version (or a model and the same
+        model changed by a scenario).
+    provenance
+        Also report changes of the provenance columns (``source``; ``source_ref`` of flows). Off by
+        default: a reworded source changes the documentation of a row, not the system it describes.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
+    >>> d = diff(h26, h28)
+    >>> d.classification, sorted({r for rs in d.important["rules"] for r in rs})[:3]
+    ('important', ['new-mn-flow', 'new-mn-holder', 'new-outsourcing'])
+    >>> d.changes.set_index("id").at["CONV_SRV", "reasons_en"]
+    '[new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor); [new-outsourcing] CONV_SRV is run by a contractor'
+    """
+    ctx = DiffContext(old, new)
+    # model.yaml first, then the tables in format order; ids sorted within a table (already so).
+    order = {name: i for i, name in enumerate(["model"] + [t.name for t in TABLES])}
+    found = sorted(_row_changes(old, new, provenance), key=lambda c: order[c.table])
+    changes = pd.DataFrame([_classify(ctx, c) for c in found], columns=CHANGE_COLUMNS)
+    field_rows = [{"table": c.table, "id": c.id, "column": f, "old": (c.old or {}).get(f), "new": (c.new or {}).get(f)}
+                  for c in found for f in c.fields]
+    fields = pd.DataFrame(field_rows, columns=FIELD_COLUMNS)
+    return ModelDiff(old=old, new=new, changes=changes, fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------------
+# history
+
+
+def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
+    """The model and its earlier versions (``previous``), loaded, **oldest first**.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> [m.id for m in version_chain(bundled_model_path())]
+    ['kitakyushu-juki-h26', 'kitakyushu-juki-h28', 'kitakyushu-juki-r3']
+    """
+    from .io import load_model, previous_chain
+
+    current = model if isinstance(model, Model) else load_model(Path(model))
+    return [load_model(p) for p in reversed(previous_chain(current))] + [current]
+
+
+HISTORY_COLUMNS = [
+    "version", "assessed_on", "target_population", "required", "systems", "flows", "controls", "mn_holders",
+    "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs", "coverage", "open_findings",
+    "vs_previous", "important_changes", "important_rules",
+]
+
+
+def version_history(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
+    """Exposure, coverage and findings of each version of a model, oldest first.
+
+    Returns
+    -------
+    DataFrame
+        One row per version: ``version`` (id), ``assessed_on``, ``target_population``, ``required`` (the
+        threshold judgment code), counts of ``systems``, ``flows``, ``controls`` and ``mn_holders``
+        (systems holding My Numbers) and ``mn_holders_outside_city`` (of them, those in a zone the city
+        does not operate), ``max_mn_exposure`` and ``max_mn_system`` (the most exposed My
+        Number holder), ``records_at_stake`` (sum over systems), ``covered_pairs``, ``pairs``,
+        ``coverage`` (over all stages), ``open_findings``, and against the previous version
+        ``vs_previous`` (important / minor / none; empty for the first), ``important_changes`` (count)
+        and ``important_rules``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> h = version_history(bundled_model_path())
+    >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
+    [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
+    """
+    from .judgments import required_assessment
+
+    chain = version_chain(model)
+    rows = []
+    previous: Model | None = None
+    for m in chain:
+        if previous is None:
+            c = compare(m, m)
+            verdict, n_imp, rules = "", 0, []
+        else:
+            d = diff(previous, m)
+            c = d.comparison
+            verdict, n_imp = d.classification, len(d.important)
+            rules = sorted({r for rs in d.important["rules"] for r in rs})
+        head = c.headline().set_index("metric")
+        city_zone = dict(zip(m.zones["zone_id"], m.zones["operator"] == "city"))
+        exp = c.exposure_after
+        rows.append({
+            "version": m.id, "assessed_on": m.meta["assessed_on"], "target_population": int(m.meta["target_population"]),
+            "required": required_assessment(m).code, "systems": len(m.systems), "flows": len(m.flows),
+            "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
+            "mn_holders_outside_city": int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum()),
+            "max_mn_exposure": float(head.at["max_mn_exposure", "after"]),
+            "max_mn_system": str(head.at["max_mn_exposure", "note"]).split(" → ")[-1],
+            "records_at_stake": float(head.at["records_at_stake", "after"]),
+            "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(c.coverage_after["pairs"].sum()),
+            "coverage": float(head.at["coverage", "after"]), "open_findings": int(head.at["open_findings", "after"]),
+            "vs_previous": verdict, "important_changes": n_imp, "important_rules": rules,
+        })
+        previous = m
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def history_coverage(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
+    """Coverage of each stage (rows, official order) in each version (columns, oldest first).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> t = history_coverage(bundled_model_path())
+    >>> list(t.columns)[:2], len(t)
+    (['stage', 'name_ja'], 6)
+    """
+    from .coverage import stage_coverage
+
+    out: pd.DataFrame | None = None
+    for m in version_chain(model):
+        cov = stage_coverage(m)[["stage", "name_ja", "coverage"]].rename(columns={"coverage": m.id})
+        # A left merge keeps the official stage order (every version lists the same six stages).
+        out = cov if out is None else out.merge(cov[["stage", m.id]], on="stage", how="left", sort=False)
+    assert out is not None
+    return out.reset_index(drop=True)

@@ -1,0 +1,275 @@
+"""Versions: row and key differences, the important-change rules, the h26 → h28 → r3 chain, history, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from broken_cases import TINY
+from pia_analysis import bundled_model_path, load_model
+from pia_analysis.cli import main
+from pia_analysis.diff import CHANGE_RULES, change_rules, diff, history_coverage, version_chain, version_history
+from pia_analysis.scenarios import apply_scenario
+
+H26, H28, R3 = (bundled_model_path(f"kitakyushu-juki-{v}") for v in ("h26", "h28", "r3"))
+NEW_SYSTEM = {"system_id": "NEW", "name_ja": "新システム", "zone_id": "CORE", "kind": "system", "operator": "city",
+              "holds": "", "source": "assumption: test"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_model(TINY)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return {m.id: m for m in version_chain(R3)}
+
+
+def changed(model, **scenario):
+    return apply_scenario(model, {"id": "t", **scenario})
+
+
+def rules_fired(d) -> dict[str, list[str]]:
+    """id -> rule ids of every change (minor changes give ['minor'])."""
+    return {f"{t}:{i}": r for t, i, r in d.changes[["table", "id", "rules"]].itertuples(index=False)}
+
+
+# --- row differences on a small model --------------------------------------------------------------
+
+
+def test_no_change(tiny):
+    d = diff(tiny, tiny)
+    assert d.changes.empty and d.fields.empty and d.classification == "none" and not d.is_important
+    assert d.verdict("ja") == "変更はありません。"
+
+
+def test_added_removed_and_changed_rows_with_fields(tiny):
+    new = changed(tiny, remove={"controls": ["C3"]},
+                  add={"systems": [NEW_SYSTEM]},
+                  set={"controls": {"C1": {"effectiveness": 0.6, "applies_to": "REG"}},
+                       "model": {"handlers": 25}})
+    d = diff(tiny, new)
+    got = d.changes[["table", "id", "change", "fields"]].values.tolist()
+    assert got == [
+        ["model", "handlers", "changed", ["handlers: 20 → 25"]],
+        ["systems", "NEW", "added", []],
+        ["controls", "C1", "changed", ["applies_to: REG;TERM → REG", "effectiveness: 0.5 → 0.6"]],
+        ["controls", "C3", "removed", []],
+    ]
+    assert d.fields.values.tolist() == [
+        ["model", "handlers", "handlers", 20, 25],
+        ["controls", "C1", "applies_to", ["REG", "TERM"], ["REG"]],
+        ["controls", "C1", "effectiveness", 0.5, 0.6],
+    ]
+    assert d.classification == "minor"
+    assert d.changes.set_index("id").at["C3", "reasons_en"] == "a removal lowers the risk: no important-change rule applies"
+    assert d.summary().set_index("table").loc["controls"].tolist() == [0, 1, 1, 0]
+
+
+def test_provenance_changes_are_ignored_unless_asked(tiny):
+    new = changed(tiny, set={"zones": {"CORE": {"source": "assumption: reworded"}}})
+    assert diff(tiny, new).changes.empty
+    assert diff(tiny, new, provenance=True).changes["id"].tolist() == ["CORE"]
+
+
+def test_the_diff_carries_the_analysis_deltas(tiny):
+    new = changed(tiny, set={"systems": {"TERM": {"entry_likelihood": 0.2}}})
+    d = diff(tiny, new)
+    exp = d.comparison.exposure_delta.set_index("system_id")
+    assert exp.at["REG", "exposure_after"] == pytest.approx(2 * exp.at["REG", "exposure_before"])
+    json.dumps(d.to_dict())
+
+
+# --- the important-change rules: each firing and not -----------------------------------------------
+
+
+MN_FLOW = {"flow_id": "F3", "source": "SRV", "target": "REG", "files": "REG_FILE", "stage": "use",
+           "interactive": False, "encrypted": True}
+
+
+@pytest.mark.parametrize("scenario, key, rule", [
+    # new-mn-file: a new file with My Numbers; an existing file that starts holding them
+    ({"add": {"files": [{"file_id": "TAX", "name_ja": "税", "records": 10, "contains_my_number": True}]}},
+     "files:TAX", "new-mn-file"),
+    ({"set": {"files": {"CERT_FILE": {"contains_my_number": True}}}}, "files:CERT_FILE", "new-mn-file"),
+    # new-mn-holder: a new system holding My Numbers; an existing one that starts to
+    ({"add": {"systems": [{**NEW_SYSTEM, "holds": "REG_FILE"}]}}, "systems:NEW", "new-mn-holder"),
+    ({"set": {"systems": {"TERM": {"holds": "REG_FILE"}}}}, "systems:TERM", "new-mn-holder"),
+    # new-mn-flow: a new flow carrying My Numbers; an existing flow re-routed
+    ({"add": {"flows": [MN_FLOW]}}, "flows:F3", "new-mn-flow"),
+    ({"set": {"flows": {"F1": {"source": "SRV"}}}}, "flows:F1", "new-mn-flow"),
+    # new-outsourcing: an outsource flow, a contractor-run system, a subcontractor instead of a contractor
+    ({"add": {"flows": [{**MN_FLOW, "files": "", "stage": "outsource"}]}}, "flows:F3", "new-outsourcing"),
+    ({"set": {"flows": {"F1": {"stage": "outsource"}}}}, "flows:F1", "new-outsourcing"),
+    ({"add": {"systems": [{**NEW_SYSTEM, "operator": "subcontractor"}]}}, "systems:NEW", "new-outsourcing"),
+    ({"set": {"systems": {"SRV": {"operator": "subcontractor"}}}}, "systems:SRV", "new-outsourcing"),
+    ({"set": {"zones": {"CORE": {"operator": "contractor"}}}}, "zones:CORE", "new-outsourcing"),
+    # new-recipient: a provide/network flow to a system that received none before
+    ({"add": {"flows": [{**MN_FLOW, "files": "", "stage": "provide"}]}}, "flows:F3", "new-recipient"),
+    ({"set": {"flows": {"F2": {"stage": "network"}}}}, "flows:F2", "new-recipient"),
+    # mn-storage-moved: a My Number holder moves to a zone with another operator
+    ({"set": {"systems": {"REG": {"zone_id": "DC"}}}}, "systems:REG", "mn-storage-moved"),
+    # new-record-items: a My Number file records more items
+    ({"set": {"files": {"REG_FILE": {"items": "個人番号;4情報;税額"}}}}, "files:REG_FILE", "new-record-items"),
+    # threshold-up: 1,500 people (basic) → 150,000 (focused), or 500 handlers in the 10,000–99,999 band
+    ({"set": {"model": {"target_population": 150000}}}, "model:target_population", "threshold-up"),
+])
+def test_each_rule_fires(tiny, scenario, key, rule):
+    d = diff(tiny, changed(tiny, **scenario))
+    assert rule in rules_fired(d)[key], d.changes
+    assert d.is_important and d.classification == "important"
+    assert d.changes.set_index(["table", "id"]).loc[tuple(key.split(":")), "importance_ja"] == "重要な変更"
+
+
+@pytest.mark.parametrize("scenario, key", [
+    ({"add": {"files": [{"file_id": "MEMO", "name_ja": "メモ", "records": 10, "contains_my_number": False}]}}, "files:MEMO"),
+    ({"set": {"files": {"REG_FILE": {"contains_my_number": False}}}}, "files:REG_FILE"),
+    ({"add": {"systems": [NEW_SYSTEM]}}, "systems:NEW"),  # a city system holding nothing
+    ({"set": {"systems": {"SRV": {"holds": "REG_FILE"}}}}, "systems:SRV"),  # holds less
+    ({"add": {"flows": [{**MN_FLOW, "files": "CERT_FILE"}]}}, "flows:F3"),  # no My Numbers, use stage
+    ({"set": {"flows": {"F1": {"encrypted": True, "channel": "暗号化LAN"}}}}, "flows:F1"),
+    ({"set": {"flows": {"F2": {"stage": "retain"}}}}, "flows:F2"),  # out of outsourcing: no new outsourcing
+    ({"set": {"systems": {"SRV": {"operator": "contractor", "name_ja": "発行サーバ（改称）"}}}}, "systems:SRV"),
+    ({"set": {"systems": {"TERM": {"zone_id": "DC", "entry_likelihood": 0.5}}}}, "systems:TERM"),  # holds nothing
+    ({"set": {"files": {"REG_FILE": {"items": "個人番号", "records": 1600}}}}, "files:REG_FILE"),  # fewer items
+    ({"set": {"model": {"target_population": 9999}}}, "model:target_population"),  # still basic
+    ({"set": {"model": {"target_population": 999}}}, "model:target_population"),  # lighter: none
+    ({"set": {"controls": {"C1": {"status": "missing"}}}}, "controls:C1"),
+    ({"remove": {"systems": ["SRV"]}}, "systems:SRV"),
+])
+def test_minor_changes_fire_no_rule(tiny, scenario, key):
+    d = diff(tiny, changed(tiny, **scenario))
+    assert rules_fired(d)[key] == ["minor"], d.changes
+    assert not d.is_important and d.classification == "minor"
+
+
+def test_a_recipient_that_already_received_is_not_new(tiny):
+    base = changed(tiny, set={"flows": {"F2": {"stage": "provide"}}})
+    d = diff(base, changed(base, add={"flows": [{**MN_FLOW, "files": "", "source": "TERM", "target": "SRV",
+                                                 "stage": "provide"}]}))
+    assert "new-recipient" not in rules_fired(d)["flows:F3"]
+
+
+def test_the_rules_are_documented_as_data():
+    table = change_rules()
+    assert table["rule_id"].tolist() == [r.rule_id for r in CHANGE_RULES] and table["rule_id"].is_unique
+    assert set(table["confidence"]) <= {"confirmed", "recalled", "project"}
+    assert table["basis"].str.len().min() > 20
+
+
+# --- the Kitakyushu chain h26 → h28 → r3 -----------------------------------------------------------
+
+
+def test_the_chain_is_oldest_first(chain):
+    assert list(chain) == ["kitakyushu-juki-h26", "kitakyushu-juki-h28", "kitakyushu-juki-r3"]
+    assert [str(m.meta["assessed_on"]) for m in chain.values()] == ["2014-12-01", "2016-12-01", "2021-11-09"]
+
+
+def test_h26_predates_the_convenience_store(chain):
+    h26, h28 = chain["kitakyushu-juki-h26"], chain["kitakyushu-juki-h28"]
+    store = {"CONV_SRV", "JLIS_CENTRE", "STORE_KIOSK"}
+    assert not store & set(h26.systems["system_id"]) and store <= set(h28.systems["system_id"])
+    assert not {"F17", "F18", "F19"} & set(h26.flows["flow_id"])
+    assert not {"C-STORE-FW", "C-CARD-PIN", "C-CARD-SUSPEND", "C-DC-SECURITY"} & set(h26.controls["control_id"])
+
+
+@pytest.mark.parametrize("version", ["h26", "h28"])
+def test_every_row_of_the_versions_is_sourced_or_an_assumption(version):
+    model = load_model(bundled_model_path(f"kitakyushu-juki-{version}"))
+    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"),
+                      ("controls", "source")):
+        frame = getattr(model, name)
+        bad = frame.loc[~frame[col].str.contains(r"minutes|ppc_assessment_facts|assumption", regex=True)]
+        assert bad.empty, f"{version} {name}: {list(bad.iloc[:, 0])}"
+    assert (bundled_model_path(f"kitakyushu-juki-{version}") / "README.md").is_file()
+
+
+def test_h28_against_h26_is_an_important_change(chain):
+    d = diff(chain["kitakyushu-juki-h26"], chain["kitakyushu-juki-h28"])
+    assert d.is_important
+    fired = rules_fired(d)
+    assert "new-mn-holder" in fired["systems:CONV_SRV"]  # the off-site server holds the register
+    assert "new-outsourcing" in fired["systems:CONV_SRV"] and "new-outsourcing" in fired["flows:F17"]
+    assert "new-recipient" in fired["flows:F18"]
+    assert set(d.important["id"]) == {"OFFSITE", "CONV_SRV", "F17", "F18", "F19"}
+    assert d.ids("flows", "added") == ["F17", "F18", "F19"] and d.ids("flows", "removed") == []
+    # the changes of the store controls are minor revisions
+    assert fired["controls:C-LGWAN"] == ["minor"] and fired["controls:C-STORE-FW"] == ["minor"]
+
+
+def test_r3_against_h28_is_a_minor_revision_as_the_minutes_say(chain):
+    d = diff(chain["kitakyushu-juki-h28"], chain["kitakyushu-juki-r3"])
+    assert d.classification == "minor"
+    rows = d.changes.loc[d.changes["table"] != "model"]
+    # fewer residents (records), and the open items of the 2021 review (planned or missing controls)
+    assert {"HONNIN_FILE", "JUKI_FILE", "SOUFU_FILE", "C-LEAK-INSURANCE"} <= set(rows["id"])
+    assert set(rows["table"]) <= {"files", "controls", "ratings"}  # no system, flow or zone changed
+
+
+def test_version_history(chain):
+    h = version_history(R3)
+    assert h["version"].tolist() == list(chain)
+    assert h["vs_previous"].tolist() == ["", "important", "minor"]
+    assert h["mn_holders_outside_city"].tolist() == [3, 4, 4]  # the off-site server joins J-LIS's three
+    assert (h["required"] == "full").all()
+    cov = history_coverage(R3)
+    assert cov["stage"].tolist() == ["acquire", "use", "outsource", "provide", "network", "retain"]
+    values = cov.drop(columns=["stage", "name_ja"]).to_numpy()
+    assert ((values >= 0) & (values <= 1)).all()
+
+
+def test_history_of_a_model_without_previous(tiny):
+    h = version_history(tiny)
+    assert h["version"].tolist() == ["tiny"] and h.at[0, "vs_previous"] == ""
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def test_cli_diff_table_and_json(capsys):
+    assert main(["diff", str(H26), str(H28)]) == 0
+    out = capsys.readouterr().out
+    assert "重要な変更が 5 件あります" in out and "CONV_SRV" in out and "new-mn-holder" in out
+    assert main(["diff", str(H28), str(R3), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["classification"] == "minor" and data["old"] == "kitakyushu-juki-h28"
+
+
+def test_cli_diff_bad_model_exits_1(tmp_path, capsys):
+    assert main(["diff", str(H26), str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert "is not a directory" in err and "Traceback" not in err
+
+
+def test_cli_diff_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["diff", str(H26)])
+    assert exc.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_history(capsys):
+    assert main(["history", str(R3)]) == 0
+    out = capsys.readouterr().out
+    assert "3 version(s), oldest first" in out and out.index("juki-h26") < out.index("juki-r3")
+    assert main(["history", str(R3), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [v["vs_previous"] for v in data["versions"]] == ["", "important", "minor"]
+    assert len(data["coverage"]) == 6
+
+
+def test_cli_history_bad_model_exits_1(tmp_path, capsys):
+    assert main(["history", str(tmp_path)]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_frames_are_plain(chain):
+    # the diff tables are ordinary DataFrames (no Styler), sorted: model keys, then tables in format order
+    d = diff(chain["kitakyushu-juki-h26"], chain["kitakyushu-juki-h28"])
+    assert isinstance(d.changes, pd.DataFrame)
+    tables = d.changes["table"].tolist()
+    assert tables == sorted(tables, key=["model", "zones", "systems", "files", "flows", "controls", "risks",
+                                         "ratings"].index)
