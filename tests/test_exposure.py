@@ -321,7 +321,10 @@ def test_monte_carlo_bound_on_kitakyushu(kitakyushu):
     sim = by_id(simulate_compromise(kitakyushu, trials=50_000, seed=0))
     t = by_id(node_exposure(kitakyushu)).loc[sim.index]
     assert (t["exposure"] <= sim["ci_high"]).all()
-    assert ((t["exposure"] == 0) == (sim["probability"] == 0)).all()
+    # unreachable systems are never compromised; a compromised one is always reachable. (A reachable
+    # system may go unsampled when its probability is far below 1 / trials, so no equivalence.)
+    assert (sim.loc[t["exposure"] == 0, "probability"] == 0).all()
+    assert (t.loc[sim["probability"] > 0, "exposure"] > 0).all()
     assert list(simulate_compromise(kitakyushu, trials=10).columns) == ["system_id", "probability", "ci_low",
                                                                         "ci_high", "trials"]
 
