@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -74,12 +75,18 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
                 width = max([len(str(col))] + [len(str(v)) for v in flat.iloc[:, i - 1].tolist()[:500]])
                 ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width * 1.2))
             ws.freeze_panes = "A2"
-    path.write_bytes(_fix_zip(buffer.getvalue()))
+    path.write_bytes(normalise_xlsx(buffer.getvalue()))
     return path
 
 
-def _fix_zip(data: bytes) -> bytes:
-    """Rewrite an xlsx (a zip) with fixed entry timestamps and fixed created/modified document dates."""
+def normalise_xlsx(data: bytes, when: dt.datetime | None = None) -> bytes:
+    """Rewrite an xlsx (a zip) so that the same content gives the same bytes.
+
+    Every zip entry is dated ``when`` (default 1980-01-01, the zip epoch) and the workbook's created and
+    modified properties are set to ``when`` (default 2000-01-01): openpyxl stamps them with the wall clock.
+    """
+    zip_time = (when.year, when.month, when.day, when.hour, when.minute, when.second) if when else FIXED_ZIP_TIME
+    doc_time = when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else FIXED_DOC_TIME
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
@@ -87,10 +94,10 @@ def _fix_zip(data: bytes) -> bytes:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = content.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{FIXED_DOC_TIME}\g<3>", text)
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{doc_time}\g<3>", text)
                 content = text.encode("utf-8")
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            entry = zipfile.ZipInfo(info.filename, date_time=zip_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
+            entry.external_attr = info.external_attr
             dst.writestr(entry, content)
     return out.getvalue()

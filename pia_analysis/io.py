@@ -266,6 +266,18 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
         rel = data.get("previous") if isinstance(data, dict) else None
 
 
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
+
+    Raises ModelError with the located problems of ``model.yaml``.
+    """
+    problems: list[Problem] = []
+    meta = _read_model_yaml(Path(path), problems, str(path))
+    if problems:
+        raise ModelError(problems)
+    return meta
+
+
 def previous_chain(model: Model) -> list[Path]:
     """The directories of the earlier versions of ``model``, newest first (from ``previous``)."""
     chain: list[Path] = []
@@ -273,8 +285,7 @@ def previous_chain(model: Model) -> list[Path]:
     while rel is not None and current is not None:
         current = (current / rel).resolve()
         chain.append(current)
-        data = yaml.load((current / "model.yaml").read_text(encoding="utf-8-sig"), Loader=_ModelYamlLoader) or {}  # noqa: S506
-        rel = data.get("previous")
+        rel = read_meta(current).get("previous")
     return chain
 
 

@@ -15,14 +15,13 @@ import datetime as dt
 import io
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import catalog
+from .exports import neutralise, normalise_xlsx
 from .model import Model
 
 #: Assessment codes, least to most demanding.
@@ -225,18 +224,12 @@ class ReviewSchedule:
 
 def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
     """(id, assessed_on) of the model's earlier versions, newest first."""
-    from .io import previous_chain
+    from .io import previous_chain, read_meta
 
     out = []
     for path in previous_chain(model):
-        data = yaml.safe_load((Path(path) / "model.yaml").read_text(encoding="utf-8-sig")) or {}
-        day = data.get("assessed_on")
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day)
-        if isinstance(day, dt.datetime):
-            day = day.date()
-        if isinstance(day, dt.date):
-            out.append((str(data.get("id", Path(path).name)), day))
+        meta = read_meta(path)
+        out.append((str(meta["id"]), meta["assessed_on"]))
     return out
 
 
@@ -375,20 +368,6 @@ def _markdown(model: Model, table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _fixed_zip(data: bytes, when: tuple[int, int, int, int, int, int], replace: dict[str, bytes]) -> bytes:
-    """Rewrite a zip (an .xlsx) with every entry dated ``when`` and the entries of ``replace`` swapped in,
-    so that re-runs are byte-identical."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=when)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, replace.get(info.filename, src.read(info.filename)))
-    return out.getvalue()
-
-
 def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -399,7 +378,7 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
     ws.title = "section3"
     ws.append(list(flat.columns))
     for row in flat.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
+        ws.append([None if (isinstance(v, float) and pd.isna(v)) else neutralise(v.item() if hasattr(v, "item") else v)
                    for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -414,20 +393,12 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
     legend.append(["column", "見出し"])
     for col in flat.columns:
         legend.append([col, _HEADERS_JA[col]])
-    # Fixed properties (the assessment date, not the wall clock) keep re-runs byte-identical.
-    stamp = dt.datetime.combine(model.meta["assessed_on"], dt.time())
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
     wb.properties.creator = "pia-analysis"
     wb.properties.title = f"Section Ⅲ — {model.id}"
     buffer = io.BytesIO()
     wb.save(buffer)
-    # openpyxl stamps "modified" with the wall clock while saving: write the core properties again.
-    from openpyxl.xml.functions import tostring
-
-    wb.properties.modified = stamp
-    core = tostring(wb.properties.to_tree())
-    return _fixed_zip(buffer.getvalue(), (stamp.year, stamp.month, stamp.day, 0, 0, 0), {"docProps/core.xml": core})
+    # Dated with the assessment, not the wall clock, so that re-runs are byte-identical.
+    return normalise_xlsx(buffer.getvalue(), dt.datetime.combine(model.meta["assessed_on"], dt.time()))
 
 
 def write_section3(model: Model, path: str | os.PathLike[str]) -> Path:
