@@ -234,7 +234,7 @@ def _new_figure(model: Model, lang: str, title: str, subtitle: str | None = None
     FigureCanvasAgg(fig)
     fig.text(0.015, 0.978, title, fontsize=15, va="top", ha="left", color="#111111")
     if subtitle:
-        fig.text(0.015, 0.935, "\n".join(_wrap(subtitle, A4_LANDSCAPE[0] - 0.7, 9, lang, balanced=False)),
+        fig.text(0.015, 0.935, "\n".join(wrap_text(subtitle, A4_LANDSCAPE[0] - 0.7, 9, lang, balanced=False)),
                  fontsize=9,
                  va="top", ha="left", color="#333333", linespacing=1.35)
     assessed = model.meta.get("assessed_on")
@@ -310,7 +310,7 @@ _BREAK_AFTER = "）)・、，。の／/"
 _NO_LINE_START = "。、，．）」』】〕・ー％%):;,."
 
 
-def _wrap(text: str, width: float, size: float, lang: str, max_lines: int | None = None,
+def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | None = None,
           balanced: bool = True) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` inches at ``size`` points.
 
@@ -764,7 +764,7 @@ def dataflow_geometry(model: Model, lang: str = "ja") -> DataflowGeometry:
     flows = model.flows.sort_values("flow_id", kind="stable")
     frame_w = _BOX_W + 2 * _ZONE_PAD
     zone_labels = {
-        z: _wrap(_name(zones.loc[z].to_dict() | {"zone_id": z}, lang), frame_w - 2 * 0.06, _ZONE_FONT, lang,
+        z: wrap_text(_name(zones.loc[z].to_dict() | {"zone_id": z}, lang), frame_w - 2 * 0.06, _ZONE_FONT, lang,
                  max_lines=3)
         for z in level
     }
@@ -1155,13 +1155,13 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
                 gid=f"id-{s}")
         ax.text(cx + w / 2 - 0.05, top + 0.075, _fmt_pct(value), ha="right", va="center",
                 fontsize=_ID_FONT * fs, color=colour, zorder=5, gid=f"exposure-{s}")
-        name_lines = _wrap(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.11, _BOX_FONT, lang)
+        name_lines = wrap_text(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.11, _BOX_FONT, lang)
         size = _BOX_FONT
         if len(name_lines) > 2:  # shrink until two lines are enough (long English names)
-            while size > 5.6 and len(_wrap(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.12,
+            while size > 5.6 and len(wrap_text(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.12,
                                            size, lang)) > 2:
                 size -= 0.2
-            name_lines = _wrap(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.12, size, lang,
+            name_lines = wrap_text(_name(systems.loc[s].to_dict() | {"system_id": s}, lang), w - 0.12, size, lang,
                                max_lines=2)
         ax.text(cx, top + 0.13 + (h - 0.13) / 2, "\n".join(name_lines), ha="center", va="center",
                 fontsize=size * fs, color=colour, linespacing=1.1, zorder=5, gid=f"name-{s}")
@@ -1208,7 +1208,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     legend_x = (fig_w - 2.2) / fig_w
     wrap_w = 1.65
     for handle in stage_handles + symbol_handles:
-        handle.set_label("\n".join(_wrap(handle.get_label(), wrap_w, 8, lang)))
+        handle.set_label("\n".join(wrap_text(handle.get_label(), wrap_w, 8, lang)))
     leg1 = fig.legend(handles=stage_handles, loc="upper left", bbox_to_anchor=(legend_x, 0.86),
                       title=_t("legend_stages", lang), fontsize=8, title_fontsize=8.5, frameon=False,
                       alignment="left", handlelength=2.2)
@@ -1227,7 +1227,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(_pct_tick))
     cbar.ax.yaxis.set_minor_formatter(NullFormatter())
     cbar.ax.tick_params(labelsize=7)
-    cbar.ax.set_title("\n".join(_wrap(_t("exposure_cbar", lang), 2.0, 8, lang)), fontsize=8, loc="left",
+    cbar.ax.set_title("\n".join(wrap_text(_t("exposure_cbar", lang), 2.0, 8, lang)), fontsize=8, loc="left",
                       pad=6)
     return fig
 
@@ -1416,15 +1416,15 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
         colour, hatch = _zone_style(zone_index[z])
         zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": z}
         handles.append(Patch(facecolor=colour, hatch=hatch or None, edgecolor="#333333", linewidth=0.5,
-                             label="\n".join(_wrap(_name(zrow, lang), 2.25, 7.5, lang))))
+                             label="\n".join(wrap_text(_name(zrow, lang), 2.25, 7.5, lang))))
     legend_x = (left + ax_w + 0.25) / A4_LANDSCAPE[0]
     leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(legend_x, 0.86), fontsize=7.5,
                      title=_t("zone_legend", lang), title_fontsize=8.5, frameon=False, alignment="left")
     leg.set_gid("legend-zones")
     mc_handle = Line2D([], [], marker="o", color="#000000", markersize=3.5, linewidth=1.0,
-                       label="\n".join(_wrap(_t("mc_label", lang, n=trials), 2.25, 7.5, lang)))
+                       label="\n".join(wrap_text(_t("mc_label", lang, n=trials), 2.25, 7.5, lang)))
     rec_handle = Patch(facecolor="none", edgecolor="none",
-                       label="\n".join(_wrap(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数" if lang == "ja"
+                       label="\n".join(wrap_text(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数" if lang == "ja"
                                               else "Red: systems holding My Numbers and their records at stake"),
                                              2.25, 7.5, lang)))
     leg2 = fig.legend(handles=[mc_handle, rec_handle], loc="lower left", bbox_to_anchor=(legend_x, 0.08),
@@ -1467,7 +1467,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
     fig = _new_figure(model, lang, _t("stagecov_title", lang), _t("stagecov_sub", lang))
     size = 9.5
     if lang == "en":
-        labels = ["\n".join(_wrap(_stage_name(s, "en", form="full"), 2.9, size, lang)) for s in table["stage"]]
+        labels = ["\n".join(wrap_text(_stage_name(s, "en", form="full"), 2.9, size, lang)) for s in table["stage"]]
     else:
         labels = [_stage_name(s, "ja") for s in table["stage"]]
     label_w = max(max(_text_width(line, size) for line in lb.split("\n")) for lb in labels)
@@ -1566,7 +1566,7 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
     zone_w = 2.1
     ax_w = A4_LANDSCAPE[0] - left - zone_w - 1.15
     col_w_in = ax_w / max(1, len(stages))
-    col_labels = ["\n".join(_wrap(_stage_name(s, lang), col_w_in - 0.08, 8, lang)) for s in stages]
+    col_labels = ["\n".join(wrap_text(_stage_name(s, lang), col_w_in - 0.08, 8, lang)) for s in stages]
     header_in = max(lb.count("\n") + 1 for lb in col_labels) * 8 * 1.25 / 72 + 0.4
     top_frac = (A4_LANDSCAPE[1] - 1.0 - header_in) / A4_LANDSCAPE[1]
     bottom_frac = 0.06
@@ -1608,7 +1608,7 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
             ax.axhline(b + 0.5, color="#333333", linewidth=1.4)
         zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": str(z)}
         max_lines = max(2, int(((b - a + 1) * row_h_in) / 0.13))
-        text = "\n".join(_wrap(_name(zrow, lang), zone_w - 0.25, 7.5, lang, max_lines=max_lines))
+        text = "\n".join(wrap_text(_name(zrow, lang), zone_w - 0.25, 7.5, lang, max_lines=max_lines))
         ax.annotate(text, xy=(1.0, 1 - (a + b + 1) / 2 / len(rows)), xycoords="axes fraction",
                     xytext=(10, 0), textcoords="offset points", ha="left", va="center", fontsize=7.5,
                     color="#333333", annotation_clip=False, linespacing=1.1, gid=f"zone-{z}")
@@ -1618,7 +1618,7 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
     cbar = fig.colorbar(image, cax=cax)
     cbar.ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     cbar.ax.tick_params(labelsize=7.5)
-    cbar.ax.set_title("\n".join(_wrap(_t("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left", pad=6)
+    cbar.ax.set_title("\n".join(wrap_text(_t("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left", pad=6)
     return fig
 
 
@@ -1850,7 +1850,7 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
         ax.text(2.5, 2.5, _t("riskmap_none", lang), ha="center", va="center", fontsize=11, color="#555555")
     # legend: rules present, then now / after markers
     handles = [Line2D([], [], marker=style[rid][1], color=style[rid][0], linestyle="none", markersize=6.5,
-                      label="\n".join(_wrap(rule_titles.get(rid, rid), 2.6, 7.5, lang))) for rid in present]
+                      label="\n".join(wrap_text(rule_titles.get(rid, rid), 2.6, 7.5, lang))) for rid in present]
     handles += [
         Line2D([], [], marker="o", color="#333333", linestyle="none", markersize=6.5,
                label="現在（未対応）" if lang == "ja" else "Now (open)"),
@@ -1912,7 +1912,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
         return f"{rid}  {name}"
 
     labels = [label(r) for r in table.to_dict("records")]
-    labels = ["\n".join(_wrap(lb, 4.4, size, lang, max_lines=2)) for lb in labels]
+    labels = ["\n".join(wrap_text(lb, 4.4, size, lang, max_lines=2)) for lb in labels]
     label_w = max(_text_width(line, size) for lb in labels for line in lb.split("\n")) if labels else 1.0
     left = label_w + 0.75
     ax_w = A4_LANDSCAPE[0] - left - 3.35
@@ -1932,7 +1932,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
         if i == n or stage_of[i] != stage_of[start]:
             if band % 2 == 0:
                 ax.axhspan(start - 0.5, i - 0.5, color="#F3F3F3", zorder=0)
-            ax.text(1.01, 1 - (start + i) / 2 / n, "\n".join(_wrap(_stage_name(stage_of[start], lang), 1.0, 7.5,
+            ax.text(1.01, 1 - (start + i) / 2 / n, "\n".join(wrap_text(_stage_name(stage_of[start], lang), 1.0, 7.5,
                                                                     lang)),
                     transform=ax.transAxes, ha="left", va="center", fontsize=7.5, color="#555555",
                     linespacing=1.1)
@@ -1987,7 +1987,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
                                  linestyle="none", markersize=7, label=_t("if_planned", lang)))
     present = [s for s in _STATUS_STYLE if s in set(table["status"])]
     status_handles = [Patch(facecolor=_STATUS_STYLE[s][0], edgecolor="none",
-                            label="\n".join(_wrap(_STATUS_STYLE[s][1 if lang == "ja" else 2], 1.5, 7.5, lang)))
+                            label="\n".join(wrap_text(_STATUS_STYLE[s][1 if lang == "ja" else 2], 1.5, 7.5, lang)))
                       for s in present]
     legend_x = (left + ax_w + 1.2) / A4_LANDSCAPE[0]
     leg1 = fig.legend(handles=rating_handles, loc="upper left", bbox_to_anchor=(legend_x, 0.84), fontsize=7.5,

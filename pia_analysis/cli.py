@@ -35,11 +35,13 @@ def _load(path: str):
 
 
 def _plain(value):
-    """A JSON- and CSV-friendly form of a cell (lists joined by ' → ' for paths, ';' otherwise)."""
+    """A JSON-friendly form of a cell: lists stay lists, numpy scalars become Python ones, NaN becomes null."""
     if isinstance(value, (list, tuple)):
-        return list(value)
+        return [_plain(v) for v in value]
     if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN: strict JSON has no NaN
+        return None
     return value
 
 
@@ -48,7 +50,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
     out = out or sys.stdout
     if fmt == "json":
         records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-        out.write(json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n")
+        out.write(json.dumps(records, ensure_ascii=False, indent=2, default=str, allow_nan=False) + "\n")
         return
     flat = frame.copy()
     for col in flat.columns:
@@ -113,13 +115,15 @@ def cmd_findings(args: argparse.Namespace) -> int:
     from .findings import find_findings
 
     model = _load(args.model)
-    emit_table(find_findings(model), args.format)
+    emit_table(find_findings(model, include_all=args.all, exposure_threshold=args.threshold), args.format)
     return EXIT_OK
 
 
 def cmd_section3(args: argparse.Namespace) -> int:
     from .judgments import section3_table, write_section3
 
+    if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
+        raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
     model = _load(args.model)
     table = section3_table(model)
     if args.out:
@@ -285,6 +289,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 # parser
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1]")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors exit 2 with the usage line, never a traceback
         self.print_usage(sys.stderr)
@@ -312,7 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
     add("exposure", cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
     add("coverage", cmd_coverage, "risk coverage of each process stage", formats=True)
-    add("findings", cmd_findings, "findings of the rule engine", formats=True)
+    p = add("findings", cmd_findings, "findings of the rule engine", formats=True)
+    p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
+                   help="path probability above which an exposed My Number holder is a finding (default 0.01)")
+    p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
     p = add("section3", cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p = add("scenario", cmd_scenario, "apply a what-if scenario to a model and compare the analyses")

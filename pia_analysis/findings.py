@@ -972,7 +972,7 @@ def find_findings(model: Model, include_all: bool = False,
     DataFrame
         ``finding_id, rule_id, element, element_type, status, severity, likelihood, impact, stage,
         risk_ids, linddun, title_ja, title_en, detail_ja, detail_en``, sorted by severity (highest
-        first), then ``finding_id``. Details are empty for not-applicable findings.
+        first), then likelihood and impact (highest first), then ``finding_id``. Details are empty for not-applicable findings.
 
     Examples
     --------
@@ -990,7 +990,9 @@ def find_findings(model: Model, include_all: bool = False,
     if not include_all:
         frame = frame.loc[frame["status"] != "not_applicable"]
     frame = frame.astype({"severity": "int64", "likelihood": "int64", "impact": "int64"})
-    frame = frame.sort_values(["severity", "finding_id"], ascending=[False, True], kind="stable")
+    # most severe first; within a severity, the most likely and then the largest impact (ties by id)
+    frame = frame.sort_values(["severity", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True],
+                              kind="stable")
     return frame.reset_index(drop=True)
 
 

@@ -27,6 +27,7 @@ import networkx as nx
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from . import charts, coverage, exposure, findings, judgments
 from .exports import write_csv, write_xlsx
@@ -245,45 +246,78 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     return fig
 
 
-def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float] | None = None) -> Figure:
-    """A page with a table (text wrapped to fit), for the PDF."""
+def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
+               size: float = 8.0, note: str = "") -> Figure:
+    """A page with a table whose cells are wrapped to their column (measured in the chart font).
+
+    ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
+    counted in a line at the bottom (with ``note`` saying where the full table is).
+    """
     charts.use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
-    fig.suptitle(title, fontsize=15, x=0.06, ha="left", y=0.96)
-    ax = fig.add_axes((0.04, 0.06, 0.92, 0.84))
-    ax.set_axis_off()
+    width_in, height_in = A4_LANDSCAPE
+    left, right, top, bottom = 0.5, 0.5, 0.95, 0.55  # margins in inches
+    usable = width_in - left - right
+    line_h = size * 1.35 / 72  # inches
+    pad = 0.05
+    fig.text(left / width_in, 1 - 0.45 / height_in, title, fontsize=15, va="top")
+    y = top + 0.1  # inches from the top edge
+    xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
+
+    def row(cells: list[str], bold: bool = False, max_lines: int | None = None) -> float:
+        wrapped = [charts.wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
+                   for c, w in zip(cells, col_widths)]
+        return max(len(w) for w in wrapped) * line_h + 2 * pad, wrapped, bold
+
+    def draw(y: float, measured) -> float:
+        h, wrapped, bold = measured
+        for x, lines in zip(xs, wrapped):
+            fig.text((x + pad) / width_in, 1 - (y + pad) / height_in, "\n".join(lines), fontsize=size, va="top",
+                     ha="left", linespacing=1.35, fontweight="bold" if bold else "normal")
+        y += h
+        fig.add_artist(Line2D([left / width_in, (left + usable) / width_in], [1 - y / height_in] * 2,
+                              color="#BBBBBB", linewidth=0.6))
+        return y
+
     if frame.empty:
-        ax.text(0.0, 0.9, "該当なし" if lang != "en" else "None", fontsize=12)
+        fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "None", fontsize=12, va="top")
     else:
-        cells = [[_wrap(str(v), 48) for v in row] for row in frame.itertuples(index=False)]
-        table = ax.table(cellText=cells, colLabels=list(frame.columns), loc="upper left", cellLoc="left",
-                         colWidths=col_widths)
-        table.auto_set_font_size(False)
-        table.set_fontsize(8)
-        for (r, _c), cell in table.get_celld().items():
-            lines = max(1, cell.get_text().get_text().count("\n") + 1)
-            cell.set_height(0.045 * lines)
-            if r == 0:
-                cell.set_facecolor("#E8E8E8")
+        y = draw(y, row(list(map(str, frame.columns)), bold=True))
+        shown = 0
+        for values in frame.itertuples(index=False):
+            measured = row([_cell_text(v) for v in values], max_lines=6)
+            if y + measured[0] > height_in - bottom - line_h:
+                break
+            y = draw(y, measured)
+            shown += 1
+        if shown < len(frame):
+            more = (f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more") + (f" — {note}" if note else "")
+            fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
     _footer(fig, model, lang)
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
-    # Japanese has no spaces to break at: cut every `width` characters.
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width)) if len(text) > width else text
+def _cell_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return " → ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
+    """The page of key messages, one bullet each, wrapped to the page."""
     charts.use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
-    fig.suptitle("主なメッセージ" if lang != "en" else "Key messages", fontsize=16, x=0.06, ha="left", y=0.94)
-    y = 0.84
+    width_in, height_in = A4_LANDSCAPE
+    size, line_h = 11.0, 11.0 * 1.4 / 72
+    fig.text(0.5 / width_in, 1 - 0.45 / height_in, "主なメッセージ" if lang != "en" else "Key messages", fontsize=16, va="top")
+    y = 1.2
     for msg in messages:
-        wrapped = _wrap(msg, 62 if lang != "en" else 120)
-        fig.text(0.07, y, "•", fontsize=12)
-        fig.text(0.09, y, wrapped, fontsize=11, va="top")
-        y -= 0.045 * (wrapped.count("\n") + 1) + 0.03
+        lines = charts.wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
+        fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
+        fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
+        y += len(lines) * line_h + 0.22
     _footer(fig, model, lang)
     return fig
 
@@ -396,7 +430,8 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
     for name in PDF_PAGES:
         if name == "findings":
             pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応）" if ja else "Top open findings",
-                                    a.model, lang, col_widths=[0.2, 0.06, 0.3, 0.44]))
+                                    a.model, lang, col_widths=[0.2, 0.06, 0.28, 0.46],
+                                    note="tables/findings.csv"))
         elif name == "messages":
             pages.append(messages_page(messages, a.model, lang))
         else:

@@ -74,3 +74,35 @@ def test_report_on_a_bad_model_writes_nothing(tmp_path: Path):
     assert main(["report", str(BROKEN / "bad_kind"), "--out", str(out)]) == 1
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_output_is_strict_json(capsys):
+    import json
+
+    assert main(["coverage", str(TINY), "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text
+    rows = json.loads(text)
+    acquire = next(r for r in rows if r["stage"] == "acquire")
+    assert acquire["in_scope"] is False and acquire["coverage"] is None  # out of scope, not 100 %
+
+
+def test_findings_threshold_and_all(capsys):
+    import json
+
+    assert main(["findings", str(bundled_model_path()), "--format", "json", "--threshold", "0.02"]) == 0
+    strict = json.loads(capsys.readouterr().out)
+    assert main(["findings", str(bundled_model_path()), "--format", "json", "--threshold", "0.001", "--all"]) == 0
+    lax = json.loads(capsys.readouterr().out)
+    exposed = lambda rows: {r["element"] for r in rows if r["rule_id"] == "exposed-mn-holder" and r["status"] == "open"}  # noqa: E731
+    assert exposed(strict) < exposed(lax)
+    assert any(r["status"] == "not_applicable" for r in lax)
+    assert not any(r["status"] == "not_applicable" for r in strict)
+    assert run_cli("findings", str(TINY), "--threshold", "2").returncode == 2
+
+
+def test_section3_refuses_an_unknown_suffix(tmp_path: Path):
+    proc = run_cli("section3", str(TINY), "--out", str(tmp_path / "s3.csv"))
+    assert proc.returncode == 2
+    assert "written as .xlsx or .md" in proc.stderr
+    assert not (tmp_path / "s3.csv").exists()

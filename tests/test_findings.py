@@ -273,7 +273,7 @@ def test_default_output_hides_not_applicable_and_is_sorted(tmp_path):
     assert len(everything) > len(default)
     assert default["finding_id"].is_unique
     assert (default["finding_id"] == default["rule_id"] + "@" + default["element"]).all()
-    expected = default.sort_values(["severity", "finding_id"], ascending=[False, True])
+    expected = default.sort_values(["severity", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True])
     assert default["finding_id"].tolist() == expected["finding_id"].tolist()
     assert list(default.columns)[:5] == ["finding_id", "rule_id", "element", "element_type", "status"]
 
