@@ -12,5 +12,15 @@ from .io import bundled_model_path, load_model, save_model, validate
 from .model import Model
 from .schema import ModelError, Problem
 
-__all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "load_model", "save_model", "validate"]
+__all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "validate"]
 __version__ = "0.1.0"
+
+
+def explore(model, **options):
+    """The interactive explorer of a model in JupyterLab: :func:`pia_analysis.explorer.explore`.
+
+    Imported on call, so that ``import pia_analysis`` needs neither ipywidgets nor the explorer.
+    """
+    from .explorer import explore as _explore
+
+    return _explore(model, **options)
