@@ -41,7 +41,12 @@ from .schema import (
 )
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
+MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
+MAX_COUNT = 10_000_000_000  # whole numbers count people: more than live on Earth is a typo (and int64 stays safe)
 _ID_FORBIDDEN = re.compile(r"[\s;,*@]")
+# Cells Excel shows when a formula fails (the same in Japanese Excel); saved to CSV as they are shown.
+_EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
+                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 _DTYPES = {"bool": "bool", "int": "int64", "prob": "float64", "list": object, "reflist": object}
 
 
@@ -62,26 +67,63 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
 # ---------------------------------------------------------------------------------------------------
 # reading raw text
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+
+
+def _utf8_error_offset(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0  # pragma: no cover - only called for data that is not UTF-8
+
+
+def _is(path: Path, kind: str) -> bool:
+    """``path.is_file()`` / ``is_dir()``, False for a path the system cannot even look up (too long …)."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _misnamed(path: Path) -> str | None:
+    """The name of a file beside ``path`` that differs from its name only in case (Systems.csv), if any."""
+    try:
+        return next((p.name for p in sorted(path.parent.iterdir())
+                     if p.name.lower() == path.name.lower() and p.name != path.name and p.is_file()), None)
+    except OSError:
+        return None
+
 
 def _nfkc(value: str) -> str:
     # Full-width digits, letters and spaces typed on a Japanese keyboard become their ASCII forms.
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
+def _read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_FILE_BYTES) -> str | None:
     """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         problems.append(Problem(label, None, "", f"cannot be read ({exc.strerror})"))
         return None
-    if size > MAX_FILE_BYTES:
+    if size > limit:
         problems.append(
-            Problem(label, None, "", f"is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit",
-                    "a model table is a few MiB at most; check that the right file was saved here")
+            Problem(label, None, "", f"is {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB limit",
+                    "a model table is a few MiB at most; check that the right file was saved here"
+                    if limit == MAX_FILE_BYTES else "a YAML file of a model is a few KiB; check that the right file was saved here")
         )
         return None
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(label, None, "", f"cannot be read ({exc.strerror or exc})"))
+        return None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problems.append(Problem(label, 1, "", "is UTF-16 text (Excel's 'Unicode text'), not UTF-8 or cp932",
+                                "save it as 'CSV UTF-8 (comma delimited)' (Excel) or as UTF-8 text"))
+        return None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         problems.append(Problem(label, line, "", "contains NUL bytes: this is not a text file",
@@ -89,14 +131,29 @@ def _read_text(path: Path, label: str, problems: list[Problem]) -> str | None:
         return None
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            # Excel on Japanese Windows saves CSV as cp932 (never decode as shift_jis: it lacks ① 髙 ～).
-            text = data.decode("cp932")
-        except UnicodeDecodeError:
-            line = data[: utf8_error.start].count(b"\n") + 1
-            problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[utf8_error.start]:02x})",
-                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text"))
+    except UnicodeDecodeError:
+        bad_at = _utf8_error_offset(data)
+        # cp932 decodes almost any bytes, so a UTF-8 file with a damaged or cut character would load as
+        # mojibake: with a UTF-8 BOM, or 8+ intact UTF-8 characters per damaged spot, it is UTF-8 (Japanese
+        # text in cp932 practically never holds even a few byte runs that are valid UTF-8).
+        lenient = data.decode("utf-8", errors="replace")
+        intact = len(_NON_ASCII.findall(lenient))
+        looks_utf8 = data.startswith(b"\xef\xbb\xbf") or (intact >= 8 and 8 * lenient.count("\ufffd") <= intact)
+        text = None
+        if not looks_utf8:
+            try:
+                # Excel on Japanese Windows saves CSV as cp932 (never decode as shift_jis: it lacks ① 髙 ～).
+                text = data.decode("cp932")
+            except UnicodeDecodeError:
+                pass
+        private = _PRIVATE_USE.search(text) if text is not None else None  # cp932's user-defined area
+        if private is not None:  # never in a real model: a byte that cp932 does not define (0xf0-0xf9, 0xfd-0xff)
+            bad_at = len(text[: private.start()].encode("cp932", errors="replace"))
+        if text is None or private is not None:
+            line = data[:bad_at].count(b"\n") + 1
+            why = ": it looks like UTF-8 with a damaged or cut character" if looks_utf8 else ""
+            problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[bad_at]:02x}){why}",
+                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text; if it was cut short, restore it whole"))
             return None
     if "\ufeff" in text:
         line = text[: text.index("\ufeff")].count("\n") + 1
@@ -134,9 +191,12 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     path = model_dir / "model.yaml"
     label = f"{label_root}/model.yaml"
     if not path.is_file():
-        problems.append(Problem(label, None, "", "is missing", "every model directory needs a model.yaml; see docs/model-format.md"))
+        other = _misnamed(path)
+        problems.append(Problem(label, None, "", "is missing",
+                                f"found {other}: rename it to model.yaml (file names are case-sensitive)" if other else
+                                "every model directory needs a model.yaml; see docs/model-format.md"))
         return {}
-    text = _read_text(path, label, problems)
+    text = _read_text(path, label, problems, MAX_YAML_BYTES)
     if text is None:
         return {}
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -158,10 +218,29 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     except yaml.YAMLError as exc:
         problems.append(Problem(label, None, "", f"is not valid YAML: {exc}"))
         return {}
+    except RecursionError:
+        problems.append(Problem(label, None, "", "is not valid YAML: it is nested too deeply",
+                                "model.yaml is a flat list of 'key: value' lines"))
+        return {}
+    except ValueError as exc:  # raised by a constructor, e.g. an integer of thousands of digits
+        problems.append(Problem(label, None, "", f"has a value that cannot be read: {str(exc)[:120]}",
+                                "model.yaml is a flat list of 'key: value' lines with short values"))
+        return {}
+    if data is None:
+        problems.append(Problem(label, 1, "", "has no keys (the file is empty)",
+                                f"write one 'key: value' line for each of {', '.join(k for k, (r, _) in MODEL_KEYS.items() if r)}"))
+        return {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         problems.append(Problem(label, 1, "", "must be a mapping of keys to values", "e.g. 'id: my-model' on its own line"))
         return {}
-    lines = {str(k.value): _yaml_line(k) for k, _v in node.value}
+    lines: dict[str, int] = {}
+    for k, _v in node.value:
+        # YAML keeps the last of two equal keys without a word: a silently lost value
+        if isinstance(k, yaml.ScalarNode) and str(k.value) in lines:
+            problems.append(Problem(label, _yaml_line(k), str(k.value), f"appears twice (first on line {lines[str(k.value)]})",
+                                    "keep one of the two lines"))
+        else:
+            lines[str(k.value)] = _yaml_line(k)
     meta: dict[str, Any] = {}
     for key, value in data.items():
         key_s = str(key)
@@ -187,10 +266,12 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
     if value is None:
         bad("has no value", "give a value or remove the line")
         return None
+    if isinstance(value, (dict, list, set, tuple)):
+        # refused before any str(): a list built from YAML aliases can print to gigabytes
+        bad("must be a single text value" if kind in ("text", "id", "path") else "must be a single value",
+            "write it on one line after the colon")
+        return None
     if kind in ("text", "id", "path"):
-        if isinstance(value, (dict, list)):
-            bad("must be a single text value", "write it on one line after the colon")
-            return None
         text = _nfkc(str(value)) if kind in ("id", "path") else str(value).strip()
         if not text:
             bad("is empty", "give a value")
@@ -220,9 +301,12 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
             if not re.fullmatch(r"\d+", text):
                 bad(f"{value!r} is not a whole number", "write a number such as 932000 (no units)")
                 return None
-            number = int(text)
+            number = int(text) if len(text.lstrip("0")) <= 11 else MAX_COUNT + 1
         if number < 0:
             bad(f"{value!r} is negative", "write a number >= 0")
+            return None
+        if number > MAX_COUNT:
+            bad(f"{value!r} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
             return None
         return number
     if kind == "bool":
@@ -246,24 +330,34 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
     seen = {model_dir.resolve()}
     current = model_dir
     rel = meta["previous"]
-    while rel is not None:
-        target = (current / rel).resolve()
+    while isinstance(rel, str):  # a previous model's own loading reports a 'previous' that is not text
+        where = "" if current == model_dir else f" (reached through the chain, from {current})"
+        try:
+            target = (current / rel).resolve()
+            is_model = (target / "model.yaml").is_file()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system …
+            problems.append(Problem(label, None, "previous", f"{rel!r} is not a usable path{where}: {exc}",
+                                    "give the path of the previous version's directory, relative to this model's directory"))
+            return
         if target in seen:
             problems.append(Problem(label, None, "previous", f"the chain of previous versions loops back to {target}",
                                     "a model's previous version must be an older, different model directory"))
             return
-        if not (target / "model.yaml").is_file():
-            where = "" if current == model_dir else f" (reached through the chain, from {current})"
+        if not is_model:
             problems.append(Problem(label, None, "previous", f"{rel!r} is not a model directory{where}: no model.yaml at {target}",
                                     "give the path of the previous version's directory, relative to this model's directory"))
             return
         seen.add(target)
         current = target
         try:
+            if (target / "model.yaml").stat().st_size > MAX_YAML_BYTES:
+                return  # that model's own loading reports it
             data = yaml.load((target / "model.yaml").read_text(encoding="utf-8-sig"), Loader=_ModelYamlLoader)  # noqa: S506
-        except (yaml.YAMLError, UnicodeDecodeError, OSError, ValueError):
+        except (yaml.YAMLError, UnicodeDecodeError, OSError, ValueError, RecursionError):
             return  # that model's own loading reports it
         rel = data.get("previous") if isinstance(data, dict) else None
+        if isinstance(rel, (str, int, float)) and not isinstance(rel, bool):
+            rel = _nfkc(str(rel))  # as that model's own loading reads it
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -271,6 +365,10 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Raises ModelError with the located problems of ``model.yaml``.
     """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        from .workbook import read_workbook_meta
+
+        return read_workbook_meta(path)
     problems: list[Problem] = []
     meta = _read_model_yaml(Path(path), problems, str(path))
     if problems:
@@ -313,6 +411,15 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
     value = _nfkc(raw)
     if col.nonempty and not value:
         bad("is empty", col.hint or "give a value")
+    if value.upper() in _EXCEL_ERRORS or (value.startswith("=") and len(value) > 1):
+        # Spreadsheet artefacts are never ids, numbers, yes/no values or choices.
+        if value.startswith("="):
+            bad(f"{raw.strip()!r} is a spreadsheet formula, not a value",
+                "type the value itself (in Excel: copy, then Paste Special → Values) and save as CSV again")
+        else:
+            bad(f"{raw.strip()!r} is a spreadsheet error value, not a value",
+                "fix the formula that gives this error in the workbook, or type the value, then save as CSV again")
+        return {"id": value, "ref": value, "reflist": [], "enum": "", "bool": False, "int": 0, "prob": 0.0}[col.kind]
     if col.kind in ("id", "ref"):
         if value and _ID_FORBIDDEN.search(value):
             bad(f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
@@ -349,6 +456,9 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
         if not re.fullmatch(r"\d+", text):
             bad(f"{raw.strip()!r} is not a whole number >= 0", col.hint)
             return 0
+        if len(text.lstrip("0")) > 11 or int(text) > MAX_COUNT:
+            bad(f"{raw.strip()!r} is too large (over {MAX_COUNT:,})", col.hint)
+            return 0
         return int(text)
     if col.kind == "prob":
         if not value:
@@ -384,9 +494,11 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
     path = model_dir / table.filename
     label = f"{label_root}/{table.filename}"
     if not path.is_file():
-        if table.optional_file:
+        other = _misnamed(path)
+        if table.optional_file and other is None:
             return _RawTable(_empty_table(table), [])
         problems.append(Problem(label, None, "", "is missing",
+                                f"found {other}: rename it to {table.filename} (file names are case-sensitive)" if other else
                                 f"create it with the header line: {','.join(c.name for c in table.columns if c.required)}"))
         return None
     text = _read_text(path, label, problems)
@@ -408,9 +520,17 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
         return None
     header_line, header = rows[0]
     names = [_nfkc(h) for h in header]
+    if not names:
+        problems.append(Problem(label, header_line, "", "the first line is blank: the header must be on line 1",
+                                f"delete the blank line(s) above the header ({','.join(table.column_names)})"))
+        return None
     if len(names) == 1 and "\t" in header[0]:
         problems.append(Problem(label, header_line, "", "uses tabs between columns",
                                 "save it as comma-separated values (CSV), not tab-separated"))
+        return None
+    if len(names) == 1 and ";" in header[0]:
+        problems.append(Problem(label, header_line, "", "uses ';' between columns",
+                                "save it as comma-separated values: Excel's 'CSV UTF-8 (comma delimited)'"))
         return None
     ok = True
     seen: dict[str, int] = {}
@@ -475,7 +595,11 @@ def _check_references(tables: dict[str, _RawTable], label_root: str, problems: l
             return []
         default = f"{label_root}/{TABLE_BY_NAME[name].filename}"
         labels = raw.labels if raw.labels is not None else [default] * len(raw.lines)
-        return list(zip(zip(labels, raw.lines), raw.frame.to_dict("records")))
+        # The records built column by column: frame.to_dict("records") takes seconds on a national model.
+        columns = [str(c) for c in raw.frame.columns]
+        records = [dict(zip(columns, values))
+                   for values in zip(*(raw.frame[c].tolist() for c in raw.frame.columns))]
+        return list(zip(zip(labels, raw.lines), records))
 
     def where(first: tuple[str, int | None], here: tuple[str, int | None]) -> str:
         if first[0] == here[0]:
@@ -502,6 +626,14 @@ def _check_references(tables: dict[str, _RawTable], label_root: str, problems: l
             problems.append(Problem(*loc, column, f"{value!r} is not a known {hint}",
                                     f"use an id listed in {TABLE_BY_NAME[target].filename}, or add it there"))
 
+    # A table with a header and no rows: a model needs zones and systems; no files, flows, controls, risks
+    # or ratings is a gap the analyses report, not a format error.
+    for name, what in (("zones", "zone"), ("systems", "system")):
+        raw = tables.get(name)
+        if raw is not None and raw.frame.empty and not raw.malformed_ids:
+            problems.append(Problem(f"{label_root}/{TABLE_BY_NAME[name].filename}", 1, "",
+                                    f"has a header but no rows: a model needs at least one {what}",
+                                    f"add a row for each {what} under the header"))
     catalog_ids = set(catalog.risk_catalog()["risk_id"])
     for loc, row in rows("systems"):
         check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
@@ -683,11 +815,15 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     >>> sorted(model.files["file_id"])
     ['HONNIN_FILE', 'JUKI_FILE', 'SOUFU_FILE']
     """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        from .workbook import load_workbook
+
+        return load_workbook(path)
     model_dir = Path(path)
-    if model_dir.is_file() and model_dir.name == "model.yaml":
+    if _is(model_dir, "file") and model_dir.name == "model.yaml":
         model_dir = model_dir.parent
     label_root = str(model_dir)
-    if not model_dir.is_dir():
+    if not _is(model_dir, "dir"):
         raise ModelError([Problem(label_root, None, "", "is not a directory",
                                   "give the path of a model directory (the folder holding model.yaml and the CSV files)")])
     problems: list[Problem] = []
@@ -753,6 +889,10 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     >>> load_model(out).systems.equals(m.systems)
     True
     """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        from .workbook import save_workbook
+
+        return save_workbook(model, path)
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(model.meta)
@@ -761,7 +901,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     _atomic_write(out / "model.yaml", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False))
     for table in TABLES:
         frame = getattr(model, table.name)
-        if table.optional_file and frame.empty:
+        if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
             (out / table.filename).unlink(missing_ok=True)
             continue
         _atomic_write(out / table.filename, table_to_csv_text(frame, table))

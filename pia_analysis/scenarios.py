@@ -45,7 +45,9 @@ import pandas as pd
 import yaml
 
 from .io import (
+    MAX_YAML_BYTES,
     _ID_FORBIDDEN,
+    _is,
     _RawTable,
     _ModelYamlLoader,
     _my_number_problem,
@@ -200,7 +202,7 @@ class _Reader:
                 continue
             key = _nfkc(str(self.value(k)))
             if key in seen:
-                self.problem(k, key, f"appears twice in {what} (first on line {seen[key]})", "keep one of them")
+                self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})", "keep one of them")
                 continue
             seen[key] = _line(k)
             out.append((key, k, v))
@@ -417,19 +419,31 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     """
     problems: list[Problem] = []
     reader = _Reader(label, problems)
+    # The My Number guard reads every line, as for model.yaml: titles, sources and descriptions too.
+    guard = [_my_number_problem(label, n, "", masked) for n, line in enumerate(text.splitlines(), 1)
+             for _pos, masked in find_my_numbers(line)]
     loader = _ModelYamlLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
             loader.construct_document(node)  # the safe constructor refuses !!python/… and unknown tags
+            # The reader constructs parts with deep=True, which refuses an anchor holding itself (&a [*a]):
+            # find that here, located, rather than midway through reading.
+            reader.value(node)
+    except RecursionError:
+        raise ModelError([*guard, Problem(label, None, "", "is not valid YAML: it is nested too deeply",
+                                  "a scenario is a few levels of 'key: value' lines and '- ' lists")]) from None
+    except ValueError as exc:  # a constructor's, e.g. an integer of thousands of digits
+        raise ModelError([*guard, Problem(label, None, "", f"has a value that cannot be read: {str(exc)[:120]}",
+                                  "write short plain values")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problems.append(Problem(label, mark.line + 1 if mark else None, f"column {mark.column + 1}" if mark else "",
                                 f"is not valid YAML: {exc.problem or exc}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
-        raise ModelError(problems) from None
+        raise ModelError([*guard, *problems]) from None
     except yaml.YAMLError as exc:
-        raise ModelError([Problem(label, None, "", f"is not valid YAML: {exc}")]) from None
+        raise ModelError([*guard, Problem(label, None, "", f"is not valid YAML: {exc}")]) from None
     finally:
         loader.dispose()
     fields: dict[str, Any] = {"id": default_id}
@@ -466,6 +480,8 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                                                "keep one of them"))
             else:
                 first[(c.table, c.key)] = c.line
+    found = {p.line for p in problems if "My Number" in p.message}  # a cell's own problem names its column
+    problems += [p for p in guard if p.line not in found]
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         raise ModelError(problems)
@@ -491,9 +507,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     path = Path(path)
     label = str(path)
     problems: list[Problem] = []
-    if not path.is_file():
+    if not _is(path, "file"):
         raise ModelError([Problem(label, None, "", "is not a file", "give the path of a scenario .yaml file")])
-    text = _read_text(path, label, problems)
+    text = _read_text(path, label, problems, MAX_YAML_BYTES)
     if text is None:
         raise ModelError(problems)
     return parse_scenario(text, label=label, default_id=path.stem, path=path)

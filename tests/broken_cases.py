@@ -1,20 +1,39 @@
-"""The corpus of broken models: one mistake each, made from ``tests/models/tiny``.
+"""The corpus of bad input: one mistake each, made from ``tests/models/tiny``, and what the toolkit says.
 
-Each case is a text edit of one file of the tiny model and the located message the loader must give.
-``python tests/broken_cases.py`` rewrites ``tests/broken/<case>/`` from these definitions; the committed
-directories are what the tests load (and what a reviewer can open), and ``test_corpus_is_up_to_date``
-fails if they drift from this file.
+Four kinds of case:
+
+* ``CASES`` — broken models, committed as ``tests/broken/<case>/``: ``load_model`` raises a ``ModelError``
+  and every CLI command exits 1 with the located message ``expect``.
+* ``SCENARIO_CASES`` — broken scenario files, committed as ``tests/broken/scenarios/<case>.yaml``, applied
+  to ``tests/models/tiny`` (``load_scenario`` / ``apply_scenario``, ``pia-analysis scenario``).
+* ``GENERATED_CASES`` — cases too big to commit (a 50 MiB file), built at test time with :func:`build_case`
+  / :func:`build_scenario_case` under a temporary directory (sparse files: fast, no disk used).
+* ``ACCEPTED_CASES`` — things that look wrong but are accepted on purpose (Excel's ``TRUE``/``FALSE``, a
+  table of controls with only its header …), built at test time; ``check`` says what they load as.
+
+``python tests/broken_cases.py`` rewrites the committed directories from these definitions (the tests
+fail if they drift); ``python tests/broken_cases.py --doc`` rewrites ``docs/bad-input.md``, the table of
+every case and its messages (``tests/test_io.py`` fails if it differs from what the cases give).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 TINY = HERE / "models" / "tiny"
 BROKEN = HERE / "broken"
+SCENARIOS = BROKEN / "scenarios"
+DOC = ROOT / "docs" / "bad-input.md"
+MIB = 2**20
 
 
 @dataclass(frozen=True)
@@ -23,71 +42,384 @@ class Case:
     file: str
     old: str | bytes  # text to replace ('' with new=None means: delete the file)
     new: str | bytes | None
-    expect: str  # a substring of the located message, "file:line: column: message"
+    expect: str  # a substring of the located message, "file:line: column: message" ('' for accepted cases)
     encoding: str = "utf-8"
+    what: str = ""  # the mistake, in a few words (the table in docs/bad-input.md)
+    build: Callable[[Path], None] | None = None  # a custom edit of the copied model, instead of old -> new
+    check: Callable[[Any], bool] | None = None  # accepted cases: a check of the loaded model
 
+
+@dataclass(frozen=True)
+class ScenarioCase:
+    name: str
+    text: str | bytes | None  # the scenario file (None: no file at all)
+    expect: str
+    what: str = ""
+    size: int = 0  # > 0: a sparse file of this many bytes, built at test time (GENERATED_SCENARIO_CASES)
+
+
+# --- custom edits ------------------------------------------------------------------------------------
+
+
+def _append(file: str, text: str) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        with open(d / file, "a", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    return edit
+
+
+def _write(file: str, data: str | bytes) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        (d / file).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return edit
+
+
+def _transform(file: str, fn: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        (d / file).write_bytes(fn((d / file).read_bytes()))
+    return edit
+
+
+def _header_only(file: str) -> Callable[[Path], None]:
+    return _transform(file, lambda b: b.split(b"\n", 1)[0] + b"\n")
+
+
+def _previous_cycle(d: Path) -> None:
+    # this model's previous version is ./older, whose previous version is this model again
+    _append("model.yaml", "previous: older\n")(d)
+    shutil.copytree(TINY, d / "older")
+    _append("model.yaml", "previous: ..\n")(d / "older")
+
+
+def _extra_column_with_my_number(d: Path) -> None:
+    lines = (d / "systems.csv").read_text(encoding="utf-8").splitlines()
+    notes = ["memo", "", "ticket 1234 5678 9018", ""]
+    (d / "systems.csv").write_text("\n".join(f"{line},{n}" for line, n in zip(lines, notes)) + "\n", encoding="utf-8")
+
+
+def _cp932_with_undefined_byte(d: Path) -> None:
+    data = (d / "systems.csv").read_text(encoding="utf-8").encode("cp932")
+    (d / "systems.csv").write_bytes(data.replace(b"Terminal", b"Term\xfdinal"))
+
+
+def _utf16(d: Path) -> None:
+    # Excel's "Unicode text": UTF-16 with a BOM, tab-separated
+    text = (d / "zones.csv").read_text(encoding="utf-8").replace(",", "\t")
+    (d / "zones.csv").write_bytes(text.encode("utf-16"))
+
+
+def _sparse(file: str, size: int) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        with open(d / file, "r+b") as fh:
+            fh.truncate(size)  # a hole: no data is written, so it is instant and takes no disk space
+    return edit
+
+
+def _nested(depth: int) -> str:
+    # a block sequence in a sequence in … on one line ("- - - x"): PyYAML's composer recurses once per level
+    return "\n  " + "- " * depth + "x"
+
+
+# nine levels of ten: a billion items, if anything ever printed it as text (it is 300 bytes of YAML)
+_ALIAS_BOMB = "[&a [1,1,1,1,1,1,1,1,1,1], " + ", ".join(
+    f"&{b} [{', '.join([f'*{a}'] * 10)}]" for a, b in zip("abcdefgh", "bcdefghi")) + "]"
+
+
+# --- the cases ---------------------------------------------------------------------------------------
 
 CASES: tuple[Case, ...] = (
+    # structure of the tables
     Case("missing_column", "systems.csv", "system_id,name_ja,name_en,zone_id,", "system_id,name_ja,name_en,",
-         "systems.csv:1: zone_id: required column is missing"),
-    Case("duplicate_id", "systems.csv", "TERM,端末", "REG,端末", "systems.csv:3: system_id: duplicate id 'REG' (first on line 2)"),
-    Case("duplicate_column", "zones.csv", "operator,source", "operator,operator", "zones.csv:1: operator: appears twice in the header"),
+         "systems.csv:1: zone_id: required column is missing", what="a required column left out of the header"),
+    Case("duplicate_id", "systems.csv", "TERM,端末", "REG,端末", "systems.csv:3: system_id: duplicate id 'REG' (first on line 2)",
+         what="two systems with the same id"),
+    Case("duplicate_column", "zones.csv", "operator,source", "operator,operator", "zones.csv:1: operator: appears twice in the header",
+         what="a column named twice in the header"),
     Case("unknown_zone", "systems.csv", "SRV,発行サーバ,Issuance server,DC", "SRV,発行サーバ,Issuance server,DX",
-         "systems.csv:4: zone_id: 'DX' is not a known zone_id"),
-    Case("unknown_system_in_flow", "flows.csv", "F2,REG,SRV", "F2,REG,SERVER", "flows.csv:3: target: 'SERVER' is not a known system_id"),
-    Case("unknown_file_in_holds", "systems.csv", "REG_FILE;CERT_FILE", "REG_FILE;CERT", "systems.csv:4: holds: 'CERT' is not a known file_id"),
+         "systems.csv:4: zone_id: 'DX' is not a known zone_id", what="a system in a zone that zones.csv lacks"),
+    Case("unknown_system_in_flow", "flows.csv", "F2,REG,SRV", "F2,REG,SERVER", "flows.csv:3: target: 'SERVER' is not a known system_id",
+         what="a flow to a system that systems.csv lacks"),
+    Case("unknown_file_in_holds", "systems.csv", "REG_FILE;CERT_FILE", "REG_FILE;CERT", "systems.csv:4: holds: 'CERT' is not a known file_id",
+         what="a system holding a file that files.csv lacks"),
     Case("unknown_file_in_flow", "flows.csv", "F2,REG,SRV,REG_FILE", "F2,REG,SRV,REG_FILE;TAX_FILE",
-         "flows.csv:3: files: 'TAX_FILE' is not a known file_id"),
-    Case("unknown_risk", "controls.csv", "use-2;use-3", "use-2;use-9", "controls.csv:2: mitigates: 'use-9' is not a known risk id"),
-    Case("unknown_applies_to", "controls.csv", "F2,0.9", "F9,0.9", "controls.csv:3: applies_to: 'F9' is neither a system_id nor a flow_id"),
-    Case("bad_kind", "systems.csv", "CORE,terminal", "CORE,laptop", "systems.csv:3: kind: 'laptop' is not one of system, store"),
-    Case("bad_operator", "zones.csv", "false,contractor", "false,vendor", "zones.csv:3: operator: 'vendor' is not one of city"),
-    Case("bad_stage", "flows.csv", "REG_FILE,use,", "REG_FILE,usage,", "flows.csv:2: stage: 'usage' is not one of acquire"),
-    Case("bad_status", "controls.csv", "0.9,planned", "0.9,someday", "controls.csv:3: status: 'someday' is not one of implemented"),
-    Case("effectiveness_out_of_range", "controls.csv", "F2,0.9", "F2,1.5", "controls.csv:3: effectiveness: '1.5' is outside [0, 1]"),
-    Case("entry_likelihood_negative", "systems.csv", ",0.1,", ",-0.1,", "systems.csv:3: entry_likelihood: '-0.1' is outside [0, 1]"),
-    Case("records_not_a_number", "files.csv", ",200,", ",two hundred,", "files.csv:3: records: 'two hundred' is not a whole number"),
-    Case("bad_boolean", "flows.csv", "LGWAN,false,true", "LGWAN,false,maybe", "flows.csv:3: encrypted: 'maybe' is not a yes/no value"),
-    Case("empty_required_value", "files.csv", ",1500,true,", ",1500,,", "files.csv:2: contains_my_number: is empty"),
+         "flows.csv:3: files: 'TAX_FILE' is not a known file_id", what="a flow carrying a file that files.csv lacks"),
+    Case("unknown_risk", "controls.csv", "use-2;use-3", "use-2;use-9", "controls.csv:2: mitigates: 'use-9' is not a known risk id",
+         what="a control mitigating a risk id that does not exist"),
+    Case("unknown_applies_to", "controls.csv", "F2,0.9", "F9,0.9", "controls.csv:3: applies_to: 'F9' is neither a system_id nor a flow_id",
+         what="a control applied to an element that does not exist"),
+    Case("bad_kind", "systems.csv", "CORE,terminal", "CORE,laptop", "systems.csv:3: kind: 'laptop' is not one of system, store",
+         what="a kind outside the enumeration"),
+    Case("bad_operator", "zones.csv", "false,contractor", "false,vendor", "zones.csv:3: operator: 'vendor' is not one of city",
+         what="an operator outside the enumeration"),
+    Case("bad_stage", "flows.csv", "REG_FILE,use,", "REG_FILE,usage,", "flows.csv:2: stage: 'usage' is not one of acquire",
+         what="a stage outside the enumeration"),
+    Case("bad_status", "controls.csv", "0.9,planned", "0.9,someday", "controls.csv:3: status: 'someday' is not one of implemented",
+         what="a status outside the enumeration"),
+    Case("effectiveness_out_of_range", "controls.csv", "F2,0.9", "F2,1.5", "controls.csv:3: effectiveness: '1.5' is outside [0, 1]",
+         what="an effectiveness above 1"),
+    Case("entry_likelihood_negative", "systems.csv", ",0.1,", ",-0.1,", "systems.csv:3: entry_likelihood: '-0.1' is outside [0, 1]",
+         what="a negative entry likelihood"),
+    Case("records_not_a_number", "files.csv", ",200,", ",two hundred,", "files.csv:3: records: 'two hundred' is not a whole number",
+         what="a record count in words"),
+    Case("bad_boolean", "flows.csv", "LGWAN,false,true", "LGWAN,false,maybe", "flows.csv:3: encrypted: 'maybe' is not a yes/no value",
+         what="a yes/no column holding 'maybe'"),
+    Case("empty_required_value", "files.csv", ",1500,true,", ",1500,,", "files.csv:2: contains_my_number: is empty",
+         what="a required cell left empty"),
     Case("file_held_at_neither_end", "flows.csv", "F1,TERM,REG,REG_FILE", "F1,TERM,REG,CERT_FILE",
-         "flows.csv:2: files: carries 'CERT_FILE', which neither 'TERM' nor 'REG' holds"),
-    Case("self_loop_flow", "flows.csv", "F1,TERM,REG", "F1,REG,REG", "flows.csv:2: target: is the same system as source"),
-    Case("too_many_values", "systems.csv", "TERM,端末,Terminal", "TERM,端末,Terminal, PC", "systems.csv:3: has 10 values but the header has 9 columns"),
-    Case("unclosed_quote", "files.csv", "CERT_FILE,証明書ファイル", 'CERT_FILE,"証明書ファイル', "files.csv:3: is not valid CSV"),
+         "flows.csv:2: files: carries 'CERT_FILE', which neither 'TERM' nor 'REG' holds",
+         what="a flow carrying a file that neither of its ends holds"),
+    Case("self_loop_flow", "flows.csv", "F1,TERM,REG", "F1,REG,REG", "flows.csv:2: target: is the same system as source",
+         what="a flow from a system to itself"),
+    Case("too_many_values", "systems.csv", "TERM,端末,Terminal", "TERM,端末,Terminal, PC", "systems.csv:3: has 10 values but the header has 9 columns",
+         what="an unquoted comma inside a value"),
+    Case("unclosed_quote", "files.csv", "CERT_FILE,証明書ファイル", 'CERT_FILE,"証明書ファイル', "files.csv:3: is not valid CSV",
+         what="a quote opened and never closed"),
     Case("tabs_for_commas", "zones.csv", "zone_id,name_ja,name_en,internet_facing,operator,source",
-         "zone_id\tname_ja\tname_en\tinternet_facing\toperator\tsource", "zones.csv:1: uses tabs between columns"),
-    Case("empty_file", "controls.csv", "*", None, "controls.csv:1: is empty"),
-    Case("missing_file", "flows.csv", "", None, "flows.csv: is missing"),
-    Case("unknown_yaml_key", "model.yaml", "handlers: 20", "handler: 20", "model.yaml:8: handler: unknown key"),
-    Case("missing_yaml_key", "model.yaml", "affairs: 住民基本台帳に関する事務\n", "", "model.yaml: affairs: required key is missing"),
-    Case("malformed_yaml", "model.yaml", "title_en: A tiny test model", "title_en: [A tiny test model", "model.yaml:4: column 13: is not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence on line 3)"),
+         "zone_id\tname_ja\tname_en\tinternet_facing\toperator\tsource", "zones.csv:1: uses tabs between columns",
+         what="tabs instead of commas (a tab-separated export)"),
+    Case("empty_file", "controls.csv", "*", None, "controls.csv:1: is empty", what="a table file of 0 bytes"),
+    Case("missing_file", "flows.csv", "", None, "flows.csv: is missing", what="a required table file missing"),
+    Case("unknown_yaml_key", "model.yaml", "handlers: 20", "handler: 20", "model.yaml:8: handler: unknown key",
+         what="a misspelt model.yaml key"),
+    Case("missing_yaml_key", "model.yaml", "affairs: 住民基本台帳に関する事務\n", "", "model.yaml: affairs: required key is missing",
+         what="a required model.yaml key left out"),
+    Case("malformed_yaml", "model.yaml", "title_en: A tiny test model", "title_en: [A tiny test model",
+         "model.yaml:4: column 13: is not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence on line 3)",
+         what="a YAML bracket never closed"),
     Case("python_tag_yaml", "model.yaml", "title_en: A tiny test model", "title_en: !!python/object/apply:os.system ['true']",
-         "model.yaml:3: column 11: is not valid YAML"),
-    Case("bad_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 2024-13-01", "model.yaml:6: assessed_on: '2024-13-01' is not a date"),
-    Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number"),
+         "model.yaml:3: column 11: is not valid YAML", what="a !!python/object tag (code execution with an unsafe loader)"),
+    Case("bad_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 2024-13-01", "model.yaml:6: assessed_on: '2024-13-01' is not a date",
+         what="a date with month 13"),
+    Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
+         what="a population in words"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
-         "model.yaml: previous: '../nowhere' is not a model directory"),
+         "model.yaml: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
     Case("my_number_in_csv", "systems.csv", "assumption: test\nTERM", "assumption: test 1234-5678-9018\nTERM",
-         "systems.csv:2: source: contains what looks like a real My Number (**** **** **18"),
+         "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number in a table cell"),
     Case("my_number_in_yaml", "model.yaml", "organisation: テスト市", "organisation: テスト市 123456789018",
-         "model.yaml:4: contains what looks like a real My Number"),
-    Case("bad_rating", "ratings.csv", "use-2,十分である", "use-2,まあまあ", "ratings.csv:2: rating: 'まあまあ' is not one of 特に力を入れている"),
-    Case("rating_unknown_risk", "ratings.csv", "retain-1,sufficient", "retain-9,sufficient", "ratings.csv:3: risk_id: 'retain-9' is not a known risk id"),
+         "model.yaml:4: contains what looks like a real My Number", what="a My Number in model.yaml"),
+    Case("bad_rating", "ratings.csv", "use-2,十分である", "use-2,まあまあ", "ratings.csv:2: rating: 'まあまあ' is not one of 特に力を入れている",
+         what="a self-rating outside the three choices"),
+    Case("rating_unknown_risk", "ratings.csv", "retain-1,sufficient", "retain-9,sufficient", "ratings.csv:3: risk_id: 'retain-9' is not a known risk id",
+         what="a rating of a risk that does not exist"),
     Case("extra_risk_clashes", "risks.csv", "", "risk_id,stage,name_ja,name_en\nuse-1,use,重複,Duplicate\n",
-         "risks.csv:2: risk_id: 'use-1' is already a catalogue risk"),
-    Case("bom_in_middle", "files.csv", "CERT_FILE,", "\ufeffCERT_FILE,", "files.csv:3: a byte-order mark (BOM) in the middle of the file"),
-    Case("not_utf8_nor_cp932", "zones.csv", b"DC,", b"\xff\xfeDC,", "zones.csv:3: is neither UTF-8 nor cp932"),
-    Case("star_mixed_with_ids", "controls.csv", "retain-1,*,", "retain-1,*;REG,", "controls.csv:4: applies_to: mixes * with ids"),
+         "risks.csv:2: risk_id: 'use-1' is already a catalogue risk", what="an extra risk reusing a catalogue id"),
+    Case("bom_in_middle", "files.csv", "CERT_FILE,", "\ufeffCERT_FILE,", "files.csv:3: a byte-order mark (BOM) in the middle of the file",
+         what="a BOM in the middle (two files pasted together)"),
+    Case("not_utf8_nor_cp932", "zones.csv", b"DC,", b"\xff\xfeDC,", "zones.csv:3: is neither UTF-8 nor cp932",
+         what="bytes that are neither UTF-8 nor cp932"),
+    Case("star_mixed_with_ids", "controls.csv", "retain-1,*,", "retain-1,*;REG,", "controls.csv:4: applies_to: mixes * with ids",
+         what="'*' mixed with ids in applies_to"),
+    # --- added with the bad-input corpus ---------------------------------------------------------
+    # truncated, blank and header-only files
+    Case("truncated_mid_row", "files.csv", "CERT_FILE,証明書ファイル,Certificate file,200,false,4情報,assumption: test\n",
+         "CERT_FILE,証明書ファイル,Certificate file,2", "files.csv:3: has 4 values but the header has 7 columns",
+         what="a CSV file cut in the middle of its last row"),
+    Case("truncated_in_quote", "files.csv", "CERT_FILE,証明書ファイル,Certificate file,200,false,4情報,assumption: test\n",
+         'CERT_FILE,証明書ファイル,"Certifi', "files.csv:3: is not valid CSV (unexpected end of data)",
+         what="a CSV file cut inside a quoted value"),
+    Case("truncated_mid_character", "files.csv", "", None, "files.csv:3: is neither UTF-8 nor cp932 (bad byte 0xe6): it looks like UTF-8 with a damaged or cut character",
+         what="a UTF-8 file cut inside a multi-byte character (cp932 would decode it as mojibake)",
+         build=_transform("files.csv", lambda b: b[: b.rindex("情".encode()) + 2])),
+    Case("empty_model_yaml", "model.yaml", "", None, "model.yaml:1: has no keys (the file is empty)", what="model.yaml of 0 bytes",
+         build=_write("model.yaml", b"")),
+    Case("blank_lines_only", "zones.csv", "", None, "zones.csv:1: is empty", what="a table file of blank lines",
+         build=_write("zones.csv", "\n \n\n")),
+    Case("blank_first_line", "zones.csv", "zone_id,", "\nzone_id,", "zones.csv:1: the first line is blank: the header must be on line 1",
+         what="a blank line above the header"),
+    Case("only_header_zones", "zones.csv", "", None, "zones.csv:1: has a header but no rows: a model needs at least one zone",
+         what="zones.csv with a header and no rows", build=_header_only("zones.csv")),
+    Case("only_header_systems", "systems.csv", "", None, "systems.csv:1: has a header but no rows: a model needs at least one system",
+         what="systems.csv with a header and no rows", build=_header_only("systems.csv")),
+    Case("unnamed_column", "systems.csv", "entry_likelihood,source", "entry_likelihood,", "systems.csv:1: column 9: has no name in the header",
+         what="a column with an empty name"),
+    Case("semicolons_for_commas", "zones.csv", "", None, "zones.csv:1: uses ';' between columns",
+         what="';' instead of commas (Excel in a locale with decimal commas)",
+         build=_transform("zones.csv", lambda b: b.replace(b",", b";"))),
+    Case("model_yaml_missing", "model.yaml", "", None, "model.yaml: is missing", what="no model.yaml in the directory"),
+    Case("misnamed_file", "systems.csv", "", None, "systems.csv: is missing (hint: found Systems.csv: rename it to systems.csv",
+         what="systems.csv saved as Systems.csv", build=lambda d: (d / "systems.csv").rename(d / "Systems.csv")),
+    Case("misnamed_optional_file", "ratings.csv", "", None, "ratings.csv: is missing (hint: found Ratings.csv: rename it",
+         what="ratings.csv saved as Ratings.csv (would be silently ignored)",
+         build=lambda d: (d / "ratings.csv").rename(d / "Ratings.csv")),
+    # encodings and bytes
+    Case("utf16_file", "zones.csv", "", None, "zones.csv:1: is UTF-16 text", what="a UTF-16 file (Excel's 'Unicode text')",
+         build=_utf16),
+    Case("nul_byte", "zones.csv", b"DC,", b"DC\x00,", "zones.csv:3: contains NUL bytes", what="a NUL byte in a table"),
+    Case("stray_byte_in_utf8", "systems.csv", b"Terminal", b"Term\xffinal",
+         "systems.csv:3: is neither UTF-8 nor cp932 (bad byte 0xff): it looks like UTF-8 with a damaged or cut character",
+         what="one invalid byte in a UTF-8 file"),
+    Case("undefined_cp932_byte", "systems.csv", "", None, "systems.csv:3: is neither UTF-8 nor cp932 (bad byte 0xfd)",
+         what="a cp932 file with a byte cp932 does not define", build=_cp932_with_undefined_byte),
+    Case("cp932_row_in_utf8_file", "zones.csv", "", None, "zones.csv:4: is neither UTF-8 nor cp932 (bad byte 0x8c)",
+         what="a row saved as cp932 pasted into a UTF-8 file",
+         build=_transform("zones.csv", lambda b: b + "WEB,公開系,Web,true,city,assumption: test\n".encode("cp932"))),
+    # spreadsheet artefacts
+    Case("excel_error_value", "files.csv", ",200,", ",#N/A,", "files.csv:3: records: '#N/A' is a spreadsheet error value, not a value",
+         what="Excel's #N/A where a number belongs"),
+    Case("excel_error_id", "controls.csv", "C2,", "#REF!,", "controls.csv:3: control_id: '#REF!' is a spreadsheet error value",
+         what="Excel's #REF! as an id"),
+    Case("excel_formula_text", "flows.csv", "LGWAN,false,true", "LGWAN,=FALSE(),true",
+         "flows.csv:3: interactive: '=FALSE()' is a spreadsheet formula, not a value", what="a formula saved as text (=FALSE())"),
+    Case("thousands_separator_in_id", "controls.csv", "C1,", '"1,001",', "controls.csv:2: control_id: '1,001' is not a valid id",
+         what="a number with a thousands separator as an id"),
+    # cells
+    Case("empty_id", "controls.csv", "C2,", ",", "controls.csv:3: control_id: is empty", what="a row without its id"),
+    Case("empty_list_item", "controls.csv", "use-2;use-3", "use-2;;use-3", "controls.csv:2: mitigates: 'use-2;;use-3' has an empty item",
+         what="two ';' in a row in a list"),
+    Case("flow_id_is_a_system_id", "flows.csv", "F1,TERM", "SRV,TERM", "flows.csv:2: flow_id: 'SRV' is also a system_id",
+         what="a flow id equal to a system id"),
+    Case("percent_over_100", "systems.csv", ",0.1,", ",150%,", "systems.csv:3: entry_likelihood: '150%' is outside [0, 1]",
+         what="a likelihood of 150%"),
+    Case("records_negative", "files.csv", ",200,", ",-200,", "files.csv:3: records: '-200' is not a whole number >= 0",
+         what="a negative record count"),
+    Case("records_too_large", "files.csv", ",200,", ",99999999999999999999,", "files.csv:3: records: '99999999999999999999' is too large",
+         what="a record count of 20 digits (crashed: int64 overflow)"),
+    Case("duplicate_rating", "ratings.csv", "retain-1,sufficient", "use-2,sufficient", "ratings.csv:3: risk_id: duplicate id 'use-2'",
+         what="a risk rated twice"),
+    Case("my_number_in_extra_column", "systems.csv", "", None,
+         "systems.csv:3: memo: contains what looks like a real My Number (**** **** **18",
+         what="a My Number in a column the format does not know", build=_extra_column_with_my_number),
+    # model.yaml
+    Case("duplicate_yaml_key", "model.yaml", "", None, "model.yaml:10: id: appears twice (first on line 1)",
+         what="a model.yaml key given twice (YAML keeps the last silently)", build=_append("model.yaml", "id: tiny-copy\n")),
+    Case("yaml_not_a_mapping", "model.yaml", "", None, "model.yaml:1: must be a mapping of keys to values",
+         what="model.yaml written as a list",
+         build=_transform("model.yaml", lambda b: b"".join(b"- " + line for line in b.splitlines(keepends=True)))),
+    Case("yaml_list_value", "model.yaml", "title_ja: テスト用の小さなモデル", "title_ja: [テスト用, 小さなモデル]",
+         "model.yaml:2: title_ja: must be a single text value", what="a list where a text belongs"),
+    Case("yaml_alias_bomb", "model.yaml", "target_population: 1500", f"target_population: {_ALIAS_BOMB}",
+         "model.yaml:7: target_population: must be a single value",
+         what="nested YAML aliases ('billion laughs'; hung when printed as text)"),
+    Case("yaml_deeply_nested", "model.yaml", "title_en: A tiny test model", f"title_en: {_nested(3000)}",
+         "model.yaml: is not valid YAML: it is nested too deeply", what="3,000 nested YAML lists (crashed: RecursionError)"),
+    Case("yaml_integer_too_long", "model.yaml", "target_population: 1500", "target_population: " + "9" * 5000,
+         "model.yaml: has a value that cannot be read: Exceeds the limit (4300 digits)",
+         what="an integer of 5,000 digits (crashed: ValueError)"),
+    Case("population_too_large", "model.yaml", "target_population: 1500", "target_population: 99999999999999999999",
+         "model.yaml:7: target_population: 99999999999999999999 is too large", what="a population of 20 digits"),
+    Case("negative_handlers", "model.yaml", "handlers: 20", "handlers: -3", "model.yaml:8: handlers: -3 is negative",
+         what="a negative number of handlers"),
+    Case("serious_incident_not_bool", "model.yaml", "serious_incident: false", "serious_incident: sometimes",
+         "model.yaml:9: serious_incident: 'sometimes' is not true or false", what="a yes/no key holding a word"),
+    Case("bad_model_id", "model.yaml", "id: tiny", "id: tiny model", "model.yaml:1: id: 'tiny model' is not a valid id",
+         what="a model id with a space"),
+    Case("previous_cycle", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+         what="previous -> ./older, whose previous is .. (a cycle of two models)", build=_previous_cycle),
+    Case("previous_is_itself", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+         what="previous: . (the model itself)", build=_append("model.yaml", "previous: .\n")),
+    Case("previous_unusable_path", "model.yaml", "", None, "model.yaml: previous: 'a\\x00b' is not a usable path",
+         what="a previous path with a NUL character (crashed: ValueError)", build=_append("model.yaml", 'previous: "a\\0b"\n')),
+)
+
+GENERATED_CASES: tuple[Case, ...] = (
+    Case("file_of_50_mib", "systems.csv", "", None, "systems.csv: is 50.0 MiB, over the 25 MiB limit",
+         what="a 50 MiB table (refused by its size, never read)", build=_sparse("systems.csv", 50 * MIB)),
+    Case("model_yaml_of_2_mib", "model.yaml", "", None, "model.yaml: is 2.0 MiB, over the 1 MiB limit",
+         what="a 2 MiB model.yaml (YAML files are limited to 1 MiB: PyYAML reads about 100 KiB a second)",
+         build=_sparse("model.yaml", 2 * MIB)),
+)
+
+ACCEPTED_CASES: tuple[Case, ...] = (
+    Case("excel_true_false", "flows.csv", "true,false,assumption: test\nF2", "TRUE,FALSE,assumption: test\nF2", "",
+         what="Excel's TRUE/FALSE (any case is accepted)",
+         check=lambda m: m.flows.set_index("flow_id").loc["F1", ["interactive", "encrypted"]].tolist() == [True, False]),
+    Case("only_header_controls", "controls.csv", "", None, "", what="controls.csv with a header and no rows (no measures yet)",
+         build=_header_only("controls.csv"), check=lambda m: m.controls.empty),
+    Case("only_header_ratings", "ratings.csv", "", None, "", what="ratings.csv with a header and no rows",
+         build=_header_only("ratings.csv"), check=lambda m: m.ratings.empty),
+    Case("cp932_with_crlf", "systems.csv", "", None, "", what="cp932 with CRLF line ends (Excel on Japanese Windows)",
+         build=_transform("systems.csv", lambda b: b.decode("utf-8").replace("\n", "\r\n").encode("cp932")),
+         check=lambda m: "住民記録システム" in set(m.systems["name_ja"])),
+    Case("utf8_bom", "zones.csv", "", None, "", what="UTF-8 with a BOM at the start (Excel's 'CSV UTF-8')",
+         build=_transform("zones.csv", lambda b: b"\xef\xbb\xbf" + b), check=lambda m: m.zones["zone_id"].tolist() == ["CORE", "DC"]),
+    Case("full_width_and_separators", "files.csv", ",1500,", ',"１,５００",', "", what="full-width digits and a thousands separator in a number",
+         check=lambda m: m.files.set_index("file_id").loc["REG_FILE", "records"] == 1500),
+    Case("percent_likelihood", "systems.csv", ",0.1,", ",10%,", "", what="a likelihood written as a percentage",
+         check=lambda m: m.systems.set_index("system_id").loc["TERM", "entry_likelihood"] == 0.1),
 )
 
 
+SCENARIO_CASES: tuple[ScenarioCase, ...] = (
+    ScenarioCase("scenario_unknown_ids", "id: unknown-ids\nremove: {flows: [F9]}\nset:\n  controls:\n    C9: {status: missing}\n",
+                 "scenario_unknown_ids.yaml:2: flow_id: cannot remove 'F9': it is not a flow_id of flows.csv",
+                 what="removes and sets ids the model lacks"),
+    ScenarioCase("scenario_python_tag", "id: python-tag\ntitle_en: !!python/object/apply:os.system ['true']\n",
+                 "scenario_python_tag.yaml:2: column 11: is not valid YAML: could not determine a constructor for the tag",
+                 what="a !!python/object tag"),
+    ScenarioCase("scenario_bad_value", "id: bad-value\nset:\n  controls:\n    C1: {effectiveness: 1.5}\n",
+                 "scenario_bad_value.yaml:4: effectiveness: '1.5' is outside [0, 1]", what="a value outside its range"),
+    ScenarioCase("scenario_unknown_table", "id: unknown-table\nremove: {servers: [SRV]}\n",
+                 "scenario_unknown_table.yaml:2: servers: is not a table of a model (in remove)", what="a table that does not exist"),
+    ScenarioCase("scenario_unknown_column", "id: unknown-column\nset:\n  systems:\n    REG: {colour: blue}\n",
+                 "scenario_unknown_column.yaml:4: colour: is not a column of systems.csv", what="a column that does not exist"),
+    ScenarioCase("scenario_unknown_key", "id: unknown-key\nchanges:\n  remove: {flows: [F1]}\n",
+                 "scenario_unknown_key.yaml:2: changes: unknown key", what="a misspelt top-level key"),
+    ScenarioCase("scenario_breaks_reference",
+                 "id: breaks-reference\nadd:\n  systems:\n    - {system_id: NEW, name_ja: 新システム, zone_id: NOWHERE, kind: system, operator: city}\n",
+                 "scenario_breaks_reference.yaml:4: zone_id: 'NOWHERE' is not a known zone_id",
+                 what="adds a system in a zone that does not exist"),
+    ScenarioCase("scenario_file_held_at_neither_end", "id: unheld\nset:\n  systems:\n    REG: {holds: ''}\n",
+                 "tests/models/tiny/flows.csv:2: files: carries 'REG_FILE', which neither 'TERM' nor 'REG' holds (after applying scenario 'unheld')",
+                 what="leaves a flow carrying a file neither end holds"),
+    ScenarioCase("scenario_removes_every_zone", "id: no-zones\nremove: {zones: [CORE, DC]}\n",
+                 "tests/models/tiny/zones.csv:1: has a header but no rows: a model needs at least one zone",
+                 what="removes every zone (and so every system)"),
+    ScenarioCase("scenario_my_number", "id: my-number\ntitle_ja: 番号 1234-5678-9018 の件\n",
+                 "scenario_my_number.yaml:2: contains what looks like a real My Number", what="a My Number in the text"),
+    ScenarioCase("scenario_malformed_yaml", "id: malformed\nremove: {flows: [F1}\n",
+                 "scenario_malformed_yaml.yaml:2: column 20: is not valid YAML: expected ',' or ']', but got '}'", what="a bracket never closed"),
+    ScenarioCase("scenario_not_a_mapping", "- remove F1\n- set C1\n", "scenario_not_a_mapping.yaml:1: must be a mapping",
+                 what="a list instead of a mapping"),
+    ScenarioCase("scenario_duplicate_key", "id: dup\nremove: {flows: [F1]}\nremove: {flows: [F2]}\n",
+                 "scenario_duplicate_key.yaml:3: remove: appears twice in the file (first on line 2)", what="a key given twice"),
+    ScenarioCase("scenario_sets_an_id", "id: set-id\nset:\n  systems:\n    REG: {system_id: REG2}\n",
+                 "scenario_sets_an_id.yaml:4: system_id: an id cannot be changed by set", what="changes an id with set"),
+    ScenarioCase("scenario_sets_a_removed_row", "id: set-removed\nremove: {controls: [C1]}\nset:\n  controls:\n    C1: {status: missing}\n",
+                 "scenario_sets_a_removed_row.yaml:5: control_id: cannot set 'C1': it is removed by this scenario",
+                 what="sets a row it removes"),
+    ScenarioCase("scenario_adds_an_existing_row",
+                 "id: add-existing\nadd:\n  zones:\n    - {zone_id: CORE, name_ja: 基幹系, internet_facing: false, operator: city}\n",
+                 "scenario_adds_an_existing_row.yaml:4: zone_id: cannot add 'CORE': zones.csv already has it", what="adds an id the model has"),
+    ScenarioCase("scenario_sets_previous", "id: set-previous\nset:\n  model: {previous: ../other}\n",
+                 "scenario_sets_previous.yaml:3: previous: cannot be set by a scenario", what="sets model.yaml's previous"),
+    ScenarioCase("scenario_nul_byte", b"id: nul\x00\n", "scenario_nul_byte.yaml:1: contains NUL bytes", what="a NUL byte"),
+    ScenarioCase("scenario_not_utf8", b"id: bad-bytes\ntitle_ja: \xff\xfe\n", "scenario_not_utf8.yaml:2: is neither UTF-8 nor cp932",
+                 what="bytes that are neither UTF-8 nor cp932"),
+    ScenarioCase("scenario_deeply_nested", f"id: nested\nadd: {_nested(3000)}\n",
+                 "scenario_deeply_nested.yaml: is not valid YAML: it is nested too deeply",
+                 what="3,000 nested YAML lists (crashed: RecursionError)"),
+    ScenarioCase("scenario_recursive_anchor", "id: recursive\nset:\n  model:\n    title_ja: &a [*a]\n",
+                 "scenario_recursive_anchor.yaml:4: column 15: is not valid YAML: found unconstructable recursive node",
+                 what="an anchor that contains itself (crashed: ConstructorError)"),
+    ScenarioCase("scenario_number_too_large", "id: big\nset:\n  files:\n    REG_FILE: {records: 99999999999999999999}\n",
+                 "scenario_number_too_large.yaml:4: records: '99999999999999999999' is too large",
+                 what="a record count of 20 digits (crashed: int64 overflow)"),
+    ScenarioCase("scenario_alias_bomb", f"id: bomb\nset:\n  model:\n    handlers: {_ALIAS_BOMB}\n",
+                 "scenario_alias_bomb.yaml:4: handlers: must be a single value",
+                 what="nested YAML aliases ('billion laughs'; hung when printed as text)"),
+    ScenarioCase("scenario_missing_file", None, "scenario_missing_file.yaml: is not a file", what="a scenario file that does not exist"),
+)
+
+GENERATED_SCENARIO_CASES: tuple[ScenarioCase, ...] = (
+    ScenarioCase("scenario_of_50_mib", None, "scenario_of_50_mib.yaml: is 50.0 MiB, over the 1 MiB limit",
+                 what="a 50 MiB scenario file (refused by its size, never read)", size=50 * MIB),
+)
+
+
+# --- building ----------------------------------------------------------------------------------------
+
+
 def build_case(case: Case, root: Path = BROKEN) -> Path:
-    """Write the broken model of ``case`` under ``root``."""
+    """Write the model of ``case`` (a copy of tiny with the case's one edit) under ``root``."""
     target = root / case.name
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(TINY, target)
     path = target / case.file
+    if case.build is not None:
+        case.build(target)
+        return target
     if case.new is None:
         if case.file == "controls.csv" and case.old == "*":
             path.write_bytes(b"")  # empty file
@@ -105,10 +437,178 @@ def build_case(case: Case, root: Path = BROKEN) -> Path:
         text = text.replace(case.old, case.new, 1)  # type: ignore[arg-type]
     else:
         text = case.new  # type: ignore[assignment]
-    path.write_text(text, encoding=case.encoding)
+    path.write_bytes(text.encode(case.encoding))
     return target
 
 
+def build_scenario_case(case: ScenarioCase, root: Path = SCENARIOS) -> Path:
+    """Write the scenario file of ``case`` under ``root``; returns its path (which may not exist)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{case.name}.yaml"
+    path.unlink(missing_ok=True)
+    if case.size:
+        with open(path, "wb") as fh:
+            fh.truncate(case.size)  # sparse
+    elif case.text is not None:
+        path.write_bytes(case.text.encode("utf-8") if isinstance(case.text, str) else case.text)
+    return path
+
+
+def committed_files() -> dict[str, bytes]:
+    """Every file the committed corpus should hold, by path relative to tests/broken, built afresh."""
+    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for case in CASES:
+            build_case(case, root)
+        for case in SCENARIO_CASES:
+            build_scenario_case(case, root / "scenarios")
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+def case_messages(case: Case | ScenarioCase, root: Path | None = None) -> list[str]:
+    """The problems the case gives, as printed (paths relative to the repository); [] when it loads.
+
+    Committed cases are read from ``tests/broken``; the others are built under ``root`` (a temporary
+    directory if None).
+    """
+    from pia_analysis import ModelError, load_model
+    from pia_analysis.scenarios import apply_scenario, load_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(root or tmp)
+        try:
+            if isinstance(case, ScenarioCase):
+                path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, where)
+                apply_scenario(load_model(TINY), load_scenario(path))
+            else:
+                model_dir = BROKEN / case.name if case in CASES else build_case(case, where)
+                load_model(model_dir)
+        except ModelError as exc:
+            return [relative(str(p), where) for p in exc.problems]
+    return []
+
+
+def relative(message: str, where: Path) -> str:
+    """A message with the repository's and the build directory's absolute paths made short."""
+    for base, short in ((where.resolve(), "tests/broken"), (where, "tests/broken"), (ROOT, "")):
+        message = message.replace(f"{base}/", f"{short}/" if short else "").replace(str(base), short or ".")
+    return message
+
+
+# --- the table in docs/bad-input.md ------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{_cell(text)}{pad}{fence}"
+
+
+def _strip_case(message: str, case: Case | ScenarioCase) -> str:
+    for prefix in (f"tests/broken/{case.name}/", "tests/broken/scenarios/", "tests/broken/"):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def _rows(cases, start: int) -> list[str]:
+    rows = []
+    for i, case in enumerate(cases, start):
+        messages = case_messages(case)
+        file = getattr(case, "file", f"{case.name}.yaml")
+        said = "<br>".join(_code(_strip_case(m, case)) for m in messages) if messages else "accepted: loads"
+        rows.append(f"| {i} | `{case.name}` | {file} | {_cell(case.what)} | {said} |")
+    return rows
+
+
+def render_doc() -> str:
+    """The text of docs/bad-input.md, from the cases."""
+    head = "| # | case | file | the mistake | what the toolkit says (every problem, with its hint) |\n|---|---|---|---|---|"
+    n_models = len(CASES) + len(GENERATED_CASES)
+    n_scen = len(SCENARIO_CASES) + len(GENERATED_SCENARIO_CASES)
+    lines = [
+        "# Bad input: what the toolkit says",
+        "",
+        "<!-- generated by `python tests/broken_cases.py --doc` from tests/broken_cases.py: do not edit by hand -->",
+        "",
+        f"{n_models} broken models and {n_scen} broken scenarios, one mistake each, made from `tests/models/tiny`, and "
+        f"{len(ACCEPTED_CASES)} inputs that look wrong but are accepted on purpose. Each broken input gives a "
+        "`ModelError` listing every problem, located as `file:line: column: message (hint: …)`, through the API "
+        "(`load_model`, `load_scenario`, `apply_scenario`) and through every command of the CLI, which exits 1 "
+        "without a traceback and leaves no output behind (`tests/test_cli_robustness.py`).",
+        "",
+        "The cases are defined in `tests/broken_cases.py`; the committed corpus is `tests/broken/<case>/` and "
+        "`tests/broken/scenarios/<case>.yaml`. Messages are shown as `pia-analysis validate tests/broken/<case>` "
+        "prints them, with the path of the model directory (or of `tests/broken/scenarios/`) left out. "
+        "`tests/test_io.py` fails when this page differs from what the cases give: regenerate it with "
+        "`python tests/broken_cases.py --doc`. Random valid models and random corruptions of them are tested "
+        "in `tests/test_properties.py`.",
+        "",
+        "## Rules worth knowing",
+        "",
+        "- **Only a header.** `zones.csv` and `systems.csv` need at least one row (a model without systems "
+        "describes nothing). `files.csv`, `flows.csv`, `controls.csv`, `risks.csv` and `ratings.csv` may have a "
+        "header and no rows: missing measures or files are gaps the analyses report, not format errors. "
+        "The same rule holds for a model changed by a scenario.",
+        "- **Spreadsheet artefacts.** Excel's `TRUE`/`FALSE` are accepted (yes/no words are read in any case). "
+        "Excel error values (`#N/A`, `#REF!`, `#VALUE!` …) and formula text (`=TRUE()`) are refused in ids, "
+        "numbers, yes/no columns, lists of ids and enumerations; free text is kept as written.",
+        "- **Encodings.** UTF-8 (with or without a BOM) or cp932. A file whose non-ASCII characters are mostly "
+        "valid UTF-8 (or that starts with a UTF-8 BOM) is read as UTF-8 only, so a damaged or cut character is "
+        "reported instead of the whole file being decoded as cp932 mojibake; bytes cp932 leaves undefined "
+        "(its user-defined area, `0xfd`–`0xff`) are refused. UTF-16 files are recognised and refused.",
+        "- **Sizes.** A table over 25 MiB, and a `model.yaml` or scenario file over 1 MiB, is refused by its "
+        "size, before it is read. Whole numbers (records, population, handlers) are at most 10,000,000,000.",
+        "- **YAML.** Read with the safe loader only (no tags that build objects); keys given twice, values "
+        "that are lists or mappings where one value belongs, and nesting too deep are refused; `previous` is "
+        "followed through the whole chain and must end.",
+        "",
+        f"## Broken models ({len(CASES)} committed in `tests/broken/`)",
+        "",
+        head,
+        *_rows(CASES, 1),
+        "",
+        "## Broken models built at test time (too big to commit)",
+        "",
+        head,
+        *_rows(GENERATED_CASES, len(CASES) + 1),
+        "",
+        f"## Broken scenarios ({len(SCENARIO_CASES)} committed in `tests/broken/scenarios/`, applied to `tests/models/tiny`)",
+        "",
+        head,
+        *_rows(SCENARIO_CASES, n_models + 1),
+        *_rows(GENERATED_SCENARIO_CASES, n_models + len(SCENARIO_CASES) + 1),
+        "",
+        "## Accepted on purpose (built at test time)",
+        "",
+        head,
+        *_rows(ACCEPTED_CASES, n_models + n_scen + 1),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if "--doc" in argv:
+        DOC.write_text(render_doc(), encoding="utf-8")
+        print(DOC)
+        return 0
+    for case in CASES:
+        print(build_case(case))
+    for case in SCENARIO_CASES:
+        print(build_scenario_case(case))
+    return 0
+
+
 if __name__ == "__main__":
-    for c in CASES:
-        print(build_case(c))
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    sys.exit(main(sys.argv[1:]))

@@ -10,7 +10,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from broken_cases import BROKEN, CASES, TINY, build_case
+from broken_cases import (ACCEPTED_CASES, BROKEN, CASES, DOC, GENERATED_CASES, GENERATED_SCENARIO_CASES,
+                          SCENARIO_CASES, SCENARIOS, TINY, build_case, build_scenario_case, committed_files,
+                          render_doc)
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model, validate
 from pia_analysis.mynumber import check_digit, find_my_numbers, is_valid_my_number
 
@@ -158,26 +160,83 @@ def test_boolean_words(tiny: Path, word: str, value: bool):
 # --- validation errors -------------------------------------------------------------------------------
 
 
-def test_corpus_is_up_to_date(tmp_path: Path):
-    """The committed tests/broken/ directories are exactly what broken_cases.py builds."""
-    for case in CASES:
-        fresh = build_case(case, tmp_path)
-        committed = BROKEN / case.name
-        names = sorted(p.name for p in fresh.iterdir())
-        assert names == sorted(p.name for p in committed.iterdir()), case.name
-        for name in names:
-            assert (fresh / name).read_bytes() == (committed / name).read_bytes(), (case.name, name)
+def test_corpus_is_up_to_date():
+    """The committed tests/broken/ files are exactly what broken_cases.py builds (python tests/broken_cases.py)."""
+    fresh = committed_files()
+    committed = {p.relative_to(BROKEN).as_posix(): p.read_bytes() for p in sorted(BROKEN.rglob("*")) if p.is_file()}
+    assert sorted(committed) == sorted(fresh), "run: python tests/broken_cases.py (and delete stale cases)"
+    for name, data in fresh.items():
+        assert committed[name] == data, name
+    assert len(CASES) + len(GENERATED_CASES) + len(SCENARIO_CASES) + len(GENERATED_SCENARIO_CASES) >= 40
+
+
+def test_bad_input_doc_is_up_to_date():
+    """docs/bad-input.md is the table the cases give (python tests/broken_cases.py --doc rewrites it)."""
+    assert DOC.read_text(encoding="utf-8") == render_doc(), "run: python tests/broken_cases.py --doc"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("generated")
+    for case in GENERATED_CASES:
+        build_case(case, root)
+    return root
+
+
+def _assert_located(case, model_dir: Path, problems) -> None:
+    messages = [str(p) for p in problems]
+    assert any(case.expect in m for m in messages), "\n".join(messages)
+    # every message names the file; and no message prints a My Number in full
+    for m in messages:
+        assert str(model_dir) in m
+        assert "123456789018" not in m.replace("-", "").replace(" ", "")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_each_broken_model_gives_a_located_message(case):
     with pytest.raises(ModelError) as info:
         load_model(BROKEN / case.name)
+    _assert_located(case, BROKEN / case.name, info.value.problems)
+
+
+@pytest.mark.parametrize("case", GENERATED_CASES, ids=[c.name for c in GENERATED_CASES])
+def test_each_generated_broken_model_gives_a_located_message(case, generated: Path):
+    with pytest.raises(ModelError) as info:
+        load_model(generated / case.name)
+    _assert_located(case, generated / case.name, info.value.problems)
+
+
+def test_a_big_file_is_refused_by_its_size_without_being_read(generated: Path, monkeypatch):
+    big = generated / "file_of_50_mib" / "systems.csv"
+    assert big.stat().st_size == 50 * 2**20
+    read: list[Path] = []
+    for name in ("read_bytes", "read_text"):
+        original = getattr(Path, name)
+        monkeypatch.setattr(Path, name, lambda self, *a, _o=original, **k: read.append(self) or _o(self, *a, **k))
+    problems = validate(big.parent)
+    assert [str(p) for p in problems] == [f"{big}: is 50.0 MiB, over the 25 MiB limit (hint: a model table is a few MiB "
+                                          "at most; check that the right file was saved here)"]
+    assert big not in read and read, read
+
+
+@pytest.mark.parametrize("case", ACCEPTED_CASES, ids=[c.name for c in ACCEPTED_CASES])
+def test_accepted_inputs_load(case, tmp_path: Path):
+    model = load_model(build_case(case, tmp_path))
+    assert case.check(model), case.what
+
+
+@pytest.mark.parametrize("case", SCENARIO_CASES + GENERATED_SCENARIO_CASES,
+                         ids=[c.name for c in SCENARIO_CASES + GENERATED_SCENARIO_CASES])
+def test_each_broken_scenario_gives_a_located_message(case, tmp_path: Path):
+    from pia_analysis.scenarios import apply_scenario, load_scenario
+
+    path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, tmp_path)
+    with pytest.raises(ModelError) as info:
+        apply_scenario(load_model(TINY), load_scenario(path))
     messages = [str(p) for p in info.value.problems]
-    assert any(case.expect in m for m in messages), "\n".join(messages)
-    # every message names the file; and no message prints a My Number in full
+    assert any(case.expect in m.replace(f"{TINY.parent.parent.parent}/", "") for m in messages), "\n".join(messages)
     for m in messages:
-        assert str(BROKEN / case.name) in m
+        assert str(path) in m or str(TINY) in m
         assert "123456789018" not in m.replace("-", "").replace(" ", "")
 
 
