@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -285,6 +286,87 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- workbooks and interchange (pia_analysis.workbook, pia_analysis.interchange) -----------------------
+
+
+def _written(path: Path, what: str) -> None:
+    print(f"{what} written to {path}", file=sys.stderr)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .workbook import new_model
+
+    try:
+        out = new_model(Path(args.path), xlsx=args.xlsx)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.path}: {exc.strerror or exc}") from None
+    kind = "workbook" if out.suffix.lower() == ".xlsx" else "directory"
+    print(f"blank model {kind} written to {out}")
+    print(f"  fill it in, then check it with: pia-analysis validate {out}")
+    return EXIT_OK
+
+
+_NOT_A_MODEL_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".yaml", ".yml", ".zip")
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .workbook import convert
+
+    dst = Path(args.dst)
+    if dst.suffix.lower() in _NOT_A_MODEL_SUFFIXES and not dst.is_dir():
+        raise UsageError(f"{args.dst}: the destination is a directory or an .xlsx workbook")
+    if Path(args.src).resolve() == dst.resolve():
+        raise UsageError(f"{args.src} and {args.dst} are the same path")
+    try:
+        out = convert(args.src, dst, overwrite=args.force)
+    except ModelError as exc:
+        return _problems(f"the model at {args.src} is not valid (nothing was written)", exc)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.dst}: {exc.strerror or exc}") from None
+    print(f"model converted: {args.src} → {out}")
+    return EXIT_OK
+
+
+def cmd_export_otm(args: argparse.Namespace) -> int:
+    from .interchange import write_otm
+
+    if Path(args.out).suffix.lower() not in (".json", ".otm"):
+        raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
+    model = _load(args.model)
+    try:
+        out = write_otm(model, Path(args.out), lang=args.lang)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    _written(out, "Open Threat Model (OTM 0.2.0)")
+    return EXIT_OK
+
+
+def cmd_export_findings(args: argparse.Namespace) -> int:
+    from .interchange import findings_to_csv, write_sarif
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".sarif", ".json", ".csv"):
+        raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
+    model = _load(args.model)
+    try:
+        if suffix == ".csv":
+            out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
+                                  include_mitigated=args.include_mitigated)
+            what = "findings (CSV)"
+        else:
+            out = write_sarif(model, Path(args.out), exposure_threshold=args.threshold,
+                              include_mitigated=args.include_mitigated, lang=args.lang)
+            what = "findings (SARIF 2.1.0)"
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    _written(out, what)
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------------
 # parser
 
@@ -314,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str, formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("model", metavar="MODEL_DIR", help="a model directory (model.yaml and the CSV tables)")
+        p.add_argument("model", metavar="MODEL_DIR", help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
         if formats:
             p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
         p.set_defaults(func=func)
@@ -347,6 +429,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diff)
     p = add("history", cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
+                       description="create a blank model: the headers of every table, a guide (README.md, or a guide "
+                                   "sheet and drop-down lists in a workbook) and placeholder model keys")
+    p.add_argument("path", metavar="PATH", help="the new directory, or the workbook (.xlsx)")
+    p.add_argument("--xlsx", action="store_true", help="write an Excel workbook (.xlsx is added to PATH if missing)")
+    p.set_defaults(func=cmd_new)
+    p = sub.add_parser("convert", help="convert a model between a directory and an .xlsx workbook",
+                       description="convert a model between its two forms: a directory of CSV files and an .xlsx "
+                                   "workbook (DST ending in .xlsx is a workbook, else a directory)")
+    p.add_argument("src", metavar="SRC", help="the model to read (directory or .xlsx)")
+    p.add_argument("dst", metavar="DST", help="where to write it (.xlsx workbook or directory)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing workbook, or the model files of an existing directory")
+    p.set_defaults(func=cmd_convert)
+    p = add("export-otm", cmd_export_otm, "export the model as an Open Threat Model (OTM 0.2.0 JSON)")
+    p.add_argument("out", metavar="OUT.json", help="the JSON file to write")
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
+    p = add("export-findings", cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
+    p.add_argument("out", metavar="OUT", help="OUT.sarif or OUT.json (SARIF 2.1.0), or OUT.csv")
+    p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
+                   help="path probability above which an exposed My Number holder is a finding (default 0.01)")
+    p.add_argument("--include-mitigated", action="store_true", help="also export the mitigated findings")
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of SARIF messages (default ja)")
     return parser
 
 
@@ -366,6 +471,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_MODEL
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
         if args.debug:
             raise

@@ -1,0 +1,1197 @@
+"""Excel workbooks as models: one ``.xlsx`` file instead of a model directory.
+
+A model workbook has a sheet per table, named as the table (``zones``, ``systems``, ``files``, ``flows``,
+``controls``, and optionally ``risks`` and ``ratings``) with the same columns as the CSV file (row 1 is
+the header), plus a ``model`` sheet of ``key, value`` rows for the keys of ``model.yaml``. A ``guide``
+sheet explains the format in Japanese and English; it and any other sheet are ignored on loading (but
+scanned for My Numbers). See ``docs/workbook.md``.
+
+Cells are read as the text a CSV file would give (an Excel TRUE → ``true``, 0.3 → ``0.3``, 932000 →
+``932000``, a date → ``2021-11-09``) and then parsed and checked by :mod:`pia_analysis.io` exactly as a
+model directory's cells are: the same kinds, choices, ranges, cross-table checks and My Number guard.
+Every problem is located as ``path.xlsx[sheet]:row: column: message`` (``row`` is the Excel row number).
+A cell holding a formula is an error: type the value.
+
+``previous`` is written in the workbook relative to the folder that holds the workbook
+(``kitakyushu-juki-h28``); in memory (``Model.meta``) it is relative to the model's own path as for a
+directory, so ``../kitakyushu-juki-h28`` for ``data/kitakyushu-juki-r3.xlsx`` — the same value as the
+directory ``data/kitakyushu-juki-r3/`` holds.
+
+Writing is deterministic (fixed zip and document dates, :func:`pia_analysis.exports.normalise_xlsx`),
+atomic (a temporary file renamed into place), and text cells that a spreadsheet would run as a formula
+are neutralised with a leading apostrophe, which loading removes again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io as _io
+import math
+import os
+import posixpath
+import re
+import shutil
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import catalog
+from . import io as model_io
+from .exports import normalise_xlsx
+from .model import Model
+from .mynumber import find_my_numbers
+from .schema import (
+    MODEL_KEYS,
+    RATING_ALIASES,
+    RATINGS,
+    TABLE_BY_NAME,
+    TABLES,
+    Column,
+    ModelError,
+    Problem,
+    Table,
+)
+
+META_SHEET = "model"
+GUIDE_SHEET = "guide"
+#: Sheet order of a written workbook.
+SHEET_ORDER = (GUIDE_SHEET, META_SHEET) + tuple(t.name for t in TABLES)
+#: Uncompressed size above which a workbook is refused unread (a model is a few MiB at most).
+MAX_UNZIPPED_BYTES = 256 * 2**20
+_MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as pia_analysis.exports.neutralise
+_BOOL_LIST = '"TRUE,FALSE"'
+
+
+# ---------------------------------------------------------------------------------------------------
+# what the guide, the drop-downs and the input messages say
+
+
+#: (ja, en) description of every column, by (table, column).
+COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
+    ("zones", "zone_id"): ("ゾーンのID（一意）", "zone id (unique)"),
+    ("zones", "name_ja"): ("名称（日本語）", "name in Japanese"),
+    ("zones", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
+    ("zones", "internet_facing"): ("インターネットから到達できるゾーンか", "the zone is reachable from the internet"),
+    ("zones", "operator"): ("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
+                            "other_body 他の団体・機関、resident 住民",
+                            "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
+    ("zones", "source"): ("出典（議事録の箇所、公表資料、または assumption: …）",
+                          "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+    ("systems", "system_id"): ("システムのID（一意。flow_id とも重複不可）", "system id (unique; also differs from every flow_id)"),
+    ("systems", "name_ja"): ("名称（日本語）", "name in Japanese"),
+    ("systems", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
+    ("systems", "zone_id"): ("所属するゾーン（zones シートの zone_id）", "its zone: a zone_id of the zones sheet"),
+    ("systems", "kind"): ("種類: system システム、store 保管先、terminal 端末、network ネットワーク、external 外部の主体",
+                          "kind: system, store, terminal, network, external"),
+    ("systems", "operator"): ("運用者（zones と同じ選択肢）", "who runs it (the choices of zones)"),
+    ("systems", "holds"): ("保有するファイルの file_id（; 区切り。なければ空欄）",
+                           "file_ids of the files kept here, separated by ; (empty: none)"),
+    ("systems", "entry_likelihood"): ("評価期間中に攻撃者・不正な内部者がここを足場にする確率（0超〜1）。空欄または0は入口でない",
+                                      "likelihood that an adversary gets a foothold here during the assessment period, "
+                                      "in (0, 1]; empty or 0 = not an entry point"),
+    ("systems", "source"): ("出典", "source of the row"),
+    ("files", "file_id"): ("特定個人情報ファイルのID（一意）", "file id (unique)"),
+    ("files", "name_ja"): ("名称（日本語）", "name in Japanese"),
+    ("files", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
+    ("files", "records"): ("記録される人数（整数）", "people in the file (a whole number)"),
+    ("files", "contains_my_number"): ("個人番号を含むファイルか", "the file holds My Numbers"),
+    ("files", "items"): ("記録項目（; 区切り、任意）", "record items separated by ; (optional)"),
+    ("files", "source"): ("出典", "source of the row"),
+    ("flows", "flow_id"): ("フローのID（一意。system_id とも重複不可）", "flow id (unique; also differs from every system_id)"),
+    ("flows", "source"): ("送信元のシステム（systems シートの system_id）", "the sending system: a system_id of the systems sheet"),
+    ("flows", "target"): ("送信先のシステム（source と異なるもの）", "the receiving system (not the source)"),
+    ("flows", "files"): ("運ぶファイルの file_id（; 区切り。送信元か送信先が保有するもの）",
+                         "file_ids carried, separated by ; (each held at the source or the target)"),
+    ("flows", "stage"): ("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、"
+                         "network 情報提供ネットワークシステムとの接続、retain 保管・消去",
+                         "process stage: acquire, use, outsource, provide, network, retain"),
+    ("flows", "channel"): ("経路（庁内LAN、LGWAN、住基ネット、専用回線、媒体 など。任意）",
+                           "channel (LAN, LGWAN, Juki-net, leased line, media …; optional)"),
+    ("flows", "interactive"): ("送信先から応答できるか（照会・応答なら TRUE、一方向の一括送信なら FALSE）",
+                               "the target can talk back (request/response TRUE; one-way batch FALSE)"),
+    ("flows", "encrypted"): ("暗号化されているか", "the flow is encrypted"),
+    ("flows", "source_ref"): ("出典", "source of the row"),
+    ("controls", "control_id"): ("対策のID（一意）", "control id (unique)"),
+    ("controls", "name_ja"): ("名称（日本語）", "name in Japanese"),
+    ("controls", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
+    ("controls", "mitigates"): ("軽減するリスクのID（acquire-1 … retain-3 または risks シートのID。; 区切り）",
+                                "risk ids mitigated (acquire-1 … retain-3 or ids of the risks sheet), separated by ;"),
+    ("controls", "applies_to"): ("適用先の system_id・flow_id（; 区切り）。組織全体なら * のみ",
+                                 "system or flow ids it applies to, separated by ;, or * alone for the whole organisation"),
+    ("controls", "effectiveness"): ("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
+                                    "how much it lowers an adversary's chance of passing the element, in [0, 1]; "
+                                    "0 for organisational measures"),
+    ("controls", "status"): ("状況: implemented 実施済み、planned 予定、missing 未実施",
+                             "status: implemented, planned, missing"),
+    ("controls", "source"): ("出典", "source of the row"),
+    ("risks", "risk_id"): ("追加するリスクのID（目録のIDと重複不可。例: use-x1）",
+                           "id of an extra risk (not a catalogue id; e.g. use-x1)"),
+    ("risks", "stage"): ("段階（flows の stage と同じ選択肢）", "process stage (the choices of flows' stage)"),
+    ("risks", "name_ja"): ("リスクの名称（日本語）", "name in Japanese"),
+    ("risks", "name_en"): ("リスクの名称（英語、任意）", "name in English (optional)"),
+    ("ratings", "risk_id"): ("自己評価するリスクのID（目録または risks シート）", "risk id rated (catalogue or risks sheet)"),
+    ("ratings", "rating"): ("評価: 特に力を入れている、十分である、課題が残されている",
+                            "rating: 特に力を入れている, 十分である, 課題が残されている "
+                            "(emphasised, sufficient, remaining are accepted)"),
+}
+
+#: (ja, en) description of every model.yaml key.
+KEY_NOTES: dict[str, tuple[str, str]] = {
+    "id": ("必須。短いID（空白・; , * @ を含まない）。例: city-juki-r6", "required; a short id (no spaces, ; , * @)"),
+    "title_ja": ("必須。評価書の題名（日本語）", "required; the title in Japanese"),
+    "title_en": ("必須。題名（英語）", "required; the title in English"),
+    "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
+    "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
+    "assessed_on": ("必須。評価の日付（YYYY-MM-DD）", "required; date of the assessment (YYYY-MM-DD)"),
+    "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
+    "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
+    "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
+    "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
+                 "optional; the previous version's model (folder or workbook), relative to the folder holding "
+                 "this workbook"),
+}
+
+#: The notes that differ for a model directory's model.yaml.
+_DIR_KEY_NOTES: dict[str, tuple[str, str]] = {
+    "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
+                 "optional; the previous version's model directory, relative to this directory"),
+}
+
+_KIND_NOTES = {
+    "id": ("ID", "id"), "ref": ("ID（参照）", "id (reference)"), "text": ("文字", "text"),
+    "enum": ("選択", "choice"), "bool": ("TRUE/FALSE", "TRUE/FALSE"), "int": ("整数", "whole number"),
+    "prob": ("0〜1の数", "number in [0, 1]"), "list": ("; 区切りの文字", "text items separated by ;"),
+    "reflist": ("; 区切りのID", "ids separated by ;"), "date": ("日付", "date"), "path": ("パス", "path"),
+}
+
+#: The points of the guide sheet: (ja, en).
+GUIDE_POINTS: tuple[tuple[str, str], ...] = (
+    ("このブックは、個人番号を扱う1つの事務のモデルです。model シートに評価の基本情報（key と value）を、"
+     "zones・systems・files・flows・controls・risks・ratings の各シートに表を記入します。",
+     "This workbook is the model of one affair that uses My Numbers: the model sheet holds the assessment's "
+     "key facts (key, value); the sheets zones, systems, files, flows, controls, risks and ratings hold the tables."),
+    ("各シートの1行目は列名です。変更・削除しないでください。2行目から1行に1件ずつ記入します（行の順序は自由、"
+     "空行は無視されます）。追加した列は文字として保存されます。risks と ratings は空のままでも構いません。",
+     "Row 1 of each sheet holds the column names: keep them. Fill in one item per row from row 2 (any order; "
+     "blank rows are skipped). Columns you add are kept as text. risks and ratings may stay empty."),
+    ("選択肢のある列（stage、kind、operator、status、rating、TRUE/FALSE の列）は、セルを選ぶと出るドロップダウンから"
+     "選びます。zone_id・source・target・ratings の risk_id では、他のシートのIDを選べます。",
+     "Columns with choices (stage, kind, operator, status, rating, the TRUE/FALSE columns) have a drop-down. "
+     "zone_id, source, target and the risk_id of ratings offer the ids listed on the other sheets."),
+    ("複数の値は ; で区切ります（例: JUKI_FILE;HONNIN_FILE）。controls の applies_to に * だけを書くと組織全体への対策です。",
+     "Separate several values with ; (e.g. JUKI_FILE;HONNIN_FILE). * alone in applies_to of controls means "
+     "the whole organisation."),
+    ("数式は使えません。値を入力してください（数式のセルは誤りとして報告されます）。",
+     "No formulas: type the values (a cell holding a formula is reported as an error)."),
+    ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むブックは読み込まれません。",
+     "Never type a real My Number: a workbook holding a 12-digit number with a valid check digit is refused."),
+    ("確認: pia-analysis validate ファイル名.xlsx 。問題はシート・行・列で示されます"
+     "（例: model.xlsx[systems]:4: kind: 'laptop' is not one of …）。",
+     "Check it with: pia-analysis validate FILE.xlsx. Every problem names the sheet, row and column "
+     "(e.g. model.xlsx[systems]:4: kind: 'laptop' is not one of …)."),
+    ("previous（前回のモデル）は、このブックがあるフォルダからの相対パスで書きます（例: city-juki-r5.xlsx）。",
+     "previous (the earlier version) is a path relative to the folder holding this workbook "
+     "(e.g. city-juki-r5.xlsx)."),
+    ("このシート（guide）と、上記以外の名前のシートは読み込まれません。詳しくは docs/workbook.md と "
+     "docs/model-format.md を参照してください。",
+     "This sheet and sheets with other names are not read. See docs/workbook.md and docs/model-format.md."),
+)
+
+README_POINTS: tuple[tuple[str, str], ...] = (
+    ("このフォルダは、個人番号を扱う1つの事務のモデルです。model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
+     "This folder is the model of one affair that uses My Numbers: model.yaml holds the assessment's key facts, "
+     "the CSV files hold the tables."),
+    ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv と ratings.csv は"
+     "空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
+     "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv and "
+     "ratings.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
+    ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ が使えます。",
+     "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ."),
+    ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",
+     "Never type a real My Number: a model holding a 12-digit number with a valid check digit is refused."),
+    ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "
+     "でブックにできます。",
+     "Check it with: pia-analysis validate THIS_FOLDER. To fill it in Excel, pia-analysis convert THIS_FOLDER "
+     "model.xlsx makes a workbook with drop-down lists."),
+)
+
+
+def _choices_list(col: Column) -> list[str]:
+    """The values a drop-down offers: the canonical choices (ratings: the three official ones)."""
+    if col.kind == "bool":
+        return ["TRUE", "FALSE"]
+    if col.name == "rating":
+        return list(RATINGS)
+    return list(col.choices)
+
+
+# ---------------------------------------------------------------------------------------------------
+# cells ↔ text
+
+
+def is_workbook_path(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` names a model workbook (suffix ``.xlsx``, any case) rather than a directory."""
+    p = Path(path)
+    return p.suffix.lower() == ".xlsx" and not p.is_dir()
+
+
+def _neutralise(text: str) -> str:
+    """Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
+    before a formula character, so that :func:`_unneutralise` gives back exactly the original)."""
+    if text.lstrip("'").startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _unneutralise(text: str) -> str:
+    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+# OOXML strings cannot hold a carriage return (XML reads it as a line feed) nor most control characters;
+# Excel writes them as _xHHHH_ (and a literal "_xHHHH_" with its underscore escaped as _x005F_).
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_NEEDS_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _escape(text: str) -> str:
+    return _NEEDS_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _number_text(value: float) -> str:
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**63:
+        return str(int(value))
+    return repr(value)
+
+
+def cell_text(value: Any) -> str:
+    """The text a CSV file would hold for a cell value typed by Excel.
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (True, 0.3, 932000, 932000.0, dt.datetime(2021, 11, 9), None, "'=1+1", "a_x000D_")]
+    ['true', '0.3', '932000', '932000', '2021-11-09', '', '=1+1', 'a\\r']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) and value.tzinfo is None else value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return _unneutralise(_unescape(value))
+    return str(value)
+
+
+@dataclass
+class _Cell:
+    text: str
+    formula: str | None = None  # the formula, when the cell holds one
+    error: str | None = None  # the error value (#N/A …), when the cell holds one
+
+    @property
+    def usable(self) -> bool:
+        return self.formula is None and self.error is None
+
+
+def _read_cell(cell: Any) -> _Cell:
+    value = getattr(cell, "value", None)
+    dtype = getattr(cell, "data_type", None)
+    if value is None:
+        return _Cell("")
+    if dtype == "f":
+        formula = value if isinstance(value, str) else str(getattr(value, "text", "") or "=…")
+        return _Cell("", formula=formula)
+    if dtype == "e":
+        return _Cell("", error=str(value))
+    return _Cell(cell_text(value))
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass
+class _Sheet:
+    name: str
+    rows: list[tuple[int, list[_Cell]]]  # (Excel row number, cells from column A), non-empty rows only
+
+
+def _letter(position: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(position)
+
+
+def _sheet_label(label_root: str, sheet: str) -> str:
+    return f"{label_root}[{sheet}]"
+
+
+def _open(path: Path, label_root: str, problems: list[Problem]):
+    """The openpyxl workbook (read-only), or None with a located problem."""
+    import openpyxl
+
+    if not path.exists():
+        problems.append(Problem(label_root, None, "", "does not exist",
+                                "give the path of a model workbook (.xlsx) or of a model directory"))
+        return None
+    try:
+        size = path.stat().st_size
+        if size > model_io.MAX_FILE_BYTES:
+            problems.append(Problem(label_root, None, "",
+                                    f"is {size / 2**20:.1f} MiB, over the {model_io.MAX_FILE_BYTES // 2**20} MiB limit",
+                                    "a model workbook is a few MiB at most; check that the right file was saved here"))
+            return None
+        with zipfile.ZipFile(path) as zf:
+            unzipped = sum(info.file_size for info in zf.infolist())
+        if unzipped > MAX_UNZIPPED_BYTES:
+            problems.append(Problem(label_root, None, "", f"unpacks to {unzipped / 2**20:.0f} MiB, over the "
+                                    f"{MAX_UNZIPPED_BYTES // 2**20} MiB limit", "this is not a model workbook"))
+            return None
+        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except zipfile.BadZipFile:
+        problems.append(Problem(label_root, None, "", "is not an Excel workbook (.xlsx)",
+                                "save it from Excel as 'Excel Workbook (*.xlsx)', without a password"))
+    except OSError as exc:
+        problems.append(Problem(label_root, None, "", f"cannot be read ({exc.strerror or exc})"))
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
+        problems.append(Problem(label_root, None, "", f"is not a readable Excel workbook ({type(exc).__name__}: {exc})",
+                                "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
+    return None
+
+
+def _read_sheet(ws: Any, name: str) -> _Sheet:
+    ws.reset_dimensions()  # a wrong <dimension> would otherwise cut the sheet short
+    rows: list[tuple[int, list[_Cell]]] = []
+    for number, row in enumerate(ws.iter_rows(), 1):
+        if row and getattr(row[0], "row", None):  # pragma: no branch - openpyxl numbers rows from 1
+            number = row[0].row
+        cells = [_read_cell(c) for c in row]
+        while cells and cells[-1].usable and not cells[-1].text.strip():
+            cells.pop()
+        if cells:
+            rows.append((number, cells))
+    return _Sheet(name, rows)
+
+
+def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Problem]) -> None:
+    """The My Number guard over every cell of a sheet (formulas included)."""
+    for number, cells in sheet.rows:
+        for pos, cell in enumerate(cells, 1):
+            text = cell.text if cell.formula is None else cell.formula
+            for _p, masked in find_my_numbers(text):
+                problems.append(model_io._my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
+
+
+def _cell_problem(cell: _Cell, label: str, line: int, column: str, problems: list[Problem]) -> None:
+    if cell.formula is not None:
+        shown = cell.formula if len(cell.formula) <= 40 else cell.formula[:39] + "…"
+        problems.append(Problem(label, line, column, "cell holds a formula; type the value",
+                                f"replace {shown} by its value (copy the cell, then Paste Special → Values)"))
+    elif cell.error is not None:
+        problems.append(Problem(label, line, column, f"cell holds the error value {cell.error}; type the value",
+                                "correct the cell so that it holds a plain value"))
+
+
+def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[int, str], bool]:
+    """Column position → name (NFKC) from row 1; False when the header is unusable."""
+    if not sheet.rows or sheet.rows[0][0] != 1:
+        return {}, False
+    names: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    ok = True
+    for pos, cell in enumerate(sheet.rows[0][1], 1):
+        if not cell.usable:
+            _cell_problem(cell, label, 1, f"column {_letter(pos)}", problems)
+            ok = False
+            continue
+        name = model_io._nfkc(cell.text)
+        if not name:
+            continue  # an unnamed column: fine while it holds no value (checked with the rows)
+        if name in seen:
+            problems.append(Problem(label, 1, name, f"appears twice in the header (columns {_letter(seen[name])} and "
+                                    f"{_letter(pos)})", "delete or rename one of them"))
+            ok = False
+        else:
+            seen[name] = pos
+            names[pos] = name
+    return names, ok
+
+
+def _unnamed_values(sheet: _Sheet, names: dict[int, str], label: str, problems: list[Problem]) -> None:
+    reported: set[int] = set()
+    for number, cells in sheet.rows[1:]:
+        for pos, cell in enumerate(cells, 1):
+            if pos not in names and pos not in reported and (cell.text.strip() or not cell.usable):
+                reported.add(pos)
+                problems.append(Problem(label, number, f"column {_letter(pos)}",
+                                        "has a value but its column has no name in the header (row 1)",
+                                        "give the column a name in row 1, or delete the values below it"))
+
+
+def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
+                      problems: list[Problem]) -> tuple[model_io._RawTable | None, list[int]]:
+    """The typed table of one sheet, as io reads a CSV file (same parsing, same dtypes)."""
+    label = _sheet_label(label_root, table.name)
+    required = ",".join(c.name for c in table.columns if c.required)
+    if sheet is None:
+        if table.optional_file:
+            return model_io._RawTable(model_io._empty_table(table), [], labels=[]), []
+        problems.append(Problem(label, None, "", "is missing",
+                                f"add a sheet named {table.name} whose first row holds: {required}"))
+        return None, []
+    if not sheet.rows:
+        problems.append(Problem(label, 1, "", "is empty", f"it needs at least the header row: {','.join(table.column_names)}"))
+        return None, []
+    names, ok = _header(sheet, label, problems)
+    if sheet.rows[0][0] != 1:
+        problems.append(Problem(label, 1, "", "row 1 is empty: it must hold the column names",
+                                f"the header row is: {','.join(table.column_names)}"))
+        return None, []
+    missing = [c.name for c in table.columns if c.required and c.name not in names.values()]
+    for name in missing:
+        problems.append(Problem(label, 1, name, "required column is missing", f"the header needs: {required}"))
+    _unnamed_values(sheet, names, label, problems)
+    if missing or not ok:
+        return None, []
+    spec = {c.name: c for c in table.columns}
+    parsed: dict[str, list[Any]] = {name: [] for name in names.values()}
+    lines: list[int] = []
+    for number, cells in sheet.rows[1:]:
+        if not any(cell.text.strip() or not cell.usable for pos, cell in enumerate(cells, 1) if pos in names):
+            continue  # a row with values only in unnamed columns was reported above
+        for pos, name in names.items():
+            cell = cells[pos - 1] if pos <= len(cells) else _Cell("")
+            col = spec.get(name)
+            if not cell.usable:
+                _cell_problem(cell, label, number, name, problems)
+                value = model_io._parse_cell(col, "", label, number, []) if col else ""
+            else:
+                value = model_io._parse_cell(col, cell.text, label, number, problems) if col else cell.text
+            parsed[name].append(value)
+        lines.append(number)
+    data: dict[str, pd.Series] = {}
+    for col in table.columns:
+        values = parsed.get(col.name)
+        if values is None:  # an optional column the sheet leaves out
+            values = [[] if col.kind in ("list", "reflist") else ""] * len(lines)
+        data[col.name] = pd.Series(values, dtype=model_io._DTYPES.get(col.kind, "str"))
+    for name in names.values():
+        if name not in spec:
+            data[name] = pd.Series(parsed[name], dtype="str")  # extra columns are kept as text
+    return model_io._RawTable(pd.DataFrame(data), lines, labels=[label] * len(lines)), lines
+
+
+def _meta_from_workbook_previous(text: str) -> str:
+    """``previous`` as written in a workbook (relative to its folder) → as kept in memory (relative to
+    the workbook itself, as a directory's is relative to the directory)."""
+    if posixpath.isabs(text) or os.path.isabs(text):
+        return text
+    return posixpath.normpath(posixpath.join("..", text.replace("\\", "/")))
+
+
+def _previous_for_workbook(model: Model, out: Path) -> str | None:
+    """``previous`` of ``model`` as it is written into a workbook at ``out`` (relative to its folder)."""
+    rel = model.meta.get("previous")
+    if rel is None:
+        return None
+    if model.path is not None:
+        target = (model.path / rel).resolve()
+        return Path(os.path.relpath(target, out.resolve().parent)).as_posix()
+    if os.path.isabs(rel):
+        return rel
+    return posixpath.normpath(posixpath.join(out.name, str(rel).replace("\\", "/")))
+
+
+def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Problem]) -> tuple[dict[str, Any], dict[str, int]]:
+    """The model keys of the ``model`` sheet, and the row of each."""
+    label = _sheet_label(label_root, META_SHEET)
+    if sheet is None:
+        problems.append(Problem(label, None, "", "is missing",
+                                "add a sheet named model with the header row key, value and a row per key "
+                                f"({', '.join(k for k, (req, _) in MODEL_KEYS.items() if req)})"))
+        return {}, {}
+    if not sheet.rows:
+        problems.append(Problem(label, None, "", "is empty", "write key in A1 and value in B1, then one key and its "
+                                                             "value per row"))
+        return {}, {}
+    first_row, first_cells = sheet.rows[0]
+    first_key = model_io._nfkc(first_cells[0].text) if first_cells and first_cells[0].usable else ""
+    if first_row == 1 and first_key in MODEL_KEYS:  # no header row: keys in column A, values in column B
+        key_pos, value_pos, data_rows = 1, 2, sheet.rows
+    else:
+        names, ok = _header(sheet, label, problems)
+        by_name = {name.lower(): pos for pos, name in names.items()}
+        if "key" not in by_name or "value" not in by_name:
+            if ok or first_row != 1:
+                problems.append(Problem(label, 1, "", "row 1 must be the header key, value",
+                                        "write key in A1 and value in B1, then one key and its value per row"))
+            return {}, {}
+        key_pos, value_pos, data_rows = by_name["key"], by_name["value"], sheet.rows[1:]
+    values: dict[str, tuple[int, _Cell]] = {}
+    blank_rows: dict[str, int] = {}
+    for number, cells in data_rows:
+        key_cell = cells[key_pos - 1] if key_pos <= len(cells) else _Cell("")
+        value_cell = cells[value_pos - 1] if value_pos <= len(cells) else _Cell("")
+        if not key_cell.usable:
+            _cell_problem(key_cell, label, number, "key", problems)
+            continue
+        key = model_io._nfkc(key_cell.text)
+        has_value = bool(value_cell.text.strip()) or not value_cell.usable
+        if not key:
+            if has_value:
+                problems.append(Problem(label, number, "key", "a value without a key",
+                                        f"write the key in column {_letter(key_pos)}: one of {', '.join(MODEL_KEYS)}"))
+            continue
+        if key not in MODEL_KEYS:
+            problems.append(Problem(label, number, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+            continue
+        if not has_value:
+            blank_rows.setdefault(key, number)
+            continue
+        if key in values:
+            problems.append(Problem(label, number, key, f"is given twice (first on row {values[key][0]})",
+                                    "keep one of the two rows"))
+            continue
+        values[key] = (number, value_cell)
+    meta: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    for key, (number, cell) in values.items():
+        rows[key] = number
+        if not cell.usable:
+            _cell_problem(cell, label, number, key, problems)
+            continue
+        parsed = model_io._parse_meta_value(key, cell.text, MODEL_KEYS[key][1], label, number, problems)
+        if parsed is not None:
+            meta[key] = _meta_from_workbook_previous(parsed) if key == "previous" else parsed
+    for key, (required, _kind) in MODEL_KEYS.items():
+        if required and key not in values:
+            if key in blank_rows:
+                problems.append(Problem(label, blank_rows[key], key, "has no value", "type the value in the value column"))
+            else:
+                problems.append(Problem(label, None, key, "required key is missing", f"add a row with {key} and its value"))
+    return {k: meta[k] for k in MODEL_KEYS if k in meta}, rows
+
+
+def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem]) -> None:
+    """``previous`` must name a model (directory or workbook), and the chain of versions must end."""
+    if "previous" not in meta:
+        return
+    seen = {path.resolve()}
+    current, rel = path, meta["previous"]
+    while isinstance(rel, str):
+        where = "" if current == path else f" (reached through the chain, from {current})"
+        try:
+            target = (current / rel).resolve()
+            is_dir = (target / "model.yaml").is_file()
+            is_book = not is_dir and is_workbook_path(target) and target.is_file()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system …
+            problems.append(Problem(label, line, "previous", f"{rel!r} is not a usable path{where}: {exc}",
+                                    "give the path of the previous version's folder or .xlsx, relative to the folder "
+                                    "holding this workbook"))
+            return
+        if target in seen:
+            problems.append(Problem(label, line, "previous", f"the chain of previous versions loops back to {target}",
+                                    "a model's previous version must be an older, different model"))
+            return
+        if not is_dir and not is_book:
+            written = os.path.relpath(target, path.resolve().parent) if current == path else rel
+            problems.append(Problem(label, line, "previous",
+                                    f"{Path(written).as_posix()!r} is not a model directory or workbook{where}: "
+                                    f"no model.yaml or .xlsx workbook at {target}",
+                                    "give the path of the previous version's folder or .xlsx, relative to the folder "
+                                    "holding this workbook"))
+            return
+        seen.add(target)
+        current = target
+        try:
+            rel = (model_io.read_meta(target) if is_dir else read_workbook_meta(target)).get("previous")
+        except (ModelError, OSError, ValueError):
+            return  # that model's own loading reports it
+
+
+def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet]:
+    """Every worksheet read, by the table name it stands for (other sheets by their own name)."""
+    wanted = {name for name in SHEET_ORDER}
+    out: dict[str, _Sheet] = {}
+    for title in wb.sheetnames:
+        ws = wb[title]
+        key = model_io._nfkc(title).lower()
+        if not hasattr(ws, "iter_rows"):  # a chart sheet
+            if key in wanted - {GUIDE_SHEET}:
+                problems.append(Problem(_sheet_label(label_root, title), None, "", "is a chart sheet, not a table",
+                                        "the table must be an ordinary worksheet"))
+            continue
+        name = key if key in wanted else title
+        if name in out:
+            problems.append(Problem(_sheet_label(label_root, title), None, "",
+                                    f"a second sheet for {name} (sheet names are matched ignoring case and spaces)",
+                                    "keep one sheet per table"))
+            continue
+        out[name] = _read_sheet(ws, title)
+    return out
+
+
+def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | None], dict[str, list[int]], list[Problem]]:
+    label_root = str(path)
+    problems: list[Problem] = []
+    wb = _open(path, label_root, problems)
+    if wb is None:
+        return {}, {}, {}, problems
+    try:
+        sheets = _sheets(wb, label_root, problems)
+    finally:
+        wb.close()
+    for name, sheet in sheets.items():
+        label = _sheet_label(label_root, sheet.name)
+        names: dict[int, str] = {}
+        if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
+            names = {pos: model_io._nfkc(c.text) for pos, c in enumerate(sheet.rows[0][1], 1) if c.usable and c.text.strip()}
+        _guard(sheet, label, names, problems)
+    meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
+    _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems)
+    tables: dict[str, model_io._RawTable | None] = {}
+    lines: dict[str, list[int]] = {}
+    for table in TABLES:
+        tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
+    model_io._check_references(tables, label_root, problems)
+    return meta, tables, lines, problems
+
+
+def _workbook_words(problems: list[Problem], label_root: str) -> list[Problem]:
+    """Problems that io locates in a CSV file (``root/zones.csv``) are located in its sheet
+    (``root[zones]``), and hints that name a CSV file name the sheet (e.g. 'listed in zones.csv')."""
+    names = "|".join(t.name for t in TABLES)
+    pattern = re.compile(rf"\b({names})\.csv\b")
+    files = {f"{label_root}/{t.filename}": _sheet_label(label_root, t.name) for t in TABLES}
+    for p in problems:
+        p.file = files.get(p.file, p.file)
+        p.message = pattern.sub(r"the \1 sheet", p.message)
+        p.hint = pattern.sub(r"the \1 sheet", p.hint)
+    return problems
+
+
+def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
+    order = {_sheet_label(label_root, name): i for i, name in enumerate((META_SHEET,) + tuple(t.name for t in TABLES))}
+    order[label_root] = -1
+    return sorted(problems, key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
+
+
+def load_workbook(path: str | os.PathLike[str]) -> Model:
+    """Load and validate a model workbook (``.xlsx``).
+
+    Every sheet, row and cell is checked as :func:`pia_analysis.io.load_model` checks a model directory;
+    problems are located as ``path.xlsx[sheet]:row: column: message``.
+
+    Raises
+    ------
+    ModelError
+        With every problem found.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> model = load_workbook(bundled_model_path().with_suffix(".xlsx"))
+    >>> model.summary()["files"], model.meta["previous"]
+    (3, '../kitakyushu-juki-h28')
+    """
+    p = Path(path)
+    meta, tables, _lines, problems = _load(p)
+    if problems:
+        raise ModelError(_sorted(_workbook_words(problems, str(p)), str(p)))
+    frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
+    frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
+    return Model(meta=meta, path=p.resolve(), **frames)
+
+
+def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``model`` sheet keys of a workbook (tables are not checked); ``previous`` as in memory.
+
+    Raises ModelError with the located problems of the ``model`` sheet.
+    """
+    p = Path(path)
+    problems: list[Problem] = []
+    wb = _open(p, str(p), problems)
+    if wb is None:
+        raise ModelError(problems)
+    try:
+        title = next((t for t in wb.sheetnames if model_io._nfkc(t).lower() == META_SHEET), None)
+        ws = wb[title] if title is not None else None
+        sheet = _read_sheet(ws, title) if ws is not None and hasattr(ws, "iter_rows") else None
+    finally:
+        wb.close()
+    meta, _rows = _read_meta_sheet(sheet, str(p), problems)
+    if problems:
+        raise ModelError(_sorted(problems, str(p)))
+    return meta
+
+
+def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
+    """The Excel row of every id of every table of a workbook: ``{table: {id: row}}`` (first row of an id).
+
+    Used to locate findings in the workbook (``pia_analysis.interchange``).
+    """
+    _meta, tables, _lines, _problems = _load(Path(path))
+    out: dict[str, dict[str, int]] = {}
+    for table in TABLES:
+        raw = tables.get(table.name)
+        if raw is not None:
+            rows: dict[str, int] = {}
+            for key, line in zip(raw.frame[table.key], raw.lines):
+                rows.setdefault(str(key), int(line))
+            out[table.name] = rows
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# writing
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _put(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Write one value; text is neutralised, escaped (carriage returns and control characters as
+    ``_xHHHH_``, as Excel writes them) and kept as text (never a formula or an error value)."""
+    from openpyxl.cell.cell import ERROR_CODES
+
+    if isinstance(value, str):
+        if value == "":
+            return None
+        value = _escape(_neutralise(value))
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and (value in ERROR_CODES or cell.data_type != "s"):
+        cell.data_type = "s"
+    return cell
+
+
+def _typed(value: Any, col: Column | None) -> Any:
+    """The cell value for a model value: numbers and booleans typed, everything else as its CSV text."""
+    text = model_io._format_cell(value, col)
+    if col is None or text == "":
+        return text
+    if col.kind == "bool":
+        return bool(value)
+    if col.kind == "int":
+        return int(value)
+    if col.kind == "prob":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return text
+
+
+def _validation(ws: Any, column: int, col: Column | None, note: tuple[str, str] | None, table: str,
+                ref_ranges: dict[str, str]) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    letter = _letter(column)
+    sqref = f"{letter}2:{letter}{_MAX_ROW}"
+    kwargs: dict[str, Any] = {}
+    if col is not None and col.kind in ("enum", "bool"):
+        kwargs = dict(type="list", formula1='"' + ",".join(_choices_list(col)) + '"', allow_blank=True,
+                      showErrorMessage=True, errorStyle="warning" if col.name == "rating" else "stop",
+                      errorTitle=col.name, error="一覧から選んでください / pick a value from the list")
+    elif col is not None and (table, col.name) in ref_ranges:
+        kwargs = dict(type="list", formula1=ref_ranges[(table, col.name)], allow_blank=True, showErrorMessage=True,
+                      errorStyle="warning", errorTitle=col.name,
+                      error="一覧にないIDです / this id is not listed (yet)")
+    elif col is not None and col.kind == "int":
+        kwargs = dict(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                      showErrorMessage=True, errorStyle="stop", errorTitle=col.name,
+                      error="0以上の整数 / a whole number >= 0")
+    elif col is not None and col.kind == "prob":
+        kwargs = dict(type="decimal", operator="between", formula1="0", formula2="1", allow_blank=True,
+                      showErrorMessage=True, errorStyle="stop", errorTitle=col.name,
+                      error="0〜1の数 / a number in [0, 1]")
+    if note is not None:
+        kwargs.update(showInputMessage=True, promptTitle=(col.name if col is not None else "")[:32],
+                      prompt=f"{note[0]}\n{note[1]}"[:255])
+    if not kwargs:
+        return
+    dv = DataValidation(**kwargs)
+    dv.add(sqref)
+    ws.add_data_validation(dv)
+
+
+def _ref_ranges(guide_catalogue: tuple[int, int]) -> dict[tuple[str, str], str]:
+    def ids(sheet: str) -> str:
+        # the ids listed so far on that sheet (column A), without the blanks below them
+        return f"OFFSET({sheet}!$A$2,0,0,MAX(1,COUNTA({sheet}!$A:$A)-1),1)"
+
+    first, last = guide_catalogue
+    return {
+        ("systems", "zone_id"): ids("zones"),
+        ("flows", "source"): ids("systems"),
+        ("flows", "target"): ids("systems"),
+        ("ratings", "risk_id"): f"{GUIDE_SHEET}!$A${first}:$A${last}",
+    }
+
+
+def _write_guide(ws: Any) -> tuple[int, int]:
+    """Fill the guide sheet; returns the rows of the risk catalogue's ids (for the ratings drop-down)."""
+    from openpyxl.styles import Alignment, Font
+
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    widths = {"A": 14, "B": 22, "C": 10, "D": 18, "E": 70, "F": 70}
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
+    ws["A1"] = "pia-analysis モデル記入ブック（特定個人情報保護評価）"
+    ws["A2"] = "pia-analysis model workbook (specific personal information protection assessment)"
+    ws["A1"].font = ws["A2"].font = Font(bold=True, size=13)
+    row = 4
+    for col, text in zip("AEF", ("No.", "使い方", "How to fill it in")):
+        ws[f"{col}{row}"] = text
+        ws[f"{col}{row}"].font = bold
+    for i, (ja, en) in enumerate(GUIDE_POINTS, 1):
+        row += 1
+        ws[f"A{row}"] = i
+        ws[f"E{row}"], ws[f"F{row}"] = ja, en
+        ws[f"E{row}"].alignment = ws[f"F{row}"].alignment = wrap
+    row += 2
+    for col, text in zip("ABCDEF", ("sheet", "column", "必須 required", "種類 type", "説明", "description")):
+        ws[f"{col}{row}"] = text
+        ws[f"{col}{row}"].font = bold
+    for key, (required, kind) in MODEL_KEYS.items():
+        row += 1
+        ja, en = KEY_NOTES[key]
+        values = (META_SHEET, key, "○" if required else "", f"{_KIND_NOTES[kind][0]} / {_KIND_NOTES[kind][1]}", ja, en)
+        for col, value in zip("ABCDEF", values):
+            ws[f"{col}{row}"] = value
+    for table in TABLES:
+        for c in table.columns:
+            row += 1
+            ja, en = COLUMN_NOTES[(table.name, c.name)]
+            kind = _KIND_NOTES[c.kind]
+            values = (table.name, c.name, "○" if c.required else "", f"{kind[0]} / {kind[1]}", ja, en)
+            for col, value in zip("ABCDEF", values):
+                ws[f"{col}{row}"] = value
+            ws[f"E{row}"].alignment = ws[f"F{row}"].alignment = wrap
+    row += 2
+    for col, text in zip("ABEF", ("risk_id", "stage", "リスク項目（評価書 Ⅲ の公式名）", "risk item (our translation)")):
+        ws[f"{col}{row}"] = text
+        ws[f"{col}{row}"].font = bold
+    first = row + 1
+    for item in catalog.risk_catalog().itertuples(index=False):
+        row += 1
+        ws[f"A{row}"], ws[f"B{row}"], ws[f"E{row}"], ws[f"F{row}"] = item.risk_id, item.stage, item.name_ja, item.name_en
+    ws.freeze_panes = "A2"
+    return first, row
+
+
+def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for pos, text in enumerate(("key", "value", "説明 / note"), 1):
+        ws.cell(1, pos, text).font = Font(bold=True)
+    width = 12
+    for row, (key, (_required, kind)) in enumerate(MODEL_KEYS.items(), 2):
+        ws.cell(row, 1, key)
+        value = previous if key == "previous" else meta.get(key)
+        if value is not None:
+            if kind == "date" and isinstance(value, dt.date):
+                cell = ws.cell(row, 2, dt.datetime(value.year, value.month, value.day))
+                cell.number_format = "yyyy-mm-dd"
+            elif kind in ("int", "bool") and isinstance(value, (int, bool)):
+                ws.cell(row, 2, value)
+            else:
+                _put(ws, row, 2, model_io._format_cell(value, None))
+            width = max(width, _width(model_io._format_cell(value, None)))
+        ws.cell(row, 3, " / ".join(KEY_NOTES[key]))
+        checks: dict[str, Any] = {}
+        if kind == "bool":
+            checks = dict(type="list", formula1=_BOOL_LIST, allow_blank=True, showErrorMessage=True, errorStyle="stop")
+        elif kind == "int":
+            checks = dict(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                          showErrorMessage=True, errorStyle="stop")
+        dv = DataValidation(showInputMessage=True, promptTitle=key[:32], prompt="\n".join(KEY_NOTES[key])[:255], **checks)
+        dv.add(f"B{row}")
+        ws.add_data_validation(dv)
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = min(60, max(14, width * 1.1))
+    ws.column_dimensions["C"].width = 90
+    ws.freeze_panes = "A2"
+
+
+def _write_table(ws: Any, frame: pd.DataFrame, table: Table, ref_ranges: dict) -> None:
+    from openpyxl.styles import Font
+
+    spec = {c.name: c for c in table.columns}
+    columns = list(frame.columns)
+    widths = []
+    for pos, name in enumerate(columns, 1):
+        _put(ws, 1, pos, str(name))
+        ws.cell(1, pos).font = Font(bold=True)
+        widths.append(_width(str(name)))
+    for row, values in enumerate(frame.itertuples(index=False, name=None), 2):
+        for pos, (name, value) in enumerate(zip(columns, values), 1):
+            typed = _typed(value, spec.get(name))
+            if typed is None or typed == "":
+                continue
+            _put(ws, row, pos, typed)
+            if row < 502:
+                widths[pos - 1] = max(widths[pos - 1], _width(model_io._format_cell(value, spec.get(name))))
+    for pos, name in enumerate(columns, 1):
+        ws.column_dimensions[_letter(pos)].width = min(60, max(12, widths[pos - 1] * 1.1 + 1))
+        col = spec.get(name)
+        _validation(ws, pos, col, COLUMN_NOTES.get((table.name, name)), table.name, ref_ranges)
+    ws.freeze_panes = "A2"
+
+
+def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> bytes:
+    """The bytes of the workbook of ``model`` (what :func:`save_workbook` writes at ``path``).
+
+    ``path`` only matters for ``previous``, written relative to the folder that will hold the workbook.
+    """
+    import openpyxl
+
+    out = Path(path) if path is not None else Path("model.xlsx")
+    wb = openpyxl.Workbook()
+    guide = wb.active
+    guide.title = GUIDE_SHEET
+    catalogue_rows = _write_guide(guide)
+    refs = _ref_ranges(catalogue_rows)
+    _write_meta(wb.create_sheet(META_SHEET), model.meta, _previous_for_workbook(model, out))
+    for table in TABLES:
+        frame = getattr(model, table.name, None)
+        if frame is None:
+            frame = model_io._empty_table(table)
+        _write_table(wb.create_sheet(table.name), frame, table, refs)
+    buffer = _io.BytesIO()
+    wb.save(buffer)
+    return normalise_xlsx(buffer.getvalue())
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets (0666 less the umask), or the mode of the file being replaced."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a model workbook at ``path`` (whole or not at all); returns the path.
+
+    Identical models give identical bytes. ``previous`` is written relative to the workbook's folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> m = load_model(bundled_model_path())
+    >>> out = save_workbook(m, Path(tempfile.mkdtemp()) / "k.xlsx")
+    >>> load_workbook(out).flows.equals(m.flows)
+    True
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(out, workbook_bytes(model, out))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# new models and conversion
+
+
+def _id_from_name(path: Path) -> str:
+    stem = path.name[: -len(path.suffix)] if path.suffix.lower() == ".xlsx" else path.name
+    text = model_io._ID_FORBIDDEN.sub("-", model_io._nfkc(stem)).strip("-")
+    return text or "new-model"
+
+
+def blank_model(model_id: str = "new-model", assessed_on: dt.date | None = None) -> Model:
+    """A model with no rows and placeholder values for the required keys: what :func:`new_model` writes.
+
+    Its only problems are that ``zones`` and ``systems`` have no rows; the placeholder texts ask for the
+    real title, organisation and affairs, and ``target_population`` is 0 until it is typed in.
+    """
+    meta = {
+        "id": model_id,
+        "title_ja": "新しいモデル（題名を記入してください）",
+        "title_en": "New model (type the title)",
+        "organisation": "（評価実施機関を記入してください）",
+        "affairs": "（事務の名称を記入してください）",
+        "assessed_on": assessed_on or dt.date.today(),
+        "target_population": 0,
+    }
+    frames = {t.name: model_io._empty_table(t) for t in TABLES}
+    return Model(meta=meta, path=None, **frames)
+
+
+def _guide_markdown() -> str:
+    lines = ["# pia-analysis モデル / model", "",
+             "このフォルダは `pia-analysis new` で作られた空のモデルです。"
+             " This folder is a blank model made by `pia-analysis new`.", ""]
+    for i, (ja, en) in enumerate(README_POINTS, 1):
+        lines += [f"{i}. {ja}", f"   {en}"]
+    lines += ["", "## model.yaml", "", "| key | 必須 required | 説明 | description |", "|---|---|---|---|"]
+    for key, (required, _kind) in MODEL_KEYS.items():
+        ja, en = _DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        lines.append(f"| `{key}` | {'○' if required else ''} | {ja} | {en} |")
+    for table in TABLES:
+        optional = "（任意のファイル / optional file）" if table.optional_file else ""
+        lines += ["", f"## {table.filename}{optional}", "", "| column | 必須 required | 種類 type | 説明 | description |",
+                  "|---|---|---|---|---|"]
+        for c in table.columns:
+            ja, en = COLUMN_NOTES[(table.name, c.name)]
+            kind = _KIND_NOTES[c.kind]
+            lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
+    lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]
+    for item in catalog.risk_catalog().itertuples(index=False):
+        lines.append(f"| `{item.risk_id}` | {item.stage} | {item.name_ja} | {item.name_en} |")
+    lines += ["", "See `docs/model-format.md` for the format and `docs/workbook.md` for the workbook form.", ""]
+    return "\n".join(lines)
+
+
+def _model_yaml_template(meta: dict[str, Any]) -> str:
+    import yaml
+
+    lines = ["# pia-analysis model: replace the placeholder values (README.md, docs/model-format.md).",
+             "# モデルの基本情報: 仮の値を書き換えてください。任意の項目は先頭の # を外して使います。"]
+    for key, (required, _kind) in MODEL_KEYS.items():
+        ja, en = _DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        if key in meta:
+            value = yaml.safe_dump({key: meta[key]}, allow_unicode=True, sort_keys=False).strip()
+            lines += [f"# {ja} / {en}", value]
+        else:
+            lines += [f"# {ja} / {en}", f"# {key}:"]
+    return "\n".join(lines) + "\n"
+
+
+def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None) -> Path:
+    """Create a blank model at ``path``: a workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``),
+    else a directory. Returns the path written.
+
+    The blank model has every table's header and no rows; its model keys hold placeholders that
+    validate (``id`` from the file name, ``assessed_on`` today unless given, ``target_population`` 0), so
+    that it fails validation only because ``zones`` and ``systems`` have no rows. A workbook gets the
+    guide sheet and drop-down lists; a directory gets a README.md with the same guide and a commented
+    model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An existing file, or a directory
+    that is not empty, is never overwritten (FileExistsError).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = new_model(Path(tempfile.mkdtemp()) / "city-juki", xlsx=True)
+    >>> out.name, [p.message for p in validate_problems(out)]
+    ('city-juki.xlsx', ['has a header but no rows: a model needs at least one zone', \
+'has a header but no rows: a model needs at least one system'])
+    """
+    out = Path(path)
+    as_workbook = bool(xlsx) or is_workbook_path(out)
+    if as_workbook and out.suffix.lower() != ".xlsx":
+        out = out.with_name(out.name + ".xlsx")
+    if out.is_file() or (out.is_dir() and any(out.iterdir())) or (as_workbook and out.exists()):
+        raise FileExistsError(f"{out} already exists; give a new path")
+    blank = blank_model(_id_from_name(out), assessed_on)
+    if as_workbook:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(out, workbook_bytes(blank, out))
+        return out
+    files = {"model.yaml": _model_yaml_template(blank.meta), "README.md": _guide_markdown()}
+    for table in TABLES:
+        files[table.filename] = ",".join(table.column_names) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for name, text in files.items():
+            (tmp_dir / name).write_text(text, encoding="utf-8", newline="\n")
+        if out.is_dir():
+            out.rmdir()  # empty (checked above)
+        os.rename(tmp_dir, out)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return out
+
+
+def validate_problems(path: str | os.PathLike[str]) -> list[Problem]:
+    """Every problem of the model (directory or workbook) at ``path``; empty when it is valid."""
+    try:
+        (load_workbook if is_workbook_path(path) else model_io.load_model)(path)
+    except ModelError as exc:
+        return exc.problems
+    return []
+
+
+def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """Convert the model at ``src`` to the other form at ``dst`` (``.xlsx`` → workbook, else directory).
+
+    ``src`` is loaded and validated first (ModelError: nothing is written). ``dst`` is written whole or not
+    at all: a workbook through a temporary file, a new directory through a temporary directory renamed
+    into place. An existing ``dst`` is refused (FileExistsError) unless ``overwrite``; then a workbook is
+    replaced, and in a directory the model files are replaced one by one (each whole) while other files
+    (README.md, scenarios/) are kept. ``previous`` is rewritten so that it still names the same model.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if src_p.resolve() == dst_p.resolve():
+        raise ValueError(f"{src} and {dst} are the same path")
+    model = model_io.load_model(src_p)
+    if is_workbook_path(dst_p):
+        if dst_p.exists() and not overwrite:
+            raise FileExistsError(f"{dst_p} already exists; add --force to replace it")
+        return save_workbook(model, dst_p)
+    if dst_p.exists() and not dst_p.is_dir():
+        raise FileExistsError(f"{dst_p} exists and is not a directory")
+    nonempty = dst_p.is_dir() and any(dst_p.iterdir())
+    if nonempty and not overwrite:
+        raise FileExistsError(f"{dst_p} already exists and is not empty; add --force to replace its model files")
+    meta = dict(model.meta)
+    if "previous" in meta and model.path is not None:
+        meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), dst_p.resolve())
+    detached = model.replace(meta=meta, path=None)
+    if nonempty:
+        return model_io.save_model(detached, dst_p)
+    dst_p.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(dir=dst_p.parent, prefix=f".{dst_p.name}."))
+    try:
+        model_io.save_model(detached, tmp_dir)
+        if dst_p.is_dir():
+            dst_p.rmdir()
+        os.rename(tmp_dir, dst_p)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return dst_p
+
+
+__all__ = [
+    "COLUMN_NOTES", "GUIDE_POINTS", "KEY_NOTES", "META_SHEET", "GUIDE_SHEET", "SHEET_ORDER",
+    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model",
+    "read_workbook_meta", "row_numbers", "save_workbook", "validate_problems", "workbook_bytes",
+]
+
