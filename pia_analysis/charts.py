@@ -106,6 +106,27 @@ _TEXT: dict[str, tuple[str, str]] = {
                      "Columns: zone boundaries crossed from the city's core zones holding My Numbers (core on the "
                      "left, outside to the right). Arrow colour: stage. Box colour: exposure (yearly probability "
                      "of the most likely attack path, % in the box)."),
+    "dataflow_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは1つの箱にまとめた（色と%は箱の中で"
+                         "最大の曝露、印は1つでも該当すれば付く）。矢印は同じ向き・段階のフローの束（×は本数）で、"
+                         "同じ箱の中のフロー{inside:,}本は省略。システムごとの値は tables/exposure.csv。",
+                         "The model has {n:,} systems: each zone with more than {k} is one box (colour and %: the "
+                         "highest exposure inside; marks: at least one system inside). Arrows bundle the flows with "
+                         "the same direction and stage (× the number); the {inside:,} flows inside a box are left "
+                         "out. Per system: tables/exposure.csv."),
+    "agg_box": ("{n:,} システム（個人番号保有 {k:,}）", "{n:,} systems ({k:,} hold My Numbers)"),
+    "agg_box_none": ("{n:,} システム", "{n:,} systems"),
+    "exposure_top": ("個人番号を保有するシステムのうち曝露の高い {held} 件{others}を表示（全 {n:,} システム。全件は "
+                     "tables/exposure.csv）。",
+                     "Shown: the {held} most exposed systems holding My Numbers{others}, of {n:,} systems (all of "
+                     "them: tables/exposure.csv)."),
+    "exposure_top_others": ("と、ほかに曝露の高い {k} 件", " and the {k} most exposed others"),
+    "heatmap_sub_zone": ("システム数が多い（{n:,}）ため、ゾーンごとに集計：各セルはそのゾーンのシステムのうち段階の対象と"
+                         "なるものの網羅率の平均（括弧内はシステム数）。「−」は対象となるシステムがないこと。"
+                         "システムごとの値は tables/coverage_matrix.csv。",
+                         "The model has {n:,} systems, so each row is a zone: each cell is the mean coverage of the "
+                         "zone's systems in the stage's scope (number of systems in brackets). '−': no system of "
+                         "the zone is in scope. Per system: tables/coverage_matrix.csv."),
+    "heatmap_y_zone": ("信頼ゾーン", "Trust zone"),
     "legend_stages": ("段階（矢印の色）", "Stage (arrow colour)"),
     "legend_kinds": ("記号", "Symbols"),
     "one_way": ("一方向の送信（バッチ等）", "One-way transfer (batch)"),
@@ -196,6 +217,17 @@ _STATUS_STYLE = {  # rating_check status -> (colour, ja, en)
     "out_of_scope": (_GREY, "対象外", "Out of scope"),
 }
 _SEVERITY_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
+
+# Large models (a prefecture, the whole country: thousands of systems) cannot be drawn system by system on
+# A4. Above these sizes the charts summarise (docs/charts.md, "Large models"); the bundled model is far below.
+#: Above this many systems the data-flow diagram is drawn aggregated: see :func:`dataflow_diagram`.
+DATAFLOW_MAX_SYSTEMS = 60
+#: In the aggregated data-flow diagram, a zone with more systems than this is drawn as one box.
+DATAFLOW_ZONE_DETAIL = 4
+#: The exposure ranking shows at most this many systems: the most exposed (the rest are in the table).
+EXPOSURE_CHART_MAX_SYSTEMS = 40
+#: Above this many systems the coverage heatmap has one row per zone instead of one per system.
+HEATMAP_MAX_SYSTEMS = 40
 
 
 def _t(key: str, lang: str, **fmt: Any) -> str:
@@ -619,7 +651,8 @@ def _ordering(model: Model, level: dict[str, int]) -> _Ordering:
     mean position of their neighbours in the previous column (left-to-right) or the next one
     (right-to-left); a system with no neighbour there follows its neighbours within the column; ties keep
     the current order. After twelve alternating sweeps the ordering with the fewest crossings between
-    neighbouring columns (then the shortest runs within columns, then the earliest) is kept.
+    neighbouring columns (then the shortest runs within columns, then the earliest) is kept. Above
+    :data:`DATAFLOW_MAX_SYSTEMS` systems (too many to draw one by one) the id order is kept as it is.
     """
     if not level:
         return _Ordering([], {})
@@ -628,6 +661,9 @@ def _ordering(model: Model, level: dict[str, int]) -> _Ordering:
     for sid, zid in sorted(zip(model.systems["system_id"], model.systems["zone_id"])):
         zone_systems[zid].append(sid)
     columns = [sorted(z for z in level if level[z] == c) for c in range(n_cols)]
+    if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
+        # The sweeps count crossings pair by pair (quadratic in the flows): beyond a drawable size, id order.
+        return _Ordering(columns, dict(zone_systems))
     col_of_zone = {z: level[z] for z in level}
     col_of = {s: col_of_zone[z] for z, ss in zone_systems.items() for s in ss}
     edges = sorted((s, t) for s, t in zip(model.flows["source"], model.flows["target"]))
@@ -1069,11 +1105,100 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     >>> fig = dataflow_diagram(load_model(bundled_model_path()), lang="en")
     >>> fig.axes[0].get_label()
     'dataflow'
+
+    A model of more than :data:`DATAFLOW_MAX_SYSTEMS` systems is not drawn box by box (tens of thousands
+    of boxes say nothing on A4): each zone with more than :data:`DATAFLOW_ZONE_DETAIL` systems becomes one
+    box (coloured by the highest exposure inside it), the systems of smaller zones — typically the shared
+    national systems — keep their own box, and the flows between two boxes with the same direction, stage
+    and kind become one arrow labelled with their number (see :func:`_aggregate_for_diagram`).
     """
     _check_lang(lang)
     exposure = _exposure(model, exposure)
+    if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
+        agg = _aggregate_for_diagram(model, exposure, lang)
+        subtitle = _t("dataflow_sub_agg", lang, n=len(model.systems), k=DATAFLOW_ZONE_DETAIL, inside=agg.inside)
+        return _draw_dataflow(agg.model, agg.exposure, lang, flow_labels, subtitle, agg.flow_labels)
+    return _draw_dataflow(model, exposure, lang, flow_labels, _t("dataflow_sub", lang))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Aggregate:
+    """A large model summarised for the data-flow diagram: one "system" per box."""
+
+    model: Model  # the boxes as systems (kept systems and zone boxes) and the merged flows
+    exposure: pd.DataFrame  # system_id, exposure: the highest exposure inside each box
+    flow_labels: dict[str, str]  # flow id of the summary -> the text on its arrow
+    inside: int  # flows whose two ends are in the same box (not drawn)
+
+
+def _aggregate_for_diagram(model: Model, exposure: pd.DataFrame, lang: str) -> _Aggregate:
+    """Summarise a large model for :func:`dataflow_diagram`.
+
+    A zone with more than :data:`DATAFLOW_ZONE_DETAIL` systems becomes one box, with the zone's id as its
+    id (suffixed with ``+`` if a kept system already has that id): its name gives the number of systems
+    and of My Number holders, its exposure is the highest of its systems, it holds a My Number file and
+    is an entry point when one of its systems is (its entry likelihood is the highest of theirs). The other
+    systems stay as they are. Flows between two boxes are merged by (source box, target box, stage,
+    interactive): a single flow keeps its id as label, a merged one is labelled ``×n``. Everything is built
+    in id order, so the summary does not depend on the order of the model's rows.
+    """
+    systems = model.systems.sort_values("system_id", kind="stable")
+    count = systems["zone_id"].value_counts().to_dict()
+    big = {z for z, n in count.items() if n > DATAFLOW_ZONE_DETAIL}
+    kept = [sid for sid, z in zip(systems["system_id"], systems["zone_id"]) if z not in big]
+    box_id = {z: (z + "+" if z in set(kept) else z) for z in sorted(big)}
+    node_of = {sid: (box_id[z] if z in big else sid) for sid, z in zip(systems["system_id"], systems["zone_id"])}
+    exp = dict(zip(exposure["system_id"], exposure["exposure"].astype(float)))
+    mn = model.my_number_files
+    rows: dict[str, dict] = {}
+    members: dict[str, list[dict]] = defaultdict(list)
+    for row in systems.to_dict("records"):
+        node = node_of[row["system_id"]]
+        if node == row["system_id"]:
+            rows[node] = dict(row)
+        members[node].append(row)
+    zones = model.zones.set_index("zone_id")
+    for z in sorted(big):
+        node, group = box_id[z], members[box_id[z]]
+        holders = [r for r in group if any(f in mn for f in r["holds"])]
+        held = sorted({f for r in holders for f in r["holds"] if f in mn})
+        text = (_t("agg_box", lang, n=len(group), k=len(holders)) if holders
+                else _t("agg_box_none", lang, n=len(group)))
+        rows[node] = {**group[0], "system_id": node, "name_ja": text, "name_en": text, "zone_id": z,
+                      "kind": "system", "operator": str(zones.at[z, "operator"]) if z in zones.index else "city",
+                      "holds": held[:1], "entry_likelihood": max(float(r["entry_likelihood"]) for r in group),
+                      "source": ""}
+    box_exposure = {node: max(exp.get(r["system_id"], 0.0) for r in group) for node, group in members.items()}
+    merged: dict[tuple[str, str, str, bool], list[str]] = defaultdict(list)
+    inside = 0
+    flows = model.flows.sort_values("flow_id", kind="stable")
+    for fid, source, target, stage, interactive in zip(flows["flow_id"], flows["source"], flows["target"],
+                                                       flows["stage"], flows["interactive"]):
+        u, v = node_of[source], node_of[target]
+        if u == v:
+            inside += 1
+            continue
+        merged[(u, v, str(stage), bool(interactive))].append(fid)
+    flow_rows, labels = [], {}
+    for k, ((u, v, stage, interactive), fids) in enumerate(sorted(merged.items())):
+        fid = fids[0] if len(fids) == 1 else f"@{k + 1:04d}"  # '@' is in no model id: no clash
+        labels[fid] = fids[0] if len(fids) == 1 else f"×{len(fids):,}"
+        flow_rows.append({"flow_id": fid, "source": u, "target": v, "files": [], "stage": stage, "channel": "",
+                          "interactive": interactive, "encrypted": False, "source_ref": ""})
+    order = sorted(rows)
+    summary_systems = pd.DataFrame([rows[n] for n in order], columns=list(model.systems.columns))
+    summary_flows = pd.DataFrame(flow_rows, columns=list(model.flows.columns))
+    summary = model.replace(systems=summary_systems.astype(model.systems.dtypes.to_dict()),
+                            flows=summary_flows.astype(model.flows.dtypes.to_dict()))
+    table = pd.DataFrame({"system_id": order, "exposure": [box_exposure[n] for n in order]})
+    return _Aggregate(summary, table, labels, inside)
+
+
+def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels: bool, subtitle: str,
+                   label_text: dict[str, str] | None = None) -> Figure:
+    """Draw the diagram of ``model`` (a model, or the summary of a large one: same title and footer)."""
     geo = dataflow_geometry(model, lang)
-    fig = _new_figure(model, lang, _t("dataflow_title", lang), _t("dataflow_sub", lang))
+    fig = _new_figure(model, lang, _t("dataflow_title", lang), subtitle)
     fig_w, fig_h = A4_LANDSCAPE
     # drawing area: left part of the page, under the subtitle, above the footer
     area = (0.12, 0.32, fig_w - 2.42, fig_h - 0.32 - 0.98)  # x, y (bottom), w, h in inches
@@ -1173,7 +1298,8 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
         obstacles += [(x0, y0, x1, y0 + len(geo.zone_labels[z]) * _ZONE_LINE + 0.07)
                       for z, (x0, y0, x1, _y1) in geo.zone_rects.items()]
         for fid, route in geo.routes.items():
-            tw = _text_width(fid, _FLOW_FONT) + 0.03
+            text = (label_text or {}).get(fid, fid)
+            tw = _text_width(text, _FLOW_FONT) + 0.03
             th = _FLOW_FONT / 72 + 0.03
             best, best_bad = None, None
             for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8):
@@ -1189,7 +1315,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
                     break
             px, py, vertical, rect = best
             placed.append(rect)
-            ax.text(px, py, fid, ha="center", va="center", fontsize=_FLOW_FONT * fs, color="#222222",
+            ax.text(px, py, text, ha="center", va="center", fontsize=_FLOW_FONT * fs, color="#222222",
                     rotation=90 if vertical else 0, zorder=4.5, gid=f"flowlabel-{fid}",
                     bbox={"boxstyle": "square,pad=0.12", "facecolor": "#FFFFFF", "edgecolor": "none", "alpha": 0.9})
 
@@ -1314,6 +1440,16 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame | None = None, lang: str =
     return "\n".join(lines) + "\n"
 
 
+def _zone_order(model: Model, lang: str) -> list[str]:
+    """The zones in the data-flow diagram's order (columns left to right, top to bottom); for a large
+    model, the order of its aggregated diagram (see :func:`dataflow_diagram`)."""
+    if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
+        exposure = pd.DataFrame({"system_id": model.systems["system_id"], "exposure": 0.0})
+        model = _aggregate_for_diagram(model, exposure, lang).model
+    order = _ordering(model, _zone_levels(model))
+    return [z for col in order.columns for z in col]
+
+
 # ---------------------------------------------------------------------------------------------------
 # exposure ranking
 
@@ -1343,11 +1479,22 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
     table = exposure.copy()
     table["exposure"] = table["exposure"].astype(float)
     table = table.sort_values(["exposure", "system_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    total = len(table)
+    held = others = 0
+    if total > EXPOSURE_CHART_MAX_SYSTEMS:
+        # A large model: the most exposed My Number holders (entry points would fill the chart on their own
+        # likelihood alone), then the most exposed other systems if there are too few holders.
+        pick = table.loc[table["holds_my_number"].astype(bool)].head(EXPOSURE_CHART_MAX_SYSTEMS)
+        held = len(pick)
+        rest = table.loc[~table["system_id"].isin(set(pick["system_id"]))].head(EXPOSURE_CHART_MAX_SYSTEMS - held)
+        others = len(rest)
+        table = table.loc[table["system_id"].isin(set(pick["system_id"]) | set(rest["system_id"]))]
+        table = table.reset_index(drop=True)  # still by exposure, then id
     sim = simulation.set_index("system_id")
+    if total > len(table):
+        sim = sim.reindex(table["system_id"])
     fig = _new_figure(model, lang, _t("exposure_title", lang), _t("exposure_sub", lang))
-    level = _zone_levels(model)
-    order = _ordering(model, level)
-    zone_order = [z for col in order.columns for z in col]
+    zone_order = _zone_order(model, lang)
     zone_order += sorted(set(table["zone_id"]) - set(zone_order))
     zone_index = {z: i for i, z in enumerate(zone_order)}
     zones = model.zones.set_index("zone_id")
@@ -1430,6 +1577,10 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
     leg2 = fig.legend(handles=[mc_handle, rec_handle], loc="lower left", bbox_to_anchor=(legend_x, 0.08),
                       fontsize=7.5, frameon=False, alignment="left", handlelength=1.6)
     leg2.set_gid("legend-marks")
+    if total > len(table):
+        more = _t("exposure_top_others", lang, k=others) if others else ""
+        fig.text(left / A4_LANDSCAPE[0], 0.858, _t("exposure_top", lang, held=held, others=more, n=total),
+                 fontsize=8, color="#444444", ha="left", va="bottom", gid="note-top")
     return fig
 
 
@@ -1549,6 +1700,8 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
 
         matrix = coverage_matrix(model)
     stages = [s for s in catalog.stages()["stage"] if s in matrix.index]
+    if len(model.systems) > HEATMAP_MAX_SYSTEMS:
+        return _coverage_heatmap_by_zone(model, matrix, stages, lang)
     level = _zone_levels(model)
     order = _ordering(model, level)
     zone_order = [z for col in order.columns for z in col]
@@ -1615,6 +1768,64 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
         ax.plot([1.012, 1.012], [1 - (a + 0.12) / len(rows), 1 - (b + 0.88) / len(rows)], transform=ax.transAxes,
                 color="#777777", linewidth=1.4, clip_on=False, solid_capstyle="butt")
     cax = fig.add_axes(((left + ax_w + zone_w + 0.35) / A4_LANDSCAPE[0], 0.25, 0.014, 0.4), label="colorbar")
+    cbar = fig.colorbar(image, cax=cax)
+    cbar.ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    cbar.ax.tick_params(labelsize=7.5)
+    cbar.ax.set_title("\n".join(wrap_text(_t("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left", pad=6)
+    return fig
+
+
+def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[str], lang: str) -> Figure:
+    """The heatmap of a large model: one row per zone (diagram order), each cell the mean coverage of the
+    zone's systems in the stage's scope (NaN cells left out), with the number of systems in the row label."""
+    zone_of = dict(zip(model.systems["system_id"], model.systems["zone_id"]))
+    columns = [c for c in matrix.columns if c in zone_of]
+    by_zone = matrix.loc[stages, columns].T.astype(float)
+    by_zone.index = [zone_of[c] for c in columns]
+    means = by_zone.groupby(level=0, sort=True).mean()  # mean skips NaN: only the systems in scope
+    sizes = pd.Series(zone_of).value_counts()
+    rows = [z for z in _zone_order(model, lang) if z in means.index]
+    rows += sorted(set(means.index) - set(rows))
+    values = means.loc[rows, stages].to_numpy() * 100
+    zones = model.zones.set_index("zone_id")
+    fig = _new_figure(model, lang, _t("heatmap_title", lang), _t("heatmap_sub_zone", lang, n=len(model.systems)))
+    labels = []
+    for z in rows:
+        zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": str(z)}
+        name = "\n".join(wrap_text(_name(zrow, lang), 3.4, 8, lang, max_lines=2))
+        labels.append(f"{name}  ({int(sizes.get(z, 0)):,})")
+    label_w = max(_text_width(line, 8) for lb in labels for line in lb.split("\n")) if labels else 1.0
+    left = min(4.2, label_w + 0.45)
+    ax_w = A4_LANDSCAPE[0] - left - 1.6
+    col_w_in = ax_w / max(1, len(stages))
+    col_labels = ["\n".join(wrap_text(_stage_name(st, lang), col_w_in - 0.08, 8, lang)) for st in stages]
+    header_in = max(lb.count("\n") + 1 for lb in col_labels) * 8 * 1.25 / 72 + 0.4
+    top_frac = (A4_LANDSCAPE[1] - 1.0 - header_in) / A4_LANDSCAPE[1]
+    bottom_frac = 0.06
+    ax = fig.add_axes((left / A4_LANDSCAPE[0], bottom_frac, ax_w / A4_LANDSCAPE[0], top_frac - bottom_frac),
+                      label="coverage_heatmap")
+    cmap = mpl.colormaps[CONTINUOUS_CMAP].with_extremes(bad="#F7F7F7")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=100, aspect="auto",
+                      interpolation="nearest")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if np.isnan(v):
+                ax.text(j, i, "−", ha="center", va="center", fontsize=8, color="#999999")
+            else:
+                ax.text(j, i, f"{v:.0f}%", ha="center", va="center", fontsize=8, color=_text_colour_on(cmap(v / 100)))
+    ax.set_xticks(range(len(stages)), col_labels, fontsize=8)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(_t("heatmap_x", lang), fontsize=9)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.set_ylabel(_t("heatmap_y_zone", lang), fontsize=9)
+    ax.tick_params(length=0)
+    ax.set_xticks(np.arange(-0.5, len(stages), 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(rows), 1), minor=True)
+    ax.grid(which="minor", color="#D9D9D9", linewidth=0.8)
+    ax.tick_params(which="minor", length=0)
+    cax = fig.add_axes(((left + ax_w + 0.35) / A4_LANDSCAPE[0], 0.25, 0.014, 0.4), label="colorbar")
     cbar = fig.colorbar(image, cax=cax)
     cbar.ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     cbar.ax.tick_params(labelsize=7.5)
@@ -1751,7 +1962,8 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
         return not (whole and row in used[(*cell, 1)])
 
     def first(test: Callable[[int], bool]) -> int | None:
-        return next((r for r in range(capacity) if test(r)), None)
+        # The last row of a cell is never taken by a move: a crowded cell needs it for its "+n more" note.
+        return next((r for r in range(max(1, capacity - 1)) if test(r)), None)
 
     for now, later in sorted(moves, key=lambda m: (cell_of[id(m[0])], cell_of[id(m[1])], m[0]["rule"],
                                                    m[0]["label"])):

@@ -65,49 +65,146 @@ def stage_scope(model: Model) -> pd.DataFrame:
     ['F22', 'ATENA', 'BACKUP']
     """
     stage_no = catalog.stages().set_index("stage")["stage_no"].to_dict()
-    reasons: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for flow in model.flows.itertuples(index=False):
-        reasons[(flow.stage, flow.flow_id, "flow")].add("flow")
-        reasons[(flow.stage, flow.source, "system")].add("endpoint")
-        reasons[(flow.stage, flow.target, "system")].add("endpoint")
-    for system in model.systems.itertuples(index=False):
-        if len(system.holds) > 0:
-            reasons[("retain", system.system_id, "system")].add("holds_file")
-        if system.operator in OUTSOURCE_OPERATORS:
-            reasons[("outsource", system.system_id, "system")].add("contractor")
-    rows = [
-        {"stage": s, "stage_no": stage_no[s], "element": e, "element_type": t, "reasons": sorted(r)}
-        for (s, e, t), r in reasons.items()
-    ]
-    frame = pd.DataFrame(rows, columns=["stage", "stage_no", "element", "element_type", "reasons"])
+    scope = _scope(model)
+    columns = ["stage", "stage_no", "element", "element_type", "reasons"]
+    data: dict[str, list] = {c: [] for c in columns}
+    for stage in sorted(scope, key=lambda st: stage_no[st]):
+        elements, types, reasons = scope[stage]
+        data["stage"] += [stage] * len(elements)
+        data["stage_no"] += [stage_no[stage]] * len(elements)
+        data["element"] += elements
+        data["element_type"] += types
+        data["reasons"] += [sorted(r) for r in reasons]
+    frame = pd.DataFrame(data, columns=columns)
     if frame.empty:
         return frame.astype({"stage": "str", "stage_no": "int64", "element": "str", "element_type": "str"})
-    frame["_t"] = frame["element_type"].map(_TYPE_ORDER)
-    frame = frame.sort_values(["stage_no", "_t", "element"], kind="stable").drop(columns="_t")
-    return frame.reset_index(drop=True)
+    return frame
 
 
-@dataclass(frozen=True)
+def _scope(model: Model) -> dict[str, tuple[list[str], list[str], list[set[str]]]]:
+    """stage -> (elements, their types, their reasons) in scope order: flows first, then systems, by id."""
+    reasons: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    flows = model.flows
+    for stage, flow_id, source, target in zip(flows["stage"].tolist(), flows["flow_id"].tolist(),
+                                              flows["source"].tolist(), flows["target"].tolist()):
+        reasons[(stage, flow_id, "flow")].add("flow")
+        reasons[(stage, source, "system")].add("endpoint")
+        reasons[(stage, target, "system")].add("endpoint")
+    systems = model.systems
+    for system_id, holds, operator in zip(systems["system_id"].tolist(), systems["holds"].tolist(),
+                                          systems["operator"].tolist()):
+        if len(holds) > 0:
+            reasons[("retain", system_id, "system")].add("holds_file")
+        if operator in OUTSOURCE_OPERATORS:
+            reasons[("outsource", system_id, "system")].add("contractor")
+    out: dict[str, tuple[list[str], list[str], list[set[str]]]] = {}
+    for (stage, element, element_type) in sorted(reasons, key=lambda k: (k[0], _TYPE_ORDER[k[2]], k[1])):
+        elements, types, why = out.setdefault(stage, ([], [], []))
+        elements.append(element)
+        types.append(element_type)
+        why.append(reasons[(stage, element, element_type)])
+    return out
+
+
 class _ControlIndex:
-    """The control ids that mitigate a risk on an element, by status (``*`` kept as its own key)."""
+    """The controls that mitigate each risk, by status (``missing`` controls count for nothing).
 
-    by_status: dict[str, dict[tuple[str, str], list[str]]]
+    ``by_risk[status][risk]`` lists (control id, the elements it applies to) and ``targets[status][risk]``
+    the elements (not ``*``) some control names for the risk; ``star[status][risk]`` the ids of the controls
+    applying to ``*``. The (risk, element) → ids table of :meth:`controls` is built only when asked for:
+    with tens of thousands of controls (a national model) it has over half a million entries.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.by_risk: dict[str, dict[str, list[tuple[str, list[str]]]]] = {"implemented": defaultdict(list),
+                                                                           "planned": defaultdict(list)}
+        self.targets: dict[str, dict[str, set[str]]] = {"implemented": defaultdict(set), "planned": defaultdict(set)}
+        self.star_ids: dict[str, dict[str, set[str]]] = {"implemented": defaultdict(set), "planned": defaultdict(set)}
+        ctl = model.controls
+        for control_id, status, mitigates, applies_to in zip(ctl["control_id"].tolist(), ctl["status"].tolist(),
+                                                             ctl["mitigates"].tolist(), ctl["applies_to"].tolist()):
+            if status not in self.by_risk:
+                continue
+            applies_to = list(applies_to)
+            has_star = "*" in applies_to
+            for risk in mitigates:
+                self.by_risk[status][risk].append((control_id, applies_to))
+                self.targets[status][risk].update(applies_to)
+                if has_star:
+                    self.star_ids[status][risk].add(control_id)
+        for named in self.targets.values():
+            for risk_targets in named.values():
+                risk_targets.discard("*")
+        self._table: dict[str, dict[tuple[str, str], list[str]]] = {}
 
     @classmethod
     def build(cls, model: Model) -> _ControlIndex:
-        by_status: dict[str, dict[tuple[str, str], list[str]]] = {"implemented": defaultdict(list),
-                                                                  "planned": defaultdict(list)}
-        for control in model.controls.itertuples(index=False):
-            if control.status not in by_status:  # "missing" controls count for nothing
-                continue
-            for risk in control.mitigates:
-                for target in control.applies_to:
-                    by_status[control.status][(risk, target)].append(control.control_id)
-        return cls(by_status)
+        return cls(model)
+
+    def table(self, status: str) -> dict[tuple[str, str], list[str]]:
+        """(risk, element or ``*``) → the ids of the controls of ``status`` (in control order)."""
+        if status not in self._table:
+            table: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for risk, controls in self.by_risk[status].items():
+                for control_id, applies_to in controls:
+                    for target in applies_to:
+                        table[(risk, target)].append(control_id)
+            self._table[status] = table
+        return self._table[status]
 
     def controls(self, status: str, risk: str, element: str) -> list[str]:
-        table = self.by_status[status]
+        table = self.table(status)
         return sorted(set(table.get((risk, element), [])) | set(table.get((risk, "*"), [])))
+
+    def star(self, status: str, risk: str) -> list[str]:
+        """The sorted ids of the controls of ``status`` mitigating ``risk`` everywhere (``*``)."""
+        return sorted(self.star_ids[status].get(risk, ()))
+
+    def deciding(self, status: str, risk: str, elements: set[str]) -> set[str]:
+        """The ids of the controls of ``status`` mitigating ``risk`` on one of ``elements`` or on ``*``."""
+        return {control_id for control_id, applies_to in self.by_risk[status].get(risk, ())
+                if "*" in applies_to or not elements.isdisjoint(applies_to)}
+
+
+_COVERED, _PLANNED, _GAP = 0, 1, 2
+
+
+@dataclass
+class _Statuses:
+    """The status of every (risk, element) pair as small integer codes, without the pairs' control lists.
+
+    What :func:`stage_coverage`, :func:`risk_coverage` and :func:`coverage_matrix` need, computed from the
+    controls (sparse: a risk's pairs start as gaps and only the elements a control names are updated),
+    in a fraction of the time :func:`coverage_pairs` takes to build a row per pair — a national model has
+    over half a million pairs.
+    """
+
+    scope: dict[str, tuple[list[str], list[str], list[set[str]]]]
+    index: _ControlIndex
+    codes: dict[str, np.ndarray]  # risk id -> status code of each element of its stage's scope
+
+    @classmethod
+    def build(cls, model: Model) -> _Statuses:
+        scope = _scope(model)
+        index = _ControlIndex.build(model)
+        positions = {stage: {e: i for i, e in enumerate(elements)} for stage, (elements, _t, _r) in scope.items()}
+        codes: dict[str, np.ndarray] = {}
+        for risk_id, stage in zip(model.risk_items["risk_id"].tolist(), model.risk_items["stage"].tolist()):
+            pos = positions.get(stage, {})
+            code = np.full(len(pos), _GAP, dtype=np.int8)
+            for status, value in (("planned", _PLANNED), ("implemented", _COVERED)):  # implemented wins
+                if index.star_ids[status].get(risk_id):
+                    code[:] = value
+                else:
+                    named = [pos[t] for t in index.targets[status].get(risk_id, ()) if t in pos]
+                    code[named] = value
+            codes[risk_id] = code
+        return cls(scope, index, codes)
+
+    def counts(self, risk_id: str) -> tuple[int, int, int]:
+        """(covered, planned, gaps) of a risk."""
+        found = np.bincount(self.codes[risk_id], minlength=3)
+        return int(found[_COVERED]), int(found[_PLANNED]), int(found[_GAP])
 
 
 def coverage_pairs(model: Model) -> pd.DataFrame:
@@ -130,25 +227,50 @@ def coverage_pairs(model: Model) -> pd.DataFrame:
     """
     scope = stage_scope(model)
     index = _ControlIndex.build(model)
-    rows = []
-    for risk in model.risk_items.itertuples(index=False):
-        elements = scope.loc[scope["stage"] == risk.stage]
-        for element, element_type in zip(elements["element"], elements["element_type"]):
-            implemented = index.controls("implemented", risk.risk_id, element)
-            planned = index.controls("planned", risk.risk_id, element)
-            status = "covered" if implemented else "planned" if planned else "gap"
-            rows.append({"stage": risk.stage, "stage_no": risk.stage_no, "risk_id": risk.risk_id,
-                         "risk_no": risk.risk_no, "element": element, "element_type": element_type,
-                         "status": status, "implemented": implemented, "planned": planned})
     columns = ["stage", "stage_no", "risk_id", "risk_no", "element", "element_type", "status", "implemented", "planned"]
-    frame = pd.DataFrame(rows, columns=columns)
-    if frame.empty:
-        return frame
-    # risk_items is already in official order; keep it and order elements within each risk.
-    frame["_r"] = frame["risk_id"].map({r: i for i, r in enumerate(model.risk_items["risk_id"])})
-    frame["_t"] = frame["element_type"].map(_TYPE_ORDER)
-    frame = frame.sort_values(["_r", "_t", "element"], kind="stable").drop(columns=["_r", "_t"])
-    return frame.reset_index(drop=True)
+    by_stage: dict[str, tuple[list[str], list[str]]] = {}
+    for stage, element, element_type in zip(scope["stage"].tolist(), scope["element"].tolist(),
+                                            scope["element_type"].tolist()):
+        elements, types = by_stage.setdefault(stage, ([], []))
+        elements.append(element)
+        types.append(element_type)
+    data: dict[str, list] = {c: [] for c in columns}
+    # risk_items is in official order and each stage's scope is sorted by element type (flows first) and
+    # id, so the pairs come out in their final order: no sort needed (it would cost seconds on a national
+    # model of a few hundred thousand pairs).
+    for risk in model.risk_items.itertuples(index=False):
+        elements, types = by_stage.get(risk.stage, ([], []))
+        if not elements:
+            continue
+        impl_star = index.star("implemented", risk.risk_id)
+        plan_star = index.star("planned", risk.risk_id)
+        impl_table = index.table("implemented")
+        plan_table = index.table("planned")
+        statuses, impl_lists, plan_lists = [], [], []
+        for element in elements:
+            implemented = _merged(impl_table.get((risk.risk_id, element)), impl_star)
+            planned = _merged(plan_table.get((risk.risk_id, element)), plan_star)
+            statuses.append("covered" if implemented else "planned" if planned else "gap")
+            impl_lists.append(implemented)
+            plan_lists.append(planned)
+        n = len(elements)
+        data["stage"] += [risk.stage] * n
+        data["stage_no"] += [risk.stage_no] * n
+        data["risk_id"] += [risk.risk_id] * n
+        data["risk_no"] += [risk.risk_no] * n
+        data["element"] += elements
+        data["element_type"] += types
+        data["status"] += statuses
+        data["implemented"] += impl_lists
+        data["planned"] += plan_lists
+    return pd.DataFrame(data, columns=columns)
+
+
+def _merged(specific: list[str] | None, star: list[str]) -> list[str]:
+    """The sorted ids of the controls naming an element and of those applying to ``*`` (a new list)."""
+    if not specific:
+        return list(star)
+    return sorted(set(specific) | set(star))
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -156,13 +278,6 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     num = numerator.astype("float64")
     den = denominator.astype("float64")
     return (num / den.where(den > 0, np.nan)).astype("float64")
-
-
-def _counts(pairs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    counts = pd.crosstab([pairs[c] for c in by], pairs["status"]) if len(pairs) else pd.DataFrame()
-    counts = counts.reindex(columns=list(PAIR_STATUSES), fill_value=0).rename(columns={"gap": "gaps"})
-    counts.columns.name = None
-    return counts.astype("int64")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -190,17 +305,23 @@ def stage_coverage(model: Model) -> pd.DataFrame:
     >>> table["pairs"].tolist()
     [48, 20, 35, 51, 49, 30]
     """
+    return _stage_coverage(model, _Statuses.build(model))
+
+
+def _stage_coverage(model: Model, statuses: _Statuses) -> pd.DataFrame:
     stages = catalog.stages()[["stage", "stage_no", "name_ja"]]
-    scope = stage_scope(model)
-    elements = scope.groupby("stage").size() if len(scope) else pd.Series(dtype="int64")
     risks = model.risk_items.groupby("stage").size()
-    counts = _counts(coverage_pairs(model), ["stage"])
+    counts = {col: defaultdict(int) for col in ("covered", "planned", "gaps")}
+    for risk_id, stage in zip(model.risk_items["risk_id"].tolist(), model.risk_items["stage"].tolist()):
+        for col, n in zip(("covered", "planned", "gaps"), statuses.counts(risk_id)):
+            counts[col][stage] += n
     out = stages.copy()
-    out["elements"] = out["stage"].map(elements).fillna(0).astype("int64")
+    out["elements"] = pd.Series([len(statuses.scope.get(st, ((),))[0]) for st in out["stage"]],
+                                index=out.index, dtype="int64")
     out["risks"] = out["stage"].map(risks).fillna(0).astype("int64")
     out["pairs"] = out["elements"] * out["risks"]
     for col in ("covered", "planned", "gaps"):
-        out[col] = out["stage"].map(counts[col]).fillna(0).astype("int64") if len(counts) else 0
+        out[col] = pd.Series([counts[col].get(st, 0) for st in out["stage"]], index=out.index, dtype="int64")
     out["coverage"] = _ratio(out["covered"], out["pairs"])
     out["coverage_if_planned"] = _ratio(out["covered"] + out["planned"], out["pairs"])
     out["in_scope"] = out["pairs"] > 0
@@ -228,31 +349,38 @@ def risk_coverage(model: Model) -> pd.DataFrame:
     >>> row["implemented"], row["covered"], row["pairs"]
     (['C-DEV-ENV', 'C-SUBCON-APPROVAL'], np.int64(7), np.int64(7))
     """
-    pairs = coverage_pairs(model)
-    counts = _counts(pairs, ["risk_id"])
+    return _risk_coverage(model, _Statuses.build(model))
+
+
+def _risk_coverage(model: Model, statuses: _Statuses) -> pd.DataFrame:
+    index = statuses.index
     out = model.risk_items[["risk_id", "stage", "stage_no", "risk_no", "name_ja", "origin"]].copy()
-    total = pairs.groupby("risk_id").size() if len(pairs) else pd.Series(dtype="int64")
-    out["pairs"] = out["risk_id"].map(total).fillna(0).astype("int64")
-    for col in ("covered", "planned", "gaps"):
-        out[col] = out["risk_id"].map(counts[col]).fillna(0).astype("int64") if len(counts) else 0
+    found = {r: statuses.counts(r) for r in out["risk_id"]}
+    out["pairs"] = pd.Series([len(statuses.codes[r]) for r in out["risk_id"]], index=out.index, dtype="int64")
+    for k, col in enumerate(("covered", "planned", "gaps")):
+        out[col] = pd.Series([found[r][k] for r in out["risk_id"]], index=out.index, dtype="int64")
     out["coverage"] = _ratio(out["covered"], out["pairs"])
     out["coverage_if_planned"] = _ratio(out["covered"] + out["planned"], out["pairs"])
     out["in_scope"] = out["pairs"] > 0
 
-    by_risk: dict[str, list[dict]] = {}
-    for row in pairs.to_dict("records"):  # in pair order: flows first, then systems
-        by_risk.setdefault(row["risk_id"], []).append(row)
+    def controls(risk_id: str, stage: str, status: str, code_value: int) -> list[str]:
+        # The controls of ``status`` that decide at least one pair of the risk: those naming an element of
+        # that status, and the '*' ones when any pair has it (a '*' control decides them all).
+        code = statuses.codes[risk_id]
+        elements = statuses.scope.get(stage, ([], [], []))[0]
+        decided = {elements[i] for i in np.flatnonzero(code == code_value)}
+        return sorted(index.deciding(status, risk_id, decided)) if decided else []
 
-    def collect(risk_id: str, column: str, statuses: tuple[str, ...]) -> list[str]:
-        return sorted({c for row in by_risk.get(risk_id, []) if row["status"] in statuses for c in row[column]})
+    def elements_where(risk_id: str, stage: str, values: tuple[int, ...]) -> list[str]:
+        code = statuses.codes[risk_id]
+        elements = statuses.scope.get(stage, ([], [], []))[0]
+        return [elements[i] for i in np.flatnonzero(np.isin(code, values))]
 
-    def elements(risk_id: str, statuses: tuple[str, ...]) -> list[str]:
-        return [row["element"] for row in by_risk.get(risk_id, []) if row["status"] in statuses]
-
-    out["implemented"] = [collect(r, "implemented", ("covered",)) for r in out["risk_id"]]
-    out["planned_controls"] = [collect(r, "planned", ("planned",)) for r in out["risk_id"]]
-    out["uncovered"] = [elements(r, ("planned", "gap")) for r in out["risk_id"]]
-    out["gap_elements"] = [elements(r, ("gap",)) for r in out["risk_id"]]
+    risk_stage = list(zip(out["risk_id"].tolist(), out["stage"].tolist()))
+    out["implemented"] = [controls(r, st, "implemented", _COVERED) for r, st in risk_stage]
+    out["planned_controls"] = [controls(r, st, "planned", _PLANNED) for r, st in risk_stage]
+    out["uncovered"] = [elements_where(r, st, (_PLANNED, _GAP)) for r, st in risk_stage]
+    out["gap_elements"] = [elements_where(r, st, (_GAP,)) for r, st in risk_stage]
     return out.reset_index(drop=True)
 
 
@@ -275,20 +403,36 @@ def coverage_matrix(model: Model, if_planned: bool = False) -> pd.DataFrame:
     >>> m.loc["retain", "BACKUP"], bool(np.isnan(m.loc["network", "BACKUP"]))
     (np.float64(0.6666666666666666), True)
     """
+    return _coverage_matrix(model, _Statuses.build(model), if_planned)
+
+
+def _coverage_matrix(model: Model, statuses: _Statuses, if_planned: bool = False) -> pd.DataFrame:
     stages = catalog.stages()["stage"].tolist()
     systems = sorted(model.systems["system_id"])
-    pairs = coverage_pairs(model)
-    pairs = pairs.loc[pairs["element_type"] == "system"] if len(pairs) else pairs
+    good_max = _PLANNED if if_planned else _COVERED
     out = pd.DataFrame(np.nan, index=pd.Index(stages, name="stage"), columns=pd.Index(systems, name="system"))
-    if len(pairs):
-        good = ("covered", "planned") if if_planned else ("covered",)
-        grouped = pairs.assign(good=pairs["status"].isin(good)).groupby(["stage", "element"])["good"].mean()
-        for (stage, element), value in grouped.items():
-            out.loc[stage, element] = float(value)
+    column = {sid: j for j, sid in enumerate(systems)}
+    values = out.to_numpy(copy=True)
+    risks_of: dict[str, list[str]] = defaultdict(list)
+    for risk_id, stage in zip(model.risk_items["risk_id"].tolist(), model.risk_items["stage"].tolist()):
+        risks_of[stage].append(risk_id)
+    for i, stage in enumerate(stages):
+        elements, types, _why = statuses.scope.get(stage, ([], [], []))
+        if not elements or not risks_of[stage]:
+            continue
+        # the share of the stage's risks whose pair with the system is good: k / n, as a mean would give
+        good = np.zeros(len(elements), dtype=np.int64)
+        for risk_id in risks_of[stage]:
+            good += statuses.codes[risk_id] <= good_max
+        n = len(risks_of[stage])
+        for e, t, k in zip(elements, types, good.tolist()):
+            if t == "system" and e in column:
+                values[i, column[e]] = k / n
+    out = pd.DataFrame(values, index=out.index, columns=out.columns)
     return out
 
 
-def rating_check(model: Model, strict: bool = False) -> pd.DataFrame:
+def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compare each risk's self-rating (ratings.csv) with its coverage.
 
     Status, decided in this order:
@@ -300,6 +444,8 @@ def rating_check(model: Model, strict: bool = False) -> pd.DataFrame:
     * ``underclaimed`` — rated 課題が残されている while every pair is covered by an implemented control
       (the rating or the model is out of date);
     * ``consistent`` — otherwise.
+
+    ``coverage`` is :func:`risk_coverage` of the model when you have it (computed when None).
 
     Returns
     -------
@@ -314,7 +460,7 @@ def rating_check(model: Model, strict: bool = False) -> pd.DataFrame:
     >>> check.set_index("risk_id").loc["acquire-4", ["rating", "status"]].tolist()
     ['十分である', 'overclaimed']
     """
-    cov = risk_coverage(model)
+    cov = risk_coverage(model) if coverage is None else coverage
     ratings = model.ratings.set_index("risk_id")["rating"] if len(model.ratings) else pd.Series(dtype="str")
     out = cov[["risk_id", "stage", "stage_no", "risk_no", "name_ja"]].copy()
     out["rating"] = out["risk_id"].map(ratings).astype("str")
@@ -335,3 +481,23 @@ def rating_check(model: Model, strict: bool = False) -> pd.DataFrame:
 
     out["status"] = out.apply(status, axis=1).astype("str") if len(out) else pd.Series(dtype="str")
     return out.reset_index(drop=True)
+
+
+def coverage_tables(model: Model) -> dict[str, pd.DataFrame]:
+    """:func:`stage_coverage`, :func:`risk_coverage`, :func:`coverage_matrix` and :func:`rating_check` of a
+    model, by those names, from one computation of the pairs' statuses (what the briefing needs).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> list(coverage_tables(load_model(bundled_model_path())))
+    ['stage_coverage', 'risk_coverage', 'coverage_matrix', 'rating_check']
+    """
+    statuses = _Statuses.build(model)
+    risk = _risk_coverage(model, statuses)
+    return {
+        "stage_coverage": _stage_coverage(model, statuses),
+        "risk_coverage": risk,
+        "coverage_matrix": _coverage_matrix(model, statuses),
+        "rating_check": rating_check(model, coverage=risk),
+    }

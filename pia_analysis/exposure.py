@@ -34,10 +34,13 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -84,6 +87,7 @@ _SUPER_SOURCE = "@entry"
 _SUPER_SINK = "@my-number"
 
 _Z95 = NormalDist().inv_cdf(0.975)
+_MAX_CHUNK = 2048  # default Monte Carlo chunk at most (trials)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,8 +112,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True)
-class _Arc:
+class _Arc(NamedTuple):
     """One way of moving from a system to another: through flow ``flow_id`` in ``direction``."""
 
     p: float
@@ -158,7 +161,41 @@ def _pass_factors(model: Model) -> dict[str, float]:
     return factors
 
 
+# While :func:`_shared_nets` is active, the nets built so far, by model (id -> (model, net)).
+_NETS: ContextVar[dict[int, tuple[Model, _Net]] | None] = ContextVar("pia_analysis_nets", default=None)
+
+
+@contextmanager
+def _shared_nets() -> Iterator[None]:
+    """Within this block, the analyses of one model object build its attack graph once and share it.
+
+    :func:`pia_analysis.report.analyse` runs six analyses of the same model; each would otherwise index the
+    model's systems, flows and controls again (about half a second on a national model). Outside the block
+    nothing is kept, so a model changed in place is always read afresh; inside it, do not change the model.
+    """
+    if _NETS.get() is not None:  # already sharing (nested use): keep the outer block's nets
+        yield
+        return
+    token = _NETS.set({})
+    try:
+        yield
+    finally:
+        _NETS.reset(token)
+
+
 def _build_net(model: Model) -> _Net:
+    memo = _NETS.get()
+    if memo is not None:
+        hit = memo.get(id(model))
+        if hit is not None and hit[0] is model:
+            return hit[1]
+    net = _make_net(model)
+    if memo is not None:
+        memo[id(model)] = (model, net)  # the model is kept alive, so its id is not reused meanwhile
+    return net
+
+
+def _make_net(model: Model) -> _Net:
     systems = model.systems.sort_values("system_id", kind="stable")
     ids = systems["system_id"].tolist()
     pos = {sid: i for i, sid in enumerate(ids)}
@@ -180,7 +217,8 @@ def _build_net(model: Model) -> _Net:
             candidates.setdefault((v, u), []).append(_Arc(p, fid, "reverse"))
     # Easiest first; among equally easy arcs the smaller flow_id, then forward before reverse.
     arcs = {
-        key: tuple(sorted(found, key=lambda a: (-a.p, a.flow_id, a.direction != "forward")))
+        key: (tuple(sorted(found, key=lambda a: (-a.p, a.flow_id, a.direction != "forward")))
+              if len(found) > 1 else (found[0],))
         for key, found in sorted(candidates.items())
     }
     succ: list[list[tuple[int, tuple[_Arc, ...]]]] = [[] for _ in ids]
@@ -273,6 +311,96 @@ def _most_likely(net: _Net, starts: dict[int, float], skip_flow: str | None = No
     return prob, path
 
 
+class _Replacement:
+    """The most likely paths with one flow blocked, recomputed only where the blocking changes them.
+
+    Blocking a flow lowers (or removes) the arcs whose easiest flow it is. A system whose most likely path
+    does not use such an arc keeps its path and probability exactly (a weaker arc adds no better path,
+    and the winner of the tie-break by path is still there). The systems whose path does use one form
+    a subtree of the tree of most likely paths (each path extends its predecessor's, see
+    :func:`_most_likely`); only they are searched again, by the same Dijkstra seeded with the unchanged
+    probabilities of their neighbours outside the subtree. A candidate pushed from outside carries the
+    same key (``−probability``, path) as the full search would push, so the result is the full search's,
+    bit for bit — in time proportional to the subtree instead of the whole graph (a national model has
+    thousands of flows on paths to My Number holders, and tens of thousands of systems).
+    """
+
+    def __init__(self, net: _Net, starts: dict[int, float], prob: list[float],
+                 paths: list[tuple[int, ...] | None]) -> None:
+        self.net, self.starts, self.prob, self.paths = net, starts, prob, paths
+        n = len(net.ids)
+        self.children: list[list[int]] = [[] for _ in range(n)]
+        for v, pth in enumerate(paths):
+            if pth is not None and len(pth) > 1:
+                self.children[pth[-2]].append(v)
+        self.pred: list[list[tuple[int, tuple[_Arc, ...]]]] = [[] for _ in range(n)]
+        for (u, v), found in net.arcs.items():
+            self.pred[v].append((u, found))
+        self.flow_ends = {fid: (net.pos[src], net.pos[dst]) for fid, src, dst in
+                          zip(net.flows["flow_id"].tolist(), net.flows["source"].tolist(),
+                              net.flows["target"].tolist())}
+
+    def _affected(self, skip_flow: str) -> list[int]:
+        """The systems whose most likely path uses an arc whose easiest flow is ``skip_flow``."""
+        net, paths = self.net, self.paths
+        u, v = self.flow_ends[skip_flow]
+        roots = []
+        for a, b in ((u, v), (v, u)):
+            found = net.arcs.get((a, b))
+            pth = paths[b]
+            if found and found[0].flow_id == skip_flow and pth is not None and len(pth) > 1 and pth[-2] == a:
+                roots.append(b)
+        out, stack = [], roots
+        while stack:
+            x = stack.pop()
+            out.append(x)
+            stack.extend(self.children[x])
+        return out
+
+    def without(self, skip_flow: str) -> dict[int, float]:
+        """The probability of each system whose most likely path changes when ``skip_flow`` is blocked
+        (0.0 when none is left); every other system keeps its probability."""
+        net, q, prob, paths = self.net, self.net.q, self.prob, self.paths
+        affected = self._affected(skip_flow)
+        if not affected:
+            return {}
+        inside = set(affected)
+
+        def step_p(found: tuple[_Arc, ...]) -> float:
+            if found[0].flow_id == skip_flow:
+                return next((a.p for a in found if a.flow_id != skip_flow), 0.0)
+            return found[0].p
+
+        heap = []
+        for x in affected:
+            p0 = self.starts.get(x, 0.0)
+            if p0 > 0:
+                heap.append((-p0, (x,)))
+            for u, found in self.pred[x]:
+                if u in inside or paths[u] is None:
+                    continue
+                step = step_p(found) * q[x]
+                if step > 0.0:
+                    heap.append((-prob[u] * step, paths[u] + (x,)))
+        heapq.heapify(heap)
+        out = dict.fromkeys(affected, 0.0)
+        done: set[int] = set()
+        while heap:
+            neg, pth = heapq.heappop(heap)
+            v = pth[-1]
+            if v in done:
+                continue
+            done.add(v)
+            out[v] = -neg
+            for w, found in net.succ[v]:
+                if w not in inside or w in done:
+                    continue
+                step = step_p(found) * q[w]
+                if step > 0.0:
+                    heapq.heappush(heap, (neg * step, pth + (w,)))
+        return out
+
+
 def _zone_crossings(net: _Net, path: tuple[int, ...] | list[int]) -> int:
     return sum(net.zone[a] != net.zone[b] for a, b in zip(path, path[1:]))
 
@@ -300,16 +428,70 @@ def _reached_by(net: _Net) -> list[int]:
 
 
 def _betweenness(net: _Net) -> list[float]:
-    g = _to_digraph(net, attributes=False)
-    n = g.number_of_nodes()
+    n = len(net.ids)
     if n <= BETWEENNESS_EXACT_MAX_NODES:
+        g = _to_digraph(net, attributes=False)
         values = nx.betweenness_centrality(g, normalized=True)
+        return [float(values[sid]) for sid in net.ids]
+    # Sampled sources (see BETWEENNESS_EXACT_MAX_NODES), drawn as networkx draws them for
+    # ``betweenness_centrality(g, k, seed=…)`` (random.Random(seed).sample of the nodes in id order), so the
+    # estimate is networkx's up to rounding, and the same on every run.
+    sources = random.Random(_BETWEENNESS_SEED).sample(range(n), min(BETWEENNESS_SAMPLES, n))
+    return _sampled_betweenness(net, sources).tolist()
+
+
+def _sampled_betweenness(net: _Net, sources: list[int]) -> np.ndarray:
+    """Brandes' betweenness from the given sources, all at once: one breadth-first level at a time as
+    sparse matrix products (sources × systems), then the dependencies back level by level.
+
+    The same sums as networkx's ``betweenness_centrality(k=…, normalized=True)`` (path counts are exact;
+    dependencies may differ in the last bits, being added in another order) in a fraction of the time:
+    seconds → tenths of a second on a national model.
+    """
+    from scipy import sparse
+
+    n, k = len(net.ids), len(sources)
+    if k == 0 or n < 3:
+        return np.zeros(n)
+    rows = np.fromiter((u for u, _v in net.arcs), dtype=np.int64, count=len(net.arcs))
+    cols = np.fromiter((v for _u, v in net.arcs), dtype=np.int64, count=len(net.arcs))
+    adj = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))  # u -> v
+    adj_t = adj.T.tocsr()
+    src = np.asarray(sources, dtype=np.int64)
+    dist = np.full((k, n), -1, dtype=np.int64)
+    sigma = np.zeros((k, n))
+    dist[np.arange(k), src] = 0
+    sigma[np.arange(k), src] = 1.0
+    frontier = np.zeros((k, n))
+    frontier[np.arange(k), src] = 1.0
+    level = 0
+    while True:
+        # paths counted into every successor of the frontier; kept where that successor is new
+        reach = np.asarray((adj_t @ frontier.T).T)
+        new = (reach > 0) & (dist < 0)
+        if not new.any():
+            break
+        level += 1
+        dist[new] = level
+        sigma[new] = reach[new]
+        frontier = np.where(new, reach, 0.0)
+    delta = np.zeros((k, n))
+    for d in range(level, 0, -1):
+        at_d = dist == d
+        coeff = np.where(at_d, (1.0 + delta) / np.where(at_d, sigma, 1.0), 0.0)
+        back = np.asarray((adj @ coeff.T).T)  # sum over the successors w at level d of each v
+        at_prev = dist == d - 1
+        delta = np.where(at_prev, delta + sigma * back, delta)
+    delta[np.arange(k), src] = 0.0  # a source is no intermediate of its own paths
+    total = delta.sum(axis=0)
+    # networkx's normalisation with sampled sources and endpoints excluded (directed graph)
+    big_n = n - 1
+    scale = np.full(n, 1.0 / (k * (big_n - 1)))
+    if k > 1:
+        scale[src] = 1.0 / ((k - 1) * (big_n - 1))
     else:
-        # Sampled sources (see BETWEENNESS_EXACT_MAX_NODES); networkx draws them from list(g), which is
-        # in id order, with a fixed seed, so the estimate is the same on every run.
-        values = nx.betweenness_centrality(g, k=min(BETWEENNESS_SAMPLES, n), normalized=True,
-                                           seed=_BETWEENNESS_SEED)
-    return [float(values[sid]) for sid in net.ids]
+        scale[src] = math.nan
+    return total * scale
 
 
 def _system_info(model: Model) -> dict[str, tuple[str, str, list[str]]]:
@@ -395,6 +577,22 @@ def node_exposure(model: Model) -> pd.DataFrame:
                       "holds_my_number": "bool", "reached_by": "int64", "betweenness": "float64"})
     # Rows are already in system_id order, so a stable sort on exposure alone breaks ties by id.
     return out.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _exposure_paths(model: Model) -> pd.DataFrame:
+    """Only the ``exposure`` and ``path`` columns of :func:`node_exposure`, indexed by ``system_id`` (in id
+    order): the same values, without the records, reach counts and betweenness the rule engine does not
+    read (:mod:`pia_analysis.findings` runs it on several variants of a model)."""
+    with _gc_paused():
+        net = _build_net(model)
+        prob, paths = _most_likely(net, net.starts())
+    ids = net.ids
+    out = pd.DataFrame({
+        "exposure": pd.Series(prob, dtype="float64"),
+        "path": pd.Series([[ids[j] for j in pth] if pth else [] for pth in paths], dtype=object),
+    })
+    out.index = pd.Index(ids, name="system_id")
+    return out
 
 
 def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
@@ -685,7 +883,8 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
         Seed of ``numpy.random.default_rng``. The same seed and number of trials give the same result,
         whatever ``chunk``.
     chunk
-        Trials simulated together (bounds memory); by default as many as fit in about 64 MB.
+        Trials simulated together (bounds memory); by default as many as fit in about 16 MB per array
+        (at most 2,048): memory does not grow with ``trials``.
 
     Returns
     -------
@@ -724,7 +923,11 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     probs = np.concatenate([e[entries][foot_draw], q[node_draw], p_arc[arc_draw]])
     rows = len(entries) + n + len(keys)
     if chunk is None:
-        chunk = max(64, (64 * 2**20 // (8 * max(rows, 1))) * 64)  # ~64 MB of packed words per chunk
+        # About 16 MB of packed words per array, at most 2,048 trials: the simulation keeps a handful of
+        # such arrays, so memory stays near 100 MB whatever the trials, and smaller chunks stay in cache
+        # (measured: 2,048 trials is faster than 8,192 on 1,000 systems, 1,700 than 6,800 on 20,000).
+        words = max(1, (16 * 2**20) // (8 * max(rows, 1)))
+        chunk = max(64, min(_MAX_CHUNK, words * 64))
     chunk = min(chunk, trials)
     rng = np.random.default_rng(seed)
     counts = np.zeros(n, dtype=np.int64)
@@ -835,13 +1038,15 @@ def min_cut(model: Model) -> MinCut:
     holds = dict(zip(model.systems["system_id"], model.systems["holds"]))
     holders = [i for i, sid in enumerate(net.ids) if net.q[i] > 0 and any(f in mn_files for f in holds[sid])]
     entries = net.entries
-    uncuttable = [s for s in entries if s in set(holders)]
+    holder_set = set(holders)
+    uncuttable = [s for s in entries if s in holder_set]
+    uncuttable_set = set(uncuttable)
     g = nx.DiGraph()
     g.add_nodes_from([_SUPER_SOURCE, *net.ids, _SUPER_SINK])
     for s in entries:
         g.add_edge(_SUPER_SOURCE, net.ids[s])  # no capacity attribute: unlimited
     for h in holders:
-        if h not in uncuttable:  # an entry point that is also a sink would make the cut infinite
+        if h not in uncuttable_set:  # an entry point that is also a sink would make the cut infinite
             g.add_edge(net.ids[h], _SUPER_SINK)
     by_arc: dict[tuple[str, str], list[str]] = {}
     flows = net.flows
@@ -907,22 +1112,27 @@ def hardening_candidates(model: Model) -> pd.DataFrame:
     >>> top["flow_id"], bool(top["in_min_cut"]), bool(top["exposure_drop_sum"] > 0)
     ('F20', True, True)
     """
-    cut = min_cut(model)
+    with _shared_nets():  # min_cut and the drops below read the same attack graph
+        cut = min_cut(model)
+        net = _build_net(model)
     in_cut = set(cut.flows)
     mn_files = model.my_number_files
     holds = dict(zip(model.systems["system_id"], model.systems["holds"]))
     drops: dict[str, tuple[float, float]] = {}
     with _gc_paused():
-        net = _build_net(model)
         holders = [i for i, sid in enumerate(net.ids) if any(f in mn_files for f in holds[sid])]
+        is_holder = set(holders)
         starts = net.starts()
         base, paths = _most_likely(net, starts)
         on_paths = sorted({net.best(a, b).flow_id for h in holders if paths[h]
                            for a, b in zip(paths[h], paths[h][1:])})
+        replacement = _Replacement(net, starts, base, paths)
         for fid in on_paths:
-            after, _ = _most_likely(net, starts, skip_flow=fid)
-            d = [max(0.0, base[h] - after[h]) for h in holders]
-            drops[fid] = (float(sum(d)), float(max(d)))
+            after = replacement.without(fid)
+            # Only the holders whose path changes drop; summed in holder order like the full list of
+            # drops would be (adding the others' 0.0 changes no partial sum).
+            d = [max(0.0, base[h] - after[h]) for h in sorted(after) if h in is_holder]
+            drops[fid] = (float(sum(d)), float(max(d, default=0.0)))
     flows = net.flows
     out = pd.DataFrame({
         "flow_id": flows["flow_id"],

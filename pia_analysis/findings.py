@@ -20,6 +20,7 @@ finding keeps the severity of what it would be if the mitigation failed, so the 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -100,7 +101,10 @@ class SeverityScale:
 
     @staticmethod
     def _level(bounds: tuple[float, ...], value: float) -> int:
-        return max((i + 1 for i, low in enumerate(bounds) if value >= low), default=1)
+        # The number of lower bounds at or below the value (bounds rise, see load), at least 1.
+        if value != value:  # NaN is at or above no bound
+            return 1
+        return max(1, bisect.bisect_right(bounds, value))
 
     def likelihood(self, probability: float) -> int:
         return self._level(self.likelihood_bounds, float(probability))
@@ -149,6 +153,13 @@ def severity_of(likelihood: int, impact: int) -> int:
 # the context the predicates read
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")`` (plain Python values), built column-wise: several times faster on the
+    tens of thousands of rows of a national model."""
+    columns = [str(c) for c in frame.columns]
+    return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in frame.columns))]
+
+
 @dataclass
 class FindingContext:
     """What the rule predicates read: the model and views derived from it, computed once and lazily.
@@ -167,15 +178,15 @@ class FindingContext:
 
     @cached_property
     def systems(self) -> dict[str, dict]:
-        return {r["system_id"]: r for r in self.model.systems.to_dict("records")}
+        return {r["system_id"]: r for r in _records(self.model.systems)}
 
     @cached_property
     def flows(self) -> dict[str, dict]:
-        return {r["flow_id"]: r for r in self.model.flows.to_dict("records")}
+        return {r["flow_id"]: r for r in _records(self.model.flows)}
 
     @cached_property
     def zones(self) -> dict[str, dict]:
-        return {r["zone_id"]: r for r in self.model.zones.to_dict("records")}
+        return {r["zone_id"]: r for r in _records(self.model.zones)}
 
     @cached_property
     def records(self) -> dict[str, int]:
@@ -192,7 +203,20 @@ class FindingContext:
 
     @cached_property
     def implemented(self) -> list[dict]:
-        return [c for c in self.model.controls.to_dict("records") if c["status"] == "implemented"]
+        return [c for c in _records(self.model.controls) if c["status"] == "implemented"]
+
+    @cached_property
+    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[dict]]:
+        """The implemented controls by the element they name, and those that apply to ``*``."""
+        by_target: dict[str, list[dict]] = {}
+        star: list[dict] = []
+        for c in self.implemented:
+            for target in dict.fromkeys(c["applies_to"]):
+                if target == "*":
+                    star.append(c)
+                else:
+                    by_target.setdefault(target, []).append(c)
+        return by_target, star
 
     @cached_property
     def flows_of(self) -> dict[str, list[str]]:
@@ -218,47 +242,104 @@ class FindingContext:
     def zone_operator(self, system_id: str) -> str:
         return str(self.zones[self.systems[system_id]["zone_id"]]["operator"])
 
+    @cached_property
+    def _mn_held(self) -> dict[str, tuple[str, ...]]:
+        mn = self.mn_files
+        return {sid: tuple(sorted(f for f in s["holds"] if f in mn)) for sid, s in self.systems.items()}
+
     def mn_held(self, system_id: str) -> list[str]:
-        return sorted(f for f in self.systems[system_id]["holds"] if f in self.mn_files)
+        return list(self._mn_held[system_id])
 
     def mn_records_held(self, system_id: str) -> int:
         return max((self.records[f] for f in self.mn_held(system_id)), default=0)
 
+    @cached_property
+    def _mn_records_reachable(self) -> dict[str, int]:
+        """mn_records_reachable of every system, in one pass over the access graph.
+
+        The largest holding of each strongly connected component is carried back along the graph of
+        components in reverse topological order: linear in the graph, where one search per system
+        (thousands of entry points in a national model) would be quadratic.
+        """
+        g = self.access_graph
+        cond = nx.condensation(g)
+        members = cond.nodes(data="members")
+        best = {c: max((self.mn_records_held(s) for s in ms), default=0) for c, ms in members}
+        for c in reversed(list(nx.topological_sort(cond))):
+            for d in cond.successors(c):
+                if best[d] > best[c]:
+                    best[c] = best[d]
+        mapping = cond.graph["mapping"]
+        return {s: best[mapping[s]] for s in g}
+
     def mn_records_reachable(self, system_id: str) -> int:
         """The most My Number records held by a system reachable from ``system_id`` (itself included)."""
-        reach = nx.descendants(self.access_graph, system_id) | {system_id}
-        return max((self.mn_records_held(s) for s in reach), default=0)
+        return self._mn_records_reachable[system_id]
 
     def controls_on(self, element: str, risks: Iterable[str] | None = None, star: bool = True) -> list[str]:
         """Implemented controls applying to ``element`` (or to ``*`` when ``star``), optionally limited
         to those mitigating one of ``risks``; sorted ids."""
+        key = ("controls_on", element, None if risks is None else tuple(risks), star)
+        if key in self._cache:
+            return list(self._cache[key])
         wanted = set(risks) if risks is not None else None
+        by_target, star_controls = self._controls_by_target
+        candidates = by_target.get(element, [])
+        if star:
+            candidates = candidates + star_controls
         out = set()
-        for c in self.implemented:
-            if element in c["applies_to"] or (star and "*" in c["applies_to"]):
-                if wanted is None or wanted & set(c["mitigates"]):
-                    out.add(c["control_id"])
-        return sorted(out)
+        for c in candidates:
+            if wanted is None or not wanted.isdisjoint(c["mitigates"]):
+                out.add(c["control_id"])
+        self._cache[key] = result = sorted(out)
+        return list(result)
 
     def channel_is(self, flow_id: str, kind: str) -> bool:
         channel = str(self.flows[flow_id].get("channel") or "")
         return any(word in channel for word in self.keywords.get(kind, ()))
 
-    def risk_ids_of_stage(self, stage: str) -> list[str]:
+    @cached_property
+    def _risk_ids_by_stage(self) -> dict[str, list[str]]:
         items = self.model.risk_items
-        return items.loc[items["stage"] == stage, "risk_id"].tolist()
+        out: dict[str, list[str]] = {}
+        for stage, risk_id in zip(items["stage"].tolist(), items["risk_id"].tolist()):
+            out.setdefault(stage, []).append(risk_id)
+        return out
+
+    def risk_ids_of_stage(self, stage: str) -> list[str]:
+        return list(self._risk_ids_by_stage.get(stage, []))
 
     @cached_property
     def rating_check(self) -> pd.DataFrame:
-        from .coverage import rating_check
+        """:func:`pia_analysis.coverage.rating_check` of the model, indexed by risk id (the one given to
+        :func:`find_findings`, if any)."""
+        given = self._cache.get("rating_check")
+        if given is None:
+            from .coverage import rating_check
 
-        return rating_check(self.model).set_index("risk_id")
+            given = rating_check(self.model)
+        return given.set_index("risk_id")
 
     # -- exposure (imported lazily: the module is heavier and the other rules do not need it) --------
     def _exposure(self, model: Model) -> pd.DataFrame:
-        from .exposure import node_exposure
+        # exposure and path of node_exposure (the rules read nothing else), indexed by system id
+        from .exposure import _exposure_paths
 
-        return node_exposure(model).set_index("system_id")
+        return _exposure_paths(model)
+
+    def exposure_paths(self, table: pd.DataFrame) -> dict[str, list[str]]:
+        """system id → path of one of the exposure tables above."""
+        key = ("paths", id(table))
+        if key not in self._cache:
+            self._cache[key] = (table, dict(zip(table.index, table["path"].tolist())))
+        return self._cache[key][1]
+
+    def exposure_values(self, table: pd.DataFrame) -> dict[str, float]:
+        """system id → exposure of one of the exposure tables above, as plain floats (looked up often)."""
+        key = ("values", id(table))
+        if key not in self._cache:
+            self._cache[key] = (table, {k: float(v) for k, v in table["exposure"].items()})
+        return self._cache[key][1]
 
     @cached_property
     def exposure(self) -> pd.DataFrame:
@@ -283,8 +364,16 @@ class FindingContext:
             self._cache[key] = self._exposure(self.model.replace(**changes))
         return self._cache[key]
 
+    @cached_property
+    def _mn_holders(self) -> tuple[str, ...]:
+        return tuple(sorted(s for s in self.systems if self.mn_held(s)))
+
     def mn_holders(self) -> list[str]:
-        return sorted(s for s in self.systems if self.mn_held(s))
+        return list(self._mn_holders)
+
+    @cached_property
+    def zones_with_systems(self) -> frozenset[str]:
+        return frozenset(s["zone_id"] for s in self.systems.values())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -428,24 +517,24 @@ def _outside_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
 
 
 def _exposed_applies(ctx: FindingContext, sid: str) -> bool:
-    return bool(ctx.mn_held(sid)) and float(ctx.raw_exposure.loc[sid, "exposure"]) > ctx.exposure_threshold
+    return bool(ctx.mn_held(sid)) and ctx.exposure_values(ctx.raw_exposure)[sid] > ctx.exposure_threshold
 
 
 def _exposed_mitigated(ctx: FindingContext, sid: str) -> bool:
-    return float(ctx.exposure.loc[sid, "exposure"]) <= ctx.exposure_threshold
+    return ctx.exposure_values(ctx.exposure)[sid] <= ctx.exposure_threshold
 
 
 def _exposed_score(ctx: FindingContext, sid: str) -> tuple[int, int]:
-    return ctx.scale.likelihood(float(ctx.exposure.loc[sid, "exposure"])), ctx.scale.impact(ctx.mn_records_held(sid))
+    return ctx.scale.likelihood(ctx.exposure_values(ctx.exposure)[sid]), ctx.scale.impact(ctx.mn_records_held(sid))
 
 
 def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
-    row = ctx.exposure.loc[sid]
-    raw = float(ctx.raw_exposure.loc[sid, "exposure"])
-    path = " → ".join(row["path"]) or "-"
-    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 確率 {float(row['exposure']):.4f}"
+    value = ctx.exposure_values(ctx.exposure)[sid]
+    raw = ctx.exposure_values(ctx.raw_exposure)[sid]
+    path = " → ".join(ctx.exposure_paths(ctx.exposure)[sid]) or "-"
+    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 確率 {value:.4f}"
           f"（対策なしでは {raw:.4f}、しきい値 {ctx.exposure_threshold:g}）。")
-    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {float(row['exposure']):.4f} "
+    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {value:.4f} "
           f"({raw:.4f} without controls; threshold {ctx.exposure_threshold:g}).")
     return ja, en
 
@@ -484,18 +573,21 @@ def _subcon_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
 
 
 def _zone_has_systems(ctx: FindingContext, zid: str) -> bool:
-    return any(s["zone_id"] == zid for s in ctx.systems.values())
+    return zid in ctx.zones_with_systems
 
 
 def _zone_best(ctx: FindingContext, zid: str, with_controls: bool) -> tuple[float, str | None]:
     """The highest exposure of a My Number holder when zone ``zid`` is compromised, and that holder."""
-    exp = ctx.zone_exposure(zid, with_controls)
-    best, who = 0.0, None
-    for sid in ctx.mn_holders():
-        value = float(exp.loc[sid, "exposure"])
-        if value > best:
-            best, who = value, sid
-    return best, who
+    key = ("zone_best", zid, with_controls)
+    if key not in ctx._cache:
+        exp = ctx.exposure_values(ctx.zone_exposure(zid, with_controls))
+        best, who = 0.0, None
+        for sid in ctx.mn_holders():
+            value = exp[sid]
+            if value > best:
+                best, who = value, sid
+        ctx._cache[key] = (best, who)
+    return ctx._cache[key]
 
 
 def _internet_applies(ctx: FindingContext, zid: str) -> bool:
@@ -508,8 +600,8 @@ def _internet_mitigated(ctx: FindingContext, zid: str) -> bool:
 
 def _internet_score(ctx: FindingContext, zid: str) -> tuple[int, int]:
     best, _who = _zone_best(ctx, zid, True)
-    reached = max((ctx.mn_records_held(s) for s in ctx.mn_holders()
-                   if float(ctx.zone_exposure(zid, False).loc[s, "exposure"]) > 0), default=0)
+    raw = ctx.exposure_values(ctx.zone_exposure(zid, False))
+    reached = max((ctx.mn_records_held(s) for s in ctx.mn_holders() if raw[s] > 0), default=0)
     return ctx.scale.likelihood(best), ctx.scale.impact(reached)
 
 
@@ -922,8 +1014,10 @@ def rules() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _evaluate(rule: Rule, ctx: FindingContext, element: str) -> dict:
+def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable: bool = True) -> dict | None:
     applies = bool(rule.applies(ctx, element))
+    if not applies and not keep_not_applicable:
+        return None
     if not applies:
         status = "not_applicable"
     elif rule.mitigated is not None and rule.mitigated(ctx, element):
@@ -952,7 +1046,8 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str) -> dict:
 
 def find_findings(model: Model, include_all: bool = False,
                   exposure_threshold: float = DEFAULT_EXPOSURE_THRESHOLD,
-                  rule_set: Iterable[Rule] | None = None) -> pd.DataFrame:
+                  rule_set: Iterable[Rule] | None = None, rating_check: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
     """Run every rule on every element it examines.
 
     Parameters
@@ -966,6 +1061,8 @@ def find_findings(model: Model, include_all: bool = False,
         reaching one) is a finding.
     rule_set
         The rules to run (default: :data:`RULES`).
+    rating_check
+        :func:`pia_analysis.coverage.rating_check` of ``model``, when you have it (computed when None).
 
     Returns
     -------
@@ -983,9 +1080,15 @@ def find_findings(model: Model, include_all: bool = False,
     ('open', 4)
     """
     ctx = FindingContext(model, exposure_threshold=exposure_threshold)
-    rows = [_evaluate(rule, ctx, element)
-            for rule in (RULES if rule_set is None else tuple(rule_set))
-            for element in rule.elements(ctx)]
+    if rating_check is not None:
+        ctx._cache["rating_check"] = rating_check
+    rules_run = RULES if rule_set is None else tuple(rule_set)
+    # Most (rule, element) pairs do not apply; unless they are asked for, they are dropped as soon as that
+    # is known (a national model has a few hundred thousand pairs and a few tens of thousands of findings).
+    rows = [row for rule in rules_run for element in rule.elements(ctx)
+            if (row := _evaluate(rule, ctx, element, keep_not_applicable=include_all)) is not None]
+    if not rows and not include_all:  # nothing applies: the table with its usual (empty) columns
+        rows = [_evaluate(rule, ctx, element) for rule in rules_run for element in rule.elements(ctx)]
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     if not include_all:
         frame = frame.loc[frame["status"] != "not_applicable"]

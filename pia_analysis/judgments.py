@@ -279,7 +279,8 @@ SECTION3_COLUMNS = ["stage_no", "stage", "stage_ja", "risk_no", "risk_id", "name
                     "rating_status", "open_findings"]
 
 
-def section3_table(model: Model) -> pd.DataFrame:
+def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """The Section Ⅲ risks in the official order (stage 2 to 7, リスク1 …), with what the model says.
 
     Returns
@@ -292,6 +293,10 @@ def section3_table(model: Model) -> pd.DataFrame:
         say where they reach); ``open_findings`` lists the ids of the open findings bearing on the risk.
         ``rating`` is NaN when unrated.
 
+    ``check`` (:func:`pia_analysis.coverage.rating_check`) and ``findings``
+    (:func:`pia_analysis.findings.find_findings` with its defaults) are computed when None; pass them when
+    you have them (the briefing does), to avoid computing them twice.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -302,28 +307,34 @@ def section3_table(model: Model) -> pd.DataFrame:
     from .coverage import rating_check
     from .findings import find_findings
 
-    check = rating_check(model).set_index("risk_id")
-    findings = find_findings(model)
+    check = (rating_check(model) if check is None else check).set_index("risk_id")
+    findings = find_findings(model) if findings is None else findings
     open_findings = findings.loc[findings["status"] == "open"]
     stage_ja = catalog.stages().set_index("stage")["short_ja"]
     out = model.risk_items[["stage_no", "stage", "risk_no", "risk_id", "name_ja", "name_en", "origin"]].copy()
     out.insert(2, "stage_ja", out["stage"].map(stage_ja))
     out["rating"] = out["risk_id"].map(check["rating"])
 
+    by_risk: dict[tuple[str, str], list[str]] = {}
+    ctl = model.controls
+    for control_id, status, mitigates in zip(ctl["control_id"].tolist(), ctl["status"].tolist(),
+                                             ctl["mitigates"].tolist()):
+        for risk_id in dict.fromkeys(mitigates):
+            by_risk.setdefault((risk_id, status), []).append(control_id)
+
     def mapped(risk_id: str, status: str) -> list[str]:
-        ctl = model.controls
-        hit = ctl.loc[(ctl["status"] == status) & ctl["mitigates"].map(lambda m: risk_id in m), "control_id"]
-        return sorted(hit)
+        return sorted(by_risk.get((risk_id, status), []))
 
     out["implemented_controls"] = [mapped(r, "implemented") for r in out["risk_id"]]
     out["planned_controls"] = [mapped(r, "planned") for r in out["risk_id"]]
     for col in ("pairs", "covered", "planned", "gaps", "coverage"):
         out[col] = out["risk_id"].map(check[col])
     out["rating_status"] = out["risk_id"].map(check["status"])
-    out["open_findings"] = [
-        sorted(open_findings.loc[open_findings["risk_ids"].map(lambda ids, r=r: r in ids), "finding_id"])
-        for r in out["risk_id"]
-    ]
+    open_by_risk: dict[str, list[str]] = {}
+    for finding_id, risk_ids in zip(open_findings["finding_id"].tolist(), open_findings["risk_ids"].tolist()):
+        for r in dict.fromkeys(risk_ids):
+            open_by_risk.setdefault(r, []).append(finding_id)
+    out["open_findings"] = [sorted(open_by_risk.get(r, [])) for r in out["risk_id"]]
     return out[SECTION3_COLUMNS].reset_index(drop=True)
 
 

@@ -37,6 +37,14 @@ A4_LANDSCAPE = (11.69, 8.27)
 MONTE_CARLO_TRIALS = 20_000
 MONTE_CARLO_SEED = 0
 TOP_FINDINGS = 12
+# Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
+# the key message on the minimum cut, entry points named as cut off, and rows of the exposure table in
+# briefing.md (the CSV and Excel tables always hold every row). The bundled model is far below each.
+MESSAGE_MAX_FLOWS = 12
+MESSAGE_MAX_ENTRIES = 5
+MARKDOWN_MAX_ROWS = 100
+# Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
+EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of pia_analysis.charts (or a table page).
 PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
              "messages")
@@ -60,7 +68,8 @@ class Analysis:
     threshold: judgments.ThresholdJudgment
     schedule: judgments.ReviewSchedule
     section3: pd.DataFrame
-    unreachable: pd.DataFrame  # entry point × My Number holder pairs with no path between them
+    # (entry point, city-run My Number holder) pairs for the entry points that reach no such holder at all
+    unreachable: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables by file name (without suffix), in the order of ``tables.xlsx``."""
@@ -70,7 +79,9 @@ class Analysis:
             "hardening": self.hardening,
             "stage_coverage": self.stage_coverage,
             "risk_coverage": self.risk_coverage,
-            "coverage_matrix": self.coverage_matrix.reset_index(),
+            "coverage_matrix": (self.coverage_matrix.reset_index()
+                                if self.coverage_matrix.shape[1] < EXCEL_MAX_COLUMNS
+                                else self.coverage_matrix.T.reset_index()),
             "rating_check": self.rating_check,
             "findings": self.findings,
             "section3": self.section3,
@@ -93,36 +104,69 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     'full'
     """
     today = today or model.meta["assessed_on"]
+    # Each result is computed once and handed to what needs it (the Section III table reads the rating
+    # check and the findings; the minimum cut is a column of the hardening table), and the analyses of the
+    # model share one attack graph.
+    with exposure._shared_nets():
+        hardening = exposure.hardening_candidates(model)
+        node_exposure = exposure.node_exposure(model)
+        simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
+        cov = coverage.coverage_tables(model)
+        check = cov["rating_check"]
+        found = findings.find_findings(model, rating_check=check)
+        unreachable = _unreachable_pairs(model)
     return Analysis(
         model=model,
-        exposure=exposure.node_exposure(model),
-        simulation=exposure.simulate_compromise(model, trials=trials, seed=seed),
-        hardening=exposure.hardening_candidates(model),
-        min_cut=exposure.min_cut_flows(model),
-        stage_coverage=coverage.stage_coverage(model),
-        risk_coverage=coverage.risk_coverage(model),
-        coverage_matrix=coverage.coverage_matrix(model),
-        rating_check=coverage.rating_check(model),
-        findings=findings.find_findings(model),
+        exposure=node_exposure,
+        simulation=simulation,
+        hardening=hardening,
+        min_cut=sorted(hardening.loc[hardening["in_min_cut"], "flow_id"]),
+        stage_coverage=cov["stage_coverage"],
+        risk_coverage=cov["risk_coverage"],
+        coverage_matrix=cov["coverage_matrix"],
+        rating_check=check,
+        findings=found,
         findings_after=findings.find_findings(charts.with_planned_implemented(model)),
         threshold=judgments.required_assessment(model),
         schedule=judgments.review_schedule(model, today=today),
-        section3=judgments.section3_table(model),
-        unreachable=_unreachable_pairs(model),
+        section3=judgments.section3_table(model, check=check, findings=found),
+        unreachable=unreachable,
     )
 
 
 def _unreachable_pairs(model: Model) -> pd.DataFrame:
-    """Entry point × My Number holder pairs with no attack path at all, whatever the probabilities."""
+    """(entry point, holder) pairs for the entry points from which no attack path at all (whatever the
+    probabilities) reaches any city-run system holding My Numbers; the holders are those city-run systems.
+
+    Only these pairs are kept (they are what :func:`key_messages` reports): the full entry × holder table
+    has tens of millions of rows in a national model. Reachability is one pass of bit sets (one bit per
+    holder) over the attack graph's strongly connected components, not one search per entry point.
+    """
     g = exposure.attack_graph(model)
-    systems = model.systems.set_index("system_id")
-    entries = sorted(systems.index[systems["entry_likelihood"] > 0])
-    holders = sorted(s for s, d in model.graph.nodes(data=True) if d["holds_my_number"])
-    rows = []
-    for e in entries:
-        reach = nx.descendants(g, e) | {e}
-        rows += [(e, h) for h in holders if h not in reach]
+    systems = model.systems
+    entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])
+    city = set(systems.loc[systems["operator"] == "city", "system_id"])
+    holders = [s for s in _my_number_holders(model) if s in city]
+    rows: list[tuple[str, str]] = []
+    if entries and holders:
+        cond = nx.condensation(g)
+        mapping = cond.graph["mapping"]
+        bits = [0] * cond.number_of_nodes()
+        for k, h in enumerate(holders):
+            bits[mapping[h]] |= 1 << k
+        for c in reversed(list(nx.topological_sort(cond))):
+            for d in cond.successors(c):
+                bits[c] |= bits[d]
+        rows = [(e, h) for e in entries if bits[mapping[e]] == 0 for h in holders]
     return pd.DataFrame(rows, columns=["entry_point", "holder"])
+
+
+def _my_number_holders(model: Model) -> list[str]:
+    """The ids of the systems holding a file with My Numbers, sorted (read from the tables: building the
+    model's networkx graph for this costs seconds on a national model)."""
+    mn = model.my_number_files
+    return sorted(sid for sid, holds in zip(model.systems["system_id"], model.systems["holds"])
+                  if any(f in mn for f in holds))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -156,13 +200,23 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
 
     # reachability: which entry points cannot reach which My Number holders at all
     city = set(m.systems.loc[m.systems["operator"] == "city", "system_id"])
-    holders = sorted(s for s, d in m.graph.nodes(data=True) if d["holds_my_number"] and s in city)
+    holders = [s for s in _my_number_holders(m) if s in city]
+    named = 0
+    cut_off_entries = 0
     for entry, group in a.unreachable.groupby("entry_point", sort=True):
         cut_off = sorted(set(group["holder"]) & set(holders))
-        if cut_off and set(cut_off) == set(holders):
+        if not (cut_off and set(cut_off) == set(holders)):
+            continue
+        cut_off_entries += 1
+        if named < MESSAGE_MAX_ENTRIES:
+            named += 1
             out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム（{len(cut_off)}件）へ到達する経路がありません。"
                        if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off)} "
                        "city-run systems holding My Number files.")
+    if cut_off_entries > named:
+        out.append(f"ほかに {cut_off_entries - named} か所の入口からも、市が運用する特定個人情報の保有システムへ到達する経路がありません。"
+                   if ja else f"{cut_off_entries - named} more entry points reach none of the city-run systems holding "
+                   "My Number files.")
 
     exp = a.exposure.loc[a.exposure["holds_my_number"] & (a.exposure["exposure"] > 0)]
     if len(exp):
@@ -173,10 +227,16 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
                    f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
                    f"{top['records_at_stake']:,.0f} records at stake.")
-    if a.min_cut:
+    if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
         out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
                    "off from every My Number holder.")
+    elif a.min_cut:
+        first = ", ".join(a.min_cut[:MESSAGE_MAX_FLOWS])
+        out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）を遮断・強化すれば、"
+                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
+                   if ja else f"Blocking or hardening {len(a.min_cut):,} flows ({first} and more: in_min_cut in "
+                   "tables/hardening.csv) would cut every entry point off from every My Number holder.")
 
     sc = a.stage_coverage.loc[a.stage_coverage["in_scope"]]
     if len(sc):
@@ -358,7 +418,11 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
         ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
         ("自己評価の検証" if ja else "Self-rating check", a.rating_check),
     ):
-        lines += ["", f"## {title}", "", _markdown_table(frame)]
+        lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
+        if len(frame) > MARKDOWN_MAX_ROWS:
+            lines += ["", (f"（上位 {MARKDOWN_MAX_ROWS} 行のみ。全 {len(frame):,} 行は tables/ の CSV と tables.xlsx）"
+                           if ja else f"(first {MARKDOWN_MAX_ROWS} rows of {len(frame):,}: every row is in the CSV "
+                           "under tables/ and in tables.xlsx)")]
     return "\n".join(lines) + "\n"
 
 

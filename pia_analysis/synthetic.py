@@ -13,10 +13,20 @@ controls (0.8–1.2, capped at 0.99; organisational measures with effectiveness 
 the same columns and dtypes as :func:`pia_analysis.load_model` gives, and a synthetic model saved with
 :func:`pia_analysis.save_model` loads back without problems.
 
+:func:`national_model` builds the same way a model of the whole country: the 1,741 municipalities of
+the 47 prefectures (real counts per prefecture), each with its own copy of the local systems, around the
+shared national systems — one 都道府県サーバ per prefecture, the 全国サーバ and the card management
+system of Juki-net, the intermediate server platform, the information-provision network system, the
+J-LIS certificate issuance centre — and LGWAN, the closed network joining every municipality's LGWAN
+segment.
+
 The numbers are made up: use these models to measure speed and scaling, never to judge a real city.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,10 +34,42 @@ import pandas as pd
 from .io import bundled_model_path, load_model
 from .model import Model
 
-__all__ = ["SHARED_OPERATORS", "synthetic_model"]
+__all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_model"]
 
 #: Zones whose operator is one of these are shared by every municipality; the others are copied.
 SHARED_OPERATORS = ("jlis", "national", "other_body")
+
+#: The 47 prefectures in code order (01 北海道 … 47 沖縄県): (name_ja, name_en, municipalities). The
+#: counts are those of the real municipalities (市区町村, the 23 special wards of Tokyo included): 1,741.
+PREFECTURES: tuple[tuple[str, str, int], ...] = (
+    ("北海道", "Hokkaido", 179), ("青森県", "Aomori", 40), ("岩手県", "Iwate", 33), ("宮城県", "Miyagi", 35),
+    ("秋田県", "Akita", 25), ("山形県", "Yamagata", 35), ("福島県", "Fukushima", 59), ("茨城県", "Ibaraki", 44),
+    ("栃木県", "Tochigi", 25), ("群馬県", "Gunma", 35), ("埼玉県", "Saitama", 63), ("千葉県", "Chiba", 54),
+    ("東京都", "Tokyo", 62), ("神奈川県", "Kanagawa", 33), ("新潟県", "Niigata", 30), ("富山県", "Toyama", 15),
+    ("石川県", "Ishikawa", 19), ("福井県", "Fukui", 17), ("山梨県", "Yamanashi", 27), ("長野県", "Nagano", 77),
+    ("岐阜県", "Gifu", 42), ("静岡県", "Shizuoka", 35), ("愛知県", "Aichi", 54), ("三重県", "Mie", 29),
+    ("滋賀県", "Shiga", 19), ("京都府", "Kyoto", 26), ("大阪府", "Osaka", 43), ("兵庫県", "Hyogo", 41),
+    ("奈良県", "Nara", 39), ("和歌山県", "Wakayama", 30), ("鳥取県", "Tottori", 19), ("島根県", "Shimane", 19),
+    ("岡山県", "Okayama", 27), ("広島県", "Hiroshima", 23), ("山口県", "Yamaguchi", 19), ("徳島県", "Tokushima", 24),
+    ("香川県", "Kagawa", 17), ("愛媛県", "Ehime", 20), ("高知県", "Kochi", 34), ("福岡県", "Fukuoka", 60),
+    ("佐賀県", "Saga", 20), ("長崎県", "Nagasaki", 21), ("熊本県", "Kumamoto", 45), ("大分県", "Oita", 18),
+    ("宮崎県", "Miyazaki", 26), ("鹿児島県", "Kagoshima", 43), ("沖縄県", "Okinawa", 41),
+)
+#: Municipalities of the national model.
+NATIONAL_MUNICIPALITIES = sum(count for _ja, _en, count in PREFECTURES)
+
+# The national model's LGWAN part (added to the bundled template's systems).
+_LGWAN_ZONES = (
+    {"zone_id": "LGWAN", "name_ja": "総合行政ネットワーク（LGWAN）", "name_en": "LGWAN (local government wide area network)",
+     "internet_facing": False, "operator": "jlis",
+     "source": "synthetic: the closed network of every municipality, run by J-LIS"},
+    {"zone_id": "LGWAN_SEG", "name_ja": "LGWAN接続系ネットワーク（庁内）", "name_en": "LGWAN-connected segment (in the office)",
+     "internet_facing": False, "operator": "city",
+     "source": "synthetic: the middle layer of the three-layer separation (三層分離)"},
+)
+_LGWAN_BACKBONE = "LGWAN_BACKBONE"
+_LGWAN_TERM = "LGWAN_TERM"
+_PREF_SRV = "PREF_SRV"  # the template's prefecture server: one per prefecture in the national model
 
 
 def _frame(rows: list[dict], like: pd.DataFrame) -> pd.DataFrame:
@@ -38,39 +80,24 @@ def _frame(rows: list[dict], like: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(like.dtypes.to_dict())
 
 
-def synthetic_model(municipalities: int, seed: int = 0, template: Model | None = None) -> Model:
-    """A model of ``municipalities`` copies of a template's local systems around its shared national ones.
+@dataclass
+class _Copies:
+    """The rows of a replicated model, before they become DataFrames."""
 
-    With the bundled template each municipality adds 11 systems, 3 files and 18 flows to 9 shared
-    systems, so ``synthetic_model(90)`` has 999 systems and ``synthetic_model(909)`` 10,008.
+    files: list[dict]
+    systems: list[dict]
+    flows: list[dict]
+    controls: list[dict]
+    local_ids: set[str]
 
-    Parameters
-    ----------
-    municipalities
-        How many municipalities (>= 1).
-    seed
-        Seed of the random populations, likelihoods and effectiveness values.
-    template
-        The model to copy; by default the bundled Kitakyushu model.
 
-    Returns
-    -------
-    Model
-        A model with ``path=None``. Local ids are prefixed with ``M0001_``, ``M0002_`` …
+def _replicate(tpl: Model, prefixes: Sequence[str], labels: Sequence[tuple[str, str]], population: np.ndarray,
+               entry_factor: np.ndarray, eff_factor: np.ndarray) -> _Copies:
+    """The template's local part once per prefix around its shared part (see the module docstring).
 
-    Examples
-    --------
-    >>> m = synthetic_model(3, seed=1)
-    >>> len(m.systems), len(m.flows), m.systems["system_id"].iloc[-1]
-    (42, 58, 'M0003_SUBCON_TERM')
+    ``labels[m]`` is the (Japanese, English) label of municipality ``m`` added to its systems' names;
+    ``population``, ``entry_factor`` and ``eff_factor`` (municipalities × controls) its random draws.
     """
-    if municipalities < 1:
-        raise ValueError(f"municipalities must be at least 1, not {municipalities}")
-    tpl = template if template is not None else load_model(bundled_model_path())
-    rng = np.random.default_rng(seed)
-    width = max(4, len(str(municipalities)))
-    prefixes = [f"M{i:0{width}d}_" for i in range(1, municipalities + 1)]
-
     shared_zones = set(tpl.zones.loc[tpl.zones["operator"].isin(SHARED_OPERATORS), "zone_id"])
     systems = tpl.systems.to_dict("records")
     shared_sys = {s["system_id"] for s in systems if s["zone_id"] in shared_zones}
@@ -80,12 +107,9 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
     flows = tpl.flows.to_dict("records")
     local_flows = {f["flow_id"] for f in flows if f["source"] not in shared_sys or f["target"] not in shared_sys}
     local_ids = {s["system_id"] for s in local_sys} | local_files | local_flows
-
-    population = np.rint(10 ** rng.uniform(np.log10(3_000), np.log10(1_500_000), municipalities)).astype(np.int64)
-    entry_factor = rng.uniform(0.5, 1.5, municipalities)
     controls = tpl.controls.to_dict("records")
-    eff_factor = rng.uniform(0.8, 1.2, (municipalities, len(controls)))
     base_population = max(int(tpl.meta.get("target_population", 0)) or 1, 1)
+    template_files = tpl.files.to_dict("records")
 
     def local(ident: str, prefix: str) -> str:
         return prefix + ident if ident in local_ids else ident
@@ -94,12 +118,9 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
         return [p + ident for p in prefixes] if ident in local_ids else [ident]
 
     # --- files
-    file_rows = []
-    for f in tpl.files.to_dict("records"):
-        if f["file_id"] not in local_files:
-            file_rows.append(dict(f))
+    file_rows = [dict(f) for f in template_files if f["file_id"] not in local_files]
     for m, prefix in enumerate(prefixes):
-        for f in tpl.files.to_dict("records"):
+        for f in template_files:
             if f["file_id"] in local_files:
                 row = dict(f)
                 row["file_id"] = prefix + f["file_id"]
@@ -115,11 +136,12 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
             row["holds"] = [c for f in s["holds"] for c in every_copy(f)]
             system_rows.append(row)
     for m, prefix in enumerate(prefixes):
+        label_ja, label_en = labels[m]
         for s in local_sys:
             row = dict(s)
             row["system_id"] = prefix + s["system_id"]
-            row["name_ja"] = f"{s['name_ja']}（団体{m + 1}）"
-            row["name_en"] = f"{s['name_en']} (municipality {m + 1})"
+            row["name_ja"] = f"{s['name_ja']}（{label_ja}）"
+            row["name_en"] = f"{s['name_en']} ({label_en})"
             row["holds"] = [local(f, prefix) for f in s["holds"]]
             row["entry_likelihood"] = float(min(1.0, float(s["entry_likelihood"]) * entry_factor[m]))
             row["source"] = f"synthetic: copy of {tpl.id} {s['system_id']}"
@@ -160,6 +182,46 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
             # Organisational measures (0) stay 0; none becomes a perfect wall by chance.
             row["effectiveness"] = float(min(0.99, eff * eff_factor[m, k])) if eff > 0 else 0.0
             control_rows.append(row)
+    return _Copies(file_rows, system_rows, flow_rows, control_rows, local_ids)
+
+
+def synthetic_model(municipalities: int, seed: int = 0, template: Model | None = None) -> Model:
+    """A model of ``municipalities`` copies of a template's local systems around its shared national ones.
+
+    With the bundled template each municipality adds 11 systems, 3 files and 18 flows to 9 shared
+    systems, so ``synthetic_model(90)`` has 999 systems and ``synthetic_model(909)`` 10,008.
+
+    Parameters
+    ----------
+    municipalities
+        How many municipalities (>= 1).
+    seed
+        Seed of the random populations, likelihoods and effectiveness values.
+    template
+        The model to copy; by default the bundled Kitakyushu model.
+
+    Returns
+    -------
+    Model
+        A model with ``path=None``. Local ids are prefixed with ``M0001_``, ``M0002_`` …
+
+    Examples
+    --------
+    >>> m = synthetic_model(3, seed=1)
+    >>> len(m.systems), len(m.flows), m.systems["system_id"].iloc[-1]
+    (42, 58, 'M0003_SUBCON_TERM')
+    """
+    if municipalities < 1:
+        raise ValueError(f"municipalities must be at least 1, not {municipalities}")
+    tpl = template if template is not None else load_model(bundled_model_path())
+    rng = np.random.default_rng(seed)
+    width = max(4, len(str(municipalities)))
+    prefixes = [f"M{i:0{width}d}_" for i in range(1, municipalities + 1)]
+    population = np.rint(10 ** rng.uniform(np.log10(3_000), np.log10(1_500_000), municipalities)).astype(np.int64)
+    entry_factor = rng.uniform(0.5, 1.5, municipalities)
+    eff_factor = rng.uniform(0.8, 1.2, (municipalities, len(tpl.controls)))
+    labels = [(f"団体{m + 1}", f"municipality {m + 1}") for m in range(municipalities)]
+    copies = _replicate(tpl, prefixes, labels, population, entry_factor, eff_factor)
 
     meta = {key: value for key, value in tpl.meta.items() if key != "previous"}
     meta.update({
@@ -172,10 +234,179 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
     return Model(
         meta=meta,
         zones=tpl.zones.copy(),
-        systems=_frame(system_rows, tpl.systems),
-        files=_frame(file_rows, tpl.files),
-        flows=_frame(flow_rows, tpl.flows),
-        controls=_frame(control_rows, tpl.controls),
+        systems=_frame(copies.systems, tpl.systems),
+        files=_frame(copies.files, tpl.files),
+        flows=_frame(copies.flows, tpl.flows),
+        controls=_frame(copies.controls, tpl.controls),
+        risks=tpl.risks.copy(),
+        ratings=tpl.ratings.copy(),
+        path=None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# the national model
+
+
+def _municipality_index() -> list[tuple[int, int]]:
+    """(prefecture number 1–47, number within the prefecture) of the 1,741 municipalities, in code order."""
+    return [(p, k) for p, (_ja, _en, count) in enumerate(PREFECTURES, 1) for k in range(1, count + 1)]
+
+
+def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
+    """A synthetic model of the whole country: 1,741 municipalities around the shared national systems.
+
+    Built from the bundled Kitakyushu model like :func:`synthetic_model`, with these differences:
+
+    * the municipalities are those of the 47 prefectures (:data:`PREFECTURES`, real counts); local ids
+      are prefixed ``P<prefecture>M<number>_`` (``P40M001_JUKI_REC`` is the register of Fukuoka's first
+      municipality) and system names carry the prefecture;
+    * the prefecture server of the template (``PREF_SRV``) becomes one server per prefecture
+      (``PREF01_SRV`` … ``PREF47_SRV``): each municipality's CS reports to its own prefecture's server,
+      and each of those to the one national server (flows ``PREF01_F09`` …);
+    * **LGWAN**: a shared backbone (``LGWAN_BACKBONE``, zone ``LGWAN``, run by J-LIS) reached from an
+      LGWAN terminal in every municipality (``…_LGWAN_TERM``, zone ``LGWAN_SEG``, an entry point:
+      e-mail and web use on the closed network), and joined to the intermediate server platform, which
+      is reached over LGWAN. Controls: the separation of the LGWAN segment from the My Number systems
+      (three-layer separation, on the backbone's link to the intermediate servers) and terminal
+      authentication in each municipality;
+    * populations are log-normal (median 27,000, clipped to 150–3,800,000): about 103 million in all with
+      seed 0.
+
+    With all 1,741 municipalities: 20,948 systems (12 per municipality and 56 shared), 5,223 files,
+    33,130 flows and 48,766 controls; saved with :func:`pia_analysis.save_model`, about 28 MB of CSV that
+    load back without problems.
+
+    Parameters
+    ----------
+    seed
+        Seed of the random populations, likelihoods and effectiveness values.
+    municipalities
+        Only the first ``municipalities`` municipalities in code order (Hokkaido first), for tests and
+        quick benchmarks; every shared system stays (the 47 prefecture servers included). The random
+        values are drawn for all 1,741 first, so a smaller model is exactly a part of the full one: the
+        same rows, with the shared systems' and flows' file lists limited to the files in it.
+
+    Examples
+    --------
+    >>> m = national_model(municipalities=2)
+    >>> m.systems["system_id"].iloc[-1], "PREF01_SRV" in set(m.systems["system_id"])
+    ('P01M002_LGWAN_TERM', True)
+    """
+    count = NATIONAL_MUNICIPALITIES if municipalities is None else int(municipalities)
+    if not 1 <= count <= NATIONAL_MUNICIPALITIES:
+        raise ValueError(f"municipalities must be between 1 and {NATIONAL_MUNICIPALITIES}, not {municipalities}")
+    tpl = load_model(bundled_model_path())
+    rng = np.random.default_rng(seed)
+    n_all = NATIONAL_MUNICIPALITIES
+    population_all = np.clip(np.rint(np.exp(rng.normal(np.log(27_000), 1.3, n_all))), 150, 3_800_000).astype(np.int64)
+    entry_all = rng.uniform(0.5, 1.5, n_all)
+    eff_all = rng.uniform(0.8, 1.2, (n_all, len(tpl.controls)))
+    lgwan_eff_all = rng.uniform(0.8, 1.2, n_all)
+    index = _municipality_index()[:count]
+    prefixes = [f"P{p:02d}M{k:03d}_" for p, k in index]
+    labels = [(f"{PREFECTURES[p - 1][0]} 団体{k}", f"{PREFECTURES[p - 1][1]} municipality {k}") for p, k in index]
+    population, entry_factor = population_all[:count], entry_all[:count]
+    copies = _replicate(tpl, prefixes, labels, population, entry_factor, eff_all[:count])
+    prefectures = list(range(1, len(PREFECTURES) + 1))  # every prefecture's server, even in a part
+    pref_of_prefix = {prefix: p for prefix, (p, _k) in zip(prefixes, index)}
+
+    def pref_of(ident: str) -> int | None:
+        return pref_of_prefix.get(ident[:8]) if ident[:1] == "P" and ident[7:8] == "_" else None
+
+    def server(p: int) -> str:
+        return f"PREF{p:02d}_SRV"
+
+    # --- one prefecture server per prefecture, instead of the template's one
+    systems: list[dict] = []
+    for row in copies.systems:
+        if row["system_id"] != _PREF_SRV:
+            systems.append(row)
+            continue
+        for p in prefectures:
+            ja, en, _n = PREFECTURES[p - 1]
+            systems.append({**row, "system_id": server(p), "name_ja": f"{row['name_ja']}（{ja}）",
+                            "name_en": f"{row['name_en']} ({en})",
+                            "holds": [f for f in row["holds"] if pref_of(f) == p],
+                            "source": f"synthetic: {tpl.id} {_PREF_SRV}, one per prefecture"})
+    split_flows: dict[str, list[str]] = {}  # shared flow touching PREF_SRV -> its per-prefecture copies
+    flows: list[dict] = []
+    for row in copies.flows:
+        ends = (row["source"], row["target"])
+        if _PREF_SRV not in ends:
+            flows.append(row)
+        elif pref_of(row["flow_id"]) is not None:  # a municipality's flow: to its own prefecture's server
+            p = pref_of(row["flow_id"])
+            flows.append({**row, **{k: server(p) for k in ("source", "target") if row[k] == _PREF_SRV}})
+        else:
+            split_flows[row["flow_id"]] = []
+            for p in prefectures:
+                fid = f"PREF{p:02d}_{row['flow_id']}"
+                split_flows[row["flow_id"]].append(fid)
+                flows.append({**row, "flow_id": fid,
+                              **{k: server(p) for k in ("source", "target") if row[k] == _PREF_SRV},
+                              "files": [f for f in row["files"] if pref_of(f) in (p, None)]})
+    expand = {_PREF_SRV: [server(p) for p in prefectures], **split_flows}
+    controls = [{**c, "applies_to": [t for a in c["applies_to"] for t in expand.get(a, [a])]}
+                for c in copies.controls]
+
+    # --- LGWAN: the backbone, a terminal in every municipality, and the link to the intermediate servers
+    system_like = tpl.systems.iloc[0].to_dict()
+    systems.append({**system_like, "system_id": _LGWAN_BACKBONE, "name_ja": "LGWAN 全国ネットワーク基盤",
+                    "name_en": "LGWAN backbone", "zone_id": "LGWAN", "kind": "network", "operator": "jlis",
+                    "holds": [], "entry_likelihood": 0.0,
+                    "source": "synthetic: LGWAN, the closed network of local governments (J-LIS)"})
+    flow_like = tpl.flows.iloc[0].to_dict()
+    flows.append({**flow_like, "flow_id": "LGWAN_F01", "source": _LGWAN_BACKBONE, "target": "MIDDLE_SRV", "files": [],
+                  "stage": "network", "channel": "LGWAN", "interactive": True, "encrypted": True,
+                  "source_ref": "synthetic: the intermediate server platform is reached over LGWAN"})
+    control_like = tpl.controls.iloc[0].to_dict()
+    controls.append({**control_like, "control_id": "C-LGWAN-SEPARATION",
+                     "name_ja": "LGWAN接続系と個人番号利用事務系の分離（三層分離）",
+                     "name_en": "LGWAN segment separated from the My Number systems (three-layer separation)",
+                     "mitigates": ["use-2", "network-4", "retain-1"], "applies_to": ["LGWAN_F01"],
+                     "effectiveness": 0.9, "status": "implemented",
+                     "source": "synthetic: assumption for a benchmark model"})
+    for m, prefix in enumerate(prefixes):
+        label_ja, label_en = labels[m]
+        term = prefix + _LGWAN_TERM
+        systems.append({**system_like, "system_id": term, "name_ja": f"LGWAN接続系端末（{label_ja}）",
+                        "name_en": f"LGWAN terminals ({label_en})", "zone_id": "LGWAN_SEG", "kind": "terminal",
+                        "operator": "city", "holds": [],
+                        "entry_likelihood": float(min(1.0, 0.04 * entry_factor[m])),
+                        "source": "synthetic: staff terminals on the LGWAN segment (e-mail, LGWAN web)"})
+        flows.append({**flow_like, "flow_id": prefix + "LGWAN_F02", "source": term, "target": _LGWAN_BACKBONE,
+                      "files": [], "stage": "use", "channel": "LGWAN", "interactive": True, "encrypted": True,
+                      "source_ref": "synthetic: each municipality's LGWAN segment"})
+        controls.append({**control_like, "control_id": prefix + "C-LGWAN-AUTH",
+                         "name_ja": "LGWAN接続系端末の多要素認証とログ管理",
+                         "name_en": "Multi-factor authentication and logging on the LGWAN terminals",
+                         "mitigates": ["use-2", "use-3"], "applies_to": [term],
+                         "effectiveness": float(min(0.99, 0.6 * lgwan_eff_all[m])), "status": "implemented",
+                         "source": "synthetic: assumption for a benchmark model"})
+
+    zones = pd.concat([tpl.zones, pd.DataFrame(list(_LGWAN_ZONES), columns=tpl.zones.columns)],
+                      ignore_index=True).astype(tpl.zones.dtypes.to_dict())
+    meta = {key: value for key, value in tpl.meta.items() if key != "previous"}
+    full = count == NATIONAL_MUNICIPALITIES
+    meta.update({
+        "id": f"national-{count}x-seed{seed}",
+        "title_ja": (f"合成モデル：全国 {count:,} 団体の住民基本台帳システム（{tpl.id} を複製、seed {seed}）"
+                     if full else f"合成モデル：全国モデルの先頭 {count:,} 団体（{tpl.id} を複製、seed {seed}）"),
+        "title_en": (f"Synthetic model: the resident register systems of {count:,} municipalities "
+                     f"(copied from {tpl.id}, seed {seed})" if full else
+                     f"Synthetic model: the first {count:,} municipalities of the national model "
+                     f"(copied from {tpl.id}, seed {seed})"),
+        "organisation": "synthetic",
+        "target_population": int(population.sum()),
+    })
+    return Model(
+        meta=meta,
+        zones=zones,
+        systems=_frame(systems, tpl.systems),
+        files=_frame(copies.files, tpl.files),
+        flows=_frame(flows, tpl.flows),
+        controls=_frame(controls, tpl.controls),
         risks=tpl.risks.copy(),
         ratings=tpl.ratings.copy(),
         path=None,
