@@ -186,11 +186,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "severity": ("重大度", "Severity"),
     "after_plan": ("行動計画の実施後", "After the action plan"),
     "resolved": ("実施後に対策済み", "mitigated after the plan"),
-    "more": ("ほか{n}件", "+{n} more"),
+    "more": ("ほか{n:,}件", "+{n:,} more"),
     "rules_legend": ("ルール（記号）", "Rule (marker)"),
     "riskmap_none": ("表示する発見事項はありません", "No finding to show"),
-    "riskmap_note": ("表示：{shown}件（状態 {statuses}）。行動計画で位置か状態が変わるもの：{moved}件。",
-                     "Shown: {shown} findings (status {statuses}). Changed by the action plan: {moved}."),
+    "riskmap_note": ("表示：{shown:,}件（状態 {statuses}）。行動計画で位置か状態が変わるもの：{moved:,}件。",
+                     "Shown: {shown:,} findings (status {statuses}). Changed by the action plan: {moved:,}."),
     "rating_title": ("自己評価と対策の網羅率の照合", "Self-rating against measured coverage"),
     "rating_sub": ("各リスク項目の自己評価（記号）と、対象要素のうち実施済みの対策が対応付けられた割合（横軸）。"
                    "「十分である」「特に力を入れている」なのに対策のない要素が残るもの（過大評価）を朱色で示す。"

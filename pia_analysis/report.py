@@ -210,8 +210,8 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
         cut_off_entries += 1
         if named < MESSAGE_MAX_ENTRIES:
             named += 1
-            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム（{len(cut_off)}件）へ到達する経路がありません。"
-                       if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off)} "
+            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム（{len(cut_off):,}件）へ到達する経路がありません。"
+                       if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off):,} "
                        "city-run systems holding My Number files.")
     if cut_off_entries > named:
         out.append(f"ほかに {cut_off_entries - named} か所の入口からも、市が運用する特定個人情報の保有システムへ到達する経路がありません。"
@@ -242,9 +242,9 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     if len(sc):
         pairs, covered = int(sc["pairs"].sum()), int(sc["covered"].sum())
         low = sc.sort_values(["coverage", "stage_no"]).iloc[0]
-        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs} 件のうち {covered} 件（{_pct(covered / pairs)}）が"
+        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち {covered:,} 件（{_pct(covered / pairs)}）が"
                    f"実施済みの対策で覆われています。最も低いのは「{low['name_ja']}」の {_pct(low['coverage'])} です。"
-                   if ja else f"Across the six stages, {covered} of {pairs} risk × element pairs ({_pct(covered / pairs)}) "
+                   if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs ({_pct(covered / pairs)}) "
                    f"are covered by implemented controls; the lowest stage is {low['name_en'] if 'name_en' in low else low['stage']} "
                    f"at {_pct(low['coverage'])}.")
     over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
@@ -257,8 +257,8 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     if len(open_f):
         high = open_f.loc[open_f["severity"] >= 3]
         title = open_f.iloc[0]["title_ja" if ja else "title_en"]
-        out.append(f"未対応の指摘事項は {len(open_f)} 件（うち重大度が高いもの {len(high)} 件）。最上位: {title}（{open_f.iloc[0]['element']}）。"
-                   if ja else f"{len(open_f)} open findings, {len(high)} of high severity. Top: {title} ({open_f.iloc[0]['element']}).")
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うち重大度が高いもの {len(high):,} 件）。最上位: {title}（{open_f.iloc[0]['element']}）。"
+                   if ja else f"{len(open_f):,} open findings, {len(high):,} of high severity. Top: {title} ({open_f.iloc[0]['element']}).")
     s = a.schedule
     out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
                if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
