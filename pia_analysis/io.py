@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -571,16 +572,23 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
             col = spec.get(name)
             parsed[name].append(_parse_cell(col, raw, label, line, problems) if col else raw)
         lines.append(line)
+    return _RawTable(_typed_frame(table, parsed, names, len(lines)), lines, frozenset(malformed))
+
+
+def _typed_frame(table: Table, parsed: dict[str, list[Any]], names: Iterable[str], rows: int) -> pd.DataFrame:
+    """The typed DataFrame of parsed cells: the format's columns first (an optional column a source leaves
+    out is filled empty), then the extra columns in source order, kept as text."""
     data: dict[str, pd.Series] = {}
     for col in table.columns:
         values = parsed.get(col.name)
-        if values is None:  # an optional column the file leaves out
-            values = [[] if col.kind in ("list", "reflist") else ""] * len(lines)
+        if values is None:
+            values = [[] if col.kind in ("list", "reflist") else ""] * rows
         data[col.name] = pd.Series(values, dtype=_DTYPES.get(col.kind, "str"))
+    known = set(table.column_names)
     for name in names:
-        if name not in spec:
-            data[name] = pd.Series(parsed[name], dtype="str")  # extra columns are kept as text
-    return _RawTable(pd.DataFrame(data), lines, frozenset(malformed))
+        if name not in known:
+            data[name] = pd.Series(parsed[name], dtype="str")
+    return pd.DataFrame(data)
 
 
 # ---------------------------------------------------------------------------------------------------

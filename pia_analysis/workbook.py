@@ -487,16 +487,8 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
                 value = model_io._parse_cell(col, cell.text, label, number, problems) if col else cell.text
             parsed[name].append(value)
         lines.append(number)
-    data: dict[str, pd.Series] = {}
-    for col in table.columns:
-        values = parsed.get(col.name)
-        if values is None:  # an optional column the sheet leaves out
-            values = [[] if col.kind in ("list", "reflist") else ""] * len(lines)
-        data[col.name] = pd.Series(values, dtype=model_io._DTYPES.get(col.kind, "str"))
-    for name in names.values():
-        if name not in spec:
-            data[name] = pd.Series(parsed[name], dtype="str")  # extra columns are kept as text
-    return model_io._RawTable(pd.DataFrame(data), lines, labels=[label] * len(lines)), lines
+    frame = model_io._typed_frame(table, parsed, names.values(), len(lines))
+    return model_io._RawTable(frame, lines, labels=[label] * len(lines)), lines
 
 
 def _meta_from_workbook_previous(text: str) -> str:
