@@ -58,7 +58,9 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
         if flat[col].map(lambda v: isinstance(v, (list, tuple))).any():
             flat[col] = flat[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     if fmt == "csv":
-        flat.to_csv(out, index=False, lineterminator="\n")
+        from .exports import csv_text  # spreadsheet-safe, as every CSV the tool writes
+
+        out.write(csv_text(frame))
     else:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
                                "display.max_colwidth", 60):
@@ -213,6 +215,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str) -> None:
     from .delta_charts import write_delta_pack
+    from .exports import csv_text
     from .report import write_report
 
     ja = lang != "en"
@@ -225,8 +228,7 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
     # their own sub-directory (itself written whole or not at all).
     extra = {
         "comparison.json": json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n",
-        "effects.csv": effects.assign(before=effects["before"].map(_cell), after=effects["after"].map(_cell))
-        .to_csv(index=False, lineterminator="\n"),
+        "effects.csv": csv_text(effects.assign(before=effects["before"].map(_cell), after=effects["after"].map(_cell))),
     }
     print("[delta] exposure and coverage before/after charts", file=sys.stderr)
     delta = write_delta_pack(comparison, out / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),

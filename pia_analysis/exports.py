@@ -1,8 +1,22 @@
 """Spreadsheet exports that are safe to open and identical on every run.
 
 * **Safe**: model text comes from many hands, and a spreadsheet runs a cell that starts with ``=``, ``+``,
-  ``-``, ``@``, a tab or a carriage return as a formula (CSV/formula injection). Text cells that start so
-  are prefixed with an apostrophe, which Excel and LibreOffice show as plain text. Numbers are untouched.
+  ``-``, ``@``, a tab, a carriage return or a line feed as a formula (CSV/formula injection). Text cells
+  that start so are prefixed with an apostrophe, which Excel and LibreOffice show as plain text. Every CSV
+  the toolkit writes or prints goes through :func:`csv_text` (files through :func:`write_csv`), every
+  workbook through :func:`neutralise`; :func:`starts_like_formula` is the one rule. It also catches
+
+  - the full-width leaders ``＝ ＋ － ＠`` (U+FF1D, U+FF0B, U+FF0D, U+FF20): Japanese Excel takes what a
+    Japanese keyboard types, and a full-width ``＝`` starts a formula there;
+  - a leader after leading white space or invisible format characters (``" =1+1"``, ``"\u3000＝1"``,
+    ``"\u200b=1"``): LibreOffice's "trim spaces" import option, and Excel for some leaders, drop them;
+  - a leading tab, carriage return or line feed, whatever follows.
+
+  Numbers stay numbers: only ``str`` cells are touched, and a text that is exactly a plain decimal number
+  (``"-0.5"``, ``"+3"``, ``"-1e-05"``, as the before/after values of a scenario's effects are written) is
+  left as it is, since a spreadsheet reads it as that number and nothing runs. Any other text that starts
+  with a leader, the lone ``"-"`` of an empty cell included, gets the apostrophe (``"'-"``): one simple
+  rule is safer than a list of harmless exceptions.
 * **Deterministic**: CSV files are UTF-8 with a BOM (so Excel detects the encoding) and ``\\n`` line ends;
   workbooks have their zip timestamps and document dates fixed, so the same tables give the same bytes.
 """
@@ -12,28 +26,56 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a cell as a formula (with their full-width forms).
+FORMULA_LEADERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Characters that are dangerous at the very start of a cell, whatever follows.
+_CONTROL_LEADERS = ("\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
 
 
+def _skip_blank(text: str) -> str:
+    """``text`` without its leading white space and invisible format characters (Unicode Cf)."""
+    i = 0
+    while i < len(text) and (text[i].isspace() or unicodedata.category(text[i]) == "Cf"):
+        i += 1
+    return text[i:]
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula: it starts with a tab, carriage return or
+    line feed, or with one of :data:`FORMULA_LEADERS` after any white space and format characters.
+
+    Examples
+    --------
+    >>> [starts_like_formula(t) for t in ("=1+1", " =1+1", "＝1+1", "\\t1", "-", "a=1", "")]
+    [True, True, True, True, True, False, False]
+    """
+    return text.startswith(_CONTROL_LEADERS) or _skip_blank(text).startswith(FORMULA_LEADERS)
+
+
 def neutralise(value: object) -> object:
-    """Make a text cell inert in a spreadsheet; other values pass unchanged.
+    """Make a text cell inert in a spreadsheet; other values, and texts that are a plain number, pass
+    unchanged.
 
     Examples
     --------
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
-    >>> neutralise(-3), neutralise("通常の文字列")
-    (-3, '通常の文字列')
+    >>> neutralise(-3), neutralise("-3"), neutralise("通常の文字列")
+    (-3, '-3', '通常の文字列')
+    >>> neutralise("-2+3"), neutralise("＠SUM(1)"), neutralise("-")
+    ("'-2+3", "'＠SUM(1)", "'-")
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and starts_like_formula(value) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -49,10 +91,25 @@ def flatten(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """The CSV text of ``frame`` (``\\n`` line ends, no index, no BOM), list cells joined with ``;`` and
+    formula-like text neutralised: what every CSV the toolkit writes or prints is made of.
+
+    Examples
+    --------
+    >>> print(csv_text(pd.DataFrame({"name": ["=1+1", "ok"], "value": [-1.5, 2.0]})), end="")
+    name,value
+    '=1+1,-1.5
+    ok,2.0
+    """
+    return flatten(frame).to_csv(index=False, lineterminator="\n")
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as a UTF-8-with-BOM CSV that Excel opens directly."""
+    """Write :func:`csv_text` of ``frame`` as a UTF-8-with-BOM CSV that Excel opens directly."""
     path = Path(path)
-    flatten(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(csv_text(frame))
     return path
 
 

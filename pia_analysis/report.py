@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -406,12 +407,12 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     """``briefing.md``: the key messages and the main tables."""
     ja = lang != "en"
     m = a.model
-    lines = [f"# {m.title(lang)}", "",
+    lines = [f"# {md_text(m.title(lang), block=True)}", "",
              f"{'評価実施日' if ja else 'Assessed on'}: {m.meta['assessed_on'].isoformat()} · "
              f"{'対象人数' if ja else 'Population'}: {m.meta['target_population']:,} · "
              f"{a.threshold.label_ja if ja else a.threshold.label_en}", "",
              f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
-    lines += [f"- {msg}" for msg in messages]
+    lines += [f"- {md_text(msg, block=True)}" for msg in messages]
     for title, frame in (
         ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", a.stage_coverage),
         ("システムごとの到達可能性" if ja else "Exposure per system", a.exposure),
@@ -426,15 +427,54 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     return "\n".join(lines) + "\n"
 
 
+# Model text is written into briefing.md as text, never as Markdown or HTML: a name, a title or a finding
+# must not become a link, an image, a script-bearing tag, a code span, a heading or a new table row.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#",
+               "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
+# At the start of a list item or heading these open a block (quote, list, ordered list).
+_BLOCK_START = re.compile(r"[+*-](?=\s|$)|[0-9]{1,9}(?=[.)](?:\s|$))")
+
+
+def md_text(value: object, block: bool = False) -> str:
+    """``value`` as inert Markdown text for ``briefing.md``.
+
+    HTML special characters become entities (``<img …>`` shows as text), the Markdown controls
+    ``\\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
+    line break (CR, LF, CRLF, VT, FF, NEL, U+2028/9 …) becomes a space, as in the tables. With
+    ``block=True`` (a list item or a heading) the text is also stripped and a leading list marker or
+    ordered-list number is escaped, so the text stays one paragraph of one line.
+
+    Examples
+    --------
+    >>> md_text('<img src=x onerror=alert(1)>')
+    '&lt;img src=x onerror=alert(1)&gt;'
+    >>> md_text("[a](http://x) `b` c|d\\r\\n# e")
+    '\\\\[a\\\\](http://x) \\\\`b\\\\` c\\\\|d \\\\# e'
+    >>> md_text("- 1. item", block=True), md_text("12) x", block=True)
+    ('\\\\- 1. item', '12\\\\) x')
+    """
+    text = _LINE_BREAKS.sub(" ", str(value))
+    text = _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], text)
+    if block:
+        text = text.strip()
+        m = _BLOCK_START.match(text)
+        if m:
+            end = m.end()
+            text = "\\" + text if not text[0].isdigit() else text[:end] + "\\" + text[end:]
+    return text
+
+
 def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(v) -> str:
         if isinstance(v, (list, tuple)):
             v = " → ".join(map(str, v)) if v else ""
         if isinstance(v, float):
             v = f"{v:.4g}"
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        return md_text(v)
 
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    head = "| " + " | ".join(map(md_text, frame.columns)) + " |"
     sep = "|" + "---|" * len(frame.columns)
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, sep, *body])

@@ -42,7 +42,7 @@ import pandas as pd
 
 from . import catalog
 from . import io as model_io
-from .exports import normalise_xlsx
+from .exports import normalise_xlsx, starts_like_formula
 from .model import Model
 from .mynumber import find_my_numbers
 from .schema import (
@@ -64,7 +64,6 @@ SHEET_ORDER = (GUIDE_SHEET, META_SHEET) + tuple(t.name for t in TABLES)
 #: Uncompressed size above which a workbook is refused unread (a model is a few MiB at most).
 MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as pia_analysis.exports.neutralise
 _BOOL_LIST = '"TRUE,FALSE"'
 
 
@@ -244,13 +243,13 @@ def is_workbook_path(path: str | os.PathLike[str]) -> bool:
 def _neutralise(text: str) -> str:
     """Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
     before a formula character, so that :func:`_unneutralise` gives back exactly the original)."""
-    if text.lstrip("'").startswith(_FORMULA_START):
+    if starts_like_formula(text.lstrip("'")):
         return "'" + text
     return text
 
 
 def _unneutralise(text: str) -> str:
-    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START):
+    if text.startswith("'") and starts_like_formula(text.lstrip("'")):
         return text[1:]
     return text
 
