@@ -37,6 +37,12 @@ class UsageError(Exception):
     """A command line that cannot be carried out (exit 2)."""
 
 
+def _named(path: str | None) -> None:
+    """An output path given as ``""`` is refused at once (it would mean the current folder)."""
+    if path is not None and not path.strip():
+        raise OutputRefused("an empty output path; name a new folder or file")
+
+
 def _load(path: str):
     from .io import load_model
 
@@ -137,6 +143,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def cmd_section3(args: argparse.Namespace) -> int:
     from .judgments import section3_table, write_section3
 
+    _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
         raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
     if args.out:
@@ -194,7 +201,7 @@ def _print_comparison(c) -> None:
 def cmd_scenario(args: argparse.Namespace) -> int:
     from .scenarios import apply_scenario, compare, load_scenario, scenario_effects
 
-    if args.report:
+    if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario])  # before any work
     model = _load(args.model)
     try:
@@ -224,7 +231,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         counts = effects.groupby(["table", "op"]).size()
         print("  changes: " + ", ".join(f"{t} {o} {n}" for (t, o), n in counts.items()))
         _print_comparison(comparison)
-    if args.report:
+    if args.report is not None:
         _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang,
                          inputs=[args.model, args.scenario])
     return EXIT_OK
@@ -321,6 +328,7 @@ def _written(path: Path, what: str) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from .workbook import new_model
 
+    _named(args.path)
     try:
         out = new_model(Path(args.path), xlsx=args.xlsx, force=args.force)
     except FileExistsError as exc:
@@ -339,6 +347,7 @@ _NOT_A_MODEL_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".ya
 def cmd_convert(args: argparse.Namespace) -> int:
     from .workbook import convert
 
+    _named(args.dst)
     dst = Path(args.dst)
     if dst.suffix.lower() in _NOT_A_MODEL_SUFFIXES and not dst.is_dir():
         raise UsageError(f"{args.dst}: the destination is a directory or an .xlsx workbook")
@@ -359,6 +368,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def cmd_export_otm(args: argparse.Namespace) -> int:
     from .interchange import write_otm
 
+    _named(args.out)
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
         raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
@@ -374,6 +384,7 @@ def cmd_export_otm(args: argparse.Namespace) -> int:
 def cmd_export_findings(args: argparse.Namespace) -> int:
     from .interchange import findings_to_csv, write_sarif
 
+    _named(args.out)
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".sarif", ".json", ".csv"):
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")

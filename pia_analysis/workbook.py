@@ -43,7 +43,7 @@ from . import io as model_io
 from .exports import normalise_xlsx
 from .model import Model
 from .mynumber import find_my_numbers
-from .util.files import (check_dir_update, check_file_target, check_new_dir, write_file, write_model_file,
+from .util.files import (OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_model_file,
                          write_new_dir)
 from .schema import (
     MODEL_KEYS,
@@ -1089,6 +1089,8 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
     """
     out = Path(path)
     as_workbook = bool(xlsx) or is_workbook_path(out)
+    if as_workbook and out.name in ("", ".", ".."):
+        raise OutputRefused(f"{path} is a folder, not a workbook name; give a file name such as city-juki.xlsx")
     if as_workbook and out.suffix.lower() != ".xlsx":
         out = out.with_name(out.name + ".xlsx")
     if out.is_file() or (out.is_dir() and any(out.iterdir())) or (as_workbook and out.exists()):
