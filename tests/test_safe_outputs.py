@@ -524,3 +524,14 @@ def test_only_the_one_writer_renames_or_removes():
             if any(p in code for p in pattern):
                 offenders.append(f"{path.name}:{n}: {code}")
     assert offenders == []
+
+
+def test_an_export_may_sit_beside_the_model_files(tmp_path: Path, capsys):
+    model = tmp_path / "m"
+    shutil.copytree(TINY, model)
+    before = tree(model)
+    assert main(["export-otm", str(model), str(model / "otm.json")]) == 0
+    assert main(["export-findings", str(model), str(model / "zones.csv"), "--force"]) == 2
+    assert "is a file of the model directory" in capsys.readouterr().err
+    after = tree(model)
+    assert set(after) - set(before) == {"otm.json"} and all(after[k] == v for k, v in before.items())

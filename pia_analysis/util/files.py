@@ -256,16 +256,21 @@ def _common_refusals(path: Path, shown: str) -> None:
 
 
 def _input_refusals(resolved: Path, shown: str, inputs: Iterable[str | os.PathLike[str]]) -> None:
+    """The output is, or holds, one of the inputs (a folder inside a model is refused by the model.yaml rule).
+
+    An input path that cannot even be looked at (over-long, …) is left to the loader, which names it.
+    """
     for item in inputs:
         if item is None or str(item) == "":
             continue
-        ip = _resolved(Path(item))
+        try:
+            ip = _resolved(Path(item))
+        except (OSError, ValueError):
+            continue
         if ip == resolved:
             raise OutputRefused(f"{shown} is the input {item}; choose a new name")
         if resolved in ip.parents:
             raise OutputRefused(f"{shown} holds the input {item}; choose an empty or new folder")
-        if ip.is_dir() and ip in resolved.parents:
-            raise OutputRefused(f"{shown} lies inside the input {item}; choose a folder outside it")
 
 
 def _model_dir_of(resolved: Path) -> Path | None:
@@ -369,13 +374,13 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
     try:
         _common_refusals(path, shown)
         resolved = _resolved(path)
-        _input_refusals(resolved, shown, inputs)
         model_dir = _model_dir_of(resolved)
         if model_dir == resolved:
             raise OutputRefused(f"{shown} is a model directory; choose an empty or new folder for the pack")
         if model_dir is not None:
             raise OutputRefused(f"{shown} lies inside the model directory {model_dir}; "
                                 "choose a folder outside it")
+        _input_refusals(resolved, shown, inputs)
         if not os.path.lexists(path):
             _check_parent(path, shown)
             return "new"
@@ -419,10 +424,11 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         if p.is_dir():
             raise OutputRefused(f"{shown} is a folder; give a file name")
         resolved = _resolved(p)
-        _input_refusals(resolved, shown, inputs)
         if (resolved.parent / "model.yaml").is_file() and resolved.name in _model_table_names():
             raise OutputRefused(f"{shown} is a file of the model directory {resolved.parent}; "
                                 "choose a name outside the model's own files")
+        # a file beside the model's own files (an export kept with the model) is fine
+        _input_refusals(resolved, shown, inputs)
         if os.path.lexists(p):
             if not force:
                 raise OutputRefused(f"{shown} already exists; add --force to replace it, or choose a new name")
