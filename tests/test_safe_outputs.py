@@ -150,6 +150,8 @@ HAZARDS = {
     "home": (lambda w, k, s: str(w.home), 2, False, ("dir", "file", "newdir")),
     "edited_pack": (lambda w, k, s: str(w.pack), 2, False, ("dir", "file", "newdir")),
     "under_a_file": (lambda w, k, s: str(w.council / "memo.txt" / f"out{s}"), 4, False, ("dir", "file", "newdir")),
+    # a folder the kernel lets nobody write, root included (chmod does not stop root)
+    "read_only": (lambda w, k, s: f"/proc/pia-analysis-out{s}", 4, False, ("dir", "file", "newdir")),
     "name_too_long": (lambda w, k, s: str(w.root / ("x" * 300 + s)), 4, False, ("dir", "file", "newdir")),
 }
 

@@ -129,8 +129,6 @@ def _failures(target: Path, work: Path | None = None) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if isinstance(exc, (OutputRefused, WriteFailed)):
-            raise
         name = exc.filename
         if name is None or (work is not None and _within(Path(name), work)) or Path(str(name)).name.startswith(
                 f".{_tag(target.name)}."):
