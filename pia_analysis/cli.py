@@ -1,8 +1,14 @@
 """The ``pia-analysis`` command line.
 
-Exit codes: 0 success, 1 a bad model (every problem printed, located), 2 a usage error,
-3 an unexpected internal error (a one-line message; ``--debug`` shows the traceback).
+Exit codes: 0 success, 1 a bad model (every problem printed, located), 2 a usage error (including an
+output path that would replace something the tool did not write), 3 an unexpected internal error (a
+one-line message; ``--debug`` shows the traceback and still exits 3), 4 a write failure ("cannot write
+PATH: reason": read-only folder, full disk, over-long name), 128+N when stopped by signal N (130 Ctrl-C,
+143 SIGTERM, 129 SIGHUP; temporary files removed, an earlier pack left intact).
 Analysis modules are imported inside the commands, so ``pia-analysis validate`` stays quick.
+
+Every file and folder is written through :mod:`pia_analysis.util.files`; the output path is checked
+before the model is loaded, so a refused path costs no work.
 """
 
 from __future__ import annotations
@@ -11,18 +17,30 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .schema import ModelError
+from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
-EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL, EXIT_WRITE = 0, 1, 2, 3, 4
+EPILOG = ("exit codes: 0 success, 1 a bad model, 2 a usage error or a refused output path, 3 an internal error, "
+          "4 cannot write (read-only folder, full disk, over-long name), 128+N stopped by signal N. "
+          "Outputs never replace what pia-analysis did not write: a pack goes to a new, empty or earlier-pack "
+          "folder; a file is replaced only with --force.")
 
 
 class UsageError(Exception):
     """A command line that cannot be carried out (exit 2)."""
+
+
+def _named(path: str | None) -> None:
+    """An output path given as ``""`` is refused at once (it would mean the current folder)."""
+    if path is not None and not path.strip():
+        raise OutputRefused("an empty output path; name a new folder or file")
 
 
 def _load(path: str):
@@ -92,8 +110,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
+    check_pack_target(args.out, inputs=[args.model])  # before any work
     model = _load(args.model)
-    out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr))
+    out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
+                       inputs=[args.model])
     print(f"briefing pack written to {out}")
     return EXIT_OK
 
@@ -125,12 +145,15 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def cmd_section3(args: argparse.Namespace) -> int:
     from .judgments import section3_table, write_section3
 
+    _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
         raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
+    if args.out:
+        check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
     model = _load(args.model)
     table = section3_table(model)
     if args.out:
-        write_section3(model, Path(args.out))
+        write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
         print(f"Section Ⅲ table written to {args.out}", file=sys.stderr)
     else:
         emit_table(table, args.format)
@@ -180,6 +203,8 @@ def _print_comparison(c) -> None:
 def cmd_scenario(args: argparse.Namespace) -> int:
     from .scenarios import apply_scenario, compare, load_scenario, scenario_effects
 
+    if args.report is not None:
+        check_pack_target(args.report, inputs=[args.model, args.scenario])  # before any work
     model = _load(args.model)
     try:
         scenario = load_scenario(args.scenario)
@@ -208,32 +233,39 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         counts = effects.groupby(["table", "op"]).size()
         print("  changes: " + ", ".join(f"{t} {o} {n}" for (t, o), n in counts.items()))
         _print_comparison(comparison)
-    if args.report:
-        _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang)
+    if args.report is not None:
+        _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang,
+                         inputs=[args.model, args.scenario])
     return EXIT_OK
 
 
-def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str) -> None:
-    from .delta_charts import write_delta_pack
+def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str, inputs=()) -> None:
+    from .delta_charts import build_delta_files
     from .exports import csv_text
-    from .report import write_report
+    from .report import build_report
+    from .util.files import write_pack
 
     ja = lang != "en"
     meta = dict(changed.meta)
     # The pack is about the changed model: its title says so on every page.
     meta["title_ja"] = f"{meta['title_ja']}［シナリオ: {scenario.title('ja')}］"
     meta["title_en"] = f"{meta['title_en']} [scenario: {scenario.title('en')}]"
-    write_report(changed.replace(meta=meta), out, lang=lang, progress=lambda msg: print(msg, file=sys.stderr))
-    # write_report replaces the whole directory atomically, so the delta charts go in afterwards, into
-    # their own sub-directory (itself written whole or not at all).
+    say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    # One pack: the changed model's briefing and its delta/ sub-folder are built in the same temporary
+    # folder, listed in one manifest and moved into place together (or not at all).
     extra = {
         "comparison.json": json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n",
         "effects.csv": csv_text(effects.assign(before=effects["before"].map(_cell), after=effects["after"].map(_cell))),
     }
-    print("[delta] exposure and coverage before/after charts", file=sys.stderr)
-    delta = write_delta_pack(comparison, out / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
-                             extra_files=extra)
-    print(f"briefing pack for the changed model written to {out} (delta charts in {delta})")
+
+    def build(work: Path) -> None:
+        build_report(changed.replace(meta=meta), work, lang=lang, progress=say)
+        say("[delta] exposure and coverage before/after charts")
+        build_delta_files(comparison, work / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
+                          extra_files=extra)
+
+    write_pack(out, build, inputs=inputs)
+    print(f"briefing pack for the changed model written to {out} (delta charts in {out / 'delta'})")
 
 
 def _cell(value) -> str:
@@ -298,12 +330,13 @@ def _written(path: Path, what: str) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     from .workbook import new_model
 
+    _named(args.path)
     try:
-        out = new_model(Path(args.path), xlsx=args.xlsx)
+        out = new_model(Path(args.path), xlsx=args.xlsx, force=args.force)
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"cannot write {args.path}: {exc.strerror or exc}") from None
+        raise WriteFailed(args.path, exc.strerror or str(exc)) from None
     kind = "workbook" if out.suffix.lower() == ".xlsx" else "directory"
     print(f"blank model {kind} written to {out}")
     print(f"  fill it in, then check it with: pia-analysis validate {out}")
@@ -316,6 +349,7 @@ _NOT_A_MODEL_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".ya
 def cmd_convert(args: argparse.Namespace) -> int:
     from .workbook import convert
 
+    _named(args.dst)
     dst = Path(args.dst)
     if dst.suffix.lower() in _NOT_A_MODEL_SUFFIXES and not dst.is_dir():
         raise UsageError(f"{args.dst}: the destination is a directory or an .xlsx workbook")
@@ -328,7 +362,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"cannot write {args.dst}: {exc.strerror or exc}") from None
+        raise WriteFailed(args.dst, exc.strerror or str(exc)) from None
     print(f"model converted: {args.src} → {out}")
     return EXIT_OK
 
@@ -336,13 +370,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def cmd_export_otm(args: argparse.Namespace) -> int:
     from .interchange import write_otm
 
+    _named(args.out)
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
         raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
+    check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
     model = _load(args.model)
     try:
-        out = write_otm(model, Path(args.out), lang=args.lang)
+        out = write_otm(model, Path(args.out), lang=args.lang, force=args.force, inputs=[args.model])
     except OSError as exc:
-        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        raise WriteFailed(args.out, exc.strerror or str(exc)) from None
     _written(out, "Open Threat Model (OTM 0.2.0)")
     return EXIT_OK
 
@@ -350,21 +386,24 @@ def cmd_export_otm(args: argparse.Namespace) -> int:
 def cmd_export_findings(args: argparse.Namespace) -> int:
     from .interchange import findings_to_csv, write_sarif
 
+    _named(args.out)
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".sarif", ".json", ".csv"):
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
+    check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
     model = _load(args.model)
     try:
         if suffix == ".csv":
             out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
-                                  include_mitigated=args.include_mitigated)
+                                  include_mitigated=args.include_mitigated, force=args.force, inputs=[args.model])
             what = "findings (CSV)"
         else:
             out = write_sarif(model, Path(args.out), exposure_threshold=args.threshold,
-                              include_mitigated=args.include_mitigated, lang=args.lang)
+                              include_mitigated=args.include_mitigated, lang=args.lang, force=args.force,
+                              inputs=[args.model])
             what = "findings (SARIF 2.1.0)"
     except OSError as exc:
-        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        raise WriteFailed(args.out, exc.strerror or str(exc)) from None
     _written(out, what)
     return EXIT_OK
 
@@ -391,7 +430,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pia-analysis", description="Privacy-impact risk analysis of My Number systems.")
+    parser = _Parser(prog="pia-analysis", description="Privacy-impact risk analysis of My Number systems.",
+                     epilog=EPILOG)
     parser.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -416,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
     p = add("section3", cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p = add("scenario", cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file (see docs/scenarios.md)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
@@ -436,6 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")
     p.add_argument("path", metavar="PATH", help="the new directory, or the workbook (.xlsx)")
     p.add_argument("--xlsx", action="store_true", help="write an Excel workbook (.xlsx is added to PATH if missing)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing workbook (a directory must always be new or empty)")
     p.set_defaults(func=cmd_new)
     p = sub.add_parser("convert", help="convert a model between a directory and an .xlsx workbook",
                        description="convert a model between its two forms: a directory of CSV files and an .xlsx "
@@ -447,12 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_convert)
     p = add("export-otm", cmd_export_otm, "export the model as an Open Threat Model (OTM 0.2.0 JSON)")
     p.add_argument("out", metavar="OUT.json", help="the JSON file to write")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
     p = add("export-findings", cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
     p.add_argument("out", metavar="OUT", help="OUT.sarif or OUT.json (SARIF 2.1.0), or OUT.csv")
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding (default 0.01)")
     p.add_argument("--include-mitigated", action="store_true", help="also export the mitigated findings")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of SARIF messages (default ja)")
     return parser
 
@@ -461,25 +506,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
+            return args.func(args)
     except ModelError as exc:
         print(f"error: the model at {args.model} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL
-    except UsageError as exc:
+    except (UsageError, OutputRefused) as exc:
         print(f"pia-analysis: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except WriteFailed as exc:
+        print(f"pia-analysis: {exc}", file=sys.stderr)
+        return EXIT_WRITE
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)
+        print("interrupted" if signum == 2 else f"stopped by signal {signum}; nothing half-written was left",
+              file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_MODEL
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
-        if args.debug:
-            raise
+        if args.debug:  # the traceback, then the same exit code as without --debug
+            traceback.print_exc()
+            return EXIT_INTERNAL
         print(f"pia-analysis: internal error: {type(exc).__name__}: {exc} (run with --debug for details and report it)",
               file=sys.stderr)
         return EXIT_INTERNAL

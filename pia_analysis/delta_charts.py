@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -25,8 +23,10 @@ from matplotlib.figure import Figure
 from . import catalog
 from .charts import OKABE_ITO, save_figure, use_japanese_fonts
 from .scenarios import Comparison
+from .util.files import write_pack
 
-__all__ = ["coverage_delta_figure", "exposure_delta_figure", "save_delta_charts", "write_delta_pack"]
+__all__ = ["build_delta_files", "coverage_delta_figure", "exposure_delta_figure", "save_delta_charts",
+           "write_delta_pack"]
 
 _BEFORE, _AFTER = OKABE_ITO[8], OKABE_ITO[5]  # grey before, vermilion after
 _FLOOR = 1e-7  # exposures below this (and 0) are drawn at the floor of the log axis
@@ -190,7 +190,8 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
     """Write the delta charts (and ``extra_files``: name → text) into ``out_dir``, whole or not at all.
 
     The files are written into a temporary directory beside ``out_dir`` that replaces it only when
-    complete (an older ``out_dir`` is removed at that moment).
+    complete, with a ``manifest.json``; ``out_dir`` must be missing, empty or an earlier pack
+    (:func:`pia_analysis.util.files.write_pack`).
 
     Examples
     --------
@@ -202,17 +203,14 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
     >>> sorted(p.name for p in out.iterdir())[:2]
     ['a.txt', 'coverage_delta.png']
     """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    try:
-        save_delta_charts(comparison, work, lang=lang, title=title)
-        for name, text in sorted((extra_files or {}).items()):
-            (work / name).write_text(text, encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return out
+    return write_pack(Path(out_dir), lambda work: build_delta_files(comparison, work, lang, title, extra_files))
+
+
+def build_delta_files(comparison: Comparison, folder: str | os.PathLike[str], lang: str = "ja",
+                      title: str | None = None, extra_files: dict[str, str] | None = None) -> Path:
+    """Write the delta charts and ``extra_files`` into ``folder`` (created; part of a pack being built)."""
+    folder = Path(folder)
+    save_delta_charts(comparison, folder, lang=lang, title=title)
+    for name, text in sorted((extra_files or {}).items()):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -530,12 +529,10 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
 # writing files
 
 
-def _atomic_write(path: Path, data: bytes) -> Path:
-    from .workbook import _atomic_write_bytes
+def _atomic_write(path: Path, data: bytes, force: bool = False, inputs=()) -> Path:
+    from .util.files import write_file
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, data)
-    return path
+    return write_file(path, data, force=force, inputs=inputs)
 
 
 def to_json_text(document: dict[str, Any]) -> str:
@@ -543,34 +540,34 @@ def to_json_text(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def write_otm(model: Model, path: str | os.PathLike[str], lang: str = "ja") -> Path:
-    """Write :func:`to_otm` as JSON at ``path`` (whole or not at all); returns the path."""
-    return _atomic_write(Path(path), to_json_text(to_otm(model, lang=lang)).encode("utf-8"))
+def write_otm(model: Model, path: str | os.PathLike[str], lang: str = "ja", *, force: bool = False,
+              inputs=()) -> Path:
+    """Write :func:`to_otm` as JSON at ``path`` (whole or not at all; an existing file only when ``force``);
+    returns the path."""
+    return _atomic_write(Path(path), to_json_text(to_otm(model, lang=lang)).encode("utf-8"), force, inputs)
 
 
 def write_sarif(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
-                include_mitigated: bool = False, lang: str = "ja") -> Path:
-    """Write :func:`findings_to_sarif` as JSON at ``path`` (whole or not at all); returns the path."""
+                include_mitigated: bool = False, lang: str = "ja", *, force: bool = False, inputs=()) -> Path:
+    """Write :func:`findings_to_sarif` as JSON at ``path`` (whole or not at all; an existing file only when
+    ``force``); returns the path."""
     log = findings_to_sarif(model, exposure_threshold, include_mitigated, lang)
-    return _atomic_write(Path(path), to_json_text(log).encode("utf-8"))
+    return _atomic_write(Path(path), to_json_text(log).encode("utf-8"), force, inputs)
 
 
 def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
-                    include_mitigated: bool = False) -> Path:
+                    include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
     """Write :func:`findings_table` as a CSV (UTF-8 with BOM, formula-like text neutralised, as every
-    spreadsheet export of the toolkit) at ``path``; returns the path."""
+    spreadsheet export of the toolkit) at ``path`` (an existing file only when ``force``); returns the path."""
     from .exports import write_csv
+    from .util.files import check_file_target, scratch_file
 
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write_csv(findings_table(model, exposure_threshold, include_mitigated), Path(tmp))
-        data = Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return _atomic_write(out, data)
+    check_file_target(out, force=force, inputs=inputs)  # before the work
+    with scratch_file(out) as tmp:
+        write_csv(findings_table(model, exposure_threshold, include_mitigated), tmp)
+        data = tmp.read_bytes()
+    return _atomic_write(out, data, force, inputs)
 
 
 __all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVEL", "TRUST_BY_OPERATOR",

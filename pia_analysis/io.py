@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -872,14 +871,9 @@ def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .util.files import write_model_file
+
+    write_model_file(path, text)  # the one writer: whole or not at all, umask modes
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> Path:

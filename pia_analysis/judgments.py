@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -412,12 +411,13 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
     return normalise_xlsx(buffer.getvalue(), dt.datetime.combine(model.meta["assessed_on"], dt.time()))
 
 
-def write_section3(model: Model, path: str | os.PathLike[str]) -> Path:
+def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = False, inputs=()) -> Path:
     """Write the Section Ⅲ table to ``path``: Excel for ``.xlsx``, Markdown for ``.md``.
 
     The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``) and the Japanese
     column headings on sheet ``columns``; its properties and zip entries carry the assessment date, so a
-    re-run writes the same bytes. The file is written whole or not at all.
+    re-run writes the same bytes. The file is written whole or not at all; an existing file is replaced
+    only when ``force`` (:func:`pia_analysis.util.files.write_file`).
 
     Examples
     --------
@@ -436,13 +436,6 @@ def write_section3(model: Model, path: str | os.PathLike[str]) -> Path:
         data = (_markdown(model, table) + "\n").encode("utf-8")
     else:
         raise ValueError(f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from .util.files import write_file
+
+    return write_file(path, data, force=force, inputs=inputs)

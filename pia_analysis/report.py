@@ -10,17 +10,16 @@
 * ``briefing.md`` with the key messages and the main tables.
 
 The pack is built in a temporary directory beside ``out`` and moved into place only when complete, so an
-interrupted or failed run leaves any previous pack intact. The same model gives byte-identical files.
+interrupted or failed run leaves any previous pack intact; ``manifest.json`` lists every file with its
+sha256, so that the next run recognises the folder as a pack it may replace (:mod:`pia_analysis.util.files`).
+The same model gives byte-identical files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from matplotlib.lines import Line2D
 from . import charts, coverage, exposure, findings, judgments
 from .exports import write_csv, write_xlsx
 from .model import Model
+from .util.files import write_pack
 
 A4_LANDSCAPE = (11.69, 8.27)
 MONTE_CARLO_TRIALS = 20_000
@@ -485,8 +485,11 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
-                 today: dt.date | None = None) -> Path:
+                 today: dt.date | None = None, inputs=()) -> Path:
     """Write the briefing pack for ``model`` into the directory ``out`` and return it.
+
+    ``out`` must be missing, empty or an earlier pack (``OutputRefused`` otherwise, before any work; see
+    :func:`pia_analysis.util.files.check_pack_target`, which also refuses an ``out`` around ``inputs``).
 
     Examples
     --------
@@ -494,36 +497,40 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_report(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "pack")
     >>> sorted(p.name for p in out.iterdir())
-    ['briefing.md', 'briefing.pdf', 'charts', 'tables', 'tables.xlsx']
+    ['briefing.md', 'briefing.pdf', 'charts', 'manifest.json', 'tables', 'tables.xlsx']
+    """
+    inputs = list(inputs) + ([model.path] if model.path is not None else [])
+    return write_pack(Path(out), lambda work: build_report(model, work, lang, progress, today), inputs=inputs)
+
+
+def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
+                 today: dt.date | None = None) -> Path:
+    """Write the files of the briefing pack into the existing, empty folder ``work`` (no manifest).
+
+    :func:`write_report` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario --report``
+    adds the delta charts to the same folder before the pack is moved into place.
     """
     say = progress or (lambda _msg: None)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    try:
-        say("[1/5] analysing the model (exposure, Monte Carlo, coverage, findings)")
-        a = analyse(model, today=today)
-        messages = key_messages(a, lang)
-        say("[2/5] drawing the charts")
-        figures = chart_figures(a, lang)
-        (work / "charts").mkdir()
-        for name, fig in figures.items():
-            charts.save_figure(fig, work / "charts" / name)
-        say("[3/5] writing briefing.pdf")
-        _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
-        say("[4/5] writing the tables (CSV, tables.xlsx)")
-        (work / "tables").mkdir()
-        tables = a.tables()
-        for name, frame in tables.items():
-            write_csv(frame, work / "tables" / f"{name}.csv")
-        write_xlsx(tables, work / "tables.xlsx")
-        say("[5/5] writing briefing.md")
-        (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
-        _replace_dir(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return out
+    work = Path(work)
+    say("[1/5] analysing the model (exposure, Monte Carlo, coverage, findings)")
+    a = analyse(model, today=today)
+    messages = key_messages(a, lang)
+    say("[2/5] drawing the charts")
+    figures = chart_figures(a, lang)
+    (work / "charts").mkdir()
+    for name, fig in figures.items():
+        charts.save_figure(fig, work / "charts" / name)
+    say("[3/5] writing briefing.pdf")
+    _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
+    say("[4/5] writing the tables (CSV, tables.xlsx)")
+    (work / "tables").mkdir()
+    tables = a.tables()
+    for name, frame in tables.items():
+        write_csv(frame, work / "tables" / f"{name}.csv")
+    write_xlsx(tables, work / "tables.xlsx")
+    say("[5/5] writing briefing.md")
+    (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
+    return work
 
 
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
@@ -544,13 +551,3 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
         for fig in pages:
             pdf.savefig(fig)
 
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move the finished pack ``new`` to ``target``, replacing an older pack only at the last moment."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -30,8 +30,6 @@ import math
 import os
 import posixpath
 import re
-import shutil
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -45,6 +43,8 @@ from . import io as model_io
 from .exports import normalise_xlsx, starts_like_formula
 from .model import Model
 from .mynumber import find_my_numbers
+from .util.files import (OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_model_file,
+                         write_new_dir)
 from .schema import (
     MODEL_KEYS,
     RATING_ALIASES,
@@ -972,26 +972,9 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
     return normalise_xlsx(buffer.getvalue())
 
 
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets (0666 less the umask), or the mode of the file being replaced."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # the one writer: whole or not at all; a replaced file keeps its mode, a new one follows the umask
+    write_model_file(path, data)
 
 
 def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
@@ -1083,7 +1066,8 @@ def _model_yaml_template(meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None) -> Path:
+def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None,
+              force: bool = False) -> Path:
     """Create a blank model at ``path``: a workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``),
     else a directory. Returns the path written.
 
@@ -1092,7 +1076,7 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
     that it fails validation only because ``zones`` and ``systems`` have no rows. A workbook gets the
     guide sheet and drop-down lists; a directory gets a README.md with the same guide and a commented
     model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An existing file, or a directory
-    that is not empty, is never overwritten (FileExistsError).
+    that is not empty, is never overwritten (FileExistsError); ``force`` replaces an existing workbook.
 
     Examples
     --------
@@ -1104,30 +1088,26 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
     """
     out = Path(path)
     as_workbook = bool(xlsx) or is_workbook_path(out)
+    if as_workbook and out.name in ("", ".", ".."):
+        raise OutputRefused(f"{path} is a folder, not a workbook name; give a file name such as city-juki.xlsx")
     if as_workbook and out.suffix.lower() != ".xlsx":
         out = out.with_name(out.name + ".xlsx")
     if out.is_file() or (out.is_dir() and any(out.iterdir())) or (as_workbook and out.exists()):
-        raise FileExistsError(f"{out} already exists; give a new path")
+        if not (force and as_workbook and out.is_file()):
+            raise FileExistsError(f"{out} already exists; give a new path")
     blank = blank_model(_id_from_name(out), assessed_on)
     if as_workbook:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(out, workbook_bytes(blank, out))
+        write_file(out, workbook_bytes(blank, out), force=force)
         return out
     files = {"model.yaml": _model_yaml_template(blank.meta), "README.md": _guide_markdown()}
     for table in TABLES:
         files[table.filename] = ",".join(table.column_names) + "\n"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
+
+    def build(folder: Path) -> None:
         for name, text in files.items():
-            (tmp_dir / name).write_text(text, encoding="utf-8", newline="\n")
-        if out.is_dir():
-            out.rmdir()  # empty (checked above)
-        os.rename(tmp_dir, out)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return out
+            (folder / name).write_text(text, encoding="utf-8", newline="\n")
+
+    return write_new_dir(out, build)
 
 
 def validate_problems(path: str | os.PathLike[str]) -> list[Problem]:
@@ -1146,38 +1126,36 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
     at all: a workbook through a temporary file, a new directory through a temporary directory renamed
     into place. An existing ``dst`` is refused (FileExistsError) unless ``overwrite``; then a workbook is
     replaced, and in a directory the model files are replaced one by one (each whole) while other files
-    (README.md, scenarios/) are kept. ``previous`` is rewritten so that it still names the same model.
+    (README.md, scenarios/) are kept: nothing else is ever deleted. ``dst`` is checked before ``src`` is
+    loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder or the input itself). ``previous`` is rewritten so that it still names the same model.
     """
     src_p, dst_p = Path(src), Path(dst)
     if src_p.resolve() == dst_p.resolve():
         raise ValueError(f"{src} and {dst} are the same path")
-    model = model_io.load_model(src_p)
+    # The destination is checked before the model is loaded: a refused path costs no work.
     if is_workbook_path(dst_p):
-        if dst_p.exists() and not overwrite:
+        if dst_p.exists() and not dst_p.is_symlink() and not overwrite:
             raise FileExistsError(f"{dst_p} already exists; add --force to replace it")
+        check_file_target(dst_p, force=overwrite, inputs=[src_p])
+        model = model_io.load_model(src_p)
         return save_workbook(model, dst_p)
     if dst_p.exists() and not dst_p.is_dir():
         raise FileExistsError(f"{dst_p} exists and is not a directory")
-    nonempty = dst_p.is_dir() and any(dst_p.iterdir())
+    nonempty = dst_p.is_dir() and not dst_p.is_symlink() and any(dst_p.iterdir())
     if nonempty and not overwrite:
         raise FileExistsError(f"{dst_p} already exists and is not empty; add --force to replace its model files")
+    if nonempty:
+        check_dir_update(dst_p, inputs=[src_p])
+    else:
+        check_new_dir(dst_p, inputs=[src_p])
+    model = model_io.load_model(src_p)
     meta = dict(model.meta)
     if "previous" in meta and model.path is not None:
         meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), dst_p.resolve())
     detached = model.replace(meta=meta, path=None)
-    if nonempty:
+    if nonempty:  # --force: only the model's own files are replaced (each whole); nothing else is deleted
         return model_io.save_model(detached, dst_p)
-    dst_p.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(dir=dst_p.parent, prefix=f".{dst_p.name}."))
-    try:
-        model_io.save_model(detached, tmp_dir)
-        if dst_p.is_dir():
-            dst_p.rmdir()
-        os.rename(tmp_dir, dst_p)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
-    return dst_p
+    return write_new_dir(dst_p, lambda folder: model_io.save_model(detached, folder), inputs=[src_p])
 
 
 __all__ = [
