@@ -25,6 +25,7 @@ are neutralised with a leading apostrophe, which loading removes again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io as _io
 import math
 import os
@@ -64,6 +65,18 @@ SHEET_ORDER = (GUIDE_SHEET, META_SHEET) + tuple(t.name for t in TABLES)
 #: Uncompressed size above which a workbook is refused unread (a model is a few MiB at most).
 MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
+#: The last column a value may use on any sheet (IV, the last column of the old .xls format): a table has
+#: at most a dozen columns, and the columns a user adds are far fewer than this.
+_MAX_COLUMN = 256
+#: Rows of data a sheet may hold (row numbers up to MAX_ROWS + 1): four times the largest table of the
+#: national model (48,766 controls).
+MAX_ROWS = 200_000
+#: Cells (``<c>`` elements, empty ones included) a workbook may hold in all its sheets: twenty times a
+#: model of a hundred municipalities (``synthetic_model(100)``: 50,000 cells). Reading stops at the first
+#: one more, so that any workbook is read within seconds (about 5 µs a cell) in bounded memory.
+MAX_CELLS = 1_000_000
+#: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).
+MAX_ELEMENTS = 4 * MAX_CELLS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as pia_analysis.exports.neutralise
 _BOOL_LIST = '"TRUE,FALSE"'
 
@@ -311,17 +324,7 @@ class _Cell:
         return self.formula is None and self.error is None
 
 
-def _read_cell(cell: Any) -> _Cell:
-    value = getattr(cell, "value", None)
-    dtype = getattr(cell, "data_type", None)
-    if value is None:
-        return _Cell("")
-    if dtype == "f":
-        formula = value if isinstance(value, str) else str(getattr(value, "text", "") or "=…")
-        return _Cell("", formula=formula)
-    if dtype == "e":
-        return _Cell("", error=str(value))
-    return _Cell(cell_text(value))
+_BLANK = _Cell("")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -331,7 +334,8 @@ def _read_cell(cell: Any) -> _Cell:
 @dataclass
 class _Sheet:
     name: str
-    rows: list[tuple[int, list[_Cell]]]  # (Excel row number, cells from column A), non-empty rows only
+    rows: list[tuple[int, dict[int, _Cell]]]  # (Excel row number, {column number: cell}), non-empty rows only
+    label: str = ""  # where its problems are located: path.xlsx[sheet]
 
 
 def _letter(position: int) -> str:
@@ -377,24 +381,230 @@ def _open(path: Path, label_root: str, problems: list[Problem]):
     return None
 
 
-def _read_sheet(ws: Any, name: str) -> _Sheet:
-    ws.reset_dimensions()  # a wrong <dimension> would otherwise cut the sheet short
-    rows: list[tuple[int, list[_Cell]]] = []
-    for number, row in enumerate(ws.iter_rows(), 1):
-        if row and getattr(row[0], "row", None):  # pragma: no branch - openpyxl numbers rows from 1
-            number = row[0].row
-        cells = [_read_cell(c) for c in row]
-        while cells and cells[-1].usable and not cells[-1].text.strip():
-            cells.pop()
-        if cells:
-            rows.append((number, cells))
-    return _Sheet(name, rows)
+class _Budget:
+    """What is left of the cells (and XML elements) a workbook may hold, over all its sheets."""
+
+    def __init__(self) -> None:
+        self.cells = MAX_CELLS
+        self.elements = MAX_ELEMENTS
+
+
+class _Stop(Exception):
+    """Raised inside the XML handlers to stop reading a sheet (the problem is already recorded)."""
+
+
+_COORDINATE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
+_C, _V, _F, _T, _ROW, _PHONETIC = (_NS + tag for tag in ("c", "v", "f", "t", "row", "rPh"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _row_number(text: str | None, previous: int) -> int:
+    if text is None:
+        return previous + 1
+    number = float(text)
+    if not number.is_integer() or number < 1:
+        raise ValueError(f"{text!r} is not a row number")
+    return int(number)
+
+
+def _forbid_dtd(*_args: Any) -> None:
+    # Excel never writes a DTD; entities are how XML bombs ("billion laughs") and external fetches work
+    raise ValueError("the sheet's XML declares a DTD or entities, which a workbook never holds")
+
+
+class _SheetReader:
+    """A streaming parser of one worksheet's XML (``xl/worksheets/sheetN.xml``) straight on expat.
+
+    openpyxl's row iterator pads every row with empty cells up to its last cell, so that one value in column
+    XFD costs 16,384 cells per row (a 36 KB workbook took 4 GB), and its XML parser under defusedxml is
+    pure Python (about 20 µs a cell). This reader keeps only the cells that hold something, whatever the
+    declared ``<dimension>`` says, gives their values as openpyxl does (shared strings, numbers, booleans,
+    dates by the cell's number format, inline and rich text without phonetic runs, formulas, errors) and
+    stops at the first value out of bounds or cell over the workbook's budget. DTDs and entities are refused.
+    """
+
+    def __init__(self, ws: Any, label: str, problems: list[Problem], budget: _Budget,
+                 on_row: Any = None) -> None:
+        wb = ws.parent
+        self.ws, self.label, self.problems, self.budget, self.on_row = ws, label, problems, budget, on_row
+        self.strings = ws._shared_strings
+        self.epoch, self.dates, self.durations = wb.epoch, wb._date_formats, wb._timedelta_formats
+        self.rows: list[tuple[int, dict[int, _Cell]]] = []
+        self.row = self.column = 0
+        self.cells: dict[int, _Cell] = {}
+        self.cell: dict[str, Any] | None = None  # the <c> being read: attributes, v, f, inline text
+        self.text: list[str] | None = None  # where character data goes, when it matters
+        self.phonetic = 0
+        self.shared_formulas: dict[str, Any] = {}
+
+    def refuse(self, where: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(f"{self.label}!{where}" if where else self.label, None, "", message, hint))
+        raise _Stop
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.budget.elements -= 1
+        if self.budget.elements < 0:
+            self.refuse("", f"the workbook's sheets hold more than {MAX_ELEMENTS:,} XML elements: this is not a "
+                            "model workbook", "a model workbook has a few hundred thousand cells at most; copy the "
+                                              "model's sheets into a new workbook")
+        if self.cell is not None:
+            if tag == _V:
+                self.text = self.cell["v"] = []
+            elif tag == _F:
+                self.cell["f"] = attrs
+                self.text = self.cell["ftext"] = []
+            elif tag == _PHONETIC:
+                self.phonetic += 1  # a phonetic reading (furigana), not part of the text
+            elif tag == _T and not self.phonetic:
+                self.text = self.cell.setdefault("is", [])
+        elif tag == _C:
+            self.budget.cells -= 1
+            if self.budget.cells < 0:
+                self.refuse("", f"the workbook holds more than {MAX_CELLS:,} cells: this is not a model workbook",
+                            "a model workbook has a few hundred thousand cells at most; delete what is not the model")
+            self.cell = {"r": attrs.get("r"), "t": attrs.get("t", "n"), "s": attrs.get("s")}
+        elif tag == _ROW:
+            self.row = _row_number(attrs.get("r"), self.row)
+            self.column = 0
+            self.cells = {}
+
+    def end(self, tag: str) -> None:
+        if tag == _C:
+            self.finish_cell()
+        elif tag == _ROW:
+            if self.cells and any(not c.usable or c.text.strip() for c in self.cells.values()):
+                if self.on_row is not None:
+                    self.on_row(self.row, self.cells)
+                else:
+                    self.rows.append((self.row, self.cells))
+            self.cells = {}
+        elif tag == _PHONETIC:
+            self.phonetic -= 1
+        self.text = None
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+
+    def finish_cell(self) -> None:
+        cell, self.cell = self.cell, None
+        assert cell is not None
+        coordinate = cell["r"]
+        if coordinate:
+            m = _COORDINATE.fullmatch(coordinate)
+            if m is None:
+                raise ValueError(f"{coordinate!r} is not a cell reference")
+            column, row = _column_number(m.group(1)), int(m.group(2))
+            self.column = column
+        else:
+            self.column += 1
+            column, row = self.column, self.row
+        value = self.value(cell, coordinate or f"{_letter(min(column, 16384))}{row}")
+        if value is None:
+            return
+        if column > _MAX_COLUMN or row > MAX_ROWS + 1:
+            where = f"{_letter(column)}{row}" if column <= 16384 else f"row {row}, column {column:,}"
+            limit = f"column {_letter(_MAX_COLUMN)}" if column > _MAX_COLUMN else f"row {MAX_ROWS + 1:,}"
+            self.refuse(where, f"a value lies beyond {limit}, the last a model workbook may use",
+                        f"delete everything right of column {_letter(_MAX_COLUMN)} and below row {MAX_ROWS + 1:,} "
+                        "(select the columns or rows, then Delete), or copy the model's cells into a new workbook")
+        self.cells[column] = value
+
+    def value(self, cell: dict[str, Any], coordinate: str) -> _Cell | None:
+        kind = cell["t"]
+        if "f" in cell:
+            attrs, text = cell["f"], "".join(cell["ftext"])
+            formula = "=" + text
+            if attrs.get("t") == "shared":  # the first cell holds the formula, the others its index
+                from openpyxl.formula.translate import Translator
+
+                index = attrs.get("si")
+                if index in self.shared_formulas:
+                    try:
+                        formula = self.shared_formulas[index].translate_formula(coordinate)
+                    except Exception:  # noqa: BLE001 - only shown in the message
+                        formula = "=…"
+                elif text:
+                    self.shared_formulas[index] = Translator(formula, coordinate)
+            return _Cell("", formula=formula if formula != "=" else "=…")
+        if kind == "inlineStr":
+            return _Cell(cell_text("".join(cell["is"]))) if "is" in cell else None
+        if "v" not in cell:
+            return None
+        raw = "".join(cell["v"])
+        if not raw:
+            return None
+        if kind == "n":
+            number: Any = float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
+            style = int(cell["s"] or 0)
+            if style and style in self.dates:
+                from openpyxl.utils.datetime import from_excel
+
+                try:
+                    return _Cell(cell_text(from_excel(number, self.epoch, timedelta=style in self.durations)))
+                except (OverflowError, ValueError):
+                    return _Cell("", error="#VALUE!")  # as openpyxl: a date out of range
+            return _Cell(str(number) if type(number) is int else cell_text(number))
+        if kind == "s":
+            return _Cell(cell_text(self.strings[int(raw)]))
+        if kind == "b":
+            return _Cell(cell_text(bool(int(raw))))
+        if kind == "e":
+            return _Cell("", error=raw)
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return _Cell(cell_text(from_ISO8601(raw)))
+        return _Cell(cell_text(raw))  # "str": the text result of a formula, and anything else as text
+
+    def read(self) -> list[tuple[int, dict[int, _Cell]]] | None:
+        import pyexpat
+
+        parser = pyexpat.ParserCreate(namespace_separator=" ")
+        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _forbid_dtd
+        parser.ExternalEntityRefHandler = _forbid_dtd
+        parser.StartElementHandler, parser.EndElementHandler = self.start, self.end
+        parser.CharacterDataHandler = self.data
+        parser.buffer_text = True
+        try:
+            with self.ws._get_source() as src:
+                while True:
+                    chunk = src.read(2**20)
+                    parser.Parse(chunk, not chunk)
+                    if not chunk:
+                        break
+        except _Stop:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a damaged or hostile sheet: XML errors, DTDs, bad indexes …
+            where = f"row {self.row}: " if self.row else ""
+            self.problems.append(Problem(self.label, None, "", f"cannot be read ({where}{type(exc).__name__}: {exc})",
+                                         "open the workbook in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
+            return None
+        return self.rows
+
+
+def _read_sheet(ws: Any, name: str, label: str, problems: list[Problem], budget: _Budget | None = None,
+                on_row: Any = None) -> _Sheet | None:
+    """The rows of a worksheet that hold something (``{column: cell}``, see :class:`_SheetReader`); None with a
+    located problem when the sheet is unreadable or out of bounds. With ``on_row``, each row is given to it
+    and not kept."""
+    rows = _SheetReader(ws, label, problems, budget if budget is not None else _Budget(), on_row).read()
+    return None if rows is None else _Sheet(name, rows, label)
 
 
 def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Problem]) -> None:
     """The My Number guard over every cell of a sheet (formulas included)."""
     for number, cells in sheet.rows:
-        for pos, cell in enumerate(cells, 1):
+        for pos, cell in cells.items():
             text = cell.text if cell.formula is None else cell.formula
             for _p, masked in find_my_numbers(text):
                 problems.append(model_io._my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
@@ -417,7 +627,7 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
     names: dict[int, str] = {}
     seen: dict[str, int] = {}
     ok = True
-    for pos, cell in enumerate(sheet.rows[0][1], 1):
+    for pos, cell in sorted(sheet.rows[0][1].items()):
         if not cell.usable:
             _cell_problem(cell, label, 1, f"column {_letter(pos)}", problems)
             ok = False
@@ -425,6 +635,13 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         name = model_io._nfkc(cell.text)
         if not name:
             continue  # an unnamed column: fine while it holds no value (checked with the rows)
+        invisible = _invisible(name)
+        if invisible:
+            problems.append(Problem(label, 1, f"column {_letter(pos)}",
+                                    f"the column name {_shown(name)} holds the invisible character {invisible}",
+                                    "retype the column name (invisible characters make two names that look the same differ)"))
+            ok = False
+            continue
         if name in seen:
             problems.append(Problem(label, 1, name, f"appears twice in the header (columns {_letter(seen[name])} and "
                                     f"{_letter(pos)})", "delete or rename one of them"))
@@ -438,7 +655,7 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
 def _unnamed_values(sheet: _Sheet, names: dict[int, str], label: str, problems: list[Problem]) -> None:
     reported: set[int] = set()
     for number, cells in sheet.rows[1:]:
-        for pos, cell in enumerate(cells, 1):
+        for pos, cell in sorted(cells.items()):
             if pos not in names and pos not in reported and (cell.text.strip() or not cell.usable):
                 reported.add(pos)
                 problems.append(Problem(label, number, f"column {_letter(pos)}",
@@ -475,10 +692,10 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
     parsed: dict[str, list[Any]] = {name: [] for name in names.values()}
     lines: list[int] = []
     for number, cells in sheet.rows[1:]:
-        if not any(cell.text.strip() or not cell.usable for pos, cell in enumerate(cells, 1) if pos in names):
+        if not any(cell.text.strip() or not cell.usable for pos, cell in cells.items() if pos in names):
             continue  # a row with values only in unnamed columns was reported above
         for pos, name in names.items():
-            cell = cells[pos - 1] if pos <= len(cells) else _Cell("")
+            cell = cells.get(pos, _BLANK)
             col = spec.get(name)
             if not cell.usable:
                 _cell_problem(cell, label, number, name, problems)
@@ -525,7 +742,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
                                                              "value per row"))
         return {}, {}
     first_row, first_cells = sheet.rows[0]
-    first_key = model_io._nfkc(first_cells[0].text) if first_cells and first_cells[0].usable else ""
+    first = first_cells.get(1, _BLANK)
+    first_key = model_io._nfkc(first.text) if first.usable else ""
     if first_row == 1 and first_key in MODEL_KEYS:  # no header row: keys in column A, values in column B
         key_pos, value_pos, data_rows = 1, 2, sheet.rows
     else:
@@ -540,8 +758,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
     values: dict[str, tuple[int, _Cell]] = {}
     blank_rows: dict[str, int] = {}
     for number, cells in data_rows:
-        key_cell = cells[key_pos - 1] if key_pos <= len(cells) else _Cell("")
-        value_cell = cells[value_pos - 1] if value_pos <= len(cells) else _Cell("")
+        key_cell = cells.get(key_pos, _BLANK)
+        value_cell = cells.get(value_pos, _BLANK)
         if not key_cell.usable:
             _cell_problem(key_cell, label, number, "key", problems)
             continue
@@ -619,25 +837,71 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
             return  # that model's own loading reports it
 
 
-def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet]:
-    """Every worksheet read, by the table name it stands for (other sheets by their own name)."""
+def _invisible(text: str) -> str:
+    """The first invisible format character (Unicode category Cf: zero-width space, LRM, RLO, soft hyphen …)
+    of ``text`` as ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none."""
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'format character')})"
+    return ""
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, invisible characters written as ``\\u200b``, cut to 40 characters."""
+    shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text)
+    return repr(shown if len(shown) <= 40 else shown[:39] + "…")
+
+
+def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
+    """The My Number guard over the names a workbook holds besides its cells: sheet names, defined names
+    (and what they refer to). The sheet is named by its position, never by a name holding the number."""
+    for position, title in enumerate(wb.sheetnames, 1):
+        for _p, masked in find_my_numbers(title):
+            problems.append(Problem(f"{label_root}[sheet {position}]", None, "sheet name",
+                                    f"contains what looks like a real My Number ({masked}, valid check digit)",
+                                    "a model must hold no personal data: rename the sheet"))
+    scopes = [("", getattr(wb, "defined_names", {}))]
+    scopes += [(f"[{title}]", getattr(wb[title], "defined_names", {}) or {}) for title in wb.sheetnames
+               if not find_my_numbers(title)]
+    for scope, names in scopes:
+        for key, defn in sorted(names.items()):
+            for part, text in (("defined name", str(key)), ("defined name's value", str(getattr(defn, "attr_text", "") or ""))):
+                for _p, masked in find_my_numbers(text):
+                    problems.append(Problem(f"{label_root}{scope}", None, part,
+                                            f"contains what looks like a real My Number ({masked}, valid check digit)",
+                                            "a model must hold no personal data: delete or rename the name "
+                                            "(Excel: Formulas → Name Manager)"))
+
+
+def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet] | None:
+    """Every worksheet read, by the table name it stands for (other sheets by their own name); None when a
+    sheet could not be read or its extent is absurd (the problem says which)."""
     wanted = {name for name in SHEET_ORDER}
     out: dict[str, _Sheet] = {}
-    for title in wb.sheetnames:
+    budget = _Budget()
+    for position, title in enumerate(wb.sheetnames, 1):
         ws = wb[title]
         key = model_io._nfkc(title).lower()
+        label = _sheet_label(label_root, title) if not find_my_numbers(title) else f"{label_root}[sheet {position}]"
         if not hasattr(ws, "iter_rows"):  # a chart sheet
             if key in wanted - {GUIDE_SHEET}:
-                problems.append(Problem(_sheet_label(label_root, title), None, "", "is a chart sheet, not a table",
+                problems.append(Problem(label, None, "", "is a chart sheet, not a table",
                                         "the table must be an ordinary worksheet"))
             continue
         name = key if key in wanted else title
         if name in out:
-            problems.append(Problem(_sheet_label(label_root, title), None, "",
+            problems.append(Problem(label, None, "",
                                     f"a second sheet for {name} (sheet names are matched ignoring case and spaces)",
                                     "keep one sheet per table"))
             continue
-        out[name] = _read_sheet(ws, title)
+        on_row = None
+        if name not in TABLE_BY_NAME and name != META_SHEET:  # only scanned for My Numbers: row by row, not kept
+            def on_row(number: int, cells: dict[int, _Cell], label: str = label) -> None:
+                _guard(_Sheet("", [(number, cells)]), label, {}, problems)
+        sheet = _read_sheet(ws, title, label, problems, budget, on_row)
+        if sheet is None:
+            return None
+        out[name] = sheet
     return out
 
 
@@ -648,14 +912,17 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | No
     if wb is None:
         return {}, {}, {}, problems
     try:
+        _guard_names(wb, label_root, problems)
         sheets = _sheets(wb, label_root, problems)
     finally:
         wb.close()
+    if sheets is None:  # unreadable or absurd: what was read of the other sheets is not worth checking
+        return {}, {}, {}, problems
     for name, sheet in sheets.items():
-        label = _sheet_label(label_root, sheet.name)
+        label = sheet.label
         names: dict[int, str] = {}
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
-            names = {pos: model_io._nfkc(c.text) for pos, c in enumerate(sheet.rows[0][1], 1) if c.usable and c.text.strip()}
+            names = {pos: model_io._nfkc(c.text) for pos, c in sheet.rows[0][1].items() if c.usable and c.text.strip()}
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems)
@@ -726,7 +993,11 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         title = next((t for t in wb.sheetnames if model_io._nfkc(t).lower() == META_SHEET), None)
         ws = wb[title] if title is not None else None
-        sheet = _read_sheet(ws, title) if ws is not None and hasattr(ws, "iter_rows") else None
+        sheet = None
+        if ws is not None and hasattr(ws, "iter_rows"):
+            sheet = _read_sheet(ws, title, _sheet_label(str(p), title), problems)
+            if sheet is None:
+                raise ModelError(problems)
     finally:
         wb.close()
     meta, _rows = _read_meta_sheet(sheet, str(p), problems)
