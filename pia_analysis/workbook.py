@@ -254,6 +254,34 @@ def is_workbook_path(path: str | os.PathLike[str]) -> bool:
     return p.suffix.lower() == ".xlsx" and not p.is_dir()
 
 
+#: Spreadsheet files that are not read as models, and the application that saves them as .xlsx.
+OTHER_SPREADSHEET_SUFFIXES = {".xls": "Excel", ".xlsm": "Excel", ".xlsb": "Excel", ".xltx": "Excel", ".xltm": "Excel",
+                              ".xlt": "Excel", ".ods": "LibreOffice", ".fods": "LibreOffice", ".numbers": "Numbers"}
+
+
+def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
+    """The problem of a spreadsheet file given as a model in another format than ``.xlsx`` (``.xls``,
+    ``.xlsm``, ``.xlsb``, ``.ods`` …), or None for any other path.
+
+    Examples
+    --------
+    >>> print(other_spreadsheet_problem("data/city.xls"))
+    data/city.xls: save it as .xlsx (Excel: File → Save As → Excel Workbook) (hint: pia-analysis reads \
+model workbooks as .xlsx only, not .xls)
+    >>> other_spreadsheet_problem("data/city.xlsx") is None
+    True
+    """
+    p = Path(path)
+    app = OTHER_SPREADSHEET_SUFFIXES.get(p.suffix.lower())
+    if app is None or model_io._is(p, "dir") or not os.path.lexists(p):
+        return None  # a folder so named is a model directory; a missing file is reported as such
+    how = {"Excel": "Excel: File → Save As → Excel Workbook",
+           "LibreOffice": "LibreOffice: File → Save As → Excel 2007-365 (.xlsx)",
+           "Numbers": "Numbers: File → Export To → Excel"}[app]
+    return Problem(str(path), None, "", f"save it as .xlsx ({how})",
+                   f"pia-analysis reads model workbooks as .xlsx only, not {p.suffix}")
+
+
 def _neutralise(text: str) -> str:
     """Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
     before a formula character, so that :func:`_unneutralise` gives back exactly the original)."""
@@ -1454,7 +1482,7 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
 
 __all__ = [
     "COLUMN_NOTES", "GUIDE_POINTS", "KEY_NOTES", "META_SHEET", "GUIDE_SHEET", "SHEET_ORDER",
-    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model",
+    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model", "other_spreadsheet_problem",
     "read_workbook_meta", "row_numbers", "save_workbook", "validate_problems", "workbook_bytes",
 ]
 
