@@ -376,6 +376,16 @@ def _sheet_label(label_root: str, sheet: str) -> str:
     return f"{label_root}[{sheet}]"
 
 
+def _reason(exc: BaseException) -> str:
+    """The first cause of an exception as one short line (openpyxl wraps XML errors in several lines)."""
+    seen = {id(exc)}
+    while (exc.__cause__ or exc.__context__) is not None and id(exc.__cause__ or exc.__context__) not in seen:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen.add(id(exc))
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _open(path: Path, label_root: str, problems: list[Problem]):
     """The openpyxl workbook (read-only), or None with a located problem."""
     import openpyxl
@@ -404,7 +414,7 @@ def _open(path: Path, label_root: str, problems: list[Problem]):
     except OSError as exc:
         problems.append(Problem(label_root, None, "", f"cannot be read ({exc.strerror or exc})"))
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
-        problems.append(Problem(label_root, None, "", f"is not a readable Excel workbook ({type(exc).__name__}: {exc})",
+        problems.append(Problem(label_root, None, "", f"is not a readable Excel workbook ({_reason(exc)})",
                                 "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
     return None
 
@@ -614,7 +624,7 @@ class _SheetReader:
             return None
         except Exception as exc:  # noqa: BLE001 - a damaged or hostile sheet: XML errors, DTDs, bad indexes …
             where = f"row {self.row}: " if self.row else ""
-            self.problems.append(Problem(self.label, None, "", f"cannot be read ({where}{type(exc).__name__}: {exc})",
+            self.problems.append(Problem(self.label, None, "", f"cannot be read ({where}{_reason(exc)})",
                                          "open the workbook in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
             return None
         return self.rows
@@ -663,6 +673,9 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         name = model_io._nfkc(cell.text)
         if not name:
             continue  # an unnamed column: fine while it holds no value (checked with the rows)
+        if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
+            ok = False
+            continue
         invisible = _invisible(name)
         if invisible:
             problems.append(Problem(label, 1, f"column {_letter(pos)}",
@@ -678,6 +691,15 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
             seen[name] = pos
             names[pos] = name
     return names, ok
+
+
+def _invisible_id(text: str, label: str, line: int, column: str, problems: list[Problem]) -> None:
+    """An id holding an invisible format character (two ids shown as "REG" that differ): refused, unless
+    the shared cell parser already refused the cell."""
+    invisible = _invisible(text)
+    if invisible:
+        problems.append(Problem(label, line, column, f"{_shown(text.strip())} holds the invisible character {invisible}",
+                                "retype the id (invisible characters make two ids that look the same differ)"))
 
 
 def _unnamed_values(sheet: _Sheet, names: dict[int, str], label: str, problems: list[Problem]) -> None:
@@ -729,7 +751,10 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
                 _cell_problem(cell, label, number, name, problems)
                 value = model_io._parse_cell(col, "", label, number, []) if col else ""
             else:
+                before = len(problems)
                 value = model_io._parse_cell(col, cell.text, label, number, problems) if col else cell.text
+                if col is not None and col.kind in ("id", "ref", "reflist") and len(problems) == before:
+                    _invisible_id(cell.text, label, number, name, problems)
             parsed[name].append(value)
         lines.append(number)
     frame = model_io._typed_frame(table, parsed, names.values(), len(lines))
@@ -877,7 +902,7 @@ def _invisible(text: str) -> str:
 def _shown(text: str) -> str:
     """``text`` quoted for a message, invisible characters written as ``\\u200b``, cut to 40 characters."""
     shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text)
-    return repr(shown if len(shown) <= 40 else shown[:39] + "…")
+    return "'" + (shown if len(shown) <= 40 else shown[:39] + "…") + "'"
 
 
 def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
@@ -950,7 +975,8 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | No
         label = sheet.label
         names: dict[int, str] = {}
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
-            names = {pos: model_io._nfkc(c.text) for pos, c in sheet.rows[0][1].items() if c.usable and c.text.strip()}
+            names = {pos: model_io._nfkc(c.text) for pos, c in sheet.rows[0][1].items()
+                     if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems)

@@ -104,18 +104,42 @@ def with_names(base: bytes, sheet_names: dict[str, str] | None = None, defined: 
     return out.getvalue()
 
 
-def with_header(base: bytes, sheet: str, cell: str, text: str) -> bytes:
-    """``base`` with the header cell ``cell`` (e.g. ``A1``) of ``sheet`` holding ``text``."""
+def with_part(base: bytes, part: str, change) -> bytes:
+    """``base`` with the zip member ``part`` replaced by ``change(its bytes)``."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename == SHEET_PARTS[sheet]:
-                start = data.index(f'<c r="{cell}"'.encode())
-                t0 = data.index(b"<t>", start) + 3
-                data = data[:t0] + text.encode() + data[data.index(b"</t>", t0):]
-            dst.writestr(info, data)
+            dst.writestr(info, change(data) if info.filename == part else data)
     return out.getvalue()
+
+
+def with_cell_text(base: bytes, sheet: str, cell: str, text: str) -> bytes:
+    """``base`` with the text cell ``cell`` (e.g. ``A1``) of ``sheet`` holding ``text``."""
+    def change(data: bytes) -> bytes:
+        start = data.index(f'<c r="{cell}"'.encode())
+        t0 = data.index(b"<t>", start) + 3
+        return data[:t0] + text.encode() + data[data.index(b"</t>", t0):]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
+def with_dimension(base: bytes, sheet: str, ref: str) -> bytes:
+    """``base`` with the ``<dimension>`` of ``sheet`` declaring ``ref`` (e.g. ``A1:B2``, a lie)."""
+    def change(data: bytes) -> bytes:
+        start = data.index(b"<dimension ")
+        return data[:start] + f'<dimension ref="{ref}" />'.encode() + data[data.index(b"/>", start) + 2:]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
+def with_entities(base: bytes, part: str) -> bytes:
+    """``base`` with a "billion laughs" entity declaration heading the XML of ``part``."""
+    dtd = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+           '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>').encode()
+
+    def change(data: bytes) -> bytes:
+        start = data.index(b"<", data.index(b"?>") + 2 if data.startswith(b"<?xml") else 0)
+        return data[:start] + dtd + data[start:]
+    return with_part(base, part, change)
 
 
 def guide_rows(base: bytes) -> int:
