@@ -265,10 +265,12 @@ def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
 
     Examples
     --------
-    >>> print(other_spreadsheet_problem("data/city.xls"))
-    data/city.xls: save it as .xlsx (Excel: File → Save As → Excel Workbook) (hint: pia-analysis reads \
-model workbooks as .xlsx only, not .xls)
-    >>> other_spreadsheet_problem("data/city.xlsx") is None
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "city.xls"
+    >>> _ = path.write_bytes(b"")
+    >>> other_spreadsheet_problem(path).message
+    'save it as .xlsx (Excel: File → Save As → Excel Workbook)'
+    >>> other_spreadsheet_problem(path.with_suffix(".xlsx")) is None
     True
     """
     p = Path(path)
