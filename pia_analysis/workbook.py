@@ -77,6 +77,15 @@ MAX_ROWS = 200_000
 MAX_CELLS = 1_000_000
 #: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).
 MAX_ELEMENTS = 4 * MAX_CELLS
+#: Unpacked size of each part that openpyxl parses whole when it opens a workbook (workbook.xml, styles.xml,
+#: relationships, properties, chart sheets): Excel's 64,000 cell styles fit in a few MiB, and openpyxl's
+#: XML parsing under defusedxml is pure Python (about 2 s a MiB).
+MAX_PART_BYTES = 8 * 2**20
+#: Unpacked size of the shared strings part (read by :class:`_SheetReader`'s sibling, on expat, with the
+#: cell budget: a string for each cell at most).
+MAX_STRINGS_BYTES = 64 * 2**20
+#: Characters a cell may hold: Excel's own limit.
+MAX_CELL_CHARS = 32_767
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as pia_analysis.exports.neutralise
 _BOOL_LIST = '"TRUE,FALSE"'
 
@@ -378,6 +387,119 @@ def _sheet_label(label_root: str, sheet: str) -> str:
     return f"{label_root}[{sheet}]"
 
 
+class _StringsReader:
+    """The shared strings part (``xl/sharedStrings.xml``) on expat: the text of each ``<si>`` (its ``<t>``
+    runs, without phonetic readings), as openpyxl's ``read_string_table`` gives it, within the budgets."""
+
+    def __init__(self, label: str, problems: list[Problem]) -> None:
+        self.label, self.problems = label, problems
+        self.strings: list[str] = []
+        self.text: list[str] | None = None
+        self.item: list[str] | None = None
+        self.phonetic = 0
+        self.elements = MAX_ELEMENTS
+        self.chars = 0
+
+    def refuse(self, message: str, hint: str) -> None:
+        self.problems.append(Problem(self.label, None, "", message, hint))
+        raise _Stop
+
+    def start(self, tag: str, _attrs: dict[str, str]) -> None:
+        self.elements -= 1
+        if self.elements < 0:
+            self.refuse(f"its shared strings hold more than {MAX_ELEMENTS:,} XML elements: this is not a model "
+                        "workbook", "copy the model's cells into a new workbook")
+        if tag == _SI:
+            self.item, self.chars = [], 0
+            if len(self.strings) >= MAX_CELLS:
+                self.refuse(f"it holds more than {MAX_CELLS:,} shared strings: this is not a model workbook",
+                            "a model workbook has a few hundred thousand cells at most")
+        elif tag == _PHONETIC:
+            self.phonetic += 1
+        elif tag == _T and self.item is not None and not self.phonetic:
+            self.text = self.item
+
+    def end(self, tag: str) -> None:
+        if tag == _SI and self.item is not None:
+            self.strings.append("".join(self.item).replace("x005F_", ""))
+            self.item = None
+        elif tag == _PHONETIC:
+            self.phonetic -= 1
+        self.text = None
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.chars += len(text)
+            if self.chars > MAX_CELL_CHARS:
+                self.refuse(f"shared string {len(self.strings) + 1:,} holds more than {MAX_CELL_CHARS:,} characters "
+                            "(Excel's limit for a cell)", "this is not a model workbook")
+            self.text.append(text)
+
+    def read(self, source: Any) -> list[str]:
+        parser = _expat(self.start, self.end, self.data)
+        while True:
+            chunk = source.read(2**20)
+            parser.Parse(chunk, not chunk)
+            if not chunk:
+                return self.strings
+
+
+def _expat(start: Any, end: Any, data: Any) -> Any:
+    """An expat parser with namespaces (``"URI local"`` names) that refuses DTDs and entities."""
+    import pyexpat
+
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _forbid_dtd
+    parser.ExternalEntityRefHandler = _forbid_dtd
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, data
+    parser.buffer_text = True
+    return parser
+
+
+def _excel_reader_class() -> Any:
+    """openpyxl's ExcelReader, reading the shared strings with :class:`_StringsReader` and making worksheets
+    that do not parse their XML on opening (openpyxl looks for the declared dimension, which is not used)."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Worksheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            pass  # the dimension is ignored: _SheetReader streams the cells that exist
+
+    class Reader(ExcelReader):
+        label = ""
+        problems: list[Problem] = []
+
+        def read_strings(self) -> None:
+            ct = self.package.find(SHARED_STRINGS)
+            if ct is not None:
+                with self.archive.open(ct.PartName[1:]) as src:
+                    self.shared_strings = _StringsReader(self.label, self.problems).read(src)
+
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                ws = Worksheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    return Reader
+
+
+class _LazyReader:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _excel_reader_class()(*args, **kwargs)
+
+
+_ExcelReader = _LazyReader()  # openpyxl is imported when a workbook is first read, not with this module
+
+
 def _reason(exc: BaseException) -> str:
     """The first cause of an exception as one short line (openpyxl wraps XML errors in several lines)."""
     seen = {id(exc)}
@@ -390,8 +512,6 @@ def _reason(exc: BaseException) -> str:
 
 def _open(path: Path, label_root: str, problems: list[Problem]):
     """The openpyxl workbook (read-only), or None with a located problem."""
-    import openpyxl
-
     if not path.exists():
         problems.append(Problem(label_root, None, "", "does not exist",
                                 "give the path of a model workbook (.xlsx) or of a model directory"))
@@ -404,12 +524,29 @@ def _open(path: Path, label_root: str, problems: list[Problem]):
                                     "a model workbook is a few MiB at most; check that the right file was saved here"))
             return None
         with zipfile.ZipFile(path) as zf:
-            unzipped = sum(info.file_size for info in zf.infolist())
+            infos = zf.infolist()
+        unzipped = sum(info.file_size for info in infos)
         if unzipped > MAX_UNZIPPED_BYTES:
             problems.append(Problem(label_root, None, "", f"unpacks to {unzipped / 2**20:.0f} MiB, over the "
                                     f"{MAX_UNZIPPED_BYTES // 2**20} MiB limit", "this is not a model workbook"))
             return None
-        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        for info in infos:
+            name = info.filename
+            if name.startswith("xl/worksheets/") and "/" not in name[len("xl/worksheets/"):]:
+                continue  # streamed by _SheetReader within the cell budget
+            cap = MAX_STRINGS_BYTES if name.lower().endswith("sharedstrings.xml") else MAX_PART_BYTES
+            if info.file_size > cap and name.lower().endswith((".xml", ".rels")):
+                problems.append(Problem(f"{label_root}!{name}", None, "",
+                                        f"this part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
+                                        f"{cap // 2**20} MiB limit", "this is not a model workbook; copy the model's "
+                                                                     "cells into a new workbook"))
+                return None
+        reader = _ExcelReader(path, read_only=True, data_only=False, keep_links=False)
+        reader.label, reader.problems = label_root, problems
+        reader.read()
+        return reader.wb
+    except _Stop:
+        return None
     except zipfile.BadZipFile:
         problems.append(Problem(label_root, None, "", "is not an Excel workbook (.xlsx)",
                                 "save it from Excel as 'Excel Workbook (*.xlsx)', without a password"))
@@ -435,7 +572,7 @@ class _Stop(Exception):
 
 _COORDINATE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
-_C, _V, _F, _T, _ROW, _PHONETIC = (_NS + tag for tag in ("c", "v", "f", "t", "row", "rPh"))
+_C, _V, _F, _T, _ROW, _PHONETIC, _SI = (_NS + tag for tag in ("c", "v", "f", "t", "row", "rPh", "si"))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -483,6 +620,7 @@ class _SheetReader:
         self.cell: dict[str, Any] | None = None  # the <c> being read: attributes, v, f, inline text
         self.text: list[str] | None = None  # where character data goes, when it matters
         self.phonetic = 0
+        self.length = 0  # characters of the text being read
         self.shared_formulas: dict[str, Any] = {}
 
     def refuse(self, where: str, message: str, hint: str) -> None:
@@ -528,11 +666,16 @@ class _SheetReader:
             self.cells = {}
         elif tag == _PHONETIC:
             self.phonetic -= 1
-        self.text = None
+        self.text, self.length = None, 0
 
     def data(self, text: str) -> None:
         if self.text is not None:
             self.text.append(text)
+            self.length += len(text)
+            if self.length > MAX_CELL_CHARS + 64:  # 64: room for a formula's "=" and the like
+                where = (self.cell or {}).get("r") or ""
+                self.refuse(where, f"a cell holds more than {MAX_CELL_CHARS:,} characters (Excel's limit)",
+                            "this is not a model workbook; shorten the text")
 
     def finish_cell(self) -> None:
         cell, self.cell = self.cell, None
@@ -606,15 +749,7 @@ class _SheetReader:
         return _Cell(cell_text(raw))  # "str": the text result of a formula, and anything else as text
 
     def read(self) -> list[tuple[int, dict[int, _Cell]]] | None:
-        import pyexpat
-
-        parser = pyexpat.ParserCreate(namespace_separator=" ")
-        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _forbid_dtd
-        parser.ExternalEntityRefHandler = _forbid_dtd
-        parser.StartElementHandler, parser.EndElementHandler = self.start, self.end
-        parser.CharacterDataHandler = self.data
-        parser.buffer_text = True
+        parser = _expat(self.start, self.end, self.data)
         try:
             with self.ws._get_source() as src:
                 while True:

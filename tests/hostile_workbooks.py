@@ -142,6 +142,34 @@ def with_entities(base: bytes, part: str) -> bytes:
     return with_part(base, part, change)
 
 
+def to_shared_strings(base: bytes) -> bytes:
+    """``base`` with its inline text cells turned into shared strings (``xl/sharedStrings.xml``), as Excel
+    writes them."""
+    import re
+
+    strings: dict[bytes, int] = {}
+    inline = re.compile(rb'(<c [^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+
+    def shared(m: re.Match) -> bytes:
+        index = strings.setdefault(m.group(3), len(strings))
+        return m.group(1) + b't="s"' + m.group(2) + b"><v>" + str(index).encode() + b"</v></c>"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = inline.sub(shared, data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            dst.writestr(info, data)
+        items = b"".join(b"<si><t>" + text + b"</t></si>" for text in strings)
+        dst.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     b'count="%d" uniqueCount="%d">' % (len(strings), len(strings)) + items + b"</sst>")
+    return out.getvalue()
+
+
 def guide_rows(base: bytes) -> int:
     """The last row number the guide sheet of ``base`` uses."""
     with zipfile.ZipFile(io.BytesIO(base)) as zf:

@@ -79,7 +79,12 @@ KINDS = [
          lambda b: hw.with_rows(b, "guide", (f'<row r="{r}"/>'.encode() for r in range(500, 30_500))),
          "[guide]: the workbook's sheets hold more than 20,000 XML elements", limits={"MAX_ELEMENTS": 20_000}),
     Kind("entities_in_a_sheet", lambda b: hw.with_entities(b, hw.SHEET_PARTS["zones"]),
-         ": is not a readable Excel workbook (EntitiesForbidden"),
+         "[zones]: cannot be read (ValueError: the sheet's XML declares a DTD or entities"),
+    Kind("a_cell_over_excels_limit", lambda b: hw.with_rows(b, "guide", hw.xfd_rows(500, 1, "A", "x" * 40_000)),
+         "[guide]!A500: a cell holds more than 32,767 characters (Excel's limit)"),
+    Kind("a_part_openpyxl_parses_whole_too_large", lambda b: hw.with_part(
+         b, "xl/styles.xml", lambda d: d.replace(b"</styleSheet>", b"<extLst>" + b" " * 300_000 + b"</extLst></styleSheet>")),
+         "!xl/styles.xml: this part unpacks to 0 MiB, over the 0 MiB limit", limits={"MAX_PART_BYTES": 200_000}),
     Kind("entities_in_the_workbook_part", lambda b: hw.with_entities(b, "xl/workbook.xml"),
          ": is not a readable Excel workbook (EntitiesForbidden"),
     Kind("my_number_in_a_sheet_name", lambda b: hw.with_names(b, sheet_names={"guide": f"memo {MY_NUMBER}"}),
@@ -252,3 +257,49 @@ def test_a_hostile_previous_workbook_is_not_an_internal_error(base: bytes, tmp_p
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and "internal error" not in err
     assert f"{tmp_path / 'old.xlsx'}[model]!XFD40: a value lies beyond column IV" in err
+
+
+# --- shared strings (what Excel writes; pia-analysis itself writes inline strings) ---------------------
+
+
+@pytest.fixture(scope="module")
+def shared(base: bytes) -> bytes:
+    """The tiny workbook with its texts as shared strings (as Excel writes them)."""
+    return hw.to_shared_strings(base)
+
+
+def test_shared_strings_are_read_as_openpyxl_reads_them(shared: bytes, tmp_path: Path):
+    import zipfile
+
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(shared)
+    with zipfile.ZipFile(path) as zf:
+        assert b't="s"' in zf.read(hw.SHEET_PARTS["zones"]) and "xl/sharedStrings.xml" in zf.namelist()
+    tiny = load_model(hw.TINY)
+    loaded = load_model(path)
+    for name in ("zones", "systems", "files", "flows", "controls"):
+        assert getattr(loaded, name).equals(getattr(tiny, name)), name
+
+
+def test_phonetic_readings_are_not_part_of_the_text(shared: bytes, tmp_path: Path):
+    # Japanese Excel stores furigana as <rPh> runs inside the shared string: not part of the value
+    def change(data: bytes) -> bytes:
+        return data.replace(b"<t>CORE</t>", b"<r><t>CO</t></r><r><t>RE</t></r><rPh sb=\"0\" eb=\"1\"><t>\xe3\x81\x93</t></rPh>", 1)
+
+    path = tmp_path / "phonetic.xlsx"
+    path.write_bytes(hw.with_part(shared, "xl/sharedStrings.xml", change))
+    assert "CORE" in set(load_model(path).zones["zone_id"])
+
+
+@pytest.mark.parametrize("limit,expect", [
+    ({"MAX_CELLS": 20}, ": it holds more than 20 shared strings: this is not a model workbook"),
+    ({"MAX_STRINGS_BYTES": 100}, "!xl/sharedStrings.xml: this part unpacks to 0 MiB, over the 0 MiB limit"),
+])
+def test_the_shared_strings_are_bounded(limit: dict, expect: str, shared: bytes, tmp_path: Path, monkeypatch):
+    for name, value in limit.items():
+        monkeypatch.setattr(workbook, name, value)
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(shared)
+    with pytest.raises(ModelError) as caught:
+        load_model(path)
+    assert [str(p).split(" (hint")[0] for p in caught.value.problems] == [f"{path}{expect}"]
