@@ -10,6 +10,9 @@ are built by ``tests/hostile_workbooks.py`` (the valid workbook of ``tests/model
 - ``xfd-at-size-cap``: 900,000 such rows and random text, 25 MB on disk (just under the 25 MiB cap);
 - ``cells-over-budget`` / ``cells-under-budget``: 1.04 million / 0.99 million real numbers in columns A-Z
   (the cell budget is 1,000,000);
+- ``xfd-empty-cells``: 990,000 rows, each with an empty (styled) cell in column XFD: accepted, nothing padded;
+- ``empty-rows-4m``: 4 million empty ``<row/>`` elements (the XML element budget);
+- ``shared-strings-1.5m``: 1.5 million shared strings (openpyxl reads them all on opening);
 - ``tiny``: the valid workbook itself, for scale.
 
 Usage (after, then before on an untouched checkout)::
@@ -39,7 +42,7 @@ def build(bombs: Path) -> dict[str, Path]:
 
     bombs.mkdir(parents=True, exist_ok=True)
     names = ["tiny.xlsx", "xfd-36kb.xlsx", "xfd-4.9mb.xlsx", "xfd-at-size-cap.xlsx", "cells-over-budget.xlsx",
-             "cells-under-budget.xlsx"]
+             "cells-under-budget.xlsx", "xfd-empty-cells.xlsx", "empty-rows-4m.xlsx", "shared-strings-1.5m.xlsx"]
     if not all((bombs / n).is_file() for n in names):
         (bombs / "tiny.xlsx").write_bytes(hw.base_workbook())
         for name, data in hw.benchmark_bombs().items():

@@ -218,6 +218,11 @@ def benchmark_bombs() -> dict[str, bytes]:
         "xfd-at-size-cap.xlsx": sized_bomb(MAX_FILE_BYTES - 300_000, xfd=900_000, base=base),
         "cells-over-budget.xlsx": with_rows(base, "guide", dense_rows(guide_rows(base) + 1, 40_000, 26)),
         "cells-under-budget.xlsx": with_rows(base, "guide", dense_rows(guide_rows(base) + 1, 38_000, 26)),
+        "xfd-empty-cells.xlsx": with_rows(base, "guide", (f'<row r="{r}"><c r="XFD{r}" s="1"/></row>'.encode()
+                                                          for r in range(guide_rows(base) + 1, 990_000))),
+        "empty-rows-4m.xlsx": with_rows(base, "guide", (b"<row/>" for _ in range(4_000_000))),
+        "shared-strings-1.5m.xlsx": with_part(to_shared_strings(base), "xl/sharedStrings.xml", lambda d: d.replace(
+            b"</sst>", b"".join(b"<si><t>s%07d</t></si>" % i for i in range(1_500_000)) + b"</sst>")),
     }
 
 
