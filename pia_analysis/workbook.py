@@ -457,6 +457,7 @@ def _expat(start: Any, end: Any, data: Any) -> Any:
     return parser
 
 
+@functools.lru_cache(maxsize=1)  # openpyxl is imported when a workbook is first read, not with this module
 def _excel_reader_class() -> Any:
     """openpyxl's ExcelReader, reading the shared strings with :class:`_StringsReader` and making worksheets
     that do not parse their XML on opening (openpyxl looks for the declared dimension, which is not used)."""
@@ -492,12 +493,6 @@ def _excel_reader_class() -> Any:
     return Reader
 
 
-class _LazyReader:
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return _excel_reader_class()(*args, **kwargs)
-
-
-_ExcelReader = _LazyReader()  # openpyxl is imported when a workbook is first read, not with this module
 
 
 def _reason(exc: BaseException) -> str:
@@ -541,7 +536,7 @@ def _open(path: Path, label_root: str, problems: list[Problem]):
                                         f"{cap // 2**20} MiB limit", "this is not a model workbook; copy the model's "
                                                                      "cells into a new workbook"))
                 return None
-        reader = _ExcelReader(path, read_only=True, data_only=False, keep_links=False)
+        reader = _excel_reader_class()(path, read_only=True, data_only=False, keep_links=False)
         reader.label, reader.problems = label_root, problems
         reader.read()
         return reader.wb
