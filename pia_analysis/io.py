@@ -360,6 +360,10 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
             rel = _nfkc(str(rel))  # as that model's own loading reads it
 
 
+#: Spreadsheet suffixes that are not model workbooks (see pia_analysis.workbook.OTHER_SPREADSHEET_SUFFIXES).
+_OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".xlt", ".ods", ".fods", ".numbers")
+
+
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
 
@@ -369,6 +373,12 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         from .workbook import read_workbook_meta
 
         return read_workbook_meta(path)
+    if Path(path).suffix.lower() in _OTHER_SPREADSHEETS:  # .xls, .xlsm, .ods …: not read, say how to save it
+        from .workbook import other_spreadsheet_problem
+
+        problem = other_spreadsheet_problem(path)
+        if problem is not None:
+            raise ModelError([problem])
     problems: list[Problem] = []
     meta = _read_model_yaml(Path(path), problems, str(path))
     if problems:
@@ -826,6 +836,12 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         from .workbook import load_workbook
 
         return load_workbook(path)
+    if Path(path).suffix.lower() in _OTHER_SPREADSHEETS:  # .xls, .xlsm, .ods …: not read, say how to save it
+        from .workbook import other_spreadsheet_problem
+
+        problem = other_spreadsheet_problem(path)
+        if problem is not None:
+            raise ModelError([problem])
     model_dir = Path(path)
     if _is(model_dir, "file") and model_dir.name == "model.yaml":
         model_dir = model_dir.parent

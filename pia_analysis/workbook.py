@@ -25,6 +25,7 @@ are neutralised with a leading apostrophe, which loading removes again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io as _io
 import math
 import os
@@ -64,6 +65,27 @@ SHEET_ORDER = (GUIDE_SHEET, META_SHEET) + tuple(t.name for t in TABLES)
 #: Uncompressed size above which a workbook is refused unread (a model is a few MiB at most).
 MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
+#: The last column a value may use on any sheet (IV, the last column of the old .xls format): a table has
+#: at most a dozen columns, and the columns a user adds are far fewer than this.
+_MAX_COLUMN = 256
+#: Rows of data a sheet may hold (row numbers up to MAX_ROWS + 1): four times the largest table of the
+#: national model (48,766 controls).
+MAX_ROWS = 200_000
+#: Cells (``<c>`` elements, empty ones included) a workbook may hold in all its sheets: twenty times a
+#: model of a hundred municipalities (``synthetic_model(100)``: 50,000 cells). Reading stops at the first
+#: one more, so that any workbook is read within seconds (about 5 µs a cell) in bounded memory.
+MAX_CELLS = 1_000_000
+#: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).
+MAX_ELEMENTS = 4 * MAX_CELLS
+#: Unpacked size of each part that openpyxl parses whole when it opens a workbook (workbook.xml, styles.xml,
+#: relationships, properties, chart sheets): Excel's 64,000 cell styles fit in a few MiB, and openpyxl's
+#: XML parsing under defusedxml is pure Python (about 2 s a MiB).
+MAX_PART_BYTES = 8 * 2**20
+#: Unpacked size of the shared strings part (read by :class:`_SheetReader`'s sibling, on expat, with the
+#: cell budget: a string for each cell at most).
+MAX_STRINGS_BYTES = 64 * 2**20
+#: Characters a cell may hold: Excel's own limit.
+MAX_CELL_CHARS = 32_767
 _BOOL_LIST = '"TRUE,FALSE"'
 
 
@@ -240,6 +262,36 @@ def is_workbook_path(path: str | os.PathLike[str]) -> bool:
     return p.suffix.lower() == ".xlsx" and not p.is_dir()
 
 
+#: Spreadsheet files that are not read as models, and the application that saves them as .xlsx.
+OTHER_SPREADSHEET_SUFFIXES = {".xls": "Excel", ".xlsm": "Excel", ".xlsb": "Excel", ".xltx": "Excel", ".xltm": "Excel",
+                              ".xlt": "Excel", ".ods": "LibreOffice", ".fods": "LibreOffice", ".numbers": "Numbers"}
+
+
+def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
+    """The problem of a spreadsheet file given as a model in another format than ``.xlsx`` (``.xls``,
+    ``.xlsm``, ``.xlsb``, ``.ods`` …), or None for any other path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "city.xls"
+    >>> _ = path.write_bytes(b"")
+    >>> other_spreadsheet_problem(path).message
+    'save it as .xlsx (Excel: File → Save As → Excel Workbook)'
+    >>> other_spreadsheet_problem(path.with_suffix(".xlsx")) is None
+    True
+    """
+    p = Path(path)
+    app = OTHER_SPREADSHEET_SUFFIXES.get(p.suffix.lower())
+    if app is None or model_io._is(p, "dir") or not os.path.lexists(p):
+        return None  # a folder so named is a model directory; a missing file is reported as such
+    how = {"Excel": "Excel: File → Save As → Excel Workbook",
+           "LibreOffice": "LibreOffice: File → Save As → Excel 2007-365 (.xlsx)",
+           "Numbers": "Numbers: File → Export To → Excel"}[app]
+    return Problem(str(path), None, "", f"save it as .xlsx ({how})",
+                   f"pia-analysis reads model workbooks as .xlsx only, not {p.suffix}")
+
+
 def _neutralise(text: str) -> str:
     """Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
     before a formula character, so that :func:`_unneutralise` gives back exactly the original)."""
@@ -310,17 +362,7 @@ class _Cell:
         return self.formula is None and self.error is None
 
 
-def _read_cell(cell: Any) -> _Cell:
-    value = getattr(cell, "value", None)
-    dtype = getattr(cell, "data_type", None)
-    if value is None:
-        return _Cell("")
-    if dtype == "f":
-        formula = value if isinstance(value, str) else str(getattr(value, "text", "") or "=…")
-        return _Cell("", formula=formula)
-    if dtype == "e":
-        return _Cell("", error=str(value))
-    return _Cell(cell_text(value))
+_BLANK = _Cell("")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -330,7 +372,8 @@ def _read_cell(cell: Any) -> _Cell:
 @dataclass
 class _Sheet:
     name: str
-    rows: list[tuple[int, list[_Cell]]]  # (Excel row number, cells from column A), non-empty rows only
+    rows: list[tuple[int, dict[int, _Cell]]]  # (Excel row number, {column number: cell}), non-empty rows only
+    label: str = ""  # where its problems are located: path.xlsx[sheet]
 
 
 def _letter(position: int) -> str:
@@ -343,10 +386,126 @@ def _sheet_label(label_root: str, sheet: str) -> str:
     return f"{label_root}[{sheet}]"
 
 
+class _StringsReader:
+    """The shared strings part (``xl/sharedStrings.xml``) on expat: the text of each ``<si>`` (its ``<t>``
+    runs, without phonetic readings), as openpyxl's ``read_string_table`` gives it, within the budgets."""
+
+    def __init__(self, label: str, problems: list[Problem]) -> None:
+        self.label, self.problems = label, problems
+        self.strings: list[str] = []
+        self.text: list[str] | None = None
+        self.item: list[str] | None = None
+        self.phonetic = 0
+        self.elements = MAX_ELEMENTS
+        self.chars = 0
+
+    def refuse(self, message: str, hint: str) -> None:
+        self.problems.append(Problem(self.label, None, "", message, hint))
+        raise _Stop
+
+    def start(self, tag: str, _attrs: dict[str, str]) -> None:
+        self.elements -= 1
+        if self.elements < 0:
+            self.refuse(f"its shared strings hold more than {MAX_ELEMENTS:,} XML elements: this is not a model "
+                        "workbook", "copy the model's cells into a new workbook")
+        if tag == _SI:
+            self.item, self.chars = [], 0
+            if len(self.strings) >= MAX_CELLS:
+                self.refuse(f"it holds more than {MAX_CELLS:,} shared strings: this is not a model workbook",
+                            "a model workbook has a few hundred thousand cells at most")
+        elif tag == _PHONETIC:
+            self.phonetic += 1
+        elif tag == _T and self.item is not None and not self.phonetic:
+            self.text = self.item
+
+    def end(self, tag: str) -> None:
+        if tag == _SI and self.item is not None:
+            self.strings.append("".join(self.item).replace("x005F_", ""))
+            self.item = None
+        elif tag == _PHONETIC:
+            self.phonetic -= 1
+        self.text = None
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.chars += len(text)
+            if self.chars > MAX_CELL_CHARS:
+                self.refuse(f"shared string {len(self.strings) + 1:,} holds more than {MAX_CELL_CHARS:,} characters "
+                            "(Excel's limit for a cell)", "this is not a model workbook")
+            self.text.append(text)
+
+    def read(self, source: Any) -> list[str]:
+        parser = _expat(self.start, self.end, self.data)
+        while True:
+            chunk = source.read(2**20)
+            parser.Parse(chunk, not chunk)
+            if not chunk:
+                return self.strings
+
+
+def _expat(start: Any, end: Any, data: Any) -> Any:
+    """An expat parser with namespaces (``"URI local"`` names) that refuses DTDs and entities."""
+    import pyexpat
+
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _forbid_dtd
+    parser.ExternalEntityRefHandler = _forbid_dtd
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, data
+    parser.buffer_text = True
+    return parser
+
+
+@functools.lru_cache(maxsize=1)  # openpyxl is imported when a workbook is first read, not with this module
+def _excel_reader_class() -> Any:
+    """openpyxl's ExcelReader, reading the shared strings with :class:`_StringsReader` and making worksheets
+    that do not parse their XML on opening (openpyxl looks for the declared dimension, which is not used)."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Worksheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            pass  # the dimension is ignored: _SheetReader streams the cells that exist
+
+    class Reader(ExcelReader):
+        label = ""
+        problems: list[Problem] = []
+
+        def read_strings(self) -> None:
+            ct = self.package.find(SHARED_STRINGS)
+            if ct is not None:
+                with self.archive.open(ct.PartName[1:]) as src:
+                    self.shared_strings = _StringsReader(self.label, self.problems).read(src)
+
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                ws = Worksheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    return Reader
+
+
+
+
+def _reason(exc: BaseException) -> str:
+    """The first cause of an exception as one short line (openpyxl wraps XML errors in several lines)."""
+    seen = {id(exc)}
+    while (exc.__cause__ or exc.__context__) is not None and id(exc.__cause__ or exc.__context__) not in seen:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen.add(id(exc))
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _open(path: Path, label_root: str, problems: list[Problem]):
     """The openpyxl workbook (read-only), or None with a located problem."""
-    import openpyxl
-
     if not path.exists():
         problems.append(Problem(label_root, None, "", "does not exist",
                                 "give the path of a model workbook (.xlsx) or of a model directory"))
@@ -359,41 +518,262 @@ def _open(path: Path, label_root: str, problems: list[Problem]):
                                     "a model workbook is a few MiB at most; check that the right file was saved here"))
             return None
         with zipfile.ZipFile(path) as zf:
-            unzipped = sum(info.file_size for info in zf.infolist())
+            infos = zf.infolist()
+        unzipped = sum(info.file_size for info in infos)
         if unzipped > MAX_UNZIPPED_BYTES:
             problems.append(Problem(label_root, None, "", f"unpacks to {unzipped / 2**20:.0f} MiB, over the "
                                     f"{MAX_UNZIPPED_BYTES // 2**20} MiB limit", "this is not a model workbook"))
             return None
-        return openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        for info in infos:
+            name = info.filename
+            if name.startswith("xl/worksheets/") and "/" not in name[len("xl/worksheets/"):]:
+                continue  # streamed by _SheetReader within the cell budget
+            cap = MAX_STRINGS_BYTES if name.lower().endswith("sharedstrings.xml") else MAX_PART_BYTES
+            if info.file_size > cap and name.lower().endswith((".xml", ".rels")):
+                problems.append(Problem(f"{label_root}!{name}", None, "",
+                                        f"this part unpacks to {info.file_size / 2**20:.0f} MiB, over the "
+                                        f"{cap // 2**20} MiB limit", "this is not a model workbook; copy the model's "
+                                                                     "cells into a new workbook"))
+                return None
+        reader = _excel_reader_class()(path, read_only=True, data_only=False, keep_links=False)
+        reader.label, reader.problems = label_root, problems
+        reader.read()
+        return reader.wb
+    except _Stop:
+        return None
     except zipfile.BadZipFile:
         problems.append(Problem(label_root, None, "", "is not an Excel workbook (.xlsx)",
                                 "save it from Excel as 'Excel Workbook (*.xlsx)', without a password"))
     except OSError as exc:
         problems.append(Problem(label_root, None, "", f"cannot be read ({exc.strerror or exc})"))
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
-        problems.append(Problem(label_root, None, "", f"is not a readable Excel workbook ({type(exc).__name__}: {exc})",
+        problems.append(Problem(label_root, None, "", f"is not a readable Excel workbook ({_reason(exc)})",
                                 "open it in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
     return None
 
 
-def _read_sheet(ws: Any, name: str) -> _Sheet:
-    ws.reset_dimensions()  # a wrong <dimension> would otherwise cut the sheet short
-    rows: list[tuple[int, list[_Cell]]] = []
-    for number, row in enumerate(ws.iter_rows(), 1):
-        if row and getattr(row[0], "row", None):  # pragma: no branch - openpyxl numbers rows from 1
-            number = row[0].row
-        cells = [_read_cell(c) for c in row]
-        while cells and cells[-1].usable and not cells[-1].text.strip():
-            cells.pop()
-        if cells:
-            rows.append((number, cells))
-    return _Sheet(name, rows)
+class _Budget:
+    """What is left of the cells (and XML elements) a workbook may hold, over all its sheets."""
+
+    def __init__(self) -> None:
+        self.cells = MAX_CELLS
+        self.elements = MAX_ELEMENTS
+
+
+class _Stop(Exception):
+    """Raised inside the XML handlers to stop reading a sheet (the problem is already recorded)."""
+
+
+_COORDINATE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
+_C, _V, _F, _T, _ROW, _PHONETIC, _SI = (_NS + tag for tag in ("c", "v", "f", "t", "row", "rPh", "si"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _row_number(text: str | None, previous: int) -> int:
+    if text is None:
+        return previous + 1
+    number = float(text)
+    if not number.is_integer() or number < 1:
+        raise ValueError(f"{text!r} is not a row number")
+    return int(number)
+
+
+def _forbid_dtd(*_args: Any) -> None:
+    # Excel never writes a DTD; entities are how XML bombs ("billion laughs") and external fetches work
+    raise ValueError("the sheet's XML declares a DTD or entities, which a workbook never holds")
+
+
+class _SheetReader:
+    """A streaming parser of one worksheet's XML (``xl/worksheets/sheetN.xml``) straight on expat.
+
+    openpyxl's row iterator pads every row with empty cells up to its last cell, so that one value in column
+    XFD costs 16,384 cells per row (a 36 KB workbook took 4 GB), and its XML parser under defusedxml is
+    pure Python (about 20 µs a cell). This reader keeps only the cells that hold something, whatever the
+    declared ``<dimension>`` says, gives their values as openpyxl does (shared strings, numbers, booleans,
+    dates by the cell's number format, inline and rich text without phonetic runs, formulas, errors) and
+    stops at the first value out of bounds or cell over the workbook's budget. DTDs and entities are refused.
+    """
+
+    def __init__(self, ws: Any, label: str, problems: list[Problem], budget: _Budget,
+                 on_row: Any = None) -> None:
+        wb = ws.parent
+        self.ws, self.label, self.problems, self.budget, self.on_row = ws, label, problems, budget, on_row
+        self.strings = ws._shared_strings
+        self.epoch, self.dates, self.durations = wb.epoch, wb._date_formats, wb._timedelta_formats
+        self.rows: list[tuple[int, dict[int, _Cell]]] = []
+        self.row = self.column = 0
+        self.cells: dict[int, _Cell] = {}
+        self.cell: dict[str, Any] | None = None  # the <c> being read: attributes, v, f, inline text
+        self.text: list[str] | None = None  # where character data goes, when it matters
+        self.phonetic = 0
+        self.length = 0  # characters of the text being read
+        self.shared_formulas: dict[str, Any] = {}
+
+    def refuse(self, where: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(f"{self.label}!{where}" if where else self.label, None, "", message, hint))
+        raise _Stop
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.budget.elements -= 1
+        if self.budget.elements < 0:
+            self.refuse("", f"the workbook's sheets hold more than {MAX_ELEMENTS:,} XML elements: this is not a "
+                            "model workbook", "a model workbook has a few hundred thousand cells at most; copy the "
+                                              "model's sheets into a new workbook")
+        if self.cell is not None:
+            if tag == _V:
+                self.text = self.cell["v"] = []
+            elif tag == _F:
+                self.cell["f"] = attrs
+                self.text = self.cell["ftext"] = []
+            elif tag == _PHONETIC:
+                self.phonetic += 1  # a phonetic reading (furigana), not part of the text
+            elif tag == _T and not self.phonetic:
+                self.text = self.cell.setdefault("is", [])
+        elif tag == _C:
+            self.budget.cells -= 1
+            if self.budget.cells < 0:
+                self.refuse("", f"the workbook holds more than {MAX_CELLS:,} cells: this is not a model workbook",
+                            "a model workbook has a few hundred thousand cells at most; delete what is not the model")
+            self.cell = {"r": attrs.get("r"), "t": attrs.get("t", "n"), "s": attrs.get("s")}
+        elif tag == _ROW:
+            self.row = _row_number(attrs.get("r"), self.row)
+            self.column = 0
+            self.cells = {}
+
+    def end(self, tag: str) -> None:
+        if tag == _C:
+            self.finish_cell()
+        elif tag == _ROW:
+            if self.cells and any(not c.usable or c.text.strip() for c in self.cells.values()):
+                if self.on_row is not None:
+                    self.on_row(self.row, self.cells)
+                else:
+                    self.rows.append((self.row, self.cells))
+            self.cells = {}
+        elif tag == _PHONETIC:
+            self.phonetic -= 1
+        self.text, self.length = None, 0
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+            self.length += len(text)
+            if self.length > MAX_CELL_CHARS + 64:  # 64: room for a formula's "=" and the like
+                where = (self.cell or {}).get("r") or ""
+                self.refuse(where, f"a cell holds more than {MAX_CELL_CHARS:,} characters (Excel's limit)",
+                            "this is not a model workbook; shorten the text")
+
+    def finish_cell(self) -> None:
+        cell, self.cell = self.cell, None
+        assert cell is not None
+        coordinate = cell["r"]
+        if coordinate:
+            m = _COORDINATE.fullmatch(coordinate)
+            if m is None:
+                raise ValueError(f"{coordinate!r} is not a cell reference")
+            column, row = _column_number(m.group(1)), int(m.group(2))
+            self.column = column
+        else:
+            self.column += 1
+            column, row = self.column, self.row
+        value = self.value(cell, coordinate or f"{_letter(min(column, 16384))}{row}")
+        if value is None:
+            return
+        if column > _MAX_COLUMN or row > MAX_ROWS + 1:
+            where = f"{_letter(column)}{row}" if column <= 16384 else f"row {row}, column {column:,}"
+            limit = f"column {_letter(_MAX_COLUMN)}" if column > _MAX_COLUMN else f"row {MAX_ROWS + 1:,}"
+            self.refuse(where, f"a value lies beyond {limit}, the last a model workbook may use",
+                        f"delete everything right of column {_letter(_MAX_COLUMN)} and below row {MAX_ROWS + 1:,} "
+                        "(select the columns or rows, then Delete), or copy the model's cells into a new workbook")
+        self.cells[column] = value
+
+    def value(self, cell: dict[str, Any], coordinate: str) -> _Cell | None:
+        kind = cell["t"]
+        if "f" in cell:
+            attrs, text = cell["f"], "".join(cell["ftext"])
+            formula = "=" + text
+            if attrs.get("t") == "shared":  # the first cell holds the formula, the others its index
+                from openpyxl.formula.translate import Translator
+
+                index = attrs.get("si")
+                if index in self.shared_formulas:
+                    try:
+                        formula = self.shared_formulas[index].translate_formula(coordinate)
+                    except Exception:  # noqa: BLE001 - only shown in the message
+                        formula = "=…"
+                elif text:
+                    self.shared_formulas[index] = Translator(formula, coordinate)
+            return _Cell("", formula=formula if formula != "=" else "=…")
+        if kind == "inlineStr":
+            return _Cell(cell_text("".join(cell["is"]))) if "is" in cell else None
+        if "v" not in cell:
+            return None
+        raw = "".join(cell["v"])
+        if not raw:
+            return None
+        if kind == "n":
+            number: Any = float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
+            style = int(cell["s"] or 0)
+            if style and style in self.dates:
+                from openpyxl.utils.datetime import from_excel
+
+                try:
+                    return _Cell(cell_text(from_excel(number, self.epoch, timedelta=style in self.durations)))
+                except (OverflowError, ValueError):
+                    return _Cell("", error="#VALUE!")  # as openpyxl: a date out of range
+            return _Cell(str(number) if type(number) is int else cell_text(number))
+        if kind == "s":
+            return _Cell(cell_text(self.strings[int(raw)]))
+        if kind == "b":
+            return _Cell(cell_text(bool(int(raw))))
+        if kind == "e":
+            return _Cell("", error=raw)
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return _Cell(cell_text(from_ISO8601(raw)))
+        return _Cell(cell_text(raw))  # "str": the text result of a formula, and anything else as text
+
+    def read(self) -> list[tuple[int, dict[int, _Cell]]] | None:
+        parser = _expat(self.start, self.end, self.data)
+        try:
+            with self.ws._get_source() as src:
+                while True:
+                    chunk = src.read(2**20)
+                    parser.Parse(chunk, not chunk)
+                    if not chunk:
+                        break
+        except _Stop:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a damaged or hostile sheet: XML errors, DTDs, bad indexes …
+            where = f"row {self.row}: " if self.row else ""
+            self.problems.append(Problem(self.label, None, "", f"cannot be read ({where}{_reason(exc)})",
+                                         "open the workbook in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
+            return None
+        return self.rows
+
+
+def _read_sheet(ws: Any, name: str, label: str, problems: list[Problem], budget: _Budget | None = None,
+                on_row: Any = None) -> _Sheet | None:
+    """The rows of a worksheet that hold something (``{column: cell}``, see :class:`_SheetReader`); None with a
+    located problem when the sheet is unreadable or out of bounds. With ``on_row``, each row is given to it
+    and not kept."""
+    rows = _SheetReader(ws, label, problems, budget if budget is not None else _Budget(), on_row).read()
+    return None if rows is None else _Sheet(name, rows, label)
 
 
 def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Problem]) -> None:
     """The My Number guard over every cell of a sheet (formulas included)."""
     for number, cells in sheet.rows:
-        for pos, cell in enumerate(cells, 1):
+        for pos, cell in cells.items():
             text = cell.text if cell.formula is None else cell.formula
             for _p, masked in find_my_numbers(text):
                 problems.append(model_io._my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
@@ -416,7 +796,7 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
     names: dict[int, str] = {}
     seen: dict[str, int] = {}
     ok = True
-    for pos, cell in enumerate(sheet.rows[0][1], 1):
+    for pos, cell in sorted(sheet.rows[0][1].items()):
         if not cell.usable:
             _cell_problem(cell, label, 1, f"column {_letter(pos)}", problems)
             ok = False
@@ -424,6 +804,16 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         name = model_io._nfkc(cell.text)
         if not name:
             continue  # an unnamed column: fine while it holds no value (checked with the rows)
+        if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
+            ok = False
+            continue
+        invisible = _invisible(name)
+        if invisible:
+            problems.append(Problem(label, 1, f"column {_letter(pos)}",
+                                    f"the column name {_shown(name)} holds the invisible character {invisible}",
+                                    "retype the column name (invisible characters make two names that look the same differ)"))
+            ok = False
+            continue
         if name in seen:
             problems.append(Problem(label, 1, name, f"appears twice in the header (columns {_letter(seen[name])} and "
                                     f"{_letter(pos)})", "delete or rename one of them"))
@@ -434,10 +824,19 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
     return names, ok
 
 
+def _invisible_id(text: str, label: str, line: int, column: str, problems: list[Problem]) -> None:
+    """An id holding an invisible format character (two ids shown as "REG" that differ): refused, unless
+    the shared cell parser already refused the cell."""
+    invisible = _invisible(text)
+    if invisible:
+        problems.append(Problem(label, line, column, f"{_shown(text.strip())} holds the invisible character {invisible}",
+                                "retype the id (invisible characters make two ids that look the same differ)"))
+
+
 def _unnamed_values(sheet: _Sheet, names: dict[int, str], label: str, problems: list[Problem]) -> None:
     reported: set[int] = set()
     for number, cells in sheet.rows[1:]:
-        for pos, cell in enumerate(cells, 1):
+        for pos, cell in sorted(cells.items()):
             if pos not in names and pos not in reported and (cell.text.strip() or not cell.usable):
                 reported.add(pos)
                 problems.append(Problem(label, number, f"column {_letter(pos)}",
@@ -474,16 +873,19 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
     parsed: dict[str, list[Any]] = {name: [] for name in names.values()}
     lines: list[int] = []
     for number, cells in sheet.rows[1:]:
-        if not any(cell.text.strip() or not cell.usable for pos, cell in enumerate(cells, 1) if pos in names):
+        if not any(cell.text.strip() or not cell.usable for pos, cell in cells.items() if pos in names):
             continue  # a row with values only in unnamed columns was reported above
         for pos, name in names.items():
-            cell = cells[pos - 1] if pos <= len(cells) else _Cell("")
+            cell = cells.get(pos, _BLANK)
             col = spec.get(name)
             if not cell.usable:
                 _cell_problem(cell, label, number, name, problems)
                 value = model_io._parse_cell(col, "", label, number, []) if col else ""
             else:
+                before = len(problems)
                 value = model_io._parse_cell(col, cell.text, label, number, problems) if col else cell.text
+                if col is not None and col.kind in ("id", "ref", "reflist") and len(problems) == before:
+                    _invisible_id(cell.text, label, number, name, problems)
             parsed[name].append(value)
         lines.append(number)
     frame = model_io._typed_frame(table, parsed, names.values(), len(lines))
@@ -524,7 +926,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
                                                              "value per row"))
         return {}, {}
     first_row, first_cells = sheet.rows[0]
-    first_key = model_io._nfkc(first_cells[0].text) if first_cells and first_cells[0].usable else ""
+    first = first_cells.get(1, _BLANK)
+    first_key = model_io._nfkc(first.text) if first.usable else ""
     if first_row == 1 and first_key in MODEL_KEYS:  # no header row: keys in column A, values in column B
         key_pos, value_pos, data_rows = 1, 2, sheet.rows
     else:
@@ -539,8 +942,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
     values: dict[str, tuple[int, _Cell]] = {}
     blank_rows: dict[str, int] = {}
     for number, cells in data_rows:
-        key_cell = cells[key_pos - 1] if key_pos <= len(cells) else _Cell("")
-        value_cell = cells[value_pos - 1] if value_pos <= len(cells) else _Cell("")
+        key_cell = cells.get(key_pos, _BLANK)
+        value_cell = cells.get(value_pos, _BLANK)
         if not key_cell.usable:
             _cell_problem(key_cell, label, number, "key", problems)
             continue
@@ -618,25 +1021,71 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
             return  # that model's own loading reports it
 
 
-def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet]:
-    """Every worksheet read, by the table name it stands for (other sheets by their own name)."""
+def _invisible(text: str) -> str:
+    """The first invisible format character (Unicode category Cf: zero-width space, LRM, RLO, soft hyphen …)
+    of ``text`` as ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none."""
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'format character')})"
+    return ""
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, invisible characters written as ``\\u200b``, cut to 40 characters."""
+    shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text)
+    return "'" + (shown if len(shown) <= 40 else shown[:39] + "…") + "'"
+
+
+def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
+    """The My Number guard over the names a workbook holds besides its cells: sheet names, defined names
+    (and what they refer to). The sheet is named by its position, never by a name holding the number."""
+    for position, title in enumerate(wb.sheetnames, 1):
+        for _p, masked in find_my_numbers(title):
+            problems.append(Problem(f"{label_root}[sheet {position}]", None, "sheet name",
+                                    f"contains what looks like a real My Number ({masked}, valid check digit)",
+                                    "a model must hold no personal data: rename the sheet"))
+    scopes = [("", getattr(wb, "defined_names", {}))]
+    scopes += [(f"[{title}]", getattr(wb[title], "defined_names", {}) or {}) for title in wb.sheetnames
+               if not find_my_numbers(title)]
+    for scope, names in scopes:
+        for key, defn in sorted(names.items()):
+            for part, text in (("defined name", str(key)), ("defined name's value", str(getattr(defn, "attr_text", "") or ""))):
+                for _p, masked in find_my_numbers(text):
+                    problems.append(Problem(f"{label_root}{scope}", None, part,
+                                            f"contains what looks like a real My Number ({masked}, valid check digit)",
+                                            "a model must hold no personal data: delete or rename the name "
+                                            "(Excel: Formulas → Name Manager)"))
+
+
+def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet] | None:
+    """Every worksheet read, by the table name it stands for (other sheets by their own name); None when a
+    sheet could not be read or its extent is absurd (the problem says which)."""
     wanted = {name for name in SHEET_ORDER}
     out: dict[str, _Sheet] = {}
-    for title in wb.sheetnames:
+    budget = _Budget()
+    for position, title in enumerate(wb.sheetnames, 1):
         ws = wb[title]
         key = model_io._nfkc(title).lower()
+        label = _sheet_label(label_root, title) if not find_my_numbers(title) else f"{label_root}[sheet {position}]"
         if not hasattr(ws, "iter_rows"):  # a chart sheet
             if key in wanted - {GUIDE_SHEET}:
-                problems.append(Problem(_sheet_label(label_root, title), None, "", "is a chart sheet, not a table",
+                problems.append(Problem(label, None, "", "is a chart sheet, not a table",
                                         "the table must be an ordinary worksheet"))
             continue
         name = key if key in wanted else title
         if name in out:
-            problems.append(Problem(_sheet_label(label_root, title), None, "",
+            problems.append(Problem(label, None, "",
                                     f"a second sheet for {name} (sheet names are matched ignoring case and spaces)",
                                     "keep one sheet per table"))
             continue
-        out[name] = _read_sheet(ws, title)
+        on_row = None
+        if name not in TABLE_BY_NAME and name != META_SHEET:  # only scanned for My Numbers: row by row, not kept
+            def on_row(number: int, cells: dict[int, _Cell], label: str = label) -> None:
+                _guard(_Sheet("", [(number, cells)]), label, {}, problems)
+        sheet = _read_sheet(ws, title, label, problems, budget, on_row)
+        if sheet is None:
+            return None
+        out[name] = sheet
     return out
 
 
@@ -647,14 +1096,18 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | No
     if wb is None:
         return {}, {}, {}, problems
     try:
+        _guard_names(wb, label_root, problems)
         sheets = _sheets(wb, label_root, problems)
     finally:
         wb.close()
+    if sheets is None:  # unreadable or absurd: what was read of the other sheets is not worth checking
+        return {}, {}, {}, problems
     for name, sheet in sheets.items():
-        label = _sheet_label(label_root, sheet.name)
+        label = sheet.label
         names: dict[int, str] = {}
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
-            names = {pos: model_io._nfkc(c.text) for pos, c in enumerate(sheet.rows[0][1], 1) if c.usable and c.text.strip()}
+            names = {pos: model_io._nfkc(c.text) for pos, c in sheet.rows[0][1].items()
+                     if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems)
@@ -725,7 +1178,11 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         title = next((t for t in wb.sheetnames if model_io._nfkc(t).lower() == META_SHEET), None)
         ws = wb[title] if title is not None else None
-        sheet = _read_sheet(ws, title) if ws is not None and hasattr(ws, "iter_rows") else None
+        sheet = None
+        if ws is not None and hasattr(ws, "iter_rows"):
+            sheet = _read_sheet(ws, title, _sheet_label(str(p), title), problems)
+            if sheet is None:
+                raise ModelError(problems)
     finally:
         wb.close()
     meta, _rows = _read_meta_sheet(sheet, str(p), problems)
@@ -1160,7 +1617,7 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
 
 __all__ = [
     "COLUMN_NOTES", "GUIDE_POINTS", "KEY_NOTES", "META_SHEET", "GUIDE_SHEET", "SHEET_ORDER",
-    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model",
+    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model", "other_spreadsheet_problem",
     "read_workbook_meta", "row_numbers", "save_workbook", "validate_problems", "workbook_bytes",
 ]
 

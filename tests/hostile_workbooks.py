@@ -1,0 +1,234 @@
+"""Hostile model workbooks, built on demand: resource bombs and odd names (issue 11, section 2).
+
+Every workbook starts as the valid workbook of ``tests/models/tiny`` (what ``pia-analysis convert`` writes)
+and has XML rows added to one of its sheets, so that the only thing wrong with it is what was added. The
+zip is written directly (no spreadsheet library), so that a bomb of millions of rows is built in seconds.
+
+Used by ``tests/test_hostile_workbooks.py`` and ``benchmarks/bench_workbook_bombs.py``; run as a script to
+write the benchmark's bombs::
+
+    python tests/hostile_workbooks.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+import zipfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "models" / "tiny"
+#: The sheet part of each sheet of a workbook written by pia_analysis (sheets in SHEET_ORDER).
+SHEET_PARTS = {name: f"xl/worksheets/sheet{i}.xml"
+               for i, name in enumerate(("guide", "model", "zones", "systems", "files", "flows", "controls",
+                                         "risks", "ratings"), 1)}
+
+
+def base_workbook() -> bytes:
+    """The bytes of the valid workbook of ``tests/models/tiny``."""
+    sys.path.insert(0, str(ROOT))
+    from pia_analysis import load_model
+    from pia_analysis.workbook import workbook_bytes
+
+    return workbook_bytes(load_model(TINY))
+
+
+def xfd_rows(first: int, count: int, column: str = "XFD", text: str = "x") -> Iterator[bytes]:
+    """``count`` rows from row ``first``, each holding one text cell in ``column`` (XFD: Excel's last)."""
+    for r in range(first, first + count):
+        yield f'<row r="{r}"><c r="{column}{r}" t="inlineStr"><is><t>{text}</t></is></c></row>'.encode()
+
+
+def dense_rows(first: int, count: int, columns: int = 26) -> Iterator[bytes]:
+    """``count`` rows from row ``first``, each with a number in each of its first ``columns`` columns."""
+    letters = [chr(ord("A") + i) for i in range(min(columns, 26))]
+    for r in range(first, first + count):
+        yield (f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in letters) + "</row>").encode()
+
+
+def noise_rows(first: int, count: int, chars: int, seed: int = 11) -> Iterator[bytes]:
+    """Rows of random (incompressible) text in column A: to give a bomb a chosen size on disk."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    for r in range(first, first + count):
+        text = "".join(rng.choices(alphabet, k=chars))
+        yield f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{text}</t></is></c></row>'.encode()
+
+
+def with_rows(base: bytes, sheet: str, rows: Iterable[bytes], *, drop_dimension: bool = False) -> bytes:
+    """``base`` with ``rows`` (XML ``<row>`` elements, in order, below the existing ones) added to ``sheet``."""
+    part = SHEET_PARTS[sheet]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
+                                                                     compresslevel=9) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == part:
+                head, tail = data.split(b"</sheetData>", 1)
+                if drop_dimension:
+                    start = head.find(b"<dimension ")
+                    if start >= 0:
+                        head = head[:start] + head[head.index(b"/>", start) + 2:]
+                with dst.open(info.filename, "w", force_zip64=True) as fh:  # deflated, as the others
+                    fh.write(head)
+                    buffer = []
+                    for row in rows:
+                        buffer.append(row)
+                        if len(buffer) >= 10_000:
+                            fh.write(b"".join(buffer))
+                            buffer = []
+                    fh.write(b"".join(buffer) + b"</sheetData>" + tail)
+            else:
+                dst.writestr(info, data)
+    return out.getvalue()
+
+
+def with_names(base: bytes, sheet_names: dict[str, str] | None = None, defined: dict[str, str] | None = None) -> bytes:
+    """``base`` with sheets renamed (``{old: new}``) and workbook-wide defined names added (``{name: value}``)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                text = data.decode()
+                for old, new in (sheet_names or {}).items():
+                    text = text.replace(f'<sheet name="{old}"', f'<sheet name="{new}"')
+                if defined:
+                    names = "".join(f'<definedName name="{k}">{v}</definedName>' for k, v in defined.items())
+                    text = text.replace("<definedNames />", f"<definedNames>{names}</definedNames>")
+                data = text.encode()
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def with_part(base: bytes, part: str, change) -> bytes:
+    """``base`` with the zip member ``part`` replaced by ``change(its bytes)``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            dst.writestr(info, change(data) if info.filename == part else data)
+    return out.getvalue()
+
+
+def with_cell_text(base: bytes, sheet: str, cell: str, text: str) -> bytes:
+    """``base`` with the text cell ``cell`` (e.g. ``A1``) of ``sheet`` holding ``text``."""
+    def change(data: bytes) -> bytes:
+        start = data.index(f'<c r="{cell}"'.encode())
+        t0 = data.index(b"<t>", start) + 3
+        return data[:t0] + text.encode() + data[data.index(b"</t>", t0):]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
+def with_dimension(base: bytes, sheet: str, ref: str) -> bytes:
+    """``base`` with the ``<dimension>`` of ``sheet`` declaring ``ref`` (e.g. ``A1:B2``, a lie)."""
+    def change(data: bytes) -> bytes:
+        start = data.index(b"<dimension ")
+        return data[:start] + f'<dimension ref="{ref}" />'.encode() + data[data.index(b"/>", start) + 2:]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
+def with_entities(base: bytes, part: str) -> bytes:
+    """``base`` with a "billion laughs" entity declaration heading the XML of ``part``."""
+    dtd = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+           '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>').encode()
+
+    def change(data: bytes) -> bytes:
+        start = data.index(b"<", data.index(b"?>") + 2 if data.startswith(b"<?xml") else 0)
+        return data[:start] + dtd + data[start:]
+    return with_part(base, part, change)
+
+
+def to_shared_strings(base: bytes) -> bytes:
+    """``base`` with its inline text cells turned into shared strings (``xl/sharedStrings.xml``), as Excel
+    writes them."""
+    import re
+
+    strings: dict[bytes, int] = {}
+    inline = re.compile(rb'(<c [^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+
+    def shared(m: re.Match) -> bytes:
+        index = strings.setdefault(m.group(3), len(strings))
+        return m.group(1) + b't="s"' + m.group(2) + b"><v>" + str(index).encode() + b"</v></c>"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = inline.sub(shared, data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            dst.writestr(info, data)
+        items = b"".join(b"<si><t>" + text + b"</t></si>" for text in strings)
+        dst.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     b'count="%d" uniqueCount="%d">' % (len(strings), len(strings)) + items + b"</sst>")
+    return out.getvalue()
+
+
+def guide_rows(base: bytes) -> int:
+    """The last row number the guide sheet of ``base`` uses."""
+    with zipfile.ZipFile(io.BytesIO(base)) as zf:
+        data = zf.read(SHEET_PARTS["guide"])
+    return int(data[data.rindex(b'<row r="') + 8:].split(b'"', 1)[0])
+
+
+def xfd_bomb(rows: int, base: bytes | None = None, sheet: str = "guide") -> bytes:
+    """The kind of the issue: ``rows`` rows below the guide, each with one cell in column XFD."""
+    base = base or base_workbook()
+    return with_rows(base, sheet, xfd_rows(guide_rows(base) + 1 if sheet == "guide" else 1000, rows))
+
+
+def sized_bomb(target_bytes: int, xfd: int = 1_000_000, base: bytes | None = None) -> bytes:
+    """An XFD bomb of about ``target_bytes`` on disk: ``xfd`` XFD rows (as many as Excel allows by default),
+    then rows of random text until the zip reaches the size (within 2 %)."""
+    base = base or base_workbook()
+    first = guide_rows(base) + 1
+    xfd = min(xfd, 1_048_576 - first - 1)
+    plain = with_rows(base, "guide", xfd_rows(first, xfd))
+    room = max(0, target_bytes - len(plain))
+    chars = 1000
+    count = int(room / (chars * 0.77))  # 62 symbols: log2(62)/8 = 0.744 bytes a char, plus the XML
+    for _ in range(4):
+        data = with_rows(base, "guide", _chain(xfd_rows(first, xfd), noise_rows(first + xfd, count, chars)))
+        if abs(len(data) - target_bytes) < target_bytes * 0.02 or count == 0:
+            break
+        count = max(0, int(count * (target_bytes - len(plain)) / max(1, len(data) - len(plain))))
+    return data
+
+
+def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
+    for part in parts:
+        yield from part
+
+
+#: The bombs of the benchmark: name → builder (the sizes of the issue: 36 KB and 4.9 MB; and the size cap).
+def benchmark_bombs() -> dict[str, bytes]:
+    sys.path.insert(0, str(ROOT))
+    from pia_analysis.io import MAX_FILE_BYTES
+
+    base = base_workbook()
+    return {
+        "xfd-36kb.xlsx": xfd_bomb(2_000, base),
+        "xfd-4.9mb.xlsx": xfd_bomb(970_000, base),
+        "xfd-at-size-cap.xlsx": sized_bomb(MAX_FILE_BYTES - 300_000, xfd=900_000, base=base),
+        "cells-over-budget.xlsx": with_rows(base, "guide", dense_rows(guide_rows(base) + 1, 40_000, 26)),
+        "cells-under-budget.xlsx": with_rows(base, "guide", dense_rows(guide_rows(base) + 1, 38_000, 26)),
+        "xfd-empty-cells.xlsx": with_rows(base, "guide", (f'<row r="{r}"><c r="XFD{r}" s="1"/></row>'.encode()
+                                                          for r in range(guide_rows(base) + 1, 990_000))),
+        "empty-rows-4m.xlsx": with_rows(base, "guide", (b"<row/>" for _ in range(4_000_000))),
+        "shared-strings-1.5m.xlsx": with_part(to_shared_strings(base), "xl/sharedStrings.xml", lambda d: d.replace(
+            b"</sst>", b"".join(b"<si><t>s%07d</t></si>" % i for i in range(1_500_000)) + b"</sst>")),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - writes the benchmark's inputs
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in benchmark_bombs().items():
+        (out / name).write_bytes(data)
+        print(f"{name}: {len(data):,} bytes")
