@@ -18,10 +18,64 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# 12 digits, optionally grouped 4-4-4 by a space or a hyphen, not part of a longer digit run.
-_CANDIDATE = re.compile(r"(?<![0-9])([0-9]{4})[ \-]?([0-9]{4})[ \-]?([0-9]{4})(?![0-9])")
+# What may stand between two groups of digits of a hidden number: any dash (category Pd), the minus
+# signs that are not dashes, dots and middle dots, any space (Zs), tab or line break. Invisible format
+# characters (Cf: zero-width space, joiner, soft hyphen, direction marks …) are dropped before the scan.
+_MINUS_AND_DOTS = frozenset("\u2212\u2796\u02d7\u207b\u208b\uff0d\ufe63.\u00b7\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65\u3002\uff61")
+_BREAKS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_DIGIT = re.compile(r"\d")  # any Unicode decimal digit (category Nd), as str patterns match
+_MAX_SEPARATOR = 3  # " - " is three characters; a longer gap is not one number written in groups
+# An ISO-like date (2024-04-01, 2024/4/1, 2024.04.01) is one value: it is never joined to the digits
+# that follow it after another separator ("2024-04-01 1500 records").
+_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)(?!\1\d)")
 
 
+def _is_separator(ch: str) -> bool:
+    return ch in _MINUS_AND_DOTS or ch in _BREAKS or unicodedata.category(ch) in ("Pd", "Zs", "Zl", "Zp")
+
+
+def _digits_and_groups(text: str) -> list[list[tuple[int, str]]]:
+    """Runs of digit groups: each run a list of (position, digits) joined by short separators.
+
+    Positions are in the NFKC-normalised text; format characters are skipped, any Unicode decimal digit
+    (Arabic-Indic, Devanagari …) counts as its ASCII digit.
+    """
+    runs: list[list[tuple[int, str]]] = []
+    groups: list[tuple[int, str]] = []
+    digits: list[str] = []
+    start = 0
+    gap = 0  # separator characters since the last digit
+    dates = {m.end() for m in _DATE.finditer(text)}  # a separator at such a position ends a run
+
+    def close_group() -> None:
+        nonlocal digits
+        if digits:
+            groups.append((start, "".join(digits)))
+            digits = []
+
+    def close_run() -> None:
+        nonlocal groups
+        close_group()
+        if groups:
+            runs.append(groups)
+            groups = []
+
+    for i, ch in enumerate(text):
+        if ch.isdecimal():  # category Nd
+            if not digits:
+                start = i
+            digits.append(str(unicodedata.decimal(ch)))
+            gap = 0
+        elif unicodedata.category(ch) == "Cf":
+            continue  # invisible: neither a digit nor a break
+        elif _is_separator(ch) and (digits or groups) and gap < _MAX_SEPARATOR and i not in dates:
+            close_group()
+            gap += 1
+        else:
+            close_run()
+            gap = 0
+    close_run()
+    return runs
 def check_digit(first_eleven: str) -> int:
     """The check digit of a My Number from its first 11 digits.
 
@@ -62,7 +116,12 @@ def mask(digits: str) -> str:
 def find_my_numbers(text: str) -> list[tuple[int, str]]:
     """Positions (0-based, in the NFKC-normalised text) and masked forms of valid-looking My Numbers.
 
-    Full-width digits are normalised first, so ``１２３４…`` is caught as well.
+    The text is NFKC-normalised first (full-width and mathematical digits become ASCII). Any Unicode
+    decimal digit counts as a digit; between groups of digits, a run of at most three dashes, minus
+    signs, dots, spaces, tabs or line breaks is a separator, and invisible format characters (zero-width
+    space …) are ignored. Twelve digits in consecutive groups whose check digit is valid are a hit; a
+    run of more than twelve digits without separators is not (an account or serial number). A number
+    with an invalid check digit passes: only about one twelve-digit value in ten is valid by chance.
 
     Examples
     --------
@@ -70,11 +129,22 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
     [(5, '**** **** **18')]
     >>> find_my_numbers("records 932000; 123456789012")
     []
+    >>> find_my_numbers("\u0661\u0662\u0663\u0664\u2212\u0665\u0666\u0667\u0668\u200b\u0669\u0660\u0661\u0668")
+    [(0, '**** **** **18')]
+    >>> find_my_numbers("assessed 2024-04-01 1500 records, tel 093-582-2102")
+    []
     """
     norm = unicodedata.normalize("NFKC", text)
+    if len(_DIGIT.findall(norm)) < 12:  # most values: no character by character scan
+        return []
     hits = []
-    for m in _CANDIDATE.finditer(norm):
-        digits = "".join(m.groups())
-        if is_valid_my_number(digits):
-            hits.append((m.start(), mask(digits)))
+    for groups in _digits_and_groups(norm):
+        for first in range(len(groups)):
+            digits = ""
+            for _pos, part in groups[first:]:
+                digits += part
+                if len(digits) >= 12:
+                    break
+            if len(digits) == 12 and is_valid_my_number(digits):
+                hits.append((groups[first][0], mask(digits)))
     return hits

@@ -251,7 +251,7 @@ CASES: tuple[Case, ...] = (
          what="one invalid byte in a UTF-8 file"),
     Case("undefined_cp932_byte", "systems.csv", "", None, "systems.csv:3: is neither UTF-8 nor cp932 (bad byte 0xfd)",
          what="a cp932 file with a byte cp932 does not define", build=_cp932_with_undefined_byte),
-    Case("cp932_row_in_utf8_file", "zones.csv", "", None, "zones.csv:4: is neither UTF-8 nor cp932 (bad byte 0x8c)",
+    Case("cp932_row_in_utf8_file", "zones.csv", "", None, "zones.csv:4: is UTF-8 up to line 3, but line 4 is not (bad byte 0x8c)",
          what="a row saved as cp932 pasted into a UTF-8 file",
          build=_transform("zones.csv", lambda b: b + "WEB,公開系,Web,true,city,assumption: test\n".encode("cp932"))),
     # spreadsheet artefacts
