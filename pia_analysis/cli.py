@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .mynumber import mask_numbers
 from .schema import ModelError
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -139,7 +140,7 @@ def cmd_section3(args: argparse.Namespace) -> int:
 
 
 def _problems(header: str, exc: ModelError) -> int:
-    print(f"error: {header}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    print(f"error: {mask_numbers(header)}: {len(exc.problems)} problem(s)", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
     return EXIT_MODEL
@@ -461,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ModelError as exc:
-        print(f"error: the model at {args.model} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL

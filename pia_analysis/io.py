@@ -276,21 +276,24 @@ class _ModelYamlLoader(yaml.SafeLoader):
                 value = construct(node)
             except (ValueError, yaml.YAMLError):
                 value = None
-            read = f" (YAML reads it as {value!r})" if value is not None and len(str(value)) < 40 else ""
-            plain = text.replace("_", "")
-            if "_" in text and ":" not in text and not text.lstrip("+-").startswith("0"):
-                hint = f"write {plain} (no '_' between digits)"
+            read = f" (YAML 1.1 reads it as {value!r})" if value is not None and len(str(value)) < 40 else ""
+            bare = text.lstrip("+-")
+            if ":" in text:
+                hint = f"write it in quotes, \"{text}\", if it is a time or a code (YAML reads a:b as base 60)"
+            elif bare[:2].lower() in ("0x", "0o", "0b"):
+                decimal = f"{value}" if isinstance(value, int) else "the number in decimal"
+                hint = f"write {decimal}, or \"{text}\" in quotes if it is a code"
+            elif bare.startswith("0"):
+                hint = f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, or \"{text}\" in quotes if it is a code"
             else:
-                hint = f"write it in quotes, \"{text}\", if it is text (a time, a code)"
-                if value is not None and not isinstance(value, float) and ":" not in text:
-                    hint += f", or {value} if it is that number"
-            self._refuse(node, f"{text} is a YAML 1.1 number form{read}", hint)
+                hint = f"write {text.replace('_', '')} (no '_' between digits), or \"{text}\" in quotes if it is a code"
+            self._refuse(node, f"{text} is not read as written{read}", hint)
             return text
         return construct(node)
 
     def construct_refused(self, node: yaml.Node) -> Any:
         tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-        self._refuse(node, f"the tag {tag} is not allowed: a model holds plain values",
+        self._refuse(node, f"the tag {tag} is not allowed: only plain values, lists and mappings",
                      "remove the tag and write the value as plain text, a list or a mapping")
         return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
@@ -435,9 +438,12 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         else:
             lines[str(k.value)] = _yaml_line(k)
     meta: dict[str, Any] = {}
+    refused_lines = {line for line, _c, _m, _h in loader.refused}
     for key, value in data.items():
         key_s = str(key)
         line = lines.get(key_s)
+        if line in refused_lines:
+            continue  # its value was not read as written: that one problem says what to write
         if key_s not in MODEL_KEYS:
             problems.append(Problem(label, line, key_s, "unknown key",
                                     f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))

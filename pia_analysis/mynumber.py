@@ -148,3 +148,20 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
             if len(digits) == 12 and is_valid_my_number(digits):
                 hits.append((groups[first][0], mask(digits)))
     return hits
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every digit hidden when it holds a valid-looking My Number, else ``text`` as it is.
+
+    For messages that repeat what the user typed (a path): they never print such a number in full.
+
+    Examples
+    --------
+    >>> mask_numbers("models/1234-5678-9018")
+    'models/****-****-****'
+    >>> mask_numbers("models/2024")
+    'models/2024'
+    """
+    if not find_my_numbers(text):
+        return text
+    return "".join("*" if ch.isdecimal() else ch for ch in unicodedata.normalize("NFKC", text))
