@@ -350,6 +350,8 @@ def _yaml_my_numbers(node: yaml.Node | None) -> list[tuple[int, str]]:
 
 def _invisible(text: str) -> str | None:
     """The first invisible format character (Unicode category Cf) of ``text``, as 'U+200B ZERO WIDTH SPACE'."""
+    if text.isascii():  # the usual id: no format character below U+00AD
+        return None
     for ch in text:
         if unicodedata.category(ch) == "Cf":
             return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
