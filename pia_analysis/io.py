@@ -367,6 +367,13 @@ def _invisible_problem(label: str, line: int | None, column: str, text: str, wha
                    f"retype the {what}: an invisible character makes two {what}s that look the same differ")
 
 
+def _control_character_problem(label: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A control character (U+0001 …) YAML refuses, located at its line rather than its offset."""
+    at = exc.position if isinstance(exc.position, int) and isinstance(exc.name, str) and exc.name.startswith("<") else 0
+    return Problem(label, text[:at].count("\n") + 1, "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
+                   "delete it: an invisible character pasted with the text")
+
+
 def _yaml_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
@@ -386,8 +393,9 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     # The My Number guard reads every line as written (comments too) and every loaded value and key
     # (escapes such as "\x31", folded and split values, !!binary decoded): one problem per line.
     guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
-    loader = _ModelYamlLoader(text)
+    loader: _ModelYamlLoader | None = None
     try:
+        loader = _ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
         node = loader.get_single_node()
         guard |= set(_yaml_my_numbers(node))
         data = loader.construct_document(node) if node is not None else None
@@ -401,6 +409,9 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}{context}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
         return {}
+    except yaml.reader.ReaderError as exc:
+        problems.append(_control_character_problem(label, text, exc))
+        return {}
     except yaml.YAMLError as exc:
         problems.append(Problem(label, None, "", f"is not valid YAML: {exc}"))
         return {}
@@ -413,7 +424,8 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
                                 "model.yaml is a flat list of 'key: value' lines with short values"))
         return {}
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
         lines_seen: set[int] = set()
         for lineno, masked in sorted(guard):
             if lineno not in lines_seen:

@@ -47,6 +47,7 @@ import yaml
 from .io import (
     MAX_YAML_BYTES,
     _ID_FORBIDDEN,
+    _control_character_problem,
     _invisible_problem,
     _is,
     _masked_name,
@@ -432,8 +433,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     # then every loaded value and key (escapes such as "\x31", folded values, !!binary decoded).
     found_lines = {(n, masked) for n, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
     guard = [_my_number_problem(label, n, "", masked) for n, masked in sorted(found_lines)]
-    loader = _ModelYamlLoader(text)
+    loader: _ModelYamlLoader | None = None
     try:
+        loader = _ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
         node = loader.get_single_node()
         once = {n for n, _m in found_lines}
         for n, masked in sorted(set(_yaml_my_numbers(node))):
@@ -457,10 +459,13 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                                 f"is not valid YAML: {exc.problem or exc}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
         raise ModelError([*guard, *problems]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ModelError([*guard, _control_character_problem(label, text, exc)]) from None
     except yaml.YAMLError as exc:
         raise ModelError([*guard, Problem(label, None, "", f"is not valid YAML: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     for line, column, message, hint in loader.refused:  # YAML 1.1 numbers, tags that are not plain data
         problems.append(Problem(label, line, f"column {column}", message, hint))
     fields: dict[str, Any] = {"id": default_id}
