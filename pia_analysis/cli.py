@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .mynumber import mask_numbers
 from .schema import ModelError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
@@ -164,7 +165,7 @@ def cmd_section3(args: argparse.Namespace) -> int:
 
 
 def _problems(header: str, exc: ModelError) -> int:
-    print(f"error: {header}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    print(f"error: {mask_numbers(header)}: {len(exc.problems)} problem(s)", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
     return EXIT_MODEL
@@ -509,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
     except ModelError as exc:
-        print(f"error: the model at {args.model} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -101,8 +102,55 @@ def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_FILE_BYTES) -> str | None:
-    """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read."""
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _exists(path: Path) -> bool:
+    """True when something (a file, a folder, a FIFO, a link, even a broken one) has this name."""
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
+        return False
+
+
+def _regular_file_problem(path: Path, label: str, within: Path | None = None) -> Problem | None:
+    """Why ``path`` may not be read as a model file, or None: it must be a regular file (a FIFO would
+    block the reader, a device never end) and, for a file of a model directory, stay inside ``within``
+    (a link to /etc/passwd must not be read, nor its lines echoed in messages). Nothing is opened."""
+    try:
+        info = os.stat(path)  # follows links; never opens, so a FIFO cannot block
+    except FileNotFoundError:
+        return Problem(label, None, "", "is a symbolic link to nothing (a broken link)",
+                       "replace the link by the file itself")
+    except (OSError, RuntimeError) as exc:  # a loop of links (ELOOP), a name too long …
+        return Problem(label, None, "", f"cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                       "replace it by a regular file; symbolic links must not form a loop")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((what for test, what in _FILE_KINDS if test(info.st_mode)), "a special file")
+        return Problem(label, None, "", f"is not a regular file: it is {kind}",
+                       "a model file must be an ordinary file saved in the model directory")
+    if within is not None:
+        try:
+            inside = path.resolve().is_relative_to(within.resolve())
+        except (OSError, RuntimeError, ValueError):
+            inside = False
+        if not inside:
+            return Problem(label, None, "", "is a symbolic link to a file outside the model directory",
+                           "copy the file into the model directory instead of linking it (it was not read)")
+    return None
+
+
+def _read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_FILE_BYTES,
+               within: Path | None = None) -> str | None:
+    """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read.
+
+    ``within``: the model directory the file belongs to (a link out of it is refused unread).
+    """
+    refused = _regular_file_problem(path, label, within)
+    if refused is not None:
+        problems.append(refused)
+        return None
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -139,6 +187,23 @@ def _read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX
         lenient = data.decode("utf-8", errors="replace")
         intact = len(_NON_ASCII.findall(lenient))
         looks_utf8 = data.startswith(b"\xef\xbb\xbf") or (intact >= 8 and 8 * lenient.count("\ufffd") <= intact)
+        # A file whose whole lines before the first bad byte hold UTF-8 kana or kanji (U+0800 and above,
+        # three bytes each) was written as UTF-8: cp932 text practically never forms such lines. What
+        # follows is another encoding pasted in (a cp932 row): refused, never decoded as mojibake.
+        line_start = data.rfind(b"\n", 0, bad_at) + 1
+        line_end = data.find(b"\n", bad_at)
+        try:
+            bad_line = data[line_start: line_end if line_end >= 0 else len(data)].decode("cp932")
+            pasted = _PRIVATE_USE.search(bad_line) is None
+        except UnicodeDecodeError:
+            pasted = False  # not cp932 either: reported below as neither
+        if not looks_utf8 and pasted and any(ord(ch) >= 0x800 for ch in data[:line_start].decode("utf-8")):
+            line = data[:bad_at].count(b"\n") + 1
+            problems.append(Problem(label, line, "", f"is UTF-8 up to line {line - 1}, but line {line} is not "
+                                    f"(bad byte 0x{data[bad_at]:02x}): text in another encoding (cp932?) was pasted in",
+                                    "retype this line and the ones after it that show wrong characters, or save the "
+                                    "whole file again as 'CSV UTF-8' (Excel) or UTF-8 text"))
+            return None
         text = None
         if not looks_utf8:
             try:
@@ -173,14 +238,139 @@ class _Loaded:
     problems: list[Problem]
 
 
+# YAML 1.1 reads some plain values as numbers nobody meant: 12:30 is 750 (base 60), 0x10 is 16, 017 and
+# 0o17 are 15 (octal), 1_000 is 1000. They are refused with what to write instead.
+_SURPRISING_NUMBER = re.compile(r"[-+]?(?:0[xXoObB].*|0[0-9_]+(?:\.[0-9_]*)?|.*[_:].*)")
+# The tags a model or scenario file may carry: plain values, lists and mappings.
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge"))
+
+
 class _ModelYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without implicit timestamps: dates are parsed (and located) by us."""
+    """PyYAML's safe loader, stricter: YAML is plain data.
+
+    Implicit timestamps are not resolved (dates are parsed, and located, by us). Tags other than plain
+    values, lists and mappings (``!!binary``, ``!!set``, ``!!omap``, ``!!timestamp`` …) and the YAML 1.1
+    numbers above are not constructed: each is recorded in :attr:`refused` as ``(line, column, message,
+    hint)`` and kept as its text, so that every such value of a file is reported at once. Tags without a
+    constructor (``!!python/…``, ``!custom``) still fail the load, located by PyYAML.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.refused: list[tuple[int, int, str, str]] = []
+
+    def _refuse(self, node: yaml.Node, message: str, hint: str) -> None:
+        self.refused.append((node.start_mark.line + 1, node.start_mark.column + 1, message, hint))
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, super().construct_yaml_int)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, super().construct_yaml_float)
+
+    def _number(self, node: yaml.ScalarNode, construct: Any) -> Any:
+        text = str(node.value)
+        if _SURPRISING_NUMBER.fullmatch(text) and text not in ("0", "-0", "+0"):
+            try:
+                value = construct(node)
+            except (ValueError, yaml.YAMLError):
+                value = None
+            read = f" (YAML 1.1 reads it as {value!r})" if value is not None and len(str(value)) < 40 else ""
+            bare = text.lstrip("+-")
+            if ":" in text:
+                hint = f"write it in quotes, \"{text}\", if it is a time or a code (YAML reads a:b as base 60)"
+            elif bare[:2].lower() in ("0x", "0o", "0b"):
+                decimal = f"{value}" if isinstance(value, int) else "the number in decimal"
+                hint = f"write {decimal}, or \"{text}\" in quotes if it is a code"
+            elif bare.startswith("0"):
+                hint = f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, or \"{text}\" in quotes if it is a code"
+            else:
+                hint = f"write {text.replace('_', '')} (no '_' between digits), or \"{text}\" in quotes if it is a code"
+            self._refuse(node, f"{text} is not read as written{read}", hint)
+            return text
+        return construct(node)
+
+    def construct_refused(self, node: yaml.Node) -> Any:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        self._refuse(node, f"the tag {tag} is not allowed: only plain values, lists and mappings",
+                     "remove the tag and write the value as plain text, a list or a mapping")
+        return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
+# Implicit timestamps are not resolved (a date stays text until we parse it, located).
 _ModelYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_ModelYamlLoader.yaml_constructors = dict(yaml.SafeLoader.yaml_constructors)
+for _tag in list(_ModelYamlLoader.yaml_constructors):
+    if _tag is not None and _tag not in _PLAIN_TAGS:
+        _ModelYamlLoader.add_constructor(_tag, _ModelYamlLoader.construct_refused)
+_ModelYamlLoader.add_constructor("tag:yaml.org,2002:int", _ModelYamlLoader.construct_yaml_int)
+_ModelYamlLoader.add_constructor("tag:yaml.org,2002:float", _ModelYamlLoader.construct_yaml_float)
+
+
+def _yaml_scalars(node: yaml.Node | None) -> Iterable[yaml.ScalarNode]:
+    """Every scalar of a composed YAML tree (keys included), each node once (aliases share nodes)."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            yield current
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            for k, v in reversed(current.value):
+                stack.extend((v, k))
+
+
+def _scalar_guard_text(node: yaml.ScalarNode) -> str:
+    """The text the My Number guard reads for a scalar: its loaded value (escapes and folding done)."""
+    if node.tag == "tag:yaml.org,2002:binary":
+        import base64
+        import binascii
+
+        try:
+            return base64.decodebytes(str(node.value).encode("ascii", "replace")).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return str(node.value)
+    return str(node.value)
+
+
+def _yaml_my_numbers(node: yaml.Node | None) -> list[tuple[int, str]]:
+    """(line, masked number) of every valid-looking My Number in the loaded values and keys of a YAML tree."""
+    return [(n.start_mark.line + 1, masked) for n in _yaml_scalars(node)
+            for _pos, masked in find_my_numbers(_scalar_guard_text(n))]
+
+
+def _invisible(text: str) -> str | None:
+    """The first invisible format character (Unicode category Cf) of ``text``, as 'U+200B ZERO WIDTH SPACE'."""
+    if text.isascii():  # the usual id: no format character below U+00AD
+        return None
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
+    return None
+
+
+def _invisible_problem(label: str, line: int | None, column: str, text: str, what: str = "id") -> Problem | None:
+    """A located problem when an id or a header holds an invisible character (two ids shown alike)."""
+    char = _invisible(text)
+    if char is None:
+        return None
+    return Problem(label, line, column, f"{text!r} holds an invisible character ({char})",
+                   f"retype the {what}: an invisible character makes two {what}s that look the same differ")
+
+
+def _control_character_problem(label: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A control character (U+0001 …) YAML refuses, located at its line rather than its offset."""
+    at = exc.position if isinstance(exc.position, int) and isinstance(exc.name, str) and exc.name.startswith("<") else 0
+    return Problem(label, text[:at].count("\n") + 1, "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
+                   "delete it: an invisible character pasted with the text")
 
 
 def _yaml_line(node: yaml.Node) -> int:
@@ -190,21 +380,24 @@ def _yaml_line(node: yaml.Node) -> int:
 def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) -> dict[str, Any]:
     path = model_dir / "model.yaml"
     label = f"{label_root}/model.yaml"
-    if not path.is_file():
+    if not _exists(path):
         other = _misnamed(path)
         problems.append(Problem(label, None, "", "is missing",
                                 f"found {other}: rename it to model.yaml (file names are case-sensitive)" if other else
                                 "every model directory needs a model.yaml; see docs/model-format.md"))
         return {}
-    text = _read_text(path, label, problems, MAX_YAML_BYTES)
+    text = _read_text(path, label, problems, MAX_YAML_BYTES, model_dir)
     if text is None:
         return {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        for _pos, masked in find_my_numbers(line):
-            problems.append(_my_number_problem(label, lineno, "", masked))
+    # The My Number guard reads every line as written (comments too) and every loaded value and key
+    # (escapes such as "\x31", folded and split values, !!binary decoded): one problem per line.
+    guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
+    loader: _ModelYamlLoader | None = None
     try:
-        node = yaml.compose(text, Loader=_ModelYamlLoader)
-        data = yaml.load(text, Loader=_ModelYamlLoader)  # noqa: S506 - a SafeLoader: no object construction
+        loader = _ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
+        node = loader.get_single_node()
+        guard |= set(_yaml_my_numbers(node))
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -214,6 +407,9 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
             context = f" ({exc.context} on line {exc.context_mark.line + 1})"
         problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}{context}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
+        return {}
+    except yaml.reader.ReaderError as exc:
+        problems.append(_control_character_problem(label, text, exc))
         return {}
     except yaml.YAMLError as exc:
         problems.append(Problem(label, None, "", f"is not valid YAML: {exc}"))
@@ -226,6 +422,19 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         problems.append(Problem(label, None, "", f"has a value that cannot be read: {str(exc)[:120]}",
                                 "model.yaml is a flat list of 'key: value' lines with short values"))
         return {}
+    finally:
+        if loader is not None:
+            loader.dispose()
+        lines_seen: set[int] = set()
+        for lineno, masked in sorted(guard):
+            if lineno not in lines_seen:
+                lines_seen.add(lineno)
+                problems.append(_my_number_problem(label, lineno, "", masked))
+    keys_by_line = [(k.start_mark.line + 1, str(k.value)) for k, _v in node.value] if isinstance(node, yaml.MappingNode) else []
+    for line, column, message, hint in loader.refused:
+        # the key of the value: the last key that starts on or before its line
+        key = max(((first, k) for first, k in keys_by_line if first <= line), default=(0, f"column {column}"))[1]
+        problems.append(Problem(label, line, key, message, hint))
     if data is None:
         problems.append(Problem(label, 1, "", "has no keys (the file is empty)",
                                 f"write one 'key: value' line for each of {', '.join(k for k, (r, _) in MODEL_KEYS.items() if r)}"))
@@ -242,9 +451,12 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         else:
             lines[str(k.value)] = _yaml_line(k)
     meta: dict[str, Any] = {}
+    refused_lines = {line for line, _c, _m, _h in loader.refused}
     for key, value in data.items():
         key_s = str(key)
         line = lines.get(key_s)
+        if line in refused_lines:
+            continue  # its value was not read as written: that one problem says what to write
         if key_s not in MODEL_KEYS:
             problems.append(Problem(label, line, key_s, "unknown key",
                                     f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
@@ -278,6 +490,9 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
             return None
         if kind == "id" and _ID_FORBIDDEN.search(text):
             bad(f"{text!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+            return None
+        if kind == "id" and (invisible := _invisible_problem(label, line, key, text)) is not None:
+            problems.append(invisible)
             return None
         return text
     if kind == "date":
@@ -335,7 +550,7 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
         try:
             target = (current / rel).resolve()
             is_model = (target / "model.yaml").is_file()
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system …
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a loop of links …
             problems.append(Problem(label, None, "previous", f"{rel!r} is not a usable path{where}: {exc}",
                                     "give the path of the previous version's directory, relative to this model's directory"))
             return
@@ -362,6 +577,42 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
 
 #: Spreadsheet suffixes that are not model workbooks (see pia_analysis.workbook.OTHER_SPREADSHEET_SUFFIXES).
 _OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".xlt", ".ods", ".fods", ".numbers")
+
+
+def _masked_name(name: str) -> str:
+    """A file or folder name with its digits hidden, so that a message never repeats a number in it."""
+    return "".join("*" if ch.isdecimal() else ch for ch in unicodedata.normalize("NFKC", name))
+
+
+def _check_names(model_dir: Path, label_root: str, problems: list[Problem]) -> str:
+    """The My Number guard over the names a model carries: its folder's name and the names of the files
+    and folders in it (and in its ``scenarios/`` folder), which a report or an archive repeats.
+
+    Returns the label of the model directory to use in messages: ``label_root``, with the folder's name
+    masked when it holds a number (so no message prints it).
+    """
+    try:
+        own = {model_dir.name, model_dir.resolve().name}
+    except (OSError, RuntimeError):
+        own = {model_dir.name}
+    hits = sorted({masked for name in own for _pos, masked in find_my_numbers(name)})
+    if hits:
+        label_root = os.path.join(os.path.dirname(label_root.rstrip("/")) if model_dir.name else "",
+                                  _masked_name(model_dir.name or model_dir.resolve().name))
+        problems.append(Problem(label_root, None, "", f"the model folder's name holds what looks like a real My Number ({hits[0]}, valid check digit)",
+                                "a model must hold no personal data, not even in a file or folder name: rename the folder"))
+    for folder, prefix in ((model_dir, label_root), (model_dir / "scenarios", f"{label_root}/scenarios")):
+        try:
+            entries = sorted(os.listdir(folder)) if _is(folder, "dir") else []
+        except OSError:
+            entries = []
+        for entry in entries[:10_000]:  # a model folder holds a dozen files; stops a runaway folder
+            found = find_my_numbers(entry)
+            if found:
+                problems.append(Problem(f"{prefix}/{_masked_name(entry)}", None, "",
+                                        f"its name holds what looks like a real My Number ({found[0][1]}, valid check digit)",
+                                        "a model must hold no personal data, not even in a file name: rename or remove it"))
+    return label_root
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -433,11 +684,15 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
     if col.kind in ("id", "ref"):
         if value and _ID_FORBIDDEN.search(value):
             bad(f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+        elif (invisible := _invisible_problem(label, line, col.name, value)) is not None:
+            problems.append(invisible)
         return value
     if col.kind == "reflist":
         parts = [p.strip() for p in value.split(";")]
         if any(not p for p in parts) and value:
             bad(f"{raw.strip()!r} has an empty item", "separate ids with single ';' and no ';' at the end")
+        elif (invisible := _invisible_problem(label, line, col.name, value)) is not None:
+            problems.append(invisible)
         return [p for p in parts if p]
     if col.kind == "enum":
         if not value:
@@ -503,7 +758,7 @@ class _RawTable:
 def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> _RawTable | None:
     path = model_dir / table.filename
     label = f"{label_root}/{table.filename}"
-    if not path.is_file():
+    if not _exists(path):
         other = _misnamed(path)
         if table.optional_file and other is None:
             return _RawTable(_empty_table(table), [])
@@ -511,7 +766,7 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
                                 f"found {other}: rename it to {table.filename} (file names are case-sensitive)" if other else
                                 f"create it with the header line: {','.join(c.name for c in table.columns if c.required)}"))
         return None
-    text = _read_text(path, label, problems)
+    text = _read_text(path, label, problems, within=model_dir)
     if text is None:
         return None
     if not text.strip():
@@ -545,6 +800,12 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
     ok = True
     seen: dict[str, int] = {}
     for pos, name in enumerate(names, 1):
+        for _pos, masked in find_my_numbers(header[pos - 1]):
+            problems.append(_my_number_problem(label, header_line, f"column {pos}", masked))
+            ok = False
+        if (invisible := _invisible_problem(label, header_line, f"column {pos}", name, "column name")) is not None:
+            problems.append(invisible)
+            ok = False
         if not name:
             problems.append(Problem(label, header_line, f"column {pos}", "has no name in the header",
                                     "give the column a name, or delete it"))
@@ -570,6 +831,9 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
         if not any(cell.strip() for cell in record):
             continue  # blank line
         if len(record) != len(names):
+            for pos, raw in enumerate(record):  # a row that cannot be split is still searched
+                for _pos, masked in find_my_numbers(raw):
+                    problems.append(_my_number_problem(label, line, names[pos] if pos < len(names) else f"column {pos + 1}", masked))
             if len(record) > key_pos:
                 malformed.add(_nfkc(record[key_pos]))
             problems.append(Problem(label, line, "", f"has {len(record)} values but the header has {len(names)} columns",
@@ -850,6 +1114,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise ModelError([Problem(label_root, None, "", "is not a directory",
                                   "give the path of a model directory (the folder holding model.yaml and the CSV files)")])
     problems: list[Problem] = []
+    label_root = _check_names(model_dir, label_root, problems)
     meta = _read_model_yaml(model_dir, problems, label_root)
     _check_previous(model_dir, meta, label_root, problems)
     tables = {t.name: _read_table(model_dir, t, label_root, problems) for t in TABLES}

@@ -47,7 +47,10 @@ import yaml
 from .io import (
     MAX_YAML_BYTES,
     _ID_FORBIDDEN,
+    _control_character_problem,
+    _invisible_problem,
     _is,
+    _masked_name,
     _RawTable,
     _ModelYamlLoader,
     _my_number_problem,
@@ -56,6 +59,7 @@ from .io import (
     _parse_meta_value,
     _read_table,
     _read_text,
+    _yaml_my_numbers,
     validate_tables,
 )
 from .model import Model
@@ -340,6 +344,9 @@ def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
             if _ID_FORBIDDEN.search(key):
                 reader.problem(item, table.key, f"{key!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                 continue
+            if (invisible := _invisible_problem(reader.label, _line(item), table.key, key)) is not None:
+                reader.problems.append(invisible)
+                continue
             out.append(RowChange("remove", name, key, {}, _line(item)))
     return out
 
@@ -365,6 +372,9 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
             continue
         spec = {c.name: c for c in table.columns}
         for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}") or []:
+            if (invisible := _invisible_problem(reader.label, _line(idnode), table.key, key)) is not None:
+                reader.problems.append(invisible)
+                continue
             items = reader.mapping(cells, key, "give the columns to change as {column: value}")
             if items is None:
                 continue
@@ -419,12 +429,19 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     """
     problems: list[Problem] = []
     reader = _Reader(label, problems)
-    # The My Number guard reads every line, as for model.yaml: titles, sources and descriptions too.
-    guard = [_my_number_problem(label, n, "", masked) for n, line in enumerate(text.splitlines(), 1)
-             for _pos, masked in find_my_numbers(line)]
-    loader = _ModelYamlLoader(text)
+    # The My Number guard reads every line, as for model.yaml: titles, sources and descriptions too,
+    # then every loaded value and key (escapes such as "\x31", folded values, !!binary decoded).
+    found_lines = {(n, masked) for n, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
+    guard = [_my_number_problem(label, n, "", masked) for n, masked in sorted(found_lines)]
+    loader: _ModelYamlLoader | None = None
     try:
+        loader = _ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
         node = loader.get_single_node()
+        once = {n for n, _m in found_lines}
+        for n, masked in sorted(set(_yaml_my_numbers(node))):
+            if n not in once:
+                once.add(n)
+                guard.append(_my_number_problem(label, n, "", masked))
         if node is not None:
             loader.construct_document(node)  # the safe constructor refuses !!python/… and unknown tags
             # The reader constructs parts with deep=True, which refuses an anchor holding itself (&a [*a]):
@@ -442,10 +459,15 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                                 f"is not valid YAML: {exc.problem or exc}",
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
         raise ModelError([*guard, *problems]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ModelError([*guard, _control_character_problem(label, text, exc)]) from None
     except yaml.YAMLError as exc:
         raise ModelError([*guard, Problem(label, None, "", f"is not valid YAML: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+    for line, column, message, hint in loader.refused:  # YAML 1.1 numbers, tags that are not plain data
+        problems.append(Problem(label, line, f"column {column}", message, hint))
     fields: dict[str, Any] = {"id": default_id}
     changes: dict[str, list[RowChange]] = {"add": [], "remove": [], "set": []}
     meta: dict[str, Any] = {}
@@ -469,6 +491,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                 if not value or _ID_FORBIDDEN.search(value):
                     reader.problem(vnode, key, f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                     continue
+                if (invisible := _invisible_problem(label, _line(vnode), key, value)) is not None:
+                    problems.append(invisible)
+                    continue
             fields[key] = value
     # The same row twice in one operation is a slip, never an intention.
     for op in ("add", "remove", "set"):
@@ -480,6 +505,11 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                                                "keep one of them"))
             else:
                 first[(c.table, c.key)] = c.line
+    refused = {(line, f"column {column}", message) for line, column, message, _h in loader.refused}
+    refused_lines = {line for line, _c, _m in refused}
+    # a value not read as written gets that one problem, not also what its text then fails
+    problems[:] = [p for p in problems if p.line not in refused_lines or (p.line, p.column, p.message) in refused
+                   or "My Number" in p.message]
     found = {p.line for p in problems if "My Number" in p.message}  # a cell's own problem names its column
     problems += [p for p in guard if p.line not in found]
     if problems:
@@ -509,6 +539,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     problems: list[Problem] = []
     if not _is(path, "file"):
         raise ModelError([Problem(label, None, "", "is not a file", "give the path of a scenario .yaml file")])
+    found = find_my_numbers(path.name)
+    if found:  # its name becomes the scenario's id and the title of its report
+        raise ModelError([Problem(str(path.parent / _masked_name(path.name)), None, "",
+                                  f"its name holds what looks like a real My Number ({found[0][1]}, valid check digit)",
+                                  "a scenario must hold no personal data, not even in its file name: rename it")])
     text = _read_text(path, label, problems, MAX_YAML_BYTES)
     if text is None:
         raise ModelError(problems)

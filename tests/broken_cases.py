@@ -251,7 +251,7 @@ CASES: tuple[Case, ...] = (
          what="one invalid byte in a UTF-8 file"),
     Case("undefined_cp932_byte", "systems.csv", "", None, "systems.csv:3: is neither UTF-8 nor cp932 (bad byte 0xfd)",
          what="a cp932 file with a byte cp932 does not define", build=_cp932_with_undefined_byte),
-    Case("cp932_row_in_utf8_file", "zones.csv", "", None, "zones.csv:4: is neither UTF-8 nor cp932 (bad byte 0x8c)",
+    Case("cp932_row_in_utf8_file", "zones.csv", "", None, "zones.csv:4: is UTF-8 up to line 3, but line 4 is not (bad byte 0x8c)",
          what="a row saved as cp932 pasted into a UTF-8 file",
          build=_transform("zones.csv", lambda b: b + "WEB,公開系,Web,true,city,assumption: test\n".encode("cp932"))),
     # spreadsheet artefacts
@@ -405,6 +405,182 @@ GENERATED_SCENARIO_CASES: tuple[ScenarioCase, ...] = (
     ScenarioCase("scenario_of_50_mib", None, "scenario_of_50_mib.yaml: is 50.0 MiB, over the 1 MiB limit",
                  what="a 50 MiB scenario file (refused by its size, never read)", size=50 * MIB),
 )
+
+
+# --- issue 11: hostile text inputs -------------------------------------------------------------------
+# The My Number guard reads what is loaded (YAML escapes, folded values, !!binary, any Unicode digit, any
+# separator) and every name; YAML is plain data; ids and headers hold no invisible characters; a file
+# that turns from UTF-8 to cp932 midway is refused; model files must be regular files inside the model.
+
+
+def _utf8_then_cp932_row(d: Path) -> None:
+    # a UTF-8 file with only a little Japanese (escaped the older heuristic) and one row saved as cp932
+    # (基幹系 in UTF-8 is valid cp932 too: the whole file loaded as cp932, the UTF-8 row as 蝓ｺ蟷ｹ邉ｻ)
+    text = "zone_id,name_ja,name_en,internet_facing,operator,source\nCORE,基幹系,Core,false,city,assumption: test\n" \
+           "DC,DC,Data centre,false,contractor,assumption: test\n"
+    (d / "zones.csv").write_bytes(text.encode("utf-8") + "WEB,公開系,Web,true,city,assumption: test\n".encode("cp932"))
+
+
+def _fifo(file: str) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        (d / file).unlink(missing_ok=True)
+        os.mkfifo(d / file)  # opening it for reading would block until a writer comes: never opened
+    return edit
+
+
+def _link(file: str, target: str, outside: str | None = None) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        if outside is not None:  # a file outside the model directory, whose text must never be echoed
+            (d.parent / f"{d.name}-outside.csv").write_text(outside, encoding="utf-8")
+        (d / file).unlink(missing_ok=True)
+        os.symlink(target.format(name=d.name), d / file)
+    return edit
+
+
+def _folder_named(file: str) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        (d / file).unlink(missing_ok=True)
+        (d / file).mkdir()
+    return edit
+
+
+def _previous_link_loop(d: Path) -> None:
+    os.symlink("loop", d / "loop")  # a link to itself: resolving it never ends
+    _append("model.yaml", "previous: loop\n")(d)
+
+
+def _number_named_file(d: Path) -> None:
+    (d / "1234-5678-9018.csv").write_text("note\n", encoding="utf-8")
+
+
+_HOSTILE_CASES: tuple[Case, ...] = (
+    Case("my_number_yaml_escapes", "model.yaml", "title_en: A tiny test model",
+         'title_en: "\\x31\\x32\\x33\\x34\\u0035\\u0036\\u0037\\u0038\\x20\\x39\\x30\\x31\\x38"',
+         "model.yaml:3: contains what looks like a real My Number (**** **** **18", what="a My Number written with YAML escapes (\\x31, \\u0035)"),
+    Case("my_number_yaml_folded", "model.yaml", "title_en: A tiny test model", "title_en: >\n  1234\n  5678\n  9018",
+         "model.yaml:3: contains what looks like a real My Number (**** **** **18", what="a My Number folded over three lines"),
+    Case("my_number_yaml_binary", "model.yaml", "title_en: A tiny test model", "title_en: !!binary MTIzNDU2Nzg5MDE4",
+         "model.yaml:3: contains what looks like a real My Number (**** **** **18", what="a My Number hidden as !!binary (base64)"),
+    Case("my_number_arabic_digits", "systems.csv", "assumption: test\nTERM", "memo \u0661\u0662\u0663\u0664\u2212\u0665\u0666\u0667\u0668\u2212\u0669\u0660\u0661\u0668\nTERM",
+         "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number in Arabic-Indic digits with minus signs"),
+    Case("my_number_zero_width", "systems.csv", "assumption: test\nTERM", "memo 1234\u200b5678\u200b9018\nTERM",
+         "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number with zero-width spaces between its groups"),
+    Case("my_number_mathematical_digits", "files.csv", "assumption: test\nCERT_FILE", "memo \U0001d7cf\U0001d7d0\U0001d7d1\U0001d7d2.\U0001d7d3\U0001d7d4\U0001d7d5\U0001d7d6.\U0001d7d7\U0001d7ce\U0001d7cf\U0001d7d6\nCERT_FILE",
+         "files.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number in mathematical bold digits, dotted"),
+    Case("my_number_split_in_cell", "systems.csv", "assumption: test\nTERM", '"memo 1234\n5678\n9018"\nTERM',
+         "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number split over lines in one quoted cell"),
+    Case("my_number_in_header", "zones.csv", "operator,source", "operator,source,1234 5678 9018",
+         "zones.csv:1: column 7: contains what looks like a real My Number (**** **** **18", what="a My Number as a column name"),
+    Case("my_number_in_short_row", "flows.csv", "F2,REG,SRV", "F2,1234-5678-9018",
+         "flows.csv:3: source: contains what looks like a real My Number (**** **** **18", what="a My Number in a row with too few values"),
+    Case("my_number_in_file_name", "1234-5678-9018.csv", "", None,
+         "****-****-****.csv: its name holds what looks like a real My Number (**** **** **18", what="a file named with a My Number in the model folder",
+         build=_number_named_file),
+    Case("yaml_sexagesimal", "model.yaml", "handlers: 20", "handlers: 12:30",
+         'model.yaml:8: handlers: 12:30 is not read as written (YAML 1.1 reads it as 750) (hint: write it in quotes, "12:30"',
+         what="12:30 (YAML 1.1 reads 750, base 60)"),
+    Case("yaml_hexadecimal", "model.yaml", "handlers: 20", "handlers: 0x14",
+         'model.yaml:8: handlers: 0x14 is not read as written (YAML 1.1 reads it as 20) (hint: write 20, or "0x14" in quotes',
+         what="0x14 (YAML 1.1 reads 20)"),
+    Case("yaml_octal", "model.yaml", "target_population: 1500", "target_population: 01500",
+         'model.yaml:7: target_population: 01500 is not read as written (YAML 1.1 reads it as 832) (hint: write 1500 without the leading zero',
+         what="01500 (YAML 1.1 reads 832, octal)"),
+    Case("yaml_octal_0o", "model.yaml", "handlers: 20", "handlers: 0o17",
+         "model.yaml:8: handlers: '0o17' is not a whole number", what="0o17 (PyYAML reads YAML 1.1: text, not 15)"),
+    Case("yaml_underscore", "model.yaml", "target_population: 1500", "target_population: 1_500",
+         "model.yaml:7: target_population: 1_500 is not read as written (YAML 1.1 reads it as 1500) (hint: write 1500 (no '_' between digits)",
+         what="1_500 (digits grouped with '_')"),
+    Case("yaml_set_tag", "model.yaml", "title_en: A tiny test model", "title_en: !!set {A tiny test model}",
+         "model.yaml:3: title_en: the tag !!set is not allowed", what="a !!set where a text belongs"),
+    Case("yaml_omap_tag", "model.yaml", "title_en: A tiny test model", "title_en: !!omap [a: 1]",
+         "model.yaml:3: title_en: the tag !!omap is not allowed", what="a !!omap where a text belongs"),
+    Case("yaml_custom_tag", "model.yaml", "title_en: A tiny test model", "title_en: !note A tiny test model",
+         "model.yaml:3: column 11: is not valid YAML: could not determine a constructor for the tag '!note'", what="a custom tag (!note)"),
+    Case("invisible_in_id", "systems.csv", "", None,
+         "systems.csv:5: system_id: 'RE\\u200bG' holds an invisible character (U+200B ZERO WIDTH SPACE)",
+         what="a second system shown as 'REG' (a zero-width space inside)",
+         build=_append("systems.csv", "RE\u200bG,偽システム,Fake,CORE,system,city,,,assumption: test\n")),
+    Case("invisible_in_reference", "controls.csv", "use-2;use-3,REG;TERM", "use-2;use-3,REG;\u202eTERM",
+         "controls.csv:2: applies_to: 'REG;\\u202eTERM' holds an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+         what="a right-to-left override in a list of ids"),
+    Case("invisible_in_header", "zones.csv", "operator,source", "operator,sou\u00adrce",
+         "zones.csv:1: column 6: 'sou\\xadrce' holds an invisible character (U+00AD SOFT HYPHEN)", what="a soft hyphen in a column name"),
+    Case("invisible_in_model_id", "model.yaml", "id: tiny", "id: ti\u2060ny",
+         "model.yaml:1: id: 'ti\\u2060ny' holds an invisible character (U+2060 WORD JOINER)", what="a word joiner in the model id"),
+    Case("yaml_control_character", "model.yaml", "title_en: A tiny test model", "title_en: A tiny\x01 test model",
+         "model.yaml:3: holds the control character U+0001, which YAML does not allow",
+         what="a control character in model.yaml (was an unlocated message over two lines)"),
+    Case("utf8_then_cp932_row", "zones.csv", "", None,
+         "zones.csv:4: is UTF-8 up to line 3, but line 4 is not (bad byte 0x8c)",
+         what="a UTF-8 file with one cp932 row (loaded as mojibake: 基幹系 → 蝓ｺ蟷ｹ邉ｻ)", build=_utf8_then_cp932_row),
+)
+
+_HOSTILE_GENERATED: tuple[Case, ...] = (
+    Case("fifo_as_optional_table", "ratings.csv", "", None, "ratings.csv: is not a regular file: it is a named pipe (FIFO)",
+         what="ratings.csv is a FIFO (was silently ignored; must never block)", build=_fifo("ratings.csv")),
+    Case("fifo_as_model_yaml", "model.yaml", "", None, "model.yaml: is not a regular file: it is a named pipe (FIFO)",
+         what="model.yaml is a FIFO", build=_fifo("model.yaml")),
+    Case("device_as_table", "systems.csv", "", None, "systems.csv: is not a regular file: it is a character device",
+         what="systems.csv is a link to /dev/zero", build=_link("systems.csv", "/dev/zero")),
+    Case("folder_as_table", "flows.csv", "", None, "flows.csv: is not a regular file: it is a folder",
+         what="flows.csv is a folder", build=_folder_named("flows.csv")),
+    Case("link_outside_model", "zones.csv", "", None, "zones.csv: is a symbolic link to a file outside the model directory",
+         what="zones.csv links to a file outside the model (its text was echoed)",
+         build=_link("zones.csv", "../{name}-outside.csv", "zone_id,name_ja\nSECRET-LINE,外部の秘密\n")),
+    Case("link_to_itself", "systems.csv", "", None, "systems.csv: cannot be read (Too many levels of symbolic links)",
+         what="systems.csv is a link to itself", build=_link("systems.csv", "systems.csv")),
+    Case("link_broken", "controls.csv", "", None, "controls.csv: is a symbolic link to nothing (a broken link)",
+         what="controls.csv links to a file that does not exist", build=_link("controls.csv", "gone.csv")),
+    Case("previous_link_loop", "model.yaml", "", None, "model.yaml: previous: 'loop' is not a usable path: Symlink loop",
+         what="previous names a link to itself (crashed: internal error)", build=_previous_link_loop),
+)
+
+_HOSTILE_ACCEPTED: tuple[Case, ...] = (
+    Case("link_inside_model", "zones.csv", "", None, "", what="zones.csv links to a file inside the model directory",
+         build=lambda d: ((d / "zones.csv").rename(d / "zones-v2.csv"), os.symlink("zones-v2.csv", d / "zones.csv")),
+         check=lambda m: m.zones["zone_id"].tolist() == ["CORE", "DC"]),
+    Case("dates_phones_counts", "systems.csv", "assumption: test\nTERM",
+         "2024-04-01 1500 records; tel 093-582-2102 / 090-1234-5678; 932000 people; 12:30\nTERM", "",
+         what="dates, phone numbers and counts next to each other in a text (no My Number)",
+         check=lambda m: "932000" in m.systems.set_index("system_id").loc["REG", "source"]),
+    Case("quoted_yaml_forms", "model.yaml", "title_en: A tiny test model", 'title_en: "12:30 0x10 017 1_000"', "",
+         what="12:30, 0x10, 017, 1_000 written in quotes (text)", check=lambda m: m.meta["title_en"] == "12:30 0x10 017 1_000"),
+    Case("invalid_check_digit", "systems.csv", "assumption: test\nTERM", "ticket 1234-5678-9012\nTERM", "",
+         what="12 digits whose check digit is not valid (not a My Number)",
+         check=lambda m: "9012" in m.systems.set_index("system_id").loc["REG", "source"]),
+)
+
+_HOSTILE_SCENARIOS: tuple[ScenarioCase, ...] = (
+    ScenarioCase("scenario_my_number_escaped", 'id: escaped\ntitle_ja: "\\u0031\\u0032\\u0033\\u0034-\\x35\\x36\\x37\\x38-9018"\n',
+                 "scenario_my_number_escaped.yaml:2: contains what looks like a real My Number (**** **** **18", what="a My Number written with YAML escapes"),
+    ScenarioCase("scenario_my_number_folded", "id: folded\ntitle_en: >-\n  1234\n  5678\n  9018\n",
+                 "scenario_my_number_folded.yaml:2: contains what looks like a real My Number (**** **** **18", what="a My Number folded over lines"),
+    ScenarioCase("scenario_my_number_binary", "id: binary\ntitle_en: !!binary MTIzNDU2Nzg5MDE4\n",
+                 "scenario_my_number_binary.yaml:2: contains what looks like a real My Number (**** **** **18", what="a My Number as !!binary"),
+    ScenarioCase("scenario_my_number_as_key", "id: as-key\nset:\n  controls:\n    \"\\u0031\\u0032\\u0033\\u0034\\u0035\\u0036\\u0037\\u0038\\u0039\\u0030\\u0031\\u0038\": {status: missing}\n",
+                 "scenario_my_number_as_key.yaml:4: contains what looks like a real My Number (**** **** **18", what="a My Number as an id key, escaped"),
+    ScenarioCase("scenario_1234-5678-9018", "id: named\n",
+                 "scenario_****-****-****.yaml: its name holds what looks like a real My Number (**** **** **18", what="a scenario file named with a My Number"),
+    ScenarioCase("scenario_sexagesimal", "id: sexagesimal\nset:\n  files:\n    REG_FILE: {records: 1:30}\n",
+                 "scenario_sexagesimal.yaml:4: column 25: 1:30 is not read as written (YAML 1.1 reads it as 90)", what="1:30 (YAML 1.1 reads 90)"),
+    ScenarioCase("scenario_octal", "id: octal\nset:\n  files:\n    REG_FILE: {records: 0017}\n",
+                 "scenario_octal.yaml:4: column 25: 0017 is not read as written (YAML 1.1 reads it as 15)", what="0017 (YAML 1.1 reads 15)"),
+    ScenarioCase("scenario_set_tag", "id: set-tag\nset:\n  model: {title_en: !!set {a, b}}\n",
+                 "scenario_set_tag.yaml:3: column 21: the tag !!set is not allowed", what="a !!set value"),
+    ScenarioCase("scenario_invisible_id", "id: invisible\nset:\n  controls:\n    \"C\\u200b1\": {status: missing}\n",
+                 "scenario_invisible_id.yaml:4: control_id: 'C\\u200b1' holds an invisible character (U+200B ZERO WIDTH SPACE)",
+                 what="an id with a zero-width space"),
+    ScenarioCase("scenario_control_character", "id: control\ntitle_en: a\x1b[31m red\n",
+                 "scenario_control_character.yaml:2: holds the control character U+001B, which YAML does not allow",
+                 what="a terminal escape sequence (ESC) in a value"),
+    ScenarioCase("scenario_utf8_then_cp932", "id: mixed\ntitle_ja: 基幹\n".encode("utf-8") + "title_en: 基幹系\n".encode("cp932"),
+                 "scenario_utf8_then_cp932.yaml:3: is UTF-8 up to line 2, but line 3 is not", what="a UTF-8 file with a line in cp932"),
+)
+
+CASES = CASES + _HOSTILE_CASES
+GENERATED_CASES = GENERATED_CASES + _HOSTILE_GENERATED
+ACCEPTED_CASES = ACCEPTED_CASES + _HOSTILE_ACCEPTED
+SCENARIO_CASES = SCENARIO_CASES + _HOSTILE_SCENARIOS
 
 
 # --- building ----------------------------------------------------------------------------------------
@@ -570,6 +746,19 @@ def render_doc() -> str:
         "- **YAML.** Read with the safe loader only (no tags that build objects); keys given twice, values "
         "that are lists or mappings where one value belongs, and nesting too deep are refused; `previous` is "
         "followed through the whole chain and must end.",
+        "- **Plain data.** Tags other than plain values, lists and mappings (`!!binary`, `!!set`, `!!omap` …) "
+        "are refused, and so are the YAML 1.1 numbers nobody means: `12:30` (read as 750), `0x10`, `017`, "
+        "`1_000`; the message says what to write (the number, or the text in quotes).",
+        "- **My Number guard.** It reads what is loaded (YAML escapes, folded values, `!!binary`, quoted CSV "
+        "cells over several lines) and every name (column names, the model folder's name and the files in it, "
+        "a scenario's file name and keys). Any Unicode decimal digit counts; dashes, minus signs, dots, "
+        "spaces, tabs, line breaks and invisible characters between groups of digits are skipped. Only a "
+        "valid check digit is refused, and the number is never printed in full.",
+        "- **Invisible characters** (Unicode format characters: zero-width space, joiners, direction marks, "
+        "soft hyphen …) are refused in ids and column names: two ids shown alike must be equal.",
+        "- **Files.** Every model file must be a regular file (a FIFO, device or folder is refused without "
+        "being opened) inside the model directory (a link to elsewhere is refused unread). A file that is UTF-8 "
+        "up to a line and not after is refused at that line.",
         "",
         f"## Broken models ({len(CASES)} committed in `tests/broken/`)",
         "",

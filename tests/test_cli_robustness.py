@@ -37,6 +37,10 @@ def model_commands(model: Path, tmp: Path) -> list[list[str]]:
         ["diff", m, t],
         ["diff", t, m, "--format", "json"],
         ["history", m],
+        ["convert", m, str(tmp / "converted.xlsx")],
+        ["export-otm", m, str(tmp / "model.otm.json")],
+        ["export-findings", m, str(tmp / "findings.sarif")],
+        ["export-findings", m, str(tmp / "findings.csv")],
     ]
 
 
