@@ -193,7 +193,7 @@ CASES: tuple[Case, ...] = (
     Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
          what="a population in words"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
-         "model.yaml: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
+         "model.yaml:10: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
     Case("my_number_in_csv", "systems.csv", "assumption: test\nTERM", "assumption: test 1234-5678-9018\nTERM",
          "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number in a table cell"),
     Case("my_number_in_yaml", "model.yaml", "organisation: テスト市", "organisation: テスト市 123456789018",
@@ -304,11 +304,11 @@ CASES: tuple[Case, ...] = (
          "model.yaml:9: serious_incident: 'sometimes' is not true or false", what="a yes/no key holding a word"),
     Case("bad_model_id", "model.yaml", "id: tiny", "id: tiny model", "model.yaml:1: id: 'tiny model' is not a valid id",
          what="a model id with a space"),
-    Case("previous_cycle", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+    Case("previous_cycle", "model.yaml", "", None, "model.yaml:10: previous: the chain of previous versions loops back to",
          what="previous -> ./older, whose previous is .. (a cycle of two models)", build=_previous_cycle),
-    Case("previous_is_itself", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+    Case("previous_is_itself", "model.yaml", "", None, "model.yaml:10: previous: the chain of previous versions loops back to",
          what="previous: . (the model itself)", build=_append("model.yaml", "previous: .\n")),
-    Case("previous_unusable_path", "model.yaml", "", None, "model.yaml: previous: 'a\\x00b' is not a usable path",
+    Case("previous_unusable_path", "model.yaml", "", None, "model.yaml:10: previous: 'a\\x00b' is not a usable path",
          what="a previous path with a NUL character (crashed: ValueError)", build=_append("model.yaml", 'previous: "a\\0b"\n')),
 )
 
