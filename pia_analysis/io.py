@@ -287,8 +287,8 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
         if limit is not None and len(text) > limit:
             what = "an id" if kind == "id" else "a title or name"
             bad(f"is {len(text):,} characters long, over the limit of {limit:,} for {what}",
-                "a short id such as city-juki-r5" if kind == "id" else
-                "shorten it: it is shown in chart titles and table headings (see docs/model-format.md, 'Bounds')")
+                "a short id such as city-juki-r5; the limits are in docs/model-format.md, 'Bounds'" if kind == "id" else
+                "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, 'Bounds'")
             return None
         if kind == "id" and _ID_FORBIDDEN.search(text):
             bad(f"{_short(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
@@ -567,7 +567,7 @@ def _too_long(column: str, length: int, limit: int, what: str, label: str, line:
             if what == "a name" else "shorten it: put long explanations in a document and cite it")
     subject = f"has an id of {length:,} characters" if item else f"is {length:,} characters long"
     problems.append(Problem(label, line, column, f"{subject}, over the limit of {limit:,} for {what}",
-                            f"{hint} (see docs/model-format.md, 'Bounds')"))
+                            f"{hint}; the limits are in docs/model-format.md, 'Bounds'"))
 
 
 def _extra_cell(name: str, raw: str, label: str, line: int | None, problems: list[Problem]) -> str:

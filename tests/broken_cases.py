@@ -407,6 +407,61 @@ GENERATED_SCENARIO_CASES: tuple[ScenarioCase, ...] = (
 )
 
 
+# --- issue 11: bounds ---------------------------------------------------------------------------------
+# Values bounded so that anything that validates renders (pia_analysis/schema.py; docs/model-format.md,
+# "Bounds"): each case is one step over a limit; tests/test_bounds_and_chains.py renders the values at it.
+
+
+def _extra_column(file: str, name: str, value: str) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        lines = (d / file).read_text(encoding="utf-8").splitlines()
+        cells = [name] + [value] + [""] * (len(lines) - 2)
+        (d / file).write_text("\n".join(f"{line},{c}" for line, c in zip(lines, cells)) + "\n", encoding="utf-8")
+    return edit
+
+
+CASES += (
+    Case("name_too_long", "systems.csv", "REG,住民記録システム,", "REG," + "名" * 201 + ",",
+         "systems.csv:2: name_ja: is 201 characters long, over the limit of 200 for a name",
+         what="a system name of 201 characters (names: at most 200)"),
+    Case("source_too_long", "zones.csv", "city,assumption: test\nDC", "city,assumption: " + "議" * 1989 + "\nDC",
+         "zones.csv:2: source: is 2,001 characters long, over the limit of 2,000 for a text cell",
+         what="a source of 2,001 characters (text cells: at most 2,000)"),
+    Case("extra_column_too_long", "zones.csv", "", None,
+         "zones.csv:2: memo: is 2,001 characters long, over the limit of 2,000 for a text cell",
+         what="a cell of 2,001 characters in an extra column", build=_extra_column("zones.csv", "memo", "メ" * 2001)),
+    Case("id_too_long", "controls.csv", "C3,公表", "C" + "3" * 64 + ",公表",
+         "controls.csv:4: control_id: is 65 characters long, over the limit of 64 for an id",
+         what="an id of 65 characters (ids: at most 64)"),
+    Case("title_too_long", "model.yaml", "title_ja: テスト用の小さなモデル", "title_ja: " + "題" * 201,
+         "model.yaml:2: title_ja: is 201 characters long, over the limit of 200 for a title or name",
+         what="a title of 201 characters"),
+    Case("model_id_too_long", "model.yaml", "id: tiny", "id: " + "t" * 65,
+         "model.yaml:1: id: is 65 characters long, over the limit of 64 for an id", what="a model id of 65 characters"),
+    Case("assessed_on_too_late", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 9999-12-31",
+         "model.yaml:6: assessed_on: 9999-12-31 is outside 1990-01-01 … 2099-12-31",
+         what="an assessment in 9999 (crashed the report: year 10000 is out of range)"),
+    Case("assessed_on_too_early", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 1989-12-31",
+         "model.yaml:6: assessed_on: 1989-12-31 is outside 1990-01-01 … 2099-12-31", what="an assessment before 1990"),
+)
+
+GENERATED_CASES += (
+    Case("name_of_120000_characters", "systems.csv", "", None,
+         "systems.csv:2: name_ja: is 120,000 characters long, over the limit of 200 for a name",
+         what="a system name of 120,000 characters (crashed the report: RecursionError after 74 s)",
+         build=_transform("systems.csv", lambda b: b.replace("住民記録システム".encode(), "名".encode() * 120_000, 1))),
+)
+
+SCENARIO_CASES += (
+    ScenarioCase("scenario_name_too_long", "id: long-name\nset:\n  systems:\n    REG: {name_ja: " + "名" * 201 + "}\n",
+                 "scenario_name_too_long.yaml:4: name_ja: is 201 characters long, over the limit of 200 for a name",
+                 what="sets a name of 201 characters"),
+    ScenarioCase("scenario_date_too_late", "id: late\nset:\n  model: {assessed_on: 9999-12-31}\n",
+                 "scenario_date_too_late.yaml:3: assessed_on: 9999-12-31 is outside 1990-01-01 … 2099-12-31",
+                 what="sets assessed_on to 9999-12-31"),
+)
+
+
 # --- building ----------------------------------------------------------------------------------------
 
 
