@@ -16,7 +16,8 @@ Run it from the repository root::
     PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/bench_long_chains.py --timeout 300
 
 ``--lengths 50 200`` chooses the chain lengths (default 50, 200 and 1,000); ``--only history`` the
-commands; ``--json FILE`` saves the results.
+commands; ``--vary`` makes every version's tables different (a record count), so that no version can
+share another's tables or analyses; ``--json FILE`` saves the results.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ TINY = ROOT / "tests" / "models" / "tiny"
 COMMANDS = ("validate", "history", "diff")
 
 
-def build_chain(root: Path, length: int) -> list[Path]:
-    """Directories ``root/v0001`` … of a chain of ``length`` versions of the tiny model, oldest first."""
+def build_chain(root: Path, length: int, vary: bool = False) -> list[Path]:
+    """Directories ``root/v0001`` … of a chain of ``length`` versions of the tiny model, oldest first.
+
+    ``vary``: each version's register file holds a different number of records, so that no two versions
+    have the same tables (nothing can be shared between versions)."""
     meta = (TINY / "model.yaml").read_text(encoding="utf-8")
     dirs = []
     for i in range(1, length + 1):
@@ -47,6 +51,9 @@ def build_chain(root: Path, length: int) -> list[Path]:
         if i > 1:
             text += f"previous: ../v{i - 1:04d}\n"
         (d / "model.yaml").write_text(text, encoding="utf-8")
+        if vary:
+            files = (d / "files.csv").read_text(encoding="utf-8")
+            (d / "files.csv").write_text(files.replace(",1500,", f",{1500 + i},", 1), encoding="utf-8")
         dirs.append(d)
     return dirs
 
@@ -69,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs="+", default=[50, 200, 1000])
     parser.add_argument("--only", nargs="+", choices=COMMANDS, default=list(COMMANDS))
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--vary", action="store_true", help="no two versions with the same tables")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     results = []
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
         for length in args.lengths:
-            dirs = build_chain(Path(tmp) / f"chain{length}", length)
+            dirs = build_chain(Path(tmp) / f"chain{length}", length, args.vary)
             newest = str(dirs[-1])
             commands = {"validate": ["validate", newest], "history": ["history", newest],
                         "diff": ["diff", str(dirs[-2] if length > 1 else dirs[-1]), newest]}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -570,6 +571,11 @@ def _chain(model: Model | str | os.PathLike[str] | Sequence[Model]) -> list[Mode
     return version_chain(model)  # type: ignore[arg-type]
 
 
+#: The stage coverage of the models version_history analysed (models are immutable), so that
+#: history_coverage of the same chain (the CLI prints both) does not compute it again.
+_STAGE_COVERAGE: weakref.WeakKeyDictionary[Model, pd.DataFrame] = weakref.WeakKeyDictionary()
+
+
 def _same_tables(a: Model, b: Model) -> bool:
     """True when ``a`` and ``b`` have equal tables (the analyses read only the tables)."""
     return all(getattr(a, t.name) is getattr(b, t.name) or getattr(a, t.name).equals(getattr(b, t.name))
@@ -630,6 +636,8 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
 
     chain = _chain(model)
     analyses = _per_version(chain, lambda m: (node_exposure(m), stage_coverage(m), find_findings(m)))
+    for m, (_exp, cov, _fnd) in zip(chain, analyses):
+        _STAGE_COVERAGE[m] = cov
     # Pure functions of what they are given, computed once for each distinct input: versions that share
     # their analyses (or their threshold keys) share the results.
     headlines: dict[tuple[int, int], pd.DataFrame] = {}
@@ -695,7 +703,8 @@ def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) ->
     from .coverage import stage_coverage
 
     chain = _chain(model)
-    tables = _per_version(chain, lambda m: stage_coverage(m)[["stage", "name_ja", "coverage"]])
+    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE else stage_coverage(m))
+                          [["stage", "name_ja", "coverage"]])
     first = tables[0]
     columns: dict[str, Any] = {"stage": first["stage"].tolist(), "name_ja": first["name_ja"].tolist()}
     used: dict[str, int] = {}
