@@ -301,10 +301,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .diff import history_coverage, version_history
+    from .diff import history_coverage, version_chain, version_history
 
-    history = version_history(args.model)
-    coverage = history_coverage(args.model)
+    chain = version_chain(args.model)  # loaded once for both tables
+    history = version_history(chain)
+    coverage = history_coverage(chain)
     if args.format == "json":
         payload = {
             "versions": [{k: _plain(v) for k, v in r.items()} for r in history.to_dict("records")],

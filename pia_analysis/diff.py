@@ -23,10 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -333,6 +333,8 @@ def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Chang
     for table in TABLES:
         key = table.key
         skip = {key} if provenance else {key, PROVENANCE_COLUMNS.get(table.name)}
+        if getattr(old, table.name) is getattr(new, table.name):
+            continue  # the same table (versions of a chain share unchanged tables: io.load_chain)
         a = {r[key]: r for r in getattr(old, table.name).to_dict("records")}
         b = {r[key]: r for r in getattr(new, table.name).to_dict("records")}
         for rid in sorted(set(a) | set(b)):
@@ -502,6 +504,15 @@ def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
     }
 
 
+def _classified_changes(old: Model, new: Model, provenance: bool = False) -> tuple[list[Change], list[dict[str, Any]]]:
+    """The changes from ``old`` to ``new`` (model.yaml first, then the tables in format order; ids sorted
+    within a table) and their classification (the rows of :attr:`ModelDiff.changes`)."""
+    ctx = DiffContext(old, new)
+    order = {name: i for i, name in enumerate(["model"] + [t.name for t in TABLES])}
+    found = sorted(_row_changes(old, new, provenance), key=lambda c: order[c.table])
+    return found, [_classify(ctx, c) for c in found]
+
+
 def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     """Every difference between two versions of a model, classified, with the analysis deltas.
 
@@ -524,11 +535,8 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     >>> d.changes.set_index("id").at["CONV_SRV", "reasons_en"]
     '[new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor); [new-outsourcing] CONV_SRV is run by a contractor'
     """
-    ctx = DiffContext(old, new)
-    # model.yaml first, then the tables in format order; ids sorted within a table (already so).
-    order = {name: i for i, name in enumerate(["model"] + [t.name for t in TABLES])}
-    found = sorted(_row_changes(old, new, provenance), key=lambda c: order[c.table])
-    changes = pd.DataFrame([_classify(ctx, c) for c in found], columns=CHANGE_COLUMNS)
+    found, classified = _classified_changes(old, new, provenance)
+    changes = pd.DataFrame(classified, columns=CHANGE_COLUMNS)
     field_rows = [{"table": c.table, "id": c.id, "column": f, "old": (c.old or {}).get(f), "new": (c.new or {}).get(f)}
                   for c in found for f in c.fields]
     fields = pd.DataFrame(field_rows, columns=FIELD_COLUMNS)
@@ -542,16 +550,44 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
 def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
     """The model and its earlier versions (``previous``), loaded, **oldest first**.
 
+    Each version is loaded once and the chain walked once (:func:`pia_analysis.io.load_chain`): the time
+    is linear in the number of versions.
+
     Examples
     --------
     >>> from pia_analysis import bundled_model_path
     >>> [m.id for m in version_chain(bundled_model_path())]
     ['kitakyushu-juki-h26', 'kitakyushu-juki-h28', 'kitakyushu-juki-r3']
     """
-    from .io import load_model, previous_chain
+    from .io import load_chain
 
-    current = model if isinstance(model, Model) else load_model(Path(model))
-    return [load_model(p) for p in reversed(previous_chain(current))] + [current]
+    return list(reversed(load_chain(model)))
+
+
+def _chain(model: Model | str | os.PathLike[str] | Sequence[Model]) -> list[Model]:
+    if isinstance(model, (list, tuple)):
+        return list(model)
+    return version_chain(model)  # type: ignore[arg-type]
+
+
+#: The stage coverage of the models version_history analysed (models are immutable), so that
+#: history_coverage of the same chain (the CLI prints both) does not compute it again.
+_STAGE_COVERAGE: weakref.WeakKeyDictionary[Model, pd.DataFrame] = weakref.WeakKeyDictionary()
+
+
+def _same_tables(a: Model, b: Model) -> bool:
+    """True when ``a`` and ``b`` have equal tables (the analyses read only the tables)."""
+    return all(getattr(a, t.name) is getattr(b, t.name) or getattr(a, t.name).equals(getattr(b, t.name))
+               for t in TABLES)
+
+
+def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[Any]:
+    """``analyse`` of each version; a version whose tables equal the previous version's reuses its result
+    (a yearly review often changes only ``model.yaml``), so a long chain of such versions stays fast."""
+    out: list[Any] = []
+    for i, m in enumerate(chain):
+        out.append(out[-1] if i and _same_tables(chain[i - 1], m) else analyse(m))
+    return out
 
 
 HISTORY_COLUMNS = [
@@ -561,8 +597,14 @@ HISTORY_COLUMNS = [
 ]
 
 
-def version_history(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
+def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> pd.DataFrame:
     """Exposure, coverage and findings of each version of a model, oldest first.
+
+    Parameters
+    ----------
+    model
+        A model (loaded, or the path of a model directory or workbook), or its chain as
+        :func:`version_chain` returns it (oldest first).
 
     Returns
     -------
@@ -576,6 +618,9 @@ def version_history(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
         ``vs_previous`` (important / minor / none; empty for the first), ``important_changes`` (count)
         and ``important_rules``.
 
+    Each version is analysed once (a version with the same tables as the one before reuses its analyses)
+    and compared with the one before: the time is linear in the number of versions.
+
     Examples
     --------
     >>> from pia_analysis import bundled_model_path
@@ -583,41 +628,69 @@ def version_history(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
     """
+    from .coverage import stage_coverage
+    from .exposure import node_exposure
+    from .findings import find_findings
     from .judgments import required_assessment
 
-    chain = version_chain(model)
+    chain = _chain(model)
+    analyses = _per_version(chain, lambda m: (node_exposure(m), stage_coverage(m), find_findings(m)))
+    for m, (_exp, cov, _fnd) in zip(chain, analyses):
+        _STAGE_COVERAGE[m] = cov
+    # Pure functions of what they are given, computed once for each distinct input: versions that share
+    # their analyses (or their threshold keys) share the results.
+    headlines: dict[tuple[int, int], pd.DataFrame] = {}
+    required: dict[tuple[Any, ...], str] = {}
+    outside: dict[tuple[int, int], int] = {}
     rows = []
-    previous: Model | None = None
-    for m in chain:
-        if previous is None:
-            c = compare(m, m)
-            verdict, n_imp, rules = "", 0, []
+    for i, m in enumerate(chain):
+        exp, cov, fnd = analyses[i]
+        if i == 0:
+            before, verdict, n_imp, rules = analyses[i], "", 0, []
         else:
-            d = diff(previous, m)
-            c = d.comparison
-            verdict, n_imp = d.classification, len(d.important)
-            rules = sorted({r for rs in d.important["rules"] for r in rs})
-        head = c.headline().set_index("metric")
-        city_zone = dict(zip(m.zones["zone_id"], m.zones["operator"] == "city"))
-        exp = c.exposure_after
+            # diff(previous, m) without its tables: its classification and important changes
+            _found, changes = _classified_changes(chain[i - 1], m)
+            important = [c for c in changes if c["importance"] == IMPORTANT]
+            verdict = "none" if not changes else IMPORTANT if important else MINOR
+            before, n_imp = analyses[i - 1], len(important)
+            rules = sorted({r for c in important for r in c["rules"]})
+        key = (id(before), id(analyses[i]))
+        if key not in headlines:
+            # The headline of compare(previous, m) (of compare(m, m) for the first version) from the
+            # analyses computed once per version: headline() reads only these six tables, not the deltas.
+            c = Comparison(base=chain[i - 1] if i else m, other=m, label_before="", label_after="",
+                           exposure_before=before[0], exposure_after=exp, coverage_before=before[1],
+                           coverage_after=cov, findings_before=before[2], findings_after=fnd,
+                           exposure_delta=pd.DataFrame(), coverage_delta=pd.DataFrame(), findings_delta=pd.DataFrame())
+            headlines[key] = c.headline().set_index("metric")
+        head = headlines[key]
+        threshold = (m.meta["target_population"], m.meta.get("handlers"), m.meta.get("serious_incident"))
+        if threshold not in required:
+            required[threshold] = required_assessment(m).code
+        outside_key = (id(exp), id(m.zones))
+        if outside_key not in outside:
+            city_zone = dict(zip(m.zones["zone_id"], m.zones["operator"] == "city"))
+            outside[outside_key] = int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum())
         rows.append({
             "version": m.id, "assessed_on": m.meta["assessed_on"], "target_population": int(m.meta["target_population"]),
-            "required": required_assessment(m).code, "systems": len(m.systems), "flows": len(m.flows),
+            "required": required[threshold], "systems": len(m.systems), "flows": len(m.flows),
             "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
-            "mn_holders_outside_city": int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum()),
+            "mn_holders_outside_city": outside[outside_key],
             "max_mn_exposure": float(head.at["max_mn_exposure", "after"]),
             "max_mn_system": str(head.at["max_mn_exposure", "note"]).split(" → ")[-1],
             "records_at_stake": float(head.at["records_at_stake", "after"]),
-            "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(c.coverage_after["pairs"].sum()),
+            "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(cov["pairs"].sum()),
             "coverage": float(head.at["coverage", "after"]), "open_findings": int(head.at["open_findings", "after"]),
             "vs_previous": verdict, "important_changes": n_imp, "important_rules": rules,
         })
-        previous = m
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
-def history_coverage(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
+def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) -> pd.DataFrame:
     """Coverage of each stage (rows, official order) in each version (columns, oldest first).
+
+    ``model`` as for :func:`version_history`. The columns are named by the versions' ids; when two
+    versions share an id, the later ones are told apart as ``id (2)``, ``id (3)`` ….
 
     Examples
     --------
@@ -628,10 +701,17 @@ def history_coverage(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
     """
     from .coverage import stage_coverage
 
-    out: pd.DataFrame | None = None
-    for m in version_chain(model):
-        cov = stage_coverage(m)[["stage", "name_ja", "coverage"]].rename(columns={"coverage": m.id})
-        # A left merge keeps the official stage order (every version lists the same six stages).
-        out = cov if out is None else out.merge(cov[["stage", m.id]], on="stage", how="left", sort=False)
-    assert out is not None
-    return out.reset_index(drop=True)
+    chain = _chain(model)
+    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE else stage_coverage(m))
+                          [["stage", "name_ja", "coverage"]])
+    first = tables[0]
+    columns: dict[str, Any] = {"stage": first["stage"].tolist(), "name_ja": first["name_ja"].tolist()}
+    used: dict[str, int] = {}
+    for m, cov in zip(chain, tables):
+        name = m.id
+        while name in columns:  # a second version with this id (or an id such as "stage")
+            used[m.id] = used.get(m.id, 1) + 1
+            name = f"{m.id} ({used[m.id]})"
+        # Every version lists the same six stages in the official order: aligned by stage all the same.
+        columns[name] = cov.set_index("stage")["coverage"].reindex(columns["stage"]).tolist()
+    return pd.DataFrame(columns)

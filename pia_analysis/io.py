@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import re
@@ -30,7 +31,12 @@ from .model import Model
 from .mynumber import find_my_numbers
 from .schema import (
     FALSE_WORDS,
+    MAX_COUNT,
+    MAX_DATE,
+    MAX_NOTE_CHARS,
+    MIN_DATE,
     MODEL_KEYS,
+    MODEL_TEXT_LIMITS,
     RATING_ALIASES,
     TABLE_BY_NAME,
     TABLES,
@@ -43,7 +49,6 @@ from .schema import (
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
-MAX_COUNT = 10_000_000_000  # whole numbers count people: more than live on Earth is a typo (and int64 stays safe)
 _ID_FORBIDDEN = re.compile(r"[\s;,*@]")
 # Cells Excel shows when a formula fails (the same in Japanese Excel); saved to CSV as they are shown.
 _EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
@@ -488,8 +493,15 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
         if not text:
             bad("is empty", "give a value")
             return None
+        limit = MODEL_TEXT_LIMITS.get(kind)
+        if limit is not None and len(text) > limit:
+            what = "an id" if kind == "id" else "a title or name"
+            bad(f"is {len(text):,} characters long, over the limit of {limit:,} for {what}",
+                "a short id such as city-juki-r5; the limits are in docs/model-format.md, 'Bounds'" if kind == "id" else
+                "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, 'Bounds'")
+            return None
         if kind == "id" and _ID_FORBIDDEN.search(text):
-            bad(f"{text!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+            bad(f"{_short(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
             return None
         if kind == "id" and (invisible := _invisible_problem(label, line, key, text)) is not None:
             problems.append(invisible)
@@ -497,31 +509,37 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
         return text
     if kind == "date":
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(_nfkc(str(value)))
-        except ValueError:
-            bad(f"{value!r} is not a date", "write the date as YYYY-MM-DD, e.g. 2021-11-09")
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(_nfkc(str(value)))
+            except ValueError:
+                bad(f"{_brief(value)} is not a date", "write the date as YYYY-MM-DD, e.g. 2021-11-09")
+                return None
+        if not MIN_DATE <= day <= MAX_DATE:
+            bad(f"{day.isoformat()} is outside {MIN_DATE.isoformat()} … {MAX_DATE.isoformat()}",
+                "write the date of the assessment as YYYY-MM-DD; check the year")
             return None
+        return day
     if kind == "int":
         if isinstance(value, bool):
-            bad(f"{value!r} is not a whole number", "write a number such as 932000")
+            bad(f"{_brief(value)} is not a whole number", "write a number such as 932000")
             return None
         if isinstance(value, int):
             number = value
         else:
             text = _nfkc(str(value)).replace(",", "").replace("_", "")
             if not re.fullmatch(r"\d+", text):
-                bad(f"{value!r} is not a whole number", "write a number such as 932000 (no units)")
+                bad(f"{_brief(value)} is not a whole number", "write a number such as 932000 (no units)")
                 return None
             number = int(text) if len(text.lstrip("0")) <= 11 else MAX_COUNT + 1
         if number < 0:
-            bad(f"{value!r} is negative", "write a number >= 0")
+            bad(f"{_brief(value)} is negative", "write a number >= 0")
             return None
         if number > MAX_COUNT:
-            bad(f"{value!r} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
+            bad(f"{_brief(value)} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
             return None
         return number
     if kind == "bool":
@@ -532,16 +550,39 @@ def _parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | N
             return True
         if word in FALSE_WORDS:
             return False
-        bad(f"{value!r} is not true or false", "write true or false")
+        bad(f"{_brief(value)} is not true or false", "write true or false")
         return None
     raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
 
 
-def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, problems: list[Problem]) -> None:
-    """``previous`` must name a model directory, and the chain of previous versions must end."""
+def _short(text: str, keep: int = 60) -> str:
+    """``text`` cut to ``keep`` characters (with …): messages never echo a huge value whole."""
+    return text if len(text) <= keep else text[:keep] + "…"
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The line of the top-level ``key:`` of the YAML file ``path`` (None when it cannot be found)."""
+    text = _read_text(path, str(path), [], MAX_YAML_BYTES)
+    pattern = re.compile(rf"['\"]?{re.escape(key)}['\"]?\s*:")
+    return next((n for n, line in enumerate((text or "").splitlines(), 1) if pattern.match(line)), None)
+
+
+def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, problems: list[Problem],
+                    follow: bool = True) -> None:
+    """``previous`` must name a model directory, and the chain of previous versions must end.
+
+    The chain is walked once, reading only each version's ``model.yaml``, with a set of the directories
+    seen (a loop, the model itself included, is reported): linear in its length. ``follow=False`` checks
+    only the first link, for :func:`load_chain`, which checks each link as it loads the version.
+    Problems are located on the line of ``previous``.
+    """
     if "previous" not in meta:
         return
     label = f"{label_root}/model.yaml"
+
+    def bad(message: str, hint: str) -> None:
+        problems.append(Problem(label, _key_line(model_dir / "model.yaml", "previous"), "previous", message, hint))
+
     seen = {model_dir.resolve()}
     current = model_dir
     rel = meta["previous"]
@@ -550,25 +591,28 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
         try:
             target = (current / rel).resolve()
             is_model = (target / "model.yaml").is_file()
-        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a loop of links …
-            problems.append(Problem(label, None, "previous", f"{rel!r} is not a usable path{where}: {exc}",
-                                    "give the path of the previous version's directory, relative to this model's directory"))
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop …
+            bad(f"{_short(rel)!r} is not a usable path{where}: {_short(str(exc), 200)}",
+                "give the path of the previous version's directory, relative to this model's directory")
             return
         if target in seen:
-            problems.append(Problem(label, None, "previous", f"the chain of previous versions loops back to {target}",
-                                    "a model's previous version must be an older, different model directory"))
+            bad(f"the chain of previous versions loops back to {target}{where}",
+                "a model's previous version must be an older, different model directory")
             return
         if not is_model:
-            problems.append(Problem(label, None, "previous", f"{rel!r} is not a model directory{where}: no model.yaml at {target}",
-                                    "give the path of the previous version's directory, relative to this model's directory"))
+            bad(f"{_short(rel)!r} is not a model directory{where}: no model.yaml at {target}",
+                "give the path of the previous version's directory, relative to this model's directory")
+            return
+        if not follow:
             return
         seen.add(target)
         current = target
+        text = _read_text(target / "model.yaml", str(target), [], MAX_YAML_BYTES)
+        if text is None:
+            return  # that model's own loading reports it
         try:
-            if (target / "model.yaml").stat().st_size > MAX_YAML_BYTES:
-                return  # that model's own loading reports it
-            data = yaml.load((target / "model.yaml").read_text(encoding="utf-8-sig"), Loader=_ModelYamlLoader)  # noqa: S506
-        except (yaml.YAMLError, UnicodeDecodeError, OSError, ValueError, RecursionError):
+            data = yaml.load(text, Loader=_ModelYamlLoader)  # noqa: S506 - a SafeLoader: no object construction
+        except (yaml.YAMLError, ValueError, RecursionError):
             return  # that model's own loading reports it
         rel = data.get("previous") if isinstance(data, dict) else None
         if isinstance(rel, (str, int, float)) and not isinstance(rel, bool):
@@ -638,13 +682,122 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def previous_chain(model: Model) -> list[Path]:
-    """The directories of the earlier versions of ``model``, newest first (from ``previous``)."""
-    chain: list[Path] = []
+    """The directories of the earlier versions of ``model``, newest first (from ``previous``).
+
+    Each version's ``model.yaml`` is read once. Raises ModelError when a version's ``model.yaml`` has
+    problems or the chain loops back (possible only for a model built in memory: loading checks it).
+    """
+    return [path for path, _meta in previous_metas(model)]
+
+
+def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
+    """The earlier versions of ``model``, newest first: ``(directory or workbook, its checked keys)``.
+
+    Linear in the length of the chain: each version's keys are read once (:func:`read_meta`).
+    """
+    out: list[tuple[Path, dict[str, Any]]] = []
+    seen = {model.path} if model.path is not None else set()
     current, rel = model.path, model.meta.get("previous")
     while rel is not None and current is not None:
-        current = (current / rel).resolve()
-        chain.append(current)
-        rel = read_meta(current).get("previous")
+        try:
+            current = (current / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelError([Problem(f"{model.path}/model.yaml", None, "previous", f"{rel!r} is not a usable path: {exc}",
+                                      "give the path of the previous version's directory")]) from None
+        if current in seen:
+            raise ModelError([_loop_problem(model, current)])
+        seen.add(current)
+        meta = read_meta(current)
+        out.append((current, meta))
+        rel = meta.get("previous")
+    return out
+
+
+def _loop_problem(model: Model, target: Path) -> Problem:
+    label = model.path / "model.yaml" if model.path is not None and _is(model.path, "dir") else model.path
+    return Problem(str(label), None, "previous", f"the chain of previous versions loops back to {target}",
+                   "a model's previous version must be an older, different model")
+
+
+def _table_files_key(model_dir: Path) -> tuple[bytes | None, ...] | None:
+    """A fingerprint of the table files of the model directory ``model_dir``: the SHA-256 of each, in
+    format order (None for an optional table that is absent). None when it cannot stand for the tables:
+    a file that is not a plain regular file (a symlink, a FIFO …), is too large or cannot be read, or a
+    missing file. Two directories with the same fingerprint load the same tables."""
+    key: list[bytes | None] = []
+    for table in TABLES:
+        path = model_dir / table.filename
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            if not table.optional_file or _misnamed(path) is not None:
+                return None
+            key.append(None)
+            continue
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        try:
+            key.append(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            return None
+    return tuple(key)
+
+
+def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
+    """A model and its earlier versions (``previous``), loaded, **newest first**.
+
+    Each version is loaded once, with only its own link checked (that ``previous`` names a model); the
+    directories seen are kept, so a chain that loops back is a located error on the ``previous`` line of
+    the version that closes the loop. A version whose table files are byte for byte those of the version
+    loaded just before it shares that version's tables (models are immutable) instead of parsing them
+    again, so a long chain of reviews that changed only ``model.yaml`` loads quickly. Time is linear in
+    the length of the chain.
+
+    Parameters
+    ----------
+    model
+        A loaded model or the path of a model directory or workbook.
+
+    Raises
+    ------
+    ModelError
+        With the located problems of the first version (newest first) that cannot be loaded, or of the
+        loop.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> [m.id for m in load_chain(bundled_model_path())]
+    ['kitakyushu-juki-r3', 'kitakyushu-juki-h28', 'kitakyushu-juki-h26']
+    """
+    newest = model if isinstance(model, Model) else load_model(model, check_chain=False)
+    chain = [newest]
+    seen = {newest.path}
+    key = _table_files_key(newest.path) if newest.path is not None and _is(newest.path, "dir") else None
+    while (rel := chain[-1].meta.get("previous")) is not None and chain[-1].path is not None:
+        here = chain[-1].path
+        yaml_path = here / "model.yaml" if _is(here, "dir") else here
+        try:
+            target = (here / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # only for a model built in memory: loading checks it
+            raise ModelError([Problem(str(yaml_path), None, "previous", f"{_short(str(rel))!r} is not a usable path: {exc}",
+                                      "give the path of the previous version")]) from None
+        if target in seen:
+            line = _key_line(yaml_path, "previous") if yaml_path.name == "model.yaml" else None
+            raise ModelError([Problem(str(yaml_path), line, "previous",
+                                      f"the chain of previous versions loops back to {target}",
+                                      "a model's previous version must be an older, different model")])
+        seen.add(target)
+        if target.suffix.lower() == ".xlsx" and not _is(target, "dir"):
+            chain.append(load_model(target, check_chain=False))
+            key = None
+            continue
+        this_key = _table_files_key(target)
+        shared = chain[-1] if key is not None and this_key == key else None
+        chain.append(_load_directory(target, check_chain=False, shared=shared))
+        key = this_key
     return chain
 
 
@@ -657,15 +810,44 @@ def _my_number_problem(label: str, line: int, column: str, masked: str) -> Probl
                    "a model describes systems and must hold no personal data: remove the number")
 
 
+def _brief(value: Any) -> str:
+    """``repr(value)``, cut (as :func:`_short`) when it is long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number of thousands of digits"
+    return text if len(text) <= 62 else repr(_short(str(value)))
+
+
+def _too_long(column: str, length: int, limit: int, what: str, label: str, line: int | None,
+              problems: list[Problem], item: bool = False) -> None:
+    hint = ("ids are short codes such as SYS1 or JUKI_FILE" if what == "an id" else
+            "shorten it: names are shown in charts and table cells; put explanations in source"
+            if what == "a name" else "shorten it: put long explanations in a document and cite it")
+    subject = f"has an id of {length:,} characters" if item else f"is {length:,} characters long"
+    problems.append(Problem(label, line, column, f"{subject}, over the limit of {limit:,} for {what}",
+                            f"{hint}; the limits are in docs/model-format.md, 'Bounds'"))
+
+
+def _extra_cell(name: str, raw: str, label: str, line: int | None, problems: list[Problem]) -> str:
+    """A cell of a column beyond the format's: kept as written, bounded like other text."""
+    if len(raw.strip()) > MAX_NOTE_CHARS:
+        _too_long(name, len(raw.strip()), MAX_NOTE_CHARS, "a text cell", label, line, problems)
+    return raw
+
+
 def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Problem]) -> Any:
     """Parse one cell; append a problem and return a harmless default when it is wrong."""
     def bad(message: str, hint: str = "") -> None:
         problems.append(Problem(label, line, col.name, message, hint or col.hint))
 
+    limit = col.limit
     if col.kind in ("text", "list"):
         value = raw.strip()
         if col.nonempty and not value:
             bad("is empty", "give a value")
+        if limit is not None and len(value) > limit:
+            _too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
         if col.kind == "list":
             return [part.strip() for part in value.split(";") if part.strip()]
         return value
@@ -675,24 +857,29 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
     if value.upper() in _EXCEL_ERRORS or (value.startswith("=") and len(value) > 1):
         # Spreadsheet artefacts are never ids, numbers, yes/no values or choices.
         if value.startswith("="):
-            bad(f"{raw.strip()!r} is a spreadsheet formula, not a value",
+            bad(f"{_short(raw.strip())!r} is a spreadsheet formula, not a value",
                 "type the value itself (in Excel: copy, then Paste Special → Values) and save as CSV again")
         else:
-            bad(f"{raw.strip()!r} is a spreadsheet error value, not a value",
+            bad(f"{_short(raw.strip())!r} is a spreadsheet error value, not a value",
                 "fix the formula that gives this error in the workbook, or type the value, then save as CSV again")
         return {"id": value, "ref": value, "reflist": [], "enum": "", "bool": False, "int": 0, "prob": 0.0}[col.kind]
     if col.kind in ("id", "ref"):
-        if value and _ID_FORBIDDEN.search(value):
-            bad(f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+        if limit is not None and len(value) > limit:
+            _too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
+        elif value and _ID_FORBIDDEN.search(value):
+            bad(f"{_short(value)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
         elif (invisible := _invisible_problem(label, line, col.name, value)) is not None:
             problems.append(invisible)
         return value
     if col.kind == "reflist":
         parts = [p.strip() for p in value.split(";")]
         if any(not p for p in parts) and value:
-            bad(f"{raw.strip()!r} has an empty item", "separate ids with single ';' and no ';' at the end")
+            bad(f"{_short(raw.strip())!r} has an empty item", "separate ids with single ';' and no ';' at the end")
         elif (invisible := _invisible_problem(label, line, col.name, value)) is not None:
             problems.append(invisible)
+        longest = max((len(p) for p in parts), default=0)
+        if limit is not None and longest > limit:
+            _too_long(col.name, longest, limit, col.limit_kind, label, line, problems, item=True)
         return [p for p in parts if p]
     if col.kind == "enum":
         if not value:
@@ -702,7 +889,7 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
         lowered = value.lower()
         if lowered in col.choices:
             return lowered
-        bad(f"{raw.strip()!r} is not one of {', '.join(col.choices)}", f"use one of: {', '.join(col.choices)}")
+        bad(f"{_short(raw.strip())!r} is not one of {', '.join(col.choices)}", f"use one of: {', '.join(col.choices)}")
         return value
     if col.kind == "bool":
         if not value:
@@ -712,17 +899,17 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
             return True
         if word in FALSE_WORDS:
             return False
-        bad(f"{raw.strip()!r} is not a yes/no value", "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
+        bad(f"{_short(raw.strip())!r} is not a yes/no value", "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
         return False
     if col.kind == "int":
         if not value:
             return 0
         text = value.replace(",", "").replace("_", "")
         if not re.fullmatch(r"\d+", text):
-            bad(f"{raw.strip()!r} is not a whole number >= 0", col.hint)
+            bad(f"{_short(raw.strip())!r} is not a whole number >= 0", col.hint)
             return 0
         if len(text.lstrip("0")) > 11 or int(text) > MAX_COUNT:
-            bad(f"{raw.strip()!r} is too large (over {MAX_COUNT:,})", col.hint)
+            bad(f"{_short(raw.strip())!r} is too large (over {MAX_COUNT:,})", col.hint)
             return 0
         return int(text)
     if col.kind == "prob":
@@ -731,10 +918,10 @@ def _parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Pro
         try:
             number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
         except ValueError:
-            bad(f"{raw.strip()!r} is not a number", col.hint)
+            bad(f"{_short(raw.strip())!r} is not a number", col.hint)
             return 0.0
         if not (0.0 <= number <= 1.0) or number != number:
-            bad(f"{raw.strip()!r} is outside [0, 1]", col.hint)
+            bad(f"{_short(raw.strip())!r} is outside [0, 1]", col.hint)
             return 0.0
         return number
     raise AssertionError(col.kind)  # pragma: no cover
@@ -843,7 +1030,8 @@ def _read_table(model_dir: Path, table: Table, label_root: str, problems: list[P
             for _pos, masked in find_my_numbers(raw):
                 problems.append(_my_number_problem(label, line, name, masked))
             col = spec.get(name)
-            parsed[name].append(_parse_cell(col, raw, label, line, problems) if col else raw)
+            parsed[name].append(_parse_cell(col, raw, label, line, problems) if col else
+                                _extra_cell(name, raw, label, line, problems))
         lines.append(line)
     return _RawTable(_typed_frame(table, parsed, names, len(lines)), lines, frozenset(malformed))
 
@@ -1069,6 +1257,8 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
                     problems.append(_my_number_problem(label, line, name, masked))
                 if col is not None:
                     _parse_cell(col, text, label, line, problems)
+                else:
+                    _extra_cell(name, text, label, line, problems)
         raws[table.name] = _RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
     _check_references(raws, label_root, problems)
     order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
@@ -1076,13 +1266,17 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
     return problems
 
 
-def load_model(path: str | os.PathLike[str]) -> Model:
+def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
     """Load and validate a model directory.
 
     Parameters
     ----------
     path
         The model directory (or its ``model.yaml``).
+    check_chain
+        Walk the whole chain of earlier versions (``previous``) to check that it ends (the default).
+        False checks only that ``previous`` names a model: for callers that walk the chain themselves
+        (:func:`load_chain`), so that loading a chain of *n* versions stays linear in *n*.
 
     Raises
     ------
@@ -1099,14 +1293,19 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
         from .workbook import load_workbook
 
-        return load_workbook(path)
+        return load_workbook(path, check_chain=check_chain)
     if Path(path).suffix.lower() in _OTHER_SPREADSHEETS:  # .xls, .xlsm, .ods …: not read, say how to save it
         from .workbook import other_spreadsheet_problem
 
         problem = other_spreadsheet_problem(path)
         if problem is not None:
             raise ModelError([problem])
-    model_dir = Path(path)
+    return _load_directory(Path(path), check_chain=check_chain)
+
+
+def _load_directory(model_dir: Path, check_chain: bool = True, shared: Model | None = None) -> Model:
+    """:func:`load_model` of a directory; ``shared``: a model whose table files are byte for byte this
+    directory's (see :func:`_table_files_key`), whose checked tables are used instead of reading them."""
     if _is(model_dir, "file") and model_dir.name == "model.yaml":
         model_dir = model_dir.parent
     label_root = str(model_dir)
@@ -1116,15 +1315,19 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     problems: list[Problem] = []
     label_root = _check_names(model_dir, label_root, problems)
     meta = _read_model_yaml(model_dir, problems, label_root)
-    _check_previous(model_dir, meta, label_root, problems)
-    tables = {t.name: _read_table(model_dir, t, label_root, problems) for t in TABLES}
-    _check_references(tables, label_root, problems)
+    _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
+    if shared is None:
+        tables = {t.name: _read_table(model_dir, t, label_root, problems) for t in TABLES}
+        _check_references(tables, label_root, problems)
     if problems:
         order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
         problems.sort(key=lambda p: (order.get(p.file, 99), p.line or 0))
         raise ModelError(problems)
-    frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
-    frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
+    if shared is not None:
+        frames = {t.name: getattr(shared, t.name) for t in TABLES}
+    else:
+        frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
+        frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
     return Model(meta=meta, path=model_dir.resolve(), **frames)
 
 

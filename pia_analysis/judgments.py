@@ -222,14 +222,10 @@ class ReviewSchedule:
 
 
 def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
-    """(id, assessed_on) of the model's earlier versions, newest first."""
-    from .io import previous_chain, read_meta
+    """(id, assessed_on) of the model's earlier versions, newest first (each version's keys read once)."""
+    from .io import previous_metas
 
-    out = []
-    for path in previous_chain(model):
-        meta = read_meta(path)
-        out.append((str(meta["id"]), meta["assessed_on"]))
-    return out
+    return [(str(meta["id"]), meta["assessed_on"]) for _path, meta in previous_metas(model)]
 
 
 def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedule:

@@ -7,6 +7,7 @@ them back, so the format is stated once, here. ``docs/model-format.md`` explains
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 KINDS = ("system", "store", "terminal", "network", "external")
@@ -23,6 +24,19 @@ RATING_ALIASES = {
 }
 TRUE_WORDS = ("true", "yes", "1", "はい")
 FALSE_WORDS = ("false", "no", "0", "いいえ")
+
+# Bounds of values. Anything that validates must render: every chart, the PDF, the Excel and CSV tables,
+# the OTM/SARIF exports and the review schedule (assessed_on + 5 years). So text is bounded by the kind of
+# thing it names, dates by a range and counts by a maximum, generously: the bundled models' longest name
+# is 87 characters and longest source 334 (docs/model-format.md, "Bounds").
+MAX_ID_CHARS = 64  # ids and each id of a list of ids: the longest bundled id has 20 characters
+MAX_NAME_CHARS = 200  # names, titles, organisation, affairs, channel: shown in charts and table cells
+MAX_NOTE_CHARS = 2_000  # sources, record items, extra columns: shown in tables, wrapped
+MIN_DATE = dt.date(1990, 1, 1)  # assessed_on: the assessments began in 2014
+MAX_DATE = dt.date(2099, 12, 31)  # … and the review schedule adds 5 years to it
+MAX_COUNT = 10_000_000_000  # whole numbers count people: more than live on Earth is a typo (and int64 stays safe)
+# The bound of each kind of value in model.yaml (MODEL_KEYS); "path" is bounded by the file system.
+MODEL_TEXT_LIMITS = {"id": MAX_ID_CHARS, "text": MAX_NAME_CHARS}
 
 # model.yaml keys: name -> (required, kind)
 MODEL_KEYS: dict[str, tuple[bool, str]] = {
@@ -47,6 +61,8 @@ class Column:
     ``text``, ``enum`` (one of ``choices``), ``bool``, ``int`` (>= 0), ``prob`` (a number in [0, 1]),
     ``list`` (``;``-separated text) or ``reflist`` (``;``-separated ids).
     ``required``: the column must be present in the header. ``nonempty``: a cell may not be blank.
+    ``max_chars``: the longest value, in characters (of each id for ``id``, ``ref`` and ``reflist``);
+    by default :data:`MAX_ID_CHARS` for ids and :data:`MAX_NOTE_CHARS` for text (see :attr:`limit`).
     """
 
     name: str
@@ -55,6 +71,30 @@ class Column:
     nonempty: bool = False
     choices: tuple[str, ...] = ()
     hint: str = ""
+    max_chars: int | None = None
+
+    @property
+    def limit(self) -> int | None:
+        """The longest value allowed, in characters (None: the kind bounds it, as enum, bool, numbers)."""
+        if self.max_chars is not None:
+            return self.max_chars
+        if self.kind in ("id", "ref", "reflist"):
+            return MAX_ID_CHARS
+        if self.kind in ("text", "list"):
+            return MAX_NOTE_CHARS
+        return None
+
+    @property
+    def limit_kind(self) -> str:
+        """What the limit is for, in words (for messages)."""
+        if self.kind in ("id", "ref", "reflist"):
+            return "an id"
+        return "a name" if self.limit == MAX_NAME_CHARS else "a text cell"
+
+
+def extra_column(name: str) -> Column:
+    """The description of a column a table carries beyond the format's (kept as text, written back)."""
+    return Column(name, "text", required=False)
 
 
 @dataclass(frozen=True)
@@ -84,8 +124,8 @@ TABLES: tuple[Table, ...] = (
         "zone_id",
         (
             Column("zone_id", "id", nonempty=True),
-            Column("name_ja"),
-            Column("name_en", required=False),
+            Column("name_ja", max_chars=MAX_NAME_CHARS),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
             Column("internet_facing", "bool", nonempty=True),
             _enum("operator", OPERATORS),
             Column("source", required=False),
@@ -97,8 +137,8 @@ TABLES: tuple[Table, ...] = (
         "system_id",
         (
             Column("system_id", "id", nonempty=True),
-            Column("name_ja"),
-            Column("name_en", required=False),
+            Column("name_ja", max_chars=MAX_NAME_CHARS),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
             Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv"),
             _enum("kind", KINDS),
             _enum("operator", OPERATORS),
@@ -113,8 +153,8 @@ TABLES: tuple[Table, ...] = (
         "file_id",
         (
             Column("file_id", "id", nonempty=True),
-            Column("name_ja"),
-            Column("name_en", required=False),
+            Column("name_ja", max_chars=MAX_NAME_CHARS),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
             Column("records", "int", nonempty=True, hint="a whole number of records (people) >= 0"),
             Column("contains_my_number", "bool", nonempty=True),
             Column("items", "list", required=False),
@@ -131,7 +171,7 @@ TABLES: tuple[Table, ...] = (
             Column("target", "ref", nonempty=True, hint="a system_id of systems.csv"),
             Column("files", "reflist", hint="file_ids of files.csv separated by ';'"),
             _enum("stage", STAGES),
-            Column("channel", required=False),
+            Column("channel", required=False, max_chars=MAX_NAME_CHARS),
             Column("interactive", "bool", nonempty=True),
             Column("encrypted", "bool", nonempty=True),
             Column("source_ref", required=False),
@@ -143,8 +183,8 @@ TABLES: tuple[Table, ...] = (
         "control_id",
         (
             Column("control_id", "id", nonempty=True),
-            Column("name_ja"),
-            Column("name_en", required=False),
+            Column("name_ja", max_chars=MAX_NAME_CHARS),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
             Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'"),
             Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *"),
             Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures"),
@@ -159,8 +199,8 @@ TABLES: tuple[Table, ...] = (
         (
             Column("risk_id", "id", nonempty=True),
             _enum("stage", STAGES),
-            Column("name_ja"),
-            Column("name_en", required=False),
+            Column("name_ja", max_chars=MAX_NAME_CHARS),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
         ),
         optional_file=True,
     ),

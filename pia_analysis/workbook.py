@@ -883,7 +883,8 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
                 value = model_io._parse_cell(col, "", label, number, []) if col else ""
             else:
                 before = len(problems)
-                value = model_io._parse_cell(col, cell.text, label, number, problems) if col else cell.text
+                value = (model_io._parse_cell(col, cell.text, label, number, problems) if col else
+                         model_io._extra_cell(name, cell.text, label, number, problems))
                 if col is not None and col.kind in ("id", "ref", "reflist") and len(problems) == before:
                     _invisible_id(cell.text, label, number, name, problems)
             parsed[name].append(value)
@@ -984,8 +985,11 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
     return {k: meta[k] for k in MODEL_KEYS if k in meta}, rows
 
 
-def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem]) -> None:
-    """``previous`` must name a model (directory or workbook), and the chain of versions must end."""
+def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem],
+                    follow: bool = True) -> None:
+    """``previous`` must name a model (directory or workbook), and the chain of versions must end.
+
+    Walked once, each version's keys read once (linear); ``follow=False`` checks only the first link."""
     if "previous" not in meta:
         return
     seen = {path.resolve()}
@@ -996,7 +1000,7 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
             target = (current / rel).resolve()
             is_dir = (target / "model.yaml").is_file()
             is_book = not is_dir and is_workbook_path(target) and target.is_file()
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system …
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop …
             problems.append(Problem(label, line, "previous", f"{rel!r} is not a usable path{where}: {exc}",
                                     "give the path of the previous version's folder or .xlsx, relative to the folder "
                                     "holding this workbook"))
@@ -1012,6 +1016,8 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
                                     f"no model.yaml or .xlsx workbook at {target}",
                                     "give the path of the previous version's folder or .xlsx, relative to the folder "
                                     "holding this workbook"))
+            return
+        if not follow:
             return
         seen.add(target)
         current = target
@@ -1089,7 +1095,8 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
     return out
 
 
-def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | None], dict[str, list[int]], list[Problem]]:
+def _load(path: Path, check_chain: bool = True
+          ) -> tuple[dict[str, Any], dict[str, model_io._RawTable | None], dict[str, list[int]], list[Problem]]:
     label_root = str(path)
     problems: list[Problem] = []
     wb = _open(path, label_root, problems)
@@ -1110,7 +1117,8 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, model_io._RawTable | No
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
-    _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems)
+    _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems,
+                    follow=check_chain)
     tables: dict[str, model_io._RawTable | None] = {}
     lines: dict[str, list[int]] = {}
     for table in TABLES:
@@ -1138,11 +1146,12 @@ def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
     return sorted(problems, key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
 
 
-def load_workbook(path: str | os.PathLike[str]) -> Model:
+def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
     """Load and validate a model workbook (``.xlsx``).
 
     Every sheet, row and cell is checked as :func:`pia_analysis.io.load_model` checks a model directory;
-    problems are located as ``path.xlsx[sheet]:row: column: message``.
+    problems are located as ``path.xlsx[sheet]:row: column: message``. ``check_chain=False`` checks only
+    the first link of ``previous``, as for :func:`pia_analysis.io.load_model`.
 
     Raises
     ------
@@ -1157,7 +1166,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Model:
     (3, '../kitakyushu-juki-h28')
     """
     p = Path(path)
-    meta, tables, _lines, problems = _load(p)
+    meta, tables, _lines, problems = _load(p, check_chain)
     if problems:
         raise ModelError(_sorted(_workbook_words(problems, str(p)), str(p)))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}

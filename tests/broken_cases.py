@@ -193,7 +193,7 @@ CASES: tuple[Case, ...] = (
     Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
          what="a population in words"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
-         "model.yaml: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
+         "model.yaml:10: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
     Case("my_number_in_csv", "systems.csv", "assumption: test\nTERM", "assumption: test 1234-5678-9018\nTERM",
          "systems.csv:2: source: contains what looks like a real My Number (**** **** **18", what="a My Number in a table cell"),
     Case("my_number_in_yaml", "model.yaml", "organisation: テスト市", "organisation: テスト市 123456789018",
@@ -304,11 +304,11 @@ CASES: tuple[Case, ...] = (
          "model.yaml:9: serious_incident: 'sometimes' is not true or false", what="a yes/no key holding a word"),
     Case("bad_model_id", "model.yaml", "id: tiny", "id: tiny model", "model.yaml:1: id: 'tiny model' is not a valid id",
          what="a model id with a space"),
-    Case("previous_cycle", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+    Case("previous_cycle", "model.yaml", "", None, "model.yaml:10: previous: the chain of previous versions loops back to",
          what="previous -> ./older, whose previous is .. (a cycle of two models)", build=_previous_cycle),
-    Case("previous_is_itself", "model.yaml", "", None, "model.yaml: previous: the chain of previous versions loops back to",
+    Case("previous_is_itself", "model.yaml", "", None, "model.yaml:10: previous: the chain of previous versions loops back to",
          what="previous: . (the model itself)", build=_append("model.yaml", "previous: .\n")),
-    Case("previous_unusable_path", "model.yaml", "", None, "model.yaml: previous: 'a\\x00b' is not a usable path",
+    Case("previous_unusable_path", "model.yaml", "", None, "model.yaml:10: previous: 'a\\x00b' is not a usable path",
          what="a previous path with a NUL character (crashed: ValueError)", build=_append("model.yaml", 'previous: "a\\0b"\n')),
 )
 
@@ -581,6 +581,61 @@ CASES = CASES + _HOSTILE_CASES
 GENERATED_CASES = GENERATED_CASES + _HOSTILE_GENERATED
 ACCEPTED_CASES = ACCEPTED_CASES + _HOSTILE_ACCEPTED
 SCENARIO_CASES = SCENARIO_CASES + _HOSTILE_SCENARIOS
+
+
+# --- issue 11: bounds ---------------------------------------------------------------------------------
+# Values bounded so that anything that validates renders (pia_analysis/schema.py; docs/model-format.md,
+# "Bounds"): each case is one step over a limit; tests/test_bounds_and_chains.py renders the values at it.
+
+
+def _extra_column(file: str, name: str, value: str) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        lines = (d / file).read_text(encoding="utf-8").splitlines()
+        cells = [name] + [value] + [""] * (len(lines) - 2)
+        (d / file).write_text("\n".join(f"{line},{c}" for line, c in zip(lines, cells)) + "\n", encoding="utf-8")
+    return edit
+
+
+CASES += (
+    Case("name_too_long", "systems.csv", "REG,住民記録システム,", "REG," + "名" * 201 + ",",
+         "systems.csv:2: name_ja: is 201 characters long, over the limit of 200 for a name",
+         what="a system name of 201 characters (names: at most 200)"),
+    Case("source_too_long", "zones.csv", "city,assumption: test\nDC", "city,assumption: " + "議" * 1989 + "\nDC",
+         "zones.csv:2: source: is 2,001 characters long, over the limit of 2,000 for a text cell",
+         what="a source of 2,001 characters (text cells: at most 2,000)"),
+    Case("extra_column_too_long", "zones.csv", "", None,
+         "zones.csv:2: memo: is 2,001 characters long, over the limit of 2,000 for a text cell",
+         what="a cell of 2,001 characters in an extra column", build=_extra_column("zones.csv", "memo", "メ" * 2001)),
+    Case("id_too_long", "controls.csv", "C3,公表", "C" + "3" * 64 + ",公表",
+         "controls.csv:4: control_id: is 65 characters long, over the limit of 64 for an id",
+         what="an id of 65 characters (ids: at most 64)"),
+    Case("title_too_long", "model.yaml", "title_ja: テスト用の小さなモデル", "title_ja: " + "題" * 201,
+         "model.yaml:2: title_ja: is 201 characters long, over the limit of 200 for a title or name",
+         what="a title of 201 characters"),
+    Case("model_id_too_long", "model.yaml", "id: tiny", "id: " + "t" * 65,
+         "model.yaml:1: id: is 65 characters long, over the limit of 64 for an id", what="a model id of 65 characters"),
+    Case("assessed_on_too_late", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 9999-12-31",
+         "model.yaml:6: assessed_on: 9999-12-31 is outside 1990-01-01 … 2099-12-31",
+         what="an assessment in 9999 (crashed the report: year 10000 is out of range)"),
+    Case("assessed_on_too_early", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 1989-12-31",
+         "model.yaml:6: assessed_on: 1989-12-31 is outside 1990-01-01 … 2099-12-31", what="an assessment before 1990"),
+)
+
+GENERATED_CASES += (
+    Case("name_of_120000_characters", "systems.csv", "", None,
+         "systems.csv:2: name_ja: is 120,000 characters long, over the limit of 200 for a name",
+         what="a system name of 120,000 characters (crashed the report: RecursionError after 74 s)",
+         build=_transform("systems.csv", lambda b: b.replace("住民記録システム".encode(), "名".encode() * 120_000, 1))),
+)
+
+SCENARIO_CASES += (
+    ScenarioCase("scenario_name_too_long", "id: long-name\nset:\n  systems:\n    REG: {name_ja: " + "名" * 201 + "}\n",
+                 "scenario_name_too_long.yaml:4: name_ja: is 201 characters long, over the limit of 200 for a name",
+                 what="sets a name of 201 characters"),
+    ScenarioCase("scenario_date_too_late", "id: late\nset:\n  model: {assessed_on: 9999-12-31}\n",
+                 "scenario_date_too_late.yaml:3: assessed_on: 9999-12-31 is outside 1990-01-01 … 2099-12-31",
+                 what="sets assessed_on to 9999-12-31"),
+)
 
 
 # --- building ----------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from pia_analysis.scenarios import apply_scenario
 from pia_analysis.schema import (
     FALSE_WORDS,
     KINDS,
+    MAX_DATE,
+    MIN_DATE,
     OPERATORS,
     RATING_ALIASES,
     RATINGS,
@@ -126,7 +128,7 @@ def logical_models(draw) -> dict[str, Any]:
     rows["ratings"] = [{"risk_id": r, "rating": draw(st.sampled_from(RATINGS + tuple(RATING_ALIASES)))}
                        for r in draw(subset(risk_pool, 0, 4))]
     meta = {"id": draw(IDS), "title_ja": draw(TITLE), "title_en": draw(TITLE), "organisation": draw(TITLE),
-            "affairs": draw(TITLE), "assessed_on": draw(st.dates()).isoformat(),
+            "affairs": draw(TITLE), "assessed_on": draw(st.dates(MIN_DATE, MAX_DATE)).isoformat(),
             "target_population": draw(st.integers(0, 10**9))}
     if draw(st.booleans()):
         meta["handlers"] = draw(st.integers(0, 10**5))
