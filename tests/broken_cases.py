@@ -531,7 +531,7 @@ _HOSTILE_GENERATED: tuple[Case, ...] = (
          what="systems.csv is a link to itself", build=_link("systems.csv", "systems.csv")),
     Case("link_broken", "controls.csv", "", None, "controls.csv: is a symbolic link to nothing (a broken link)",
          what="controls.csv links to a file that does not exist", build=_link("controls.csv", "gone.csv")),
-    Case("previous_link_loop", "model.yaml", "", None, "model.yaml: previous: 'loop' is not a usable path: Symlink loop",
+    Case("previous_link_loop", "model.yaml", "", None, "model.yaml:10: previous: 'loop' is not a usable path: Symlink loop",
          what="previous names a link to itself (crashed: internal error)", build=_previous_link_loop),
 )
 
@@ -760,6 +760,46 @@ def _rows(cases, start: int) -> list[str]:
     return rows
 
 
+
+def _workbook_section() -> list[str]:
+    """Hostile model workbooks (``tests/hostile_workbooks.py``): built at test time, each refused by every
+    command that reads a model (``tests/test_hostile_workbooks.py``), which checks the message below."""
+    from hostile_workbooks import KINDS
+
+    lines = [
+        f"## Hostile workbooks ({len(KINDS)} kinds, built at test time by `tests/hostile_workbooks.py`)",
+        "",
+        "Each is the valid workbook of `tests/models/tiny` with one hostile thing added. Sheets are read as a "
+        "stream of the cells that exist (never padded to Excel's 16,384 columns), within budgets of cells, XML "
+        "elements, part sizes and characters per cell (`pia_analysis/workbook.py`, see "
+        "[workbook.md](workbook.md)); every command that reads a model refuses each kind with exit 1 and the "
+        "located line below (after the workbook's path), in seconds and bounded memory "
+        "(`benchmarks/bench_workbook_bombs.py`).",
+        "",
+        "| # | kind | the hostile thing | what the toolkit says (contains) |",
+        "|---|---|---|---|",
+    ]
+    for i, kind in enumerate(KINDS, 1):
+        said = kind.expect.replace("{guide_next}", "N")
+        lines.append(f"| {i} | `{kind.name}` ({kind.suffix}) | {_cell(kind.what)} | {_code(said)} |")
+    return lines
+
+
+def _output_section() -> list[str]:
+    return [
+        "## Output hazards",
+        "",
+        "Where an output goes is checked before any work (README → Security → Output rules). "
+        "`tests/test_safe_outputs.py` runs every command that writes (`report`, `scenario --report`, "
+        "`section3 --out`, `export-otm`, `export-findings`, `convert`, `new`) against every hazard: a folder "
+        "holding the user's files, the model folder, a folder inside it or around it, a model table, the input "
+        "workbook, an existing file (without `--force`), a symlink, `.`, an empty path, `/`, the home folder, an "
+        "earlier pack with a file edited or added, a path under a file, an unwritable place and an over-long "
+        "name. A refused output exits 2 naming what is there; a write that fails exits 4 with "
+        "`cannot write PATH: reason`; nothing of the user's is changed and no temporary file is left.",
+    ]
+
+
 def render_doc() -> str:
     """The text of docs/bad-input.md, from the cases."""
     head = "| # | case | file | the mistake | what the toolkit says (every problem, with its hint) |\n|---|---|---|---|---|"
@@ -835,6 +875,10 @@ def render_doc() -> str:
         "",
         head,
         *_rows(ACCEPTED_CASES, n_models + n_scen + 1),
+        "",
+        *_workbook_section(),
+        "",
+        *_output_section(),
         "",
     ]
     return "\n".join(lines)

@@ -16,9 +16,11 @@ import io
 import random
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+MY_NUMBER = "123456789018"  # a valid check digit: the guard must refuse it and never print it
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "models" / "tiny"
 #: The sheet part of each sheet of a workbook written by pia_analysis (sheets in SHEET_ORDER).
@@ -207,6 +209,91 @@ def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
 
 
 #: The bombs of the benchmark: name → builder (the sizes of the issue: 36 KB and 4.9 MB; and the size cap).
+# --- the hostile kinds: each refused by every command that reads a model (tests/test_hostile_workbooks.py) and
+# listed in docs/bad-input.md (tests/broken_cases.py --doc)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    build: Callable[[bytes], bytes]
+    expect: str  # in the located line, with the workbook's path in front
+    suffix: str = ".xlsx"
+    limits: dict | None = None  # module constants of pia_analysis.workbook lowered for the test
+    what: str = ""  # the hostile thing, in a few words (docs/bad-input.md)
+
+
+def _zone_rows_xfd(base: bytes) -> bytes:
+    return with_rows(base, "zones", xfd_rows(4, 300))
+
+
+KINDS = [
+    Kind("xfd_cells_below_the_guide", lambda b: xfd_bomb(300, b),
+         "[guide]!XFD{guide_next}: a value lies beyond column IV, the last a model workbook may use",
+         what="300 rows each holding one cell in column XFD below the guide (openpyxl used to pad every row to 16,384 cells)"),
+    Kind("xfd_cells_in_a_table", _zone_rows_xfd, "[zones]!XFD4: a value lies beyond column IV",
+         what="300 rows with one cell in column XFD in a table sheet"),
+    Kind("past_the_last_column", lambda b: with_rows(b, "guide", xfd_rows(500, 3, column="XFE")),
+         "[guide]!row 500, column 16,385: a value lies beyond column IV",
+         what="cells past Excel's last column (XFE)"),
+    Kind("excel_last_row", lambda b: with_rows(b, "systems", xfd_rows(1_048_576, 1, column="A")),
+         "[systems]!A1048576: a value lies beyond row 200,001",
+         what="a value in Excel's last row, 1,048,576"),
+    Kind("more_cells_than_the_budget", lambda b: with_rows(b, "guide", dense_rows(500, 300, 26)),
+         "[guide]: the workbook holds more than 5,000 cells: this is not a model workbook",
+         limits={"MAX_CELLS": 5_000},
+         what="more cells than the workbook budget (shown with the budget lowered)"),
+    Kind("more_elements_than_the_budget",
+         lambda b: with_rows(b, "guide", (f'<row r="{r}"/>'.encode() for r in range(500, 30_500))),
+         "[guide]: the workbook's sheets hold more than 20,000 XML elements", limits={"MAX_ELEMENTS": 20_000},
+         what="more XML elements than the budget (empty rows; shown with the budget lowered)"),
+    Kind("entities_in_a_sheet", lambda b: with_entities(b, SHEET_PARTS["zones"]),
+         "[zones]: cannot be read (ValueError: the sheet's XML declares a DTD or entities",
+         what="a DTD with entities inside a sheet's XML"),
+    Kind("a_cell_over_excels_limit", lambda b: with_rows(b, "guide", xfd_rows(500, 1, "A", "x" * 40_000)),
+         "[guide]!A500: a cell holds more than 32,767 characters (Excel's limit)",
+         what="a cell of 40,000 characters"),
+    Kind("a_part_openpyxl_parses_whole_too_large", lambda b: with_part(
+         b, "xl/styles.xml", lambda d: d.replace(b"</styleSheet>", b"<extLst>" + b" " * 300_000 + b"</extLst></styleSheet>")),
+         "!xl/styles.xml: this part unpacks to 0 MiB, over the 0 MiB limit", limits={"MAX_PART_BYTES": 200_000},
+         what="styles.xml padded past the per-part cap (shown with the cap lowered)"),
+    Kind("entities_in_the_workbook_part", lambda b: with_entities(b, "xl/workbook.xml"),
+         ": is not a readable Excel workbook (EntitiesForbidden",
+         what="a DTD with entities in xl/workbook.xml"),
+    Kind("my_number_in_a_sheet_name", lambda b: with_names(b, sheet_names={"guide": f"memo {MY_NUMBER}"}),
+         "[sheet 1]: sheet name: contains what looks like a real My Number (**** **** **18, valid check digit)",
+         what="a sheet named after a My Number"),
+    Kind("my_number_in_a_defined_name", lambda b: with_names(b, defined={f"N{MY_NUMBER}": "guide!$A$1"}),
+         ": defined name: contains what looks like a real My Number (**** **** **18",
+         what="a defined name holding a My Number"),
+    Kind("my_number_in_a_defined_names_value", lambda b: with_names(b, defined={"memo": f'"{MY_NUMBER}"'}),
+         ": defined name's value: contains what looks like a real My Number (**** **** **18",
+         what="a defined name whose value is a My Number"),
+    Kind("my_number_in_a_header_cell", lambda b: with_cell_text(b, "zones", "F1", f"source {MY_NUMBER}"),
+         "[zones]:1: column F: contains what looks like a real My Number (**** **** **18",
+         what="a header cell holding a My Number"),
+    Kind("invisible_character_in_a_header", lambda b: with_cell_text(b, "zones", "A1", "zone\u200b_id"),
+         "[zones]:1: column A: the column name 'zone\\u200b_id' holds the invisible character U+200B "
+         "(ZERO WIDTH SPACE)",
+         what="a zero-width space inside a column name"),
+    # the shared cell parser may word it differently: the location and the character's code are what count
+    Kind("invisible_character_in_an_id", lambda b: with_cell_text(b, "zones", "A2", "CO\u200bRE"),
+         "[zones]:2: zone_id: ",
+         what="a zero-width space inside an id"),
+    Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls",
+         what="an .xls file given as the model"),
+    Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm",
+         what="an .xlsm file given as the model"),
+    Kind("xlsb_file", lambda b: b"not a zip", ": save it as .xlsx (Excel: File → Save As → Excel Workbook)",
+         suffix=".XLSB",
+         what="an .xlsb file given as the model"),
+    Kind("ods_file", lambda b: b"PK\x03\x04", ": save it as .xlsx (LibreOffice: File → Save As", suffix=".ods",
+         what="an .ods file given as the model"),
+]
+
+
+
+
 def benchmark_bombs() -> dict[str, bytes]:
     sys.path.insert(0, str(ROOT))
     from pia_analysis.io import MAX_FILE_BYTES

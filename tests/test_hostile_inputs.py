@@ -278,7 +278,8 @@ def test_a_link_loop_in_previous_is_located(tmp_path, capsys):
     for argv in (["validate", str(model)], ["history", str(model)], ["diff", str(model), str(TINY)]):
         assert main(argv) == 1
         err = capsys.readouterr().err
-        assert f"{model}/model.yaml: previous: 'a' is not a usable path" in err and "internal error" not in err
+        line = (model / "model.yaml").read_text(encoding="utf-8").count("\n")  # previous: is the last line
+        assert f"{model}/model.yaml:{line}: previous: 'a' is not a usable path" in err and "internal error" not in err
 
 
 def test_a_scenario_that_is_a_fifo_is_refused_without_blocking(tmp_path):

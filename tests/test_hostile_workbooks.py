@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -20,7 +18,7 @@ from pia_analysis.io import load_model
 from pia_analysis.schema import ModelError
 
 VALID_SCENARIO = "id: ok\nset:\n  controls:\n    C1: {status: missing}\n"
-MY_NUMBER = "123456789018"  # a valid check digit: the guard must refuse it and never print it
+from hostile_workbooks import KINDS, MY_NUMBER, Kind
 
 
 @pytest.fixture(scope="module")
@@ -49,64 +47,6 @@ def read_commands(model: Path, out: Path) -> list[list[str]]:
         ["scenario", m, str(scenario)],
         ["scenario", m, str(scenario), "--report", str(out / "scenario-pack")],
     ]
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    build: Callable[[bytes], bytes]
-    expect: str  # in the located line, with the workbook's path in front
-    suffix: str = ".xlsx"
-    limits: dict | None = None  # module constants of pia_analysis.workbook lowered for the test
-
-
-def _zone_rows_xfd(base: bytes) -> bytes:
-    return hw.with_rows(base, "zones", hw.xfd_rows(4, 300))
-
-
-KINDS = [
-    Kind("xfd_cells_below_the_guide", lambda b: hw.xfd_bomb(300, b),
-         "[guide]!XFD{guide_next}: a value lies beyond column IV, the last a model workbook may use"),
-    Kind("xfd_cells_in_a_table", _zone_rows_xfd, "[zones]!XFD4: a value lies beyond column IV"),
-    Kind("past_the_last_column", lambda b: hw.with_rows(b, "guide", hw.xfd_rows(500, 3, column="XFE")),
-         "[guide]!row 500, column 16,385: a value lies beyond column IV"),
-    Kind("excel_last_row", lambda b: hw.with_rows(b, "systems", hw.xfd_rows(1_048_576, 1, column="A")),
-         "[systems]!A1048576: a value lies beyond row 200,001"),
-    Kind("more_cells_than_the_budget", lambda b: hw.with_rows(b, "guide", hw.dense_rows(500, 300, 26)),
-         "[guide]: the workbook holds more than 5,000 cells: this is not a model workbook",
-         limits={"MAX_CELLS": 5_000}),
-    Kind("more_elements_than_the_budget",
-         lambda b: hw.with_rows(b, "guide", (f'<row r="{r}"/>'.encode() for r in range(500, 30_500))),
-         "[guide]: the workbook's sheets hold more than 20,000 XML elements", limits={"MAX_ELEMENTS": 20_000}),
-    Kind("entities_in_a_sheet", lambda b: hw.with_entities(b, hw.SHEET_PARTS["zones"]),
-         "[zones]: cannot be read (ValueError: the sheet's XML declares a DTD or entities"),
-    Kind("a_cell_over_excels_limit", lambda b: hw.with_rows(b, "guide", hw.xfd_rows(500, 1, "A", "x" * 40_000)),
-         "[guide]!A500: a cell holds more than 32,767 characters (Excel's limit)"),
-    Kind("a_part_openpyxl_parses_whole_too_large", lambda b: hw.with_part(
-         b, "xl/styles.xml", lambda d: d.replace(b"</styleSheet>", b"<extLst>" + b" " * 300_000 + b"</extLst></styleSheet>")),
-         "!xl/styles.xml: this part unpacks to 0 MiB, over the 0 MiB limit", limits={"MAX_PART_BYTES": 200_000}),
-    Kind("entities_in_the_workbook_part", lambda b: hw.with_entities(b, "xl/workbook.xml"),
-         ": is not a readable Excel workbook (EntitiesForbidden"),
-    Kind("my_number_in_a_sheet_name", lambda b: hw.with_names(b, sheet_names={"guide": f"memo {MY_NUMBER}"}),
-         "[sheet 1]: sheet name: contains what looks like a real My Number (**** **** **18, valid check digit)"),
-    Kind("my_number_in_a_defined_name", lambda b: hw.with_names(b, defined={f"N{MY_NUMBER}": "guide!$A$1"}),
-         ": defined name: contains what looks like a real My Number (**** **** **18"),
-    Kind("my_number_in_a_defined_names_value", lambda b: hw.with_names(b, defined={"memo": f'"{MY_NUMBER}"'}),
-         ": defined name's value: contains what looks like a real My Number (**** **** **18"),
-    Kind("my_number_in_a_header_cell", lambda b: hw.with_cell_text(b, "zones", "F1", f"source {MY_NUMBER}"),
-         "[zones]:1: column F: contains what looks like a real My Number (**** **** **18"),
-    Kind("invisible_character_in_a_header", lambda b: hw.with_cell_text(b, "zones", "A1", "zone\u200b_id"),
-         "[zones]:1: column A: the column name 'zone\\u200b_id' holds the invisible character U+200B "
-         "(ZERO WIDTH SPACE)"),
-    # the shared cell parser may word it differently: the location and the character's code are what count
-    Kind("invisible_character_in_an_id", lambda b: hw.with_cell_text(b, "zones", "A2", "CO\u200bRE"),
-         "[zones]:2: zone_id: "),
-    Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls"),
-    Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm"),
-    Kind("xlsb_file", lambda b: b"not a zip", ": save it as .xlsx (Excel: File → Save As → Excel Workbook)",
-         suffix=".XLSB"),
-    Kind("ods_file", lambda b: b"PK\x03\x04", ": save it as .xlsx (LibreOffice: File → Save As", suffix=".ods"),
-]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
