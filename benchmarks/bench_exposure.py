@@ -29,7 +29,7 @@ import numpy as np
 
 from pia_analysis import bundled_model_path, load_model
 from pia_analysis.exposure import attack_graph, node_exposure, simulate_compromise
-from pia_analysis.model import Model
+from pia_analysis.model.model import Model
 from pia_analysis.synthetic import synthetic_model
 
 GOAL_NODE_EXPOSURE_10K = 5.0  # seconds, node_exposure on ~10,000 systems

@@ -10,12 +10,12 @@ Load a model, then run the analyses on it::
 
 from .interchange import to_otm
 from .io import bundled_model_path, load_model, save_model, validate
-from .model import Model
-from .schema import ModelError, Problem
+from .model.model import Model
+from .model.errors import ModelError, Problem
 
 __all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "to_otm",
            "validate"]
-__version__ = "0.1.0"
+from .util.version import __version__  # noqa: E402  (the one place it is stated)
 
 
 def explore(model, **options):

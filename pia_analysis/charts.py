@@ -52,7 +52,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
 from . import catalog
-from .model import Model
+from .model.model import Model
 
 __all__ = [
     "A4_LANDSCAPE",

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .mynumber import mask_numbers
-from .schema import ModelError
+from .model.mynumber import mask_numbers
+from .model.errors import ModelError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL, EXIT_WRITE = 0, 1, 2, 3, 4
@@ -77,7 +77,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
         if flat[col].map(lambda v: isinstance(v, (list, tuple))).any():
             flat[col] = flat[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     if fmt == "csv":
-        from .exports import csv_text  # spreadsheet-safe, as every CSV the tool writes
+        from .util.spreadsheet import csv_text  # spreadsheet-safe, as every CSV the tool writes
 
         out.write(csv_text(frame))
     else:
@@ -242,7 +242,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str, inputs=()) -> None:
     from .delta_charts import build_delta_files
-    from .exports import csv_text
+    from .util.spreadsheet import csv_text
     from .report import build_report
     from .util.files import write_pack
 

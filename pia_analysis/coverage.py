@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalog
-from .model import Model
+from .model.model import Model
 
 #: Pair statuses, best first.
 PAIR_STATUSES = ("covered", "planned", "gap")

@@ -31,9 +31,9 @@ from typing import Any
 
 import pandas as pd
 
-from .model import Model
+from .model.model import Model
 from .scenarios import Comparison, compare
-from .schema import MODEL_KEYS, TABLES
+from .model.schema import MODEL_KEYS, TABLES
 
 __all__ = [
     "CHANGE_RULES",

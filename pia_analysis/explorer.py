@@ -45,7 +45,7 @@ import pandas as pd
 
 from .coverage import stage_coverage
 from .exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
-from .model import Model
+from .model.model import Model
 from .scenarios import (
     Scenario,
     _apply,
@@ -55,7 +55,7 @@ from .scenarios import (
     bundled_scenarios,
     load_scenario,
 )
-from .schema import STATUSES
+from .model.schema import STATUSES
 
 __all__ = [
     "CHART_KINDS",

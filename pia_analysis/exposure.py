@@ -46,7 +46,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .model import Model
+from .model.model import Model
 
 __all__ = [
     "BETWEENNESS_EXACT_MAX_NODES",

@@ -29,8 +29,8 @@ import networkx as nx
 import pandas as pd
 
 from . import catalog
-from .model import Model
-from .schema import STAGES
+from .model.model import Model
+from .model.schema import STAGES
 
 #: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
 LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",

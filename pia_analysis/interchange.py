@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 
 from . import catalog
-from .model import Model
-from .schema import TABLES
+from .model.model import Model
+from .model.schema import TABLES
 
 OTM_VERSION = "0.2.0"
 SARIF_VERSION = "2.1.0"
@@ -173,7 +173,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     >>> c["parent"], c["attributes"]["holds_my_number"]
     ({'trustZone': 'CORE'}, 'true')
     """
-    from . import __version__
+    from .util.version import __version__
     from .coverage import coverage_pairs
     from .findings import SeverityScale
 
@@ -451,7 +451,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
-    from . import __version__
+    from .util.version import __version__
     from .findings import rules
 
     _check_lang(lang)
@@ -559,7 +559,7 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
                     include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
     """Write :func:`findings_table` as a CSV (UTF-8 with BOM, formula-like text neutralised, as every
     spreadsheet export of the toolkit) at ``path`` (an existing file only when ``force``); returns the path."""
-    from .exports import write_csv
+    from .util.spreadsheet import write_csv
     from .util.files import check_file_target, scratch_file
 
     out = Path(path)

@@ -27,9 +27,9 @@ import pandas as pd
 import yaml
 
 from . import catalog
-from .model import Model
-from .mynumber import find_my_numbers
-from .schema import (
+from .model.model import Model
+from .model.mynumber import find_my_numbers
+from .model.schema import (
     FALSE_WORDS,
     MAX_COUNT,
     MAX_DATE,
@@ -42,10 +42,9 @@ from .schema import (
     TABLES,
     TRUE_WORDS,
     Column,
-    ModelError,
-    Problem,
     Table,
 )
+from .model.errors import ModelError, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second

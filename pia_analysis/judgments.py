@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import catalog
-from .exports import neutralise, normalise_xlsx
-from .model import Model
+from .util.spreadsheet import neutralise, normalise_xlsx
+from .model.model import Model
 
 #: Assessment codes, least to most demanding.
 ASSESSMENT_CODES = ("none", "basic", "focused", "full")

@@ -30,8 +30,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from . import charts, coverage, exposure, findings, judgments
-from .exports import write_csv, write_xlsx
-from .model import Model
+from .util.spreadsheet import write_csv, write_xlsx
+from .model.model import Model
 from .util.files import write_pack
 
 A4_LANDSCAPE = (11.69, 8.27)

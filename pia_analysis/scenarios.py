@@ -62,9 +62,10 @@ from .io import (
     _yaml_my_numbers,
     validate_tables,
 )
-from .model import Model
-from .mynumber import find_my_numbers
-from .schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column, ModelError, Problem
+from .model.model import Model
+from .model.mynumber import find_my_numbers
+from .model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column
+from .model.errors import ModelError, Problem
 
 __all__ = [
     "SCENARIO_KEYS",

@@ -41,22 +41,13 @@ import pandas as pd
 
 from . import catalog
 from . import io as model_io
-from .exports import normalise_xlsx, starts_like_formula
-from .model import Model
-from .mynumber import find_my_numbers
+from .util.spreadsheet import normalise_xlsx, starts_like_formula
+from .model.model import Model
+from .model.mynumber import find_my_numbers
 from .util.files import (OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_model_file,
                          write_new_dir)
-from .schema import (
-    MODEL_KEYS,
-    RATING_ALIASES,
-    RATINGS,
-    TABLE_BY_NAME,
-    TABLES,
-    Column,
-    ModelError,
-    Problem,
-    Table,
-)
+from .model.schema import MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
+from .model.errors import ModelError, Problem
 
 META_SHEET = "model"
 GUIDE_SHEET = "guide"

@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from pia_analysis import load_model
-from pia_analysis.model import Model
-from pia_analysis.schema import TABLE_BY_NAME
+from pia_analysis.model.model import Model
+from pia_analysis.model.schema import TABLE_BY_NAME
 
 Row = dict[str, Any]
 

@@ -27,7 +27,7 @@ from pia_analysis.cli import main
 from pia_analysis.diff import diff, history_coverage, version_chain, version_history
 from pia_analysis.judgments import required_assessment, review_schedule
 from pia_analysis.scenarios import compare
-from pia_analysis.schema import (
+from pia_analysis.model.schema import (
     MAX_COUNT,
     MAX_DATE,
     MAX_ID_CHARS,

@@ -22,7 +22,7 @@ from broken_cases import TINY
 from pia_analysis import ModelError, load_model
 from pia_analysis.cli import main
 from pia_analysis.io import _ModelYamlLoader
-from pia_analysis.mynumber import check_digit, find_my_numbers, mask, mask_numbers
+from pia_analysis.model.mynumber import check_digit, find_my_numbers, mask, mask_numbers
 from pia_analysis.scenarios import load_scenario, parse_scenario
 
 # --- the My Number guard -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import hostile_workbooks as hw
 from pia_analysis import workbook
 from pia_analysis.cli import main
 from pia_analysis.io import load_model
-from pia_analysis.schema import ModelError
+from pia_analysis.model.errors import ModelError
 
 VALID_SCENARIO = "id: ok\nset:\n  controls:\n    C1: {status: missing}\n"
 MY_NUMBER = "123456789018"  # a valid check digit: the guard must refuse it and never print it

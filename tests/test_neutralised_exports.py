@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from pia_analysis.cli import emit_table, main
-from pia_analysis.exports import csv_text, neutralise, starts_like_formula
+from pia_analysis.util.spreadsheet import csv_text, neutralise, starts_like_formula
 
 TINY = Path(__file__).parent / "models" / "tiny"
 

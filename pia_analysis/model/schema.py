@@ -224,27 +224,3 @@ TABLES: tuple[Table, ...] = (
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 
-@dataclass
-class Problem:
-    """One located problem in a model: ``file:line: column: message (hint)``."""
-
-    file: str
-    line: int | None
-    column: str
-    message: str
-    hint: str = ""
-    sort_key: tuple = field(default=(), repr=False, compare=False)
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
-
-
-class ModelError(ValueError):
-    """A model that cannot be loaded; ``problems`` lists every located problem found at once."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the model:\n{lines}")

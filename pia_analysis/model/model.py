@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from . import catalog
+from .. import catalog
 
 
 @dataclasses.dataclass(eq=False)
