@@ -9,13 +9,13 @@ Load a model, then run the analyses on it::
 """
 
 from .interchange import to_otm
-from .io import bundled_model_path, load_model, save_model, validate
+from .formats import bundled_model_path, load_model, save_model, validate
 from .model.model import Model
 from .model.errors import ModelError, Problem
 
 __all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "to_otm",
            "validate"]
-from .util.version import __version__  # noqa: E402  (the one place it is stated)
+from .util.version import __version__  # noqa: F401  (stated once, in util.version)
 
 
 def explore(model, **options):

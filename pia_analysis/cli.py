@@ -45,7 +45,7 @@ def _named(path: str | None) -> None:
 
 
 def _load(path: str):
-    from .io import load_model
+    from .formats import load_model
 
     return load_model(path)
 
@@ -91,7 +91,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .io import unsourced_rows
+    from .formats.directory import unsourced_rows
 
     model = _load(args.model)
     s = model.summary()
@@ -330,7 +330,7 @@ def _written(path: Path, what: str) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .workbook import new_model
+    from .formats.templates import new_model
 
     _named(args.path)
     try:
@@ -349,7 +349,7 @@ _NOT_A_MODEL_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".ya
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from .workbook import convert
+    from .formats.templates import convert
 
     _named(args.dst)
     dst = Path(args.dst)

@@ -470,10 +470,10 @@ class ModelDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, and the analysis deltas."""
-        from .scenarios import _plain
+        from .scenarios import plain_value
 
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
         return {
             "old": self.old.id, "new": self.new.id, "classification": self.classification,
@@ -559,7 +559,7 @@ def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
     >>> [m.id for m in version_chain(bundled_model_path())]
     ['kitakyushu-juki-h26', 'kitakyushu-juki-h28', 'kitakyushu-juki-r3']
     """
-    from .io import load_chain
+    from .formats import load_chain
 
     return list(reversed(load_chain(model)))
 

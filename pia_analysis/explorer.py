@@ -48,10 +48,10 @@ from .exposure import BlastRadius, attack_paths, blast_radius, node_exposure, si
 from .model.model import Model
 from .scenarios import (
     Scenario,
-    _apply,
-    _as_scenario,
-    _coverage_delta,
-    _exposure_delta,
+    apply_with_log,
+    as_scenario,
+    coverage_delta_table,
+    exposure_delta_table,
     bundled_scenarios,
     load_scenario,
 )
@@ -146,7 +146,7 @@ def _block(model: Model, flow_ids: list[str]) -> tuple[Model, list[dict[str, Any
     if not flow_ids:
         return model, []
     # The scenario machinery removes the flows with their cascades and re-checks the changed tables.
-    return _apply(model, _as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
+    return apply_with_log(model, as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
 
 
 def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
@@ -186,7 +186,7 @@ def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
 
 def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
     if isinstance(scenario, (Scenario, Mapping)):
-        return _as_scenario(scenario)
+        return as_scenario(scenario)
     by_name = {p.stem: p for p in bundled_scenarios(model)}
     if isinstance(scenario, str) and scenario in by_name:
         return load_scenario(by_name[scenario])
@@ -205,7 +205,7 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
     ------
     ValueError
         When the name is neither a bundled scenario nor a ``.yaml`` file;
-        :class:`~pia_analysis.schema.ModelError` (a ValueError) when the scenario does not apply.
+        :class:`~pia_analysis.model.errors.ModelError` (a ValueError) when the scenario does not apply.
 
     Examples
     --------
@@ -214,7 +214,7 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
     """
-    return _apply(model, _resolve_scenario(model, scenario))[0]
+    return apply_with_log(model, _resolve_scenario(model, scenario))[0]
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
     out = model
     if changes.scenario is not None:
         scenario = _resolve_scenario(model, changes.scenario)
-        out, log = _apply(out, scenario)
+        out, log = apply_with_log(out, scenario)
         rows += [{"change": f"scenario {changes.scenario_label()}", **r} for r in log]
     if changes.controls:
         statuses = dict(zip(out.controls["control_id"], out.controls["status"]))
@@ -453,7 +453,7 @@ def _state(model: Model, changes: Changes | Mapping[str, Any] | None, exp_b: pd.
     exp_a, cov_a = node_exposure(changed), stage_coverage(changed)
     return ExplorerState(base=model, model=changed, changes=changes, effects=effects,
                          exposure_before=exp_b, exposure_after=exp_a, coverage_before=cov_b, coverage_after=cov_a,
-                         exposure_delta=_exposure_delta(exp_b, exp_a), coverage_delta=_coverage_delta(cov_b, cov_a))
+                         exposure_delta=exposure_delta_table(exp_b, exp_a), coverage_delta=coverage_delta_table(cov_b, cov_a))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -942,7 +942,7 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
         ``view``, ``changes``; ``controls`` and ``outputs`` by role).
     """
     if not isinstance(model, Model):
-        from .io import load_model
+        from .formats import load_model
 
         model = load_model(model)
     return Explorer(model, system=system, lang=lang, k=k, trials=trials, chart=chart, dpi=dpi).widget

@@ -161,12 +161,12 @@ def _pass_factors(model: Model) -> dict[str, float]:
     return factors
 
 
-# While :func:`_shared_nets` is active, the nets built so far, by model (id -> (model, net)).
+# While :func:`shared_nets` is active, the nets built so far, by model (id -> (model, net)).
 _NETS: ContextVar[dict[int, tuple[Model, _Net]] | None] = ContextVar("pia_analysis_nets", default=None)
 
 
 @contextmanager
-def _shared_nets() -> Iterator[None]:
+def shared_nets() -> Iterator[None]:
     """Within this block, the analyses of one model object build its attack graph once and share it.
 
     :func:`pia_analysis.report.analyse` runs six analyses of the same model; each would otherwise index the
@@ -579,7 +579,7 @@ def node_exposure(model: Model) -> pd.DataFrame:
     return out.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _exposure_paths(model: Model) -> pd.DataFrame:
+def exposure_and_paths(model: Model) -> pd.DataFrame:
     """Only the ``exposure`` and ``path`` columns of :func:`node_exposure`, indexed by ``system_id`` (in id
     order): the same values, without the records, reach counts and betweenness the rule engine does not
     read (:mod:`pia_analysis.findings` runs it on several variants of a model)."""
@@ -1112,7 +1112,7 @@ def hardening_candidates(model: Model) -> pd.DataFrame:
     >>> top["flow_id"], bool(top["in_min_cut"]), bool(top["exposure_drop_sum"] > 0)
     ('F20', True, True)
     """
-    with _shared_nets():  # min_cut and the drops below read the same attack graph
+    with shared_nets():  # min_cut and the drops below read the same attack graph
         cut = min_cut(model)
         net = _build_net(model)
     in_cut = set(cut.flows)

@@ -56,7 +56,7 @@ def severity_grid() -> pd.DataFrame:
     >>> severity_grid().loc[3, 4]
     np.int64(4)
     """
-    grid = catalog._read("severity_grid.csv").astype("int64")
+    grid = catalog.read_table("severity_grid.csv").astype("int64")
     out = grid.pivot(index="likelihood", columns="impact", values="severity")
     if out.shape != (4, 4) or out.isna().any().any():
         raise ValueError("catalog/severity_grid.csv must give a severity for each of the 16 cells")
@@ -71,7 +71,7 @@ def severity_scales() -> pd.DataFrame:
     >>> severity_scales().query("scale == 'impact'")["min_value"].tolist()
     [0.0, 1000.0, 10000.0, 300000.0]
     """
-    scales = catalog._read("severity_scales.csv")
+    scales = catalog.read_table("severity_scales.csv")
     scales["level"] = scales["level"].astype("int64")
     scales["min_value"] = pd.to_numeric(scales["min_value"].replace("", None)).astype("float64")
     return scales
@@ -198,7 +198,7 @@ class FindingContext:
 
     @cached_property
     def keywords(self) -> dict[str, tuple[str, ...]]:
-        table = catalog._read("channel_keywords.csv")
+        table = catalog.read_table("channel_keywords.csv")
         return {kind: tuple(group["keyword"]) for kind, group in table.groupby("kind")}
 
     @cached_property
@@ -323,9 +323,9 @@ class FindingContext:
     # -- exposure (imported lazily: the module is heavier and the other rules do not need it) --------
     def _exposure(self, model: Model) -> pd.DataFrame:
         # exposure and path of node_exposure (the rules read nothing else), indexed by system id
-        from .exposure import _exposure_paths
+        from .exposure import exposure_and_paths
 
-        return _exposure_paths(model)
+        return exposure_and_paths(model)
 
     def exposure_paths(self, table: pd.DataFrame) -> dict[str, list[str]]:
         """system id → path of one of the exposure tables above."""

@@ -333,8 +333,8 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     A model with no path (built in memory) is located where :func:`pia_analysis.save_model` would write
     each row.
     """
-    from . import io as model_io
-    from .workbook import is_workbook_path, row_numbers
+    from .formats import directory as model_io
+    from .formats.workbook import is_workbook_path, row_numbers
 
     path = model.path
     rows: dict[str, dict[str, int]] = {}  # table → id → line, as the files hold them
@@ -347,7 +347,7 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     elif path is not None and path.is_dir():
         for table in TABLES:
             try:
-                raw = model_io._read_table(path, table, str(path), [])
+                raw = model_io.read_table(path, table, str(path), [])
             except Exception:  # noqa: BLE001 - idem
                 raw = None
             if raw is not None:

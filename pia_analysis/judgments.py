@@ -75,7 +75,7 @@ def threshold_table() -> pd.DataFrame:
     >>> threshold_table()["code"].tolist()
     ['none', 'basic', 'focused', 'basic', 'full', 'focused', 'full']
     """
-    table = catalog._read("thresholds.csv")
+    table = catalog.read_table("thresholds.csv")
     for col in ("population_min", "population_max", "handlers_min"):
         table[col] = pd.to_numeric(table[col].replace("", None)).astype("Float64")
     bad = sorted(set(table["trigger"]) - set(_TRIGGERS)) + sorted(set(table["code"]) - set(ASSESSMENT_CODES))
@@ -223,7 +223,7 @@ class ReviewSchedule:
 
 def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
     """(id, assessed_on) of the model's earlier versions, newest first (each version's keys read once)."""
-    from .io import previous_metas
+    from .formats import previous_metas
 
     return [(str(meta["id"]), meta["assessed_on"]) for _path, meta in previous_metas(model)]
 

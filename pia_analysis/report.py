@@ -108,7 +108,7 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     # Each result is computed once and handed to what needs it (the Section III table reads the rating
     # check and the findings; the minimum cut is a column of the hardening table), and the analyses of the
     # model share one attack graph.
-    with exposure._shared_nets():
+    with exposure.shared_nets():
         hardening = exposure.hardening_candidates(model)
         node_exposure = exposure.node_exposure(model)
         simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .io import bundled_model_path, load_model
+from .formats import bundled_model_path, load_model
 from .model.model import Model
 
 __all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_model"]

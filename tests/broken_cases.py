@@ -584,7 +584,7 @@ SCENARIO_CASES = SCENARIO_CASES + _HOSTILE_SCENARIOS
 
 
 # --- issue 11: bounds ---------------------------------------------------------------------------------
-# Values bounded so that anything that validates renders (pia_analysis/schema.py; docs/model-format.md,
+# Values bounded so that anything that validates renders (pia_analysis/model/schema.py; docs/model-format.md,
 # "Bounds"): each case is one step over a limit; tests/test_bounds_and_chains.py renders the values at it.
 
 

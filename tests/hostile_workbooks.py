@@ -31,7 +31,7 @@ def base_workbook() -> bytes:
     """The bytes of the valid workbook of ``tests/models/tiny``."""
     sys.path.insert(0, str(ROOT))
     from pia_analysis import load_model
-    from pia_analysis.workbook import workbook_bytes
+    from pia_analysis.formats.workbook import workbook_bytes
 
     return workbook_bytes(load_model(TINY))
 
@@ -209,7 +209,7 @@ def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
 #: The bombs of the benchmark: name → builder (the sizes of the issue: 36 KB and 4.9 MB; and the size cap).
 def benchmark_bombs() -> dict[str, bytes]:
     sys.path.insert(0, str(ROOT))
-    from pia_analysis.io import MAX_FILE_BYTES
+    from pia_analysis.formats.directory import MAX_FILE_BYTES
 
     base = base_workbook()
     return {

@@ -14,9 +14,9 @@ from typing import Callable
 import pytest
 
 import hostile_workbooks as hw
-from pia_analysis import workbook
+from pia_analysis.formats import workbook
 from pia_analysis.cli import main
-from pia_analysis.io import load_model
+from pia_analysis.formats import load_model
 from pia_analysis.model.errors import ModelError
 
 VALID_SCENARIO = "id: ok\nset:\n  controls:\n    C1: {status: missing}\n"

@@ -30,7 +30,7 @@ from pia_analysis.cli import build_parser, main
 from pia_analysis.util import files as F
 from pia_analysis.util.files import (MANIFEST, Interrupted, OutputRefused, WriteFailed, check_file_target,
                                      check_pack_target, handle_signals, write_file, write_new_dir, write_pack)
-from pia_analysis.workbook import save_workbook
+from pia_analysis.formats.workbook import save_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 # matplotlib finds its cache folder once, under the real home: the tests' fake HOME stays untouched by it.

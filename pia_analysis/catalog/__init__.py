@@ -5,12 +5,13 @@ The catalogue is data (``pia_analysis/catalog/*.csv``), read once per call; noth
 
 from __future__ import annotations
 
+__all__ = ["CatalogError", "read_table", "risk_catalog", "stage_label", "stages"]
+
 from importlib import resources
 
 import pandas as pd
 
 from ..util.errors import PiaError
-
 
 
 class CatalogError(PiaError):
@@ -27,7 +28,17 @@ _STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "source
 _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"]
 
 
-def _read(name: str) -> pd.DataFrame:
+def read_table(name: str) -> pd.DataFrame:
+    """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns, read afresh on each call.
+
+    The one reader of the packaged tables: :mod:`pia_analysis.findings` and :mod:`pia_analysis.judgments`
+    read their tables through it.
+
+    Examples
+    --------
+    >>> read_table("stages.csv")["stage"].iloc[0]
+    'acquire'
+    """
     with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
@@ -40,7 +51,7 @@ def stages() -> pd.DataFrame:
     >>> stages()["short_ja"].tolist()
     ['入手', '使用', '委託', '提供・移転', '情報提供ネットワークシステムとの接続', '保管・消去']
     """
-    df = _read("stages.csv")[_STAGE_COLUMNS]
+    df = read_table("stages.csv")[_STAGE_COLUMNS]
     df["stage_no"] = df["stage_no"].astype(int)
     # The stage codes themselves are the model's (model.schema.STAGES, checked against this table by
     # tests/test_layers.py); the catalogue, a layer below the model, checks its own order.
@@ -57,7 +68,7 @@ def risk_catalog() -> pd.DataFrame:
     >>> risk_catalog().set_index("risk_id").loc["outsource-5", "name_ja"]
     '再委託に関するリスク'
     """
-    df = _read("section3_risks.csv")[_RISK_COLUMNS]
+    df = read_table("section3_risks.csv")[_RISK_COLUMNS]
     df["stage_no"] = df["stage_no"].astype(int)
     df["risk_no"] = df["risk_no"].astype(int)
     return df.reset_index(drop=True)

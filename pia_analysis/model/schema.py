@@ -7,8 +7,12 @@ them back, so the format is stated once, here. ``docs/model-format.md`` explains
 
 from __future__ import annotations
 
+__all__ = ["Column", "FALSE_WORDS", "KINDS", "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS",
+           "MAX_NOTE_CHARS", "MIN_DATE", "MODEL_KEYS", "MODEL_TEXT_LIMITS", "OPERATORS", "RATINGS", "RATING_ALIASES",
+           "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column"]
+
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
@@ -222,5 +226,3 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
-
-

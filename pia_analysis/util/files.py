@@ -22,6 +22,11 @@ Rules it enforces (README, "Output rules"):
 
 from __future__ import annotations
 
+__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
+           "check_new_dir",
+           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "scratch_file", "write_file",
+           "write_model_file", "write_new_dir", "write_pack"]
+
 import errno
 import hashlib
 import json
@@ -639,9 +644,3 @@ def scratch_file(beside: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
-           "check_new_dir",
-           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "scratch_file", "write_file",
-           "write_model_file", "write_new_dir", "write_pack"]
