@@ -8,13 +8,13 @@ Load a model, then run the analyses on it::
     3
 """
 
-from .interchange import to_otm
-from .formats import bundled_model_path, load_model, save_model, validate
-from .model.model import Model
-from .model.errors import ModelError, Problem
-
 __all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "to_otm",
            "validate"]
+
+from .formats import bundled_model_path, load_model, save_model, validate
+from .model.errors import ModelError, Problem
+from .model.model import Model
+from .outputs.interchange import to_otm
 from .util.version import __version__  # noqa: F401  (stated once, in util.version)
 
 

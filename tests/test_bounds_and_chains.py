@@ -19,15 +19,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import pia_analysis.exposure as exposure_module
+import pia_analysis.analysis.exposure as exposure_module
 import pia_analysis.formats as formats
 import pia_analysis.formats.directory as model_io
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
-from pia_analysis.diff import diff, history_coverage, version_chain, version_history
-from pia_analysis.judgments import required_assessment, review_schedule
-from pia_analysis.scenarios import compare
+from pia_analysis.whatif.versions import diff, history_coverage, version_chain, version_history
+from pia_analysis.analysis.judgments import required_assessment, review_schedule
+from pia_analysis.whatif.scenario import compare
 from pia_analysis.model.schema import (
     MAX_COUNT,
     MAX_DATE,
@@ -283,8 +283,8 @@ def counted(monkeypatch) -> Counter:
         return node_exposure(model, *a, **k)
 
     monkeypatch.setattr(model_io, "_read_model_yaml", yaml_)
-    monkeypatch.setattr(model_io, "_read_table", table)
-    monkeypatch.setattr(model_io, "_read_text", text)
+    monkeypatch.setattr(model_io, "read_table", table)
+    monkeypatch.setattr(model_io, "read_text", text)
     monkeypatch.setattr(exposure_module, "node_exposure", exposure)
     return counts
 
@@ -320,7 +320,7 @@ def test_history_of_distinct_versions_analyses_each_once(tmp_path: Path, counted
 def reference_history(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """version_history and history_coverage as they were computed before issue 11 (each version loaded
     with its whole chain, compare() on each pair): the outputs must not change."""
-    from pia_analysis.coverage import stage_coverage
+    from pia_analysis.analysis.coverage import stage_coverage
     from pia_analysis.formats import previous_chain
 
     newest = load_model(path)

@@ -23,7 +23,7 @@ from pia_analysis import ModelError, load_model
 from pia_analysis.cli import main
 from pia_analysis.formats.directory import ModelYamlLoader
 from pia_analysis.model.mynumber import check_digit, find_my_numbers, mask, mask_numbers
-from pia_analysis.scenarios import load_scenario, parse_scenario
+from pia_analysis.whatif.scenario import load_scenario, parse_scenario
 
 # --- the My Number guard -----------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class Kind:
     build: Callable[[bytes], bytes]
     expect: str  # in the located line, with the workbook's path in front
     suffix: str = ".xlsx"
-    limits: dict | None = None  # module constants of pia_analysis.workbook lowered for the test
+    limits: dict | None = None  # module constants of pia_analysis.formats.workbook lowered for the test
 
 
 def _zone_rows_xfd(base: bytes) -> bytes:

@@ -12,8 +12,15 @@ from coverage_models import build, small_tables, write_tables
 from pia_analysis import bundled_model_path, catalog, load_model
 from pia_analysis.cli import main
 from pia_analysis.formats import previous_chain
-from pia_analysis.judgments import (add_years, required_assessment, review_schedule, section3_table,
-                                    threshold_judgment, threshold_table, write_section3)
+from pia_analysis.analysis.judgments import (
+    add_years,
+    required_assessment,
+    review_schedule,
+    section3_table,
+    threshold_judgment,
+    threshold_table,
+)
+from pia_analysis.outputs.section3 import write_section3
 
 LABELS = {"none": "なし", "basic": "基礎項目評価", "focused": "重点項目評価＋基礎項目評価", "full": "全項目評価＋基礎項目評価"}
 

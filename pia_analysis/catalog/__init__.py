@@ -31,7 +31,7 @@ _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"
 def read_table(name: str) -> pd.DataFrame:
     """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns, read afresh on each call.
 
-    The one reader of the packaged tables: :mod:`pia_analysis.findings` and :mod:`pia_analysis.judgments`
+    The one reader of the packaged tables: :mod:`pia_analysis.analysis.findings` and :mod:`pia_analysis.analysis.judgments`
     read their tables through it.
 
     Examples

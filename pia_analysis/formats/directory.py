@@ -10,6 +10,10 @@ YAML is read only through PyYAML's safe loader; nothing from a model file is eve
 
 from __future__ import annotations
 
+__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "ModelYamlLoader", "OTHER_SPREADSHEETS", "control_character_problem",
+           "key_line", "load_directory", "masked_name", "path_is", "read_directory_meta", "read_table", "read_text",
+           "save_directory", "table_files_key", "table_to_csv_text", "yaml_my_numbers"]
+
 import csv
 import hashlib
 import io
@@ -27,7 +31,7 @@ import yaml
 
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Table
+from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLES, Table
 from ..model.cells import (
     RawTable,
     empty_table,
@@ -489,7 +493,7 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
             rel = nfkc(str(rel))  # as that model's own loading reads it
 
 
-#: Spreadsheet suffixes that are not model workbooks (see pia_analysis.workbook.OTHER_SPREADSHEET_SUFFIXES).
+#: Spreadsheet suffixes that are not model workbooks (see pia_analysis.formats.workbook.OTHER_SPREADSHEET_SUFFIXES).
 OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".xlt", ".ods", ".fods", ".numbers")
 
 
@@ -704,47 +708,6 @@ def _atomic_write(path: Path, text: str) -> None:
     from ..util.files import write_model_file
 
     write_model_file(path, text)  # the one writer: whole or not at all, umask modes
-
-
-def unsourced_rows(model: Model) -> pd.DataFrame:
-    """Rows whose ``source`` (``source_ref`` for flows) is empty: facts nobody can trace.
-
-    Returns a DataFrame ``table, id`` sorted by table and id.
-    """
-    out = []
-    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
-        frame = getattr(model, name)
-        key = TABLE_BY_NAME[name].key
-        for key_value in frame.loc[frame[col].str.strip() == "", key]:
-            out.append((name, key_value))
-    return pd.DataFrame(sorted(out), columns=["table", "id"])
-
-
-def provenance(model: Model) -> pd.DataFrame:
-    """How each table's rows are sourced: rows citing a document, rows resting only on an assumption.
-
-    A row is *assumption only* when its source starts with ``assumption:``; it *cites a document* otherwise;
-    ``with_assumption`` counts rows that mention an assumption anywhere (a cited fact plus an assumed number).
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> provenance(load_model(bundled_model_path())).loc["files", "rows"]
-    np.int64(3)
-    """
-    rows = []
-    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
-        src = getattr(model, name)[col].str.strip()
-        assumption_only = src.str.startswith("assumption")
-        rows.append({
-            "table": name,
-            "rows": len(src),
-            "cites_document": int((~assumption_only & (src != "")).sum()),
-            "assumption_only": int(assumption_only.sum()),
-            "with_assumption": int(src.str.contains("assumption").sum()),
-            "unsourced": int((src == "").sum()),
-        })
-    return pd.DataFrame(rows).set_index("table")
 
 
 def read_directory_meta(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ sheet explains the format in Japanese and English; it and any other sheet are ig
 scanned for My Numbers). See ``docs/workbook.md``.
 
 Cells are read as the text a CSV file would give (an Excel TRUE → ``true``, 0.3 → ``0.3``, 932000 →
-``932000``, a date → ``2021-11-09``) and then parsed and checked by :mod:`pia_analysis.io` exactly as a
+``932000``, a date → ``2021-11-09``) and then parsed and checked by :mod:`pia_analysis.formats.directory` exactly as a
 model directory's cells are: the same kinds, choices, ranges, cross-table checks and My Number guard.
 Every problem is located as ``path.xlsx[sheet]:row: column: message`` (``row`` is the Excel row number).
 A cell holding a formula is an error: type the value.
@@ -1127,9 +1127,9 @@ def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
 def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
     """Load and validate a model workbook (``.xlsx``).
 
-    Every sheet, row and cell is checked as :func:`pia_analysis.io.load_model` checks a model directory;
+    Every sheet, row and cell is checked as :func:`pia_analysis.formats.load_model` checks a model directory;
     problems are located as ``path.xlsx[sheet]:row: column: message``. ``check_chain=False`` checks only
-    the first link of ``previous``, as for :func:`pia_analysis.io.load_model`.
+    the first link of ``previous``, as for :func:`pia_analysis.formats.load_model`.
 
     Raises
     ------
@@ -1181,7 +1181,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     """The Excel row of every id of every table of a workbook: ``{table: {id: row}}`` (first row of an id).
 
-    Used to locate findings in the workbook (``pia_analysis.interchange``).
+    Used to locate findings in the workbook (``pia_analysis.outputs.interchange``).
     """
     _meta, tables, _lines, _problems = _load(Path(path))
     out: dict[str, dict[str, int]] = {}

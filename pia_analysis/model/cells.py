@@ -1,7 +1,7 @@
 """One cell parser: how a cell of a model table (CSV, workbook or scenario) becomes a typed value.
 
 Every reader of a model (:mod:`pia_analysis.formats.directory`, :mod:`pia_analysis.formats.workbook`,
-:mod:`pia_analysis.scenarios`) parses and checks cells here, against the columns of
+:mod:`pia_analysis.whatif.scenario`) parses and checks cells here, against the columns of
 :mod:`pia_analysis.model.schema`, and reports a located :class:`~pia_analysis.model.errors.Problem`.
 """
 

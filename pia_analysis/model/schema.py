@@ -1,7 +1,7 @@
 """The on-disk model format, as data.
 
 Each table of a model directory is described by a :class:`Table` of :class:`Column` s. The loader
-(:mod:`pia_analysis.io`) reads, checks and types every cell from these descriptions, and the saver writes
+(:mod:`pia_analysis.formats.directory`) reads, checks and types every cell from these descriptions, and the saver writes
 them back, so the format is stated once, here. ``docs/model-format.md`` explains it for analysts.
 """
 

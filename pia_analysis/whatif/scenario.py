@@ -13,7 +13,7 @@ A scenario is a small YAML file (see ``docs/scenarios.md``)::
 :func:`load_scenario` reads and checks it (every problem located at its line of the YAML file, raised
 as one :class:`~pia_analysis.model.errors.ModelError`); :func:`apply_scenario` returns the changed model, never
 touching the model's files, after re-running on the changed tables every check that
-:func:`~pia_analysis.io.load_model` runs (:func:`~pia_analysis.io.validate_tables`); :func:`compare` runs
+:func:`~pia_analysis.formats.load_model` runs (:func:`~pia_analysis.model.checks.validate_tables`); :func:`compare` runs
 the exposure, coverage and findings analyses on two models and lines them up.
 
 Values are parsed exactly like CSV cells: ``holds: "A;B"`` or ``holds: [A, B]``, ``true``/``はい``,
@@ -34,33 +34,6 @@ Cascades (every one is listed by :func:`scenario_effects`):
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import yaml
-
-from .formats.directory import (
-    MAX_YAML_BYTES,
-    ModelYamlLoader,
-    control_character_problem,
-    masked_name,
-    path_is,
-    read_table,
-    read_text,
-    yaml_my_numbers,
-)
-from .model.cells import ID_FORBIDDEN, RawTable, invisible_problem, my_number_problem, nfkc, parse_cell, parse_meta_value
-from .model.checks import validate_tables
-from .model.model import Model
-from .model.mynumber import find_my_numbers
-from .model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column
-from .model.errors import ModelError, Problem
-
 __all__ = [
     "SCENARIO_KEYS",
     "Comparison",
@@ -73,6 +46,41 @@ __all__ = [
     "parse_scenario",
     "scenario_effects",
 ]
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ..formats.directory import (
+    MAX_YAML_BYTES,
+    ModelYamlLoader,
+    control_character_problem,
+    masked_name,
+    path_is,
+    read_table,
+    read_text,
+    yaml_my_numbers,
+)
+from ..model.cells import (
+    ID_FORBIDDEN,
+    RawTable,
+    invisible_problem,
+    my_number_problem,
+    nfkc,
+    parse_cell,
+    parse_meta_value,
+)
+from ..model.checks import validate_tables
+from ..model.model import Model
+from ..model.mynumber import find_my_numbers
+from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column
+from ..model.errors import ModelError, Problem
 
 #: Top-level keys of a scenario file: key -> (required, meaning).
 SCENARIO_KEYS: dict[str, tuple[bool, str]] = {
@@ -794,7 +802,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     ------
     ModelError
         When the scenario is not valid, names ids the model lacks, or leaves a model that
-        :func:`~pia_analysis.io.load_model` would refuse. Problems caused by scenario entries are located
+        :func:`~pia_analysis.formats.load_model` would refuse. Problems caused by scenario entries are located
         at their lines of the scenario file; the others at the model's files.
 
     Examples
@@ -861,11 +869,11 @@ class Comparison:
     label_before, label_after : str
         Short names of the two, for tables and charts.
     exposure_before, exposure_after : DataFrame
-        :func:`~pia_analysis.exposure.node_exposure` of each.
+        :func:`~pia_analysis.analysis.exposure.node_exposure` of each.
     coverage_before, coverage_after : DataFrame
-        :func:`~pia_analysis.coverage.stage_coverage` of each.
+        :func:`~pia_analysis.analysis.coverage.stage_coverage` of each.
     findings_before, findings_after : DataFrame
-        :func:`~pia_analysis.findings.find_findings` of each (open and mitigated findings).
+        :func:`~pia_analysis.analysis.findings.find_findings` of each (open and mitigated findings).
     exposure_delta : DataFrame
         Per system (of either model): before, after and delta of ``exposure`` and ``records_at_stake``;
         ``presence`` is ``both``, ``added`` or ``removed`` (a system absent from a model counts 0).
@@ -1092,9 +1100,9 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     >>> list(c.coverage_delta["stage"])
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     """
-    from .coverage import stage_coverage
-    from .exposure import node_exposure
-    from .findings import find_findings
+    from ..analysis.coverage import stage_coverage
+    from ..analysis.exposure import node_exposure
+    from ..analysis.findings import find_findings
 
     exp_b, exp_a = node_exposure(base), node_exposure(other)
     cov_b, cov_a = stage_coverage(base), stage_coverage(other)

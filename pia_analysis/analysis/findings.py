@@ -20,6 +20,10 @@ finding keeps the severity of what it would be if the mitigation failed, so the 
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "FindingContext", "LINDDUN", "RULES",
+           "Rule", "SeverityScale", "find_findings", "findings_summary", "impact_level", "likelihood_level", "rules",
+           "severity_grid", "severity_of", "severity_scales"]
+
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,9 +32,9 @@ from functools import cached_property
 import networkx as nx
 import pandas as pd
 
-from . import catalog
-from .model.model import Model
-from .model.schema import STAGES
+from .. import catalog
+from ..model.model import Model
+from ..model.schema import STAGES
 
 #: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
 LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",
@@ -311,7 +315,7 @@ class FindingContext:
 
     @cached_property
     def rating_check(self) -> pd.DataFrame:
-        """:func:`pia_analysis.coverage.rating_check` of the model, indexed by risk id (the one given to
+        """:func:`pia_analysis.analysis.coverage.rating_check` of the model, indexed by risk id (the one given to
         :func:`find_findings`, if any)."""
         given = self._cache.get("rating_check")
         if given is None:
@@ -1062,7 +1066,7 @@ def find_findings(model: Model, include_all: bool = False,
     rule_set
         The rules to run (default: :data:`RULES`).
     rating_check
-        :func:`pia_analysis.coverage.rating_check` of ``model``, when you have it (computed when None).
+        :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when you have it (computed when None).
 
     Returns
     -------
