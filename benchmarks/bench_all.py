@@ -81,7 +81,8 @@ def _worker(measure: str, model_dir: str, trials: int, repeat: int, traced: bool
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def run() -> object:
-        from pia_analysis import coverage, exposure, findings, report
+        from pia_analysis.analysis import coverage, exposure, findings
+        from pia_analysis.outputs import briefing as report
 
         if measure == "validate":
             return load_model(model_dir)

@@ -8,14 +8,14 @@ Load a model, then run the analyses on it::
     3
 """
 
-from .interchange import to_otm
-from .io import bundled_model_path, load_model, save_model, validate
-from .model import Model
-from .schema import ModelError, Problem
-
 __all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "to_otm",
            "validate"]
-__version__ = "0.1.0"
+
+from .formats import bundled_model_path, load_model, save_model, validate
+from .model.errors import ModelError, Problem
+from .model.model import Model
+from .outputs.interchange import to_otm
+from .util.version import __version__  # noqa: F401  (stated once, in util.version)
 
 
 def explore(model, **options):

@@ -12,9 +12,9 @@ used, and are tested, without any widget:
 * :func:`system_view` — one system: its exposure row, its most likely attack paths and its blast radius.
 
 **The blocking rule.** Blocking a flow *removes* it from the model, exactly as a scenario's
-``remove: {flows: [id]}`` does (:func:`pia_analysis.scenarios.apply_scenario`): its arcs leave the attack
+``remove: {flows: [id]}`` does (:func:`pia_analysis.whatif.scenario.apply_scenario`): its arcs leave the attack
 graph (both directions of an interactive flow; a parallel flow between the same systems then becomes the
-easiest arc, the rule of :func:`pia_analysis.exposure.hardening_candidates`), its (risk, flow) pairs leave the
+easiest arc, the rule of :func:`pia_analysis.analysis.exposure.hardening_candidates`), its (risk, flow) pairs leave the
 scope of its stage, its id is dropped from the controls' ``applies_to`` and a control left applying to
 nothing is removed. The systems at its ends stay. A blocked flow is a flow that no longer exists, not a flow
 with a perfect control on it.
@@ -28,34 +28,6 @@ model as given (before the scenario).
 """
 
 from __future__ import annotations
-
-import base64
-import difflib
-import html
-import io
-import math
-import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-
-from .coverage import stage_coverage
-from .exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
-from .model import Model
-from .scenarios import (
-    Scenario,
-    _apply,
-    _as_scenario,
-    _coverage_delta,
-    _exposure_delta,
-    bundled_scenarios,
-    load_scenario,
-)
-from .schema import STATUSES
 
 __all__ = [
     "CHART_KINDS",
@@ -75,10 +47,38 @@ __all__ = [
     "with_scenario",
 ]
 
+import base64
+import difflib
+import html
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .analysis.coverage import stage_coverage
+from .analysis.exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
+from .model.model import Model
+from .whatif.scenario import (
+    Scenario,
+    apply_with_log,
+    as_scenario,
+    coverage_delta_table,
+    exposure_delta_table,
+    bundled_scenarios,
+    load_scenario,
+)
+from .model.schema import STATUSES
+
 #: The statuses a control can be given (those of ``controls.csv``).
 CONTROL_STATUSES: tuple[str, ...] = tuple(STATUSES)
 #: Columns of :attr:`ExplorerState.effects`: which explorer change caused the row, then the columns of
-#: :func:`pia_analysis.scenarios.scenario_effects`.
+#: :func:`pia_analysis.whatif.scenario.scenario_effects`.
 EFFECT_COLUMNS = ["change", "op", "table", "id", "column", "before", "after", "cause"]
 #: The charts the explorer can draw (``none`` draws nothing).
 CHART_KINDS = ("exposure", "coverage", "dataflow", "none")
@@ -146,7 +146,7 @@ def _block(model: Model, flow_ids: list[str]) -> tuple[Model, list[dict[str, Any
     if not flow_ids:
         return model, []
     # The scenario machinery removes the flows with their cascades and re-checks the changed tables.
-    return _apply(model, _as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
+    return apply_with_log(model, as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
 
 
 def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
@@ -186,7 +186,7 @@ def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
 
 def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
     if isinstance(scenario, (Scenario, Mapping)):
-        return _as_scenario(scenario)
+        return as_scenario(scenario)
     by_name = {p.stem: p for p in bundled_scenarios(model)}
     if isinstance(scenario, str) and scenario in by_name:
         return load_scenario(by_name[scenario])
@@ -199,13 +199,13 @@ def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] 
 
 def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Model:
     """``model`` changed by a scenario: the name of one of its bundled scenarios (:func:`scenario_choices`),
-    a scenario file, a :class:`~pia_analysis.scenarios.Scenario` or a mapping with the keys of a file.
+    a scenario file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a file.
 
     Raises
     ------
     ValueError
         When the name is neither a bundled scenario nor a ``.yaml`` file;
-        :class:`~pia_analysis.schema.ModelError` (a ValueError) when the scenario does not apply.
+        :class:`~pia_analysis.model.errors.ModelError` (a ValueError) when the scenario does not apply.
 
     Examples
     --------
@@ -214,7 +214,7 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
     """
-    return _apply(model, _resolve_scenario(model, scenario))[0]
+    return apply_with_log(model, _resolve_scenario(model, scenario))[0]
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ class Changes:
     ----------
     scenario
         ``None``, the name of one of the model's bundled scenarios (:func:`scenario_choices`), a scenario
-        file, a :class:`~pia_analysis.scenarios.Scenario` or a mapping with the keys of a scenario file.
+        file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a scenario file.
     controls
         ``(control_id, status)`` pairs, sorted by id (give a mapping to :meth:`of`).
     blocked_flows
@@ -308,7 +308,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
     out = model
     if changes.scenario is not None:
         scenario = _resolve_scenario(model, changes.scenario)
-        out, log = _apply(out, scenario)
+        out, log = apply_with_log(out, scenario)
         rows += [{"change": f"scenario {changes.scenario_label()}", **r} for r in log]
     if changes.controls:
         statuses = dict(zip(out.controls["control_id"], out.controls["status"]))
@@ -349,13 +349,13 @@ class ExplorerState:
     effects : DataFrame
         Every change made, cascades included (:data:`EFFECT_COLUMNS`).
     exposure_before, exposure_after : DataFrame
-        :func:`~pia_analysis.exposure.node_exposure` of each.
+        :func:`~pia_analysis.analysis.exposure.node_exposure` of each.
     coverage_before, coverage_after : DataFrame
-        :func:`~pia_analysis.coverage.stage_coverage` of each.
+        :func:`~pia_analysis.analysis.coverage.stage_coverage` of each.
     exposure_delta : DataFrame
         Per system (of either model): ``exposure`` and ``records_at_stake`` before, after and delta, the
         entry point and path of each, ``presence`` (both / added / removed); largest change first (the
-        table of :class:`pia_analysis.scenarios.Comparison`).
+        table of :class:`pia_analysis.whatif.scenario.Comparison`).
     coverage_delta : DataFrame
         Per stage in official order: pairs, covered, gaps, coverage before and after, ``coverage_delta``.
     """
@@ -453,7 +453,7 @@ def _state(model: Model, changes: Changes | Mapping[str, Any] | None, exp_b: pd.
     exp_a, cov_a = node_exposure(changed), stage_coverage(changed)
     return ExplorerState(base=model, model=changed, changes=changes, effects=effects,
                          exposure_before=exp_b, exposure_after=exp_a, coverage_before=cov_b, coverage_after=cov_a,
-                         exposure_delta=_exposure_delta(exp_b, exp_a), coverage_delta=_coverage_delta(cov_b, cov_a))
+                         exposure_delta=exposure_delta_table(exp_b, exp_a), coverage_delta=coverage_delta_table(cov_b, cov_a))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -469,12 +469,12 @@ class SystemView:
     system_id, name_ja, name_en, zone_id : str
         The system.
     exposure : dict
-        Its row of :func:`~pia_analysis.exposure.node_exposure` (``exposure``, ``path``, ``entry_point``,
+        Its row of :func:`~pia_analysis.analysis.exposure.node_exposure` (``exposure``, ``path``, ``entry_point``,
         ``zone_crossings``, ``records_at_stake``, ``holds_my_number``, ``reached_by``, ``betweenness``, …).
     paths : DataFrame
-        :func:`~pia_analysis.exposure.attack_paths` (the ``k`` most likely paths to it; empty when unreached).
+        :func:`~pia_analysis.analysis.exposure.attack_paths` (the ``k`` most likely paths to it; empty when unreached).
     blast : BlastRadius
-        :func:`~pia_analysis.exposure.blast_radius`: what an attacker reaches once it has fallen.
+        :func:`~pia_analysis.analysis.exposure.blast_radius`: what an attacker reaches once it has fallen.
     controls : DataFrame
         The controls whose ``applies_to`` names the system: ``control_id, name_ja, name_en, status,
         effectiveness``, by id.
@@ -505,7 +505,7 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
     k
         How many attack paths.
     exposure
-        :func:`~pia_analysis.exposure.node_exposure` of ``model``, when already computed.
+        :func:`~pia_analysis.analysis.exposure.node_exposure` of ``model``, when already computed.
 
     Raises
     ------
@@ -651,7 +651,7 @@ def _figure_output(fig: Any, dpi: int, label: str) -> dict[str, Any]:
 
 
 def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
-    from . import charts
+    from .charts import figures as charts
 
     model = state.model
     if kind == "exposure":
@@ -942,7 +942,7 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
         ``view``, ``changes``; ``controls`` and ``outputs`` by role).
     """
     if not isinstance(model, Model):
-        from .io import load_model
+        from .formats import load_model
 
         model = load_model(model)
     return Explorer(model, system=system, lang=lang, k=k, trials=trials, chart=chart, dpi=dpi).widget

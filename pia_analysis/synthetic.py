@@ -25,16 +25,16 @@ The numbers are made up: use these models to measure speed and scaling, never to
 
 from __future__ import annotations
 
+__all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_model"]
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .io import bundled_model_path, load_model
-from .model import Model
-
-__all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_model"]
+from .formats import bundled_model_path, load_model
+from .model.model import Model
 
 #: Zones whose operator is one of these are shared by every municipality; the others are copied.
 SHARED_OPERATORS = ("jlis", "national", "other_body")

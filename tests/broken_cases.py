@@ -584,7 +584,7 @@ SCENARIO_CASES = SCENARIO_CASES + _HOSTILE_SCENARIOS
 
 
 # --- issue 11: bounds ---------------------------------------------------------------------------------
-# Values bounded so that anything that validates renders (pia_analysis/schema.py; docs/model-format.md,
+# Values bounded so that anything that validates renders (pia_analysis/model/schema.py; docs/model-format.md,
 # "Bounds"): each case is one step over a limit; tests/test_bounds_and_chains.py renders the values at it.
 
 
@@ -707,7 +707,7 @@ def case_messages(case: Case | ScenarioCase, root: Path | None = None) -> list[s
     directory if None).
     """
     from pia_analysis import ModelError, load_model
-    from pia_analysis.scenarios import apply_scenario, load_scenario
+    from pia_analysis.whatif.scenario import apply_scenario, load_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(root or tmp)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from pia_analysis import Model, load_model
-from pia_analysis.schema import TABLE_BY_NAME
+from pia_analysis.model.schema import TABLE_BY_NAME
 
 META = {
     "id": "small",

@@ -33,7 +33,7 @@ def base_workbook() -> bytes:
     """The bytes of the valid workbook of ``tests/models/tiny``."""
     sys.path.insert(0, str(ROOT))
     from pia_analysis import load_model
-    from pia_analysis.workbook import workbook_bytes
+    from pia_analysis.formats.workbook import workbook_bytes
 
     return workbook_bytes(load_model(TINY))
 
@@ -219,7 +219,7 @@ class Kind:
     build: Callable[[bytes], bytes]
     expect: str  # in the located line, with the workbook's path in front
     suffix: str = ".xlsx"
-    limits: dict | None = None  # module constants of pia_analysis.workbook lowered for the test
+    limits: dict | None = None  # module constants of pia_analysis.formats.workbook lowered for the test
     what: str = ""  # the hostile thing, in a few words (docs/bad-input.md)
 
 
@@ -296,7 +296,7 @@ KINDS = [
 
 def benchmark_bombs() -> dict[str, bytes]:
     sys.path.insert(0, str(ROOT))
-    from pia_analysis.io import MAX_FILE_BYTES
+    from pia_analysis.formats.directory import MAX_FILE_BYTES
 
     base = base_workbook()
     return {

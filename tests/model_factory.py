@@ -1,6 +1,6 @@
 """Small hand-made models for tests: write the CSV files of a model directory and load it.
 
-Tests describe a model in a few lines and get a real, validated :class:`~pia_analysis.model.Model`, so
+Tests describe a model in a few lines and get a real, validated :class:`~pia_analysis.model.model.Model`, so
 they exercise the same loader users do::
 
     model = make_model(tmp_path, systems=[system("E", entry=0.5), system("T", holds=["MN"])],
@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from pia_analysis import load_model
-from pia_analysis.model import Model
-from pia_analysis.schema import TABLE_BY_NAME
+from pia_analysis.model.model import Model
+from pia_analysis.model.schema import TABLE_BY_NAME
 
 Row = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """Issue 11: anything that validates renders (bounds at their edges), and long ``previous`` chains stay linear.
 
-Bounds (``pia_analysis/schema.py``, ``docs/model-format.md`` "Bounds"): a model holding every value at its
+Bounds (``pia_analysis/model/schema.py``, ``docs/model-format.md`` "Bounds"): a model holding every value at its
 limit validates and renders through ``report``, ``section3 --out …xlsx``, ``export-otm`` and
 ``export-findings``; one step over any limit is refused with a located message, in a model directory,
 a workbook and a scenario. Chains: loading and ``history`` read each version once (counted, not timed),
@@ -19,15 +19,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import pia_analysis.exposure as exposure_module
-import pia_analysis.io as model_io
+import pia_analysis.analysis.exposure as exposure_module
+import pia_analysis.formats as formats
+import pia_analysis.formats.directory as model_io
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
-from pia_analysis.diff import diff, history_coverage, version_chain, version_history
-from pia_analysis.judgments import required_assessment, review_schedule
-from pia_analysis.scenarios import compare
-from pia_analysis.schema import (
+from pia_analysis.whatif.versions import diff, history_coverage, version_chain, version_history
+from pia_analysis.analysis.judgments import required_assessment, review_schedule
+from pia_analysis.whatif.scenario import compare
+from pia_analysis.model.schema import (
     MAX_COUNT,
     MAX_DATE,
     MAX_ID_CHARS,
@@ -36,7 +37,7 @@ from pia_analysis.schema import (
     MIN_DATE,
     TABLE_BY_NAME,
 )
-from pia_analysis.workbook import save_workbook
+from pia_analysis.formats.workbook import save_workbook
 
 # ---------------------------------------------------------------------------------------------------
 # bounds
@@ -262,7 +263,7 @@ def build_chain(root: Path, length: int, vary: bool = False) -> list[Path]:
 def counted(monkeypatch) -> Counter:
     """Counts of model.yaml parses (by directory), table parses and exposure analyses."""
     counts: Counter = Counter()
-    read_yaml, read_table, read_text = model_io._read_model_yaml, model_io._read_table, model_io._read_text
+    read_yaml, read_table, read_text = model_io._read_model_yaml, model_io.read_table, model_io.read_text
     node_exposure = exposure_module.node_exposure
 
     def yaml_(model_dir, *a, **k):
@@ -282,8 +283,8 @@ def counted(monkeypatch) -> Counter:
         return node_exposure(model, *a, **k)
 
     monkeypatch.setattr(model_io, "_read_model_yaml", yaml_)
-    monkeypatch.setattr(model_io, "_read_table", table)
-    monkeypatch.setattr(model_io, "_read_text", text)
+    monkeypatch.setattr(model_io, "read_table", table)
+    monkeypatch.setattr(model_io, "read_text", text)
     monkeypatch.setattr(exposure_module, "node_exposure", exposure)
     return counts
 
@@ -319,8 +320,8 @@ def test_history_of_distinct_versions_analyses_each_once(tmp_path: Path, counted
 def reference_history(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """version_history and history_coverage as they were computed before issue 11 (each version loaded
     with its whole chain, compare() on each pair): the outputs must not change."""
-    from pia_analysis.coverage import stage_coverage
-    from pia_analysis.io import previous_chain
+    from pia_analysis.analysis.coverage import stage_coverage
+    from pia_analysis.formats import previous_chain
 
     newest = load_model(path)
     chain = [load_model(p) for p in reversed(previous_chain(newest))] + [newest]
@@ -425,4 +426,4 @@ def test_a_chain_built_in_memory_that_loops_is_refused(tmp_path: Path):
     with pytest.raises(ModelError, match="loops back"):
         version_chain(looping)
     with pytest.raises(ModelError, match="loops back"):
-        model_io.previous_chain(looping)
+        formats.previous_chain(looping)

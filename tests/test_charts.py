@@ -24,10 +24,10 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
 from pia_analysis import bundled_model_path, catalog, load_model
-from pia_analysis import charts
-from pia_analysis.coverage import coverage_matrix, rating_check, stage_coverage
-from pia_analysis.exposure import node_exposure, simulate_compromise
-from pia_analysis.findings import find_findings
+from pia_analysis.charts import figures as charts
+from pia_analysis.analysis.coverage import coverage_matrix, rating_check, stage_coverage
+from pia_analysis.analysis.exposure import node_exposure, simulate_compromise
+from pia_analysis.analysis.findings import find_findings
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "models" / "tiny"

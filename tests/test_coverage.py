@@ -13,8 +13,14 @@ import pytest
 
 from coverage_models import build, control, flow, small_tables, system
 from pia_analysis import Model, bundled_model_path, load_model
-from pia_analysis.coverage import (coverage_matrix, coverage_pairs, rating_check, risk_coverage, stage_coverage,
-                                   stage_scope)
+from pia_analysis.analysis.coverage import (
+    coverage_matrix,
+    coverage_pairs,
+    rating_check,
+    risk_coverage,
+    stage_coverage,
+    stage_scope,
+)
 
 
 @pytest.fixture(scope="module")

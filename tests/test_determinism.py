@@ -70,7 +70,7 @@ NOTEBOOK_CELLS = [
     "%matplotlib inline\n"
     "from IPython.display import display\n"
     "from pia_analysis import bundled_model_path, load_model\n"
-    "from pia_analysis.report import analyse, chart_figures, key_messages, top_findings\n"
+    "from pia_analysis.outputs.briefing import analyse, chart_figures, key_messages, top_findings\n"
     "model = load_model(bundled_model_path())\n"
     "briefing = analyse(model, trials=2000)",
     "for message in key_messages(briefing, 'en'):\n    print(message)",
@@ -208,7 +208,8 @@ def shuffled_model(model, seed: int = SHUFFLE_SEED):
 
 
 def analyses(model) -> dict[str, object]:
-    from pia_analysis import charts, coverage, exposure, findings, judgments
+    from pia_analysis.charts import figures as charts
+    from pia_analysis.analysis import coverage, exposure, findings, judgments
 
     out = {
         "node_exposure": exposure.node_exposure(model),
@@ -248,7 +249,8 @@ def test_large_model_summaries_ignore_the_order_of_the_rows():
     models") gives the same tables and the same charts whatever the order of its rows."""
     import matplotlib as mpl
 
-    from pia_analysis import charts, report
+    from pia_analysis.charts import figures as charts
+    from pia_analysis.outputs import briefing as report
     from pia_analysis.synthetic import national_model
 
     model = national_model(municipalities=12)  # 200 systems: above every chart's limit

@@ -10,8 +10,15 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import bundled_model_path, load_model
 from pia_analysis.cli import main
-from pia_analysis.diff import CHANGE_RULES, change_rules, diff, history_coverage, version_chain, version_history
-from pia_analysis.scenarios import apply_scenario
+from pia_analysis.whatif.versions import (
+    CHANGE_RULES,
+    change_rules,
+    diff,
+    history_coverage,
+    version_chain,
+    version_history,
+)
+from pia_analysis.whatif.scenario import apply_scenario
 
 H26, H28, R3 = (bundled_model_path(f"kitakyushu-juki-{v}") for v in ("h26", "h28", "r3"))
 NEW_SYSTEM = {"system_id": "NEW", "name_ja": "新システム", "zone_id": "CORE", "kind": "system", "operator": "city",

@@ -1,4 +1,4 @@
-"""Tests of pia_analysis.exposure: every expected number is computed by hand in the test from the
+"""Tests of pia_analysis.analysis.exposure: every expected number is computed by hand in the test from the
 formulas of docs/exposure.md (p_f and q_v = Π (1 − effectiveness) of implemented controls;
 path = e_s · q_s · Π p_arc · q_next)."""
 
@@ -14,9 +14,9 @@ import pytest
 from model_factory import control, file, flow, make_model, system
 
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis import exposure as ex
+from pia_analysis.analysis import exposure as ex
 from pia_analysis.cli import main
-from pia_analysis.exposure import (
+from pia_analysis.analysis.exposure import (
     attack_graph,
     attack_paths,
     blast_radius,

@@ -11,11 +11,19 @@ import pytest
 
 from coverage_models import build, control, file, flow, small_tables, system, zone
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis import findings as findings_module
+from pia_analysis.analysis import findings as findings_module
 from pia_analysis.catalog import risk_catalog
 from pia_analysis.cli import main
-from pia_analysis.findings import (LINDDUN, find_findings, findings_summary, impact_level, likelihood_level, rules,
-                                   severity_grid, severity_of)
+from pia_analysis.analysis.findings import (
+    LINDDUN,
+    find_findings,
+    findings_summary,
+    impact_level,
+    likelihood_level,
+    rules,
+    severity_grid,
+    severity_of,
+)
 
 ZONES = [zone("CORE"), zone("OUT", "contractor"), zone("PUB", "resident"), zone("JL", "jlis"),
          zone("SUB", "subcontractor"), zone("NET", internet=True)]

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from broken_cases import TINY
 from pia_analysis import ModelError, load_model
 from pia_analysis.cli import main
-from pia_analysis.io import _ModelYamlLoader
-from pia_analysis.mynumber import check_digit, find_my_numbers, mask, mask_numbers
-from pia_analysis.scenarios import load_scenario, parse_scenario
+from pia_analysis.formats.directory import ModelYamlLoader
+from pia_analysis.model.mynumber import check_digit, find_my_numbers, mask, mask_numbers
+from pia_analysis.whatif.scenario import load_scenario, parse_scenario
 
 # --- the My Number guard -----------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ def test_a_number_inside_a_longer_run_of_digits_is_not_a_my_number():
 
 
 def load_yaml(text: str) -> tuple[object, list[tuple[int, int, str, str]]]:
-    loader = _ModelYamlLoader(text)
+    loader = ModelYamlLoader(text)
     try:
         return loader.get_single_data(), loader.refused
     finally:

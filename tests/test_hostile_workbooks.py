@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import hostile_workbooks as hw
-from pia_analysis import workbook
+from pia_analysis.formats import workbook
 from pia_analysis.cli import main
-from pia_analysis.io import load_model
-from pia_analysis.schema import ModelError
+from pia_analysis.formats import load_model
+from pia_analysis.model.errors import ModelError
 
 VALID_SCENARIO = "id: ok\nset:\n  controls:\n    C1: {status: missing}\n"
 from hostile_workbooks import KINDS, MY_NUMBER, Kind

@@ -14,8 +14,8 @@ from broken_cases import TINY
 from model_factory import control, flow, make_model, system, zone
 from pia_analysis import bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
-from pia_analysis.findings import find_findings, rules
-from pia_analysis.interchange import (
+from pia_analysis.analysis.findings import find_findings, rules
+from pia_analysis.outputs.interchange import (
     FINDING_CSV_COLUMNS,
     findings_table,
     findings_to_csv,

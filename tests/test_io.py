@@ -14,7 +14,7 @@ from broken_cases import (ACCEPTED_CASES, BROKEN, CASES, DOC, GENERATED_CASES, G
                           SCENARIO_CASES, SCENARIOS, TINY, build_case, build_scenario_case, committed_files,
                           render_doc)
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model, validate
-from pia_analysis.mynumber import check_digit, find_my_numbers, is_valid_my_number
+from pia_analysis.model.mynumber import check_digit, find_my_numbers, is_valid_my_number
 
 
 @pytest.fixture()
@@ -228,8 +228,8 @@ def test_accepted_inputs_load(case, tmp_path: Path):
 @pytest.mark.parametrize("case", SCENARIO_CASES + GENERATED_SCENARIO_CASES,
                          ids=[c.name for c in SCENARIO_CASES + GENERATED_SCENARIO_CASES])
 def test_each_broken_scenario_gives_a_located_message(case, tmp_path: Path):
-    from pia_analysis.mynumber import mask_numbers
-    from pia_analysis.scenarios import apply_scenario, load_scenario
+    from pia_analysis.model.mynumber import mask_numbers
+    from pia_analysis.whatif.scenario import apply_scenario, load_scenario
 
     path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, tmp_path)
     with pytest.raises(ModelError) as info:

@@ -11,9 +11,16 @@ import pytest
 from coverage_models import build, small_tables, write_tables
 from pia_analysis import bundled_model_path, catalog, load_model
 from pia_analysis.cli import main
-from pia_analysis.io import previous_chain
-from pia_analysis.judgments import (add_years, required_assessment, review_schedule, section3_table,
-                                    threshold_judgment, threshold_table, write_section3)
+from pia_analysis.formats import previous_chain
+from pia_analysis.analysis.judgments import (
+    add_years,
+    required_assessment,
+    review_schedule,
+    section3_table,
+    threshold_judgment,
+    threshold_table,
+)
+from pia_analysis.outputs.section3 import write_section3
 
 LABELS = {"none": "なし", "basic": "基礎項目評価", "focused": "重点項目評価＋基礎項目評価", "full": "全項目評価＋基礎項目評価"}
 
@@ -73,7 +80,7 @@ def test_bad_inputs_are_refused():
 
 
 def test_the_thresholds_are_replaceable_data(monkeypatch):
-    original = catalog._read
+    original = catalog.read_table
 
     def patched(name: str) -> pd.DataFrame:
         table = original(name)
@@ -81,7 +88,7 @@ def test_the_thresholds_are_replaceable_data(monkeypatch):
             table.loc[table["handlers_min"] != "", "handlers_min"] = "300"
         return table
 
-    monkeypatch.setattr(catalog, "_read", patched)
+    monkeypatch.setattr(catalog, "read_table", patched)
     assert threshold_table()["handlers_min"].dropna().tolist() == [300, 300]
     assert threshold_judgment(50_000, handlers=300).code == "focused"
     assert threshold_judgment(50_000, handlers=299).code == "basic"

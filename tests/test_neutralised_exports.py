@@ -5,7 +5,7 @@ A hostile copy of tests/models/tiny carries formula payloads (``=HYPERLINK``, ``
 ``-2+3``, a full-width ``＝``, a leading tab, a space-led ``=``) and an ``<img onerror>`` tag with a raw line
 break in its names, channels, sources and title; every command whose output is CSV or xlsx is run on it and
 each cell, parsed back with the csv module or openpyxl, is checked with a rule written here independently
-of pia_analysis.exports.
+of pia_analysis.util.spreadsheet.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from pia_analysis.cli import emit_table, main
-from pia_analysis.exports import csv_text, neutralise, starts_like_formula
+from pia_analysis.util.spreadsheet import csv_text, neutralise, starts_like_formula
 
 TINY = Path(__file__).parent / "models" / "tiny"
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from broken_cases import TINY
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis.report import PDF_PAGES, analyse, key_messages, write_report
+from pia_analysis.outputs.briefing import PDF_PAGES, analyse, key_messages, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "rating_check")
@@ -96,7 +96,7 @@ def test_failed_run_leaves_the_previous_pack_intact(tmp_path: Path, monkeypatch)
     model = load_model(TINY)
     out = write_report(model, tmp_path / "pack")
     before = digest(out)
-    import pia_analysis.report as report
+    import pia_analysis.outputs.briefing as report
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")

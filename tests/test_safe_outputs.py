@@ -30,7 +30,7 @@ from pia_analysis.cli import build_parser, main
 from pia_analysis.util import files as F
 from pia_analysis.util.files import (MANIFEST, Interrupted, OutputRefused, WriteFailed, check_file_target,
                                      check_pack_target, handle_signals, write_file, write_new_dir, write_pack)
-from pia_analysis.workbook import save_workbook
+from pia_analysis.formats.workbook import save_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 # matplotlib finds its cache folder once, under the real home: the tests' fake HOME stays untouched by it.
@@ -311,7 +311,7 @@ def test_full_disk_while_writing_a_pack_keeps_the_earlier_pack(tmp_path: Path, c
     out = tmp_path / "pack"
     assert main(["report", str(TINY), "--out", str(out)]) == 0
     before = tree(tmp_path)
-    import pia_analysis.report as report
+    import pia_analysis.outputs.briefing as report
 
     def full(_tables, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
@@ -344,7 +344,7 @@ def test_a_failed_swap_puts_the_earlier_pack_back(tmp_path: Path, monkeypatch):
 
 
 def test_debug_keeps_exit_3_and_shows_the_traceback(tmp_path: Path, capsys, monkeypatch):
-    import pia_analysis.exposure as exposure
+    import pia_analysis.analysis.exposure as exposure
 
     def broken(*_a, **_k):
         raise RuntimeError("a bug")

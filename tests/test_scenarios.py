@@ -13,7 +13,7 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
-from pia_analysis.scenarios import (
+from pia_analysis.whatif.scenario import (
     Scenario,
     apply_scenario,
     bundled_scenarios,
@@ -383,7 +383,7 @@ def test_compare_reports_added_and_removed_systems(tiny):
 
 
 def test_delta_charts_are_deterministic(tiny, tmp_path):
-    from pia_analysis.delta_charts import save_delta_charts
+    from pia_analysis.charts.delta import save_delta_charts
 
     c = compare(tiny, apply_scenario(tiny, {"id": "x", "set": {"systems": {"TERM": {"entry_likelihood": 0.4}}}}))
     first = save_delta_charts(c, tmp_path / "a", lang="en")

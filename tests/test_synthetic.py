@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pia_analysis import bundled_model_path, load_model, save_model, validate
-from pia_analysis.exposure import blast_radius, node_exposure, simulate_compromise
+from pia_analysis.analysis.exposure import blast_radius, node_exposure, simulate_compromise
 from pia_analysis.synthetic import synthetic_model
 
 TABLES = ("zones", "systems", "files", "flows", "controls", "risks", "ratings")
@@ -206,7 +206,8 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     """Above the charts' size limits (docs/charts.md, "Large models") the pack summarises."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from pia_analysis import charts, report
+    from pia_analysis.charts import figures as charts
+    from pia_analysis.outputs import briefing as report
 
     a = report.analyse(national_part, trials=500)
     figures = report.chart_figures(a, "en")

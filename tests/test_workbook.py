@@ -14,16 +14,10 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model, validate
 from pia_analysis.cli import main
-from pia_analysis.io import previous_chain, read_meta
-from pia_analysis.schema import MODEL_KEYS, TABLES
-from pia_analysis.workbook import (
-    GUIDE_SHEET,
-    META_SHEET,
-    cell_text,
-    convert,
-    new_model,
-    save_workbook,
-)
+from pia_analysis.formats import previous_chain, read_meta
+from pia_analysis.model.schema import MODEL_KEYS, TABLES
+from pia_analysis.formats.workbook import GUIDE_SHEET, META_SHEET, cell_text, save_workbook
+from pia_analysis.formats.templates import convert, new_model
 
 BUNDLED = bundled_model_path()
 BUNDLED_XLSX = BUNDLED.with_suffix(".xlsx")

@@ -22,6 +22,11 @@ Rules it enforces (README, "Output rules"):
 
 from __future__ import annotations
 
+__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
+           "check_new_dir",
+           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "scratch_file", "write_file",
+           "write_model_file", "write_new_dir", "write_pack"]
+
 import errno
 import hashlib
 import json
@@ -35,16 +40,19 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import PiaError
+from .version import __version__
+
 TOOL = "pia-analysis"
 MANIFEST = "manifest.json"
 _SHOWN = 8  # entries named in a refusal; the rest are counted
 
 
-class OutputRefused(Exception):
+class OutputRefused(PiaError):
     """The output path would replace or delete something the tool did not write (CLI exit 2)."""
 
 
-class WriteFailed(Exception):
+class WriteFailed(PiaError):
     """The operating system refused a write: read-only folder, full disk, over-long name … (CLI exit 4)."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str):
@@ -225,10 +233,10 @@ def _entries(folder: Path) -> list[str]:
     return out
 
 
-def _model_table_names() -> set[str]:
-    from ..schema import TABLES
-
-    return {"model.yaml", *(t.filename for t in TABLES)}
+# The files of a model directory, never overwritten. The model format (model.schema.TABLES) is a layer
+# above this one, so the names are restated here and tests/test_layers.py checks that they agree.
+MODEL_FILE_NAMES = frozenset({"model.yaml", "controls.csv", "files.csv", "flows.csv", "ratings.csv", "risks.csv",
+                              "systems.csv", "zones.csv"})
 
 
 def _resolved(path: Path) -> Path:
@@ -422,7 +430,7 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         if p.is_dir():
             raise OutputRefused(f"{shown} is a folder; give a file name")
         resolved = _resolved(p)
-        if (resolved.parent / "model.yaml").is_file() and resolved.name in _model_table_names():
+        if (resolved.parent / "model.yaml").is_file() and resolved.name in MODEL_FILE_NAMES:
             raise OutputRefused(f"{shown} is a file of the model directory {resolved.parent}; "
                                 "choose a name outside the model's own files")
         # a file beside the model's own files (an export kept with the model) is fine
@@ -476,7 +484,6 @@ def check_dir_update(out: str | os.PathLike[str], *, inputs: Iterable[str | os.P
 
 
 def _manifest_bytes(root: Path) -> bytes:
-    from .. import __version__
 
     files = {}
     for here, dirs, names in os.walk(root):
@@ -637,9 +644,3 @@ def scratch_file(beside: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
-           "check_new_dir",
-           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "scratch_file", "write_file",
-           "write_model_file", "write_new_dir", "write_pack"]

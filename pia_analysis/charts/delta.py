@@ -1,4 +1,4 @@
-"""Charts of a :class:`~pia_analysis.scenarios.Comparison`: what a scenario (or a new version) changes.
+"""Charts of a :class:`~pia_analysis.whatif.scenario.Comparison`: what a scenario (or a new version) changes.
 
 * :func:`exposure_delta_figure` — exposure of each system before and after (log scale: exposures range
   over five orders of magnitude), My Number holders marked;
@@ -11,6 +11,9 @@ date (never today's date, so that the files do not change from one day to the ne
 
 from __future__ import annotations
 
+__all__ = ["build_delta_files", "coverage_delta_figure", "exposure_delta_figure", "save_delta_charts",
+           "write_delta_pack"]
+
 import math
 import os
 import textwrap
@@ -20,13 +23,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import catalog
-from .charts import OKABE_ITO, save_figure, use_japanese_fonts
-from .scenarios import Comparison
-from .util.files import write_pack
+from .. import catalog
+from .figures import OKABE_ITO, save_figure, use_japanese_fonts
+from ..whatif.scenario import Comparison
+from ..util.files import write_pack
 
-__all__ = ["build_delta_files", "coverage_delta_figure", "exposure_delta_figure", "save_delta_charts",
-           "write_delta_pack"]
 
 _BEFORE, _AFTER = OKABE_ITO[8], OKABE_ITO[5]  # grey before, vermilion after
 _FLOOR = 1e-7  # exposures below this (and 0) are drawn at the floor of the log axis
@@ -51,7 +52,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Parameters
     ----------
     comparison
-        The result of :func:`~pia_analysis.scenarios.compare`.
+        The result of :func:`~pia_analysis.whatif.scenario.compare`.
     lang
         ``ja`` or ``en``.
     title
@@ -62,7 +63,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.scenarios import apply_scenario, compare
+    >>> from pia_analysis.whatif.scenario import apply_scenario, compare
     >>> m = load_model(bundled_model_path())
     >>> c = compare(m, apply_scenario(m, {"id": "x", "set": {"controls": {"C-STORE-FW": {"status": "missing"}}}}))
     >>> fig = exposure_delta_figure(c, only_changed=True)
@@ -116,7 +117,7 @@ def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.scenarios import compare
+    >>> from pia_analysis.whatif.scenario import compare
     >>> m = load_model(bundled_model_path())
     >>> fig = coverage_delta_figure(compare(m, m), lang="en")
     >>> len(fig.axes[0].patches)
@@ -168,7 +169,7 @@ def save_delta_charts(comparison: Comparison, out_dir: str | os.PathLike[str], l
     --------
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.scenarios import compare
+    >>> from pia_analysis.whatif.scenario import compare
     >>> m = load_model(bundled_model_path())
     >>> [p.name for p in save_delta_charts(compare(m, m), tempfile.mkdtemp())]
     ['coverage_delta.png', 'coverage_delta.svg', 'exposure_delta.png', 'exposure_delta.svg']
@@ -197,7 +198,7 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
     --------
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.scenarios import compare
+    >>> from pia_analysis.whatif.scenario import compare
     >>> m = load_model(bundled_model_path())
     >>> out = write_delta_pack(compare(m, m), pathlib.Path(tempfile.mkdtemp()) / "delta", extra_files={"a.txt": "x"})
     >>> sorted(p.name for p in out.iterdir())[:2]

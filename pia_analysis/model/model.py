@@ -8,6 +8,8 @@ model directory (see ``docs/model-format.md``), typed: booleans as ``bool``, num
 
 from __future__ import annotations
 
+__all__ = ["Model", "build_graph"]
+
 import dataclasses
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from . import catalog
+from .. import catalog
 
 
 @dataclasses.dataclass(eq=False)

@@ -23,6 +23,9 @@
 
 from __future__ import annotations
 
+__all__ = ["FIXED_DOC_TIME", "FIXED_ZIP_TIME", "FORMULA_LEADERS", "csv_text", "flatten", "neutralise",
+           "normalise_xlsx", "starts_like_formula", "write_csv", "write_xlsx"]
+
 import datetime as dt
 import io
 import re

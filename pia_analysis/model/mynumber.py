@@ -15,6 +15,8 @@ file is refused: the toolkit models systems and must never carry personal data.
 
 from __future__ import annotations
 
+__all__ = ["check_digit", "find_my_numbers", "is_valid_my_number", "mask", "mask_numbers"]
+
 import functools
 import re
 import sys

@@ -1,7 +1,7 @@
 """Versions of a model: what changed between two, whether it is an important change, and the history.
 
 :func:`diff` compares two models row by row (by id, in every table) and key by key (``model.yaml``), and
-runs the analyses on both (:func:`~pia_analysis.scenarios.compare`). Every changed row or key is then
+runs the analyses on both (:func:`~pia_analysis.whatif.scenario.compare`). Every changed row or key is then
 classified:
 
 * **重要な変更 (important change)** when at least one rule of :data:`CHANGE_RULES` fires. A municipality
@@ -20,6 +20,17 @@ Removals never fire a rule (they lower the risk); they are reported as minor, wi
 
 from __future__ import annotations
 
+__all__ = [
+    "CHANGE_RULES",
+    "ChangeRule",
+    "ModelDiff",
+    "change_rules",
+    "diff",
+    "history_coverage",
+    "version_history",
+    "version_chain",
+]
+
 import datetime as dt
 import math
 import os
@@ -31,20 +42,9 @@ from typing import Any
 
 import pandas as pd
 
-from .model import Model
-from .scenarios import Comparison, compare
-from .schema import MODEL_KEYS, TABLES
-
-__all__ = [
-    "CHANGE_RULES",
-    "ChangeRule",
-    "ModelDiff",
-    "change_rules",
-    "diff",
-    "history_coverage",
-    "version_history",
-    "version_chain",
-]
+from ..model.model import Model
+from .scenario import Comparison, compare
+from ..model.schema import MODEL_KEYS, TABLES
 
 IMPORTANT, MINOR = "important", "minor"
 IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
@@ -91,7 +91,7 @@ class DiffContext:
 
     @cached_property
     def judgments(self) -> tuple[Any, Any]:
-        from .judgments import required_assessment
+        from ..analysis.judgments import required_assessment
 
         return required_assessment(self.old), required_assessment(self.new)
 
@@ -203,7 +203,7 @@ _BAND_KEYS = ("target_population", "handlers", "serious_incident")
 
 
 def _band_up(ctx: DiffContext, c: Change) -> bool:
-    from .judgments import ASSESSMENT_CODES
+    from ..analysis.judgments import ASSESSMENT_CODES
 
     if c.table != "model" or c.id not in _BAND_KEYS:
         return False
@@ -382,7 +382,7 @@ class ModelDiff:
         The changed cells in long form: ``table, id, column, old, new`` (values as loaded).
     comparison : Comparison
         The exposure, coverage and findings of both versions and their deltas, findings matched by their
-        stable ids (:func:`~pia_analysis.scenarios.compare`); computed on first use, as the row
+        stable ids (:func:`~pia_analysis.whatif.scenario.compare`); computed on first use, as the row
         differences and their classification do not need it.
     """
 
@@ -470,10 +470,10 @@ class ModelDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, and the analysis deltas."""
-        from .scenarios import _plain
+        from .scenario import plain_value
 
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
         return {
             "old": self.old.id, "new": self.new.id, "classification": self.classification,
@@ -550,7 +550,7 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
 def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
     """The model and its earlier versions (``previous``), loaded, **oldest first**.
 
-    Each version is loaded once and the chain walked once (:func:`pia_analysis.io.load_chain`): the time
+    Each version is loaded once and the chain walked once (:func:`pia_analysis.formats.load_chain`): the time
     is linear in the number of versions.
 
     Examples
@@ -559,7 +559,7 @@ def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
     >>> [m.id for m in version_chain(bundled_model_path())]
     ['kitakyushu-juki-h26', 'kitakyushu-juki-h28', 'kitakyushu-juki-r3']
     """
-    from .io import load_chain
+    from ..formats import load_chain
 
     return list(reversed(load_chain(model)))
 
@@ -628,10 +628,10 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
     """
-    from .coverage import stage_coverage
-    from .exposure import node_exposure
-    from .findings import find_findings
-    from .judgments import required_assessment
+    from ..analysis.coverage import stage_coverage
+    from ..analysis.exposure import node_exposure
+    from ..analysis.findings import find_findings
+    from ..analysis.judgments import required_assessment
 
     chain = _chain(model)
     analyses = _per_version(chain, lambda m: (node_exposure(m), stage_coverage(m), find_findings(m)))
@@ -699,7 +699,7 @@ def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) ->
     >>> list(t.columns)[:2], len(t)
     (['stage', 'name_ja'], 6)
     """
-    from .coverage import stage_coverage
+    from ..analysis.coverage import stage_coverage
 
     chain = _chain(model)
     tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE else stage_coverage(m))

@@ -4,10 +4,10 @@
   (OTM 0.2.0) document, so that it opens in threat-modelling tools that import OTM: zones become trust
   zones, systems components, flows dataflows, files assets, the risk items in force (catalogue and
   extras) threats, and controls mitigations; each element carries its threat instances (one per risk of
-  a stage whose scope holds it, as :func:`pia_analysis.coverage.coverage_pairs` counts them) with the
+  a stage whose scope holds it, as :func:`pia_analysis.analysis.coverage.coverage_pairs` counts them) with the
   controls that answer them. Every column of the model is kept in the elements' ``attributes``.
 * :func:`findings_to_sarif` — the open findings as a SARIF 2.1.0 log (rules from
-  :func:`pia_analysis.findings.rules`, one result per open finding, fingerprint ``rule@element``, located
+  :func:`pia_analysis.analysis.findings.rules`, one result per open finding, fingerprint ``rule@element``, located
   in the model file and row), for code-scanning dashboards and issue trackers.
 * :func:`findings_to_csv` — the same findings as a flat CSV with stable ids.
 
@@ -18,6 +18,10 @@ depends on the time or the machine (only on the model and, for locations, its fi
 
 from __future__ import annotations
 
+__all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVEL", "TRUST_BY_OPERATOR",
+           "element_locations", "findings_table", "findings_to_csv", "findings_to_sarif", "to_json_text", "to_otm",
+           "trust_rating", "write_otm", "write_sarif"]
+
 import json
 import math
 import os
@@ -26,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import catalog
-from .model import Model
-from .schema import TABLES
+from .. import catalog
+from ..model.model import Model
+from ..model.schema import TABLES
 
 OTM_VERSION = "0.2.0"
 SARIF_VERSION = "2.1.0"
@@ -119,7 +123,7 @@ def trust_rating(internet_facing: bool, operator: str) -> int:
 
 def _threat_instances(model: Model, order: dict[str, tuple]) -> dict[str, list[dict[str, Any]]]:
     """Element id → its OTM threat instances (a risk of a stage whose scope holds the element)."""
-    from .coverage import stage_scope
+    from ..analysis.coverage import stage_scope
 
     scope = stage_scope(model)
     risks_of: dict[str, list[str]] = {}
@@ -173,9 +177,9 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     >>> c["parent"], c["attributes"]["holds_my_number"]
     ({'trustZone': 'CORE'}, 'true')
     """
-    from . import __version__
-    from .coverage import coverage_pairs
-    from .findings import SeverityScale
+    from ..util.version import __version__
+    from ..analysis.coverage import coverage_pairs
+    from ..analysis.findings import SeverityScale
 
     _check_lang(lang)
     scale = SeverityScale.load()
@@ -333,8 +337,8 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     A model with no path (built in memory) is located where :func:`pia_analysis.save_model` would write
     each row.
     """
-    from . import io as model_io
-    from .workbook import is_workbook_path, row_numbers
+    from ..formats import directory as model_io
+    from ..formats.workbook import is_workbook_path, row_numbers
 
     path = model.path
     rows: dict[str, dict[str, int]] = {}  # table → id → line, as the files hold them
@@ -347,7 +351,7 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     elif path is not None and path.is_dir():
         for table in TABLES:
             try:
-                raw = model_io._read_table(path, table, str(path), [])
+                raw = model_io.read_table(path, table, str(path), [])
             except Exception:  # noqa: BLE001 - idem
                 raw = None
             if raw is not None:
@@ -386,7 +390,7 @@ def _finding_location(locations: dict, element_type: str, element: str) -> dict[
 
 
 def _findings(model: Model, exposure_threshold: float | None, include_mitigated: bool) -> pd.DataFrame:
-    from .findings import DEFAULT_EXPOSURE_THRESHOLD, find_findings
+    from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, find_findings
 
     threshold = DEFAULT_EXPOSURE_THRESHOLD if exposure_threshold is None else exposure_threshold
     found = find_findings(model, exposure_threshold=threshold)
@@ -402,7 +406,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     linddun, likelihood, impact, title_ja, title_en, detail_ja, detail_en, model, file, line,
     location``: ``finding_id`` (``rule@element``) is the stable id; ``level`` the SARIF level; ``file``
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
-    as :func:`pia_analysis.findings.find_findings` orders them.
+    as :func:`pia_analysis.analysis.findings.find_findings` orders them.
 
     Examples
     --------
@@ -435,7 +439,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
                       lang: str = "ja") -> dict[str, Any]:
     """The findings as a SARIF 2.1.0 log (a JSON-ready dict): one result per open finding.
 
-    ``runs[0].tool.driver.rules`` are the rules of :func:`pia_analysis.findings.rules` (all of them, in
+    ``runs[0].tool.driver.rules`` are the rules of :func:`pia_analysis.analysis.findings.rules` (all of them, in
     definition order); each result has ``ruleId``/``ruleIndex``, ``level`` from the severity (4 error,
     3 warning, 1–2 note), ``message`` (title and detail in ``lang``), ``partialFingerprints``
     ``{"findingId/v1": "rule@element"}`` (stable across runs and edits elsewhere in the model), a
@@ -451,8 +455,8 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
-    from . import __version__
-    from .findings import rules
+    from ..util.version import __version__
+    from ..analysis.findings import rules
 
     _check_lang(lang)
     rule_table = rules()
@@ -530,7 +534,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
 
 
 def _atomic_write(path: Path, data: bytes, force: bool = False, inputs=()) -> Path:
-    from .util.files import write_file
+    from ..util.files import write_file
 
     return write_file(path, data, force=force, inputs=inputs)
 
@@ -559,8 +563,8 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
                     include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
     """Write :func:`findings_table` as a CSV (UTF-8 with BOM, formula-like text neutralised, as every
     spreadsheet export of the toolkit) at ``path`` (an existing file only when ``force``); returns the path."""
-    from .exports import write_csv
-    from .util.files import check_file_target, scratch_file
+    from ..util.spreadsheet import write_csv
+    from ..util.files import check_file_target, scratch_file
 
     out = Path(path)
     check_file_target(out, force=force, inputs=inputs)  # before the work
@@ -568,8 +572,3 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
         write_csv(findings_table(model, exposure_threshold, include_mitigated), tmp)
         data = tmp.read_bytes()
     return _atomic_write(out, data, force, inputs)
-
-
-__all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVEL", "TRUST_BY_OPERATOR",
-           "element_locations", "findings_table", "findings_to_csv", "findings_to_sarif", "to_json_text", "to_otm",
-           "trust_rating", "write_otm", "write_sarif"]

@@ -11,9 +11,9 @@ A scenario is a small YAML file (see ``docs/scenarios.md``)::
     set:    {controls: {C-STORE-FW: {status: missing}}, model: {target_population: 950000}}
 
 :func:`load_scenario` reads and checks it (every problem located at its line of the YAML file, raised
-as one :class:`~pia_analysis.schema.ModelError`); :func:`apply_scenario` returns the changed model, never
+as one :class:`~pia_analysis.model.errors.ModelError`); :func:`apply_scenario` returns the changed model, never
 touching the model's files, after re-running on the changed tables every check that
-:func:`~pia_analysis.io.load_model` runs (:func:`~pia_analysis.io.validate_tables`); :func:`compare` runs
+:func:`~pia_analysis.formats.load_model` runs (:func:`~pia_analysis.model.checks.validate_tables`); :func:`compare` runs
 the exposure, coverage and findings analyses on two models and lines them up.
 
 Values are parsed exactly like CSV cells: ``holds: "A;B"`` or ``holds: [A, B]``, ``true``/``はい``,
@@ -34,38 +34,6 @@ Cascades (every one is listed by :func:`scenario_effects`):
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import yaml
-
-from .io import (
-    MAX_YAML_BYTES,
-    _ID_FORBIDDEN,
-    _control_character_problem,
-    _invisible_problem,
-    _is,
-    _masked_name,
-    _RawTable,
-    _ModelYamlLoader,
-    _my_number_problem,
-    _nfkc,
-    _parse_cell,
-    _parse_meta_value,
-    _read_table,
-    _read_text,
-    _yaml_my_numbers,
-    validate_tables,
-)
-from .model import Model
-from .mynumber import find_my_numbers
-from .schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column, ModelError, Problem
-
 __all__ = [
     "SCENARIO_KEYS",
     "Comparison",
@@ -78,6 +46,41 @@ __all__ = [
     "parse_scenario",
     "scenario_effects",
 ]
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ..formats.directory import (
+    MAX_YAML_BYTES,
+    ModelYamlLoader,
+    control_character_problem,
+    masked_name,
+    path_is,
+    read_table,
+    read_text,
+    yaml_my_numbers,
+)
+from ..model.cells import (
+    ID_FORBIDDEN,
+    RawTable,
+    invisible_problem,
+    my_number_problem,
+    nfkc,
+    parse_cell,
+    parse_meta_value,
+)
+from ..model.checks import validate_tables
+from ..model.model import Model
+from ..model.mynumber import find_my_numbers
+from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Column
+from ..model.errors import ModelError, Problem
 
 #: Top-level keys of a scenario file: key -> (required, meaning).
 SCENARIO_KEYS: dict[str, tuple[bool, str]] = {
@@ -182,7 +185,7 @@ class _Reader:
     def __init__(self, label: str, problems: list[Problem]):
         self.label = label
         self.problems = problems
-        self._constructor = _ModelYamlLoader("")  # only its (safe) constructor is used
+        self._constructor = ModelYamlLoader("")  # only its (safe) constructor is used
 
     def problem(self, node: yaml.Node | None, column: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.label, _line(node) if node is not None else None, column, message, hint))
@@ -204,7 +207,7 @@ class _Reader:
             if not isinstance(k, yaml.ScalarNode):
                 self.problem(k, what, "has a key that is not a plain name", hint)
                 continue
-            key = _nfkc(str(self.value(k)))
+            key = nfkc(str(self.value(k)))
             if key in seen:
                 self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})", "keep one of them")
                 continue
@@ -262,8 +265,8 @@ def _parse_value(reader: _Reader, node: yaml.Node, col: Column) -> Any:
     if text is None:
         return None
     for _pos, masked in find_my_numbers(text):
-        reader.problems.append(_my_number_problem(reader.label, _line(node), col.name, masked))
-    value = _parse_cell(col, text, reader.label, _line(node), reader.problems)
+        reader.problems.append(my_number_problem(reader.label, _line(node), col.name, masked))
+    value = parse_cell(col, text, reader.label, _line(node), reader.problems)
     if col.name == "rating":  # English spellings become the official Japanese choices, as on load
         value = RATING_ALIASES.get(value, value)
     return value
@@ -316,13 +319,13 @@ def _parse_add(reader: _Reader, node: yaml.Node) -> list[RowChange]:
                     if col.nonempty:
                         reader.problem(row_node, col.name, "is missing from the added row", col.hint or "give a value")
                     # An absent column is an empty cell, as in a CSV file that leaves it out.
-                    values[col.name] = _parse_cell(col, "", reader.label, _line(row_node), [])
+                    values[col.name] = parse_cell(col, "", reader.label, _line(row_node), [])
             out.append(RowChange("add", name, str(values[table.key]), values, _line(row_node), lines))
     return out
 
 
 def _split_ids(text: str) -> list[str]:
-    return [p.strip() for p in _nfkc(text).split(";") if p.strip()]
+    return [p.strip() for p in nfkc(text).split(";") if p.strip()]
 
 
 def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
@@ -341,10 +344,10 @@ def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
                 text = reader.text(item, name)
                 items += [(item, p) for p in _split_ids(text or "")]
         for item, key in items:
-            if _ID_FORBIDDEN.search(key):
+            if ID_FORBIDDEN.search(key):
                 reader.problem(item, table.key, f"{key!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                 continue
-            if (invisible := _invisible_problem(reader.label, _line(item), table.key, key)) is not None:
+            if (invisible := invisible_problem(reader.label, _line(item), table.key, key)) is not None:
                 reader.problems.append(invisible)
                 continue
             out.append(RowChange("remove", name, key, {}, _line(item)))
@@ -363,7 +366,7 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
                     reader.problem(kk, key, "cannot be set by a scenario" if key in MODEL_KEYS else "is not a key of model.yaml",
                                    f"a scenario may set {', '.join(SETTABLE_META)}")
                     continue
-                value = _parse_meta_value(key, reader.value(kv), MODEL_KEYS[key][1], reader.label, _line(kk), reader.problems)
+                value = parse_meta_value(key, reader.value(kv), MODEL_KEYS[key][1], reader.label, _line(kk), reader.problems)
                 if value is not None:
                     meta[key], meta_lines[key] = value, _line(kk)
             continue
@@ -372,7 +375,7 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
             continue
         spec = {c.name: c for c in table.columns}
         for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}") or []:
-            if (invisible := _invisible_problem(reader.label, _line(idnode), table.key, key)) is not None:
+            if (invisible := invisible_problem(reader.label, _line(idnode), table.key, key)) is not None:
                 reader.problems.append(invisible)
                 continue
             items = reader.mapping(cells, key, "give the columns to change as {column: value}")
@@ -432,16 +435,16 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     # The My Number guard reads every line, as for model.yaml: titles, sources and descriptions too,
     # then every loaded value and key (escapes such as "\x31", folded values, !!binary decoded).
     found_lines = {(n, masked) for n, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
-    guard = [_my_number_problem(label, n, "", masked) for n, masked in sorted(found_lines)]
-    loader: _ModelYamlLoader | None = None
+    guard = [my_number_problem(label, n, "", masked) for n, masked in sorted(found_lines)]
+    loader: ModelYamlLoader | None = None
     try:
-        loader = _ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
+        loader = ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
         node = loader.get_single_node()
         once = {n for n, _m in found_lines}
-        for n, masked in sorted(set(_yaml_my_numbers(node))):
+        for n, masked in sorted(set(yaml_my_numbers(node))):
             if n not in once:
                 once.add(n)
-                guard.append(_my_number_problem(label, n, "", masked))
+                guard.append(my_number_problem(label, n, "", masked))
         if node is not None:
             loader.construct_document(node)  # the safe constructor refuses !!python/… and unknown tags
             # The reader constructs parts with deep=True, which refuses an anchor holding itself (&a [*a]):
@@ -460,7 +463,7 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                                 "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
         raise ModelError([*guard, *problems]) from None
     except yaml.reader.ReaderError as exc:
-        raise ModelError([*guard, _control_character_problem(label, text, exc)]) from None
+        raise ModelError([*guard, control_character_problem(label, text, exc)]) from None
     except yaml.YAMLError as exc:
         raise ModelError([*guard, Problem(label, None, "", f"is not valid YAML: {exc}")]) from None
     finally:
@@ -487,11 +490,11 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
             if value is None:
                 continue
             if key == "id":
-                value = _nfkc(value)
-                if not value or _ID_FORBIDDEN.search(value):
+                value = nfkc(value)
+                if not value or ID_FORBIDDEN.search(value):
                     reader.problem(vnode, key, f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                     continue
-                if (invisible := _invisible_problem(label, _line(vnode), key, value)) is not None:
+                if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
                     problems.append(invisible)
                     continue
             fields[key] = value
@@ -537,14 +540,14 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     path = Path(path)
     label = str(path)
     problems: list[Problem] = []
-    if not _is(path, "file"):
+    if not path_is(path, "file"):
         raise ModelError([Problem(label, None, "", "is not a file", "give the path of a scenario .yaml file")])
     found = find_my_numbers(path.name)
     if found:  # its name becomes the scenario's id and the title of its report
-        raise ModelError([Problem(str(path.parent / _masked_name(path.name)), None, "",
+        raise ModelError([Problem(str(path.parent / masked_name(path.name)), None, "",
                                   f"its name holds what looks like a real My Number ({found[0][1]}, valid check digit)",
                                   "a scenario must hold no personal data, not even in its file name: rename it")])
-    text = _read_text(path, label, problems, MAX_YAML_BYTES)
+    text = read_text(path, label, problems, MAX_YAML_BYTES)
     if text is None:
         raise ModelError(problems)
     return parse_scenario(text, label=label, default_id=path.stem, path=path)
@@ -564,7 +567,7 @@ def bundled_scenarios(model: Model) -> list[Path]:
     return sorted((model.path / "scenarios").glob("*.yaml"))
 
 
-def _as_scenario(scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+def as_scenario(scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, Mapping):
@@ -591,9 +594,9 @@ def _base_lines(model: Model) -> dict[str, list[int]]:
         return out
     for table in TABLES:
         frame = getattr(model, table.name)
-        raw: _RawTable | None = None
+        raw: RawTable | None = None
         try:
-            raw = _read_table(model.path, table, str(model.path), [])
+            raw = read_table(model.path, table, str(model.path), [])
         except (OSError, ValueError):  # pragma: no cover - the file changed under us: fall back below
             raw = None
         if raw is not None and len(raw.lines) == len(frame) and list(raw.frame[table.key]) == list(frame[table.key]):
@@ -601,7 +604,7 @@ def _base_lines(model: Model) -> dict[str, list[int]]:
     return out
 
 
-def _apply(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
+def apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
     """The changed model and the log of every effect (direct and cascaded)."""
     if scenario.is_empty:
         return model.replace(), []
@@ -799,7 +802,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     ------
     ModelError
         When the scenario is not valid, names ids the model lacks, or leaves a model that
-        :func:`~pia_analysis.io.load_model` would refuse. Problems caused by scenario entries are located
+        :func:`~pia_analysis.formats.load_model` would refuse. Problems caused by scenario entries are located
         at their lines of the scenario file; the others at the model's files.
 
     Examples
@@ -812,7 +815,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     >>> any("CONV_SRV" in targets for targets in changed.controls["applies_to"])
     False
     """
-    return _apply(model, _as_scenario(scenario))[0]
+    return apply_with_log(model, as_scenario(scenario))[0]
 
 
 def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> pd.DataFrame:
@@ -831,7 +834,7 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
     >>> fx[["op", "table", "id", "cause"]].head(3).values.tolist()
     [['remove', 'systems', 'CONV_SRV', 'scenario'], ['remove', 'flows', 'F17', 'system CONV_SRV removed'], ['remove', 'flows', 'F19', 'system CONV_SRV removed']]
     """
-    log = _apply(model, _as_scenario(scenario))[1]
+    log = apply_with_log(model, as_scenario(scenario))[1]
     return pd.DataFrame(log, columns=["op", "table", "id", "column", "before", "after", "cause"])
 
 
@@ -866,11 +869,11 @@ class Comparison:
     label_before, label_after : str
         Short names of the two, for tables and charts.
     exposure_before, exposure_after : DataFrame
-        :func:`~pia_analysis.exposure.node_exposure` of each.
+        :func:`~pia_analysis.analysis.exposure.node_exposure` of each.
     coverage_before, coverage_after : DataFrame
-        :func:`~pia_analysis.coverage.stage_coverage` of each.
+        :func:`~pia_analysis.analysis.coverage.stage_coverage` of each.
     findings_before, findings_after : DataFrame
-        :func:`~pia_analysis.findings.find_findings` of each (open and mitigated findings).
+        :func:`~pia_analysis.analysis.findings.find_findings` of each (open and mitigated findings).
     exposure_delta : DataFrame
         Per system (of either model): before, after and delta of ``exposure`` and ``records_at_stake``;
         ``presence`` is ``both``, ``added`` or ``removed`` (a system absent from a model counts 0).
@@ -974,7 +977,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: labels, headline, changed exposure, coverage per stage, finding changes."""
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
         return {
             "before": self.label_before,
@@ -986,9 +989,9 @@ class Comparison:
         }
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
@@ -996,7 +999,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _exposure_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def exposure_delta_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     b = before.set_index("system_id")
     a = after.set_index("system_id")
     rows = []
@@ -1027,7 +1030,7 @@ def _exposure_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order].reset_index(drop=True)
 
 
-def _coverage_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def coverage_delta_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     b = before.set_index("stage")
     a = after.set_index("stage")
     rows = []
@@ -1097,9 +1100,9 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     >>> list(c.coverage_delta["stage"])
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     """
-    from .coverage import stage_coverage
-    from .exposure import node_exposure
-    from .findings import find_findings
+    from ..analysis.coverage import stage_coverage
+    from ..analysis.exposure import node_exposure
+    from ..analysis.findings import find_findings
 
     exp_b, exp_a = node_exposure(base), node_exposure(other)
     cov_b, cov_a = stage_coverage(base), stage_coverage(other)
@@ -1110,6 +1113,6 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
         base=base, other=other, label_before=before, label_after=after,
         exposure_before=exp_b, exposure_after=exp_a, coverage_before=cov_b, coverage_after=cov_a,
         findings_before=fnd_b, findings_after=fnd_a,
-        exposure_delta=_exposure_delta(exp_b, exp_a), coverage_delta=_coverage_delta(cov_b, cov_a),
+        exposure_delta=exposure_delta_table(exp_b, exp_a), coverage_delta=coverage_delta_table(cov_b, cov_a),
         findings_delta=_findings_delta(fnd_b, fnd_a),
     )

@@ -1,14 +1,18 @@
 """The on-disk model format, as data.
 
 Each table of a model directory is described by a :class:`Table` of :class:`Column` s. The loader
-(:mod:`pia_analysis.io`) reads, checks and types every cell from these descriptions, and the saver writes
+(:mod:`pia_analysis.formats.directory`) reads, checks and types every cell from these descriptions, and the saver writes
 them back, so the format is stated once, here. ``docs/model-format.md`` explains it for analysts.
 """
 
 from __future__ import annotations
 
+__all__ = ["Column", "FALSE_WORDS", "KINDS", "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS",
+           "MAX_NOTE_CHARS", "MIN_DATE", "MODEL_KEYS", "MODEL_TEXT_LIMITS", "OPERATORS", "RATINGS", "RATING_ALIASES",
+           "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column"]
+
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
@@ -222,29 +226,3 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
-
-
-@dataclass
-class Problem:
-    """One located problem in a model: ``file:line: column: message (hint)``."""
-
-    file: str
-    line: int | None
-    column: str
-    message: str
-    hint: str = ""
-    sort_key: tuple = field(default=(), repr=False, compare=False)
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
-
-
-class ModelError(ValueError):
-    """A model that cannot be loaded; ``problems`` lists every located problem found at once."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the model:\n{lines}")

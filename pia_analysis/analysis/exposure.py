@@ -31,23 +31,6 @@ sequence of system ids wins).
 
 from __future__ import annotations
 
-import gc
-import heapq
-import math
-import random
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-from statistics import NormalDist
-from typing import NamedTuple
-
-import networkx as nx
-import numpy as np
-import pandas as pd
-
-from .model import Model
-
 __all__ = [
     "BETWEENNESS_EXACT_MAX_NODES",
     "BETWEENNESS_SAMPLES",
@@ -63,6 +46,24 @@ __all__ = [
     "simulate_compromise",
     "wilson_interval",
 ]
+
+import gc
+import heapq
+import math
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import NamedTuple
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ..model.model import Model
+
 
 NODE_EXPOSURE_COLUMNS = [
     "system_id", "name_ja", "name_en", "zone_id", "exposure", "path", "entry_point", "zone_crossings",
@@ -161,15 +162,15 @@ def _pass_factors(model: Model) -> dict[str, float]:
     return factors
 
 
-# While :func:`_shared_nets` is active, the nets built so far, by model (id -> (model, net)).
+# While :func:`shared_nets` is active, the nets built so far, by model (id -> (model, net)).
 _NETS: ContextVar[dict[int, tuple[Model, _Net]] | None] = ContextVar("pia_analysis_nets", default=None)
 
 
 @contextmanager
-def _shared_nets() -> Iterator[None]:
+def shared_nets() -> Iterator[None]:
     """Within this block, the analyses of one model object build its attack graph once and share it.
 
-    :func:`pia_analysis.report.analyse` runs six analyses of the same model; each would otherwise index the
+    :func:`pia_analysis.outputs.briefing.analyse` runs six analyses of the same model; each would otherwise index the
     model's systems, flows and controls again (about half a second on a national model). Outside the block
     nothing is kept, so a model changed in place is always read afresh; inside it, do not change the model.
     """
@@ -579,10 +580,10 @@ def node_exposure(model: Model) -> pd.DataFrame:
     return out.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _exposure_paths(model: Model) -> pd.DataFrame:
+def exposure_and_paths(model: Model) -> pd.DataFrame:
     """Only the ``exposure`` and ``path`` columns of :func:`node_exposure`, indexed by ``system_id`` (in id
     order): the same values, without the records, reach counts and betweenness the rule engine does not
-    read (:mod:`pia_analysis.findings` runs it on several variants of a model)."""
+    read (:mod:`pia_analysis.analysis.findings` runs it on several variants of a model)."""
     with _gc_paused():
         net = _build_net(model)
         prob, paths = _most_likely(net, net.starts())
@@ -1112,7 +1113,7 @@ def hardening_candidates(model: Model) -> pd.DataFrame:
     >>> top["flow_id"], bool(top["in_min_cut"]), bool(top["exposure_drop_sum"] > 0)
     ('F20', True, True)
     """
-    with _shared_nets():  # min_cut and the drops below read the same attack graph
+    with shared_nets():  # min_cut and the drops below read the same attack graph
         cut = min_cut(model)
         net = _build_net(model)
     in_cut = set(cut.flows)

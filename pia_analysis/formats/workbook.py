@@ -7,7 +7,7 @@ sheet explains the format in Japanese and English; it and any other sheet are ig
 scanned for My Numbers). See ``docs/workbook.md``.
 
 Cells are read as the text a CSV file would give (an Excel TRUE → ``true``, 0.3 → ``0.3``, 932000 →
-``932000``, a date → ``2021-11-09``) and then parsed and checked by :mod:`pia_analysis.io` exactly as a
+``932000``, a date → ``2021-11-09``) and then parsed and checked by :mod:`pia_analysis.formats.directory` exactly as a
 model directory's cells are: the same kinds, choices, ranges, cross-table checks and My Number guard.
 Every problem is located as ``path.xlsx[sheet]:row: column: message`` (``row`` is the Excel row number).
 A cell holding a formula is an error: type the value.
@@ -17,12 +17,18 @@ A cell holding a formula is an error: type the value.
 directory, so ``../kitakyushu-juki-h28`` for ``data/kitakyushu-juki-r3.xlsx`` — the same value as the
 directory ``data/kitakyushu-juki-r3/`` holds.
 
-Writing is deterministic (fixed zip and document dates, :func:`pia_analysis.exports.normalise_xlsx`),
+Writing is deterministic (fixed zip and document dates, :func:`pia_analysis.util.spreadsheet.normalise_xlsx`),
 atomic (a temporary file renamed into place), and text cells that a spreadsheet would run as a formula
 are neutralised with a leading apostrophe, which loading removes again.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "COLUMN_NOTES", "DIR_KEY_NOTES", "GUIDE_POINTS", "KEY_NOTES", "KIND_NOTES", "META_SHEET", "GUIDE_SHEET",
+    "SHEET_ORDER", "cell_text", "is_workbook_path", "load_workbook", "other_spreadsheet_problem",
+    "read_workbook_meta", "row_numbers", "save_workbook", "workbook_bytes",
+]
 
 import datetime as dt
 import functools
@@ -39,24 +45,16 @@ from typing import Any
 
 import pandas as pd
 
-from . import catalog
-from . import io as model_io
-from .exports import normalise_xlsx, starts_like_formula
-from .model import Model
-from .mynumber import find_my_numbers
-from .util.files import (OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_model_file,
-                         write_new_dir)
-from .schema import (
-    MODEL_KEYS,
-    RATING_ALIASES,
-    RATINGS,
-    TABLE_BY_NAME,
-    TABLES,
-    Column,
-    ModelError,
-    Problem,
-    Table,
-)
+from .. import catalog
+from . import directory as model_io
+from ..model import cells as model_cells
+from ..model import checks
+from ..util.spreadsheet import normalise_xlsx, starts_like_formula
+from ..model.model import Model
+from ..model.mynumber import find_my_numbers
+from ..util.files import write_model_file
+from ..model.schema import MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
+from ..model.errors import ModelError, Problem
 
 META_SHEET = "model"
 GUIDE_SHEET = "guide"
@@ -179,12 +177,12 @@ KEY_NOTES: dict[str, tuple[str, str]] = {
 }
 
 #: The notes that differ for a model directory's model.yaml.
-_DIR_KEY_NOTES: dict[str, tuple[str, str]] = {
+DIR_KEY_NOTES: dict[str, tuple[str, str]] = {
     "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
                  "optional; the previous version's model directory, relative to this directory"),
 }
 
-_KIND_NOTES = {
+KIND_NOTES = {
     "id": ("ID", "id"), "ref": ("ID（参照）", "id (reference)"), "text": ("文字", "text"),
     "enum": ("選択", "choice"), "bool": ("TRUE/FALSE", "TRUE/FALSE"), "int": ("整数", "whole number"),
     "prob": ("0〜1の数", "number in [0, 1]"), "list": ("; 区切りの文字", "text items separated by ;"),
@@ -222,24 +220,6 @@ GUIDE_POINTS: tuple[tuple[str, str], ...] = (
     ("このシート（guide）と、上記以外の名前のシートは読み込まれません。詳しくは docs/workbook.md と "
      "docs/model-format.md を参照してください。",
      "This sheet and sheets with other names are not read. See docs/workbook.md and docs/model-format.md."),
-)
-
-README_POINTS: tuple[tuple[str, str], ...] = (
-    ("このフォルダは、個人番号を扱う1つの事務のモデルです。model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
-     "This folder is the model of one affair that uses My Numbers: model.yaml holds the assessment's key facts, "
-     "the CSV files hold the tables."),
-    ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv と ratings.csv は"
-     "空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
-     "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv and "
-     "ratings.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
-    ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ が使えます。",
-     "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ."),
-    ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",
-     "Never type a real My Number: a model holding a 12-digit number with a valid check digit is refused."),
-    ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "
-     "でブックにできます。",
-     "Check it with: pia-analysis validate THIS_FOLDER. To fill it in Excel, pia-analysis convert THIS_FOLDER "
-     "model.xlsx makes a workbook with drop-down lists."),
 )
 
 
@@ -283,7 +263,7 @@ def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
     """
     p = Path(path)
     app = OTHER_SPREADSHEET_SUFFIXES.get(p.suffix.lower())
-    if app is None or model_io._is(p, "dir") or not os.path.lexists(p):
+    if app is None or model_io.path_is(p, "dir") or not os.path.lexists(p):
         return None  # a folder so named is a model directory; a missing file is reported as such
     how = {"Excel": "Excel: File → Save As → Excel Workbook",
            "LibreOffice": "LibreOffice: File → Save As → Excel 2007-365 (.xlsx)",
@@ -490,8 +470,6 @@ def _excel_reader_class() -> Any:
                 self.wb._sheets.append(ws)
 
     return Reader
-
-
 
 
 def _reason(exc: BaseException) -> str:
@@ -776,7 +754,7 @@ def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Prob
         for pos, cell in cells.items():
             text = cell.text if cell.formula is None else cell.formula
             for _p, masked in find_my_numbers(text):
-                problems.append(model_io._my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
+                problems.append(model_cells.my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
 
 
 def _cell_problem(cell: _Cell, label: str, line: int, column: str, problems: list[Problem]) -> None:
@@ -801,7 +779,7 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
             _cell_problem(cell, label, 1, f"column {_letter(pos)}", problems)
             ok = False
             continue
-        name = model_io._nfkc(cell.text)
+        name = model_cells.nfkc(cell.text)
         if not name:
             continue  # an unnamed column: fine while it holds no value (checked with the rows)
         if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
@@ -845,13 +823,13 @@ def _unnamed_values(sheet: _Sheet, names: dict[int, str], label: str, problems: 
 
 
 def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
-                      problems: list[Problem]) -> tuple[model_io._RawTable | None, list[int]]:
+                      problems: list[Problem]) -> tuple[model_cells.RawTable | None, list[int]]:
     """The typed table of one sheet, as io reads a CSV file (same parsing, same dtypes)."""
     label = _sheet_label(label_root, table.name)
     required = ",".join(c.name for c in table.columns if c.required)
     if sheet is None:
         if table.optional_file:
-            return model_io._RawTable(model_io._empty_table(table), [], labels=[]), []
+            return model_cells.RawTable(model_cells.empty_table(table), [], labels=[]), []
         problems.append(Problem(label, None, "", "is missing",
                                 f"add a sheet named {table.name} whose first row holds: {required}"))
         return None, []
@@ -880,17 +858,17 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
             col = spec.get(name)
             if not cell.usable:
                 _cell_problem(cell, label, number, name, problems)
-                value = model_io._parse_cell(col, "", label, number, []) if col else ""
+                value = model_cells.parse_cell(col, "", label, number, []) if col else ""
             else:
                 before = len(problems)
-                value = (model_io._parse_cell(col, cell.text, label, number, problems) if col else
-                         model_io._extra_cell(name, cell.text, label, number, problems))
+                value = (model_cells.parse_cell(col, cell.text, label, number, problems) if col else
+                         model_cells.extra_cell(name, cell.text, label, number, problems))
                 if col is not None and col.kind in ("id", "ref", "reflist") and len(problems) == before:
                     _invisible_id(cell.text, label, number, name, problems)
             parsed[name].append(value)
         lines.append(number)
-    frame = model_io._typed_frame(table, parsed, names.values(), len(lines))
-    return model_io._RawTable(frame, lines, labels=[label] * len(lines)), lines
+    frame = model_cells.typed_frame(table, parsed, names.values(), len(lines))
+    return model_cells.RawTable(frame, lines, labels=[label] * len(lines)), lines
 
 
 def _meta_from_workbook_previous(text: str) -> str:
@@ -928,7 +906,7 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
         return {}, {}
     first_row, first_cells = sheet.rows[0]
     first = first_cells.get(1, _BLANK)
-    first_key = model_io._nfkc(first.text) if first.usable else ""
+    first_key = model_cells.nfkc(first.text) if first.usable else ""
     if first_row == 1 and first_key in MODEL_KEYS:  # no header row: keys in column A, values in column B
         key_pos, value_pos, data_rows = 1, 2, sheet.rows
     else:
@@ -948,7 +926,7 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
         if not key_cell.usable:
             _cell_problem(key_cell, label, number, "key", problems)
             continue
-        key = model_io._nfkc(key_cell.text)
+        key = model_cells.nfkc(key_cell.text)
         has_value = bool(value_cell.text.strip()) or not value_cell.usable
         if not key:
             if has_value:
@@ -973,7 +951,7 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
         if not cell.usable:
             _cell_problem(cell, label, number, key, problems)
             continue
-        parsed = model_io._parse_meta_value(key, cell.text, MODEL_KEYS[key][1], label, number, problems)
+        parsed = model_cells.parse_meta_value(key, cell.text, MODEL_KEYS[key][1], label, number, problems)
         if parsed is not None:
             meta[key] = _meta_from_workbook_previous(parsed) if key == "previous" else parsed
     for key, (required, _kind) in MODEL_KEYS.items():
@@ -1022,7 +1000,7 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
         seen.add(target)
         current = target
         try:
-            rel = (model_io.read_meta(target) if is_dir else read_workbook_meta(target)).get("previous")
+            rel = (model_io.read_directory_meta(target) if is_dir else read_workbook_meta(target)).get("previous")
         except (ModelError, OSError, ValueError):
             return  # that model's own loading reports it
 
@@ -1071,7 +1049,7 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
     budget = _Budget()
     for position, title in enumerate(wb.sheetnames, 1):
         ws = wb[title]
-        key = model_io._nfkc(title).lower()
+        key = model_cells.nfkc(title).lower()
         label = _sheet_label(label_root, title) if not find_my_numbers(title) else f"{label_root}[sheet {position}]"
         if not hasattr(ws, "iter_rows"):  # a chart sheet
             if key in wanted - {GUIDE_SHEET}:
@@ -1096,7 +1074,7 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
 
 
 def _load(path: Path, check_chain: bool = True
-          ) -> tuple[dict[str, Any], dict[str, model_io._RawTable | None], dict[str, list[int]], list[Problem]]:
+          ) -> tuple[dict[str, Any], dict[str, model_cells.RawTable | None], dict[str, list[int]], list[Problem]]:
     label_root = str(path)
     problems: list[Problem] = []
     wb = _open(path, label_root, problems)
@@ -1113,17 +1091,17 @@ def _load(path: Path, check_chain: bool = True
         label = sheet.label
         names: dict[int, str] = {}
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
-            names = {pos: model_io._nfkc(c.text) for pos, c in sheet.rows[0][1].items()
+            names = {pos: model_cells.nfkc(c.text) for pos, c in sheet.rows[0][1].items()
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems,
                     follow=check_chain)
-    tables: dict[str, model_io._RawTable | None] = {}
+    tables: dict[str, model_cells.RawTable | None] = {}
     lines: dict[str, list[int]] = {}
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
-    model_io._check_references(tables, label_root, problems)
+    checks.check_references(tables, label_root, problems)
     return meta, tables, lines, problems
 
 
@@ -1149,9 +1127,9 @@ def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
 def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
     """Load and validate a model workbook (``.xlsx``).
 
-    Every sheet, row and cell is checked as :func:`pia_analysis.io.load_model` checks a model directory;
+    Every sheet, row and cell is checked as :func:`pia_analysis.formats.load_model` checks a model directory;
     problems are located as ``path.xlsx[sheet]:row: column: message``. ``check_chain=False`` checks only
-    the first link of ``previous``, as for :func:`pia_analysis.io.load_model`.
+    the first link of ``previous``, as for :func:`pia_analysis.formats.load_model`.
 
     Raises
     ------
@@ -1185,7 +1163,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     if wb is None:
         raise ModelError(problems)
     try:
-        title = next((t for t in wb.sheetnames if model_io._nfkc(t).lower() == META_SHEET), None)
+        title = next((t for t in wb.sheetnames if model_cells.nfkc(t).lower() == META_SHEET), None)
         ws = wb[title] if title is not None else None
         sheet = None
         if ws is not None and hasattr(ws, "iter_rows"):
@@ -1203,7 +1181,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     """The Excel row of every id of every table of a workbook: ``{table: {id: row}}`` (first row of an id).
 
-    Used to locate findings in the workbook (``pia_analysis.interchange``).
+    Used to locate findings in the workbook (``pia_analysis.outputs.interchange``).
     """
     _meta, tables, _lines, _problems = _load(Path(path))
     out: dict[str, dict[str, int]] = {}
@@ -1242,7 +1220,7 @@ def _put(ws: Any, row: int, column: int, value: Any) -> Any:
 
 def _typed(value: Any, col: Column | None) -> Any:
     """The cell value for a model value: numbers and booleans typed, everything else as its CSV text."""
-    text = model_io._format_cell(value, col)
+    text = model_cells.format_cell(value, col)
     if col is None or text == "":
         return text
     if col.kind == "bool":
@@ -1330,14 +1308,14 @@ def _write_guide(ws: Any) -> tuple[int, int]:
     for key, (required, kind) in MODEL_KEYS.items():
         row += 1
         ja, en = KEY_NOTES[key]
-        values = (META_SHEET, key, "○" if required else "", f"{_KIND_NOTES[kind][0]} / {_KIND_NOTES[kind][1]}", ja, en)
+        values = (META_SHEET, key, "○" if required else "", f"{KIND_NOTES[kind][0]} / {KIND_NOTES[kind][1]}", ja, en)
         for col, value in zip("ABCDEF", values):
             ws[f"{col}{row}"] = value
     for table in TABLES:
         for c in table.columns:
             row += 1
             ja, en = COLUMN_NOTES[(table.name, c.name)]
-            kind = _KIND_NOTES[c.kind]
+            kind = KIND_NOTES[c.kind]
             values = (table.name, c.name, "○" if c.required else "", f"{kind[0]} / {kind[1]}", ja, en)
             for col, value in zip("ABCDEF", values):
                 ws[f"{col}{row}"] = value
@@ -1371,8 +1349,8 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
             elif kind in ("int", "bool") and isinstance(value, (int, bool)):
                 ws.cell(row, 2, value)
             else:
-                _put(ws, row, 2, model_io._format_cell(value, None))
-            width = max(width, _width(model_io._format_cell(value, None)))
+                _put(ws, row, 2, model_cells.format_cell(value, None))
+            width = max(width, _width(model_cells.format_cell(value, None)))
         ws.cell(row, 3, " / ".join(KEY_NOTES[key]))
         checks: dict[str, Any] = {}
         if kind == "bool":
@@ -1406,7 +1384,7 @@ def _write_table(ws: Any, frame: pd.DataFrame, table: Table, ref_ranges: dict) -
                 continue
             _put(ws, row, pos, typed)
             if row < 502:
-                widths[pos - 1] = max(widths[pos - 1], _width(model_io._format_cell(value, spec.get(name))))
+                widths[pos - 1] = max(widths[pos - 1], _width(model_cells.format_cell(value, spec.get(name))))
     for pos, name in enumerate(columns, 1):
         ws.column_dimensions[_letter(pos)].width = min(60, max(12, widths[pos - 1] * 1.1 + 1))
         col = spec.get(name)
@@ -1431,7 +1409,7 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
     for table in TABLES:
         frame = getattr(model, table.name, None)
         if frame is None:
-            frame = model_io._empty_table(table)
+            frame = model_cells.empty_table(table)
         _write_table(wb.create_sheet(table.name), frame, table, refs)
     buffer = _io.BytesIO()
     wb.save(buffer)
@@ -1465,168 +1443,3 @@ def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
 
 # ---------------------------------------------------------------------------------------------------
 # new models and conversion
-
-
-def _id_from_name(path: Path) -> str:
-    stem = path.name[: -len(path.suffix)] if path.suffix.lower() == ".xlsx" else path.name
-    text = model_io._ID_FORBIDDEN.sub("-", model_io._nfkc(stem)).strip("-")
-    return text or "new-model"
-
-
-def blank_model(model_id: str = "new-model", assessed_on: dt.date | None = None) -> Model:
-    """A model with no rows and placeholder values for the required keys: what :func:`new_model` writes.
-
-    Its only problems are that ``zones`` and ``systems`` have no rows; the placeholder texts ask for the
-    real title, organisation and affairs, and ``target_population`` is 0 until it is typed in.
-    """
-    meta = {
-        "id": model_id,
-        "title_ja": "新しいモデル（題名を記入してください）",
-        "title_en": "New model (type the title)",
-        "organisation": "（評価実施機関を記入してください）",
-        "affairs": "（事務の名称を記入してください）",
-        "assessed_on": assessed_on or dt.date.today(),
-        "target_population": 0,
-    }
-    frames = {t.name: model_io._empty_table(t) for t in TABLES}
-    return Model(meta=meta, path=None, **frames)
-
-
-def _guide_markdown() -> str:
-    lines = ["# pia-analysis モデル / model", "",
-             "このフォルダは `pia-analysis new` で作られた空のモデルです。"
-             " This folder is a blank model made by `pia-analysis new`.", ""]
-    for i, (ja, en) in enumerate(README_POINTS, 1):
-        lines += [f"{i}. {ja}", f"   {en}"]
-    lines += ["", "## model.yaml", "", "| key | 必須 required | 説明 | description |", "|---|---|---|---|"]
-    for key, (required, _kind) in MODEL_KEYS.items():
-        ja, en = _DIR_KEY_NOTES.get(key, KEY_NOTES[key])
-        lines.append(f"| `{key}` | {'○' if required else ''} | {ja} | {en} |")
-    for table in TABLES:
-        optional = "（任意のファイル / optional file）" if table.optional_file else ""
-        lines += ["", f"## {table.filename}{optional}", "", "| column | 必須 required | 種類 type | 説明 | description |",
-                  "|---|---|---|---|---|"]
-        for c in table.columns:
-            ja, en = COLUMN_NOTES[(table.name, c.name)]
-            kind = _KIND_NOTES[c.kind]
-            lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
-    lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]
-    for item in catalog.risk_catalog().itertuples(index=False):
-        lines.append(f"| `{item.risk_id}` | {item.stage} | {item.name_ja} | {item.name_en} |")
-    lines += ["", "See `docs/model-format.md` for the format and `docs/workbook.md` for the workbook form.", ""]
-    return "\n".join(lines)
-
-
-def _model_yaml_template(meta: dict[str, Any]) -> str:
-    import yaml
-
-    lines = ["# pia-analysis model: replace the placeholder values (README.md, docs/model-format.md).",
-             "# モデルの基本情報: 仮の値を書き換えてください。任意の項目は先頭の # を外して使います。"]
-    for key, (required, _kind) in MODEL_KEYS.items():
-        ja, en = _DIR_KEY_NOTES.get(key, KEY_NOTES[key])
-        if key in meta:
-            value = yaml.safe_dump({key: meta[key]}, allow_unicode=True, sort_keys=False).strip()
-            lines += [f"# {ja} / {en}", value]
-        else:
-            lines += [f"# {ja} / {en}", f"# {key}:"]
-    return "\n".join(lines) + "\n"
-
-
-def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None,
-              force: bool = False) -> Path:
-    """Create a blank model at ``path``: a workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``),
-    else a directory. Returns the path written.
-
-    The blank model has every table's header and no rows; its model keys hold placeholders that
-    validate (``id`` from the file name, ``assessed_on`` today unless given, ``target_population`` 0), so
-    that it fails validation only because ``zones`` and ``systems`` have no rows. A workbook gets the
-    guide sheet and drop-down lists; a directory gets a README.md with the same guide and a commented
-    model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An existing file, or a directory
-    that is not empty, is never overwritten (FileExistsError); ``force`` replaces an existing workbook.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> out = new_model(Path(tempfile.mkdtemp()) / "city-juki", xlsx=True)
-    >>> out.name, [p.message for p in validate_problems(out)]
-    ('city-juki.xlsx', ['has a header but no rows: a model needs at least one zone', \
-'has a header but no rows: a model needs at least one system'])
-    """
-    out = Path(path)
-    as_workbook = bool(xlsx) or is_workbook_path(out)
-    if as_workbook and out.name in ("", ".", ".."):
-        raise OutputRefused(f"{path} is a folder, not a workbook name; give a file name such as city-juki.xlsx")
-    if as_workbook and out.suffix.lower() != ".xlsx":
-        out = out.with_name(out.name + ".xlsx")
-    if out.is_file() or (out.is_dir() and any(out.iterdir())) or (as_workbook and out.exists()):
-        if not (force and as_workbook and out.is_file()):
-            raise FileExistsError(f"{out} already exists; give a new path")
-    blank = blank_model(_id_from_name(out), assessed_on)
-    if as_workbook:
-        write_file(out, workbook_bytes(blank, out), force=force)
-        return out
-    files = {"model.yaml": _model_yaml_template(blank.meta), "README.md": _guide_markdown()}
-    for table in TABLES:
-        files[table.filename] = ",".join(table.column_names) + "\n"
-
-    def build(folder: Path) -> None:
-        for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8", newline="\n")
-
-    return write_new_dir(out, build)
-
-
-def validate_problems(path: str | os.PathLike[str]) -> list[Problem]:
-    """Every problem of the model (directory or workbook) at ``path``; empty when it is valid."""
-    try:
-        (load_workbook if is_workbook_path(path) else model_io.load_model)(path)
-    except ModelError as exc:
-        return exc.problems
-    return []
-
-
-def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False) -> Path:
-    """Convert the model at ``src`` to the other form at ``dst`` (``.xlsx`` → workbook, else directory).
-
-    ``src`` is loaded and validated first (ModelError: nothing is written). ``dst`` is written whole or not
-    at all: a workbook through a temporary file, a new directory through a temporary directory renamed
-    into place. An existing ``dst`` is refused (FileExistsError) unless ``overwrite``; then a workbook is
-    replaced, and in a directory the model files are replaced one by one (each whole) while other files
-    (README.md, scenarios/) are kept: nothing else is ever deleted. ``dst`` is checked before ``src`` is
-    loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder or the input itself). ``previous`` is rewritten so that it still names the same model.
-    """
-    src_p, dst_p = Path(src), Path(dst)
-    if src_p.resolve() == dst_p.resolve():
-        raise ValueError(f"{src} and {dst} are the same path")
-    # The destination is checked before the model is loaded: a refused path costs no work.
-    if is_workbook_path(dst_p):
-        if dst_p.exists() and not dst_p.is_symlink() and not overwrite:
-            raise FileExistsError(f"{dst_p} already exists; add --force to replace it")
-        check_file_target(dst_p, force=overwrite, inputs=[src_p])
-        model = model_io.load_model(src_p)
-        return save_workbook(model, dst_p)
-    if dst_p.exists() and not dst_p.is_dir():
-        raise FileExistsError(f"{dst_p} exists and is not a directory")
-    nonempty = dst_p.is_dir() and not dst_p.is_symlink() and any(dst_p.iterdir())
-    if nonempty and not overwrite:
-        raise FileExistsError(f"{dst_p} already exists and is not empty; add --force to replace its model files")
-    if nonempty:
-        check_dir_update(dst_p, inputs=[src_p])
-    else:
-        check_new_dir(dst_p, inputs=[src_p])
-    model = model_io.load_model(src_p)
-    meta = dict(model.meta)
-    if "previous" in meta and model.path is not None:
-        meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), dst_p.resolve())
-    detached = model.replace(meta=meta, path=None)
-    if nonempty:  # --force: only the model's own files are replaced (each whole); nothing else is deleted
-        return model_io.save_model(detached, dst_p)
-    return write_new_dir(dst_p, lambda folder: model_io.save_model(detached, folder), inputs=[src_p])
-
-
-__all__ = [
-    "COLUMN_NOTES", "GUIDE_POINTS", "KEY_NOTES", "META_SHEET", "GUIDE_SHEET", "SHEET_ORDER",
-    "blank_model", "cell_text", "convert", "is_workbook_path", "load_workbook", "new_model", "other_spreadsheet_problem",
-    "read_workbook_meta", "row_numbers", "save_workbook", "validate_problems", "workbook_bytes",
-]
-

@@ -5,18 +5,41 @@ The catalogue is data (``pia_analysis/catalog/*.csv``), read once per call; noth
 
 from __future__ import annotations
 
+__all__ = ["CatalogError", "read_table", "risk_catalog", "stage_label", "stages"]
+
 from importlib import resources
 
 import pandas as pd
 
-from .schema import STAGES
+from ..util.errors import PiaError
+
+
+class CatalogError(PiaError):
+    """A packaged catalogue table that is not as the code expects (a packaging or editing mistake).
+
+    Examples
+    --------
+    >>> issubclass(CatalogError, PiaError)
+    True
+    """
+
 
 _STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "source"]
 _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"]
 
 
-def _read(name: str) -> pd.DataFrame:
-    with resources.files(__package__).joinpath("catalog", name).open("r", encoding="utf-8") as fh:
+def read_table(name: str) -> pd.DataFrame:
+    """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns, read afresh on each call.
+
+    The one reader of the packaged tables: :mod:`pia_analysis.analysis.findings` and :mod:`pia_analysis.analysis.judgments`
+    read their tables through it.
+
+    Examples
+    --------
+    >>> read_table("stages.csv")["stage"].iloc[0]
+    'acquire'
+    """
+    with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
@@ -28,9 +51,12 @@ def stages() -> pd.DataFrame:
     >>> stages()["short_ja"].tolist()
     ['入手', '使用', '委託', '提供・移転', '情報提供ネットワークシステムとの接続', '保管・消去']
     """
-    df = _read("stages.csv")[_STAGE_COLUMNS]
+    df = read_table("stages.csv")[_STAGE_COLUMNS]
     df["stage_no"] = df["stage_no"].astype(int)
-    assert tuple(df["stage"]) == STAGES, "catalog/stages.csv must list the six stages in order"
+    # The stage codes themselves are the model's (model.schema.STAGES, checked against this table by
+    # tests/test_layers.py); the catalogue, a layer below the model, checks its own order.
+    if df["stage_no"].tolist() != list(range(2, 8)):  # Section Ⅲ items 2–7
+        raise CatalogError("catalog/stages.csv must list the six stages in order")
     return df.reset_index(drop=True)
 
 
@@ -42,7 +68,7 @@ def risk_catalog() -> pd.DataFrame:
     >>> risk_catalog().set_index("risk_id").loc["outsource-5", "name_ja"]
     '再委託に関するリスク'
     """
-    df = _read("section3_risks.csv")[_RISK_COLUMNS]
+    df = read_table("section3_risks.csv")[_RISK_COLUMNS]
     df["stage_no"] = df["stage_no"].astype(int)
     df["risk_no"] = df["risk_no"].astype(int)
     return df.reset_index(drop=True)

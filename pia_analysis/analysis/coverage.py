@@ -18,14 +18,17 @@ Every function returns a new DataFrame sorted independently of the order of the 
 
 from __future__ import annotations
 
+__all__ = ["OUTSOURCE_OPERATORS", "PAIR_STATUSES", "RATING_STATUSES", "coverage_matrix", "coverage_pairs",
+           "coverage_tables", "rating_check", "risk_coverage", "stage_coverage", "stage_scope"]
+
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import catalog
-from .model import Model
+from .. import catalog
+from ..model.model import Model
 
 #: Pair statuses, best first.
 PAIR_STATUSES = ("covered", "planned", "gap")

@@ -26,6 +26,28 @@ a fresh machine needs no system fonts.
 
 from __future__ import annotations
 
+__all__ = [
+    "A4_LANDSCAPE",
+    "CHARTS",
+    "OKABE_ITO",
+    "STAGE_COLOURS",
+    "DataflowGeometry",
+    "all_charts",
+    "coverage_heatmap",
+    "dataflow_diagram",
+    "dataflow_dot",
+    "dataflow_geometry",
+    "dataflow_layout",
+    "exposure_ranking_chart",
+    "plain_graph_figure",
+    "rating_check_chart",
+    "risk_map",
+    "save_figure",
+    "stage_coverage_chart",
+    "use_japanese_fonts",
+    "with_planned_implemented",
+]
+
 import dataclasses
 import datetime as dt
 import functools
@@ -51,30 +73,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
-from . import catalog
-from .model import Model
-
-__all__ = [
-    "A4_LANDSCAPE",
-    "CHARTS",
-    "OKABE_ITO",
-    "STAGE_COLOURS",
-    "DataflowGeometry",
-    "all_charts",
-    "coverage_heatmap",
-    "dataflow_diagram",
-    "dataflow_dot",
-    "dataflow_geometry",
-    "dataflow_layout",
-    "exposure_ranking_chart",
-    "plain_graph_figure",
-    "rating_check_chart",
-    "risk_map",
-    "save_figure",
-    "stage_coverage_chart",
-    "use_japanese_fonts",
-    "with_planned_implemented",
-]
+from .. import catalog
+from ..model.model import Model
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
@@ -500,7 +500,7 @@ def _zone_style(index: int) -> tuple[str, str]:
 
 def _exposure(model: Model, exposure: pd.DataFrame | None) -> pd.DataFrame:
     if exposure is None:
-        from .exposure import node_exposure
+        from ..analysis.exposure import node_exposure
 
         exposure = node_exposure(model)
     return exposure
@@ -508,7 +508,7 @@ def _exposure(model: Model, exposure: pd.DataFrame | None) -> pd.DataFrame:
 
 def _simulation(model: Model, simulation: pd.DataFrame | None) -> pd.DataFrame:
     if simulation is None:
-        from .exposure import simulate_compromise
+        from ..analysis.exposure import simulate_compromise
 
         simulation = simulate_compromise(model, trials=100_000, seed=0)
     return simulation
@@ -1093,7 +1093,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     model
         A loaded model.
     exposure
-        :func:`pia_analysis.exposure.node_exposure` of the model (computed when None).
+        :func:`pia_analysis.analysis.exposure.node_exposure` of the model (computed when None).
     lang
         ``"ja"`` or ``"en"``.
     flow_labels
@@ -1462,9 +1462,9 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
     Parameters
     ----------
     exposure
-        :func:`pia_analysis.exposure.node_exposure` (computed when None).
+        :func:`pia_analysis.analysis.exposure.node_exposure` (computed when None).
     simulation
-        :func:`pia_analysis.exposure.simulate_compromise` (computed with 100,000 trials, seed 0, when None).
+        :func:`pia_analysis.analysis.exposure.simulate_compromise` (computed with 100,000 trials, seed 0, when None).
 
     Examples
     --------
@@ -1598,7 +1598,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
     Parameters
     ----------
     coverage
-        :func:`pia_analysis.coverage.stage_coverage` (computed when None).
+        :func:`pia_analysis.analysis.coverage.stage_coverage` (computed when None).
 
     Examples
     --------
@@ -1609,7 +1609,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
     """
     _check_lang(lang)
     if coverage is None:
-        from .coverage import stage_coverage
+        from ..analysis.coverage import stage_coverage
 
         coverage = stage_coverage(model)
     stages = catalog.stages()
@@ -1684,7 +1684,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
 def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str = "ja") -> Figure:
     """Coverage of each system (rows, grouped by zone as in the data-flow diagram) in each stage (columns).
 
-    The cell is :func:`pia_analysis.coverage.coverage_matrix`'s ratio in % (cividis: dark = low); a
+    The cell is :func:`pia_analysis.analysis.coverage.coverage_matrix`'s ratio in % (cividis: dark = low); a
     grey cell with '−' means the system is not in that stage's scope.
 
     Examples
@@ -1696,7 +1696,7 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
     """
     _check_lang(lang)
     if matrix is None:
-        from .coverage import coverage_matrix
+        from ..analysis.coverage import coverage_matrix
 
         matrix = coverage_matrix(model)
     stages = [s for s in catalog.stages()["stage"] if s in matrix.index]
@@ -1841,7 +1841,7 @@ _RULE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
 
 def _findings_pair(model: Model, findings: pd.DataFrame | None, findings_after: pd.DataFrame | None
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .findings import find_findings
+    from ..analysis.findings import find_findings
 
     if findings is None:
         findings = find_findings(model, include_all=True)
@@ -1862,7 +1862,7 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
     arrow (a hollow marker marked as mitigated when only its status changes).
 
     "After" comes from ``findings_after``, or — when None — from
-    :func:`pia_analysis.findings.find_findings` on :func:`with_planned_implemented` (the findings give
+    :func:`pia_analysis.analysis.findings.find_findings` on :func:`with_planned_implemented` (the findings give
     no after-plan likelihood themselves). Findings are matched by ``finding_id``; one that is not
     applicable after the plan counts as resolved.
 
@@ -1874,7 +1874,7 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
     'Likelihood'
     """
     _check_lang(lang)
-    from .findings import RULES, severity_grid, severity_scales
+    from ..analysis.findings import RULES, severity_grid, severity_scales
 
     findings, findings_after = _findings_pair(model, findings, findings_after)
     shown = findings.loc[findings["status"].isin(statuses)].copy()
@@ -2095,7 +2095,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
     Parameters
     ----------
     check
-        :func:`pia_analysis.coverage.rating_check` (computed when None).
+        :func:`pia_analysis.analysis.coverage.rating_check` (computed when None).
 
     Examples
     --------
@@ -2106,7 +2106,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
     """
     _check_lang(lang)
     if check is None:
-        from .coverage import rating_check
+        from ..analysis.coverage import rating_check
 
         check = rating_check(model)
     table = check.reset_index(drop=True)

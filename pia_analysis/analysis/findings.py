@@ -20,6 +20,10 @@ finding keeps the severity of what it would be if the mitigation failed, so the 
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "FindingContext", "LINDDUN", "RULES",
+           "Rule", "SeverityScale", "find_findings", "findings_summary", "impact_level", "likelihood_level", "rules",
+           "severity_grid", "severity_of", "severity_scales"]
+
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,9 +32,9 @@ from functools import cached_property
 import networkx as nx
 import pandas as pd
 
-from . import catalog
-from .model import Model
-from .schema import STAGES
+from .. import catalog
+from ..model.model import Model
+from ..model.schema import STAGES
 
 #: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
 LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",
@@ -56,7 +60,7 @@ def severity_grid() -> pd.DataFrame:
     >>> severity_grid().loc[3, 4]
     np.int64(4)
     """
-    grid = catalog._read("severity_grid.csv").astype("int64")
+    grid = catalog.read_table("severity_grid.csv").astype("int64")
     out = grid.pivot(index="likelihood", columns="impact", values="severity")
     if out.shape != (4, 4) or out.isna().any().any():
         raise ValueError("catalog/severity_grid.csv must give a severity for each of the 16 cells")
@@ -71,7 +75,7 @@ def severity_scales() -> pd.DataFrame:
     >>> severity_scales().query("scale == 'impact'")["min_value"].tolist()
     [0.0, 1000.0, 10000.0, 300000.0]
     """
-    scales = catalog._read("severity_scales.csv")
+    scales = catalog.read_table("severity_scales.csv")
     scales["level"] = scales["level"].astype("int64")
     scales["min_value"] = pd.to_numeric(scales["min_value"].replace("", None)).astype("float64")
     return scales
@@ -198,7 +202,7 @@ class FindingContext:
 
     @cached_property
     def keywords(self) -> dict[str, tuple[str, ...]]:
-        table = catalog._read("channel_keywords.csv")
+        table = catalog.read_table("channel_keywords.csv")
         return {kind: tuple(group["keyword"]) for kind, group in table.groupby("kind")}
 
     @cached_property
@@ -311,7 +315,7 @@ class FindingContext:
 
     @cached_property
     def rating_check(self) -> pd.DataFrame:
-        """:func:`pia_analysis.coverage.rating_check` of the model, indexed by risk id (the one given to
+        """:func:`pia_analysis.analysis.coverage.rating_check` of the model, indexed by risk id (the one given to
         :func:`find_findings`, if any)."""
         given = self._cache.get("rating_check")
         if given is None:
@@ -323,9 +327,9 @@ class FindingContext:
     # -- exposure (imported lazily: the module is heavier and the other rules do not need it) --------
     def _exposure(self, model: Model) -> pd.DataFrame:
         # exposure and path of node_exposure (the rules read nothing else), indexed by system id
-        from .exposure import _exposure_paths
+        from .exposure import exposure_and_paths
 
-        return _exposure_paths(model)
+        return exposure_and_paths(model)
 
     def exposure_paths(self, table: pd.DataFrame) -> dict[str, list[str]]:
         """system id → path of one of the exposure tables above."""
@@ -1062,7 +1066,7 @@ def find_findings(model: Model, include_all: bool = False,
     rule_set
         The rules to run (default: :data:`RULES`).
     rating_check
-        :func:`pia_analysis.coverage.rating_check` of ``model``, when you have it (computed when None).
+        :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when you have it (computed when None).
 
     Returns
     -------

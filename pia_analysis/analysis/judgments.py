@@ -6,22 +6,23 @@
 * :func:`review_schedule` — the yearly review and the 5-year re-run of a model's assessment, and the
   dates of its earlier versions (the ``previous`` chain), flagged when overdue against a given date.
 * :func:`section3_table` / :func:`write_section3` — the risks of Section Ⅲ in the official order, each
-  with the self-rating, the controls, the coverage and the open findings, exported to Excel or Markdown.
+  with the self-rating, the controls, the coverage and the open findings (written to Excel or Markdown
+  by :mod:`pia_analysis.outputs.section3`).
 """
 
 from __future__ import annotations
 
+__all__ = ["ASSESSMENT_CODES", "RERUN_YEARS", "REVIEW_YEARS", "ReviewSchedule", "SECTION3_COLUMNS",
+           "ThresholdJudgment", "add_years", "required_assessment", "review_schedule", "section3_table",
+           "threshold_judgment", "threshold_table"]
+
 import datetime as dt
-import io
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from . import catalog
-from .exports import neutralise, normalise_xlsx
-from .model import Model
+from .. import catalog
+from ..model.model import Model
 
 #: Assessment codes, least to most demanding.
 ASSESSMENT_CODES = ("none", "basic", "focused", "full")
@@ -75,7 +76,7 @@ def threshold_table() -> pd.DataFrame:
     >>> threshold_table()["code"].tolist()
     ['none', 'basic', 'focused', 'basic', 'full', 'focused', 'full']
     """
-    table = catalog._read("thresholds.csv")
+    table = catalog.read_table("thresholds.csv")
     for col in ("population_min", "population_max", "handlers_min"):
         table[col] = pd.to_numeric(table[col].replace("", None)).astype("Float64")
     bad = sorted(set(table["trigger"]) - set(_TRIGGERS)) + sorted(set(table["code"]) - set(ASSESSMENT_CODES))
@@ -223,7 +224,7 @@ class ReviewSchedule:
 
 def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
     """(id, assessed_on) of the model's earlier versions, newest first (each version's keys read once)."""
-    from .io import previous_metas
+    from ..formats import previous_metas
 
     return [(str(meta["id"]), meta["assessed_on"]) for _path, meta in previous_metas(model)]
 
@@ -288,8 +289,8 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
         say where they reach); ``open_findings`` lists the ids of the open findings bearing on the risk.
         ``rating`` is NaN when unrated.
 
-    ``check`` (:func:`pia_analysis.coverage.rating_check`) and ``findings``
-    (:func:`pia_analysis.findings.find_findings` with its defaults) are computed when None; pass them when
+    ``check`` (:func:`pia_analysis.analysis.coverage.rating_check`) and ``findings``
+    (:func:`pia_analysis.analysis.findings.find_findings` with its defaults) are computed when None; pass them when
     you have them (the briefing does), to avoid computing them twice.
 
     Examples
@@ -331,107 +332,3 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
             open_by_risk.setdefault(r, []).append(finding_id)
     out["open_findings"] = [sorted(open_by_risk.get(r, [])) for r in out["risk_id"]]
     return out[SECTION3_COLUMNS].reset_index(drop=True)
-
-
-_HEADERS_JA = {
-    "stage_no": "項目", "stage": "段階コード", "stage_ja": "段階", "risk_no": "リスク", "risk_id": "リスクID",
-    "name_ja": "リスク（様式の文言）", "name_en": "risk (English)", "origin": "出典", "rating": "リスクへの対策は十分か",
-    "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
-    "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
-    "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
-}
-
-
-def _flat(table: pd.DataFrame) -> pd.DataFrame:
-    """Lists joined by '; ', coverage rounded to 3 decimals, for a sheet or a Markdown table."""
-    flat = table.copy()
-    for col in ("implemented_controls", "planned_controls", "open_findings"):
-        flat[col] = flat[col].map("; ".join)
-    flat["coverage"] = flat["coverage"].round(3)
-    return flat
-
-
-def _markdown(model: Model, table: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    flat = _flat(table)
-    flat["rating"] = flat["rating"].fillna("（未評価）")
-    cols = ["risk_no", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
-            "gaps", "pairs", "coverage", "rating_status", "open_findings"]
-    lines = [f"# Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策 — {model.title('ja')}", "",
-             f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。網羅率 = 対策済みの組 / 対象の組"
-             "（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
-    for (stage_no, stage), group in flat.groupby(["stage_no", "stage"], sort=True):
-        lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
-        lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
-        lines.append("|" + "|".join("---" for _ in cols) + "|")
-        for row in group[cols].itertuples(index=False):
-            lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    flat = _flat(table)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "section3"
-    ws.append(list(flat.columns))
-    for row in flat.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and pd.isna(v)) else neutralise(v.item() if hasattr(v, "item") else v)
-                   for v in row])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJKLMNOPQR", (6, 10, 12, 6, 12, 48, 40, 8, 18, 36, 24, 7, 7, 7, 7, 8, 12, 48)):
-        ws.column_dimensions[col].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    # Second sheet: the Japanese headers, so an analyst can map the columns onto the official form.
-    legend = wb.create_sheet("columns")
-    legend.append(["column", "見出し"])
-    for col in flat.columns:
-        legend.append([col, _HEADERS_JA[col]])
-    wb.properties.creator = "pia-analysis"
-    wb.properties.title = f"Section Ⅲ — {model.id}"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    # Dated with the assessment, not the wall clock, so that re-runs are byte-identical.
-    return normalise_xlsx(buffer.getvalue(), dt.datetime.combine(model.meta["assessed_on"], dt.time()))
-
-
-def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = False, inputs=()) -> Path:
-    """Write the Section Ⅲ table to ``path``: Excel for ``.xlsx``, Markdown for ``.md``.
-
-    The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``) and the Japanese
-    column headings on sheet ``columns``; its properties and zip entries carry the assessment date, so a
-    re-run writes the same bytes. The file is written whole or not at all; an existing file is replaced
-    only when ``force`` (:func:`pia_analysis.util.files.write_file`).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> out = write_section3(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "s3.xlsx")
-    >>> pd.read_excel(out)["risk_id"].tolist()[:2]
-    ['acquire-1', 'acquire-2']
-    """
-    path = Path(path)
-    table = section3_table(model)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        data = _xlsx(model, table)
-    elif suffix == ".md":
-        data = (_markdown(model, table) + "\n").encode("utf-8")
-    else:
-        raise ValueError(f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
-    from .util.files import write_file
-
-    return write_file(path, data, force=force, inputs=inputs)

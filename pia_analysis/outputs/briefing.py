@@ -17,6 +17,11 @@ The same model gives byte-identical files.
 
 from __future__ import annotations
 
+__all__ = ["A4_LANDSCAPE", "Analysis", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
+           "MESSAGE_MAX_FLOWS", "MONTE_CARLO_SEED", "MONTE_CARLO_TRIALS", "PDF_PAGES", "TOP_FINDINGS", "analyse",
+           "briefing_markdown", "build_report", "chart_figures", "cover_page", "key_messages", "md_text",
+           "messages_page", "table_page", "top_findings", "write_report"]
+
 import dataclasses
 import datetime as dt
 import re
@@ -29,10 +34,11 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import charts, coverage, exposure, findings, judgments
-from .exports import write_csv, write_xlsx
-from .model import Model
-from .util.files import write_pack
+from ..charts import figures as charts
+from ..analysis import coverage, exposure, findings, judgments
+from ..util.spreadsheet import write_csv, write_xlsx
+from ..model.model import Model
+from ..util.files import write_pack
 
 A4_LANDSCAPE = (11.69, 8.27)
 MONTE_CARLO_TRIALS = 20_000
@@ -46,7 +52,7 @@ MESSAGE_MAX_ENTRIES = 5
 MARKDOWN_MAX_ROWS = 100
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
-# The order of the PDF pages after the cover; each is a chart of pia_analysis.charts (or a table page).
+# The order of the PDF pages after the cover; each is a chart of pia_analysis.charts.figures (or a table page).
 PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
              "messages")
 
@@ -108,7 +114,7 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     # Each result is computed once and handed to what needs it (the Section III table reads the rating
     # check and the findings; the minimum cut is a column of the hardening table), and the analyses of the
     # model share one attack graph.
-    with exposure._shared_nets():
+    with exposure.shared_nets():
         hardening = exposure.hardening_candidates(model)
         node_exposure = exposure.node_exposure(model)
         simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
@@ -396,7 +402,7 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
 
 
 def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
-    """Every chart of :data:`pia_analysis.charts.CHARTS` by name, drawn from the results of ``a``."""
+    """Every chart of :data:`pia_analysis.charts.figures.CHARTS` by name, drawn from the results of ``a``."""
     results = {"exposure": a.exposure, "simulation": a.simulation, "stage_coverage": a.stage_coverage,
                "coverage_matrix": a.coverage_matrix, "rating_check": a.rating_check, "findings": a.findings,
                "findings_after": a.findings_after}
@@ -550,4 +556,3 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
     with PdfPages(path, metadata=metadata) as pdf:
         for fig in pages:
             pdf.savefig(fig)
-

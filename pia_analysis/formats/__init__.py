@@ -1,0 +1,219 @@
+"""Model files in every format: one place decides, by the path, which reader or writer to use.
+
+A model is a directory of CSV tables with a ``model.yaml`` (:mod:`.directory`) or one ``.xlsx`` workbook
+(:mod:`.workbook`); :mod:`.templates` writes new models and converts between the two.
+"""
+
+from __future__ import annotations
+
+__all__ = ["bundled_model_path", "load_chain", "load_model", "previous_chain", "previous_metas", "read_meta",
+           "save_model", "validate"]
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..model.errors import ModelError, Problem
+from ..model.model import Model
+from .directory import (
+    OTHER_SPREADSHEETS,
+    key_line,
+    load_directory,
+    path_is,
+    read_directory_meta,
+    save_directory,
+    shorten,
+    table_files_key,
+)
+from .workbook import load_workbook, other_spreadsheet_problem, read_workbook_meta, save_workbook
+
+
+def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
+    """The directory of a model bundled in the repository's ``data/`` folder.
+
+    Examples
+    --------
+    >>> bundled_model_path().name
+    'kitakyushu-juki-r3'
+    """
+    here = Path(__file__).resolve().parent.parent.parent / "data" / name
+    if not here.is_dir():
+        raise FileNotFoundError(f"bundled model {name!r} not found at {here}")
+    return here
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
+
+    Raises ModelError with the located problems of ``model.yaml``.
+    """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        return read_workbook_meta(path)
+    if Path(path).suffix.lower() in OTHER_SPREADSHEETS:  # .xls, .xlsm, .ods …: not read, say how to save it
+        problem = other_spreadsheet_problem(path)
+        if problem is not None:
+            raise ModelError([problem])
+    return read_directory_meta(path)
+
+
+def previous_chain(model: Model) -> list[Path]:
+    """The directories of the earlier versions of ``model``, newest first (from ``previous``).
+
+    Each version's ``model.yaml`` is read once. Raises ModelError when a version's ``model.yaml`` has
+    problems or the chain loops back (possible only for a model built in memory: loading checks it).
+    """
+    return [path for path, _meta in previous_metas(model)]
+
+
+def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
+    """The earlier versions of ``model``, newest first: ``(directory or workbook, its checked keys)``.
+
+    Linear in the length of the chain: each version's keys are read once (:func:`read_meta`).
+    """
+    out: list[tuple[Path, dict[str, Any]]] = []
+    seen = {model.path} if model.path is not None else set()
+    current, rel = model.path, model.meta.get("previous")
+    while rel is not None and current is not None:
+        try:
+            current = (current / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelError([Problem(f"{model.path}/model.yaml", None, "previous", f"{rel!r} is not a usable path: {exc}",
+                                      "give the path of the previous version's directory")]) from None
+        if current in seen:
+            raise ModelError([_loop_problem(model, current)])
+        seen.add(current)
+        meta = read_meta(current)
+        out.append((current, meta))
+        rel = meta.get("previous")
+    return out
+
+
+def _loop_problem(model: Model, target: Path) -> Problem:
+    label = model.path / "model.yaml" if model.path is not None and path_is(model.path, "dir") else model.path
+    return Problem(str(label), None, "previous", f"the chain of previous versions loops back to {target}",
+                   "a model's previous version must be an older, different model")
+
+
+def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
+    """A model and its earlier versions (``previous``), loaded, **newest first**.
+
+    Each version is loaded once, with only its own link checked (that ``previous`` names a model); the
+    directories seen are kept, so a chain that loops back is a located error on the ``previous`` line of
+    the version that closes the loop. A version whose table files are byte for byte those of the version
+    loaded just before it shares that version's tables (models are immutable) instead of parsing them
+    again, so a long chain of reviews that changed only ``model.yaml`` loads quickly. Time is linear in
+    the length of the chain.
+
+    Parameters
+    ----------
+    model
+        A loaded model or the path of a model directory or workbook.
+
+    Raises
+    ------
+    ModelError
+        With the located problems of the first version (newest first) that cannot be loaded, or of the
+        loop.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> [m.id for m in load_chain(bundled_model_path())]
+    ['kitakyushu-juki-r3', 'kitakyushu-juki-h28', 'kitakyushu-juki-h26']
+    """
+    newest = model if isinstance(model, Model) else load_model(model, check_chain=False)
+    chain = [newest]
+    seen = {newest.path}
+    key = table_files_key(newest.path) if newest.path is not None and path_is(newest.path, "dir") else None
+    while (rel := chain[-1].meta.get("previous")) is not None and chain[-1].path is not None:
+        here = chain[-1].path
+        yaml_path = here / "model.yaml" if path_is(here, "dir") else here
+        try:
+            target = (here / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # only for a model built in memory: loading checks it
+            raise ModelError([Problem(str(yaml_path), None, "previous", f"{shorten(str(rel))!r} is not a usable path: {exc}",
+                                      "give the path of the previous version")]) from None
+        if target in seen:
+            line = key_line(yaml_path, "previous") if yaml_path.name == "model.yaml" else None
+            raise ModelError([Problem(str(yaml_path), line, "previous",
+                                      f"the chain of previous versions loops back to {target}",
+                                      "a model's previous version must be an older, different model")])
+        seen.add(target)
+        if target.suffix.lower() == ".xlsx" and not path_is(target, "dir"):
+            chain.append(load_model(target, check_chain=False))
+            key = None
+            continue
+        this_key = table_files_key(target)
+        shared = chain[-1] if key is not None and this_key == key else None
+        chain.append(load_directory(target, check_chain=False, shared=shared))
+        key = this_key
+    return chain
+
+
+def validate(path: str | os.PathLike[str]) -> list[Problem]:
+    """Every problem of the model at ``path`` (empty when it is valid).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> validate(bundled_model_path())
+    []
+    """
+    try:
+        load_model(path)
+    except ModelError as exc:
+        return exc.problems
+    return []
+
+
+def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
+    """Load and validate a model directory.
+
+    Parameters
+    ----------
+    path
+        The model directory (or its ``model.yaml``).
+    check_chain
+        Walk the whole chain of earlier versions (``previous``) to check that it ends (the default).
+        False checks only that ``previous`` names a model: for callers that walk the chain themselves
+        (:func:`load_chain`), so that loading a chain of *n* versions stays linear in *n*.
+
+    Raises
+    ------
+    ModelError
+        With every problem found, each located as ``file:line: column: message``.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> sorted(model.files["file_id"])
+    ['HONNIN_FILE', 'JUKI_FILE', 'SOUFU_FILE']
+    """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        return load_workbook(path, check_chain=check_chain)
+    if Path(path).suffix.lower() in OTHER_SPREADSHEETS:  # .xls, .xlsm, .ods …: not read, say how to save it
+        problem = other_spreadsheet_problem(path)
+        if problem is not None:
+            raise ModelError([problem])
+    return load_directory(Path(path), check_chain=check_chain)
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
+
+    ``previous`` is rewritten relative to the new location so that the chain still resolves.
+    Each file is written whole or not at all.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> m = load_model(bundled_model_path())
+    >>> out = save_model(m, tempfile.mkdtemp())
+    >>> load_model(out).systems.equals(m.systems)
+    True
+    """
+    if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
+        return save_workbook(model, path)
+    return save_directory(model, path)

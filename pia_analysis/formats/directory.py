@@ -1,0 +1,743 @@
+"""Load, validate and save models.
+
+:func:`load_model` reads a model directory (see ``docs/model-format.md``), checks every file, row and
+cell, and either returns a typed :class:`~pia_analysis.model.model.Model` or raises one
+:class:`~pia_analysis.model.errors.ModelError` that lists every problem found, each located as
+``file:line: column: message (hint: …)``. :func:`save_model` writes the same format back.
+
+YAML is read only through PyYAML's safe loader; nothing from a model file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "ModelYamlLoader", "OTHER_SPREADSHEETS", "control_character_problem",
+           "key_line", "load_directory", "masked_name", "path_is", "read_directory_meta", "read_table", "read_text",
+           "save_directory", "table_files_key", "table_to_csv_text", "yaml_my_numbers"]
+
+import csv
+import hashlib
+import io
+import os
+import re
+import stat
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ..model.model import Model
+from ..model.mynumber import find_my_numbers
+from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLES, Table
+from ..model.cells import (
+    RawTable,
+    empty_table,
+    extra_cell,
+    format_cell,
+    invisible_problem,
+    my_number_problem,
+    nfkc,
+    parse_cell,
+    parse_meta_value,
+    shorten,
+    typed_frame,
+)
+from ..model.checks import check_references
+from ..model.errors import ModelError, Problem
+
+MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
+MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading raw text
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+
+
+def _utf8_error_offset(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0  # pragma: no cover - only called for data that is not UTF-8
+
+
+def path_is(path: Path, kind: str) -> bool:
+    """``path.is_file()`` / ``is_dir()``, False for a path the system cannot even look up (too long …)."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _misnamed(path: Path) -> str | None:
+    """The name of a file beside ``path`` that differs from its name only in case (Systems.csv), if any."""
+    try:
+        return next((p.name for p in sorted(path.parent.iterdir())
+                     if p.name.lower() == path.name.lower() and p.name != path.name and p.is_file()), None)
+    except OSError:
+        return None
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _exists(path: Path) -> bool:
+    """True when something (a file, a folder, a FIFO, a link, even a broken one) has this name."""
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
+        return False
+
+
+def _regular_file_problem(path: Path, label: str, within: Path | None = None) -> Problem | None:
+    """Why ``path`` may not be read as a model file, or None: it must be a regular file (a FIFO would
+    block the reader, a device never end) and, for a file of a model directory, stay inside ``within``
+    (a link to /etc/passwd must not be read, nor its lines echoed in messages). Nothing is opened."""
+    try:
+        info = os.stat(path)  # follows links; never opens, so a FIFO cannot block
+    except FileNotFoundError:
+        return Problem(label, None, "", "is a symbolic link to nothing (a broken link)",
+                       "replace the link by the file itself")
+    except (OSError, RuntimeError) as exc:  # a loop of links (ELOOP), a name too long …
+        return Problem(label, None, "", f"cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                       "replace it by a regular file; symbolic links must not form a loop")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((what for test, what in _FILE_KINDS if test(info.st_mode)), "a special file")
+        return Problem(label, None, "", f"is not a regular file: it is {kind}",
+                       "a model file must be an ordinary file saved in the model directory")
+    if within is not None:
+        try:
+            inside = path.resolve().is_relative_to(within.resolve())
+        except (OSError, RuntimeError, ValueError):
+            inside = False
+        if not inside:
+            return Problem(label, None, "", "is a symbolic link to a file outside the model directory",
+                           "copy the file into the model directory instead of linking it (it was not read)")
+    return None
+
+
+def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_FILE_BYTES,
+               within: Path | None = None) -> str | None:
+    """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read.
+
+    ``within``: the model directory the file belongs to (a link out of it is refused unread).
+    """
+    refused = _regular_file_problem(path, label, within)
+    if refused is not None:
+        problems.append(refused)
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.append(Problem(label, None, "", f"cannot be read ({exc.strerror})"))
+        return None
+    if size > limit:
+        problems.append(
+            Problem(label, None, "", f"is {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB limit",
+                    "a model table is a few MiB at most; check that the right file was saved here"
+                    if limit == MAX_FILE_BYTES else "a YAML file of a model is a few KiB; check that the right file was saved here")
+        )
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(label, None, "", f"cannot be read ({exc.strerror or exc})"))
+        return None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problems.append(Problem(label, 1, "", "is UTF-16 text (Excel's 'Unicode text'), not UTF-8 or cp932",
+                                "save it as 'CSV UTF-8 (comma delimited)' (Excel) or as UTF-8 text"))
+        return None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        problems.append(Problem(label, line, "", "contains NUL bytes: this is not a text file",
+                                "save it as CSV (UTF-8) or YAML text"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        bad_at = _utf8_error_offset(data)
+        # cp932 decodes almost any bytes, so a UTF-8 file with a damaged or cut character would load as
+        # mojibake: with a UTF-8 BOM, or 8+ intact UTF-8 characters per damaged spot, it is UTF-8 (Japanese
+        # text in cp932 practically never holds even a few byte runs that are valid UTF-8).
+        lenient = data.decode("utf-8", errors="replace")
+        intact = len(_NON_ASCII.findall(lenient))
+        looks_utf8 = data.startswith(b"\xef\xbb\xbf") or (intact >= 8 and 8 * lenient.count("\ufffd") <= intact)
+        # A file whose whole lines before the first bad byte hold UTF-8 kana or kanji (U+0800 and above,
+        # three bytes each) was written as UTF-8: cp932 text practically never forms such lines. What
+        # follows is another encoding pasted in (a cp932 row): refused, never decoded as mojibake.
+        line_start = data.rfind(b"\n", 0, bad_at) + 1
+        line_end = data.find(b"\n", bad_at)
+        try:
+            bad_line = data[line_start: line_end if line_end >= 0 else len(data)].decode("cp932")
+            pasted = _PRIVATE_USE.search(bad_line) is None
+        except UnicodeDecodeError:
+            pasted = False  # not cp932 either: reported below as neither
+        if not looks_utf8 and pasted and any(ord(ch) >= 0x800 for ch in data[:line_start].decode("utf-8")):
+            line = data[:bad_at].count(b"\n") + 1
+            problems.append(Problem(label, line, "", f"is UTF-8 up to line {line - 1}, but line {line} is not "
+                                    f"(bad byte 0x{data[bad_at]:02x}): text in another encoding (cp932?) was pasted in",
+                                    "retype this line and the ones after it that show wrong characters, or save the "
+                                    "whole file again as 'CSV UTF-8' (Excel) or UTF-8 text"))
+            return None
+        text = None
+        if not looks_utf8:
+            try:
+                # Excel on Japanese Windows saves CSV as cp932 (never decode as shift_jis: it lacks ① 髙 ～).
+                text = data.decode("cp932")
+            except UnicodeDecodeError:
+                pass
+        private = _PRIVATE_USE.search(text) if text is not None else None  # cp932's user-defined area
+        if private is not None:  # never in a real model: a byte that cp932 does not define (0xf0-0xf9, 0xfd-0xff)
+            bad_at = len(text[: private.start()].encode("cp932", errors="replace"))
+        if text is None or private is not None:
+            line = data[:bad_at].count(b"\n") + 1
+            why = ": it looks like UTF-8 with a damaged or cut character" if looks_utf8 else ""
+            problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[bad_at]:02x}){why}",
+                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text; if it was cut short, restore it whole"))
+            return None
+    if "\ufeff" in text:
+        line = text[: text.index("\ufeff")].count("\n") + 1
+        problems.append(Problem(label, line, "", "a byte-order mark (BOM) in the middle of the file",
+                                "files were probably pasted together; delete the invisible character at the start of this line"))
+        return None
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------
+# model.yaml
+
+
+@dataclass
+class _Loaded:
+    meta: dict[str, Any]
+    problems: list[Problem]
+
+
+# YAML 1.1 reads some plain values as numbers nobody meant: 12:30 is 750 (base 60), 0x10 is 16, 017 and
+# 0o17 are 15 (octal), 1_000 is 1000. They are refused with what to write instead.
+_SURPRISING_NUMBER = re.compile(r"[-+]?(?:0[xXoObB].*|0[0-9_]+(?:\.[0-9_]*)?|.*[_:].*)")
+# The tags a model or scenario file may carry: plain values, lists and mappings.
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge"))
+
+
+class ModelYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter: YAML is plain data.
+
+    Implicit timestamps are not resolved (dates are parsed, and located, by us). Tags other than plain
+    values, lists and mappings (``!!binary``, ``!!set``, ``!!omap``, ``!!timestamp`` …) and the YAML 1.1
+    numbers above are not constructed: each is recorded in :attr:`refused` as ``(line, column, message,
+    hint)`` and kept as its text, so that every such value of a file is reported at once. Tags without a
+    constructor (``!!python/…``, ``!custom``) still fail the load, located by PyYAML.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.refused: list[tuple[int, int, str, str]] = []
+
+    def _refuse(self, node: yaml.Node, message: str, hint: str) -> None:
+        self.refused.append((node.start_mark.line + 1, node.start_mark.column + 1, message, hint))
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, super().construct_yaml_int)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, super().construct_yaml_float)
+
+    def _number(self, node: yaml.ScalarNode, construct: Any) -> Any:
+        text = str(node.value)
+        if _SURPRISING_NUMBER.fullmatch(text) and text not in ("0", "-0", "+0"):
+            try:
+                value = construct(node)
+            except (ValueError, yaml.YAMLError):
+                value = None
+            read = f" (YAML 1.1 reads it as {value!r})" if value is not None and len(str(value)) < 40 else ""
+            bare = text.lstrip("+-")
+            if ":" in text:
+                hint = f"write it in quotes, \"{text}\", if it is a time or a code (YAML reads a:b as base 60)"
+            elif bare[:2].lower() in ("0x", "0o", "0b"):
+                decimal = f"{value}" if isinstance(value, int) else "the number in decimal"
+                hint = f"write {decimal}, or \"{text}\" in quotes if it is a code"
+            elif bare.startswith("0"):
+                hint = f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, or \"{text}\" in quotes if it is a code"
+            else:
+                hint = f"write {text.replace('_', '')} (no '_' between digits), or \"{text}\" in quotes if it is a code"
+            self._refuse(node, f"{text} is not read as written{read}", hint)
+            return text
+        return construct(node)
+
+    def construct_refused(self, node: yaml.Node) -> Any:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        self._refuse(node, f"the tag {tag} is not allowed: only plain values, lists and mappings",
+                     "remove the tag and write the value as plain text, a list or a mapping")
+        return str(node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+# Implicit timestamps are not resolved (a date stays text until we parse it, located).
+ModelYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ModelYamlLoader.yaml_constructors = dict(yaml.SafeLoader.yaml_constructors)
+for _tag in list(ModelYamlLoader.yaml_constructors):
+    if _tag is not None and _tag not in _PLAIN_TAGS:
+        ModelYamlLoader.add_constructor(_tag, ModelYamlLoader.construct_refused)
+ModelYamlLoader.add_constructor("tag:yaml.org,2002:int", ModelYamlLoader.construct_yaml_int)
+ModelYamlLoader.add_constructor("tag:yaml.org,2002:float", ModelYamlLoader.construct_yaml_float)
+
+
+def _yaml_scalars(node: yaml.Node | None) -> Iterable[yaml.ScalarNode]:
+    """Every scalar of a composed YAML tree (keys included), each node once (aliases share nodes)."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            yield current
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            for k, v in reversed(current.value):
+                stack.extend((v, k))
+
+
+def _scalar_guard_text(node: yaml.ScalarNode) -> str:
+    """The text the My Number guard reads for a scalar: its loaded value (escapes and folding done)."""
+    if node.tag == "tag:yaml.org,2002:binary":
+        import base64
+        import binascii
+
+        try:
+            return base64.decodebytes(str(node.value).encode("ascii", "replace")).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return str(node.value)
+    return str(node.value)
+
+
+def yaml_my_numbers(node: yaml.Node | None) -> list[tuple[int, str]]:
+    """(line, masked number) of every valid-looking My Number in the loaded values and keys of a YAML tree."""
+    return [(n.start_mark.line + 1, masked) for n in _yaml_scalars(node)
+            for _pos, masked in find_my_numbers(_scalar_guard_text(n))]
+
+
+def control_character_problem(label: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A control character (U+0001 …) YAML refuses, located at its line rather than its offset."""
+    at = exc.position if isinstance(exc.position, int) and isinstance(exc.name, str) and exc.name.startswith("<") else 0
+    return Problem(label, text[:at].count("\n") + 1, "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
+                   "delete it: an invisible character pasted with the text")
+
+
+def _yaml_line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) -> dict[str, Any]:
+    path = model_dir / "model.yaml"
+    label = f"{label_root}/model.yaml"
+    if not _exists(path):
+        other = _misnamed(path)
+        problems.append(Problem(label, None, "", "is missing",
+                                f"found {other}: rename it to model.yaml (file names are case-sensitive)" if other else
+                                "every model directory needs a model.yaml; see docs/model-format.md"))
+        return {}
+    text = read_text(path, label, problems, MAX_YAML_BYTES, model_dir)
+    if text is None:
+        return {}
+    # The My Number guard reads every line as written (comments too) and every loaded value and key
+    # (escapes such as "\x31", folded and split values, !!binary decoded): one problem per line.
+    guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
+    loader: ModelYamlLoader | None = None
+    try:
+        loader = ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
+        node = loader.get_single_node()
+        guard |= set(yaml_my_numbers(node))
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = f"column {mark.column + 1}" if mark else ""
+        context = ""
+        if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
+            context = f" ({exc.context} on line {exc.context_mark.line + 1})"
+        problems.append(Problem(label, line, col, f"is not valid YAML: {exc.problem or exc}{context}",
+                                "only plain YAML is accepted (no !!python tags); check indentation and quotes"))
+        return {}
+    except yaml.reader.ReaderError as exc:
+        problems.append(control_character_problem(label, text, exc))
+        return {}
+    except yaml.YAMLError as exc:
+        problems.append(Problem(label, None, "", f"is not valid YAML: {exc}"))
+        return {}
+    except RecursionError:
+        problems.append(Problem(label, None, "", "is not valid YAML: it is nested too deeply",
+                                "model.yaml is a flat list of 'key: value' lines"))
+        return {}
+    except ValueError as exc:  # raised by a constructor, e.g. an integer of thousands of digits
+        problems.append(Problem(label, None, "", f"has a value that cannot be read: {str(exc)[:120]}",
+                                "model.yaml is a flat list of 'key: value' lines with short values"))
+        return {}
+    finally:
+        if loader is not None:
+            loader.dispose()
+        lines_seen: set[int] = set()
+        for lineno, masked in sorted(guard):
+            if lineno not in lines_seen:
+                lines_seen.add(lineno)
+                problems.append(my_number_problem(label, lineno, "", masked))
+    keys_by_line = [(k.start_mark.line + 1, str(k.value)) for k, _v in node.value] if isinstance(node, yaml.MappingNode) else []
+    for line, column, message, hint in loader.refused:
+        # the key of the value: the last key that starts on or before its line
+        key = max(((first, k) for first, k in keys_by_line if first <= line), default=(0, f"column {column}"))[1]
+        problems.append(Problem(label, line, key, message, hint))
+    if data is None:
+        problems.append(Problem(label, 1, "", "has no keys (the file is empty)",
+                                f"write one 'key: value' line for each of {', '.join(k for k, (r, _) in MODEL_KEYS.items() if r)}"))
+        return {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(label, 1, "", "must be a mapping of keys to values", "e.g. 'id: my-model' on its own line"))
+        return {}
+    lines: dict[str, int] = {}
+    for k, _v in node.value:
+        # YAML keeps the last of two equal keys without a word: a silently lost value
+        if isinstance(k, yaml.ScalarNode) and str(k.value) in lines:
+            problems.append(Problem(label, _yaml_line(k), str(k.value), f"appears twice (first on line {lines[str(k.value)]})",
+                                    "keep one of the two lines"))
+        else:
+            lines[str(k.value)] = _yaml_line(k)
+    meta: dict[str, Any] = {}
+    refused_lines = {line for line, _c, _m, _h in loader.refused}
+    for key, value in data.items():
+        key_s = str(key)
+        line = lines.get(key_s)
+        if line in refused_lines:
+            continue  # its value was not read as written: that one problem says what to write
+        if key_s not in MODEL_KEYS:
+            problems.append(Problem(label, line, key_s, "unknown key",
+                                    f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+            continue
+        parsed = parse_meta_value(key_s, value, MODEL_KEYS[key_s][1], label, line, problems)
+        if parsed is not None:
+            meta[key_s] = parsed
+    for key, (required, _kind) in MODEL_KEYS.items():
+        if required and key not in data:
+            problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
+    # Canonical order, whatever order the file used.
+    return {k: meta[k] for k in MODEL_KEYS if k in meta}
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line of the top-level ``key:`` of the YAML file ``path`` (None when it cannot be found)."""
+    text = read_text(path, str(path), [], MAX_YAML_BYTES)
+    pattern = re.compile(rf"['\"]?{re.escape(key)}['\"]?\s*:")
+    return next((n for n, line in enumerate((text or "").splitlines(), 1) if pattern.match(line)), None)
+
+
+def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, problems: list[Problem],
+                    follow: bool = True) -> None:
+    """``previous`` must name a model directory, and the chain of previous versions must end.
+
+    The chain is walked once, reading only each version's ``model.yaml``, with a set of the directories
+    seen (a loop, the model itself included, is reported): linear in its length. ``follow=False`` checks
+    only the first link, for :func:`load_chain`, which checks each link as it loads the version.
+    Problems are located on the line of ``previous``.
+    """
+    if "previous" not in meta:
+        return
+    label = f"{label_root}/model.yaml"
+
+    def bad(message: str, hint: str) -> None:
+        problems.append(Problem(label, key_line(model_dir / "model.yaml", "previous"), "previous", message, hint))
+
+    seen = {model_dir.resolve()}
+    current = model_dir
+    rel = meta["previous"]
+    while isinstance(rel, str):  # a previous model's own loading reports a 'previous' that is not text
+        where = "" if current == model_dir else f" (reached through the chain, from {current})"
+        try:
+            target = (current / rel).resolve()
+            is_model = (target / "model.yaml").is_file()
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop …
+            bad(f"{shorten(rel)!r} is not a usable path{where}: {shorten(str(exc), 200)}",
+                "give the path of the previous version's directory, relative to this model's directory")
+            return
+        if target in seen:
+            bad(f"the chain of previous versions loops back to {target}{where}",
+                "a model's previous version must be an older, different model directory")
+            return
+        if not is_model:
+            bad(f"{shorten(rel)!r} is not a model directory{where}: no model.yaml at {target}",
+                "give the path of the previous version's directory, relative to this model's directory")
+            return
+        if not follow:
+            return
+        seen.add(target)
+        current = target
+        text = read_text(target / "model.yaml", str(target), [], MAX_YAML_BYTES)
+        if text is None:
+            return  # that model's own loading reports it
+        try:
+            data = yaml.load(text, Loader=ModelYamlLoader)  # noqa: S506 - a SafeLoader: no object construction
+        except (yaml.YAMLError, ValueError, RecursionError):
+            return  # that model's own loading reports it
+        rel = data.get("previous") if isinstance(data, dict) else None
+        if isinstance(rel, (str, int, float)) and not isinstance(rel, bool):
+            rel = nfkc(str(rel))  # as that model's own loading reads it
+
+
+#: Spreadsheet suffixes that are not model workbooks (see pia_analysis.formats.workbook.OTHER_SPREADSHEET_SUFFIXES).
+OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".xlt", ".ods", ".fods", ".numbers")
+
+
+def masked_name(name: str) -> str:
+    """A file or folder name with its digits hidden, so that a message never repeats a number in it."""
+    return "".join("*" if ch.isdecimal() else ch for ch in unicodedata.normalize("NFKC", name))
+
+
+def _check_names(model_dir: Path, label_root: str, problems: list[Problem]) -> str:
+    """The My Number guard over the names a model carries: its folder's name and the names of the files
+    and folders in it (and in its ``scenarios/`` folder), which a report or an archive repeats.
+
+    Returns the label of the model directory to use in messages: ``label_root``, with the folder's name
+    masked when it holds a number (so no message prints it).
+    """
+    try:
+        own = {model_dir.name, model_dir.resolve().name}
+    except (OSError, RuntimeError):
+        own = {model_dir.name}
+    hits = sorted({masked for name in own for _pos, masked in find_my_numbers(name)})
+    if hits:
+        label_root = os.path.join(os.path.dirname(label_root.rstrip("/")) if model_dir.name else "",
+                                  masked_name(model_dir.name or model_dir.resolve().name))
+        problems.append(Problem(label_root, None, "", f"the model folder's name holds what looks like a real My Number ({hits[0]}, valid check digit)",
+                                "a model must hold no personal data, not even in a file or folder name: rename the folder"))
+    for folder, prefix in ((model_dir, label_root), (model_dir / "scenarios", f"{label_root}/scenarios")):
+        try:
+            entries = sorted(os.listdir(folder)) if path_is(folder, "dir") else []
+        except OSError:
+            entries = []
+        for entry in entries[:10_000]:  # a model folder holds a dozen files; stops a runaway folder
+            found = find_my_numbers(entry)
+            if found:
+                problems.append(Problem(f"{prefix}/{masked_name(entry)}", None, "",
+                                        f"its name holds what looks like a real My Number ({found[0][1]}, valid check digit)",
+                                        "a model must hold no personal data, not even in a file name: rename or remove it"))
+    return label_root
+
+
+def table_files_key(model_dir: Path) -> tuple[bytes | None, ...] | None:
+    """A fingerprint of the table files of the model directory ``model_dir``: the SHA-256 of each, in
+    format order (None for an optional table that is absent). None when it cannot stand for the tables:
+    a file that is not a plain regular file (a symlink, a FIFO …), is too large or cannot be read, or a
+    missing file. Two directories with the same fingerprint load the same tables."""
+    key: list[bytes | None] = []
+    for table in TABLES:
+        path = model_dir / table.filename
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            if not table.optional_file or _misnamed(path) is not None:
+                return None
+            key.append(None)
+            continue
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        try:
+            key.append(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            return None
+    return tuple(key)
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV tables
+
+
+def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> RawTable | None:
+    path = model_dir / table.filename
+    label = f"{label_root}/{table.filename}"
+    if not _exists(path):
+        other = _misnamed(path)
+        if table.optional_file and other is None:
+            return RawTable(empty_table(table), [])
+        problems.append(Problem(label, None, "", "is missing",
+                                f"found {other}: rename it to {table.filename} (file names are case-sensitive)" if other else
+                                f"create it with the header line: {','.join(c.name for c in table.columns if c.required)}"))
+        return None
+    text = read_text(path, label, problems, within=model_dir)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.append(Problem(label, 1, "", "is empty", f"it needs at least the header line: {','.join(table.column_names)}"))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(label, start, "", f"is not valid CSV ({exc})",
+                                "a value with a comma, quote or line break must be in double quotes, and quotes inside it doubled"))
+        return None
+    header_line, header = rows[0]
+    names = [nfkc(h) for h in header]
+    if not names:
+        problems.append(Problem(label, header_line, "", "the first line is blank: the header must be on line 1",
+                                f"delete the blank line(s) above the header ({','.join(table.column_names)})"))
+        return None
+    if len(names) == 1 and "\t" in header[0]:
+        problems.append(Problem(label, header_line, "", "uses tabs between columns",
+                                "save it as comma-separated values (CSV), not tab-separated"))
+        return None
+    if len(names) == 1 and ";" in header[0]:
+        problems.append(Problem(label, header_line, "", "uses ';' between columns",
+                                "save it as comma-separated values: Excel's 'CSV UTF-8 (comma delimited)'"))
+        return None
+    ok = True
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names, 1):
+        for _pos, masked in find_my_numbers(header[pos - 1]):
+            problems.append(my_number_problem(label, header_line, f"column {pos}", masked))
+            ok = False
+        if (invisible := invisible_problem(label, header_line, f"column {pos}", name, "column name")) is not None:
+            problems.append(invisible)
+            ok = False
+        if not name:
+            problems.append(Problem(label, header_line, f"column {pos}", "has no name in the header",
+                                    "give the column a name, or delete it"))
+            ok = False
+        elif name in seen:
+            problems.append(Problem(label, header_line, name, f"appears twice in the header (columns {seen[name]} and {pos})",
+                                    "delete or rename one of them"))
+            ok = False
+        else:
+            seen[name] = pos
+    missing = [c.name for c in table.columns if c.required and c.name not in seen]
+    for name in missing:
+        problems.append(Problem(label, header_line, name, "required column is missing",
+                                f"the header needs: {','.join(c.name for c in table.columns if c.required)}"))
+    if missing or not ok:
+        return None
+    spec = {c.name: c for c in table.columns}
+    parsed: dict[str, list[Any]] = {name: [] for name in names}
+    lines: list[int] = []
+    malformed: set[str] = set()
+    key_pos = names.index(table.key)
+    for line, record in rows[1:]:
+        if not any(cell.strip() for cell in record):
+            continue  # blank line
+        if len(record) != len(names):
+            for pos, raw in enumerate(record):  # a row that cannot be split is still searched
+                for _pos, masked in find_my_numbers(raw):
+                    problems.append(my_number_problem(label, line, names[pos] if pos < len(names) else f"column {pos + 1}", masked))
+            if len(record) > key_pos:
+                malformed.add(nfkc(record[key_pos]))
+            problems.append(Problem(label, line, "", f"has {len(record)} values but the header has {len(names)} columns",
+                                    "a value containing a comma must be in double quotes; check for a missing or extra comma"))
+            continue
+        for name, raw in zip(names, record):
+            for _pos, masked in find_my_numbers(raw):
+                problems.append(my_number_problem(label, line, name, masked))
+            col = spec.get(name)
+            parsed[name].append(parse_cell(col, raw, label, line, problems) if col else
+                                extra_cell(name, raw, label, line, problems))
+        lines.append(line)
+    return RawTable(typed_frame(table, parsed, names, len(lines)), lines, frozenset(malformed))
+
+
+# ---------------------------------------------------------------------------------------------------
+# cross-table checks
+
+
+# ---------------------------------------------------------------------------------------------------
+# public API
+
+
+def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | None = None) -> Model:
+    """:func:`load_model` of a directory; ``shared``: a model whose table files are byte for byte this
+    directory's (see :func:`table_files_key`), whose checked tables are used instead of reading them."""
+    if path_is(model_dir, "file") and model_dir.name == "model.yaml":
+        model_dir = model_dir.parent
+    label_root = str(model_dir)
+    if not path_is(model_dir, "dir"):
+        raise ModelError([Problem(label_root, None, "", "is not a directory",
+                                  "give the path of a model directory (the folder holding model.yaml and the CSV files)")])
+    problems: list[Problem] = []
+    label_root = _check_names(model_dir, label_root, problems)
+    meta = _read_model_yaml(model_dir, problems, label_root)
+    _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
+    if shared is None:
+        tables = {t.name: read_table(model_dir, t, label_root, problems) for t in TABLES}
+        check_references(tables, label_root, problems)
+    if problems:
+        order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
+        problems.sort(key=lambda p: (order.get(p.file, 99), p.line or 0))
+        raise ModelError(problems)
+    if shared is not None:
+        frames = {t.name: getattr(shared, t.name) for t in TABLES}
+    else:
+        frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
+        frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
+    return Model(meta=meta, path=model_dir.resolve(), **frames)
+
+
+def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
+    """The CSV text (``\\n`` line ends) that :func:`load_model` reads back as ``frame``."""
+    spec = {c.name: c for c in table.columns}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([format_cell(v, spec.get(c)) for c, v in zip(frame.columns, row)])
+    return out.getvalue()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    from ..util.files import write_model_file
+
+    write_model_file(path, text)  # the one writer: whole or not at all, umask modes
+
+
+def read_directory_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
+
+    Raises ModelError with the located problems of ``model.yaml``.
+    """
+    problems: list[Problem] = []
+    meta = _read_model_yaml(Path(path), problems, str(path))
+    if problems:
+        raise ModelError(problems)
+    return meta
+
+
+def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
+
+    ``previous`` is rewritten relative to the new location so that the chain still resolves.
+    Each file is written whole or not at all.
+    """
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = dict(model.meta)
+    if "previous" in meta and model.path is not None:
+        meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), out.resolve())
+    _atomic_write(out / "model.yaml", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False))
+    for table in TABLES:
+        frame = getattr(model, table.name)
+        if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
+            (out / table.filename).unlink(missing_ok=True)
+            continue
+        _atomic_write(out / table.filename, table_to_csv_text(frame, table))
+    return out

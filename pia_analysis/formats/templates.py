@@ -1,0 +1,205 @@
+"""New models and conversions: the ``new`` command's blank model and guide, and ``convert`` between a
+model directory and a model workbook."""
+
+from __future__ import annotations
+
+__all__ = ["README_POINTS", "blank_model", "convert", "new_model", "validate_problems"]
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from .. import catalog
+from ..model.errors import ModelError, Problem
+from ..model.model import Model
+from ..model.schema import MODEL_KEYS, TABLES
+from ..util.files import OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_new_dir
+from ..model import cells as model_cells
+from . import load_model, save_model
+from .workbook import (
+    COLUMN_NOTES,
+    DIR_KEY_NOTES,
+    KEY_NOTES,
+    KIND_NOTES,
+    is_workbook_path,
+    load_workbook,
+    save_workbook,
+    workbook_bytes,
+)
+
+
+README_POINTS: tuple[tuple[str, str], ...] = (
+    ("このフォルダは、個人番号を扱う1つの事務のモデルです。model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
+     "This folder is the model of one affair that uses My Numbers: model.yaml holds the assessment's key facts, "
+     "the CSV files hold the tables."),
+    ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv と ratings.csv は"
+     "空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
+     "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv and "
+     "ratings.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
+    ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ が使えます。",
+     "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ."),
+    ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",
+     "Never type a real My Number: a model holding a 12-digit number with a valid check digit is refused."),
+    ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "
+     "でブックにできます。",
+     "Check it with: pia-analysis validate THIS_FOLDER. To fill it in Excel, pia-analysis convert THIS_FOLDER "
+     "model.xlsx makes a workbook with drop-down lists."),
+)
+
+
+def _id_from_name(path: Path) -> str:
+    stem = path.name[: -len(path.suffix)] if path.suffix.lower() == ".xlsx" else path.name
+    text = model_cells.ID_FORBIDDEN.sub("-", model_cells.nfkc(stem)).strip("-")
+    return text or "new-model"
+
+
+def blank_model(model_id: str = "new-model", assessed_on: dt.date | None = None) -> Model:
+    """A model with no rows and placeholder values for the required keys: what :func:`new_model` writes.
+
+    Its only problems are that ``zones`` and ``systems`` have no rows; the placeholder texts ask for the
+    real title, organisation and affairs, and ``target_population`` is 0 until it is typed in.
+    """
+    meta = {
+        "id": model_id,
+        "title_ja": "新しいモデル（題名を記入してください）",
+        "title_en": "New model (type the title)",
+        "organisation": "（評価実施機関を記入してください）",
+        "affairs": "（事務の名称を記入してください）",
+        "assessed_on": assessed_on or dt.date.today(),
+        "target_population": 0,
+    }
+    frames = {t.name: model_cells.empty_table(t) for t in TABLES}
+    return Model(meta=meta, path=None, **frames)
+
+
+def _guide_markdown() -> str:
+    lines = ["# pia-analysis モデル / model", "",
+             "このフォルダは `pia-analysis new` で作られた空のモデルです。"
+             " This folder is a blank model made by `pia-analysis new`.", ""]
+    for i, (ja, en) in enumerate(README_POINTS, 1):
+        lines += [f"{i}. {ja}", f"   {en}"]
+    lines += ["", "## model.yaml", "", "| key | 必須 required | 説明 | description |", "|---|---|---|---|"]
+    for key, (required, _kind) in MODEL_KEYS.items():
+        ja, en = DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        lines.append(f"| `{key}` | {'○' if required else ''} | {ja} | {en} |")
+    for table in TABLES:
+        optional = "（任意のファイル / optional file）" if table.optional_file else ""
+        lines += ["", f"## {table.filename}{optional}", "", "| column | 必須 required | 種類 type | 説明 | description |",
+                  "|---|---|---|---|---|"]
+        for c in table.columns:
+            ja, en = COLUMN_NOTES[(table.name, c.name)]
+            kind = KIND_NOTES[c.kind]
+            lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
+    lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]
+    for item in catalog.risk_catalog().itertuples(index=False):
+        lines.append(f"| `{item.risk_id}` | {item.stage} | {item.name_ja} | {item.name_en} |")
+    lines += ["", "See `docs/model-format.md` for the format and `docs/workbook.md` for the workbook form.", ""]
+    return "\n".join(lines)
+
+
+def _model_yaml_template(meta: dict[str, Any]) -> str:
+    import yaml
+
+    lines = ["# pia-analysis model: replace the placeholder values (README.md, docs/model-format.md).",
+             "# モデルの基本情報: 仮の値を書き換えてください。任意の項目は先頭の # を外して使います。"]
+    for key, (required, _kind) in MODEL_KEYS.items():
+        ja, en = DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        if key in meta:
+            value = yaml.safe_dump({key: meta[key]}, allow_unicode=True, sort_keys=False).strip()
+            lines += [f"# {ja} / {en}", value]
+        else:
+            lines += [f"# {ja} / {en}", f"# {key}:"]
+    return "\n".join(lines) + "\n"
+
+
+def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None,
+              force: bool = False) -> Path:
+    """Create a blank model at ``path``: a workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``),
+    else a directory. Returns the path written.
+
+    The blank model has every table's header and no rows; its model keys hold placeholders that
+    validate (``id`` from the file name, ``assessed_on`` today unless given, ``target_population`` 0), so
+    that it fails validation only because ``zones`` and ``systems`` have no rows. A workbook gets the
+    guide sheet and drop-down lists; a directory gets a README.md with the same guide and a commented
+    model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An existing file, or a directory
+    that is not empty, is never overwritten (FileExistsError); ``force`` replaces an existing workbook.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = new_model(Path(tempfile.mkdtemp()) / "city-juki", xlsx=True)
+    >>> out.name, [p.message for p in validate_problems(out)]
+    ('city-juki.xlsx', ['has a header but no rows: a model needs at least one zone', \
+'has a header but no rows: a model needs at least one system'])
+    """
+    out = Path(path)
+    as_workbook = bool(xlsx) or is_workbook_path(out)
+    if as_workbook and out.name in ("", ".", ".."):
+        raise OutputRefused(f"{path} is a folder, not a workbook name; give a file name such as city-juki.xlsx")
+    if as_workbook and out.suffix.lower() != ".xlsx":
+        out = out.with_name(out.name + ".xlsx")
+    if out.is_file() or (out.is_dir() and any(out.iterdir())) or (as_workbook and out.exists()):
+        if not (force and as_workbook and out.is_file()):
+            raise FileExistsError(f"{out} already exists; give a new path")
+    blank = blank_model(_id_from_name(out), assessed_on)
+    if as_workbook:
+        write_file(out, workbook_bytes(blank, out), force=force)
+        return out
+    files = {"model.yaml": _model_yaml_template(blank.meta), "README.md": _guide_markdown()}
+    for table in TABLES:
+        files[table.filename] = ",".join(table.column_names) + "\n"
+
+    def build(folder: Path) -> None:
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8", newline="\n")
+
+    return write_new_dir(out, build)
+
+
+def validate_problems(path: str | os.PathLike[str]) -> list[Problem]:
+    """Every problem of the model (directory or workbook) at ``path``; empty when it is valid."""
+    try:
+        (load_workbook if is_workbook_path(path) else load_model)(path)
+    except ModelError as exc:
+        return exc.problems
+    return []
+
+
+def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """Convert the model at ``src`` to the other form at ``dst`` (``.xlsx`` → workbook, else directory).
+
+    ``src`` is loaded and validated first (ModelError: nothing is written). ``dst`` is written whole or not
+    at all: a workbook through a temporary file, a new directory through a temporary directory renamed
+    into place. An existing ``dst`` is refused (FileExistsError) unless ``overwrite``; then a workbook is
+    replaced, and in a directory the model files are replaced one by one (each whole) while other files
+    (README.md, scenarios/) are kept: nothing else is ever deleted. ``dst`` is checked before ``src`` is
+    loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder or the input itself). ``previous`` is rewritten so that it still names the same model.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if src_p.resolve() == dst_p.resolve():
+        raise ValueError(f"{src} and {dst} are the same path")
+    # The destination is checked before the model is loaded: a refused path costs no work.
+    if is_workbook_path(dst_p):
+        if dst_p.exists() and not dst_p.is_symlink() and not overwrite:
+            raise FileExistsError(f"{dst_p} already exists; add --force to replace it")
+        check_file_target(dst_p, force=overwrite, inputs=[src_p])
+        model = load_model(src_p)
+        return save_workbook(model, dst_p)
+    if dst_p.exists() and not dst_p.is_dir():
+        raise FileExistsError(f"{dst_p} exists and is not a directory")
+    nonempty = dst_p.is_dir() and not dst_p.is_symlink() and any(dst_p.iterdir())
+    if nonempty and not overwrite:
+        raise FileExistsError(f"{dst_p} already exists and is not empty; add --force to replace its model files")
+    if nonempty:
+        check_dir_update(dst_p, inputs=[src_p])
+    else:
+        check_new_dir(dst_p, inputs=[src_p])
+    model = load_model(src_p)
+    meta = dict(model.meta)
+    if "previous" in meta and model.path is not None:
+        meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), dst_p.resolve())
+    detached = model.replace(meta=meta, path=None)
+    if nonempty:  # --force: only the model's own files are replaced (each whole); nothing else is deleted
+        return save_model(detached, dst_p)
+    return write_new_dir(dst_p, lambda folder: save_model(detached, folder), inputs=[src_p])

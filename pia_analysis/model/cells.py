@@ -1,0 +1,318 @@
+"""One cell parser: how a cell of a model table (CSV, workbook or scenario) becomes a typed value.
+
+Every reader of a model (:mod:`pia_analysis.formats.directory`, :mod:`pia_analysis.formats.workbook`,
+:mod:`pia_analysis.whatif.scenario`) parses and checks cells here, against the columns of
+:mod:`pia_analysis.model.schema`, and reports a located :class:`~pia_analysis.model.errors.Problem`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DTYPES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
+           "invisible_character", "invisible_problem", "my_number_problem", "nfkc", "parse_cell", "parse_meta_value", "shorten",
+           "too_long", "typed_frame"]
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .errors import Problem
+from .schema import (
+    FALSE_WORDS,
+    MAX_COUNT,
+    MAX_DATE,
+    MAX_NOTE_CHARS,
+    MIN_DATE,
+    MODEL_TEXT_LIMITS,
+    TRUE_WORDS,
+    Column,
+    Table,
+)
+
+
+ID_FORBIDDEN = re.compile(r"[\s;,*@]")
+
+
+# Cells Excel shows when a formula fails (the same in Japanese Excel); saved to CSV as they are shown.
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
+                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+DTYPES = {"bool": "bool", "int": "int64", "prob": "float64", "list": object, "reflist": object}
+
+
+def nfkc(value: str) -> str:
+    # Full-width digits, letters and spaces typed on a Japanese keyboard become their ASCII forms.
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem]) -> Any:
+    def bad(message: str, hint: str) -> None:
+        problems.append(Problem(label, line, key, message, hint))
+
+    if value is None:
+        bad("has no value", "give a value or remove the line")
+        return None
+    if isinstance(value, (dict, list, set, tuple)):
+        # refused before any str(): a list built from YAML aliases can print to gigabytes
+        bad("must be a single text value" if kind in ("text", "id", "path") else "must be a single value",
+            "write it on one line after the colon")
+        return None
+    if kind in ("text", "id", "path"):
+        text = nfkc(str(value)) if kind in ("id", "path") else str(value).strip()
+        if not text:
+            bad("is empty", "give a value")
+            return None
+        limit = MODEL_TEXT_LIMITS.get(kind)
+        if limit is not None and len(text) > limit:
+            what = "an id" if kind == "id" else "a title or name"
+            bad(f"is {len(text):,} characters long, over the limit of {limit:,} for {what}",
+                "a short id such as city-juki-r5; the limits are in docs/model-format.md, 'Bounds'" if kind == "id" else
+                "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, 'Bounds'")
+            return None
+        if kind == "id" and ID_FORBIDDEN.search(text):
+            bad(f"{shorten(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+            return None
+        if kind == "id" and (invisible := invisible_problem(label, line, key, text)) is not None:
+            problems.append(invisible)
+            return None
+        return text
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(nfkc(str(value)))
+            except ValueError:
+                bad(f"{brief(value)} is not a date", "write the date as YYYY-MM-DD, e.g. 2021-11-09")
+                return None
+        if not MIN_DATE <= day <= MAX_DATE:
+            bad(f"{day.isoformat()} is outside {MIN_DATE.isoformat()} … {MAX_DATE.isoformat()}",
+                "write the date of the assessment as YYYY-MM-DD; check the year")
+            return None
+        return day
+    if kind == "int":
+        if isinstance(value, bool):
+            bad(f"{brief(value)} is not a whole number", "write a number such as 932000")
+            return None
+        if isinstance(value, int):
+            number = value
+        else:
+            text = nfkc(str(value)).replace(",", "").replace("_", "")
+            if not re.fullmatch(r"\d+", text):
+                bad(f"{brief(value)} is not a whole number", "write a number such as 932000 (no units)")
+                return None
+            number = int(text) if len(text.lstrip("0")) <= 11 else MAX_COUNT + 1
+        if number < 0:
+            bad(f"{brief(value)} is negative", "write a number >= 0")
+            return None
+        if number > MAX_COUNT:
+            bad(f"{brief(value)} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
+            return None
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = nfkc(str(value)).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        bad(f"{brief(value)} is not true or false", "write true or false")
+        return None
+    raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
+
+
+def my_number_problem(label: str, line: int, column: str, masked: str) -> Problem:
+    return Problem(label, line, column, f"contains what looks like a real My Number ({masked}, valid check digit)",
+                   "a model describes systems and must hold no personal data: remove the number")
+
+
+def brief(value: Any) -> str:
+    """``repr(value)``, cut (as :func:`shorten`) when it is long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number of thousands of digits"
+    return text if len(text) <= 62 else repr(shorten(str(value)))
+
+
+def too_long(column: str, length: int, limit: int, what: str, label: str, line: int | None,
+              problems: list[Problem], item: bool = False) -> None:
+    hint = ("ids are short codes such as SYS1 or JUKI_FILE" if what == "an id" else
+            "shorten it: names are shown in charts and table cells; put explanations in source"
+            if what == "a name" else "shorten it: put long explanations in a document and cite it")
+    subject = f"has an id of {length:,} characters" if item else f"is {length:,} characters long"
+    problems.append(Problem(label, line, column, f"{subject}, over the limit of {limit:,} for {what}",
+                            f"{hint}; the limits are in docs/model-format.md, 'Bounds'"))
+
+
+def extra_cell(name: str, raw: str, label: str, line: int | None, problems: list[Problem]) -> str:
+    """A cell of a column beyond the format's: kept as written, bounded like other text."""
+    if len(raw.strip()) > MAX_NOTE_CHARS:
+        too_long(name, len(raw.strip()), MAX_NOTE_CHARS, "a text cell", label, line, problems)
+    return raw
+
+
+def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Problem]) -> Any:
+    """Parse one cell; append a problem and return a harmless default when it is wrong."""
+    def bad(message: str, hint: str = "") -> None:
+        problems.append(Problem(label, line, col.name, message, hint or col.hint))
+
+    limit = col.limit
+    if col.kind in ("text", "list"):
+        value = raw.strip()
+        if col.nonempty and not value:
+            bad("is empty", "give a value")
+        if limit is not None and len(value) > limit:
+            too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
+        if col.kind == "list":
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
+    value = nfkc(raw)
+    if col.nonempty and not value:
+        bad("is empty", col.hint or "give a value")
+    if value.upper() in EXCEL_ERRORS or (value.startswith("=") and len(value) > 1):
+        # Spreadsheet artefacts are never ids, numbers, yes/no values or choices.
+        if value.startswith("="):
+            bad(f"{shorten(raw.strip())!r} is a spreadsheet formula, not a value",
+                "type the value itself (in Excel: copy, then Paste Special → Values) and save as CSV again")
+        else:
+            bad(f"{shorten(raw.strip())!r} is a spreadsheet error value, not a value",
+                "fix the formula that gives this error in the workbook, or type the value, then save as CSV again")
+        return {"id": value, "ref": value, "reflist": [], "enum": "", "bool": False, "int": 0, "prob": 0.0}[col.kind]
+    if col.kind in ("id", "ref"):
+        if limit is not None and len(value) > limit:
+            too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
+        elif value and ID_FORBIDDEN.search(value):
+            bad(f"{shorten(value)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+        elif (invisible := invisible_problem(label, line, col.name, value)) is not None:
+            problems.append(invisible)
+        return value
+    if col.kind == "reflist":
+        parts = [p.strip() for p in value.split(";")]
+        if any(not p for p in parts) and value:
+            bad(f"{shorten(raw.strip())!r} has an empty item", "separate ids with single ';' and no ';' at the end")
+        elif (invisible := invisible_problem(label, line, col.name, value)) is not None:
+            problems.append(invisible)
+        longest = max((len(p) for p in parts), default=0)
+        if limit is not None and longest > limit:
+            too_long(col.name, longest, limit, col.limit_kind, label, line, problems, item=True)
+        return [p for p in parts if p]
+    if col.kind == "enum":
+        if not value:
+            return ""
+        if value in col.choices:
+            return value
+        lowered = value.lower()
+        if lowered in col.choices:
+            return lowered
+        bad(f"{shorten(raw.strip())!r} is not one of {', '.join(col.choices)}", f"use one of: {', '.join(col.choices)}")
+        return value
+    if col.kind == "bool":
+        if not value:
+            return False
+        word = value.lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        bad(f"{shorten(raw.strip())!r} is not a yes/no value", "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
+        return False
+    if col.kind == "int":
+        if not value:
+            return 0
+        text = value.replace(",", "").replace("_", "")
+        if not re.fullmatch(r"\d+", text):
+            bad(f"{shorten(raw.strip())!r} is not a whole number >= 0", col.hint)
+            return 0
+        if len(text.lstrip("0")) > 11 or int(text) > MAX_COUNT:
+            bad(f"{shorten(raw.strip())!r} is too large (over {MAX_COUNT:,})", col.hint)
+            return 0
+        return int(text)
+    if col.kind == "prob":
+        if not value:
+            return 0.0
+        try:
+            number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        except ValueError:
+            bad(f"{shorten(raw.strip())!r} is not a number", col.hint)
+            return 0.0
+        if not (0.0 <= number <= 1.0) or number != number:
+            bad(f"{shorten(raw.strip())!r} is outside [0, 1]", col.hint)
+            return 0.0
+        return number
+    raise AssertionError(col.kind)  # pragma: no cover
+
+
+def empty_table(table: Table) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series([], dtype=DTYPES.get(c.kind, "str")) for c in table.columns})
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame
+    lines: list[int | None]  # the file line of each row (None: not known, e.g. an in-memory row)
+    # ids of rows that could not be split into the header's columns: still known, so that one bad row
+    # does not also raise "unknown id" problems wherever it is referenced
+    malformed_ids: frozenset[str] = frozenset()
+    # the file label of each row when the rows come from several files (validate_tables); None: one file
+    labels: list[str] | None = None
+
+
+def typed_frame(table: Table, parsed: dict[str, list[Any]], names: Iterable[str], rows: int) -> pd.DataFrame:
+    """The typed DataFrame of parsed cells: the format's columns first (an optional column a source leaves
+    out is filled empty), then the extra columns in source order, kept as text."""
+    data: dict[str, pd.Series] = {}
+    for col in table.columns:
+        values = parsed.get(col.name)
+        if values is None:
+            values = [[] if col.kind in ("list", "reflist") else ""] * rows
+        data[col.name] = pd.Series(values, dtype=DTYPES.get(col.kind, "str"))
+    known = set(table.column_names)
+    for name in names:
+        if name not in known:
+            data[name] = pd.Series(parsed[name], dtype="str")
+    return pd.DataFrame(data)
+
+
+def format_cell(value: Any, col: Column | None) -> str:
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if col is not None and col.name == "entry_likelihood" and value == 0:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return "" if value is None else str(value)
+
+
+def invisible_character(text: str) -> str | None:
+    """The first invisible format character (Unicode category Cf) of ``text``, as 'U+200B ZERO WIDTH SPACE'."""
+    if text.isascii():  # the usual id: no format character below U+00AD
+        return None
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
+    return None
+
+
+def invisible_problem(label: str, line: int | None, column: str, text: str, what: str = "id") -> Problem | None:
+    """A located problem when an id or a header holds an invisible character (two ids shown alike)."""
+    char = invisible_character(text)
+    if char is None:
+        return None
+    return Problem(label, line, column, f"{text!r} holds an invisible character ({char})",
+                   f"retype the {what}: an invisible character makes two {what}s that look the same differ")
+
+
+def shorten(text: str, keep: int = 60) -> str:
+    """``text`` cut to ``keep`` characters (with …): messages never echo a huge value whole."""
+    return text if len(text) <= keep else text[:keep] + "…"

@@ -1,0 +1,208 @@
+"""One set of cross-table checks: ids unique and referenced ids present, across the tables of a model.
+
+Used by every reader (directory, workbook) and by scenarios, which re-check the changed tables.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Location", "check_references", "validate_tables"]
+
+from typing import Any
+
+import pandas as pd
+
+from .. import catalog
+from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
+from .errors import Problem
+from .mynumber import find_my_numbers
+from .schema import MODEL_KEYS, TABLE_BY_NAME, TABLES
+
+
+def check_references(tables: dict[str, RawTable], label_root: str, problems: list[Problem]) -> None:
+    def rows(name: str) -> list[tuple[tuple[str, int | None], dict[str, Any]]]:
+        # Each row with its location (file label, line): rows of in-memory tables may come from several files.
+        raw = tables.get(name)
+        if raw is None:
+            return []
+        default = f"{label_root}/{TABLE_BY_NAME[name].filename}"
+        labels = raw.labels if raw.labels is not None else [default] * len(raw.lines)
+        # The records built column by column: frame.to_dict("records") takes seconds on a national model.
+        columns = [str(c) for c in raw.frame.columns]
+        records = [dict(zip(columns, values))
+                   for values in zip(*(raw.frame[c].tolist() for c in raw.frame.columns))]
+        return list(zip(zip(labels, raw.lines), records))
+
+    def where(first: tuple[str, int | None], here: tuple[str, int | None]) -> str:
+        if first[0] == here[0]:
+            return f"line {first[1]}"
+        return f"{first[0]}:{first[1]}" if first[1] else first[0]
+
+    ids: dict[str, set[str]] = {}
+    for table in TABLES:
+        first: dict[str, tuple[str, int | None]] = {}
+        for loc, row in rows(table.name):
+            key = row[table.key]
+            if not key:
+                continue
+            if key in first:
+                problems.append(Problem(*loc, table.key, f"duplicate id {key!r} (first on {where(first[key], loc)})",
+                                        "every row needs its own id; rename or merge the rows"))
+            else:
+                first[key] = loc
+        raw = tables.get(table.name)
+        ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
+
+    def check_ref(loc: tuple[str, int | None], column: str, value: str, target: str, hint: str) -> None:
+        if value and tables.get(target) is not None and value not in ids[target]:
+            problems.append(Problem(*loc, column, f"{value!r} is not a known {hint}",
+                                    f"use an id listed in {TABLE_BY_NAME[target].filename}, or add it there"))
+
+    # A table with a header and no rows: a model needs zones and systems; no files, flows, controls, risks
+    # or ratings is a gap the analyses report, not a format error.
+    for name, what in (("zones", "zone"), ("systems", "system")):
+        raw = tables.get(name)
+        if raw is not None and raw.frame.empty and not raw.malformed_ids:
+            problems.append(Problem(f"{label_root}/{TABLE_BY_NAME[name].filename}", 1, "",
+                                    f"has a header but no rows: a model needs at least one {what}",
+                                    f"add a row for each {what} under the header"))
+    catalog_ids = set(catalog.risk_catalog()["risk_id"])
+    for loc, row in rows("systems"):
+        check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
+        for f in row["holds"]:
+            check_ref(loc, "holds", f, "files", "file_id")
+    holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
+    both = ids["systems"] & ids["flows"]
+    for loc, row in rows("flows"):
+        if row["flow_id"] in both:
+            problems.append(Problem(*loc, "flow_id", f"{row['flow_id']!r} is also a system_id",
+                                    "controls name systems and flows by id, so the two must differ; rename one"))
+        check_ref(loc, "source", row["source"], "systems", "system_id")
+        check_ref(loc, "target", row["target"], "systems", "system_id")
+        if row["source"] and row["source"] == row["target"]:
+            problems.append(Problem(*loc, "target", "is the same system as source",
+                                    "a flow goes between two different systems"))
+        for f in row["files"]:
+            check_ref(loc, "files", f, "files", "file_id")
+            if f in ids["files"] and row["source"] in holds and row["target"] in holds:
+                if f not in holds[row["source"]] and f not in holds[row["target"]]:
+                    problems.append(Problem(*loc, "files",
+                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} holds",
+                                            f"add {f} to the holds of one of them in systems.csv, or remove it from this flow"))
+    risk_ids = catalog_ids | ids["risks"]
+    for loc, row in rows("risks"):
+        if row["risk_id"] in catalog_ids:
+            problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is already a catalogue risk",
+                                    "extra risks need their own ids, e.g. use-5 or retain-x1"))
+    elements = ids["systems"] | ids["flows"]
+    for loc, row in rows("controls"):
+        for r in row["mitigates"]:
+            if r not in risk_ids:
+                problems.append(Problem(*loc, "mitigates", f"{r!r} is not a known risk id",
+                                        "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+        targets = row["applies_to"]
+        if "*" in targets and len(targets) > 1:
+            problems.append(Problem(*loc, "applies_to", "mixes * with ids",
+                                    "write * alone for an organisation-wide control, or list ids"))
+        for t in targets:
+            if t != "*" and t not in elements and tables.get("systems") is not None and tables.get("flows") is not None:
+                problems.append(Problem(*loc, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
+                                        "use ids from systems.csv or flows.csv, or * for all"))
+    for loc, row in rows("ratings"):
+        if row["risk_id"] and row["risk_id"] not in risk_ids:
+            problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is not a known risk id",
+                                    "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+
+
+#: Where a row of an in-memory table comes from: (file label, line or None).
+Location = tuple[str, int | None]
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,
+                    label_root: str = "<model>",
+                    locations: dict[str, list[Location]] | None = None) -> list[Problem]:
+    """Every problem of a model given as in-memory tables: the checks of :func:`load_model`, without files.
+
+    Each cell is written back as its CSV text and parsed again exactly as the loader parses it (kinds,
+    choices, ranges, ids, the My Number guard), then the cross-table checks run (unknown ids, duplicates,
+    files carried by neither end of a flow …). Use it for tables changed in memory, e.g. by a scenario.
+
+    Parameters
+    ----------
+    tables
+        DataFrames by table name (``zones``, ``systems``, ``files``, ``flows``, ``controls``, and
+        optionally ``risks``, ``ratings``), typed as :class:`~pia_analysis.model.model.Model` holds them.
+    meta
+        The ``model.yaml`` keys, as loaded (``assessed_on`` a date); ``None`` skips the meta checks.
+        ``previous`` is not followed (there is no directory to resolve it from).
+    label_root
+        The directory label used in problem locations (``label_root/systems.csv``).
+    locations
+        Optionally, for a table, the location of each of its rows (one per row, in row order). By default
+        row *i* is located at line *i* + 2 of ``label_root/<file>``: where :func:`save_model` writes it.
+
+    Returns
+    -------
+    list of Problem
+        Sorted by file (model.yaml, then the tables in format order, then other labels) and line; empty
+        when the tables make a valid model.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> m = load_model(bundled_model_path())
+    >>> tables = {name: getattr(m, name) for name in ("zones", "systems", "files", "flows", "controls")}
+    >>> validate_tables(tables, m.meta)
+    []
+    >>> systems = m.systems.copy()
+    >>> systems.loc[0, "zone_id"] = "NOWHERE"
+    >>> [str(p) for p in validate_tables({**tables, "systems": systems})]
+    ["<model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"]
+    """
+    problems: list[Problem] = []
+    if meta is not None:
+        label = f"{label_root}/model.yaml"
+        for key, value in meta.items():
+            if key not in MODEL_KEYS:
+                problems.append(Problem(label, None, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+                continue
+            parse_meta_value(key, value, MODEL_KEYS[key][1], label, None, problems)
+        for key, (required, _kind) in MODEL_KEYS.items():
+            if required and key not in meta:
+                problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
+    raws: dict[str, RawTable | None] = {}
+    for table in TABLES:
+        default_label = f"{label_root}/{table.filename}"
+        frame = tables.get(table.name)
+        if frame is None:
+            if table.optional_file:
+                raws[table.name] = RawTable(empty_table(table), [])
+            else:
+                problems.append(Problem(default_label, None, "", "is missing", f"the model needs a {table.name} table"))
+                raws[table.name] = None
+            continue
+        locs = (locations or {}).get(table.name) or [(default_label, i + 2) for i in range(len(frame))]
+        if len(locs) != len(frame):
+            raise ValueError(f"locations[{table.name!r}] has {len(locs)} entries for {len(frame)} rows")
+        missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
+        for name in missing:
+            problems.append(Problem(default_label, 1, name, "required column is missing",
+                                    f"the table needs: {','.join(c.name for c in table.columns if c.required)}"))
+        if missing:
+            raws[table.name] = None
+            continue
+        spec = {c.name: c for c in table.columns}
+        for (label, line), row in zip(locs, frame.to_dict("records")):
+            for name, value in row.items():
+                col = spec.get(name)
+                text = format_cell(value, col)
+                for _pos, masked in find_my_numbers(text):
+                    problems.append(my_number_problem(label, line, name, masked))
+                if col is not None:
+                    parse_cell(col, text, label, line, problems)
+                else:
+                    extra_cell(name, text, label, line, problems)
+        raws[table.name] = RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
+    check_references(raws, label_root, problems)
+    order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
+    problems.sort(key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
+    return problems
