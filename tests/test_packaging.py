@@ -63,9 +63,22 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment of the tests, less what would put the checkout on the path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel built from a copy of the checkout, offline, with the build backend already installed."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (backend,) = (req for req in map(Requirement, project["optional-dependencies"]["test"])
+                  if req.name == "setuptools")
+    version = metadata.version("setuptools")
+    assert backend.specifier.contains(version), (
+        f"setuptools {version} cannot build the wheel offline: install the test extra (make install)")
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
@@ -75,12 +88,6 @@ def wheel(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     (built,) = (tmp / "dist").glob("pia_analysis-*.whl")
     return built
-
-
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    env["PYTHONHASHSEED"] = "0"
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +104,8 @@ def installed(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
                  "--disable-pip-version-check", "--quiet", str(wheel)], venv.parent, env)
     assert done.returncode == 0, done.stderr
     # What the running interpreter imports from, less the checkout (PYTHONPATH, pytest's rootdir insertions).
-    outer = [p for p in dict.fromkeys(sys.path) if p and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)]
+    outer = [p for p in dict.fromkeys(sys.path)
+             if p and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)]
     (purelib / "outer_dependencies.pth").write_text("".join(f"{p}\n" for p in outer), encoding="utf-8")
     (purelib / "absent_extras.py").write_text(ABSENT_EXTRAS.format(names=sorted(_extras_modules())), encoding="utf-8")
     (purelib / "absent_extras.pth").write_text("import absent_extras\n", encoding="utf-8")
