@@ -103,9 +103,9 @@ def installed(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     done = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
                  "--disable-pip-version-check", "--quiet", str(wheel)], venv.parent, env)
     assert done.returncode == 0, done.stderr
-    # What the running interpreter imports from, less the checkout (PYTHONPATH, pytest's rootdir insertions).
-    outer = [p for p in dict.fromkeys(sys.path)
-             if p and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)]
+    # What the running interpreter imports from, less the checkout itself (PYTHONPATH, `python -m pytest`'s
+    # folder), which would import its pia_analysis; make's .venv inside the checkout stays.
+    outer = [p for p in dict.fromkeys(sys.path) if p and Path(p).is_dir() and Path(p).resolve() != ROOT]
     (purelib / "outer_dependencies.pth").write_text("".join(f"{p}\n" for p in outer), encoding="utf-8")
     (purelib / "absent_extras.py").write_text(ABSENT_EXTRAS.format(names=sorted(_extras_modules())), encoding="utf-8")
     (purelib / "absent_extras.pth").write_text("import absent_extras\n", encoding="utf-8")
