@@ -13,10 +13,11 @@ export PYTHONHASHSEED := 0
 
 install: $(STAMP)
 
-# constraints.txt pins the versions the committed notebook outputs were produced with.
+# constraints.txt pins the versions the committed notebook outputs were produced with. The library alone is
+# `pip install .`; the extras add JupyterLab and the widgets (notebooks) and the test tools (test).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebooks]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

@@ -10,6 +10,7 @@ __all__ = ["bundled_model_path", "load_chain", "load_model", "previous_chain", "
            "save_model", "validate"]
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,43 @@ from .workbook import load_workbook, other_spreadsheet_problem, read_workbook_me
 
 
 def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
-    """The directory of a model bundled in the repository's ``data/`` folder.
+    """The directory of a model bundled with the package (the checkout's top-level ``data/`` folder).
+
+    The models are the package data of ``pia_analysis.data``, found through :mod:`importlib.resources`: inside
+    the installed package after ``pip install .``, the checkout's ``data/`` after ``pip install -e .``. A
+    checkout put on ``sys.path`` without installing has no such package; its ``data/`` beside ``pia_analysis/``
+    is used then.
+
+    Parameters
+    ----------
+    name : str
+        The model's folder name: ``kitakyushu-juki-r3`` (default), ``kitakyushu-juki-h28`` or
+        ``kitakyushu-juki-h26``.
+
+    Returns
+    -------
+    pathlib.Path
+        A real path on disk: a bundled model's ``previous`` names its sibling folder by a relative path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no bundled model folder has that name.
 
     Examples
     --------
     >>> bundled_model_path().name
     'kitakyushu-juki-r3'
+    >>> (bundled_model_path() / "model.yaml").is_file()
+    True
     """
-    here = Path(__file__).resolve().parent.parent.parent / "data" / name
+    try:
+        # pip installs a wheel unzipped, so the package data is a real directory (no as_file copy, which would
+        # vanish on return); an editable install maps the package to the checkout's data/.
+        root = Path(str(resources.files("pia_analysis.data")))
+    except ModuleNotFoundError:
+        root = Path(str(resources.files("pia_analysis"))).parent / "data"
+    here = root.resolve() / name
     if not here.is_dir():
         raise FileNotFoundError(f"bundled model {name!r} not found at {here}")
     return here
