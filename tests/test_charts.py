@@ -604,7 +604,7 @@ def test_save_figure_is_byte_identical(figs, tmp_path):
 
 def test_save_figure_is_byte_identical_across_processes(tmp_path):
     script = (
-        "import sys; from pia_analysis import load_model, bundled_model_path; from pia_analysis import charts;"
+        "import sys; from pia_analysis import load_model, bundled_model_path; from pia_analysis.charts import figures as charts;"
         "m = load_model(bundled_model_path());"
         "charts.save_figure(charts.stage_coverage_chart(m), sys.argv[1], dpi=60)"
     )
