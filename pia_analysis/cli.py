@@ -115,7 +115,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
-    check_pack_target(args.out, inputs=[args.model])  # before any work
+    check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
     model = _load(args.model)
     out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
                        inputs=[args.model])
@@ -210,7 +210,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     from .whatif.scenario import apply_scenario, compare, load_scenario, scenario_effects
 
     if args.report is not None:
-        check_pack_target(args.report, inputs=[args.model, args.scenario])  # before any work
+        check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
     model = _load(args.model)
     try:
         scenario = load_scenario(args.scenario)
@@ -270,7 +270,7 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
         build_delta_files(comparison, work / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
                           extra_files=extra)
 
-    write_pack(out, build, inputs=inputs)
+    write_pack(out, build, inputs=inputs, option="--report")
     print(f"briefing pack for the changed model written to {out} (delta charts in {out / 'delta'})")
 
 
@@ -363,7 +363,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if Path(args.src).resolve() == dst.resolve():
         raise UsageError(f"{args.src} and {args.dst} are the same path")
     try:
-        out = convert(args.src, dst, overwrite=args.force)
+        out = convert(args.src, dst, overwrite=args.force, option="DST")
     except ModelError as exc:
         return _problems(f"the model at {args.src} is not valid (nothing was written)", exc)
     except FileExistsError as exc:
@@ -493,7 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", metavar="SRC", help="the model to read (directory or .xlsx)")
     p.add_argument("dst", metavar="DST", help="where to write it (.xlsx workbook or directory)")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing workbook, or the model files of an existing directory")
+                   help="replace an existing workbook, or the model of an existing model directory (one with "
+                        "model.yaml): model.yaml and the tables are rewritten from SRC (their comments and "
+                        "formatting are not kept), an optional table SRC has no rows for is removed, other files "
+                        "are kept; a folder that is neither empty nor a model directory is refused")
     p.set_defaults(func=cmd_convert)
     p = add("export-otm", cmd_export_otm, "export the model as an Open Threat Model (OTM 0.2.0 JSON)")
     p.add_argument("out", metavar="OUT.json", help="the JSON file to write")
@@ -509,9 +512,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interrupted(signum: int) -> int:
+    """One line for Ctrl-C (or SIGTERM/SIGHUP); a second Ctrl-C while exiting is ignored (no traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("interrupted" if signum == 2 else f"stopped by signal {signum}; nothing half-written was left",
+          file=sys.stderr)
+    return 128 + signum
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        return interrupted(2)
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
@@ -527,10 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pia-analysis: {exc}", file=sys.stderr)
         return EXIT_WRITE
     except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", 2)
-        print("interrupted" if signum == 2 else f"stopped by signal {signum}; nothing half-written was left",
-              file=sys.stderr)
-        return 128 + signum
+        return interrupted(getattr(exc, "signum", 2))
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -2,7 +2,7 @@
 
 Folders are layers and imports point only down::
 
-    util, catalog  →  model  →  formats, analysis  →  whatif  →  charts  →  outputs  →  cli, explorer
+    util, catalog  →  model  →  formats, analysis  →  whatif  →  charts  →  outputs  →  cli, explorer  →  entry
 
 A module may import modules of its own folder and of any lower layer; two folders of the same layer
 (``formats`` and ``analysis``, ``cli`` and ``explorer``) may not import each other; ``util`` is the
@@ -26,7 +26,7 @@ PACKAGE = ROOT / "pia_analysis"
 
 # layer rank of each folder (and of the top-level modules); equal ranks are siblings
 RANK = {"util": 0, "catalog": 1, "model": 2, "formats": 3, "analysis": 3, "whatif": 4, "charts": 5, "outputs": 6,
-        "cli": 7, "explorer": 7, "synthetic": 7, "": 8}
+        "cli": 7, "explorer": 7, "synthetic": 7, "entry": 8, "": 8}
 # violations left (see the module docstring): may only shrink
 KNOWN = {
     "layer": {

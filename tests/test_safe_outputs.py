@@ -13,6 +13,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -279,6 +280,7 @@ def test_convert_force_into_a_folder_keeps_other_files(tmp_path: Path, capsys):
     dst = tmp_path / "dst"
     dst.mkdir()
     (dst / "memo.txt").write_text("keep me")
+    (dst / "model.yaml").write_bytes((TINY / "model.yaml").read_bytes())  # a model directory: --force applies
     (dst / "zones.csv").write_text("old")
     assert main(["convert", str(TINY), str(dst)]) == 2
     assert (dst / "zones.csv").read_text() == "old"
@@ -537,3 +539,248 @@ def test_an_export_may_sit_beside_the_model_files(tmp_path: Path, capsys):
     assert "is a file of the model directory" in capsys.readouterr().err
     after = tree(model)
     assert set(after) - set(before) == {"otm.json"} and all(after[k] == v for k, v in before.items())
+
+
+# ---------------------------------------------------------------------------------------------------
+# the user trial's findings (coord/USER_FINDINGS.md): modes, convert --force, model files, Ctrl-C, messages
+
+
+def test_a_replaced_pack_keeps_its_folder_and_file_modes(tmp_path: Path):
+    """A private pack (chmod 700, its files 600) stays private when re-run; new files follow the umask."""
+    old = os.umask(0o022)
+    try:
+        pack = write_pack(tmp_path / "報告_再", lambda d: (d / "briefing.pdf").write_bytes(b"%PDF old"))
+        os.chmod(pack, 0o700)
+        os.chmod(pack / "briefing.pdf", 0o600)
+
+        def build(d: Path) -> None:
+            (d / "briefing.pdf").write_bytes(b"%PDF new")
+            (d / "charts").mkdir()
+            (d / "charts" / "new.png").write_bytes(b"png")
+
+        write_pack(pack, build)
+        assert stat.S_IMODE(pack.stat().st_mode) == 0o700
+        assert stat.S_IMODE((pack / "briefing.pdf").stat().st_mode) == 0o600
+        assert (pack / "briefing.pdf").read_bytes() == b"%PDF new"
+        assert stat.S_IMODE((pack / "charts" / "new.png").stat().st_mode) == 0o644  # new: the umask
+        assert stat.S_IMODE((pack / "charts").stat().st_mode) == 0o755
+        empty = tmp_path / "empty"
+        empty.mkdir(mode=0o700)
+        os.chmod(empty, 0o700)
+        write_pack(empty, build)
+        assert stat.S_IMODE(empty.stat().st_mode) == 0o700
+        assert stat.S_IMODE((empty / "briefing.pdf").stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+    assert leftovers(tmp_path) == []
+
+
+def test_report_rerun_keeps_a_private_pack_private(tmp_path: Path, capsys):
+    out = tmp_path / "pack"
+    assert main(["report", str(TINY), "--out", str(out)]) == 0
+    os.chmod(out, 0o700)
+    os.chmod(out / "briefing.pdf", 0o600)
+    assert main(["report", str(TINY), "--out", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "briefing.pdf").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["photos", "pack", "memo"])
+def test_convert_force_into_a_folder_that_is_not_a_model_is_refused(tmp_path: Path, capsys, kind: str):
+    dst = tmp_path / "写真"
+    if kind == "pack":
+        write_pack(dst, lambda d: (d / "briefing.md").write_text("# pack\n"))
+    else:
+        dst.mkdir()
+        (dst / ("p1.jpg" if kind == "photos" else "会議メモ.txt")).write_bytes(b"\xff\xd8\xff")
+    before = tree(tmp_path)
+    for force in ([], ["--force"]):
+        assert main(["convert", str(TINY), str(dst), *force]) == 2
+        err = capsys.readouterr().err
+        assert "not a model directory (no model.yaml)" in err and "DST" in err, err
+        assert ("p1.jpg" if kind == "photos" else "briefing.md" if kind == "pack" else "会議メモ.txt") in err
+    assert tree(tmp_path) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_convert_force_into_a_model_directory_does_what_the_readme_says(tmp_path: Path, capsys):
+    """model.yaml and the tables are rewritten from the source (comments not kept), an optional table the
+    source has no rows for is removed, other files are kept — as README and --help say."""
+    dst = tmp_path / "試験"
+    shutil.copytree(TINY, dst)
+    (dst / "model.yaml").write_text("# my comment\n" + (dst / "model.yaml").read_text(encoding="utf-8"),
+                                    encoding="utf-8")
+    (dst / "README.md").write_text("my notes", encoding="utf-8")
+    (dst / "scenarios").mkdir()
+    (dst / "scenarios" / "s.yaml").write_text(SCENARIO, encoding="utf-8")
+    src = save_workbook(load_model(TINY), tmp_path / "試験.xlsx")
+    assert not (TINY / "risks.csv").exists()  # the source has no risks: a header-only risks.csv goes
+    (dst / "risks.csv").write_text("risk_id,name_ja\n", encoding="utf-8")
+    assert main(["convert", str(src), str(dst)]) == 2
+    assert "add --force" in capsys.readouterr().err
+    assert main(["convert", str(src), str(dst), "--force"]) == 0
+    assert "# my comment" not in (dst / "model.yaml").read_text(encoding="utf-8")
+    assert (dst / "README.md").read_text(encoding="utf-8") == "my notes"
+    assert (dst / "scenarios" / "s.yaml").read_text(encoding="utf-8") == SCENARIO
+    assert not (dst / "risks.csv").exists()
+    assert load_model(dst).systems.equals(load_model(TINY).systems)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "comments and formatting are not kept" in readme and "deletes nothing else" not in readme
+    helptext = " ".join(build_parser()._subparsers._group_actions[0].choices["convert"].format_help().split())
+    assert "comments and formatting are not kept" in helptext and "neither empty nor a model directory" in helptext
+
+
+@pytest.mark.parametrize("name", ["README.md", "notes/memo.md", "my.xlsx"])
+def test_an_existing_file_inside_a_model_directory_is_never_replaced(tmp_path: Path, capsys, name: str):
+    model = tmp_path / "住基モデル"
+    shutil.copytree(TINY, model)
+    target = model / name
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(b"the user's notes")
+    before = tree(tmp_path)
+    assert main(["section3", str(model), "--out", str(target), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "never replaced, even with --force" in err and str(target) in err, err
+    assert main(["export-otm", str(model), str(target), "--force"]) == 2
+    assert tree(tmp_path) == before
+    assert main(["section3", str(model), "--out", str(model / "new-s3.md")]) == 0  # a new file beside: fine
+
+
+@pytest.mark.parametrize("name", ["FLOWS.CSV", "Zones.csv", "Flows.Csv", "RISKS.csv"])
+def test_model_file_names_compare_casefolded(tmp_path: Path, capsys, name: str):
+    model = tmp_path / "m"
+    shutil.copytree(TINY, model)
+    before = tree(tmp_path)
+    assert main(["export-findings", str(model), str(model / name), "--force"]) == 2
+    assert "is a file of the model directory" in capsys.readouterr().err
+    assert tree(tmp_path) == before
+
+
+def test_model_file_names_are_nfc_normalised():
+    assert F.is_model_file_name("FLOWS.CSV") and F.is_model_file_name("Model.yaml")
+    with pytest.raises(OutputRefused, match="is a file of the model directory"):
+        check_file_target(TINY / "MODEL.YAML", force=True)
+    # a name typed on macOS (decomposed, NFD) and one typed on Windows (composed, NFC) are the same file
+    assert F._name_key("Cafe\u0301.csv") == F._name_key("CAFÉ.csv")
+    assert not F.is_model_file_name("flows.csv.bak")
+
+
+def _entry(*args: str) -> subprocess.Popen:
+    """The console script as pyproject.toml declares it (``pia_analysis.entry:run``)."""
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-c", "import sys; from pia_analysis.entry import run; sys.exit(run())",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
+def test_the_console_script_is_the_light_entry():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'pia-analysis = "pia_analysis.entry:run"' in text
+    probe = subprocess.run([sys.executable, "-c", "import sys, pia_analysis.entry; print('pandas' in sys.modules)"],
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+    assert probe.stdout.strip() == "False", "importing the entry must not load pandas (Ctrl-C there is a traceback)"
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.25, 0.35, 0.5, 1.0])
+def test_ctrl_c_at_any_moment_is_one_line(tmp_path: Path, delay: float):
+    out = tmp_path / "pack"
+    proc = _entry("report", str(bundled_model_path()), "--out", str(out))
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _stdout, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # finished before the signal: nothing to check
+        return
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "interrupted", err
+    assert leftovers(tmp_path) == []
+
+
+def test_refusals_name_the_commands_own_option(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    src = save_workbook(load_model(TINY), tmp_path / "t.xlsx")
+    for argv, option in ((["scenario", str(TINY), str(scenario), "--report", "."], "--report"),
+                         (["convert", str(src), "."], "DST"),
+                         (["report", str(TINY), "--out", "."], "--out")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert option in err, err
+        assert not (option != "--out" and "--out" in err), err
+
+
+def test_an_old_pack_without_a_manifest_gets_the_earlier_version_hint(tmp_path: Path, capsys):
+    old = tmp_path / "報告_前回"
+    (old / "charts").mkdir(parents=True)
+    for name in ("briefing.pdf", "briefing.md", "tables.xlsx", "charts/exposure.png"):
+        (old / name).write_bytes(b"x")
+    before = tree(tmp_path)
+    assert main(["report", str(TINY), "--out", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "if it is a pack written by an earlier version of pia-analysis, delete it or choose a new folder" in err
+    assert "did not write" not in err
+    assert tree(tmp_path) == before
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "if it is a pack written by an earlier version of pia-analysis, delete it or choose a new folder" in readme
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "memo.txt").write_text("x")
+    assert main(["report", str(TINY), "--out", str(tmp_path / "mine")]) == 2
+    assert "did not write: memo.txt" in capsys.readouterr().err  # a user's folder gets no such hint
+
+
+@pytest.mark.parametrize("where", ["charts", "charts/more", "new"])
+def test_an_out_inside_an_earlier_pack_says_so(tmp_path: Path, capsys, where: str):
+    pack = write_pack(tmp_path / "報告_再", lambda d: ((d / "charts").mkdir(), (d / "charts" / "a.png").write_bytes(b"x")))
+    before = tree(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    before = tree(tmp_path)
+    for argv in (["report", str(TINY), "--out", str(pack / where)],
+                 ["scenario", str(TINY), str(scenario), "--report", str(pack / where)],
+                 ["convert", str(TINY), str(pack / where)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"lies inside the earlier pack {pack}/" in err and "choose the pack folder itself" in err, err
+    assert tree(tmp_path) == before
+
+
+def test_convert_onto_a_file_gets_a_hint(tmp_path: Path, capsys):
+    memo = tmp_path / "会議メモ.txt"
+    memo.write_text("x")
+    for force in ([], ["--force"]):
+        assert main(["convert", str(TINY), str(memo), *force]) == 2
+        err = capsys.readouterr().err
+        assert "is not a folder" in err and "ending in .xlsx" in err and "DST" in err, err
+    assert memo.read_text() == "x"
+
+
+@pytest.mark.parametrize("lock,named", [("~$tables.xlsx", "tables.xlsx"), ("~$bles.xlsx", "tables.xlsx"),
+                                        ("tables/~$summary.csv", "tables/summary.csv")])
+def test_an_excel_lock_in_an_earlier_pack_says_close_it(tmp_path: Path, lock: str, named: str):
+    def build(d: Path) -> None:
+        (d / "tables").mkdir()
+        (d / "tables.xlsx").write_bytes(b"x")
+        (d / "tables" / "summary.csv").write_bytes(b"x")
+
+    pack = write_pack(tmp_path / "p", build)
+    (pack / lock).write_bytes(b"lock")
+    with pytest.raises(OutputRefused, match=re.escape(f"{pack}/{named} is open in Excel: close it and run again")):
+        check_pack_target(pack)
+    assert (pack / lock).exists()
+
+
+@pytest.mark.parametrize("cache", [".DS_Store", "Thumbs.db", "charts/.DS_Store", "charts/Thumbs.db"])
+def test_os_caches_in_an_earlier_pack_are_part_of_it(tmp_path: Path, capsys, cache: str):
+    out = tmp_path / "pack"
+    assert main(["report", str(TINY), "--out", str(out)]) == 0
+    first = tree(out)
+    (out / cache).write_bytes(b"os cache")
+    assert check_pack_target(out) == "pack"
+    assert main(["report", str(TINY), "--out", str(out)]) == 0
+    assert tree(out) == first, "the cache went with the earlier pack"
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert ".DS_Store" in readme and "Thumbs.db" in readme
+    # outside a pack, they are the user's folder's like anything else
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "Thumbs.db").write_bytes(b"x")
+    assert main(["report", str(TINY), "--out", str(mine)]) == 2

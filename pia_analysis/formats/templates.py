@@ -166,15 +166,21 @@ def validate_problems(path: str | os.PathLike[str]) -> list[Problem]:
     return []
 
 
-def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False) -> Path:
+def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False,
+            option: str | None = None) -> Path:
     """Convert the model at ``src`` to the other form at ``dst`` (``.xlsx`` → workbook, else directory).
 
     ``src`` is loaded and validated first (ModelError: nothing is written). ``dst`` is written whole or not
     at all: a workbook through a temporary file, a new directory through a temporary directory renamed
     into place. An existing ``dst`` is refused (FileExistsError) unless ``overwrite``; then a workbook is
-    replaced, and in a directory the model files are replaced one by one (each whole) while other files
-    (README.md, scenarios/) are kept: nothing else is ever deleted. ``dst`` is checked before ``src`` is
-    loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder or the input itself). ``previous`` is rewritten so that it still names the same model.
+    replaced, and a model directory (one with ``model.yaml``) gets the source's model: ``model.yaml`` and
+    each table are rewritten whole from the loaded model (comments, layout and number formatting of the
+    earlier files are not kept), an optional table with no rows in the source (``risks.csv``,
+    ``ratings.csv`` …) is removed, and every other file (README.md, scenarios/, notes) is kept. A folder
+    that is neither empty nor a model directory is refused even with ``overwrite``. ``dst`` is checked
+    before ``src`` is loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder, the
+    input itself, a folder inside a pack). ``previous`` is rewritten so that it still names the same model.
+    ``option`` is how the command line names ``dst`` in its messages (``DST``).
     """
     src_p, dst_p = Path(src), Path(dst)
     if src_p.resolve() == dst_p.resolve():
@@ -186,15 +192,19 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
         check_file_target(dst_p, force=overwrite, inputs=[src_p])
         model = load_model(src_p)
         return save_workbook(model, dst_p)
-    if dst_p.exists() and not dst_p.is_dir():
-        raise FileExistsError(f"{dst_p} exists and is not a directory")
+    if dst_p.exists() and not dst_p.is_dir() and not dst_p.is_symlink():
+        raise FileExistsError(f"{dst_p} exists and is not a folder; give {option or 'the destination'} as a new "
+                              "folder name, or a name ending in .xlsx for a workbook (the file is left as it is)")
     nonempty = dst_p.is_dir() and not dst_p.is_symlink() and any(dst_p.iterdir())
     if nonempty and not overwrite:
-        raise FileExistsError(f"{dst_p} already exists and is not empty; add --force to replace its model files")
+        if (dst_p / "model.yaml").is_file():
+            raise FileExistsError(f"{dst_p} already exists and is a model directory; add --force to replace its "
+                                  "model files (model.yaml and the tables; other files are kept)")
+        check_dir_update(dst_p, inputs=[src_p], option=option)  # names what is there
     if nonempty:
-        check_dir_update(dst_p, inputs=[src_p])
+        check_dir_update(dst_p, inputs=[src_p], option=option)
     else:
-        check_new_dir(dst_p, inputs=[src_p])
+        check_new_dir(dst_p, inputs=[src_p], option=option)
     model = load_model(src_p)
     meta = dict(model.meta)
     if "previous" in meta and model.path is not None:
@@ -202,4 +212,4 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
     detached = model.replace(meta=meta, path=None)
     if nonempty:  # --force: only the model's own files are replaced (each whole); nothing else is deleted
         return save_model(detached, dst_p)
-    return write_new_dir(dst_p, lambda folder: save_model(detached, folder), inputs=[src_p])
+    return write_new_dir(dst_p, lambda folder: save_model(detached, folder), inputs=[src_p], option=option)

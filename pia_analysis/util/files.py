@@ -22,9 +22,9 @@ Rules it enforces (README, "Output rules"):
 
 from __future__ import annotations
 
-__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
+__all__ = ["MANIFEST", "OS_CACHE_NAMES", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
            "check_new_dir",
-           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "scratch_file", "write_file",
+           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "is_model_file_name", "scratch_file", "write_file",
            "write_model_file", "write_new_dir", "write_pack"]
 
 import errno
@@ -34,8 +34,10 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -238,25 +240,51 @@ def _entries(folder: Path) -> list[str]:
 MODEL_FILE_NAMES = frozenset({"model.yaml", "controls.csv", "files.csv", "flows.csv", "ratings.csv", "risks.csv",
                               "systems.csv", "zones.csv"})
 
+# Caches the operating system writes into any folder it shows (Finder, Explorer) and regenerates at will:
+# inside an earlier pack they count as part of it and go with it when it is replaced.
+OS_CACHE_NAMES = frozenset({".ds_store", "thumbs.db"})
+# Entries by which a folder without manifest.json is recognised as a pack of a version before manifests.
+_LEGACY_PACK_ENTRIES = frozenset({"briefing.pdf", "briefing.md", "tables.xlsx", "charts/", "tables/"})
+
+
+def _name_key(name: str) -> str:
+    """A file name as a case-insensitive, normalising file server (a Windows share, macOS) compares it."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+def is_model_file_name(name: str) -> bool:
+    """Whether ``name`` is, on a case-insensitive server, one of a model directory's own files.
+
+    >>> is_model_file_name("FLOWS.CSV"), is_model_file_name("Model.YAML"), is_model_file_name("notes.csv")
+    (True, True, False)
+    """
+    return _name_key(name) in MODEL_FILE_NAMES
+
 
 def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(os.path.abspath(path)))
 
 
-def _common_refusals(path: Path, shown: str) -> None:
+def _choose(option: str | None) -> str:
+    """The advice closing a folder refusal, naming the command's own option (``--out``, ``--report``, DST)."""
+    return "choose an empty or new folder" + (f" for {option}" if option else "")
+
+
+def _common_refusals(path: Path, shown: str, option: str | None = None) -> None:
     """Paths no command ever writes: ``""``, ``.``, ``/``, the home folder, a symlink."""
     if shown.strip() == "":
-        raise OutputRefused("an empty output path; name a new folder or file")
+        raise OutputRefused("an empty output path; name a new folder or file" + (f" as {option}" if option else ""))
     resolved = _resolved(path)
     if resolved == Path(resolved.anchor):
-        raise OutputRefused(f"{shown} is the root folder; choose an empty or new folder")
+        raise OutputRefused(f"{shown} is the root folder; {_choose(option)}")
     if resolved == Path(os.getcwd()).resolve():
-        raise OutputRefused(f"{shown} is the current folder; choose an empty or new folder (e.g. {shown.rstrip('/')}/out)"
-                            if shown not in (".", "./") else
-                            f"{shown} is the current folder; choose an empty or new folder, e.g. --out briefing")
+        example = f"{shown.rstrip('/')}/out" if shown not in (".", "./") else "briefing"
+        if option and option.startswith("-"):
+            example = f"{option} {example}"
+        raise OutputRefused(f"{shown} is the current folder; {_choose(option)}, e.g. {example}")
     home = os.path.expanduser("~")
     if home not in ("~", "/") and resolved == _resolved(Path(home)):
-        raise OutputRefused(f"{shown} is the home folder; choose an empty or new folder")
+        raise OutputRefused(f"{shown} is the home folder; {_choose(option)}")
     if path.is_symlink():
         raise OutputRefused(f"{shown} is a symbolic link; choose a new name (the tool does not write through links)")
 
@@ -287,8 +315,46 @@ def _model_dir_of(resolved: Path) -> Path | None:
     return None
 
 
-def _pack_problems(out: Path) -> tuple[list[str], list[str]]:
-    """(entries pia-analysis did not write, pack files changed since it wrote them) for a non-empty folder."""
+def _is_pack(folder: Path) -> bool:
+    """Whether ``folder`` holds a ``manifest.json`` written by pia-analysis."""
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("tool") == TOOL and isinstance(doc.get("files"), dict)
+
+
+def _pack_around(resolved: Path) -> Path | None:
+    """The earlier pack that ``resolved`` lies inside (not the pack itself), if any."""
+    for folder in resolved.parents:
+        if _is_pack(folder):
+            return folder
+    return None
+
+
+def _excel_locks(foreign: list[str], listed: Iterable[str]) -> list[str]:
+    """The files that Excel lock files (``~$NAME``) among ``foreign`` say are open.
+
+    Excel names its lock ``~$`` + the name, or for longer names ``~$`` + the name less its first two
+    characters (``~$bles.xlsx`` for ``tables.xlsx``).
+    """
+    out = []
+    for rel in foreign:
+        folder, _, name = rel.rpartition("/")
+        if not name.startswith("~$"):
+            continue
+        rest = name[2:]
+        prefix = folder + "/" if folder else ""
+        siblings = [k for k in listed if k.rpartition("/")[0] == folder]
+        exact = [k for k in siblings if k == prefix + rest]
+        cut = [k for k in siblings if k.rpartition("/")[2].endswith(rest) and len(k.rpartition("/")[2]) == len(rest) + 2]
+        out.append((exact or cut or [prefix + rest])[0])
+    return out
+
+
+def _pack_problems(out: Path) -> tuple[list[str], list[str], dict | None]:
+    """(entries pia-analysis did not write, pack files changed since it wrote them, the manifest's files or
+    None when there is no manifest) for a non-empty folder."""
     try:
         doc = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         listed = doc["files"] if isinstance(doc, dict) and doc.get("tool") == TOOL else None
@@ -297,7 +363,8 @@ def _pack_problems(out: Path) -> tuple[list[str], list[str]]:
     except (OSError, ValueError, KeyError, TypeError):
         listed = None
     if listed is None:
-        return _entries(out), []
+        return _entries(out), [], None
+
     dirs = {"/".join(k.split("/")[:i]) for k in listed for i in range(1, k.count("/") + 1)}
     foreign, edited = [], []
     for here, subdirs, files in os.walk(out):
@@ -316,11 +383,13 @@ def _pack_problems(out: Path) -> tuple[list[str], list[str]]:
             p = os.path.join(here, f)
             if rel == MANIFEST and not prefix:
                 continue
+            if _name_key(f) in OS_CACHE_NAMES and rel not in listed and not os.path.islink(p):
+                continue  # regenerated by the OS: part of the earlier pack, replaced with it
             if rel not in listed or os.path.islink(p) or not os.path.isfile(p):
                 foreign.append(rel)
             elif _sha256(Path(p)) != listed[rel]:
                 edited.append(rel)
-    return sorted(foreign), sorted(edited)
+    return sorted(foreign), sorted(edited), listed
 
 
 def _sha256(path: Path) -> str:
@@ -353,14 +422,15 @@ def _check_parent(path: Path, shown: str) -> None:
 # checks (called by the CLI before any work, and again just before writing)
 
 
-def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()) -> str:
+def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
+                      option: str | None = None) -> str:
     """Check that a pack may be written at ``out``; returns ``"new"``, ``"empty"`` or ``"pack"``.
 
     Raises :class:`OutputRefused` naming what is there when ``out`` holds anything the tool did not write
     (an earlier pack counts only while every entry is listed, unchanged, in its ``manifest.json``), is or
-    lies inside or around a model directory or one of ``inputs``, is a file, a symlink, ``.``, ``""``,
-    ``/`` or the home folder. :class:`WriteFailed` when it cannot be written at all (under a file,
-    over-long name).
+    lies inside or around a model directory or one of ``inputs``, lies inside an earlier pack, is a file, a
+    symlink, ``.``, ``""``, ``/`` or the home folder. :class:`WriteFailed` when it cannot be written at all
+    (under a file, over-long name). ``option`` (``--out``, ``--report``) is named in the advice.
 
     Examples
     --------
@@ -378,39 +448,55 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
     shown = _shown(out)
     path = Path(out)
     try:
-        _common_refusals(path, shown)
+        _common_refusals(path, shown, option)
         resolved = _resolved(path)
         model_dir = _model_dir_of(resolved)
         if model_dir == resolved:
-            raise OutputRefused(f"{shown} is a model directory; choose an empty or new folder for the pack")
+            raise OutputRefused(f"{shown} is a model directory; {_choose(option)}")
         if model_dir is not None:
             raise OutputRefused(f"{shown} lies inside the model directory {model_dir}; "
-                                "choose a folder outside it")
+                                f"choose a folder outside it{f' for {option}' if option else ''}")
         _input_refusals(resolved, shown, inputs)
+        _inside_pack_refusal(resolved, shown, option)
         if not os.path.lexists(path):
             _check_parent(path, shown)
             return "new"
         if not path.is_dir():
-            raise OutputRefused(f"{shown} is an existing file, not a folder; choose an empty or new folder "
+            raise OutputRefused(f"{shown} is an existing file, not a folder; {_choose(option)} "
                                 "(the file is left as it is)")
         models = sorted(e.name + "/" for e in os.scandir(path)
                         if e.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(e.path, "model.yaml")))
         if models:
-            raise OutputRefused(f"{shown} holds the model directory {_names(models)}; choose an empty or new folder")
+            raise OutputRefused(f"{shown} holds the model directory {_names(models)}; {_choose(option)}")
         if not any(os.scandir(path)):
             return "empty"
-        foreign, edited = _pack_problems(path)
+        foreign, edited, listed = _pack_problems(path)
     except OSError as exc:
         raise WriteFailed(shown, exc.strerror or str(exc)) from None
     folder = shown.rstrip("/") + "/"
+    locks = _excel_locks(foreign, listed or ())
+    if locks:
+        raise OutputRefused(f"{folder}{locks[0]} is open in Excel: close it and run again")
+    if foreign and listed is None and _LEGACY_PACK_ENTRIES & set(foreign):
+        n = len(foreign)
+        raise OutputRefused(f"{folder} holds {n} {'entry' if n == 1 else 'entries'} and no {MANIFEST}: "
+                            f"{_names(foreign)}; if it is a pack written by an earlier version of pia-analysis, "
+                            f"delete it or choose a new folder{f' for {option}' if option else ''}")
     if foreign:
         n = len(foreign)
         raise OutputRefused(f"{folder} holds {n} {'entry' if n == 1 else 'entries'} that pia-analysis did not "
-                            f"write: {_names(foreign)}; choose an empty or new folder")
+                            f"write: {_names(foreign)}; {_choose(option)}")
     if edited:
         raise OutputRefused(f"{folder} is an earlier pack, but {_names(edited)} changed since pia-analysis wrote "
-                            "it; move your copy out of it or choose an empty or new folder")
+                            f"it; move your copy out of it or {_choose(option)}")
     return "pack"
+
+
+def _inside_pack_refusal(resolved: Path, shown: str, option: str | None) -> None:
+    pack = _pack_around(resolved)
+    if pack is not None:
+        raise OutputRefused(f"{shown} lies inside the earlier pack {pack}/, which the next run replaces whole; "
+                            f"choose the pack folder itself or a new folder{f' for {option}' if option else ''}")
 
 
 def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
@@ -430,10 +516,15 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         if p.is_dir():
             raise OutputRefused(f"{shown} is a folder; give a file name")
         resolved = _resolved(p)
-        if (resolved.parent / "model.yaml").is_file() and resolved.name in MODEL_FILE_NAMES:
+        if (resolved.parent / "model.yaml").is_file() and is_model_file_name(resolved.name):
             raise OutputRefused(f"{shown} is a file of the model directory {resolved.parent}; "
                                 "choose a name outside the model's own files")
-        # a file beside the model's own files (an export kept with the model) is fine
+        # a new file beside the model's own files (an export kept with the model) is fine; an existing one is
+        # the user's (their README, notes), never replaced, even with --force
+        model_dir = _model_dir_of(resolved.parent)
+        if model_dir is not None and os.path.lexists(p):
+            raise OutputRefused(f"{shown} already exists inside the model directory {model_dir}; files there are "
+                                "never replaced, even with --force: choose a new name")
         _input_refusals(resolved, shown, inputs)
         if os.path.lexists(p):
             if not force:
@@ -444,37 +535,52 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         raise WriteFailed(shown, exc.strerror or str(exc)) from None
 
 
-def check_new_dir(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
-    """Check that a new folder (a new model) may be made at ``out``: missing or empty only."""
+def check_new_dir(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
+                  option: str | None = None) -> None:
+    """Check that a new folder (a new model) may be made at ``out``: missing or empty only, not inside a pack."""
     shown = _shown(out)
     path = Path(out)
     try:
-        _common_refusals(path, shown)
+        _common_refusals(path, shown, option)
         _input_refusals(_resolved(path), shown, inputs)
+        _inside_pack_refusal(_resolved(path), shown, option)
         if not os.path.lexists(path):
             _check_parent(path, shown)
             return
         if not path.is_dir():
-            raise OutputRefused(f"{shown} is an existing file, not a folder; choose an empty or new folder")
+            raise OutputRefused(f"{shown} is an existing file, not a folder; {_choose(option)} "
+                                "(the file is left as it is)")
         entries = _entries(path)
     except OSError as exc:
         raise WriteFailed(shown, exc.strerror or str(exc)) from None
     if entries:
         n = len(entries)
         raise OutputRefused(f"{shown.rstrip('/')}/ holds {n} {'entry' if n == 1 else 'entries'}: {_names(entries)}; "
-                            "choose an empty or new folder")
+                            f"{_choose(option)}")
 
 
-def check_dir_update(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
-    """Check an existing folder whose model files ``convert --force`` will replace one by one (nothing else
-    is touched): refused when it is ``.``, ``/``, the home folder, a symlink, not a folder or one of ``inputs``."""
+def check_dir_update(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
+                     option: str | None = None) -> None:
+    """Check an existing model directory whose model files ``convert --force`` will replace (nothing else is
+    touched): refused when it is ``.``, ``/``, the home folder, a symlink, not a folder, one of ``inputs``, or
+    a folder that is not empty and not a model directory (no ``model.yaml``: a photo folder, a pack …)."""
     shown = _shown(out)
     path = Path(out)
     try:
-        _common_refusals(path, shown)
+        _common_refusals(path, shown, option)
         _input_refusals(_resolved(path), shown, inputs)
+        _inside_pack_refusal(_resolved(path), shown, option)
         if not path.is_dir():
-            raise OutputRefused(f"{shown} is not a folder; choose an empty or new folder")
+            raise OutputRefused(f"{shown} is an existing file, not a folder; {_choose(option)} "
+                                "(or a name ending in .xlsx for a workbook)")
+        if not (path / "model.yaml").is_file():
+            entries = _entries(path)
+            if entries:
+                n = len(entries)
+                raise OutputRefused(
+                    f"{shown.rstrip('/')}/ is not a model directory (no model.yaml) and holds {n} "
+                    f"{'entry' if n == 1 else 'entries'}: {_names(entries)}; --force replaces only the files of a "
+                    f"model directory: {_choose(option)}")
     except OSError as exc:
         raise WriteFailed(shown, exc.strerror or str(exc)) from None
 
@@ -516,6 +622,25 @@ def _swap_in(work: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _keep_modes(out: Path, work: Path) -> None:
+    """A folder used again keeps its mode, and each file or folder that was in it keeps its own (a private
+    ``chmod 700`` pack stays private); new entries follow the umask."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    os.chmod(work, out.stat().st_mode & 0o7777)
+    for here, dirs, names in os.walk(work):
+        for name in dirs + names:
+            new = Path(here) / name
+            old = out / new.relative_to(work)
+            try:
+                st = old.lstat()
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode) or new.is_symlink() or stat.S_ISDIR(st.st_mode) != new.is_dir():
+                continue
+            os.chmod(new, st.st_mode & 0o7777)
+
+
 def _build_dir(out: Path, build: Callable[[Path], object], check: Callable[[], object], manifest: bool) -> Path:
     with handle_signals():
         parent = Path(os.path.abspath(out)).parent
@@ -532,6 +657,7 @@ def _build_dir(out: Path, build: Callable[[Path], object], check: Callable[[], o
                     os.chmod(work / MANIFEST, file_mode())
             check()  # someone may have put a file there while we worked
             with _failures(out, work):
+                _keep_modes(out, work)
                 _swap_in(work, out)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -540,11 +666,12 @@ def _build_dir(out: Path, build: Callable[[Path], object], check: Callable[[], o
 
 
 def write_pack(out: str | os.PathLike[str], build: Callable[[Path], object], *,
-               inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+               inputs: Iterable[str | os.PathLike[str]] = (), option: str | None = None) -> Path:
     """Write a pack: ``build(folder)`` fills a temporary folder, ``manifest.json`` is added, and the
     folder replaces ``out`` (missing, empty or an earlier unchanged pack; see :func:`check_pack_target`).
 
-    On any failure or interruption the temporary folder is removed and an earlier pack is left intact.
+    On any failure or interruption the temporary folder is removed and an earlier pack is left intact. A
+    folder used again keeps its mode, and files that were in the earlier pack keep theirs.
 
     Examples
     --------
@@ -559,18 +686,18 @@ def write_pack(out: str | os.PathLike[str], build: Callable[[Path], object], *,
     """
     out = Path(out)
     inputs = list(inputs)
-    check_pack_target(out, inputs=inputs)
-    return _build_dir(out, build, lambda: check_pack_target(out, inputs=inputs), manifest=True)
+    check_pack_target(out, inputs=inputs, option=option)
+    return _build_dir(out, build, lambda: check_pack_target(out, inputs=inputs, option=option), manifest=True)
 
 
 def write_new_dir(out: str | os.PathLike[str], build: Callable[[Path], object], *,
-                  inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+                  inputs: Iterable[str | os.PathLike[str]] = (), option: str | None = None) -> Path:
     """Make the folder ``out`` (missing or empty) whole or not at all: ``build(folder)`` fills a temporary
     folder that is renamed into place. No manifest: the folder is the user's (a new model)."""
     out = Path(out)
     inputs = list(inputs)
-    check_new_dir(out, inputs=inputs)
-    return _build_dir(out, build, lambda: check_new_dir(out, inputs=inputs), manifest=False)
+    check_new_dir(out, inputs=inputs, option=option)
+    return _build_dir(out, build, lambda: check_new_dir(out, inputs=inputs, option=option), manifest=False)
 
 
 def _write_atomic(path: Path, data: bytes | str) -> Path:
