@@ -760,6 +760,10 @@ def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Prob
 def _cell_problem(cell: _Cell, label: str, line: int, column: str, problems: list[Problem]) -> None:
     if cell.formula is not None:
         shown = cell.formula if len(cell.formula) <= 40 else cell.formula[:39] + "…"
+        # A formula can build a number from pieces the guard cannot join (="1234"&"5678"&"9018"): one
+        # holding twelve digits or more in all is not repeated (the cell is refused all the same).
+        if sum(ch.isdecimal() for ch in cell.formula) >= 12:
+            shown = "the formula"
         problems.append(Problem(label, line, column, "cell holds a formula; type the value",
                                 f"replace {shown} by its value (copy the cell, then Paste Special → Values)"))
     elif cell.error is not None:
