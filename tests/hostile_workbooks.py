@@ -123,6 +123,14 @@ def with_cell_text(base: bytes, sheet: str, cell: str, text: str) -> bytes:
     return with_part(base, SHEET_PARTS[sheet], change)
 
 
+def with_cell_xml(base: bytes, sheet: str, cell: str, xml: str) -> bytes:
+    """``base`` with the whole cell element ``cell`` of ``sheet`` replaced by ``xml`` (a ``<c …>`` element)."""
+    def change(data: bytes) -> bytes:
+        start = data.index(f'<c r="{cell}"'.encode())
+        return data[:start] + xml.encode() + data[data.index(b"</c>", start) + 4:]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
 def with_dimension(base: bytes, sheet: str, ref: str) -> bytes:
     """``base`` with the ``<dimension>`` of ``sheet`` declaring ``ref`` (e.g. ``A1:B2``, a lie)."""
     def change(data: bytes) -> bytes:

@@ -6,6 +6,7 @@ through every command that reads a model: exit 1, a located one-line message, no
 from __future__ import annotations
 
 import time
+import unicodedata
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,20 @@ KINDS = [
     # the shared cell parser may word it differently: the location and the character's code are what count
     Kind("invisible_character_in_an_id", lambda b: hw.with_cell_text(b, "zones", "A2", "CO\u200bRE"),
          "[zones]:2: zone_id: "),
+    # second attack: a number repeated unmasked by a later check, and names the guard did not join
+    Kind("my_number_as_a_numeric_cell", lambda b: hw.with_cell_xml(b, "model", "B9", f'<c r="B9" t="n"><v>{MY_NUMBER}</v></c>'),
+         "[model]:9: handlers: '**** **** **18' is too large"),
+    Kind("my_number_as_a_formula", lambda b: hw.with_cell_xml(b, "model", "B9", f'<c r="B9"><f>{MY_NUMBER}+0</f></c>'),
+         "[model]:9: handlers: cell holds a formula; type the value (hint: replace the formula by its value"),
+    Kind("my_number_built_by_a_formula", lambda b: hw.with_cell_xml(
+         b, "zones", "C2", '<c r="C2" t="str"><f>"1234"&amp;"5678"&amp;"9018"</f><v>x</v></c>'),
+         "[zones]:2: name_en: cell holds a formula; type the value (hint: replace the formula by its value"),
+    Kind("my_number_with_long_vowel_marks_in_a_sheet_name",
+         lambda b: hw.with_names(b, sheet_names={"guide": "g１２３４ー５６７８ー９０１８"}),
+         "[sheet 1]: sheet name: contains what looks like a real My Number (**** **** **18, valid check digit)"),
+    Kind("my_number_with_underscores_in_a_defined_name",
+         lambda b: hw.with_names(b, defined={"_1234_5678_9018": "guide!$A$1"}),
+         ": defined name: contains what looks like a real My Number (**** **** **18"),
     Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls"),
     Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm"),
     Kind("xlsb_file", lambda b: b"not a zip", ": save it as .xlsx (Excel: File → Save As → Excel Workbook)",
@@ -130,7 +145,8 @@ def test_every_command_refuses_a_hostile_workbook(kind: Kind, base: bytes, tmp_p
         assert err.startswith("error: "), f"{where}:\n{err}"
         lines = [line for line in err.splitlines() if expect in line]
         assert lines, f"{where}: {expect!r} not in\n{err}"
-        assert MY_NUMBER not in err and MY_NUMBER[:4] + " " not in err  # the number is never shown
+        shown = unicodedata.normalize("NFKC", err)  # the number is never shown, in any grouping
+        assert MY_NUMBER not in err and "5678" not in shown and "9018" not in shown, f"{where}:\n{err}"
     assert sorted(p.name for p in out.iterdir()) == [], "something was written"
     assert sorted(p.name for p in inputs.iterdir()) == sorted([model.name, "ok.yaml"])
 
