@@ -123,6 +123,21 @@ def with_cell_text(base: bytes, sheet: str, cell: str, text: str) -> bytes:
     return with_part(base, SHEET_PARTS[sheet], change)
 
 
+def with_extra_part(base: bytes, part: str, data: str) -> bytes:
+    """``base`` with one more zip member ``part`` (a part the model never loads, e.g. comments)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr(part, data.encode())
+    return out.getvalue()
+
+
+def with_sheet_tail(base: bytes, sheet: str, xml: str) -> bytes:
+    """``base`` with ``xml`` (hyperlinks, data validations, header and footer) after the sheet's cells."""
+    return with_part(base, SHEET_PARTS[sheet], lambda d: d.replace(b"</sheetData>", b"</sheetData>" + xml.encode(), 1))
+
+
 def with_cell_xml(base: bytes, sheet: str, cell: str, xml: str) -> bytes:
     """``base`` with the whole cell element ``cell`` of ``sheet`` replaced by ``xml`` (a ``<c …>`` element)."""
     def change(data: bytes) -> bytes:

@@ -116,6 +116,28 @@ KINDS = [
     Kind("my_number_with_underscores_in_a_defined_name",
          lambda b: hw.with_names(b, defined={"_1234_5678_9018": "guide!$A$1"}),
          ": defined name: contains what looks like a real My Number (**** **** **18"),
+    # parts the model never loads: the guard reads their text too
+    Kind("my_number_in_a_comment", lambda b: hw.with_extra_part(b, "xl/comments1.xml",
+         '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>a</author>'
+         '</authors><commentList><comment ref="A2" authorId="0"><text><r><t>memo 1234 5678</t></r><r><t> 9018</t>'
+         '</r></text></comment></commentList></comments>'),
+         "!xl/comments1.xml: contains what looks like a real My Number (**** **** **18"),
+    Kind("my_number_in_the_document_title", lambda b: hw.with_part(b, "docProps/core.xml", lambda d: d.replace(
+         b"<dc:creator>", "<dc:title>１２３４ー５６７８ー９０１８</dc:title><dc:creator>".encode())),
+         "!docProps/core.xml: contains what looks like a real My Number (**** **** **18"),
+    Kind("my_number_in_a_header", lambda b: hw.with_sheet_tail(
+         b, "zones", "<headerFooter><oddHeader>&amp;Cmemo 1234-5678-9018</oddHeader></headerFooter>"),
+         "[zones]: header/footer: contains what looks like a real My Number (**** **** **18"),
+    Kind("my_number_in_a_hyperlinks_text", lambda b: hw.with_sheet_tail(
+         b, "zones", '<hyperlinks><hyperlink ref="A2" display="1234_5678_9018" location="A1"/></hyperlinks>'),
+         "[zones]: hyperlink A2: contains what looks like a real My Number (**** **** **18"),
+    Kind("my_number_in_a_validation_list", lambda b: hw.with_sheet_tail(
+         b, "zones", '<dataValidations count="1"><dataValidation type="list" sqref="B2"><formula1>"a,1234.5678.9018"'
+                     '</formula1></dataValidation></dataValidations>'),
+         "[zones]: data validation: contains what looks like a real My Number (**** **** **18"),
+    Kind("my_number_in_a_phonetic_reading", lambda b: hw.with_cell_xml(
+         b, "zones", "C2", '<c r="C2" t="inlineStr"><is><t>Core</t><rPh sb="0" eb="1"><t>1234 5678 9018</t></rPh></is></c>'),
+         "[zones]: phonetic reading (rPh) of C2: contains what looks like a real My Number (**** **** **18"),
     Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls"),
     Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm"),
     Kind("xlsb_file", lambda b: b"not a zip", ": save it as .xlsx (Excel: File → Save As → Excel Workbook)",
