@@ -577,6 +577,47 @@ _HOSTILE_SCENARIOS: tuple[ScenarioCase, ...] = (
                  "scenario_utf8_then_cp932.yaml:3: is UTF-8 up to line 2, but line 3 is not", what="a UTF-8 file with a line in cp932"),
 )
 
+
+# Findings of the second attack (guard gaps; a number repeated unmasked by a later check). Every message
+# passes through Problem, which masks any number the guard would find, whichever check made it.
+_MN = "systems.csv:2: source: contains what looks like a real My Number (**** **** **18"
+_HOSTILE_CASES += tuple(
+    Case(f"my_number_{name}", "systems.csv", "assumption: test\nTERM", f'"memo {text}"\nTERM', _MN, what=what)
+    for name, text, what in (
+        ("underscores", "model_1234_5678_9018", "a My Number joined by underscores (model_1234_5678_9018)"),
+        ("slashes", "1234/5678/9018", "a My Number written 1234/5678/9018"),
+        ("commas", "1234,5678,9018", "a My Number written 1234,5678,9018"),
+        ("colons", "1234:5678:9018", "a My Number written 1234:5678:9018"),
+        ("parentheses", "(1234)5678-9018", "a My Number written (1234)5678-9018"),
+        ("long_separator", "1234 -- 5678 -- 9018", "a My Number with ' -- ' between its groups"),
+        ("long_vowel_mark", "１２３４ー５６７８ｰ９０１８", "a My Number with long-vowel marks (ー, ｰ) typed as dashes"),
+        ("keycaps", "".join(d + "\ufe0f\u20e3" for d in "123456789018"), "a My Number in keycap emoji (digit, U+FE0F, U+20E3)"),
+        ("variation_selectors", "1234\ufe0f5678\U000e01009018", "variation selectors inside a My Number"),
+        ("combining_marks", "12\u03013456\u034f78901\u20dd8", "combining marks (acute, grapheme joiner, enclosing circle) inside a My Number"),
+    ))
+_HOSTILE_CASES += (
+    Case("my_number_too_large", "model.yaml", "target_population: 1500", "target_population: 123456789018",
+         "model.yaml:7: target_population: **** **** **18 is too large", what="a My Number as a count (the range check repeated it)"),
+    Case("my_number_as_float", "model.yaml", "target_population: 1500", "target_population: 1.23456789018e+11",
+         "model.yaml:7: target_population: **** **** **18.0 is not a whole number", what="a My Number as a float (1.23456789018e+11)"),
+    Case("my_number_as_yaml_key", "model.yaml", "handlers: 20", 'handlers: 20\n? "\\x31\\x32\\x33\\x34\\x35\\x36\\x37\\x38\\x39\\x30\\x31\\x38"\n: x',
+         "model.yaml:9: **** **** **18: unknown key", what="a My Number as an escaped YAML key (unknown key repeated it)"),
+)
+_HOSTILE_ACCEPTED += (
+    Case("numbers_with_commas_and_slashes", "systems.csv", "assumption: test\nTERM",
+         '"counts 932,000, 1,234,567, 8,901; 2024/04/01; 12:30:45; years 2020/2021/2022; model_v1_2_3"\nTERM', "",
+         what="lists, dates, times and years with , / : _ (not 4-4-4 groups of a My Number)",
+         check=lambda m: "2020/2021/2022" in m.systems.set_index("system_id").loc["REG", "source"]),
+)
+_HOSTILE_SCENARIOS += (
+    ScenarioCase("scenario_my_number_as_count", "id: count\nset:\n  files:\n    REG_FILE: {records: 123456789018}\n",
+                 "scenario_my_number_as_count.yaml:4: records: '**** **** **18' is too large",
+                 what="a My Number as a record count (the range check repeated it)"),
+    ScenarioCase("scenario_my_number_underscores", "id: underscores\ntitle_en: model_1234_5678_9018\n",
+                 "scenario_my_number_underscores.yaml:2: contains what looks like a real My Number (**** **** **18",
+                 what="a My Number joined by underscores"),
+)
+
 CASES = CASES + _HOSTILE_CASES
 GENERATED_CASES = GENERATED_CASES + _HOSTILE_GENERATED
 ACCEPTED_CASES = ACCEPTED_CASES + _HOSTILE_ACCEPTED

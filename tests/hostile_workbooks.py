@@ -125,6 +125,29 @@ def with_cell_text(base: bytes, sheet: str, cell: str, text: str) -> bytes:
     return with_part(base, SHEET_PARTS[sheet], change)
 
 
+def with_extra_part(base: bytes, part: str, data: str) -> bytes:
+    """``base`` with one more zip member ``part`` (a part the model never loads, e.g. comments)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr(part, data.encode())
+    return out.getvalue()
+
+
+def with_sheet_tail(base: bytes, sheet: str, xml: str) -> bytes:
+    """``base`` with ``xml`` (hyperlinks, data validations, header and footer) after the sheet's cells."""
+    return with_part(base, SHEET_PARTS[sheet], lambda d: d.replace(b"</sheetData>", b"</sheetData>" + xml.encode(), 1))
+
+
+def with_cell_xml(base: bytes, sheet: str, cell: str, xml: str) -> bytes:
+    """``base`` with the whole cell element ``cell`` of ``sheet`` replaced by ``xml`` (a ``<c …>`` element)."""
+    def change(data: bytes) -> bytes:
+        start = data.index(f'<c r="{cell}"'.encode())
+        return data[:start] + xml.encode() + data[data.index(b"</c>", start) + 4:]
+    return with_part(base, SHEET_PARTS[sheet], change)
+
+
 def with_dimension(base: bytes, sheet: str, ref: str) -> bytes:
     """``base`` with the ``<dimension>`` of ``sheet`` declaring ``ref`` (e.g. ``A1:B2``, a lie)."""
     def change(data: bytes) -> bytes:
@@ -280,6 +303,53 @@ KINDS = [
     Kind("invisible_character_in_an_id", lambda b: with_cell_text(b, "zones", "A2", "CO\u200bRE"),
          "[zones]:2: zone_id: ",
          what="a zero-width space inside an id"),
+    # second attack: a number repeated unmasked by a later check, and names the guard did not join
+    Kind("my_number_as_a_numeric_cell", lambda b: with_cell_xml(b, "model", "B9", f'<c r="B9" t="n"><v>{MY_NUMBER}</v></c>'),
+         "[model]:9: handlers: '**** **** **18' is too large",
+         what="a My Number as a numeric cell (a later range check must not repeat it)"),
+    Kind("my_number_as_a_formula", lambda b: with_cell_xml(b, "model", "B9", f'<c r="B9"><f>{MY_NUMBER}+0</f></c>'),
+         "[model]:9: handlers: cell holds a formula; type the value (hint: replace the formula by its value",
+         what="a formula holding a My Number (the formula is not echoed)"),
+    Kind("my_number_built_by_a_formula", lambda b: with_cell_xml(
+         b, "zones", "C2", '<c r="C2" t="str"><f>"1234"&amp;"5678"&amp;"9018"</f><v>x</v></c>'),
+         "[zones]:2: name_en: cell holds a formula; type the value (hint: replace the formula by its value",
+         what="a formula that builds a My Number from pieces"),
+    Kind("my_number_with_long_vowel_marks_in_a_sheet_name",
+         lambda b: with_names(b, sheet_names={"guide": "g１２３４ー５６７８ー９０１８"}),
+         "[sheet 1]: sheet name: contains what looks like a real My Number (**** **** **18, valid check digit)",
+         what="a sheet name with a My Number written with long-vowel marks as dashes"),
+    Kind("my_number_with_underscores_in_a_defined_name",
+         lambda b: with_names(b, defined={"_1234_5678_9018": "guide!$A$1"}),
+         ": defined name: contains what looks like a real My Number (**** **** **18",
+         what="a defined name with a My Number in 4-4-4 groups joined by underscores"),
+    # parts the model never loads: the guard reads their text too
+    Kind("my_number_in_a_comment", lambda b: with_extra_part(b, "xl/comments1.xml",
+         '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>a</author>'
+         '</authors><commentList><comment ref="A2" authorId="0"><text><r><t>memo 1234 5678</t></r><r><t> 9018</t>'
+         '</r></text></comment></commentList></comments>'),
+         "!xl/comments1.xml: contains what looks like a real My Number (**** **** **18",
+         what="a cell comment holding a My Number split over two text runs"),
+    Kind("my_number_in_the_document_title", lambda b: with_part(b, "docProps/core.xml", lambda d: d.replace(
+         b"<dc:creator>", "<dc:title>１２３４ー５６７８ー９０１８</dc:title><dc:creator>".encode())),
+         "!docProps/core.xml: contains what looks like a real My Number (**** **** **18",
+         what="the document's title property"),
+    Kind("my_number_in_a_header", lambda b: with_sheet_tail(
+         b, "zones", "<headerFooter><oddHeader>&amp;Cmemo 1234-5678-9018</oddHeader></headerFooter>"),
+         "[zones]: header/footer: contains what looks like a real My Number (**** **** **18",
+         what="a sheet's printed header"),
+    Kind("my_number_in_a_hyperlinks_text", lambda b: with_sheet_tail(
+         b, "zones", '<hyperlinks><hyperlink ref="A2" display="1234_5678_9018" location="A1"/></hyperlinks>'),
+         "[zones]: hyperlink A2: contains what looks like a real My Number (**** **** **18",
+         what="a hyperlink's display text"),
+    Kind("my_number_in_a_validation_list", lambda b: with_sheet_tail(
+         b, "zones", '<dataValidations count="1"><dataValidation type="list" sqref="B2"><formula1>"a,1234.5678.9018"'
+                     '</formula1></dataValidation></dataValidations>'),
+         "[zones]: data validation: contains what looks like a real My Number (**** **** **18",
+         what="a drop-down list's values"),
+    Kind("my_number_in_a_phonetic_reading", lambda b: with_cell_xml(
+         b, "zones", "C2", '<c r="C2" t="inlineStr"><is><t>Core</t><rPh sb="0" eb="1"><t>1234 5678 9018</t></rPh></is></c>'),
+         "[zones]: phonetic reading (rPh) of C2: contains what looks like a real My Number (**** **** **18",
+         what="a cell's phonetic reading (furigana)"),
     Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls",
          what="an .xls file given as the model"),
     Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm",

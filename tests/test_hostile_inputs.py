@@ -18,11 +18,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broken_cases import TINY
+from broken_cases import BROKEN, CASES, TINY
 from pia_analysis import ModelError, load_model
 from pia_analysis.cli import main
 from pia_analysis.formats.directory import ModelYamlLoader
-from pia_analysis.model.mynumber import check_digit, find_my_numbers, mask, mask_numbers
+from pia_analysis.model.errors import Problem
+from pia_analysis.model.mynumber import check_digit, find_my_numbers, mask, mask_numbers, redact
 from pia_analysis.whatif.scenario import load_scenario, parse_scenario
 
 # --- the My Number guard -----------------------------------------------------------------------------
@@ -36,7 +37,13 @@ for _cp in range(0x110000):
         ND_DIGITS.setdefault(unicodedata.decimal(_ch), []).append(_ch)
 
 SEPARATORS = ["-", " ", ".", "\t", "\n", "\r\n", "\u2010", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d", "\u30fb",
-              "\u00b7", "\u3000", "\u00a0", "\u2009", "\u200b", "\u200d", "\u2060", "\u00ad", "\ufeff", " - ", "\u200b\u200b"]
+              "\u00b7", "\u3000", "\u00a0", "\u2009", "\u200b", "\u200d", "\u2060", "\u00ad", "\ufeff", " - ", "\u200b\u200b",
+              # long-vowel marks typed as dashes; runs of up to four separator characters
+              "\u30fc", "\uff70", " -- ", "\u30fc\u30fc", "\t-\t ",
+              # invisible marks (Mn, Me): combining acute, grapheme joiner, variation selectors, keycap
+              "\u0301", "\u034f", "\ufe0f", "\ufe00", "\U000e0100", "\U000e01ef", "\u20e3", "\ufe0f\u20e3", "\u20dd"]
+# Between three groups of exactly four digits only (lists, times and fractions use them otherwise).
+WEAK_SEPARATORS = ["_", "/", ",", ":", "(", ")", ") ", ", ", "_-_", "／", "，", "：", "＿", "（", "）", "__"]
 
 
 @st.composite
@@ -75,6 +82,46 @@ def test_masking_never_leaks_twelve_digits(number, noise):
         assert len(shown) <= 2
     assert digits not in mask_numbers(text).replace(" ", "")
     assert sum(ch.isdecimal() for ch in mask_numbers(text)) == 0
+
+
+# Invisible marks are dropped before the scan, so between 4-4-4 groups only visible separators count
+# (1234_5678\u03019018 reads as 1234_56789018: not the 4-4-4 form; a known limit, as contrived as it is).
+VISIBLE = [s for s in SEPARATORS if any(unicodedata.category(ch) not in ("Cf", "Mn", "Me") for ch in s)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_numbers(), st.sampled_from(WEAK_SEPARATORS + VISIBLE), st.sampled_from(WEAK_SEPARATORS + VISIBLE),
+       st.sampled_from(["", "model_", "(", "id:", "a/"]), st.sampled_from(["", "_v2", ")", ".csv"]))
+def test_four_four_four_groups_with_any_separator_are_caught(digits, sep1, sep2, before, after):
+    text = f"{before}{digits[:4]}{sep1}{digits[4:8]}{sep2}{digits[8:]}{after}"
+    assert [m for _p, m in find_my_numbers(text)] == [mask(digits)], text
+
+
+@pytest.mark.parametrize("text", [
+    "counts 932,000, 1,234,567, 8,901", "2024/04/01 12:30:45", "years 2020/2021/2022", "model_v1_2_3",
+    "(03)1234-5678", "1,234,567,890,18", "12:34:56:78:90:18", "ratio 1234/5678", "f_1234_5678_90189",
+])
+def test_weak_separators_do_not_join_other_groups(text):
+    assert find_my_numbers(text) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(disguised(), st.text(max_size=30), st.text(max_size=30))
+def test_redaction_never_leaks_a_number(number, before, after):
+    digits, text = number
+    shown = redact(before + text + after)
+    assert find_my_numbers(shown) == []
+    assert mask(digits) in redact(text)
+    problem = Problem(before + text, 3, text + after, f"{text} is too large", f"replace {text}")
+    for part in (problem.file, problem.column, problem.message, problem.hint, str(problem)):
+        assert find_my_numbers(part) == [], part
+
+
+@pytest.mark.parametrize("text", ["", "handlers: 20 is too large (over 10,000,000,000)", "ticket 1234-5678-9012",
+                                  "\u200bzero width kept", "ｶﾀｶﾅ and １２３"])
+def test_redaction_leaves_other_text_as_it_is(text):
+    assert redact(text) == text
+    assert str(Problem("f.csv", 2, "c", text, text)) == f"f.csv:2: c: {text} (hint: {text})" if text else True
 
 
 @settings(max_examples=200, deadline=None)
@@ -308,3 +355,30 @@ def test_a_file_named_with_a_number_in_scenarios_is_refused(tmp_path):
     with pytest.raises(ModelError) as exc:
         load_model(model)
     assert [str(p).split(": its name")[0] for p in exc.value.problems] == [f"{model}/scenarios/****.****.****.yaml"]
+
+
+# --- a number is never repeated in full by any command (second attack) -------------------------------
+
+LEAK_CASES = [c for c in CASES if c.name.startswith("my_number_")]
+
+
+@pytest.mark.parametrize("case", LEAK_CASES, ids=[c.name for c in LEAK_CASES])
+def test_every_command_refuses_a_number_without_showing_it(case, tmp_path, capsys):
+    from test_cli_robustness import model_commands
+
+    for argv in model_commands(BROKEN / case.name, tmp_path):
+        code = main(argv)
+        captured = capsys.readouterr()
+        shown = unicodedata.normalize("NFKC", captured.out + captured.err)
+        assert code == 1, argv
+        assert "**** **** **18" in shown, (argv, shown)
+        digits = "".join(ch for ch in shown if ch.isdecimal())
+        assert "5678" not in shown and "9018" not in shown and "123456789018" not in digits, (argv, shown)
+
+
+@pytest.mark.parametrize("name", ["scenario_my_number_as_count", "scenario_my_number_underscores"])
+def test_a_scenario_number_is_never_shown(name, tmp_path, capsys):
+    for extra in ([], ["--format", "json"], ["--report", str(tmp_path / "pack")]):
+        assert main(["scenario", str(TINY), str(BROKEN / "scenarios" / f"{name}.yaml"), *extra]) == 1
+        shown = unicodedata.normalize("NFKC", capsys.readouterr().err)
+        assert "**** **** **18" in shown and "5678" not in shown and "9018" not in shown, shown

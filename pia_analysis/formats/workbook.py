@@ -376,6 +376,7 @@ class _StringsReader:
         self.text: list[str] | None = None
         self.item: list[str] | None = None
         self.phonetic = 0
+        self.reading: list[str] = []  # the phonetic runs (rPh) of the current item: only for the guard
         self.elements = MAX_ELEMENTS
         self.chars = 0
 
@@ -389,19 +390,22 @@ class _StringsReader:
             self.refuse(f"its shared strings hold more than {MAX_ELEMENTS:,} XML elements: this is not a model "
                         "workbook", "copy the model's cells into a new workbook")
         if tag == _SI:
-            self.item, self.chars = [], 0
+            self.item, self.chars, self.reading = [], 0, []
             if len(self.strings) >= MAX_CELLS:
                 self.refuse(f"it holds more than {MAX_CELLS:,} shared strings: this is not a model workbook",
                             "a model workbook has a few hundred thousand cells at most")
         elif tag == _PHONETIC:
             self.phonetic += 1
-        elif tag == _T and self.item is not None and not self.phonetic:
-            self.text = self.item
+        elif tag == _T and self.item is not None:
+            self.text = self.reading if self.phonetic else self.item
 
     def end(self, tag: str) -> None:
         if tag == _SI and self.item is not None:
             self.strings.append("".join(self.item).replace("x005F_", ""))
             self.item = None
+            if self.reading:
+                _unloaded_problems(f"{self.label}!xl/sharedStrings.xml", f"phonetic reading (rPh) of shared string "
+                                   f"{len(self.strings)}", "".join(self.reading), self.problems)
         elif tag == _PHONETIC:
             self.phonetic -= 1
         self.text = None
@@ -545,6 +549,25 @@ class _Stop(Exception):
 _COORDINATE = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
 _C, _V, _F, _T, _ROW, _PHONETIC, _SI = (_NS + tag for tag in ("c", "v", "f", "t", "row", "rPh", "si"))
+_HYPERLINK = _NS + "hyperlink"
+# Text of a sheet that the model never loads but that must hold no My Number either: header and footer,
+# and the lists and bounds of data validations (where each goes, for the message).
+_UNLOADED_TEXT = {_NS + tag: what for tag, what in (
+    ("oddHeader", "header/footer"), ("evenHeader", "header/footer"), ("firstHeader", "header/footer"),
+    ("oddFooter", "header/footer"), ("evenFooter", "header/footer"), ("firstFooter", "header/footer"),
+    ("formula1", "data validation"), ("formula2", "data validation"))}
+# Parts read only by the guard: comments, threaded comments and the document properties (title, author …).
+_GUARDED_PARTS = re.compile(r"xl/comments[^/]*\.xml|xl/threadedComments/[^/]+\.xml|docProps/(?:core|app|custom)\.xml",
+                            re.IGNORECASE)
+_UNLOADED_HINT = ("the model never reads this part of the workbook, but it must hold no personal data either: "
+                  "remove the number")
+
+
+def _unloaded_problems(label: str, where: str, text: str, problems: list[Problem]) -> None:
+    """A located problem for each My Number in ``text``, found in a part of the workbook the model never loads."""
+    for _p, masked in find_my_numbers(text):
+        problems.append(Problem(label, None, where, f"contains what looks like a real My Number ({masked}, valid "
+                                                    "check digit)", _UNLOADED_HINT))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -594,6 +617,7 @@ class _SheetReader:
         self.phonetic = 0
         self.length = 0  # characters of the text being read
         self.shared_formulas: dict[str, Any] = {}
+        self.unloaded: list[str] | None = None  # text of a header, footer or validation: only for the guard
 
     def refuse(self, where: str, message: str, hint: str) -> None:
         self.problems.append(Problem(f"{self.label}!{where}" if where else self.label, None, "", message, hint))
@@ -613,8 +637,8 @@ class _SheetReader:
                 self.text = self.cell["ftext"] = []
             elif tag == _PHONETIC:
                 self.phonetic += 1  # a phonetic reading (furigana), not part of the text
-            elif tag == _T and not self.phonetic:
-                self.text = self.cell.setdefault("is", [])
+            elif tag == _T:  # a phonetic reading's text is kept apart, only for the guard
+                self.text = self.cell.setdefault("rph" if self.phonetic else "is", [])
         elif tag == _C:
             self.budget.cells -= 1
             if self.budget.cells < 0:
@@ -625,6 +649,11 @@ class _SheetReader:
             self.row = _row_number(attrs.get("r"), self.row)
             self.column = 0
             self.cells = {}
+        elif tag in _UNLOADED_TEXT:
+            self.text = self.unloaded = []
+        elif tag == _HYPERLINK:
+            text = "\n\n\n\n\n".join(attrs.get(key, "") for key in ("display", "tooltip", "location"))
+            _unloaded_problems(self.label, f"hyperlink {attrs.get('ref', '')}".strip(), text, self.problems)
 
     def end(self, tag: str) -> None:
         if tag == _C:
@@ -638,6 +667,9 @@ class _SheetReader:
             self.cells = {}
         elif tag == _PHONETIC:
             self.phonetic -= 1
+        elif tag in _UNLOADED_TEXT and self.unloaded is not None:
+            _unloaded_problems(self.label, _UNLOADED_TEXT[tag], "".join(self.unloaded), self.problems)
+            self.unloaded = None
         self.text, self.length = None, 0
 
     def data(self, text: str) -> None:
@@ -653,6 +685,9 @@ class _SheetReader:
         cell, self.cell = self.cell, None
         assert cell is not None
         coordinate = cell["r"]
+        if cell.get("rph"):
+            _unloaded_problems(self.label, f"phonetic reading (rPh) of {coordinate or 'a cell'}", "".join(cell["rph"]),
+                               self.problems)
         if coordinate:
             m = _COORDINATE.fullmatch(coordinate)
             if m is None:
@@ -760,6 +795,10 @@ def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Prob
 def _cell_problem(cell: _Cell, label: str, line: int, column: str, problems: list[Problem]) -> None:
     if cell.formula is not None:
         shown = cell.formula if len(cell.formula) <= 40 else cell.formula[:39] + "…"
+        # A formula can build a number from pieces the guard cannot join (="1234"&"5678"&"9018"): one
+        # holding twelve digits or more in all is not repeated (the cell is refused all the same).
+        if sum(ch.isdecimal() for ch in cell.formula) >= 12:
+            shown = "the formula"
         problems.append(Problem(label, line, column, "cell holds a formula; type the value",
                                 f"replace {shown} by its value (copy the cell, then Paste Special → Values)"))
     elif cell.error is not None:
@@ -1073,6 +1112,47 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
     return out
 
 
+def _guard_parts(path: Path, label_root: str, problems: list[Problem]) -> None:
+    """The My Number guard over the parts the model never loads: comments and document properties.
+
+    Each part is at most ``MAX_PART_BYTES`` (checked by :func:`_open`) and read on expat within an element
+    budget. The text of an element is joined with its runs (``<r><t>``), so that a number split over runs
+    is found; texts of different elements are kept apart (a date and a revision number are not one number).
+    """
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not _GUARDED_PARTS.fullmatch(info.filename):
+                continue
+            label, texts, current, budget = f"{label_root}!{info.filename}", [], [], [MAX_ELEMENTS]
+
+            def start(_tag: str, _attrs: dict[str, str], budget: list[int] = budget) -> None:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise _Stop
+
+            def end(tag: str, texts: list[str] = texts, current: list[str] = current) -> None:
+                if tag.rsplit(" ", 1)[-1] not in ("t", "r", "rPh", "rPr") and current:
+                    texts.append("".join(current))
+                    current.clear()
+
+            def data(text: str, current: list[str] = current) -> None:
+                current.append(text)
+
+            parser = _expat(start, end, data)
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(2**20):
+                        parser.Parse(chunk, False)
+                    parser.Parse(b"", True)
+            except Exception as exc:  # noqa: BLE001 - a damaged or hostile part (XML errors, DTDs, too many elements)
+                reason = f"more than {MAX_ELEMENTS:,} XML elements" if isinstance(exc, _Stop) else _reason(exc)
+                problems.append(Problem(label, None, "", f"cannot be read ({reason})",
+                                        "open the workbook in Excel and save it again as 'Excel Workbook (*.xlsx)'"))
+                continue
+            for text in texts:
+                _unloaded_problems(label, "", text, problems)
+
+
 def _load(path: Path, check_chain: bool = True
           ) -> tuple[dict[str, Any], dict[str, model_cells.RawTable | None], dict[str, list[int]], list[Problem]]:
     label_root = str(path)
@@ -1082,6 +1162,7 @@ def _load(path: Path, check_chain: bool = True
         return {}, {}, {}, problems
     try:
         _guard_names(wb, label_root, problems)
+        _guard_parts(path, label_root, problems)
         sheets = _sheets(wb, label_root, problems)
     finally:
         wb.close()

@@ -18,11 +18,22 @@ from dataclasses import dataclass, field
 
 from ..catalog import CatalogError
 from ..util.errors import PiaError
+from .mynumber import redact
 
 
 @dataclass
 class Problem:
-    """One located problem in a model: ``file:line: column: message (hint)``."""
+    """One located problem in a model: ``file:line: column: message (hint)``.
+
+    Any valid-looking My Number in the file, column, message or hint is masked when the problem is made
+    (:func:`~pia_analysis.model.mynumber.redact`): a check that repeats what the user wrote can never print
+    one in full, whichever check it is.
+
+    Examples
+    --------
+    >>> str(Problem("model.yaml", 3, "123456789018", "unknown key", "remove 1234-5678-9018"))
+    'model.yaml:3: **** **** **18: unknown key (hint: remove **** **** **18)'
+    """
 
     file: str
     line: int | None
@@ -30,6 +41,12 @@ class Problem:
     message: str
     hint: str = ""
     sort_key: tuple = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.file = redact(str(self.file))
+        self.column = redact(str(self.column))
+        self.message = redact(str(self.message))
+        self.hint = redact(str(self.hint))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

@@ -15,7 +15,7 @@ file is refused: the toolkit models systems and must never carry personal data.
 
 from __future__ import annotations
 
-__all__ = ["check_digit", "find_my_numbers", "is_valid_my_number", "mask", "mask_numbers"]
+__all__ = ["check_digit", "find_my_numbers", "is_valid_my_number", "mask", "mask_numbers", "redact"]
 
 import functools
 import re
@@ -23,59 +23,98 @@ import sys
 import unicodedata
 
 # What may stand between two groups of digits of a hidden number: any dash (category Pd), the minus
-# signs that are not dashes, dots and middle dots, any space (Zs), tab or line break. Invisible format
-# characters (Cf: zero-width space, joiner, soft hyphen, direction marks …) are dropped before the scan.
-_MINUS_AND_DOTS = frozenset("\u2212\u2796\u02d7\u207b\u208b\uff0d\ufe63.\u00b7\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65\u3002\uff61")
+# signs that are not dashes, dots and middle dots, the long-vowel marks a Japanese keyboard types as a
+# dash (ー U+30FC, half-width ｰ U+FF70), any space (Zs), tab or line break. Invisible characters — format
+# characters (Cf: zero-width space, joiner, soft hyphen, direction marks …) and nonspacing or enclosing
+# marks (Mn, Me: combining accents, variation selectors, the keycap U+20E3, the grapheme joiner U+034F) —
+# are dropped before the scan.
+_MINUS_AND_DOTS = frozenset("\u2212\u2796\u02d7\u207b\u208b\uff0d\ufe63.\u00b7\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65\u3002\uff61"
+                            "\u30fc\uff70")
+# Characters that also separate numbers in ordinary text (lists "932,000, 1,200", times, fractions,
+# identifiers): between digit groups they count only when the groups are exactly 4-4-4, the way a My
+# Number is written ("1234/5678/9018", "model_1234_5678_9018", "(1234)5678-9018").
+_WEAK = "_/,:()"
+_YEARS = re.compile(r"(?:(?:19|20)\d\d){3}")  # "2020/2021/2022": a list of years, not one number
 # Wave dashes (category Pd too) write ranges in Japanese ("900000〜950000件"), never one number.
 _RANGE_DASHES = frozenset("\u301c\u3030")
 _DIGIT = re.compile(r"\d")  # any Unicode decimal digit (category Nd), as str patterns match
 _DIGIT_RUN = re.compile(r"\d+")
-_MAX_SEPARATOR = 3  # " - " is three characters; a longer gap is not one number written in groups
+_MAX_SEPARATOR = 4  # " -- " is four characters; a longer gap is not one number written in groups
 # An ISO-like date (2024-04-01, 2024/4/1, 2024.04.01) is one value: it is never joined to the digits
 # that follow it after another separator ("2024-04-01 1500 records").
 _DATE = re.compile(r"(?<!\d)(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)(?!\1\d)")
 
 
 @functools.lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(format characters, a run of digit groups joined by separators of at most three characters).
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(invisible characters, a run of digit groups joined by separators of at most four characters,
+    three groups of exactly four digits joined by separators or ``_ / , : ( )``).
 
-    Built from the Unicode database on first use (about 0.2 s, once), only when a value holds 12 digits.
+    Built from the Unicode database on first use (about 0.3 s, once), only when a value holds 12 digits.
     """
-    cf, pd = [], []
+    invisible, pd = [], []
     for cp in range(sys.maxunicode + 1):
         category = unicodedata.category(chr(cp))
-        if category == "Cf":
-            cf.append(chr(cp))
+        if category in ("Cf", "Mn", "Me"):
+            invisible.append(chr(cp))
         elif category == "Pd" and chr(cp) not in _RANGE_DASHES:
             pd.append(chr(cp))
     # \s: every space (Zs), tab and line break (\n \r \v \f \x1c-\x1f \x85 U+2028 U+2029)
-    separator = "[\\s" + re.escape("".join(pd) + "".join(sorted(_MINUS_AND_DOTS))) + "]"
-    return re.compile("[" + re.escape("".join(cf)) + "]"), re.compile(rf"\d+(?:{separator}{{1,{_MAX_SEPARATOR}}}\d+)*")
+    strong = "\\s" + re.escape("".join(pd) + "".join(sorted(_MINUS_AND_DOTS)))
+    separator = f"[{strong}]{{1,{_MAX_SEPARATOR}}}"
+    weak = f"[{strong}{re.escape(_WEAK)}]{{0,{_MAX_SEPARATOR}}}"
+    group = r"(?<!\d)(\d{4})(?!\d)"
+    return (re.compile("[" + re.escape("".join(invisible)) + "]"),
+            re.compile(rf"\d+(?:{separator}\d+)*"),
+            re.compile(rf"(?={group}{weak}{group}{weak}{group})"))
 
 
 def _ascii_digits(part: str) -> str:
     return part if part.isascii() else "".join(str(unicodedata.decimal(ch)) for ch in part)
 
 
-def _digits_and_groups(text: str) -> list[list[tuple[int, str]]]:
-    """Runs of digit groups: each run a list of (position, ASCII digits) joined by short separators.
+def _digits_and_groups(text: str) -> list[list[tuple[int, int, str]]]:
+    """Runs of digit groups: each run a list of (start, end, ASCII digits) joined by short separators.
 
-    ``text`` is NFKC-normalised and holds no format characters; any Unicode decimal digit (Arabic-Indic,
+    ``text`` is NFKC-normalised and holds no invisible characters; any Unicode decimal digit (Arabic-Indic,
     Devanagari …) counts as its ASCII digit. A date ends a run (its digits are never joined to the next).
     """
     date_ends = {m.end() for m in _DATE.finditer(text)}
-    runs: list[list[tuple[int, str]]] = []
+    runs: list[list[tuple[int, int, str]]] = []
     for run in _patterns()[1].finditer(text):
-        groups: list[tuple[int, str]] = []
+        groups: list[tuple[int, int, str]] = []
         for group in _DIGIT_RUN.finditer(text, run.start(), run.end()):
-            groups.append((group.start(), _ascii_digits(group.group())))
+            groups.append((group.start(), group.end(), _ascii_digits(group.group())))
             if group.end() in date_ends:
                 runs.append(groups)
                 groups = []
         if groups:
             runs.append(groups)
     return runs
+
+
+def _scan(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """(the text as scanned, [(start, end, the 12 digits)] of every valid-looking number in it)."""
+    norm = unicodedata.normalize("NFKC", text)
+    if len(_DIGIT.findall(norm)) < 12:  # most values: nothing more to do
+        return norm, []
+    if not norm.isascii():  # invisible characters are skipped (none is ASCII)
+        norm = _patterns()[0].sub("", norm)
+    hits: dict[int, tuple[int, int, str]] = {}
+    for groups in _digits_and_groups(norm):
+        for first in range(len(groups)):
+            digits, end = "", groups[first][1]
+            for _start, end, part in groups[first:]:
+                digits += part
+                if len(digits) >= 12:
+                    break
+            if len(digits) == 12 and is_valid_my_number(digits):
+                hits[groups[first][0]] = (groups[first][0], end, digits)
+    for m in _patterns()[2].finditer(norm):
+        digits = "".join(_ascii_digits(m.group(i)) for i in (1, 2, 3))
+        if m.start() not in hits and is_valid_my_number(digits) and not _YEARS.fullmatch(digits):
+            hits[m.start()] = (m.start(), m.end(3), digits)
+    return norm, [hits[start] for start in sorted(hits)]
 
 
 def check_digit(first_eleven: str) -> int:
@@ -119,9 +158,10 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
     """Positions (0-based, in the NFKC-normalised text) and masked forms of valid-looking My Numbers.
 
     The text is NFKC-normalised first (full-width and mathematical digits become ASCII). Any Unicode
-    decimal digit counts as a digit; between groups of digits, a run of at most three dashes, minus
-    signs, dots, spaces, tabs or line breaks is a separator, and invisible format characters (zero-width
-    space …) are ignored. Twelve digits in consecutive groups whose check digit is valid are a hit; a
+    decimal digit counts as a digit; between groups of digits, a run of at most four dashes, minus
+    signs, long-vowel marks, dots, spaces, tabs or line breaks is a separator, and invisible characters
+    (format characters such as the zero-width space, combining marks, variation selectors, keycaps) are
+    ignored. Between three groups of exactly four digits, ``_ / , : ( )`` separate too. Twelve digits in consecutive groups whose check digit is valid are a hit; a
     run of more than twelve digits without separators is not (an account or serial number). A number
     with an invalid check digit passes: only about one twelve-digit value in ten is valid by chance.
 
@@ -135,23 +175,10 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
     [(0, '**** **** **18')]
     >>> find_my_numbers("assessed 2024-04-01 1500 records, tel 093-582-2102")
     []
+    >>> find_my_numbers("model_1234_5678_9018"), find_my_numbers("counts 932,000, 1,234,567, 8,901")
+    ([(6, '**** **** **18')], [])
     """
-    norm = unicodedata.normalize("NFKC", text)
-    if len(_DIGIT.findall(norm)) < 12:  # most values: nothing more to do
-        return []
-    if not norm.isascii():  # invisible format characters are skipped (none is ASCII)
-        norm = _patterns()[0].sub("", norm)
-    hits = []
-    for groups in _digits_and_groups(norm):
-        for first in range(len(groups)):
-            digits = ""
-            for _pos, part in groups[first:]:
-                digits += part
-                if len(digits) >= 12:
-                    break
-            if len(digits) == 12 and is_valid_my_number(digits):
-                hits.append((groups[first][0], mask(digits)))
-    return hits
+    return [(start, mask(digits)) for start, _end, digits in _scan(text)[1]]
 
 
 def mask_numbers(text: str) -> str:
@@ -169,3 +196,32 @@ def mask_numbers(text: str) -> str:
     if not find_my_numbers(text):
         return text
     return "".join("*" if ch.isdecimal() else ch for ch in unicodedata.normalize("NFKC", text))
+
+
+def redact(text: str) -> str:
+    """``text`` with every valid-looking My Number in it replaced by its masked form; else ``text`` as is.
+
+    Every message the toolkit prints passes through this (:class:`~pia_analysis.model.errors.Problem`
+    applies it to its parts), so that no check can repeat a refused number in full. When a number is
+    found the text is shown NFKC-normalised and without its invisible characters.
+
+    Examples
+    --------
+    >>> redact("handlers: '123456789018' is too large")
+    "handlers: '**** **** **18' is too large"
+    >>> redact("target_population: 123456789018.0 is not a whole number")
+    'target_population: **** **** **18.0 is not a whole number'
+    >>> redact("at most 100 handlers")
+    'at most 100 handlers'
+    """
+    norm, hits = _scan(text)
+    if not hits:
+        return text
+    out, last = [], 0
+    for start, end, digits in hits:
+        if start < last:  # overlaps the previous hit, already hidden
+            continue
+        out += [norm[last:start], mask(digits)]
+        last = end
+    out.append(norm[last:])
+    return "".join(out)
