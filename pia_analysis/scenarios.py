@@ -199,7 +199,13 @@ class _Reader:
             if not isinstance(k, yaml.ScalarNode):
                 self.problem(k, what, "has a key that is not a plain name", hint)
                 continue
-            key = nfkc(str(self.value(k)))
+            written = str(self.value(k))
+            key = nfkc(written)
+            # an id or column name holding an invisible character (NBSP that NFKC folds, U+3164 …)
+            if (invisible := invisible_problem(self.label, _line(k), what or key, written.strip(" \t\r\n"),
+                                               "name")) is not None:
+                self.problems.append(invisible)
+                continue
             if key in seen:
                 self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})", "keep one of them")
                 continue
@@ -482,6 +488,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
             if value is None:
                 continue
             if key == "id":
+                if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
+                    problems.append(invisible)
+                    continue
                 value = nfkc(value)
                 if not value or ID_FORBIDDEN.search(value):
                     reader.problem(vnode, key, f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
