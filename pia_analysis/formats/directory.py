@@ -27,7 +27,7 @@ import yaml
 
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Table
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Table
 from ..model.cells import (
     RawTable,
     empty_table,
@@ -602,7 +602,16 @@ def table_files_key(model_dir: Path) -> tuple[bytes | None, ...] | None:
 # CSV tables
 
 
-def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> RawTable | None:
+def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem],
+               cells_left: list[int] | None = None) -> RawTable | None:
+    """The typed table of one CSV file of a model, or None with located problems.
+
+    ``cells_left``: the cells the model's tables may still hold (one counter shared by the tables of a
+    model, :data:`~pia_analysis.model.schema.MAX_CELLS` at first); a table that would exceed it is refused
+    at the line where it does, before its cells are parsed.
+    """
+    if cells_left is None:
+        cells_left = [MAX_CELLS]
     path = model_dir / table.filename
     label = f"{label_root}/{table.filename}"
     if not _exists(path):
@@ -624,6 +633,20 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
     start = 1
     try:
         for record in reader:
+            if not rows and len(record) > MAX_COLUMNS:
+                # refused before the rows are read: each column costs work in every check
+                problems.append(Problem(label, start, f"column {MAX_COLUMNS + 1}",
+                                        f"the header has {len(record):,} columns, more than the {MAX_COLUMNS} a table may have",
+                                        "delete the columns that are not part of the model (a table has about a dozen); "
+                                        "the limits are in docs/model-format.md, 'Bounds'"))
+                return None
+            cells_left[0] -= len(record)
+            if cells_left[0] < 0:
+                problems.append(Problem(label, start, "",
+                                        f"this line is past the limit of {MAX_CELLS:,} cells (values) for all the tables of a model",
+                                        "a model of the whole country has about 900,000; check that the right file was "
+                                        "saved here; the limits are in docs/model-format.md, 'Bounds'"))
+                return None
             rows.append((start, record))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -719,7 +742,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     meta = _read_model_yaml(model_dir, problems, label_root)
     _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
     if shared is None:
-        tables = {t.name: read_table(model_dir, t, label_root, problems) for t in TABLES}
+        cells_left = [MAX_CELLS]  # one budget for all the tables of the model
+        tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
         check_references(tables, label_root, problems)
     if problems:
         order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}

@@ -53,7 +53,7 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
 from ..model.errors import ModelError, Problem
 
 META_SHEET = "model"
@@ -65,14 +65,11 @@ MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
 #: The last column a value may use on any sheet (IV, the last column of the old .xls format): a table has
 #: at most a dozen columns, and the columns a user adds are far fewer than this.
-_MAX_COLUMN = 256
+_MAX_COLUMN = MAX_COLUMNS  # one limit with CSV tables (pia_analysis.model.schema)
 #: Rows of data a sheet may hold (row numbers up to MAX_ROWS + 1): four times the largest table of the
 #: national model (48,766 controls).
 MAX_ROWS = 200_000
-#: Cells (``<c>`` elements, empty ones included) a workbook may hold in all its sheets: twenty times a
-#: model of a hundred municipalities (``synthetic_model(100)``: 50,000 cells). Reading stops at the first
-#: one more, so that any workbook is read within seconds (about 5 µs a cell) in bounded memory.
-MAX_CELLS = 1_000_000
+# MAX_CELLS (pia_analysis.model.schema): ``<c>`` elements, empty ones included, in all the sheets.
 #: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).
 MAX_ELEMENTS = 4 * MAX_CELLS
 #: Unpacked size of each part that openpyxl parses whole when it opens a workbook (workbook.xml, styles.xml,
