@@ -54,7 +54,7 @@ from .formats.directory import (
     read_text,
     yaml_my_numbers,
 )
-from .model.cells import ID_FORBIDDEN, RawTable, invisible_problem, my_number_problem, nfkc, parse_cell, parse_meta_value
+from .model.cells import EDGE_SPACES, ID_FORBIDDEN, RawTable, invisible_problem, my_number_problem, nfkc, parse_cell, parse_meta_value
 from .model.checks import validate_tables
 from .model.model import Model
 from .model.mynumber import find_my_numbers
@@ -187,7 +187,8 @@ class _Reader:
         # so constructing a part of it again cannot fail or build anything unsafe.
         return self._constructor.construct_object(node, deep=True)
 
-    def mapping(self, node: yaml.Node, what: str, hint: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
+    def mapping(self, node: yaml.Node, what: str, hint: str, key_column: str | None = None
+                ) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
         """(key, key node, value node) of a mapping; None (and a problem) if it is not one. ``null`` is {}."""
         if isinstance(node, yaml.ScalarNode) and self.value(node) is None:
             return []
@@ -202,8 +203,9 @@ class _Reader:
             written = str(self.value(k))
             key = nfkc(written)
             # an id or column name holding an invisible character (NBSP that NFKC folds, U+3164 …)
-            if (invisible := invisible_problem(self.label, _line(k), what or key, written.strip(" \t\r\n"),
-                                               "name")) is not None:
+            # (the keys as written: NFKC would fold a no-break space into a space that strip() drops)
+            if (invisible := invisible_problem(self.label, _line(k), key_column or what or key, written.strip(EDGE_SPACES),
+                                               "id" if key_column else "name")) is not None:
                 self.problems.append(invisible)
                 continue
             if key in seen:
@@ -372,7 +374,8 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
         if table is None:
             continue
         spec = {c.name: c for c in table.columns}
-        for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}") or []:
+        for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}",
+                                                 key_column=table.key) or []:
             if (invisible := invisible_problem(reader.label, _line(idnode), table.key, key)) is not None:
                 reader.problems.append(invisible)
                 continue

@@ -29,6 +29,7 @@ from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, TABLES, Table
 from ..model.cells import (
+    EDGE_SPACES,
     RawTable,
     empty_table,
     extra_cell,
@@ -612,6 +613,8 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
     """
     if cells_left is None:
         cells_left = [MAX_CELLS]
+    if cells_left[0] < 0:  # an earlier table went past the limit (reported there): not read
+        return None
     path = model_dir / table.filename
     label = f"{label_root}/{table.filename}"
     if not _exists(path):
@@ -673,7 +676,7 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
         for _pos, masked in find_my_numbers(header[pos - 1]):
             problems.append(my_number_problem(label, header_line, f"column {pos}", masked))
             ok = False
-        if (invisible := invisible_problem(label, header_line, f"column {pos}", header[pos - 1].strip(" \t\r\n"),
+        if (invisible := invisible_problem(label, header_line, f"column {pos}", header[pos - 1].strip(EDGE_SPACES),
                                            "column name")) is not None:
             problems.append(invisible)
             ok = False

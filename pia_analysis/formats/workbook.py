@@ -671,9 +671,8 @@ class _SheetReader:
             self.column += 1
             column, row = self.column, self.row
         if column > 16384 or row > _MAX_ROW:  # beyond Excel's sheet: refused even when empty
-            self.refuse(_short_number(coordinate) if coordinate else f"row {row:,}, column {column:,}",
-                        *self.beyond(f"column {_letter(_MAX_COLUMN)}" if column > 16384 else f"row {MAX_ROWS + 1:,}",
-                                     "a cell"))
+            self.refuse(f"row {row}, column {column:,}" if row <= _MAX_ROW else _short_number(coordinate or f"row {row}"),
+                        *self.beyond(f"column {_letter(_MAX_COLUMN)}" if column > 16384 else f"row {MAX_ROWS + 1:,}"))
         value = self.value(cell, coordinate or f"{_letter(column)}{row}")
         if value is None:
             return
@@ -807,10 +806,11 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
             ok = False
             continue
-        invisible = _invisible(cell.text.strip(" \t\r\n"))
+        written = cell.text.strip(model_cells.EDGE_SPACES)  # as written: NFKC folds a no-break space that strip() then drops
+        invisible = _invisible(written)
         if invisible:
             problems.append(Problem(label, 1, f"column {_letter(pos)}",
-                                    f"the column name {_shown(name)} holds the invisible character {invisible}",
+                                    f"the column name {_shown(written)} holds the invisible character {invisible}",
                                     "retype the column name (invisible characters make two names that look the same differ)"))
             ok = False
             continue

@@ -7,7 +7,7 @@ Every reader of a model (:mod:`pia_analysis.formats.directory`, :mod:`pia_analys
 
 from __future__ import annotations
 
-__all__ = ["DTYPES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
+__all__ = ["DTYPES", "EDGE_SPACES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
            "invisible_character", "invisible_problem", "my_number_problem", "nfkc", "parse_cell", "parse_meta_value", "shorten",
            "too_long", "typed_frame"]
 
@@ -35,6 +35,10 @@ from .schema import (
 
 
 ID_FORBIDDEN = re.compile(r"[\s;,*@]")
+# The spaces dropped at the ends of an id or a name before the invisible-character check: those typed on a
+# keyboard (an ideographic space after a full-width id, from a Japanese IME). A no-break space, pasted from
+# a web page, is refused even there.
+EDGE_SPACES = " \t\r\n\u3000"
 
 
 # Cells Excel shows when a formula fails (the same in Japanese Excel); saved to CSV as they are shown.
@@ -77,7 +81,7 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         if kind == "id" and ID_FORBIDDEN.search(text):
             bad(f"{shorten(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
             return None
-        if kind == "id" and (invisible := invisible_problem(label, line, key, str(value).strip(" \t\r\n"))) is not None:
+        if kind == "id" and (invisible := invisible_problem(label, line, key, str(value).strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
             return None
         return text
@@ -192,14 +196,14 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
             too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
         elif value and ID_FORBIDDEN.search(value):
             bad(f"{shorten(value)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
-        elif (invisible := invisible_problem(label, line, col.name, raw.strip(" \t\r\n"))) is not None:
+        elif (invisible := invisible_problem(label, line, col.name, raw.strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
         return value
     if col.kind == "reflist":
         parts = [p.strip() for p in value.split(";")]
         if any(not p for p in parts) and value:
             bad(f"{shorten(raw.strip())!r} has an empty item", "separate ids with single ';' and no ';' at the end")
-        elif (invisible := invisible_problem(label, line, col.name, raw.strip(" \t\r\n"))) is not None:
+        elif (invisible := invisible_problem(label, line, col.name, raw.strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
         longest = max((len(p) for p in parts), default=0)
         if limit is not None and longest > limit:
@@ -337,7 +341,10 @@ def invisible_problem(label: str, line: int | None, column: str, text: str, what
     char = invisible_character(text)
     if char is None:
         return None
-    return Problem(label, line, column, f"{text!r} holds an invisible character ({char})",
+    # repr escapes most invisible characters (\u200b, \xa0); the ones it keeps as they are (a Hangul filler,
+    # a combining mark) are escaped too, so that the message shows where the character is
+    shown = "".join(f"\\u{ord(ch):04x}" if ord(ch) > 0x7F and invisible_character(ch) else ch for ch in repr(text))
+    return Problem(label, line, column, f"{shown} holds an invisible character ({char})",
                    f"retype the {what}: an invisible character makes two {what}s that look the same differ")
 
 
