@@ -347,7 +347,10 @@ def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
             if ID_FORBIDDEN.search(key):
                 reader.problem(item, table.key, f"{key!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                 continue
-            if (invisible := invisible_problem(reader.label, _line(item), table.key, key)) is not None:
+            # the id as written (NFKC folds a no-break space into a space that strip() drops)
+            written = str(reader.value(item) or "") if isinstance(item, yaml.ScalarNode) else key
+            written = next((p.strip(EDGE_SPACES) for p in written.split(";") if nfkc(p) == key), key)
+            if (invisible := invisible_problem(reader.label, _line(item), table.key, written)) is not None:
                 reader.problems.append(invisible)
                 continue
             out.append(RowChange("remove", name, key, {}, _line(item)))
