@@ -294,8 +294,8 @@ CASES: tuple[Case, ...] = (
     Case("yaml_deeply_nested", "model.yaml", "title_en: A tiny test model", f"title_en: {_nested(3000)}",
          "model.yaml: is not valid YAML: it is nested too deeply", what="3,000 nested YAML lists (crashed: RecursionError)"),
     Case("yaml_integer_too_long", "model.yaml", "target_population: 1500", "target_population: " + "9" * 5000,
-         "model.yaml: has a value that cannot be read: Exceeds the limit (4300 digits)",
-         what="an integer of 5,000 digits (crashed: ValueError)"),
+         "model.yaml:7: target_population: has more than 100 digits (5,000)",
+         what="an integer of 5,000 digits (crashed: ValueError; then an unlocated message quoting Python)"),
     Case("population_too_large", "model.yaml", "target_population: 1500", "target_population: 99999999999999999999",
          "model.yaml:7: target_population: 99999999999999999999 is too large", what="a population of 20 digits"),
     Case("negative_handlers", "model.yaml", "handlers: 20", "handlers: -3", "model.yaml:8: handlers: -3 is negative",
@@ -676,6 +676,106 @@ SCENARIO_CASES += (
     ScenarioCase("scenario_date_too_late", "id: late\nset:\n  model: {assessed_on: 9999-12-31}\n",
                  "scenario_date_too_late.yaml:3: assessed_on: 9999-12-31 is outside 1990-01-01 … 2099-12-31",
                  what="sets assessed_on to 9999-12-31"),
+)
+
+
+# --- issue 11: second round ---------------------------------------------------------------------------
+# Faults an independent attacker found in the first fixes: invisible characters outside Unicode's
+# format category, YAML 1.1 booleans and the merge key, line counting with CR-only line ends, numbers of
+# thousands of digits, and tables so wide or long that validation never ended.
+
+
+def _cr_only_then_cp932(d: Path) -> None:
+    # An old-Mac (CR-only) UTF-8 file whose third line was pasted in cp932.
+    lines = (d / "systems.csv").read_text(encoding="utf-8").splitlines()
+    data = "\r".join(lines[:2]).encode("utf-8") + b"\r" + lines[2].replace("端末", "基幹端末").encode("cp932") + b"\r"
+    (d / "systems.csv").write_bytes(data + "\r".join(lines[3:]).encode("utf-8"))
+
+
+def _wide_header(columns: int) -> Callable[[Path], None]:
+    def edit(d: Path) -> None:
+        lines = (d / "systems.csv").read_text(encoding="utf-8").splitlines()
+        extra = columns - lines[0].count(",") - 1
+        head = lines[0] + "," + ",".join(f"x{i}" for i in range(extra))
+        (d / "systems.csv").write_text("\n".join([head] + [line + "," * extra for line in lines[1:]]) + "\n",
+                                       encoding="utf-8")
+    return edit
+
+
+def _cells_over_limit(d: Path) -> None:
+    # one line of a million commas: over the 1,000,000 cells a model may hold (refused before parsing)
+    _append("controls.csv", "C9" + "," * 1_000_000 + "\n")(d)
+
+
+CASES += (
+    Case("hangul_filler_in_id", "systems.csv", "", None,
+         "systems.csv:5: system_id: 'SRV\\u3164' holds an invisible character (U+3164 HANGUL FILLER)",
+         what="a second system shown as 'SRV' (a Hangul filler after it: a letter that shows as nothing)",
+         build=_append("systems.csv", "SRV\u3164,偽システム,Fake,CORE,system,city,,,assumption: test\n")),
+    Case("grapheme_joiner_in_reference", "controls.csv", "use-2;use-3,REG;TERM", "use-2;use-3,REG;T\u034fERM",
+         "controls.csv:2: applies_to: 'REG;T\\u034fERM' holds an invisible character (U+034F COMBINING GRAPHEME JOINER)",
+         what="a combining grapheme joiner inside an id of a list"),
+    Case("no_break_space_after_id", "controls.csv", "C3,公表", "C3\u00a0,公表",
+         "controls.csv:4: control_id: 'C3\\xa0' holds an invisible character (U+00A0 NO-BREAK SPACE)",
+         what="a no-break space after an id (pasted from a web page)"),
+    Case("braille_blank_in_id", "controls.csv", "C3,公表", "C3\u2800,公表",
+         "controls.csv:4: control_id: 'C3\\u2800' holds an invisible character (U+2800 BRAILLE PATTERN BLANK)",
+         what="a Braille blank after an id"),
+    Case("variation_selector_in_header", "systems.csv", "name_ja,name_en,", "name_ja,name_en\ufe0f,",
+         "systems.csv:1: column 3: 'name_en\\ufe0f' holds an invisible character (U+FE0F VARIATION SELECTOR-16)",
+         what="a variation selector in a column name"),
+    Case("ideographic_space_in_header", "zones.csv", "operator,source", "operator,sou\u3000rce",
+         "zones.csv:1: column 6: 'sou\\u3000rce' holds an invisible character (U+3000 IDEOGRAPHIC SPACE)",
+         what="an ideographic (full-width) space inside a column name"),
+    Case("no_break_space_in_header", "zones.csv", "operator,source", "operator,source\u00a0",
+         "zones.csv:1: column 6: 'source\\xa0' holds an invisible character (U+00A0 NO-BREAK SPACE)",
+         what="a no-break space after a column name"),
+    Case("yaml_no_as_id", "model.yaml", "id: tiny", "id: no",
+         "model.yaml:1: id: no is not read as written (YAML 1.1 reads it as False) (hint: write true/false, or the text in quotes",
+         what="id: no (YAML 1.1 reads the boolean False)"),
+    Case("yaml_on_as_boolean", "model.yaml", "serious_incident: false", "serious_incident: On",
+         "model.yaml:9: serious_incident: On is not read as written (YAML 1.1 reads it as True)",
+         what="On where true/false belongs (YAML 1.1 reads True)"),
+    Case("yaml_merge_key", "model.yaml", "serious_incident: false", "serious_incident: false\n<<: {handlers: 30}",
+         "model.yaml:10: <<: the merge key << is not allowed", what="the merge key << (copies keys in unseen)"),
+    Case("cr_only_then_cp932_line", "systems.csv", "", None,
+         "systems.csv:3: is UTF-8 up to line 2, but line 3 is not (bad byte 0x8a)",
+         what="a CR-only (old Mac) UTF-8 file with a line in cp932 (was line 1, neither UTF-8 nor cp932)",
+         build=_cr_only_then_cp932),
+    Case("header_of_257_columns", "systems.csv", "", None,
+         "systems.csv:1: column 257: the header has 257 columns, more than the 256 a table may have",
+         what="a header of 257 columns (20,000 took 10 s; 200,000 never ended)", build=_wide_header(257)),
+)
+
+ACCEPTED_CASES += (
+    Case("header_of_256_columns", "systems.csv", "", None, "", what="a header of 256 columns (the limit)",
+         build=_wide_header(256), check=lambda m: len(m.systems.columns) == 256),
+    Case("accent_composed_by_nfkc", "systems.csv", "Register,", "Re\u0301gister,", "",
+         what="a combining accent that NFKC composes (e + U+0301 = é) in a name",
+         check=lambda m: "Re\u0301gister" in set(m.systems["name_en"])),
+    Case("full_width_id_with_its_space", "files.csv", "CERT_FILE,証明書", "ＣＥＲＴ＿ＦＩＬＥ\u3000,証明書", "",
+         what="an id typed in full width with a full-width space after it (a Japanese keyboard): normalised",
+         check=lambda m: "CERT_FILE" in set(m.files["file_id"])),
+)
+
+GENERATED_CASES += (
+    Case("cells_over_the_limit", "controls.csv", "", None,
+         "controls.csv:5: this line is past the limit of 1,000,000 cells (values) for all the tables of a model",
+         what="a line of a million commas (over the 1,000,000 cells a model may hold)", build=_cells_over_limit),
+)
+
+SCENARIO_CASES += (
+    ScenarioCase("scenario_no_as_id", "id: no-id\nremove: {controls: [no]}\n",
+                 "scenario_no_as_id.yaml:2: column 21: no is not read as written (YAML 1.1 reads it as False)",
+                 what="remove: [no] (YAML 1.1 reads False)"),
+    ScenarioCase("scenario_merge_key", "id: merged\n<<: {title_en: merged}\n",
+                 "scenario_merge_key.yaml:2: column 1: the merge key << is not allowed", what="the merge key <<"),
+    ScenarioCase("scenario_no_break_space_id", "id: nbsp\nset:\n  controls:\n    \"C3\\u00a0\": {status: missing}\n",
+                 "scenario_no_break_space_id.yaml:4: control_id: 'C3\\xa0' holds an invisible character (U+00A0 NO-BREAK SPACE)",
+                 what="an id with a no-break space after it"),
+    ScenarioCase("scenario_thousands_of_digits", "id: digits\nset:\n  files:\n    REG_FILE: {records: " + "1" * 5000 + "}\n",
+                 "scenario_thousands_of_digits.yaml:4: column 25: has more than 100 digits (5,000)",
+                 what="a number of 5,000 digits"),
 )
 
 

@@ -250,6 +250,17 @@ def _zone_rows_xfd(base: bytes) -> bytes:
     return with_rows(base, "zones", xfd_rows(4, 300))
 
 
+def _shared_string_index(index: str) -> Callable[[bytes], bytes]:
+    """The workbook with shared strings, cell A2 of zones referring to shared string ``index``."""
+    def build(base: bytes) -> bytes:
+        def change(data: bytes) -> bytes:
+            start = data.index(b'<c r="A2"')
+            v0 = data.index(b"<v>", start) + 3
+            return data[:v0] + index.encode() + data[data.index(b"</v>", v0):]
+        return with_part(to_shared_strings(base), SHEET_PARTS["zones"], change)
+    return build
+
+
 KINDS = [
     Kind("xfd_cells_below_the_guide", lambda b: xfd_bomb(300, b),
          "[guide]!XFD{guide_next}: a value lies beyond column IV, the last a model workbook may use",
@@ -350,6 +361,35 @@ KINDS = [
          b, "zones", "C2", '<c r="C2" t="inlineStr"><is><t>Core</t><rPh sb="0" eb="1"><t>1234 5678 9018</t></rPh></is></c>'),
          "[zones]: phonetic reading (rPh) of C2: contains what looks like a real My Number (**** **** **18",
          what="a cell's phonetic reading (furigana)"),
+    # --- issue 11: second round
+    Kind("invisible_character_in_a_sheet_name", lambda b: with_names(b, sheet_names={"zones": "zon\u200bes"}),
+         "[sheet 3]: sheet name: the sheet name 'zon\\u200bes' holds the invisible character U+200B (ZERO WIDTH SPACE)",
+         what="a sheet shown as 'zones' with a zero-width space inside (was: zones is missing)"),
+    Kind("hangul_filler_in_a_sheet_name", lambda b: with_names(b, sheet_names={"systems": "systems\u3164"}),
+         "[sheet 4]: sheet name: the sheet name 'systems\\u3164' holds the invisible character U+3164 (HANGUL FILLER)",
+         what="a Hangul filler after a sheet name"),
+    Kind("no_break_space_in_a_header", lambda b: with_cell_text(b, "zones", "F1", "source\u00a0"),
+         "[zones]:1: column F: the column name 'source\\u00a0' holds the invisible character U+00A0 (NO-BREAK SPACE)",
+         what="a no-break space after a column name"),
+    Kind("variation_selector_in_an_id", lambda b: with_cell_text(b, "zones", "A2", "CORE\ufe0f"),
+         "[zones]:2: zone_id: ", what="a variation selector after an id"),
+    Kind("shared_string_index_negative", _shared_string_index("-1"),
+         "[zones]!A2: refers to shared string -1, but the workbook holds",
+         what="a shared-string index of -1 (silently took the last string)"),
+    Kind("shared_string_index_past_the_end", _shared_string_index("99999"),
+         "[zones]!A2: refers to shared string 99999, but the workbook holds",
+         what="a shared-string index past the end (was IndexError)"),
+    Kind("absurd_row_number", lambda b: with_rows(b, "zones", [
+         b'<row r="99999999999999999999"><c r="A4" t="inlineStr"><is><t>X</t></is></c></row>']),
+         "[zones]!row 100000000000000000000: a row lies beyond row 200,001",
+         what="<row r=\"99999999999999999999\"> (was accepted)"),
+    Kind("row_number_past_its_cells", lambda b: with_rows(b, "zones", [
+         b'<row r="300000"><c r="A4" t="inlineStr"><is><t>X</t></is></c></row>']),
+         "[zones]!row 300,000: a value lies beyond row 200,001",
+         what="a row numbered past the limit whose cells say row 4"),
+    Kind("empty_cell_past_excels_last_row", lambda b: with_rows(b, "guide", [b'<row r="500"><c r="A9999999" s="1"/></row>']),
+         "[guide]!A9999999: a value lies beyond row 200,001",
+         what="an empty cell referenced past Excel's last row"),
     Kind("xls_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xls",
          what="an .xls file given as the model"),
     Kind("xlsm_file", lambda b: b, ": save it as .xlsx (Excel: File → Save As → Excel Workbook)", suffix=".xlsm",

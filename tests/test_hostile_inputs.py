@@ -382,3 +382,93 @@ def test_a_scenario_number_is_never_shown(name, tmp_path, capsys):
         assert main(["scenario", str(TINY), str(BROKEN / "scenarios" / f"{name}.yaml"), *extra]) == 1
         shown = unicodedata.normalize("NFKC", capsys.readouterr().err)
         assert "**** **** **18" in shown and "5678" not in shown and "9018" not in shown, shown
+
+
+# --- issue 11, second round ---------------------------------------------------------------------------
+# One predicate (pia_analysis.model.cells.invisible_character) for every reader; YAML read as written;
+# line numbers whatever the line ends; tables bounded in columns and cells.
+
+from pia_analysis.formats import directory as directory_format  # noqa: E402
+from pia_analysis.model.cells import invisible_character  # noqa: E402
+
+
+@pytest.mark.parametrize("text,code", [
+    ("SRV\u3164", "U+3164"), ("S\u034fRV", "U+034F"), ("C3\u00a0", "U+00A0"), ("C3\u2800", "U+2800"),
+    ("name_en\ufe0f", "U+FE0F"), ("x\U000e0100", "U+E0100"), ("\u115fA", "U+115F"), ("A\u1160", "U+1160"),
+    ("A\uffa0", "U+FFA0"), ("A\u180e", "U+180E"), ("A\u3000B", "U+3000"), ("A\u2028", "U+2028"),
+    ("A\u2029", "U+2029"), ("A\u200b", "U+200B"), ("A\x01", "U+0001"), ("A\u20e3", "U+20E3"), ("Q\u0301", "U+0301"),
+])
+def test_invisible_characters_beyond_format_ones_are_found(text: str, code: str):
+    found = invisible_character(text)
+    assert found is not None and found.startswith(code + " "), found
+    assert found.split(" ", 1)[1] == unicodedata.name(chr(int(code[2:], 16)), found.split(" ", 1)[1])
+
+
+@pytest.mark.parametrize("text", ["REG", "REG 1", "基幹系", "café", "cafe\u0301", "か\u3099", "ｶﾞ", "ＣＥＲＴ＿ＦＩＬＥ", "①"])
+def test_visible_text_is_not_invisible(text: str):
+    assert invisible_character(text) is None
+
+
+def test_yaml_true_and_false_stay_booleans(tmp_path):
+    model = copy_tiny(tmp_path)
+    text = (model / "model.yaml").read_text(encoding="utf-8")
+    (model / "model.yaml").write_text(text.replace("serious_incident: false", "serious_incident: True"), encoding="utf-8")
+    assert load_model(model).meta["serious_incident"] is True
+    s = parse_scenario("id: b\nset:\n  flows:\n    F1: {interactive: false, encrypted: TRUE}\n", "s.yaml")
+    assert s.set[0].values == {"interactive": False, "encrypted": True}
+
+
+@pytest.mark.parametrize("word", ["yes", "No", "ON", "off", "y", "N"])
+def test_yaml_1_1_booleans_are_refused_where_they_load_as_booleans(tmp_path, word: str):
+    model = copy_tiny(tmp_path)
+    text = (model / "model.yaml").read_text(encoding="utf-8")
+    (model / "model.yaml").write_text(text.replace("serious_incident: false", f"serious_incident: {word}"), encoding="utf-8")
+    with pytest.raises(ModelError) as exc:
+        load_model(model)
+    message = str(exc.value.problems[0])
+    if word.lower() in ("y", "n"):  # PyYAML resolves only the long words: y and n stay text
+        assert "serious_incident:" in message and "is not true or false" in message, message
+    else:
+        assert "model.yaml:9: serious_incident:" in message and "write true/false, or the text in quotes" in message
+
+
+def test_quoted_yes_is_text(tmp_path):
+    model = copy_tiny(tmp_path)
+    text = (model / "model.yaml").read_text(encoding="utf-8")
+    (model / "model.yaml").write_text(text.replace("id: tiny", 'id: "no"'), encoding="utf-8")
+    assert load_model(model).meta["id"] == "no"
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_line_numbers_count_every_kind_of_line_end(tmp_path, end: str):
+    model = copy_tiny(tmp_path)
+    lines = (model / "systems.csv").read_text(encoding="utf-8").splitlines()
+    data = end.join(lines[:2]).encode("utf-8") + end.encode() + lines[2].replace("端末", "基幹端末").encode("cp932")
+    (model / "systems.csv").write_bytes(data + end.encode() + end.join(lines[3:]).encode("utf-8") + end.encode())
+    with pytest.raises(ModelError) as exc:
+        load_model(model)
+    assert "systems.csv:3: is UTF-8 up to line 2, but line 3 is not" in str(exc.value.problems[0])
+
+
+def _tiny_cells() -> int:
+    import csv
+
+    return sum(len(row) for path in TINY.glob("*.csv")
+               for row in csv.reader(path.read_text(encoding="utf-8").splitlines()))
+
+
+def test_the_cell_limit_at_its_edge(tmp_path, monkeypatch):
+    model = copy_tiny(tmp_path)
+    monkeypatch.setattr(directory_format, "MAX_CELLS", _tiny_cells())
+    load_model(model)  # exactly at the limit: loads
+    monkeypatch.setattr(directory_format, "MAX_CELLS", _tiny_cells() - 1)
+    with pytest.raises(ModelError) as exc:
+        load_model(model)
+    messages = [str(p) for p in exc.value.problems]
+    assert len(messages) == 1 and "this line is past the limit of" in messages[0], messages
+
+
+def test_a_scenario_removing_an_id_with_a_no_break_space_is_refused():
+    with pytest.raises(ModelError) as exc:
+        parse_scenario('id: s\nremove: {controls: ["C3\\u00a0", C2]}\n', "s.yaml")
+    assert "s.yaml:2: control_id: 'C3\\xa0' holds an invisible character (U+00A0 NO-BREAK SPACE)" in str(exc.value)

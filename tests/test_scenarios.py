@@ -73,7 +73,7 @@ add:
     - {system_id: A, name_ja: a, zone_id: CORE, kind: System, operator: city, holds: "X;Y", entry_likelihood: 30%}
     - {system_id: B, name_ja: b, zone_id: CORE, kind: store, operator: city, holds: [X, Y], entry_likelihood: ０.２}
   flows:
-    - {flow_id: G, source: A, target: B, stage: use, interactive: はい, encrypted: no}
+    - {flow_id: G, source: A, target: B, stage: use, interactive: はい, encrypted: "no"}
 """)
     a, b = (c.values for c in s.add[:2])
     assert a["holds"] == b["holds"] == ["X", "Y"]

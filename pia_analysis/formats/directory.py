@@ -31,8 +31,9 @@ import yaml
 
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLES, Table
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, TABLES, Table
 from ..model.cells import (
+    EDGE_SPACES,
     RawTable,
     empty_table,
     extra_cell,
@@ -49,6 +50,7 @@ from ..model.checks import check_references
 from ..model.errors import ModelError, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
+MAX_YAML_DIGITS = 100  # a number in model.yaml or a scenario: counts have 11 digits at most
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
 
 
@@ -123,6 +125,15 @@ def _regular_file_problem(path: Path, label: str, within: Path | None = None) ->
     return None
 
 
+def _line_at(data: Any, offset: int) -> int:
+    """The line (from 1) of ``offset`` in ``data`` (bytes or text): LF, CRLF and CR-only (old Mac, some
+    exports) line ends alike."""
+    head = data[:offset]
+    if isinstance(head, str):
+        head = head.encode("utf-8", errors="replace")
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
 def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_FILE_BYTES,
                within: Path | None = None) -> str | None:
     """Decode a model file as UTF-8 (with or without BOM) or cp932; None when it cannot be read.
@@ -155,7 +166,7 @@ def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_
                                 "save it as 'CSV UTF-8 (comma delimited)' (Excel) or as UTF-8 text"))
         return None
     if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        line = _line_at(data, data.index(b"\x00"))
         problems.append(Problem(label, line, "", "contains NUL bytes: this is not a text file",
                                 "save it as CSV (UTF-8) or YAML text"))
         return None
@@ -172,15 +183,15 @@ def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_
         # A file whose whole lines before the first bad byte hold UTF-8 kana or kanji (U+0800 and above,
         # three bytes each) was written as UTF-8: cp932 text practically never forms such lines. What
         # follows is another encoding pasted in (a cp932 row): refused, never decoded as mojibake.
-        line_start = data.rfind(b"\n", 0, bad_at) + 1
-        line_end = data.find(b"\n", bad_at)
+        line_start = max(data.rfind(b"\n", 0, bad_at), data.rfind(b"\r", 0, bad_at)) + 1
+        line_end = min((at for at in (data.find(b"\n", bad_at), data.find(b"\r", bad_at)) if at >= 0), default=-1)
         try:
             bad_line = data[line_start: line_end if line_end >= 0 else len(data)].decode("cp932")
             pasted = _PRIVATE_USE.search(bad_line) is None
         except UnicodeDecodeError:
             pasted = False  # not cp932 either: reported below as neither
         if not looks_utf8 and pasted and any(ord(ch) >= 0x800 for ch in data[:line_start].decode("utf-8")):
-            line = data[:bad_at].count(b"\n") + 1
+            line = _line_at(data, bad_at)
             problems.append(Problem(label, line, "", f"is UTF-8 up to line {line - 1}, but line {line} is not "
                                     f"(bad byte 0x{data[bad_at]:02x}): text in another encoding (cp932?) was pasted in",
                                     "retype this line and the ones after it that show wrong characters, or save the "
@@ -197,13 +208,13 @@ def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_
         if private is not None:  # never in a real model: a byte that cp932 does not define (0xf0-0xf9, 0xfd-0xff)
             bad_at = len(text[: private.start()].encode("cp932", errors="replace"))
         if text is None or private is not None:
-            line = data[:bad_at].count(b"\n") + 1
+            line = _line_at(data, bad_at)
             why = ": it looks like UTF-8 with a damaged or cut character" if looks_utf8 else ""
             problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[bad_at]:02x}){why}",
                                     "save the file as 'CSV UTF-8' (Excel) or UTF-8 text; if it was cut short, restore it whole"))
             return None
     if "\ufeff" in text:
-        line = text[: text.index("\ufeff")].count("\n") + 1
+        line = _line_at(text, text.index("\ufeff"))
         problems.append(Problem(label, line, "", "a byte-order mark (BOM) in the middle of the file",
                                 "files were probably pasted together; delete the invisible character at the start of this line"))
         return None
@@ -225,6 +236,9 @@ class _Loaded:
 _SURPRISING_NUMBER = re.compile(r"[-+]?(?:0[xXoObB].*|0[0-9_]+(?:\.[0-9_]*)?|.*[_:].*)")
 # The tags a model or scenario file may carry: plain values, lists and mappings.
 _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge"))
+
+
+_MERGE_REFUSED = "the merge key << is not allowed"
 
 
 class ModelYamlLoader(yaml.SafeLoader):
@@ -252,6 +266,11 @@ class ModelYamlLoader(yaml.SafeLoader):
 
     def _number(self, node: yaml.ScalarNode, construct: Any) -> Any:
         text = str(node.value)
+        digits = sum(ch.isdigit() for ch in text)
+        if digits > MAX_YAML_DIGITS:  # Python refuses to read past 4,300 digits; nothing in a model needs 20
+            self._refuse(node, f"has more than {MAX_YAML_DIGITS} digits ({digits:,})",
+                         "check for pasted digits: counts of people have at most 11 digits")
+            return text[:MAX_YAML_DIGITS]
         if _SURPRISING_NUMBER.fullmatch(text) and text not in ("0", "-0", "+0"):
             try:
                 value = construct(node)
@@ -272,6 +291,28 @@ class ModelYamlLoader(yaml.SafeLoader):
             return text
         return construct(node)
 
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> Any:
+        # YAML 1.1 reads yes/no/on/off/y/n (any case) as booleans: `id: no` would be the id False.
+        text = str(node.value)
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        self._refuse(node, f"{text} is not read as written (YAML 1.1 reads it as {super().construct_yaml_bool(node)!r})",
+                     f"write true/false, or the text in quotes (\"{text}\")")
+        return text
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # The merge key << copies another mapping's keys in unseen: refused, and dropped so that no
+        # reader (model.yaml, scenarios walking the node tree) takes its keys.
+        kept = []
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":
+                self._refuse(key, _MERGE_REFUSED,
+                             "write each key out in this mapping instead of merging another one in")
+            else:
+                kept.append((key, value))
+        node.value = kept
+        super().flatten_mapping(node)
+
     def construct_refused(self, node: yaml.Node) -> Any:
         tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
         self._refuse(node, f"the tag {tag} is not allowed: only plain values, lists and mappings",
@@ -290,6 +331,7 @@ for _tag in list(ModelYamlLoader.yaml_constructors):
         ModelYamlLoader.add_constructor(_tag, ModelYamlLoader.construct_refused)
 ModelYamlLoader.add_constructor("tag:yaml.org,2002:int", ModelYamlLoader.construct_yaml_int)
 ModelYamlLoader.add_constructor("tag:yaml.org,2002:float", ModelYamlLoader.construct_yaml_float)
+ModelYamlLoader.add_constructor("tag:yaml.org,2002:bool", ModelYamlLoader.construct_yaml_bool)
 
 
 def _yaml_scalars(node: yaml.Node | None) -> Iterable[yaml.ScalarNode]:
@@ -332,7 +374,7 @@ def yaml_my_numbers(node: yaml.Node | None) -> list[tuple[int, str]]:
 def control_character_problem(label: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
     """A control character (U+0001 …) YAML refuses, located at its line rather than its offset."""
     at = exc.position if isinstance(exc.position, int) and isinstance(exc.name, str) and exc.name.startswith("<") else 0
-    return Problem(label, text[:at].count("\n") + 1, "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
+    return Problem(label, _line_at(text, at), "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
                    "delete it: an invisible character pasted with the text")
 
 
@@ -397,6 +439,8 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     for line, column, message, hint in loader.refused:
         # the key of the value: the last key that starts on or before its line
         key = max(((first, k) for first, k in keys_by_line if first <= line), default=(0, f"column {column}"))[1]
+        if message.startswith(_MERGE_REFUSED):  # the merge key is dropped from the mapping: name it
+            key = "<<"
         problems.append(Problem(label, line, key, message, hint))
     if data is None:
         problems.append(Problem(label, 1, "", "has no keys (the file is empty)",
@@ -563,7 +607,18 @@ def table_files_key(model_dir: Path) -> tuple[bytes | None, ...] | None:
 # CSV tables
 
 
-def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem]) -> RawTable | None:
+def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Problem],
+               cells_left: list[int] | None = None) -> RawTable | None:
+    """The typed table of one CSV file of a model, or None with located problems.
+
+    ``cells_left``: the cells the model's tables may still hold (one counter shared by the tables of a
+    model, :data:`~pia_analysis.model.schema.MAX_CELLS` at first); a table that would exceed it is refused
+    at the line where it does, before its cells are parsed.
+    """
+    if cells_left is None:
+        cells_left = [MAX_CELLS]
+    if cells_left[0] < 0:  # an earlier table went past the limit (reported there): not read
+        return None
     path = model_dir / table.filename
     label = f"{label_root}/{table.filename}"
     if not _exists(path):
@@ -585,6 +640,20 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
     start = 1
     try:
         for record in reader:
+            if not rows and len(record) > MAX_COLUMNS:
+                # refused before the rows are read: each column costs work in every check
+                problems.append(Problem(label, start, f"column {MAX_COLUMNS + 1}",
+                                        f"the header has {len(record):,} columns, more than the {MAX_COLUMNS} a table may have",
+                                        "delete the columns that are not part of the model (a table has about a dozen); "
+                                        "the limits are in docs/model-format.md, 'Bounds'"))
+                return None
+            cells_left[0] -= len(record)
+            if cells_left[0] < 0:
+                problems.append(Problem(label, start, "",
+                                        f"this line is past the limit of {MAX_CELLS:,} cells (values) for all the tables of a model",
+                                        "a model of the whole country has about 900,000; check that the right file was "
+                                        "saved here; the limits are in docs/model-format.md, 'Bounds'"))
+                return None
             rows.append((start, record))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -611,7 +680,8 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
         for _pos, masked in find_my_numbers(header[pos - 1]):
             problems.append(my_number_problem(label, header_line, f"column {pos}", masked))
             ok = False
-        if (invisible := invisible_problem(label, header_line, f"column {pos}", name, "column name")) is not None:
+        if (invisible := invisible_problem(label, header_line, f"column {pos}", header[pos - 1].strip(EDGE_SPACES),
+                                           "column name")) is not None:
             problems.append(invisible)
             ok = False
         if not name:
@@ -679,7 +749,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     meta = _read_model_yaml(model_dir, problems, label_root)
     _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
     if shared is None:
-        tables = {t.name: read_table(model_dir, t, label_root, problems) for t in TABLES}
+        cells_left = [MAX_CELLS]  # one budget for all the tables of the model
+        tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
         check_references(tables, label_root, problems)
     if problems:
         order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}

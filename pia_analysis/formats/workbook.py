@@ -53,7 +53,7 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
 from ..model.errors import ModelError, Problem
 
 META_SHEET = "model"
@@ -65,14 +65,11 @@ MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
 #: The last column a value may use on any sheet (IV, the last column of the old .xls format): a table has
 #: at most a dozen columns, and the columns a user adds are far fewer than this.
-_MAX_COLUMN = 256
+_MAX_COLUMN = MAX_COLUMNS  # one limit with CSV tables (pia_analysis.model.schema)
 #: Rows of data a sheet may hold (row numbers up to MAX_ROWS + 1): four times the largest table of the
 #: national model (48,766 controls).
 MAX_ROWS = 200_000
-#: Cells (``<c>`` elements, empty ones included) a workbook may hold in all its sheets: twenty times a
-#: model of a hundred municipalities (``synthetic_model(100)``: 50,000 cells). Reading stops at the first
-#: one more, so that any workbook is read within seconds (about 5 µs a cell) in bounded memory.
-MAX_CELLS = 1_000_000
+# MAX_CELLS (pia_analysis.model.schema): ``<c>`` elements, empty ones included, in all the sheets.
 #: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).
 MAX_ELEMENTS = 4 * MAX_CELLS
 #: Unpacked size of each part that openpyxl parses whole when it opens a workbook (workbook.xml, styles.xml,
@@ -578,6 +575,11 @@ def _column_number(letters: str) -> int:
     return number
 
 
+def _short_number(text: str) -> str:
+    """A number from the file for a message: cut when absurdly long."""
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
 def _row_number(text: str | None, previous: int) -> int:
     if text is None:
         return previous + 1
@@ -647,6 +649,8 @@ class _SheetReader:
             self.cell = {"r": attrs.get("r"), "t": attrs.get("t", "n"), "s": attrs.get("s")}
         elif tag == _ROW:
             self.row = _row_number(attrs.get("r"), self.row)
+            if self.row > _MAX_ROW:  # no workbook has such a row: refused before any of its cells
+                self.refuse(f"row {_short_number(str(self.row))}", *self.beyond(f"row {MAX_ROWS + 1:,}", "a row"))
             self.column = 0
             self.cells = {}
         elif tag in _UNLOADED_TEXT:
@@ -660,6 +664,8 @@ class _SheetReader:
             self.finish_cell()
         elif tag == _ROW:
             if self.cells and any(not c.usable or c.text.strip() for c in self.cells.values()):
+                if self.row > MAX_ROWS + 1:  # the row's number, whatever its cells' references say
+                    self.refuse(f"row {self.row:,}", *self.beyond(f"row {MAX_ROWS + 1:,}"))
                 if self.on_row is not None:
                     self.on_row(self.row, self.cells)
                 else:
@@ -692,21 +698,31 @@ class _SheetReader:
             m = _COORDINATE.fullmatch(coordinate)
             if m is None:
                 raise ValueError(f"{coordinate!r} is not a cell reference")
-            column, row = _column_number(m.group(1)), int(m.group(2))
+            # an absurd reference (20 digits, 9 letters) is beyond Excel's sheet: never parsed whole
+            column = _column_number(m.group(1)) if len(m.group(1)) <= 4 else 16385
+            row = int(m.group(2)) if len(m.group(2)) <= 9 else _MAX_ROW + 1
             self.column = column
         else:
             self.column += 1
             column, row = self.column, self.row
-        value = self.value(cell, coordinate or f"{_letter(min(column, 16384))}{row}")
+        if column > 16384 or row > _MAX_ROW:  # beyond Excel's sheet: refused even when empty
+            self.refuse(f"row {row}, column {column:,}" if row <= _MAX_ROW else _short_number(coordinate or f"row {row}"),
+                        *self.beyond(f"column {_letter(_MAX_COLUMN)}" if column > 16384 else f"row {MAX_ROWS + 1:,}"))
+        value = self.value(cell, coordinate or f"{_letter(column)}{row}")
         if value is None:
             return
         if column > _MAX_COLUMN or row > MAX_ROWS + 1:
-            where = f"{_letter(column)}{row}" if column <= 16384 else f"row {row}, column {column:,}"
+            where = f"{_letter(column)}{row}"
             limit = f"column {_letter(_MAX_COLUMN)}" if column > _MAX_COLUMN else f"row {MAX_ROWS + 1:,}"
-            self.refuse(where, f"a value lies beyond {limit}, the last a model workbook may use",
-                        f"delete everything right of column {_letter(_MAX_COLUMN)} and below row {MAX_ROWS + 1:,} "
-                        "(select the columns or rows, then Delete), or copy the model's cells into a new workbook")
+            self.refuse(where, *self.beyond(limit))
         self.cells[column] = value
+
+    @staticmethod
+    def beyond(limit: str, what: str = "a value") -> tuple[str, str]:
+        """The message and hint of a value (a row, a cell) beyond the extent a model workbook may use."""
+        return (f"{what} lies beyond {limit}, the last a model workbook may use",
+                f"delete everything right of column {_letter(_MAX_COLUMN)} and below row {MAX_ROWS + 1:,} "
+                "(select the columns or rows, then Delete), or copy the model's cells into a new workbook")
 
     def value(self, cell: dict[str, Any], coordinate: str) -> _Cell | None:
         kind = cell["t"]
@@ -744,7 +760,12 @@ class _SheetReader:
                     return _Cell("", error="#VALUE!")  # as openpyxl: a date out of range
             return _Cell(str(number) if type(number) is int else cell_text(number))
         if kind == "s":
-            return _Cell(cell_text(self.strings[int(raw)]))
+            index = int(raw)
+            if not 0 <= index < len(self.strings):  # -1 would silently be the last string
+                self.refuse(coordinate, f"refers to shared string {_short_number(raw)}, but the workbook holds "
+                            f"{len(self.strings):,} (numbered from 0): the file is damaged",
+                            "open the workbook in Excel and save it again as 'Excel Workbook (*.xlsx)'")
+            return _Cell(cell_text(self.strings[index]))
         if kind == "b":
             return _Cell(cell_text(bool(int(raw))))
         if kind == "e":
@@ -824,10 +845,11 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
             ok = False
             continue
-        invisible = _invisible(name)
+        written = cell.text.strip(model_cells.EDGE_SPACES)  # as written: NFKC folds a no-break space that strip() then drops
+        invisible = _invisible(written)
         if invisible:
             problems.append(Problem(label, 1, f"column {_letter(pos)}",
-                                    f"the column name {_shown(name)} holds the invisible character {invisible}",
+                                    f"the column name {_shown(written)} holds the invisible character {invisible}",
                                     "retype the column name (invisible characters make two names that look the same differ)"))
             ok = False
             continue
@@ -1045,17 +1067,18 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
 
 
 def _invisible(text: str) -> str:
-    """The first invisible format character (Unicode category Cf: zero-width space, LRM, RLO, soft hyphen …)
-    of ``text`` as ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none."""
-    for ch in text:
-        if unicodedata.category(ch) == "Cf":
-            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'format character')})"
-    return ""
+    """The first invisible character of ``text`` (:func:`pia_analysis.model.cells.invisible_character`) as
+    ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none."""
+    found = model_cells.invisible_character(text)
+    if found is None:
+        return ""
+    code, _, name = found.partition(" ")
+    return f"{code} ({name})"
 
 
 def _shown(text: str) -> str:
     """``text`` quoted for a message, invisible characters written as ``\\u200b``, cut to 40 characters."""
-    shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text)
+    shown = "".join(f"\\u{ord(ch):04x}" if model_cells.invisible_character(ch) else ch for ch in text)
     return "'" + (shown if len(shown) <= 40 else shown[:39] + "…") + "'"
 
 
@@ -1090,6 +1113,16 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
         ws = wb[title]
         key = model_cells.nfkc(title).lower()
         label = _sheet_label(label_root, title) if not find_my_numbers(title) else f"{label_root}[sheet {position}]"
+        invisible = _invisible(title)
+        if invisible and not find_my_numbers(title):
+            # "zon\u200bes" is shown as zones: say so, and read it as the table it was meant to be, rather
+            # than reporting "zones is missing" beside a sheet that looks like zones
+            problems.append(Problem(f"{label_root}[sheet {position}]", None, "sheet name",
+                                    f"the sheet name {_shown(title)} holds the invisible character {invisible}",
+                                    "rename the sheet: retype its name (an invisible character makes two names that "
+                                    "look the same differ)"))
+            key = model_cells.nfkc("".join(ch for ch in title if not model_cells.invisible_character(ch))).lower()
+            label = f"{label_root}[sheet {position}]"
         if not hasattr(ws, "iter_rows"):  # a chart sheet
             if key in wanted - {GUIDE_SHEET}:
                 problems.append(Problem(label, None, "", "is a chart sheet, not a table",

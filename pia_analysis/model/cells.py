@@ -7,7 +7,7 @@ Every reader of a model (:mod:`pia_analysis.formats.directory`, :mod:`pia_analys
 
 from __future__ import annotations
 
-__all__ = ["DTYPES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
+__all__ = ["DTYPES", "EDGE_SPACES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
            "invisible_character", "invisible_problem", "my_number_problem", "nfkc", "parse_cell", "parse_meta_value", "shorten",
            "too_long", "typed_frame"]
 
@@ -35,6 +35,10 @@ from .schema import (
 
 
 ID_FORBIDDEN = re.compile(r"[\s;,*@]")
+# The spaces dropped at the ends of an id or a name before the invisible-character check: those typed on a
+# keyboard (an ideographic space after a full-width id, from a Japanese IME). A no-break space, pasted from
+# a web page, is refused even there.
+EDGE_SPACES = " \t\r\n\u3000"
 
 
 # Cells Excel shows when a formula fails (the same in Japanese Excel); saved to CSV as they are shown.
@@ -77,7 +81,7 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         if kind == "id" and ID_FORBIDDEN.search(text):
             bad(f"{shorten(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
             return None
-        if kind == "id" and (invisible := invisible_problem(label, line, key, text)) is not None:
+        if kind == "id" and (invisible := invisible_problem(label, line, key, str(value).strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
             return None
         return text
@@ -192,14 +196,14 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
             too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
         elif value and ID_FORBIDDEN.search(value):
             bad(f"{shorten(value)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
-        elif (invisible := invisible_problem(label, line, col.name, value)) is not None:
+        elif (invisible := invisible_problem(label, line, col.name, raw.strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
         return value
     if col.kind == "reflist":
         parts = [p.strip() for p in value.split(";")]
         if any(not p for p in parts) and value:
             bad(f"{shorten(raw.strip())!r} has an empty item", "separate ids with single ';' and no ';' at the end")
-        elif (invisible := invisible_problem(label, line, col.name, value)) is not None:
+        elif (invisible := invisible_problem(label, line, col.name, raw.strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
         longest = max((len(p) for p in parts), default=0)
         if limit is not None and longest > limit:
@@ -294,14 +298,42 @@ def format_cell(value: Any, col: Column | None) -> str:
     return "" if value is None else str(value)
 
 
+# Letters and symbols that Unicode classes as visible but that show as blank: the Hangul fillers, the
+# Braille blank, the Mongolian vowel separator (Cf since Unicode 6.3, listed for older tables).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u17b4\u17b5")
+# Unicode categories never visible on their own: format (ZWSP, LRM/RLO, word joiner, soft hyphen),
+# control, nonspacing and enclosing marks (CGJ, variation selectors, combining accents left after NFKC).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Mn", "Me"})
+
+
 def invisible_character(text: str) -> str | None:
-    """The first invisible format character (Unicode category Cf) of ``text``, as 'U+200B ZERO WIDTH SPACE'."""
-    if text.isascii():  # the usual id: no format character below U+00AD
+    """The first character of ``text`` that shows as nothing or as a blank, as 'U+200B ZERO WIDTH SPACE'.
+
+    The one predicate of every reader (CSV, workbook, scenario) for ids, column names and sheet names:
+    format and control characters (Cf, Cc), spaces other than the ASCII space (NBSP, ideographic space,
+    line and paragraph separators: Zs, Zl, Zp), nonspacing and enclosing marks that NFKC leaves (Mn, Me:
+    combining grapheme joiner, variation selectors, combining accents) and the blank letters (Hangul
+    fillers, Braille blank). ``text`` is checked as written and after NFKC (which folds a space into
+    U+0020 but keeps the marks it cannot compose), so pass the text before normalising it.
+
+    >>> invisible_character("SRV\u3164")
+    'U+3164 HANGUL FILLER'
+    >>> invisible_character("C3\u00a0")
+    'U+00A0 NO-BREAK SPACE'
+    >>> invisible_character("caf\u00e9"), invisible_character("cafe\u0301"), invisible_character("REG 1")
+    (None, None, None)
+    """
+    if text.isascii():
+        found = next((ch for ch in text if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+    else:
+        found = next((ch for ch in text if ch in _BLANK_LETTERS or unicodedata.category(ch) in ("Cf", "Cc")
+                      or (unicodedata.category(ch) in ("Zs", "Zl", "Zp") and ch != " ")), None)
+        if found is None:  # a combining accent NFKC composes with its letter (e + U+0301 = é) is visible
+            found = next((ch for ch in unicodedata.normalize("NFKC", text)
+                          if unicodedata.category(ch) in ("Mn", "Me")), None)
+    if found is None:
         return None
-    for ch in text:
-        if unicodedata.category(ch) == "Cf":
-            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'FORMAT CHARACTER')}"
-    return None
+    return f"U+{ord(found):04X} {unicodedata.name(found, 'CONTROL CHARACTER' if unicodedata.category(found) == 'Cc' else 'FORMAT CHARACTER')}"
 
 
 def invisible_problem(label: str, line: int | None, column: str, text: str, what: str = "id") -> Problem | None:
@@ -309,7 +341,10 @@ def invisible_problem(label: str, line: int | None, column: str, text: str, what
     char = invisible_character(text)
     if char is None:
         return None
-    return Problem(label, line, column, f"{text!r} holds an invisible character ({char})",
+    # repr escapes most invisible characters (\u200b, \xa0); the ones it keeps as they are (a Hangul filler,
+    # a combining mark) are escaped too, so that the message shows where the character is
+    shown = "".join(f"\\u{ord(ch):04x}" if ord(ch) > 0x7F and invisible_character(ch) else ch for ch in repr(text))
+    return Problem(label, line, column, f"{shown} holds an invisible character ({char})",
                    f"retype the {what}: an invisible character makes two {what}s that look the same differ")
 
 

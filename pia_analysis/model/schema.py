@@ -7,7 +7,7 @@ them back, so the format is stated once, here. ``docs/model-format.md`` explains
 
 from __future__ import annotations
 
-__all__ = ["Column", "FALSE_WORDS", "KINDS", "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS",
+__all__ = ["Column", "FALSE_WORDS", "KINDS", "MAX_CELLS", "MAX_COLUMNS", "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS",
            "MAX_NOTE_CHARS", "MIN_DATE", "MODEL_KEYS", "MODEL_TEXT_LIMITS", "OPERATORS", "RATINGS", "RATING_ALIASES",
            "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column"]
 
@@ -39,6 +39,14 @@ MAX_NOTE_CHARS = 2_000  # sources, record items, extra columns: shown in tables,
 MIN_DATE = dt.date(1990, 1, 1)  # assessed_on: the assessments began in 2014
 MAX_DATE = dt.date(2099, 12, 31)  # … and the review schedule adds 5 years to it
 MAX_COUNT = 10_000_000_000  # whole numbers count people: more than live on Earth is a typo (and int64 stays safe)
+# Columns of a table, extra columns included (a CSV header, a sheet: the last column is IV, as in the old
+# .xls format): a table has at most a dozen; beyond, the per-column work makes validation slow.
+MAX_COLUMNS = 256
+# Cells a model may hold in all its tables (CSV files; a workbook's cells in all its sheets, empty ones
+# included): twenty times a model of a hundred municipalities (50,000 cells), above the model of the whole
+# country (national_model: about 900,000). Each cell is parsed and checked (some 5 µs): reading stops at
+# the first one more, so that any model validates within seconds.
+MAX_CELLS = 1_000_000
 # The bound of each kind of value in model.yaml (MODEL_KEYS); "path" is bounded by the file system.
 MODEL_TEXT_LIMITS = {"id": MAX_ID_CHARS, "text": MAX_NAME_CHARS}
 

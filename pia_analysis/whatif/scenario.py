@@ -68,6 +68,7 @@ from ..formats.directory import (
     yaml_my_numbers,
 )
 from ..model.cells import (
+    EDGE_SPACES,
     ID_FORBIDDEN,
     RawTable,
     invisible_problem,
@@ -195,7 +196,8 @@ class _Reader:
         # so constructing a part of it again cannot fail or build anything unsafe.
         return self._constructor.construct_object(node, deep=True)
 
-    def mapping(self, node: yaml.Node, what: str, hint: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
+    def mapping(self, node: yaml.Node, what: str, hint: str, key_column: str | None = None
+                ) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
         """(key, key node, value node) of a mapping; None (and a problem) if it is not one. ``null`` is {}."""
         if isinstance(node, yaml.ScalarNode) and self.value(node) is None:
             return []
@@ -207,7 +209,14 @@ class _Reader:
             if not isinstance(k, yaml.ScalarNode):
                 self.problem(k, what, "has a key that is not a plain name", hint)
                 continue
-            key = nfkc(str(self.value(k)))
+            written = str(self.value(k))
+            key = nfkc(written)
+            # an id or column name holding an invisible character (NBSP that NFKC folds, U+3164 …)
+            # (the keys as written: NFKC would fold a no-break space into a space that strip() drops)
+            if (invisible := invisible_problem(self.label, _line(k), key_column or what or key, written.strip(EDGE_SPACES),
+                                               "id" if key_column else "name")) is not None:
+                self.problems.append(invisible)
+                continue
             if key in seen:
                 self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})", "keep one of them")
                 continue
@@ -347,7 +356,10 @@ def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
             if ID_FORBIDDEN.search(key):
                 reader.problem(item, table.key, f"{key!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
                 continue
-            if (invisible := invisible_problem(reader.label, _line(item), table.key, key)) is not None:
+            # the id as written (NFKC folds a no-break space into a space that strip() drops)
+            written = str(reader.value(item) or "") if isinstance(item, yaml.ScalarNode) else key
+            written = next((p.strip(EDGE_SPACES) for p in written.split(";") if nfkc(p) == key), key)
+            if (invisible := invisible_problem(reader.label, _line(item), table.key, written)) is not None:
                 reader.problems.append(invisible)
                 continue
             out.append(RowChange("remove", name, key, {}, _line(item)))
@@ -374,7 +386,8 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
         if table is None:
             continue
         spec = {c.name: c for c in table.columns}
-        for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}") or []:
+        for key, idnode, cells in reader.mapping(vnode, name, f"set: {{{name}: {{ID: {{column: value}}}}}}",
+                                                 key_column=table.key) or []:
             if (invisible := invisible_problem(reader.label, _line(idnode), table.key, key)) is not None:
                 reader.problems.append(invisible)
                 continue
@@ -490,6 +503,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
             if value is None:
                 continue
             if key == "id":
+                if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
+                    problems.append(invisible)
+                    continue
                 value = nfkc(value)
                 if not value or ID_FORBIDDEN.search(value):
                     reader.problem(vnode, key, f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
