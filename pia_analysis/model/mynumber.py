@@ -182,7 +182,7 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
 
 
 def mask_numbers(text: str) -> str:
-    """``text`` with every digit hidden when it holds a valid-looking My Number, else ``text`` as it is.
+    """``text`` with the digits of every valid-looking My Number in it hidden, else ``text`` as it is.
 
     For messages that repeat what the user typed (a path): they never print such a number in full.
 
@@ -192,10 +192,17 @@ def mask_numbers(text: str) -> str:
     'models/****-****-****'
     >>> mask_numbers("models/2024")
     'models/2024'
+    >>> mask_numbers("/srv/2024/scenario_1234-5678-9018.yaml")
+    '/srv/2024/scenario_****-****-****.yaml'
     """
-    if not find_my_numbers(text):
+    norm, hits = _scan(text)
+    if not hits:
         return text
-    return "".join("*" if ch.isdecimal() else ch for ch in unicodedata.normalize("NFKC", text))
+    # Only the digits of each number are hidden: the rest of a path (a folder named ``2024`` …) stays readable.
+    chars = list(norm)
+    for start, end, _digits in hits:
+        chars[start:end] = ["*" if ch.isdecimal() else ch for ch in chars[start:end]]
+    return "".join(chars)
 
 
 def redact(text: str) -> str:
