@@ -507,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupted(signum: int) -> int:
+def interrupted_exit(signum: int) -> int:
     """One line for Ctrl-C (or SIGTERM/SIGHUP); a second Ctrl-C while exiting is ignored (no traceback)."""
     import signal
 
@@ -522,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
-        return _interrupted(2)
+        return interrupted_exit(2)
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
@@ -538,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pia-analysis: {exc}", file=sys.stderr)
         return EXIT_WRITE
     except KeyboardInterrupt as exc:
-        return _interrupted(getattr(exc, "signum", 2))
+        return interrupted_exit(getattr(exc, "signum", 2))
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -27,7 +27,7 @@ PACKAGE = ROOT / "pia_analysis"
 
 # layer rank of each folder (and of the top-level modules); equal ranks are siblings
 RANK = {"util": 0, "catalog": 1, "model": 2, "formats": 3, "analysis": 3, "whatif": 4, "charts": 5, "outputs": 6,
-        "cli": 7, "explorer": 7, "synthetic": 7, "": 8}
+        "cli": 7, "entry": 8, "explorer": 7, "synthetic": 7, "": 8}
 # top-level modules not yet moved into their folder: the layer they are bound for
 PLANNED = {"exposure": "analysis", "coverage": "analysis",
            "findings": "analysis", "judgments": "analysis", "scenarios": "whatif", "diff": "whatif",
