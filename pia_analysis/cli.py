@@ -13,10 +13,6 @@ before the model is loaded, so a refused path costs no work.
 
 from __future__ import annotations
 
-__all__ = ["EPILOG", "UsageError", "build_parser", "cmd_convert", "cmd_coverage", "cmd_diff", "cmd_export_findings",
-           "cmd_export_otm", "cmd_exposure", "cmd_findings", "cmd_history", "cmd_new", "cmd_report", "cmd_scenario",
-           "cmd_section3", "cmd_validate", "emit_table", "main"]
-
 import argparse
 import json
 import os
@@ -95,7 +91,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .analysis.provenance import unsourced_rows
+    from .formats.directory import unsourced_rows
 
     model = _load(args.model)
     s = model.summary()
@@ -113,7 +109,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .outputs.briefing import write_report
+    from .report import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
     model = _load(args.model)
@@ -124,7 +120,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_exposure(args: argparse.Namespace) -> int:
-    from .analysis.exposure import node_exposure
+    from .exposure import node_exposure
 
     model = _load(args.model)
     emit_table(node_exposure(model), args.format)
@@ -132,7 +128,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from .analysis.coverage import stage_coverage
+    from .coverage import stage_coverage
 
     model = _load(args.model)
     emit_table(stage_coverage(model), args.format)
@@ -140,7 +136,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from .analysis.findings import find_findings
+    from .findings import find_findings
 
     model = _load(args.model)
     emit_table(find_findings(model, include_all=args.all, exposure_threshold=args.threshold), args.format)
@@ -148,8 +144,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_section3(args: argparse.Namespace) -> int:
-    from .analysis.judgments import section3_table
-    from .outputs.section3 import write_section3
+    from .judgments import section3_table, write_section3
 
     _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
@@ -166,7 +161,7 @@ def cmd_section3(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- scenarios and versions (pia_analysis.whatif.scenario, pia_analysis.whatif.versions) ------------------------------
+# -- scenarios and versions (pia_analysis.scenarios, pia_analysis.diff) ------------------------------
 
 
 def _problems(header: str, exc: ModelError) -> int:
@@ -207,7 +202,7 @@ def _print_comparison(c) -> None:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from .whatif.scenario import apply_scenario, compare, load_scenario, scenario_effects
+    from .scenarios import apply_scenario, compare, load_scenario, scenario_effects
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
@@ -246,9 +241,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str, inputs=()) -> None:
-    from .charts.delta import build_delta_files
+    from .delta_charts import build_delta_files
     from .util.spreadsheet import csv_text
-    from .outputs.briefing import build_report
+    from .report import build_report
     from .util.files import write_pack
 
     ja = lang != "en"
@@ -281,7 +276,7 @@ def _cell(value) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .whatif.versions import diff
+    from .diff import diff
 
     try:
         old = _load(args.old)
@@ -306,7 +301,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .whatif.versions import history_coverage, version_chain, version_history
+    from .diff import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
     history = version_history(chain)
@@ -327,7 +322,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- workbooks and interchange (pia_analysis.formats.workbook, pia_analysis.outputs.interchange) -----------------------
+# -- workbooks and interchange (pia_analysis.workbook, pia_analysis.interchange) -----------------------
 
 
 def _written(path: Path, what: str) -> None:
@@ -375,7 +370,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_export_otm(args: argparse.Namespace) -> int:
-    from .outputs.interchange import write_otm
+    from .interchange import write_otm
 
     _named(args.out)
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
@@ -391,7 +386,7 @@ def cmd_export_otm(args: argparse.Namespace) -> int:
 
 
 def cmd_export_findings(args: argparse.Namespace) -> int:
-    from .outputs.interchange import findings_to_csv, write_sarif
+    from .interchange import findings_to_csv, write_sarif
 
     _named(args.out)
     suffix = Path(args.out).suffix.lower()
@@ -512,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def interrupted(signum: int) -> int:
+def interrupted_exit(signum: int) -> int:
     """One line for Ctrl-C (or SIGTERM/SIGHUP); a second Ctrl-C while exiting is ignored (no traceback)."""
     import signal
 
@@ -527,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
-        return interrupted(2)
+        return interrupted_exit(2)
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
@@ -543,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pia-analysis: {exc}", file=sys.stderr)
         return EXIT_WRITE
     except KeyboardInterrupt as exc:
-        return interrupted(getattr(exc, "signum", 2))
+        return interrupted_exit(getattr(exc, "signum", 2))
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,7 +14,7 @@ import sys
 def run() -> int:
     """Import the CLI and run it; an interrupt while importing exits 130 with one line."""
     try:
-        from .cli import interrupted, main
+        from .cli import interrupted_exit, main
     except KeyboardInterrupt:
         import signal
 
@@ -24,7 +24,7 @@ def run() -> int:
     try:
         return main()
     except KeyboardInterrupt:  # between main's own handlers (e.g. while parsing the command line)
-        return interrupted(2)
+        return interrupted_exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover
