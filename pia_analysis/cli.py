@@ -13,6 +13,10 @@ before the model is loaded, so a refused path costs no work.
 
 from __future__ import annotations
 
+__all__ = ["EPILOG", "UsageError", "build_parser", "cmd_convert", "cmd_coverage", "cmd_diff", "cmd_export_findings",
+           "cmd_export_otm", "cmd_exposure", "cmd_findings", "cmd_history", "cmd_new", "cmd_report", "cmd_scenario",
+           "cmd_section3", "cmd_validate", "emit_table", "main"]
+
 import argparse
 import json
 import os
@@ -91,7 +95,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .formats.directory import unsourced_rows
+    from .analysis.provenance import unsourced_rows
 
     model = _load(args.model)
     s = model.summary()
@@ -109,7 +113,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .outputs.briefing import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
     model = _load(args.model)
@@ -120,7 +124,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_exposure(args: argparse.Namespace) -> int:
-    from .exposure import node_exposure
+    from .analysis.exposure import node_exposure
 
     model = _load(args.model)
     emit_table(node_exposure(model), args.format)
@@ -128,7 +132,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from .coverage import stage_coverage
+    from .analysis.coverage import stage_coverage
 
     model = _load(args.model)
     emit_table(stage_coverage(model), args.format)
@@ -136,7 +140,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from .findings import find_findings
+    from .analysis.findings import find_findings
 
     model = _load(args.model)
     emit_table(find_findings(model, include_all=args.all, exposure_threshold=args.threshold), args.format)
@@ -144,7 +148,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_section3(args: argparse.Namespace) -> int:
-    from .judgments import section3_table, write_section3
+    from .analysis.judgments import section3_table
+    from .outputs.section3 import write_section3
 
     _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
@@ -161,7 +166,7 @@ def cmd_section3(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- scenarios and versions (pia_analysis.scenarios, pia_analysis.diff) ------------------------------
+# -- scenarios and versions (pia_analysis.whatif.scenario, pia_analysis.whatif.versions) ------------------------------
 
 
 def _problems(header: str, exc: ModelError) -> int:
@@ -202,7 +207,7 @@ def _print_comparison(c) -> None:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from .scenarios import apply_scenario, compare, load_scenario, scenario_effects
+    from .whatif.scenario import apply_scenario, compare, load_scenario, scenario_effects
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
@@ -241,9 +246,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _scenario_report(model, changed, scenario, comparison, effects, out: Path, lang: str, inputs=()) -> None:
-    from .delta_charts import build_delta_files
+    from .charts.delta import build_delta_files
     from .util.spreadsheet import csv_text
-    from .report import build_report
+    from .outputs.briefing import build_report
     from .util.files import write_pack
 
     ja = lang != "en"
@@ -276,7 +281,7 @@ def _cell(value) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff
+    from .whatif.versions import diff
 
     try:
         old = _load(args.old)
@@ -301,7 +306,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .diff import history_coverage, version_chain, version_history
+    from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
     history = version_history(chain)
@@ -322,7 +327,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- workbooks and interchange (pia_analysis.workbook, pia_analysis.interchange) -----------------------
+# -- workbooks and interchange (pia_analysis.formats.workbook, pia_analysis.outputs.interchange) -----------------------
 
 
 def _written(path: Path, what: str) -> None:
@@ -370,7 +375,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_export_otm(args: argparse.Namespace) -> int:
-    from .interchange import write_otm
+    from .outputs.interchange import write_otm
 
     _named(args.out)
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
@@ -386,7 +391,7 @@ def cmd_export_otm(args: argparse.Namespace) -> int:
 
 
 def cmd_export_findings(args: argparse.Namespace) -> int:
-    from .interchange import findings_to_csv, write_sarif
+    from .outputs.interchange import findings_to_csv, write_sarif
 
     _named(args.out)
     suffix = Path(args.out).suffix.lower()
