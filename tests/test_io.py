@@ -311,3 +311,16 @@ def test_valid_my_number_is_refused_and_invalid_one_accepted(tiny: Path):
 def test_find_my_numbers_ignores_longer_digit_runs():
     assert find_my_numbers("1123456789018") == []
     assert find_my_numbers("1234-5678-9018") == [(0, "**** **** **18")]
+
+
+def test_every_column_and_key_carries_its_meaning_in_both_languages():
+    """The schema states each column's and key's meaning (the guide sheet and README read it from there)."""
+    from pia_analysis.model.schema import KIND_MEANINGS, MODEL_KEY_MEANINGS, MODEL_KEYS, TABLES
+
+    for table in TABLES:
+        for column in table.columns:
+            assert all(column.meaning), (table.name, column.name)
+            assert column.kind in KIND_MEANINGS, (table.name, column.name)
+    for key, (_required, kind) in MODEL_KEYS.items():
+        assert all(MODEL_KEY_MEANINGS[key]), key
+        assert kind in KIND_MEANINGS, key

@@ -13,15 +13,11 @@ from typing import Any
 from .. import catalog
 from ..model.errors import ModelError, Problem
 from ..model.model import Model
-from ..model.schema import MODEL_KEYS, TABLES
+from ..model.schema import DIRECTORY_KEY_MEANINGS, KIND_MEANINGS, MODEL_KEY_MEANINGS, MODEL_KEYS, TABLES
 from ..util.files import OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_new_dir
 from ..model import cells as model_cells
 from . import load_model, save_model
 from .workbook import (
-    COLUMN_NOTES,
-    DIR_KEY_NOTES,
-    KEY_NOTES,
-    KIND_NOTES,
     is_workbook_path,
     load_workbook,
     save_workbook,
@@ -81,15 +77,15 @@ def _guide_markdown() -> str:
         lines += [f"{i}. {ja}", f"   {en}"]
     lines += ["", "## model.yaml", "", "| key | 必須 required | 説明 | description |", "|---|---|---|---|"]
     for key, (required, _kind) in MODEL_KEYS.items():
-        ja, en = DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        ja, en = DIRECTORY_KEY_MEANINGS.get(key, MODEL_KEY_MEANINGS[key])
         lines.append(f"| `{key}` | {'○' if required else ''} | {ja} | {en} |")
     for table in TABLES:
         optional = "（任意のファイル / optional file）" if table.optional_file else ""
         lines += ["", f"## {table.filename}{optional}", "", "| column | 必須 required | 種類 type | 説明 | description |",
                   "|---|---|---|---|---|"]
         for c in table.columns:
-            ja, en = COLUMN_NOTES[(table.name, c.name)]
-            kind = KIND_NOTES[c.kind]
+            ja, en = c.meaning
+            kind = KIND_MEANINGS[c.kind]
             lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
     lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]
     for item in catalog.risk_catalog().itertuples(index=False):
@@ -104,7 +100,7 @@ def _model_yaml_template(meta: dict[str, Any]) -> str:
     lines = ["# pia-analysis model: replace the placeholder values (README.md, docs/model-format.md).",
              "# モデルの基本情報: 仮の値を書き換えてください。任意の項目は先頭の # を外して使います。"]
     for key, (required, _kind) in MODEL_KEYS.items():
-        ja, en = DIR_KEY_NOTES.get(key, KEY_NOTES[key])
+        ja, en = DIRECTORY_KEY_MEANINGS.get(key, MODEL_KEY_MEANINGS[key])
         if key in meta:
             value = yaml.safe_dump({key: meta[key]}, allow_unicode=True, sort_keys=False).strip()
             lines += [f"# {ja} / {en}", value]

@@ -25,7 +25,7 @@ are neutralised with a leading apostrophe, which loading removes again.
 from __future__ import annotations
 
 __all__ = [
-    "COLUMN_NOTES", "DIR_KEY_NOTES", "GUIDE_POINTS", "KEY_NOTES", "KIND_NOTES", "META_SHEET", "GUIDE_SHEET",
+    "GUIDE_POINTS", "META_SHEET", "GUIDE_SHEET",
     "SHEET_ORDER", "cell_text", "is_workbook_path", "load_workbook", "other_spreadsheet_problem",
     "read_workbook_meta", "row_numbers", "save_workbook", "workbook_bytes",
 ]
@@ -53,7 +53,8 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
-from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table
+from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, RATING_ALIASES,
+                            RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
 from ..model.errors import ModelError, Problem
 
 META_SHEET = "model"
@@ -87,104 +88,6 @@ _BOOL_LIST = '"TRUE,FALSE"'
 # ---------------------------------------------------------------------------------------------------
 # what the guide, the drop-downs and the input messages say
 
-
-#: (ja, en) description of every column, by (table, column).
-COLUMN_NOTES: dict[tuple[str, str], tuple[str, str]] = {
-    ("zones", "zone_id"): ("ゾーンのID（一意）", "zone id (unique)"),
-    ("zones", "name_ja"): ("名称（日本語）", "name in Japanese"),
-    ("zones", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
-    ("zones", "internet_facing"): ("インターネットから到達できるゾーンか", "the zone is reachable from the internet"),
-    ("zones", "operator"): ("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
-                            "other_body 他の団体・機関、resident 住民",
-                            "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
-    ("zones", "source"): ("出典（議事録の箇所、公表資料、または assumption: …）",
-                          "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
-    ("systems", "system_id"): ("システムのID（一意。flow_id とも重複不可）", "system id (unique; also differs from every flow_id)"),
-    ("systems", "name_ja"): ("名称（日本語）", "name in Japanese"),
-    ("systems", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
-    ("systems", "zone_id"): ("所属するゾーン（zones シートの zone_id）", "its zone: a zone_id of the zones sheet"),
-    ("systems", "kind"): ("種類: system システム、store 保管先、terminal 端末、network ネットワーク、external 外部の主体",
-                          "kind: system, store, terminal, network, external"),
-    ("systems", "operator"): ("運用者（zones と同じ選択肢）", "who runs it (the choices of zones)"),
-    ("systems", "holds"): ("保有するファイルの file_id（; 区切り。なければ空欄）",
-                           "file_ids of the files kept here, separated by ; (empty: none)"),
-    ("systems", "entry_likelihood"): ("評価期間中に攻撃者・不正な内部者がここを足場にする確率（0超〜1）。空欄または0は入口でない",
-                                      "likelihood that an adversary gets a foothold here during the assessment period, "
-                                      "in (0, 1]; empty or 0 = not an entry point"),
-    ("systems", "source"): ("出典", "source of the row"),
-    ("files", "file_id"): ("特定個人情報ファイルのID（一意）", "file id (unique)"),
-    ("files", "name_ja"): ("名称（日本語）", "name in Japanese"),
-    ("files", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
-    ("files", "records"): ("記録される人数（整数）", "people in the file (a whole number)"),
-    ("files", "contains_my_number"): ("個人番号を含むファイルか", "the file holds My Numbers"),
-    ("files", "items"): ("記録項目（; 区切り、任意）", "record items separated by ; (optional)"),
-    ("files", "source"): ("出典", "source of the row"),
-    ("flows", "flow_id"): ("フローのID（一意。system_id とも重複不可）", "flow id (unique; also differs from every system_id)"),
-    ("flows", "source"): ("送信元のシステム（systems シートの system_id）", "the sending system: a system_id of the systems sheet"),
-    ("flows", "target"): ("送信先のシステム（source と異なるもの）", "the receiving system (not the source)"),
-    ("flows", "files"): ("運ぶファイルの file_id（; 区切り。送信元か送信先が保有するもの）",
-                         "file_ids carried, separated by ; (each held at the source or the target)"),
-    ("flows", "stage"): ("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、"
-                         "network 情報提供ネットワークシステムとの接続、retain 保管・消去",
-                         "process stage: acquire, use, outsource, provide, network, retain"),
-    ("flows", "channel"): ("経路（庁内LAN、LGWAN、住基ネット、専用回線、媒体 など。任意）",
-                           "channel (LAN, LGWAN, Juki-net, leased line, media …; optional)"),
-    ("flows", "interactive"): ("送信先から応答できるか（照会・応答なら TRUE、一方向の一括送信なら FALSE）",
-                               "the target can talk back (request/response TRUE; one-way batch FALSE)"),
-    ("flows", "encrypted"): ("暗号化されているか", "the flow is encrypted"),
-    ("flows", "source_ref"): ("出典", "source of the row"),
-    ("controls", "control_id"): ("対策のID（一意）", "control id (unique)"),
-    ("controls", "name_ja"): ("名称（日本語）", "name in Japanese"),
-    ("controls", "name_en"): ("名称（英語、任意）", "name in English (optional)"),
-    ("controls", "mitigates"): ("軽減するリスクのID（acquire-1 … retain-3 または risks シートのID。; 区切り）",
-                                "risk ids mitigated (acquire-1 … retain-3 or ids of the risks sheet), separated by ;"),
-    ("controls", "applies_to"): ("適用先の system_id・flow_id（; 区切り）。組織全体なら * のみ",
-                                 "system or flow ids it applies to, separated by ;, or * alone for the whole organisation"),
-    ("controls", "effectiveness"): ("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
-                                    "how much it lowers an adversary's chance of passing the element, in [0, 1]; "
-                                    "0 for organisational measures"),
-    ("controls", "status"): ("状況: implemented 実施済み、planned 予定、missing 未実施",
-                             "status: implemented, planned, missing"),
-    ("controls", "source"): ("出典", "source of the row"),
-    ("risks", "risk_id"): ("追加するリスクのID（目録のIDと重複不可。例: use-x1）",
-                           "id of an extra risk (not a catalogue id; e.g. use-x1)"),
-    ("risks", "stage"): ("段階（flows の stage と同じ選択肢）", "process stage (the choices of flows' stage)"),
-    ("risks", "name_ja"): ("リスクの名称（日本語）", "name in Japanese"),
-    ("risks", "name_en"): ("リスクの名称（英語、任意）", "name in English (optional)"),
-    ("ratings", "risk_id"): ("自己評価するリスクのID（目録または risks シート）", "risk id rated (catalogue or risks sheet)"),
-    ("ratings", "rating"): ("評価: 特に力を入れている、十分である、課題が残されている",
-                            "rating: 特に力を入れている, 十分である, 課題が残されている "
-                            "(emphasised, sufficient, remaining are accepted)"),
-}
-
-#: (ja, en) description of every model.yaml key.
-KEY_NOTES: dict[str, tuple[str, str]] = {
-    "id": ("必須。短いID（空白・; , * @ を含まない）。例: city-juki-r6", "required; a short id (no spaces, ; , * @)"),
-    "title_ja": ("必須。評価書の題名（日本語）", "required; the title in Japanese"),
-    "title_en": ("必須。題名（英語）", "required; the title in English"),
-    "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
-    "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
-    "assessed_on": ("必須。評価の日付（YYYY-MM-DD）", "required; date of the assessment (YYYY-MM-DD)"),
-    "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
-    "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
-    "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
-    "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
-                 "optional; the previous version's model (folder or workbook), relative to the folder holding "
-                 "this workbook"),
-}
-
-#: The notes that differ for a model directory's model.yaml.
-DIR_KEY_NOTES: dict[str, tuple[str, str]] = {
-    "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
-                 "optional; the previous version's model directory, relative to this directory"),
-}
-
-KIND_NOTES = {
-    "id": ("ID", "id"), "ref": ("ID（参照）", "id (reference)"), "text": ("文字", "text"),
-    "enum": ("選択", "choice"), "bool": ("TRUE/FALSE", "TRUE/FALSE"), "int": ("整数", "whole number"),
-    "prob": ("0〜1の数", "number in [0, 1]"), "list": ("; 区切りの文字", "text items separated by ;"),
-    "reflist": ("; 区切りのID", "ids separated by ;"), "date": ("日付", "date"), "path": ("パス", "path"),
-}
 
 #: The points of the guide sheet: (ja, en).
 GUIDE_POINTS: tuple[tuple[str, str], ...] = (
@@ -1421,15 +1324,15 @@ def _write_guide(ws: Any) -> tuple[int, int]:
         ws[f"{col}{row}"].font = bold
     for key, (required, kind) in MODEL_KEYS.items():
         row += 1
-        ja, en = KEY_NOTES[key]
-        values = (META_SHEET, key, "○" if required else "", f"{KIND_NOTES[kind][0]} / {KIND_NOTES[kind][1]}", ja, en)
+        ja, en = MODEL_KEY_MEANINGS[key]
+        values = (META_SHEET, key, "○" if required else "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}", ja, en)
         for col, value in zip("ABCDEF", values):
             ws[f"{col}{row}"] = value
     for table in TABLES:
         for c in table.columns:
             row += 1
-            ja, en = COLUMN_NOTES[(table.name, c.name)]
-            kind = KIND_NOTES[c.kind]
+            ja, en = c.meaning
+            kind = KIND_MEANINGS[c.kind]
             values = (table.name, c.name, "○" if c.required else "", f"{kind[0]} / {kind[1]}", ja, en)
             for col, value in zip("ABCDEF", values):
                 ws[f"{col}{row}"] = value
@@ -1465,14 +1368,14 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
             else:
                 _put(ws, row, 2, model_cells.format_cell(value, None))
             width = max(width, _width(model_cells.format_cell(value, None)))
-        ws.cell(row, 3, " / ".join(KEY_NOTES[key]))
+        ws.cell(row, 3, " / ".join(MODEL_KEY_MEANINGS[key]))
         checks: dict[str, Any] = {}
         if kind == "bool":
             checks = dict(type="list", formula1=_BOOL_LIST, allow_blank=True, showErrorMessage=True, errorStyle="stop")
         elif kind == "int":
             checks = dict(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                           showErrorMessage=True, errorStyle="stop")
-        dv = DataValidation(showInputMessage=True, promptTitle=key[:32], prompt="\n".join(KEY_NOTES[key])[:255], **checks)
+        dv = DataValidation(showInputMessage=True, promptTitle=key[:32], prompt="\n".join(MODEL_KEY_MEANINGS[key])[:255], **checks)
         dv.add(f"B{row}")
         ws.add_data_validation(dv)
     ws.column_dimensions["A"].width = 20
@@ -1502,7 +1405,7 @@ def _write_table(ws: Any, frame: pd.DataFrame, table: Table, ref_ranges: dict) -
     for pos, name in enumerate(columns, 1):
         ws.column_dimensions[_letter(pos)].width = min(60, max(12, widths[pos - 1] * 1.1 + 1))
         col = spec.get(name)
-        _validation(ws, pos, col, COLUMN_NOTES.get((table.name, name)), table.name, ref_ranges)
+        _validation(ws, pos, col, None if col is None else col.meaning, table.name, ref_ranges)
     ws.freeze_panes = "A2"
 
 

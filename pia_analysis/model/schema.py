@@ -7,9 +7,11 @@ them back, so the format is stated once, here. ``docs/model-format.md`` explains
 
 from __future__ import annotations
 
-__all__ = ["Column", "FALSE_WORDS", "KINDS", "MAX_CELLS", "MAX_COLUMNS", "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS",
-           "MAX_NOTE_CHARS", "MIN_DATE", "MODEL_KEYS", "MODEL_TEXT_LIMITS", "OPERATORS", "RATINGS", "RATING_ALIASES",
-           "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column"]
+__all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
+           "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
+           "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
+           "RATINGS", "RATING_ALIASES", "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS",
+           "Table", "extra_column"]
 
 import datetime as dt
 from dataclasses import dataclass
@@ -63,6 +65,45 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "serious_incident": (False, "bool"),
     "previous": (False, "path"),
 }
+#: (ja, en) unit of the model.yaml keys that count something.
+MODEL_KEY_UNITS: dict[str, tuple[str, str]] = {"target_population": ("人", "people"), "handlers": ("人", "people")}
+
+
+#: (ja, en) meaning of every model.yaml key, as a workbook's model sheet states it.
+MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
+    "id": ("必須。短いID（空白・; , * @ を含まない）。例: city-juki-r6", "required; a short id (no spaces, ; , * @)"),
+    "title_ja": ("必須。評価書の題名（日本語）", "required; the title in Japanese"),
+    "title_en": ("必須。題名（英語）", "required; the title in English"),
+    "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
+    "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
+    "assessed_on": ("必須。評価の日付（YYYY-MM-DD）", "required; date of the assessment (YYYY-MM-DD)"),
+    "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
+    "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
+    "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
+    "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
+                "optional; the previous version's model (folder or workbook), relative to the folder holding this workbook"),
+}
+
+#: The meanings that differ for a model directory's model.yaml.
+DIRECTORY_KEY_MEANINGS: dict[str, tuple[str, str]] = {
+    "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
+                "optional; the previous version's model directory, relative to this directory"),
+}
+
+#: (ja, en) name of every kind of value (Column.kind and the kinds of MODEL_KEYS).
+KIND_MEANINGS: dict[str, tuple[str, str]] = {
+    "id": ("ID", "id"),
+    "ref": ("ID（参照）", "id (reference)"),
+    "text": ("文字", "text"),
+    "enum": ("選択", "choice"),
+    "bool": ("TRUE/FALSE", "TRUE/FALSE"),
+    "int": ("整数", "whole number"),
+    "prob": ("0〜1の数", "number in [0, 1]"),
+    "list": ("; 区切りの文字", "text items separated by ;"),
+    "reflist": ("; 区切りのID", "ids separated by ;"),
+    "date": ("日付", "date"),
+    "path": ("パス", "path"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +116,8 @@ class Column:
     ``required``: the column must be present in the header. ``nonempty``: a cell may not be blank.
     ``max_chars``: the longest value, in characters (of each id for ``id``, ``ref`` and ``reflist``);
     by default :data:`MAX_ID_CHARS` for ids and :data:`MAX_NOTE_CHARS` for text (see :attr:`limit`).
+    ``meaning``: what the column holds, (Japanese, English), as the workbook guide sheet, its input
+    messages and ``new``'s README state it. ``unit``: (Japanese, English) unit of a number, where it has one.
     """
 
     name: str
@@ -84,6 +127,8 @@ class Column:
     choices: tuple[str, ...] = ()
     hint: str = ""
     max_chars: int | None = None
+    meaning: tuple[str, str] = ("", "")
+    unit: tuple[str, str] | None = None
 
     @property
     def limit(self) -> int | None:
@@ -125,8 +170,8 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _enum(name: str, choices: tuple[str, ...], hint: str = "") -> Column:
-    return Column(name, "enum", nonempty=True, choices=choices, hint=hint)
+def _enum(name: str, choices: tuple[str, ...], hint: str = "", meaning: tuple[str, str] = ("", "")) -> Column:
+    return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
 
 
 TABLES: tuple[Table, ...] = (
@@ -135,12 +180,30 @@ TABLES: tuple[Table, ...] = (
         "zones.csv",
         "zone_id",
         (
-            Column("zone_id", "id", nonempty=True),
-            Column("name_ja", max_chars=MAX_NAME_CHARS),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
-            Column("internet_facing", "bool", nonempty=True),
-            _enum("operator", OPERATORS),
-            Column("source", required=False),
+            Column("zone_id", "id", nonempty=True,
+                meaning=("ゾーンのID（一意）",
+                         "zone id (unique)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("名称（日本語）",
+                         "name in Japanese"),
+            ),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("名称（英語、任意）",
+                         "name in English (optional)"),
+            ),
+            Column("internet_facing", "bool", nonempty=True,
+                meaning=("インターネットから到達できるゾーンか",
+                         "the zone is reachable from the internet"),
+            ),
+            _enum("operator", OPERATORS,
+                meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、other_body 他の団体・機関、resident 住民",
+                         "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
         ),
     ),
     Table(
@@ -148,15 +211,43 @@ TABLES: tuple[Table, ...] = (
         "systems.csv",
         "system_id",
         (
-            Column("system_id", "id", nonempty=True),
-            Column("name_ja", max_chars=MAX_NAME_CHARS),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
-            Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv"),
-            _enum("kind", KINDS),
-            _enum("operator", OPERATORS),
-            Column("holds", "reflist", hint="file_ids of files.csv separated by ';'"),
-            Column("entry_likelihood", "prob", hint="empty or 0 = not an entry point; else a number in (0, 1]"),
-            Column("source", required=False),
+            Column("system_id", "id", nonempty=True,
+                meaning=("システムのID（一意。flow_id とも重複不可）",
+                         "system id (unique; also differs from every flow_id)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("名称（日本語）",
+                         "name in Japanese"),
+            ),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("名称（英語、任意）",
+                         "name in English (optional)"),
+            ),
+            Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv",
+                meaning=("所属するゾーン（zones シートの zone_id）",
+                         "its zone: a zone_id of the zones sheet"),
+            ),
+            _enum("kind", KINDS,
+                meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、external 外部の主体",
+                         "kind: system, store, terminal, network, external"),
+            ),
+            _enum("operator", OPERATORS,
+                meaning=("運用者（zones と同じ選択肢）",
+                         "who runs it (the choices of zones)"),
+            ),
+            Column("holds", "reflist", hint="file_ids of files.csv separated by ';'",
+                meaning=("保有するファイルの file_id（; 区切り。なければ空欄）",
+                         "file_ids of the files kept here, separated by ; (empty: none)"),
+            ),
+            Column("entry_likelihood", "prob", hint="empty or 0 = not an entry point; else a number in (0, 1]",
+                meaning=("評価期間中に攻撃者・不正な内部者がここを足場にする確率（0超〜1）。空欄または0は入口でない",
+                         "likelihood that an adversary gets a foothold here during the assessment period, in (0, 1]; empty or 0 = not an entry point"),
+                unit=("評価期間あたりの確率", "probability per assessment period"),
+            ),
+            Column("source", required=False,
+                meaning=("出典",
+                         "source of the row"),
+            ),
         ),
     ),
     Table(
@@ -164,13 +255,35 @@ TABLES: tuple[Table, ...] = (
         "files.csv",
         "file_id",
         (
-            Column("file_id", "id", nonempty=True),
-            Column("name_ja", max_chars=MAX_NAME_CHARS),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
-            Column("records", "int", nonempty=True, hint="a whole number of records (people) >= 0"),
-            Column("contains_my_number", "bool", nonempty=True),
-            Column("items", "list", required=False),
-            Column("source", required=False),
+            Column("file_id", "id", nonempty=True,
+                meaning=("特定個人情報ファイルのID（一意）",
+                         "file id (unique)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("名称（日本語）",
+                         "name in Japanese"),
+            ),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("名称（英語、任意）",
+                         "name in English (optional)"),
+            ),
+            Column("records", "int", nonempty=True, hint="a whole number of records (people) >= 0",
+                meaning=("記録される人数（整数）",
+                         "people in the file (a whole number)"),
+                unit=("人", "people"),
+            ),
+            Column("contains_my_number", "bool", nonempty=True,
+                meaning=("個人番号を含むファイルか",
+                         "the file holds My Numbers"),
+            ),
+            Column("items", "list", required=False,
+                meaning=("記録項目（; 区切り、任意）",
+                         "record items separated by ; (optional)"),
+            ),
+            Column("source", required=False,
+                meaning=("出典",
+                         "source of the row"),
+            ),
         ),
     ),
     Table(
@@ -178,15 +291,42 @@ TABLES: tuple[Table, ...] = (
         "flows.csv",
         "flow_id",
         (
-            Column("flow_id", "id", nonempty=True),
-            Column("source", "ref", nonempty=True, hint="a system_id of systems.csv"),
-            Column("target", "ref", nonempty=True, hint="a system_id of systems.csv"),
-            Column("files", "reflist", hint="file_ids of files.csv separated by ';'"),
-            _enum("stage", STAGES),
-            Column("channel", required=False, max_chars=MAX_NAME_CHARS),
-            Column("interactive", "bool", nonempty=True),
-            Column("encrypted", "bool", nonempty=True),
-            Column("source_ref", required=False),
+            Column("flow_id", "id", nonempty=True,
+                meaning=("フローのID（一意。system_id とも重複不可）",
+                         "flow id (unique; also differs from every system_id)"),
+            ),
+            Column("source", "ref", nonempty=True, hint="a system_id of systems.csv",
+                meaning=("送信元のシステム（systems シートの system_id）",
+                         "the sending system: a system_id of the systems sheet"),
+            ),
+            Column("target", "ref", nonempty=True, hint="a system_id of systems.csv",
+                meaning=("送信先のシステム（source と異なるもの）",
+                         "the receiving system (not the source)"),
+            ),
+            Column("files", "reflist", hint="file_ids of files.csv separated by ';'",
+                meaning=("運ぶファイルの file_id（; 区切り。送信元か送信先が保有するもの）",
+                         "file_ids carried, separated by ; (each held at the source or the target)"),
+            ),
+            _enum("stage", STAGES,
+                meaning=("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、network 情報提供ネットワークシステムとの接続、retain 保管・消去",
+                         "process stage: acquire, use, outsource, provide, network, retain"),
+            ),
+            Column("channel", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("経路（庁内LAN、LGWAN、住基ネット、専用回線、媒体 など。任意）",
+                         "channel (LAN, LGWAN, Juki-net, leased line, media …; optional)"),
+            ),
+            Column("interactive", "bool", nonempty=True,
+                meaning=("送信先から応答できるか（照会・応答なら TRUE、一方向の一括送信なら FALSE）",
+                         "the target can talk back (request/response TRUE; one-way batch FALSE)"),
+            ),
+            Column("encrypted", "bool", nonempty=True,
+                meaning=("暗号化されているか",
+                         "the flow is encrypted"),
+            ),
+            Column("source_ref", required=False,
+                meaning=("出典",
+                         "source of the row"),
+            ),
         ),
     ),
     Table(
@@ -194,14 +334,39 @@ TABLES: tuple[Table, ...] = (
         "controls.csv",
         "control_id",
         (
-            Column("control_id", "id", nonempty=True),
-            Column("name_ja", max_chars=MAX_NAME_CHARS),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
-            Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'"),
-            Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *"),
-            Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures"),
-            _enum("status", STATUSES),
-            Column("source", required=False),
+            Column("control_id", "id", nonempty=True,
+                meaning=("対策のID（一意）",
+                         "control id (unique)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("名称（日本語）",
+                         "name in Japanese"),
+            ),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("名称（英語、任意）",
+                         "name in English (optional)"),
+            ),
+            Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'",
+                meaning=("軽減するリスクのID（acquire-1 … retain-3 または risks シートのID。; 区切り）",
+                         "risk ids mitigated (acquire-1 … retain-3 or ids of the risks sheet), separated by ;"),
+            ),
+            Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *",
+                meaning=("適用先の system_id・flow_id（; 区切り）。組織全体なら * のみ",
+                         "system or flow ids it applies to, separated by ;, or * alone for the whole organisation"),
+            ),
+            Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures",
+                meaning=("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
+                         "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for organisational measures"),
+                unit=("確率の減少分（0〜1）", "reduction of a probability, in [0, 1]"),
+            ),
+            _enum("status", STATUSES,
+                meaning=("状況: implemented 実施済み、planned 予定、missing 未実施",
+                         "status: implemented, planned, missing"),
+            ),
+            Column("source", required=False,
+                meaning=("出典",
+                         "source of the row"),
+            ),
         ),
     ),
     Table(
@@ -209,10 +374,22 @@ TABLES: tuple[Table, ...] = (
         "risks.csv",
         "risk_id",
         (
-            Column("risk_id", "id", nonempty=True),
-            _enum("stage", STAGES),
-            Column("name_ja", max_chars=MAX_NAME_CHARS),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS),
+            Column("risk_id", "id", nonempty=True,
+                meaning=("追加するリスクのID（目録のIDと重複不可。例: use-x1）",
+                         "id of an extra risk (not a catalogue id; e.g. use-x1)"),
+            ),
+            _enum("stage", STAGES,
+                meaning=("段階（flows の stage と同じ選択肢）",
+                         "process stage (the choices of flows' stage)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("リスクの名称（日本語）",
+                         "name in Japanese"),
+            ),
+            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+                meaning=("リスクの名称（英語、任意）",
+                         "name in English (optional)"),
+            ),
         ),
         optional_file=True,
     ),
@@ -221,12 +398,17 @@ TABLES: tuple[Table, ...] = (
         "ratings.csv",
         "risk_id",
         (
-            Column("risk_id", "ref", nonempty=True, hint="a risk id of the catalogue or of risks.csv"),
+            Column("risk_id", "ref", nonempty=True, hint="a risk id of the catalogue or of risks.csv",
+                meaning=("自己評価するリスクのID（目録または risks シート）",
+                         "risk id rated (catalogue or risks sheet)"),
+            ),
             Column(
                 "rating",
                 "enum",
                 nonempty=True,
                 choices=RATINGS + tuple(RATING_ALIASES),
+                meaning=("評価: 特に力を入れている、十分である、課題が残されている",
+                         "rating: 特に力を入れている, 十分である, 課題が残されている (emphasised, sufficient, remaining are accepted)"),
             ),
         ),
         optional_file=True,
