@@ -324,3 +324,12 @@ def test_every_column_and_key_carries_its_meaning_in_both_languages():
     for key, (_required, kind) in MODEL_KEYS.items():
         assert all(MODEL_KEY_MEANINGS[key]), key
         assert kind in KIND_MEANINGS, key
+
+
+def test_model_format_doc_is_up_to_date():
+    """docs/model-format.md's tables are what the schema gives (python -m pia_analysis.model.schema --doc rewrites them)."""
+    from pia_analysis.model.schema import rewrite_reference_markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "model-format.md"
+    text = doc.read_text(encoding="utf-8")
+    assert text == rewrite_reference_markdown(text), "run: python -m pia_analysis.model.schema --doc"

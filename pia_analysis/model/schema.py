@@ -2,7 +2,9 @@
 
 Each table of a model directory is described by a :class:`Table` of :class:`Column` s. The loader
 (:mod:`pia_analysis.formats.directory`) reads, checks and types every cell from these descriptions, and the saver writes
-them back, so the format is stated once, here. ``docs/model-format.md`` explains it for analysts.
+them back, so the format is stated once, here, with the meaning of every column and key in Japanese and
+English: the workbook guide sheet, ``new``'s README and the tables of ``docs/model-format.md``
+(:func:`format_reference_markdown`; ``python -m pia_analysis.model.schema --doc`` rewrites them) read it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
-           "RATINGS", "RATING_ALIASES", "STAGES", "STATUSES", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS",
-           "Table", "extra_column"]
+           "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES", "STATUSES",
+           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column", "format_reference_markdown",
+           "rewrite_reference_markdown"]
 
 import datetime as dt
 from dataclasses import dataclass
@@ -161,6 +164,7 @@ class Table:
     key: str  # the id column
     columns: tuple[Column, ...]
     optional_file: bool = False
+    title: str = ""  # what the rows are, in English (docs/model-format.md's headings)
 
     @property
     def column_names(self) -> list[str]:
@@ -205,6 +209,7 @@ TABLES: tuple[Table, ...] = (
                          "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
             ),
         ),
+        title="trust zones",
     ),
     Table(
         "systems",
@@ -249,6 +254,7 @@ TABLES: tuple[Table, ...] = (
                          "source of the row"),
             ),
         ),
+        title="systems, stores, terminals, networks, outside parties",
     ),
     Table(
         "files",
@@ -285,6 +291,7 @@ TABLES: tuple[Table, ...] = (
                          "source of the row"),
             ),
         ),
+        title="specific personal information files (特定個人情報ファイル)",
     ),
     Table(
         "flows",
@@ -328,6 +335,7 @@ TABLES: tuple[Table, ...] = (
                          "source of the row"),
             ),
         ),
+        title="data flows",
     ),
     Table(
         "controls",
@@ -357,7 +365,6 @@ TABLES: tuple[Table, ...] = (
             Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures",
                 meaning=("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
                          "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for organisational measures"),
-                unit=("確率の減少分（0〜1）", "reduction of a probability, in [0, 1]"),
             ),
             _enum("status", STATUSES,
                 meaning=("状況: implemented 実施済み、planned 予定、missing 未実施",
@@ -368,6 +375,7 @@ TABLES: tuple[Table, ...] = (
                          "source of the row"),
             ),
         ),
+        title="security and organisational measures",
     ),
     Table(
         "risks",
@@ -392,6 +400,7 @@ TABLES: tuple[Table, ...] = (
             ),
         ),
         optional_file=True,
+        title="extra risk items",
     ),
     Table(
         "ratings",
@@ -412,7 +421,128 @@ TABLES: tuple[Table, ...] = (
             ),
         ),
         optional_file=True,
+        title="the assessor's self-ratings",
     ),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+#: The lines of docs/model-format.md between which :func:`format_reference_markdown` is written.
+REFERENCE_BEGIN = ("<!-- generated from pia_analysis/model/schema.py by `python -m pia_analysis.model.schema --doc`: "
+                   "edit the schema, not this part -->")
+REFERENCE_END = "<!-- end of the generated part -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _bounds(kind: str, limit: int | None, unit: tuple[str, str] | None) -> str:
+    if kind in ("id", "ref", "reflist"):
+        text = f"at most {limit:,} characters" + (" each" if kind == "reflist" else "")
+    elif kind in ("text", "list"):
+        text = f"at most {limit:,} characters"
+    elif kind == "int":
+        text = f"0 to {MAX_COUNT:,}"
+    elif kind == "prob":
+        text = "0 to 1"
+    elif kind == "date":
+        text = f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"
+    else:
+        text = ""
+    if unit is not None:
+        text += f"; unit: {unit[1]} ({unit[0]})"
+    return text
+
+
+def _values(column: Column) -> str:
+    if column.kind == "enum":
+        return ", ".join(f"`{c}`" for c in column.choices)
+    if column.kind == "bool":
+        return " / ".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS))
+    return _cell(column.hint)
+
+
+def _required(column: Column) -> str:
+    if not column.required:
+        return "no"
+    return "yes, not empty" if column.nonempty else "yes"
+
+
+def format_reference_markdown() -> str:
+    """The reference tables of ``docs/model-format.md``: the model.yaml keys and every table's columns.
+
+    Each column is listed with its kind, whether the header must have it (and the cell be non-empty), its
+    enumeration values or reference, its bounds and unit, and its meaning in Japanese and English, all
+    read from :data:`MODEL_KEYS`, :data:`TABLES` and the meanings beside them; a test keeps the doc equal.
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline, without the markers :data:`REFERENCE_BEGIN` and :data:`REFERENCE_END`.
+
+    Examples
+    --------
+    >>> text = format_reference_markdown()
+    >>> text.splitlines()[0]
+    '### `model.yaml`'
+    >>> "| `entry_likelihood` | number in [0, 1] |" in text
+    True
+    """
+    lines = ["### `model.yaml`", "", "| key | type | required | bounds | 説明 | meaning |", "|---|---|---|---|---|---|"]
+    for key, (required, kind) in MODEL_KEYS.items():
+        ja, en = DIRECTORY_KEY_MEANINGS.get(key, MODEL_KEY_MEANINGS[key])
+        limit = MODEL_TEXT_LIMITS.get(kind)
+        lines.append(f"| `{key}` | {KIND_MEANINGS[kind][1]} | {'yes' if required else 'no'} | "
+                     f"{_bounds(kind, limit, MODEL_KEY_UNITS.get(key))} | {_cell(ja)} | {_cell(en)} |")
+    for table in TABLES:
+        optional = " (optional file)" if table.optional_file else ""
+        lines += ["", f"### `{table.filename}`{optional} — {table.title}", "",
+                  "| column | type | required | values | bounds | 説明 | meaning |", "|---|---|---|---|---|---|---|"]
+        for c in table.columns:
+            ja, en = c.meaning
+            lines.append(f"| `{c.name}` | {KIND_MEANINGS[c.kind][1]} | {_required(c)} | {_values(c)} | "
+                         f"{_bounds(c.kind, c.limit, c.unit)} | {_cell(ja)} | {_cell(en)} |")
+    return "\n".join(lines) + "\n"
+
+
+def rewrite_reference_markdown(text: str) -> str:
+    r"""``text`` (docs/model-format.md) with its generated part replaced by :func:`format_reference_markdown`.
+
+    Parameters
+    ----------
+    text : str
+        The document, holding the lines :data:`REFERENCE_BEGIN` and :data:`REFERENCE_END`.
+
+    Returns
+    -------
+    str
+        The document with the part between the markers regenerated; equal to ``text`` when it is up to date.
+
+    Raises
+    ------
+    ValueError
+        When a marker is missing.
+
+    Examples
+    --------
+    >>> doc = "intro\n" + REFERENCE_BEGIN + "\nold\n" + REFERENCE_END + "\nrest\n"
+    >>> new = rewrite_reference_markdown(doc)
+    >>> new.startswith("intro\n") and new.endswith(REFERENCE_END + "\nrest\n") and "### `zones.csv`" in new
+    True
+    """
+    if REFERENCE_BEGIN + "\n" not in text or REFERENCE_END not in text:
+        raise ValueError("the document lacks the markers of its generated part")
+    head, rest = text.split(REFERENCE_BEGIN + "\n", 1)
+    _old, tail = rest.split(REFERENCE_END, 1)
+    return head + REFERENCE_BEGIN + "\n\n" + format_reference_markdown() + "\n" + REFERENCE_END + tail
+
+
+if __name__ == "__main__":  # python -m pia_analysis.model.schema --doc [path]: rewrite docs/model-format.md
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:2] != ["--doc"]:
+        raise SystemExit("usage: python -m pia_analysis.model.schema --doc [docs/model-format.md]")
+    doc = Path(sys.argv[2] if len(sys.argv) > 2 else "docs/model-format.md")
+    doc.write_text(rewrite_reference_markdown(doc.read_text(encoding="utf-8")), encoding="utf-8")
