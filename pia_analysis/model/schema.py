@@ -178,6 +178,16 @@ def _enum(name: str, choices: tuple[str, ...], hint: str = "", meaning: tuple[st
     return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
 
 
+def _name_columns() -> tuple[Column, Column]:
+    """``name_ja`` and ``name_en``, the same pair in every table whose rows are named."""
+    return (
+        Column("name_ja", max_chars=MAX_NAME_CHARS,
+               meaning=("名称（日本語）", "name in Japanese")),
+        Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
+               meaning=("名称（英語、任意）", "name in English (optional)")),
+    )
+
+
 TABLES: tuple[Table, ...] = (
     Table(
         "zones",
@@ -188,14 +198,7 @@ TABLES: tuple[Table, ...] = (
                 meaning=("ゾーンのID（一意）",
                          "zone id (unique)"),
             ),
-            Column("name_ja", max_chars=MAX_NAME_CHARS,
-                meaning=("名称（日本語）",
-                         "name in Japanese"),
-            ),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
-                meaning=("名称（英語、任意）",
-                         "name in English (optional)"),
-            ),
+            *_name_columns(),
             Column("internet_facing", "bool", nonempty=True,
                 meaning=("インターネットから到達できるゾーンか",
                          "the zone is reachable from the internet"),
@@ -220,14 +223,7 @@ TABLES: tuple[Table, ...] = (
                 meaning=("システムのID（一意。flow_id とも重複不可）",
                          "system id (unique; also differs from every flow_id)"),
             ),
-            Column("name_ja", max_chars=MAX_NAME_CHARS,
-                meaning=("名称（日本語）",
-                         "name in Japanese"),
-            ),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
-                meaning=("名称（英語、任意）",
-                         "name in English (optional)"),
-            ),
+            *_name_columns(),
             Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv",
                 meaning=("所属するゾーン（zones シートの zone_id）",
                          "its zone: a zone_id of the zones sheet"),
@@ -265,14 +261,7 @@ TABLES: tuple[Table, ...] = (
                 meaning=("特定個人情報ファイルのID（一意）",
                          "file id (unique)"),
             ),
-            Column("name_ja", max_chars=MAX_NAME_CHARS,
-                meaning=("名称（日本語）",
-                         "name in Japanese"),
-            ),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
-                meaning=("名称（英語、任意）",
-                         "name in English (optional)"),
-            ),
+            *_name_columns(),
             Column("records", "int", nonempty=True, hint="a whole number of records (people) >= 0",
                 meaning=("記録される人数（整数）",
                          "people in the file (a whole number)"),
@@ -346,14 +335,7 @@ TABLES: tuple[Table, ...] = (
                 meaning=("対策のID（一意）",
                          "control id (unique)"),
             ),
-            Column("name_ja", max_chars=MAX_NAME_CHARS,
-                meaning=("名称（日本語）",
-                         "name in Japanese"),
-            ),
-            Column("name_en", required=False, max_chars=MAX_NAME_CHARS,
-                meaning=("名称（英語、任意）",
-                         "name in English (optional)"),
-            ),
+            *_name_columns(),
             Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'",
                 meaning=("軽減するリスクのID（acquire-1 … retain-3 または risks シートのID。; 区切り）",
                          "risk ids mitigated (acquire-1 … retain-3 or ids of the risks sheet), separated by ;"),
