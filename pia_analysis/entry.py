@@ -8,11 +8,32 @@ interrupt is caught here from the first moment the script runs.
 
 from __future__ import annotations
 
+__all__ = ["run"]
+
 import sys
 
 
 def run() -> int:
-    """Import the CLI and run it; an interrupt while importing exits 130 with one line."""
+    """Import the CLI and run it; an interrupt while importing exits 130 with one line.
+
+    Returns
+    -------
+    int
+        The exit status of :func:`pia_analysis.cli.main` (0 success, 1 findings or differences the command
+        reports, 2 bad input or a refused output, 4 a failed write, 130 interrupted).
+
+    Examples
+    --------
+    >>> import sys
+    >>> from unittest import mock
+    >>> from pia_analysis import bundled_model_path
+    >>> with mock.patch.object(sys, "argv", ["pia-analysis", "validate", str(bundled_model_path())]):
+    ...     status = run()  # doctest: +ELLIPSIS
+    OK: kitakyushu-juki-r3 — 北九州市 住民基本台帳に関する事務 全項目評価（令和3年度 再実施）
+    ...
+    >>> status
+    0
+    """
     try:
         from .cli import interrupted_exit, main
     except KeyboardInterrupt:
