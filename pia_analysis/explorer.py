@@ -61,8 +61,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis.coverage import stage_coverage
-from .analysis.exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
+from .analysis.exposure import BlastRadius, attack_paths, blast_radius
+from .analysis.pipeline import Analysis, analyse
 from .model.model import Model
 from .whatif.scenario import (
     Scenario,
@@ -82,6 +82,8 @@ CONTROL_STATUSES: tuple[str, ...] = tuple(STATUSES)
 EFFECT_COLUMNS = ["change", "op", "table", "id", "column", "before", "after", "cause"]
 #: The charts the explorer can draw (``none`` draws nothing).
 CHART_KINDS = ("exposure", "coverage", "dataflow", "none")
+#: The analyses the explorer shows (names of :data:`pia_analysis.analysis.pipeline.ANALYSES`).
+_EXPLORED = ("exposure", "stage_coverage")
 _HEADLINE_METRICS = ("max_mn_exposure", "records_at_stake", "reached_systems", "covered_pairs", "gaps", "coverage")
 
 
@@ -442,15 +444,15 @@ def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = N
     >>> round(after / before, 6)
     5.0
     """
-    return _state(model, changes, node_exposure(model), stage_coverage(model))
+    return _state(model, changes, analyse(model, only=_EXPLORED))
 
 
-def _state(model: Model, changes: Changes | Mapping[str, Any] | None, exp_b: pd.DataFrame,
-           cov_b: pd.DataFrame) -> ExplorerState:
+def _state(model: Model, changes: Changes | Mapping[str, Any] | None, before: Analysis) -> ExplorerState:
     """:func:`explorer_state` with the analyses of ``model`` already done (the widget keeps them)."""
     changes = Changes.of(changes)
     changed, effects = apply_changes(model, changes)
-    exp_a, cov_a = node_exposure(changed), stage_coverage(changed)
+    after = analyse(changed, only=_EXPLORED)
+    exp_b, cov_b, exp_a, cov_a = before.exposure, before.stage_coverage, after.exposure, after.stage_coverage
     return ExplorerState(base=model, model=changed, changes=changes, effects=effects,
                          exposure_before=exp_b, exposure_after=exp_a, coverage_before=cov_b, coverage_after=cov_a,
                          exposure_delta=exposure_delta_table(exp_b, exp_a), coverage_delta=coverage_delta_table(cov_b, cov_a))
@@ -524,7 +526,7 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
         raise _unknown("system", system_id, ids)
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
-    table = node_exposure(model) if exposure is None else exposure
+    table = analyse(model, only=("exposure",)).exposure if exposure is None else exposure
     row = table.set_index("system_id").loc[system_id].to_dict()
     controls = model.controls.loc[model.controls["applies_to"].map(lambda targets: system_id in targets),
                                   ["control_id", "name_ja", "name_en", "status", "effectiveness"]]
@@ -656,7 +658,7 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
     model = state.model
     if kind == "exposure":
         if trials > 0:
-            sim = simulate_compromise(model, trials=trials, seed=0)
+            sim = analyse(model, trials=trials, seed=0, only=("simulation",)).simulation
         else:  # no Monte Carlo: the chart draws no marker
             sim = pd.DataFrame({"system_id": model.systems["system_id"], "probability": np.nan, "ci_low": np.nan,
                                 "ci_high": np.nan, "trials": np.nan})
@@ -702,7 +704,8 @@ class Explorer:
         self.scenario: str | None = None
         self.overrides: dict[str, str] = {}
         self.blocked: tuple[str, ...] = ()
-        self._initial = explorer_state(model)  # the analyses of the model as given, done once
+        self._initial_analysis = analyse(model, only=_EXPLORED)  # the analyses of the model as given, done once
+        self._initial = _state(model, None, self._initial_analysis)
         self.state: ExplorerState = self._initial
         self.view: SystemView | None = None
         self.figure: Any = None  # the last chart drawn
@@ -770,7 +773,7 @@ class Explorer:
             if old not in set(systems["system_id"]):
                 if system is not None:
                     raise _unknown("system", system, systems["system_id"])
-                exp = node_exposure(m)
+                exp = analyse(m, only=("exposure",)).exposure
                 holders = exp.loc[exp["holds_my_number"]]  # default: the most exposed My Number holder
                 old = holders.iloc[0]["system_id"] if len(holders) else exp.iloc[0]["system_id"]
             c["system"].value = old
@@ -870,7 +873,7 @@ class Explorer:
     def refresh(self, note: str = "") -> None:
         """Recompute :attr:`state` from the current changes and update every output."""
         try:
-            state = _state(self.base, self.changes, self._initial.exposure_before, self._initial.coverage_before)
+            state = _state(self.base, self.changes, self._initial_analysis)
         except ValueError as exc:  # pragma: no cover - the widgets offer only valid choices
             self._message(str(exc), error=True)
             return

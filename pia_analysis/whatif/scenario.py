@@ -77,6 +77,7 @@ from ..model.cells import (
     parse_cell,
     parse_meta_value,
 )
+from ..analysis.pipeline import analyse
 from ..model.checks import validate_tables
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
@@ -870,6 +871,8 @@ FINDINGS_DELTA_COLUMNS = [
     "finding_id", "rule_id", "element", "change", "status_before", "status_after", "severity_before",
     "severity_after", "title_ja", "title_en",
 ]
+#: The analyses of each model a comparison lines up (names of :data:`pia_analysis.analysis.pipeline.ANALYSES`).
+COMPARED_ANALYSES = ("exposure", "stage_coverage", "findings")
 #: Kinds of finding changes, in display order.
 FINDING_CHANGES = ("appeared", "disappeared", "severity_changed", "status_changed")
 
@@ -1116,13 +1119,10 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     >>> list(c.coverage_delta["stage"])
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     """
-    from ..analysis.coverage import stage_coverage
-    from ..analysis.exposure import node_exposure
-    from ..analysis.findings import find_findings
-
-    exp_b, exp_a = node_exposure(base), node_exposure(other)
-    cov_b, cov_a = stage_coverage(base), stage_coverage(other)
-    fnd_b, fnd_a = find_findings(base), find_findings(other)
+    b, a = analyse(base, only=COMPARED_ANALYSES), analyse(other, only=COMPARED_ANALYSES)
+    exp_b, exp_a = b.exposure, a.exposure
+    cov_b, cov_a = b.stage_coverage, a.stage_coverage
+    fnd_b, fnd_a = b.findings, a.findings
     before = label_before or base.id
     after = label_after or (other.id if other.id != base.id else "scenario")
     return Comparison(

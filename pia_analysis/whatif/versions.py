@@ -43,7 +43,8 @@ from typing import Any
 import pandas as pd
 
 from ..model.model import Model
-from .scenario import Comparison, compare
+from ..analysis.pipeline import Analysis, analyse
+from .scenario import COMPARED_ANALYSES, Comparison, compare
 from ..model.schema import MODEL_KEYS, TABLES
 
 IMPORTANT, MINOR = "important", "minor"
@@ -590,6 +591,10 @@ def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[An
     return out
 
 
+def _analysed(a: Analysis) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return a.exposure, a.stage_coverage, a.findings
+
+
 HISTORY_COLUMNS = [
     "version", "assessed_on", "target_population", "required", "systems", "flows", "controls", "mn_holders",
     "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs", "coverage", "open_findings",
@@ -628,13 +633,10 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
     """
-    from ..analysis.coverage import stage_coverage
-    from ..analysis.exposure import node_exposure
-    from ..analysis.findings import find_findings
     from ..analysis.judgments import required_assessment
 
     chain = _chain(model)
-    analyses = _per_version(chain, lambda m: (node_exposure(m), stage_coverage(m), find_findings(m)))
+    analyses = _per_version(chain, lambda m: _analysed(analyse(m, only=COMPARED_ANALYSES)))
     for m, (_exp, cov, _fnd) in zip(chain, analyses):
         _STAGE_COVERAGE[m] = cov
     # Pure functions of what they are given, computed once for each distinct input: versions that share
@@ -699,10 +701,9 @@ def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) ->
     >>> list(t.columns)[:2], len(t)
     (['stage', 'name_ja'], 6)
     """
-    from ..analysis.coverage import stage_coverage
-
     chain = _chain(model)
-    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE else stage_coverage(m))
+    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE
+                                            else analyse(m, only=("stage_coverage",)).stage_coverage)
                           [["stage", "name_ja", "coverage"]])
     first = tables[0]
     columns: dict[str, Any] = {"stage": first["stage"].tolist(), "name_ja": first["name_ja"].tolist()}
