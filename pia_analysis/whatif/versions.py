@@ -1,7 +1,7 @@
 """Versions of a model: what changed between two, whether it is an important change, and the history.
 
 :func:`diff` compares two models row by row (by id, in every table) and key by key (``model.yaml``), and
-runs the analyses on both (:func:`~pia_analysis.whatif.scenario.compare`). Every changed row or key is then
+runs the analyses on both (:func:`~pia_analysis.whatif.compare.compare`). Every changed row or key is then
 classified:
 
 * **重要な変更 (important change)** when at least one rule of :data:`CHANGE_RULES` fires. A municipality
@@ -42,10 +42,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..model.model import Model
 from ..analysis.pipeline import Analysis, analyse
-from .scenario import COMPARED_ANALYSES, Comparison, compare
+from ..model.model import Model
 from ..model.schema import MODEL_KEYS, TABLES
+from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
 IMPORTANT, MINOR = "important", "minor"
 IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
@@ -383,7 +383,7 @@ class ModelDiff:
         The changed cells in long form: ``table, id, column, old, new`` (values as loaded).
     comparison : Comparison
         The exposure, coverage and findings of both versions and their deltas, findings matched by their
-        stable ids (:func:`~pia_analysis.whatif.scenario.compare`); computed on first use, as the row
+        stable ids (:func:`~pia_analysis.whatif.compare.compare`); computed on first use, as the row
         differences and their classification do not need it.
     """
 
@@ -471,8 +471,6 @@ class ModelDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, and the analysis deltas."""
-        from .scenario import plain_value
-
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
@@ -591,10 +589,6 @@ def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[An
     return out
 
 
-def _analysed(a: Analysis) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return a.exposure, a.stage_coverage, a.findings
-
-
 HISTORY_COLUMNS = [
     "version", "assessed_on", "target_population", "required", "systems", "flows", "controls", "mn_holders",
     "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs", "coverage", "open_findings",
@@ -636,9 +630,9 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     from ..analysis.judgments import required_assessment
 
     chain = _chain(model)
-    analyses = _per_version(chain, lambda m: _analysed(analyse(m, only=COMPARED_ANALYSES)))
-    for m, (_exp, cov, _fnd) in zip(chain, analyses):
-        _STAGE_COVERAGE[m] = cov
+    analyses: list[Analysis] = _per_version(chain, lambda m: analyse(m, only=COMPARED_ANALYSES))
+    for m, a in zip(chain, analyses):
+        _STAGE_COVERAGE[m] = a.stage_coverage
     # Pure functions of what they are given, computed once for each distinct input: versions that share
     # their analyses (or their threshold keys) share the results.
     headlines: dict[tuple[int, int], pd.DataFrame] = {}
@@ -646,7 +640,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     outside: dict[tuple[int, int], int] = {}
     rows = []
     for i, m in enumerate(chain):
-        exp, cov, fnd = analyses[i]
+        exp, cov = analyses[i].exposure, analyses[i].stage_coverage
         if i == 0:
             before, verdict, n_imp, rules = analyses[i], "", 0, []
         else:
@@ -659,12 +653,9 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
         key = (id(before), id(analyses[i]))
         if key not in headlines:
             # The headline of compare(previous, m) (of compare(m, m) for the first version) from the
-            # analyses computed once per version: headline() reads only these six tables, not the deltas.
-            c = Comparison(base=chain[i - 1] if i else m, other=m, label_before="", label_after="",
-                           exposure_before=before[0], exposure_after=exp, coverage_before=before[1],
-                           coverage_after=cov, findings_before=before[2], findings_after=fnd,
-                           exposure_delta=pd.DataFrame(), coverage_delta=pd.DataFrame(), findings_delta=pd.DataFrame())
-            headlines[key] = c.headline().set_index("metric")
+            # analyses computed once per version: it reads only these six tables, not the deltas.
+            headlines[key] = headline_table(before.exposure, exp, before.stage_coverage, cov,
+                                            before.findings, analyses[i].findings).set_index("metric")
         head = headlines[key]
         threshold = (m.meta["target_population"], m.meta.get("handlers"), m.meta.get("serious_incident"))
         if threshold not in required:
@@ -679,7 +670,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
             "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
             "mn_holders_outside_city": outside[outside_key],
             "max_mn_exposure": float(head.at["max_mn_exposure", "after"]),
-            "max_mn_system": str(head.at["max_mn_exposure", "note"]).split(" → ")[-1],
+            "max_mn_system": max_mn_exposure(exp)[1],
             "records_at_stake": float(head.at["records_at_stake", "after"]),
             "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(cov["pairs"].sum()),
             "coverage": float(head.at["coverage", "after"]), "open_findings": int(head.at["open_findings", "after"]),
