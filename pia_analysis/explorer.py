@@ -59,7 +59,19 @@ _EXPLORED = ("exposure", "stage_coverage")
 
 
 def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
-    """The model's bundled scenarios (the ``scenarios/`` folder beside it): file name without ``.yaml`` -> title.
+    """The model's bundled scenarios (the ``scenarios/`` folder beside it), as the widget offers them.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    lang
+        ``"ja"`` or ``"en"``: the language of the titles.
+
+    Returns
+    -------
+    dict of str to str
+        File name without ``.yaml`` -> title, sorted by file name.
 
     Examples
     --------
@@ -109,6 +121,12 @@ def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = N
     changes
         A :class:`Changes`, a mapping ``{"scenario": name, "controls": {id: status}, "blocked_flows": [ids]}``
         (any key may be left out), or ``None`` (no change: every delta is 0).
+
+    Returns
+    -------
+    ExplorerState
+        The comparison of ``model`` and the changed model (exposure and stage coverage; no findings), with
+        the changes and every change made.
 
     Raises
     ------
@@ -167,6 +185,7 @@ class SystemView:
     controls: pd.DataFrame = field(repr=False)
 
     def name(self, lang: str = "ja") -> str:
+        """The system's name in ``lang`` (``ja`` or ``en``; the Japanese one when there is no English one)."""
         return self.name_en if lang == "en" and self.name_en else self.name_ja
 
 
@@ -183,6 +202,11 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
         How many attack paths.
     exposure
         :func:`~pia_analysis.analysis.exposure.node_exposure` of ``model``, when already computed.
+
+    Returns
+    -------
+    SystemView
+        The system's exposure row, its ``k`` most likely attack paths, its blast radius and its controls.
 
     Raises
     ------
@@ -618,6 +642,14 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
     ipywidgets.VBox
         The widget; its ``explorer`` attribute is the :class:`Explorer` behind it (current ``state``,
         ``view``, ``changes``; ``controls`` and ``outputs`` by role).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> ex = explore(load_model(bundled_model_path()), chart="none", lang="en").explorer
+    >>> ex.controls["flows"].value = ("F20",)  # as a click does
+    >>> ex.changes.blocked_flows, ex.state.changed_exposure()["system_id"].tolist()[:2]
+    (('F20',), ['JUKI_REC', 'RENKEI'])
     """
     if not isinstance(model, Model):
         from .formats import load_model

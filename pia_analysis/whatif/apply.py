@@ -39,6 +39,7 @@ __all__ = [
     "CONTROL_STATUSES",
     "EFFECT_COLUMNS",
     "Changes",
+    "UnknownIdError",
     "apply_changes",
     "apply_scenario",
     "scenario_effects",
@@ -100,7 +101,7 @@ def _base_lines(model: Model) -> dict[str, list[int]]:
     return out
 
 
-def apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
+def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
     """The changed model and the log of every effect (direct and cascaded)."""
     if scenario.is_empty:
         return model.replace(), []
@@ -156,8 +157,8 @@ def apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[s
     for c in scenario.remove:
         if c.key not in base_ids[c.table]:
             problems.append(Problem(scenario.label, c.line, key_of(c.table),
-                                    f"cannot remove {c.key!r}: it is not a {key_of(c.table)} of {TABLE_BY_NAME[c.table].filename}",
-                                    _known_hint(base_ids[c.table])))
+                                    f"cannot remove {c.key!r}: it is not a {key_of(c.table)} of "
+                                    f"{TABLE_BY_NAME[c.table].filename}", _known_hint(base_ids[c.table])))
             continue
         removed[c.table].add(c.key)
         drop(c.table, lambda r, c=c: r.values[key_of(c.table)] != c.key, lambda r: "scenario")
@@ -167,7 +168,8 @@ def apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[s
         removed["systems"] |= gone
     if removed["systems"]:
         gone_sys = removed["systems"]
-        gone = {r.values["flow_id"] for r in rows["flows"] if r.values["source"] in gone_sys or r.values["target"] in gone_sys}
+        gone = {r.values["flow_id"] for r in rows["flows"]
+                if r.values["source"] in gone_sys or r.values["target"] in gone_sys}
         drop("flows", lambda r: r.values["flow_id"] not in gone,
              lambda r: f"system {r.values['source'] if r.values['source'] in gone_sys else r.values['target']} removed")
         removed["flows"] |= gone
@@ -274,7 +276,7 @@ def _frame_like(original: pd.DataFrame, records: list[dict[str, Any]]) -> pd.Dat
     for col in original.columns:
         values = [r.get(col) for r in records]
         dtype = original[col].dtype
-        data[col] = pd.Series(values, dtype=object if dtype == object else dtype)
+        data[col] = pd.Series(values, dtype=object if dtype == object else dtype)  # noqa: E721 (numpy dtype)
     return pd.DataFrame(data, columns=original.columns)
 
 
@@ -311,11 +313,19 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     >>> any("CONV_SRV" in targets for targets in changed.controls["applies_to"])
     False
     """
-    return apply_with_log(model, as_scenario(scenario))[0]
+    return _apply_with_log(model, as_scenario(scenario))[0]
 
 
 def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> pd.DataFrame:
     """Every change a scenario makes to ``model``, the cascades included, in the order they are made.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    scenario
+        A :class:`~pia_analysis.whatif.scenario.Scenario`, the path of a scenario file, or a mapping with
+        the same keys as a file.
 
     Returns
     -------
@@ -327,10 +337,13 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
     --------
     >>> from pia_analysis import load_model, bundled_model_path
     >>> fx = scenario_effects(load_model(bundled_model_path()), {"id": "x", "remove": {"systems": ["CONV_SRV"]}})
-    >>> fx[["op", "table", "id", "cause"]].head(3).values.tolist()
-    [['remove', 'systems', 'CONV_SRV', 'scenario'], ['remove', 'flows', 'F17', 'system CONV_SRV removed'], ['remove', 'flows', 'F19', 'system CONV_SRV removed']]
+    >>> for row in fx[["op", "table", "id", "cause"]].head(3).values.tolist():
+    ...     print(row)
+    ['remove', 'systems', 'CONV_SRV', 'scenario']
+    ['remove', 'flows', 'F17', 'system CONV_SRV removed']
+    ['remove', 'flows', 'F19', 'system CONV_SRV removed']
     """
-    log = apply_with_log(model, as_scenario(scenario))[1]
+    log = _apply_with_log(model, as_scenario(scenario))[1]
     return pd.DataFrame(log, columns=["op", "table", "id", "column", "before", "after", "cause"])
 
 
@@ -339,10 +352,14 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 
 
 class UnknownIdError(UnknownElementError, ValueError):
-    """An id that names no element of a model: a :class:`KeyError` and a :class:`ValueError` (what the
-    explorer's functions have always raised), its message naming the nearest known ids."""
+    """An id that names no element of a model, its message naming the nearest known ids.
+
+    A :class:`~pia_analysis.model.errors.UnknownElementError` (so a :class:`KeyError`) and a
+    :class:`ValueError` (what the explorer's functions have always raised).
+    """
 
     def __str__(self) -> str:
+        """The message itself (a KeyError would show it quoted)."""
         return str(self.args[0]) if self.args else ""
 
 
@@ -365,6 +382,20 @@ def with_control_status(model: Model, control_id: str, status: str) -> Model:
     Only the ``status`` cell changes; the model is otherwise the same (the graph is rebuilt lazily).
     Implemented controls count in the exposure (their effectiveness) and in the coverage; planned ones
     only as ``planned`` in the coverage; missing ones not at all.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    control_id
+        A control of the model.
+    status
+        One of :data:`CONTROL_STATUSES`.
+
+    Returns
+    -------
+    Model
+        The copy (its other tables are the very same objects).
 
     Raises
     ------
@@ -403,7 +434,7 @@ def _block(model: Model, flow_ids: list[str]) -> tuple[Model, list[dict[str, Any
     if not flow_ids:
         return model, []
     # The scenario machinery removes the flows with their cascades and re-checks the changed tables.
-    return apply_with_log(model, as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
+    return _apply_with_log(model, as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
 
 
 def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
@@ -412,6 +443,18 @@ def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
     See the module documentation for the rule: the flow's arcs leave the attack graph, its pairs leave the
     coverage scope, its id leaves the controls' ``applies_to`` (a control left applying to nothing is
     removed). The systems at its ends stay.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    flow_id
+        A flow id, or several.
+
+    Returns
+    -------
+    Model
+        The model without the flow(s), checked like a loaded model.
 
     Raises
     ------
@@ -442,8 +485,20 @@ def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] 
 
 
 def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Model:
-    """``model`` changed by a scenario: the name of one of its bundled scenarios (:func:`scenario_choices`),
-    a scenario file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a file.
+    """``model`` changed by a scenario given by name, file, object or mapping.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    scenario
+        The name of one of the model's bundled scenarios (:func:`~pia_analysis.explorer.scenario_choices`),
+        a scenario file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a file.
+
+    Returns
+    -------
+    Model
+        The changed model (see :func:`apply_scenario`).
 
     Raises
     ------
@@ -458,7 +513,7 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
     """
-    return apply_with_log(model, _resolve_scenario(model, scenario))[0]
+    return _apply_with_log(model, _resolve_scenario(model, scenario))[0]
 
 
 @dataclass(frozen=True)
@@ -482,8 +537,9 @@ class Changes:
 
     @classmethod
     def of(cls, changes: Changes | Mapping[str, Any] | None) -> Changes:
-        """A :class:`Changes` from ``None`` (no change), a :class:`Changes`, or a mapping with the keys
-        ``scenario``, ``controls`` (control_id -> status) and ``blocked_flows`` (ids).
+        """A :class:`Changes` from ``None`` (no change), a :class:`Changes`, or a mapping.
+
+        The mapping has the keys ``scenario``, ``controls`` (control_id -> status) and ``blocked_flows`` (ids).
 
         Examples
         --------
@@ -510,6 +566,7 @@ class Changes:
 
     @property
     def is_empty(self) -> bool:
+        """True when nothing is changed."""
         return self.scenario is None and not self.controls and not self.blocked_flows
 
     def scenario_label(self) -> str:
@@ -526,6 +583,14 @@ class Changes:
 
 def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> tuple[Model, pd.DataFrame]:
     """Apply :class:`Changes` to ``model``: the scenario, then the control statuses, then the blocked flows.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    changes
+        A :class:`Changes`, a mapping ``{"scenario": name, "controls": {id: status}, "blocked_flows": [ids]}``
+        (any key may be left out), or ``None`` (no change).
 
     Returns
     -------
@@ -552,7 +617,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
     out = model
     if changes.scenario is not None:
         scenario = _resolve_scenario(model, changes.scenario)
-        out, log = apply_with_log(out, scenario)
+        out, log = _apply_with_log(out, scenario)
         rows += [{"change": f"scenario {changes.scenario_label()}", **r} for r in log]
     if changes.controls:
         statuses = dict(zip(out.controls["control_id"], out.controls["status"]))

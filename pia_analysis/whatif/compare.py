@@ -10,16 +10,12 @@ versions of a model (:func:`~pia_analysis.whatif.versions.diff`), or a model and
 from __future__ import annotations
 
 __all__ = [
-    "COMPARED_ANALYSES",
     "COVERAGE_DELTA_COLUMNS",
     "EXPOSURE_DELTA_COLUMNS",
     "FINDINGS_DELTA_COLUMNS",
     "FINDING_CHANGES",
-    "HEADLINE_METRICS",
     "Comparison",
     "compare",
-    "headline_table",
-    "max_mn_exposure",
 ]
 
 import math
@@ -49,9 +45,6 @@ FINDINGS_DELTA_COLUMNS = [
 COMPARED_ANALYSES = ("exposure", "stage_coverage", "findings")
 #: Kinds of finding changes, in display order.
 FINDING_CHANGES = ("appeared", "disappeared", "severity_changed", "status_changed")
-#: The headline metrics, in order; the last two only when the findings were compared.
-HEADLINE_METRICS = ("max_mn_exposure", "records_at_stake", "reached_systems", "covered_pairs", "gaps", "coverage",
-                    "open_findings", "open_severity_4")
 
 
 @dataclass
@@ -263,11 +256,12 @@ def headline_table(exposure_before: pd.DataFrame, exposure_after: pd.DataFrame, 
     Returns
     -------
     DataFrame
-        One row per metric of :data:`HEADLINE_METRICS`: ``max_mn_exposure`` (the highest exposure of a
+        One row per metric: ``max_mn_exposure`` (the highest exposure of a
         system holding My Numbers, a probability per year; ``note`` names the system, ``A → B`` when it
         changes), ``records_at_stake`` (sum over systems of exposure × records held: expected records
         reached), ``reached_systems`` (systems with exposure > 0), ``covered_pairs``, ``gaps``, ``coverage``
-        (covered / pairs over all stages; NaN without pairs), ``open_findings`` and ``open_severity_4``.
+        (covered / pairs over all stages; NaN without pairs), and with the findings ``open_findings`` and
+        ``open_severity_4``.
         ``before``, ``after`` and ``delta`` are float64, ``note`` a string.
 
     Examples

@@ -138,11 +138,11 @@ class Scenario:
         return first or second or self.id
 
     def entries(self) -> pd.DataFrame:
-        """The scenario's entries: ``op, table, id, columns, line`` in the order they are applied.
+        r"""The scenario's entries: ``op, table, id, columns, line`` in the order they are applied.
 
         Examples
         --------
-        >>> s = parse_scenario("id: x\\nset:\\n  controls:\\n    C1: {status: missing}\\n")
+        >>> s = parse_scenario("id: x\nset:\n  controls:\n    C1: {status: missing}\n")
         >>> s.entries().to_dict("records")
         [{'op': 'set', 'table': 'controls', 'id': 'C1', 'columns': ['status'], 'line': 4}]
         """
@@ -195,12 +195,14 @@ class _Reader:
             key = nfkc(written)
             # an id or column name holding an invisible character (NBSP that NFKC folds, U+3164 …)
             # (the keys as written: NFKC would fold a no-break space into a space that strip() drops)
-            if (invisible := invisible_problem(self.label, _line(k), key_column or what or key, written.strip(EDGE_SPACES),
+            if (invisible := invisible_problem(self.label, _line(k), key_column or what or key,
+                                               written.strip(EDGE_SPACES),
                                                "id" if key_column else "name")) is not None:
                 self.problems.append(invisible)
                 continue
             if key in seen:
-                self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})", "keep one of them")
+                self.problem(k, key, f"appears twice in {what or 'the file'} (first on line {seen[key]})",
+                             "keep one of them")
                 continue
             seen[key] = _line(k)
             out.append((key, k, v))
@@ -297,7 +299,8 @@ def _parse_add(reader: _Reader, node: yaml.Node) -> list[RowChange]:
                     continue
                 given[col_name] = (cknode, cvnode)
             if table.key not in given:
-                reader.problem(row_node, table.key, "is missing from the added row", f"every row of {name} needs its {table.key}")
+                reader.problem(row_node, table.key, "is missing from the added row",
+                               f"every row of {name} needs its {table.key}")
                 continue
             values: dict[str, Any] = {}
             lines: dict[str, int] = {}
@@ -336,7 +339,8 @@ def _parse_remove(reader: _Reader, node: yaml.Node) -> list[RowChange]:
                 items += [(item, p) for p in _split_ids(text or "")]
         for item, key in items:
             if ID_FORBIDDEN.search(key):
-                reader.problem(item, table.key, f"{key!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+                reader.problem(item, table.key, f"{key!r} is not a valid id",
+                               "ids may not contain spaces, ';', ',', '*' or '@'")
                 continue
             # the id as written (NFKC folds a no-break space into a space that strip() drops)
             written = str(reader.value(item) or "") if isinstance(item, yaml.ScalarNode) else key
@@ -357,10 +361,12 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
         if name == "model":
             for key, kk, kv in reader.mapping(vnode, "model", "set: {model: {target_population: 950000}}") or []:
                 if key not in SETTABLE_META:
-                    reader.problem(kk, key, "cannot be set by a scenario" if key in MODEL_KEYS else "is not a key of model.yaml",
+                    reader.problem(kk, key,
+                                   "cannot be set by a scenario" if key in MODEL_KEYS else "is not a key of model.yaml",
                                    f"a scenario may set {', '.join(SETTABLE_META)}")
                     continue
-                value = parse_meta_value(key, reader.value(kv), MODEL_KEYS[key][1], reader.label, _line(kk), reader.problems)
+                value = parse_meta_value(key, reader.value(kv), MODEL_KEYS[key][1], reader.label, _line(kk),
+                                         reader.problems)
                 if value is not None:
                     meta[key], meta_lines[key] = value, _line(kk)
             continue
@@ -381,10 +387,12 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
             for col_name, cknode, cvnode in items:
                 col = spec.get(col_name)
                 if col is None:
-                    reader.problem(cknode, col_name, f"is not a column of {table.filename}", f"the columns are {', '.join(spec)}")
+                    reader.problem(cknode, col_name, f"is not a column of {table.filename}",
+                                   f"the columns are {', '.join(spec)}")
                     continue
                 if col_name == table.key:
-                    reader.problem(cknode, col_name, "an id cannot be changed by set", "remove the row and add it with the new id")
+                    reader.problem(cknode, col_name, "an id cannot be changed by set",
+                                   "remove the row and add it with the new id")
                     continue
                 values[col_name] = _parse_value(reader, cvnode, col)
                 lines[col_name] = _line(cknode)
@@ -394,7 +402,7 @@ def _parse_set(reader: _Reader, node: yaml.Node) -> tuple[list[RowChange], dict[
 
 def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scenario",
                    path: Path | None = None) -> Scenario:
-    """Parse and check the text of a scenario file.
+    r"""Parse and check the text of a scenario file.
 
     Parameters
     ----------
@@ -407,6 +415,11 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     path
         The file, if any (kept on the result).
 
+    Returns
+    -------
+    Scenario
+        The scenario: its texts, its entries (typed values, with their lines) and its ``set: {model: …}`` keys.
+
     Raises
     ------
     ModelError
@@ -414,16 +427,17 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
 
     Examples
     --------
-    >>> s = parse_scenario("id: x\\nset:\\n  systems:\\n    KIOSK: {entry_likelihood: 30%}\\n")
+    >>> s = parse_scenario("id: x\nset:\n  systems:\n    KIOSK: {entry_likelihood: 30%}\n")
     >>> s.set[0].values, s.set[0].line
     ({'entry_likelihood': 0.3}, 4)
-    >>> parse_scenario("id: x\\nremove: {flows: F1;F2}\\n").remove[1].key
+    >>> parse_scenario("id: x\nremove: {flows: F1;F2}\n").remove[1].key
     'F2'
     >>> try:
-    ...     parse_scenario("id: x\\nset:\\n  controls:\\n    C1: {status: gone}\\n", label="s.yaml")
+    ...     parse_scenario("id: x\nset:\n  controls:\n    C1: {status: gone}\n", label="s.yaml")
     ... except ModelError as exc:
-    ...     print(exc.problems[0])
-    s.yaml:4: status: 'gone' is not one of implemented, planned, missing (hint: use one of: implemented, planned, missing)
+    ...     p = exc.problems[0]
+    >>> p.line, p.column, p.message
+    (4, 'status', "'gone' is not one of implemented, planned, missing")
     """
     problems: list[Problem] = []
     reader = _Reader(label, problems)
@@ -470,7 +484,8 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     changes: dict[str, list[RowChange]] = {"add": [], "remove": [], "set": []}
     meta: dict[str, Any] = {}
     meta_lines: dict[str, int] = {}
-    top = [] if node is None else reader.mapping(node, "", "a scenario is a mapping: id, title_ja, title_en, add, remove, set")
+    top = [] if node is None else reader.mapping(node, "",
+                                                 "a scenario is a mapping: id, title_ja, title_en, add, remove, set")
     for key, knode, vnode in top or []:
         if key not in SCENARIO_KEYS:
             reader.problem(knode, key, "unknown key", f"the keys are {', '.join(SCENARIO_KEYS)}; check the spelling")
@@ -490,7 +505,8 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                     continue
                 value = nfkc(value)
                 if not value or ID_FORBIDDEN.search(value):
-                    reader.problem(vnode, key, f"{value!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
+                    reader.problem(vnode, key, f"{value!r} is not a valid id",
+                                   "ids may not contain spaces, ';', ',', '*' or '@'")
                     continue
                 if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
                     problems.append(invisible)
@@ -502,7 +518,8 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
         for c in changes[op]:
             if (c.table, c.key) in first:
                 reader.problems.append(Problem(label, c.line, TABLE_BY_NAME[c.table].key,
-                                               f"{c.key!r} appears twice in {op} {c.table} (first on line {first[(c.table, c.key)]})",
+                                               f"{c.key!r} appears twice in {op} {c.table} "
+                                               f"(first on line {first[(c.table, c.key)]})",
                                                "keep one of them"))
             else:
                 first[(c.table, c.key)] = c.line
@@ -522,6 +539,16 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Load and check a scenario file (YAML, read with the safe loader only).
+
+    Parameters
+    ----------
+    path
+        The ``.yaml`` file; its name (without ``.yaml``) is the scenario's id when the file gives none.
+
+    Returns
+    -------
+    Scenario
+        The loaded, checked scenario (see :func:`parse_scenario`).
 
     Raises
     ------
@@ -554,6 +581,16 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 def bundled_scenarios(model: Model) -> list[Path]:
     """The scenario files in the ``scenarios/`` folder of a model's directory, sorted by name.
 
+    Parameters
+    ----------
+    model
+        A loaded model (a model without a directory, e.g. built in code, has none).
+
+    Returns
+    -------
+    list of Path
+        The ``*.yaml`` files.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -566,9 +603,33 @@ def bundled_scenarios(model: Model) -> list[Path]:
 
 
 def as_scenario(scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+    """A :class:`Scenario` from a scenario, the path of a scenario file, or a mapping with the keys of one.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` (returned as it is), a path (read by :func:`load_scenario`), or a mapping built
+        in code (checked exactly like a file; problems are then located at lines of its YAML dump).
+
+    Returns
+    -------
+    Scenario
+        The loaded, checked scenario.
+
+    Raises
+    ------
+    ModelError
+        When the scenario is not valid.
+
+    Examples
+    --------
+    >>> as_scenario({"id": "x", "remove": {"flows": ["F1"]}}).remove[0].key
+    'F1'
+    """
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, Mapping):
         # A change set built in code: checked exactly like a file (lines then refer to this YAML dump).
-        return parse_scenario(yaml.safe_dump(dict(scenario), allow_unicode=True, sort_keys=False), label="<scenario>")
+        return parse_scenario(yaml.safe_dump(dict(scenario), allow_unicode=True, sort_keys=False),
+                              label="<scenario>")
     return load_scenario(scenario)

@@ -278,7 +278,8 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
                         f"{c.id} gains the items {_ids(set(c.new['items']) - set(c.old['items']))}"),
     ),
     ChangeRule(
-        "threshold-up", "しきい値判断の結果がより重い評価になる", "The threshold judgment requires a heavier assessment",
+        "threshold-up", "しきい値判断の結果がより重い評価になる",
+        "The threshold judgment requires a heavier assessment",
         "ppc_assessment_facts §3 [confirmed]: re-run when the threshold result changes; §2 threshold table "
         "(catalog/thresholds.csv)",
         "confirmed", _band_up,
@@ -289,7 +290,13 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
 
 
 def change_rules() -> pd.DataFrame:
-    """The important-change rules as a table: ``rule_id, title_ja, title_en, basis, confidence``.
+    """The important-change rules of :data:`CHANGE_RULES` as a table.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule, in order: ``rule_id``, ``title_ja``, ``title_en``, ``basis`` (the source it rests
+        on) and ``confidence`` (``confirmed``, ``recalled`` or ``project``), all strings.
 
     Examples
     --------
@@ -394,6 +401,7 @@ class ModelDiff:
 
     @cached_property
     def comparison(self) -> Comparison:
+        """The analyses of both versions and their deltas (:func:`~pia_analysis.whatif.compare.compare`)."""
         return compare(self.old, self.new)
 
     @property
@@ -429,7 +437,8 @@ class ModelDiff:
             return "変更はありません。" if ja else "No change."
         if self.is_important:
             rules = sorted({r for rs in self.important["rules"] for r in rs})
-            return (f"重要な変更が {n} 件あります（{', '.join(rules)}）。変更前に評価を再実施し、パブリックコメントと第三者点検を経て"
+            return (f"重要な変更が {n} 件あります（{', '.join(rules)}）。"
+                    "変更前に評価を再実施し、パブリックコメントと第三者点検を経て"
                     "個人情報保護委員会に提出する必要があります。" if ja else
                     f"{n} important change(s) ({', '.join(rules)}): the assessment must be re-run before the change, "
                     "with public comment and a third-party check, and submitted to the Commission.")
@@ -493,7 +502,8 @@ def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
         ja = [f"[{r.rule_id}] {t[0]}" for r, t in zip(fired, reasons)]
         en = [f"[{r.rule_id}] {t[1]}" for r, t in zip(fired, reasons)]
     elif change.change == "removed":
-        ja, en = ["削除はリスクを増やさないため重要な変更の規則の対象外"], ["a removal lowers the risk: no important-change rule applies"]
+        ja = ["削除はリスクを増やさないため重要な変更の規則の対象外"]
+        en = ["a removal lowers the risk: no important-change rule applies"]
     else:
         ja, en = ["重要な変更の規則に該当しない"], ["no important-change rule applies"]
     return {
@@ -504,8 +514,10 @@ def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
 
 
 def _classified_changes(old: Model, new: Model, provenance: bool = False) -> tuple[list[Change], list[dict[str, Any]]]:
-    """The changes from ``old`` to ``new`` (model.yaml first, then the tables in format order; ids sorted
-    within a table) and their classification (the rows of :attr:`ModelDiff.changes`)."""
+    """The changes from ``old`` to ``new`` and their classification (the rows of :attr:`ModelDiff.changes`).
+
+    Model.yaml first, then the tables in format order; ids sorted within a table.
+    """
     ctx = DiffContext(old, new)
     order = {name: i for i, name in enumerate(["model"] + [t.name for t in TABLES])}
     found = sorted(_row_changes(old, new, provenance), key=lambda c: order[c.table])
@@ -513,7 +525,7 @@ def _classified_changes(old: Model, new: Model, provenance: bool = False) -> tup
 
 
 def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
-    """Every difference between two versions of a model, classified, with the analysis deltas.
+    r"""Every difference between two versions of a model, classified, with the analysis deltas.
 
     Parameters
     ----------
@@ -524,6 +536,12 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
         Also report changes of the provenance columns (``source``; ``source_ref`` of flows). Off by
         default: a reworded source changes the documentation of a row, not the system it describes.
 
+    Returns
+    -------
+    ModelDiff
+        The classified changes (``changes``), the changed cells (``fields``) and, computed on first use,
+        the comparison of the analyses (``comparison``).
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -531,8 +549,9 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     >>> d = diff(h26, h28)
     >>> d.classification, sorted({r for rs in d.important["rules"] for r in rs})[:3]
     ('important', ['new-mn-flow', 'new-mn-holder', 'new-outsourcing'])
-    >>> d.changes.set_index("id").at["CONV_SRV", "reasons_en"]
-    '[new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor); [new-outsourcing] CONV_SRV is run by a contractor'
+    >>> print(d.changes.set_index("id").at["CONV_SRV", "reasons_en"].replace("; ", "\n"))
+    [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
+    [new-outsourcing] CONV_SRV is run by a contractor
     """
     found, classified = _classified_changes(old, new, provenance)
     changes = pd.DataFrame(classified, columns=CHANGE_COLUMNS)
@@ -551,6 +570,16 @@ def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 
     Each version is loaded once and the chain walked once (:func:`pia_analysis.formats.load_chain`): the time
     is linear in the number of versions.
+
+    Parameters
+    ----------
+    model
+        A loaded model, or the path of a model directory or workbook.
+
+    Returns
+    -------
+    list of Model
+        The versions, oldest first; the last one is ``model``.
 
     Examples
     --------
@@ -581,8 +610,10 @@ def _same_tables(a: Model, b: Model) -> bool:
 
 
 def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[Any]:
-    """``analyse`` of each version; a version whose tables equal the previous version's reuses its result
-    (a yearly review often changes only ``model.yaml``), so a long chain of such versions stays fast."""
+    """``analyse`` of each version; a version whose tables equal the previous version's reuses its result.
+
+    A yearly review often changes only ``model.yaml``, so a long chain of such versions stays fast.
+    """
     out: list[Any] = []
     for i, m in enumerate(chain):
         out.append(out[-1] if i and _same_tables(chain[i - 1], m) else analyse(m))
@@ -591,7 +622,8 @@ def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[An
 
 HISTORY_COLUMNS = [
     "version", "assessed_on", "target_population", "required", "systems", "flows", "controls", "mn_holders",
-    "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs", "coverage", "open_findings",
+    "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs",
+    "coverage", "open_findings",
     "vs_previous", "important_changes", "important_rules",
 ]
 
@@ -665,7 +697,8 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
             city_zone = dict(zip(m.zones["zone_id"], m.zones["operator"] == "city"))
             outside[outside_key] = int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum())
         rows.append({
-            "version": m.id, "assessed_on": m.meta["assessed_on"], "target_population": int(m.meta["target_population"]),
+            "version": m.id, "assessed_on": m.meta["assessed_on"],
+            "target_population": int(m.meta["target_population"]),
             "required": required[threshold], "systems": len(m.systems), "flows": len(m.flows),
             "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
             "mn_holders_outside_city": outside[outside_key],
@@ -682,8 +715,19 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
 def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) -> pd.DataFrame:
     """Coverage of each stage (rows, official order) in each version (columns, oldest first).
 
-    ``model`` as for :func:`version_history`. The columns are named by the versions' ids; when two
-    versions share an id, the later ones are told apart as ``id (2)``, ``id (3)`` ….
+    Parameters
+    ----------
+    model
+        A model (loaded, or the path of a model directory or workbook), or its chain as
+        :func:`version_chain` returns it (oldest first).
+
+    Returns
+    -------
+    DataFrame
+        ``stage``, ``name_ja``, then one float64 column per version: the share of the stage's (risk,
+        element) pairs covered by an implemented control (NaN where the stage is out of scope). The columns
+        are named by the versions' ids; when two versions share an id, the later ones are told apart as
+        ``id (2)``, ``id (3)`` ….
 
     Examples
     --------
