@@ -159,6 +159,13 @@ class Comparison:
         ------
         UnknownIdError
             (a KeyError and a ValueError) when neither model has the system.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> compare(m, m).exposure_of("JUKI_REC")
+        (0.025, 0.025)
         """
         d = self.exposure_delta.set_index("system_id")
         if system_id not in d.index:
@@ -166,19 +173,44 @@ class Comparison:
         return float(d.at[system_id, "exposure_before"]), float(d.at[system_id, "exposure_after"])
 
     def changed_exposure(self, tolerance: float = 1e-12) -> pd.DataFrame:
-        """The rows of :attr:`exposure_delta` whose exposure changed (or whose system came or went)."""
+        """The rows of :attr:`exposure_delta` whose exposure changed (or whose system came or went).
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> compare(m, m).changed_exposure().empty
+        True
+        """
         d = self.exposure_delta
         return d.loc[(d["exposure_delta"].abs() > tolerance) | (d["presence"] != "both")].reset_index(drop=True)
 
     def changed_coverage(self) -> pd.DataFrame:
-        """The rows of :attr:`coverage_delta` whose pairs, covered pairs or gaps changed."""
+        """The rows of :attr:`coverage_delta` whose pairs, covered pairs or gaps changed.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis.whatif.apply import with_control_status
+        >>> m = load_model(bundled_model_path())
+        >>> compare(m, with_control_status(m, "C-STORE-FW", "missing")).changed_coverage()["stage"].tolist()
+        ['provide']
+        """
         d = self.coverage_delta
         moved = ((d["pairs_before"] != d["pairs_after"]) | (d["covered_before"] != d["covered_after"])
                  | (d["gaps_before"] != d["gaps_after"]))
         return d.loc[moved].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary: labels, headline, changed exposure, coverage per stage, finding changes."""
+        """A JSON-ready summary: labels, headline, changed exposure, coverage per stage, finding changes.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> list(compare(m, m, "before", "after").to_dict())
+        ['before', 'after', 'headline', 'exposure', 'coverage', 'findings']
+        """
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
