@@ -43,6 +43,7 @@ import pandas as pd
 
 from .analysis.exposure import BlastRadius, attack_paths, blast_radius
 from .analysis.pipeline import Analysis, analyse
+from .formats import load_model
 from .model.model import Model
 from .whatif.apply import CONTROL_STATUSES, EFFECT_COLUMNS, Changes, apply_changes, unknown_id, with_scenario
 from .whatif.compare import Comparison
@@ -652,7 +653,5 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
     (('F20',), ['JUKI_REC', 'RENKEI'])
     """
     if not isinstance(model, Model):
-        from .formats import load_model
-
         model = load_model(model)
     return Explorer(model, system=system, lang=lang, k=k, trials=trials, chart=chart, dpi=dpi).widget

@@ -42,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model
 from ..model.schema import MODEL_KEYS, TABLES
@@ -92,8 +93,6 @@ class DiffContext:
 
     @cached_property
     def judgments(self) -> tuple[Any, Any]:
-        from ..analysis.judgments import required_assessment
-
         return required_assessment(self.old), required_assessment(self.new)
 
 
@@ -204,8 +203,6 @@ _BAND_KEYS = ("target_population", "handlers", "serious_incident")
 
 
 def _band_up(ctx: DiffContext, c: Change) -> bool:
-    from ..analysis.judgments import ASSESSMENT_CODES
-
     if c.table != "model" or c.id not in _BAND_KEYS:
         return False
     old, new = ctx.judgments
@@ -659,8 +656,6 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
     """
-    from ..analysis.judgments import required_assessment
-
     chain = _chain(model)
     analyses: list[Analysis] = _per_version(chain, lambda m: analyse(m, only=COMPARED_ANALYSES))
     for m, a in zip(chain, analyses):
