@@ -17,7 +17,7 @@ Measurements (the time is the wall time of the call, after the model is loaded, 
   ``monte_carlo_chunk_x5`` the same with ``chunk=256``: the trials are simulated a chunk at a time, so the
   time grows with the trials and the peak memory does not (the same result whatever the chunk);
 * ``coverage`` — ``stage_coverage`` and ``risk_coverage``; ``findings`` — ``find_findings``;
-* ``analysis`` — ``load_model`` + ``report.analyse`` (every result of the briefing): the whole analysis;
+* ``analysis`` — ``load_model`` + ``pipeline.analyse`` (every result of the briefing): the whole analysis;
 * ``report`` — ``report.write_report`` (analysis, charts, PDF, CSV, Excel, Markdown) of the loaded model;
 * ``cli_report`` — ``python -m pia_analysis.cli report MODEL --out DIR``, the whole process.
 
@@ -82,6 +82,7 @@ def _worker(measure: str, model_dir: str, trials: int, repeat: int, traced: bool
 
     def run() -> object:
         from pia_analysis.analysis import coverage, exposure, findings
+        from pia_analysis.analysis.pipeline import analyse
         from pia_analysis.outputs import briefing as report
 
         if measure == "validate":
@@ -103,7 +104,7 @@ def _worker(measure: str, model_dir: str, trials: int, repeat: int, traced: bool
         if measure == "findings":
             return findings.find_findings(model)
         if measure == "analysis":
-            return report.analyse(load_model(model_dir))
+            return analyse(load_model(model_dir))
         if measure == "report":
             out = Path(tempfile.mkdtemp(prefix="bench-pack-"))
             try:

@@ -207,7 +207,9 @@ def _print_comparison(c) -> None:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from .whatif.scenario import apply_scenario, compare, load_scenario, scenario_effects
+    from .whatif.apply import apply_scenario, scenario_effects
+    from .whatif.compare import compare
+    from .whatif.scenario import load_scenario
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work

@@ -1,27 +1,16 @@
 """The interactive explorer: what-if changes to a model, and their effect on exposure and stage coverage.
 
 :func:`explore` builds a JupyterLab widget (ipywidgets) on plain functions that do all the work and can be
-used, and are tested, without any widget:
+used, and are tested, without any widget. The changes are those of :mod:`pia_analysis.whatif.apply`
+(:func:`~pia_analysis.whatif.apply.with_control_status`, :func:`~pia_analysis.whatif.apply.with_flow_blocked`,
+:func:`~pia_analysis.whatif.apply.with_scenario`, all three at once with
+:func:`~pia_analysis.whatif.apply.apply_changes`, where the blocking rule and the order are stated); here:
 
-* :func:`with_control_status` — the model with one control's ``status`` changed;
-* :func:`with_flow_blocked` — the model with one or more flows blocked;
-* :func:`with_scenario` — the model changed by a scenario (one of the model's ``scenarios/`` by name, or a file);
-* :func:`apply_changes` — all three at once (a :class:`Changes`), with the log of every change made;
-* :func:`explorer_state` — the changed model analysed against the unchanged one (:class:`ExplorerState`:
-  exposure and stage coverage before and after, and their deltas);
-* :func:`system_view` — one system: its exposure row, its most likely attack paths and its blast radius.
-
-**The blocking rule.** Blocking a flow *removes* it from the model, exactly as a scenario's
-``remove: {flows: [id]}`` does (:func:`pia_analysis.whatif.scenario.apply_scenario`): its arcs leave the attack
-graph (both directions of an interactive flow; a parallel flow between the same systems then becomes the
-easiest arc, the rule of :func:`pia_analysis.analysis.exposure.hardening_candidates`), its (risk, flow) pairs leave the
-scope of its stage, its id is dropped from the controls' ``applies_to`` and a control left applying to
-nothing is removed. The systems at its ends stay. A blocked flow is a flow that no longer exists, not a flow
-with a perfect control on it.
-
-**Order.** :func:`apply_changes` applies the scenario first, then the control statuses, then the blocked
-flows, so a control or flow the scenario adds can be toggled or blocked too. Every delta is against the
-model as given (before the scenario).
+* :func:`explorer_state` — the changed model analysed against the unchanged one (:class:`ExplorerState`, a
+  :class:`~pia_analysis.whatif.compare.Comparison` with the changes: exposure and stage coverage before and
+  after, and their deltas). Every delta is against the model as given (before the scenario);
+* :func:`system_view` — one system: its exposure row, its most likely attack paths and its blast radius;
+* :func:`scenario_choices` — the scenarios the widget offers.
 
 ``docs/explorer.md`` describes each control of the widget and the limits. ipywidgets is imported only by
 :func:`explore`, so importing this module (or ``pia_analysis``) does not need it.
@@ -31,148 +20,59 @@ from __future__ import annotations
 
 __all__ = [
     "CHART_KINDS",
-    "CONTROL_STATUSES",
-    "EFFECT_COLUMNS",
-    "Changes",
     "Explorer",
     "ExplorerState",
     "SystemView",
-    "apply_changes",
     "explore",
     "explorer_state",
     "scenario_choices",
     "system_view",
-    "with_control_status",
-    "with_flow_blocked",
-    "with_scenario",
 ]
 
 import base64
-import difflib
 import html
 import io
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .analysis.coverage import stage_coverage
-from .analysis.exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
+from .analysis.exposure import BlastRadius, attack_paths, blast_radius
+from .analysis.pipeline import Analysis, analyse
+from .formats import load_model
 from .model.model import Model
-from .whatif.scenario import (
-    Scenario,
-    apply_with_log,
-    as_scenario,
-    coverage_delta_table,
-    exposure_delta_table,
-    bundled_scenarios,
-    load_scenario,
-)
-from .model.schema import STATUSES
+from .whatif.apply import CONTROL_STATUSES, EFFECT_COLUMNS, Changes, apply_changes, unknown_id, with_scenario
+from .whatif.compare import Comparison
+from .whatif.scenario import bundled_scenarios, load_scenario
 
-#: The statuses a control can be given (those of ``controls.csv``).
-CONTROL_STATUSES: tuple[str, ...] = tuple(STATUSES)
-#: Columns of :attr:`ExplorerState.effects`: which explorer change caused the row, then the columns of
-#: :func:`pia_analysis.whatif.scenario.scenario_effects`.
-EFFECT_COLUMNS = ["change", "op", "table", "id", "column", "before", "after", "cause"]
 #: The charts the explorer can draw (``none`` draws nothing).
 CHART_KINDS = ("exposure", "coverage", "dataflow", "none")
-_HEADLINE_METRICS = ("max_mn_exposure", "records_at_stake", "reached_systems", "covered_pairs", "gaps", "coverage")
+#: The analyses the explorer shows (names of :data:`pia_analysis.analysis.pipeline.ANALYSES`).
+_EXPLORED = ("exposure", "stage_coverage")
 
 
 # ---------------------------------------------------------------------------------------------------
-# errors
-
-
-def _unknown(kind: str, key: Any, known: Iterable[str], where: str = "the model") -> ValueError:
-    """A ValueError naming an unknown id and the nearest known ones."""
-    known = sorted(str(k) for k in known)
-    near = difflib.get_close_matches(str(key), known, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    listing = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
-    return ValueError(f"{key!r} is not a {kind} of {where}{hint} (known: {listing or 'none'})")
-
-
-# ---------------------------------------------------------------------------------------------------
-# changing a model
-
-
-def with_control_status(model: Model, control_id: str, status: str) -> Model:
-    """A copy of ``model`` where control ``control_id`` has ``status`` (implemented, planned or missing).
-
-    Only the ``status`` cell changes; the model is otherwise the same (the graph is rebuilt lazily).
-    Implemented controls count in the exposure (their effectiveness) and in the coverage; planned ones
-    only as ``planned`` in the coverage; missing ones not at all.
-
-    Raises
-    ------
-    ValueError
-        When ``control_id`` is not a control of the model or ``status`` not one of
-        :data:`CONTROL_STATUSES`.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> m = with_control_status(load_model(bundled_model_path()), "C-STORE-FW", "missing")
-    >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
-    'missing'
-    """
-    if status not in CONTROL_STATUSES:
-        raise ValueError(f"{status!r} is not a control status: use one of {', '.join(CONTROL_STATUSES)}")
-    ids = model.controls["control_id"]
-    mask = ids == control_id
-    if not mask.any():
-        raise _unknown("control", control_id, ids)
-    controls = model.controls.copy()
-    controls.loc[mask, "status"] = status
-    return model.replace(controls=controls)
-
-
-def _flow_ids(flow_ids: str | Iterable[str]) -> list[str]:
-    ids = [flow_ids] if isinstance(flow_ids, str) else list(flow_ids)
-    return list(dict.fromkeys(ids))  # each once, in the order given
-
-
-def _block(model: Model, flow_ids: list[str]) -> tuple[Model, list[dict[str, Any]]]:
-    known = set(model.flows["flow_id"])
-    for fid in flow_ids:
-        if fid not in known:
-            raise _unknown("flow", fid, known)
-    if not flow_ids:
-        return model, []
-    # The scenario machinery removes the flows with their cascades and re-checks the changed tables.
-    return apply_with_log(model, as_scenario({"id": "explorer-block", "remove": {"flows": sorted(flow_ids)}}))
-
-
-def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
-    """A copy of ``model`` with a flow (or several) blocked: removed, with the cascades of a scenario.
-
-    See the module documentation for the rule: the flow's arcs leave the attack graph, its pairs leave the
-    coverage scope, its id leaves the controls' ``applies_to`` (a control left applying to nothing is
-    removed). The systems at its ends stay.
-
-    Raises
-    ------
-    ValueError
-        When a ``flow_id`` is not a flow of the model.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> m = with_flow_blocked(load_model(bundled_model_path()), "F20")
-    >>> "F20" in set(m.flows["flow_id"]), m.graph.has_edge("VENDOR_TERM", "JUKI_REC")
-    (False, False)
-    """
-    return _block(model, _flow_ids(flow_id))[0]
+# the scenarios offered
 
 
 def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
-    """The model's bundled scenarios (the ``scenarios/`` folder beside it): file name without ``.yaml`` -> title.
+    """The model's bundled scenarios (the ``scenarios/`` folder beside it), as the widget offers them.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    lang
+        ``"ja"`` or ``"en"``: the language of the titles.
+
+    Returns
+    -------
+    dict of str to str
+        File name without ``.yaml`` -> title, sorted by file name.
 
     Examples
     --------
@@ -184,238 +84,32 @@ def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
     return {path.stem: load_scenario(path).title(lang) for path in bundled_scenarios(model)}
 
 
-def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
-    if isinstance(scenario, (Scenario, Mapping)):
-        return as_scenario(scenario)
-    by_name = {p.stem: p for p in bundled_scenarios(model)}
-    if isinstance(scenario, str) and scenario in by_name:
-        return load_scenario(by_name[scenario])
-    path = Path(scenario)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_scenario(path)
-    where = f"the scenarios of {model.path / 'scenarios'}" if model.path is not None else "the model's scenarios"
-    raise _unknown("scenario", str(scenario), by_name, where)
-
-
-def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Model:
-    """``model`` changed by a scenario: the name of one of its bundled scenarios (:func:`scenario_choices`),
-    a scenario file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a file.
-
-    Raises
-    ------
-    ValueError
-        When the name is neither a bundled scenario nor a ``.yaml`` file;
-        :class:`~pia_analysis.model.errors.ModelError` (a ValueError) when the scenario does not apply.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> m = with_scenario(load_model(bundled_model_path()), "store-firewall-fails")
-    >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
-    'missing'
-    """
-    return apply_with_log(model, _resolve_scenario(model, scenario))[0]
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What the explorer changes in a model: a scenario, control statuses, blocked flows.
-
-    Attributes
-    ----------
-    scenario
-        ``None``, the name of one of the model's bundled scenarios (:func:`scenario_choices`), a scenario
-        file, a :class:`~pia_analysis.whatif.scenario.Scenario` or a mapping with the keys of a scenario file.
-    controls
-        ``(control_id, status)`` pairs, sorted by id (give a mapping to :meth:`of`).
-    blocked_flows
-        Flow ids, sorted.
-    """
-
-    scenario: Any = None
-    controls: tuple[tuple[str, str], ...] = ()
-    blocked_flows: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, changes: Changes | Mapping[str, Any] | None) -> Changes:
-        """A :class:`Changes` from ``None`` (no change), a :class:`Changes`, or a mapping with the keys
-        ``scenario``, ``controls`` (control_id -> status) and ``blocked_flows`` (ids).
-
-        Examples
-        --------
-        >>> Changes.of({"controls": {"C2": "missing", "C1": "planned"}, "blocked_flows": ["F9", "F1"]})
-        Changes(scenario=None, controls=(('C1', 'planned'), ('C2', 'missing')), blocked_flows=('F1', 'F9'))
-        """
-        if changes is None:
-            return cls()
-        if isinstance(changes, Changes):
-            return changes
-        if not isinstance(changes, Mapping):
-            raise TypeError(f"changes must be a Changes or a mapping, not {type(changes).__name__}")
-        unknown = sorted(set(changes) - {"scenario", "controls", "blocked_flows"})
-        if unknown:
-            raise ValueError(f"unknown key(s) in changes: {', '.join(unknown)} "
-                             "(the keys are scenario, controls, blocked_flows)")
-        controls = changes.get("controls") or {}
-        if not isinstance(controls, Mapping):
-            controls = dict(controls)  # (id, status) pairs
-        scenario = changes.get("scenario") or None
-        return cls(scenario=scenario,
-                   controls=tuple(sorted((str(k), str(v)) for k, v in controls.items())),
-                   blocked_flows=tuple(sorted(_flow_ids(changes.get("blocked_flows") or ()))))
-
-    @property
-    def is_empty(self) -> bool:
-        return self.scenario is None and not self.controls and not self.blocked_flows
-
-    def scenario_label(self) -> str:
-        """How the scenario is named in tables: its bundled name, its file name, or its id."""
-        s = self.scenario
-        if s is None:
-            return ""
-        if isinstance(s, Scenario):
-            return s.id
-        if isinstance(s, Mapping):
-            return str(s.get("id", "scenario"))
-        return Path(s).stem if isinstance(s, os.PathLike) or str(s).endswith((".yaml", ".yml")) else str(s)
-
-
-def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> tuple[Model, pd.DataFrame]:
-    """Apply :class:`Changes` to ``model``: the scenario, then the control statuses, then the blocked flows.
-
-    Returns
-    -------
-    (Model, DataFrame)
-        The changed model and every change made (columns :data:`EFFECT_COLUMNS`; ``change`` names the
-        explorer change: ``scenario <name>``, ``control <id>`` or ``block <ids>``; cascades included).
-        A control given the status it already has changes nothing and logs nothing.
-
-    Raises
-    ------
-    ValueError
-        For an unknown scenario, control, status or flow (after the scenario: a control or flow it adds may
-        be changed, one it removes may not).
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> m, fx = apply_changes(load_model(bundled_model_path()), {"blocked_flows": ["F18"]})
-    >>> fx[["change", "op", "table", "id"]].values.tolist()[:2]
-    [['block F18', 'remove', 'flows', 'F18'], ['block F18', 'remove', 'controls', 'C-STORE-FW']]
-    """
-    changes = Changes.of(changes)
-    rows: list[dict[str, Any]] = []
-    out = model
-    if changes.scenario is not None:
-        scenario = _resolve_scenario(model, changes.scenario)
-        out, log = apply_with_log(out, scenario)
-        rows += [{"change": f"scenario {changes.scenario_label()}", **r} for r in log]
-    if changes.controls:
-        statuses = dict(zip(out.controls["control_id"], out.controls["status"]))
-        for cid, status in changes.controls:
-            if cid not in statuses:
-                raise _unknown("control", cid, statuses, "the model" if changes.scenario is None
-                               else f"the model after scenario {changes.scenario_label()}")
-            if status not in CONTROL_STATUSES:
-                raise ValueError(f"{status!r} is not a control status (for {cid}): use one of "
-                                 f"{', '.join(CONTROL_STATUSES)}")
-            if statuses[cid] == status:
-                continue
-            out = with_control_status(out, cid, status)
-            rows.append({"change": f"control {cid}", "op": "set", "table": "controls", "id": cid,
-                         "column": "status", "before": statuses[cid], "after": status, "cause": "explorer"})
-    if changes.blocked_flows:
-        out, log = _block(out, list(changes.blocked_flows))
-        label = "block " + ", ".join(changes.blocked_flows)
-        rows += [{"change": label, **r, "cause": "explorer" if r["cause"] == "scenario" else r["cause"]}
-                 for r in log]
-    return out, pd.DataFrame(rows, columns=EFFECT_COLUMNS)
-
-
 # ---------------------------------------------------------------------------------------------------
 # the analysed state
 
 
 @dataclass
-class ExplorerState:
+class ExplorerState(Comparison):
     """A changed model analysed against the model as given (see :func:`explorer_state`).
+
+    A :class:`~pia_analysis.whatif.compare.Comparison` of the model as given (``base``) and the changed
+    model (``other``, also :attr:`model`) without the findings, with the changes that made it.
 
     Attributes
     ----------
-    base, model : Model
-        The model as given and the changed model.
     changes : Changes
         What was changed.
     effects : DataFrame
-        Every change made, cascades included (:data:`EFFECT_COLUMNS`).
-    exposure_before, exposure_after : DataFrame
-        :func:`~pia_analysis.analysis.exposure.node_exposure` of each.
-    coverage_before, coverage_after : DataFrame
-        :func:`~pia_analysis.analysis.coverage.stage_coverage` of each.
-    exposure_delta : DataFrame
-        Per system (of either model): ``exposure`` and ``records_at_stake`` before, after and delta, the
-        entry point and path of each, ``presence`` (both / added / removed); largest change first (the
-        table of :class:`pia_analysis.whatif.scenario.Comparison`).
-    coverage_delta : DataFrame
-        Per stage in official order: pairs, covered, gaps, coverage before and after, ``coverage_delta``.
+        Every change made, cascades included (:data:`~pia_analysis.whatif.apply.EFFECT_COLUMNS`).
     """
 
-    base: Model
-    model: Model
-    changes: Changes
-    effects: pd.DataFrame
-    exposure_before: pd.DataFrame
-    exposure_after: pd.DataFrame
-    coverage_before: pd.DataFrame
-    coverage_after: pd.DataFrame
-    exposure_delta: pd.DataFrame
-    coverage_delta: pd.DataFrame
+    changes: Changes = field(default_factory=Changes)
+    effects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EFFECT_COLUMNS))
 
-    def headline(self) -> pd.DataFrame:
-        """``metric, before, after, delta, note``: ``max_mn_exposure`` (the most exposed My Number holder,
-        named in ``note``), ``records_at_stake`` (sum over systems), ``reached_systems`` (exposure > 0),
-        ``covered_pairs``, ``gaps`` and ``coverage`` (covered / pairs over all stages)."""
-        def side(exp: pd.DataFrame, cov: pd.DataFrame) -> dict[str, tuple[float, str]]:
-            holders = exp.loc[exp["holds_my_number"]]
-            top = (holders.sort_values(["exposure", "system_id"], ascending=[False, True], kind="stable").iloc[0]
-                   if len(holders) else None)
-            pairs, covered = int(cov["pairs"].sum()), int(cov["covered"].sum())
-            return {
-                "max_mn_exposure": (float(top["exposure"]), str(top["system_id"])) if top is not None else (0.0, ""),
-                "records_at_stake": (float(exp["records_at_stake"].sum()), ""),
-                "reached_systems": (float((exp["exposure"] > 0).sum()), ""),
-                "covered_pairs": (float(covered), ""),
-                "gaps": (float(cov["gaps"].sum()), ""),
-                "coverage": (covered / pairs if pairs else math.nan, ""),
-            }
-
-        before = side(self.exposure_before, self.coverage_before)
-        after = side(self.exposure_after, self.coverage_after)
-        rows = []
-        for metric in _HEADLINE_METRICS:
-            (b, nb), (a, na) = before[metric], after[metric]
-            rows.append({"metric": metric, "before": b, "after": a, "delta": a - b,
-                         "note": nb if nb == na else f"{nb} → {na}".strip()})
-        return pd.DataFrame(rows, columns=["metric", "before", "after", "delta", "note"])
-
-    def changed_exposure(self, tolerance: float = 1e-12) -> pd.DataFrame:
-        """The rows of :attr:`exposure_delta` whose exposure changed (or whose system came or went)."""
-        d = self.exposure_delta
-        return d.loc[(d["exposure_delta"].abs() > tolerance) | (d["presence"] != "both")].reset_index(drop=True)
-
-    def changed_coverage(self) -> pd.DataFrame:
-        """The rows of :attr:`coverage_delta` whose pairs, covered pairs or gaps changed."""
-        d = self.coverage_delta
-        moved = ((d["pairs_before"] != d["pairs_after"]) | (d["covered_before"] != d["covered_after"])
-                 | (d["gaps_before"] != d["gaps_after"]))
-        return d.loc[moved].reset_index(drop=True)
-
-    def exposure_of(self, system_id: str) -> tuple[float, float]:
-        """(before, after) exposure of one system (0 where it does not exist)."""
-        d = self.exposure_delta.set_index("system_id")
-        if system_id not in d.index:
-            raise _unknown("system", system_id, d.index, "either model")
-        return float(d.at[system_id, "exposure_before"]), float(d.at[system_id, "exposure_after"])
+    @property
+    def model(self) -> Model:
+        """The changed model."""
+        return self.other
 
 
 def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = None) -> ExplorerState:
@@ -428,6 +122,12 @@ def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = N
     changes
         A :class:`Changes`, a mapping ``{"scenario": name, "controls": {id: status}, "blocked_flows": [ids]}``
         (any key may be left out), or ``None`` (no change: every delta is 0).
+
+    Returns
+    -------
+    ExplorerState
+        The comparison of ``model`` and the changed model (exposure and stage coverage; no findings), with
+        the changes and every change made.
 
     Raises
     ------
@@ -442,18 +142,14 @@ def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = N
     >>> round(after / before, 6)
     5.0
     """
-    return _state(model, changes, node_exposure(model), stage_coverage(model))
+    return _state(model, changes, analyse(model, only=_EXPLORED))
 
 
-def _state(model: Model, changes: Changes | Mapping[str, Any] | None, exp_b: pd.DataFrame,
-           cov_b: pd.DataFrame) -> ExplorerState:
+def _state(model: Model, changes: Changes | Mapping[str, Any] | None, before: Analysis) -> ExplorerState:
     """:func:`explorer_state` with the analyses of ``model`` already done (the widget keeps them)."""
     changes = Changes.of(changes)
     changed, effects = apply_changes(model, changes)
-    exp_a, cov_a = node_exposure(changed), stage_coverage(changed)
-    return ExplorerState(base=model, model=changed, changes=changes, effects=effects,
-                         exposure_before=exp_b, exposure_after=exp_a, coverage_before=cov_b, coverage_after=cov_a,
-                         exposure_delta=exposure_delta_table(exp_b, exp_a), coverage_delta=coverage_delta_table(cov_b, cov_a))
+    return ExplorerState.of(before, analyse(changed, only=_EXPLORED), changes=changes, effects=effects)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -490,6 +186,7 @@ class SystemView:
     controls: pd.DataFrame = field(repr=False)
 
     def name(self, lang: str = "ja") -> str:
+        """The system's name in ``lang`` (``ja`` or ``en``; the Japanese one when there is no English one)."""
         return self.name_en if lang == "en" and self.name_en else self.name_ja
 
 
@@ -507,6 +204,11 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
     exposure
         :func:`~pia_analysis.analysis.exposure.node_exposure` of ``model``, when already computed.
 
+    Returns
+    -------
+    SystemView
+        The system's exposure row, its ``k`` most likely attack paths, its blast radius and its controls.
+
     Raises
     ------
     ValueError
@@ -521,10 +223,10 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
     """
     ids = model.systems["system_id"]
     if not (ids == system_id).any():
-        raise _unknown("system", system_id, ids)
+        raise unknown_id("system", system_id, ids)
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
-    table = node_exposure(model) if exposure is None else exposure
+    table = analyse(model, only=("exposure",)).exposure if exposure is None else exposure
     row = table.set_index("system_id").loc[system_id].to_dict()
     controls = model.controls.loc[model.controls["applies_to"].map(lambda targets: system_id in targets),
                                   ["control_id", "name_ja", "name_en", "status", "effectiveness"]]
@@ -656,7 +358,7 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
     model = state.model
     if kind == "exposure":
         if trials > 0:
-            sim = simulate_compromise(model, trials=trials, seed=0)
+            sim = analyse(model, trials=trials, seed=0, only=("simulation",)).simulation
         else:  # no Monte Carlo: the chart draws no marker
             sim = pd.DataFrame({"system_id": model.systems["system_id"], "probability": np.nan, "ci_low": np.nan,
                                 "ci_high": np.nan, "trials": np.nan})
@@ -702,7 +404,8 @@ class Explorer:
         self.scenario: str | None = None
         self.overrides: dict[str, str] = {}
         self.blocked: tuple[str, ...] = ()
-        self._initial = explorer_state(model)  # the analyses of the model as given, done once
+        self._initial_analysis = analyse(model, only=_EXPLORED)  # the analyses of the model as given, done once
+        self._initial = _state(model, None, self._initial_analysis)
         self.state: ExplorerState = self._initial
         self.view: SystemView | None = None
         self.figure: Any = None  # the last chart drawn
@@ -769,8 +472,8 @@ class Explorer:
             c["system"].options = [(f"{s} — {n}", s) for s, n in zip(systems["system_id"], systems[name])]
             if old not in set(systems["system_id"]):
                 if system is not None:
-                    raise _unknown("system", system, systems["system_id"])
-                exp = node_exposure(m)
+                    raise unknown_id("system", system, systems["system_id"])
+                exp = analyse(m, only=("exposure",)).exposure
                 holders = exp.loc[exp["holds_my_number"]]  # default: the most exposed My Number holder
                 old = holders.iloc[0]["system_id"] if len(holders) else exp.iloc[0]["system_id"]
             c["system"].value = old
@@ -870,7 +573,7 @@ class Explorer:
     def refresh(self, note: str = "") -> None:
         """Recompute :attr:`state` from the current changes and update every output."""
         try:
-            state = _state(self.base, self.changes, self._initial.exposure_before, self._initial.coverage_before)
+            state = _state(self.base, self.changes, self._initial_analysis)
         except ValueError as exc:  # pragma: no cover - the widgets offer only valid choices
             self._message(str(exc), error=True)
             return
@@ -940,9 +643,15 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
     ipywidgets.VBox
         The widget; its ``explorer`` attribute is the :class:`Explorer` behind it (current ``state``,
         ``view``, ``changes``; ``controls`` and ``outputs`` by role).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> ex = explore(load_model(bundled_model_path()), chart="none", lang="en").explorer
+    >>> ex.controls["flows"].value = ("F20",)  # as a click does
+    >>> ex.changes.blocked_flows, ex.state.changed_exposure()["system_id"].tolist()[:2]
+    (('F20',), ['JUKI_REC', 'RENKEI'])
     """
     if not isinstance(model, Model):
-        from .formats import load_model
-
         model = load_model(model)
     return Explorer(model, system=system, lang=lang, k=k, trials=trials, chart=chart, dpi=dpi).widget

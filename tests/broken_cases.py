@@ -848,7 +848,8 @@ def case_messages(case: Case | ScenarioCase, root: Path | None = None) -> list[s
     directory if None).
     """
     from pia_analysis import ModelError, load_model
-    from pia_analysis.whatif.scenario import apply_scenario, load_scenario
+    from pia_analysis.whatif.apply import apply_scenario
+    from pia_analysis.whatif.scenario import load_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(root or tmp)

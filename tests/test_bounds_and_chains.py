@@ -27,7 +27,7 @@ from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
 from pia_analysis.whatif.versions import diff, history_coverage, version_chain, version_history
 from pia_analysis.analysis.judgments import required_assessment, review_schedule
-from pia_analysis.whatif.scenario import compare
+from pia_analysis.whatif.compare import compare
 from pia_analysis.model.schema import (
     MAX_COUNT,
     MAX_DATE,
@@ -342,7 +342,10 @@ def reference_history(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
             "mn_holders_outside_city": int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum()),
             "max_mn_exposure": float(head.at["max_mn_exposure", "after"]),
-            "max_mn_system": str(head.at["max_mn_exposure", "note"]).split(" → ")[-1],
+            # the most exposed My Number holder (ties: the first id); "" when the version has none (the text
+            # of the headline's note, which this read before issue 12, gave "REG →" there)
+            "max_mn_system": next(iter(exp.loc[exp["holds_my_number"]].sort_values(
+                ["exposure", "system_id"], ascending=[False, True], kind="stable")["system_id"]), ""),
             "records_at_stake": float(head.at["records_at_stake", "after"]),
             "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(c.coverage_after["pairs"].sum()),
             "coverage": float(head.at["coverage", "after"]), "open_findings": int(head.at["open_findings", "after"]),

@@ -70,7 +70,8 @@ NOTEBOOK_CELLS = [
     "%matplotlib inline\n"
     "from IPython.display import display\n"
     "from pia_analysis import bundled_model_path, load_model\n"
-    "from pia_analysis.outputs.briefing import analyse, chart_figures, key_messages, top_findings\n"
+    "from pia_analysis.analysis.pipeline import analyse\n"
+    "from pia_analysis.outputs.briefing import chart_figures, key_messages, top_findings\n"
     "model = load_model(bundled_model_path())\n"
     "briefing = analyse(model, trials=2000)",
     "for message in key_messages(briefing, 'en'):\n    print(message)",
@@ -250,6 +251,7 @@ def test_large_model_summaries_ignore_the_order_of_the_rows():
     import matplotlib as mpl
 
     from pia_analysis.charts import figures as charts
+    from pia_analysis.analysis.pipeline import analyse
     from pia_analysis.outputs import briefing as report
     from pia_analysis.synthetic import national_model
 
@@ -257,7 +259,7 @@ def test_large_model_summaries_ignore_the_order_of_the_rows():
     assert len(model.systems) > charts.DATAFLOW_MAX_SYSTEMS
 
     def pack(m) -> dict[str, bytes]:
-        a = report.analyse(m, trials=1000)
+        a = analyse(m, trials=1000)
         out = {name: t.to_csv().encode() for name, t in a.tables().items()}
         out["messages"] = "\n".join(report.key_messages(a)).encode()
         figures = report.chart_figures(a)

@@ -18,7 +18,7 @@ from pia_analysis.whatif.versions import (
     version_chain,
     version_history,
 )
-from pia_analysis.whatif.scenario import apply_scenario
+from pia_analysis.whatif.apply import apply_scenario
 
 H26, H28, R3 = (bundled_model_path(f"kitakyushu-juki-{v}") for v in ("h26", "h28", "r3"))
 NEW_SYSTEM = {"system_id": "NEW", "name_ja": "新システム", "zone_id": "CORE", "kind": "system", "operator": "city",

@@ -37,7 +37,6 @@ PENDING: frozenset[str] = frozenset({
     "pia_analysis.charts.delta",
     "pia_analysis.charts.figures",
     "pia_analysis.cli",
-    "pia_analysis.explorer",
     "pia_analysis.formats",
     "pia_analysis.formats.directory",
     "pia_analysis.formats.templates",
@@ -53,8 +52,6 @@ PENDING: frozenset[str] = frozenset({
     "pia_analysis.synthetic",
     "pia_analysis.util.files",
     "pia_analysis.util.spreadsheet",
-    "pia_analysis.whatif.scenario",
-    "pia_analysis.whatif.versions",
 })
 
 

@@ -21,20 +21,18 @@ from model_factory import control, flow, make_model, system
 
 import pia_analysis
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis.explorer import (
+from pia_analysis.explorer import explore, explorer_state, scenario_choices, system_view
+from pia_analysis.whatif.apply import (
     CONTROL_STATUSES,
     EFFECT_COLUMNS,
     Changes,
     apply_changes,
-    explore,
-    explorer_state,
-    scenario_choices,
-    system_view,
     with_control_status,
     with_flow_blocked,
     with_scenario,
 )
-from pia_analysis.whatif.scenario import apply_scenario, compare
+from pia_analysis.whatif.apply import apply_scenario
+from pia_analysis.whatif.compare import compare
 
 
 

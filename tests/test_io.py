@@ -229,7 +229,8 @@ def test_accepted_inputs_load(case, tmp_path: Path):
                          ids=[c.name for c in SCENARIO_CASES + GENERATED_SCENARIO_CASES])
 def test_each_broken_scenario_gives_a_located_message(case, tmp_path: Path):
     from pia_analysis.model.mynumber import mask_numbers
-    from pia_analysis.whatif.scenario import apply_scenario, load_scenario
+    from pia_analysis.whatif.apply import apply_scenario
+    from pia_analysis.whatif.scenario import load_scenario
 
     path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, tmp_path)
     with pytest.raises(ModelError) as info:

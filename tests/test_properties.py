@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from pia_analysis import ModelError, load_model, save_model
 from pia_analysis.catalog import risk_catalog
 from pia_analysis.model.mynumber import check_digit
-from pia_analysis.whatif.scenario import apply_scenario
+from pia_analysis.whatif.apply import apply_scenario
 from pia_analysis.model.schema import (
     FALSE_WORDS,
     KINDS,

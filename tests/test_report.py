@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from broken_cases import TINY
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis.outputs.briefing import PDF_PAGES, analyse, key_messages, write_report
+from pia_analysis.analysis.pipeline import analyse
+from pia_analysis.outputs.briefing import PDF_PAGES, key_messages, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "rating_check")

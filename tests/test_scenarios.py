@@ -13,15 +13,9 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
-from pia_analysis.whatif.scenario import (
-    Scenario,
-    apply_scenario,
-    bundled_scenarios,
-    compare,
-    load_scenario,
-    parse_scenario,
-    scenario_effects,
-)
+from pia_analysis.whatif.apply import apply_scenario, scenario_effects
+from pia_analysis.whatif.compare import compare
+from pia_analysis.whatif.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
 
 TABLES = ("zones", "systems", "files", "flows", "controls", "risks", "ratings")
 SCENARIO_DIR = bundled_model_path() / "scenarios"

@@ -206,10 +206,11 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     """Above the charts' size limits (docs/charts.md, "Large models") the pack summarises."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+    from pia_analysis.analysis.pipeline import analyse
     from pia_analysis.charts import figures as charts
     from pia_analysis.outputs import briefing as report
 
-    a = report.analyse(national_part, trials=500)
+    a = analyse(national_part, trials=500)
     figures = report.chart_figures(a, "en")
     ax = figures["dataflow"].axes[0]
     boxes = [p.get_gid() for p in ax.patches if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box-")]

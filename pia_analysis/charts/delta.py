@@ -1,4 +1,4 @@
-"""Charts of a :class:`~pia_analysis.whatif.scenario.Comparison`: what a scenario (or a new version) changes.
+"""Charts of a :class:`~pia_analysis.whatif.compare.Comparison`: what a scenario (or a new version) changes.
 
 * :func:`exposure_delta_figure` — exposure of each system before and after (log scale: exposures range
   over five orders of magnitude), My Number holders marked;
@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from .. import catalog
 from .figures import OKABE_ITO, save_figure, use_japanese_fonts
-from ..whatif.scenario import Comparison
+from ..whatif.compare import Comparison
 from ..util.files import write_pack
 
 
@@ -52,7 +52,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Parameters
     ----------
     comparison
-        The result of :func:`~pia_analysis.whatif.scenario.compare`.
+        The result of :func:`~pia_analysis.whatif.compare.compare`.
     lang
         ``ja`` or ``en``.
     title
@@ -63,7 +63,8 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.whatif.scenario import apply_scenario, compare
+    >>> from pia_analysis.whatif.apply import apply_scenario
+    >>> from pia_analysis.whatif.compare import compare
     >>> m = load_model(bundled_model_path())
     >>> c = compare(m, apply_scenario(m, {"id": "x", "set": {"controls": {"C-STORE-FW": {"status": "missing"}}}}))
     >>> fig = exposure_delta_figure(c, only_changed=True)
@@ -117,7 +118,7 @@ def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.whatif.scenario import compare
+    >>> from pia_analysis.whatif.compare import compare
     >>> m = load_model(bundled_model_path())
     >>> fig = coverage_delta_figure(compare(m, m), lang="en")
     >>> len(fig.axes[0].patches)
@@ -169,7 +170,7 @@ def save_delta_charts(comparison: Comparison, out_dir: str | os.PathLike[str], l
     --------
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.whatif.scenario import compare
+    >>> from pia_analysis.whatif.compare import compare
     >>> m = load_model(bundled_model_path())
     >>> [p.name for p in save_delta_charts(compare(m, m), tempfile.mkdtemp())]
     ['coverage_delta.png', 'coverage_delta.svg', 'exposure_delta.png', 'exposure_delta.svg']
@@ -198,7 +199,7 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
     --------
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> from pia_analysis.whatif.scenario import compare
+    >>> from pia_analysis.whatif.compare import compare
     >>> m = load_model(bundled_model_path())
     >>> out = write_delta_pack(compare(m, m), pathlib.Path(tempfile.mkdtemp()) / "delta", extra_files={"a.txt": "x"})
     >>> sorted(p.name for p in out.iterdir())[:2]

@@ -1,7 +1,7 @@
 """The council briefing pack written by ``pia-analysis report``.
 
-:func:`analyse` runs every analysis once; :func:`key_messages` turns the results into plain sentences;
-:func:`write_report` writes the pack:
+:func:`key_messages` turns the results of :func:`pia_analysis.analysis.pipeline.analyse` (every analysis run
+once) into plain sentences; :func:`write_report` writes the pack:
 
 * ``briefing.pdf`` — A4 landscape: cover, data-flow diagram, exposure, stage coverage, coverage heatmap,
   risk map, top findings, self-rating check, key messages;
@@ -17,32 +17,27 @@ The same model gives byte-identical files.
 
 from __future__ import annotations
 
-__all__ = ["A4_LANDSCAPE", "Analysis", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
-           "MESSAGE_MAX_FLOWS", "MONTE_CARLO_SEED", "MONTE_CARLO_TRIALS", "PDF_PAGES", "TOP_FINDINGS", "analyse",
-           "briefing_markdown", "build_report", "chart_figures", "cover_page", "key_messages", "md_text",
+__all__ = ["A4_LANDSCAPE", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
+           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "briefing_markdown", "build_report", "chart_figures", "cover_page", "key_messages", "md_text",
            "messages_page", "table_page", "top_findings", "write_report"]
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
 
-import networkx as nx
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..charts import figures as charts
-from ..analysis import coverage, exposure, findings, judgments
+from ..analysis.pipeline import Analysis, analyse, my_number_holders
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model
 from ..util.files import write_pack
 
 A4_LANDSCAPE = (11.69, 8.27)
-MONTE_CARLO_TRIALS = 20_000
-MONTE_CARLO_SEED = 0
 TOP_FINDINGS = 12
 # Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
 # the key message on the minimum cut, entry points named as cut off, and rows of the exposure table in
@@ -55,125 +50,6 @@ EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of pia_analysis.charts.figures (or a table page).
 PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
              "messages")
-
-
-@dataclasses.dataclass
-class Analysis:
-    """Every result the briefing needs, computed once by :func:`analyse`."""
-
-    model: Model
-    exposure: pd.DataFrame
-    simulation: pd.DataFrame
-    hardening: pd.DataFrame
-    min_cut: list[str]
-    stage_coverage: pd.DataFrame
-    risk_coverage: pd.DataFrame
-    coverage_matrix: pd.DataFrame
-    rating_check: pd.DataFrame
-    findings: pd.DataFrame
-    findings_after: pd.DataFrame  # the findings once the planned controls are implemented
-    threshold: judgments.ThresholdJudgment
-    schedule: judgments.ReviewSchedule
-    section3: pd.DataFrame
-    # (entry point, city-run My Number holder) pairs for the entry points that reach no such holder at all
-    unreachable: pd.DataFrame
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The result tables by file name (without suffix), in the order of ``tables.xlsx``."""
-        return {
-            "exposure": self.exposure,
-            "monte_carlo": self.simulation,
-            "hardening": self.hardening,
-            "stage_coverage": self.stage_coverage,
-            "risk_coverage": self.risk_coverage,
-            "coverage_matrix": (self.coverage_matrix.reset_index()
-                                if self.coverage_matrix.shape[1] < EXCEL_MAX_COLUMNS
-                                else self.coverage_matrix.T.reset_index()),
-            "rating_check": self.rating_check,
-            "findings": self.findings,
-            "section3": self.section3,
-            "review_schedule": self.schedule.as_frame(),
-        }
-
-
-def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARLO_TRIALS,
-            seed: int = MONTE_CARLO_SEED) -> Analysis:
-    """Run every analysis on ``model``.
-
-    ``today`` (default: the assessment date) decides whether reviews are overdue; it is a parameter so that
-    the same model always gives the same pack.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> a = analyse(load_model(bundled_model_path()), trials=2000)
-    >>> a.threshold.code
-    'full'
-    """
-    today = today or model.meta["assessed_on"]
-    # Each result is computed once and handed to what needs it (the Section III table reads the rating
-    # check and the findings; the minimum cut is a column of the hardening table), and the analyses of the
-    # model share one attack graph.
-    with exposure.shared_nets():
-        hardening = exposure.hardening_candidates(model)
-        node_exposure = exposure.node_exposure(model)
-        simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
-        cov = coverage.coverage_tables(model)
-        check = cov["rating_check"]
-        found = findings.find_findings(model, rating_check=check)
-        unreachable = _unreachable_pairs(model)
-    return Analysis(
-        model=model,
-        exposure=node_exposure,
-        simulation=simulation,
-        hardening=hardening,
-        min_cut=sorted(hardening.loc[hardening["in_min_cut"], "flow_id"]),
-        stage_coverage=cov["stage_coverage"],
-        risk_coverage=cov["risk_coverage"],
-        coverage_matrix=cov["coverage_matrix"],
-        rating_check=check,
-        findings=found,
-        findings_after=findings.find_findings(charts.with_planned_implemented(model)),
-        threshold=judgments.required_assessment(model),
-        schedule=judgments.review_schedule(model, today=today),
-        section3=judgments.section3_table(model, check=check, findings=found),
-        unreachable=unreachable,
-    )
-
-
-def _unreachable_pairs(model: Model) -> pd.DataFrame:
-    """(entry point, holder) pairs for the entry points from which no attack path at all (whatever the
-    probabilities) reaches any city-run system holding My Numbers; the holders are those city-run systems.
-
-    Only these pairs are kept (they are what :func:`key_messages` reports): the full entry × holder table
-    has tens of millions of rows in a national model. Reachability is one pass of bit sets (one bit per
-    holder) over the attack graph's strongly connected components, not one search per entry point.
-    """
-    g = exposure.attack_graph(model)
-    systems = model.systems
-    entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])
-    city = set(systems.loc[systems["operator"] == "city", "system_id"])
-    holders = [s for s in _my_number_holders(model) if s in city]
-    rows: list[tuple[str, str]] = []
-    if entries and holders:
-        cond = nx.condensation(g)
-        mapping = cond.graph["mapping"]
-        bits = [0] * cond.number_of_nodes()
-        for k, h in enumerate(holders):
-            bits[mapping[h]] |= 1 << k
-        for c in reversed(list(nx.topological_sort(cond))):
-            for d in cond.successors(c):
-                bits[c] |= bits[d]
-        rows = [(e, h) for e in entries if bits[mapping[e]] == 0 for h in holders]
-    return pd.DataFrame(rows, columns=["entry_point", "holder"])
-
-
-def _my_number_holders(model: Model) -> list[str]:
-    """The ids of the systems holding a file with My Numbers, sorted (read from the tables: building the
-    model's networkx graph for this costs seconds on a national model)."""
-    mn = model.my_number_files
-    return sorted(sid for sid, holds in zip(model.systems["system_id"], model.systems["holds"])
-                  if any(f in mn for f in holds))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -207,7 +83,7 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
 
     # reachability: which entry points cannot reach which My Number holders at all
     city = set(m.systems.loc[m.systems["operator"] == "city", "system_id"])
-    holders = [s for s in _my_number_holders(m) if s in city]
+    holders = [s for s in my_number_holders(m) if s in city]
     named = 0
     cut_off_entries = 0
     for entry, group in a.unreachable.groupby("entry_point", sort=True):
@@ -531,6 +407,8 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[4/5] writing the tables (CSV, tables.xlsx)")
     (work / "tables").mkdir()
     tables = a.tables()
+    if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
+        tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
     for name, frame in tables.items():
         write_csv(frame, work / "tables" / f"{name}.csv")
     write_xlsx(tables, work / "tables.xlsx")

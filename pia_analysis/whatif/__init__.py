@@ -1,3 +1,7 @@
-"""What if: scenarios applied to a model and compared (:mod:`.scenario`), and the versions of a model compared over time (:mod:`.versions`)."""
+"""What if: the changes to a model and their effect.
+
+:mod:`.scenario` reads scenario files, :mod:`.apply` applies them (and the explorer's changes) to a model,
+:mod:`.compare` lines up the analyses of two models, and :mod:`.versions` compares the versions of a model.
+"""
 
 __all__: list[str] = []

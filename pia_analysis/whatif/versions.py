@@ -1,7 +1,7 @@
 """Versions of a model: what changed between two, whether it is an important change, and the history.
 
 :func:`diff` compares two models row by row (by id, in every table) and key by key (``model.yaml``), and
-runs the analyses on both (:func:`~pia_analysis.whatif.scenario.compare`). Every changed row or key is then
+runs the analyses on both (:func:`~pia_analysis.whatif.compare.compare`). Every changed row or key is then
 classified:
 
 * **重要な変更 (important change)** when at least one rule of :data:`CHANGE_RULES` fires. A municipality
@@ -42,9 +42,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
+from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model
-from .scenario import Comparison, compare
 from ..model.schema import MODEL_KEYS, TABLES
+from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
 IMPORTANT, MINOR = "important", "minor"
 IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
@@ -91,8 +93,6 @@ class DiffContext:
 
     @cached_property
     def judgments(self) -> tuple[Any, Any]:
-        from ..analysis.judgments import required_assessment
-
         return required_assessment(self.old), required_assessment(self.new)
 
 
@@ -203,8 +203,6 @@ _BAND_KEYS = ("target_population", "handlers", "serious_incident")
 
 
 def _band_up(ctx: DiffContext, c: Change) -> bool:
-    from ..analysis.judgments import ASSESSMENT_CODES
-
     if c.table != "model" or c.id not in _BAND_KEYS:
         return False
     old, new = ctx.judgments
@@ -277,7 +275,8 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
                         f"{c.id} gains the items {_ids(set(c.new['items']) - set(c.old['items']))}"),
     ),
     ChangeRule(
-        "threshold-up", "しきい値判断の結果がより重い評価になる", "The threshold judgment requires a heavier assessment",
+        "threshold-up", "しきい値判断の結果がより重い評価になる",
+        "The threshold judgment requires a heavier assessment",
         "ppc_assessment_facts §3 [confirmed]: re-run when the threshold result changes; §2 threshold table "
         "(catalog/thresholds.csv)",
         "confirmed", _band_up,
@@ -288,7 +287,13 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
 
 
 def change_rules() -> pd.DataFrame:
-    """The important-change rules as a table: ``rule_id, title_ja, title_en, basis, confidence``.
+    """The important-change rules of :data:`CHANGE_RULES` as a table.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule, in order: ``rule_id``, ``title_ja``, ``title_en``, ``basis`` (the source it rests
+        on) and ``confidence`` (``confirmed``, ``recalled`` or ``project``), all strings.
 
     Examples
     --------
@@ -382,7 +387,7 @@ class ModelDiff:
         The changed cells in long form: ``table, id, column, old, new`` (values as loaded).
     comparison : Comparison
         The exposure, coverage and findings of both versions and their deltas, findings matched by their
-        stable ids (:func:`~pia_analysis.whatif.scenario.compare`); computed on first use, as the row
+        stable ids (:func:`~pia_analysis.whatif.compare.compare`); computed on first use, as the row
         differences and their classification do not need it.
     """
 
@@ -393,6 +398,7 @@ class ModelDiff:
 
     @cached_property
     def comparison(self) -> Comparison:
+        """The analyses of both versions and their deltas (:func:`~pia_analysis.whatif.compare.compare`)."""
         return compare(self.old, self.new)
 
     @property
@@ -428,7 +434,8 @@ class ModelDiff:
             return "変更はありません。" if ja else "No change."
         if self.is_important:
             rules = sorted({r for rs in self.important["rules"] for r in rs})
-            return (f"重要な変更が {n} 件あります（{', '.join(rules)}）。変更前に評価を再実施し、パブリックコメントと第三者点検を経て"
+            return (f"重要な変更が {n} 件あります（{', '.join(rules)}）。"
+                    "変更前に評価を再実施し、パブリックコメントと第三者点検を経て"
                     "個人情報保護委員会に提出する必要があります。" if ja else
                     f"{n} important change(s) ({', '.join(rules)}): the assessment must be re-run before the change, "
                     "with public comment and a third-party check, and submitted to the Commission.")
@@ -470,8 +477,6 @@ class ModelDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, and the analysis deltas."""
-        from .scenario import plain_value
-
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
@@ -494,7 +499,8 @@ def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
         ja = [f"[{r.rule_id}] {t[0]}" for r, t in zip(fired, reasons)]
         en = [f"[{r.rule_id}] {t[1]}" for r, t in zip(fired, reasons)]
     elif change.change == "removed":
-        ja, en = ["削除はリスクを増やさないため重要な変更の規則の対象外"], ["a removal lowers the risk: no important-change rule applies"]
+        ja = ["削除はリスクを増やさないため重要な変更の規則の対象外"]
+        en = ["a removal lowers the risk: no important-change rule applies"]
     else:
         ja, en = ["重要な変更の規則に該当しない"], ["no important-change rule applies"]
     return {
@@ -505,8 +511,10 @@ def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
 
 
 def _classified_changes(old: Model, new: Model, provenance: bool = False) -> tuple[list[Change], list[dict[str, Any]]]:
-    """The changes from ``old`` to ``new`` (model.yaml first, then the tables in format order; ids sorted
-    within a table) and their classification (the rows of :attr:`ModelDiff.changes`)."""
+    """The changes from ``old`` to ``new`` and their classification (the rows of :attr:`ModelDiff.changes`).
+
+    Model.yaml first, then the tables in format order; ids sorted within a table.
+    """
     ctx = DiffContext(old, new)
     order = {name: i for i, name in enumerate(["model"] + [t.name for t in TABLES])}
     found = sorted(_row_changes(old, new, provenance), key=lambda c: order[c.table])
@@ -514,7 +522,7 @@ def _classified_changes(old: Model, new: Model, provenance: bool = False) -> tup
 
 
 def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
-    """Every difference between two versions of a model, classified, with the analysis deltas.
+    r"""Every difference between two versions of a model, classified, with the analysis deltas.
 
     Parameters
     ----------
@@ -525,6 +533,12 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
         Also report changes of the provenance columns (``source``; ``source_ref`` of flows). Off by
         default: a reworded source changes the documentation of a row, not the system it describes.
 
+    Returns
+    -------
+    ModelDiff
+        The classified changes (``changes``), the changed cells (``fields``) and, computed on first use,
+        the comparison of the analyses (``comparison``).
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -532,8 +546,9 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     >>> d = diff(h26, h28)
     >>> d.classification, sorted({r for rs in d.important["rules"] for r in rs})[:3]
     ('important', ['new-mn-flow', 'new-mn-holder', 'new-outsourcing'])
-    >>> d.changes.set_index("id").at["CONV_SRV", "reasons_en"]
-    '[new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor); [new-outsourcing] CONV_SRV is run by a contractor'
+    >>> print(d.changes.set_index("id").at["CONV_SRV", "reasons_en"].replace("; ", "\n"))
+    [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
+    [new-outsourcing] CONV_SRV is run by a contractor
     """
     found, classified = _classified_changes(old, new, provenance)
     changes = pd.DataFrame(classified, columns=CHANGE_COLUMNS)
@@ -552,6 +567,16 @@ def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 
     Each version is loaded once and the chain walked once (:func:`pia_analysis.formats.load_chain`): the time
     is linear in the number of versions.
+
+    Parameters
+    ----------
+    model
+        A loaded model, or the path of a model directory or workbook.
+
+    Returns
+    -------
+    list of Model
+        The versions, oldest first; the last one is ``model``.
 
     Examples
     --------
@@ -582,8 +607,10 @@ def _same_tables(a: Model, b: Model) -> bool:
 
 
 def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[Any]:
-    """``analyse`` of each version; a version whose tables equal the previous version's reuses its result
-    (a yearly review often changes only ``model.yaml``), so a long chain of such versions stays fast."""
+    """``analyse`` of each version; a version whose tables equal the previous version's reuses its result.
+
+    A yearly review often changes only ``model.yaml``, so a long chain of such versions stays fast.
+    """
     out: list[Any] = []
     for i, m in enumerate(chain):
         out.append(out[-1] if i and _same_tables(chain[i - 1], m) else analyse(m))
@@ -592,7 +619,8 @@ def _per_version(chain: list[Model], analyse: Callable[[Model], Any]) -> list[An
 
 HISTORY_COLUMNS = [
     "version", "assessed_on", "target_population", "required", "systems", "flows", "controls", "mn_holders",
-    "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs", "coverage", "open_findings",
+    "mn_holders_outside_city", "max_mn_exposure", "max_mn_system", "records_at_stake", "covered_pairs", "pairs",
+    "coverage", "open_findings",
     "vs_previous", "important_changes", "important_rules",
 ]
 
@@ -628,15 +656,10 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
     """
-    from ..analysis.coverage import stage_coverage
-    from ..analysis.exposure import node_exposure
-    from ..analysis.findings import find_findings
-    from ..analysis.judgments import required_assessment
-
     chain = _chain(model)
-    analyses = _per_version(chain, lambda m: (node_exposure(m), stage_coverage(m), find_findings(m)))
-    for m, (_exp, cov, _fnd) in zip(chain, analyses):
-        _STAGE_COVERAGE[m] = cov
+    analyses: list[Analysis] = _per_version(chain, lambda m: analyse(m, only=COMPARED_ANALYSES))
+    for m, a in zip(chain, analyses):
+        _STAGE_COVERAGE[m] = a.stage_coverage
     # Pure functions of what they are given, computed once for each distinct input: versions that share
     # their analyses (or their threshold keys) share the results.
     headlines: dict[tuple[int, int], pd.DataFrame] = {}
@@ -644,7 +667,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     outside: dict[tuple[int, int], int] = {}
     rows = []
     for i, m in enumerate(chain):
-        exp, cov, fnd = analyses[i]
+        exp, cov = analyses[i].exposure, analyses[i].stage_coverage
         if i == 0:
             before, verdict, n_imp, rules = analyses[i], "", 0, []
         else:
@@ -657,12 +680,9 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
         key = (id(before), id(analyses[i]))
         if key not in headlines:
             # The headline of compare(previous, m) (of compare(m, m) for the first version) from the
-            # analyses computed once per version: headline() reads only these six tables, not the deltas.
-            c = Comparison(base=chain[i - 1] if i else m, other=m, label_before="", label_after="",
-                           exposure_before=before[0], exposure_after=exp, coverage_before=before[1],
-                           coverage_after=cov, findings_before=before[2], findings_after=fnd,
-                           exposure_delta=pd.DataFrame(), coverage_delta=pd.DataFrame(), findings_delta=pd.DataFrame())
-            headlines[key] = c.headline().set_index("metric")
+            # analyses computed once per version: it reads only these six tables, not the deltas.
+            headlines[key] = headline_table(before.exposure, exp, before.stage_coverage, cov,
+                                            before.findings, analyses[i].findings).set_index("metric")
         head = headlines[key]
         threshold = (m.meta["target_population"], m.meta.get("handlers"), m.meta.get("serious_incident"))
         if threshold not in required:
@@ -672,12 +692,13 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
             city_zone = dict(zip(m.zones["zone_id"], m.zones["operator"] == "city"))
             outside[outside_key] = int((exp["holds_my_number"] & ~exp["zone_id"].map(city_zone).astype(bool)).sum())
         rows.append({
-            "version": m.id, "assessed_on": m.meta["assessed_on"], "target_population": int(m.meta["target_population"]),
+            "version": m.id, "assessed_on": m.meta["assessed_on"],
+            "target_population": int(m.meta["target_population"]),
             "required": required[threshold], "systems": len(m.systems), "flows": len(m.flows),
             "controls": len(m.controls), "mn_holders": int(exp["holds_my_number"].sum()),
             "mn_holders_outside_city": outside[outside_key],
             "max_mn_exposure": float(head.at["max_mn_exposure", "after"]),
-            "max_mn_system": str(head.at["max_mn_exposure", "note"]).split(" → ")[-1],
+            "max_mn_system": max_mn_exposure(exp)[1],
             "records_at_stake": float(head.at["records_at_stake", "after"]),
             "covered_pairs": int(head.at["covered_pairs", "after"]), "pairs": int(cov["pairs"].sum()),
             "coverage": float(head.at["coverage", "after"]), "open_findings": int(head.at["open_findings", "after"]),
@@ -689,8 +710,19 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
 def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) -> pd.DataFrame:
     """Coverage of each stage (rows, official order) in each version (columns, oldest first).
 
-    ``model`` as for :func:`version_history`. The columns are named by the versions' ids; when two
-    versions share an id, the later ones are told apart as ``id (2)``, ``id (3)`` ….
+    Parameters
+    ----------
+    model
+        A model (loaded, or the path of a model directory or workbook), or its chain as
+        :func:`version_chain` returns it (oldest first).
+
+    Returns
+    -------
+    DataFrame
+        ``stage``, ``name_ja``, then one float64 column per version: the share of the stage's (risk,
+        element) pairs covered by an implemented control (NaN where the stage is out of scope). The columns
+        are named by the versions' ids; when two versions share an id, the later ones are told apart as
+        ``id (2)``, ``id (3)`` ….
 
     Examples
     --------
@@ -699,10 +731,9 @@ def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) ->
     >>> list(t.columns)[:2], len(t)
     (['stage', 'name_ja'], 6)
     """
-    from ..analysis.coverage import stage_coverage
-
     chain = _chain(model)
-    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE else stage_coverage(m))
+    tables = _per_version(chain, lambda m: (_STAGE_COVERAGE.get(m) if m in _STAGE_COVERAGE
+                                            else analyse(m, only=("stage_coverage",)).stage_coverage)
                           [["stage", "name_ja", "coverage"]])
     first = tables[0]
     columns: dict[str, Any] = {"stage": first["stage"].tolist(), "name_ja": first["name_ja"].tolist()}

@@ -1,0 +1,256 @@
+"""The one pipeline: every analysis of a model run once, the results handed to whoever needs them.
+
+:func:`analyse` runs the analyses of :data:`ANALYSES` (all of them, or the ones asked for) on one model and
+returns an :class:`Analysis`. The briefing pack, the comparison of two models (scenarios and the explorer)
+and the version history all read their results from it, so an analysis is computed in one place, once per
+model, and the analyses of one model share one attack graph
+(:func:`~pia_analysis.analysis.exposure.shared_nets`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["ANALYSES", "Analysis", "MONTE_CARLO_SEED", "MONTE_CARLO_TRIALS", "analyse", "with_planned_implemented"]
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+import networkx as nx
+import pandas as pd
+
+from ..model.model import Model
+from . import coverage, exposure, findings, judgments
+
+#: Monte Carlo trials and seed of the briefing's compromise simulation (the same model gives the same pack).
+MONTE_CARLO_TRIALS = 20_000
+MONTE_CARLO_SEED = 0
+#: The analyses :func:`analyse` can run, by the name its ``only`` parameter takes, and what each fills in:
+#:
+#: * ``exposure`` — :attr:`Analysis.exposure`;
+#: * ``simulation`` — :attr:`Analysis.simulation` (the Monte Carlo);
+#: * ``hardening`` — :attr:`Analysis.hardening` and :attr:`Analysis.min_cut`;
+#: * ``stage_coverage`` — :attr:`Analysis.stage_coverage` alone;
+#: * ``coverage`` — the four coverage tables (stage and risk coverage, the matrix, the rating check);
+#: * ``findings`` — :attr:`Analysis.findings`; ``findings_after`` — the findings once planned controls are in;
+#: * ``judgments`` — the threshold judgment, the review schedule and the Section III table;
+#: * ``unreachable`` — the entry points that reach no city-run My Number holder.
+ANALYSES = ("exposure", "simulation", "hardening", "stage_coverage", "coverage", "findings", "findings_after",
+            "judgments", "unreachable")
+
+
+@dataclasses.dataclass
+class Analysis:
+    """The results of the analyses of one model, computed once by :func:`analyse`.
+
+    A result whose analysis was not asked for (see :data:`ANALYSES`) is ``None``; ``parts`` names those
+    that were run.
+
+    Attributes
+    ----------
+    model : Model
+        The model analysed.
+    parts : frozenset of str
+        The analyses run (names of :data:`ANALYSES`).
+    exposure : DataFrame
+        :func:`~pia_analysis.analysis.exposure.node_exposure`.
+    simulation : DataFrame
+        :func:`~pia_analysis.analysis.exposure.simulate_compromise` (``trials`` and ``seed`` of :func:`analyse`).
+    hardening : DataFrame
+        :func:`~pia_analysis.analysis.exposure.hardening_candidates`.
+    min_cut : list of str
+        The flows of the minimum cut (``in_min_cut`` of the hardening table), sorted.
+    stage_coverage, risk_coverage, coverage_matrix, rating_check : DataFrame
+        :func:`~pia_analysis.analysis.coverage.coverage_tables` (``stage_coverage`` alone with the part of
+        that name).
+    findings : DataFrame
+        :func:`~pia_analysis.analysis.findings.find_findings` (open and mitigated findings).
+    findings_after : DataFrame
+        The findings of :func:`with_planned_implemented`: once the planned controls are implemented.
+    threshold : ThresholdJudgment
+        :func:`~pia_analysis.analysis.judgments.required_assessment`.
+    schedule : ReviewSchedule
+        :func:`~pia_analysis.analysis.judgments.review_schedule` on ``today``.
+    section3 : DataFrame
+        :func:`~pia_analysis.analysis.judgments.section3_table`.
+    unreachable : DataFrame
+        ``entry_point, holder``: for the entry points that reach no city-run system holding My Numbers at
+        all (whatever the probabilities), each such holder.
+    """
+
+    model: Model
+    parts: frozenset[str] = frozenset(ANALYSES)
+    exposure: pd.DataFrame | None = None
+    simulation: pd.DataFrame | None = None
+    hardening: pd.DataFrame | None = None
+    min_cut: list[str] | None = None
+    stage_coverage: pd.DataFrame | None = None
+    risk_coverage: pd.DataFrame | None = None
+    coverage_matrix: pd.DataFrame | None = None
+    rating_check: pd.DataFrame | None = None
+    findings: pd.DataFrame | None = None
+    findings_after: pd.DataFrame | None = None  # the findings once the planned controls are implemented
+    threshold: judgments.ThresholdJudgment | None = None
+    schedule: judgments.ReviewSchedule | None = None
+    section3: pd.DataFrame | None = None
+    unreachable: pd.DataFrame | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables by name, in the order of the briefing's ``tables.xlsx`` (those analysed).
+
+        The coverage matrix has its risk ids as a column (``reset_index``); the review schedule is
+        :meth:`~pia_analysis.analysis.judgments.ReviewSchedule.as_frame`.
+        """
+        out = {
+            "exposure": self.exposure,
+            "monte_carlo": self.simulation,
+            "hardening": self.hardening,
+            "stage_coverage": self.stage_coverage,
+            "risk_coverage": self.risk_coverage,
+            "coverage_matrix": None if self.coverage_matrix is None else self.coverage_matrix.reset_index(),
+            "rating_check": self.rating_check,
+            "findings": self.findings,
+            "section3": self.section3,
+            "review_schedule": None if self.schedule is None else self.schedule.as_frame(),
+        }
+        return {name: frame for name, frame in out.items() if frame is not None}
+
+
+def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARLO_TRIALS,
+            seed: int = MONTE_CARLO_SEED, only: Iterable[str] | None = None) -> Analysis:
+    """Run the analyses of ``model``, each once.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    today
+        The day that decides whether reviews are overdue (default: the model's ``assessed_on``, so that
+        the same model always gives the same results).
+    trials, seed
+        Monte Carlo trials and seed of the compromise simulation.
+    only
+        The analyses to run, by the names of :data:`ANALYSES` (default: every one). The others are left
+        ``None``: the comparison of two models needs only the exposure, the stage coverage and the
+        findings, and no Monte Carlo.
+
+    Returns
+    -------
+    Analysis
+        The results (see :class:`Analysis`).
+
+    Raises
+    ------
+    ValueError
+        When ``only`` names an analysis not in :data:`ANALYSES`.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> a = analyse(load_model(bundled_model_path()), trials=2000)
+    >>> a.threshold.code, a.min_cut
+    ('full', ['F01', 'F03', 'F11', 'F14', 'F19', 'F20'])
+    >>> quick = analyse(load_model(bundled_model_path()), only=("exposure", "stage_coverage"))
+    >>> quick.simulation is None, len(quick.stage_coverage)
+    (True, 6)
+    """
+    parts = frozenset(ANALYSES if only is None else only)
+    unknown = sorted(parts - set(ANALYSES))
+    if unknown:
+        raise ValueError(f"unknown analyses: {', '.join(unknown)} (use some of {', '.join(ANALYSES)})")
+    out = Analysis(model=model, parts=parts)
+    # Each result is computed once and handed to what needs it (the findings and the Section III table read
+    # the rating check; the minimum cut is a column of the hardening table), and the analyses of the model
+    # share one attack graph.
+    with exposure.shared_nets():
+        if "hardening" in parts:
+            out.hardening = exposure.hardening_candidates(model)
+            out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
+        if "exposure" in parts:
+            out.exposure = exposure.node_exposure(model)
+        if "simulation" in parts:
+            out.simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
+        if "coverage" in parts:
+            cov = coverage.coverage_tables(model)
+            out.stage_coverage, out.risk_coverage = cov["stage_coverage"], cov["risk_coverage"]
+            out.coverage_matrix, out.rating_check = cov["coverage_matrix"], cov["rating_check"]
+        elif "stage_coverage" in parts:
+            out.stage_coverage = coverage.stage_coverage(model)
+        if "findings" in parts:
+            out.findings = findings.find_findings(model, rating_check=out.rating_check)
+        if "unreachable" in parts:
+            out.unreachable = _unreachable_pairs(model)
+    if "findings_after" in parts:
+        out.findings_after = findings.find_findings(with_planned_implemented(model))
+    if "judgments" in parts:
+        out.threshold = judgments.required_assessment(model)
+        out.schedule = judgments.review_schedule(model, today=today or model.meta["assessed_on"])
+        out.section3 = judgments.section3_table(model, check=out.rating_check, findings=out.findings)
+    return out
+
+
+def with_planned_implemented(model: Model) -> Model:
+    """A copy of ``model`` where every ``planned`` control is ``implemented``: the model after the action plan.
+
+    Nothing else changes (``missing`` controls stay missing). The findings of this copy show where each
+    finding would move once the planned controls are in place (:attr:`Analysis.findings_after`).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    Model
+        The copy (the other tables are the very same objects).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> after = with_planned_implemented(model)
+    >>> bool((model.controls["status"] == "planned").any()), bool((after.controls["status"] == "planned").any())
+    (True, False)
+    """
+    controls = model.controls.copy()
+    controls["status"] = controls["status"].where(controls["status"] != "planned", "implemented")
+    return model.replace(controls=controls)
+
+
+def _unreachable_pairs(model: Model) -> pd.DataFrame:
+    """(entry point, holder) pairs for the entry points that reach no city-run My Number holder at all.
+
+    No attack path at all (whatever the probabilities) leads from such an entry point to any city-run system
+    holding My Numbers; the holders are those city-run systems.
+
+    Only these pairs are kept (they are what the briefing's key messages report): the full entry × holder
+    table has tens of millions of rows in a national model. Reachability is one pass of bit sets (one bit
+    per holder) over the attack graph's strongly connected components, not one search per entry point.
+    """
+    g = exposure.attack_graph(model)
+    systems = model.systems
+    entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])
+    city = set(systems.loc[systems["operator"] == "city", "system_id"])
+    holders = [s for s in my_number_holders(model) if s in city]
+    rows: list[tuple[str, str]] = []
+    if entries and holders:
+        cond = nx.condensation(g)
+        mapping = cond.graph["mapping"]
+        bits = [0] * cond.number_of_nodes()
+        for k, h in enumerate(holders):
+            bits[mapping[h]] |= 1 << k
+        for c in reversed(list(nx.topological_sort(cond))):
+            for d in cond.successors(c):
+                bits[c] |= bits[d]
+        rows = [(e, h) for e in entries if bits[mapping[e]] == 0 for h in holders]
+    return pd.DataFrame(rows, columns=["entry_point", "holder"])
+
+
+def my_number_holders(model: Model) -> list[str]:
+    """The ids of the systems holding a file with My Numbers, sorted.
+
+    Read from the tables: building the model's networkx graph for this costs seconds on a national model.
+    """
+    mn = model.my_number_files
+    return sorted(sid for sid, holds in zip(model.systems["system_id"], model.systems["holds"])
+                  if any(f in mn for f in holds))
