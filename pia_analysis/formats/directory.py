@@ -47,7 +47,7 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import check_references
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Naming, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_DIGITS = 100  # a number in model.yaml or a scenario: counts have 11 digits at most
@@ -751,11 +751,10 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     if shared is None:
         cells_left = [MAX_CELLS]  # one budget for all the tables of the model
         tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
-        check_references(tables, label_root, problems)
+        check_references(tables, problems)
     if problems:
-        order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
-        problems.sort(key=lambda p: (order.get(p.file, 99), p.line or 0))
-        raise ModelError(problems)
+        # the names the folder holds (_check_names) are listed last, as found
+        raise ModelError(Naming.directory(label_root, unlisted_by_label=False).located(problems))
     if shared is not None:
         frames = {t.name: getattr(shared, t.name) for t in TABLES}
     else:

@@ -55,7 +55,7 @@ from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
 from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, RATING_ALIASES,
                             RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Naming, Problem
 
 META_SHEET = "model"
 GUIDE_SHEET = "guide"
@@ -1118,27 +1118,16 @@ def _load(path: Path, check_chain: bool = True
     lines: dict[str, list[int]] = {}
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
-    checks.check_references(tables, label_root, problems)
+    checks.check_references(tables, problems)
     return meta, tables, lines, problems
 
 
-def _workbook_words(problems: list[Problem], label_root: str) -> list[Problem]:
-    """Problems that io locates in a CSV file (``root/zones.csv``) are located in its sheet
-    (``root[zones]``), and hints that name a CSV file name the sheet (e.g. 'listed in zones.csv')."""
-    names = "|".join(t.name for t in TABLES)
-    pattern = re.compile(rf"\b({names})\.csv\b")
-    files = {f"{label_root}/{t.filename}": _sheet_label(label_root, t.name) for t in TABLES}
-    for p in problems:
-        p.file = files.get(p.file, p.file)
-        p.message = pattern.sub(r"the \1 sheet", p.message)
-        p.hint = pattern.sub(r"the \1 sheet", p.hint)
-    return problems
-
-
-def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
-    order = {_sheet_label(label_root, name): i for i, name in enumerate((META_SHEET,) + tuple(t.name for t in TABLES))}
-    order[label_root] = -1
-    return sorted(problems, key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
+def _naming(label_root: str) -> Naming:
+    """The workbook's names: a table's sheet, ``book.xlsx[zones]``, is ``the zones sheet`` in words; problems
+    are listed the workbook itself first, then the model sheet, then the tables in format order."""
+    places = {name: _sheet_label(label_root, name) for name in (META_SHEET, *(t.name for t in TABLES))}
+    words = {name: f"the {name} sheet" for name in places}
+    return Naming(places, words, (label_root, *places.values()))
 
 
 def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
@@ -1163,7 +1152,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     p = Path(path)
     meta, tables, _lines, problems = _load(p, check_chain)
     if problems:
-        raise ModelError(_sorted(_workbook_words(problems, str(p)), str(p)))
+        raise ModelError(_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
     return Model(meta=meta, path=p.resolve(), **frames)
@@ -1191,7 +1180,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         wb.close()
     meta, _rows = _read_meta_sheet(sheet, str(p), problems)
     if problems:
-        raise ModelError(_sorted(problems, str(p)))
+        raise ModelError(_naming(str(p)).located(problems))
     return meta
 
 

@@ -13,11 +13,12 @@ __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEA
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES", "STATUSES",
-           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column", "format_reference_markdown",
+           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column", "format_reference_markdown",
            "rewrite_reference_markdown"]
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Union
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
@@ -33,6 +34,32 @@ RATING_ALIASES = {
 }
 TRUE_WORDS = ("true", "yes", "1", "はい")
 FALSE_WORDS = ("false", "no", "0", "いいえ")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table of the model named in a message or hint, as data: each reader renders it in its own words.
+
+    A problem's text names other tables (``use an id listed in zones.csv``); the directory reader says
+    ``zones.csv``, the workbook reader ``the zones sheet``. ``str()`` gives the file name of the directory
+    format, the default. ``name`` is a table name of :data:`TABLES` or ``"model"`` (the model keys).
+    ``place=True`` names where the table is (a location, ``root/zones.csv``), not the table in words.
+
+    Examples
+    --------
+    >>> str(TableRef("zones")), str(TableRef("model"))
+    ('zones.csv', 'model.yaml')
+    """
+
+    name: str
+    place: bool = False
+
+    def __str__(self) -> str:
+        return "model.yaml" if self.name == "model" else TABLE_BY_NAME[self.name].filename
+
+
+#: A message or hint: plain text, or text parts with the tables it names as :class:`TableRef` s.
+Text = Union[str, tuple[Union[str, TableRef], ...]]
 
 # Bounds of values. Anything that validates must render: every chart, the PDF, the Excel and CSV tables,
 # the OTM/SARIF exports and the review schedule (assessed_on + 5 years). So text is bounded by the kind of
@@ -128,7 +155,7 @@ class Column:
     required: bool = True
     nonempty: bool = False
     choices: tuple[str, ...] = ()
-    hint: str = ""
+    hint: Text = ""
     max_chars: int | None = None
     meaning: tuple[str, str] = ("", "")
     unit: tuple[str, str] | None = None
@@ -174,7 +201,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _enum(name: str, choices: tuple[str, ...], hint: str = "", meaning: tuple[str, str] = ("", "")) -> Column:
+def _enum(name: str, choices: tuple[str, ...], hint: Text = "", meaning: tuple[str, str] = ("", "")) -> Column:
     return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
 
 
@@ -224,7 +251,7 @@ TABLES: tuple[Table, ...] = (
                          "system id (unique; also differs from every flow_id)"),
             ),
             *_name_columns(),
-            Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv",
+            Column("zone_id", "ref", nonempty=True, hint=("a zone_id of ", TableRef("zones")),
                 meaning=("所属するゾーン（zones シートの zone_id）",
                          "its zone: a zone_id of the zones sheet"),
             ),
@@ -236,7 +263,7 @@ TABLES: tuple[Table, ...] = (
                 meaning=("運用者（zones と同じ選択肢）",
                          "who runs it (the choices of zones)"),
             ),
-            Column("holds", "reflist", hint="file_ids of files.csv separated by ';'",
+            Column("holds", "reflist", hint=("file_ids of ", TableRef("files"), " separated by ';'"),
                 meaning=("保有するファイルの file_id（; 区切り。なければ空欄）",
                          "file_ids of the files kept here, separated by ; (empty: none)"),
             ),
@@ -291,15 +318,15 @@ TABLES: tuple[Table, ...] = (
                 meaning=("フローのID（一意。system_id とも重複不可）",
                          "flow id (unique; also differs from every system_id)"),
             ),
-            Column("source", "ref", nonempty=True, hint="a system_id of systems.csv",
+            Column("source", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
                 meaning=("送信元のシステム（systems シートの system_id）",
                          "the sending system: a system_id of the systems sheet"),
             ),
-            Column("target", "ref", nonempty=True, hint="a system_id of systems.csv",
+            Column("target", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
                 meaning=("送信先のシステム（source と異なるもの）",
                          "the receiving system (not the source)"),
             ),
-            Column("files", "reflist", hint="file_ids of files.csv separated by ';'",
+            Column("files", "reflist", hint=("file_ids of ", TableRef("files"), " separated by ';'"),
                 meaning=("運ぶファイルの file_id（; 区切り。送信元か送信先が保有するもの）",
                          "file_ids carried, separated by ; (each held at the source or the target)"),
             ),
@@ -389,7 +416,7 @@ TABLES: tuple[Table, ...] = (
         "ratings.csv",
         "risk_id",
         (
-            Column("risk_id", "ref", nonempty=True, hint="a risk id of the catalogue or of risks.csv",
+            Column("risk_id", "ref", nonempty=True, hint=("a risk id of the catalogue or of ", TableRef("risks")),
                 meaning=("自己評価するリスクのID（目録または risks シート）",
                          "risk id rated (catalogue or risks sheet)"),
             ),
@@ -442,7 +469,7 @@ def _values(column: Column) -> str:
         return ", ".join(f"`{c}`" for c in column.choices)
     if column.kind == "bool":
         return " / ".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS))
-    return _cell(column.hint)
+    return _cell(column.hint if isinstance(column.hint, str) else "".join(map(str, column.hint)))
 
 
 def _required(column: Column) -> str:
