@@ -25,6 +25,29 @@ _ADD_RISK = ("use catalogue ids such as acquire-1 … retain-3, or add the risk 
 
 
 def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> None:
+    """The cross-table checks: ids unique, referenced ids present, flows consistent with what systems hold.
+
+    The checks every reader shares. A row is located as its :class:`~pia_analysis.model.cells.RawTable`
+    says, by default in its table (a :class:`~pia_analysis.model.schema.TableRef`), which the reader then
+    places (:meth:`~pia_analysis.model.errors.Naming.located`).
+
+    Parameters
+    ----------
+    tables
+        The tables read, by name; None for a table that could not be read (its references are not checked).
+    problems
+        Where the problems found are appended, neutral.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.schema import TABLE_BY_NAME
+    >>> zones = RawTable(empty_table(TABLE_BY_NAME["zones"]), [])
+    >>> found = []
+    >>> check_references({"zones": zones}, found)
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    zones.csv:1: has a header but no rows: a model needs at least one zone
+    (hint: add a row for each zone under the header)
+    """
     def rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
         # Each row with its location (its table, or a file label, and line): rows of in-memory tables may
         # come from several files.
@@ -52,7 +75,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             if not key:
                 continue
             if key in first:
-                problems.append(Problem(*loc, table.key, (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")"),
+                message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
+                problems.append(Problem(*loc, table.key, message,
                                         "every row needs its own id; rename or merge the rows"))
             else:
                 first[key] = loc
@@ -93,7 +117,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             if f in ids["files"] and row["source"] in holds and row["target"] in holds:
                 if f not in holds[row["source"]] and f not in holds[row["target"]]:
                     problems.append(Problem(*loc, "files",
-                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} holds",
+                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} "
+                                            f"holds",
                                             (f"add {f} to the holds of one of them in ", TableRef("systems"),
                                              ", or remove it from this flow")))
     risk_ids = catalog_ids | ids["risks"]
@@ -114,7 +139,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
         for t in targets:
             if t != "*" and t not in elements and tables.get("systems") is not None and tables.get("flows") is not None:
                 problems.append(Problem(*loc, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
-                                        ("use ids from ", TableRef("systems"), " or ", TableRef("flows"), ", or * for all")))
+                                        ("use ids from ", TableRef("systems"), " or ", TableRef("flows"),
+                                         ", or * for all")))
     for loc, row in rows("ratings"):
         if row["risk_id"] and row["risk_id"] not in risk_ids:
             problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is not a known risk id",
@@ -161,15 +187,17 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
     []
     >>> systems = m.systems.copy()
     >>> systems.loc[0, "zone_id"] = "NOWHERE"
-    >>> [str(p) for p in validate_tables({**tables, "systems": systems})]
-    ["<model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"]
+    >>> print(*validate_tables({**tables, "systems": systems}))  # doctest: +NORMALIZE_WHITESPACE
+    <model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id
+    (hint: use an id listed in zones.csv, or add it there)
     """
     problems: list[Problem] = []
     if meta is not None:
         label = TableRef("model")
         for key, value in meta.items():
             if key not in MODEL_KEYS:
-                problems.append(Problem(label, None, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+                problems.append(Problem(label, None, key, "unknown key",
+                                        f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
                 continue
             parse_meta_value(key, value, MODEL_KEYS[key][1], label, None, problems)
         for key, (required, _kind) in MODEL_KEYS.items():

@@ -79,6 +79,7 @@ class Problem:
     _parts: tuple[Text, Text] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Keep the neutral parts, render the default text and mask any My Number."""
         if isinstance(self.file, TableRef):
             self.table, self.file = self.file.name, str(self.file)
         self.file = redact(str(self.file))
@@ -88,6 +89,7 @@ class Problem:
         self.message, self.hint = _rendered(message, None), _rendered(hint, None)
 
     def __str__(self) -> str:
+        """The problem as one line: ``file:line: column: message (hint: …)``."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         text = f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
         return f"{text} (hint: {self.hint})" if self.hint else text

@@ -13,8 +13,8 @@ __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEA
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES", "STATUSES",
-           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column", "format_reference_markdown",
-           "rewrite_reference_markdown"]
+           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
+           "format_reference_markdown", "rewrite_reference_markdown"]
 
 import datetime as dt
 from dataclasses import dataclass
@@ -55,6 +55,7 @@ class TableRef:
     place: bool = False
 
     def __str__(self) -> str:
+        """The table's file name in a model directory."""
         return "model.yaml" if self.name == "model" else TABLE_BY_NAME[self.name].filename
 
 
@@ -111,7 +112,8 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
     "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
-                "optional; the previous version's model (folder or workbook), relative to the folder holding this workbook"),
+                "optional; the previous version's model (folder or workbook), relative to the folder holding this "
+                "workbook"),
 }
 
 #: The meanings that differ for a model directory's model.yaml.
@@ -180,12 +182,34 @@ class Column:
 
 
 def extra_column(name: str) -> Column:
-    """The description of a column a table carries beyond the format's (kept as text, written back)."""
+    """The description of a column a table carries beyond the format's (kept as text, written back).
+
+    Parameters
+    ----------
+    name
+        The column's name in the header.
+
+    Returns
+    -------
+    Column
+        An optional text column.
+
+    Examples
+    --------
+    >>> extra_column("memo").kind, extra_column("memo").required
+    ('text', False)
+    """
     return Column(name, "text", required=False)
 
 
 @dataclass(frozen=True)
 class Table:
+    """One table of a model: its name, file, id column and columns, in format order.
+
+    ``optional_file``: a model directory may leave the file out (the table is then empty); ``title``: what
+    the rows are, in English (the headings of ``docs/model-format.md``).
+    """
+
     name: str  # attribute name on Model, e.g. "systems"
     filename: str
     key: str  # the id column
@@ -195,9 +219,11 @@ class Table:
 
     @property
     def column_names(self) -> list[str]:
+        """The names of the format's columns, in order."""
         return [c.name for c in self.columns]
 
     def column(self, name: str) -> Column:
+        """The column called ``name`` (StopIteration when there is none)."""
         return next(c for c in self.columns if c.name == name)
 
 
@@ -231,7 +257,8 @@ TABLES: tuple[Table, ...] = (
                          "the zone is reachable from the internet"),
             ),
             _enum("operator", OPERATORS,
-                meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、other_body 他の団体・機関、resident 住民",
+                meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
+                         "other_body 他の団体・機関、resident 住民",
                          "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
             ),
             Column("source", required=False,
@@ -256,7 +283,8 @@ TABLES: tuple[Table, ...] = (
                          "its zone: a zone_id of the zones sheet"),
             ),
             _enum("kind", KINDS,
-                meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、external 外部の主体",
+                meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、"
+                         "external 外部の主体",
                          "kind: system, store, terminal, network, external"),
             ),
             _enum("operator", OPERATORS,
@@ -269,7 +297,8 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("entry_likelihood", "prob", hint="empty or 0 = not an entry point; else a number in (0, 1]",
                 meaning=("1年間に攻撃者・不正な内部者がここを足場にする確率（0超〜1）。空欄または0は入口でない",
-                         "likelihood that an adversary gets a foothold here within a year, in (0, 1]; empty or 0 = not an entry point"),
+                         "likelihood that an adversary gets a foothold here within a year, in (0, 1]; empty or 0 = not "
+                         "an entry point"),
                 unit=("年間の確率", "probability per year"),
             ),
             Column("source", required=False,
@@ -331,7 +360,8 @@ TABLES: tuple[Table, ...] = (
                          "file_ids carried, separated by ; (each held at the source or the target)"),
             ),
             _enum("stage", STAGES,
-                meaning=("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、network 情報提供ネットワークシステムとの接続、retain 保管・消去",
+                meaning=("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、"
+                         "network 情報提供ネットワークシステムとの接続、retain 保管・消去",
                          "process stage: acquire, use, outsource, provide, network, retain"),
             ),
             Column("channel", required=False, max_chars=MAX_NAME_CHARS,
@@ -373,7 +403,8 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures",
                 meaning=("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
-                         "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for organisational measures"),
+                         "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for "
+                         "organisational measures"),
             ),
             _enum("status", STATUSES,
                 meaning=("状況: implemented 実施済み、planned 予定、missing 未実施",
@@ -426,7 +457,8 @@ TABLES: tuple[Table, ...] = (
                 nonempty=True,
                 choices=RATINGS + tuple(RATING_ALIASES),
                 meaning=("評価: 特に力を入れている、十分である、課題が残されている",
-                         "rating: 特に力を入れている, 十分である, 課題が残されている (emphasised, sufficient, remaining are accepted)"),
+                         "rating: 特に力を入れている, 十分である, 課題が残されている "
+                         "(emphasised, sufficient, remaining are accepted)"),
             ),
         ),
         optional_file=True,
