@@ -13,9 +13,7 @@ before the model is loaded, so a refused path costs no work.
 
 from __future__ import annotations
 
-__all__ = ["EPILOG", "UsageError", "build_parser", "cmd_convert", "cmd_coverage", "cmd_diff", "cmd_export_findings",
-           "cmd_export_otm", "cmd_exposure", "cmd_findings", "cmd_history", "cmd_new", "cmd_report", "cmd_scenario",
-           "cmd_section3", "cmd_validate", "emit_table", "main"]
+__all__ = ["EPILOG", "UsageError", "build_parser", "interrupted_exit", "main"]
 
 import argparse
 import json
@@ -28,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model.mynumber import mask_numbers
-from .model.errors import ModelError
+from .model.errors import ModelError, PiaError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL, EXIT_WRITE = 0, 1, 2, 3, 4
@@ -38,7 +36,7 @@ EPILOG = ("exit codes: 0 success, 1 a bad model, 2 a usage error or a refused ou
           "folder; a file is replaced only with --force.")
 
 
-class UsageError(Exception):
+class UsageError(PiaError):
     """A command line that cannot be carried out (exit 2)."""
 
 
@@ -94,13 +92,14 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 # commands
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     from .analysis.provenance import unsourced_rows
 
     model = _load(args.model)
     s = model.summary()
     print(f"OK: {model.path.name} — {model.meta['title_ja']}")
-    print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls {s['controls']}")
+    print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls "
+          f"{s['controls']}")
     entries = model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"].tolist()
     print(f"  entry points {s['entry_points']}: {', '.join(sorted(entries)) or '-'}")
     mn = sorted(model.my_number_files)
@@ -112,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
@@ -123,7 +122,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_exposure(args: argparse.Namespace) -> int:
+def _cmd_exposure(args: argparse.Namespace) -> int:
     from .analysis.exposure import node_exposure
 
     model = _load(args.model)
@@ -131,7 +130,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_coverage(args: argparse.Namespace) -> int:
+def _cmd_coverage(args: argparse.Namespace) -> int:
     from .analysis.coverage import stage_coverage
 
     model = _load(args.model)
@@ -139,7 +138,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_findings(args: argparse.Namespace) -> int:
+def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
 
     model = _load(args.model)
@@ -147,7 +146,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_section3(args: argparse.Namespace) -> int:
+def _cmd_section3(args: argparse.Namespace) -> int:
     from .analysis.judgments import section3_table
     from .outputs.section3 import write_section3
 
@@ -206,7 +205,7 @@ def _print_comparison(c) -> None:
         ["finding_id", "change", "status_before", "status_after", "severity_before", "severity_after"]])
 
 
-def cmd_scenario(args: argparse.Namespace) -> int:
+def _cmd_scenario(args: argparse.Namespace) -> int:
     from .whatif.apply import apply_scenario, scenario_effects
     from .whatif.compare import compare
     from .whatif.scenario import load_scenario
@@ -282,7 +281,7 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
+def _cmd_diff(args: argparse.Namespace) -> int:
     from .whatif.versions import diff
 
     try:
@@ -307,7 +306,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_history(args: argparse.Namespace) -> int:
+def _cmd_history(args: argparse.Namespace) -> int:
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
@@ -336,7 +335,7 @@ def _written(path: Path, what: str) -> None:
     print(f"{what} written to {path}", file=sys.stderr)
 
 
-def cmd_new(args: argparse.Namespace) -> int:
+def _cmd_new(args: argparse.Namespace) -> int:
     from .formats.templates import new_model
 
     _named(args.path)
@@ -355,7 +354,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 _NOT_A_MODEL_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".yaml", ".yml", ".zip")
 
 
-def cmd_convert(args: argparse.Namespace) -> int:
+def _cmd_convert(args: argparse.Namespace) -> int:
     from .formats.templates import convert
 
     _named(args.dst)
@@ -376,7 +375,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_export_otm(args: argparse.Namespace) -> int:
+def _cmd_export_otm(args: argparse.Namespace) -> int:
     from .outputs.interchange import write_otm
 
     _named(args.out)
@@ -392,7 +391,7 @@ def cmd_export_otm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_export_findings(args: argparse.Namespace) -> int:
+def _cmd_export_findings(args: argparse.Namespace) -> int:
     from .outputs.interchange import findings_to_csv, write_sarif
 
     _named(args.out)
@@ -439,37 +438,53 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of ``pia-analysis``: one subcommand per analysis or output.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its parsed arguments carry ``func``, the handler of the chosen command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["exposure", "model", "--format", "csv"])
+    >>> args.command, args.model, args.format
+    ('exposure', 'model', 'csv')
+    """
     parser = _Parser(prog="pia-analysis", description="Privacy-impact risk analysis of My Number systems.",
                      epilog=EPILOG)
     parser.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str, formats: bool = False) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
+            formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("model", metavar="MODEL_DIR", help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
+        p.add_argument("model", metavar="MODEL_DIR",
+                       help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
         if formats:
             p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
         p.set_defaults(func=func)
         return p
 
-    add("validate", cmd_validate, "check a model and print a summary")
-    p = add("report", cmd_report, "write the council briefing pack for a model")
+    add("validate", _cmd_validate, "check a model and print a summary")
+    p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
-    add("exposure", cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
-    add("coverage", cmd_coverage, "risk coverage of each process stage", formats=True)
-    p = add("findings", cmd_findings, "findings of the rule engine", formats=True)
+    add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
+    add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
+    p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding (default 0.01)")
     p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
-    p = add("section3", cmd_section3, "the Section Ⅲ risk table", formats=True)
+    p = add("section3", _cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p = add("scenario", cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
+    p = add("scenario", _cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file (see docs/scenarios.md)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    p.add_argument("--report", metavar="DIR", help="also write the briefing pack of the changed model, with delta charts")
+    p.add_argument("--report", metavar="DIR",
+                   help="also write the briefing pack of the changed model, with delta charts")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of titles and charts (default ja)")
     p = sub.add_parser("diff", help="differences between two versions of a model, classified",
                        description="differences between two versions of a model, each classified as 重要な変更 "
@@ -478,8 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW_DIR", help="the newer model directory")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
-    p.set_defaults(func=cmd_diff)
-    p = add("history", cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
+    p.set_defaults(func=_cmd_diff)
+    p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
@@ -488,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", action="store_true", help="write an Excel workbook (.xlsx is added to PATH if missing)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing workbook (a directory must always be new or empty)")
-    p.set_defaults(func=cmd_new)
+    p.set_defaults(func=_cmd_new)
     p = sub.add_parser("convert", help="convert a model between a directory and an .xlsx workbook",
                        description="convert a model between its two forms: a directory of CSV files and an .xlsx "
                                    "workbook (DST ending in .xlsx is a workbook, else a directory)")
@@ -499,12 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "model.yaml): model.yaml and the tables are rewritten from SRC (their comments and "
                         "formatting are not kept), an optional table SRC has no rows for is removed, other files "
                         "are kept; a folder that is neither empty nor a model directory is refused")
-    p.set_defaults(func=cmd_convert)
-    p = add("export-otm", cmd_export_otm, "export the model as an Open Threat Model (OTM 0.2.0 JSON)")
+    p.set_defaults(func=_cmd_convert)
+    p = add("export-otm", _cmd_export_otm, "export the model as an Open Threat Model (OTM 0.2.0 JSON)")
     p.add_argument("out", metavar="OUT.json", help="the JSON file to write")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
-    p = add("export-findings", cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
+    p = add("export-findings", _cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
     p.add_argument("out", metavar="OUT", help="OUT.sarif or OUT.json (SARIF 2.1.0), or OUT.csv")
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding (default 0.01)")
@@ -515,7 +530,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def interrupted_exit(signum: int) -> int:
-    """One line for Ctrl-C (or SIGTERM/SIGHUP); a second Ctrl-C while exiting is ignored (no traceback)."""
+    """One line for Ctrl-C (or SIGTERM/SIGHUP); a second Ctrl-C while exiting is ignored (no traceback).
+
+    Parameters
+    ----------
+    signum
+        The signal that stopped the command (2 for Ctrl-C).
+
+    Returns
+    -------
+    int
+        The exit code, 128 + ``signum``.
+
+    Examples
+    --------
+    >>> import signal
+    >>> previous = signal.getsignal(signal.SIGINT)
+    >>> interrupted_exit(15)
+    143
+    >>> _ = signal.signal(signal.SIGINT, previous)
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -525,6 +559,29 @@ def interrupted_exit(signum: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``pia-analysis`` with the arguments ``argv``; never raises, returns the exit code.
+
+    A bad model prints its located problems; a refused output path or a bad command line prints one
+    line; an unexpected error prints one line (its traceback with ``--debug``).
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 success, 1 a bad model, 2 a usage error or a refused output path, 3 an internal error, 4 cannot
+        write, 128 + N stopped by signal N (see :data:`EPILOG`).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> main(["validate", str(bundled_model_path())])  # doctest: +ELLIPSIS
+    OK: kitakyushu-juki-r3 — ...
+    0
+    """
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -534,7 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
     except ModelError as exc:
-        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
+              file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL

@@ -60,10 +60,12 @@ NATIONAL_MUNICIPALITIES = sum(count for _ja, _en, count in PREFECTURES)
 
 # The national model's LGWAN part (added to the bundled template's systems).
 _LGWAN_ZONES = (
-    {"zone_id": "LGWAN", "name_ja": "総合行政ネットワーク（LGWAN）", "name_en": "LGWAN (local government wide area network)",
+    {"zone_id": "LGWAN", "name_ja": "総合行政ネットワーク（LGWAN）",
+     "name_en": "LGWAN (local government wide area network)",
      "internet_facing": False, "operator": "jlis",
      "source": "synthetic: the closed network of every municipality, run by J-LIS"},
-    {"zone_id": "LGWAN_SEG", "name_ja": "LGWAN接続系ネットワーク（庁内）", "name_en": "LGWAN-connected segment (in the office)",
+    {"zone_id": "LGWAN_SEG", "name_ja": "LGWAN接続系ネットワーク（庁内）",
+     "name_en": "LGWAN-connected segment (in the office)",
      "internet_facing": False, "operator": "city",
      "source": "synthetic: the middle layer of the three-layer separation (三層分離)"},
 )
@@ -286,6 +288,11 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
         quick benchmarks; every shared system stays (the 47 prefecture servers included). The random
         values are drawn for all 1,741 first, so a smaller model is exactly a part of the full one: the
         same rows, with the shared systems' and flows' file lists limited to the files in it.
+
+    Returns
+    -------
+    Model
+        A valid model in memory (``path`` None), its id ``national-<municipalities>x-seed<seed>``.
 
     Examples
     --------

@@ -31,8 +31,18 @@ _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"
 def read_table(name: str) -> pd.DataFrame:
     """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns, read afresh on each call.
 
-    The one reader of the packaged tables: :mod:`pia_analysis.analysis.findings` and :mod:`pia_analysis.analysis.judgments`
-    read their tables through it.
+    The one reader of the packaged tables: :mod:`pia_analysis.analysis.findings` and
+    :mod:`pia_analysis.analysis.judgments` read their tables through it.
+
+    Parameters
+    ----------
+    name
+        The file name of a table in the ``catalog`` package folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its rows in file order, every column ``str`` (empty cells as ``""``).
 
     Examples
     --------
@@ -45,6 +55,17 @@ def read_table(name: str) -> pd.DataFrame:
 
 def stages() -> pd.DataFrame:
     """The six process stages in official order (Section Ⅲ items 2–7).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Six rows, ``acquire`` … ``retain``; columns ``stage``, ``stage_no`` (int, 2–7: the item of Section
+        Ⅲ), ``name_ja``, ``short_ja``, ``name_en``, ``source``.
+
+    Raises
+    ------
+    CatalogError
+        When the packaged table does not list the six stages in order.
 
     Examples
     --------
@@ -63,6 +84,12 @@ def stages() -> pd.DataFrame:
 def risk_catalog() -> pd.DataFrame:
     """The packaged risk items, ``risk_id`` = ``<stage>-<n>``, in official order.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per risk item; columns ``risk_id``, ``stage``, ``stage_no`` (int), ``risk_no`` (int, within
+        the stage), ``name_ja`` (the official name), ``name_en`` (our translation).
+
     Examples
     --------
     >>> risk_catalog().set_index("risk_id").loc["outsource-5", "name_ja"]
@@ -75,7 +102,32 @@ def risk_catalog() -> pd.DataFrame:
 
 
 def stage_label(stage: str, lang: str = "ja", short: bool = True) -> str:
-    """The label of a stage code in Japanese (official short name by default) or English."""
+    """The label of a stage code in Japanese (official short name by default) or English.
+
+    Parameters
+    ----------
+    stage
+        A stage code, e.g. ``"outsource"``.
+    lang
+        ``"ja"`` or ``"en"``.
+    short
+        In Japanese, the short name (``委託``) rather than the full one.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Raises
+    ------
+    KeyError
+        When ``stage`` is not a stage code.
+
+    Examples
+    --------
+    >>> stage_label("outsource"), stage_label("retain", short=False)
+    ('委託', '特定個人情報の保管・消去')
+    """
     row = stages().set_index("stage").loc[stage]
     if lang == "en":
         return str(row["name_en"])

@@ -75,7 +75,28 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
 
-    Raises ModelError with the located problems of ``model.yaml``.
+    A workbook's ``model`` sheet is read the same way.
+
+    Parameters
+    ----------
+    path
+        A model directory (or its ``model.yaml``) or workbook.
+
+    Returns
+    -------
+    dict
+        The keys as loaded: ``assessed_on`` a :class:`datetime.date`, counts ``int``, ``previous`` as written.
+
+    Raises
+    ------
+    ModelError
+        With the located problems of ``model.yaml`` (or of the ``model`` sheet).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> read_meta(bundled_model_path())["previous"]
+    '../kitakyushu-juki-h28'
     """
     if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
         return read_workbook_meta(path)
@@ -89,8 +110,29 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 def previous_chain(model: Model) -> list[Path]:
     """The directories of the earlier versions of ``model``, newest first (from ``previous``).
 
-    Each version's ``model.yaml`` is read once. Raises ModelError when a version's ``model.yaml`` has
-    problems or the chain loops back (possible only for a model built in memory: loading checks it).
+    Each version's ``model.yaml`` is read once.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The resolved path of each earlier version, newest first; empty when ``previous`` is not set.
+
+    Raises
+    ------
+    ModelError
+        When a version's keys have problems, or the chain loops back (possible only for a model built in
+        memory: loading checks it).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> [p.name for p in previous_chain(load_model(bundled_model_path()))]
+    ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
     return [path for path, _meta in previous_metas(model)]
 
@@ -99,6 +141,27 @@ def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
     """The earlier versions of ``model``, newest first: ``(directory or workbook, its checked keys)``.
 
     Linear in the length of the chain: each version's keys are read once (:func:`read_meta`).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    list of (pathlib.Path, dict)
+        For each earlier version, newest first: its resolved path and its checked keys.
+
+    Raises
+    ------
+    ModelError
+        As :func:`previous_chain`.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> [meta["id"] for _path, meta in previous_metas(load_model(bundled_model_path()))]
+    ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
     out: list[tuple[Path, dict[str, Any]]] = []
     seen = {model.path} if model.path is not None else set()
@@ -107,7 +170,8 @@ def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
         try:
             current = (current / rel).resolve()
         except (OSError, ValueError, RuntimeError) as exc:
-            raise ModelError([Problem(f"{model.path}/model.yaml", None, "previous", f"{rel!r} is not a usable path: {exc}",
+            raise ModelError([Problem(f"{model.path}/model.yaml", None, "previous",
+                                      f"{rel!r} is not a usable path: {exc}",
                                       "give the path of the previous version's directory")]) from None
         if current in seen:
             raise ModelError([_loop_problem(model, current)])
@@ -145,6 +209,11 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
         With the located problems of the first version (newest first) that cannot be loaded, or of the
         loop.
 
+    Returns
+    -------
+    list of Model
+        The model first, then each earlier version.
+
     Examples
     --------
     >>> from pia_analysis import bundled_model_path
@@ -161,7 +230,8 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
         try:
             target = (here / rel).resolve()
         except (OSError, ValueError, RuntimeError) as exc:  # only for a model built in memory: loading checks it
-            raise ModelError([Problem(str(yaml_path), None, "previous", f"{shorten(str(rel))!r} is not a usable path: {exc}",
+            raise ModelError([Problem(str(yaml_path), None, "previous",
+                                      f"{shorten(str(rel))!r} is not a usable path: {exc}",
                                       "give the path of the previous version")]) from None
         if target in seen:
             line = key_line(yaml_path, "previous") if yaml_path.name == "model.yaml" else None
@@ -183,6 +253,16 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 def validate(path: str | os.PathLike[str]) -> list[Problem]:
     """Every problem of the model at ``path`` (empty when it is valid).
 
+    Parameters
+    ----------
+    path
+        A model directory (or its ``model.yaml``) or workbook.
+
+    Returns
+    -------
+    list of Problem
+        Located and sorted as :class:`~pia_analysis.model.errors.ModelError` lists them.
+
     Examples
     --------
     >>> from pia_analysis import bundled_model_path
@@ -197,7 +277,7 @@ def validate(path: str | os.PathLike[str]) -> list[Problem]:
 
 
 def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
-    """Load and validate a model directory.
+    """Load and validate a model directory or workbook.
 
     Parameters
     ----------
@@ -212,6 +292,11 @@ def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Mod
     ------
     ModelError
         With every problem found, each located as ``file:line: column: message``.
+
+    Returns
+    -------
+    Model
+        The checked, typed model.
 
     Examples
     --------
@@ -232,8 +317,27 @@ def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Mod
 def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
 
-    ``previous`` is rewritten relative to the new location so that the chain still resolves.
-    Each file is written whole or not at all.
+    A path ending in ``.xlsx`` writes a workbook instead. ``previous`` is rewritten relative to the new
+    location so that the chain still resolves. Each file is written whole or not at all.
+
+    Parameters
+    ----------
+    model
+        The model to write.
+    path
+        The directory (or ``.xlsx`` workbook) to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory or workbook written.
+
+    Raises
+    ------
+    OutputRefused
+        When a file there may not be replaced (a symlink, a folder).
+    WriteFailed
+        When writing fails.
 
     Examples
     --------

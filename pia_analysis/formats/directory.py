@@ -10,9 +10,7 @@ YAML is read only through PyYAML's safe loader; nothing from a model file is eve
 
 from __future__ import annotations
 
-__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "ModelYamlLoader", "OTHER_SPREADSHEETS", "control_character_problem",
-           "key_line", "load_directory", "masked_name", "path_is", "read_directory_meta", "read_table", "read_text",
-           "save_directory", "table_files_key", "table_to_csv_text", "yaml_my_numbers"]
+__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "load_directory", "save_directory"]
 
 import csv
 import hashlib
@@ -47,7 +45,7 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import check_references
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Naming, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_DIGITS = 100  # a number in model.yaml or a scenario: counts have 11 digits at most
@@ -99,9 +97,12 @@ def _exists(path: Path) -> bool:
 
 
 def _regular_file_problem(path: Path, label: str, within: Path | None = None) -> Problem | None:
-    """Why ``path`` may not be read as a model file, or None: it must be a regular file (a FIFO would
+    """Why a path may not be read as a model file, or None.
+
+    Why ``path`` may not be read as a model file, or None: it must be a regular file (a FIFO would
     block the reader, a device never end) and, for a file of a model directory, stay inside ``within``
-    (a link to /etc/passwd must not be read, nor its lines echoed in messages). Nothing is opened."""
+    (a link to /etc/passwd must not be read, nor its lines echoed in messages). Nothing is opened.
+    """
     try:
         info = os.stat(path)  # follows links; never opens, so a FIFO cannot block
     except FileNotFoundError:
@@ -126,8 +127,11 @@ def _regular_file_problem(path: Path, label: str, within: Path | None = None) ->
 
 
 def _line_at(data: Any, offset: int) -> int:
-    """The line (from 1) of ``offset`` in ``data`` (bytes or text): LF, CRLF and CR-only (old Mac, some
-    exports) line ends alike."""
+    """The line of an offset in bytes or text.
+
+    The line (from 1) of ``offset`` in ``data`` (bytes or text): LF, CRLF and CR-only (old Mac, some
+    exports) line ends alike.
+    """
     head = data[:offset]
     if isinstance(head, str):
         head = head.encode("utf-8", errors="replace")
@@ -153,7 +157,8 @@ def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_
         problems.append(
             Problem(label, None, "", f"is {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB limit",
                     "a model table is a few MiB at most; check that the right file was saved here"
-                    if limit == MAX_FILE_BYTES else "a YAML file of a model is a few KiB; check that the right file was saved here")
+                    if limit == MAX_FILE_BYTES else "a YAML file of a model is a few KiB; check that the right file "
+                                                    "was saved here")
         )
         return None
     try:
@@ -211,12 +216,14 @@ def read_text(path: Path, label: str, problems: list[Problem], limit: int = MAX_
             line = _line_at(data, bad_at)
             why = ": it looks like UTF-8 with a damaged or cut character" if looks_utf8 else ""
             problems.append(Problem(label, line, "", f"is neither UTF-8 nor cp932 (bad byte 0x{data[bad_at]:02x}){why}",
-                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text; if it was cut short, restore it whole"))
+                                    "save the file as 'CSV UTF-8' (Excel) or UTF-8 text; if it was cut short, restore "
+                                    "it whole"))
             return None
     if "\ufeff" in text:
         line = _line_at(text, text.index("\ufeff"))
         problems.append(Problem(label, line, "", "a byte-order mark (BOM) in the middle of the file",
-                                "files were probably pasted together; delete the invisible character at the start of this line"))
+                                "files were probably pasted together; delete the invisible character at the start of "
+                                "this line"))
         return None
     return text
 
@@ -235,7 +242,8 @@ class _Loaded:
 # 0o17 are 15 (octal), 1_000 is 1000. They are refused with what to write instead.
 _SURPRISING_NUMBER = re.compile(r"[-+]?(?:0[xXoObB].*|0[0-9_]+(?:\.[0-9_]*)?|.*[_:].*)")
 # The tags a model or scenario file may carry: plain values, lists and mappings.
-_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge"))
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map",
+                                                           "merge"))
 
 
 _MERGE_REFUSED = "the merge key << is not allowed"
@@ -284,7 +292,8 @@ class ModelYamlLoader(yaml.SafeLoader):
                 decimal = f"{value}" if isinstance(value, int) else "the number in decimal"
                 hint = f"write {decimal}, or \"{text}\" in quotes if it is a code"
             elif bare.startswith("0"):
-                hint = f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, or \"{text}\" in quotes if it is a code"
+                hint = (f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, "
+                        f"or \"{text}\" in quotes if it is a code")
             else:
                 hint = f"write {text.replace('_', '')} (no '_' between digits), or \"{text}\" in quotes if it is a code"
             self._refuse(node, f"{text} is not read as written{read}", hint)
@@ -296,7 +305,8 @@ class ModelYamlLoader(yaml.SafeLoader):
         text = str(node.value)
         if text.lower() in ("true", "false"):
             return text.lower() == "true"
-        self._refuse(node, f"{text} is not read as written (YAML 1.1 reads it as {super().construct_yaml_bool(node)!r})",
+        self._refuse(node,
+                     f"{text} is not read as written (YAML 1.1 reads it as {super().construct_yaml_bool(node)!r})",
                      f"write true/false, or the text in quotes (\"{text}\")")
         return text
 
@@ -374,7 +384,8 @@ def yaml_my_numbers(node: yaml.Node | None) -> list[tuple[int, str]]:
 def control_character_problem(label: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
     """A control character (U+0001 …) YAML refuses, located at its line rather than its offset."""
     at = exc.position if isinstance(exc.position, int) and isinstance(exc.name, str) and exc.name.startswith("<") else 0
-    return Problem(label, _line_at(text, at), "", f"holds the control character U+{exc.character:04X}, which YAML does not allow",
+    return Problem(label, _line_at(text, at), "",
+                   f"holds the control character U+{exc.character:04X}, which YAML does not allow",
                    "delete it: an invisible character pasted with the text")
 
 
@@ -396,7 +407,8 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         return {}
     # The My Number guard reads every line as written (comments too) and every loaded value and key
     # (escapes such as "\x31", folded and split values, !!binary decoded): one problem per line.
-    guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1) for _pos, masked in find_my_numbers(line)}
+    guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1)
+             for _pos, masked in find_my_numbers(line)}
     loader: ModelYamlLoader | None = None
     try:
         loader = ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
@@ -435,7 +447,8 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
             if lineno not in lines_seen:
                 lines_seen.add(lineno)
                 problems.append(my_number_problem(label, lineno, "", masked))
-    keys_by_line = [(k.start_mark.line + 1, str(k.value)) for k, _v in node.value] if isinstance(node, yaml.MappingNode) else []
+    keys_by_line = ([(k.start_mark.line + 1, str(k.value)) for k, _v in node.value]
+                    if isinstance(node, yaml.MappingNode) else [])
     for line, column, message, hint in loader.refused:
         # the key of the value: the last key that starts on or before its line
         key = max(((first, k) for first, k in keys_by_line if first <= line), default=(0, f"column {column}"))[1]
@@ -444,16 +457,19 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         problems.append(Problem(label, line, key, message, hint))
     if data is None:
         problems.append(Problem(label, 1, "", "has no keys (the file is empty)",
-                                f"write one 'key: value' line for each of {', '.join(k for k, (r, _) in MODEL_KEYS.items() if r)}"))
+                                f"write one 'key: value' line for each of "
+                                f"{', '.join(k for k, (r, _) in MODEL_KEYS.items() if r)}"))
         return {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        problems.append(Problem(label, 1, "", "must be a mapping of keys to values", "e.g. 'id: my-model' on its own line"))
+        problems.append(Problem(label, 1, "", "must be a mapping of keys to values",
+                                "e.g. 'id: my-model' on its own line"))
         return {}
     lines: dict[str, int] = {}
     for k, _v in node.value:
         # YAML keeps the last of two equal keys without a word: a silently lost value
         if isinstance(k, yaml.ScalarNode) and str(k.value) in lines:
-            problems.append(Problem(label, _yaml_line(k), str(k.value), f"appears twice (first on line {lines[str(k.value)]})",
+            problems.append(Problem(label, _yaml_line(k), str(k.value),
+                                    f"appears twice (first on line {lines[str(k.value)]})",
                                     "keep one of the two lines"))
         else:
             lines[str(k.value)] = _yaml_line(k)
@@ -547,7 +563,9 @@ def masked_name(name: str) -> str:
 
 
 def _check_names(model_dir: Path, label_root: str, problems: list[Problem]) -> str:
-    """The My Number guard over the names a model carries: its folder's name and the names of the files
+    """Guard the names a model carries against My Numbers.
+
+    The My Number guard over the names a model carries: its folder's name and the names of the files
     and folders in it (and in its ``scenarios/`` folder), which a report or an archive repeats.
 
     Returns the label of the model directory to use in messages: ``label_root``, with the folder's name
@@ -561,8 +579,11 @@ def _check_names(model_dir: Path, label_root: str, problems: list[Problem]) -> s
     if hits:
         label_root = os.path.join(os.path.dirname(label_root.rstrip("/")) if model_dir.name else "",
                                   masked_name(model_dir.name or model_dir.resolve().name))
-        problems.append(Problem(label_root, None, "", f"the model folder's name holds what looks like a real My Number ({hits[0]}, valid check digit)",
-                                "a model must hold no personal data, not even in a file or folder name: rename the folder"))
+        problems.append(Problem(label_root, None, "",
+                                f"the model folder's name holds what looks like a real My Number ({hits[0]}, valid "
+                                f"check digit)",
+                                "a model must hold no personal data, not even in a file or folder name: rename the "
+                                "folder"))
     for folder, prefix in ((model_dir, label_root), (model_dir / "scenarios", f"{label_root}/scenarios")):
         try:
             entries = sorted(os.listdir(folder)) if path_is(folder, "dir") else []
@@ -572,16 +593,21 @@ def _check_names(model_dir: Path, label_root: str, problems: list[Problem]) -> s
             found = find_my_numbers(entry)
             if found:
                 problems.append(Problem(f"{prefix}/{masked_name(entry)}", None, "",
-                                        f"its name holds what looks like a real My Number ({found[0][1]}, valid check digit)",
-                                        "a model must hold no personal data, not even in a file name: rename or remove it"))
+                                        f"its name holds what looks like a real My Number ({found[0][1]}, valid check "
+                                        f"digit)",
+                                        "a model must hold no personal data, not even in a file name: rename or remove "
+                                        "it"))
     return label_root
 
 
 def table_files_key(model_dir: Path) -> tuple[bytes | None, ...] | None:
-    """A fingerprint of the table files of the model directory ``model_dir``: the SHA-256 of each, in
+    """Fingerprint the table files of a model directory.
+
+    A fingerprint of the table files of the model directory ``model_dir``: the SHA-256 of each, in
     format order (None for an optional table that is absent). None when it cannot stand for the tables:
     a file that is not a plain regular file (a symlink, a FIFO …), is too large or cannot be read, or a
-    missing file. Two directories with the same fingerprint load the same tables."""
+    missing file. Two directories with the same fingerprint load the same tables.
+    """
     key: list[bytes | None] = []
     for table in TABLES:
         path = model_dir / table.filename
@@ -626,14 +652,17 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
         if table.optional_file and other is None:
             return RawTable(empty_table(table), [])
         problems.append(Problem(label, None, "", "is missing",
-                                f"found {other}: rename it to {table.filename} (file names are case-sensitive)" if other else
-                                f"create it with the header line: {','.join(c.name for c in table.columns if c.required)}"))
+                                f"found {other}: rename it to {table.filename} (file names are case-sensitive)"
+                                if other else
+                                f"create it with the header line: "
+                                f"{','.join(c.name for c in table.columns if c.required)}"))
         return None
     text = read_text(path, label, problems, within=model_dir)
     if text is None:
         return None
     if not text.strip():
-        problems.append(Problem(label, 1, "", "is empty", f"it needs at least the header line: {','.join(table.column_names)}"))
+        problems.append(Problem(label, 1, "", "is empty",
+                                f"it needs at least the header line: {','.join(table.column_names)}"))
         return None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -643,14 +672,17 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
             if not rows and len(record) > MAX_COLUMNS:
                 # refused before the rows are read: each column costs work in every check
                 problems.append(Problem(label, start, f"column {MAX_COLUMNS + 1}",
-                                        f"the header has {len(record):,} columns, more than the {MAX_COLUMNS} a table may have",
-                                        "delete the columns that are not part of the model (a table has about a dozen); "
+                                        f"the header has {len(record):,} columns, more than the {MAX_COLUMNS} a table "
+                                        f"may have",
+                                        "delete the columns that are not part of the model "
+                                        "(a table has about a dozen); "
                                         "the limits are in docs/model-format.md, 'Bounds'"))
                 return None
             cells_left[0] -= len(record)
             if cells_left[0] < 0:
                 problems.append(Problem(label, start, "",
-                                        f"this line is past the limit of {MAX_CELLS:,} cells (values) for all the tables of a model",
+                                        f"this line is past the limit of {MAX_CELLS:,} cells (values) for all the "
+                                        f"tables of a model",
                                         "a model of the whole country has about 900,000; check that the right file was "
                                         "saved here; the limits are in docs/model-format.md, 'Bounds'"))
                 return None
@@ -658,7 +690,8 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
             start = reader.line_num + 1
     except csv.Error as exc:
         problems.append(Problem(label, start, "", f"is not valid CSV ({exc})",
-                                "a value with a comma, quote or line break must be in double quotes, and quotes inside it doubled"))
+                                "a value with a comma, quote or line break must be in double quotes, and quotes inside "
+                                "it doubled"))
         return None
     header_line, header = rows[0]
     names = [nfkc(h) for h in header]
@@ -689,7 +722,8 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
                                     "give the column a name, or delete it"))
             ok = False
         elif name in seen:
-            problems.append(Problem(label, header_line, name, f"appears twice in the header (columns {seen[name]} and {pos})",
+            problems.append(Problem(label, header_line, name,
+                                    f"appears twice in the header (columns {seen[name]} and {pos})",
                                     "delete or rename one of them"))
             ok = False
         else:
@@ -711,11 +745,14 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
         if len(record) != len(names):
             for pos, raw in enumerate(record):  # a row that cannot be split is still searched
                 for _pos, masked in find_my_numbers(raw):
-                    problems.append(my_number_problem(label, line, names[pos] if pos < len(names) else f"column {pos + 1}", masked))
+                    problems.append(my_number_problem(label, line,
+                                                      names[pos] if pos < len(names) else f"column {pos + 1}", masked))
             if len(record) > key_pos:
                 malformed.add(nfkc(record[key_pos]))
-            problems.append(Problem(label, line, "", f"has {len(record)} values but the header has {len(names)} columns",
-                                    "a value containing a comma must be in double quotes; check for a missing or extra comma"))
+            problems.append(Problem(label, line, "",
+                                    f"has {len(record)} values but the header has {len(names)} columns",
+                                    "a value containing a comma must be in double quotes; check for a missing or extra "
+                                    "comma"))
             continue
         for name, raw in zip(names, record):
             for _pos, masked in find_my_numbers(raw):
@@ -736,14 +773,41 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
 
 
 def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | None = None) -> Model:
-    """:func:`load_model` of a directory; ``shared``: a model whose table files are byte for byte this
-    directory's (see :func:`table_files_key`), whose checked tables are used instead of reading them."""
+    """Load and validate a model directory: :func:`~pia_analysis.formats.load_model` of a directory.
+
+    Parameters
+    ----------
+    model_dir
+        The model directory (or its ``model.yaml``).
+    check_chain
+        Walk the whole chain of earlier versions (``previous``), as :func:`~pia_analysis.formats.load_model`.
+    shared
+        A model whose table files are byte for byte this directory's (see :func:`table_files_key`), whose
+        checked tables are used instead of reading them.
+
+    Returns
+    -------
+    Model
+        The checked, typed model.
+
+    Raises
+    ------
+    ModelError
+        With every problem found, located as ``root/zones.csv:LINE: column: message``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> load_directory(bundled_model_path()).id
+    'kitakyushu-juki-r3'
+    """
     if path_is(model_dir, "file") and model_dir.name == "model.yaml":
         model_dir = model_dir.parent
     label_root = str(model_dir)
     if not path_is(model_dir, "dir"):
         raise ModelError([Problem(label_root, None, "", "is not a directory",
-                                  "give the path of a model directory (the folder holding model.yaml and the CSV files)")])
+                                  "give the path of a model directory (the folder holding model.yaml and the CSV "
+                                  "files)")])
     problems: list[Problem] = []
     label_root = _check_names(model_dir, label_root, problems)
     meta = _read_model_yaml(model_dir, problems, label_root)
@@ -751,11 +815,10 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     if shared is None:
         cells_left = [MAX_CELLS]  # one budget for all the tables of the model
         tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
-        check_references(tables, label_root, problems)
+        check_references(tables, problems)
     if problems:
-        order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
-        problems.sort(key=lambda p: (order.get(p.file, 99), p.line or 0))
-        raise ModelError(problems)
+        # the names the folder holds (_check_names) are listed last, as found
+        raise ModelError(Naming.directory(label_root, unlisted_by_label=False).located(problems))
     if shared is not None:
         frames = {t.name: getattr(shared, t.name) for t in TABLES}
     else:
@@ -765,7 +828,7 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
 
 
 def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
-    """The CSV text (``\\n`` line ends) that :func:`load_model` reads back as ``frame``."""
+    r"""The CSV text (``\n`` line ends) that :func:`load_model` reads back as ``frame``."""
     spec = {c.name: c for c in table.columns}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -798,6 +861,33 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
 
     ``previous`` is rewritten relative to the new location so that the chain still resolves.
     Each file is written whole or not at all.
+
+    Parameters
+    ----------
+    model
+        The model to write.
+    path
+        The directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory written.
+
+    Raises
+    ------
+    OutputRefused
+        When a file there may not be replaced (a symlink, a folder).
+    WriteFailed
+        When writing fails.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import bundled_model_path
+    >>> out = save_directory(load_directory(bundled_model_path()), tempfile.mkdtemp())
+    >>> (out / "model.yaml").exists()
+    True
     """
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)

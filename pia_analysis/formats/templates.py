@@ -1,9 +1,12 @@
-"""New models and conversions: the ``new`` command's blank model and guide, and ``convert`` between a
-model directory and a model workbook."""
+"""New models and conversions.
+
+The ``new`` command's blank model and guide, and ``convert`` between a
+model directory and a model workbook.
+"""
 
 from __future__ import annotations
 
-__all__ = ["README_POINTS", "blank_model", "convert", "new_model", "validate_problems"]
+__all__ = ["README_POINTS", "convert", "new_model"]
 
 import datetime as dt
 import os
@@ -26,7 +29,8 @@ from .workbook import (
 
 
 README_POINTS: tuple[tuple[str, str], ...] = (
-    ("このフォルダは、個人番号を扱う1つの事務のモデルです。model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
+    ("このフォルダは、個人番号を扱う1つの事務のモデルです。"
+     "model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
      "This folder is the model of one affair that uses My Numbers: model.yaml holds the assessment's key facts, "
      "the CSV files hold the tables."),
     ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv と ratings.csv は"
@@ -81,8 +85,8 @@ def _guide_markdown() -> str:
         lines.append(f"| `{key}` | {'○' if required else ''} | {ja} | {en} |")
     for table in TABLES:
         optional = "（任意のファイル / optional file）" if table.optional_file else ""
-        lines += ["", f"## {table.filename}{optional}", "", "| column | 必須 required | 種類 type | 説明 | description |",
-                  "|---|---|---|---|---|"]
+        lines += ["", f"## {table.filename}{optional}", "",
+                  "| column | 必須 required | 種類 type | 説明 | description |", "|---|---|---|---|---|"]
         for c in table.columns:
             ja, en = c.meaning
             kind = KIND_MEANINGS[c.kind]
@@ -111,15 +115,40 @@ def _model_yaml_template(meta: dict[str, Any]) -> str:
 
 def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_on: dt.date | None = None,
               force: bool = False) -> Path:
-    """Create a blank model at ``path``: a workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``),
-    else a directory. Returns the path written.
+    """Create a blank model at ``path``.
 
-    The blank model has every table's header and no rows; its model keys hold placeholders that
-    validate (``id`` from the file name, ``assessed_on`` today unless given, ``target_population`` 0), so
-    that it fails validation only because ``zones`` and ``systems`` have no rows. A workbook gets the
-    guide sheet and drop-down lists; a directory gets a README.md with the same guide and a commented
-    model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An existing file, or a directory
-    that is not empty, is never overwritten (FileExistsError); ``force`` replaces an existing workbook.
+    A workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``), else a directory. The blank model has every
+    table's header and no rows; its model keys hold placeholders that validate (``id`` from the file name,
+    ``assessed_on`` today unless given, ``target_population`` 0), so that it fails validation only because ``zones``
+    and ``systems`` have no rows. A workbook gets the guide sheet and drop-down lists; a directory gets a README.md
+    with the same guide and a commented model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An
+    existing file, or a directory that is not empty, is never overwritten (FileExistsError); ``force`` replaces an
+    existing workbook.
+
+    Parameters
+    ----------
+    path
+        The workbook or directory to create.
+    xlsx
+        True: a workbook; False: a directory; None: a workbook when ``path`` ends in ``.xlsx``.
+    assessed_on
+        The ``assessed_on`` placeholder (default: today).
+    force
+        Whether an existing workbook may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The workbook or directory written.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` exists (a workbook without ``force``, or a directory that is not empty).
+    OutputRefused
+        When ``path`` is a folder but a workbook is asked for, or is refused as a target.
+    WriteFailed
+        When writing fails.
 
     Examples
     --------
@@ -177,6 +206,43 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
     before ``src`` is loaded (:mod:`pia_analysis.util.files`: no symlink, ``.``, ``/``, home folder, the
     input itself, a folder inside a pack). ``previous`` is rewritten so that it still names the same model.
     ``option`` is how the command line names ``dst`` in its messages (``DST``).
+
+    Parameters
+    ----------
+    src
+        The model to convert (directory or workbook).
+    dst
+        Where to write the other form.
+    overwrite
+        Whether an existing ``dst`` may be replaced (see above).
+    option
+        How the command line names ``dst``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dst`` as written.
+
+    Raises
+    ------
+    ModelError
+        When ``src`` is not a valid model (nothing is written).
+    FileExistsError
+        When ``dst`` exists and ``overwrite`` is not given, or is neither empty nor a model directory.
+    ValueError
+        When ``src`` and ``dst`` are the same path.
+    OutputRefused
+        When ``dst`` is refused as a target.
+    WriteFailed
+        When writing fails.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import bundled_model_path
+    >>> out = convert(bundled_model_path(), Path(tempfile.mkdtemp()) / "k.xlsx")
+    >>> out.suffix, load_workbook(out).id
+    ('.xlsx', 'kitakyushu-juki-r3')
     """
     src_p, dst_p = Path(src), Path(dst)
     if src_p.resolve() == dst_p.resolve():

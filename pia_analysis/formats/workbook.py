@@ -24,11 +24,8 @@ are neutralised with a leading apostrophe, which loading removes again.
 
 from __future__ import annotations
 
-__all__ = [
-    "GUIDE_POINTS", "META_SHEET", "GUIDE_SHEET",
-    "SHEET_ORDER", "cell_text", "is_workbook_path", "load_workbook", "other_spreadsheet_problem",
-    "read_workbook_meta", "row_numbers", "save_workbook", "workbook_bytes",
-]
+__all__ = ["GUIDE_SHEET", "META_SHEET", "SHEET_ORDER", "is_workbook_path", "load_workbook", "read_workbook_meta",
+           "row_numbers", "save_workbook", "workbook_bytes"]
 
 import datetime as dt
 import functools
@@ -55,7 +52,7 @@ from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
 from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, RATING_ALIASES,
                             RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Naming, Problem
 
 META_SHEET = "model"
 GUIDE_SHEET = "guide"
@@ -103,7 +100,8 @@ GUIDE_POINTS: tuple[tuple[str, str], ...] = (
      "選びます。zone_id・source・target・ratings の risk_id では、他のシートのIDを選べます。",
      "Columns with choices (stage, kind, operator, status, rating, the TRUE/FALSE columns) have a drop-down. "
      "zone_id, source, target and the risk_id of ratings offer the ids listed on the other sheets."),
-    ("複数の値は ; で区切ります（例: JUKI_FILE;HONNIN_FILE）。controls の applies_to に * だけを書くと組織全体への対策です。",
+    ("複数の値は ; で区切ります（例: JUKI_FILE;HONNIN_FILE）。"
+     "controls の applies_to に * だけを書くと組織全体への対策です。",
      "Separate several values with ; (e.g. JUKI_FILE;HONNIN_FILE). * alone in applies_to of controls means "
      "the whole organisation."),
     ("数式は使えません。値を入力してください（数式のセルは誤りとして報告されます）。",
@@ -137,7 +135,23 @@ def _choices_list(col: Column) -> list[str]:
 
 
 def is_workbook_path(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` names a model workbook (suffix ``.xlsx``, any case) rather than a directory."""
+    """True when ``path`` names a model workbook (suffix ``.xlsx``, any case) rather than a directory.
+
+    Parameters
+    ----------
+    path
+        Any path.
+
+    Returns
+    -------
+    bool
+        Whether it ends in ``.xlsx`` and is not a folder.
+
+    Examples
+    --------
+    >>> is_workbook_path("city.XLSX"), is_workbook_path("city")
+    (True, False)
+    """
     p = Path(path)
     return p.suffix.lower() == ".xlsx" and not p.is_dir()
 
@@ -148,8 +162,9 @@ OTHER_SPREADSHEET_SUFFIXES = {".xls": "Excel", ".xlsm": "Excel", ".xlsb": "Excel
 
 
 def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
-    """The problem of a spreadsheet file given as a model in another format than ``.xlsx`` (``.xls``,
-    ``.xlsm``, ``.xlsb``, ``.ods`` …), or None for any other path.
+    """The problem of a spreadsheet file given as a model in another format than ``.xlsx``.
+
+    ``.xls``, ``.xlsm``, ``.xlsb``, ``.ods`` …; None for any other path.
 
     Examples
     --------
@@ -173,8 +188,11 @@ def other_spreadsheet_problem(path: str | os.PathLike[str]) -> Problem | None:
 
 
 def _neutralise(text: str) -> str:
-    """Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
-    before a formula character, so that :func:`_unneutralise` gives back exactly the original)."""
+    """Prefix a formula-like text with an apostrophe.
+
+    Prefix a formula-like text with an apostrophe (also a text that already starts with apostrophes
+    before a formula character, so that :func:`_unneutralise` gives back exactly the original).
+    """
     if starts_like_formula(text.lstrip("'")):
         return "'" + text
     return text
@@ -207,12 +225,12 @@ def _number_text(value: float) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """The text a CSV file would hold for a cell value typed by Excel.
+    r"""The text a CSV file would hold for a cell value typed by Excel.
 
     Examples
     --------
     >>> [cell_text(v) for v in (True, 0.3, 932000, 932000.0, dt.datetime(2021, 11, 9), None, "'=1+1", "a_x000D_")]
-    ['true', '0.3', '932000', '932000', '2021-11-09', '', '=1+1', 'a\\r']
+    ['true', '0.3', '932000', '932000', '2021-11-09', '', '=1+1', 'a\r']
     """
     if value is None:
         return ""
@@ -267,8 +285,11 @@ def _sheet_label(label_root: str, sheet: str) -> str:
 
 
 class _StringsReader:
-    """The shared strings part (``xl/sharedStrings.xml``) on expat: the text of each ``<si>`` (its ``<t>``
-    runs, without phonetic readings), as openpyxl's ``read_string_table`` gives it, within the budgets."""
+    """The shared strings part, read on expat within the budgets.
+
+    The shared strings part (``xl/sharedStrings.xml``) on expat: the text of each ``<si>`` (its ``<t>``
+    runs, without phonetic readings), as openpyxl's ``read_string_table`` gives it, within the budgets.
+    """
 
     def __init__(self, label: str, problems: list[Problem]) -> None:
         self.label, self.problems = label, problems
@@ -342,8 +363,11 @@ def _expat(start: Any, end: Any, data: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)  # openpyxl is imported when a workbook is first read, not with this module
 def _excel_reader_class() -> Any:
-    """openpyxl's ExcelReader, reading the shared strings with :class:`_StringsReader` and making worksheets
-    that do not parse their XML on opening (openpyxl looks for the declared dimension, which is not used)."""
+    """Openpyxl's ExcelReader with bounded shared strings and worksheets.
+
+    Openpyxl's ExcelReader, reading the shared strings with :class:`_StringsReader` and making worksheets
+    that do not parse their XML on opening (openpyxl looks for the declared dimension, which is not used).
+    """
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
     from openpyxl.xml.constants import SHARED_STRINGS
@@ -609,7 +633,8 @@ class _SheetReader:
             self.column += 1
             column, row = self.column, self.row
         if column > 16384 or row > _MAX_ROW:  # beyond Excel's sheet: refused even when empty
-            self.refuse(f"row {row}, column {column:,}" if row <= _MAX_ROW else _short_number(coordinate or f"row {row}"),
+            where = f"row {row}, column {column:,}" if row <= _MAX_ROW else _short_number(coordinate or f"row {row}")
+            self.refuse(where,
                         *self.beyond(f"column {_letter(_MAX_COLUMN)}" if column > 16384 else f"row {MAX_ROWS + 1:,}"))
         value = self.value(cell, coordinate or f"{_letter(column)}{row}")
         if value is None:
@@ -700,9 +725,12 @@ class _SheetReader:
 
 def _read_sheet(ws: Any, name: str, label: str, problems: list[Problem], budget: _Budget | None = None,
                 on_row: Any = None) -> _Sheet | None:
-    """The rows of a worksheet that hold something (``{column: cell}``, see :class:`_SheetReader`); None with a
+    """The rows of a worksheet that hold something.
+
+    The rows of a worksheet that hold something (``{column: cell}``, see :class:`_SheetReader`); None with a
     located problem when the sheet is unreadable or out of bounds. With ``on_row``, each row is given to it
-    and not kept."""
+    and not kept.
+    """
     rows = _SheetReader(ws, label, problems, budget if budget is not None else _Budget(), on_row).read()
     return None if rows is None else _Sheet(name, rows, label)
 
@@ -713,7 +741,8 @@ def _guard(sheet: _Sheet, label: str, names: dict[int, str], problems: list[Prob
         for pos, cell in cells.items():
             text = cell.text if cell.formula is None else cell.formula
             for _p, masked in find_my_numbers(text):
-                problems.append(model_cells.my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"), masked))
+                problems.append(model_cells.my_number_problem(label, number, names.get(pos, f"column {_letter(pos)}"),
+                                                              masked))
 
 
 def _cell_problem(cell: _Cell, label: str, line: int, column: str, problems: list[Problem]) -> None:
@@ -748,12 +777,14 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
         if find_my_numbers(name):  # reported by the guard, which never prints the number: neither may we
             ok = False
             continue
-        written = cell.text.strip(model_cells.EDGE_SPACES)  # as written: NFKC folds a no-break space that strip() then drops
+        # as written: NFKC folds a no-break space that strip() then drops
+        written = cell.text.strip(model_cells.EDGE_SPACES)
         invisible = _invisible(written)
         if invisible:
             problems.append(Problem(label, 1, f"column {_letter(pos)}",
                                     f"the column name {_shown(written)} holds the invisible character {invisible}",
-                                    "retype the column name (invisible characters make two names that look the same differ)"))
+                                    "retype the column name (invisible characters make two names that look the same "
+                                    "differ)"))
             ok = False
             continue
         if name in seen:
@@ -767,11 +798,15 @@ def _header(sheet: _Sheet, label: str, problems: list[Problem]) -> tuple[dict[in
 
 
 def _invisible_id(text: str, label: str, line: int, column: str, problems: list[Problem]) -> None:
-    """An id holding an invisible format character (two ids shown as "REG" that differ): refused, unless
-    the shared cell parser already refused the cell."""
+    """Refuse an id holding an invisible format character.
+
+    An id holding an invisible format character (two ids shown as "REG" that differ): refused, unless
+    the shared cell parser already refused the cell.
+    """
     invisible = _invisible(text)
     if invisible:
-        problems.append(Problem(label, line, column, f"{_shown(text.strip())} holds the invisible character {invisible}",
+        problems.append(Problem(label, line, column,
+                                f"{_shown(text.strip())} holds the invisible character {invisible}",
                                 "retype the id (invisible characters make two ids that look the same differ)"))
 
 
@@ -798,7 +833,8 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
                                 f"add a sheet named {table.name} whose first row holds: {required}"))
         return None, []
     if not sheet.rows:
-        problems.append(Problem(label, 1, "", "is empty", f"it needs at least the header row: {','.join(table.column_names)}"))
+        problems.append(Problem(label, 1, "", "is empty",
+                                f"it needs at least the header row: {','.join(table.column_names)}"))
         return None, []
     names, ok = _header(sheet, label, problems)
     if sheet.rows[0][0] != 1:
@@ -836,8 +872,11 @@ def _read_table_sheet(sheet: _Sheet | None, table: Table, label_root: str,
 
 
 def _meta_from_workbook_previous(text: str) -> str:
-    """``previous`` as written in a workbook (relative to its folder) → as kept in memory (relative to
-    the workbook itself, as a directory's is relative to the directory)."""
+    """``previous`` as written in a workbook, as kept in memory.
+
+    ``previous`` as written in a workbook (relative to its folder) → as kept in memory (relative to
+    the workbook itself, as a directory's is relative to the directory).
+    """
     if posixpath.isabs(text) or os.path.isabs(text):
         return text
     return posixpath.normpath(posixpath.join("..", text.replace("\\", "/")))
@@ -856,7 +895,8 @@ def _previous_for_workbook(model: Model, out: Path) -> str | None:
     return posixpath.normpath(posixpath.join(out.name, str(rel).replace("\\", "/")))
 
 
-def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Problem]) -> tuple[dict[str, Any], dict[str, int]]:
+def _read_meta_sheet(sheet: _Sheet | None, label_root: str,
+                     problems: list[Problem]) -> tuple[dict[str, Any], dict[str, int]]:
     """The model keys of the ``model`` sheet, and the row of each."""
     label = _sheet_label(label_root, META_SHEET)
     if sheet is None:
@@ -898,7 +938,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
                                         f"write the key in column {_letter(key_pos)}: one of {', '.join(MODEL_KEYS)}"))
             continue
         if key not in MODEL_KEYS:
-            problems.append(Problem(label, number, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+            problems.append(Problem(label, number, key, "unknown key",
+                                    f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
             continue
         if not has_value:
             blank_rows.setdefault(key, number)
@@ -921,9 +962,11 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str, problems: list[Probl
     for key, (required, _kind) in MODEL_KEYS.items():
         if required and key not in values:
             if key in blank_rows:
-                problems.append(Problem(label, blank_rows[key], key, "has no value", "type the value in the value column"))
+                problems.append(Problem(label, blank_rows[key], key, "has no value",
+                                        "type the value in the value column"))
             else:
-                problems.append(Problem(label, None, key, "required key is missing", f"add a row with {key} and its value"))
+                problems.append(Problem(label, None, key, "required key is missing",
+                                        f"add a row with {key} and its value"))
     return {k: meta[k] for k in MODEL_KEYS if k in meta}, rows
 
 
@@ -931,7 +974,8 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
                     follow: bool = True) -> None:
     """``previous`` must name a model (directory or workbook), and the chain of versions must end.
 
-    Walked once, each version's keys read once (linear); ``follow=False`` checks only the first link."""
+    Walked once, each version's keys read once (linear); ``follow=False`` checks only the first link.
+    """
     if "previous" not in meta:
         return
     seen = {path.resolve()}
@@ -970,8 +1014,11 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
 
 
 def _invisible(text: str) -> str:
-    """The first invisible character of ``text`` (:func:`pia_analysis.model.cells.invisible_character`) as
-    ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none."""
+    """The first invisible character of a text, for a message.
+
+    The first invisible character of ``text`` (:func:`pia_analysis.model.cells.invisible_character`) as
+    ``U+200B (ZERO WIDTH SPACE)``, or "" when there is none.
+    """
     found = model_cells.invisible_character(text)
     if found is None:
         return ""
@@ -980,14 +1027,17 @@ def _invisible(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    """``text`` quoted for a message, invisible characters written as ``\\u200b``, cut to 40 characters."""
+    r"""``text`` quoted for a message, invisible characters written as ``\u200b``, cut to 40 characters."""
     shown = "".join(f"\\u{ord(ch):04x}" if model_cells.invisible_character(ch) else ch for ch in text)
     return "'" + (shown if len(shown) <= 40 else shown[:39] + "…") + "'"
 
 
 def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
-    """The My Number guard over the names a workbook holds besides its cells: sheet names, defined names
-    (and what they refer to). The sheet is named by its position, never by a name holding the number."""
+    """Guard the names a workbook holds besides its cells.
+
+    The My Number guard over the names a workbook holds besides its cells: sheet names, defined names
+    (and what they refer to). The sheet is named by its position, never by a name holding the number.
+    """
     for position, title in enumerate(wb.sheetnames, 1):
         for _p, masked in find_my_numbers(title):
             problems.append(Problem(f"{label_root}[sheet {position}]", None, "sheet name",
@@ -998,7 +1048,8 @@ def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
                if not find_my_numbers(title)]
     for scope, names in scopes:
         for key, defn in sorted(names.items()):
-            for part, text in (("defined name", str(key)), ("defined name's value", str(getattr(defn, "attr_text", "") or ""))):
+            for part, text in (("defined name", str(key)),
+                               ("defined name's value", str(getattr(defn, "attr_text", "") or ""))):
                 for _p, masked in find_my_numbers(text):
                     problems.append(Problem(f"{label_root}{scope}", None, part,
                                             f"contains what looks like a real My Number ({masked}, valid check digit)",
@@ -1007,8 +1058,11 @@ def _guard_names(wb: Any, label_root: str, problems: list[Problem]) -> None:
 
 
 def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _Sheet] | None:
-    """Every worksheet read, by the table name it stands for (other sheets by their own name); None when a
-    sheet could not be read or its extent is absurd (the problem says which)."""
+    """Every worksheet read, by the table name it stands for.
+
+    Every worksheet read, by the table name it stands for (other sheets by their own name); None when a
+    sheet could not be read or its extent is absurd (the problem says which).
+    """
     wanted = {name for name in SHEET_ORDER}
     out: dict[str, _Sheet] = {}
     budget = _Budget()
@@ -1118,35 +1172,38 @@ def _load(path: Path, check_chain: bool = True
     lines: dict[str, list[int]] = {}
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
-    checks.check_references(tables, label_root, problems)
+    checks.check_references(tables, problems)
     return meta, tables, lines, problems
 
 
-def _workbook_words(problems: list[Problem], label_root: str) -> list[Problem]:
-    """Problems that io locates in a CSV file (``root/zones.csv``) are located in its sheet
-    (``root[zones]``), and hints that name a CSV file name the sheet (e.g. 'listed in zones.csv')."""
-    names = "|".join(t.name for t in TABLES)
-    pattern = re.compile(rf"\b({names})\.csv\b")
-    files = {f"{label_root}/{t.filename}": _sheet_label(label_root, t.name) for t in TABLES}
-    for p in problems:
-        p.file = files.get(p.file, p.file)
-        p.message = pattern.sub(r"the \1 sheet", p.message)
-        p.hint = pattern.sub(r"the \1 sheet", p.hint)
-    return problems
+def _naming(label_root: str) -> Naming:
+    """The workbook's names, for its problems.
 
-
-def _sorted(problems: list[Problem], label_root: str) -> list[Problem]:
-    order = {_sheet_label(label_root, name): i for i, name in enumerate((META_SHEET,) + tuple(t.name for t in TABLES))}
-    order[label_root] = -1
-    return sorted(problems, key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
+    The workbook's names: a table's sheet, ``book.xlsx[zones]``, is ``the zones sheet`` in words; problems
+    are listed the workbook itself first, then the model sheet, then the tables in format order.
+    """
+    places = {name: _sheet_label(label_root, name) for name in (META_SHEET, *(t.name for t in TABLES))}
+    words = {name: f"the {name} sheet" for name in places}
+    return Naming(places, words, (label_root, *places.values()))
 
 
 def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
     """Load and validate a model workbook (``.xlsx``).
 
     Every sheet, row and cell is checked as :func:`pia_analysis.formats.load_model` checks a model directory;
-    problems are located as ``path.xlsx[sheet]:row: column: message``. ``check_chain=False`` checks only
-    the first link of ``previous``, as for :func:`pia_analysis.formats.load_model`.
+    problems are located as ``path.xlsx[sheet]:row: column: message``.
+
+    Parameters
+    ----------
+    path
+        The workbook.
+    check_chain
+        False checks only the first link of ``previous``, as for :func:`pia_analysis.formats.load_model`.
+
+    Returns
+    -------
+    Model
+        The checked, typed model.
 
     Raises
     ------
@@ -1163,7 +1220,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     p = Path(path)
     meta, tables, _lines, problems = _load(p, check_chain)
     if problems:
-        raise ModelError(_sorted(_workbook_words(problems, str(p)), str(p)))
+        raise ModelError(_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
     return Model(meta=meta, path=p.resolve(), **frames)
@@ -1172,7 +1229,27 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
 def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The checked ``model`` sheet keys of a workbook (tables are not checked); ``previous`` as in memory.
 
-    Raises ModelError with the located problems of the ``model`` sheet.
+    Parameters
+    ----------
+    path
+        The workbook.
+
+    Returns
+    -------
+    dict
+        The keys as loaded (``assessed_on`` a :class:`datetime.date`); ``previous`` relative to the workbook's
+        folder, as a loaded model holds it.
+
+    Raises
+    ------
+    ModelError
+        With the located problems of the workbook file or of its ``model`` sheet.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> read_workbook_meta(bundled_model_path().with_suffix(".xlsx"))["id"]
+    'kitakyushu-juki-r3'
     """
     p = Path(path)
     problems: list[Problem] = []
@@ -1191,7 +1268,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         wb.close()
     meta, _rows = _read_meta_sheet(sheet, str(p), problems)
     if problems:
-        raise ModelError(_sorted(problems, str(p)))
+        raise ModelError(_naming(str(p)).located(problems))
     return meta
 
 
@@ -1199,6 +1276,23 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     """The Excel row of every id of every table of a workbook: ``{table: {id: row}}`` (first row of an id).
 
     Used to locate findings in the workbook (``pia_analysis.outputs.interchange``).
+
+    Parameters
+    ----------
+    path
+        The workbook.
+
+    Returns
+    -------
+    dict of str to dict of str to int
+        By table name, the row of each id; empty for a workbook that cannot be read.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> rows = row_numbers(bundled_model_path().with_suffix(".xlsx"))
+    >>> min(rows["systems"].values())
+    2
     """
     _meta, tables, _lines, _problems = _load(Path(path))
     out: dict[str, dict[str, int]] = {}
@@ -1221,8 +1315,11 @@ def _width(text: str) -> int:
 
 
 def _put(ws: Any, row: int, column: int, value: Any) -> Any:
-    """Write one value; text is neutralised, escaped (carriage returns and control characters as
-    ``_xHHHH_``, as Excel writes them) and kept as text (never a formula or an error value)."""
+    """Write one value of a sheet.
+
+    Write one value; text is neutralised, escaped (carriage returns and control characters as
+    ``_xHHHH_``, as Excel writes them) and kept as text (never a formula or an error value).
+    """
     from openpyxl.cell.cell import ERROR_CODES
 
     if isinstance(value, str):
@@ -1325,7 +1422,8 @@ def _write_guide(ws: Any) -> tuple[int, int]:
     for key, (required, kind) in MODEL_KEYS.items():
         row += 1
         ja, en = MODEL_KEY_MEANINGS[key]
-        values = (META_SHEET, key, "○" if required else "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}", ja, en)
+        values = (META_SHEET, key, "○" if required else "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}",
+                  ja, en)
         for col, value in zip("ABCDEF", values):
             ws[f"{col}{row}"] = value
     for table in TABLES:
@@ -1338,13 +1436,15 @@ def _write_guide(ws: Any) -> tuple[int, int]:
                 ws[f"{col}{row}"] = value
             ws[f"E{row}"].alignment = ws[f"F{row}"].alignment = wrap
     row += 2
-    for col, text in zip("ABEF", ("risk_id", "stage", "リスク項目（評価書 Ⅲ の公式名）", "risk item (our translation)")):
+    headings = ("risk_id", "stage", "リスク項目（評価書 Ⅲ の公式名）", "risk item (our translation)")
+    for col, text in zip("ABEF", headings):
         ws[f"{col}{row}"] = text
         ws[f"{col}{row}"].font = bold
     first = row + 1
     for item in catalog.risk_catalog().itertuples(index=False):
         row += 1
-        ws[f"A{row}"], ws[f"B{row}"], ws[f"E{row}"], ws[f"F{row}"] = item.risk_id, item.stage, item.name_ja, item.name_en
+        ws[f"A{row}"], ws[f"B{row}"] = item.risk_id, item.stage
+        ws[f"E{row}"], ws[f"F{row}"] = item.name_ja, item.name_en
     ws.freeze_panes = "A2"
     return first, row
 
@@ -1375,7 +1475,8 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
         elif kind == "int":
             checks = dict(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                           showErrorMessage=True, errorStyle="stop")
-        dv = DataValidation(showInputMessage=True, promptTitle=key[:32], prompt="\n".join(MODEL_KEY_MEANINGS[key])[:255], **checks)
+        dv = DataValidation(showInputMessage=True, promptTitle=key[:32],
+                            prompt="\n".join(MODEL_KEY_MEANINGS[key])[:255], **checks)
         dv.add(f"B{row}")
         ws.add_data_validation(dv)
     ws.column_dimensions["A"].width = 20
@@ -1413,6 +1514,24 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
     """The bytes of the workbook of ``model`` (what :func:`save_workbook` writes at ``path``).
 
     ``path`` only matters for ``previous``, written relative to the folder that will hold the workbook.
+
+    Parameters
+    ----------
+    model
+        The model.
+    path
+        Where the workbook will be written, or None.
+
+    Returns
+    -------
+    bytes
+        The ``.xlsx`` file.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> workbook_bytes(load_model(bundled_model_path()))[:2]
+    b'PK'
     """
     import openpyxl
 
@@ -1442,6 +1561,25 @@ def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model workbook at ``path`` (whole or not at all); returns the path.
 
     Identical models give identical bytes. ``previous`` is written relative to the workbook's folder.
+
+    Parameters
+    ----------
+    model
+        The model to write.
+    path
+        The ``.xlsx`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputRefused
+        When ``path`` may not be replaced (a symlink, a folder).
+    WriteFailed
+        When writing fails.
 
     Examples
     --------

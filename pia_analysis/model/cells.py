@@ -7,9 +7,7 @@ Every reader of a model (:mod:`pia_analysis.formats.directory`, :mod:`pia_analys
 
 from __future__ import annotations
 
-__all__ = ["DTYPES", "EDGE_SPACES", "EXCEL_ERRORS", "ID_FORBIDDEN", "RawTable", "brief", "empty_table", "extra_cell", "format_cell",
-           "invisible_character", "invisible_problem", "my_number_problem", "nfkc", "parse_cell", "parse_meta_value", "shorten",
-           "too_long", "typed_frame"]
+__all__ = ["RawTable", "format_cell", "parse_cell"]
 
 import datetime as dt
 import re
@@ -76,12 +74,14 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
             what = "an id" if kind == "id" else "a title or name"
             bad(f"is {len(text):,} characters long, over the limit of {limit:,} for {what}",
                 "a short id such as city-juki-r5; the limits are in docs/model-format.md, 'Bounds'" if kind == "id" else
-                "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, 'Bounds'")
+                "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, "
+                "'Bounds'")
             return None
         if kind == "id" and ID_FORBIDDEN.search(text):
             bad(f"{shorten(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
             return None
-        if kind == "id" and (invisible := invisible_problem(label, line, key, str(value).strip(EDGE_SPACES))) is not None:
+        if kind == "id" and (invisible := invisible_problem(label, line, key,
+                                                            str(value).strip(EDGE_SPACES))) is not None:
             problems.append(invisible)
             return None
         return text
@@ -165,7 +165,40 @@ def extra_cell(name: str, raw: str, label: str, line: int | None, problems: list
 
 
 def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Problem]) -> Any:
-    """Parse one cell; append a problem and return a harmless default when it is wrong."""
+    """Parse one cell; append a problem and return a harmless default when it is wrong.
+
+    The one cell parser of every reader (directory, workbook, in-memory tables, scenarios).
+
+    Parameters
+    ----------
+    col
+        The cell's column (its kind, choices, bounds and hint).
+    raw
+        The cell's text as written.
+    label
+        Where the cell is: a file label, or the :class:`~pia_analysis.model.schema.TableRef` of its table
+        for the reader to place.
+    line
+        The line or row of the cell.
+    problems
+        Where a problem is appended.
+
+    Returns
+    -------
+    object
+        The typed value (str, list of str, bool, int, float or date, by the column's kind).
+
+    Examples
+    --------
+    >>> from pia_analysis.model.schema import TABLE_BY_NAME, TableRef
+    >>> found = []
+    >>> parse_cell(TABLE_BY_NAME["systems"].column("holds"), "A; B", TableRef("systems"), 2, found)
+    ['A', 'B']
+    >>> parse_cell(TABLE_BY_NAME["controls"].column("effectiveness"), "2", TableRef("controls"), 3, found)
+    0.0
+    >>> [str(p) for p in found]
+    ["controls.csv:3: effectiveness: '2' is outside [0, 1] (hint: a number in [0, 1]; 0 for organisational measures)"]
+    """
     def bad(message: str, hint: str = "") -> None:
         problems.append(Problem(label, line, col.name, message, hint or col.hint))
 
@@ -227,7 +260,8 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
             return True
         if word in FALSE_WORDS:
             return False
-        bad(f"{shorten(raw.strip())!r} is not a yes/no value", "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
+        bad(f"{shorten(raw.strip())!r} is not a yes/no value",
+            "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
         return False
     if col.kind == "int":
         if not value:
@@ -261,6 +295,15 @@ def empty_table(table: Table) -> pd.DataFrame:
 
 @dataclass
 class RawTable:
+    """A table as a reader read it: the typed rows, and where each row came from, for the shared checks.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.schema import TABLE_BY_NAME
+    >>> RawTable(empty_table(TABLE_BY_NAME["zones"]), []).frame.columns[0]
+    'zone_id'
+    """
+
     frame: pd.DataFrame
     lines: list[int | None]  # the file line of each row (None: not known, e.g. an in-memory row)
     # ids of rows that could not be split into the header's columns: still known, so that one bad row
@@ -271,8 +314,11 @@ class RawTable:
 
 
 def typed_frame(table: Table, parsed: dict[str, list[Any]], names: Iterable[str], rows: int) -> pd.DataFrame:
-    """The typed DataFrame of parsed cells: the format's columns first (an optional column a source leaves
-    out is filled empty), then the extra columns in source order, kept as text."""
+    """The typed DataFrame of parsed cells.
+
+    The typed DataFrame of parsed cells: the format's columns first (an optional column a source leaves
+    out is filled empty), then the extra columns in source order, kept as text.
+    """
     data: dict[str, pd.Series] = {}
     for col in table.columns:
         values = parsed.get(col.name)
@@ -287,6 +333,26 @@ def typed_frame(table: Table, parsed: dict[str, list[Any]], names: Iterable[str]
 
 
 def format_cell(value: Any, col: Column | None) -> str:
+    """The text of a typed cell, as a CSV file holds it: what :func:`parse_cell` reads back as ``value``.
+
+    Parameters
+    ----------
+    value
+        A cell of a model's table, as loaded (lists of ids, booleans, floats, text).
+    col
+        Its column, or None for an extra column.
+
+    Returns
+    -------
+    str
+        Lists joined with ``;``, booleans ``true``/``false``, floats by ``repr``, an ``entry_likelihood`` of 0
+        as the empty cell.
+
+    Examples
+    --------
+    >>> format_cell(["A", "B"], None), format_cell(True, None), format_cell(0.25, None)
+    ('A;B', 'true', '0.25')
+    """
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)
     if isinstance(value, bool):
@@ -333,7 +399,8 @@ def invisible_character(text: str) -> str | None:
                           if unicodedata.category(ch) in ("Mn", "Me")), None)
     if found is None:
         return None
-    return f"U+{ord(found):04X} {unicodedata.name(found, 'CONTROL CHARACTER' if unicodedata.category(found) == 'Cc' else 'FORMAT CHARACTER')}"
+    kind = "CONTROL CHARACTER" if unicodedata.category(found) == "Cc" else "FORMAT CHARACTER"
+    return f"U+{ord(found):04X} {unicodedata.name(found, kind)}"
 
 
 def invisible_problem(label: str, line: int | None, column: str, text: str, what: str = "id") -> Problem | None:

@@ -7,35 +7,65 @@ from __future__ import annotations
 
 __all__ = ["Location", "check_references", "validate_tables"]
 
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
 
 from .. import catalog
 from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
-from .errors import Problem
+from .errors import Naming, Problem
 from .mynumber import find_my_numbers
-from .schema import MODEL_KEYS, TABLE_BY_NAME, TABLES
+from .schema import MODEL_KEYS, TABLES, TableRef, Text
 
 
-def check_references(tables: dict[str, RawTable], label_root: str, problems: list[Problem]) -> None:
-    def rows(name: str) -> list[tuple[tuple[str, int | None], dict[str, Any]]]:
-        # Each row with its location (file label, line): rows of in-memory tables may come from several files.
+#: Where a row comes from: its table (placed by the reader) or a file label, and its line (None: unknown).
+Location = tuple[Union[str, TableRef], Union[int, None]]
+
+_ADD_RISK = ("use catalogue ids such as acquire-1 … retain-3, or add the risk to ", TableRef("risks"))
+
+
+def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> None:
+    """The cross-table checks: ids unique, referenced ids present, flows consistent with what systems hold.
+
+    The checks every reader shares. A row is located as its :class:`~pia_analysis.model.cells.RawTable`
+    says, by default in its table (a :class:`~pia_analysis.model.schema.TableRef`), which the reader then
+    places (:meth:`~pia_analysis.model.errors.Naming.located`).
+
+    Parameters
+    ----------
+    tables
+        The tables read, by name; None for a table that could not be read (its references are not checked).
+    problems
+        Where the problems found are appended, neutral.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.schema import TABLE_BY_NAME
+    >>> zones = RawTable(empty_table(TABLE_BY_NAME["zones"]), [])
+    >>> found = []
+    >>> check_references({"zones": zones}, found)
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    zones.csv:1: has a header but no rows: a model needs at least one zone
+    (hint: add a row for each zone under the header)
+    """
+    def rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
+        # Each row with its location (its table, or a file label, and line): rows of in-memory tables may
+        # come from several files.
         raw = tables.get(name)
         if raw is None:
             return []
-        default = f"{label_root}/{TABLE_BY_NAME[name].filename}"
-        labels = raw.labels if raw.labels is not None else [default] * len(raw.lines)
+        labels = raw.labels if raw.labels is not None else [TableRef(name)] * len(raw.lines)
         # The records built column by column: frame.to_dict("records") takes seconds on a national model.
         columns = [str(c) for c in raw.frame.columns]
         records = [dict(zip(columns, values))
                    for values in zip(*(raw.frame[c].tolist() for c in raw.frame.columns))]
         return list(zip(zip(labels, raw.lines), records))
 
-    def where(first: tuple[str, int | None], here: tuple[str, int | None]) -> str:
+    def where(first: Location, here: Location) -> Text:
         if first[0] == here[0]:
-            return f"line {first[1]}"
-        return f"{first[0]}:{first[1]}" if first[1] else first[0]
+            return (f"line {first[1]}",)
+        place = TableRef(first[0].name, place=True) if isinstance(first[0], TableRef) else first[0]
+        return (place, f":{first[1]}") if first[1] else (place,)
 
     ids: dict[str, set[str]] = {}
     for table in TABLES:
@@ -45,24 +75,25 @@ def check_references(tables: dict[str, RawTable], label_root: str, problems: lis
             if not key:
                 continue
             if key in first:
-                problems.append(Problem(*loc, table.key, f"duplicate id {key!r} (first on {where(first[key], loc)})",
+                message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
+                problems.append(Problem(*loc, table.key, message,
                                         "every row needs its own id; rename or merge the rows"))
             else:
                 first[key] = loc
         raw = tables.get(table.name)
         ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
 
-    def check_ref(loc: tuple[str, int | None], column: str, value: str, target: str, hint: str) -> None:
+    def check_ref(loc: Location, column: str, value: str, target: str, hint: str) -> None:
         if value and tables.get(target) is not None and value not in ids[target]:
             problems.append(Problem(*loc, column, f"{value!r} is not a known {hint}",
-                                    f"use an id listed in {TABLE_BY_NAME[target].filename}, or add it there"))
+                                    ("use an id listed in ", TableRef(target), ", or add it there")))
 
     # A table with a header and no rows: a model needs zones and systems; no files, flows, controls, risks
     # or ratings is a gap the analyses report, not a format error.
     for name, what in (("zones", "zone"), ("systems", "system")):
         raw = tables.get(name)
         if raw is not None and raw.frame.empty and not raw.malformed_ids:
-            problems.append(Problem(f"{label_root}/{TABLE_BY_NAME[name].filename}", 1, "",
+            problems.append(Problem(TableRef(name), 1, "",
                                     f"has a header but no rows: a model needs at least one {what}",
                                     f"add a row for each {what} under the header"))
     catalog_ids = set(catalog.risk_catalog()["risk_id"])
@@ -86,8 +117,10 @@ def check_references(tables: dict[str, RawTable], label_root: str, problems: lis
             if f in ids["files"] and row["source"] in holds and row["target"] in holds:
                 if f not in holds[row["source"]] and f not in holds[row["target"]]:
                     problems.append(Problem(*loc, "files",
-                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} holds",
-                                            f"add {f} to the holds of one of them in systems.csv, or remove it from this flow"))
+                                            f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} "
+                                            f"holds",
+                                            (f"add {f} to the holds of one of them in ", TableRef("systems"),
+                                             ", or remove it from this flow")))
     risk_ids = catalog_ids | ids["risks"]
     for loc, row in rows("risks"):
         if row["risk_id"] in catalog_ids:
@@ -98,7 +131,7 @@ def check_references(tables: dict[str, RawTable], label_root: str, problems: lis
         for r in row["mitigates"]:
             if r not in risk_ids:
                 problems.append(Problem(*loc, "mitigates", f"{r!r} is not a known risk id",
-                                        "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+                                        _ADD_RISK))
         targets = row["applies_to"]
         if "*" in targets and len(targets) > 1:
             problems.append(Problem(*loc, "applies_to", "mixes * with ids",
@@ -106,15 +139,14 @@ def check_references(tables: dict[str, RawTable], label_root: str, problems: lis
         for t in targets:
             if t != "*" and t not in elements and tables.get("systems") is not None and tables.get("flows") is not None:
                 problems.append(Problem(*loc, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
-                                        "use ids from systems.csv or flows.csv, or * for all"))
+                                        ("use ids from ", TableRef("systems"), " or ", TableRef("flows"),
+                                         ", or * for all")))
     for loc, row in rows("ratings"):
         if row["risk_id"] and row["risk_id"] not in risk_ids:
             problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is not a known risk id",
-                                    "use catalogue ids such as acquire-1 … retain-3, or add the risk to risks.csv"))
+                                    _ADD_RISK))
 
 
-#: Where a row of an in-memory table comes from: (file label, line or None).
-Location = tuple[str, int | None]
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,
@@ -155,15 +187,17 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
     []
     >>> systems = m.systems.copy()
     >>> systems.loc[0, "zone_id"] = "NOWHERE"
-    >>> [str(p) for p in validate_tables({**tables, "systems": systems})]
-    ["<model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"]
+    >>> print(*validate_tables({**tables, "systems": systems}))  # doctest: +NORMALIZE_WHITESPACE
+    <model>/systems.csv:2: zone_id: 'NOWHERE' is not a known zone_id
+    (hint: use an id listed in zones.csv, or add it there)
     """
     problems: list[Problem] = []
     if meta is not None:
-        label = f"{label_root}/model.yaml"
+        label = TableRef("model")
         for key, value in meta.items():
             if key not in MODEL_KEYS:
-                problems.append(Problem(label, None, key, "unknown key", f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
+                problems.append(Problem(label, None, key, "unknown key",
+                                        f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
                 continue
             parse_meta_value(key, value, MODEL_KEYS[key][1], label, None, problems)
         for key, (required, _kind) in MODEL_KEYS.items():
@@ -171,7 +205,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
                 problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
     raws: dict[str, RawTable | None] = {}
     for table in TABLES:
-        default_label = f"{label_root}/{table.filename}"
+        default_label = TableRef(table.name)
         frame = tables.get(table.name)
         if frame is None:
             if table.optional_file:
@@ -202,7 +236,5 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
                 else:
                     extra_cell(name, text, label, line, problems)
         raws[table.name] = RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
-    check_references(raws, label_root, problems)
-    order = {f"{label_root}/{name}": i for i, name in enumerate(["model.yaml"] + [t.filename for t in TABLES])}
-    problems.sort(key=lambda p: (order.get(p.file, len(order)), p.file, p.line or 0))
-    return problems
+    check_references(raws, problems)
+    return Naming.directory(label_root).located(problems)

@@ -8,22 +8,51 @@
 
 :class:`PiaError` and :class:`CatalogError` live in the layers below (``util``, ``catalog``) so that those
 can raise them; they are re-exported here, the one place to read the hierarchy.
+
+A :class:`Problem` found by the checks every reader shares (:mod:`pia_analysis.model.cells`,
+:mod:`pia_analysis.model.checks`) is located neutrally: in a table (a :class:`TableRef`), at a data row, in
+a column, and its message names other tables as :class:`TableRef` s too. Each reader renders it in its own
+words with a :class:`Naming` (:meth:`Naming.located`): the directory reader as ``root/zones.csv:LINE`` and
+``zones.csv``, the workbook reader as ``book.xlsx[zones]:ROW`` and ``the zones sheet``.
 """
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "ModelError", "PiaError", "Problem", "UnknownElementError"]
+__all__ = ["CatalogError", "ModelError", "Naming", "PiaError", "Problem", "TableRef", "UnknownElementError",
+           "sort_problems"]
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from ..catalog import CatalogError
 from ..util.errors import PiaError
 from .mynumber import redact
+from .schema import TABLES, TableRef, Text
+
+
+def _redacted(text: Text) -> Text:
+    if isinstance(text, str):
+        return redact(text)
+    return tuple(part if isinstance(part, TableRef) else redact(str(part)) for part in text)
+
+
+def _rendered(text: Text, naming: Naming | None) -> str:
+    if isinstance(text, str):
+        return text
+    if naming is None:
+        return "".join(map(str, text))
+    return "".join(part if isinstance(part, str) else naming.place(part.name) if part.place
+                   else naming.word(part.name) for part in text)
 
 
 @dataclass
 class Problem:
     """One located problem in a model: ``file:line: column: message (hint)``.
+
+    ``file``, ``message`` and ``hint`` are always text. A check may give ``file`` as a :class:`TableRef`
+    (the table the problem is in, for the reader to place) and ``message`` or ``hint`` as text parts that
+    name tables as :class:`TableRef` s; until a reader renders it (:meth:`Naming.located`), such a problem
+    reads as in a model directory without its folder (``zones.csv``). ``table`` keeps that table.
 
     Any valid-looking My Number in the file, column, message or hint is masked when the problem is made
     (:func:`~pia_analysis.model.mynumber.redact`): a check that repeats what the user wrote can never print
@@ -33,6 +62,12 @@ class Problem:
     --------
     >>> str(Problem("model.yaml", 3, "123456789018", "unknown key", "remove 1234-5678-9018"))
     'model.yaml:3: **** **** **18: unknown key (hint: remove **** **** **18)'
+    >>> p = Problem(TableRef("systems"), 2, "zone_id", "'X' is not a known zone_id",
+    ...             ("use an id listed in ", TableRef("zones"), ", or add it there"))
+    >>> str(p)
+    "systems.csv:2: zone_id: 'X' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"
+    >>> str(Naming.directory("city").located([p])[0])
+    "city/systems.csv:2: zone_id: 'X' is not a known zone_id (hint: use an id listed in zones.csv, or add it there)"
     """
 
     file: str
@@ -40,18 +75,194 @@ class Problem:
     column: str
     message: str
     hint: str = ""
-    sort_key: tuple = field(default=(), repr=False, compare=False)
+    table: str | None = field(default=None, compare=False)
+    _parts: tuple[Text, Text] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Keep the neutral parts, render the default text and mask any My Number."""
+        if isinstance(self.file, TableRef):
+            self.table, self.file = self.file.name, str(self.file)
         self.file = redact(str(self.file))
         self.column = redact(str(self.column))
-        self.message = redact(str(self.message))
-        self.hint = redact(str(self.hint))
+        message, hint = _redacted(self.message), _redacted(self.hint)
+        self._parts = None if isinstance(message, str) and isinstance(hint, str) else (message, hint)
+        self.message, self.hint = _rendered(message, None), _rendered(hint, None)
 
     def __str__(self) -> str:
+        """The problem as one line: ``file:line: column: message (hint: …)``."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         text = f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
         return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+def sort_problems(problems: Iterable[Problem], order: Sequence[str] = (), *,
+                  unlisted_by_label: bool = True) -> list[Problem]:
+    """Problems in the order a reader lists them: by location label as ``order`` lists them, then by line.
+
+    The one sort of every reader (directory, workbook, in-memory tables, scenarios). A label ``order``
+    does not list comes after those it lists: ordered by label when ``unlisted_by_label`` (the workbook's
+    parts and odd sheets), else as found (the directory's names). Within a label, by line; problems
+    without a line first; otherwise as found (the sort is stable).
+
+    Parameters
+    ----------
+    problems
+        The problems, as found.
+    order
+        Location labels (``Problem.file``) in the order to list them.
+    unlisted_by_label
+        Whether problems at labels ``order`` does not list are ordered by label.
+
+    Returns
+    -------
+    list of Problem
+        A new list.
+
+    Examples
+    --------
+    >>> found = [Problem("b", 3, "", "x"), Problem("a", 2, "", "y"), Problem("b", 1, "", "z")]
+    >>> [f"{p.file}:{p.line}" for p in sort_problems(found, ["b"])]
+    ['b:1', 'b:3', 'a:2']
+    """
+    rank = {label: i for i, label in enumerate(order)}
+    if unlisted_by_label:
+        return sorted(problems, key=lambda p: (rank.get(p.file, len(rank)), p.file, p.line or 0))
+    return sorted(problems, key=lambda p: (rank.get(p.file, len(rank)), p.line or 0))
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How one reader names the tables of a model: where they are, and in the words of a message.
+
+    ``places`` maps a table name (``"model"`` for the model keys) to its location label, ``words`` to how a
+    message names it; ``order`` lists the location labels in the order problems are listed (see
+    :func:`sort_problems`).
+
+    Examples
+    --------
+    >>> naming = Naming.directory("city")
+    >>> naming.place("zones"), naming.word("zones"), naming.place("model")
+    ('city/zones.csv', 'zones.csv', 'city/model.yaml')
+    """
+
+    places: Mapping[str, str]
+    words: Mapping[str, str]
+    order: tuple[str, ...]
+    unlisted_by_label: bool = True
+
+    @classmethod
+    def directory(cls, root: str, *, unlisted_by_label: bool = True) -> Naming:
+        """The names of a model directory at ``root``: ``root/zones.csv``, and ``zones.csv`` in words.
+
+        Parameters
+        ----------
+        root
+            The directory's label in messages.
+        unlisted_by_label
+            See :func:`sort_problems`.
+
+        Returns
+        -------
+        Naming
+            Problems listed model.yaml first, then the tables in format order.
+
+        Examples
+        --------
+        >>> Naming.directory("city").order[:2]
+        ('city/model.yaml', 'city/zones.csv')
+        """
+        places = {"model": f"{root}/model.yaml", **{t.name: f"{root}/{t.filename}" for t in TABLES}}
+        words = {"model": "model.yaml", **{t.name: t.filename for t in TABLES}}
+        return cls(places, words, tuple(places.values()), unlisted_by_label)
+
+    def place(self, table: str) -> str:
+        """The location label of ``table``.
+
+        Parameters
+        ----------
+        table
+            A table name, or ``"model"``.
+
+        Returns
+        -------
+        str
+            E.g. ``root/zones.csv``.
+
+        Examples
+        --------
+        >>> Naming.directory("city").place("flows")
+        'city/flows.csv'
+        """
+        return self.places[table]
+
+    def word(self, table: str) -> str:
+        """How a message names ``table``.
+
+        Parameters
+        ----------
+        table
+            A table name, or ``"model"``.
+
+        Returns
+        -------
+        str
+            E.g. ``zones.csv``.
+
+        Examples
+        --------
+        >>> Naming.directory("city").word("flows")
+        'flows.csv'
+        """
+        return self.words[table]
+
+    def render(self, problem: Problem) -> Problem:
+        """``problem`` in this reader's words: its table placed, the tables its text names in words.
+
+        Parameters
+        ----------
+        problem
+            A problem, neutral or already rendered (returned as it is).
+
+        Returns
+        -------
+        Problem
+            A problem whose ``file``, ``message`` and ``hint`` use this naming.
+
+        Examples
+        --------
+        >>> p = Problem(TableRef("zones"), 3, "", "is odd")
+        >>> Naming.directory("city").render(p).file
+        'city/zones.csv'
+        """
+        if problem.table is None and problem._parts is None:
+            return problem
+        file = self.place(problem.table) if problem.table is not None else problem.file
+        message, hint = problem._parts if problem._parts is not None else (problem.message, problem.hint)
+        return replace(problem, file=file, message=_rendered(message, self), hint=_rendered(hint, self),
+                       table=None)
+
+    def located(self, problems: Iterable[Problem]) -> list[Problem]:
+        """Every problem rendered (:meth:`render`) and sorted (:func:`sort_problems` in :attr:`order`).
+
+        Parameters
+        ----------
+        problems
+            The problems a reader found.
+
+        Returns
+        -------
+        list of Problem
+            Rendered, in the order the reader lists them.
+
+        Examples
+        --------
+        >>> naming = Naming.directory("city")
+        >>> found = [Problem(TableRef("flows"), 2, "", "b"), Problem(TableRef("zones"), 5, "", "a")]
+        >>> [str(p) for p in naming.located(found)]
+        ['city/zones.csv:5: a', 'city/flows.csv:2: b']
+        """
+        return sort_problems([self.render(p) for p in problems], self.order,
+                             unlisted_by_label=self.unlisted_by_label)
 
 
 class ModelError(PiaError, ValueError):

@@ -52,9 +52,11 @@ class Model:
 
     @property
     def id(self) -> str:
+        """The model's id (``model.yaml``'s ``id``)."""
         return str(self.meta["id"])
 
     def title(self, lang: str = "ja") -> str:
+        """The model's title in ``lang`` (``ja`` or ``en``); its id when it has none."""
         return str(self.meta.get("title_en" if lang == "en" else "title_ja", self.id))
 
     @cached_property
@@ -118,7 +120,26 @@ class Model:
 
 
 def build_graph(model: Model) -> nx.MultiDiGraph:
-    """Build the networkx data-flow graph of a model (see :attr:`Model.graph`)."""
+    """Build the networkx data-flow graph of a model (see :attr:`Model.graph`).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A node per system (its columns as attributes, with its zone's names, ``internet_facing`` and
+        ``holds_my_number``), an edge per flow from source to target, keyed by ``flow_id``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> g = build_graph(load_model(bundled_model_path()))
+    >>> g.number_of_nodes() > 0, g.number_of_edges() > 0
+    (True, True)
+    """
     g = nx.MultiDiGraph(id=model.id)
     zones = model.zones.set_index("zone_id")
     mn_files = model.my_number_files

@@ -28,7 +28,8 @@ import unicodedata
 # characters (Cf: zero-width space, joiner, soft hyphen, direction marks …) and nonspacing or enclosing
 # marks (Mn, Me: combining accents, variation selectors, the keycap U+20E3, the grapheme joiner U+034F) —
 # are dropped before the scan.
-_MINUS_AND_DOTS = frozenset("\u2212\u2796\u02d7\u207b\u208b\uff0d\ufe63.\u00b7\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65\u3002\uff61"
+_MINUS_AND_DOTS = frozenset("\u2212\u2796\u02d7\u207b\u208b\uff0d\ufe63"
+                            ".\u00b7\u2024\u2027\u2219\u22c5\u30fb\uff0e\uff65\u3002\uff61"
                             "\u30fc\uff70")
 # Characters that also separate numbers in ordinary text (lists "932,000, 1,200", times, fractions,
 # identifiers): between digit groups they count only when the groups are exactly 4-4-4, the way a My
@@ -47,7 +48,9 @@ _DATE = re.compile(r"(?<!\d)(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(invisible characters, a run of digit groups joined by separators of at most four characters,
+    """The three patterns of the My Number scan.
+
+    (invisible characters, a run of digit groups joined by separators of at most four characters,
     three groups of exactly four digits joined by separators or ``_ / , : ( )``).
 
     Built from the Unicode database on first use (about 0.3 s, once), only when a value holds 12 digits.
@@ -120,6 +123,20 @@ def _scan(text: str) -> tuple[str, list[tuple[int, int, str]]]:
 def check_digit(first_eleven: str) -> int:
     """The check digit of a My Number from its first 11 digits.
 
+    Parameters
+    ----------
+    first_eleven
+        The first 11 digits, as text.
+
+    Returns
+    -------
+    int
+        The check digit, 0–9.
+
+    References
+    ----------
+    行政手続における特定の個人を識別するための番号の利用等に関する法律施行令 第8条 (the check digit rule).
+
     Examples
     --------
     >>> check_digit("12345678901")
@@ -139,6 +156,16 @@ def check_digit(first_eleven: str) -> int:
 def is_valid_my_number(digits: str) -> bool:
     """True when ``digits`` is 12 digits whose last digit is the valid check digit.
 
+    Parameters
+    ----------
+    digits
+        The text to test.
+
+    Returns
+    -------
+    bool
+        Whether it is a 12-digit number with a valid check digit (:func:`check_digit`).
+
     Examples
     --------
     >>> is_valid_my_number("123456789018")
@@ -150,20 +177,46 @@ def is_valid_my_number(digits: str) -> bool:
 
 
 def mask(digits: str) -> str:
-    """Show a suspected number without revealing it: only the last two digits stay."""
+    """Show a suspected number without revealing it: only the last two digits stay.
+
+    Parameters
+    ----------
+    digits
+        The digits of the number.
+
+    Returns
+    -------
+    str
+        ``**** **** **`` and the last two digits.
+
+    Examples
+    --------
+    >>> mask("123456789018")
+    '**** **** **18'
+    """
     return "**** **** **" + digits[-2:]
 
 
 def find_my_numbers(text: str) -> list[tuple[int, str]]:
     """Positions (0-based, in the NFKC-normalised text) and masked forms of valid-looking My Numbers.
 
-    The text is NFKC-normalised first (full-width and mathematical digits become ASCII). Any Unicode
-    decimal digit counts as a digit; between groups of digits, a run of at most four dashes, minus
-    signs, long-vowel marks, dots, spaces, tabs or line breaks is a separator, and invisible characters
-    (format characters such as the zero-width space, combining marks, variation selectors, keycaps) are
-    ignored. Between three groups of exactly four digits, ``_ / , : ( )`` separate too. Twelve digits in consecutive groups whose check digit is valid are a hit; a
-    run of more than twelve digits without separators is not (an account or serial number). A number
-    with an invalid check digit passes: only about one twelve-digit value in ten is valid by chance.
+    The text is NFKC-normalised first (full-width and mathematical digits become ASCII). Any Unicode decimal digit
+    counts as a digit; between groups of digits, a run of at most four dashes, minus signs, long-vowel marks, dots,
+    spaces, tabs or line breaks is a separator, and invisible characters (format characters such as the zero-width
+    space, combining marks, variation selectors, keycaps) are ignored. Between three groups of exactly four digits,
+    ``_ / , : ( )`` separate too. Twelve digits in consecutive groups whose check digit is valid are a hit; a run of
+    more than twelve digits without separators is not (an account or serial number). A number with an invalid check
+    digit passes: only about one twelve-digit value in ten is valid by chance.
+
+    Parameters
+    ----------
+    text
+        Any text: a cell, a name, a message.
+
+    Returns
+    -------
+    list of (int, str)
+        For each hit, its position and its masked form (:func:`mask`), in text order; empty when none.
 
     Examples
     --------
@@ -185,6 +238,16 @@ def mask_numbers(text: str) -> str:
     """``text`` with the digits of every valid-looking My Number in it hidden, else ``text`` as it is.
 
     For messages that repeat what the user typed (a path): they never print such a number in full.
+
+    Parameters
+    ----------
+    text
+        The text, e.g. a path.
+
+    Returns
+    -------
+    str
+        The text with the digits of each hit replaced by ``*``, its separators kept.
 
     Examples
     --------
@@ -211,6 +274,16 @@ def redact(text: str) -> str:
     Every message the toolkit prints passes through this (:class:`~pia_analysis.model.errors.Problem`
     applies it to its parts), so that no check can repeat a refused number in full. When a number is
     found the text is shown NFKC-normalised and without its invisible characters.
+
+    Parameters
+    ----------
+    text
+        A message or a part of one.
+
+    Returns
+    -------
+    str
+        The text, each hit replaced by its masked form.
 
     Examples
     --------

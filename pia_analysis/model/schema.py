@@ -13,11 +13,12 @@ __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEA
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES", "STATUSES",
-           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "extra_column", "format_reference_markdown",
-           "rewrite_reference_markdown"]
+           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
+           "format_reference_markdown", "rewrite_reference_markdown"]
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Union
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
@@ -33,6 +34,33 @@ RATING_ALIASES = {
 }
 TRUE_WORDS = ("true", "yes", "1", "はい")
 FALSE_WORDS = ("false", "no", "0", "いいえ")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table of the model named in a message or hint, as data: each reader renders it in its own words.
+
+    A problem's text names other tables (``use an id listed in zones.csv``); the directory reader says
+    ``zones.csv``, the workbook reader ``the zones sheet``. ``str()`` gives the file name of the directory
+    format, the default. ``name`` is a table name of :data:`TABLES` or ``"model"`` (the model keys).
+    ``place=True`` names where the table is (a location, ``root/zones.csv``), not the table in words.
+
+    Examples
+    --------
+    >>> str(TableRef("zones")), str(TableRef("model"))
+    ('zones.csv', 'model.yaml')
+    """
+
+    name: str
+    place: bool = False
+
+    def __str__(self) -> str:
+        """The table's file name in a model directory."""
+        return "model.yaml" if self.name == "model" else TABLE_BY_NAME[self.name].filename
+
+
+#: A message or hint: plain text, or text parts with the tables it names as :class:`TableRef` s.
+Text = Union[str, tuple[Union[str, TableRef], ...]]
 
 # Bounds of values. Anything that validates must render: every chart, the PDF, the Excel and CSV tables,
 # the OTM/SARIF exports and the review schedule (assessed_on + 5 years). So text is bounded by the kind of
@@ -84,7 +112,8 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
     "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
-                "optional; the previous version's model (folder or workbook), relative to the folder holding this workbook"),
+                "optional; the previous version's model (folder or workbook), relative to the folder holding this "
+                "workbook"),
 }
 
 #: The meanings that differ for a model directory's model.yaml.
@@ -128,7 +157,7 @@ class Column:
     required: bool = True
     nonempty: bool = False
     choices: tuple[str, ...] = ()
-    hint: str = ""
+    hint: Text = ""
     max_chars: int | None = None
     meaning: tuple[str, str] = ("", "")
     unit: tuple[str, str] | None = None
@@ -153,12 +182,34 @@ class Column:
 
 
 def extra_column(name: str) -> Column:
-    """The description of a column a table carries beyond the format's (kept as text, written back)."""
+    """The description of a column a table carries beyond the format's (kept as text, written back).
+
+    Parameters
+    ----------
+    name
+        The column's name in the header.
+
+    Returns
+    -------
+    Column
+        An optional text column.
+
+    Examples
+    --------
+    >>> extra_column("memo").kind, extra_column("memo").required
+    ('text', False)
+    """
     return Column(name, "text", required=False)
 
 
 @dataclass(frozen=True)
 class Table:
+    """One table of a model: its name, file, id column and columns, in format order.
+
+    ``optional_file``: a model directory may leave the file out (the table is then empty); ``title``: what
+    the rows are, in English (the headings of ``docs/model-format.md``).
+    """
+
     name: str  # attribute name on Model, e.g. "systems"
     filename: str
     key: str  # the id column
@@ -168,13 +219,15 @@ class Table:
 
     @property
     def column_names(self) -> list[str]:
+        """The names of the format's columns, in order."""
         return [c.name for c in self.columns]
 
     def column(self, name: str) -> Column:
+        """The column called ``name`` (StopIteration when there is none)."""
         return next(c for c in self.columns if c.name == name)
 
 
-def _enum(name: str, choices: tuple[str, ...], hint: str = "", meaning: tuple[str, str] = ("", "")) -> Column:
+def _enum(name: str, choices: tuple[str, ...], hint: Text = "", meaning: tuple[str, str] = ("", "")) -> Column:
     return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
 
 
@@ -204,7 +257,8 @@ TABLES: tuple[Table, ...] = (
                          "the zone is reachable from the internet"),
             ),
             _enum("operator", OPERATORS,
-                meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、other_body 他の団体・機関、resident 住民",
+                meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
+                         "other_body 他の団体・機関、resident 住民",
                          "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
             ),
             Column("source", required=False,
@@ -224,25 +278,27 @@ TABLES: tuple[Table, ...] = (
                          "system id (unique; also differs from every flow_id)"),
             ),
             *_name_columns(),
-            Column("zone_id", "ref", nonempty=True, hint="a zone_id of zones.csv",
+            Column("zone_id", "ref", nonempty=True, hint=("a zone_id of ", TableRef("zones")),
                 meaning=("所属するゾーン（zones シートの zone_id）",
                          "its zone: a zone_id of the zones sheet"),
             ),
             _enum("kind", KINDS,
-                meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、external 外部の主体",
+                meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、"
+                         "external 外部の主体",
                          "kind: system, store, terminal, network, external"),
             ),
             _enum("operator", OPERATORS,
                 meaning=("運用者（zones と同じ選択肢）",
                          "who runs it (the choices of zones)"),
             ),
-            Column("holds", "reflist", hint="file_ids of files.csv separated by ';'",
+            Column("holds", "reflist", hint=("file_ids of ", TableRef("files"), " separated by ';'"),
                 meaning=("保有するファイルの file_id（; 区切り。なければ空欄）",
                          "file_ids of the files kept here, separated by ; (empty: none)"),
             ),
             Column("entry_likelihood", "prob", hint="empty or 0 = not an entry point; else a number in (0, 1]",
                 meaning=("1年間に攻撃者・不正な内部者がここを足場にする確率（0超〜1）。空欄または0は入口でない",
-                         "likelihood that an adversary gets a foothold here within a year, in (0, 1]; empty or 0 = not an entry point"),
+                         "likelihood that an adversary gets a foothold here within a year, in (0, 1]; empty or 0 = not "
+                         "an entry point"),
                 unit=("年間の確率", "probability per year"),
             ),
             Column("source", required=False,
@@ -291,20 +347,21 @@ TABLES: tuple[Table, ...] = (
                 meaning=("フローのID（一意。system_id とも重複不可）",
                          "flow id (unique; also differs from every system_id)"),
             ),
-            Column("source", "ref", nonempty=True, hint="a system_id of systems.csv",
+            Column("source", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
                 meaning=("送信元のシステム（systems シートの system_id）",
                          "the sending system: a system_id of the systems sheet"),
             ),
-            Column("target", "ref", nonempty=True, hint="a system_id of systems.csv",
+            Column("target", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
                 meaning=("送信先のシステム（source と異なるもの）",
                          "the receiving system (not the source)"),
             ),
-            Column("files", "reflist", hint="file_ids of files.csv separated by ';'",
+            Column("files", "reflist", hint=("file_ids of ", TableRef("files"), " separated by ';'"),
                 meaning=("運ぶファイルの file_id（; 区切り。送信元か送信先が保有するもの）",
                          "file_ids carried, separated by ; (each held at the source or the target)"),
             ),
             _enum("stage", STAGES,
-                meaning=("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、network 情報提供ネットワークシステムとの接続、retain 保管・消去",
+                meaning=("段階: acquire 入手、use 使用、outsource 委託、provide 提供・移転、"
+                         "network 情報提供ネットワークシステムとの接続、retain 保管・消去",
                          "process stage: acquire, use, outsource, provide, network, retain"),
             ),
             Column("channel", required=False, max_chars=MAX_NAME_CHARS,
@@ -346,7 +403,8 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("effectiveness", "prob", nonempty=True, hint="a number in [0, 1]; 0 for organisational measures",
                 meaning=("要素を通過する確率をどれだけ下げるか（0〜1。組織的な対策は0）",
-                         "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for organisational measures"),
+                         "how much it lowers an adversary's chance of passing the element, in [0, 1]; 0 for "
+                         "organisational measures"),
             ),
             _enum("status", STATUSES,
                 meaning=("状況: implemented 実施済み、planned 予定、missing 未実施",
@@ -389,7 +447,7 @@ TABLES: tuple[Table, ...] = (
         "ratings.csv",
         "risk_id",
         (
-            Column("risk_id", "ref", nonempty=True, hint="a risk id of the catalogue or of risks.csv",
+            Column("risk_id", "ref", nonempty=True, hint=("a risk id of the catalogue or of ", TableRef("risks")),
                 meaning=("自己評価するリスクのID（目録または risks シート）",
                          "risk id rated (catalogue or risks sheet)"),
             ),
@@ -399,7 +457,8 @@ TABLES: tuple[Table, ...] = (
                 nonempty=True,
                 choices=RATINGS + tuple(RATING_ALIASES),
                 meaning=("評価: 特に力を入れている、十分である、課題が残されている",
-                         "rating: 特に力を入れている, 十分である, 課題が残されている (emphasised, sufficient, remaining are accepted)"),
+                         "rating: 特に力を入れている, 十分である, 課題が残されている "
+                         "(emphasised, sufficient, remaining are accepted)"),
             ),
         ),
         optional_file=True,
@@ -442,7 +501,7 @@ def _values(column: Column) -> str:
         return ", ".join(f"`{c}`" for c in column.choices)
     if column.kind == "bool":
         return " / ".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS))
-    return _cell(column.hint)
+    return _cell(column.hint if isinstance(column.hint, str) else "".join(map(str, column.hint)))
 
 
 def _required(column: Column) -> str:

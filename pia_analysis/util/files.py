@@ -22,10 +22,8 @@ Rules it enforces (README, "Output rules"):
 
 from __future__ import annotations
 
-__all__ = ["MANIFEST", "OS_CACHE_NAMES", "Interrupted", "OutputRefused", "WriteFailed", "check_dir_update", "check_file_target",
-           "check_new_dir",
-           "check_pack_target", "dir_mode", "file_mode", "handle_signals", "is_model_file_name", "scratch_file", "write_file",
-           "write_model_file", "write_new_dir", "write_pack"]
+__all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_file_target", "check_pack_target",
+           "handle_signals", "write_file", "write_new_dir", "write_pack"]
 
 import errno
 import hashlib
@@ -86,6 +84,16 @@ def handle_signals() -> Iterator[None]:
     """While inside, SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only).
 
     A handler someone else installed, or an ignored signal (``nohup``), is left alone.
+
+    Yields
+    ------
+    None
+        Inside, SIGTERM and SIGHUP raise :class:`Interrupted`, a :class:`KeyboardInterrupt`.
+
+    Examples
+    --------
+    >>> with handle_signals():
+    ...     pass
     """
     saved = {}
     if threading.current_thread() is threading.main_thread():
@@ -347,14 +355,18 @@ def _excel_locks(foreign: list[str], listed: Iterable[str]) -> list[str]:
         prefix = folder + "/" if folder else ""
         siblings = [k for k in listed if k.rpartition("/")[0] == folder]
         exact = [k for k in siblings if k == prefix + rest]
-        cut = [k for k in siblings if k.rpartition("/")[2].endswith(rest) and len(k.rpartition("/")[2]) == len(rest) + 2]
+        cut = [k for k in siblings
+               if k.rpartition("/")[2].endswith(rest) and len(k.rpartition("/")[2]) == len(rest) + 2]
         out.append((exact or cut or [prefix + rest])[0])
     return out
 
 
 def _pack_problems(out: Path) -> tuple[list[str], list[str], dict | None]:
-    """(entries pia-analysis did not write, pack files changed since it wrote them, the manifest's files or
-    None when there is no manifest) for a non-empty folder."""
+    """What keeps a non-empty folder from taking a pack.
+
+    (entries pia-analysis did not write, pack files changed since it wrote them, the manifest's files or
+    None when there is no manifest) for a non-empty folder.
+    """
     try:
         doc = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         listed = doc["files"] if isinstance(doc, dict) and doc.get("tool") == TOOL else None
@@ -432,6 +444,27 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
     symlink, ``.``, ``""``, ``/`` or the home folder. :class:`WriteFailed` when it cannot be written at all
     (under a file, over-long name). ``option`` (``--out``, ``--report``) is named in the advice.
 
+    Parameters
+    ----------
+    out
+        The pack folder.
+    inputs
+        The files and folders the command reads: never written over.
+    option
+        The command-line option that named ``out``, for the advice.
+
+    Returns
+    -------
+    str
+        ``"new"`` (nothing there), ``"empty"`` (an empty folder) or ``"pack"`` (an earlier, unchanged pack).
+
+    Raises
+    ------
+    OutputRefused
+        When ``out`` is refused (see above).
+    WriteFailed
+        When it cannot be written at all.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -443,7 +476,7 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
     >>> check_pack_target(d)
     Traceback (most recent call last):
     ...
-    pia_analysis.util.files.OutputRefused: ... holds 1 entry that pia-analysis did not write: memo.txt; choose an empty or new folder
+    pia_analysis.util.files.OutputRefused: ... holds 1 entry that pia-analysis did not write: memo.txt; ...
     """
     shown = _shown(out)
     path = Path(out)
@@ -505,6 +538,32 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
 
     Refused: ``""``, a folder, a symlink, one of ``inputs``, ``model.yaml`` or a table of a model directory
     (even with ``force``), and an existing file unless ``force``.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    force
+        Whether an existing file may be replaced.
+    inputs
+        The files and folders the command reads: never written over.
+
+    Raises
+    ------
+    OutputRefused
+        When the target is refused (see above).
+    WriteFailed
+        When it cannot be written at all (under a file, an over-long name).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_file_target(d / "new.csv")
+    >>> check_file_target(d)
+    Traceback (most recent call last):
+    ...
+    pia_analysis.util.files.OutputRefused: ... is a folder; give a file name
     """
     shown = _shown(path)
     p = Path(path)
@@ -512,7 +571,8 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         if shown.strip() == "":
             raise OutputRefused("an empty output path; name a new file")
         if p.is_symlink():
-            raise OutputRefused(f"{shown} is a symbolic link; choose a new name (the tool does not write through links)")
+            raise OutputRefused(f"{shown} is a symbolic link; choose a new name (the tool does not write through "
+                                f"links)")
         if p.is_dir():
             raise OutputRefused(f"{shown} is a folder; give a file name")
         resolved = _resolved(p)
@@ -561,9 +621,12 @@ def check_new_dir(out: str | os.PathLike[str], *, inputs: Iterable[str | os.Path
 
 def check_dir_update(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
                      option: str | None = None) -> None:
-    """Check an existing model directory whose model files ``convert --force`` will replace (nothing else is
+    """Check a model directory before ``convert --force`` replaces its files.
+
+    Check an existing model directory whose model files ``convert --force`` will replace (nothing else is
     touched): refused when it is ``.``, ``/``, the home folder, a symlink, not a folder, one of ``inputs``, or
-    a folder that is not empty and not a model directory (no ``model.yaml``: a photo folder, a pack …)."""
+    a folder that is not empty and not a model directory (no ``model.yaml``: a photo folder, a pack …).
+    """
     shown = _shown(out)
     path = Path(out)
     try:
@@ -623,8 +686,11 @@ def _swap_in(work: Path, out: Path) -> None:
 
 
 def _keep_modes(out: Path, work: Path) -> None:
-    """A folder used again keeps its mode, and each file or folder that was in it keeps its own (a private
-    ``chmod 700`` pack stays private); new entries follow the umask."""
+    """Keep the modes of a folder used again and of what was in it.
+
+    A folder used again keeps its mode, and each file or folder that was in it keeps its own (a private
+    ``chmod 700`` pack stays private); new entries follow the umask.
+    """
     if not out.is_dir() or out.is_symlink():
         return
     os.chmod(work, out.stat().st_mode & 0o7777)
@@ -667,11 +733,36 @@ def _build_dir(out: Path, build: Callable[[Path], object], check: Callable[[], o
 
 def write_pack(out: str | os.PathLike[str], build: Callable[[Path], object], *,
                inputs: Iterable[str | os.PathLike[str]] = (), option: str | None = None) -> Path:
-    """Write a pack: ``build(folder)`` fills a temporary folder, ``manifest.json`` is added, and the
-    folder replaces ``out`` (missing, empty or an earlier unchanged pack; see :func:`check_pack_target`).
+    """Write a pack folder whole or not at all.
+
+    ``build(folder)`` fills a temporary folder, ``manifest.json`` is added, and the folder replaces ``out``
+    (missing, empty or an earlier unchanged pack; see :func:`check_pack_target`).
 
     On any failure or interruption the temporary folder is removed and an earlier pack is left intact. A
     folder used again keeps its mode, and files that were in the earlier pack keep theirs.
+
+    Parameters
+    ----------
+    out
+        The pack folder.
+    build
+        Called with the temporary folder to fill.
+    inputs
+        The files and folders the command reads: never written over.
+    option
+        The command-line option that named ``out``, for the advice.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    OutputRefused
+        When ``out`` is refused (:func:`check_pack_target`).
+    WriteFailed
+        When writing fails.
 
     Examples
     --------
@@ -692,8 +783,41 @@ def write_pack(out: str | os.PathLike[str], build: Callable[[Path], object], *,
 
 def write_new_dir(out: str | os.PathLike[str], build: Callable[[Path], object], *,
                   inputs: Iterable[str | os.PathLike[str]] = (), option: str | None = None) -> Path:
-    """Make the folder ``out`` (missing or empty) whole or not at all: ``build(folder)`` fills a temporary
-    folder that is renamed into place. No manifest: the folder is the user's (a new model)."""
+    """Make the folder ``out`` (missing or empty) whole or not at all.
+
+    ``build(folder)`` fills a temporary folder that is renamed into place. No manifest: the folder is the
+    user's (a new model).
+
+    Parameters
+    ----------
+    out
+        The folder to make.
+    build
+        Called with the temporary folder to fill.
+    inputs
+        The files and folders the command reads: never written over.
+    option
+        The command-line option that named ``out``, for the advice.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    OutputRefused
+        When ``out`` exists and is not an empty folder, or is one of ``inputs``.
+    WriteFailed
+        When writing fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_new_dir(pathlib.Path(tempfile.mkdtemp()) / "m", lambda d: (d / "a.txt").write_text("x"))
+    >>> [p.name for p in out.iterdir()]
+    ['a.txt']
+    """
     out = Path(out)
     inputs = list(inputs)
     check_new_dir(out, inputs=inputs, option=option)
@@ -729,6 +853,29 @@ def write_file(path: str | os.PathLike[str], data: bytes | str, *, force: bool =
 
     An existing file is replaced only when ``force``; a symlink, a folder, one of ``inputs`` and a model
     directory's own files are refused (:func:`check_file_target`).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    data
+        Its content: bytes, or text written as UTF-8.
+    force
+        Whether an existing file may be replaced.
+    inputs
+        The files and folders the command reads: never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputRefused
+        When the target is refused (:func:`check_file_target`).
+    WriteFailed
+        When writing fails (a read-only folder, a full disk).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Spreadsheet exports that are safe to open and identical on every run.
+r"""Spreadsheet exports that are safe to open and identical on every run.
 
 * **Safe**: model text comes from many hands, and a spreadsheet runs a cell that starts with ``=``, ``+``,
   ``-``, ``@``, a tab, a carriage return or a line feed as a formula (CSV/formula injection). Text cells
@@ -17,14 +17,13 @@
   left as it is, since a spreadsheet reads it as that number and nothing runs. Any other text that starts
   with a leader, the lone ``"-"`` of an empty cell included, gets the apostrophe (``"'-"``): one simple
   rule is safer than a list of harmless exceptions.
-* **Deterministic**: CSV files are UTF-8 with a BOM (so Excel detects the encoding) and ``\\n`` line ends;
+* **Deterministic**: CSV files are UTF-8 with a BOM (so Excel detects the encoding) and ``\n`` line ends;
   workbooks have their zip timestamps and document dates fixed, so the same tables give the same bytes.
 """
 
 from __future__ import annotations
 
-__all__ = ["FIXED_DOC_TIME", "FIXED_ZIP_TIME", "FORMULA_LEADERS", "csv_text", "flatten", "neutralise",
-           "normalise_xlsx", "starts_like_formula", "write_csv", "write_xlsx"]
+__all__ = ["csv_text", "neutralise", "write_csv", "write_xlsx"]
 
 import datetime as dt
 import io
@@ -54,25 +53,38 @@ def _skip_blank(text: str) -> str:
 
 
 def starts_like_formula(text: str) -> bool:
-    """Whether a spreadsheet could read ``text`` as a formula: it starts with a tab, carriage return or
+    r"""Whether a spreadsheet could read ``text`` as a formula.
+
+    Whether a spreadsheet could read ``text`` as a formula: it starts with a tab, carriage return or
     line feed, or with one of :data:`FORMULA_LEADERS` after any white space and format characters.
 
     Examples
     --------
-    >>> [starts_like_formula(t) for t in ("=1+1", " =1+1", "＝1+1", "\\t1", "-", "a=1", "")]
+    >>> [starts_like_formula(t) for t in ("=1+1", " =1+1", "＝1+1", "\t1", "-", "a=1", "")]
     [True, True, True, True, True, False, False]
     """
     return text.startswith(_CONTROL_LEADERS) or _skip_blank(text).startswith(FORMULA_LEADERS)
 
 
 def neutralise(value: object) -> object:
-    """Make a text cell inert in a spreadsheet; other values, and texts that are a plain number, pass
-    unchanged.
+    r"""Make a text cell inert in a spreadsheet.
+
+    Other values, and texts that are a plain number, pass unchanged.
+
+    Parameters
+    ----------
+    value
+        A cell.
+
+    Returns
+    -------
+    object
+        ``value``, or the text with an apostrophe in front when a spreadsheet could run it.
 
     Examples
     --------
-    >>> neutralise("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("=HYPERLINK(\"http://x\")")
+    '\'=HYPERLINK("http://x")'
     >>> neutralise(-3), neutralise("-3"), neutralise("通常の文字列")
     (-3, '-3', '通常の文字列')
     >>> neutralise("-2+3"), neutralise("＠SUM(1)"), neutralise("-")
@@ -89,14 +101,26 @@ def flatten(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         series = out[col]
         if series.dtype == object or pd.api.types.is_string_dtype(series):
-            out[col] = series.map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v).map(neutralise)
+            joined = series.map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+            out[col] = joined.map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """The CSV text of ``frame`` (``\\n`` line ends, no index, no BOM), list cells joined with ``;`` and
-    formula-like text neutralised: what every CSV the toolkit writes or prints is made of.
+    r"""The CSV text of ``frame``: what every CSV the toolkit writes or prints is made of.
+
+    ``\n`` line ends, no index, no BOM; list cells joined with ``;`` and formula-like text neutralised.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+
+    Returns
+    -------
+    str
+        The CSV text, header first.
 
     Examples
     --------
@@ -109,7 +133,27 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write :func:`csv_text` of ``frame`` as a UTF-8-with-BOM CSV that Excel opens directly."""
+    """Write :func:`csv_text` of ``frame`` as a UTF-8-with-BOM CSV that Excel opens directly.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+    path
+        The file to write (replaced if it exists; callers check the target first).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import codecs, tempfile, pathlib
+    >>> p = write_csv(pd.DataFrame({"a": ["=1"]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv")
+    >>> p.read_bytes().startswith(codecs.BOM_UTF8), p.read_text(encoding="utf-8-sig").splitlines()
+    (True, ['a', "'=1"])
+    """
     path = Path(path)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         fh.write(csv_text(frame))
@@ -120,6 +164,26 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """Write several DataFrames to one workbook (a sheet each, in the given order), byte-identically.
 
     Sheet names are cut to Excel's 31 characters. Column widths follow the content, capped at 60.
+
+    Parameters
+    ----------
+    sheets
+        DataFrames by sheet name.
+    path
+        The file to write (replaced if it exists; callers check the target first).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> a = write_xlsx({"t": pd.DataFrame({"a": [1]})}, d / "a.xlsx").read_bytes()
+    >>> a == write_xlsx({"t": pd.DataFrame({"a": [1]})}, d / "b.xlsx").read_bytes()
+    True
     """
     from openpyxl.utils import get_column_letter
 
@@ -154,7 +218,8 @@ def normalise_xlsx(data: bytes, when: dt.datetime | None = None) -> bytes:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = content.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{doc_time}\g<3>", text)
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{doc_time}\g<3>",
+                              text)
                 content = text.encode("utf-8")
             entry = zipfile.ZipInfo(info.filename, date_time=zip_time)
             entry.compress_type = zipfile.ZIP_DEFLATED

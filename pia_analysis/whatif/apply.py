@@ -61,7 +61,7 @@ import pandas as pd
 from ..formats.directory import read_table
 from ..model.cells import RawTable
 from ..model.checks import validate_tables
-from ..model.errors import ModelError, Problem, UnknownElementError
+from ..model.errors import ModelError, Problem, UnknownElementError, sort_problems
 from ..model.model import Model
 from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES
 from .scenario import Scenario, as_scenario, bundled_scenarios, load_scenario
@@ -221,7 +221,7 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
             meta[key] = value
 
     if problems:
-        raise ModelError(sorted(problems, key=lambda p: p.line or 0))
+        raise ModelError(sort_problems(problems, unlisted_by_label=False))
 
     # -- 4. the changed tables, checked like a loaded model --------------------------------------
     frames: dict[str, pd.DataFrame] = {}

@@ -63,7 +63,7 @@ from ..model.cells import (
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, Column
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Problem, sort_problems
 
 #: Top-level keys of a scenario file: key -> (required, meaning).
 SCENARIO_KEYS: dict[str, tuple[bool, str]] = {
@@ -531,8 +531,7 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     found = {p.line for p in problems if "My Number" in p.message}  # a cell's own problem names its column
     problems += [p for p in guard if p.line not in found]
     if problems:
-        problems.sort(key=lambda p: p.line or 0)
-        raise ModelError(problems)
+        raise ModelError(sort_problems(problems, unlisted_by_label=False))
     return Scenario(add=tuple(changes["add"]), remove=tuple(changes["remove"]), set=tuple(changes["set"]),
                     meta=meta, meta_lines=meta_lines, label=label, path=path, **fields)
 
