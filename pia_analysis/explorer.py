@@ -14,7 +14,7 @@ used, and are tested, without any widget:
 **The blocking rule.** Blocking a flow *removes* it from the model, exactly as a scenario's
 ``remove: {flows: [id]}`` does (:func:`pia_analysis.whatif.scenario.apply_scenario`): its arcs leave the attack
 graph (both directions of an interactive flow; a parallel flow between the same systems then becomes the
-easiest arc, the rule of :func:`pia_analysis.analysis.exposure.hardening_candidates`), its (risk, flow) pairs leave the
+easiest arc, the rule of :func:`pia_analysis.analysis.hardening.hardening_candidates`), its (risk, flow) pairs leave the
 scope of its stage, its id is dropped from the controls' ``applies_to`` and a control left applying to
 nothing is removed. The systems at its ends stay. A blocked flow is a flow that no longer exists, not a flow
 with a perfect control on it.
@@ -62,7 +62,8 @@ import numpy as np
 import pandas as pd
 
 from .analysis.coverage import stage_coverage
-from .analysis.exposure import BlastRadius, attack_paths, blast_radius, node_exposure, simulate_compromise
+from .analysis.exposure import BlastRadius, attack_paths, blast_radius, node_exposure
+from .analysis.simulation import simulate_compromise
 from .model.model import Model
 from .whatif.scenario import (
     Scenario,

@@ -29,12 +29,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import networkx as nx
 import pandas as pd
 
 from .. import catalog
 from ..model.model import Model
 from ..model.schema import STAGES
+from .attack_graph import reachable_holdings
+from . import coverage
+from .exposure import exposure_and_paths
 
 #: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
 LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",
@@ -231,17 +233,6 @@ class FindingContext:
             out[f["target"]].append(fid)
         return {s: sorted(v) for s, v in out.items()}
 
-    @cached_property
-    def access_graph(self) -> nx.DiGraph:
-        """Who can reach whom over flows: s → t per flow, plus t → s when the flow is interactive."""
-        g = nx.DiGraph()
-        g.add_nodes_from(sorted(self.systems))
-        for f in self.flows.values():
-            g.add_edge(f["source"], f["target"])
-            if f["interactive"]:
-                g.add_edge(f["target"], f["source"])
-        return g
-
     # -- derived facts -------------------------------------------------------------------------------
     def zone_operator(self, system_id: str) -> str:
         return str(self.zones[self.systems[system_id]["zone_id"]]["operator"])
@@ -259,25 +250,12 @@ class FindingContext:
 
     @cached_property
     def _mn_records_reachable(self) -> dict[str, int]:
-        """mn_records_reachable of every system, in one pass over the access graph.
-
-        The largest holding of each strongly connected component is carried back along the graph of
-        components in reverse topological order: linear in the graph, where one search per system
-        (thousands of entry points in a national model) would be quadratic.
-        """
-        g = self.access_graph
-        cond = nx.condensation(g)
-        members = cond.nodes(data="members")
-        best = {c: max((self.mn_records_held(s) for s in ms), default=0) for c, ms in members}
-        for c in reversed(list(nx.topological_sort(cond))):
-            for d in cond.successors(c):
-                if best[d] > best[c]:
-                    best[c] = best[d]
-        mapping = cond.graph["mapping"]
-        return {s: best[mapping[s]] for s in g}
+        # the movement rule of the attack graph, swept once for every system
+        return {sid: int(n) for sid, n in reachable_holdings(self.model).items()}
 
     def mn_records_reachable(self, system_id: str) -> int:
-        """The most My Number records held by a system reachable from ``system_id`` (itself included)."""
+        """The most My Number records an attacker holding ``system_id`` can reach (itself included), by
+        :func:`pia_analysis.analysis.attack_graph.reachable_holdings`."""
         return self._mn_records_reachable[system_id]
 
     def controls_on(self, element: str, risks: Iterable[str] | None = None, star: bool = True) -> list[str]:
@@ -319,16 +297,12 @@ class FindingContext:
         :func:`find_findings`, if any)."""
         given = self._cache.get("rating_check")
         if given is None:
-            from .coverage import rating_check
-
-            given = rating_check(self.model)
+            given = coverage.rating_check(self.model)
         return given.set_index("risk_id")
 
-    # -- exposure (imported lazily: the module is heavier and the other rules do not need it) --------
+    # -- exposure -----------------------------------------------------------------------------------
     def _exposure(self, model: Model) -> pd.DataFrame:
         # exposure and path of node_exposure (the rules read nothing else), indexed by system id
-        from .exposure import exposure_and_paths
-
         return exposure_and_paths(model)
 
     def exposure_paths(self, table: pd.DataFrame) -> dict[str, list[str]]:

@@ -36,6 +36,9 @@ from matplotlib.lines import Line2D
 
 from ..charts import figures as charts
 from ..analysis import coverage, exposure, findings, judgments
+from ..analysis.attack_graph import attack_graph, shared_nets
+from ..analysis.hardening import hardening_candidates
+from ..analysis.simulation import simulate_compromise
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model
 from ..util.files import write_pack
@@ -114,10 +117,10 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     # Each result is computed once and handed to what needs it (the Section III table reads the rating
     # check and the findings; the minimum cut is a column of the hardening table), and the analyses of the
     # model share one attack graph.
-    with exposure.shared_nets():
-        hardening = exposure.hardening_candidates(model)
+    with shared_nets():
+        hardening = hardening_candidates(model)
         node_exposure = exposure.node_exposure(model)
-        simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
+        simulation = simulate_compromise(model, trials=trials, seed=seed)
         cov = coverage.coverage_tables(model)
         check = cov["rating_check"]
         found = findings.find_findings(model, rating_check=check)
@@ -149,7 +152,7 @@ def _unreachable_pairs(model: Model) -> pd.DataFrame:
     has tens of millions of rows in a national model. Reachability is one pass of bit sets (one bit per
     holder) over the attack graph's strongly connected components, not one search per entry point.
     """
-    g = exposure.attack_graph(model)
+    g = attack_graph(model)
     systems = model.systems
     entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])
     city = set(systems.loc[systems["operator"] == "city", "system_id"])
