@@ -72,8 +72,10 @@ def _betweenness(net: Net) -> list[float]:
 
 
 def _sampled_betweenness(net: Net, sources: list[int]) -> np.ndarray:
-    """Brandes' betweenness from the given sources, all at once: one breadth-first level at a time as
-    sparse matrix products (sources × systems), then the dependencies back level by level.
+    """Brandes' betweenness from the given sources, all at once.
+
+    One breadth-first level at a time as sparse matrix products (sources × systems), then the dependencies
+    back level by level.
 
     The same sums as networkx's ``betweenness_centrality(k=…, normalized=True)`` (path counts are exact;
     dependencies may differ in the last bits, being added in another order) in a fraction of the time:
@@ -169,6 +171,12 @@ def node_exposure(model: Model) -> pd.DataFrame:
             shortest routes between other systems that pass through it (chokepoints). Exact up to
             :data:`BETWEENNESS_EXACT_MAX_NODES` systems, a seeded sample estimate above.
 
+    References
+    ----------
+    E. W. Dijkstra, "A note on two problems in connexion with graphs", Numerische Mathematik 1 (1959),
+    269–271 (the most likely path); U. Brandes, "A faster algorithm for betweenness centrality", Journal of
+    Mathematical Sociology 25 (2001), 163–177.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -211,9 +219,11 @@ def node_exposure(model: Model) -> pd.DataFrame:
 
 
 def exposure_and_paths(model: Model) -> pd.DataFrame:
-    """Only the ``exposure`` and ``path`` columns of :func:`node_exposure`, indexed by ``system_id`` (in id
-    order): the same values, without the records, reach counts and betweenness the rule engine does not
-    read (:mod:`pia_analysis.analysis.findings` runs it on several variants of a model)."""
+    """Only the ``exposure`` and ``path`` columns of :func:`node_exposure`, indexed by ``system_id``.
+
+    In id order: the same values, without the records, reach counts and betweenness the rule engine does
+    not read (:mod:`pia_analysis.analysis.findings` runs it on several variants of a model).
+    """
     with gc_paused():
         net = build_net(model)
         prob, paths = most_likely(net, net.starts())
@@ -245,6 +255,15 @@ def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
         point to ``target``), ``probability`` (``e_s · q_s · Π p_arc · q_next``) and ``zone_crossings``.
         Equally likely paths are ordered by their sequence of ids. Empty when no entry point reaches
         ``target``. Rank 1 is the path of :func:`node_exposure`.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is below 1 or ``target`` is not a system of the model.
+
+    References
+    ----------
+    J. Y. Yen, "Finding the k shortest loopless paths in a network", Management Science 17 (1971), 712–716.
 
     Examples
     --------
@@ -355,6 +374,11 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
     -------
     BlastRadius
         The reached systems, the files they hold and the record totals.
+
+    Raises
+    ------
+    ValueError
+        If ``system_id`` is not a system of the model.
 
     Examples
     --------

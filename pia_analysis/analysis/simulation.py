@@ -45,6 +45,16 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     (low, high)
         Arrays of the interval bounds.
 
+    Raises
+    ------
+    ValueError
+        If ``trials`` is not positive.
+
+    References
+    ----------
+    E. B. Wilson, "Probable inference, the law of succession, and statistical inference", Journal of the
+    American Statistical Association 22 (1927), 209–212.
+
     Examples
     --------
     >>> low, high = wilson_interval(np.array([0, 50]), 100)
@@ -133,6 +143,11 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     DataFrame
         Columns ``system_id, probability, ci_low, ci_high, trials``, sorted by ``system_id``; the
         interval is the 95 % Wilson score interval. Systems no entry point reaches have probability 0.
+
+    Raises
+    ------
+    ValueError
+        If ``trials`` or ``chunk`` is below 1.
 
     Examples
     --------
