@@ -9,6 +9,7 @@ from model_factory import control, file, flow, make_model, system
 
 from pia_analysis.analysis.attack_graph import attack_graph, reachable_holdings, unreachable_pairs
 from pia_analysis.analysis.exposure import blast_radius, node_exposure
+from pia_analysis.analysis.findings import FindingContext
 
 
 def _walled(tmp_path):
@@ -44,3 +45,10 @@ def test_unreachable_pairs_follow_the_same_moves(tmp_path):
     # the city-run holders are H, W and X; E reaches none of them, X holds its own file
     assert pairs.values.tolist() == [["E", "H"], ["E", "W"], ["E", "X"]]
     assert list(pairs.columns) == ["entry_point", "holder"]
+
+
+def test_findings_read_the_same_reachable_records(tmp_path):
+    m = _walled(tmp_path)
+    ctx = FindingContext(m)
+    # E's flows lead only to A (F2 is walled, W cannot be entered): no My Number records within reach
+    assert [ctx.mn_records_reachable(s) for s in ("E", "A", "H", "W", "X")] == [0, 0, 500, 900, 7]
