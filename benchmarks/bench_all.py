@@ -81,7 +81,7 @@ def _worker(measure: str, model_dir: str, trials: int, repeat: int, traced: bool
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def run() -> object:
-        from pia_analysis.analysis import coverage, exposure, findings
+        from pia_analysis.analysis import coverage, exposure, findings, hardening, simulation
         from pia_analysis.analysis.pipeline import analyse
         from pia_analysis.outputs import briefing as report
 
@@ -90,15 +90,15 @@ def _worker(measure: str, model_dir: str, trials: int, repeat: int, traced: bool
         if measure == "exposure":
             return exposure.node_exposure(model)
         if measure == "hardening":
-            return exposure.hardening_candidates(model)
+            return hardening.hardening_candidates(model)
         if measure == "monte_carlo":
-            return exposure.simulate_compromise(model, trials=trials, seed=0)
+            return simulation.simulate_compromise(model, trials=trials, seed=0)
         if measure == "monte_carlo_x5":
-            return exposure.simulate_compromise(model, trials=5 * trials, seed=0)
+            return simulation.simulate_compromise(model, trials=5 * trials, seed=0)
         if measure == "monte_carlo_chunk":
-            return exposure.simulate_compromise(model, trials=trials, seed=0, chunk=BOUND_CHUNK)
+            return simulation.simulate_compromise(model, trials=trials, seed=0, chunk=BOUND_CHUNK)
         if measure == "monte_carlo_chunk_x5":
-            return exposure.simulate_compromise(model, trials=5 * trials, seed=0, chunk=BOUND_CHUNK)
+            return simulation.simulate_compromise(model, trials=5 * trials, seed=0, chunk=BOUND_CHUNK)
         if measure == "coverage":
             return coverage.stage_coverage(model), coverage.risk_coverage(model)
         if measure == "findings":

@@ -1,6 +1,6 @@
 """Benchmark of the exposure analysis (a script, not a test).
 
-Times :func:`pia_analysis.analysis.exposure.node_exposure` and :func:`pia_analysis.analysis.exposure.simulate_compromise`
+Times :func:`pia_analysis.analysis.exposure.node_exposure` and :func:`pia_analysis.analysis.simulation.simulate_compromise`
 (100,000 trials) on the bundled Kitakyushu model and on synthetic models of about 1,000 and 10,000
 systems (:func:`pia_analysis.synthetic.synthetic_model`), and prints the median wall time of a few runs
 (``time.perf_counter``) beside the goals:
@@ -28,7 +28,9 @@ from collections.abc import Callable
 import numpy as np
 
 from pia_analysis import bundled_model_path, load_model
-from pia_analysis.analysis.exposure import attack_graph, node_exposure, simulate_compromise
+from pia_analysis.analysis.attack_graph import attack_graph
+from pia_analysis.analysis.exposure import node_exposure
+from pia_analysis.analysis.simulation import simulate_compromise
 from pia_analysis.model.model import Model
 from pia_analysis.synthetic import synthetic_model
 

@@ -26,7 +26,8 @@ from matplotlib.text import Text
 from pia_analysis import bundled_model_path, catalog, load_model
 from pia_analysis.charts import figures as charts
 from pia_analysis.analysis.coverage import coverage_matrix, rating_check, stage_coverage
-from pia_analysis.analysis.exposure import node_exposure, simulate_compromise
+from pia_analysis.analysis.exposure import node_exposure
+from pia_analysis.analysis.simulation import simulate_compromise
 from pia_analysis.analysis.findings import find_findings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -210,13 +210,13 @@ def shuffled_model(model, seed: int = SHUFFLE_SEED):
 
 def analyses(model) -> dict[str, object]:
     from pia_analysis.charts import figures as charts
-    from pia_analysis.analysis import coverage, exposure, findings, judgments
+    from pia_analysis.analysis import coverage, exposure, findings, hardening, judgments, simulation
 
     out = {
         "node_exposure": exposure.node_exposure(model),
-        "simulate_compromise": exposure.simulate_compromise(model, trials=2000, seed=3),
-        "hardening_candidates": exposure.hardening_candidates(model),
-        "min_cut": exposure.min_cut(model),
+        "simulate_compromise": simulation.simulate_compromise(model, trials=2000, seed=3),
+        "hardening_candidates": hardening.hardening_candidates(model),
+        "min_cut": hardening.min_cut(model),
         "attack_paths": exposure.attack_paths(model, "JUKI_REC", k=3),
         "blast_radius": exposure.blast_radius(model, "STORE_KIOSK").systems,
         "stage_scope": coverage.stage_scope(model),

@@ -28,11 +28,6 @@ CLASS_CHECKS = ("GL08", "SS01")
 
 PENDING: frozenset[str] = frozenset({
     "pia_analysis",
-    "pia_analysis.analysis.coverage",
-    "pia_analysis.analysis.exposure",
-    "pia_analysis.analysis.findings",
-    "pia_analysis.analysis.judgments",
-    "pia_analysis.analysis.provenance",
     "pia_analysis.charts.delta",
     "pia_analysis.charts.figures",
     "pia_analysis.outputs.briefing",

@@ -178,7 +178,7 @@ def test_controls_apply_before_blocking(small):
 
 
 def test_r3_blocking_f20_matches_hardening(r3):
-    from pia_analysis.analysis.exposure import hardening_candidates
+    from pia_analysis.analysis.hardening import hardening_candidates
 
     st = explorer_state(r3, {"blocked_flows": ["F20"]})
     holders = st.exposure_delta.loc[st.exposure_delta["holds_my_number"]]

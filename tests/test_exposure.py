@@ -16,17 +16,10 @@ from model_factory import control, file, flow, make_model, system
 from pia_analysis import bundled_model_path, load_model
 from pia_analysis.analysis import exposure as ex
 from pia_analysis.cli import main
-from pia_analysis.analysis.exposure import (
-    attack_graph,
-    attack_paths,
-    blast_radius,
-    hardening_candidates,
-    min_cut,
-    min_cut_flows,
-    node_exposure,
-    simulate_compromise,
-    wilson_interval,
-)
+from pia_analysis.analysis.attack_graph import attack_graph
+from pia_analysis.analysis.exposure import attack_paths, blast_radius, node_exposure
+from pia_analysis.analysis.hardening import hardening_candidates, min_cut, min_cut_flows
+from pia_analysis.analysis.simulation import simulate_compromise, wilson_interval
 
 
 def by_id(table: pd.DataFrame) -> pd.DataFrame:

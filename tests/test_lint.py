@@ -18,12 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 PENDING: frozenset[str] = frozenset({
-    "pia_analysis/analysis/__init__.py",
-    "pia_analysis/analysis/coverage.py",
-    "pia_analysis/analysis/exposure.py",
-    "pia_analysis/analysis/findings.py",
-    "pia_analysis/analysis/judgments.py",
-    "pia_analysis/analysis/provenance.py",
     "pia_analysis/charts/__init__.py",
     "pia_analysis/charts/figures.py",
     "pia_analysis/outputs/__init__.py",

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from pia_analysis import bundled_model_path, load_model, save_model, validate
-from pia_analysis.analysis.exposure import blast_radius, node_exposure, simulate_compromise
+from pia_analysis.analysis.exposure import blast_radius, node_exposure
+from pia_analysis.analysis.simulation import simulate_compromise
 from pia_analysis.synthetic import synthetic_model
 
 TABLES = ("zones", "systems", "files", "flows", "controls", "risks", "ratings")

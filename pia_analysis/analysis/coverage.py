@@ -85,7 +85,7 @@ def stage_scope(model: Model) -> pd.DataFrame:
 
 
 def _scope(model: Model) -> dict[str, tuple[list[str], list[str], list[set[str]]]]:
-    """stage -> (elements, their types, their reasons) in scope order: flows first, then systems, by id."""
+    """Stage -> (elements, their types, their reasons) in scope order: flows first, then systems, by id."""
     reasons: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     flows = model.flows
     for stage, flow_id, source, target in zip(flows["stage"].tolist(), flows["flow_id"].tolist(),
@@ -213,6 +213,11 @@ class _Statuses:
 def coverage_pairs(model: Model) -> pd.DataFrame:
     """Every (risk, element) pair in scope with its status and the controls that decide it.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+
     Returns
     -------
     DataFrame
@@ -277,7 +282,7 @@ def _merged(specific: list[str] | None, star: list[str]) -> list[str]:
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator / denominator as floats, NaN where the denominator is 0 (out of scope is not 100 %)."""
+    """Numerator / denominator as floats, NaN where the denominator is 0 (out of scope is not 100 %)."""
     num = numerator.astype("float64")
     den = denominator.astype("float64")
     return (num / den.where(den > 0, np.nan)).astype("float64")
@@ -289,6 +294,11 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def stage_coverage(model: Model) -> pd.DataFrame:
     """Coverage of each of the six stages, in official order.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
 
     Returns
     -------
@@ -333,6 +343,11 @@ def _stage_coverage(model: Model, statuses: _Statuses) -> pd.DataFrame:
 
 def risk_coverage(model: Model) -> pd.DataFrame:
     """Coverage of each risk item (catalogue and model extras), in official order.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
 
     Returns
     -------
@@ -394,6 +409,13 @@ def coverage_matrix(model: Model, if_planned: bool = False) -> pd.DataFrame:
     planned controls as if they had landed). It is NaN where the system is not in the stage's scope.
     Flows are not columns: their pairs count in :func:`stage_coverage` and :func:`coverage_pairs` only.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+    if_planned
+        Count planned controls as if they were implemented.
+
     Returns
     -------
     DataFrame
@@ -450,6 +472,15 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
 
     ``coverage`` is :func:`risk_coverage` of the model when you have it (computed when None).
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+    strict
+        Count a pair covered only by planned controls as a gap.
+    coverage
+        :func:`risk_coverage` of ``model``, when already computed.
+
     Returns
     -------
     DataFrame
@@ -487,8 +518,21 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
 
 
 def coverage_tables(model: Model) -> dict[str, pd.DataFrame]:
-    """:func:`stage_coverage`, :func:`risk_coverage`, :func:`coverage_matrix` and :func:`rating_check` of a
-    model, by those names, from one computation of the pairs' statuses (what the briefing needs).
+    """Four coverage tables of a model from one computation of the pairs' statuses.
+
+    :func:`stage_coverage`, :func:`risk_coverage`, :func:`coverage_matrix` and :func:`rating_check` of a model,
+    by those names, from one computation of the pairs' statuses (what the briefing needs).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The four tables under the keys ``stage_coverage``, ``risk_coverage``, ``coverage_matrix`` and
+        ``rating_check``, equal to what the four functions return.
 
     Examples
     --------

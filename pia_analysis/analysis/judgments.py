@@ -71,6 +71,13 @@ class ThresholdJudgment:
 def threshold_table() -> pd.DataFrame:
     """The threshold table (``catalog/thresholds.csv``), typed; rows are tried in order, first match wins.
 
+    Returns
+    -------
+    DataFrame
+        One row per rule of ``catalog/thresholds.csv`` in the order they are tried, with its typed bounds
+        (``NaN`` where a bound is open), the ``code`` and labels of the assessment it requires, and its
+        ``confidence`` and ``source``.
+
     Examples
     --------
     >>> threshold_table()["code"].tolist()
@@ -98,6 +105,11 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
         taken as below the handler threshold and flagged in ``handlers_assumed``.
     serious_incident
         重大事故: a serious incident concerning personal information at the body within the past year.
+
+    Returns
+    -------
+    ThresholdJudgment
+        The required assessment, the rule that decided it and whether ``handlers`` was assumed.
 
     Examples
     --------
@@ -145,6 +157,16 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
 def required_assessment(model: Model) -> ThresholdJudgment:
     """:func:`threshold_judgment` of a model's ``target_population``, ``handlers`` and ``serious_incident``.
 
+    Parameters
+    ----------
+    model
+        A loaded model (its ``meta`` gives the population, handlers and incidents).
+
+    Returns
+    -------
+    ThresholdJudgment
+        The required assessment (see :func:`threshold_judgment`).
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -162,6 +184,18 @@ def required_assessment(model: Model) -> ThresholdJudgment:
 
 def add_years(day: dt.date, years: int) -> dt.date:
     """``day`` plus whole years; 29 February becomes 28 February in a common year.
+
+    Parameters
+    ----------
+    day
+        A date.
+    years
+        Whole years to add (may be negative).
+
+    Returns
+    -------
+    datetime.date
+        The same day and month ``years`` later (28 February for 29 February in a common year).
 
     Examples
     --------
@@ -209,8 +243,10 @@ class ReviewSchedule:
         return getattr(self, key)
 
     def as_frame(self) -> pd.DataFrame:
-        """The schedule as a small table ``item, item_ja, date, status``: the earlier versions (oldest
-        first), the assessment of record, then the reviews due."""
+        """The schedule as a small table ``item, item_ja, date, status``.
+
+        The earlier versions (oldest first), the assessment of record, then the reviews due.
+        """
         rows = [(f"earlier version {mid}", f"過去の評価 {mid}", day, "done") for mid, day in self.history[:-1]]
         rows += [
             ("assessment of record", "評価実施日", self.assessed_on, "done"),
@@ -239,6 +275,11 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
     today
         The date to judge against. Pass it explicitly in notebooks and tests; ``None`` uses the wall
         clock (:meth:`datetime.date.today`), for interactive use only.
+
+    Returns
+    -------
+    ReviewSchedule
+        The review and re-run dates, whether each is overdue on ``today``, and the version history.
 
     Examples
     --------
@@ -278,6 +319,15 @@ SECTION3_COLUMNS = ["stage_no", "stage", "stage_ja", "risk_no", "risk_id", "name
 def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None
                    ) -> pd.DataFrame:
     """The Section Ⅲ risks in the official order (stage 2 to 7, リスク1 …), with what the model says.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    check
+        :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when already computed.
+    findings
+        :func:`pia_analysis.analysis.findings.find_findings` of ``model`` (defaults), when already computed.
 
     Returns
     -------

@@ -4,7 +4,7 @@
 returns an :class:`Analysis`. The briefing pack, the comparison of two models (scenarios and the explorer)
 and the version history all read their results from it, so an analysis is computed in one place, once per
 model, and the analyses of one model share one attack graph
-(:func:`~pia_analysis.analysis.exposure.shared_nets`).
+(:func:`~pia_analysis.analysis.attack_graph.shared_nets`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-import networkx as nx
 import pandas as pd
 
 from ..model.model import Model
-from . import coverage, exposure, findings, judgments
+from . import coverage, exposure, findings, hardening, judgments, simulation
+from .attack_graph import shared_nets, unreachable_pairs
 
 #: Monte Carlo trials and seed of the briefing's compromise simulation (the same model gives the same pack).
 MONTE_CARLO_TRIALS = 20_000
@@ -54,9 +54,9 @@ class Analysis:
     exposure : DataFrame
         :func:`~pia_analysis.analysis.exposure.node_exposure`.
     simulation : DataFrame
-        :func:`~pia_analysis.analysis.exposure.simulate_compromise` (``trials`` and ``seed`` of :func:`analyse`).
+        :func:`~pia_analysis.analysis.simulation.simulate_compromise` (``trials`` and ``seed`` of :func:`analyse`).
     hardening : DataFrame
-        :func:`~pia_analysis.analysis.exposure.hardening_candidates`.
+        :func:`~pia_analysis.analysis.hardening.hardening_candidates`.
     min_cut : list of str
         The flows of the minimum cut (``in_min_cut`` of the hardening table), sorted.
     stage_coverage, risk_coverage, coverage_matrix, rating_check : DataFrame
@@ -161,14 +161,14 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     # Each result is computed once and handed to what needs it (the findings and the Section III table read
     # the rating check; the minimum cut is a column of the hardening table), and the analyses of the model
     # share one attack graph.
-    with exposure.shared_nets():
+    with shared_nets():
         if "hardening" in parts:
-            out.hardening = exposure.hardening_candidates(model)
+            out.hardening = hardening.hardening_candidates(model)
             out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
         if "exposure" in parts:
             out.exposure = exposure.node_exposure(model)
         if "simulation" in parts:
-            out.simulation = exposure.simulate_compromise(model, trials=trials, seed=seed)
+            out.simulation = simulation.simulate_compromise(model, trials=trials, seed=seed)
         if "coverage" in parts:
             cov = coverage.coverage_tables(model)
             out.stage_coverage, out.risk_coverage = cov["stage_coverage"], cov["risk_coverage"]
@@ -178,7 +178,7 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         if "findings" in parts:
             out.findings = findings.find_findings(model, rating_check=out.rating_check)
         if "unreachable" in parts:
-            out.unreachable = _unreachable_pairs(model)
+            out.unreachable = unreachable_pairs(model)
     if "findings_after" in parts:
         out.findings_after = findings.find_findings(with_planned_implemented(model))
     if "judgments" in parts:
@@ -215,42 +215,3 @@ def with_planned_implemented(model: Model) -> Model:
     controls = model.controls.copy()
     controls["status"] = controls["status"].where(controls["status"] != "planned", "implemented")
     return model.replace(controls=controls)
-
-
-def _unreachable_pairs(model: Model) -> pd.DataFrame:
-    """(entry point, holder) pairs for the entry points that reach no city-run My Number holder at all.
-
-    No attack path at all (whatever the probabilities) leads from such an entry point to any city-run system
-    holding My Numbers; the holders are those city-run systems.
-
-    Only these pairs are kept (they are what the briefing's key messages report): the full entry × holder
-    table has tens of millions of rows in a national model. Reachability is one pass of bit sets (one bit
-    per holder) over the attack graph's strongly connected components, not one search per entry point.
-    """
-    g = exposure.attack_graph(model)
-    systems = model.systems
-    entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])
-    city = set(systems.loc[systems["operator"] == "city", "system_id"])
-    holders = [s for s in my_number_holders(model) if s in city]
-    rows: list[tuple[str, str]] = []
-    if entries and holders:
-        cond = nx.condensation(g)
-        mapping = cond.graph["mapping"]
-        bits = [0] * cond.number_of_nodes()
-        for k, h in enumerate(holders):
-            bits[mapping[h]] |= 1 << k
-        for c in reversed(list(nx.topological_sort(cond))):
-            for d in cond.successors(c):
-                bits[c] |= bits[d]
-        rows = [(e, h) for e in entries if bits[mapping[e]] == 0 for h in holders]
-    return pd.DataFrame(rows, columns=["entry_point", "holder"])
-
-
-def my_number_holders(model: Model) -> list[str]:
-    """The ids of the systems holding a file with My Numbers, sorted.
-
-    Read from the tables: building the model's networkx graph for this costs seconds on a national model.
-    """
-    mn = model.my_number_files
-    return sorted(sid for sid, holds in zip(model.systems["system_id"], model.systems["holds"])
-                  if any(f in mn for f in holds))

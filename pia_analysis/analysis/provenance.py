@@ -9,14 +9,33 @@ import pandas as pd
 from ..model.model import Model
 from ..model.schema import TABLE_BY_NAME
 
+# the column of each table that says where a row comes from
+_SOURCE_COLUMNS = (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"),
+                   ("controls", "source"))
+
 
 def unsourced_rows(model: Model) -> pd.DataFrame:
     """Rows whose ``source`` (``source_ref`` for flows) is empty: facts nobody can trace.
 
-    Returns a DataFrame ``table, id`` sorted by table and id.
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``table, id`` (the table's name and the row's key), sorted by table and id; empty when
+        every row is sourced.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> len(unsourced_rows(load_model(bundled_model_path())))
+    0
     """
     out = []
-    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
+    for name, col in _SOURCE_COLUMNS:
         frame = getattr(model, name)
         key = TABLE_BY_NAME[name].key
         for key_value in frame.loc[frame[col].str.strip() == "", key]:
@@ -30,6 +49,17 @@ def provenance(model: Model) -> pd.DataFrame:
     A row is *assumption only* when its source starts with ``assumption:``; it *cites a document* otherwise;
     ``with_assumption`` counts rows that mention an assumption anywhere (a cited fact plus an assumed number).
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``table`` (zones, systems, files, flows, controls); ``int64`` counts of ``rows``,
+        ``cites_document``, ``assumption_only``, ``with_assumption`` and ``unsourced``.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -37,7 +67,7 @@ def provenance(model: Model) -> pd.DataFrame:
     np.int64(3)
     """
     rows = []
-    for name, col in (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"), ("controls", "source")):
+    for name, col in _SOURCE_COLUMNS:
         src = getattr(model, name)[col].str.strip()
         assumption_only = src.str.startswith("assumption")
         rows.append({

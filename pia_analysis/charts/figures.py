@@ -508,7 +508,7 @@ def _exposure(model: Model, exposure: pd.DataFrame | None) -> pd.DataFrame:
 
 def _simulation(model: Model, simulation: pd.DataFrame | None) -> pd.DataFrame:
     if simulation is None:
-        from ..analysis.exposure import simulate_compromise
+        from ..analysis.simulation import simulate_compromise
 
         simulation = simulate_compromise(model, trials=100_000, seed=0)
     return simulation
@@ -1464,7 +1464,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
     exposure
         :func:`pia_analysis.analysis.exposure.node_exposure` (computed when None).
     simulation
-        :func:`pia_analysis.analysis.exposure.simulate_compromise` (computed with 100,000 trials, seed 0, when None).
+        :func:`pia_analysis.analysis.simulation.simulate_compromise` (computed with 100,000 trials, seed 0, when None).
 
     Examples
     --------

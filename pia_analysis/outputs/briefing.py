@@ -32,7 +32,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..charts import figures as charts
-from ..analysis.pipeline import Analysis, analyse, my_number_holders
+from ..analysis.attack_graph import my_number_holders
+from ..analysis.pipeline import Analysis, analyse
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model
 from ..util.files import write_pack

@@ -24,7 +24,7 @@ Cascades of a scenario (every one is listed by :func:`scenario_effects`):
 **The blocking rule.** Blocking a flow *removes* it from the model, exactly as a scenario's
 ``remove: {flows: [id]}`` does: its arcs leave the attack graph (both directions of an interactive flow; a
 parallel flow between the same systems then becomes the easiest arc, the rule of
-:func:`pia_analysis.analysis.exposure.hardening_candidates`), its (risk, flow) pairs leave the scope of its
+:func:`pia_analysis.analysis.hardening.hardening_candidates`), its (risk, flow) pairs leave the scope of its
 stage, its id is dropped from the controls' ``applies_to`` and a control left applying to nothing is removed.
 The systems at its ends stay. A blocked flow is a flow that no longer exists, not a flow with a perfect
 control on it.

@@ -1,0 +1,633 @@
+"""The findings rule engine: what a rule is, what its predicates read, and how the rules are run.
+
+The rules themselves (predicates, texts, risk ids and metadata together) are in
+:mod:`pia_analysis.analysis.findings.rules`; the engine names none of them.
+
+Each rule (:class:`Rule`) is plain Python data plus plain Python predicates — nothing is ever evaluated
+from a string. A rule names the elements it examines (flows, systems, zones or risk items) and, for
+each one, answers two questions:
+
+* **applies** — is the situation the rule is about present? If not, the finding is ``not_applicable``;
+* **mitigated** — if it applies, does the model record what answers it? ``mitigated`` if so, else
+  ``open``.
+
+Every finding carries a stable id ``rule_id@element``, the stage and the catalogue risk ids it bears on,
+a LINDDUN category, and a severity read from a 4 × 4 likelihood × impact grid (levels 1 negligible …
+4 maximum, as in the CNIL method). The grid and the scales are data: ``catalog/severity_grid.csv`` and
+``catalog/severity_scales.csv``; the channel words that mark in-person and removable-media flows are in
+``catalog/channel_keywords.csv``. ``docs/findings.md`` documents each rule.
+
+The severity of a finding is its *inherent* severity (before the mitigation is counted): a mitigated
+finding keeps the severity of what it would be if the mitigation failed, so the two can be compared.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "FindingContext", "Rule",
+           "SeverityScale", "evaluate", "impact_level", "likelihood_level", "rule_table", "severity_grid",
+           "severity_of", "severity_scales", "summarise"]
+
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from ... import catalog
+from ...model.model import Model
+from .. import coverage
+from ..attack_graph import reachable_holdings
+from ..exposure import exposure_and_paths
+
+#: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
+LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",
+           "Non-compliance")
+FINDING_STATUSES = ("open", "mitigated", "not_applicable")
+#: Default exposure threshold: a most-likely path probability above it is a finding.
+DEFAULT_EXPOSURE_THRESHOLD = 0.01
+FINDING_COLUMNS = ["finding_id", "rule_id", "element", "element_type", "status", "severity", "likelihood", "impact",
+                   "stage", "risk_ids", "linddun", "title_ja", "title_en", "detail_ja", "detail_en"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# severity grid (data)
+
+
+def severity_grid() -> pd.DataFrame:
+    """The 4 × 4 grid: likelihood (rows) × impact (columns) → severity level 1–4.
+
+    Returns
+    -------
+    DataFrame
+        A 4 × 4 table of ``int64`` risk levels 1–4: index ``likelihood`` 1–4, columns ``impact`` 1–4.
+
+    References
+    ----------
+    CNIL, *Privacy Impact Assessment (PIA) — Knowledge bases* (2018): the four levels negligible, limited,
+    significant and maximum of likelihood and severity, and the risk map they span.
+
+    Examples
+    --------
+    >>> severity_grid().loc[3, 4]
+    np.int64(4)
+    """
+    grid = catalog.read_table("severity_grid.csv").astype("int64")
+    out = grid.pivot(index="likelihood", columns="impact", values="severity")
+    if out.shape != (4, 4) or out.isna().any().any():
+        raise ValueError("catalog/severity_grid.csv must give a severity for each of the 16 cells")
+    return out
+
+
+def severity_scales() -> pd.DataFrame:
+    """The labels and lower bounds of the likelihood, impact and severity levels.
+
+    Returns
+    -------
+    DataFrame
+        Columns of ``catalog/severity_scales.csv``: ``scale`` (likelihood, impact or severity), ``level``
+        (``int64``, 1–4), its labels and ``min_value`` (``float64`` lower bound: a yearly probability for
+        likelihood, a number of records for impact; NaN for severity).
+
+    Examples
+    --------
+    >>> severity_scales().query("scale == 'impact'")["min_value"].tolist()
+    [0.0, 1000.0, 10000.0, 300000.0]
+    """
+    scales = catalog.read_table("severity_scales.csv")
+    scales["level"] = scales["level"].astype("int64")
+    scales["min_value"] = pd.to_numeric(scales["min_value"].replace("", None)).astype("float64")
+    return scales
+
+
+@dataclass(frozen=True)
+class SeverityScale:
+    """The grid and the scales, read once (:meth:`load`) and then used for every finding of a run."""
+
+    grid: dict[tuple[int, int], int]
+    likelihood_bounds: tuple[float, ...]  # lower bound of levels 1, 2, 3, 4
+    impact_bounds: tuple[float, ...]
+
+    @classmethod
+    def load(cls) -> SeverityScale:
+        """Read the grid and the scales from the catalogue, checking that each scale rises over levels 1–4."""
+        grid = severity_grid()
+        scales = severity_scales()
+
+        def bounds(scale: str) -> tuple[float, ...]:
+            rows = scales.loc[scales["scale"] == scale].sort_values("level")
+            if rows["level"].tolist() != [1, 2, 3, 4] or not rows["min_value"].is_monotonic_increasing:
+                raise ValueError(f"catalog/severity_scales.csv: the {scale} scale needs levels 1-4 with rising bounds")
+            return tuple(float(v) for v in rows["min_value"])
+
+        cells = {(int(lk), int(im)): int(grid.loc[lk, im]) for lk in grid.index for im in grid.columns}
+        return cls(cells, bounds("likelihood"), bounds("impact"))
+
+    @staticmethod
+    def _level(bounds: tuple[float, ...], value: float) -> int:
+        # The number of lower bounds at or below the value (bounds rise, see load), at least 1.
+        if value != value:  # NaN is at or above no bound
+            return 1
+        return max(1, bisect.bisect_right(bounds, value))
+
+    def likelihood(self, probability: float) -> int:
+        """The likelihood level (1–4) of a yearly probability."""
+        return self._level(self.likelihood_bounds, float(probability))
+
+    def impact(self, records: float) -> int:
+        """The impact level (1–4) of a number of records (people)."""
+        return self._level(self.impact_bounds, float(records))
+
+    def severity(self, likelihood: int, impact: int) -> int:
+        """The risk level (1–4) of a likelihood and an impact level."""
+        return self.grid[(int(likelihood), int(impact))]
+
+
+def likelihood_level(probability: float) -> int:
+    """The likelihood level (1–4) of a yearly probability, by ``catalog/severity_scales.csv``.
+
+    Parameters
+    ----------
+    probability
+        A probability per year, in [0, 1].
+
+    Returns
+    -------
+    int
+        The level 1–4: the number of lower bounds of the likelihood scale at or below ``probability``.
+
+    Examples
+    --------
+    >>> [likelihood_level(p) for p in (0.0, 0.001, 0.0099, 0.01, 0.5)]
+    [1, 2, 2, 3, 4]
+    """
+    return SeverityScale.load().likelihood(probability)
+
+
+def impact_level(records: int) -> int:
+    """The impact level (1–4) of the number of records (people) at stake.
+
+    Parameters
+    ----------
+    records
+        A number of records (people).
+
+    Returns
+    -------
+    int
+        The level 1–4 of the impact scale.
+
+    Examples
+    --------
+    >>> [impact_level(n) for n in (0, 999, 1000, 299_999, 300_000)]
+    [1, 1, 2, 3, 4]
+    """
+    return SeverityScale.load().impact(records)
+
+
+def severity_of(likelihood: int, impact: int) -> int:
+    """The severity level of a likelihood and an impact level, from the grid.
+
+    Parameters
+    ----------
+    likelihood
+        A likelihood level 1–4.
+    impact
+        An impact level 1–4.
+
+    Returns
+    -------
+    int
+        The risk level 1–4 of the grid's cell.
+
+    Examples
+    --------
+    >>> severity_of(1, 1), severity_of(2, 4), severity_of(4, 4)
+    (1, 3, 4)
+    """
+    return SeverityScale.load().severity(likelihood, impact)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the context the predicates read
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")`` (plain Python values), built column-wise.
+
+    Several times faster than pandas' own on the tens of thousands of rows of a national model.
+    """
+    columns = [str(c) for c in frame.columns]
+    return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in frame.columns))]
+
+
+@dataclass
+class FindingContext:
+    """What the rule predicates read: the model and views derived from it, computed once and lazily.
+
+    ``exposure_threshold`` is the path probability above which an exposed My Number holder is open.
+    """
+
+    model: Model
+    exposure_threshold: float = DEFAULT_EXPOSURE_THRESHOLD
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # -- tables as dicts -----------------------------------------------------------------------------
+    @cached_property
+    def scale(self) -> SeverityScale:
+        """The severity grid and scales of the catalogue, read once per run."""
+        return SeverityScale.load()
+
+    @cached_property
+    def systems(self) -> dict[str, dict]:
+        """The systems as dicts, by system id."""
+        return {r["system_id"]: r for r in _records(self.model.systems)}
+
+    @cached_property
+    def flows(self) -> dict[str, dict]:
+        """The flows as dicts, by flow id."""
+        return {r["flow_id"]: r for r in _records(self.model.flows)}
+
+    @cached_property
+    def zones(self) -> dict[str, dict]:
+        """The zones as dicts, by zone id."""
+        return {r["zone_id"]: r for r in _records(self.model.zones)}
+
+    @cached_property
+    def records(self) -> dict[str, int]:
+        """The number of records of each file, by file id."""
+        return dict(zip(self.model.files["file_id"], self.model.files["records"].astype(int)))
+
+    @cached_property
+    def mn_files(self) -> frozenset[str]:
+        """The ids of the files with My Numbers."""
+        return self.model.my_number_files
+
+    @cached_property
+    def keywords(self) -> dict[str, tuple[str, ...]]:
+        """The channel words of each kind (``in_person``, ``removable_media``), from the catalogue."""
+        table = catalog.read_table("channel_keywords.csv")
+        return {kind: tuple(group["keyword"]) for kind, group in table.groupby("kind")}
+
+    @cached_property
+    def implemented(self) -> list[dict]:
+        """The implemented controls as dicts."""
+        return [c for c in _records(self.model.controls) if c["status"] == "implemented"]
+
+    @cached_property
+    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[dict]]:
+        """The implemented controls by the element they name, and those that apply to ``*``."""
+        by_target: dict[str, list[dict]] = {}
+        star: list[dict] = []
+        for c in self.implemented:
+            for target in dict.fromkeys(c["applies_to"]):
+                if target == "*":
+                    star.append(c)
+                else:
+                    by_target.setdefault(target, []).append(c)
+        return by_target, star
+
+    @cached_property
+    def flows_of(self) -> dict[str, list[str]]:
+        """System id → the sorted ids of the flows that touch it."""
+        out: dict[str, list[str]] = {s: [] for s in self.systems}
+        for fid, f in self.flows.items():
+            out[f["source"]].append(fid)
+            out[f["target"]].append(fid)
+        return {s: sorted(v) for s, v in out.items()}
+
+    # -- derived facts -------------------------------------------------------------------------------
+    def zone_operator(self, system_id: str) -> str:
+        """The operator of the zone of ``system_id``."""
+        return str(self.zones[self.systems[system_id]["zone_id"]]["operator"])
+
+    @cached_property
+    def _mn_held(self) -> dict[str, tuple[str, ...]]:
+        mn = self.mn_files
+        return {sid: tuple(sorted(f for f in s["holds"] if f in mn)) for sid, s in self.systems.items()}
+
+    def mn_held(self, system_id: str) -> list[str]:
+        """The sorted ids of the My Number files ``system_id`` holds."""
+        return list(self._mn_held[system_id])
+
+    def mn_records_held(self, system_id: str) -> int:
+        """The records of the largest My Number file ``system_id`` holds (0 if none)."""
+        return max((self.records[f] for f in self.mn_held(system_id)), default=0)
+
+    @cached_property
+    def _mn_records_reachable(self) -> dict[str, int]:
+        # the movement rule of the attack graph, swept once for every system
+        return {sid: int(n) for sid, n in reachable_holdings(self.model).items()}
+
+    def mn_records_reachable(self, system_id: str) -> int:
+        """The most My Number records an attacker holding ``system_id`` can reach (itself included).
+
+        By the movement rule of :func:`pia_analysis.analysis.attack_graph.reachable_holdings`.
+        """
+        return self._mn_records_reachable[system_id]
+
+    def controls_on(self, element: str, risks: Iterable[str] | None = None, star: bool = True) -> list[str]:
+        """The sorted ids of the implemented controls applying to ``element`` (or to ``*`` when ``star``).
+
+        With ``risks``, only those mitigating one of them.
+        """
+        key = ("controls_on", element, None if risks is None else tuple(risks), star)
+        if key in self._cache:
+            return list(self._cache[key])
+        wanted = set(risks) if risks is not None else None
+        by_target, star_controls = self._controls_by_target
+        candidates = by_target.get(element, [])
+        if star:
+            candidates = candidates + star_controls
+        out = set()
+        for c in candidates:
+            if wanted is None or not wanted.isdisjoint(c["mitigates"]):
+                out.add(c["control_id"])
+        self._cache[key] = result = sorted(out)
+        return list(result)
+
+    def channel_is(self, flow_id: str, kind: str) -> bool:
+        """Whether the channel of ``flow_id`` contains a channel word of ``kind``."""
+        channel = str(self.flows[flow_id].get("channel") or "")
+        return any(word in channel for word in self.keywords.get(kind, ()))
+
+    @cached_property
+    def _risk_ids_by_stage(self) -> dict[str, list[str]]:
+        items = self.model.risk_items
+        out: dict[str, list[str]] = {}
+        for stage, risk_id in zip(items["stage"].tolist(), items["risk_id"].tolist()):
+            out.setdefault(stage, []).append(risk_id)
+        return out
+
+    def risk_ids_of_stage(self, stage: str) -> list[str]:
+        """The risk ids of ``stage`` (extra risks included), in the model's order."""
+        return list(self._risk_ids_by_stage.get(stage, []))
+
+    @cached_property
+    def rating_check(self) -> pd.DataFrame:
+        """:func:`pia_analysis.analysis.coverage.rating_check` of the model, indexed by risk id.
+
+        The one given to :func:`evaluate`, if any.
+        """
+        given = self._cache.get("rating_check")
+        if given is None:
+            given = coverage.rating_check(self.model)
+        return given.set_index("risk_id")
+
+    # -- exposure -----------------------------------------------------------------------------------
+    def _exposure(self, model: Model) -> pd.DataFrame:
+        # exposure and path of node_exposure (the rules read nothing else), indexed by system id
+        return exposure_and_paths(model)
+
+    def exposure_paths(self, table: pd.DataFrame) -> dict[str, list[str]]:
+        """System id → path of one of the exposure tables above."""
+        key = ("paths", id(table))
+        if key not in self._cache:
+            self._cache[key] = (table, dict(zip(table.index, table["path"].tolist())))
+        return self._cache[key][1]
+
+    def exposure_values(self, table: pd.DataFrame) -> dict[str, float]:
+        """System id → exposure of one of the exposure tables above, as plain floats (looked up often)."""
+        key = ("values", id(table))
+        if key not in self._cache:
+            self._cache[key] = (table, {k: float(v) for k, v in table["exposure"].items()})
+        return self._cache[key][1]
+
+    @cached_property
+    def exposure(self) -> pd.DataFrame:
+        """node_exposure of the model, indexed by system id."""
+        return self._exposure(self.model)
+
+    @cached_property
+    def raw_exposure(self) -> pd.DataFrame:
+        """node_exposure with every control removed: the exposure the controls have to bring down."""
+        return self._exposure(self.model.replace(controls=self.model.controls.iloc[0:0]))
+
+    def zone_exposure(self, zone_id: str, with_controls: bool) -> pd.DataFrame:
+        """The exposure table when every system of ``zone_id`` is an entry point of likelihood 1.
+
+        No other system is one: the zone is assumed compromised, and the exposure is conditional on it.
+        """
+        key = ("zone", zone_id, with_controls)
+        if key not in self._cache:
+            systems = self.model.systems.copy()
+            systems["entry_likelihood"] = (systems["zone_id"] == zone_id).astype("float64")
+            changes = {"systems": systems}
+            if not with_controls:
+                changes["controls"] = self.model.controls.iloc[0:0]
+            self._cache[key] = self._exposure(self.model.replace(**changes))
+        return self._cache[key]
+
+    @cached_property
+    def _mn_holders(self) -> tuple[str, ...]:
+        return tuple(sorted(s for s in self.systems if self.mn_held(s)))
+
+    def mn_holders(self) -> list[str]:
+        """The sorted ids of the systems holding a My Number file."""
+        return list(self._mn_holders)
+
+    @cached_property
+    def zones_with_systems(self) -> frozenset[str]:
+        """The ids of the zones that have at least one system."""
+        return frozenset(s["zone_id"] for s in self.systems.values())
+
+
+# ---------------------------------------------------------------------------------------------------
+# rules as data
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the engine.
+
+    ``stage`` is a stage code, or ``""`` when the stage is the examined element's (then ``stage_of``
+    gives it, and the finding keeps only the ``risk_ids`` of that stage). ``risk_ids_of``, when given,
+    names the risk ids of each element's finding instead (a rule about risk items bears on the item
+    itself). ``likelihood``/``impact`` are the defaults; ``score`` may give them per element.
+    ``mitigated`` is None for a rule that nothing in the model can mitigate (only a correction of the
+    model closes it).
+    """
+
+    rule_id: str
+    title_ja: str
+    title_en: str
+    explanation_ja: str
+    explanation_en: str
+    stage: str
+    risk_ids: tuple[str, ...]
+    linddun: str | None
+    element_type: str  # flow, system, zone or risk
+    applicability_ja: str
+    applicability_en: str
+    mitigated_by_ja: str
+    mitigated_by_en: str
+    elements: Callable[[FindingContext], Iterable[str]]
+    applies: Callable[[FindingContext, str], bool]
+    mitigated: Callable[[FindingContext, str], bool] | None
+    detail: Callable[[FindingContext, str], tuple[str, str]]
+    likelihood: int = 2
+    impact: int = 2
+    score: Callable[[FindingContext, str], tuple[int, int]] | None = None
+    stage_of: Callable[[FindingContext, str], str] | None = None
+    risk_ids_of: Callable[[FindingContext, str], Iterable[str]] | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown LINDDUN category and a rule id that cannot make a finding id."""
+        if self.linddun is not None and self.linddun not in LINDDUN:
+            raise ValueError(f"{self.rule_id}: unknown LINDDUN category {self.linddun!r}")
+        if "@" in self.rule_id:
+            raise ValueError(f"{self.rule_id}: a rule id may not contain '@' (finding ids are rule@element)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# running the rules
+
+
+def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
+    """The metadata of some rules, one row per rule, in the order given.
+
+    Parameters
+    ----------
+    rule_set
+        The rules (:data:`pia_analysis.analysis.findings.RULES`, or a subset).
+
+    Returns
+    -------
+    DataFrame
+        ``rule_id, title_ja, title_en, explanation_ja, explanation_en, stage, risk_ids, linddun,
+        element_type, likelihood, impact, severity, applicability_ja, applicability_en, mitigated_by_ja,
+        mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``risk_ids`` a list;
+        ``likelihood``, ``impact`` and ``severity`` the default levels 1–4 (several rules score per
+        element, see docs/findings.md).
+
+    Examples
+    --------
+    >>> from pia_analysis.analysis.findings import RULES
+    >>> rule_table(RULES[:2])["rule_id"].tolist()
+    ['unencrypted-crossing', 'mn-outside-city']
+    """
+    scale = SeverityScale.load()
+    rows = []
+    for r in rule_set:
+        rows.append({
+            "rule_id": r.rule_id, "title_ja": r.title_ja, "title_en": r.title_en,
+            "explanation_ja": r.explanation_ja, "explanation_en": r.explanation_en,
+            "stage": r.stage, "risk_ids": list(r.risk_ids), "linddun": r.linddun, "element_type": r.element_type,
+            "likelihood": r.likelihood, "impact": r.impact, "severity": scale.severity(r.likelihood, r.impact),
+            "applicability_ja": r.applicability_ja, "applicability_en": r.applicability_en,
+            "mitigated_by_ja": r.mitigated_by_ja, "mitigated_by_en": r.mitigated_by_en,
+        })
+    return pd.DataFrame(rows)
+
+
+def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable: bool = True) -> dict | None:
+    applies = bool(rule.applies(ctx, element))
+    if not applies and not keep_not_applicable:
+        return None
+    if not applies:
+        status = "not_applicable"
+    elif rule.mitigated is not None and rule.mitigated(ctx, element):
+        status = "mitigated"
+    else:
+        status = "open"
+    likelihood, impact = (rule.likelihood, rule.impact)
+    if applies and rule.score is not None:
+        likelihood, impact = rule.score(ctx, element)
+    stage = rule.stage or (rule.stage_of(ctx, element) if rule.stage_of else "")
+    if rule.risk_ids_of is not None:
+        risk_ids = list(rule.risk_ids_of(ctx, element))
+    elif not rule.stage:  # the element's stage: keep the rule's risks of that stage
+        risk_ids = [r for r in rule.risk_ids if r.rsplit("-", 1)[0] == stage]
+    else:
+        risk_ids = list(rule.risk_ids)
+    detail_ja, detail_en = rule.detail(ctx, element) if applies else ("", "")
+    return {
+        "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
+        "element_type": rule.element_type, "status": status, "severity": ctx.scale.severity(likelihood, impact),
+        "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
+        "linddun": rule.linddun or "", "title_ja": rule.title_ja, "title_en": rule.title_en,
+        "detail_ja": detail_ja, "detail_en": detail_en,
+    }
+
+
+def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
+             exposure_threshold: float = DEFAULT_EXPOSURE_THRESHOLD, rating_check: pd.DataFrame | None = None
+             ) -> pd.DataFrame:
+    """Run the given rules on every element each examines: the findings table.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    rule_set
+        The rules to run, in order.
+    include_all
+        Also return the ``not_applicable`` findings (by default only ``open`` and ``mitigated``).
+    exposure_threshold
+        The path probability (per year) above which an exposed My Number holder is a finding.
+    rating_check
+        :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when you have it (computed when
+        a rule needs it).
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`FINDING_COLUMNS`, sorted by severity (highest first), then likelihood and
+        impact (highest first), then ``finding_id`` (see
+        :func:`pia_analysis.analysis.findings.find_findings`).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.findings import RULES
+    >>> found = evaluate(load_model(bundled_model_path()), [r for r in RULES if r.rule_id == "orphan-system"])
+    >>> len(found)
+    0
+    """
+    ctx = FindingContext(model, exposure_threshold=exposure_threshold)
+    if rating_check is not None:
+        ctx._cache["rating_check"] = rating_check
+    rules_run = tuple(rule_set)
+    # Most (rule, element) pairs do not apply; unless they are asked for, they are dropped as soon as that
+    # is known (a national model has a few hundred thousand pairs and a few tens of thousands of findings).
+    rows = [row for rule in rules_run for element in rule.elements(ctx)
+            if (row := _evaluate(rule, ctx, element, keep_not_applicable=include_all)) is not None]
+    if not rows and not include_all:  # nothing applies: the table with its usual (empty) columns
+        rows = [_evaluate(rule, ctx, element) for rule in rules_run for element in rule.elements(ctx)]
+    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    if not include_all:
+        frame = frame.loc[frame["status"] != "not_applicable"]
+    frame = frame.astype({"severity": "int64", "likelihood": "int64", "impact": "int64"})
+    # most severe first; within a severity, the most likely and then the largest impact (ties by id)
+    frame = frame.sort_values(["severity", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True],
+                              kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def summarise(findings: pd.DataFrame, rule_ids: Iterable[str]) -> pd.DataFrame:
+    """Counts of findings by rule and status, for the rules named (absent combinations as 0).
+
+    Parameters
+    ----------
+    findings
+        A findings table (:func:`evaluate`).
+    rule_ids
+        The rules to count, in the order of the rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rule_id, open, mitigated, not_applicable, total`` (``int64`` counts), one row per rule.
+
+    Examples
+    --------
+    >>> empty = pd.DataFrame(columns=FINDING_COLUMNS)
+    >>> summarise(empty, ["orphan-system"]).to_dict("records")
+    [{'rule_id': 'orphan-system', 'open': 0, 'mitigated': 0, 'not_applicable': 0, 'total': 0}]
+    """
+    order = list(rule_ids)
+    counts = pd.crosstab(findings["rule_id"], findings["status"]) if len(findings) else pd.DataFrame()
+    counts = counts.reindex(index=order, columns=list(FINDING_STATUSES), fill_value=0).fillna(0).astype("int64")
+    counts.columns.name = None
+    counts["total"] = counts.sum(axis=1)
+    return counts.rename_axis("rule_id").reset_index()
