@@ -8,8 +8,21 @@ Load a model, then run the analyses on it::
     3
 """
 
-__all__ = ["Model", "ModelError", "Problem", "bundled_model_path", "explore", "load_model", "save_model", "to_otm",
-           "validate"]
+__all__ = [
+    "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "attack_graph", "attack_paths",
+    "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "compare", "Comparison", "coverage_matrix",
+    "coverage_pairs", "coverage_tables", "diff", "explore", "find_findings", "findings_summary",
+    "findings_to_sarif", "hardening_candidates", "history_coverage", "impact_level", "key_messages",
+    "likelihood_level", "load_chain", "load_model", "load_scenario", "min_cut", "min_cut_flows", "MinCut",
+    "Model", "ModelDiff", "ModelError", "national_model", "node_exposure", "parse_scenario", "Problem",
+    "provenance", "rating_check", "reachable_holdings", "read_meta", "required_assessment", "review_schedule",
+    "ReviewSchedule", "risk_coverage", "rules", "save_model", "Scenario", "scenario_effects", "section3_table",
+    "severity_grid", "severity_of", "severity_scales", "shared_nets", "simulate_compromise", "stage_coverage",
+    "stage_scope", "synthetic_model", "threshold_judgment", "threshold_table", "ThresholdJudgment", "to_otm",
+    "unreachable_pairs", "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval",
+    "with_control_status", "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_otm",
+    "write_report", "write_sarif", "write_section3",
+]
 
 from importlib import import_module
 
@@ -17,9 +30,34 @@ from .util.version import __version__  # noqa: F401  (stated once, in util.versi
 
 # The public names are imported on first use (PEP 562), so that ``import pia_analysis`` (and the console
 # script, pia_analysis.entry) does not load pandas: a Ctrl-C in the first second is then caught cleanly.
-_LAZY = {"to_otm": ".outputs.interchange", "bundled_model_path": ".formats", "load_model": ".formats",
-         "save_model": ".formats", "validate": ".formats", "Model": ".model.model", "ModelError": ".model.errors",
-         "Problem": ".model.errors"}
+# Where each public name lives, by module (the analyses first, in the order of the layers).
+_PUBLIC: dict[str, tuple[str, ...]] = {
+    ".analysis.attack_graph": ("attack_graph", "reachable_holdings", "shared_nets", "unreachable_pairs"),
+    ".analysis.exposure": ("BlastRadius", "attack_paths", "blast_radius", "node_exposure"),
+    ".analysis.simulation": ("simulate_compromise", "wilson_interval"),
+    ".analysis.hardening": ("MinCut", "hardening_candidates", "min_cut", "min_cut_flows"),
+    ".analysis.coverage": ("coverage_matrix", "coverage_pairs", "coverage_tables", "rating_check", "risk_coverage",
+                           "stage_coverage", "stage_scope"),
+    ".analysis.findings": ("find_findings", "findings_summary", "impact_level", "likelihood_level", "rules",
+                           "severity_grid", "severity_of", "severity_scales"),
+    ".analysis.judgments": ("ReviewSchedule", "ThresholdJudgment", "add_years", "required_assessment",
+                            "review_schedule", "section3_table", "threshold_judgment", "threshold_table"),
+    ".analysis.provenance": ("provenance", "unsourced_rows"),
+    ".analysis.pipeline": ("Analysis", "analyse", "with_planned_implemented"),
+    ".whatif.scenario": ("Scenario", "load_scenario", "parse_scenario"),
+    ".whatif.apply": ("Changes", "apply_changes", "apply_scenario", "scenario_effects", "with_control_status",
+                      "with_flow_blocked", "with_scenario"),
+    ".whatif.compare": ("Comparison", "compare"),
+    ".whatif.versions": ("ModelDiff", "diff", "history_coverage", "version_chain", "version_history"),
+    ".outputs.briefing": ("key_messages", "write_report"),
+    ".outputs.section3": ("write_section3",),
+    ".outputs.interchange": ("findings_to_sarif", "to_otm", "write_otm", "write_sarif"),
+    ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "save_model", "validate"),
+    ".model.model": ("Model",),
+    ".model.errors": ("ModelError", "Problem"),
+    ".synthetic": ("national_model", "synthetic_model"),
+}
+_LAZY: dict[str, str] = {name: module for module, names in _PUBLIC.items() for name in names}
 
 
 def __getattr__(name: str):
@@ -38,6 +76,26 @@ def explore(model, **options):
     """The interactive explorer of a model in JupyterLab: :func:`pia_analysis.explorer.explore`.
 
     Imported on call, so that ``import pia_analysis`` needs neither ipywidgets nor the explorer.
+
+    Parameters
+    ----------
+    model : Model or str or os.PathLike
+        A loaded model, or the path of a model directory or workbook.
+    **options
+        The keyword options of :func:`pia_analysis.explorer.explore` (``system``, ``lang``, ``k``, …).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The widget (:class:`pia_analysis.explorer.Explorer` keeps its state); the last expression of a
+        notebook cell displays it.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, explore
+    >>> explorer = explore(bundled_model_path(), lang="en")
+    >>> type(explorer).__name__
+    'VBox'
     """
     from .explorer import explore as _explore
 

@@ -27,7 +27,6 @@ FUNCTION_CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01", "EX01")
 CLASS_CHECKS = ("GL08", "SS01")
 
 PENDING: frozenset[str] = frozenset({
-    "pia_analysis",
     "pia_analysis.charts.delta",
     "pia_analysis.charts.figures",
     "pia_analysis.outputs.briefing",
