@@ -25,6 +25,7 @@ from matplotlib.text import Text
 
 from pia_analysis import bundled_model_path, catalog, load_model
 from pia_analysis.charts import figures as charts
+from pia_analysis.outputs import briefing
 from pia_analysis.analysis.coverage import coverage_matrix, rating_check, stage_coverage
 from pia_analysis.analysis.exposure import node_exposure, simulate_compromise
 from pia_analysis.analysis.findings import find_findings
@@ -59,7 +60,7 @@ def results(model):
 def figs(model, results):
     """Every chart in both languages, built and drawn once (with the no-warning check of :func:`draw`)."""
     out = {(name, lang): draw(lambda: chart(model, results, lang))
-           for name, chart in charts.CHARTS.items() for lang in ("ja", "en")}
+           for name, chart in briefing.CHARTS.items() for lang in ("ja", "en")}
     yield out
     plt.close("all")
 
@@ -94,7 +95,7 @@ def by_gid(root, cls, prefix):
 # --- every chart ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "lang"), list(itertools.product(charts.CHARTS, ("ja", "en"))))
+@pytest.mark.parametrize(("name", "lang"), list(itertools.product(briefing.CHARTS, ("ja", "en"))))
 def test_chart_renders_without_warnings_and_nothing_leaves_the_page(model, figs, name, lang):
     fig = figs[(name, lang)]
     assert tuple(fig.get_size_inches()) == pytest.approx(charts.A4_LANDSCAPE)
@@ -119,7 +120,7 @@ def test_chart_renders_without_warnings_and_nothing_leaves_the_page(model, figs,
 
 
 def test_labels_are_english_with_lang_en(figs):
-    for name in charts.CHARTS:
+    for name in briefing.CHARTS:
         fig = figs[(name, "en")]
         ascii_only = [t.get_text() for t in texts(fig) if not any(ord(ch) > 0x2FFF for ch in t.get_text())]
         japanese = [t.get_text() for t in texts(fig) if any(ord(ch) > 0x2FFF for ch in t.get_text())]
@@ -128,7 +129,7 @@ def test_labels_are_english_with_lang_en(figs):
 
 
 def test_unknown_language_is_refused(model, results):
-    for chart in charts.CHARTS.values():
+    for chart in briefing.CHARTS.values():
         with pytest.raises(ValueError, match="lang"):
             chart(model, results, "fr")
 
@@ -136,7 +137,7 @@ def test_unknown_language_is_refused(model, results):
 def test_all_charts_lists_the_report_charts_and_leaves_only_font_settings_behind(model, results):
     before = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     figures_before = plt.get_fignums()
-    made = charts.all_charts(model, results, lang="en")
+    made = briefing.all_charts(model, results, lang="en")
     assert list(made) == ["dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "rating_check"]
     after = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     assert before == after
@@ -348,7 +349,7 @@ def test_layout_fits_a4_landscape_for_the_bundled_model(model):
 def test_stress_model_draws(results):
     m = SMALL["stress"]
     for lang in ("ja", "en"):
-        fig = draw(lambda: charts.dataflow_diagram(m, lang=lang))
+        fig = draw(lambda: charts.dataflow_diagram(m, node_exposure(m), lang=lang))
         assert len(by_gid(fig.axes[0], FancyArrowPatch, "flow-")) == len(m.flows)
 
 
@@ -508,9 +509,9 @@ def test_risk_map_draws_the_moves_after_the_action_plan(results, figs):
         assert marker.get_markerfacecolor() in ("#FFFFFF", "#ffffff", (1.0, 1.0, 1.0, 1.0))
 
 
-def test_risk_map_computes_after_from_planned_controls_when_not_given(model, results):
-    fig = draw(lambda: charts.risk_map(model, results["findings"], lang="en"))
-    assert sorted(by_gid(fig.axes[0], FancyArrowPatch, "move-")) == sorted(expected_moves(results))
+def test_risk_map_needs_the_findings_after_the_plan(model, results):
+    with pytest.raises(TypeError, match="findings_after"):  # a chart computes no analysis
+        charts.risk_map(model, results["findings"], lang="en")
 
 
 def test_risk_map_with_a_hand_made_move(model, results):
@@ -606,7 +607,8 @@ def test_save_figure_is_byte_identical_across_processes(tmp_path):
     script = (
         "import sys; from pia_analysis import load_model, bundled_model_path; from pia_analysis.charts import figures as charts;"
         "m = load_model(bundled_model_path());"
-        "charts.save_figure(charts.stage_coverage_chart(m), sys.argv[1], dpi=60)"
+        "from pia_analysis.analysis.coverage import stage_coverage;"
+        "charts.save_figure(charts.stage_coverage_chart(m, stage_coverage(m)), sys.argv[1], dpi=60)"
     )
     outputs = []
     for run, seed in (("a", "0"), ("b", "123")):

@@ -227,7 +227,7 @@ def analyses(model) -> dict[str, object]:
         "find_findings": findings.find_findings(model, include_all=True),
         "section3_table": judgments.section3_table(model),
         "dataflow_geometry": charts.dataflow_geometry(model),
-        "dataflow_dot": charts.dataflow_dot(model),
+        "dataflow_dot": charts.dataflow_dot(model, exposure.node_exposure(model)),
     }
     out["hardening_attrs"] = dict(out["hardening_candidates"].attrs)
     return out

@@ -1,8 +1,8 @@
 """Charts of a model (matplotlib). Each chart function returns a Figure and draws nothing else.
 
-Every chart is a plain function ``(model, <precomputed results>=None, lang="ja") -> Figure``: pass the
-results of the analyses when you have them (to avoid computing them twice), or leave them out and the
-chart computes them. ``lang="ja"`` (default) labels in Japanese, ``lang="en"`` in English.
+Every chart is a plain function ``(model, <results of the analyses>, lang="ja") -> Figure``: the results
+are required arguments (a chart computes no analysis; :func:`pia_analysis.outputs.briefing.analyse` runs
+each one once). ``lang="ja"`` (default) labels in Japanese, ``lang="en"`` in English.
 
 * :func:`dataflow_diagram` — the systems in their trust zones, the flows as arrows (layout:
   :func:`dataflow_layout`; the same diagram as Graphviz text: :func:`dataflow_dot`);
@@ -12,8 +12,8 @@ chart computes them. ``lang="ja"`` (default) labels in Japanese, ``lang="en"`` i
 * :func:`risk_map` — the findings on a 4 × 4 likelihood × impact grid, now and after the action plan;
 * :func:`rating_check_chart` — the self-rating of each risk against its measured coverage.
 
-:data:`CHARTS` lists them by name and :func:`all_charts` draws them all; :func:`save_figure` writes a
-figure as PNG and SVG, byte-identical from one run to the next. ``docs/charts.md`` explains how to read
+:data:`pia_analysis.outputs.briefing.CHARTS` lists them by name in the briefing's order; :func:`save_figure`
+writes a figure as PNG and SVG, byte-identical from one run to the next. ``docs/charts.md`` explains how to read
 each chart.
 
 Figures are A4 landscape (11.69 × 8.27 in), carry a title and a footer with the model's title and
@@ -28,11 +28,9 @@ from __future__ import annotations
 
 __all__ = [
     "A4_LANDSCAPE",
-    "CHARTS",
     "OKABE_ITO",
     "STAGE_COLOURS",
     "DataflowGeometry",
-    "all_charts",
     "coverage_heatmap",
     "dataflow_diagram",
     "dataflow_dot",
@@ -74,6 +72,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
 
 from .. import catalog
+from ..analysis.findings import RULES, severity_grid, severity_scales
 from ..model.model import Model
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
@@ -291,7 +290,9 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
     --------
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = stage_coverage_chart(load_model(bundled_model_path()))
+    >>> from pia_analysis.analysis.coverage import stage_coverage
+    >>> model = load_model(bundled_model_path())
+    >>> fig = stage_coverage_chart(model, stage_coverage(model))
     >>> png, svg = save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "coverage")
     >>> png.suffix, svg.suffix
     ('.png', '.svg')
@@ -495,30 +496,15 @@ def _zone_style(index: int) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# results the charts need (computed when not passed in)
-
-
-def _exposure(model: Model, exposure: pd.DataFrame | None) -> pd.DataFrame:
-    if exposure is None:
-        from ..analysis.exposure import node_exposure
-
-        exposure = node_exposure(model)
-    return exposure
-
-
-def _simulation(model: Model, simulation: pd.DataFrame | None) -> pd.DataFrame:
-    if simulation is None:
-        from ..analysis.exposure import simulate_compromise
-
-        simulation = simulate_compromise(model, trials=100_000, seed=0)
-    return simulation
+# the model after the action plan (kept here until analysis/pipeline.py holds it; no chart uses it)
 
 
 def with_planned_implemented(model: Model) -> Model:
     """A copy of ``model`` where every ``planned`` control is ``implemented``: the model after the action plan.
 
-    Nothing else changes (``missing`` controls stay missing). The risk map runs the findings on this copy
-    to show where each finding would move once the planned controls are in place.
+    Nothing else changes (``missing`` controls stay missing). The findings on this copy are the
+    ``findings_after`` that :func:`risk_map` draws: where each finding moves once the planned controls
+    are in place.
 
     Examples
     --------
@@ -1076,7 +1062,7 @@ def _point_along(route: list[tuple[float, float]], frac: float) -> tuple[tuple[f
     return route[-1], False
 
 
-def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: str = "ja",
+def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
                      flow_labels: bool = True) -> Figure:
     """The data-flow diagram: systems in their trust zones, flows as arrows, shaded by exposure.
 
@@ -1093,7 +1079,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     model
         A loaded model.
     exposure
-        :func:`pia_analysis.analysis.exposure.node_exposure` of the model (computed when None).
+        :func:`pia_analysis.analysis.exposure.node_exposure` of the model.
     lang
         ``"ja"`` or ``"en"``.
     flow_labels
@@ -1102,7 +1088,9 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = dataflow_diagram(load_model(bundled_model_path()), lang="en")
+    >>> from pia_analysis.analysis.exposure import node_exposure
+    >>> model = load_model(bundled_model_path())
+    >>> fig = dataflow_diagram(model, node_exposure(model), lang="en")
     >>> fig.axes[0].get_label()
     'dataflow'
 
@@ -1113,7 +1101,6 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None = None, lang: s
     and kind become one arrow labelled with their number (see :func:`_aggregate_for_diagram`).
     """
     _check_lang(lang)
-    exposure = _exposure(model, exposure)
     if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
         agg = _aggregate_for_diagram(model, exposure, lang)
         subtitle = _t("dataflow_sub_agg", lang, n=len(model.systems), k=DATAFLOW_ZONE_DETAIL, inside=agg.inside)
@@ -1366,7 +1353,7 @@ def _dot_quote(text: str) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def dataflow_dot(model: Model, exposure: pd.DataFrame | None = None, lang: str = "ja") -> str:
+def dataflow_dot(model: Model, exposure: pd.DataFrame, lang: str = "ja") -> str:
     """The data-flow diagram as Graphviz DOT text (render with ``dot -Tsvg``; no Graphviz needed here).
 
     One ``cluster_<zone>`` subgraph per zone (in the columns' order), one node per system (filled by
@@ -1377,14 +1364,15 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame | None = None, lang: str =
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> dot = dataflow_dot(load_model(bundled_model_path()))
+    >>> from pia_analysis.analysis.exposure import node_exposure
+    >>> model = load_model(bundled_model_path())
+    >>> dot = dataflow_dot(model, node_exposure(model))
     >>> dot.splitlines()[0]
     'digraph "kitakyushu-juki-r3" {'
     >>> '"RENKEI" -> "CS" [id="F05"' in dot
     True
     """
     _check_lang(lang)
-    exposure = _exposure(model, exposure)
     level = _zone_levels(model)
     order = _ordering(model, level)
     exp = exposure.set_index("system_id")["exposure"].astype(float).to_dict()
@@ -1454,28 +1442,29 @@ def _zone_order(model: Model, lang: str) -> list[str]:
 # exposure ranking
 
 
-def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
-                           simulation: pd.DataFrame | None = None, lang: str = "ja") -> Figure:
+def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.DataFrame,
+                           lang: str = "ja") -> Figure:
     """Systems ranked by exposure (horizontal bars, log scale, coloured by zone), with the Monte Carlo
     probability of compromise and its 95 % interval, and the records at stake of My Number holders.
 
     Parameters
     ----------
     exposure
-        :func:`pia_analysis.analysis.exposure.node_exposure` (computed when None).
+        :func:`pia_analysis.analysis.exposure.node_exposure`.
     simulation
-        :func:`pia_analysis.analysis.exposure.simulate_compromise` (computed with 100,000 trials, seed 0, when None).
+        :func:`pia_analysis.analysis.exposure.simulate_compromise`.
 
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = exposure_ranking_chart(load_model(bundled_model_path()), lang="en")
+    >>> from pia_analysis.analysis.exposure import node_exposure, simulate_compromise
+    >>> model = load_model(bundled_model_path())
+    >>> sim = simulate_compromise(model, trials=2000, seed=0)
+    >>> fig = exposure_ranking_chart(model, node_exposure(model), sim, lang="en")
     >>> len(fig.axes[0].patches)  # one bar per system
     20
     """
     _check_lang(lang)
-    exposure = _exposure(model, exposure)
-    simulation = _simulation(model, simulation)
     table = exposure.copy()
     table["exposure"] = table["exposure"].astype(float)
     table = table.sort_values(["exposure", "system_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -1588,7 +1577,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame | None = None,
 # stage coverage
 
 
-def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lang: str = "ja") -> Figure:
+def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja") -> Figure:
     """The six stages as stacked bars of covered / planned / gap shares of their (risk × element) pairs.
 
     Stages are labelled with their official short Japanese names (``short_ja``; English ``name_en``
@@ -1598,20 +1587,18 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
     Parameters
     ----------
     coverage
-        :func:`pia_analysis.analysis.coverage.stage_coverage` (computed when None).
+        :func:`pia_analysis.analysis.coverage.stage_coverage`.
 
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = stage_coverage_chart(load_model(bundled_model_path()))
+    >>> from pia_analysis.analysis.coverage import stage_coverage
+    >>> model = load_model(bundled_model_path())
+    >>> fig = stage_coverage_chart(model, stage_coverage(model))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()][:2]
     ['入手', '使用']
     """
     _check_lang(lang)
-    if coverage is None:
-        from ..analysis.coverage import stage_coverage
-
-        coverage = stage_coverage(model)
     stages = catalog.stages()
     table = stages[["stage", "stage_no"]].merge(coverage.drop(columns=["stage_no"], errors="ignore"), on="stage",
                                                 how="left")
@@ -1681,7 +1668,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame | None = None, lan
 # coverage heatmap
 
 
-def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str = "ja") -> Figure:
+def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Figure:
     """Coverage of each system (rows, grouped by zone as in the data-flow diagram) in each stage (columns).
 
     The cell is :func:`pia_analysis.analysis.coverage.coverage_matrix`'s ratio in % (cividis: dark = low); a
@@ -1690,15 +1677,13 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame | None = None, lang: str
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = coverage_heatmap(load_model(bundled_model_path()))
+    >>> from pia_analysis.analysis.coverage import coverage_matrix
+    >>> model = load_model(bundled_model_path())
+    >>> fig = coverage_heatmap(model, coverage_matrix(model))
     >>> fig.axes[0].images[0].get_array().shape
     (20, 6)
     """
     _check_lang(lang)
-    if matrix is None:
-        from ..analysis.coverage import coverage_matrix
-
-        matrix = coverage_matrix(model)
     stages = [s for s in catalog.stages()["stage"] if s in matrix.index]
     if len(model.systems) > HEATMAP_MAX_SYSTEMS:
         return _coverage_heatmap_by_zone(model, matrix, stages, lang)
@@ -1839,19 +1824,9 @@ def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[s
 _RULE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
 
 
-def _findings_pair(model: Model, findings: pd.DataFrame | None, findings_after: pd.DataFrame | None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from ..analysis.findings import find_findings
 
-    if findings is None:
-        findings = find_findings(model, include_all=True)
-    if findings_after is None:
-        findings_after = find_findings(with_planned_implemented(model), include_all=True)
-    return findings, findings_after
-
-
-def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after: pd.DataFrame | None = None,
-             lang: str = "ja", statuses: tuple[str, ...] = ("open",)) -> Figure:
+def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame, lang: str = "ja",
+             statuses: tuple[str, ...] = ("open",)) -> Figure:
     """CNIL-style risk map: the findings on a 4 × 4 grid of likelihood (across) × impact (up), now and
     after the action plan.
 
@@ -1861,22 +1836,21 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
     changes a finding, a hollow marker shows it after every planned control is in place, joined by an
     arrow (a hollow marker marked as mitigated when only its status changes).
 
-    "After" comes from ``findings_after``, or — when None — from
-    :func:`pia_analysis.analysis.findings.find_findings` on :func:`with_planned_implemented` (the findings give
-    no after-plan likelihood themselves). Findings are matched by ``finding_id``; one that is not
-    applicable after the plan counts as resolved.
+    "After" comes from ``findings_after``: :func:`pia_analysis.analysis.findings.find_findings` on the model
+    with every planned control implemented (the findings give no after-plan likelihood themselves).
+    Findings are matched by ``finding_id``; one that is not applicable after the plan counts as resolved.
 
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = risk_map(load_model(bundled_model_path()), lang="en")
+    >>> from pia_analysis.analysis.findings import find_findings
+    >>> model = load_model(bundled_model_path())
+    >>> after = find_findings(with_planned_implemented(model), include_all=True)
+    >>> fig = risk_map(model, find_findings(model, include_all=True), after, lang="en")
     >>> fig.axes[0].get_xlabel()
     'Likelihood'
     """
     _check_lang(lang)
-    from ..analysis.findings import RULES, severity_grid, severity_scales
-
-    findings, findings_after = _findings_pair(model, findings, findings_after)
     shown = findings.loc[findings["status"].isin(statuses)].copy()
     shown = shown.sort_values(["likelihood", "impact", "rule_id", "element"], kind="stable")
     after = findings_after.set_index("finding_id")
@@ -2085,7 +2059,7 @@ def risk_map(model: Model, findings: pd.DataFrame | None = None, findings_after:
 # self-rating check
 
 
-def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: str = "ja") -> Figure:
+def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> Figure:
     """Claimed self-rating against measured coverage, one row per risk item (official order from the top).
 
     x = coverage (% of the risk's elements with an implemented control mapped); marker shape = claimed
@@ -2095,20 +2069,18 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
     Parameters
     ----------
     check
-        :func:`pia_analysis.analysis.coverage.rating_check` (computed when None).
+        :func:`pia_analysis.analysis.coverage.rating_check`.
 
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
-    >>> fig = rating_check_chart(load_model(bundled_model_path()))
+    >>> from pia_analysis.analysis.coverage import rating_check
+    >>> model = load_model(bundled_model_path())
+    >>> fig = rating_check_chart(model, rating_check(model))
     >>> len(fig.axes[0].get_yticklabels())
     26
     """
     _check_lang(lang)
-    if check is None:
-        from ..analysis.coverage import rating_check
-
-        check = rating_check(model)
     table = check.reset_index(drop=True)
     items = model.risk_items.set_index("risk_id")
     fig = _new_figure(model, lang, _t("rating_title", lang), _t("rating_sub", lang))
@@ -2209,69 +2181,6 @@ def rating_check_chart(model: Model, check: pd.DataFrame | None = None, lang: st
     leg1.set_gid("legend-ratings")
     leg2.set_gid("legend-status")
     return fig
-
-
-# ---------------------------------------------------------------------------------------------------
-# all charts
-
-
-def _chart_dataflow(model: Model, results: dict, lang: str) -> Figure:
-    return dataflow_diagram(model, exposure=results.get("exposure"), lang=lang)
-
-
-def _chart_exposure(model: Model, results: dict, lang: str) -> Figure:
-    return exposure_ranking_chart(model, exposure=results.get("exposure"), simulation=results.get("simulation"),
-                                  lang=lang)
-
-
-def _chart_stage_coverage(model: Model, results: dict, lang: str) -> Figure:
-    return stage_coverage_chart(model, coverage=results.get("stage_coverage"), lang=lang)
-
-
-def _chart_heatmap(model: Model, results: dict, lang: str) -> Figure:
-    return coverage_heatmap(model, matrix=results.get("coverage_matrix"), lang=lang)
-
-
-def _chart_risk_map(model: Model, results: dict, lang: str) -> Figure:
-    return risk_map(model, findings=results.get("findings"), findings_after=results.get("findings_after"),
-                    lang=lang)
-
-
-def _chart_rating(model: Model, results: dict, lang: str) -> Figure:
-    return rating_check_chart(model, check=results.get("rating_check"), lang=lang)
-
-
-#: The charts of the report, in report order: name → function ``(model, results, lang) -> Figure``.
-#: ``results`` is a dict that may hold ``exposure``, ``simulation``, ``stage_coverage``,
-#: ``coverage_matrix``, ``rating_check``, ``findings`` (with ``include_all=True``) and ``findings_after``;
-#: missing results are computed.
-CHARTS: dict[str, Callable[[Model, dict, str], Figure]] = {
-    "dataflow": _chart_dataflow,
-    "exposure": _chart_exposure,
-    "stage_coverage": _chart_stage_coverage,
-    "coverage_heatmap": _chart_heatmap,
-    "risk_map": _chart_risk_map,
-    "rating_check": _chart_rating,
-}
-
-
-def all_charts(model: Model, results: dict | None = None, lang: str = "ja") -> dict[str, Figure]:
-    """Every chart of :data:`CHARTS`, by name, computing each shared result once.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> list(all_charts(load_model(bundled_model_path()), lang="en"))
-    ['dataflow', 'exposure', 'stage_coverage', 'coverage_heatmap', 'risk_map', 'rating_check']
-    """
-    _check_lang(lang)
-    results = dict(results or {})
-    if results.get("exposure") is None:
-        results["exposure"] = _exposure(model, None)
-    if results.get("findings") is None or results.get("findings_after") is None:
-        results["findings"], results["findings_after"] = _findings_pair(model, results.get("findings"),
-                                                                        results.get("findings_after"))
-    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ __all__ = ["A4_LANDSCAPE", "Analysis", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS",
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import networkx as nx
@@ -401,12 +401,56 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     })
 
 
+def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.dataflow_diagram(model, results["exposure"], lang=lang)
+
+
+def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang)
+
+
+def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
+
+
+def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.coverage_heatmap(model, results["coverage_matrix"], lang=lang)
+
+
+def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.risk_map(model, results["findings"], results["findings_after"], lang=lang)
+
+
+def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.rating_check_chart(model, results["rating_check"], lang=lang)
+
+
+#: The charts of the briefing, in its order: name → function ``(model, results, lang) -> Figure``.
+#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables.
+CHARTS: dict[str, Callable[[Model, Mapping[str, pd.DataFrame], str], Figure]] = {
+    "dataflow": _chart_dataflow,
+    "exposure": _chart_exposure,
+    "stage_coverage": _chart_stage_coverage,
+    "coverage_heatmap": _chart_heatmap,
+    "risk_map": _chart_risk_map,
+    "rating_check": _chart_rating,
+}
+#: The results the charts of :data:`CHARTS` draw.
+CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", "rating_check", "findings",
+                 "findings_after")
+
+
+def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja") -> dict[str, Figure]:
+    """Every chart of :data:`CHARTS`, by name, drawn from ``results`` (nothing is computed)."""
+    missing = [name for name in CHART_RESULTS if name not in results]
+    if missing:
+        raise KeyError(f"the charts need these results too: {', '.join(missing)}")
+    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
+
+
 def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
-    """Every chart of :data:`pia_analysis.charts.figures.CHARTS` by name, drawn from the results of ``a``."""
-    results = {"exposure": a.exposure, "simulation": a.simulation, "stage_coverage": a.stage_coverage,
-               "coverage_matrix": a.coverage_matrix, "rating_check": a.rating_check, "findings": a.findings,
-               "findings_after": a.findings_after}
-    return charts.all_charts(a.model, results, lang)
+    """Every chart of :data:`CHARTS` by name, drawn from the results of ``a``."""
+    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang)
 
 
 def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
