@@ -208,7 +208,7 @@ def shuffled_model(model, seed: int = SHUFFLE_SEED):
 
 
 def analyses(model) -> dict[str, object]:
-    from pia_analysis.charts import figures as charts
+    from pia_analysis.charts import dataflow as charts
     from pia_analysis.analysis import coverage, exposure, findings, judgments
 
     out = {
@@ -249,7 +249,7 @@ def test_large_model_summaries_ignore_the_order_of_the_rows():
     models") gives the same tables and the same charts whatever the order of its rows."""
     import matplotlib as mpl
 
-    from pia_analysis.charts import figures as charts
+    from pia_analysis.charts import dataflow as charts
     from pia_analysis.outputs import briefing as report
     from pia_analysis.synthetic import national_model
 

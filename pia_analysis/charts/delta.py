@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import catalog
-from .figures import OKABE_ITO, save_figure, use_japanese_fonts
+from .style import OKABE_ITO, save_figure, use_japanese_fonts
 from ..whatif.scenario import Comparison
 from ..util.files import write_pack
 

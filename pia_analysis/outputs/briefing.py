@@ -35,6 +35,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..charts import figures as charts
+from ..charts.dataflow import dataflow_diagram
+from ..charts.style import save_figure, use_japanese_fonts, wrap_text
 from ..analysis import coverage, exposure, findings, judgments
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model
@@ -286,7 +288,7 @@ def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> No
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     """The cover: affairs, organisation, date, population, threshold judgment and review schedule."""
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     m, ja = a.model, lang != "en"
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
@@ -320,7 +322,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
     counted in a line at the bottom (with ``note`` saying where the full table is).
     """
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
     left, right, top, bottom = 0.5, 0.5, 0.95, 0.55  # margins in inches
@@ -332,7 +334,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
 
     def row(cells: list[str], bold: bool = False, max_lines: int | None = None) -> float:
-        wrapped = [charts.wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
+        wrapped = [wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
                    for c, w in zip(cells, col_widths)]
         return max(len(w) for w in wrapped) * line_h + 2 * pad, wrapped, bold
 
@@ -374,14 +376,14 @@ def _cell_text(value) -> str:
 
 def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
     """The page of key messages, one bullet each, wrapped to the page."""
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
     size, line_h = 11.0, 11.0 * 1.4 / 72
     fig.text(0.5 / width_in, 1 - 0.45 / height_in, "主なメッセージ" if lang != "en" else "Key messages", fontsize=16, va="top")
     y = 1.2
     for msg in messages:
-        lines = charts.wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
+        lines = wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
         fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
         fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
         y += len(lines) * line_h + 0.22
@@ -402,7 +404,7 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
 
 
 def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
-    return charts.dataflow_diagram(model, results["exposure"], lang=lang)
+    return dataflow_diagram(model, results["exposure"], lang=lang)
 
 
 def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
@@ -569,7 +571,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     figures = chart_figures(a, lang)
     (work / "charts").mkdir()
     for name, fig in figures.items():
-        charts.save_figure(fig, work / "charts" / name)
+        save_figure(fig, work / "charts" / name)
     say("[3/5] writing briefing.pdf")
     _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
     say("[4/5] writing the tables (CSV, tables.xlsx)")
