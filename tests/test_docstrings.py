@@ -34,8 +34,6 @@ PENDING: frozenset[str] = frozenset({
     "pia_analysis.analysis.judgments",
     "pia_analysis.analysis.provenance",
     "pia_analysis.catalog",
-    "pia_analysis.charts.delta",
-    "pia_analysis.charts.figures",
     "pia_analysis.cli",
     "pia_analysis.explorer",
     "pia_analysis.formats",

@@ -25,7 +25,6 @@ PENDING: frozenset[str] = frozenset({
     "pia_analysis/analysis/judgments.py",
     "pia_analysis/analysis/provenance.py",
     "pia_analysis/catalog/__init__.py",
-    "pia_analysis/charts/figures.py",
     "pia_analysis/cli.py",
     "pia_analysis/explorer.py",
     "pia_analysis/formats/__init__.py",

@@ -96,6 +96,16 @@ def with_planned_implemented(model: Model) -> Model:
     ``findings_after`` that :func:`risk_map` draws: where each finding moves once the planned controls
     are in place.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    Model
+        A copy of ``model`` with new ``controls``; every other table is the same.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -115,15 +125,34 @@ def with_planned_implemented(model: Model) -> Model:
 
 def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.DataFrame,
                            lang: str = "ja") -> Figure:
-    """Systems ranked by exposure (horizontal bars, log scale, coloured by zone), with the Monte Carlo
-    probability of compromise and its 95 % interval, and the records at stake of My Number holders.
+    """Systems ranked by exposure (bars, log scale, coloured by zone), with the Monte Carlo interval.
+
+    Each bar is a system's exposure (the yearly probability of its most likely attack path); a dot and a
+    line give the Monte Carlo probability of compromise by any path and its 95 % interval; the records at
+    stake are written beside the My Number holders. Above :data:`EXPOSURE_CHART_MAX_SYSTEMS` systems, the
+    most exposed holders are shown (then the most exposed others).
 
     Parameters
     ----------
+    model
+        A loaded model.
     exposure
-        :func:`pia_analysis.analysis.exposure.node_exposure`.
+        :func:`pia_analysis.analysis.exposure.node_exposure` of the model.
     simulation
-        :func:`pia_analysis.analysis.exposure.simulate_compromise`.
+        :func:`pia_analysis.analysis.exposure.simulate_compromise` of the model (a row per system; NaN
+        probabilities draw no marker).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page with one bar per system shown (gid ``bar-<system_id>``).
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
@@ -231,9 +260,10 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     mc_handle = Line2D([], [], marker="o", color="#000000", markersize=3.5, linewidth=1.0,
                        label="\n".join(wrap_text(chart_text("mc_label", lang, n=trials), 2.25, 7.5, lang)))
     rec_handle = Patch(facecolor="none", edgecolor="none",
-                       label="\n".join(wrap_text(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数" if lang == "ja"
-                                              else "Red: systems holding My Numbers and their records at stake"),
-                                             2.25, 7.5, lang)))
+                       label="\n".join(wrap_text(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数"
+                                               if lang == "ja" else
+                                               "Red: systems holding My Numbers and their records at stake"),
+                                              2.25, 7.5, lang)))
     leg2 = fig.legend(handles=[mc_handle, rec_handle], loc="lower left", bbox_to_anchor=(legend_x, 0.08),
                       fontsize=7.5, frameon=False, alignment="left", handlelength=1.6)
     leg2.set_gid("legend-marks")
@@ -257,8 +287,22 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
 
     Parameters
     ----------
+    model
+        A loaded model.
     coverage
-        :func:`pia_analysis.analysis.coverage.stage_coverage`.
+        :func:`pia_analysis.analysis.coverage.stage_coverage` of the model.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page with one stacked bar per stage.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
@@ -330,7 +374,8 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
     leg = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=3, fontsize=9, frameon=False)
     leg.set_gid("legend-status")
     note = ("括弧内は組の数。網羅率＝実施済みの対策が対応付けられた組／全組。"
-            if lang == "ja" else "In brackets: number of pairs. Coverage = pairs with an implemented control / all pairs.")
+            if lang == "ja" else
+            "In brackets: number of pairs. Coverage = pairs with an implemented control / all pairs.")
     fig.text(left / A4_LANDSCAPE[0], 0.045, note, fontsize=8, color="#444444", ha="left")
     return fig
 
@@ -343,7 +388,28 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     """Coverage of each system (rows, grouped by zone as in the data-flow diagram) in each stage (columns).
 
     The cell is :func:`pia_analysis.analysis.coverage.coverage_matrix`'s ratio in % (cividis: dark = low); a
-    grey cell with '−' means the system is not in that stage's scope.
+    grey cell with '−' means the system is not in that stage's scope. Above :data:`HEATMAP_MAX_SYSTEMS`
+    systems each row is a zone (the mean coverage of its systems in the stage's scope).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    matrix
+        :func:`pia_analysis.analysis.coverage.coverage_matrix` of the model (stages × systems, 0 to 1,
+        NaN out of scope).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page with the heatmap (one image, systems × stages) and its colour bar.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
@@ -425,13 +491,17 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     cbar = fig.colorbar(image, cax=cax)
     cbar.ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     cbar.ax.tick_params(labelsize=7.5)
-    cbar.ax.set_title("\n".join(wrap_text(chart_text("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left", pad=6)
+    cbar.ax.set_title("\n".join(wrap_text(chart_text("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left",
+                      pad=6)
     return fig
 
 
 def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[str], lang: str) -> Figure:
-    """The heatmap of a large model: one row per zone (diagram order), each cell the mean coverage of the
-    zone's systems in the stage's scope (NaN cells left out), with the number of systems in the row label."""
+    """The heatmap of a large model: one row per zone (diagram order).
+
+    Each cell is the mean coverage of the zone's systems in the stage's scope (NaN cells left out), with the
+    number of systems in the row label.
+    """
     zone_of = dict(zip(model.systems["system_id"], model.systems["zone_id"]))
     columns = [c for c in matrix.columns if c in zone_of]
     by_zone = matrix.loc[stages, columns].T.astype(float)
@@ -442,7 +512,8 @@ def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[s
     rows += sorted(set(means.index) - set(rows))
     values = means.loc[rows, stages].to_numpy() * 100
     zones = model.zones.set_index("zone_id")
-    fig = new_figure(model, lang, chart_text("heatmap_title", lang), chart_text("heatmap_sub_zone", lang, n=len(model.systems)))
+    fig = new_figure(model, lang, chart_text("heatmap_title", lang),
+                     chart_text("heatmap_sub_zone", lang, n=len(model.systems)))
     labels = []
     for z in rows:
         zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": str(z)}
@@ -483,7 +554,8 @@ def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[s
     cbar = fig.colorbar(image, cax=cax)
     cbar.ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     cbar.ax.tick_params(labelsize=7.5)
-    cbar.ax.set_title("\n".join(wrap_text(chart_text("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left", pad=6)
+    cbar.ax.set_title("\n".join(wrap_text(chart_text("heatmap_cbar", lang), 1.0, 8, lang)), fontsize=8, loc="left",
+                      pad=6)
     return fig
 
 
@@ -496,8 +568,9 @@ _RULE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
 
 def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame, lang: str = "ja",
              statuses: tuple[str, ...] = ("open",)) -> Figure:
-    """CNIL-style risk map: the findings on a 4 × 4 grid of likelihood (across) × impact (up), now and
-    after the action plan.
+    """CNIL-style risk map: the findings on a 4 × 4 likelihood × impact grid, now and after the action plan.
+
+    Likelihood runs across, impact up.
 
     Each finding whose status is in ``statuses`` (default: open) is a filled marker (shape and colour
     by rule) labelled with its element, in the cell of its likelihood and impact levels; the cell's
@@ -508,6 +581,34 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     "After" comes from ``findings_after``: :func:`pia_analysis.analysis.findings.find_findings` on the model
     with every planned control implemented (the findings give no after-plan likelihood themselves).
     Findings are matched by ``finding_id``; one that is not applicable after the plan counts as resolved.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    findings
+        :func:`pia_analysis.analysis.findings.find_findings` of the model (``include_all=True`` or not:
+        only the ``statuses`` shown are drawn).
+    findings_after
+        The same on :func:`with_planned_implemented` of the model.
+    lang
+        ``"ja"`` or ``"en"``.
+    statuses
+        The statuses of the findings drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page with the grid (axes label ``risk_map``) and the rules' legend.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
+
+    References
+    ----------
+    .. [1] CNIL, *Privacy Impact Assessment (PIA) — Knowledge bases*, 2018 (likelihood and severity scales).
 
     Examples
     --------
@@ -590,7 +691,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     def item_label(it: dict) -> str:
         if it["after"]:
-            return it["label"] + ("（対策済みに）" if lang == "ja" else " (mitigated)") if it["resolved"] else it["label"]
+            mitigated = "（対策済みに）" if lang == "ja" else " (mitigated)"
+            return it["label"] + mitigated if it["resolved"] else it["label"]
         return it["label"]
 
     full_rows: dict[tuple[int, int], set[int]] = defaultdict(set)  # rows taken whole by one item
@@ -680,7 +782,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
             label_end[id(it)] = x + offset + text_width(text, label_size) / cell_w_in
         if key in hidden_in:
             n_hidden, col, row = hidden_in[key]
-            ax.text(li - 0.5 + (0.05 + col * (cell_w_in / 2)) / cell_w_in, im + 0.5 - (0.14 + row * row_pitch) / cell_h_in,
+            ax.text(li - 0.5 + (0.05 + col * (cell_w_in / 2)) / cell_w_in,
+                    im + 0.5 - (0.14 + row * row_pitch) / cell_h_in,
                     chart_text("more", lang, n=n_hidden), ha="left", va="center", fontsize=label_size, color="#333333",
                     gid="more")
     for now, later in moves:
@@ -737,8 +840,22 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
 
     Parameters
     ----------
+    model
+        A loaded model.
     check
-        :func:`pia_analysis.analysis.coverage.rating_check`.
+        :func:`pia_analysis.analysis.coverage.rating_check` of the model.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page with one row per risk item and the two legends.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
