@@ -19,8 +19,8 @@ depends on the time or the machine (only on the model and, for locations, its fi
 from __future__ import annotations
 
 __all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVEL", "TRUST_BY_OPERATOR",
-           "element_locations", "findings_table", "findings_to_csv", "findings_to_sarif", "to_json_text", "to_otm",
-           "trust_rating", "write_otm", "write_sarif"]
+           "findings_table", "findings_to_csv", "findings_to_sarif", "to_otm", "trust_rating", "write_otm",
+           "write_sarif"]
 
 import json
 import math
@@ -93,8 +93,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _risk_order(model: Model) -> dict[str, tuple]:
-    """Official order of the risk items in force; extras sorted by id within their stage (so the order
-    does not depend on the order of the model's rows)."""
+    """Official order of the risk items in force; extras sorted by id within their stage.
+
+    So the order does not depend on the order of the model's rows.
+    """
     items = model.risk_items
     return {r.risk_id: (int(r.stage_no), r.origin != "catalog", int(r.risk_no) if r.origin == "catalog" else 0,
                         r.risk_id) for r in items.itertuples(index=False)}
@@ -111,6 +113,19 @@ def _check_lang(lang: str) -> None:
 
 def trust_rating(internet_facing: bool, operator: str) -> int:
     """The OTM trust rating (0–100) of a zone: by its operator, at most 10 when internet-facing.
+
+    Parameters
+    ----------
+    internet_facing
+        Whether the zone faces the internet.
+    operator
+        The zone's operator (``city``, ``national``, ``jlis``, ``contractor``, ``subcontractor``,
+        ``other_body``, ``resident``; any other gives 0).
+
+    Returns
+    -------
+    int
+        :data:`TRUST_BY_OPERATOR` of the operator, at most ``INTERNET_TRUST`` (10) when internet-facing.
 
     Examples
     --------
@@ -408,6 +423,22 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
     as :func:`pia_analysis.analysis.findings.find_findings` orders them.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding, the columns of :data:`FINDING_CSV_COLUMNS`; ``severity``, ``likelihood``
+        and ``impact`` are levels 1–4 (int), ``line`` a nullable ``Int64`` (the file's row), the rest text.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -447,11 +478,38 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     (``model/table/id``). ``include_mitigated`` adds the mitigated findings as ``kind: pass``,
     ``level: none``.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    lang
+        ``"ja"`` or ``"en"``: the language of the messages.
+
+    Returns
+    -------
+    dict
+        The SARIF log (``version``, ``$schema``, ``runs``), ready for :func:`json.dumps`.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
+
+    References
+    ----------
+    .. [1] OASIS, *Static Analysis Results Interchange Format (SARIF) Version 2.1.0*, 2020.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
     >>> log = findings_to_sarif(load_model(bundled_model_path()))
-    >>> r = next(r for r in log["runs"][0]["results"] if r["partialFingerprints"]["findingId/v1"] == "unencrypted-crossing@F17")
+    >>> r = next(r for r in log["runs"][0]["results"]
+    ...          if r["partialFingerprints"]["findingId/v1"] == "unencrypted-crossing@F17")
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
@@ -546,23 +604,126 @@ def to_json_text(document: dict[str, Any]) -> str:
 
 def write_otm(model: Model, path: str | os.PathLike[str], lang: str = "ja", *, force: bool = False,
               inputs=()) -> Path:
-    """Write :func:`to_otm` as JSON at ``path`` (whole or not at all; an existing file only when ``force``);
-    returns the path."""
+    """Write :func:`to_otm` as JSON at ``path``, whole or not at all.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write (``.otm`` or ``.json``).
+    lang
+        ``"ja"`` or ``"en"``: the language of the names.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = write_otm(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "model.otm")
+    >>> json.loads(out.read_text(encoding="utf-8"))["otmVersion"]
+    '0.2.0'
+    """
     return _atomic_write(Path(path), to_json_text(to_otm(model, lang=lang)).encode("utf-8"), force, inputs)
 
 
 def write_sarif(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
                 include_mitigated: bool = False, lang: str = "ja", *, force: bool = False, inputs=()) -> Path:
-    """Write :func:`findings_to_sarif` as JSON at ``path`` (whole or not at all; an existing file only when
-    ``force``); returns the path."""
+    """Write :func:`findings_to_sarif` as JSON at ``path``, whole or not at all.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write (``.sarif`` or ``.json``).
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    lang
+        ``"ja"`` or ``"en"``: the language of the messages.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = write_sarif(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.sarif")
+    >>> json.loads(out.read_text(encoding="utf-8"))["version"]
+    '2.1.0'
+    """
     log = findings_to_sarif(model, exposure_threshold, include_mitigated, lang)
     return _atomic_write(Path(path), to_json_text(log).encode("utf-8"), force, inputs)
 
 
 def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
                     include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
-    """Write :func:`findings_table` as a CSV (UTF-8 with BOM, formula-like text neutralised, as every
-    spreadsheet export of the toolkit) at ``path`` (an existing file only when ``force``); returns the path."""
+    """Write :func:`findings_table` as a CSV at ``path``, whole or not at all.
+
+    UTF-8 with BOM, formula-like text neutralised, as every spreadsheet export of the toolkit.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = findings_to_csv(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.csv")
+    >>> out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:3]
+    ['finding_id', 'status', 'severity']
+    """
     from ..util.spreadsheet import write_csv
     from ..util.files import check_file_target, scratch_file
 
