@@ -50,6 +50,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 
 from .. import catalog
 from ..model.model import Model
@@ -395,9 +397,6 @@ def text_width(text: str, size: float) -> float:
 @functools.lru_cache(maxsize=8192)
 def _char_width(ch: str) -> float:
     """Advance width of one character at 10 pt, in points (IPAexGothic, as set by use_japanese_fonts)."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import text_to_path
-
     if ch == " ":
         return text_to_path.get_text_width_height_descent("a a", FontProperties(family="IPAexGothic", size=10),
                                                           ismath=False)[0] - 2 * _char_width("a")

@@ -31,8 +31,15 @@ from typing import Any
 import pandas as pd
 
 from .. import catalog
+from ..analysis.coverage import coverage_pairs, stage_scope
+from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, SeverityScale, find_findings, rules
+from ..formats import directory as model_io
+from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model
 from ..model.schema import TABLES
+from ..util.files import check_file_target, scratch_file, write_file
+from ..util.spreadsheet import write_csv
+from ..util.version import __version__
 
 OTM_VERSION = "0.2.0"
 SARIF_VERSION = "2.1.0"
@@ -138,8 +145,6 @@ def trust_rating(internet_facing: bool, operator: str) -> int:
 
 def _threat_instances(model: Model, order: dict[str, tuple]) -> dict[str, list[dict[str, Any]]]:
     """Element id → its OTM threat instances (a risk of a stage whose scope holds the element)."""
-    from ..analysis.coverage import stage_scope
-
     scope = stage_scope(model)
     risks_of: dict[str, list[str]] = {}
     for risk_id, stage in zip(model.risk_items["risk_id"], model.risk_items["stage"]):
@@ -192,10 +197,6 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     >>> c["parent"], c["attributes"]["holds_my_number"]
     ({'trustZone': 'CORE'}, 'true')
     """
-    from ..util.version import __version__
-    from ..analysis.coverage import coverage_pairs
-    from ..analysis.findings import SeverityScale
-
     _check_lang(lang)
     scale = SeverityScale.load()
     order = _risk_order(model)
@@ -352,9 +353,6 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     A model with no path (built in memory) is located where :func:`pia_analysis.save_model` would write
     each row.
     """
-    from ..formats import directory as model_io
-    from ..formats.workbook import is_workbook_path, row_numbers
-
     path = model.path
     rows: dict[str, dict[str, int]] = {}  # table → id → line, as the files hold them
     workbook = path is not None and is_workbook_path(path) and path.is_file()
@@ -405,7 +403,6 @@ def _finding_location(locations: dict, element_type: str, element: str) -> dict[
 
 
 def _findings(model: Model, exposure_threshold: float | None, include_mitigated: bool) -> pd.DataFrame:
-    from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, find_findings
 
     threshold = DEFAULT_EXPOSURE_THRESHOLD if exposure_threshold is None else exposure_threshold
     found = find_findings(model, exposure_threshold=threshold)
@@ -513,9 +510,6 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
-    from ..util.version import __version__
-    from ..analysis.findings import rules
-
     _check_lang(lang)
     rule_table = rules()
     index = {rid: i for i, rid in enumerate(rule_table["rule_id"])}
@@ -592,7 +586,6 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
 
 
 def _atomic_write(path: Path, data: bytes, force: bool = False, inputs=()) -> Path:
-    from ..util.files import write_file
 
     return write_file(path, data, force=force, inputs=inputs)
 
@@ -724,9 +717,6 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
     >>> out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:3]
     ['finding_id', 'status', 'severity']
     """
-    from ..util.spreadsheet import write_csv
-    from ..util.files import check_file_target, scratch_file
-
     out = Path(path)
     check_file_target(out, force=force, inputs=inputs)  # before the work
     with scratch_file(out) as tmp:
