@@ -354,6 +354,7 @@ def _figure_output(fig: Any, dpi: int, label: str) -> dict[str, Any]:
 
 def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
     from .charts import figures as charts
+    from .charts.dataflow import dataflow_diagram
 
     model = state.model
     if kind == "exposure":
@@ -366,7 +367,7 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
     if kind == "coverage":
         return charts.stage_coverage_chart(model, coverage=state.coverage_after, lang=lang)
     if kind == "dataflow":
-        return charts.dataflow_diagram(model, exposure=state.exposure_after, lang=lang)
+        return dataflow_diagram(model, exposure=state.exposure_after, lang=lang)
     raise ValueError(f"{kind!r} is not a chart of the explorer: use one of {', '.join(CHART_KINDS)}")
 
 

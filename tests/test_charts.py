@@ -24,9 +24,13 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
 from pia_analysis import bundled_model_path, catalog, load_model
+from pia_analysis.charts import dataflow
+from pia_analysis.charts import style as chart_style
 from pia_analysis.charts import figures as charts
+from pia_analysis.outputs import briefing
 from pia_analysis.analysis.coverage import coverage_matrix, rating_check, stage_coverage
 from pia_analysis.analysis.exposure import node_exposure
+from pia_analysis.analysis.pipeline import with_planned_implemented
 from pia_analysis.analysis.simulation import simulate_compromise
 from pia_analysis.analysis.findings import find_findings
 
@@ -52,7 +56,7 @@ def results(model):
         "coverage_matrix": coverage_matrix(model),
         "rating_check": rating_check(model),
         "findings": find_findings(model, include_all=True),
-        "findings_after": find_findings(charts.with_planned_implemented(model), include_all=True),
+        "findings_after": find_findings(with_planned_implemented(model), include_all=True),
     }
 
 
@@ -60,7 +64,7 @@ def results(model):
 def figs(model, results):
     """Every chart in both languages, built and drawn once (with the no-warning check of :func:`draw`)."""
     out = {(name, lang): draw(lambda: chart(model, results, lang))
-           for name, chart in charts.CHARTS.items() for lang in ("ja", "en")}
+           for name, chart in briefing.CHARTS.items() for lang in ("ja", "en")}
     yield out
     plt.close("all")
 
@@ -95,10 +99,10 @@ def by_gid(root, cls, prefix):
 # --- every chart ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "lang"), list(itertools.product(charts.CHARTS, ("ja", "en"))))
+@pytest.mark.parametrize(("name", "lang"), list(itertools.product(briefing.CHARTS, ("ja", "en"))))
 def test_chart_renders_without_warnings_and_nothing_leaves_the_page(model, figs, name, lang):
     fig = figs[(name, lang)]
-    assert tuple(fig.get_size_inches()) == pytest.approx(charts.A4_LANDSCAPE)
+    assert tuple(fig.get_size_inches()) == pytest.approx(chart_style.A4_LANDSCAPE)
     page = fig.bbox
     shown = texts(fig)
     # title on top and the footer with the model's title and assessment date
@@ -120,7 +124,7 @@ def test_chart_renders_without_warnings_and_nothing_leaves_the_page(model, figs,
 
 
 def test_labels_are_english_with_lang_en(figs):
-    for name in charts.CHARTS:
+    for name in briefing.CHARTS:
         fig = figs[(name, "en")]
         ascii_only = [t.get_text() for t in texts(fig) if not any(ord(ch) > 0x2FFF for ch in t.get_text())]
         japanese = [t.get_text() for t in texts(fig) if any(ord(ch) > 0x2FFF for ch in t.get_text())]
@@ -129,7 +133,7 @@ def test_labels_are_english_with_lang_en(figs):
 
 
 def test_unknown_language_is_refused(model, results):
-    for chart in charts.CHARTS.values():
+    for chart in briefing.CHARTS.values():
         with pytest.raises(ValueError, match="lang"):
             chart(model, results, "fr")
 
@@ -137,7 +141,7 @@ def test_unknown_language_is_refused(model, results):
 def test_all_charts_lists_the_report_charts_and_leaves_only_font_settings_behind(model, results):
     before = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     figures_before = plt.get_fignums()
-    made = charts.all_charts(model, results, lang="en")
+    made = briefing.all_charts(model, results, lang="en")
     assert list(made) == ["dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "rating_check"]
     after = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     assert before == after
@@ -154,7 +158,7 @@ def test_dataflow_draws_one_arrow_per_flow_coloured_by_stage(model, figs):
     assert sorted(arrows) == sorted(model.flows["flow_id"])
     for f in model.flows.itertuples(index=False):
         arrow = arrows[f.flow_id]
-        assert to_hex(arrow.get_edgecolor()) == charts.STAGE_COLOURS[f.stage].lower()
+        assert to_hex(arrow.get_edgecolor()) == chart_style.STAGE_COLOURS[f.stage].lower()
         style = type(arrow.get_arrowstyle()).__name__
         if f.interactive:  # both heads, dashed
             assert style == "CurveFilledAB" and arrow.get_linestyle() != "-"
@@ -177,14 +181,14 @@ def test_dataflow_marks_holders_entry_points_and_shades_by_exposure(model, resul
     entries = set(model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"])
     assert set(by_gid(ax, mpl.lines.Line2D, "entry-")) == entries
     # fill = the colour bar's colour of the exposure; the exposure is written in the box
-    norm = charts._exposure_norm(exposure["exposure"])
-    cmap = mpl.colormaps[charts.CONTINUOUS_CMAP].reversed()
+    norm = dataflow._exposure_norm(exposure["exposure"])
+    cmap = mpl.colormaps[chart_style.CONTINUOUS_CMAP].reversed()
     for s, box in boxes.items():
         value = exposure.at[s, "exposure"]
         assert to_hex(box.get_facecolor()) == to_hex(cmap(norm(value)))
     labels = by_gid(ax, Text, "exposure-")
     for s, label in labels.items():
-        assert label.get_text() == charts._fmt_pct(exposure.at[s, "exposure"])
+        assert label.get_text() == chart_style.format_percent(exposure.at[s, "exposure"])
     assert len(fig.axes) == 2 and fig.axes[1].get_label() == "colorbar"
 
 
@@ -282,28 +286,28 @@ def inside(inner, outer, tol=1e-9):
 def test_layout_boxes_never_overlap_and_sit_in_their_zone(name):
     m = SMALL[name]
     for lang in ("ja", "en"):
-        geo = charts.dataflow_geometry(m, lang)
+        geo = dataflow.dataflow_geometry(m, lang)
         assert set(geo.positions) == set(m.systems["system_id"])
         rects = {s: geo.box_rect(s) for s in geo.positions}
         for (a, ra), (b, rb) in itertools.combinations(sorted(rects.items()), 2):
-            assert not charts._rects_overlap(ra, rb), (name, a, b)
+            assert not dataflow._rects_overlap(ra, rb), (name, a, b)
         zone_of = dict(zip(m.systems["system_id"], m.systems["zone_id"]))
         for s, r in rects.items():
             assert inside(r, geo.zone_rects[zone_of[s]]), (name, s)
         for (a, za), (b, zb) in itertools.combinations(sorted(geo.zone_rects.items()), 2):
-            assert not charts._rects_overlap(za, zb), (name, a, b)
+            assert not dataflow._rects_overlap(za, zb), (name, a, b)
         for z, r in geo.zone_rects.items():  # the drawing holds every zone
             assert inside(r, (0, 0, *geo.size)), (name, z)
         # each zone's systems are below its header
         for s, r in rects.items():
             z = geo.zone_rects[zone_of[s]]
-            assert r[1] >= z[1] + len(geo.zone_labels[zone_of[s]]) * charts._ZONE_LINE, (name, s)
+            assert r[1] >= z[1] + len(geo.zone_labels[zone_of[s]]) * dataflow._ZONE_LINE, (name, s)
 
 
 @pytest.mark.parametrize("name", list(SMALL))
 def test_layout_arrows_run_between_the_right_boxes_and_never_under_a_box(name):
     m = SMALL[name]
-    geo = charts.dataflow_geometry(m)
+    geo = dataflow.dataflow_geometry(m)
     assert sorted(geo.routes) == sorted(m.flows["flow_id"])
     rects = {s: geo.box_rect(s) for s in geo.positions}
     for f in m.flows.itertuples(index=False):
@@ -312,19 +316,19 @@ def test_layout_arrows_run_between_the_right_boxes_and_never_under_a_box(name):
         rs, rt = rects[f.source], rects[f.target]
         assert x_start in (pytest.approx(rs[0]), pytest.approx(rs[2])) and rs[1] < y_start < rs[3]
         assert x_end in (pytest.approx(rt[0]), pytest.approx(rt[2])) and rt[1] < y_end < rt[3]
-        for p, q in charts._segments(route):
+        for p, q in dataflow._segments(route):
             for s, r in rects.items():
-                assert not charts._segment_hits_rect(p, q, r, inset=1e-6), (name, f.flow_id, s)
+                assert not dataflow._segment_hits_rect(p, q, r, inset=1e-6), (name, f.flow_id, s)
     # arrow ends on a box side are distinct
     ends = [r[0] for r in geo.routes.values()] + [r[-1] for r in geo.routes.values()]
     assert len({(round(x, 6), round(y, 6)) for x, y in ends}) == len(ends)
 
 
 def test_layout_columns_go_from_the_core_outwards(model):
-    geo = charts.dataflow_geometry(model)
+    geo = dataflow.dataflow_geometry(model)
     assert geo.zone_level["CORE"] == 0 and geo.zone_level["JUKI_CS"] == 0
     assert geo.zone_level["PUBLIC"] == 1 and geo.zone_level["STORE"] == 3
-    pos = charts.dataflow_layout(model)
+    pos = dataflow.dataflow_layout(model)
     assert pos["JUKI_REC"][0] < pos["CONV_SRV"][0] < pos["JLIS_CENTRE"][0] < pos["STORE_KIOSK"][0]
     # no flow skips a column
     for f in model.flows.itertuples(index=False):
@@ -333,23 +337,23 @@ def test_layout_columns_go_from_the_core_outwards(model):
 
 
 def test_layout_is_deterministic_and_ignores_row_order(model):
-    first = charts.dataflow_layout(model)
-    assert charts.dataflow_layout(model) == first
+    first = dataflow.dataflow_layout(model)
+    assert dataflow.dataflow_layout(model) == first
     shuffled = model.replace(systems=model.systems.iloc[::-1].reset_index(drop=True),
                              flows=model.flows.sample(frac=1, random_state=3).reset_index(drop=True),
                              zones=model.zones.iloc[::-1].reset_index(drop=True))
-    assert charts.dataflow_layout(shuffled) == first
+    assert dataflow.dataflow_layout(shuffled) == first
 
 
 def test_layout_fits_a4_landscape_for_the_bundled_model(model):
-    width, height = charts.dataflow_geometry(model).size
-    assert width <= charts.A4_LANDSCAPE[0] - 2.42 and height <= charts.A4_LANDSCAPE[1] - 1.3  # drawn at scale 1
+    width, height = dataflow.dataflow_geometry(model).size
+    assert width <= chart_style.A4_LANDSCAPE[0] - 2.42 and height <= chart_style.A4_LANDSCAPE[1] - 1.3  # drawn at scale 1
 
 
 def test_stress_model_draws(results):
     m = SMALL["stress"]
     for lang in ("ja", "en"):
-        fig = draw(lambda: charts.dataflow_diagram(m, lang=lang))
+        fig = draw(lambda: dataflow.dataflow_diagram(m, node_exposure(m), lang=lang))
         assert len(by_gid(fig.axes[0], FancyArrowPatch, "flow-")) == len(m.flows)
 
 
@@ -357,8 +361,8 @@ def test_stress_model_draws(results):
 
 
 def test_dataflow_dot_has_every_system_and_flow_and_is_stable(model, results):
-    dot = charts.dataflow_dot(model, results["exposure"])
-    assert dot == charts.dataflow_dot(model, results["exposure"])
+    dot = dataflow.dataflow_dot(model, results["exposure"])
+    assert dot == dataflow.dataflow_dot(model, results["exposure"])
     assert dot.startswith('digraph "kitakyushu-juki-r3" {') and dot.rstrip().endswith("}")
     for s in model.systems["system_id"]:
         assert f'  "{s}" [id="{s}"' in dot
@@ -367,11 +371,11 @@ def test_dataflow_dot_has_every_system_and_flow_and_is_stable(model, results):
     for f in model.flows.itertuples(index=False):
         line = next(ln for ln in dot.splitlines() if f'[id="{f.flow_id}"' in ln)
         assert line.strip().startswith(f'"{f.source}" -> "{f.target}"')
-        assert f'color="{charts.STAGE_COLOURS[f.stage]}"' in line
+        assert f'color="{chart_style.STAGE_COLOURS[f.stage]}"' in line
         assert ("dir=both" in line) == bool(f.interactive)
     assert dot.count(" -> ") == len(model.flows)
     assert dot.count("{") == dot.count("}")
-    english = charts.dataflow_dot(model, results["exposure"], lang="en")
+    english = dataflow.dataflow_dot(model, results["exposure"], lang="en")
     assert "Resident record system" in english and "住民記録システム" not in english
 
 
@@ -509,9 +513,9 @@ def test_risk_map_draws_the_moves_after_the_action_plan(results, figs):
         assert marker.get_markerfacecolor() in ("#FFFFFF", "#ffffff", (1.0, 1.0, 1.0, 1.0))
 
 
-def test_risk_map_computes_after_from_planned_controls_when_not_given(model, results):
-    fig = draw(lambda: charts.risk_map(model, results["findings"], lang="en"))
-    assert sorted(by_gid(fig.axes[0], FancyArrowPatch, "move-")) == sorted(expected_moves(results))
+def test_risk_map_needs_the_findings_after_the_plan(model, results):
+    with pytest.raises(TypeError, match="findings_after"):  # a chart computes no analysis
+        charts.risk_map(model, results["findings"], lang="en")
 
 
 def test_risk_map_with_a_hand_made_move(model, results):
@@ -553,7 +557,7 @@ def test_risk_map_crowded_cell_stays_readable(model, results):
 
 
 def test_with_planned_implemented_changes_only_planned_controls(model):
-    after = charts.with_planned_implemented(model)
+    after = with_planned_implemented(model)
     was = model.controls.set_index("control_id")["status"]
     now = after.controls.set_index("control_id")["status"]
     assert (now[was == "planned"] == "implemented").all()
@@ -594,7 +598,7 @@ def test_save_figure_is_byte_identical(figs, tmp_path):
     digests = []
     for run in ("a", "b"):
         fig = figs[("dataflow", "ja")]
-        png, svg = charts.save_figure(fig, tmp_path / run / "dataflow", dpi=72)
+        png, svg = chart_style.save_figure(fig, tmp_path / run / "dataflow", dpi=72)
         assert png.name == "dataflow.png" and svg.name == "dataflow.svg"
         digests.append((hashlib.sha256(png.read_bytes()).hexdigest(), hashlib.sha256(svg.read_bytes()).hexdigest()))
         text = svg.read_text(encoding="utf-8")
@@ -606,8 +610,10 @@ def test_save_figure_is_byte_identical(figs, tmp_path):
 def test_save_figure_is_byte_identical_across_processes(tmp_path):
     script = (
         "import sys; from pia_analysis import load_model, bundled_model_path; from pia_analysis.charts import figures as charts;"
+        "from pia_analysis.charts.style import save_figure;"
         "m = load_model(bundled_model_path());"
-        "charts.save_figure(charts.stage_coverage_chart(m), sys.argv[1], dpi=60)"
+        "from pia_analysis.analysis.coverage import stage_coverage;"
+        "save_figure(charts.stage_coverage_chart(m, stage_coverage(m)), sys.argv[1], dpi=60)"
     )
     outputs = []
     for run, seed in (("a", "0"), ("b", "123")):

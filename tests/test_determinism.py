@@ -209,7 +209,7 @@ def shuffled_model(model, seed: int = SHUFFLE_SEED):
 
 
 def analyses(model) -> dict[str, object]:
-    from pia_analysis.charts import figures as charts
+    from pia_analysis.charts import dataflow as charts
     from pia_analysis.analysis import coverage, exposure, findings, hardening, judgments, simulation
 
     out = {
@@ -228,7 +228,7 @@ def analyses(model) -> dict[str, object]:
         "find_findings": findings.find_findings(model, include_all=True),
         "section3_table": judgments.section3_table(model),
         "dataflow_geometry": charts.dataflow_geometry(model),
-        "dataflow_dot": charts.dataflow_dot(model),
+        "dataflow_dot": charts.dataflow_dot(model, exposure.node_exposure(model)),
     }
     out["hardening_attrs"] = dict(out["hardening_candidates"].attrs)
     return out
@@ -250,7 +250,7 @@ def test_large_model_summaries_ignore_the_order_of_the_rows():
     models") gives the same tables and the same charts whatever the order of its rows."""
     import matplotlib as mpl
 
-    from pia_analysis.charts import figures as charts
+    from pia_analysis.charts import dataflow as charts
     from pia_analysis.analysis.pipeline import analyse
     from pia_analysis.outputs import briefing as report
     from pia_analysis.synthetic import national_model

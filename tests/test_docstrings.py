@@ -5,8 +5,6 @@ validator (the one numpy, scipy and pandas use): a summary (SS01), every paramet
 unknown ones (PR01, PR02), a Returns section when it returns something (RT01) and an Examples section
 (EX01), which pytest's ``--doctest-modules`` runs. A public class needs a docstring (GL08).
 
-``PENDING`` names the modules not yet done while issue 12's restructuring is under way; it may only
-shrink: a module listed there that passes fails this test, so that it is taken off the list.
 """
 
 from __future__ import annotations
@@ -26,13 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01", "EX01")
 CLASS_CHECKS = ("GL08", "SS01")
 
-PENDING: frozenset[str] = frozenset({
-    "pia_analysis.charts.delta",
-    "pia_analysis.charts.figures",
-    "pia_analysis.outputs.briefing",
-    "pia_analysis.outputs.interchange",
-    "pia_analysis.outputs.section3",
-})
 
 
 def _modules() -> list[str]:
@@ -73,12 +64,8 @@ def test_module_states_all_first(module_name):
         f"{path.relative_to(ROOT)}: the first statement after the docstring must be __all__ = [...]")
 
 
-@pytest.mark.parametrize("module_name", [m for m in MODULES if m not in PENDING])
+@pytest.mark.parametrize("module_name", MODULES)
 def test_public_functions_have_numpy_sections(module_name):
     problems = _problems(module_name)
     assert not problems, "\n".join(problems)
 
-
-def test_pending_list_only_shrinks():
-    done = sorted(m for m in PENDING if not _problems(m))
-    assert not done, f"these pass now: take them off PENDING in tests/test_docstrings.py: {done}"

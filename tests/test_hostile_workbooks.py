@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 import hostile_workbooks as hw
+from hostile_workbooks import KINDS, MY_NUMBER, Kind
 from pia_analysis.formats import workbook
 from pia_analysis.cli import main
 from pia_analysis.formats import load_model
 from pia_analysis.model.errors import ModelError
 
 VALID_SCENARIO = "id: ok\nset:\n  controls:\n    C1: {status: missing}\n"
-from hostile_workbooks import KINDS, MY_NUMBER, Kind
 
 
 @pytest.fixture(scope="module")

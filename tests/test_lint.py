@@ -1,8 +1,6 @@
 """The lint step of ``make test``: ruff (pycodestyle, pyflakes, numpy docstrings) over the repository.
 
-The rules are in ``pyproject.toml`` (``[tool.ruff]``). ``PENDING`` names the files that do not pass yet while
-issue 12's restructuring is under way; it may only shrink: a file listed there that passes fails this test,
-so that it is taken off the list.
+The rules are in ``pyproject.toml`` (``[tool.ruff]``); every file of the repository passes them.
 """
 
 from __future__ import annotations
@@ -13,19 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
-PENDING: frozenset[str] = frozenset({
-    "pia_analysis/charts/__init__.py",
-    "pia_analysis/charts/figures.py",
-    "pia_analysis/outputs/__init__.py",
-    "pia_analysis/outputs/briefing.py",
-    "pia_analysis/outputs/interchange.py",
-    "pia_analysis/outputs/section3.py",
-    "tests/test_hostile_workbooks.py",
-})
 
 
 def _ruff() -> list[str]:
@@ -46,17 +33,8 @@ def _violations() -> dict[str, list[str]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def violations() -> dict[str, list[str]]:
-    return _violations()
-
-
-def test_every_file_passes_ruff(violations):
-    failing = {path: lines for path, lines in violations.items() if path not in PENDING}
+def test_every_file_passes_ruff():
+    failing = _violations()
     assert not failing, "ruff finds (fix them; `ruff check --fix` fixes some):\n" + "\n".join(
         line for lines in failing.values() for line in lines[:20])
 
-
-def test_pending_list_only_shrinks(violations):
-    passing = sorted(path for path in PENDING if path not in violations)
-    assert not passing, f"these pass ruff now: take them off PENDING in tests/test_lint.py: {passing}"

@@ -208,7 +208,7 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     from pia_analysis.analysis.pipeline import analyse
-    from pia_analysis.charts import figures as charts
+    from pia_analysis.charts import dataflow, figures as charts
     from pia_analysis.outputs import briefing as report
 
     a = analyse(national_part, trials=500)
@@ -216,7 +216,7 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     ax = figures["dataflow"].axes[0]
     boxes = [p.get_gid() for p in ax.patches if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box-")]
     zones_big = national_part.systems["zone_id"].value_counts()
-    big = set(zones_big[zones_big > charts.DATAFLOW_ZONE_DETAIL].index)
+    big = set(zones_big[zones_big > dataflow.DATAFLOW_ZONE_DETAIL].index)
     assert {f"box-{z}" for z in big} <= set(boxes)  # one box per big zone (CORE, JUKI_CS, JUKINET …)
     assert len(boxes) < 30 < len(national_part.systems)
     labels = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("flowlabel-")]

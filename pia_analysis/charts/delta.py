@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import catalog
-from .figures import OKABE_ITO, save_figure, use_japanese_fonts
+from .style import OKABE_ITO, save_figure, use_japanese_fonts
 from ..whatif.compare import Comparison
 from ..util.files import write_pack
 
@@ -60,6 +60,11 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     only_changed
         Draw only the systems whose exposure changed (default: every system reached in either model).
 
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A pyplot figure (close it when done) with one pair of bars per system, highest exposure on top.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -71,6 +76,8 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     >>> labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]  # ● marks My Number holders
     >>> "JLIS_CENTRE" in labels, "STORE_KIOSK" in labels  # the kiosk itself is unchanged
     (True, False)
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(fig)
     """
     use_japanese_fonts()
     ja = lang != "en"
@@ -115,14 +122,30 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
 def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str | None = None) -> Figure:
     """Coverage of each stage (covered pairs / pairs) before and after, as paired bars.
 
+    Parameters
+    ----------
+    comparison
+        The result of :func:`~pia_analysis.whatif.compare.compare`.
+    lang
+        ``ja`` or ``en``.
+    title
+        A second title line (default: the comparison's ``label_after``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A pyplot figure (close it when done) with two bars per stage and the change written above them.
+
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.compare import compare
     >>> m = load_model(bundled_model_path())
     >>> fig = coverage_delta_figure(compare(m, m), lang="en")
     >>> len(fig.axes[0].patches)
     12
+    >>> plt.close(fig)
     """
     use_japanese_fonts()
     ja = lang != "en"
@@ -164,7 +187,21 @@ def save_delta_charts(comparison: Comparison, out_dir: str | os.PathLike[str], l
                       title: str | None = None) -> list[Path]:
     """Write ``exposure_delta`` and ``coverage_delta`` as PNG (200 dpi) and SVG into ``out_dir``.
 
-    Returns the written paths, sorted.
+    Parameters
+    ----------
+    comparison
+        The result of :func:`~pia_analysis.whatif.compare.compare`.
+    out_dir
+        The folder (created when missing).
+    lang
+        ``ja`` or ``en``.
+    title
+        A second title line of both charts (default: the comparison's ``label_after``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, sorted.
 
     Examples
     --------
@@ -195,6 +232,29 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
     complete, with a ``manifest.json``; ``out_dir`` must be missing, empty or an earlier pack
     (:func:`pia_analysis.util.files.write_pack`).
 
+    Parameters
+    ----------
+    comparison
+        The result of :func:`~pia_analysis.whatif.compare.compare`.
+    out_dir
+        The pack's folder.
+    lang
+        ``ja`` or ``en``.
+    title
+        A second title line of both charts (default: the comparison's ``label_after``).
+    extra_files
+        More files of the pack: name → text (UTF-8).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``out_dir`` holds anything but an earlier pack.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -210,7 +270,39 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
 
 def build_delta_files(comparison: Comparison, folder: str | os.PathLike[str], lang: str = "ja",
                       title: str | None = None, extra_files: dict[str, str] | None = None) -> Path:
-    """Write the delta charts and ``extra_files`` into ``folder`` (created; part of a pack being built)."""
+    """Write the delta charts and ``extra_files`` into ``folder`` (created; part of a pack being built).
+
+    :func:`write_delta_pack` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario
+    --report`` calls it on the ``delta`` folder of the briefing pack being built.
+
+    Parameters
+    ----------
+    comparison
+        The result of :func:`~pia_analysis.whatif.compare.compare`.
+    folder
+        Where to write (created when missing).
+    lang
+        ``ja`` or ``en``.
+    title
+        A second title line of both charts (default: the comparison's ``label_after``).
+    extra_files
+        More files: name → text (UTF-8).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.whatif.compare import compare
+    >>> m = load_model(bundled_model_path())
+    >>> folder = build_delta_files(compare(m, m), tempfile.mkdtemp(), extra_files={"note.txt": "x"})
+    >>> sorted(p.name for p in folder.iterdir())[-2:]
+    ['exposure_delta.svg', 'note.txt']
+    """
     folder = Path(folder)
     save_delta_charts(comparison, folder, lang=lang, title=title)
     for name, text in sorted((extra_files or {}).items()):

@@ -17,13 +17,14 @@ The same model gives byte-identical files.
 
 from __future__ import annotations
 
-__all__ = ["A4_LANDSCAPE", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
-           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "briefing_markdown", "build_report", "chart_figures", "cover_page", "key_messages", "md_text",
-           "messages_page", "table_page", "top_findings", "write_report"]
+# Analysis, analyse and the MONTE_CARLO_* defaults are the pipeline's (analysis/pipeline.py), not the pack's.
+__all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
+           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "all_charts", "briefing_markdown", "chart_figures",
+           "key_messages", "top_findings", "write_report"]
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -32,13 +33,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..charts import figures as charts
+from ..charts.dataflow import dataflow_diagram
+from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_text
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model
 from ..util.files import write_pack
 
-A4_LANDSCAPE = (11.69, 8.27)
 TOP_FINDINGS = 12
 # Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
 # the key message on the minimum cut, entry points named as cut off, and rows of the exposure table in
@@ -48,7 +50,7 @@ MESSAGE_MAX_ENTRIES = 5
 MARKDOWN_MAX_ROWS = 100
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
-# The order of the PDF pages after the cover; each is a chart of pia_analysis.charts.figures (or a table page).
+# The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
 PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
              "messages")
 
@@ -68,6 +70,23 @@ def _pct(x: float) -> str:
 
 def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     """Plain-language sentences for a council briefing, generated from the results.
+
+    The threshold judgment; the entry points that reach no city-run My Number holder (at most
+    :data:`MESSAGE_MAX_ENTRIES` named); the most exposed holder and its path; the minimum cut (at most
+    :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; the open
+    findings; the review schedule. A message whose subject is absent is left out.
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    list of str
+        The messages, one sentence or two each, in the order above.
 
     Examples
     --------
@@ -94,11 +113,13 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
         cut_off_entries += 1
         if named < MESSAGE_MAX_ENTRIES:
             named += 1
-            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム（{len(cut_off):,}件）へ到達する経路がありません。"
+            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム"
+                       f"（{len(cut_off):,}件）へ到達する経路がありません。"
                        if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off):,} "
                        "city-run systems holding My Number files.")
     if cut_off_entries > named:
-        out.append(f"ほかに {cut_off_entries - named} か所の入口からも、市が運用する特定個人情報の保有システムへ到達する経路がありません。"
+        out.append(f"ほかに {cut_off_entries - named} か所の入口からも、"
+                   "市が運用する特定個人情報の保有システムへ到達する経路がありません。"
                    if ja else f"{cut_off_entries - named} more entry points reach none of the city-run systems holding "
                    "My Number files.")
 
@@ -106,18 +127,21 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     if len(exp):
         top = exp.iloc[0]
         path = " → ".join(_name(m, s, lang) for s in top["path"])
-        out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、想定年間確率は"
-                   f"{_pct(top['exposure'])}（経路: {path}）、影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
+        out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、"
+                   f"想定年間確率は{_pct(top['exposure'])}（経路: {path}）、"
+                   f"影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
                    if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
                    f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
                    f"{top['records_at_stake']:,.0f} records at stake.")
     if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
-        out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
+        out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、"
+                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
                    "off from every My Number holder.")
     elif a.min_cut:
         first = ", ".join(a.min_cut[:MESSAGE_MAX_FLOWS])
-        out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）を遮断・強化すれば、"
+        out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）"
+                   "を遮断・強化すれば、"
                    "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening {len(a.min_cut):,} flows ({first} and more: in_min_cut in "
                    "tables/hardening.csv) would cut every entry point off from every My Number holder.")
@@ -126,25 +150,33 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     if len(sc):
         pairs, covered = int(sc["pairs"].sum()), int(sc["covered"].sum())
         low = sc.sort_values(["coverage", "stage_no"]).iloc[0]
-        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち {covered:,} 件（{_pct(covered / pairs)}）が"
+        lowest_en = low["name_en"] if "name_en" in low else low["stage"]
+        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち "
+                   f"{covered:,} 件（{_pct(covered / pairs)}）が"
                    f"実施済みの対策で覆われています。最も低いのは「{low['name_ja']}」の {_pct(low['coverage'])} です。"
-                   if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs ({_pct(covered / pairs)}) "
-                   f"are covered by implemented controls; the lowest stage is {low['name_en'] if 'name_en' in low else low['stage']} "
+                   if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs "
+                   f"({_pct(covered / pairs)}) are covered by implemented controls; the lowest stage is {lowest_en} "
                    f"at {_pct(low['coverage'])}.")
     over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
     if len(over):
         counts = over["rating"].value_counts().sort_index()
         parts_ja = "、".join(f"「{r}」{n}件" for r, n in counts.items())
-        out.append(f"自己評価と対策の網羅状況が一致しないリスクがあります: {parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
-                   if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: {', '.join(over['risk_id'])}.")
+        out.append(f"自己評価と対策の網羅状況が一致しないリスクがあります: "
+                   f"{parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
+                   if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: "
+                   f"{', '.join(over['risk_id'])}.")
     open_f = a.findings.loc[a.findings["status"] == "open"]
     if len(open_f):
         high = open_f.loc[open_f["severity"] >= 3]
         title = open_f.iloc[0]["title_ja" if ja else "title_en"]
-        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うち重大度が高いもの {len(high):,} 件）。最上位: {title}（{open_f.iloc[0]['element']}）。"
-                   if ja else f"{len(open_f):,} open findings, {len(high):,} of high severity. Top: {title} ({open_f.iloc[0]['element']}).")
+        element = open_f.iloc[0]["element"]
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うち重大度が高いもの {len(high):,} 件）。"
+                   f"最上位: {title}（{element}）。"
+                   if ja else
+                   f"{len(open_f):,} open findings, {len(high):,} of high severity. Top: {title} ({element}).")
     s = a.schedule
-    out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
+    out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、"
+               f"5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
                if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
                f"{s.rerun_due.isoformat()}.")
     return out
@@ -163,7 +195,7 @@ def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> No
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     """The cover: affairs, organisation, date, population, threshold judgment and review schedule."""
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     m, ja = a.model, lang != "en"
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
@@ -184,7 +216,8 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
         fig.text(0.08, y, k, fontsize=12, color="#333333")
         fig.text(0.34, y, v, fontsize=12)
     fig.text(0.06, 0.12, ("本資料はモデルから自動生成されています。確率・有効性の値は想定値（assumption）を含みます。"
-                          if ja else "Generated from the model. Likelihoods and effectiveness values include assumptions."),
+                          if ja else
+                          "Generated from the model. Likelihoods and effectiveness values include assumptions."),
              fontsize=9, color="#555555")
     _footer(fig, m, lang)
     return fig
@@ -197,7 +230,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
     counted in a line at the bottom (with ``note`` saying where the full table is).
     """
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
     left, right, top, bottom = 0.5, 0.5, 0.95, 0.55  # margins in inches
@@ -209,7 +242,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
 
     def row(cells: list[str], bold: bool = False, max_lines: int | None = None) -> float:
-        wrapped = [charts.wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
+        wrapped = [wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
                    for c, w in zip(cells, col_widths)]
         return max(len(w) for w in wrapped) * line_h + 2 * pad, wrapped, bold
 
@@ -235,7 +268,8 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
             y = draw(y, measured)
             shown += 1
         if shown < len(frame):
-            more = (f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more") + (f" — {note}" if note else "")
+            more = ((f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more")
+                    + (f" — {note}" if note else ""))
             fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
     _footer(fig, model, lang)
     return fig
@@ -251,14 +285,15 @@ def _cell_text(value) -> str:
 
 def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
     """The page of key messages, one bullet each, wrapped to the page."""
-    charts.use_japanese_fonts()
+    use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
     size, line_h = 11.0, 11.0 * 1.4 / 72
-    fig.text(0.5 / width_in, 1 - 0.45 / height_in, "主なメッセージ" if lang != "en" else "Key messages", fontsize=16, va="top")
+    fig.text(0.5 / width_in, 1 - 0.45 / height_in, "主なメッセージ" if lang != "en" else "Key messages", fontsize=16,
+             va="top")
     y = 1.2
     for msg in messages:
-        lines = charts.wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
+        lines = wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
         fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
         fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
         y += len(lines) * line_h + 0.22
@@ -267,7 +302,30 @@ def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
 
 
 def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
-    """The ``n`` most severe open findings, with the columns a council page shows."""
+    """The ``n`` most severe open findings, with the columns a council page shows.
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model (its findings are sorted most severe first).
+    lang
+        ``"ja"`` (default: Japanese column names and texts) or ``"en"``.
+    n
+        At most this many findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding, columns ``指摘ID, 重大度, 内容, 詳細`` (``finding, severity, what, detail`` in
+        English): the finding id (str), its risk level 1–4 (int) and its title and detail (str).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> top = top_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
+    >>> list(top.columns), len(top)
+    (['finding', 'severity', 'what', 'detail'], 3)
+    """
     ja = lang != "en"
     f = a.findings.loc[a.findings["status"] == "open"].head(n)
     return pd.DataFrame({
@@ -278,16 +336,141 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     })
 
 
+def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return dataflow_diagram(model, results["exposure"], lang=lang)
+
+
+def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang)
+
+
+def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
+
+
+def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.coverage_heatmap(model, results["coverage_matrix"], lang=lang)
+
+
+def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.risk_map(model, results["findings"], results["findings_after"], lang=lang)
+
+
+def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+    return charts.rating_check_chart(model, results["rating_check"], lang=lang)
+
+
+#: The charts of the briefing, in its order: name → function ``(model, results, lang) -> Figure``.
+#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables.
+CHARTS: dict[str, Callable[[Model, Mapping[str, pd.DataFrame], str], Figure]] = {
+    "dataflow": _chart_dataflow,
+    "exposure": _chart_exposure,
+    "stage_coverage": _chart_stage_coverage,
+    "coverage_heatmap": _chart_heatmap,
+    "risk_map": _chart_risk_map,
+    "rating_check": _chart_rating,
+}
+#: The results the charts of :data:`CHARTS` draw.
+CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", "rating_check", "findings",
+                 "findings_after")
+
+
+def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja") -> dict[str, Figure]:
+    """Every chart of :data:`CHARTS`, by name, drawn from ``results`` (nothing is computed).
+
+    Parameters
+    ----------
+    model
+        The model the results are of.
+    results
+        Every result of :data:`CHART_RESULTS` by name: ``exposure`` (``node_exposure``), ``simulation``
+        (``simulate_compromise``), ``stage_coverage``, ``coverage_matrix``, ``rating_check``, ``findings``
+        (``find_findings``) and ``findings_after`` (``find_findings`` on the model with every planned
+        control implemented); the fields of :class:`Analysis` of the same names.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        Chart name → A4-landscape figure, in the briefing's order.
+
+    Raises
+    ------
+    KeyError
+        When ``results`` lacks one of :data:`CHART_RESULTS`.
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> a = analyse(load_model(bundled_model_path()), trials=2000)
+    >>> list(all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang="en"))
+    ['dataflow', 'exposure', 'stage_coverage', 'coverage_heatmap', 'risk_map', 'rating_check']
+    >>> all_charts(a.model, {"exposure": a.exposure})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    KeyError: 'the charts need these results too: simulation, stage_coverage, ..., findings_after'
+    """
+    missing = [name for name in CHART_RESULTS if name not in results]
+    if missing:
+        raise KeyError(f"the charts need these results too: {', '.join(missing)}")
+    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
+
+
 def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
-    """Every chart of :data:`pia_analysis.charts.figures.CHARTS` by name, drawn from the results of ``a``."""
-    results = {"exposure": a.exposure, "simulation": a.simulation, "stage_coverage": a.stage_coverage,
-               "coverage_matrix": a.coverage_matrix, "rating_check": a.rating_check, "findings": a.findings,
-               "findings_after": a.findings_after}
-    return charts.all_charts(a.model, results, lang)
+    """Every chart of :data:`CHARTS` by name, drawn from the results of ``a``.
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        Chart name → A4-landscape figure, in the briefing's order (:func:`all_charts`).
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> figures = chart_figures(analyse(load_model(bundled_model_path()), trials=2000), lang="en")
+    >>> figures["risk_map"].axes[0].get_xlabel()
+    'Likelihood'
+    """
+    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang)
 
 
 def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
-    """``briefing.md``: the key messages and the main tables."""
+    """``briefing.md``: the key messages and the main tables.
+
+    Model text is written as inert text (:func:`md_text`: no link, image, HTML or new table row); each
+    table shows at most :data:`MARKDOWN_MAX_ROWS` rows (the CSV and Excel tables hold every row).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    messages
+        The key messages (:func:`key_messages`).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The Markdown text, ending with a newline.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> a = analyse(load_model(bundled_model_path()), trials=2000)
+    >>> briefing_markdown(a, key_messages(a, "en"), "en").splitlines()[4]
+    '## Key messages'
+    """
     ja = lang != "en"
     m = a.model
     lines = [f"# {md_text(m.title(lang), block=True)}", "",
@@ -321,10 +504,10 @@ _BLOCK_START = re.compile(r"[+*-](?=\s|$)|[0-9]{1,9}(?=[.)](?:\s|$))")
 
 
 def md_text(value: object, block: bool = False) -> str:
-    """``value`` as inert Markdown text for ``briefing.md``.
+    r"""``value`` as inert Markdown text for ``briefing.md``.
 
     HTML special characters become entities (``<img …>`` shows as text), the Markdown controls
-    ``\\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
+    ``\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
     line break (CR, LF, CRLF, VT, FF, NEL, U+2028/9 …) becomes a space, as in the tables. With
     ``block=True`` (a list item or a heading) the text is also stripped and a leading list marker or
     ordered-list number is escaped, so the text stays one paragraph of one line.
@@ -333,10 +516,10 @@ def md_text(value: object, block: bool = False) -> str:
     --------
     >>> md_text('<img src=x onerror=alert(1)>')
     '&lt;img src=x onerror=alert(1)&gt;'
-    >>> md_text("[a](http://x) `b` c|d\\r\\n# e")
-    '\\\\[a\\\\](http://x) \\\\`b\\\\` c\\\\|d \\\\# e'
+    >>> md_text("[a](http://x) `b` c|d\r\n# e")
+    '\\[a\\](http://x) \\`b\\` c\\|d \\# e'
     >>> md_text("- 1. item", block=True), md_text("12) x", block=True)
-    ('\\\\- 1. item', '12\\\\) x')
+    ('\\- 1. item', '12\\) x')
     """
     text = _LINE_BREAKS.sub(" ", str(value))
     text = _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], text)
@@ -374,6 +557,32 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
     ``out`` must be missing, empty or an earlier pack (``OutputRefused`` otherwise, before any work; see
     :func:`pia_analysis.util.files.check_pack_target`, which also refuses an ``out`` around ``inputs``).
 
+    Parameters
+    ----------
+    model
+        The model.
+    out
+        The pack's folder.
+    lang
+        ``"ja"`` (default) or ``"en"``: titles, labels, messages and table headers.
+    progress
+        Called with a line before each of the five steps (default: nothing).
+    today
+        The date reviews are judged against (default: the assessment date, so that the pack does not
+        change from day to day).
+    inputs
+        Paths the pack must not be written around (the model's own path is added).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``out`` holds anything but an earlier pack, or holds an input.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -392,6 +601,24 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
 
     :func:`write_report` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario --report``
     adds the delta charts to the same folder before the pack is moved into place.
+
+    Parameters
+    ----------
+    model
+        The model.
+    work
+        An existing, empty folder.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+    progress
+        Called with a line before each of the five steps (default: nothing).
+    today
+        The date reviews are judged against (default: the assessment date).
+
+    Returns
+    -------
+    pathlib.Path
+        ``work``, holding ``briefing.pdf``, ``briefing.md``, ``tables.xlsx``, ``charts/`` and ``tables/``.
     """
     say = progress or (lambda _msg: None)
     work = Path(work)
@@ -402,7 +629,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     figures = chart_figures(a, lang)
     (work / "charts").mkdir()
     for name, fig in figures.items():
-        charts.save_figure(fig, work / "charts" / name)
+        save_figure(fig, work / "charts" / name)
     say("[3/5] writing briefing.pdf")
     _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
     say("[4/5] writing the tables (CSV, tables.xlsx)")

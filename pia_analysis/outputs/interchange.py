@@ -19,8 +19,8 @@ depends on the time or the machine (only on the model and, for locations, its fi
 from __future__ import annotations
 
 __all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVEL", "TRUST_BY_OPERATOR",
-           "element_locations", "findings_table", "findings_to_csv", "findings_to_sarif", "to_json_text", "to_otm",
-           "trust_rating", "write_otm", "write_sarif"]
+           "findings_table", "findings_to_csv", "findings_to_sarif", "to_otm", "trust_rating", "write_otm",
+           "write_sarif"]
 
 import json
 import math
@@ -31,8 +31,15 @@ from typing import Any
 import pandas as pd
 
 from .. import catalog
+from ..analysis.coverage import coverage_pairs, stage_scope
+from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, SeverityScale, find_findings, rules
+from ..formats import directory as model_io
+from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model
 from ..model.schema import TABLES
+from ..util.files import check_file_target, scratch_file, write_file
+from ..util.spreadsheet import write_csv
+from ..util.version import __version__
 
 OTM_VERSION = "0.2.0"
 SARIF_VERSION = "2.1.0"
@@ -93,8 +100,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _risk_order(model: Model) -> dict[str, tuple]:
-    """Official order of the risk items in force; extras sorted by id within their stage (so the order
-    does not depend on the order of the model's rows)."""
+    """Official order of the risk items in force; extras sorted by id within their stage.
+
+    So the order does not depend on the order of the model's rows.
+    """
     items = model.risk_items
     return {r.risk_id: (int(r.stage_no), r.origin != "catalog", int(r.risk_no) if r.origin == "catalog" else 0,
                         r.risk_id) for r in items.itertuples(index=False)}
@@ -112,6 +121,19 @@ def _check_lang(lang: str) -> None:
 def trust_rating(internet_facing: bool, operator: str) -> int:
     """The OTM trust rating (0–100) of a zone: by its operator, at most 10 when internet-facing.
 
+    Parameters
+    ----------
+    internet_facing
+        Whether the zone faces the internet.
+    operator
+        The zone's operator (``city``, ``national``, ``jlis``, ``contractor``, ``subcontractor``,
+        ``other_body``, ``resident``; any other gives 0).
+
+    Returns
+    -------
+    int
+        :data:`TRUST_BY_OPERATOR` of the operator, at most ``INTERNET_TRUST`` (10) when internet-facing.
+
     Examples
     --------
     >>> trust_rating(False, "city"), trust_rating(False, "contractor"), trust_rating(True, "city")
@@ -123,8 +145,6 @@ def trust_rating(internet_facing: bool, operator: str) -> int:
 
 def _threat_instances(model: Model, order: dict[str, tuple]) -> dict[str, list[dict[str, Any]]]:
     """Element id → its OTM threat instances (a risk of a stage whose scope holds the element)."""
-    from ..analysis.coverage import stage_scope
-
     scope = stage_scope(model)
     risks_of: dict[str, list[str]] = {}
     for risk_id, stage in zip(model.risk_items["risk_id"], model.risk_items["stage"]):
@@ -177,10 +197,6 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     >>> c["parent"], c["attributes"]["holds_my_number"]
     ({'trustZone': 'CORE'}, 'true')
     """
-    from ..util.version import __version__
-    from ..analysis.coverage import coverage_pairs
-    from ..analysis.findings import SeverityScale
-
     _check_lang(lang)
     scale = SeverityScale.load()
     order = _risk_order(model)
@@ -337,9 +353,6 @@ def element_locations(model: Model) -> dict[tuple[str, str], dict[str, Any]]:
     A model with no path (built in memory) is located where :func:`pia_analysis.save_model` would write
     each row.
     """
-    from ..formats import directory as model_io
-    from ..formats.workbook import is_workbook_path, row_numbers
-
     path = model.path
     rows: dict[str, dict[str, int]] = {}  # table → id → line, as the files hold them
     workbook = path is not None and is_workbook_path(path) and path.is_file()
@@ -390,7 +403,6 @@ def _finding_location(locations: dict, element_type: str, element: str) -> dict[
 
 
 def _findings(model: Model, exposure_threshold: float | None, include_mitigated: bool) -> pd.DataFrame:
-    from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, find_findings
 
     threshold = DEFAULT_EXPOSURE_THRESHOLD if exposure_threshold is None else exposure_threshold
     found = find_findings(model, exposure_threshold=threshold)
@@ -407,6 +419,22 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     location``: ``finding_id`` (``rule@element``) is the stable id; ``level`` the SARIF level; ``file``
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
     as :func:`pia_analysis.analysis.findings.find_findings` orders them.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding, the columns of :data:`FINDING_CSV_COLUMNS`; ``severity``, ``likelihood``
+        and ``impact`` are levels 1–4 (int), ``line`` a nullable ``Int64`` (the file's row), the rest text.
 
     Examples
     --------
@@ -447,17 +475,41 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     (``model/table/id``). ``include_mitigated`` adds the mitigated findings as ``kind: pass``,
     ``level: none``.
 
+    Parameters
+    ----------
+    model
+        A loaded model.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    lang
+        ``"ja"`` or ``"en"``: the language of the messages.
+
+    Returns
+    -------
+    dict
+        The SARIF log (``version``, ``$schema``, ``runs``), ready for :func:`json.dumps`.
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
+
+    References
+    ----------
+    .. [1] OASIS, *Static Analysis Results Interchange Format (SARIF) Version 2.1.0*, 2020.
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
     >>> log = findings_to_sarif(load_model(bundled_model_path()))
-    >>> r = next(r for r in log["runs"][0]["results"] if r["partialFingerprints"]["findingId/v1"] == "unencrypted-crossing@F17")
+    >>> r = next(r for r in log["runs"][0]["results"]
+    ...          if r["partialFingerprints"]["findingId/v1"] == "unencrypted-crossing@F17")
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
-    from ..util.version import __version__
-    from ..analysis.findings import rules
-
     _check_lang(lang)
     rule_table = rules()
     index = {rid: i for i, rid in enumerate(rule_table["rule_id"])}
@@ -534,7 +586,6 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
 
 
 def _atomic_write(path: Path, data: bytes, force: bool = False, inputs=()) -> Path:
-    from ..util.files import write_file
 
     return write_file(path, data, force=force, inputs=inputs)
 
@@ -546,26 +597,126 @@ def to_json_text(document: dict[str, Any]) -> str:
 
 def write_otm(model: Model, path: str | os.PathLike[str], lang: str = "ja", *, force: bool = False,
               inputs=()) -> Path:
-    """Write :func:`to_otm` as JSON at ``path`` (whole or not at all; an existing file only when ``force``);
-    returns the path."""
+    """Write :func:`to_otm` as JSON at ``path``, whole or not at all.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write (``.otm`` or ``.json``).
+    lang
+        ``"ja"`` or ``"en"``: the language of the names.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = write_otm(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "model.otm")
+    >>> json.loads(out.read_text(encoding="utf-8"))["otmVersion"]
+    '0.2.0'
+    """
     return _atomic_write(Path(path), to_json_text(to_otm(model, lang=lang)).encode("utf-8"), force, inputs)
 
 
 def write_sarif(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
                 include_mitigated: bool = False, lang: str = "ja", *, force: bool = False, inputs=()) -> Path:
-    """Write :func:`findings_to_sarif` as JSON at ``path`` (whole or not at all; an existing file only when
-    ``force``); returns the path."""
+    """Write :func:`findings_to_sarif` as JSON at ``path``, whole or not at all.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write (``.sarif`` or ``.json``).
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    lang
+        ``"ja"`` or ``"en"``: the language of the messages.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = write_sarif(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.sarif")
+    >>> json.loads(out.read_text(encoding="utf-8"))["version"]
+    '2.1.0'
+    """
     log = findings_to_sarif(model, exposure_threshold, include_mitigated, lang)
     return _atomic_write(Path(path), to_json_text(log).encode("utf-8"), force, inputs)
 
 
 def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
                     include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
-    """Write :func:`findings_table` as a CSV (UTF-8 with BOM, formula-like text neutralised, as every
-    spreadsheet export of the toolkit) at ``path`` (an existing file only when ``force``); returns the path."""
-    from ..util.spreadsheet import write_csv
-    from ..util.files import check_file_target, scratch_file
+    """Write :func:`findings_table` as a CSV at ``path``, whole or not at all.
 
+    UTF-8 with BOM, formula-like text neutralised, as every spreadsheet export of the toolkit.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    path
+        The file to write.
+    exposure_threshold
+        The exposure above which a path to a My Number holder is a finding (default: the rule's,
+        :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
+    include_mitigated
+        Add the mitigated findings.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> out = findings_to_csv(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.csv")
+    >>> out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:3]
+    ['finding_id', 'status', 'severity']
+    """
     out = Path(path)
     check_file_target(out, force=force, inputs=inputs)  # before the work
     with scratch_file(out) as tmp:

@@ -23,7 +23,8 @@ from ..util.spreadsheet import neutralise, normalise_xlsx
 
 _HEADERS_JA = {
     "stage_no": "項目", "stage": "段階コード", "stage_ja": "段階", "risk_no": "リスク", "risk_id": "リスクID",
-    "name_ja": "リスク（様式の文言）", "name_en": "risk (English)", "origin": "出典", "rating": "リスクへの対策は十分か",
+    "name_ja": "リスク（様式の文言）", "name_en": "risk (English)", "origin": "出典",
+    "rating": "リスクへの対策は十分か",
     "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
     "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
     "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
@@ -50,8 +51,8 @@ def _markdown(model: Model, table: pd.DataFrame) -> str:
     cols = ["risk_no", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
             "gaps", "pairs", "coverage", "rating_status", "open_findings"]
     lines = [f"# Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策 — {model.title('ja')}", "",
-             f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。網羅率 = 対策済みの組 / 対象の組"
-             "（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
+             f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。"
+             "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
     for (stage_no, stage), group in flat.groupby(["stage_no", "stage"], sort=True):
         lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
         lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
@@ -102,6 +103,29 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
     column headings on sheet ``columns``; its properties and zip entries carry the assessment date, so a
     re-run writes the same bytes. The file is written whole or not at all; an existing file is replaced
     only when ``force`` (:func:`pia_analysis.util.files.write_file`).
+
+    Parameters
+    ----------
+    model
+        The model.
+    path
+        The file to write; its suffix (``.xlsx`` or ``.md``) chooses the format.
+    force
+        Replace an existing file.
+    inputs
+        Paths the file must not replace (the model's own files).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix other than ``.xlsx`` or ``.md``.
+    pia_analysis.util.files.OutputRefused
+        When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
 
     Examples
     --------

@@ -1,0 +1,691 @@
+"""The look shared by every chart: palette, page, fonts, fixed texts, text wrapping and byte-stable files.
+
+* :data:`OKABE_ITO`, :data:`STAGE_COLOURS`, :data:`ZONE_COLOURS`, :data:`CONTINUOUS_CMAP` — the colours
+  (Okabe–Ito for categories, cividis for continuous values: both readable with colour blindness);
+* :data:`A4_LANDSCAPE` and :func:`new_figure` — the page every chart is drawn on (title, subtitle, footer
+  with the model's title and assessment date);
+* :func:`use_japanese_fonts` — IPAexGothic, bundled by ``matplotlib-fontja``;
+* :func:`chart_text` — the charts' fixed texts in Japanese and English; :func:`check_lang`;
+* :func:`wrap_text` and :func:`text_width` — line breaking measured in the chart font (Japanese breaks
+  before an opening bracket or after ・、の…);
+* :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`stage_name`,
+  :func:`text_colour_on` — labels;
+* :func:`save_figure` — PNG and SVG, byte-identical from one run to the next.
+
+:mod:`.dataflow`, :mod:`.figures`, :mod:`.delta` and the briefing pack draw with these.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "A4_LANDSCAPE",
+    "CONTINUOUS_CMAP",
+    "OKABE_ITO",
+    "STAGE_COLOURS",
+    "ZONE_COLOURS",
+    "chart_text",
+    "check_lang",
+    "display_name",
+    "format_percent",
+    "new_figure",
+    "percent_tick",
+    "save_figure",
+    "stage_name",
+    "text_colour_on",
+    "text_width",
+    "use_japanese_fonts",
+    "wrap_text",
+]
+
+import datetime as dt
+import functools
+import math
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
+
+from .. import catalog
+from ..model.model import Model
+
+# Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
+_ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
+
+#: Figure size of every chart, in inches (A4 landscape).
+A4_LANDSCAPE = (11.69, 8.27)
+#: Colour of the flows of each stage (Okabe–Ito; yellow is left out, it vanishes on white paper).
+STAGE_COLOURS = {"acquire": _ORANGE, "use": _SKY, "outsource": _GREEN, "provide": _BLUE, "network": _PURPLE,
+                 "retain": _BLACK}
+#: Colours given to zones in order (core first); after seven, they repeat with a hatch pattern (vermillion is
+#: kept for My Number holders).
+ZONE_COLOURS = (_BLUE, _ORANGE, _GREEN, _PURPLE, _SKY, _YELLOW, _GREY)
+#: Continuous colour map (exposure, coverage): cividis, readable with colour blindness and in grey.
+CONTINUOUS_CMAP = "cividis"
+_SVG_SALT = "pia-analysis"
+
+# Every fixed text of the charts, (Japanese, English).
+_TEXT: dict[str, tuple[str, str]] = {
+    "assessed_on": ("評価実施日", "assessed on"),
+    "dataflow_title": ("データフロー図：信頼ゾーン・システム・特定個人情報の流れ",
+                       "Data-flow diagram: trust zones, systems and flows of specific personal information"),
+    "dataflow_sub": ("列は市の基幹ゾーン（個人番号を保有）から何段のゾーン境界を越えるか（左が基幹、右ほど外部）。"
+                     "矢印の色は段階、箱の色は曝露（最も起こりやすい攻撃経路で到達する年間確率、箱内に%）。",
+                     "Columns: zone boundaries crossed from the city's core zones holding My Numbers (core on the "
+                     "left, outside to the right). Arrow colour: stage. Box colour: exposure (yearly probability "
+                     "of the most likely attack path, % in the box)."),
+    "dataflow_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは"
+                         "1つの箱にまとめた（色と%は箱の中で"
+                         "最大の曝露、印は1つでも該当すれば付く）。矢印は同じ向き・段階のフローの束（×は本数）で、"
+                         "同じ箱の中のフロー{inside:,}本は省略。システムごとの値は tables/exposure.csv。",
+                         "The model has {n:,} systems: each zone with more than {k} is one box (colour and %: the "
+                         "highest exposure inside; marks: at least one system inside). Arrows bundle the flows with "
+                         "the same direction and stage (× the number); the {inside:,} flows inside a box are left "
+                         "out. Per system: tables/exposure.csv."),
+    "agg_box": ("{n:,} システム（個人番号保有 {k:,}）", "{n:,} systems ({k:,} hold My Numbers)"),
+    "agg_box_none": ("{n:,} システム", "{n:,} systems"),
+    "exposure_top": ("個人番号を保有するシステムのうち曝露の高い {held} 件{others}を表示（全 {n:,} システム。全件は "
+                     "tables/exposure.csv）。",
+                     "Shown: the {held} most exposed systems holding My Numbers{others}, of {n:,} systems (all of "
+                     "them: tables/exposure.csv)."),
+    "exposure_top_others": ("と、ほかに曝露の高い {k} 件", " and the {k} most exposed others"),
+    "heatmap_sub_zone": ("システム数が多い（{n:,}）ため、ゾーンごとに集計："
+                         "各セルはそのゾーンのシステムのうち段階の対象と"
+                         "なるものの網羅率の平均（括弧内はシステム数）。「−」は対象となるシステムがないこと。"
+                         "システムごとの値は tables/coverage_matrix.csv。",
+                         "The model has {n:,} systems, so each row is a zone: each cell is the mean coverage of the "
+                         "zone's systems in the stage's scope (number of systems in brackets). '−': no system of "
+                         "the zone is in scope. Per system: tables/coverage_matrix.csv."),
+    "heatmap_y_zone": ("信頼ゾーン", "Trust zone"),
+    "legend_stages": ("段階（矢印の色）", "Stage (arrow colour)"),
+    "legend_kinds": ("記号", "Symbols"),
+    "one_way": ("一方向の送信（バッチ等）", "One-way transfer (batch)"),
+    "interactive": ("双方向（照会・応答）", "Interactive (request/response)"),
+    "mn_holder": ("個人番号を含むファイルを保有", "Holds a file with My Numbers"),
+    "entry_point": ("入口（攻撃・不正の起点）", "Entry point (where an attack can start)"),
+    "unreached": ("到達経路なし（曝露 0）", "Not reachable (exposure 0)"),
+    "exposure_cbar": ("曝露（年間確率、%、対数目盛）", "Exposure (yearly probability, %, log scale)"),
+    "col_core": ("基幹ゾーン", "Core zones"),
+    "col_k": ("基幹から境界{k}つ", "{k} boundar{ies} from the core"),
+    "exposure_title": ("システム別の曝露と危険にさらされる件数", "Exposure of each system and records at stake"),
+    "exposure_sub": ("棒：入口から最も起こりやすい攻撃経路で到達する年間確率（曝露）。●と横線：モンテカルロ法による、"
+                     "いずれかの経路で侵害される確率とその95%信頼区間。右の数値：個人番号を保有するシステムで"
+                     "危険にさらされる件数（曝露×件数の期待値）。",
+                     "Bars: yearly probability of the most likely attack path from an entry point (exposure). "
+                     "Dot and line: Monte Carlo probability of compromise by any path, with its 95% confidence "
+                     "interval. Figures on the right: records at stake on systems holding My Numbers "
+                     "(exposure × records, expected value)."),
+    "exposure_x": ("年間の侵害確率（%、対数目盛）", "Yearly probability of compromise (%, log scale)"),
+    "exposure_y": ("システム（曝露の高い順）", "System (highest exposure first)"),
+    "mc_label": ("モンテカルロ推定（全経路、95%信頼区間、{n:,}回）", "Monte Carlo (any path, 95% CI, {n:,} trials)"),
+    "records": ("{n:,}件", "{n:,} records"),
+    "zone_legend": ("信頼ゾーン（棒の色）", "Trust zone (bar colour)"),
+    "not_reached_label": ("到達経路なし", "not reachable"),
+    "stagecov_title": ("段階別のリスク対策の網羅状況", "Risk coverage of the six stages"),
+    "stagecov_sub": ("各段階の（リスク項目 × 対象要素）の組のうち、実施済みの対策が対応付けられた割合（対策済み）、"
+                     "予定の対策のみの割合（計画中）、対策のない割合（未対策）。対応付けの網羅を測るもので、"
+                     "対策の有効性は測らない。",
+                     "Share of the (risk item × element in scope) pairs of each stage with an implemented control "
+                     "mapped (covered), only a planned one (planned), or none (gap). It measures how complete "
+                     "the mapping is, not how well a measure works."),
+    "covered": ("対策済み", "Covered"),
+    "planned": ("計画中", "Planned"),
+    "gap": ("未対策", "Gap"),
+    "share_x": ("組の割合（%）", "Share of pairs (%)"),
+    "stage_y": ("段階（評価書 Ⅲ の項目）", "Stage (Section III item)"),
+    "pairs_n": ("{n}組", "{n} pairs"),
+    "out_of_scope": ("対象外（対象となる要素なし）", "Out of scope (no element in scope)"),
+    "heatmap_title": ("システム別・段階別の対策の網羅率", "Coverage by system and stage"),
+    "heatmap_sub": ("各セル：その段階のリスク項目のうち、そのシステムに実施済みの対策が対応付けられた割合。"
+                    "「−」はそのシステムが段階の対象でないこと。フローの組はここに含まない（段階別の図を参照）。",
+                    "Each cell: share of the stage's risk items with an implemented control mapped to that "
+                    "system. '−': the system is not in the stage's scope. Pairs of flows are not shown here "
+                    "(see the stage chart)."),
+    "heatmap_cbar": ("網羅率（%）", "Coverage (%)"),
+    "heatmap_x": ("段階", "Stage"),
+    "heatmap_y": ("システム（信頼ゾーン順）", "System (by trust zone)"),
+    "riskmap_title": ("リスクマップ：発見事項の発生可能性と影響（現在 → 行動計画の実施後）",
+                      "Risk map: likelihood and impact of the findings (now → after the action plan)"),
+    "riskmap_sub": ("CNIL 方式の 4×4 表。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険にさらされる"
+                    "件数の段階）、背景：重大度。●＝現在の未対応の発見事項、○＝予定の対策をすべて実施した後（矢印）。",
+                    "CNIL-style 4 × 4 grid. Across: likelihood (level of the yearly probability of the attack path "
+                    "or entry point); up: impact (level of the records at stake); background: severity. Filled: "
+                    "open findings now; hollow: after every planned control is in place (arrow)."),
+    "likelihood": ("発生可能性", "Likelihood"),
+    "impact": ("影響（危険にさらされる件数）", "Impact (records at stake)"),
+    "severity": ("重大度", "Severity"),
+    "after_plan": ("行動計画の実施後", "After the action plan"),
+    "resolved": ("実施後に対策済み", "mitigated after the plan"),
+    "more": ("ほか{n:,}件", "+{n:,} more"),
+    "rules_legend": ("ルール（記号）", "Rule (marker)"),
+    "riskmap_none": ("表示する発見事項はありません", "No finding to show"),
+    "riskmap_note": ("表示：{shown:,}件（状態 {statuses}）。行動計画で位置か状態が変わるもの：{moved:,}件。",
+                     "Shown: {shown:,} findings (status {statuses}). Changed by the action plan: {moved:,}."),
+    "rating_title": ("自己評価と対策の網羅率の照合", "Self-rating against measured coverage"),
+    "rating_sub": ("各リスク項目の自己評価（記号）と、対象要素のうち実施済みの対策が対応付けられた割合（横軸）。"
+                   "「十分である」「特に力を入れている」なのに対策のない要素が残るもの（過大評価）を朱色で示す。"
+                   "○は予定の対策の実施後。",
+                   "Self-rating of each risk item (marker) against the share of its elements with an implemented "
+                   "control mapped (x). Vermillion: rated sufficient or better while some element has no control "
+                   "(overclaimed). Hollow: after the planned controls."),
+    "rating_x": ("対策の網羅率（%）", "Coverage (%)"),
+    "rating_y": ("リスク項目（評価書 Ⅲ）", "Risk item (Section III)"),
+    "rating_full": ("すべての要素に対策", "every element covered"),
+    "rating_legend": ("自己評価（記号）", "Self-rating (marker)"),
+    "status_legend": ("照合結果（色）", "Check (colour)"),
+    "unrated": ("未評価", "Unrated"),
+    "if_planned": ("予定の対策の実施後", "after the planned controls"),
+}
+
+
+def chart_text(key: str, lang: str, **fmt: Any) -> str:
+    """One fixed text of the charts (a title, an axis label, a legend entry) in Japanese or English.
+
+    Parameters
+    ----------
+    key
+        The text's key (``"covered"``, ``"exposure_title"`` …).
+    lang
+        ``"ja"`` or ``"en"``.
+    **fmt
+        Values for the text's ``{placeholders}`` (``str.format``).
+
+    Returns
+    -------
+    str
+        The text, formatted.
+
+    Raises
+    ------
+    KeyError
+        When no text has that key.
+
+    Examples
+    --------
+    >>> chart_text("covered", "en"), chart_text("pairs_n", "ja", n=3)
+    ('Covered', '3組')
+    """
+    text = _TEXT[key][1 if lang == "en" else 0]
+    return text.format(**fmt) if fmt else text
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` itself when it is a language the charts are labelled in (``"ja"`` or ``"en"``).
+
+    Parameters
+    ----------
+    lang
+        The language asked for.
+
+    Returns
+    -------
+    str
+        ``lang``.
+
+    Raises
+    ------
+    ValueError
+        For any other language.
+
+    Examples
+    --------
+    >>> check_lang("en")
+    'en'
+    >>> check_lang("fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lang must be 'ja' or 'en', not 'fr'
+    """
+    if lang not in ("ja", "en"):
+        raise ValueError(f"lang must be 'ja' or 'en', not {lang!r}")
+    return lang
+
+
+# ---------------------------------------------------------------------------------------------------
+# fonts, figures, files
+
+
+def use_japanese_fonts() -> None:
+    """Make matplotlib draw Japanese text with the bundled IPAexGothic font (idempotent).
+
+    Sets only font rcParams (and the SVG id salt, so that SVG files are reproducible). Call it before
+    measuring text (:func:`text_width`, :func:`wrap_text`): widths are measured in this font.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> use_japanese_fonts()
+    >>> mpl.rcParams["font.sans-serif"][0]
+    'IPAexGothic'
+    """
+    import matplotlib_fontja  # noqa: F401  (registers the font on import)
+
+    matplotlib_fontja.japanize()
+    # networkx draws labels with font_family="sans-serif": put the Japanese font first in that family too.
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = ["IPAexGothic", "DejaVu Sans"]
+    mpl.rcParams["svg.hashsalt"] = _SVG_SALT  # stable SVG ids
+
+
+def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None) -> Figure:
+    """An A4-landscape figure with the title on top and the model's name and date in the footer.
+
+    Every chart starts from this page: the title at the top left, the subtitle wrapped below it, a footer
+    with the model's title and assessment date (never today's date, so that files do not change from day
+    to day) and the model id at the bottom right. The figure has an Agg canvas and no pyplot state.
+
+    Parameters
+    ----------
+    model
+        The model the chart is about (its title, ``assessed_on`` and id go in the footer).
+    lang
+        ``"ja"`` or ``"en"``.
+    title
+        The chart's title.
+    subtitle
+        One or two sentences on how to read the chart, wrapped to the page (none when None).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An empty A4-landscape page (11.69 × 8.27 in, 100 dpi) with its texts.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> fig = new_figure(load_model(bundled_model_path()), "en", "A title", "How to read it.")
+    >>> [float(x) for x in fig.get_size_inches()], fig.texts[0].get_text()
+    ([11.69, 8.27], 'A title')
+    """
+    use_japanese_fonts()
+    fig = Figure(figsize=A4_LANDSCAPE, dpi=100)
+    FigureCanvasAgg(fig)
+    fig.text(0.015, 0.978, title, fontsize=15, va="top", ha="left", color="#111111")
+    if subtitle:
+        fig.text(0.015, 0.935, "\n".join(wrap_text(subtitle, A4_LANDSCAPE[0] - 0.7, 9, lang, balanced=False)),
+                 fontsize=9,
+                 va="top", ha="left", color="#333333", linespacing=1.35)
+    assessed = model.meta.get("assessed_on")
+    if isinstance(assessed, dt.date):
+        date = f"{assessed.year}年{assessed.month}月{assessed.day}日" if lang == "ja" else assessed.isoformat()
+    else:
+        date = str(assessed or "-")
+    sep = "　｜　" if lang == "ja" else "  |  "
+    fig.text(0.015, 0.012, f"{model.title(lang)}{sep}{chart_text('assessed_on', lang)}: {date}", fontsize=8,
+             va="bottom", ha="left", color="#444444")
+    fig.text(0.985, 0.012, f"pia_analysis · {model.id}", fontsize=7, va="bottom", ha="right", color="#777777")
+    return fig
+
+
+def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) -> tuple[Path, Path]:
+    """Write ``<path>.png`` (``dpi``, default 200) and ``<path>.svg``; return the two paths.
+
+    The files are byte-identical from one run to the next: the PNG carries no Software tag, the SVG no
+    date and fixed ids (``svg.hashsalt``). Parent directories are created.
+
+    Parameters
+    ----------
+    fig
+        The figure to write.
+    path_without_suffix
+        Where to write, without ``.png`` / ``.svg``.
+    dpi
+        Resolution of the PNG (the SVG is vector).
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        ``(png, svg)``, the two files written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> fig = new_figure(load_model(bundled_model_path()), "en", "A page")
+    >>> png, svg = save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "coverage")
+    >>> png.suffix, svg.suffix
+    ('.png', '.svg')
+    """
+    base = Path(path_without_suffix)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+    with mpl.rc_context({"svg.hashsalt": _SVG_SALT}):
+        fig.savefig(png, dpi=dpi, format="png", metadata={"Software": None})
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png, svg
+
+
+# ---------------------------------------------------------------------------------------------------
+# text helpers
+
+
+def text_width(text: str, size: float) -> float:
+    """Width of ``text`` in inches at font ``size`` (points): the sum of the chart font's advance widths.
+
+    Kerning is ignored (IPAexGothic barely kerns) and 1 % is added for safety. Character widths are
+    memoised (:func:`_char_width`): measuring through FreeType costs milliseconds per call.
+
+    Parameters
+    ----------
+    text
+        The text (one line).
+    size
+        Font size in points.
+
+    Returns
+    -------
+    float
+        Width in inches.
+
+    Examples
+    --------
+    >>> use_japanese_fonts()  # widths are those of the chart font
+    >>> round(text_width("Exposure", 10), 3), text_width("情報", 10) > text_width("ab", 10)
+    (0.605, True)
+    """
+    return 1.01 * size / 10.0 * sum(_char_width(ch) for ch in str(text)) / 72.0
+
+
+@functools.lru_cache(maxsize=8192)
+def _char_width(ch: str) -> float:
+    """Advance width of one character at 10 pt, in points (IPAexGothic, as set by use_japanese_fonts)."""
+    if unicodedata.category(ch) == "Cc":  # a line break or tab in a user's name: no glyph, and no width
+        return 0.0
+    if ch == " ":
+        return text_to_path.get_text_width_height_descent("a a", FontProperties(family="IPAexGothic", size=10),
+                                                          ismath=False)[0] - 2 * _char_width("a")
+    width, _h, _d = text_to_path.get_text_width_height_descent(ch, FontProperties(family="IPAexGothic", size=10),
+                                                               ismath=False)
+    return width
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+# Japanese lines break best before an opening bracket, or after a middle dot, comma or particle.
+_BREAK_BEFORE = "（(［「"
+_BREAK_AFTER = "）)・、，。の／/"
+_NO_LINE_START = "。、，．）」』】〕・ー％%):;,."
+
+
+def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | None = None,
+          balanced: bool = True) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` inches at ``size`` points.
+
+    Latin text breaks at spaces; Japanese text prefers a break before an opening bracket or after
+    ・、の… (``balanced``: the break giving the most even lines; else as late as possible, for running
+    text), else at the last character that fits. With ``max_lines`` the last line ends with '…'.
+
+    Parameters
+    ----------
+    text
+        The text; a newline starts a new paragraph.
+    width
+        Width of a line in inches.
+    size
+        Font size in points (measured in the chart font, see :func:`text_width`).
+    lang
+        ``"ja"`` or ``"en"`` (the line-breaking rules follow the text itself; kept for the callers).
+    max_lines
+        At most this many lines (the last one shortened with '…'); no limit when None.
+    balanced
+        Japanese: prefer the break giving the most even lines (labels); else break as late as possible
+        (running text).
+
+    Returns
+    -------
+    list of str
+        The lines.
+
+    Examples
+    --------
+    >>> use_japanese_fonts()
+    >>> wrap_text("Risk coverage of the six stages", 1.2, 10, "en")
+    ['Risk coverage of', 'the six stages']
+    >>> wrap_text("取扱いプロセスごとのリスク対策（入手・使用）", 1.5, 10, "ja")
+    ['取扱いプロセスごとの', 'リスク対策', '（入手・使用）']
+    """
+    text = str(text)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_wrap_one(paragraph, width, size, balanced))
+    if max_lines is not None and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and text_width(last + "…", size) > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> list[str]:
+    if text_width(text, size) <= width or len(text) <= 1:
+        return [text]
+    wide = sum(_is_wide(c) for c in text) > len(text) / 3
+    if not wide:
+        # words, and the parts of hyphenated words ("information-" + "provision"), which may break too
+        words = re.findall(r"[^\s-]{3,}-+(?=[^\s-]{3,})|\S+", text)  # not "J-" + "LIS"
+        lines, line = [], ""
+        for word in words:
+            glue = "" if (not line or line.endswith("-")) else " "
+            candidate = line + glue + word
+            if line and text_width(candidate, size) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+        out: list[str] = []
+        for ln in lines:  # a single word longer than the width: cut it
+            out.extend(_hard_wrap(ln, width, size) if text_width(ln, size) > width else [ln])
+        return out
+    # Japanese: break at a good point (before an opening bracket, after ・、の…) when one gives lines that
+    # fit, the most balanced such break first; else at the last character that fits (never inside a
+    # run of Latin letters and digits such as "J-LIS").
+    def fits(part: str) -> bool:
+        return text_width(part, size) <= width
+
+    good = [i for i in range(1, len(text))
+            if (text[i] in _BREAK_BEFORE or text[i - 1] in _BREAK_AFTER) and fits(text[:i].rstrip())]
+    two = [i for i in good if fits(text[i:].lstrip())] if balanced else []
+    if not balanced:
+        good = [i for i in good if text_width(text[:i], size) >= width * 0.85]
+    if two:
+        cut = min(two, key=lambda i: (max(text_width(text[:i], size), text_width(text[i:], size)), i))
+    else:
+        fit = 1
+        while fit < len(text) and fits(text[: fit + 1]):
+            fit += 1
+        if balanced:  # as many lines as needed, but of even length: never a lone last character
+            lines_needed = math.ceil(text_width(text, size) / width)
+            target = text_width(text, size) / lines_needed
+            even = 1
+            while even < fit and text_width(text[:even], size) < target - 1e-9:
+                even += 1
+            fit = max(1, min(fit, even))
+        while 1 < fit < len(text) and text[fit] in _NO_LINE_START:  # no line starts with 。、）…
+            fit -= 1
+        long_enough = [i for i in good if text_width(text[:i], size) >= width / 2]
+        cut = max(long_enough) if long_enough else fit
+        if cut == fit and cut < len(text) and _latin(text[cut - 1]) and _latin(text[cut]):
+            start = cut
+            while start > 0 and _latin(text[start - 1]):
+                start -= 1
+            cut = start if start > 0 else cut
+    head, tail = text[:cut].rstrip(), text[cut:].lstrip()
+    return [head, *(_wrap_one(tail, width, size, balanced) if tail else [])]
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch in "-_.")
+
+
+def _hard_wrap(text: str, width: float, size: float) -> list[str]:
+    out, line = [], ""
+    for ch in text:
+        if line and text_width(line + ch, size) > width:
+            out.append(line)
+            line = ch
+        else:
+            line += ch
+    return out + ([line] if line else [])
+
+
+def format_percent(probability: float) -> str:
+    """A probability as a percentage with two significant digits: 0.3 → '30%', 6.1e-06 → '0.00061%'.
+
+    Parameters
+    ----------
+    probability
+        A probability (0 to 1).
+
+    Returns
+    -------
+    str
+        The percentage; ``'0%'`` for 0, a negative or a non-finite value.
+
+    Examples
+    --------
+    >>> format_percent(0.3), format_percent(6.1e-06), format_percent(0.0)
+    ('30%', '0.00061%', '0%')
+    """
+    x = float(probability) * 100.0
+    if x <= 0 or not math.isfinite(x):
+        return "0%"
+    digits = max(0, 1 - math.floor(math.log10(x)))
+    text = f"{x:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
+def percent_tick(value: float, _pos: Any = None) -> str:
+    """A tick label of a probability axis as a percentage (for :class:`matplotlib.ticker.FuncFormatter`).
+
+    Parameters
+    ----------
+    value
+        The tick's value, a probability.
+    _pos
+        The tick's position (matplotlib passes it; unused).
+
+    Returns
+    -------
+    str
+        :func:`format_percent` of ``value``; ``'0%'`` at or below 0.
+
+    Examples
+    --------
+    >>> percent_tick(0.05), percent_tick(0.0)
+    ('5%', '0%')
+    """
+    return format_percent(value) if value > 0 else "0%"
+
+
+def display_name(row: Any, lang: str) -> str:
+    """The name of a system, zone or risk item to show on a chart.
+
+    name_en in English (falling back to name_ja, then the id), name_ja in Japanese (falling back to the id).
+
+    Parameters
+    ----------
+    row
+        A row of ``systems``, ``zones`` or ``risk_items`` (a dict, a Series or a named tuple).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Examples
+    --------
+    >>> display_name({"system_id": "S1", "name_ja": "住基", "name_en": ""}, "en")
+    '住基'
+    >>> display_name({"zone_id": "Z", "name_ja": "", "name_en": "Zone"}, "ja")
+    'Z'
+    """
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    ja = get("name_ja", "")
+    en = get("name_en", "")
+    ident = get("system_id", "") or get("zone_id", "") or get("risk_id", "")
+    if lang == "en":
+        for value in (en, ja, ident):
+            if isinstance(value, str) and value.strip():
+                return value
+        return str(ident)
+    for value in (ja, ident):
+        if isinstance(value, str) and value.strip():
+            return value
+    return str(ident)
+
+
+def _stage_table() -> pd.DataFrame:
+    return catalog.stages().set_index("stage")
+
+
+def stage_name(stage: str, lang: str, form: str = "short") -> str:
+    """The name of a stage on a chart: the official short Japanese name, or the catalogue's English name.
+
+    Parameters
+    ----------
+    stage
+        A stage of the catalogue (``acquire``, ``use``, ``outsource``, ``provide``, ``network``, ``retain``).
+    lang
+        ``"ja"``: ``short_ja``; ``"en"``: ``name_en``.
+    form
+        In English, ``"short"`` leaves out the parenthesis of ``name_en``; any other value keeps it.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    KeyError
+        For a stage not in the catalogue.
+
+    Examples
+    --------
+    >>> stage_name("provide", "ja"), stage_name("provide", "en")
+    ('提供・移転', 'Provision and transfer')
+    """
+    row = _stage_table().loc[stage]
+    if lang == "en":
+        name = str(row["name_en"])
+        return name.split(" (")[0] if form == "short" else name
+    return str(row["short_ja"])
+
+
+def text_colour_on(colour: Any) -> str:
+    """Black or white, whichever reads better on a background of ``colour`` (by its relative luminance).
+
+    Parameters
+    ----------
+    colour
+        Any matplotlib colour.
+
+    Returns
+    -------
+    str
+        ``"#000000"`` on a light colour, ``"#FFFFFF"`` on a dark one.
+
+    Examples
+    --------
+    >>> text_colour_on("#000000"), text_colour_on("#F0E442")
+    ('#FFFFFF', '#000000')
+    """
+    r, g, b = to_rgb(colour)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if luminance > 0.45 else "#FFFFFF"
