@@ -35,6 +35,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ..model.errors import unknown_id
 from ..model.model import Model
 from .attack_graph import SUPER_SOURCE, Net, build_net, gc_paused, most_likely, reached_by, to_digraph, zone_crossings
 
@@ -259,7 +260,10 @@ def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If ``k`` is below 1 or ``target`` is not a system of the model.
+        If ``k`` is below 1.
+    pia_analysis.model.errors.UnknownIdError
+        If ``target`` is not a system of the model (a ``KeyError`` and a ``ValueError``; the message names
+        the closest system ids).
 
     References
     ----------
@@ -276,7 +280,7 @@ def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
         raise ValueError(f"k must be at least 1, not {k}")
     net = build_net(model)
     if target not in net.pos:
-        raise ValueError(f"{target!r} is not a system of the model")
+        raise unknown_id("system", target, model.systems["system_id"])
     # Super-source → each entry point with weight −log(e·q); arc u → v with weight −log(p·q_v). Only
     # positive probabilities make arcs, so every weight is finite.
     g = nx.DiGraph()
@@ -377,8 +381,9 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
 
     Raises
     ------
-    ValueError
-        If ``system_id`` is not a system of the model.
+    pia_analysis.model.errors.UnknownIdError
+        If ``system_id`` is not a system of the model (a ``KeyError`` and a ``ValueError``; the message
+        names the closest system ids).
 
     Examples
     --------
@@ -389,7 +394,7 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
     """
     net = build_net(model)
     if system_id not in net.pos:
-        raise ValueError(f"{system_id!r} is not a system of the model")
+        raise unknown_id("system", system_id, model.systems["system_id"])
     prob, paths = most_likely(net, {net.pos[system_id]: 1.0})
     info = _system_info(model)
     files = model.files.sort_values("file_id", kind="stable").set_index("file_id")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import catalog
+from ..catalog import CatalogError
 from ..model.model import Model
 
 #: Assessment codes, least to most demanding.
@@ -88,7 +89,7 @@ def threshold_table() -> pd.DataFrame:
         table[col] = pd.to_numeric(table[col].replace("", None)).astype("Float64")
     bad = sorted(set(table["trigger"]) - set(_TRIGGERS)) + sorted(set(table["code"]) - set(ASSESSMENT_CODES))
     if bad:
-        raise ValueError(f"catalog/thresholds.csv: unknown trigger or code {bad}")
+        raise CatalogError(f"catalog/thresholds.csv: unknown trigger or code {bad}")
     return table
 
 
@@ -151,7 +152,7 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
             serious_incident=bool(serious_incident), rule=f"population {span}{condition}",
             confidence=row["confidence"], source=row["source"], handlers_assumed=assumed,
         )
-    raise ValueError(f"catalog/thresholds.csv has no row for a population of {population}")
+    raise CatalogError(f"catalog/thresholds.csv has no row for a population of {population}")
 
 
 def required_assessment(model: Model) -> ThresholdJudgment:

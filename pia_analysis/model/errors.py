@@ -19,10 +19,12 @@ words with a :class:`Naming` (:meth:`Naming.located`): the directory reader as `
 from __future__ import annotations
 
 __all__ = ["CatalogError", "ModelError", "Naming", "PiaError", "Problem", "TableRef", "UnknownElementError",
-           "sort_problems"]
+           "UnknownIdError", "sort_problems", "unknown_id"]
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..catalog import CatalogError
 from ..util.errors import PiaError
@@ -284,3 +286,52 @@ class UnknownElementError(PiaError, KeyError):
     >>> issubclass(UnknownElementError, KeyError)
     True
     """
+
+
+class UnknownIdError(UnknownElementError, ValueError):
+    """An id that names no element of a model, its message naming the nearest known ids.
+
+    An :class:`UnknownElementError` (so a :class:`KeyError`) and a :class:`ValueError`: the analyses
+    (``attack_paths``, ``blast_radius``), the explorer and the what-if changes raise it for an id the model
+    does not have, and code that caught either of the older types keeps working.
+
+    Examples
+    --------
+    >>> issubclass(UnknownIdError, KeyError) and issubclass(UnknownIdError, ValueError)
+    True
+    """
+
+    def __str__(self) -> str:
+        """The message itself (a KeyError would show it quoted)."""
+        return str(self.args[0]) if self.args else ""
+
+
+def unknown_id(kind: str, key: Any, known: Iterable[str], where: str = "the model") -> UnknownIdError:
+    """An :class:`UnknownIdError` naming an unknown id and the nearest known ones.
+
+    Parameters
+    ----------
+    kind : str
+        What the id should have named (``"system"``, ``"flow"``, ``"control"`` …).
+    key : object
+        The id that was given.
+    known : iterable of str
+        The ids that exist.
+    where : str, default "the model"
+        Where they were looked up, for the message.
+
+    Returns
+    -------
+    UnknownIdError
+        The error, to be raised by the caller; its message lists up to 12 known ids and the close matches.
+
+    Examples
+    --------
+    >>> str(unknown_id("system", "REG2", ["REG", "CS", "ATENA"]))
+    "'REG2' is not a system of the model; did you mean REG? (known: ATENA, CS, REG)"
+    """
+    known = sorted(str(k) for k in known)
+    near = difflib.get_close_matches(str(key), known, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    listing = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
+    return UnknownIdError(f"{key!r} is not a {kind} of {where}{hint} (known: {listing or 'none'})")

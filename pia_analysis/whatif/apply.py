@@ -39,7 +39,6 @@ __all__ = [
     "CONTROL_STATUSES",
     "EFFECT_COLUMNS",
     "Changes",
-    "UnknownIdError",
     "apply_changes",
     "apply_scenario",
     "scenario_effects",
@@ -48,7 +47,6 @@ __all__ = [
     "with_scenario",
 ]
 
-import difflib
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -61,7 +59,7 @@ import pandas as pd
 from ..formats.directory import read_table
 from ..model.cells import RawTable
 from ..model.checks import validate_tables
-from ..model.errors import ModelError, Problem, UnknownElementError, sort_problems
+from ..model.errors import ModelError, Problem, sort_problems, unknown_id
 from ..model.model import Model
 from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES
 from .scenario import Scenario, as_scenario, bundled_scenarios, load_scenario
@@ -349,27 +347,6 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 
 # ---------------------------------------------------------------------------------------------------
 # errors
-
-
-class UnknownIdError(UnknownElementError, ValueError):
-    """An id that names no element of a model, its message naming the nearest known ids.
-
-    A :class:`~pia_analysis.model.errors.UnknownElementError` (so a :class:`KeyError`) and a
-    :class:`ValueError` (what the explorer's functions have always raised).
-    """
-
-    def __str__(self) -> str:
-        """The message itself (a KeyError would show it quoted)."""
-        return str(self.args[0]) if self.args else ""
-
-
-def unknown_id(kind: str, key: Any, known: Iterable[str], where: str = "the model") -> UnknownIdError:
-    """An :class:`UnknownIdError` naming an unknown id and the nearest known ones."""
-    known = sorted(str(k) for k in known)
-    near = difflib.get_close_matches(str(key), known, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    listing = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
-    return UnknownIdError(f"{key!r} is not a {kind} of {where}{hint} (known: {listing or 'none'})")
 
 
 # ---------------------------------------------------------------------------------------------------
