@@ -18,7 +18,7 @@ Every function returns a new DataFrame sorted independently of the order of the 
 
 from __future__ import annotations
 
-__all__ = ["OUTSOURCE_OPERATORS", "PAIR_STATUSES", "RATING_STATUSES", "coverage_matrix", "coverage_pairs",
+__all__ = ["PAIR_STATUSES", "RATING_STATUSES", "coverage_matrix", "coverage_pairs",
            "coverage_tables", "rating_check", "risk_coverage", "stage_coverage", "stage_scope"]
 
 from collections import defaultdict
@@ -29,15 +29,14 @@ import pandas as pd
 
 from .. import catalog
 from ..model.model import Model
+from ..model.schema import OUTSOURCED_OPERATORS, RATINGS, SUFFICIENT_RATINGS
 
 #: Pair statuses, best first.
 PAIR_STATUSES = ("covered", "planned", "gap")
 #: Self-rating statuses of :func:`rating_check`.
 RATING_STATUSES = ("consistent", "overclaimed", "underclaimed", "unrated", "out_of_scope")
 #: Operators whose systems enter the scope of the ``outsource`` stage.
-OUTSOURCE_OPERATORS = ("contractor", "subcontractor")
-_RATED_SUFFICIENT = ("特に力を入れている", "十分である")
-_RATED_REMAINING = "課題が残されている"
+_RATED_REMAINING = RATINGS[2]
 _TYPE_ORDER = {"flow": 0, "system": 1}
 
 
@@ -98,7 +97,7 @@ def _scope(model: Model) -> dict[str, tuple[list[str], list[str], list[set[str]]
                                           systems["operator"].tolist()):
         if len(holds) > 0:
             reasons[("retain", system_id, "system")].add("holds_file")
-        if operator in OUTSOURCE_OPERATORS:
+        if operator in OUTSOURCED_OPERATORS:
             reasons[("outsource", system_id, "system")].add("contractor")
     out: dict[str, tuple[list[str], list[str], list[set[str]]]] = {}
     for (stage, element, element_type) in sorted(reasons, key=lambda k: (k[0], _TYPE_ORDER[k[2]], k[1])):
@@ -507,7 +506,7 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
         if row["pairs"] == 0:
             return "out_of_scope"
         short = row["gaps"] + (row["planned"] if strict else 0)
-        if row["rating"] in _RATED_SUFFICIENT and short > 0:
+        if row["rating"] in SUFFICIENT_RATINGS and short > 0:
             return "overclaimed"
         if row["rating"] == _RATED_REMAINING and row["covered"] == row["pairs"]:
             return "underclaimed"

@@ -12,7 +12,8 @@ from __future__ import annotations
 __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
-           "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES", "STATUSES",
+           "OUTSOURCED_OPERATORS", "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
+           "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
 
@@ -22,9 +23,15 @@ from typing import Union
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
+# The operators a zone or system is entrusted to (委託先 and 再委託先): outsourcing, in the form's sense.
+OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
+# The bodies that hold data by statute under the national security standard (J-LIS, the state).
+STATUTORY_OPERATORS = ("jlis", "national")
 STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
 STATUSES = ("implemented", "planned", "missing")
 RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
+# The ratings that claim the measures are enough (the self-rating check holds them to their coverage).
+SUFFICIENT_RATINGS = RATINGS[:2]
 # English spellings accepted in ratings.csv; normalised to the official Japanese choices on load.
 RATING_ALIASES = {
     "emphasised": "特に力を入れている",

@@ -45,13 +45,12 @@ import pandas as pd
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model
-from ..model.schema import MODEL_KEYS, TABLES
+from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
 IMPORTANT, MINOR = "important", "minor"
 IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
 #: Operators whose systems are run for the city by someone it contracts with (委託・再委託).
-OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
 #: Stages whose flows deliver data to another party (提供・移転, 情報提供ネットワークシステム).
 RECIPIENT_STAGES = ("provide", "network")
 CHANGE_COLUMNS = ["table", "id", "change", "fields", "importance", "importance_ja", "rules", "reasons_ja", "reasons_en"]
