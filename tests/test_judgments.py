@@ -229,3 +229,20 @@ def test_results_read_like_dicts_too(small):
         judgment["nope"]
     schedule = review_schedule(small, today=dt.date(2022, 1, 1))
     assert schedule["rerun_due"] == dt.date(2026, 4, 1) and not schedule.as_dict()["rerun_overdue"]
+
+
+def test_the_review_schedule_reads_the_versions_the_loader_recorded(tmp_path):
+    # the analysis reads no files: the earlier versions come with the model, as the loader read them
+    from pia_analysis.formats import load_model as load, bundled_model_path as bundled
+
+    model = load(bundled())
+    assert [mid for mid, _day in model.earlier_versions] == ["kitakyushu-juki-h28", "kitakyushu-juki-h26"]
+    schedule = review_schedule(model, today=model.meta["assessed_on"])
+    assert [mid for mid, _day in schedule.history] == ["kitakyushu-juki-h26", "kitakyushu-juki-h28",
+                                                       "kitakyushu-juki-r3"]
+    # the same from the workbook, and nothing recorded when the chain was not followed
+    assert load(bundled().with_suffix(".xlsx")).earlier_versions == model.earlier_versions
+    assert load(bundled(), check_chain=False).earlier_versions == ()
+    # a model moved away from its chain keeps what was read when it was loaded
+    moved = model.replace(path=tmp_path)
+    assert review_schedule(moved, today=model.meta["assessed_on"]).history == schedule.history

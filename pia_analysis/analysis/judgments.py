@@ -217,7 +217,8 @@ class ReviewSchedule:
     review is recorded by saving a new model version whose ``previous`` points at this one).
     ``next_yearly_review`` rolls that date forward by whole years to the first one on or after ``today``.
     ``rerun_due`` = assessed_on + 5 years. ``history`` lists (model id, assessed_on) of the ``previous``
-    chain and this model, oldest first; ``longest_interval_years`` is the longest gap between two
+    chain (:attr:`Model.earlier_versions <pia_analysis.model.model.Model>`, as the loader read it) and this
+    model, oldest first; ``longest_interval_years`` is the longest gap between two
     consecutive versions (None with no earlier version).
     """
 
@@ -259,13 +260,6 @@ class ReviewSchedule:
         return pd.DataFrame(rows, columns=["item", "item_ja", "date", "status"])
 
 
-def _chain_dates(model: Model) -> list[tuple[str, dt.date]]:
-    """(id, assessed_on) of the model's earlier versions, newest first (each version's keys read once)."""
-    from ..formats import previous_metas
-
-    return [(str(meta["id"]), meta["assessed_on"]) for _path, meta in previous_metas(model)]
-
-
 def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedule:
     """The yearly review and the 5-year re-run of ``model``'s assessment, against ``today``.
 
@@ -298,7 +292,7 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
         k += 1
         following = add_years(assessed, k)
     rerun = add_years(assessed, RERUN_YEARS)
-    history = tuple(reversed(_chain_dates(model))) + ((model.id, assessed),)
+    history = tuple(reversed(model.earlier_versions)) + ((model.id, assessed),)
     days = [b[1] - a[1] for a, b in zip(history, history[1:])]
     longest = round(max(days).days / 365.25, 2) if days else None
     return ReviewSchedule(

@@ -502,16 +502,18 @@ def key_line(path: Path, key: str) -> int | None:
 
 
 def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, problems: list[Problem],
-                    follow: bool = True) -> None:
+                    follow: bool = True) -> list[tuple[str, Any]]:
     """``previous`` must name a model directory, and the chain of previous versions must end.
 
     The chain is walked once, reading only each version's ``model.yaml``, with a set of the directories
     seen (a loop, the model itself included, is reported): linear in its length. ``follow=False`` checks
     only the first link, for :func:`load_chain`, which checks each link as it loads the version.
-    Problems are located on the line of ``previous``.
+    Problems are located on the line of ``previous``. Returns ``(id, assessed_on)`` of each earlier version
+    read on the way, newest first (the model's ``earlier_versions``).
     """
+    found: list[tuple[str, Any]] = []
     if "previous" not in meta:
-        return
+        return found
     label = f"{label_root}/model.yaml"
 
     def bad(message: str, hint: str) -> None:
@@ -528,29 +530,27 @@ def _check_previous(model_dir: Path, meta: dict[str, Any], label_root: str, prob
         except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a name too long, a symlink loop …
             bad(f"{shorten(rel)!r} is not a usable path{where}: {shorten(str(exc), 200)}",
                 "give the path of the previous version's directory, relative to this model's directory")
-            return
+            return found
         if target in seen:
             bad(f"the chain of previous versions loops back to {target}{where}",
                 "a model's previous version must be an older, different model directory")
-            return
+            return found
         if not is_model:
             bad(f"{shorten(rel)!r} is not a model directory{where}: no model.yaml at {target}",
                 "give the path of the previous version's directory, relative to this model's directory")
-            return
+            return found
         if not follow:
-            return
+            return found
         seen.add(target)
         current = target
-        text = read_text(target / "model.yaml", str(target), [], MAX_YAML_BYTES)
-        if text is None:
-            return  # that model's own loading reports it
+        # each version's keys read once and checked as its own loading checks them (as the workbook reader does)
         try:
-            data = yaml.load(text, Loader=ModelYamlLoader)  # noqa: S506 - a SafeLoader: no object construction
-        except (yaml.YAMLError, ValueError, RecursionError):
-            return  # that model's own loading reports it
-        rel = data.get("previous") if isinstance(data, dict) else None
-        if isinstance(rel, (str, int, float)) and not isinstance(rel, bool):
-            rel = nfkc(str(rel))  # as that model's own loading reads it
+            earlier = read_directory_meta(target)
+        except (ModelError, OSError, ValueError):
+            return found  # that model's own loading reports it
+        found.append((str(earlier["id"]), earlier["assessed_on"]))
+        rel = earlier.get("previous")
+    return found
 
 
 #: Spreadsheet suffixes that are not model workbooks (see pia_analysis.formats.workbook.OTHER_SPREADSHEET_SUFFIXES).
@@ -811,7 +811,7 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     problems: list[Problem] = []
     label_root = _check_names(model_dir, label_root, problems)
     meta = _read_model_yaml(model_dir, problems, label_root)
-    _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
+    earlier = _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
     if shared is None:
         cells_left = [MAX_CELLS]  # one budget for all the tables of the model
         tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
@@ -824,7 +824,7 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     else:
         frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
         frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
-    return Model(meta=meta, path=model_dir.resolve(), **frames)
+    return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), **frames)
 
 
 def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:

@@ -971,13 +971,15 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str,
 
 
 def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem],
-                    follow: bool = True) -> None:
+                    follow: bool = True) -> list[tuple[str, Any]]:
     """``previous`` must name a model (directory or workbook), and the chain of versions must end.
 
     Walked once, each version's keys read once (linear); ``follow=False`` checks only the first link.
+    Returns ``(id, assessed_on)`` of each earlier version read on the way, newest first.
     """
+    found: list[tuple[str, Any]] = []
     if "previous" not in meta:
-        return
+        return found
     seen = {path.resolve()}
     current, rel = path, meta["previous"]
     while isinstance(rel, str):
@@ -990,11 +992,11 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
             problems.append(Problem(label, line, "previous", f"{rel!r} is not a usable path{where}: {exc}",
                                     "give the path of the previous version's folder or .xlsx, relative to the folder "
                                     "holding this workbook"))
-            return
+            return found
         if target in seen:
             problems.append(Problem(label, line, "previous", f"the chain of previous versions loops back to {target}",
                                     "a model's previous version must be an older, different model"))
-            return
+            return found
         if not is_dir and not is_book:
             written = os.path.relpath(target, path.resolve().parent) if current == path else rel
             problems.append(Problem(label, line, "previous",
@@ -1002,15 +1004,18 @@ def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | No
                                     f"no model.yaml or .xlsx workbook at {target}",
                                     "give the path of the previous version's folder or .xlsx, relative to the folder "
                                     "holding this workbook"))
-            return
+            return found
         if not follow:
-            return
+            return found
         seen.add(target)
         current = target
         try:
-            rel = (model_io.read_directory_meta(target) if is_dir else read_workbook_meta(target)).get("previous")
+            earlier = model_io.read_directory_meta(target) if is_dir else read_workbook_meta(target)
         except (ModelError, OSError, ValueError):
-            return  # that model's own loading reports it
+            return found  # that model's own loading reports it
+        found.append((str(earlier["id"]), earlier["assessed_on"]))
+        rel = earlier.get("previous")
+    return found
 
 
 def _invisible(text: str) -> str:
@@ -1144,12 +1149,13 @@ def _guard_parts(path: Path, label_root: str, problems: list[Problem]) -> None:
 
 
 def _load(path: Path, check_chain: bool = True
-          ) -> tuple[dict[str, Any], dict[str, model_cells.RawTable | None], dict[str, list[int]], list[Problem]]:
+          ) -> tuple[dict[str, Any], dict[str, model_cells.RawTable | None], dict[str, list[int]], list[Problem],
+                     tuple[tuple[str, Any], ...]]:
     label_root = str(path)
     problems: list[Problem] = []
     wb = _open(path, label_root, problems)
     if wb is None:
-        return {}, {}, {}, problems
+        return {}, {}, {}, problems, ()
     try:
         _guard_names(wb, label_root, problems)
         _guard_parts(path, label_root, problems)
@@ -1157,7 +1163,7 @@ def _load(path: Path, check_chain: bool = True
     finally:
         wb.close()
     if sheets is None:  # unreadable or absurd: what was read of the other sheets is not worth checking
-        return {}, {}, {}, problems
+        return {}, {}, {}, problems, ()
     for name, sheet in sheets.items():
         label = sheet.label
         names: dict[int, str] = {}
@@ -1166,14 +1172,14 @@ def _load(path: Path, check_chain: bool = True
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
-    _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems,
-                    follow=check_chain)
+    earlier = _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems,
+                              follow=check_chain)
     tables: dict[str, model_cells.RawTable | None] = {}
     lines: dict[str, list[int]] = {}
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
     checks.check_references(tables, problems)
-    return meta, tables, lines, problems
+    return meta, tables, lines, problems, tuple(earlier)
 
 
 def _naming(label_root: str) -> Naming:
@@ -1218,12 +1224,12 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     (3, '../kitakyushu-juki-h28')
     """
     p = Path(path)
-    meta, tables, _lines, problems = _load(p, check_chain)
+    meta, tables, _lines, problems, earlier = _load(p, check_chain)
     if problems:
         raise ModelError(_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
-    return Model(meta=meta, path=p.resolve(), **frames)
+    return Model(meta=meta, path=p.resolve(), earlier_versions=earlier, **frames)
 
 
 def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -1294,7 +1300,7 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     >>> min(rows["systems"].values())
     2
     """
-    _meta, tables, _lines, _problems = _load(Path(path))
+    _meta, tables, _lines, _problems, _earlier = _load(Path(path))
     out: dict[str, dict[str, int]] = {}
     for table in TABLES:
         raw = tables.get(table.name)

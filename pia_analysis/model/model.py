@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = ["Model", "build_graph"]
 
 import dataclasses
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,11 @@ class Model:
         The assessor's self-ratings (``ratings.csv``; empty when absent), ratings in official Japanese.
     path : Path or None
         The directory the model was loaded from.
+    earlier_versions : tuple of (str, datetime.date)
+        ``(id, assessed_on)`` of each earlier version named by ``previous``, newest first, as
+        :func:`pia_analysis.formats.load_model` read them when it followed the chain; empty for a model
+        without ``previous``, built in memory or loaded with ``check_chain=False``. The analyses read it
+        (the review schedule) instead of reading files themselves.
     """
 
     meta: dict[str, Any]
@@ -49,6 +55,7 @@ class Model:
     risks: pd.DataFrame
     ratings: pd.DataFrame
     path: Path | None = None
+    earlier_versions: tuple[tuple[str, dt.date], ...] = ()
 
     @property
     def id(self) -> str:
