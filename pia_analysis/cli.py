@@ -202,7 +202,7 @@ def _print_comparison(c) -> None:
                                                      "covered_after", "coverage_before", "coverage_after",
                                                      "coverage_delta"]])
     _section("Findings that appear, disappear or change", c.findings_delta[
-        ["finding_id", "change", "status_before", "status_after", "severity_before", "severity_after"]])
+        ["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"]])
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:

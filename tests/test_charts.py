@@ -482,7 +482,7 @@ def test_risk_map_places_every_open_finding_in_its_cell(results, figs):
     for fid, marker in now.items():
         x, y = marker.get_xdata()[0], marker.get_ydata()[0]
         assert round(x) == open_.at[fid, "likelihood"] and round(y) == open_.at[fid, "impact"], fid
-    # the 4 × 4 background follows the severity grid
+    # the 4 × 4 background follows the risk-level grid
     assert len(by_gid(ax, mpl.patches.Rectangle, "cell-")) == 16
     assert ax.get_xlabel() == "発生可能性"
 

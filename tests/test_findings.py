@@ -20,9 +20,9 @@ from pia_analysis.analysis.findings import (
     findings_summary,
     impact_level,
     likelihood_level,
+    risk_level_grid,
+    risk_level_of,
     rules,
-    severity_grid,
-    severity_of,
 )
 
 ZONES = [zone("CORE"), zone("OUT", "contractor"), zone("PUB", "resident"), zone("JL", "jlis"),
@@ -66,11 +66,11 @@ def test_no_rule_is_a_string_to_evaluate():
     assert "eval(" not in source and "exec(" not in source
 
 
-def test_severity_grid_is_monotone_and_documented_values():
-    grid = severity_grid()
+def test_risk_level_grid_is_monotone_and_documented_values():
+    grid = risk_level_grid()
     assert grid.shape == (4, 4)
     assert (grid.diff(axis=0).fillna(0) >= 0).all().all() and (grid.diff(axis=1).fillna(0) >= 0).all().all()
-    assert [severity_of(1, 1), severity_of(1, 4), severity_of(2, 3), severity_of(3, 3), severity_of(4, 4)] == [1, 2, 3, 4, 4]
+    assert [risk_level_of(1, 1), risk_level_of(1, 4), risk_level_of(2, 3), risk_level_of(3, 3), risk_level_of(4, 4)] == [1, 2, 3, 4, 4]
     assert [likelihood_level(p) for p in (0.0009, 0.001, 0.01, 0.1)] == [1, 2, 3, 4]
     assert [impact_level(n) for n in (999, 1000, 9999, 10_000, 299_999, 300_000)] == [1, 2, 2, 3, 3, 4]
 
@@ -91,7 +91,7 @@ def test_unencrypted_crossing(tmp_path):
                                                        "X4": "not_applicable", "X5": "not_applicable"}
     x1 = finding(model, "unencrypted-crossing@X1")
     # city → contractor zone: likelihood 3; 5,000 records: impact 2; grid → 3
-    assert (x1["likelihood"], x1["impact"], x1["severity"]) == (3, 2, 3)
+    assert (x1["likelihood"], x1["impact"], x1["risk_level"]) == (3, 2, 3)
     assert x1["stage"] == "outsource" and x1["risk_ids"] == ["outsource-1"]
     assert "X1" in x1["detail_en"] and "5,000" in x1["detail_ja"]
     assert finding(model, "unencrypted-crossing@X2")["risk_ids"] == ["provide-2"]
@@ -209,7 +209,7 @@ def test_removable_media(tmp_path):
     assert statuses(model, "media-unencrypted") == {"M1": "open", "M2": "mitigated", "M3": "not_applicable",
                                                     "M4": "not_applicable"}
     m1 = finding(model, "media-unencrypted@M1")
-    assert (m1["likelihood"], m1["impact"], m1["severity"]) == (3, 2, 3) and m1["risk_ids"] == ["retain-1"]
+    assert (m1["likelihood"], m1["impact"], m1["risk_level"]) == (3, 2, 3) and m1["risk_ids"] == ["retain-1"]
     assert finding(model, "media-unencrypted@M2")["impact"] == 4   # 400,000 records, My Numbers or not
 
 
@@ -238,9 +238,9 @@ def test_rating_not_borne_out(tmp_path):
     assert got["acquire-1"] == "mitigated"    # consistent
     assert got["use-1"] == "not_applicable"   # unrated
     assert got["provide-1"] == "not_applicable"  # out of scope
-    assert finding(model, "rating-not-borne-out@use-2")["severity"] == 1
+    assert finding(model, "rating-not-borne-out@use-2")["risk_level"] == 1
     r1 = finding(model, "rating-not-borne-out@retain-1")
-    assert r1["risk_ids"] == ["retain-1"] and r1["stage"] == "retain" and r1["severity"] == 4  # L3 (0 %) × I3
+    assert r1["risk_ids"] == ["retain-1"] and r1["stage"] == "retain" and r1["risk_level"] == 4  # L3 (0 %) × I3
 
 
 # --- rule 9: entry point without control -----------------------------------------------------------
@@ -266,7 +266,7 @@ def test_orphan_system(tmp_path):
     got = statuses(model, "orphan-system")
     assert got["E"] == "open"
     assert {k for k, v in got.items() if v != "not_applicable"} == {"E"}
-    assert finding(model, "orphan-system@E")["severity"] == 1   # L1 × 100 records
+    assert finding(model, "orphan-system@E")["risk_level"] == 1   # L1 × 100 records
 
 
 # --- the engine ------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_default_output_hides_not_applicable_and_is_sorted(tmp_path):
     assert len(everything) > len(default)
     assert default["finding_id"].is_unique
     assert (default["finding_id"] == default["rule_id"] + "@" + default["element"]).all()
-    expected = default.sort_values(["severity", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True])
+    expected = default.sort_values(["risk_level", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True])
     assert default["finding_id"].tolist() == expected["finding_id"].tolist()
     assert list(default.columns)[:5] == ["finding_id", "rule_id", "element", "element_type", "status"]
 
@@ -311,8 +311,8 @@ def test_cli_findings_json(capsys):
     records = json.loads(capsys.readouterr().out)
     ids = [r["finding_id"] for r in records]
     assert len(ids) == len(set(ids)) and "unencrypted-crossing@F17" in ids
-    severities = [r["severity"] for r in records]
-    assert severities == sorted(severities, reverse=True)
+    levels = [r["risk_level"] for r in records]
+    assert levels == sorted(levels, reverse=True)
     assert main(["findings", str(bundled_model_path()), "--format", "json"]) == 0
     assert [r["finding_id"] for r in json.loads(capsys.readouterr().out)] == ids   # stable
 

@@ -16,7 +16,7 @@ ANALYSIS_MODULES = ("attack_graph", "exposure", "simulation", "hardening", "cove
                     "provenance", "pipeline")
 
 # What a user writing a finding rule needs; reached as pia_analysis.analysis.findings.<name>.
-ENGINE_TYPES = {"FindingContext", "Rule", "SeverityScale"}
+ENGINE_TYPES = {"FindingContext", "Rule", "RiskScale"}
 
 
 def _public_callables(module_name: str) -> list[str]:

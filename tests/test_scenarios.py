@@ -373,7 +373,7 @@ def test_compare_reports_added_and_removed_systems(tiny):
     c = compare(tiny, apply_scenario(tiny, {"id": "x", "remove": {"systems": ["SRV"]}}))
     row = c.exposure_delta.set_index("system_id").loc["SRV"]
     assert row["presence"] == "removed" and row["exposure_after"] == 0.0
-    assert set(c.findings_delta["change"]) <= {"appeared", "disappeared", "severity_changed", "status_changed"}
+    assert set(c.findings_delta["change"]) <= {"appeared", "disappeared", "risk_level_changed", "status_changed"}
 
 
 def test_delta_charts_are_deterministic(tiny, tmp_path):

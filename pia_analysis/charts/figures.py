@@ -49,7 +49,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, Percen
 
 from .. import catalog
 # Reference data of the risk map, not results: the rules' order and titles (legend) and the CNIL grid.
-from ..analysis.findings import RULES, severity_grid, severity_scales
+from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
 from .dataflow import dataflow_system_order, dataflow_zone_order
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, ZONE_COLOURS, chart_text, check_lang, display_name,
@@ -69,7 +69,7 @@ _STATUS_STYLE = {  # rating_check status -> (colour, ja, en)
     "unrated": (_GREY, "未評価", "Unrated"),
     "out_of_scope": (_GREY, "対象外", "Out of scope"),
 }
-_SEVERITY_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
+_RISK_LEVEL_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
 
 # Large models (a prefecture, the whole country: thousands of systems) cannot be drawn system by system on
 # A4. Above these sizes the charts summarise (docs/charts.md, "Large models"); the bundled model is far below.
@@ -540,7 +540,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     Each finding whose status is in ``statuses`` (default: open) is a filled marker (shape and colour
     by rule) labelled with its element, in the cell of its likelihood and impact levels; the cell's
-    background is the severity level of the grid (``catalog/severity_grid.csv``). Where the action plan
+    background is the risk level of the grid (``catalog/risk_level_grid.csv``). Where the action plan
     changes a finding, a hollow marker shows it after every planned control is in place, joined by an
     arrow (a hollow marker marked as mitigated when only its status changes).
 
@@ -591,22 +591,22 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     shown = findings.loc[findings["status"].isin(statuses)].copy()
     shown = shown.sort_values(["likelihood", "impact", "rule_id", "element"], kind="stable")
     after = findings_after.set_index("finding_id")
-    grid = severity_grid()
-    scales = severity_scales()
+    grid = risk_level_grid()
+    scales = risk_scales()
     fig = new_figure(model, lang, chart_text("riskmap_title", lang), chart_text("riskmap_sub", lang))
     ax_left, ax_w, ax_bottom, ax_h = 1.45, 6.6, 0.12, 0.73
     ax = fig.add_axes((ax_left / A4_LANDSCAPE[0], ax_bottom, ax_w / A4_LANDSCAPE[0], ax_h), label="risk_map")
     ax.set_xlim(0.5, 4.5)
     ax.set_ylim(0.5, 4.5)
-    sev_label = {int(r.level): (r.label_ja if lang == "ja" else r.label_en)
-                 for r in scales.loc[scales["scale"] == "severity"].itertuples()}
+    level_label = {int(r.level): (r.label_ja if lang == "ja" else r.label_en)
+                 for r in scales.loc[scales["scale"] == "risk_level"].itertuples()}
     for li in range(1, 5):
         for im in range(1, 5):
-            sev = int(grid.loc[li, im])
-            ax.add_patch(Rectangle((li - 0.5, im - 0.5), 1, 1, facecolor=_SEVERITY_FILL[sev], edgecolor="#FFFFFF",
+            level = int(grid.loc[li, im])
+            ax.add_patch(Rectangle((li - 0.5, im - 0.5), 1, 1, facecolor=_RISK_LEVEL_FILL[level], edgecolor="#FFFFFF",
                                    linewidth=2, zorder=0, gid=f"cell-{li}-{im}"))
-            ax.text(li + 0.47, im - 0.47, f"{chart_text('severity', lang)}: {sev_label[sev]}", ha="right", va="bottom",
-                    fontsize=6.5, color="#666666", zorder=1, gid=f"severity-{li}-{im}")
+            ax.text(li + 0.47, im - 0.47, f"{chart_text('risk_level', lang)}: {level_label[level]}", ha="right",
+                    va="bottom", fontsize=6.5, color="#666666", zorder=1, gid=f"risk-level-{li}-{im}")
 
     def level_labels(scale: str) -> list[str]:
         rows = scales.loc[scales["scale"] == scale].sort_values("level")

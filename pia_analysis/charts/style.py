@@ -155,13 +155,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "riskmap_title": ("リスクマップ：発見事項の発生可能性と影響（現在 → 行動計画の実施後）",
                       "Risk map: likelihood and impact of the findings (now → after the action plan)"),
     "riskmap_sub": ("CNIL 方式の 4×4 表。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険にさらされる"
-                    "件数の段階）、背景：重大度。●＝現在の未対応の発見事項、○＝予定の対策をすべて実施した後（矢印）。",
+                    "件数の段階）、背景：リスクの水準。●＝現在の未対応の発見事項、○＝予定の対策をすべて実施した後（矢印）。",
                     "CNIL-style 4 × 4 grid. Across: likelihood (level of the yearly probability of the attack path "
-                    "or entry point); up: impact (level of the records at stake); background: severity. Filled: "
+                    "or entry point); up: impact (level of the records at stake); background: risk level. Filled: "
                     "open findings now; hollow: after every planned control is in place (arrow)."),
     "likelihood": ("発生可能性", "Likelihood"),
     "impact": ("影響（危険にさらされる件数）", "Impact (records at stake)"),
-    "severity": ("重大度", "Severity"),
+    "risk_level": ("リスクの水準", "Risk level"),
     "after_plan": ("行動計画の実施後", "After the action plan"),
     "resolved": ("実施後に対策済み", "mitigated after the plan"),
     "more": ("ほか{n:,}件", "+{n:,} more"),

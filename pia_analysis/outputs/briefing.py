@@ -167,13 +167,13 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    f"{', '.join(over['risk_id'])}.")
     open_f = a.findings.loc[a.findings["status"] == "open"]
     if len(open_f):
-        high = open_f.loc[open_f["severity"] >= 3]
+        high = open_f.loc[open_f["risk_level"] >= 3]
         title = open_f.iloc[0]["title_ja" if ja else "title_en"]
         element = open_f.iloc[0]["element"]
-        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うち重大度が高いもの {len(high):,} 件）。"
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が高いもの {len(high):,} 件）。"
                    f"最上位: {title}（{element}）。"
                    if ja else
-                   f"{len(open_f):,} open findings, {len(high):,} of high severity. Top: {title} ({element}).")
+                   f"{len(open_f):,} open findings, {len(high):,} at a high risk level. Top: {title} ({element}).")
     s = a.schedule
     out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、"
                f"5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
@@ -302,12 +302,12 @@ def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
 
 
 def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
-    """The ``n`` most severe open findings, with the columns a council page shows.
+    """The ``n`` open findings of highest risk level, with the columns a council page shows.
 
     Parameters
     ----------
     a
-        The results of :func:`analyse` on the model (its findings are sorted most severe first).
+        The results of :func:`analyse` on the model (its findings are sorted highest risk level first).
     lang
         ``"ja"`` (default: Japanese column names and texts) or ``"en"``.
     n
@@ -316,7 +316,7 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        One row per finding, columns ``指摘ID, 重大度, 内容, 詳細`` (``finding, severity, what, detail`` in
+        One row per finding, columns ``指摘ID, リスクの水準, 内容, 詳細`` (``finding, risk level, what, detail`` in
         English): the finding id (str), its risk level 1–4 (int) and its title and detail (str).
 
     Examples
@@ -324,13 +324,13 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     >>> from pia_analysis import load_model, bundled_model_path
     >>> top = top_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
     >>> list(top.columns), len(top)
-    (['finding', 'severity', 'what', 'detail'], 3)
+    (['finding', 'risk level', 'what', 'detail'], 3)
     """
     ja = lang != "en"
     f = a.findings.loc[a.findings["status"] == "open"].head(n)
     return pd.DataFrame({
         ("指摘ID" if ja else "finding"): f["finding_id"],
-        ("重大度" if ja else "severity"): f["severity"],
+        ("リスクの水準" if ja else "risk level"): f["risk_level"],
         ("内容" if ja else "what"): f["title_ja" if ja else "title_en"],
         ("詳細" if ja else "detail"): f["detail_ja" if ja else "detail_en"],
     })

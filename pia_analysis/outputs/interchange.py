@@ -32,7 +32,7 @@ import pandas as pd
 
 from .. import catalog
 from ..analysis.coverage import coverage_pairs, stage_scope
-from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, SeverityScale, find_findings, rules
+from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, RiskScale, find_findings, rules
 from ..formats import directory as model_io
 from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model
@@ -51,9 +51,9 @@ TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "contractor": 70, 
 INTERNET_TRUST = 10
 #: OTM mitigation-instance state of a control's status.
 MITIGATION_STATE = {"implemented": "implemented", "planned": "required", "missing": "recommended"}
-#: SARIF level of a finding's severity (1 negligible … 4 maximum).
+#: SARIF level of a finding's risk level (1 low … 4 critical).
 SARIF_LEVEL = {4: "error", 3: "warning", 2: "note", 1: "note"}
-FINDING_CSV_COLUMNS = ["finding_id", "status", "severity", "level", "rule_id", "element", "element_type", "stage",
+FINDING_CSV_COLUMNS = ["finding_id", "status", "risk_level", "level", "rule_id", "element", "element_type", "stage",
                        "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
                        "detail_en", "model", "file", "line", "location"]
 _ELEMENT_TABLE = {"flow": "flows", "system": "systems", "zone": "zones"}
@@ -198,7 +198,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     ({'trustZone': 'CORE'}, 'true')
     """
     _check_lang(lang)
-    scale = SeverityScale.load()
+    scale = RiskScale.load()
     order = _risk_order(model)
     instances = _threat_instances(model, order)
     mn_files = model.my_number_files
@@ -229,7 +229,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
             "description": description,
             "risk": {"confidentiality": 25 * level, "integrity": 25 * level, "availability": 25 * level,
                      "comment": f"impact level {level} of 4 for {int(row['records']):,} records "
-                                "(catalog/severity_scales.csv); integrity and availability are not rated "
+                                "(catalog/risk_scales.csv); integrity and availability are not rated "
                                 "separately"},
             "attributes": _attributes(row),
         })
@@ -306,7 +306,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
                                       "no element of the model is in the scope of this stage"),
                 "impact": 25 * impact_level,
                 "impactComment": f"impact level {impact_level} of 4 for the {int(meta.get('target_population', 0)):,} "
-                                 "people of the assessment (catalog/severity_scales.csv)",
+                                 "people of the assessment (catalog/risk_scales.csv)",
             },
             "tags": [str(row["stage"]), str(row["origin"])],
             "attributes": _attributes({k: row[k] for k in ("risk_id", "stage", "stage_no", "risk_no", "name_ja",
@@ -414,7 +414,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
                    include_mitigated: bool = False) -> pd.DataFrame:
     """The open findings (and the mitigated ones when asked) as a flat table for issue trackers.
 
-    Columns ``finding_id, status, severity, level, rule_id, element, element_type, stage, risk_ids,
+    Columns ``finding_id, status, risk_level, level, rule_id, element, element_type, stage, risk_ids,
     linddun, likelihood, impact, title_ja, title_en, detail_ja, detail_en, model, file, line,
     location``: ``finding_id`` (``rule@element``) is the stable id; ``level`` the SARIF level; ``file``
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
@@ -433,7 +433,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     Returns
     -------
     pandas.DataFrame
-        One row per finding, the columns of :data:`FINDING_CSV_COLUMNS`; ``severity``, ``likelihood``
+        One row per finding, the columns of :data:`FINDING_CSV_COLUMNS`; ``risk_level``, ``likelihood``
         and ``impact`` are levels 1–4 (int), ``line`` a nullable ``Int64`` (the file's row), the rest text.
 
     Examples
@@ -449,10 +449,10 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     for f in found.to_dict("records"):
         where = _finding_location(locations, f["element_type"], f["element"]) or {}
         rows.append({
-            **{k: f[k] for k in ("finding_id", "status", "severity", "rule_id", "element", "element_type", "stage",
+            **{k: f[k] for k in ("finding_id", "status", "risk_level", "rule_id", "element", "element_type", "stage",
                                  "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
                                  "detail_en")},
-            "level": SARIF_LEVEL[int(f["severity"])] if f["status"] == "open" else "none",
+            "level": SARIF_LEVEL[int(f["risk_level"])] if f["status"] == "open" else "none",
             "model": model.id,
             "file": where.get("uri", ""),
             "line": where.get("line"),
@@ -468,7 +468,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     """The findings as a SARIF 2.1.0 log (a JSON-ready dict): one result per open finding.
 
     ``runs[0].tool.driver.rules`` are the rules of :func:`pia_analysis.analysis.findings.rules` (all of them, in
-    definition order); each result has ``ruleId``/``ruleIndex``, ``level`` from the severity (4 error,
+    definition order); each result has ``ruleId``/``ruleIndex``, ``level`` from the risk level (4 error,
     3 warning, 1–2 note), ``message`` (title and detail in ``lang``), ``partialFingerprints``
     ``{"findingId/v1": "rule@element"}`` (stable across runs and edits elsewhere in the model), a
     physical location (the model file and row, when the element has a row) and a logical location
@@ -523,12 +523,13 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
             "shortDescription": {"text": r[f"title_{sfx}"]},
             "fullDescription": {"text": r[f"explanation_{sfx}"]},
             "help": {"text": f"{r[f'applicability_{sfx}']} / {r[f'mitigated_by_{sfx}']}"},
-            "defaultConfiguration": {"level": SARIF_LEVEL[int(r["severity"])]},
+            "defaultConfiguration": {"level": SARIF_LEVEL[int(r["risk_level"])]},
             "properties": {
                 f"title_{other}": r[f"title_{other}"], f"explanation_{other}": r[f"explanation_{other}"],
                 "stage": r["stage"], "risk_ids": list(r["risk_ids"]), "linddun": r["linddun"] or "",
-                "element_type": r["element_type"], "severity": int(r["severity"]),
-                "security-severity": f"{2.5 * int(r['severity']):.1f}",
+                "element_type": r["element_type"], "risk_level": int(r["risk_level"]),
+                # GitHub code scanning's name for a 0-10 score, not ours: it keeps the word severity
+                "security-severity": f"{2.5 * int(r['risk_level']):.1f}",
                 "tags": ["privacy", "my-number"] + ([r["linddun"]] if r["linddun"] else []),
             },
         })
@@ -538,7 +539,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     results = []
     for f in found.to_dict("records"):
         is_open = f["status"] == "open"
-        severity = int(f["severity"])
+        risk_level = int(f["risk_level"])
         detail = f[f"detail_{sfx}"]
         where = _finding_location(locations, f["element_type"], f["element"])
         location: dict[str, Any] = {}
@@ -554,14 +555,14 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
             "ruleId": f["rule_id"],
             "ruleIndex": index[f["rule_id"]],
             "kind": "fail" if is_open else "pass",
-            "level": SARIF_LEVEL[severity] if is_open else "none",
+            "level": SARIF_LEVEL[risk_level] if is_open else "none",
             "message": {"text": f"{f[f'title_{sfx}']}: {detail}" if detail else f[f"title_{sfx}"]},
             "locations": [location],
             "partialFingerprints": {"findingId/v1": f["finding_id"]},
             "fingerprints": {"pia-analysis/v1": f"{model.id}:{f['finding_id']}"},
-            "rank": float(25 * severity),
+            "rank": float(25 * risk_level),
             "properties": {
-                "finding_id": f["finding_id"], "status": f["status"], "severity": severity,
+                "finding_id": f["finding_id"], "status": f["status"], "risk_level": risk_level,
                 "likelihood": int(f["likelihood"]), "impact": int(f["impact"]), "stage": f["stage"],
                 "risk_ids": list(f["risk_ids"]), "linddun": f["linddun"], "element": f["element"],
                 "element_type": f["element_type"], f"title_{other}": f[f"title_{other}"],
@@ -715,7 +716,7 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = findings_to_csv(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.csv")
     >>> out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")[:3]
-    ['finding_id', 'status', 'severity']
+    ['finding_id', 'status', 'risk_level']
     """
     out = Path(path)
     check_file_target(out, force=force, inputs=inputs)  # before the work

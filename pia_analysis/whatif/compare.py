@@ -38,13 +38,13 @@ COVERAGE_DELTA_COLUMNS = [
     "gaps_before", "gaps_after", "coverage_before", "coverage_after", "coverage_delta",
 ]
 FINDINGS_DELTA_COLUMNS = [
-    "finding_id", "rule_id", "element", "change", "status_before", "status_after", "severity_before",
-    "severity_after", "title_ja", "title_en",
+    "finding_id", "rule_id", "element", "change", "status_before", "status_after", "risk_level_before",
+    "risk_level_after", "title_ja", "title_en",
 ]
 #: The analyses of each model a comparison lines up (names of :data:`pia_analysis.analysis.pipeline.ANALYSES`).
 COMPARED_ANALYSES = ("exposure", "stage_coverage", "findings")
 #: Kinds of finding changes, in display order.
-FINDING_CHANGES = ("appeared", "disappeared", "severity_changed", "status_changed")
+FINDING_CHANGES = ("appeared", "disappeared", "risk_level_changed", "status_changed")
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Comparison:
         :func:`~pia_analysis.analysis.findings.find_findings` of each (open and mitigated findings); None
         when the findings were not compared (the explorer's comparisons).
     findings_delta : DataFrame or None
-        The findings that appear, disappear, or change severity or status, by their stable
+        The findings that appear, disappear, or change risk level or status, by their stable
         ``finding_id``; ``change`` is one of :data:`FINDING_CHANGES`. None with the findings.
     """
 
@@ -143,8 +143,8 @@ class Comparison:
 
     @property
     def findings_changed(self) -> list[str]:
-        """The ids of the findings present in both whose severity or status changed."""
-        return self._findings("severity_changed", "status_changed")
+        """The ids of the findings present in both whose risk level or status changed."""
+        return self._findings("risk_level_changed", "status_changed")
 
     def _findings(self, *changes: str) -> list[str]:
         d = self.findings_delta
@@ -266,7 +266,7 @@ def _headline_side(exp: pd.DataFrame, cov: pd.DataFrame, fnd: pd.DataFrame | Non
     if fnd is not None:
         open_ = fnd.loc[fnd["status"] == "open"]
         out["open_findings"] = (float(len(open_)), "")
-        out["open_severity_4"] = (float((open_["severity"] == 4).sum()), "")
+        out["open_risk_level_4"] = (float((open_["risk_level"] == 4).sum()), "")
     return out
 
 
@@ -293,7 +293,7 @@ def headline_table(exposure_before: pd.DataFrame, exposure_after: pd.DataFrame, 
         changes), ``records_at_stake`` (sum over systems of exposure × records held: expected records
         reached), ``reached_systems`` (systems with exposure > 0), ``covered_pairs``, ``gaps``, ``coverage``
         (covered / pairs over all stages; NaN without pairs), and with the findings ``open_findings`` and
-        ``open_severity_4``.
+        ``open_risk_level_4``.
         ``before``, ``after`` and ``delta`` are float64, ``note`` a string.
 
     Examples
@@ -382,9 +382,9 @@ def _findings_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     for fid in sorted(set(b.index) | set(a.index)):
         in_b, in_a = fid in b.index, fid in a.index
         if in_b and in_a:
-            sb, sa = int(b.at[fid, "severity"]), int(a.at[fid, "severity"])
+            sb, sa = int(b.at[fid, "risk_level"]), int(a.at[fid, "risk_level"])
             if sb != sa:
-                change = "severity_changed"
+                change = "risk_level_changed"
             elif b.at[fid, "status"] != a.at[fid, "status"]:
                 change = "status_changed"
             else:
@@ -395,14 +395,14 @@ def _findings_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "finding_id": fid, "rule_id": src["rule_id"], "element": src["element"], "change": change,
             "status_before": b.at[fid, "status"] if in_b else "", "status_after": a.at[fid, "status"] if in_a else "",
-            "severity_before": int(b.at[fid, "severity"]) if in_b else 0,
-            "severity_after": int(a.at[fid, "severity"]) if in_a else 0,
+            "risk_level_before": int(b.at[fid, "risk_level"]) if in_b else 0,
+            "risk_level_after": int(a.at[fid, "risk_level"]) if in_a else 0,
             "title_ja": src["title_ja"], "title_en": src["title_en"],
         })
     out = pd.DataFrame(rows, columns=FINDINGS_DELTA_COLUMNS)
-    out = out.astype({"severity_before": "int64", "severity_after": "int64"})
+    out = out.astype({"risk_level_before": "int64", "risk_level_after": "int64"})
     rank = {c: i for i, c in enumerate(FINDING_CHANGES)}
-    key = out.assign(_c=out["change"].map(rank), _s=-out[["severity_before", "severity_after"]].max(axis=1))
+    key = out.assign(_c=out["change"].map(rank), _s=-out[["risk_level_before", "risk_level_after"]].max(axis=1))
     return out.loc[key.sort_values(["_c", "_s", "finding_id"], kind="stable").index].reset_index(drop=True)
 
 

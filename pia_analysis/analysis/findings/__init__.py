@@ -9,24 +9,24 @@ each one, answers two questions:
   ``open``.
 
 Every finding carries a stable id ``rule_id@element``, the stage and the catalogue risk ids it bears on,
-a LINDDUN category, and a CNIL risk level read from a 4 × 4 likelihood × impact grid (levels 1 negligible …
-4 maximum, as in the CNIL method). The grid and the scales are data: ``catalog/severity_grid.csv`` and
-``catalog/severity_scales.csv``; the channel words that mark in-person and removable-media flows are in
+a LINDDUN category, and a CNIL risk level read from a 4 × 4 likelihood × impact grid (levels 1 low …
+4 critical, as in the CNIL method). The grid and the scales are data: ``catalog/risk_level_grid.csv`` and
+``catalog/risk_scales.csv``; the channel words that mark in-person and removable-media flows are in
 ``catalog/channel_keywords.csv``. ``docs/findings.md`` documents each rule.
 
-The severity of a finding is its *inherent* severity (before the mitigation is counted): a mitigated
-finding keeps the severity of what it would be if the mitigation failed, so the two can be compared.
+The risk level of a finding is its *inherent* risk level (before the mitigation is counted): a mitigated
+finding keeps the risk level of what it would be if the mitigation failed, so the two can be compared.
 
 Where things are: :mod:`.engine` (the context the predicates read, :class:`Rule`, the evaluation and the
-severity scale), :mod:`.rules` (every rule, its predicates beside its texts and metadata). This module
+risk scales), :mod:`.rules` (every rule, its predicates beside its texts and metadata). This module
 runs :data:`RULES` by default.
 """
 
 from __future__ import annotations
 
 __all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "RULES", "FindingContext",
-           "Rule", "SeverityScale", "find_findings", "findings_summary", "impact_level", "likelihood_level", "rules",
-           "severity_grid", "severity_of", "severity_scales"]
+           "RiskScale", "Rule", "find_findings", "findings_summary", "impact_level", "likelihood_level",
+           "risk_level_grid", "risk_level_of", "risk_scales", "rules"]
 
 from collections.abc import Iterable
 
@@ -39,15 +39,15 @@ from .engine import (
     FINDING_STATUSES,
     LINDDUN,
     FindingContext,
+    RiskScale,
     Rule,
-    SeverityScale,
     evaluate,
     impact_level,
     likelihood_level,
+    risk_level_grid,
+    risk_level_of,
+    risk_scales,
     rule_table,
-    severity_grid,
-    severity_of,
-    severity_scales,
     summarise,
 )
 from .rules import RULES
@@ -60,7 +60,7 @@ def rules() -> pd.DataFrame:
     -------
     DataFrame
         ``rule_id, title_ja, title_en, explanation_ja, explanation_en, stage, risk_ids, linddun,
-        element_type, likelihood, impact, severity, applicability_ja, applicability_en, mitigated_by_ja,
+        element_type, likelihood, impact, risk_level, applicability_ja, applicability_en, mitigated_by_ja,
         mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``likelihood`` and
         ``impact`` are the defaults (several rules score per element, see docs/findings.md).
 
@@ -97,9 +97,9 @@ def find_findings(model: Model, include_all: bool = False,
     Returns
     -------
     DataFrame
-        ``finding_id, rule_id, element, element_type, status, severity, likelihood, impact, stage,
-        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en``, sorted by severity (highest
-        first), then likelihood and impact (highest first), then ``finding_id``. ``severity``,
+        ``finding_id, rule_id, element, element_type, status, risk_level, likelihood, impact, stage,
+        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en``, sorted by risk level (highest
+        first), then likelihood and impact (highest first), then ``finding_id``. ``risk_level``,
         ``likelihood`` and ``impact`` are ``int64`` levels 1–4; ``risk_ids`` lists. Details are empty for
         not-applicable findings.
 
@@ -108,7 +108,7 @@ def find_findings(model: Model, include_all: bool = False,
     >>> from pia_analysis import load_model, bundled_model_path
     >>> found = find_findings(load_model(bundled_model_path()))
     >>> row = found.set_index("finding_id").loc["unencrypted-crossing@F17"]
-    >>> row["status"], int(row["severity"])
+    >>> row["status"], int(row["risk_level"])
     ('open', 4)
     """
     return evaluate(model, RULES if rule_set is None else rule_set, include_all=include_all,

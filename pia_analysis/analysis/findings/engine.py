@@ -12,20 +12,20 @@ each one, answers two questions:
   ``open``.
 
 Every finding carries a stable id ``rule_id@element``, the stage and the catalogue risk ids it bears on,
-a LINDDUN category, and a severity read from a 4 × 4 likelihood × impact grid (levels 1 negligible …
-4 maximum, as in the CNIL method). The grid and the scales are data: ``catalog/severity_grid.csv`` and
-``catalog/severity_scales.csv``; the channel words that mark in-person and removable-media flows are in
+a LINDDUN category, and a risk level read from a 4 × 4 likelihood × impact grid (levels 1 low …
+4 critical, as in the CNIL method). The grid and the scales are data: ``catalog/risk_level_grid.csv`` and
+``catalog/risk_scales.csv``; the channel words that mark in-person and removable-media flows are in
 ``catalog/channel_keywords.csv``. ``docs/findings.md`` documents each rule.
 
-The severity of a finding is its *inherent* severity (before the mitigation is counted): a mitigated
-finding keeps the severity of what it would be if the mitigation failed, so the two can be compared.
+The risk level of a finding is its *inherent* risk level (before the mitigation is counted): a mitigated
+finding keeps the risk level of what it would be if the mitigation failed, so the two can be compared.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "FindingContext", "Rule",
-           "SeverityScale", "evaluate", "impact_level", "likelihood_level", "rule_table", "severity_grid",
-           "severity_of", "severity_scales", "summarise"]
+__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "FindingContext",
+           "RiskScale", "Rule", "evaluate", "impact_level", "likelihood_level", "risk_level_grid", "risk_level_of",
+           "risk_scales", "rule_table", "summarise"]
 
 import bisect
 from collections.abc import Callable, Iterable
@@ -46,16 +46,16 @@ LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data discl
 FINDING_STATUSES = ("open", "mitigated", "not_applicable")
 #: Default exposure threshold: a most-likely path probability above it is a finding.
 DEFAULT_EXPOSURE_THRESHOLD = 0.01
-FINDING_COLUMNS = ["finding_id", "rule_id", "element", "element_type", "status", "severity", "likelihood", "impact",
+FINDING_COLUMNS = ["finding_id", "rule_id", "element", "element_type", "status", "risk_level", "likelihood", "impact",
                    "stage", "risk_ids", "linddun", "title_ja", "title_en", "detail_ja", "detail_en"]
 
 
 # ---------------------------------------------------------------------------------------------------
-# severity grid (data)
+# risk-level grid (data)
 
 
-def severity_grid() -> pd.DataFrame:
-    """The 4 × 4 grid: likelihood (rows) × impact (columns) → severity level 1–4.
+def risk_level_grid() -> pd.DataFrame:
+    """The 4 × 4 grid: likelihood (rows) × impact (columns) → risk level 1–4.
 
     Returns
     -------
@@ -69,39 +69,39 @@ def severity_grid() -> pd.DataFrame:
 
     Examples
     --------
-    >>> severity_grid().loc[3, 4]
+    >>> risk_level_grid().loc[3, 4]
     np.int64(4)
     """
-    grid = catalog.read_table("severity_grid.csv").astype("int64")
-    out = grid.pivot(index="likelihood", columns="impact", values="severity")
+    grid = catalog.read_table("risk_level_grid.csv").astype("int64")
+    out = grid.pivot(index="likelihood", columns="impact", values="risk_level")
     if out.shape != (4, 4) or out.isna().any().any():
-        raise ValueError("catalog/severity_grid.csv must give a severity for each of the 16 cells")
+        raise ValueError("catalog/risk_level_grid.csv must give a risk level for each of the 16 cells")
     return out
 
 
-def severity_scales() -> pd.DataFrame:
-    """The labels and lower bounds of the likelihood, impact and severity levels.
+def risk_scales() -> pd.DataFrame:
+    """The labels and lower bounds of the likelihood, impact and risk levels.
 
     Returns
     -------
     DataFrame
-        Columns of ``catalog/severity_scales.csv``: ``scale`` (likelihood, impact or severity), ``level``
+        Columns of ``catalog/risk_scales.csv``: ``scale`` (likelihood, impact or risk_level), ``level``
         (``int64``, 1–4), its labels and ``min_value`` (``float64`` lower bound: a yearly probability for
-        likelihood, a number of records for impact; NaN for severity).
+        likelihood, a number of records for impact; NaN for risk_level).
 
     Examples
     --------
-    >>> severity_scales().query("scale == 'impact'")["min_value"].tolist()
+    >>> risk_scales().query("scale == 'impact'")["min_value"].tolist()
     [0.0, 1000.0, 10000.0, 300000.0]
     """
-    scales = catalog.read_table("severity_scales.csv")
+    scales = catalog.read_table("risk_scales.csv")
     scales["level"] = scales["level"].astype("int64")
     scales["min_value"] = pd.to_numeric(scales["min_value"].replace("", None)).astype("float64")
     return scales
 
 
 @dataclass(frozen=True)
-class SeverityScale:
+class RiskScale:
     """The grid and the scales, read once (:meth:`load`) and then used for every finding of a run."""
 
     grid: dict[tuple[int, int], int]
@@ -109,15 +109,15 @@ class SeverityScale:
     impact_bounds: tuple[float, ...]
 
     @classmethod
-    def load(cls) -> SeverityScale:
+    def load(cls) -> RiskScale:
         """Read the grid and the scales from the catalogue, checking that each scale rises over levels 1–4."""
-        grid = severity_grid()
-        scales = severity_scales()
+        grid = risk_level_grid()
+        scales = risk_scales()
 
         def bounds(scale: str) -> tuple[float, ...]:
             rows = scales.loc[scales["scale"] == scale].sort_values("level")
             if rows["level"].tolist() != [1, 2, 3, 4] or not rows["min_value"].is_monotonic_increasing:
-                raise ValueError(f"catalog/severity_scales.csv: the {scale} scale needs levels 1-4 with rising bounds")
+                raise ValueError(f"catalog/risk_scales.csv: the {scale} scale needs levels 1-4 with rising bounds")
             return tuple(float(v) for v in rows["min_value"])
 
         cells = {(int(lk), int(im)): int(grid.loc[lk, im]) for lk in grid.index for im in grid.columns}
@@ -138,13 +138,13 @@ class SeverityScale:
         """The impact level (1–4) of a number of records (people)."""
         return self._level(self.impact_bounds, float(records))
 
-    def severity(self, likelihood: int, impact: int) -> int:
+    def risk_level(self, likelihood: int, impact: int) -> int:
         """The risk level (1–4) of a likelihood and an impact level."""
         return self.grid[(int(likelihood), int(impact))]
 
 
 def likelihood_level(probability: float) -> int:
-    """The likelihood level (1–4) of a yearly probability, by ``catalog/severity_scales.csv``.
+    """The likelihood level (1–4) of a yearly probability, by ``catalog/risk_scales.csv``.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def likelihood_level(probability: float) -> int:
     >>> [likelihood_level(p) for p in (0.0, 0.001, 0.0099, 0.01, 0.5)]
     [1, 2, 2, 3, 4]
     """
-    return SeverityScale.load().likelihood(probability)
+    return RiskScale.load().likelihood(probability)
 
 
 def impact_level(records: int) -> int:
@@ -182,11 +182,11 @@ def impact_level(records: int) -> int:
     >>> [impact_level(n) for n in (0, 999, 1000, 299_999, 300_000)]
     [1, 1, 2, 3, 4]
     """
-    return SeverityScale.load().impact(records)
+    return RiskScale.load().impact(records)
 
 
-def severity_of(likelihood: int, impact: int) -> int:
-    """The severity level of a likelihood and an impact level, from the grid.
+def risk_level_of(likelihood: int, impact: int) -> int:
+    """The risk level of a likelihood and an impact level, from the grid.
 
     Parameters
     ----------
@@ -202,10 +202,10 @@ def severity_of(likelihood: int, impact: int) -> int:
 
     Examples
     --------
-    >>> severity_of(1, 1), severity_of(2, 4), severity_of(4, 4)
+    >>> risk_level_of(1, 1), risk_level_of(2, 4), risk_level_of(4, 4)
     (1, 3, 4)
     """
-    return SeverityScale.load().severity(likelihood, impact)
+    return RiskScale.load().risk_level(likelihood, impact)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -234,9 +234,9 @@ class FindingContext:
 
     # -- tables as dicts -----------------------------------------------------------------------------
     @cached_property
-    def scale(self) -> SeverityScale:
-        """The severity grid and scales of the catalogue, read once per run."""
-        return SeverityScale.load()
+    def scale(self) -> RiskScale:
+        """The risk-level grid and scales of the catalogue, read once per run."""
+        return RiskScale.load()
 
     @cached_property
     def systems(self) -> dict[str, dict]:
@@ -495,9 +495,9 @@ def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
     -------
     DataFrame
         ``rule_id, title_ja, title_en, explanation_ja, explanation_en, stage, risk_ids, linddun,
-        element_type, likelihood, impact, severity, applicability_ja, applicability_en, mitigated_by_ja,
+        element_type, likelihood, impact, risk_level, applicability_ja, applicability_en, mitigated_by_ja,
         mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``risk_ids`` a list;
-        ``likelihood``, ``impact`` and ``severity`` the default levels 1–4 (several rules score per
+        ``likelihood``, ``impact`` and ``risk_level`` the default levels 1–4 (several rules score per
         element, see docs/findings.md).
 
     Examples
@@ -506,14 +506,14 @@ def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
     >>> rule_table(RULES[:2])["rule_id"].tolist()
     ['unencrypted-crossing', 'mn-outside-city']
     """
-    scale = SeverityScale.load()
+    scale = RiskScale.load()
     rows = []
     for r in rule_set:
         rows.append({
             "rule_id": r.rule_id, "title_ja": r.title_ja, "title_en": r.title_en,
             "explanation_ja": r.explanation_ja, "explanation_en": r.explanation_en,
             "stage": r.stage, "risk_ids": list(r.risk_ids), "linddun": r.linddun, "element_type": r.element_type,
-            "likelihood": r.likelihood, "impact": r.impact, "severity": scale.severity(r.likelihood, r.impact),
+            "likelihood": r.likelihood, "impact": r.impact, "risk_level": scale.risk_level(r.likelihood, r.impact),
             "applicability_ja": r.applicability_ja, "applicability_en": r.applicability_en,
             "mitigated_by_ja": r.mitigated_by_ja, "mitigated_by_en": r.mitigated_by_en,
         })
@@ -543,7 +543,7 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
     detail_ja, detail_en = rule.detail(ctx, element) if applies else ("", "")
     return {
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
-        "element_type": rule.element_type, "status": status, "severity": ctx.scale.severity(likelihood, impact),
+        "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),
         "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
         "linddun": rule.linddun or "", "title_ja": rule.title_ja, "title_en": rule.title_en,
         "detail_ja": detail_ja, "detail_en": detail_en,
@@ -572,7 +572,7 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
     Returns
     -------
     DataFrame
-        The columns of :data:`FINDING_COLUMNS`, sorted by severity (highest first), then likelihood and
+        The columns of :data:`FINDING_COLUMNS`, sorted by risk level (highest first), then likelihood and
         impact (highest first), then ``finding_id`` (see
         :func:`pia_analysis.analysis.findings.find_findings`).
 
@@ -597,10 +597,10 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     if not include_all:
         frame = frame.loc[frame["status"] != "not_applicable"]
-    frame = frame.astype({"severity": "int64", "likelihood": "int64", "impact": "int64"})
-    # most severe first; within a severity, the most likely and then the largest impact (ties by id)
-    frame = frame.sort_values(["severity", "likelihood", "impact", "finding_id"], ascending=[False, False, False, True],
-                              kind="stable")
+    frame = frame.astype({"risk_level": "int64", "likelihood": "int64", "impact": "int64"})
+    # highest risk level first; within a risk level, the most likely and then the largest impact (ties by id)
+    frame = frame.sort_values(["risk_level", "likelihood", "impact", "finding_id"],
+                              ascending=[False, False, False, True], kind="stable")
     return frame.reset_index(drop=True)
 
 
