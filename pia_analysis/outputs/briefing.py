@@ -31,6 +31,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
@@ -241,16 +242,19 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     y = top + 0.1  # inches from the top edge
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
 
-    def row(cells: list[str], bold: bool = False, max_lines: int | None = None) -> float:
+    def row(cells: list[str], header: bool = False, max_lines: int | None = None) -> float:
         wrapped = [wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
                    for c, w in zip(cells, col_widths)]
-        return max(len(w) for w in wrapped) * line_h + 2 * pad, wrapped, bold
+        return max(len(w) for w in wrapped) * line_h + 2 * pad, wrapped, header
 
     def draw(y: float, measured) -> float:
-        h, wrapped, bold = measured
+        h, wrapped, header = measured
+        if header:  # the chart font (IPAexGothic) has no bold face: a header row is shaded instead
+            fig.add_artist(Rectangle((left / width_in, 1 - (y + h) / height_in), usable / width_in, h / height_in,
+                                     facecolor="#EEEEEE", edgecolor="none", zorder=0))
         for x, lines in zip(xs, wrapped):
             fig.text((x + pad) / width_in, 1 - (y + pad) / height_in, "\n".join(lines), fontsize=size, va="top",
-                     ha="left", linespacing=1.35, fontweight="bold" if bold else "normal")
+                     ha="left", linespacing=1.35)
         y += h
         fig.add_artist(Line2D([left / width_in, (left + usable) / width_in], [1 - y / height_in] * 2,
                               color="#BBBBBB", linewidth=0.6))
@@ -259,7 +263,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     if frame.empty:
         fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "None", fontsize=12, va="top")
     else:
-        y = draw(y, row(list(map(str, frame.columns)), bold=True))
+        y = draw(y, row(list(map(str, frame.columns)), header=True))
         shown = 0
         for values in frame.itertuples(index=False):
             measured = row([_cell_text(v) for v in values], max_lines=6)

@@ -207,9 +207,9 @@ def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     value = ctx.exposure_values(ctx.exposure)[sid]
     raw = ctx.exposure_values(ctx.raw_exposure)[sid]
     path = " → ".join(ctx.exposure_paths(ctx.exposure)[sid]) or "-"
-    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 確率 {value:.4f}"
+    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 年間確率 {value:.4f}"
           f"（対策なしでは {raw:.4f}、しきい値 {ctx.exposure_threshold:g}）。")
-    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {value:.4f} "
+    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {value:.4f} a year "
           f"({raw:.4f} without controls; threshold {ctx.exposure_threshold:g}).")
     return ja, en
 
