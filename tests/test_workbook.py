@@ -261,6 +261,12 @@ def test_problems_name_the_sheet_and_every_problem_is_reported(tiny_xlsx: Path):
     ]
 
 
+def test_a_duplicate_id_names_the_first_row_of_the_sheet(tiny_xlsx: Path):
+    found = problems_of(edit(tiny_xlsx, "zones", "A3", "CORE"))
+    assert found[0] == (f"{tiny_xlsx}[zones]:3: zone_id: duplicate id 'CORE' (first on row 2) "
+                        "(hint: every row needs its own id; rename or merge the rows)")
+
+
 def test_a_formula_cell_is_refused(tiny_xlsx: Path):
     edit(tiny_xlsx, "files", "D3", "=100*2")
     edit(tiny_xlsx, META_SHEET, "B9", "=10+10")

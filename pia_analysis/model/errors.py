@@ -29,13 +29,13 @@ from typing import Any
 from ..catalog import CatalogError
 from ..util.errors import PiaError
 from .mynumber import redact
-from .schema import TABLES, TableRef, Text
+from .schema import TABLES, RowRef, TableRef, Text
 
 
 def _redacted(text: Text) -> Text:
     if isinstance(text, str):
         return redact(text)
-    return tuple(part if isinstance(part, TableRef) else redact(str(part)) for part in text)
+    return tuple(part if isinstance(part, (TableRef, RowRef)) else redact(str(part)) for part in text)
 
 
 def _rendered(text: Text, naming: Naming | None) -> str:
@@ -43,8 +43,8 @@ def _rendered(text: Text, naming: Naming | None) -> str:
         return text
     if naming is None:
         return "".join(map(str, text))
-    return "".join(part if isinstance(part, str) else naming.place(part.name) if part.place
-                   else naming.word(part.name) for part in text)
+    return "".join(part if isinstance(part, str) else f"{naming.row} {part.number}" if isinstance(part, RowRef)
+                   else naming.place(part.name) if part.place else naming.word(part.name) for part in text)
 
 
 @dataclass
@@ -138,7 +138,8 @@ class Naming:
 
     ``places`` maps a table name (``"model"`` for the model keys) to its location label, ``words`` to how a
     message names it; ``order`` lists the location labels in the order problems are listed (see
-    :func:`sort_problems`).
+    :func:`sort_problems`); ``row`` is how a message names a row (a :class:`~pia_analysis.model.schema.RowRef`):
+    ``line`` of a CSV file, ``row`` of a sheet.
 
     Examples
     --------
@@ -151,6 +152,7 @@ class Naming:
     words: Mapping[str, str]
     order: tuple[str, ...]
     unlisted_by_label: bool = True
+    row: str = "line"
 
     @classmethod
     def directory(cls, root: str, *, unlisted_by_label: bool = True) -> Naming:

@@ -14,7 +14,7 @@ __all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEA
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
-           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
+           "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
 
 import datetime as dt
@@ -66,8 +66,29 @@ class TableRef:
         return "model.yaml" if self.name == "model" else TABLE_BY_NAME[self.name].filename
 
 
-#: A message or hint: plain text, or text parts with the tables it names as :class:`TableRef` s.
-Text = Union[str, tuple[Union[str, TableRef], ...]]
+@dataclass(frozen=True)
+class RowRef:
+    """A row of a table named in a message (``first on line 3``), as data: each reader says it its own way.
+
+    The directory reader counts the lines of a CSV file (``line 3``), the workbook reader the rows of a
+    sheet (``row 3``). ``str()`` gives the directory format's words, the default.
+
+    Examples
+    --------
+    >>> str(RowRef(3))
+    'line 3'
+    """
+
+    number: int | None
+
+    def __str__(self) -> str:
+        """The row in the directory format's words."""
+        return f"line {self.number}"
+
+
+#: A message or hint: plain text, or text parts with the tables (:class:`TableRef`) and rows (:class:`RowRef`)
+#: it names.
+Text = Union[str, tuple[Union[str, TableRef, RowRef], ...]]
 
 # Bounds of values. Anything that validates must render: every chart, the PDF, the Excel and CSV tables,
 # the OTM/SARIF exports and the review schedule (assessed_on + 5 years). So text is bounded by the kind of
