@@ -9,7 +9,8 @@ English: the workbook guide sheet, ``new``'s README and the tables of ``docs/mod
 
 from __future__ import annotations
 
-__all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
+__all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS",
+           "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
@@ -124,6 +125,8 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "serious_incident": (False, "bool"),
     "previous": (False, "path"),
 }
+#: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
+ASSESSMENT_KEYS = ("organisation", "affairs")
 #: (ja, en) unit of the model.yaml keys that count something.
 MODEL_KEY_UNITS: dict[str, tuple[str, str]] = {"target_population": ("人", "people"), "handlers": ("人", "people")}
 
