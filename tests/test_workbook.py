@@ -15,7 +15,7 @@ from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model, validate
 from pia_analysis.cli import main
 from pia_analysis.formats import previous_chain, read_meta
-from pia_analysis.model.schema import MODEL_KEYS, TABLES
+from pia_analysis.model.schema import MODEL_KEYS, TABLE_BY_NAME, TABLES, format_reference_markdown
 from pia_analysis.formats.workbook import GUIDE_SHEET, META_SHEET, cell_text, save_workbook
 from pia_analysis.formats.templates import convert, new_model
 
@@ -467,3 +467,16 @@ def test_cli_new_convert_and_validate_exit_codes(tmp_path: Path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["convert", str(book)])
     assert info.value.code == 2
+
+
+def test_the_documentation_names_tables_in_the_words_of_each_form(tmp_path: Path):
+    # docs/model-format.md and new's README describe a directory (zones.csv); the workbook guide, sheets.
+    readme = (new_model(tmp_path / "city-juki", xlsx=False, assessed_on=dt.date(2025, 4, 1)) / "README.md").read_text(
+        encoding="utf-8")
+    for text in (format_reference_markdown(), readme):
+        assert "its zone: a zone_id of zones.csv" in text and "所属するゾーン（zones.csvの zone_id）" in text
+        assert " sheet" not in text.replace("guide sheet", "") and "シート" not in text
+    zone, rated = TABLE_BY_NAME["systems"].column("zone_id"), TABLE_BY_NAME["ratings"].column("risk_id")
+    assert zone.meaning_in("workbook") == ("所属するゾーン（zones シートの zone_id）", "its zone: a zone_id of the zones sheet")
+    assert rated.meaning_in("workbook") == ("自己評価するリスクのID（目録または risks シート）",
+                                            "risk id rated (catalogue or risks sheet)")

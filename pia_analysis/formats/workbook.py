@@ -1451,7 +1451,7 @@ def _write_guide(ws: Any) -> tuple[int, int]:
     for table in TABLES:
         for c in table.columns:
             row += 1
-            ja, en = c.meaning
+            ja, en = c.meaning_in("workbook")
             kind = KIND_MEANINGS[c.kind]
             values = (table.name, c.name, "○" if c.required else "", f"{kind[0]} / {kind[1]}", ja, en)
             for col, value in zip("ABCDEF", values):
@@ -1528,7 +1528,7 @@ def _write_table(ws: Any, frame: pd.DataFrame, table: Table, ref_ranges: dict) -
     for pos, name in enumerate(columns, 1):
         ws.column_dimensions[_letter(pos)].width = min(60, max(12, widths[pos - 1] * 1.1 + 1))
         col = spec.get(name)
-        _validation(ws, pos, col, None if col is None else col.meaning, table.name, ref_ranges)
+        _validation(ws, pos, col, None if col is None else col.meaning_in("workbook"), table.name, ref_ranges)
     ws.freeze_panes = "A2"
 
 
