@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model.mynumber import mask_numbers
-from .model.errors import ModelError, PiaError
+from .model.errors import DifferentAssessmentError, ModelError, PiaError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL, EXIT_WRITE = 0, 1, 2, 3, 4
@@ -596,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL
-    except (UsageError, OutputRefused) as exc:
+    except (UsageError, OutputRefused, DifferentAssessmentError) as exc:
         print(f"pia-analysis: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except WriteFailed as exc:

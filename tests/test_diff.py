@@ -10,6 +10,8 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import bundled_model_path, load_model
 from pia_analysis.cli import main
+from pia_analysis.model.errors import DifferentAssessmentError
+from pia_analysis.whatif.compare import compare
 from pia_analysis.whatif.versions import (
     CHANGE_RULES,
     change_rules,
@@ -280,3 +282,26 @@ def test_frames_are_plain(chain):
     tables = d.changes["table"].tolist()
     assert tables == sorted(tables, key=["model", "zones", "systems", "files", "flows", "controls", "risks",
                                          "ratings"].index)
+
+
+# --- only versions of one assessment are compared ---------------------------------------------------
+
+
+def test_models_of_different_organisations_are_not_diffed_or_compared(tiny):
+    r3 = load_model(R3)
+    for check in (diff, compare):
+        with pytest.raises(DifferentAssessmentError) as info:
+            check(r3, tiny)
+        assert "organisation '北九州市' ≠ 'テスト市'" in str(info.value)
+        assert str(r3.path) in str(info.value) and str(tiny.path) in str(info.value)
+    other_affairs = tiny.replace(meta={**tiny.meta, "affairs": "地方税に関する事務"})
+    with pytest.raises(DifferentAssessmentError, match="affairs '住民基本台帳に関する事務' ≠ '地方税に関する事務'"):
+        diff(tiny, other_affairs)
+
+
+def test_the_cli_refuses_to_diff_two_assessments_in_one_line(tiny, capsys):
+    assert main(["diff", str(R3), str(TINY)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("pia-analysis: error: ")
+    assert "are not versions of one assessment: organisation '北九州市' ≠ 'テスト市'" in err

@@ -7,12 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model
 from pia_analysis.cli import main
+from pia_analysis.formats.workbook import save_workbook
 from pia_analysis.whatif.apply import apply_scenario, scenario_effects
 from pia_analysis.whatif.compare import compare
 from pia_analysis.whatif.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
@@ -253,6 +255,38 @@ def test_problems_of_untouched_rows_point_at_the_model_file(tiny):
     assert len(found) == 1
     assert found[0].startswith(f"{tiny.path}/flows.csv:2: files: carries 'REG_FILE', which neither 'TERM' nor 'REG' holds")
     assert "(after applying scenario 'x')" in found[0]
+
+
+def test_a_workbook_model_is_located_in_its_sheets(tiny, tmp_path):
+    # The reader that loaded the model names its rows: a sheet's row (a blank row counted), the systems sheet.
+    book = save_workbook(tiny, tmp_path / "tiny.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["flows"].insert_rows(2)  # a blank row above F1: F1 is on row 3
+    wb.save(book)
+    found = problems_of("id: x\nset:\n  systems:\n    REG: {holds: ''}\n", load_model(book))
+    assert found == [f"{book.resolve()}[flows]:3: files: carries 'REG_FILE', which neither 'TERM' nor 'REG' holds "
+                     "(after applying scenario 'x') (hint: add REG_FILE to the holds of one of them in the systems "
+                     "sheet, or remove it from this flow)"]
+    found = problems_of("id: x\nremove:\n  zones: [DC]\nset:\n  flows:\n    F9: {encrypted: true}\n",
+                        load_model(book))
+    assert found == ["s.yaml:6: flow_id: cannot set 'F9': it is not a flow_id of the flows sheet "
+                     "(hint: known ids: F1)"]
+
+
+def test_a_workbook_model_changed_in_memory_keeps_the_sheet_names(tiny, tmp_path):
+    # Rows no longer as in the file are numbered where the saver writes them; the sheets are still named.
+    model = load_model(save_workbook(tiny, tmp_path / "tiny.xlsx"))
+    flows = model.flows.iloc[::-1].reset_index(drop=True)
+    found = problems_of("id: x\nset:\n  systems:\n    REG: {holds: ''}\n", model.replace(flows=flows))
+    assert [p.split(": files:")[0] for p in found] == [f"{model.path}[flows]:3"]
+
+
+def test_unknown_ids_do_not_hide_the_reference_problems_of_the_scenario(tiny):
+    found = problems_of("id: x\nset:\n  systems:\n    TERM: {zone_id: NOWHERE}\n  flows:\n    F9: {stage: use}\n",
+                        tiny)
+    assert found == ["s.yaml:4: zone_id: 'NOWHERE' is not a known zone_id (hint: use an id listed in zones.csv, "
+                     "or add it there)",
+                     "s.yaml:6: flow_id: cannot set 'F9': it is not a flow_id of flows.csv (hint: known ids: F1, F2)"]
 
 
 def test_the_model_files_are_never_touched(tmp_path):

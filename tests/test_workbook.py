@@ -15,7 +15,7 @@ from broken_cases import TINY
 from pia_analysis import ModelError, bundled_model_path, load_model, save_model, validate
 from pia_analysis.cli import main
 from pia_analysis.formats import previous_chain, read_meta
-from pia_analysis.model.schema import MODEL_KEYS, TABLES
+from pia_analysis.model.schema import MODEL_KEYS, TABLE_BY_NAME, TABLES, format_reference_markdown
 from pia_analysis.formats.workbook import GUIDE_SHEET, META_SHEET, cell_text, save_workbook
 from pia_analysis.formats.templates import convert, new_model
 
@@ -261,6 +261,12 @@ def test_problems_name_the_sheet_and_every_problem_is_reported(tiny_xlsx: Path):
     ]
 
 
+def test_a_duplicate_id_names_the_first_row_of_the_sheet(tiny_xlsx: Path):
+    found = problems_of(edit(tiny_xlsx, "zones", "A3", "CORE"))
+    assert found[0] == (f"{tiny_xlsx}[zones]:3: zone_id: duplicate id 'CORE' (first on row 2) "
+                        "(hint: every row needs its own id; rename or merge the rows)")
+
+
 def test_a_formula_cell_is_refused(tiny_xlsx: Path):
     edit(tiny_xlsx, "files", "D3", "=100*2")
     edit(tiny_xlsx, META_SHEET, "B9", "=10+10")
@@ -461,3 +467,16 @@ def test_cli_new_convert_and_validate_exit_codes(tmp_path: Path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["convert", str(book)])
     assert info.value.code == 2
+
+
+def test_the_documentation_names_tables_in_the_words_of_each_form(tmp_path: Path):
+    # docs/model-format.md and new's README describe a directory (zones.csv); the workbook guide, sheets.
+    readme = (new_model(tmp_path / "city-juki", xlsx=False, assessed_on=dt.date(2025, 4, 1)) / "README.md").read_text(
+        encoding="utf-8")
+    for text in (format_reference_markdown(), readme):
+        assert "its zone: a zone_id of zones.csv" in text and "所属するゾーン（zones.csvの zone_id）" in text
+        assert " sheet" not in text.replace("guide sheet", "") and "シート" not in text
+    zone, rated = TABLE_BY_NAME["systems"].column("zone_id"), TABLE_BY_NAME["ratings"].column("risk_id")
+    assert zone.meaning_in("workbook") == ("所属するゾーン（zones シートの zone_id）", "its zone: a zone_id of the zones sheet")
+    assert rated.meaning_in("workbook") == ("自己評価するリスクのID（目録または risks シート）",
+                                            "risk id rated (catalogue or risks sheet)")

@@ -7,26 +7,35 @@ A model is a directory of CSV tables with a ``model.yaml`` (:mod:`.directory`) o
 from __future__ import annotations
 
 __all__ = ["bundled_model_path", "load_chain", "load_model", "previous_chain", "previous_metas", "read_meta",
-           "save_model", "validate"]
+           "row_locations", "save_model", "validate"]
 
 import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Naming, Problem
 from ..model.model import Model
+from ..model.schema import TABLES
 from .directory import (
     OTHER_SPREADSHEETS,
     key_line,
     load_directory,
     path_is,
     read_directory_meta,
+    read_table,
     save_directory,
     shorten,
     table_files_key,
 )
-from .workbook import load_workbook, other_spreadsheet_problem, read_workbook_meta, save_workbook
+from .workbook import (
+    load_workbook,
+    other_spreadsheet_problem,
+    read_workbook_meta,
+    row_numbers,
+    save_workbook,
+    workbook_naming,
+)
 
 
 def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
@@ -248,6 +257,55 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
         chain.append(load_directory(target, check_chain=False, shared=shared))
         key = this_key
     return chain
+
+
+def row_locations(model: Model) -> tuple[Naming, dict[str, list[int]]]:
+    """Where the rows of a loaded model are, in the words of the reader that loaded it.
+
+    A model loaded from a directory is named as one (``root/flows.csv:3``, ``systems.csv``, ``line 3``), a
+    model loaded from a workbook as one (``book.xlsx[flows]:3``, ``the systems sheet``, ``row 3``), a model
+    built in memory as a directory named by its id. Each row's number is read from the model's files when
+    the table there still holds the same ids in the same order (a CSV line, a sheet row: blank rows and
+    multi-line cells counted); otherwise row *i* is numbered *i* + 2, where the savers write it.
+
+    Parameters
+    ----------
+    model
+        A loaded model (or one built in memory, ``path`` None).
+
+    Returns
+    -------
+    (Naming, dict of str to list of int)
+        The reader's :class:`~pia_analysis.model.errors.Naming`, and for every table of
+        :data:`~pia_analysis.model.schema.TABLES` the line or row number of each of its rows, in row order.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path
+    >>> naming, rows = row_locations(load_model(bundled_model_path().with_suffix(".xlsx")))
+    >>> naming.place("flows").endswith(".xlsx[flows]"), naming.word("systems"), rows["zones"][:2]
+    (True, 'the systems sheet', [2, 3])
+    """
+    frames = {t.name: getattr(model, t.name) for t in TABLES}
+    rows = {name: [i + 2 for i in range(len(frame))] for name, frame in frames.items()}
+    if model.path is None:
+        return Naming.directory(model.id), rows
+    label_root = str(model.path)
+    if model.path.suffix.lower() == ".xlsx" and not path_is(model.path, "dir"):
+        found = row_numbers(model.path)
+        for table in TABLES:
+            ids = [str(k) for k in frames[table.name][table.key]]
+            if list(found.get(table.name, {})) == ids:  # row_numbers lists the ids in row order
+                rows[table.name] = list(found[table.name].values())
+        return workbook_naming(label_root), rows
+    for table in TABLES:
+        try:
+            raw = read_table(model.path, table, label_root, [])
+        except (OSError, ValueError):  # pragma: no cover - the file changed under us: counted as saved
+            raw = None
+        if raw is not None and list(raw.frame[table.key]) == list(frames[table.name][table.key]):
+            rows[table.name] = raw.lines
+    return Naming.directory(label_root), rows
 
 
 def validate(path: str | os.PathLike[str]) -> list[Problem]:

@@ -88,7 +88,7 @@ def _guide_markdown() -> str:
         lines += ["", f"## {table.filename}{optional}", "",
                   "| column | 必須 required | 種類 type | 説明 | description |", "|---|---|---|---|---|"]
         for c in table.columns:
-            ja, en = c.meaning
+            ja, en = c.meaning_in("directory")
             kind = KIND_MEANINGS[c.kind]
             lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
     lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]

@@ -25,7 +25,7 @@ are neutralised with a leading apostrophe, which loading removes again.
 from __future__ import annotations
 
 __all__ = ["GUIDE_SHEET", "META_SHEET", "SHEET_ORDER", "is_workbook_path", "load_workbook", "read_workbook_meta",
-           "row_numbers", "save_workbook", "workbook_bytes"]
+           "row_numbers", "save_workbook", "workbook_bytes", "workbook_naming"]
 
 import datetime as dt
 import functools
@@ -1182,15 +1182,31 @@ def _load(path: Path, check_chain: bool = True
     return meta, tables, lines, problems, tuple(earlier)
 
 
-def _naming(label_root: str) -> Naming:
-    """The workbook's names, for its problems.
+def workbook_naming(label_root: str) -> Naming:
+    """How a workbook names its tables and rows in problems: ``book.xlsx[zones]:ROW``, ``the zones sheet``.
 
-    The workbook's names: a table's sheet, ``book.xlsx[zones]``, is ``the zones sheet`` in words; problems
-    are listed the workbook itself first, then the model sheet, then the tables in format order.
+    Problems are listed the workbook itself first, then the model sheet, then the tables in format order; a
+    message names a row as ``row 3`` (a sheet's row number).
+
+    Parameters
+    ----------
+    label_root
+        The workbook's label in messages (its path).
+
+    Returns
+    -------
+    Naming
+        The workbook's naming (:class:`~pia_analysis.model.errors.Naming`).
+
+    Examples
+    --------
+    >>> naming = workbook_naming("city.xlsx")
+    >>> naming.place("zones"), naming.word("zones"), naming.row
+    ('city.xlsx[zones]', 'the zones sheet', 'row')
     """
     places = {name: _sheet_label(label_root, name) for name in (META_SHEET, *(t.name for t in TABLES))}
     words = {name: f"the {name} sheet" for name in places}
-    return Naming(places, words, (label_root, *places.values()))
+    return Naming(places, words, (label_root, *places.values()), row="row")
 
 
 def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> Model:
@@ -1226,7 +1242,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     p = Path(path)
     meta, tables, _lines, problems, earlier = _load(p, check_chain)
     if problems:
-        raise ModelError(_naming(str(p)).located(problems))
+        raise ModelError(workbook_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier, **frames)
@@ -1274,7 +1290,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         wb.close()
     meta, _rows = _read_meta_sheet(sheet, str(p), problems)
     if problems:
-        raise ModelError(_naming(str(p)).located(problems))
+        raise ModelError(workbook_naming(str(p)).located(problems))
     return meta
 
 
@@ -1435,7 +1451,7 @@ def _write_guide(ws: Any) -> tuple[int, int]:
     for table in TABLES:
         for c in table.columns:
             row += 1
-            ja, en = c.meaning
+            ja, en = c.meaning_in("workbook")
             kind = KIND_MEANINGS[c.kind]
             values = (table.name, c.name, "○" if c.required else "", f"{kind[0]} / {kind[1]}", ja, en)
             for col, value in zip("ABCDEF", values):
@@ -1512,7 +1528,7 @@ def _write_table(ws: Any, frame: pd.DataFrame, table: Table, ref_ranges: dict) -
     for pos, name in enumerate(columns, 1):
         ws.column_dimensions[_letter(pos)].width = min(60, max(12, widths[pos - 1] * 1.1 + 1))
         col = spec.get(name)
-        _validation(ws, pos, col, None if col is None else col.meaning, table.name, ref_ranges)
+        _validation(ws, pos, col, None if col is None else col.meaning_in("workbook"), table.name, ref_ranges)
     ws.freeze_panes = "A2"
 
 

@@ -15,7 +15,7 @@ from .. import catalog
 from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
 from .errors import Naming, Problem
 from .mynumber import find_my_numbers
-from .schema import MODEL_KEYS, TABLES, TableRef, Text
+from .schema import MODEL_KEYS, TABLES, RowRef, TableRef, Text
 
 
 #: Where a row comes from: its table (placed by the reader) or a file label, and its line (None: unknown).
@@ -63,7 +63,7 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
 
     def where(first: Location, here: Location) -> Text:
         if first[0] == here[0]:
-            return (f"line {first[1]}",)
+            return (RowRef(first[1]),)  # "line 3" of a CSV file, "row 3" of a sheet
         place = TableRef(first[0].name, place=True) if isinstance(first[0], TableRef) else first[0]
         return (place, f":{first[1]}") if first[1] else (place,)
 
@@ -151,7 +151,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,
                     label_root: str = "<model>",
-                    locations: dict[str, list[Location]] | None = None) -> list[Problem]:
+                    locations: dict[str, list[Location]] | None = None,
+                    naming: Naming | None = None) -> list[Problem]:
     """Every problem of a model given as in-memory tables: the checks of :func:`load_model`, without files.
 
     Each cell is written back as its CSV text and parsed again exactly as the loader parses it (kinds,
@@ -167,10 +168,14 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
         The ``model.yaml`` keys, as loaded (``assessed_on`` a date); ``None`` skips the meta checks.
         ``previous`` is not followed (there is no directory to resolve it from).
     label_root
-        The directory label used in problem locations (``label_root/systems.csv``).
+        The directory label used in problem locations (``label_root/systems.csv``) when ``naming`` is not given.
     locations
-        Optionally, for a table, the location of each of its rows (one per row, in row order). By default
-        row *i* is located at line *i* + 2 of ``label_root/<file>``: where :func:`save_model` writes it.
+        Optionally, for a table, the location of each of its rows (one per row, in row order): its table (a
+        :class:`~pia_analysis.model.schema.TableRef`, placed by ``naming``) or a file label, and its line or
+        row. By default row *i* is located at line *i* + 2 of its table: where the savers write it.
+    naming
+        How the reader that loaded the model names its tables and rows (e.g.
+        :func:`pia_analysis.formats.row_locations`); by default a model directory at ``label_root``.
 
     Returns
     -------
@@ -237,4 +242,4 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
                     extra_cell(name, text, label, line, problems)
         raws[table.name] = RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
     check_references(raws, problems)
-    return Naming.directory(label_root).located(problems)
+    return (naming if naming is not None else Naming.directory(label_root)).located(problems)

@@ -2,6 +2,7 @@
 
 * :class:`ModelError` — a model that cannot be loaded, with every located :class:`Problem` found at once;
 * :class:`UnknownElementError` — an id or key that names no element (also a :class:`KeyError`);
+* :class:`DifferentAssessmentError` — two models compared as versions of one assessment that are not;
 * :class:`CatalogError` — a packaged catalogue table that is not as the code expects;
 * :class:`~pia_analysis.util.files.OutputRefused` and :class:`~pia_analysis.util.files.WriteFailed` — the
   file writer's refusals.
@@ -18,24 +19,27 @@ words with a :class:`Naming` (:meth:`Naming.located`): the directory reader as `
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "ModelError", "Naming", "PiaError", "Problem", "TableRef", "UnknownElementError",
-           "UnknownIdError", "sort_problems", "unknown_id"]
+__all__ = ["CatalogError", "DifferentAssessmentError", "ModelError", "Naming", "PiaError", "Problem", "TableRef",
+           "UnknownElementError", "UnknownIdError", "check_same_assessment", "sort_problems", "unknown_id"]
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import CatalogError
 from ..util.errors import PiaError
 from .mynumber import redact
-from .schema import TABLES, TableRef, Text
+from .schema import ASSESSMENT_KEYS, TABLES, RowRef, TableRef, Text
+
+if TYPE_CHECKING:  # model.model is above this module (a Model's checks raise these errors)
+    from .model import Model
 
 
 def _redacted(text: Text) -> Text:
     if isinstance(text, str):
         return redact(text)
-    return tuple(part if isinstance(part, TableRef) else redact(str(part)) for part in text)
+    return tuple(part if isinstance(part, (TableRef, RowRef)) else redact(str(part)) for part in text)
 
 
 def _rendered(text: Text, naming: Naming | None) -> str:
@@ -43,8 +47,8 @@ def _rendered(text: Text, naming: Naming | None) -> str:
         return text
     if naming is None:
         return "".join(map(str, text))
-    return "".join(part if isinstance(part, str) else naming.place(part.name) if part.place
-                   else naming.word(part.name) for part in text)
+    return "".join(part if isinstance(part, str) else f"{naming.row} {part.number}" if isinstance(part, RowRef)
+                   else naming.place(part.name) if part.place else naming.word(part.name) for part in text)
 
 
 @dataclass
@@ -138,7 +142,8 @@ class Naming:
 
     ``places`` maps a table name (``"model"`` for the model keys) to its location label, ``words`` to how a
     message names it; ``order`` lists the location labels in the order problems are listed (see
-    :func:`sort_problems`).
+    :func:`sort_problems`); ``row`` is how a message names a row (a :class:`~pia_analysis.model.schema.RowRef`):
+    ``line`` of a CSV file, ``row`` of a sheet.
 
     Examples
     --------
@@ -151,6 +156,7 @@ class Naming:
     words: Mapping[str, str]
     order: tuple[str, ...]
     unlisted_by_label: bool = True
+    row: str = "line"
 
     @classmethod
     def directory(cls, root: str, *, unlisted_by_label: bool = True) -> Naming:
@@ -335,3 +341,58 @@ def unknown_id(kind: str, key: Any, known: Iterable[str], where: str = "the mode
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     listing = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
     return UnknownIdError(f"{key!r} is not a {kind} of {where}{hint} (known: {listing or 'none'})")
+
+
+class DifferentAssessmentError(PiaError, ValueError):
+    """Two models compared as versions of one assessment whose organisation or affairs differ.
+
+    Raised by :func:`check_same_assessment` (so by ``diff`` and ``compare``): the important changes and
+    the verdict "the assessment must be re-run" only mean something between versions of one assessment.
+
+    Examples
+    --------
+    >>> issubclass(DifferentAssessmentError, ValueError)
+    True
+    """
+
+
+def _model_label(model: Model) -> str:
+    return redact(str(model.path)) if model.path is not None else repr(redact(model.id))
+
+
+def check_same_assessment(old: Model, new: Model) -> None:
+    """Refuse two models that are not versions of one assessment: their organisation or affairs differ.
+
+    Versions of one assessment (a model and its ``previous``, a model and the same model changed by a
+    scenario) share the keys :data:`~pia_analysis.model.schema.ASSESSMENT_KEYS` of ``model.yaml``.
+
+    Parameters
+    ----------
+    old, new : Model
+        The two models, in the order they are compared.
+
+    Raises
+    ------
+    DifferentAssessmentError
+        Naming each key that differs, its value in both models, and how to proceed.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> r3 = load_model(bundled_model_path())
+    >>> check_same_assessment(r3, r3)
+    >>> other = r3.replace(meta={**r3.meta, "organisation": "門司市"})
+    >>> try:
+    ...     check_same_assessment(r3, other)
+    ... except DifferentAssessmentError as exc:
+    ...     print(str(exc).split(" (hint")[0].split(": ", 1)[1])
+    organisation '北九州市' ≠ '門司市'
+    """
+    differ = [f"{key} {redact(str(old.meta.get(key)))!r} ≠ {redact(str(new.meta.get(key)))!r}"
+              for key in ASSESSMENT_KEYS if old.meta.get(key) != new.meta.get(key)]
+    if differ:
+        raise DifferentAssessmentError(
+            f"{_model_label(old)} and {_model_label(new)} are not versions of one assessment: {'; '.join(differ)} "
+            f"(hint: compare a model with an earlier version of the same assessment, e.g. its previous; if "
+            f"{' or '.join(ASSESSMENT_KEYS)} was only renamed, give both models the same value (in model.yaml, "
+            f"or a workbook's model sheet))")

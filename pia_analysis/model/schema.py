@@ -9,12 +9,13 @@ English: the workbook guide sheet, ``new``'s README and the tables of ``docs/mod
 
 from __future__ import annotations
 
-__all__ = ["Column", "DIRECTORY_KEY_MEANINGS", "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
+__all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS",
+           "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
-           "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
+           "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
 
 import datetime as dt
@@ -66,8 +67,29 @@ class TableRef:
         return "model.yaml" if self.name == "model" else TABLE_BY_NAME[self.name].filename
 
 
-#: A message or hint: plain text, or text parts with the tables it names as :class:`TableRef` s.
-Text = Union[str, tuple[Union[str, TableRef], ...]]
+@dataclass(frozen=True)
+class RowRef:
+    """A row of a table named in a message (``first on line 3``), as data: each reader says it its own way.
+
+    The directory reader counts the lines of a CSV file (``line 3``), the workbook reader the rows of a
+    sheet (``row 3``). ``str()`` gives the directory format's words, the default.
+
+    Examples
+    --------
+    >>> str(RowRef(3))
+    'line 3'
+    """
+
+    number: int | None
+
+    def __str__(self) -> str:
+        """The row in the directory format's words."""
+        return f"line {self.number}"
+
+
+#: A message or hint: plain text, or text parts with the tables (:class:`TableRef`) and rows (:class:`RowRef`)
+#: it names.
+Text = Union[str, tuple[Union[str, TableRef, RowRef], ...]]
 
 # Bounds of values. Anything that validates must render: every chart, the PDF, the Excel and CSV tables,
 # the OTM/SARIF exports and the review schedule (assessed_on + 5 years). So text is bounded by the kind of
@@ -103,6 +125,8 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "serious_incident": (False, "bool"),
     "previous": (False, "path"),
 }
+#: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
+ASSESSMENT_KEYS = ("organisation", "affairs")
 #: (ja, en) unit of the model.yaml keys that count something.
 MODEL_KEY_UNITS: dict[str, tuple[str, str]] = {"target_population": ("人", "people"), "handlers": ("人", "people")}
 
@@ -156,7 +180,9 @@ class Column:
     ``max_chars``: the longest value, in characters (of each id for ``id``, ``ref`` and ``reflist``);
     by default :data:`MAX_ID_CHARS` for ids and :data:`MAX_NOTE_CHARS` for text (see :attr:`limit`).
     ``meaning``: what the column holds, (Japanese, English), as the workbook guide sheet, its input
-    messages and ``new``'s README state it. ``unit``: (Japanese, English) unit of a number, where it has one.
+    messages and ``new``'s README state it; text that names a table names it as a :class:`TableRef`, which
+    each form words its own way (:meth:`meaning_in`). ``unit``: (Japanese, English) unit of a number, where
+    it has one.
     """
 
     name: str
@@ -166,8 +192,43 @@ class Column:
     choices: tuple[str, ...] = ()
     hint: Text = ""
     max_chars: int | None = None
-    meaning: tuple[str, str] = ("", "")
+    meaning: tuple[Text, Text] = ("", "")
     unit: tuple[str, str] | None = None
+
+    def meaning_in(self, form: str) -> tuple[str, str]:
+        """The meaning (Japanese, English) in the words of a model directory or of a workbook.
+
+        Parameters
+        ----------
+        form
+            ``"directory"`` (the tables named as files, ``zones.csv``: ``docs/model-format.md``, ``new``'s
+            README) or ``"workbook"`` (as sheets, ``zones シート``, ``the zones sheet``: the guide sheet and
+            the input messages).
+
+        Returns
+        -------
+        (str, str)
+            The Japanese and English text.
+
+        Examples
+        --------
+        >>> zone = TABLE_BY_NAME["systems"].column("zone_id")
+        >>> zone.meaning_in("directory")[1], zone.meaning_in("workbook")[1]
+        ('its zone: a zone_id of zones.csv', 'its zone: a zone_id of the zones sheet')
+        """
+        if form not in ("directory", "workbook"):
+            raise ValueError(f"form must be 'directory' or 'workbook', not {form!r}")
+
+        def words(text: Text, ja: bool) -> str:
+            if isinstance(text, str):
+                return text
+            if form == "directory":
+                return "".join(map(str, text))
+            return "".join(part if isinstance(part, str) else f"{part.name} シート" if ja
+                           else f"{part.name} sheet" if part.place else f"the {part.name} sheet"
+                           for part in text)
+
+        return words(self.meaning[0], True), words(self.meaning[1], False)
 
     @property
     def limit(self) -> int | None:
@@ -234,7 +295,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _enum(name: str, choices: tuple[str, ...], hint: Text = "", meaning: tuple[str, str] = ("", "")) -> Column:
+def _enum(name: str, choices: tuple[str, ...], hint: Text = "", meaning: tuple[Text, Text] = ("", "")) -> Column:
     return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
 
 
@@ -286,8 +347,8 @@ TABLES: tuple[Table, ...] = (
             ),
             *_name_columns(),
             Column("zone_id", "ref", nonempty=True, hint=("a zone_id of ", TableRef("zones")),
-                meaning=("所属するゾーン（zones シートの zone_id）",
-                         "its zone: a zone_id of the zones sheet"),
+                meaning=(("所属するゾーン（", TableRef("zones"), "の zone_id）"),
+                         ("its zone: a zone_id of ", TableRef("zones"))),
             ),
             _enum("kind", KINDS,
                 meaning=("種類: system システム、store 保管先、terminal 端末、network ネットワーク、"
@@ -355,8 +416,8 @@ TABLES: tuple[Table, ...] = (
                          "flow id (unique; also differs from every system_id)"),
             ),
             Column("source", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
-                meaning=("送信元のシステム（systems シートの system_id）",
-                         "the sending system: a system_id of the systems sheet"),
+                meaning=(("送信元のシステム（", TableRef("systems"), "の system_id）"),
+                         ("the sending system: a system_id of ", TableRef("systems"))),
             ),
             Column("target", "ref", nonempty=True, hint=("a system_id of ", TableRef("systems")),
                 meaning=("送信先のシステム（source と異なるもの）",
@@ -401,8 +462,9 @@ TABLES: tuple[Table, ...] = (
             ),
             *_name_columns(),
             Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'",
-                meaning=("軽減するリスクのID（acquire-1 … retain-3 または risks シートのID。; 区切り）",
-                         "risk ids mitigated (acquire-1 … retain-3 or ids of the risks sheet), separated by ;"),
+                meaning=(("軽減するリスクのID（acquire-1 … retain-3 または ", TableRef("risks"), "のID。; 区切り）"),
+                         ("risk ids mitigated (acquire-1 … retain-3 or ids of ", TableRef("risks"),
+                          "), separated by ;")),
             ),
             Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *",
                 meaning=("適用先の system_id・flow_id（; 区切り）。組織全体なら * のみ",
@@ -455,8 +517,9 @@ TABLES: tuple[Table, ...] = (
         "risk_id",
         (
             Column("risk_id", "ref", nonempty=True, hint=("a risk id of the catalogue or of ", TableRef("risks")),
-                meaning=("自己評価するリスクのID（目録または risks シート）",
-                         "risk id rated (catalogue or risks sheet)"),
+                meaning=(("自己評価するリスクのID（目録または ", TableRef("risks"), "）"),
+                         # where the ids are: the file, or the sheet without an article
+                         ("risk id rated (catalogue or ", TableRef("risks", place=True), ")")),
             ),
             Column(
                 "rating",
@@ -548,7 +611,7 @@ def format_reference_markdown() -> str:
         lines += ["", f"### `{table.filename}`{optional} — {table.title}", "",
                   "| column | type | required | values | bounds | 説明 | meaning |", "|---|---|---|---|---|---|---|"]
         for c in table.columns:
-            ja, en = c.meaning
+            ja, en = c.meaning_in("directory")
             lines.append(f"| `{c.name}` | {KIND_MEANINGS[c.kind][1]} | {_required(c)} | {_values(c)} | "
                          f"{_bounds(c.kind, c.limit, c.unit)} | {_cell(ja)} | {_cell(en)} |")
     return "\n".join(lines) + "\n"

@@ -56,12 +56,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..formats.directory import read_table
-from ..model.cells import RawTable
-from ..model.checks import validate_tables
+from ..formats import row_locations
+from ..model.checks import Location, validate_tables
 from ..model.errors import ModelError, Problem, sort_problems, unknown_id
 from ..model.model import Model
-from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES
+from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES, TableRef
 from .scenario import Scenario, as_scenario, bundled_scenarios, load_scenario
 
 #: The statuses a control can be given (those of ``controls.csv``).
@@ -78,38 +77,20 @@ EFFECT_COLUMNS = ["change", "op", "table", "id", "column", "before", "after", "c
 @dataclass
 class _Row:
     values: dict[str, Any]
-    where: tuple[str, int | None]  # the location problems of this row are reported at
+    where: Location  # where problems of this row are reported: its table's row, or the scenario's line
     base: int | None  # its position in the base table (None: added by the scenario)
-
-
-def _base_lines(model: Model) -> dict[str, list[int]]:
-    """The file line of every row of the model's tables, when its files are still there and unchanged."""
-    out: dict[str, list[int]] = {}
-    if model.path is None:
-        return out
-    for table in TABLES:
-        frame = getattr(model, table.name)
-        raw: RawTable | None = None
-        try:
-            raw = read_table(model.path, table, str(model.path), [])
-        except (OSError, ValueError):  # pragma: no cover - the file changed under us: fall back below
-            raw = None
-        if raw is not None and len(raw.lines) == len(frame) and list(raw.frame[table.key]) == list(frame[table.key]):
-            out[table.name] = raw.lines
-    return out
 
 
 def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
     """The changed model and the log of every effect (direct and cascaded)."""
     if scenario.is_empty:
         return model.replace(), []
-    base_label = str(model.path) if model.path is not None else model.id
-    lines = _base_lines(model)
+    # The reader that loaded the model locates its rows (a CSV line, a sheet row) and names its tables.
+    naming, lines = row_locations(model)
     rows: dict[str, list[_Row]] = {}
     for table in TABLES:
         frame = getattr(model, table.name)
-        file_lines = lines.get(table.name) or [i + 2 for i in range(len(frame))]
-        rows[table.name] = [_Row(dict(r), (f"{base_label}/{table.filename}", file_lines[i]), i)
+        rows[table.name] = [_Row(dict(r), (TableRef(table.name), lines[table.name][i]), i)
                             for i, r in enumerate(frame.to_dict("records"))]
     log: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -155,8 +136,8 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
     for c in scenario.remove:
         if c.key not in base_ids[c.table]:
             problems.append(Problem(scenario.label, c.line, key_of(c.table),
-                                    f"cannot remove {c.key!r}: it is not a {key_of(c.table)} of "
-                                    f"{TABLE_BY_NAME[c.table].filename}", _known_hint(base_ids[c.table])))
+                                    (f"cannot remove {c.key!r}: it is not a {key_of(c.table)} of ",
+                                     TableRef(c.table)), _known_hint(base_ids[c.table])))
             continue
         removed[c.table].add(c.key)
         drop(c.table, lambda r, c=c: r.values[key_of(c.table)] != c.key, lambda r: "scenario")
@@ -187,7 +168,7 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
     for c in scenario.add:
         if c.key in ids(c.table):
             problems.append(Problem(scenario.label, c.line, key_of(c.table),
-                                    f"cannot add {c.key!r}: {TABLE_BY_NAME[c.table].filename} already has it",
+                                    (f"cannot add {c.key!r}: ", TableRef(c.table), " already has it"),
                                     "use set to change it, or remove it first to replace it"))
             continue
         template = getattr(model, c.table)
@@ -200,9 +181,9 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
     for c in scenario.set:
         found = next((r for r in rows[c.table] if r.values[key_of(c.table)] == c.key), None)
         if found is None:
-            reason = ("is removed by this scenario" if c.key in base_ids[c.table]
-                      else f"is not a {key_of(c.table)} of {TABLE_BY_NAME[c.table].filename}")
-            problems.append(Problem(scenario.label, c.line, key_of(c.table), f"cannot set {c.key!r}: it {reason}",
+            reason = (("is removed by this scenario",) if c.key in base_ids[c.table]
+                      else (f"is not a {key_of(c.table)} of ", TableRef(c.table)))
+            problems.append(Problem(scenario.label, c.line, key_of(c.table), (f"cannot set {c.key!r}: it ", *reason),
                                     _known_hint(ids(c.table))))
             continue
         for col, value in c.values.items():
@@ -218,12 +199,9 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
             note("set", "model", key, key, meta.get(key), value, "scenario")
             meta[key] = value
 
-    if problems:
-        raise ModelError(sort_problems(problems, unlisted_by_label=False))
-
     # -- 4. the changed tables, checked like a loaded model --------------------------------------
     frames: dict[str, pd.DataFrame] = {}
-    locations: dict[str, list[tuple[str, int | None]]] = {}
+    locations: dict[str, list[Location]] = {}
     for table in TABLES:
         original = getattr(model, table.name)
         if table.name not in touched:
@@ -231,7 +209,14 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
         else:
             frames[table.name] = _frame_like(original, [r.values for r in rows[table.name]])
         locations[table.name] = [r.where for r in rows[table.name]]
-    issues = validate_tables(frames, meta if scenario.meta else None, base_label, locations)
+    issues = validate_tables(frames, meta if scenario.meta else None, locations=locations, naming=naming)
+    if problems:
+        # The entries that name ids the model lacks were skipped; a skipped entry never takes away an id
+        # (a failed add leaves the id there, a failed remove or set changes nothing), so the problems of the
+        # scenario's other rows are its own: report them at once. Those in the model's tables may follow
+        # from a skipped entry and wait until the scenario applies.
+        mine = [p for p in issues if p.file == scenario.label]
+        raise ModelError(sort_problems([naming.render(p) for p in problems] + mine, unlisted_by_label=False))
     if issues:
         for p in issues:
             if p.file != scenario.label:

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.pipeline import Analysis, analyse
+from ..model.errors import check_same_assessment
 from ..model.model import Model
 from .apply import unknown_id
 
@@ -424,6 +425,11 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
         The analyses of both (:data:`COMPARED_ANALYSES`, run once each by
         :func:`~pia_analysis.analysis.pipeline.analyse`) and their deltas.
 
+    Raises
+    ------
+    DifferentAssessmentError
+        When ``organisation`` or ``affairs`` differ (:func:`~pia_analysis.model.errors.check_same_assessment`).
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -436,6 +442,7 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     >>> list(c.coverage_delta["stage"])
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     """
+    check_same_assessment(base, other)  # a user may pass two models: only versions of one assessment compare
     before = label_before or base.id
     after = label_after or (other.id if other.id != base.id else "scenario")
     return Comparison.of(analyse(base, only=COMPARED_ANALYSES), analyse(other, only=COMPARED_ANALYSES), before, after)

@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
+from ..model.errors import check_same_assessment
 from ..model.model import Model
 from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
@@ -538,6 +539,12 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
         The classified changes (``changes``), the changed cells (``fields``) and, computed on first use,
         the comparison of the analyses (``comparison``).
 
+    Raises
+    ------
+    DifferentAssessmentError
+        When the two models are not versions of one assessment: their ``organisation`` or ``affairs``
+        differ (:func:`~pia_analysis.model.errors.check_same_assessment`).
+
     Examples
     --------
     >>> from pia_analysis import load_model, bundled_model_path
@@ -549,6 +556,7 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
     [new-outsourcing] CONV_SRV is run by a contractor
     """
+    check_same_assessment(old, new)
     found, classified = _classified_changes(old, new, provenance)
     changes = pd.DataFrame(classified, columns=CHANGE_COLUMNS)
     field_rows = [{"table": c.table, "id": c.id, "column": f, "old": (c.old or {}).get(f), "new": (c.new or {}).get(f)}
