@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..model.errors import ModelError, Problem
+from ..model.errors import ModelError, Problem, unknown_id
 from ..model.model import Model
 from .directory import (
     OTHER_SPREADSHEETS,
@@ -50,11 +50,13 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
 
     Raises
     ------
-    FileNotFoundError
-        When no bundled model folder has that name.
+    pia_analysis.model.errors.UnknownIdError
+        When no bundled model has that name (a ``KeyError`` and a ``ValueError``); the message names the
+        bundled models.
 
     Examples
     --------
+    >>> from pia_analysis import bundled_model_path
     >>> bundled_model_path().name
     'kitakyushu-juki-r3'
     >>> (bundled_model_path() / "model.yaml").is_file()
@@ -68,7 +70,8 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
         root = Path(str(resources.files("pia_analysis"))).parent / "data"
     here = root.resolve() / name
     if not here.is_dir():
-        raise FileNotFoundError(f"bundled model {name!r} not found at {here}")
+        known = [d.name for d in root.resolve().iterdir() if (d / "model.yaml").is_file()]
+        raise unknown_id("bundled model", name, known, where="the package")
     return here
 
 
@@ -94,7 +97,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, read_meta
     >>> read_meta(bundled_model_path())["previous"]
     '../kitakyushu-juki-h28'
     """
@@ -130,7 +133,8 @@ def previous_chain(model: Model) -> list[Path]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis.formats import previous_chain
+    >>> from pia_analysis import bundled_model_path, load_model
     >>> [p.name for p in previous_chain(load_model(bundled_model_path()))]
     ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -159,7 +163,8 @@ def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis.formats import previous_metas
+    >>> from pia_analysis import bundled_model_path, load_model
     >>> [meta["id"] for _path, meta in previous_metas(load_model(bundled_model_path()))]
     ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -216,7 +221,7 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_chain
     >>> [m.id for m in load_chain(bundled_model_path())]
     ['kitakyushu-juki-r3', 'kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -265,7 +270,7 @@ def validate(path: str | os.PathLike[str]) -> list[Problem]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, validate
     >>> validate(bundled_model_path())
     []
     """
@@ -341,6 +346,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
+    >>> from pia_analysis import save_model
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> m = load_model(bundled_model_path())

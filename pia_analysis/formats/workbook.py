@@ -149,6 +149,7 @@ def is_workbook_path(path: str | os.PathLike[str]) -> bool:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import is_workbook_path
     >>> is_workbook_path("city.XLSX"), is_workbook_path("city")
     (True, False)
     """
@@ -1218,6 +1219,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import load_workbook
     >>> from pia_analysis import bundled_model_path
     >>> model = load_workbook(bundled_model_path().with_suffix(".xlsx"))
     >>> model.summary()["files"], model.meta["previous"]
@@ -1253,6 +1255,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import read_workbook_meta
     >>> from pia_analysis import bundled_model_path
     >>> read_workbook_meta(bundled_model_path().with_suffix(".xlsx"))["id"]
     'kitakyushu-juki-r3'
@@ -1295,6 +1298,7 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import row_numbers
     >>> from pia_analysis import bundled_model_path
     >>> rows = row_numbers(bundled_model_path().with_suffix(".xlsx"))
     >>> min(rows["systems"].values())
@@ -1535,6 +1539,7 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import workbook_bytes
     >>> from pia_analysis import bundled_model_path, load_model
     >>> workbook_bytes(load_model(bundled_model_path()))[:2]
     b'PK'
@@ -1589,6 +1594,8 @@ def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from pia_analysis.formats.workbook import load_workbook, save_workbook
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> m = load_model(bundled_model_path())

@@ -3,11 +3,14 @@
 * :class:`ModelError` — a model that cannot be loaded, with every located :class:`Problem` found at once;
 * :class:`UnknownElementError` — an id or key that names no element (also a :class:`KeyError`);
 * :class:`CatalogError` — a packaged catalogue table that is not as the code expects;
+* :class:`InvalidArgumentError` — an argument outside what a function accepts (also a :class:`ValueError`);
+* :class:`ModelTypeError` — something other than a loaded :class:`~pia_analysis.Model` given to a function
+  that analyses one (also a :class:`TypeError`);
 * :class:`~pia_analysis.util.files.OutputRefused` and :class:`~pia_analysis.util.files.WriteFailed` — the
   file writer's refusals.
 
-:class:`PiaError` and :class:`CatalogError` live in the layers below (``util``, ``catalog``) so that those
-can raise them; they are re-exported here, the one place to read the hierarchy.
+:class:`PiaError`, :class:`InvalidArgumentError` and :class:`CatalogError` live in the layers below (``util``,
+``catalog``) so that those can raise them; they are re-exported here, the one place to read the hierarchy.
 
 A :class:`Problem` found by the checks every reader shares (:mod:`pia_analysis.model.cells`,
 :mod:`pia_analysis.model.checks`) is located neutrally: in a table (a :class:`TableRef`), at a data row, in
@@ -18,8 +21,8 @@ words with a :class:`Naming` (:meth:`Naming.located`): the directory reader as `
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "ModelError", "Naming", "PiaError", "Problem", "TableRef", "UnknownElementError",
-           "UnknownIdError", "sort_problems", "unknown_id"]
+__all__ = ["CatalogError", "InvalidArgumentError", "ModelError", "ModelTypeError", "Naming", "PiaError", "Problem",
+           "TableRef", "UnknownElementError", "UnknownIdError", "sort_problems", "unknown_id"]
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..catalog import CatalogError
-from ..util.errors import PiaError
+from ..util.errors import InvalidArgumentError, PiaError
 from .mynumber import redact
 from .schema import TABLES, TableRef, Text
 
@@ -62,6 +65,8 @@ class Problem:
 
     Examples
     --------
+    >>> from pia_analysis import Problem
+    >>> from pia_analysis.model.errors import Naming, TableRef
     >>> str(Problem("model.yaml", 3, "123456789018", "unknown key", "remove 1234-5678-9018"))
     'model.yaml:3: **** **** **18: unknown key (hint: remove **** **** **18)'
     >>> p = Problem(TableRef("systems"), 2, "zone_id", "'X' is not a known zone_id",
@@ -122,6 +127,8 @@ def sort_problems(problems: Iterable[Problem], order: Sequence[str] = (), *,
 
     Examples
     --------
+    >>> from pia_analysis import Problem
+    >>> from pia_analysis.model.errors import sort_problems
     >>> found = [Problem("b", 3, "", "x"), Problem("a", 2, "", "y"), Problem("b", 1, "", "z")]
     >>> [f"{p.file}:{p.line}" for p in sort_problems(found, ["b"])]
     ['b:1', 'b:3', 'a:2']
@@ -142,6 +149,7 @@ class Naming:
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import Naming
     >>> naming = Naming.directory("city")
     >>> naming.place("zones"), naming.word("zones"), naming.place("model")
     ('city/zones.csv', 'zones.csv', 'city/model.yaml')
@@ -170,6 +178,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").order[:2]
         ('city/model.yaml', 'city/zones.csv')
         """
@@ -192,6 +201,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").place("flows")
         'city/flows.csv'
         """
@@ -212,6 +222,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").word("flows")
         'flows.csv'
         """
@@ -232,6 +243,8 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis import Problem
+        >>> from pia_analysis.model.errors import Naming, TableRef
         >>> p = Problem(TableRef("zones"), 3, "", "is odd")
         >>> Naming.directory("city").render(p).file
         'city/zones.csv'
@@ -258,6 +271,8 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming, TableRef
+        >>> from pia_analysis import Problem
         >>> naming = Naming.directory("city")
         >>> found = [Problem(TableRef("flows"), 2, "", "b"), Problem(TableRef("zones"), 5, "", "a")]
         >>> [str(p) for p in naming.located(found)]
@@ -276,6 +291,24 @@ class ModelError(PiaError, ValueError):
         super().__init__(f"{len(self.problems)} problem(s) in the model:\n{lines}")
 
 
+class ModelTypeError(PiaError, TypeError):
+    """Something other than a loaded model (a path, a name, a table) given where a model is needed.
+
+    A :class:`TypeError` too. Raised by :func:`pia_analysis.model.model.require_model`, which every public
+    function that takes a model calls first; its message says how to load one.
+
+    Examples
+    --------
+    >>> from pia_analysis import node_exposure
+    >>> from pia_analysis.model.errors import ModelTypeError
+    >>> try:
+    ...     node_exposure("town")
+    ... except ModelTypeError as error:
+    ...     print(error)
+    node_exposure needs a loaded Model, not str: load it first with pia_analysis.load_model('town')
+    """
+
+
 class UnknownElementError(PiaError, KeyError):
     """A key or id that names no element of the table or catalogue it was looked up in.
 
@@ -283,6 +316,7 @@ class UnknownElementError(PiaError, KeyError):
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import UnknownElementError
     >>> issubclass(UnknownElementError, KeyError)
     True
     """
@@ -297,6 +331,7 @@ class UnknownIdError(UnknownElementError, ValueError):
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import UnknownIdError
     >>> issubclass(UnknownIdError, KeyError) and issubclass(UnknownIdError, ValueError)
     True
     """
@@ -327,6 +362,7 @@ def unknown_id(kind: str, key: Any, known: Iterable[str], where: str = "the mode
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import unknown_id
     >>> str(unknown_id("system", "REG2", ["REG", "CS", "ATENA"]))
     "'REG2' is not a system of the model; did you mean REG? (known: ATENA, CS, REG)"
     """

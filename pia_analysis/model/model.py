@@ -8,10 +8,11 @@ model directory (see ``docs/model-format.md``), typed: booleans as ``bool``, num
 
 from __future__ import annotations
 
-__all__ = ["Model", "build_graph"]
+__all__ = ["Model", "build_graph", "require_model"]
 
 import dataclasses
 import datetime as dt
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import networkx as nx
 import pandas as pd
 
 from .. import catalog
+from .errors import ModelTypeError
 
 
 @dataclasses.dataclass(eq=False)
@@ -142,6 +144,7 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
 
     Examples
     --------
+    >>> from pia_analysis.model.model import build_graph
     >>> from pia_analysis import bundled_model_path, load_model
     >>> g = build_graph(load_model(bundled_model_path()))
     >>> g.number_of_nodes() > 0, g.number_of_edges() > 0
@@ -162,3 +165,44 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
         fid = row.pop("flow_id")
         g.add_edge(row["source"], row["target"], key=fid, flow_id=fid, **row)
     return g
+
+
+def require_model(model: Any, function: str) -> None:
+    """Check that ``model`` is a loaded :class:`Model`; the first line of every public function taking one.
+
+    A path or a model's name given instead would otherwise fail deep inside the analysis with an
+    ``AttributeError``; this says what was given and how to load it.
+
+    Parameters
+    ----------
+    model
+        What the caller passed as the model.
+    function
+        The public function's name, for the message.
+
+    Raises
+    ------
+    ModelTypeError
+        When ``model`` is not a :class:`Model`; for a path (``str`` or :class:`os.PathLike`) the message
+        shows the ``load_model`` call that loads it.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.model.model import require_model
+    >>> require_model(load_model(bundled_model_path()), "node_exposure")
+    >>> from pia_analysis.model.errors import ModelTypeError
+    >>> try:
+    ...     require_model(bundled_model_path(), "stage_coverage")
+    ... except ModelTypeError as error:
+    ...     print(str(error).replace(str(bundled_model_path()), "…"))
+    stage_coverage needs a loaded Model, not PosixPath: load it first with pia_analysis.load_model('…')
+    """
+    if isinstance(model, Model):
+        return
+    given = type(model).__name__
+    if isinstance(model, (str, os.PathLike)):
+        hint = f"load it first with pia_analysis.load_model({os.fspath(model)!r})"
+    else:
+        hint = "load one with pia_analysis.load_model(path)"
+    raise ModelTypeError(f"{function} needs a loaded Model, not {given}: {hint}")

@@ -303,7 +303,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import apply_scenario, bundled_model_path, load_model
     >>> m = load_model(bundled_model_path())
     >>> changed = apply_scenario(m, {"id": "no-offsite", "remove": {"systems": ["CONV_SRV"]}})
     >>> sorted(set(m.flows["flow_id"]) - set(changed.flows["flow_id"]))
@@ -333,7 +333,7 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, scenario_effects
     >>> fx = scenario_effects(load_model(bundled_model_path()), {"id": "x", "remove": {"systems": ["CONV_SRV"]}})
     >>> for row in fx[["op", "table", "id", "cause"]].head(3).values.tolist():
     ...     print(row)
@@ -382,7 +382,7 @@ def with_control_status(model: Model, control_id: str, status: str) -> Model:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_control_status
     >>> m = with_control_status(load_model(bundled_model_path()), "C-STORE-FW", "missing")
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
@@ -440,7 +440,7 @@ def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_flow_blocked
     >>> m = with_flow_blocked(load_model(bundled_model_path()), "F20")
     >>> "F20" in set(m.flows["flow_id"]), m.graph.has_edge("VENDOR_TERM", "JUKI_REC")
     (False, False)
@@ -485,7 +485,7 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_scenario
     >>> m = with_scenario(load_model(bundled_model_path()), "store-firewall-fails")
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
@@ -520,6 +520,7 @@ class Changes:
 
         Examples
         --------
+        >>> from pia_analysis import Changes
         >>> Changes.of({"controls": {"C2": "missing", "C1": "planned"}, "blocked_flows": ["F9", "F1"]})
         Changes(scenario=None, controls=(('C1', 'planned'), ('C2', 'missing')), blocked_flows=('F1', 'F9'))
         """
@@ -584,7 +585,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import apply_changes, bundled_model_path, load_model
     >>> m, fx = apply_changes(load_model(bundled_model_path()), {"blocked_flows": ["F18"]})
     >>> fx[["change", "op", "table", "id"]].values.tolist()[:2]
     [['block F18', 'remove', 'flows', 'F18'], ['block F18', 'remove', 'controls', 'C-STORE-FW']]
