@@ -11,17 +11,18 @@ Load a model, then run the analyses on it::
 __all__ = [
     "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "attack_graph", "attack_paths",
     "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "compare", "Comparison", "coverage_matrix",
-    "coverage_pairs", "coverage_tables", "diff", "explore", "find_findings", "findings_summary",
-    "findings_to_sarif", "hardening_candidates", "history_coverage", "impact_level", "key_messages",
-    "likelihood_level", "load_chain", "load_model", "load_scenario", "min_cut", "min_cut_flows", "MinCut",
-    "Model", "ModelDiff", "ModelError", "national_model", "node_exposure", "parse_scenario", "Problem",
-    "provenance", "rating_check", "reachable_holdings", "read_meta", "required_assessment", "review_schedule",
-    "ReviewSchedule", "risk_coverage", "risk_level_grid", "risk_level_of", "risk_scales", "rules", "save_model",
-    "Scenario", "scenario_effects", "section3_table", "shared_nets", "simulate_compromise", "stage_coverage",
-    "stage_scope", "synthetic_model", "threshold_judgment", "threshold_table", "ThresholdJudgment", "to_otm",
-    "unreachable_pairs", "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval",
-    "with_control_status", "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_otm",
-    "write_report", "write_sarif", "write_section3",
+    "coverage_pairs", "coverage_tables", "diff", "DifferentAssessmentError", "explore", "find_findings",
+    "findings_summary", "findings_to_sarif", "hardening_candidates", "history_coverage", "impact_level",
+    "InvalidArgumentError", "key_messages", "likelihood_level", "load_chain", "load_model", "load_scenario",
+    "min_cut", "min_cut_flows", "MinCut", "Model", "ModelDiff", "ModelError", "ModelTypeError", "national_model",
+    "node_exposure", "parse_scenario", "PiaError", "Problem", "provenance", "rating_check", "reachable_holdings",
+    "read_meta", "required_assessment", "review_schedule", "ReviewSchedule", "risk_coverage", "risk_level_grid",
+    "risk_level_of", "risk_scales", "row_locations", "rules", "save_model", "Scenario", "scenario_effects",
+    "section3_table", "shared_nets", "simulate_compromise", "stage_coverage", "stage_scope", "synthetic_model",
+    "threshold_judgment", "threshold_table", "ThresholdJudgment", "to_otm", "UnknownIdError", "unreachable_pairs",
+    "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval", "with_control_status",
+    "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_otm", "write_report", "write_sarif",
+    "write_section3",
 ]
 
 from importlib import import_module
@@ -52,9 +53,11 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".outputs.briefing": ("key_messages", "write_report"),
     ".outputs.section3": ("write_section3",),
     ".outputs.interchange": ("findings_to_sarif", "to_otm", "write_otm", "write_sarif"),
-    ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "save_model", "validate"),
+    ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "row_locations", "save_model",
+                 "validate"),
     ".model.model": ("Model",),
-    ".model.errors": ("ModelError", "Problem"),
+    ".model.errors": ("DifferentAssessmentError", "ModelError", "ModelTypeError", "Problem", "UnknownIdError"),
+    ".util.errors": ("InvalidArgumentError", "PiaError"),
     ".synthetic": ("national_model", "synthetic_model"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -447,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     Examples
     --------
+    >>> from pia_analysis.cli import build_parser
     >>> args = build_parser().parse_args(["exposure", "model", "--format", "csv"])
     >>> args.command, args.model, args.format
     ('exposure', 'model', 'csv')
@@ -544,6 +545,7 @@ def interrupted_exit(signum: int) -> int:
 
     Examples
     --------
+    >>> from pia_analysis.cli import interrupted_exit
     >>> import signal
     >>> previous = signal.getsignal(signal.SIGINT)
     >>> interrupted_exit(15)
@@ -577,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
+    >>> from pia_analysis.cli import main
     >>> from pia_analysis import bundled_model_path
     >>> main(["validate", str(bundled_model_path())])  # doctest: +ELLIPSIS
     OK: kitakyushu-juki-r3 — ...

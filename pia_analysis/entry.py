@@ -24,6 +24,7 @@ def run() -> int:
 
     Examples
     --------
+    >>> from pia_analysis.entry import run
     >>> import sys
     >>> from unittest import mock
     >>> from pia_analysis import bundled_model_path

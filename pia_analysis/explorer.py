@@ -44,7 +44,8 @@ import pandas as pd
 from .analysis.exposure import BlastRadius, attack_paths, blast_radius
 from .analysis.pipeline import Analysis, analyse
 from .formats import load_model
-from .model.model import Model
+from .model.model import Model, require_model
+from .util.errors import InvalidArgumentError
 from .whatif.apply import CONTROL_STATUSES, EFFECT_COLUMNS, Changes, apply_changes, unknown_id, with_scenario
 from .whatif.compare import Comparison
 from .whatif.scenario import bundled_scenarios, load_scenario
@@ -74,13 +75,20 @@ def scenario_choices(model: Model, lang: str = "ja") -> dict[str, str]:
     dict of str to str
         File name without ``.yaml`` -> title, sorted by file name.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.explorer import scenario_choices
     >>> from pia_analysis import load_model, bundled_model_path
     >>> choices = scenario_choices(load_model(bundled_model_path()), lang="en")
     >>> choices["store-firewall-fails"]
     'The store-side firewall fails (convenience-store issuance)'
     """
+    require_model(model, "scenario_choices")
     return {path.stem: load_scenario(path).title(lang) for path in bundled_scenarios(model)}
 
 
@@ -131,17 +139,21 @@ def explorer_state(model: Model, changes: Changes | Mapping[str, Any] | None = N
 
     Raises
     ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     ValueError
         For an unknown scenario, control, status or flow (see :func:`apply_changes`).
 
     Examples
     --------
+    >>> from pia_analysis.explorer import explorer_state
     >>> from pia_analysis import load_model, bundled_model_path
     >>> st = explorer_state(load_model(bundled_model_path()), {"controls": {"C-STORE-FW": "missing"}})
     >>> before, after = st.exposure_of("JLIS_CENTRE")  # the kiosk's step loses the factor 1 - 0.8
     >>> round(after / before, 6)
     5.0
     """
+    require_model(model, "explorer_state")
     return _state(model, changes, analyse(model, only=_EXPLORED))
 
 
@@ -211,21 +223,27 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
 
     Raises
     ------
-    ValueError
-        When ``system_id`` is not a system of the model, or ``k < 1``.
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``k < 1``.
+    pia_analysis.model.errors.UnknownIdError
+        When ``system_id`` is not a system of the model.
 
     Examples
     --------
+    >>> from pia_analysis.explorer import system_view
     >>> from pia_analysis import load_model, bundled_model_path
     >>> v = system_view(load_model(bundled_model_path()), "JUKI_REC", k=2)
     >>> round(v.exposure["exposure"], 6), v.paths["entry_point"].tolist(), len(v.blast.systems)
     (0.025, ['VENDOR_TERM', 'JUKI_TERM'], 20)
     """
+    require_model(model, "system_view")
     ids = model.systems["system_id"]
     if not (ids == system_id).any():
         raise unknown_id("system", system_id, ids)
     if k < 1:
-        raise ValueError(f"k must be at least 1, not {k}")
+        raise InvalidArgumentError(f"k must be at least 1, not {k}")
     table = analyse(model, only=("exposure",)).exposure if exposure is None else exposure
     row = table.set_index("system_id").loc[system_id].to_dict()
     controls = model.controls.loc[model.controls["applies_to"].map(lambda targets: system_id in targets),
@@ -368,7 +386,7 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
         return charts.stage_coverage_chart(model, coverage=state.coverage_after, lang=lang)
     if kind == "dataflow":
         return dataflow_diagram(model, exposure=state.exposure_after, lang=lang)
-    raise ValueError(f"{kind!r} is not a chart of the explorer: use one of {', '.join(CHART_KINDS)}")
+    raise InvalidArgumentError(f"{kind!r} is not a chart of the explorer: use one of {', '.join(CHART_KINDS)}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -394,12 +412,13 @@ class Explorer:
                  trials: int = 10_000, chart: str = "exposure", dpi: int = 80):
         import ipywidgets as w
 
+        require_model(model, "Explorer")
         if lang not in ("ja", "en"):
-            raise ValueError(f"lang must be 'ja' or 'en', not {lang!r}")
+            raise InvalidArgumentError(f"lang must be 'ja' or 'en', not {lang!r}")
         if chart not in CHART_KINDS:
-            raise ValueError(f"{chart!r} is not a chart of the explorer: use one of {', '.join(CHART_KINDS)}")
+            raise InvalidArgumentError(f"{chart!r} is not a chart of the explorer: use one of {', '.join(CHART_KINDS)}")
         if k < 1 or trials < 0:
-            raise ValueError("k must be at least 1 and trials at least 0")
+            raise InvalidArgumentError("k must be at least 1 and trials at least 0")
         self.base = model
         self.lang, self.k, self.trials, self.dpi = lang, k, trials, dpi
         self.scenario: str | None = None
@@ -647,6 +666,7 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
 
     Examples
     --------
+    >>> from pia_analysis.explorer import explore
     >>> from pia_analysis import load_model, bundled_model_path
     >>> ex = explore(load_model(bundled_model_path()), chart="none", lang="en").explorer
     >>> ex.controls["flows"].value = ("F20",)  # as a click does

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .formats import bundled_model_path, load_model
 from .model.model import Model
+from .util.errors import InvalidArgumentError
 
 #: Zones whose operator is one of these are shared by every municipality; the others are copied.
 SHARED_OPERATORS = ("jlis", "national", "other_body")
@@ -207,14 +208,20 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
     Model
         A model with ``path=None``. Local ids are prefixed with ``M0001_``, ``M0002_`` …
 
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``municipalities`` is below 1.
+
     Examples
     --------
+    >>> from pia_analysis import synthetic_model
     >>> m = synthetic_model(3, seed=1)
     >>> len(m.systems), len(m.flows), m.systems["system_id"].iloc[-1]
     (42, 58, 'M0003_SUBCON_TERM')
     """
     if municipalities < 1:
-        raise ValueError(f"municipalities must be at least 1, not {municipalities}")
+        raise InvalidArgumentError(f"municipalities must be at least 1, not {municipalities}")
     tpl = template if template is not None else load_model(bundled_model_path())
     rng = np.random.default_rng(seed)
     width = max(4, len(str(municipalities)))
@@ -294,15 +301,22 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
     Model
         A valid model in memory (``path`` None), its id ``national-<municipalities>x-seed<seed>``.
 
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``municipalities`` is not between 1 and :data:`NATIONAL_MUNICIPALITIES`.
+
     Examples
     --------
+    >>> from pia_analysis import national_model
     >>> m = national_model(municipalities=2)
     >>> m.systems["system_id"].iloc[-1], "PREF01_SRV" in set(m.systems["system_id"])
     ('P01M002_LGWAN_TERM', True)
     """
     count = NATIONAL_MUNICIPALITIES if municipalities is None else int(municipalities)
     if not 1 <= count <= NATIONAL_MUNICIPALITIES:
-        raise ValueError(f"municipalities must be between 1 and {NATIONAL_MUNICIPALITIES}, not {municipalities}")
+        raise InvalidArgumentError(
+            f"municipalities must be between 1 and {NATIONAL_MUNICIPALITIES}, not {municipalities}")
     tpl = load_model(bundled_model_path())
     rng = np.random.default_rng(seed)
     n_all = NATIONAL_MUNICIPALITIES

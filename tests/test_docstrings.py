@@ -10,6 +10,8 @@ unknown ones (PR01, PR02), a Returns section when it returns something (RT01) an
 from __future__ import annotations
 
 import ast
+import builtins
+import doctest
 import importlib
 import inspect
 import pkgutil
@@ -69,3 +71,72 @@ def test_public_functions_have_numpy_sections(module_name):
     problems = _problems(module_name)
     assert not problems, "\n".join(problems)
 
+
+
+# --- Examples a user can paste into a fresh interpreter --------------------------------------------------------
+# pytest's doctest runs an example with its module's globals, so an example that uses the function it documents
+# without importing it passes there and fails when pasted. This check is static: each example's source is parsed
+# with ast, and a name it reads must have been bound by that docstring's examples (import, assignment, for, with,
+# def, comprehension …) or be a builtin.
+
+
+_BUILTINS = set(dir(builtins))
+
+
+def _bound(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _unbound_names(docstring: str) -> list[str]:
+    """The names each example reads that no example up to it binds, as ``'name' in >>> source``."""
+    bound: set[str] = set()
+    out = []
+    for example in doctest.DocTestParser().get_examples(docstring):
+        tree = ast.parse(example.source)
+        bound |= _bound(tree)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                    and node.id not in bound and node.id not in _BUILTINS):
+                out.append(f"{node.id!r} in >>> {example.source.strip().splitlines()[0]}")
+    return out
+
+
+def _docstrings(module_name: str) -> list[tuple[str, str]]:
+    """(qualified name, docstring) of each public object of the module and of its public classes' members."""
+    module = importlib.import_module(module_name)
+    out = [(module_name, module.__doc__ or "")]
+    for name in getattr(module, "__all__", ()):
+        obj = getattr(module, name, None)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != module_name:
+            continue
+        out.append((f"{module_name}.{name}", obj.__doc__ or ""))
+        if inspect.isclass(obj):
+            for member, value in vars(obj).items():
+                doc = getattr(value.fget if isinstance(value, property) else
+                              getattr(value, "__func__", value), "__doc__", None)
+                if doc and not (member.startswith("_") and member != "__init__"):
+                    out.append((f"{module_name}.{name}.{member}", doc))
+    return out
+
+
+def _example_problems(module_name: str) -> list[str]:
+    return [f"{where}: {problem}" for where, doc in _docstrings(module_name) for problem in _unbound_names(doc)]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_examples_run_in_an_empty_namespace(module_name):
+    problems = _example_problems(module_name)
+    assert not problems, ("examples use names they do not import (they fail when pasted):\n"
+                          + "\n".join(problems))

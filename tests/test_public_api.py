@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
 import pia_analysis
+from pia_analysis.model.errors import ModelTypeError, PiaError
 
 # The modules whose public functions and result types all belong on the top level: the analyses.
 ANALYSIS_MODULES = ("attack_graph", "exposure", "simulation", "hardening", "coverage", "findings", "judgments",
@@ -51,3 +53,43 @@ def test_importing_the_package_loads_no_pandas():
     code = "import sys, pia_analysis; print('pandas' in sys.modules, 'networkx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# --- A model argument that is not a loaded Model -----------------------------------------------------------------
+# Every public function whose first parameter is ``model`` checks it first (pia_analysis.model.model.require_model)
+# and raises ModelTypeError saying how to load one, instead of an AttributeError deep inside.
+
+# These take a path too: they load the model (and its earlier versions) themselves.
+TAKE_A_PATH = {"explore", "history_coverage", "load_chain", "version_chain", "version_history"}
+
+MODEL_FUNCTIONS = sorted(
+    name for name in pia_analysis.__all__
+    if inspect.isfunction(getattr(pia_analysis, name)) and name not in TAKE_A_PATH
+    and next(iter(inspect.signature(getattr(pia_analysis, name)).parameters), None) == "model")
+
+
+def _call_with(name: str, model: object) -> None:
+    function = getattr(pia_analysis, name)
+    required = [p for p in list(inspect.signature(function).parameters.values())[1:]
+                if p.default is inspect.Parameter.empty
+                and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    function(model, *[None] * len(required))
+
+
+WRONG_MODELS = {"str": "town", "path": pathlib.Path("town"), "dict": {"systems": []}}
+
+
+@pytest.mark.parametrize("name", MODEL_FUNCTIONS)
+@pytest.mark.parametrize("given", list(WRONG_MODELS.values()), ids=list(WRONG_MODELS))
+def test_a_model_argument_that_is_not_a_model_says_how_to_load_one(name, given):
+    with pytest.raises(ModelTypeError) as caught:
+        _call_with(name, given)
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, PiaError)
+    message = str(caught.value)
+    assert message.startswith(f"{name} needs a loaded Model, not {type(given).__name__}: ")
+    if not isinstance(given, dict):
+        assert message.endswith("load it first with pia_analysis.load_model('town')")
+
+
+def test_every_model_taking_analysis_is_checked():
+    assert {"node_exposure", "stage_coverage", "simulate_compromise", "analyse"} <= set(MODEL_FUNCTIONS)

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import networkx as nx
 import pandas as pd
 
-from ..model.model import Model
+from ..model.model import Model, require_model
 
 # Names of the helper nodes the analyses add around the systems (a super-source joined to every entry point,
 # a super-sink every My Number holder drains into). System ids may not contain '@' (the loader refuses it),
@@ -139,7 +139,8 @@ def shared_nets() -> Iterator[None]:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.attack_graph import build_net
+    >>> from pia_analysis import bundled_model_path, load_model, shared_nets
     >>> model = load_model(bundled_model_path())
     >>> with shared_nets():
     ...     build_net(model) is build_net(model)
@@ -224,15 +225,21 @@ def attack_graph(model: Model) -> nx.DiGraph:
         ``entry_likelihood`` and ``zone_id``. Arcs carry ``p`` (probability of passing), ``flow_id``
         (the flow giving the easiest arc) and ``direction`` (``"forward"`` or ``"reverse"``).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import attack_graph, bundled_model_path, load_model
     >>> g = attack_graph(load_model(bundled_model_path()))
     >>> g.has_edge("JUKI_REC", "CONV_SRV"), g.has_edge("CONV_SRV", "JUKI_REC")  # F17 is a one-way feed
     (True, False)
     >>> round(g.edges["STORE_KIOSK", "JLIS_CENTRE"]["p"], 6), round(g.nodes["JLIS_CENTRE"]["q"], 6)
     (0.016, 0.5)
     """
+    require_model(model, "attack_graph")
     return to_digraph(build_net(model))
 
 
@@ -366,13 +373,19 @@ def reachable_holdings(model: Model) -> pd.Series:
         ``int64`` numbers of records (people), indexed by ``system_id`` in id order, named
         ``my_number_records_reachable``.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, reachable_holdings
     >>> reach = reachable_holdings(load_model(bundled_model_path()))
     >>> int(reach["STORE_KIOSK"]), int(reach["JUKI_REC"])
     (932000, 932000)
     """
+    require_model(model, "reachable_holdings")
     net = build_net(model)
     records = dict(zip(model.files["file_id"], (int(r) for r in model.files["records"])))
     mn = model.my_number_files
@@ -404,12 +417,18 @@ def unreachable_pairs(model: Model) -> pd.DataFrame:
         Columns ``entry_point, holder`` (system ids), entry points in id order, then holders in id order.
         Empty when every entry point reaches a holder (or there are no entry points or no holders).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, unreachable_pairs
     >>> unreachable_pairs(load_model(bundled_model_path())).groupby("entry_point").size().to_dict()
     {'STORE_KIOSK': 5}
     """
+    require_model(model, "unreachable_pairs")
     net = build_net(model)
     systems = model.systems
     entries = sorted(systems.loc[systems["entry_likelihood"] > 0, "system_id"])

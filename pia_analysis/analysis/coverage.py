@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import catalog
-from ..model.model import Model
+from ..model.model import Model, require_model
 from ..model.schema import OUTSOURCED_OPERATORS, RATINGS, SUFFICIENT_RATINGS
 
 #: Pair statuses, best first.
@@ -59,13 +59,19 @@ def stage_scope(model: Model) -> pd.DataFrame:
         and ``reasons`` (a sorted list among ``flow``, ``endpoint``, ``holds_file``, ``contractor``).
         Sorted by stage (official order), element type (flows first), element id.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, stage_scope
     >>> scope = stage_scope(load_model(bundled_model_path()))
     >>> scope.loc[scope["stage"] == "retain", "element"].tolist()[:3]
     ['F22', 'ATENA', 'BACKUP']
     """
+    require_model(model, "stage_scope")
     stage_no = catalog.stages().set_index("stage")["stage_no"].to_dict()
     scope = _scope(model)
     columns = ["stage", "stage_no", "element", "element_type", "reasons"]
@@ -225,13 +231,19 @@ def coverage_pairs(model: Model) -> pd.DataFrame:
         lists of the ids of the implemented and planned controls that mitigate the risk and apply to the
         element or to ``*``. Sorted by risk (official order), element type (flows first), element id.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, coverage_pairs, load_model
     >>> pairs = coverage_pairs(load_model(bundled_model_path()))
     >>> pairs.loc[(pairs["risk_id"] == "acquire-1") & (pairs["element"] == "F01"), "implemented"].item()
     ['C-COUNTER-ID', 'C-STAFF-TRAINING']
     """
+    require_model(model, "coverage_pairs")
     scope = stage_scope(model)
     index = _ControlIndex.build(model)
     columns = ["stage", "stage_no", "risk_id", "risk_no", "element", "element_type", "status", "implemented", "planned"]
@@ -302,21 +314,35 @@ def stage_coverage(model: Model) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``stage, stage_no, name_ja, elements, risks, pairs, covered, planned, gaps, coverage,
-        coverage_if_planned, in_scope``: ``elements`` in scope, ``risks`` of the stage, ``pairs`` =
-        elements × risks; ``coverage`` = covered / pairs; ``coverage_if_planned`` =
-        (covered + planned) / pairs. A stage with no element in scope has ``in_scope`` False and NaN
-        ratios (not 100 %).
+        One row per stage (six, official order; a fresh ``RangeIndex``); columns (dtype)
+
+        ``stage`` (str), ``stage_no`` (int64), ``name_ja`` (str)
+            the stage's code, number (1–6) and official name;
+        ``elements``, ``risks``, ``pairs`` (int64, counts)
+            elements in scope, risks of the stage, and ``pairs`` = elements × risks;
+        ``covered``, ``planned``, ``gaps`` (int64, counts of pairs)
+            pairs covered by an implemented control, by a planned control only, and by none;
+        ``coverage``, ``coverage_if_planned`` (float64, ratios in [0, 1])
+            covered / pairs and (covered + planned) / pairs; NaN (not 100 %) for a stage with no element
+            in scope;
+        ``in_scope`` (bool)
+            whether any element is in the stage's scope.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, stage_coverage
     >>> table = stage_coverage(load_model(bundled_model_path()))
     >>> table["stage"].tolist()
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     >>> table["pairs"].tolist()
     [48, 20, 35, 51, 49, 30]
     """
+    require_model(model, "stage_coverage")
     return _stage_coverage(model, _Statuses.build(model))
 
 
@@ -359,13 +385,19 @@ def risk_coverage(model: Model) -> pd.DataFrame:
         elements not covered by an implemented control (planned or gap), ``gap_elements`` those with no
         control at all.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, risk_coverage
     >>> row = risk_coverage(load_model(bundled_model_path())).set_index("risk_id").loc["outsource-5"]
     >>> row["implemented"], row["covered"], row["pairs"]
     (['C-DEV-ENV', 'C-SUBCON-APPROVAL'], np.int64(7), np.int64(7))
     """
+    require_model(model, "risk_coverage")
     return _risk_coverage(model, _Statuses.build(model))
 
 
@@ -418,15 +450,24 @@ def coverage_matrix(model: Model, if_planned: bool = False) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Index ``stage`` (the six codes, official order), one column per system id (sorted), floats.
+        Index ``stage`` (str: the six codes, official order); one column per system id (sorted, the
+        columns' name is ``system``); float64 ratios in [0, 1] (covered / pairs), NaN where the system is
+        not in the stage's scope.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> import numpy as np
+    >>> from pia_analysis import bundled_model_path, coverage_matrix, load_model
     >>> m = coverage_matrix(load_model(bundled_model_path()))
     >>> m.loc["retain", "BACKUP"], bool(np.isnan(m.loc["network", "BACKUP"]))
     (np.float64(0.6666666666666666), True)
     """
+    require_model(model, "coverage_matrix")
     return _coverage_matrix(model, _Statuses.build(model), if_planned)
 
 
@@ -483,16 +524,32 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
     Returns
     -------
     DataFrame
-        ``risk_id, stage, stage_no, risk_no, name_ja, rating, pairs, covered, planned, gaps, coverage,
-        status`` in official order; ``rating`` is NaN when unrated.
+        One row per risk item, in official order (a fresh ``RangeIndex``); columns (dtype)
+
+        ``risk_id``, ``stage`` (str), ``stage_no``, ``risk_no`` (int64), ``name_ja`` (str)
+            the risk item and where the form lists it;
+        ``rating`` (str)
+            the self-rating in official Japanese; NaN when unrated;
+        ``pairs``, ``covered``, ``planned``, ``gaps`` (int64, counts of pairs)
+            as in :func:`stage_coverage`, for this risk;
+        ``coverage`` (float64, ratio in [0, 1])
+            covered / pairs; NaN when out of scope;
+        ``status`` (str)
+            one of ``unrated``, ``out_of_scope``, ``overclaimed``, ``underclaimed``, ``consistent``.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, rating_check
     >>> check = rating_check(load_model(bundled_model_path()))
     >>> check.set_index("risk_id").loc["acquire-4", ["rating", "status"]].tolist()
     ['十分である', 'overclaimed']
     """
+    require_model(model, "rating_check")
     cov = risk_coverage(model) if coverage is None else coverage
     ratings = model.ratings.set_index("risk_id")["rating"] if len(model.ratings) else pd.Series(dtype="str")
     out = cov[["risk_id", "stage", "stage_no", "risk_no", "name_ja"]].copy()
@@ -533,12 +590,18 @@ def coverage_tables(model: Model) -> dict[str, pd.DataFrame]:
         The four tables under the keys ``stage_coverage``, ``risk_coverage``, ``coverage_matrix`` and
         ``rating_check``, equal to what the four functions return.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, coverage_tables, load_model
     >>> list(coverage_tables(load_model(bundled_model_path())))
     ['stage_coverage', 'risk_coverage', 'coverage_matrix', 'rating_check']
     """
+    require_model(model, "coverage_tables")
     statuses = _Statuses.build(model)
     risk = _risk_coverage(model, statuses)
     return {

@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ..model.errors import unknown_id
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 from .attack_graph import SUPER_SOURCE, Net, build_net, gc_paused, most_likely, reached_by, to_digraph, zone_crossings
 
 NODE_EXPOSURE_COLUMNS = [
@@ -151,26 +152,35 @@ def node_exposure(model: Model) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per system, sorted by ``exposure`` (descending) then ``system_id``; columns
+        One row per system (a fresh ``RangeIndex``), sorted by ``exposure`` (descending) then
+        ``system_id``; columns (dtype, unit)
 
-        ``system_id, name_ja, name_en, zone_id``
+        ``system_id, name_ja, name_en, zone_id`` (str)
             the system;
-        ``exposure``
-            the highest success probability of an attack path from an entry point (0 when unreached);
-        ``path``, ``entry_point``
+        ``exposure`` (float64, probability per year, in [0, 1])
+            the highest success probability of an attack path from an entry point within a year
+            (``entry_likelihood`` is a probability per year; see ``docs/exposure.md`` §2); 0 when
+            unreached;
+        ``path`` (object: list of str), ``entry_point`` (str)
             that path as a list of system ids from its entry point (``[]`` and ``''`` when unreached);
-        ``zone_crossings``
+        ``zone_crossings`` (int64, steps)
             how many steps of the path cross from one zone into another;
-        ``records_at_stake``
-            ``exposure`` × the largest ``records`` of the files the system holds (0 if it holds none);
-        ``holds_my_number``
+        ``records_at_stake`` (float64, records per year)
+            ``exposure`` × the largest ``records`` of the files the system holds (0 if it holds none):
+            an expected number of records;
+        ``holds_my_number`` (bool)
             whether it holds a file with My Numbers;
-        ``reached_by``
+        ``reached_by`` (int64, entry points)
             how many entry points reach it at all;
-        ``betweenness``
+        ``betweenness`` (float64, share in [0, 1], no unit)
             normalised betweenness centrality in the attack graph, ignoring probabilities: the share of
             shortest routes between other systems that pass through it (chokepoints). Exact up to
             :data:`BETWEENNESS_EXACT_MAX_NODES` systems, a seeded sample estimate above.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
 
     References
     ----------
@@ -180,12 +190,13 @@ def node_exposure(model: Model) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, node_exposure
     >>> table = node_exposure(load_model(bundled_model_path()))
     >>> row = table.set_index("system_id").loc["JUKI_REC"]
     >>> round(float(row["exposure"]), 6), row["path"], int(row["zone_crossings"])
     (0.025, ['VENDOR_TERM', 'JUKI_REC'], 0)
     """
+    require_model(model, "node_exposure")
     with gc_paused():
         net = build_net(model)
         prob, paths = most_likely(net, net.starts())
@@ -259,7 +270,9 @@ def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
         If ``k`` is below 1.
     pia_analysis.model.errors.UnknownIdError
         If ``target`` is not a system of the model (a ``KeyError`` and a ``ValueError``; the message names
@@ -271,13 +284,14 @@ def attack_paths(model: Model, target: str, k: int = 3) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import attack_paths, bundled_model_path, load_model
     >>> paths = attack_paths(load_model(bundled_model_path()), "JUKI_REC", k=2)
     >>> paths["entry_point"].tolist(), paths["probability"].round(6).tolist()
     (['VENDOR_TERM', 'JUKI_TERM'], [0.025, 0.01])
     """
+    require_model(model, "attack_paths")
     if k < 1:
-        raise ValueError(f"k must be at least 1, not {k}")
+        raise InvalidArgumentError(f"k must be at least 1, not {k}")
     net = build_net(model)
     if target not in net.pos:
         raise unknown_id("system", target, model.systems["system_id"])
@@ -381,17 +395,20 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
 
     Raises
     ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.model.errors.UnknownIdError
         If ``system_id`` is not a system of the model (a ``KeyError`` and a ``ValueError``; the message
         names the closest system ids).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import blast_radius, bundled_model_path, load_model
     >>> br = blast_radius(load_model(bundled_model_path()), "STORE_KIOSK")
     >>> br.systems["system_id"].tolist(), br.total_records
     (['STORE_KIOSK', 'JLIS_CENTRE', 'CONV_SRV'], 932000)
     """
+    require_model(model, "blast_radius")
     net = build_net(model)
     if system_id not in net.pos:
         raise unknown_id("system", system_id, model.systems["system_id"])

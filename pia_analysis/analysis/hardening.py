@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import networkx as nx
 import pandas as pd
 
-from ..model.model import Model
+from ..model.model import Model, require_model
 from .attack_graph import SUPER_SINK, SUPER_SOURCE, Arc, Net, build_net, gc_paused, most_likely, shared_nets
 
 HARDENING_COLUMNS = ["flow_id", "source", "target", "in_min_cut", "exposure_drop_sum", "exposure_drop_max"]
@@ -66,13 +66,19 @@ def min_cut(model: Model) -> MinCut:
     -------
     MinCut
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, min_cut
     >>> cut = min_cut(load_model(bundled_model_path()))
     >>> cut.flows, cut.uncuttable_entry_points
     (('F01', 'F03', 'F11', 'F14', 'F19', 'F20'), ())
     """
+    require_model(model, "min_cut")
     net = build_net(model)
     mn_files = model.my_number_files
     holds = dict(zip(model.systems["system_id"], model.systems["holds"]))
@@ -123,12 +129,18 @@ def min_cut_flows(model: Model) -> list[str]:
     list of str
         The flows of the minimum cut, in id order (empty when nothing needs cutting).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, min_cut_flows
     >>> len(min_cut_flows(load_model(bundled_model_path())))
     6
     """
+    require_model(model, "min_cut_flows")
     return list(min_cut(model).flows)
 
 
@@ -150,19 +162,37 @@ def hardening_candidates(model: Model) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per flow, columns ``flow_id, source, target, in_min_cut`` (bool),
-        ``exposure_drop_sum`` and ``exposure_drop_max`` (over the My Number holders), sorted by
-        ``in_min_cut`` (cut first), ``exposure_drop_sum`` and ``exposure_drop_max`` (largest first),
-        then ``flow_id``. ``attrs["uncuttable_entry_points"]`` lists the entry points holding My Number
-        files themselves (see :class:`MinCut`) and ``attrs["min_cut_size"]`` the size of the cut.
+        One row per flow (a fresh ``RangeIndex``), sorted by ``in_min_cut`` (cut first),
+        ``exposure_drop_sum`` and ``exposure_drop_max`` (largest first), then ``flow_id``; columns (dtype,
+        unit)
+
+        ``flow_id``, ``source``, ``target`` (str)
+            the flow and the systems it joins;
+        ``in_min_cut`` (bool)
+            whether the flow is in the minimum cut between the entry points and the My Number holders;
+        ``exposure_drop_sum`` (float64, probability per year, ≥ 0)
+            the sum, over the My Number holders, of how much their ``exposure`` (a probability per year;
+            :func:`~pia_analysis.analysis.exposure.node_exposure`) falls when the flow is blocked; it can
+            exceed 1 when several holders gain;
+        ``exposure_drop_max`` (float64, probability per year, in [0, 1])
+            the largest of those falls.
+
+        ``attrs["uncuttable_entry_points"]`` lists the entry points holding My Number files themselves
+        (see :class:`MinCut`) and ``attrs["min_cut_size"]`` the size of the cut.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, hardening_candidates, load_model
     >>> top = hardening_candidates(load_model(bundled_model_path())).iloc[0]
     >>> top["flow_id"], bool(top["in_min_cut"]), bool(top["exposure_drop_sum"] > 0)
     ('F20', True, True)
     """
+    require_model(model, "hardening_candidates")
     with shared_nets():  # min_cut and the drops below read the same attack graph
         cut = min_cut(model)
         net = build_net(model)

@@ -23,7 +23,8 @@ import pandas as pd
 
 from .. import catalog
 from ..catalog import CatalogError
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 
 #: Assessment codes, least to most demanding.
 ASSESSMENT_CODES = ("none", "basic", "focused", "full")
@@ -81,6 +82,7 @@ def threshold_table() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis import threshold_table
     >>> threshold_table()["code"].tolist()
     ['none', 'basic', 'focused', 'basic', 'full', 'focused', 'full']
     """
@@ -112,17 +114,23 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
     ThresholdJudgment
         The required assessment, the rule that decided it and whether ``handlers`` was assumed.
 
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``target_population`` or ``handlers`` is negative.
+
     Examples
     --------
+    >>> from pia_analysis import threshold_judgment
     >>> threshold_judgment(932_000).label_ja
     '全項目評価＋基礎項目評価'
     >>> threshold_judgment(50_000, handlers=500).code, threshold_judgment(50_000, handlers=499).code
     ('focused', 'basic')
     """
     if int(target_population) < 0:
-        raise ValueError(f"target_population must be >= 0, got {target_population}")
+        raise InvalidArgumentError(f"target_population must be >= 0, got {target_population}")
     if handlers is not None and int(handlers) < 0:
-        raise ValueError(f"handlers must be >= 0, got {handlers}")
+        raise InvalidArgumentError(f"handlers must be >= 0, got {handlers}")
     population = int(target_population)
     table = threshold_table().to_dict("records")
 
@@ -168,12 +176,18 @@ def required_assessment(model: Model) -> ThresholdJudgment:
     ThresholdJudgment
         The required assessment (see :func:`threshold_judgment`).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, required_assessment
     >>> required_assessment(load_model(bundled_model_path())).code
     'full'
     """
+    require_model(model, "required_assessment")
     meta = model.meta
     return threshold_judgment(int(meta["target_population"]), meta.get("handlers"),
                               bool(meta.get("serious_incident", False)))
@@ -200,6 +214,8 @@ def add_years(day: dt.date, years: int) -> dt.date:
 
     Examples
     --------
+    >>> import datetime as dt
+    >>> from pia_analysis import add_years
     >>> add_years(dt.date(2020, 2, 29), 1)
     datetime.date(2021, 2, 28)
     """
@@ -276,13 +292,20 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
     ReviewSchedule
         The review and re-run dates, whether each is overdue on ``today``, and the version history.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> import datetime as dt
+    >>> from pia_analysis import bundled_model_path, load_model, review_schedule
     >>> s = review_schedule(load_model(bundled_model_path()), today=dt.date(2026, 11, 28))
     >>> s.rerun_due, s.rerun_overdue, s.next_yearly_review
     (datetime.date(2026, 11, 9), True, datetime.date(2027, 11, 9))
     """
+    require_model(model, "review_schedule")
     today = dt.date.today() if today is None else today
     assessed = model.meta["assessed_on"]
     yearly = add_years(assessed, REVIEW_YEARS)
@@ -327,24 +350,43 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     Returns
     -------
     DataFrame
-        ``stage_no, stage, stage_ja, risk_no, risk_id, name_ja, name_en, origin, rating,
-        implemented_controls, planned_controls, pairs, covered, planned, gaps, coverage, rating_status,
-        open_findings``. ``implemented_controls`` / ``planned_controls`` list every control of that status
-        mapped to the risk (wherever it applies — the form describes the measures, the coverage columns
-        say where they reach); ``open_findings`` lists the ids of the open findings bearing on the risk.
-        ``rating`` is NaN when unrated.
+        One row per risk item of Section Ⅲ, in the form's order (a fresh ``RangeIndex``); columns (dtype)
+
+        ``stage_no`` (int64), ``stage`` (str), ``stage_ja`` (str)
+            the stage's number, code and name in the form;
+        ``risk_no`` (int64), ``risk_id``, ``name_ja``, ``name_en`` (str), ``origin`` (str)
+            the risk item; ``origin`` is ``catalog`` or ``model`` (an extra risk of ``risks.csv``);
+        ``rating`` (str)
+            the self-rating in official Japanese; NaN when unrated;
+        ``implemented_controls``, ``planned_controls`` (object: list of str)
+            every control of that status mapped to the risk (wherever it applies — the form describes the
+            measures, the coverage columns say where they reach);
+        ``pairs``, ``covered``, ``planned``, ``gaps`` (int64, counts of pairs)
+            as in :func:`~pia_analysis.analysis.coverage.rating_check`;
+        ``coverage`` (float64, ratio in [0, 1])
+            covered / pairs; NaN when out of scope;
+        ``rating_status`` (str)
+            the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`;
+        ``open_findings`` (object: list of str)
+            the ids of the open findings bearing on the risk.
 
     ``check`` (:func:`pia_analysis.analysis.coverage.rating_check`) and ``findings``
     (:func:`pia_analysis.analysis.findings.find_findings` with its defaults) are computed when None; pass them when
     you have them (the briefing does), to avoid computing them twice.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, section3_table
     >>> t = section3_table(load_model(bundled_model_path()))
     >>> t["risk_id"].tolist()[:2], t["rating"].tolist()[:2], len(t)
     (['acquire-1', 'acquire-2'], ['十分である', '十分である'], 26)
     """
+    require_model(model, "section3_table")
     from .coverage import rating_check
     from .findings import find_findings
 

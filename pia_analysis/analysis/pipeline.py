@@ -17,7 +17,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 from . import coverage, exposure, findings, hardening, judgments, simulation
 from .attack_graph import shared_nets, unreachable_pairs
 
@@ -136,16 +137,40 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     Returns
     -------
     Analysis
-        The results (see :class:`Analysis`).
+        The results, one field per analysis (``None`` for one not in ``only``):
+
+        ``model`` (Model), ``parts`` (frozenset of str)
+            the model analysed and the analyses run;
+        ``exposure`` (DataFrame)
+            :func:`~pia_analysis.analysis.exposure.node_exposure`: per system, ``exposure`` a probability
+            per year (float64 in [0, 1]);
+        ``simulation`` (DataFrame)
+            :func:`~pia_analysis.analysis.simulation.simulate_compromise` with ``trials`` and ``seed``:
+            per system, ``probability``, ``ci_low``, ``ci_high`` per year (float64);
+        ``hardening`` (DataFrame), ``min_cut`` (list of str)
+            :func:`~pia_analysis.analysis.hardening.hardening_candidates` and the flows of its minimum cut;
+        ``stage_coverage``, ``risk_coverage``, ``coverage_matrix``, ``rating_check`` (DataFrame)
+            :func:`~pia_analysis.analysis.coverage.coverage_tables`: coverage ratios (float64 in [0, 1]);
+        ``findings``, ``findings_after`` (DataFrame)
+            :func:`~pia_analysis.analysis.findings.find_findings` of the model and of
+            :func:`with_planned_implemented`;
+        ``threshold`` (ThresholdJudgment), ``schedule`` (ReviewSchedule), ``section3`` (DataFrame)
+            :func:`~pia_analysis.analysis.judgments.required_assessment`,
+            :func:`~pia_analysis.analysis.judgments.review_schedule` on ``today`` and
+            :func:`~pia_analysis.analysis.judgments.section3_table`;
+        ``unreachable`` (DataFrame)
+            ``entry_point, holder`` (str): the city-run My Number holders an entry point cannot reach at all.
 
     Raises
     ------
-    ValueError
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
         When ``only`` names an analysis not in :data:`ANALYSES`.
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
     >>> a.threshold.code, a.min_cut
     ('full', ['F01', 'F03', 'F11', 'F14', 'F19', 'F20'])
@@ -153,10 +178,11 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     >>> quick.simulation is None, len(quick.stage_coverage)
     (True, 6)
     """
+    require_model(model, "analyse")
     parts = frozenset(ANALYSES if only is None else only)
     unknown = sorted(parts - set(ANALYSES))
     if unknown:
-        raise ValueError(f"unknown analyses: {', '.join(unknown)} (use some of {', '.join(ANALYSES)})")
+        raise InvalidArgumentError(f"unknown analyses: {', '.join(unknown)} (use some of {', '.join(ANALYSES)})")
     out = Analysis(model=model, parts=parts)
     # Each result is computed once and handed to what needs it (the findings and the Section III table read
     # the rating check; the minimum cut is a column of the hardening table), and the analyses of the model
@@ -204,14 +230,20 @@ def with_planned_implemented(model: Model) -> Model:
     Model
         The copy (the other tables are the very same objects).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_planned_implemented
     >>> model = load_model(bundled_model_path())
     >>> after = with_planned_implemented(model)
     >>> bool((model.controls["status"] == "planned").any()), bool((after.controls["status"] == "planned").any())
     (True, False)
     """
+    require_model(model, "with_planned_implemented")
     controls = model.controls.copy()
     controls["status"] = controls["status"].where(controls["status"] != "planned", "implemented")
     return model.replace(controls=controls)

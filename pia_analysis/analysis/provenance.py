@@ -6,7 +6,7 @@ __all__ = ["provenance", "unsourced_rows"]
 
 import pandas as pd
 
-from ..model.model import Model
+from ..model.model import Model, require_model
 from ..model.schema import TABLE_BY_NAME
 
 # the column of each table that says where a row comes from
@@ -28,12 +28,18 @@ def unsourced_rows(model: Model) -> pd.DataFrame:
         Columns ``table, id`` (the table's name and the row's key), sorted by table and id; empty when
         every row is sourced.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, unsourced_rows
     >>> len(unsourced_rows(load_model(bundled_model_path())))
     0
     """
+    require_model(model, "unsourced_rows")
     out = []
     for name, col in _SOURCE_COLUMNS:
         frame = getattr(model, name)
@@ -60,12 +66,18 @@ def provenance(model: Model) -> pd.DataFrame:
         Indexed by ``table`` (zones, systems, files, flows, controls); ``int64`` counts of ``rows``,
         ``cites_document``, ``assumption_only``, ``with_assumption`` and ``unsourced``.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, provenance
     >>> provenance(load_model(bundled_model_path())).loc["files", "rows"]
     np.int64(3)
     """
+    require_model(model, "provenance")
     rows = []
     for name, col in _SOURCE_COLUMNS:
         src = getattr(model, name)[col].str.strip()

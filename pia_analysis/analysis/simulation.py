@@ -15,7 +15,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 from .attack_graph import build_net
 
 SIMULATION_COLUMNS = ["system_id", "probability", "ci_low", "ci_high", "trials"]
@@ -47,7 +48,7 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
 
     Raises
     ------
-    ValueError
+    pia_analysis.util.errors.InvalidArgumentError
         If ``trials`` is not positive.
 
     References
@@ -57,12 +58,14 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from pia_analysis import wilson_interval
     >>> low, high = wilson_interval(np.array([0, 50]), 100)
     >>> low.round(4).tolist(), high.round(4).tolist()
     ([0.0, 0.4038], [0.037, 0.5962])
     """
     if trials <= 0:
-        raise ValueError("trials must be positive")
+        raise InvalidArgumentError("trials must be positive")
     k = np.asarray(successes, dtype=float)
     n = float(trials)
     z = _Z95 if confidence == 0.95 else NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -141,17 +144,28 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     Returns
     -------
     DataFrame
-        Columns ``system_id, probability, ci_low, ci_high, trials``, sorted by ``system_id``; the
-        interval is the 95 % Wilson score interval. Systems no entry point reaches have probability 0.
+        One row per system, sorted by ``system_id`` (a fresh ``RangeIndex``); columns (dtype, unit)
+
+        ``system_id`` (str)
+            the system;
+        ``probability`` (float64, probability per year, in [0, 1])
+            the share of trials in which the system was compromised within a year (the entry likelihoods
+            are per year); 0 for a system no entry point reaches;
+        ``ci_low``, ``ci_high`` (float64, probability per year, in [0, 1])
+            the 95 % Wilson score interval of ``probability``;
+        ``trials`` (int64, count)
+            the number of trials.
 
     Raises
     ------
-    ValueError
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
         If ``trials`` or ``chunk`` is below 1.
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, simulate_compromise
     >>> sim = simulate_compromise(load_model(bundled_model_path()), trials=20_000, seed=1)
     >>> sim = sim.set_index("system_id")
     >>> round(float(sim.loc["STORE_KIOSK", "probability"]), 2)  # the kiosk's own foothold, 0.3
@@ -159,10 +173,11 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     >>> bool(sim.loc["JUKI_REC", "ci_low"] > 0.025)  # several routes add up beyond the best one (0.025)
     True
     """
+    require_model(model, "simulate_compromise")
     if trials < 1:
-        raise ValueError(f"trials must be at least 1, not {trials}")
+        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
     if chunk is not None and chunk < 1:
-        raise ValueError(f"chunk must be at least 1, not {chunk}")
+        raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
     net = build_net(model)
     n = len(net.ids)
     q = np.array(net.q, dtype=float)

@@ -19,6 +19,7 @@ class CatalogError(PiaError):
 
     Examples
     --------
+    >>> from pia_analysis.catalog import CatalogError, PiaError
     >>> issubclass(CatalogError, PiaError)
     True
     """
@@ -46,6 +47,7 @@ def read_table(name: str) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis.catalog import read_table
     >>> read_table("stages.csv")["stage"].iloc[0]
     'acquire'
     """
@@ -69,6 +71,7 @@ def stages() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis.catalog import stages
     >>> stages()["short_ja"].tolist()
     ['入手', '使用', '委託', '提供・移転', '情報提供ネットワークシステムとの接続', '保管・消去']
     """
@@ -92,6 +95,7 @@ def risk_catalog() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis.catalog import risk_catalog
     >>> risk_catalog().set_index("risk_id").loc["outsource-5", "name_ja"]
     '再委託に関するリスク'
     """
@@ -125,6 +129,7 @@ def stage_label(stage: str, lang: str = "ja", short: bool = True) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.catalog import stage_label
     >>> stage_label("outsource"), stage_label("retain", short=False)
     ('委託', '特定個人情報の保管・消去')
     """

@@ -46,7 +46,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import catalog
-from ..model.model import Model
+from ..model.model import Model, require_model
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, STAGE_COLOURS, chart_text, check_lang, display_name,
                     format_percent, new_figure, percent_tick, stage_name, text_colour_on, text_width,
                     use_japanese_fonts, wrap_text)
@@ -333,16 +333,20 @@ def dataflow_geometry(model: Model, lang: str = "ja") -> DataflowGeometry:
 
     Raises
     ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     ValueError
         For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_geometry
     >>> from pia_analysis import load_model, bundled_model_path
     >>> geo = dataflow_geometry(load_model(bundled_model_path()))
     >>> geo.zone_level["CORE"], geo.zone_level["STORE"], len(geo.routes)
     (0, 3, 22)
     """
+    require_model(model, "dataflow_geometry")
     check_lang(lang)
     use_japanese_fonts()
     level = _zone_levels(model)
@@ -552,13 +556,20 @@ def dataflow_layout(model: Model, lang: str = "ja") -> dict[str, tuple[float, fl
     dict of str to tuple of float
         System id → ``(x, y)``.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_layout
     >>> from pia_analysis import load_model, bundled_model_path
     >>> pos = dataflow_layout(load_model(bundled_model_path()))
     >>> pos["JUKI_REC"][0] < pos["STORE_KIOSK"][0]  # the core is left of the convenience store
     True
     """
+    require_model(model, "dataflow_layout")
     return dataflow_geometry(model, lang).positions
 
 
@@ -680,11 +691,14 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
 
     Raises
     ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     ValueError
         For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_diagram
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.exposure import node_exposure
     >>> model = load_model(bundled_model_path())
@@ -692,6 +706,7 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
     >>> fig.axes[0].get_label()
     'dataflow'
     """
+    require_model(model, "dataflow_diagram")
     check_lang(lang)
     if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
         agg = _aggregate_for_diagram(model, exposure, lang)
@@ -969,11 +984,14 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame, lang: str = "ja") -> str:
 
     Raises
     ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     ValueError
         For a ``lang`` other than ``"ja"`` or ``"en"``.
 
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_dot
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.exposure import node_exposure
     >>> model = load_model(bundled_model_path())
@@ -983,6 +1001,7 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame, lang: str = "ja") -> str:
     >>> '"RENKEI" -> "CS" [id="F05"' in dot
     True
     """
+    require_model(model, "dataflow_dot")
     check_lang(lang)
     level = _zone_levels(model)
     order = _ordering(model, level)
@@ -1058,12 +1077,19 @@ def dataflow_zone_order(model: Model, lang: str = "ja") -> list[str]:
     list of str
         Zone ids (zones with systems only).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_zone_order
     >>> from pia_analysis import load_model, bundled_model_path
     >>> dataflow_zone_order(load_model(bundled_model_path()))[:2]
     ['CORE', 'JUKI_CS']
     """
+    require_model(model, "dataflow_zone_order")
     if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
         exposure = pd.DataFrame({"system_id": model.systems["system_id"], "exposure": 0.0})
         model = _aggregate_for_diagram(model, exposure, lang).model
@@ -1094,8 +1120,14 @@ def plain_graph_figure(model: Model, lang: str = "ja") -> Figure:
     matplotlib.figure.Figure
         One axes with the graph, 14 × 8 in; systems holding a My Number file in vermillion.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import plain_graph_figure
     >>> import matplotlib.pyplot as plt
     >>> from pia_analysis import load_model, bundled_model_path
     >>> fig = plain_graph_figure(load_model(bundled_model_path()))
@@ -1103,6 +1135,7 @@ def plain_graph_figure(model: Model, lang: str = "ja") -> Figure:
     1
     >>> plt.close(fig)
     """
+    require_model(model, "plain_graph_figure")
     use_japanese_fonts()
     g = nx.DiGraph()
     zone_order = {z: i for i, z in enumerate(model.zones["zone_id"])}
@@ -1139,12 +1172,19 @@ def dataflow_system_order(model: Model) -> dict[str, list[str]]:
     dict of str to list of str
         Zone id → the ids of its systems, both in the diagram's order.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.charts.dataflow import dataflow_system_order
     >>> from pia_analysis import load_model, bundled_model_path
     >>> order = dataflow_system_order(load_model(bundled_model_path()))
     >>> list(order)[:2], order["CORE"][:2]
     (['CORE', 'JUKI_CS'], ['MADOGUCHI', 'BACKUP'])
     """
+    require_model(model, "dataflow_system_order")
     order = _ordering(model, _zone_levels(model))
     return {z: list(order.zone_systems[z]) for col in order.columns for z in col}

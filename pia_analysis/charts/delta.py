@@ -67,6 +67,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
 
     Examples
     --------
+    >>> from pia_analysis.charts.delta import exposure_delta_figure
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.apply import apply_scenario
     >>> from pia_analysis.whatif.compare import compare
@@ -107,9 +108,9 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
             ax.text(a * 1.15, yi, "新規" if ja else "new", va="center", fontsize=8)
         elif a == 0 and b > 0:
             ax.text(b * 1.15, yi, "到達せず" if ja else "unreached", va="center", fontsize=8)
-    ax.set_xlabel("露出度（最も起こりやすい攻撃経路の成功確率／年、対数目盛）" if ja
+    ax.set_xlabel("曝露（最も起こりやすい攻撃経路の成功確率／年、対数目盛）" if ja
                   else "Exposure (success probability of the most likely attack path per year, log scale)")
-    ax.set_title(_title(comparison, lang, "システムごとの露出度の変化（● 特定個人情報ファイルを保有）",
+    ax.set_title(_title(comparison, lang, "システムごとの曝露の変化（● 特定個人情報ファイルを保有）",
                         "Exposure per system, before and after (● holds a My Number file)", title), fontsize=11)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="major", color="#dddddd")
@@ -138,6 +139,7 @@ def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
 
     Examples
     --------
+    >>> from pia_analysis.charts.delta import coverage_delta_figure
     >>> import matplotlib.pyplot as plt
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.compare import compare
@@ -205,6 +207,7 @@ def save_delta_charts(comparison: Comparison, out_dir: str | os.PathLike[str], l
 
     Examples
     --------
+    >>> from pia_analysis.charts.delta import save_delta_charts
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.compare import compare
@@ -257,6 +260,7 @@ def write_delta_pack(comparison: Comparison, out_dir: str | os.PathLike[str], la
 
     Examples
     --------
+    >>> from pia_analysis.charts.delta import write_delta_pack
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.compare import compare
@@ -295,6 +299,7 @@ def build_delta_files(comparison: Comparison, folder: str | os.PathLike[str], la
 
     Examples
     --------
+    >>> from pia_analysis.charts.delta import build_delta_files
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.whatif.compare import compare

@@ -121,6 +121,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
 
     Examples
     --------
+    >>> from pia_analysis.charts.figures import exposure_ranking_chart
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.exposure import node_exposure
     >>> from pia_analysis.analysis.simulation import simulate_compromise
@@ -272,6 +273,7 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
 
     Examples
     --------
+    >>> from pia_analysis.charts.figures import stage_coverage_chart
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.coverage import stage_coverage
     >>> model = load_model(bundled_model_path())
@@ -379,6 +381,7 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
 
     Examples
     --------
+    >>> from pia_analysis.charts.figures import coverage_heatmap
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.coverage import coverage_matrix
     >>> model = load_model(bundled_model_path())
@@ -578,6 +581,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     Examples
     --------
+    >>> from pia_analysis.charts.figures import risk_map
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.findings import find_findings
     >>> model = load_model(bundled_model_path())
@@ -826,6 +830,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
 
     Examples
     --------
+    >>> from pia_analysis.charts.figures import rating_check_chart
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.coverage import rating_check
     >>> model = load_model(bundled_model_path())

@@ -54,7 +54,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 
 from .. import catalog
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
@@ -210,6 +211,7 @@ def chart_text(key: str, lang: str, **fmt: Any) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import chart_text
     >>> chart_text("covered", "en"), chart_text("pairs_n", "ja", n=3)
     ('Covered', '3組')
     """
@@ -232,20 +234,21 @@ def check_lang(lang: str) -> str:
 
     Raises
     ------
-    ValueError
+    pia_analysis.util.errors.InvalidArgumentError
         For any other language.
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import check_lang
     >>> check_lang("en")
     'en'
     >>> check_lang("fr")
     Traceback (most recent call last):
     ...
-    ValueError: lang must be 'ja' or 'en', not 'fr'
+    pia_analysis.util.errors.InvalidArgumentError: lang must be 'ja' or 'en', not 'fr'
     """
     if lang not in ("ja", "en"):
-        raise ValueError(f"lang must be 'ja' or 'en', not {lang!r}")
+        raise InvalidArgumentError(f"lang must be 'ja' or 'en', not {lang!r}")
     return lang
 
 
@@ -261,6 +264,7 @@ def use_japanese_fonts() -> None:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import use_japanese_fonts
     >>> import matplotlib as mpl
     >>> use_japanese_fonts()
     >>> mpl.rcParams["font.sans-serif"][0]
@@ -298,13 +302,20 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     matplotlib.figure.Figure
         An empty A4-landscape page (11.69 × 8.27 in, 100 dpi) with its texts.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.charts.style import new_figure
     >>> from pia_analysis import load_model, bundled_model_path
     >>> fig = new_figure(load_model(bundled_model_path()), "en", "A title", "How to read it.")
     >>> [float(x) for x in fig.get_size_inches()], fig.texts[0].get_text()
     ([11.69, 8.27], 'A title')
     """
+    require_model(model, "new_figure")
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE, dpi=100)
     FigureCanvasAgg(fig)
@@ -347,6 +358,7 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import new_figure, save_figure
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> fig = new_figure(load_model(bundled_model_path()), "en", "A page")
@@ -387,6 +399,7 @@ def text_width(text: str, size: float) -> float:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import text_width, use_japanese_fonts
     >>> use_japanese_fonts()  # widths are those of the chart font
     >>> round(text_width("Exposure", 10), 3), text_width("情報", 10) > text_width("ab", 10)
     (0.605, True)
@@ -448,6 +461,7 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import use_japanese_fonts, wrap_text
     >>> use_japanese_fonts()
     >>> wrap_text("Risk coverage of the six stages", 1.2, 10, "en")
     ['Risk coverage of', 'the six stages']
@@ -555,6 +569,7 @@ def format_percent(probability: float) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import format_percent
     >>> format_percent(0.3), format_percent(6.1e-06), format_percent(0.0)
     ('30%', '0.00061%', '0%')
     """
@@ -585,6 +600,7 @@ def percent_tick(value: float, _pos: Any = None) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import percent_tick
     >>> percent_tick(0.05), percent_tick(0.0)
     ('5%', '0%')
     """
@@ -610,6 +626,7 @@ def display_name(row: Any, lang: str) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import display_name
     >>> display_name({"system_id": "S1", "name_ja": "住基", "name_en": ""}, "en")
     '住基'
     >>> display_name({"zone_id": "Z", "name_ja": "", "name_en": "Zone"}, "ja")
@@ -658,6 +675,7 @@ def stage_name(stage: str, lang: str, form: str = "short") -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import stage_name
     >>> stage_name("provide", "ja"), stage_name("provide", "en")
     ('提供・移転', 'Provision and transfer')
     """
@@ -683,6 +701,7 @@ def text_colour_on(colour: Any) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.charts.style import text_colour_on
     >>> text_colour_on("#000000"), text_colour_on("#F0E442")
     ('#FFFFFF', '#000000')
     """

@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..model.errors import ModelError, Naming, Problem
-from ..model.model import Model
+from ..model.errors import ModelError, Naming, Problem, unknown_id
+from ..model.model import Model, require_model
 from ..model.schema import TABLES
 from .directory import (
     OTHER_SPREADSHEETS,
@@ -59,11 +59,13 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
 
     Raises
     ------
-    FileNotFoundError
-        When no bundled model folder has that name.
+    pia_analysis.model.errors.UnknownIdError
+        When no bundled model has that name (a ``KeyError`` and a ``ValueError``); the message names the
+        bundled models.
 
     Examples
     --------
+    >>> from pia_analysis import bundled_model_path
     >>> bundled_model_path().name
     'kitakyushu-juki-r3'
     >>> (bundled_model_path() / "model.yaml").is_file()
@@ -77,7 +79,8 @@ def bundled_model_path(name: str = "kitakyushu-juki-r3") -> Path:
         root = Path(str(resources.files("pia_analysis"))).parent / "data"
     here = root.resolve() / name
     if not here.is_dir():
-        raise FileNotFoundError(f"bundled model {name!r} not found at {here}")
+        known = [d.name for d in root.resolve().iterdir() if (d / "model.yaml").is_file()]
+        raise unknown_id("bundled model", name, known, where="the package")
     return here
 
 
@@ -103,7 +106,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, read_meta
     >>> read_meta(bundled_model_path())["previous"]
     '../kitakyushu-juki-h28'
     """
@@ -139,7 +142,8 @@ def previous_chain(model: Model) -> list[Path]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis.formats import previous_chain
+    >>> from pia_analysis import bundled_model_path, load_model
     >>> [p.name for p in previous_chain(load_model(bundled_model_path()))]
     ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -168,7 +172,8 @@ def previous_metas(model: Model) -> list[tuple[Path, dict[str, Any]]]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis.formats import previous_metas
+    >>> from pia_analysis import bundled_model_path, load_model
     >>> [meta["id"] for _path, meta in previous_metas(load_model(bundled_model_path()))]
     ['kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -225,7 +230,7 @@ def load_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_chain
     >>> [m.id for m in load_chain(bundled_model_path())]
     ['kitakyushu-juki-r3', 'kitakyushu-juki-h28', 'kitakyushu-juki-h26']
     """
@@ -281,11 +286,13 @@ def row_locations(model: Model) -> tuple[Naming, dict[str, list[int]]]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis.formats import row_locations
+    >>> from pia_analysis import bundled_model_path, load_model
     >>> naming, rows = row_locations(load_model(bundled_model_path().with_suffix(".xlsx")))
     >>> naming.place("flows").endswith(".xlsx[flows]"), naming.word("systems"), rows["zones"][:2]
     (True, 'the systems sheet', [2, 3])
     """
+    require_model(model, "row_locations")
     frames = {t.name: getattr(model, t.name) for t in TABLES}
     rows = {name: [i + 2 for i in range(len(frame))] for name, frame in frames.items()}
     if model.path is None:
@@ -323,7 +330,7 @@ def validate(path: str | os.PathLike[str]) -> list[Problem]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, validate
     >>> validate(bundled_model_path())
     []
     """
@@ -399,6 +406,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
+    >>> from pia_analysis import save_model
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> m = load_model(bundled_model_path())
@@ -406,6 +414,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     >>> load_model(out).systems.equals(m.systems)
     True
     """
+    require_model(model, "save_model")
     if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
         return save_workbook(model, path)
     return save_directory(model, path)

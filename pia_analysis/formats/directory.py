@@ -797,6 +797,7 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
 
     Examples
     --------
+    >>> from pia_analysis.formats.directory import load_directory
     >>> from pia_analysis import bundled_model_path
     >>> load_directory(bundled_model_path()).id
     'kitakyushu-juki-r3'
@@ -883,6 +884,7 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
+    >>> from pia_analysis.formats.directory import load_directory, save_directory
     >>> import tempfile
     >>> from pia_analysis import bundled_model_path
     >>> out = save_directory(load_directory(bundled_model_path()), tempfile.mkdtemp())

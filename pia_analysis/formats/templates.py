@@ -152,6 +152,8 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from pia_analysis.formats.templates import new_model, validate_problems
     >>> import tempfile
     >>> out = new_model(Path(tempfile.mkdtemp()) / "city-juki", xlsx=True)
     >>> out.name, [p.message for p in validate_problems(out)]
@@ -238,6 +240,8 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from pia_analysis.formats.templates import convert, load_workbook
     >>> import tempfile
     >>> from pia_analysis import bundled_model_path
     >>> out = convert(bundled_model_path(), Path(tempfile.mkdtemp()) / "k.xlsx")

@@ -149,6 +149,7 @@ def is_workbook_path(path: str | os.PathLike[str]) -> bool:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import is_workbook_path
     >>> is_workbook_path("city.XLSX"), is_workbook_path("city")
     (True, False)
     """
@@ -1200,6 +1201,7 @@ def workbook_naming(label_root: str) -> Naming:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import workbook_naming
     >>> naming = workbook_naming("city.xlsx")
     >>> naming.place("zones"), naming.word("zones"), naming.row
     ('city.xlsx[zones]', 'the zones sheet', 'row')
@@ -1234,6 +1236,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import load_workbook
     >>> from pia_analysis import bundled_model_path
     >>> model = load_workbook(bundled_model_path().with_suffix(".xlsx"))
     >>> model.summary()["files"], model.meta["previous"]
@@ -1269,6 +1272,7 @@ def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import read_workbook_meta
     >>> from pia_analysis import bundled_model_path
     >>> read_workbook_meta(bundled_model_path().with_suffix(".xlsx"))["id"]
     'kitakyushu-juki-r3'
@@ -1311,6 +1315,7 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import row_numbers
     >>> from pia_analysis import bundled_model_path
     >>> rows = row_numbers(bundled_model_path().with_suffix(".xlsx"))
     >>> min(rows["systems"].values())
@@ -1551,6 +1556,7 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
 
     Examples
     --------
+    >>> from pia_analysis.formats.workbook import workbook_bytes
     >>> from pia_analysis import bundled_model_path, load_model
     >>> workbook_bytes(load_model(bundled_model_path()))[:2]
     b'PK'
@@ -1605,6 +1611,8 @@ def save_workbook(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from pia_analysis.formats.workbook import load_workbook, save_workbook
     >>> import tempfile
     >>> from pia_analysis import load_model, bundled_model_path
     >>> m = load_model(bundled_model_path())

@@ -190,6 +190,7 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
 
     Examples
     --------
+    >>> from pia_analysis.model.cells import parse_cell
     >>> from pia_analysis.model.schema import TABLE_BY_NAME, TableRef
     >>> found = []
     >>> parse_cell(TABLE_BY_NAME["systems"].column("holds"), "A; B", TableRef("systems"), 2, found)
@@ -299,6 +300,7 @@ class RawTable:
 
     Examples
     --------
+    >>> from pia_analysis.model.cells import empty_table, RawTable
     >>> from pia_analysis.model.schema import TABLE_BY_NAME
     >>> RawTable(empty_table(TABLE_BY_NAME["zones"]), []).frame.columns[0]
     'zone_id'
@@ -350,6 +352,7 @@ def format_cell(value: Any, col: Column | None) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.model.cells import format_cell
     >>> format_cell(["A", "B"], None), format_cell(True, None), format_cell(0.25, None)
     ('A;B', 'true', '0.25')
     """

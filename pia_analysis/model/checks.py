@@ -40,6 +40,7 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
 
     Examples
     --------
+    >>> from pia_analysis.model.checks import check_references, empty_table, RawTable
     >>> from pia_analysis.model.schema import TABLE_BY_NAME
     >>> zones = RawTable(empty_table(TABLE_BY_NAME["zones"]), [])
     >>> found = []
@@ -185,6 +186,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
 
     Examples
     --------
+    >>> from pia_analysis.model.checks import validate_tables
     >>> from pia_analysis import load_model, bundled_model_path
     >>> m = load_model(bundled_model_path())
     >>> tables = {name: getattr(m, name) for name in ("zones", "systems", "files", "flows", "controls")}

@@ -4,11 +4,14 @@
 * :class:`UnknownElementError` — an id or key that names no element (also a :class:`KeyError`);
 * :class:`DifferentAssessmentError` — two models compared as versions of one assessment that are not;
 * :class:`CatalogError` — a packaged catalogue table that is not as the code expects;
+* :class:`InvalidArgumentError` — an argument outside what a function accepts (also a :class:`ValueError`);
+* :class:`ModelTypeError` — something other than a loaded :class:`~pia_analysis.Model` given to a function
+  that analyses one (also a :class:`TypeError`);
 * :class:`~pia_analysis.util.files.OutputRefused` and :class:`~pia_analysis.util.files.WriteFailed` — the
   file writer's refusals.
 
-:class:`PiaError` and :class:`CatalogError` live in the layers below (``util``, ``catalog``) so that those
-can raise them; they are re-exported here, the one place to read the hierarchy.
+:class:`PiaError`, :class:`InvalidArgumentError` and :class:`CatalogError` live in the layers below (``util``,
+``catalog``) so that those can raise them; they are re-exported here, the one place to read the hierarchy.
 
 A :class:`Problem` found by the checks every reader shares (:mod:`pia_analysis.model.cells`,
 :mod:`pia_analysis.model.checks`) is located neutrally: in a table (a :class:`TableRef`), at a data row, in
@@ -19,21 +22,20 @@ words with a :class:`Naming` (:meth:`Naming.located`): the directory reader as `
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "DifferentAssessmentError", "ModelError", "Naming", "PiaError", "Problem", "TableRef",
-           "UnknownElementError", "UnknownIdError", "check_same_assessment", "sort_problems", "unknown_id"]
+__all__ = ["CatalogError", "DifferentAssessmentError", "InvalidArgumentError", "ModelError", "ModelTypeError",
+           "Naming", "PiaError", "Problem", "TableRef", "UnknownElementError", "UnknownIdError",
+           "sort_problems", "unknown_id"]
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..catalog import CatalogError
-from ..util.errors import PiaError
+from ..util.errors import InvalidArgumentError, PiaError
 from .mynumber import redact
-from .schema import ASSESSMENT_KEYS, TABLES, RowRef, TableRef, Text
+from .schema import TABLES, RowRef, TableRef, Text
 
-if TYPE_CHECKING:  # model.model is above this module (a Model's checks raise these errors)
-    from .model import Model
 
 
 def _redacted(text: Text) -> Text:
@@ -66,6 +68,8 @@ class Problem:
 
     Examples
     --------
+    >>> from pia_analysis import Problem
+    >>> from pia_analysis.model.errors import Naming, TableRef
     >>> str(Problem("model.yaml", 3, "123456789018", "unknown key", "remove 1234-5678-9018"))
     'model.yaml:3: **** **** **18: unknown key (hint: remove **** **** **18)'
     >>> p = Problem(TableRef("systems"), 2, "zone_id", "'X' is not a known zone_id",
@@ -126,6 +130,8 @@ def sort_problems(problems: Iterable[Problem], order: Sequence[str] = (), *,
 
     Examples
     --------
+    >>> from pia_analysis import Problem
+    >>> from pia_analysis.model.errors import sort_problems
     >>> found = [Problem("b", 3, "", "x"), Problem("a", 2, "", "y"), Problem("b", 1, "", "z")]
     >>> [f"{p.file}:{p.line}" for p in sort_problems(found, ["b"])]
     ['b:1', 'b:3', 'a:2']
@@ -147,6 +153,7 @@ class Naming:
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import Naming
     >>> naming = Naming.directory("city")
     >>> naming.place("zones"), naming.word("zones"), naming.place("model")
     ('city/zones.csv', 'zones.csv', 'city/model.yaml')
@@ -176,6 +183,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").order[:2]
         ('city/model.yaml', 'city/zones.csv')
         """
@@ -198,6 +206,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").place("flows")
         'city/flows.csv'
         """
@@ -218,6 +227,7 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming
         >>> Naming.directory("city").word("flows")
         'flows.csv'
         """
@@ -238,6 +248,8 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis import Problem
+        >>> from pia_analysis.model.errors import Naming, TableRef
         >>> p = Problem(TableRef("zones"), 3, "", "is odd")
         >>> Naming.directory("city").render(p).file
         'city/zones.csv'
@@ -264,6 +276,8 @@ class Naming:
 
         Examples
         --------
+        >>> from pia_analysis.model.errors import Naming, TableRef
+        >>> from pia_analysis import Problem
         >>> naming = Naming.directory("city")
         >>> found = [Problem(TableRef("flows"), 2, "", "b"), Problem(TableRef("zones"), 5, "", "a")]
         >>> [str(p) for p in naming.located(found)]
@@ -282,6 +296,24 @@ class ModelError(PiaError, ValueError):
         super().__init__(f"{len(self.problems)} problem(s) in the model:\n{lines}")
 
 
+class ModelTypeError(PiaError, TypeError):
+    """Something other than a loaded model (a path, a name, a table) given where a model is needed.
+
+    A :class:`TypeError` too. Raised by :func:`pia_analysis.model.model.require_model`, which every public
+    function that takes a model calls first; its message says how to load one.
+
+    Examples
+    --------
+    >>> from pia_analysis import node_exposure
+    >>> from pia_analysis.model.errors import ModelTypeError
+    >>> try:
+    ...     node_exposure("town")
+    ... except ModelTypeError as error:
+    ...     print(error)
+    node_exposure needs a loaded Model, not str: load it first with pia_analysis.load_model('town')
+    """
+
+
 class UnknownElementError(PiaError, KeyError):
     """A key or id that names no element of the table or catalogue it was looked up in.
 
@@ -289,6 +321,7 @@ class UnknownElementError(PiaError, KeyError):
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import UnknownElementError
     >>> issubclass(UnknownElementError, KeyError)
     True
     """
@@ -303,6 +336,7 @@ class UnknownIdError(UnknownElementError, ValueError):
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import UnknownIdError
     >>> issubclass(UnknownIdError, KeyError) and issubclass(UnknownIdError, ValueError)
     True
     """
@@ -333,6 +367,7 @@ def unknown_id(kind: str, key: Any, known: Iterable[str], where: str = "the mode
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import unknown_id
     >>> str(unknown_id("system", "REG2", ["REG", "CS", "ATENA"]))
     "'REG2' is not a system of the model; did you mean REG? (known: ATENA, CS, REG)"
     """
@@ -351,48 +386,7 @@ class DifferentAssessmentError(PiaError, ValueError):
 
     Examples
     --------
+    >>> from pia_analysis.model.errors import DifferentAssessmentError
     >>> issubclass(DifferentAssessmentError, ValueError)
     True
     """
-
-
-def _model_label(model: Model) -> str:
-    return redact(str(model.path)) if model.path is not None else repr(redact(model.id))
-
-
-def check_same_assessment(old: Model, new: Model) -> None:
-    """Refuse two models that are not versions of one assessment: their organisation or affairs differ.
-
-    Versions of one assessment (a model and its ``previous``, a model and the same model changed by a
-    scenario) share the keys :data:`~pia_analysis.model.schema.ASSESSMENT_KEYS` of ``model.yaml``.
-
-    Parameters
-    ----------
-    old, new : Model
-        The two models, in the order they are compared.
-
-    Raises
-    ------
-    DifferentAssessmentError
-        Naming each key that differs, its value in both models, and how to proceed.
-
-    Examples
-    --------
-    >>> from pia_analysis import load_model, bundled_model_path
-    >>> r3 = load_model(bundled_model_path())
-    >>> check_same_assessment(r3, r3)
-    >>> other = r3.replace(meta={**r3.meta, "organisation": "門司市"})
-    >>> try:
-    ...     check_same_assessment(r3, other)
-    ... except DifferentAssessmentError as exc:
-    ...     print(str(exc).split(" (hint")[0].split(": ", 1)[1])
-    organisation '北九州市' ≠ '門司市'
-    """
-    differ = [f"{key} {redact(str(old.meta.get(key)))!r} ≠ {redact(str(new.meta.get(key)))!r}"
-              for key in ASSESSMENT_KEYS if old.meta.get(key) != new.meta.get(key)]
-    if differ:
-        raise DifferentAssessmentError(
-            f"{_model_label(old)} and {_model_label(new)} are not versions of one assessment: {'; '.join(differ)} "
-            f"(hint: compare a model with an earlier version of the same assessment, e.g. its previous; if "
-            f"{' or '.join(ASSESSMENT_KEYS)} was only renamed, give both models the same value (in model.yaml, "
-            f"or a workbook's model sheet))")

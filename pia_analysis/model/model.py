@@ -8,10 +8,11 @@ model directory (see ``docs/model-format.md``), typed: booleans as ``bool``, num
 
 from __future__ import annotations
 
-__all__ = ["Model", "build_graph"]
+__all__ = ["Model", "build_graph", "check_same_assessment", "require_model"]
 
 import dataclasses
 import datetime as dt
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ import networkx as nx
 import pandas as pd
 
 from .. import catalog
+from .errors import DifferentAssessmentError, ModelTypeError
+from .mynumber import redact
+from .schema import ASSESSMENT_KEYS
 
 
 @dataclasses.dataclass(eq=False)
@@ -142,6 +146,7 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
 
     Examples
     --------
+    >>> from pia_analysis.model.model import build_graph
     >>> from pia_analysis import bundled_model_path, load_model
     >>> g = build_graph(load_model(bundled_model_path()))
     >>> g.number_of_nodes() > 0, g.number_of_edges() > 0
@@ -162,3 +167,88 @@ def build_graph(model: Model) -> nx.MultiDiGraph:
         fid = row.pop("flow_id")
         g.add_edge(row["source"], row["target"], key=fid, flow_id=fid, **row)
     return g
+
+
+def require_model(model: Any, function: str) -> None:
+    """Check that ``model`` is a loaded :class:`Model`; the first line of every public function taking one.
+
+    A path or a model's name given instead would otherwise fail deep inside the analysis with an
+    ``AttributeError``; this says what was given and how to load it.
+
+    Parameters
+    ----------
+    model
+        What the caller passed as the model.
+    function
+        The public function's name, for the message.
+
+    Raises
+    ------
+    ModelTypeError
+        When ``model`` is not a :class:`Model`; for a path (``str`` or :class:`os.PathLike`) the message
+        shows the ``load_model`` call that loads it.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.model.model import require_model
+    >>> require_model(load_model(bundled_model_path()), "node_exposure")
+    >>> from pia_analysis.model.errors import ModelTypeError
+    >>> try:
+    ...     require_model(bundled_model_path(), "stage_coverage")
+    ... except ModelTypeError as error:
+    ...     print(str(error).replace(str(bundled_model_path()), "…"))
+    stage_coverage needs a loaded Model, not PosixPath: load it first with pia_analysis.load_model('…')
+    """
+    if isinstance(model, Model):
+        return
+    given = type(model).__name__
+    if isinstance(model, (str, os.PathLike)):
+        hint = f"load it first with pia_analysis.load_model({os.fspath(model)!r})"
+    else:
+        hint = "load one with pia_analysis.load_model(path)"
+    raise ModelTypeError(f"{function} needs a loaded Model, not {given}: {hint}")
+
+
+def _model_label(model: Model) -> str:
+    return redact(str(model.path)) if model.path is not None else repr(redact(model.id))
+
+
+def check_same_assessment(old: Model, new: Model) -> None:
+    """Refuse two models that are not versions of one assessment: their organisation or affairs differ.
+
+    Versions of one assessment (a model and its ``previous``, a model and the same model changed by a
+    scenario) share the keys :data:`~pia_analysis.model.schema.ASSESSMENT_KEYS` of ``model.yaml``.
+
+    Parameters
+    ----------
+    old, new : Model
+        The two models, in the order they are compared.
+
+    Raises
+    ------
+    DifferentAssessmentError
+        Naming each key that differs, its value in both models, and how to proceed.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.model.errors import DifferentAssessmentError
+    >>> from pia_analysis.model.model import check_same_assessment
+    >>> r3 = load_model(bundled_model_path())
+    >>> check_same_assessment(r3, r3)
+    >>> other = r3.replace(meta={**r3.meta, "organisation": "門司市"})
+    >>> try:
+    ...     check_same_assessment(r3, other)
+    ... except DifferentAssessmentError as exc:
+    ...     print(str(exc).split(" (hint")[0].split(": ", 1)[1])
+    organisation '北九州市' ≠ '門司市'
+    """
+    differ = [f"{key} {redact(str(old.meta.get(key)))!r} ≠ {redact(str(new.meta.get(key)))!r}"
+              for key in ASSESSMENT_KEYS if old.meta.get(key) != new.meta.get(key)]
+    if differ:
+        raise DifferentAssessmentError(
+            f"{_model_label(old)} and {_model_label(new)} are not versions of one assessment: {'; '.join(differ)} "
+            f"(hint: compare a model with an earlier version of the same assessment, e.g. its previous; if "
+            f"{' or '.join(ASSESSMENT_KEYS)} was only renamed, give both models the same value (in model.yaml, "
+            f"or a workbook's model sheet))")

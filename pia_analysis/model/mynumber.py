@@ -22,6 +22,8 @@ import re
 import sys
 import unicodedata
 
+from ..util.errors import InvalidArgumentError
+
 # What may stand between two groups of digits of a hidden number: any dash (category Pd), the minus
 # signs that are not dashes, dots and middle dots, the long-vowel marks a Japanese keyboard types as a
 # dash (ー U+30FC, half-width ｰ U+FF70), any space (Zs), tab or line break. Invisible characters — format
@@ -133,17 +135,23 @@ def check_digit(first_eleven: str) -> int:
     int
         The check digit, 0–9.
 
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``first_eleven`` is not exactly 11 ASCII digits.
+
     References
     ----------
     行政手続における特定の個人を識別するための番号の利用等に関する法律施行令 第8条 (the check digit rule).
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import check_digit
     >>> check_digit("12345678901")
     8
     """
     if len(first_eleven) != 11 or not first_eleven.isdigit():
-        raise ValueError("expected exactly 11 digits")
+        raise InvalidArgumentError("expected exactly 11 digits")
     total = 0
     for n in range(1, 12):
         p = int(first_eleven[11 - n])
@@ -168,6 +176,7 @@ def is_valid_my_number(digits: str) -> bool:
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import is_valid_my_number
     >>> is_valid_my_number("123456789018")
     True
     >>> is_valid_my_number("123456789012")
@@ -191,6 +200,7 @@ def mask(digits: str) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import mask
     >>> mask("123456789018")
     '**** **** **18'
     """
@@ -220,6 +230,7 @@ def find_my_numbers(text: str) -> list[tuple[int, str]]:
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import find_my_numbers
     >>> find_my_numbers("call 1234 5678 9018 now")
     [(5, '**** **** **18')]
     >>> find_my_numbers("records 932000; 123456789012")
@@ -251,6 +262,7 @@ def mask_numbers(text: str) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import mask_numbers
     >>> mask_numbers("models/1234-5678-9018")
     'models/****-****-****'
     >>> mask_numbers("models/2024")
@@ -287,6 +299,7 @@ def redact(text: str) -> str:
 
     Examples
     --------
+    >>> from pia_analysis.model.mynumber import redact
     >>> redact("handlers: '123456789018' is too large")
     "handlers: '**** **** **18' is too large"
     >>> redact("target_population: 123456789018.0 is not a whole number")

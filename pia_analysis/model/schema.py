@@ -22,6 +22,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Union
 
+from ..util.errors import InvalidArgumentError
+
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
 # The operators a zone or system is entrusted to (委託先 and 再委託先): outsourcing, in the form's sense.
@@ -55,6 +57,7 @@ class TableRef:
 
     Examples
     --------
+    >>> from pia_analysis.model.schema import TableRef
     >>> str(TableRef("zones")), str(TableRef("model"))
     ('zones.csv', 'model.yaml')
     """
@@ -76,6 +79,7 @@ class RowRef:
 
     Examples
     --------
+    >>> from pia_analysis.model.schema import RowRef
     >>> str(RowRef(3))
     'line 3'
     """
@@ -212,6 +216,7 @@ class Column:
 
         Examples
         --------
+        >>> from pia_analysis.model.schema import TABLE_BY_NAME
         >>> zone = TABLE_BY_NAME["systems"].column("zone_id")
         >>> zone.meaning_in("directory")[1], zone.meaning_in("workbook")[1]
         ('its zone: a zone_id of zones.csv', 'its zone: a zone_id of the zones sheet')
@@ -264,6 +269,7 @@ def extra_column(name: str) -> Column:
 
     Examples
     --------
+    >>> from pia_analysis.model.schema import extra_column
     >>> extra_column("memo").kind, extra_column("memo").required
     ('text', False)
     """
@@ -594,6 +600,7 @@ def format_reference_markdown() -> str:
 
     Examples
     --------
+    >>> from pia_analysis.model.schema import format_reference_markdown
     >>> text = format_reference_markdown()
     >>> text.splitlines()[0]
     '### `model.yaml`'
@@ -632,18 +639,19 @@ def rewrite_reference_markdown(text: str) -> str:
 
     Raises
     ------
-    ValueError
+    pia_analysis.util.errors.InvalidArgumentError
         When a marker is missing.
 
     Examples
     --------
+    >>> from pia_analysis.model.schema import REFERENCE_BEGIN, REFERENCE_END, rewrite_reference_markdown
     >>> doc = "intro\n" + REFERENCE_BEGIN + "\nold\n" + REFERENCE_END + "\nrest\n"
     >>> new = rewrite_reference_markdown(doc)
     >>> new.startswith("intro\n") and new.endswith(REFERENCE_END + "\nrest\n") and "### `zones.csv`" in new
     True
     """
     if REFERENCE_BEGIN + "\n" not in text or REFERENCE_END not in text:
-        raise ValueError("the document lacks the markers of its generated part")
+        raise InvalidArgumentError("the document lacks the markers of its generated part")
     head, rest = text.split(REFERENCE_BEGIN + "\n", 1)
     _old, tail = rest.split(REFERENCE_END, 1)
     return head + REFERENCE_BEGIN + "\n\n" + format_reference_markdown() + "\n" + REFERENCE_END + tail

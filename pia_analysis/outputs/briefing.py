@@ -39,7 +39,7 @@ from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_t
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..util.spreadsheet import write_csv, write_xlsx
-from ..model.model import Model
+from ..model.model import Model, require_model
 from ..util.files import write_pack
 
 TOP_FINDINGS = 12
@@ -91,7 +91,7 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import analyse, bundled_model_path, key_messages, load_model
     >>> msgs = key_messages(analyse(load_model(bundled_model_path()), trials=2000), lang="en")
     >>> msgs[0].startswith("932,000 people")
     True
@@ -325,7 +325,8 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.briefing import top_findings
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> top = top_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
     >>> list(top.columns), len(top)
     (['finding', 'risk level', 'what', 'detail'], 3)
@@ -408,7 +409,8 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.briefing import all_charts, CHART_RESULTS
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
     >>> list(all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang="en"))
     ['dataflow', 'exposure', 'stage_coverage', 'coverage_heatmap', 'risk_map', 'rating_check']
@@ -440,7 +442,8 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.briefing import chart_figures
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> figures = chart_figures(analyse(load_model(bundled_model_path()), trials=2000), lang="en")
     >>> figures["risk_map"].axes[0].get_xlabel()
     'Likelihood'
@@ -470,7 +473,8 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.briefing import briefing_markdown
+    >>> from pia_analysis import analyse, bundled_model_path, key_messages, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
     >>> briefing_markdown(a, key_messages(a, "en"), "en").splitlines()[4]
     '## Key messages'
@@ -589,12 +593,14 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
 
     Examples
     --------
+    >>> from pia_analysis import write_report
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_report(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "pack")
     >>> sorted(p.name for p in out.iterdir())
     ['briefing.md', 'briefing.pdf', 'charts', 'manifest.json', 'tables', 'tables.xlsx']
     """
+    require_model(model, "write_report")
     inputs = list(inputs) + ([model.path] if model.path is not None else [])
     return write_pack(Path(out), lambda work: build_report(model, work, lang, progress, today), inputs=inputs)
 

@@ -31,11 +31,12 @@ from typing import Any
 import pandas as pd
 
 from .. import catalog
+from ..util.errors import InvalidArgumentError
 from ..analysis.coverage import coverage_pairs, stage_scope
 from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, RiskScale, find_findings, rules
 from ..formats import directory as model_io
 from ..formats.workbook import is_workbook_path, row_numbers
-from ..model.model import Model
+from ..model.model import Model, require_model
 from ..model.schema import TABLES
 from ..util.files import check_file_target, scratch_file, write_file
 from ..util.spreadsheet import write_csv
@@ -111,7 +112,7 @@ def _risk_order(model: Model) -> dict[str, tuple]:
 
 def _check_lang(lang: str) -> None:
     if lang not in ("ja", "en"):
-        raise ValueError(f"lang must be 'ja' or 'en', not {lang!r}")
+        raise InvalidArgumentError(f"lang must be 'ja' or 'en', not {lang!r}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -136,6 +137,7 @@ def trust_rating(internet_facing: bool, operator: str) -> int:
 
     Examples
     --------
+    >>> from pia_analysis.outputs.interchange import trust_rating
     >>> trust_rating(False, "city"), trust_rating(False, "contractor"), trust_rating(True, "city")
     (100, 70, 10)
     """
@@ -189,7 +191,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, to_otm
     >>> otm = to_otm(load_model(bundled_model_path()))
     >>> otm["otmVersion"], len(otm["trustZones"]), len(otm["components"]), len(otm["dataflows"])
     ('0.2.0', 11, 20, 22)
@@ -197,6 +199,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     >>> c["parent"], c["attributes"]["holds_my_number"]
     ({'trustZone': 'CORE'}, 'true')
     """
+    require_model(model, "to_otm")
     _check_lang(lang)
     scale = RiskScale.load()
     order = _risk_order(model)
@@ -438,6 +441,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
 
     Examples
     --------
+    >>> from pia_analysis.outputs.interchange import findings_table
     >>> from pia_analysis import load_model, bundled_model_path
     >>> t = findings_table(load_model(bundled_model_path()))
     >>> t.set_index("finding_id").loc["unencrypted-crossing@F17", ["level", "location"]].tolist()
@@ -503,13 +507,14 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, findings_to_sarif, load_model
     >>> log = findings_to_sarif(load_model(bundled_model_path()))
     >>> r = next(r for r in log["runs"][0]["results"]
     ...          if r["partialFingerprints"]["findingId/v1"] == "unencrypted-crossing@F17")
     >>> r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]
     ('error', 18)
     """
+    require_model(model, "findings_to_sarif")
     _check_lang(lang)
     rule_table = rules()
     index = {rid: i for i, rid in enumerate(rule_table["rule_id"])}
@@ -625,12 +630,14 @@ def write_otm(model: Model, path: str | os.PathLike[str], lang: str = "ja", *, f
 
     Examples
     --------
+    >>> from pia_analysis import write_otm
     >>> import json, tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_otm(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "model.otm")
     >>> json.loads(out.read_text(encoding="utf-8"))["otmVersion"]
     '0.2.0'
     """
+    require_model(model, "write_otm")
     return _atomic_write(Path(path), to_json_text(to_otm(model, lang=lang)).encode("utf-8"), force, inputs)
 
 
@@ -668,12 +675,14 @@ def write_sarif(model: Model, path: str | os.PathLike[str], exposure_threshold: 
 
     Examples
     --------
+    >>> from pia_analysis import write_sarif
     >>> import json, tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_sarif(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.sarif")
     >>> json.loads(out.read_text(encoding="utf-8"))["version"]
     '2.1.0'
     """
+    require_model(model, "write_sarif")
     log = findings_to_sarif(model, exposure_threshold, include_mitigated, lang)
     return _atomic_write(Path(path), to_json_text(log).encode("utf-8"), force, inputs)
 
@@ -712,6 +721,7 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
 
     Examples
     --------
+    >>> from pia_analysis.outputs.interchange import findings_to_csv
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = findings_to_csv(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "f.csv")

@@ -16,7 +16,8 @@ import pandas as pd
 
 from .. import catalog
 from ..analysis.judgments import section3_table
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 from ..util.files import write_file
 from ..util.spreadsheet import neutralise, normalise_xlsx
 
@@ -122,19 +123,24 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
 
     Raises
     ------
-    ValueError
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
         For a suffix other than ``.xlsx`` or ``.md``.
     pia_analysis.util.files.OutputRefused
         When ``path`` exists and ``force`` is not given, or is one of ``inputs``.
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pia_analysis import write_section3
     >>> import tempfile, pathlib
     >>> from pia_analysis import load_model, bundled_model_path
     >>> out = write_section3(load_model(bundled_model_path()), pathlib.Path(tempfile.mkdtemp()) / "s3.xlsx")
     >>> pd.read_excel(out)["risk_id"].tolist()[:2]
     ['acquire-1', 'acquire-2']
     """
+    require_model(model, "write_section3")
     path = Path(path)
     table = section3_table(model)
     suffix = path.suffix.lower()
@@ -143,5 +149,6 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
     elif suffix == ".md":
         data = (_markdown(model, table) + "\n").encode("utf-8")
     else:
-        raise ValueError(f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
+        raise InvalidArgumentError(
+            f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
     return write_file(path, data, force=force, inputs=inputs)

@@ -8,7 +8,7 @@ that is where a reader of a ``Raises`` section finds the whole hierarchy.
 
 from __future__ import annotations
 
-__all__ = ["PiaError"]
+__all__ = ["InvalidArgumentError", "PiaError"]
 
 
 class PiaError(Exception):
@@ -16,7 +16,21 @@ class PiaError(Exception):
 
     Examples
     --------
+    >>> from pia_analysis.util.errors import PiaError
     >>> from pia_analysis.util.files import OutputRefused
     >>> issubclass(OutputRefused, PiaError)
+    True
+    """
+
+
+class InvalidArgumentError(PiaError, ValueError):
+    """An argument outside what a function accepts (``k < 1``, a ``lang`` other than ``ja``/``en`` …).
+
+    A :class:`ValueError` too, so that code catching ``ValueError`` keeps working.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.errors import InvalidArgumentError, PiaError
+    >>> issubclass(InvalidArgumentError, PiaError) and issubclass(InvalidArgumentError, ValueError)
     True
     """

@@ -92,6 +92,7 @@ def handle_signals() -> Iterator[None]:
 
     Examples
     --------
+    >>> from pia_analysis.util.files import handle_signals
     >>> with handle_signals():
     ...     pass
     """
@@ -467,6 +468,7 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
 
     Examples
     --------
+    >>> from pia_analysis.util.files import check_pack_target
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> check_pack_target(d / "pack")
@@ -557,6 +559,7 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
 
     Examples
     --------
+    >>> from pia_analysis.util.files import check_file_target
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> check_file_target(d / "new.csv")
@@ -766,6 +769,7 @@ def write_pack(out: str | os.PathLike[str], build: Callable[[Path], object], *,
 
     Examples
     --------
+    >>> from pia_analysis.util.files import write_pack
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "pack"
     >>> _ = write_pack(out, lambda d: (d / "a.txt").write_text("x"))
@@ -813,6 +817,7 @@ def write_new_dir(out: str | os.PathLike[str], build: Callable[[Path], object], 
 
     Examples
     --------
+    >>> from pia_analysis.util.files import write_new_dir
     >>> import tempfile, pathlib
     >>> out = write_new_dir(pathlib.Path(tempfile.mkdtemp()) / "m", lambda d: (d / "a.txt").write_text("x"))
     >>> [p.name for p in out.iterdir()]
@@ -879,6 +884,7 @@ def write_file(path: str | os.PathLike[str], data: bytes | str, *, force: bool =
 
     Examples
     --------
+    >>> from pia_analysis.util.files import write_file
     >>> import tempfile, pathlib
     >>> p = write_file(pathlib.Path(tempfile.mkdtemp()) / "a.txt", "x")
     >>> write_file(p, "y")

@@ -83,6 +83,7 @@ def neutralise(value: object) -> object:
 
     Examples
     --------
+    >>> from pia_analysis.util.spreadsheet import neutralise
     >>> neutralise("=HYPERLINK(\"http://x\")")
     '\'=HYPERLINK("http://x")'
     >>> neutralise(-3), neutralise("-3"), neutralise("通常の文字列")
@@ -124,6 +125,8 @@ def csv_text(frame: pd.DataFrame) -> str:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pia_analysis.util.spreadsheet import csv_text
     >>> print(csv_text(pd.DataFrame({"name": ["=1+1", "ok"], "value": [-1.5, 2.0]})), end="")
     name,value
     '=1+1,-1.5
@@ -149,6 +152,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pia_analysis.util.spreadsheet import write_csv
     >>> import codecs, tempfile, pathlib
     >>> p = write_csv(pd.DataFrame({"a": ["=1"]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv")
     >>> p.read_bytes().startswith(codecs.BOM_UTF8), p.read_text(encoding="utf-8-sig").splitlines()
@@ -179,6 +184,8 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pia_analysis.util.spreadsheet import write_xlsx
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> a = write_xlsx({"t": pd.DataFrame({"a": [1]})}, d / "a.xlsx").read_bytes()

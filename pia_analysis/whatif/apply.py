@@ -59,7 +59,8 @@ import pandas as pd
 from ..formats import row_locations
 from ..model.checks import Location, validate_tables
 from ..model.errors import ModelError, Problem, sort_problems, unknown_id
-from ..model.model import Model
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
 from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES, TableRef
 from .scenario import Scenario, as_scenario, bundled_scenarios, load_scenario
 
@@ -288,7 +289,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import apply_scenario, bundled_model_path, load_model
     >>> m = load_model(bundled_model_path())
     >>> changed = apply_scenario(m, {"id": "no-offsite", "remove": {"systems": ["CONV_SRV"]}})
     >>> sorted(set(m.flows["flow_id"]) - set(changed.flows["flow_id"]))
@@ -296,6 +297,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     >>> any("CONV_SRV" in targets for targets in changed.controls["applies_to"])
     False
     """
+    require_model(model, "apply_scenario")
     return _apply_with_log(model, as_scenario(scenario))[0]
 
 
@@ -318,7 +320,7 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, scenario_effects
     >>> fx = scenario_effects(load_model(bundled_model_path()), {"id": "x", "remove": {"systems": ["CONV_SRV"]}})
     >>> for row in fx[["op", "table", "id", "cause"]].head(3).values.tolist():
     ...     print(row)
@@ -326,6 +328,7 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
     ['remove', 'flows', 'F17', 'system CONV_SRV removed']
     ['remove', 'flows', 'F19', 'system CONV_SRV removed']
     """
+    require_model(model, "scenario_effects")
     log = _apply_with_log(model, as_scenario(scenario))[1]
     return pd.DataFrame(log, columns=["op", "table", "id", "column", "before", "after", "cause"])
 
@@ -367,13 +370,14 @@ def with_control_status(model: Model, control_id: str, status: str) -> Model:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_control_status
     >>> m = with_control_status(load_model(bundled_model_path()), "C-STORE-FW", "missing")
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
     """
+    require_model(model, "with_control_status")
     if status not in CONTROL_STATUSES:
-        raise ValueError(f"{status!r} is not a control status: use one of {', '.join(CONTROL_STATUSES)}")
+        raise InvalidArgumentError(f"{status!r} is not a control status: use one of {', '.join(CONTROL_STATUSES)}")
     ids = model.controls["control_id"]
     mask = ids == control_id
     if not mask.any():
@@ -425,11 +429,12 @@ def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_flow_blocked
     >>> m = with_flow_blocked(load_model(bundled_model_path()), "F20")
     >>> "F20" in set(m.flows["flow_id"]), m.graph.has_edge("VENDOR_TERM", "JUKI_REC")
     (False, False)
     """
+    require_model(model, "with_flow_blocked")
     return _block(model, _flow_ids(flow_id))[0]
 
 
@@ -470,11 +475,12 @@ def with_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Ma
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_model, with_scenario
     >>> m = with_scenario(load_model(bundled_model_path()), "store-firewall-fails")
     >>> m.controls.set_index("control_id").at["C-STORE-FW", "status"]
     'missing'
     """
+    require_model(model, "with_scenario")
     return _apply_with_log(model, _resolve_scenario(model, scenario))[0]
 
 
@@ -505,6 +511,7 @@ class Changes:
 
         Examples
         --------
+        >>> from pia_analysis import Changes
         >>> Changes.of({"controls": {"C2": "missing", "C1": "planned"}, "blocked_flows": ["F9", "F1"]})
         Changes(scenario=None, controls=(('C1', 'planned'), ('C2', 'missing')), blocked_flows=('F1', 'F9'))
         """
@@ -516,7 +523,7 @@ class Changes:
             raise TypeError(f"changes must be a Changes or a mapping, not {type(changes).__name__}")
         unknown = sorted(set(changes) - {"scenario", "controls", "blocked_flows"})
         if unknown:
-            raise ValueError(f"unknown key(s) in changes: {', '.join(unknown)} "
+            raise InvalidArgumentError(f"unknown key(s) in changes: {', '.join(unknown)} "
                              "(the keys are scenario, controls, blocked_flows)")
         controls = changes.get("controls") or {}
         if not isinstance(controls, Mapping):
@@ -569,11 +576,12 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import apply_changes, bundled_model_path, load_model
     >>> m, fx = apply_changes(load_model(bundled_model_path()), {"blocked_flows": ["F18"]})
     >>> fx[["change", "op", "table", "id"]].values.tolist()[:2]
     [['block F18', 'remove', 'flows', 'F18'], ['block F18', 'remove', 'controls', 'C-STORE-FW']]
     """
+    require_model(model, "apply_changes")
     changes = Changes.of(changes)
     rows: list[dict[str, Any]] = []
     out = model
@@ -588,7 +596,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
                 raise unknown_id("control", cid, statuses, "the model" if changes.scenario is None
                                else f"the model after scenario {changes.scenario_label()}")
             if status not in CONTROL_STATUSES:
-                raise ValueError(f"{status!r} is not a control status (for {cid}): use one of "
+                raise InvalidArgumentError(f"{status!r} is not a control status (for {cid}): use one of "
                                  f"{', '.join(CONTROL_STATUSES)}")
             if statuses[cid] == status:
                 continue

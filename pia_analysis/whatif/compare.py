@@ -25,8 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.pipeline import Analysis, analyse
-from ..model.errors import check_same_assessment
-from ..model.model import Model
+from ..model.model import Model, check_same_assessment
 from .apply import unknown_id
 
 EXPOSURE_DELTA_COLUMNS = [
@@ -100,7 +99,8 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis.whatif.compare import COMPARED_ANALYSES
+        >>> from pia_analysis import analyse, bundled_model_path, Comparison, load_model
         >>> a = analyse(load_model(bundled_model_path()), only=COMPARED_ANALYSES)
         >>> Comparison.of(a, a).findings_delta.empty
         True
@@ -124,7 +124,7 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> m = load_model(bundled_model_path())
         >>> compare(m, m).headline()["metric"].tolist()[:3]
         ['max_mn_exposure', 'records_at_stake', 'reached_systems']
@@ -163,7 +163,7 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> m = load_model(bundled_model_path())
         >>> compare(m, m).exposure_of("JUKI_REC")
         (0.025, 0.025)
@@ -178,7 +178,7 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> m = load_model(bundled_model_path())
         >>> compare(m, m).changed_exposure().empty
         True
@@ -191,7 +191,7 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> from pia_analysis.whatif.apply import with_control_status
         >>> m = load_model(bundled_model_path())
         >>> compare(m, with_control_status(m, "C-STORE-FW", "missing")).changed_coverage()["stage"].tolist()
@@ -207,7 +207,7 @@ class Comparison:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> m = load_model(bundled_model_path())
         >>> list(compare(m, m, "before", "after").to_dict())
         ['before', 'after', 'headline', 'exposure', 'coverage', 'findings']
@@ -428,11 +428,11 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     Raises
     ------
     DifferentAssessmentError
-        When ``organisation`` or ``affairs`` differ (:func:`~pia_analysis.model.errors.check_same_assessment`).
+        When ``organisation`` or ``affairs`` differ (:func:`~pia_analysis.model.model.check_same_assessment`).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, compare, load_model
     >>> from pia_analysis.whatif.apply import apply_scenario
     >>> m = load_model(bundled_model_path())
     >>> c = compare(m, apply_scenario(m, bundled_model_path() / "scenarios" / "store-firewall-fails.yaml"))

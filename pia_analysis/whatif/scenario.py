@@ -60,7 +60,7 @@ from ..model.cells import (
     parse_cell,
     parse_meta_value,
 )
-from ..model.model import Model
+from ..model.model import Model, require_model
 from ..model.mynumber import find_my_numbers
 from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, Column
 from ..model.errors import ModelError, Problem, sort_problems
@@ -142,6 +142,7 @@ class Scenario:
 
         Examples
         --------
+        >>> from pia_analysis import parse_scenario
         >>> s = parse_scenario("id: x\nset:\n  controls:\n    C1: {status: missing}\n")
         >>> s.entries().to_dict("records")
         [{'op': 'set', 'table': 'controls', 'id': 'C1', 'columns': ['status'], 'line': 4}]
@@ -427,6 +428,7 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
 
     Examples
     --------
+    >>> from pia_analysis import ModelError, parse_scenario
     >>> s = parse_scenario("id: x\nset:\n  systems:\n    KIOSK: {entry_likelihood: 30%}\n")
     >>> s.set[0].values, s.set[0].line
     ({'entry_likelihood': 0.3}, 4)
@@ -556,7 +558,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, load_scenario
     >>> s = load_scenario(bundled_model_path() / "scenarios" / "store-firewall-fails.yaml")
     >>> s.id, [(c.table, c.key, dict(c.values)) for c in s.set]
     ('store-firewall-fails', [('controls', 'C-STORE-FW', {'status': 'missing'})])
@@ -590,12 +592,19 @@ def bundled_scenarios(model: Model) -> list[Path]:
     list of Path
         The ``*.yaml`` files.
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
+    >>> from pia_analysis.whatif.scenario import bundled_scenarios
     >>> from pia_analysis import load_model, bundled_model_path
     >>> len(bundled_scenarios(load_model(bundled_model_path()))) >= 6
     True
     """
+    require_model(model, "bundled_scenarios")
     if model.path is None or not (model.path / "scenarios").is_dir():
         return []
     return sorted((model.path / "scenarios").glob("*.yaml"))
@@ -622,6 +631,7 @@ def as_scenario(scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any])
 
     Examples
     --------
+    >>> from pia_analysis.whatif.scenario import as_scenario
     >>> as_scenario({"id": "x", "remove": {"flows": ["F1"]}}).remove[0].key
     'F1'
     """

@@ -44,8 +44,7 @@ import pandas as pd
 
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
-from ..model.errors import check_same_assessment
-from ..model.model import Model
+from ..model.model import Model, check_same_assessment
 from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
@@ -297,6 +296,7 @@ def change_rules() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis.whatif.versions import change_rules
     >>> change_rules()["rule_id"].tolist()[:3]
     ['new-mn-file', 'new-mn-holder', 'new-mn-flow']
     """
@@ -423,7 +423,7 @@ class ModelDiff:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, diff, load_model
         >>> m = load_model(bundled_model_path())
         >>> diff(m, m).verdict("en")
         'No change.'
@@ -447,7 +447,7 @@ class ModelDiff:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, diff, load_model
         >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
         >>> diff(h26, h28).ids("flows", "added")
         ['F17', 'F18', 'F19']
@@ -460,7 +460,7 @@ class ModelDiff:
 
         Examples
         --------
-        >>> from pia_analysis import load_model, bundled_model_path
+        >>> from pia_analysis import bundled_model_path, diff, load_model
         >>> m = load_model(bundled_model_path())
         >>> list(diff(m, m).summary().columns)
         ['table', 'added', 'removed', 'changed', 'important']
@@ -543,11 +543,11 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     ------
     DifferentAssessmentError
         When the two models are not versions of one assessment: their ``organisation`` or ``affairs``
-        differ (:func:`~pia_analysis.model.errors.check_same_assessment`).
+        differ (:func:`~pia_analysis.model.model.check_same_assessment`).
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, diff, load_model
     >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
     >>> d = diff(h26, h28)
     >>> d.classification, sorted({r for rs in d.important["rules"] for r in rs})[:3]
@@ -587,7 +587,7 @@ def version_chain(model: Model | str | os.PathLike[str]) -> list[Model]:
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, version_chain
     >>> [m.id for m in version_chain(bundled_model_path())]
     ['kitakyushu-juki-h26', 'kitakyushu-juki-h28', 'kitakyushu-juki-r3']
     """
@@ -658,7 +658,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, version_history
     >>> h = version_history(bundled_model_path())
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
     [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
@@ -733,7 +733,7 @@ def history_coverage(model: Model | str | os.PathLike[str] | Sequence[Model]) ->
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path
+    >>> from pia_analysis import bundled_model_path, history_coverage
     >>> t = history_coverage(bundled_model_path())
     >>> list(t.columns)[:2], len(t)
     (['stage', 'name_ja'], 6)

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ...model.model import Model
+from ...model.model import Model, require_model
 from .engine import (
     DEFAULT_EXPOSURE_THRESHOLD,
     FINDING_COLUMNS,
@@ -66,6 +66,7 @@ def rules() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis import rules
     >>> table = rules()
     >>> len(table), table["rule_id"].is_unique
     (10, True)
@@ -105,12 +106,13 @@ def find_findings(model: Model, include_all: bool = False,
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, find_findings, load_model
     >>> found = find_findings(load_model(bundled_model_path()))
     >>> row = found.set_index("finding_id").loc["unencrypted-crossing@F17"]
     >>> row["status"], int(row["risk_level"])
     ('open', 4)
     """
+    require_model(model, "find_findings")
     return evaluate(model, RULES if rule_set is None else rule_set, include_all=include_all,
                     exposure_threshold=exposure_threshold, rating_check=rating_check)
 
@@ -131,7 +133,7 @@ def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis import bundled_model_path, find_findings, findings_summary, load_model
     >>> s = findings_summary(find_findings(load_model(bundled_model_path())))
     >>> list(s.columns)
     ['rule_id', 'open', 'mitigated', 'not_applicable', 'total']

@@ -35,6 +35,7 @@ from functools import cached_property
 import pandas as pd
 
 from ... import catalog
+from ...catalog import CatalogError
 from ...model.model import Model
 from .. import coverage
 from ..attack_graph import reachable_holdings
@@ -69,13 +70,14 @@ def risk_level_grid() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis import risk_level_grid
     >>> risk_level_grid().loc[3, 4]
     np.int64(4)
     """
     grid = catalog.read_table("risk_level_grid.csv").astype("int64")
     out = grid.pivot(index="likelihood", columns="impact", values="risk_level")
     if out.shape != (4, 4) or out.isna().any().any():
-        raise ValueError("catalog/risk_level_grid.csv must give a risk level for each of the 16 cells")
+        raise CatalogError("catalog/risk_level_grid.csv must give a risk level for each of the 16 cells")
     return out
 
 
@@ -91,6 +93,7 @@ def risk_scales() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis import risk_scales
     >>> risk_scales().query("scale == 'impact'")["min_value"].tolist()
     [0.0, 1000.0, 10000.0, 300000.0]
     """
@@ -117,7 +120,7 @@ class RiskScale:
         def bounds(scale: str) -> tuple[float, ...]:
             rows = scales.loc[scales["scale"] == scale].sort_values("level")
             if rows["level"].tolist() != [1, 2, 3, 4] or not rows["min_value"].is_monotonic_increasing:
-                raise ValueError(f"catalog/risk_scales.csv: the {scale} scale needs levels 1-4 with rising bounds")
+                raise CatalogError(f"catalog/risk_scales.csv: the {scale} scale needs levels 1-4 with rising bounds")
             return tuple(float(v) for v in rows["min_value"])
 
         cells = {(int(lk), int(im)): int(grid.loc[lk, im]) for lk in grid.index for im in grid.columns}
@@ -158,6 +161,7 @@ def likelihood_level(probability: float) -> int:
 
     Examples
     --------
+    >>> from pia_analysis import likelihood_level
     >>> [likelihood_level(p) for p in (0.0, 0.001, 0.0099, 0.01, 0.5)]
     [1, 2, 2, 3, 4]
     """
@@ -179,6 +183,7 @@ def impact_level(records: int) -> int:
 
     Examples
     --------
+    >>> from pia_analysis import impact_level
     >>> [impact_level(n) for n in (0, 999, 1000, 299_999, 300_000)]
     [1, 1, 2, 3, 4]
     """
@@ -202,6 +207,7 @@ def risk_level_of(likelihood: int, impact: int) -> int:
 
     Examples
     --------
+    >>> from pia_analysis import risk_level_of
     >>> risk_level_of(1, 1), risk_level_of(2, 4), risk_level_of(4, 4)
     (1, 3, 4)
     """
@@ -502,6 +508,7 @@ def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from pia_analysis.analysis.findings.engine import rule_table
     >>> from pia_analysis.analysis.findings import RULES
     >>> rule_table(RULES[:2])["rule_id"].tolist()
     ['unencrypted-crossing', 'mn-outside-city']
@@ -578,6 +585,7 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
 
     Examples
     --------
+    >>> from pia_analysis.analysis.findings.engine import evaluate
     >>> from pia_analysis import load_model, bundled_model_path
     >>> from pia_analysis.analysis.findings import RULES
     >>> found = evaluate(load_model(bundled_model_path()), [r for r in RULES if r.rule_id == "orphan-system"])
@@ -621,6 +629,8 @@ def summarise(findings: pd.DataFrame, rule_ids: Iterable[str]) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from pia_analysis.analysis.findings.engine import FINDING_COLUMNS, summarise
     >>> empty = pd.DataFrame(columns=FINDING_COLUMNS)
     >>> summarise(empty, ["orphan-system"]).to_dict("records")
     [{'rule_id': 'orphan-system', 'open': 0, 'mitigated': 0, 'not_applicable': 0, 'total': 0}]
