@@ -62,10 +62,17 @@ def test_importing_the_package_loads_no_pandas():
 # These take a path too: they load the model (and its earlier versions) themselves.
 TAKE_A_PATH = {"explore", "history_coverage", "load_chain", "version_chain", "version_history"}
 
+def _first_parameter_is_a_model(function) -> bool:
+    first = next(iter(inspect.signature(function).parameters.values()), None)
+    # named model, or annotated as one (compare's base, diff's old): `from __future__ import annotations` keeps
+    # annotations as text
+    return first is not None and (first.name == "model" or str(first.annotation).split(" |")[0] == "Model")
+
+
 MODEL_FUNCTIONS = sorted(
     name for name in pia_analysis.__all__
     if inspect.isfunction(getattr(pia_analysis, name)) and name not in TAKE_A_PATH
-    and next(iter(inspect.signature(getattr(pia_analysis, name)).parameters), None) == "model")
+    and _first_parameter_is_a_model(getattr(pia_analysis, name)))
 
 
 def _call_with(name: str, model: object) -> None:
@@ -92,4 +99,11 @@ def test_a_model_argument_that_is_not_a_model_says_how_to_load_one(name, given):
 
 
 def test_every_model_taking_analysis_is_checked():
-    assert {"node_exposure", "stage_coverage", "simulate_compromise", "analyse"} <= set(MODEL_FUNCTIONS)
+    assert {"node_exposure", "stage_coverage", "simulate_compromise", "analyse", "compare", "diff"} <= set(MODEL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", ["compare", "diff"])
+def test_the_second_model_of_a_comparison_is_checked_too(name):
+    model = pia_analysis.load_model(pia_analysis.bundled_model_path())
+    with pytest.raises(ModelTypeError, match=f"^{name} needs a loaded Model, not str"):
+        getattr(pia_analysis, name)(model, "town")

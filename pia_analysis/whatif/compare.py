@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.pipeline import Analysis, analyse
-from ..model.model import Model, check_same_assessment
+from ..model.model import Model, check_same_assessment, require_model
 from .apply import unknown_id
 
 EXPOSURE_DELTA_COLUMNS = [
@@ -442,6 +442,8 @@ def compare(base: Model, other: Model, label_before: str | None = None, label_af
     >>> list(c.coverage_delta["stage"])
     ['acquire', 'use', 'outsource', 'provide', 'network', 'retain']
     """
+    require_model(base, "compare")
+    require_model(other, "compare")
     check_same_assessment(base, other)  # a user may pass two models: only versions of one assessment compare
     before = label_before or base.id
     after = label_after or (other.id if other.id != base.id else "scenario")

@@ -44,7 +44,7 @@ import pandas as pd
 
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
-from ..model.model import Model, check_same_assessment
+from ..model.model import Model, check_same_assessment, require_model
 from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
@@ -556,6 +556,8 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
     [new-outsourcing] CONV_SRV is run by a contractor
     """
+    require_model(old, "diff")
+    require_model(new, "diff")
     check_same_assessment(old, new)
     found, classified = _classified_changes(old, new, provenance)
     changes = pd.DataFrame(classified, columns=CHANGE_COLUMNS)
