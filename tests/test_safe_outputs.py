@@ -369,10 +369,17 @@ def test_exit_codes_are_documented():
     assert "cannot write" in readme and "Output rules" in readme
 
 
+def _default_signals() -> None:
+    # The child starts with SIGTERM and SIGHUP at their defaults, whatever the test runner inherited: under
+    # `nohup make test` SIGHUP is ignored, and the tool rightly keeps an ignored SIGHUP ignored.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _cli(*args: str, **kw) -> subprocess.Popen:
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "pia_analysis.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, **kw)
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT, preexec_fn=_default_signals, **kw)
 
 
 def _wait_for_partial(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
