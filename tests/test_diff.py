@@ -420,3 +420,22 @@ def test_the_cli_refuses_to_diff_two_assessments_in_one_line(tiny, capsys):
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("pia-analysis: error: ")
     assert "are not versions of one assessment: organisation '北九州市' ≠ 'テスト市'" in err
+
+
+def test_every_change_rule_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "versions.md").read_text(encoding="utf-8")
+    assert all(f"| `{r.rule_id}` | {r.change_class} |" in doc for r in CHANGE_RULES)
+    assert "軽微" not in doc and "minor" not in doc.lower()
+
+
+def test_a_catalogue_rule_without_a_predicate_is_a_catalog_error(monkeypatch):
+    from pia_analysis.catalog import CatalogError
+    from pia_analysis.whatif import versions
+
+    good = versions.read_table("change_rules.csv")
+    bad = pd.concat([good, good.tail(1).assign(rule_id="made-up", change_class="trivial")], ignore_index=True)
+    monkeypatch.setattr(versions, "read_table", lambda name: bad)
+    with pytest.raises(CatalogError, match=r"made-up.*no predicate.*'trivial' is not one of"):
+        versions._load_rules()
