@@ -439,3 +439,11 @@ def test_a_catalogue_rule_without_a_predicate_is_a_catalog_error(monkeypatch):
     monkeypatch.setattr(versions, "read_table", lambda name: bad)
     with pytest.raises(CatalogError, match=r"made-up.*no predicate.*'trivial' is not one of"):
         versions._load_rules()
+
+
+def test_the_form_item_comes_from_the_catalogue(tiny):
+    d = diff(tiny, changed(tiny, set={"model": {"target_population": 1600},
+                                      "flows": {"F2": {"channel": "専用線"}}}))
+    items = d.changes.set_index("id")["form_item_ja"]
+    assert items["target_population"] == "Ⅱ 2 基本情報 ②対象となる本人の数"
+    assert items["F2"].startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託")  # F2 is an outsource flow

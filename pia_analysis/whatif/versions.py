@@ -104,9 +104,9 @@ class DiffContext:
 
     @cached_property
     def form_items(self) -> dict[tuple[str, str], str]:
-        """(table, stage) -> the form item (``catalog/change_items.csv``; stage only for flows)."""
+        """(table, detail) -> the form item (``catalog/change_items.csv``; detail: a flow's stage, a model key)."""
         table = read_table("change_items.csv")
-        return {(t, s): item for t, s, item in table[["table", "stage", "form_item_ja"]].itertuples(index=False)}
+        return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
 
     @cached_property
     def judgments(self) -> tuple[Any, Any]:
@@ -722,11 +722,11 @@ def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
 
 
 def _form_item(ctx: DiffContext, change: Change) -> str:
-    """The form item of an element (``catalog/change_items.csv``: by table, and for flows by stage)."""
+    """The form item of an element (``catalog/change_items.csv``: by table; flows by stage, model keys by key)."""
     items = ctx.form_items
     row = change.new or change.old or {}
-    stage = row.get("stage", "") if change.table == "flows" else ""
-    return items.get((change.table, stage)) or items.get((change.table, ""), "")
+    detail = row.get("stage", "") if change.table == "flows" else change.id if change.table == "model" else ""
+    return items.get((change.table, detail)) or items.get((change.table, ""), "")
 
 
 def _overall(classes: Sequence[str]) -> str:
