@@ -296,12 +296,17 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
+    if args.format == "csv":
+        # The rows of (別添3) 変更箇所, ready to paste into the form.
+        print(d.change_sheet().to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
     print(f"{old.id} → {new.id}")
     print(f"  {d.verdict('ja')}")
     print(f"  {d.verdict('en')}")
     _section("Changes by table", d.summary())
     _section("Important changes (重要な変更)", d.important[["table", "id", "change", "rules", "reasons_en"]])
-    _section("Every change", d.changes[["table", "id", "change", "importance", "fields"]])
+    _section("Every change", d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
+    _section("(別添3) 変更箇所", d.change_sheet()[["項目", "変更前の記載", "変更後の記載", "提出時期"]])
     _print_comparison(d.comparison)
     return EXIT_OK
 
@@ -489,10 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of titles and charts (default ja)")
     p = sub.add_parser("diff", help="differences between two versions of a model, classified",
                        description="differences between two versions of a model, each classified as 重要な変更 "
-                                   "(important change) or 軽微な変更 (minor revision)")
+                                   "(important), 評価書の修正 (revision) or 形式的な変更 (formal)")
     p.add_argument("old", metavar="OLD_DIR", help="the older model directory")
     p.add_argument("new", metavar="NEW_DIR", help="the newer model directory")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="output format (csv: the rows of (別添3) 変更箇所)")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
     p.set_defaults(func=_cmd_diff)
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")

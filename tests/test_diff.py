@@ -1,4 +1,5 @@
-"""Versions: row and key differences, the important-change rules, the h26 → h28 → r3 chain, history, CLI."""
+"""Versions: row and key differences, the change classes and their rules, (別添3), the h26 → h28 → r3 chain,
+history, CLI."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def changed(model, **scenario):
 
 
 def rules_fired(d) -> dict[str, list[str]]:
-    """id -> rule ids of every change (minor changes give ['minor'])."""
+    """table:id -> the rule ids that fired on every change (['other-change'] when no specific rule did)."""
     return {f"{t}:{i}": r for t, i, r in d.changes[["table", "id", "rules"]].itertuples(index=False)}
 
 
@@ -73,9 +74,10 @@ def test_added_removed_and_changed_rows_with_fields(tiny):
         ["controls", "C1", "applies_to", ["REG", "TERM"], ["REG"]],
         ["controls", "C1", "effectiveness", 0.5, 0.6],
     ]
-    assert d.classification == "minor"
-    assert d.changes.set_index("id").at["C3", "reasons_en"] == "a removal lowers the risk: no important-change rule applies"
-    assert d.summary().set_index("table").loc["controls"].tolist() == [0, 1, 1, 0]
+    # C3 (implemented) removed: a measure removed is a 重要な変更; C1 covers fewer elements: weakened too
+    assert d.classification == "important"
+    assert d.changes.set_index("id").at["C3", "reasons_en"] == "[control-removed] the measure C3 (implemented) is removed"
+    assert d.summary().set_index("table").loc["controls"].tolist() == [0, 1, 1, 2, 0, 0]
 
 
 def test_provenance_changes_are_ignored_unless_asked(tiny):
@@ -130,7 +132,7 @@ def test_each_rule_fires(tiny, scenario, key, rule):
     d = diff(tiny, changed(tiny, **scenario))
     assert rule in rules_fired(d)[key], d.changes
     assert d.is_important and d.classification == "important"
-    assert d.changes.set_index(["table", "id"]).loc[tuple(key.split(":")), "importance_ja"] == "重要な変更"
+    assert d.changes.set_index(["table", "id"]).loc[tuple(key.split(":")), "change_class_ja"] == "重要な変更"
 
 
 @pytest.mark.parametrize("scenario, key", [
@@ -146,13 +148,95 @@ def test_each_rule_fires(tiny, scenario, key, rule):
     ({"set": {"files": {"REG_FILE": {"items": "個人番号", "records": 1600}}}}, "files:REG_FILE"),  # fewer items
     ({"set": {"model": {"target_population": 9999}}}, "model:target_population"),  # still basic
     ({"set": {"model": {"target_population": 999}}}, "model:target_population"),  # lighter: none
-    ({"set": {"controls": {"C1": {"status": "missing"}}}}, "controls:C1"),
     ({"remove": {"systems": ["SRV"]}}, "systems:SRV"),
 ])
-def test_minor_changes_fire_no_rule(tiny, scenario, key):
+def test_changes_outside_the_rules_are_not_important(tiny, scenario, key):
     d = diff(tiny, changed(tiny, **scenario))
-    assert rules_fired(d)[key] == ["minor"], d.changes
-    assert not d.is_important and d.classification == "minor"
+    assert not d.is_important and d.classification in ("revision", "formal"), d.changes
+    assert not set(rules_fired(d)[key]) & {r.rule_id for r in CHANGE_RULES if r.change_class == "important"}
+
+
+# --- the three classes: important (a measure removed or weakened), revision, formal ------------------
+
+
+@pytest.mark.parametrize("scenario, key, rule", [
+    ({"remove": {"controls": ["C3"]}}, "controls:C3", "control-removed"),  # implemented
+    ({"remove": {"controls": ["C2"]}}, "controls:C2", "control-removed"),  # planned: a stated measure
+    ({"set": {"controls": {"C1": {"status": "planned"}}}}, "controls:C1", "control-weakened"),
+    ({"set": {"controls": {"C1": {"status": "missing"}}}}, "controls:C1", "control-weakened"),
+    ({"set": {"controls": {"C2": {"status": "missing"}}}}, "controls:C2", "control-weakened"),  # planned → missing
+    ({"set": {"controls": {"C1": {"effectiveness": 0.4}}}}, "controls:C1", "control-weakened"),
+    ({"set": {"controls": {"C1": {"mitigates": "use-2"}}}}, "controls:C1", "control-weakened"),
+    ({"set": {"controls": {"C1": {"applies_to": "REG"}}}}, "controls:C1", "control-weakened"),
+    # stronger on one side, weaker on the other: the weaker side decides
+    ({"set": {"controls": {"C1": {"status": "planned", "effectiveness": 0.9}}}}, "controls:C1", "control-weakened"),
+    ({"set": {"flows": {"F2": {"encrypted": False}}}}, "flows:F2", "encryption-off"),
+    ({"set": {"ratings": {"use-2": {"rating": "課題が残されている"}}}}, "ratings:use-2", "rating-worse"),
+])
+def test_removing_or_weakening_a_measure_is_important(tiny, scenario, key, rule):
+    d = diff(tiny, changed(tiny, **scenario))
+    row = d.changes.assign(key=d.changes["table"] + ":" + d.changes["id"]).set_index("key").loc[key]
+    assert (row["change_class"], row["change_class_ja"], row["rule"]) == ("important", "重要な変更", rule), d.changes
+    assert d.classification == "important"
+    sheet = d.change_sheet()
+    assert sheet["提出時期"].tolist() == ["事前"] and sheet.at[0, "規則"] == rule
+
+
+@pytest.mark.parametrize("scenario, key, rule", [
+    ({"add": {"controls": [{"control_id": "C9", "name_ja": "監査", "mitigates": "use-2", "applies_to": "REG",
+                            "effectiveness": 0.3, "status": "planned", "source": "assumption: test"}]}},
+     "controls:C9", "control-added"),
+    ({"set": {"controls": {"C2": {"status": "implemented"}}}}, "controls:C2", "control-strengthened"),
+    ({"set": {"controls": {"C1": {"effectiveness": 0.7, "applies_to": "REG;TERM;SRV"}}}}, "controls:C1",
+     "control-strengthened"),
+    ({"set": {"flows": {"F1": {"encrypted": True}}}}, "flows:F1", "encryption-on"),
+    ({"set": {"ratings": {"use-2": {"rating": "特に力を入れている"}}}}, "ratings:use-2", "rating-better"),
+    ({"remove": {"systems": ["SRV"]}}, "systems:SRV", "element-removed"),
+    # C2 applied only to F2, removed with SRV: removed with what it protected
+    ({"remove": {"systems": ["SRV"]}}, "controls:C2", "element-removed"),
+    ({"set": {"files": {"REG_FILE": {"records": 1600}}}}, "files:REG_FILE", "other-change"),
+])
+def test_adding_or_strengthening_a_measure_is_a_revision(tiny, scenario, key, rule):
+    d = diff(tiny, changed(tiny, **scenario))
+    row = d.changes.assign(key=d.changes["table"] + ":" + d.changes["id"]).set_index("key").loc[key]
+    assert (row["change_class"], row["change_class_ja"], row["rule"]) == ("revision", "評価書の修正", rule), d.changes
+    assert d.classification == "revision" and not d.is_important
+    assert "評価書の修正" in d.verdict("ja") and "軽微" not in d.verdict("ja") and "minor" not in d.verdict("en").lower()
+    assert set(d.change_sheet()["提出時期"]) == {"事後"}
+
+
+def test_removing_a_control_that_protected_nothing_is_a_revision(tiny):
+    base = changed(tiny, set={"controls": {"C2": {"status": "missing"}}})
+    d = diff(base, changed(base, remove={"controls": ["C2"]}))
+    assert d.changes.set_index("id").at["C2", "change_class"] == "revision"
+    assert d.changes.set_index("id").at["C2", "rule"] == "other-change"
+
+
+def test_a_renamed_element_with_nothing_else_changed_is_formal(tiny):
+    d = diff(tiny, changed(tiny, set={"controls": {"C1": {"name_ja": "アクセス制御（改称）", "name_en": "Access"}},
+                                      "systems": {"SRV": {"name_ja": "発行サーバ（改称）"}}}))
+    assert d.changes["change_class"].tolist() == ["formal", "formal"] and set(d.changes["rule"]) == {"renamed"}
+    assert d.classification == "formal" and d.verdict("ja") == "形式的な変更のみです（2 件）。"
+    sheet = d.change_sheet()
+    assert sheet["区分"].tolist() == ["形式的な変更"] * 2 and sheet["提出時期"].tolist() == ["事後"] * 2
+    # renamed and weakened: the weakening decides
+    d = diff(tiny, changed(tiny, set={"controls": {"C1": {"name_ja": "改称", "status": "planned"}}}))
+    assert d.changes.at[0, "change_class"] == "important" and d.changes.at[0, "rules"] == ["control-weakened"]
+
+
+def test_the_change_sheet_has_the_form_columns_and_the_wording(tiny):
+    new = changed(tiny, remove={"controls": ["C3"]}, set={"flows": {"F2": {"encrypted": False}}})
+    sheet = diff(tiny, new).change_sheet()
+    assert list(sheet.columns) == ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明",
+                                   "区分", "規則"]
+    by_rule = sheet.set_index("規則")
+    assert by_rule.at["encryption-off", "変更前の記載"] == "encrypted: True"
+    assert by_rule.at["encryption-off", "変更後の記載"] == "encrypted: False"
+    assert by_rule.at["control-removed", "変更後の記載"] == "（削除）"
+    assert by_rule.at["control-removed", "変更前の記載"].startswith("公表（status: implemented")
+    assert by_rule.at["control-removed", "項目"].startswith("Ⅲ ")
+    assert (sheet["変更日"] == str(new.meta["assessed_on"])).all()
+    assert sheet["提出時期に係る説明"].str.startswith("重要な変更").all()
 
 
 def test_a_recipient_that_already_received_is_not_new(tiny):
@@ -166,7 +250,9 @@ def test_the_rules_are_documented_as_data():
     table = change_rules()
     assert table["rule_id"].tolist() == [r.rule_id for r in CHANGE_RULES] and table["rule_id"].is_unique
     assert set(table["confidence"]) <= {"confirmed", "recalled", "project"}
-    assert table["basis"].str.len().min() > 20
+    assert set(table["change_class"]) == {"important", "revision", "formal"}
+    assert table["source"].str.len().min() > 20 and (table["form_version"] != "").all()
+    assert table["rule_id"].iloc[-1] == "other-change"  # the catch-all is tried last
 
 
 # --- the Kitakyushu chain h26 → h28 → r3 -----------------------------------------------------------
@@ -205,13 +291,18 @@ def test_h28_against_h26_is_an_important_change(chain):
     assert "new-recipient" in fired["flows:F18"]
     assert set(d.important["id"]) == {"OFFSITE", "CONV_SRV", "F17", "F18", "F19"}
     assert d.ids("flows", "added") == ["F17", "F18", "F19"] and d.ids("flows", "removed") == []
-    # the changes of the store controls are minor revisions
-    assert fired["controls:C-LGWAN"] == ["minor"] and fired["controls:C-STORE-FW"] == ["minor"]
+    # the store controls, added or extended to the new systems, are revisions of the 評価書
+    assert fired["controls:C-LGWAN"] == ["control-strengthened"] and fired["controls:C-STORE-FW"] == ["control-added"]
+    sheet = d.change_sheet()
+    assert sorted(sheet.loc[sheet["提出時期"] == "事前", "項目"].str.extract(r"（\w+ ([^\s）]+)")[0]) == \
+        ["CONV_SRV", "F17", "F18", "F19", "OFFSITE"]
 
 
-def test_r3_against_h28_is_a_minor_revision_as_the_minutes_say(chain):
+def test_r3_against_h28_is_a_revision_as_the_minutes_say(chain):
+    # 前回から大きな変更点はない: no measure removed or weakened, only added (planned or missing) controls
     d = diff(chain["kitakyushu-juki-h28"], chain["kitakyushu-juki-r3"])
-    assert d.classification == "minor"
+    assert d.classification == "revision" and not d.is_important
+    assert set(d.changes.loc[d.changes["table"] == "controls", "rule"]) == {"control-added"}
     rows = d.changes.loc[d.changes["table"] != "model"]
     # fewer residents (records), and the open items of the 2021 review (planned or missing controls)
     assert {"HONNIN_FILE", "JUKI_FILE", "SOUFU_FILE", "C-LEAK-INSURANCE"} <= set(rows["id"])
@@ -221,7 +312,7 @@ def test_r3_against_h28_is_a_minor_revision_as_the_minutes_say(chain):
 def test_version_history(chain):
     h = version_history(R3)
     assert h["version"].tolist() == list(chain)
-    assert h["vs_previous"].tolist() == ["", "important", "minor"]
+    assert h["vs_previous"].tolist() == ["", "important", "revision"]
     assert h["mn_holders_outside_city"].tolist() == [3, 4, 4]  # the off-site server joins J-LIS's three
     assert (h["required"] == "full").all()
     cov = history_coverage(R3)
@@ -244,7 +335,31 @@ def test_cli_diff_table_and_json(capsys):
     assert "重要な変更が 5 件あります" in out and "CONV_SRV" in out and "new-mn-holder" in out
     assert main(["diff", str(H28), str(R3), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["classification"] == "minor" and data["old"] == "kitakyushu-juki-h28"
+    assert data["classification"] == "revision" and data["old"] == "kitakyushu-juki-h28"
+    assert data["change_sheet"][0]["提出時期"] == "事後"
+
+
+def test_cli_diff_csv_prints_the_change_sheet(capsys):
+    assert main(["diff", str(H26), str(H28), "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "変更日,項目,変更前の記載,変更後の記載,提出時期,提出時期に係る説明,区分,規則"
+    assert out.count(",事前,") == 5 and "軽微" not in out
+
+
+def test_the_r3_measures_dropped_are_important_changes():
+    # The store firewall, the breach response and the re-outsourcing approval removed, and two links no
+    # longer encrypted: every one a 重要な変更 with its (別添3) row, submitted beforehand.
+    r3 = load_model(R3)
+    links = r3.flows.loc[r3.flows["encrypted"], "flow_id"].tolist()[:2]
+    new = changed(r3, remove={"controls": ["C-STORE-FW", "C-BREACH-RESPONSE", "C-SUBCON-APPROVAL"]},
+                  set={"flows": {f: {"encrypted": False} for f in links}})
+    d = diff(r3, new)
+    assert d.classification == "important" and "重要な変更が 5 件" in d.verdict("ja")
+    assert sorted(d.important["id"]) == sorted(["C-BREACH-RESPONSE", "C-STORE-FW", "C-SUBCON-APPROVAL", *links])
+    assert (d.change_sheet()["提出時期"] == "事前").all() and len(d.change_sheet()) == 5
+    # the same as the committee's scenarios put it: set missing instead of removed
+    d = diff(r3, changed(r3, set={"controls": {"C-STORE-FW": {"status": "missing"}}}))
+    assert d.important["rule"].tolist() == ["control-weakened"]
 
 
 def test_cli_diff_bad_model_exits_1(tmp_path, capsys):
@@ -266,7 +381,7 @@ def test_cli_history(capsys):
     assert "3 version(s), oldest first" in out and out.index("juki-h26") < out.index("juki-r3")
     assert main(["history", str(R3), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [v["vs_previous"] for v in data["versions"]] == ["", "important", "minor"]
+    assert [v["vs_previous"] for v in data["versions"]] == ["", "important", "revision"]
     assert len(data["coverage"]) == 6
 
 
@@ -305,3 +420,30 @@ def test_the_cli_refuses_to_diff_two_assessments_in_one_line(tiny, capsys):
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("pia-analysis: error: ")
     assert "are not versions of one assessment: organisation '北九州市' ≠ 'テスト市'" in err
+
+
+def test_every_change_rule_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "versions.md").read_text(encoding="utf-8")
+    assert all(f"| `{r.rule_id}` | {r.change_class} |" in doc for r in CHANGE_RULES)
+    assert "軽微" not in doc and "minor" not in doc.lower()
+
+
+def test_a_catalogue_rule_without_a_predicate_is_a_catalog_error(monkeypatch):
+    from pia_analysis.catalog import CatalogError
+    from pia_analysis.whatif import versions
+
+    good = versions.read_table("change_rules.csv")
+    bad = pd.concat([good, good.tail(1).assign(rule_id="made-up", change_class="trivial")], ignore_index=True)
+    monkeypatch.setattr(versions, "read_table", lambda name: bad)
+    with pytest.raises(CatalogError, match=r"made-up.*no predicate.*'trivial' is not one of"):
+        versions._load_rules()
+
+
+def test_the_form_item_comes_from_the_catalogue(tiny):
+    d = diff(tiny, changed(tiny, set={"model": {"target_population": 1600},
+                                      "flows": {"F2": {"channel": "専用線"}}}))
+    items = d.changes.set_index("id")["form_item_ja"]
+    assert items["target_population"] == "Ⅱ 2 基本情報 ②対象となる本人の数"
+    assert items["F2"].startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託")  # F2 is an outsource flow

@@ -1,19 +1,20 @@
-"""Versions of a model: what changed between two, whether it is an important change, and the history.
+"""Versions of a model: what changed between two, the class of each change, and the history.
 
 :func:`diff` compares two models row by row (by id, in every table) and key by key (``model.yaml``), and
-runs the analyses on both (:func:`~pia_analysis.whatif.compare.compare`). Every changed row or key is then
-classified:
+runs the analyses on both (:func:`~pia_analysis.whatif.compare.compare`). Every changed row or key gets a
+class (``change_class``), as the guideline (指針) distinguishes them:
 
-* **重要な変更 (important change)** when at least one rule of :data:`CHANGE_RULES` fires. A municipality
-  must then re-run its full assessment *before* making the change: public comment (normally >= 30 days),
-  a third-party check (第三者点検) and submission to the Commission (ppc_assessment_facts §3);
-* **軽微な変更 (minor revision)** otherwise: recorded at the yearly review.
+* **重要な変更 (important)**: a change to the listed Ⅱ items or to the risk measures of Ⅲ and Ⅳ that does
+  not clearly reduce the risk (a measure removed or weakened, encryption turned off, a rating worse). The
+  assessment is re-run *before* the change: public comment, a third-party check (第三者点検), submission;
+* **評価書の修正 (revision)**: any other change of the 評価書 (a measure added or strengthened, an element
+  removed, a count changed): the revised 評価書 is submitted and published again;
+* **形式的な変更 (formal)**: names only, and the version's own record.
 
-The rules are plain predicates on one change, each with the basis it rests on and a confidence mark
-(``confirmed``: stated in a public source; ``recalled``: the usual reading of the guideline's list of
-important-change items, not re-checked against the current text; ``project``: this toolkit's own
-operationalisation). They are listed by :func:`change_rules` and documented in ``docs/versions.md``.
-Removals never fire a rule (they lower the risk); they are reported as minor, with that said.
+The rules are data (``catalog/change_rules.csv``: class, form item, wording, source, confidence and form
+version); their predicates are code here, keyed by rule id (:data:`PREDICATES`). They are listed by
+:func:`change_rules` and documented in ``docs/versions.md``. :meth:`ModelDiff.change_sheet` gives the rows
+of (別添3) 変更箇所.
 
 :func:`version_history` walks the ``previous`` chain and shows exposure and coverage across versions.
 """
@@ -21,7 +22,9 @@ Removals never fire a rule (they lower the risk); they are reported as minor, wi
 from __future__ import annotations
 
 __all__ = [
+    "CHANGE_CLASSES",
     "CHANGE_RULES",
+    "PREDICATES",
     "ChangeRule",
     "ModelDiff",
     "change_rules",
@@ -45,15 +48,19 @@ import pandas as pd
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model, check_same_assessment, require_model
-from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, TABLES
+from ..catalog import CatalogError, read_table
+from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATINGS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
-IMPORTANT, MINOR = "important", "minor"
-IMPORTANCE_JA = {IMPORTANT: "重要な変更", MINOR: "軽微な変更"}
+IMPORTANT, REVISION, FORMAL = "important", "revision", "formal"
+#: The classes of a change, most consequential first (a change takes the first class any rule gives it).
+CHANGE_CLASSES = (IMPORTANT, REVISION, FORMAL)
+CHANGE_CLASS_JA = {IMPORTANT: "重要な変更", REVISION: "評価書の修正", FORMAL: "形式的な変更"}
 #: Operators whose systems are run for the city by someone it contracts with (委託・再委託).
 #: Stages whose flows deliver data to another party (提供・移転, 情報提供ネットワークシステム).
 RECIPIENT_STAGES = ("provide", "network")
-CHANGE_COLUMNS = ["table", "id", "change", "fields", "importance", "importance_ja", "rules", "reasons_ja", "reasons_en"]
+CHANGE_COLUMNS = ["table", "id", "change", "fields", "change_class", "change_class_ja", "rule", "rules", "form_item_ja",
+                  "reasons_ja", "reasons_en"]
 FIELD_COLUMNS = ["table", "id", "column", "old", "new"]
 
 
@@ -91,6 +98,17 @@ class DiffContext:
         return dict(zip(self.new.zones["zone_id"], self.new.zones["operator"]))
 
     @cached_property
+    def new_elements(self) -> frozenset[str]:
+        """The ids of the new model's systems and flows (what a control may apply to)."""
+        return frozenset(self.new.systems["system_id"]) | frozenset(self.new.flows["flow_id"])
+
+    @cached_property
+    def form_items(self) -> dict[tuple[str, str], str]:
+        """(table, detail) -> the form item (``catalog/change_items.csv``; detail: a flow's stage, a model key)."""
+        table = read_table("change_items.csv")
+        return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
+
+    @cached_property
     def judgments(self) -> tuple[Any, Any]:
         return required_assessment(self.old), required_assessment(self.new)
 
@@ -113,16 +131,20 @@ class Change:
 
 @dataclass(frozen=True)
 class ChangeRule:
-    """An important-change rule: ``applies(ctx, change)`` is True when the change is 重要な変更 by it.
+    """A change rule: ``applies(ctx, change)`` is True when the rule classifies the change as ``change_class``.
 
-    ``reason`` gives the sentence shown for a change it fires on (Japanese, English).
+    The fields but the two callables come from ``catalog/change_rules.csv``; ``reason`` gives the
+    sentence shown for a change it fires on (Japanese, English).
     """
 
     rule_id: str
+    change_class: str  # important, revision, formal
+    form_item_ja: str
     title_ja: str
     title_en: str
-    basis: str
+    source: str
     confidence: str  # confirmed, recalled, project
+    form_version: str
     applies: Callable[[DiffContext, Change], bool]
     reason: Callable[[DiffContext, Change], tuple[str, str]]
 
@@ -212,96 +234,218 @@ def _ids(values: set[str]) -> str:
     return ", ".join(sorted(values))
 
 
-CHANGE_RULES: tuple[ChangeRule, ...] = (
-    ChangeRule(
-        "new-mn-file", "特定個人情報ファイルの追加", "A new file with My Numbers",
-        "guideline list of important-change items: 特定個人情報ファイルの種類 (a new file also needs its own "
-        "assessment); ppc_assessment_facts §3: re-run before an important change",
-        "recalled", _new_mn_file,
-        lambda ctx, c: (f"{c.id} は個人番号を含むファイルとして新たに加わる",
-                        f"{c.id} is a new file containing My Numbers"),
-    ),
-    ChangeRule(
-        "new-mn-holder", "特定個人情報ファイルの新たな保管場所", "A system newly holding My Numbers",
-        "guideline list of important-change items: 保管場所 (where the file is kept); the minutes of 2021-11-09 "
-        "name the first off-site copy of resident data as the reason of the 平成28年 re-run",
-        "recalled", _new_mn_holder,
-        lambda ctx, c: (f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
-                        f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
-                        f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
-                        f"(zone {c.new['zone_id']}, run by {c.new['operator']})"),
-    ),
-    ChangeRule(
-        "new-mn-flow", "特定個人情報の新たな流れ", "A new flow carrying My Numbers",
-        "guideline list of important-change items: 入手元・入手方法, 使用方法, 提供先・移転先 (a new route of the "
-        "file between systems)",
-        "recalled", _new_mn_flow,
-        lambda ctx, c: (f"{c.id}（{c.new['source']}→{c.new['target']}、{c.new['stage']}）が "
-                        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))} を運ぶ",
-                        f"{c.id} ({c.new['source']}→{c.new['target']}, {c.new['stage']}) carries "
-                        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))}"),
-    ),
-    ChangeRule(
-        "new-outsourcing", "委託・再委託の追加", "A new outsourcing or re-outsourcing",
-        "guideline list of important-change items: 委託の有無・委託事項, 再委託の有無; modelled as a new "
-        "outsource-stage flow or a system/zone newly run by a contractor or subcontractor",
-        "recalled", _new_outsourcing,
-        lambda ctx, c: ((f"{c.id} は委託の流れ（{c.new['source']}→{c.new['target']}）", f"{c.id} is an outsourcing "
-                         f"flow ({c.new['source']}→{c.new['target']})") if c.table == "flows" else
-                        (f"{c.id} は {c.new['operator']} が運用する", f"{c.id} is run by a {c.new['operator']}")),
-    ),
-    ChangeRule(
-        "new-recipient", "提供先・移転先の追加", "A new recipient",
-        "guideline list of important-change items: 提供先・移転先; modelled as a provide/network flow to a "
-        "system that received no provide/network flow before",
-        "recalled", _new_recipient,
-        lambda ctx, c: (f"{c.new['target']} は新たな提供先（{c.id}、{c.new['stage']}）",
-                        f"{c.new['target']} is a new recipient ({c.id}, {c.new['stage']})"),
-    ),
-    ChangeRule(
-        "mn-storage-moved", "特定個人情報ファイルの保管場所の移動", "My Number file moved to another operator's zone",
-        "guideline list of important-change items: 保管場所; modelled as a system holding My Numbers moving "
-        "to a zone with another operator",
-        "recalled", _mn_storage_moved,
-        lambda ctx, c: (f"{c.id} は {c.old['zone_id']} から {c.new['zone_id']} へ移る",
-                        f"{c.id} moves from {c.old['zone_id']} to {c.new['zone_id']}"),
-    ),
-    ChangeRule(
-        "new-record-items", "記録項目の追加", "New recorded items in a My Number file",
-        "guideline list of important-change items: 記録される項目",
-        "recalled", _new_record_items,
-        lambda ctx, c: (f"{c.id} に項目 {_ids(set(c.new['items']) - set(c.old['items']))} が加わる",
-                        f"{c.id} gains the items {_ids(set(c.new['items']) - set(c.old['items']))}"),
-    ),
-    ChangeRule(
-        "threshold-up", "しきい値判断の結果がより重い評価になる",
-        "The threshold judgment requires a heavier assessment",
-        "ppc_assessment_facts §3 [confirmed]: re-run when the threshold result changes; §2 threshold table "
-        "(catalog/thresholds.csv)",
-        "confirmed", _band_up,
-        lambda ctx, c: (f"しきい値判断: {ctx.judgments[0].label_ja} → {ctx.judgments[1].label_ja}",
-                        f"threshold judgment: {ctx.judgments[0].label_en} → {ctx.judgments[1].label_en}"),
-    ),
-)
+#: A control's status, from most to least protective (``unknown`` and ``missing`` protect nothing).
+_STATUS_RANK = {"implemented": 0, "planned": 1, "missing": 2, "unknown": 2}
+#: Columns that only name an element: a change of these alone is formal (形式的な変更).
+_NAME_COLUMNS = frozenset({"name_ja", "name_en", "title_ja", "title_en"})
+#: model.yaml keys that record the version itself, not the handling it describes.
+_VERSION_KEYS = frozenset({"id", "previous", "assessed_on", "procedure"})
+
+
+def _rating_rank(value: Any) -> int | None:
+    return RATINGS.index(value) if value in RATINGS else None
+
+
+def _set(value: Any) -> set[str]:
+    return set(value or [])
+
+
+def _control_moves(c: Change) -> tuple[list[str], list[str]]:
+    """(weakened, strengthened): the ways a changed control became less or more protective, as texts."""
+    weaker: list[str] = []
+    stronger: list[str] = []
+    if c.table != "controls" or c.change != "changed":
+        return weaker, stronger
+    old, new = c.old, c.new
+    if "status" in c.fields:
+        a, b = _STATUS_RANK.get(old["status"], 2), _STATUS_RANK.get(new["status"], 2)
+        (weaker if b > a else stronger if b < a else []).append(f"status {old['status']} → {new['status']}")
+    if "effectiveness" in c.fields:
+        a, b = float(old["effectiveness"]), float(new["effectiveness"])
+        (weaker if b < a else stronger if b > a else []).append(f"effectiveness {a:g} → {b:g}")
+    for col in ("mitigates", "applies_to"):
+        if col in c.fields:
+            lost, gained = _set(old[col]) - _set(new[col]), _set(new[col]) - _set(old[col])
+            if lost:
+                weaker.append(f"{col} −{_ids(lost)}")
+            if gained:
+                stronger.append(f"{col} +{_ids(gained)}")
+    return weaker, stronger
+
+
+def _orphaned(ctx: DiffContext, c: Change) -> bool:
+    """A removed control whose every element is gone from the new model: removed with what it protected."""
+    targets = _set(c.old["applies_to"]) - {"*"}
+    return bool(targets) and not targets & ctx.new_elements
+
+
+def _control_removed(ctx: DiffContext, c: Change) -> bool:
+    return (c.table == "controls" and c.change == "removed" and _STATUS_RANK.get(c.old["status"], 2) < 2
+            and not _orphaned(ctx, c))
+
+
+def _control_weakened(ctx: DiffContext, c: Change) -> bool:
+    return bool(_control_moves(c)[0])
+
+
+def _control_added(ctx: DiffContext, c: Change) -> bool:
+    return c.table == "controls" and c.change == "added"
+
+
+def _control_strengthened(ctx: DiffContext, c: Change) -> bool:
+    return bool(_control_moves(c)[1])
+
+
+def _encryption(c: Change, before: bool) -> bool:
+    return (c.table == "flows" and c.change == "changed" and "encrypted" in c.fields
+            and bool(c.old["encrypted"]) is before and bool(c.new["encrypted"]) is not before)
+
+
+def _rating_move(c: Change) -> int:
+    """+1 when a rating got worse, -1 when better, 0 otherwise (or when either side is not a rating)."""
+    if c.table != "ratings" or c.change != "changed" or "rating" not in c.fields:
+        return 0
+    a, b = _rating_rank(c.old["rating"]), _rating_rank(c.new["rating"])
+    if a is None or b is None or a == b:
+        return 0
+    return 1 if b > a else -1
+
+
+def _element_removed(ctx: DiffContext, c: Change) -> bool:
+    if c.change != "removed" or c.table == "model":
+        return False
+    return c.table != "controls" or _orphaned(ctx, c)
+
+
+def _renamed(ctx: DiffContext, c: Change) -> bool:
+    return c.change == "changed" and c.table != "model" and bool(c.fields) and set(c.fields) <= _NAME_COLUMNS \
+        or c.table == "model" and c.id in ("title_ja", "title_en") and c.change == "changed"
+
+
+def _version_record(ctx: DiffContext, c: Change) -> bool:
+    return c.table == "model" and c.id in _VERSION_KEYS
+
+
+def _describe(row: dict[str, Any] | None) -> str:
+    if not row:
+        return ""
+    name = row.get("name_ja") or row.get("name_en") or ""
+    return f"（{name}）" if name else ""
+
+
+#: The predicate and the reason (ja, en) of each rule id of ``catalog/change_rules.csv``. The catalogue
+#: says which class a rule gives, its form item, wording, source and mark; the code says when it fires.
+PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
+                            Callable[[DiffContext, Change], tuple[str, str]]]] = {
+    "new-mn-file": (_new_mn_file, lambda ctx, c: (f"{c.id} は個人番号を含むファイルとして新たに加わる",
+                                                  f"{c.id} is a new file containing My Numbers")),
+    "new-mn-holder": (_new_mn_holder, lambda ctx, c: (
+        f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
+        f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
+        f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
+        f"(zone {c.new['zone_id']}, run by {c.new['operator']})")),
+    "new-mn-flow": (_new_mn_flow, lambda ctx, c: (
+        f"{c.id}（{c.new['source']}→{c.new['target']}、{c.new['stage']}）が "
+        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))} を運ぶ",
+        f"{c.id} ({c.new['source']}→{c.new['target']}, {c.new['stage']}) carries "
+        f"{_ids(_mn(c.new['files'], ctx.new_mn_files))}")),
+    "new-outsourcing": (_new_outsourcing, lambda ctx, c: (
+        (f"{c.id} は委託の流れ（{c.new['source']}→{c.new['target']}）",
+         f"{c.id} is an outsourcing flow ({c.new['source']}→{c.new['target']})") if c.table == "flows" else
+        (f"{c.id} は {c.new['operator']} が運用する", f"{c.id} is run by a {c.new['operator']}"))),
+    "new-recipient": (_new_recipient, lambda ctx, c: (
+        f"{c.new['target']} は新たな提供先（{c.id}、{c.new['stage']}）",
+        f"{c.new['target']} is a new recipient ({c.id}, {c.new['stage']})")),
+    "mn-storage-moved": (_mn_storage_moved, lambda ctx, c: (
+        f"{c.id} は {c.old['zone_id']} から {c.new['zone_id']} へ移る",
+        f"{c.id} moves from {c.old['zone_id']} to {c.new['zone_id']}")),
+    "new-record-items": (_new_record_items, lambda ctx, c: (
+        f"{c.id} に項目 {_ids(set(c.new['items']) - set(c.old['items']))} が加わる",
+        f"{c.id} gains the items {_ids(set(c.new['items']) - set(c.old['items']))}")),
+    "threshold-up": (_band_up, lambda ctx, c: (
+        f"しきい値判断: {ctx.judgments[0].label_ja} → {ctx.judgments[1].label_ja}",
+        f"threshold judgment: {ctx.judgments[0].label_en} → {ctx.judgments[1].label_en}")),
+    "control-removed": (_control_removed, lambda ctx, c: (
+        f"対策 {c.id}{_describe(c.old)}（{c.old['status']}）を削除する",
+        f"the measure {c.id} ({c.old['status']}) is removed")),
+    "control-weakened": (_control_weakened, lambda ctx, c: (
+        f"対策 {c.id}{_describe(c.new)} が後退する: {', '.join(_control_moves(c)[0])}",
+        f"the measure {c.id} is weakened: {', '.join(_control_moves(c)[0])}")),
+    "encryption-off": (lambda ctx, c: _encryption(c, True), lambda ctx, c: (
+        f"{c.id}（{c.new['source']}→{c.new['target']}）の暗号化をやめる",
+        f"{c.id} ({c.new['source']}→{c.new['target']}) is no longer encrypted")),
+    "rating-worse": (lambda ctx, c: _rating_move(c) > 0, lambda ctx, c: (
+        f"{c.id} の自己評価: {c.old['rating']} → {c.new['rating']}",
+        f"self-rating of {c.id}: {c.old['rating']} → {c.new['rating']}")),
+    "control-added": (_control_added, lambda ctx, c: (
+        f"対策 {c.id}{_describe(c.new)} を追加する（{c.new['status']}）",
+        f"the measure {c.id} is added ({c.new['status']})")),
+    "control-strengthened": (_control_strengthened, lambda ctx, c: (
+        f"対策 {c.id} が強化される: {', '.join(_control_moves(c)[1])}",
+        f"the measure {c.id} is strengthened: {', '.join(_control_moves(c)[1])}")),
+    "encryption-on": (lambda ctx, c: _encryption(c, False), lambda ctx, c: (
+        f"{c.id} を暗号化する", f"{c.id} is now encrypted")),
+    "rating-better": (lambda ctx, c: _rating_move(c) < 0, lambda ctx, c: (
+        f"{c.id} の自己評価: {c.old['rating']} → {c.new['rating']}",
+        f"self-rating of {c.id}: {c.old['rating']} → {c.new['rating']}")),
+    "element-removed": (_element_removed, lambda ctx, c: (
+        f"{c.table} の {c.id} を削除する（リスクを明らかに軽減する変更）",
+        f"{c.table} {c.id} is removed (a change that clearly reduces the risk)")),
+    "renamed": (_renamed, lambda ctx, c: (f"{c.id} の名称のみの変更", f"{c.id}: names only")),
+    "version-record": (_version_record, lambda ctx, c: (f"版の記録 {c.id}", f"the version's record: {c.id}")),
+    "other-change": (lambda ctx, c: True, lambda ctx, c: (
+        "重要な変更にも形式的な変更にも当たらない変更", "neither an important nor a formal change")),
+}
+
+
+def _load_rules() -> tuple[ChangeRule, ...]:
+    """The rules of ``catalog/change_rules.csv`` joined to their predicates, in catalogue order."""
+    table = read_table("change_rules.csv")
+    missing = [c for c in _RULE_COLUMNS if c not in table.columns]
+    if missing:
+        raise CatalogError(f"catalog/change_rules.csv: missing column(s) {', '.join(missing)}")
+    problems = []
+    for i, row in enumerate(table.to_dict("records"), start=2):
+        if row["rule_id"] not in PREDICATES:
+            problems.append(f"line {i}: rule {row['rule_id']!r} has no predicate in whatif/versions.py")
+        if row["change_class"] not in CHANGE_CLASSES:
+            problems.append(f"line {i}: change_class {row['change_class']!r} is not one of {', '.join(CHANGE_CLASSES)}")
+    if absent := sorted(set(PREDICATES) - set(table["rule_id"])):
+        problems.append(f"no row for the rule(s) {', '.join(absent)}")
+    if problems:
+        raise CatalogError("catalog/change_rules.csv: " + "; ".join(problems))
+    return tuple(ChangeRule(rule_id=r["rule_id"], change_class=r["change_class"], form_item_ja=r["form_item_ja"],
+                            title_ja=r["title_ja"], title_en=r["title_en"], source=r["source"],
+                            confidence=r["confidence"], form_version=r["form_version"],
+                            applies=PREDICATES[r["rule_id"]][0], reason=PREDICATES[r["rule_id"]][1])
+                 for r in table.to_dict("records"))
+
+
+_RULE_COLUMNS = ["rule_id", "change_class", "form_item_ja", "title_ja", "title_en", "source", "confidence",
+                 "form_version"]
+#: The change rules, read from ``catalog/change_rules.csv`` when the module is imported.
+CHANGE_RULES: tuple[ChangeRule, ...] = _load_rules()
 
 
 def change_rules() -> pd.DataFrame:
-    """The important-change rules of :data:`CHANGE_RULES` as a table.
+    """The change rules of :data:`CHANGE_RULES` (``catalog/change_rules.csv``) as a table.
 
     Returns
     -------
     DataFrame
-        One row per rule, in order: ``rule_id``, ``title_ja``, ``title_en``, ``basis`` (the source it rests
-        on) and ``confidence`` (``confirmed``, ``recalled`` or ``project``), all strings.
+        One row per rule, in the order they are tried: ``rule_id``, ``change_class`` (``important`` 重要な変更,
+        ``revision`` 評価書の修正, ``formal`` 形式的な変更), ``form_item_ja`` (the form item it concerns),
+        ``title_ja``, ``title_en``, ``source`` (what it rests on), ``confidence`` (``confirmed``, ``recalled``
+        or ``project``) and ``form_version``, all strings.
 
     Examples
     --------
     >>> from pia_analysis.whatif.versions import change_rules
-    >>> change_rules()["rule_id"].tolist()[:3]
-    ['new-mn-file', 'new-mn-holder', 'new-mn-flow']
+    >>> t = change_rules()
+    >>> t["rule_id"].tolist()[:3], t.set_index("rule_id").at["control-removed", "change_class"]
+    (['new-mn-file', 'new-mn-holder', 'new-mn-flow'], 'important')
     """
-    return pd.DataFrame([{"rule_id": r.rule_id, "title_ja": r.title_ja, "title_en": r.title_en, "basis": r.basis,
-                          "confidence": r.confidence} for r in CHANGE_RULES])
+    return pd.DataFrame([{c: getattr(r, c) for c in _RULE_COLUMNS} for r in CHANGE_RULES], columns=_RULE_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -379,10 +523,11 @@ class ModelDiff:
     old, new : Model
     changes : DataFrame
         One row per changed row (by table and id) or model.yaml key (table ``model``): ``table, id,
-        change`` (added, removed, changed), ``fields`` (``column: old → new`` texts), ``importance``
-        (``important`` / ``minor``), ``importance_ja`` (重要な変更 / 軽微な変更), ``rules`` (the rule ids that
-        fired; ``["minor"]`` when none did), ``reasons_ja``, ``reasons_en``. Model keys first, then the
-        tables in format order, ids sorted.
+        change`` (added, removed, changed), ``fields`` (``column: old → new`` texts), ``change_class``
+        (``important`` 重要な変更 / ``revision`` 評価書の修正 / ``formal`` 形式的な変更), ``change_class_ja``,
+        ``rule`` (the rule that classified it: the first rule of that class that fired), ``rules`` (every rule
+        that fired), ``form_item_ja`` (the form item of ``rule``), ``reasons_ja``, ``reasons_en``. Model keys
+        first, then the tables in format order, ids sorted.
     fields : DataFrame
         The changed cells in long form: ``table, id, column, old, new`` (values as loaded).
     comparison : Comparison
@@ -404,19 +549,17 @@ class ModelDiff:
     @property
     def important(self) -> pd.DataFrame:
         """The changes classified 重要な変更."""
-        return self.changes.loc[self.changes["importance"] == IMPORTANT].reset_index(drop=True)
+        return self.changes.loc[self.changes["change_class"] == IMPORTANT].reset_index(drop=True)
 
     @property
     def is_important(self) -> bool:
         """True when at least one change is 重要な変更 (re-run with public comment and third-party check)."""
-        return bool((self.changes["importance"] == IMPORTANT).any())
+        return bool((self.changes["change_class"] == IMPORTANT).any())
 
     @property
     def classification(self) -> str:
-        """``important``, ``minor``, or ``none`` (no change at all)."""
-        if self.changes.empty:
-            return "none"
-        return IMPORTANT if self.is_important else MINOR
+        """The most consequential class of any change (``important``, ``revision``, ``formal``), or ``none``."""
+        return _overall(self.changes["change_class"].tolist())
 
     def verdict(self, lang: str = "ja") -> str:
         """One sentence: what the change means for the city's procedure.
@@ -439,8 +582,14 @@ class ModelDiff:
                     "個人情報保護委員会に提出する必要があります。" if ja else
                     f"{n} important change(s) ({', '.join(rules)}): the assessment must be re-run before the change, "
                     "with public comment and a third-party check, and submitted to the Commission.")
-        return (f"軽微な変更のみです（{len(self.changes)} 件）。年1回の見直しで評価書を修正します。" if ja else
-                f"Minor revisions only ({len(self.changes)}): record them at the yearly review.")
+        n_rev = int((self.changes["change_class"] == REVISION).sum())
+        n_formal = len(self.changes) - n_rev
+        if self.classification == REVISION:
+            return (f"重要な変更はなく、評価書の修正です（{n_rev} 件、ほかに形式的な変更 {n_formal} 件）。"
+                    "修正した評価書を個人情報保護委員会に提出し、再び公表します。" if ja else
+                    f"No important change: a revision of the assessment (評価書の修正, {n_rev} change(s), and "
+                    f"{n_formal} formal): submit the revised assessment to the Commission and publish it again.")
+        return (f"形式的な変更のみです（{n_formal} 件）。" if ja else f"Formal changes only ({n_formal}).")
 
     def ids(self, table: str, change: str) -> list[str]:
         """The ids of ``table`` (``model`` for model.yaml keys) that were ``added``, ``removed`` or ``changed``.
@@ -456,57 +605,155 @@ class ModelDiff:
         return sorted(c.loc[(c["table"] == table) & (c["change"] == change), "id"])
 
     def summary(self) -> pd.DataFrame:
-        """Counts of changes by table and kind (added, removed, changed) and of important ones.
+        """Counts of changes by table: by kind (added, removed, changed) and by class (important, revision, formal).
 
         Examples
         --------
         >>> from pia_analysis import bundled_model_path, diff, load_model
         >>> m = load_model(bundled_model_path())
         >>> list(diff(m, m).summary().columns)
-        ['table', 'added', 'removed', 'changed', 'important']
+        ['table', 'added', 'removed', 'changed', 'important', 'revision', 'formal']
         """
         if self.changes.empty:
-            return pd.DataFrame(columns=["table", "added", "removed", "changed", "important"])
+            return pd.DataFrame(columns=["table", "added", "removed", "changed", *CHANGE_CLASSES])
         counts = pd.crosstab(self.changes["table"], self.changes["change"])
         counts = counts.reindex(columns=["added", "removed", "changed"], fill_value=0)
-        counts["important"] = self.changes.groupby("table")["importance"].apply(lambda s: int((s == IMPORTANT).sum()))
+        for cls in CHANGE_CLASSES:
+            counts[cls] = self.changes.groupby("table")["change_class"].apply(lambda s, c=cls: int((s == c).sum()))
         order = ["model"] + [t.name for t in TABLES]
         counts = counts.reindex([t for t in order if t in counts.index]).astype("int64")
         counts.columns.name = None
         return counts.rename_axis("table").reset_index()
 
+    def change_sheet(self) -> pd.DataFrame:
+        """The rows of (別添3) 変更箇所: one per change of the 評価書, in the order of :attr:`changes`.
+
+        Returns
+        -------
+        DataFrame
+            Columns, all strings: ``変更日`` (the new version's ``assessed_on``), ``項目`` (the form item of
+            the rule that classified the change, with the element), ``変更前の記載``, ``変更後の記載``,
+            ``提出時期`` (``事前`` for a 重要な変更, which is assessed again before the change; ``事後``
+            otherwise), ``提出時期に係る説明``, then ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更) and
+            ``規則`` (the rule id). The version's own record (``id``, ``previous``, ``assessed_on``,
+            ``procedure``: rule ``version-record``) is not a change of the 評価書 and has no row.
+
+        Examples
+        --------
+        >>> from pia_analysis import bundled_model_path, diff, load_model
+        >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
+        >>> sheet = diff(h26, h28).change_sheet()
+        >>> list(sheet.columns)[:6]
+        ['変更日', '項目', '変更前の記載', '変更後の記載', '提出時期', '提出時期に係る説明']
+        >>> sheet.loc[sheet["規則"] == "new-mn-holder", ["提出時期", "区分"]].values.tolist()
+        [['事前', '重要な変更']]
+        """
+        on = self.new.meta.get("assessed_on")
+        day = on.isoformat() if isinstance(on, dt.date) else ("" if on is None else str(on))
+        rules = {r.rule_id: r for r in CHANGE_RULES}
+        rows = []
+        for c in self.changes.to_dict("records"):
+            if c["rule"] == "version-record":
+                continue
+            old, new = _sheet_rows(self, c["table"], c["id"])
+            rule = rules[c["rule"]]
+            if c["change"] == "changed":
+                cols = self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]), "column"]
+                before = "; ".join(f"{col}: {_show(old.get(col))}" for col in cols)
+                after = "; ".join(f"{col}: {_show(new.get(col))}" for col in cols)
+            else:
+                before = _row_text(c["table"], c["id"], old) if old else "（記載なし）"
+                after = _row_text(c["table"], c["id"], new) if new else "（削除）"
+            important = c["change_class"] == IMPORTANT
+            why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
+                   f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
+            rows.append({"変更日": day, "項目": f"{c['form_item_ja']}（{_element(c['table'], c['id'], old or new)}）",
+                         "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
+                         "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"]})
+        return pd.DataFrame(rows, columns=SHEET_COLUMNS)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the verdict, every classified change, and the analysis deltas."""
+        """JSON-ready: the verdict, every classified change, the (別添3) rows and the analysis deltas."""
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
         return {
             "old": self.old.id, "new": self.new.id, "classification": self.classification,
             "verdict_ja": self.verdict("ja"), "verdict_en": self.verdict("en"),
-            "changes": records(self.changes), "analysis": self.comparison.to_dict(),
+            "changes": records(self.changes), "change_sheet": records(self.change_sheet()),
+            "analysis": self.comparison.to_dict(),
         }
 
 
+SHEET_COLUMNS = ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明", "区分", "規則"]
+#: The columns that describe a row of each table in (別添3): what the 評価書 says about the element.
+_SHEET_DETAIL = {
+    "zones": ("operator",), "systems": ("zone_id", "operator", "holds"),
+    "files": ("records", "contains_my_number", "items"), "flows": ("source", "target", "stage", "files", "encrypted"),
+    "controls": ("status", "effectiveness", "mitigates", "applies_to"), "ratings": ("rating",),
+}
+
+
+def _sheet_rows(d: ModelDiff, table: str, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The old and new row (or ``{key: value}``) of one change ({} where absent)."""
+    if table == "model":
+        return tuple({rid: m.meta[rid]} if rid in m.meta else {} for m in (d.old, d.new))  # type: ignore[return-value]
+    key = next(t.key for t in TABLES if t.name == table)
+
+    def row(m: Model) -> dict[str, Any]:
+        frame = getattr(m, table)
+        hit = frame.loc[frame[key] == rid]
+        return hit.iloc[0].to_dict() if len(hit) else {}
+
+    return row(d.old), row(d.new)
+
+
+def _element(table: str, rid: str, row: dict[str, Any] | None) -> str:
+    name = (row or {}).get("name_ja")
+    return f"{table} {rid}" + (f" {name}" if isinstance(name, str) and name else "")
+
+
+def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
+    if table == "model":
+        return _show(row.get(rid))
+    name = row.get("name_ja")
+    parts = [f"{col}: {_show(row.get(col))}" for col in _SHEET_DETAIL.get(table, ()) if col in row]
+    return (f"{name}（{'; '.join(parts)}）" if isinstance(name, str) and name else "; ".join(parts)) or rid
+
+
+def _form_item(ctx: DiffContext, change: Change) -> str:
+    """The form item of an element (``catalog/change_items.csv``: by table; flows by stage, model keys by key)."""
+    items = ctx.form_items
+    row = change.new or change.old or {}
+    detail = row.get("stage", "") if change.table == "flows" else change.id if change.table == "model" else ""
+    return items.get((change.table, detail)) or items.get((change.table, ""), "")
+
+
+def _overall(classes: Sequence[str]) -> str:
+    """The most consequential of ``classes`` (``none`` when empty)."""
+    return next((c for c in CHANGE_CLASSES if c in classes), "none")
+
+
 def _classify(ctx: DiffContext, change: Change) -> dict[str, Any]:
+    # Every rule is tried (the reasons name them all); the change takes the most consequential class any
+    # rule gives, and ``rule`` is the first rule of that class in catalogue order. ``other-change`` always
+    # fires, so every change has a class; it is listed only when nothing else fired.
     fired = [r for r in CHANGE_RULES if r.applies(ctx, change)]
-    if c_fields := change.fields:
-        old, new = change.old or {}, change.new or {}
-        fields = [f"{f}: {_show(old.get(f))} → {_show(new.get(f))}" for f in c_fields]
-    else:
-        fields = []
-    if fired:
-        reasons = [r.reason(ctx, change) for r in fired]
-        ja = [f"[{r.rule_id}] {t[0]}" for r, t in zip(fired, reasons)]
-        en = [f"[{r.rule_id}] {t[1]}" for r, t in zip(fired, reasons)]
-    elif change.change == "removed":
-        ja = ["削除はリスクを増やさないため重要な変更の規則の対象外"]
-        en = ["a removal lowers the risk: no important-change rule applies"]
-    else:
-        ja, en = ["重要な変更の規則に該当しない"], ["no important-change rule applies"]
+    if len(fired) > 1:
+        fired = [r for r in fired if r.rule_id != "other-change"]
+    cls = _overall([r.change_class for r in fired])
+    deciding = next(r for r in fired if r.change_class == cls)
+    # A rule about any element (renamed, other-change …) leaves the form item to catalog/change_items.csv.
+    item = deciding.form_item_ja or _form_item(ctx, change)
+    old, new = change.old or {}, change.new or {}
+    fields = [f"{f}: {_show(old.get(f))} → {_show(new.get(f))}" for f in change.fields]
+    reasons = [r.reason(ctx, change) for r in fired]
     return {
         "table": change.table, "id": change.id, "change": change.change, "fields": fields,
-        "importance": IMPORTANT if fired else MINOR, "importance_ja": IMPORTANCE_JA[IMPORTANT if fired else MINOR],
-        "rules": [r.rule_id for r in fired] or ["minor"], "reasons_ja": "; ".join(ja), "reasons_en": "; ".join(en),
+        "change_class": cls, "change_class_ja": CHANGE_CLASS_JA[cls], "rule": deciding.rule_id,
+        "rules": [r.rule_id for r in fired], "form_item_ja": item,
+        "reasons_ja": "; ".join(f"[{r.rule_id}] {t[0]}" for r, t in zip(fired, reasons)),
+        "reasons_en": "; ".join(f"[{r.rule_id}] {t[1]}" for r, t in zip(fired, reasons)),
     }
 
 
@@ -652,7 +899,8 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
         does not operate), ``max_mn_exposure`` and ``max_mn_system`` (the most exposed My
         Number holder), ``records_at_stake`` (sum over systems), ``covered_pairs``, ``pairs``,
         ``coverage`` (over all stages), ``open_findings``, and against the previous version
-        ``vs_previous`` (important / minor / none; empty for the first), ``important_changes`` (count)
+        ``vs_previous`` (the most consequential class of the changes: important / revision / formal, or none;
+        empty for the first), ``important_changes`` (count)
         and ``important_rules``.
 
     Each version is analysed once (a version with the same tables as the one before reuses its analyses)
@@ -663,7 +911,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> from pia_analysis import bundled_model_path, version_history
     >>> h = version_history(bundled_model_path())
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
-    [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'minor', 0]]
+    [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'revision', 0]]
     """
     chain = _chain(model)
     analyses: list[Analysis] = _per_version(chain, lambda m: analyse(m, only=COMPARED_ANALYSES))
@@ -682,8 +930,8 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
         else:
             # diff(previous, m) without its tables: its classification and important changes
             _found, changes = _classified_changes(chain[i - 1], m)
-            important = [c for c in changes if c["importance"] == IMPORTANT]
-            verdict = "none" if not changes else IMPORTANT if important else MINOR
+            important = [c for c in changes if c["change_class"] == IMPORTANT]
+            verdict = _overall([c["change_class"] for c in changes])
             before, n_imp = analyses[i - 1], len(important)
             rules = sorted({r for c in important for r in c["rules"]})
         key = (id(before), id(analyses[i]))
