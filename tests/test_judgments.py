@@ -164,6 +164,8 @@ def test_kitakyushu_schedule_on_the_given_day():
     frame = s.as_frame().set_index("item")
     assert frame.loc["5-year re-run", "status"] == "overdue"
     assert frame.loc["publication", "date"] == published
+    before = review_schedule(model, today=model.meta["assessed_on"]).as_frame().set_index("item")
+    assert before.loc["publication", "status"] == "planned"  # the committee met before the publication
 
 
 def test_schedule_falls_back_to_assessed_on_and_says_so(small):

@@ -329,12 +329,15 @@ class ReviewSchedule:
     def as_frame(self) -> pd.DataFrame:
         """The schedule as a small table ``item, item_ja, date, status``.
 
-        The earlier versions (oldest first), the assessment of record, then the reviews due.
+        The earlier versions (oldest first), the assessment of record, its publication (when recorded:
+        ``planned`` while after ``today``), then the reviews due.
         """
         rows = [(f"earlier version {mid}", f"過去の評価 {mid}", day, "done") for mid, day in self.history[:-1]]
         rows += [("assessment of record", "評価実施日", self.assessed_on, "done")]
         if self.counted_from_key == "published_on":
-            rows.append(("publication", "公表日", self.counted_from, "done"))
+            # judged before the publication (a briefing on the committee's day): the publication is still planned
+            rows.append(("publication", "公表日", self.counted_from,
+                         "done" if self.counted_from <= self.today else "planned"))
         rows += [
             ("yearly review", "年1回の見直し", self.yearly_review_due,
              "overdue" if self.yearly_review_overdue else "due"),
