@@ -146,6 +146,20 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_procedure(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .analysis.procedure import procedure_check
+
+    model = _load(args.model)
+    # the re-run and the yearly review are judged on a day: --today, else the wall clock (interactive use)
+    table = procedure_check(model, today=args.today or dt.date.today())
+    if args.format == "table":  # the columns a reader needs on a terminal; csv and json give them all
+        table = table[["check", "status", f"detail_{args.lang}", f"question_{args.lang}", "rule_id", "duty"]]
+    emit_table(table, args.format)
+    return EXIT_OK
+
+
 def _cmd_section3(args: argparse.Namespace) -> int:
     from .analysis.judgments import section3_table
     from .outputs.section3 import write_section3
@@ -435,6 +449,15 @@ def _probability(text: str) -> float:
     return value
 
 
+def _day(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (write YYYY-MM-DD)") from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors exit 2 with the usage line, never a traceback
         self.print_usage(sys.stderr)
@@ -483,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding (default 0.01)")
     p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
+    p = add("procedure", _cmd_procedure, "the assessment procedure recorded in model.yaml, checked against the rules",
+            formats=True)
+    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
+                   help="the day to judge the 5-year re-run and the yearly review on (default: today's date)")
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table format (default ja)")
     p = add("section3", _cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")

@@ -232,7 +232,8 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
     labels = [(f"団体{m + 1}", f"municipality {m + 1}") for m in range(municipalities)]
     copies = _replicate(tpl, prefixes, labels, population, entry_factor, eff_factor)
 
-    meta = {key: value for key, value in tpl.meta.items() if key != "previous"}
+    # the template's procedure record (its public comment, its publication) is not the copies' own
+    meta = {key: value for key, value in tpl.meta.items() if key not in ("previous", "procedure")}
     meta.update({
         "id": f"synthetic-{municipalities}x-seed{seed}",
         "title_ja": f"合成モデル：{tpl.meta.get('title_ja', tpl.id)} を {municipalities} 団体分複製（seed {seed}）",
@@ -408,7 +409,8 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
 
     zones = pd.concat([tpl.zones, pd.DataFrame(list(_LGWAN_ZONES), columns=tpl.zones.columns)],
                       ignore_index=True).astype(tpl.zones.dtypes.to_dict())
-    meta = {key: value for key, value in tpl.meta.items() if key != "previous"}
+    # the template's procedure record (its public comment, its publication) is not the copies' own
+    meta = {key: value for key, value in tpl.meta.items() if key not in ("previous", "procedure")}
     full = count == NATIONAL_MUNICIPALITIES
     meta.update({
         "id": f"national-{count}x-seed{seed}",

@@ -69,7 +69,8 @@ def test_confidence_and_source_come_from_the_table():
     assert threshold_judgment(50_000).confidence == "recalled"
     assert threshold_judgment(500_000).confidence == "confirmed"
     assert "ppc_assessment_facts" in threshold_judgment(500_000).source
-    assert threshold_judgment(150_000, handlers=500).rule == "population 100,000–299,999 and (handlers ≥ 500 or serious incident)"
+    assert threshold_judgment(150_000, handlers=500).rule == ("population 100,000–299,999 and (handlers ≥ 500 or a serious incident concerning "
+                                                           "specific personal information within the past year)")
 
 
 def test_bad_inputs_are_refused():
@@ -151,13 +152,26 @@ def test_review_schedule_lists_the_previous_chain(tmp_path):
 
 def test_kitakyushu_schedule_on_the_given_day():
     model = load_model(bundled_model_path())
-    s = review_schedule(model, today=dt.date(2026, 11, 28))
-    assert (s.rerun_due, s.rerun_overdue, s.days_to_rerun) == (dt.date(2026, 11, 9), True, -19)
+    s = review_schedule(model, today=dt.date(2026, 12, 21))
+    # counted from the recorded publication (2021-12-20, an assumed day), not the committee's meeting day
+    published = model.meta["procedure"]["published_on"]
+    assert (s.counted_from, s.counted_from_key, s.note) == (published, "published_on", "")
+    assert (s.rerun_due, s.rerun_overdue, s.days_to_rerun) == (add_years(published, 5), True, -1)
     assert s.history[-1] == ("kitakyushu-juki-r3", dt.date(2021, 11, 9))
     assert len(s.history) == len(previous_chain(model)) + 1
     dates = [day for _id, day in s.history]
     assert dates == sorted(dates)
-    assert s.as_frame().set_index("item").loc["5-year re-run", "status"] == "overdue"
+    frame = s.as_frame().set_index("item")
+    assert frame.loc["5-year re-run", "status"] == "overdue"
+    assert frame.loc["publication", "date"] == published
+    before = review_schedule(model, today=model.meta["assessed_on"]).as_frame().set_index("item")
+    assert before.loc["publication", "status"] == "planned"  # the committee met before the publication
+
+
+def test_schedule_falls_back_to_assessed_on_and_says_so(small):
+    s = review_schedule(small, today=dt.date(2022, 1, 1))
+    assert (s.counted_from, s.counted_from_key) == (dt.date(2021, 4, 1), "assessed_on")
+    assert "no publication date recorded" in s.note and "publication" not in s.as_frame()["item"].tolist()
 
 
 # --- Section Ⅲ -------------------------------------------------------------------------------------

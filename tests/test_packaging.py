@@ -164,6 +164,7 @@ runs = {
     "coverage": [str(r3), "--format", "csv"],
     "findings": [str(r3), "--format", "csv"],
     "section3": [str(r3), "--format", "csv"],
+    "procedure": [str(r3), "--format", "csv", "--today", "2026-11-28"],
     "scenario": [str(r3), str(r3 / "scenarios" / "store-firewall-fails.yaml")],
     "diff": [str(h28), str(r3)],
     "history": [str(r3)],

@@ -1,7 +1,8 @@
 """Official judgments: which assessment is required, when to review it, and the Section Ⅲ risk table.
 
 * :func:`threshold_judgment` — the しきい値判断 from the number of people in the file, the number of
-  handlers and a serious incident, by the table in ``catalog/thresholds.csv`` (replaceable data: part of
+  handlers and a serious incident concerning specific personal information (特定個人情報) within the past
+  year, by the table in ``catalog/thresholds.csv`` (replaceable data: part of
   the table is marked [recalled] in the facts note, see ``docs/judgments.md``).
 * :func:`review_schedule` — the yearly review and the 5-year re-run of a model's assessment, and the
   dates of its earlier versions (the ``previous`` chain), flagged when overdue against a given date.
@@ -12,9 +13,10 @@
 
 from __future__ import annotations
 
-__all__ = ["ASSESSMENT_CODES", "RERUN_YEARS", "REVIEW_YEARS", "ReviewSchedule", "SECTION3_COLUMNS",
-           "ThresholdJudgment", "add_years", "required_assessment", "review_schedule", "section3_table",
-           "threshold_judgment", "threshold_table"]
+__all__ = ["ASSESSMENT_CODES", "ReviewSchedule", "SECTION3_COLUMNS",
+           "PROCEDURE_RULE_IDS", "ThresholdJudgment", "add_years",
+           "procedure_rules", "required_assessment", "review_schedule",
+           "section3_table", "threshold_judgment", "threshold_table"]
 
 import datetime as dt
 from dataclasses import dataclass
@@ -28,10 +30,64 @@ from ..util.errors import InvalidArgumentError
 
 #: Assessment codes, least to most demanding.
 ASSESSMENT_CODES = ("none", "basic", "focused", "full")
-#: Years between the assessment and its yearly review, and its re-run (規則第15条: duties to endeavour).
-REVIEW_YEARS = 1
-RERUN_YEARS = 5
 _TRIGGERS = ("", "handlers_or_incident")
+#: The rules of catalog/procedure_rules.csv the code reads, and the columns each row has.
+PROCEDURE_RULE_IDS = ("public_comment_forms", "public_comment_min_days", "public_comment_counting",
+                      "third_party_check_forms", "procedure_order", "rerun_years", "review_years",
+                      "threshold_rerun")
+_PROCEDURE_RULE_COLUMNS = ["rule_id", "value", "unit", "duty", "rule_ja", "rule_en", "confidence", "form_version",
+                           "source"]
+_COUNTINGS = ("both_ends", "without_first_day")
+
+
+def procedure_rules() -> pd.DataFrame:
+    """The rules of the assessment procedure (``catalog/procedure_rules.csv``), indexed by ``rule_id``.
+
+    The parameters (30 days of public comment, counted with both ends; the forms that need public comment
+    and a third-party check; the 5-year re-run and the yearly review, both duties to endeavour) are data,
+    each with its ``duty`` (``mandatory`` / ``endeavour``), ``confidence`` (confirmed / recalled), the
+    ``form_version`` it reflects and its ``source``; ``docs/procedure.md`` explains each.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule, indexed by ``rule_id``; every column text (``value`` as written).
+
+    Raises
+    ------
+    pia_analysis.catalog.CatalogError
+        When the file lacks a rule or a column, or a value cannot be read (an editing mistake).
+
+    Examples
+    --------
+    >>> from pia_analysis.analysis.judgments import procedure_rules
+    >>> rules = procedure_rules()
+    >>> rules.loc["public_comment_min_days", "value"], rules.loc["rerun_years", "duty"]
+    ('30', 'endeavour')
+    """
+    table = catalog.read_table("procedure_rules.csv")
+    name = "catalog/procedure_rules.csv"
+    if list(table.columns) != _PROCEDURE_RULE_COLUMNS:
+        raise CatalogError(f"{name}: the columns must be {', '.join(_PROCEDURE_RULE_COLUMNS)}")
+    table = table.set_index("rule_id")
+    missing = [r for r in PROCEDURE_RULE_IDS if r not in table.index]
+    if missing or table.index.duplicated().any():
+        raise CatalogError(f"{name}: each of the rules {', '.join(PROCEDURE_RULE_IDS)} must appear once "
+                           f"(missing: {', '.join(missing) or 'none'})")
+    problems = [f"{r}: {table.loc[r, 'value']!r} is not a whole number > 0"
+                for r in ("public_comment_min_days", "rerun_years", "review_years")
+                if not table.loc[r, "value"].isdigit() or int(table.loc[r, "value"]) <= 0]
+    problems += [f"{r}: {code!r} is not an assessment code" for r in ("public_comment_forms", "third_party_check_forms")
+                 for code in table.loc[r, "value"].split(";") if code.strip() not in ASSESSMENT_CODES]
+    if table.loc["public_comment_counting", "value"] not in _COUNTINGS:
+        problems.append(f"public_comment_counting: write one of {', '.join(_COUNTINGS)}")
+    problems += [f"{r}: duty {d!r} is not mandatory or endeavour" for r, d in table["duty"].items()
+                 if d not in ("mandatory", "endeavour")]
+    problems += [f"{r}: confidence {c!r} is not confirmed or recalled" for r, c in table["confidence"].items()
+                 if c not in ("confirmed", "recalled")]
+    if problems:
+        raise CatalogError(f"{name}: " + "; ".join(problems))
+    return table
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -107,7 +163,9 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
         取扱者数: the number of people handling it, the contractor's staff included. ``None`` (unknown) is
         taken as below the handler threshold and flagged in ``handlers_assumed``.
     serious_incident
-        重大事故: a serious incident concerning personal information at the body within the past year.
+        重大事故, the threshold input 「過去1年以内に、評価実施機関において特定個人情報に関する重大事故が発生したか」:
+        a serious incident concerning specific personal information at the body within the past year (not
+        the form's Ⅲ7 リスク1 ⑨, personal information within 3 years).
 
     Returns
     -------
@@ -151,7 +209,8 @@ def threshold_judgment(target_population: int, handlers: int | None = None,
                 continue
         low, high = row["population_min"], row["population_max"]
         span = f"{int(low):,}–{int(high):,}" if pd.notna(high) else f"≥ {int(low):,}"
-        condition = (f" and (handlers ≥ {int(row['handlers_min'])} or serious incident)"
+        condition = (f" and (handlers ≥ {int(row['handlers_min'])} or a serious incident concerning specific "
+                     "personal information within the past year)"
                      if row["trigger"] == "handlers_or_incident"
                      else " (otherwise)" if any(r["trigger"] and in_band(r) for r in table) else "")
         return ThresholdJudgment(
@@ -229,13 +288,17 @@ def add_years(day: dt.date, years: int) -> dt.date:
 class ReviewSchedule:
     """The review dates of a model's assessment as seen on ``today``.
 
-    ``yearly_review_due`` = assessed_on + 1 year: the review owed since the assessment of record (a
-    review is recorded by saving a new model version whose ``previous`` points at this one).
-    ``next_yearly_review`` rolls that date forward by whole years to the first one on or after ``today``.
-    ``rerun_due`` = assessed_on + 5 years. ``history`` lists (model id, assessed_on) of the ``previous``
-    chain (:attr:`Model.earlier_versions <pia_analysis.model.model.Model>`, as the loader read it) and this
-    model, oldest first; ``longest_interval_years`` is the longest gap between two
-    consecutive versions (None with no earlier version).
+    The dates count from the **publication** of the 評価書 (``procedure.published_on`` of model.yaml), as the
+    rules do (``catalog/procedure_rules.csv``); only when no publication date is recorded they count from
+    ``assessed_on``, and ``counted_from_key`` and ``note`` say so. ``counted_from`` is that date.
+    ``yearly_review_due`` = the latest of ``counted_from`` and the recorded reviews (``procedure.reviews``)
+    + 1 year. ``next_yearly_review`` rolls that date forward by whole years to the first one on or after
+    ``today``. ``rerun_due`` = the publication of the latest assessment (a revision's
+    ``procedure.assessment_published_on``: revisions do not restart it) + 5 years. ``history`` lists
+    (model id, assessed_on) of the ``previous`` chain (:attr:`Model.earlier_versions
+    <pia_analysis.model.model.Model>`, as the loader read it) and this model, oldest first;
+    ``longest_interval_years`` is the longest gap between two consecutive versions (None with no earlier
+    version).
     """
 
     model_id: str
@@ -249,6 +312,9 @@ class ReviewSchedule:
     days_to_rerun: int
     history: tuple[tuple[str, dt.date], ...]
     longest_interval_years: float | None
+    counted_from: dt.date | None = None
+    counted_from_key: str = "assessed_on"
+    note: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a dict (for display or JSON)."""
@@ -263,11 +329,16 @@ class ReviewSchedule:
     def as_frame(self) -> pd.DataFrame:
         """The schedule as a small table ``item, item_ja, date, status``.
 
-        The earlier versions (oldest first), the assessment of record, then the reviews due.
+        The earlier versions (oldest first), the assessment of record, its publication (when recorded:
+        ``planned`` while after ``today``), then the reviews due.
         """
         rows = [(f"earlier version {mid}", f"過去の評価 {mid}", day, "done") for mid, day in self.history[:-1]]
+        rows += [("assessment of record", "評価実施日", self.assessed_on, "done")]
+        if self.counted_from_key == "published_on":
+            # judged before the publication (a briefing on the committee's day): the publication is still planned
+            rows.append(("publication", "公表日", self.counted_from,
+                         "done" if self.counted_from <= self.today else "planned"))
         rows += [
-            ("assessment of record", "評価実施日", self.assessed_on, "done"),
             ("yearly review", "年1回の見直し", self.yearly_review_due,
              "overdue" if self.yearly_review_overdue else "due"),
             ("next yearly review", "次回の年次見直し", self.next_yearly_review, "planned"),
@@ -282,7 +353,8 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
     Parameters
     ----------
     model
-        A loaded model (``meta['assessed_on']`` is the date of its assessment).
+        A loaded model: ``meta['procedure']['published_on']`` is the publication of its 評価書 (absent:
+        ``meta['assessed_on']``, said in the schedule's ``note``).
     today
         The date to judge against. Pass it explicitly in notebooks and tests; ``None`` uses the wall
         clock (:meth:`datetime.date.today`), for interactive use only.
@@ -302,19 +374,29 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
     >>> import datetime as dt
     >>> from pia_analysis import bundled_model_path, load_model, review_schedule
     >>> s = review_schedule(load_model(bundled_model_path()), today=dt.date(2026, 11, 28))
-    >>> s.rerun_due, s.rerun_overdue, s.next_yearly_review
-    (datetime.date(2026, 11, 9), True, datetime.date(2027, 11, 9))
+    >>> s.counted_from_key, s.rerun_due, s.rerun_overdue, s.next_yearly_review
+    ('published_on', datetime.date(2026, 12, 20), False, datetime.date(2026, 12, 20))
     """
     require_model(model, "review_schedule")
     today = dt.date.today() if today is None else today
+    rules = procedure_rules()
+    review_years, rerun_years = int(rules.loc["review_years", "value"]), int(rules.loc["rerun_years", "value"])
     assessed = model.meta["assessed_on"]
-    yearly = add_years(assessed, REVIEW_YEARS)
-    k = REVIEW_YEARS
+    procedure = model.meta.get("procedure") or {}
+    published = procedure.get("published_on")
+    base, key, note = (published, "published_on", "") if published is not None else (
+        assessed, "assessed_on", "no publication date recorded (procedure.published_on): counted from assessed_on")
+    latest = max([base, *procedure.get("reviews", [])])
+    yearly = add_years(latest, review_years)
+    k = review_years
     following = yearly
     while following < today:  # roll forward to the first anniversary on or after today
         k += 1
-        following = add_years(assessed, k)
-    rerun = add_years(assessed, RERUN_YEARS)
+        following = add_years(latest, k)
+    # a revision (評価書の修正) does not restart the 5 years: they run from the assessment it revises
+    rerun_base = (procedure.get("assessment_published_on", base) if procedure.get("version_kind") == "revision"
+                  else base)
+    rerun = add_years(rerun_base, rerun_years)
     history = tuple(reversed(model.earlier_versions)) + ((model.id, assessed),)
     days = [b[1] - a[1] for a, b in zip(history, history[1:])]
     longest = round(max(days).days / 365.25, 2) if days else None
@@ -322,7 +404,7 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
         model_id=model.id, assessed_on=assessed, today=today,
         yearly_review_due=yearly, yearly_review_overdue=today > yearly, next_yearly_review=following,
         rerun_due=rerun, rerun_overdue=today > rerun, days_to_rerun=(rerun - today).days,
-        history=history, longest_interval_years=longest,
+        history=history, longest_interval_years=longest, counted_from=base, counted_from_key=key, note=note,
     )
 
 

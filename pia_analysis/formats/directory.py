@@ -484,7 +484,8 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
             problems.append(Problem(label, line, key_s, "unknown key",
                                     f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
             continue
-        parsed = parse_meta_value(key_s, value, MODEL_KEYS[key_s][1], label, line, problems)
+        parsed = parse_meta_value(key_s, value, MODEL_KEYS[key_s][1], label, line, problems,
+                                  _block_lines(node, key_s))
         if parsed is not None:
             meta[key_s] = parsed
     for key, (required, _kind) in MODEL_KEYS.items():
@@ -492,6 +493,23 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
             problems.append(Problem(label, None, key, "required key is missing", f"add a line '{key}: …'"))
     # Canonical order, whatever order the file used.
     return {k: meta[k] for k in MODEL_KEYS if k in meta}
+
+
+def _block_lines(node: yaml.MappingNode, key: str) -> dict[str, int]:
+    """The line of each key nested in the block ``key`` of model.yaml, dotted (``public_comment.start``)."""
+    out: dict[str, int] = {}
+
+    def walk(block: yaml.Node, prefix: str) -> None:
+        if isinstance(block, yaml.MappingNode):
+            for k, v in block.value:
+                name = f"{prefix}{k.value}"
+                out[name] = _yaml_line(k)
+                walk(v, name + ".")
+
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and str(k.value) == key:
+            walk(v, "")
+    return out
 
 
 def key_line(path: Path, key: str) -> int | None:

@@ -50,8 +50,8 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..util.files import write_model_file
-from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, RATING_ALIASES,
-                            RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
+from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, PROCEDURE_KEYS,
+                            RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
 from ..model.errors import ModelError, Naming, Problem
 
 META_SHEET = "model"
@@ -1453,6 +1453,11 @@ def _write_guide(ws: Any) -> tuple[int, int]:
                   ja, en)
         for col, value in zip("ABCDEF", values):
             ws[f"{col}{row}"] = value
+    for key, (kind, (ja, en)) in PROCEDURE_KEYS.items():  # the keys of the procedure cell, as in model.yaml
+        row += 1
+        values = (META_SHEET, f"procedure.{key}", "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}", ja, en)
+        for col, value in zip("ABCDEF", values):
+            ws[f"{col}{row}"] = value
     for table in TABLES:
         for c in table.columns:
             row += 1
@@ -1492,6 +1497,12 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
                 cell.number_format = "yyyy-mm-dd"
             elif kind in ("int", "bool") and isinstance(value, (int, bool)):
                 ws.cell(row, 2, value)
+            elif kind == "procedure":  # the block in one cell, as YAML flow style (read back by parse_procedure)
+                import yaml
+
+                value = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False,
+                                       width=10**6).strip()
+                _put(ws, row, 2, value)
             else:
                 _put(ws, row, 2, model_cells.format_cell(value, None))
             width = max(width, _width(model_cells.format_cell(value, None)))

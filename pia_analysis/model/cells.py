@@ -26,6 +26,8 @@ from .schema import (
     MAX_NOTE_CHARS,
     MIN_DATE,
     MODEL_TEXT_LIMITS,
+    PROCEDURE_CHOICES,
+    PROCEDURE_KEYS,
     TRUE_WORDS,
     Column,
     Table,
@@ -52,10 +54,13 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem]) -> Any:
+def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem],
+                     lines: dict[str, int] | None = None) -> Any:
     def bad(message: str, hint: str) -> None:
         problems.append(Problem(label, line, key, message, hint))
 
+    if kind == "procedure":
+        return parse_procedure(value, label, line, problems, lines or {})
     if value is None:
         bad("has no value", "give a value or remove the line")
         return None
@@ -131,6 +136,83 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         bad(f"{brief(value)} is not true or false", "write true or false")
         return None
     raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
+
+
+def parse_procedure(value: Any, label: str, line: int | None, problems: list[Problem],
+                    lines: dict[str, int]) -> dict[str, Any] | None:
+    """The ``procedure`` block of model.yaml (:data:`~pia_analysis.model.schema.PROCEDURE_KEYS`), checked.
+
+    ``value`` is the loaded mapping (model.yaml, a scenario) or its text in YAML flow style (a workbook cell).
+    ``lines`` gives the line of each dotted key where the reader knows it (model.yaml); other problems are
+    placed on ``line``, the line of ``procedure``. Every problem is reported; None when there is one.
+    """
+    found: list[Problem] = []
+    if isinstance(value, str):
+        import yaml  # a workbook cell holds the block as one line of YAML flow style
+
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problems.append(Problem(label, line, "procedure", f"is not a readable block: {shorten(str(exc), 120)}",
+                                    "write it as {version_kind: assessment, published_on: 2021-12-20}"))
+            return None
+    if not isinstance(value, dict):
+        problems.append(Problem(label, line, "procedure", "must be a block of keys",
+                                "indent its keys under 'procedure:', e.g. '  published_on: 2021-12-20'"))
+        return None
+
+    def walk(block: dict[Any, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for raw_key, item in block.items():
+            name = f"{prefix}{raw_key}"
+            where = lines.get(name, line)
+            column = f"procedure.{name}"
+            if name not in PROCEDURE_KEYS:
+                known = [k[len(prefix):] for k in PROCEDURE_KEYS if k.startswith(prefix) and "." not in k[len(prefix):]]
+                found.append(Problem(label, where, column, "unknown key",
+                                     f"the keys here are {', '.join(known)}; check the spelling"))
+                continue
+            kind = PROCEDURE_KEYS[name][0]
+            if kind == "block":
+                if not isinstance(item, dict):
+                    found.append(Problem(label, where, column, "must be a block of keys",
+                                         f"indent its keys under '{raw_key}:'"))
+                    continue
+                out[str(raw_key)] = walk(item, name + ".")
+            elif kind == "enum":
+                choices = PROCEDURE_CHOICES[name]
+                text = nfkc(str(item)) if isinstance(item, str) else item
+                if text not in choices:
+                    found.append(Problem(label, where, column, f"{brief(item)} is not one of {', '.join(choices)}",
+                                         f"write one of {', '.join(choices)}"))
+                    continue
+                out[str(raw_key)] = text
+            elif kind == "dates":
+                items = item if isinstance(item, list) else None
+                if items is None:
+                    found.append(Problem(label, where, column, "must be a list of dates",
+                                         "write [2022-12-01, 2023-12-01]"))
+                    continue
+                days = [parse_meta_value(column, day, "date", label, where, found) for day in items]
+                out[str(raw_key)] = sorted(d for d in days if d is not None)
+            elif kind == "text":
+                if item is None or isinstance(item, (dict, list)) or not str(item).strip():
+                    found.append(Problem(label, where, column, "must be a text on one line", "give a text"))
+                    continue
+                text = str(item).strip()
+                if len(text) > MAX_NOTE_CHARS:
+                    too_long(column, len(text), MAX_NOTE_CHARS, "a text cell", label, where, found)
+                    continue
+                out[str(raw_key)] = text
+            else:  # date, int: the model.yaml rules (dates 1990–2099, counts >= 0)
+                parsed = parse_meta_value(column, item, kind, label, where, found)
+                if parsed is not None:
+                    out[str(raw_key)] = parsed
+        return out
+
+    block = walk(value, "")
+    problems.extend(found)
+    return None if found else block
 
 
 def my_number_problem(label: str, line: int, column: str, masked: str) -> Problem:

@@ -13,7 +13,8 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS",
            "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
-           "OUTSOURCED_OPERATORS", "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
+           "OUTSOURCED_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
+           "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
@@ -128,6 +129,7 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "handlers": (False, "int"),
     "serious_incident": (False, "bool"),
     "previous": (False, "path"),
+    "procedure": (False, "procedure"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -145,10 +147,65 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "assessed_on": ("必須。評価の日付（YYYY-MM-DD）", "required; date of the assessment (YYYY-MM-DD)"),
     "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
-    "serious_incident": ("任意。過去1年以内に重大事故があったか", "optional; a serious incident within the past year"),
+    "serious_incident": ("任意。しきい値判断の重大事故:「過去1年以内に、評価実施機関において特定個人情報に"
+                         "関する重大事故が発生したか」（Ⅲ7 リスク1 ⑨ 過去3年以内の個人情報に関する重大事故とは別）",
+                         "optional; the threshold input 重大事故: did a serious incident concerning specific personal "
+                         "information (特定個人情報) occur at the body within the past year (not the form's Ⅲ7 risk 1 "
+                         "⑨, personal information within 3 years)"),
     "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
                 "optional; the previous version's model (folder or workbook), relative to the folder holding this "
                 "workbook"),
+    "procedure": ("任意。評価実施手続の記録（Ⅵ 評価実施手続）: 下の procedure.… のキーを持つブロック。ブックでは1つの"
+                  "セルに {version_kind: assessment, published_on: 2021-12-20} のように書く",
+                  "optional; the record of the procedure (Ⅵ 評価実施手続): a block of the procedure.… keys below; "
+                  "in a workbook, one cell such as {version_kind: assessment, published_on: 2021-12-20}"),
+}
+
+#: The choices of the procedure keys of kind ``enum``.
+PROCEDURE_CHOICES: dict[str, tuple[str, ...]] = {
+    "version_kind": ("assessment", "revision"),
+    "assessment_form": ("basic", "focused", "full"),
+}
+
+#: The keys of model.yaml's optional ``procedure`` block, dotted for the nested ones: name -> (kind, (ja, en)).
+#: Kinds: ``enum`` (one of :data:`PROCEDURE_CHOICES`), ``date``, ``text``, ``int``, ``dates`` (a list of dates)
+#: and ``block`` (a mapping of the keys named below it). Checked by
+#: :func:`pia_analysis.analysis.procedure.procedure_check` against ``catalog/procedure_rules.csv``.
+PROCEDURE_KEYS: dict[str, tuple[str, tuple[str, str]]] = {
+    "version_kind": ("enum", (
+        "この版の種類: assessment 評価の実施・再実施（重要な変更を含む）、revision 評価書の修正。省略時は assessment",
+        "what this version is: assessment (実施・再実施, a 重要な変更 included) or revision (評価書の修正); "
+        "assessment when left out")),
+    "assessment_form": ("enum", (
+        "提出した評価書の種類: basic 基礎項目評価、focused 重点項目評価、full 全項目評価",
+        "the assessment submitted: basic (基礎項目評価), focused (重点項目評価) or full (全項目評価)")),
+    "basic_assessment_on": ("date", ("基礎項目評価の実施日（Ⅵ 1 ①）", "date of the basic assessment (Ⅵ 1 ①)")),
+    "assessment_published_on": ("date", (
+        "revision のとき: 修正する評価（最新の実施・再実施）の公表日。5年以内の再実施はこの日から数える",
+        "for a revision: the publication date of the assessment it revises (the latest 実施・再実施); the 5-year "
+        "re-run counts from it")),
+    "public_comment": ("block", ("国民・住民等からの意見の聴取（Ⅵ 2。全項目評価のみ）",
+                                 "the public comment (Ⅵ 2; full assessment only)")),
+    "public_comment.start": ("date", ("意見聴取の初日", "first day of the public comment")),
+    "public_comment.end": ("date", ("意見聴取の最終日", "last day of the public comment")),
+    "public_comment.methods": ("text", ("方法（周知の方法と場所、示した文書。Ⅵ 2 ①）",
+                                        "where and how it was announced and the document shown (Ⅵ 2 ①)")),
+    "public_comment.comments": ("int", ("寄せられた意見の数", "number of comments received")),
+    "public_comment.reflection": ("text", ("評価書への反映（Ⅵ 2 ⑤）", "how comments were reflected (Ⅵ 2 ⑤)")),
+    "public_comment.shortening_reason": ("text", (
+        "期間を短縮する特段の理由（Ⅵ 2 ③。30日未満のときのみ）",
+        "the 特段の理由 for a period shorter than 30 days (Ⅵ 2 ③; only then)")),
+    "third_party_check": ("block", ("第三者点検（Ⅵ 3。地方公共団体等）",
+                                    "the third-party check (Ⅵ 3; municipalities)")),
+    "third_party_check.held_on": ("date", ("実施日（Ⅵ 3 ①）", "date (Ⅵ 3 ①)")),
+    "third_party_check.body": ("text", ("点検した機関（例: 個人情報保護審査会）", "the body that checked it")),
+    "third_party_check.method": ("text", ("方法（Ⅵ 3 ②）", "method (Ⅵ 3 ②)")),
+    "third_party_check.result": ("text", ("結果（Ⅵ 3 ③）", "result (Ⅵ 3 ③)")),
+    "submitted_on": ("date", ("個人情報保護委員会への提出日", "date of submission to the Commission")),
+    "published_on": ("date", ("公表日", "date of publication")),
+    "reviews": ("dates", ("実施した年1回の見直しの日付（リスト）", "dates of the yearly reviews done (a list)")),
+    "source": ("text", ("出典（議事録の箇所など。推定した日付は assumption: … と書く）",
+                        "where the record comes from; an assumed date is written assumption: …")),
 }
 
 #: The meanings that differ for a model directory's model.yaml.
@@ -170,6 +227,9 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "reflist": ("; 区切りのID", "ids separated by ;"),
     "date": ("日付", "date"),
     "path": ("パス", "path"),
+    "procedure": ("手続の記録（ブロック）", "procedure record (a block)"),
+    "block": ("ブロック", "block"),
+    "dates": ("日付のリスト", "list of dates"),
 }
 
 
@@ -613,6 +673,14 @@ def format_reference_markdown() -> str:
         limit = MODEL_TEXT_LIMITS.get(kind)
         lines.append(f"| `{key}` | {KIND_MEANINGS[kind][1]} | {'yes' if required else 'no'} | "
                      f"{_bounds(kind, limit, MODEL_KEY_UNITS.get(key))} | {_cell(ja)} | {_cell(en)} |")
+    lines += ["", "### `model.yaml` `procedure` block (optional)", "",
+              "| key | type | values | bounds | 説明 | meaning |", "|---|---|---|---|---|---|"]
+    for key, (kind, (ja, en)) in PROCEDURE_KEYS.items():
+        values = ", ".join(f"`{c}`" for c in PROCEDURE_CHOICES.get(key, ()))
+        bounds = _bounds("text", MAX_NOTE_CHARS, None) if kind == "text" else _bounds(
+            "date" if kind == "dates" else kind, None, None)
+        name = KIND_MEANINGS["enum" if kind == "enum" else kind][1]
+        lines.append(f"| `{key}` | {name} | {values} | {bounds} | {_cell(ja)} | {_cell(en)} |")
     for table in TABLES:
         optional = " (optional file)" if table.optional_file else ""
         lines += ["", f"### `{table.filename}`{optional} — {table.title}", "",

@@ -218,7 +218,10 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
         "description": model.title("en" if lang == "ja" else "ja"),
         "owner": str(meta.get("organisation", "")),
         "tags": ["pia-analysis", "特定個人情報保護評価", "my-number"],
-        "attributes": _attributes({k: v for k, v in meta.items()}, generator=f"pia-analysis {__version__}",
+        # the procedure block is a mapping: one attribute holding it as JSON (dates as YYYY-MM-DD)
+        "attributes": _attributes({k: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+                                   if k == "procedure" else v for k, v in meta.items()},
+                                  generator=f"pia-analysis {__version__}",
                                   mapping="docs/interchange.md"),
     }
 

@@ -79,7 +79,8 @@ SCENARIO_KEYS: dict[str, tuple[bool, str]] = {
     "set": (False, "cells to change: table -> id -> column -> value; 'model' -> key -> value"),
 }
 #: model.yaml keys a scenario may set (id and previous identify the model, they are not what-ifs).
-SETTABLE_META = tuple(k for k in MODEL_KEYS if k not in ("id", "previous"))
+# The procedure record is what happened, not a what-if: a scenario does not set it either.
+SETTABLE_META = tuple(k for k in MODEL_KEYS if k not in ("id", "previous", "procedure"))
 _OPS = ("remove", "add", "set")  # order of application
 
 

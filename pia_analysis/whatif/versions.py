@@ -496,7 +496,9 @@ def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Chang
                 changed = tuple(c for c in cols if not _same(a[rid].get(c, ""), b[rid].get(c, "")))
                 if changed:
                     out.append(Change(table.name, rid, "changed", a[rid], b[rid], changed))
-    keys = [k for k in MODEL_KEYS if k in old.meta or k in new.meta]
+    # the procedure block records how each version was assessed (dates of its public comment, publication):
+    # not a change to the 評価書's content, so the diff leaves it out
+    keys = [k for k in MODEL_KEYS if (k in old.meta or k in new.meta) and k != "procedure"]
     for k in keys:
         va, vb = old.meta.get(k), new.meta.get(k)
         if k == "previous":
