@@ -15,11 +15,10 @@ __all__ = ["RULES"]
 
 import pandas as pd
 
-from ...model.schema import STAGES
+from ...model.schema import STAGES, STATUTORY_OPERATORS
 from .engine import FindingContext, Rule
 
 _CITY = "city"
-_STATUTORY = ("jlis", "national")  # bodies that hold data by statute, under the national security standard
 
 
 def _ids_ja(risk_ids: tuple[str, ...]) -> str:
@@ -147,7 +146,7 @@ def _outside_mitigated(ctx: FindingContext, sid: str) -> bool:
 
 
 def _outside_score(ctx: FindingContext, sid: str) -> tuple[int, int]:
-    likelihood = 2 if ctx.zone_operator(sid) in _STATUTORY else 3
+    likelihood = 2 if ctx.zone_operator(sid) in STATUTORY_OPERATORS else 3
     return likelihood, ctx.scale.impact(ctx.mn_records_held(sid))
 
 
