@@ -49,7 +49,11 @@ def _named(path: str | None) -> None:
 def _load(path: str):
     from .formats import load_model
 
-    return load_model(path)
+    model = load_model(path)
+    # What the reader accepted but the model should say otherwise, located as errors are: printed, not fatal.
+    for problem in model.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    return model
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -131,10 +135,14 @@ def _cmd_exposure(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from .analysis.coverage import stage_coverage
+    from .analysis.coverage import rating_check, stage_coverage
+    from .outputs.section3 import declared_out_cells
 
     model = _load(args.model)
-    emit_table(stage_coverage(model), args.format)
+    table = stage_coverage(model)
+    if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
+        table = declared_out_cells("stage_coverage", table, rating_check(model))
+    emit_table(table, args.format)
     return EXIT_OK
 
 
@@ -161,8 +169,9 @@ def _cmd_procedure(args: argparse.Namespace) -> int:
 
 
 def _cmd_section3(args: argparse.Namespace) -> int:
+    from .analysis.coverage import rating_check
     from .analysis.judgments import section3_table
-    from .outputs.section3 import write_section3
+    from .outputs.section3 import declared_out_cells, write_section3
 
     _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
@@ -175,6 +184,14 @@ def _cmd_section3(args: argparse.Namespace) -> int:
         write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
         print(f"Section Ⅲ table written to {args.out}", file=sys.stderr)
     else:
+        if args.format != "json":
+            # in text: 対象外 with the declaration for a declared-out item, 未評価 for an unrated one, — for the
+            # cells a free-text row has no value for (JSON keeps null)
+            table = declared_out_cells("section3", table, rating_check(model))
+            rated = table["row_kind"] == "rated"
+            table["rating"] = table["rating"].astype(object).where(table["rating"].notna(),
+                                                                   rated.map({True: "未評価", False: "—"}))
+            table["coverage"] = table["coverage"].astype(object).where(table["coverage"].notna(), "—")
         emit_table(table, args.format)
     return EXIT_OK
 

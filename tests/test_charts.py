@@ -575,7 +575,10 @@ def test_rating_check_plots_coverage_and_flags_overclaims(results, figs):
     check = results["rating_check"].set_index("risk_id")
     points = by_gid(ax, mpl.lines.Line2D, "rating-")
     assert sorted(points) == sorted(check.index)
-    markers = {"特に力を入れている": "D", "十分である": "o", "課題が残されている": "s"}
+    markers = {"特に力を入れている": "D", "十分である": "o", "課題が残されている": "s",
+               # Section Ⅳ's choices take the marker of the Ⅲ choice of the same rank
+               "特に力を入れて行っている": "D", "十分に行っている": "o", "十分に行っていない": "s"}
+    assert {"outsource", "self-check", "audit", "training"} <= set(points)
     for rid, point in points.items():
         assert point.get_xdata()[0] == pytest.approx(100 * check.at[rid, "coverage"])
         assert point.get_marker() == markers[check.at[rid, "rating"]]

@@ -231,6 +231,8 @@ def test_kitakyushu_rating_check_flags_acquire_4(kitakyushu):
     # no measure is recorded for leaks of the paper notification forms at the counter (F01, RESIDENT)
     assert check.loc["acquire-4", "status"] == "overclaimed"
     assert check.loc["acquire-4", "gaps"] == 2
-    assert check.loc["outsource-5", "status"] == "consistent"  # prior approval is a clause of every contract
+    # the 委託 block is one rated item over its five risks (prior approval is a clause of every contract)
+    assert check.loc["outsource", "status"] == "consistent" and "outsource-5" not in check.index
+    assert check.loc["outsource", "risks"] == [f"outsource-{n}" for n in range(1, 6)]
     assert check.loc["retain-1", "status"] == "consistent"    # C-BREACH-RESPONSE applies to *
     assert not (check["status"] == "unrated").any()

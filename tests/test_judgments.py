@@ -179,8 +179,15 @@ def test_schedule_falls_back_to_assessed_on_and_says_so(small):
 
 def test_section3_table_order_and_content(small):
     table = section3_table(small)
-    assert table["risk_id"].tolist() == small.risk_items["risk_id"].tolist()
-    assert table[["stage_no", "risk_no"]].apply(tuple, axis=1).is_monotonic_increasing
+    rated = table.loc[table["row_kind"] == "rated"]
+    assert rated["risk_id"].tolist() == small.rated_items["rated_item_id"].tolist()
+    section3 = table.loc[table["section"] == "Ⅲ"]
+    assert section3[["stage_no"]].apply(tuple, axis=1).is_monotonic_increasing
+    # each stage ends with its free-text row; Section Ⅳ follows, ending with 3 その他のリスク対策
+    others = table.loc[table["row_kind"] == "other_measures", "risk_id"].tolist()
+    assert others == [f"{st}-other" for st in ("acquire", "use", "outsource", "provide", "network", "retain")] + ["other"]
+    assert table["risk_id"].iloc[-1] == "other" and (table["text"].iloc[-1] == "未記入")
+    assert table.loc[table["section"] == "Ⅳ", "risk_id"].tolist() == ["self-check", "audit", "training", "other"]
     rows = table.set_index("risk_id")
     assert rows.loc["acquire-1", "rating"] == "十分である"
     assert rows.loc["acquire-1", "implemented_controls"] == ["K1"]
@@ -211,8 +218,11 @@ def test_section3_excel_round_trip_and_bytes(small, tmp_path):
 def test_section3_markdown(small, tmp_path):
     text = write_section3(small, tmp_path / "s3.md").read_text(encoding="utf-8")
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert len(headings) == 6 and headings[0].startswith("## 2. ") and headings[-1].startswith("## 7. ")
-    assert "| 1 | 目的外の入手が行われるリスク | 十分である | K1 | K2 |" in text
+    assert len(headings) == 7 and headings[0].startswith("## 2. ") and headings[-2].startswith("## 7. ")
+    assert headings[-1] == "## Ⅳ その他のリスク対策"
+    assert "**入手におけるその他のリスク及びそのリスクに対する措置**: 未記入" in text
+    assert "nan" not in text.lower()
+    assert "| Ⅲ2 リスク1 | 目的外の入手が行われるリスク | 十分である | K1 | K2 |" in text
     assert "（未評価）" in text
 
 
@@ -226,7 +236,7 @@ def test_cli_section3(tmp_path, capsys):
     kk = load_model(bundled_model_path())
     out = tmp_path / "kk.xlsx"
     assert main(["section3", str(bundled_model_path()), "--out", str(out)]) == 0
-    assert len(pd.read_excel(out)) == 26
+    assert len(pd.read_excel(out)) == 32  # 22 rated items of Ⅲ, 6 free-text rows, Ⅳ's 3 items and 3 その他
     capsys.readouterr()
     assert main(["section3", str(bundled_model_path()), "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)

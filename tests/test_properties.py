@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from pia_analysis import ModelError, load_model, save_model
-from pia_analysis.catalog import risk_catalog
+from pia_analysis.catalog import rated_items, risk_catalog
 from pia_analysis.model.mynumber import check_digit
 from pia_analysis.whatif.apply import apply_scenario
 from pia_analysis.model.schema import (
@@ -55,6 +55,7 @@ from pia_analysis.model.schema import (
 )
 
 CATALOG = sorted(risk_catalog()["risk_id"])
+RATED = sorted(rated_items().query("section == 'Ⅲ'")["rated_item_id"])
 TABLE_NAMES = [t.name for t in TABLES]
 
 
@@ -125,8 +126,10 @@ def logical_models(draw) -> dict[str, Any]:
                          "applies_to": draw(st.one_of(st.just(["*"]), subset(elements, 1))),
                          "effectiveness": draw(PROB), "status": draw(st.sampled_from(STATUSES)), "source": draw(TEXT)}
                         for c in pools["controls"]]
+    # ratings name rated items: the Section Ⅲ ones (the 委託 block once) and the extra risks outside the block
+    rated_pool = RATED + [r["risk_id"] for r in rows["risks"] if r["stage"] != "outsource"]
     rows["ratings"] = [{"risk_id": r, "rating": draw(st.sampled_from(RATINGS + tuple(RATING_ALIASES)))}
-                       for r in draw(subset(risk_pool, 0, 4))]
+                       for r in draw(subset(rated_pool, 0, 4))]
     meta = {"id": draw(IDS), "title_ja": draw(TITLE), "title_en": draw(TITLE), "organisation": draw(TITLE),
             "affairs": draw(TITLE), "assessed_on": draw(st.dates(MIN_DATE, MAX_DATE)).isoformat(),
             "target_population": draw(st.integers(0, 10**9))}

@@ -19,7 +19,7 @@ Every function returns a new DataFrame sorted independently of the order of the 
 from __future__ import annotations
 
 __all__ = ["PAIR_STATUSES", "RATING_STATUSES", "coverage_matrix", "coverage_pairs",
-           "coverage_tables", "rating_check", "risk_coverage", "stage_coverage", "stage_scope"]
+           "coverage_tables", "declared_out", "rating_check", "risk_coverage", "stage_coverage", "stage_scope"]
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,14 +29,12 @@ import pandas as pd
 
 from .. import catalog
 from ..model.model import Model, require_model
-from ..model.schema import OUTSOURCED_OPERATORS, RATINGS, SUFFICIENT_RATINGS
+from ..model.schema import OUTSOURCED_OPERATORS, SUFFICIENT_RATINGS
 
 #: Pair statuses, best first.
 PAIR_STATUSES = ("covered", "planned", "gap")
 #: Self-rating statuses of :func:`rating_check`.
-RATING_STATUSES = ("consistent", "overclaimed", "underclaimed", "unrated", "out_of_scope")
-#: Operators whose systems enter the scope of the ``outsource`` stage.
-_RATED_REMAINING = RATINGS[2]
+RATING_STATUSES = ("consistent", "overclaimed", "underclaimed", "unrated", "out_of_scope", "not_applicable")
 _TYPE_ORDER = {"flow": 0, "system": 1}
 
 
@@ -241,7 +239,7 @@ def coverage_pairs(model: Model) -> pd.DataFrame:
     >>> from pia_analysis import bundled_model_path, coverage_pairs, load_model
     >>> pairs = coverage_pairs(load_model(bundled_model_path()))
     >>> pairs.loc[(pairs["risk_id"] == "acquire-1") & (pairs["element"] == "F01"), "implemented"].item()
-    ['C-COUNTER-ID', 'C-STAFF-TRAINING']
+    ['C-COUNTER-ID']
     """
     require_model(model, "coverage_pairs")
     scope = stage_scope(model)
@@ -326,7 +324,11 @@ def stage_coverage(model: Model) -> pd.DataFrame:
             covered / pairs and (covered + planned) / pairs; NaN (not 100 %) for a stage with no element
             in scope;
         ``in_scope`` (bool)
-            whether any element is in the stage's scope.
+            whether any element is in the stage's scope;
+        ``declared`` (str)
+            the form's words of the model's stage declarations about the stage (``委託しない``,
+            ``接続しない（入手）・接続しない（提供）`` …; ``declared_not_applicable``), ``""`` for none: outputs show
+            such a stage as 対象外 with this reason.
 
     Raises
     ------
@@ -363,7 +365,19 @@ def _stage_coverage(model: Model, statuses: _Statuses) -> pd.DataFrame:
     out["coverage"] = _ratio(out["covered"], out["pairs"])
     out["coverage_if_planned"] = _ratio(out["covered"] + out["planned"], out["pairs"])
     out["in_scope"] = out["pairs"] > 0
+    out["declared"] = _stage_declarations(model, out["stage"].tolist())
     return out.reset_index(drop=True)
+
+
+def _stage_declarations(model: Model, stages: list[str]) -> list[str]:
+    """For each stage, the form's words of the model's declarations about it (``委託しない`` …), ``""`` for none."""
+    declared = set(model.declared_not_applicable)
+    table = catalog.stage_declarations()
+    words: dict[str, list[str]] = defaultdict(list)
+    for declaration, stage, label in zip(table["declaration"], table["stage"], table["label_ja"]):
+        if declaration in declared:
+            words[stage].append(label)
+    return ["・".join(words.get(stage, [])) for stage in stages]
 
 
 def risk_coverage(model: Model) -> pd.DataFrame:
@@ -497,17 +511,59 @@ def _coverage_matrix(model: Model, statuses: _Statuses, if_planned: bool = False
     return out
 
 
+def declared_out(model: Model) -> dict[str, str]:
+    """The rated items a stage declaration of the model puts out of scope, with the declaration's words.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    dict of str to str
+        Rated item id → the form's words of the declaration (``委託しない`` …), for each item declared out.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.analysis.coverage import declared_out
+    >>> m = load_model(bundled_model_path())
+    >>> declared_out(m), declared_out(m.replace(meta={**m.meta, "declared_not_applicable": ["outsource"]}))
+    ({}, {'outsource': '委託しない'})
+    """
+    require_model(model, "declared_out")
+    declared = set(model.declared_not_applicable)
+    if not declared:
+        return {}
+    words = catalog.stage_declarations().set_index("declaration")["label_ja"].to_dict()
+    items = model.rated_items
+    return {item: words[by] for item, by in zip(items["rated_item_id"], items["declared_by"]) if by in declared}
+
+
 def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Compare each risk's self-rating (ratings.csv) with its coverage.
+    """Compare each rated item's self-rating (ratings.csv) with the coverage of the risks it rates.
 
-    Status, decided in this order:
+    A rated item is what the form rates (:func:`pia_analysis.catalog.rated_items`): each risk of Section Ⅲ,
+    the 委託 block (``outsource``: its pairs are those of the five outsourcing risks together), and Section
+    Ⅳ's ``self-check``, ``audit`` and ``training``, each judged as one pair, the organisation: covered when an
+    implemented control names it in ``mitigates``, planned when only planned ones do. Status, decided in
+    this order:
 
-    * ``unrated`` — no rating for the risk (the form needs one for every item);
+    * ``not_applicable`` — a stage declaration of the model (``declared_not_applicable``) puts the item out
+      of scope (the form leaves it blank);
+    * ``unrated`` — no rating for the item (the form needs one for every item);
     * ``out_of_scope`` — no element in the stage's scope, so coverage says nothing;
-    * ``overclaimed`` — rated 特に力を入れている or 十分である with at least one gap (``strict``: a
-      planned-only pair counts as a gap too, since a planned control is not in place yet);
-    * ``underclaimed`` — rated 課題が残されている while every pair is covered by an implemented control
-      (the rating or the model is out of date);
+    * ``overclaimed`` — rated with a choice that claims the measures are enough (特に力を入れている, 十分である;
+      特に力を入れて行っている, 十分に行っている: ``sufficient`` in ``catalog/choice_sets.csv``) with at least
+      one gap (``strict``: a planned-only pair counts as a gap too, since a planned control is not in place yet);
+    * ``underclaimed`` — rated with the choice that does not (課題が残されている, 十分に行っていない) while
+      every pair is covered by an implemented control (the rating or the model is out of date);
     * ``consistent`` — otherwise.
 
     ``coverage`` is :func:`risk_coverage` of the model when you have it (computed when None).
@@ -524,18 +580,27 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
     Returns
     -------
     DataFrame
-        One row per risk item, in official order (a fresh ``RangeIndex``); columns (dtype)
+        One row per rated item, in the form's order (Ⅲ stage by stage, then Ⅳ; a fresh ``RangeIndex``);
+        columns (dtype)
 
-        ``risk_id``, ``stage`` (str), ``stage_no``, ``risk_no`` (int64), ``name_ja`` (str)
-            the risk item and where the form lists it;
+        ``risk_id`` (str)
+            the rated item (as ``ratings.csv`` names it: a risk id, ``outsource``, ``self-check`` …);
+        ``section`` (str), ``stage`` (str; ``""`` for Ⅳ), ``stage_no``, ``risk_no`` (int64; 0 and the item's
+            number for Ⅳ), ``form_item_ja``, ``name_ja``, ``name_en`` (str)
+            where the form lists it, and its name;
+        ``risks`` (object: list of str)
+            the risk ids it rates (the five outsourcing risks for ``outsource``; its own id otherwise);
         ``rating`` (str)
             the self-rating in official Japanese; NaN when unrated;
         ``pairs``, ``covered``, ``planned``, ``gaps`` (int64, counts of pairs)
-            as in :func:`stage_coverage`, for this risk;
+            as in :func:`stage_coverage`, over the risks it rates (1 pair for a Ⅳ item);
         ``coverage`` (float64, ratio in [0, 1])
             covered / pairs; NaN when out of scope;
         ``status`` (str)
-            one of ``unrated``, ``out_of_scope``, ``overclaimed``, ``underclaimed``, ``consistent``.
+            one of ``not_applicable``, ``unrated``, ``out_of_scope``, ``overclaimed``, ``underclaimed``,
+            ``consistent``;
+        ``declared`` (str)
+            the form's words of the declaration that puts it out of scope (``委託しない`` …), ``""`` otherwise.
 
     Raises
     ------
@@ -545,32 +610,81 @@ def rating_check(model: Model, strict: bool = False, coverage: pd.DataFrame | No
     Examples
     --------
     >>> from pia_analysis import bundled_model_path, load_model, rating_check
-    >>> check = rating_check(load_model(bundled_model_path()))
-    >>> check.set_index("risk_id").loc["acquire-4", ["rating", "status"]].tolist()
+    >>> check = rating_check(load_model(bundled_model_path())).set_index("risk_id")
+    >>> check.loc["acquire-4", ["rating", "status"]].tolist()
     ['十分である', 'overclaimed']
+    >>> int(check.loc["outsource", "pairs"]), check.loc["training", "section"]
+    (35, 'Ⅳ')
     """
     require_model(model, "rating_check")
     cov = risk_coverage(model) if coverage is None else coverage
-    ratings = model.ratings.set_index("risk_id")["rating"] if len(model.ratings) else pd.Series(dtype="str")
-    out = cov[["risk_id", "stage", "stage_no", "risk_no", "name_ja"]].copy()
-    out["rating"] = out["risk_id"].map(ratings).astype("str")
-    for col in ("pairs", "covered", "planned", "gaps", "coverage"):
-        out[col] = cov[col]
-
-    def status(row: pd.Series) -> str:
-        if pd.isna(row["rating"]):
-            return "unrated"
-        if row["pairs"] == 0:
-            return "out_of_scope"
-        short = row["gaps"] + (row["planned"] if strict else 0)
-        if row["rating"] in SUFFICIENT_RATINGS and short > 0:
-            return "overclaimed"
-        if row["rating"] == _RATED_REMAINING and row["covered"] == row["pairs"]:
-            return "underclaimed"
-        return "consistent"
-
-    out["status"] = out.apply(status, axis=1).astype("str") if len(out) else pd.Series(dtype="str")
+    items = model.rated_items
+    ratings = _ratings_by_item(model)
+    by_risk = cov.set_index("risk_id")
+    organisation = _organisation_items(model)
+    sufficient = set(SUFFICIENT_RATINGS)
+    out_words = declared_out(model)
+    rows = []
+    for item in items.itertuples(index=False):
+        if item.section == "Ⅳ":
+            pairs, covered, planned, gaps = 1, *organisation.get(item.rated_item_id, (0, 0, 1))
+        else:
+            found = by_risk.reindex([r for r in item.risks if r in by_risk.index])
+            pairs, covered, planned, gaps = (int(found[c].sum()) for c in ("pairs", "covered", "planned", "gaps"))
+        rating = ratings.get(item.rated_item_id)
+        if item.rated_item_id in out_words:
+            status = "not_applicable"
+        elif rating is None:
+            status = "unrated"
+        elif pairs == 0:
+            status = "out_of_scope"
+        elif rating in sufficient and gaps + (planned if strict else 0) > 0:
+            status = "overclaimed"
+        elif rating not in sufficient and covered == pairs:
+            status = "underclaimed"
+        else:
+            status = "consistent"
+        rows.append({"risk_id": item.rated_item_id, "section": item.section, "stage": item.stage,
+                     "stage_no": _STAGE_NO.get(item.stage, 0), "risk_no": int(item.item_no),
+                     "form_item_ja": item.form_item_ja, "name_ja": item.name_ja, "name_en": item.name_en,
+                     "risks": list(item.risks), "rating": rating if rating is not None else np.nan,
+                     "pairs": pairs, "covered": covered, "planned": planned, "gaps": gaps,
+                     "coverage": covered / pairs if pairs else np.nan, "status": status,
+                     "declared": out_words.get(item.rated_item_id, "")})
+    columns = ["risk_id", "section", "stage", "stage_no", "risk_no", "form_item_ja", "name_ja", "name_en", "risks",
+               "rating", "pairs", "covered", "planned", "gaps", "coverage", "status", "declared"]
+    out = pd.DataFrame(rows, columns=columns)
+    out = out.astype({"stage_no": "int64", "risk_no": "int64", "pairs": "int64", "covered": "int64",
+                      "planned": "int64", "gaps": "int64", "coverage": "float64"})
+    out["rating"] = out["rating"].astype("str").where(out["rating"].notna(), np.nan)
     return out.reset_index(drop=True)
+
+
+_STAGE_NO = {"acquire": 2, "use": 3, "outsource": 4, "provide": 5, "network": 6, "retain": 7}
+
+
+def _ratings_by_item(model: Model) -> dict[str, str]:
+    """The rating of each rated item; rows naming a risk of a block folded as the readers fold them."""
+    from ..model.rated import fold_ratings
+
+    if model.ratings.empty:
+        return {}
+    folded, _warnings = fold_ratings(model.ratings[["risk_id", "rating"]], model.rated_items)
+    return dict(zip(folded["risk_id"], folded["rating"]))
+
+
+def _organisation_items(model: Model) -> dict[str, tuple[int, int, int]]:
+    """Section Ⅳ's items as one pair each, the organisation: (covered, planned, gaps) by the controls naming it."""
+    ctl = model.controls
+    named: dict[str, set[str]] = defaultdict(set)
+    for status, mitigates in zip(ctl["status"].tolist(), ctl["mitigates"].tolist()):
+        for risk in mitigates:
+            named[risk].add(status)
+    out = {}
+    for item in model.rated_items.loc[model.rated_items["section"] == "Ⅳ", "rated_item_id"]:
+        statuses = named.get(item, set())
+        out[item] = (1, 0, 0) if "implemented" in statuses else (0, 1, 0) if "planned" in statuses else (0, 0, 1)
+    return out
 
 
 def coverage_tables(model: Model) -> dict[str, pd.DataFrame]:

@@ -21,6 +21,7 @@ __all__ = ["ASSESSMENT_CODES", "ReviewSchedule", "SECTION3_COLUMNS",
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .. import catalog
@@ -411,14 +412,24 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
 # ---------------------------------------------------------------------------------------------------
 # Section Ⅲ table
 
-SECTION3_COLUMNS = ["stage_no", "stage", "stage_ja", "risk_no", "risk_id", "name_ja", "name_en", "origin", "rating",
-                    "implemented_controls", "planned_controls", "pairs", "covered", "planned", "gaps", "coverage",
-                    "rating_status", "open_findings"]
+SECTION3_COLUMNS = ["section", "stage_no", "stage", "stage_ja", "row_kind", "risk_no", "risk_id", "form_item_ja",
+                    "name_ja", "name_en", "origin", "rating", "implemented_controls", "planned_controls", "pairs",
+                    "covered", "planned", "gaps", "coverage", "rating_status", "open_findings", "text"]
+
+#: The text of a free-text row the model leaves empty, and of a declared-out item (with the declaration).
+NOT_WRITTEN_JA = "未記入"
+NOT_APPLICABLE_JA = "対象外（宣言: {}）"
 
 
 def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None
                    ) -> pd.DataFrame:
-    """The Section Ⅲ risks in the official order (stage 2 to 7, リスク1 …), with what the model says.
+    """Sections Ⅲ and Ⅳ as the form has them: each rated item with what the model says, and the free-text rows.
+
+    Section Ⅲ stage by stage (2 to 7): each rated item (リスク1 …; the 委託 block as one row, rating its five
+    risks), then the stage's 「その他のリスク及びそのリスクに対する措置」 row; then Section Ⅳ: 1 監査 ①自己点検
+    ②監査, 2 従業者に対する教育・啓発 and the free-text 3 その他のリスク対策. The free text is the model's
+    ``other_risk_measures`` (``未記入`` when it has none); a rated item a stage declaration puts out of scope
+    says so in ``text`` (``対象外（宣言: 委託しない）``).
 
     Parameters
     ----------
@@ -432,25 +443,31 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     Returns
     -------
     DataFrame
-        One row per risk item of Section Ⅲ, in the form's order (a fresh ``RangeIndex``); columns (dtype)
+        One row per row of the form, in its order (a fresh ``RangeIndex``); columns (dtype)
 
-        ``stage_no`` (int64), ``stage`` (str), ``stage_ja`` (str)
-            the stage's number, code and name in the form;
-        ``risk_no`` (int64), ``risk_id``, ``name_ja``, ``name_en`` (str), ``origin`` (str)
-            the risk item; ``origin`` is ``catalog`` or ``model`` (an extra risk of ``risks.csv``);
+        ``section`` (str: ``Ⅲ`` or ``Ⅳ``), ``stage_no`` (int64; 0 in Ⅳ), ``stage``, ``stage_ja`` (str)
+            where the form has it: the stage's number, code and name (Ⅳ: ``""`` and ``その他のリスク対策``);
+        ``row_kind`` (str)
+            ``rated`` (a rated item) or ``other_measures`` (the free-text row that ends a stage, or Ⅳ 3);
+        ``risk_no`` (int64), ``risk_id``, ``form_item_ja``, ``name_ja``, ``name_en`` (str), ``origin`` (str)
+            the item: its number, id (a rated item id; ``<stage>-other`` and ``other`` for the free-text
+            rows), the form's place and wording; ``origin`` is ``catalog`` or ``model`` (an extra risk);
         ``rating`` (str)
-            the self-rating in official Japanese; NaN when unrated;
+            the self-rating in official Japanese; NaN when unrated and on free-text rows;
         ``implemented_controls``, ``planned_controls`` (object: list of str)
-            every control of that status mapped to the risk (wherever it applies — the form describes the
-            measures, the coverage columns say where they reach);
-        ``pairs``, ``covered``, ``planned``, ``gaps`` (int64, counts of pairs)
+            every control of that status mapped to a risk the item rates (wherever it applies — the form
+            describes the measures, the coverage columns say where they reach);
+        ``pairs``, ``covered``, ``planned``, ``gaps`` (int64, counts of pairs; 0 on free-text rows)
             as in :func:`~pia_analysis.analysis.coverage.rating_check`;
         ``coverage`` (float64, ratio in [0, 1])
-            covered / pairs; NaN when out of scope;
+            covered / pairs; NaN when out of scope and on free-text rows;
         ``rating_status`` (str)
-            the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`;
+            the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`; ``free_text`` on free-text rows;
         ``open_findings`` (object: list of str)
-            the ids of the open findings bearing on the risk.
+            the ids of the open findings bearing on a risk the item rates;
+        ``text`` (str)
+            the free text of an ``other_measures`` row (``未記入`` when none); ``対象外（宣言: …）`` for a rated
+            item declared out; ``""`` otherwise.
 
     ``check`` (:func:`pia_analysis.analysis.coverage.rating_check`) and ``findings``
     (:func:`pia_analysis.analysis.findings.find_findings` with its defaults) are computed when None; pass them when
@@ -466,19 +483,19 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     >>> from pia_analysis import bundled_model_path, load_model, section3_table
     >>> t = section3_table(load_model(bundled_model_path()))
     >>> t["risk_id"].tolist()[:2], t["rating"].tolist()[:2], len(t)
-    (['acquire-1', 'acquire-2'], ['十分である', '十分である'], 26)
+    (['acquire-1', 'acquire-2'], ['十分である', '十分である'], 32)
+    >>> t.loc[t["risk_id"] == "outsource", "pairs"].item()
+    35
     """
     require_model(model, "section3_table")
     from .coverage import rating_check
     from .findings import find_findings
 
-    check = (rating_check(model) if check is None else check).set_index("risk_id")
+    check = rating_check(model) if check is None else check
     findings = find_findings(model) if findings is None else findings
     open_findings = findings.loc[findings["status"] == "open"]
-    stage_ja = catalog.stages().set_index("stage")["short_ja"]
-    out = model.risk_items[["stage_no", "stage", "risk_no", "risk_id", "name_ja", "name_en", "origin"]].copy()
-    out.insert(2, "stage_ja", out["stage"].map(stage_ja))
-    out["rating"] = out["risk_id"].map(check["rating"])
+    stages = catalog.stages().set_index("stage")
+    origin = dict(zip(model.rated_items["rated_item_id"], model.rated_items["origin"]))
 
     by_risk: dict[tuple[str, str], list[str]] = {}
     ctl = model.controls
@@ -486,18 +503,48 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
                                              ctl["mitigates"].tolist()):
         for risk_id in dict.fromkeys(mitigates):
             by_risk.setdefault((risk_id, status), []).append(control_id)
-
-    def mapped(risk_id: str, status: str) -> list[str]:
-        return sorted(by_risk.get((risk_id, status), []))
-
-    out["implemented_controls"] = [mapped(r, "implemented") for r in out["risk_id"]]
-    out["planned_controls"] = [mapped(r, "planned") for r in out["risk_id"]]
-    for col in ("pairs", "covered", "planned", "gaps", "coverage"):
-        out[col] = out["risk_id"].map(check[col])
-    out["rating_status"] = out["risk_id"].map(check["status"])
     open_by_risk: dict[str, list[str]] = {}
     for finding_id, risk_ids in zip(open_findings["finding_id"].tolist(), open_findings["risk_ids"].tolist()):
         for r in dict.fromkeys(risk_ids):
             open_by_risk.setdefault(r, []).append(finding_id)
-    out["open_findings"] = [sorted(open_by_risk.get(r, [])) for r in out["risk_id"]]
-    return out[SECTION3_COLUMNS].reset_index(drop=True)
+
+    def mapped(risks: list[str], status: str) -> list[str]:
+        return sorted({c for r in risks for c in by_risk.get((r, status), [])})
+
+    texts = model.meta.get("other_risk_measures") or {}
+    rows: list[dict] = []
+
+    def other_row(section: str, stage: str) -> dict:
+        if stage:
+            name_ja = f"{stages.at[stage, 'short_ja']}におけるその他のリスク及びそのリスクに対する措置"
+            name_en = f"Other risks of {stages.at[stage, 'name_en'].split(' (')[0].lower()} and their measures"
+            form_item = f"Ⅲ{stages.at[stage, 'stage_no']} その他のリスク"
+        else:
+            name_ja, name_en, form_item = "その他のリスク対策", "Other risk measures", "Ⅳ3 その他のリスク対策"
+        return {"section": section, "stage_no": int(stages.at[stage, "stage_no"]) if stage else 0, "stage": stage,
+                "stage_ja": stages.at[stage, "short_ja"] if stage else "その他のリスク対策",
+                "row_kind": "other_measures", "risk_no": 0, "risk_id": f"{stage}-other" if stage else "other",
+                "form_item_ja": form_item, "name_ja": name_ja, "name_en": name_en, "origin": "catalog",
+                "rating": np.nan, "implemented_controls": [], "planned_controls": [], "pairs": 0, "covered": 0,
+                "planned": 0, "gaps": 0, "coverage": np.nan, "rating_status": "free_text", "open_findings": [],
+                "text": texts.get(stage or "other", NOT_WRITTEN_JA)}
+
+    records = check.to_dict("records")
+    for i, r in enumerate(records):
+        rows.append({
+            "section": r["section"], "stage_no": r["stage_no"], "stage": r["stage"],
+            "stage_ja": stages.at[r["stage"], "short_ja"] if r["stage"] else "その他のリスク対策",
+            "row_kind": "rated", "risk_no": r["risk_no"], "risk_id": r["risk_id"], "form_item_ja": r["form_item_ja"],
+            "name_ja": r["name_ja"], "name_en": r["name_en"], "origin": origin.get(r["risk_id"], "catalog"),
+            "rating": r["rating"], "implemented_controls": mapped(r["risks"], "implemented"),
+            "planned_controls": mapped(r["risks"], "planned"), "pairs": r["pairs"], "covered": r["covered"],
+            "planned": r["planned"], "gaps": r["gaps"], "coverage": r["coverage"], "rating_status": r["status"],
+            "open_findings": sorted({f for x in r["risks"] for f in open_by_risk.get(x, [])}),
+            "text": NOT_APPLICABLE_JA.format(r["declared"]) if r["declared"] else ""})
+        following = records[i + 1] if i + 1 < len(records) else None
+        if r["section"] == "Ⅲ" and (following is None or following["stage"] != r["stage"]):
+            rows.append(other_row("Ⅲ", r["stage"]))
+    rows.append(other_row("Ⅳ", ""))
+    out = pd.DataFrame(rows, columns=SECTION3_COLUMNS)
+    return out.astype({"stage_no": "int64", "risk_no": "int64", "pairs": "int64", "covered": "int64",
+                       "planned": "int64", "gaps": "int64", "coverage": "float64"}).reset_index(drop=True)

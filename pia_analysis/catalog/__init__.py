@@ -5,7 +5,8 @@ The catalogue is data (``pia_analysis/catalog/*.csv``), read once per call; noth
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "read_table", "risk_catalog", "stage_label", "stages"]
+__all__ = ["CatalogError", "choice_sets", "rated_items", "read_table", "risk_catalog", "stage_declarations",
+           "stage_label", "stages"]
 
 from importlib import resources
 
@@ -137,3 +138,86 @@ def stage_label(stage: str, lang: str = "ja", short: bool = True) -> str:
     if lang == "en":
         return str(row["name_en"])
     return str(row["short_ja"] if short else row["name_ja"])
+
+
+def rated_items() -> pd.DataFrame:
+    """The rated items of the form: each 「リスクへの対策は十分か」 of Section Ⅲ and each rated item of Ⅳ.
+
+    A rated item is the unit of a self-rating (``ratings.csv``'s ``risk_id``): each risk of Section Ⅲ, except
+    the five outsourcing risks, which the form rates together as one block (``outsource``), and the three
+    rated items of Section Ⅳ (``self-check``, ``audit``, ``training``). Read from ``rated_items.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rated item in the form's order; columns ``rated_item_id``, ``section`` (``Ⅲ``/``Ⅳ``),
+        ``stage`` (a stage code; ``""`` for Ⅳ), ``item_no`` (int), ``form_item_ja``, ``name_ja``, ``name_en``,
+        ``risks`` (list of the risk ids it rates), ``choice_set``, ``declared_by`` (the stage declaration that
+        puts it out of scope, ``""`` for none), ``source``, ``confidence``, ``form_version``.
+
+    Raises
+    ------
+    CatalogError
+        When a rated item names a risk the catalogue lacks, or a risk is rated twice.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog import rated_items
+    >>> items = rated_items().set_index("rated_item_id")
+    >>> items.loc["outsource", "risks"]
+    ['outsource-1', 'outsource-2', 'outsource-3', 'outsource-4', 'outsource-5']
+    >>> items.loc["training", ["section", "choice_set"]].tolist()
+    ['Ⅳ', 'section4_rating']
+    """
+    df = read_table("rated_items.csv")
+    df["item_no"] = df["item_no"].astype(int)
+    df["risks"] = df["risks"].str.split()
+    section3 = [r for risks, sec in zip(df["risks"], df["section"]) if sec == "Ⅲ" for r in risks]
+    if sorted(section3) != sorted(risk_catalog()["risk_id"]):
+        raise CatalogError("catalog/rated_items.csv must rate each risk of section3_risks.csv exactly once")
+    return df.reset_index(drop=True)
+
+
+def choice_sets() -> pd.DataFrame:
+    """The choice sets of the form (the self-ratings of Ⅲ and Ⅳ, …), read from ``choice_sets.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per choice, by set and order; columns ``choice_set``, ``order`` (int), ``label_ja`` (the form's
+        wording, what a model writes), ``label_en``, ``favourable_rank`` (int, 1 = most favourable: a higher
+        rank is a worse answer), ``sufficient`` (bool: the choice claims the measures are enough; False where
+        the set has no such meaning), ``aliases`` (list of the English spellings a model may write instead),
+        ``source``, ``confidence``, ``form_version``.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog import choice_sets
+    >>> sets = choice_sets()
+    >>> sets.loc[sets["choice_set"] == "section4_rating", "label_ja"].tolist()
+    ['特に力を入れて行っている', '十分に行っている', '十分に行っていない']
+    """
+    df = read_table("choice_sets.csv")
+    df["order"] = df["order"].astype(int)
+    df["favourable_rank"] = df["favourable_rank"].astype(int)
+    df["sufficient"] = df["sufficient"].str.lower().eq("true")
+    df["aliases"] = df["aliases"].str.split()
+    return df.reset_index(drop=True)
+
+
+def stage_declarations() -> pd.DataFrame:
+    """The form's check boxes that declare a stage not applicable (委託しない …), read from ``stage_declarations.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``declaration`` (the id a model lists in ``declared_not_applicable``), ``stage``, ``label_ja``
+        (the form's words), ``label_en``, ``source``, ``confidence``, ``form_version``.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog import stage_declarations
+    >>> stage_declarations().set_index("declaration").loc["network_acquire", "label_ja"]
+    '接続しない（入手）'
+    """
+    return read_table("stage_declarations.csv").reset_index(drop=True)

@@ -51,6 +51,7 @@ from .. import catalog
 # Reference data of the risk map, not results: the rules' order and titles (legend) and the CNIL grid.
 from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
+from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, ZONE_COLOURS, chart_text, check_lang, display_name,
                     new_figure, percent_tick, stage_name, text_colour_on, text_width, wrap_text)
@@ -68,6 +69,7 @@ _STATUS_STYLE = {  # rating_check status -> (colour, ja, en)
     "consistent": (_BLUE, "整合", "Consistent"),
     "unrated": (_GREY, "未評価", "Unrated"),
     "out_of_scope": (_GREY, "対象外", "Out of scope"),
+    "not_applicable": (_GREY, "対象外（宣言）", "Not applicable (declared)"),
 }
 _RISK_LEVEL_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
 
@@ -326,7 +328,11 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
         else:
             ax.barh([i], [100], height=0.6, color="#EEEEEE", hatch="xx", edgecolor="#BBBBBB", linewidth=0.5,
                     zorder=2, gid=f"out_of_scope-{table['stage'].iloc[i]}")
-            ax.text(50, i, chart_text("out_of_scope", lang), ha="center", va="center", fontsize=9, color="#333333",
+            declared = table["declared"].iloc[i] if "declared" in table else ""
+            declared = str(declared) if pd.notna(declared) else ""
+            # a stage the model declares out (委託しない …) says so, with the form's words, as the reason
+            text = (chart_text("declared_out", lang, words=declared) if declared else chart_text("out_of_scope", lang))
+            ax.text(50, i, text, ha="center", va="center", fontsize=9, color="#333333",
                     zorder=3, bbox={"boxstyle": "round,pad=0.25", "facecolor": "#FFFFFF", "edgecolor": "#BBBBBB"})
     ax.set_yticks(y, labels, fontsize=size)
     ax.invert_yaxis()
@@ -803,7 +809,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
 
 def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> Figure:
-    """Claimed self-rating against measured coverage, one row per risk item (official order from the top).
+    """Claimed self-rating against measured coverage, one row per rated item (official order from the top).
 
     x = coverage (% of the risk's elements with an implemented control mapped); marker shape = claimed
     rating; colour = the check's status (vermillion = overclaimed). A hollow marker and a short arrow show
@@ -835,8 +841,8 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
     >>> from pia_analysis.analysis.coverage import rating_check
     >>> model = load_model(bundled_model_path())
     >>> fig = rating_check_chart(model, rating_check(model))
-    >>> len(fig.axes[0].get_yticklabels())
-    26
+    >>> len(fig.axes[0].get_yticklabels())  # 22 rated items of Section Ⅲ (委託 one), 3 of Ⅳ
+    25
     """
     check_lang(lang)
     table = check.reset_index(drop=True)
@@ -847,7 +853,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
     def label(r: dict) -> str:
         rid = r["risk_id"]
         if lang == "en":
-            name = items.at[rid, "name_en"] if rid in items.index else r.get("name_ja", "")
+            name = r.get("name_en") or (items.at[rid, "name_en"] if rid in items.index else r.get("name_ja", ""))
             name = name if isinstance(name, str) and name.strip() else r.get("name_ja", rid)
         else:
             name = r.get("name_ja", "") or (items.at[rid, "name_ja"] if rid in items.index else rid)
@@ -874,8 +880,8 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
         if i == n or stage_of[i] != stage_of[start]:
             if band % 2 == 0:
                 ax.axhspan(start - 0.5, i - 0.5, color="#F3F3F3", zorder=0)
-            ax.text(1.01, 1 - (start + i) / 2 / n, "\n".join(wrap_text(stage_name(stage_of[start], lang), 1.0, 7.5,
-                                                                    lang)),
+            band_name = stage_name(stage_of[start], lang) if stage_of[start] else chart_text("section4", lang)
+            ax.text(1.01, 1 - (start + i) / 2 / n, "\n".join(wrap_text(band_name, 1.0, 7.5, lang)),
                     transform=ax.transAxes, ha="left", va="center", fontsize=7.5, color="#555555",
                     linespacing=1.1)
             band += 1
@@ -884,13 +890,16 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
     ax.text(99, -0.9, chart_text("rating_full", lang), ha="right", va="bottom", fontsize=7.5, color="#333333")
     for i, r in enumerate(table.to_dict("records")):
         rating = r.get("rating")
-        rating = rating if isinstance(rating, str) and rating in _RATINGS else None
+        # a Section Ⅳ rating takes the marker of the Ⅲ choice of the same rank (特に力を入れて行っている ◆ …)
+        rating = _RATINGS[RATING_RANKS[rating] - 1] if isinstance(rating, str) and rating in RATING_RANKS else None
         colour = _STATUS_STYLE.get(str(r["status"]), (_GREY, "", ""))[0]
         marker = _RATING_MARKERS.get(rating, "X")
         x = coverage[i]
         if np.isnan(x):
-            ax.text(1, i, _STATUS_STYLE["out_of_scope"][1 if lang == "ja" else 2], va="center", fontsize=7.5,
-                    color="#555555")
+            declared = str(r.get("declared") or "")
+            text = (chart_text("declared_out", lang, words=declared) if declared
+                    else _STATUS_STYLE["out_of_scope"][1 if lang == "ja" else 2])
+            ax.text(1, i, text, va="center", fontsize=7.5, color="#555555")
             continue
         ax.plot([0, x], [i, i], color=colour, linewidth=1.0, alpha=0.6, zorder=2)
         ax.plot([x], [i], marker=marker, markersize=7.5, color=colour, markeredgecolor="#222222",
@@ -903,8 +912,12 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
                     markeredgecolor=colour, markeredgewidth=1.2, linestyle="none", zorder=4,
                     gid=f"planned-{r['risk_id']}")
         end = x if np.isnan(if_planned[i]) else max(x, if_planned[i])
-        ax.text(end + 2.2 if end < 93 else x - 2.2, i + 0.02, f"{x:.0f}%", va="center",
-                ha="left" if end < 93 else "right", fontsize=6.8, color="#333333", zorder=5, gid=f"pct-{r['risk_id']}")
+        # right of the bars, or left of the marker when they reach the edge; right of the marker when that is
+        # near 0 (nothing in place, all planned: a Section Ⅳ item), so that it never runs into the labels
+        right = end < 93 or x < 10
+        ax.text((end if end < 93 else x) + 2.2 if right else x - 2.2, i + 0.02 - (0.0 if end < 93 or x >= 10 else 0.32),
+                f"{x:.0f}%", va="center", ha="left" if right else "right", fontsize=6.8, color="#333333", zorder=5,
+                gid=f"pct-{r['risk_id']}")
     ax.set_yticks(y, labels, fontsize=size, linespacing=1.0)
     for tick, status in zip(ax.get_yticklabels(), table["status"]):
         if status == "overclaimed":

@@ -144,6 +144,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "stage_y": ("段階（評価書 Ⅲ の項目）", "Stage (Section III item)"),
     "pairs_n": ("{n}組", "{n} pairs"),
     "out_of_scope": ("対象外（対象となる要素なし）", "Out of scope (no element in scope)"),
+    "declared_out": ("対象外（宣言: {words}）", "Not applicable (declared: {words})"),
+    "section4": ("Ⅳ その他のリスク対策", "IV Other risk measures"),
     "heatmap_title": ("システム別・段階別の対策の網羅率", "Coverage by system and stage"),
     "heatmap_sub": ("各セル：その段階のリスク項目のうち、そのシステムに実施済みの対策が対応付けられた割合。"
                     "「−」はそのシステムが段階の対象でないこと。フローの組はここに含まない（段階別の図を参照）。",

@@ -29,7 +29,8 @@ import yaml
 
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
-from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, RATING_ALIASES, TABLES, Table
+from ..model.rated import fold_ratings, rated_item_table
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, TABLES, Table, TableRef
 from ..model.cells import (
     EDGE_SPACES,
     RawTable,
@@ -44,7 +45,7 @@ from ..model.cells import (
     shorten,
     typed_frame,
 )
-from ..model.checks import check_references
+from ..model.checks import check_declarations, check_references
 from ..model.errors import ModelError, Naming, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
@@ -835,15 +836,29 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         cells_left = [MAX_CELLS]  # one budget for all the tables of the model
         tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
         check_references(tables, problems)
+        if meta.get("declared_not_applicable"):
+            check_declarations(meta, tables, problems, line=key_line(model_dir / "model.yaml",
+                                                                     "declared_not_applicable"))
+    elif meta.get("declared_not_applicable") != shared.meta.get("declared_not_applicable"):
+        # the shared tables were checked against the other model's declarations: check them against these
+        check_declarations(meta, {t.name: RawTable(getattr(shared, t.name), []) for t in TABLES}, problems,
+                           line=key_line(model_dir / "model.yaml", "declared_not_applicable"))
+    naming = Naming.directory(label_root, unlisted_by_label=False)
     if problems:
         # the names the folder holds (_check_names) are listed last, as found
-        raise ModelError(Naming.directory(label_root, unlisted_by_label=False).located(problems))
+        raise ModelError(naming.located(problems))
+    warnings: list[Problem] = []
     if shared is not None:
         frames = {t.name: getattr(shared, t.name) for t in TABLES}
+        warnings = list(shared.warnings)
     else:
         frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
-        frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
-    return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), **frames)
+        ratings = tables["ratings"]
+        frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
+                                                   [(TableRef("ratings"), line) for line in ratings.lines])
+        warnings = naming.located(warnings)
+    return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
+                 **frames)
 
 
 def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:

@@ -49,9 +49,10 @@ from ..model import checks
 from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
+from ..model.rated import fold_ratings, rated_item_table
 from ..util.files import write_model_file
 from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, PROCEDURE_KEYS,
-                            RATING_ALIASES, RATINGS, TABLE_BY_NAME, TABLES, Column, Table)
+                            RATING_SETS, TABLE_BY_NAME, TableRef, TABLES, Column, Table)
 from ..model.errors import ModelError, Naming, Problem
 
 META_SHEET = "model"
@@ -125,8 +126,8 @@ def _choices_list(col: Column) -> list[str]:
     """The values a drop-down offers: the canonical choices (ratings: the three official ones)."""
     if col.kind == "bool":
         return ["TRUE", "FALSE"]
-    if col.name == "rating":
-        return list(RATINGS)
+    if col.name == "rating":  # every rating set's labels: whether one fits the rated item is checked on load
+        return [label for labels in RATING_SETS.values() for label in labels]
     return list(col.choices)
 
 
@@ -1180,6 +1181,8 @@ def _load(path: Path, check_chain: bool = True
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
     checks.check_references(tables, problems)
+    if meta.get("declared_not_applicable"):
+        checks.check_declarations(meta, tables, problems, line=meta_rows.get("declared_not_applicable"))
     return meta, tables, lines, problems, tuple(earlier)
 
 
@@ -1247,8 +1250,10 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     if problems:
         raise ModelError(workbook_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
-    frames["ratings"]["rating"] = frames["ratings"]["rating"].map(lambda r: RATING_ALIASES.get(r, r)).astype("str")
-    return Model(meta=meta, path=p.resolve(), earlier_versions=earlier, **frames)
+    frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
+                                               [(TableRef("ratings"), line) for line in tables["ratings"].lines])
+    return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
+                 warnings=tuple(workbook_naming(str(p)).located(warnings)), **frames)
 
 
 def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -1468,17 +1473,30 @@ def _write_guide(ws: Any) -> tuple[int, int]:
                 ws[f"{col}{row}"] = value
             ws[f"E{row}"].alignment = ws[f"F{row}"].alignment = wrap
     row += 2
-    headings = ("risk_id", "stage", "リスク項目（評価書 Ⅲ の公式名）", "risk item (our translation)")
+    headings = ("risk_id", "stage", "評価項目（ratings の risk_id。評価書 Ⅲ・Ⅳ の公式名）",
+                "rated item (the risk_id of ratings; our translation)")
     for col, text in zip("ABEF", headings):
         ws[f"{col}{row}"] = text
         ws[f"{col}{row}"].font = bold
     first = row + 1
-    for item in catalog.risk_catalog().itertuples(index=False):
+    for item in catalog.rated_items().itertuples(index=False):  # the ids ratings' drop-down offers
+        row += 1
+        ws[f"A{row}"], ws[f"B{row}"] = item.rated_item_id, item.stage or f"Ⅳ {item.form_item_ja}"
+        ws[f"E{row}"], ws[f"F{row}"] = item.name_ja, item.name_en
+    last = row
+    row += 2
+    headings = ("risk_id", "stage", "委託のリスク（controls の mitigates。評価は outsource の1つ）",
+                "outsourcing risks (for controls' mitigates; rated once, as outsource)")
+    for col, text in zip("ABEF", headings):
+        ws[f"{col}{row}"] = text
+        ws[f"{col}{row}"].font = bold
+    block = catalog.risk_catalog().query("stage == 'outsource'")
+    for item in block.itertuples(index=False):
         row += 1
         ws[f"A{row}"], ws[f"B{row}"] = item.risk_id, item.stage
         ws[f"E{row}"], ws[f"F{row}"] = item.name_ja, item.name_en
     ws.freeze_panes = "A2"
-    return first, row
+    return first, last
 
 
 def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
@@ -1497,7 +1515,8 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
                 cell.number_format = "yyyy-mm-dd"
             elif kind in ("int", "bool") and isinstance(value, (int, bool)):
                 ws.cell(row, 2, value)
-            elif kind == "procedure":  # the block in one cell, as YAML flow style (read back by parse_procedure)
+            elif kind in ("procedure", "declarations", "stage_texts"):  # a block or list in one cell, as YAML
+                # flow style (read back by parse_meta_value)
                 import yaml
 
                 value = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False,

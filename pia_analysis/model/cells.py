@@ -61,6 +61,10 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
 
     if kind == "procedure":
         return parse_procedure(value, label, line, problems, lines or {})
+    if kind == "declarations":
+        return parse_declarations(key, value, label, line, problems)
+    if kind == "stage_texts":
+        return parse_stage_texts(key, value, label, line, problems, lines or {})
     if value is None:
         bad("has no value", "give a value or remove the line")
         return None
@@ -136,6 +140,90 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         bad(f"{brief(value)} is not true or false", "write true or false")
         return None
     raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
+
+
+def _flow_yaml(key: str, value: Any, label: str, line: int | None, problems: list[Problem], example: str) -> Any:
+    """A workbook cell's text read as one line of YAML flow style; other values as they are (None: unreadable)."""
+    if not isinstance(value, str):
+        return value
+    import yaml
+
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problems.append(Problem(label, line, key, f"is not readable: {shorten(str(exc), 120)}",
+                                f"write it as {example}"))
+        return None
+
+
+def parse_declarations(key: str, value: Any, label: str, line: int | None, problems: list[Problem]) -> list[str] | None:
+    """``declared_not_applicable``: a list of the declarations of ``catalog/stage_declarations.csv``, each once.
+
+    A workbook cell holds the list in YAML flow style (``[outsource, provide]``) or as words separated by ``;``.
+    """
+    from .. import catalog
+
+    known = catalog.stage_declarations()["declaration"].tolist()
+    if isinstance(value, str) and not value.strip().startswith("["):
+        value = [part.strip() for part in value.split(";") if part.strip()]
+    value = _flow_yaml(key, value, label, line, problems, "[outsource, provide]")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        problems.append(Problem(label, line, key, "must be a list",
+                                f"write it as [{', '.join(known[:2])}]: the choices are {', '.join(known)}"))
+        return None
+    out: list[str] = []
+    ok = True
+    for item in value:
+        word = nfkc(str(item)) if isinstance(item, (str, int)) else ""
+        if word not in known:
+            problems.append(Problem(label, line, key, f"{brief(item)} is not a declaration",
+                                    f"the choices are {', '.join(known)}"))
+            ok = False
+        elif word in out:
+            problems.append(Problem(label, line, key, f"lists {word!r} twice", "list each declaration once"))
+            ok = False
+        else:
+            out.append(word)
+    return [d for d in known if d in out] if ok else None  # the catalogue's order, whatever the file's
+
+
+def parse_stage_texts(key: str, value: Any, label: str, line: int | None, problems: list[Problem],
+                      lines: dict[str, int]) -> dict[str, str] | None:
+    """``other_risk_measures``: free text keyed by stage code (acquire … retain) or ``other`` (Ⅳ 3)."""
+    from .schema import STAGES
+
+    keys = (*STAGES, "other")
+    value = _flow_yaml(key, value, label, line, problems, "{acquire: …, other: …}")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(Problem(label, line, key, "must be a block of keys",
+                                f"indent its keys under '{key}:': {', '.join(keys)}"))
+        return None
+    out: dict[str, str] = {}
+    ok = True
+    for raw_key, text in value.items():
+        name = str(raw_key)
+        where = lines.get(name, line)
+        if name not in keys:
+            problems.append(Problem(label, where, f"{key}.{name}", "unknown key",
+                                    f"the keys here are {', '.join(keys)}; check the spelling"))
+            ok = False
+        elif text is None or isinstance(text, (dict, list)) or not str(text).strip():
+            problems.append(Problem(label, where, f"{key}.{name}", "must be a text",
+                                    "write the measures as one text, or remove the key"))
+            ok = False
+        elif len(str(text).strip()) > MAX_NOTE_CHARS:
+            problems.append(Problem(label, where, f"{key}.{name}",
+                                    f"is {len(str(text).strip()):,} characters long, over the limit of "
+                                    f"{MAX_NOTE_CHARS:,}",
+                                    "shorten it; the limits are in docs/model-format.md, 'Bounds'"))
+            ok = False
+        else:
+            out[name] = str(text).strip()
+    return {k: out[k] for k in keys if k in out} if ok else None
 
 
 def parse_procedure(value: Any, label: str, line: int | None, problems: list[Problem],

@@ -5,7 +5,7 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_references", "validate_tables"]
+__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "validate_tables"]
 
 from typing import Any, Union
 
@@ -15,13 +15,16 @@ from .. import catalog
 from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
 from .errors import Naming, Problem
 from .mynumber import find_my_numbers
-from .schema import MODEL_KEYS, TABLES, RowRef, TableRef, Text
+from .rated import normalised_rating, rated_item_table, rating_owner
+from .schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES, RATING_SETS, TABLES, RowRef, TableRef, Text
 
 
 #: Where a row comes from: its table (placed by the reader) or a file label, and its line (None: unknown).
 Location = tuple[Union[str, TableRef], Union[int, None]]
 
-_ADD_RISK = ("use catalogue ids such as acquire-1 … retain-3, or add the risk to ", TableRef("risks"))
+_ADD_RISK = ("use catalogue ids such as acquire-1 … retain-3 (self-check, audit, training for Section Ⅳ), or add "
+             "the risk to ", TableRef("risks"))
+_SET_WORDS = {"section3_rating": "Section Ⅲ", "section4_rating": "Section Ⅳ"}
 
 
 def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> None:
@@ -123,6 +126,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                                             (f"add {f} to the holds of one of them in ", TableRef("systems"),
                                              ", or remove it from this flow")))
     risk_ids = catalog_ids | ids["risks"]
+    # Section Ⅳ's rated items are mitigated by the controls that name them (training, audits, self-checks).
+    section4 = set(catalog.rated_items().query("section == 'Ⅳ'")["rated_item_id"])
     for loc, row in rows("risks"):
         if row["risk_id"] in catalog_ids:
             problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is already a catalogue risk",
@@ -130,7 +135,7 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
     elements = ids["systems"] | ids["flows"]
     for loc, row in rows("controls"):
         for r in row["mitigates"]:
-            if r not in risk_ids:
+            if r not in risk_ids and r not in section4:
                 problems.append(Problem(*loc, "mitigates", f"{r!r} is not a known risk id",
                                         _ADD_RISK))
         targets = row["applies_to"]
@@ -142,12 +147,162 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                 problems.append(Problem(*loc, "applies_to", f"{t!r} is neither a system_id nor a flow_id",
                                         ("use ids from ", TableRef("systems"), " or ", TableRef("flows"),
                                          ", or * for all")))
+    # ratings.csv names rated items (model.rated): each risk, the 委託 block, the items of Section Ⅳ; a risk of
+    # the block is accepted (a model of the previous version: folded with a warning by the readers).
+    risks_raw = tables.get("risks")
+    items = rated_item_table(risks_raw.frame if risks_raw is not None else None)
+    owner = rating_owner(items)
+    item_set = dict(zip(items["rated_item_id"], items["choice_set"]))
     for loc, row in rows("ratings"):
-        if row["risk_id"] and row["risk_id"] not in risk_ids:
-            problems.append(Problem(*loc, "risk_id", f"{row['risk_id']!r} is not a known risk id",
-                                    _ADD_RISK))
+        rid, rating = row["risk_id"], row["rating"]
+        if rid and rid not in owner:
+            problems.append(Problem(*loc, "risk_id", f"{rid!r} is not a rated item",
+                                    ("rate acquire-1 … use-4, outsource (the five outsourcing risks are one block), "
+                                     "provide-1 … retain-3, self-check, audit or training, or add the risk to ",
+                                     TableRef("risks")) if rid not in risk_ids else "rate the block it belongs to"))
+            continue
+        choice_set = item_set.get(owner.get(rid, ""))
+        # a word of no set is the column's enum problem, reported by the cell parser: not twice
+        if (rid and rating in RATING_CHOICES and choice_set
+                and normalised_rating(rating, choice_set) not in RATING_SETS[choice_set]):
+            other = next((name for name, labels in RATING_SETS.items() if rating in labels), None)
+            said = f" ({_SET_WORDS.get(other, other)}'s choice)" if other else ""
+            problems.append(Problem(*loc, "rating",
+                                    f"{rating!r}{said} is not a choice of {owner[rid]!r} "
+                                    f"({_SET_WORDS.get(choice_set, choice_set)})",
+                                    f"write one of {', '.join(RATING_SETS[choice_set])}"))
 
 
+
+
+#: The operators on the assessing body's side of a flow: itself and those it entrusts (委託先, 再委託先).
+BODY_OPERATORS = ("city", *OUTSOURCED_OPERATORS)
+
+
+def flow_directions(source_operator: str, target_operator: str) -> tuple[str, ...]:
+    """The directions of a flow of the ``network`` stage: ``acquire``, ``provide``, or both when untold.
+
+    A flow goes the way its data goes (source → target). Into the body's side (the target run by the body,
+    a contractor or a subcontractor, the source not) it is an acquisition (入手); out of it, a provision
+    (提供). Between two systems of the same side the direction cannot be told from the model: the flow
+    counts as both, so that it contradicts either declaration (接続しない（入手） / 接続しない（提供）).
+
+    Parameters
+    ----------
+    source_operator, target_operator
+        The ``operator`` of the flow's source and target systems.
+
+    Returns
+    -------
+    tuple of str
+        ``("acquire",)``, ``("provide",)`` or ``("acquire", "provide")``.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import flow_directions
+    >>> flow_directions("national", "city"), flow_directions("city", "jlis"), flow_directions("jlis", "national")
+    (('acquire',), ('provide',), ('acquire', 'provide'))
+    """
+    into, out_of = target_operator in BODY_OPERATORS, source_operator in BODY_OPERATORS
+    if into and not out_of:
+        return ("acquire",)
+    if out_of and not into:
+        return ("provide",)
+    return ("acquire", "provide")
+
+
+def check_declarations(meta: dict[str, Any], tables: dict[str, RawTable | None], problems: list[Problem],
+                       label: str | TableRef = TableRef("model"), line: int | None = None) -> None:
+    """The stages a model declares not applicable (``declared_not_applicable``), against its flows and ratings.
+
+    委託しない is contradicted by a flow of the ``outsource`` stage or a system run by a contractor or a
+    subcontractor; 提供・移転しない by a flow of the ``provide`` stage; 接続しない（入手） and 接続しない（提供） by a
+    flow of the ``network`` stage in that direction (:func:`flow_directions`). Each contradiction is a problem
+    at the line of the key, naming the row that contradicts it. A rating of a rated item a declaration puts out
+    of scope is a problem at its row: the form leaves that item blank.
+
+    Parameters
+    ----------
+    meta
+        The model.yaml keys as read.
+    tables
+        The tables read, by name (None: not readable, not checked).
+    problems
+        Where the problems are appended, neutral.
+    label, line
+        Where ``declared_not_applicable`` is (model.yaml and its line, a workbook's model sheet and its row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.checks import check_declarations
+    >>> from pia_analysis.model.cells import RawTable
+    >>> frame = pd.DataFrame({"flow_id": ["F1"], "source": ["A"], "target": ["B"], "stage": ["outsource"]})
+    >>> flows = RawTable(frame, [4])
+    >>> found = []
+    >>> check_declarations({"declared_not_applicable": ["outsource"]}, {"flows": flows}, found, line=12)
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    model.yaml:12: declared_not_applicable: declares 委託しない (outsource), but flow 'F1' (flows.csv:4) is of the
+    outsource stage (hint: remove outsource from declared_not_applicable, or correct the flow)
+    """
+    declared = list(meta.get("declared_not_applicable") or ())
+    if not declared:
+        return
+    labels = catalog.stage_declarations().set_index("declaration")["label_ja"].to_dict()
+    key = "declared_not_applicable"
+
+    def located(name: str, loc_line: int | None, raw: RawTable, i: int) -> tuple[Any, ...]:
+        place = raw.labels[i] if raw.labels is not None else TableRef(name, place=True)
+        if isinstance(place, TableRef):
+            place = TableRef(place.name, place=True)
+        return (place, f":{loc_line}") if loc_line else (place,)
+
+    def contradict(declaration: str, what: str, name: str, raw: RawTable, i: int, why: str) -> None:
+        problems.append(Problem(label, line, key,
+                                (f"declares {labels[declaration]} ({declaration}), but {what} (",
+                                 *located(name, raw.lines[i] if i < len(raw.lines) else None, raw, i), f") {why}"),
+                                f"remove {declaration} from {key}, or correct the {name[:-1]}"))
+
+    systems = tables.get("systems")
+    operator = (dict(zip(systems.frame["system_id"], systems.frame["operator"]))
+                if systems is not None and "operator" in systems.frame else {})
+    flows = tables.get("flows")
+    if flows is not None:
+        for i, (flow_id, stage, source, target) in enumerate(zip(flows.frame["flow_id"], flows.frame["stage"],
+                                                                 flows.frame["source"], flows.frame["target"])):
+            if stage == "outsource" and "outsource" in declared:
+                contradict("outsource", f"flow {flow_id!r}", "flows", flows, i, "is of the outsource stage")
+            elif stage == "provide" and "provide" in declared:
+                contradict("provide", f"flow {flow_id!r}", "flows", flows, i, "is of the provide stage")
+            elif stage == "network":
+                directions = flow_directions(operator.get(source, ""), operator.get(target, ""))
+                for direction in directions:
+                    declaration = f"network_{direction}"
+                    if declaration in declared:
+                        way = ("one of the network stage whose direction cannot be told (both ends on one side)"
+                               if len(directions) > 1 else
+                               "brings data to the body's side" if direction == "acquire" else
+                               "sends data from the body's side")
+                        contradict(declaration, f"flow {flow_id!r}", "flows", flows, i, f"is {way}")
+    if systems is not None and "outsource" in declared and "operator" in systems.frame:
+        for i, (system_id, op) in enumerate(zip(systems.frame["system_id"], systems.frame["operator"])):
+            if op in OUTSOURCED_OPERATORS:
+                contradict("outsource", f"system {system_id!r}", "systems", systems, i, f"is run by a {op}")
+    ratings = tables.get("ratings")
+    if ratings is None or ratings.frame.empty:
+        return
+    risks_raw = tables.get("risks")
+    items = rated_item_table(risks_raw.frame if risks_raw is not None else None)
+    owner = rating_owner(items)
+    out_by = dict(zip(items["rated_item_id"], items["declared_by"]))
+    row_labels = ratings.labels if ratings.labels is not None else [TableRef("ratings")] * len(ratings.lines)
+    for i, rid in enumerate(ratings.frame["risk_id"]):
+        declaration = out_by.get(owner.get(rid, ""), "")
+        if declaration in declared:
+            problems.append(Problem(row_labels[i], ratings.lines[i] if i < len(ratings.lines) else None, "risk_id",
+                                    f"rates {rid!r}, which the model declares not applicable "
+                                    f"({labels[declaration]}, {key})",
+                                    "the form leaves a declared-out item blank: remove this row, or the declaration"))
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,
@@ -244,4 +399,6 @@ def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None
                     extra_cell(name, text, label, line, problems)
         raws[table.name] = RawTable(frame, [line for _l, line in locs], labels=[label for label, _l in locs])
     check_references(raws, problems)
+    if meta is not None:
+        check_declarations(meta, raws, problems)
     return (naming if naming is not None else Naming.directory(label_root)).located(problems)

@@ -23,6 +23,7 @@ import pandas as pd
 from .. import catalog
 from .errors import DifferentAssessmentError, ModelTypeError
 from .mynumber import redact
+from .rated import rated_item_table
 from .schema import ASSESSMENT_KEYS
 
 
@@ -43,6 +44,9 @@ class Model:
         The assessor's self-ratings (``ratings.csv``; empty when absent), ratings in official Japanese.
     path : Path or None
         The directory the model was loaded from.
+    warnings : tuple of Problem
+        What the reader accepted but the model should say otherwise (e.g. per-risk ratings of the 委託 block,
+        folded into one), located as errors are; the CLI prints them. Empty for a model built in memory.
     earlier_versions : tuple of (str, datetime.date)
         ``(id, assessed_on)`` of each earlier version named by ``previous``, newest first, as
         :func:`pia_analysis.formats.load_model` read them when it followed the chain; empty for a model
@@ -60,6 +64,7 @@ class Model:
     ratings: pd.DataFrame
     path: Path | None = None
     earlier_versions: tuple[tuple[str, dt.date], ...] = ()
+    warnings: tuple[Any, ...] = ()
 
     @property
     def id(self) -> str:
@@ -89,6 +94,19 @@ class Model:
         extra["origin"] = "model"
         out = pd.concat([cat, extra[cat.columns]], ignore_index=True)
         return out.sort_values(["stage_no", "risk_no"], kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def rated_items(self) -> pd.DataFrame:
+        """The rated items in force (:func:`pia_analysis.model.rated.rated_item_table`).
+
+        The catalogue's, then one per extra risk (an extra outsource risk joins the 委託 block).
+        """
+        return rated_item_table(self.risks)
+
+    @cached_property
+    def declared_not_applicable(self) -> tuple[str, ...]:
+        """The declarations of ``model.yaml``'s ``declared_not_applicable`` (the catalogue's order)."""
+        return tuple(self.meta.get("declared_not_applicable") or ())
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph:

@@ -14,7 +14,8 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
-           "RATINGS", "RATING_ALIASES", "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
+           "RATINGS", "RATING_ALIASES", "RATING_CHOICES", "RATING_RANKS", "RATING_SETS", "RATING_SET_ALIASES",
+           "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
@@ -23,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Union
 
+from .. import catalog
 from ..util.errors import InvalidArgumentError
 
 KINDS = ("system", "store", "terminal", "network", "external")
@@ -33,16 +35,33 @@ OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
 STATUTORY_OPERATORS = ("jlis", "national")
 STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
 STATUSES = ("implemented", "planned", "missing")
-RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
+
+# The self-rating choices are the form's, packaged as data (catalog/choice_sets.csv): Section Ⅲ's
+# 「リスクへの対策は十分か」 and Section Ⅳ's rated items each have their set (catalog/rated_items.csv names it).
+_CHOICES = catalog.choice_sets()
+#: The rating choice sets: name -> its labels (the form's wording), most favourable first.
+RATING_SETS: dict[str, tuple[str, ...]] = {
+    name: tuple(group.sort_values("order")["label_ja"]) for name, group in _CHOICES.groupby("choice_set", sort=False)
+    if name.endswith("_rating")}
+RATINGS = RATING_SETS["section3_rating"]
 # The ratings that claim the measures are enough (the self-rating check holds them to their coverage).
-SUFFICIENT_RATINGS = RATINGS[:2]
-# English spellings accepted in ratings.csv; normalised to the official Japanese choices on load.
-RATING_ALIASES = {
-    "emphasised": "特に力を入れている",
-    "emphasized": "特に力を入れている",
-    "sufficient": "十分である",
-    "remaining": "課題が残されている",
-}
+SUFFICIENT_RATINGS = tuple(_CHOICES.loc[_CHOICES["sufficient"] & _CHOICES["choice_set"].isin(list(RATING_SETS)),
+                                        "label_ja"])
+#: English spellings accepted in ratings.csv for each rating set: set -> {alias: label}; the loader
+#: normalises them to the set's Japanese label (the set is the rated item's).
+RATING_SET_ALIASES: dict[str, dict[str, str]] = {
+    name: {alias: label for label, aliases in zip(group["label_ja"], group["aliases"]) for alias in aliases}
+    for name, group in _CHOICES.groupby("choice_set", sort=False) if name in RATING_SETS}
+# English spellings accepted in ratings.csv for a Section Ⅲ item (the first set's aliases).
+RATING_ALIASES = RATING_SET_ALIASES["section3_rating"]
+#: Every word ratings.csv's rating column may hold (each set's labels and aliases); whether it fits the
+#: rated item's set is checked with the references (model.checks).
+RATING_CHOICES: tuple[str, ...] = tuple(dict.fromkeys(
+    [label for labels in RATING_SETS.values() for label in labels]
+    + [alias for aliases in RATING_SET_ALIASES.values() for alias in aliases]))
+#: The favourable rank of each rating label (1 = most favourable): a higher rank is a worse rating.
+RATING_RANKS: dict[str, int] = dict(zip(_CHOICES["label_ja"], _CHOICES["favourable_rank"]))
+del _CHOICES
 TRUE_WORDS = ("true", "yes", "1", "はい")
 FALSE_WORDS = ("false", "no", "0", "いいえ")
 
@@ -130,6 +149,8 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "serious_incident": (False, "bool"),
     "previous": (False, "path"),
     "procedure": (False, "procedure"),
+    "declared_not_applicable": (False, "declarations"),
+    "other_risk_measures": (False, "stage_texts"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -159,6 +180,22 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
                   "セルに {version_kind: assessment, published_on: 2021-12-20} のように書く",
                   "optional; the record of the procedure (Ⅵ 評価実施手続): a block of the procedure.… keys below; "
                   "in a workbook, one cell such as {version_kind: assessment, published_on: 2021-12-20}"),
+    "declared_not_applicable": ("任意。様式のチェック欄で対象外と宣言する段階のリスト: outsource 委託しない、"
+                                "provide 提供・移転しない、network_acquire 接続しない（入手）、"
+                                "network_provide 接続しない（提供）。フローと矛盾すればエラー。"
+                                "ブックでは1つのセルに [outsource, provide] のように書く",
+                                "optional; the stages declared not applicable with the form's check boxes, a list of "
+                                "outsource (委託しない), provide (提供・移転しない), "
+                                "network_acquire (接続しない（入手）), network_provide (接続しない（提供）); "
+                                "an error when a flow contradicts one; in a workbook, one cell such as "
+                                "[outsource, provide]"),
+    "other_risk_measures": ("任意。各段階の末尾の「その他のリスク及びそのリスクに対する措置」（自由記述）: "
+                            "acquire … retain の段階コードをキーに、Ⅳ 3 その他のリスク対策は other をキーに。"
+                            "ブックでは1つのセルに {acquire: …, other: …} のように書く",
+                            "optional; the free text that ends each stage "
+                            "(その他のリスク及びそのリスクに対する措置), keyed by the stage codes acquire … retain, "
+                            "and Ⅳ 3 その他のリスク対策 under the key other; in a workbook, one cell such as "
+                            "{acquire: …, other: …}"),
 }
 
 #: The choices of the procedure keys of kind ``enum``.
@@ -230,6 +267,8 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "procedure": ("手続の記録（ブロック）", "procedure record (a block)"),
     "block": ("ブロック", "block"),
     "dates": ("日付のリスト", "list of dates"),
+    "declarations": ("宣言のリスト", "list of declarations"),
+    "stage_texts": ("段階ごとの文字（ブロック）", "text per stage (a block)"),
 }
 
 
@@ -528,9 +567,11 @@ TABLES: tuple[Table, ...] = (
             ),
             *_name_columns(),
             Column("mitigates", "reflist", nonempty=True, hint="risk ids such as acquire-1 separated by ';'",
-                meaning=(("軽減するリスクのID（acquire-1 … retain-3 または ", TableRef("risks"), "のID。; 区切り）"),
-                         ("risk ids mitigated (acquire-1 … retain-3 or ids of ", TableRef("risks"),
-                          "), separated by ;")),
+                meaning=(("軽減するリスクのID（acquire-1 … retain-3、Ⅳ の self-check・audit・training、または ",
+                          TableRef("risks"), "のID。; 区切り）"),
+                         ("risk ids mitigated (acquire-1 … retain-3, Section Ⅳ's self-check, audit, training, "
+                          "or ids of ",
+                          TableRef("risks"), "), separated by ;")),
             ),
             Column("applies_to", "reflist", nonempty=True, hint="system or flow ids separated by ';', or *",
                 meaning=("適用先の system_id・flow_id（; 区切り）。組織全体なら * のみ",
@@ -582,19 +623,27 @@ TABLES: tuple[Table, ...] = (
         "ratings.csv",
         "risk_id",
         (
-            Column("risk_id", "ref", nonempty=True, hint=("a risk id of the catalogue or of ", TableRef("risks")),
-                meaning=(("自己評価するリスクのID（目録または ", TableRef("risks"), "）"),
+            Column("risk_id", "ref", nonempty=True,
+                hint=("a rated item: acquire-1 … use-4, outsource, provide-1 … retain-3, self-check, audit, training, "
+                      "or a risk id of ", TableRef("risks")),
+                meaning=(("自己評価する項目（評価項目）のID: Ⅲ のリスク（acquire-1 … retain-3。委託は5つのリスクを"
+                          "まとめた1つの欄 outsource）、Ⅳ の self-check 自己点検・audit 監査・training 従業者に対する"
+                          "教育・啓発、または ", TableRef("risks"), " のID"),
                          # where the ids are: the file, or the sheet without an article
-                         ("risk id rated (catalogue or ", TableRef("risks", place=True), ")")),
+                         ("the rated item: a risk of Section Ⅲ (acquire-1 … retain-3; the five outsourcing risks are "
+                          "one block, outsource), Section Ⅳ's self-check, audit and training, or a risk id of ",
+                          TableRef("risks", place=True))),
             ),
             Column(
                 "rating",
                 "enum",
                 nonempty=True,
-                choices=RATINGS + tuple(RATING_ALIASES),
-                meaning=("評価: 特に力を入れている、十分である、課題が残されている",
-                         "rating: 特に力を入れている, 十分である, 課題が残されている "
-                         "(emphasised, sufficient, remaining are accepted)"),
+                choices=RATING_CHOICES,
+                meaning=("評価: Ⅲ は 特に力を入れている、十分である、課題が残されている。"
+                         "Ⅳ は 特に力を入れて行っている、十分に行っている、十分に行っていない",
+                         "rating: for Section Ⅲ 特に力を入れている, 十分である, 課題が残されている; for Section Ⅳ "
+                         "特に力を入れて行っている, 十分に行っている, 十分に行っていない (emphasised, sufficient, "
+                         "remaining are accepted for both)"),
             ),
         ),
         optional_file=True,

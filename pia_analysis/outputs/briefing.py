@@ -41,6 +41,7 @@ from ..analysis.pipeline import Analysis, analyse
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
+from .section3 import declared_out_cells
 
 TOP_FINDINGS = 12
 # Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
@@ -158,6 +159,11 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs "
                    f"({_pct(covered / pairs)}) are covered by implemented controls; the lowest stage is {lowest_en} "
                    f"at {_pct(low['coverage'])}.")
+    out_stages = a.stage_coverage.loc[a.stage_coverage["declared"].ne("") & ~a.stage_coverage["in_scope"]]
+    if len(out_stages):  # a declared-out stage is 対象外 with its reason, not a stage without measures
+        listed_ja = "、".join(f"{n}（宣言: {w}）" for n, w in zip(out_stages["name_ja"], out_stages["declared"]))
+        listed_en = ", ".join(f"{st} (declared: {w})" for st, w in zip(out_stages["stage"], out_stages["declared"]))
+        out.append(f"対象外の取扱いプロセス: {listed_ja}。" if ja else f"Stages not applicable: {listed_en}.")
     over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
     if len(over):
         counts = over["rating"].value_counts().sort_index()
@@ -493,6 +499,8 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
         ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
         ("自己評価の検証" if ja else "Self-rating check", a.rating_check),
     ):
+        name = "stage_coverage" if frame is a.stage_coverage else "rating_check" if frame is a.rating_check else ""
+        frame = declared_out_cells(name, frame, a.rating_check)
         lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
         if len(frame) > MARKDOWN_MAX_ROWS:
             lines += ["", (f"（上位 {MARKDOWN_MAX_ROWS} 行のみ。全 {len(frame):,} 行は tables/ の CSV と tables.xlsx）"
@@ -545,7 +553,7 @@ def _markdown_table(frame: pd.DataFrame) -> str:
         if isinstance(v, (list, tuple)):
             v = " → ".join(map(str, v)) if v else ""
         if isinstance(v, float):
-            v = f"{v:.4g}"
+            v = "—" if v != v else f"{v:.4g}"  # NaN: no value for the row (unrated, out of scope), never "nan"
         return md_text(v)
 
     head = "| " + " | ".join(map(md_text, frame.columns)) + " |"
@@ -647,6 +655,8 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     tables = a.tables()
     if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
+    # a stage declared out (委託しない …) reads 対象外 with the reason in its cells, not an empty ratio
+    tables = {name: declared_out_cells(name, frame, a.rating_check) for name, frame in tables.items()}
     for name, frame in tables.items():
         write_csv(frame, work / "tables" / f"{name}.csv")
     write_xlsx(tables, work / "tables.xlsx")

@@ -37,6 +37,7 @@ from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, RiskScale, find_find
 from ..formats import directory as model_io
 from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model, require_model
+from ..model.rated import rating_owner
 from ..model.schema import TABLES
 from ..util.files import check_file_target, scratch_file, write_file
 from ..util.spreadsheet import write_csv
@@ -290,6 +291,9 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     pairs = coverage_pairs(model)
     per_risk = pairs.groupby("risk_id")["status"].value_counts().unstack(fill_value=0) if len(pairs) else pd.DataFrame()
     ratings = dict(zip(model.ratings["risk_id"], model.ratings["rating"]))
+    # a risk of the 委託 block carries the block's one rating (rated items: catalog/rated_items.csv)
+    owner = rating_owner(model.rated_items)
+    ratings = {risk: ratings[item] for risk, item in owner.items() if item in ratings}
     impact_level = scale.impact(int(meta.get("target_population", 0)))
     threats = []
     items = sorted(_records(model.risk_items), key=lambda r: order[r["risk_id"]])

@@ -1,11 +1,11 @@
-"""The Section Ⅲ risk table written as a file: Excel (``.xlsx``) or Markdown (``.md``).
+"""The Section Ⅲ/Ⅳ risk table written as a file: Excel (``.xlsx``) or Markdown (``.md``).
 
 The table itself is :func:`pia_analysis.analysis.judgments.section3_table`.
 """
 
 from __future__ import annotations
 
-__all__ = ["write_section3"]
+__all__ = ["declared_out_cells", "write_section3"]
 
 import datetime as dt
 import io
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import catalog
-from ..analysis.judgments import section3_table
+from ..analysis.judgments import NOT_APPLICABLE_JA, section3_table
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_file
@@ -23,7 +23,8 @@ from ..util.spreadsheet import neutralise, normalise_xlsx
 
 
 _HEADERS_JA = {
-    "stage_no": "項目", "stage": "段階コード", "stage_ja": "段階", "risk_no": "リスク", "risk_id": "リスクID",
+    "section": "章", "row_kind": "行の種類", "form_item_ja": "様式の欄", "text": "記載（その他のリスク・対象外）",
+    "stage_no": "項目", "stage": "段階コード", "stage_ja": "段階", "risk_no": "リスク", "risk_id": "評価項目ID",
     "name_ja": "リスク（様式の文言）", "name_en": "risk (English)", "origin": "出典",
     "rating": "リスクへの対策は十分か",
     "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
@@ -44,29 +45,42 @@ def _flat(table: pd.DataFrame) -> pd.DataFrame:
 def _markdown(model: Model, table: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
+            return "—"  # a cell the row has no value for (a free-text row's coverage), never "nan"
         return str(value).replace("|", "\\|").replace("\n", " ")
 
     flat = _flat(table)
-    flat["rating"] = flat["rating"].fillna("（未評価）")
-    cols = ["risk_no", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
+    rated = flat["row_kind"] == "rated"
+    # 未評価 for an unrated item, 対象外 (with the declaration) for one a stage declaration puts out of scope
+    flat.loc[rated, "rating"] = flat.loc[rated, "rating"].where(flat.loc[rated, "rating"].notna(), "（未評価）")
+    declared = rated & flat["text"].ne("")
+    flat.loc[declared, "rating"] = flat.loc[declared, "text"]
+    cols = ["form_item_ja", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
             "gaps", "pairs", "coverage", "rating_status", "open_findings"]
-    lines = [f"# Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策 — {model.title('ja')}", "",
+    title = "Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策・Ⅳ その他のリスク対策"
+    lines = [f"# {title} — {model.title('ja')}", "",
              f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。"
-             "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
-    for (stage_no, stage), group in flat.groupby(["stage_no", "stage"], sort=True):
-        lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
+             "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。"
+             "委託は5つのリスクをまとめた1つの評価項目。"
+             "Ⅳ の項目は組織を1つの組として、その項目を名指す対策で判定する。", ""]
+    for (section, stage), group in flat.groupby(["section", "stage"], sort=False):
+        if section == "Ⅲ":
+            lines += [f"## {group['stage_no'].iloc[0]}. {catalog.stage_label(stage, short=False)}", ""]
+        else:
+            lines += ["## Ⅳ その他のリスク対策", ""]
         lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
         lines.append("|" + "|".join("---" for _ in cols) + "|")
-        for row in group[cols].itertuples(index=False):
+        for row in group.loc[group["row_kind"] == "rated", cols].itertuples(index=False):
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
         lines.append("")
+        for name, text in group.loc[group["row_kind"] != "rated", ["name_ja", "text"]].itertuples(index=False):
+            lines += [f"**{name}**: {cell(text)}", ""]
     return "\n".join(lines)
 
 
 def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     flat = _flat(table)
     wb = Workbook()
@@ -78,8 +92,11 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
                    for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJKLMNOPQR", (6, 10, 12, 6, 12, 48, 40, 8, 18, 36, 24, 7, 7, 7, 7, 8, 12, 48)):
-        ws.column_dimensions[col].width = width
+    widths = {"section": 5, "stage_no": 6, "stage": 10, "stage_ja": 12, "row_kind": 12, "risk_no": 6, "risk_id": 12,
+              "form_item_ja": 20, "name_ja": 48, "name_en": 40, "origin": 8, "rating": 18, "implemented_controls": 36,
+              "planned_controls": 24, "rating_status": 12, "open_findings": 48, "text": 48}
+    for i, col in enumerate(flat.columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(col, 7)
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -152,3 +169,80 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
         raise InvalidArgumentError(
             f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")
     return write_file(path, data, force=force, inputs=inputs)
+
+
+def declared_out_cells(name: str, frame: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame:
+    """A result table for a text output, with the cells of declared-out stages and items saying 対象外 and why.
+
+    A stage the model declares not applicable (``declared_not_applicable``: 委託しない …) has no ratio and no
+    rating; a text output (a CSV file, a sheet, the terminal, Markdown) shows ``対象外（宣言: 委託しない）`` in
+    those cells instead of an empty cell or ``nan``. Other cells are left as they are.
+
+    Parameters
+    ----------
+    name
+        The table: ``stage_coverage``, ``risk_coverage``, ``rating_check``, ``section3`` or ``coverage_matrix``
+        (with its ``stage`` column, as the briefing writes it); any other name is returned unchanged.
+    frame
+        The table.
+    check
+        :func:`pia_analysis.analysis.coverage.rating_check` of the model (it says which items are declared out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; the ratio and rating columns of declared-out rows hold the text (object dtype).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, rating_check, stage_coverage
+    >>> from pia_analysis.outputs.section3 import declared_out_cells
+    >>> m = load_model(bundled_model_path())
+    >>> m = m.replace(meta={**m.meta, "declared_not_applicable": ["outsource"]},
+    ...               flows=m.flows.loc[m.flows["stage"] != "outsource"],
+    ...               systems=m.systems.assign(operator=m.systems["operator"].replace(
+    ...                   {"contractor": "city", "subcontractor": "city"})))
+    >>> table = declared_out_cells("stage_coverage", stage_coverage(m), rating_check(m))
+    >>> table.set_index("stage").loc["outsource", "coverage"]
+    '対象外（宣言: 委託しない）'
+    """
+    words = {r: w for r, w in zip(check["risk_id"], check["declared"]) if w}
+    if not words:
+        return frame
+    out = frame.copy()
+
+    def put(rows: pd.Series, columns: tuple[str, ...], text: pd.Series) -> None:
+        for col in columns:
+            if col in out.columns and rows.any():
+                out[col] = out[col].astype(object)
+                out.loc[rows, col] = text[rows]
+
+    if name == "stage_coverage":
+        rows = out["declared"].ne("") & ~out["in_scope"]
+        put(rows, ("coverage", "coverage_if_planned"), _not_applicable(out["declared"]))
+    elif name == "rating_check":
+        rows = out["declared"].ne("")
+        put(rows, ("rating", "coverage"), _not_applicable(out["declared"]))
+    elif name == "section3":
+        rows = out["text"].astype(str).str.startswith("対象外")
+        put(rows, ("rating", "coverage"), out["text"])
+    elif name == "risk_coverage":
+        by_risk = {risk: words[item] for item, risks in zip(check["risk_id"], check["risks"]) if item in words
+                   for risk in risks}
+        declared = out["risk_id"].map(by_risk).fillna("")
+        rows = declared.ne("") & ~out["in_scope"]
+        put(rows, ("coverage", "coverage_if_planned"), _not_applicable(declared))
+    elif name == "coverage_matrix" and "stage" in out.columns:
+        stage_words = {stage: w for stage, w in zip(check["stage"], check["declared"]) if w}
+        declared = out["stage"].map(stage_words).fillna("")
+        rows = declared.ne("")
+        for col in out.columns:
+            if col != "stage":
+                blank = rows & out[col].isna()
+                put(blank, (col,), _not_applicable(declared))
+    return out
+
+
+def _not_applicable(words: pd.Series) -> pd.Series:
+    """``対象外（宣言: …）`` for each declaration's words."""
+    return words.map(lambda w: NOT_APPLICABLE_JA.format(w))

@@ -49,7 +49,7 @@ from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model, check_same_assessment, require_model
 from ..catalog import CatalogError, read_table
-from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATINGS, TABLES
+from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_RANKS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
 IMPORTANT, REVISION, FORMAL = "important", "revision", "formal"
@@ -243,7 +243,8 @@ _VERSION_KEYS = frozenset({"id", "previous", "assessed_on", "procedure"})
 
 
 def _rating_rank(value: Any) -> int | None:
-    return RATINGS.index(value) if value in RATINGS else None
+    # the favourable rank of catalog/choice_sets.csv: a Section Ⅳ rating ranks as its Ⅲ counterpart
+    return RATING_RANKS.get(value) if isinstance(value, str) else None
 
 
 def _set(value: Any) -> set[str]:

@@ -15,7 +15,7 @@ __all__ = ["RULES"]
 
 import pandas as pd
 
-from ...model.schema import STAGES, STATUTORY_OPERATORS
+from ...model.schema import RATING_RANKS, STAGES, STATUTORY_OPERATORS
 from .engine import FindingContext, Rule
 
 _CITY = "city"
@@ -483,14 +483,14 @@ def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
         return 1, 1  # paperwork out of date; no protection is missing
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
     likelihood = 3 if coverage < 0.5 else 2
-    impact = 3 if row["rating"] == "特に力を入れている" else 2
+    impact = 3 if RATING_RANKS.get(row["rating"]) == 1 else 2  # the set's most favourable claim: 特に力を入れて…
     return likelihood, impact
 
 
 def _rating_detail(ctx: FindingContext, rid: str) -> tuple[str, str]:
     row = ctx.rating_check.loc[rid]
     rating = row["rating"] if pd.notna(row["rating"]) else "未評価"
-    ja = (f"{rid}（{row['name_ja']}）: 自己評価「{rating}」、対象 {row['pairs']} 組のうち"
+    ja = (f"{rid}（{row['form_item_ja']} {row['name_ja']}）: 自己評価「{rating}」、対象 {row['pairs']} 組のうち"
           f"実施済み対策 {row['covered']}、"
           f"計画中 {row['planned']}、未対策 {row['gaps']}（判定 {row['status']}）。")
     en = (f"{rid}: self-rating {rating}; of {row['pairs']} pairs {row['covered']} covered, {row['planned']} planned, "
@@ -502,27 +502,32 @@ RATING_NOT_BORNE_OUT = Rule(
     rule_id="rating-not-borne-out",
     title_ja="対策の網羅状況に裏付けられない自己評価",
     title_en="Self-rating not borne out by coverage",
-    explanation_ja="「十分である」「特に力を入れている」としたリスクに対策のない要素が残る（過大評価）、または"
-                   "「課題が残されている」としたリスクがすべて対策済み（評価書かモデルが古い）。",
-    explanation_en="A risk rated 十分である or 特に力を入れている has elements with no control (overclaimed), or a "
-                   "risk rated 課題が残されている is fully covered (the rating or the model is out of date).",
+    explanation_ja="「十分である」「特に力を入れている」（Ⅳ は「十分に行っている」「特に力を入れて行っている」）と"
+                   "した評価項目に対策のない要素が残る（過大評価）、または「課題が残されている」（Ⅳ は「十分に行って"
+                   "いない」）とした評価項目がすべて対策済み（評価書かモデルが古い）。委託は5つのリスクをまとめた"
+                   "1つの評価項目、Ⅳ の項目は組織を1つの要素として、その項目を名指す対策で判定する。",
+    explanation_en="A rated item rated 十分である or 特に力を入れている (Section Ⅳ: 十分に行っている or 特に力を入れて"
+                   "行っている) has elements with no control (overclaimed), or one rated 課題が残されている (Ⅳ: 十分に"
+                   "行っていない) is fully covered (the rating or the model is out of date). 委託 is one rated item "
+                   "over its five risks; a Section Ⅳ item is judged on the organisation, by the controls naming it.",
     stage="",
     risk_ids=(),
     linddun="Non-compliance",
     element_type="risk",
-    applicability_ja="リスクに自己評価があり、その段階の対象要素が1つ以上あること（rating_check の status が "
+    applicability_ja="評価項目に自己評価があり、その段階の対象要素が1つ以上あること（rating_check の status が "
                      "consistent、overclaimed、underclaimed）。",
-    applicability_en="The risk is rated and its stage has an element in scope (rating_check status consistent, "
+    applicability_en="The item is rated and its stage has an element in scope (rating_check status consistent, "
                      "overclaimed or underclaimed).",
     mitigated_by_ja="rating_check の status が consistent。",
     mitigated_by_en="rating_check status consistent.",
-    elements=lambda ctx: list(ctx.model.risk_items["risk_id"]),
+    elements=lambda ctx: list(ctx.model.rated_items["rated_item_id"]),
     applies=_rating_applies,
     mitigated=_rating_mitigated,
     detail=_rating_detail,
     score=_rating_score,
     stage_of=lambda ctx, rid: str(ctx.rating_check.loc[rid, "stage"]),
-    risk_ids_of=lambda ctx, rid: [rid],  # the finding bears on the rated risk itself
+    # the finding bears on the risks the item rates (the five of the 委託 block; a Ⅳ item's own id)
+    risk_ids_of=lambda ctx, rid: list(ctx.rating_check.loc[rid, "risks"]),
 )
 
 
