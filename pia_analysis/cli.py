@@ -346,6 +346,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
+    for version in chain:  # each version's warnings, as _load prints a model's
+        for problem in version.warnings:
+            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
     history = version_history(chain)
     coverage = history_coverage(chain)
     if args.format == "json":

@@ -277,3 +277,22 @@ def test_other_risk_rows_end_each_stage_and_section4(tmp_path, capsys):
 def test_other_risk_measures_refuses_unknown_keys(tmp_path):
     with pytest.raises(ModelError, match=r"other_risk_measures.outsourcing: unknown key"):
         build(tmp_path / "m", small_tables(), meta={"other_risk_measures": {"outsourcing": "x"}})
+
+
+def test_a_scenario_rates_a_section4_item_in_its_own_words(tmp_path):
+    from pia_analysis import apply_scenario
+
+    model = build(tmp_path / "m", small_tables())
+    changed = apply_scenario(model, {"id": "x", "add": {"ratings": [{"risk_id": "training", "rating": "sufficient"},
+                                                                    {"risk_id": "use-1", "rating": "sufficient"}]}})
+    rated = changed.ratings.set_index("risk_id")["rating"]
+    assert rated["training"] == "十分に行っている" and rated["use-1"] == "十分である"
+
+
+def test_history_prints_the_warnings_of_each_version(tmp_path, capsys):
+    old = write_tables(tmp_path / "old", with_ratings([("outsource-1", "十分である")]))
+    new = write_tables(tmp_path / "new", with_ratings([("outsource", "十分である")]),
+                       meta={"id": "small-2", "assessed_on": "2022-04-01", "previous": "../old"})
+    assert main(["history", str(new)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {old / 'ratings.csv'}:2: risk_id: 'outsource-1' is rated on its own" in err

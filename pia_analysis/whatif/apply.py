@@ -58,6 +58,7 @@ import pandas as pd
 
 from ..formats import row_locations
 from ..model.checks import Location, validate_tables
+from ..model.rated import fold_ratings, rated_item_table
 from ..model.errors import ModelError, Problem, sort_problems, unknown_id
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
@@ -223,6 +224,8 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
             if p.file != scenario.label:
                 p.message += f" (after applying scenario {scenario.id!r})"
         raise ModelError(issues)
+    if "ratings" in touched:  # English spellings as the rated item's Japanese choice, as the readers do
+        frames["ratings"], _warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]))
     return model.replace(meta=meta, **frames), log
 
 

@@ -62,7 +62,7 @@ from ..model.cells import (
 )
 from ..model.model import Model, require_model
 from ..model.mynumber import find_my_numbers
-from ..model.schema import MODEL_KEYS, RATING_ALIASES, TABLE_BY_NAME, Column
+from ..model.schema import MODEL_KEYS, TABLE_BY_NAME, Column
 from ..model.errors import ModelError, Problem, sort_problems
 
 #: Top-level keys of a scenario file: key -> (required, meaning).
@@ -261,10 +261,9 @@ def _parse_value(reader: _Reader, node: yaml.Node, col: Column) -> Any:
         return None
     for _pos, masked in find_my_numbers(text):
         reader.problems.append(my_number_problem(reader.label, _line(node), col.name, masked))
-    value = parse_cell(col, text, reader.label, _line(node), reader.problems)
-    if col.name == "rating":  # English spellings become the official Japanese choices, as on load
-        value = RATING_ALIASES.get(value, value)
-    return value
+    # a rating's English spelling stays as written here: the rated item's choice set decides which Japanese
+    # choice it is (Ⅲ and Ⅳ differ), once the scenario is applied (whatif.apply), as on load
+    return parse_cell(col, text, reader.label, _line(node), reader.problems)
 
 
 # ---------------------------------------------------------------------------------------------------
