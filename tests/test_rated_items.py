@@ -296,3 +296,20 @@ def test_history_prints_the_warnings_of_each_version(tmp_path, capsys):
     assert main(["history", str(new)]) == 0
     err = capsys.readouterr().err
     assert f"warning: {old / 'ratings.csv'}:2: risk_id: 'outsource-1' is rated on its own" in err
+
+
+def test_charts_say_why_a_stage_is_out(tmp_path):
+    from pia_analysis import coverage_matrix
+    from pia_analysis.charts.figures import coverage_heatmap, rating_check_chart, stage_coverage_chart
+
+    model = declared_model(tmp_path / "m", EVERY)
+
+    def texts(fig) -> str:
+        found = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+        return "|".join(t.replace("\n", "") for t in found if isinstance(t, str))  # wrapped labels joined
+
+    assert "対象外（宣言: 委託しない）" in texts(stage_coverage_chart(model, stage_coverage(model)))
+    assert "対象外（宣言: 提供・移転しない）" in texts(coverage_heatmap(model, coverage_matrix(model)))
+    assert "対象外（宣言: 接続しない（入手））" in texts(rating_check_chart(model, rating_check(model)))
+    english = texts(stage_coverage_chart(model, stage_coverage(model), lang="en"))
+    assert "Not applicable (declared: 委託しない)" in english

@@ -414,7 +414,14 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     zone_w = 2.1
     ax_w = A4_LANDSCAPE[0] - left - zone_w - 1.15
     col_w_in = ax_w / max(1, len(stages))
-    col_labels = ["\n".join(wrap_text(stage_name(s, lang), col_w_in - 0.08, 8, lang)) for s in stages]
+    # a stage the model declares out (委託しない …) says so under its name: its column is empty by declaration
+    declared = set(model.meta.get("declared_not_applicable") or ())
+    table = catalog.stage_declarations()
+    words = {st: "・".join(w for d, s2, w in zip(table["declaration"], table["stage"], table["label_ja"])
+                          if s2 == st and d in declared) for st in stages}
+    col_labels = ["\n".join(wrap_text(stage_name(s, lang), col_w_in - 0.08, 8, lang)
+                            + (wrap_text(chart_text("declared_out", lang, words=words[s]), col_w_in - 0.08, 8, lang)
+                               if words[s] else [])) for s in stages]
     header_in = max(lb.count("\n") + 1 for lb in col_labels) * 8 * 1.25 / 72 + 0.4
     top_frac = (A4_LANDSCAPE[1] - 1.0 - header_in) / A4_LANDSCAPE[1]
     bottom_frac = 0.06
