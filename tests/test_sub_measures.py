@@ -273,3 +273,21 @@ def test_the_source_of_an_answer_is_provenance(tmp_path: Path):
                          [("use-2.user-auth", "行っている", "", "minutes p.4")])
     assert diff(old, new).changes.empty
     assert diff(old, new, provenance=True).changes["id"].tolist() == ["use-2.user-auth"]
+
+
+# --- the bundled model ------------------------------------------------------------------------------------
+
+
+def test_the_bundled_r3_model_answers_only_what_the_minutes_say():
+    from pia_analysis import bundled_model_path
+
+    model = load_model(bundled_model_path())
+    t = sub_measure_answers(model)
+    answered = t.loc[t["status"] == "answered"]
+    assert answered["sub_measure_id"].tolist() == ["retain-1.serious-incident"]
+    assert answered["answer"].tolist() == ["発生なし"]
+    assert answered["source"].str.startswith("minutes 2021-11-09").all()
+    assert "大きな情報漏えい事故などが発生していない" in answered["source"].iloc[0]
+    assert (t.loc[t["status"] != "answered", "answer"] == "未回答").all()
+    # the threshold input is a separate question, not set from ⑨
+    assert "serious_incident" not in model.meta or model.meta["serious_incident"] is False

@@ -619,7 +619,7 @@ TABLES: tuple[Table, ...] = (
                          "the sub-measure answered: a catalogue sub_measure_id such as use-2.user-auth or "
                          "retain-1.serious-incident"),
             ),
-            Column("answer", required=False, max_chars=MAX_NAME_CHARS,
+            Column("answer", max_chars=MAX_NAME_CHARS,
                 hint="one of the sub-measure's choices; empty for a text sub-measure",
                 meaning=("選択肢の細目の回答（例: 行っている。目録の選択肢のいずれか）。文字の細目（…の内容）では空欄。"
                          "Ⅲ7 リスク1 ⑨（過去3年以内の個人情報に関する重大事故: 発生あり／発生なし）もここで答える。"
@@ -629,7 +629,7 @@ TABLES: tuple[Table, ...] = (
                          "personal information in the past 3 years: 発生あり / 発生なし) is answered here; "
                          "it is not the threshold input serious_incident (specific personal information, past year)"),
             ),
-            Column("detail", required=False,
+            Column("detail",
                 meaning=("記載する文章: 選択肢に付く文章（具体的な方法、手順の内容 など）、または文字の細目の内容",
                          "the text written: the text attached to a choice (具体的な方法, 手順の内容 …), or the content "
                          "of a text sub-measure"),
