@@ -250,6 +250,7 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
         controls=_frame(copies.controls, tpl.controls),
         risks=tpl.risks.copy(),
         ratings=tpl.ratings.copy(),
+        sub_measures=tpl.sub_measures.copy(),
         path=None,
     )
 
@@ -432,5 +433,6 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
         controls=_frame(controls, tpl.controls),
         risks=tpl.risks.copy(),
         ratings=tpl.ratings.copy(),
+        sub_measures=tpl.sub_measures.copy(),
         path=None,
     )

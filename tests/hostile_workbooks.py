@@ -26,7 +26,7 @@ TINY = ROOT / "tests" / "models" / "tiny"
 #: The sheet part of each sheet of a workbook written by pia_analysis (sheets in SHEET_ORDER).
 SHEET_PARTS = {name: f"xl/worksheets/sheet{i}.xml"
                for i, name in enumerate(("guide", "model", "zones", "systems", "files", "flows", "controls",
-                                         "risks", "ratings"), 1)}
+                                         "risks", "ratings", "sub_measures"), 1)}
 
 
 def base_workbook() -> bytes:

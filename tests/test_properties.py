@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from pia_analysis import ModelError, load_model, save_model
 from pia_analysis.catalog import rated_items, risk_catalog
+from pia_analysis.catalog.sub_measures import sub_measure_catalog
 from pia_analysis.model.mynumber import check_digit
 from pia_analysis.whatif.apply import apply_scenario
 from pia_analysis.model.schema import (
@@ -56,6 +57,8 @@ from pia_analysis.model.schema import (
 
 CATALOG = sorted(risk_catalog()["risk_id"])
 RATED = sorted(rated_items().query("section == 'Ⅲ'")["rated_item_id"])
+#: the packaged sub-measures: id -> the choices of a choice row, () for a text row
+SUB_MEASURES = dict(zip(sub_measure_catalog()["sub_measure_id"], sub_measure_catalog()["choices"]))
 TABLE_NAMES = [t.name for t in TABLES]
 
 
@@ -124,10 +127,16 @@ def logical_models(draw) -> dict[str, Any]:
     rows["controls"] = [{"control_id": c, "name_ja": draw(TEXT), "name_en": draw(TEXT),
                          "mitigates": draw(subset(risk_pool, 1)),
                          "applies_to": draw(st.one_of(st.just(["*"]), subset(elements, 1))),
-                         "effectiveness": draw(PROB), "status": draw(st.sampled_from(STATUSES)), "source": draw(TEXT)}
+                         "effectiveness": draw(PROB), "status": draw(st.sampled_from(STATUSES)), "source": draw(TEXT),
+                         "sub_measures": draw(subset(sorted(SUB_MEASURES)))}
                         for c in pools["controls"]]
     # ratings name rated items: the Section Ⅲ ones (the 委託 block once) and the extra risks outside the block
     rated_pool = RATED + [r["risk_id"] for r in rows["risks"] if r["stage"] != "outsource"]
+    # answers of their kind: a choice row one of its choices, a text row its text in detail
+    rows["sub_measures"] = [{"sub_measure_id": sid,
+                             "answer": draw(st.sampled_from(SUB_MEASURES[sid])) if SUB_MEASURES[sid] else "",
+                             "detail": draw(TEXT) if SUB_MEASURES[sid] else draw(ITEM), "source": draw(TEXT)}
+                            for sid in draw(subset(sorted(SUB_MEASURES), 0, 4))]
     rows["ratings"] = [{"risk_id": r, "rating": draw(st.sampled_from(RATINGS + tuple(RATING_ALIASES)))}
                        for r in draw(subset(rated_pool, 0, 4))]
     meta = {"id": draw(IDS), "title_ja": draw(TITLE), "title_en": draw(TITLE), "organisation": draw(TITLE),

@@ -185,10 +185,16 @@ def choice_sets() -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per choice, by set and order; columns ``choice_set``, ``order`` (int), ``label_ja`` (the form's
-        wording, what a model writes), ``label_en``, ``favourable_rank`` (int, 1 = most favourable: a higher
-        rank is a worse answer), ``sufficient`` (bool: the choice claims the measures are enough; False where
-        the set has no such meaning), ``aliases`` (list of the English spellings a model may write instead),
-        ``source``, ``confidence``, ``form_version``.
+        wording, what a model writes), ``label_en``, ``favourable_rank`` (Int64, 1 = most favourable: a higher
+        rank is a worse answer; ``<NA>`` for a choice that is not a level of the measure, e.g. 政府機関ではない,
+        or a set that reports a fact, ⑨ and ⑩), ``sufficient`` (bool: the choice claims the measures are
+        enough; False where the set has no such meaning), ``aliases`` (list of the English spellings a model
+        may write instead; empty for most sets), ``source``, ``confidence``, ``form_version``.
+
+    Raises
+    ------
+    CatalogError
+        When a column is missing or a rank is not a whole number.
 
     Examples
     --------
@@ -198,11 +204,21 @@ def choice_sets() -> pd.DataFrame:
     ['特に力を入れて行っている', '十分に行っている', '十分に行っていない']
     """
     df = read_table("choice_sets.csv")
+    missing = [c for c in _CHOICE_COLUMNS if c not in df.columns]
+    if missing:
+        raise CatalogError(f"catalog/choice_sets.csv: missing column(s) {', '.join(missing)}")
+    bad = [r for r in df["favourable_rank"] if r and not r.isdigit()]
+    if bad:
+        raise CatalogError(f"catalog/choice_sets.csv: favourable_rank {bad[0]!r} is not a whole number or empty")
     df["order"] = df["order"].astype(int)
-    df["favourable_rank"] = df["favourable_rank"].astype(int)
+    df["favourable_rank"] = pd.array([int(r) if r else None for r in df["favourable_rank"]], dtype="Int64")
     df["sufficient"] = df["sufficient"].str.lower().eq("true")
     df["aliases"] = df["aliases"].str.split()
     return df.reset_index(drop=True)
+
+
+_CHOICE_COLUMNS = ["choice_set", "order", "label_ja", "label_en", "favourable_rank", "sufficient", "aliases",
+                   "source", "confidence", "form_version"]
 
 
 def stage_declarations() -> pd.DataFrame:

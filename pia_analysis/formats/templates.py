@@ -33,10 +33,10 @@ README_POINTS: tuple[tuple[str, str], ...] = (
      "model.yaml に評価の基本情報を、各 CSV ファイルに表を記入します。",
      "This folder is the model of one affair that uses My Numbers: model.yaml holds the assessment's key facts, "
      "the CSV files hold the tables."),
-    ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv と ratings.csv は"
-     "空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
-     "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv and "
-     "ratings.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
+    ("各 CSV の1行目は列名です。変更しないでください。2行目から1行に1件ずつ記入します。risks.csv・ratings.csv・"
+     "sub_measures.csv は空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
+     "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv, "
+     "ratings.csv and sub_measures.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
     ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ が使えます。",
      "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ."),
     ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",

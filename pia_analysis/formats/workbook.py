@@ -90,13 +90,15 @@ _BOOL_LIST = '"TRUE,FALSE"'
 #: The points of the guide sheet: (ja, en).
 GUIDE_POINTS: tuple[tuple[str, str], ...] = (
     ("このブックは、個人番号を扱う1つの事務のモデルです。model シートに評価の基本情報（key と value）を、"
-     "zones・systems・files・flows・controls・risks・ratings の各シートに表を記入します。",
+     "zones・systems・files・flows・controls・risks・ratings・sub_measures の各シートに表を記入します。",
      "This workbook is the model of one affair that uses My Numbers: the model sheet holds the assessment's "
-     "key facts (key, value); the sheets zones, systems, files, flows, controls, risks and ratings hold the tables."),
+     "key facts (key, value); the sheets zones, systems, files, flows, controls, risks, ratings and sub_measures hold"
+     " the tables."),
     ("各シートの1行目は列名です。変更・削除しないでください。2行目から1行に1件ずつ記入します（行の順序は自由、"
-     "空行は無視されます）。追加した列は文字として保存されます。risks と ratings は空のままでも構いません。",
+     "空行は無視されます）。追加した列は文字として保存されます。risks・ratings・sub_measures は"
+     "空のままでも構いません。",
      "Row 1 of each sheet holds the column names: keep them. Fill in one item per row from row 2 (any order; "
-     "blank rows are skipped). Columns you add are kept as text. risks and ratings may stay empty."),
+     "blank rows are skipped). Columns you add are kept as text. risks, ratings and sub_measures may stay empty."),
     ("選択肢のある列（stage、kind、operator、status、rating、TRUE/FALSE の列）は、セルを選ぶと出るドロップダウンから"
      "選びます。zone_id・source・target・ratings の risk_id では、他のシートのIDを選べます。",
      "Columns with choices (stage, kind, operator, status, rating, the TRUE/FALSE columns) have a drop-down. "

@@ -12,8 +12,9 @@ from typing import Any, Union
 import pandas as pd
 
 from .. import catalog
+from ..catalog.sub_measures import sub_measure_catalog
 from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
-from .errors import Naming, Problem
+from .errors import Naming, Problem, unknown_id
 from .mynumber import find_my_numbers
 from .rated import normalised_rating, rated_item_table, rating_owner
 from .schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES, RATING_SETS, TABLES, RowRef, TableRef, Text
@@ -171,6 +172,56 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                                     f"{rating!r}{said} is not a choice of {owner[rid]!r} "
                                     f"({_SET_WORDS.get(choice_set, choice_set)})",
                                     f"write one of {', '.join(RATING_SETS[choice_set])}"))
+    _check_sub_measures(rows("controls"), rows("sub_measures"), problems)
+
+
+def _check_sub_measures(controls: list[tuple[Location, dict[str, Any]]],
+                        answers: list[tuple[Location, dict[str, Any]]], problems: list[Problem]) -> None:
+    """The sub-measures named by controls and answered in sub_measures: known ids, answers of their kind.
+
+    A choice sub-measure takes one of its choices in ``answer`` (its attached text in ``detail``); a text
+    sub-measure (「…の内容」) takes its text in ``detail`` and leaves ``answer`` empty. Duplicates are the
+    generic duplicate-id check.
+    """
+    if not controls and not answers:
+        return
+    cat = sub_measure_catalog().set_index("sub_measure_id")
+    known = cat.index.tolist()
+
+    def unknown(loc: Location, column: str, value: str) -> None:
+        # the message names the close matches; the hint the ids of the same rated item, else where they are
+        message = str(unknown_id("sub-measure", value, known, "the catalogue")).partition(" (known: ")[0]
+        same = [k for k in known if k.split(".")[0] == value.split(".")[0]]
+        hint = (f"the sub-measures of {value.split('.')[0]} are {', '.join(same)}" if same else
+                f"use one of the {len(known)} sub_measure_ids listed in docs/sub-measures.md "
+                f"(catalog/sub_measures.csv), e.g. use-2.user-auth")
+        problems.append(Problem(*loc, column, message, hint))
+
+    for loc, row in controls:
+        for sid in row.get("sub_measures") or []:
+            if sid not in cat.index:
+                unknown(loc, "sub_measures", sid)
+    for loc, row in answers:
+        sid, answer, detail = row["sub_measure_id"], row.get("answer", ""), row.get("detail", "")
+        if not sid:
+            continue
+        if sid not in cat.index:
+            unknown(loc, "sub_measure_id", sid)
+            continue
+        item = cat.loc[sid]
+        choices = item["choices"]
+        if item["kind"] == "text":
+            if answer:
+                problems.append(Problem(*loc, "answer", f"{sid} ({item['label_ja']}) is answered by text, not a choice",
+                                        "write the text in detail and leave answer empty"))
+            elif not detail:
+                problems.append(Problem(*loc, "detail", f"is empty: {sid} ({item['label_ja']}) is answered by text",
+                                        "write the measures in detail, or remove the row to leave it unanswered"))
+        elif answer not in choices:
+            what = "is empty" if not answer else f"{answer!r} is not a choice of {sid} ({item['label_ja']})"
+            problems.append(Problem(*loc, "answer", what,
+                                    f"the choices are {' / '.join(choices)}"
+                                    + ("" if answer else "; or remove the row to leave it unanswered")))
 
 
 

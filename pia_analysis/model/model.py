@@ -23,8 +23,9 @@ import pandas as pd
 from .. import catalog
 from .errors import DifferentAssessmentError, ModelTypeError
 from .mynumber import redact
+from .cells import empty_table
 from .rated import rated_item_table
-from .schema import ASSESSMENT_KEYS
+from .schema import ASSESSMENT_KEYS, TABLE_BY_NAME
 
 
 @dataclasses.dataclass(eq=False)
@@ -42,6 +43,9 @@ class Model:
         for the packaged catalogue plus these.
     ratings : DataFrame
         The assessor's self-ratings (``ratings.csv``; empty when absent), ratings in official Japanese.
+    sub_measures : DataFrame
+        The answers to the sub-measures of Section Ⅲ (``sub_measures.csv``; empty when absent): ``sub_measure_id,
+        answer, detail, source``. See :func:`pia_analysis.analysis.sub_measures.sub_measure_answers`.
     path : Path or None
         The directory the model was loaded from.
     warnings : tuple of Problem
@@ -62,6 +66,8 @@ class Model:
     controls: pd.DataFrame
     risks: pd.DataFrame
     ratings: pd.DataFrame
+    # optional, after the tables every caller gives: models built in memory (synthetic) answer none
+    sub_measures: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["sub_measures"]))
     path: Path | None = None
     earlier_versions: tuple[tuple[str, dt.date], ...] = ()
     warnings: tuple[Any, ...] = ()

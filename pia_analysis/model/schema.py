@@ -60,7 +60,8 @@ RATING_CHOICES: tuple[str, ...] = tuple(dict.fromkeys(
     [label for labels in RATING_SETS.values() for label in labels]
     + [alias for aliases in RATING_SET_ALIASES.values() for alias in aliases]))
 #: The favourable rank of each rating label (1 = most favourable): a higher rank is a worse rating.
-RATING_RANKS: dict[str, int] = dict(zip(_CHOICES["label_ja"], _CHOICES["favourable_rank"]))
+RATING_RANKS: dict[str, int] = {label: int(rank) for label, rank, name in zip(
+    _CHOICES["label_ja"], _CHOICES["favourable_rank"], _CHOICES["choice_set"]) if name in RATING_SETS}
 del _CHOICES
 TRUE_WORDS = ("true", "yes", "1", "はい")
 FALSE_WORDS = ("false", "no", "0", "いいえ")
@@ -169,10 +170,12 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。しきい値判断の重大事故:「過去1年以内に、評価実施機関において特定個人情報に"
-                         "関する重大事故が発生したか」（Ⅲ7 リスク1 ⑨ 過去3年以内の個人情報に関する重大事故とは別）",
+                         "関する重大事故が発生したか」（Ⅲ7 リスク1 ⑨ 過去3年以内の個人情報に関する重大事故とは別。⑨は"
+                         "sub_measures の retain-1.serious-incident で答える）",
                          "optional; the threshold input 重大事故: did a serious incident concerning specific personal "
                          "information (特定個人情報) occur at the body within the past year (not the form's Ⅲ7 risk 1 "
-                         "⑨, personal information within 3 years)"),
+                         "⑨, personal information within 3 years, answered as the sub-measure "
+                         "retain-1.serious-incident)"),
     "previous": ("任意。前回のモデル（フォルダまたはブック）。このブックのあるフォルダからの相対パス",
                 "optional; the previous version's model (folder or workbook), relative to the folder holding this "
                 "workbook"),
@@ -590,6 +593,13 @@ TABLES: tuple[Table, ...] = (
                 meaning=("出典",
                          "source of the row"),
             ),
+            Column("sub_measures", "reflist", required=False,
+                hint="sub-measure ids of the catalogue such as use-2.user-auth separated by ';'",
+                meaning=("この対策が実施する評価書 Ⅲ の細目（目録の sub_measure_id。例: use-2.user-auth。"
+                         "; 区切り、任意）",
+                         "the sub-measures of the form's Ⅲ this control implements (catalogue sub_measure_ids such "
+                         "as use-2.user-auth, separated by ;; optional)"),
+            ),
         ),
         title="security and organisational measures",
     ),
@@ -648,6 +658,39 @@ TABLES: tuple[Table, ...] = (
         ),
         optional_file=True,
         title="the assessor's self-ratings",
+    ),
+    Table(
+        "sub_measures",
+        "sub_measures.csv",
+        "sub_measure_id",
+        (
+            Column("sub_measure_id", "id", nonempty=True,
+                meaning=("回答する細目のID（目録の sub_measure_id。例: use-2.user-auth、retain-1.serious-incident）",
+                         "the sub-measure answered: a catalogue sub_measure_id such as use-2.user-auth or "
+                         "retain-1.serious-incident"),
+            ),
+            Column("answer", max_chars=MAX_NAME_CHARS,
+                hint="one of the sub-measure's choices; empty for a text sub-measure",
+                meaning=("選択肢の細目の回答（例: 行っている。目録の選択肢のいずれか）。文字の細目（…の内容）では空欄。"
+                         "Ⅲ7 リスク1 ⑨（過去3年以内の個人情報に関する重大事故: 発生あり／発生なし）もここで答える。"
+                         "⑨はしきい値判断の serious_incident（過去1年以内の特定個人情報に関する重大事故）とは別",
+                         "the answer of a choice sub-measure (e.g. 行っている: one of its catalogue choices); "
+                         "empty for a text sub-measure (…の内容). Ⅲ7 risk 1 ⑨ (a serious incident concerning "
+                         "personal information in the past 3 years: 発生あり / 発生なし) is answered here; "
+                         "it is not the threshold input serious_incident (specific personal information, past year)"),
+            ),
+            Column("detail",
+                meaning=("記載する文章: 選択肢に付く文章（具体的な方法、手順の内容 など）、または文字の細目の内容",
+                         "the text written: the text attached to a choice (具体的な方法, 手順の内容 …), or the content "
+                         "of a text sub-measure"),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the answer comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="the answers to the sub-measures of Section Ⅲ",
     ),
 )
 

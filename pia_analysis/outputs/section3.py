@@ -1,6 +1,8 @@
 """The Section Ⅲ/Ⅳ risk table written as a file: Excel (``.xlsx``) or Markdown (``.md``).
 
-The table itself is :func:`pia_analysis.analysis.judgments.section3_table`.
+The table itself is :func:`pia_analysis.analysis.judgments.section3_table`; the sub-measures of each risk with
+the model's answers (未回答 where it gives none) are :func:`pia_analysis.analysis.sub_measures.sub_measure_answers`,
+written after each stage's table (Markdown) or on their own sheet (Excel).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from .. import catalog
 from ..analysis.judgments import NOT_APPLICABLE_JA, section3_table
+from ..analysis.sub_measures import sub_measure_answers
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_file
@@ -31,6 +34,13 @@ _HEADERS_JA = {
     "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
     "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
 }
+#: The Japanese headings of the sub-measure sheet (sub_measure_answers' columns).
+_SUB_HEADERS_JA = {
+    "sub_measure_id": "細目ID", "rated_item": "評価の単位", "stage": "段階コード", "stage_no": "項目", "number": "番号",
+    "label_ja": "細目（様式の文言）", "label_en": "sub-measure (English)", "form_item_ja": "様式の項目",
+    "kind": "回答の形", "choices": "選択肢", "answer": "回答", "detail_label_ja": "記載欄", "detail": "記載",
+    "status": "回答の状況", "controls": "この細目を実施する対策", "source": "回答の出典", "confidence": "目録の確度",
+}
 
 
 def _flat(table: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +52,13 @@ def _flat(table: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
-def _markdown(model: Model, table: pd.DataFrame) -> str:
+def _flat_sub(subs: pd.DataFrame) -> pd.DataFrame:
+    flat = subs.copy()
+    flat["controls"] = flat["controls"].map("; ".join)
+    return flat
+
+
+def _markdown(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return "—"  # a cell the row has no value for (a free-text row's coverage), never "nan"
@@ -62,9 +78,12 @@ def _markdown(model: Model, table: pd.DataFrame) -> str:
              "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。"
              "委託は5つのリスクをまとめた1つの評価項目。"
              "Ⅳ の項目は組織を1つの組として、その項目を名指す対策で判定する。", ""]
+    flat_subs = _flat_sub(subs)
+    sub_cols = ["rated_item", "number", "label_ja", "answer", "detail", "controls", "source"]
     for (section, stage), group in flat.groupby(["section", "stage"], sort=False):
         if section == "Ⅲ":
-            lines += [f"## {group['stage_no'].iloc[0]}. {catalog.stage_label(stage, short=False)}", ""]
+            stage_no = group["stage_no"].iloc[0]
+            lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
         else:
             lines += ["## Ⅳ その他のリスク対策", ""]
         lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
@@ -72,12 +91,22 @@ def _markdown(model: Model, table: pd.DataFrame) -> str:
         for row in group.loc[group["row_kind"] == "rated", cols].itertuples(index=False):
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
         lines.append("")
+        # the sub-measures of the stage's risks, as the form lists them under each risk; never guessed
+        stage_subs = flat_subs.loc[flat_subs["stage"] == stage, sub_cols] if section == "Ⅲ" else flat_subs.iloc[:0]
+        if len(stage_subs):
+            lines += [f"### {stage_no}. 細目（各リスクの措置）", ""]
+            lines.append("| " + " | ".join(_SUB_HEADERS_JA[c] for c in sub_cols) + " |")
+            lines.append("|" + "|".join("---" for _ in sub_cols) + "|")
+            for row in stage_subs.itertuples(index=False):
+                lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+            lines.append("")
+        # the stage's その他のリスク row ends it, as in the form
         for name, text in group.loc[group["row_kind"] != "rated", ["name_ja", "text"]].itertuples(index=False):
             lines += [f"**{name}**: {cell(text)}", ""]
     return "\n".join(lines)
 
 
-def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
+def _xlsx(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -101,11 +130,27 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
-    # Second sheet: the Japanese headers, so an analyst can map the columns onto the official form.
+    # Second sheet: the sub-measures of each risk with the model's answers (未回答 where none).
+    sub = wb.create_sheet("sub_measures")
+    flat_subs = _flat_sub(subs)
+    sub.append(list(flat_subs.columns))
+    for row in flat_subs.itertuples(index=False):
+        sub.append([neutralise(v.item() if hasattr(v, "item") else v) for v in row])
+    for cell in sub[1]:
+        cell.font = Font(bold=True)
+    for col, width in zip("ABCDEFGHIJKLMNOPQ", (26, 10, 10, 6, 6, 40, 36, 40, 8, 30, 16, 20, 48, 12, 16, 40, 10)):
+        sub.column_dimensions[col].width = width
+    for row in sub.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sub.freeze_panes = "B2"
+    # Last sheet: the Japanese headers, so an analyst can map the columns onto the official form.
     legend = wb.create_sheet("columns")
-    legend.append(["column", "見出し"])
+    legend.append(["column", "見出し", "sheet"])
     for col in flat.columns:
-        legend.append([col, _HEADERS_JA[col]])
+        legend.append([col, _HEADERS_JA[col], "section3"])
+    for col in flat_subs.columns:
+        legend.append([col, _SUB_HEADERS_JA[col], "sub_measures"])
     wb.properties.creator = "pia-analysis"
     wb.properties.title = f"Section Ⅲ — {model.id}"
     buffer = io.BytesIO()
@@ -117,10 +162,12 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
 def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = False, inputs=()) -> Path:
     """Write the Section Ⅲ table to ``path``: Excel for ``.xlsx``, Markdown for ``.md``.
 
-    The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``) and the Japanese
-    column headings on sheet ``columns``; its properties and zip entries carry the assessment date, so a
-    re-run writes the same bytes. The file is written whole or not at all; an existing file is replaced
-    only when ``force`` (:func:`pia_analysis.util.files.write_file`).
+    The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``), the sub-measures with the
+    model's answers on sheet ``sub_measures`` (:func:`~pia_analysis.analysis.sub_measures.sub_measure_answers`:
+    未回答 where the model gives none) and the Japanese column headings of both on sheet ``columns``; the
+    Markdown file lists each stage's sub-measures after its table. The workbook's properties and zip entries
+    carry the assessment date, so a re-run writes the same bytes. The file is written whole or not at all;
+    an existing file is replaced only when ``force`` (:func:`pia_analysis.util.files.write_file`).
 
     Parameters
     ----------
@@ -160,11 +207,12 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
     require_model(model, "write_section3")
     path = Path(path)
     table = section3_table(model)
+    subs = sub_measure_answers(model)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        data = _xlsx(model, table)
+        data = _xlsx(model, table, subs)
     elif suffix == ".md":
-        data = (_markdown(model, table) + "\n").encode("utf-8")
+        data = (_markdown(model, table, subs) + "\n").encode("utf-8")
     else:
         raise InvalidArgumentError(
             f"write_section3 writes .xlsx or .md, not {path.suffix or 'a file without suffix'!r}")

@@ -48,7 +48,8 @@ import pandas as pd
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model, check_same_assessment, require_model
-from ..catalog import CatalogError, read_table
+from ..catalog import CatalogError, choice_sets, read_table
+from ..catalog.sub_measures import sub_measure_catalog
 from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_RANKS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
@@ -107,6 +108,18 @@ class DiffContext:
         """(table, detail) -> the form item (``catalog/change_items.csv``; detail: a flow's stage, a model key)."""
         table = read_table("change_items.csv")
         return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
+
+    @cached_property
+    def sub_measures(self) -> pd.DataFrame:
+        """The packaged sub-measures by id (``catalog/sub_measures.csv``): form item, label and choice set."""
+        return sub_measure_catalog().set_index("sub_measure_id")
+
+    @cached_property
+    def choice_ranks(self) -> dict[tuple[str, str], int]:
+        """(choice set, choice) -> favourable rank (1 best), unranked choices absent (``catalog/choice_sets.csv``)."""
+        sets = choice_sets().dropna(subset=["favourable_rank"])
+        return {(s, label): int(rank) for s, label, rank in
+                sets[["choice_set", "label_ja", "favourable_rank"]].itertuples(index=False)}
 
     @cached_property
     def judgments(self) -> tuple[Any, Any]:
@@ -312,6 +325,27 @@ def _rating_move(c: Change) -> int:
     return 1 if b > a else -1
 
 
+def _sub_measure_move(ctx: DiffContext, c: Change) -> int:
+    """+1 when a sub-measure's answer got worse, -1 when better (by ``favourable_rank``), 0 otherwise.
+
+    0 too when either answer is unranked (再委託していない, 政府機関ではない; ⑨ and ⑩ report facts): the change is
+    then a revision (``other-change``).
+    """
+    if c.table != "sub_measures" or c.change != "changed" or "answer" not in c.fields:
+        return 0
+    if c.id not in ctx.sub_measures.index:
+        return 0
+    choice_set = ctx.sub_measures.at[c.id, "choice_set"]
+    a, b = ctx.choice_ranks.get((choice_set, c.old["answer"])), ctx.choice_ranks.get((choice_set, c.new["answer"]))
+    if a is None or b is None or a == b:
+        return 0
+    return 1 if b > a else -1
+
+
+def _sub_measure_label(ctx: DiffContext, c: Change) -> str:
+    return str(ctx.sub_measures.at[c.id, "label_ja"]) if c.id in ctx.sub_measures.index else ""
+
+
 def _element_removed(ctx: DiffContext, c: Change) -> bool:
     if c.change != "removed" or c.table == "model":
         return False
@@ -378,6 +412,9 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "rating-worse": (lambda ctx, c: _rating_move(c) > 0, lambda ctx, c: (
         f"{c.id} の自己評価: {c.old['rating']} → {c.new['rating']}",
         f"self-rating of {c.id}: {c.old['rating']} → {c.new['rating']}")),
+    "sub-measure-worse": (lambda ctx, c: _sub_measure_move(ctx, c) > 0, lambda ctx, c: (
+        f"{c.id}（{_sub_measure_label(ctx, c)}）の回答: {c.old['answer']} → {c.new['answer']}",
+        f"answer of {c.id}: {c.old['answer']} → {c.new['answer']}")),
     "control-added": (_control_added, lambda ctx, c: (
         f"対策 {c.id}{_describe(c.new)} を追加する（{c.new['status']}）",
         f"the measure {c.id} is added ({c.new['status']})")),
@@ -389,6 +426,12 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "rating-better": (lambda ctx, c: _rating_move(c) < 0, lambda ctx, c: (
         f"{c.id} の自己評価: {c.old['rating']} → {c.new['rating']}",
         f"self-rating of {c.id}: {c.old['rating']} → {c.new['rating']}")),
+    "sub-measure-better": (lambda ctx, c: _sub_measure_move(ctx, c) < 0, lambda ctx, c: (
+        f"{c.id}（{_sub_measure_label(ctx, c)}）の回答: {c.old['answer']} → {c.new['answer']}",
+        f"answer of {c.id}: {c.old['answer']} → {c.new['answer']}")),
+    "sub-measure-detail": (lambda ctx, c: c.table == "sub_measures" and c.change == "changed" and "detail" in c.fields,
+                           lambda ctx, c: (f"{c.id}（{_sub_measure_label(ctx, c)}）の記載を改める",
+                                           f"the text of {c.id} is rewritten")),
     "element-removed": (_element_removed, lambda ctx, c: (
         f"{c.table} の {c.id} を削除する（リスクを明らかに軽減する変更）",
         f"{c.table} {c.id} is removed (a change that clearly reduces the risk)")),
@@ -475,7 +518,12 @@ def _show(value: Any) -> str:
 #: The provenance column of each table (flows' ``source`` is the source *system*; its provenance is
 #: ``source_ref``).
 PROVENANCE_COLUMNS = {"zones": "source", "systems": "source", "files": "source", "flows": "source_ref",
-                      "controls": "source"}
+                      "controls": "source", "sub_measures": "source"}
+
+
+#: Tables whose rows are answers to the form's fixed questions: a row in one version only is an answer recorded in
+#: one model only (the other leaves it 未回答, unknown), not a change of the 評価書, and is not compared.
+ANSWERED_ONLY = frozenset({"sub_measures"})
 
 
 def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Change]:
@@ -488,6 +536,8 @@ def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Chang
         a = {r[key]: r for r in getattr(old, table.name).to_dict("records")}
         b = {r[key]: r for r in getattr(new, table.name).to_dict("records")}
         for rid in sorted(set(a) | set(b)):
+            if table.name in ANSWERED_ONLY and (rid not in a or rid not in b):
+                continue  # 未回答 on one side: the model does not say what that version's 評価書 answered
             if rid not in b:
                 out.append(Change(table.name, rid, "removed", a[rid], None))
             elif rid not in a:
@@ -694,6 +744,7 @@ _SHEET_DETAIL = {
     "zones": ("operator",), "systems": ("zone_id", "operator", "holds"),
     "files": ("records", "contains_my_number", "items"), "flows": ("source", "target", "stage", "files", "encrypted"),
     "controls": ("status", "effectiveness", "mitigates", "applies_to"), "ratings": ("rating",),
+    "sub_measures": ("answer", "detail"),
 }
 
 
@@ -727,6 +778,8 @@ def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
 def _form_item(ctx: DiffContext, change: Change) -> str:
     """The form item of an element (``catalog/change_items.csv``: by table; flows by stage, model keys by key)."""
     items = ctx.form_items
+    if change.table == "sub_measures" and change.id in ctx.sub_measures.index:
+        return str(ctx.sub_measures.at[change.id, "form_item_ja"])  # Ⅲ 3 リスク2 ユーザ認証の管理
     row = change.new or change.old or {}
     detail = row.get("stage", "") if change.table == "flows" else change.id if change.table == "model" else ""
     return items.get((change.table, detail)) or items.get((change.table, ""), "")
