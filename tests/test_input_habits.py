@@ -296,3 +296,133 @@ def test_no_percent_question_when_it_cannot_be_one():
         parse_cell(TABLE_BY_NAME["systems"].column("entry_likelihood"), raw, TableRef("systems"), 3, found)
         assert found and "did you mean" not in found[0].hint
     assert parse_cell(TABLE_BY_NAME["systems"].column("entry_likelihood"), "2%", TableRef("systems"), 3, []) == 0.02
+
+
+# --- the command line: probability options, dates, tables -------------------------------------------------
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    from pia_analysis.cli import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_threshold_accepts_a_percentage_and_asks_about_a_whole_number(capsys):
+    from pia_analysis import bundled_model_path
+
+    model = str(bundled_model_path())
+    as_share = _run(["findings", model, "--format", "json", "--threshold", "0.03"], capsys)
+    as_percent = _run(["findings", model, "--format", "json", "--threshold", "3%"], capsys)
+    assert as_share[0] == as_percent[0] == 0 and as_share[1] == as_percent[1]
+    assert _run(["findings", model, "--format", "json", "--threshold", "３％"], capsys)[1] == as_share[1]
+    with pytest.raises(SystemExit) as info:
+        _run(["findings", model, "--threshold", "3"], capsys)
+    assert info.value.code == 2
+    assert "--threshold: 3 is outside [0, 1] (did you mean 3 % (0.03)? write 0.03 or 3%)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _run(["export-findings", model, "out.csv", "--threshold", "150"], capsys)
+    err = capsys.readouterr().err
+    assert "150 is outside [0, 1]" in err and "did you mean" not in err
+
+
+def test_today_is_read_as_model_yaml_dates_are(capsys):
+    from pia_analysis import bundled_model_path
+
+    model = str(bundled_model_path())
+    iso = _run(["procedure", model, "--format", "json", "--today", "2024-04-01"], capsys)
+    assert _run(["procedure", model, "--format", "json", "--today", "R6.4.1"], capsys) == iso
+    assert _run(["procedure", model, "--format", "json", "--today", "令和6年4月1日"], capsys) == iso
+    with pytest.raises(SystemExit):
+        _run(["procedure", model, "--today", "R6.2.30"], capsys)
+    assert "'R6.2.30' is not a date: February 令和6年 (2024) has 29 days" in capsys.readouterr().err
+
+
+def test_a_model_typed_in_japanese_validates_on_the_command_line(tmp_path: Path, capsys):
+    code, out, _err = _run(["validate", str(_japanese_copy(tmp_path))], capsys)
+    assert code == 0 and out.startswith("OK: ja")
+
+
+def test_format_table_counts_paths_missing_values_and_wrapping():
+    import numpy as np
+    import pandas as pd
+
+    from pia_analysis.util.text_table import MAX_CELL_LINES, display_width, format_table
+
+    frame = pd.DataFrame({
+        "system_id": ["REG", "TERM"],
+        "path": [["VENDOR_TERM", "JUKI_REC", "REG"], ["TERM"]],
+        "records_at_stake": [23300.0, 582.5],
+        "gaps": [800.0, np.nan],
+        "exposure": [0.025, 3.125e-05],
+        "detail_ja": ["入口 RESIDENT（届出人（住民・代理人））の年間の発生確率は 0.1 で、到達しうる個人番号は 932,000 件。" * 3,
+                      "短い"],
+    })
+    text = format_table(frame, width=72)
+    lines = text.splitlines()
+    assert all(display_width(line) <= 72 for line in lines), text
+    assert "VENDOR_TERM →" in text and "23300" in text and "582" in text and "800" in text
+    assert ".0" not in text.replace("0.025", "").replace("0.00003125", "")  # no 800.000000, no 23300.0
+    assert "0.00003125" in text and "e-05" not in text
+    row_two = next(i for i, line in enumerate(lines) if line.startswith("TERM"))
+    assert " - " in lines[row_two]  # the missing count
+    rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    assert row_two - rule - 1 == MAX_CELL_LINES and lines[row_two - 1].rstrip().endswith("…")
+    assert format_table(frame, width=72) == text  # deterministic
+
+
+def test_cli_tables_fit_100_columns_and_print_integers_and_arrows(capsys):
+    import re
+
+    from pia_analysis import bundled_model_path
+
+    model = bundled_model_path()
+    outputs = [
+        _run(["exposure", str(model)], capsys),
+        _run(["coverage", str(model)], capsys),
+        _run(["findings", str(model)], capsys),
+        _run(["scenario", str(model), str(model / "scenarios" / "remote-work.yaml")], capsys),
+        _run(["diff", str(model.parent / "kitakyushu-juki-h28"), str(model)], capsys),
+    ]
+    for code, out, _err in outputs:
+        assert code == 0
+        assert not re.search(r"\d\.\d*0{4}\b", out), re.search(r".*\d\.\d*0{4}\b.*", out).group(0)
+        assert "nan" not in out.lower().replace("finance", "")
+    exposure = outputs[0][1]
+    assert "VENDOR_TERM →" in exposure and "JUKI_REC →" in exposure and "23300" in exposure
+    for code, out, _err in outputs[:3]:  # tables only (the scenario and diff headings quote the model's title)
+        from pia_analysis.util.text_table import display_width
+
+        assert max(display_width(line) for line in out.splitlines()) <= 100
+    headline = outputs[3][1].split("Headline", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"^gaps\s+10\s+22\s+12$", headline, re.M), headline
+    assert re.search(r"^records_at_stake\s+79249\s+153838\s+74589", headline, re.M), headline
+    assert "coverage            入手" not in outputs[1][1] and "入手" in outputs[1][1]
+
+
+def test_findings_on_a_terminal_list_the_open_ones_first(capsys):
+    from pia_analysis import bundled_model_path
+    from pia_analysis.analysis.findings import find_findings
+
+    out = _run(["findings", str(bundled_model_path())], capsys)[1]
+    statuses = [line.split()[1] for line in out.splitlines()[2:] if line[:1].strip() and len(line.split()) > 1
+                and line.split()[1] in ("open", "mitigated")]
+    assert statuses == sorted(statuses, key=lambda s: s != "open") and "open" in statuses and "mitigated" in statuses
+    engine = find_findings(load_model(bundled_model_path()))["status"].tolist()
+    assert engine != sorted(engine, key=lambda s: s != "open")  # the engine's order is not already open-first
+
+
+def test_a_table_not_on_a_terminal_is_100_columns_whatever_columns_says():
+    import os
+    import subprocess
+    import sys
+
+    from pia_analysis import bundled_model_path
+
+    def run(columns: str) -> str:
+        env = dict(os.environ, COLUMNS=columns, PYTHONHASHSEED="0")
+        return subprocess.run([sys.executable, "-m", "pia_analysis.cli", "exposure", str(bundled_model_path())],
+                              capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+
+    assert run("40") == run("250")
