@@ -72,24 +72,21 @@ def _plain(value):
 
 
 def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
-    """Print a DataFrame as an aligned table, CSV or JSON records (stable, as given)."""
+    """Print a DataFrame as an aligned table, CSV or JSON records (stable, as given): the one table printer."""
     out = out or sys.stdout
     if fmt == "json":
         records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
         out.write(json.dumps(records, ensure_ascii=False, indent=2, default=str, allow_nan=False) + "\n")
         return
-    flat = frame.copy()
-    for col in flat.columns:
-        if flat[col].map(lambda v: isinstance(v, (list, tuple))).any():
-            flat[col] = flat[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     if fmt == "csv":
         from .util.spreadsheet import csv_text  # spreadsheet-safe, as every CSV the tool writes
 
         out.write(csv_text(frame))
     else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
-                               "display.max_colwidth", 60):
-            out.write(flat.to_string(index=False) + "\n")
+        from .util.text_table import format_table, terminal_width
+
+        # paths as A → B, counts as integers, wrapped to the terminal (100 columns when not a terminal)
+        out.write(format_table(frame, terminal_width(out)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -126,22 +123,42 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _terminal_columns(frame: pd.DataFrame, fmt: str, columns: list[str], lang: str) -> pd.DataFrame:
+    """On a terminal (the table format), the columns a reader needs, names in ``lang``; csv and json give all."""
+    if fmt != "table":
+        return frame
+    return frame[[c.format(lang=lang) for c in columns]]
+
+
 def _cmd_exposure(args: argparse.Namespace) -> int:
     from .analysis.exposure import node_exposure
 
     model = _load(args.model)
-    emit_table(node_exposure(model), args.format)
+    emit_table(_terminal_columns(node_exposure(model), args.format, [
+        "system_id", "name_{lang}", "exposure", "path", "entry_point", "zone_crossings", "records_at_stake",
+        "holds_my_number"], getattr(args, "lang", "ja")), args.format)
     return EXIT_OK
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     from .analysis.coverage import rating_check, stage_coverage
+    from .catalog import stage_label
     from .outputs.section3 import declared_out_cells
 
     model = _load(args.model)
     table = stage_coverage(model)
     if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
         table = declared_out_cells("stage_coverage", table, rating_check(model))
+    if args.format == "table":  # the stage's short name (入手) on a terminal: the full one is a sentence
+        lang = getattr(args, "lang", "ja")
+        names = [stage_label(s, lang) for s in table["stage"]]
+        table = table.drop(columns=["stage_no", "name_ja"])
+        table.insert(1, "name", names)
+        if "declared" in table and table["declared"].eq("").all():
+            table = table.drop(columns=["declared"])  # no stage declared out: the column would be empty
+        # on a terminal the ratio cells say 対象外 and the declared column says why: the reason once per row
+        for col in ("coverage", "coverage_if_planned"):
+            table[col] = [("対象外" if isinstance(v, str) and v.startswith("対象外") else v) for v in table[col]]
     emit_table(table, args.format)
     return EXIT_OK
 
@@ -150,7 +167,12 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
 
     model = _load(args.model)
-    emit_table(find_findings(model, include_all=args.all, exposure_threshold=args.threshold), args.format)
+    found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
+    if args.format == "table":  # on a terminal, open findings first (csv and json keep the engine's order)
+        found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
+    emit_table(_terminal_columns(found, args.format, [
+        "finding_id", "status", "risk_level", "stage", "title_{lang}", "detail_{lang}"], getattr(args, "lang", "ja")),
+        args.format)
     return EXIT_OK
 
 
@@ -206,25 +228,20 @@ def _problems(header: str, exc: ModelError) -> int:
     return EXIT_MODEL
 
 
-def _rounded(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
-    """Floats rounded to ``digits`` significant figures for display (JSON keeps full precision)."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].map(lambda v: float(f"{v:.{digits}g}") if pd.notna(v) else v)
-    return out
-
-
 def _section(title: str, frame: pd.DataFrame, empty: str = "  (none)") -> None:
     print(f"\n{title}")
     if frame.empty:
         print(empty)
     else:
-        emit_table(_rounded(frame), "table")
+        emit_table(frame, "table")  # numbers to six significant figures there (JSON keeps full precision)
 
 
 def _print_comparison(c) -> None:
-    _section("Headline", c.headline())
+    headline = c.headline()
+    records = headline["metric"].astype(str).str.contains("records")
+    for col in ("before", "after", "delta"):  # records at stake are people: whole numbers
+        headline[col] = headline[col].astype(float).where(~records, headline[col].astype(float).round())
+    _section("Headline", headline)
     exp = c.changed_exposure()[["system_id", "holds_my_number", "presence", "exposure_before", "exposure_after",
                                 "exposure_delta", "records_at_stake_before", "records_at_stake_after",
                                 "entry_point_after"]]
@@ -460,22 +477,27 @@ def _cmd_export_findings(args: argparse.Namespace) -> int:
 
 
 def _probability(text: str) -> float:
+    """A probability option: 0.03 or 3% (as cells and scenarios accept); 3 asks whether 3 % was meant."""
+    from .model.cells import nfkc, percent_hint
+
+    value = nfkc(text)
     try:
-        value = float(text)
+        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1]")
-    return value
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (write 0.03 or 3%)") from None
+    if not 0.0 <= number <= 1.0 or number != number:
+        hint = percent_hint(value, number, "")
+        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1]" + (f" ({hint.rstrip('; ')})" if hint else ""))
+    return number
 
 
 def _day(text: str):
-    import datetime as dt
+    from .model.japanese import DateTextError, parse_date_text
 
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (write YYYY-MM-DD)") from None
+    try:  # the forms model.yaml accepts: 2024-04-01, 2024/4/1, 令和6年4月1日, R6.4.1
+        return parse_date_text(text)
+    except DateTextError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} {exc} ({exc.hint})") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -524,12 +546,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
     p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
-                   help="path probability above which an exposed My Number holder is a finding (default 0.01)")
+                   help="path probability above which an exposed My Number holder is a finding: 0.01 or 1%% "
+                        "(default 0.01)")
     p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
     p = add("procedure", _cmd_procedure, "the assessment procedure recorded in model.yaml, checked against the rules",
             formats=True)
-    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
-                   help="the day to judge the 5-year re-run and the yearly review on (default: today's date)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help="the day to judge the 5-year re-run and the yearly review on: 2024-04-01, 2024/4/1, "
+                        "令和6年4月1日 or R6.4.1 (default: today's date)")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table format (default ja)")
     p = add("section3", _cmd_section3, "the Section Ⅲ risk table", formats=True)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
@@ -577,7 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export-findings", _cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
     p.add_argument("out", metavar="OUT", help="OUT.sarif or OUT.json (SARIF 2.1.0), or OUT.csv")
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
-                   help="path probability above which an exposed My Number holder is a finding (default 0.01)")
+                   help="path probability above which an exposed My Number holder is a finding: 0.01 or 1%% "
+                        "(default 0.01)")
     p.add_argument("--include-mitigated", action="store_true", help="also export the mitigated findings")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of SARIF messages (default ja)")

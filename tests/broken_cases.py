@@ -190,6 +190,18 @@ CASES: tuple[Case, ...] = (
          "model.yaml:3: column 11: is not valid YAML", what="a !!python/object tag (code execution with an unsafe loader)"),
     Case("bad_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 2024-13-01", "model.yaml:6: assessed_on: '2024-13-01' is not a date",
          what="a date with month 13"),
+    Case("date_with_time", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 2024-04-01 10:30",
+         "model.yaml:6: assessed_on: '2024-04-01 10:30' has a time of day (10:30)",
+         what="a date with a time of day (a date-time cell saved to CSV)"),
+    Case("era_day_missing", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: R6.2.30",
+         "model.yaml:6: assessed_on: 'R6.2.30' is not a date: February 令和6年 (2024) has 29 days",
+         what="a 和暦 date the month lacks (R6.2.30)"),
+    Case("era_year_outside", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 平成32年4月1日",
+         "model.yaml:6: assessed_on: '平成32年4月1日' is not a date: 平成 ended on 2019-04-30",
+         what="a year past the end of its era (平成32年)"),
+    Case("likelihood_as_whole_percent", "systems.csv", ",0.1,", ",10,",
+         "systems.csv:3: entry_likelihood: '10' is outside [0, 1] (hint: did you mean 10 % (0.1)?",
+         what="a likelihood typed as a whole percentage (10 for 10 %)"),
     Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
          what="a population in words"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
@@ -344,6 +356,13 @@ ACCEPTED_CASES: tuple[Case, ...] = (
          check=lambda m: m.files.set_index("file_id").loc["REG_FILE", "records"] == 1500),
     Case("percent_likelihood", "systems.csv", ",0.1,", ",10%,", "", what="a likelihood written as a percentage",
          check=lambda m: m.systems.set_index("system_id").loc["TERM", "entry_likelihood"] == 0.1),
+    Case("japanese_words", "flows.csv", ",use,庁内LAN,true,false,", ",使用,庁内LAN,○,×,", "",
+         what="Japanese words for a stage and ○/× for yes/no (catalog/value_aliases.csv)",
+         check=lambda m: m.flows.set_index("flow_id").loc["F1", ["stage", "interactive", "encrypted"]].tolist()
+         == ["use", True, False]),
+    Case("japanese_era_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 令和6年4月1日", "",
+         what="a date in 和暦 (令和6年4月1日; R6.4.1 and 2024/4/1 too)",
+         check=lambda m: m.meta["assessed_on"].isoformat() == "2024-04-01"),
 )
 
 

@@ -255,9 +255,10 @@ def test_problems_name_the_sheet_and_every_problem_is_reported(tiny_xlsx: Path):
         f"{root}[model]:8: target_population: 'lots' is not a whole number (hint: write a number such as 932000 (no units))",
         f"{root}[systems]:4: zone_id: 'DX' is not a known zone_id (hint: use an id listed in the zones sheet, or add it there)",
         f"{root}[flows]:2: interactive: 'maybe' is not a yes/no value "
-        "(hint: write true or false (yes/no, 1/0 and はい/いいえ are accepted))",
+        "(hint: write true or false (yes/no, 1/0, はい/いいえ, ○/×, ◯/✕, 〇/✗, あり/なし, 有/無, 有り/無し and ✓, ✔ "
+        "for true are accepted))",
         f"{root}[controls]:3: effectiveness: '1.5' is outside [0, 1] "
-        "(hint: a number in [0, 1]; 0 for organisational measures)",
+        "(hint: did you mean 1.5 % (0.015)? write 0.015 or 1.5%; a number in [0, 1]; 0 for organisational measures)",
     ]
 
 

@@ -37,8 +37,12 @@ README_POINTS: tuple[tuple[str, str], ...] = (
      "sub_measures.csv は空のままでも構いません。文字コードは UTF-8（BOM 付き可）または Excel の CSV（cp932）です。",
      "Line 1 of each CSV file holds the column names: keep them. One item per line from line 2. risks.csv, "
      "ratings.csv and sub_measures.csv may stay empty. Save as UTF-8 (with or without BOM) or Excel's CSV (cp932)."),
-    ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ が使えます。",
-     "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ."),
+    ("複数の値は ; で区切ります。TRUE/FALSE の列には true/false、yes/no、1/0、はい/いいえ、○/×、あり/なし が使えます。"
+     "選択肢の列には日本語の語（入手、委託先、実施済み など）も、日付には 2021/11/9、令和3年11月9日、R3.11.9 も"
+     "使えます（docs/model-format.md の一覧）。",
+     "Separate several values with ;. Yes/no columns accept true/false, yes/no, 1/0, はい/いいえ, ○/×, あり/なし. "
+     "Columns with choices accept the Japanese words too (入手, 委託先, 実施済み …), dates 2021/11/9, 令和3年11月9日 "
+     "and R3.11.9 (listed in docs/model-format.md)."),
     ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",
      "Never type a real My Number: a model holding a 12-digit number with a valid check digit is refused."),
     ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "

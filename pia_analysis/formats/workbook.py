@@ -100,8 +100,12 @@ GUIDE_POINTS: tuple[tuple[str, str], ...] = (
      "Row 1 of each sheet holds the column names: keep them. Fill in one item per row from row 2 (any order; "
      "blank rows are skipped). Columns you add are kept as text. risks, ratings and sub_measures may stay empty."),
     ("選択肢のある列（stage、kind、operator、status、rating、TRUE/FALSE の列）は、セルを選ぶと出るドロップダウンから"
-     "選びます。zone_id・source・target・ratings の risk_id では、他のシートのIDを選べます。",
-     "Columns with choices (stage, kind, operator, status, rating, the TRUE/FALSE columns) have a drop-down. "
+     "選びます。日本語の語（入手、委託先、実施済み、○/× など。docs/model-format.md の一覧）も入力できます"
+     "（確認の表示では「はい」を選びます）。日付は 2021-11-09、2021/11/9、令和3年11月9日、R3.11.9 のどれでも"
+     "構いません。zone_id・source・target・ratings の risk_id では、他のシートのIDを選べます。",
+     "Columns with choices (stage, kind, operator, status, rating, the TRUE/FALSE columns) have a drop-down; "
+     "the Japanese words (入手, 委託先, 実施済み, ○/× …, listed in docs/model-format.md) may be typed too (answer "
+     "Yes to Excel's warning). Dates may be 2021-11-09, 2021/11/9, 令和3年11月9日 or R3.11.9. "
      "zone_id, source, target and the risk_id of ratings offer the ids listed on the other sheets."),
     ("複数の値は ; で区切ります（例: JUKI_FILE;HONNIN_FILE）。"
      "controls の applies_to に * だけを書くと組織全体への対策です。",
@@ -1390,8 +1394,10 @@ def _validation(ws: Any, column: int, col: Column | None, note: tuple[str, str] 
     kwargs: dict[str, Any] = {}
     if col is not None and col.kind in ("enum", "bool"):
         kwargs = dict(type="list", formula1='"' + ",".join(_choices_list(col)) + '"', allow_blank=True,
-                      showErrorMessage=True, errorStyle="warning" if col.name == "rating" else "stop",
-                      errorTitle=col.name, error="一覧から選んでください / pick a value from the list")
+                      # a warning, not a stop: the Japanese words of catalog/value_aliases.csv are read too
+                      showErrorMessage=True, errorStyle="warning", errorTitle=col.name,
+                      error="一覧から選ぶか、日本語の語（入手、委託先、実施済み、○/× など）を入力 / pick a value from "
+                            "the list, or type its Japanese word (入手, 委託先, 実施済み, ○/× …)")
     elif col is not None and (table, col.name) in ref_ranges:
         kwargs = dict(type="list", formula1=ref_ranges[(table, col.name)], allow_blank=True, showErrorMessage=True,
                       errorStyle="warning", errorTitle=col.name,
@@ -1530,7 +1536,8 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
         ws.cell(row, 3, " / ".join(MODEL_KEY_MEANINGS[key]))
         checks: dict[str, Any] = {}
         if kind == "bool":
-            checks = dict(type="list", formula1=_BOOL_LIST, allow_blank=True, showErrorMessage=True, errorStyle="stop")
+            checks = dict(type="list", formula1=_BOOL_LIST, allow_blank=True, showErrorMessage=True,
+                          errorStyle="warning")  # ○ / × and the other words of catalog/value_aliases.csv too
         elif kind == "int":
             checks = dict(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                           showErrorMessage=True, errorStyle="stop")

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import Problem
+from .japanese import DateTextError, alias_value, alias_words, parse_date_text
 from .schema import (
     FALSE_WORDS,
     MAX_COUNT,
@@ -31,6 +32,7 @@ from .schema import (
     TRUE_WORDS,
     Column,
     Table,
+    Text,
 )
 
 
@@ -95,16 +97,11 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
             return None
         return text
     if kind == "date":
-        if isinstance(value, dt.datetime):
-            day = value.date()
-        elif isinstance(value, dt.date):
-            day = value
-        else:
-            try:
-                day = dt.date.fromisoformat(nfkc(str(value)))
-            except ValueError:
-                bad(f"{brief(value)} is not a date", "write the date as YYYY-MM-DD, e.g. 2021-11-09")
-                return None
+        try:  # ISO, 2024/4/1, 和暦 (令和6年4月1日, R6.4.1), an Excel date cell: model/japanese.py
+            day = parse_date_text(value)
+        except DateTextError as exc:
+            bad(f"{brief(value) if not isinstance(value, dt.date) else value.isoformat()} {exc}", exc.hint)
+            return None
         if not MIN_DATE <= day <= MAX_DATE:
             bad(f"{day.isoformat()} is outside {MIN_DATE.isoformat()} … {MAX_DATE.isoformat()}",
                 "write the date of the assessment as YYYY-MM-DD; check the year")
@@ -132,13 +129,10 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        word = nfkc(str(value)).lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        bad(f"{brief(value)} is not true or false", "write true or false")
-        return None
+        truth = truth_value(str(value))
+        if truth is None:
+            bad(f"{brief(value)} is not true or false", f"write true or false ({bool_words_hint()})")
+        return truth
     raise AssertionError(kind)  # pragma: no cover - MODEL_KEYS only uses the kinds above
 
 
@@ -270,9 +264,11 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
             elif kind == "enum":
                 choices = PROCEDURE_CHOICES[name]
                 text = nfkc(str(item)) if isinstance(item, str) else item
+                if isinstance(text, str) and text not in choices:
+                    text = alias_value(name, text) or text  # 基礎項目評価 → basic, 修正 → revision
                 if text not in choices:
                     found.append(Problem(label, where, column, f"{brief(item)} is not one of {', '.join(choices)}",
-                                         f"write one of {', '.join(choices)}"))
+                                         f"write one of {choices_with_words(name, choices)}"))
                     continue
                 out[str(raw_key)] = text
             elif kind == "dates":
@@ -301,6 +297,51 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     block = walk(value, "")
     problems.extend(found)
     return None if found else block
+
+
+def truth_value(text: str) -> bool | None:
+    """A yes/no cell read: true/false, yes/no, 1/0, はい/いいえ, and the words of ``catalog/value_aliases.csv``."""
+    word = nfkc(text).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    coded = alias_value("bool", word)
+    return None if coded is None else coded == "true"
+
+
+def bool_words_hint() -> str:
+    """The yes/no words accepted, for a hint: 'yes/no, 1/0, はい/いいえ, ○/×, … are accepted'."""
+    trues = [*TRUE_WORDS[1:], *alias_words("bool", "true")]
+    falses = [*FALSE_WORDS[1:], *alias_words("bool", "false")]
+    pairs = ", ".join(f"{t}/{f}" for t, f in zip(trues, falses))
+    extra = trues[len(falses):] or falses[len(trues):]
+    more = f" and {', '.join(extra)} for {'true' if len(trues) > len(falses) else 'false'}" if extra else ""
+    return f"{pairs}{more} are accepted"
+
+
+def choices_with_words(field: str, choices: Iterable[str]) -> str:
+    """The choices of a field with the Japanese words accepted for each: 'acquire (入手), use (使用), …'.
+
+    At most three words a choice (the first ones of ``catalog/value_aliases.csv``), so that the hint stays
+    readable; docs/model-format.md lists them all.
+    """
+    parts = []
+    for choice in choices:
+        words = alias_words(field, choice)
+        shown = " / ".join(words[:3]) + (" …" if len(words) > 3 else "")
+        parts.append(f"{choice} ({shown})" if words else choice)
+    return ", ".join(parts)
+
+
+def percent_hint(text: str, number: float, hint: Text) -> Text:
+    """A probability above 1 that reads as a percentage (2 → 2 %): the hint asks 'did you mean 2 % (0.02)?'."""
+    if not text.endswith("%") and 1.0 < number <= 100.0:
+        shown = f"{number:g}"
+        share = f"{number / 100:.10g}"
+        return f"did you mean {shown} % ({share})? write {share} or {shown}%; " + (
+            hint if isinstance(hint, str) else "".join(map(str, hint)))
+    return hint
 
 
 def my_number_problem(label: str, line: int, column: str, masked: str) -> Problem:
@@ -367,8 +408,9 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
     ['A', 'B']
     >>> parse_cell(TABLE_BY_NAME["controls"].column("effectiveness"), "2", TableRef("controls"), 3, found)
     0.0
-    >>> [str(p) for p in found]
-    ["controls.csv:3: effectiveness: '2' is outside [0, 1] (hint: a number in [0, 1]; 0 for organisational measures)"]
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    controls.csv:3: effectiveness: '2' is outside [0, 1] (hint: did you mean 2 % (0.02)? write 0.02 or 2%;
+    a number in [0, 1]; 0 for organisational measures)
     """
     def bad(message: str, hint: str = "") -> None:
         problems.append(Problem(label, line, col.name, message, hint or col.hint))
@@ -421,19 +463,20 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         lowered = value.lower()
         if lowered in col.choices:
             return lowered
-        bad(f"{shorten(raw.strip())!r} is not one of {', '.join(col.choices)}", f"use one of: {', '.join(col.choices)}")
+        coded = alias_value(col.name, value)  # 入手 → acquire, 委託先 → contractor: catalog/value_aliases.csv
+        if coded in col.choices:  # (a word for a value this column does not have yet stays refused)
+            return coded
+        bad(f"{shorten(raw.strip())!r} is not one of {', '.join(col.choices)}",
+            f"use one of: {choices_with_words(col.name, col.choices)}")
         return value
     if col.kind == "bool":
         if not value:
             return False
-        word = value.lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
+        truth = truth_value(value)
+        if truth is None:
+            bad(f"{shorten(raw.strip())!r} is not a yes/no value", f"write true or false ({bool_words_hint()})")
             return False
-        bad(f"{shorten(raw.strip())!r} is not a yes/no value",
-            "write true or false (yes/no, 1/0 and はい/いいえ are accepted)")
-        return False
+        return truth
     if col.kind == "int":
         if not value:
             return 0
@@ -454,7 +497,7 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
             bad(f"{shorten(raw.strip())!r} is not a number", col.hint)
             return 0.0
         if not (0.0 <= number <= 1.0) or number != number:
-            bad(f"{shorten(raw.strip())!r} is outside [0, 1]", col.hint)
+            bad(f"{shorten(raw.strip())!r} is outside [0, 1]", percent_hint(value, number, col.hint))
             return 0.0
         return number
     raise AssertionError(col.kind)  # pragma: no cover

@@ -26,6 +26,7 @@ from typing import Union
 
 from .. import catalog
 from ..util.errors import InvalidArgumentError
+from .japanese import alias_words, eras
 
 KINDS = ("system", "store", "terminal", "network", "external")
 OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
@@ -166,7 +167,8 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "title_en": ("必須。題名（英語）", "required; the title in English"),
     "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
     "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
-    "assessed_on": ("必須。評価の日付（YYYY-MM-DD）", "required; date of the assessment (YYYY-MM-DD)"),
+    "assessed_on": ("必須。評価の日付（2021-11-09、2021/11/9、令和3年11月9日、R3.11.9 のいずれか）",
+                    "required; date of the assessment (2021-11-09, 2021/11/9, 令和3年11月9日 or R3.11.9)"),
     "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。しきい値判断の重大事故:「過去1年以内に、評価実施機関において特定個人情報に"
@@ -716,7 +718,8 @@ def _bounds(kind: str, limit: int | None, unit: tuple[str, str] | None) -> str:
     elif kind == "prob":
         text = "0 to 1"
     elif kind == "date":
-        text = f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"
+        text = (f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}; 2021-11-09, 2021/11/9 or 和暦 "
+                "(令和3年11月9日, R3.11.9)")
     else:
         text = ""
     if unit is not None:
@@ -724,11 +727,19 @@ def _bounds(kind: str, limit: int | None, unit: tuple[str, str] | None) -> str:
     return text
 
 
+def _with_words(field: str, choices: tuple[str, ...]) -> str:
+    # each coded value beside the Japanese words accepted for it (catalog/value_aliases.csv)
+    return ", ".join(f"`{c}`" + (f" ({' / '.join(alias_words(field, c))})" if alias_words(field, c) else "")
+                     for c in choices)
+
+
 def _values(column: Column) -> str:
     if column.kind == "enum":
-        return ", ".join(f"`{c}`" for c in column.choices)
+        return _with_words(column.name, column.choices)
     if column.kind == "bool":
-        return " / ".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS))
+        return " / ".join(f"`{t}`/`{f}`" for t, f in zip(TRUE_WORDS, FALSE_WORDS)) + (
+            f"; also {' '.join(alias_words('bool', 'true'))} (true) and {' '.join(alias_words('bool', 'false'))} "
+            "(false)")
     return _cell(column.hint if isinstance(column.hint, str) else "".join(map(str, column.hint)))
 
 
@@ -768,7 +779,7 @@ def format_reference_markdown() -> str:
     lines += ["", "### `model.yaml` `procedure` block (optional)", "",
               "| key | type | values | bounds | 説明 | meaning |", "|---|---|---|---|---|---|"]
     for key, (kind, (ja, en)) in PROCEDURE_KEYS.items():
-        values = ", ".join(f"`{c}`" for c in PROCEDURE_CHOICES.get(key, ()))
+        values = _with_words(key, PROCEDURE_CHOICES.get(key, ()))
         bounds = _bounds("text", MAX_NOTE_CHARS, None) if kind == "text" else _bounds(
             "date" if kind == "dates" else kind, None, None)
         name = KIND_MEANINGS["enum" if kind == "enum" else kind][1]
@@ -781,6 +792,16 @@ def format_reference_markdown() -> str:
             ja, en = c.meaning_in("directory")
             lines.append(f"| `{c.name}` | {KIND_MEANINGS[c.kind][1]} | {_required(c)} | {_values(c)} | "
                          f"{_bounds(c.kind, c.limit, c.unit)} | {_cell(ja)} | {_cell(en)} |")
+    era_rows = eras()
+    lines += ["", "### Dates in 和暦 (catalog/eras.csv)", "",
+              "A date is written `2021-11-09`, `2021-11-9`, `2021/11/9`, `2021年11月9日`, or in an era: "
+              "`令和3年11月9日`, `R3.11.9`, `令和元年5月1日`; an Excel date cell (time 00:00) is read as its day. "
+              "A time of day, a day the month lacks or a year outside its era is refused, located.", "",
+              "| era | letter | first day | last day | source |", "|---|---|---|---|---|"]
+    for era, letter, first, last, source in era_rows[["era", "letter", "first_day", "last_day", "source"]].itertuples(
+            index=False):
+        lines.append(f"| {era} | {letter} | {first.isoformat()} | {last.isoformat() if last else ''} | "
+                     f"{_cell(source)} |")
     return "\n".join(lines) + "\n"
 
 

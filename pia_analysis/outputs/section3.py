@@ -66,6 +66,7 @@ def _markdown(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> str:
 
     flat = _flat(table)
     rated = flat["row_kind"] == "rated"
+    flat["rating"] = flat["rating"].astype(object)  # all-NaN (a model rating nothing) reads as float
     # 未評価 for an unrated item, 対象外 (with the declaration) for one a stage declaration puts out of scope
     flat.loc[rated, "rating"] = flat.loc[rated, "rating"].where(flat.loc[rated, "rating"].notna(), "（未評価）")
     declared = rated & flat["text"].ne("")
