@@ -142,7 +142,14 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
 
     model = _load(args.model)
-    emit_table(find_findings(model, include_all=args.all, exposure_threshold=args.threshold), args.format)
+    found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
+    emit_table(found, args.format)
+    if args.format == "table":
+        # the table's assumed column is easy to miss in a wide listing: say it once more below
+        assumed = found.loc[found["assumed"], "finding_id"].tolist()
+        print(f"{len(assumed)} of {len(found)} finding(s) rest on an assumption (前提（仮定）に基づく指摘: "
+              f"{len(assumed)}件; column assumed, rows in assumptions)"
+              + (f": {', '.join(assumed)}" if assumed else ""))
     return EXIT_OK
 
 

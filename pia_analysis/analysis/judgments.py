@@ -413,7 +413,7 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
 
 SECTION3_COLUMNS = ["stage_no", "stage", "stage_ja", "risk_no", "risk_id", "name_ja", "name_en", "origin", "rating",
                     "implemented_controls", "planned_controls", "pairs", "covered", "planned", "gaps", "coverage",
-                    "rating_status", "open_findings"]
+                    "rating_status", "open_findings", "assumed_findings"]
 
 
 def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None
@@ -450,7 +450,10 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
         ``rating_status`` (str)
             the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`;
         ``open_findings`` (object: list of str)
-            the ids of the open findings bearing on the risk.
+            the ids of the open findings bearing on the risk;
+        ``assumed_findings`` (object: list of str)
+            those of them that rest on an assumption (the findings' ``assumed`` column: a row they are
+            built on has a source starting with ``assumption:``).
 
     ``check`` (:func:`pia_analysis.analysis.coverage.rating_check`) and ``findings``
     (:func:`pia_analysis.analysis.findings.find_findings` with its defaults) are computed when None; pass them when
@@ -500,4 +503,6 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
         for r in dict.fromkeys(risk_ids):
             open_by_risk.setdefault(r, []).append(finding_id)
     out["open_findings"] = [sorted(open_by_risk.get(r, [])) for r in out["risk_id"]]
+    assumed = set(open_findings.loc[open_findings["assumed"], "finding_id"]) if "assumed" in open_findings else set()
+    out["assumed_findings"] = [[f for f in ids if f in assumed] for ids in out["open_findings"]]
     return out[SECTION3_COLUMNS].reset_index(drop=True)

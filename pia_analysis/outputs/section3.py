@@ -29,13 +29,14 @@ _HEADERS_JA = {
     "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
     "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
     "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
+    "assumed_findings": "前提（仮定）に基づく指摘",
 }
 
 
 def _flat(table: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by '; ', coverage rounded to 3 decimals, for a sheet or a Markdown table."""
     flat = table.copy()
-    for col in ("implemented_controls", "planned_controls", "open_findings"):
+    for col in ("implemented_controls", "planned_controls", "open_findings", "assumed_findings"):
         flat[col] = flat[col].map("; ".join)
     flat["coverage"] = flat["coverage"].round(3)
     return flat
@@ -50,10 +51,11 @@ def _markdown(model: Model, table: pd.DataFrame) -> str:
     flat = _flat(table)
     flat["rating"] = flat["rating"].fillna("（未評価）")
     cols = ["risk_no", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
-            "gaps", "pairs", "coverage", "rating_status", "open_findings"]
+            "gaps", "pairs", "coverage", "rating_status", "open_findings", "assumed_findings"]
     lines = [f"# Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策 — {model.title('ja')}", "",
              f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。"
-             "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。", ""]
+             "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。"
+             "「前提（仮定）に基づく指摘」は、出典が assumption: の行に基づく未解決の指摘（docs/findings.md）。", ""]
     for (stage_no, stage), group in flat.groupby(["stage_no", "stage"], sort=True):
         lines += [f"## {stage_no}. {catalog.stage_label(stage, short=False)}", ""]
         lines.append("| " + " | ".join(_HEADERS_JA[c] for c in cols) + " |")
@@ -78,7 +80,7 @@ def _xlsx(model: Model, table: pd.DataFrame) -> bytes:
                    for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJKLMNOPQR", (6, 10, 12, 6, 12, 48, 40, 8, 18, 36, 24, 7, 7, 7, 7, 8, 12, 48)):
+    for col, width in zip("ABCDEFGHIJKLMNOPQRS", (6, 10, 12, 6, 12, 48, 40, 8, 18, 36, 24, 7, 7, 7, 7, 8, 12, 48, 48)):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
         for cell in row:
