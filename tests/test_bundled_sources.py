@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from model_factory import control, flow, make_model, system, zone
-from pia_analysis import (bundled_model_path, coverage_pairs, diff, find_findings, findings_to_sarif, load_chain,
-                          load_model, node_exposure, open_questions, section3_table, unreachable_pairs)
+from pia_analysis import (analyse, bundled_model_path, coverage_pairs, diff, find_findings, findings_to_sarif,
+                          key_messages, load_chain, load_model, node_exposure, open_questions, section3_table,
+                          unreachable_pairs)
 from pia_analysis.cli import main
+from pia_analysis.outputs.briefing import (PDF_PAGES, briefing_markdown, committee_questions, cover_page,
+                                           top_findings)
 from pia_analysis.outputs.interchange import findings_table
 from pia_analysis.outputs.section3 import write_section3
 
@@ -213,3 +216,56 @@ def test_bundled_f17_rests_on_the_encryption_assumption(r3):
     found = find_findings(r3).set_index("finding_id")
     assert found.loc["unencrypted-crossing@F17", "status"] == "open"
     assert "flows:F17" in found.loc["unencrypted-crossing@F17", "assumptions"]
+
+
+# --- the briefing: assumption marks, questions for the committee ------------------------------------------
+
+
+def _figure_text(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.texts)
+
+
+@pytest.fixture()
+def briefed(tmp_path: Path):
+    """The assumed model with a procedure record whose public comment lasted 29 days (a flag)."""
+    model = make_model(
+        tmp_path, name="briefed", zones=[zone("A"), zone("B")],
+        systems=[system("S", zone="A", holds=["MN"]), system("T", zone="B", holds=["MN"]),
+                 system("U", zone="B", holds=["MN"])],
+        flows=[flow("F1", "S", "T", files=["MN"], source_ref="assumption: nobody said it is encrypted"),
+               flow("F2", "S", "U", files=["MN"], source_ref="minutes: the feed to U")],
+        controls=[control("C-INS", ["*"], 0.0, status="unknown", source="minutes: 不明")],
+        meta={"procedure": {"version_kind": "assessment", "assessment_form": "full",
+                            "public_comment": {"start": "2024-01-01", "end": "2024-01-29", "comments": 0}}})
+    return analyse(model, trials=200)
+
+
+def test_briefing_marks_findings_and_counts_them(briefed):
+    top = top_findings(briefed, lang="ja").set_index("指摘ID")
+    assert top.loc["unencrypted-crossing@F1", "内容"].startswith("※ ")
+    assert top.loc["unencrypted-crossing@F1", "前提（仮定）"] == "flows:F1"
+    assert not top.loc["unencrypted-crossing@F2", "内容"].startswith("※")
+    cover = _figure_text(cover_page(briefed, "ja"))
+    assert "前提（仮定）に基づく指摘: 1件" in cover
+    msgs = key_messages(briefed, "ja")
+    findings_msg = next(m for m in msgs if m.startswith("未対応の指摘事項"))
+    assert "前提（仮定）に基づくもの 1 件" in findings_msg
+    en = key_messages(briefed, "en")
+    assert any("1 resting on an assumption" in m for m in en)
+    md = briefing_markdown(briefed, msgs, "ja")
+    assert "※ " in md and "flows:F1" in md
+
+
+def test_the_page_after_the_cover_asks_the_committee(briefed):
+    q = committee_questions(briefed, "ja")
+    period = q.loc[q["確認事項"].str.contains("29日間")]
+    assert len(period) == 1 and period.iloc[0]["区分"] == "手続（要確認）"
+    assert period.iloc[0]["確認事項"].endswith("か。")  # phrased as a question
+    assert "30日以上" in period.iloc[0]["根拠"] and "指針" in period.iloc[0]["出典"]
+    assert q.iloc[-1]["区分"] == "対策の状況（不明）" and "C-INS" in q.iloc[-1]["確認事項"]
+    assert PDF_PAGES[0] == "questions"
+    cover = _figure_text(cover_page(briefed, "ja"))
+    n_procedure = int(q["区分"].str.startswith("手続").sum())
+    assert f"手続 {n_procedure} 件・状況不明の対策 1 件（次頁）" in cover
+    md = briefing_markdown(briefed, key_messages(briefed, "ja"), "ja")
+    assert "委員会・市への確認事項" in md and "29日間" in md
