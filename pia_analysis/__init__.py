@@ -9,7 +9,8 @@ Load a model, then run the analyses on it::
 """
 
 __all__ = [
-    "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "attack_graph", "attack_paths",
+    "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "assumed_rows", "attack_graph",
+    "attack_paths", "open_questions",
     "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "compare", "Comparison", "coverage_matrix",
     "coverage_pairs", "coverage_tables", "declared_out", "diff", "DifferentAssessmentError", "explore", "find_findings",
     "findings_summary", "findings_to_sarif", "hardening_candidates", "history_coverage", "impact_level",
@@ -47,7 +48,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
                             "required_assessment",
                             "review_schedule", "section3_table", "threshold_judgment", "threshold_table"),
     ".analysis.procedure": ("procedure_check",),
-    ".analysis.provenance": ("provenance", "unsourced_rows"),
+    ".analysis.provenance": ("assumed_rows", "open_questions", "provenance", "unsourced_rows"),
     ".analysis.sub_measures": ("sub_measure_answers",),
     ".analysis.pipeline": ("Analysis", "analyse", "with_planned_implemented"),
     ".whatif.scenario": ("Scenario", "load_scenario", "parse_scenario"),

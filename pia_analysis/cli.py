@@ -171,8 +171,16 @@ def _cmd_findings(args: argparse.Namespace) -> int:
     if args.format == "table":  # on a terminal, open findings first (csv and json keep the engine's order)
         found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
     emit_table(_terminal_columns(found, args.format, [
-        "finding_id", "status", "risk_level", "stage", "title_{lang}", "detail_{lang}"], getattr(args, "lang", "ja")),
+        "finding_id", "status", "risk_level", "stage", "assumed", "title_{lang}", "detail_{lang}"],
+        getattr(args, "lang", "ja")),
         args.format)
+    if args.format == "table":
+        # the table's assumed column is easy to miss in a wide listing: say it once more below
+        assumed = found.loc[found["assumed"], "finding_id"].tolist()
+        # (the ids are in the table's column; listing them here would make a line as wide as the model)
+        print(f"{len(assumed)} of {len(found)} finding(s) rest on an assumption (column assumed; "
+              "--format csv lists the rows)")
+        print(f"前提（仮定）に基づく指摘: {len(assumed)}件")
     return EXIT_OK
 
 

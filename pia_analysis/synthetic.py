@@ -285,7 +285,7 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
       seed 0.
 
     With all 1,741 municipalities: 20,948 systems (12 per municipality and 56 shared), 5,223 files,
-    33,130 flows and 48,766 controls; saved with :func:`pia_analysis.save_model`, about 28 MB of CSV that
+    33,130 flows and 50,507 controls; saved with :func:`pia_analysis.save_model`, about 28 MB of CSV that
     load back without problems.
 
     Parameters

@@ -228,15 +228,25 @@ def test_the_change_sheet_has_the_form_columns_and_the_wording(tiny):
     new = changed(tiny, remove={"controls": ["C3"]}, set={"flows": {"F2": {"encrypted": False}}})
     sheet = diff(tiny, new).change_sheet()
     assert list(sheet.columns) == ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明",
-                                   "区分", "規則"]
+                                   "区分", "規則", "変更日の根拠"]
     by_rule = sheet.set_index("規則")
     assert by_rule.at["encryption-off", "変更前の記載"] == "encrypted: True"
     assert by_rule.at["encryption-off", "変更後の記載"] == "encrypted: False"
     assert by_rule.at["control-removed", "変更後の記載"] == "（削除）"
     assert by_rule.at["control-removed", "変更前の記載"].startswith("公表（status: implemented")
     assert by_rule.at["control-removed", "項目"].startswith("Ⅲ ")
+    # no submission recorded: the assessment day, and the sheet says so
     assert (sheet["変更日"] == str(new.meta["assessed_on"])).all()
+    assert sheet["変更日の根拠"].str.startswith("評価実施日（assessed_on").all()
     assert sheet["提出時期に係る説明"].str.startswith("重要な変更").all()
+
+
+def test_the_change_date_is_the_submission_of_the_newer_version():
+    h28, r3 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h28", "r3"))
+    sheet = diff(h28, r3).change_sheet()
+    assert len(sheet) and (sheet["変更日"] == r3.meta["procedure"]["submitted_on"].isoformat()).all()
+    assert (sheet["変更日"] != r3.meta["assessed_on"].isoformat()).all()
+    assert (sheet["変更日の根拠"] == "提出日（procedure.submitted_on）").all()
 
 
 def test_a_recipient_that_already_received_is_not_new(tiny):
@@ -342,7 +352,7 @@ def test_cli_diff_table_and_json(capsys):
 def test_cli_diff_csv_prints_the_change_sheet(capsys):
     assert main(["diff", str(H26), str(H28), "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "変更日,項目,変更前の記載,変更後の記載,提出時期,提出時期に係る説明,区分,規則"
+    assert out.splitlines()[0] == "変更日,項目,変更前の記載,変更後の記載,提出時期,提出時期に係る説明,区分,規則,変更日の根拠"
     assert out.count(",事前,") == 5 and "軽微" not in out
 
 

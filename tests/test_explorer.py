@@ -260,7 +260,7 @@ def test_changes_of():
     assert Changes.of(c) is c
     with pytest.raises(TypeError):
         Changes.of(["F1"])
-    assert CONTROL_STATUSES == ("implemented", "planned", "missing")
+    assert CONTROL_STATUSES == ("implemented", "planned", "missing", "unknown")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def assert_tables_equal(a, b) -> None:
 def test_bundled_model_loads_with_the_systems_the_minutes_name():
     model = load_model(bundled_model_path())
     names = set(model.systems["name_ja"])
-    for expected in ("住民記録システム", "住基ネット連携システム", "中間サーバ", "団体内統合宛名システム",
+    for expected in ("住民記録システム", "住基ネット連携システム", "中間サーバー", "団体内統合宛名システム",
                      "総合窓口システム", "情報提供ネットワークシステム"):
         assert expected in names
     assert set(model.files["name_ja"]) == {"住民基本台帳ファイル", "本人確認情報ファイル", "送付先情報ファイル"}

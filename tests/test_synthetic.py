@@ -125,7 +125,7 @@ def test_national_counts(national, kitakyushu):
     assert "PREF_SRV" not in shared and len(shared) == 8 + 47 + 1
     assert len(systems) == 1741 * 12 + 56 == 20_948
     assert len(national.files) == 1741 * len(kitakyushu.files)
-    assert len(national.flows) == 33_130 and len(national.controls) == 48_766
+    assert len(national.flows) == 33_130 and len(national.controls) == 50_507
     for frame, key in ((systems, "system_id"), (national.flows, "flow_id"), (national.controls, "control_id"),
                        (national.files, "file_id")):
         assert frame[key].is_unique, key

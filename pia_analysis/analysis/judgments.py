@@ -414,7 +414,8 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
 
 SECTION3_COLUMNS = ["section", "stage_no", "stage", "stage_ja", "row_kind", "risk_no", "risk_id", "form_item_ja",
                     "name_ja", "name_en", "origin", "rating", "implemented_controls", "planned_controls", "pairs",
-                    "covered", "planned", "gaps", "coverage", "rating_status", "open_findings", "text"]
+                    "covered", "planned", "gaps", "coverage", "rating_status", "open_findings", "assumed_findings",
+                    "text"]
 
 #: The text of a free-text row the model leaves empty, and of a declared-out item (with the declaration).
 NOT_WRITTEN_JA = "未記入"
@@ -465,6 +466,9 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
             the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`; ``free_text`` on free-text rows;
         ``open_findings`` (object: list of str)
             the ids of the open findings bearing on a risk the item rates;
+        ``assumed_findings`` (object: list of str)
+            those of them that rest on an assumption (the findings' ``assumed`` column: a row they are
+            built on has a source starting with ``assumption:``);
         ``text`` (str)
             the free text of an ``other_measures`` row (``未記入`` when none); ``対象外（宣言: …）`` for a rated
             item declared out; ``""`` otherwise.
@@ -511,6 +515,7 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     def mapped(risks: list[str], status: str) -> list[str]:
         return sorted({c for r in risks for c in by_risk.get((r, status), [])})
 
+    assumed = set(open_findings.loc[open_findings["assumed"], "finding_id"]) if "assumed" in open_findings else set()
     texts = model.meta.get("other_risk_measures") or {}
     rows: list[dict] = []
 
@@ -527,6 +532,7 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
                 "form_item_ja": form_item, "name_ja": name_ja, "name_en": name_en, "origin": "catalog",
                 "rating": np.nan, "implemented_controls": [], "planned_controls": [], "pairs": 0, "covered": 0,
                 "planned": 0, "gaps": 0, "coverage": np.nan, "rating_status": "free_text", "open_findings": [],
+                "assumed_findings": [],
                 "text": texts.get(stage or "other", NOT_WRITTEN_JA)}
 
     records = check.to_dict("records")
@@ -540,6 +546,7 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
             "planned_controls": mapped(r["risks"], "planned"), "pairs": r["pairs"], "covered": r["covered"],
             "planned": r["planned"], "gaps": r["gaps"], "coverage": r["coverage"], "rating_status": r["status"],
             "open_findings": sorted({f for x in r["risks"] for f in open_by_risk.get(x, [])}),
+            "assumed_findings": sorted({f for x in r["risks"] for f in open_by_risk.get(x, []) if f in assumed}),
             "text": NOT_APPLICABLE_JA.format(r["declared"]) if r["declared"] else ""})
         following = records[i + 1] if i + 1 < len(records) else None
         if r["section"] == "Ⅲ" and (following is None or following["stage"] != r["stage"]):

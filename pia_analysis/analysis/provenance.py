@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["provenance", "unsourced_rows"]
+__all__ = ["ASSUMPTION_PREFIX", "assumed_rows", "open_questions", "provenance", "unsourced_rows"]
 
 import pandas as pd
 
@@ -91,3 +91,88 @@ def provenance(model: Model) -> pd.DataFrame:
             "unsourced": int((src == "").sum()),
         })
     return pd.DataFrame(rows).set_index("table")
+
+
+#: The prefix of a ``source`` that rests on an assumption only (see :func:`provenance`).
+ASSUMPTION_PREFIX = "assumption:"
+
+
+def assumed_rows(model: Model) -> dict[str, set[str]]:
+    """The rows whose ``source`` (``source_ref`` for flows) starts with ``assumption:``, by table.
+
+    Such a row states what no document says; a finding or message whose evidence includes it rests on an
+    assumption (the findings' ``assumed`` and ``assumptions`` columns, the briefing's marks).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    dict of str to set of str
+        Table name (zones, systems, files, flows, controls) → the keys of its assumed rows.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
+    Examples
+    --------
+    >>> from pia_analysis import assumed_rows, bundled_model_path, load_model
+    >>> "F17" in assumed_rows(load_model(bundled_model_path()))["flows"]
+    True
+    """
+    require_model(model, "assumed_rows")
+    out: dict[str, set[str]] = {}
+    for name, col in _SOURCE_COLUMNS:
+        frame = getattr(model, name)
+        key = TABLE_BY_NAME[name].key
+        # case and leading blanks do not matter: "Assumption: …" is as much an assumption
+        mask = frame[col].str.strip().str.lower().str.startswith(ASSUMPTION_PREFIX)
+        out[name] = set(frame.loc[mask, key])
+    return out
+
+
+def open_questions(model: Model) -> pd.DataFrame:
+    """The questions to put to the city (確認事項): every control whose status is ``unknown``.
+
+    ``unknown`` says the city could not say whether the measure is in place (the minutes' 「不明」). The
+    analyses count it for nothing, like ``missing``; unlike ``missing`` it is not a known gap but a
+    question, and the briefing lists it as one.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    DataFrame
+        One row per unknown control, in the model's order: ``control_id, name_ja, name_en, mitigates``
+        (list of risk ids), ``question_ja``, ``question_en`` and ``source``.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, open_questions
+    >>> open_questions(load_model(bundled_model_path()))["control_id"].tolist()
+    ['C-LEAK-INSURANCE']
+    """
+    require_model(model, "open_questions")
+    c = model.controls.loc[model.controls["status"] == "unknown"]
+    rows = []
+    for r in c.itertuples(index=False):
+        ja, en = str(r.name_ja or r.control_id), str(r.name_en or r.control_id)
+        rows.append({"control_id": r.control_id, "name_ja": r.name_ja, "name_en": r.name_en,
+                     "mitigates": list(r.mitigates),
+                     "question_ja": f"「{ja}」は実施されていますか（{r.control_id}：状況が不明）。",
+                     "question_en": f"Is \"{en}\" in place? ({r.control_id}: the city could not say.)",
+                     "source": r.source})
+    return pd.DataFrame(rows, columns=["control_id", "name_ja", "name_en", "mitigates", "question_ja", "question_en",
+                                       "source"])

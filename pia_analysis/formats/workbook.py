@@ -66,7 +66,7 @@ _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
 #: at most a dozen columns, and the columns a user adds are far fewer than this.
 _MAX_COLUMN = MAX_COLUMNS  # one limit with CSV tables (pia_analysis.model.schema)
 #: Rows of data a sheet may hold (row numbers up to MAX_ROWS + 1): four times the largest table of the
-#: national model (48,766 controls).
+#: national model (50,507 controls).
 MAX_ROWS = 200_000
 # MAX_CELLS (pia_analysis.model.schema): ``<c>`` elements, empty ones included, in all the sheets.
 #: XML elements a workbook's sheets may hold in all (a cell is two or three: ``<c>``, ``<v>``, ``<f>`` …).

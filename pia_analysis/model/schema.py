@@ -35,7 +35,9 @@ OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
 # The bodies that hold data by statute under the national security standard (J-LIS, the state).
 STATUTORY_OPERATORS = ("jlis", "national")
 STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
-STATUSES = ("implemented", "planned", "missing")
+# ``unknown``: the city could not say (「不明」); it protects nothing, like ``missing``, and is a question to put to
+# the city (確認事項, :func:`pia_analysis.open_questions`).
+STATUSES = ("implemented", "planned", "missing", "unknown")
 
 # The self-rating choices are the form's, packaged as data (catalog/choice_sets.csv): Section Ⅲ's
 # 「リスクへの対策は十分か」 and Section Ⅳ's rated items each have their set (catalog/rated_items.csv names it).
@@ -588,8 +590,11 @@ TABLES: tuple[Table, ...] = (
                          "organisational measures"),
             ),
             _enum("status", STATUSES,
-                meaning=("状況: implemented 実施済み、planned 予定、missing 未実施",
-                         "status: implemented, planned, missing"),
+                meaning=("状況: implemented 実施済み、planned 予定、missing 未実施、unknown 不明（実施の有無を"
+                          "確認できない。未実施と同じく何も守らず、確認事項として示す）",
+                         "status: implemented, planned, missing, unknown (the city could not say whether it "
+                         "is in place: protects nothing, like missing, and is listed as a question to put to "
+                         "the city)"),
             ),
             Column("source", required=False,
                 meaning=("出典",

@@ -3,8 +3,10 @@
 :func:`key_messages` turns the results of :func:`pia_analysis.analysis.pipeline.analyse` (every analysis run
 once) into plain sentences; :func:`write_report` writes the pack:
 
-* ``briefing.pdf`` — A4 landscape: cover, data-flow diagram, exposure, stage coverage, coverage heatmap,
-  risk map, top findings, self-rating check, key messages;
+* ``briefing.pdf`` — A4 landscape: cover (with the count of questions and of findings resting on an
+  assumption), the questions for the committee and the city (procedure checks phrased as questions with
+  their rule and source; controls of unknown status), data-flow diagram, exposure, stage coverage, coverage
+  heatmap, risk map, top findings (※ marks those resting on an assumption), self-rating check, key messages;
 * every chart as PNG (200 dpi) and SVG, under ``charts/``;
 * every table as CSV (UTF-8 with BOM, so Excel opens it) under ``tables/``, and all of them in ``tables.xlsx``;
 * ``briefing.md`` with the key messages and the main tables.
@@ -20,7 +22,7 @@ from __future__ import annotations
 # Analysis, analyse and the MONTE_CARLO_* defaults are the pipeline's (analysis/pipeline.py), not the pack's.
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
            "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "all_charts", "briefing_markdown", "chart_figures",
-           "key_messages", "top_findings", "write_report"]
+           "committee_questions", "key_messages", "top_findings", "write_report"]
 
 import datetime as dt
 import re
@@ -38,6 +40,8 @@ from ..charts.dataflow import dataflow_diagram
 from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_text
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
+from ..analysis.procedure import procedure_check
+from ..analysis.provenance import assumed_rows, open_questions
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
@@ -53,8 +57,8 @@ MARKDOWN_MAX_ROWS = 100
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
-PDF_PAGES = ("dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings", "rating_check",
-             "messages")
+PDF_PAGES = ("questions", "dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings",
+             "rating_check", "messages")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -70,13 +74,38 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _assumed_mark(refs: list[str], ja: bool) -> str:
+    """The mark a message or finding gets when it rests on rows whose source is an assumption."""
+    if not refs:
+        return ""
+    shown = ", ".join(refs[:MESSAGE_MAX_ENTRIES]) + (" …" if len(refs) > MESSAGE_MAX_ENTRIES else "")
+    return f"［※前提（仮定）: {shown}］" if ja else f" [※ rests on an assumption: {shown}]"
+
+
+def _schedule_assumed(a: Analysis) -> list[str]:
+    """The procedure record behind the review dates, when its source says the dates used are assumed."""
+    record = a.model.meta.get("procedure") or {}
+    source = str(record.get("source", ""))
+    key = a.schedule.counted_from_key if a.schedule is not None else ""
+    tail = source.split("assumption", 1)[1] if "assumption" in source else ""
+    # e.g. "assumption: submitted_on and published_on — …": the date the schedule counts from is assumed
+    name = key.rsplit(".", 1)[-1]
+    return [f"model:procedure.{name}"] if name and name in tail else []
+
+
 def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     """Plain-language sentences for a council briefing, generated from the results.
 
     The threshold judgment; the entry points that reach no city-run My Number holder (at most
     :data:`MESSAGE_MAX_ENTRIES` named); the most exposed holder and its path; the minimum cut (at most
     :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; the open
-    findings; the review schedule. A message whose subject is absent is left out.
+    findings (with how many rest on an assumption); the review schedule; the number of questions for the
+    committee and the city (:func:`committee_questions`). A message whose subject is absent is left out.
+
+    A message whose evidence rests on rows whose ``source`` starts with ``assumption:`` ends with a mark
+    naming them (「［※前提（仮定）: …］」, ``[※ rests on an assumption: …]``): the systems of the exposure path,
+    the flows of the minimum cut, the rows behind the overclaimed ratings' findings, the top open finding's,
+    and the procedure date the review schedule counts from when the procedure record says it is assumed.
 
     Parameters
     ----------
@@ -99,6 +128,7 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     """
     m, ja = a.model, lang != "en"
     out: list[str] = []
+    assumed = assumed_rows(m)
     t = a.threshold
     out.append(f"対象人数 {t.target_population:,} 人のため、{t.label_ja}が必要です。" if ja else
                f"{t.target_population:,} people in the files: a {t.label_en} is required.")
@@ -129,17 +159,21 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     if len(exp):
         top = exp.iloc[0]
         path = " → ".join(_name(m, s, lang) for s in top["path"])
+        # the path rests on its systems (the entry point's likelihood among them)
+        refs = [f"systems:{s}" for s in top["path"] if s in assumed["systems"]]
         out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、"
                    f"想定年間確率は{_pct(top['exposure'])}（経路: {path}）、"
                    f"影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
                    if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
                    f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
                    f"{top['records_at_stake']:,.0f} records at stake.")
+        out[-1] += _assumed_mark(refs, ja)
     if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
         out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、"
                    "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
                    "off from every My Number holder.")
+        out[-1] += _assumed_mark([f"flows:{f}" for f in a.min_cut if f in assumed["flows"]], ja)
     elif a.min_cut:
         first = ", ".join(a.min_cut[:MESSAGE_MAX_FLOWS])
         out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）"
@@ -172,21 +206,93 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    f"{parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
                    if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: "
                    f"{', '.join(over['risk_id'])}.")
+        rated = a.findings.set_index("finding_id")["assumptions"].to_dict() if a.findings is not None else {}
+        refs = sorted({r for risk in over["risk_id"] for r in rated.get(f"rating-not-borne-out@{risk}", [])})
+        out[-1] += _assumed_mark(refs, ja)
     open_f = a.findings.loc[a.findings["status"] == "open"]
     if len(open_f):
         high = open_f.loc[open_f["risk_level"] >= 3]
         title = open_f.iloc[0]["title_ja" if ja else "title_en"]
         element = open_f.iloc[0]["element"]
-        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が高いもの {len(high):,} 件）。"
-                   f"最上位: {title}（{element}）。"
+        n_assumed = int(open_f["assumed"].sum())
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が高いもの {len(high):,} 件、"
+                   f"前提（仮定）に基づくもの {n_assumed:,} 件）。最上位: {title}（{element}）。"
                    if ja else
-                   f"{len(open_f):,} open findings, {len(high):,} at a high risk level. Top: {title} ({element}).")
+                   f"{len(open_f):,} open findings, {len(high):,} at a high risk level, {n_assumed:,} resting on an "
+                   f"assumption. Top: {title} ({element}).")
+        out[-1] += _assumed_mark(list(open_f.iloc[0]["assumptions"]), ja)
     s = a.schedule
     out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、"
                f"5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
                if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
                f"{s.rerun_due.isoformat()}.")
+    out[-1] += _assumed_mark(_schedule_assumed(a), ja)
+    questions = committee_questions(a, lang)
+    if len(questions):
+        out.append(f"委員会・市への確認事項が {len(questions):,} 件あります"
+                   "（手続の確認と状況不明の対策。表紙の次の頁）。"
+                   if ja else f"{len(questions):,} questions for the committee and the city (the procedure checks "
+                   "and the measures whose status is unknown; the page after the cover).")
     return out
+
+
+def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
+    """The questions for the committee and the city (確認事項): procedure checks, then unknown controls.
+
+    The procedure checks that flag or lack a record come first, then the controls whose status is
+    ``unknown``. Each procedure question comes with the rule it rests on (its wording, whether it is a duty or a duty to
+    endeavour, and its mark confirmed/recalled) and the rule's source, from ``catalog/procedure_rules.csv``
+    (:func:`pia_analysis.procedure_check`, judged on the day of the review schedule); each unknown control
+    with the risks it would mitigate and the row's source (:func:`pia_analysis.open_questions`).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model (its ``schedule`` gives the day the procedure is judged
+        on; without it, the assessment date).
+    lang
+        ``"ja"`` (default: Japanese column names and texts) or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per question, columns ``区分, 確認事項, 根拠, 出典`` (``kind, question, rule, source`` in
+        English), all text; procedure questions first, in the order of the checks.
+
+    Raises
+    ------
+    pia_analysis.catalog.CatalogError
+        When ``catalog/procedure_rules.csv`` cannot be read as rules.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import committee_questions
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> q = committee_questions(analyse(load_model(bundled_model_path()), only=("judgments",)), lang="en")
+    >>> list(q.columns), q["kind"].tolist()[-1]
+    (['kind', 'question', 'rule', 'source'], 'measure of unknown status')
+    """
+    ja = lang != "en"
+    m = a.model
+    today = a.schedule.today if a.schedule is not None else m.meta["assessed_on"]
+    checks = procedure_check(m, today=today)
+    duty_ja = {"mandatory": "義務", "endeavour": "努力義務"}
+    rows = []
+    for c in checks.loc[checks["status"].isin(["flag", "missing"])].to_dict("records"):
+        kind = ("手続（要確認）" if c["status"] == "flag" else "手続（記録なし）") if ja else (
+            "procedure (flag)" if c["status"] == "flag" else "procedure (no record)")
+        rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{c['confidence']}）" if ja else
+                f"{c['rule']} ({c['duty']}, {c['confidence']})")
+        rows.append((kind, c["question_ja" if ja else "question_en"] or c["detail_ja" if ja else "detail_en"],
+                     rule, c["source"]))
+    for q in open_questions(m).to_dict("records"):
+        risks = ", ".join(q["mitigates"])
+        rows.append(("対策の状況（不明）" if ja else "measure of unknown status",
+                     q["question_ja" if ja else "question_en"],
+                     f"状況 unknown: 何も守らないものとして分析（{risks}）" if ja else
+                     f"status unknown: counted as protecting nothing ({risks})", q["source"]))
+    columns = ["区分", "確認事項", "根拠", "出典"] if ja else ["kind", "question", "rule", "source"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -218,8 +324,21 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
         ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
         ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
     ]
+    questions = committee_questions(a, lang)
+    kinds = questions.iloc[:, 0]
+    procedure = int(kinds.str.startswith("手続" if ja else "procedure").sum())
+    unknown = len(questions) - procedure
+    rows.append(("確認事項" if ja else "Questions",
+                 f"手続 {procedure} 件・状況不明の対策 {unknown} 件（次頁）" if ja else
+                 f"{procedure} on the procedure, {unknown} on measures of unknown status (next page)"))
+    open_f = a.findings.loc[a.findings["status"] == "open"] if a.findings is not None else None
+    if open_f is not None:
+        n = int(open_f["assumed"].sum())
+        rows.append(("前提（仮定）に基づく指摘" if ja else "Findings resting on an assumption",
+                     f"前提（仮定）に基づく指摘: {n}件（未対応の指摘 {len(open_f)} 件のうち。※印）" if ja else
+                     f"{n} of {len(open_f)} open findings (marked ※)"))
     for i, (k, v) in enumerate(rows):
-        y = 0.66 - i * 0.065
+        y = 0.68 - i * 0.058
         fig.text(0.08, y, k, fontsize=12, color="#333333")
         fig.text(0.34, y, v, fontsize=12)
     fig.text(0.06, 0.12, ("本資料はモデルから自動生成されています。確率・有効性の値は想定値（assumption）を含みます。"
@@ -326,8 +445,10 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        One row per finding, columns ``指摘ID, リスクの水準, 内容, 詳細`` (``finding, risk level, what, detail`` in
-        English): the finding id (str), its risk level 1–4 (int) and its title and detail (str).
+        One row per finding, columns ``指摘ID, リスクの水準, 内容, 詳細, 前提（仮定）`` (``finding, risk level, what,
+        detail, assumed`` in English): the finding id (str), its risk level 1–4 (int), its title (marked ``※``
+        when the finding rests on an assumption) and detail (str), and the rows (``table:id``) whose source is
+        an assumption it rests on, joined by ``; `` (empty when none).
 
     Examples
     --------
@@ -335,15 +456,18 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> top = top_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
     >>> list(top.columns), len(top)
-    (['finding', 'risk level', 'what', 'detail'], 3)
+    (['finding', 'risk level', 'what', 'detail', 'assumed'], 3)
     """
     ja = lang != "en"
     f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    mark = "※ " if ja else "※ "
     return pd.DataFrame({
         ("指摘ID" if ja else "finding"): f["finding_id"],
         ("リスクの水準" if ja else "risk level"): f["risk_level"],
-        ("内容" if ja else "what"): f["title_ja" if ja else "title_en"],
+        ("内容" if ja else "what"): [(mark if assumed else "") + title
+                                     for assumed, title in zip(f["assumed"], f["title_ja" if ja else "title_en"])],
         ("詳細" if ja else "detail"): f["detail_ja" if ja else "detail_en"],
+        ("前提（仮定）" if ja else "assumed"): ["; ".join(refs) for refs in f["assumptions"]],
     })
 
 
@@ -494,6 +618,9 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
              f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
     lines += [f"- {md_text(msg, block=True)}" for msg in messages]
     for title, frame in (
+        ("委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
+         "Questions for the committee and the city (procedure; measures of unknown status)",
+         committee_questions(a, lang)),
         ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", a.stage_coverage),
         ("システムごとの到達可能性" if ja else "Exposure per system", a.exposure),
         ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
@@ -653,6 +780,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[4/5] writing the tables (CSV, tables.xlsx)")
     (work / "tables").mkdir()
     tables = a.tables()
+    tables["questions"] = committee_questions(a, lang)
     if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
     # a stage declared out (委託しない …) reads 対象外 with the reason in its cells, not an empty ratio
@@ -672,9 +800,16 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
     pages: list[Figure] = [cover_page(a, lang)]
     for name in PDF_PAGES:
         if name == "findings":
-            pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応）" if ja else "Top open findings",
-                                    a.model, lang, col_widths=[0.2, 0.06, 0.28, 0.46],
+            pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
+                                    "Top open findings (※ resting on an assumption)",
+                                    a.model, lang, col_widths=[0.17, 0.06, 0.24, 0.39, 0.14],
                                     note="tables/findings.csv"))
+        elif name == "questions":
+            pages.append(table_page(committee_questions(a, lang),
+                                    "委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
+                                    "Questions for the committee and the city (procedure; measures of unknown status)",
+                                    a.model, lang, col_widths=[0.12, 0.40, 0.28, 0.20], size=7.5,
+                                    note="tables/questions.csv"))
         elif name == "messages":
             pages.append(messages_page(messages, a.model, lang))
         else:

@@ -52,12 +52,13 @@ TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "contractor": 70, 
 #: The trust rating of an internet-facing zone is at most this.
 INTERNET_TRUST = 10
 #: OTM mitigation-instance state of a control's status.
-MITIGATION_STATE = {"implemented": "implemented", "planned": "required", "missing": "recommended"}
+MITIGATION_STATE = {"implemented": "implemented", "planned": "required", "missing": "recommended",
+                    "unknown": "recommended"}
 #: SARIF level of a finding's risk level (1 low … 4 critical).
 SARIF_LEVEL = {4: "error", 3: "warning", 2: "note", 1: "note"}
 FINDING_CSV_COLUMNS = ["finding_id", "status", "risk_level", "level", "rule_id", "element", "element_type", "stage",
                        "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
-                       "detail_en", "model", "file", "line", "location"]
+                       "detail_en", "assumed", "assumptions", "model", "file", "line", "location"]
 _ELEMENT_TABLE = {"flow": "flows", "system": "systems", "zone": "zones"}
 
 
@@ -425,8 +426,10 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     """The open findings (and the mitigated ones when asked) as a flat table for issue trackers.
 
     Columns ``finding_id, status, risk_level, level, rule_id, element, element_type, stage, risk_ids,
-    linddun, likelihood, impact, title_ja, title_en, detail_ja, detail_en, model, file, line,
-    location``: ``finding_id`` (``rule@element``) is the stable id; ``level`` the SARIF level; ``file``
+    linddun, likelihood, impact, title_ja, title_en, detail_ja, detail_en, assumed, assumptions, model, file,
+    line, location``: ``finding_id`` (``rule@element``) is the stable id; ``assumed`` (bool) and
+    ``assumptions`` (the ``table:id`` rows it rests on whose source is an assumption) say whether the
+    finding rests on an assumption; ``level`` the SARIF level; ``file``
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
     as :func:`pia_analysis.analysis.findings.find_findings` orders them.
 
@@ -444,7 +447,8 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     -------
     pandas.DataFrame
         One row per finding, the columns of :data:`FINDING_CSV_COLUMNS`; ``risk_level``, ``likelihood``
-        and ``impact`` are levels 1–4 (int), ``line`` a nullable ``Int64`` (the file's row), the rest text.
+        and ``impact`` are levels 1–4 (int), ``line`` a nullable ``Int64`` (the file's row), ``assumed``
+        bool, ``risk_ids`` and ``assumptions`` lists, the rest text.
 
     Examples
     --------
@@ -462,7 +466,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
         rows.append({
             **{k: f[k] for k in ("finding_id", "status", "risk_level", "rule_id", "element", "element_type", "stage",
                                  "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
-                                 "detail_en")},
+                                 "detail_en", "assumed", "assumptions")},
             "level": SARIF_LEVEL[int(f["risk_level"])] if f["status"] == "open" else "none",
             "model": model.id,
             "file": where.get("uri", ""),
@@ -579,6 +583,8 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
                 "risk_ids": list(f["risk_ids"]), "linddun": f["linddun"], "element": f["element"],
                 "element_type": f["element_type"], f"title_{other}": f[f"title_{other}"],
                 f"detail_{other}": f[f"detail_{other}"], "location": where["label"] if where else "",
+                # the rows (table:id) it rests on that no document states: a reviewer weighs it accordingly
+                "assumed": bool(f["assumed"]), "assumptions": list(f["assumptions"]),
             },
         })
     return {

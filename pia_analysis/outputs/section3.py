@@ -33,6 +33,7 @@ _HEADERS_JA = {
     "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
     "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
     "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
+    "assumed_findings": "前提（仮定）に基づく指摘",
 }
 #: The Japanese headings of the sub-measure sheet (sub_measure_answers' columns).
 _SUB_HEADERS_JA = {
@@ -46,7 +47,7 @@ _SUB_HEADERS_JA = {
 def _flat(table: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by '; ', coverage rounded to 3 decimals, for a sheet or a Markdown table."""
     flat = table.copy()
-    for col in ("implemented_controls", "planned_controls", "open_findings"):
+    for col in ("implemented_controls", "planned_controls", "open_findings", "assumed_findings"):
         flat[col] = flat[col].map("; ".join)
     flat["coverage"] = flat["coverage"].round(3)
     return flat
@@ -72,13 +73,14 @@ def _markdown(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> str:
     declared = rated & flat["text"].ne("")
     flat.loc[declared, "rating"] = flat.loc[declared, "text"]
     cols = ["form_item_ja", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
-            "gaps", "pairs", "coverage", "rating_status", "open_findings"]
+            "gaps", "pairs", "coverage", "rating_status", "open_findings", "assumed_findings"]
     title = "Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策・Ⅳ その他のリスク対策"
     lines = [f"# {title} — {model.title('ja')}", "",
              f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。"
              "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。"
              "委託は5つのリスクをまとめた1つの評価項目。"
-             "Ⅳ の項目は組織を1つの組として、その項目を名指す対策で判定する。", ""]
+             "Ⅳ の項目は組織を1つの組として、その項目を名指す対策で判定する。"
+             "「前提（仮定）に基づく指摘」は、出典が assumption: の行に基づく未解決の指摘（docs/findings.md）。", ""]
     flat_subs = _flat_sub(subs)
     sub_cols = ["rated_item", "number", "label_ja", "answer", "detail", "controls", "source"]
     for (section, stage), group in flat.groupby(["section", "stage"], sort=False):
@@ -124,7 +126,7 @@ def _xlsx(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> bytes:
         cell.font = Font(bold=True)
     widths = {"section": 5, "stage_no": 6, "stage": 10, "stage_ja": 12, "row_kind": 12, "risk_no": 6, "risk_id": 12,
               "form_item_ja": 20, "name_ja": 48, "name_en": 40, "origin": 8, "rating": 18, "implemented_controls": 36,
-              "planned_controls": 24, "rating_status": 12, "open_findings": 48, "text": 48}
+              "planned_controls": 24, "rating_status": 12, "open_findings": 48, "assumed_findings": 48, "text": 48}
     for i, col in enumerate(flat.columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(col, 7)
     for row in ws.iter_rows(min_row=2):

@@ -345,11 +345,11 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 
 
 def with_control_status(model: Model, control_id: str, status: str) -> Model:
-    """A copy of ``model`` where control ``control_id`` has ``status`` (implemented, planned or missing).
+    """A copy of ``model`` where control ``control_id`` has ``status`` (implemented, planned, missing or unknown).
 
     Only the ``status`` cell changes; the model is otherwise the same (the graph is rebuilt lazily).
     Implemented controls count in the exposure (their effectiveness) and in the coverage; planned ones
-    only as ``planned`` in the coverage; missing ones not at all.
+    only as ``planned`` in the coverage; missing and unknown ones not at all.
 
     Parameters
     ----------

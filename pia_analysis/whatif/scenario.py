@@ -439,7 +439,7 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
     ... except ModelError as exc:
     ...     p = exc.problems[0]
     >>> p.line, p.column, p.message
-    (4, 'status', "'gone' is not one of implemented, planned, missing")
+    (4, 'status', "'gone' is not one of implemented, planned, missing, unknown")
     """
     problems: list[Problem] = []
     reader = _Reader(label, problems)

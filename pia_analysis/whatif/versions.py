@@ -684,12 +684,14 @@ class ModelDiff:
         Returns
         -------
         DataFrame
-            Columns, all strings: ``変更日`` (the new version's ``assessed_on``), ``項目`` (the form item of
+            Columns, all strings: ``変更日`` (the new version's ``procedure.submitted_on`` when recorded, else
+            its ``assessed_on``; ``変更日の根拠`` says which), ``項目`` (the form item of
             the rule that classified the change, with the element), ``変更前の記載``, ``変更後の記載``,
             ``提出時期`` (``事前`` for a 重要な変更, which is assessed again before the change; ``事後``
-            otherwise), ``提出時期に係る説明``, then ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更) and
-            ``規則`` (the rule id). The version's own record (``id``, ``previous``, ``assessed_on``,
-            ``procedure``: rule ``version-record``) is not a change of the 評価書 and has no row.
+            otherwise), ``提出時期に係る説明``, then ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更),
+            ``規則`` (the rule id) and ``変更日の根拠``. The version's own record (``id``, ``previous``,
+            ``assessed_on``, ``procedure``: rule ``version-record``) is not a change of the 評価書 and has no
+            row.
 
         Examples
         --------
@@ -701,8 +703,13 @@ class ModelDiff:
         >>> sheet.loc[sheet["規則"] == "new-mn-holder", ["提出時期", "区分"]].values.tolist()
         [['事前', '重要な変更']]
         """
-        on = self.new.meta.get("assessed_on")
+        # The 評価書 is changed on the day it is submitted; the assessment (committee) day stands in for it
+        # only when no submission is recorded, and the sheet says so.
+        submitted = (self.new.meta.get("procedure") or {}).get("submitted_on")
+        on = submitted if submitted is not None else self.new.meta.get("assessed_on")
         day = on.isoformat() if isinstance(on, dt.date) else ("" if on is None else str(on))
+        day_basis = ("提出日（procedure.submitted_on）" if submitted is not None else
+                     "評価実施日（assessed_on。提出日 procedure.submitted_on の記録がないため）")
         rules = {r.rule_id: r for r in CHANGE_RULES}
         rows = []
         for c in self.changes.to_dict("records"):
@@ -722,7 +729,8 @@ class ModelDiff:
                    f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
             rows.append({"変更日": day, "項目": f"{c['form_item_ja']}（{_element(c['table'], c['id'], old or new)}）",
                          "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
-                         "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"]})
+                         "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"],
+                         "変更日の根拠": day_basis})
         return pd.DataFrame(rows, columns=SHEET_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
@@ -738,7 +746,8 @@ class ModelDiff:
         }
 
 
-SHEET_COLUMNS = ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明", "区分", "規則"]
+SHEET_COLUMNS = ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明", "区分", "規則",
+                 "変更日の根拠"]
 #: The columns that describe a row of each table in (別添3): what the 評価書 says about the element.
 _SHEET_DETAIL = {
     "zones": ("operator",), "systems": ("zone_id", "operator", "holds"),

@@ -99,10 +99,13 @@ def find_findings(model: Model, include_all: bool = False,
     -------
     DataFrame
         ``finding_id, rule_id, element, element_type, status, risk_level, likelihood, impact, stage,
-        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en``, sorted by risk level (highest
-        first), then likelihood and impact (highest first), then ``finding_id``. ``risk_level``,
-        ``likelihood`` and ``impact`` are ``int64`` levels 1–4; ``risk_ids`` lists. Details are empty for
-        not-applicable findings.
+        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en, assumed, assumptions``, sorted by
+        risk level (highest first), then likelihood and impact (highest first), then ``finding_id``.
+        ``risk_level``, ``likelihood`` and ``impact`` are ``int64`` levels 1–4; ``risk_ids`` lists.
+        Details are empty for not-applicable findings. ``assumptions`` lists the rows (``table:id``) the
+        finding rests on whose ``source`` starts with ``assumption:`` (its element, a system's zone, the
+        controls named on it for its risks; for a risk, the controls mitigating it); ``assumed`` (bool)
+        is true when there is one.
 
     Examples
     --------

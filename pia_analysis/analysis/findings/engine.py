@@ -40,6 +40,7 @@ from ...model.model import Model
 from .. import coverage
 from ..attack_graph import reachable_holdings
 from ..exposure import exposure_and_paths
+from ..provenance import assumed_rows
 
 #: LINDDUN threat categories (the privacy threat taxonomy of KU Leuven).
 LINDDUN = ("Linking", "Identifying", "Non-repudiation", "Detecting", "Data disclosure", "Unawareness",
@@ -48,7 +49,8 @@ FINDING_STATUSES = ("open", "mitigated", "not_applicable")
 #: Default exposure threshold: a most-likely path probability above it is a finding.
 DEFAULT_EXPOSURE_THRESHOLD = 0.01
 FINDING_COLUMNS = ["finding_id", "rule_id", "element", "element_type", "status", "risk_level", "likelihood", "impact",
-                   "stage", "risk_ids", "linddun", "title_ja", "title_en", "detail_ja", "detail_en"]
+                   "stage", "risk_ids", "linddun", "title_ja", "title_en", "detail_ja", "detail_en", "assumed",
+                   "assumptions"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -302,6 +304,45 @@ class FindingContext:
             out[f["target"]].append(fid)
         return {s: sorted(v) for s, v in out.items()}
 
+    @cached_property
+    def _assumed(self) -> dict[str, set[str]]:
+        return assumed_rows(self.model)
+
+    @cached_property
+    def _controls_named(self) -> dict[str, list[dict]]:
+        """Every control (any status) by the element it names (not ``*``)."""
+        out: dict[str, list[dict]] = {}
+        for c in _records(self.model.controls):
+            for target in dict.fromkeys(c["applies_to"]):
+                if target != "*":
+                    out.setdefault(target, []).append(c)
+        return out
+
+    def assumptions(self, element_type: str, element: str, risk_ids: list[str]) -> list[str]:
+        """The rows a finding rests on whose ``source`` starts with ``assumption:``, as ``table:id``.
+
+        A finding rests on its element's row (a system's zone too: where it runs decides several rules)
+        and on the controls named on the element for the finding's risks (those that mitigate it, or whose
+        status makes it open); a finding on a risk rests on the controls that mitigate that risk.
+        """
+        assumed = self._assumed
+        refs: list[str] = []
+        if element_type == "risk":
+            rows = [c for c in _records(self.model.controls) if element in c["mitigates"]]
+            return sorted(f"controls:{c['control_id']}" for c in rows if c["control_id"] in assumed["controls"])
+        table = {"system": "systems", "flow": "flows", "zone": "zones", "file": "files"}.get(element_type)
+        if table and element in assumed.get(table, ()):
+            refs.append(f"{table}:{element}")
+        if element_type == "system" and element in self.systems:
+            zone = self.systems[element]["zone_id"]
+            if zone in assumed["zones"]:
+                refs.append(f"zones:{zone}")
+        wanted = set(risk_ids)
+        for c in self._controls_named.get(element, []):
+            if (not wanted or wanted & set(c["mitigates"])) and c["control_id"] in assumed["controls"]:
+                refs.append(f"controls:{c['control_id']}")
+        return sorted(dict.fromkeys(refs))
+
     # -- derived facts -------------------------------------------------------------------------------
     def zone_operator(self, system_id: str) -> str:
         """The operator of the zone of ``system_id``."""
@@ -548,12 +589,14 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
     else:
         risk_ids = list(rule.risk_ids)
     detail_ja, detail_en = rule.detail(ctx, element) if applies else ("", "")
+    assumptions = ctx.assumptions(rule.element_type, element, risk_ids) if applies else []
     return {
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
         "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),
         "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
         "linddun": rule.linddun or "", "title_ja": rule.title_ja, "title_en": rule.title_en,
         "detail_ja": detail_ja, "detail_en": detail_en,
+        "assumed": bool(assumptions), "assumptions": assumptions,
     }
 
 
@@ -605,7 +648,7 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     if not include_all:
         frame = frame.loc[frame["status"] != "not_applicable"]
-    frame = frame.astype({"risk_level": "int64", "likelihood": "int64", "impact": "int64"})
+    frame = frame.astype({"risk_level": "int64", "likelihood": "int64", "impact": "int64", "assumed": "bool"})
     # highest risk level first; within a risk level, the most likely and then the largest impact (ties by id)
     frame = frame.sort_values(["risk_level", "likelihood", "impact", "finding_id"],
                               ascending=[False, False, False, True], kind="stable")
