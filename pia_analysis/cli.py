@@ -254,9 +254,14 @@ def _print_comparison(c) -> None:
                                 "exposure_delta", "records_at_stake_before", "records_at_stake_after",
                                 "entry_point_after"]]
     _section("Exposure: systems whose exposure changed", exp)
-    _section("Coverage per stage", c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before",
-                                                     "covered_after", "coverage_before", "coverage_after",
-                                                     "coverage_delta"]])
+    cov = c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before", "covered_after",
+                            "coverage_before", "coverage_after", "coverage_delta"]].copy()
+    # a stage a model declares not applicable reads 対象外 (its declaration), not "-"
+    for side, table in (("before", c.coverage_before), ("after", c.coverage_after)):
+        declared = dict(zip(table["stage"], table["declared"])) if "declared" in table else {}
+        words = cov["stage"].map(lambda st, d=declared: f"対象外（宣言: {d[st]}）" if d.get(st) else "")
+        cov[f"coverage_{side}"] = cov[f"coverage_{side}"].astype(object).where(words.eq(""), words)
+    _section("Coverage per stage", cov)
     _section("Findings that appear, disappear or change", c.findings_delta[
         ["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"]])
 
@@ -368,6 +373,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from . import catalog
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
@@ -388,7 +394,17 @@ def _cmd_history(args: argparse.Namespace) -> int:
     _section("Exposure and findings per version", history[[
         "version", "assessed_on", "target_population", "required", "systems", "mn_holders", "mn_holders_outside_city",
         "max_mn_exposure", "max_mn_system", "records_at_stake", "open_findings", "vs_previous", "important_changes"]])
-    _section("Coverage per stage and version", coverage.drop(columns=["name_ja"]))
+    shown = coverage.drop(columns=["name_ja"]).astype(object)
+    for i, version in enumerate(chain):  # a stage a version declares not applicable reads 対象外 there
+        column = shown.columns[i + 1]
+        declared = set(version.meta.get("declared_not_applicable") or ())
+        for declaration, stage, label in catalog.stage_declarations()[["declaration", "stage", "label_ja"]].itertuples(
+                index=False):
+            if declaration in declared:
+                row = shown["stage"] == stage
+                if stage != "network" or {"network_acquire", "network_provide"} <= declared:
+                    shown.loc[row, column] = "対象外"
+    _section("Coverage per stage and version", shown)
     return EXIT_OK
 
 

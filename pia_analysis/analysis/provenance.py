@@ -12,6 +12,8 @@ from ..model.schema import TABLE_BY_NAME
 # the column of each table that says where a row comes from
 _SOURCE_COLUMNS = (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"),
                    ("controls", "source"))
+# A rating's source is optional (the 評価書 is its source): only an explicit assumption marks it.
+_ASSUMABLE_COLUMNS = (*_SOURCE_COLUMNS, ("ratings", "source"))
 
 
 def unsourced_rows(model: Model) -> pd.DataFrame:
@@ -111,7 +113,7 @@ def assumed_rows(model: Model) -> dict[str, set[str]]:
     Returns
     -------
     dict of str to set of str
-        Table name (zones, systems, files, flows, controls) → the keys of its assumed rows.
+        Table name (zones, systems, files, flows, controls, ratings) → the keys of its assumed rows.
 
     Raises
     ------
@@ -126,9 +128,12 @@ def assumed_rows(model: Model) -> dict[str, set[str]]:
     """
     require_model(model, "assumed_rows")
     out: dict[str, set[str]] = {}
-    for name, col in _SOURCE_COLUMNS:
+    for name, col in _ASSUMABLE_COLUMNS:
         frame = getattr(model, name)
         key = TABLE_BY_NAME[name].key
+        if col not in frame:  # a ratings table built in memory without its optional source column
+            out[name] = set()
+            continue
         # case and leading blanks do not matter: "Assumption: …" is as much an assumption
         mask = frame[col].str.strip().str.lower().str.startswith(ASSUMPTION_PREFIX)
         out[name] = set(frame.loc[mask, key])

@@ -662,6 +662,12 @@ TABLES: tuple[Table, ...] = (
                          "特に力を入れて行っている, 十分に行っている, 十分に行っていない (emphasised, sufficient, "
                          "remaining are accepted for both)"),
             ),
+            Column("source", required=False,
+                meaning=("出典（評価書の記載、議事録の箇所、または assumption: …。仮定の評価に基づく指摘は"
+                         "その旨が示される）",
+                         "where the rating comes from: the 評価書, a passage of the minutes, or assumption: … "
+                         "(a finding on an assumed rating is marked as resting on an assumption)"),
+            ),
         ),
         optional_file=True,
         title="the assessor's self-ratings",

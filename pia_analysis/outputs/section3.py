@@ -53,6 +53,19 @@ def _flat(table: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
+def _readable(flat: pd.DataFrame) -> pd.DataFrame:
+    """未評価 for an unrated item; 対象外（宣言: …） in the rating and coverage of a declared-out one."""
+    flat = flat.copy()
+    rated = flat["row_kind"] == "rated"
+    for col in ("rating", "coverage"):
+        flat[col] = flat[col].astype(object)  # all-NaN (a model rating nothing) reads as float
+    flat.loc[rated, "rating"] = flat.loc[rated, "rating"].where(flat.loc[rated, "rating"].notna(), "（未評価）")
+    declared = rated & flat["text"].ne("")
+    flat.loc[declared, "rating"] = flat.loc[declared, "text"]
+    flat.loc[declared, "coverage"] = flat.loc[declared, "text"]
+    return flat
+
+
 def _flat_sub(subs: pd.DataFrame) -> pd.DataFrame:
     flat = subs.copy()
     flat["controls"] = flat["controls"].map("; ".join)
@@ -65,13 +78,8 @@ def _markdown(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> str:
             return "—"  # a cell the row has no value for (a free-text row's coverage), never "nan"
         return str(value).replace("|", "\\|").replace("\n", " ")
 
-    flat = _flat(table)
-    rated = flat["row_kind"] == "rated"
-    flat["rating"] = flat["rating"].astype(object)  # all-NaN (a model rating nothing) reads as float
     # 未評価 for an unrated item, 対象外 (with the declaration) for one a stage declaration puts out of scope
-    flat.loc[rated, "rating"] = flat.loc[rated, "rating"].where(flat.loc[rated, "rating"].notna(), "（未評価）")
-    declared = rated & flat["text"].ne("")
-    flat.loc[declared, "rating"] = flat.loc[declared, "text"]
+    flat = _readable(_flat(table))
     cols = ["form_item_ja", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
             "gaps", "pairs", "coverage", "rating_status", "open_findings", "assumed_findings"]
     title = "Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策・Ⅳ その他のリスク対策"
@@ -114,7 +122,7 @@ def _xlsx(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    flat = _flat(table)
+    flat = _readable(_flat(table))  # the same words as the Markdown: 未評価, 対象外（宣言: …）
     wb = Workbook()
     ws = wb.active
     ws.title = "section3"

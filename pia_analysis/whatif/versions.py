@@ -86,9 +86,11 @@ class DiffContext:
 
     @cached_property
     def old_recipients(self) -> frozenset[str]:
-        """Systems that were the target of a provide or network flow in the old model."""
+        """Systems that received My Numbers by a provide or network flow in the old model."""
         f = self.old.flows
-        return frozenset(f.loc[f["stage"].isin(RECIPIENT_STAGES), "target"])
+        mn = self.old.my_number_files
+        carries = f["files"].map(lambda files: bool(_mn(files, mn)))
+        return frozenset(f.loc[f["stage"].isin(RECIPIENT_STAGES) & carries, "target"])
 
     @cached_property
     def old_zone_operator(self) -> dict[str, str]:
@@ -214,7 +216,10 @@ def _new_outsourcing(ctx: DiffContext, c: Change) -> bool:
 def _new_recipient(ctx: DiffContext, c: Change) -> bool:
     if c.table != "flows" or c.new is None or c.new["stage"] not in RECIPIENT_STAGES:
         return False
-    if c.old is not None and c.old["stage"] in RECIPIENT_STAGES and c.old["target"] == c.new["target"]:
+    if not _mn(c.new["files"], ctx.new_mn_files):  # a flow with no My Number file provides no 特定個人情報
+        return False
+    if (c.old is not None and _mn(c.old["files"], ctx.old.my_number_files) and c.old["stage"] in RECIPIENT_STAGES
+            and c.old["target"] == c.new["target"]):
         return False
     return c.new["target"] not in ctx.old_recipients
 
@@ -303,7 +308,8 @@ def _control_weakened(ctx: DiffContext, c: Change) -> bool:
 
 
 def _control_added(ctx: DiffContext, c: Change) -> bool:
-    return c.table == "controls" and c.change == "added"
+    # a measure recorded as missing or unknown adds no protection: it is some other change (a revision)
+    return c.table == "controls" and c.change == "added" and c.new["status"] in ("implemented", "planned")
 
 
 def _control_strengthened(ctx: DiffContext, c: Change) -> bool:
@@ -706,9 +712,17 @@ class ModelDiff:
         # The 評価書 is changed on the day it is submitted; the assessment (committee) day stands in for it
         # only when no submission is recorded, and the sheet says so.
         submitted = (self.new.meta.get("procedure") or {}).get("submitted_on")
-        on = submitted if submitted is not None else self.new.meta.get("assessed_on")
+        before = (self.old.meta.get("procedure") or {}).get("submitted_on")
+        assessed = self.new.meta.get("assessed_on")
+        # a submission no later than the older version's, or before the newer one was assessed, is the older
+        # version's procedure block copied over: not this version's day
+        stale = submitted is not None and ((before is not None and submitted <= before)
+                                           or (isinstance(assessed, dt.date) and submitted < assessed))
+        on = submitted if submitted is not None and not stale else assessed
         day = on.isoformat() if isinstance(on, dt.date) else ("" if on is None else str(on))
-        day_basis = ("提出日（procedure.submitted_on）" if submitted is not None else
+        day_basis = ("提出日（procedure.submitted_on）" if submitted is not None and not stale else
+                     "評価実施日（assessed_on。procedure.submitted_on が評価実施日または前の版の提出日より前で、"
+                     "前の版の記録のままと見られるため）" if stale else
                      "評価実施日（assessed_on。提出日 procedure.submitted_on の記録がないため）")
         rules = {r.rule_id: r for r in CHANGE_RULES}
         rows = []

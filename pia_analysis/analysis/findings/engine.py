@@ -318,18 +318,26 @@ class FindingContext:
                     out.setdefault(target, []).append(c)
         return out
 
-    def assumptions(self, element_type: str, element: str, risk_ids: list[str]) -> list[str]:
+    def assumptions(self, element_type: str, element: str, risk_ids: list[str],
+                    evidence: Iterable[str] = ()) -> list[str]:
         """The rows a finding rests on whose ``source`` starts with ``assumption:``, as ``table:id``.
 
         A finding rests on its element's row (a system's zone too: where it runs decides several rules)
         and on the controls named on the element for the finding's risks (those that mitigate it, or whose
-        status makes it open); a finding on a risk rests on the controls that mitigate that risk.
+        status makes it open), and on the systems and flows of ``evidence`` (the rule's ``evidence_of``: an
+        exposure path); a finding on a risk rests on the controls that mitigate that risk and on the rating of
+        the rated item it belongs to.
         """
         assumed = self._assumed
         refs: list[str] = []
         if element_type == "risk":
             rows = [c for c in _records(self.model.controls) if element in c["mitigates"]]
-            return sorted(f"controls:{c['control_id']}" for c in rows if c["control_id"] in assumed["controls"])
+            refs = [f"controls:{c['control_id']}" for c in rows if c["control_id"] in assumed["controls"]]
+            # a finding on a rated item rests on its rating too (the rating of the 委託 block for outsource-N)
+            rated = {element, *(item for item, risks in zip(self.model.rated_items["rated_item_id"],
+                                                             self.model.rated_items["risks"]) if element in risks)}
+            refs += [f"ratings:{r}" for r in sorted(rated & assumed.get("ratings", set()))]
+            return sorted(dict.fromkeys(refs))
         table = {"system": "systems", "flow": "flows", "zone": "zones", "file": "files"}.get(element_type)
         if table and element in assumed.get(table, ()):
             refs.append(f"{table}:{element}")
@@ -341,6 +349,12 @@ class FindingContext:
         for c in self._controls_named.get(element, []):
             if (not wanted or wanted & set(c["mitigates"])) and c["control_id"] in assumed["controls"]:
                 refs.append(f"controls:{c['control_id']}")
+        # the other elements the finding's evidence passes through (an exposure path: its entry point's
+        # likelihood and each step are rows of the model)
+        for other in evidence:
+            for table in ("systems", "flows"):
+                if other != element and other in assumed.get(table, ()):
+                    refs.append(f"{table}:{other}")
         return sorted(dict.fromkeys(refs))
 
     # -- derived facts -------------------------------------------------------------------------------
@@ -517,6 +531,8 @@ class Rule:
     score: Callable[[FindingContext, str], tuple[int, int]] | None = None
     stage_of: Callable[[FindingContext, str], str] | None = None
     risk_ids_of: Callable[[FindingContext, str], Iterable[str]] | None = None
+    #: the other systems and flows a finding's evidence passes through (an exposure path), for its assumptions
+    evidence_of: Callable[[FindingContext, str], Iterable[str]] | None = None
 
     def __post_init__(self) -> None:
         """Refuse an unknown LINDDUN category and a rule id that cannot make a finding id."""
@@ -589,7 +605,8 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
     else:
         risk_ids = list(rule.risk_ids)
     detail_ja, detail_en = rule.detail(ctx, element) if applies else ("", "")
-    assumptions = ctx.assumptions(rule.element_type, element, risk_ids) if applies else []
+    evidence = list(rule.evidence_of(ctx, element)) if applies and rule.evidence_of else []
+    assumptions = ctx.assumptions(rule.element_type, element, risk_ids, evidence) if applies else []
     return {
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
         "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),

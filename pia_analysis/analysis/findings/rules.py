@@ -213,6 +213,15 @@ def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     return ja, en
 
 
+def _exposed_evidence(ctx: FindingContext, sid: str) -> list[str]:
+    # the systems of the most likely path (its entry point's likelihood first) and the flows between them
+    path = list(ctx.exposure_paths(ctx.exposure)[sid])
+    steps = set(zip(path, path[1:]))
+    flows = [fid for fid, f in ctx.flows.items()
+             if (f["source"], f["target"]) in steps or (f["interactive"] and (f["target"], f["source"]) in steps)]
+    return path + sorted(flows)
+
+
 EXPOSED_MN_HOLDER = Rule(
     rule_id="exposed-mn-holder",
     title_ja="入口から個人番号保有システムへの経路の確率がしきい値を超える",
@@ -233,6 +242,7 @@ EXPOSED_MN_HOLDER = Rule(
     elements=_all_systems,
     applies=_exposed_applies,
     mitigated=_exposed_mitigated,
+    evidence_of=_exposed_evidence,
     detail=_exposed_detail,
     score=_exposed_score,
 )
