@@ -328,9 +328,12 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     kinds = questions.iloc[:, 0]
     procedure = int(kinds.str.startswith("手続" if ja else "procedure").sum())
     unknown = len(questions) - procedure
+    # the procedure is judged on the day of the schedule (the committee's day unless one is given): say which
+    judged = (a.schedule.today if a.schedule is not None else m.meta["assessed_on"]).isoformat()
     rows.append(("確認事項" if ja else "Questions",
-                 f"手続 {procedure} 件・状況不明の対策 {unknown} 件（次頁）" if ja else
-                 f"{procedure} on the procedure, {unknown} on measures of unknown status (next page)"))
+                 f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（次頁）" if ja else
+                 f"{procedure} on the procedure (as of {judged}), {unknown} on measures of unknown status "
+                 "(next page)"))
     open_f = a.findings.loc[a.findings["status"] == "open"] if a.findings is not None else None
     if open_f is not None:
         n = int(open_f["assumed"].sum())
