@@ -268,6 +268,7 @@ def test_the_page_after_the_cover_asks_the_committee(briefed):
     assert PDF_PAGES[0] == "questions"
     cover = _figure_text(cover_page(briefed, "ja"))
     n_procedure = int(q["区分"].str.startswith("手続").sum())
-    assert f"手続 {n_procedure} 件・状況不明の対策 1 件（次頁）" in cover
+    judged = briefed.schedule.today.isoformat()  # the day the procedure is judged on is said
+    assert f"手続 {n_procedure} 件（{judged} 時点）・状況不明の対策 1 件（次頁）" in cover
     md = briefing_markdown(briefed, key_messages(briefed, "ja"), "ja")
     assert "委員会・市への確認事項" in md and "29日間" in md
