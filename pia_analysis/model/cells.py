@@ -137,17 +137,22 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
 
 
 def _flow_yaml(key: str, value: Any, label: str, line: int | None, problems: list[Problem], example: str) -> Any:
-    """A workbook cell's text read as one line of YAML flow style; other values as they are (None: unreadable)."""
+    """A workbook cell's text read as one line of YAML flow style; other values as they are (None: unreadable).
+
+    Read by the model's one YAML reader (:mod:`.yamlread`): dates stay text (an impossible date is then
+    located by the date parser), tags and aliases past the bound are refused, located at the cell.
+    """
     if not isinstance(value, str):
         return value
-    import yaml
+    from .yamlread import read_cell_yaml
 
-    try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        problems.append(Problem(label, line, key, f"is not readable: {shorten(str(exc), 120)}",
-                                f"write it as {example}"))
+    loaded, refused, error = read_cell_yaml(value)
+    for _line, _column, message, hint in refused:
+        problems.append(Problem(label, line, key, message, hint))
+    if error is not None:
+        problems.append(Problem(label, line, key, f"is not readable: {shorten(error, 120)}", f"write it as {example}"))
         return None
+    return None if refused else loaded
 
 
 def parse_declarations(key: str, value: Any, label: str, line: int | None, problems: list[Problem]) -> list[str] | None:
@@ -229,14 +234,10 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     placed on ``line``, the line of ``procedure``. Every problem is reported; None when there is one.
     """
     found: list[Problem] = []
-    if isinstance(value, str):
-        import yaml  # a workbook cell holds the block as one line of YAML flow style
-
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(label, line, "procedure", f"is not a readable block: {shorten(str(exc), 120)}",
-                                    "write it as {version_kind: assessment, published_on: 2021-12-20}"))
+    if isinstance(value, str):  # a workbook cell holds the block as one line of YAML flow style
+        value = _flow_yaml("procedure", value, label, line, problems,
+                           "{version_kind: assessment, published_on: 2021-12-20}")
+        if value is None:
             return None
     if not isinstance(value, dict):
         problems.append(Problem(label, line, "procedure", "must be a block of keys",
