@@ -829,6 +829,10 @@ CASES += (
          "model.yaml:12: procedure.public_comment.start: '2025-02-30' is not a date: February 2025 has 28 days",
          what="an impossible date in the procedure block",
          build=_append("model.yaml", "procedure:\n  public_comment:\n    start: 2025-02-30\n    end: 2025-03-30\n")),
+    Case("public_comment_end_before_start", "model.yaml", "", None,
+         "model.yaml:13: procedure.public_comment.end: 2025-05-01 is before the start, 2025-06-02",
+         what="a public comment that ends before it starts (passed validate)",
+         build=_append("model.yaml", "procedure:\n  public_comment:\n    start: 2025-06-02\n    end: 2025-05-01\n")),
 )
 
 
