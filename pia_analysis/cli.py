@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 a bad model (every problem printed, located), 2 a usage
 output path that would replace something the tool did not write), 3 an unexpected internal error (a
 one-line message; ``--debug`` shows the traceback and still exits 3), 4 a write failure ("cannot write
 PATH: reason": read-only folder, full disk, over-long name), 128+N when stopped by signal N (130 Ctrl-C,
-143 SIGTERM, 129 SIGHUP; temporary files removed, an earlier pack left intact).
+143 SIGTERM, 129 SIGHUP; temporary files removed, an earlier pack left intact; 141, as for SIGPIPE, quietly
+when the reader of the output went away, as ``| head`` does).
 Analysis modules are imported inside the commands, so ``pia-analysis validate`` stays quick.
 
 Every file and folder is written through :mod:`pia_analysis.util.files`; the output path is checked
@@ -30,6 +31,7 @@ from .model.errors import DifferentAssessmentError, ModelError, PiaError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_INTERNAL, EXIT_WRITE = 0, 1, 2, 3, 4
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE: the reader of stdout went away (`| head`)
 EPILOG = ("exit codes: 0 success, 1 a bad model, 2 a usage error or a refused output path, 3 an internal error, "
           "4 cannot write (read-only folder, full disk, over-long name), 128+N stopped by signal N. "
           "Outputs never replace what pia-analysis did not write: a pack goes to a new, empty or earlier-pack "
@@ -345,14 +347,18 @@ def _cell(value) -> str:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .whatif.versions import diff
 
-    try:
-        old = _load(args.old)
-    except ModelError as exc:
-        return _problems(f"the model at {args.old} is not valid", exc)
-    try:
-        new = _load(args.new)
-    except ModelError as exc:
-        return _problems(f"the model at {args.new} is not valid", exc)
+    # Both models are read before any is reported, so that two broken models show all their problems at once.
+    loaded, failed = [], []
+    for path in (args.old, args.new):
+        try:
+            loaded.append(_load(path))
+        except ModelError as exc:
+            failed.append((path, exc))
+    for path, exc in failed:
+        _problems(f"the model at {path} is not valid", exc)
+    if failed:
+        return EXIT_MODEL
+    old, new = loaded
     d = diff(old, new, provenance=args.provenance)
     if args.format == "json":
         print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2, default=str))
@@ -518,10 +524,16 @@ def _probability(text: str) -> float:
 def _day(text: str):
     from .model.japanese import DateTextError, parse_date_text
 
+    from .model.schema import MAX_DATE, MIN_DATE
+
     try:  # the forms model.yaml accepts: 2024-04-01, 2024/4/1, 令和6年4月1日, R6.4.1
-        return parse_date_text(text)
+        day = parse_date_text(text)
     except DateTextError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} {exc} ({exc.hint})") from None
+    if not MIN_DATE <= day <= MAX_DATE:  # the bounds of every date of a model (docs/model-format.md, 'Bounds')
+        raise argparse.ArgumentTypeError(f"{text!r} is outside {MIN_DATE.isoformat()} … {MAX_DATE.isoformat()}, "
+                                         "the dates a model may hold (check the year)")
+    return day
 
 
 class _Parser(argparse.ArgumentParser):
@@ -711,9 +723,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         return interrupted_exit(getattr(exc, "signum", 2))
     except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly; keep Python from complaining at exit
+        # the reader went away (e.g. `| head`): stop quietly, with the shell's code for a process ended by
+        # SIGPIPE (128 + 13), as other tools in a pipe do; keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_MODEL
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
         if args.debug:  # the traceback, then the same exit code as without --debug
             traceback.print_exc()

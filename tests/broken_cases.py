@@ -318,7 +318,7 @@ CASES: tuple[Case, ...] = (
     Case("yaml_list_value", "model.yaml", "title_ja: テスト用の小さなモデル", "title_ja: [テスト用, 小さなモデル]",
          "model.yaml:2: title_ja: must be a single text value", what="a list where a text belongs"),
     Case("yaml_alias_bomb", "model.yaml", "target_population: 1500", f"target_population: {_ALIAS_BOMB}",
-         "model.yaml:7: target_population: must be a single value",
+         "model.yaml:7: target_population: the alias *c is not read: the aliases would repeat more than 10,000 values",
          what="nested YAML aliases ('billion laughs'; hung when printed as text)"),
     Case("yaml_deeply_nested", "model.yaml", "title_en: A tiny test model", f"title_en: {_nested(3000)}",
          "model.yaml: is not valid YAML: it is nested too deeply", what="3,000 nested YAML lists (crashed: RecursionError)"),
@@ -432,7 +432,7 @@ SCENARIO_CASES: tuple[ScenarioCase, ...] = (
                  "scenario_number_too_large.yaml:4: records: '99999999999999999999' is too large",
                  what="a record count of 20 digits (crashed: int64 overflow)"),
     ScenarioCase("scenario_alias_bomb", f"id: bomb\nset:\n  model:\n    handlers: {_ALIAS_BOMB}\n",
-                 "scenario_alias_bomb.yaml:4: handlers: must be a single value",
+                 "scenario_alias_bomb.yaml:4: column 164: the alias *c is not read: the aliases would repeat more than",
                  what="nested YAML aliases ('billion laughs'; hung when printed as text)"),
     ScenarioCase("scenario_missing_file", None, "scenario_missing_file.yaml: is not a file", what="a scenario file that does not exist"),
 )
@@ -812,6 +812,27 @@ SCENARIO_CASES += (
     ScenarioCase("scenario_thousands_of_digits", "id: digits\nset:\n  files:\n    REG_FILE: {records: " + "1" * 5000 + "}\n",
                  "scenario_thousands_of_digits.yaml:4: column 25: has more than 100 digits (5,000)",
                  what="a number of 5,000 digits"),
+)
+
+
+# --- issue 13: the attack trial -----------------------------------------------------------------------
+# nine levels of nine text items in the list of declarations: repr() of the expanded items hung (2.5 KB file)
+_DECLARATION_BOMB = "[&a [x,x,x,x,x,x,x,x,x], " + ", ".join(
+    f"&{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")) + "]"
+
+CASES += (
+    Case("declarations_alias_bomb", "model.yaml", "", None,
+         "model.yaml:10: declared_not_applicable: the alias *d is not read: the aliases would repeat more than "
+         "10,000 values", what="nested YAML aliases in declared_not_applicable (hung: 9.6 s and 565 MB at 8 levels)",
+         build=_append("model.yaml", f"declared_not_applicable: {_DECLARATION_BOMB}\n")),
+    Case("procedure_impossible_date", "model.yaml", "", None,
+         "model.yaml:12: procedure.public_comment.start: '2025-02-30' is not a date: February 2025 has 28 days",
+         what="an impossible date in the procedure block",
+         build=_append("model.yaml", "procedure:\n  public_comment:\n    start: 2025-02-30\n    end: 2025-03-30\n")),
+    Case("public_comment_end_before_start", "model.yaml", "", None,
+         "model.yaml:13: procedure.public_comment.end: 2025-05-01 is before the start, 2025-06-02",
+         what="a public comment that ends before it starts (passed validate)",
+         build=_append("model.yaml", "procedure:\n  public_comment:\n    start: 2025-06-02\n    end: 2025-05-01\n")),
 )
 
 

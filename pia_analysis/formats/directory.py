@@ -46,10 +46,10 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import check_declarations, check_references
+from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
-MAX_YAML_DIGITS = 100  # a number in model.yaml or a scenario: counts have 11 digits at most
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
 
 
@@ -239,112 +239,6 @@ class _Loaded:
     problems: list[Problem]
 
 
-# YAML 1.1 reads some plain values as numbers nobody meant: 12:30 is 750 (base 60), 0x10 is 16, 017 and
-# 0o17 are 15 (octal), 1_000 is 1000. They are refused with what to write instead.
-_SURPRISING_NUMBER = re.compile(r"[-+]?(?:0[xXoObB].*|0[0-9_]+(?:\.[0-9_]*)?|.*[_:].*)")
-# The tags a model or scenario file may carry: plain values, lists and mappings.
-_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map",
-                                                           "merge"))
-
-
-_MERGE_REFUSED = "the merge key << is not allowed"
-
-
-class ModelYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, stricter: YAML is plain data.
-
-    Implicit timestamps are not resolved (dates are parsed, and located, by us). Tags other than plain
-    values, lists and mappings (``!!binary``, ``!!set``, ``!!omap``, ``!!timestamp`` …) and the YAML 1.1
-    numbers above are not constructed: each is recorded in :attr:`refused` as ``(line, column, message,
-    hint)`` and kept as its text, so that every such value of a file is reported at once. Tags without a
-    constructor (``!!python/…``, ``!custom``) still fail the load, located by PyYAML.
-    """
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.refused: list[tuple[int, int, str, str]] = []
-
-    def _refuse(self, node: yaml.Node, message: str, hint: str) -> None:
-        self.refused.append((node.start_mark.line + 1, node.start_mark.column + 1, message, hint))
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
-        return self._number(node, super().construct_yaml_int)
-
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
-        return self._number(node, super().construct_yaml_float)
-
-    def _number(self, node: yaml.ScalarNode, construct: Any) -> Any:
-        text = str(node.value)
-        digits = sum(ch.isdigit() for ch in text)
-        if digits > MAX_YAML_DIGITS:  # Python refuses to read past 4,300 digits; nothing in a model needs 20
-            self._refuse(node, f"has more than {MAX_YAML_DIGITS} digits ({digits:,})",
-                         "check for pasted digits: counts of people have at most 11 digits")
-            return text[:MAX_YAML_DIGITS]
-        if _SURPRISING_NUMBER.fullmatch(text) and text not in ("0", "-0", "+0"):
-            try:
-                value = construct(node)
-            except (ValueError, yaml.YAMLError):
-                value = None
-            read = f" (YAML 1.1 reads it as {value!r})" if value is not None and len(str(value)) < 40 else ""
-            bare = text.lstrip("+-")
-            if ":" in text:
-                hint = f"write it in quotes, \"{text}\", if it is a time or a code (YAML reads a:b as base 60)"
-            elif bare[:2].lower() in ("0x", "0o", "0b"):
-                decimal = f"{value}" if isinstance(value, int) else "the number in decimal"
-                hint = f"write {decimal}, or \"{text}\" in quotes if it is a code"
-            elif bare.startswith("0"):
-                hint = (f"write {text.replace('_', '').lstrip('+0') or '0'} without the leading zero, "
-                        f"or \"{text}\" in quotes if it is a code")
-            else:
-                hint = f"write {text.replace('_', '')} (no '_' between digits), or \"{text}\" in quotes if it is a code"
-            self._refuse(node, f"{text} is not read as written{read}", hint)
-            return text
-        return construct(node)
-
-    def construct_yaml_bool(self, node: yaml.ScalarNode) -> Any:
-        # YAML 1.1 reads yes/no/on/off/y/n (any case) as booleans: `id: no` would be the id False.
-        text = str(node.value)
-        if text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        self._refuse(node,
-                     f"{text} is not read as written (YAML 1.1 reads it as {super().construct_yaml_bool(node)!r})",
-                     f"write true/false, or the text in quotes (\"{text}\")")
-        return text
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        # The merge key << copies another mapping's keys in unseen: refused, and dropped so that no
-        # reader (model.yaml, scenarios walking the node tree) takes its keys.
-        kept = []
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                self._refuse(key, _MERGE_REFUSED,
-                             "write each key out in this mapping instead of merging another one in")
-            else:
-                kept.append((key, value))
-        node.value = kept
-        super().flatten_mapping(node)
-
-    def construct_refused(self, node: yaml.Node) -> Any:
-        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-        self._refuse(node, f"the tag {tag} is not allowed: only plain values, lists and mappings",
-                     "remove the tag and write the value as plain text, a list or a mapping")
-        return str(node.value) if isinstance(node, yaml.ScalarNode) else None
-
-
-# Implicit timestamps are not resolved (a date stays text until we parse it, located).
-ModelYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-ModelYamlLoader.yaml_constructors = dict(yaml.SafeLoader.yaml_constructors)
-for _tag in list(ModelYamlLoader.yaml_constructors):
-    if _tag is not None and _tag not in _PLAIN_TAGS:
-        ModelYamlLoader.add_constructor(_tag, ModelYamlLoader.construct_refused)
-ModelYamlLoader.add_constructor("tag:yaml.org,2002:int", ModelYamlLoader.construct_yaml_int)
-ModelYamlLoader.add_constructor("tag:yaml.org,2002:float", ModelYamlLoader.construct_yaml_float)
-ModelYamlLoader.add_constructor("tag:yaml.org,2002:bool", ModelYamlLoader.construct_yaml_bool)
-
-
 def _yaml_scalars(node: yaml.Node | None) -> Iterable[yaml.ScalarNode]:
     """Every scalar of a composed YAML tree (keys included), each node once (aliases share nodes)."""
     seen: set[int] = set()
@@ -453,7 +347,7 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     for line, column, message, hint in loader.refused:
         # the key of the value: the last key that starts on or before its line
         key = max(((first, k) for first, k in keys_by_line if first <= line), default=(0, f"column {column}"))[1]
-        if message.startswith(_MERGE_REFUSED):  # the merge key is dropped from the mapping: name it
+        if message.startswith(MERGE_REFUSED):  # the merge key is dropped from the mapping: name it
             key = "<<"
         problems.append(Problem(label, line, key, message, hint))
     if data is None:

@@ -964,7 +964,8 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str,
         if not cell.usable:
             _cell_problem(cell, label, number, key, problems)
             continue
-        parsed = model_cells.parse_meta_value(key, cell.text, MODEL_KEYS[key][1], label, number, problems)
+        parsed = model_cells.parse_meta_value(key, cell.text, MODEL_KEYS[key][1], label, number, problems,
+                                              cell=True)
         if parsed is not None:
             meta[key] = _meta_from_workbook_previous(parsed) if key == "previous" else parsed
     for key, (required, _kind) in MODEL_KEYS.items():

@@ -57,14 +57,15 @@ def nfkc(value: str) -> str:
 
 
 def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem],
-                     lines: dict[str, int] | None = None) -> Any:
+                     lines: dict[str, int] | None = None, cell: bool = False) -> Any:
+    # cell: the value is a workbook cell's text (a list may be written as words separated by ';')
     def bad(message: str, hint: str) -> None:
         problems.append(Problem(label, line, key, message, hint))
 
     if kind == "procedure":
         return parse_procedure(value, label, line, problems, lines or {})
     if kind == "declarations":
-        return parse_declarations(key, value, label, line, problems)
+        return parse_declarations(key, value, label, line, problems, cell)
     if kind == "stage_texts":
         return parse_stage_texts(key, value, label, line, problems, lines or {})
     if value is None:
@@ -137,27 +138,40 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
 
 
 def _flow_yaml(key: str, value: Any, label: str, line: int | None, problems: list[Problem], example: str) -> Any:
-    """A workbook cell's text read as one line of YAML flow style; other values as they are (None: unreadable)."""
+    """A workbook cell's text read as one line of YAML flow style; other values as they are (None: unreadable).
+
+    Read by the model's one YAML reader (:mod:`.yamlread`): dates stay text (an impossible date is then
+    located by the date parser), tags and aliases past the bound are refused, located at the cell.
+    """
     if not isinstance(value, str):
         return value
-    import yaml
+    from .yamlread import read_cell_yaml
 
-    try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError as exc:
-        problems.append(Problem(label, line, key, f"is not readable: {shorten(str(exc), 120)}",
-                                f"write it as {example}"))
+    loaded, refused, error = read_cell_yaml(value)
+    for _line, _column, message, hint in refused:
+        problems.append(Problem(label, line, key, message, hint))
+    if error is not None:
+        problems.append(Problem(label, line, key, f"is not readable: {shorten(error, 120)}", f"write it as {example}"))
         return None
+    return None if refused else loaded
 
 
-def parse_declarations(key: str, value: Any, label: str, line: int | None, problems: list[Problem]) -> list[str] | None:
+def parse_declarations(key: str, value: Any, label: str, line: int | None, problems: list[Problem],
+                       cell: bool = False) -> list[str] | None:
     """``declared_not_applicable``: a list of the declarations of ``catalog/stage_declarations.csv``, each once.
 
-    A workbook cell holds the list in YAML flow style (``[outsource, provide]``) or as words separated by ``;``.
+    A workbook cell (``cell``) holds the list in YAML flow style (``[outsource, provide]``) or as words
+    separated by ``;``; in model.yaml and scenarios it is a YAML list (one word alone is refused, as
+    ``procedure.reviews`` is).
     """
     from .. import catalog
 
     known = catalog.stage_declarations()["declaration"].tolist()
+    if not cell and isinstance(value, str):
+        problems.append(Problem(label, line, key, "must be a list",
+                                f"write it as [{shorten(value.strip(), 40)}] (in brackets): the choices are "
+                                f"{', '.join(known)}"))
+        return None
     if isinstance(value, str) and not value.strip().startswith("["):
         value = [part.strip() for part in value.split(";") if part.strip()]
     value = _flow_yaml(key, value, label, line, problems, "[outsource, provide]")
@@ -168,19 +182,22 @@ def parse_declarations(key: str, value: Any, label: str, line: int | None, probl
                                 f"write it as [{', '.join(known[:2])}]: the choices are {', '.join(known)}"))
         return None
     out: list[str] = []
-    ok = True
     for item in value:
-        word = nfkc(str(item)) if isinstance(item, (str, int)) else ""
+        word = nfkc(str(item)) if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
         if word not in known:
-            problems.append(Problem(label, line, key, f"{brief(item)} is not a declaration",
+            # an item that is not a word is named by what it is, never printed (it may hold aliases)
+            what = ("an empty item" if item is None or word == "" and isinstance(item, str) else
+                    "a list" if isinstance(item, list) else "a block of keys" if isinstance(item, dict) else
+                    brief(item))
+            problems.append(Problem(label, line, key, f"{what} is not a declaration",
                                     f"the choices are {', '.join(known)}"))
-            ok = False
         elif word in out:
             problems.append(Problem(label, line, key, f"lists {word!r} twice", "list each declaration once"))
-            ok = False
         else:
             out.append(word)
-    return [d for d in known if d in out] if ok else None  # the catalogue's order, whatever the file's
+    # The good declarations are kept beside a bad one (the load fails on the problem anyway), so that they
+    # are still checked against the flows and every problem is reported at once.
+    return [d for d in known if d in out]  # the catalogue's order, whatever the file's
 
 
 def parse_stage_texts(key: str, value: Any, label: str, line: int | None, problems: list[Problem],
@@ -205,9 +222,16 @@ def parse_stage_texts(key: str, value: Any, label: str, line: int | None, proble
             problems.append(Problem(label, where, f"{key}.{name}", "unknown key",
                                     f"the keys here are {', '.join(keys)}; check the spelling"))
             ok = False
-        elif text is None or isinstance(text, (dict, list)) or not str(text).strip():
-            problems.append(Problem(label, where, f"{key}.{name}", "must be a text",
+        elif text is None or isinstance(text, str) and not text.strip():
+            problems.append(Problem(label, where, f"{key}.{name}", "is empty",
                                     "write the measures as one text, or remove the key"))
+            ok = False
+        elif not isinstance(text, str):
+            what = ("a number" if isinstance(text, (int, float)) and not isinstance(text, bool) else
+                    "a yes/no value" if isinstance(text, bool) else "a list" if isinstance(text, list) else
+                    "a block of keys" if isinstance(text, dict) else "not a text")
+            problems.append(Problem(label, where, f"{key}.{name}", f"must be a text, not {what}",
+                                    "write the measures as one text (in quotes if it is a number), or remove the key"))
             ok = False
         elif len(str(text).strip()) > MAX_NOTE_CHARS:
             problems.append(Problem(label, where, f"{key}.{name}",
@@ -229,14 +253,10 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     placed on ``line``, the line of ``procedure``. Every problem is reported; None when there is one.
     """
     found: list[Problem] = []
-    if isinstance(value, str):
-        import yaml  # a workbook cell holds the block as one line of YAML flow style
-
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(label, line, "procedure", f"is not a readable block: {shorten(str(exc), 120)}",
-                                    "write it as {version_kind: assessment, published_on: 2021-12-20}"))
+    if isinstance(value, str):  # a workbook cell holds the block as one line of YAML flow style
+        value = _flow_yaml("procedure", value, label, line, problems,
+                           "{version_kind: assessment, published_on: 2021-12-20}")
+        if value is None:
             return None
     if not isinstance(value, dict):
         problems.append(Problem(label, line, "procedure", "must be a block of keys",
@@ -295,6 +315,13 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
         return out
 
     block = walk(value, "")
+    comment = block.get("public_comment", {})
+    if isinstance(comment.get("start"), dt.date) and isinstance(comment.get("end"), dt.date) \
+            and comment["end"] < comment["start"]:
+        # one step's own dates out of order: no later check can read a period that ends before it starts
+        found.append(Problem(label, lines.get("public_comment.end", line), "procedure.public_comment.end",
+                             f"{comment['end'].isoformat()} is before the start, {comment['start'].isoformat()}",
+                             "the public comment ends on or after its first day: check the two dates"))
     problems.extend(found)
     return None if found else block
 

@@ -169,8 +169,9 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             other = next((name for name, labels in RATING_SETS.items() if rating in labels), None)
             said = f" ({_SET_WORDS.get(other, other)}'s choice)" if other else ""
             problems.append(Problem(*loc, "rating",
-                                    f"{rating!r}{said} is not a choice of {owner[rid]!r} "
-                                    f"({_SET_WORDS.get(choice_set, choice_set)})",
+                                    f"{rating!r}{said} is not a choice of {rid!r} "
+                                    f"({f'rated as {owner[rid]!r}, ' if owner[rid] != rid else ''}"
+                                    f"{_SET_WORDS.get(choice_set, choice_set)})",
                                     f"write one of {', '.join(RATING_SETS[choice_set])}"))
     _check_sub_measures(rows("controls"), rows("sub_measures"), problems)
 

@@ -199,9 +199,12 @@ def fold_ratings(frame: pd.DataFrame, items: pd.DataFrame,
             if differ:
                 message += (f"; the rows of {item!r} differ ({', '.join(dict.fromkeys(ranked))}): the least "
                             f"favourable, {taken}, is taken")
-            warnings.append(Problem(*locations[i], "risk_id", message,
-                                    f"write one row {item},{taken} in place of the rows "
-                                    f"{', '.join(ids[j] for j in rows)}"))
+            parts = ", ".join(ids[j] for j in rows)
+            # with a row of the block itself, the risks' rows are the ones to remove
+            hint = (f"remove the rows {parts}: the row {item} rates the whole block"
+                    + (f" (make it {item},{taken})" if differ and values[own[0]] != taken else "") if own else
+                    f"write one row {item},{taken} in place of the rows {parts}")
+            warnings.append(Problem(*locations[i], "risk_id", message, hint))
         keep = members[0]
         frame.at[keep, "risk_id"] = item
         frame.at[keep, "rating"] = taken

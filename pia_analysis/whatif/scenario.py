@@ -44,13 +44,13 @@ import yaml
 
 from ..formats.directory import (
     MAX_YAML_BYTES,
-    ModelYamlLoader,
     control_character_problem,
     masked_name,
     path_is,
     read_text,
     yaml_my_numbers,
 )
+from ..model.yamlread import ModelYamlLoader
 from ..model.cells import (
     EDGE_SPACES,
     ID_FORBIDDEN,

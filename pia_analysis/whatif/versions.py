@@ -48,7 +48,7 @@ import pandas as pd
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model, check_same_assessment, require_model
-from ..catalog import CatalogError, choice_sets, read_table
+from ..catalog import CatalogError, choice_sets, read_table, stage_declarations
 from ..catalog.sub_measures import sub_measure_catalog
 from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_RANKS, TABLES
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
@@ -511,6 +511,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):  # a block of model.yaml: "key: text; …", never a Python repr
+        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items()) or "—"
     if isinstance(value, (list, tuple)):
         return ";".join(map(str, value)) or "—"
     if isinstance(value, dt.date):
@@ -733,8 +735,12 @@ class ModelDiff:
             rule = rules[c["rule"]]
             if c["change"] == "changed":
                 cols = self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]), "column"]
-                before = "; ".join(f"{col}: {_show(old.get(col))}" for col in cols)
-                after = "; ".join(f"{col}: {_show(new.get(col))}" for col in cols)
+                if c["table"] == "model" and c["id"] in ("declared_not_applicable", "other_risk_measures"):
+                    # a block or list of model.yaml: as the form writes it
+                    before, after = _model_text(c["id"], old.get(c["id"])), _model_text(c["id"], new.get(c["id"]))
+                else:
+                    before = "; ".join(f"{col}: {_show(old.get(col))}" for col in cols)
+                    after = "; ".join(f"{col}: {_show(new.get(col))}" for col in cols)
             else:
                 before = _row_text(c["table"], c["id"], old) if old else "（記載なし）"
                 after = _row_text(c["table"], c["id"], new) if new else "（削除）"
@@ -790,9 +796,30 @@ def _element(table: str, rid: str, row: dict[str, Any] | None) -> str:
     return f"{table} {rid}" + (f" {name}" if isinstance(name, str) and name else "")
 
 
+def _model_text(key: str, value: Any) -> str:
+    """A model.yaml value as (別添3) writes it.
+
+    Declarations by the form's check-box words, the other measures by their form items (Ⅲ n その他のリスク …,
+    Ⅳ 3), other values as :func:`_show`.
+    """
+    if key == "declared_not_applicable" and isinstance(value, (list, tuple)):
+        labels = dict(stage_declarations()[["declaration", "label_ja"]].itertuples(index=False))
+        return "、".join(f"{labels.get(d, d)}" for d in value) or "（なし）"
+    if key == "other_risk_measures" and isinstance(value, dict):
+        items = {d.split(".", 1)[1]: item.split("：")[0] for (t, d), item in _change_items().items()
+                 if t == "model" and d.startswith("other_risk_measures.")}
+        return "; ".join(f"{items.get(k, k)}: {_show(v)}" for k, v in value.items()) or "（なし）"
+    return _show(value)
+
+
+def _change_items() -> dict[tuple[str, str], str]:
+    table = read_table("change_items.csv")
+    return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
+
+
 def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
     if table == "model":
-        return _show(row.get(rid))
+        return _model_text(rid, row.get(rid))
     name = row.get("name_ja")
     parts = [f"{col}: {_show(row.get(col))}" for col in _SHEET_DETAIL.get(table, ()) if col in row]
     return (f"{name}（{'; '.join(parts)}）" if isinstance(name, str) and name else "; ".join(parts)) or rid
@@ -805,7 +832,26 @@ def _form_item(ctx: DiffContext, change: Change) -> str:
         return str(ctx.sub_measures.at[change.id, "form_item_ja"])  # Ⅲ 3 リスク2 ユーザ認証の管理
     row = change.new or change.old or {}
     detail = row.get("stage", "") if change.table == "flows" else change.id if change.table == "model" else ""
+    if change.table == "model":
+        # a block or list of model.yaml (other_risk_measures, declared_not_applicable): the form items of its
+        # parts that changed (catalog/change_items.csv, detail key.part), in the catalogue's order
+        before, after = (change.old or {}).get(change.id), (change.new or {}).get(change.id)
+        parts = _changed_parts(before, after)
+        named = [item for (t, d), item in items.items() if t == "model" and d.startswith(f"{change.id}.")
+                 and d.split(".", 1)[1] in parts]
+        if named:
+            return "; ".join(named)
     return items.get((change.table, detail)) or items.get((change.table, ""), "")
+
+
+def _changed_parts(before: Any, after: Any) -> set[str]:
+    """The keys of two mappings whose values differ, or the items in one of two lists only (else empty)."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        a, b = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
+        return {str(k) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    if isinstance(before, (list, tuple)) or isinstance(after, (list, tuple)):
+        return {str(v) for v in set(before or []) ^ set(after or [])}
+    return set()
 
 
 def _overall(classes: Sequence[str]) -> str:
