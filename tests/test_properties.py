@@ -137,7 +137,8 @@ def logical_models(draw) -> dict[str, Any]:
                              "answer": draw(st.sampled_from(SUB_MEASURES[sid])) if SUB_MEASURES[sid] else "",
                              "detail": draw(TEXT) if SUB_MEASURES[sid] else draw(ITEM), "source": draw(TEXT)}
                             for sid in draw(subset(sorted(SUB_MEASURES), 0, 4))]
-    rows["ratings"] = [{"risk_id": r, "rating": draw(st.sampled_from(RATINGS + tuple(RATING_ALIASES)))}
+    rows["ratings"] = [{"risk_id": r, "rating": draw(st.sampled_from(RATINGS + tuple(RATING_ALIASES))),
+                        "source": draw(TEXT)}
                        for r in draw(subset(rated_pool, 0, 4))]
     meta = {"id": draw(IDS), "title_ja": draw(TITLE), "title_en": draw(TITLE), "organisation": draw(TITLE),
             "affairs": draw(TITLE), "assessed_on": draw(st.dates(MIN_DATE, MAX_DATE)).isoformat(),

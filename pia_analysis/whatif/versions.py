@@ -1036,7 +1036,7 @@ def version_history(model: Model | str | os.PathLike[str] | Sequence[Model]) -> 
     >>> from pia_analysis import bundled_model_path, version_history
     >>> h = version_history(bundled_model_path())
     >>> h[["version", "vs_previous", "important_changes"]].values.tolist()
-    [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 5], ['kitakyushu-juki-r3', 'revision', 0]]
+    [['kitakyushu-juki-h26', '', 0], ['kitakyushu-juki-h28', 'important', 3], ['kitakyushu-juki-r3', 'revision', 0]]
     """
     chain = _chain(model)
     analyses: list[Analysis] = _per_version(chain, lambda m: analyse(m, only=COMPARED_ANALYSES))
