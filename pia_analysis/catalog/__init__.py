@@ -189,7 +189,8 @@ def choice_sets() -> pd.DataFrame:
         rank is a worse answer; ``<NA>`` for a choice that is not a level of the measure, e.g. 政府機関ではない,
         or a set that reports a fact, ⑨ and ⑩), ``sufficient`` (bool: the choice claims the measures are
         enough; False where the set has no such meaning), ``aliases`` (list of the English spellings a model
-        may write instead; empty for most sets), ``source``, ``confidence``, ``form_version``.
+        may write instead; empty for most sets), ``multiple`` (bool: more than one choice may be ticked, as in
+        入手元), ``source``, ``confidence``, ``form_version``.
 
     Raises
     ------
@@ -214,11 +215,12 @@ def choice_sets() -> pd.DataFrame:
     df["favourable_rank"] = pd.array([int(r) if r else None for r in df["favourable_rank"]], dtype="Int64")
     df["sufficient"] = df["sufficient"].str.lower().eq("true")
     df["aliases"] = df["aliases"].str.split()
+    df["multiple"] = df["multiple"].str.lower().eq("true")
     return df.reset_index(drop=True)
 
 
 _CHOICE_COLUMNS = ["choice_set", "order", "label_ja", "label_en", "favourable_rank", "sufficient", "aliases",
-                   "source", "confidence", "form_version"]
+                   "multiple", "source", "confidence", "form_version"]
 
 
 def stage_declarations() -> pd.DataFrame:

@@ -1,0 +1,339 @@
+"""The layouts of the assessment documents (評価書) as packaged data: items, bands and record-item categories.
+
+``form_layout.csv`` lists every section and item of the 全項目評価書 (様式4, ``full``), the 重点項目評価書 (様式3,
+``focused``) and the 基礎項目評価書 (様式2, ``basic``) in the form's order, with what fills each item (``fill``,
+a key of the vocabulary in ``catalog/README.md``). Section Ⅲ's risks, sub-measures, ratings and check boxes name
+the catalogue ids (``ref``) instead of repeating their wording, which :func:`form_layout` looks up.
+``bands.csv`` holds the forms' count bands (対象となる本人の数 …) and :func:`band_of` picks one;
+``record_item_categories.csv`` the categories of 主な記録項目 with the keywords a file's items are matched by.
+They are data: correct them in the CSV files, not here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FORMS", "band_of", "bands", "form_layout", "record_item_categories", "record_item_category"]
+
+import math
+import numbers
+import unicodedata
+
+import pandas as pd
+
+from . import CatalogError, rated_items, read_table, risk_catalog, stage_declarations, stages
+from .sub_measures import sub_measure_catalog
+
+#: The three forms, heaviest first: 全項目評価書 (様式4), 重点項目評価書 (様式3), 基礎項目評価書 (様式2).
+FORMS = ("full", "focused", "basic")
+
+_LAYOUT_COLUMNS = ["form", "item_id", "parent", "order", "section", "number", "label_ja", "label_en", "kind",
+                   "choice_set", "repeat", "fill", "ref", "optional", "source", "confidence", "form_version", "note"]
+_BAND_COLUMNS = ["band_set", "order", "label_ja", "label_en", "lower", "upper", "interval", "edges_from", "unit",
+                 "source", "confidence", "form_version", "note"]
+_CATEGORY_COLUMNS = ["item_id", "order", "category_ja", "category_en", "item_ja", "item_en", "keywords_ja",
+                     "keywords_en", "source", "confidence", "form_version", "note"]
+
+
+def _missing(table: pd.DataFrame, columns: list[str], name: str) -> None:
+    if missing := [c for c in columns if c not in table.columns]:
+        raise CatalogError(f"catalog/{name}: missing column(s) {', '.join(missing)}")
+
+
+def _wording() -> dict[str, tuple[str, str, str, str]]:
+    """``ref`` -> (label_ja, label_en, number, choice_set) from the catalogue tables the layout points into."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    for row in stages().itertuples():
+        out[f"stage:{row.stage}"] = (row.name_ja, row.name_en, "", "")
+    for row in risk_catalog().itertuples():
+        out[f"risk:{row.risk_id}"] = (row.name_ja, row.name_en, "", "")
+    for row in rated_items().itertuples():
+        out[f"rated:{row.rated_item_id}"] = (row.name_ja, row.name_en, "", row.choice_set)
+    for row in sub_measure_catalog().itertuples():
+        out[f"sub_measure:{row.sub_measure_id}"] = (row.label_ja, row.label_en, row.number, row.choice_set)
+    for row in stage_declarations().itertuples():
+        out[f"declaration:{row.declaration}"] = (row.label_ja, row.label_en, "", "")
+    return out
+
+
+def form_layout(form: str) -> pd.DataFrame:
+    """The sections and items of one assessment form in the form's order (``catalog/form_layout.csv``).
+
+    A row whose ``label_ja`` is empty takes its wording from the catalogue row its ``ref`` names (``stage:``,
+    ``risk:``, ``rated:``, ``sub_measure:``, ``declaration:``), so Section Ⅲ's risks and sub-measures are worded
+    in one place; a rated or sub-measure row without a ``choice_set`` takes the catalogue's.
+
+    Parameters
+    ----------
+    form
+        ``"full"`` (全項目評価書, 様式4), ``"focused"`` (重点項目評価書, 様式3) or ``"basic"`` (基礎項目評価書, 様式2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item in order: ``form``, ``item_id`` (``full.II.3.1`` …), ``parent`` (an ``item_id`` or
+        ``""``), ``order`` (int), ``section`` (表紙, Ⅰ, 別添1 …), ``number`` (as printed: 1, ①, リスク1; ``{n}``
+        where a repeated block is numbered), ``label_ja``, ``label_en``, ``kind`` (heading, text, choice,
+        multi_choice, band, date, rated, sub_measure, check, table, repeat), ``choice_set`` (a set of
+        ``choice_sets.csv``, a band set of :func:`bands`, or ``record_item_categories``), ``repeat`` (file,
+        outsourcing, recipient, system, change or ``""``), ``fill`` (what fills it, ``""`` for a heading),
+        ``ref``, ``optional`` (bool: a row the reference marks uncertain, shown only when answered),
+        ``source``, ``confidence``, ``form_version``, ``note``.
+
+    Raises
+    ------
+    ValueError
+        When ``form`` is not one of :data:`FORMS`.
+    CatalogError
+        When a column is missing, an ``item_id`` repeats, a parent is not an earlier row of the form, orders
+        repeat or a ``ref`` names no catalogue row.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import form_layout
+    >>> full = form_layout("full").set_index("item_id")
+    >>> full.loc["full.II.2.2", ["number", "label_ja", "kind", "choice_set", "fill"]].tolist()
+    ['②', '対象となる本人の数', 'band', 'population', 'derive:file_records']
+    >>> full.loc["full.III.use-2.user-auth", ["label_ja", "choice_set"]].tolist()
+    ['ユーザ認証の管理', 'done']
+    >>> form_layout("basic")["section"].unique().tolist()
+    ['表紙', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ', '変更箇所']
+    """
+    if form not in FORMS:
+        raise ValueError(f"form {form!r} is not one of {', '.join(FORMS)}")
+    table = read_table("form_layout.csv")
+    _missing(table, _LAYOUT_COLUMNS, "form_layout.csv")
+    rows = table.loc[table["form"] == form, _LAYOUT_COLUMNS].reset_index(drop=True)
+    problems = []
+    if dup := sorted(set(table.loc[table["item_id"].duplicated(), "item_id"])):
+        problems.append(f"repeated item_id {', '.join(dup)}")
+    seen: set[str] = set()
+    for item, parent in zip(rows["item_id"], rows["parent"]):
+        if parent and parent not in seen:
+            problems.append(f"{item}: parent {parent!r} is not an earlier item of the form")
+        seen.add(item)
+    if not rows["order"].str.isdigit().all() or rows["order"].duplicated().any():
+        problems.append(f"{form}: order must be whole numbers, unique within the form")
+    wording = _wording()
+    for item, ref in zip(rows["item_id"], rows["ref"]):
+        if ref and ref not in wording:
+            problems.append(f"{item}: ref {ref!r} names no catalogue row")
+    if problems:
+        raise CatalogError("catalog/form_layout.csv: " + "; ".join(problems))
+    for i, ref in enumerate(rows["ref"]):
+        if not ref:
+            continue
+        label_ja, label_en, number, choice_set = wording[ref]
+        if not rows.at[i, "label_ja"]:
+            rows.at[i, "label_ja"], rows.at[i, "label_en"] = label_ja, label_en
+        if not rows.at[i, "number"]:
+            rows.at[i, "number"] = number
+        if not rows.at[i, "choice_set"] and rows.at[i, "kind"] in ("rated", "sub_measure"):
+            rows.at[i, "choice_set"] = choice_set
+    # a rated row without a ref ("リスクへの対策は十分か") takes the set of the rated item it fills
+    for i in rows.index[(rows["kind"] == "rated") & (rows["choice_set"] == "")]:
+        rows.at[i, "choice_set"] = wording.get(rows.at[i, "fill"], ("", "", "", ""))[3]
+    rows["order"] = rows["order"].astype(int)
+    rows["optional"] = rows["optional"].str.lower().eq("true")
+    return rows.sort_values("order", kind="stable").reset_index(drop=True)
+
+
+def _threshold_edges(what: str) -> list[tuple[int, int | None]]:
+    """The [lower, upper) edges of thresholds.csv's population bands or handlers threshold."""
+    table = read_table("thresholds.csv")
+    if what == "population":
+        pairs = sorted({(int(lo), int(hi) + 1 if hi else None)  # population_max is inclusive
+                        for lo, hi in zip(table["population_min"], table["population_max"])})
+        return pairs
+    if what == "handlers":
+        cuts = sorted({int(h) for h in table["handlers_min"] if h})
+        lows = [0, *cuts]
+        return list(zip(lows, [*cuts, None]))
+    raise CatalogError(f"catalog/bands.csv: edges_from thresholds.csv:{what} is neither population nor handlers")
+
+
+def bands(band_set: str) -> pd.DataFrame:
+    """The bands of one of the forms' count items (``catalog/bands.csv``), in the form's order.
+
+    Each band holds the values ``lower <= value < upper`` (``upper`` empty: no upper end). The 基礎項目評価書's
+    対象人数 and 取扱者数 take their edges from ``thresholds.csv`` (``edges_from``), the one place of the
+    threshold edges, so the bands and the threshold judgment cannot disagree. A band without edges (保管期間
+    定められていない) is the label of a value that is not set.
+
+    Parameters
+    ----------
+    band_set
+        ``population`` (対象となる本人の数), ``users`` (使用者数), ``record_items`` (記録される項目),
+        ``retention`` (保管期間, years), ``basic_population`` (基礎 対象人数) or ``basic_handlers`` (基礎 取扱者数).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``band_set``, ``order`` (int), ``label_ja``, ``label_en``, ``lower`` and ``upper`` (Int64;
+        ``<NA>`` for an open end or a band without edges), ``interval`` (``[lower, upper)``), ``edges_from``,
+        ``unit``, ``source``, ``confidence``, ``form_version``, ``note``.
+
+    Raises
+    ------
+    ValueError
+        When ``band_set`` is not a band set of the table.
+    CatalogError
+        When a column is missing, the edges of ``thresholds.csv`` do not match the number of bands, or the bands
+        do not cover 0 to no end without gaps or overlaps.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import bands
+    >>> b = bands("basic_population")
+    >>> b[["label_ja", "lower", "upper"]].iloc[-2:].values.tolist()
+    [['10万人以上30万人未満', 100000, 300000], ['30万人以上', 300000, <NA>]]
+    """
+    table = read_table("bands.csv")
+    _missing(table, _BAND_COLUMNS, "bands.csv")
+    if band_set not in set(table["band_set"]):
+        raise ValueError(f"band set {band_set!r} is not one of {', '.join(dict.fromkeys(table['band_set']))}")
+    rows = table.loc[table["band_set"] == band_set, _BAND_COLUMNS].reset_index(drop=True)
+    rows["order"] = rows["order"].astype(int)
+    rows = rows.sort_values("order", kind="stable").reset_index(drop=True)
+    where = f"catalog/bands.csv: {band_set}"
+    sources = set(rows["edges_from"])
+    if sources != {""}:
+        if len(sources) != 1 or not next(iter(sources)).startswith("thresholds.csv:"):
+            raise CatalogError(f"{where}: edges_from must be one thresholds.csv:… for the whole set")
+        edges = _threshold_edges(next(iter(sources)).split(":", 1)[1])
+        if len(edges) != len(rows):
+            raise CatalogError(f"{where}: {len(rows)} bands but thresholds.csv gives {len(edges)}")
+        rows["lower"] = [str(lo) for lo, _ in edges]
+        rows["upper"] = [str(hi) if hi is not None else "" for _, hi in edges]
+    for column in ("lower", "upper"):
+        rows[column] = pd.array([int(v) if v else None for v in rows[column]], dtype="Int64")
+    ranged = rows.loc[rows["interval"] != ""]
+    expected_lower = 0
+    for lower, upper in zip(ranged["lower"], ranged["upper"]):
+        if expected_lower is None or pd.isna(lower) or lower != expected_lower:
+            raise CatalogError(f"{where}: bands must run from 0 upwards without gaps or overlaps")
+        expected_lower = None if pd.isna(upper) else int(upper)
+    if expected_lower is not None:
+        raise CatalogError(f"{where}: the last band must have no upper end")
+    return rows
+
+
+def band_of(band_set: str, value: float | None, lang: str = "ja") -> str:
+    """The band label of a count or a number of years: the band with ``lower <= value < upper``.
+
+    Parameters
+    ----------
+    band_set
+        A band set of :func:`bands` (``population``, ``users``, ``record_items``, ``retention`` …).
+    value
+        The count (people, items) or years; ``None`` for a value that is not set, which only a set with a band
+        without edges (保管期間 定められていない) has a label for.
+    lang
+        ``"ja"`` (the form's words) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The band's label.
+
+    Raises
+    ------
+    ValueError
+        When the value is negative or not a number, or ``None`` where the set has no band for it, or the set
+        is unknown.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import band_of
+    >>> band_of("population", 9_999), band_of("population", 10_000), band_of("population", 932_000)
+    ('1万人未満', '1万人以上10万人未満', '10万人以上100万人未満')
+    >>> band_of("retention", 5), band_of("retention", None), band_of("users", 1_000, lang="en")
+    ('5年', '定められていない', '1,000 or more')
+    """
+    table = bands(band_set)
+    column = "label_en" if lang == "en" else "label_ja"
+    if value is None:
+        unset = table.loc[table["interval"] == "", column]
+        if unset.empty:
+            raise ValueError(f"band set {band_set!r} has no band for a value that is not set")
+        return str(unset.iloc[0])
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
+        raise ValueError(f"{value!r} is not a count or a number of years (a number >= 0)")
+    for label, lower, upper in zip(table[column], table["lower"], table["upper"]):
+        if not pd.isna(lower) and lower <= value and (pd.isna(upper) or value < upper):
+            return str(label)
+    raise CatalogError(f"catalog/bands.csv: {band_set}: no band holds {value!r}")  # bands() checked the cover
+
+
+def record_item_categories() -> pd.DataFrame:
+    """The categories of the form's 主な記録項目 and their items, with the keywords that match a file's items.
+
+    Read from ``record_item_categories.csv``: 識別情報 (個人番号 …), 連絡先等情報 (4情報 …) and 業務関係情報
+    (国税関係 … その他), in the form's order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item_id`` (our short id), ``order`` (int), ``category_ja``, ``category_en``, ``item_ja`` (the
+        form's words), ``item_en``, ``keywords_ja`` and ``keywords_en`` (lists; empty for その他, the item of
+        what no keyword matches), ``source``, ``confidence``, ``form_version``, ``note``.
+
+    Raises
+    ------
+    CatalogError
+        When a column is missing or an ``item_id`` repeats.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import record_item_categories
+    >>> cats = record_item_categories()
+    >>> cats["category_ja"].unique().tolist()
+    ['識別情報', '連絡先等情報', '業務関係情報']
+    >>> cats.set_index("item_id").at["pension", "keywords_ja"]
+    ['年金', '国民年金']
+    """
+    table = read_table("record_item_categories.csv")
+    _missing(table, _CATEGORY_COLUMNS, "record_item_categories.csv")
+    if table["item_id"].duplicated().any():
+        raise CatalogError("catalog/record_item_categories.csv: repeated item_id")
+    out = table[_CATEGORY_COLUMNS].copy()
+    out["order"] = out["order"].astype(int)
+    for column in ("keywords_ja", "keywords_en"):
+        out[column] = [[k.strip() for k in cell.split(";") if k.strip()] for cell in out[column]]
+    return out.sort_values("order", kind="stable").reset_index(drop=True)
+
+
+def _normal(text: str) -> str:
+    # NFKC folds full-width digits and brackets (４情報, （）) into the ASCII ones; casefold the English words
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def record_item_category(item: str) -> str:
+    """The 主な記録項目 a record item of a file belongs to: the item whose longest keyword the text contains.
+
+    The longest keyword wins, so 医療保険関係情報 is 医療保険関係 (keyword 医療保険), not 健康・医療関係 (医療), and
+    住民票コード is an internal identifier, not other resident-record information; a tie goes to the earlier
+    item of the table. Text and keywords are compared after NFKC folding and case folding.
+
+    Parameters
+    ----------
+    item
+        One record item as a model's ``files.csv`` ``items`` lists it.
+
+    Returns
+    -------
+    str
+        The ``item_id`` of :func:`record_item_categories`; ``other`` (その他) when no keyword matches.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import record_item_category
+    >>> [record_item_category(t) for t in ["個人番号", "４情報（氏名・性別・生年月日・住所）", "医療保険関係情報",
+    ...                                    "住民票コード", "Pension records", "通知カードの様式"]]
+    ['my_number', 'four_items', 'health_insurance', 'internal_number', 'pension', 'other']
+    """
+    text = _normal(item)
+    best, best_len = "other", 0
+    for item_id, ja, en in zip(*(record_item_categories()[c] for c in ("item_id", "keywords_ja", "keywords_en"))):
+        for keyword in (*ja, *en):
+            if len(keyword) > best_len and _normal(keyword) in text:
+                best, best_len = item_id, len(keyword)
+    return best
