@@ -9,7 +9,8 @@ Load a model, then run the analyses on it::
 """
 
 __all__ = [
-    "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "assumed_rows", "attack_graph",
+    "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "assessment_answers",
+    "assessment_completeness", "assumed_rows", "attack_graph",
     "attack_paths", "open_questions",
     "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "compare", "Comparison", "coverage_matrix",
     "coverage_pairs", "coverage_tables", "declared_out", "diff", "DifferentAssessmentError", "explore", "find_findings",
@@ -58,6 +59,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".whatif.versions": ("ModelDiff", "diff", "history_coverage", "version_chain", "version_history"),
     ".outputs.briefing": ("key_messages", "write_report"),
     ".outputs.section3": ("write_section3",),
+    ".outputs.assessment_answers": ("assessment_answers", "assessment_completeness"),
     ".outputs.interchange": ("findings_to_sarif", "to_otm", "write_otm", "write_sarif"),
     ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "row_locations", "save_model",
                  "validate"),
