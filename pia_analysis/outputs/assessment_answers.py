@@ -186,6 +186,15 @@ class _Context:
         self.form = form
         self.previous = previous
         self.doc = _document_data(model)
+        self._bands: dict[str, pd.DataFrame | None] = {}
+        self._categories: dict[str, str] = {}
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def memo(self, what: str, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (what, key): a block's rows ask the same question of the same unit."""
+        if (what, key) not in self._memo:
+            self._memo[(what, key)] = compute()
+        return self._memo[(what, key)]
 
     # the model's tables as dicts -----------------------------------------------------------------
     @cached_property
@@ -203,6 +212,33 @@ class _Context:
     @cached_property
     def flows(self) -> list[dict[str, Any]]:
         return self.model.flows.to_dict("records")
+
+    @cached_property
+    def flow_ids(self) -> dict[str, dict[str, Any]]:
+        return {fl["flow_id"]: fl for fl in self.flows}
+
+    @cached_property
+    def flows_by_file(self) -> dict[str, list[dict[str, Any]]]:
+        """File id -> the flows carrying it, in flow order."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for fl in self.flows:
+            for f in dict.fromkeys(fl["files"] or []):
+                out.setdefault(f, []).append(fl)
+        return out
+
+    @cached_property
+    def flows_by_system(self) -> dict[str, list[dict[str, Any]]]:
+        """System id -> the flows it is an end of, in flow order."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for fl in self.flows:
+            for s in dict.fromkeys((fl["source"], fl["target"])):
+                out.setdefault(s, []).append(fl)
+        return out
+
+    def neighbours(self, systems: set[str]) -> set[str]:
+        """The systems linked by a flow (either way) to any of ``systems``."""
+        return {e for s in systems for fl in self.flows_by_system.get(s, [])
+                for e in (fl["source"], fl["target"]) if e != s}
 
     @cached_property
     def mn(self) -> frozenset[str]:
@@ -226,7 +262,7 @@ class _Context:
         sets = catalog.choice_sets()
         out = {name: group.sort_values("order", kind="stable")["label_ja"].tolist()
                for name, group in sets.groupby("choice_set", sort=False)}
-        out["record_item_categories"] = record_item_categories()["item_ja"].tolist()
+        out["record_item_categories"] = self.categories["item_ja"].tolist()
         return out
 
     @cached_property
@@ -247,10 +283,43 @@ class _Context:
             return []
         if choice_set in self.choice_labels:
             return list(self.choice_labels[choice_set])
-        try:
-            return bands(choice_set)["label_ja"].tolist()
-        except ValueError:
-            return []
+        table = self.band_table(choice_set)
+        return [] if table is None else table["label_ja"].tolist()
+
+    def band_table(self, band_set: str) -> pd.DataFrame | None:
+        """:func:`~pia_analysis.catalog.layout.bands` of a set, read once per document (None: not a band set)."""
+        if band_set not in self._bands:
+            try:
+                self._bands[band_set] = bands(band_set)
+            except ValueError:
+                self._bands[band_set] = None
+        return self._bands[band_set]
+
+    def band_label(self, band_set: str, value: float | None) -> str:
+        """The band of a value, as :func:`~pia_analysis.catalog.layout.band_of` gives it, from the cached table.
+
+        ``band_of`` reads ``bands.csv`` on each call; a document bands thousands of values.
+        (tests/test_assessment_answers.py checks the two agree at every edge.)
+        """
+        table = self.band_table(band_set)
+        if table is None:
+            raise ValueError(f"{band_set!r} is not a band set")
+        if value is None:
+            return band_of(band_set, None)
+        for label, lower, upper in zip(table["label_ja"], table["lower"], table["upper"]):
+            if not pd.isna(lower) and lower <= value and (pd.isna(upper) or value < upper):
+                return str(label)
+        return band_of(band_set, value)  # outside every band: band_of says why
+
+    def record_category(self, item: str) -> str:
+        """:func:`~pia_analysis.catalog.layout.record_item_category` of an item, once per distinct text."""
+        if item not in self._categories:
+            self._categories[item] = record_item_category(item)
+        return self._categories[item]
+
+    @cached_property
+    def categories(self) -> pd.DataFrame:
+        return record_item_categories()
 
     @cached_property
     def fill_places(self) -> dict[str, tuple[str, str]]:
@@ -346,23 +415,26 @@ class _Context:
         return self.operator(system_id) in OUTSOURCED_OPERATORS
 
     def outsourcing_units(self, file_id: str) -> list[_Outsourcing]:
+        """The 委託事項 of a file (computed once per file)."""
+        return self.memo("outsourcing", file_id, lambda: self._outsourcing_units(file_id))
+
+    def _outsourcing_units(self, file_id: str) -> list[_Outsourcing]:
         """The 委託事項 of a file.
 
         ``outsourcing.csv`` rows that cover it, then one per contractor-run system left.  A contractor-run system
         qualifies when it holds the file or is an end of an ``outsource`` flow carrying it; a subcontractor-run
         system connected to one by a flow is that 委託事項's 再委託, not a 委託事項.
         """
-        carrying = [fl for fl in self.flows if fl["stage"] == "outsource" and file_id in (fl["files"] or [])]
+        carrying = [fl for fl in self.flows_by_file.get(file_id, []) if fl["stage"] == "outsource"]
         ends = {e for fl in carrying for e in (fl["source"], fl["target"]) if self.outsourced(e)}
         qualifying = [s for s in self.systems if self.outsourced(s) and (file_id in self.holds(s) or s in ends)]
         contractor = [s for s in qualifying if self.operator(s) == "contractor"]
         # a subcontractor-run system holding the file with no contractor-run system beside it is entrusted itself
-        linked = {e for fl in self.flows for a, e in ((fl["source"], fl["target"]), (fl["target"], fl["source"]))
-                  if a in contractor}
+        linked = self.neighbours(set(contractor))
         qualifying = [s for s in qualifying if self.operator(s) == "contractor" or s not in linked]
         units: list[_Outsourcing] = []
         covered: set[str] = set()
-        flow_ids = {fl["flow_id"]: fl for fl in self.flows}
+        flow_ids = self.flow_ids
         for row in self.doc.outsourcing.to_dict("records"):
             cover = [str(c) for c in (row.get("covers") or [])]
             systems = [c for c in cover if c in self.systems]
@@ -385,16 +457,18 @@ class _Context:
     def outsourcing_flows(self, unit: _Outsourcing) -> list[dict[str, Any]]:
         """The flows between the 委託事項's systems and the city's side (not outsourced), in flow order."""
         inside = set(unit.systems)
-        return [fl for fl in self.flows
-                if (fl["source"] in inside) != (fl["target"] in inside)
+        touching = {id(fl): fl for s in unit.systems for fl in self.flows_by_system.get(s, [])}
+        return [fl for fl in self.flows if id(fl) in touching
+                and (fl["source"] in inside) != (fl["target"] in inside)
                 and not self.outsourced(fl["target"] if fl["source"] in inside else fl["source"])]
 
     def subcontractors(self, unit: _Outsourcing) -> list[str]:
         """The subcontractor-run systems connected by a flow to the 委託事項's systems (systems.csv order)."""
-        inside = set(unit.systems)
-        linked = {e for fl in self.flows for a, e in ((fl["source"], fl["target"]), (fl["target"], fl["source"]))
-                  if a in inside}
-        return [s for s in self.systems if self.operator(s) == "subcontractor" and (s in linked or s in inside)]
+        def compute() -> list[str]:
+            near = self.neighbours(set(unit.systems)) | set(unit.systems)
+            return [s for s in self.systems if self.operator(s) == "subcontractor" and s in near]
+
+        return self.memo("subcontractors", unit.unit_id, compute)
 
     def provide_flows(self, file_id: str) -> list[dict[str, Any]]:
         """The ``provide`` flows carrying the file from the city's side.
@@ -403,17 +477,24 @@ class _Context:
         themselves is not the city's provision.
         """
         side = {"city", *OUTSOURCED_OPERATORS}
-        return [fl for fl in self.flows if fl["stage"] == "provide" and file_id in (fl["files"] or [])
-                and self.operator(fl["source"]) in side]
+        return [fl for fl in self.flows_by_file.get(file_id, [])
+                if fl["stage"] == "provide" and self.operator(fl["source"]) in side]
 
     def recipients(self, file_id: str) -> list[str]:
         return list(dict.fromkeys(fl["target"] for fl in self.provide_flows(file_id)))
 
-    def row_of(self, table: pd.DataFrame, column: str, key: str) -> dict[str, Any] | None:
-        if table.empty or column not in table.columns:
-            return None
-        hit = table.loc[table[column].astype(str) == key]
-        return None if hit.empty else hit.iloc[0].to_dict()
+    def row_of(self, name: str, column: str, key: str) -> dict[str, Any] | None:
+        """The row of a document-only table (``file_details`` …) whose ``column`` is ``key`` (the first one)."""
+        def index() -> dict[str, dict[str, Any]]:
+            table = getattr(self.doc, name)
+            if table.empty or column not in table.columns:
+                return {}
+            out: dict[str, dict[str, Any]] = {}
+            for row in table.to_dict("records"):
+                out.setdefault(str(row[column]), row)
+            return out
+
+        return self.memo("table", name, index).get(key)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -476,7 +557,7 @@ def _derive_system_connections(ctx: _Context, unit: _Unit | None) -> _Answer | N
     assert unit is not None
     s = unit.unit_id
     ends, used = [], []
-    for fl in ctx.flows:
+    for fl in ctx.flows_by_system.get(s, []):
         if s in (fl["source"], fl["target"]):
             other = fl["target"] if fl["source"] == s else fl["source"]
             if other != s and ctx.systems[other]["kind"] in ("system", "store", "network", "external"):
@@ -498,15 +579,15 @@ def _derive_files(ctx: _Context, unit: _Unit | None) -> _Answer | None:
                    source="files " + ", ".join(ctx.mn_file_ids))
 
 
-def _band(band_set: str, value: float, unit_word: str, source: str) -> _Answer:
-    label = band_of(band_set, value)
+def _band(ctx: _Context, band_set: str, value: float, unit_word: str, source: str) -> _Answer:
+    label = ctx.band_label(band_set, value)
     return _Answer(label, (label,), detail=f"{int(value):,}{unit_word}", source=source)
 
 
 def _derive_file_records(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """Ⅱ 2 ② 対象となる本人の数: the file's ``records``, banded (``bands.csv`` ``population``)."""
     assert unit is not None
-    return _band("population", int(ctx.files[unit.unit_id]["records"]), "人", f"files {unit.unit_id} records")
+    return _band(ctx, "population", int(ctx.files[unit.unit_id]["records"]), "人", f"files {unit.unit_id} records")
 
 
 def _derive_item_count(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -515,7 +596,7 @@ def _derive_item_count(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     items = ctx.files[unit.unit_id]["items"] or []
     if not items:
         return None
-    return _band("record_items", len(items), "項目", f"files {unit.unit_id} items")
+    return _band(ctx, "record_items", len(items), "項目", f"files {unit.unit_id} items")
 
 
 def _derive_main_record_items(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -528,11 +609,11 @@ def _derive_main_record_items(ctx: _Context, unit: _Unit | None) -> _Answer | No
     items = ctx.files[unit.unit_id]["items"] or []
     if not items:
         return None
-    cats = record_item_categories()
+    cats = ctx.categories
     by_id = dict(zip(cats["item_id"], cats["item_ja"]))
     found: dict[str, list[str]] = {}
     for item in items:
-        found.setdefault(record_item_category(str(item)), []).append(str(item))
+        found.setdefault(ctx.record_category(str(item)), []).append(str(item))
     chosen = [by_id[i] for i in cats["item_id"] if i in found]
     other = found.get("other", [])
     text = _JOIN.join(f"{c}（{_JOIN.join(other)}）" if c == by_id.get("other") and other else c for c in chosen)
@@ -552,8 +633,8 @@ def _derive_all_record_items(ctx: _Context, unit: _Unit | None) -> _Answer | Non
 def _acquiring(ctx: _Context, file_id: str) -> list[tuple[dict[str, Any], str]]:
     """The ``acquire`` flows carrying the file whose source is outside the affair, with the 入手元 choice."""
     out = []
-    for fl in ctx.flows:
-        if fl["stage"] != "acquire" or file_id not in (fl["files"] or []):
+    for fl in ctx.flows_by_file.get(file_id, []):
+        if fl["stage"] != "acquire":
             continue
         src = ctx.systems[fl["source"]]
         for rule in ctx.source_rules:
@@ -614,11 +695,14 @@ def _derive_outsourcing_title(ctx: _Context, unit: _Unit | None) -> _Answer | No
 
 
 def _outsourced_files(ctx: _Context, o: _Outsourcing) -> list[str]:
-    inside = set(o.systems)
-    found = {f for s in o.systems for f in ctx.holds(s)}
-    found |= {f for fl in ctx.flows if fl["source"] in inside or fl["target"] in inside or fl["flow_id"] in o.flows
-              for f in (fl["files"] or [])}
-    return [f for f in ctx.mn_file_ids if f in found]
+    def compute() -> list[str]:
+        found = {f for s in o.systems for f in ctx.holds(s)}
+        flows = [fl for s in o.systems for fl in ctx.flows_by_system.get(s, [])]
+        flows += [ctx.flow_ids[i] for i in o.flows if i in ctx.flow_ids]
+        found |= {f for fl in flows for f in (fl["files"] or [])}
+        return [f for f in ctx.mn_file_ids if f in found]
+
+    return ctx.memo("outsourced_files", o.unit_id, compute)
 
 
 def _derive_outsourced_files(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -636,7 +720,7 @@ def _derive_outsourced_records(ctx: _Context, unit: _Unit | None) -> _Answer | N
     files = _outsourced_files(ctx, _outsourcing(unit))
     if not files:
         return None
-    return _band("population", max(int(ctx.files[f]["records"]) for f in files), "人",
+    return _band(ctx, "population", max(int(ctx.files[f]["records"]) for f in files), "人",
                  "files " + ", ".join(files) + " records (the largest)")
 
 
@@ -709,8 +793,8 @@ def _provided(ctx: _Context, unit: _Unit | None) -> list[str]:
     """The files with My Numbers the provide flows to a recipient carry (of any file block: what it receives)."""
     assert unit is not None
     side = {"city", *OUTSOURCED_OPERATORS}
-    found = {f for fl in ctx.flows if fl["stage"] == "provide" and fl["target"] == unit.unit_id
-             and ctx.operator(fl["source"]) in side for f in ctx.mn_files_of(fl)}
+    found = {f for fl in ctx.flows_by_system.get(unit.unit_id, []) if fl["stage"] == "provide"
+             and fl["target"] == unit.unit_id and ctx.operator(fl["source"]) in side for f in ctx.mn_files_of(fl)}
     return [f for f in ctx.mn_file_ids if f in found]
 
 
@@ -730,7 +814,7 @@ def _derive_provided_records(ctx: _Context, unit: _Unit | None) -> _Answer | Non
     files = _provided(ctx, unit)
     if not files:
         return None
-    return _band("population", max(int(ctx.files[f]["records"]) for f in files), "人",
+    return _band(ctx, "population", max(int(ctx.files[f]["records"]) for f in files), "人",
                  "files " + ", ".join(files) + " records (the largest)")
 
 
@@ -893,14 +977,14 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
             label = value.strip()
             return _Answer(label, (label,), source=source, status=status)
         if isinstance(value, str) and choice_set == "retention" and _fold(value.strip()) in _NOT_SET:
-            label = band_of("retention", None)
+            label = ctx.band_label("retention", None)
             return _Answer(label, (label,), source=source, status=status)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             try:
                 value = float(str(value).replace(",", ""))
             except ValueError:
                 return None
-        label = band_of(choice_set, value)
+        label = ctx.band_label(choice_set, value)
         return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
@@ -1001,10 +1085,8 @@ def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None
         value = ctx.systems[unit.unit_id].get(column)
         source = str(ctx.systems[unit.unit_id].get("source") or "systems.csv")
     else:
-        frame = {"file_details": ctx.doc.file_details, "outsourcing": ctx.doc.outsourcing,
-                 "recipients": ctx.doc.recipients}[table]
         key_column = {"file_details": "file_id", "outsourcing": "outsourcing_id", "recipients": "system_id"}[table]
-        found = ctx.row_of(frame, key_column, unit.unit_id) if unit is not None else None
+        found = ctx.row_of(table, key_column, unit.unit_id) if unit is not None else None
         if found is not None:
             value = found.get(column)
             source = _text(found.get("source")) if not _empty(found.get("source")) else _PLACE_NAMES[table]
