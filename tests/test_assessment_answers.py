@@ -471,3 +471,28 @@ def test_a_thousand_system_model_is_answered_in_time():
     # the budget is 30 s for the documents of a 1,000-system model; the answers take about 3 s
     assert elapsed < 30, f"{elapsed:.1f} s"
     assert answers.loc[answers["item_id"] == "full.II", "unit"].nunique() == 270
+
+
+def test_overrides_of_multi_choice_and_outsourcing_units(small):
+    overrides = pd.DataFrame([
+        {"item_id": "full.II.3.2", "unit": "TAX_FILE", "answer": "紙;電子メール", "source": "analyst"},
+        # a derived 委託事項 is named by its contractor-run system or by its outsource flow
+        {"item_id": "full.II.4.6", "unit": "F5", "answer": "株式会社テスト", "source": "analyst"},
+    ])
+    a = assessment_answers(_with(small, form_answers=overrides), form="full")
+    row = _at(a, "full.II.3.2", "TAX_FILE")
+    assert (row["answer"], row["chosen"], row["status"]) == ("紙、電子メール", ["紙", "電子メール"], "override")
+    assert _at(a, "full.II.4.6", "VENDOR")[["answer", "status"]].tolist() == ["株式会社テスト", "override"]
+
+
+@pytest.mark.parametrize(("retention", "answer"), [("5年", "5年"), ("定めなし", "定められていない")])
+def test_retention_as_written(small, retention, answer):
+    details = pd.DataFrame([{"file_id": "TAX_FILE", "retention": retention, "source": ""}])
+    a = assessment_answers(_with(small, file_details=details), form="full")
+    assert _at(a, "full.II.6.2", "TAX_FILE")["answer"] == answer
+
+
+def test_depth_follows_the_layout(full):
+    assert _at(full, "full.II", "REG_FILE")["depth"] == 0
+    assert _at(full, "full.II.3", "REG_FILE")["depth"] == 1
+    assert _at(full, "full.II.3.7.users", "REG_FILE")["depth"] == 3

@@ -55,15 +55,19 @@ PENDING_JA = "【要記入】"
 ANSWER_STATUSES = ("derived", "model", "document", "override", "empty_declared", "missing")
 #: The forms' own names, as the cover's 評価書名 ends.
 FORM_NAMES_JA = {"full": "全項目評価書", "focused": "重点項目評価書", "basic": "基礎項目評価書"}
-ANSWER_COLUMNS = ["form", "item_id", "parent", "order", "unit", "unit_kind", "parent_unit", "section", "number",
-                  "label_ja", "label_en", "kind", "choice_set", "answer", "chosen", "choices", "detail", "status",
-                  "filled_from", "source", "optional", "show"]
+#: The columns of :func:`assessment_answers`.
+ANSWER_COLUMNS = ["form", "item_id", "parent", "order", "depth", "unit", "unit_kind", "parent_unit", "section",
+                  "number", "label_ja", "label_en", "kind", "choice_set", "answer", "chosen", "choices", "detail",
+                  "status", "filled_from", "source", "optional", "show"]
+#: The columns of :func:`assessment_completeness`.
 COMPLETENESS_COLUMNS = ["form", "section", "items", "model", "derived", "document", "override", "empty_declared",
                         "missing", "filled_share", "missing_items"]
 
 _CHECKED, _UNCHECKED = "☑", "☐"
 # the words of a retention period that is not set (保管期間 定められていない), folded
-_NOT_SET = ("定められていない", "not set", "not_set")
+_NOT_SET = ("定められていない", "定めなし", "not set", "not_set")
+# the units a count or a number of years may be written with (5年, 1,000人, 12項目)
+_COUNT_WORDS = ("年", "人", "項目", "件")
 _JOIN = "、"
 # the forms the threshold judgment's code requires (the 基礎項目評価書 always)
 _FORMS_OF = {"full": ("basic", "full"), "focused": ("basic", "focused"), "basic": ("basic",), "none": ()}
@@ -364,7 +368,8 @@ class _Context:
         frame = r[["risk_id", "rating"]].assign(source=r["source"] if "source" in r.columns else "")
         folded, _ = fold_ratings(frame[["risk_id", "rating"]], self.model.rated_items)
         sources = dict(zip(frame["risk_id"], frame["source"]))
-        return {i: (str(v), str(sources.get(i, "") or "")) for i, v in zip(folded["risk_id"], folded["rating"])}
+        return {i: (str(v), "" if _empty(sources.get(i)) else str(sources[i]))
+                for i, v in zip(folded["risk_id"], folded["rating"])}
 
     @cached_property
     def sub_answers(self) -> dict[str, dict[str, Any]]:
@@ -981,13 +986,16 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
             return _Answer(label, (label,), source=source, status=status)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             try:
-                value = float(str(value).replace(",", ""))
+                value = float(str(value).replace(",", "").strip().removesuffix("以上").rstrip("".join(_COUNT_WORDS)))
             except ValueError:
                 return None
         label = ctx.band_label(choice_set, value)
         return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
+        if kind == "multi_choice" and isinstance(value, str):
+            # several choices are written separated by ; (form_answers.csv) or 、 (as the document prints them)
+            values = [v.strip() for v in value.replace("、", ";").split(";") if v.strip()]
         labels = [ctx.label_of(choice_set, v) for v in values]
         if any(label is None for label in labels):
             return _Answer(_text(value), (), detail=f"not a choice of {choice_set}", source=source, status=status)
@@ -1140,6 +1148,21 @@ def _units(ctx: _Context, row: dict[str, Any], enclosing: dict[str, _Unit]) -> l
     raise ValueError(f"{row['item_id']}: no units for {fill}")  # form_layout's tests keep the repeat fills known
 
 
+def _override_units(ctx: _Context, unit: _Unit | None) -> list[str]:
+    """The ``unit`` values of ``form_answers.csv`` that name a unit.
+
+    Its id; for a 委託事項 also its systems and the ``outsource`` flows of those systems (a derived 委託事項 is named
+    by the contractor-run system or its flow).
+    """
+    if unit is None:
+        return [""]
+    if unit.kind != "outsourcing":
+        return [unit.unit_id]
+    o: _Outsourcing = unit.payload
+    flows = [fl["flow_id"] for s in o.systems for fl in ctx.flows_by_system.get(s, []) if fl["stage"] == "outsource"]
+    return list(dict.fromkeys([o.unit_id, *o.systems, *o.flows, *flows]))
+
+
 def _answer_row(ctx: _Context, row: dict[str, Any], unit: _Unit | None, enclosing: dict[str, _Unit],
                 n: int | None) -> dict[str, Any]:
     kind, fill = row["kind"], row["fill"]
@@ -1147,6 +1170,7 @@ def _answer_row(ctx: _Context, row: dict[str, Any], unit: _Unit | None, enclosin
     inner = unit or (list(enclosing.values())[-1] if enclosing else None)
     file_unit = enclosing.get("file")
     out = {"form": row["form"], "item_id": row["item_id"], "parent": row["parent"], "order": row["order"],
+           "depth": row["depth"],
            "unit": inner.unit_id if inner else "", "unit_kind": inner.kind if inner else "",
            "parent_unit": file_unit.unit_id if file_unit is not None and inner is not file_unit else "",
            "section": row["section"], "number": number, "label_ja": row["label_ja"], "label_en": row["label_en"],
@@ -1156,7 +1180,8 @@ def _answer_row(ctx: _Context, row: dict[str, Any], unit: _Unit | None, enclosin
     if kind == "heading" or not fill:
         return out
     out["filled_from"] = _filled_from(ctx, fill)
-    override = ctx.form_answers.get((row["item_id"], out["unit"]))
+    override = next((ctx.form_answers[(row["item_id"], u)] for u in _override_units(ctx, inner)
+                     if (row["item_id"], u) in ctx.form_answers), None)
     if override is not None:
         answer = _value_answer(ctx, row, override["answer"], "", "override") or _Answer(_text(override["answer"]))
         out.update(answer=answer.answer, chosen=list(answer.chosen), detail=answer.detail, status="override",
@@ -1185,8 +1210,10 @@ def _answer_row(ctx: _Context, row: dict[str, Any], unit: _Unit | None, enclosin
 def _walk(ctx: _Context, layout: pd.DataFrame) -> list[dict[str, Any]]:
     rows = layout.to_dict("records")
     children: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
+    depth: dict[str, int] = {"": -1}
+    for r in rows:  # a parent is an earlier row (form_layout checks it)
         children.setdefault(r["parent"], []).append(r)
+        r["depth"] = depth[r["item_id"]] = depth[r["parent"]] + 1
     out: list[dict[str, Any]] = []
 
     def emit(row: dict[str, Any], enclosing: dict[str, _Unit], n: int | None) -> None:
@@ -1262,7 +1289,8 @@ def assessment_answers(model: Model, form: str = "auto", previous: Model | None 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`ANSWER_COLUMNS`: ``form``, ``item_id``, ``parent``, ``order`` (the layout's), ``unit`` (the
+        Columns :data:`ANSWER_COLUMNS`: ``form``, ``item_id``, ``parent``, ``order`` (the layout's), ``depth`` (0 for
+        a section, 1 for its items … : the nesting a writer indents by), ``unit`` (the
         id of the unit the row is written for: a file, system, 委託事項 — an ``outsourcing.csv`` id or the
         contractor-run system's id — recipient system or change number; ``""`` for a per-document item),
         ``unit_kind``, ``parent_unit`` (the enclosing file of a 委託事項 or recipient block), ``section``, ``number``
