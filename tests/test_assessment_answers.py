@@ -496,3 +496,12 @@ def test_depth_follows_the_layout(full):
     assert _at(full, "full.II", "REG_FILE")["depth"] == 0
     assert _at(full, "full.II.3", "REG_FILE")["depth"] == 1
     assert _at(full, "full.II.3.7.users", "REG_FILE")["depth"] == 3
+
+
+def test_a_model_without_my_number_files_leaves_the_file_block_to_fill(small):
+    files = small.files.assign(contains_my_number=False)
+    a = assessment_answers(small.replace(files=files), form="full", previous=small)
+    block = a.loc[a["item_id"].str.startswith("full.II") & (a["status"] != "")]
+    assert set(block["unit"]) == {""}  # written once, without a unit
+    assert (block.loc[block["item_id"] == "full.II.2.2", "answer"] == PENDING_JA).all()
+    assert _at(a, "full.I.3")["answer"] == PENDING_JA

@@ -1075,6 +1075,10 @@ def _family_fixed(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | No
 
 
 def _family_derive(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None) -> _Answer | None:
+    wanted = ctx.fill_places.get(f"derive:{key}", ("", ""))[0]
+    # the keys of a block's units also answer once per document (the list of systems, files, changes)
+    if wanted and (unit is None or unit.kind != wanted) and key not in ("systems", "files", "changes"):
+        return None  # a block written once without a unit (a model with no file or system): nothing to derive
     return _DERIVE[key](ctx, unit)
 
 
@@ -1089,12 +1093,14 @@ def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None
     elif table == "procedure":
         value = _dotted(ctx.model.meta.get("procedure") or {}, column)
         source = "model.yaml procedure"
-    elif table == "systems" and unit is not None:
-        value = ctx.systems[unit.unit_id].get(column)
-        source = str(ctx.systems[unit.unit_id].get("source") or "systems.csv")
+    elif table == "systems":
+        if unit is not None and unit.kind == "system":
+            value = ctx.systems[unit.unit_id].get(column)
+            source = str(ctx.systems[unit.unit_id].get("source") or "systems.csv")
     else:
-        key_column = {"file_details": "file_id", "outsourcing": "outsourcing_id", "recipients": "system_id"}[table]
-        found = ctx.row_of(table, key_column, unit.unit_id) if unit is not None else None
+        key_column, kind = {"file_details": ("file_id", "file"), "outsourcing": ("outsourcing_id", "outsourcing"),
+                            "recipients": ("system_id", "recipient")}[table]
+        found = ctx.row_of(table, key_column, unit.unit_id) if unit is not None and unit.kind == kind else None
         if found is not None:
             value = found.get(column)
             source = _text(found.get("source")) if not _empty(found.get("source")) else _PLACE_NAMES[table]
@@ -1137,6 +1143,8 @@ def _units(ctx: _Context, row: dict[str, Any], enclosing: dict[str, _Unit]) -> l
         return [_Unit("file", f, str(ctx.files[f]["name_ja"])) for f in ctx.mn_file_ids]
     if fill == "derive:systems":
         return [_Unit("system", s, ctx.name(s)) for s in ctx.affair_systems]
+    if fill in ("derive:outsourcing_title", "derive:recipient_name") and "file" not in enclosing:
+        return []  # a file block written without a file: no 委託事項 or recipient to list
     if fill == "derive:outsourcing_title":
         file_unit = enclosing["file"]
         return [_Unit("outsourcing", o.unit_id, o.name, o) for o in ctx.outsourcing_units(file_unit.unit_id)]
