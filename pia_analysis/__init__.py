@@ -25,8 +25,8 @@ __all__ = [
     "synthetic_model",
     "threshold_judgment", "threshold_table", "ThresholdJudgment", "to_otm", "UnknownIdError", "unreachable_pairs",
     "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval", "with_control_status",
-    "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_otm", "write_report", "write_sarif",
-    "write_section3",
+    "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_assessment", "write_otm", "write_report",
+    "write_sarif", "write_section3",
 ]
 
 from importlib import import_module
@@ -60,6 +60,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".outputs.briefing": ("key_messages", "write_report"),
     ".outputs.section3": ("write_section3",),
     ".outputs.assessment_answers": ("assessment_answers", "assessment_completeness"),
+    ".outputs.assessment": ("write_assessment",),
     ".outputs.interchange": ("findings_to_sarif", "to_otm", "write_otm", "write_sarif"),
     ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "row_locations", "save_model",
                  "validate"),

@@ -125,6 +125,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_assessment(args: argparse.Namespace) -> int:
+    from .outputs.assessment import write_assessment
+
+    check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
+    model = _load(args.model)
+    summary = write_assessment(model, Path(args.out), form=args.form, lang=args.lang,
+                               progress=lambda msg: print(msg, file=sys.stderr), inputs=[args.model])
+    for line in summary.values():
+        print(line)
+    if not summary:
+        print("the threshold requires no 評価書 for this model (give --form basic to write one anyway)")
+    print(f"評価書 written to {args.out}")
+    return EXIT_OK
+
+
 def _terminal_columns(frame: pd.DataFrame, fmt: str, columns: list[str], lang: str) -> pd.DataFrame:
     """On a terminal (the table format), the columns a reader needs, names in ``lang``; csv and json give all."""
     if fmt != "table":
@@ -574,6 +589,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
+    p = add("assessment", _cmd_assessment, "write the 評価書 (xlsx and PDF) the threshold requires, with completeness")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (new, empty or an earlier pack)")
+    p.add_argument("--form", choices=("auto", "basic", "focused", "full"), default="auto",
+                   help="the form: auto (the ones the threshold requires, default), basic, focused or full")
+    p.add_argument("--lang", choices=("ja",), default="ja", help="language of the document (ja)")
     add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
     add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
     p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)

@@ -172,6 +172,7 @@ runs = {
     "convert": [str(xlsx), "converted"],
     "export-otm": [str(r3), "model.otm.json"],
     "export-findings": [str(r3), "findings.sarif"],
+    "assessment": [str(r3), "--out", "assessment"],
 }
 commands = next(a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
 assert set(commands) - {"report"} == set(runs), sorted(set(commands) ^ set(runs))

@@ -102,6 +102,7 @@ def world(tmp_path: Path, monkeypatch) -> World:
 # command name → (argv builder, kind of output, suffix, whether --force exists, default input)
 COMMANDS = {
     "report": (lambda w, o: ["report", str(w.src), "--out", o], "dir", "", False, "model"),
+    "assessment": (lambda w, o: ["assessment", str(w.src), "--out", o, "--form", "basic"], "dir", "", False, "model"),
     "scenario": (lambda w, o: ["scenario", str(w.src), str(w.scenario), "--report", o], "dir", "", False, "model"),
     "section3-xlsx": (lambda w, o: ["section3", str(w.src), "--out", o], "file", ".xlsx", True, "model"),
     "section3-md": (lambda w, o: ["section3", str(w.src), "--out", o], "file", ".md", True, "model"),
@@ -194,7 +195,7 @@ def test_every_writer_refuses_every_hazard(world: World, capsys, command: str, h
 
 
 def test_the_matrix_covers_every_writing_command():
-    writers = {"report", "scenario", "section3", "export-otm", "export-findings", "convert", "new"}
+    writers = {"report", "assessment", "scenario", "section3", "export-otm", "export-findings", "convert", "new"}
     assert {c.split("-")[0] if not c.startswith("export") else "-".join(c.split("-")[:2]) for c in COMMANDS} == writers
     assert len(CASES) >= 150
 

@@ -1,0 +1,770 @@
+"""The 評価書 written: ``評価書_<form>.xlsx``, ``評価書_<form>.pdf`` and the completeness tables, from the model.
+
+:func:`~pia_analysis.outputs.assessment_answers.assessment_answers` answers every item of a form's layout in the
+form's order; this module prints that frame the way a municipality files and publishes it (``docs/assessment.md``,
+"The documents"):
+
+* **the workbook** (:func:`assessment_workbook`): one sheet per section (表紙, Ⅰ, 別添1, one Ⅱ sheet per file named
+  after the file, 別添2, Ⅲ, Ⅳ, Ⅴ, Ⅵ, 別添3 for the 全項目評価書; the layout's sections for the others), the items in
+  the form's order with its numbering, indented by their depth; a choice item shows the chosen answer in
+  brackets (［ 委託する ］) and, beside it, ＜選択肢＞ with the numbered list 1) … 2) …, as published assessments do;
+  free text wrapped; an item the model cannot fill reads 【要記入】 on an orange fill. A4 portrait: print areas
+  (the four columns of the form; the analyst's columns 状態 / 記入元 / 項目ID beside them are not printed), fit to
+  the page width, the header rows repeated on every page, margins and page numbers. Every text cell is
+  neutralised (:func:`~pia_analysis.util.spreadsheet.neutralise`) and the bytes are the same on every run;
+* **the PDF** (:func:`assessment_pdf`): the same rows on A4 portrait pages drawn with matplotlib in the charts'
+  Japanese font: each section starts a page under its heading, the document's name and the section run along
+  the top, page numbers (n / N) along the bottom, 【要記入】 on an orange fill, a row too long for a page
+  continued on the next;
+* **completeness** (:func:`write_assessment`): ``completeness.csv`` (per form and section: items filled from the
+  model, derived, from the document-only data, overridden, left empty on purpose, 【要記入】, and the share filled),
+  ``missing_items.csv`` (one row per 【要記入】 item with the model table or key that would fill it) and one
+  summary line per form (:func:`assessment_summary`).
+
+A stage the model declares out (委託しない, 提供・移転しない, 接続しない) shows its check box ticked and no risk rows:
+its risks, ratings and measures are not printed, one line says why.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SHEET_COLUMNS", "assessment_pdf", "assessment_rows", "assessment_summary", "assessment_workbook",
+           "write_assessment"]
+
+import dataclasses
+import io
+import math
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
+from ..util.files import write_pack
+from ..util.spreadsheet import neutralise, normalise_xlsx, write_csv
+from .assessment_answers import FORM_NAMES_JA, PENDING_JA, assessment_answers, assessment_completeness
+from .pdf_writer import A4_POINTS, PdfDocument
+
+#: The columns of every sheet: the four of the form (printed), then three for the analyst (not printed).
+SHEET_COLUMNS = ("項目番号", "項目", "記載内容", "選択肢", "状態", "記入元（モデル）", "項目ID")
+_PRINTED = 4
+_WIDTHS = (9, 30, 46, 30, 10, 40, 34)  # Excel's width units (about one Latin character)
+_STATUS_JA = {"model": "モデル", "derived": "導出", "document": "文書情報", "override": "上書き",
+              "empty_declared": "記載不要", "missing": "要記入", "": ""}
+_CHOICE_KINDS = ("choice", "multi_choice", "band", "rated")
+# a section written once per file: one sheet (and one PDF section) per file
+_PER_FILE_SECTIONS = ("Ⅱ",)
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_LANGS = ("ja",)
+
+
+@dataclasses.dataclass
+class _Line:
+    """One printed row: a section title, a block title (one unit of a repeated block), a heading, an item, a note."""
+
+    kind: str  # section, block, heading, item, note
+    number: str
+    label: str
+    depth: int
+    answer: str = ""
+    choices: str = ""
+    pending: bool = False
+    status: str = ""
+    filled_from: str = ""
+    item_id: str = ""
+
+
+@dataclasses.dataclass
+class _Part:
+    """A sheet of the workbook and a section of the PDF: its name, its title and its rows."""
+
+    sheet: str
+    title: str
+    lines: list[_Line]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the rows as printed
+
+
+def _choices_text(choices: list[str]) -> str:
+    return "＜選択肢＞\n" + "\n".join(f"{i}) {c}" for i, c in enumerate(choices, 1)) if choices else ""
+
+
+def _answer_text(row: dict) -> str:
+    """The answer as the document prints it: a choice in brackets, a band with its count, a measure with its text."""
+    answer = str(row["answer"])
+    if row["status"] == "missing":
+        return PENDING_JA
+    if row["status"] == "empty_declared" or not answer:
+        return answer
+    kind = row["kind"]
+    detail = str(row["detail"] or "")
+    if kind in _CHOICE_KINDS or (kind == "sub_measure" and list(row["chosen"])):
+        text = f"［ {answer} ］"
+        if kind == "band" and detail:
+            text += f"\n（{detail}）"
+        elif kind == "sub_measure" and detail:
+            text += f"\n{detail}"
+        return text
+    return answer
+
+
+def _omitted(rows: list[dict]) -> set[int]:
+    """The rows of a stage declared out: its risks, ratings and measures, left out of the document.
+
+    Under a heading with a ticked check box (委託しない …), the rows left empty by the declaration and the risk
+    headings with nothing left under them.
+    """
+    out: set[int] = set()
+    n = len(rows)
+    depth = [int(r["depth"]) for r in rows]
+    for i, r in enumerate(rows):
+        if r["kind"] != "check" or r["answer"] != "☑":
+            continue
+        parent = depth[i] - 1
+        start = i
+        while start > 0 and depth[start] > parent:
+            start -= 1
+        end = start + 1
+        while end < n and depth[end] > parent:
+            end += 1
+        out |= {j for j in range(start + 1, end) if rows[j]["status"] == "empty_declared"}
+        # headings whose every descendant is left out, last to first
+        for j in reversed(range(start + 1, end)):
+            if rows[j]["kind"] != "heading":
+                continue
+            k = j + 1
+            while k < end and depth[k] > depth[j]:
+                k += 1
+            if k > j + 1 and all(x in out for x in range(j + 1, k)):
+                out.add(j)
+    return out
+
+
+def _lines(rows: list[dict]) -> list[_Line]:
+    """The printed rows of a part of the answers (in order): omitted rows left out, a note where a stage is out."""
+    omitted = _omitted(rows)
+    out: list[_Line] = []
+    change = None
+    checks: list[str] = []  # the ticked check boxes printed just before: what a note on left-out rows names
+    for i, r in enumerate(rows):
+        if i in omitted:
+            if not out or out[-1].kind != "note":
+                words = "・".join(f"「{c}」" for c in checks) or "対象外の宣言"
+                out.append(_Line("note", "", f"{words}を選択：この段階のリスク及びその対策は記載しない",
+                                 int(r["depth"])))
+            continue
+        if not r["show"]:
+            continue
+        if r["kind"] == "check":
+            same_group = out and out[-1].item_id.split(".declared.")[0] == str(r["item_id"]).split(".declared.")[0]
+            checks = (checks if same_group else []) + ([str(r["label_ja"])] if r["answer"] == "☑" else [])
+        depth = int(r["depth"])
+        if r["unit_kind"] == "change" and r["unit"] != change and r["kind"] != "repeat":
+            change = r["unit"]
+            out.append(_Line("block", f"変更{change}", "", depth))
+        kind = str(r["kind"])
+        item = f"{r['item_id']}" + (f" [{r['unit']}]" if r["unit"] else "")
+        if depth == 0 and kind in ("heading", "repeat"):
+            line = _Line("section", str(r["number"]), str(r["label_ja"]), depth,
+                         answer=str(r["answer"]) if kind == "repeat" else "", status=str(r["status"]),
+                         item_id=item)
+        elif kind == "repeat":
+            line = _Line("block", str(r["number"]), str(r["label_ja"]), depth, answer=str(r["answer"]),
+                         status=str(r["status"]), item_id=item)
+        elif kind == "heading":
+            line = _Line("heading", str(r["number"]), str(r["label_ja"]), depth, item_id=item)
+        else:
+            choices = list(r["choices"]) if kind in (*_CHOICE_KINDS, "sub_measure") else []
+            line = _Line("item", str(r["number"]), str(r["label_ja"]), depth, answer=_answer_text(r),
+                         choices=_choices_text(choices), pending=r["status"] == "missing",
+                         status=str(r["status"]), filled_from=str(r["filled_from"]), item_id=item)
+            if depth == 0:  # a section that is one item (基礎 Ⅲ しきい値判断結果): its title, then the item
+                out.append(_Line("section", line.number, line.label, 0))
+                line.depth = 1
+        out.append(line)
+    return out
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    r"""A sheet name Excel accepts: no []:*?/\\, at most 31 characters, unique in the workbook."""
+    base = _SHEET_FORBIDDEN.sub("＿", unicodedata.normalize("NFC", text)).strip().strip("'") or "Sheet"
+    name, k = base[:31], 2
+    while name.casefold() in used:
+        suffix = f"（{k}）"
+        name = base[:31 - len(suffix)] + suffix
+        k += 1
+    used.add(name.casefold())
+    return name
+
+
+def assessment_rows(answers: pd.DataFrame, form: str) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+    r"""The printed document of one form: its parts (a sheet each) and their rows, as the writers print them.
+
+    Parameters
+    ----------
+    answers
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_answers` (one form or several).
+    form
+        The form to print: ``full``, ``focused`` or ``basic``.
+
+    Returns
+    -------
+    list of tuple
+        One ``(sheet name, title, rows)`` per part in the form's order: a section, or one Ⅱ per file. Each row is
+        a tuple of :data:`SHEET_COLUMNS` (number, label, answer, <選択肢>, status, model table or key, item id).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``answers`` has no row of ``form``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers
+    >>> from pia_analysis.outputs.assessment import assessment_rows
+    >>> parts = assessment_rows(assessment_answers(load_model(bundled_model_path()), form="basic"), "basic")
+    >>> [sheet for sheet, _title, _rows in parts]
+    ['表紙', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ', '変更箇所']
+    >>> next(r for r in parts[1][2] if r[1] == "実施の有無")[2:4]
+    ('［ 実施する ］', '＜選択肢＞\n1) 実施する\n2) 実施しない')
+    """
+    return [(p.sheet, p.title, [_cells(x) for x in p.lines]) for p in _parts(answers, form)]
+
+
+def _cells(line: _Line) -> tuple[str, ...]:
+    return (line.number, line.label, line.answer, line.choices, _STATUS_JA.get(line.status, line.status),
+            line.filled_from, line.item_id)
+
+
+def _parts(answers: pd.DataFrame, form: str) -> list[_Part]:
+    frame = answers.loc[answers["form"] == form]
+    if frame.empty:
+        raise InvalidArgumentError(f"the answers have no row of the form {form!r}")
+    records = frame.to_dict("records")
+    sections: dict[str, list[dict]] = {}
+    for r in records:
+        sections.setdefault(str(r["section"]), []).append(r)
+    used: set[str] = set()
+    parts: list[_Part] = []
+    for section, rows in sections.items():
+        top = rows[0]
+        if section in _PER_FILE_SECTIONS and top["kind"] == "repeat":
+            starts = [i for i, r in enumerate(rows) if int(r["depth"]) == 0] + [len(rows)]
+            for a, b in zip(starts, starts[1:]):
+                chunk = rows[a:b]
+                title = str(chunk[0]["answer"])
+                if chunk[0]["unit"]:
+                    parts.append(_Part(_sheet_name(f"{section} {title}", used),
+                                       f"{section} {top['label_ja']}（{title}）", _lines(chunk)))
+                else:
+                    parts.append(_Part(_sheet_name(section, used), f"{section} {top['label_ja']}", _lines(chunk)))
+            continue
+        label = str(top["label_ja"]) if int(top["depth"]) == 0 else section
+        number = str(top["number"]) if int(top["depth"]) == 0 else ""
+        title = f"{number} {label}".strip() if number and number != label else label
+        parts.append(_Part(_sheet_name(section, used), title, _lines(rows)))
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------------
+# the workbook
+
+
+def _line_count(text: str, width: float) -> int:
+    """Lines a wrapped cell needs: a wide (Japanese) character takes two width units, others one."""
+    n = 0
+    for para in str(text).split("\n"):
+        units = sum(2.0 if unicodedata.east_asian_width(c) in ("W", "F") else 1.1 for c in para)
+        n += max(1, math.ceil(units / max(1.0, width - 1)))
+    return n
+
+
+def assessment_workbook(answers: pd.DataFrame, form: str, path: str | Path | None = None) -> bytes:
+    """The 評価書 of one form as an Excel workbook, one sheet per section, printable on A4 portrait.
+
+    Parameters
+    ----------
+    answers
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_answers`.
+    form
+        ``full``, ``focused`` or ``basic`` (a form of ``answers``).
+    path
+        Where to write the workbook; None: only return its bytes.
+
+    Returns
+    -------
+    bytes
+        The xlsx file: the same bytes for the same answers (fixed document dates and zip times).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``answers`` has no row of ``form``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from openpyxl import load_workbook
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers
+    >>> from pia_analysis.outputs.assessment import assessment_workbook
+    >>> answers = assessment_answers(load_model(bundled_model_path()), form="basic")
+    >>> wb = load_workbook(io.BytesIO(assessment_workbook(answers, "basic")))
+    >>> wb.sheetnames
+    ['表紙', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ', '変更箇所']
+    >>> ws = wb["Ⅳ"]
+    >>> ws.print_area, int(ws.page_setup.paperSize), ws.page_setup.orientation, ws.page_setup.fitToWidth
+    ("'Ⅳ'!$A$1:$D$24", 9, 'portrait', 1)
+    """
+    return _write_workbook(_parts(answers, form), _document_title(answers, form), path)
+
+
+def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "pia-analysis"
+    wb.properties.title = neutralise(title)
+    font = "游ゴシック"
+    body, small, grey = Font(name=font, size=10), Font(name=font, size=9), Font(name=font, size=9, color="666666")
+    bold = Font(name=font, size=10, bold=True)
+    big = Font(name=font, size=13, bold=True)
+    thin = Side(style="thin", color="999999")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    fills = {"section": PatternFill("solid", fgColor="D9E1F2"), "block": PatternFill("solid", fgColor="E2EFDA"),
+             "heading": PatternFill("solid", fgColor="F2F2F2"), "pending": PatternFill("solid", fgColor="FCE4D6"),
+             "header": PatternFill("solid", fgColor="D9D9D9"), "note": PatternFill("solid", fgColor="FFFFFF")}
+    top_left = Alignment(vertical="top", wrap_text=True)
+    for part in parts:
+        ws = wb.create_sheet(part.sheet)
+        for i, width in enumerate(_WIDTHS, 1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.cell(1, 1, neutralise(f"{title}　{part.title}")).font = big
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=_PRINTED)
+        ws.row_dimensions[1].height = 24
+        for c, name in enumerate(SHEET_COLUMNS, 1):
+            cell = ws.cell(2, c, name)
+            cell.font, cell.fill, cell.border = (bold if c <= _PRINTED else grey), fills["header"], box
+            cell.alignment = Alignment(vertical="center", horizontal="center")
+        for r, line in enumerate(part.lines, 3):
+            values = _cells(line)
+            for c, value in enumerate(values, 1):
+                cell = ws.cell(r, c, neutralise(value) if value != "" else None)
+                cell.alignment = top_left
+                if c <= _PRINTED:
+                    cell.border = box
+                    cell.font = body
+                else:
+                    cell.font = grey
+            indent = min(line.depth, 6)
+            ws.cell(r, 2).alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
+            if line.kind in ("section", "block", "heading"):
+                for c in range(1, _PRINTED + 1):
+                    ws.cell(r, c).fill = fills[line.kind]
+                for c in (1, 2, 3):
+                    ws.cell(r, c).font = bold
+            elif line.kind == "note":
+                ws.cell(r, 2).font = grey
+                ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=_PRINTED)
+            if line.pending:
+                ws.cell(r, 3).fill = fills["pending"]
+                ws.cell(r, 3).font = Font(name=font, size=10, bold=True, color="C00000")
+            if values[3]:
+                ws.cell(r, 4).font = small
+            lines = max(_line_count(values[1], _WIDTHS[1] - 2 * indent), _line_count(values[2], _WIDTHS[2]),
+                        _line_count(values[3], _WIDTHS[3] * 1.1), 1)
+            # a row as high as its wrapped text (Excel does not size rows written by a program); 409 is Excel's cap
+            ws.row_dimensions[r].height = min(409, 14.5 * lines + 3)
+        last = ws.max_row
+        ws.print_area = f"A1:{get_column_letter(_PRINTED)}{last}"
+        ws.print_title_rows = "1:2"
+        ws.freeze_panes = "A3"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.75
+        ws.page_margins.header = ws.page_margins.footer = 0.3
+        ws.print_options.horizontalCentered = True
+        ws.oddHeader.right.text = neutralise(part.sheet)
+        ws.oddHeader.right.size = 8
+        ws.oddFooter.center.text = "&P / &N"
+        ws.oddFooter.center.size = 8
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    data = normalise_xlsx(buffer.getvalue())
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def _document_title(answers: pd.DataFrame, form: str) -> str:
+    rows = answers.loc[(answers["form"] == form) & answers["item_id"].str.endswith(".cover.title")]
+    if len(rows) and rows.iloc[0]["status"] != "missing" and rows.iloc[0]["answer"]:
+        return str(rows.iloc[0]["answer"])
+    return FORM_NAMES_JA.get(form, form)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the PDF
+
+_PAGE_W, _PAGE_H = A4_POINTS
+_MARGIN_X, _MARGIN_TOP, _MARGIN_BOTTOM = 42.0, 54.0, 50.0  # points
+_TITLE_H = 30.0  # the part's title at the top of its first page
+_COL_NUMBER, _COL_LABEL = 54.0, 176.0  # points; the answer takes the rest
+_SIZE, _SIZE_CHOICES = 8.5, 7.0
+_LEADING = 1.38
+_PAD = 3.2
+_INDENT = 10.0  # points per level of depth
+_COLOURS = {"section": "#D9E1F2", "block": "#E2EFDA", "heading": "#F2F2F2", "pending": "#FCE4D6"}
+_NO_LINE_START = "。、，．）」』】〕・ー％%):;,.!?！？"
+_WORD = re.compile(r"[0-9A-Za-z_.,:;!?'\"()\[\]/%@=+\-]+ ?| |.")
+
+
+def _wrap(doc: PdfDocument, text: str, width: float, size: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` points: Latin words whole, Japanese at any character.
+
+    A line does not start with 。、）… (they stay at the end of the line before, a little past the edge, as
+    Japanese typesetting does); a word longer than the line is cut.
+    """
+    lines: list[str] = []
+    for para in str(text).split("\n"):
+        line, used = "", 0.0
+        for token in _WORD.findall(para):
+            w = doc.width(token, size)
+            if used + w <= width or not line.strip() and w <= width or (token[0] in _NO_LINE_START and line):
+                line += token
+                used += w
+                continue
+            if w > width:  # a word longer than a line: cut it where it reaches the edge
+                for ch in token:
+                    cw = doc.width(ch, size)
+                    if used + cw > width and line:
+                        lines.append(line.rstrip())
+                        line, used = "", 0.0
+                    line += ch
+                    used += cw
+                continue
+            lines.append(line.rstrip())
+            line, used = token.lstrip(), doc.width(token.lstrip(), size)
+        lines.append(line.rstrip())
+    return lines
+
+
+@dataclasses.dataclass
+class _Drawn:
+    """A row measured for the page: its wrapped cells and height (in points)."""
+
+    line: _Line
+    number: list[str]
+    label: list[str]
+    answer: list[str]
+    choices: list[str]
+
+    @property
+    def body_lines(self) -> int:
+        return max(len(self.number), len(self.label), len(self.answer), 1)
+
+    @property
+    def height(self) -> float:
+        return self.body_lines * _SIZE * _LEADING + len(self.choices) * _SIZE_CHOICES * _LEADING + 2 * _PAD
+
+
+def _measure(doc: PdfDocument, line: _Line) -> _Drawn:
+    usable = _PAGE_W - 2 * _MARGIN_X
+    answer_w = usable - _COL_NUMBER - _COL_LABEL - 2 * _PAD
+    number = _wrap(doc, line.number, _COL_NUMBER - 2 * _PAD, _SIZE) if line.number else []
+    if line.kind == "note" or (line.kind in ("section", "block") and not line.answer):
+        return _Drawn(line, number, _wrap(doc, line.label, usable - _COL_NUMBER - 2 * _PAD, _SIZE), [], [])
+    indent = _INDENT * max(0, line.depth - 1)
+    label = _wrap(doc, line.label, _COL_LABEL - indent - 2 * _PAD, _SIZE) if line.label else []
+    answer = _wrap(doc, line.answer, answer_w, _SIZE) if line.answer else []
+    choices: list[str] = []
+    if line.choices:
+        # the <選択肢> under the answer, in the smaller grey type, as many to a line as fit
+        choices = _wrap(doc, "＜選択肢＞ " + "　".join(line.choices.split("\n")[1:]), answer_w, _SIZE_CHOICES)
+    return _Drawn(line, number, label, answer, choices)
+
+
+def _split(drawn: _Drawn, room: float) -> tuple[_Drawn, _Drawn]:
+    """A row too long for the rest of the page: the lines that fit, and the rest (continued on the next page)."""
+    fit = max(1, int((room - 2 * _PAD) / (_SIZE * _LEADING)))
+    head = _Drawn(drawn.line, drawn.number[:fit], drawn.label[:fit], drawn.answer[:fit], [])
+    rest = _Drawn(dataclasses.replace(drawn.line, number=""), [], drawn.label[fit:] or ["（続き）"],
+                  drawn.answer[fit:], drawn.choices)
+    return head, rest
+
+
+def _pages(doc: PdfDocument, parts: list[_Part]) -> list[tuple[_Part, list[_Drawn]]]:
+    """The rows of each part laid out on pages: each part starts a page, a long row is split across pages.
+
+    The part's first row (its section title) is the heading of the part's first page, not a row.
+    """
+    height = _PAGE_H - _MARGIN_TOP - _MARGIN_BOTTOM - _TITLE_H
+    lh = _SIZE * _LEADING
+    pages: list[tuple[_Part, list[_Drawn]]] = []
+    for part in parts:
+        lines = part.lines[1:] if part.lines and part.lines[0].kind == "section" else part.lines
+        queue = deque(_measure(doc, x) for x in lines)
+        page: list[_Drawn] = []
+        used, count = 0.0, 0
+        while queue:
+            drawn = queue.popleft()
+            if used + drawn.height <= height:
+                page.append(drawn)
+                used += drawn.height
+                continue
+            room = height - used
+            # a long row (a third of a page or more) is split where it stands when three lines fit; a short one
+            # moves to the next page whole
+            if (drawn.height > height / 3 or not page) and drawn.body_lines > 3 and room >= 3 * lh + 2 * _PAD:
+                head, rest = _split(drawn, room)
+                page.append(head)
+                queue.appendleft(rest)
+            elif not page:  # nothing fits even on an empty page and it cannot be split: print it as it is
+                page.append(drawn)
+            else:
+                queue.appendleft(drawn)
+            pages.append((part, page))
+            count += 1
+            page, used = [], 0.0
+        if page or not count:
+            pages.append((part, page))
+    return pages
+
+
+def _draw_page(doc: PdfDocument, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
+               first: bool) -> None:
+    doc.new_page()
+    left, right = _MARGIN_X, _PAGE_W - _MARGIN_X
+    # running head and foot: the document, the section, the page
+    head_y = _MARGIN_TOP - 24
+    doc.text(left, head_y, title, 7.5, "#555555")
+    running = part.title if doc.width(part.title, 7.5) < (right - left) / 2 else part.sheet
+    doc.text(right - doc.width(running, 7.5), head_y, running, 7.5, "#555555")
+    doc.line(left, head_y + 11, right, head_y + 11, "#888888", 0.5)
+    folio = f"{page} / {total}"
+    doc.text((_PAGE_W - doc.width(folio, 8)) / 2, _PAGE_H - _MARGIN_BOTTOM + 18, folio, 8, "#333333")
+    y = _MARGIN_TOP
+    heading = part.title if first else f"{part.title}（続き）"
+    doc.rect(left, y - 3, right - left, 22, _COLOURS["section"])
+    doc.text(left + _PAD, y, heading, 12.5, "#111111")
+    y += _TITLE_H
+    x_label = left + _COL_NUMBER
+    x_answer = x_label + _COL_LABEL
+    lh = _SIZE * _LEADING
+    top = y
+    doc.line(left, y, right, y, "#BBBBBB", 0.5)
+    for drawn in rows:
+        line, hh = drawn.line, drawn.height
+        colour = _COLOURS.get(line.kind)
+        if colour:
+            doc.rect(left, y, right - left, hh, colour)
+        if line.pending:
+            doc.rect(x_answer, y, right - x_answer, hh, _COLOURS["pending"])
+        for k, text in enumerate(drawn.number):
+            doc.text(left + _PAD, y + _PAD + k * lh, text, _SIZE)
+        wide = line.kind == "note" or (line.kind in ("section", "block") and not line.answer)
+        indent = 0.0 if wide else _INDENT * max(0, line.depth - 1)
+        for k, text in enumerate(drawn.label):
+            doc.text(x_label + indent + _PAD, y + _PAD + k * lh, text, _SIZE,
+                     "#555555" if line.kind == "note" else "#111111")
+        for k, text in enumerate(drawn.answer):
+            doc.text(x_answer + _PAD, y + _PAD + k * lh, text, _SIZE, "#C00000" if line.pending else "#111111")
+        below = y + _PAD + drawn.body_lines * lh
+        for k, text in enumerate(drawn.choices):
+            doc.text(x_answer + _PAD, below + k * _SIZE_CHOICES * _LEADING, text, _SIZE_CHOICES, "#555555")
+        y += hh
+        doc.line(left, y, right, y, "#BBBBBB", 0.5)
+    if rows:  # the columns' rules
+        for x in (left, x_label, x_answer, right):
+            doc.line(x, top, x, y, "#DDDDDD" if x not in (left, right) else "#BBBBBB", 0.5)
+
+
+def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
+    """Write the 評価書 of one form as an A4-portrait PDF (the rows of the workbook's printed columns).
+
+    Parameters
+    ----------
+    answers
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_answers`.
+    form
+        ``full``, ``focused`` or ``basic`` (a form of ``answers``).
+    path
+        The PDF file to write.
+
+    Returns
+    -------
+    int
+        The number of pages. The same answers give the same bytes (no dates, no random ids).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``answers`` has no row of ``form``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pypdf import PdfReader
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers
+    >>> from pia_analysis.outputs.assessment import assessment_pdf
+    >>> answers = assessment_answers(load_model(bundled_model_path()), form="basic")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "basic.pdf"
+    >>> pages = assessment_pdf(answers, "basic", path)
+    >>> text = "".join(p.extract_text() for p in PdfReader(path).pages)
+    >>> pages == len(PdfReader(path).pages), "しきい値判断結果" in text
+    (True, True)
+    """
+    return _write_pdf(_parts(answers, form), _document_title(answers, form), path)
+
+
+def _write_pdf(parts: list[_Part], title: str, path: str | Path) -> int:
+    doc = PdfDocument(title=title)
+    pages = _pages(doc, parts)
+    seen: set[int] = set()
+    for i, (part, rows) in enumerate(pages, 1):
+        _draw_page(doc, part, rows, title, i, len(pages), id(part) not in seen)
+        seen.add(id(part))
+    doc.save(path)
+    return len(pages)
+
+
+# ---------------------------------------------------------------------------------------------------
+# completeness and the pack
+
+
+def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
+    """One line per form: how many items the model filled, how many are left 【要記入】.
+
+    Parameters
+    ----------
+    completeness
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_completeness`.
+
+    Returns
+    -------
+    dict
+        The line of each form (``full``, ``focused``, ``basic``), in the frame's order.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers, assessment_completeness
+    >>> from pia_analysis.outputs.assessment import assessment_summary
+    >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
+    >>> print(assessment_summary(c)["basic"])  # doctest: +ELLIPSIS
+    評価書_basic（基礎項目評価書）: 94 items, 80 filled (model 19, derived 61, document 0, override 0), ...
+    """
+    out = {}
+    for row in completeness.loc[completeness["section"] == "計"].itertuples(index=False):
+        filled = row.model + row.derived + row.document + row.override
+        out[row.form] = (f"評価書_{row.form}（{FORM_NAMES_JA.get(row.form, row.form)}）: {row.items} items, {filled} "
+                         f"filled (model {row.model}, derived {row.derived}, document {row.document}, override "
+                         f"{row.override}), {row.missing} {PENDING_JA}, {row.empty_declared} left empty by the form "
+                         f"or a declaration; {row.filled_share:.0%} of those to fill")
+    return out
+
+
+def _missing_items(answers: pd.DataFrame) -> pd.DataFrame:
+    rows = answers.loc[(answers["status"] == "missing") & answers["show"] & (answers["kind"] != "repeat")]
+    return pd.DataFrame({"form": rows["form"], "section": rows["section"], "item_id": rows["item_id"],
+                         "unit": rows["unit"], "number": rows["number"], "label_ja": rows["label_ja"],
+                         "filled_from": rows["filled_from"]}).reset_index(drop=True)
+
+
+def _build(model: Model, work: Path, form: str, lang: str, progress: Callable[[str], None]) -> dict[str, str]:
+    answers = assessment_answers(model, form=form)
+    completeness = assessment_completeness(answers)
+    forms = list(dict.fromkeys(answers["form"]))
+    for name in forms:
+        parts, title = _parts(answers, name), _document_title(answers, name)
+        progress(f"[{name}] 評価書_{name}.xlsx")
+        _write_workbook(parts, title, work / f"評価書_{name}.xlsx")
+        progress(f"[{name}] 評価書_{name}.pdf")
+        _write_pdf(parts, title, work / f"評価書_{name}.pdf")
+    write_csv(completeness, work / "completeness.csv")
+    write_csv(_missing_items(answers), work / "missing_items.csv")
+    summary = assessment_summary(completeness)
+    text = ("\n".join(summary.values()) if summary else
+            "the threshold requires no 評価書 (give --form basic to write one)")
+    (work / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    return summary
+
+
+def write_assessment(model: Model, out_dir: str | Path, *, form: str = "auto", lang: str = "ja",
+                     progress: Callable[[str], None] | None = None,
+                     inputs: Iterable[str | Path] = ()) -> dict[str, str]:
+    """Write the 評価書 of the model into the pack folder ``out_dir``: workbooks, PDFs and completeness tables.
+
+    For each form (the ones the threshold requires with ``auto``, else the one asked for): ``評価書_<form>.xlsx``
+    (:func:`assessment_workbook`) and ``評価書_<form>.pdf`` (:func:`assessment_pdf`); then ``completeness.csv``
+    (:func:`~pia_analysis.outputs.assessment_answers.assessment_completeness`), ``missing_items.csv`` (each item
+    left 【要記入】 and the model table or key that would fill it), ``summary.txt`` (the lines of
+    :func:`assessment_summary`) and ``manifest.json``. The folder is written as a pack
+    (:func:`~pia_analysis.util.files.write_pack`): built beside ``out_dir`` and swapped into place whole;
+    ``out_dir`` must be missing, empty or an earlier pack.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    out_dir
+        The pack folder.
+    form
+        ``auto`` (default), ``full``, ``focused`` or ``basic``.
+    lang
+        The language of the document: ``ja`` (the form is Japanese).
+    progress
+        Called with a line before each file (default: nothing).
+    inputs
+        Paths the pack must not be written over or around (the model's own path is added).
+
+    Returns
+    -------
+    dict
+        The summary line of each form written.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``form`` or ``lang`` is not one of those above.
+    pia_analysis.util.files.OutputRefused
+        When ``out_dir`` holds anything but an earlier pack, or holds an input.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment import write_assessment
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "assessment"
+    >>> summary = write_assessment(load_model(bundled_model_path()), out, form="basic")
+    >>> sorted(p.name for p in out.iterdir())
+    ['completeness.csv', 'manifest.json', 'missing_items.csv', 'summary.txt', '評価書_basic.pdf', '評価書_basic.xlsx']
+    """
+    require_model(model, "write_assessment")
+    if lang not in _LANGS:
+        raise InvalidArgumentError(f"lang must be one of {', '.join(_LANGS)}, got {lang!r}")
+    if form != "auto" and form not in FORM_NAMES_JA:
+        raise InvalidArgumentError(f"form must be auto or one of {', '.join(FORM_NAMES_JA)}, got {form!r}")
+    inputs = list(inputs) + ([model.path] if model.path is not None else [])
+    say = progress or (lambda _msg: None)
+    summary: dict[str, str] = {}
+
+    def build(work: Path) -> None:
+        summary.update(_build(model, work, form, lang, say))
+
+    write_pack(Path(out_dir), build, inputs=inputs, option="--out")
+    return summary
