@@ -37,9 +37,11 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
+
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_pack
@@ -275,11 +277,14 @@ def _parts(answers: pd.DataFrame, form: str) -> list[_Part]:
 # the workbook
 
 
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _line_count(text: str, width: float) -> int:
-    """Lines a wrapped cell needs: a wide (Japanese) character takes two width units, others one."""
+    """Lines a wrapped cell needs: a Japanese (non-ASCII) character takes two width units, others about one."""
     n = 0
     for para in str(text).split("\n"):
-        units = sum(2.0 if unicodedata.east_asian_width(c) in ("W", "F") else 1.1 for c in para)
+        units = 1.1 * len(para) + 0.9 * len(_NOT_ASCII.findall(para))
         n += max(1, math.ceil(units / max(1.0, width - 1)))
     return n
 
@@ -343,7 +348,30 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
     fills = {"section": PatternFill("solid", fgColor="D9E1F2"), "block": PatternFill("solid", fgColor="E2EFDA"),
              "heading": PatternFill("solid", fgColor="F2F2F2"), "pending": PatternFill("solid", fgColor="FCE4D6"),
              "header": PatternFill("solid", fgColor="D9D9D9"), "note": PatternFill("solid", fgColor="FFFFFF")}
-    top_left = Alignment(vertical="top", wrap_text=True)
+    scratch = wb.create_sheet("scratch")
+    styles: dict[tuple, object] = {}
+
+    def style(c: int, kind: str, pending: bool, indent: int):
+        """The cell style of column ``c`` in a row of ``kind``, built once (openpyxl hashes every style set)."""
+        key = (c, kind, pending, indent)
+        if key not in styles:
+            cell = scratch.cell(1, 1)
+            cell.alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
+            cell.font = (body if c < 4 else small) if c <= _PRINTED else grey
+            if c <= _PRINTED:
+                cell.border = box
+            if kind in ("section", "block", "heading") and c <= _PRINTED:
+                cell.fill = fills[kind]
+                if c <= 3:
+                    cell.font = bold
+            if kind == "note" and c == 2:
+                cell.font = grey
+            if pending and c == 3:
+                cell.fill = fills["pending"]
+                cell.font = Font(name=font, size=10, bold=True, color="C00000")
+            styles[key] = copy(cell._style)
+        return styles[key]
+
     for part in parts:
         ws = wb.create_sheet(part.sheet)
         for i, width in enumerate(_WIDTHS, 1):
@@ -357,29 +385,12 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
             cell.alignment = Alignment(vertical="center", horizontal="center")
         for r, line in enumerate(part.lines, 3):
             values = _cells(line)
+            indent = min(line.depth, 6)
             for c, value in enumerate(values, 1):
                 cell = ws.cell(r, c, neutralise(value) if value != "" else None)
-                cell.alignment = top_left
-                if c <= _PRINTED:
-                    cell.border = box
-                    cell.font = body
-                else:
-                    cell.font = grey
-            indent = min(line.depth, 6)
-            ws.cell(r, 2).alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
-            if line.kind in ("section", "block", "heading"):
-                for c in range(1, _PRINTED + 1):
-                    ws.cell(r, c).fill = fills[line.kind]
-                for c in (1, 2, 3):
-                    ws.cell(r, c).font = bold
-            elif line.kind == "note":
-                ws.cell(r, 2).font = grey
+                cell._style = copy(style(c, line.kind, line.pending, indent if c == 2 else 0))
+            if line.kind == "note":
                 ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=_PRINTED)
-            if line.pending:
-                ws.cell(r, 3).fill = fills["pending"]
-                ws.cell(r, 3).font = Font(name=font, size=10, bold=True, color="C00000")
-            if values[3]:
-                ws.cell(r, 4).font = small
             lines = max(_line_count(values[1], _WIDTHS[1] - 2 * indent), _line_count(values[2], _WIDTHS[2]),
                         _line_count(values[3], _WIDTHS[3] * 1.1), 1)
             # a row as high as its wrapped text (Excel does not size rows written by a program); 409 is Excel's cap
@@ -401,6 +412,7 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
         ws.oddHeader.right.size = 8
         ws.oddFooter.center.text = "&P / &N"
         ws.oddFooter.center.size = 8
+    wb.remove(scratch)
     buffer = io.BytesIO()
     wb.save(buffer)
     data = normalise_xlsx(buffer.getvalue())
@@ -436,29 +448,41 @@ def _wrap(doc: PdfDocument, text: str, width: float, size: float) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` points: Latin words whole, Japanese at any character.
 
     A line does not start with 。、）… (they stay at the end of the line before, a little past the edge, as
-    Japanese typesetting does); a word longer than the line is cut.
+    Japanese typesetting does); a word longer than the line is cut. The same text, width and size are wrapped
+    once per document (labels and choice lists repeat in every block).
     """
+    key = (text, width, size)
+    if key in doc.memo:
+        return doc.memo[key]
+    widths = doc.char_widths
+    limit = width / size  # compare widths at 1 pt
     lines: list[str] = []
     for para in str(text).split("\n"):
+        if sum(widths.get(c, 1.0) for c in para) <= limit:
+            lines.append(para)
+            continue
         line, used = "", 0.0
         for token in _WORD.findall(para):
-            w = doc.width(token, size)
-            if used + w <= width or not line.strip() and w <= width or (token[0] in _NO_LINE_START and line):
+            w = sum(widths.get(c, 1.0) for c in token)
+            if used + w <= limit or (token[0] in _NO_LINE_START and line):
                 line += token
                 used += w
                 continue
-            if w > width:  # a word longer than a line: cut it where it reaches the edge
+            if w > limit:  # a word longer than a line: cut it where it reaches the edge
                 for ch in token:
-                    cw = doc.width(ch, size)
-                    if used + cw > width and line:
+                    cw = widths.get(ch, 1.0)
+                    if used + cw > limit and line:
                         lines.append(line.rstrip())
                         line, used = "", 0.0
                     line += ch
                     used += cw
                 continue
-            lines.append(line.rstrip())
-            line, used = token.lstrip(), doc.width(token.lstrip(), size)
+            if line.strip():
+                lines.append(line.rstrip())
+            line = token.lstrip()
+            used = sum(widths.get(c, 1.0) for c in line)
         lines.append(line.rstrip())
+    doc.memo[key] = lines
     return lines
 
 

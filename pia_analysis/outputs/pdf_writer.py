@@ -54,6 +54,18 @@ def _font_metrics() -> tuple[dict[int, int], dict[int, float]]:
     return {code: 1 for code in cmap}, widths
 
 
+@functools.lru_cache(maxsize=1)
+def _char_widths() -> dict[str, float]:
+    _, widths = _font_metrics()
+    out = {chr(code): w for code, w in widths.items()}
+    missing = out.get(_MISSING, 1.0)
+    for ch, sub in _SUBSTITUTES.items():
+        out[ch] = sum(out.get(c, missing) for c in sub)
+    for code in range(32):
+        out.setdefault(chr(code), 0.0)
+    return out
+
+
 def _printable(text: str) -> str:
     known, _ = _font_metrics()
     out = []
@@ -98,6 +110,10 @@ class PdfDocument:
         self.size = size
         self.pages: list[list[str]] = []
         self._chars: set[str] = set()
+        #: each character's advance at 1 pt, as drawn (a substitute's width for ☑ ☐, 〓's for a missing one)
+        self.char_widths = _char_widths()
+        #: what a caller measured once (wrapped lines), kept with the document
+        self.memo: dict = {}
 
     # ------------------------------------------------------------------ drawing
 
@@ -107,8 +123,8 @@ class PdfDocument:
 
     def width(self, text: str, size: float) -> float:
         """The width of ``text`` in points at font ``size``."""
-        _, widths = _font_metrics()
-        return size * sum(widths.get(ord(c), 1.0) for c in _printable(text))
+        widths = self.char_widths
+        return size * sum(widths.get(c, 1.0) for c in text)
 
     def text(self, x: float, y: float, text: str, size: float, colour: str = "#111111") -> None:
         """One line of text whose top is ``y`` points below the page's top (the baseline 0.88 em lower)."""
