@@ -441,6 +441,7 @@ _PAD = 3.2
 _INDENT = 10.0  # points per level of depth
 _COLOURS = {"section": "#D9E1F2", "block": "#E2EFDA", "heading": "#F2F2F2", "pending": "#FCE4D6"}
 _NO_LINE_START = "。、，．）」』】〕・ー％%):;,.!?！？"
+_NO_LINE_END = "（「『【〔(["
 _WORD = re.compile(r"[0-9A-Za-z_.,:;!?'\"()\[\]/%@=+\-]+ ?| |.")
 
 
@@ -455,7 +456,8 @@ def _wrap(doc: PdfDocument, text: str, width: float, size: float) -> list[str]:
     if key in doc.memo:
         return doc.memo[key]
     widths = doc.char_widths
-    limit = width / size  # compare widths at 1 pt
+    # compare widths at 1 pt; half an em is kept for a 、。） hanging at the end of a line
+    limit = width / size - 0.5
     lines: list[str] = []
     for para in str(text).split("\n"):
         if sum(widths.get(c, 1.0) for c in para) <= limit:
@@ -477,9 +479,12 @@ def _wrap(doc: PdfDocument, text: str, width: float, size: float) -> list[str]:
                     line += ch
                     used += cw
                 continue
+            carried = ""
+            while line and line[-1] in _NO_LINE_END:  # an opening bracket goes to the next line with its word
+                carried, line = line[-1] + carried, line[:-1]
             if line.strip():
                 lines.append(line.rstrip())
-            line = token.lstrip()
+            line = carried + token.lstrip()
             used = sum(widths.get(c, 1.0) for c in line)
         lines.append(line.rstrip())
     doc.memo[key] = lines
@@ -502,7 +507,9 @@ class _Drawn:
 
     @property
     def height(self) -> float:
-        return self.body_lines * _SIZE * _LEADING + len(self.choices) * _SIZE_CHOICES * _LEADING + 2 * _PAD
+        # the <選択肢> follow the answer in its column: the row is as high as its tallest column
+        answer = len(self.answer) * _SIZE * _LEADING + len(self.choices) * _SIZE_CHOICES * _LEADING
+        return max(self.body_lines * _SIZE * _LEADING, answer) + 2 * _PAD
 
 
 def _measure(doc: PdfDocument, line: _Line) -> _Drawn:
@@ -569,7 +576,7 @@ def _pages(doc: PdfDocument, parts: list[_Part]) -> list[tuple[_Part, list[_Draw
 
 
 def _draw_page(doc: PdfDocument, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
-               first: bool) -> None:
+               first: bool, cover: str) -> None:
     doc.new_page()
     left, right = _MARGIN_X, _PAGE_W - _MARGIN_X
     # running head and foot: the document, the section, the page
@@ -582,6 +589,8 @@ def _draw_page(doc: PdfDocument, part: _Part, rows: list[_Drawn], title: str, pa
     doc.text((_PAGE_W - doc.width(folio, 8)) / 2, _PAGE_H - _MARGIN_BOTTOM + 18, folio, 8, "#333333")
     y = _MARGIN_TOP
     heading = part.title if first else f"{part.title}（続き）"
+    if first and page == 1:  # the cover: what the document is
+        heading = f"特定個人情報保護評価書（{cover}）"
     doc.rect(left, y - 3, right - left, 22, _COLOURS["section"])
     doc.text(left + _PAD, y, heading, 12.5, "#111111")
     y += _TITLE_H
@@ -606,7 +615,7 @@ def _draw_page(doc: PdfDocument, part: _Part, rows: list[_Drawn], title: str, pa
                      "#555555" if line.kind == "note" else "#111111")
         for k, text in enumerate(drawn.answer):
             doc.text(x_answer + _PAD, y + _PAD + k * lh, text, _SIZE, "#C00000" if line.pending else "#111111")
-        below = y + _PAD + drawn.body_lines * lh
+        below = y + _PAD + len(drawn.answer) * lh
         for k, text in enumerate(drawn.choices):
             doc.text(x_answer + _PAD, below + k * _SIZE_CHOICES * _LEADING, text, _SIZE_CHOICES, "#555555")
         y += hh
@@ -652,15 +661,15 @@ def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
     >>> pages == len(PdfReader(path).pages), "しきい値判断結果" in text
     (True, True)
     """
-    return _write_pdf(_parts(answers, form), _document_title(answers, form), path)
+    return _write_pdf(_parts(answers, form), _document_title(answers, form), path, form)
 
 
-def _write_pdf(parts: list[_Part], title: str, path: str | Path) -> int:
+def _write_pdf(parts: list[_Part], title: str, path: str | Path, form: str) -> int:
     doc = PdfDocument(title=title)
     pages = _pages(doc, parts)
     seen: set[int] = set()
     for i, (part, rows) in enumerate(pages, 1):
-        _draw_page(doc, part, rows, title, i, len(pages), id(part) not in seen)
+        _draw_page(doc, part, rows, title, i, len(pages), id(part) not in seen, FORM_NAMES_JA.get(form, form))
         seen.add(id(part))
     doc.save(path)
     return len(pages)
@@ -718,7 +727,7 @@ def _build(model: Model, work: Path, form: str, lang: str, progress: Callable[[s
         progress(f"[{name}] 評価書_{name}.xlsx")
         _write_workbook(parts, title, work / f"評価書_{name}.xlsx")
         progress(f"[{name}] 評価書_{name}.pdf")
-        _write_pdf(parts, title, work / f"評価書_{name}.pdf")
+        _write_pdf(parts, title, work / f"評価書_{name}.pdf", name)
     write_csv(completeness, work / "completeness.csv")
     write_csv(_missing_items(answers), work / "missing_items.csv")
     summary = assessment_summary(completeness)
