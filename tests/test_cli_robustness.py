@@ -28,6 +28,7 @@ def model_commands(model: Path, tmp: Path) -> list[list[str]]:
     return [
         ["validate", m],
         ["report", m, "--out", str(tmp / "pack")],
+        ["assessment", m, "--out", str(tmp / "assessment"), "--form", "basic"],
         ["exposure", m, "--format", "json"],
         ["coverage", m],
         ["findings", m, "--all"],

@@ -47,6 +47,7 @@ def read_commands(model: Path, out: Path) -> list[list[str]]:
         ["convert", m, str(out / "converted.xlsx")],
         ["scenario", m, str(scenario)],
         ["scenario", m, str(scenario), "--report", str(out / "scenario-pack")],
+        ["assessment", m, "--out", str(out / "assessment"), "--form", "basic"],
     ]
 
 

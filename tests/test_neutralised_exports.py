@@ -268,3 +268,14 @@ def test_briefing_md_escapes_markdown_controls(hostile, tmp_path, capsys):
     title = (out / "briefing.md").read_text(encoding="utf-8").split("\n")[0]
     # No link, code span or table cell in the heading: [ ] ` | are backslash-escaped.
     assert title == "# @SUM(1+1) \\[x\\](javascript:alert(1)) \\`code\\` \\| pipe"
+
+
+def test_assessment_workbooks_and_tables_are_neutralised(hostile, tmp_path, capsys):
+    out = tmp_path / "assessment"
+    assert main(["assessment", str(hostile), "--out", str(out), "--form", "full"]) == 0
+    capsys.readouterr()
+    cells = xlsx_cells(out / "評価書_full.xlsx")
+    assert_safe(cells, "assessment 評価書_full.xlsx")
+    assert "'" + HYPERLINK in cells  # a system's name, printed as text
+    for name in ("completeness.csv", "missing_items.csv"):
+        assert_safe(csv_cells((out / name).read_text(encoding="utf-8")), f"assessment {name}")
