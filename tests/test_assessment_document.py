@@ -31,12 +31,13 @@ MODELS = Path(__file__).resolve().parent / "models"
 SMALL = MODELS / "assessment-v2"
 ITEM_ID = SHEET_COLUMNS.index("項目ID") + 1
 # the rows of the small model's network stage, declared out (接続しない（入手）and（提供）): not printed
-DECLARED_OUT = re.compile(r"^full\.III\.(network-\d+(\..*)?|6\.other)$")
+DECLARED_OUT = re.compile(r"^(full|focused)\.III\.(network-\d+(\..*)?|6\.other)$|^basic\.IV\.network-\d+$")
 
 
 @pytest.fixture(scope="module")
 def small_answers():
-    return assessment_answers(load_model(SMALL), form="full")
+    model = load_model(SMALL)
+    return pd.concat([assessment_answers(model, form=f) for f in ("full", "focused", "basic")], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def _key(row) -> str:
     return f"{row.item_id}" + (f" [{row.unit}]" if row.unit else "")
 
 
-CASES = [("small", "full"), ("kitakyushu", "basic"), ("kitakyushu", "full")]
+CASES = [("small", "full"), ("small", "focused"), ("small", "basic"), ("kitakyushu", "basic"), ("kitakyushu", "full")]
 
 
 def _answers(request, which: str) -> pd.DataFrame:
@@ -92,6 +93,8 @@ def test_sheets_follow_the_forms_sections_with_one_per_file(small_answers, kitak
     wb = _workbook(small_answers, "full")
     assert wb.sheetnames == ["表紙", "Ⅰ", "別添1", "Ⅱ 住民記録ファイル", "Ⅱ 税務ファイル", "別添2", "Ⅲ", "Ⅳ", "Ⅴ",
                              "Ⅵ", "別添3"]
+    assert _workbook(small_answers, "focused").sheetnames == ["表紙", "Ⅰ", "Ⅱ 住民記録ファイル", "Ⅱ 税務ファイル", "Ⅲ",
+                                                              "Ⅳ", "Ⅴ", "変更箇所"]
     names = _workbook(kitakyushu_answers, "full").sheetnames
     assert names[3:6] == ["Ⅱ 住民基本台帳ファイル", "Ⅱ 本人確認情報ファイル", "Ⅱ 送付先情報ファイル"]
     assert _workbook(kitakyushu_answers, "basic").sheetnames == ["表紙", "Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "変更箇所"]
