@@ -286,3 +286,18 @@ def test_cli_writes_a_pack_prints_the_summary_and_refuses_a_foreign_folder(tmp_p
     with pytest.raises(SystemExit) as exit_:
         main(["assessment", str(SMALL), "--out", str(tmp_path / "x"), "--form", "long"])
     assert exit_.value.code == 2 and not (tmp_path / "x").exists()
+
+
+def test_a_model_the_threshold_exempts_gets_no_document_and_says_so(tmp_path, capsys):
+    model_dir = tmp_path / "small-population"
+    shutil.copytree(MODELS / "tiny", model_dir)
+    meta = (model_dir / "model.yaml").read_text(encoding="utf-8")
+    meta = re.sub(r"(?m)^target_population: .*$", "target_population: 500", meta)
+    (model_dir / "model.yaml").write_text(re.sub(r"(?m)^handlers: .*$", "handlers: 10", meta), encoding="utf-8")
+    out = tmp_path / "doc"
+    assert main(["assessment", str(model_dir), "--out", str(out)]) == 0
+    assert "the threshold requires no 評価書" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["completeness.csv", "manifest.json", "missing_items.csv",
+                                                    "summary.txt"]
+    assert main(["assessment", str(model_dir), "--out", str(out), "--form", "basic"]) == 0  # asked for: written
+    assert (out / "評価書_basic.pdf").is_file()
