@@ -12,10 +12,11 @@ form's order; this module prints that frame the way a municipality files and pub
   (the four columns of the form; the analyst's columns 状態 / 記入元 / 項目ID beside them are not printed), fit to
   the page width, the header rows repeated on every page, margins and page numbers. Every text cell is
   neutralised (:func:`~pia_analysis.util.spreadsheet.neutralise`) and the bytes are the same on every run;
-* **the PDF** (:func:`assessment_pdf`): the same rows on A4 portrait pages drawn with matplotlib in the charts'
-  Japanese font: each section starts a page under its heading, the document's name and the section run along
-  the top, page numbers (n / N) along the bottom, 【要記入】 on an orange fill, a row too long for a page
-  continued on the next;
+* **the PDF** (:func:`assessment_pdf`): the same rows on A4 portrait pages in the charts' Japanese font, written by
+  :mod:`.pdf_writer` (matplotlib lays out every character through FreeType, too slow for a 1,000-system model's
+  two million characters): each section starts a page under its heading, the document's name and the section
+  run along the top, page numbers (n / N) along the bottom, 【要記入】 on an orange fill, a row too long for a
+  page continued on the next;
 * **completeness** (:func:`write_assessment`): ``completeness.csv`` (per form and section: items filled from the
   model, derived, from the document-only data, overridden, left empty on purpose, 【要記入】, and the share filled),
   ``missing_items.csv`` (one row per 【要記入】 item with the model table or key that would fill it) and one
