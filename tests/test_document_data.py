@@ -323,3 +323,18 @@ def test_a_scenario_removing_what_the_document_data_describes_takes_it_along():
     assert covers["CONVENIENCE"] == [] and covers["SYSTEM_SUPPORT"] == ["VENDOR_TERM", "F20", "F21", "SUBCON_TERM"]
     assert "CARD_MGMT" not in set(changed.recipients["system_id"])  # F12 was the only provide flow to it
     assert changed.file_details.equals(model.file_details)
+
+
+def test_a_my_number_on_the_document_sheet_is_refused_unprinted(tmp_path):
+    import openpyxl
+
+    number = "123456789018"
+    book = save_model(load_model(bundled_model_path()), tmp_path / "m.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb["document"]
+    row = [c.value for c in ws["A"]].index("remarks") + 1
+    ws.cell(row, 2, f"番号 {number}")
+    wb.save(book)
+    found = "\n".join(_problems(book))
+    assert re.search(rf"m\.xlsx\[document\]:{row}: .*looks like a real My Number", found), found
+    assert number not in found
