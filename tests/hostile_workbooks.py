@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "models" / "tiny"
 #: The sheet part of each sheet of a workbook written by pia_analysis (sheets in SHEET_ORDER).
 SHEET_PARTS = {name: f"xl/worksheets/sheet{i}.xml"
-               for i, name in enumerate(("guide", "model", "zones", "systems", "files", "flows", "controls",
-                                         "risks", "ratings", "sub_measures"), 1)}
+               for i, name in enumerate(("guide", "model", "document", "zones", "systems", "files", "flows",
+                                         "controls", "risks", "ratings", "sub_measures", "file_details",
+                                         "outsourcing", "recipients", "form_answers"), 1)}
 
 
 def base_workbook() -> bytes:
@@ -363,10 +364,10 @@ KINDS = [
          what="a cell's phonetic reading (furigana)"),
     # --- issue 11: second round
     Kind("invisible_character_in_a_sheet_name", lambda b: with_names(b, sheet_names={"zones": "zon\u200bes"}),
-         "[sheet 3]: sheet name: the sheet name 'zon\\u200bes' holds the invisible character U+200B (ZERO WIDTH SPACE)",
+         "[sheet 4]: sheet name: the sheet name 'zon\\u200bes' holds the invisible character U+200B (ZERO WIDTH SPACE)",
          what="a sheet shown as 'zones' with a zero-width space inside (was: zones is missing)"),
     Kind("hangul_filler_in_a_sheet_name", lambda b: with_names(b, sheet_names={"systems": "systems\u3164"}),
-         "[sheet 4]: sheet name: the sheet name 'systems\\u3164' holds the invisible character U+3164 (HANGUL FILLER)",
+         "[sheet 5]: sheet name: the sheet name 'systems\\u3164' holds the invisible character U+3164 (HANGUL FILLER)",
          what="a Hangul filler after a sheet name"),
     Kind("no_break_space_in_a_header", lambda b: with_cell_text(b, "zones", "F1", "source\u00a0"),
          "[zones]:1: column F: the column name 'source\\u00a0' holds the invisible character U+00A0 (NO-BREAK SPACE)",

@@ -19,7 +19,8 @@ from pia_analysis.outputs.section3 import write_section3
 
 VERSIONS = ("h26", "h28", "r3")
 _SOURCE_COLUMNS = (("zones", "source"), ("systems", "source"), ("files", "source"), ("flows", "source_ref"),
-                   ("controls", "source"))
+                   ("controls", "source"), ("file_details", "source"), ("outsourcing", "source"),
+                   ("recipients", "source"))
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,7 @@ def test_every_quotation_of_the_minutes_is_listed_in_the_readme(version):
     model = load_model(bundled_model_path(f"kitakyushu-juki-{version}"))
     texts = [str(v) for name, col in _SOURCE_COLUMNS for v in getattr(model, name)[col]]
     texts.append(str((model.meta.get("procedure") or {}).get("source", "")))
+    texts.append(str(model.document.get("source", "")))
     quoted = {re.sub(r"\s+", "", q) for t in texts for q in re.findall(r"「([^」]*)」", t)}
     assert quoted, "the sources quote the minutes"
     assert quoted - listed == set()

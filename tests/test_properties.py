@@ -79,7 +79,7 @@ JA = "あいうえおかきくけこアイウエオ住民基本台帳記録端�
 TEXT_CHARS = JA + "abcxyzABCXYZ -_/:.,\"'\n𠮷é"
 TEXT = st.text(alphabet=TEXT_CHARS, max_size=10)
 TITLE = st.text(alphabet=TEXT_CHARS.replace("\n", ""), min_size=1, max_size=12).filter(lambda s: s.strip())
-ITEM = st.text(alphabet=JA + "abcXYZ", min_size=1, max_size=6)
+ITEM = st.text(alphabet=JA + "abcXYZ", min_size=1, max_size=6).filter(str.strip)  # never blank (JA has 　)
 PROB = st.one_of(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), st.integers(0, 1000).map(lambda k: k / 1000))
 
 
@@ -108,8 +108,21 @@ def logical_models(draw) -> dict[str, Any]:
     rows["systems"] = [{"system_id": s, "name_ja": draw(TEXT), "name_en": draw(TEXT),
                         "zone_id": draw(st.sampled_from(pools["zones"])), "kind": draw(st.sampled_from(KINDS)),
                         "operator": draw(st.sampled_from(OPERATORS)), "holds": draw(subset(pools["files"])),
-                        "entry_likelihood": draw(st.one_of(st.just(0.0), PROB)), "source": draw(TEXT)}
+                        "entry_likelihood": draw(st.one_of(st.just(0.0), PROB)), "source": draw(TEXT),
+                        "functions": draw(TEXT)}
                        for s in pools["systems"]]
+    # the document-only data: a file's details, its dates, counts and retention empty (not given) or typed
+    spec = TABLE_BY_NAME["file_details"]
+    rows["file_details"] = [
+        {**{c.name: draw(TEXT) for c in spec.columns if c.kind == "text"},
+         "file_id": f, "file_kind": draw(st.sampled_from(["", "system", "other"])),
+         "holding_start": draw(st.one_of(st.none(), st.dates(MIN_DATE, MAX_DATE))),
+         "use_start": draw(st.one_of(st.none(), st.dates(MIN_DATE, MAX_DATE))),
+         "user_count": draw(st.one_of(st.none(), st.integers(0, 10**6))),
+         "retention": draw(st.one_of(st.none(), st.just("not set"), st.integers(0, 99)))}
+        for f in draw(subset(pools["files"]))]
+    for name in ("outsourcing", "recipients", "form_answers"):
+        rows[name] = []
     holds = {r["system_id"]: r["holds"] for r in rows["systems"]}
     rows["flows"] = []
     for f in pools["flows"]:
@@ -180,6 +193,15 @@ class Written:
 
 
 def cell_text(draw, kind: str, value: Any, column: str) -> str:
+    if kind in ("date", "count", "years") and value is None:
+        return ""  # not given
+    if kind == "date":
+        return value.isoformat()
+    if kind == "count":
+        return draw(st.sampled_from([str(value), f"{value:,}", full_width(str(value))]))
+    if kind == "years":
+        return draw(st.sampled_from(["not set", "定められていない"] if value == "not set" else
+                                    [str(value), f"{value}年", full_width(str(value))]))
     if kind in ("id", "ref"):
         return draw(st.sampled_from([value, full_width(value), f" {value} "]))
     if kind == "reflist":
@@ -291,6 +313,11 @@ def test_valid_models_load_and_round_trip_exactly(w: Written, property_counts):
             assert getattr(first, name)[key].tolist() == [r[key] for r in rows[name]], name
         assert first.systems["holds"].tolist() == [r["holds"] for r in rows["systems"]]
         assert first.files["records"].tolist() == [r["records"] for r in rows["files"]]
+        written = w.files.get("file_details.csv")
+        for column in ("retention", "user_count", "holding_start"):  # a column left out is not given: None
+            expected = [r[column] if written is not None and column in written.header else None
+                        for r in rows["file_details"]]
+            assert first.file_details[column].tolist() == expected, column
         assert first.meta["target_population"] == w.meta["target_population"]
         event(f"encodings: {sorted({f.encoding for f in w.files.values()})}")
 

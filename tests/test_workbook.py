@@ -89,13 +89,14 @@ def test_saving_twice_gives_the_same_bytes_with_fixed_dates(tmp_path: Path):
 
 def test_workbook_layout(tiny_xlsx: Path):
     wb = openpyxl.load_workbook(tiny_xlsx)
-    assert wb.sheetnames == [GUIDE_SHEET, META_SHEET, *TABLE_NAMES]
+    assert wb.sheetnames == [GUIDE_SHEET, META_SHEET, "document", *TABLE_NAMES]
     ws = wb["systems"]
     assert [c.value for c in ws[1]] == [c.name for c in TABLES[1].columns]
     assert ws["A2"].value == "REG" and ws["H3"].value == 0.1 and ws["H2"].value is None
     assert wb["files"]["D2"].value == 1500 and wb["files"]["E2"].value is True  # typed, not text
     meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(min_row=2)}
-    assert list(meta) == list(MODEL_KEYS)
+    assert list(meta) == [k for k in MODEL_KEYS if k != "document"]  # the document block has its own sheet
+    assert [c.value for c in wb["document"]["A"]][:3] == ["key", "assessment_number", "declaration"]
     assert meta["id"] == "tiny" and meta["target_population"] == 1500 and meta["previous"] is None
     assert meta["assessed_on"].date() == dt.date(2024, 4, 1)
 
@@ -321,10 +322,10 @@ def test_model_sheet_rules(tiny_xlsx: Path):
     wb.save(tiny_xlsx)
     problems = problems_of(tiny_xlsx)
     assert problems == [
-        # the rows appended after the header and one row per model key
-        f"{tiny_xlsx}[model]:{len(MODEL_KEYS) + 2}: title_ja: is given twice (first on row 3) (hint: keep one of the "
+        # the rows appended after the header and one row per model key (document has its own sheet)
+        f"{tiny_xlsx}[model]:{len(MODEL_KEYS) + 1}: title_ja: is given twice (first on row 3) (hint: keep one of the "
         "two rows)",
-        f"{tiny_xlsx}[model]:{len(MODEL_KEYS) + 3}: colour: unknown key (hint: the keys are {', '.join(MODEL_KEYS)}; check the spelling)",
+        f"{tiny_xlsx}[model]:{len(MODEL_KEYS) + 2}: colour: unknown key (hint: the keys are {', '.join(MODEL_KEYS)}; check the spelling)",
     ]
 
 
@@ -370,7 +371,7 @@ def test_new_workbook_has_headers_guide_and_drop_downs(tmp_path: Path):
     book = new_model(tmp_path / "city-juki", xlsx=True, assessed_on=dt.date(2025, 4, 1))
     assert book == tmp_path / "city-juki.xlsx"
     wb = openpyxl.load_workbook(book)
-    assert wb.sheetnames == [GUIDE_SHEET, META_SHEET, *TABLE_NAMES]
+    assert wb.sheetnames == [GUIDE_SHEET, META_SHEET, "document", *TABLE_NAMES]
     guide_text = " ".join(str(c.value) for row in wb[GUIDE_SHEET].iter_rows() for c in row if c.value)
     assert "使い方" in guide_text and "How to fill it in" in guide_text and "outsource-5" in guide_text
     for table in TABLES:

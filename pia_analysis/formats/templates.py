@@ -16,7 +16,7 @@ from typing import Any
 from .. import catalog
 from ..model.errors import ModelError, Problem
 from ..model.model import Model
-from ..model.schema import DIRECTORY_KEY_MEANINGS, KIND_MEANINGS, MODEL_KEY_MEANINGS, MODEL_KEYS, TABLES
+from ..model.schema import DIRECTORY_KEY_MEANINGS, DOCUMENT_KEYS, KIND_MEANINGS, MODEL_KEY_MEANINGS, MODEL_KEYS, TABLES
 from ..util.files import OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_new_dir
 from ..model import cells as model_cells
 from . import load_model, save_model
@@ -45,6 +45,15 @@ README_POINTS: tuple[tuple[str, str], ...] = (
      "and R3.11.9 (listed in docs/model-format.md)."),
     ("実在する個人番号を記入しないでください。正しい検査用数字をもつ12桁の数字を含むモデルは読み込まれません。",
      "Never type a real My Number: a model holding a 12-digit number with a valid check digit is refused."),
+    ("評価書だけに書く事項は任意です: model.yaml の document ブロック（事務の内容、法令上の根拠、担当部署 …）、"
+     "file_details.csv（ファイルごとの使用目的、保管期間 …）、outsourcing.csv（委託事項）、recipients.csv"
+     "（提供先の法令上の根拠・用途）、form_answers.csv（モデルから導く回答に代えて書く回答）。空のままなら評価書の"
+     "その項目は【要記入】になります。法令の条項や部署名は、確かな出典があるものだけを書いてください。",
+     "What only the 評価書 states is optional: model.yaml's document block (the affair's content, legal bases, the "
+     "department …), file_details.csv (per file: purpose, retention …), outsourcing.csv (the 委託事項), "
+     "recipients.csv (each recipient's legal basis and use) and form_answers.csv (answers written instead of the "
+     "derived ones). Left empty, the 評価書 marks the item 【要記入】. Write legal articles and department names "
+     "only from a source you can cite."),
     ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "
      "でブックにできます。",
      "Check it with: pia-analysis validate THIS_FOLDER. To fill it in Excel, pia-analysis convert THIS_FOLDER "
@@ -95,6 +104,10 @@ def _guide_markdown() -> str:
             ja, en = c.meaning_in("directory")
             kind = KIND_MEANINGS[c.kind]
             lines.append(f"| `{c.name}` | {'○' if c.required else ''} | {kind[0]} / {kind[1]} | {ja} | {en} |")
+    lines += ["", "## model.yaml `document` block（任意 / optional）", "",
+              "| key | 種類 type | 説明 | description |", "|---|---|---|---|"]
+    for key, (kind, (ja, en), _fills) in DOCUMENT_KEYS.items():
+        lines.append(f"| `document.{key}` | {KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]} | {ja} | {en} |")
     lines += ["", "## リスク項目の目録 / risk catalogue", "", "| risk_id | stage | 名称 | name |", "|---|---|---|---|"]
     for item in catalog.risk_catalog().itertuples(index=False):
         lines.append(f"| `{item.risk_id}` | {item.stage} | {item.name_ja} | {item.name_en} |")
@@ -112,6 +125,13 @@ def _model_yaml_template(meta: dict[str, Any]) -> str:
         if key in meta:
             value = yaml.safe_dump({key: meta[key]}, allow_unicode=True, sort_keys=False).strip()
             lines += [f"# {ja} / {en}", value]
+        elif key == "document":  # every key of the block, without a value (not given): fill the ones known
+            lines += [f"# {ja} / {en}",
+                      "# 値のないキーは未記入（評価書では【要記入】）/ a key without a value is not given",
+                      "document:"]
+            for name, (_kind, (key_ja, key_en), _fills) in DOCUMENT_KEYS.items():
+                indent = "  " * (name.count(".") + 1)
+                lines += [f"{indent}# {key_ja} / {key_en}", f"{indent}{name.rsplit('.', 1)[-1]}:"]
         else:
             lines += [f"# {ja} / {en}", f"# {key}:"]
     return "\n".join(lines) + "\n"

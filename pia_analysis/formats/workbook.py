@@ -51,14 +51,17 @@ from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
 from ..util.files import write_model_file
-from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, PROCEDURE_KEYS,
+from ..model.schema import (DOCUMENT_KEYS, KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS,
+                            PROCEDURE_KEYS,
                             RATING_SETS, TABLE_BY_NAME, TableRef, TABLES, Column, Table)
 from ..model.errors import ModelError, Naming, Problem
 
 META_SHEET = "model"
 GUIDE_SHEET = "guide"
+#: The sheet of model.yaml's ``document`` block: a key (dotted, ``disclosure.office``) and its value per row.
+DOCUMENT_SHEET = "document"
 #: Sheet order of a written workbook.
-SHEET_ORDER = (GUIDE_SHEET, META_SHEET) + tuple(t.name for t in TABLES)
+SHEET_ORDER = (GUIDE_SHEET, META_SHEET, DOCUMENT_SHEET) + tuple(t.name for t in TABLES)
 #: Uncompressed size above which a workbook is refused unread (a model is a few MiB at most).
 MAX_UNZIPPED_BYTES = 256 * 2**20
 _MAX_ROW = 1_048_576  # Excel's last row: drop-downs cover whole columns
@@ -122,6 +125,13 @@ GUIDE_POINTS: tuple[tuple[str, str], ...] = (
     ("previous（前回のモデル）は、このブックがあるフォルダからの相対パスで書きます（例: city-juki-r5.xlsx）。",
      "previous (the earlier version) is a path relative to the folder holding this workbook "
      "(e.g. city-juki-r5.xlsx)."),
+    ("document シートには評価書だけに書く事項（事務の内容、法令上の根拠、担当部署 …）を key と value で書きます（任意。"
+     "空欄の行は読み飛ばされ、評価書では【要記入】になります）。file_details・outsourcing・recipients・form_answers "
+     "のシートも任意です。法令の条項や部署名は、確かな出典があるものだけを書いてください。",
+     "The document sheet holds what only the 評価書 states (the affair's content, legal bases, the department …) "
+     "as key and value rows (optional; a row without a value is skipped, and the 評価書 marks the item "
+     "【要記入】). The sheets file_details, outsourcing, recipients and form_answers are optional too. Write legal "
+     "articles and department names only from a source you can cite."),
     ("このシート（guide）と、上記以外の名前のシートは読み込まれません。詳しくは docs/workbook.md と "
      "docs/model-format.md を参照してください。",
      "This sheet and sheets with other names are not read. See docs/workbook.md and docs/model-format.md."),
@@ -949,6 +959,11 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str,
             problems.append(Problem(label, number, key, "unknown key",
                                     f"the keys are {', '.join(MODEL_KEYS)}; check the spelling"))
             continue
+        if key == "document":
+            problems.append(Problem(label, number, key, "is written on the document sheet, not in one cell",
+                                    f"move its keys to the {DOCUMENT_SHEET} sheet: one row per key (key, value), e.g. "
+                                    "disclosure.office"))
+            continue
         if not has_value:
             blank_rows.setdefault(key, number)
             continue
@@ -977,6 +992,64 @@ def _read_meta_sheet(sheet: _Sheet | None, label_root: str,
                 problems.append(Problem(label, None, key, "required key is missing",
                                         f"add a row with {key} and its value"))
     return {k: meta[k] for k in MODEL_KEYS if k in meta}, rows
+
+
+def _read_document_sheet(sheet: _Sheet | None, label_root: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """model.yaml's ``document`` block from the ``document`` sheet: a key (dotted) and its value per row.
+
+    Rows with a key and no value are skipped (the template lists every key); None when the sheet is absent or
+    holds no value, or when a problem was found (each located at its row).
+    """
+    if sheet is None or not sheet.rows:
+        return None
+    label = _sheet_label(label_root, DOCUMENT_SHEET)
+    names, ok = _header(sheet, label, problems)
+    by_name = {name.lower(): pos for pos, name in names.items()}
+    if sheet.rows[0][0] != 1 or "key" not in by_name or "value" not in by_name:
+        if ok:
+            problems.append(Problem(label, 1, "", "row 1 must be the header key, value",
+                                    "write key in A1 and value in B1, then one key (such as disclosure.office) and "
+                                    "its value per row"))
+        return None
+    key_pos, value_pos = by_name["key"], by_name["value"]
+    block: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    before = len(problems)
+    for number, cells in sheet.rows[1:]:
+        key_cell, value_cell = cells.get(key_pos, _BLANK), cells.get(value_pos, _BLANK)
+        for cell, column in ((key_cell, "key"), (value_cell, "value")):
+            if not cell.usable:
+                _cell_problem(cell, label, number, column, problems)
+        if not key_cell.usable or not value_cell.usable:
+            continue
+        key = model_cells.nfkc(key_cell.text).removeprefix("document.")
+        if not value_cell.text.strip():
+            continue  # a key left to fill in
+        if not key:
+            problems.append(Problem(label, number, "key", "a value without a key",
+                                    f"write the key in column {_letter(key_pos)}, e.g. disclosure.office"))
+            continue
+        if key in lines:
+            problems.append(Problem(label, number, f"document.{key}", f"is given twice (first on row {lines[key]})",
+                                    "keep one of the two rows"))
+            continue
+        if DOCUMENT_KEYS.get(key, ("",))[0] == "block":
+            problems.append(Problem(label, number, f"document.{key}", "is a block: give its keys, one per row",
+                                    "the keys of the block are "
+                                    + ", ".join(k for k in DOCUMENT_KEYS if k.startswith(key + "."))))
+            continue
+        lines[key] = number
+        target = block
+        parts = key.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):  # pragma: no cover - blocks hold no values (refused above)
+                break
+        else:
+            target[parts[-1]] = value_cell.text
+    if len(problems) > before or not block:
+        return None
+    return model_cells.parse_document(block, label, None, problems, lines)
 
 
 def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem],
@@ -1106,7 +1179,8 @@ def _sheets(wb: Any, label_root: str, problems: list[Problem]) -> dict[str, _She
                                     "keep one sheet per table"))
             continue
         on_row = None
-        if name not in TABLE_BY_NAME and name != META_SHEET:  # only scanned for My Numbers: row by row, not kept
+        # other sheets are only scanned for My Numbers: row by row, not kept
+        if name not in TABLE_BY_NAME and name not in (META_SHEET, DOCUMENT_SHEET):
             def on_row(number: int, cells: dict[int, _Cell], label: str = label) -> None:
                 _guard(_Sheet("", [(number, cells)]), label, {}, problems)
         sheet = _read_sheet(ws, title, label, problems, budget, on_row)
@@ -1181,6 +1255,9 @@ def _load(path: Path, check_chain: bool = True
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
+    document = _read_document_sheet(sheets.get(DOCUMENT_SHEET), label_root, problems)
+    if document:
+        meta = {k: (document if k == "document" else meta[k]) for k in MODEL_KEYS if k in meta or k == "document"}
     earlier = _check_previous(path, meta, _sheet_label(label_root, META_SHEET), meta_rows.get("previous"), problems,
                               follow=check_chain)
     tables: dict[str, model_cells.RawTable | None] = {}
@@ -1216,7 +1293,7 @@ def workbook_naming(label_root: str) -> Naming:
     >>> naming.place("zones"), naming.word("zones"), naming.row
     ('city.xlsx[zones]', 'the zones sheet', 'row')
     """
-    places = {name: _sheet_label(label_root, name) for name in (META_SHEET, *(t.name for t in TABLES))}
+    places = {name: _sheet_label(label_root, name) for name in (META_SHEET, DOCUMENT_SHEET, *(t.name for t in TABLES))}
     words = {name: f"the {name} sheet" for name in places}
     return Naming(places, words, (label_root, *places.values()), row="row")
 
@@ -1472,6 +1549,13 @@ def _write_guide(ws: Any) -> tuple[int, int]:
         values = (META_SHEET, f"procedure.{key}", "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}", ja, en)
         for col, value in zip("ABCDEF", values):
             ws[f"{col}{row}"] = value
+    for key, (kind, (ja, en), _fills) in DOCUMENT_KEYS.items():  # the rows of the document sheet
+        if kind == "block":
+            continue
+        row += 1
+        values = (DOCUMENT_SHEET, key, "", f"{KIND_MEANINGS[kind][0]} / {KIND_MEANINGS[kind][1]}", ja, en)
+        for col, value in zip("ABCDEF", values):
+            ws[f"{col}{row}"] = value
     for table in TABLES:
         for c in table.columns:
             row += 1
@@ -1515,7 +1599,7 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
     for pos, text in enumerate(("key", "value", "説明 / note"), 1):
         ws.cell(1, pos, text).font = Font(bold=True)
     width = 12
-    for row, (key, (_required, kind)) in enumerate(MODEL_KEYS.items(), 2):
+    for row, (key, (_required, kind)) in enumerate(((k, v) for k, v in MODEL_KEYS.items() if k != "document"), 2):
         ws.cell(row, 1, key)
         value = previous if key == "previous" else meta.get(key)
         if value is not None:
@@ -1549,6 +1633,40 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = min(60, max(14, width * 1.1))
     ws.column_dimensions["C"].width = 90
+    ws.freeze_panes = "A2"
+
+
+def _flat_document(block: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        if isinstance(value, dict):
+            out.update(_flat_document(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _write_document(ws: Any, block: dict[str, Any] | None) -> None:
+    """The ``document`` sheet: every key of :data:`DOCUMENT_KEYS` (blocks as their dotted keys), its value if given."""
+    from openpyxl.styles import Alignment, Font
+
+    for pos, text in enumerate(("key", "value", "説明 / note"), 1):
+        ws.cell(1, pos, text).font = Font(bold=True)
+    values = _flat_document(block or {})
+    wrap = Alignment(wrap_text=True, vertical="top")
+    row = 1
+    for key, (kind, meaning, _fills) in DOCUMENT_KEYS.items():
+        if kind == "block":
+            continue
+        row += 1
+        ws.cell(row, 1, key)
+        value = values.get(key)
+        if value is not None:
+            _put(ws, row, 2, value.isoformat() if isinstance(value, dt.date) else str(value)).alignment = wrap
+        ws.cell(row, 3, " / ".join(meaning)).alignment = wrap
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 80
     ws.freeze_panes = "A2"
 
 
@@ -1610,6 +1728,7 @@ def workbook_bytes(model: Model, path: str | os.PathLike[str] | None = None) -> 
     catalogue_rows = _write_guide(guide)
     refs = _ref_ranges(catalogue_rows)
     _write_meta(wb.create_sheet(META_SHEET), model.meta, _previous_for_workbook(model, out))
+    _write_document(wb.create_sheet(DOCUMENT_SHEET), model.meta.get("document"))
     for table in TABLES:
         frame = getattr(model, table.name, None)
         if frame is None:

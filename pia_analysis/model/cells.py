@@ -27,6 +27,7 @@ from .schema import (
     MAX_NOTE_CHARS,
     MIN_DATE,
     MODEL_TEXT_LIMITS,
+    NOT_SET_WORDS,
     PROCEDURE_CHOICES,
     PROCEDURE_KEYS,
     TRUE_WORDS,
@@ -48,7 +49,9 @@ EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME
                            "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 
-DTYPES = {"bool": "bool", "int": "int64", "prob": "float64", "list": object, "reflist": object}
+# date, count and years cells may be empty (not given), so they are objects: a value or None
+DTYPES = {"bool": "bool", "int": "int64", "prob": "float64", "list": object, "reflist": object, "date": object,
+          "count": object, "years": object}
 
 
 def nfkc(value: str) -> str:
@@ -68,6 +71,8 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         return parse_declarations(key, value, label, line, problems, cell)
     if kind == "stage_texts":
         return parse_stage_texts(key, value, label, line, problems, lines or {})
+    if kind == "document":
+        return parse_document(value, label, line, problems, lines or {})
     if value is None:
         bad("has no value", "give a value or remove the line")
         return None
@@ -326,6 +331,73 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     return None if found else block
 
 
+def parse_document(value: Any, label: str, line: int | None, problems: list[Problem],
+                   lines: dict[str, int]) -> dict[str, Any] | None:
+    """The ``document`` block of model.yaml (:data:`~pia_analysis.model.schema.DOCUMENT_KEYS`), checked.
+
+    ``value`` is the loaded mapping (model.yaml; a workbook's ``document`` sheet read into one) or its text in
+    YAML flow style. A key without a value is not given (the template lists every key), as is a block without
+    one; None when nothing is given. ``lines`` gives the line (row) of each dotted key where the reader knows it; other
+    problems are placed on ``line``. Texts are bounded by MAX_NOTE_CHARS, dates as model.yaml's. Every problem
+    is reported; None when there is one.
+    """
+    from .schema import DOCUMENT_KEYS
+
+    found: list[Problem] = []
+    if isinstance(value, str):
+        value = _flow_yaml("document", value, label, line, problems, "{department: 市民課}")
+        if value is None:
+            return None
+    if not isinstance(value, dict):
+        problems.append(Problem(label, line, "document", "must be a block of keys",
+                                "indent its keys under 'document:', e.g. '  department: …'"))
+        return None
+
+    def walk(block: dict[Any, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for raw_key, item in block.items():
+            name = f"{prefix}{raw_key}"
+            where = lines.get(name, line)
+            column = f"document.{name}"
+            if name not in DOCUMENT_KEYS:
+                known = [k[len(prefix):] for k in DOCUMENT_KEYS if k.startswith(prefix) and "." not in k[len(prefix):]]
+                found.append(Problem(label, where, column, "unknown key",
+                                     f"the keys here are {', '.join(known)}; check the spelling"))
+                continue
+            kind = DOCUMENT_KEYS[name][0]
+            if item is None:
+                continue  # a key without a value (the template lists them all): not given, 【要記入】 in the 評価書
+            if kind == "block":
+                if not isinstance(item, dict):
+                    found.append(Problem(label, where, column, "must be a block of keys",
+                                         f"indent its keys under '{raw_key}:'"))
+                    continue
+                inner = walk(item, name + ".")
+                if inner:
+                    out[str(raw_key)] = inner
+            elif kind in ("text", "path"):
+                if item is None or isinstance(item, (dict, list, bool)) or not str(item).strip():
+                    found.append(Problem(label, where, column, "must be a text" if item is not None and str(
+                        item).strip() else "is empty", "write the text (in quotes if it is a number), or remove "
+                                                       "the key to leave the item to fill in"))
+                    continue
+                text = str(item).strip()
+                limit = MAX_NOTE_CHARS if kind == "text" else MODEL_TEXT_LIMITS["text"]
+                if len(text) > limit:
+                    too_long(column, len(text), limit, "a text cell", label, where, found)
+                    continue
+                out[str(raw_key)] = text
+            else:  # date: the model.yaml rules (1990–2099, ISO or 和暦)
+                parsed = parse_meta_value(column, item, kind, label, where, found)
+                if parsed is not None:
+                    out[str(raw_key)] = parsed
+        return out
+
+    block = walk(value, "")
+    problems.extend(found)
+    return None if found or not block else block
+
+
 def truth_value(text: str) -> bool | None:
     """A yes/no cell read: true/false, yes/no, 1/0, はい/いいえ, and the words of ``catalog/value_aliases.csv``."""
     word = nfkc(text).lower()
@@ -463,7 +535,28 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         else:
             bad(f"{shorten(raw.strip())!r} is a spreadsheet error value, not a value",
                 "fix the formula that gives this error in the workbook, or type the value, then save as CSV again")
-        return {"id": value, "ref": value, "reflist": [], "enum": "", "bool": False, "int": 0, "prob": 0.0}[col.kind]
+        return {"id": value, "ref": value, "reflist": [], "enum": "", "bool": False, "int": 0, "prob": 0.0,
+                "date": None, "count": None, "years": None}[col.kind]
+    if col.kind == "date":
+        if not value:
+            return None
+        return parse_meta_value(col.name, raw.strip(), "date", label, line, problems)
+    if col.kind == "count":  # a whole number, or empty: not given (never read as 0)
+        if not value:
+            return None
+        return parse_meta_value(col.name, value, "int", label, line, problems)
+    if col.kind == "years":  # whole years (5, 5年), or not set (定められていない); empty: not given
+        if not value:
+            return None
+        if value.lower() in NOT_SET_WORDS:
+            return "not set"
+        number = re.fullmatch(r"(\d{1,4})\s*年?", value)
+        if number is None:
+            bad(f"{shorten(raw.strip())!r} is not a whole number of years or 定められていない",
+                "write the years as a whole number (5 or 5年; a period under a year as 0), 定められていない (not set), "
+                "or leave it empty when it is not known yet")
+            return None
+        return int(number.group(1))
     if col.kind in ("id", "ref"):
         if limit is not None and len(value) > limit:
             too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
@@ -565,7 +658,8 @@ def typed_frame(table: Table, parsed: dict[str, list[Any]], names: Iterable[str]
     for col in table.columns:
         values = parsed.get(col.name)
         if values is None:
-            values = [[] if col.kind in ("list", "reflist") else ""] * rows
+            values = [[] if col.kind in ("list", "reflist") else None if col.kind in ("date", "count", "years")
+                      else ""] * rows
         data[col.name] = pd.Series(values, dtype=DTYPES.get(col.kind, "str"))
     known = set(table.column_names)
     for name in names:
@@ -602,6 +696,11 @@ def format_cell(value: Any, col: Column | None) -> str:
         return "true" if value else "false"
     if col is not None and col.name == "entry_likelihood" and value == 0:
         return ""
+    if value is None or (isinstance(value, float) and value != value and col is not None
+                         and col.kind in ("date", "count", "years")):
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float):
         return repr(value)
     return "" if value is None else str(value)

@@ -5,7 +5,8 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "validate_tables"]
+__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "form_answer_problem",
+           "validate_tables"]
 
 from typing import Any, Union
 
@@ -174,6 +175,7 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                                     f"{_SET_WORDS.get(choice_set, choice_set)})",
                                     f"write one of {', '.join(RATING_SETS[choice_set])}"))
     _check_sub_measures(rows("controls"), rows("sub_measures"), problems)
+    _check_document_tables(tables, rows, ids, check_ref, where, problems)
 
 
 def _check_sub_measures(controls: list[tuple[Location, dict[str, Any]]],
@@ -225,6 +227,187 @@ def _check_sub_measures(controls: list[tuple[Location, dict[str, Any]]],
                                     + ("" if answer else "; or remove the row to leave it unanswered")))
 
 
+
+
+def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str, set[str]], check_ref: Any,
+                           where: Any, problems: list[Problem]) -> None:
+    """The document-only tables against the model: the file, system, flow and layout item each row names.
+
+    ``file_details.file_id`` is a file; ``recipients.system_id`` the target of a ``provide`` flow; each id of
+    ``outsourcing.covers`` a contractor- or subcontractor-run system or an ``outsource`` flow, in one row at
+    most; ``form_answers`` names an item of a packaged layout, the unit its block repeats over, and an answer
+    of the item's kind (:func:`form_answer_problem`).
+    """
+    for loc, row in rows("file_details"):
+        check_ref(loc, "file_id", row["file_id"], "files", "file_id")
+    flows = [row for _l, row in rows("flows")]
+    operator = {row["system_id"]: row["operator"] for _l, row in rows("systems")}
+    provided_to = {row["target"] for row in flows if row["stage"] == "provide"}
+    outsource_flows = {row["flow_id"] for row in flows if row["stage"] == "outsource"}
+    contractor_systems = {sid for sid, op in operator.items() if op in OUTSOURCED_OPERATORS}
+    known_flows = tables.get("flows") is not None and tables.get("systems") is not None
+    for loc, row in rows("recipients"):
+        sid = row["system_id"]
+        if sid and tables.get("systems") is not None and sid not in ids["systems"]:
+            check_ref(loc, "system_id", sid, "systems", "system_id")
+        elif sid and known_flows and sid not in provided_to:
+            problems.append(Problem(*loc, "system_id", f"{sid!r} is not the target of a provide flow",
+                                    ("a recipient (提供先・移転先) is where a flow of the provide stage goes: add "
+                                     "that flow to ", TableRef("flows"), ", or remove this row")))
+    first: dict[str, Location] = {}
+    for loc, row in rows("outsourcing"):
+        for unit in row.get("covers") or []:
+            if not known_flows:
+                break
+            if unit in ids["systems"]:
+                if unit not in contractor_systems:
+                    problems.append(Problem(*loc, "covers", f"system {unit!r} is run by "
+                                            f"{operator.get(unit) or 'nobody named'}, not by a contractor",
+                                            ("a 委託事項 covers systems run by a contractor or subcontractor "
+                                             "(their operator in ", TableRef("systems"),
+                                             ") and flows of the outsource stage")))
+                    continue
+            elif unit in ids["flows"]:
+                if unit not in outsource_flows:
+                    problems.append(Problem(*loc, "covers", f"flow {unit!r} is not of the outsource stage",
+                                            ("a 委託事項 covers flows of the outsource stage (", TableRef("flows"),
+                                             ") and systems run by a contractor or subcontractor")))
+                    continue
+            else:
+                problems.append(Problem(*loc, "covers", f"{unit!r} is neither a system_id nor a flow_id",
+                                        ("use ids from ", TableRef("systems"), " or ", TableRef("flows"))))
+                continue
+            if unit in first:
+                problems.append(Problem(*loc, "covers", (f"{unit!r} is already covered by another 委託事項 (",
+                                                         *where(first[unit], loc), ")"),
+                                        "each system or flow belongs to one 委託事項: remove it from one of the rows"))
+            else:
+                first[unit] = loc
+    answers = rows("form_answers")
+    if not answers:
+        return
+    from ..catalog.layout import FORMS, form_layout
+
+    layout = {row["item_id"]: row for form in FORMS for row in form_layout(form).to_dict("records")}
+    units = {
+        "file": ids["files"],
+        "system": ids["systems"],
+        "outsourcing": ids["outsourcing"] | contractor_systems | outsource_flows,
+        "recipient": provided_to,
+    }
+    seen: dict[tuple[str, str], Location] = {}
+    for loc, row in answers:
+        item_id, unit = row["item_id"], row.get("unit") or ""
+        item = layout.get(item_id)
+        if item is None:
+            if item_id:
+                message = str(unknown_id("layout item", item_id, list(layout), "catalog/form_layout.csv"))
+                problems.append(Problem(*loc, "item_id", message.partition(" (known: ")[0],
+                                        "use an item_id of catalog/form_layout.csv (docs/assessment-forms: "
+                                        "full.…, focused.…, basic.…)"))
+            continue
+        repeat = item["repeat"]
+        if repeat == "change":
+            problems.append(Problem(*loc, "item_id", f"{item_id} is a row of 別添3 変更箇所, written from the diff "
+                                    "against previous", "change the model instead; 別添3 follows"))
+            continue
+        if not repeat and unit:
+            problems.append(Problem(*loc, "unit", f"{item_id} is an item of the whole document: it has no unit",
+                                    "leave unit empty"))
+            continue
+        if repeat and (tables.get("files") is not None and tables.get("systems") is not None
+                       and tables.get("flows") is not None) and unit not in units.get(repeat, set()):
+            what = {"file": "a file_id", "system": "a system_id",
+                    "outsourcing": "an outsourcing_id, a contractor-run system_id or an outsource flow_id",
+                    "recipient": "the system_id of the target of a provide flow"}.get(repeat, "a unit")
+            problems.append(Problem(*loc, "unit",
+                                    "is empty" if not unit else f"{unit!r} is not a {repeat} unit of this model",
+                                    f"{item_id} is written per {repeat}: give {what}"))
+            continue
+        if (item_id, unit) in seen:
+            problems.append(Problem(*loc, "item_id", (f"{item_id}{' for ' + unit if unit else ''} is answered twice "
+                                                      "(first on ", *where(seen[(item_id, unit)], loc), ")"),
+                                    "keep one answer"))
+            continue
+        seen[(item_id, unit)] = loc
+        found = form_answer_problem(item, row.get("answer") or "")
+        if found is not None:
+            problems.append(Problem(*loc, "answer", *found))
+
+
+def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | None:
+    """Why ``answer`` does not fit a layout item (its kind, choice set, band), as (message, hint); None if it fits.
+
+    A ``choice`` takes one label of its set (``catalog/choice_sets.csv``), a ``multi_choice`` one or more
+    separated by ``;`` (主な記録項目: the items of ``record_item_categories.csv``); a ``band`` a whole number or
+    a label of its band set (``bands.csv``); a ``date`` a date; a ``check`` a yes/no word; ``text`` anything.
+    Ratings and sub-measures have their own tables; headings and blocks take no answer.
+
+    Parameters
+    ----------
+    item
+        A row of :func:`pia_analysis.catalog.layout.form_layout`, as a dict.
+    answer
+        The answer as written.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        The message and hint, or None.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import form_layout
+    >>> from pia_analysis.model.checks import form_answer_problem
+    >>> layout = form_layout("full")
+    >>> users = layout.loc[layout["item_id"] == "full.II.3.7.users"].iloc[0].to_dict()
+    >>> form_answer_problem(users, "120") is None, form_answer_problem(users, "10人以上50人未満") is None
+    (True, True)
+    >>> form_answer_problem(users, "many")[0]
+    "'many' is neither a number of people nor a band of users"
+    >>> form_answer_problem(layout.loc[layout["item_id"] == "full.II.2.1"].iloc[0].to_dict(), "紙")[0]
+    "'紙' is not a choice of full.II.2.1 (ファイルの種類)"
+    """
+    from ..catalog.layout import bands, record_item_categories
+    from .cells import nfkc, parse_meta_value, shorten, truth_value
+
+    kind, choice_set, text = item["kind"], item["choice_set"], answer.strip()
+    label = f"{item['item_id']} ({item['label_ja']})"
+    if kind in ("heading", "repeat", "table"):
+        return f"{label} is a heading or block, not an item with an answer", "answer one of the items under it"
+    if kind == "rated":
+        return f"{label} is a rating", ("write it in ratings.csv (the ratings sheet)")
+    if kind == "sub_measure":
+        return f"{label} is a sub-measure of Section Ⅲ", "write it in sub_measures.csv (the sub_measures sheet)"
+    if kind == "text":
+        return None
+    if kind == "date":
+        found: list[Problem] = []
+        parse_meta_value("answer", text, "date", "", None, found)
+        return (str(found[0].message), found[0].hint) if found else None
+    if kind == "check":
+        return None if truth_value(text) is not None else (f"{shorten(text)!r} is not a yes/no value",
+                                                            "write ☑ or ☐ as true or false")
+    if kind == "band":
+        table = bands(choice_set)
+        labels = list(table["label_ja"])
+        number = nfkc(text).replace(",", "")
+        if text in labels or number.isdigit():
+            return None
+        return (f"{shorten(text)!r} is neither a number of {table['unit'].iloc[0]} nor a band of {choice_set}",
+                f"write a whole number, or one of {' / '.join(labels)}")
+    if choice_set == "record_item_categories":
+        labels = list(record_item_categories()["item_ja"])
+    else:
+        sets = catalog.choice_sets()
+        labels = list(sets.loc[sets["choice_set"] == choice_set, "label_ja"])
+    chosen = [part.strip() for part in text.split(";") if part.strip()] if kind == "multi_choice" else [text]
+    wrong = [c for c in chosen if c not in labels]
+    if wrong or not chosen:
+        several = " (several separated by ;)" if kind == "multi_choice" else ""
+        return (f"{shorten(wrong[0] if wrong else text)!r} is not a choice of {label}",
+                f"write one of {' / '.join(labels)}{several}")
+    return None
 
 
 #: The operators on the assessing body's side of a flow: itself and those it entrusts (委託先, 再委託先).

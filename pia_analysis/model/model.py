@@ -46,6 +46,10 @@ class Model:
     sub_measures : DataFrame
         The answers to the sub-measures of Section Ⅲ (``sub_measures.csv``; empty when absent): ``sub_measure_id,
         answer, detail, source``. See :func:`pia_analysis.analysis.sub_measures.sub_measure_answers`.
+    file_details, outsourcing, recipients, form_answers : DataFrame
+        What only the 評価書 states, per file (``file_details.csv``), per 委託事項 (``outsourcing.csv``), per
+        recipient (``recipients.csv``), and the answers written instead of derived ones (``form_answers.csv``);
+        each empty, with its columns, when absent. See :attr:`document` for the per-document items.
     path : Path or None
         The directory the model was loaded from.
     warnings : tuple of Problem
@@ -68,6 +72,11 @@ class Model:
     ratings: pd.DataFrame
     # optional, after the tables every caller gives: models built in memory (synthetic) answer none
     sub_measures: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["sub_measures"]))
+    # the document-only tables (the 評価書's Ⅱ): optional too
+    file_details: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["file_details"]))
+    outsourcing: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["outsourcing"]))
+    recipients: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["recipients"]))
+    form_answers: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["form_answers"]))
     path: Path | None = None
     earlier_versions: tuple[tuple[str, dt.date], ...] = ()
     warnings: tuple[Any, ...] = ()
@@ -80,6 +89,31 @@ class Model:
     def title(self, lang: str = "ja") -> str:
         """The model's title in ``lang`` (``ja`` or ``en``); its id when it has none."""
         return str(self.meta.get("title_en" if lang == "en" else "title_ja", self.id))
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """model.yaml's ``document`` block, its nested keys flattened with dots (``disclosure.office``).
+
+        Values are text, or a :class:`datetime.date` for the date keys
+        (:data:`~pia_analysis.model.schema.DOCUMENT_KEYS`); ``{}`` when the model has no such block.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> isinstance(load_model(bundled_model_path()).document, dict)
+        True
+        """
+        out: dict[str, Any] = {}
+
+        def walk(block: dict[str, Any], prefix: str) -> None:
+            for key, value in block.items():
+                if isinstance(value, dict):
+                    walk(value, f"{prefix}{key}.")
+                else:
+                    out[f"{prefix}{key}"] = value
+
+        walk(self.meta.get("document") or {}, "")
+        return out
 
     @cached_property
     def risk_items(self) -> pd.DataFrame:

@@ -9,7 +9,8 @@ English: the workbook guide sheet, ``new``'s README and the tables of ``docs/mod
 
 from __future__ import annotations
 
-__all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS",
+__all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS", "FILE_KINDS",
+           "NOT_SET_WORDS", "PROCEDURE_FILLS",
            "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
@@ -155,6 +156,7 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "procedure": (False, "procedure"),
     "declared_not_applicable": (False, "declarations"),
     "other_risk_measures": (False, "stage_texts"),
+    "document": (False, "document"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -203,6 +205,12 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
                             "(その他のリスク及びそのリスクに対する措置), keyed by the stage codes acquire … retain, "
                             "and Ⅳ 3 その他のリスク対策 under the key other; in a workbook, one cell such as "
                             "{acquire: …, other: …}"),
+    "document": ("任意。評価書だけに書く事項（事務の内容、法令上の根拠、担当部署、開示請求先 など）: 下の document.… の"
+                 "キーを持つブロック。値のないキーは未記入。ブックでは document シートに key と value の行で書く",
+                 "optional; what only the 評価書 states (the affair's content, legal bases, department, where to "
+                 "request disclosure …): a block of the document.… keys below, a key without a value not given; in a "
+                 "workbook, key and value rows "
+                 "of the document sheet"),
 }
 
 #: The choices of the procedure keys of kind ``enum``.
@@ -235,6 +243,8 @@ PROCEDURE_KEYS: dict[str, tuple[str, tuple[str, str]]] = {
     "public_comment.methods": ("text", ("方法（周知の方法と場所、示した文書。Ⅵ 2 ①）",
                                         "where and how it was announced and the document shown (Ⅵ 2 ①)")),
     "public_comment.comments": ("int", ("寄せられた意見の数", "number of comments received")),
+    "public_comment.opinions": ("text", ("主な意見の内容（Ⅵ 2 ④。意見があったとき）",
+                                         "the main opinions received (Ⅵ 2 ④; when there were comments)")),
     "public_comment.reflection": ("text", ("評価書への反映（Ⅵ 2 ⑤）", "how comments were reflected (Ⅵ 2 ⑤)")),
     "public_comment.shortening_reason": ("text", (
         "期間を短縮する特段の理由（Ⅵ 2 ③。30日未満のときのみ）",
@@ -247,13 +257,101 @@ PROCEDURE_KEYS: dict[str, tuple[str, tuple[str, str]]] = {
     "third_party_check.result": ("text", ("結果（Ⅵ 3 ③）", "result (Ⅵ 3 ③)")),
     "submitted_on": ("date", ("個人情報保護委員会への提出日", "date of submission to the Commission")),
     "published_on": ("date", ("公表日", "date of publication")),
+    "commission_approved_on": ("date", ("個人情報保護委員会の承認日（表紙。行政機関等のみ。地方公共団体は書かない）",
+                                        "date of the Commission's approval (cover; national bodies only, not "
+                                        "municipalities)")),
     "reviews": ("dates", ("実施した年1回の見直しの日付（リスト）", "dates of the yearly reviews done (a list)")),
     "source": ("text", ("出典（議事録の箇所など。推定した日付は assumption: … と書く）",
                         "where the record comes from; an assumed date is written assumption: …")),
 }
 
+#: The procedure keys that fill an item of the 評価書 layouts on their own: key -> the ``doc:`` key of
+#: ``catalog/form_layout.csv``'s ``fill`` they stand for.
+PROCEDURE_FILLS: dict[str, str] = {
+    "public_comment.opinions": "public_comment_opinions",
+    "commission_approved_on": "commission_approved_on",
+}
+
+#: The keys of model.yaml's optional ``document`` block: what only the 評価書 states, not the analysis (dotted for
+#: the nested ones): name -> (kind, (ja, en), the ``doc:`` key of ``catalog/form_layout.csv``'s ``fill`` it
+#: fills, "" for a block). Kinds: ``text`` (at most MAX_NOTE_CHARS), ``date``, ``path`` (a file beside the
+#: model) and ``block``. :attr:`pia_analysis.model.model.Model.document` gives them flattened with dots.
+DOCUMENT_KEYS: dict[str, tuple[str, tuple[str, str], str]] = {
+    "assessment_number": ("text", ("評価書番号（表紙）", "the assessment number (cover)"), "assessment_number"),
+    "declaration": ("text", ("個人のプライバシー等の権利利益の保護の宣言（表紙）",
+                             "the declaration on the protection of privacy and other rights (cover)"), "declaration"),
+    "remarks": ("text", ("特記事項（表紙）", "special notes (cover)"), "remarks"),
+    "affair_description": ("text", ("事務の内容（Ⅰ 1 ②。基礎項目評価書では 事務の概要）",
+                                    "the content of the affair (Ⅰ 1 ②; 事務の概要 in the basic assessment)"),
+                           "affair_description"),
+    "affair_diagram": ("path", ("（別添1）事務の内容の図: モデルのフォルダ（ブックではそのフォルダ）からの相対パス。"
+                                "省略すると図は書かれない",
+                                "(別添1) the diagram of the affair: a path relative to the model folder (the "
+                                "workbook's folder); left out, no diagram is given"), "affair_diagram"),
+    "affair_steps": ("text", ("（別添1）事務の流れ（手順の説明）", "(別添1) the steps of the affair"), "affair_steps"),
+    "necessity": ("text", ("事務実施上の必要性（Ⅰ 4 ①）", "why the affair needs the file (Ⅰ 4 ①)"), "necessity"),
+    "expected_benefits": ("text", ("実現が期待されるメリット（Ⅰ 4 ②）", "the expected benefits (Ⅰ 4 ②)"),
+                          "expected_benefits"),
+    "legal_basis_number_use": ("text", ("個人番号の利用の法令上の根拠（Ⅰ 5）。条項を正確に",
+                                        "the legal basis for using My Numbers (Ⅰ 5), article by article"),
+                               "legal_basis_number_use"),
+    "legal_basis_linkage": ("text", ("情報提供ネットワークシステムによる情報連携の法令上の根拠（Ⅰ 6 ②）",
+                                     "the legal basis for the linkage through the information-provision network "
+                                     "(Ⅰ 6 ②)"), "legal_basis_linkage"),
+    "department": ("text", ("評価実施機関における担当部署（Ⅰ 7 ①）", "the department in charge (Ⅰ 7 ①)"),
+                   "department"),
+    "department_head_title": ("text", ("所属長の役職名（Ⅰ 7 ②。氏名は書かない）",
+                                       "the title of the department's head (Ⅰ 7 ②; no name)"),
+                              "department_head_title"),
+    "other_bodies": ("text", ("他の評価実施機関（Ⅰ 8）", "other assessing bodies (Ⅰ 8)"), "other_bodies"),
+    "disclosure": ("block", ("特定個人情報の開示・訂正・利用停止請求（Ⅴ 1）",
+                             "requests for disclosure, correction or suspension of use (Ⅴ 1)"), ""),
+    "disclosure.office": ("text", ("請求先（Ⅴ 1 ①）", "where to request (Ⅴ 1 ①)"), "disclosure_office"),
+    "disclosure.method": ("text", ("請求方法（Ⅴ 1 ②）", "how to request (Ⅴ 1 ②)"), "disclosure_method"),
+    "disclosure.fee": ("text", ("手数料等（Ⅴ 1 ③）", "fees (Ⅴ 1 ③)"), "disclosure_fee"),
+    "disclosure.file_register_publication": ("text", ("個人情報ファイル簿の公表（Ⅴ 1 ④）",
+                                                      "publication of the personal information file register "
+                                                      "(Ⅴ 1 ④)"), "file_register_publication"),
+    "disclosure.special_procedure": ("text", ("法令による特別の手続（Ⅴ 1 ⑤）", "special procedures under laws (Ⅴ 1 ⑤)"),
+                                     "special_procedure"),
+    "disclosure.file_register_omission": ("text", ("個人情報ファイル簿への不記載等（Ⅴ 1 ⑥）",
+                                                   "omissions from the file register (Ⅴ 1 ⑥)"),
+                                          "file_register_omission"),
+    "inquiry": ("block", ("特定個人情報ファイルの取扱いに関する問合せ（Ⅴ 2）",
+                          "inquiries about the handling of the files (Ⅴ 2)"), ""),
+    "inquiry.contact": ("text", ("連絡先（Ⅴ 2 ①。部署と電話番号など。個人名は書かない）",
+                                 "contact (Ⅴ 2 ①: the office and its telephone; no personal name)"),
+                        "inquiry_contact"),
+    "inquiry.handling": ("text", ("対応方法（Ⅴ 2 ②）", "how inquiries are handled (Ⅴ 2 ②)"), "inquiry_handling"),
+    "population_counted_on": ("date", ("基礎項目評価書 Ⅱ 1 対象人数のいつ時点の計数か",
+                                       "the day the basic assessment's Ⅱ 1 対象人数 was counted"),
+                              "population_counted_on"),
+    "handlers_counted_on": ("date", ("基礎項目評価書 Ⅱ 2 取扱者数のいつ時点の計数か",
+                                     "the day the basic assessment's Ⅱ 2 取扱者数 was counted"),
+                            "handlers_counted_on"),
+    "manual_work_measures": ("text", ("基礎項目評価書 人手を介在させる作業（後の様式の項目。任意。書いたときだけ示す）",
+                                      "basic assessment: work done by hand (an item of later forms; optional, "
+                                      "shown only when given)"), "manual_work_measures"),
+    "top_priority_measure": ("text", ("基礎項目評価書 最も優先度が高いと考えられる対策（後の様式の項目。任意）",
+                                      "basic assessment: the measure judged the highest priority (an item of later "
+                                      "forms; optional)"), "top_priority_measure"),
+    "source": ("text", ("出典: 各キーの記載の根拠（議事録の箇所、公表資料、または assumption: …）",
+                        "where the block's values come from: passages of the minutes, public documents, or "
+                        "assumption: …"), ""),
+}
+
+#: The coded values of ``file_details.csv``'s ``file_kind`` (their words, the form's choices, in
+#: catalog/value_aliases.csv): システム用ファイル, その他の電子ファイル（表計算ファイル等）.
+FILE_KINDS = ("system", "other")
+#: The words of a retention period that is not set (保管期間 定められていない); an empty cell is unanswered.
+NOT_SET_WORDS = ("not set", "定められていない", "定めなし")
+
 #: The meanings that differ for a model directory's model.yaml.
 DIRECTORY_KEY_MEANINGS: dict[str, tuple[str, str]] = {
+    "document": ("任意。評価書だけに書く事項（事務の内容、法令上の根拠、担当部署、開示請求先 など）: 下の document.… の"
+                 "キーを持つブロック。値のないキーは未記入",
+                 "optional; what only the 評価書 states (the affair's content, legal bases, department, where to "
+                 "request disclosure …): a block of the document.… keys below, a key without a value not given"),
     "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
                 "optional; the previous version's model directory, relative to this directory"),
 }
@@ -276,6 +374,9 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "dates": ("日付のリスト", "list of dates"),
     "declarations": ("宣言のリスト", "list of declarations"),
     "stage_texts": ("段階ごとの文字（ブロック）", "text per stage (a block)"),
+    "document": ("評価書の記載事項（ブロック）", "document data (a block)"),
+    "count": ("整数（空欄は未記入）", "whole number (empty: not given)"),
+    "years": ("年数、または 定められていない", "whole years, or not set"),
 }
 
 
@@ -292,7 +393,10 @@ class Column:
     ``meaning``: what the column holds, (Japanese, English), as the workbook guide sheet, its input
     messages and ``new``'s README state it; text that names a table names it as a :class:`TableRef`, which
     each form words its own way (:meth:`meaning_in`). ``unit``: (Japanese, English) unit of a number, where
-    it has one.
+    it has one. ``fills``: the item of the 評価書 layouts (its ``doc:`` key) the column gives, if any.
+    Kinds of the document-only tables: ``date`` (a date, empty allowed), ``count`` (a whole number >= 0, or
+    empty: not given, never 0) and ``years`` (a whole number of years, or 定められていない / ``not set``;
+    empty: not given).
     """
 
     name: str
@@ -304,6 +408,8 @@ class Column:
     max_chars: int | None = None
     meaning: tuple[Text, Text] = ("", "")
     unit: tuple[str, str] | None = None
+    # the ``doc:`` key of catalog/form_layout.csv's ``fill`` the column gives (document-only data), or ""
+    fills: str = ""
 
     def meaning_in(self, form: str) -> tuple[str, str]:
         """The meaning (Japanese, English) in the words of a model directory or of a workbook.
@@ -484,6 +590,10 @@ TABLES: tuple[Table, ...] = (
             Column("source", required=False,
                 meaning=("出典",
                          "source of the row"),
+            ),
+            Column("functions", required=False, fills="system_functions",
+                meaning=("システムの機能（評価書 Ⅰ 2 ②。任意）",
+                         "what the system does (the 評価書's Ⅰ 2 ②; optional)"),
             ),
         ),
         title="systems, stores, terminals, networks, outside parties",
@@ -705,6 +815,186 @@ TABLES: tuple[Table, ...] = (
         optional_file=True,
         title="the answers to the sub-measures of Section Ⅲ",
     ),
+    Table(
+        "file_details",
+        "file_details.csv",
+        "file_id",
+        (
+            Column("file_id", "ref", nonempty=True, hint=("a file_id of ", TableRef("files")),
+                meaning=(("記述するファイル（", TableRef("files"), "の file_id。1ファイル1行）"),
+                         ("the file described: a file_id of ", TableRef("files"), " (one row per file)")),
+            ),
+            Column("file_kind", "enum", required=False, choices=FILE_KINDS, fills="file_kind",
+                meaning=("ファイルの種類（Ⅱ 2 ①）: system システム用ファイル、"
+                         "other その他の電子ファイル（表計算ファイル等）",
+                         "kind of file (Ⅱ 2 ①): system (システム用ファイル) or other (その他の電子ファイル, "
+                         "spreadsheets and the like)"),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("subject_scope", "subject_scope", ("対象となる本人の範囲（Ⅱ 2 ③）", "the people in the file (Ⅱ 2 ③)")),
+                ("subject_scope_necessity", "subject_scope_necessity",
+                 ("その必要性（Ⅱ 2 ③）", "why they are needed (Ⅱ 2 ③)")),
+                ("record_items_validity", "record_items_validity",
+                 ("主な記録項目 その妥当性（Ⅱ 2 ④）", "why the record items are appropriate (Ⅱ 2 ④)")),
+            )),
+            Column("holding_start", "date", required=False, fills="holding_start",
+                meaning=("保有開始日（Ⅱ 2 ⑤）", "the day the file began to be held (Ⅱ 2 ⑤)"),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("department", "file_department", ("事務担当部署（Ⅱ 2 ⑥）", "the department in charge (Ⅱ 2 ⑥)")),
+                ("acquisition_timing", "acquisition_timing",
+                 ("入手の時期・頻度（Ⅱ 3 ③）", "when and how often it is acquired (Ⅱ 3 ③)")),
+                ("acquisition_validity", "acquisition_validity",
+                 ("入手に係る妥当性（Ⅱ 3 ④）", "why the acquisition is appropriate (Ⅱ 3 ④)")),
+                ("notice_to_subjects", "notice_to_subjects",
+                 ("本人への明示（Ⅱ 3 ⑤）", "how the people concerned are told (Ⅱ 3 ⑤)")),
+                ("purpose", "purpose", ("使用目的（Ⅱ 3 ⑥）", "purpose of use (Ⅱ 3 ⑥)")),
+                ("using_departments", "using_departments", ("使用部署（Ⅱ 3 ⑦）", "departments using it (Ⅱ 3 ⑦)")),
+            )),
+            Column("user_count", "count", required=False, fills="user_count", unit=("人", "people"),
+                hint="a whole number of people >= 0, or empty when not known",
+                meaning=("使用者数（Ⅱ 3 ⑦。人数。評価書には区分で書かれる。空欄は未記入）",
+                         "number of users (Ⅱ 3 ⑦; the 評価書 shows its band; empty: not given)"),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("usage_method", "usage_method", ("使用方法（Ⅱ 3 ⑧）", "how it is used (Ⅱ 3 ⑧)")),
+                ("matching", "matching", ("情報の突合（Ⅱ 3 ⑧）", "matching of information (Ⅱ 3 ⑧)")),
+                ("statistical_analysis", "statistical_analysis",
+                 ("情報の統計分析（Ⅱ 3 ⑧）", "statistical analysis (Ⅱ 3 ⑧)")),
+                ("decisions", "decisions", ("権利利益に影響を与え得る決定（Ⅱ 3 ⑧）",
+                                            "decisions that may affect rights and interests (Ⅱ 3 ⑧)")),
+            )),
+            Column("use_start", "date", required=False, fills="use_start",
+                meaning=("使用開始日（Ⅱ 3 ⑨）", "the day use began (Ⅱ 3 ⑨)"),
+            ),
+            Column("retention", "years", required=False, fills="retention_years",
+                hint="a whole number of years (e.g. 5 or 5年), or 定められていない / not set; empty when not given",
+                meaning=("保管期間（Ⅱ 6 ②）: 年数（整数。例: 5 または 5年）、または 定められていない（not set）。"
+                         "空欄は未記入（定められていない とは別）",
+                         "retention period (Ⅱ 6 ②): whole years (e.g. 5 or 5年), or 定められていない (not set); "
+                         "empty: not given (not the same as not set)"),
+                unit=("年", "years"),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("retention_validity", "retention_validity",
+                 ("保管期間 その妥当性（Ⅱ 6 ②）", "why the period is appropriate (Ⅱ 6 ②)")),
+                ("erasure_method", "erasure_method", ("消去方法（Ⅱ 6 ③）", "how it is erased (Ⅱ 6 ③)")),
+                ("remarks", "file_remarks", ("備考（Ⅱ 7）", "remarks (Ⅱ 7)")),
+            )),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="what the 評価書's Ⅱ states of each file",
+    ),
+    Table(
+        "outsourcing",
+        "outsourcing.csv",
+        "outsourcing_id",
+        (
+            Column("outsourcing_id", "id", nonempty=True,
+                meaning=("委託事項のID（一意）", "id of the 委託事項 (unique)"),
+            ),
+            Column("name_ja", max_chars=MAX_NAME_CHARS,
+                meaning=("委託事項の名称（Ⅱ 4 委託事項）", "the 委託事項 (what is entrusted), in Japanese"),
+            ),
+            Column("covers", "reflist", required=False,
+                hint=("system_ids of contractor- or subcontractor-run systems and flow_ids of outsource flows, "
+                      "separated by ';'"),
+                meaning=(("この委託事項にまとめる委託先・再委託先のシステム（", TableRef("systems"),
+                          "）と委託のフロー（", TableRef("flows"), " の outsource）の ID（; 区切り）。"
+                          "1つのIDは1つの委託事項にだけ。空欄なら評価書はシステム・フローごとに委託事項を分ける"),
+                         ("the contractor- or subcontractor-run systems (", TableRef("systems"), ") and outsource "
+                          "flows (", TableRef("flows"), ") this 委託事項 groups, ids separated by ;; each id in one "
+                          "row at most; empty: the 評価書 has one 委託事項 per system or flow")),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("content", "outsourcing_content", ("委託内容（Ⅱ 4 ①）", "what is outsourced (Ⅱ 4 ①)")),
+                ("scope", "outsourced_scope", ("対象となる本人の範囲（Ⅱ 4 ②）", "the people concerned (Ⅱ 4 ②)")),
+                ("validity", "outsourced_validity", ("その妥当性（Ⅱ 4 ②）", "why it is appropriate (Ⅱ 4 ②)")),
+            )),
+            Column("contractor_handlers", "count", required=False, fills="contractor_handlers", unit=("人", "people"),
+                hint="a whole number of people >= 0, or empty when not known",
+                meaning=("委託先における取扱者数（Ⅱ 4 ③。人数。空欄は未記入）",
+                         "handlers at the contractor (Ⅱ 4 ③; empty: not given)"),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning, max_chars=limit)
+              for name, fills, meaning, limit in (
+                ("contractor_name_check", "contractor_name_check",
+                 ("委託先名の確認方法（Ⅱ 4 ⑤）", "how the contractor's name can be checked (Ⅱ 4 ⑤)"), None),
+                ("contractor_name", "contractor_name",
+                 ("委託先名（Ⅱ 4 ⑥。法人名）", "the contractor (Ⅱ 4 ⑥; a company)"), MAX_NAME_CHARS),
+                ("subcontract_permission", "subcontract_permission",
+                 ("再委託の許諾方法（Ⅱ 4 ⑧）", "how subcontracting is permitted (Ⅱ 4 ⑧)"), None),
+            )),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="the 委託事項 of the 評価書's Ⅱ 4",
+    ),
+    Table(
+        "recipients",
+        "recipients.csv",
+        "system_id",
+        (
+            Column("system_id", "ref", nonempty=True, hint=("the target system_id of a provide flow of ",
+                                                            TableRef("flows")),
+                meaning=(("提供先・移転先: provide のフローの送信先（", TableRef("systems"), " の system_id）"),
+                         ("the recipient: the target of a provide flow (a system_id of ", TableRef("systems"), ")")),
+            ),
+            *(Column(name, required=False, fills=fills, meaning=meaning) for name, fills, meaning in (
+                ("legal_basis", "recipient_legal_basis", ("法令上の根拠（Ⅱ 5 ①）", "legal basis (Ⅱ 5 ①)")),
+                ("use", "recipient_use", ("提供先・移転先における用途（Ⅱ 5 ②）", "its use at the recipient (Ⅱ 5 ②)")),
+                ("scope", "recipient_scope", ("対象となる本人の範囲（Ⅱ 5 ⑤）", "the people concerned (Ⅱ 5 ⑤)")),
+                ("timing", "provision_timing", ("時期・頻度（Ⅱ 5 ⑦）", "when and how often (Ⅱ 5 ⑦)")),
+            )),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="the 提供先・移転先 of the 評価書's Ⅱ 5",
+    ),
+    Table(
+        "form_answers",
+        "form_answers.csv",
+        "item_id",
+        (
+            Column("item_id", "ref", nonempty=True, hint="an item_id of catalog/form_layout.csv such as full.II.3.1",
+                meaning=("答える評価書の項目（catalog/form_layout.csv の item_id。例: full.II.3.1）",
+                         "the 評価書 item answered: an item_id of catalog/form_layout.csv such as full.II.3.1"),
+            ),
+            Column("unit", "ref", required=False,
+                hint="the file_id, system_id, outsourcing_id or recipient system_id of the item's block; empty for "
+                     "an item of the whole document",
+                meaning=("項目が繰り返されるときの単位: ファイル（file_id）、システム（system_id）、"
+                         "委託事項（outsourcing_id、または委託先のシステム・委託のフローのID）、提供先（system_id）。文書に1つの項目では空欄",
+                         "for an item repeated per unit, its unit: the file (file_id), the system (system_id), the "
+                         "委託事項 (an outsourcing_id, or the id of the contractor-run system or outsource flow) or "
+                         "the recipient (system_id); empty for an item of the whole document"),
+            ),
+            Column("answer", nonempty=True,
+                hint="a choice of the item's set, a number or band label for a band, a date, or text",
+                meaning=("回答（モデルから導く値に代えて書く）: 選択の項目は選択肢（複数は ; 区切り）、"
+                         "区分の項目は数または区分名、日付の項目は日付、文字の項目は文章",
+                         "the answer, written instead of what the model derives: a choice of the item's set (several "
+                         "separated by ; where the item takes several), a number or a band label for a band item, a "
+                         "date for a date item, text for a text item"),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the answer comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="answers to items of the 評価書 written instead of the derived ones",
+    ),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
@@ -724,8 +1014,10 @@ def _bounds(kind: str, limit: int | None, unit: tuple[str, str] | None) -> str:
         text = f"at most {limit:,} characters" + (" each" if kind == "reflist" else "")
     elif kind in ("text", "list"):
         text = f"at most {limit:,} characters"
-    elif kind == "int":
-        text = f"0 to {MAX_COUNT:,}"
+    elif kind in ("int", "count"):
+        text = f"0 to {MAX_COUNT:,}" + ("; empty: not given" if kind == "count" else "")
+    elif kind == "years":
+        text = "0 to 9,999 whole years, or 定められていない / not set; empty: not given"
     elif kind == "prob":
         text = "0 to 1"
     elif kind == "date":
@@ -795,6 +1087,15 @@ def format_reference_markdown() -> str:
             "date" if kind == "dates" else kind, None, None)
         name = KIND_MEANINGS["enum" if kind == "enum" else kind][1]
         lines.append(f"| `{key}` | {name} | {values} | {bounds} | {_cell(ja)} | {_cell(en)} |")
+    lines += ["", "### `model.yaml` `document` block (optional)", "",
+              "What only the 評価書 states; a key without a value is not given (【要記入】). `fills`: the `doc:` key "
+              "of `catalog/form_layout.csv` the key gives.", "",
+              "| key | type | fills | bounds | 説明 | meaning |", "|---|---|---|---|---|---|"]
+    for key, (kind, (ja, en), fills) in DOCUMENT_KEYS.items():
+        bounds = (_bounds("text", MAX_NOTE_CHARS if kind == "text" else MAX_NAME_CHARS, None)
+                  if kind in ("text", "path") else _bounds(kind, None, None))
+        lines.append(f"| `{key}` | {KIND_MEANINGS[kind][1]} | {f'`doc:{fills}`' if fills else ''} | {bounds} | "
+                     f"{_cell(ja)} | {_cell(en)} |")
     for table in TABLES:
         optional = " (optional file)" if table.optional_file else ""
         lines += ["", f"### `{table.filename}`{optional} — {table.title}", "",

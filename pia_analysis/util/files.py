@@ -247,7 +247,8 @@ def _entries(folder: Path) -> list[str]:
 # The files of a model directory, never overwritten. The model format (model.schema.TABLES) is a layer
 # above this one, so the names are restated here and tests/test_layers.py checks that they agree.
 MODEL_FILE_NAMES = frozenset({"model.yaml", "controls.csv", "files.csv", "flows.csv", "ratings.csv", "risks.csv",
-                              "sub_measures.csv", "systems.csv", "zones.csv"})
+                              "sub_measures.csv", "systems.csv", "zones.csv", "file_details.csv", "outsourcing.csv",
+                              "recipients.csv", "form_answers.csv"})
 
 # Caches the operating system writes into any folder it shows (Finder, Explorer) and regenerates at will:
 # inside an earlier pack they count as part of it and go with it when it is replaced.

@@ -161,6 +161,20 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
     elements = removed["systems"] | removed["flows"]
     if elements:
         filter_list("controls", "applies_to", elements, ", ".join(sorted(elements)) + " removed", drop_empty=True)
+    # the document-only data follows what it describes: a removed file, system or flow leaves its details,
+    # its place in a 委託事項 and the answers about it; a recipient no provide flow reaches any more goes too
+    if removed["files"]:
+        cause = "file " + ", ".join(sorted(removed["files"])) + " removed"
+        drop("file_details", lambda r: r.values["file_id"] not in removed["files"], lambda r: cause)
+    if elements:
+        filter_list("outsourcing", "covers", elements, ", ".join(sorted(elements)) + " removed", drop_empty=False)
+    if elements or removed["files"]:
+        units = elements | removed["files"]
+        drop("form_answers", lambda r: (r.values.get("unit") or "") not in units,
+             lambda r: f"{r.values['unit']} removed")
+        provided = {r.values["target"] for r in rows["flows"] if r.values["stage"] == "provide"}
+        drop("recipients", lambda r: r.values["system_id"] in provided,
+             lambda r: f"no provide flow reaches {r.values['system_id']} any more")
     if removed["risks"]:
         cause = "risk " + ", ".join(sorted(removed["risks"])) + " removed"
         filter_list("controls", "mitigates", removed["risks"], cause, drop_empty=True)

@@ -112,6 +112,25 @@ class DiffContext:
         return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
 
     @cached_property
+    def layout_items(self) -> dict[str, str]:
+        """item_id -> its section, number and label in the 評価書 layouts (``catalog/form_layout.csv``)."""
+        from ..catalog.layout import FORMS, form_layout
+
+        return {row.item_id: " ".join(part for part in (row.section, row.number, row.label_ja) if part)
+                for form in FORMS for row in form_layout(form).itertuples(index=False)}
+
+    @cached_property
+    def item_classes(self) -> dict[tuple[str, str], str]:
+        """(table, detail) -> the class a change to that item gives (``catalog/change_items.csv`` change_class).
+
+        Set for the document-only data (model.yaml's ``document`` keys, the columns of ``file_details``,
+        ``outsourcing``, ``recipients``, the items answered in ``form_answers``): 重要な変更 for the items the
+        guideline lists (使用目的, 委託事項 …), 評価書の修正 for the others.
+        """
+        table = read_table("change_items.csv")
+        return {(t, d): c for t, d, c in table[["table", "detail", "change_class"]].itertuples(index=False) if c}
+
+    @cached_property
     def sub_measures(self) -> pd.DataFrame:
         """The packaged sub-measures by id (``catalog/sub_measures.csv``): form item, label and choice set."""
         return sub_measure_catalog().set_index("sub_measure_id")
@@ -367,6 +386,44 @@ def _version_record(ctx: DiffContext, c: Change) -> bool:
     return c.table == "model" and c.id in _VERSION_KEYS
 
 
+#: The tables of what only the 評価書 states (the model's document-only data).
+DOCUMENT_TABLES = ("file_details", "outsourcing", "recipients", "form_answers")
+
+
+#: The document-only columns of the other tables (systems' functions): table -> columns (schema ``fills``).
+DOCUMENT_COLUMNS = {t.name: frozenset(c.name for c in t.columns if c.fills) for t in TABLES
+                    if t.name not in DOCUMENT_TABLES and any(c.fills for c in t.columns)}
+
+
+def _document_details(c: Change) -> list[str]:
+    """The items of the document-only data a change touches: the change_items.csv details it is classed by."""
+    if c.table == "model":
+        return [c.id] if c.id.startswith("document.") else []
+    if c.table not in DOCUMENT_TABLES:
+        return [f for f in c.fields if f in DOCUMENT_COLUMNS.get(c.table, ())]
+    if c.table == "form_answers":
+        return [str((c.new or c.old or {}).get("item_id", ""))]
+    return [f for f in c.fields if f != "source"]
+
+
+def _document_class(ctx: DiffContext, c: Change, detail: str) -> str:
+    # an item without its own row takes its table's (form_answers: any other item is a revision)
+    return ctx.item_classes.get((c.table, detail)) or ctx.item_classes.get((c.table, ""), REVISION)
+
+
+def _document_classes(ctx: DiffContext, c: Change) -> set[str]:
+    return {_document_class(ctx, c, d) for d in _document_details(c)}
+
+
+def _document_reason(change_class: str) -> Callable[[DiffContext, Change], tuple[str, str]]:
+    """The reason of a document-item rule: the items of its class that changed, by their form items."""
+    def reason(ctx: DiffContext, c: Change) -> tuple[str, str]:
+        items = "、".join(dict.fromkeys(_form_item_of(ctx, c, d) for d in _document_details(c)
+                                       if _document_class(ctx, c, d) == change_class))
+        return f"評価書の記載 {items} を改める", f"the 評価書's text of {items} changes"
+    return reason
+
+
 def _describe(row: dict[str, Any] | None) -> str:
     if not row:
         return ""
@@ -438,6 +495,8 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "sub-measure-detail": (lambda ctx, c: c.table == "sub_measures" and c.change == "changed" and "detail" in c.fields,
                            lambda ctx, c: (f"{c.id}（{_sub_measure_label(ctx, c)}）の記載を改める",
                                            f"the text of {c.id} is rewritten")),
+    "document-item-important": (lambda ctx, c: IMPORTANT in _document_classes(ctx, c), _document_reason(IMPORTANT)),
+    "document-item-revision": (lambda ctx, c: REVISION in _document_classes(ctx, c), _document_reason(REVISION)),
     "element-removed": (_element_removed, lambda ctx, c: (
         f"{c.table} の {c.id} を削除する（リスクを明らかに軽減する変更）",
         f"{c.table} {c.id} is removed (a change that clearly reduces the risk)")),
@@ -526,12 +585,25 @@ def _show(value: Any) -> str:
 #: The provenance column of each table (flows' ``source`` is the source *system*; its provenance is
 #: ``source_ref``).
 PROVENANCE_COLUMNS = {"zones": "source", "systems": "source", "files": "source", "flows": "source_ref",
-                      "controls": "source", "sub_measures": "source"}
+                      "controls": "source", "sub_measures": "source", "file_details": "source",
+                      "outsourcing": "source", "recipients": "source", "form_answers": "source"}
 
 
 #: Tables whose rows are answers to the form's fixed questions: a row in one version only is an answer recorded in
 #: one model only (the other leaves it 未回答, unknown), not a change of the 評価書, and is not compared.
-ANSWERED_ONLY = frozenset({"sub_measures"})
+ANSWERED_ONLY = frozenset({"sub_measures", *DOCUMENT_TABLES})
+
+
+def _row_key(table: str, key: str, row: dict[str, Any]) -> str:
+    """The id of a row in the diff: its key; an answer of form_answers by its item and unit (item@unit)."""
+    if table == "form_answers" and row.get("unit"):
+        return f"{row[key]}@{row['unit']}"
+    return str(row[key])
+
+
+def _given(value: Any) -> bool:
+    """A cell of the document-only data that says something (empty: not given, never compared)."""
+    return not (value is None or value == "" or value == [] or (isinstance(value, float) and value != value))
 
 
 def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Change]:
@@ -541,8 +613,8 @@ def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Chang
         skip = {key} if provenance else {key, PROVENANCE_COLUMNS.get(table.name)}
         if getattr(old, table.name) is getattr(new, table.name):
             continue  # the same table (versions of a chain share unchanged tables: io.load_chain)
-        a = {r[key]: r for r in getattr(old, table.name).to_dict("records")}
-        b = {r[key]: r for r in getattr(new, table.name).to_dict("records")}
+        a = {_row_key(table.name, key, r): r for r in getattr(old, table.name).to_dict("records")}
+        b = {_row_key(table.name, key, r): r for r in getattr(new, table.name).to_dict("records")}
         for rid in sorted(set(a) | set(b)):
             if table.name in ANSWERED_ONLY and (rid not in a or rid not in b):
                 continue  # 未回答 on one side: the model does not say what that version's 評価書 answered
@@ -552,12 +624,23 @@ def _row_changes(old: Model, new: Model, provenance: bool = False) -> list[Chang
                 out.append(Change(table.name, rid, "added", None, b[rid]))
             else:
                 cols = [c for c in dict.fromkeys([*a[rid], *b[rid]]) if c not in skip]
+                # a document-only cell given in one version only is not recorded in the other: not compared
+                if table.name in DOCUMENT_TABLES:
+                    cols = [c for c in cols if _given(a[rid].get(c)) and _given(b[rid].get(c))]
+                else:
+                    cols = [c for c in cols if c not in DOCUMENT_COLUMNS.get(table.name, ())
+                            or (_given(a[rid].get(c)) and _given(b[rid].get(c)))]
                 changed = tuple(c for c in cols if not _same(a[rid].get(c, ""), b[rid].get(c, "")))
                 if changed:
                     out.append(Change(table.name, rid, "changed", a[rid], b[rid], changed))
     # the procedure block records how each version was assessed (dates of its public comment, publication):
     # not a change to the 評価書's content, so the diff leaves it out
-    keys = [k for k in MODEL_KEYS if (k in old.meta or k in new.meta) and k != "procedure"]
+    # the document block: each item of the 評価書 it states is compared on its own, where both versions give it
+    docs_a, docs_b = old.document, new.document
+    for item in (k for k in docs_a if k in docs_b and k != "source" and not _same(docs_a[k], docs_b[k])):
+        out.append(Change("model", f"document.{item}", "changed", {f"document.{item}": docs_a[item]},
+                          {f"document.{item}": docs_b[item]}, (f"document.{item}",)))
+    keys = [k for k in MODEL_KEYS if (k in old.meta or k in new.meta) and k not in ("procedure", "document")]
     for k in keys:
         va, vb = old.meta.get(k), new.meta.get(k)
         if k == "previous":
@@ -779,14 +862,18 @@ _SHEET_DETAIL = {
 
 def _sheet_rows(d: ModelDiff, table: str, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The old and new row (or ``{key: value}``) of one change ({} where absent)."""
+    if table == "model" and rid.startswith("document."):
+        item = rid.split(".", 1)[1]
+        return tuple({rid: m.document[item]} if item in m.document else {}  # type: ignore[return-value]
+                     for m in (d.old, d.new))
     if table == "model":
         return tuple({rid: m.meta[rid]} if rid in m.meta else {} for m in (d.old, d.new))  # type: ignore[return-value]
     key = next(t.key for t in TABLES if t.name == table)
 
     def row(m: Model) -> dict[str, Any]:
         frame = getattr(m, table)
-        hit = frame.loc[frame[key] == rid]
-        return hit.iloc[0].to_dict() if len(hit) else {}
+        hit = [r for r in frame.to_dict("records") if _row_key(table, key, r) == rid]
+        return hit[0] if hit else {}
 
     return row(d.old), row(d.new)
 
@@ -825,9 +912,25 @@ def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
     return (f"{name}（{'; '.join(parts)}）" if isinstance(name, str) and name else "; ".join(parts)) or rid
 
 
+def _form_item_of(ctx: DiffContext, change: Change, detail: str) -> str:
+    """The form item of one item of the document-only data (``catalog/change_items.csv``, by table and detail).
+
+    An answer of ``form_answers`` to an item change_items.csv does not name is named by its layout row
+    (section, number and label of ``catalog/form_layout.csv``).
+    """
+    found = ctx.form_items.get((change.table, detail))
+    if found:
+        return found
+    if change.table == "form_answers" and detail in ctx.layout_items:
+        return ctx.layout_items[detail]
+    return ctx.form_items.get((change.table, ""), detail)
+
+
 def _form_item(ctx: DiffContext, change: Change) -> str:
     """The form item of an element (``catalog/change_items.csv``: by table; flows by stage, model keys by key)."""
     items = ctx.form_items
+    if _document_details(change):  # document-only data: the items changed, each by its own row
+        return "; ".join(dict.fromkeys(_form_item_of(ctx, change, d) for d in _document_details(change)))
     if change.table == "sub_measures" and change.id in ctx.sub_measures.index:
         return str(ctx.sub_measures.at[change.id, "form_item_ja"])  # Ⅲ 3 リスク2 ユーザ認証の管理
     row = change.new or change.old or {}
