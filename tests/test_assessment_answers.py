@@ -15,7 +15,7 @@ import pytest
 
 from pia_analysis import bundled_model_path, catalog, load_model
 from pia_analysis.catalog.layout import FORMS, form_layout
-from pia_analysis.model.schema import OPERATORS
+from pia_analysis.model.schema import NOT_SET, NOT_SET_WORDS, OPERATORS
 from pia_analysis.outputs.assessment_answers import (
     ANSWER_COLUMNS, ANSWER_STATUSES, PENDING_JA, assessment_answers, assessment_completeness,
 )
@@ -54,11 +54,10 @@ def _at(answers: pd.DataFrame, item_id: str, unit: str = "", parent_unit: str | 
 
 
 def _with(model, **attributes):
-    """A copy of the model carrying document-only data (the interface helper O adds to the model format)."""
-    copy = model.replace()
-    for name, value in attributes.items():
-        setattr(copy, name, value)
-    return copy
+    """A copy of the model carrying document-only data: its tables, and ``document`` as model.yaml's block."""
+    if "document" in attributes:
+        attributes["meta"] = {**model.meta, "document": attributes.pop("document")}
+    return model.replace(**attributes)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -282,6 +281,30 @@ def test_a_scenario_change_shows_in_the_change_rows(small):
     assert _at(a, "full.A3.after", "1")["answer"] == "status: implemented"
 
 
+def test_a_changed_answer_per_unit_shows_in_the_change_rows_as_item_at_unit(small):
+    # form_answers.csv is keyed by item and unit: the 別添3 row names both, so a per-file override is findable
+    before = pd.DataFrame([
+        {"item_id": "full.II.3.1", "unit": "TAX_FILE", "answer": "本人又は本人の代理人", "source": "analyst"},
+        {"item_id": "full.II.3.1", "unit": "REG_FILE", "answer": "本人又は本人の代理人", "source": "analyst"}])
+    after = before.copy()
+    after.loc[0, "answer"] = "評価実施機関内の他部署"
+    a = assessment_answers(_with(small, form_answers=after), form="full",
+                           previous=_with(small, form_answers=before))
+    items = a.loc[a["item_id"] == "full.A3.item", "answer"].tolist()
+    assert items == ["Ⅱ 3 特定個人情報の入手・使用 ①入手元（form_answers full.II.3.1@TAX_FILE）"]
+    assert _at(a, "full.A3.before", "1")["answer"] == "answer: 本人又は本人の代理人"
+    assert _at(a, "full.A3.after", "1")["answer"] == "answer: 評価実施機関内の他部署"
+    assert _at(a, "full.A3.timing", "1")["answer"] == "事前"  # 入手元 is an item of 重要な変更
+
+
+def test_retention_not_set_in_any_word_reads_as_the_loaders_value(small):
+    # the loader reads 定められていない / 定めなし / not set as NOT_SET; an override in any of them bands the same
+    for word in (*NOT_SET_WORDS, NOT_SET):
+        overrides = pd.DataFrame([{"item_id": "full.II.6.2", "unit": "REG_FILE", "answer": word, "source": "a"}])
+        a = assessment_answers(_with(small, form_answers=overrides), form="full")
+        assert _at(a, "full.II.6.2", "REG_FILE")["answer"] == "定められていない", word
+
+
 def test_forms_auto_follow_the_threshold(small, kitakyushu):
     assert assessment_answers(small)["form"].unique().tolist() == ["basic"]
     assert assessment_answers(kitakyushu)["form"].unique().tolist() == ["basic", "full"]
@@ -387,8 +410,9 @@ def test_kitakyushu_derivations(kk_answers):
     assert _at(full, "full.II.3.1", "JUKI_FILE")["answer"] == "本人又は本人の代理人"
     assert _at(full, "full.II.3.2", "HONNIN_FILE")["answer"] == "専用線"
     outsourcing = full.loc[full["item_id"] == "full.II.4.item", "unit"].tolist()
-    assert outsourcing == ["VENDOR_TERM", "CONV_SRV"]  # systems.csv order
-    assert _at(full, "full.II.4.7", "VENDOR_TERM")["answer"] == "再委託する"
+    assert outsourcing == ["CONVENIENCE", "SYSTEM_SUPPORT"]  # outsourcing.csv's rows, in its order
+    assert _at(full, "full.II.4.7", "SYSTEM_SUPPORT")["answer"] == "再委託する"  # covers the subcontractor's terminal
+    assert _at(full, "full.II.4.7", "CONVENIENCE")["answer"] == "再委託しない"
     assert full.loc[full["item_id"] == "full.II.5.recipient", "unit"].tolist() == [
         "ATENA", "PREF_SRV", "OTHER_CS", "CARD_MGMT"]
     # J-LIS's own servers pass the data on among themselves: not the city's provision

@@ -27,6 +27,7 @@ from .schema import (
     MAX_NOTE_CHARS,
     MIN_DATE,
     MODEL_TEXT_LIMITS,
+    NOT_SET,
     NOT_SET_WORDS,
     PROCEDURE_CHOICES,
     PROCEDURE_KEYS,
@@ -549,7 +550,7 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         if not value:
             return None
         if value.lower() in NOT_SET_WORDS:
-            return "not set"
+            return NOT_SET
         number = re.fullmatch(r"(\d{1,4})\s*年?", value)
         if number is None:
             bad(f"{shorten(raw.strip())!r} is not a whole number of years or 定められていない",

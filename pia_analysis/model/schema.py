@@ -10,7 +10,7 @@ English: the workbook guide sheet, ``new``'s README and the tables of ``docs/mod
 from __future__ import annotations
 
 __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS", "FILE_KINDS",
-           "NOT_SET_WORDS", "PROCEDURE_FILLS",
+           "NOT_SET", "NOT_SET_WORDS", "PROCEDURE_FILLS",
            "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
@@ -345,6 +345,8 @@ DOCUMENT_KEYS: dict[str, tuple[str, tuple[str, str], str]] = {
 FILE_KINDS = ("system", "other")
 #: The words of a retention period that is not set (保管期間 定められていない); an empty cell is unanswered.
 NOT_SET_WORDS = ("not set", "定められていない", "定めなし")
+#: What the loader reads any of :data:`NOT_SET_WORDS` as (a ``years`` cell): one value, whatever word was written.
+NOT_SET = "not set"
 
 #: The meanings that differ for a model directory's model.yaml.
 DIRECTORY_KEY_MEANINGS: dict[str, tuple[str, str]] = {

@@ -12,7 +12,8 @@ once per unit (file, system, 委託事項, 提供先・移転先, change) and an
 - ``model:``, ``procedure:``, ``rated:``, ``sub_measure:``, ``declaration:``, ``other_risk:`` read the model as is;
   ``controls:`` lists the controls that mitigate a rated item;
 - ``doc:`` keys read the document-only data of the model (``model.yaml``'s ``document:`` block, ``file_details.csv``,
-  ``outsourcing.csv``, ``recipients.csv``, systems' ``functions``) through one accessor, :func:`_document_data`;
+  ``outsourcing.csv``, ``recipients.csv``, systems' ``functions``): :attr:`Model.document` (without its ``source``,
+  which is the block's provenance, not an item), :attr:`Model.file_details` …;
 - ``form_answers.csv`` overrides any item.
 
 Nothing is guessed: an item nothing fills is ``missing`` (the writer prints 【要記入】) and says which model table
@@ -44,7 +45,7 @@ from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_cat
 from ..model.japanese import alias_words
 from ..model.model import Model, require_model
 from ..model.rated import fold_ratings
-from ..model.schema import OUTSOURCED_OPERATORS
+from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
 
 #: What the document prints in an item the model cannot fill.
@@ -64,8 +65,9 @@ COMPLETENESS_COLUMNS = ["form", "section", "items", "model", "derived", "documen
                         "missing", "filled_share", "missing_items"]
 
 _CHECKED, _UNCHECKED = "☑", "☐"
-# the words of a retention period that is not set (保管期間 定められていない), folded
-_NOT_SET = ("定められていない", "定めなし", "not set", "not_set")
+# the words of a retention period that is not set (保管期間 定められていない), folded: the loader's words and the
+# value it reads them as (file_details.csv retention), so a form_answers.csv answer in any of them reads the same
+_NOT_SET = tuple(dict.fromkeys(unicodedata.normalize("NFKC", w).casefold() for w in (*NOT_SET_WORDS, NOT_SET)))
 # the units a count or a number of years may be written with (5年, 1,000人, 12項目)
 _COUNT_WORDS = ("年", "人", "項目", "件")
 _JOIN = "、"
@@ -76,35 +78,6 @@ _STATUS_JA = {"implemented": "実施済み", "planned": "計画中", "missing": 
 _PLACE_NAMES = {"document": "model.yaml document:", "procedure": "model.yaml procedure:",
                 "file_details": "file_details.csv", "outsourcing": "outsourcing.csv", "recipients": "recipients.csv",
                 "systems": "systems.csv"}
-
-
-# ---------------------------------------------------------------------------------------------------
-# the one accessor of the document-only data (helper O adds it to the model; until merged, read with getattr)
-
-
-@dataclasses.dataclass(frozen=True)
-class _DocumentData:
-    document: dict[str, Any]
-    file_details: pd.DataFrame
-    outsourcing: pd.DataFrame
-    recipients: pd.DataFrame
-    form_answers: pd.DataFrame
-
-
-def _document_data(model: Model) -> _DocumentData:
-    """The model's document-only data, empty where the model has none.
-
-    ``document``, ``file_details``, ``outsourcing``, ``recipients``, ``form_answers``: the one place that reads
-    them, so the model format's extension changes this function only.
-    """
-    def table(name: str) -> pd.DataFrame:
-        value = getattr(model, name, None)
-        return value if isinstance(value, pd.DataFrame) else pd.DataFrame()
-
-    document = getattr(model, "document", None)
-    return _DocumentData(document=dict(document) if isinstance(document, dict) else {},
-                         file_details=table("file_details"), outsourcing=table("outsourcing"),
-                         recipients=table("recipients"), form_answers=table("form_answers"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -189,7 +162,6 @@ class _Context:
         self.model = model
         self.form = form
         self.previous = previous
-        self.doc = _document_data(model)
         self._bands: dict[str, pd.DataFrame | None] = {}
         self._categories: dict[str, str] = {}
         self._memo: dict[tuple[str, str], Any] = {}
@@ -201,6 +173,11 @@ class _Context:
         return self._memo[(what, key)]
 
     # the model's tables as dicts -----------------------------------------------------------------
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """model.yaml's ``document`` block, flattened (its ``source`` kept: the provenance of the doc: answers)."""
+        return self.model.document
+
     @cached_property
     def systems(self) -> dict[str, dict[str, Any]]:
         return {r["system_id"]: r for r in self.model.systems.to_dict("records")}
@@ -395,7 +372,7 @@ class _Context:
 
     @cached_property
     def form_answers(self) -> dict[tuple[str, str], dict[str, Any]]:
-        fa = self.doc.form_answers
+        fa = self.model.form_answers
         if fa.empty:
             return {}
         out = {}
@@ -440,7 +417,7 @@ class _Context:
         units: list[_Outsourcing] = []
         covered: set[str] = set()
         flow_ids = self.flow_ids
-        for row in self.doc.outsourcing.to_dict("records"):
+        for row in self.model.outsourcing.to_dict("records"):
             cover = [str(c) for c in (row.get("covers") or [])]
             systems = [c for c in cover if c in self.systems]
             for c in cover:
@@ -491,7 +468,7 @@ class _Context:
     def row_of(self, name: str, column: str, key: str) -> dict[str, Any] | None:
         """The row of a document-only table (``file_details`` …) whose ``column`` is ``key`` (the first one)."""
         def index() -> dict[str, dict[str, Any]]:
-            table = getattr(self.doc, name)
+            table = getattr(self.model, name)  # one of the model's document-only tables
             if table.empty or column not in table.columns:
                 return {}
             out: dict[str, dict[str, Any]] = {}
@@ -1088,8 +1065,8 @@ def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None
     value: Any = None
     source = ""
     if table == "document":
-        value = _dotted(ctx.doc.document, column)
-        source = "model.yaml document"
+        value = None if column == "source" else _dotted(ctx.document, column)
+        source = str(ctx.document.get("source") or "model.yaml document")
     elif table == "procedure":
         value = _dotted(ctx.model.meta.get("procedure") or {}, column)
         source = "model.yaml procedure"
@@ -1375,7 +1352,7 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
     >>> c.loc[c["section"] == "Ⅲ", ["items", "derived", "missing"]].values.tolist()
     [[1, 1, 0]]
     >>> print(c.loc[c["section"] == "Ⅱ", "missing_items"].iloc[0].splitlines()[0])
-    いつ時点の計数か ← model.yaml document: population_counted_on
+    2 取扱者数 ← model.yaml handlers
     """
     if missing := [c for c in ANSWER_COLUMNS if c not in answers.columns]:
         raise InvalidArgumentError(f"answers lack column(s) {', '.join(missing)}: give assessment_answers' frame")
