@@ -281,6 +281,19 @@ def test_a_scenario_change_shows_in_the_change_rows(small):
     assert _at(a, "full.A3.after", "1")["answer"] == "status: implemented"
 
 
+def test_a_recipient_of_two_files_is_given_only_the_blocks_file_in_each_block(small):
+    # Ⅱ 5 ③ is per file: the national system receiving both files lists the register file in the register's
+    # block and the tax file in the tax block, never both in one
+    extra = pd.DataFrame([{**small.flows.iloc[0].to_dict(), "flow_id": "F99", "source": "REG", "target": "NATIONAL",
+                           "files": ["REG_FILE"], "stage": "provide", "channel": "LGWAN"}])
+    a = assessment_answers(small.replace(flows=pd.concat([small.flows, extra], ignore_index=True)), form="full")
+    register = _at(a, "full.II.5.3", "NATIONAL", parent_unit="REG_FILE")["answer"]
+    tax = _at(a, "full.II.5.3", "NATIONAL", parent_unit="TAX_FILE")["answer"]
+    assert register.startswith("住民記録ファイル（") and "税務ファイル" not in register
+    assert tax.startswith("税務ファイル") and "住民記録ファイル" not in tax
+    assert _at(a, "full.II.5.4", "NATIONAL", parent_unit="REG_FILE")["answer"] == "1万人未満"  # that file's records
+
+
 def test_a_changed_answer_per_unit_shows_in_the_change_rows_as_item_at_unit(small):
     # form_answers.csv is keyed by item and unit: the 別添3 row names both, so a per-file override is findable
     before = pd.DataFrame([

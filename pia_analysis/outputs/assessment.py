@@ -13,10 +13,12 @@ form's order; this module prints that frame the way a municipality files and pub
   the page width, the header rows repeated on every page, margins and page numbers. Every text cell is
   neutralised (:func:`~pia_analysis.util.spreadsheet.neutralise`) and the bytes are the same on every run;
 * **the PDF** (:func:`assessment_pdf`): the same rows on A4 portrait pages in the charts' Japanese font, written by
-  :mod:`.pdf_writer` (matplotlib lays out every character through FreeType, too slow for a 1,000-system model's
+  reportlab (matplotlib lays out every character through FreeType, too slow for a 1,000-system model's
   two million characters): each section starts a page under its heading, the document's name and the section
   run along the top, page numbers (n / N) along the bottom, 【要記入】 on an orange fill, a row too long for a
-  page continued on the next;
+  page continued on the next. The PDF is drawn with reportlab's canvas (the charts' IPAexGothic and, for the
+  glyphs it lacks such as ☑ ☐, matplotlib's DejaVu Sans, each embedded as a subset; ``invariant=1``, so the same
+  answers give the same bytes); the lines are broken here, with Japanese line-breaking rules;
 * **completeness** (:func:`write_assessment`): ``completeness.csv`` (per form and section: items filled from the
   model, derived, from the document-only data, overridden, left empty on purpose, 【要記入】, and the share filled),
   ``missing_items.csv`` (one row per 【要記入】 item with the model table or key that would fill it) and one
@@ -32,6 +34,7 @@ __all__ = ["SHEET_COLUMNS", "assessment_pdf", "assessment_rows", "assessment_sum
            "write_assessment"]
 
 import dataclasses
+import functools
 import io
 import math
 import re
@@ -48,7 +51,6 @@ from ..util.errors import InvalidArgumentError
 from ..util.files import write_pack
 from ..util.spreadsheet import neutralise, normalise_xlsx, write_csv
 from .assessment_answers import FORM_NAMES_JA, PENDING_JA, assessment_answers, assessment_completeness
-from .pdf_writer import A4_POINTS, PdfDocument
 
 #: The columns of every sheet: the four of the form (printed), then three for the analyst (not printed).
 SHEET_COLUMNS = ("項目番号", "項目", "記載内容", "選択肢", "状態", "記入元（モデル）", "項目ID")
@@ -432,7 +434,124 @@ def _document_title(answers: pd.DataFrame, form: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # the PDF
 
-_PAGE_W, _PAGE_H = A4_POINTS
+# The PDF is drawn by reportlab (a well-kept library: TrueType subsetting, deterministic output with
+# invariant=1) on its canvas; the rows are laid out here because the form's table needs Japanese line breaking
+# (kinsoku) and rows split across pages with （続き）, and a per-character width table keeps 1.7 million
+# characters fast (platypus measures every paragraph through its own tokenizer, several times slower).
+_FONT, _FALLBACK = "IPAexGothic", "DejaVuSans"
+_MISSING = "〓"  # the geta mark: Japanese typesetting's sign of a character no font has
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple[dict[str, float], frozenset[str], frozenset[str]]:
+    """Register the fonts once: each character's width at 1 pt, the characters of the main and fallback fonts.
+
+    The main font is the charts' IPAexGothic (bundled by ``matplotlib-fontja``); the fallback for what it lacks
+    (☑ ☐ …) is DejaVu Sans, matplotlib's own default font, so both ship with the dependencies.
+    """
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    import matplotlib_fontja
+
+    main_path = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
+    fallback_path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    main, fallback = TTFont(_FONT, str(main_path)), TTFont(_FALLBACK, str(fallback_path))
+    for font in (main, fallback):
+        if font.fontName not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(font)
+    widths = {chr(code): w / 1000 for code, w in fallback.face.charWidths.items() if code >= 32}
+    widths.update({chr(code): w / 1000 for code, w in main.face.charWidths.items() if code >= 32})
+    main_chars = frozenset(chr(code) for code in main.face.charWidths if code >= 32)
+    fallback_chars = frozenset(chr(code) for code in fallback.face.charWidths if code >= 32) - main_chars
+    widths.setdefault(_MISSING, 1.0)
+    for code in range(32):
+        widths[chr(code)] = 0.0  # control characters are not printed
+    return widths, main_chars, fallback_chars
+
+
+@functools.lru_cache(maxsize=None)
+def _colour(hex_colour: str):
+    """The reportlab colour of ``#RRGGBB``, parsed once (parsing a string on every call was a third of the time)."""
+    from reportlab.lib.colors import HexColor
+
+    return HexColor(hex_colour)
+
+
+class _PdfCanvas:
+    """An A4 document drawn on reportlab's canvas, in points from the page's top left corner."""
+
+    def __init__(self, path: str | Path, title: str):
+        from reportlab.pdfgen import canvas
+
+        self.char_widths, self._main, self._fallback = _fonts()
+        self.memo: dict = {}  # what a caller measured once (wrapped lines), kept with the document
+        self._canvas = canvas.Canvas(str(path), pagesize=(_PAGE_W, _PAGE_H), invariant=1, pageCompression=1,
+                                     pdfVersion=(1, 4))
+        self._canvas.setTitle(title)
+        self._canvas.setCreator("pia-analysis")
+        self._canvas.setProducer("pia-analysis (reportlab)")
+        self._started = False
+        self._state: tuple = ()  # the fill colour, font and size last set on the page: set again only on change
+
+    def new_page(self) -> None:
+        if self._started:
+            self._canvas.showPage()
+        self._started = True
+        self._state = ()
+
+    def _fill(self, colour: str) -> None:
+        if self._state[:1] != (colour,):
+            self._canvas.setFillColor(_colour(colour))
+            self._state = (colour, *self._state[1:])
+
+    def width(self, text: str, size: float) -> float:
+        widths = self.char_widths
+        return size * sum(widths.get(c, 1.0) for c in text)
+
+    def _runs(self, text: str) -> list[tuple[str, str]]:
+        """The text cut where the font changes: IPAexGothic, DejaVu Sans for what it lacks, 〓 for the rest."""
+        main, fallback = self._main, self._fallback
+        runs: list[tuple[str, str]] = []
+        for ch in text:
+            if ord(ch) < 32:
+                continue
+            font = _FONT if ch in main else _FALLBACK if ch in fallback else _FONT
+            ch = ch if ch in main or ch in fallback else _MISSING
+            if runs and runs[-1][0] == font:
+                runs[-1] = (font, runs[-1][1] + ch)
+            else:
+                runs.append((font, ch))
+        return runs
+
+    def text(self, x: float, y: float, text: str, size: float, colour: str = "#111111") -> None:
+        """One line of text whose top is ``y`` points below the page's top (the baseline 0.88 em lower)."""
+        c = self._canvas
+        self._fill(colour)
+        base = _PAGE_H - y - 0.88 * size
+        for font, run in self._runs(text):
+            if self._state[1:] != (font, size):
+                c.setFont(font, size)
+                self._state = (self._state[0], font, size)
+            c.drawString(x, base, run)
+            x += self.width(run, size)
+
+    def rect(self, x: float, y: float, w: float, h: float, fill: str) -> None:
+        self._fill(fill)
+        self._canvas.rect(x, _PAGE_H - y - h, w, h, stroke=0, fill=1)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, colour: str = "#999999", width: float = 0.5) -> None:
+        c = self._canvas
+        c.setStrokeColor(_colour(colour))
+        c.setLineWidth(width)
+        c.line(x1, _PAGE_H - y1, x2, _PAGE_H - y2)
+
+    def save(self) -> None:
+        self._canvas.save()
+
+
+_PAGE_W, _PAGE_H = 595.2755905511812, 841.8897637795277  # A4 in points (reportlab.lib.pagesizes.A4)
 _MARGIN_X, _MARGIN_TOP, _MARGIN_BOTTOM = 42.0, 54.0, 50.0  # points
 _TITLE_H = 30.0  # the part's title at the top of its first page
 _COL_NUMBER, _COL_LABEL = 54.0, 176.0  # points; the answer takes the rest
@@ -446,7 +565,7 @@ _NO_LINE_END = "（「『【〔(["
 _WORD = re.compile(r"[0-9A-Za-z_.,:;!?'\"()\[\]/%@=+\-]+ ?| |.")
 
 
-def _wrap(doc: PdfDocument, text: str, width: float, size: float) -> list[str]:
+def _wrap(doc: _PdfCanvas, text: str, width: float, size: float) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` points: Latin words whole, Japanese at any character.
 
     A line does not start with 。、）… (they stay at the end of the line before, a little past the edge, as
@@ -513,7 +632,7 @@ class _Drawn:
         return max(self.body_lines * _SIZE * _LEADING, answer) + 2 * _PAD
 
 
-def _measure(doc: PdfDocument, line: _Line) -> _Drawn:
+def _measure(doc: _PdfCanvas, line: _Line) -> _Drawn:
     usable = _PAGE_W - 2 * _MARGIN_X
     answer_w = usable - _COL_NUMBER - _COL_LABEL - 2 * _PAD
     number = _wrap(doc, line.number, _COL_NUMBER - 2 * _PAD, _SIZE) if line.number else []
@@ -538,7 +657,7 @@ def _split(drawn: _Drawn, room: float) -> tuple[_Drawn, _Drawn]:
     return head, rest
 
 
-def _pages(doc: PdfDocument, parts: list[_Part]) -> list[tuple[_Part, list[_Drawn]]]:
+def _pages(doc: _PdfCanvas, parts: list[_Part]) -> list[tuple[_Part, list[_Drawn]]]:
     """The rows of each part laid out on pages: each part starts a page, a long row is split across pages.
 
     The part's first row (its section title) is the heading of the part's first page, not a row.
@@ -576,7 +695,7 @@ def _pages(doc: PdfDocument, parts: list[_Part]) -> list[tuple[_Part, list[_Draw
     return pages
 
 
-def _draw_page(doc: PdfDocument, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
+def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
                first: bool, cover: str) -> None:
     doc.new_page()
     left, right = _MARGIN_X, _PAGE_W - _MARGIN_X
@@ -666,13 +785,21 @@ def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
 
 
 def _write_pdf(parts: list[_Part], title: str, path: str | Path, form: str) -> int:
-    doc = PdfDocument(title=title)
-    pages = _pages(doc, parts)
-    seen: set[int] = set()
-    for i, (part, rows) in enumerate(pages, 1):
-        _draw_page(doc, part, rows, title, i, len(pages), id(part) not in seen, FORM_NAMES_JA.get(form, form))
-        seen.add(id(part))
-    doc.save(path)
+    from reportlab import rl_config
+
+    # the page streams Flate-compressed only: reportlab's default adds an ASCII85 layer (a quarter larger, and
+    # in pure Python a tenth of the time of a 1,000-system document); restored after, a setting of the process
+    a85, rl_config.useA85 = rl_config.useA85, 0
+    try:
+        doc = _PdfCanvas(path, title)
+        pages = _pages(doc, parts)
+        seen: set[int] = set()
+        for i, (part, rows) in enumerate(pages, 1):
+            _draw_page(doc, part, rows, title, i, len(pages), id(part) not in seen, FORM_NAMES_JA.get(form, form))
+            seen.add(id(part))
+        doc.save()
+    finally:
+        rl_config.useA85 = a85
     return len(pages)
 
 
@@ -700,7 +827,7 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
     >>> from pia_analysis.outputs.assessment import assessment_summary
     >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
     >>> print(assessment_summary(c)["basic"])  # doctest: +ELLIPSIS
-    評価書_basic（基礎項目評価書）: 94 items, 80 filled (model 19, derived 61, document 0, override 0), ...
+    評価書_basic（基礎項目評価書）: 94 items, 83 filled (model 19, derived 61, document 3, override 0), ...
     """
     out = {}
     for row in completeness.loc[completeness["section"] == "計"].itertuples(index=False):
