@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -18,13 +19,15 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from pia_analysis import bundled_model_path, load_model
+from pia_analysis import bundled_model_path, load_model, with_control_status
+from pia_analysis.util.errors import InvalidArgumentError
 from pia_analysis.catalog.layout import form_layout
 from pia_analysis.cli import main
 from pia_analysis.outputs.assessment import (
-    SHEET_COLUMNS, _sheet_name, assessment_pdf, assessment_rows, assessment_workbook, write_assessment,
+    SHEET_COLUMNS, _sheet_name, assessment_changes, assessment_pdf, assessment_reading, assessment_rows,
+    assessment_workbook, write_assessment,
 )
-from pia_analysis.outputs.assessment_answers import PENDING_JA, assessment_answers
+from pia_analysis.outputs.assessment_answers import PENDING_JA, assessment_answers, assessment_completeness
 from pia_analysis.util.spreadsheet import starts_like_formula
 
 MODELS = Path(__file__).resolve().parent / "models"
@@ -301,3 +304,50 @@ def test_a_model_the_threshold_exempts_gets_no_document_and_says_so(tmp_path, ca
                                                     "summary.txt"]
     assert main(["assessment", str(model_dir), "--out", str(out), "--form", "basic"]) == 0  # asked for: written
     assert (out / "評価書_basic.pdf").is_file()
+
+
+def test_the_reading_says_what_the_completeness_table_holds(small_answers):
+    c = assessment_completeness(small_answers)
+    ja, en = assessment_reading(c, "ja"), assessment_reading(c, "en")
+    assert len(ja.split("\n\n")) == len(en.split("\n\n")) == 3  # one paragraph per form
+    for form, paragraph in zip(("full", "focused", "basic"), en.split("\n\n"), strict=True):
+        t = c.loc[(c["form"] == form) & (c["section"] == "計")].iloc[0]
+        filled = t["model"] + t["derived"] + t["document"] + t["override"]
+        assert f"fills {filled:,} of the {t['items'] - t['empty_declared']:,} items" in paragraph
+        assert f"{t['missing']:,} are left {PENDING_JA}" in paragraph
+        sections = c.loc[(c["form"] == form) & (c["section"] != "計")]
+        worst = sections.loc[sections["missing"].idxmax()]
+        assert f"most of them in {worst['section']} ({worst['missing']:,})" in paragraph
+    assert ja.startswith("全項目評価書: 記入する") and "【要記入】は" in ja
+    with pytest.raises(InvalidArgumentError, match="lang must be"):
+        assessment_reading(c, "fr")
+    with pytest.raises(InvalidArgumentError, match="lacks column"):
+        assessment_reading(c.drop(columns="missing"))
+
+
+def test_the_change_table_has_one_row_per_change_in_the_forms_columns():
+    base = load_model(bundled_model_path())
+    changed = with_control_status(with_control_status(base, "C-STORE-FW", "missing"), "C-CARD-PIN", "planned")
+    rows = assessment_changes(assessment_answers(changed, form="full", previous=base))
+    assert list(rows.columns) == ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明"]
+    assert len(rows) == 2 and rows["項目"].str.contains("C-STORE-FW").sum() == 1
+    assert set(rows["変更前の記載"]) == {"status: implemented"}
+    same = assessment_changes(assessment_answers(base, form="full", previous=base))
+    assert same.empty and list(same.columns) == list(rows.columns)
+
+
+def test_notebook_08_runs_on_another_model_and_says_nothing_of_kitakyushu(tmp_path):
+    # the notebook is the library's readings and tables: on the small model it must hold no fact of Kitakyushu
+    papermill = pytest.importorskip("papermill")
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "08_assessment_document.ipynb"
+    out = tmp_path / "08.ipynb"
+    papermill.execute_notebook(str(notebook), str(out), kernel_name="python3", progress_bar=False,
+                               parameters={"MODEL_PATH": str(SMALL), "LANG": "en", "OUT_DIR": str(tmp_path / "pack"),
+                                           "CONTROL_ID": "C2"})
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                     for c in cells if c["cell_type"] == "code" for o in c["outputs"])
+    assert "基礎項目評価書: the model fills" in text and "C2" in text
+    for fact in ("北九州", "C-STORE-FW", "住民基本台帳", "2021-", "評価書_full"):
+        assert fact not in text, fact
+    assert sorted(p.name for p in (tmp_path / "pack").iterdir())[-2:] == ["評価書_basic.pdf", "評価書_basic.xlsx"]

@@ -30,8 +30,8 @@ its risks, ratings and measures are not printed, one line says why.
 
 from __future__ import annotations
 
-__all__ = ["SHEET_COLUMNS", "assessment_pdf", "assessment_rows", "assessment_summary", "assessment_workbook",
-           "write_assessment"]
+__all__ = ["SHEET_COLUMNS", "assessment_changes", "assessment_pdf", "assessment_reading", "assessment_rows",
+           "assessment_summary", "assessment_workbook", "write_assessment"]
 
 import dataclasses
 import functools
@@ -46,6 +46,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..catalog.layout import form_layout
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_pack
@@ -837,6 +838,130 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
                          f"{row.override}), {row.missing} {PENDING_JA}, {row.empty_declared} left empty by the form "
                          f"or a declaration; {row.filled_share:.0%} of those to fill")
     return out
+
+
+_READING_LANGS = ("ja", "en")
+_SECTION_EN = {"計": "total"}
+
+
+def assessment_reading(completeness: pd.DataFrame, lang: str = "ja") -> str:
+    """What the completeness table says, in a few sentences: per form, how much the model fills and what is left.
+
+    Per form: the items to fill, how many the model fills (and how: read as is, derived, from the document-only
+    data, overridden), how many are left 【要記入】, and the section with the most of them. Only what the table
+    holds: the sentences are true of any model.
+
+    Parameters
+    ----------
+    completeness
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_completeness`.
+    lang
+        ``ja`` (default) or ``en``.
+
+    Returns
+    -------
+    str
+        One paragraph per form, separated by a blank line; a line saying there is no form when the frame is empty.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not ``ja`` or ``en``, or ``completeness`` lacks a column of the completeness table.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers, assessment_completeness
+    >>> from pia_analysis.outputs.assessment import assessment_reading
+    >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
+    >>> print(assessment_reading(c, "en"))  # doctest: +ELLIPSIS
+    基礎項目評価書: the model fills 83 of the 93 items to fill (89%): 19 read as they are, 61 derived, ...
+    """
+    if lang not in _READING_LANGS:
+        raise InvalidArgumentError(f"lang must be one of {', '.join(_READING_LANGS)}, got {lang!r}")
+    needed = ("form", "section", "items", "model", "derived", "document", "override", "empty_declared", "missing",
+              "filled_share")
+    if missing := [c for c in needed if c not in completeness.columns]:
+        raise InvalidArgumentError(f"completeness lacks column(s) {', '.join(missing)}: give "
+                                   "assessment_completeness' frame")
+    paragraphs = []
+    for form in dict.fromkeys(completeness["form"]):
+        rows = completeness.loc[completeness["form"] == form]
+        total = rows.loc[rows["section"] == "計"]
+        if total.empty:
+            continue
+        t = total.iloc[0]
+        to_fill = int(t["items"] - t["empty_declared"])
+        filled = int(t["model"] + t["derived"] + t["document"] + t["override"])
+        sections = rows.loc[(rows["section"] != "計") & (rows["missing"] > 0)]
+        worst = sections.loc[sections["missing"].idxmax()] if not sections.empty else None
+        name = FORM_NAMES_JA.get(form, form)
+        if lang == "ja":
+            text = (f"{name}: 記入する {to_fill:,} 項目のうち {filled:,} 項目（{t['filled_share']:.0%}）を"
+                    f"モデルから記入した（そのまま {int(t['model']):,}、導出 {int(t['derived']):,}、文書情報 {int(t['document']):,}、"
+                    f"上書き {int(t['override']):,}）。{PENDING_JA}は {int(t['missing']):,} 項目")
+            text += (f"で、最も多いのは {worst['section']}（{int(worst['missing']):,} 項目）。" if worst is not None
+                     else "。")
+            if worst is not None:
+                text += "何で埋まるかは missing_items.csv（記入元）を参照。"
+        else:
+            text = (f"{name}: the model fills {filled:,} of the {to_fill:,} items to fill ({t['filled_share']:.0%}): "
+                    f"{int(t['model']):,} read as they are, {int(t['derived']):,} derived, {int(t['document']):,} "
+                    f"from the document-only data, {int(t['override']):,} overridden. {int(t['missing']):,} are "
+                    f"left {PENDING_JA}")
+            text += (f", most of them in {worst['section']} ({int(worst['missing']):,}); missing_items.csv says "
+                     "which model table or key would fill each." if worst is not None else ".")
+        paragraphs.append(text)
+    if not paragraphs:
+        return "評価書の様式がない。" if lang == "ja" else "No form of the 評価書."
+    return "\n\n".join(paragraphs)
+
+
+def assessment_changes(answers: pd.DataFrame, form: str = "full") -> pd.DataFrame:
+    """The 別添3 変更箇所 of a form as a table: one row per change, the form's columns.
+
+    Parameters
+    ----------
+    answers
+        The frame of :func:`~pia_analysis.outputs.assessment_answers.assessment_answers`, computed with a
+        ``previous`` version (else there are no change rows).
+    form
+        The form whose 別添3 to read (default ``full``; the 基礎項目評価書 has no 別添3).
+
+    Returns
+    -------
+    DataFrame
+        Columns 変更日, 項目, 変更前の記載, 変更後の記載, 提出時期, 提出時期に係る説明 (the layout's labels), one
+        row per change in the document's order; empty (with the columns) when nothing changed.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``answers`` lacks a column of the answers frame.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, with_control_status
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers
+    >>> from pia_analysis.outputs.assessment import assessment_changes
+    >>> base = load_model(bundled_model_path())
+    >>> changed = with_control_status(base, "C-STORE-FW", "missing")
+    >>> rows = assessment_changes(assessment_answers(changed, form="full", previous=base))
+    >>> rows[["変更前の記載", "変更後の記載", "提出時期"]].values.tolist()
+    [['status: implemented', 'status: missing', '事前']]
+    """
+    if missing := [c for c in ("form", "item_id", "parent", "unit", "unit_kind", "label_ja", "answer")
+                   if c not in answers.columns]:
+        raise InvalidArgumentError(f"answers lack column(s) {', '.join(missing)}: give assessment_answers' frame")
+    rows = answers.loc[(answers["form"] == form) & (answers["unit_kind"] == "change")]
+    layout = form_layout(form) if form in FORM_NAMES_JA else None
+    columns = (list(layout.loc[layout["repeat"] == "change", "label_ja"]) if layout is not None
+               else list(dict.fromkeys(rows["label_ja"])))
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    table = rows.pivot(index="unit", columns="label_ja", values="answer")
+    order = sorted(table.index, key=lambda u: (len(str(u)), str(u)))  # change 1, 2, … 10
+    return table.loc[order, columns].reset_index(drop=True).rename_axis(columns=None)
 
 
 def _missing_items(answers: pd.DataFrame) -> pd.DataFrame:
