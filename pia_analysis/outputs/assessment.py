@@ -897,9 +897,10 @@ def assessment_reading(completeness: pd.DataFrame, lang: str = "ja") -> str:
         worst = sections.loc[sections["missing"].idxmax()] if not sections.empty else None
         name = FORM_NAMES_JA.get(form, form)
         if lang == "ja":
+            how = (f"そのまま {int(t['model']):,}、導出 {int(t['derived']):,}、文書情報 {int(t['document']):,}、"
+                   f"上書き {int(t['override']):,}")
             text = (f"{name}: 記入する {to_fill:,} 項目のうち {filled:,} 項目（{t['filled_share']:.0%}）を"
-                    f"モデルから記入した（そのまま {int(t['model']):,}、導出 {int(t['derived']):,}、"
-                    f"文書情報 {int(t['document']):,}、上書き {int(t['override']):,}）。{PENDING_JA}は {int(t['missing']):,} 項目")
+                    f"モデルから記入した（{how}）。{PENDING_JA}は {int(t['missing']):,} 項目")
             text += (f"で、最も多いのは {worst['section']}（{int(worst['missing']):,} 項目）。" if worst is not None
                      else "。")
             if worst is not None:
