@@ -351,3 +351,16 @@ def test_notebook_08_runs_on_another_model_and_says_nothing_of_kitakyushu(tmp_pa
     for fact in ("北九州", "C-STORE-FW", "住民基本台帳", "2021-", "評価書_full"):
         assert fact not in text, fact
     assert sorted(p.name for p in (tmp_path / "pack").iterdir())[-2:] == ["評価書_basic.pdf", "評価書_basic.xlsx"]
+
+
+def test_the_filed_change_rows_give_the_whole_text_and_block_titles_are_not_broken(kitakyushu_answers, tmp_path):
+    # 別添3 is filed: before and after are never cut for a screen (the English title is 70 characters)
+    rows = assessment_changes(kitakyushu_answers)
+    title = load_model(bundled_model_path()).meta["title_en"]
+    assert len(title) > 60 and f"title_en: {title}" in set(rows["変更後の記載"])
+    assert not rows[["変更前の記載", "変更後の記載"]].apply(lambda c: c.str.endswith("…")).any().any()
+    # a block title without a label (システム10, 提供先・移転先1) is one line across the number and label columns
+    pdf = tmp_path / "full.pdf"
+    assessment_pdf(kitakyushu_answers, "full", pdf)
+    lines = "\n".join(p.extract_text() for p in PdfReader(pdf).pages).splitlines()
+    assert "システム10" in lines and "提供先・移転先1" in lines

@@ -633,10 +633,18 @@ class _Drawn:
         return max(self.body_lines * _SIZE * _LEADING, answer) + 2 * _PAD
 
 
+def _spans(line: _Line) -> bool:
+    """Whether the row's number is written across the number and label columns (a block title without a label)."""
+    return line.kind == "block" and not line.label and bool(line.number)
+
+
 def _measure(doc: _PdfCanvas, line: _Line) -> _Drawn:
     usable = _PAGE_W - 2 * _MARGIN_X
     answer_w = usable - _COL_NUMBER - _COL_LABEL - 2 * _PAD
-    number = _wrap(doc, line.number, _COL_NUMBER - 2 * _PAD, _SIZE) if line.number else []
+    # a block's title with no label of its own (システム10, 提供先・移転先1) spans the label column too, rather than
+    # breaking inside the word in the narrow number column
+    number_w = (_COL_NUMBER + _COL_LABEL if _spans(line) else _COL_NUMBER) - 2 * _PAD
+    number = _wrap(doc, line.number, number_w, _SIZE) if line.number else []
     if line.kind == "note" or (line.kind in ("section", "block") and not line.answer):
         return _Drawn(line, number, _wrap(doc, line.label, usable - _COL_NUMBER - 2 * _PAD, _SIZE), [], [])
     indent = _INDENT * max(0, line.depth - 1)
@@ -741,9 +749,14 @@ def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, pag
             doc.text(x_answer + _PAD, below + k * _SIZE_CHOICES * _LEADING, text, _SIZE_CHOICES, "#555555")
         y += hh
         doc.line(left, y, right, y, "#BBBBBB", 0.5)
-    if rows:  # the columns' rules
-        for x in (left, x_label, x_answer, right):
+    if rows:  # the columns' rules: the label column's left rule stops at a block title written across it
+        for x in (left, x_answer, right):
             doc.line(x, top, x, y, "#DDDDDD" if x not in (left, right) else "#BBBBBB", 0.5)
+        row_top = top
+        for drawn in rows:
+            if not _spans(drawn.line):
+                doc.line(x_label, row_top, x_label, row_top + drawn.height, "#DDDDDD", 0.5)
+            row_top += drawn.height
 
 
 def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:

@@ -569,9 +569,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, limit: int | None = 60) -> str:
+    """A value as a change table writes it; cut at ``limit`` characters for a screen (None: whole, as 別添3 must)."""
     if isinstance(value, dict):  # a block of model.yaml: "key: text; …", never a Python repr
-        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items()) or "—"
+        return "; ".join(f"{k}: {_show(v, limit)}" for k, v in value.items()) or "—"
     if isinstance(value, (list, tuple)):
         return ";".join(map(str, value)) or "—"
     if isinstance(value, dt.date):
@@ -579,7 +580,7 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     text = "—" if value is None else str(value)
-    return text if len(text) <= 60 else text[:57] + "…"
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "…"
 
 
 #: The provenance column of each table (flows' ``source`` is the source *system*; its provenance is
@@ -822,11 +823,12 @@ class ModelDiff:
                     # a block or list of model.yaml: as the form writes it
                     before, after = _model_text(c["id"], old.get(c["id"])), _model_text(c["id"], new.get(c["id"]))
                 else:
-                    before = "; ".join(f"{col}: {_show(old.get(col))}" for col in cols)
-                    after = "; ".join(f"{col}: {_show(new.get(col))}" for col in cols)
+                    # the filed 別添3 gives the whole text before and after: never cut
+                    before = "; ".join(f"{col}: {_show(old.get(col), None)}" for col in cols)
+                    after = "; ".join(f"{col}: {_show(new.get(col), None)}" for col in cols)
             else:
-                before = _row_text(c["table"], c["id"], old) if old else "（記載なし）"
-                after = _row_text(c["table"], c["id"], new) if new else "（削除）"
+                before = _row_text(c["table"], c["id"], old, None) if old else "（記載なし）"
+                after = _row_text(c["table"], c["id"], new, None) if new else "（削除）"
             important = c["change_class"] == IMPORTANT
             why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
                    f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
@@ -883,7 +885,7 @@ def _element(table: str, rid: str, row: dict[str, Any] | None) -> str:
     return f"{table} {rid}" + (f" {name}" if isinstance(name, str) and name else "")
 
 
-def _model_text(key: str, value: Any) -> str:
+def _model_text(key: str, value: Any, limit: int | None = None) -> str:
     """A model.yaml value as (別添3) writes it.
 
     Declarations by the form's check-box words, the other measures by their form items (Ⅲ n その他のリスク …,
@@ -895,8 +897,8 @@ def _model_text(key: str, value: Any) -> str:
     if key == "other_risk_measures" and isinstance(value, dict):
         items = {d.split(".", 1)[1]: item.split("：")[0] for (t, d), item in _change_items().items()
                  if t == "model" and d.startswith("other_risk_measures.")}
-        return "; ".join(f"{items.get(k, k)}: {_show(v)}" for k, v in value.items()) or "（なし）"
-    return _show(value)
+        return "; ".join(f"{items.get(k, k)}: {_show(v, limit)}" for k, v in value.items()) or "（なし）"
+    return _show(value, limit)
 
 
 def _change_items() -> dict[tuple[str, str], str]:
@@ -904,11 +906,11 @@ def _change_items() -> dict[tuple[str, str], str]:
     return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
 
 
-def _row_text(table: str, rid: str, row: dict[str, Any]) -> str:
+def _row_text(table: str, rid: str, row: dict[str, Any], limit: int | None = 60) -> str:
     if table == "model":
-        return _model_text(rid, row.get(rid))
+        return _model_text(rid, row.get(rid), limit)
     name = row.get("name_ja")
-    parts = [f"{col}: {_show(row.get(col))}" for col in _SHEET_DETAIL.get(table, ()) if col in row]
+    parts = [f"{col}: {_show(row.get(col), limit)}" for col in _SHEET_DETAIL.get(table, ()) if col in row]
     return (f"{name}（{'; '.join(parts)}）" if isinstance(name, str) and name else "; ".join(parts)) or rid
 
 
