@@ -450,14 +450,16 @@ def _fonts() -> tuple[dict[str, float], frozenset[str], frozenset[str]]:
     The main font is the charts' IPAexGothic (bundled by ``matplotlib-fontja``); the fallback for what it lacks
     (☑ ☐ …) is DejaVu Sans, matplotlib's own default font, so both ship with the dependencies.
     """
-    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    import matplotlib_fontja
+    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic with matplotlib's font manager)
 
-    main_path = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
-    fallback_path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    # the files matplotlib itself draws the charts with, found as it finds them
+    main_path = font_manager.findfont(FontProperties(family="IPAexGothic"), fallback_to_default=False)
+    fallback_path = font_manager.findfont(FontProperties(family="DejaVu Sans"), fallback_to_default=False)
     main, fallback = TTFont(_FONT, str(main_path)), TTFont(_FALLBACK, str(fallback_path))
     for font in (main, fallback):
         if font.fontName not in pdfmetrics.getRegisteredFontNames():
