@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import Problem
 from .japanese import DateTextError, alias_value, alias_words, parse_date_text
+from .organisation import organisation_kind_choices
 from .schema import (
     FALSE_WORDS,
     MAX_COUNT,
@@ -76,6 +77,14 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         bad("must be a single text value" if kind in ("text", "id", "path") else "must be a single value",
             "write it on one line after the colon")
         return None
+    if kind == "organisation_kind":
+        # the kinds and their Japanese words are data (catalog/organisation_kinds.csv)
+        choices = organisation_kind_choices()
+        text = str(value).strip()
+        if text not in choices:
+            bad(f"{brief(value)} is not a kind of body", "write one of " + ", ".join(choices))
+            return None
+        return text
     if kind in ("text", "id", "path"):
         text = nfkc(str(value)) if kind in ("id", "path") else str(value).strip()
         if not text:

@@ -155,6 +155,8 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "procedure": (False, "procedure"),
     "declared_not_applicable": (False, "declarations"),
     "other_risk_measures": (False, "stage_texts"),
+    # last, so that the rows of the workbook's model sheet keep their places
+    "organisation_kind": (False, "organisation_kind"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -168,6 +170,13 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "title_ja": ("必須。評価書の題名（日本語）", "required; the title in Japanese"),
     "title_en": ("必須。題名（英語）", "required; the title in English"),
     "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
+    "organisation_kind": ("任意。評価実施機関の種類: 市 / 町 / 村 / 特別区 / 都道府県 / 一部事務組合 / 広域連合 / 団体"
+                          "（city / town / village / special_ward / prefecture / association / regional_union / "
+                          "body）。省略時は organisation の末尾（…市、…町）から、当てはまらなければ 団体",
+                          "optional; the kind of body: 市 / 町 / 村 / 特別区 / 都道府県 / 一部事務組合 / 広域連合 / "
+                          "団体 "
+                          "(city / town / village / special_ward / prefecture / association / regional_union / "
+                          "body); by default from the end of organisation (…市, …町), else 団体 (organisation)"),
     "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
     "assessed_on": ("必須。評価の日付（2021-11-09、2021/11/9、令和3年11月9日、R3.11.9 のいずれか）",
                     "required; date of the assessment (2021-11-09, 2021/11/9, 令和3年11月9日 or R3.11.9)"),
@@ -275,6 +284,7 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "block": ("ブロック", "block"),
     "dates": ("日付のリスト", "list of dates"),
     "declarations": ("宣言のリスト", "list of declarations"),
+    "organisation_kind": ("団体の種類", "kind of body"),
     "stage_texts": ("段階ごとの文字（ブロック）", "text per stage (a block)"),
 }
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 # Analysis, analyse and the MONTE_CARLO_* defaults are the pipeline's (analysis/pipeline.py), not the pack's.
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
-           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "all_charts", "briefing_markdown", "chart_figures",
-           "committee_questions", "key_messages", "top_findings", "write_report"]
+           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "all_charts", "assessment_needs",
+           "briefing_markdown", "chart_figures", "committee_questions", "council_findings", "declaration_word",
+           "key_messages", "largest_my_number_file", "stage_word", "threshold_sentence", "top_findings",
+           "write_report"]
 
 import datetime as dt
 import re
@@ -46,6 +48,9 @@ from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
 from .section3 import declared_out_cells
+from .wording import CouncilWords, count_noun, percent
+from ..catalog import read_table
+from ..catalog import stages as catalog_stages
 
 TOP_FINDINGS = 12
 # Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
@@ -57,21 +62,18 @@ MARKDOWN_MAX_ROWS = 100
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
-PDF_PAGES = ("questions", "dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings",
-             "rating_check", "messages")
+# The bottom line first (issue 14): the key messages right after the cover, the questions the council must
+# put, then the pictures that support the messages, then the analyst's detail, and the appendix that maps
+# the names of the council pages to the ids of the tables.
+PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "stage_coverage", "risk_map", "findings",
+             "coverage_heatmap", "rating_check", "appendix")
+#: The pages whose text is the pack's own words (the others are charts): no internal id may appear there
+#: except on the appendix.
+TEXT_PAGES = ("cover", "messages", "questions", "findings", "appendix")
 
 
 # ---------------------------------------------------------------------------------------------------
 # key messages
-
-
-def _name(model: Model, system_id: str, lang: str) -> str:
-    row = model.systems.set_index("system_id").loc[system_id]
-    return str(row["name_en"] or system_id) if lang == "en" else str(row["name_ja"] or system_id)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _assumed_mark(refs: list[str], ja: bool) -> str:
@@ -127,11 +129,12 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     True
     """
     m, ja = a.model, lang != "en"
+    w = CouncilWords(m, lang)
+    body = w.body
     out: list[str] = []
     assumed = assumed_rows(m)
     t = a.threshold
-    out.append(f"対象人数 {t.target_population:,} 人のため、{t.label_ja}が必要です。" if ja else
-               f"{t.target_population:,} people in the files: a {t.label_en} is required.")
+    out.append(threshold_sentence(t, lang))
 
     # reachability: which entry points cannot reach which My Number holders at all
     city = set(m.systems.loc[m.systems["operator"] == "city", "system_id"])
@@ -145,95 +148,240 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
         cut_off_entries += 1
         if named < MESSAGE_MAX_ENTRIES:
             named += 1
-            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム"
+            out.append(f"{w.name(entry)}からは、{body}が運用する特定個人情報の保有システム"
                        f"（{len(cut_off):,}件）へ到達する経路がありません。"
-                       if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off):,} "
-                       "city-run systems holding My Number files.")
+                       if ja else f"No path leads from the {w.name(entry)} to "
+                       + ("the one" if len(cut_off) == 1 else f"any of the {len(cut_off):,}")
+                       + f" {w.kind.word_en}-run " + ("system" if len(cut_off) == 1 else "systems")
+                       + " holding My Number files.")
     if cut_off_entries > named:
-        out.append(f"ほかに {cut_off_entries - named} か所の入口からも、"
-                   "市が運用する特定個人情報の保有システムへ到達する経路がありません。"
-                   if ja else f"{cut_off_entries - named} more entry points reach none of the city-run systems holding "
-                   "My Number files.")
+        more = cut_off_entries - named
+        out.append(f"ほかに {more} か所の入口からも、"
+                   f"{body}が運用する特定個人情報の保有システムへ到達する経路がありません。"
+                   if ja else f"{count_noun(more, 'more entry point')} reach none of the {w.kind.word_en}-run "
+                   "systems holding My Number files.")
 
     exp = a.exposure.loc[a.exposure["holds_my_number"] & (a.exposure["exposure"] > 0)]
     if len(exp):
         top = exp.iloc[0]
-        path = " → ".join(_name(m, s, lang) for s in top["path"])
+        path = " → ".join(w.name(s) for s in top["path"])
+        people = largest_my_number_file(m, top["system_id"])
         # the path rests on its systems (the entry point's likelihood among them)
         refs = [f"systems:{s}" for s in top["path"] if s in assumed["systems"]]
-        out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、"
-                   f"想定年間確率は{_pct(top['exposure'])}（経路: {path}）、"
-                   f"影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
-                   if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
-                   f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
-                   f"{top['records_at_stake']:,.0f} records at stake.")
-        out[-1] += _assumed_mark(refs, ja)
+        out.append(f"最も到達されやすい特定個人情報の保有システムは{w.name(top['system_id'])}です。"
+                   f"到達された場合、そこに保有される特定個人情報ファイル（最大のもの）の {people:,} 人分が"
+                   f"影響を受けます。その想定確率は年 {percent(top['exposure'])}（最も起こりやすい経路: {path}）です。"
+                   if ja else f"The most exposed system holding My Number files is the {w.name(top['system_id'])}. "
+                   f"If it is reached, the {people:,} people of the largest My Number file it holds are affected; "
+                   f"the assumed likelihood is {percent(top['exposure'])} a year (most likely path: {path}).")
+        out[-1] += _assumed_mark(w.references(refs), ja)
     if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
-        out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、"
-                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
-                   if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
-                   "off from every My Number holder.")
-        out[-1] += _assumed_mark([f"flows:{f}" for f in a.min_cut if f in assumed["flows"]], ja)
+        flows = "、".join(f"「{w.flow(f)}」" for f in a.min_cut) if ja else \
+            "; ".join(f"{w.flow(f)}" for f in a.min_cut)
+        out.append(f"{len(a.min_cut):,} 本の流れ {flows} を遮断・強化すれば、"
+                   "すべての入口から特定個人情報の保有システムへの経路を断てます。"
+                   if ja else f"Blocking or hardening {'this flow' if len(a.min_cut) == 1 else 'these flows'} "
+                   f"({flows}) would cut every entry point off from every system holding My Number files.")
+        out[-1] += _assumed_mark(w.references([f"flows:{f}" for f in a.min_cut if f in assumed["flows"]]), ja)
     elif a.min_cut:
-        first = ", ".join(a.min_cut[:MESSAGE_MAX_FLOWS])
+        first = "、".join(f"「{w.flow(f)}」" for f in a.min_cut[:MESSAGE_MAX_FLOWS]) if ja else \
+            "; ".join(w.flow(f) for f in a.min_cut[:MESSAGE_MAX_FLOWS])
         out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）"
                    "を遮断・強化すれば、"
-                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
+                   "すべての入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening {len(a.min_cut):,} flows ({first} and more: in_min_cut in "
-                   "tables/hardening.csv) would cut every entry point off from every My Number holder.")
+                   "tables/hardening.csv) would cut every entry point off from every system holding My Number files.")
 
     sc = a.stage_coverage.loc[a.stage_coverage["in_scope"]]
     if len(sc):
         pairs, covered = int(sc["pairs"].sum()), int(sc["covered"].sum())
         low = sc.sort_values(["coverage", "stage_no"]).iloc[0]
-        lowest_en = low["name_en"] if "name_en" in low else low["stage"]
-        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち "
-                   f"{covered:,} 件（{_pct(covered / pairs)}）が"
-                   f"実施済みの対策で覆われています。最も低いのは「{low['name_ja']}」の {_pct(low['coverage'])} です。"
-                   if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs "
-                   f"({_pct(covered / pairs)}) are covered by implemented controls; the lowest stage is {lowest_en} "
-                   f"at {_pct(low['coverage'])}.")
+        n_stages = len(sc)
+        out.append(f"対象となる {n_stages} つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち "
+                   f"{covered:,} 件（{percent(covered / pairs)}）が"
+                   f"実施済みの対策で覆われています。最も低いのは「{stage_word(low['stage'], lang)}」の "
+                   f"{percent(low['coverage'])} です。"
+                   if ja else f"Across the {count_noun(n_stages, 'stage')} that apply, {covered:,} of {pairs:,} "
+                   f"risk × element pairs ({percent(covered / pairs)}) are covered by implemented controls; the "
+                   f"lowest is {stage_word(low['stage'], lang)} at {percent(low['coverage'])}.")
     out_stages = a.stage_coverage.loc[a.stage_coverage["declared"].ne("") & ~a.stage_coverage["in_scope"]]
     if len(out_stages):  # a declared-out stage is 対象外 with its reason, not a stage without measures
-        listed_ja = "、".join(f"{n}（宣言: {w}）" for n, w in zip(out_stages["name_ja"], out_stages["declared"]))
-        listed_en = ", ".join(f"{st} (declared: {w})" for st, w in zip(out_stages["stage"], out_stages["declared"]))
+        listed_ja = "、".join(f"「{stage_word(st, 'ja')}」（宣言: {w_}）"
+                             for st, w_ in zip(out_stages["stage"], out_stages["declared"]))
+        listed_en = ", ".join(f"{stage_word(st, 'en')} (declared: {declaration_word(w_, 'en')})"
+                              for st, w_ in zip(out_stages["stage"], out_stages["declared"]))
         out.append(f"対象外の取扱いプロセス: {listed_ja}。" if ja else f"Stages not applicable: {listed_en}.")
+    unused = a.stage_coverage.loc[a.stage_coverage["declared"].eq("") & ~a.stage_coverage["in_scope"]]
+    if len(unused):  # a stage no flow uses: nothing to assess there, and nothing declared on the form
+        listed = ("、".join(f"「{stage_word(st, 'ja')}」" for st in unused["stage"]) if ja else
+                  ", ".join(stage_word(st, "en") for st in unused["stage"]))
+        out.append(f"{listed}には該当する流れがなく、対象外です（評価書で「しない」と宣言するか確認してください）。"
+                   if ja else f"No flow belongs to {listed}: not applicable (check whether the assessment declares "
+                   "it not done).")
     over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
     if len(over):
+        risks = ("、".join(f"「{w.risk(r, 24)}」" for r in over["risk_id"].head(MESSAGE_MAX_ENTRIES)) if ja else
+                 "; ".join(f"\"{w.risk(r, 40)}\"" for r in over["risk_id"].head(MESSAGE_MAX_ENTRIES)))
+        more = len(over) - min(len(over), MESSAGE_MAX_ENTRIES)
+        risks += (f" ほか {more} 件" if ja else f" and {more} more") if more else ""
         counts = over["rating"].value_counts().sort_index()
         parts_ja = "、".join(f"「{r}」{n}件" for r, n in counts.items())
-        out.append(f"自己評価と対策の網羅状況が一致しないリスクがあります: "
-                   f"{parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
-                   if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: "
-                   f"{', '.join(over['risk_id'])}.")
+        parts_en = ", ".join(f"{n} rated \"{w.rating(r)}\"" for r, n in counts.items())
+        out.append(f"自己評価と対策の網羅状況が一致しない評価項目があります: "
+                   f"{parts_ja}に未対策の要素があります（{risks}）。"
+                   if ja else f"{count_noun(len(over), 'rated item')} ({parts_en}) have gaps in their "
+                   f"coverage: {risks}.")
         rated = a.findings.set_index("finding_id")["assumptions"].to_dict() if a.findings is not None else {}
         refs = sorted({r for risk in over["risk_id"] for r in rated.get(f"rating-not-borne-out@{risk}", [])})
-        out[-1] += _assumed_mark(refs, ja)
+        out[-1] += _assumed_mark(w.references(refs), ja)
     open_f = a.findings.loc[a.findings["status"] == "open"]
     if len(open_f):
         high = open_f.loc[open_f["risk_level"] >= 3]
-        title = open_f.iloc[0]["title_ja" if ja else "title_en"]
-        element = open_f.iloc[0]["element"]
+        title = w.text(open_f.iloc[0]["title_ja" if ja else "title_en"])
+        element = w.name(str(open_f.iloc[0]["element"]))
         n_assumed = int(open_f["assumed"].sum())
-        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が高いもの {len(high):,} 件、"
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が「{w.level(3)}」以上のもの "
+                   f"{len(high):,} 件、"
                    f"前提（仮定）に基づくもの {n_assumed:,} 件）。最上位: {title}（{element}）。"
                    if ja else
-                   f"{len(open_f):,} open findings, {len(high):,} at a high risk level, {n_assumed:,} resting on an "
-                   f"assumption. Top: {title} ({element}).")
-        out[-1] += _assumed_mark(list(open_f.iloc[0]["assumptions"]), ja)
+                   f"{count_noun(len(open_f), 'open finding')}, {len(high):,} at risk level \"{w.level(3)}\" or "
+                   f"above, {n_assumed:,} resting on an assumption. Top: {title} ({element}).")
+        out[-1] += _assumed_mark(w.references(open_f.iloc[0]["assumptions"]), ja)
     s = a.schedule
     out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、"
                f"5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
                if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
                f"{s.rerun_due.isoformat()}.")
-    out[-1] += _assumed_mark(_schedule_assumed(a), ja)
+    out[-1] += _assumed_mark(w.references(_schedule_assumed(a)), ja)
     questions = committee_questions(a, lang)
     if len(questions):
-        out.append(f"委員会・市への確認事項が {len(questions):,} 件あります"
-                   "（手続の確認と状況不明の対策。表紙の次の頁）。"
-                   if ja else f"{len(questions):,} questions for the committee and the city (the procedure checks "
-                   "and the measures whose status is unknown; the page after the cover).")
-    return out
+        out.append(f"委員会・{body}への確認事項が {len(questions):,} 件あります"
+                   "（手続の確認と状況不明の対策。主なメッセージの後の頁）。"
+                   if ja else f"{count_noun(len(questions), 'question')} for the committee and {body} (the "
+                   "procedure checks and the measures whose status is unknown; the page after the key messages).")
+    return [w.text(msg) for msg in out]
+
+
+def threshold_sentence(t, lang: str = "ja") -> str:
+    """The threshold judgment as one sentence that reads naturally when no assessment is required.
+
+    Parameters
+    ----------
+    t
+        The threshold judgment (:func:`pia_analysis.required_assessment`).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        「対象人数 8,000 人のため、基礎項目評価が必要です。」; for code ``none``「…のため、特定個人情報保護評価の
+        実施は義務付けられていません。」.
+
+    Examples
+    --------
+    >>> from pia_analysis.analysis.judgments import threshold_judgment
+    >>> from pia_analysis.outputs.briefing import threshold_sentence
+    >>> threshold_sentence(threshold_judgment(500), "en")
+    '500 people in the files: no privacy impact assessment is required.'
+    >>> threshold_sentence(threshold_judgment(8000), "ja")
+    '対象人数 8,000 人のため、基礎項目評価が必要です。'
+    """
+    n = t.target_population
+    if t.code == "none":
+        return (f"対象人数 {n:,} 人のため、特定個人情報保護評価の実施は義務付けられていません。" if lang != "en" else
+                f"{n:,} people in the files: no privacy impact assessment is required.")
+    return (f"対象人数 {n:,} 人のため、{t.label_ja}が必要です。" if lang != "en" else
+            f"{n:,} people in the files: a {t.label_en} is required.")
+
+
+def largest_my_number_file(model: Model, system_id: str) -> int:
+    """The records (people) of the largest My Number file ``system_id`` holds (0 when it holds none).
+
+    What is at stake if the system is reached: every person of its largest file, not an expected value.
+
+    Parameters
+    ----------
+    model
+        The model.
+    system_id
+        A system of the model.
+
+    Returns
+    -------
+    int
+        The records of that file.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import largest_my_number_file
+    >>> largest_my_number_file(load_model(bundled_model_path()), "JUKI_REC")
+    932000
+    """
+    files = model.files.set_index("file_id")
+    held = model.systems.set_index("system_id").loc[system_id, "holds"]
+    sizes = [int(files.loc[f, "records"]) for f in (held or []) if f in files.index and
+             bool(files.loc[f, "contains_my_number"])]
+    return max(sizes, default=0)
+
+
+def stage_word(stage: str, lang: str = "ja") -> str:
+    """A stage's short name in the pack's language (入手 …; acquisition …), from ``catalog/stages.csv``.
+
+    Parameters
+    ----------
+    stage
+        A stage code (``acquire`` … ``retain``).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The short name.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import stage_word
+    >>> stage_word("outsource"), stage_word("outsource", "en")
+    ('委託', 'outsourcing')
+    """
+    row = catalog_stages().set_index("stage").loc[stage]
+    return str(row["short_ja"]) if lang != "en" else _STAGE_EN.get(stage, str(row["name_en"]))
+
+
+def declaration_word(declared: str, lang: str = "ja") -> str:
+    """A stage declaration (委託しない …) in the pack's language, from ``catalog/stage_declarations.csv``.
+
+    Parameters
+    ----------
+    declared
+        The declaration's Japanese label, as the stage coverage writes it.
+    lang
+        ``"ja"`` (default: the label as it is) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The label in the pack's language.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import declaration_word
+    >>> declaration_word("委託しない", "en")
+    'no outsourcing'
+    """
+    if lang != "en":
+        return declared
+    table = read_table("stage_declarations.csv")
+    match = table.loc[table["label_ja"] == declared]
+    return str(match.iloc[0]["label_en"]) if len(match) else declared
+
+
+# The stages' short English names (the catalogue's name_en is the form's long wording).
+_STAGE_EN = {"acquire": "acquisition", "use": "use", "outsource": "outsourcing", "provide": "provision and transfer",
+             "network": "network connection", "retain": "retention and erasure"}
 
 
 def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
@@ -281,16 +429,19 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
     for c in checks.loc[checks["status"].isin(["flag", "missing"])].to_dict("records"):
         kind = ("手続（要確認）" if c["status"] == "flag" else "手続（記録なし）") if ja else (
             "procedure (flag)" if c["status"] == "flag" else "procedure (no record)")
-        rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{c['confidence']}）" if ja else
+        confidence_ja = {"confirmed": "出典で確認済み", "recalled": "出典未確認"}.get(c["confidence"], c["confidence"])
+        rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{confidence_ja}）" if ja else
                 f"{c['rule']} ({c['duty']}, {c['confidence']})")
         rows.append((kind, c["question_ja" if ja else "question_en"] or c["detail_ja" if ja else "detail_en"],
                      rule, c["source"]))
+    w = CouncilWords(m, lang)
     for q in open_questions(m).to_dict("records"):
-        risks = ", ".join(q["mitigates"])
+        risks = "、".join(f"「{w.risk(r, 24)}」" for r in q["mitigates"]) if ja else \
+            "; ".join(w.risk(r, 40) for r in q["mitigates"])
         rows.append(("対策の状況（不明）" if ja else "measure of unknown status",
-                     q["question_ja" if ja else "question_en"],
-                     f"状況 unknown: 何も守らないものとして分析（{risks}）" if ja else
-                     f"status unknown: counted as protecting nothing ({risks})", q["source"]))
+                     w.text(q["question_ja" if ja else "question_en"]),
+                     f"状況が不明なため、何も守らないものとして分析（対象のリスク: {risks}）" if ja else
+                     f"status unknown: counted as protecting nothing (risks: {risks})", q["source"]))
     columns = ["区分", "確認事項", "根拠", "出典"] if ja else ["kind", "question", "rule", "source"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -321,6 +472,7 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
         ("評価実施日" if ja else "Assessed on", m.meta["assessed_on"].isoformat()),
         ("対象人数" if ja else "Target population", f"{m.meta['target_population']:,}"),
         ("しきい値判断" if ja else "Threshold judgment", a.threshold.label_ja if ja else a.threshold.label_en),
+        ("この評価に必要なもの" if ja else "What this body must file", assessment_needs(a.threshold.code, lang)),
         ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
         ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
     ]
@@ -331,19 +483,22 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     # the procedure is judged on the day of the schedule (the committee's day unless one is given): say which
     judged = (a.schedule.today if a.schedule is not None else m.meta["assessed_on"]).isoformat()
     rows.append(("確認事項" if ja else "Questions",
-                 f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（次頁）" if ja else
+                 f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（3頁）" if ja else
                  f"{procedure} on the procedure (as of {judged}), {unknown} on measures of unknown status "
-                 "(next page)"))
+                 "(page 3)"))
     open_f = a.findings.loc[a.findings["status"] == "open"] if a.findings is not None else None
     if open_f is not None:
         n = int(open_f["assumed"].sum())
         rows.append(("前提（仮定）に基づく指摘" if ja else "Findings resting on an assumption",
                      f"前提（仮定）に基づく指摘: {n}件（未対応の指摘 {len(open_f)} 件のうち。※印）" if ja else
                      f"{n} of {len(open_f)} open findings (marked ※)"))
-    for i, (k, v) in enumerate(rows):
-        y = 0.68 - i * 0.058
-        fig.text(0.08, y, k, fontsize=12, color="#333333")
-        fig.text(0.34, y, v, fontsize=12)
+    y = 0.70
+    for k, v in rows:
+        lines = wrap_text(v, A4_LANDSCAPE[0] * 0.6, 11, lang, balanced=False)
+        fig.text(0.08, y, k, fontsize=11, color="#333333", va="top")
+        fig.text(0.34, y, "\n".join(lines), fontsize=11, va="top", linespacing=1.3)
+        # one line of 11 pt at 1.3 spacing is about 0.024 of the page's height; rows keep a gap between them
+        y -= 0.026 * max(1, len(lines)) + 0.022
     fig.text(0.06, 0.12, ("本資料はモデルから自動生成されています。確率・有効性の値は想定値（assumption）を含みます。"
                           if ja else
                           "Generated from the model. Likelihoods and effectiveness values include assumptions."),
@@ -472,6 +627,80 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
         ("詳細" if ja else "detail"): f["detail_ja" if ja else "detail_en"],
         ("前提（仮定）" if ja else "assumed"): ["; ".join(refs) for refs in f["assumptions"]],
     })
+
+
+def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
+    """The ``n`` open findings of highest risk level in the council's words (names, no ids).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model (its findings are sorted highest risk level first).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+    n
+        At most this many findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``リスクの水準, 内容, 詳細, 前提（仮定）`` (``risk level, what, detail, assumed``): the level in
+        words (低 … 重大), the title (``※`` when the finding rests on an assumption, the body's own word for 市),
+        the detail with names for ids and percentages for probabilities, and the assumed rows by name.
+        :func:`top_findings` is the same list with the ids, for analysts.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import council_findings
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> top = council_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
+    >>> list(top.columns), top["risk level"].iloc[0]
+    (['risk level', 'what', 'detail', 'assumed'], 'critical')
+    """
+    ja = lang != "en"
+    w = CouncilWords(a.model, lang)
+    f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    return pd.DataFrame({
+        ("リスクの水準" if ja else "risk level"): [w.level(v) for v in f["risk_level"]],
+        ("内容" if ja else "what"): [("※ " if assumed else "") + w.text(title)
+                                     for assumed, title in zip(f["assumed"], f["title_ja" if ja else "title_en"])],
+        ("詳細" if ja else "detail"): [w.text(d) for d in f["detail_ja" if ja else "detail_en"]],
+        ("前提（仮定）" if ja else "assumed"): ["、".join(w.references(refs)) if ja else "; ".join(w.references(refs))
+                                          for refs in f["assumptions"]],
+    })
+
+
+def assessment_needs(code: str, lang: str = "ja") -> str:
+    """What of the pack the body's 評価書 needs for the threshold result ``code`` (assessment_contents.csv).
+
+    Parameters
+    ----------
+    code
+        The threshold judgment's code: ``none``, ``basic``, ``focused`` or ``full``.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        One sentence (empty for an unknown code).
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import assessment_needs
+    >>> assessment_needs("basic", "en").startswith("Only the basic assessment form")
+    True
+    """
+    table = read_table("assessment_contents.csv").set_index("code")
+    if code not in table.index:
+        return ""
+    return str(table.loc[code, "needs_ja" if lang != "en" else "needs_en"])
+
+
+def _questions_title(model: Model, lang: str) -> str:
+    body = CouncilWords(model, lang).body
+    return (f"委員会・{body}への確認事項（手続の確認・状況不明の対策）" if lang != "en" else
+            f"Questions for the committee and {body} (procedure; measures of unknown status)")
 
 
 def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
@@ -609,34 +838,102 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     >>> from pia_analysis.outputs.briefing import briefing_markdown
     >>> from pia_analysis import analyse, bundled_model_path, key_messages, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
-    >>> briefing_markdown(a, key_messages(a, "en"), "en").splitlines()[4]
-    '## Key messages'
+    >>> lines = briefing_markdown(a, key_messages(a, "en"), "en").splitlines()
+    >>> lines[2], lines.index("## Key messages")
+    ('- **Affairs**: 住民基本台帳に関する事務', 11)
     """
     ja = lang != "en"
     m = a.model
-    lines = [f"# {md_text(m.title(lang), block=True)}", "",
-             f"{'評価実施日' if ja else 'Assessed on'}: {m.meta['assessed_on'].isoformat()} · "
-             f"{'対象人数' if ja else 'Population'}: {m.meta['target_population']:,} · "
-             f"{a.threshold.label_ja if ja else a.threshold.label_en}", "",
-             f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
+    w = CouncilWords(m, lang)
+    s = a.schedule
+    facts = [
+        ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
+        ("実施機関" if ja else "Organisation", str(m.meta["organisation"])),
+        ("評価実施日" if ja else "Assessed on", m.meta["assessed_on"].isoformat()),
+        ("対象人数" if ja else "Target population", f"{m.meta['target_population']:,} " + ("人" if ja else "people")),
+        ("しきい値判断" if ja else "Threshold judgment", a.threshold.label_ja if ja else a.threshold.label_en),
+        ("この評価に必要なもの" if ja else "What this body must file", assessment_needs(a.threshold.code, lang)),
+        ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
+        ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
+    ]
+    lines = [f"# {md_text(m.title(lang), block=True)}", ""]
+    lines += [f"- **{k}**: {md_text(v)}" for k, v in facts]
+    lines += ["", f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
     lines += [f"- {md_text(msg, block=True)}" for msg in messages]
-    for title, frame in (
-        ("委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
-         "Questions for the committee and the city (procedure; measures of unknown status)",
-         committee_questions(a, lang)),
-        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", a.stage_coverage),
-        ("システムごとの到達可能性" if ja else "Exposure per system", a.exposure),
-        ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
-        ("自己評価の検証" if ja else "Self-rating check", a.rating_check),
-    ):
-        name = "stage_coverage" if frame is a.stage_coverage else "rating_check" if frame is a.rating_check else ""
-        frame = declared_out_cells(name, frame, a.rating_check)
+    sections = (
+        (_questions_title(m, lang), committee_questions(a, lang)),
+        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w)),
+        ("システムごとの到達可能性" if ja else "Exposure per system", _md_exposure(a, w)),
+        ("主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else "Top open findings (※ resting on an assumption)",
+         council_findings(a, lang)),
+        ("自己評価の検証" if ja else "Self-rating check", _md_rating_check(a, w)),
+    )
+    for title, frame in sections:
         lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
         if len(frame) > MARKDOWN_MAX_ROWS:
             lines += ["", (f"（上位 {MARKDOWN_MAX_ROWS} 行のみ。全 {len(frame):,} 行は tables/ の CSV と tables.xlsx）"
                            if ja else f"(first {MARKDOWN_MAX_ROWS} rows of {len(frame):,}: every row is in the CSV "
                            "under tables/ and in tables.xlsx)")]
+    lines += ["", f"## {'付録: 名称とID' if ja else 'Appendix: names and ids'}", "",
+              ("分析用の表（tables/ の CSV、tables.xlsx）は ID で書かれています。" if ja else
+               "The analysts' tables (the CSV under tables/, tables.xlsx) use these ids."), "",
+              _markdown_table(w.appendix())]
     return "\n".join(lines) + "\n"
+
+
+def _yes_no(value: bool, ja: bool) -> str:
+    return ("○" if value else "×") if ja else ("yes" if value else "no")
+
+
+def _md_stage_coverage(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """The stage coverage for a reader: the stage by name, counts, percentages, 対象外 with its reason."""
+    ja, rows = w.ja, []
+    for r in a.stage_coverage.to_dict("records"):
+        if r["in_scope"]:
+            share, planned = percent(r["coverage"], w.lang), percent(r["coverage_if_planned"], w.lang)
+        elif r["declared"]:
+            share = planned = (f"対象外（宣言: {r['declared']}）" if ja else
+                               f"not applicable (declared: {declaration_word(r['declared'], 'en')})")
+        else:
+            share = planned = "対象外（該当する流れなし）" if ja else "not applicable (no flow of this stage)"
+        rows.append((stage_word(r["stage"], w.lang), f"{r['elements']:,}", f"{r['risks']:,}", f"{r['pairs']:,}",
+                     f"{r['covered']:,}", f"{r['planned']:,}", f"{r['gaps']:,}", share, planned))
+    columns = (["取扱いプロセス", "対象要素", "リスク項目", "組", "実施済み", "計画中", "未対策", "網羅率",
+                "計画実施後"]
+               if ja else ["stage", "elements", "risks", "pairs", "covered", "planned", "gaps", "coverage",
+                           "if planned done"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _md_exposure(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """Exposure for a reader: names, yearly likelihood in %, the people of the largest My Number file held."""
+    ja, rows = w.ja, []
+    for r in a.exposure.to_dict("records"):
+        people = largest_my_number_file(a.model, r["system_id"])
+        rows.append((w.name(r["system_id"]), w.name(r["zone_id"]), percent(r["exposure"], w.lang),
+                     " → ".join(w.name(x) for x in r["path"]) if r["path"] else "—",
+                     _yes_no(bool(r["holds_my_number"]), ja), f"{people:,}" if r["holds_my_number"] else "—"))
+    columns = (["システム", "ゾーン", "年間の想定確率", "最も起こりやすい経路", "個人番号を保有",
+                "到達時に影響を受ける人数"]
+               if ja else ["system", "zone", "likelihood a year", "most likely path", "holds My Numbers",
+                           "people affected if reached"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _md_rating_check(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """The self-rating check for a reader: the item's wording, the rating, counts, % and the verdict in words."""
+    ja, rows = w.ja, []
+    for r in a.rating_check.to_dict("records"):
+        declared = r["status"] == "not_applicable"
+        rating = (w.rating(r["rating"]) if r["rating"] else ("未評価" if ja else "not rated")) if not declared else \
+            w.status("not_applicable")
+        share = (percent(r["coverage"], w.lang) if r["pairs"] else
+                 ("対象外（対象要素なし）" if ja else "not applicable (nothing to assess)"))
+        rows.append((r["form_item_ja"], w.risk(r["risk_id"]), rating, f"{r['pairs']:,}", f"{r['covered']:,}",
+                     share if not declared else w.status("not_applicable"), w.status(r["status"])))
+    columns = (["様式の項目", "評価項目", "自己評価", "組", "実施済み", "網羅率", "判定"] if ja else
+               ["form item", "rated item", "self-rating", "pairs", "covered", "coverage", "verdict"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 # Model text is written into briefing.md as text, never as Markdown or HTML: a name, a title or a finding
@@ -788,12 +1085,28 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
     # a stage declared out (委託しない …) reads 対象外 with the reason in its cells, not an empty ratio
     tables = {name: declared_out_cells(name, frame, a.rating_check) for name, frame in tables.items()}
+    # a council member may open the tables too: booleans as ○/× (yes/no), never True/False
+    tables = {name: _readable_booleans(frame, lang) for name, frame in tables.items()}
     for name, frame in tables.items():
         write_csv(frame, work / "tables" / f"{name}.csv")
     write_xlsx(tables, work / "tables.xlsx")
     say("[5/5] writing briefing.md")
     (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
     return work
+
+
+def _readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its boolean columns (and lists of booleans) written ○/× (yes/no in English)."""
+    words = {True: "○", False: "×"} if lang != "en" else {True: "yes", False: "no"}
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == bool or (values.dtype == object and len(values) and
+                                    values.map(lambda v: isinstance(v, bool)).all()):
+            if out is frame:
+                out = frame.copy()
+            out[column] = values.map(lambda v: words[bool(v)])
+    return out
 
 
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
@@ -803,14 +1116,20 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
     pages: list[Figure] = [cover_page(a, lang)]
     for name in PDF_PAGES:
         if name == "findings":
-            pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
+            pages.append(table_page(council_findings(a, lang),
+                                    "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
                                     "Top open findings (※ resting on an assumption)",
-                                    a.model, lang, col_widths=[0.17, 0.06, 0.24, 0.39, 0.14],
+                                    a.model, lang, col_widths=[0.08, 0.25, 0.45, 0.22],
                                     note="tables/findings.csv"))
+        elif name == "appendix":
+            pages.append(table_page(CouncilWords(a.model, lang).appendix(),
+                                    "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
+                                    "Appendix: names and ids (as in the analysts' tables under tables/)",
+                                    a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0,
+                                    note="tables.xlsx"))
         elif name == "questions":
             pages.append(table_page(committee_questions(a, lang),
-                                    "委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
-                                    "Questions for the committee and the city (procedure; measures of unknown status)",
+                                    _questions_title(a.model, lang),
                                     a.model, lang, col_widths=[0.12, 0.40, 0.28, 0.20], size=7.5,
                                     note="tables/questions.csv"))
         elif name == "messages":
