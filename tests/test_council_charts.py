@@ -236,3 +236,30 @@ def test_one_term_for_exposure_in_japanese():
     root = Path(pia_analysis.__file__).parent
     hits = [str(p) for p in root.rglob("*.py") if "露出度" in p.read_text(encoding="utf-8")]
     assert not hits, hits  # 曝露, as the docs and every chart say
+
+
+def test_validation_warns_where_a_character_the_fonts_lack_is(models, tmp_path):
+    warned = [str(w) for w in models["town"].warnings]
+    assert any(w.endswith(("systems.csv:3: name_ja: '𠮷' (U+20BB7) is in no chart font: the charts draw 〓 in its "
+                           "place (hint: keep it if it is the right character (tables and CSV files keep it); or "
+                           "write the form the fonts have, such as 吉 for 𠮷)")) for w in warned), warned
+    assert not [w for w in models["bundled"].warnings if "chart font" in str(w)]
+    # the workbook says where too, in its own words
+    from pia_analysis.formats.templates import convert
+    book = tmp_path / "town.xlsx"
+    convert(models["town"].path, book)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded = load_model(book)
+    assert any("town.xlsx[systems]:3: name_ja: '𠮷'" in str(w) for w in loaded.warnings)
+
+
+def test_a_missing_character_is_said_once_per_character():
+    rare = "\U00020001"  # CJK Extension B, in no chart font, used by no other test
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert style.drawable_text(f"{rare}谷") == "〓谷"
+        assert style.drawable_text(f"西{rare}") == "西〓"
+    said = [w for w in caught if issubclass(w.category, style.MissingGlyphWarning)]
+    assert len(said) == 1 and "U+20001" in str(said[0].message)
+    assert style.drawable_text("吉田 (J-LIS)") == "吉田 (J-LIS)"
