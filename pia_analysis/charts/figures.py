@@ -730,6 +730,12 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     def name_of(r: dict) -> str:
         # the element by name (a flow as 送り元 → 送り先), shortened to one line of a cell: ids stay in the tables
         name = element_name(model, r["element"], str(r.get("element_type", "")), lang)
+        if r.get("element_type") == "flow" and " → " in name and text_width(name, 6.8) > label_room:
+            # both ends of a flow stay readable: each name gets its share of the room, not the first all of it
+            source, target = name.split(" → ", 1)
+            room = label_room - text_width(" → ", 6.8)
+            first = fit_text(source, max(room / 2, room - text_width(target, 6.8)), 6.8)
+            return first + " → " + fit_text(target, room - text_width(first, 6.8), 6.8)
         return fit_text(name, label_room, 6.8)
 
     for r in shown.to_dict("records"):
