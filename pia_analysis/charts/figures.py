@@ -54,7 +54,8 @@ from ..model.model import Model
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, ZONE_COLOURS, chart_text, check_lang, display_name,
-                    new_figure, percent_tick, stage_name, text_colour_on, text_width, wrap_text)
+                    drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
+                    stage_name, text_colour_on, text_width, wrap_text)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
 _ZONE_HATCHES = ("", "////", "....", "xxxx")
@@ -71,6 +72,9 @@ _STATUS_STYLE = {  # rating_check status -> (colour, ja, en)
     "out_of_scope": (_GREY, "対象外", "Out of scope"),
     "not_applicable": (_GREY, "対象外（宣言）", "Not applicable (declared)"),
 }
+# the words of a finding's status on a chart (the findings table keeps the English codes)
+_FINDING_STATUS = {"open": ("未対応", "open"), "mitigated": ("対策済み", "mitigated"),
+                   "not_applicable": ("該当なし", "not applicable")}
 _RISK_LEVEL_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
 
 # Large models (a prefecture, the whole country: thousands of systems) cannot be drawn system by system on
@@ -148,6 +152,24 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         others = len(rest)
         table = table.loc[table["system_id"].isin(set(pick["system_id"]) | set(rest["system_id"]))]
         table = table.reset_index(drop=True)  # still by exposure, then id
+    # Entry points (where an attacker starts: their bar is their own likelihood) apart from the systems at
+    # risk, below them: a councillor reading "30 %" at the top of the chart took the shop kiosk for the
+    # most endangered system.
+    systems = model.systems.set_index("system_id")
+    entry = {s for s in systems.index if float(systems.at[s, "entry_likelihood"] or 0) > 0}
+    table["is_entry"] = table["system_id"].isin(entry)
+    table = table.sort_values(["is_entry", "exposure", "system_id"], ascending=[True, False, True],
+                              kind="stable").reset_index(drop=True)
+    groups = [(g, grp.index.tolist()) for g, grp in table.groupby("is_entry", sort=True)]
+    rows_y: list[float] = []
+    headings: list[tuple[float, str]] = []
+    pos = 0.0
+    for is_entry, idx in groups:
+        if len(groups) > 1:
+            headings.append((pos, chart_text("group_entry" if is_entry else "group_at_risk", lang)))
+            pos += 1.0
+        rows_y.extend(pos + k for k in range(len(idx)))
+        pos += len(idx) + 0.4
     sim = simulation.set_index("system_id")
     if total > len(table):
         sim = sim.reindex(table["system_id"])
@@ -156,20 +178,28 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     zone_order += sorted(set(table["zone_id"]) - set(zone_order))
     zone_index = {z: i for i, z in enumerate(zone_order)}
     zones = model.zones.set_index("zone_id")
+    at_stake = _records_if_reached(model)
 
-    labels = [f"{display_name(r, lang)}  [{r['system_id']}]" for r in table.to_dict("records")]
-    label_w = max(text_width(lb, 8) for lb in labels) if labels else 1.0
-    left = min(4.2, label_w + 0.35)
+    labels = _unique([display_name(r, lang) for r in table.to_dict("records")], lang)
+    labels = ["\n".join(wrap_text(lb, 3.6, 8, lang, max_lines=2)) for lb in labels]
+    label_w = max((text_width(line, 8) for lb in labels for line in lb.split("\n")), default=1.0)
+    left = min(4.0, label_w + 0.35)
     ax_w = A4_LANDSCAPE[0] - left - 3.1
-    ax = fig.add_axes((left / A4_LANDSCAPE[0], 0.09, ax_w / A4_LANDSCAPE[0], 0.76), label="exposure")
-    n = len(table)
-    y = np.arange(n)
+    ax = fig.add_axes((left / A4_LANDSCAPE[0], 0.09, ax_w / A4_LANDSCAPE[0], 0.72), label="exposure")
+    y = np.array(rows_y)
     positive = [v for v in table["exposure"] if v > 0]
     positive += [v for v in sim["ci_low"] if v > 0] + [v for v in sim["probability"] if v > 0]
-    floor = 10 ** math.floor(math.log10(min(positive))) if positive else 1e-4
-    floor = min(floor, 1e-2)
-    ax.set_xscale("log")
-    ax.set_xlim(floor, 1.0)
+    positive += [v for v in sim["ci_high"] if v > 0]
+    scale = percent_axis_scale(positive)
+    if scale == "log":
+        floor = 10 ** math.floor(math.log10(min(positive)))
+        floor = min(floor, 1e-2)
+        ax.set_xscale("log")
+        ax.set_xlim(floor, 1.0)
+    else:  # values within two decades: a linear axis from 0, a little beyond the largest value
+        floor = 0.0
+        top = max(positive, default=0.01) * 1.12
+        ax.set_xlim(0.0, min(1.0, top))
     bars = ax.barh(y, table["exposure"], height=0.62, zorder=2, edgecolor="#333333", linewidth=0.5)
     for bar, zid, sid in zip(bars, table["zone_id"], table["system_id"]):
         colour, hatch = _zone_style(zone_index.get(zid, 0))
@@ -191,29 +221,38 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     if zero.any():
         ax.errorbar(np.full(zero.sum(), floor), y[zero], xerr=[np.zeros(zero.sum()), hi[zero] - floor],
                     fmt="none", ecolor="#000000", elinewidth=1.0, capsize=2.5, zorder=3)
+    record_texts = []
     for i, r in enumerate(table.to_dict("records")):
         if r["exposure"] <= 0:
-            ax.text(floor * 1.15, i, chart_text("not_reached_label", lang), va="center", ha="left", fontsize=7.5,
-                    color="#555555")
-        if r["holds_my_number"]:
-            x = max(r["exposure"], hi[i] if has[i] else 0.0, floor) * 1.35
-            ax.text(x, i, chart_text("records", lang, n=int(round(r["records_at_stake"]))), va="center", ha="left",
-                    fontsize=7.5, color=_VERMILLION, gid=f"records-{r['system_id']}")
-    ax.set_yticks(y, labels, fontsize=8)
+            ax.annotate(chart_text("not_reached_label", lang), (max(floor, ax.get_xlim()[0]), y[i]),
+                        xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=7.5,
+                        color="#555555")
+        if r["holds_my_number"] and not r["is_entry"]:
+            x = max(r["exposure"], hi[i] if has[i] else 0.0, floor)
+            records = at_stake.get(r["system_id"], 0)
+            record_texts.append(ax.annotate(chart_text("records", lang, n=records), (x, y[i]), xytext=(5, 0),
+                                            textcoords="offset points", va="center", ha="left", fontsize=7.5,
+                                            color=_VERMILLION, gid=f"records-{r['system_id']}"))
+    for at, text in headings:
+        ax.text(0.0, at, text, transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=8.5,
+                color="#222222", gid="group-heading")
+    if len(groups) > 1:  # a rule between the systems at risk and the entry points
+        ax.axhline(headings[-1][0] - 0.7, color="#777777", linewidth=0.8, zorder=1)
+    ax.set_yticks(y, labels, fontsize=8, linespacing=1.0)
     for tick, holder in zip(ax.get_yticklabels(), table["holds_my_number"]):
         if holder:
             tick.set_color(_VERMILLION)
-    ax.invert_yaxis()
-    ax.set_ylim(n - 0.4, -0.6)
+    ax.set_ylim(pos - 0.4 + 0.1, -0.6)
     ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", which="major", color="#DDDDDD", linewidth=0.7, zorder=0)
     ax.set_axisbelow(True)
-    ax.set_xlabel(chart_text("exposure_x", lang), fontsize=9)
+    ax.set_xlabel(chart_text("exposure_x" if scale == "log" else "exposure_x_linear", lang), fontsize=9)
     ax.set_ylabel(chart_text("exposure_y", lang), fontsize=9)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
+    _keep_inside(fig, ax, record_texts, scale)
     # legends: zones (in zone order, only those shown) and the Monte Carlo marker
     present = [z for z in zone_order if z in set(table["zone_id"])]
     handles = []
@@ -223,24 +262,60 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         handles.append(Patch(facecolor=colour, hatch=hatch or None, edgecolor="#333333", linewidth=0.5,
                              label="\n".join(wrap_text(display_name(zrow, lang), 2.25, 7.5, lang))))
     legend_x = (left + ax_w + 0.25) / A4_LANDSCAPE[0]
-    leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(legend_x, 0.86), fontsize=7.5,
+    leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(legend_x, 0.81), fontsize=7.5,
                      title=chart_text("zone_legend", lang), title_fontsize=8.5, frameon=False, alignment="left")
     leg.set_gid("legend-zones")
     mc_handle = Line2D([], [], marker="o", color="#000000", markersize=3.5, linewidth=1.0,
                        label="\n".join(wrap_text(chart_text("mc_label", lang, n=trials), 2.25, 7.5, lang)))
     rec_handle = Patch(facecolor="none", edgecolor="none",
-                       label="\n".join(wrap_text(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数"
-                                               if lang == "ja" else
-                                               "Red: systems holding My Numbers and their records at stake"),
-                                              2.25, 7.5, lang)))
+                       label="\n".join(wrap_text(chart_text("records_legend", lang), 2.25, 7.5, lang)))
     leg2 = fig.legend(handles=[mc_handle, rec_handle], loc="lower left", bbox_to_anchor=(legend_x, 0.08),
                       fontsize=7.5, frameon=False, alignment="left", handlelength=1.6)
     leg2.set_gid("legend-marks")
     if total > len(table):
         more = chart_text("exposure_top_others", lang, k=others) if others else ""
-        fig.text(left / A4_LANDSCAPE[0], 0.858, chart_text("exposure_top", lang, held=held, others=more, n=total),
+        fig.text(left / A4_LANDSCAPE[0], 0.818, chart_text("exposure_top", lang, held=held, others=more, n=total),
                  fontsize=8, color="#444444", ha="left", va="bottom", gid="note-top")
     return fig
+
+
+def _records_if_reached(model: Model) -> dict[str, int]:
+    """System id → records of the largest file with My Numbers it holds (what is at stake if reached)."""
+    files = model.files.set_index("file_id")
+    out = {}
+    for sid, holds in zip(model.systems["system_id"], model.systems["holds"]):
+        sizes = [int(files.at[f, "records"]) for f in holds
+                 if f in files.index and bool(files.at[f, "contains_my_number"]) and pd.notna(files.at[f, "records"])]
+        out[sid] = max(sizes, default=0)
+    return out
+
+
+def _unique(labels: list[str], lang: str) -> list[str]:
+    """Labels made distinct: a repeated name gets （2）, （3） … (two systems may share a name)."""
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for label in labels:
+        seen[label] += 1
+        n = seen[label]
+        out.append(label if n == 1 else (f"{label}（{n}）" if lang == "ja" else f"{label} ({n})"))
+    return out
+
+
+def _keep_inside(fig: Figure, ax, texts: list, scale: str) -> None:
+    """Widen the x range until every text drawn right of a bar ends inside the axes (not under a legend)."""
+    for _ in range(4):
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        over = max((t.get_window_extent(renderer).x1 - box.x1 for t in texts), default=0.0)
+        if over <= 0:
+            return
+        lo, hi = ax.get_xlim()
+        frac = (over + 4) / box.width  # the share of the axes the texts need beyond its right edge
+        if scale == "log":
+            span = math.log10(hi) - math.log10(lo)
+            ax.set_xlim(lo, 10 ** (math.log10(hi) + span * frac / (1 - frac)))
+        else:
+            ax.set_xlim(lo, hi + (hi - lo) * frac / (1 - frac))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -407,9 +482,10 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     systems = model.systems.set_index("system_id")
     zones = model.zones.set_index("zone_id")
     fig = new_figure(model, lang, chart_text("heatmap_title", lang), chart_text("heatmap_sub", lang))
-    labels = [f"{display_name(systems.loc[s].to_dict() | {'system_id': s}, lang)}  [{s}]" if s in systems.index else s
-              for s in rows]
-    label_w = max(text_width(lb, 8) for lb in labels)
+    labels = _unique([display_name(systems.loc[s].to_dict() | {"system_id": s}, lang) if s in systems.index else s
+                      for s in rows], lang)
+    labels = ["\n".join(wrap_text(lb, 3.5, 8, lang, max_lines=2)) for lb in labels]
+    label_w = max(text_width(line, 8) for lb in labels for line in lb.split("\n"))
     left = min(4.0, label_w + 0.45)
     zone_w = 2.1
     ax_w = A4_LANDSCAPE[0] - left - zone_w - 1.15
@@ -627,7 +703,9 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     def level_labels(scale: str) -> list[str]:
         rows = scales.loc[scales["scale"] == scale].sort_values("level")
-        return [f"{int(r.level)}\n{r.label_ja if lang == 'ja' else r.label_en}" for r in rows.itertuples()]
+        # levels in words only: a bare 1-4 beside the words reads as a score to a lay reader
+        return ["\n".join(wrap_text(r.label_ja if lang == "ja" else r.label_en, ax_w / 4 - 0.1, 8.5, lang))
+                for r in rows.itertuples()]
 
     ax.set_xticks([1, 2, 3, 4], level_labels("likelihood"), fontsize=8.5)
     ax.set_yticks([1, 2, 3, 4], level_labels("impact"), fontsize=8.5)
@@ -647,8 +725,21 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     # items per cell: the findings now, then where they go after the plan
     items: dict[tuple[int, int], list[dict]] = defaultdict(list)
     moves = []
+    label_room = ax_w / 4 - 0.45  # inches a label may take in a cell, beside its marker
+
+    def name_of(r: dict) -> str:
+        # the element by name (a flow as 送り元 → 送り先), shortened to one line of a cell: ids stay in the tables
+        name = element_name(model, r["element"], str(r.get("element_type", "")), lang)
+        if r.get("element_type") == "flow" and " → " in name and text_width(name, 6.8) > label_room:
+            # both ends of a flow stay readable: each name gets its share of the room, not the first all of it
+            source, target = name.split(" → ", 1)
+            room = label_room - text_width(" → ", 6.8)
+            first = fit_text(source, max(room / 2, room - text_width(target, 6.8)), 6.8)
+            return first + " → " + fit_text(target, room - text_width(first, 6.8), 6.8)
+        return fit_text(name, label_room, 6.8)
+
     for r in shown.to_dict("records"):
-        now = {"id": r["finding_id"], "rule": r["rule_id"], "label": str(r["element"]), "after": False,
+        now = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": False,
                "resolved": False}
         items[(int(r["likelihood"]), int(r["impact"]))].append(now)
         if r["finding_id"] in after.index:
@@ -657,7 +748,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
         else:
             a_status, a_li, a_im = "not_applicable", int(r["likelihood"]), int(r["impact"])
         if a_status != r["status"] or (a_li, a_im) != (int(r["likelihood"]), int(r["impact"])):
-            later = {"id": r["finding_id"], "rule": r["rule_id"], "label": str(r["element"]), "after": True,
+            later = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": True,
                      "resolved": a_status in ("mitigated", "not_applicable")}
             items[(a_li, a_im)].append(later)
             moves.append((now, later))
@@ -804,7 +895,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                      fontsize=7.5, title=chart_text("rules_legend", lang), title_fontsize=8.5, frameon=False,
                      alignment="left", labelspacing=0.8)
     leg.set_gid("legend-rules")
-    status_text = "、".join(statuses) if lang == "ja" else ", ".join(statuses)
+    status_text = ("、" if lang == "ja" else ", ").join(
+        _FINDING_STATUS.get(st, (st, st))[0 if lang == "ja" else 1] for st in statuses)
     fig.text(ax_left / A4_LANDSCAPE[0], 0.04,
              chart_text("riskmap_note", lang, shown=len(shown), statuses=status_text, moved=len(moves)),
              fontsize=8, color="#444444")
@@ -864,9 +956,9 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
             name = name if isinstance(name, str) and name.strip() else r.get("name_ja", rid)
         else:
             name = r.get("name_ja", "") or (items.at[rid, "name_ja"] if rid in items.index else rid)
-        return f"{rid}  {name}"
+        return drawable_text(name)  # the official wording (the stage is in the band at the right), never the id
 
-    labels = [label(r) for r in table.to_dict("records")]
+    labels = [label(r) for r in table.to_dict("records")]  # a wording repeated in two stages: the bands tell
     labels = ["\n".join(wrap_text(lb, 4.4, size, lang, max_lines=2)) for lb in labels]
     label_w = max(text_width(line, size) for lb in labels for line in lb.split("\n")) if labels else 1.0
     left = label_w + 0.75

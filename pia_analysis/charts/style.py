@@ -4,12 +4,16 @@
   (Okabe–Ito for categories, cividis for continuous values: both readable with colour blindness);
 * :data:`A4_LANDSCAPE` and :func:`new_figure` — the page every chart is drawn on (title, subtitle, footer
   with the model's title and assessment date);
-* :func:`use_japanese_fonts` — IPAexGothic, bundled by ``matplotlib-fontja``;
+* :func:`use_japanese_fonts` — IPAexGothic, bundled by ``matplotlib-fontja``, then DejaVu Sans, and never a
+  bold weight (neither ships a bold Japanese face: asking for one printed ``findfont: Failed to find font
+  weight bold``); :func:`drawable_text` — a name with a character no chart font has (𠮷) drawn with 〓,
+  said once (:class:`MissingGlyphWarning`) instead of matplotlib's ``Glyph … missing`` per draw;
 * :func:`chart_text` — the charts' fixed texts in Japanese and English; :func:`check_lang`;
 * :func:`wrap_text` and :func:`text_width` — line breaking measured in the chart font (Japanese breaks
   before an opening bracket or after ・、の…);
-* :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`stage_name`,
-  :func:`text_colour_on` — labels;
+* :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`element_name`,
+  :func:`stage_name`, :func:`text_colour_on` — labels (a council chart names systems, flows and risks, never
+  their ids: ids stay in the tables and the pack's appendix);
 * :func:`save_figure` — PNG and SVG, byte-identical from one run to the next.
 
 :mod:`.dataflow`, :mod:`.figures`, :mod:`.delta` and the briefing pack draw with these.
@@ -22,12 +26,17 @@ __all__ = [
     "CONTINUOUS_CMAP",
     "OKABE_ITO",
     "STAGE_COLOURS",
+    "MissingGlyphWarning",
     "ZONE_COLOURS",
     "chart_text",
     "check_lang",
     "display_name",
+    "drawable_text",
+    "element_name",
+    "fit_text",
     "format_percent",
     "new_figure",
+    "percent_axis_scale",
     "percent_tick",
     "save_figure",
     "stage_name",
@@ -42,6 +51,7 @@ import functools
 import math
 import re
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +66,7 @@ from matplotlib.textpath import text_to_path
 from .. import catalog
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
+from ..util.glyphs import CHART_FONTS, REPLACEMENT, missing_characters
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
@@ -78,9 +89,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "assessed_on": ("評価実施日", "assessed on"),
     "dataflow_title": ("データフロー図：信頼ゾーン・システム・特定個人情報の流れ",
                        "Data-flow diagram: trust zones, systems and flows of specific personal information"),
-    "dataflow_sub": ("列は市の基幹ゾーン（個人番号を保有）から何段のゾーン境界を越えるか（左が基幹、右ほど外部）。"
+    "dataflow_sub": ("列は基幹ゾーン（個人番号を保有するゾーン）から何段のゾーン境界を越えるか"
+                     "（左が基幹、右ほど外部）。"
                      "矢印の色は段階、箱の色は曝露（最も起こりやすい攻撃経路で到達する年間確率、箱内に%）。",
-                     "Columns: zone boundaries crossed from the city's core zones holding My Numbers (core on the "
+                     "Columns: zone boundaries crossed from the core zones holding My Numbers (core on the "
                      "left, outside to the right). Arrow colour: stage. Box colour: exposure (yearly probability "
                      "of the most likely attack path, % in the box)."),
     "dataflow_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは"
@@ -114,18 +126,27 @@ _TEXT: dict[str, tuple[str, str]] = {
     "entry_point": ("入口（攻撃・不正の起点）", "Entry point (where an attack can start)"),
     "unreached": ("到達経路なし（曝露 0）", "Not reachable (exposure 0)"),
     "exposure_cbar": ("曝露（年間確率、%、対数目盛）", "Exposure (yearly probability, %, log scale)"),
+    "exposure_cbar_linear": ("曝露（年間確率、%）", "Exposure (yearly probability, %)"),
     "col_core": ("基幹ゾーン", "Core zones"),
     "col_k": ("基幹から境界{k}つ", "{k} boundar{ies} from the core"),
     "exposure_title": ("システム別の曝露と危険にさらされる件数", "Exposure of each system and records at stake"),
-    "exposure_sub": ("棒：入口から最も起こりやすい攻撃経路で到達する年間確率（曝露）。●と横線：モンテカルロ法による、"
-                     "いずれかの経路で侵害される確率とその95%信頼区間。右の数値：個人番号を保有するシステムで"
-                     "危険にさらされる件数（曝露×件数の期待値）。",
-                     "Bars: yearly probability of the most likely attack path from an entry point (exposure). "
-                     "Dot and line: Monte Carlo probability of compromise by any path, with its 95% confidence "
-                     "interval. Figures on the right: records at stake on systems holding My Numbers "
-                     "(exposure × records, expected value)."),
+    "exposure_sub": ("上段：危険にさらされるシステム。棒は入口から最も起こりやすい攻撃経路で到達される年間確率"
+                     "（曝露）。●と横線：モンテカルロ法による、いずれかの経路で侵害される確率とその95%信頼区間。右の数値："
+                     "到達された場合に危険にさらされる件数（保有する個人番号ファイルの件数）。下段：入口（攻撃・不正の"
+                     "起点となる端末や窓口）。棒はそこから攻撃が始まる年間確率。",
+                     "Top: the systems at risk. Bars: yearly probability that the most likely attack path from an "
+                     "entry point reaches the system (exposure). Dot and line: Monte Carlo probability of "
+                     "compromise by any path, with its 95% confidence interval. Figures on the right: records at "
+                     "stake if the system is reached (its largest file with My Numbers). Bottom: the entry points "
+                     "(terminals and counters where an attack can start); bars: the yearly probability that an "
+                     "attack starts there."),
     "exposure_x": ("年間の侵害確率（%、対数目盛）", "Yearly probability of compromise (%, log scale)"),
+    "exposure_x_linear": ("年間の侵害確率（%）", "Yearly probability of compromise (%)"),
+    "group_at_risk": ("危険にさらされるシステム", "Systems at risk"),
+    "group_entry": ("入口（攻撃・不正の起点）", "Entry points (where an attack can start)"),
     "exposure_y": ("システム（曝露の高い順）", "System (highest exposure first)"),
+    "records_legend": ("赤字：個人番号を保有するシステム。右の数値は到達された場合に危険にさらされる件数",
+                       "Red: systems holding My Numbers; the figure on the right: records at stake if reached"),
     "mc_label": ("モンテカルロ推定（全経路、95%信頼区間、{n:,}回）", "Monte Carlo (any path, 95% CI, {n:,} trials)"),
     "records": ("{n:,}件", "{n:,} records"),
     "zone_legend": ("信頼ゾーン（棒の色）", "Trust zone (bar colour)"),
@@ -157,11 +178,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "heatmap_y": ("システム（信頼ゾーン順）", "System (by trust zone)"),
     "riskmap_title": ("リスクマップ：発見事項の発生可能性と影響（現在 → 行動計画の実施後）",
                       "Risk map: likelihood and impact of the findings (now → after the action plan)"),
-    "riskmap_sub": ("CNIL 方式の 4×4 表。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険にさらされる"
-                    "件数の段階）、背景：リスクの水準。●＝現在の未対応の発見事項、○＝予定の対策をすべて実施した後（矢印）。",
-                    "CNIL-style 4 × 4 grid. Across: likelihood (level of the yearly probability of the attack path "
-                    "or entry point); up: impact (level of the records at stake); background: risk level. Filled: "
-                    "open findings now; hollow: after every planned control is in place (arrow)."),
+    "riskmap_sub": ("リスクマップは、フランスのデータ保護機関 CNIL の PIA 手法にならい、発見事項を発生可能性と影響の"
+                    "それぞれ4段階で表に置くもの。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険に"
+                    "さらされる件数の段階）、背景：その組み合わせで決まるリスクの水準。●＝現在の未対応の発見事項、"
+                    "○＝予定の対策をすべて実施した後（矢印）。",
+                    "A risk map after the method of CNIL, the French data protection authority: each finding is placed "
+                    "by its likelihood and its impact, each rated on four levels. Across: likelihood (level of the "
+                    "yearly probability of the attack path or entry point); up: impact (level of the records at "
+                    "stake); background: the risk level the two give together. Filled: open findings now; hollow: "
+                    "after every planned control is in place (arrow)."),
     "likelihood": ("発生可能性", "Likelihood"),
     "impact": ("影響（危険にさらされる件数）", "Impact (records at stake)"),
     "risk_level": ("リスクの水準", "Risk level"),
@@ -187,6 +212,57 @@ _TEXT: dict[str, tuple[str, str]] = {
     "unrated": ("未評価", "Unrated"),
     "if_planned": ("予定の対策の実施後", "after the planned controls"),
 }
+
+
+class MissingGlyphWarning(UserWarning):
+    """A text of a chart holds a character no chart font has: it is drawn as 〓 (said once per character)."""
+
+
+_SAID: set[str] = set()  # the characters already reported by drawable_text in this process
+
+
+def drawable_text(text: Any) -> str:
+    """``text`` with every character no chart font has replaced by 〓 (geta), said once per character.
+
+    The charts' own texts are all drawable; names and titles come from the model, where a character such
+    as 𠮷 (outside JIS X 0213, not in IPAexGothic nor DejaVu Sans) would be an empty box and a matplotlib
+    ``UserWarning: Glyph … missing`` at every draw. Validation has already warned where it is
+    (:mod:`pia_analysis.model.glyphs`); the chart draws 〓 and warns once (:class:`MissingGlyphWarning`).
+
+    Parameters
+    ----------
+    text
+        A text for a chart (a name, a title); any other value is made text.
+
+    Returns
+    -------
+    str
+        The text, each missing character replaced.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from pia_analysis.charts.style import drawable_text
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     drawable_text("𠮷田出張所"), drawable_text("吉田出張所")
+    ('〓田出張所', '吉田出張所')
+    """
+    text = str(text)
+    if text.isascii():
+        return text
+    missing = missing_characters(text)
+    if not missing:
+        return text
+    new = [ch for ch in missing if ch not in _SAID]
+    if new:
+        _SAID.update(new)
+        chars = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in new)
+        warnings.warn(f"{chars}: in no chart font; the charts draw {REPLACEMENT} in its place (in {text!r})",
+                      MissingGlyphWarning, stacklevel=2)
+    for ch in missing:
+        text = text.replace(ch, REPLACEMENT)
+    return text
 
 
 def chart_text(key: str, lang: str, **fmt: Any) -> str:
@@ -277,7 +353,13 @@ def use_japanese_fonts() -> None:
     matplotlib_fontja.japanize()
     # networkx draws labels with font_family="sans-serif": put the Japanese font first in that family too.
     mpl.rcParams["font.family"] = "sans-serif"
-    mpl.rcParams["font.sans-serif"] = ["IPAexGothic", "DejaVu Sans"]
+    mpl.rcParams["font.sans-serif"] = list(CHART_FONTS)
+    # IPAexGothic has no bold face: a bold request makes matplotlib log "findfont: Failed to find font weight
+    # bold" and draw the regular face anyway. Every default weight stays normal (the charts emphasise by
+    # colour and size), and a user's name with two '$' is text, not mathematics.
+    for key in ("font.weight", "axes.titleweight", "axes.labelweight", "figure.titleweight"):
+        mpl.rcParams[key] = "normal"
+    mpl.rcParams["text.parse_math"] = False
     mpl.rcParams["svg.hashsalt"] = _SVG_SALT  # stable SVG ids
 
 
@@ -321,8 +403,9 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE, dpi=100)
     FigureCanvasAgg(fig)
-    fig.text(0.015, 0.978, title, fontsize=15, va="top", ha="left", color="#111111")
+    fig.text(0.015, 0.978, drawable_text(title), fontsize=15, va="top", ha="left", color="#111111")
     if subtitle:
+        subtitle = drawable_text(subtitle)
         fig.text(0.015, 0.935, "\n".join(wrap_text(subtitle, A4_LANDSCAPE[0] - 0.7, 9, lang, balanced=False)),
                  fontsize=9,
                  va="top", ha="left", color="#333333", linespacing=1.35)
@@ -332,7 +415,8 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     else:
         date = str(assessed or "-")
     sep = "　｜　" if lang == "ja" else "  |  "
-    fig.text(0.015, 0.012, f"{model.title(lang)}{sep}{chart_text('assessed_on', lang)}: {date}", fontsize=8,
+    fig.text(0.015, 0.012, f"{drawable_text(model.title(lang))}{sep}{chart_text('assessed_on', lang)}: {date}",
+             fontsize=8,
              va="bottom", ha="left", color="#444444")
     fig.text(0.985, 0.012, f"pia_analysis · {model.id}", fontsize=7, va="bottom", ha="right", color="#777777")
     return fig
@@ -384,7 +468,8 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
 def text_width(text: str, size: float) -> float:
     """Width of ``text`` in inches at font ``size`` (points): the sum of the chart font's advance widths.
 
-    Kerning is ignored (IPAexGothic barely kerns) and 1 % is added for safety. Character widths are
+    Kerning is ignored (IPAexGothic barely kerns), Latin characters count 5 % wider (hinting widens
+    them when drawn) and 1 % is added for safety. Character widths are
     memoised (:func:`_char_width`): measuring through FreeType costs milliseconds per call.
 
     Parameters
@@ -404,9 +489,12 @@ def text_width(text: str, size: float) -> float:
     >>> from pia_analysis.charts.style import text_width, use_japanese_fonts
     >>> use_japanese_fonts()  # widths are those of the chart font
     >>> round(text_width("Exposure", 10), 3), text_width("情報", 10) > text_width("ab", 10)
-    (0.605, True)
+    (0.635, True)
     """
-    return 1.01 * size / 10.0 * sum(_char_width(ch) for ch in str(text)) / 72.0
+    # Latin glyphs are drawn about 4 % wider than their outline advance at screen resolutions (hinting rounds
+    # each advance up): counted 5 % wider, so that a wrapped English line does not run past the page.
+    widths = (_char_width(ch) * (1.0 if _is_wide(ch) else 1.05) for ch in str(text))
+    return 1.01 * size / 10.0 * sum(widths) / 72.0
 
 
 @functools.lru_cache(maxsize=8192)
@@ -429,7 +517,12 @@ def _is_wide(ch: str) -> bool:
 # Japanese lines break best before an opening bracket, or after a middle dot, comma or particle.
 _BREAK_BEFORE = "（(［「"
 _BREAK_AFTER = "）)・、，。の／/"
-_NO_LINE_START = "。、，．）」』】〕・ー％%):;,."
+# 禁則 (JIS X 4051): characters no line may start with (closing brackets, punctuation, small kana, the long
+# vowel mark, iteration marks) and characters no line may end with (opening brackets).
+_NO_LINE_START = ("。、，．）」』】〕〉》］｝・ー－％%):;,.!?！？‐゠–〜～"
+                  "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+                  "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ”’…‥")
+_NO_LINE_END = "（「『【〔〈《［｛(“‘"
 
 
 def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | None = None,
@@ -438,7 +531,10 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
 
     Latin text breaks at spaces; Japanese text prefers a break before an opening bracket or after
     ・、の… (``balanced``: the break giving the most even lines; else as late as possible, for running
-    text), else at the last character that fits. With ``max_lines`` the last line ends with '…'.
+    text), else at the last character that fits. 禁則 holds on every line: none starts with ）」。、・ー
+    or a small kana, none ends with （「 (the break moves back; a character that cannot move hangs one
+    past the width, ぶら下げ). With ``max_lines`` the last line ends with '…'. Every chart and page of the
+    pack wraps with this one function.
 
     Parameters
     ----------
@@ -469,11 +565,13 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
     ['Risk coverage of', 'the six stages']
     >>> wrap_text("取扱いプロセスごとのリスク対策（入手・使用）", 1.5, 10, "ja")
     ['取扱いプロセスごとの', 'リスク対策', '（入手・使用）']
+    >>> wrap_text("住民記録システム（市の）、窓口", 1.15, 10, "ja")  # never a line starting with ）or 、
+    ['住民記録システム', '（市の）、窓口']
     """
     text = str(text)
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_wrap_one(paragraph, width, size, balanced))
+        lines.extend(_kinsoku(_wrap_one(paragraph, width, size, balanced)))
     if max_lines is not None and len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]
@@ -481,6 +579,43 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
             last = last[:-1]
         lines[-1] = last.rstrip() + "…"
     return lines
+
+
+def fit_text(text: str, width: float, size: float) -> str:
+    """``text`` on one line no wider than ``width`` inches at ``size`` points: cut and ended with '…' if longer.
+
+    For a label that must stay on one line (a point of the risk map): unlike :func:`wrap_text` with
+    ``max_lines=1``, it keeps as much of the text as fits, not the first of its wrapped lines.
+
+    Parameters
+    ----------
+    text
+        The text (line breaks become spaces).
+    width
+        Width in inches.
+    size
+        Font size in points.
+
+    Returns
+    -------
+    str
+        The text, or its longest beginning that fits with '…'.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import fit_text, use_japanese_fonts
+    >>> use_japanese_fonts()
+    >>> fit_text("不正な提供・移転が行われるリスク", 1.0, 8)
+    '不正な提供・移…'
+    >>> fit_text("短い", 1.0, 8)
+    '短い'
+    """
+    text = " ".join(str(text).split("\n"))
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> list[str]:
@@ -511,7 +646,8 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
         return text_width(part, size) <= width
 
     good = [i for i in range(1, len(text))
-            if (text[i] in _BREAK_BEFORE or text[i - 1] in _BREAK_AFTER) and fits(text[:i].rstrip())]
+            if (text[i] in _BREAK_BEFORE or text[i - 1] in _BREAK_AFTER) and _may_break(text, i)
+            and fits(text[:i].rstrip())]
     two = [i for i in good if fits(text[i:].lstrip())] if balanced else []
     if not balanced:
         good = [i for i in good if text_width(text[:i], size) >= width * 0.85]
@@ -528,7 +664,7 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
             while even < fit and text_width(text[:even], size) < target - 1e-9:
                 even += 1
             fit = max(1, min(fit, even))
-        while 1 < fit < len(text) and text[fit] in _NO_LINE_START:  # no line starts with 。、）…
+        while 1 < fit < len(text) and not _may_break(text, fit):  # no line starts with 。、）… nor ends with （「
             fit -= 1
         long_enough = [i for i in good if text_width(text[:i], size) >= width / 2]
         cut = max(long_enough) if long_enough else fit
@@ -539,6 +675,31 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
             cut = start if start > 0 else cut
     head, tail = text[:cut].rstrip(), text[cut:].lstrip()
     return [head, *(_wrap_one(tail, width, size, balanced) if tail else [])]
+
+
+def _may_break(text: str, i: int) -> bool:
+    """Whether a line may end before ``text[i]``: 禁則 (no line starts with ）。、…, none ends with （「…)."""
+    head, tail = text[:i].rstrip(), text[i:].lstrip()
+    if not head or not tail:
+        return True
+    return tail[0] not in _NO_LINE_START and head[-1] not in _NO_LINE_END
+
+
+def _kinsoku(lines: list[str]) -> list[str]:
+    """The last guard of 禁則 on wrapped lines.
+
+    A line starting with ）。、… gives that character to the line before (ぶら下げ, one character past the
+    width); a line ending with （「… gives it to the next.
+    """
+    out: list[str] = []
+    for line in lines:
+        while out and line and line[0] in _NO_LINE_START:
+            out[-1], line = out[-1] + line[0], line[1:]
+        while out and len(out[-1]) > 1 and out[-1][-1] in _NO_LINE_END:
+            out[-1], line = out[-1][:-1], out[-1][-1] + line
+        if line or not out:
+            out.append(line)
+    return out
 
 
 def _latin(ch: str) -> bool:
@@ -609,10 +770,40 @@ def percent_tick(value: float, _pos: Any = None) -> str:
     return format_percent(value) if value > 0 else "0%"
 
 
+def percent_axis_scale(values: Any) -> str:
+    """``"log"`` when the positive ``values`` span two decades or more, else ``"linear"``.
+
+    A log axis is needed only when a chart must show 30 % and 0.003 % side by side; for values within a
+    factor of 100 of each other a linear axis reads more plainly (a lay reader compares lengths).
+
+    Parameters
+    ----------
+    values
+        Probabilities (any iterable of numbers; zeros, negatives and NaN are left out).
+
+    Returns
+    -------
+    str
+        ``"log"`` or ``"linear"`` (linear when fewer than two positive values).
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import percent_axis_scale
+    >>> percent_axis_scale([0.3, 0.0031]), percent_axis_scale([0.3, 0.003]), percent_axis_scale([0.3, 0.0])
+    ('linear', 'log', 'linear')
+    """
+    positive = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
+    if len(positive) < 2:
+        return "linear"
+    # compared in logs, with a tolerance, so that 0.3 / 0.003 counts as exactly two decades
+    return "log" if math.log10(max(positive)) - math.log10(min(positive)) >= 2 - 1e-9 else "linear"
+
+
 def display_name(row: Any, lang: str) -> str:
     """The name of a system, zone or risk item to show on a chart.
 
-    name_en in English (falling back to name_ja, then the id), name_ja in Japanese (falling back to the id).
+    name_en in English (falling back to name_ja, then the id), name_ja in Japanese (falling back to the id);
+    a character no chart font has is drawn as 〓 (:func:`drawable_text`).
 
     Parameters
     ----------
@@ -641,12 +832,77 @@ def display_name(row: Any, lang: str) -> str:
     if lang == "en":
         for value in (en, ja, ident):
             if isinstance(value, str) and value.strip():
-                return value
-        return str(ident)
+                return drawable_text(value)
+        return drawable_text(ident)
     for value in (ja, ident):
         if isinstance(value, str) and value.strip():
-            return value
-    return str(ident)
+            return drawable_text(value)
+    return drawable_text(ident)
+
+
+def element_name(model: Model, element: str, element_type: str, lang: str) -> str:
+    """The name of one element of the model as a council chart shows it: never its id.
+
+    A system, zone, file or control by its name (:func:`display_name`); a flow as 「送り元 → 送り先」 by
+    the names of its two systems; a risk or rated item by its official wording (the catalogue's, or the
+    model's extra risk). An element the model does not have keeps its text as given.
+
+    Parameters
+    ----------
+    model
+        The model the element belongs to.
+    element
+        The element's id (a finding's ``element``, say).
+    element_type
+        ``system``, ``zone``, ``flow``, ``file``, ``control`` or ``risk``.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import element_name
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> element_name(model, "F01", "flow", "en")
+    'Notifying person (resident or proxy) → Integrated counter system'
+    >>> element_name(model, "acquire-3", "risk", "ja")
+    '入手した特定個人情報が不正確であるリスク'
+    """
+    require_model(model, "element_name")
+    element = str(element)
+    if element_type == "flow":
+        flows = model.flows.set_index("flow_id")
+        if element not in flows.index:
+            return element
+        row = flows.loc[element]
+        arrow = " → "
+        return (element_name(model, row["source"], "system", lang) + arrow
+                + element_name(model, row["target"], "system", lang))
+    if element_type == "risk":
+        for table, key in ((model.rated_items, "rated_item_id"), (model.risk_items, "risk_id")):
+            hit = table.loc[table[key] == element]
+            if len(hit):
+                return display_name(hit.iloc[0].to_dict() | {"risk_id": element}, lang)
+        return element
+    tables = {"system": (model.systems, "system_id"), "zone": (model.zones, "zone_id"),
+              "file": (model.files, "file_id"), "control": (model.controls, "control_id")}
+    if element_type not in tables:
+        return element
+    table, key = tables[element_type]
+    hit = table.loc[table[key] == element]
+    if not len(hit):
+        return element
+    return display_name(hit.iloc[0].to_dict() | {"system_id": element}, lang)
 
 
 def _stage_table() -> pd.DataFrame:

@@ -46,6 +46,7 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import check_declarations, check_references
+from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
 
@@ -750,7 +751,7 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
-        warnings = naming.located(warnings)
+        warnings = naming.located(warnings + check_glyphs(tables))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  **frames)
 

@@ -50,6 +50,7 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
+from ..model.glyphs import check_glyphs
 from ..util.files import write_model_file
 from ..model.schema import (KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS, PROCEDURE_KEYS,
                             RATING_SETS, TABLE_BY_NAME, TableRef, TABLES, Column, Table)
@@ -1260,7 +1261,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
-                 warnings=tuple(workbook_naming(str(p)).located(warnings)), **frames)
+                 warnings=tuple(workbook_naming(str(p)).located(warnings + check_glyphs(tables))), **frames)
 
 
 def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
