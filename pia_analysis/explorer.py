@@ -315,9 +315,14 @@ def _exposure_html(state: ExplorerState, lang: str) -> str:
         "×": [f"{a / b:.3g}" if b > 0 else ("new" if a > 0 else "–")
               for b, a in zip(d["exposure_before"], d["exposure_after"])],
         "records at stake Δ": d["records_at_stake_delta"].map(lambda x: f"{x:+,.0f}"),
+        # a route that changed at the same probability is a change too (the council's "who gets in now?")
+        "change": d["change"].str.replace("_", " "),
+        "path before": [p if p != q else "" for p, q in zip(d["path_before"], d["path_after"])],
         "path (changed)": d["path_after"],
+        "zone crossings": [str(b) if b == a else f"{b} → {a}"
+                           for b, a in zip(d["zone_crossings_before"], d["zone_crossings_after"])],
     })
-    return _table_html(rows, "No system's exposure changes.")
+    return _table_html(rows, "No system's exposure or attack path changes.")
 
 
 def _coverage_html(state: ExplorerState) -> str:
