@@ -386,7 +386,9 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
         else:  # no Monte Carlo: the chart draws no marker
             sim = pd.DataFrame({"system_id": model.systems["system_id"], "probability": np.nan, "ci_low": np.nan,
                                 "ci_high": np.nan, "trials": np.nan})
-        return charts.exposure_ranking_chart(model, exposure=state.exposure_after, simulation=sim, lang=lang)
+        # colours keyed to the zones of the model as given: a scenario or a blocked flow recolours no zone
+        return charts.exposure_ranking_chart(model, exposure=state.exposure_after, simulation=sim, lang=lang,
+                                             base=state.base)
     if kind == "coverage":
         return charts.stage_coverage_chart(model, coverage=state.coverage_after, lang=lang)
     if kind == "dataflow":
