@@ -107,3 +107,54 @@ def test_the_widget_draws_with_the_base_colours(r3):
     plt.close(ex.figure)
     assert all(after[s] == before[s] for s in before)
     assert "REMOTE_TERM" in after
+
+
+# --- the explorer's layout (issue 14: a cut-off button, a needless scrollbar, 7 px labels) ---------------------
+
+
+def test_the_widget_layout_leaves_no_overflow_and_no_cut_label(r3):
+    import ipywidgets as w
+
+    ex = explore(r3, chart="none").explorer
+    assert ex.controls["reset"].layout.width == "auto"  # the default short width cut "Reset all changes"
+    for name in ("status", "chart"):
+        assert ex.controls[name].style.button_width == "auto"
+    # nothing is 100 % wide plus a margin: the column stretches its children instead
+    boxes = [ex.widget] + [c for c in ex.widget.children if isinstance(c, w.Box)]
+    everything = list(ex.controls.values()) + list(ex.outputs.values()) + boxes
+    assert not [x for x in everything if x.layout.width == "100%"]
+    assert ex.widget.layout.align_items == "stretch"
+    row = next(c for c in ex.widget.children if isinstance(c, w.HBox))
+    assert row.layout.flex_flow == "row wrap" and ex.controls["control"].layout.min_width == "0"
+    # what may be wider than the page scrolls in its own area
+    for name in ("chart", "exposure", "coverage", "system"):
+        assert ex.outputs[name].layout.overflow == "auto"
+
+
+@pytest.mark.parametrize("kind", ["dataflow", "exposure"])
+def test_the_smallest_label_of_a_chart_is_ten_pixels(r3, kind):
+    import base64
+    import struct
+
+    from pia_analysis.explorer import MIN_LABEL_PX
+
+    ex = explore(r3, chart=kind, trials=0).explorer
+    try:
+        output = ex.outputs["chart"].outputs[0]
+        png = base64.b64decode(output["data"]["image/png"])
+        width_px = struct.unpack(">I", png[16:20])[0]
+        px_per_inch = width_px / ex.figure.get_size_inches()[0]
+        texts = [t for t in ex.figure.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
+        smallest = min(t.get_fontsize() for t in texts) * px_per_inch / 72
+        assert smallest >= MIN_LABEL_PX
+        # shown at that size, not scaled down to the notebook's width (which gave ~7 px at 80 dpi)
+        assert output["metadata"] == {"image/png": {"unconfined": True}}
+        if kind == "dataflow":
+            assert min(t.get_fontsize() for t in texts) * 80 / 72 < 7  # the old default was unreadable
+    finally:
+        plt.close(ex.figure)
+    fixed = explore(r3, chart=kind, trials=0, dpi=80).explorer  # a dpi asked for is kept, scaled to the page
+    try:
+        assert fixed.chart_dpi == 80 and fixed.outputs["chart"].outputs[0]["metadata"] == {}
+    finally:
+        plt.close(fixed.figure)
