@@ -24,7 +24,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import catalog
 
@@ -125,7 +125,8 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     d = d.sort_values(["_k", "system_id"], kind="stable")
     n = len(d)
     names = _names(comparison, lang)
-    fig, ax = plt.subplots(figsize=(12, max(3.6, 0.42 * n + 2.1)))
+    # the size of earlier versions (the notebooks show it): the notes column and the names share the width
+    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.38 * n + 1.6)))
     y = np.arange(n)[::-1]
     before = np.maximum(d["exposure_before"].to_numpy(), _FLOOR)
     after = np.maximum(d["exposure_after"].to_numpy(), _FLOOR)
@@ -136,13 +137,16 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     ax.set_xscale("log")
     ax.set_xlim(_FLOOR, 1.0)
     ax.set_ylim(-0.7, n - 0.3)
+    # a labelled tick every second decade: seven labels of "0.00001%" overlap on the narrow axis
+    ax.set_xticks([10.0 ** e for e in range(-6, 1, 2)])
     ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     labels = [f"{names.get(sid, sid)} ●" if mn else names.get(sid, sid)
               for sid, mn in zip(d["system_id"], d["holds_my_number"])]
     ax.set_yticks(y, labels)
     # What changed, in words, in a column right of the plot (not over the bars): the change of probability,
     # or the new entry point / zone crossings of a path that changed at the same probability.
-    width = 30 if ja else 46
+    width = 27 if ja else 42
     for yi, row in zip(y, d.to_dict("records")):
         b, a = row["exposure_before"], row["exposure_after"]
         if a > 0 and b > 0 and not math.isclose(a, b, rel_tol=1e-9):
@@ -164,7 +168,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
                         "Exposure per system, before and after (● holds a My Number file)", title), fontsize=11)
     ax.grid(axis="x", which="major", color="#dddddd")
     ax.set_axisbelow(True)
-    _place(fig, ax, top_in=0.75, bottom_in=1.15, right_in=3.2)
+    _place(fig, ax, top_in=0.7, bottom_in=1.05, right_in=2.9)
     # the legend at the foot of the page, left, so that it covers no bar (the footer is at the right)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=2, fontsize=8,
                frameon=False)
