@@ -247,15 +247,34 @@ def _section(title: str, frame: pd.DataFrame, empty: str = "  (none)") -> None:
 
 
 def _print_comparison(c) -> None:
+    from .whatif.compare import EXPOSURE_CHANGES
+
     headline = c.headline()
     records = headline["metric"].astype(str).str.contains("records")
     for col in ("before", "after", "delta"):  # records at stake are people: whole numbers
         headline[col] = headline[col].astype(float).where(~records, headline[col].astype(float).round())
     _section("Headline", headline)
-    exp = c.changed_exposure()[["system_id", "holds_my_number", "presence", "exposure_before", "exposure_after",
-                                "exposure_delta", "records_at_stake_before", "records_at_stake_after",
-                                "entry_point_after"]]
-    _section("Exposure: systems whose exposure changed", exp)
+    # A system whose probability is unchanged but whose most likely path, entry point or zone crossings
+    # changed is listed too (change path_changed / zone_crossings_changed): "does the attacker now come in
+    # elsewhere?" is the council's question even when the number stays the same.
+    changed = c.changed_exposure()
+
+    def moved(before, after) -> str:  # "a → b" when it changed, else the one value
+        fmt = lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
+        return fmt(before) if before == after else f"{fmt(before)} → {fmt(after)}"
+
+    exp = pd.DataFrame({
+        "system_id": changed["system_id"], "my_number": changed["holds_my_number"].map({True: "○", False: ""}),
+        "change": changed["change"],
+        "exposure": [moved(b, a) for b, a in zip(changed["exposure_before"], changed["exposure_after"])],
+        "path_before": changed["path_before"], "path_after": changed["path_after"],
+        "zone_crossings": [moved(int(b), int(a)) for b, a in
+                           zip(changed["zone_crossings_before"], changed["zone_crossings_after"])],
+    })
+    _section("Exposure: systems whose exposure or most likely attack path changed", exp)
+    kinds = exp["change"].value_counts()
+    if len(kinds):
+        print("  " + ", ".join(f"{kind} {int(kinds[kind])}" for kind in EXPOSURE_CHANGES if kind in kinds))
     cov = c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before", "covered_after",
                             "coverage_before", "coverage_after", "coverage_delta"]].copy()
     # a stage a model declares not applicable reads 対象外 (its declaration), not "-"

@@ -1,12 +1,14 @@
 """Charts of a :class:`~pia_analysis.whatif.compare.Comparison`: what a scenario (or a new version) changes.
 
-* :func:`exposure_delta_figure` — exposure of each system before and after (log scale: exposures range
-  over five orders of magnitude), My Number holders marked;
+* :func:`exposure_delta_figure` — exposure of each system before and after, in % a year (log scale:
+  exposures range over five orders of magnitude), systems by name, My Number holders marked, and a note
+  beside a system whose most likely path (entry point, zone crossings) changed at the same probability;
 * :func:`coverage_delta_figure` — coverage of each of the six stages before and after;
 * :func:`save_delta_charts` — both, as PNG (200 dpi) and SVG, byte-identical for the same comparison.
 
-Titles and labels are Japanese (``lang="ja"``) or English; the footer names the model and its assessment
-date (never today's date, so that the files do not change from one day to the next).
+Titles and labels are Japanese (``lang="ja"``) or English, with names rather than ids (the charts go into
+the scenario pack the council reads); the footer names the model and its assessment date (never today's
+date, so that the files do not change from one day to the next).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import catalog
-from .style import OKABE_ITO, save_figure, use_japanese_fonts
+
+from .style import OKABE_ITO, display_name, format_percent, percent_tick, save_figure, use_japanese_fonts
 from ..whatif.compare import Comparison
 from ..util.files import write_pack
 
@@ -34,9 +38,9 @@ _FLOOR = 1e-7  # exposures below this (and 0) are drawn at the floor of the log 
 
 
 def _footer(fig: Figure, comparison: Comparison, lang: str) -> None:
+    # The model's title and assessment date, no ids: the delta charts go into the council's pack.
     model = comparison.base
-    text = (f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()} · "
-            f"{comparison.label_before} → {comparison.label_after}")
+    text = f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()}"
     fig.text(0.99, 0.01, text, ha="right", va="bottom", fontsize=7, color="#555555")
 
 
@@ -45,9 +49,40 @@ def _title(comparison: Comparison, lang: str, what_ja: str, what_en: str, title:
     return f"{head}\n{title or comparison.label_after}"
 
 
+def _legend_labels(lang: str) -> tuple[str, str]:
+    """The two series: the model as given and the model changed (the pack's words, no ids)."""
+    return ("変更前（現在のモデル）", "変更後（シナリオ適用）") if lang != "en" else (
+        "before (the model as given)", "after (scenario applied)")
+
+
+def _names(comparison: Comparison, lang: str) -> dict[str, str]:
+    """Display name of every system of either model, by id."""
+    out: dict[str, str] = {}
+    for model in (comparison.base, comparison.other):
+        for row in model.systems.to_dict("records"):
+            out.setdefault(row["system_id"], display_name(row, lang))
+    return out
+
+
+def _path_note(row: dict, names: dict[str, str], lang: str) -> str:
+    """What changed on a system's most likely path at the same probability, in words."""
+    ja = lang != "en"
+    name = lambda sid: names.get(sid, sid)  # noqa: E731
+    if row["entry_point_before"] != row["entry_point_after"]:
+        b, a = name(row["entry_point_before"]), name(row["entry_point_after"])
+        return f"同じ確率で入口が変化：{b} → {a}" if ja else f"same probability, entry point {b} → {a}"
+    if list(row["path_before"]) != list(row["path_after"]):
+        return "同じ確率で経路が変化" if ja else "same probability, another path"
+    b, a = int(row["zone_crossings_before"]), int(row["zone_crossings_after"])
+    return f"ゾーン越え {b} → {a} 回" if ja else f"zone crossings {b} → {a}"
+
+
 def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str | None = None,
                           only_changed: bool = False) -> Figure:
     """Exposure of each system before and after, as paired horizontal bars on a log scale.
+
+    Systems are named (no ids), exposures are percentages a year, and a system whose probability is the
+    same but whose most likely path changed (a new entry point, other zone crossings) says so beside its bars.
 
     Parameters
     ----------
@@ -58,7 +93,8 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     title
         A second title line (default: the comparison's ``label_after``, e.g. the scenario id).
     only_changed
-        Draw only the systems whose exposure changed (default: every system reached in either model).
+        Draw only the systems that changed (exposure, most likely path, entry point or zone crossings;
+        default: every system reached in either model).
 
     Returns
     -------
@@ -75,7 +111,7 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     >>> c = compare(m, apply_scenario(m, {"id": "x", "set": {"controls": {"C-STORE-FW": {"status": "missing"}}}}))
     >>> fig = exposure_delta_figure(c, only_changed=True)
     >>> labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]  # ● marks My Number holders
-    >>> "JLIS_CENTRE" in labels, "STORE_KIOSK" in labels  # the kiosk itself is unchanged
+    >>> "証明書交付センター（J-LIS）" in labels, "コンビニ店舗のマルチコピー機" in labels  # the kiosk is unchanged
     (True, False)
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
@@ -88,36 +124,69 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     d = d.assign(_k=-d[["exposure_before", "exposure_after"]].max(axis=1))
     d = d.sort_values(["_k", "system_id"], kind="stable")
     n = len(d)
+    names = _names(comparison, lang)
+    # the size of earlier versions (the notebooks show it): the notes column and the names share the width
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.38 * n + 1.6)))
     y = np.arange(n)[::-1]
     before = np.maximum(d["exposure_before"].to_numpy(), _FLOOR)
     after = np.maximum(d["exposure_after"].to_numpy(), _FLOOR)
     h = 0.38
-    ax.barh(y + h / 2, before, height=h, color=_BEFORE, label=(f"変更前（{comparison.label_before}）" if ja
-                                                              else f"before ({comparison.label_before})"))
-    ax.barh(y - h / 2, after, height=h, color=_AFTER, label=(f"変更後（{comparison.label_after}）" if ja
-                                                            else f"after ({comparison.label_after})"))
+    label_before, label_after = _legend_labels(lang)
+    ax.barh(y + h / 2, before, height=h, color=_BEFORE, label=label_before)
+    ax.barh(y - h / 2, after, height=h, color=_AFTER, label=label_after)
     ax.set_xscale("log")
     ax.set_xlim(_FLOOR, 1.0)
-    labels = [f"{sid} ●" if mn else sid for sid, mn in zip(d["system_id"], d["holds_my_number"])]
+    ax.set_ylim(-0.7, n - 0.3)
+    # a labelled tick every second decade: seven labels of "0.00001%" overlap on the narrow axis
+    ax.set_xticks([10.0 ** e for e in range(-6, 1, 2)])
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    labels = [f"{names.get(sid, sid)} ●" if mn else names.get(sid, sid)
+              for sid, mn in zip(d["system_id"], d["holds_my_number"])]
     ax.set_yticks(y, labels)
-    for yi, b, a in zip(y, d["exposure_before"], d["exposure_after"]):
+    # What changed, in words, in a column right of the plot (not over the bars): the change of probability,
+    # or the new entry point / zone crossings of a path that changed at the same probability.
+    width = 27 if ja else 42
+    for yi, row in zip(y, d.to_dict("records")):
+        b, a = row["exposure_before"], row["exposure_after"]
         if a > 0 and b > 0 and not math.isclose(a, b, rel_tol=1e-9):
-            ax.text(max(a, b) * 1.15, yi, f"×{a / b:.2g}", va="center", fontsize=8)
+            text = f"{format_percent(b)} → {format_percent(a)}（×{a / b:.2g}）" if ja else \
+                f"{format_percent(b)} → {format_percent(a)} (×{a / b:.2g})"
         elif b == 0 and a > 0:
-            ax.text(a * 1.15, yi, "新規" if ja else "new", va="center", fontsize=8)
+            text = f"新たに到達（{format_percent(a)}）" if ja else f"newly reached ({format_percent(a)})"
         elif a == 0 and b > 0:
-            ax.text(b * 1.15, yi, "到達せず" if ja else "unreached", va="center", fontsize=8)
-    ax.set_xlabel("曝露（最も起こりやすい攻撃経路の成功確率／年、対数目盛）" if ja
-                  else "Exposure (success probability of the most likely attack path per year, log scale)")
+            text = "到達しなくなる" if ja else "no longer reached"
+        elif row["change"] in ("path_changed", "zone_crossings_changed"):
+            text = _path_note(row, names, lang)
+        else:
+            continue
+        ax.text(1.02, yi, textwrap.fill(text, width), transform=ax.get_yaxis_transform(), va="center",
+                fontsize=7.5, linespacing=1.1, gid=f"delta-{row['system_id']}")
+    ax.set_xlabel("曝露（入口から最も起こりやすい攻撃経路で到達する年間確率、%、対数目盛）" if ja
+                  else "Exposure (yearly probability of the most likely attack path from an entry point, %, log scale)")
     ax.set_title(_title(comparison, lang, "システムごとの曝露の変化（● 特定個人情報ファイルを保有）",
                         "Exposure per system, before and after (● holds a My Number file)", title), fontsize=11)
-    ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="major", color="#dddddd")
     ax.set_axisbelow(True)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _place(fig, ax, top_in=0.7, bottom_in=1.05, right_in=2.9)
+    # the legend at the foot of the page, left, so that it covers no bar (the footer is at the right)
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=2, fontsize=8,
+               frameon=False)
     _footer(fig, comparison, lang)
     return fig
+
+
+def _place(fig: Figure, ax, top_in: float, bottom_in: float, right_in: float) -> None:
+    """Place the axes by measure (inches): the y tick labels (names) fit at the left, ``right_in`` is kept free.
+
+    tight_layout would also make room for the notes written right of the axes, shrinking the bars to a
+    sliver; here the notes get a fixed column and the names exactly their width.
+    """
+    renderer = fig.canvas.get_renderer()
+    labels = [t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()]
+    w, h = fig.get_size_inches()
+    left_in = (max(labels, default=0.0) / fig.dpi) + 0.45  # the labels, the tick pad and a margin
+    fig.subplots_adjust(left=left_in / w, right=1 - right_in / w, top=1 - top_in / h, bottom=bottom_in / h)
 
 
 def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str | None = None) -> Figure:
@@ -157,10 +226,9 @@ def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     fig, ax = plt.subplots(figsize=(10, 5))
     before = d["coverage_before"].fillna(0).to_numpy() * 100
     after = d["coverage_after"].fillna(0).to_numpy() * 100
-    ax.bar(x - w / 2, before, width=w, color=_BEFORE,
-           label=f"変更前（{comparison.label_before}）" if ja else f"before ({comparison.label_before})")
-    ax.bar(x + w / 2, after, width=w, color=_AFTER,
-           label=f"変更後（{comparison.label_after}）" if ja else f"after ({comparison.label_after})")
+    label_before, label_after = _legend_labels(lang)
+    ax.bar(x - w / 2, before, width=w, color=_BEFORE, label=label_before)
+    ax.bar(x + w / 2, after, width=w, color=_AFTER, label=label_after)
     for xi, row in zip(x, d.itertuples(index=False)):
         if math.isnan(row.coverage_delta):
             text = "対象外" if ja else "n/a"

@@ -53,12 +53,11 @@ from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
-from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, ZONE_COLOURS, chart_text, check_lang, display_name,
+from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, display_name,
                     drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
-                    stage_name, text_colour_on, text_width, wrap_text)
+                    stage_name, text_colour_on, text_width, wrap_text, zone_palette)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
-_ZONE_HATCHES = ("", "////", "....", "xxxx")
 _RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
 
 _RATING_EN = {"特に力を入れている": "Particular effort", "十分である": "Sufficient",
@@ -85,17 +84,12 @@ EXPOSURE_CHART_MAX_SYSTEMS = 40
 HEATMAP_MAX_SYSTEMS = 40
 
 
-def _zone_style(index: int) -> tuple[str, str]:
-    """Colour and hatch of the ``index``-th zone (core first): Okabe–Ito, hatched after eight."""
-    return ZONE_COLOURS[index % len(ZONE_COLOURS)], _ZONE_HATCHES[(index // len(ZONE_COLOURS)) % len(_ZONE_HATCHES)]
-
-
 # ---------------------------------------------------------------------------------------------------
 # exposure ranking
 
 
 def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.DataFrame,
-                           lang: str = "ja") -> Figure:
+                           lang: str = "ja", base: Model | None = None) -> Figure:
     """Systems ranked by exposure (bars, log scale, coloured by zone), with the Monte Carlo interval.
 
     Each bar is a system's exposure (the yearly probability of its most likely attack path); a dot and a
@@ -114,6 +108,10 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         probabilities draw no marker).
     lang
         ``"ja"`` or ``"en"``.
+    base
+        The model whose zones key the colours (:func:`~.style.zone_palette`): the model as given when
+        ``model`` is it changed by a scenario or the explorer, so that every zone keeps its colour and new
+        zones take the next free ones. Default: ``model`` itself.
 
     Returns
     -------
@@ -174,9 +172,12 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     if total > len(table):
         sim = sim.reindex(table["system_id"])
     fig = new_figure(model, lang, chart_text("exposure_title", lang), chart_text("exposure_sub", lang))
-    zone_order = dataflow_zone_order(model, lang)
-    zone_order += sorted(set(table["zone_id"]) - set(zone_order))
-    zone_index = {z: i for i, z in enumerate(zone_order)}
+    # Colours keyed to the zones of the base model (its diagram's order, then its other zones), then the
+    # zones it lacks: a scenario or a blocked flow reorders the diagram but must not recolour the zones.
+    key = model if base is None else base
+    palette = zone_palette(dataflow_zone_order(key, lang) + list(key.zones["zone_id"]),
+                           dataflow_zone_order(model, lang) + sorted(set(table["zone_id"])))
+    zone_order = list(palette)
     zones = model.zones.set_index("zone_id")
     at_stake = _records_if_reached(model)
 
@@ -202,7 +203,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         ax.set_xlim(0.0, min(1.0, top))
     bars = ax.barh(y, table["exposure"], height=0.62, zorder=2, edgecolor="#333333", linewidth=0.5)
     for bar, zid, sid in zip(bars, table["zone_id"], table["system_id"]):
-        colour, hatch = _zone_style(zone_index.get(zid, 0))
+        colour, hatch = palette[zid]
         bar.set_facecolor(colour)
         if hatch:
             bar.set_hatch(hatch)
@@ -257,7 +258,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     present = [z for z in zone_order if z in set(table["zone_id"])]
     handles = []
     for z in present:
-        colour, hatch = _zone_style(zone_index[z])
+        colour, hatch = palette[z]
         zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": z}
         handles.append(Patch(facecolor=colour, hatch=hatch or None, edgecolor="#333333", linewidth=0.5,
                              label="\n".join(wrap_text(display_name(zrow, lang), 2.25, 7.5, lang))))

@@ -14,7 +14,9 @@
 * :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`element_name`,
   :func:`stage_name`, :func:`text_colour_on` — labels (a council chart names systems, flows and risks, never
   their ids: ids stay in the tables and the pack's appendix);
-* :func:`save_figure` — PNG and SVG, byte-identical from one run to the next.
+* :func:`save_figure` — PNG and SVG, byte-identical from one run to the next;
+* :func:`zone_palette` — each zone's colour keyed to the zone (from a base model's order), so that a
+  what-if change does not recolour the zones.
 
 :mod:`.dataflow`, :mod:`.figures`, :mod:`.delta` and the briefing pack draw with these.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "STAGE_COLOURS",
     "MissingGlyphWarning",
     "ZONE_COLOURS",
+    "ZONE_HATCHES",
     "chart_text",
     "check_lang",
     "display_name",
@@ -44,6 +47,7 @@ __all__ = [
     "text_width",
     "use_japanese_fonts",
     "wrap_text",
+    "zone_palette",
 ]
 
 import datetime as dt
@@ -966,3 +970,46 @@ def text_colour_on(colour: Any) -> str:
     r, g, b = to_rgb(colour)
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "#000000" if luminance > 0.45 else "#FFFFFF"
+
+
+# ---------------------------------------------------------------------------------------------------
+# zone colours keyed to the zone (issue 14): a zone keeps its colour before and after a what-if change
+
+#: Hatch patterns that tell zones apart once the colours of :data:`ZONE_COLOURS` are used up (in this order).
+ZONE_HATCHES = ("", "////", "....", "xxxx")
+
+
+def zone_palette(base_order: Any, zones: Any = ()) -> dict[str, tuple[str, str]]:
+    """Colour and hatch of each zone, keyed to the zone: the base model's zones first, new zones after.
+
+    The ``i``-th zone gets ``ZONE_COLOURS[i % 7]``, hatched with ``ZONE_HATCHES[i // 7]`` after the seventh.
+    Giving the base model's order (the model as given) for every chart of a changed model keeps each zone's
+    colour when a scenario adds a zone or a blocked flow reorders the diagram; a zone the base lacks takes
+    the next free colour.
+
+    Parameters
+    ----------
+    base_order
+        Zone ids of the base model in a stable order (e.g. its data-flow diagram's order, then the rest);
+        repeats are ignored.
+    zones
+        Zone ids of the model drawn, in its order; those not in ``base_order`` come after, in this order.
+
+    Returns
+    -------
+    dict of str to (str, str)
+        Zone id → (colour, hatch); the hatch is ``""`` for the first seven zones.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import zone_palette
+    >>> base = zone_palette(["CORE", "CS", "PUBLIC"])
+    >>> changed = zone_palette(["CORE", "CS", "PUBLIC"], ["CORE", "HOME", "PUBLIC", "CS"])
+    >>> all(changed[z] == base[z] for z in base), changed["HOME"] not in base.values()
+    (True, True)
+    """
+    order = list(dict.fromkeys(base_order))
+    known = set(order)
+    order += [z for z in dict.fromkeys(zones) if z not in known]
+    n = len(ZONE_COLOURS)
+    return {z: (ZONE_COLOURS[i % n], ZONE_HATCHES[(i // n) % len(ZONE_HATCHES)]) for i, z in enumerate(order)}
