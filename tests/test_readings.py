@@ -85,7 +85,7 @@ def test_readable_table_formats_for_reading():
     frame = pd.DataFrame({"records_at_stake": [582.5, 23300.0, 13979.9999999], "exposure": [0.025, 3.12e-05, None],
                           "path": [["A", "B"], ["C"], []], "holds": [True, False, True],
                           "detail": ["x" * 200, "", "y"]}, index=[3, 7, 9])
-    table = readable_table(frame, percent=["exposure"])
+    table = readable_table(frame, percent=["exposure"], missing="未評価")
     assert list(table.frame.index) == [1, 2, 3]
     assert list(table.frame["records_at_stake"]) == ["582", "23,300", "13,980"]
     assert list(table.frame["exposure"]) == ["2.5 %", "0.00312 %", "未評価"]
@@ -93,5 +93,6 @@ def test_readable_table_formats_for_reading():
     assert table.frame.loc[2, "holds"] == "×"
     assert "x" * 200 in table._repr_html_() and "x" * 200 in repr(table)
     assert readable_table(frame, lang="en").frame.loc[2, "holds"] == "no"
+    assert readable_table(frame).frame.loc[3, "exposure"] == "—"
     with pytest.raises(InvalidArgumentError, match="percent"):
         readable_table(frame, percent=["nope"])

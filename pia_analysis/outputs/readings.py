@@ -8,7 +8,7 @@ their name in the chosen language with the id in brackets, probabilities are per
 whole numbers with thousands separators.
 
 :func:`readable_table` is the display helper the notebooks show tables with: thousands separators, whole
-records, percentages, lists joined, 未評価 / not rated for a missing value, whole cell texts and row numbers
+records, percentages, lists joined, — (or 未評価 where told) for a missing value, whole cell texts and row numbers
 1, 2, 3 … that do not skip.
 """
 
@@ -130,14 +130,15 @@ class ReadableTable:
 
 
 def readable_table(frame: pd.DataFrame, *, lang: str = "ja", percent: Iterable[str] = (),
-                   digits: int = 3) -> ReadableTable:
+                   digits: int = 3, missing: str = "—") -> ReadableTable:
     """Format a result table for reading in a notebook.
 
     Whole numbers (records, people, counts) get thousands separators and no decimals (``23,300``, not
     ``23300.000``), and columns of records or population are rounded to whole numbers; the columns named in
     ``percent`` become percentages; other numbers keep ``digits`` significant digits without scientific
     notation; lists are joined (paths with → , others with 、 or ,);
-    ``True``/``False`` become ○/× (yes/no); a missing value is 未評価 (not rated). Rows are numbered 1, 2, 3 …
+    ``True``/``False`` become ○/× (yes/no); a missing value is ``missing`` (— unless the table says what a
+    gap means, e.g. 未評価 for a rating column). Rows are numbered 1, 2, 3 …
     whatever the frame's index was, and cells are never cut.
 
     Parameters
@@ -150,6 +151,8 @@ def readable_table(frame: pd.DataFrame, *, lang: str = "ja", percent: Iterable[s
         Columns holding probabilities or shares (0–1) to show as percentages.
     digits : int, default 3
         Significant digits of other non-whole numbers.
+    missing : str, default "—"
+        The text of a missing value (never ``nan`` or ``None``): 未評価 where a rating is missing, say.
 
     Returns
     -------
@@ -176,10 +179,9 @@ def readable_table(frame: pd.DataFrame, *, lang: str = "ja", percent: Iterable[s
     # Records and people are whole numbers whatever the computation gave (an expected value of 582.5 records
     # is shown as 582 …, never with decimals).
     whole = {str(c) for c in frame.columns if "records" in str(c) or "population" in str(c)}
-    missing = [c for c in percent if c not in frame.columns]
-    if missing:
-        raise InvalidArgumentError(f"percent: no column {_listing(missing, 'en')} in the table")
-    empty = "未評価" if lang == "ja" else "not rated"
+    absent = [c for c in percent if c not in frame.columns]
+    if absent:
+        raise InvalidArgumentError(f"percent: no column {_listing(absent, 'en')} in the table")
     yes, no = ("○", "×") if lang == "ja" else ("yes", "no")
     sep = "、" if lang == "ja" else ", "
 
@@ -188,7 +190,7 @@ def readable_table(frame: pd.DataFrame, *, lang: str = "ja", percent: Iterable[s
             joiner = " → " if column == "path" or column.endswith("_path") else sep
             return joiner.join(str(v) for v in value)
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
-            return empty
+            return missing
         if isinstance(value, bool) or type(value).__name__ == "bool_":
             return yes if value else no
         if isinstance(value, (int, float)) or type(value).__module__ == "numpy":
