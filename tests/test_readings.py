@@ -96,3 +96,49 @@ def test_readable_table_formats_for_reading():
     assert readable_table(frame).frame.loc[3, "exposure"] == "—"
     with pytest.raises(InvalidArgumentError, match="percent"):
         readable_table(frame, percent=["nope"])
+
+
+def coverage_readings(model, lang):
+    import datetime
+
+    from pia_analysis import procedure_check
+    from pia_analysis.analysis.coverage import coverage_pairs, rating_check, stage_coverage
+    from pia_analysis.analysis.findings import find_findings
+    from pia_analysis.analysis.judgments import required_assessment, review_schedule
+    from pia_analysis.outputs.readings import (
+        findings_reading, gaps_reading, procedure_reading, rating_check_reading, schedule_reading,
+        stage_coverage_reading, threshold_reading,
+    )
+
+    today = datetime.date(2026, 11, 28)
+    return [
+        stage_coverage_reading(stage_coverage(model), lang=lang),
+        gaps_reading(model, coverage_pairs(model), lang=lang),
+        findings_reading(model, find_findings(model), lang=lang),
+        rating_check_reading(rating_check(model), lang=lang),
+        threshold_reading(required_assessment(model), lang=lang),
+        schedule_reading(review_schedule(model, today=today), lang=lang),
+        procedure_reading(procedure_check(model, today=today), lang=lang),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_coverage_readings_on_the_tiny_model(tiny, lang):
+    text = "\n".join(coverage_readings(tiny, lang))
+    # The tiny model has stages with nothing in scope and unrated items: they read as such, never as nan.
+    assert ("入手 対象外" if lang == "ja" else "acquire out of scope") in text
+    assert ("未評価: acquire-1" if lang == "ja" else "Not rated: acquire-1") in text
+    assert ("基礎項目評価" if lang == "ja" else "basic assessment") in text
+    for fact in ("932,000", "北九州", "Kitakyushu", "J-LIS", "jlis", "nan", "None", "NaN"):
+        assert fact not in text
+
+
+def test_coverage_readings_on_the_bundled_model(bundled):
+    ja = coverage_readings(bundled, "ja")
+    assert "最も低い: 使用（60 %）" in ja[0]
+    assert "網羅状況に裏付けられない（過大） 10" in ja[3]
+    assert "全項目評価＋基礎項目評価" in ja[4]
+    assert "残り 22 日" in ja[5]
+    assert "問いが生じるもの 2 件" in ja[6]
+    for text in ja:
+        assert re.search(r"[ぁ-んァ-ン一-龥]", text)

@@ -14,8 +14,9 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 
 from __future__ import annotations
 
-__all__ = ["blast_radius_reading", "exposure_reading", "hardening_reading", "overview_reading", "paths_reading",
-           "readable_table", "simulation_reading", "ReadableTable"]
+__all__ = ["blast_radius_reading", "exposure_reading", "findings_reading", "gaps_reading", "hardening_reading",
+           "overview_reading", "paths_reading", "procedure_reading", "rating_check_reading", "readable_table",
+           "schedule_reading", "simulation_reading", "stage_coverage_reading", "threshold_reading", "ReadableTable"]
 
 import math
 from collections.abc import Iterable, Sequence
@@ -605,4 +606,413 @@ def simulation_reading(model: Model, ranking: pd.DataFrame, simulated: pd.DataFr
             lines.append(f"{name(top.system_id)} is compromised in {_pct(top.probability)} of the simulated years "
                          f"(95 % interval {_pct(top.ci_low)}–{_pct(top.ci_high)}) against {_pct(top.exposure)} for "
                          f"its best single path: {ratio:.2f} times as much.")
+    return _text(lines)
+
+
+#: The rating-check statuses in words (rating_check's ``status`` column).
+_RATING_STATUS = {
+    "ja": {"consistent": "網羅状況に裏付けられる", "overclaimed": "網羅状況に裏付けられない（過大）",
+           "underclaimed": "網羅状況より低い（過小）", "unrated": "未評価", "out_of_scope": "対象外（範囲に要素なし）",
+           "not_applicable": "対象外（宣言）"},
+    "en": {"consistent": "borne out", "overclaimed": "not borne out (overclaimed)",
+           "underclaimed": "below the coverage (underclaimed)", "unrated": "not rated",
+           "out_of_scope": "out of scope (no element)", "not_applicable": "declared not applicable"},
+}
+
+
+def stage_coverage_reading(stages: pd.DataFrame, *, lang: str = "ja") -> str:
+    """What the coverage of the six stages shows: each stage's ratio, the least covered, the gaps, the planned.
+
+    Parameters
+    ----------
+    stages : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.coverage.stage_coverage`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text; a stage with nothing in scope or declared not applicable is 対象外 (out of scope), never
+        a ratio.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.coverage import stage_coverage
+    >>> from pia_analysis.outputs.readings import stage_coverage_reading
+    >>> stages = stage_coverage(load_model(bundled_model_path()))
+    >>> print(stage_coverage_reading(stages, lang="en").splitlines()[1])
+    Fully covered: outsource; least covered: use (60 %).
+    """
+    from .. import catalog
+
+    _check_lang(lang)
+    # Japanese: the form's short stage names (入手, 使用 …); English: the stage codes (acquire, use …).
+    label = {s: catalog.stage_label(s, "ja") if lang == "ja" else str(s) for s in stages["stage"]}
+    scoped = stages.loc[stages["coverage"].notna()]
+    out = stages.loc[stages["coverage"].isna(), "stage"]
+
+    def ratio(s) -> str:
+        return _pct(s.coverage) if pd.notna(s.coverage) else ("対象外" if lang == "ja" else "out of scope")
+    each = [f"{label[s.stage]} {ratio(s)}" for s in stages.itertuples()]
+    rising = scoped.loc[scoped["coverage_if_planned"] > scoped["coverage"]]
+    lines = []
+    if lang == "ja":
+        lines.append("段階ごとの網羅率: " + _listing(each, lang) + "。")
+        if len(scoped):
+            low = scoped.loc[scoped["coverage"].idxmin()]
+            full = _listing((label[s] for s in scoped.loc[scoped["coverage"] == 1, "stage"]), lang)
+            lines.append(f"完全に網羅: {full}。"
+                         f"最も低い: {label[low.stage]}（{_pct(low.coverage)}）。")
+        lines.append(f"組 {_int(stages['pairs'].sum())} のうち未対策 {_int(stages['gaps'].sum())}、"
+                     f"計画中の対策だけのもの {_int(stages['planned'].sum())}。")
+        lines.append("計画中の対策が実施されれば: " + _listing(
+            (f"{label[s.stage]} {_pct(s.coverage)} → {_pct(s.coverage_if_planned)}" for s in rising.itertuples()),
+            lang) + "。")
+        if len(out):
+            lines.append("範囲に要素がない、または対象外と宣言された段階: "
+                         + _listing((label[s] for s in out), lang) + "。")
+    else:
+        lines.append("Coverage by stage: " + _listing(each, lang) + ".")
+        if len(scoped):
+            low = scoped.loc[scoped["coverage"].idxmin()]
+            full = _listing((label[s] for s in scoped.loc[scoped["coverage"] == 1, "stage"]), lang)
+            lines.append(f"Fully covered: {full}"
+                         f"; least covered: {label[low.stage]} ({_pct(low.coverage)}).")
+        lines.append(f"Of {_int(stages['pairs'].sum())} pairs, {_int(stages['gaps'].sum())} are gaps and "
+                     f"{_int(stages['planned'].sum())} are covered only by a planned control.")
+        lines.append("If the planned controls were implemented: " + _listing(
+            (f"{label[s.stage]} {_pct(s.coverage)} → {_pct(s.coverage_if_planned)}" for s in rising.itertuples()),
+            lang) + ".")
+        if len(out):
+            lines.append("Stages with nothing in scope or declared not applicable: "
+                         + _listing((label[s] for s in out), lang) + ".")
+    return _text(lines)
+
+
+def gaps_reading(model: Model, pairs: pd.DataFrame, *, lang: str = "ja") -> str:
+    """The uncovered (risk, element) pairs, grouped by who runs the element.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the pairs were computed on.
+    pairs : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.coverage.coverage_pairs`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        One line per operator with gaps (a flow is run by the operators of its two ends), then the pairs
+        covered only by a planned control.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.coverage import coverage_pairs
+    >>> from pia_analysis.outputs.readings import gaps_reading
+    >>> model = load_model(bundled_model_path())
+    >>> print(gaps_reading(model, coverage_pairs(model), lang="en").splitlines()[0])
+    27 pairs are gaps; 2 are covered only by a planned control.
+    """
+    require_model(model, "gaps_reading")
+    _check_lang(lang)
+    name = _namer(model, lang)
+    operators = model.systems.set_index("system_id")["operator"]
+    flows = model.flows.set_index("flow_id")
+
+    def run_by(element: str) -> str:
+        if element in operators.index:
+            return str(operators[element])
+        if element in flows.index:
+            ends = [operators.get(flows.loc[element, "source"]), operators.get(flows.loc[element, "target"])]
+            return "/".join(dict.fromkeys(str(e) for e in ends))
+        return "*"
+    gaps = pairs.loc[pairs["status"] == "gap"].assign(run_by=lambda d: d["element"].map(run_by))
+    planned = pairs.loc[pairs["status"] == "planned"]
+    lines = [f"未対策の組 {len(gaps)}、計画中の対策だけの組 {len(planned)}。" if lang == "ja" else
+             f"{len(gaps)} pairs are gaps; {len(planned)} are covered only by a planned control."]
+    for who, part in gaps.groupby("run_by", sort=True):
+        items = _listing((f"{name(e)}: {', '.join(grp['risk_id'])}" for e, grp in part.groupby("element", sort=True)),
+                         lang)
+        lines.append(f"運用者 {who} の要素の未対策: {items}。" if lang == "ja" else
+                     f"Gaps on elements run by {who}: {items}.")
+    if len(planned):
+        items = _listing((f"{name(e)}: {', '.join(grp['risk_id'])}（{', '.join(sorted(set(grp['planned'].sum())))}）"
+                          if lang == "ja" else
+                          f"{name(e)}: {', '.join(grp['risk_id'])} ({', '.join(sorted(set(grp['planned'].sum())))})"
+                          for e, grp in planned.groupby("element", sort=True)), lang)
+        lines.append(f"計画中の対策だけ: {items}。" if lang == "ja" else f"Planned only: {items}.")
+    return _text(lines)
+
+
+def findings_reading(model: Model, found: pd.DataFrame, *, lang: str = "ja") -> str:
+    """The open findings by rule, most severe first, with the elements they name.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the findings were computed on.
+    found : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.findings.find_findings`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        One line per rule with open findings: its title, how many, the elements and their risk level.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.findings import find_findings
+    >>> from pia_analysis.outputs.readings import findings_reading
+    >>> model = load_model(bundled_model_path())
+    >>> print(findings_reading(model, find_findings(model), lang="en").splitlines()[0])  # doctest: +ELLIPSIS
+    Open findings: 18 (risk level 4: 6, risk level 3: 5, risk level 2: 7).
+    """
+    require_model(model, "findings_reading")
+    _check_lang(lang)
+    name = _namer(model, lang)
+    open_ = found.loc[found["status"] == "open"].sort_values(["risk_level", "rule_id"], ascending=[False, True],
+                                                           kind="stable")
+    levels = open_["risk_level"].value_counts().sort_index(ascending=False)
+    if lang == "ja":
+        head = (f"未解決の指摘: {len(open_)} 件（" + "、".join(f"リスクレベル {lv}: {n}" for lv, n in levels.items())
+                + "）。")
+    else:
+        head = f"Open findings: {len(open_)} (" + ", ".join(f"risk level {lv}: {n}" for lv, n in levels.items()) + ")."
+    if open_.empty:
+        head = "未解決の指摘はありません。" if lang == "ja" else "No open finding."
+    lines = [head]
+    title = "title_ja" if lang == "ja" else "title_en"
+    for _, grp in open_.groupby("rule_id", sort=False):
+        items = _listing((f"{name(e)} {lv}" for e, lv in zip(grp["element"], grp["risk_level"])), lang)
+        lines.append(f"・{grp[title].iloc[0]}（{len(grp)} 件）: {items}" if lang == "ja" else
+                     f"- {grp[title].iloc[0]} ({len(grp)}): {items}")
+    assumed = int(open_["assumed"].sum())
+    lines.append(f"そのうち仮定に基づくもの: {assumed} 件。" if lang == "ja" else
+                 f"Of these, {assumed} rest on an assumption.")
+    return _text(lines)
+
+
+def rating_check_reading(check: pd.DataFrame, *, lang: str = "ja") -> str:
+    """What the self-rating check shows: how many ratings each status has, which are not borne out.
+
+    Parameters
+    ----------
+    check : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.coverage.rating_check`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text; an item without a rating is 未評価 (not rated).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.coverage import rating_check
+    >>> from pia_analysis.outputs.readings import rating_check_reading
+    >>> print(rating_check_reading(rating_check(load_model(bundled_model_path())), lang="en").splitlines()[0])
+    25 rated items: 15 borne out and 10 not borne out (overclaimed).
+    """
+    _check_lang(lang)
+    words = _RATING_STATUS[lang]
+    counts = check["status"].value_counts()
+    order = [s for s in _RATING_STATUS["en"] if s in counts.index]
+    over = check.loc[check["status"] == "overclaimed"]
+    under = check.loc[check["status"] == "underclaimed"]
+    unrated = check.loc[check["status"] == "unrated", "risk_id"]
+    if lang == "ja":
+        lines = [f"評価の単位 {len(check)}: " + _listing((f"{words[s]} {counts[s]}" for s in order), lang) + "。"]
+        if len(over):
+            lines.append("十分とした評価のうち未対策の組があるもの: " + _listing(
+                (f"{r.risk_id}（{r.rating}、未対策 {r.gaps}）" for r in over.itertuples()), lang) + "。")
+        if len(under):
+            lines.append("課題が残されているとしたが全ての組が網羅されているもの: "
+                         + _listing(under["risk_id"], lang) + "。")
+        if len(unrated):
+            lines.append("未評価: " + _listing(unrated, lang) + "。")
+    else:
+        lines = [f"{len(check)} rated items: " + _listing((f"{counts[s]} {words[s]}" for s in order), lang) + "."]
+        if len(over):
+            lines.append("Rated as enough with gaps left: " + _listing(
+                (f"{r.risk_id} ({r.rating}, {r.gaps} gaps)" for r in over.itertuples()), lang) + ".")
+        if len(under):
+            lines.append("Rated as leaving issues with every pair covered: " + _listing(under["risk_id"], lang) + ".")
+        if len(unrated):
+            lines.append("Not rated: " + _listing(unrated, lang) + ".")
+    return _text(lines)
+
+
+def threshold_reading(judgment, *, lang: str = "ja") -> str:
+    """Which assessment the law requires, from the threshold judgment, in a sentence.
+
+    Parameters
+    ----------
+    judgment : pia_analysis.ThresholdJudgment
+        The result of :func:`pia_analysis.analysis.judgments.required_assessment` (or ``threshold_judgment``).
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        One line: the people in the file, the rule that decides, what it requires, and how sure the row is.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.judgments import required_assessment
+    >>> from pia_analysis.outputs.readings import threshold_reading
+    >>> print(threshold_reading(required_assessment(load_model(bundled_model_path())), lang="en"))  # doctest: +ELLIPSIS
+    The file covers 932,000 people; the rule 'population ≥ 300,000' requires the full assessment plus basic ...
+    """
+    _check_lang(lang)
+    sure = {"confirmed": ("公開資料で確認済み", "confirmed"), "recalled": ("記憶に基づく（未確認）", "recalled")}
+    mark = sure.get(judgment.confidence, (judgment.confidence, judgment.confidence))
+    if lang == "ja":
+        return (f"ファイルの対象は {_int(judgment.target_population)} 人。しきい値の規則「{judgment.rule}」により"
+                f"必要な評価は {judgment.label_ja}。この行の確度: {mark[0]}。")
+    return (f"The file covers {_int(judgment.target_population)} people; the rule '{judgment.rule}' requires the "
+            f"{judgment.label_en}; that row of the threshold table is {mark[1]}.")
+
+
+def schedule_reading(schedule, *, lang: str = "ja") -> str:
+    """When the yearly review and the 5-year re-run fall due, judged on the schedule's date.
+
+    Parameters
+    ----------
+    schedule : pia_analysis.ReviewSchedule
+        The result of :func:`pia_analysis.analysis.judgments.review_schedule`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text: the versions on record, the re-run and the yearly review.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.judgments import review_schedule
+    >>> from pia_analysis.outputs.readings import schedule_reading
+    >>> schedule = review_schedule(load_model(bundled_model_path()), today=datetime.date(2026, 11, 28))
+    >>> print(schedule_reading(schedule, lang="en").splitlines()[2])
+    The 5-year re-run is due on 2026-12-20: on 2026-11-28 it is due in 22 days.
+    """
+    _check_lang(lang)
+    s = schedule
+    days = s.days_to_rerun
+    if lang == "ja":
+        lines = ["記録された版（古い順）: "
+                 + _listing((f"{mid}（{day:%Y-%m-%d}）" for mid, day in s.history), lang) + "。"]
+        years = s.longest_interval_years
+        lines.append("前の版の記録はありません。" if years is None else
+                     f"最も長い版の間隔: {years} 年（" + ("5年以内" if years <= 5 else "5年を超える") + "）。")
+        lines.append(f"5年以内の再実施の期限は {s.rerun_due:%Y-%m-%d}: {s.today:%Y-%m-%d} 時点で "
+                     + (f"{-days} 日超過。" if s.rerun_overdue else f"残り {days} 日。"))
+        lines.append(f"年1回の見直しの期限 {s.yearly_review_due:%Y-%m-%d}: "
+                     + ("超過（この版の後の見直しが記録されていない）" if s.yearly_review_overdue else "未到来")
+                     + f"。次の応当日 {s.next_yearly_review:%Y-%m-%d}。")
+    else:
+        lines = ["Versions on record, oldest first: "
+                 + _listing((f"{mid} ({day:%Y-%m-%d})" for mid, day in s.history), lang) + "."]
+        lines.append(f"Longest interval between two versions: {s.longest_interval_years} years, "
+                     + ("within" if s.longest_interval_years <= 5 else "beyond") + " five years."
+                     if s.longest_interval_years is not None else "No earlier version is recorded.")
+        lines.append(f"The 5-year re-run is due on {s.rerun_due:%Y-%m-%d}: on {s.today:%Y-%m-%d} it is "
+                     + (f"{-days} days overdue." if s.rerun_overdue else f"due in {days} days."))
+        lines.append(f"Yearly review: due {s.yearly_review_due:%Y-%m-%d}, "
+                     + ("overdue (no review after this version is recorded)" if s.yearly_review_overdue
+                        else "not yet due") + f"; next anniversary {s.next_yearly_review:%Y-%m-%d}.")
+    if s.counted_from_key != "published_on":
+        # The library's note is English; the Japanese reading says the same from the key it was counted from.
+        lines.append(f"注: 公表日（procedure.published_on）が記録されていないため、{s.counted_from_key}"
+                     f"（{s.counted_from:%Y-%m-%d}）から数えている。" if lang == "ja" else f"Note: {s.note}.")
+    return _text(lines)
+
+
+def procedure_reading(procedure: pd.DataFrame, *, lang: str = "ja") -> str:
+    """The questions the procedure checks raise for the committee, worded by the library.
+
+    Parameters
+    ----------
+    procedure : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.procedure.procedure_check`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        A count, then one line per flagged or missing check with its question and rule.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from pia_analysis import load_model, bundled_model_path, procedure_check
+    >>> from pia_analysis.outputs.readings import procedure_reading
+    >>> checks = procedure_check(load_model(bundled_model_path()), today=datetime.date(2026, 11, 28))
+    >>> print(procedure_reading(checks, lang="en").splitlines()[0])
+    2 of 9 procedure checks raise a question:
+    """
+    _check_lang(lang)
+    flagged = procedure.loc[procedure["status"].isin(["flag", "missing"])]
+    if lang == "ja":
+        lines = [f"手続の確認 {len(procedure)} 件のうち、問いが生じるもの {len(flagged)} 件"
+                 + ("：" if len(flagged) else "。")]
+        lines += [f"・{r.question_ja}（{r.rule_ja or r.rule}）" for r in flagged.itertuples()]
+    else:
+        lines = [f"{len(flagged)} of {len(procedure)} procedure checks raise a question"
+                 + (":" if len(flagged) else ".")]
+        lines += [f"- {r.question_en} ({r.rule})" for r in flagged.itertuples()]
     return _text(lines)
