@@ -398,7 +398,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from . import catalog
+    from .analysis.coverage import declared_out
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
@@ -420,15 +420,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
         "version", "assessed_on", "target_population", "required", "systems", "mn_holders", "mn_holders_outside_city",
         "max_mn_exposure", "max_mn_system", "records_at_stake", "open_findings", "vs_previous", "important_changes"]])
     shown = coverage.drop(columns=["name_ja"]).astype(object)
-    for i, version in enumerate(chain):  # a stage a version declares not applicable reads 対象外 there
-        column = shown.columns[i + 1]
-        declared = set(version.meta.get("declared_not_applicable") or ())
-        for declaration, stage, label in catalog.stage_declarations()[["declaration", "stage", "label_ja"]].itertuples(
-                index=False):
-            if declaration in declared:
-                row = shown["stage"] == stage
-                if stage != "network" or {"network_acquire", "network_provide"} <= declared:
-                    shown.loc[row, column] = "対象外"
+    for i, version in enumerate(chain):  # a stage whose every rated item a version declares out reads 対象外
+        out = declared_out(version)
+        items = version.rated_items.groupby("stage")["rated_item_id"].agg(list)
+        gone = [stage for stage, ids in items.items() if stage and all(item in out for item in ids)]
+        shown.loc[shown["stage"].isin(gone), shown.columns[i + 1]] = "対象外"
     _section("Coverage per stage and version", shown)
     return EXIT_OK
 

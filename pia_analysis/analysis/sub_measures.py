@@ -9,10 +9,9 @@ from __future__ import annotations
 
 __all__ = ["NOT_APPLICABLE_JA", "SUB_MEASURE_COLUMNS", "UNANSWERED_JA", "sub_measure_answers"]
 
-from typing import Any
-
 import pandas as pd
 
+from .. import catalog
 from ..catalog.sub_measures import sub_measure_catalog
 from ..model.model import Model, require_model
 
@@ -24,26 +23,6 @@ NOT_APPLICABLE_JA = "対象外"
 SUB_MEASURE_COLUMNS = ["sub_measure_id", "rated_item", "stage", "stage_no", "number", "label_ja", "label_en",
                        "form_item_ja", "kind", "choices", "answer", "detail_label_ja", "detail", "status", "controls",
                        "source", "confidence"]
-
-#: The form's check boxes (model.yaml ``declared_not_applicable``) and the rated items each puts out of scope:
-#: 接続しない（入手） the network risks of acquisition (1–4), 接続しない（提供） those of provision (5–7).
-_DECLARED_ITEMS = {
-    "outsource": ("outsource",),
-    "provide": ("provide-1", "provide-2", "provide-3"),
-    "network_acquire": ("network-1", "network-2", "network-3", "network-4"),
-    "network_provide": ("network-5", "network-6", "network-7"),
-}
-_DECLARED_JA = {"outsource": "委託しない", "provide": "提供・移転しない", "network_acquire": "接続しない（入手）",
-                "network_provide": "接続しない（提供）"}
-
-
-def _declared(model: Model) -> list[str]:
-    """The stages the model declares out (``declared_not_applicable``), as the model or its model.yaml holds them."""
-    value: Any = getattr(model, "declared_not_applicable", None)
-    if value is None:
-        value = model.meta.get("declared_not_applicable")
-    return [str(v) for v in (value or [])]
-
 
 def sub_measure_answers(model: Model) -> pd.DataFrame:
     """Every packaged sub-measure of Section Ⅲ with the model's answer, or 未回答, or 対象外.
@@ -86,10 +65,12 @@ def sub_measure_answers(model: Model) -> pd.DataFrame:
         for cid, ids in zip(model.controls["control_id"], model.controls["sub_measures"]):
             for sid in ids or []:
                 named.setdefault(sid, []).append(str(cid))
-    out_of_scope: dict[str, str] = {}
-    for declared in _declared(model):
-        for item in _DECLARED_ITEMS.get(declared, ()):
-            out_of_scope[item] = f"{_DECLARED_JA[declared]}（model.yaml declared_not_applicable: {declared}）"
+    # the items each declaration puts out of scope are the rated items' ``declared_by`` (catalog/rated_items.csv)
+    declared = set(model.declared_not_applicable)
+    words = catalog.stage_declarations().set_index("declaration")["label_ja"].to_dict()
+    out_of_scope = {item: f"{words[by]}（model.yaml declared_not_applicable: {by}）"
+                    for item, by in zip(model.rated_items["rated_item_id"], model.rated_items["declared_by"])
+                    if by in declared}
     rows = []
     for item in cat.to_dict("records"):
         sid = item["sub_measure_id"]
