@@ -14,9 +14,13 @@ from pia_analysis import bundled_model_path, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "models" / "tiny"
-#: The notebooks rewritten so that every reading comes from the library (issue 14); the others still carry
-#: readings written for the bundled model.
-PARAMETRISED = ["01_model_overview", "02_node_exposure", "03_stage_coverage"]
+#: A 町 of 8,000 doing only the basic assessment (no outsourcing, a stage nobody uses, unrated items).
+TOWN = ROOT / "tests" / "models" / "town"
+SECOND_MODELS = {"tiny": TINY, "town": TOWN}
+#: The notebooks rewritten so that every reading comes from the library (issue 14).
+PARAMETRISED = ["01_model_overview", "02_node_exposure", "03_stage_coverage", "04_council_briefing"]
+#: Parameters that only make a run quicker (fewer Monte Carlo trials); the readings do not depend on them.
+QUICK = {"04_council_briefing": {"TRIALS": 2_000}}
 #: Facts of the bundled model that are not ids or names: its population, its city, its committee.
 KITAKYUSHU_FACTS = ["932,000", "932000", "北九州", "Kitakyushu", "2,796,000", "審査会", "令和3年"]
 
@@ -32,10 +36,14 @@ def _kitakyushu_words(second) -> set[str]:
             into.update(table["name_ja"])
             into.update(table["name_en"])
         into.update(model.flows["flow_id"])
+        into.update(model.controls["control_id"])
     # The form's own words (a stage called 情報提供ネットワークシステムとの接続, say) are not facts of Kitakyushu.
     form = "\n".join((ROOT / "pia_analysis" / "catalog" / name).read_text(encoding="utf-8")
                       for name in ("stages.csv", "section3_risks.csv", "rated_items.csv", "procedure_rules.csv"))
-    return {w for w in words - own if w and w not in form}
+    # A bundled name that is a name of the second model with an id in brackets (the town's CS is also a
+    # "Municipal communication server", shown as "… (CS)") is the second model's own word.
+    bare = re.compile(r"\s*[（(][^（()）]*[)）]$")
+    return {w for w in words - own if w and w not in form and bare.sub("", w) not in own}
 
 
 def _printed(nb) -> str:
@@ -65,19 +73,31 @@ def kernel_env():
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("second_name", sorted(SECOND_MODELS))
 @pytest.mark.parametrize("name", PARAMETRISED)
-def test_notebook_on_a_second_model_names_nothing_of_kitakyushu(name, lang, tmp_path, kernel_env):
+def test_notebook_on_a_second_model_names_nothing_of_kitakyushu(name, second_name, lang, tmp_path, kernel_env):
     import papermill as pm
 
-    out = tmp_path / f"{name}_{lang}.ipynb"
+    path = SECOND_MODELS[second_name]
+    out = tmp_path / f"{name}_{second_name}_{lang}.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out), kernel_name="python3",
-                        parameters={"MODEL_PATH": str(TINY), "LANG": lang}, cwd=str(ROOT / "notebooks"),
-                        progress_bar=False)
+                        parameters={"MODEL_PATH": str(path), "LANG": lang, **QUICK.get(name, {})},
+                        cwd=str(ROOT / "notebooks"), progress_bar=False)
     text = _printed(nbformat.read(out, as_version=4))
-    second = load_model(TINY)
-    assert second.meta["title_ja"] in text or second.meta["title_en"] in text or "REG" in text
+    second = load_model(path)
+    assert any(re.search(rf"\b{sid}\b", text) for sid in second.systems["system_id"]), "no system of the model"
+    if lang == "ja" and second.meta["organisation"].endswith("町"):
+        # A town is a 町 in every sentence: 市 only inside the form's own word 市町村. The findings' titles are
+        # the rule engine's text (analysis/findings, whose own tests check the body's word there): taken out
+        # here so that this test checks what the notebooks and readings say themselves.
+        from pia_analysis.analysis.findings import find_findings
+
+        own = text.replace("市町村", "")
+        for title in set(find_findings(second)["title_ja"]):
+            own = own.replace(title, "")
+        assert "市" not in own, [line for line in own.splitlines() if "市" in line][:5]
     named = sorted(w for w in _kitakyushu_words(second)
-                   if re.search(r"(?<![A-Za-z0-9_])" + re.escape(w) + r"(?![A-Za-z0-9_])", text))
+                   if re.search(r"(?<![A-Za-z0-9_\-])" + re.escape(w) + r"(?![A-Za-z0-9_\-])", text))
     assert named == [], f"{name} on the tiny model names the bundled model's {named}"
     facts = [f for f in KITAKYUSHU_FACTS if f in text]
     assert facts == [], f"{name} on the tiny model states the bundled model's {facts}"

@@ -142,3 +142,91 @@ def test_coverage_readings_on_the_bundled_model(bundled):
     assert "問いが生じるもの 2 件" in ja[6]
     for text in ja:
         assert re.search(r"[ぁ-んァ-ン一-龥]", text)
+
+
+TOWN = Path(__file__).parent / "models" / "town"
+KITAKYUSHU_FACTS = ("932,000", "932000", "北九州", "Kitakyushu", "nan", "NaN", "None")
+
+
+@pytest.fixture(scope="module")
+def town():
+    return load_model(TOWN)
+
+
+def test_gaps_name_who_runs_the_element_in_words(bundled, town):
+    from pia_analysis.analysis.coverage import coverage_pairs
+    from pia_analysis.outputs.readings import gaps_reading
+
+    city = gaps_reading(bundled, coverage_pairs(bundled))
+    assert "市職員が運用する要素の未対策" in city and "委託先／J-LIS" in city
+    own = gaps_reading(town, coverage_pairs(town))
+    # the town's own staff are 町職員, never 市職員; no operator code is shown
+    assert "町職員が運用する要素の未対策" in own and "市職員" not in own
+    english = gaps_reading(town, coverage_pairs(town), lang="en")
+    assert "run by town staff" in english
+    for code in ("city", "contractor", "jlis", "resident"):
+        assert not re.search(rf"\b{code}\b", own + english), code
+
+
+def test_comparison_reading_says_a_changed_path_at_the_same_probability(bundled):
+    from pia_analysis.whatif.apply import apply_scenario
+    from pia_analysis.whatif.compare import compare
+    from pia_analysis.outputs.readings import comparison_reading
+
+    counter = {"id": "counter-online",
+               "add": {"zones": [{"zone_id": "NET", "name_ja": "インターネット接続系", "name_en": "Internet segment",
+                                  "internet_facing": True, "operator": "city", "source": "test"}]},
+               "set": {"systems": {"JUKI_TERM": {"zone_id": "NET", "entry_likelihood": 0.05},
+                                   "VENDOR_TERM": {"entry_likelihood": 0.04}}}}
+    c = compare(bundled, apply_scenario(bundled, counter))
+    ja = comparison_reading(c, limit=50)
+    assert ("住民記録システム（JUKI_REC）: 確率は年 2.5 % のまま、最も起こりやすい経路が "
+            "委託先保守端末（庁内）（VENDOR_TERM） → 住民記録システム（JUKI_REC） から") in ja
+    en = comparison_reading(c, lang="en", limit=50)
+    assert "Resident record system (JUKI_REC): still 2.5 % a year, but its most likely path changes" in en
+    short = comparison_reading(c, limit=1)
+    assert re.search(r"- ほか \d+ 件。", short)
+    same = comparison_reading(compare(bundled, bundled))
+    assert "変わるシステムはありません" in same and "網羅率は変わりません" in same and "指摘の変化はありません" in same
+    with pytest.raises(InvalidArgumentError, match="limit"):
+        comparison_reading(c, limit=0)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_what_if_readings_on_the_town_name_the_town_and_nothing_of_kitakyushu(town, bundled, lang):
+    from pia_analysis.explorer import explorer_state, system_view
+    from pia_analysis.outputs.readings import (
+        comparison_reading, history_reading, system_view_reading, version_diff_reading,
+    )
+    from pia_analysis.whatif.versions import diff, version_history
+
+    state = explorer_state(town, {"controls": {"C-COUNTER": "missing"}})
+    texts = [comparison_reading(state, lang=lang),
+             system_view_reading(town, system_view(town, "MADOGUCHI"), lang=lang), version_diff_reading(diff(town, town), lang=lang), history_reading(version_history(town), lang=lang)]
+    text = "\n".join(texts)
+    assert "MADOGUCHI" in text and ("8,000" in text)
+    assert "3.6 % → 10 %" in texts[0] and ("網羅率" in texts[0] if lang == "ja" else "Coverage of" in texts[0])
+    assert ("一つだけ" if lang == "ja" else "One version only") in texts[3]
+    assert ("変更はありません" if lang == "ja" else "No change") in texts[2]
+    kitakyushu = set(bundled.systems["system_id"]) - set(town.systems["system_id"])
+    assert not (set(re.findall(r"[A-Z][A-Z0-9_]+", text)) & kitakyushu)
+    for fact in KITAKYUSHU_FACTS:
+        assert fact not in text
+    if lang == "ja":
+        assert not re.search(r"\b(the|of|and|a year)\b", text)
+
+
+def test_version_readings_on_the_bundled_chain(bundled):
+    from pia_analysis.outputs.readings import history_reading, version_diff_reading
+    from pia_analysis.whatif.versions import diff, version_chain, version_history
+
+    h26, h28, r3 = version_chain(bundled)
+    first = version_diff_reading(diff(h26, h28))
+    assert first.startswith("重要な変更が 3 件あります")
+    assert "証明書発行サーバ（コンビニ交付・市外）（CONV_SRV）（特定個人情報ファイルの新たな保管場所" in first
+    assert "評価書の修正 24 件、形式的な変更 6 件" in first
+    second = version_diff_reading(diff(h28, r3), lang="en")
+    assert second.startswith("No important change") and "Important changes" not in second
+    history = history_reading(version_history(bundled))
+    assert history.splitlines()[0].startswith("3 版: kitakyushu-juki-h26（2014-12-01）")
+    assert "前の版に対して重要な変更。" in history.splitlines()[2] and "前の版に対して評価書の修正。" in history.splitlines()[3]

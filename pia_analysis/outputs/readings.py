@@ -14,9 +14,11 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 
 from __future__ import annotations
 
-__all__ = ["blast_radius_reading", "exposure_reading", "findings_reading", "gaps_reading", "hardening_reading",
-           "overview_reading", "paths_reading", "procedure_reading", "rating_check_reading", "readable_table",
-           "schedule_reading", "simulation_reading", "stage_coverage_reading", "threshold_reading", "ReadableTable"]
+__all__ = ["blast_radius_reading", "comparison_reading", "exposure_reading", "findings_reading", "gaps_reading",
+           "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
+           "rating_check_reading", "readable_table", "schedule_reading", "simulation_reading",
+           "stage_coverage_reading", "system_view_reading", "threshold_reading", "version_diff_reading",
+           "ReadableTable"]
 
 import math
 from collections.abc import Iterable, Sequence
@@ -25,8 +27,12 @@ import pandas as pd
 
 from ..analysis.exposure import BlastRadius
 from ..analysis.hardening import MinCut
+from ..catalog import stage_label
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
+from ..model.schema import TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
+from ..whatif.versions import change_rules
 
 _LANGS = ("ja", "en")
 
@@ -727,8 +733,11 @@ def gaps_reading(model: Model, pairs: pd.DataFrame, *, lang: str = "ja") -> str:
     >>> from pia_analysis.analysis.coverage import coverage_pairs
     >>> from pia_analysis.outputs.readings import gaps_reading
     >>> model = load_model(bundled_model_path())
-    >>> print(gaps_reading(model, coverage_pairs(model), lang="en").splitlines()[0])
-    27 pairs are gaps; 2 are covered only by a planned control.
+    >>> reading = gaps_reading(model, coverage_pairs(model)).splitlines()
+    >>> reading[0]
+    '未対策の組 27、計画中の対策だけの組 2。'
+    >>> sorted(line.split("が運用する")[0] for line in reading[1:-1])[-3:]
+    ['国', '委託先／J-LIS', '市職員']
     """
     require_model(model, "gaps_reading")
     _check_lang(lang)
@@ -737,12 +746,14 @@ def gaps_reading(model: Model, pairs: pd.DataFrame, *, lang: str = "ja") -> str:
     flows = model.flows.set_index("flow_id")
 
     def run_by(element: str) -> str:
+        # operators in words (町職員, 委託先 …), a flow by the operators of its two ends
         if element in operators.index:
-            return str(operators[element])
+            return _operator_word(model, str(operators[element]), lang)
         if element in flows.index:
             ends = [operators.get(flows.loc[element, "source"]), operators.get(flows.loc[element, "target"])]
-            return "/".join(dict.fromkeys(str(e) for e in ends))
-        return "*"
+            words = dict.fromkeys(_operator_word(model, str(e), lang) for e in ends)
+            return ("／" if lang == "ja" else "/").join(words)
+        return "組織全体" if lang == "ja" else "the whole organisation"
     gaps = pairs.loc[pairs["status"] == "gap"].assign(run_by=lambda d: d["element"].map(run_by))
     planned = pairs.loc[pairs["status"] == "planned"]
     lines = [f"未対策の組 {len(gaps)}、計画中の対策だけの組 {len(planned)}。" if lang == "ja" else
@@ -750,7 +761,7 @@ def gaps_reading(model: Model, pairs: pd.DataFrame, *, lang: str = "ja") -> str:
     for who, part in gaps.groupby("run_by", sort=True):
         items = _listing((f"{name(e)}: {', '.join(grp['risk_id'])}" for e, grp in part.groupby("element", sort=True)),
                          lang)
-        lines.append(f"運用者 {who} の要素の未対策: {items}。" if lang == "ja" else
+        lines.append(f"{who}が運用する要素の未対策: {items}。" if lang == "ja" else
                      f"Gaps on elements run by {who}: {items}.")
     if len(planned):
         items = _listing((f"{name(e)}: {', '.join(grp['risk_id'])}（{', '.join(sorted(set(grp['planned'].sum())))}）"
@@ -1015,4 +1026,386 @@ def procedure_reading(procedure: pd.DataFrame, *, lang: str = "ja") -> str:
         lines = [f"{len(flagged)} of {len(procedure)} procedure checks raise a question"
                  + (":" if len(flagged) else ".")]
         lines += [f"- {r.question_en} ({r.rule})" for r in flagged.itertuples()]
+    return _text(lines)
+
+
+def _schema_operator_words() -> dict[str, str]:
+    """The operators' Japanese words as the schema states them (「city 市、contractor 委託先、…」)."""
+    meaning = TABLE_BY_NAME["zones"].column("operator").meaning[0]
+    pairs = (item.split(" ", 1) for item in meaning.split(":", 1)[1].strip().split("、"))
+    return {code: word for code, word in pairs}
+
+
+_OPERATOR_JA = _schema_operator_words()
+_OPERATOR_EN = {"contractor": "a contractor", "subcontractor": "a subcontractor", "jlis": "J-LIS",
+                "national": "the national government", "other_body": "another body", "resident": "residents"}
+
+
+def _operator_word(model: Model, operator: str, lang: str) -> str:
+    """Who runs an element, in words: the body's staff (町職員, town staff) for ``city``, 委託先 for ``contractor``."""
+    if operator == "city":
+        kind = organisation_kind(model.meta)
+        return f"{kind.word_ja}職員" if lang == "ja" else f"{kind.word_en} staff"
+    return (_OPERATOR_JA if lang == "ja" else _OPERATOR_EN).get(operator, str(operator))
+
+
+def _stage_word(stage: str, lang: str) -> str:
+    return stage_label(stage, lang)
+
+
+def _times(before: float, after: float) -> str:
+    """The factor from ``before`` to ``after`` (×4, ×0.4), or an empty text when there was nothing before."""
+    if before <= 0:
+        return ""
+    factor = after / before
+    return f"×{factor:.2g}" if factor < 10 else f"×{factor:.0f}"
+
+
+def comparison_reading(comparison, *, lang: str = "ja", limit: int = 5) -> str:
+    """What changed between two analysed models: systems (probability, path, entry point), coverage, findings.
+
+    Works on any :class:`~pia_analysis.whatif.compare.Comparison`: a scenario's, the explorer's state, two
+    versions of an assessment. A system whose probability stays the same but whose most likely path changed is
+    a change and is said so.
+
+    Parameters
+    ----------
+    comparison : pia_analysis.Comparison
+        The result of :func:`pia_analysis.compare` (or an explorer state).
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+    limit : int, default 5
+        At most this many changed systems are described one by one (the others are counted).
+
+    Returns
+    -------
+    str
+        Lines: the most exposed My Number holder before and after, the changed systems, the stages whose
+        coverage changed, the findings that appear, disappear or change (when the comparison has them).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en" or ``limit`` is below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path, compare
+    >>> from pia_analysis.whatif.apply import with_control_status
+    >>> from pia_analysis.outputs.readings import comparison_reading
+    >>> model = load_model(bundled_model_path())
+    >>> text = comparison_reading(compare(model, with_control_status(model, "C-STORE-FW", "missing")), lang="en")
+    >>> print(text.splitlines()[1])
+    1 system's exposure changes (probability 1):
+    >>> print(text.splitlines()[2])  # doctest: +ELLIPSIS
+    - Certificate issuance centre (J-LIS) (JLIS_CENTRE): 0.24 % → 1.2 % a year (×5); most likely path ... (unchanged).
+    """
+    _check_lang(lang)
+    if limit < 1:
+        raise InvalidArgumentError(f"limit must be at least 1, not {limit}")
+    ja = lang == "ja"
+    names = {}
+    for model in (comparison.base, comparison.other):
+        names.update(dict(zip(model.systems["system_id"],
+                              model.systems["name_ja" if ja else "name_en"].where(
+                                  model.systems["name_ja" if ja else "name_en"].astype(bool),
+                                  model.systems["name_ja"]))))
+        names.update(dict(zip(model.zones["zone_id"], model.zones["name_ja" if ja else "name_en"])))
+
+    def name(sid: str) -> str:
+        shown = names.get(sid)
+        return str(sid) if not shown else (f"{shown}（{sid}）" if ja else f"{shown} ({sid})")
+
+    def arrow(path) -> str:
+        return _arrow(list(path), name) if len(path) else ("経路なし" if ja else "no path")
+
+    lines: list[str] = []
+    head = comparison.headline().set_index("metric")
+    top_b, _, top_a = str(head.at["max_mn_exposure", "note"]).partition(" → ")
+    top_a = top_a or top_b
+    pb, pa = float(head.at["max_mn_exposure", "before"]), float(head.at["max_mn_exposure", "after"])
+    if top_b and top_a == top_b and abs(pa - pb) < 1e-12:
+        lines.append(f"個人番号を保有するシステムで最も到達されやすいものは変わらず {name(top_b)}、"
+                     f"年 {_pct(pb)}。" if ja else
+                     f"Most exposed system holding My Numbers: still {name(top_b)}, {_pct(pb)} a year.")
+    elif top_b:
+        lines.append(f"個人番号を保有するシステムで最も到達されやすいもの: 変更前 {name(top_b)} 年 {_pct(pb)}、"
+                     f"変更後 {name(top_a)} 年 {_pct(pa)}。" if ja else
+                     f"Most exposed system holding My Numbers: {name(top_b)} at {_pct(pb)} a year before, "
+                     f"{name(top_a)} at {_pct(pa)} after.")
+    changed = comparison.changed_exposure()
+    if changed.empty:
+        lines.append("曝露（確率・最も起こりやすい経路・入口）が変わるシステムはありません。" if ja else
+                     "No system's exposure, most likely path or entry point changes.")
+    else:
+        kinds = changed["change"].value_counts()
+        words = {"exposure_changed": ("確率", "probability"), "path_changed": ("経路だけ", "path only"),
+                 "zone_crossings_changed": ("ゾーン越えだけ", "zone crossings only"),
+                 "added": ("追加", "added"), "removed": ("削除", "removed")}
+        counts = _listing((f"{words[k][0 if ja else 1]} {int(kinds[k])}" for k in words if k in kinds.index), lang)
+        lines.append(f"曝露が変わるシステム {len(changed)} 件（{counts}）:" if ja else
+                     f"{len(changed)} system{'s' if len(changed) > 1 else ''}' exposure changes ({counts}):"
+                     .replace("1 system'", "1 system's"))
+        for r in changed.head(limit).itertuples():
+            if r.change == "added":
+                lines.append(f"- {name(r.system_id)}（追加）: 年 {_pct(r.exposure_after)}、経路 {arrow(r.path_after)}。"
+                             if ja else f"- {name(r.system_id)} (added): {_pct(r.exposure_after)} a year, path "
+                             f"{arrow(r.path_after)}.")
+            elif r.change == "removed":
+                lines.append(f"- {name(r.system_id)}（削除）: 変更前は年 {_pct(r.exposure_before)}。" if ja else
+                             f"- {name(r.system_id)} (removed): {_pct(r.exposure_before)} a year before.")
+            elif r.change == "exposure_changed":
+                same = list(r.path_before) == list(r.path_after)
+                times = _times(r.exposure_before, r.exposure_after)
+                if ja:
+                    path = (f"最も起こりやすい経路 {arrow(r.path_after)}（変わらず）" if same else
+                            f"最も起こりやすい経路 {arrow(r.path_before)} → 変更後 {arrow(r.path_after)}")
+                    lines.append(f"- {name(r.system_id)}: 年 {_pct(r.exposure_before)} → {_pct(r.exposure_after)}"
+                                 + (f"（{times}）" if times else "") + f"、{path}。")
+                else:
+                    path = (f"most likely path {arrow(r.path_after)} (unchanged)" if same else
+                            f"most likely path {arrow(r.path_before)} before, {arrow(r.path_after)} after")
+                    lines.append(f"- {name(r.system_id)}: {_pct(r.exposure_before)} → {_pct(r.exposure_after)} a year"
+                                 + (f" ({times})" if times else "") + f"; {path}.")
+            else:  # the same probability, another route: what the council asks about
+                crossings = f"{r.zone_crossings_before} → {r.zone_crossings_after}"
+                lines.append(f"- {name(r.system_id)}: 確率は年 {_pct(r.exposure_after)} のまま、最も起こりやすい経路が "
+                             f"{arrow(r.path_before)} から {arrow(r.path_after)} に変わります"
+                             f"（ゾーン越え {crossings}）。"
+                             if ja else
+                             f"- {name(r.system_id)}: still {_pct(r.exposure_after)} a year, but its most likely path "
+                             f"changes from {arrow(r.path_before)} to {arrow(r.path_after)} "
+                             f"(zone crossings {crossings}).")
+        if len(changed) > limit:
+            lines.append(f"- ほか {len(changed) - limit} 件。" if ja else f"- and {len(changed) - limit} more.")
+    stake_b, stake_a = (float(head.at["records_at_stake", c]) for c in ("before", "after"))
+    if round(stake_b) != round(stake_a):
+        lines.append(f"全システムの記録の期待値（確率×記録数の合計）: {_int(stake_b)} → {_int(stake_a)} 件。" if ja else
+                     f"Expected records reached over all systems (probability × records, summed): {_int(stake_b)} → "
+                     f"{_int(stake_a)}.")
+    cov = comparison.changed_coverage()
+    if cov.empty:
+        lines.append("網羅率は変わりません。" if ja else "Coverage does not change.")
+    for s in cov.itertuples():
+        out = "対象外" if ja else "not applicable"
+        cb = out if pd.isna(s.coverage_before) else _pct(s.coverage_before)
+        ca = out if pd.isna(s.coverage_after) else _pct(s.coverage_after)
+        lines.append(f"網羅率 {_stage_word(s.stage, lang)}: {cb} → {ca}（網羅 {s.covered_before}/{s.pairs_before} → "
+                     f"{s.covered_after}/{s.pairs_after} 組）。" if ja else
+                     f"Coverage of {_stage_word(s.stage, lang)}: {cb} → {ca} ({s.covered_before}/{s.pairs_before} → "
+                     f"{s.covered_after}/{s.pairs_after} pairs covered).")
+    found = comparison.findings_delta
+    if found is not None:
+        if found.empty:
+            lines.append("指摘の変化はありません。" if ja else "No finding changes.")
+        status = {"open": ("未対応", "open"), "mitigated": ("対策済み", "mitigated"), "": ("—", "—")}
+        for change, (ja_word, en_word) in (("appeared", ("新たな指摘", "New findings")),
+                                            ("disappeared", ("なくなる指摘", "Findings that go")),
+                                            ("risk_level_changed",
+                                             ("水準が変わる指摘", "Findings whose level changes")),
+                                            ("status_changed", ("状態が変わる指摘", "Findings whose status changes"))):
+            part = found.loc[found["change"] == change]
+            if part.empty:
+                continue
+            title = "title_ja" if ja else "title_en"
+
+            def one(f) -> str:
+                what = f"{getattr(f, title)}: {name(f.element)}"
+                if change == "appeared":
+                    return what + (f"（{status.get(f.status_after, (f.status_after,) * 2)[0]}）" if ja else
+                                   f" ({status.get(f.status_after, (f.status_after,) * 2)[1]})")
+                if change == "disappeared":
+                    return what
+                if change == "risk_level_changed":
+                    return what + (f"（水準 {f.risk_level_before} → {f.risk_level_after}）" if ja else
+                                   f" (level {f.risk_level_before} → {f.risk_level_after})")
+                sb = status.get(f.status_before, (f.status_before,) * 2)[0 if ja else 1]
+                sa = status.get(f.status_after, (f.status_after,) * 2)[0 if ja else 1]
+                return what + (f"（{sb} → {sa}）" if ja else f" ({sb} → {sa})")
+            items = _listing((one(f) for f in part.itertuples()), lang)
+            lines.append(f"{ja_word} {len(part)} 件: {items}。" if ja else f"{en_word} ({len(part)}): {items}.")
+    return _text(lines)
+
+
+def system_view_reading(model: Model, view, *, lang: str = "ja") -> str:
+    """One system as the explorer shows it: its exposure, its paths, what is at stake, what falls with it.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the view was computed on (for names and file sizes).
+    view : pia_analysis.explorer.SystemView
+        The result of :func:`pia_analysis.explorer.system_view`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Two or three lines: the system's yearly probability and most likely path (or that no path reaches
+        it), what is at stake if it is reached (its largest My Number file, beside the expected value), and
+        what an attacker reaches once it has fallen.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.explorer import system_view
+    >>> from pia_analysis.outputs.readings import system_view_reading
+    >>> model = load_model(bundled_model_path())
+    >>> print(system_view_reading(model, system_view(model, "JUKI_REC"), lang="en").splitlines()[0])
+    ... # doctest: +ELLIPSIS
+    Resident record system (JUKI_REC): 2.5 % a year, most likely path ... → Resident record system (JUKI_REC), ...
+    """
+    require_model(model, "system_view_reading")
+    _check_lang(lang)
+    ja = lang == "ja"
+    name = _namer(model, lang)
+    e = view.exposure
+    stake = _largest_file(model).get(view.system_id, 0)
+    lines: list[str] = []
+    if float(e["exposure"]) <= 0:
+        lines.append(f"{name(view.system_id)}: どの入口からも到達する経路がありません。" if ja else
+                     f"{name(view.system_id)}: no attack path reaches it from any entry point.")
+    else:
+        lines.append(f"{name(view.system_id)}: 年 {_pct(e['exposure'])}、"
+                     f"最も起こりやすい経路 {_arrow(e['path'], name)}、"
+                     f"到達できる入口 {int(e['reached_by'])} か所。" if ja else
+                     f"{name(view.system_id)}: {_pct(e['exposure'])} a year, most likely path "
+                     f"{_arrow(e['path'], name)}, reached from {int(e['reached_by'])} entry points.")
+        if stake:
+            lines.append(f"到達された場合に関わるのは保有する最大の特定個人情報ファイルの {_int(stake)} 件"
+                         f"（確率を掛けた期待値は {_int(e['records_at_stake'])} 件）。" if ja else
+                         f"If it is reached, its largest My Number file puts {_int(stake)} records at stake "
+                         f"(the expected value, probability times records, is {_int(e['records_at_stake'])}).")
+    b = view.blast
+    others = [s for s in b.systems["system_id"] if s != view.system_id]
+    files = _listing(map(name, b.files["file_id"]), lang)
+    lines.append(f"陥落した場合に到達されうるもの: ほかのシステム {len(others)} 件、ファイル {files}"
+                 f"（最大 {_int(b.max_records)} 件）。" if ja else
+                 f"Once it has fallen, an attacker can reach {len(others)} other systems and the files {files} "
+                 f"(the largest {_int(b.max_records)} records).")
+    return _text(lines)
+
+
+def version_diff_reading(model_diff, *, lang: str = "ja") -> str:
+    """What a new version of an assessment changed and what that means for the procedure.
+
+    Parameters
+    ----------
+    model_diff : pia_analysis.whatif.versions.ModelDiff
+        The result of :func:`pia_analysis.diff` (old version, new version).
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        The verdict (important change, revision or formal), the important changes with the rules that made
+        them so, by the elements' names, and the count of the other changes by class.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path, diff
+    >>> from pia_analysis.outputs.readings import version_diff_reading
+    >>> h26, h28 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h26", "h28"))
+    >>> print(version_diff_reading(diff(h26, h28), lang="en").splitlines()[1])  # doctest: +ELLIPSIS
+    Important changes (3): ...
+    """
+    _check_lang(lang)
+    ja = lang == "ja"
+    titles = change_rules().set_index("rule_id")["title_ja" if ja else "title_en"].to_dict()
+    name = _namer(model_diff.new, lang)
+    old_name = _namer(model_diff.old, lang)
+    changes = model_diff.changes
+    lines = [model_diff.verdict(lang)]
+    important = model_diff.important
+    if len(important):
+        items = []
+        for r in important.itertuples():
+            shown = name(r.id) if r.change != "removed" else old_name(r.id)
+            items.append(f"{shown}（{'、'.join(titles.get(x, x) for x in r.rules)}）" if ja else
+                         f"{shown} ({'; '.join(titles.get(x, x) for x in r.rules)})")
+        lines.append(f"重要な変更 {len(important)} 件: " + _listing(items, lang) + "。" if ja else
+                     f"Important changes ({len(important)}): " + _listing(items, lang) + ".")
+    others = changes.loc[changes["change_class"] != "important"]
+    if len(others):
+        words = {"revision": ("評価書の修正", "revisions"), "formal": ("形式的な変更", "formal changes")}
+        counts = others["change_class"].value_counts()
+        listed = _listing((f"{words[c][0]} {int(counts[c])} 件" if ja else f"{int(counts[c])} {words[c][1]}"
+                           for c in words if c in counts.index), lang)
+        lines.append(f"ほかの変更: {listed}（表 {_listing(sorted(set(others['table'])), lang)}）。" if ja else
+                     f"Other changes: {listed} (tables {_listing(sorted(set(others['table'])), lang)}).")
+    return _text(lines)
+
+
+def history_reading(history: pd.DataFrame, *, lang: str = "ja") -> str:
+    """How exposure, coverage and findings evolved across the versions of an assessment.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The result of :func:`pia_analysis.version_history` (one row per version, oldest first).
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        The versions and their assessment dates, then the most exposed My Number holder, the expected records
+        reached, the coverage and the open findings of each, and what each version was against the previous
+        one. A model without earlier versions is said to have none.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.whatif.versions import version_history
+    >>> from pia_analysis.outputs.readings import history_reading
+    >>> print(history_reading(version_history(load_model(bundled_model_path())), lang="en").splitlines()[0])
+    3 versions: kitakyushu-juki-h26 (2014-12-01), kitakyushu-juki-h28 (2016-12-01) and kitakyushu-juki-r3 (2021-11-09).
+    """
+    _check_lang(lang)
+    ja = lang == "ja"
+    rows = history.to_dict("records")
+    versions = _listing((f"{r['version']}（{r['assessed_on']}）" if ja else f"{r['version']} ({r['assessed_on']})"
+                         for r in rows), lang)
+    if len(rows) == 1:
+        lines = [f"版は {versions} の一つだけです"
+                 "（model.yaml の previous で前の版を指定すると比較できます）。" if ja else
+                 f"One version only: {versions} (name the earlier one with previous in model.yaml to compare)."]
+    else:
+        lines = [f"{len(rows)} 版: {versions}。" if ja else f"{len(rows)} versions: {versions}."]
+    classes = {"important": ("重要な変更", "an important change"), "revision": ("評価書の修正", "a revision"),
+               "formal": ("形式的な変更", "formal changes only"), "none": ("変更なし", "no change")}
+    for r in rows:
+        top = (f"{r['max_mn_system']} 年 {_pct(r['max_mn_exposure'])}" if ja else
+               f"{r['max_mn_system']} at {_pct(r['max_mn_exposure'])} a year") if r["max_mn_system"] else \
+            ("到達される保有システムなし" if ja else "no holder reached")
+        coverage = _pct(r["coverage"]) if not pd.isna(r["coverage"]) else ("対象外" if ja else "not applicable")
+        against = classes.get(r["vs_previous"])
+        if ja:
+            lines.append(f"- {r['version']}: 最も到達されやすい保有システム {top}、"
+                         f"記録の期待値 {_int(r['records_at_stake'])} 件、"
+                         f"網羅率 {coverage}、未対応の指摘 {int(r['open_findings'])} 件"
+                         + (f"、前の版に対して{against[0]}" if against else "") + "。")
+        else:
+            lines.append(f"- {r['version']}: most exposed holder {top}, expected records reached "
+                         f"{_int(r['records_at_stake'])}, coverage {coverage}, {int(r['open_findings'])} open findings"
+                         + (f"; against the previous version {against[1]}" if against else "") + ".")
     return _text(lines)
