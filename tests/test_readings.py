@@ -180,8 +180,8 @@ def test_comparison_reading_says_a_changed_path_at_the_same_probability(bundled)
                                    "VENDOR_TERM": {"entry_likelihood": 0.04}}}}
     c = compare(bundled, apply_scenario(bundled, counter))
     ja = comparison_reading(c, limit=50)
-    assert ("住民記録システム（JUKI_REC）: 確率は年 2.5 % のまま、最も起こりやすい経路が "
-            "委託先保守端末（庁内）（VENDOR_TERM） → 住民記録システム（JUKI_REC） から") in ja
+    assert ("住民記録システム（JUKI_REC）: 確率は年 2.5 % のまま、最も起こりやすい経路が"
+            "「委託先保守端末（庁内）（VENDOR_TERM） → 住民記録システム（JUKI_REC）」から") in ja
     en = comparison_reading(c, lang="en", limit=50)
     assert "Resident record system (JUKI_REC): still 2.5 % a year, but its most likely path changes" in en
     short = comparison_reading(c, limit=1)

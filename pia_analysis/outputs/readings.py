@@ -1159,7 +1159,7 @@ def comparison_reading(comparison, *, lang: str = "ja", limit: int = 5) -> str:
                 times = _times(r.exposure_before, r.exposure_after)
                 if ja:
                     path = (f"最も起こりやすい経路 {arrow(r.path_after)}（変わらず）" if same else
-                            f"最も起こりやすい経路 {arrow(r.path_before)} → 変更後 {arrow(r.path_after)}")
+                            f"最も起こりやすい経路は「{arrow(r.path_before)}」から「{arrow(r.path_after)}」へ")
                     lines.append(f"- {name(r.system_id)}: 年 {_pct(r.exposure_before)} → {_pct(r.exposure_after)}"
                                  + (f"（{times}）" if times else "") + f"、{path}。")
                 else:
@@ -1169,8 +1169,8 @@ def comparison_reading(comparison, *, lang: str = "ja", limit: int = 5) -> str:
                                  + (f" ({times})" if times else "") + f"; {path}.")
             else:  # the same probability, another route: what the council asks about
                 crossings = f"{r.zone_crossings_before} → {r.zone_crossings_after}"
-                lines.append(f"- {name(r.system_id)}: 確率は年 {_pct(r.exposure_after)} のまま、最も起こりやすい経路が "
-                             f"{arrow(r.path_before)} から {arrow(r.path_after)} に変わります"
+                lines.append(f"- {name(r.system_id)}: 確率は年 {_pct(r.exposure_after)} のまま、最も起こりやすい経路が"
+                             f"「{arrow(r.path_before)}」から「{arrow(r.path_after)}」に変わります"
                              f"（ゾーン越え {crossings}）。"
                              if ja else
                              f"- {name(r.system_id)}: still {_pct(r.exposure_after)} a year, but its most likely path "
