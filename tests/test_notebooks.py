@@ -17,9 +17,9 @@ TINY = ROOT / "tests" / "models" / "tiny"
 #: A 町 of 8,000 doing only the basic assessment (no outsourcing, a stage nobody uses, unrated items).
 TOWN = ROOT / "tests" / "models" / "town"
 SECOND_MODELS = {"tiny": TINY, "town": TOWN}
-#: The notebooks rewritten so that every reading comes from the library (issue 14).
+#: Every notebook: each reading comes from the library (issue 14).
 PARAMETRISED = ["01_model_overview", "02_node_exposure", "03_stage_coverage", "04_council_briefing",
-                "05_scenarios", "07_explorer"]
+                "05_scenarios", "06_assessment_history", "07_explorer"]
 #: Parameters that only make a run quicker (fewer Monte Carlo trials); the readings do not depend on them.
 QUICK = {"04_council_briefing": {"TRIALS": 2_000}}
 #: Facts of the bundled model that are not ids or names: its population, its city, its committee.
