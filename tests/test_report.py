@@ -124,7 +124,7 @@ def test_papermill_runs_the_briefing_notebook_on_another_model(tmp_path: Path):
 
     out = tmp_path / "briefing_tiny.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / "04_council_briefing.ipynb"), str(out), kernel_name="python3",
-                        parameters={"MODEL_DIR": str(TINY), "LANG": "en", "TRIALS": 2000},
+                        parameters={"MODEL_PATH": str(TINY), "LANG": "en", "TRIALS": 2000},
                         cwd=str(ROOT / "notebooks"), progress_bar=False)
     import nbformat
 
