@@ -70,7 +70,7 @@ def _listing(items: Iterable[str], lang: str) -> str:
 
 
 def _namer(model: Model, lang: str):
-    """A function naming a system (or zone, file) by its name in ``lang`` with its id in brackets."""
+    """A function naming a system, zone or file by its name in ``lang`` with its id in brackets; a flow by its ends."""
     names: dict[str, str] = {}
     for table, key in ((model.zones, "zone_id"), (model.files, "file_id"), (model.systems, "system_id")):
         column = "name_ja" if lang == "ja" else "name_en"
@@ -78,7 +78,13 @@ def _namer(model: Model, lang: str):
             name = getattr(row, column) or getattr(row, "name_ja")
             names[getattr(row, key)] = str(name)
 
+    # a flow by its two ends (「送り元 → 送り先」), after its id: an id alone says nothing to a reader
+    ends = {str(f): f"{names.get(src, src)} → {names.get(dst, dst)}"
+            for f, src, dst in zip(model.flows["flow_id"], model.flows["source"], model.flows["target"])}
+
     def name(element_id: str) -> str:
+        if element_id in ends:
+            return f"{element_id}（{ends[element_id]}）" if lang == "ja" else f"{element_id} ({ends[element_id]})"
         shown = names.get(element_id)
         if shown is None:
             return str(element_id)
