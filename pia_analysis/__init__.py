@@ -28,6 +28,7 @@ __all__ = [
     "write_section3", "ReadableTable", "blast_radius_reading", "exposure_reading", "hardening_reading",
     "overview_reading", "paths_reading", "readable_table", "simulation_reading", "findings_reading", "gaps_reading",
     "procedure_reading", "rating_check_reading", "schedule_reading", "stage_coverage_reading", "threshold_reading",
+    "comparison_reading", "history_reading", "system_view_reading", "version_diff_reading",
 ]
 
 from importlib import import_module
@@ -62,7 +63,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".outputs.readings": ("ReadableTable", "blast_radius_reading", "exposure_reading", "hardening_reading",
                           "findings_reading", "gaps_reading", "overview_reading", "paths_reading",
                           "procedure_reading", "rating_check_reading", "readable_table", "schedule_reading",
-                          "simulation_reading", "stage_coverage_reading", "threshold_reading"),
+                          "simulation_reading", "stage_coverage_reading", "threshold_reading", "comparison_reading",
+                          "history_reading", "system_view_reading", "version_diff_reading"),
     ".outputs.section3": ("write_section3",),
     ".outputs.interchange": ("findings_to_sarif", "to_otm", "write_otm", "write_sarif"),
     ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "row_locations", "save_model",
