@@ -119,3 +119,23 @@ def test_rating_check_labels_carry_the_form_item_number(analyses, lang):
         assert not [lb for lb in labels for i in ids if f"{i} " in f"{lb} " and "-" in i], labels
     finally:
         plt.close(fig)
+
+
+def test_an_english_chart_writes_the_declaration_in_english(analyses):
+    """「委託しない」 on an English page was the one Japanese phrase left: the catalogue's label_en replaces it."""
+    from matplotlib.text import Text
+
+    from pia_analysis.charts.delta import coverage_delta_figure
+    from pia_analysis.outputs import briefing
+    from pia_analysis.whatif.compare import compare
+    a = analyses["town"]
+    figures = briefing.chart_figures(a, "en")
+    figures["coverage_delta"] = coverage_delta_figure(compare(a.model, a.model), lang="en")
+    try:
+        for name in ("stage_coverage", "coverage_heatmap", "rating_check", "coverage_delta"):
+            texts = [t.get_text().replace("\n", " ") for t in figures[name].findobj(Text)]
+            assert any("declared: no outsourcing" in t for t in texts), name
+            assert not any("委託しない" in t for t in texts), name
+    finally:
+        for fig in figures.values():
+            plt.close(fig)

@@ -28,8 +28,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from .style import (OKABE_ITO, chart_text, display_name, format_percent, percent_axis_scale, percent_tick,
-                    save_figure, stage_name, use_japanese_fonts, wrap_text)
+from .style import (OKABE_ITO, chart_text, declaration_label, display_name, format_percent, percent_axis_scale,
+                    percent_tick, save_figure, stage_name, use_japanese_fonts, wrap_text)
 from ..whatif.compare import Comparison
 from ..util.files import write_pack
 
@@ -257,8 +257,8 @@ def coverage_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     for xi, row in zip(x, d.itertuples(index=False)):
         if math.isnan(row.coverage_delta):
             # 対象外 with its reason (a declaration, or no element of the model in the stage), never nan
-            text = (chart_text("declared_out", lang, words=declared[row.stage]) if row.stage in declared
-                    else chart_text("out_of_scope", lang))
+            words = declaration_label(declared.get(row.stage, ""), lang)
+            text = chart_text("declared_out", lang, words=words) if words else chart_text("out_of_scope", lang)
             text = "\n".join(wrap_text(text, 1.3, 8, lang, max_lines=3))
         elif abs(row.coverage_delta) > 1e-12:
             points = f"{row.coverage_delta * 100:+.1f}".replace("-", "−")

@@ -54,8 +54,8 @@ from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
-from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, display_name,
-                    drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
+from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
+                    display_name, drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
                     stage_name, text_colour_on, text_width, wrap_text, zone_palette)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
@@ -408,7 +408,8 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
             declared = table["declared"].iloc[i] if "declared" in table else ""
             declared = str(declared) if pd.notna(declared) else ""
             # a stage the model declares out (委託しない …) says so, with the form's words, as the reason
-            text = (chart_text("declared_out", lang, words=declared) if declared else chart_text("out_of_scope", lang))
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
+                    else chart_text("out_of_scope", lang))
             ax.text(50, i, text, ha="center", va="center", fontsize=9, color="#333333",
                     zorder=3, bbox={"boxstyle": "round,pad=0.25", "facecolor": "#FFFFFF", "edgecolor": "#BBBBBB"})
     ax.set_yticks(y, labels, fontsize=size)
@@ -495,8 +496,11 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     # a stage the model declares out (委託しない …) says so under its name: its column is empty by declaration
     declared = set(model.meta.get("declared_not_applicable") or ())
     table = catalog.stage_declarations()
-    words = {st: "・".join(w for d, s2, w in zip(table["declaration"], table["stage"], table["label_ja"])
-                          if s2 == st and d in declared) for st in stages}
+    # the declaration's words in the chart's language (委託しない / no outsourcing)
+    label = table["label_en"] if lang == "en" else table["label_ja"]
+    glue = "・" if lang == "ja" else ", "
+    words = {st: glue.join(w for d, s2, w in zip(table["declaration"], table["stage"], label)
+                           if s2 == st and d in declared) for st in stages}
     col_labels = ["\n".join(wrap_text(stage_name(s, lang), col_w_in - 0.08, 8, lang)
                             + (wrap_text(chart_text("declared_out", lang, words=words[s]), col_w_in - 0.08, 8, lang)
                                if words[s] else [])) for s in stages]
@@ -1091,7 +1095,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
         x = coverage[i]
         if np.isnan(x):
             declared = str(r.get("declared") or "")
-            text = (chart_text("declared_out", lang, words=declared) if declared
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
                     else _STATUS_STYLE["out_of_scope"][1 if lang == "ja" else 2])
             ax.text(1, i, text, va="center", fontsize=7.5, color="#555555")
             continue
