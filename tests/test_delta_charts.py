@@ -131,3 +131,21 @@ def test_exposure_delta_axis_follows_the_span(remote_work, town):
     finally:
         plt.close(wide)
         plt.close(narrow)
+
+
+def test_entry_points_are_drawn_below_the_systems_at_risk(remote_work, town):
+    for comparison in (remote_work, town):
+        fig = exposure_delta_figure(comparison, lang="ja")
+        try:
+            ax = fig.axes[0]
+            headings = [t.get_text() for t in ax.texts if t.get_gid() == "group-heading"]
+            assert headings == ["危険にさらされるシステム", "入口（攻撃・不正の起点）"]
+            systems = comparison.other.systems
+            entry = {str(n) for n in systems.loc[systems["entry_likelihood"] > 0, "name_ja"]}
+            ticks = {t.get_text().replace("\n", "").removesuffix(" ●"): t.get_position()[1]
+                     for t in ax.get_yticklabels()}
+            at_risk = [y for name, y in ticks.items() if name not in entry]
+            entries = [y for name, y in ticks.items() if name in entry]
+            assert entries and at_risk and max(entries) < min(at_risk)
+        finally:
+            plt.close(fig)

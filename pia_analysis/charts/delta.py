@@ -1,7 +1,8 @@
 """Charts of a :class:`~pia_analysis.whatif.compare.Comparison`: what a scenario (or a new version) changes.
 
 * :func:`exposure_delta_figure` — exposure of each system before and after, in % a year (a log scale when
-  the exposures span two decades or more, else linear), systems by name, My Number holders marked, and a
+  the exposures span two decades or more, else linear), the systems at risk above the entry points (as in
+  the briefing's exposure chart), systems by name, My Number holders marked, and a
   note beside a system whose most likely path (entry point, zone crossings) changed at the same probability;
 * :func:`coverage_delta_figure` — coverage (網羅率) of each of the six stages before and after, a stage
   declared not applicable written 対象外 with its declaration;
@@ -74,6 +75,15 @@ def _names(comparison: Comparison, lang: str) -> dict[str, str]:
     return out
 
 
+def _entry_points(comparison: Comparison) -> set[str]:
+    """Systems that are entry points (entry_likelihood > 0) in either model."""
+    out: set[str] = set()
+    for model in (comparison.base, comparison.other):
+        systems = model.systems
+        out.update(systems.loc[systems["entry_likelihood"].fillna(0) > 0, "system_id"])
+    return out
+
+
 def _path_note(row: dict, names: dict[str, str], lang: str) -> str:
     """What changed on a system's most likely path at the same probability, in words."""
     ja = lang != "en"
@@ -130,14 +140,22 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     ja = lang != "en"
     d = comparison.changed_exposure() if only_changed else comparison.exposure_delta
     d = d.loc[(d["exposure_before"] > 0) | (d["exposure_after"] > 0)]
-    # Highest exposure (after) at the top; ties by id so the order is the same on every run.
-    d = d.assign(_k=-d[["exposure_before", "exposure_after"]].max(axis=1))
-    d = d.sort_values(["_k", "system_id"], kind="stable")
+    # As in the briefing's exposure chart, the systems at risk come first and the entry points (where an
+    # attack starts: a resident, a kiosk, a terminal) below them, each group highest exposure first; ties by
+    # id so the order is the same on every run.
+    entry = _entry_points(comparison)
+    d = d.assign(_k=-d[["exposure_before", "exposure_after"]].max(axis=1), _entry=d["system_id"].isin(entry))
+    d = d.sort_values(["_entry", "_k", "system_id"], kind="stable")
     n = len(d)
+    n_risk = int((~d["_entry"]).sum())
+    grouped = 0 < n_risk < n  # both groups: a heading above each, a rule between them
+    rows = n + 2 if grouped else n
     names = _names(comparison, lang)
-    # the size of earlier versions (the notebooks show it): the notes column and the names share the width
+    # the size of earlier versions, by the number of systems (the notebooks show it; the two headings take
+    # a little of each row's height): the notes column and the names share the width
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.38 * n + 1.6)))
-    y = np.arange(n)[::-1]
+    top = np.arange(n) + ((d["_entry"].to_numpy() + 1) if grouped else 0)  # rows from the top, headings skipped
+    y = (rows - 1) - top
     values = np.concatenate([d["exposure_before"].to_numpy(float), d["exposure_after"].to_numpy(float)])
     # a log axis only when it must show 30 % beside 0.003 %; within two decades lengths compare plainly
     scale = percent_axis_scale(values)
@@ -157,7 +175,12 @@ def exposure_delta_figure(comparison: Comparison, lang: str = "ja", title: str |
     else:
         ax.set_xlim(0, max(float(values.max(initial=0.0)), 1e-9) * 1.08)
     ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
-    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_ylim(-0.7, rows - 0.3)
+    if grouped:
+        for at, key in ((rows - 1, "group_at_risk"), (rows - 2 - n_risk, "group_entry")):
+            ax.text(0.005, at, chart_text(key, lang), transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=8.5, color="#333333", gid="group-heading")
+        ax.axhline(rows - 1.5 - n_risk, color="#777777", linewidth=0.8)
     # names by 禁則 in at most two lines of 3.2 in: a long official name does not squeeze the bars away
     labels = []
     for sid, mn in zip(d["system_id"], d["holds_my_number"]):
