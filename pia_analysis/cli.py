@@ -18,6 +18,7 @@ __all__ = ["EPILOG", "UsageError", "build_parser", "interrupted_exit", "main"]
 
 import argparse
 import json
+import math
 import os
 import sys
 import traceback
@@ -358,9 +359,12 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
 
 
 def _cell(value) -> str:
+    # an added or removed row has no before/after value: an empty cell, never "nan" (issue 14)
     if isinstance(value, (list, tuple)):
         return ";".join(map(str, value))
-    return "" if value is None else str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:

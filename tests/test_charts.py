@@ -599,7 +599,8 @@ def test_rating_check_plots_coverage_and_flags_overclaims(results, figs):
         expected = 100 * (check.at[rid, "covered"] + check.at[rid, "planned"]) / check.at[rid, "pairs"]
         assert point.get_xdata()[0] == pytest.approx(expected)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0] == "目的外の入手が行われるリスク" and len(labels) == len(check)  # the official wording
+    # the form's item number and the official wording
+    assert labels[0] == "Ⅲ2 リスク1：目的外の入手が行われるリスク" and len(labels) == len(check)
 
 
 # --- files -----------------------------------------------------------------------------------------

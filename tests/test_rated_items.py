@@ -315,7 +315,7 @@ def test_charts_say_why_a_stage_is_out(tmp_path):
     assert "対象外（宣言: 提供・移転しない）" in texts(coverage_heatmap(model, coverage_matrix(model)))
     assert "対象外（宣言: 接続しない（入手））" in texts(rating_check_chart(model, rating_check(model)))
     english = texts(stage_coverage_chart(model, stage_coverage(model), lang="en"))
-    assert "Not applicable (declared: 委託しない)" in english
+    assert "Not applicable (declared: no outsourcing)" in english  # the declaration in English too
 
 
 def test_history_says_a_declared_out_stage_is_out(tmp_path, capsys):

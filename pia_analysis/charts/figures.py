@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -53,8 +54,8 @@ from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
-from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, display_name,
-                    drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
+from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
+                    display_name, drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
                     stage_name, text_colour_on, text_width, wrap_text, zone_palette)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
@@ -407,7 +408,8 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
             declared = table["declared"].iloc[i] if "declared" in table else ""
             declared = str(declared) if pd.notna(declared) else ""
             # a stage the model declares out (委託しない …) says so, with the form's words, as the reason
-            text = (chart_text("declared_out", lang, words=declared) if declared else chart_text("out_of_scope", lang))
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
+                    else chart_text("out_of_scope", lang))
             ax.text(50, i, text, ha="center", va="center", fontsize=9, color="#333333",
                     zorder=3, bbox={"boxstyle": "round,pad=0.25", "facecolor": "#FFFFFF", "edgecolor": "#BBBBBB"})
     ax.set_yticks(y, labels, fontsize=size)
@@ -494,8 +496,11 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     # a stage the model declares out (委託しない …) says so under its name: its column is empty by declaration
     declared = set(model.meta.get("declared_not_applicable") or ())
     table = catalog.stage_declarations()
-    words = {st: "・".join(w for d, s2, w in zip(table["declaration"], table["stage"], table["label_ja"])
-                          if s2 == st and d in declared) for st in stages}
+    # the declaration's words in the chart's language (委託しない / no outsourcing)
+    label = table["label_en"] if lang == "en" else table["label_ja"]
+    glue = "・" if lang == "ja" else ", "
+    words = {st: glue.join(w for d, s2, w in zip(table["declaration"], table["stage"], label)
+                           if s2 == st and d in declared) for st in stages}
     col_labels = ["\n".join(wrap_text(stage_name(s, lang), col_w_in - 0.08, 8, lang)
                             + (wrap_text(chart_text("declared_out", lang, words=words[s]), col_w_in - 0.08, 8, lang)
                                if words[s] else [])) for s in stages]
@@ -622,6 +627,43 @@ def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[s
 # risk map
 
 _RULE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
+_LABEL_MARGIN = 0.06  # inches kept free between a label of the risk map and the edge of its cell or column
+_PARENTHESIS = re.compile(r"\s*[（(][^（）()]*[）)]")
+
+
+def _one_line(text: str, room: float, size: float) -> str:
+    """``text`` on one line of ``room`` inches, shortened deliberately when it does not fit.
+
+    Whole if it fits, else without its parentheses (an annex, a place: 「証明書発行サーバ（コンビニ交付・
+    市外）」 → 「証明書発行サーバ」), else cut with '…'.
+    """
+    if text_width(text, size) <= room:
+        return text
+    bare = _PARENTHESIS.sub("", text).strip()
+    if bare and text_width(bare, size) <= room:
+        return bare
+    return fit_text(bare or text, room, size)
+
+
+def _cell_label(name: str, flow: bool, room: float, size: float, lang: str, lines: int = 1) -> str:
+    """A name of the risk map fitted to ``room`` inches in ``lines`` lines (1 to 3).
+
+    A flow 「送り元 → 送り先」 keeps both ends: on two lines or more one each, on one line each end its share.
+    Other names wrap by :func:`~.style.wrap_text` (禁則) on ``lines`` lines, the last ending with '…' if needed.
+    """
+    room = max(room, 0.3)
+    if text_width(name, size) <= room:
+        return name
+    if flow and " → " in name:
+        source, target = name.split(" → ", 1)
+        if lines >= 2:
+            return _one_line(source + " →", room, size) + "\n" + _one_line(target, room, size)
+        share = room - text_width(" → ", size)
+        first = _one_line(source, max(share / 2, share - text_width(target, size)), size)
+        return first + " → " + _one_line(target, share - text_width(first, size), size)
+    if lines >= 2:
+        return "\n".join(wrap_text(name, room, size, lang, max_lines=lines))
+    return _one_line(name, room, size)
 
 
 
@@ -688,7 +730,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     grid = risk_level_grid()
     scales = risk_scales()
     fig = new_figure(model, lang, chart_text("riskmap_title", lang), chart_text("riskmap_sub", lang))
-    ax_left, ax_w, ax_bottom, ax_h = 1.45, 6.6, 0.12, 0.73
+    # the grid as wide as the rules' legend (wrapped at 2.25 in) leaves: every inch is room for a name
+    ax_left, ax_w, ax_bottom, ax_h = 1.45, 7.0, 0.12, 0.73
     ax = fig.add_axes((ax_left / A4_LANDSCAPE[0], ax_bottom, ax_w / A4_LANDSCAPE[0], ax_h), label="risk_map")
     ax.set_xlim(0.5, 4.5)
     ax.set_ylim(0.5, 4.5)
@@ -726,22 +769,14 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     # items per cell: the findings now, then where they go after the plan
     items: dict[tuple[int, int], list[dict]] = defaultdict(list)
     moves = []
-    label_room = ax_w / 4 - 0.45  # inches a label may take in a cell, beside its marker
 
     def name_of(r: dict) -> str:
-        # the element by name (a flow as 送り元 → 送り先), shortened to one line of a cell: ids stay in the tables
-        name = element_name(model, r["element"], str(r.get("element_type", "")), lang)
-        if r.get("element_type") == "flow" and " → " in name and text_width(name, 6.8) > label_room:
-            # both ends of a flow stay readable: each name gets its share of the room, not the first all of it
-            source, target = name.split(" → ", 1)
-            room = label_room - text_width(" → ", 6.8)
-            first = fit_text(source, max(room / 2, room - text_width(target, 6.8)), 6.8)
-            return first + " → " + fit_text(target, room - text_width(first, 6.8), 6.8)
-        return fit_text(name, label_room, 6.8)
+        # the element by name (a flow as 送り元 → 送り先), in full: it is fitted to the room it gets when placed
+        return element_name(model, r["element"], str(r.get("element_type", "")), lang)
 
     for r in shown.to_dict("records"):
         now = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": False,
-               "resolved": False}
+               "resolved": False, "flow": r.get("element_type") == "flow"}
         items[(int(r["likelihood"]), int(r["impact"]))].append(now)
         if r["finding_id"] in after.index:
             a = after.loc[r["finding_id"]]
@@ -750,7 +785,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
             a_status, a_li, a_im = "not_applicable", int(r["likelihood"]), int(r["impact"])
         if a_status != r["status"] or (a_li, a_im) != (int(r["likelihood"]), int(r["impact"])):
             later = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": True,
-                     "resolved": a_status in ("mitigated", "not_applicable")}
+                     "resolved": a_status in ("mitigated", "not_applicable"), "flow": now["flow"]}
             items[(a_li, a_im)].append(later)
             moves.append((now, later))
     # Place the items on a lattice in each cell (rows from the top; two columns when the labels fit). A
@@ -765,11 +800,15 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     marker_w = 0.13  # marker and gap before the label
     capacity = max(1, int((cell_h_in - 0.27) / row_pitch))
 
-    def item_label(it: dict) -> str:
-        if it["after"]:
-            mitigated = "（対策済みに）" if lang == "ja" else " (mitigated)"
-            return it["label"] + mitigated if it["resolved"] else it["label"]
-        return it["label"]
+    mitigated = "（対策済みに）" if lang == "ja" else " (mitigated)"
+    full_room = cell_w_in - 0.09 - 0.085 - _LABEL_MARGIN  # a label right of a marker at the cell's left edge
+
+    def item_label(it: dict, room: float = full_room, lines: int = 1) -> str:
+        # the name fitted to ``room`` inches (deliberately: a parenthesis goes first, then '…'); the new
+        # status of a finding the plan mitigates is never cut
+        suffix = mitigated if it["after"] and it["resolved"] else ""
+        room -= text_width(suffix, label_size)
+        return _cell_label(it["label"], it["flow"], room, label_size, lang, lines) + suffix
 
     full_rows: dict[tuple[int, int], set[int]] = defaultdict(set)  # rows taken whole by one item
     used: dict[tuple[int, int, int], set[int]] = defaultdict(set)  # (li, im, col) -> rows taken
@@ -812,14 +851,20 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                 slot[id(later)] = (0, r2, "right" if dst[0] < src[0] else "")
                 route[id(now)] = "gutter" if src[0] == dst[0] else "level"
     hidden_in: dict[tuple[int, int], tuple[int, int, int]] = {}  # cell -> (hidden, col, row of the note)
+    two_columns: dict[tuple[int, int], bool] = {}
+    line_count: dict[int, int] = {}  # item -> lines its name may take (and rows of the lattice)
     for key, cell in sorted(items.items()):
         cell.sort(key=lambda it: (it["after"], it["rule"], it["label"]))
         rest = [it for it in cell if id(it) not in slot]
         lattice = [it for it in cell if slot.get(id(it), (0, 0, ""))[2] == ""]  # labels right of a marker
         widest = max((text_width(item_label(it), label_size) for it in lattice), default=0.0)
         two = widest + marker_w <= cell_w_in / 2 - 0.04 and len(cell) > capacity // 2
-        slots = [(c, r) for r in range(capacity) for c in ((0, 1) if two else (0,))
+        two_columns[key] = two
+        # A cell with room to spare and no move gives each name two or three rows: wrapped, not cut
+        each = 1 if two or any(id(it) in slot for it in cell) else max(1, min(3, capacity // max(1, len(cell))))
+        slots = [(c, r) for r in range(0, capacity - each + 1, each) for c in ((0, 1) if two else (0,))
                  if r not in full_rows[key] and r not in used[(*key, c)]]
+        line_count.update({id(it): each for it in cell})
         if len(rest) > len(slots):  # the last slot says "+n more"
             shown_rest = rest[: max(0, len(slots) - 1)]
             hidden_in[key] = (len(rest) - len(shown_rest), *slots[len(shown_rest)]) if slots else (len(rest), 0, 0)
@@ -834,7 +879,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
             if id(it) not in slot:
                 continue
             col, row, side = slot[id(it)]
-            y = im + 0.5 - (0.14 + row * row_pitch) / cell_h_in
+            lines = line_count.get(id(it), 1)
+            y = im + 0.5 - (0.14 + (row + (lines - 1) / 2) * row_pitch) / cell_h_in
             if side == "right":
                 x = li + 0.5 - 0.24 / cell_w_in
             elif side == "after_label":
@@ -848,14 +894,28 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                     markerfacecolor="#FFFFFF" if it["after"] else colour, markeredgecolor=colour,
                     markeredgewidth=1.3, gid=f"{'after' if it['after'] else 'now'}-{it['id']}")
             offset = 0.085 / cell_w_in
-            text = item_label(it)
+            mitigated_word = "（対策済みに）" if lang == "ja" else "(mitigated)"
+            status = mitigated_word if it["resolved"] else ""
+            # The room the label has, in inches, measured from where it starts to the edge of its column (or,
+            # for a label left of its marker, to the cell's left edge), less a margin: no name runs out of its cell
+            if side == "right":
+                room = (x - offset - (li - 0.5)) * cell_w_in - _LABEL_MARGIN
+            else:
+                column_end = (col + 1) * cell_w_in / 2 if two_columns.get(key) else cell_w_in
+                room = column_end - (x - (li - 0.5)) * cell_w_in - 0.085 - _LABEL_MARGIN
+                partner = [o for o in cell if o["id"] == it["id"] and o["after"] and
+                           slot.get(id(o), (0, 0, ""))[2] == "after_label"] if not it["after"] else []
+                if partner:  # the hollow marker and the new status follow on the same row
+                    status_after = mitigated_word if partner[0]["resolved"] else ""
+                    room -= 0.2 + 0.05 + 0.085 + text_width(status_after, label_size)
+            text = item_label(it, room, lines)
             if side == "after_label":  # the label is the finding's, just before: only the new status follows
-                text = ("（対策済みに）" if lang == "ja" else "(mitigated)") if it["resolved"] else ""
+                text = status
             ax.text(x - offset if side == "right" else x + offset, y, text,
                     ha="right" if side == "right" else "left", va="center", fontsize=label_size, zorder=4,
-                    color="#555555" if it["after"] else "#111111",
+                    color="#555555" if it["after"] else "#111111", linespacing=1.0,
                     gid=f"{'afterlabel' if it['after'] else 'label'}-{it['id']}")
-            label_end[id(it)] = x + offset + text_width(text, label_size) / cell_w_in
+            label_end[id(it)] = x + offset + max(text_width(t, label_size) for t in text.split("\n")) / cell_w_in
         if key in hidden_in:
             n_hidden, col, row = hidden_in[key]
             ax.text(li - 0.5 + (0.05 + col * (cell_w_in / 2)) / cell_w_in,
@@ -884,7 +944,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
         ax.text(2.5, 2.5, chart_text("riskmap_none", lang), ha="center", va="center", fontsize=11, color="#555555")
     # legend: rules present, then now / after markers
     handles = [Line2D([], [], marker=style[rid][1], color=style[rid][0], linestyle="none", markersize=6.5,
-                      label="\n".join(wrap_text(rule_titles.get(rid, rid), 2.6, 7.5, lang))) for rid in present]
+                      label="\n".join(wrap_text(rule_titles.get(rid, rid), 2.25, 7.5, lang))) for rid in present]
     handles += [
         Line2D([], [], marker="o", color="#333333", linestyle="none", markersize=6.5,
                label="現在（未対応）" if lang == "ja" else "Now (open)"),
@@ -908,8 +968,45 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 # self-rating check
 
 
+def _form_item_number(form_item_ja: str, name_ja: str, lang: str) -> str:
+    """The number of a rated item on the form, as the chart shows it before the item's wording.
+
+    ``Ⅲ2 リスク3`` (Ⅲ 2. 入手, risk 3); the 委託 block's long note is left out (``Ⅲ4 委託``); an item the model
+    adds is ``Ⅲ3 追加``. Section Ⅳ items (``Ⅳ1 監査 ①自己点検``) carry their wording in the number: it is
+    given whole, and the wording is not repeated. In English: ``III 2, risk 3``, ``III 4``, ``IV 1 (1)``.
+    """
+    form = str(form_item_ja or "").strip()
+    head = form.replace("（追加）", " 追加").split("（")[0].strip()
+    if lang == "en":
+        section = "IV" if head.startswith("Ⅳ") else "III"
+        number = re.match(r"[ⅢⅣ]\s*(\d+)", head)
+        text = f"{section} {number.group(1)}" if number else section
+        risk = re.search(r"リスク\s*(\d+)", head)
+        if risk:
+            text += f", risk {risk.group(1)}"
+        circled = re.search(r"[①-⑳]", head)
+        if circled:
+            text += f" ({ord(circled.group(0)) - ord('①') + 1})"
+        return text + (", added" if "追加" in head else "")
+    return head
+
+
+def _form_item_label(r: dict, name: str, lang: str) -> str:
+    """「Ⅲ2 リスク3：入手した特定個人情報が不正確であるリスク」 — the form's item number, then its wording."""
+    form = str(r.get("form_item_ja") or "")
+    if not form or form.lower() == "nan":
+        return name
+    number = _form_item_number(form, str(r.get("name_ja") or ""), lang)
+    if lang == "ja" and str(r.get("name_ja") or "") and str(r.get("name_ja")) in form:
+        return form  # Ⅳ1 監査 ①自己点検: the number carries the wording
+    return f"{number}：{name}" if lang == "ja" else f"{number}: {name}"
+
+
 def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> Figure:
     """Claimed self-rating against measured coverage, one row per rated item (official order from the top).
+
+    Each row is labelled with the form's item number and its official wording (「Ⅲ2 リスク3：入手した特定個人
+    情報が不正確であるリスク」, catalog/rated_items.csv), never the risk's id.
 
     x = coverage (% of the risk's elements with an implemented control mapped); marker shape = claimed
     rating; colour = the check's status (vermillion = overclaimed). A hollow marker and a short arrow show
@@ -957,7 +1054,8 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
             name = name if isinstance(name, str) and name.strip() else r.get("name_ja", rid)
         else:
             name = r.get("name_ja", "") or (items.at[rid, "name_ja"] if rid in items.index else rid)
-        return drawable_text(name)  # the official wording (the stage is in the band at the right), never the id
+        # the form's item number and its official wording (the stage is in the band at the right), never the id
+        return drawable_text(_form_item_label(r, name, lang))
 
     labels = [label(r) for r in table.to_dict("records")]  # a wording repeated in two stages: the bands tell
     labels = ["\n".join(wrap_text(lb, 4.4, size, lang, max_lines=2)) for lb in labels]
@@ -997,7 +1095,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
         x = coverage[i]
         if np.isnan(x):
             declared = str(r.get("declared") or "")
-            text = (chart_text("declared_out", lang, words=declared) if declared
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
                     else _STATUS_STYLE["out_of_scope"][1 if lang == "ja" else 2])
             ax.text(1, i, text, va="center", fontsize=7.5, color="#555555")
             continue

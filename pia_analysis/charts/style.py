@@ -33,6 +33,7 @@ __all__ = [
     "ZONE_HATCHES",
     "chart_text",
     "check_lang",
+    "declaration_label",
     "display_name",
     "drawable_text",
     "element_name",
@@ -299,6 +300,48 @@ def chart_text(key: str, lang: str, **fmt: Any) -> str:
     """
     text = _TEXT[key][1 if lang == "en" else 0]
     return text.format(**fmt) if fmt else text
+
+
+def declaration_label(declared: str, lang: str) -> str:
+    """A stage declaration (委託しない …) in the chart's language: ``catalog/stage_declarations.csv``.
+
+    The coverage tables carry the declaration's Japanese label (or several joined by 「・」); an English
+    chart writes ``label_en`` of each (「委託しない」 → "no outsourcing"), so an English page has no Japanese
+    beside "Not applicable (declared: …)". A label the catalogue lacks is kept as written.
+
+    Parameters
+    ----------
+    declared
+        The Japanese label(s), joined by 「・」 when there are several.
+    lang
+        ``"ja"`` (the label as it is) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The label(s) in the chart's language (English ones joined by ", ").
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import declaration_label
+    >>> declaration_label("委託しない", "en"), declaration_label("委託しない", "ja")
+    ('no outsourcing', '委託しない')
+    """
+    declared = str(declared)
+    if lang != "en" or not declared:
+        return declared
+    table = catalog.stage_declarations()
+    english = dict(zip(table["label_ja"], table["label_en"]))
+    # a label may itself hold 「・」 (提供・移転しない): the whole label first, else its parts
+    if declared in english:
+        return str(english[declared])
+    parts, rest = [], declared
+    for label in sorted(english, key=len, reverse=True):
+        if label in rest:
+            parts.append((declared.index(label), str(english[label])))
+            rest = rest.replace(label, "")
+    leftover = rest.strip("・ ")
+    return ", ".join([w for _i, w in sorted(parts)] + ([leftover] if leftover else []))
 
 
 def check_lang(lang: str) -> str:
