@@ -48,13 +48,24 @@ def _named(path: str | None) -> None:
         raise OutputRefused("an empty output path; name a new folder or file")
 
 
-def _load(path: str):
-    from .formats import load_model
+class StrictWarnings(ModelError):
+    """Warnings of a model loaded with ``--strict``: reported and exited on as the problems of a bad model."""
 
-    model = load_model(path)
+
+def _warn(model, strict: bool) -> None:
+    """Print the warnings of ``model``; with ``strict`` they are errors (:class:`StrictWarnings`)."""
+    if strict and model.warnings:
+        raise StrictWarnings(list(model.warnings))
     # What the reader accepted but the model should say otherwise, located as errors are: printed, not fatal.
     for problem in model.warnings:
         print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+
+
+def _load(path: str, strict: bool = False):
+    from .formats import load_model
+
+    model = load_model(path)
+    _warn(model, strict)
     return model
 
 
@@ -98,7 +109,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .analysis.provenance import unsourced_rows
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     s = model.summary()
     print(f"OK: {model.path.name} — {model.meta['title_ja']}")
     print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls "
@@ -118,7 +129,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
                        inputs=[args.model])
     print(f"briefing pack written to {out}")
@@ -135,7 +146,7 @@ def _terminal_columns(frame: pd.DataFrame, fmt: str, columns: list[str], lang: s
 def _cmd_exposure(args: argparse.Namespace) -> int:
     from .analysis.exposure import node_exposure
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     emit_table(_terminal_columns(node_exposure(model), args.format, [
         "system_id", "name_{lang}", "exposure", "path", "entry_point", "zone_crossings", "records_at_stake",
         "holds_my_number"], getattr(args, "lang", "ja")), args.format)
@@ -147,7 +158,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     from .catalog import stage_label
     from .outputs.section3 import declared_out_cells
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = stage_coverage(model)
     if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
         table = declared_out_cells("stage_coverage", table, rating_check(model))
@@ -168,7 +179,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
     if args.format == "table":  # on a terminal, open findings first (csv and json keep the engine's order)
         found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
@@ -191,7 +202,7 @@ def _cmd_procedure(args: argparse.Namespace) -> int:
 
     from .analysis.procedure import procedure_check
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     # the re-run and the yearly review are judged on a day: --today, else the wall clock (interactive use)
     table = procedure_check(model, today=args.today or dt.date.today())
     if args.format == "table":  # the columns a reader needs on a terminal; csv and json give them all
@@ -210,7 +221,7 @@ def _cmd_section3(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
     if args.out:
         check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = section3_table(model)
     if args.out:
         write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
@@ -294,7 +305,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         scenario = load_scenario(args.scenario)
     except ModelError as exc:
@@ -370,11 +381,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     loaded, failed = [], []
     for path in (args.old, args.new):
         try:
-            loaded.append(_load(path))
+            loaded.append(_load(path, args.strict))
         except ModelError as exc:
             failed.append((path, exc))
     for path, exc in failed:
-        _problems(f"the model at {path} is not valid", exc)
+        _problems(f"the model at {path} has warnings, errors with --strict" if isinstance(exc, StrictWarnings)
+                  else f"the model at {path} is not valid", exc)
     if failed:
         return EXIT_MODEL
     old, new = loaded
@@ -403,8 +415,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     chain = version_chain(args.model)  # loaded once for both tables
     for version in chain:  # each version's warnings, as _load prints a model's
-        for problem in version.warnings:
-            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+        _warn(version, args.strict)
     history = version_history(chain)
     coverage = history_coverage(chain)
     if args.format == "json":
@@ -448,7 +459,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
         raise WriteFailed(args.path, exc.strerror or str(exc)) from None
     kind = "workbook" if out.suffix.lower() == ".xlsx" else "directory"
     print(f"blank model {kind} written to {out}")
-    print(f"  fill it in, then check it with: pia-analysis validate {out}")
+    print("  fill it in (target_population: the people in the files; the 0 written is a placeholder that "
+          "validate refuses),")
+    print(f"  then check it with: pia-analysis validate {out}")
     return EXIT_OK
 
 
@@ -483,7 +496,7 @@ def _cmd_export_otm(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
         raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         out = write_otm(model, Path(args.out), lang=args.lang, force=args.force, inputs=[args.model])
     except OSError as exc:
@@ -500,7 +513,7 @@ def _cmd_export_findings(args: argparse.Namespace) -> int:
     if suffix not in (".sarif", ".json", ".csv"):
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         if suffix == ".csv":
             out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
@@ -579,11 +592,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    def strict(p: argparse.ArgumentParser) -> None:  # one option for every command that loads a model
+        p.add_argument("--strict", action="store_true",
+                       help="treat the model's warnings (e.g. a population below a My Number file's records) as "
+                            "errors: exit 1")
+
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
             formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("model", metavar="MODEL_DIR",
                        help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
+        strict(p)
         if formats:
             p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
         p.set_defaults(func=func)
@@ -623,6 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (csv: the rows of (別添3) 変更箇所)")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
+    strict(p)
     p.set_defaults(func=_cmd_diff)
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
@@ -723,6 +743,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
+    except StrictWarnings as exc:
+        print(f"error: the model at {mask_numbers(str(args.model))} has {len(exc.problems)} warning(s), errors "
+              "with --strict", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_MODEL
     except ModelError as exc:
         print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
               file=sys.stderr)
