@@ -290,10 +290,7 @@ class CouncilWords:
             s = re.sub(r"\bof 1 pairs\b", "of 1 pair", s)
         # a probability written as a fraction (0.0125) reads as a percentage (1.3%)
         s = re.sub(r"(?<![\d.,])0\.\d+(?![\d%])|(?<![\d.,])1\.0+(?![\d%])", lambda m: percent(float(m.group())), s)
-        if self.body != "市" and self.ja:
-            s = s.replace("市が運用", f"{self.body}が運用").replace("（市）", f"（{self.body}）")
-        if not self.ja and self.kind.word_en != "city":
-            s = s.replace("the city", self.body)
+        # (the body's own word comes from the analyses themselves: finding titles, questions)
         return s
 
     def appendix(self) -> pd.DataFrame:

@@ -53,8 +53,14 @@ from .engine import (
 from .rules import RULES
 
 
-def rules() -> pd.DataFrame:
+def rules(model: Model | None = None) -> pd.DataFrame:
     """The rule table (one row per rule, in definition order).
+
+    Parameters
+    ----------
+    model
+        The model whose body the titles and explanations name by its own word (市, 町 …); None: the
+        neutral 団体 ("the organisation").
 
     Returns
     -------
@@ -71,7 +77,7 @@ def rules() -> pd.DataFrame:
     >>> len(table), table["rule_id"].is_unique
     (10, True)
     """
-    return rule_table(RULES)
+    return rule_table(RULES, model)
 
 
 def find_findings(model: Model, include_all: bool = False,
