@@ -284,9 +284,7 @@ class CouncilWords:
         s = re.sub(r"(運用: |operated by )([a-z_]+)",
                    lambda m: m.group(1) + _OPERATOR_WORDS.get(m.group(2), (m.group(2),) * 2)[0 if self.ja else 1],
                    s)
-        if not self.ja:
-            s = re.sub(r"self-rating (\S+?)([;,.]|$)",
-                       lambda m: f"self-rating \"{self.rating(m.group(1))}\"{m.group(2)}", s)
+        if not self.ja:  # (a self-rating is in English in the analyses' English sentences already)
             s = re.sub(r"\bof 1 pairs\b", "of 1 pair", s)
         # a probability written as a fraction (0.0125) reads as a percentage (1.3%)
         s = re.sub(r"(?<![\d.,])0\.\d+(?![\d%])|(?<![\d.,])1\.0+(?![\d%])", lambda m: percent(float(m.group())), s)

@@ -15,6 +15,7 @@ __all__ = ["RULES"]
 
 import pandas as pd
 
+from ... import catalog
 from ...model.schema import RATING_RANKS, STAGES, STATUTORY_OPERATORS
 from .engine import FindingContext, Rule
 
@@ -497,13 +498,22 @@ def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
     return likelihood, impact
 
 
+def _rating_words() -> dict[str, str]:
+    """The form's rating words (十分である …) → their English (sufficient …), from catalog/choice_sets.csv."""
+    choices = catalog.read_table("choice_sets.csv")
+    return dict(zip(choices["label_ja"], choices["label_en"]))
+
+
 def _rating_detail(ctx: FindingContext, rid: str) -> tuple[str, str]:
     row = ctx.rating_check.loc[rid]
     rating = row["rating"] if pd.notna(row["rating"]) else "未評価"
+    # the English detail says the rating in English, as the form's Japanese words are said in the Japanese one
+    rating_en = _rating_words().get(rating, rating) if pd.notna(row["rating"]) else "not rated"
     ja = (f"{rid}（{row['form_item_ja']} {row['name_ja']}）: 自己評価「{rating}」、対象 {row['pairs']} 組のうち"
           f"実施済み対策 {row['covered']}、"
           f"計画中 {row['planned']}、未対策 {row['gaps']}（判定 {row['status']}）。")
-    en = (f"{rid}: self-rating {rating}; of {row['pairs']} pairs {row['covered']} covered, {row['planned']} planned, "
+    pairs = f"{row['pairs']} pair{'' if row['pairs'] == 1 else 's'}"
+    en = (f"{rid}: self-rating \"{rating_en}\"; of {pairs} {row['covered']} covered, {row['planned']} planned, "
           f"{row['gaps']} gaps (status {row['status']}).")
     return ja, en
 
