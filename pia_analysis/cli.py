@@ -439,7 +439,8 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
     }
 
     def build(work: Path) -> None:
-        build_report(changed.replace(meta=meta), work, lang=lang, progress=say)
+        # the base model keys the zone colours: a zone keeps its colour from the base's pack to this one
+        build_report(changed.replace(meta=meta), work, lang=lang, progress=say, base=model)
         say("[delta] exposure and coverage before/after charts")
         build_delta_files(comparison, work / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
                           extra_files=extra)

@@ -703,33 +703,41 @@ def _questions_title(model: Model, lang: str) -> str:
             f"Questions for the committee and {body} (procedure; measures of unknown status)")
 
 
-def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return dataflow_diagram(model, results["exposure"], lang=lang)
 
 
-def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
-    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang)
+def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
+    # a changed model's zones keep the colours of the base model's (a scenario pack beside the base's pack)
+    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang, base=base)
 
 
-def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                          base: Model | None = None) -> Figure:
     return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
 
 
-def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                   base: Model | None = None) -> Figure:
     return charts.coverage_heatmap(model, results["coverage_matrix"], lang=lang)
 
 
-def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return charts.risk_map(model, results["findings"], results["findings_after"], lang=lang)
 
 
-def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                  base: Model | None = None) -> Figure:
     return charts.rating_check_chart(model, results["rating_check"], lang=lang)
 
 
-#: The charts of the briefing, in its order: name → function ``(model, results, lang) -> Figure``.
-#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables.
-CHARTS: dict[str, Callable[[Model, Mapping[str, pd.DataFrame], str], Figure]] = {
+#: The charts of the briefing, in its order: name → function ``(model, results, lang, base=None) -> Figure``.
+#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables;
+#: ``base`` is the unchanged model of a what-if pack, whose zones key the colours (None: ``model``'s own).
+CHARTS: dict[str, Callable[..., Figure]] = {
     "dataflow": _chart_dataflow,
     "exposure": _chart_exposure,
     "stage_coverage": _chart_stage_coverage,
@@ -742,7 +750,8 @@ CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", 
                  "findings_after")
 
 
-def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja") -> dict[str, Figure]:
+def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja",
+               base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS`, by name, drawn from ``results`` (nothing is computed).
 
     Parameters
@@ -756,6 +765,9 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
         control implemented); the fields of :class:`Analysis` of the same names.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model when ``model`` is a what-if's changed one: its zones key the zone colours, so that
+        a zone has the same colour in both packs (None: ``model``'s own zones).
 
     Returns
     -------
@@ -784,10 +796,10 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
     missing = [name for name in CHART_RESULTS if name not in results]
     if missing:
         raise KeyError(f"the charts need these results too: {', '.join(missing)}")
-    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
+    return {name: chart(model, results, lang, base=base) for name, chart in CHARTS.items()}
 
 
-def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
+def chart_figures(a: Analysis, lang: str = "ja", base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS` by name, drawn from the results of ``a``.
 
     Parameters
@@ -796,6 +808,8 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
         The results of :func:`analyse` on the model.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model of a what-if pack, whose zones key the zone colours (see :func:`all_charts`).
 
     Returns
     -------
@@ -810,7 +824,7 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
     >>> figures["risk_map"].axes[0].get_xlabel()
     'Likelihood'
     """
-    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang)
+    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang, base=base)
 
 
 def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
@@ -1041,7 +1055,7 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
 
 
 def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
-                 today: dt.date | None = None) -> Path:
+                 today: dt.date | None = None, base: Model | None = None) -> Path:
     """Write the files of the briefing pack into the existing, empty folder ``work`` (no manifest).
 
     :func:`write_report` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario --report``
@@ -1059,6 +1073,9 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
         Called with a line before each of the five steps (default: nothing).
     today
         The date reviews are judged against (default: the assessment date).
+    base
+        The unchanged model when ``model`` is a what-if's changed one (``scenario --report``): the exposure
+        chart keys each zone's colour to the base model's zones, as the base's own pack colours them.
 
     Returns
     -------
@@ -1071,7 +1088,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     a = analyse(model, today=today)
     messages = key_messages(a, lang)
     say("[2/5] drawing the charts")
-    figures = chart_figures(a, lang)
+    figures = chart_figures(a, lang, base=base)
     (work / "charts").mkdir()
     for name, fig in figures.items():
         save_figure(fig, work / "charts" / name)
