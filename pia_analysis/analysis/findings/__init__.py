@@ -70,6 +70,11 @@ def rules(model: Model | None = None) -> pd.DataFrame:
         mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``likelihood`` and
         ``impact`` are the defaults (several rules score per element, see docs/findings.md).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is given and is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
     >>> from pia_analysis import rules
@@ -77,6 +82,8 @@ def rules(model: Model | None = None) -> pd.DataFrame:
     >>> len(table), table["rule_id"].is_unique
     (10, True)
     """
+    if model is not None:
+        require_model(model, "rules")
     return rule_table(RULES, model)
 
 
