@@ -49,13 +49,24 @@ def _named(path: str | None) -> None:
         raise OutputRefused("an empty output path; name a new folder or file")
 
 
-def _load(path: str):
-    from .formats import load_model
+class StrictWarnings(ModelError):
+    """Warnings of a model loaded with ``--strict``: reported and exited on as the problems of a bad model."""
 
-    model = load_model(path)
+
+def _warn(model, strict: bool) -> None:
+    """Print the warnings of ``model``; with ``strict`` they are errors (:class:`StrictWarnings`)."""
+    if strict and model.warnings:
+        raise StrictWarnings(list(model.warnings))
     # What the reader accepted but the model should say otherwise, located as errors are: printed, not fatal.
     for problem in model.warnings:
         print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+
+
+def _load(path: str, strict: bool = False):
+    from .formats import load_model
+
+    model = load_model(path)
+    _warn(model, strict)
     return model
 
 
@@ -99,7 +110,7 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .analysis.provenance import unsourced_rows
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     s = model.summary()
     print(f"OK: {model.path.name} — {model.meta['title_ja']}")
     print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls "
@@ -119,71 +130,151 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
                        inputs=[args.model])
     print(f"briefing pack written to {out}")
     return EXIT_OK
 
 
-def _terminal_columns(frame: pd.DataFrame, fmt: str, columns: list[str], lang: str) -> pd.DataFrame:
-    """On a terminal (the table format), the columns a reader needs, names in ``lang``; csv and json give all."""
-    if fmt != "table":
-        return frame
-    return frame[[c.format(lang=lang) for c in columns]]
+def _headed(frame: pd.DataFrame, headings: dict[str, tuple[str, str]], lang: str) -> pd.DataFrame:
+    """The columns of ``headings`` (in its order), each headed by its words in ``lang``."""
+    out = frame[list(headings)].copy()
+    out.columns = [headings[c][0 if lang != "en" else 1] for c in headings]
+    return out
+
+
+def _stage_names(stages, lang: str) -> list[str]:
+    """Short stage names in ``lang`` (入手, Acquisition …) for a terminal table; "" for no stage."""
+    from .catalog import stages as stage_table
+
+    names = stage_table().set_index("stage")["short_en" if lang == "en" else "short_ja"]
+    return [str(names.get(s, s)) if s else "" for s in stages]
+
+
+def _yes_no(values, lang: str) -> list[str]:
+    """Booleans as ○/× (yes/no in English): never True/False on a terminal."""
+    words = ("○", "×") if lang != "en" else ("yes", "no")
+    return [words[0] if bool(v) else words[1] for v in values]
+
+
+# The terminal tables of exposure, coverage and findings (--format table): headings, stage names, statuses,
+# levels and yes/no in the chosen language (--lang); the ids stay in their own column, and csv and json keep
+# the analysts' column names and codes, whatever --lang says.
+_EXPOSURE_HEADINGS = {
+    "system_id": ("ID", "id"), "name": ("名称", "name"), "exposure": ("曝露（年間確率）", "exposure (a year)"),
+    "path": ("最も起こりやすい経路（入口から）", "most likely path (from its entry point)"),
+    "zone_crossings": ("ゾーン越え", "zone crossings"), "holds_my_number": ("個人番号", "My Number"),
+    "people": ("保有人数", "people held"), "records_at_stake": ("期待値", "expected records"),
+}
 
 
 def _cmd_exposure(args: argparse.Namespace) -> int:
     from .analysis.exposure import node_exposure
+    from .outputs.briefing import largest_my_number_file
+    from .outputs.wording import percent
 
-    model = _load(args.model)
-    emit_table(_terminal_columns(node_exposure(model), args.format, [
-        "system_id", "name_{lang}", "exposure", "path", "entry_point", "zone_crossings", "records_at_stake",
-        "holds_my_number"], getattr(args, "lang", "ja")), args.format)
+    model = _load(args.model, args.strict)
+    table = node_exposure(model)
+    if args.format != "table":
+        emit_table(table, args.format)
+        return EXIT_OK
+    lang = args.lang
+    names = table["name_en" if lang == "en" else "name_ja"].where(lambda n: n.astype(bool), table["name_ja"])
+    view = table.assign(
+        name=names, exposure=[percent(x, lang) for x in table["exposure"]],
+        path=[" → ".join(p) for p in table["path"]],  # the ids of the path, as analysts join on them
+        holds_my_number=_yes_no(table["holds_my_number"], lang),
+        # what is at stake if the system is reached (its largest My Number file), beside the expected value
+        people=[largest_my_number_file(model, s) for s in table["system_id"]],
+        records_at_stake=table["records_at_stake"].round().astype("int64"))
+    emit_table(_headed(view, _EXPOSURE_HEADINGS, lang), "table")
+    print("期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数。\n"
+          "到達されたときに影響を受けるのは保有人数の全員。" if lang != "en" else
+          "expected records = exposure (a year) × people held: an average per year;\n"
+          "if the system is reached, every person held is affected.")
     return EXIT_OK
+
+
+_COVERAGE_HEADINGS = {
+    # (elements × risks = pairs: the two factors are in csv and json)
+    "stage": ("段階", "stage"), "name": ("名称", "name"), "pairs": ("組", "pairs"), "covered": ("対策あり", "covered"),
+    "planned": ("計画中", "planned"), "gaps": ("対策なし", "gaps"), "coverage": ("網羅率", "coverage"),
+    "coverage_if_planned": ("計画分を含む網羅率", "with planned"),
+    "reason": ("対象外の理由（宣言）", "why n/a"),
+}
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     from .analysis.coverage import rating_check, stage_coverage
-    from .catalog import stage_label
+    from .catalog import read_table
     from .outputs.section3 import declared_out_cells
+    from .outputs.wording import percent
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = stage_coverage(model)
-    if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
-        table = declared_out_cells("stage_coverage", table, rating_check(model))
-    if args.format == "table":  # the stage's short name (入手) on a terminal: the full one is a sentence
-        lang = getattr(args, "lang", "ja")
-        names = [stage_label(s, lang) for s in table["stage"]]
-        table = table.drop(columns=["stage_no", "name_ja"])
-        table.insert(1, "name", names)
-        if "declared" in table and table["declared"].eq("").all():
-            table = table.drop(columns=["declared"])  # no stage declared out: the column would be empty
-        # on a terminal the ratio cells say 対象外 and the declared column says why: the reason once per row
-        for col in ("coverage", "coverage_if_planned"):
-            table[col] = [("対象外" if isinstance(v, str) and v.startswith("対象外") else v) for v in table[col]]
-    emit_table(table, args.format)
+    if args.format != "table":
+        if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
+            table = declared_out_cells("stage_coverage", table, rating_check(model))
+        emit_table(table, args.format)
+        return EXIT_OK
+    lang, ja = args.lang, args.lang != "en"
+    declarations = read_table("stage_declarations.csv")
+    declared_en = dict(zip(declarations["label_ja"], declarations["label_en"]))
+
+    def reason(declared: str, in_scope: bool) -> str:  # why a stage has no ratio: declared out, or nothing in it
+        if declared:
+            labels = [d.strip() for d in str(declared).split("、") if d.strip()] or [str(declared)]
+            return (str(declared) if ja else
+                    "declared: " + ", ".join(declared_en.get(d, d) for d in labels))
+        return "" if in_scope else ("要素なし" if ja else "nothing to assess")
+
+    out_word = "対象外" if ja else "n/a"  # the reason is in its own column
+    reasons = [reason(d, bool(i)) for d, i in zip(table.get("declared", [""] * len(table)), table["in_scope"])]
+    ratio = {col: [percent(v, lang) if r == "" else out_word for v, r in zip(table[col], reasons)]
+             for col in ("coverage", "coverage_if_planned")}
+    # (in_scope is not shown: a stage out of scope says 対象外 and why)
+    view = table.assign(name=_stage_names(table["stage"], lang), reason=reasons, **ratio)
+    headings = dict(_COVERAGE_HEADINGS)
+    if not any(reasons):
+        del headings["reason"]  # every stage has a ratio: the column would be empty
+    emit_table(_headed(view, headings, lang), "table")
     return EXIT_OK
+
+
+_FINDINGS_HEADINGS = {
+    "finding_id": ("ID", "id"), "status": ("状態", "status"), "risk_level": ("リスク水準", "risk level"),
+    "stage": ("段階", "stage"), "assumed": ("仮定", "assumed"), "title": ("指摘", "finding"),
+    "detail": ("詳細", "detail"),
+}
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
+    from .outputs.wording import CouncilWords, count_noun
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
-    if args.format == "table":  # on a terminal, open findings first (csv and json keep the engine's order)
-        found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
-    emit_table(_terminal_columns(found, args.format, [
-        "finding_id", "status", "risk_level", "stage", "assumed", "title_{lang}", "detail_{lang}"],
-        getattr(args, "lang", "ja")),
-        args.format)
-    if args.format == "table":
-        # the table's assumed column is easy to miss in a wide listing: say it once more below
-        assumed = found.loc[found["assumed"], "finding_id"].tolist()
-        # (the ids are in the table's column; listing them here would make a line as wide as the model)
-        print(f"{len(assumed)} of {len(found)} finding(s) rest on an assumption (column assumed; "
-              "--format csv lists the rows)")
-        print(f"前提（仮定）に基づく指摘: {len(assumed)}件")
+    if args.format != "table":
+        emit_table(found, args.format)
+        return EXIT_OK
+    lang, ja = args.lang, args.lang != "en"
+    # on a terminal, open findings first (csv and json keep the engine's order)
+    found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
+    words = CouncilWords(model, lang)
+    statuses = {"not_applicable": "not_applicable_finding"}  # a rule that does not apply, not a declared stage
+    view = found.assign(
+        status=[words.status(statuses.get(s, s)) for s in found["status"]],
+        risk_level=[f"{words.level(v)} ({int(v)})" for v in found["risk_level"]],
+        stage=_stage_names(found["stage"], lang),
+        assumed=_yes_no(found["assumed"], lang), title=found[f"title_{lang}"], detail=found[f"detail_{lang}"])
+    emit_table(_headed(view, _FINDINGS_HEADINGS, lang), "table")
+    # the table's assumed column is easy to miss in a wide listing: say it once more below
+    # (the ids are in the table's column; listing them here would make a line as wide as the model)
+    assumed = int(found["assumed"].sum())
+    print(f"前提（仮定）に基づく指摘: {assumed}件（全 {len(found)}件中。仮定の列。--format csv で行の一覧）" if ja else
+          f"{assumed} of {count_noun(len(found), 'finding')} rest on an assumption (column assumed; --format csv "
+          "lists the rows)")
     return EXIT_OK
 
 
@@ -192,7 +283,7 @@ def _cmd_procedure(args: argparse.Namespace) -> int:
 
     from .analysis.procedure import procedure_check
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     # the re-run and the yearly review are judged on a day: --today, else the wall clock (interactive use)
     table = procedure_check(model, today=args.today or dt.date.today())
     if args.format == "table":  # the columns a reader needs on a terminal; csv and json give them all
@@ -211,7 +302,7 @@ def _cmd_section3(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
     if args.out:
         check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = section3_table(model)
     if args.out:
         write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
@@ -295,7 +386,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         scenario = load_scenario(args.scenario)
     except ModelError as exc:
@@ -349,7 +440,8 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
     }
 
     def build(work: Path) -> None:
-        build_report(changed.replace(meta=meta), work, lang=lang, progress=say)
+        # the base model keys the zone colours: a zone keeps its colour from the base's pack to this one
+        build_report(changed.replace(meta=meta), work, lang=lang, progress=say, base=model)
         say("[delta] exposure and coverage before/after charts")
         build_delta_files(comparison, work / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
                           extra_files=extra)
@@ -374,11 +466,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     loaded, failed = [], []
     for path in (args.old, args.new):
         try:
-            loaded.append(_load(path))
+            loaded.append(_load(path, args.strict))
         except ModelError as exc:
             failed.append((path, exc))
     for path, exc in failed:
-        _problems(f"the model at {path} is not valid", exc)
+        _problems(f"the model at {path} has warnings, errors with --strict" if isinstance(exc, StrictWarnings)
+                  else f"the model at {path} is not valid", exc)
     if failed:
         return EXIT_MODEL
     old, new = loaded
@@ -407,8 +500,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     chain = version_chain(args.model)  # loaded once for both tables
     for version in chain:  # each version's warnings, as _load prints a model's
-        for problem in version.warnings:
-            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+        _warn(version, args.strict)
     history = version_history(chain)
     coverage = history_coverage(chain)
     if args.format == "json":
@@ -452,7 +544,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
         raise WriteFailed(args.path, exc.strerror or str(exc)) from None
     kind = "workbook" if out.suffix.lower() == ".xlsx" else "directory"
     print(f"blank model {kind} written to {out}")
-    print(f"  fill it in, then check it with: pia-analysis validate {out}")
+    print("  fill it in (target_population: the people in the files; the 0 written is a placeholder that "
+          "validate refuses),")
+    print(f"  then check it with: pia-analysis validate {out}")
     return EXIT_OK
 
 
@@ -487,7 +581,7 @@ def _cmd_export_otm(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
         raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         out = write_otm(model, Path(args.out), lang=args.lang, force=args.force, inputs=[args.model])
     except OSError as exc:
@@ -504,7 +598,7 @@ def _cmd_export_findings(args: argparse.Namespace) -> int:
     if suffix not in (".sarif", ".json", ".csv"):
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         if suffix == ".csv":
             out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
@@ -583,11 +677,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    def strict(p: argparse.ArgumentParser) -> None:  # one option for every command that loads a model
+        p.add_argument("--strict", action="store_true",
+                       help="treat the model's warnings (e.g. a population below a My Number file's records) as "
+                            "errors: exit 1")
+
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
             formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("model", metavar="MODEL_DIR",
                        help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
+        strict(p)
         if formats:
             p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
         p.set_defaults(func=func)
@@ -597,9 +697,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
-    add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
-    add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
+    lang_help = ("language of the table format's headings, stage names, statuses, levels and yes/no (default ja, "
+                 "as report); csv and json keep the column names and codes")
+    p = add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
+    p = add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding: 0.01 or 1%% "
                         "(default 0.01)")
@@ -627,6 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (csv: the rows of (別添3) 変更箇所)")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
+    strict(p)
     p.set_defaults(func=_cmd_diff)
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
@@ -727,6 +833,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
+    except StrictWarnings as exc:
+        print(f"error: the model at {mask_numbers(str(args.model))} has {len(exc.problems)} warning(s), errors "
+              "with --strict", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_MODEL
     except ModelError as exc:
         print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
               file=sys.stderr)

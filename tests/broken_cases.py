@@ -204,6 +204,10 @@ CASES: tuple[Case, ...] = (
          what="a likelihood typed as a whole percentage (10 for 10 %)"),
     Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
          what="a population in words"),
+    Case("population_placeholder", "model.yaml", "target_population: 1500", "target_population: 0",
+         "model.yaml:7: target_population: 0 is the placeholder that 'pia-analysis new' writes, not a number of "
+         "people (hint: write the number of people whose information the files hold (対象となる本人の数",
+         what="the population left at the 0 that pia-analysis new writes (judged 'no assessment required')"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
          "model.yaml:10: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
     Case("my_number_in_csv", "systems.csv", "assumption: test\nTERM", "assumption: test 1234-5678-9018\nTERM",
@@ -373,6 +377,13 @@ ACCEPTED_CASES: tuple[Case, ...] = (
     Case("japanese_era_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 令和6年4月1日", "",
          what="a date in 和暦 (令和6年4月1日; R6.4.1 and 2024/4/1 too)",
          check=lambda m: m.meta["assessed_on"].isoformat() == "2024-04-01"),
+    Case("population_below_records", "model.yaml", "target_population: 1500", "target_population: 900", "",
+         what="a population below the records of the largest My Number file (loads with a warning; --strict: "
+              "an error)",
+         check=lambda m: [str(w).split("/")[-1] for w in m.warnings] == [
+             "model.yaml:7: target_population: 900 is below the 1,500 records of REG_FILE (files.csv line 2), the "
+             "largest file with My Numbers (hint: write the number of people whose information the files hold, or "
+             "correct that file's records)"]),
 )
 
 

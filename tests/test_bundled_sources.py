@@ -198,11 +198,15 @@ def test_cli_findings_text_marks_the_assumed_finding(assumed_model, capsys):
     assert main(["findings", str(assumed_model.path)]) == 0
     out = capsys.readouterr().out
     n = len(find_findings(assumed_model))
-    assert f"1 of {n} finding(s) rest on an assumption" in out
-    assert "前提（仮定）に基づく指摘: 1件" in out
+    assert f"前提（仮定）に基づく指摘: 1件（全 {n}件中" in out
     row = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F1"))
     other = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F2"))
-    assert " True " in row and " True " not in other  # the table's assumed column
+    assert " ○ " in row and " ○ " not in other  # the table's assumed column
+    assert main(["findings", str(assumed_model.path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 of {n} findings rest on an assumption" in out
+    row = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F1"))
+    assert " yes " in row
 
 
 def test_section3_marks_the_assumed_finding(assumed_model, tmp_path: Path):

@@ -153,3 +153,47 @@ def test_the_town_pack_reads_right(packs):
 def test_the_key_messages_come_right_after_the_cover():
     assert PDF_PAGES[0] == "messages" and PDF_PAGES[-1] == "appendix"
     assert PDF_PAGES.index("dataflow") < PDF_PAGES.index("coverage_heatmap")
+
+
+# --- methods explained, expected values named (issue 14) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("model_name, lang", CASES)
+def test_a_method_named_on_a_council_page_is_explained_there(packs, model_name, lang):
+    from pia_analysis.outputs.wording import METHOD_NOTES
+
+    _model, _analysis, _messages, pack = packs[model_name, lang]
+    pages = _page_texts(pack, lang)
+    ja = lang == "ja"
+    explained = 0
+    for page in ("messages", "findings"):
+        text = pages[page]
+        for words_ja, words_en, note_ja, note_en in METHOD_NOTES:
+            words, note = (words_ja, note_ja) if ja else (words_en, note_en)
+            named = any(w.casefold() in text.casefold().replace(note.casefold(), "") for w in words)
+            head = note.split(":")[0]
+            if named:  # the explanation, on the same page
+                assert head in text, (page, head)
+                explained += 1
+    assert explained >= 3  # the most likely path, the risk level and the threshold at least
+    markdown = (pack / "briefing.md").read_text(encoding="utf-8")
+    for note in ("最も起こりやすい経路（曝露）:", "リスクの水準（CNIL 方式）:") if ja else (
+            "Most likely path (exposure):", "Risk level (CNIL method):"):
+        assert f"> {note}" in markdown
+
+
+@pytest.mark.parametrize("model_name, lang", CASES)
+def test_an_expected_value_is_named_and_never_alone(packs, model_name, lang):
+    """No council page shows an expected number of records; the tables show one only beside the people."""
+    _model, _analysis, messages, pack = packs[model_name, lang]
+    pages = _page_texts(pack, lang)
+    for name in ("cover", "messages", "questions", "findings"):
+        text = pages[name]
+        if re.search(r"期待値|expected value|expected records", text, re.I):
+            assert ("期待値:" if lang == "ja" else "Expected value:") in text, name
+    # the analysts' exposure table: the expected records beside the people affected if reached
+    header = (pack / "tables" / "exposure.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header.index("people_if_reached") + 1 == header.index("records_at_stake")
+    sheet = load_workbook(pack / "tables.xlsx", read_only=True)["exposure"]
+    names = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert names.index("people_if_reached") + 1 == names.index("records_at_stake")

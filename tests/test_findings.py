@@ -326,3 +326,44 @@ def test_cli_coverage(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("stage,stage_no,name_ja,elements,risks,pairs,covered,planned,gaps,coverage")
     assert len(lines) == 7
+
+
+# --- the body's own word at the source (issue 14) ------------------------------------------------------------
+
+TOWN = Path(__file__).parent / "models" / "town"
+
+
+@pytest.mark.parametrize("model_path, ja, en", [(TOWN, "町", "the town"), (bundled_model_path(), "市", "the city")],
+                         ids=["town", "bundled"])
+def test_finding_titles_name_the_body_by_its_own_word(model_path, ja, en, capsys):
+    model = load_model(model_path)
+    found = find_findings(model, include_all=True)
+    outside = found.loc[found["rule_id"] == "mn-outside-city"]
+    assert len(outside)
+    assert set(outside["title_ja"]) == {f"{ja}が運用しないゾーンに保有される個人番号ファイル"}
+    assert set(outside["title_en"]) == {f"My Number file held in a zone {en} does not operate"}
+    table = rules(model).set_index("rule_id")
+    assert table.loc["subcontractor-unapproved", "explanation_ja"].startswith(f"再委託は委託元（{ja}）の事前許可")
+    assert f"{en}'s prior approval" in table.loc["subcontractor-unapproved", "explanation_en"]
+    # no text of any finding or rule keeps a placeholder or another body's word
+    texts = [*found["title_ja"], *found["title_en"], *table["explanation_ja"], *table["explanation_en"]]
+    assert not [t for t in texts if "{" in t or ("市が" in t and ja != "市") or ("the city" in t and ja != "市")]
+    # the command line says the same (csv: every row and column)
+    assert main(["findings", str(model_path), "--format", "csv", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert f"{ja}が運用しないゾーン" in out and (ja == "市" or "市が運用" not in out)
+
+
+def test_rules_without_a_model_name_the_neutral_body():
+    table = rules().set_index("rule_id")
+    assert table.loc["mn-outside-city", "title_ja"] == "団体が運用しないゾーンに保有される個人番号ファイル"
+    assert table.loc["mn-outside-city", "title_en"] == "My Number file held in a zone the organisation does not operate"
+
+
+def test_open_questions_name_the_body_by_its_own_word():
+    from pia_analysis import open_questions
+
+    city = load_model(bundled_model_path())
+    town = city.replace(meta={**city.meta, "organisation_kind": "町"})
+    assert open_questions(city)["question_en"].str.endswith("the city could not say.)").all()
+    assert open_questions(town)["question_en"].str.endswith("the town could not say.)").all()

@@ -405,10 +405,12 @@ def test_findings_on_a_terminal_list_the_open_ones_first(capsys):
     from pia_analysis import bundled_model_path
     from pia_analysis.analysis.findings import find_findings
 
-    out = _run(["findings", str(bundled_model_path())], capsys)[1]
-    statuses = [line.split()[1] for line in out.splitlines()[2:] if line[:1].strip() and len(line.split()) > 1
-                and line.split()[1] in ("open", "mitigated")]
-    assert statuses == sorted(statuses, key=lambda s: s != "open") and "open" in statuses and "mitigated" in statuses
+    for lang, (open_word, mitigated_word) in (("ja", ("未対応", "対策済み")), ("en", ("open", "mitigated"))):
+        out = _run(["findings", str(bundled_model_path()), "--lang", lang], capsys)[1]
+        statuses = [line.split()[1] for line in out.splitlines()[2:] if line[:1].strip() and len(line.split()) > 1
+                    and line.split()[1] in (open_word, mitigated_word)]
+        assert statuses == sorted(statuses, key=lambda s: s != open_word)
+        assert open_word in statuses and mitigated_word in statuses
     engine = find_findings(load_model(bundled_model_path()))["status"].tolist()
     assert engine != sorted(engine, key=lambda s: s != "open")  # the engine's order is not already open-first
 

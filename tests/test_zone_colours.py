@@ -158,3 +158,49 @@ def test_the_smallest_label_of_a_chart_is_ten_pixels(r3, kind):
         assert fixed.chart_dpi == 80 and fixed.outputs["chart"].outputs[0]["metadata"] == {}
     finally:
         plt.close(fixed.figure)
+
+
+# --- the scenario pack: its exposure chart keyed to the unchanged model ---------------------------------------------
+
+
+def test_the_pack_of_a_changed_model_keeps_the_base_zone_colours(r3):
+    from pia_analysis import analyse
+    from pia_analysis.outputs.briefing import CHART_RESULTS, CHARTS
+
+    state = explorer_state(r3, {"scenario": "remote-work"})
+    assert dataflow_zone_order(state.model) != dataflow_zone_order(r3)
+    results = {name: getattr(a, name) for a in [analyse(state.model, trials=200)] for name in CHART_RESULTS}
+    base_results = {name: getattr(a, name) for a in [analyse(r3, trials=200)] for name in CHART_RESULTS}
+    keyed = CHARTS["exposure"](state.model, results, "ja", base=r3)
+    own = CHARTS["exposure"](state.model, results, "ja")
+    before_fig = CHARTS["exposure"](r3, base_results, "ja")
+    try:
+        before, after, unkeyed = bar_styles(before_fig), bar_styles(keyed), bar_styles(own)
+        zb, za = zone_of(r3), zone_of(state.model)
+        same_zone = [s for s in before if s in after and zb[s] == za[s]]
+        assert len(same_zone) == len(r3.systems)
+        assert {s: after[s] for s in same_zone} == {s: before[s] for s in same_zone}
+        assert any(unkeyed[s] != before[s] for s in same_zone)  # without base=, some zone would change colour
+    finally:
+        for fig in (keyed, own, before_fig):
+            plt.close(fig)
+
+
+def test_scenario_report_passes_the_unchanged_model_as_base(r3, tmp_path, monkeypatch):
+    from pia_analysis.charts import figures as charts
+    from pia_analysis.cli import main
+
+    seen = []
+    drawn = charts.exposure_ranking_chart
+
+    def recording(model, exposure, simulation, lang="ja", base=None):
+        seen.append((model.id, None if base is None else base.id, len(model.zones), None if base is None else
+                     len(base.zones)))
+        return drawn(model, exposure, simulation, lang=lang, base=base)
+
+    monkeypatch.setattr(charts, "exposure_ranking_chart", recording)
+    scenario = bundled_model_path() / "scenarios" / "remote-work.yaml"
+    assert main(["scenario", str(bundled_model_path()), str(scenario), "--report", str(tmp_path / "pack")]) == 0
+    # the changed model (one zone more) drawn with the unchanged one as its base
+    assert seen == [(r3.id, r3.id, len(r3.zones) + 1, len(r3.zones))]
+    assert (tmp_path / "pack" / "charts" / "exposure.png").exists()

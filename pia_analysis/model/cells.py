@@ -57,6 +57,16 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+#: The model key of the population (対象となる本人の数) and what is said when it holds the placeholder 0 that
+#: ``pia-analysis new`` writes (the template's comment and README say the same).
+POPULATION_KEY = "target_population"
+POPULATION_PLACEHOLDER = (
+    "0 is the placeholder that 'pia-analysis new' writes, not a number of people",
+    "write the number of people whose information the files hold (対象となる本人の数, e.g. 8000): at least the "
+    "records of the largest file with My Numbers; the threshold judgment (none / basic / focused / full) is "
+    "made from it")
+
+
 def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem],
                      lines: dict[str, int] | None = None, cell: bool = False) -> Any:
     # cell: the value is a workbook cell's text (a list may be written as words separated by ';')
@@ -134,6 +144,11 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
             return None
         if number > MAX_COUNT:
             bad(f"{brief(value)} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
+            return None
+        if number == 0 and key == POPULATION_KEY:
+            # 0 is what `pia-analysis new` writes: left as it is, the threshold judgment would say that no
+            # assessment is required although the files hold thousands of people
+            bad(POPULATION_PLACEHOLDER[0], POPULATION_PLACEHOLDER[1])
             return None
         return number
     if kind == "bool":

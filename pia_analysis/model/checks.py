@@ -5,7 +5,8 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "validate_tables"]
+__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "population_warnings",
+           "validate_tables"]
 
 from typing import Any, Union
 
@@ -355,6 +356,63 @@ def check_declarations(meta: dict[str, Any], tables: dict[str, RawTable | None],
                                     f"rates {rid!r}, which the model declares not applicable "
                                     f"({labels[declaration]}, {key})",
                                     "the form leaves a declared-out item blank: remove this row, or the declaration"))
+
+
+def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_lines: list[int] | None = None,
+                        line: int | None = None) -> list[Problem]:
+    """A warning when ``target_population`` is below the records of the largest file with My Numbers.
+
+    The population (対象となる本人の数) decides which assessment is required (catalog/thresholds.csv); a file
+    holding more My Number records than it says points to a population typed too low (or to a file's
+    ``records`` typed too high). The model still loads: a register may hold records of people who moved
+    away, so this is a warning (the CLI prints it; ``--strict`` makes it an error).
+
+    Parameters
+    ----------
+    meta
+        The ``model.yaml`` keys, as loaded.
+    files
+        The files table, as loaded (``records``, ``contains_my_number``); None or empty: no warning.
+    file_lines
+        The line (row) of each row of ``files``, in order (default: where the savers write it, row + 2).
+    line
+        The line of ``target_population`` in ``model.yaml`` (its row on a workbook's model sheet).
+
+    Returns
+    -------
+    list of Problem
+        One problem located at ``target_population`` (in the model keys' table), or none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.checks import population_warnings
+    >>> files = pd.DataFrame({"file_id": ["JUKI", "MEMO"], "records": [8000, 9000],
+    ...                       "contains_my_number": [True, False]})
+    >>> print(*population_warnings({"target_population": 500}, files, line=7))  # doctest: +NORMALIZE_WHITESPACE
+    model.yaml:7: target_population: 500 is below the 8,000 records of JUKI (files.csv line 2), the largest
+    file with My Numbers (hint: write the number of people whose information the files hold, or correct that
+    file's records)
+    >>> population_warnings({"target_population": 8000}, files)
+    []
+    """
+    population = meta.get("target_population")
+    if population is None or files is None or files.empty:
+        return []
+    lines = list(file_lines) if file_lines else [i + 2 for i in range(len(files))]
+    holders = [(int(records), fid, lines[i]) for i, (fid, records, mn) in
+               enumerate(zip(files["file_id"], files["records"], files["contains_my_number"]))
+               if bool(mn) and pd.notna(records)]
+    if not holders:
+        return []
+    # the largest file; of equal ones, the first in file order
+    records, file_id, file_line = max(holders, key=lambda h: (h[0], -h[2]))
+    if int(population) >= records:
+        return []
+    return [Problem(TableRef("model"), line, "target_population",
+                    (f"{int(population):,} is below the {records:,} records of {file_id} (", TableRef("files"), " ",
+                     RowRef(file_line), "), the largest file with My Numbers"),
+                    "write the number of people whose information the files hold, or correct that file's records")]
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,

@@ -180,7 +180,11 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
     "assessed_on": ("必須。評価の日付（2021-11-09、2021/11/9、令和3年11月9日、R3.11.9 のいずれか）",
                     "required; date of the assessment (2021-11-09, 2021/11/9, 令和3年11月9日 or R3.11.9)"),
-    "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
+    "target_population": ("必須。対象人数（1 以上の整数）。pia-analysis new が書く 0 は仮の値で、検証で拒否される。"
+                          "My Number を含む最大のファイルの records より小さいと警告",
+                          "required; people in the files (a whole number from 1). The 0 that pia-analysis new "
+                          "writes is a placeholder that validation refuses; below the records of the largest file "
+                          "with My Numbers gives a warning"),
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。しきい値判断の重大事故:「過去1年以内に、評価実施機関において特定個人情報に"
                          "関する重大事故が発生したか」（Ⅲ7 リスク1 ⑨ 過去3年以内の個人情報に関する重大事故とは別。⑨は"

@@ -23,8 +23,8 @@ from __future__ import annotations
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
            "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "all_charts", "assessment_needs",
            "briefing_markdown", "chart_figures", "committee_questions", "council_findings", "declaration_word",
-           "key_messages", "largest_my_number_file", "stage_word", "threshold_sentence", "top_findings",
-           "write_report"]
+           "exposure_with_people", "key_messages", "largest_my_number_file", "stage_word", "threshold_sentence",
+           "top_findings", "write_report"]
 
 import datetime as dt
 import re
@@ -48,7 +48,7 @@ from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
 from .section3 import declared_out_cells
-from .wording import CouncilWords, count_noun, percent
+from .wording import CouncilWords, count_noun, method_notes, percent
 from ..catalog import read_table
 from ..catalog import stages as catalog_stages
 
@@ -295,6 +295,41 @@ def threshold_sentence(t, lang: str = "ja") -> str:
             f"{n:,} people in the files: a {t.label_en} is required.")
 
 
+def exposure_with_people(model: Model, exposure: pd.DataFrame) -> pd.DataFrame:
+    """The exposure table with ``people_if_reached`` right before ``records_at_stake`` (its expected value).
+
+    ``records_at_stake`` is an expected value (期待値: the yearly probability × the records held), an average
+    that understates what happens if the system is reached; the pack's tables never show it without the people
+    affected then (:func:`largest_my_number_file`) beside it.
+
+    Parameters
+    ----------
+    model
+        The model.
+    exposure
+        Its :func:`pia_analysis.node_exposure` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the int64 column ``people_if_reached`` inserted before ``records_at_stake``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, node_exposure
+    >>> from pia_analysis.outputs.briefing import exposure_with_people
+    >>> m = load_model(bundled_model_path())
+    >>> row = exposure_with_people(m, node_exposure(m)).set_index("system_id").loc["JUKI_REC"]
+    >>> int(row["people_if_reached"]), round(float(row["records_at_stake"]))
+    (932000, 23300)
+    """
+    out = exposure.copy()
+    people = [largest_my_number_file(model, s) for s in out["system_id"]]
+    out.insert(list(out.columns).index("records_at_stake"), "people_if_reached", pd.Series(people, dtype="int64",
+                                                                                           index=out.index))
+    return out
+
+
 def largest_my_number_file(model: Model, system_id: str) -> int:
     """The records (people) of the largest My Number file ``system_id`` holds (0 when it holds none).
 
@@ -508,11 +543,13 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
 
 
 def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
-               size: float = 8.0, note: str = "") -> Figure:
+               size: float = 8.0, note: str = "", explain: bool = False) -> Figure:
     """A page with a table whose cells are wrapped to their column (measured in the chart font).
 
     ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
-    counted in a line at the bottom (with ``note`` saying where the full table is).
+    counted in a line at the bottom (with ``note`` saying where the full table is). With ``explain``, the
+    methods the page names (:func:`~pia_analysis.outputs.wording.method_notes`) are explained in one line each
+    at the bottom of the page.
     """
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
@@ -524,6 +561,9 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     fig.text(left / width_in, 1 - 0.45 / height_in, title, fontsize=15, va="top")
     y = top + 0.1  # inches from the top edge
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
+    page_text = " ".join([title, *map(str, frame.columns), *(_cell_text(v) for v in frame.to_numpy().ravel())])
+    notes = method_notes(page_text, lang) if explain else []
+    bottom += _notes_height(notes, usable, lang)  # the rows stop above the notes
 
     def row(cells: list[str], header: bool = False, max_lines: int | None = None) -> float:
         wrapped = [wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
@@ -558,6 +598,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
             more = ((f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more")
                     + (f" — {note}" if note else ""))
             fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
+    _method_notes(fig, notes, height_in - bottom + 0.1, left, usable, lang)
     _footer(fig, model, lang)
     return fig
 
@@ -584,8 +625,28 @@ def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
         fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
         fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
         y += len(lines) * line_h + 0.22
+    # a method the messages name is explained in one line below them (the most likely path …)
+    _method_notes(fig, method_notes(" ".join(messages), lang), y + 0.05, 0.6, width_in - 1.2, lang)
     _footer(fig, model, lang)
     return fig
+
+
+def _method_notes(fig: Figure, notes: list[str], y: float, left: float, width: float, lang: str,
+                  size: float = 8.0) -> float:
+    """Draw the one-line explanations of the methods a page names from ``y`` (inches from the top); the new y."""
+    if not notes:
+        return y
+    width_in, height_in = A4_LANDSCAPE
+    lines = [line for note in notes for line in wrap_text(note, width, size, lang, balanced=False)]
+    fig.text(left / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.35,
+             color="#444444", gid="method-notes")
+    return y + len(lines) * size * 1.35 / 72
+
+
+def _notes_height(notes: list[str], width: float, lang: str, size: float = 8.0) -> float:
+    """The height (inches) :func:`_method_notes` takes for ``notes``."""
+    lines = sum(len(wrap_text(note, width, size, lang, balanced=False)) for note in notes)
+    return lines * size * 1.35 / 72 + (0.1 if notes else 0.0)
 
 
 def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
@@ -703,33 +764,41 @@ def _questions_title(model: Model, lang: str) -> str:
             f"Questions for the committee and {body} (procedure; measures of unknown status)")
 
 
-def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return dataflow_diagram(model, results["exposure"], lang=lang)
 
 
-def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
-    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang)
+def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
+    # a changed model's zones keep the colours of the base model's (a scenario pack beside the base's pack)
+    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang, base=base)
 
 
-def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                          base: Model | None = None) -> Figure:
     return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
 
 
-def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                   base: Model | None = None) -> Figure:
     return charts.coverage_heatmap(model, results["coverage_matrix"], lang=lang)
 
 
-def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return charts.risk_map(model, results["findings"], results["findings_after"], lang=lang)
 
 
-def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                  base: Model | None = None) -> Figure:
     return charts.rating_check_chart(model, results["rating_check"], lang=lang)
 
 
-#: The charts of the briefing, in its order: name → function ``(model, results, lang) -> Figure``.
-#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables.
-CHARTS: dict[str, Callable[[Model, Mapping[str, pd.DataFrame], str], Figure]] = {
+#: The charts of the briefing, in its order: name → function ``(model, results, lang, base=None) -> Figure``.
+#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables;
+#: ``base`` is the unchanged model of a what-if pack, whose zones key the colours (None: ``model``'s own).
+CHARTS: dict[str, Callable[..., Figure]] = {
     "dataflow": _chart_dataflow,
     "exposure": _chart_exposure,
     "stage_coverage": _chart_stage_coverage,
@@ -742,7 +811,8 @@ CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", 
                  "findings_after")
 
 
-def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja") -> dict[str, Figure]:
+def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja",
+               base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS`, by name, drawn from ``results`` (nothing is computed).
 
     Parameters
@@ -756,6 +826,9 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
         control implemented); the fields of :class:`Analysis` of the same names.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model when ``model`` is a what-if's changed one: its zones key the zone colours, so that
+        a zone has the same colour in both packs (None: ``model``'s own zones).
 
     Returns
     -------
@@ -784,10 +857,10 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
     missing = [name for name in CHART_RESULTS if name not in results]
     if missing:
         raise KeyError(f"the charts need these results too: {', '.join(missing)}")
-    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
+    return {name: chart(model, results, lang, base=base) for name, chart in CHARTS.items()}
 
 
-def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
+def chart_figures(a: Analysis, lang: str = "ja", base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS` by name, drawn from the results of ``a``.
 
     Parameters
@@ -796,6 +869,8 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
         The results of :func:`analyse` on the model.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model of a what-if pack, whose zones key the zone colours (see :func:`all_charts`).
 
     Returns
     -------
@@ -810,7 +885,7 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
     >>> figures["risk_map"].axes[0].get_xlabel()
     'Likelihood'
     """
-    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang)
+    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang, base=base)
 
 
 def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
@@ -860,6 +935,9 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     lines += [f"- **{k}**: {md_text(v)}" for k, v in facts]
     lines += ["", f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
     lines += [f"- {md_text(msg, block=True)}" for msg in messages]
+    # the methods the messages name, one line each, as on the PDF page
+    lines += [""] + [f"> {md_text(note)}" for note in method_notes(" ".join(messages), lang)] \
+        if method_notes(" ".join(messages), lang) else []
     sections = (
         (_questions_title(m, lang), committee_questions(a, lang)),
         ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w)),
@@ -870,6 +948,10 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     )
     for title, frame in sections:
         lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
+        shown = frame.head(MARKDOWN_MAX_ROWS)
+        notes = method_notes(" ".join([title, *map(str, shown.columns), *map(str, shown.to_numpy().ravel())]), lang)
+        if notes:  # the methods the section names, one line each
+            lines += [""] + [f"> {md_text(note)}" for note in notes]
         if len(frame) > MARKDOWN_MAX_ROWS:
             lines += ["", (f"（上位 {MARKDOWN_MAX_ROWS} 行のみ。全 {len(frame):,} 行は tables/ の CSV と tables.xlsx）"
                            if ja else f"(first {MARKDOWN_MAX_ROWS} rows of {len(frame):,}: every row is in the CSV "
@@ -1041,7 +1123,7 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
 
 
 def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
-                 today: dt.date | None = None) -> Path:
+                 today: dt.date | None = None, base: Model | None = None) -> Path:
     """Write the files of the briefing pack into the existing, empty folder ``work`` (no manifest).
 
     :func:`write_report` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario --report``
@@ -1059,6 +1141,9 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
         Called with a line before each of the five steps (default: nothing).
     today
         The date reviews are judged against (default: the assessment date).
+    base
+        The unchanged model when ``model`` is a what-if's changed one (``scenario --report``): the exposure
+        chart keys each zone's colour to the base model's zones, as the base's own pack colours them.
 
     Returns
     -------
@@ -1071,7 +1156,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     a = analyse(model, today=today)
     messages = key_messages(a, lang)
     say("[2/5] drawing the charts")
-    figures = chart_figures(a, lang)
+    figures = chart_figures(a, lang, base=base)
     (work / "charts").mkdir()
     for name, fig in figures.items():
         save_figure(fig, work / "charts" / name)
@@ -1080,6 +1165,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[4/5] writing the tables (CSV, tables.xlsx)")
     (work / "tables").mkdir()
     tables = a.tables()
+    tables["exposure"] = exposure_with_people(a.model, tables["exposure"])
     tables["questions"] = committee_questions(a, lang)
     if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
@@ -1120,7 +1206,7 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
                                     "Top open findings (※ resting on an assumption)",
                                     a.model, lang, col_widths=[0.08, 0.25, 0.45, 0.22],
-                                    note="tables/findings.csv"))
+                                    note="tables/findings.csv", explain=True))
         elif name == "appendix":
             pages.append(table_page(CouncilWords(a.model, lang).appendix(),
                                     "付録: 名称とID（分析用の表 tables/ との対応）" if ja else

@@ -10,7 +10,7 @@ the CSV/xlsx tables and in the appendix that maps names to ids (:meth:`CouncilWo
 
 from __future__ import annotations
 
-__all__ = ["CouncilWords", "count_noun", "model_ids", "percent"]
+__all__ = ["METHOD_NOTES", "CouncilWords", "count_noun", "method_notes", "model_ids", "percent"]
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,6 +47,66 @@ _OPERATOR_WORDS = {
 
 # An id in a sentence stands at its start or after a space or punctuation, never glued to a name (町村CS).
 _BEFORE_ID = r"(?<![A-Za-z0-9_@.\-\u3040-\u30ff\u3400-\u9fff])"
+
+
+#: A one-line explanation of each method a council page may name: (words that name it in Japanese, in English,
+#: the explanation in Japanese, in English). A page lists the notes of the methods its text names
+#: (:func:`method_notes`), so that a councillor never meets a method without a word on what it is.
+METHOD_NOTES: tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...] = (
+    (("最も起こりやすい経路", "曝露"), ("most likely path", "exposure"),
+     "最も起こりやすい経路（曝露）: 入口（攻撃・不正の起点）から各段の確率を掛け合わせた値が最も大きい経路。"
+     "その値を年間の想定確率とする。",
+     "Most likely path (exposure): of the routes from an entry point (where an attack can start), the one whose "
+     "step probabilities multiply to the largest value; that value is the yearly likelihood."),
+    (("モンテカルロ",), ("Monte Carlo",),
+     "モンテカルロ法: 攻撃の成否を乱数で何万回も試し、いずれかの経路で到達された回数の割合を確率とする方法。",
+     "Monte Carlo: the attack is tried tens of thousands of times at random; the share of the trials in which "
+     "any path reaches the system is its probability."),
+    (("CNIL", "リスクの水準"), ("CNIL", "risk level"),
+     "リスクの水準（CNIL 方式）: フランスのデータ保護機関 CNIL の PIA 手法にならい、発生可能性と影響を"
+     "それぞれ4段階で評価し、その組合せで低・中・高・重大を決める。",
+     "Risk level (CNIL method): after the PIA method of CNIL, the French data protection authority, likelihood "
+     "and impact are each rated on four levels, and the pair gives low, moderate, high or critical."),
+    (("期待値",), ("expected value", "expected records"),
+     "期待値: 年間の想定確率 × 影響を受ける人数。1年あたりの平均であり、実際に到達されたときは保有する"
+     "人数の全員が影響を受ける。",
+     "Expected value: the yearly likelihood × the people affected; an average per year — if the system is "
+     "reached, every person it holds is affected."),
+    (("しきい値",), ("threshold",),
+     "しきい値: 経路の年間確率がこれを超えると指摘とする値（既定 1%）。",
+     "Threshold: the yearly probability of a path above which it is a finding (1% unless set otherwise)."),
+)
+
+
+def method_notes(text: str, lang: str = "ja") -> list[str]:
+    """The one-line explanations (:data:`METHOD_NOTES`) of the methods that ``text`` names, in its order.
+
+    Parameters
+    ----------
+    text
+        The text of a council page (its messages, titles and cells).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+        One note per method named, in the order of :data:`METHOD_NOTES`; empty when none is named.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.wording import method_notes
+    >>> [n.split(":")[0] for n in method_notes("想定確率は年 3.6%（最も起こりやすい経路: 届出人 → 窓口）")]
+    ['最も起こりやすい経路（曝露）']
+    >>> method_notes("a Monte Carlo estimate", "en")[0].startswith("Monte Carlo: ")
+    True
+    >>> method_notes("8,000 people")
+    []
+    """
+    ja = lang != "en"
+    folded = text if ja else text.casefold()  # "Most likely path to …" names the method too
+    return [note_ja if ja else note_en for words_ja, words_en, note_ja, note_en in METHOD_NOTES
+            if any((w if ja else w.casefold()) in folded for w in (words_ja if ja else words_en))]
 
 
 def percent(x: float, lang: str = "ja") -> str:
@@ -284,16 +344,11 @@ class CouncilWords:
         s = re.sub(r"(運用: |operated by )([a-z_]+)",
                    lambda m: m.group(1) + _OPERATOR_WORDS.get(m.group(2), (m.group(2),) * 2)[0 if self.ja else 1],
                    s)
-        if not self.ja:
-            s = re.sub(r"self-rating (\S+?)([;,.]|$)",
-                       lambda m: f"self-rating \"{self.rating(m.group(1))}\"{m.group(2)}", s)
+        if not self.ja:  # (a self-rating is in English in the analyses' English sentences already)
             s = re.sub(r"\bof 1 pairs\b", "of 1 pair", s)
         # a probability written as a fraction (0.0125) reads as a percentage (1.3%)
         s = re.sub(r"(?<![\d.,])0\.\d+(?![\d%])|(?<![\d.,])1\.0+(?![\d%])", lambda m: percent(float(m.group())), s)
-        if self.body != "市" and self.ja:
-            s = s.replace("市が運用", f"{self.body}が運用").replace("（市）", f"（{self.body}）")
-        if not self.ja and self.kind.word_en != "city":
-            s = s.replace("the city", self.body)
+        # (the body's own word comes from the analyses themselves: finding titles, questions)
         return s
 
     def appendix(self) -> pd.DataFrame:

@@ -141,6 +141,7 @@ def cell_text(value: Any, column: str = "") -> str:
 # where a header may (column names break at '_')
 _BREAK_AFTER = frozenset(" ;、。,→@/)）")
 _HEADER_BREAK_AFTER = _BREAK_AFTER | {"_"}
+_WIDE_HEADER_WIDTH = 10  # the columns a Japanese header keeps on one line, if it is that long
 
 
 def _wide(ch: str) -> bool:
@@ -230,7 +231,11 @@ def format_table(frame: pd.DataFrame, width: int = DEFAULT_WIDTH) -> str:
     widths = [max([display_width(columns[i])] + [display_width(c) for c in cells[i]]) for i in range(len(columns))]
     # how narrow each column may become, in turn: numbers never wrap, but their header may (at '_'); then text
     # down to its longest word (ids stay whole); then, if the table still does not fit, text down to ten columns
-    header_words = [_longest_word(c, _HEADER_BREAK_AFTER) for c in columns]
+    # a Japanese header breaks between any two characters: over a column of numbers, keep five of them on a
+    # line (「ゾーン越え」), not one a line
+    header_words = [max(_longest_word(c, _HEADER_BREAK_AFTER),
+                        min(display_width(c), _WIDE_HEADER_WIDTH) if any(_wide(ch) for ch in c) else 0)
+                    for c in columns]
     numbers = [max([header_words[i]] + [display_width(c) for c in cells[i]]) if unbroken[i] else widths[i]
                for i in range(len(columns))]
     words = [numbers[i] if unbroken[i] else min(widths[i], max([_MIN_TEXT_WIDTH, header_words[i]] + [

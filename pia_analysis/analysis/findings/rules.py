@@ -15,6 +15,7 @@ __all__ = ["RULES"]
 
 import pandas as pd
 
+from ... import catalog
 from ...model.schema import RATING_RANKS, STAGES, STATUTORY_OPERATORS
 from .engine import FindingContext, Rule
 
@@ -164,12 +165,12 @@ def _outside_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
 
 MN_OUTSIDE_CITY = Rule(
     rule_id="mn-outside-city",
-    title_ja="市が運用しないゾーンに保有される個人番号ファイル",
-    title_en="My Number file held in a zone the city does not operate",
-    explanation_ja="委託先・他団体・機構などのゾーンにある特定個人情報は、市の直接の管理が及ばない。保管と消去の"
+    title_ja="{body}が運用しないゾーンに保有される個人番号ファイル",
+    title_en="My Number file held in a zone {the_body} does not operate",
+    explanation_ja="委託先・他団体・機構などのゾーンにある特定個人情報は、{body}の直接の管理が及ばない。保管と消去の"
                    "対策がそのシステムについて評価書に記載されている必要がある。",
-    explanation_en="Specific personal information in a contractor's, another body's or J-LIS's zone is out of the "
-                   "city's direct control; the assessment must state the storage and erasure measures there.",
+    explanation_en="Specific personal information in a contractor's, another body's or J-LIS's zone is out of "
+                   "{the_body}'s direct control; the assessment must state the storage and erasure measures there.",
     stage="retain",
     risk_ids=_OUTSIDE_RISKS,
     linddun="Data disclosure",
@@ -287,9 +288,9 @@ SUBCONTRACTOR_UNAPPROVED = Rule(
     rule_id="subcontractor-unapproved",
     title_ja="事前許可の対策がない再委託先のアクセス",
     title_en="Subcontractor with access and no prior-approval control",
-    explanation_ja="再委託は委託元（市）の事前許可を条件とし、再委託先にも委託先と同等の安全管理を求める必要がある"
+    explanation_ja="再委託は委託元（{body}）の事前許可を条件とし、再委託先にも委託先と同等の安全管理を求める必要がある"
                    "（委託リスク5）。",
-    explanation_en="Re-outsourcing needs the city's prior approval and the same safeguards as the contractor "
+    explanation_en="Re-outsourcing needs {the_body}'s prior approval and the same safeguards as the contractor "
                    "(outsourcing risk 5).",
     stage="outsource",
     risk_ids=_SUBCON_RISKS,
@@ -497,13 +498,22 @@ def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
     return likelihood, impact
 
 
+def _rating_words() -> dict[str, str]:
+    """The form's rating words (十分である …) → their English (sufficient …), from catalog/choice_sets.csv."""
+    choices = catalog.read_table("choice_sets.csv")
+    return dict(zip(choices["label_ja"], choices["label_en"]))
+
+
 def _rating_detail(ctx: FindingContext, rid: str) -> tuple[str, str]:
     row = ctx.rating_check.loc[rid]
     rating = row["rating"] if pd.notna(row["rating"]) else "未評価"
+    # the English detail says the rating in English, as the form's Japanese words are said in the Japanese one
+    rating_en = _rating_words().get(rating, rating) if pd.notna(row["rating"]) else "not rated"
     ja = (f"{rid}（{row['form_item_ja']} {row['name_ja']}）: 自己評価「{rating}」、対象 {row['pairs']} 組のうち"
           f"実施済み対策 {row['covered']}、"
           f"計画中 {row['planned']}、未対策 {row['gaps']}（判定 {row['status']}）。")
-    en = (f"{rid}: self-rating {rating}; of {row['pairs']} pairs {row['covered']} covered, {row['planned']} planned, "
+    pairs = f"{row['pairs']} pair{'' if row['pairs'] == 1 else 's'}"
+    en = (f"{rid}: self-rating \"{rating_en}\"; of {pairs} {row['covered']} covered, {row['planned']} planned, "
           f"{row['gaps']} gaps (status {row['status']}).")
     return ja, en
 
