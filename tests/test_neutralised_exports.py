@@ -251,7 +251,8 @@ def test_briefing_md_shows_model_text_as_text(report):
     assert lines[0] == '# =HYPERLINK("http://x") &lt;img src=x onerror=alert(1)&gt; second'
     assert lines[1] == ""
     # Every key message is one list item on one line: a raw line break would start a new paragraph.
-    messages = _section(lines, "## 主なメッセージ")
+    # (the "> " lines after the list explain the methods the messages name)
+    messages = [line for line in _section(lines, "## 主なメッセージ") if not line.startswith("> ")]
     assert len(messages) >= 5
     assert all(line.startswith("- ") for line in messages), messages
     assert any("&lt;img src=x onerror=alert(1)&gt; second line" in line for line in messages)

@@ -936,8 +936,9 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     lines += ["", f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
     lines += [f"- {md_text(msg, block=True)}" for msg in messages]
     # the methods the messages name, one line each, as on the PDF page
-    lines += [""] + [f"> {md_text(note)}" for note in method_notes(" ".join(messages), lang)] \
-        if method_notes(" ".join(messages), lang) else []
+    notes = method_notes(" ".join(messages), lang)
+    if notes:
+        lines += [""] + [f"> {md_text(note)}" for note in notes]
     sections = (
         (_questions_title(m, lang), committee_questions(a, lang)),
         ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w)),
