@@ -263,3 +263,40 @@ def test_a_missing_character_is_said_once_per_character():
     said = [w for w in caught if issubclass(w.category, style.MissingGlyphWarning)]
     assert len(said) == 1 and "U+20001" in str(said[0].message)
     assert style.drawable_text("吉田 (J-LIS)") == "吉田 (J-LIS)"
+
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
+
+
+@pytest.mark.parametrize("key", ["bundled", "town"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_unfilled_placeholder_in_any_council_chart(drawn, key, lang):
+    figures, _caught, _logged = drawn[(key, lang)]
+    left = [(name, text) for name, fig in figures.items() for text in all_texts(fig) if PLACEHOLDER.search(text)]
+    assert not left, left[:5]
+
+
+def test_a_rule_fired_for_a_village_is_titled_in_the_village_word(tmp_path):
+    """The rule that names the body (mn-outside-city: 「{body}が運用しない…」) fires open here, so the risk
+    map's legend shows its title: 村 / the village, never the template (the town model outsources nothing)."""
+    zones = [zone("V_CORE", name_ja="基幹系", name_en="Core"),
+             zone("V_DC", operator="contractor", name_ja="委託先データセンター", name_en="Contractor's data centre")]
+    systems = [system("V_CTR", zone="V_CORE", entry=0.1, name_ja="窓口端末", name_en="Counter terminal"),
+               system("V_REG", zone="V_DC", holds=["V_MNF"], operator="contractor", name_ja="住民記録システム",
+                      name_en="Resident register")]
+    flows = [flow("V_F1", "V_CTR", "V_REG", files=["V_MNF"])]
+    files = [file("V_MNF", records=500, name_ja="住民基本台帳ファイル", name_en="Resident register file")]
+    meta = {"organisation": "山里村", "title_ja": "山里村 住民基本台帳", "title_en": "Yamasato village register",
+            "target_population": 500}
+    model = make_model(tmp_path, systems, flows, [], files, zones, meta)
+    a = analyse(model, trials=500)
+    assert "open" in set(a.findings.loc[a.findings["rule_id"] == "mn-outside-city", "status"])
+    for lang, word in (("ja", "村が運用しない"), ("en", "the village does not operate")):
+        fig = briefing.chart_figures(a, lang)["risk_map"]
+        texts = all_texts(fig)
+        assert not [t for t in texts if PLACEHOLDER.search(t)], texts
+        assert any(word in t.replace("\n", " ") for t in texts), texts
+    from pia_analysis.analysis.findings import rules
+    for column in ("title_ja", "title_en", "explanation_ja", "explanation_en"):
+        assert not rules(model)[column].str.contains(PLACEHOLDER).any(), column
+    plt.close("all")

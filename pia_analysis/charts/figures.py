@@ -52,6 +52,7 @@ from .. import catalog
 # Reference data of the risk map, not results: the rules' order and titles (legend) and the CNIL grid.
 from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
+from ..model.organisation import organisation_kind
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
@@ -761,7 +762,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     rule_ids = [r.rule_id for r in RULES]
     rule_ids += sorted(set(findings["rule_id"]) - set(rule_ids))
-    rule_titles = {r.rule_id: (r.title_ja if lang == "ja" else r.title_en) for r in RULES}
+    kind = organisation_kind(model.meta)
+    rule_titles = {r.rule_id: r.title(lang, kind) for r in RULES}
     palette = [c for c in OKABE_ITO if c not in (_YELLOW, _GREY)]  # 7 colours readable on the tinted cells
     present = [rid for rid in rule_ids if rid in set(shown["rule_id"])]
     style = {rid: (palette[i % len(palette)], _RULE_MARKERS[i % len(_RULE_MARKERS)]) for i, rid in enumerate(present)}

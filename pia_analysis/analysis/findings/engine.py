@@ -549,6 +549,14 @@ class Rule:
         """
         return text.replace("{body}", kind.word_ja).replace("{the_body}", kind.the())
 
+    def title(self, lang: str, kind: OrganisationKind) -> str:
+        """The rule's title in ``lang`` with the body's word filled in (never the raw ``title_ja``/``title_en``).
+
+        Every reader of a rule's title (finding tables, charts' legends) goes through this, so no output
+        shows the template's ``{body}``.
+        """
+        return self.worded(self.title_en if lang == "en" else self.title_ja, kind)
+
     def __post_init__(self) -> None:
         """Refuse an unknown LINDDUN category and a rule id that cannot make a finding id."""
         if self.linddun is not None and self.linddun not in LINDDUN:
@@ -632,8 +640,8 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
         "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),
         "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
-        "linddun": rule.linddun or "", "title_ja": rule.worded(rule.title_ja, ctx.kind),
-        "title_en": rule.worded(rule.title_en, ctx.kind),
+        "linddun": rule.linddun or "", "title_ja": rule.title("ja", ctx.kind),
+        "title_en": rule.title("en", ctx.kind),
         "detail_ja": detail_ja, "detail_en": detail_en,
         "assumed": bool(assumptions), "assumptions": assumptions,
     }
