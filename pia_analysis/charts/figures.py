@@ -284,13 +284,7 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
 
 def _records_if_reached(model: Model) -> dict[str, int]:
     """System id → records of the largest file with My Numbers it holds (what is at stake if reached)."""
-    files = model.files.set_index("file_id")
-    out = {}
-    for sid, holds in zip(model.systems["system_id"], model.systems["holds"]):
-        sizes = [int(files.at[f, "records"]) for f in holds
-                 if f in files.index and bool(files.at[f, "contains_my_number"]) and pd.notna(files.at[f, "records"])]
-        out[sid] = max(sizes, default=0)
-    return out
+    return dict(model.my_number_people)
 
 
 def _unique(labels: list[str], lang: str) -> list[str]:

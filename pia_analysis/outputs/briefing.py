@@ -354,11 +354,7 @@ def largest_my_number_file(model: Model, system_id: str) -> int:
     >>> largest_my_number_file(load_model(bundled_model_path()), "JUKI_REC")
     932000
     """
-    files = model.files.set_index("file_id")
-    held = model.systems.set_index("system_id").loc[system_id, "holds"]
-    sizes = [int(files.loc[f, "records"]) for f in (held or []) if f in files.index and
-             bool(files.loc[f, "contains_my_number"])]
-    return max(sizes, default=0)
+    return int(model.my_number_people.get(system_id, 0))
 
 
 def stage_word(stage: str, lang: str = "ja") -> str:
