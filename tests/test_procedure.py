@@ -219,3 +219,33 @@ def test_the_procedure_command(capsys):
     with pytest.raises(SystemExit) as info:
         main(["procedure", str(bundled_model_path()), "--today", "2026-02-30"])
     assert info.value.code == 2 and "is not a date" in capsys.readouterr().err
+
+
+INTERNAL_SOURCES = ("minutes", ".md", "§", "wikipedia", "expydoc", "http", "kitakyushu", "北九州")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("path", [bundled_model_path(), pytest.param("town", id="town")])
+def test_the_council_questions_cite_provisions_not_the_analysts_files(path, lang):
+    """The questions page cites the 指針/規則 (basis_ja/basis_en), never reference files or another body's
+    minutes: a village's council reads no Kitakyushu minutes as the source of its own duties."""
+    from pathlib import Path
+
+    from pia_analysis import analyse
+    from pia_analysis.outputs.briefing import committee_questions
+
+    model = load_model(Path(__file__).parent / "models" / "town" if path == "town" else path)
+    questions = committee_questions(analyse(model, only=("judgments",)), lang=lang)
+    procedure = questions.loc[questions.iloc[:, 0].str.startswith("手続" if lang == "ja" else "procedure")]
+    assert len(procedure) > 0
+    for cited in procedure.iloc[:, 3]:
+        assert cited and not any(s in cited.casefold() for s in INTERNAL_SOURCES), cited
+        assert ("指針" in cited or "規則" in cited or "行政手続法" in cited) if lang == "ja" else (
+            "Guidelines" in cited or "Rules" in cited or "Act" in cited), cited
+
+
+def test_every_procedure_rule_has_a_provision_for_the_council():
+    rules = procedure_rules()
+    for column in ("basis_ja", "basis_en"):
+        assert rules[column].str.strip().astype(bool).all(), column
+        assert not rules[column].str.casefold().str.contains("minutes|\\.md|§", regex=True).any(), column

@@ -22,7 +22,7 @@ from .judgments import ASSESSMENT_CODES, add_years, procedure_rules, required_as
 #: The columns of :func:`procedure_check`'s table.
 PROCEDURE_CHECK_COLUMNS = ["check", "item_ja", "status", "detail_ja", "detail_en", "question_ja", "question_en",
                            "rule_id", "rule", "rule_ja", "duty", "confidence", "form_version", "source",
-                           "record_source"]
+                           "record_source", "basis_ja", "basis_en"]
 _FORM_JA = {"none": "評価なし", "basic": "基礎項目評価", "focused": "重点項目評価", "full": "全項目評価"}
 _FORM_EN = {"none": "no assessment", "basic": "basic assessment", "focused": "focused assessment",
             "full": "full assessment"}
@@ -61,7 +61,8 @@ def procedure_check(model: Model, today: dt.date | None = None) -> pd.DataFrame:
         One row per check, columns :data:`PROCEDURE_CHECK_COLUMNS` (all text): ``check``, ``item_ja``,
         ``status``, ``detail_ja``, ``detail_en``, ``question_ja``, ``question_en`` (empty unless flagged or
         missing), ``rule_id``, ``rule`` (English), ``rule_ja``, ``duty`` (``mandatory`` / ``endeavour``),
-        ``confidence``, ``form_version``, ``source`` (of the rule) and ``record_source`` (of the record).
+        ``confidence``, ``form_version``, ``source`` (of the rule, for analysts), ``record_source`` (of the record)
+        and ``basis_ja``/``basis_en`` (the provision the rule rests on, for the council pages).
 
     Raises
     ------
@@ -103,7 +104,8 @@ def procedure_check(model: Model, today: dt.date | None = None) -> pd.DataFrame:
                      "question_en": q_en if status in ("flag", "missing") else "",
                      "rule_id": rule_id, "rule": rule["rule_en"], "rule_ja": rule["rule_ja"], "duty": rule["duty"],
                      "confidence": rule["confidence"], "form_version": rule["form_version"],
-                     "source": rule["source"], "record_source": str(record.get("source", ""))})
+                     "source": rule["source"], "record_source": str(record.get("source", "")),
+                     "basis_ja": rule["basis_ja"], "basis_en": rule["basis_en"]})
 
     # --- public comment (全項目評価 only; a revision is not put to public comment)
     comment_forms = {c.strip() for c in rules.loc["public_comment_forms", "value"].split(";")}

@@ -420,7 +420,8 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 
     The procedure checks that flag or lack a record come first, then the controls whose status is
     ``unknown``. Each procedure question comes with the rule it rests on (its wording, whether it is a duty or a duty to
-    endeavour, and its mark confirmed/recalled) and the rule's source, from ``catalog/procedure_rules.csv``
+    endeavour, and its mark confirmed/recalled) and the provision it rests on (``basis_ja``/``basis_en`` of
+    ``catalog/procedure_rules.csv``: the 指針 or 規則, never the analyst's reference files or another body's minutes)
     (:func:`pia_analysis.procedure_check`, judged on the day of the review schedule); each unknown control
     with the risks it would mitigate and the row's source (:func:`pia_analysis.open_questions`).
 
@@ -464,7 +465,7 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
         rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{confidence_ja}）" if ja else
                 f"{c['rule']} ({c['duty']}, {c['confidence']})")
         rows.append((kind, c["question_ja" if ja else "question_en"] or c["detail_ja" if ja else "detail_en"],
-                     rule, c["source"]))
+                     rule, c["basis_ja" if ja else "basis_en"]))  # the provision, not the analyst's files
     w = CouncilWords(m, lang)
     for q in open_questions(m).to_dict("records"):
         risks = "、".join(f"「{w.risk(r, 24)}」" for r in q["mitigates"]) if ja else \
