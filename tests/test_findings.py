@@ -367,3 +367,33 @@ def test_open_questions_name_the_body_by_its_own_word():
     town = city.replace(meta={**city.meta, "organisation_kind": "町"})
     assert open_questions(city)["question_en"].str.endswith("the city could not say.)").all()
     assert open_questions(town)["question_en"].str.endswith("the town could not say.)").all()
+
+
+# --- the detail reads as words and percentages wherever it is shown (notebooks, terminal, tables) -----------
+
+_FRACTION = r"(?<![\d.,])0\.\d+(?![\d%])"
+_CODE_WORDS = r"(?<![\w\-@])(overclaimed|underclaimed|consistent|unrated|out_of_scope|contractor|subcontractor|" \
+              r"jlis|national|other_body|resident)(?![\w\-@])"
+
+
+@pytest.mark.parametrize("which", ["bundled", "town", "small"])
+def test_every_finding_detail_says_percentages_and_words(tmp_path, which, capsys):
+    """No 「年間確率 0.0150」, 「判定 overclaimed」, 「運用: contractor」 or 「発生確率 0.1」 in any finding's detail, on
+    three models (the small one has a contractor's zone and entry points; the town unrated items)."""
+    import re
+
+    model = {"bundled": lambda: load_model(bundled_model_path()),
+             "town": lambda: load_model(Path(__file__).parent / "models" / "town"),
+             "small": lambda: build(tmp_path / "m", small_tables(), meta={"organisation": "山里村"})}[which]()
+    found = find_findings(model, include_all=True)
+    assert len(found) > 5
+    for column in ("detail_ja", "detail_en"):
+        for text in found[column]:
+            assert not re.search(_FRACTION, text), text
+            # (English words such as "a contractor" are words; a code stands bare after "operated by"/"status")
+            assert not re.search(_CODE_WORDS if column == "detail_ja" else r"(operated by|status) " + _CODE_WORDS,
+                                 text), text
+    assert found["detail_ja"].str.contains("%").any() or which == "small"
+    assert main(["findings", str(model.path)]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(_FRACTION, out) and not re.search(_CODE_WORDS, out.split("\n", 1)[1]), out

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 __all__ = ["METHOD_NOTES", "CouncilWords", "count_noun", "method_notes", "model_ids", "percent"]
 
-import math
-from decimal import ROUND_HALF_UP, Decimal
 import re
 
 import pandas as pd
@@ -21,28 +19,15 @@ import pandas as pd
 from ..catalog import read_table
 from ..model.model import Model
 from ..model.organisation import organisation_kind
+from ..util.words import OPERATOR_WORDS, STATUS_WORDS, percent
 
 # A rated item's official wording is long (「権限のない者（元職員、アクセス権限のない職員等）によって不正に使用される
 # リスク」); on a council page it is cut at this many characters with 「…」.
 RISK_WORDING_CHARS = 40
 
-# Words for the analyses' codes (statuses of the self-rating check, of findings, operators).
-_STATUS_WORDS = {
-    "consistent": ("網羅状況と一致", "consistent with the coverage"),
-    "overclaimed": ("自己評価が網羅状況を上回る", "rated higher than the coverage bears out"),
-    "underclaimed": ("網羅状況が自己評価を上回る", "coverage better than the rating"),
-    "unrated": ("未評価", "not rated"),
-    "out_of_scope": ("対象外（対象要素なし）", "not applicable (nothing to assess)"),
-    "not_applicable": ("対象外（宣言）", "not applicable (declared)"),
-    "open": ("未対応", "open"),
-    "mitigated": ("対策済み", "mitigated"),
-    "not_applicable_finding": ("対象外", "not applicable"),
-}
-_OPERATOR_WORDS = {
-    "contractor": ("委託先", "a contractor"), "subcontractor": ("再委託先", "a subcontractor"),
-    "jlis": ("J-LIS", "J-LIS"), "national": ("国", "the national government"),
-    "other_body": ("他の団体", "another body"), "resident": ("住民", "residents"),
-}
+# Words for the analyses' codes (statuses of the self-rating check, of findings, operators): one table for all
+_STATUS_WORDS = STATUS_WORDS
+_OPERATOR_WORDS = OPERATOR_WORDS
 
 
 # An id in a sentence stands at its start or after a space or punctuation, never glued to a name (町村CS).
@@ -107,42 +92,6 @@ def method_notes(text: str, lang: str = "ja") -> list[str]:
     folded = text if ja else text.casefold()  # "Most likely path to …" names the method too
     return [note_ja if ja else note_en for words_ja, words_en, note_ja, note_en in METHOD_NOTES
             if any((w if ja else w.casefold()) in folded for w in (words_ja if ja else words_en))]
-
-
-def percent(x: float, lang: str = "ja") -> str:
-    """A probability or share as a percentage a lay reader cannot misread: two significant digits at most.
-
-    Parameters
-    ----------
-    x
-        A fraction (0.036 for 3.6 %).
-    lang
-        ``"ja"`` or ``"en"`` (only the words for "not available" differ).
-
-    Returns
-    -------
-    str
-        ``"3.6%"``, ``"10%"``, ``"0.052%"``, ``"0%"``; 未評価 / ``"not assessed"`` for a missing value.
-
-    Examples
-    --------
-    >>> from pia_analysis.outputs.wording import percent
-    >>> percent(0.036), percent(0.1), percent(0.0125), percent(0.000523), percent(0.0), percent(1.0)
-    ('3.6%', '10%', '1.3%', '0.052%', '0%', '100%')
-    >>> percent(float("nan"))
-    '未評価'
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "未評価" if lang != "en" else "not assessed"
-    value = 100 * float(x)
-    if value == 0:
-        return "0%"
-    digits = max(0, 1 - math.floor(math.log10(abs(value))))
-    # half up, as a reader rounds (1.25 → 1.3), on the decimal the value prints as
-    text = str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
 
 
 def count_noun(n: int, singular: str, plural: str | None = None) -> str:
