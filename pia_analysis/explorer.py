@@ -364,7 +364,7 @@ def _system_html(view: SystemView, base_exposure: float | None, lang: str) -> st
             + f"<b>Most likely attack paths</b>{_table_html(paths, 'No attack path reaches it.')}"
             + f"<b>Blast radius once it has fallen</b><p>{len(b.systems)} system(s) reachable; files "
             f"{', '.join(b.files['file_id']) or 'none'}; {b.total_records:,} records "
-            f"({b.my_number_records:,} with My Numbers; largest file {b.max_records:,}).</p>"
+            f"({b.my_number_records:,} with My Numbers; largest My Number file {b.max_my_number_records:,}).</p>"
             + _table_html(reached, "")
             + f"<b>Controls naming it</b>{_table_html(controls, 'None.')}")
 

@@ -230,3 +230,28 @@ def test_version_readings_on_the_bundled_chain(bundled):
     history = history_reading(version_history(bundled))
     assert history.splitlines()[0].startswith("3 版: kitakyushu-juki-h26（2014-12-01）")
     assert "前の版に対して重要な変更。" in history.splitlines()[2] and "前の版に対して評価書の修正。" in history.splitlines()[3]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_readings_quote_my_number_files_not_a_larger_log(tmp_path, lang):
+    """A register of 3,012 people beside an access log of 12,000 lines without My Numbers: the readings of
+    what falls with a system quote 3,012, never the log's 12,000 as its largest file."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model_factory import file, flow, make_model, system
+
+    from pia_analysis.explorer import system_view
+    from pia_analysis.outputs.readings import system_view_reading
+
+    model = make_model(tmp_path, [system("CTR", entry=0.1, name_ja="窓口端末", name_en="Counter"),
+                                  system("REG", holds=["REG_F", "LOG_F"], name_ja="住民記録", name_en="Register")],
+                       [flow("F1", "CTR", "REG", files=["REG_F"])],
+                       files=[file("REG_F", records=3012), file("LOG_F", records=12000, my_number=False)])
+    radius = blast_radius(model, "CTR")
+    assert radius.max_records == 12000 and radius.max_my_number_records == 3012
+    for text in (blast_radius_reading(model, radius, lang=lang),
+                 system_view_reading(model, system_view(model, "CTR"), lang=lang),
+                 system_view_reading(model, system_view(model, "REG"), lang=lang)):
+        assert "12,000" not in text and "12000" not in text, text
+        assert "3,012" in text, text

@@ -364,8 +364,10 @@ class BlastRadius:
     my_number_records
         The same sum over the files with My Numbers only.
     max_records
-        The largest single file: a lower bound on the people affected, since files often describe the
-        same residents.
+        The largest single file, of any kind (a log without My Numbers too).
+    max_my_number_records
+        The largest single file *with My Numbers*: a lower bound on the people whose specific personal
+        information is at stake, since files often describe the same residents; what readings quote.
     """
 
     system_id: str
@@ -374,6 +376,7 @@ class BlastRadius:
     total_records: int
     my_number_records: int
     max_records: int
+    max_my_number_records: int
 
 
 def blast_radius(model: Model, system_id: str) -> BlastRadius:
@@ -452,4 +455,6 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
         total_records=int(file_table["records"].sum()),
         my_number_records=int(file_table.loc[file_table["contains_my_number"], "records"].sum()),
         max_records=int(file_table["records"].max()) if len(file_table) else 0,
+        max_my_number_records=int(file_table.loc[file_table["contains_my_number"], "records"].max())
+        if file_table["contains_my_number"].any() else 0,
     )

@@ -96,14 +96,6 @@ def _arrow(path: Sequence[str], name) -> str:
     return " → ".join(name(p) for p in path)
 
 
-def _largest_file(model: Model) -> dict[str, int]:
-    """For every system, the records of the largest My Number file it holds (0 when it holds none)."""
-    records = model.files.set_index("file_id")
-    records = records.loc[records["contains_my_number"], "records"]
-    return {row.system_id: max((int(records[f]) for f in row.holds if f in records.index), default=0)
-            for row in model.systems.itertuples(index=False)}
-
-
 def _text(lines: list[str]) -> str:
     return "\n".join(lines)
 
@@ -329,7 +321,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     require_model(model, "exposure_reading")
     _check_lang(lang)
     name = _namer(model, lang)
-    largest = _largest_file(model)
+    largest = model.my_number_people
     entry_points = [s for s in ranking["system_id"]
                     if float(model.systems.set_index("system_id").loc[s, "entry_likelihood"] or 0) > 0]
     holders = ranking.loc[ranking["holds_my_number"]]
@@ -545,11 +537,12 @@ def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja")
     if lang == "ja":
         where = f"モデルの他の全システム（{len(reached)}）" if everything else _listing(map(name, reached), lang)
         return (f"{name(radius.system_id)} が落ちた場合に到達されるもの: {where}。関わる個人番号ファイル: "
-                f"{_listing(map(name, files), lang)}（最大のファイル {_int(radius.max_records)} 件、ファイルごとの合計 "
+                f"{_listing(map(name, files), lang)}（最大のファイル {_int(radius.max_my_number_records)} 件、"
+                "ファイルごとの合計 "
                 f"{_int(radius.my_number_records)} 件）。")
     where = f"every other system of the model ({len(reached)})" if everything else _listing(map(name, reached), lang)
     return (f"If {name(radius.system_id)} falls it reaches {where}; My Number files at stake: "
-            f"{_listing(map(name, files), lang)} (largest file {_int(radius.max_records)} records, "
+            f"{_listing(map(name, files), lang)} (largest file {_int(radius.max_my_number_records)} records, "
             f"{_int(radius.my_number_records)} summed over the files).")
 
 
@@ -1274,7 +1267,7 @@ def system_view_reading(model: Model, view, *, lang: str = "ja") -> str:
     ja = lang == "ja"
     name = _namer(model, lang)
     e = view.exposure
-    stake = _largest_file(model).get(view.system_id, 0)
+    stake = model.my_number_people.get(view.system_id, 0)
     lines: list[str] = []
     if float(e["exposure"]) <= 0:
         lines.append(f"{name(view.system_id)}: どの入口からも到達する経路がありません。" if ja else
@@ -1292,11 +1285,18 @@ def system_view_reading(model: Model, view, *, lang: str = "ja") -> str:
                          f"(the expected value, probability times records, is {_int(e['records_at_stake'])}).")
     b = view.blast
     others = [s for s in b.systems["system_id"] if s != view.system_id]
-    files = _listing(map(name, b.files["file_id"]), lang)
-    lines.append(f"陥落した場合に到達されうるもの: ほかのシステム {len(others)} 件、ファイル {files}"
-                 f"（最大 {_int(b.max_records)} 件）。" if ja else
-                 f"Once it has fallen, an attacker can reach {len(others)} other systems and the files {files} "
-                 f"(the largest {_int(b.max_records)} records).")
+    # the My Number files (特定個人情報ファイル) only: a log of 12,000 lines is not 12,000 people at stake
+    mn_files = b.files.loc[b.files["contains_my_number"], "file_id"]
+    if len(mn_files):
+        files = _listing(map(name, mn_files), lang)
+        lines.append(f"陥落した場合に到達されうるもの: ほかのシステム {len(others)} 件、個人番号ファイル {files}"
+                     f"（最大 {_int(b.max_my_number_records)} 件）。" if ja else
+                     f"Once it has fallen, an attacker can reach {len(others)} other systems and the My Number "
+                     f"files {files} (the largest {_int(b.max_my_number_records)} records).")
+    else:
+        lines.append(f"陥落した場合に到達されうるもの: ほかのシステム {len(others)} 件（個人番号ファイルなし）。"
+                     if ja else
+                     f"Once it has fallen, an attacker can reach {len(others)} other systems (no My Number file).")
     return _text(lines)
 
 
