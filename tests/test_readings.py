@@ -255,3 +255,33 @@ def test_readings_quote_my_number_files_not_a_larger_log(tmp_path, lang):
                  system_view_reading(model, system_view(model, "REG"), lang=lang)):
         assert "12,000" not in text and "12000" not in text, text
         assert "3,012" in text, text
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_comparison_reading_says_which_zones_when_only_the_crossings_change(tmp_path, lang):
+    """The same path at the same probability, but the register moved to another zone: the reading names the
+    zones passed before and after, never 「「A → B」から「A → B」に変わります」 (the same path twice)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model_factory import flow, make_model, system, zone
+
+    from pia_analysis.outputs.readings import comparison_reading
+    from pia_analysis.whatif.apply import apply_scenario
+    from pia_analysis.whatif.compare import compare
+
+    base = make_model(tmp_path, [system("CTR", zone="LAN", entry=0.1), system("REG", zone="LAN", holds=["MNF"])],
+                      [flow("F1", "CTR", "REG", files=["MNF"])],
+                      zones=[zone("LAN", name_ja="庁内LAN", name_en="Town hall LAN"),
+                             zone("CORE", name_ja="基幹系", name_en="Core segment")])
+    moved = apply_scenario(base, {"id": "move", "set": {"systems": {"REG": {"zone_id": "CORE"}}}})
+    c = compare(base, moved)
+    changed = c.changed_exposure().set_index("system_id")
+    assert changed.at["REG", "change"] == "zone_crossings_changed"
+    text = comparison_reading(c, lang=lang, limit=50)
+    line = next(x for x in text.splitlines() if x.startswith("- REG"))
+    if lang == "ja":
+        assert "「庁内LAN」から「庁内LAN → 基幹系」に変わります" in line, line
+    else:
+        assert "from Town hall LAN to Town hall LAN → Core segment" in line, line
+    assert not re.search(r"「([^」]+)」から「\1」", line), line

@@ -1118,6 +1118,18 @@ def comparison_reading(comparison, *, lang: str = "ja", limit: int = 5) -> str:
     def arrow(path) -> str:
         return _arrow(list(path), name) if len(path) else ("経路なし" if ja else "no path")
 
+    def zone_names(model: Model, path) -> list[str]:
+        """The zones a path passes, in order, by name (a zone once per stay in it)."""
+        zone_of = dict(zip(model.systems["system_id"], model.systems["zone_id"]))
+        label = dict(zip(model.zones["zone_id"], model.zones["name_ja" if ja else "name_en"].where(
+            model.zones["name_ja" if ja else "name_en"].astype(bool), model.zones["name_ja"])))
+        seq: list[str] = []
+        for sid in path:
+            zone = zone_of.get(sid)
+            if zone is not None and (not seq or seq[-1] != zone):
+                seq.append(zone)
+        return [str(label.get(z) or z) for z in seq]
+
     lines: list[str] = []
     head = comparison.headline().set_index("metric")
     top_b, _, top_a = str(head.at["max_mn_exposure", "note"]).partition(" → ")
@@ -1166,6 +1178,16 @@ def comparison_reading(comparison, *, lang: str = "ja", limit: int = 5) -> str:
                             f"most likely path {arrow(r.path_before)} before, {arrow(r.path_after)} after")
                     lines.append(f"- {name(r.system_id)}: {_pct(r.exposure_before)} → {_pct(r.exposure_after)} a year"
                                  + (f" ({times})" if times else "") + f"; {path}.")
+            elif r.change == "zone_crossings_changed":  # the same systems, but they now lie in other zones
+                zb = " → ".join(zone_names(comparison.base, r.path_before))
+                za = " → ".join(zone_names(comparison.other, r.path_after))
+                lines.append(f"- {name(r.system_id)}: 確率は年 {_pct(r.exposure_after)}、最も起こりやすい経路 "
+                             f"{arrow(r.path_after)} も変わりませんが、通るゾーンが「{zb}」から「{za}」に変わります"
+                             f"（ゾーン越え {r.zone_crossings_before} → {r.zone_crossings_after} 回）。"
+                             if ja else
+                             f"- {name(r.system_id)}: still {_pct(r.exposure_after)} a year by the same most likely "
+                             f"path {arrow(r.path_after)}, but the zones it passes change from {zb} to {za} "
+                             f"(zone crossings {r.zone_crossings_before} → {r.zone_crossings_after}).")
             else:  # the same probability, another route: what the council asks about
                 crossings = f"{r.zone_crossings_before} → {r.zone_crossings_after}"
                 lines.append(f"- {name(r.system_id)}: 確率は年 {_pct(r.exposure_after)} のまま、最も起こりやすい経路が"
