@@ -285,3 +285,22 @@ def test_comparison_reading_says_which_zones_when_only_the_crossings_change(tmp_
     else:
         assert "from Town hall LAN to Town hall LAN → Core segment" in line, line
     assert not re.search(r"「([^」]+)」から「\1」", line), line
+
+
+@pytest.mark.parametrize("which", ["bundled", "town"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_rating_counts_count_every_rated_item_once_with_the_unrated(bundled, town, which, lang):
+    """The 委託 block (outsource) and Section Ⅳ (training …) have no risk id: a count joined on risk ids lost
+    them (3 of 5). Every rated item counts once, an unrated one as 未評価."""
+    from pia_analysis.outputs.readings import rating_counts
+
+    model = {"bundled": bundled, "town": town}[which]
+    counts = rating_counts(model, lang=lang)
+    assert int(counts.iloc[:, 1].sum()) == len(model.rated_items)
+    assert counts.iloc[:, 1].dtype == "int64"
+    rated = set(model.ratings["risk_id"]) & set(model.rated_items["rated_item_id"])
+    assert int(counts.iloc[:, 1].sum()) >= len(rated)
+    if which == "town":
+        assert ("未評価" if lang == "ja" else "not rated") in set(counts.iloc[:, 0])
+    else:  # the bundled model rates everything, Section Ⅳ in its own words
+        assert ("十分に行っている" if lang == "ja" else "Done sufficiently") in set(counts.iloc[:, 0])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 __all__ = ["blast_radius_reading", "comparison_reading", "exposure_reading", "findings_reading", "gaps_reading",
            "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
-           "rating_check_reading", "readable_table", "schedule_reading", "simulation_reading",
+           "rating_check_reading", "rating_counts", "readable_table", "schedule_reading", "simulation_reading",
            "stage_coverage_reading", "system_view_reading", "threshold_reading", "version_diff_reading",
            "ReadableTable"]
 
@@ -94,6 +94,72 @@ def _namer(model: Model, lang: str):
 
 def _arrow(path: Sequence[str], name) -> str:
     return " → ".join(name(p) for p in path)
+
+
+def rating_counts(model: Model, *, lang: str = "ja") -> pd.DataFrame:
+    """How many rated items carry each self-rating: every rated item counted once, the unrated ones too.
+
+    Counts over the model's rated items (Section Ⅲ's risks, the 委託 block ``outsource`` and Section Ⅳ's
+    ``self-check``, ``audit``, ``training``), not over its risk items: the 委託 block and Section Ⅳ have no
+    risk id of their own, and a count joined on risk ids loses them. An item without a rating is 未評価, or
+    対象外 with its reason when it is declared out or has nothing to assess; the counts add up to the rated
+    items of the model.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        A loaded model.
+    lang : {"ja", "en"}, default "ja"
+        The language of the labels and column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``評価, 件数`` (``rating, count``): the form's choices in the form's order (Section Ⅲ's, then
+        Section Ⅳ's; a choice nobody picked is left out), then 未評価 and the 対象外 rows; ``件数`` int64.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.readings import rating_counts
+    >>> model = load_model(bundled_model_path())
+    >>> int(rating_counts(model)["件数"].sum()) == len(model.rated_items)
+    True
+    """
+    from ..analysis.coverage import rating_check
+    from ..catalog import read_table
+    from ..util.words import status_word
+
+    require_model(model, "rating_counts")
+    _check_lang(lang)
+    ja = lang == "ja"
+    check = rating_check(model)
+    choices = read_table("choice_sets.csv")
+    choices = choices.loc[choices["choice_set"].isin(["section3_rating", "section4_rating"])]
+    english = dict(zip(choices["label_ja"], choices["label_en"]))
+    order = list(dict.fromkeys(choices["label_ja"]))
+    labels: list[str] = []
+    for rating, status in zip(check["rating"], check["status"]):
+        if isinstance(rating, str) and rating:
+            labels.append(rating if ja else english.get(rating, rating))
+        elif status in ("not_applicable", "out_of_scope"):
+            labels.append(status_word(status, lang))
+        else:
+            labels.append("未評価" if ja else "not rated")
+    counts = pd.Series(labels, dtype="object").value_counts()
+    ranked = [c if ja else english.get(c, c) for c in order]
+    rest = ["未評価" if ja else "not rated", status_word("not_applicable", lang), status_word("out_of_scope", lang)]
+    keys = [k for k in ranked + rest if k in counts.index]
+    keys += sorted(k for k in counts.index if k not in keys)  # a model's own choice word, last
+    return pd.DataFrame({("評価" if ja else "rating"): keys,
+                         ("件数" if ja else "count"): pd.Series([int(counts[k]) for k in keys], dtype="int64")})
 
 
 def _text(lines: list[str]) -> str:
