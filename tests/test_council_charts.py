@@ -300,3 +300,22 @@ def test_a_rule_fired_for_a_village_is_titled_in_the_village_word(tmp_path):
     for column in ("title_ja", "title_en", "explanation_ja", "explanation_en"):
         assert not rules(model)[column].str.contains(PLACEHOLDER).any(), column
     plt.close("all")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_writing_the_pack_raises_no_raw_glyph_warning(models, tmp_path, lang):
+    """The PDF's table pages and the appendix name the town's 福祉システム（𠮷田分室） too: the whole pack is
+    written without matplotlib's per-glyph ``Glyph … missing`` warning (validation said where it is), and
+    the text drawn is 〓, never an empty box."""
+    from pypdf import PdfReader
+
+    from pia_analysis import write_report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pack = write_report(models["town"], tmp_path / "pack", lang=lang)
+    raw = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
+    assert not raw, raw[:3]
+    text = "".join(page.extract_text() or "" for page in PdfReader(pack / "briefing.pdf").pages)
+    assert "𠮷" not in text
+    plt.close("all")

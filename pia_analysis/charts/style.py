@@ -35,6 +35,7 @@ __all__ = [
     "check_lang",
     "declaration_label",
     "display_name",
+    "drawable_figure",
     "drawable_text",
     "element_name",
     "fit_text",
@@ -67,6 +68,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
+from matplotlib.text import Text
 
 from .. import catalog
 from ..model.model import Model, require_model
@@ -268,6 +270,47 @@ def drawable_text(text: Any) -> str:
     for ch in missing:
         text = text.replace(ch, REPLACEMENT)
     return text
+
+
+def drawable_figure(fig: Figure) -> Figure:
+    """Every text of ``fig`` made drawable (:func:`drawable_text`): the one pass before a figure is drawn.
+
+    A chart or page may set a model's name through any of its texts (a title, a table cell, a legend); this
+    pass, run where figures are handed out and written (:func:`save_figure`, the PDF writer, the
+    charts of a briefing), holds every text to the chart fonts, so that no character is drawn as an empty
+    box with matplotlib's ``Glyph … missing`` warning at each draw.
+
+    Parameters
+    ----------
+    fig
+        A figure, changed in place.
+
+    Returns
+    -------
+    Figure
+        ``fig``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import matplotlib.pyplot as plt
+    >>> from pia_analysis.charts.style import drawable_figure
+    >>> fig = plt.figure()
+    >>> t = fig.text(0.1, 0.1, "福祉システム（𠮷田分室）")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     _ = drawable_figure(fig)
+    >>> t.get_text()
+    '福祉システム（〓田分室）'
+    >>> plt.close(fig)
+    """
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        if value and not value.isascii():
+            drawable = drawable_text(value)
+            if drawable != value:
+                text.set_text(drawable)
+    return fig
 
 
 def chart_text(key: str, lang: str, **fmt: Any) -> str:
@@ -502,6 +545,7 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+    drawable_figure(fig)
     with mpl.rc_context({"svg.hashsalt": _SVG_SALT}):
         fig.savefig(png, dpi=dpi, format="png", metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
@@ -549,6 +593,8 @@ def _char_width(ch: str) -> float:
     """Advance width of one character at 10 pt, in points (IPAexGothic, as set by use_japanese_fonts)."""
     if unicodedata.category(ch) == "Cc":  # a line break or tab in a user's name: no glyph, and no width
         return 0.0
+    if missing_characters(ch):  # drawn as 〓 (drawable_figure): measured as 〓, without a glyph warning
+        return _char_width(REPLACEMENT)
     if ch == " ":
         return text_to_path.get_text_width_height_descent("a a", FontProperties(family="IPAexGothic", size=10),
                                                           ismath=False)[0] - 2 * _char_width("a")

@@ -39,7 +39,7 @@ from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
-from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_text
+from ..charts.style import A4_LANDSCAPE, drawable_figure, save_figure, use_japanese_fonts, wrap_text
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
@@ -854,7 +854,7 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
     missing = [name for name in CHART_RESULTS if name not in results]
     if missing:
         raise KeyError(f"the charts need these results too: {', '.join(missing)}")
-    return {name: chart(model, results, lang, base=base) for name, chart in CHARTS.items()}
+    return {name: drawable_figure(chart(model, results, lang, base=base)) for name, chart in CHARTS.items()}
 
 
 def chart_figures(a: Analysis, lang: str = "ja", base: Model | None = None) -> dict[str, Figure]:
@@ -1222,4 +1222,4 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
             pages.append(figures[name])
     with PdfPages(path, metadata=metadata) as pdf:
         for fig in pages:
-            pdf.savefig(fig)
+            pdf.savefig(drawable_figure(fig))  # a page's table cells name the model's elements too
