@@ -338,45 +338,137 @@ def _section(title: str, frame: pd.DataFrame, empty: str = "  (none)") -> None:
         emit_table(frame, "table")  # numbers to six significant figures there (JSON keeps full precision)
 
 
-def _print_comparison(c) -> None:
-    from .whatif.compare import EXPOSURE_CHANGES
+# The terminal tables of a comparison (scenario, diff): headings, metrics, kinds of change, stages, statuses and
+# levels in words of --lang; probabilities and ratios as percentages (a change in percentage points), counts as
+# whole numbers; the ids stay in their own column (JSON keeps the codes and full precision).
+_METRIC_WORDS = {
+    "max_mn_exposure": ("個人番号保有システムの最大曝露（年間確率）",
+                        "highest exposure of a My Number holder (a year)"),
+    "records_at_stake": ("記録の期待値（件）", "expected records"),
+    "reached_systems": ("到達されうるシステム", "systems reachable"),
+    "covered_pairs": ("対策のある組", "covered pairs"), "gaps": ("対策のない組", "gaps"),
+    "coverage": ("網羅率", "coverage"), "open_findings": ("未対応の指摘", "open findings"),
+    "open_risk_level_4": ("未対応の指摘（重大）", "open findings (critical)"),
+}
+_RATIO_METRICS = frozenset({"max_mn_exposure", "coverage"})
+_CHANGE_WORDS = {
+    "exposure_changed": ("確率が変化", "probability changed"), "path_changed": ("経路が変化", "path changed"),
+    "zone_crossings_changed": ("ゾーン越えが変化", "zone crossings changed"), "added": ("追加", "added"),
+    "removed": ("削除", "removed"), "unchanged": ("変化なし", "unchanged"),
+    "appeared": ("新たな指摘", "appears"), "disappeared": ("なくなる指摘", "disappears"),
+    "risk_level_changed": ("水準が変化", "level changed"), "status_changed": ("状態が変化", "status changed"),
+}
 
-    headline = c.headline()
-    records = headline["metric"].astype(str).str.contains("records")
-    for col in ("before", "after", "delta"):  # records at stake are people: whole numbers
-        headline[col] = headline[col].astype(float).where(~records, headline[col].astype(float).round())
-    _section("Headline", headline)
-    # A system whose probability is unchanged but whose most likely path, entry point or zone crossings
-    # changed is listed too (change path_changed / zone_crossings_changed): "does the attacker now come in
-    # elsewhere?" is the council's question even when the number stays the same.
+
+def _comparison_tables(c, lang: str) -> dict[str, pd.DataFrame]:
+    """The four terminal tables of a comparison in ``lang``: headline, exposure, coverage, findings."""
+    from .catalog import read_table
+    from .util.words import percent, status_word
+
+    en = lang == "en"
+    pick = 1 if en else 0
+    none = "—"
+
+    def is_missing(v) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    def pct(v) -> str:
+        return none if is_missing(v) else percent(float(v), lang)
+
+    def points(v) -> str:  # a change of a percentage, in percentage points (a relative % would misread)
+        if is_missing(v):
+            return none
+        value = round(100 * float(v), 1)
+        return ("±0" if value == 0 else f"{value:+.1f}") + (" pt" if en else " ポイント")
+
+    def count(v, signed: bool = False) -> str:
+        if is_missing(v):
+            return none
+        n = int(round(float(v)))
+        return (f"{n:+,}" if n else "±0") if signed else f"{n:,}"
+
+    head = c.headline()
+    headline = pd.DataFrame({
+        ("指標" if not en else "metric"): [_METRIC_WORDS.get(m, (m, m))[pick] for m in head["metric"]],
+        ("変更前" if not en else "before"): [pct(b) if m in _RATIO_METRICS else count(b)
+                                          for m, b in zip(head["metric"], head["before"])],
+        ("変更後" if not en else "after"): [pct(a) if m in _RATIO_METRICS else count(a)
+                                         for m, a in zip(head["metric"], head["after"])],
+        ("差" if not en else "change"): [points(d) if m in _RATIO_METRICS else count(d, signed=True)
+                                        for m, d in zip(head["metric"], head["delta"])],
+        ("備考" if not en else "note"): head["note"].astype(str),
+    })
     changed = c.changed_exposure()
 
-    def moved(before, after) -> str:  # "a → b" when it changed, else the one value
-        fmt = lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
-        return fmt(before) if before == after else f"{fmt(before)} → {fmt(after)}"
+    def moved(before, after, fmt) -> str:  # "a → b" when it changed, else the one value
+        return fmt(before) if fmt(before) == fmt(after) else f"{fmt(before)} → {fmt(after)}"
 
-    exp = pd.DataFrame({
-        "system_id": changed["system_id"], "my_number": changed["holds_my_number"].map({True: "○", False: ""}),
-        "change": changed["change"],
-        "exposure": [moved(b, a) for b, a in zip(changed["exposure_before"], changed["exposure_after"])],
-        "path_before": changed["path_before"], "path_after": changed["path_after"],
-        "zone_crossings": [moved(int(b), int(a)) for b, a in
-                           zip(changed["zone_crossings_before"], changed["zone_crossings_after"])],
+    exposure = pd.DataFrame({
+        "ID": changed["system_id"],
+        ("個人番号" if not en else "My Number"): changed["holds_my_number"].map(
+            {True: "○" if not en else "yes", False: ""}),
+        ("変化" if not en else "change"): [_CHANGE_WORDS.get(k, (k, k))[pick] for k in changed["change"]],
+        ("曝露（年間確率）" if not en else "exposure (a year)"): [
+            moved(b, a, pct) for b, a in zip(changed["exposure_before"], changed["exposure_after"])],
+        ("経路（変更前）" if not en else "path before"): changed["path_before"],
+        ("経路（変更後）" if not en else "path after"): changed["path_after"],
+        ("ゾーン越え" if not en else "zone crossings"): [
+            moved(b, a, count) for b, a in zip(changed["zone_crossings_before"], changed["zone_crossings_after"])],
     })
-    _section("Exposure: systems whose exposure or most likely attack path changed", exp)
-    kinds = exp["change"].value_counts()
-    if len(kinds):
-        print("  " + ", ".join(f"{kind} {int(kinds[kind])}" for kind in EXPOSURE_CHANGES if kind in kinds))
-    cov = c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before", "covered_after",
-                            "coverage_before", "coverage_after", "coverage_delta"]].copy()
-    # a stage a model declares not applicable reads 対象外 (its declaration), not "-"
-    for side, table in (("before", c.coverage_before), ("after", c.coverage_after)):
+    cov = c.coverage_delta
+    side = {}
+    for name, table in (("before", c.coverage_before), ("after", c.coverage_after)):
+        # a stage a model declares not applicable reads 対象外 (its declaration), not "-"
         declared = dict(zip(table["stage"], table["declared"])) if "declared" in table else {}
-        words = cov["stage"].map(lambda st, d=declared: f"対象外（宣言: {d[st]}）" if d.get(st) else "")
-        cov[f"coverage_{side}"] = cov[f"coverage_{side}"].astype(object).where(words.eq(""), words)
-    _section("Coverage per stage", cov)
-    _section("Findings that appear, disappear or change", c.findings_delta[
-        ["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"]])
+        side[name] = [(f"対象外（宣言: {declared[st]}）" if not en else "n/a (declared)") if declared.get(st)
+                      else pct(v) for st, v in zip(cov["stage"], cov[f"coverage_{name}"])]
+    coverage = pd.DataFrame({
+        ("段階" if not en else "stage"): _stage_names(cov["stage"], lang),
+        ("組" if not en else "pairs"): [moved(b, a, count) for b, a in zip(cov["pairs_before"], cov["pairs_after"])],
+        ("対策あり" if not en else "covered"): [moved(b, a, count) for b, a in
+                                             zip(cov["covered_before"], cov["covered_after"])],
+        ("網羅率（変更前）" if not en else "coverage before"): side["before"],
+        ("網羅率（変更後）" if not en else "coverage after"): side["after"],
+        ("差" if not en else "change"): [points(d) for d in cov["coverage_delta"]],
+    })
+    levels = {int(r["level"]): r["label_en" if en else "label_ja"]
+              for r in read_table("risk_scales.csv").to_dict("records") if r["scale"] == "risk_level"}
+    f = c.findings_delta if c.findings_delta is not None else pd.DataFrame(
+        columns=["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"])
+
+    def level(v) -> str:  # 0 or empty: the finding is absent on that side
+        return none if is_missing(v) or not int(v) else levels.get(int(v), str(v))
+
+    findings = pd.DataFrame({
+        ("指摘ID" if not en else "finding"): f["finding_id"],
+        ("変化" if not en else "change"): [_CHANGE_WORDS.get(k, (k, k))[pick] for k in f["change"]],
+        ("状態" if not en else "status"): [moved(b, a, lambda v: status_word(v, lang) if v else none)
+                                          for b, a in zip(f["status_before"], f["status_after"])],
+        ("リスクの水準" if not en else "risk level"): [moved(b, a, level) for b, a in
+                                                   zip(f["risk_level_before"], f["risk_level_after"])],
+    })
+    return {"headline": headline, "exposure": exposure, "coverage": coverage, "findings": findings}
+
+
+def _print_comparison(c, lang: str = "ja") -> None:
+    from .whatif.compare import EXPOSURE_CHANGES
+
+    en = lang == "en"
+    tables = _comparison_tables(c, lang)
+    _section("主な数値" if not en else "Headline", tables["headline"])
+    # A system whose probability is unchanged but whose most likely path, entry point or zone crossings
+    # changed is listed too (path changed / zone crossings changed): "does the attacker now come in
+    # elsewhere?" is the council's question even when the number stays the same.
+    _section("曝露: 確率または最も起こりやすい経路が変わるシステム" if not en else
+             "Exposure: systems whose exposure or most likely attack path changed", tables["exposure"],
+             empty="  （なし）" if not en else "  (none)")
+    kinds = c.changed_exposure()["change"].value_counts()
+    if len(kinds):
+        print("  " + ("、" if not en else ", ").join(f"{_CHANGE_WORDS[k][1 if en else 0]} {int(kinds[k])}"
+                                                    for k in EXPOSURE_CHANGES if k in kinds))
+    _section("段階ごとの網羅率" if not en else "Coverage per stage", tables["coverage"])
+    _section("現れる・なくなる・変わる指摘" if not en else "Findings that appear, disappear or change",
+             tables["findings"], empty="  （なし）" if not en else "  (none)")
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -407,13 +499,16 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
-        print(f"Scenario {scenario.id}: {scenario.title(args.lang)}")
+        en = args.lang == "en"
+        print(f"{'Scenario' if en else 'シナリオ'} {scenario.id}: {scenario.title(args.lang)}")
         if scenario.source:
-            print(f"  source: {scenario.source}")
-        print(f"  model: {model.id} — {model.title(args.lang)}")
+            print(f"  {'source' if en else '出典'}: {scenario.source}")
+        print(f"  {'model' if en else 'モデル'}: {model.id} — {model.title(args.lang)}")
         counts = effects.groupby(["table", "op"]).size()
-        print("  changes: " + ", ".join(f"{t} {o} {n}" for (t, o), n in counts.items()))
-        _print_comparison(comparison)
+        ops = {"add": "追加", "remove": "削除", "set": "変更"}
+        print(("  changes: " if en else "  変更: ") + (", " if en else "、").join(
+            f"{t} {o if en else ops.get(o, o)} {n}" for (t, o), n in counts.items()))
+        _print_comparison(comparison, args.lang)
     if args.report is not None:
         _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang,
                          inputs=[args.model, args.scenario])
@@ -490,7 +585,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     _section("Important changes (重要な変更)", d.important[["table", "id", "change", "rules", "reasons_en"]])
     _section("Every change", d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
     _section("(別添3) 変更箇所", d.change_sheet()[["項目", "変更前の記載", "変更後の記載", "提出時期"]])
-    _print_comparison(d.comparison)
+    _print_comparison(d.comparison, "en")  # (diff's sections are in English; its verdict in both)
     return EXIT_OK
 
 

@@ -395,9 +395,12 @@ def test_cli_tables_fit_100_columns_and_print_integers_and_arrows(capsys):
         from pia_analysis.util.text_table import display_width
 
         assert max(display_width(line) for line in out.splitlines()) <= 100
-    headline = outputs[3][1].split("Headline", 1)[1].split("\n\n", 1)[0]
-    assert re.search(r"^gaps\s+\d+\s+\d+\s+\d+$", headline, re.M), headline  # counts as integers
-    assert re.search(r"^records_at_stake\s+79249\s+153838\s+74589", headline, re.M), headline
+    headline = outputs[3][1].split("主な数値", 1)[1].split("\n\n", 1)[0]  # the scenario, in Japanese by default
+    assert re.search(r"^対策のない組\s+[\d,]+\s+[\d,]+\s+(±0|[+-][\d,]+)\s*$", headline, re.M), headline
+    assert re.search(r"^記録の期待値（件）\s+79,249\s+153,838\s+\+74,589", headline, re.M), headline
+    headline = outputs[4][1].split("Headline", 1)[1].split("\n\n", 1)[0]  # diff: whole numbers, separated
+    assert re.search(r"^gaps\s+[\d,]+\s+[\d,]+\s+(±0|[+-][\d,]+)\s*$", headline, re.M), headline
+    assert re.search(r"^expected records\s+81,375\s+79,249\s+-2,126", headline, re.M), headline
     assert "coverage            入手" not in outputs[1][1] and "入手" in outputs[1][1]
 
 

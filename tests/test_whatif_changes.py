@@ -120,13 +120,13 @@ def test_the_json_counts_and_lists_the_changed_paths(counter):
 def test_the_cli_reports_the_changed_path(tmp_path, capsys):
     scenario = tmp_path / "counter-online.yaml"
     scenario.write_text(COUNTER_YAML, encoding="utf-8")
-    assert main(["scenario", str(bundled_model_path()), str(scenario)]) == 0
+    assert main(["scenario", str(bundled_model_path()), str(scenario), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     section = out.split("Exposure: systems whose exposure or most likely attack path changed", 1)[1]
     section = section.split("\nCoverage per stage", 1)[0]
     reg = next(line for line in section.splitlines() if line.startswith("JUKI_REC "))
-    assert "path_changed" in reg and "0.025" in reg and "→" not in reg.split("path_changed")[1].split()[0]
-    assert "path_changed" in section.splitlines()[-1]  # the count line: "exposure_changed 2, path_changed …"
+    assert "path changed" in reg and "2.5%" in reg and "→" not in reg.split("path changed")[1].split()[0]
+    assert "path changed" in section.splitlines()[-1]  # the count line: "probability changed 2, path changed …"
     assert main(["scenario", str(bundled_model_path()), str(scenario), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["exposure_changes"]["path_changed"] > 0
