@@ -197,3 +197,17 @@ def test_an_expected_value_is_named_and_never_alone(packs, model_name, lang):
     sheet = load_workbook(pack / "tables.xlsx", read_only=True)["exposure"]
     names = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert names.index("people_if_reached") + 1 == names.index("records_at_stake")
+
+
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_the_english_briefing_numbers_form_items_in_english(packs, model_name):
+    """「Ⅲ2 リスク1」, 「Ⅲ4 委託（リスク1〜5をまとめた1つの欄）」 in an English briefing.md: the form's items are
+    numbered in English there (III 2, risk 1; III 4), as the charts number them."""
+    _model, _analysis, _messages, pack = packs[model_name, "en"]
+    md = (pack / "briefing.md").read_text(encoding="utf-8")
+    rows = [line for line in md.splitlines() if line.startswith("|")]
+    bad = [line for line in rows if re.search(r"[ⅢⅣ]\s*\d|リスク\s*\d|まとめた", line)]
+    assert not bad, bad[:5]
+    assert any(re.match(r"\| III 2, risk 1 \|", line) for line in rows), rows[:20]
+    ja = (packs[model_name, "ja"][3] / "briefing.md").read_text(encoding="utf-8")
+    assert "| Ⅲ2 リスク1 |" in ja

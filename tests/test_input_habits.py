@@ -440,3 +440,42 @@ def test_the_workbook_drop_downs_let_a_japanese_word_be_typed(tmp_path: Path):
              if dv.type == "list" and dv.formula1.startswith('"')]
     assert lists and all(dv.errorStyle == "warning" for dv in lists)  # Excel warns; 入手 or ○ can be kept
     assert any("入手" in (dv.error or "") for dv in lists)
+
+
+def test_terminal_tables_keep_kinsoku_and_cut_english_at_a_word():
+    """A wrapped header or cell never starts a line with 」）、。 nor ends one with （「 (the charts' 禁則, one
+    definition); an English cell cut to fit ends at a word ("persons without…"), not inside one."""
+    import re
+
+    import pandas as pd
+
+    from pia_analysis.util.text_table import NO_LINE_END, NO_LINE_START, format_table
+
+    frame = pd.DataFrame({"曝露（年間確率）": ["1.5%"],
+                          "最も起こりやすい経路（入口から）": ["窓口端末（庁舎）→ 住民記録システム（本庁）"],
+                          "note": ["Unauthorised use by persons without authority, and by former staff of the town "
+                                   "hall whose accounts were never closed after they left, nor audited since " * 3]})
+    for width in (30, 40, 60):
+        lines = format_table(frame, width=width).splitlines()
+        for line in lines:
+            for part in line.split("  "):
+                part = part.strip()
+                if part:
+                    assert part[0] not in NO_LINE_START, (width, line)
+                    assert part[-1] not in NO_LINE_END, (width, line)
+        cut = [x for x in lines if "…" in x]
+        assert cut and all(re.search(r"[A-Za-z]…", x) is None or re.search(r"\b\w+…", x) for x in cut)
+        last = cut[-1].split("…")[0].split()[-1]
+        assert last in frame.loc[0, "note"].split(), (width, last)
+
+
+def test_council_risk_wording_is_cut_at_a_word_in_english():
+    from pia_analysis import bundled_model_path, load_model
+    from pia_analysis.outputs.wording import CouncilWords
+
+    words = CouncilWords(load_model(bundled_model_path()), "en")
+    for risk_id, full in words.risk_names.items():
+        short = words.risk(risk_id, 40)
+        if short != full:
+            assert short.endswith("…") and len(short) <= 40
+            assert full.startswith(short[:-1]) and full[len(short) - 1] in " ,;:(", (short, full)

@@ -56,8 +56,8 @@ from ..model.organisation import organisation_kind
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
-                    display_name, drawable_text, element_name, fit_text, new_figure, percent_axis_scale, percent_tick,
-                    stage_name, text_colour_on, text_width, wrap_text, zone_palette)
+                    display_name, drawable_text, element_name, fit_text, form_item_number, new_figure,
+                    percent_axis_scale, percent_tick, stage_name, text_colour_on, text_width, wrap_text, zone_palette)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
 _RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
@@ -964,35 +964,12 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 # self-rating check
 
 
-def _form_item_number(form_item_ja: str, name_ja: str, lang: str) -> str:
-    """The number of a rated item on the form, as the chart shows it before the item's wording.
-
-    ``Ⅲ2 リスク3`` (Ⅲ 2. 入手, risk 3); the 委託 block's long note is left out (``Ⅲ4 委託``); an item the model
-    adds is ``Ⅲ3 追加``. Section Ⅳ items (``Ⅳ1 監査 ①自己点検``) carry their wording in the number: it is
-    given whole, and the wording is not repeated. In English: ``III 2, risk 3``, ``III 4``, ``IV 1 (1)``.
-    """
-    form = str(form_item_ja or "").strip()
-    head = form.replace("（追加）", " 追加").split("（")[0].strip()
-    if lang == "en":
-        section = "IV" if head.startswith("Ⅳ") else "III"
-        number = re.match(r"[ⅢⅣ]\s*(\d+)", head)
-        text = f"{section} {number.group(1)}" if number else section
-        risk = re.search(r"リスク\s*(\d+)", head)
-        if risk:
-            text += f", risk {risk.group(1)}"
-        circled = re.search(r"[①-⑳]", head)
-        if circled:
-            text += f" ({ord(circled.group(0)) - ord('①') + 1})"
-        return text + (", added" if "追加" in head else "")
-    return head
-
-
 def _form_item_label(r: dict, name: str, lang: str) -> str:
     """「Ⅲ2 リスク3：入手した特定個人情報が不正確であるリスク」 — the form's item number, then its wording."""
     form = str(r.get("form_item_ja") or "")
     if not form or form.lower() == "nan":
         return name
-    number = _form_item_number(form, str(r.get("name_ja") or ""), lang)
+    number = form_item_number(form, lang)
     if lang == "ja" and str(r.get("name_ja") or "") and str(r.get("name_ja")) in form:
         return form  # Ⅳ1 監査 ①自己点検: the number carries the wording
     return f"{number}：{name}" if lang == "ja" else f"{number}: {name}"

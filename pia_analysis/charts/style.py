@@ -39,6 +39,7 @@ __all__ = [
     "drawable_text",
     "element_name",
     "fit_text",
+    "form_item_number",
     "format_percent",
     "new_figure",
     "percent_axis_scale",
@@ -74,6 +75,7 @@ from .. import catalog
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.glyphs import CHART_FONTS, REPLACEMENT, missing_characters
+from ..util.text_table import NO_LINE_END, NO_LINE_START
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
@@ -311,6 +313,49 @@ def drawable_figure(fig: Figure) -> Figure:
             if drawable != value:
                 text.set_text(drawable)
     return fig
+
+
+def form_item_number(form_item_ja: str, lang: str = "ja") -> str:
+    """The number of a rated item on the form, in the pack's language: what every chart and page shows.
+
+    ``Ⅲ2 リスク3`` (Ⅲ 2. 入手, risk 3); the 委託 block's long note is left out (``Ⅲ4 委託``); an item the model
+    adds is ``Ⅲ3 追加``. Section Ⅳ items (``Ⅳ1 監査 ①自己点検``) carry their wording in the number. In English
+    no Japanese is left: ``III 2, risk 3``, ``III 4``, ``IV 1 (1)``, ``III 3, added``.
+
+    Parameters
+    ----------
+    form_item_ja
+        The item's place in the form (``catalog/rated_items.csv`` ``form_item_ja``).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The number.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import form_item_number
+    >>> form_item_number("Ⅲ2 リスク1", "en"), form_item_number("Ⅲ4 委託（リスク1〜5をまとめた1つの欄）", "en")
+    ('III 2, risk 1', 'III 4')
+    >>> form_item_number("Ⅲ4 委託（リスク1〜5をまとめた1つの欄）"), form_item_number("Ⅳ1 監査 ①自己点検", "en")
+    ('Ⅲ4 委託', 'IV 1 (1)')
+    """
+    form = str(form_item_ja or "").strip()
+    head = form.replace("（追加）", " 追加").split("（")[0].strip()
+    if lang == "en":
+        section = "IV" if head.startswith("Ⅳ") else "III"
+        number = re.match(r"[ⅢⅣ]\s*(\d+)", head)
+        text = f"{section} {number.group(1)}" if number else section
+        risk = re.search(r"リスク\s*(\d+)", head)
+        if risk:
+            text += f", risk {risk.group(1)}"
+        circled = re.search(r"[①-⑳]", head)
+        if circled:
+            text += f" ({ord(circled.group(0)) - ord('①') + 1})"
+        return text + (", added" if "追加" in head else "")
+    return head
 
 
 def chart_text(key: str, lang: str, **fmt: Any) -> str:
@@ -610,12 +655,9 @@ def _is_wide(ch: str) -> bool:
 # Japanese lines break best before an opening bracket, or after a middle dot, comma or particle.
 _BREAK_BEFORE = "（(［「"
 _BREAK_AFTER = "）)・、，。の／/"
-# 禁則 (JIS X 4051): characters no line may start with (closing brackets, punctuation, small kana, the long
-# vowel mark, iteration marks) and characters no line may end with (opening brackets).
-_NO_LINE_START = ("。、，．）」』】〕〉》］｝・ー－％%):;,.!?！？‐゠–〜～"
-                  "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
-                  "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ”’…‥")
-_NO_LINE_END = "（「『【〔〈《［｛(“‘"
+# 禁則 (JIS X 4051): one definition with the terminal's tables (pia_analysis.util.text_table)
+_NO_LINE_START = NO_LINE_START
+_NO_LINE_END = NO_LINE_END
 
 
 def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | None = None,

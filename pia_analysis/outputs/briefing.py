@@ -39,7 +39,8 @@ from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
-from ..charts.style import A4_LANDSCAPE, drawable_figure, save_figure, use_japanese_fonts, wrap_text
+from ..charts.style import (A4_LANDSCAPE, drawable_figure, form_item_number, save_figure, use_japanese_fonts,
+                            wrap_text)
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
@@ -1009,7 +1010,9 @@ def _md_rating_check(a: Analysis, w: CouncilWords) -> pd.DataFrame:
             w.status("not_applicable")
         share = (percent(r["coverage"], w.lang) if r["pairs"] else
                  ("対象外（対象要素なし）" if ja else "not applicable (nothing to assess)"))
-        rows.append((r["form_item_ja"], w.risk(r["risk_id"]), rating, f"{r['pairs']:,}", f"{r['covered']:,}",
+        # the form's item in the pack's language: 「Ⅲ2 リスク1」 in Japanese, "III 2, risk 1" in English
+        item = r["form_item_ja"] if ja else form_item_number(r["form_item_ja"], "en")
+        rows.append((item, w.risk(r["risk_id"]), rating, f"{r['pairs']:,}", f"{r['covered']:,}",
                      share if not declared else w.status("not_applicable"), w.status(r["status"])))
     columns = (["様式の項目", "評価項目", "自己評価", "組", "実施済み", "網羅率", "判定"] if ja else
                ["form item", "rated item", "self-rating", "pairs", "covered", "coverage", "verdict"])

@@ -239,7 +239,12 @@ class CouncilWords:
     def risk(self, risk_id: str, chars: int = RISK_WORDING_CHARS) -> str:
         """A risk or rated item by its official wording, shortened to ``chars`` characters (「…」)."""
         wording = self.risk_names.get(risk_id, risk_id)
-        return wording if len(wording) <= chars else wording[:chars - 1] + "…"
+        if len(wording) <= chars:
+            return wording
+        cut = wording[:chars - 1]
+        if not self.ja and " " in cut:  # English is cut at a word ("persons without…"), never inside one
+            cut = cut[:cut.rfind(" ")].rstrip(" ,;:(")
+        return cut + "…"
 
     def status(self, code: str) -> str:
         """A status of the self-rating check or of a finding, in words."""

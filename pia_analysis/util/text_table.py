@@ -161,6 +161,15 @@ def _longest_word(text: str, breaks: frozenset[str] = _BREAK_AFTER) -> int:
     return max(longest, run)
 
 
+# 禁則 (JIS X 4051): characters no line may start with (closing brackets, punctuation, small kana, the long
+# vowel mark, iteration marks) and characters no line may end with (opening brackets). One definition for the
+# terminal's tables and the charts' wrapped text (pia_analysis.charts.style).
+NO_LINE_START = ("。、，．）」』】〕〉》］｝・ー－％%):;,.!?！？‐゠–〜～"
+                 "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+                 "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ”’…‥")
+NO_LINE_END = "（「『【〔〈《［｛(“‘"
+
+
 def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[str]:
     """``text`` in lines of at most ``width`` columns, at most :data:`MAX_CELL_LINES` of them.
 
@@ -178,6 +187,9 @@ def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[
             if ch in breaks or _wide(ch) or (i + 1 < len(text) and _wide(text[i + 1])):
                 last_break = i + 1
         end = last_break or cut
+        # 禁則: the next line may not start with 」）、。, this one may not end with （「 — break earlier
+        while end > 1 and (text[end] in NO_LINE_START or text[end - 1] in NO_LINE_END):
+            end -= 1
         lines.append(text[:end].rstrip())
         text = text[end:].lstrip()
     lines.append(text)
@@ -185,6 +197,8 @@ def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[
         last = lines[MAX_CELL_LINES - 1]
         while last and display_width(last) + 1 > width:
             last = last[:-1]
+        if last.isascii() and " " in last.strip():  # an English cell is cut at a word, not inside one
+            last = last[:last.rstrip().rfind(" ")].rstrip(" ,;:(")
         lines = lines[:MAX_CELL_LINES - 1] + [last + "…"]
     return lines
 
