@@ -211,3 +211,19 @@ def test_the_english_briefing_numbers_form_items_in_english(packs, model_name):
     assert any(re.match(r"\| III 2, risk 1 \|", line) for line in rows), rows[:20]
     ja = (packs[model_name, "ja"][3] / "briefing.md").read_text(encoding="utf-8")
     assert "| Ⅲ2 リスク1 |" in ja
+
+
+def test_catalogue_texts_a_reader_sees_separate_thousands():
+    """"under 1000 people" on the cover: every Japanese/English text of the packaged catalogue (the words the
+    pages quote) writes a number of four digits or more with separators (1,000), years aside (平成28年)."""
+    import csv
+
+    catalog = Path(__file__).resolve().parent.parent / "pia_analysis" / "catalog"
+    bare = re.compile(r"(?<![\d,.])\d{4,}(?![\d年])")
+    found = []
+    for path in sorted(catalog.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                found += [(path.name, key, value) for key, value in row.items()
+                          if key and key.endswith(("_ja", "_en")) and value and bare.search(value)]
+    assert not found, found[:5]
