@@ -319,3 +319,15 @@ def test_writing_the_pack_raises_no_raw_glyph_warning(models, tmp_path, lang):
     text = "".join(page.extract_text() or "" for page in PdfReader(pack / "briefing.pdf").pages)
     assert "𠮷" not in text
     plt.close("all")
+
+
+@pytest.mark.parametrize("key", ["bundled", "town"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_chart_names_the_model_by_its_id(models, drawn, key, lang):
+    """Every chart page's footer names the model by its title, not its id (``yamasato-juki-r6``)."""
+    model = models[key]
+    figures, _caught, _logged = drawn[(key, lang)]
+    shown = [(name, t) for name, fig in figures.items() for t in all_texts(fig) if model.id in t]
+    assert not shown, shown[:3]
+    footers = [t for fig in figures.values() for t in all_texts(fig) if model.title(lang) in t]
+    assert len(footers) >= len(figures)

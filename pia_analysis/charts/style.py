@@ -553,7 +553,8 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     fig.text(0.015, 0.012, f"{drawable_text(model.title(lang))}{sep}{chart_text('assessed_on', lang)}: {date}",
              fontsize=8,
              va="bottom", ha="left", color="#444444")
-    fig.text(0.985, 0.012, f"pia_analysis · {model.id}", fontsize=7, va="bottom", ha="right", color="#777777")
+    # the model by its title (left); its id is for the analysts' tables, never a council page
+    fig.text(0.985, 0.012, "pia_analysis", fontsize=7, va="bottom", ha="right", color="#777777")
     return fig
 
 
