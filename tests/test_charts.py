@@ -415,8 +415,11 @@ def test_exposure_annotates_records_at_stake_and_the_monte_carlo_interval(model,
                                       & ~results["exposure"]["system_id"].isin(entry)]
     assert sorted(records) == sorted(holders["system_id"])
     # what is at stake if the system is reached: its largest My Number file (not an expected value)
-    assert records["JUKI_REC"].get_text() == "932,000 records"
-    assert records["CARD_MGMT"].get_text() == "932,000 records"
+    # in people, the unit of the key messages (「932,000 人分」), in both languages
+    assert records["JUKI_REC"].get_text() == "932,000 people"
+    assert records["CARD_MGMT"].get_text() == "932,000 people"
+    ja = by_gid(figs[("exposure", "ja")].axes[0], Text, "records-")
+    assert ja["JUKI_REC"].get_text() == "932,000人" and not any("件" in t.get_text() for t in ja.values())
     container = next(c for c in ax.containers if isinstance(c, mpl.container.ErrorbarContainer))
     line = container.lines[0]
     sim = results["simulation"].set_index("system_id")
