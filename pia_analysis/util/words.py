@@ -7,7 +7,7 @@ reader (the council, a notebook, the terminal) meets ``0.0150`` or
 
 from __future__ import annotations
 
-__all__ = ["OPERATOR_WORDS", "STATUS_WORDS", "operator_word", "percent", "status_word"]
+__all__ = ["OPERATOR_WORDS", "STATUS_WORDS", "operator_word", "percent", "status_word", "yes_no"]
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
@@ -116,3 +116,27 @@ def operator_word(code: str, lang: str = "ja") -> str:
     """
     words = OPERATOR_WORDS.get(str(code))
     return (words[1] if lang == "en" else words[0]) if words else str(code)
+
+
+def yes_no(value: object, lang: str = "ja") -> str:
+    """A truth value in words of ``lang``: はい / いいえ, yes / no — never ``True``/``False`` in a reading.
+
+    Parameters
+    ----------
+    value
+        Anything with a truth value (a check's result).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The word.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import yes_no
+    >>> yes_no(True), yes_no(False, "en")
+    ('はい', 'no')
+    """
+    return ("yes" if value else "no") if lang == "en" else ("はい" if value else "いいえ")
