@@ -54,9 +54,12 @@ def _page_texts(pack: Path, lang: str) -> dict[str, str]:
     """Each PDF page's text by page name, its lines joined as the page wraps them (no break inside a name)."""
     reader = PdfReader(pack / "briefing.pdf")
     names = ("cover", *PDF_PAGES)
-    assert len(reader.pages) == len(names)
+    assert len(reader.pages) >= len(names)  # the appendix, last, continues over as many pages as it needs
     glue = "" if lang == "ja" else " "
-    return {name: glue.join((page.extract_text() or "").splitlines()) for name, page in zip(names, reader.pages)}
+    texts = [glue.join((page.extract_text() or "").splitlines()) for page in reader.pages]
+    out = dict(zip(names, texts))
+    out["appendix"] = "\n".join(texts[len(names) - 1:])
+    return out
 
 
 def _ids_in(text: str, model, analysis, lang: str) -> list[str]:
@@ -224,6 +227,21 @@ def test_catalogue_texts_a_reader_sees_separate_thousands():
     for path in sorted(catalog.glob("*.csv")):
         with open(path, encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
+                assert None not in row and None not in row.values(), (path.name, row)  # a stray comma
                 found += [(path.name, key, value) for key, value in row.items()
                           if key and key.endswith(("_ja", "_en")) and value and bare.search(value)]
     assert not found, found[:5]
+
+
+
+@pytest.mark.parametrize("model_name, lang", CASES)
+def test_the_appendix_maps_every_name_with_no_row_left_out(packs, model_name, lang):
+    """「ほか 24 件」 at the end of the appendix left names the council pages use without their ids: every
+    row of the mapping is on a page (the appendix continues), and no page says how many it left out."""
+    model, _analysis, _messages, pack = packs[model_name, lang]
+    appendix = _page_texts(pack, lang)["appendix"]
+    assert not re.search(r"ほか \d+ 件|\d+ more", appendix), appendix[-300:]
+    mapping = CouncilWords(model, lang).appendix()
+    ids = mapping.iloc[:, 2].astype(str)
+    missing = [i for i in ids if i not in appendix]
+    assert not missing, missing[:10]

@@ -540,6 +540,53 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     return fig
 
 
+def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
+                size: float = 8.0) -> list[Figure]:
+    """A table over as many pages as it needs, every row shown.
+
+    The appendix maps every name the council pages use to its id, so it continues (「（続き）」) instead of
+    stopping at 「ほか N 件」.
+
+    Parameters
+    ----------
+    frame
+        The rows, in order.
+    title
+        The first page's title; the next pages add 「（続き）」 / " (continued)".
+    model
+        The model (the footer).
+    lang
+        ``"ja"`` or ``"en"``.
+    col_widths
+        Each column's share of the width.
+    size
+        The font size of the cells.
+
+    Returns
+    -------
+    list of Figure
+        One page or more; together they show every row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import table_pages
+    >>> frame = pd.DataFrame({"name": [f"システム {i}" for i in range(120)], "id": [f"S{i}" for i in range(120)]})
+    >>> len(table_pages(frame, "付録", load_model(bundled_model_path()), "ja", [0.7, 0.3])) > 1
+    True
+    """
+    pages: list[Figure] = []
+    start = 0
+    while True:
+        heading = title if not pages else (f"{title}（続き）" if lang != "en" else f"{title} (continued)")
+        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True)
+        pages.append(fig)
+        start += max(shown, 1)  # (a row taller than a page is cut to its lines: never an endless loop)
+        if start >= len(frame):
+            return pages
+
+
 def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
                size: float = 8.0, note: str = "", explain: bool = False) -> Figure:
     """A page with a table whose cells are wrapped to their column (measured in the chart font).
@@ -549,6 +596,13 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     methods the page names (:func:`~pia_analysis.outputs.wording.method_notes`) are explained in one line each
     at the bottom of the page.
     """
+    return _table_page(frame, title, model, lang, col_widths, size, note, explain)[0]
+
+
+def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
+                size: float = 8.0, note: str = "", explain: bool = False,
+                continued: bool = False) -> tuple[Figure, int]:
+    """:func:`table_page`, and how many rows it shows; ``continued``: the rows left go on the next page."""
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
@@ -581,6 +635,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
                               color="#BBBBBB", linewidth=0.6))
         return y
 
+    shown = 0
     if frame.empty:
         fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "None", fontsize=12, va="top")
     else:
@@ -592,13 +647,16 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
                 break
             y = draw(y, measured)
             shown += 1
-        if shown < len(frame):
+        if shown < len(frame) and continued:
+            more = "次の頁に続く" if lang != "en" else "continued on the next page"
+            fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
+        elif shown < len(frame):
             more = ((f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more")
                     + (f" — {note}" if note else ""))
             fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
     _method_notes(fig, notes, height_in - bottom + 0.1, left, usable, lang)
     _footer(fig, model, lang)
-    return fig
+    return fig, shown
 
 
 def _cell_text(value) -> str:
@@ -1209,11 +1267,11 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     a.model, lang, col_widths=[0.08, 0.25, 0.45, 0.22],
                                     note="tables/findings.csv", explain=True))
         elif name == "appendix":
-            pages.append(table_page(CouncilWords(a.model, lang).appendix(),
-                                    "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
-                                    "Appendix: names and ids (as in the analysts' tables under tables/)",
-                                    a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0,
-                                    note="tables.xlsx"))
+            # every name the council pages use, mapped to its id: as many pages as it takes
+            pages.extend(table_pages(CouncilWords(a.model, lang).appendix(),
+                                     "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
+                                     "Appendix: names and ids (as in the analysts' tables under tables/)",
+                                     a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0))
         elif name == "questions":
             pages.append(table_page(committee_questions(a, lang),
                                     _questions_title(a.model, lang),
