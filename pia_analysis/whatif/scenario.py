@@ -54,6 +54,7 @@ from ..model.yamlread import ModelYamlLoader
 from ..model.cells import (
     EDGE_SPACES,
     ID_FORBIDDEN,
+    control_problem,
     invisible_problem,
     my_number_problem,
     nfkc,
@@ -513,6 +514,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                 if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
                     problems.append(invisible)
                     continue
+            elif (control := control_problem(label, _line(vnode), key, value)) is not None:
+                problems.append(control)  # a title shown in the pack, as a name is
+                continue
             fields[key] = value
     # The same row twice in one operation is a slip, never an intention.
     for op in ("add", "remove", "set"):
