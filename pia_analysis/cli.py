@@ -380,7 +380,7 @@ def _print_comparison(c) -> None:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from .whatif.apply import apply_scenario, scenario_effects
+    from .whatif.apply import apply_scenario, scenario_effects, with_id_problems
     from .whatif.compare import compare
     from .whatif.scenario import load_scenario
 
@@ -389,8 +389,8 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     model = _load(args.model, args.strict)
     try:
         scenario = load_scenario(args.scenario)
-    except ModelError as exc:
-        return _problems(f"the scenario {args.scenario} is not valid", exc)
+    except ModelError as exc:  # with the ids the model lacks: every problem of the file at once
+        return _problems(f"the scenario {args.scenario} is not valid", with_id_problems(model, exc))
     try:
         changed = apply_scenario(model, scenario)
         effects = scenario_effects(model, scenario)

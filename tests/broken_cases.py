@@ -884,6 +884,10 @@ SCENARIO_CASES += (
     ScenarioCase("scenario_control_in_title", 'id: ctl\ntitle_ja: "試験\\e[2J"\n',
                  "scenario_control_in_title.yaml:2: title_ja: '試験\\x1b[2J' holds a control character (U+001B CONTROL CHARACTER)",
                  what="a clear-screen escape in the scenario's title"),
+    ScenarioCase("scenario_bad_value_and_unknown_id",
+                 "id: both\nset:\n  controls:\n    C1: {status: gone}\n    C-NOPE: {status: missing}\n",
+                 "scenario_bad_value_and_unknown_id.yaml:5: control_id: cannot set 'C-NOPE': it is not a control_id",
+                 what="a bad value and an unknown id (the id was reported only once the value was fixed)"),
 )
 
 
@@ -957,14 +961,13 @@ def case_messages(case: Case | ScenarioCase, root: Path | None = None) -> list[s
     """
     from pia_analysis import ModelError, load_model
     from pia_analysis.whatif.apply import apply_scenario
-    from pia_analysis.whatif.scenario import load_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(root or tmp)
         try:
             if isinstance(case, ScenarioCase):
                 path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, where)
-                apply_scenario(load_model(TINY), load_scenario(path))
+                apply_scenario(load_model(TINY), path)  # the path: a bad value and an unknown id reported at once
             else:
                 model_dir = BROKEN / case.name if case in CASES else build_case(case, where)
                 load_model(model_dir)

@@ -26,6 +26,7 @@ __all__ = [
     "SCENARIO_KEYS",
     "RowChange",
     "Scenario",
+    "ScenarioError",
     "as_scenario",
     "bundled_scenarios",
     "load_scenario",
@@ -536,10 +537,23 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                    or "My Number" in p.message]
     found = {p.line for p in problems if "My Number" in p.message}  # a cell's own problem names its column
     problems += [p for p in guard if p.line not in found]
+    scenario = Scenario(add=tuple(changes["add"]), remove=tuple(changes["remove"]), set=tuple(changes["set"]),
+                        meta=meta, meta_lines=meta_lines, label=label, path=path, **fields)
     if problems:
-        raise ModelError(sort_problems(problems, unlisted_by_label=False))
-    return Scenario(add=tuple(changes["add"]), remove=tuple(changes["remove"]), set=tuple(changes["set"]),
-                    meta=meta, meta_lines=meta_lines, label=label, path=path, **fields)
+        raise ScenarioError(sort_problems(problems, unlisted_by_label=False), scenario)
+    return scenario
+
+
+class ScenarioError(ModelError):
+    """A scenario file's problems, with ``partial``: the scenario read around them.
+
+    A bad value stands as its column's harmless default in ``partial``; its entries' ids are as written, so
+    that applying it can also report the ids the model lacks, in the same run (whatif.apply).
+    """
+
+    def __init__(self, problems: list[Problem], partial: Scenario):
+        super().__init__(problems)
+        self.partial = partial
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
