@@ -39,7 +39,7 @@ from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
-from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_text
+from ..charts.style import A4_LANDSCAPE, fit_text, save_figure, text_width, use_japanese_fonts, wrap_text
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
@@ -486,10 +486,11 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 
 
 def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
-    text = f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()}"
-    if page is not None:
-        text += f" · {page}"
-    fig.text(0.99, 0.01, text, ha="right", va="bottom", fontsize=7, color="#555555")
+    tail = f" · {model.meta['assessed_on'].isoformat()}" + (f" · {page}" if page is not None else "")
+    # the title cut with '…' to half the page (a model's title may have 200 characters): the date and the
+    # page number stay whole, and the footer clear of a page's notes at the left
+    title = fit_text(model.title(lang), A4_LANDSCAPE[0] * 0.5 - text_width(tail, 7), 7)
+    fig.text(0.99, 0.01, title + tail, ha="right", va="bottom", fontsize=7, color="#555555")
 
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
@@ -499,7 +500,9 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
              fontsize=22)
-    fig.text(0.06, 0.79, m.title(lang), fontsize=15)
+    # at most two lines (a title may have 200 characters), above the rows that start at 0.70
+    fig.text(0.06, 0.82, "\n".join(wrap_text(m.title(lang), A4_LANDSCAPE[0] * 0.88, 15, lang, max_lines=2,
+                                             balanced=False)), fontsize=15, va="top", linespacing=1.2)
     s = a.schedule
     rows = [
         ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
