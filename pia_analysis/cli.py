@@ -689,7 +689,7 @@ def _probability(text: str) -> float:
 
     value = nfkc(text)
     try:
-        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)  # one %, not 3%%
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (write 0.03 or 3%)") from None
     if not 0.0 <= number <= 1.0 or number != number:

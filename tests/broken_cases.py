@@ -870,6 +870,15 @@ CASES += (
          build=_append("model.yaml", 'procedure:\n  public_comment:\n    methods: "\\u2067ホームページ"\n')),
 )
 
+# nits of the same trial: '3%%' read as 3 % (rstrip stripped every %); a negative population hinted ">= 0"
+CASES += (
+    Case("double_percent", "systems.csv", "terminal,city,,0.1,", "terminal,city,,10%%,",
+         "systems.csv:3: entry_likelihood: '10%%' is not a number", what="10%% (two percent signs: was read as 10 %)"),
+    Case("population_negative", "model.yaml", "target_population: 1500", "target_population: -5",
+         "model.yaml:7: target_population: -5 is negative (hint: write a number >= 1",
+         what="a negative population (the hint said >= 0, but 0 is refused too)"),
+)
+
 ACCEPTED_CASES += (
     Case("line_break_and_tab_in_source", "controls.csv", "0.5,implemented,assumption: test",
          '0.5,implemented,"assumption:\ttest\nsecond line"', "",

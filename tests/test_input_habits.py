@@ -437,3 +437,12 @@ def test_the_workbook_drop_downs_let_a_japanese_word_be_typed(tmp_path: Path):
              if dv.type == "list" and dv.formula1.startswith('"')]
     assert lists and all(dv.errorStyle == "warning" for dv in lists)  # Excel warns; 入手 or ○ can be kept
     assert any("入手" in (dv.error or "") for dv in lists)
+
+
+def test_a_threshold_with_two_percent_signs_is_refused(capsys):
+    # the trial: '3%%' was accepted as 3 % (rstrip("%") strips every sign); one % only, as in cells
+    from pia_analysis.cli import main as cli_main
+
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["findings", str(Path(__file__).parent / "models" / "tiny"), "--threshold", "3%%"])
+    assert exit_.value.code == 2 and "'3%%' is not a number" in capsys.readouterr().err

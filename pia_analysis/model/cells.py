@@ -142,8 +142,9 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
                 bad(f"{brief(value)} is not a whole number", "write a number such as 932000 (no units)")
                 return None
             number = int(text) if len(text.lstrip("0")) <= 11 else MAX_COUNT + 1
-        if number < 0:
-            bad(f"{brief(value)} is negative", "write a number >= 0")
+        if number < 0:  # (the population's 0 is the placeholder, refused below: its hint says >= 1)
+            bad(f"{brief(value)} is negative",
+                "write a number >= 1 (対象となる本人の数)" if key == POPULATION_KEY else "write a number >= 0")
             return None
         if number > MAX_COUNT:
             bad(f"{brief(value)} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
@@ -556,7 +557,7 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         if not value:
             return 0.0
         try:
-            number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+            number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)  # one %, not 3%%
         except ValueError:
             bad(f"{shorten(raw.strip())!r} is not a number", col.hint)
             return 0.0

@@ -1025,7 +1025,7 @@ def _md_rating_check(a: Analysis, w: CouncilWords) -> pd.DataFrame:
 # Model text is written into briefing.md as text, never as Markdown or HTML: a name, a title or a finding
 # must not become a link, an image, a script-bearing tag, a code span, a heading or a new table row.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
-_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#",
+_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#", "*": "\\*",
                "&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
 # At the start of a list item or heading these open a block (quote, list, ordered list).
@@ -1036,7 +1036,7 @@ def md_text(value: object, block: bool = False) -> str:
     r"""``value`` as inert Markdown text for ``briefing.md``.
 
     HTML special characters become entities (``<img …>`` shows as text), the Markdown controls
-    ``\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
+    ``\ ` | [ ] # *`` are backslash-escaped (no code span, link, image, table cell, heading or **emphasis**), and every
     line break (CR, LF, CRLF, VT, FF, NEL, U+2028/9 …) becomes a space, as in the tables. With
     ``block=True`` (a list item or a heading) the text is also stripped and a leading list marker or
     ordered-list number is escaped, so the text stays one paragraph of one line.
@@ -1047,6 +1047,8 @@ def md_text(value: object, block: bool = False) -> str:
     '&lt;img src=x onerror=alert(1)&gt;'
     >>> md_text("[a](http://x) `b` c|d\r\n# e")
     '\\[a\\](http://x) \\`b\\` c\\|d \\# e'
+    >>> md_text("**bold** name")
+    '\\*\\*bold\\*\\* name'
     >>> md_text("- 1. item", block=True), md_text("12) x", block=True)
     ('\\- 1. item', '12\\) x')
     """
