@@ -880,6 +880,13 @@ CASES += (
 )
 
 ACCEPTED_CASES += (
+    Case("organisation_kind_contradicts_name", "model.yaml", "", None, "",
+         what="organisation_kind: 町 for テスト市 (loads with a warning: the pack would say 町; --strict: an error)",
+         build=_append("model.yaml", "organisation_kind: 町\n"),
+         check=lambda m: [str(w).split("/")[-1] for w in m.warnings] == [
+             "model.yaml:10: organisation_kind: '町' contradicts the organisation 'テスト市', whose name ends in 市 "
+             "(hint: write organisation_kind: 市, or remove the key (the kind is then taken from the name); the pack "
+             "would say 町)"]),
     Case("line_break_and_tab_in_source", "controls.csv", "0.5,implemented,assumption: test",
          '0.5,implemented,"assumption:\ttest\nsecond line"', "",
          what="a tab and a line break in a quoted text cell (allowed: only other control characters are refused)",
