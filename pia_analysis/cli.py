@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -112,17 +113,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     model = _load(args.model, args.strict)
     s = model.summary()
-    print(f"OK: {model.path.name} — {model.meta['title_ja']}")
+    en = args.lang == "en"
+    print(f"OK: {model.path.name} — {model.title(args.lang)}")
     print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls "
-          f"{s['controls']}")
+          f"{s['controls']}" if en else
+          f"  ゾーン {s['zones']}、システム {s['systems']}、ファイル {s['files']}、流れ {s['flows']}、"
+          f"対策 {s['controls']}")
     entries = model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"].tolist()
-    print(f"  entry points {s['entry_points']}: {', '.join(sorted(entries)) or '-'}")
+    print(f"  {'entry points' if en else '入口'} {s['entry_points']}: {', '.join(sorted(entries)) or '-'}")
     mn = sorted(model.my_number_files)
-    print(f"  files with My Numbers {s['my_number_files']}: {', '.join(mn) or '-'}")
+    mn_words = "files with My Numbers" if en else "個人番号を含むファイル"
+    print(f"  {mn_words} {s['my_number_files']}: {', '.join(mn) or '-'}")
     unsourced = unsourced_rows(model)
     if len(unsourced):
-        print(f"  warning: {len(unsourced)} row(s) have no source: "
-              + ", ".join(f"{t}:{i}" for t, i in unsourced.itertuples(index=False)))
+        where = ", ".join(f"{t}:{i}" for t, i in unsourced.itertuples(index=False))
+        print(f"  warning: {len(unsourced)} row(s) have no source: {where}" if en else
+              f"  警告: 出典のない行が {len(unsourced)} 行あります: {where}")
     return EXIT_OK
 
 
@@ -296,6 +302,7 @@ def _cmd_section3(args: argparse.Namespace) -> int:
     from .analysis.coverage import rating_check
     from .analysis.judgments import section3_table
     from .outputs.section3 import declared_out_cells, write_section3
+    from .outputs.wording import percent
 
     _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
@@ -313,11 +320,42 @@ def _cmd_section3(args: argparse.Namespace) -> int:
             # cells a free-text row has no value for (JSON keeps null)
             table = declared_out_cells("section3", table, rating_check(model))
             rated = table["row_kind"] == "rated"
+            unrated = "not rated" if args.lang == "en" else "未評価"
             table["rating"] = table["rating"].astype(object).where(table["rating"].notna(),
-                                                                   rated.map({True: "未評価", False: "—"}))
-            table["coverage"] = table["coverage"].astype(object).where(table["coverage"].notna(), "—")
+                                                                   rated.map({True: unrated, False: "—"}))
+            if args.format == "table":  # percentages and words in the chosen language; csv keeps the numbers
+                table["coverage"] = [percent(x, args.lang) if isinstance(x, float) and x == x
+                                     else x if isinstance(x, str) else "—" for x in table["coverage"]]  # 対象外 …
+                table["stage"] = _stage_names(table["stage"], args.lang)
+                table["rating_status"] = [_RATING_CHECK_WORDS.get(w, (w, w))[1 if args.lang == "en" else 0]
+                                          for w in table["rating_status"]]
+                table = _headed(table.assign(name=table["name_en" if args.lang == "en" else "name_ja"]),
+                                _SECTION3_HEADINGS, args.lang)
+                if args.lang == "en":  # the declared-out cells (対象外（宣言: 委託しない）) in English
+                    from .outputs.briefing import declaration_word
+
+                    def english(v: object) -> object:
+                        return re.sub(r"対象外（宣言: (.+?)）",
+                                      lambda m: f"n/a (declared: {declaration_word(m.group(1), 'en')})", v) \
+                            if isinstance(v, str) else v
+                    table = table.apply(lambda col: col.map(english))
+            else:
+                table["coverage"] = table["coverage"].astype(object).where(table["coverage"].notna(), "—")
         emit_table(table, args.format)
     return EXIT_OK
+
+
+# The terminal table of section3 (--format table): the form's columns, headed in --lang.
+_SECTION3_HEADINGS = {
+    "risk_id": ("ID", "id"), "stage": ("段階", "stage"), "form_item_ja": ("様式の項目", "form item"),
+    "name": ("リスク", "risk"), "rating": ("評価", "rating"), "implemented_controls": ("実施済みの対策", "implemented"),
+    "planned_controls": ("計画中の対策", "planned"), "coverage": ("網羅率", "coverage"),
+    "rating_status": ("評価の検証", "rating check"), "open_findings": ("未解決の指摘", "open findings"),
+    "text": ("記載", "text"),
+}
+_RATING_CHECK_WORDS = {"unrated": ("未評価", "not rated"), "free_text": ("記述式", "free text"),
+                       "overclaimed": ("評価が裏付けられない", "not borne out"), "consistent": ("整合", "consistent"),
+                       "not_applicable": ("対象外", "not applicable")}
 
 
 # -- scenarios and versions (pia_analysis.whatif.scenario, pia_analysis.whatif.versions) ------------------------------
@@ -472,7 +510,7 @@ def _print_comparison(c, lang: str = "ja") -> None:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from .whatif.apply import apply_scenario, scenario_effects
+    from .whatif.apply import apply_scenario, scenario_effects, with_id_problems
     from .whatif.compare import compare
     from .whatif.scenario import load_scenario
 
@@ -481,8 +519,8 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     model = _load(args.model, args.strict)
     try:
         scenario = load_scenario(args.scenario)
-    except ModelError as exc:
-        return _problems(f"the scenario {args.scenario} is not valid", exc)
+    except ModelError as exc:  # with the ids the model lacks: every problem of the file at once
+        return _problems(f"the scenario {args.scenario} is not valid", with_id_problems(model, exc))
     try:
         changed = apply_scenario(model, scenario)
         effects = scenario_effects(model, scenario)
@@ -578,12 +616,15 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         # The rows of (別添3) 変更箇所, ready to paste into the form.
         print(d.change_sheet().to_csv(index=False, lineterminator="\n"), end="")
         return EXIT_OK
+    en = args.lang == "en"
     print(f"{old.id} → {new.id}")
-    print(f"  {d.verdict('ja')}")
-    print(f"  {d.verdict('en')}")
-    _section("Changes by table", d.summary())
-    _section("Important changes (重要な変更)", d.important[["table", "id", "change", "rules", "reasons_en"]])
-    _section("Every change", d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
+    print(f"  {d.verdict(args.lang)}")
+    _section("Changes by table" if en else "表ごとの変更", d.summary())
+    reasons = "reasons_en" if en or "reasons_ja" not in d.important.columns else "reasons_ja"
+    _section("Important changes (重要な変更)" if en else "重要な変更",
+             d.important[["table", "id", "change", "rules", reasons]])
+    _section("Every change" if en else "すべての変更",
+             d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
     _section("(別添3) 変更箇所", d.change_sheet()[["項目", "変更前の記載", "変更後の記載", "提出時期"]])
     _print_comparison(d.comparison, "en")  # (diff's sections are in English; its verdict in both)
     return EXIT_OK
@@ -591,6 +632,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from .analysis.coverage import declared_out
+    from .outputs.wording import percent
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
@@ -606,18 +648,40 @@ def _cmd_history(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
-    print(f"{len(history)} version(s), oldest first")
-    _section("Exposure and findings per version", history[[
-        "version", "assessed_on", "target_population", "required", "systems", "mn_holders", "mn_holders_outside_city",
-        "max_mn_exposure", "max_mn_system", "records_at_stake", "open_findings", "vs_previous", "important_changes"]])
+    en = args.lang == "en"
+    print(f"{len(history)} version(s), oldest first" if en else f"{len(history)} 版（古い順）")
+    view = history.assign(
+        required=[_REQUIRED_WORDS.get(r, (r, r))[1 if en else 0] for r in history["required"]],
+        max_mn_exposure=[percent(x, args.lang) for x in history["max_mn_exposure"]],
+        records_at_stake=history["records_at_stake"].round().astype("int64"))
+    _section("Exposure and findings per version" if en else "版ごとの曝露と指摘",
+             _headed(view, _HISTORY_HEADINGS, args.lang))
     shown = coverage.drop(columns=["name_ja"]).astype(object)
+    for col in shown.columns[1:]:  # a share as a percentage; a stage with no pairs as —
+        shown[col] = [percent(x, args.lang) if isinstance(x, float) and x == x else "—" for x in shown[col]]
     for i, version in enumerate(chain):  # a stage whose every rated item a version declares out reads 対象外
         out = declared_out(version)
         items = version.rated_items.groupby("stage")["rated_item_id"].agg(list)
         gone = [stage for stage, ids in items.items() if stage and all(item in out for item in ids)]
-        shown.loc[shown["stage"].isin(gone), shown.columns[i + 1]] = "対象外"
-    _section("Coverage per stage and version", shown)
+        shown.loc[shown["stage"].isin(gone), shown.columns[i + 1]] = "not applicable" if en else "対象外"
+    shown["stage"] = _stage_names(shown["stage"], args.lang)
+    shown = shown.rename(columns={"stage": "stage" if en else "段階"})
+    _section("Coverage per stage and version" if en else "版ごと・段階ごとの網羅率", shown)
     return EXIT_OK
+
+
+# The terminal table of history (--format table), headed in --lang; json keeps the column names and codes.
+_HISTORY_HEADINGS = {
+    "version": ("版", "version"), "assessed_on": ("評価実施日", "assessed on"),
+    "target_population": ("対象人数", "people covered"), "required": ("必要な評価", "assessment required"),
+    "systems": ("システム", "systems"), "mn_holders": ("個人番号を保有", "My Number holders"),
+    "mn_holders_outside_city": ("うち団体の外", "of them outside the body"),
+    "max_mn_exposure": ("最大の曝露", "highest exposure"), "max_mn_system": ("そのシステム", "its system"),
+    "records_at_stake": ("期待値", "expected records"), "open_findings": ("未解決の指摘", "open findings"),
+    "vs_previous": ("前版との比較", "vs previous"), "important_changes": ("重要な変更", "important changes"),
+}
+_REQUIRED_WORDS = {"none": ("不要", "none"), "basic": ("基礎項目評価", "basic"), "focused": ("重点項目評価", "focused"),
+                   "full": ("全項目評価", "full")}
 
 
 # -- workbooks and interchange (pia_analysis.formats.workbook, pia_analysis.outputs.interchange) -----------------------
@@ -720,7 +784,7 @@ def _probability(text: str) -> float:
 
     value = nfkc(text)
     try:
-        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)  # one %, not 3%%
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (write 0.03 or 3%)") from None
     if not 0.0 <= number <= 1.0 or number != number:
@@ -777,6 +841,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="treat the model's warnings (e.g. a population below a My Number file's records) as "
                             "errors: exit 1")
 
+    def lang(p: argparse.ArgumentParser, help_: str = "language of the printed words and headings (default ja)"
+             ) -> None:  # one option, as --strict: every command that prints words for people takes it
+        p.add_argument("--lang", choices=("ja", "en"), default="ja", help=help_)
+
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
             formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
@@ -788,7 +856,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("validate", _cmd_validate, "check a model and print a summary")
+    lang(add("validate", _cmd_validate, "check a model and print a summary"))
     p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
@@ -811,6 +879,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "令和6年4月1日 or R6.4.1 (default: today's date)")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table format (default ja)")
     p = add("section3", _cmd_section3, "the Section Ⅲ risk table", formats=True)
+    lang(p, lang_help)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p = add("scenario", _cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
@@ -828,9 +897,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (csv: the rows of (別添3) 変更箇所)")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
     strict(p)
+    lang(p)
     p.set_defaults(func=_cmd_diff)
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    lang(p, lang_help)
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")

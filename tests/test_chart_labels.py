@@ -139,3 +139,36 @@ def test_an_english_chart_writes_the_declaration_in_english(analyses):
     finally:
         for fig in figures.values():
             plt.close(fig)
+
+
+@pytest.mark.parametrize("length", [82, 200])  # the trial's title, and the longest a model may have
+def test_a_long_title_stays_clear_of_the_footer_and_on_the_page(length):
+    # the trial: an 82-character title ran the footer's date into the model id; 200 ran off the page
+    from pia_analysis.charts.style import new_figure
+    from pia_analysis.outputs.briefing import _footer, cover_page
+
+    base = load_model(TOWN)
+    title = ("緑川町住民基本台帳事務の特定個人情報保護評価" * 20)[:length]
+    model = base.replace(meta={**base.meta, "title_ja": title, "title_en": ("A long title " * 20)[:length]})
+    for lang in ("ja", "en"):
+        fig = new_figure(model, lang, "Chart")
+        renderer = fig.canvas.get_renderer()
+        left, right = (t.get_window_extent(renderer) for t in fig.texts[-2:])
+        page = fig.bbox
+        assert left.x0 >= page.x0 and right.x1 <= page.x1
+        assert left.x1 < right.x0, (left, right)  # the date never runs into the id
+        date = "2024年" if lang == "ja" else "2024-"
+        assert date in fig.texts[-2].get_text() and ("…" in fig.texts[-2].get_text() or length < 200)
+        cover = cover_page(analyse(model), lang)
+        cover.canvas = fig.canvas.__class__(cover)
+        renderer = cover.canvas.get_renderer()
+        for text in cover.texts:
+            box = text.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 + 1, text.get_text()[:40]
+        title_box = next(t for t in cover.texts if t.get_text().startswith(model.title(lang)[:10])).get_window_extent(renderer)
+        assert title_box.y0 > 0.70 * page.height  # above the cover's rows
+        blank = type(cover)(figsize=cover.get_size_inches())
+        blank.canvas = fig.canvas.__class__(blank)
+        _footer(blank, model, lang, page=3)
+        box = blank.texts[0].get_window_extent(blank.canvas.get_renderer())
+        assert box.x0 >= 0.45 * page.width and blank.texts[0].get_text().endswith(" · 3")

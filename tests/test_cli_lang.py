@@ -90,3 +90,46 @@ def test_csv_and_json_keep_the_codes_whatever_the_language(command, capsys):
                                                                        "--lang", "en")
     header = run(capsys, command, str(TOWN), "--format", "csv").splitlines()[0]
     assert {"exposure": "system_id", "coverage": "stage", "findings": "finding_id"}[command] in header
+
+
+def test_every_command_that_prints_for_people_takes_lang():
+    # one shared option, as --strict: the trial found validate, section3, diff and history without it
+    from pia_analysis.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    without = sorted(name for name, p in commands.items()
+                     if name not in ("new", "convert") and not any("--lang" in a.option_strings for a in p._actions))
+    assert without == []
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_section3_history_validate_and_diff_speak_the_language(name, capsys):
+    path = str(MODELS[name])
+    codes = re.compile(r"mn_holders_outside_city|max_mn_exposure|rating_status|implemented_controls|\bunrated\b")
+    decimal = re.compile(r"(?<![\d.])0\.\d{2,}(?![\d%])")
+    for lang in ("ja", "en"):
+        section3 = run(capsys, "section3", path, "--lang", lang)
+        history = run(capsys, "history", path, "--lang", lang)
+        for text in (section3, history):
+            assert not codes.search(text) and not decimal.search(text), (codes.search(text), decimal.search(text))
+            assert not re.search(r"\b(True|False|nan|NaN|None)\b", text)
+            assert re.search(r"\d%", text)  # coverage (and the highest exposure) as percentages
+        if lang == "ja":
+            assert section3.startswith("ID") and "網羅率" in section3
+            assert "未評価" in section3 or name == "bundled"  # (the bundled model rates every risk)
+            assert "版ごとの曝露と指摘" in history and "対象人数" in history and "段階" in history
+            for text in (section3, history):
+                assert not english_words_of(text), english_words_of(text)
+        else:
+            assert section3.startswith("id") and "coverage" in section3
+            assert "not rated" in section3 or name == "bundled"
+            assert "対象外" not in section3 and "未評価" not in section3
+            assert "Exposure and findings per version" in history and "outside" in history
+            assert not CJK.search(history), CJK.search(history)
+    validate = run(capsys, "validate", path, "--lang", "en")
+    assert "entry points" in validate and "入口" not in validate
+    assert "入口" in run(capsys, "validate", path)
+    diff_ja = run(capsys, "diff", path, path)
+    diff_en = run(capsys, "diff", path, path, "--lang", "en")
+    assert "表ごとの変更" in diff_ja and "Changes by table" not in diff_ja
+    assert "Changes by table" in diff_en and "表ごとの変更" not in diff_en

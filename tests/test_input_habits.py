@@ -479,3 +479,12 @@ def test_council_risk_wording_is_cut_at_a_word_in_english():
         if short != full:
             assert short.endswith("…") and len(short) <= 40
             assert full.startswith(short[:-1]) and full[len(short) - 1] in " ,;:(", (short, full)
+
+
+def test_a_threshold_with_two_percent_signs_is_refused(capsys):
+    # the trial: '3%%' was accepted as 3 % (rstrip("%") strips every sign); one % only, as in cells
+    from pia_analysis.cli import main as cli_main
+
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["findings", str(Path(__file__).parent / "models" / "tiny"), "--threshold", "3%%"])
+    assert exit_.value.code == 2 and "'3%%' is not a number" in capsys.readouterr().err

@@ -269,3 +269,17 @@ def test_briefing_md_escapes_markdown_controls(hostile, tmp_path, capsys):
     title = (out / "briefing.md").read_text(encoding="utf-8").split("\n")[0]
     # No link, code span or table cell in the heading: [ ] ` | are backslash-escaped.
     assert title == "# @SUM(1+1) \\[x\\](javascript:alert(1)) \\`code\\` \\| pipe"
+
+
+def test_workbook_export_shows_control_characters_it_cannot_hold(tmp_path):
+    # the loader refuses control characters in model text; a label from elsewhere must still not abort
+    # the pack (openpyxl raises IllegalCharacterError): the character is shown as its code point
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from pia_analysis.util.spreadsheet import write_xlsx
+
+    frame = pd.DataFrame({"name\x07": ["中間\x1b[31mRED", 3], "n": [1, 2]})
+    sheet = load_workbook(write_xlsx({"t": frame}, tmp_path / "t.xlsx"))["t"]
+    assert [c.value for c in sheet[1]] == ["name[U+0007]", "n"]
+    assert sheet["A2"].value == "中間[U+001B][31mRED" and sheet["A3"].value == 3

@@ -343,11 +343,19 @@ def test_not_a_workbook_is_a_located_problem(tmp_path: Path, capsys):
 def test_carriage_returns_and_control_characters_round_trip(tmp_path: Path):
     model = load_model(TINY)
     systems = model.systems.copy()
-    systems["source"] = ["line 1\r\nline 2", "bell\x07 and \x01", "a literal _x000D_ stays literal"]
+    systems["source"] = ["line 1\r\nline 2", "tab\tand line\nbreak", "a literal _x000D_ stays literal"]
     changed = model.replace(systems=systems)
     book = save_workbook(changed, tmp_path / "m.xlsx")
     assert openpyxl.load_workbook(book)["systems"]["I2"].value == "line 1_x000D_\nline 2"  # as Excel writes it
     assert_tables_equal(changed, load_model(book))
+    # other control characters (a bell, Excel's _x0007_) are written but refused, located, on reading back:
+    # the pack's own tables.xlsx could not hold them (issue 14's attack trial: report exit 3)
+    systems["source"] = ["line 1", "bell\x07 and \x01", "x"]
+    book = save_workbook(model.replace(systems=systems), tmp_path / "bell.xlsx")
+    with pytest.raises(ModelError) as caught:
+        load_model(book)
+    assert "bell.xlsx[systems]:3: source: 'bell\\x07 and \\x01' holds a control character (U+0007" \
+        in str(caught.value.problems[0])
 
 
 # --- new ---------------------------------------------------------------------------------------------

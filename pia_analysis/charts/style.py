@@ -551,11 +551,16 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     else:
         date = str(assessed or "-")
     sep = "　｜　" if lang == "ja" else "  |  "
-    fig.text(0.015, 0.012, f"{drawable_text(model.title(lang))}{sep}{chart_text('assessed_on', lang)}: {date}",
+    dated = f"{sep}{chart_text('assessed_on', lang)}: {date}"
+    # the model by its title (left); its id is for the analysts' tables, never a council page
+    ident = "pia_analysis"
+    # A long title (up to the 200 characters a model may have) is cut with '…' so that the date stays whole
+    # and clear of the tool's name at the right, with half an inch between them.
+    room = A4_LANDSCAPE[0] * (0.985 - 0.015) - text_width(ident, 7) - 0.5 - text_width(dated, 8)
+    fig.text(0.015, 0.012, fit_text(drawable_text(model.title(lang)), max(room, 1.0), 8) + dated,
              fontsize=8,
              va="bottom", ha="left", color="#444444")
-    # the model by its title (left); its id is for the analysts' tables, never a council page
-    fig.text(0.985, 0.012, "pia_analysis", fontsize=7, va="bottom", ha="right", color="#777777")
+    fig.text(0.985, 0.012, ident, fontsize=7, va="bottom", ha="right", color="#777777")
     return fig
 
 

@@ -1264,6 +1264,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
                  warnings=tuple(workbook_naming(str(p)).located(
                      warnings + check_glyphs(tables)
+                     + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
                      + checks.population_warnings(meta, frames["files"], tables["files"].lines,
                                                   meta_rows.get("target_population")))), **frames)
 

@@ -5,7 +5,8 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "population_warnings",
+__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "organisation_kind_warnings",
+           "population_warnings",
            "validate_tables"]
 
 from typing import Any, Union
@@ -413,6 +414,49 @@ def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_l
                     (f"{int(population):,} is below the {records:,} records of {file_id} (", TableRef("files"), " ",
                      RowRef(file_line), "), the largest file with My Numbers"),
                     "write the number of people whose information the files hold, or correct that file's records")]
+
+
+def organisation_kind_warnings(meta: dict[str, Any], line: int | None = None) -> list[Problem]:
+    """A warning when ``organisation_kind`` contradicts the suffix of ``organisation`` (市 for 緑川町).
+
+    The kind gives the body's word in the council pack (「町が運用する…」); a kind that the name contradicts
+    makes a town's pack say 市. The neutral ``body`` (団体) never contradicts a name: it is a choice.
+
+    Parameters
+    ----------
+    meta
+        The ``model.yaml`` keys, as loaded.
+    line
+        The line of ``organisation_kind`` in ``model.yaml`` (its row on a workbook's model sheet).
+
+    Returns
+    -------
+    list of Problem
+        One problem located at ``organisation_kind``, or none.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import organisation_kind_warnings
+    >>> print(*organisation_kind_warnings({"organisation": "緑川町", "organisation_kind": "市"}, line=5))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    model.yaml:5: organisation_kind: '市' contradicts the organisation '緑川町', whose name ends in 町 (hint: write
+    organisation_kind: 町, or remove the key (the kind is then taken from the name); the pack would say 市)
+    >>> organisation_kind_warnings({"organisation": "北九州市", "organisation_kind": "body"})
+    []
+    """
+    from .organisation import organisation_kind
+
+    explicit = str(meta.get("organisation_kind") or "").strip()
+    name = str(meta.get("organisation") or "").strip()
+    if not explicit or not name:
+        return []
+    given, by_name = organisation_kind(meta), organisation_kind({"organisation": name})
+    if "body" in (given.kind, by_name.kind) or given.kind == by_name.kind:
+        return []
+    return [Problem(TableRef("model"), line, "organisation_kind",
+                    f"{explicit!r} contradicts the organisation {name!r}, whose name ends in {by_name.word_ja}",
+                    f"write organisation_kind: {by_name.word_ja}, or remove the key (the kind is then taken from the "
+                    f"name); the pack would say {given.word_ja}")]
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,

@@ -39,8 +39,8 @@ from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
-from ..charts.style import (A4_LANDSCAPE, drawable_figure, form_item_number, save_figure, use_japanese_fonts,
-                            wrap_text)
+from ..charts.style import (A4_LANDSCAPE, drawable_figure, fit_text, form_item_number, save_figure, text_width,
+                            use_japanese_fonts, wrap_text)
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
@@ -484,10 +484,11 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 
 
 def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
-    text = f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()}"
-    if page is not None:
-        text += f" · {page}"
-    fig.text(0.99, 0.01, text, ha="right", va="bottom", fontsize=7, color="#555555")
+    tail = f" · {model.meta['assessed_on'].isoformat()}" + (f" · {page}" if page is not None else "")
+    # the title cut with '…' to half the page (a model's title may have 200 characters): the date and the
+    # page number stay whole, and the footer clear of a page's notes at the left
+    title = fit_text(model.title(lang), A4_LANDSCAPE[0] * 0.5 - text_width(tail, 7), 7)
+    fig.text(0.99, 0.01, title + tail, ha="right", va="bottom", fontsize=7, color="#555555")
 
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
@@ -497,7 +498,9 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
              fontsize=22)
-    fig.text(0.06, 0.79, m.title(lang), fontsize=15)
+    # at most two lines (a title may have 200 characters), above the rows that start at 0.70
+    fig.text(0.06, 0.82, "\n".join(wrap_text(m.title(lang), A4_LANDSCAPE[0] * 0.88, 15, lang, max_lines=2,
+                                             balanced=False)), fontsize=15, va="top", linespacing=1.2)
     s = a.schedule
     rows = [
         ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
@@ -1080,7 +1083,7 @@ def _md_rating_check(a: Analysis, w: CouncilWords) -> pd.DataFrame:
 # Model text is written into briefing.md as text, never as Markdown or HTML: a name, a title or a finding
 # must not become a link, an image, a script-bearing tag, a code span, a heading or a new table row.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
-_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#",
+_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#", "*": "\\*",
                "&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
 # At the start of a list item or heading these open a block (quote, list, ordered list).
@@ -1091,7 +1094,7 @@ def md_text(value: object, block: bool = False) -> str:
     r"""``value`` as inert Markdown text for ``briefing.md``.
 
     HTML special characters become entities (``<img …>`` shows as text), the Markdown controls
-    ``\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
+    ``\ ` | [ ] # *`` are backslash-escaped (no code span, link, image, table cell, heading or **emphasis**), and every
     line break (CR, LF, CRLF, VT, FF, NEL, U+2028/9 …) becomes a space, as in the tables. With
     ``block=True`` (a list item or a heading) the text is also stripped and a leading list marker or
     ordered-list number is escaped, so the text stays one paragraph of one line.
@@ -1102,6 +1105,8 @@ def md_text(value: object, block: bool = False) -> str:
     '&lt;img src=x onerror=alert(1)&gt;'
     >>> md_text("[a](http://x) `b` c|d\r\n# e")
     '\\[a\\](http://x) \\`b\\` c\\|d \\# e'
+    >>> md_text("**bold** name")
+    '\\*\\*bold\\*\\* name'
     >>> md_text("- 1. item", block=True), md_text("12) x", block=True)
     ('\\- 1. item', '12\\) x')
     """
