@@ -32,6 +32,7 @@ from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.schema import TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
+from ..util.words import operator_word
 from ..whatif.versions import change_rules
 
 _LANGS = ("ja", "en")
@@ -1102,8 +1103,6 @@ def _schema_operator_words() -> dict[str, str]:
 
 
 _OPERATOR_JA = _schema_operator_words()
-_OPERATOR_EN = {"contractor": "a contractor", "subcontractor": "a subcontractor", "jlis": "J-LIS",
-                "national": "the national government", "other_body": "another body", "resident": "residents"}
 
 
 def _operator_word(model: Model, operator: str, lang: str) -> str:
@@ -1111,7 +1110,8 @@ def _operator_word(model: Model, operator: str, lang: str) -> str:
     if operator == "city":
         kind = organisation_kind(model.meta)
         return f"{kind.word_ja}職員" if lang == "ja" else f"{kind.word_en} staff"
-    return (_OPERATOR_JA if lang == "ja" else _OPERATOR_EN).get(operator, str(operator))
+    # Japanese in the schema's own labels (as the model's docs show them); English in the one word table
+    return _OPERATOR_JA.get(operator, str(operator)) if lang == "ja" else operator_word(operator, "en")
 
 
 def _stage_word(stage: str, lang: str) -> str:
