@@ -9,7 +9,7 @@ LANG_OUT ?= ja
 # Same string hashing in every process (and in the notebook kernels they start), so set order never varies.
 export PYTHONHASHSEED := 0
 
-.PHONY: install report test lab notebooks bench clean
+.PHONY: install report test lab notebooks bench doc-images clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ lab: install
 notebooks: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
+
+# Redraw the images of docs/charts.md and the README (pages of real packs; commit the result).
+doc-images: install
+	$(BIN)/python scripts/doc_images.py docs/images
 
 bench: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -27,6 +27,10 @@ __all__ = [
     "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval", "with_control_status",
     "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_assessment", "write_otm", "write_report",
     "write_sarif", "write_section3",
+    "ReadableTable", "blast_radius_reading", "exposure_reading", "hardening_reading",
+    "overview_reading", "paths_reading", "readable_table", "simulation_reading", "findings_reading", "gaps_reading",
+    "procedure_reading", "rating_check_reading", "schedule_reading", "stage_coverage_reading", "threshold_reading",
+    "comparison_reading", "history_reading", "system_view_reading", "version_diff_reading",
 ]
 
 from importlib import import_module
@@ -58,6 +62,11 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".whatif.compare": ("Comparison", "compare"),
     ".whatif.versions": ("ModelDiff", "diff", "history_coverage", "version_chain", "version_history"),
     ".outputs.briefing": ("key_messages", "write_report"),
+    ".outputs.readings": ("ReadableTable", "blast_radius_reading", "exposure_reading", "hardening_reading",
+                          "findings_reading", "gaps_reading", "overview_reading", "paths_reading",
+                          "procedure_reading", "rating_check_reading", "readable_table", "schedule_reading",
+                          "simulation_reading", "stage_coverage_reading", "threshold_reading", "comparison_reading",
+                          "history_reading", "system_view_reading", "version_diff_reading"),
     ".outputs.section3": ("write_section3",),
     ".outputs.assessment_answers": ("assessment_answers", "assessment_completeness"),
     ".outputs.assessment": ("write_assessment",),

@@ -18,7 +18,9 @@ __all__ = ["EPILOG", "UsageError", "build_parser", "interrupted_exit", "main"]
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -48,13 +50,24 @@ def _named(path: str | None) -> None:
         raise OutputRefused("an empty output path; name a new folder or file")
 
 
-def _load(path: str):
-    from .formats import load_model
+class StrictWarnings(ModelError):
+    """Warnings of a model loaded with ``--strict``: reported and exited on as the problems of a bad model."""
 
-    model = load_model(path)
+
+def _warn(model, strict: bool) -> None:
+    """Print the warnings of ``model``; with ``strict`` they are errors (:class:`StrictWarnings`)."""
+    if strict and model.warnings:
+        raise StrictWarnings(list(model.warnings))
     # What the reader accepted but the model should say otherwise, located as errors are: printed, not fatal.
     for problem in model.warnings:
         print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+
+
+def _load(path: str, strict: bool = False):
+    from .formats import load_model
+
+    model = load_model(path)
+    _warn(model, strict)
     return model
 
 
@@ -98,19 +111,24 @@ def emit_table(frame: pd.DataFrame, fmt: str, out=None) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .analysis.provenance import unsourced_rows
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     s = model.summary()
-    print(f"OK: {model.path.name} — {model.meta['title_ja']}")
+    en = args.lang == "en"
+    print(f"OK: {model.path.name} — {model.title(args.lang)}")
     print(f"  zones {s['zones']}, systems {s['systems']}, files {s['files']}, flows {s['flows']}, controls "
-          f"{s['controls']}")
+          f"{s['controls']}" if en else
+          f"  ゾーン {s['zones']}、システム {s['systems']}、ファイル {s['files']}、流れ {s['flows']}、"
+          f"対策 {s['controls']}")
     entries = model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"].tolist()
-    print(f"  entry points {s['entry_points']}: {', '.join(sorted(entries)) or '-'}")
+    print(f"  {'entry points' if en else '入口'} {s['entry_points']}: {', '.join(sorted(entries)) or '-'}")
     mn = sorted(model.my_number_files)
-    print(f"  files with My Numbers {s['my_number_files']}: {', '.join(mn) or '-'}")
+    mn_words = "files with My Numbers" if en else "個人番号を含むファイル"
+    print(f"  {mn_words} {s['my_number_files']}: {', '.join(mn) or '-'}")
     unsourced = unsourced_rows(model)
     if len(unsourced):
-        print(f"  warning: {len(unsourced)} row(s) have no source: "
-              + ", ".join(f"{t}:{i}" for t, i in unsourced.itertuples(index=False)))
+        where = ", ".join(f"{t}:{i}" for t, i in unsourced.itertuples(index=False))
+        print(f"  warning: {len(unsourced)} row(s) have no source: {where}" if en else
+              f"  警告: 出典のない行が {len(unsourced)} 行あります: {where}")
     return EXIT_OK
 
 
@@ -118,7 +136,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
                        inputs=[args.model])
     print(f"briefing pack written to {out}")
@@ -129,7 +147,7 @@ def _cmd_assessment(args: argparse.Namespace) -> int:
     from .outputs.assessment import write_assessment
 
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     summary = write_assessment(model, Path(args.out), form=args.form, lang=args.lang,
                                progress=lambda msg: print(msg, file=sys.stderr), inputs=[args.model])
     for line in summary.values():
@@ -140,64 +158,144 @@ def _cmd_assessment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _terminal_columns(frame: pd.DataFrame, fmt: str, columns: list[str], lang: str) -> pd.DataFrame:
-    """On a terminal (the table format), the columns a reader needs, names in ``lang``; csv and json give all."""
-    if fmt != "table":
-        return frame
-    return frame[[c.format(lang=lang) for c in columns]]
+def _headed(frame: pd.DataFrame, headings: dict[str, tuple[str, str]], lang: str) -> pd.DataFrame:
+    """The columns of ``headings`` (in its order), each headed by its words in ``lang``."""
+    out = frame[list(headings)].copy()
+    out.columns = [headings[c][0 if lang != "en" else 1] for c in headings]
+    return out
+
+
+def _stage_names(stages, lang: str) -> list[str]:
+    """Short stage names in ``lang`` (入手, Acquisition …) for a terminal table; "" for no stage."""
+    from .catalog import stages as stage_table
+
+    names = stage_table().set_index("stage")["short_en" if lang == "en" else "short_ja"]
+    return [str(names.get(s, s)) if s else "" for s in stages]
+
+
+def _yes_no(values, lang: str) -> list[str]:
+    """Booleans as ○/× (yes/no in English): never True/False on a terminal."""
+    words = ("○", "×") if lang != "en" else ("yes", "no")
+    return [words[0] if bool(v) else words[1] for v in values]
+
+
+# The terminal tables of exposure, coverage and findings (--format table): headings, stage names, statuses,
+# levels and yes/no in the chosen language (--lang); the ids stay in their own column, and csv and json keep
+# the analysts' column names and codes, whatever --lang says.
+_EXPOSURE_HEADINGS = {
+    "system_id": ("ID", "id"), "name": ("名称", "name"), "exposure": ("曝露（年間確率）", "exposure (a year)"),
+    "path": ("最も起こりやすい経路（入口から）", "most likely path (from its entry point)"),
+    "zone_crossings": ("ゾーン越え", "zone crossings"), "holds_my_number": ("個人番号", "My Number"),
+    "people": ("保有人数", "people held"), "records_at_stake": ("期待値", "expected records"),
+}
 
 
 def _cmd_exposure(args: argparse.Namespace) -> int:
     from .analysis.exposure import node_exposure
+    from .outputs.briefing import largest_my_number_file
+    from .outputs.wording import percent
 
-    model = _load(args.model)
-    emit_table(_terminal_columns(node_exposure(model), args.format, [
-        "system_id", "name_{lang}", "exposure", "path", "entry_point", "zone_crossings", "records_at_stake",
-        "holds_my_number"], getattr(args, "lang", "ja")), args.format)
+    model = _load(args.model, args.strict)
+    table = node_exposure(model)
+    if args.format != "table":
+        emit_table(table, args.format)
+        return EXIT_OK
+    lang = args.lang
+    names = table["name_en" if lang == "en" else "name_ja"].where(lambda n: n.astype(bool), table["name_ja"])
+    view = table.assign(
+        name=names, exposure=[percent(x, lang) for x in table["exposure"]],
+        path=[" → ".join(p) for p in table["path"]],  # the ids of the path, as analysts join on them
+        holds_my_number=_yes_no(table["holds_my_number"], lang),
+        # what is at stake if the system is reached (its largest My Number file), beside the expected value
+        people=[largest_my_number_file(model, s) for s in table["system_id"]],
+        records_at_stake=table["records_at_stake"].round().astype("int64"))
+    emit_table(_headed(view, _EXPOSURE_HEADINGS, lang), "table")
+    print("期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数。\n"
+          "到達されたときに影響を受けるのは保有人数の全員。" if lang != "en" else
+          "expected records = exposure (a year) × people held: an average per year;\n"
+          "if the system is reached, every person held is affected.")
     return EXIT_OK
+
+
+_COVERAGE_HEADINGS = {
+    # (elements × risks = pairs: the two factors are in csv and json)
+    "stage": ("段階", "stage"), "name": ("名称", "name"), "pairs": ("組", "pairs"), "covered": ("対策あり", "covered"),
+    "planned": ("計画中", "planned"), "gaps": ("対策なし", "gaps"), "coverage": ("網羅率", "coverage"),
+    "coverage_if_planned": ("計画分を含む網羅率", "with planned"),
+    "reason": ("対象外の理由（宣言）", "why n/a"),
+}
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     from .analysis.coverage import rating_check, stage_coverage
-    from .catalog import stage_label
+    from .catalog import read_table
     from .outputs.section3 import declared_out_cells
+    from .outputs.wording import percent
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = stage_coverage(model)
-    if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
-        table = declared_out_cells("stage_coverage", table, rating_check(model))
-    if args.format == "table":  # the stage's short name (入手) on a terminal: the full one is a sentence
-        lang = getattr(args, "lang", "ja")
-        names = [stage_label(s, lang) for s in table["stage"]]
-        table = table.drop(columns=["stage_no", "name_ja"])
-        table.insert(1, "name", names)
-        if "declared" in table and table["declared"].eq("").all():
-            table = table.drop(columns=["declared"])  # no stage declared out: the column would be empty
-        # on a terminal the ratio cells say 対象外 and the declared column says why: the reason once per row
-        for col in ("coverage", "coverage_if_planned"):
-            table[col] = [("対象外" if isinstance(v, str) and v.startswith("対象外") else v) for v in table[col]]
-    emit_table(table, args.format)
+    if args.format != "table":
+        if args.format != "json":  # a declared-out stage reads 対象外（宣言: …）, not NaN; JSON keeps null
+            table = declared_out_cells("stage_coverage", table, rating_check(model))
+        emit_table(table, args.format)
+        return EXIT_OK
+    lang, ja = args.lang, args.lang != "en"
+    declarations = read_table("stage_declarations.csv")
+    declared_en = dict(zip(declarations["label_ja"], declarations["label_en"]))
+
+    def reason(declared: str, in_scope: bool) -> str:  # why a stage has no ratio: declared out, or nothing in it
+        if declared:
+            labels = [d.strip() for d in str(declared).split("、") if d.strip()] or [str(declared)]
+            return (str(declared) if ja else
+                    "declared: " + ", ".join(declared_en.get(d, d) for d in labels))
+        return "" if in_scope else ("要素なし" if ja else "nothing to assess")
+
+    out_word = "対象外" if ja else "n/a"  # the reason is in its own column
+    reasons = [reason(d, bool(i)) for d, i in zip(table.get("declared", [""] * len(table)), table["in_scope"])]
+    ratio = {col: [percent(v, lang) if r == "" else out_word for v, r in zip(table[col], reasons)]
+             for col in ("coverage", "coverage_if_planned")}
+    # (in_scope is not shown: a stage out of scope says 対象外 and why)
+    view = table.assign(name=_stage_names(table["stage"], lang), reason=reasons, **ratio)
+    headings = dict(_COVERAGE_HEADINGS)
+    if not any(reasons):
+        del headings["reason"]  # every stage has a ratio: the column would be empty
+    emit_table(_headed(view, headings, lang), "table")
     return EXIT_OK
+
+
+_FINDINGS_HEADINGS = {
+    "finding_id": ("ID", "id"), "status": ("状態", "status"), "risk_level": ("リスク水準", "risk level"),
+    "stage": ("段階", "stage"), "assumed": ("仮定", "assumed"), "title": ("指摘", "finding"),
+    "detail": ("詳細", "detail"),
+}
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
     from .analysis.findings import find_findings
+    from .outputs.wording import CouncilWords, count_noun
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
-    if args.format == "table":  # on a terminal, open findings first (csv and json keep the engine's order)
-        found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
-    emit_table(_terminal_columns(found, args.format, [
-        "finding_id", "status", "risk_level", "stage", "assumed", "title_{lang}", "detail_{lang}"],
-        getattr(args, "lang", "ja")),
-        args.format)
-    if args.format == "table":
-        # the table's assumed column is easy to miss in a wide listing: say it once more below
-        assumed = found.loc[found["assumed"], "finding_id"].tolist()
-        # (the ids are in the table's column; listing them here would make a line as wide as the model)
-        print(f"{len(assumed)} of {len(found)} finding(s) rest on an assumption (column assumed; "
-              "--format csv lists the rows)")
-        print(f"前提（仮定）に基づく指摘: {len(assumed)}件")
+    if args.format != "table":
+        emit_table(found, args.format)
+        return EXIT_OK
+    lang, ja = args.lang, args.lang != "en"
+    # on a terminal, open findings first (csv and json keep the engine's order)
+    found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
+    words = CouncilWords(model, lang)
+    statuses = {"not_applicable": "not_applicable_finding"}  # a rule that does not apply, not a declared stage
+    view = found.assign(
+        status=[words.status(statuses.get(s, s)) for s in found["status"]],
+        risk_level=[f"{words.level(v)} ({int(v)})" for v in found["risk_level"]],
+        stage=_stage_names(found["stage"], lang),
+        assumed=_yes_no(found["assumed"], lang), title=found[f"title_{lang}"], detail=found[f"detail_{lang}"])
+    emit_table(_headed(view, _FINDINGS_HEADINGS, lang), "table")
+    # the table's assumed column is easy to miss in a wide listing: say it once more below
+    # (the ids are in the table's column; listing them here would make a line as wide as the model)
+    assumed = int(found["assumed"].sum())
+    print(f"前提（仮定）に基づく指摘: {assumed}件（全 {len(found)}件中。仮定の列。--format csv で行の一覧）" if ja else
+          f"{assumed} of {count_noun(len(found), 'finding')} rest on an assumption (column assumed; --format csv "
+          "lists the rows)")
     return EXIT_OK
 
 
@@ -206,7 +304,7 @@ def _cmd_procedure(args: argparse.Namespace) -> int:
 
     from .analysis.procedure import procedure_check
 
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     # the re-run and the yearly review are judged on a day: --today, else the wall clock (interactive use)
     table = procedure_check(model, today=args.today or dt.date.today())
     if args.format == "table":  # the columns a reader needs on a terminal; csv and json give them all
@@ -219,13 +317,14 @@ def _cmd_section3(args: argparse.Namespace) -> int:
     from .analysis.coverage import rating_check
     from .analysis.judgments import section3_table
     from .outputs.section3 import declared_out_cells, write_section3
+    from .outputs.wording import percent
 
     _named(args.out)
     if args.out and Path(args.out).suffix.lower() not in (".xlsx", ".md"):
         raise UsageError(f"--out {args.out}: the Section Ⅲ table is written as .xlsx or .md")
     if args.out:
         check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     table = section3_table(model)
     if args.out:
         write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
@@ -236,11 +335,42 @@ def _cmd_section3(args: argparse.Namespace) -> int:
             # cells a free-text row has no value for (JSON keeps null)
             table = declared_out_cells("section3", table, rating_check(model))
             rated = table["row_kind"] == "rated"
+            unrated = "not rated" if args.lang == "en" else "未評価"
             table["rating"] = table["rating"].astype(object).where(table["rating"].notna(),
-                                                                   rated.map({True: "未評価", False: "—"}))
-            table["coverage"] = table["coverage"].astype(object).where(table["coverage"].notna(), "—")
+                                                                   rated.map({True: unrated, False: "—"}))
+            if args.format == "table":  # percentages and words in the chosen language; csv keeps the numbers
+                table["coverage"] = [percent(x, args.lang) if isinstance(x, float) and x == x
+                                     else x if isinstance(x, str) else "—" for x in table["coverage"]]  # 対象外 …
+                table["stage"] = _stage_names(table["stage"], args.lang)
+                table["rating_status"] = [_RATING_CHECK_WORDS.get(w, (w, w))[1 if args.lang == "en" else 0]
+                                          for w in table["rating_status"]]
+                table = _headed(table.assign(name=table["name_en" if args.lang == "en" else "name_ja"]),
+                                _SECTION3_HEADINGS, args.lang)
+                if args.lang == "en":  # the declared-out cells (対象外（宣言: 委託しない）) in English
+                    from .outputs.briefing import declaration_word
+
+                    def english(v: object) -> object:
+                        return re.sub(r"対象外（宣言: (.+?)）",
+                                      lambda m: f"n/a (declared: {declaration_word(m.group(1), 'en')})", v) \
+                            if isinstance(v, str) else v
+                    table = table.apply(lambda col: col.map(english))
+            else:
+                table["coverage"] = table["coverage"].astype(object).where(table["coverage"].notna(), "—")
         emit_table(table, args.format)
     return EXIT_OK
+
+
+# The terminal table of section3 (--format table): the form's columns, headed in --lang.
+_SECTION3_HEADINGS = {
+    "risk_id": ("ID", "id"), "stage": ("段階", "stage"), "form_item_ja": ("様式の項目", "form item"),
+    "name": ("リスク", "risk"), "rating": ("評価", "rating"), "implemented_controls": ("実施済みの対策", "implemented"),
+    "planned_controls": ("計画中の対策", "planned"), "coverage": ("網羅率", "coverage"),
+    "rating_status": ("評価の検証", "rating check"), "open_findings": ("未解決の指摘", "open findings"),
+    "text": ("記載", "text"),
+}
+_RATING_CHECK_WORDS = {"unrated": ("未評価", "not rated"), "free_text": ("記述式", "free text"),
+                       "overclaimed": ("評価が裏付けられない", "not borne out"), "consistent": ("整合", "consistent"),
+                       "not_applicable": ("対象外", "not applicable")}
 
 
 # -- scenarios and versions (pia_analysis.whatif.scenario, pia_analysis.whatif.versions) ------------------------------
@@ -261,40 +391,151 @@ def _section(title: str, frame: pd.DataFrame, empty: str = "  (none)") -> None:
         emit_table(frame, "table")  # numbers to six significant figures there (JSON keeps full precision)
 
 
-def _print_comparison(c) -> None:
-    headline = c.headline()
-    records = headline["metric"].astype(str).str.contains("records")
-    for col in ("before", "after", "delta"):  # records at stake are people: whole numbers
-        headline[col] = headline[col].astype(float).where(~records, headline[col].astype(float).round())
-    _section("Headline", headline)
-    exp = c.changed_exposure()[["system_id", "holds_my_number", "presence", "exposure_before", "exposure_after",
-                                "exposure_delta", "records_at_stake_before", "records_at_stake_after",
-                                "entry_point_after"]]
-    _section("Exposure: systems whose exposure changed", exp)
-    cov = c.coverage_delta[["stage", "pairs_before", "pairs_after", "covered_before", "covered_after",
-                            "coverage_before", "coverage_after", "coverage_delta"]].copy()
-    # a stage a model declares not applicable reads 対象外 (its declaration), not "-"
-    for side, table in (("before", c.coverage_before), ("after", c.coverage_after)):
+# The terminal tables of a comparison (scenario, diff): headings, metrics, kinds of change, stages, statuses and
+# levels in words of --lang; probabilities and ratios as percentages (a change in percentage points), counts as
+# whole numbers; the ids stay in their own column (JSON keeps the codes and full precision).
+_METRIC_WORDS = {
+    "max_mn_exposure": ("個人番号保有システムの最大曝露（年間確率）",
+                        "highest exposure of a My Number holder (a year)"),
+    "records_at_stake": ("記録の期待値（件）", "expected records"),
+    "reached_systems": ("到達されうるシステム", "systems reachable"),
+    "covered_pairs": ("対策のある組", "covered pairs"), "gaps": ("対策のない組", "gaps"),
+    "coverage": ("網羅率", "coverage"), "open_findings": ("未対応の指摘", "open findings"),
+    "open_risk_level_4": ("未対応の指摘（重大）", "open findings (critical)"),
+}
+_RATIO_METRICS = frozenset({"max_mn_exposure", "coverage"})
+_CHANGE_WORDS = {
+    "exposure_changed": ("確率が変化", "probability changed"), "path_changed": ("経路が変化", "path changed"),
+    "zone_crossings_changed": ("ゾーン越えが変化", "zone crossings changed"), "added": ("追加", "added"),
+    "removed": ("削除", "removed"), "unchanged": ("変化なし", "unchanged"),
+    "appeared": ("新たな指摘", "appears"), "disappeared": ("なくなる指摘", "disappears"),
+    "risk_level_changed": ("水準が変化", "level changed"), "status_changed": ("状態が変化", "status changed"),
+}
+
+
+def _comparison_tables(c, lang: str) -> dict[str, pd.DataFrame]:
+    """The four terminal tables of a comparison in ``lang``: headline, exposure, coverage, findings."""
+    from .catalog import read_table
+    from .util.words import percent, status_word
+
+    en = lang == "en"
+    pick = 1 if en else 0
+    none = "—"
+
+    def is_missing(v) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    def pct(v) -> str:
+        return none if is_missing(v) else percent(float(v), lang)
+
+    def points(v) -> str:  # a change of a percentage, in percentage points (a relative % would misread)
+        if is_missing(v):
+            return none
+        value = round(100 * float(v), 1)
+        return ("±0" if value == 0 else f"{value:+.1f}") + (" pt" if en else " ポイント")
+
+    def count(v, signed: bool = False) -> str:
+        if is_missing(v):
+            return none
+        n = int(round(float(v)))
+        return (f"{n:+,}" if n else "±0") if signed else f"{n:,}"
+
+    head = c.headline()
+    headline = pd.DataFrame({
+        ("指標" if not en else "metric"): [_METRIC_WORDS.get(m, (m, m))[pick] for m in head["metric"]],
+        ("変更前" if not en else "before"): [pct(b) if m in _RATIO_METRICS else count(b)
+                                          for m, b in zip(head["metric"], head["before"])],
+        ("変更後" if not en else "after"): [pct(a) if m in _RATIO_METRICS else count(a)
+                                         for m, a in zip(head["metric"], head["after"])],
+        ("差" if not en else "change"): [points(d) if m in _RATIO_METRICS else count(d, signed=True)
+                                        for m, d in zip(head["metric"], head["delta"])],
+        ("備考" if not en else "note"): head["note"].astype(str),
+    })
+    changed = c.changed_exposure()
+
+    def moved(before, after, fmt) -> str:  # "a → b" when it changed, else the one value
+        return fmt(before) if fmt(before) == fmt(after) else f"{fmt(before)} → {fmt(after)}"
+
+    exposure = pd.DataFrame({
+        "ID": changed["system_id"],
+        ("個人番号" if not en else "My Number"): changed["holds_my_number"].map(
+            {True: "○" if not en else "yes", False: ""}),
+        ("変化" if not en else "change"): [_CHANGE_WORDS.get(k, (k, k))[pick] for k in changed["change"]],
+        ("曝露（年間確率）" if not en else "exposure (a year)"): [
+            moved(b, a, pct) for b, a in zip(changed["exposure_before"], changed["exposure_after"])],
+        ("経路（変更前）" if not en else "path before"): changed["path_before"],
+        ("経路（変更後）" if not en else "path after"): changed["path_after"],
+        ("ゾーン越え" if not en else "zone crossings"): [
+            moved(b, a, count) for b, a in zip(changed["zone_crossings_before"], changed["zone_crossings_after"])],
+    })
+    cov = c.coverage_delta
+    side = {}
+    for name, table in (("before", c.coverage_before), ("after", c.coverage_after)):
+        # a stage a model declares not applicable reads 対象外 (its declaration), not "-"
         declared = dict(zip(table["stage"], table["declared"])) if "declared" in table else {}
-        words = cov["stage"].map(lambda st, d=declared: f"対象外（宣言: {d[st]}）" if d.get(st) else "")
-        cov[f"coverage_{side}"] = cov[f"coverage_{side}"].astype(object).where(words.eq(""), words)
-    _section("Coverage per stage", cov)
-    _section("Findings that appear, disappear or change", c.findings_delta[
-        ["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"]])
+        side[name] = [(f"対象外（宣言: {declared[st]}）" if not en else "n/a (declared)") if declared.get(st)
+                      else pct(v) for st, v in zip(cov["stage"], cov[f"coverage_{name}"])]
+    coverage = pd.DataFrame({
+        ("段階" if not en else "stage"): _stage_names(cov["stage"], lang),
+        ("組" if not en else "pairs"): [moved(b, a, count) for b, a in zip(cov["pairs_before"], cov["pairs_after"])],
+        ("対策あり" if not en else "covered"): [moved(b, a, count) for b, a in
+                                             zip(cov["covered_before"], cov["covered_after"])],
+        ("網羅率（変更前）" if not en else "coverage before"): side["before"],
+        ("網羅率（変更後）" if not en else "coverage after"): side["after"],
+        ("差" if not en else "change"): [points(d) for d in cov["coverage_delta"]],
+    })
+    levels = {int(r["level"]): r["label_en" if en else "label_ja"]
+              for r in read_table("risk_scales.csv").to_dict("records") if r["scale"] == "risk_level"}
+    f = c.findings_delta if c.findings_delta is not None else pd.DataFrame(
+        columns=["finding_id", "change", "status_before", "status_after", "risk_level_before", "risk_level_after"])
+
+    def level(v) -> str:  # 0 or empty: the finding is absent on that side
+        return none if is_missing(v) or not int(v) else levels.get(int(v), str(v))
+
+    findings = pd.DataFrame({
+        ("指摘ID" if not en else "finding"): f["finding_id"],
+        ("変化" if not en else "change"): [_CHANGE_WORDS.get(k, (k, k))[pick] for k in f["change"]],
+        ("状態" if not en else "status"): [moved(b, a, lambda v: status_word(v, lang) if v else none)
+                                          for b, a in zip(f["status_before"], f["status_after"])],
+        ("リスクの水準" if not en else "risk level"): [moved(b, a, level) for b, a in
+                                                   zip(f["risk_level_before"], f["risk_level_after"])],
+    })
+    return {"headline": headline, "exposure": exposure, "coverage": coverage, "findings": findings}
+
+
+def _print_comparison(c, lang: str = "ja") -> None:
+    from .whatif.compare import EXPOSURE_CHANGES
+
+    en = lang == "en"
+    tables = _comparison_tables(c, lang)
+    _section("主な数値" if not en else "Headline", tables["headline"])
+    # A system whose probability is unchanged but whose most likely path, entry point or zone crossings
+    # changed is listed too (path changed / zone crossings changed): "does the attacker now come in
+    # elsewhere?" is the council's question even when the number stays the same.
+    _section("曝露: 確率または最も起こりやすい経路が変わるシステム" if not en else
+             "Exposure: systems whose exposure or most likely attack path changed", tables["exposure"],
+             empty="  （なし）" if not en else "  (none)")
+    kinds = c.changed_exposure()["change"].value_counts()
+    if len(kinds):
+        print("  " + ("、" if not en else ", ").join(f"{_CHANGE_WORDS[k][1 if en else 0]} {int(kinds[k])}"
+                                                    for k in EXPOSURE_CHANGES if k in kinds))
+    _section("段階ごとの網羅率" if not en else "Coverage per stage", tables["coverage"])
+    _section("現れる・なくなる・変わる指摘" if not en else "Findings that appear, disappear or change",
+             tables["findings"], empty="  （なし）" if not en else "  (none)")
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from .whatif.apply import apply_scenario, scenario_effects
+    from .whatif.apply import apply_scenario, scenario_effects, with_id_problems
     from .whatif.compare import compare
     from .whatif.scenario import load_scenario
 
     if args.report is not None:
         check_pack_target(args.report, inputs=[args.model, args.scenario], option="--report")  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         scenario = load_scenario(args.scenario)
-    except ModelError as exc:
-        return _problems(f"the scenario {args.scenario} is not valid", exc)
+    except ModelError as exc:  # with the ids the model lacks: every problem of the file at once
+        return _problems(f"the scenario {args.scenario} is not valid", with_id_problems(model, exc))
     try:
         changed = apply_scenario(model, scenario)
         effects = scenario_effects(model, scenario)
@@ -311,13 +552,16 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
-        print(f"Scenario {scenario.id}: {scenario.title(args.lang)}")
+        en = args.lang == "en"
+        print(f"{'Scenario' if en else 'シナリオ'} {scenario.id}: {scenario.title(args.lang)}")
         if scenario.source:
-            print(f"  source: {scenario.source}")
-        print(f"  model: {model.id} — {model.title(args.lang)}")
+            print(f"  {'source' if en else '出典'}: {scenario.source}")
+        print(f"  {'model' if en else 'モデル'}: {model.id} — {model.title(args.lang)}")
         counts = effects.groupby(["table", "op"]).size()
-        print("  changes: " + ", ".join(f"{t} {o} {n}" for (t, o), n in counts.items()))
-        _print_comparison(comparison)
+        ops = {"add": "追加", "remove": "削除", "set": "変更"}
+        print(("  changes: " if en else "  変更: ") + (", " if en else "、").join(
+            f"{t} {o if en else ops.get(o, o)} {n}" for (t, o), n in counts.items()))
+        _print_comparison(comparison, args.lang)
     if args.report is not None:
         _scenario_report(model, changed, scenario, comparison, effects, Path(args.report), args.lang,
                          inputs=[args.model, args.scenario])
@@ -344,7 +588,8 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
     }
 
     def build(work: Path) -> None:
-        build_report(changed.replace(meta=meta), work, lang=lang, progress=say)
+        # the base model keys the zone colours: a zone keeps its colour from the base's pack to this one
+        build_report(changed.replace(meta=meta), work, lang=lang, progress=say, base=model)
         say("[delta] exposure and coverage before/after charts")
         build_delta_files(comparison, work / "delta", lang=lang, title=scenario.title("ja" if ja else "en"),
                           extra_files=extra)
@@ -354,9 +599,12 @@ def _scenario_report(model, changed, scenario, comparison, effects, out: Path, l
 
 
 def _cell(value) -> str:
+    # an added or removed row has no before/after value: an empty cell, never "nan" (issue 14)
     if isinstance(value, (list, tuple)):
         return ";".join(map(str, value))
-    return "" if value is None else str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -366,11 +614,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     loaded, failed = [], []
     for path in (args.old, args.new):
         try:
-            loaded.append(_load(path))
+            loaded.append(_load(path, args.strict))
         except ModelError as exc:
             failed.append((path, exc))
     for path, exc in failed:
-        _problems(f"the model at {path} is not valid", exc)
+        _problems(f"the model at {path} has warnings, errors with --strict" if isinstance(exc, StrictWarnings)
+                  else f"the model at {path} is not valid", exc)
     if failed:
         return EXIT_MODEL
     old, new = loaded
@@ -382,25 +631,28 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         # The rows of (別添3) 変更箇所, ready to paste into the form.
         print(d.change_sheet().to_csv(index=False, lineterminator="\n"), end="")
         return EXIT_OK
+    en = args.lang == "en"
     print(f"{old.id} → {new.id}")
-    print(f"  {d.verdict('ja')}")
-    print(f"  {d.verdict('en')}")
-    _section("Changes by table", d.summary())
-    _section("Important changes (重要な変更)", d.important[["table", "id", "change", "rules", "reasons_en"]])
-    _section("Every change", d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
+    print(f"  {d.verdict(args.lang)}")
+    _section("Changes by table" if en else "表ごとの変更", d.summary())
+    reasons = "reasons_en" if en or "reasons_ja" not in d.important.columns else "reasons_ja"
+    _section("Important changes (重要な変更)" if en else "重要な変更",
+             d.important[["table", "id", "change", "rules", reasons]])
+    _section("Every change" if en else "すべての変更",
+             d.changes[["table", "id", "change", "change_class", "rule", "fields"]])
     _section("(別添3) 変更箇所", d.change_sheet()[["項目", "変更前の記載", "変更後の記載", "提出時期"]])
-    _print_comparison(d.comparison)
+    _print_comparison(d.comparison, "en")  # (diff's sections are in English; its verdict in both)
     return EXIT_OK
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from .analysis.coverage import declared_out
+    from .outputs.wording import percent
     from .whatif.versions import history_coverage, version_chain, version_history
 
     chain = version_chain(args.model)  # loaded once for both tables
     for version in chain:  # each version's warnings, as _load prints a model's
-        for problem in version.warnings:
-            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+        _warn(version, args.strict)
     history = version_history(chain)
     coverage = history_coverage(chain)
     if args.format == "json":
@@ -411,18 +663,40 @@ def _cmd_history(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
-    print(f"{len(history)} version(s), oldest first")
-    _section("Exposure and findings per version", history[[
-        "version", "assessed_on", "target_population", "required", "systems", "mn_holders", "mn_holders_outside_city",
-        "max_mn_exposure", "max_mn_system", "records_at_stake", "open_findings", "vs_previous", "important_changes"]])
+    en = args.lang == "en"
+    print(f"{len(history)} version(s), oldest first" if en else f"{len(history)} 版（古い順）")
+    view = history.assign(
+        required=[_REQUIRED_WORDS.get(r, (r, r))[1 if en else 0] for r in history["required"]],
+        max_mn_exposure=[percent(x, args.lang) for x in history["max_mn_exposure"]],
+        records_at_stake=history["records_at_stake"].round().astype("int64"))
+    _section("Exposure and findings per version" if en else "版ごとの曝露と指摘",
+             _headed(view, _HISTORY_HEADINGS, args.lang))
     shown = coverage.drop(columns=["name_ja"]).astype(object)
+    for col in shown.columns[1:]:  # a share as a percentage; a stage with no pairs as —
+        shown[col] = [percent(x, args.lang) if isinstance(x, float) and x == x else "—" for x in shown[col]]
     for i, version in enumerate(chain):  # a stage whose every rated item a version declares out reads 対象外
         out = declared_out(version)
         items = version.rated_items.groupby("stage")["rated_item_id"].agg(list)
         gone = [stage for stage, ids in items.items() if stage and all(item in out for item in ids)]
-        shown.loc[shown["stage"].isin(gone), shown.columns[i + 1]] = "対象外"
-    _section("Coverage per stage and version", shown)
+        shown.loc[shown["stage"].isin(gone), shown.columns[i + 1]] = "not applicable" if en else "対象外"
+    shown["stage"] = _stage_names(shown["stage"], args.lang)
+    shown = shown.rename(columns={"stage": "stage" if en else "段階"})
+    _section("Coverage per stage and version" if en else "版ごと・段階ごとの網羅率", shown)
     return EXIT_OK
+
+
+# The terminal table of history (--format table), headed in --lang; json keeps the column names and codes.
+_HISTORY_HEADINGS = {
+    "version": ("版", "version"), "assessed_on": ("評価実施日", "assessed on"),
+    "target_population": ("対象人数", "people covered"), "required": ("必要な評価", "assessment required"),
+    "systems": ("システム", "systems"), "mn_holders": ("個人番号を保有", "My Number holders"),
+    "mn_holders_outside_city": ("うち団体の外", "of them outside the body"),
+    "max_mn_exposure": ("最大の曝露", "highest exposure"), "max_mn_system": ("そのシステム", "its system"),
+    "records_at_stake": ("期待値", "expected records"), "open_findings": ("未解決の指摘", "open findings"),
+    "vs_previous": ("前版との比較", "vs previous"), "important_changes": ("重要な変更", "important changes"),
+}
+_REQUIRED_WORDS = {"none": ("不要", "none"), "basic": ("基礎項目評価", "basic"), "focused": ("重点項目評価", "focused"),
+                   "full": ("全項目評価", "full")}
 
 
 # -- workbooks and interchange (pia_analysis.formats.workbook, pia_analysis.outputs.interchange) -----------------------
@@ -444,7 +718,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
         raise WriteFailed(args.path, exc.strerror or str(exc)) from None
     kind = "workbook" if out.suffix.lower() == ".xlsx" else "directory"
     print(f"blank model {kind} written to {out}")
-    print(f"  fill it in, then check it with: pia-analysis validate {out}")
+    print("  fill it in (target_population: the people in the files; the 0 written is a placeholder that "
+          "validate refuses),")
+    print(f"  then check it with: pia-analysis validate {out}")
     return EXIT_OK
 
 
@@ -479,7 +755,7 @@ def _cmd_export_otm(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() not in (".json", ".otm"):
         raise UsageError(f"{args.out}: the Open Threat Model is written as .json (or .otm)")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         out = write_otm(model, Path(args.out), lang=args.lang, force=args.force, inputs=[args.model])
     except OSError as exc:
@@ -496,7 +772,7 @@ def _cmd_export_findings(args: argparse.Namespace) -> int:
     if suffix not in (".sarif", ".json", ".csv"):
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
-    model = _load(args.model)
+    model = _load(args.model, args.strict)
     try:
         if suffix == ".csv":
             out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
@@ -523,7 +799,7 @@ def _probability(text: str) -> float:
 
     value = nfkc(text)
     try:
-        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)  # one %, not 3%%
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (write 0.03 or 3%)") from None
     if not 0.0 <= number <= 1.0 or number != number:
@@ -575,17 +851,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    def strict(p: argparse.ArgumentParser) -> None:  # one option for every command that loads a model
+        p.add_argument("--strict", action="store_true",
+                       help="treat the model's warnings (e.g. a population below a My Number file's records) as "
+                            "errors: exit 1")
+
+    def lang(p: argparse.ArgumentParser, help_: str = "language of the printed words and headings (default ja)"
+             ) -> None:  # one option, as --strict: every command that prints words for people takes it
+        p.add_argument("--lang", choices=("ja", "en"), default="ja", help=help_)
+
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
             formats: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("model", metavar="MODEL_DIR",
                        help="a model directory (model.yaml and the CSV tables) or an .xlsx workbook")
+        strict(p)
         if formats:
             p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
         p.set_defaults(func=func)
         return p
 
-    add("validate", _cmd_validate, "check a model and print a summary")
+    lang(add("validate", _cmd_validate, "check a model and print a summary"))
     p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
@@ -594,9 +880,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", choices=("auto", "basic", "focused", "full"), default="auto",
                    help="the form: auto (the ones the threshold requires, default), basic, focused or full")
     p.add_argument("--lang", choices=("ja",), default="ja", help="language of the document (ja)")
-    add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
-    add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
+    lang_help = ("language of the table format's headings, stage names, statuses, levels and yes/no (default ja, "
+                 "as report); csv and json keep the column names and codes")
+    p = add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
+    p = add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",
                    help="path probability above which an exposed My Number holder is a finding: 0.01 or 1%% "
                         "(default 0.01)")
@@ -608,6 +899,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "令和6年4月1日 or R6.4.1 (default: today's date)")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table format (default ja)")
     p = add("section3", _cmd_section3, "the Section Ⅲ risk table", formats=True)
+    lang(p, lang_help)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p = add("scenario", _cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
@@ -624,9 +916,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (csv: the rows of (別添3) 変更箇所)")
     p.add_argument("--provenance", action="store_true", help="also report changes of the source columns")
+    strict(p)
+    lang(p)
     p.set_defaults(func=_cmd_diff)
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    lang(p, lang_help)
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")
@@ -724,6 +1019,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with handle_signals():  # SIGTERM/SIGHUP like Ctrl-C: temporary files removed, exit 128+signal
             return args.func(args)
+    except StrictWarnings as exc:
+        print(f"error: the model at {mask_numbers(str(args.model))} has {len(exc.problems)} warning(s), errors "
+              "with --strict", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_MODEL
     except ModelError as exc:
         print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
               file=sys.stderr)

@@ -21,8 +21,10 @@ from __future__ import annotations
 __all__ = [
     "CHART_KINDS",
     "Explorer",
+    "MIN_LABEL_PX",
     "ExplorerState",
     "SystemView",
+    "chart_dpi",
     "explore",
     "explorer_state",
     "scenario_choices",
@@ -315,9 +317,14 @@ def _exposure_html(state: ExplorerState, lang: str) -> str:
         "×": [f"{a / b:.3g}" if b > 0 else ("new" if a > 0 else "–")
               for b, a in zip(d["exposure_before"], d["exposure_after"])],
         "records at stake Δ": d["records_at_stake_delta"].map(lambda x: f"{x:+,.0f}"),
+        # a route that changed at the same probability is a change too (the council's "who gets in now?")
+        "change": d["change"].str.replace("_", " "),
+        "path before": [p if p != q else "" for p, q in zip(d["path_before"], d["path_after"])],
         "path (changed)": d["path_after"],
+        "zone crossings": [str(b) if b == a else f"{b} → {a}"
+                           for b, a in zip(d["zone_crossings_before"], d["zone_crossings_after"])],
     })
-    return _table_html(rows, "No system's exposure changes.")
+    return _table_html(rows, "No system's exposure or attack path changes.")
 
 
 def _coverage_html(state: ExplorerState) -> str:
@@ -357,16 +364,61 @@ def _system_html(view: SystemView, base_exposure: float | None, lang: str) -> st
             + f"<b>Most likely attack paths</b>{_table_html(paths, 'No attack path reaches it.')}"
             + f"<b>Blast radius once it has fallen</b><p>{len(b.systems)} system(s) reachable; files "
             f"{', '.join(b.files['file_id']) or 'none'}; {b.total_records:,} records "
-            f"({b.my_number_records:,} with My Numbers; largest file {b.max_records:,}).</p>"
+            f"({b.my_number_records:,} with My Numbers; largest My Number file {b.max_my_number_records:,}).</p>"
             + _table_html(reached, "")
             + f"<b>Controls naming it</b>{_table_html(controls, 'None.')}")
 
 
-def _figure_output(fig: Any, dpi: int, label: str) -> dict[str, Any]:
-    """A display_data output (nbformat) holding the figure as PNG, for ``ipywidgets.Output.outputs``."""
+#: The smallest text of a chart in the explorer, in screen pixels (at 100 % zoom): below about 10 px the
+#: data-flow diagram's labels (5.5 pt on an A4 page) were unreadable when the page was scaled to the notebook.
+MIN_LABEL_PX = 10.0
+#: The lowest resolution the explorer draws a chart at (dots per inch).
+_MIN_DPI = 80
+
+
+def chart_dpi(fig: Any, dpi: int | None = None) -> int:
+    """The resolution to draw a chart at in the explorer: the lowest at which its smallest text is readable.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib figure.
+    dpi
+        A resolution asked for (returned as it is), or None.
+
+    Returns
+    -------
+    int
+        ``dpi`` if given, else the lowest resolution (at least 80) at which the figure's smallest visible
+        text is :data:`MIN_LABEL_PX` pixels high (a point is 1/72 inch).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from pia_analysis.explorer import chart_dpi
+    >>> fig = plt.figure()
+    >>> _ = fig.text(0.5, 0.5, "label", fontsize=6)
+    >>> chart_dpi(fig), chart_dpi(fig, 100)  # 6 pt at 120 dpi is 10 px
+    (120, 100)
+    >>> plt.close(fig)
+    """
+    if dpi is not None:
+        return int(dpi)
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_visible() and str(t.get_text()).strip()]
+    smallest = min(sizes, default=10.0)
+    return max(_MIN_DPI, math.ceil(MIN_LABEL_PX * 72 / smallest))
+
+
+def _figure_output(fig: Any, dpi: int, label: str, natural_size: bool = False) -> dict[str, Any]:
+    """A display_data output (nbformat) holding the figure as PNG, for ``ipywidgets.Output.outputs``.
+
+    With ``natural_size`` the image is shown at its pixel size (JupyterLab's ``unconfined`` image metadata)
+    rather than scaled down to the notebook's width, which would shrink its labels again.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return {"output_type": "display_data", "metadata": {},
+    return {"output_type": "display_data", "metadata": {"image/png": {"unconfined": True}} if natural_size else {},
             "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": f"<{label}>"}}
 
 
@@ -381,7 +433,9 @@ def _chart(state: ExplorerState, kind: str, lang: str, trials: int) -> Any:
         else:  # no Monte Carlo: the chart draws no marker
             sim = pd.DataFrame({"system_id": model.systems["system_id"], "probability": np.nan, "ci_low": np.nan,
                                 "ci_high": np.nan, "trials": np.nan})
-        return charts.exposure_ranking_chart(model, exposure=state.exposure_after, simulation=sim, lang=lang)
+        # colours keyed to the zones of the model as given: a scenario or a blocked flow recolours no zone
+        return charts.exposure_ranking_chart(model, exposure=state.exposure_after, simulation=sim, lang=lang,
+                                             base=state.base)
     if kind == "coverage":
         return charts.stage_coverage_chart(model, coverage=state.coverage_after, lang=lang)
     if kind == "dataflow":
@@ -409,7 +463,7 @@ class Explorer:
     """
 
     def __init__(self, model: Model, *, system: str | None = None, lang: str = "ja", k: int = 3,
-                 trials: int = 10_000, chart: str = "exposure", dpi: int = 80):
+                 trials: int = 10_000, chart: str = "exposure", dpi: int | None = None):
         import ipywidgets as w
 
         require_model(model, "Explorer")
@@ -429,28 +483,39 @@ class Explorer:
         self.state: ExplorerState = self._initial
         self.view: SystemView | None = None
         self.figure: Any = None  # the last chart drawn
+        self.chart_dpi: int | None = None  # the resolution it was drawn at
         self.chart_drawn: str | None = None  # its kind, None when the chart is out of date
         self._muted = False
         self._scenario_model = model
 
         choices = scenario_choices(model, lang)
-        layout = w.Layout(width="100%")
+        # Full width by stretching in the column (align_items below), not width 100%: a widget's own margin
+        # on top of 100 % overflowed the output area and showed a needless horizontal scrollbar.
+        layout = lambda: w.Layout(width="auto")  # noqa: E731 (one Layout per widget: they are not shared)
         style = {"description_width": "110px"}
+        toggles = {"description_width": "110px", "button_width": "auto"}  # buttons as wide as their labels
         self.controls = {
             "scenario": w.Dropdown(options=[("(none)", "")] + [(f"{k} — {t}", k) for k, t in choices.items()],
-                                   value="", description="Scenario", layout=layout, style=style),
-            "system": w.Dropdown(description="System", layout=layout, style=style),
-            "control": w.Dropdown(description="Control", layout=layout, style=style),
-            "status": w.ToggleButtons(options=list(CONTROL_STATUSES), description="Its status", style=style),
-            "flows": w.SelectMultiple(description="Blocked flows", rows=8, layout=layout, style=style),
+                                   value="", description="Scenario", layout=layout(), style=style),
+            "system": w.Dropdown(description="System", layout=layout(), style=style),
+            # beside the status buttons: takes the room they leave, and may shrink (min_width 0)
+            "control": w.Dropdown(description="Control", layout=w.Layout(width="auto", flex="1 1 auto", min_width="0"),
+                                  style=style),
+            "status": w.ToggleButtons(options=list(CONTROL_STATUSES), description="Its status", style=toggles),
+            "flows": w.SelectMultiple(description="Blocked flows", rows=8, layout=layout(), style=style),
             "chart": w.ToggleButtons(options=[("exposure ranking", "exposure"), ("stage coverage", "coverage"),
                                               ("data-flow diagram", "dataflow"), ("none", "none")],
-                                     value=chart, description="Chart", style=style),
-            "reset": w.Button(description="Reset all changes", icon="undo"),
+                                     value=chart, description="Chart", style=toggles),
+            # width auto: the default (a short inline width) cut the label off after "Reset all ch…"
+            "reset": w.Button(description="Reset all changes", icon="undo", layout=w.Layout(width="auto")),
         }
         self.outputs = {
-            "message": w.HTML(), "changes": w.HTML(), "headline": w.HTML(), "system": w.HTML(),
-            "exposure": w.HTML(), "coverage": w.HTML(), "chart": w.Output(),
+            # a table wider than the page (long paths) scrolls inside its own tab, not the whole widget
+            "message": w.HTML(), "changes": w.HTML(), "headline": w.HTML(),
+            "system": w.HTML(layout=w.Layout(overflow="auto")), "exposure": w.HTML(layout=w.Layout(overflow="auto")),
+            "coverage": w.HTML(layout=w.Layout(overflow="auto")),
+            # the chart at its natural size scrolls inside its own area, never the whole widget
+            "chart": w.Output(layout=w.Layout(overflow="auto", max_width="100%")),
         }
         self.tabs = w.Tab(children=[
             w.VBox([self.controls["chart"], self.outputs["chart"]]),
@@ -472,9 +537,10 @@ class Explorer:
 
         title = w.HTML(f"{_CSS}<h3>{html.escape(model.title(lang))} <small>({html.escape(model.id)})</small></h3>")
         self.widget = w.VBox([
-            title, c["scenario"], c["system"], w.HBox([c["control"], c["status"]]), c["flows"], c["reset"],
-            self.outputs["message"], self.outputs["changes"], self.outputs["headline"], self.tabs,
-        ])
+            title, c["scenario"], c["system"],
+            w.HBox([c["control"], c["status"]], layout=w.Layout(width="auto", flex_flow="row wrap")), c["flows"],
+            c["reset"], self.outputs["message"], self.outputs["changes"], self.outputs["headline"], self.tabs,
+        ], layout=w.Layout(width="auto", align_items="stretch"))
         self.widget.explorer = self  # so that the displayed widget leads back here
         self.refresh()
 
@@ -629,12 +695,15 @@ class Explorer:
         if self.tabs.selected_index != 0 or self.chart_drawn == kind:
             return  # hidden (drawn when its tab is shown) or up to date
         self.figure = _chart(self.state, kind, self.lang, self.trials)
-        out.outputs = (_figure_output(self.figure, self.dpi, f"{kind} chart"),)
+        # dpi None: drawn so that the smallest label is MIN_LABEL_PX on screen and shown at that size (the
+        # chart area scrolls on a narrow page); a dpi given is scaled to the notebook's width as before.
+        self.chart_dpi = chart_dpi(self.figure, self.dpi)
+        out.outputs = (_figure_output(self.figure, self.chart_dpi, f"{kind} chart", natural_size=self.dpi is None),)
         self.chart_drawn = kind
 
 
 def explore(model: Model | str | os.PathLike[str], *, system: str | None = None, lang: str = "ja", k: int = 3,
-            trials: int = 10_000, chart: str = "exposure", dpi: int = 80) -> Any:
+            trials: int = 10_000, chart: str = "exposure", dpi: int | None = None) -> Any:
     """The interactive explorer of a model, for JupyterLab (needs ipywidgets).
 
     Choose a scenario of the model, a system (its most likely attack paths and blast radius), change any
@@ -656,7 +725,9 @@ def explore(model: Model | str | os.PathLike[str], *, system: str | None = None,
     chart
         The chart shown first: one of :data:`CHART_KINDS`.
     dpi
-        Resolution of the charts (they are A4 pages).
+        Resolution of the charts (they are A4 pages). Default: for each chart the lowest at which its
+        smallest label is :data:`MIN_LABEL_PX` pixels, shown at that size (the chart area scrolls when the
+        notebook is narrower); a number is drawn at that resolution and scaled to the notebook's width.
 
     Returns
     -------

@@ -204,6 +204,10 @@ CASES: tuple[Case, ...] = (
          what="a likelihood typed as a whole percentage (10 for 10 %)"),
     Case("bad_population", "model.yaml", "target_population: 1500", "target_population: many", "model.yaml:7: target_population: 'many' is not a whole number",
          what="a population in words"),
+    Case("population_placeholder", "model.yaml", "target_population: 1500", "target_population: 0",
+         "model.yaml:7: target_population: 0 is the placeholder that 'pia-analysis new' writes, not a number of "
+         "people (hint: write the number of people whose information the files hold (対象となる本人の数",
+         what="the population left at the 0 that pia-analysis new writes (judged 'no assessment required')"),
     Case("previous_not_a_model", "model.yaml", "serious_incident: false", "serious_incident: false\nprevious: ../nowhere",
          "model.yaml:10: previous: '../nowhere' is not a model directory", what="a previous version that does not exist"),
     Case("my_number_in_csv", "systems.csv", "assumption: test\nTERM", "assumption: test 1234-5678-9018\nTERM",
@@ -408,6 +412,13 @@ ACCEPTED_CASES: tuple[Case, ...] = (
     Case("japanese_era_date", "model.yaml", "assessed_on: 2024-04-01", "assessed_on: 令和6年4月1日", "",
          what="a date in 和暦 (令和6年4月1日; R6.4.1 and 2024/4/1 too)",
          check=lambda m: m.meta["assessed_on"].isoformat() == "2024-04-01"),
+    Case("population_below_records", "model.yaml", "target_population: 1500", "target_population: 900", "",
+         what="a population below the records of the largest My Number file (loads with a warning; --strict: "
+              "an error)",
+         check=lambda m: [str(w).split("/")[-1] for w in m.warnings] == [
+             "model.yaml:7: target_population: 900 is below the 1,500 records of REG_FILE (files.csv line 2), the "
+             "largest file with My Numbers (hint: write the number of people whose information the files hold, or "
+             "correct that file's records)"]),
 )
 
 
@@ -873,6 +884,66 @@ CASES += (
 )
 
 
+# --- issue 14: the attack trial -----------------------------------------------------------------------
+# A control character in a text cell passed validate, then the pack's tables.xlsx refused it (report exit 3:
+# IllegalCharacterError), the terminal obeyed it (colours, a bell) and convert wrote _x001B_ into a workbook.
+
+CASES += (
+    Case("control_characters_in_name", "systems.csv", "REG,住民記録システム", "REG,住民記録\x1b[31mRED\x1b[0m\x07",
+         "systems.csv:2: name_ja: '住民記録\\x1b[31mRED\\x1b[0m\\x07' holds a control character (U+001B CONTROL CHARACTER)",
+         what="terminal colour codes and a bell in a name (passed validate; report crashed, exit 3)"),
+    Case("direction_override_in_name", "systems.csv", "TERM,端末,Terminal", "TERM,端末,Term\u202elanim",
+         "systems.csv:3: name_en: 'Term\\u202elanim' holds a control character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+         what="a right-to-left override in a name (shown reversed)"),
+    Case("c1_control_in_source", "controls.csv", "0.5,implemented,assumption: test", "0.5,implemented,assumption:\x9b test",
+         "controls.csv:2: source: 'assumption:\\x9b test' holds a control character (U+009B CONTROL CHARACTER)",
+         what="a C1 control character (CSI) in a source"),
+    Case("control_character_in_title", "model.yaml", "title_ja: テスト用の小さなモデル", 'title_ja: "テスト用の\\a小さなモデル"',
+         "model.yaml:2: title_ja: 'テスト用の\\x07小さなモデル' holds a control character (U+0007 CONTROL CHARACTER)",
+         what="a bell (YAML \\a) in the model's title"),
+    Case("direction_isolate_in_procedure_text", "model.yaml", "", None,
+         "model.yaml:12: procedure.public_comment.methods: '\\u2067ホームページ' holds a control character "
+         "(U+2067 RIGHT-TO-LEFT ISOLATE)", what="a right-to-left isolate in a text of the procedure block",
+         build=_append("model.yaml", 'procedure:\n  public_comment:\n    methods: "\\u2067ホームページ"\n')),
+)
+
+# nits of the same trial: '3%%' read as 3 % (rstrip stripped every %); a negative population hinted ">= 0"
+CASES += (
+    Case("double_percent", "systems.csv", "terminal,city,,0.1,", "terminal,city,,10%%,",
+         "systems.csv:3: entry_likelihood: '10%%' is not a number", what="10%% (two percent signs: was read as 10 %)"),
+    Case("population_negative", "model.yaml", "target_population: 1500", "target_population: -5",
+         "model.yaml:7: target_population: -5 is negative (hint: write a number >= 1",
+         what="a negative population (the hint said >= 0, but 0 is refused too)"),
+)
+
+ACCEPTED_CASES += (
+    Case("organisation_kind_contradicts_name", "model.yaml", "", None, "",
+         what="organisation_kind: 町 for テスト市 (loads with a warning: the pack would say 町; --strict: an error)",
+         build=_append("model.yaml", "organisation_kind: 町\n"),
+         check=lambda m: [str(w).split("/")[-1] for w in m.warnings] == [
+             "model.yaml:10: organisation_kind: '町' contradicts the organisation 'テスト市', whose name ends in 市 "
+             "(hint: write organisation_kind: 市, or remove the key (the kind is then taken from the name); the pack "
+             "would say 町)"]),
+    Case("line_break_and_tab_in_source", "controls.csv", "0.5,implemented,assumption: test",
+         '0.5,implemented,"assumption:\ttest\nsecond line"', "",
+         what="a tab and a line break in a quoted text cell (allowed: only other control characters are refused)",
+         check=lambda m: "assumption:\ttest\nsecond line" in set(m.controls["source"])),
+)
+
+SCENARIO_CASES += (
+    ScenarioCase("scenario_control_in_name", 'id: ctl\nset:\n  systems:\n    TERM: {name_ja: "端末\\u0007"}\n',
+                 "scenario_control_in_name.yaml:4: name_ja: '端末\\x07' holds a control character (U+0007 CONTROL CHARACTER)",
+                 what="a bell in a name the scenario sets (report crashed, exit 3)"),
+    ScenarioCase("scenario_control_in_title", 'id: ctl\ntitle_ja: "試験\\e[2J"\n',
+                 "scenario_control_in_title.yaml:2: title_ja: '試験\\x1b[2J' holds a control character (U+001B CONTROL CHARACTER)",
+                 what="a clear-screen escape in the scenario's title"),
+    ScenarioCase("scenario_bad_value_and_unknown_id",
+                 "id: both\nset:\n  controls:\n    C1: {status: gone}\n    C-NOPE: {status: missing}\n",
+                 "scenario_bad_value_and_unknown_id.yaml:5: control_id: cannot set 'C-NOPE': it is not a control_id",
+                 what="a bad value and an unknown id (the id was reported only once the value was fixed)"),
+)
+
+
 # --- building ----------------------------------------------------------------------------------------
 
 
@@ -943,14 +1014,13 @@ def case_messages(case: Case | ScenarioCase, root: Path | None = None) -> list[s
     """
     from pia_analysis import ModelError, load_model
     from pia_analysis.whatif.apply import apply_scenario
-    from pia_analysis.whatif.scenario import load_scenario
 
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(root or tmp)
         try:
             if isinstance(case, ScenarioCase):
                 path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, where)
-                apply_scenario(load_model(TINY), load_scenario(path))
+                apply_scenario(load_model(TINY), path)  # the path: a bad value and an unknown id reported at once
             else:
                 model_dir = BROKEN / case.name if case in CASES else build_case(case, where)
                 load_model(model_dir)

@@ -291,7 +291,7 @@ def counted(monkeypatch) -> Counter:
 
 def test_history_of_1000_versions_loads_and_analyses_each_version_once(tmp_path: Path, counted, capsys):
     dirs = build_chain(tmp_path, 1000)
-    assert main(["history", str(dirs[-1])]) == 0
+    assert main(["history", str(dirs[-1]), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1000 version(s), oldest first")
     assert "tiny-v0001" in out and "tiny-v1000" in out

@@ -12,6 +12,7 @@ from pia_analysis import (analyse, bundled_model_path, coverage_pairs, diff, fin
                           key_messages, load_chain, load_model, node_exposure, open_questions, section3_table,
                           unreachable_pairs)
 from pia_analysis.cli import main
+from pia_analysis.outputs.wording import CouncilWords
 from pia_analysis.outputs.briefing import (PDF_PAGES, briefing_markdown, committee_questions, cover_page,
                                            top_findings)
 from pia_analysis.outputs.interchange import findings_table
@@ -199,11 +200,15 @@ def test_cli_findings_text_marks_the_assumed_finding(assumed_model, capsys):
     assert main(["findings", str(assumed_model.path)]) == 0
     out = capsys.readouterr().out
     n = len(find_findings(assumed_model))
-    assert f"1 of {n} finding(s) rest on an assumption" in out
-    assert "前提（仮定）に基づく指摘: 1件" in out
+    assert f"前提（仮定）に基づく指摘: 1件（全 {n}件中" in out
     row = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F1"))
     other = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F2"))
-    assert " True " in row and " True " not in other  # the table's assumed column
+    assert " ○ " in row and " ○ " not in other  # the table's assumed column
+    assert main(["findings", str(assumed_model.path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 of {n} findings rest on an assumption" in out
+    row = next(line for line in out.splitlines() if line.startswith("unencrypted-crossing@F1"))
+    assert " yes " in row
 
 
 def test_section3_marks_the_assumed_finding(assumed_model, tmp_path: Path):
@@ -257,7 +262,9 @@ def test_briefing_marks_findings_and_counts_them(briefed):
     en = key_messages(briefed, "en")
     assert any("1 resting on an assumption" in m for m in en)
     md = briefing_markdown(briefed, msgs, "ja")
-    assert "※ " in md and "flows:F1" in md
+    # the council's text names the flow (送り元 → 送り先); its id is in the appendix and the tables
+    flow = CouncilWords(briefed.model, "ja").flow("F1")
+    assert "※ " in md and flow in md.split("## 付録")[0] and "flows:F1" not in md
 
 
 def test_the_page_after_the_cover_asks_the_committee(briefed):
@@ -266,11 +273,12 @@ def test_the_page_after_the_cover_asks_the_committee(briefed):
     assert len(period) == 1 and period.iloc[0]["区分"] == "手続（要確認）"
     assert period.iloc[0]["確認事項"].endswith("か。")  # phrased as a question
     assert "30日以上" in period.iloc[0]["根拠"] and "指針" in period.iloc[0]["出典"]
-    assert q.iloc[-1]["区分"] == "対策の状況（不明）" and "C-INS" in q.iloc[-1]["確認事項"]
-    assert PDF_PAGES[0] == "questions"
+    control = CouncilWords(briefed.model, "ja").name("C-INS")
+    assert q.iloc[-1]["区分"] == "対策の状況（不明）" and control in q.iloc[-1]["確認事項"]
+    assert PDF_PAGES[:2] == ("messages", "questions")  # the bottom line first, then the committee's questions
     cover = _figure_text(cover_page(briefed, "ja"))
     n_procedure = int(q["区分"].str.startswith("手続").sum())
     judged = briefed.schedule.today.isoformat()  # the day the procedure is judged on is said
-    assert f"手続 {n_procedure} 件（{judged} 時点）・状況不明の対策 1 件（次頁）" in cover
+    assert f"手続 {n_procedure} 件（{judged} 時点）・状況不明の対策 1 件（3頁）" in cover
     md = briefing_markdown(briefed, key_messages(briefed, "ja"), "ja")
-    assert "委員会・市への確認事項" in md and "29日間" in md
+    assert "委員会・団体への確認事項" in md and "29日間" in md  # organisation "test": the neutral 団体

@@ -382,7 +382,7 @@ def test_dataflow_dot_has_every_system_and_flow_and_is_stable(model, results):
 # --- exposure ranking ------------------------------------------------------------------------------
 
 
-def test_exposure_bars_equal_the_exposure_and_are_coloured_by_zone(results, figs):
+def test_exposure_bars_equal_the_exposure_and_are_coloured_by_zone(model, results, figs):
     fig = figs[("exposure", "ja")]
     ax = fig.axes[0]
     bars = by_gid(ax, mpl.patches.Rectangle, "bar-")
@@ -390,10 +390,12 @@ def test_exposure_bars_equal_the_exposure_and_are_coloured_by_zone(results, figs
     assert sorted(bars) == sorted(expected.index)
     for s, bar in bars.items():
         assert bar.get_width() == pytest.approx(expected.at[s, "exposure"])
-    # highest first, from the top
+    # the systems at risk first, then the entry points; each group highest first, from the top
     order = sorted(bars, key=lambda s: bars[s].get_y())
-    assert order == results["exposure"].sort_values(["exposure", "system_id"], ascending=[False, True],
-                                                    kind="stable")["system_id"].tolist()
+    entry = set(model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"])
+    ranked = results["exposure"].sort_values(["exposure", "system_id"], ascending=[False, True], kind="stable")
+    ranked = ranked["system_id"].tolist()
+    assert order == [s for s in ranked if s not in entry] + [s for s in ranked if s in entry]
     zone_of = expected["zone_id"]
     colours = {}
     for s, bar in bars.items():
@@ -404,17 +406,25 @@ def test_exposure_bars_equal_the_exposure_and_are_coloured_by_zone(results, figs
     assert "%" in ax.get_xlabel()
 
 
-def test_exposure_annotates_records_at_stake_and_the_monte_carlo_interval(results, figs):
+def test_exposure_annotates_records_at_stake_and_the_monte_carlo_interval(model, results, figs):
     fig = figs[("exposure", "en")]
     ax = fig.axes[0]
     records = by_gid(ax, Text, "records-")
-    holders = results["exposure"].loc[results["exposure"]["holds_my_number"]]
+    entry = set(model.systems.loc[model.systems["entry_likelihood"] > 0, "system_id"])
+    holders = results["exposure"].loc[results["exposure"]["holds_my_number"]
+                                      & ~results["exposure"]["system_id"].isin(entry)]
     assert sorted(records) == sorted(holders["system_id"])
-    assert records["JUKI_REC"].get_text() == f"{round(holders.set_index('system_id').at['JUKI_REC', 'records_at_stake']):,} records"
+    # what is at stake if the system is reached: its largest My Number file (not an expected value)
+    # in people, the unit of the key messages (「932,000 人分」), in both languages
+    assert records["JUKI_REC"].get_text() == "932,000 people"
+    assert records["CARD_MGMT"].get_text() == "932,000 people"
+    ja = by_gid(figs[("exposure", "ja")].axes[0], Text, "records-")
+    assert ja["JUKI_REC"].get_text() == "932,000人" and not any("件" in t.get_text() for t in ja.values())
     container = next(c for c in ax.containers if isinstance(c, mpl.container.ErrorbarContainer))
     line = container.lines[0]
     sim = results["simulation"].set_index("system_id")
     order = results["exposure"].sort_values(["exposure", "system_id"], ascending=[False, True])["system_id"]
+    order = [s for s in order if s not in entry] + [s for s in order if s in entry]
     probability = sim.loc[order, "probability"].to_numpy()
     np.testing.assert_allclose(line.get_xdata(), np.where(probability > 0, probability, np.nan))
 
@@ -434,7 +444,7 @@ def test_stage_coverage_uses_official_names_and_the_right_shares(results, figs):
     legend = next(lg for lg in [ax.get_legend()] if lg is not None)
     assert [t.get_text() for t in legend.get_texts()] == ["対策済み", "計画中", "未対策"]
     en = figs[("stage_coverage", "en")]
-    names = [t.get_text().replace("\n", " ") for t in en.axes[0].get_yticklabels()]
+    names = [t.get_text().replace("-\n", "-").replace("\n", " ") for t in en.axes[0].get_yticklabels()]
     assert names == catalog.stages()["name_en"].tolist()
 
 
@@ -459,7 +469,8 @@ def test_heatmap_shows_the_coverage_matrix(model, results, figs):
     ax = fig.axes[0]
     shown = ax.images[0].get_array()
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    systems = [lb.rsplit("[", 1)[1].rstrip("]") for lb in labels]
+    by_name = dict(zip(model.systems["name_ja"], model.systems["system_id"]))
+    systems = [by_name[lb.replace("\n", "")] for lb in labels]  # names, never ids
     assert sorted(systems) == sorted(model.systems["system_id"])
     expected = results["coverage_matrix"].loc[catalog.stages()["stage"], systems].T.to_numpy() * 100
     np.testing.assert_allclose(np.ma.filled(shown, np.nan), expected)
@@ -591,7 +602,8 @@ def test_rating_check_plots_coverage_and_flags_overclaims(results, figs):
         expected = 100 * (check.at[rid, "covered"] + check.at[rid, "planned"]) / check.at[rid, "pairs"]
         assert point.get_xdata()[0] == pytest.approx(expected)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0].startswith("acquire-1") and len(labels) == len(check)
+    # the form's item number and the official wording
+    assert labels[0] == "Ⅲ2 リスク1：目的外の入手が行われるリスク" and len(labels) == len(check)
 
 
 # --- files -----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def test_validate_ok_prints_a_summary(capsys):
     from pia_analysis import load_model
 
     model = load_model(bundled_model_path())
-    assert main(["validate", str(bundled_model_path())]) == 0
+    assert main(["validate", str(bundled_model_path()), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert f"zones 11, systems 20, files 3, flows 22, controls {len(model.controls)}" in out
     assert "entry points 7: JUKI_TERM, OTHER_BODY, OTHER_CS, RESIDENT, STORE_KIOSK, SUBCON_TERM, VENDOR_TERM" in out

@@ -414,7 +414,7 @@ def test_cli_diff_usage_error_exits_2(capsys):
 
 
 def test_cli_history(capsys):
-    assert main(["history", str(R3)]) == 0
+    assert main(["history", str(R3), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "3 version(s), oldest first" in out and out.index("juki-h26") < out.index("juki-r3")
     assert main(["history", str(R3), "--format", "json"]) == 0

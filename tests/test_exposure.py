@@ -454,3 +454,26 @@ def test_kitakyushu_register_exposure_by_hand(kitakyushu):
     assert t.at["JUKI_REC", "records_at_stake"] == pytest.approx(0.025 * 932000)
     assert (t["reached_by"] > 0).all()  # every system is reachable from some entry point
     assert t["holds_my_number"].sum() == 9
+
+
+def test_records_at_stake_count_only_my_number_files_as_the_people_beside_them(tmp_path, capsys):
+    """A log of 12,000 lines without My Numbers beside a 3,012-person register: the expected value is the
+    exposure × 3,012 (the people held), never × 12,000; the CLI's 期待値 = 曝露 × 保有人数 holds row by row."""
+    from pia_analysis.outputs.briefing import exposure_with_people
+
+    model = make_model(tmp_path, [system("E", entry=0.5), system("T", holds=["REG", "LOG"]),
+                                  system("L", holds=["LOG"])],
+                       [flow("F1", "E", "T"), flow("F2", "E", "L")],
+                       files=[file("REG", records=3012), file("LOG", records=12000, my_number=False)])
+    for m in (model, load_model(bundled_model_path())):
+        table = exposure_with_people(m, node_exposure(m))
+        expected = table["exposure"] * table["people_if_reached"]
+        assert np.allclose(table["records_at_stake"], expected), table[["system_id", "records_at_stake"]]
+    row = node_exposure(model).set_index("system_id")
+    assert row.at["T", "records_at_stake"] == pytest.approx(0.5 * 3012)
+    assert row.at["L", "records_at_stake"] == 0  # a log file alone puts no My Number record at stake
+    assert main(["exposure", str(model.path)]) == 0
+    out = capsys.readouterr().out
+    assert "期待値 = 曝露（年間確率）× 保有人数" in out
+    numbers = {x.split()[0]: x.replace(",", "").split()[-2:] for x in out.splitlines() if x.split()[:1] in (["T"], ["L"])}
+    assert numbers == {"T": ["3012", "1506"], "L": ["0", "0"]}, out

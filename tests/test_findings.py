@@ -326,3 +326,74 @@ def test_cli_coverage(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("stage,stage_no,name_ja,elements,risks,pairs,covered,planned,gaps,coverage")
     assert len(lines) == 7
+
+
+# --- the body's own word at the source (issue 14) ------------------------------------------------------------
+
+TOWN = Path(__file__).parent / "models" / "town"
+
+
+@pytest.mark.parametrize("model_path, ja, en", [(TOWN, "町", "the town"), (bundled_model_path(), "市", "the city")],
+                         ids=["town", "bundled"])
+def test_finding_titles_name_the_body_by_its_own_word(model_path, ja, en, capsys):
+    model = load_model(model_path)
+    found = find_findings(model, include_all=True)
+    outside = found.loc[found["rule_id"] == "mn-outside-city"]
+    assert len(outside)
+    assert set(outside["title_ja"]) == {f"{ja}が運用しないゾーンに保有される個人番号ファイル"}
+    assert set(outside["title_en"]) == {f"My Number file held in a zone {en} does not operate"}
+    table = rules(model).set_index("rule_id")
+    assert table.loc["subcontractor-unapproved", "explanation_ja"].startswith(f"再委託は委託元（{ja}）の事前許可")
+    assert f"{en}'s prior approval" in table.loc["subcontractor-unapproved", "explanation_en"]
+    # no text of any finding or rule keeps a placeholder or another body's word
+    texts = [*found["title_ja"], *found["title_en"], *table["explanation_ja"], *table["explanation_en"]]
+    assert not [t for t in texts if "{" in t or ("市が" in t and ja != "市") or ("the city" in t and ja != "市")]
+    # the command line says the same (csv: every row and column)
+    assert main(["findings", str(model_path), "--format", "csv", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert f"{ja}が運用しないゾーン" in out and (ja == "市" or "市が運用" not in out)
+
+
+def test_rules_without_a_model_name_the_neutral_body():
+    table = rules().set_index("rule_id")
+    assert table.loc["mn-outside-city", "title_ja"] == "団体が運用しないゾーンに保有される個人番号ファイル"
+    assert table.loc["mn-outside-city", "title_en"] == "My Number file held in a zone the organisation does not operate"
+
+
+def test_open_questions_name_the_body_by_its_own_word():
+    from pia_analysis import open_questions
+
+    city = load_model(bundled_model_path())
+    town = city.replace(meta={**city.meta, "organisation_kind": "町"})
+    assert open_questions(city)["question_en"].str.endswith("the city could not say.)").all()
+    assert open_questions(town)["question_en"].str.endswith("the town could not say.)").all()
+
+
+# --- the detail reads as words and percentages wherever it is shown (notebooks, terminal, tables) -----------
+
+_FRACTION = r"(?<![\d.,])0\.\d+(?![\d%])"
+_CODE_WORDS = r"(?<![\w\-@])(overclaimed|underclaimed|consistent|unrated|out_of_scope|contractor|subcontractor|" \
+              r"jlis|national|other_body|resident)(?![\w\-@])"
+
+
+@pytest.mark.parametrize("which", ["bundled", "town", "small"])
+def test_every_finding_detail_says_percentages_and_words(tmp_path, which, capsys):
+    """No 「年間確率 0.0150」, 「判定 overclaimed」, 「運用: contractor」 or 「発生確率 0.1」 in any finding's detail, on
+    three models (the small one has a contractor's zone and entry points; the town unrated items)."""
+    import re
+
+    model = {"bundled": lambda: load_model(bundled_model_path()),
+             "town": lambda: load_model(Path(__file__).parent / "models" / "town"),
+             "small": lambda: build(tmp_path / "m", small_tables(), meta={"organisation": "山里村"})}[which]()
+    found = find_findings(model, include_all=True)
+    assert len(found) > 5
+    for column in ("detail_ja", "detail_en"):
+        for text in found[column]:
+            assert not re.search(_FRACTION, text), text
+            # (English words such as "a contractor" are words; a code stands bare after "operated by"/"status")
+            assert not re.search(_CODE_WORDS if column == "detail_ja" else r"(operated by|status) " + _CODE_WORDS,
+                                 text), text
+    assert found["detail_ja"].str.contains("%").any() or which == "small"
+    assert main(["findings", str(model.path)]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(_FRACTION, out) and not re.search(_CODE_WORDS, out.split("\n", 1)[1]), out

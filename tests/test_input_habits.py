@@ -395,9 +395,12 @@ def test_cli_tables_fit_100_columns_and_print_integers_and_arrows(capsys):
         from pia_analysis.util.text_table import display_width
 
         assert max(display_width(line) for line in out.splitlines()) <= 100
-    headline = outputs[3][1].split("Headline", 1)[1].split("\n\n", 1)[0]
-    assert re.search(r"^gaps\s+\d+\s+\d+\s+\d+$", headline, re.M), headline  # counts as integers
-    assert re.search(r"^records_at_stake\s+79249\s+153838\s+74589", headline, re.M), headline
+    headline = outputs[3][1].split("主な数値", 1)[1].split("\n\n", 1)[0]  # the scenario, in Japanese by default
+    assert re.search(r"^対策のない組\s+[\d,]+\s+[\d,]+\s+(±0|[+-][\d,]+)\s*$", headline, re.M), headline
+    assert re.search(r"^記録の期待値（件）\s+79,249\s+153,838\s+\+74,589", headline, re.M), headline
+    headline = outputs[4][1].split("Headline", 1)[1].split("\n\n", 1)[0]  # diff: whole numbers, separated
+    assert re.search(r"^gaps\s+[\d,]+\s+[\d,]+\s+(±0|[+-][\d,]+)\s*$", headline, re.M), headline
+    assert re.search(r"^expected records\s+81,375\s+79,249\s+-2,126", headline, re.M), headline
     assert "coverage            入手" not in outputs[1][1] and "入手" in outputs[1][1]
 
 
@@ -405,10 +408,12 @@ def test_findings_on_a_terminal_list_the_open_ones_first(capsys):
     from pia_analysis import bundled_model_path
     from pia_analysis.analysis.findings import find_findings
 
-    out = _run(["findings", str(bundled_model_path())], capsys)[1]
-    statuses = [line.split()[1] for line in out.splitlines()[2:] if line[:1].strip() and len(line.split()) > 1
-                and line.split()[1] in ("open", "mitigated")]
-    assert statuses == sorted(statuses, key=lambda s: s != "open") and "open" in statuses and "mitigated" in statuses
+    for lang, (open_word, mitigated_word) in (("ja", ("未対応", "対策済み")), ("en", ("open", "mitigated"))):
+        out = _run(["findings", str(bundled_model_path()), "--lang", lang], capsys)[1]
+        statuses = [line.split()[1] for line in out.splitlines()[2:] if line[:1].strip() and len(line.split()) > 1
+                    and line.split()[1] in (open_word, mitigated_word)]
+        assert statuses == sorted(statuses, key=lambda s: s != open_word)
+        assert open_word in statuses and mitigated_word in statuses
     engine = find_findings(load_model(bundled_model_path()))["status"].tolist()
     assert engine != sorted(engine, key=lambda s: s != "open")  # the engine's order is not already open-first
 
@@ -435,3 +440,51 @@ def test_the_workbook_drop_downs_let_a_japanese_word_be_typed(tmp_path: Path):
              if dv.type == "list" and dv.formula1.startswith('"')]
     assert lists and all(dv.errorStyle == "warning" for dv in lists)  # Excel warns; 入手 or ○ can be kept
     assert any("入手" in (dv.error or "") for dv in lists)
+
+
+def test_terminal_tables_keep_kinsoku_and_cut_english_at_a_word():
+    """A wrapped header or cell never starts a line with 」）、。 nor ends one with （「 (the charts' 禁則, one
+    definition); an English cell cut to fit ends at a word ("persons without…"), not inside one."""
+    import re
+
+    import pandas as pd
+
+    from pia_analysis.util.text_table import NO_LINE_END, NO_LINE_START, format_table
+
+    frame = pd.DataFrame({"曝露（年間確率）": ["1.5%"],
+                          "最も起こりやすい経路（入口から）": ["窓口端末（庁舎）→ 住民記録システム（本庁）"],
+                          "note": ["Unauthorised use by persons without authority, and by former staff of the town "
+                                   "hall whose accounts were never closed after they left, nor audited since " * 3]})
+    for width in (30, 40, 60):
+        lines = format_table(frame, width=width).splitlines()
+        for line in lines:
+            for part in line.split("  "):
+                part = part.strip()
+                if part:
+                    assert part[0] not in NO_LINE_START, (width, line)
+                    assert part[-1] not in NO_LINE_END, (width, line)
+        cut = [x for x in lines if "…" in x]
+        assert cut and all(re.search(r"[A-Za-z]…", x) is None or re.search(r"\b\w+…", x) for x in cut)
+        last = cut[-1].split("…")[0].split()[-1]
+        assert last in frame.loc[0, "note"].split(), (width, last)
+
+
+def test_council_risk_wording_is_cut_at_a_word_in_english():
+    from pia_analysis import bundled_model_path, load_model
+    from pia_analysis.outputs.wording import CouncilWords
+
+    words = CouncilWords(load_model(bundled_model_path()), "en")
+    for risk_id, full in words.risk_names.items():
+        short = words.risk(risk_id, 40)
+        if short != full:
+            assert short.endswith("…") and len(short) <= 40
+            assert full.startswith(short[:-1]) and full[len(short) - 1] in " ,;:(", (short, full)
+
+
+def test_a_threshold_with_two_percent_signs_is_refused(capsys):
+    # the trial: '3%%' was accepted as 3 % (rstrip("%") strips every sign); one % only, as in cells
+    from pia_analysis.cli import main as cli_main
+
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["findings", str(Path(__file__).parent / "models" / "tiny"), "--threshold", "3%%"])
+    assert exit_.value.code == 2 and "'3%%' is not a number" in capsys.readouterr().err

@@ -230,11 +230,10 @@ def test_accepted_inputs_load(case, tmp_path: Path):
 def test_each_broken_scenario_gives_a_located_message(case, tmp_path: Path):
     from pia_analysis.model.mynumber import mask_numbers
     from pia_analysis.whatif.apply import apply_scenario
-    from pia_analysis.whatif.scenario import load_scenario
 
     path = SCENARIOS / f"{case.name}.yaml" if case in SCENARIO_CASES else build_scenario_case(case, tmp_path)
-    with pytest.raises(ModelError) as info:
-        apply_scenario(load_model(TINY), load_scenario(path))
+    with pytest.raises(ModelError) as info:  # the file's path: its bad values and unknown ids at once
+        apply_scenario(load_model(TINY), path)
     messages = [str(p) for p in info.value.problems]
     assert any(case.expect in m.replace(f"{TINY.parent.parent.parent}/", "") for m in messages), "\n".join(messages)
     for m in messages:

@@ -251,7 +251,8 @@ def test_briefing_md_shows_model_text_as_text(report):
     assert lines[0] == '# =HYPERLINK("http://x") &lt;img src=x onerror=alert(1)&gt; second'
     assert lines[1] == ""
     # Every key message is one list item on one line: a raw line break would start a new paragraph.
-    messages = _section(lines, "## 主なメッセージ")
+    # (the "> " lines after the list explain the methods the messages name)
+    messages = [line for line in _section(lines, "## 主なメッセージ") if not line.startswith("> ")]
     assert len(messages) >= 5
     assert all(line.startswith("- ") for line in messages), messages
     assert any("&lt;img src=x onerror=alert(1)&gt; second line" in line for line in messages)
@@ -279,3 +280,17 @@ def test_assessment_workbooks_and_tables_are_neutralised(hostile, tmp_path, caps
     assert "'" + HYPERLINK in cells  # a system's name, printed as text
     for name in ("completeness.csv", "missing_items.csv"):
         assert_safe(csv_cells((out / name).read_text(encoding="utf-8")), f"assessment {name}")
+
+
+def test_workbook_export_shows_control_characters_it_cannot_hold(tmp_path):
+    # the loader refuses control characters in model text; a label from elsewhere must still not abort
+    # the pack (openpyxl raises IllegalCharacterError): the character is shown as its code point
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from pia_analysis.util.spreadsheet import write_xlsx
+
+    frame = pd.DataFrame({"name\x07": ["中間\x1b[31mRED", 3], "n": [1, 2]})
+    sheet = load_workbook(write_xlsx({"t": frame}, tmp_path / "t.xlsx"))["t"]
+    assert [c.value for c in sheet[1]] == ["name[U+0007]", "n"]
+    assert sheet["A2"].value == "中間[U+001B][31mRED" and sheet["A3"].value == 3

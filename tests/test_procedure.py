@@ -219,3 +219,65 @@ def test_the_procedure_command(capsys):
     with pytest.raises(SystemExit) as info:
         main(["procedure", str(bundled_model_path()), "--today", "2026-02-30"])
     assert info.value.code == 2 and "is not a date" in capsys.readouterr().err
+
+
+INTERNAL_SOURCES = ("minutes", ".md", "§", "wikipedia", "expydoc", "http", "kitakyushu", "北九州")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("path", [bundled_model_path(), pytest.param("town", id="town")])
+def test_the_council_questions_cite_provisions_not_the_analysts_files(path, lang):
+    """The questions page cites the 指針/規則 (basis_ja/basis_en), never reference files or another body's
+    minutes: a village's council reads no Kitakyushu minutes as the source of its own duties."""
+    from pathlib import Path
+
+    from pia_analysis import analyse
+    from pia_analysis.outputs.briefing import committee_questions
+
+    model = load_model(Path(__file__).parent / "models" / "town" if path == "town" else path)
+    questions = committee_questions(analyse(model, only=("judgments",)), lang=lang)
+    procedure = questions.loc[questions.iloc[:, 0].str.startswith("手続" if lang == "ja" else "procedure")]
+    assert len(procedure) > 0
+    for cited in procedure.iloc[:, 3]:
+        assert cited and not any(s in cited.casefold() for s in INTERNAL_SOURCES), cited
+        assert ("指針" in cited or "規則" in cited or "行政手続法" in cited) if lang == "ja" else (
+            "Guidelines" in cited or "Rules" in cited or "Act" in cited), cited
+
+
+def test_every_procedure_rule_has_a_provision_for_the_council():
+    rules = procedure_rules()
+    for column in ("basis_ja", "basis_en"):
+        assert rules[column].str.strip().astype(bool).all(), column
+        assert not rules[column].str.casefold().str.contains("minutes|\\.md|§", regex=True).any(), column
+
+
+@pytest.mark.parametrize("population, steps_absent, steps_present", [
+    (5_000, ("意見聴取", "第三者点検"), ("基礎項目評価", "委員会への提出", "公表")),
+    (FULL, (), ("意見聴取", "第三者点検", "公表")),
+])
+def test_the_order_a_procedure_is_held_to_has_only_the_steps_its_assessment_needs(tmp_path, population,
+                                                                                  steps_absent, steps_present):
+    """A basic assessment needs no public comment and no third-party check (the cover says 不要): the order its
+    questions quote names neither; a full assessment's names both."""
+    table = checks(tmp_path, None, population=population)
+    order = table.loc[table["rule_id"] == "procedure_order"]
+    assert len(order) == 2 and set(order["status"]) == {"missing"}
+    for rule_ja, rule_en in zip(order["rule_ja"], order["rule"]):
+        assert all(s not in rule_ja for s in steps_absent), rule_ja
+        assert all(s in rule_ja for s in steps_present), rule_ja
+        assert ("public comment" in rule_en) == bool(not steps_absent), rule_en
+
+
+@pytest.mark.parametrize("procedure", [None, {"published_on": D(2025, 9, 30)}])
+def test_no_assessment_required_asks_no_procedure_question(tmp_path, procedure):
+    """At 500 people no assessment is required (and none was submitted): every check is not_required, so the
+    council's questions page asks nothing of the procedure."""
+    from pia_analysis import analyse
+    from pia_analysis.outputs.briefing import committee_questions
+
+    table = checks(tmp_path / "c", procedure, population=500)
+    assert set(table["status"]) == {"not_required"}, table["status"]
+    assert table["question_ja"].eq("").all() and table["detail_ja"].str.contains("義務付けられていない").all()
+    meta = {"target_population": 500, **({"procedure": procedure} if procedure else {})}
+    questions = committee_questions(analyse(build(tmp_path / "q", small_tables(), meta=meta), only=("judgments",)))
+    assert not questions["区分"].str.startswith("手続").any(), questions

@@ -155,7 +155,7 @@ def logical_models(draw) -> dict[str, Any]:
                        for r in draw(subset(rated_pool, 0, 4))]
     meta = {"id": draw(IDS), "title_ja": draw(TITLE), "title_en": draw(TITLE), "organisation": draw(TITLE),
             "affairs": draw(TITLE), "assessed_on": draw(st.dates(MIN_DATE, MAX_DATE)).isoformat(),
-            "target_population": draw(st.integers(0, 10**9))}
+            "target_population": draw(st.integers(1, 10**9))}
     if draw(st.booleans()):
         meta["handlers"] = draw(st.integers(0, 10**5))
     if draw(st.booleans()):

@@ -315,14 +315,14 @@ def test_charts_say_why_a_stage_is_out(tmp_path):
     assert "対象外（宣言: 提供・移転しない）" in texts(coverage_heatmap(model, coverage_matrix(model)))
     assert "対象外（宣言: 接続しない（入手））" in texts(rating_check_chart(model, rating_check(model)))
     english = texts(stage_coverage_chart(model, stage_coverage(model), lang="en"))
-    assert "Not applicable (declared: 委託しない)" in english
+    assert "Not applicable (declared: no outsourcing)" in english  # the declaration in English too
 
 
 def test_history_says_a_declared_out_stage_is_out(tmp_path, capsys):
     path = tmp_path / "m"
     declared_model(path, EVERY)
     assert main(["history", str(path)]) == 0
-    table = capsys.readouterr().out.split("Coverage per stage and version", 1)[1]
+    table = capsys.readouterr().out.split("版ごと・段階ごとの網羅率", 1)[1]  # stages by their Japanese names
     rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[3:] if line.strip()}
-    assert rows["outsource"] == ["対象外"] and rows["provide"] == ["対象外"]
-    assert rows["acquire"] != ["対象外"]
+    assert rows["委託"] == ["対象外"] and rows["提供・移転"] == ["対象外"]
+    assert rows["入手"] != ["対象外"]

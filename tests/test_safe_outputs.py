@@ -792,3 +792,18 @@ def test_os_caches_in_an_earlier_pack_are_part_of_it(tmp_path: Path, capsys, cac
     mine.mkdir()
     (mine / "Thumbs.db").write_bytes(b"x")
     assert main(["report", str(TINY), "--out", str(mine)]) == 2
+
+
+def test_a_mount_point_as_out_says_what_to_do(tmp_path: Path, capsys, monkeypatch):
+    # the trial: report --out onto an empty mount point gave only "Device or resource busy" (exit 4)
+    out = tmp_path / "mnt"
+
+    def busy(*_a, **_k):
+        raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+
+    out.mkdir()
+    monkeypatch.setattr(F.os, "replace", busy)  # a pack replaces its folder: a mount point refuses
+    monkeypatch.setattr(F.os, "rename", busy)
+    code = main(["report", str(TINY), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 4 and "Device or resource busy (the folder is a mount point" in err and "DIR/pack" in err

@@ -424,9 +424,33 @@ def test_delta_charts_are_deterministic(tiny, tmp_path):
 
 
 def test_cli_scenario_prints_the_comparison(capsys):
-    assert main(["scenario", str(bundled_model_path()), str(SCENARIO_DIR / "store-firewall-fails.yaml")]) == 0
+    assert main(["scenario", str(bundled_model_path()), str(SCENARIO_DIR / "store-firewall-fails.yaml"),
+                 "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "Scenario store-firewall-fails" in out and "JLIS_CENTRE" in out and "Coverage per stage" in out
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_cli_scenario_table_speaks_its_language_in_percentages_and_words(capsys, lang):
+    """--lang for the scenario table: metric names, kinds of change, stages, statuses and levels in words;
+    probabilities and coverage as percentages (never 0.015 or 0.109589); an absent side as —, never 0."""
+    import re
+
+    assert main(["scenario", str(bundled_model_path()), str(SCENARIO_DIR / "remote-work.yaml"),
+                 "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"(?<![\d.,])0\.\d+(?![\d%])", out), out
+    codes = r"(?<![\w\-@])(max_mn_exposure|records_at_stake|covered_pairs|exposure_changed|path_changed|" \
+            r"zone_crossings_changed|appeared|disappeared|risk_level_changed|status_changed|open|mitigated)(?![\w\-@])"
+    body = out.split("\n", 3)[3]  # (the title lines quote the model)
+    if lang == "ja":
+        assert not re.search(codes, body), re.findall(codes, body)[:5]
+        assert "主な数値" in out and "網羅率" in out and "%" in out
+        assert not re.search(r"\b(Headline|Coverage per stage)\b", out)
+    else:
+        assert "Headline" in out and "highest exposure of a My Number holder" in out
+    findings = out.split("現れる・なくなる・変わる指摘" if lang == "ja" else "Findings that appear", 1)[1]
+    assert not re.search(r"\s0\s*→|→\s*0\s", findings), findings
 
 
 def test_cli_scenario_json(capsys):

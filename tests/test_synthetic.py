@@ -222,7 +222,8 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     labels = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("flowlabel-")]
     assert "×60" in labels  # e.g. the 60 CS → prefecture server flows as one arrow
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch) and (p.get_gid() or "").startswith("flow-")]
-    assert len(arrows) == len(labels) < 60
+    # only merged arrows are labelled (×n): a single flow's id is not council text
+    assert all(lb.startswith("×") for lb in labels) and len(labels) <= len(arrows) < 60
     bars = figures["exposure"].axes[0].patches
     assert len(bars) == charts.EXPOSURE_CHART_MAX_SYSTEMS
     shown = [b.get_gid()[len("bar-"):] for b in bars]

@@ -24,6 +24,7 @@ BUNDLED_XLSX = BUNDLED.with_suffix(".xlsx")
 TABLE_NAMES = [t.name for t in TABLES]
 # a valid My Number (check digit 8) that the guard must refuse; never a real person's number
 FAKE_MY_NUMBER = "123456789018"
+PLACEHOLDER = "0 is the placeholder that 'pia-analysis new' writes, not a number of people"
 
 
 def assert_tables_equal(a, b) -> None:
@@ -343,11 +344,19 @@ def test_not_a_workbook_is_a_located_problem(tmp_path: Path, capsys):
 def test_carriage_returns_and_control_characters_round_trip(tmp_path: Path):
     model = load_model(TINY)
     systems = model.systems.copy()
-    systems["source"] = ["line 1\r\nline 2", "bell\x07 and \x01", "a literal _x000D_ stays literal"]
+    systems["source"] = ["line 1\r\nline 2", "tab\tand line\nbreak", "a literal _x000D_ stays literal"]
     changed = model.replace(systems=systems)
     book = save_workbook(changed, tmp_path / "m.xlsx")
     assert openpyxl.load_workbook(book)["systems"]["I2"].value == "line 1_x000D_\nline 2"  # as Excel writes it
     assert_tables_equal(changed, load_model(book))
+    # other control characters (a bell, Excel's _x0007_) are written but refused, located, on reading back:
+    # the pack's own tables.xlsx could not hold them (issue 14's attack trial: report exit 3)
+    systems["source"] = ["line 1", "bell\x07 and \x01", "x"]
+    book = save_workbook(model.replace(systems=systems), tmp_path / "bell.xlsx")
+    with pytest.raises(ModelError) as caught:
+        load_model(book)
+    assert "bell.xlsx[systems]:3: source: 'bell\\x07 and \\x01' holds a control character (U+0007" \
+        in str(caught.value.problems[0])
 
 
 # --- new ---------------------------------------------------------------------------------------------
@@ -356,6 +365,9 @@ def test_carriage_returns_and_control_characters_round_trip(tmp_path: Path):
 def _append_tiny_rows(book: Path) -> None:
     """Fill a blank workbook's tables through openpyxl, as a user fills them in Excel."""
     wb = openpyxl.load_workbook(book)
+    for row in wb[META_SHEET].iter_rows():  # the population replaces the placeholder 0, as a user types it
+        if row[0].value == "target_population":
+            row[1].value = 1500
     wb["zones"].append(["CORE", "基幹系", "Core", True, "city", "test"])
     wb["zones"]["D2"] = False
     wb["systems"].append(["REG", "住民記録", "Register", "CORE", "system", "city", "REG_FILE", None, "test"])
@@ -389,11 +401,14 @@ def test_new_workbook_has_headers_guide_and_drop_downs(tmp_path: Path):
                     assert choice in lists[letter], (table.name, col.name, choice)
     assert {dv.formula1 for dv in wb["flows"].data_validations.dataValidation if dv.type == "list"} >= {
         '"acquire,use,outsource,provide,network,retain"', '"TRUE,FALSE"'}
-    # a blank model fails only because it has no rows
-    assert [p.message for p in validate(book)] == ["has a header but no rows: a model needs at least one zone",
+    # a blank model fails only because it has no rows and the population is the placeholder 0
+    assert [p.message for p in validate(book)] == [PLACEHOLDER,
+                                                   "has a header but no rows: a model needs at least one zone",
                                                    "has a header but no rows: a model needs at least one system"]
-    meta = read_meta(book)
-    assert meta["id"] == "city-juki" and meta["assessed_on"] == dt.date(2025, 4, 1)
+    with pytest.raises(ModelError, match="placeholder"):  # the model keys too: 0 people is not a population
+        read_meta(book)
+    meta = {row[0].value: row[1].value for row in openpyxl.load_workbook(book)[META_SHEET].iter_rows(min_row=2)}
+    assert meta["id"] == "city-juki" and str(meta["assessed_on"]).startswith("2025-04-01")
     # the same call gives the same bytes
     again = new_model(tmp_path / "other" / "city-juki.xlsx", assessed_on=dt.date(2025, 4, 1))
     assert again.read_bytes() == book.read_bytes()
@@ -414,9 +429,14 @@ def test_new_directory_has_headers_readme_and_fails_only_for_no_rows(tmp_path: P
     assert names == sorted(["README.md", "model.yaml"] + [t.filename for t in TABLES])
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "## systems.csv" in readme and "entry_likelihood" in readme and "outsource-5" in readme
-    assert [p.message for p in validate(out)] == ["has a header but no rows: a model needs at least one zone",
+    assert [p.message for p in validate(out)] == [PLACEHOLDER,
+                                                  "has a header but no rows: a model needs at least one zone",
                                                   "has a header but no rows: a model needs at least one system"]
-    assert read_meta(out)["id"] == "city"
+    # the README and model.yaml's comment say what validation says of the 0 written
+    assert "pia-analysis new が書く 0 は仮の値" in readme and "0 that pia-analysis new writes is a placeholder" in readme
+    yaml_text = (out / "model.yaml").read_text(encoding="utf-8")
+    assert "0 that pia-analysis new writes is a placeholder" in yaml_text and "\ntarget_population: 0\n" in yaml_text
+    assert "\nid: city\n" in yaml_text
     with pytest.raises(FileExistsError):
         new_model(out)
     with pytest.raises(FileExistsError):

@@ -166,8 +166,8 @@ def node_exposure(model: Model) -> pd.DataFrame:
         ``zone_crossings`` (int64, steps)
             how many steps of the path cross from one zone into another;
         ``records_at_stake`` (float64, records per year)
-            ``exposure`` × the largest ``records`` of the files the system holds (0 if it holds none):
-            an expected number of records;
+            ``exposure`` × the records of the largest file *with My Numbers* the system holds
+            (:attr:`~pia_analysis.Model.my_number_people`; 0 if it holds none): an expected number of records;
         ``holds_my_number`` (bool)
             whether it holds a file with My Numbers;
         ``reached_by`` (int64, entry points)
@@ -202,13 +202,13 @@ def node_exposure(model: Model) -> pd.DataFrame:
         prob, paths = most_likely(net, net.starts())
         reached = reached_by(net)
         between = _betweenness(net)
-    records, mn_files = _file_records(model)
+    mn_files = model.my_number_files
     info = _system_info(model)
     rows = []
     for i, sid in enumerate(net.ids):
         name_ja, name_en, holds = info[sid]
         pth = paths[i]
-        biggest = max((records.get(f, 0) for f in holds), default=0)
+        biggest = model.my_number_people.get(sid, 0)  # My Number files only, as the people beside it
         rows.append({
             "system_id": sid,
             "name_ja": name_ja,
@@ -364,8 +364,10 @@ class BlastRadius:
     my_number_records
         The same sum over the files with My Numbers only.
     max_records
-        The largest single file: a lower bound on the people affected, since files often describe the
-        same residents.
+        The largest single file, of any kind (a log without My Numbers too).
+    max_my_number_records
+        The largest single file *with My Numbers*: a lower bound on the people whose specific personal
+        information is at stake, since files often describe the same residents; what readings quote.
     """
 
     system_id: str
@@ -374,6 +376,7 @@ class BlastRadius:
     total_records: int
     my_number_records: int
     max_records: int
+    max_my_number_records: int
 
 
 def blast_radius(model: Model, system_id: str) -> BlastRadius:
@@ -452,4 +455,6 @@ def blast_radius(model: Model, system_id: str) -> BlastRadius:
         total_records=int(file_table["records"].sum()),
         my_number_records=int(file_table.loc[file_table["contains_my_number"], "records"].sum()),
         max_records=int(file_table["records"].max()) if len(file_table) else 0,
+        max_my_number_records=int(file_table.loc[file_table["contains_my_number"], "records"].max())
+        if file_table["contains_my_number"].any() else 0,
     )

@@ -36,8 +36,10 @@ _TRIGGERS = ("", "handlers_or_incident")
 PROCEDURE_RULE_IDS = ("public_comment_forms", "public_comment_min_days", "public_comment_counting",
                       "third_party_check_forms", "procedure_order", "rerun_years", "review_years",
                       "threshold_rerun")
+# ``source`` is the analyst's provenance (reference files, minutes); ``basis_ja``/``basis_en`` the provision a
+# council reader can look up (指針 第5の3, 規則 第15条), the only one the council pages show
 _PROCEDURE_RULE_COLUMNS = ["rule_id", "value", "unit", "duty", "rule_ja", "rule_en", "confidence", "form_version",
-                           "source"]
+                           "source", "basis_ja", "basis_en"]
 _COUNTINGS = ("both_ends", "without_first_day")
 
 
@@ -47,7 +49,8 @@ def procedure_rules() -> pd.DataFrame:
     The parameters (30 days of public comment, counted with both ends; the forms that need public comment
     and a third-party check; the 5-year re-run and the yearly review, both duties to endeavour) are data,
     each with its ``duty`` (``mandatory`` / ``endeavour``), ``confidence`` (confirmed / recalled), the
-    ``form_version`` it reflects and its ``source``; ``docs/procedure.md`` explains each.
+    ``form_version`` it reflects, its ``source`` (the analyst's provenance) and ``basis_ja``/``basis_en`` (the
+    provision of the 指針 or 規則 a council reader can look up); ``docs/procedure.md`` explains each.
 
     Returns
     -------

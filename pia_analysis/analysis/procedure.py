@@ -22,10 +22,29 @@ from .judgments import ASSESSMENT_CODES, add_years, procedure_rules, required_as
 #: The columns of :func:`procedure_check`'s table.
 PROCEDURE_CHECK_COLUMNS = ["check", "item_ja", "status", "detail_ja", "detail_en", "question_ja", "question_en",
                            "rule_id", "rule", "rule_ja", "duty", "confidence", "form_version", "source",
-                           "record_source"]
+                           "record_source", "basis_ja", "basis_en"]
 _FORM_JA = {"none": "評価なし", "basic": "基礎項目評価", "focused": "重点項目評価", "full": "全項目評価"}
 _FORM_EN = {"none": "no assessment", "basic": "basic assessment", "focused": "focused assessment",
             "full": "full assessment"}
+
+
+# The steps of ``procedure_order`` (catalog value, in order) in words; a step the assessment does not need
+# (public comment, third-party check for a basic assessment) is left out of the order it is held to.
+_STEP_WORDS = {"basic_assessment_on": ("基礎項目評価", "basic assessment"),
+               "public_comment": ("意見聴取", "public comment"),
+               "third_party_check": ("第三者点検", "third-party check"),
+               "submitted_on": ("委員会への提出", "submission to the Commission"),
+               "published_on": ("公表", "publication")}
+# Every check with its form item and rule, in order (all of them not required when no assessment is)
+_CHECKS = (("public_comment_required", "国民・住民等からの意見の聴取", "public_comment_forms"),
+           ("public_comment_period", "国民・住民等からの意見の聴取", "public_comment_min_days"),
+           ("public_comment_record", "国民・住民等からの意見の聴取", "public_comment_forms"),
+           ("third_party_check", "第三者点検", "third_party_check_forms"),
+           ("submission_before_publication", "提出と公表", "procedure_order"),
+           ("dates_in_order", "手続の日付の順序", "procedure_order"),
+           ("rerun_5_years", "5年以内の再実施", "rerun_years"),
+           ("yearly_review", "年1回の見直し", "review_years"),
+           ("threshold_rerun", "しきい値判断の結果", "threshold_rerun"))
 
 
 def _day(day: dt.date) -> str:
@@ -61,7 +80,8 @@ def procedure_check(model: Model, today: dt.date | None = None) -> pd.DataFrame:
         One row per check, columns :data:`PROCEDURE_CHECK_COLUMNS` (all text): ``check``, ``item_ja``,
         ``status``, ``detail_ja``, ``detail_en``, ``question_ja``, ``question_en`` (empty unless flagged or
         missing), ``rule_id``, ``rule`` (English), ``rule_ja``, ``duty`` (``mandatory`` / ``endeavour``),
-        ``confidence``, ``form_version``, ``source`` (of the rule) and ``record_source`` (of the record).
+        ``confidence``, ``form_version``, ``source`` (of the rule, for analysts), ``record_source`` (of the record)
+        and ``basis_ja``/``basis_en`` (the provision the rule rests on, for the council pages).
 
     Raises
     ------
@@ -95,19 +115,39 @@ def procedure_check(model: Model, today: dt.date | None = None) -> pd.DataFrame:
                                                    f"{_FORM_EN[applied]} the threshold judgment requires)")
     rows: list[dict[str, str]] = []
 
+    worded: dict[str, tuple[str, str]] = {}  # rule id → its wording for this assessment, where it differs
+
     def add(check: str, item_ja: str, rule_id: str, status: str, ja: str, en: str, q_ja: str = "",
             q_en: str = "") -> None:
         rule = rules.loc[rule_id]
+        rule_ja, rule_en = worded.get(rule_id, (rule["rule_ja"], rule["rule_en"]))
         rows.append({"check": check, "item_ja": item_ja, "status": status, "detail_ja": ja, "detail_en": en,
                      "question_ja": q_ja if status in ("flag", "missing") else "",
                      "question_en": q_en if status in ("flag", "missing") else "",
-                     "rule_id": rule_id, "rule": rule["rule_en"], "rule_ja": rule["rule_ja"], "duty": rule["duty"],
+                     "rule_id": rule_id, "rule": rule_en, "rule_ja": rule_ja, "duty": rule["duty"],
                      "confidence": rule["confidence"], "form_version": rule["form_version"],
-                     "source": rule["source"], "record_source": str(record.get("source", ""))})
+                     "source": rule["source"], "record_source": str(record.get("source", "")),
+                     "basis_ja": rule["basis_ja"], "basis_en": rule["basis_en"]})
+
+    if applied == "none":
+        # no assessment is required and none was submitted: no step of the procedure is asked for
+        for check, item, rule_id in _CHECKS:
+            add(check, item, rule_id, "not_required",
+                f"しきい値判断の結果、特定個人情報保護評価の実施は義務付けられていない（{judgment.label_ja}）",
+                f"the threshold judgment requires no assessment ({judgment.label_en}): nothing to check")
+        return pd.DataFrame(rows, columns=PROCEDURE_CHECK_COLUMNS)
 
     # --- public comment (全項目評価 only; a revision is not put to public comment)
     comment_forms = {c.strip() for c in rules.loc["public_comment_forms", "value"].split(";")}
     needs_comment = applied in comment_forms and kind == "assessment"
+    check_forms = {c.strip() for c in rules.loc["third_party_check_forms", "value"].split(";")}
+    needs_check = applied in check_forms and kind == "assessment"
+    # the order the steps come in, of the steps this assessment has (a basic assessment: no public comment)
+    steps = [step.strip() for step in rules.loc["procedure_order", "value"].split(";")
+             if step.strip() in _STEP_WORDS and (step.strip() != "public_comment" or needs_comment)
+             and (step.strip() != "third_party_check" or needs_check)]
+    worded["procedure_order"] = ("、".join(_STEP_WORDS[st][0] for st in steps) + "の順に行う",
+                                 "the steps come in order: " + "; ".join(_STEP_WORDS[st][1] for st in steps))
     item = "国民・住民等からの意見の聴取"
     if not needs_comment:
         why_ja = "評価書の修正であり" if kind == "revision" else f"{_FORM_JA[applied]}であり"
@@ -173,10 +213,9 @@ def procedure_check(model: Model, today: dt.date | None = None) -> pd.DataFrame:
                 f"method: {comment['methods']}; {comment['comments']} comment(s); reflection: {comment['reflection']}")
 
     # --- third-party check (地方公共団体等の全項目評価)
-    check_forms = {c.strip() for c in rules.loc["third_party_check_forms", "value"].split(";")}
     item = "第三者点検"
     held, submitted, published = third.get("held_on"), record.get("submitted_on"), record.get("published_on")
-    if not (applied in check_forms and kind == "assessment"):
+    if not needs_check:
         add("third_party_check", item, "third_party_check_forms", "not_required",
             f"{'評価書の修正' if kind == 'revision' else _FORM_JA[applied]}には第三者点検は求められない"
             f"{applied_note_ja}",

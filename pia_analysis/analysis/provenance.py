@@ -7,6 +7,7 @@ __all__ = ["ASSUMPTION_PREFIX", "assumed_rows", "open_questions", "provenance", 
 import pandas as pd
 
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
 from ..model.schema import TABLE_BY_NAME
 
 # the column of each table that says where a row comes from
@@ -172,12 +173,13 @@ def open_questions(model: Model) -> pd.DataFrame:
     require_model(model, "open_questions")
     c = model.controls.loc[model.controls["status"] == "unknown"]
     rows = []
+    body = organisation_kind(model.meta).the()  # "the town": the body's own word, as the briefing names it
     for r in c.itertuples(index=False):
         ja, en = str(r.name_ja or r.control_id), str(r.name_en or r.control_id)
         rows.append({"control_id": r.control_id, "name_ja": r.name_ja, "name_en": r.name_en,
                      "mitigates": list(r.mitigates),
                      "question_ja": f"「{ja}」は実施されていますか（{r.control_id}：状況が不明）。",
-                     "question_en": f"Is \"{en}\" in place? ({r.control_id}: the city could not say.)",
+                     "question_en": f"Is \"{en}\" in place? ({r.control_id}: {body} could not say.)",
                      "source": r.source})
     return pd.DataFrame(rows, columns=["control_id", "name_ja", "name_en", "mitigates", "question_ja", "question_en",
                                        "source"])

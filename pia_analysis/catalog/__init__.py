@@ -26,7 +26,7 @@ class CatalogError(PiaError):
     """
 
 
-_STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "source"]
+_STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "short_en", "source"]
 _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"]
 
 
@@ -63,7 +63,8 @@ def stages() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Six rows, ``acquire`` … ``retain``; columns ``stage``, ``stage_no`` (int, 2–7: the item of Section
-        Ⅲ), ``name_ja``, ``short_ja``, ``name_en``, ``source``.
+        Ⅲ), ``name_ja``, ``short_ja``, ``name_en``, ``short_en`` (a short English label for narrow places such
+        as a terminal table: ours, as ``name_en``), ``source``.
 
     Raises
     ------

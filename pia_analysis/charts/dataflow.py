@@ -37,7 +37,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import networkx as nx
 import pandas as pd
-from matplotlib.colors import LogNorm
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
@@ -48,8 +48,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from .. import catalog
 from ..model.model import Model, require_model
 from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, STAGE_COLOURS, chart_text, check_lang, display_name,
-                    format_percent, new_figure, percent_tick, stage_name, text_colour_on, text_width,
-                    use_japanese_fonts, wrap_text)
+                    drawable_text, format_percent, new_figure, percent_axis_scale, percent_tick, stage_name,
+                    text_colour_on, text_width, use_japanese_fonts, wrap_text)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
 _MY_NUMBER_EDGE = _VERMILLION
@@ -577,10 +577,12 @@ def dataflow_layout(model: Model, lang: str = "ja") -> dict[str, tuple[float, fl
 # data-flow diagram: drawing
 
 
-def _exposure_norm(values: Iterable[float]) -> LogNorm:
+def _exposure_norm(values: Iterable[float]) -> Normalize:
     positive = [v for v in values if v > 0]
     if not positive:
         return LogNorm(1e-4, 1.0)
+    if percent_axis_scale(positive) == "linear":  # within two decades: a linear scale from 0 reads plainly
+        return Normalize(0.0, max(positive))
     lo = 10 ** math.floor(math.log10(min(positive)))
     hi = 10 ** math.ceil(math.log10(max(positive)))
     if hi <= lo:
@@ -656,16 +658,18 @@ def _point_along(route: list[tuple[float, float]], frac: float) -> tuple[tuple[f
 
 
 def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
-                     flow_labels: bool = True) -> Figure:
+                     flow_labels: bool = False) -> Figure:
     """The data-flow diagram: systems in their trust zones, flows as arrows, shaded by exposure.
 
     * zones are grey frames with their name on top, in columns from the core (left) outwards
       (:func:`dataflow_geometry` gives the rule);
     * each system is a box filled with its exposure (cividis, log scale, colour bar on the right; the
       exposure in % is written in the box; white = no attack path reaches it); a thick vermillion edge
-      marks a system holding a file with My Numbers, a yellow triangle before the id an entry point;
+      marks a system holding a file with My Numbers, a yellow triangle at its top left an entry point (no
+      ids on the boxes: the council reads names);
     * each flow is one arrow, coloured by stage: solid with one head for a one-way transfer, dashed
-      with two heads for an interactive exchange; ``flow_labels`` writes the flow id on it.
+      with two heads for an interactive exchange; ``flow_labels`` writes the flow id on it (for analysts;
+      off by default, as in the briefing).
 
     A model of more than :data:`DATAFLOW_MAX_SYSTEMS` systems is not drawn box by box (tens of thousands
     of boxes say nothing on A4): each zone with more than :data:`DATAFLOW_ZONE_DETAIL` systems becomes one
@@ -682,7 +686,8 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
     lang
         ``"ja"`` or ``"en"``.
     flow_labels
-        Write the flow ids (F01 …) on the arrows.
+        Write the flow ids (F01 …) on the arrows (an analyst's view; the council's diagram has none: the
+        merged flows of a large model still say ×n).
 
     Returns
     -------
@@ -862,16 +867,14 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
                              hatch="////" if value <= 0 else None, hatchcolor="#BBBBBB")
         ax.add_patch(box)
         colour = text_colour_on(face)
-        # top line: [entry marker] id on the left, exposure on the right; the name centred below
+        # top line: [entry marker] on the left, exposure on the right; the name centred below (no id: the
+        # council reads names; the ids are in the tables and the pack's appendix)
         top = cy - h / 2
         id_x = cx - w / 2 + 0.05
         if s in entries:
             ax.plot([id_x + 0.03], [top + 0.075], marker=">", markersize=5.5 * fs, color=_ENTRY_COLOUR,
                     markeredgecolor="#000000", markeredgewidth=0.6,
                     zorder=6, gid=f"entry-{s}", linestyle="none")
-            id_x += 0.09
-        ax.text(id_x, top + 0.075, s, ha="left", va="center", fontsize=_ID_FONT * fs, color=colour, zorder=5,
-                gid=f"id-{s}")
         ax.text(cx + w / 2 - 0.05, top + 0.075, format_percent(value), ha="right", va="center",
                 fontsize=_ID_FONT * fs, color=colour, zorder=5, gid=f"exposure-{s}")
         name = display_name(systems.loc[s].to_dict() | {"system_id": s}, lang)
@@ -885,13 +888,17 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
                 fontsize=size * fs, color=colour, linespacing=1.1, zorder=5, gid=f"name-{s}")
 
     # flow labels: on the arrow, where they hit no box, no other label and no other arrow
-    if flow_labels:
+    # Without flow_labels (the council's diagram) only the counts of merged flows (×n) are written: no ids.
+    wanted = {fid: (label_text or {}).get(fid, fid) for fid in geo.routes}
+    if not flow_labels:
+        wanted = {fid: text for fid, text in wanted.items() if text.startswith("×")}
+    if wanted:
         placed: list[tuple[float, float, float, float]] = []
         obstacles = [geo.box_rect(s) for s in geo.positions]
         obstacles += [(x0, y0, x1, y0 + len(geo.zone_labels[z]) * _ZONE_LINE + 0.07)
                       for z, (x0, y0, x1, _y1) in geo.zone_rects.items()]
-        for fid, route in geo.routes.items():
-            text = (label_text or {}).get(fid, fid)
+        for fid, text in wanted.items():
+            route = geo.routes[fid]
             tw = text_width(text, _FLOW_FONT) + 0.03
             th = _FLOW_FONT / 72 + 0.03
             best, best_bad = None, None
@@ -947,7 +954,8 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
     cbar.ax.yaxis.set_minor_formatter(NullFormatter())
     cbar.ax.tick_params(labelsize=7)
-    cbar.ax.set_title("\n".join(wrap_text(chart_text("exposure_cbar", lang), 2.0, 8, lang)), fontsize=8, loc="left",
+    cbar_key = "exposure_cbar" if isinstance(norm, LogNorm) else "exposure_cbar_linear"
+    cbar.ax.set_title("\n".join(wrap_text(chart_text(cbar_key, lang), 2.0, 8, lang)), fontsize=8, loc="left",
                       pad=6)
     return fig
 
@@ -1148,7 +1156,7 @@ def plain_graph_figure(model: Model, lang: str = "ja") -> Figure:
     colours = [OKABE_ITO[5] if n in holders else OKABE_ITO[1] for n in g.nodes]
     nx.draw_networkx(g, pos, ax=ax, node_color=colours, node_size=900, font_size=7, arrowsize=12,
                      edge_color="#555555")
-    title = model.title("en" if lang == "en" else "ja")
+    title = drawable_text(model.title("en" if lang == "en" else "ja"))
     ax.set_title(f"{title}\n({'赤: 特定個人情報ファイルを保有' if lang == 'ja' else 'red: holds a My Number file'})")
     ax.set_axis_off()
     fig.tight_layout()

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -51,13 +52,14 @@ from .. import catalog
 # Reference data of the risk map, not results: the rules' order and titles (legend) and the CNIL grid.
 from ..analysis.findings import RULES, risk_level_grid, risk_scales
 from ..model.model import Model
+from ..model.organisation import organisation_kind
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
-from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, ZONE_COLOURS, chart_text, check_lang, display_name,
-                    new_figure, percent_tick, stage_name, text_colour_on, text_width, wrap_text)
+from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
+                    display_name, drawable_text, element_name, fit_text, form_item_number, new_figure,
+                    percent_axis_scale, percent_tick, stage_name, text_colour_on, text_width, wrap_text, zone_palette)
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
-_ZONE_HATCHES = ("", "////", "....", "xxxx")
 _RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
 
 _RATING_EN = {"特に力を入れている": "Particular effort", "十分である": "Sufficient",
@@ -71,6 +73,9 @@ _STATUS_STYLE = {  # rating_check status -> (colour, ja, en)
     "out_of_scope": (_GREY, "対象外", "Out of scope"),
     "not_applicable": (_GREY, "対象外（宣言）", "Not applicable (declared)"),
 }
+# the words of a finding's status on a chart (the findings table keeps the English codes)
+_FINDING_STATUS = {"open": ("未対応", "open"), "mitigated": ("対策済み", "mitigated"),
+                   "not_applicable": ("該当なし", "not applicable")}
 _RISK_LEVEL_FILL = {1: "#E8F1F8", 2: "#FBF3C8", 3: "#FAD9B0", 4: "#F4B8A3"}
 
 # Large models (a prefecture, the whole country: thousands of systems) cannot be drawn system by system on
@@ -81,17 +86,12 @@ EXPOSURE_CHART_MAX_SYSTEMS = 40
 HEATMAP_MAX_SYSTEMS = 40
 
 
-def _zone_style(index: int) -> tuple[str, str]:
-    """Colour and hatch of the ``index``-th zone (core first): Okabe–Ito, hatched after eight."""
-    return ZONE_COLOURS[index % len(ZONE_COLOURS)], _ZONE_HATCHES[(index // len(ZONE_COLOURS)) % len(_ZONE_HATCHES)]
-
-
 # ---------------------------------------------------------------------------------------------------
 # exposure ranking
 
 
 def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.DataFrame,
-                           lang: str = "ja") -> Figure:
+                           lang: str = "ja", base: Model | None = None) -> Figure:
     """Systems ranked by exposure (bars, log scale, coloured by zone), with the Monte Carlo interval.
 
     Each bar is a system's exposure (the yearly probability of its most likely attack path); a dot and a
@@ -110,6 +110,10 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         probabilities draw no marker).
     lang
         ``"ja"`` or ``"en"``.
+    base
+        The model whose zones key the colours (:func:`~.style.zone_palette`): the model as given when
+        ``model`` is it changed by a scenario or the explorer, so that every zone keeps its colour and new
+        zones take the next free ones. Default: ``model`` itself.
 
     Returns
     -------
@@ -148,31 +152,60 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         others = len(rest)
         table = table.loc[table["system_id"].isin(set(pick["system_id"]) | set(rest["system_id"]))]
         table = table.reset_index(drop=True)  # still by exposure, then id
+    # Entry points (where an attacker starts: their bar is their own likelihood) apart from the systems at
+    # risk, below them: a councillor reading "30 %" at the top of the chart took the shop kiosk for the
+    # most endangered system.
+    systems = model.systems.set_index("system_id")
+    entry = {s for s in systems.index if float(systems.at[s, "entry_likelihood"] or 0) > 0}
+    table["is_entry"] = table["system_id"].isin(entry)
+    table = table.sort_values(["is_entry", "exposure", "system_id"], ascending=[True, False, True],
+                              kind="stable").reset_index(drop=True)
+    groups = [(g, grp.index.tolist()) for g, grp in table.groupby("is_entry", sort=True)]
+    rows_y: list[float] = []
+    headings: list[tuple[float, str]] = []
+    pos = 0.0
+    for is_entry, idx in groups:
+        if len(groups) > 1:
+            headings.append((pos, chart_text("group_entry" if is_entry else "group_at_risk", lang)))
+            pos += 1.0
+        rows_y.extend(pos + k for k in range(len(idx)))
+        pos += len(idx) + 0.4
     sim = simulation.set_index("system_id")
     if total > len(table):
         sim = sim.reindex(table["system_id"])
     fig = new_figure(model, lang, chart_text("exposure_title", lang), chart_text("exposure_sub", lang))
-    zone_order = dataflow_zone_order(model, lang)
-    zone_order += sorted(set(table["zone_id"]) - set(zone_order))
-    zone_index = {z: i for i, z in enumerate(zone_order)}
+    # Colours keyed to the zones of the base model (its diagram's order, then its other zones), then the
+    # zones it lacks: a scenario or a blocked flow reorders the diagram but must not recolour the zones.
+    key = model if base is None else base
+    palette = zone_palette(dataflow_zone_order(key, lang) + list(key.zones["zone_id"]),
+                           dataflow_zone_order(model, lang) + sorted(set(table["zone_id"])))
+    zone_order = list(palette)
     zones = model.zones.set_index("zone_id")
+    at_stake = _records_if_reached(model)
 
-    labels = [f"{display_name(r, lang)}  [{r['system_id']}]" for r in table.to_dict("records")]
-    label_w = max(text_width(lb, 8) for lb in labels) if labels else 1.0
-    left = min(4.2, label_w + 0.35)
+    labels = _unique([display_name(r, lang) for r in table.to_dict("records")], lang)
+    labels = ["\n".join(wrap_text(lb, 3.6, 8, lang, max_lines=2)) for lb in labels]
+    label_w = max((text_width(line, 8) for lb in labels for line in lb.split("\n")), default=1.0)
+    left = min(4.0, label_w + 0.35)
     ax_w = A4_LANDSCAPE[0] - left - 3.1
-    ax = fig.add_axes((left / A4_LANDSCAPE[0], 0.09, ax_w / A4_LANDSCAPE[0], 0.76), label="exposure")
-    n = len(table)
-    y = np.arange(n)
+    ax = fig.add_axes((left / A4_LANDSCAPE[0], 0.09, ax_w / A4_LANDSCAPE[0], 0.72), label="exposure")
+    y = np.array(rows_y)
     positive = [v for v in table["exposure"] if v > 0]
     positive += [v for v in sim["ci_low"] if v > 0] + [v for v in sim["probability"] if v > 0]
-    floor = 10 ** math.floor(math.log10(min(positive))) if positive else 1e-4
-    floor = min(floor, 1e-2)
-    ax.set_xscale("log")
-    ax.set_xlim(floor, 1.0)
+    positive += [v for v in sim["ci_high"] if v > 0]
+    scale = percent_axis_scale(positive)
+    if scale == "log":
+        floor = 10 ** math.floor(math.log10(min(positive)))
+        floor = min(floor, 1e-2)
+        ax.set_xscale("log")
+        ax.set_xlim(floor, 1.0)
+    else:  # values within two decades: a linear axis from 0, a little beyond the largest value
+        floor = 0.0
+        top = max(positive, default=0.01) * 1.12
+        ax.set_xlim(0.0, min(1.0, top))
     bars = ax.barh(y, table["exposure"], height=0.62, zorder=2, edgecolor="#333333", linewidth=0.5)
     for bar, zid, sid in zip(bars, table["zone_id"], table["system_id"]):
-        colour, hatch = _zone_style(zone_index.get(zid, 0))
+        colour, hatch = palette[zid]
         bar.set_facecolor(colour)
         if hatch:
             bar.set_hatch(hatch)
@@ -191,56 +224,95 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
     if zero.any():
         ax.errorbar(np.full(zero.sum(), floor), y[zero], xerr=[np.zeros(zero.sum()), hi[zero] - floor],
                     fmt="none", ecolor="#000000", elinewidth=1.0, capsize=2.5, zorder=3)
+    record_texts = []
     for i, r in enumerate(table.to_dict("records")):
         if r["exposure"] <= 0:
-            ax.text(floor * 1.15, i, chart_text("not_reached_label", lang), va="center", ha="left", fontsize=7.5,
-                    color="#555555")
-        if r["holds_my_number"]:
-            x = max(r["exposure"], hi[i] if has[i] else 0.0, floor) * 1.35
-            ax.text(x, i, chart_text("records", lang, n=int(round(r["records_at_stake"]))), va="center", ha="left",
-                    fontsize=7.5, color=_VERMILLION, gid=f"records-{r['system_id']}")
-    ax.set_yticks(y, labels, fontsize=8)
+            ax.annotate(chart_text("not_reached_label", lang), (max(floor, ax.get_xlim()[0]), y[i]),
+                        xytext=(4, 0), textcoords="offset points", va="center", ha="left", fontsize=7.5,
+                        color="#555555")
+        if r["holds_my_number"] and not r["is_entry"]:
+            x = max(r["exposure"], hi[i] if has[i] else 0.0, floor)
+            records = at_stake.get(r["system_id"], 0)
+            record_texts.append(ax.annotate(chart_text("records", lang, n=records), (x, y[i]), xytext=(5, 0),
+                                            textcoords="offset points", va="center", ha="left", fontsize=7.5,
+                                            color=_VERMILLION, gid=f"records-{r['system_id']}"))
+    for at, text in headings:
+        ax.text(0.0, at, text, transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=8.5,
+                color="#222222", gid="group-heading")
+    if len(groups) > 1:  # a rule between the systems at risk and the entry points
+        ax.axhline(headings[-1][0] - 0.7, color="#777777", linewidth=0.8, zorder=1)
+    ax.set_yticks(y, labels, fontsize=8, linespacing=1.0)
     for tick, holder in zip(ax.get_yticklabels(), table["holds_my_number"]):
         if holder:
             tick.set_color(_VERMILLION)
-    ax.invert_yaxis()
-    ax.set_ylim(n - 0.4, -0.6)
+    ax.set_ylim(pos - 0.4 + 0.1, -0.6)
     ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", which="major", color="#DDDDDD", linewidth=0.7, zorder=0)
     ax.set_axisbelow(True)
-    ax.set_xlabel(chart_text("exposure_x", lang), fontsize=9)
+    ax.set_xlabel(chart_text("exposure_x" if scale == "log" else "exposure_x_linear", lang), fontsize=9)
     ax.set_ylabel(chart_text("exposure_y", lang), fontsize=9)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
+    _keep_inside(fig, ax, record_texts, scale)
     # legends: zones (in zone order, only those shown) and the Monte Carlo marker
     present = [z for z in zone_order if z in set(table["zone_id"])]
     handles = []
     for z in present:
-        colour, hatch = _zone_style(zone_index[z])
+        colour, hatch = palette[z]
         zrow = zones.loc[z].to_dict() | {"zone_id": z} if z in zones.index else {"zone_id": z}
         handles.append(Patch(facecolor=colour, hatch=hatch or None, edgecolor="#333333", linewidth=0.5,
                              label="\n".join(wrap_text(display_name(zrow, lang), 2.25, 7.5, lang))))
     legend_x = (left + ax_w + 0.25) / A4_LANDSCAPE[0]
-    leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(legend_x, 0.86), fontsize=7.5,
+    leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(legend_x, 0.81), fontsize=7.5,
                      title=chart_text("zone_legend", lang), title_fontsize=8.5, frameon=False, alignment="left")
     leg.set_gid("legend-zones")
     mc_handle = Line2D([], [], marker="o", color="#000000", markersize=3.5, linewidth=1.0,
                        label="\n".join(wrap_text(chart_text("mc_label", lang, n=trials), 2.25, 7.5, lang)))
     rec_handle = Patch(facecolor="none", edgecolor="none",
-                       label="\n".join(wrap_text(("赤字：個人番号を保有するシステム。右の数値は危険にさらされる件数"
-                                               if lang == "ja" else
-                                               "Red: systems holding My Numbers and their records at stake"),
-                                              2.25, 7.5, lang)))
+                       label="\n".join(wrap_text(chart_text("records_legend", lang), 2.25, 7.5, lang)))
     leg2 = fig.legend(handles=[mc_handle, rec_handle], loc="lower left", bbox_to_anchor=(legend_x, 0.08),
                       fontsize=7.5, frameon=False, alignment="left", handlelength=1.6)
     leg2.set_gid("legend-marks")
     if total > len(table):
         more = chart_text("exposure_top_others", lang, k=others) if others else ""
-        fig.text(left / A4_LANDSCAPE[0], 0.858, chart_text("exposure_top", lang, held=held, others=more, n=total),
+        fig.text(left / A4_LANDSCAPE[0], 0.818, chart_text("exposure_top", lang, held=held, others=more, n=total),
                  fontsize=8, color="#444444", ha="left", va="bottom", gid="note-top")
     return fig
+
+
+def _records_if_reached(model: Model) -> dict[str, int]:
+    """System id → records of the largest file with My Numbers it holds (what is at stake if reached)."""
+    return dict(model.my_number_people)
+
+
+def _unique(labels: list[str], lang: str) -> list[str]:
+    """Labels made distinct: a repeated name gets （2）, （3） … (two systems may share a name)."""
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for label in labels:
+        seen[label] += 1
+        n = seen[label]
+        out.append(label if n == 1 else (f"{label}（{n}）" if lang == "ja" else f"{label} ({n})"))
+    return out
+
+
+def _keep_inside(fig: Figure, ax, texts: list, scale: str) -> None:
+    """Widen the x range until every text drawn right of a bar ends inside the axes (not under a legend)."""
+    for _ in range(4):
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        over = max((t.get_window_extent(renderer).x1 - box.x1 for t in texts), default=0.0)
+        if over <= 0:
+            return
+        lo, hi = ax.get_xlim()
+        frac = (over + 4) / box.width  # the share of the axes the texts need beyond its right edge
+        if scale == "log":
+            span = math.log10(hi) - math.log10(lo)
+            ax.set_xlim(lo, 10 ** (math.log10(hi) + span * frac / (1 - frac)))
+        else:
+            ax.set_xlim(lo, hi + (hi - lo) * frac / (1 - frac))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -331,7 +403,8 @@ def stage_coverage_chart(model: Model, coverage: pd.DataFrame, lang: str = "ja")
             declared = table["declared"].iloc[i] if "declared" in table else ""
             declared = str(declared) if pd.notna(declared) else ""
             # a stage the model declares out (委託しない …) says so, with the form's words, as the reason
-            text = (chart_text("declared_out", lang, words=declared) if declared else chart_text("out_of_scope", lang))
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
+                    else chart_text("out_of_scope", lang))
             ax.text(50, i, text, ha="center", va="center", fontsize=9, color="#333333",
                     zorder=3, bbox={"boxstyle": "round,pad=0.25", "facecolor": "#FFFFFF", "edgecolor": "#BBBBBB"})
     ax.set_yticks(y, labels, fontsize=size)
@@ -407,9 +480,10 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     systems = model.systems.set_index("system_id")
     zones = model.zones.set_index("zone_id")
     fig = new_figure(model, lang, chart_text("heatmap_title", lang), chart_text("heatmap_sub", lang))
-    labels = [f"{display_name(systems.loc[s].to_dict() | {'system_id': s}, lang)}  [{s}]" if s in systems.index else s
-              for s in rows]
-    label_w = max(text_width(lb, 8) for lb in labels)
+    labels = _unique([display_name(systems.loc[s].to_dict() | {"system_id": s}, lang) if s in systems.index else s
+                      for s in rows], lang)
+    labels = ["\n".join(wrap_text(lb, 3.5, 8, lang, max_lines=2)) for lb in labels]
+    label_w = max(text_width(line, 8) for lb in labels for line in lb.split("\n"))
     left = min(4.0, label_w + 0.45)
     zone_w = 2.1
     ax_w = A4_LANDSCAPE[0] - left - zone_w - 1.15
@@ -417,8 +491,11 @@ def coverage_heatmap(model: Model, matrix: pd.DataFrame, lang: str = "ja") -> Fi
     # a stage the model declares out (委託しない …) says so under its name: its column is empty by declaration
     declared = set(model.meta.get("declared_not_applicable") or ())
     table = catalog.stage_declarations()
-    words = {st: "・".join(w for d, s2, w in zip(table["declaration"], table["stage"], table["label_ja"])
-                          if s2 == st and d in declared) for st in stages}
+    # the declaration's words in the chart's language (委託しない / no outsourcing)
+    label = table["label_en"] if lang == "en" else table["label_ja"]
+    glue = "・" if lang == "ja" else ", "
+    words = {st: glue.join(w for d, s2, w in zip(table["declaration"], table["stage"], label)
+                           if s2 == st and d in declared) for st in stages}
     col_labels = ["\n".join(wrap_text(stage_name(s, lang), col_w_in - 0.08, 8, lang)
                             + (wrap_text(chart_text("declared_out", lang, words=words[s]), col_w_in - 0.08, 8, lang)
                                if words[s] else [])) for s in stages]
@@ -545,6 +622,43 @@ def _coverage_heatmap_by_zone(model: Model, matrix: pd.DataFrame, stages: list[s
 # risk map
 
 _RULE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "p", "h", "<", ">", "*")
+_LABEL_MARGIN = 0.06  # inches kept free between a label of the risk map and the edge of its cell or column
+_PARENTHESIS = re.compile(r"\s*[（(][^（）()]*[）)]")
+
+
+def _one_line(text: str, room: float, size: float) -> str:
+    """``text`` on one line of ``room`` inches, shortened deliberately when it does not fit.
+
+    Whole if it fits, else without its parentheses (an annex, a place: 「証明書発行サーバ（コンビニ交付・
+    市外）」 → 「証明書発行サーバ」), else cut with '…'.
+    """
+    if text_width(text, size) <= room:
+        return text
+    bare = _PARENTHESIS.sub("", text).strip()
+    if bare and text_width(bare, size) <= room:
+        return bare
+    return fit_text(bare or text, room, size)
+
+
+def _cell_label(name: str, flow: bool, room: float, size: float, lang: str, lines: int = 1) -> str:
+    """A name of the risk map fitted to ``room`` inches in ``lines`` lines (1 to 3).
+
+    A flow 「送り元 → 送り先」 keeps both ends: on two lines or more one each, on one line each end its share.
+    Other names wrap by :func:`~.style.wrap_text` (禁則) on ``lines`` lines, the last ending with '…' if needed.
+    """
+    room = max(room, 0.3)
+    if text_width(name, size) <= room:
+        return name
+    if flow and " → " in name:
+        source, target = name.split(" → ", 1)
+        if lines >= 2:
+            return _one_line(source + " →", room, size) + "\n" + _one_line(target, room, size)
+        share = room - text_width(" → ", size)
+        first = _one_line(source, max(share / 2, share - text_width(target, size)), size)
+        return first + " → " + _one_line(target, share - text_width(first, size), size)
+    if lines >= 2:
+        return "\n".join(wrap_text(name, room, size, lang, max_lines=lines))
+    return _one_line(name, room, size)
 
 
 
@@ -611,7 +725,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     grid = risk_level_grid()
     scales = risk_scales()
     fig = new_figure(model, lang, chart_text("riskmap_title", lang), chart_text("riskmap_sub", lang))
-    ax_left, ax_w, ax_bottom, ax_h = 1.45, 6.6, 0.12, 0.73
+    # the grid as wide as the rules' legend (wrapped at 2.25 in) leaves: every inch is room for a name
+    ax_left, ax_w, ax_bottom, ax_h = 1.45, 7.0, 0.12, 0.73
     ax = fig.add_axes((ax_left / A4_LANDSCAPE[0], ax_bottom, ax_w / A4_LANDSCAPE[0], ax_h), label="risk_map")
     ax.set_xlim(0.5, 4.5)
     ax.set_ylim(0.5, 4.5)
@@ -627,7 +742,9 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     def level_labels(scale: str) -> list[str]:
         rows = scales.loc[scales["scale"] == scale].sort_values("level")
-        return [f"{int(r.level)}\n{r.label_ja if lang == 'ja' else r.label_en}" for r in rows.itertuples()]
+        # levels in words only: a bare 1-4 beside the words reads as a score to a lay reader
+        return ["\n".join(wrap_text(r.label_ja if lang == "ja" else r.label_en, ax_w / 4 - 0.1, 8.5, lang))
+                for r in rows.itertuples()]
 
     ax.set_xticks([1, 2, 3, 4], level_labels("likelihood"), fontsize=8.5)
     ax.set_yticks([1, 2, 3, 4], level_labels("impact"), fontsize=8.5)
@@ -639,7 +756,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 
     rule_ids = [r.rule_id for r in RULES]
     rule_ids += sorted(set(findings["rule_id"]) - set(rule_ids))
-    rule_titles = {r.rule_id: (r.title_ja if lang == "ja" else r.title_en) for r in RULES}
+    kind = organisation_kind(model.meta)
+    rule_titles = {r.rule_id: r.title(lang, kind) for r in RULES}
     palette = [c for c in OKABE_ITO if c not in (_YELLOW, _GREY)]  # 7 colours readable on the tinted cells
     present = [rid for rid in rule_ids if rid in set(shown["rule_id"])]
     style = {rid: (palette[i % len(palette)], _RULE_MARKERS[i % len(_RULE_MARKERS)]) for i, rid in enumerate(present)}
@@ -647,9 +765,14 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     # items per cell: the findings now, then where they go after the plan
     items: dict[tuple[int, int], list[dict]] = defaultdict(list)
     moves = []
+
+    def name_of(r: dict) -> str:
+        # the element by name (a flow as 送り元 → 送り先), in full: it is fitted to the room it gets when placed
+        return element_name(model, r["element"], str(r.get("element_type", "")), lang)
+
     for r in shown.to_dict("records"):
-        now = {"id": r["finding_id"], "rule": r["rule_id"], "label": str(r["element"]), "after": False,
-               "resolved": False}
+        now = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": False,
+               "resolved": False, "flow": r.get("element_type") == "flow"}
         items[(int(r["likelihood"]), int(r["impact"]))].append(now)
         if r["finding_id"] in after.index:
             a = after.loc[r["finding_id"]]
@@ -657,8 +780,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
         else:
             a_status, a_li, a_im = "not_applicable", int(r["likelihood"]), int(r["impact"])
         if a_status != r["status"] or (a_li, a_im) != (int(r["likelihood"]), int(r["impact"])):
-            later = {"id": r["finding_id"], "rule": r["rule_id"], "label": str(r["element"]), "after": True,
-                     "resolved": a_status in ("mitigated", "not_applicable")}
+            later = {"id": r["finding_id"], "rule": r["rule_id"], "label": name_of(r), "after": True,
+                     "resolved": a_status in ("mitigated", "not_applicable"), "flow": now["flow"]}
             items[(a_li, a_im)].append(later)
             moves.append((now, later))
     # Place the items on a lattice in each cell (rows from the top; two columns when the labels fit). A
@@ -673,11 +796,15 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
     marker_w = 0.13  # marker and gap before the label
     capacity = max(1, int((cell_h_in - 0.27) / row_pitch))
 
-    def item_label(it: dict) -> str:
-        if it["after"]:
-            mitigated = "（対策済みに）" if lang == "ja" else " (mitigated)"
-            return it["label"] + mitigated if it["resolved"] else it["label"]
-        return it["label"]
+    mitigated = "（対策済みに）" if lang == "ja" else " (mitigated)"
+    full_room = cell_w_in - 0.09 - 0.085 - _LABEL_MARGIN  # a label right of a marker at the cell's left edge
+
+    def item_label(it: dict, room: float = full_room, lines: int = 1) -> str:
+        # the name fitted to ``room`` inches (deliberately: a parenthesis goes first, then '…'); the new
+        # status of a finding the plan mitigates is never cut
+        suffix = mitigated if it["after"] and it["resolved"] else ""
+        room -= text_width(suffix, label_size)
+        return _cell_label(it["label"], it["flow"], room, label_size, lang, lines) + suffix
 
     full_rows: dict[tuple[int, int], set[int]] = defaultdict(set)  # rows taken whole by one item
     used: dict[tuple[int, int, int], set[int]] = defaultdict(set)  # (li, im, col) -> rows taken
@@ -720,14 +847,20 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                 slot[id(later)] = (0, r2, "right" if dst[0] < src[0] else "")
                 route[id(now)] = "gutter" if src[0] == dst[0] else "level"
     hidden_in: dict[tuple[int, int], tuple[int, int, int]] = {}  # cell -> (hidden, col, row of the note)
+    two_columns: dict[tuple[int, int], bool] = {}
+    line_count: dict[int, int] = {}  # item -> lines its name may take (and rows of the lattice)
     for key, cell in sorted(items.items()):
         cell.sort(key=lambda it: (it["after"], it["rule"], it["label"]))
         rest = [it for it in cell if id(it) not in slot]
         lattice = [it for it in cell if slot.get(id(it), (0, 0, ""))[2] == ""]  # labels right of a marker
         widest = max((text_width(item_label(it), label_size) for it in lattice), default=0.0)
         two = widest + marker_w <= cell_w_in / 2 - 0.04 and len(cell) > capacity // 2
-        slots = [(c, r) for r in range(capacity) for c in ((0, 1) if two else (0,))
+        two_columns[key] = two
+        # A cell with room to spare and no move gives each name two or three rows: wrapped, not cut
+        each = 1 if two or any(id(it) in slot for it in cell) else max(1, min(3, capacity // max(1, len(cell))))
+        slots = [(c, r) for r in range(0, capacity - each + 1, each) for c in ((0, 1) if two else (0,))
                  if r not in full_rows[key] and r not in used[(*key, c)]]
+        line_count.update({id(it): each for it in cell})
         if len(rest) > len(slots):  # the last slot says "+n more"
             shown_rest = rest[: max(0, len(slots) - 1)]
             hidden_in[key] = (len(rest) - len(shown_rest), *slots[len(shown_rest)]) if slots else (len(rest), 0, 0)
@@ -742,7 +875,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
             if id(it) not in slot:
                 continue
             col, row, side = slot[id(it)]
-            y = im + 0.5 - (0.14 + row * row_pitch) / cell_h_in
+            lines = line_count.get(id(it), 1)
+            y = im + 0.5 - (0.14 + (row + (lines - 1) / 2) * row_pitch) / cell_h_in
             if side == "right":
                 x = li + 0.5 - 0.24 / cell_w_in
             elif side == "after_label":
@@ -756,14 +890,28 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                     markerfacecolor="#FFFFFF" if it["after"] else colour, markeredgecolor=colour,
                     markeredgewidth=1.3, gid=f"{'after' if it['after'] else 'now'}-{it['id']}")
             offset = 0.085 / cell_w_in
-            text = item_label(it)
+            mitigated_word = "（対策済みに）" if lang == "ja" else "(mitigated)"
+            status = mitigated_word if it["resolved"] else ""
+            # The room the label has, in inches, measured from where it starts to the edge of its column (or,
+            # for a label left of its marker, to the cell's left edge), less a margin: no name runs out of its cell
+            if side == "right":
+                room = (x - offset - (li - 0.5)) * cell_w_in - _LABEL_MARGIN
+            else:
+                column_end = (col + 1) * cell_w_in / 2 if two_columns.get(key) else cell_w_in
+                room = column_end - (x - (li - 0.5)) * cell_w_in - 0.085 - _LABEL_MARGIN
+                partner = [o for o in cell if o["id"] == it["id"] and o["after"] and
+                           slot.get(id(o), (0, 0, ""))[2] == "after_label"] if not it["after"] else []
+                if partner:  # the hollow marker and the new status follow on the same row
+                    status_after = mitigated_word if partner[0]["resolved"] else ""
+                    room -= 0.2 + 0.05 + 0.085 + text_width(status_after, label_size)
+            text = item_label(it, room, lines)
             if side == "after_label":  # the label is the finding's, just before: only the new status follows
-                text = ("（対策済みに）" if lang == "ja" else "(mitigated)") if it["resolved"] else ""
+                text = status
             ax.text(x - offset if side == "right" else x + offset, y, text,
                     ha="right" if side == "right" else "left", va="center", fontsize=label_size, zorder=4,
-                    color="#555555" if it["after"] else "#111111",
+                    color="#555555" if it["after"] else "#111111", linespacing=1.0,
                     gid=f"{'afterlabel' if it['after'] else 'label'}-{it['id']}")
-            label_end[id(it)] = x + offset + text_width(text, label_size) / cell_w_in
+            label_end[id(it)] = x + offset + max(text_width(t, label_size) for t in text.split("\n")) / cell_w_in
         if key in hidden_in:
             n_hidden, col, row = hidden_in[key]
             ax.text(li - 0.5 + (0.05 + col * (cell_w_in / 2)) / cell_w_in,
@@ -792,7 +940,7 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
         ax.text(2.5, 2.5, chart_text("riskmap_none", lang), ha="center", va="center", fontsize=11, color="#555555")
     # legend: rules present, then now / after markers
     handles = [Line2D([], [], marker=style[rid][1], color=style[rid][0], linestyle="none", markersize=6.5,
-                      label="\n".join(wrap_text(rule_titles.get(rid, rid), 2.6, 7.5, lang))) for rid in present]
+                      label="\n".join(wrap_text(rule_titles.get(rid, rid), 2.25, 7.5, lang))) for rid in present]
     handles += [
         Line2D([], [], marker="o", color="#333333", linestyle="none", markersize=6.5,
                label="現在（未対応）" if lang == "ja" else "Now (open)"),
@@ -804,7 +952,8 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
                      fontsize=7.5, title=chart_text("rules_legend", lang), title_fontsize=8.5, frameon=False,
                      alignment="left", labelspacing=0.8)
     leg.set_gid("legend-rules")
-    status_text = "、".join(statuses) if lang == "ja" else ", ".join(statuses)
+    status_text = ("、" if lang == "ja" else ", ").join(
+        _FINDING_STATUS.get(st, (st, st))[0 if lang == "ja" else 1] for st in statuses)
     fig.text(ax_left / A4_LANDSCAPE[0], 0.04,
              chart_text("riskmap_note", lang, shown=len(shown), statuses=status_text, moved=len(moves)),
              fontsize=8, color="#444444")
@@ -815,8 +964,22 @@ def risk_map(model: Model, findings: pd.DataFrame, findings_after: pd.DataFrame,
 # self-rating check
 
 
+def _form_item_label(r: dict, name: str, lang: str) -> str:
+    """「Ⅲ2 リスク3：入手した特定個人情報が不正確であるリスク」 — the form's item number, then its wording."""
+    form = str(r.get("form_item_ja") or "")
+    if not form or form.lower() == "nan":
+        return name
+    number = form_item_number(form, lang)
+    if lang == "ja" and str(r.get("name_ja") or "") and str(r.get("name_ja")) in form:
+        return form  # Ⅳ1 監査 ①自己点検: the number carries the wording
+    return f"{number}：{name}" if lang == "ja" else f"{number}: {name}"
+
+
 def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> Figure:
     """Claimed self-rating against measured coverage, one row per rated item (official order from the top).
+
+    Each row is labelled with the form's item number and its official wording (「Ⅲ2 リスク3：入手した特定個人
+    情報が不正確であるリスク」, catalog/rated_items.csv), never the risk's id.
 
     x = coverage (% of the risk's elements with an implemented control mapped); marker shape = claimed
     rating; colour = the check's status (vermillion = overclaimed). A hollow marker and a short arrow show
@@ -864,9 +1027,10 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
             name = name if isinstance(name, str) and name.strip() else r.get("name_ja", rid)
         else:
             name = r.get("name_ja", "") or (items.at[rid, "name_ja"] if rid in items.index else rid)
-        return f"{rid}  {name}"
+        # the form's item number and its official wording (the stage is in the band at the right), never the id
+        return drawable_text(_form_item_label(r, name, lang))
 
-    labels = [label(r) for r in table.to_dict("records")]
+    labels = [label(r) for r in table.to_dict("records")]  # a wording repeated in two stages: the bands tell
     labels = ["\n".join(wrap_text(lb, 4.4, size, lang, max_lines=2)) for lb in labels]
     label_w = max(text_width(line, size) for lb in labels for line in lb.split("\n")) if labels else 1.0
     left = label_w + 0.75
@@ -904,7 +1068,7 @@ def rating_check_chart(model: Model, check: pd.DataFrame, lang: str = "ja") -> F
         x = coverage[i]
         if np.isnan(x):
             declared = str(r.get("declared") or "")
-            text = (chart_text("declared_out", lang, words=declared) if declared
+            text = (chart_text("declared_out", lang, words=declaration_label(declared, lang)) if declared
                     else _STATUS_STYLE["out_of_scope"][1 if lang == "ja" else 2])
             ax.text(1, i, text, va="center", fontsize=7.5, color="#555555")
             continue

@@ -4,13 +4,19 @@
   (Okabe–Ito for categories, cividis for continuous values: both readable with colour blindness);
 * :data:`A4_LANDSCAPE` and :func:`new_figure` — the page every chart is drawn on (title, subtitle, footer
   with the model's title and assessment date);
-* :func:`use_japanese_fonts` — IPAexGothic, bundled by ``matplotlib-fontja``;
+* :func:`use_japanese_fonts` — IPAexGothic, bundled by ``matplotlib-fontja``, then DejaVu Sans, and never a
+  bold weight (neither ships a bold Japanese face: asking for one printed ``findfont: Failed to find font
+  weight bold``); :func:`drawable_text` — a name with a character no chart font has (𠮷) drawn with 〓,
+  said once (:class:`MissingGlyphWarning`) instead of matplotlib's ``Glyph … missing`` per draw;
 * :func:`chart_text` — the charts' fixed texts in Japanese and English; :func:`check_lang`;
 * :func:`wrap_text` and :func:`text_width` — line breaking measured in the chart font (Japanese breaks
   before an opening bracket or after ・、の…);
-* :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`stage_name`,
-  :func:`text_colour_on` — labels;
-* :func:`save_figure` — PNG and SVG, byte-identical from one run to the next.
+* :func:`format_percent`, :func:`percent_tick`, :func:`display_name`, :func:`element_name`,
+  :func:`stage_name`, :func:`text_colour_on` — labels (a council chart names systems, flows and risks, never
+  their ids: ids stay in the tables and the pack's appendix);
+* :func:`save_figure` — PNG and SVG, byte-identical from one run to the next;
+* :func:`zone_palette` — each zone's colour keyed to the zone (from a base model's order), so that a
+  what-if change does not recolour the zones.
 
 :mod:`.dataflow`, :mod:`.figures`, :mod:`.delta` and the briefing pack draw with these.
 """
@@ -22,12 +28,21 @@ __all__ = [
     "CONTINUOUS_CMAP",
     "OKABE_ITO",
     "STAGE_COLOURS",
+    "MissingGlyphWarning",
     "ZONE_COLOURS",
+    "ZONE_HATCHES",
     "chart_text",
     "check_lang",
+    "declaration_label",
     "display_name",
+    "drawable_figure",
+    "drawable_text",
+    "element_name",
+    "fit_text",
+    "form_item_number",
     "format_percent",
     "new_figure",
+    "percent_axis_scale",
     "percent_tick",
     "save_figure",
     "stage_name",
@@ -35,6 +50,7 @@ __all__ = [
     "text_width",
     "use_japanese_fonts",
     "wrap_text",
+    "zone_palette",
 ]
 
 import datetime as dt
@@ -42,6 +58,7 @@ import functools
 import math
 import re
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +69,13 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
+from matplotlib.text import Text
 
 from .. import catalog
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
+from ..util.glyphs import CHART_FONTS, REPLACEMENT, missing_characters
+from ..util.text_table import NO_LINE_END, NO_LINE_START
 
 # Okabe–Ito: a palette that stays distinguishable with the common forms of colour blindness.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999")
@@ -78,9 +98,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "assessed_on": ("評価実施日", "assessed on"),
     "dataflow_title": ("データフロー図：信頼ゾーン・システム・特定個人情報の流れ",
                        "Data-flow diagram: trust zones, systems and flows of specific personal information"),
-    "dataflow_sub": ("列は市の基幹ゾーン（個人番号を保有）から何段のゾーン境界を越えるか（左が基幹、右ほど外部）。"
+    "dataflow_sub": ("列は基幹ゾーン（個人番号を保有するゾーン）から何段のゾーン境界を越えるか"
+                     "（左が基幹、右ほど外部）。"
                      "矢印の色は段階、箱の色は曝露（最も起こりやすい攻撃経路で到達する年間確率、箱内に%）。",
-                     "Columns: zone boundaries crossed from the city's core zones holding My Numbers (core on the "
+                     "Columns: zone boundaries crossed from the core zones holding My Numbers (core on the "
                      "left, outside to the right). Arrow colour: stage. Box colour: exposure (yearly probability "
                      "of the most likely attack path, % in the box)."),
     "dataflow_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは"
@@ -114,20 +135,30 @@ _TEXT: dict[str, tuple[str, str]] = {
     "entry_point": ("入口（攻撃・不正の起点）", "Entry point (where an attack can start)"),
     "unreached": ("到達経路なし（曝露 0）", "Not reachable (exposure 0)"),
     "exposure_cbar": ("曝露（年間確率、%、対数目盛）", "Exposure (yearly probability, %, log scale)"),
+    "exposure_cbar_linear": ("曝露（年間確率、%）", "Exposure (yearly probability, %)"),
     "col_core": ("基幹ゾーン", "Core zones"),
     "col_k": ("基幹から境界{k}つ", "{k} boundar{ies} from the core"),
     "exposure_title": ("システム別の曝露と危険にさらされる件数", "Exposure of each system and records at stake"),
-    "exposure_sub": ("棒：入口から最も起こりやすい攻撃経路で到達する年間確率（曝露）。●と横線：モンテカルロ法による、"
-                     "いずれかの経路で侵害される確率とその95%信頼区間。右の数値：個人番号を保有するシステムで"
-                     "危険にさらされる件数（曝露×件数の期待値）。",
-                     "Bars: yearly probability of the most likely attack path from an entry point (exposure). "
-                     "Dot and line: Monte Carlo probability of compromise by any path, with its 95% confidence "
-                     "interval. Figures on the right: records at stake on systems holding My Numbers "
-                     "(exposure × records, expected value)."),
+    "exposure_sub": ("上段：危険にさらされるシステム。棒は入口から最も起こりやすい攻撃経路で到達される年間確率"
+                     "（曝露）。●と横線：モンテカルロ法による、いずれかの経路で侵害される確率とその95%信頼区間。右の数値："
+                     "到達された場合に危険にさらされる件数（保有する個人番号ファイルの件数）。下段：入口（攻撃・不正の"
+                     "起点となる端末や窓口）。棒はそこから攻撃が始まる年間確率。",
+                     "Top: the systems at risk. Bars: yearly probability that the most likely attack path from an "
+                     "entry point reaches the system (exposure). Dot and line: Monte Carlo probability of "
+                     "compromise by any path, with its 95% confidence interval. Figures on the right: records at "
+                     "stake if the system is reached (its largest file with My Numbers). Bottom: the entry points "
+                     "(terminals and counters where an attack can start); bars: the yearly probability that an "
+                     "attack starts there."),
     "exposure_x": ("年間の侵害確率（%、対数目盛）", "Yearly probability of compromise (%, log scale)"),
+    "exposure_x_linear": ("年間の侵害確率（%）", "Yearly probability of compromise (%)"),
+    "group_at_risk": ("危険にさらされるシステム", "Systems at risk"),
+    "group_entry": ("入口（攻撃・不正の起点）", "Entry points (where an attack can start)"),
     "exposure_y": ("システム（曝露の高い順）", "System (highest exposure first)"),
+    # people, as the key messages say (「8,000 人分」): one unit for the people of a My Number file everywhere
+    "records_legend": ("赤字：個人番号を保有するシステム。右の数値は到達された場合に影響を受ける人数",
+                       "Red: systems holding My Numbers; the figure on the right: people affected if reached"),
     "mc_label": ("モンテカルロ推定（全経路、95%信頼区間、{n:,}回）", "Monte Carlo (any path, 95% CI, {n:,} trials)"),
-    "records": ("{n:,}件", "{n:,} records"),
+    "records": ("{n:,}人", "{n:,} people"),
     "zone_legend": ("信頼ゾーン（棒の色）", "Trust zone (bar colour)"),
     "not_reached_label": ("到達経路なし", "not reachable"),
     "stagecov_title": ("段階別のリスク対策の網羅状況", "Risk coverage of the six stages"),
@@ -157,11 +188,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "heatmap_y": ("システム（信頼ゾーン順）", "System (by trust zone)"),
     "riskmap_title": ("リスクマップ：発見事項の発生可能性と影響（現在 → 行動計画の実施後）",
                       "Risk map: likelihood and impact of the findings (now → after the action plan)"),
-    "riskmap_sub": ("CNIL 方式の 4×4 表。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険にさらされる"
-                    "件数の段階）、背景：リスクの水準。●＝現在の未対応の発見事項、○＝予定の対策をすべて実施した後（矢印）。",
-                    "CNIL-style 4 × 4 grid. Across: likelihood (level of the yearly probability of the attack path "
-                    "or entry point); up: impact (level of the records at stake); background: risk level. Filled: "
-                    "open findings now; hollow: after every planned control is in place (arrow)."),
+    "riskmap_sub": ("リスクマップは、フランスのデータ保護機関 CNIL の PIA 手法にならい、発見事項を発生可能性と影響の"
+                    "それぞれ4段階で表に置くもの。横：発生可能性（攻撃経路・入口の年間確率の段階）、縦：影響（危険に"
+                    "さらされる件数の段階）、背景：その組み合わせで決まるリスクの水準。●＝現在の未対応の発見事項、"
+                    "○＝予定の対策をすべて実施した後（矢印）。",
+                    "A risk map after the method of CNIL, the French data protection authority: each finding is placed "
+                    "by its likelihood and its impact, each rated on four levels. Across: likelihood (level of the "
+                    "yearly probability of the attack path or entry point); up: impact (level of the records at "
+                    "stake); background: the risk level the two give together. Filled: open findings now; hollow: "
+                    "after every planned control is in place (arrow)."),
     "likelihood": ("発生可能性", "Likelihood"),
     "impact": ("影響（危険にさらされる件数）", "Impact (records at stake)"),
     "risk_level": ("リスクの水準", "Risk level"),
@@ -187,6 +222,141 @@ _TEXT: dict[str, tuple[str, str]] = {
     "unrated": ("未評価", "Unrated"),
     "if_planned": ("予定の対策の実施後", "after the planned controls"),
 }
+
+
+class MissingGlyphWarning(UserWarning):
+    """A text of a chart holds a character no chart font has: it is drawn as 〓 (said once per character)."""
+
+
+_SAID: set[str] = set()  # the characters already reported by drawable_text in this process
+
+
+def drawable_text(text: Any) -> str:
+    """``text`` with every character no chart font has replaced by 〓 (geta), said once per character.
+
+    The charts' own texts are all drawable; names and titles come from the model, where a character such
+    as 𠮷 (outside JIS X 0213, not in IPAexGothic nor DejaVu Sans) would be an empty box and a matplotlib
+    ``UserWarning: Glyph … missing`` at every draw. Validation has already warned where it is
+    (:mod:`pia_analysis.model.glyphs`); the chart draws 〓 and warns once (:class:`MissingGlyphWarning`).
+
+    Parameters
+    ----------
+    text
+        A text for a chart (a name, a title); any other value is made text.
+
+    Returns
+    -------
+    str
+        The text, each missing character replaced.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from pia_analysis.charts.style import drawable_text
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     drawable_text("𠮷田出張所"), drawable_text("吉田出張所")
+    ('〓田出張所', '吉田出張所')
+    """
+    text = str(text)
+    if text.isascii():
+        return text
+    missing = missing_characters(text)
+    if not missing:
+        return text
+    new = [ch for ch in missing if ch not in _SAID]
+    if new:
+        _SAID.update(new)
+        chars = ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in new)
+        warnings.warn(f"{chars}: in no chart font; the charts draw {REPLACEMENT} in its place (in {text!r})",
+                      MissingGlyphWarning, stacklevel=2)
+    for ch in missing:
+        text = text.replace(ch, REPLACEMENT)
+    return text
+
+
+def drawable_figure(fig: Figure) -> Figure:
+    """Every text of ``fig`` made drawable (:func:`drawable_text`): the one pass before a figure is drawn.
+
+    A chart or page may set a model's name through any of its texts (a title, a table cell, a legend); this
+    pass, run where figures are handed out and written (:func:`save_figure`, the PDF writer, the
+    charts of a briefing), holds every text to the chart fonts, so that no character is drawn as an empty
+    box with matplotlib's ``Glyph … missing`` warning at each draw.
+
+    Parameters
+    ----------
+    fig
+        A figure, changed in place.
+
+    Returns
+    -------
+    Figure
+        ``fig``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import matplotlib.pyplot as plt
+    >>> from pia_analysis.charts.style import drawable_figure
+    >>> fig = plt.figure()
+    >>> t = fig.text(0.1, 0.1, "福祉システム（𠮷田分室）")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     _ = drawable_figure(fig)
+    >>> t.get_text()
+    '福祉システム（〓田分室）'
+    >>> plt.close(fig)
+    """
+    for text in fig.findobj(Text):
+        value = text.get_text()
+        if value and not value.isascii():
+            drawable = drawable_text(value)
+            if drawable != value:
+                text.set_text(drawable)
+    return fig
+
+
+def form_item_number(form_item_ja: str, lang: str = "ja") -> str:
+    """The number of a rated item on the form, in the pack's language: what every chart and page shows.
+
+    ``Ⅲ2 リスク3`` (Ⅲ 2. 入手, risk 3); the 委託 block's long note is left out (``Ⅲ4 委託``); an item the model
+    adds is ``Ⅲ3 追加``. Section Ⅳ items (``Ⅳ1 監査 ①自己点検``) carry their wording in the number. In English
+    no Japanese is left: ``III 2, risk 3``, ``III 4``, ``IV 1 (1)``, ``III 3, added``.
+
+    Parameters
+    ----------
+    form_item_ja
+        The item's place in the form (``catalog/rated_items.csv`` ``form_item_ja``).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The number.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import form_item_number
+    >>> form_item_number("Ⅲ2 リスク1", "en"), form_item_number("Ⅲ4 委託（リスク1〜5をまとめた1つの欄）", "en")
+    ('III 2, risk 1', 'III 4')
+    >>> form_item_number("Ⅲ4 委託（リスク1〜5をまとめた1つの欄）"), form_item_number("Ⅳ1 監査 ①自己点検", "en")
+    ('Ⅲ4 委託', 'IV 1 (1)')
+    """
+    form = str(form_item_ja or "").strip()
+    head = form.replace("（追加）", " 追加").split("（")[0].strip()
+    if lang == "en":
+        section = "IV" if head.startswith("Ⅳ") else "III"
+        number = re.match(r"[ⅢⅣ]\s*(\d+)", head)
+        text = f"{section} {number.group(1)}" if number else section
+        risk = re.search(r"リスク\s*(\d+)", head)
+        if risk:
+            text += f", risk {risk.group(1)}"
+        circled = re.search(r"[①-⑳]", head)
+        if circled:
+            text += f" ({ord(circled.group(0)) - ord('①') + 1})"
+        return text + (", added" if "追加" in head else "")
+    return head
 
 
 def chart_text(key: str, lang: str, **fmt: Any) -> str:
@@ -219,6 +389,48 @@ def chart_text(key: str, lang: str, **fmt: Any) -> str:
     """
     text = _TEXT[key][1 if lang == "en" else 0]
     return text.format(**fmt) if fmt else text
+
+
+def declaration_label(declared: str, lang: str) -> str:
+    """A stage declaration (委託しない …) in the chart's language: ``catalog/stage_declarations.csv``.
+
+    The coverage tables carry the declaration's Japanese label (or several joined by 「・」); an English
+    chart writes ``label_en`` of each (「委託しない」 → "no outsourcing"), so an English page has no Japanese
+    beside "Not applicable (declared: …)". A label the catalogue lacks is kept as written.
+
+    Parameters
+    ----------
+    declared
+        The Japanese label(s), joined by 「・」 when there are several.
+    lang
+        ``"ja"`` (the label as it is) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The label(s) in the chart's language (English ones joined by ", ").
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import declaration_label
+    >>> declaration_label("委託しない", "en"), declaration_label("委託しない", "ja")
+    ('no outsourcing', '委託しない')
+    """
+    declared = str(declared)
+    if lang != "en" or not declared:
+        return declared
+    table = catalog.stage_declarations()
+    english = dict(zip(table["label_ja"], table["label_en"]))
+    # a label may itself hold 「・」 (提供・移転しない): the whole label first, else its parts
+    if declared in english:
+        return str(english[declared])
+    parts, rest = [], declared
+    for label in sorted(english, key=len, reverse=True):
+        if label in rest:
+            parts.append((declared.index(label), str(english[label])))
+            rest = rest.replace(label, "")
+    leftover = rest.strip("・ ")
+    return ", ".join([w for _i, w in sorted(parts)] + ([leftover] if leftover else []))
 
 
 def check_lang(lang: str) -> str:
@@ -277,7 +489,13 @@ def use_japanese_fonts() -> None:
     matplotlib_fontja.japanize()
     # networkx draws labels with font_family="sans-serif": put the Japanese font first in that family too.
     mpl.rcParams["font.family"] = "sans-serif"
-    mpl.rcParams["font.sans-serif"] = ["IPAexGothic", "DejaVu Sans"]
+    mpl.rcParams["font.sans-serif"] = list(CHART_FONTS)
+    # IPAexGothic has no bold face: a bold request makes matplotlib log "findfont: Failed to find font weight
+    # bold" and draw the regular face anyway. Every default weight stays normal (the charts emphasise by
+    # colour and size), and a user's name with two '$' is text, not mathematics.
+    for key in ("font.weight", "axes.titleweight", "axes.labelweight", "figure.titleweight"):
+        mpl.rcParams[key] = "normal"
+    mpl.rcParams["text.parse_math"] = False
     mpl.rcParams["svg.hashsalt"] = _SVG_SALT  # stable SVG ids
 
 
@@ -321,8 +539,9 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE, dpi=100)
     FigureCanvasAgg(fig)
-    fig.text(0.015, 0.978, title, fontsize=15, va="top", ha="left", color="#111111")
+    fig.text(0.015, 0.978, drawable_text(title), fontsize=15, va="top", ha="left", color="#111111")
     if subtitle:
+        subtitle = drawable_text(subtitle)
         fig.text(0.015, 0.935, "\n".join(wrap_text(subtitle, A4_LANDSCAPE[0] - 0.7, 9, lang, balanced=False)),
                  fontsize=9,
                  va="top", ha="left", color="#333333", linespacing=1.35)
@@ -332,9 +551,16 @@ def new_figure(model: Model, lang: str, title: str, subtitle: str | None = None)
     else:
         date = str(assessed or "-")
     sep = "　｜　" if lang == "ja" else "  |  "
-    fig.text(0.015, 0.012, f"{model.title(lang)}{sep}{chart_text('assessed_on', lang)}: {date}", fontsize=8,
+    dated = f"{sep}{chart_text('assessed_on', lang)}: {date}"
+    # the model by its title (left); its id is for the analysts' tables, never a council page
+    ident = "pia_analysis"
+    # A long title (up to the 200 characters a model may have) is cut with '…' so that the date stays whole
+    # and clear of the tool's name at the right, with half an inch between them.
+    room = A4_LANDSCAPE[0] * (0.985 - 0.015) - text_width(ident, 7) - 0.5 - text_width(dated, 8)
+    fig.text(0.015, 0.012, fit_text(drawable_text(model.title(lang)), max(room, 1.0), 8) + dated,
+             fontsize=8,
              va="bottom", ha="left", color="#444444")
-    fig.text(0.985, 0.012, f"pia_analysis · {model.id}", fontsize=7, va="bottom", ha="right", color="#777777")
+    fig.text(0.985, 0.012, ident, fontsize=7, va="bottom", ha="right", color="#777777")
     return fig
 
 
@@ -371,6 +597,7 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+    drawable_figure(fig)
     with mpl.rc_context({"svg.hashsalt": _SVG_SALT}):
         fig.savefig(png, dpi=dpi, format="png", metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
@@ -384,7 +611,8 @@ def save_figure(fig: Figure, path_without_suffix: str | Path, dpi: int = 200) ->
 def text_width(text: str, size: float) -> float:
     """Width of ``text`` in inches at font ``size`` (points): the sum of the chart font's advance widths.
 
-    Kerning is ignored (IPAexGothic barely kerns) and 1 % is added for safety. Character widths are
+    Kerning is ignored (IPAexGothic barely kerns), Latin characters count 5 % wider (hinting widens
+    them when drawn) and 1 % is added for safety. Character widths are
     memoised (:func:`_char_width`): measuring through FreeType costs milliseconds per call.
 
     Parameters
@@ -404,9 +632,12 @@ def text_width(text: str, size: float) -> float:
     >>> from pia_analysis.charts.style import text_width, use_japanese_fonts
     >>> use_japanese_fonts()  # widths are those of the chart font
     >>> round(text_width("Exposure", 10), 3), text_width("情報", 10) > text_width("ab", 10)
-    (0.605, True)
+    (0.635, True)
     """
-    return 1.01 * size / 10.0 * sum(_char_width(ch) for ch in str(text)) / 72.0
+    # Latin glyphs are drawn about 4 % wider than their outline advance at screen resolutions (hinting rounds
+    # each advance up): counted 5 % wider, so that a wrapped English line does not run past the page.
+    widths = (_char_width(ch) * (1.0 if _is_wide(ch) else 1.05) for ch in str(text))
+    return 1.01 * size / 10.0 * sum(widths) / 72.0
 
 
 @functools.lru_cache(maxsize=8192)
@@ -414,6 +645,8 @@ def _char_width(ch: str) -> float:
     """Advance width of one character at 10 pt, in points (IPAexGothic, as set by use_japanese_fonts)."""
     if unicodedata.category(ch) == "Cc":  # a line break or tab in a user's name: no glyph, and no width
         return 0.0
+    if missing_characters(ch):  # drawn as 〓 (drawable_figure): measured as 〓, without a glyph warning
+        return _char_width(REPLACEMENT)
     if ch == " ":
         return text_to_path.get_text_width_height_descent("a a", FontProperties(family="IPAexGothic", size=10),
                                                           ismath=False)[0] - 2 * _char_width("a")
@@ -429,7 +662,9 @@ def _is_wide(ch: str) -> bool:
 # Japanese lines break best before an opening bracket, or after a middle dot, comma or particle.
 _BREAK_BEFORE = "（(［「"
 _BREAK_AFTER = "）)・、，。の／/"
-_NO_LINE_START = "。、，．）」』】〕・ー％%):;,."
+# 禁則 (JIS X 4051): one definition with the terminal's tables (pia_analysis.util.text_table)
+_NO_LINE_START = NO_LINE_START
+_NO_LINE_END = NO_LINE_END
 
 
 def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | None = None,
@@ -438,7 +673,10 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
 
     Latin text breaks at spaces; Japanese text prefers a break before an opening bracket or after
     ・、の… (``balanced``: the break giving the most even lines; else as late as possible, for running
-    text), else at the last character that fits. With ``max_lines`` the last line ends with '…'.
+    text), else at the last character that fits. 禁則 holds on every line: none starts with ）」。、・ー
+    or a small kana, none ends with （「 (the break moves back; a character that cannot move hangs one
+    past the width, ぶら下げ). With ``max_lines`` the last line ends with '…'. Every chart and page of the
+    pack wraps with this one function.
 
     Parameters
     ----------
@@ -469,11 +707,13 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
     ['Risk coverage of', 'the six stages']
     >>> wrap_text("取扱いプロセスごとのリスク対策（入手・使用）", 1.5, 10, "ja")
     ['取扱いプロセスごとの', 'リスク対策', '（入手・使用）']
+    >>> wrap_text("住民記録システム（市の）、窓口", 1.15, 10, "ja")  # never a line starting with ）or 、
+    ['住民記録システム', '（市の）、窓口']
     """
     text = str(text)
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(_wrap_one(paragraph, width, size, balanced))
+        lines.extend(_kinsoku(_wrap_one(paragraph, width, size, balanced)))
     if max_lines is not None and len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]
@@ -481,6 +721,43 @@ def wrap_text(text: str, width: float, size: float, lang: str, max_lines: int | 
             last = last[:-1]
         lines[-1] = last.rstrip() + "…"
     return lines
+
+
+def fit_text(text: str, width: float, size: float) -> str:
+    """``text`` on one line no wider than ``width`` inches at ``size`` points: cut and ended with '…' if longer.
+
+    For a label that must stay on one line (a point of the risk map): unlike :func:`wrap_text` with
+    ``max_lines=1``, it keeps as much of the text as fits, not the first of its wrapped lines.
+
+    Parameters
+    ----------
+    text
+        The text (line breaks become spaces).
+    width
+        Width in inches.
+    size
+        Font size in points.
+
+    Returns
+    -------
+    str
+        The text, or its longest beginning that fits with '…'.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import fit_text, use_japanese_fonts
+    >>> use_japanese_fonts()
+    >>> fit_text("不正な提供・移転が行われるリスク", 1.0, 8)
+    '不正な提供・移…'
+    >>> fit_text("短い", 1.0, 8)
+    '短い'
+    """
+    text = " ".join(str(text).split("\n"))
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> list[str]:
@@ -511,7 +788,8 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
         return text_width(part, size) <= width
 
     good = [i for i in range(1, len(text))
-            if (text[i] in _BREAK_BEFORE or text[i - 1] in _BREAK_AFTER) and fits(text[:i].rstrip())]
+            if (text[i] in _BREAK_BEFORE or text[i - 1] in _BREAK_AFTER) and _may_break(text, i)
+            and fits(text[:i].rstrip())]
     two = [i for i in good if fits(text[i:].lstrip())] if balanced else []
     if not balanced:
         good = [i for i in good if text_width(text[:i], size) >= width * 0.85]
@@ -528,7 +806,7 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
             while even < fit and text_width(text[:even], size) < target - 1e-9:
                 even += 1
             fit = max(1, min(fit, even))
-        while 1 < fit < len(text) and text[fit] in _NO_LINE_START:  # no line starts with 。、）…
+        while 1 < fit < len(text) and not _may_break(text, fit):  # no line starts with 。、）… nor ends with （「
             fit -= 1
         long_enough = [i for i in good if text_width(text[:i], size) >= width / 2]
         cut = max(long_enough) if long_enough else fit
@@ -539,6 +817,31 @@ def _wrap_one(text: str, width: float, size: float, balanced: bool = True) -> li
             cut = start if start > 0 else cut
     head, tail = text[:cut].rstrip(), text[cut:].lstrip()
     return [head, *(_wrap_one(tail, width, size, balanced) if tail else [])]
+
+
+def _may_break(text: str, i: int) -> bool:
+    """Whether a line may end before ``text[i]``: 禁則 (no line starts with ）。、…, none ends with （「…)."""
+    head, tail = text[:i].rstrip(), text[i:].lstrip()
+    if not head or not tail:
+        return True
+    return tail[0] not in _NO_LINE_START and head[-1] not in _NO_LINE_END
+
+
+def _kinsoku(lines: list[str]) -> list[str]:
+    """The last guard of 禁則 on wrapped lines.
+
+    A line starting with ）。、… gives that character to the line before (ぶら下げ, one character past the
+    width); a line ending with （「… gives it to the next.
+    """
+    out: list[str] = []
+    for line in lines:
+        while out and line and line[0] in _NO_LINE_START:
+            out[-1], line = out[-1] + line[0], line[1:]
+        while out and len(out[-1]) > 1 and out[-1][-1] in _NO_LINE_END:
+            out[-1], line = out[-1][:-1], out[-1][-1] + line
+        if line or not out:
+            out.append(line)
+    return out
 
 
 def _latin(ch: str) -> bool:
@@ -609,10 +912,40 @@ def percent_tick(value: float, _pos: Any = None) -> str:
     return format_percent(value) if value > 0 else "0%"
 
 
+def percent_axis_scale(values: Any) -> str:
+    """``"log"`` when the positive ``values`` span two decades or more, else ``"linear"``.
+
+    A log axis is needed only when a chart must show 30 % and 0.003 % side by side; for values within a
+    factor of 100 of each other a linear axis reads more plainly (a lay reader compares lengths).
+
+    Parameters
+    ----------
+    values
+        Probabilities (any iterable of numbers; zeros, negatives and NaN are left out).
+
+    Returns
+    -------
+    str
+        ``"log"`` or ``"linear"`` (linear when fewer than two positive values).
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import percent_axis_scale
+    >>> percent_axis_scale([0.3, 0.0031]), percent_axis_scale([0.3, 0.003]), percent_axis_scale([0.3, 0.0])
+    ('linear', 'log', 'linear')
+    """
+    positive = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
+    if len(positive) < 2:
+        return "linear"
+    # compared in logs, with a tolerance, so that 0.3 / 0.003 counts as exactly two decades
+    return "log" if math.log10(max(positive)) - math.log10(min(positive)) >= 2 - 1e-9 else "linear"
+
+
 def display_name(row: Any, lang: str) -> str:
     """The name of a system, zone or risk item to show on a chart.
 
-    name_en in English (falling back to name_ja, then the id), name_ja in Japanese (falling back to the id).
+    name_en in English (falling back to name_ja, then the id), name_ja in Japanese (falling back to the id);
+    a character no chart font has is drawn as 〓 (:func:`drawable_text`).
 
     Parameters
     ----------
@@ -641,12 +974,77 @@ def display_name(row: Any, lang: str) -> str:
     if lang == "en":
         for value in (en, ja, ident):
             if isinstance(value, str) and value.strip():
-                return value
-        return str(ident)
+                return drawable_text(value)
+        return drawable_text(ident)
     for value in (ja, ident):
         if isinstance(value, str) and value.strip():
-            return value
-    return str(ident)
+            return drawable_text(value)
+    return drawable_text(ident)
+
+
+def element_name(model: Model, element: str, element_type: str, lang: str) -> str:
+    """The name of one element of the model as a council chart shows it: never its id.
+
+    A system, zone, file or control by its name (:func:`display_name`); a flow as 「送り元 → 送り先」 by
+    the names of its two systems; a risk or rated item by its official wording (the catalogue's, or the
+    model's extra risk). An element the model does not have keeps its text as given.
+
+    Parameters
+    ----------
+    model
+        The model the element belongs to.
+    element
+        The element's id (a finding's ``element``, say).
+    element_type
+        ``system``, ``zone``, ``flow``, ``file``, ``control`` or ``risk``.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import element_name
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> model = load_model(bundled_model_path())
+    >>> element_name(model, "F01", "flow", "en")
+    'Notifying person (resident or proxy) → Integrated counter system'
+    >>> element_name(model, "acquire-3", "risk", "ja")
+    '入手した特定個人情報が不正確であるリスク'
+    """
+    require_model(model, "element_name")
+    element = str(element)
+    if element_type == "flow":
+        flows = model.flows.set_index("flow_id")
+        if element not in flows.index:
+            return element
+        row = flows.loc[element]
+        arrow = " → "
+        return (element_name(model, row["source"], "system", lang) + arrow
+                + element_name(model, row["target"], "system", lang))
+    if element_type == "risk":
+        for table, key in ((model.rated_items, "rated_item_id"), (model.risk_items, "risk_id")):
+            hit = table.loc[table[key] == element]
+            if len(hit):
+                return display_name(hit.iloc[0].to_dict() | {"risk_id": element}, lang)
+        return element
+    tables = {"system": (model.systems, "system_id"), "zone": (model.zones, "zone_id"),
+              "file": (model.files, "file_id"), "control": (model.controls, "control_id")}
+    if element_type not in tables:
+        return element
+    table, key = tables[element_type]
+    hit = table.loc[table[key] == element]
+    if not len(hit):
+        return element
+    return display_name(hit.iloc[0].to_dict() | {"system_id": element}, lang)
 
 
 def _stage_table() -> pd.DataFrame:
@@ -710,3 +1108,46 @@ def text_colour_on(colour: Any) -> str:
     r, g, b = to_rgb(colour)
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "#000000" if luminance > 0.45 else "#FFFFFF"
+
+
+# ---------------------------------------------------------------------------------------------------
+# zone colours keyed to the zone (issue 14): a zone keeps its colour before and after a what-if change
+
+#: Hatch patterns that tell zones apart once the colours of :data:`ZONE_COLOURS` are used up (in this order).
+ZONE_HATCHES = ("", "////", "....", "xxxx")
+
+
+def zone_palette(base_order: Any, zones: Any = ()) -> dict[str, tuple[str, str]]:
+    """Colour and hatch of each zone, keyed to the zone: the base model's zones first, new zones after.
+
+    The ``i``-th zone gets ``ZONE_COLOURS[i % 7]``, hatched with ``ZONE_HATCHES[i // 7]`` after the seventh.
+    Giving the base model's order (the model as given) for every chart of a changed model keeps each zone's
+    colour when a scenario adds a zone or a blocked flow reorders the diagram; a zone the base lacks takes
+    the next free colour.
+
+    Parameters
+    ----------
+    base_order
+        Zone ids of the base model in a stable order (e.g. its data-flow diagram's order, then the rest);
+        repeats are ignored.
+    zones
+        Zone ids of the model drawn, in its order; those not in ``base_order`` come after, in this order.
+
+    Returns
+    -------
+    dict of str to (str, str)
+        Zone id → (colour, hatch); the hatch is ``""`` for the first seven zones.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.style import zone_palette
+    >>> base = zone_palette(["CORE", "CS", "PUBLIC"])
+    >>> changed = zone_palette(["CORE", "CS", "PUBLIC"], ["CORE", "HOME", "PUBLIC", "CS"])
+    >>> all(changed[z] == base[z] for z in base), changed["HOME"] not in base.values()
+    (True, True)
+    """
+    order = list(dict.fromkeys(base_order))
+    known = set(order)
+    order += [z for z in dict.fromkeys(zones) if z not in known]
+    n = len(ZONE_COLOURS)
+    return {z: (ZONE_COLOURS[i % n], ZONE_HATCHES[(i // n) % len(ZONE_HATCHES)]) for i, z in enumerate(order)}

@@ -45,7 +45,8 @@ from ..model.cells import (
     shorten,
     typed_frame,
 )
-from ..model.checks import check_declarations, check_references
+from ..model.checks import check_declarations, check_references, organisation_kind_warnings, population_warnings
+from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
 
@@ -742,15 +743,29 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         # the names the folder holds (_check_names) are listed last, as found
         raise ModelError(naming.located(problems))
     warnings: list[Problem] = []
+
+    def population(files: pd.DataFrame, lines: list[int] | None) -> list[Problem]:
+        # (with the kind of body: both are warnings on model.yaml's own keys)
+        kind = organisation_kind_warnings(meta)
+        if kind:
+            kind = organisation_kind_warnings(meta, key_line(model_dir / "model.yaml", "organisation_kind"))
+        found = population_warnings(meta, files, lines)
+        if not found:  # model.yaml is read again for the line of the key only when there is something to say
+            return kind
+        return kind + population_warnings(meta, files, lines, key_line(model_dir / "model.yaml", "target_population"))
+
     if shared is not None:
         frames = {t.name: getattr(shared, t.name) for t in TABLES}
-        warnings = list(shared.warnings)
+        # the tables' warnings are the shared model's; the population's is this model.yaml's own
+        warnings = [w for w in shared.warnings if w.column not in ("target_population", "organisation_kind")]
+        warnings += naming.located(population(frames["files"], None))
     else:
         frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
-        warnings = naming.located(warnings)
+        warnings = naming.located(warnings + check_glyphs(tables) + population(frames["files"],
+                                                                                tables["files"].lines))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  **frames)
 

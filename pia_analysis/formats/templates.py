@@ -70,8 +70,9 @@ def _id_from_name(path: Path) -> str:
 def blank_model(model_id: str = "new-model", assessed_on: dt.date | None = None) -> Model:
     """A model with no rows and placeholder values for the required keys: what :func:`new_model` writes.
 
-    Its only problems are that ``zones`` and ``systems`` have no rows; the placeholder texts ask for the
-    real title, organisation and affairs, and ``target_population`` is 0 until it is typed in.
+    Its only problems are that ``zones`` and ``systems`` have no rows and that ``target_population`` holds the
+    placeholder 0 (refused until the number of people is typed in); the placeholder texts ask for the real
+    title, organisation and affairs.
     """
     meta = {
         "id": model_id,
@@ -142,12 +143,12 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
     """Create a blank model at ``path``.
 
     A workbook when ``xlsx`` (or when ``path`` ends in ``.xlsx``), else a directory. The blank model has every
-    table's header and no rows; its model keys hold placeholders that validate (``id`` from the file name,
-    ``assessed_on`` today unless given, ``target_population`` 0), so that it fails validation only because ``zones``
-    and ``systems`` have no rows. A workbook gets the guide sheet and drop-down lists; a directory gets a README.md
-    with the same guide and a commented model.yaml. A workbook path without the ``.xlsx`` suffix gets it. An
-    existing file, or a directory that is not empty, is never overwritten (FileExistsError); ``force`` replaces an
-    existing workbook.
+    table's header and no rows; its model keys hold placeholders (``id`` from the file name, ``assessed_on`` today
+    unless given, ``target_population`` 0), so that it fails validation only because ``zones`` and ``systems``
+    have no rows and the population is the placeholder 0. A workbook gets the guide sheet and drop-down lists; a
+    directory gets a README.md with the same guide and a commented model.yaml. A workbook path without the
+    ``.xlsx`` suffix gets it. An existing file, or a directory that is not empty, is never overwritten
+    (FileExistsError); ``force`` replaces an existing workbook.
 
     Parameters
     ----------
@@ -180,8 +181,9 @@ def new_model(path: str | os.PathLike[str], xlsx: bool | None = None, assessed_o
     >>> from pia_analysis.formats.templates import new_model, validate_problems
     >>> import tempfile
     >>> out = new_model(Path(tempfile.mkdtemp()) / "city-juki", xlsx=True)
-    >>> out.name, [p.message for p in validate_problems(out)]
-    ('city-juki.xlsx', ['has a header but no rows: a model needs at least one zone', \
+    >>> out.name, [p.message for p in validate_problems(out)]  # doctest: +NORMALIZE_WHITESPACE
+    ('city-juki.xlsx', ["0 is the placeholder that 'pia-analysis new' writes, not a number of people", \
+'has a header but no rows: a model needs at least one zone', \
 'has a header but no rows: a model needs at least one system'])
     """
     out = Path(path)

@@ -50,6 +50,7 @@ from ..util.spreadsheet import normalise_xlsx, starts_like_formula
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
+from ..model.glyphs import check_glyphs
 from ..util.files import write_model_file
 from ..model.schema import (DOCUMENT_KEYS, KIND_MEANINGS, MAX_CELLS, MAX_COLUMNS, MODEL_KEY_MEANINGS, MODEL_KEYS,
                             PROCEDURE_KEYS,
@@ -1233,12 +1234,13 @@ def _guard_parts(path: Path, label_root: str, problems: list[Problem]) -> None:
 
 def _load(path: Path, check_chain: bool = True
           ) -> tuple[dict[str, Any], dict[str, model_cells.RawTable | None], dict[str, list[int]], list[Problem],
-                     tuple[tuple[str, Any], ...]]:
+                     tuple[tuple[str, Any], ...], dict[str, int]]:
+    # the model keys, the tables, each table's rows, the problems, the earlier versions, each model key's row
     label_root = str(path)
     problems: list[Problem] = []
     wb = _open(path, label_root, problems)
     if wb is None:
-        return {}, {}, {}, problems, ()
+        return {}, {}, {}, problems, (), {}
     try:
         _guard_names(wb, label_root, problems)
         _guard_parts(path, label_root, problems)
@@ -1246,7 +1248,7 @@ def _load(path: Path, check_chain: bool = True
     finally:
         wb.close()
     if sheets is None:  # unreadable or absurd: what was read of the other sheets is not worth checking
-        return {}, {}, {}, problems, ()
+        return {}, {}, {}, problems, (), {}
     for name, sheet in sheets.items():
         label = sheet.label
         names: dict[int, str] = {}
@@ -1267,7 +1269,7 @@ def _load(path: Path, check_chain: bool = True
     checks.check_references(tables, problems)
     if meta.get("declared_not_applicable"):
         checks.check_declarations(meta, tables, problems, line=meta_rows.get("declared_not_applicable"))
-    return meta, tables, lines, problems, tuple(earlier)
+    return meta, tables, lines, problems, tuple(earlier), meta_rows
 
 
 def workbook_naming(label_root: str) -> Naming:
@@ -1330,14 +1332,18 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     (3, '../kitakyushu-juki-h28')
     """
     p = Path(path)
-    meta, tables, _lines, problems, earlier = _load(p, check_chain)
+    meta, tables, _lines, problems, earlier, meta_rows = _load(p, check_chain)
     if problems:
         raise ModelError(workbook_naming(str(p)).located(problems))
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
-                 warnings=tuple(workbook_naming(str(p)).located(warnings)), **frames)
+                 warnings=tuple(workbook_naming(str(p)).located(
+                     warnings + check_glyphs(tables)
+                     + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
+                     + checks.population_warnings(meta, frames["files"], tables["files"].lines,
+                                                  meta_rows.get("target_population")))), **frames)
 
 
 def read_workbook_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -1410,7 +1416,7 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     >>> min(rows["systems"].values())
     2
     """
-    _meta, tables, _lines, _problems, _earlier = _load(Path(path))
+    _meta, tables, _lines, _problems, _earlier, _rows = _load(Path(path))
     out: dict[str, dict[str, int]] = {}
     for table in TABLES:
         raw = tables.get(table.name)

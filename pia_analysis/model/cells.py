@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import Problem
 from .japanese import DateTextError, alias_value, alias_words, parse_date_text
+from .organisation import organisation_kind_choices
 from .schema import (
     FALSE_WORDS,
     MAX_COUNT,
@@ -60,6 +61,16 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+#: The model key of the population (対象となる本人の数) and what is said when it holds the placeholder 0 that
+#: ``pia-analysis new`` writes (the template's comment and README say the same).
+POPULATION_KEY = "target_population"
+POPULATION_PLACEHOLDER = (
+    "0 is the placeholder that 'pia-analysis new' writes, not a number of people",
+    "write the number of people whose information the files hold (対象となる本人の数, e.g. 8000): at least the "
+    "records of the largest file with My Numbers; the threshold judgment (none / basic / focused / full) is "
+    "made from it")
+
+
 def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | None, problems: list[Problem],
                      lines: dict[str, int] | None = None, cell: bool = False) -> Any:
     # cell: the value is a workbook cell's text (a list may be written as words separated by ';')
@@ -82,6 +93,14 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         bad("must be a single text value" if kind in ("text", "id", "path") else "must be a single value",
             "write it on one line after the colon")
         return None
+    if kind == "organisation_kind":
+        # the kinds and their Japanese words are data (catalog/organisation_kinds.csv)
+        choices = organisation_kind_choices()
+        text = str(value).strip()
+        if text not in choices:
+            bad(f"{brief(value)} is not a kind of body", "write one of " + ", ".join(choices))
+            return None
+        return text
     if kind in ("text", "id", "path"):
         text = nfkc(str(value)) if kind in ("id", "path") else str(value).strip()
         if not text:
@@ -94,6 +113,9 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
                 "a short id such as city-juki-r5; the limits are in docs/model-format.md, 'Bounds'" if kind == "id" else
                 "shorten it: it is shown in chart titles and table headings; the limits are in docs/model-format.md, "
                 "'Bounds'")
+            return None
+        if kind == "text" and (control := control_problem(label, line, key, text)) is not None:
+            problems.append(control)  # (ids refuse them as invisible; a path has its own message)
             return None
         if kind == "id" and ID_FORBIDDEN.search(text):
             bad(f"{shorten(text)!r} is not a valid id", "ids may not contain spaces, ';', ',', '*' or '@'")
@@ -126,11 +148,17 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
                 bad(f"{brief(value)} is not a whole number", "write a number such as 932000 (no units)")
                 return None
             number = int(text) if len(text.lstrip("0")) <= 11 else MAX_COUNT + 1
-        if number < 0:
-            bad(f"{brief(value)} is negative", "write a number >= 0")
+        if number < 0:  # (the population's 0 is the placeholder, refused below: its hint says >= 1)
+            bad(f"{brief(value)} is negative",
+                "write a number >= 1 (対象となる本人の数)" if key == POPULATION_KEY else "write a number >= 0")
             return None
         if number > MAX_COUNT:
             bad(f"{brief(value)} is too large (over {MAX_COUNT:,})", "a count of people; check for extra digits")
+            return None
+        if number == 0 and key == POPULATION_KEY:
+            # 0 is what `pia-analysis new` writes: left as it is, the threshold judgment would say that no
+            # assessment is required although the files hold thousands of people
+            bad(POPULATION_PLACEHOLDER[0], POPULATION_PLACEHOLDER[1])
             return None
         return number
     if kind == "bool":
@@ -245,6 +273,9 @@ def parse_stage_texts(key: str, value: Any, label: str, line: int | None, proble
                                     f"{MAX_NOTE_CHARS:,}",
                                     "shorten it; the limits are in docs/model-format.md, 'Bounds'"))
             ok = False
+        elif (control := control_problem(label, where, f"{key}.{name}", text)) is not None:
+            problems.append(control)
+            ok = False
         else:
             out[name] = str(text).strip()
     return {k: out[k] for k in keys if k in out} if ok else None
@@ -312,6 +343,9 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
                 text = str(item).strip()
                 if len(text) > MAX_NOTE_CHARS:
                     too_long(column, len(text), MAX_NOTE_CHARS, "a text cell", label, where, found)
+                    continue
+                if (control := control_problem(label, where, column, text)) is not None:
+                    found.append(control)
                     continue
                 out[str(raw_key)] = text
             else:  # date, int: the model.yaml rules (dates 1990–2099, counts >= 0)
@@ -472,6 +506,8 @@ def extra_cell(name: str, raw: str, label: str, line: int | None, problems: list
     """A cell of a column beyond the format's: kept as written, bounded like other text."""
     if len(raw.strip()) > MAX_NOTE_CHARS:
         too_long(name, len(raw.strip()), MAX_NOTE_CHARS, "a text cell", label, line, problems)
+    elif (control := control_problem(label, line, name, raw)) is not None:
+        problems.append(control)
     return raw
 
 
@@ -522,6 +558,8 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
             bad("is empty", "give a value")
         if limit is not None and len(value) > limit:
             too_long(col.name, len(value), limit, col.limit_kind, label, line, problems)
+        elif (control := control_problem(label, line, col.name, value)) is not None:
+            problems.append(control)
         if col.kind == "list":
             return [part.strip() for part in value.split(";") if part.strip()]
         return value
@@ -613,7 +651,7 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         if not value:
             return 0.0
         try:
-            number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+            number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)  # one %, not 3%%
         except ValueError:
             bad(f"{shorten(raw.strip())!r} is not a number", col.hint)
             return 0.0
@@ -756,6 +794,46 @@ def invisible_problem(label: str, line: int | None, column: str, text: str, what
     shown = "".join(f"\\u{ord(ch):04x}" if ord(ch) > 0x7F and invisible_character(ch) else ch for ch in repr(text))
     return Problem(label, line, column, f"{shown} holds an invisible character ({char})",
                    f"retype the {what}: an invisible character makes two {what}s that look the same differ")
+
+
+# Bidirectional embeddings, overrides and isolates: invisible, they reorder the text shown around them
+# (a name that reads differently from what it holds: the "Trojan Source" trick).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character(text: str) -> str | None:
+    r"""The first control character of a text cell, as 'U+001B CONTROL CHARACTER'; None when there is none.
+
+    C0 and C1 control characters (escape, bell, NUL, U+0080–U+009F) other than tab and line breaks, and the
+    bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). They come from copied
+    terminal output or are planted; a worksheet cannot hold most of them (the pack's tables.xlsx would
+    fail), a terminal obeys them (colours, a cleared screen), and an override shows a name reversed.
+
+    >>> control_character("中間\x1b[31mRED")
+    'U+001B CONTROL CHARACTER'
+    >>> control_character("abc\u202efdp.exe")
+    'U+202E RIGHT-TO-LEFT OVERRIDE'
+    >>> control_character("two\nlines\tand a tab"), control_character("住基\u200dサーバー")
+    (None, None)
+    """
+    found = next((ch for ch in text if ch in _BIDI_CONTROLS
+                  or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")), None)
+    if found is None:
+        return None
+    return f"U+{ord(found):04X} {unicodedata.name(found, 'CONTROL CHARACTER')}"
+
+
+def control_problem(label: str, line: int | None, column: str, text: Any) -> Problem | None:
+    """A located problem when a text value holds a control character (:func:`control_character`)."""
+    if not isinstance(text, str):
+        return None
+    char = control_character(text)
+    if char is None:
+        return None
+    # repr shows each control character as an escape (\x1b, \u202e): the message never carries it raw
+    return Problem(label, line, column, f"{brief(text)} holds a control character ({char})",
+                   "delete it and retype the text: control characters (from copied terminal output) and text "
+                   "direction overrides are invisible, and the pack's tables cannot hold them")
 
 
 def shorten(text: str, keep: int = 60) -> str:

@@ -6,6 +6,8 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 from __future__ import annotations
 
 __all__ = ["Location", "check_declarations", "check_references", "flow_directions", "form_answer_problem",
+           "organisation_kind_warnings",
+           "population_warnings",
            "validate_tables"]
 
 from typing import Any, Union
@@ -538,6 +540,106 @@ def check_declarations(meta: dict[str, Any], tables: dict[str, RawTable | None],
                                     f"rates {rid!r}, which the model declares not applicable "
                                     f"({labels[declaration]}, {key})",
                                     "the form leaves a declared-out item blank: remove this row, or the declaration"))
+
+
+def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_lines: list[int] | None = None,
+                        line: int | None = None) -> list[Problem]:
+    """A warning when ``target_population`` is below the records of the largest file with My Numbers.
+
+    The population (対象となる本人の数) decides which assessment is required (catalog/thresholds.csv); a file
+    holding more My Number records than it says points to a population typed too low (or to a file's
+    ``records`` typed too high). The model still loads: a register may hold records of people who moved
+    away, so this is a warning (the CLI prints it; ``--strict`` makes it an error).
+
+    Parameters
+    ----------
+    meta
+        The ``model.yaml`` keys, as loaded.
+    files
+        The files table, as loaded (``records``, ``contains_my_number``); None or empty: no warning.
+    file_lines
+        The line (row) of each row of ``files``, in order (default: where the savers write it, row + 2).
+    line
+        The line of ``target_population`` in ``model.yaml`` (its row on a workbook's model sheet).
+
+    Returns
+    -------
+    list of Problem
+        One problem located at ``target_population`` (in the model keys' table), or none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.checks import population_warnings
+    >>> files = pd.DataFrame({"file_id": ["JUKI", "MEMO"], "records": [8000, 9000],
+    ...                       "contains_my_number": [True, False]})
+    >>> print(*population_warnings({"target_population": 500}, files, line=7))  # doctest: +NORMALIZE_WHITESPACE
+    model.yaml:7: target_population: 500 is below the 8,000 records of JUKI (files.csv line 2), the largest
+    file with My Numbers (hint: write the number of people whose information the files hold, or correct that
+    file's records)
+    >>> population_warnings({"target_population": 8000}, files)
+    []
+    """
+    population = meta.get("target_population")
+    if population is None or files is None or files.empty:
+        return []
+    lines = list(file_lines) if file_lines else [i + 2 for i in range(len(files))]
+    holders = [(int(records), fid, lines[i]) for i, (fid, records, mn) in
+               enumerate(zip(files["file_id"], files["records"], files["contains_my_number"]))
+               if bool(mn) and pd.notna(records)]
+    if not holders:
+        return []
+    # the largest file; of equal ones, the first in file order
+    records, file_id, file_line = max(holders, key=lambda h: (h[0], -h[2]))
+    if int(population) >= records:
+        return []
+    return [Problem(TableRef("model"), line, "target_population",
+                    (f"{int(population):,} is below the {records:,} records of {file_id} (", TableRef("files"), " ",
+                     RowRef(file_line), "), the largest file with My Numbers"),
+                    "write the number of people whose information the files hold, or correct that file's records")]
+
+
+def organisation_kind_warnings(meta: dict[str, Any], line: int | None = None) -> list[Problem]:
+    """A warning when ``organisation_kind`` contradicts the suffix of ``organisation`` (市 for 緑川町).
+
+    The kind gives the body's word in the council pack (「町が運用する…」); a kind that the name contradicts
+    makes a town's pack say 市. The neutral ``body`` (団体) never contradicts a name: it is a choice.
+
+    Parameters
+    ----------
+    meta
+        The ``model.yaml`` keys, as loaded.
+    line
+        The line of ``organisation_kind`` in ``model.yaml`` (its row on a workbook's model sheet).
+
+    Returns
+    -------
+    list of Problem
+        One problem located at ``organisation_kind``, or none.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import organisation_kind_warnings
+    >>> print(*organisation_kind_warnings({"organisation": "緑川町", "organisation_kind": "市"}, line=5))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    model.yaml:5: organisation_kind: '市' contradicts the organisation '緑川町', whose name ends in 町 (hint: write
+    organisation_kind: 町, or remove the key (the kind is then taken from the name); the pack would say 市)
+    >>> organisation_kind_warnings({"organisation": "北九州市", "organisation_kind": "body"})
+    []
+    """
+    from .organisation import organisation_kind
+
+    explicit = str(meta.get("organisation_kind") or "").strip()
+    name = str(meta.get("organisation") or "").strip()
+    if not explicit or not name:
+        return []
+    given, by_name = organisation_kind(meta), organisation_kind({"organisation": name})
+    if "body" in (given.kind, by_name.kind) or given.kind == by_name.kind:
+        return []
+    return [Problem(TableRef("model"), line, "organisation_kind",
+                    f"{explicit!r} contradicts the organisation {name!r}, whose name ends in {by_name.word_ja}",
+                    f"write organisation_kind: {by_name.word_ja}, or remove the key (the kind is then taken from the "
+                    f"name); the pack would say {given.word_ja}")]
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], meta: dict[str, Any] | None = None,

@@ -162,6 +162,25 @@ class Model:
         """The ``file_id`` s of files that contain My Numbers."""
         return frozenset(self.files.loc[self.files["contains_my_number"], "file_id"])
 
+    @cached_property
+    def my_number_people(self) -> dict[str, int]:
+        """System id → records (people) of the largest file *with My Numbers* it holds; 0 when it holds none.
+
+        What is at stake if the system is reached, and the one count every output multiplies by (the
+        expected records, the people in the briefing and the charts): a log file without My Numbers is not
+        特定個人情報 and never counts (issue 14).
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> load_model(bundled_model_path()).my_number_people["JUKI_REC"]
+        932000
+        """
+        records = {f: int(r) for f, r, mn in zip(self.files["file_id"], self.files["records"],
+                                                  self.files["contains_my_number"]) if bool(mn) and pd.notna(r)}
+        return {sid: max((records[f] for f in (holds or []) if f in records), default=0)
+                for sid, holds in zip(self.systems["system_id"], self.systems["holds"])}
+
     def replace(self, **changes: Any) -> Model:
         """A copy with some tables (or ``meta``) replaced; cached views are rebuilt lazily."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

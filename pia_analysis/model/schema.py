@@ -157,6 +157,8 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "declared_not_applicable": (False, "declarations"),
     "other_risk_measures": (False, "stage_texts"),
     "document": (False, "document"),
+    # last, so that the rows of the workbook's model sheet keep their places
+    "organisation_kind": (False, "organisation_kind"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -170,10 +172,21 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
     "title_ja": ("必須。評価書の題名（日本語）", "required; the title in Japanese"),
     "title_en": ("必須。題名（英語）", "required; the title in English"),
     "organisation": ("必須。評価実施機関。例: 北九州市", "required; the body that runs the assessment"),
+    "organisation_kind": ("任意。評価実施機関の種類: 市 / 町 / 村 / 特別区 / 都道府県 / 一部事務組合 / 広域連合 / 団体"
+                          "（city / town / village / special_ward / prefecture / association / regional_union / "
+                          "body）。省略時は organisation の末尾（…市、…町）から、当てはまらなければ 団体",
+                          "optional; the kind of body: 市 / 町 / 村 / 特別区 / 都道府県 / 一部事務組合 / 広域連合 / "
+                          "団体 "
+                          "(city / town / village / special_ward / prefecture / association / regional_union / "
+                          "body); by default from the end of organisation (…市, …町), else 団体 (organisation)"),
     "affairs": ("必須。事務の名称。例: 住民基本台帳に関する事務", "required; the affairs (事務の名称)"),
     "assessed_on": ("必須。評価の日付（2021-11-09、2021/11/9、令和3年11月9日、R3.11.9 のいずれか）",
                     "required; date of the assessment (2021-11-09, 2021/11/9, 令和3年11月9日 or R3.11.9)"),
-    "target_population": ("必須。対象人数（整数）", "required; people in the files (a whole number)"),
+    "target_population": ("必須。対象人数（1 以上の整数）。pia-analysis new が書く 0 は仮の値で、検証で拒否される。"
+                          "My Number を含む最大のファイルの records より小さいと警告",
+                          "required; people in the files (a whole number from 1). The 0 that pia-analysis new "
+                          "writes is a placeholder that validation refuses; below the records of the largest file "
+                          "with My Numbers gives a warning"),
     "handlers": ("任意。取扱者数（委託先を含む）", "optional; people who handle the files, contractors included"),
     "serious_incident": ("任意。しきい値判断の重大事故:「過去1年以内に、評価実施機関において特定個人情報に"
                          "関する重大事故が発生したか」（Ⅲ7 リスク1 ⑨ 過去3年以内の個人情報に関する重大事故とは別。⑨は"
@@ -375,6 +388,7 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "block": ("ブロック", "block"),
     "dates": ("日付のリスト", "list of dates"),
     "declarations": ("宣言のリスト", "list of declarations"),
+    "organisation_kind": ("団体の種類", "kind of body"),
     "stage_texts": ("段階ごとの文字（ブロック）", "text per stage (a block)"),
     "document": ("評価書の記載事項（ブロック）", "document data (a block)"),
     "count": ("整数（空欄は未記入）", "whole number (empty: not given)"),

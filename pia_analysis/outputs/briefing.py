@@ -21,8 +21,10 @@ from __future__ import annotations
 
 # Analysis, analyse and the MONTE_CARLO_* defaults are the pipeline's (analysis/pipeline.py), not the pack's.
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
-           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TOP_FINDINGS", "all_charts", "briefing_markdown", "chart_figures",
-           "committee_questions", "key_messages", "top_findings", "write_report"]
+           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "all_charts", "assessment_needs",
+           "briefing_markdown", "chart_figures", "committee_questions", "council_findings", "declaration_word",
+           "exposure_with_people", "key_messages", "largest_my_number_file", "stage_word", "threshold_sentence",
+           "top_findings", "write_report"]
 
 import datetime as dt
 import re
@@ -37,7 +39,8 @@ from matplotlib.patches import Rectangle
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
-from ..charts.style import A4_LANDSCAPE, save_figure, use_japanese_fonts, wrap_text
+from ..charts.style import (A4_LANDSCAPE, drawable_figure, fit_text, form_item_number, save_figure, text_width,
+                            use_japanese_fonts, wrap_text)
 from ..analysis.attack_graph import my_number_holders
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
@@ -46,6 +49,9 @@ from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
 from .section3 import declared_out_cells
+from .wording import CouncilWords, count_noun, method_notes, percent
+from ..catalog import read_table
+from ..catalog import stages as catalog_stages
 
 TOP_FINDINGS = 12
 # Large models (a prefecture, the whole country) keep the pack readable: at most this many flows named in
@@ -57,21 +63,18 @@ MARKDOWN_MAX_ROWS = 100
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
-PDF_PAGES = ("questions", "dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "findings",
-             "rating_check", "messages")
+# The bottom line first (issue 14): the key messages right after the cover, the questions the council must
+# put, then the pictures that support the messages, then the analyst's detail, and the appendix that maps
+# the names of the council pages to the ids of the tables.
+PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "stage_coverage", "risk_map", "findings",
+             "coverage_heatmap", "rating_check", "appendix")
+#: The pages whose text is the pack's own words (the others are charts): no internal id may appear there
+#: except on the appendix.
+TEXT_PAGES = ("cover", "messages", "questions", "findings", "appendix")
 
 
 # ---------------------------------------------------------------------------------------------------
 # key messages
-
-
-def _name(model: Model, system_id: str, lang: str) -> str:
-    row = model.systems.set_index("system_id").loc[system_id]
-    return str(row["name_en"] or system_id) if lang == "en" else str(row["name_ja"] or system_id)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _assumed_mark(refs: list[str], ja: bool) -> str:
@@ -127,11 +130,12 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
     True
     """
     m, ja = a.model, lang != "en"
+    w = CouncilWords(m, lang)
+    body = w.body
     out: list[str] = []
     assumed = assumed_rows(m)
     t = a.threshold
-    out.append(f"対象人数 {t.target_population:,} 人のため、{t.label_ja}が必要です。" if ja else
-               f"{t.target_population:,} people in the files: a {t.label_en} is required.")
+    out.append(threshold_sentence(t, lang))
 
     # reachability: which entry points cannot reach which My Number holders at all
     city = set(m.systems.loc[m.systems["operator"] == "city", "system_id"])
@@ -145,95 +149,271 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
         cut_off_entries += 1
         if named < MESSAGE_MAX_ENTRIES:
             named += 1
-            out.append(f"{_name(m, entry, lang)}からは、市が運用する特定個人情報の保有システム"
+            out.append(f"{w.name(entry)}からは、{body}が運用する特定個人情報の保有システム"
                        f"（{len(cut_off):,}件）へ到達する経路がありません。"
-                       if ja else f"No path leads from the {_name(m, entry, lang)} to any of the {len(cut_off):,} "
-                       "city-run systems holding My Number files.")
+                       if ja else f"No path leads from the {w.name(entry)} to "
+                       + ("the one" if len(cut_off) == 1 else f"any of the {len(cut_off):,}")
+                       + f" {w.kind.word_en}-run " + ("system" if len(cut_off) == 1 else "systems")
+                       + " holding My Number files.")
     if cut_off_entries > named:
-        out.append(f"ほかに {cut_off_entries - named} か所の入口からも、"
-                   "市が運用する特定個人情報の保有システムへ到達する経路がありません。"
-                   if ja else f"{cut_off_entries - named} more entry points reach none of the city-run systems holding "
-                   "My Number files.")
+        more = cut_off_entries - named
+        out.append(f"ほかに {more} か所の入口からも、"
+                   f"{body}が運用する特定個人情報の保有システムへ到達する経路がありません。"
+                   if ja else f"{count_noun(more, 'more entry point')} reach none of the {w.kind.word_en}-run "
+                   "systems holding My Number files.")
 
     exp = a.exposure.loc[a.exposure["holds_my_number"] & (a.exposure["exposure"] > 0)]
     if len(exp):
         top = exp.iloc[0]
-        path = " → ".join(_name(m, s, lang) for s in top["path"])
+        path = " → ".join(w.name(s) for s in top["path"])
+        people = largest_my_number_file(m, top["system_id"])
         # the path rests on its systems (the entry point's likelihood among them)
         refs = [f"systems:{s}" for s in top["path"] if s in assumed["systems"]]
-        out.append(f"最も到達されやすい特定個人情報の保有システムは{_name(m, top['system_id'], lang)}で、"
-                   f"想定年間確率は{_pct(top['exposure'])}（経路: {path}）、"
-                   f"影響を受けうる記録は約{top['records_at_stake']:,.0f}件分です。"
-                   if ja else f"The most exposed My Number holder is the {_name(m, top['system_id'], lang)}: "
-                   f"{_pct(top['exposure'])} a year on the most likely path ({path}), about "
-                   f"{top['records_at_stake']:,.0f} records at stake.")
-        out[-1] += _assumed_mark(refs, ja)
+        out.append(f"最も到達されやすい特定個人情報の保有システムは{w.name(top['system_id'])}です。"
+                   f"到達された場合、そこに保有される特定個人情報ファイル（最大のもの）の {people:,} 人分が"
+                   f"影響を受けます。その想定確率は年 {percent(top['exposure'])}（最も起こりやすい経路: {path}）です。"
+                   if ja else f"The most exposed system holding My Number files is the {w.name(top['system_id'])}. "
+                   f"If it is reached, the {people:,} people of the largest My Number file it holds are affected; "
+                   f"the assumed likelihood is {percent(top['exposure'])} a year (most likely path: {path}).")
+        out[-1] += _assumed_mark(w.references(refs), ja)
     if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
-        out.append(f"流れ {', '.join(a.min_cut)} を遮断・強化すれば、"
-                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
-                   if ja else f"Blocking or hardening the flows {', '.join(a.min_cut)} would cut every entry point "
-                   "off from every My Number holder.")
-        out[-1] += _assumed_mark([f"flows:{f}" for f in a.min_cut if f in assumed["flows"]], ja)
+        flows = "、".join(f"「{w.flow(f)}」" for f in a.min_cut) if ja else \
+            "; ".join(f"{w.flow(f)}" for f in a.min_cut)
+        out.append(f"{len(a.min_cut):,} 本の流れ {flows} を遮断・強化すれば、"
+                   "すべての入口から特定個人情報の保有システムへの経路を断てます。"
+                   if ja else f"Blocking or hardening {'this flow' if len(a.min_cut) == 1 else 'these flows'} "
+                   f"({flows}) would cut every entry point off from every system holding My Number files.")
+        out[-1] += _assumed_mark(w.references([f"flows:{f}" for f in a.min_cut if f in assumed["flows"]]), ja)
     elif a.min_cut:
-        first = ", ".join(a.min_cut[:MESSAGE_MAX_FLOWS])
+        first = "、".join(f"「{w.flow(f)}」" for f in a.min_cut[:MESSAGE_MAX_FLOWS]) if ja else \
+            "; ".join(w.flow(f) for f in a.min_cut[:MESSAGE_MAX_FLOWS])
         out.append(f"{len(a.min_cut):,} 本の流れ（{first} ほか。一覧は tables/hardening.csv の in_min_cut）"
                    "を遮断・強化すれば、"
-                   "すべての侵入口から特定個人情報の保有システムへの経路を断てます。"
+                   "すべての入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening {len(a.min_cut):,} flows ({first} and more: in_min_cut in "
-                   "tables/hardening.csv) would cut every entry point off from every My Number holder.")
+                   "tables/hardening.csv) would cut every entry point off from every system holding My Number files.")
 
     sc = a.stage_coverage.loc[a.stage_coverage["in_scope"]]
     if len(sc):
         pairs, covered = int(sc["pairs"].sum()), int(sc["covered"].sum())
         low = sc.sort_values(["coverage", "stage_no"]).iloc[0]
-        lowest_en = low["name_en"] if "name_en" in low else low["stage"]
-        out.append(f"6つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち "
-                   f"{covered:,} 件（{_pct(covered / pairs)}）が"
-                   f"実施済みの対策で覆われています。最も低いのは「{low['name_ja']}」の {_pct(low['coverage'])} です。"
-                   if ja else f"Across the six stages, {covered:,} of {pairs:,} risk × element pairs "
-                   f"({_pct(covered / pairs)}) are covered by implemented controls; the lowest stage is {lowest_en} "
-                   f"at {_pct(low['coverage'])}.")
+        n_stages = len(sc)
+        out.append(f"対象となる {n_stages} つの取扱いプロセス全体で、リスク項目と対象要素の組 {pairs:,} 件のうち "
+                   f"{covered:,} 件（{percent(covered / pairs)}）が"
+                   f"実施済みの対策で覆われています。最も低いのは「{stage_word(low['stage'], lang)}」の "
+                   f"{percent(low['coverage'])} です。"
+                   if ja else f"Across the {count_noun(n_stages, 'stage')} that apply, {covered:,} of {pairs:,} "
+                   f"risk × element pairs ({percent(covered / pairs)}) are covered by implemented controls; the "
+                   f"lowest is {stage_word(low['stage'], lang)} at {percent(low['coverage'])}.")
     out_stages = a.stage_coverage.loc[a.stage_coverage["declared"].ne("") & ~a.stage_coverage["in_scope"]]
     if len(out_stages):  # a declared-out stage is 対象外 with its reason, not a stage without measures
-        listed_ja = "、".join(f"{n}（宣言: {w}）" for n, w in zip(out_stages["name_ja"], out_stages["declared"]))
-        listed_en = ", ".join(f"{st} (declared: {w})" for st, w in zip(out_stages["stage"], out_stages["declared"]))
+        listed_ja = "、".join(f"「{stage_word(st, 'ja')}」（宣言: {w_}）"
+                             for st, w_ in zip(out_stages["stage"], out_stages["declared"]))
+        listed_en = ", ".join(f"{stage_word(st, 'en')} (declared: {declaration_word(w_, 'en')})"
+                              for st, w_ in zip(out_stages["stage"], out_stages["declared"]))
         out.append(f"対象外の取扱いプロセス: {listed_ja}。" if ja else f"Stages not applicable: {listed_en}.")
+    unused = a.stage_coverage.loc[a.stage_coverage["declared"].eq("") & ~a.stage_coverage["in_scope"]]
+    if len(unused):  # a stage no flow uses: nothing to assess there, and nothing declared on the form
+        listed = ("、".join(f"「{stage_word(st, 'ja')}」" for st in unused["stage"]) if ja else
+                  ", ".join(stage_word(st, "en") for st in unused["stage"]))
+        out.append(f"{listed}には該当する流れがなく、対象外です（評価書で「しない」と宣言するか確認してください）。"
+                   if ja else f"No flow belongs to {listed}: not applicable (check whether the assessment declares "
+                   "it not done).")
     over = a.rating_check.loc[a.rating_check["status"] == "overclaimed"]
     if len(over):
+        risks = ("、".join(f"「{w.risk(r, 24)}」" for r in over["risk_id"].head(MESSAGE_MAX_ENTRIES)) if ja else
+                 "; ".join(f"\"{w.risk(r, 40)}\"" for r in over["risk_id"].head(MESSAGE_MAX_ENTRIES)))
+        more = len(over) - min(len(over), MESSAGE_MAX_ENTRIES)
+        risks += (f" ほか {more} 件" if ja else f" and {more} more") if more else ""
         counts = over["rating"].value_counts().sort_index()
         parts_ja = "、".join(f"「{r}」{n}件" for r, n in counts.items())
-        out.append(f"自己評価と対策の網羅状況が一致しないリスクがあります: "
-                   f"{parts_ja}に未対策の要素があります（{', '.join(over['risk_id'])}）。"
-                   if ja else f"{len(over)} risks rated 十分である or 特に力を入れている have gaps: "
-                   f"{', '.join(over['risk_id'])}.")
+        parts_en = ", ".join(f"{n} rated \"{w.rating(r)}\"" for r, n in counts.items())
+        out.append(f"自己評価と対策の網羅状況が一致しない評価項目があります: "
+                   f"{parts_ja}に未対策の要素があります（{risks}）。"
+                   if ja else f"{count_noun(len(over), 'rated item')} ({parts_en}) have gaps in their "
+                   f"coverage: {risks}.")
         rated = a.findings.set_index("finding_id")["assumptions"].to_dict() if a.findings is not None else {}
         refs = sorted({r for risk in over["risk_id"] for r in rated.get(f"rating-not-borne-out@{risk}", [])})
-        out[-1] += _assumed_mark(refs, ja)
+        out[-1] += _assumed_mark(w.references(refs), ja)
     open_f = a.findings.loc[a.findings["status"] == "open"]
     if len(open_f):
         high = open_f.loc[open_f["risk_level"] >= 3]
-        title = open_f.iloc[0]["title_ja" if ja else "title_en"]
-        element = open_f.iloc[0]["element"]
+        title = w.text(open_f.iloc[0]["title_ja" if ja else "title_en"])
+        element = w.name(str(open_f.iloc[0]["element"]))
         n_assumed = int(open_f["assumed"].sum())
-        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が高いもの {len(high):,} 件、"
+        out.append(f"未対応の指摘事項は {len(open_f):,} 件（うちリスクの水準が「{w.level(3)}」以上のもの "
+                   f"{len(high):,} 件、"
                    f"前提（仮定）に基づくもの {n_assumed:,} 件）。最上位: {title}（{element}）。"
                    if ja else
-                   f"{len(open_f):,} open findings, {len(high):,} at a high risk level, {n_assumed:,} resting on an "
-                   f"assumption. Top: {title} ({element}).")
-        out[-1] += _assumed_mark(list(open_f.iloc[0]["assumptions"]), ja)
+                   f"{count_noun(len(open_f), 'open finding')}, {len(high):,} at risk level \"{w.level(3)}\" or "
+                   f"above, {n_assumed:,} resting on an assumption. Top: {title} ({element}).")
+        out[-1] += _assumed_mark(w.references(open_f.iloc[0]["assumptions"]), ja)
     s = a.schedule
     out.append(f"次回の年次見直しは {s.next_yearly_review.isoformat()}、"
                f"5年以内の再実施期限は {s.rerun_due.isoformat()} です。"
                if ja else f"Next yearly review: {s.next_yearly_review.isoformat()}; the 5-year re-run is due by "
                f"{s.rerun_due.isoformat()}.")
-    out[-1] += _assumed_mark(_schedule_assumed(a), ja)
+    out[-1] += _assumed_mark(w.references(_schedule_assumed(a)), ja)
     questions = committee_questions(a, lang)
     if len(questions):
-        out.append(f"委員会・市への確認事項が {len(questions):,} 件あります"
-                   "（手続の確認と状況不明の対策。表紙の次の頁）。"
-                   if ja else f"{len(questions):,} questions for the committee and the city (the procedure checks "
-                   "and the measures whose status is unknown; the page after the cover).")
+        out.append(f"委員会・{body}への確認事項が {len(questions):,} 件あります"
+                   "（手続の確認と状況不明の対策。主なメッセージの後の頁）。"
+                   if ja else f"{count_noun(len(questions), 'question')} for the committee and {body} (the "
+                   "procedure checks and the measures whose status is unknown; the page after the key messages).")
+    return [w.text(msg) for msg in out]
+
+
+def threshold_sentence(t, lang: str = "ja") -> str:
+    """The threshold judgment as one sentence that reads naturally when no assessment is required.
+
+    Parameters
+    ----------
+    t
+        The threshold judgment (:func:`pia_analysis.required_assessment`).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        「対象人数 8,000 人のため、基礎項目評価が必要です。」; for code ``none``「…のため、特定個人情報保護評価の
+        実施は義務付けられていません。」.
+
+    Examples
+    --------
+    >>> from pia_analysis.analysis.judgments import threshold_judgment
+    >>> from pia_analysis.outputs.briefing import threshold_sentence
+    >>> threshold_sentence(threshold_judgment(500), "en")
+    '500 people in the files: no privacy impact assessment is required.'
+    >>> threshold_sentence(threshold_judgment(8000), "ja")
+    '対象人数 8,000 人のため、基礎項目評価が必要です。'
+    """
+    n = t.target_population
+    if t.code == "none":
+        return (f"対象人数 {n:,} 人のため、特定個人情報保護評価の実施は義務付けられていません。" if lang != "en" else
+                f"{n:,} people in the files: no privacy impact assessment is required.")
+    return (f"対象人数 {n:,} 人のため、{t.label_ja}が必要です。" if lang != "en" else
+            f"{n:,} people in the files: a {t.label_en} is required.")
+
+
+def exposure_with_people(model: Model, exposure: pd.DataFrame) -> pd.DataFrame:
+    """The exposure table with ``people_if_reached`` right before ``records_at_stake`` (its expected value).
+
+    ``records_at_stake`` is an expected value (期待値: the yearly probability × the records held), an average
+    that understates what happens if the system is reached; the pack's tables never show it without the people
+    affected then (:func:`largest_my_number_file`) beside it.
+
+    Parameters
+    ----------
+    model
+        The model.
+    exposure
+        Its :func:`pia_analysis.node_exposure` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the int64 column ``people_if_reached`` inserted before ``records_at_stake``.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, node_exposure
+    >>> from pia_analysis.outputs.briefing import exposure_with_people
+    >>> m = load_model(bundled_model_path())
+    >>> row = exposure_with_people(m, node_exposure(m)).set_index("system_id").loc["JUKI_REC"]
+    >>> int(row["people_if_reached"]), round(float(row["records_at_stake"]))
+    (932000, 23300)
+    """
+    out = exposure.copy()
+    people = [largest_my_number_file(model, s) for s in out["system_id"]]
+    out.insert(list(out.columns).index("records_at_stake"), "people_if_reached", pd.Series(people, dtype="int64",
+                                                                                           index=out.index))
     return out
+
+
+def largest_my_number_file(model: Model, system_id: str) -> int:
+    """The records (people) of the largest My Number file ``system_id`` holds (0 when it holds none).
+
+    What is at stake if the system is reached: every person of its largest file, not an expected value.
+
+    Parameters
+    ----------
+    model
+        The model.
+    system_id
+        A system of the model.
+
+    Returns
+    -------
+    int
+        The records of that file.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import largest_my_number_file
+    >>> largest_my_number_file(load_model(bundled_model_path()), "JUKI_REC")
+    932000
+    """
+    return int(model.my_number_people.get(system_id, 0))
+
+
+def stage_word(stage: str, lang: str = "ja") -> str:
+    """A stage's short name in the pack's language (入手 …; acquisition …), from ``catalog/stages.csv``.
+
+    Parameters
+    ----------
+    stage
+        A stage code (``acquire`` … ``retain``).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The short name.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import stage_word
+    >>> stage_word("outsource"), stage_word("outsource", "en")
+    ('委託', 'outsourcing')
+    """
+    row = catalog_stages().set_index("stage").loc[stage]
+    return str(row["short_ja"]) if lang != "en" else _STAGE_EN.get(stage, str(row["name_en"]))
+
+
+def declaration_word(declared: str, lang: str = "ja") -> str:
+    """A stage declaration (委託しない …) in the pack's language, from ``catalog/stage_declarations.csv``.
+
+    Parameters
+    ----------
+    declared
+        The declaration's Japanese label, as the stage coverage writes it.
+    lang
+        ``"ja"`` (default: the label as it is) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The label in the pack's language.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import declaration_word
+    >>> declaration_word("委託しない", "en")
+    'no outsourcing'
+    """
+    if lang != "en":
+        return declared
+    table = read_table("stage_declarations.csv")
+    match = table.loc[table["label_ja"] == declared]
+    return str(match.iloc[0]["label_en"]) if len(match) else declared
+
+
+# The stages' short English names (the catalogue's name_en is the form's long wording).
+_STAGE_EN = {"acquire": "acquisition", "use": "use", "outsource": "outsourcing", "provide": "provision and transfer",
+             "network": "network connection", "retain": "retention and erasure"}
 
 
 def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
@@ -241,7 +421,8 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 
     The procedure checks that flag or lack a record come first, then the controls whose status is
     ``unknown``. Each procedure question comes with the rule it rests on (its wording, whether it is a duty or a duty to
-    endeavour, and its mark confirmed/recalled) and the rule's source, from ``catalog/procedure_rules.csv``
+    endeavour, and its mark confirmed/recalled) and the provision it rests on (``basis_ja``/``basis_en`` of
+    ``catalog/procedure_rules.csv``: the 指針 or 規則, never the analyst's reference files or another body's minutes)
     (:func:`pia_analysis.procedure_check`, judged on the day of the review schedule); each unknown control
     with the risks it would mitigate and the row's source (:func:`pia_analysis.open_questions`).
 
@@ -281,16 +462,19 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
     for c in checks.loc[checks["status"].isin(["flag", "missing"])].to_dict("records"):
         kind = ("手続（要確認）" if c["status"] == "flag" else "手続（記録なし）") if ja else (
             "procedure (flag)" if c["status"] == "flag" else "procedure (no record)")
-        rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{c['confidence']}）" if ja else
+        confidence_ja = {"confirmed": "出典で確認済み", "recalled": "出典未確認"}.get(c["confidence"], c["confidence"])
+        rule = (f"{c['rule_ja']}（{duty_ja.get(c['duty'], c['duty'])}・{confidence_ja}）" if ja else
                 f"{c['rule']} ({c['duty']}, {c['confidence']})")
         rows.append((kind, c["question_ja" if ja else "question_en"] or c["detail_ja" if ja else "detail_en"],
-                     rule, c["source"]))
+                     rule, c["basis_ja" if ja else "basis_en"]))  # the provision, not the analyst's files
+    w = CouncilWords(m, lang)
     for q in open_questions(m).to_dict("records"):
-        risks = ", ".join(q["mitigates"])
+        risks = "、".join(f"「{w.risk(r, 24)}」" for r in q["mitigates"]) if ja else \
+            "; ".join(w.risk(r, 40) for r in q["mitigates"])
         rows.append(("対策の状況（不明）" if ja else "measure of unknown status",
-                     q["question_ja" if ja else "question_en"],
-                     f"状況 unknown: 何も守らないものとして分析（{risks}）" if ja else
-                     f"status unknown: counted as protecting nothing ({risks})", q["source"]))
+                     w.text(q["question_ja" if ja else "question_en"]),
+                     f"状況が不明なため、何も守らないものとして分析（対象のリスク: {risks}）" if ja else
+                     f"status unknown: counted as protecting nothing (risks: {risks})", q["source"]))
     columns = ["区分", "確認事項", "根拠", "出典"] if ja else ["kind", "question", "rule", "source"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -300,10 +484,11 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 
 
 def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
-    text = f"{model.title(lang)} · {model.meta['assessed_on'].isoformat()}"
-    if page is not None:
-        text += f" · {page}"
-    fig.text(0.99, 0.01, text, ha="right", va="bottom", fontsize=7, color="#555555")
+    tail = f" · {model.meta['assessed_on'].isoformat()}" + (f" · {page}" if page is not None else "")
+    # the title cut with '…' to half the page (a model's title may have 200 characters): the date and the
+    # page number stay whole, and the footer clear of a page's notes at the left
+    title = fit_text(model.title(lang), A4_LANDSCAPE[0] * 0.5 - text_width(tail, 7), 7)
+    fig.text(0.99, 0.01, title + tail, ha="right", va="bottom", fontsize=7, color="#555555")
 
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
@@ -313,7 +498,9 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 ブリーフィング資料" if ja else "Privacy impact assessment briefing",
              fontsize=22)
-    fig.text(0.06, 0.79, m.title(lang), fontsize=15)
+    # at most two lines (a title may have 200 characters), above the rows that start at 0.70
+    fig.text(0.06, 0.82, "\n".join(wrap_text(m.title(lang), A4_LANDSCAPE[0] * 0.88, 15, lang, max_lines=2,
+                                             balanced=False)), fontsize=15, va="top", linespacing=1.2)
     s = a.schedule
     rows = [
         ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
@@ -321,6 +508,7 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
         ("評価実施日" if ja else "Assessed on", m.meta["assessed_on"].isoformat()),
         ("対象人数" if ja else "Target population", f"{m.meta['target_population']:,}"),
         ("しきい値判断" if ja else "Threshold judgment", a.threshold.label_ja if ja else a.threshold.label_en),
+        ("この評価に必要なもの" if ja else "What this body must file", assessment_needs(a.threshold.code, lang)),
         ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
         ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
     ]
@@ -331,19 +519,22 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     # the procedure is judged on the day of the schedule (the committee's day unless one is given): say which
     judged = (a.schedule.today if a.schedule is not None else m.meta["assessed_on"]).isoformat()
     rows.append(("確認事項" if ja else "Questions",
-                 f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（次頁）" if ja else
+                 f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（3頁）" if ja else
                  f"{procedure} on the procedure (as of {judged}), {unknown} on measures of unknown status "
-                 "(next page)"))
+                 "(page 3)"))
     open_f = a.findings.loc[a.findings["status"] == "open"] if a.findings is not None else None
     if open_f is not None:
         n = int(open_f["assumed"].sum())
         rows.append(("前提（仮定）に基づく指摘" if ja else "Findings resting on an assumption",
                      f"前提（仮定）に基づく指摘: {n}件（未対応の指摘 {len(open_f)} 件のうち。※印）" if ja else
                      f"{n} of {len(open_f)} open findings (marked ※)"))
-    for i, (k, v) in enumerate(rows):
-        y = 0.68 - i * 0.058
-        fig.text(0.08, y, k, fontsize=12, color="#333333")
-        fig.text(0.34, y, v, fontsize=12)
+    y = 0.70
+    for k, v in rows:
+        lines = wrap_text(v, A4_LANDSCAPE[0] * 0.6, 11, lang, balanced=False)
+        fig.text(0.08, y, k, fontsize=11, color="#333333", va="top")
+        fig.text(0.34, y, "\n".join(lines), fontsize=11, va="top", linespacing=1.3)
+        # one line of 11 pt at 1.3 spacing is about 0.024 of the page's height; rows keep a gap between them
+        y -= 0.026 * max(1, len(lines)) + 0.022
     fig.text(0.06, 0.12, ("本資料はモデルから自動生成されています。確率・有効性の値は想定値（assumption）を含みます。"
                           if ja else
                           "Generated from the model. Likelihoods and effectiveness values include assumptions."),
@@ -352,13 +543,69 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
     return fig
 
 
+def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
+                size: float = 8.0) -> list[Figure]:
+    """A table over as many pages as it needs, every row shown.
+
+    The appendix maps every name the council pages use to its id, so it continues (「（続き）」) instead of
+    stopping at 「ほか N 件」.
+
+    Parameters
+    ----------
+    frame
+        The rows, in order.
+    title
+        The first page's title; the next pages add 「（続き）」 / " (continued)".
+    model
+        The model (the footer).
+    lang
+        ``"ja"`` or ``"en"``.
+    col_widths
+        Each column's share of the width.
+    size
+        The font size of the cells.
+
+    Returns
+    -------
+    list of Figure
+        One page or more; together they show every row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import table_pages
+    >>> frame = pd.DataFrame({"name": [f"システム {i}" for i in range(120)], "id": [f"S{i}" for i in range(120)]})
+    >>> len(table_pages(frame, "付録", load_model(bundled_model_path()), "ja", [0.7, 0.3])) > 1
+    True
+    """
+    pages: list[Figure] = []
+    start = 0
+    while True:
+        heading = title if not pages else (f"{title}（続き）" if lang != "en" else f"{title} (continued)")
+        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True)
+        pages.append(fig)
+        start += max(shown, 1)  # (a row taller than a page is cut to its lines: never an endless loop)
+        if start >= len(frame):
+            return pages
+
+
 def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
-               size: float = 8.0, note: str = "") -> Figure:
+               size: float = 8.0, note: str = "", explain: bool = False) -> Figure:
     """A page with a table whose cells are wrapped to their column (measured in the chart font).
 
     ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
-    counted in a line at the bottom (with ``note`` saying where the full table is).
+    counted in a line at the bottom (with ``note`` saying where the full table is). With ``explain``, the
+    methods the page names (:func:`~pia_analysis.outputs.wording.method_notes`) are explained in one line each
+    at the bottom of the page.
     """
+    return _table_page(frame, title, model, lang, col_widths, size, note, explain)[0]
+
+
+def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
+                size: float = 8.0, note: str = "", explain: bool = False,
+                continued: bool = False) -> tuple[Figure, int]:
+    """:func:`table_page`, and how many rows it shows; ``continued``: the rows left go on the next page."""
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
@@ -369,6 +616,9 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
     fig.text(left / width_in, 1 - 0.45 / height_in, title, fontsize=15, va="top")
     y = top + 0.1  # inches from the top edge
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
+    page_text = " ".join([title, *map(str, frame.columns), *(_cell_text(v) for v in frame.to_numpy().ravel())])
+    notes = method_notes(page_text, lang) if explain else []
+    bottom += _notes_height(notes, usable, lang)  # the rows stop above the notes
 
     def row(cells: list[str], header: bool = False, max_lines: int | None = None) -> float:
         wrapped = [wrap_text(str(c), usable * w - 2 * pad, size, lang, max_lines=max_lines)
@@ -388,6 +638,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
                               color="#BBBBBB", linewidth=0.6))
         return y
 
+    shown = 0
     if frame.empty:
         fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "None", fontsize=12, va="top")
     else:
@@ -399,12 +650,16 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
                 break
             y = draw(y, measured)
             shown += 1
-        if shown < len(frame):
+        if shown < len(frame) and continued:
+            more = "次の頁に続く" if lang != "en" else "continued on the next page"
+            fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
+        elif shown < len(frame):
             more = ((f"ほか {len(frame) - shown} 件" if lang != "en" else f"{len(frame) - shown} more")
                     + (f" — {note}" if note else ""))
             fig.text(left / width_in, 1 - (y + 0.1) / height_in, more, fontsize=size, va="top", color="#555555")
+    _method_notes(fig, notes, height_in - bottom + 0.1, left, usable, lang)
     _footer(fig, model, lang)
-    return fig
+    return fig, shown
 
 
 def _cell_text(value) -> str:
@@ -429,8 +684,28 @@ def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
         fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
         fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
         y += len(lines) * line_h + 0.22
+    # a method the messages name is explained in one line below them (the most likely path …)
+    _method_notes(fig, method_notes(" ".join(messages), lang), y + 0.05, 0.6, width_in - 1.2, lang)
     _footer(fig, model, lang)
     return fig
+
+
+def _method_notes(fig: Figure, notes: list[str], y: float, left: float, width: float, lang: str,
+                  size: float = 8.0) -> float:
+    """Draw the one-line explanations of the methods a page names from ``y`` (inches from the top); the new y."""
+    if not notes:
+        return y
+    width_in, height_in = A4_LANDSCAPE
+    lines = [line for note in notes for line in wrap_text(note, width, size, lang, balanced=False)]
+    fig.text(left / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.35,
+             color="#444444", gid="method-notes")
+    return y + len(lines) * size * 1.35 / 72
+
+
+def _notes_height(notes: list[str], width: float, lang: str, size: float = 8.0) -> float:
+    """The height (inches) :func:`_method_notes` takes for ``notes``."""
+    lines = sum(len(wrap_text(note, width, size, lang, balanced=False)) for note in notes)
+    return lines * size * 1.35 / 72 + (0.1 if notes else 0.0)
 
 
 def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
@@ -474,33 +749,115 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     })
 
 
-def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
+    """The ``n`` open findings of highest risk level in the council's words (names, no ids).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model (its findings are sorted highest risk level first).
+    lang
+        ``"ja"`` (default) or ``"en"``.
+    n
+        At most this many findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``リスクの水準, 内容, 詳細, 前提（仮定）`` (``risk level, what, detail, assumed``): the level in
+        words (低 … 重大), the title (``※`` when the finding rests on an assumption, the body's own word for 市),
+        the detail with names for ids and percentages for probabilities, and the assumed rows by name.
+        :func:`top_findings` is the same list with the ids, for analysts.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import council_findings
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> top = council_findings(analyse(load_model(bundled_model_path()), trials=2000), lang="en", n=3)
+    >>> list(top.columns), top["risk level"].iloc[0]
+    (['risk level', 'what', 'detail', 'assumed'], 'critical')
+    """
+    ja = lang != "en"
+    w = CouncilWords(a.model, lang)
+    f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    return pd.DataFrame({
+        ("リスクの水準" if ja else "risk level"): [w.level(v) for v in f["risk_level"]],
+        ("内容" if ja else "what"): [("※ " if assumed else "") + w.text(title)
+                                     for assumed, title in zip(f["assumed"], f["title_ja" if ja else "title_en"])],
+        ("詳細" if ja else "detail"): [w.text(d) for d in f["detail_ja" if ja else "detail_en"]],
+        ("前提（仮定）" if ja else "assumed"): ["、".join(w.references(refs)) if ja else "; ".join(w.references(refs))
+                                          for refs in f["assumptions"]],
+    })
+
+
+def assessment_needs(code: str, lang: str = "ja") -> str:
+    """What of the pack the body's 評価書 needs for the threshold result ``code`` (assessment_contents.csv).
+
+    Parameters
+    ----------
+    code
+        The threshold judgment's code: ``none``, ``basic``, ``focused`` or ``full``.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        One sentence (empty for an unknown code).
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.briefing import assessment_needs
+    >>> assessment_needs("basic", "en").startswith("Only the basic assessment form")
+    True
+    """
+    table = read_table("assessment_contents.csv").set_index("code")
+    if code not in table.index:
+        return ""
+    return str(table.loc[code, "needs_ja" if lang != "en" else "needs_en"])
+
+
+def _questions_title(model: Model, lang: str) -> str:
+    body = CouncilWords(model, lang).body
+    return (f"委員会・{body}への確認事項（手続の確認・状況不明の対策）" if lang != "en" else
+            f"Questions for the committee and {body} (procedure; measures of unknown status)")
+
+
+def _chart_dataflow(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return dataflow_diagram(model, results["exposure"], lang=lang)
 
 
-def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
-    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang)
+def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
+    # a changed model's zones keep the colours of the base model's (a scenario pack beside the base's pack)
+    return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang, base=base)
 
 
-def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                          base: Model | None = None) -> Figure:
     return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
 
 
-def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_heatmap(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                   base: Model | None = None) -> Figure:
     return charts.coverage_heatmap(model, results["coverage_matrix"], lang=lang)
 
 
-def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_risk_map(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                    base: Model | None = None) -> Figure:
     return charts.risk_map(model, results["findings"], results["findings_after"], lang=lang)
 
 
-def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str) -> Figure:
+def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                  base: Model | None = None) -> Figure:
     return charts.rating_check_chart(model, results["rating_check"], lang=lang)
 
 
-#: The charts of the briefing, in its order: name → function ``(model, results, lang) -> Figure``.
-#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables.
-CHARTS: dict[str, Callable[[Model, Mapping[str, pd.DataFrame], str], Figure]] = {
+#: The charts of the briefing, in its order: name → function ``(model, results, lang, base=None) -> Figure``.
+#: ``results`` maps :data:`CHART_RESULTS` (the fields of :class:`Analysis` of the same names) to the tables;
+#: ``base`` is the unchanged model of a what-if pack, whose zones key the colours (None: ``model``'s own).
+CHARTS: dict[str, Callable[..., Figure]] = {
     "dataflow": _chart_dataflow,
     "exposure": _chart_exposure,
     "stage_coverage": _chart_stage_coverage,
@@ -513,7 +870,8 @@ CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", 
                  "findings_after")
 
 
-def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja") -> dict[str, Figure]:
+def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja",
+               base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS`, by name, drawn from ``results`` (nothing is computed).
 
     Parameters
@@ -527,6 +885,9 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
         control implemented); the fields of :class:`Analysis` of the same names.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model when ``model`` is a what-if's changed one: its zones key the zone colours, so that
+        a zone has the same colour in both packs (None: ``model``'s own zones).
 
     Returns
     -------
@@ -555,10 +916,10 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
     missing = [name for name in CHART_RESULTS if name not in results]
     if missing:
         raise KeyError(f"the charts need these results too: {', '.join(missing)}")
-    return {name: chart(model, results, lang) for name, chart in CHARTS.items()}
+    return {name: drawable_figure(chart(model, results, lang, base=base)) for name, chart in CHARTS.items()}
 
 
-def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
+def chart_figures(a: Analysis, lang: str = "ja", base: Model | None = None) -> dict[str, Figure]:
     """Every chart of :data:`CHARTS` by name, drawn from the results of ``a``.
 
     Parameters
@@ -567,6 +928,8 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
         The results of :func:`analyse` on the model.
     lang
         ``"ja"`` (default) or ``"en"``.
+    base
+        The unchanged model of a what-if pack, whose zones key the zone colours (see :func:`all_charts`).
 
     Returns
     -------
@@ -581,7 +944,7 @@ def chart_figures(a: Analysis, lang: str = "ja") -> dict[str, Figure]:
     >>> figures["risk_map"].axes[0].get_xlabel()
     'Likelihood'
     """
-    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang)
+    return all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang, base=base)
 
 
 def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str:
@@ -609,40 +972,118 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     >>> from pia_analysis.outputs.briefing import briefing_markdown
     >>> from pia_analysis import analyse, bundled_model_path, key_messages, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
-    >>> briefing_markdown(a, key_messages(a, "en"), "en").splitlines()[4]
-    '## Key messages'
+    >>> lines = briefing_markdown(a, key_messages(a, "en"), "en").splitlines()
+    >>> lines[2], lines.index("## Key messages")
+    ('- **Affairs**: 住民基本台帳に関する事務', 11)
     """
     ja = lang != "en"
     m = a.model
-    lines = [f"# {md_text(m.title(lang), block=True)}", "",
-             f"{'評価実施日' if ja else 'Assessed on'}: {m.meta['assessed_on'].isoformat()} · "
-             f"{'対象人数' if ja else 'Population'}: {m.meta['target_population']:,} · "
-             f"{a.threshold.label_ja if ja else a.threshold.label_en}", "",
-             f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
+    w = CouncilWords(m, lang)
+    s = a.schedule
+    facts = [
+        ("事務の名称" if ja else "Affairs", str(m.meta["affairs"])),
+        ("実施機関" if ja else "Organisation", str(m.meta["organisation"])),
+        ("評価実施日" if ja else "Assessed on", m.meta["assessed_on"].isoformat()),
+        ("対象人数" if ja else "Target population", f"{m.meta['target_population']:,} " + ("人" if ja else "people")),
+        ("しきい値判断" if ja else "Threshold judgment", a.threshold.label_ja if ja else a.threshold.label_en),
+        ("この評価に必要なもの" if ja else "What this body must file", assessment_needs(a.threshold.code, lang)),
+        ("次回の年次見直し" if ja else "Next yearly review", s.next_yearly_review.isoformat()),
+        ("5年以内の再実施期限" if ja else "5-year re-run due", s.rerun_due.isoformat()),
+    ]
+    lines = [f"# {md_text(m.title(lang), block=True)}", ""]
+    lines += [f"- **{k}**: {md_text(v)}" for k, v in facts]
+    lines += ["", f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
     lines += [f"- {md_text(msg, block=True)}" for msg in messages]
-    for title, frame in (
-        ("委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
-         "Questions for the committee and the city (procedure; measures of unknown status)",
-         committee_questions(a, lang)),
-        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", a.stage_coverage),
-        ("システムごとの到達可能性" if ja else "Exposure per system", a.exposure),
-        ("主な指摘事項" if ja else "Top findings", top_findings(a, lang)),
-        ("自己評価の検証" if ja else "Self-rating check", a.rating_check),
-    ):
-        name = "stage_coverage" if frame is a.stage_coverage else "rating_check" if frame is a.rating_check else ""
-        frame = declared_out_cells(name, frame, a.rating_check)
+    # the methods the messages name, one line each, as on the PDF page
+    notes = method_notes(" ".join(messages), lang)
+    if notes:
+        lines += [""] + [f"> {md_text(note)}" for note in notes]
+    sections = (
+        (_questions_title(m, lang), committee_questions(a, lang)),
+        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w)),
+        ("システムごとの到達可能性" if ja else "Exposure per system", _md_exposure(a, w)),
+        ("主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else "Top open findings (※ resting on an assumption)",
+         council_findings(a, lang)),
+        ("自己評価の検証" if ja else "Self-rating check", _md_rating_check(a, w)),
+    )
+    for title, frame in sections:
         lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
+        shown = frame.head(MARKDOWN_MAX_ROWS)
+        notes = method_notes(" ".join([title, *map(str, shown.columns), *map(str, shown.to_numpy().ravel())]), lang)
+        if notes:  # the methods the section names, one line each
+            lines += [""] + [f"> {md_text(note)}" for note in notes]
         if len(frame) > MARKDOWN_MAX_ROWS:
             lines += ["", (f"（上位 {MARKDOWN_MAX_ROWS} 行のみ。全 {len(frame):,} 行は tables/ の CSV と tables.xlsx）"
                            if ja else f"(first {MARKDOWN_MAX_ROWS} rows of {len(frame):,}: every row is in the CSV "
                            "under tables/ and in tables.xlsx)")]
+    lines += ["", f"## {'付録: 名称とID' if ja else 'Appendix: names and ids'}", "",
+              ("分析用の表（tables/ の CSV、tables.xlsx）は ID で書かれています。" if ja else
+               "The analysts' tables (the CSV under tables/, tables.xlsx) use these ids."), "",
+              _markdown_table(w.appendix())]
     return "\n".join(lines) + "\n"
+
+
+def _yes_no(value: bool, ja: bool) -> str:
+    return ("○" if value else "×") if ja else ("yes" if value else "no")
+
+
+def _md_stage_coverage(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """The stage coverage for a reader: the stage by name, counts, percentages, 対象外 with its reason."""
+    ja, rows = w.ja, []
+    for r in a.stage_coverage.to_dict("records"):
+        if r["in_scope"]:
+            share, planned = percent(r["coverage"], w.lang), percent(r["coverage_if_planned"], w.lang)
+        elif r["declared"]:
+            share = planned = (f"対象外（宣言: {r['declared']}）" if ja else
+                               f"not applicable (declared: {declaration_word(r['declared'], 'en')})")
+        else:
+            share = planned = "対象外（該当する流れなし）" if ja else "not applicable (no flow of this stage)"
+        rows.append((stage_word(r["stage"], w.lang), f"{r['elements']:,}", f"{r['risks']:,}", f"{r['pairs']:,}",
+                     f"{r['covered']:,}", f"{r['planned']:,}", f"{r['gaps']:,}", share, planned))
+    columns = (["取扱いプロセス", "対象要素", "リスク項目", "組", "実施済み", "計画中", "未対策", "網羅率",
+                "計画実施後"]
+               if ja else ["stage", "elements", "risks", "pairs", "covered", "planned", "gaps", "coverage",
+                           "if planned done"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _md_exposure(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """Exposure for a reader: names, yearly likelihood in %, the people of the largest My Number file held."""
+    ja, rows = w.ja, []
+    for r in a.exposure.to_dict("records"):
+        people = largest_my_number_file(a.model, r["system_id"])
+        rows.append((w.name(r["system_id"]), w.name(r["zone_id"]), percent(r["exposure"], w.lang),
+                     " → ".join(w.name(x) for x in r["path"]) if r["path"] else "—",
+                     _yes_no(bool(r["holds_my_number"]), ja), f"{people:,}" if r["holds_my_number"] else "—"))
+    columns = (["システム", "ゾーン", "年間の想定確率", "最も起こりやすい経路", "個人番号を保有",
+                "到達時に影響を受ける人数"]
+               if ja else ["system", "zone", "likelihood a year", "most likely path", "holds My Numbers",
+                           "people affected if reached"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _md_rating_check(a: Analysis, w: CouncilWords) -> pd.DataFrame:
+    """The self-rating check for a reader: the item's wording, the rating, counts, % and the verdict in words."""
+    ja, rows = w.ja, []
+    for r in a.rating_check.to_dict("records"):
+        declared = r["status"] == "not_applicable"
+        rating = (w.rating(r["rating"]) if r["rating"] else ("未評価" if ja else "not rated")) if not declared else \
+            w.status("not_applicable")
+        share = (percent(r["coverage"], w.lang) if r["pairs"] else
+                 ("対象外（対象要素なし）" if ja else "not applicable (nothing to assess)"))
+        # the form's item in the pack's language: 「Ⅲ2 リスク1」 in Japanese, "III 2, risk 1" in English
+        item = r["form_item_ja"] if ja else form_item_number(r["form_item_ja"], "en")
+        rows.append((item, w.risk(r["risk_id"]), rating, f"{r['pairs']:,}", f"{r['covered']:,}",
+                     share if not declared else w.status("not_applicable"), w.status(r["status"])))
+    columns = (["様式の項目", "評価項目", "自己評価", "組", "実施済み", "網羅率", "判定"] if ja else
+               ["form item", "rated item", "self-rating", "pairs", "covered", "coverage", "verdict"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 # Model text is written into briefing.md as text, never as Markdown or HTML: a name, a title or a finding
 # must not become a link, an image, a script-bearing tag, a code span, a heading or a new table row.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
-_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#",
+_MD_ESCAPES = {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]", "#": "\\#", "*": "\\*",
                "&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
 # At the start of a list item or heading these open a block (quote, list, ordered list).
@@ -653,7 +1094,7 @@ def md_text(value: object, block: bool = False) -> str:
     r"""``value`` as inert Markdown text for ``briefing.md``.
 
     HTML special characters become entities (``<img …>`` shows as text), the Markdown controls
-    ``\ ` | [ ] #`` are backslash-escaped (no code span, link, image, table cell or heading), and every
+    ``\ ` | [ ] # *`` are backslash-escaped (no code span, link, image, table cell, heading or **emphasis**), and every
     line break (CR, LF, CRLF, VT, FF, NEL, U+2028/9 …) becomes a space, as in the tables. With
     ``block=True`` (a list item or a heading) the text is also stripped and a leading list marker or
     ordered-list number is escaped, so the text stays one paragraph of one line.
@@ -664,6 +1105,8 @@ def md_text(value: object, block: bool = False) -> str:
     '&lt;img src=x onerror=alert(1)&gt;'
     >>> md_text("[a](http://x) `b` c|d\r\n# e")
     '\\[a\\](http://x) \\`b\\` c\\|d \\# e'
+    >>> md_text("**bold** name")
+    '\\*\\*bold\\*\\* name'
     >>> md_text("- 1. item", block=True), md_text("12) x", block=True)
     ('\\- 1. item', '12\\) x')
     """
@@ -744,7 +1187,7 @@ def write_report(model: Model, out: Path, lang: str = "ja", progress: Callable[[
 
 
 def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[[str], None] | None = None,
-                 today: dt.date | None = None) -> Path:
+                 today: dt.date | None = None, base: Model | None = None) -> Path:
     """Write the files of the briefing pack into the existing, empty folder ``work`` (no manifest).
 
     :func:`write_report` calls it inside :func:`pia_analysis.util.files.write_pack`; ``scenario --report``
@@ -762,6 +1205,9 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
         Called with a line before each of the five steps (default: nothing).
     today
         The date reviews are judged against (default: the assessment date).
+    base
+        The unchanged model when ``model`` is a what-if's changed one (``scenario --report``): the exposure
+        chart keys each zone's colour to the base model's zones, as the base's own pack colours them.
 
     Returns
     -------
@@ -774,7 +1220,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     a = analyse(model, today=today)
     messages = key_messages(a, lang)
     say("[2/5] drawing the charts")
-    figures = chart_figures(a, lang)
+    figures = chart_figures(a, lang, base=base)
     (work / "charts").mkdir()
     for name, fig in figures.items():
         save_figure(fig, work / "charts" / name)
@@ -783,17 +1229,34 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[4/5] writing the tables (CSV, tables.xlsx)")
     (work / "tables").mkdir()
     tables = a.tables()
+    tables["exposure"] = exposure_with_people(a.model, tables["exposure"])
     tables["questions"] = committee_questions(a, lang)
     if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()
     # a stage declared out (委託しない …) reads 対象外 with the reason in its cells, not an empty ratio
     tables = {name: declared_out_cells(name, frame, a.rating_check) for name, frame in tables.items()}
+    # a council member may open the tables too: booleans as ○/× (yes/no), never True/False
+    tables = {name: _readable_booleans(frame, lang) for name, frame in tables.items()}
     for name, frame in tables.items():
         write_csv(frame, work / "tables" / f"{name}.csv")
     write_xlsx(tables, work / "tables.xlsx")
     say("[5/5] writing briefing.md")
     (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
     return work
+
+
+def _readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its boolean columns (and lists of booleans) written ○/× (yes/no in English)."""
+    words = {True: "○", False: "×"} if lang != "en" else {True: "yes", False: "no"}
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == bool or (values.dtype == object and len(values) and
+                                    values.map(lambda v: isinstance(v, bool)).all()):
+            if out is frame:
+                out = frame.copy()
+            out[column] = values.map(lambda v: words[bool(v)])
+    return out
 
 
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
@@ -803,14 +1266,20 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
     pages: list[Figure] = [cover_page(a, lang)]
     for name in PDF_PAGES:
         if name == "findings":
-            pages.append(table_page(top_findings(a, lang), "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
+            pages.append(table_page(council_findings(a, lang),
+                                    "主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else
                                     "Top open findings (※ resting on an assumption)",
-                                    a.model, lang, col_widths=[0.17, 0.06, 0.24, 0.39, 0.14],
-                                    note="tables/findings.csv"))
+                                    a.model, lang, col_widths=[0.08, 0.25, 0.45, 0.22],
+                                    note="tables/findings.csv", explain=True))
+        elif name == "appendix":
+            # every name the council pages use, mapped to its id: as many pages as it takes
+            pages.extend(table_pages(CouncilWords(a.model, lang).appendix(),
+                                     "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
+                                     "Appendix: names and ids (as in the analysts' tables under tables/)",
+                                     a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0))
         elif name == "questions":
             pages.append(table_page(committee_questions(a, lang),
-                                    "委員会・市への確認事項（手続の確認・状況不明の対策）" if ja else
-                                    "Questions for the committee and the city (procedure; measures of unknown status)",
+                                    _questions_title(a.model, lang),
                                     a.model, lang, col_widths=[0.12, 0.40, 0.28, 0.20], size=7.5,
                                     note="tables/questions.csv"))
         elif name == "messages":
@@ -819,4 +1288,4 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
             pages.append(figures[name])
     with PdfPages(path, metadata=metadata) as pdf:
         for fig in pages:
-            pdf.savefig(fig)
+            pdf.savefig(drawable_figure(fig))  # a page's table cells name the model's elements too

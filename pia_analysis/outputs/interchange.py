@@ -527,7 +527,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
     """
     require_model(model, "findings_to_sarif")
     _check_lang(lang)
-    rule_table = rules()
+    rule_table = rules(model)  # titles and explanations in the body's own word
     index = {rid: i for i, rid in enumerate(rule_table["rule_id"])}
     sfx = "en" if lang == "en" else "ja"
     other = "ja" if sfx == "en" else "en"

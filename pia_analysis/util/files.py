@@ -153,7 +153,18 @@ def _failures(target: Path, work: Path | None = None) -> Iterator[None]:
                 f".{_tag(target.name)}."):
             name = target
         reason = exc.strerror or (errno.errorcode.get(exc.errno or 0) if exc.errno else None) or str(exc)
+        if exc.errno in _WHAT_TO_DO:  # the OS's words alone do not say what to do about these
+            reason += f" ({_WHAT_TO_DO[exc.errno]})"
         raise WriteFailed(name, reason) from None
+
+
+# What to do when the OS refuses a write for a reason its message leaves obscure. A pack replaces its folder
+# (renames it), which a mount point refuses with EBUSY even when it could be written to.
+_WHAT_TO_DO = {
+    errno.EBUSY: "the folder is a mount point or in use, so it cannot be replaced: give --out a new folder "
+                 "inside it, e.g. DIR/pack",
+    errno.EROFS: "the disk is mounted read-only: write to a folder on another disk",
+}
 
 
 def _within(path: Path, folder: Path) -> bool:

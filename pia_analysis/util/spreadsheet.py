@@ -32,6 +32,7 @@ import unicodedata
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -199,7 +200,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             sheet = name[:31]
-            flat = flatten(frame)
+            flat = _worksheet_safe(flatten(frame))
             flat.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             for i, col in enumerate(flat.columns, 1):
@@ -208,6 +209,27 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
             ws.freeze_panes = "A2"
     path.write_bytes(normalise_xlsx(buffer.getvalue()))
     return path
+
+
+def _worksheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the control characters a worksheet cannot hold shown as ``[U+001B]``.
+
+    Model loading refuses them in every text cell (model/cells.py ``control_character``); this is the
+    second line, for text from elsewhere (a computed label, a hand-built model): openpyxl raises
+    ``IllegalCharacterError`` on them, which would abort the whole pack for one character.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(value: Any) -> Any:
+        return (ILLEGAL_CHARACTERS_RE.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+                if isinstance(value, str) else value)
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(clean)
+    out.columns = [clean(str(c)) for c in out.columns]
+    return out
 
 
 def normalise_xlsx(data: bytes, when: dt.datetime | None = None) -> bytes:

@@ -141,6 +141,7 @@ def cell_text(value: Any, column: str = "") -> str:
 # where a header may (column names break at '_')
 _BREAK_AFTER = frozenset(" ;、。,→@/)）")
 _HEADER_BREAK_AFTER = _BREAK_AFTER | {"_"}
+_WIDE_HEADER_WIDTH = 10  # the columns a Japanese header keeps on one line, if it is that long
 
 
 def _wide(ch: str) -> bool:
@@ -160,6 +161,15 @@ def _longest_word(text: str, breaks: frozenset[str] = _BREAK_AFTER) -> int:
     return max(longest, run)
 
 
+# 禁則 (JIS X 4051): characters no line may start with (closing brackets, punctuation, small kana, the long
+# vowel mark, iteration marks) and characters no line may end with (opening brackets). One definition for the
+# terminal's tables and the charts' wrapped text (pia_analysis.charts.style).
+NO_LINE_START = ("。、，．）」』】〕〉》］｝・ー－％%):;,.!?！？‐゠–〜～"
+                 "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+                 "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ”’…‥")
+NO_LINE_END = "（「『【〔〈《［｛(“‘"
+
+
 def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[str]:
     """``text`` in lines of at most ``width`` columns, at most :data:`MAX_CELL_LINES` of them.
 
@@ -177,6 +187,9 @@ def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[
             if ch in breaks or _wide(ch) or (i + 1 < len(text) and _wide(text[i + 1])):
                 last_break = i + 1
         end = last_break or cut
+        # 禁則: the next line may not start with 」）、。, this one may not end with （「 — break earlier
+        while end > 1 and (text[end] in NO_LINE_START or text[end - 1] in NO_LINE_END):
+            end -= 1
         lines.append(text[:end].rstrip())
         text = text[end:].lstrip()
     lines.append(text)
@@ -184,6 +197,8 @@ def _wrap(text: str, width: int, breaks: frozenset[str] = _BREAK_AFTER) -> list[
         last = lines[MAX_CELL_LINES - 1]
         while last and display_width(last) + 1 > width:
             last = last[:-1]
+        if last.isascii() and " " in last.strip():  # an English cell is cut at a word, not inside one
+            last = last[:last.rstrip().rfind(" ")].rstrip(" ,;:(")
         lines = lines[:MAX_CELL_LINES - 1] + [last + "…"]
     return lines
 
@@ -230,7 +245,11 @@ def format_table(frame: pd.DataFrame, width: int = DEFAULT_WIDTH) -> str:
     widths = [max([display_width(columns[i])] + [display_width(c) for c in cells[i]]) for i in range(len(columns))]
     # how narrow each column may become, in turn: numbers never wrap, but their header may (at '_'); then text
     # down to its longest word (ids stay whole); then, if the table still does not fit, text down to ten columns
-    header_words = [_longest_word(c, _HEADER_BREAK_AFTER) for c in columns]
+    # a Japanese header breaks between any two characters: over a column of numbers, keep five of them on a
+    # line (「ゾーン越え」), not one a line
+    header_words = [max(_longest_word(c, _HEADER_BREAK_AFTER),
+                        min(display_width(c), _WIDE_HEADER_WIDTH) if any(_wide(ch) for ch in c) else 0)
+                    for c in columns]
     numbers = [max([header_words[i]] + [display_width(c) for c in cells[i]]) if unbroken[i] else widths[i]
                for i in range(len(columns))]
     words = [numbers[i] if unbroken[i] else min(widths[i], max([_MIN_TEXT_WIDTH, header_words[i]] + [

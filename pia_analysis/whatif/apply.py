@@ -44,6 +44,7 @@ __all__ = [
     "scenario_effects",
     "with_control_status",
     "with_flow_blocked",
+    "with_id_problems",
     "with_scenario",
 ]
 
@@ -63,7 +64,7 @@ from ..model.errors import ModelError, Problem, sort_problems, unknown_id
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..model.schema import STATUSES, TABLE_BY_NAME, TABLES, TableRef
-from .scenario import Scenario, as_scenario, bundled_scenarios, load_scenario
+from .scenario import Scenario, as_scenario, bundled_scenarios
 
 #: The statuses a control can be given (those of ``controls.csv``).
 CONTROL_STATUSES: tuple[str, ...] = tuple(STATUSES)
@@ -83,8 +84,13 @@ class _Row:
     base: int | None  # its position in the base table (None: added by the scenario)
 
 
-def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[str, Any]]]:
-    """The changed model and the log of every effect (direct and cascaded)."""
+def _apply_with_log(model: Model, scenario: Scenario, id_problems: list[Problem] | None = None
+                    ) -> tuple[Model, list[dict[str, Any]]]:
+    """The changed model and the log of every effect (direct and cascaded).
+
+    ``id_problems`` given: only the entries' ids are checked (the problems of the ids the model lacks are
+    appended to it) and ``model`` is returned unchanged: for a scenario whose values are refused.
+    """
     if scenario.is_empty:
         return model.replace(), []
     # The reader that loaded the model locates its rows (a CSV line, a sheet row) and names its tables.
@@ -215,6 +221,10 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
             note("set", "model", key, key, meta.get(key), value, "scenario")
             meta[key] = value
 
+    if id_problems is not None:
+        id_problems.extend(naming.render(p) for p in problems)
+        return model, log
+
     # -- 4. the changed tables, checked like a loaded model --------------------------------------
     frames: dict[str, pd.DataFrame] = {}
     locations: dict[str, list[Location]] = {}
@@ -241,6 +251,52 @@ def _apply_with_log(model: Model, scenario: Scenario) -> tuple[Model, list[dict[
     if "ratings" in touched:  # English spellings as the rated item's Japanese choice, as the readers do
         frames["ratings"], _warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]))
     return model.replace(meta=meta, **frames), log
+
+
+def with_id_problems(model: Model, error: ModelError) -> ModelError:
+    r"""``error`` with the problems of the ids its scenario names and ``model`` lacks, when it is a scenario's.
+
+    A scenario with a refused value and an unknown id reports both in one run, not the second only once
+    the first is fixed (the ids of its entries were read; their values are not needed to check them).
+
+    Parameters
+    ----------
+    model
+        The model the scenario was to be applied to.
+    error
+        The error of reading the scenario (any :class:`ModelError`; others are returned as they are).
+
+    Returns
+    -------
+    ModelError
+        ``error``, or a new error with every problem, in file and line order.
+
+    Examples
+    --------
+    >>> from pia_analysis import ModelError, bundled_model_path, load_model, parse_scenario
+    >>> from pia_analysis.whatif.apply import with_id_problems
+    >>> m = load_model(bundled_model_path())
+    >>> try:
+    ...     parse_scenario("id: x\nset:\n  controls:\n    C-STORE-FW: {status: gone}\n    C-NOPE: {status: missing}\n")
+    ... except ModelError as exc:
+    ...     error = with_id_problems(m, exc)
+    >>> [(p.line, p.message.split(":")[0]) for p in error.problems]
+    [(4, "'gone' is not one of implemented, planned, missing, unknown"), (5, "cannot set 'C-NOPE'")]
+    """
+    partial = getattr(error, "partial", None)
+    if not isinstance(partial, Scenario):
+        return error
+    found: list[Problem] = []
+    try:
+        _apply_with_log(model, partial, id_problems=found)
+    except ModelError:  # pragma: no cover - the id check raises nothing; the file's own problems stand
+        return error
+    # An entry whose key itself was refused (a YAML 1.1 'no', a My Number, an invisible character: a problem
+    # of the line, of a column of the YAML text or of the key column) is not also reported as unknown.
+    refused = [(p.line, p.column) for p in error.problems]
+    found = [q for q in found if not any(line == q.line and (not column or column.startswith("column ")
+                                                             or column == q.column) for line, column in refused)]
+    return ModelError(sort_problems([*error.problems, *found], unlisted_by_label=False)) if found else error
 
 
 def _known_hint(known: set[str]) -> str:
@@ -315,7 +371,7 @@ def apply_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | M
     False
     """
     require_model(model, "apply_scenario")
-    return _apply_with_log(model, as_scenario(scenario))[0]
+    return _apply_with_log(model, _checked(model, scenario))[0]
 
 
 def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> pd.DataFrame:
@@ -346,7 +402,7 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
     ['remove', 'flows', 'F19', 'system CONV_SRV removed']
     """
     require_model(model, "scenario_effects")
-    log = _apply_with_log(model, as_scenario(scenario))[1]
+    log = _apply_with_log(model, _checked(model, scenario))[1]
     return pd.DataFrame(log, columns=["op", "table", "id", "column", "before", "after", "cause"])
 
 
@@ -455,15 +511,23 @@ def with_flow_blocked(model: Model, flow_id: str | Iterable[str]) -> Model:
     return _block(model, _flow_ids(flow_id))[0]
 
 
+def _checked(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+    """:func:`as_scenario`, its problems joined by those of the ids ``model`` lacks (:func:`with_id_problems`)."""
+    try:
+        return as_scenario(scenario)
+    except ModelError as exc:
+        raise with_id_problems(model, exc) from None
+
+
 def _resolve_scenario(model: Model, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
     if isinstance(scenario, (Scenario, Mapping)):
-        return as_scenario(scenario)
+        return _checked(model, scenario)
     by_name = {p.stem: p for p in bundled_scenarios(model)}
     if isinstance(scenario, str) and scenario in by_name:
-        return load_scenario(by_name[scenario])
+        return _checked(model, by_name[scenario])
     path = Path(scenario)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        return load_scenario(path)
+        return _checked(model, path)
     where = f"the scenarios of {model.path / 'scenarios'}" if model.path is not None else "the model's scenarios"
     raise unknown_id("scenario", str(scenario), by_name, where)
 

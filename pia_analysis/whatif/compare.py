@@ -11,11 +11,13 @@ from __future__ import annotations
 
 __all__ = [
     "COVERAGE_DELTA_COLUMNS",
+    "EXPOSURE_CHANGES",
     "EXPOSURE_DELTA_COLUMNS",
     "FINDINGS_DELTA_COLUMNS",
     "FINDING_CHANGES",
     "Comparison",
     "compare",
+    "exposure_change",
 ]
 
 import math
@@ -29,9 +31,10 @@ from ..model.model import Model, check_same_assessment, require_model
 from .apply import unknown_id
 
 EXPOSURE_DELTA_COLUMNS = [
-    "system_id", "name_ja", "name_en", "holds_my_number", "presence", "exposure_before", "exposure_after",
-    "exposure_delta", "records_at_stake_before", "records_at_stake_after", "records_at_stake_delta",
-    "entry_point_before", "entry_point_after", "path_before", "path_after",
+    "system_id", "name_ja", "name_en", "holds_my_number", "presence", "change", "what_changed", "exposure_before",
+    "exposure_after", "exposure_delta", "records_at_stake_before", "records_at_stake_after", "records_at_stake_delta",
+    "entry_point_before", "entry_point_after", "path_before", "path_after", "zone_crossings_before",
+    "zone_crossings_after",
 ]
 COVERAGE_DELTA_COLUMNS = [
     "stage", "stage_no", "name_ja", "pairs_before", "pairs_after", "covered_before", "covered_after",
@@ -43,6 +46,14 @@ FINDINGS_DELTA_COLUMNS = [
 ]
 #: The analyses of each model a comparison lines up (names of :data:`pia_analysis.analysis.pipeline.ANALYSES`).
 COMPARED_ANALYSES = ("exposure", "stage_coverage", "findings")
+#: Kinds of change of a system's exposure row (column ``change`` of :attr:`Comparison.exposure_delta`):
+#: ``added`` / ``removed`` (the system is in one model only), ``exposure_changed`` (its probability moved),
+#: ``path_changed`` (the same probability by another most likely path or from another entry point: the council's
+#: question "does the attacker now come in elsewhere?"), ``zone_crossings_changed`` (the same path and
+#: probability, but a system on it moved zone, so the path crosses more or fewer zone boundaries), ``unchanged``.
+EXPOSURE_CHANGES = ("added", "removed", "exposure_changed", "path_changed", "zone_crossings_changed", "unchanged")
+#: Below this, two exposures are the same probability (floating-point noise of products of factors).
+EXPOSURE_TOLERANCE = 1e-12
 #: Kinds of finding changes, in display order.
 FINDING_CHANGES = ("appeared", "disappeared", "risk_level_changed", "status_changed")
 
@@ -64,7 +75,9 @@ class Comparison:
     exposure_delta : DataFrame
         Per system (of either model): before, after and delta of ``exposure`` and ``records_at_stake``;
         ``presence`` is ``both``, ``added`` or ``removed`` (a system absent from a model counts 0); the
-        entry point and path of each. Sorted by the size of the change (largest first), then ``system_id``.
+        entry point, path and zone crossings of each; ``change`` (one of :data:`EXPOSURE_CHANGES`) and
+        ``what_changed`` (a list of ``exposure``, ``entry_point``, ``path``, ``zone_crossings``: every part
+        that differs). Sorted by the size of the change (largest first), then ``system_id``.
     coverage_delta : DataFrame
         Per stage, in official order: pairs, covered pairs, gaps and coverage before and after, and
         ``coverage_delta`` (NaN where a stage is out of scope in either model).
@@ -173,8 +186,21 @@ class Comparison:
             raise unknown_id("system", system_id, d.index, "either model")
         return float(d.at[system_id, "exposure_before"]), float(d.at[system_id, "exposure_after"])
 
-    def changed_exposure(self, tolerance: float = 1e-12) -> pd.DataFrame:
-        """The rows of :attr:`exposure_delta` whose exposure changed (or whose system came or went).
+    def changed_exposure(self, tolerance: float = EXPOSURE_TOLERANCE) -> pd.DataFrame:
+        """The rows of :attr:`exposure_delta` that changed: exposure, most likely path, entry point or zone crossings.
+
+        A system whose probability is the same but whose most likely path now starts elsewhere is a change
+        (``change`` is ``path_changed``), as is one that came or went (``added``, ``removed``).
+
+        Parameters
+        ----------
+        tolerance
+            Exposures closer than this are the same probability.
+
+        Returns
+        -------
+        DataFrame
+            The changed rows, in the order of :attr:`exposure_delta`.
 
         Examples
         --------
@@ -184,7 +210,12 @@ class Comparison:
         True
         """
         d = self.exposure_delta
-        return d.loc[(d["exposure_delta"].abs() > tolerance) | (d["presence"] != "both")].reset_index(drop=True)
+        if tolerance == EXPOSURE_TOLERANCE:
+            moved = d["change"].ne("unchanged")
+        else:  # another tolerance: judge the exposure again, keep the path changes
+            kinds = [exposure_change(r, tolerance)[0] for r in d.to_dict("records")]
+            moved = pd.Series(kinds, index=d.index).ne("unchanged")
+        return d.loc[moved].reset_index(drop=True)
 
     def changed_coverage(self) -> pd.DataFrame:
         """The rows of :attr:`coverage_delta` whose pairs, covered pairs or gaps changed.
@@ -203,14 +234,14 @@ class Comparison:
         return d.loc[moved].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary: labels, headline, changed exposure, coverage per stage, finding changes.
+        """A JSON-ready summary: labels, headline, exposure changes by kind and row, coverage per stage, findings.
 
         Examples
         --------
         >>> from pia_analysis import bundled_model_path, compare, load_model
         >>> m = load_model(bundled_model_path())
         >>> list(compare(m, m, "before", "after").to_dict())
-        ['before', 'after', 'headline', 'exposure', 'coverage', 'findings']
+        ['before', 'after', 'headline', 'exposure_changes', 'exposure', 'coverage', 'findings']
         """
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -219,6 +250,10 @@ class Comparison:
             "before": self.label_before,
             "after": self.label_after,
             "headline": records(self.headline()),
+            # how many systems changed in each way (a changed path at the same probability is a change)
+            "exposure_changes": {kind: int(n) for kind, n in
+                                 self.changed_exposure()["change"].value_counts().reindex(
+                                     [k for k in EXPOSURE_CHANGES if k != "unchanged"], fill_value=0).items()},
             "exposure": records(self.changed_exposure()),
             "coverage": records(self.coverage_delta),
             "findings": records(self.findings_delta) if self.findings_delta is not None else [],
@@ -328,6 +363,53 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def exposure_change(row: dict[str, Any], tolerance: float = EXPOSURE_TOLERANCE) -> tuple[str, list[str]]:
+    """The kind of change of one system's row and the parts that differ (see :data:`EXPOSURE_CHANGES`).
+
+    Parameters
+    ----------
+    row
+        A row of :attr:`Comparison.exposure_delta` (``presence``, ``exposure_before/after``,
+        ``entry_point_before/after``, ``path_before/after``, ``zone_crossings_before/after``).
+    tolerance
+        Exposures closer than this are the same probability.
+
+    Returns
+    -------
+    (str, list of str)
+        The kind (one of :data:`EXPOSURE_CHANGES`, the first that applies in that order) and the parts that
+        differ, among ``exposure``, ``entry_point``, ``path``, ``zone_crossings`` (empty for a system in one
+        model only, where everything differs).
+
+    Examples
+    --------
+    >>> from pia_analysis.whatif.compare import exposure_change
+    >>> exposure_change({"presence": "both", "exposure_before": 0.025, "exposure_after": 0.025,
+    ...                  "entry_point_before": "VENDOR_TERM", "entry_point_after": "JUKI_TERM",
+    ...                  "path_before": ["VENDOR_TERM", "JUKI_REC"], "path_after": ["JUKI_TERM", "JUKI_REC"],
+    ...                  "zone_crossings_before": 0, "zone_crossings_after": 1})
+    ('path_changed', ['entry_point', 'path', 'zone_crossings'])
+    """
+    if row["presence"] != "both":
+        return str(row["presence"]), []
+    parts = []
+    if abs(float(row["exposure_after"]) - float(row["exposure_before"])) > tolerance:
+        parts.append("exposure")
+    if row["entry_point_before"] != row["entry_point_after"]:
+        parts.append("entry_point")
+    if list(row["path_before"]) != list(row["path_after"]):
+        parts.append("path")
+    if int(row["zone_crossings_before"]) != int(row["zone_crossings_after"]):
+        parts.append("zone_crossings")
+    if "exposure" in parts:
+        return "exposure_changed", parts
+    if "path" in parts or "entry_point" in parts:
+        return "path_changed", parts
+    if parts:
+        return "zone_crossings_changed", parts
+    return "unchanged", parts
+
+
 def _exposure_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     b = before.set_index("system_id")
     a = after.set_index("system_id")
@@ -339,7 +421,7 @@ def _exposure_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         ea = float(a.at[sid, "exposure"]) if in_a else 0.0
         rb = float(b.at[sid, "records_at_stake"]) if in_b else 0.0
         ra = float(a.at[sid, "records_at_stake"]) if in_a else 0.0
-        rows.append({
+        row = {
             "system_id": sid, "name_ja": src["name_ja"], "name_en": src["name_en"],
             "holds_my_number": bool(src["holds_my_number"]),
             "presence": "both" if in_b and in_a else ("added" if in_a else "removed"),
@@ -349,13 +431,20 @@ def _exposure_delta(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
             "entry_point_after": a.at[sid, "entry_point"] if in_a else "",
             "path_before": list(b.at[sid, "path"]) if in_b else [],
             "path_after": list(a.at[sid, "path"]) if in_a else [],
-        })
+            "zone_crossings_before": int(b.at[sid, "zone_crossings"]) if in_b else 0,
+            "zone_crossings_after": int(a.at[sid, "zone_crossings"]) if in_a else 0,
+        }
+        row["change"], row["what_changed"] = exposure_change(row)
+        rows.append(row)
     out = pd.DataFrame(rows, columns=EXPOSURE_DELTA_COLUMNS)
     out = out.astype({"holds_my_number": "bool", "exposure_before": "float64", "exposure_after": "float64",
                       "exposure_delta": "float64", "records_at_stake_before": "float64",
-                      "records_at_stake_after": "float64", "records_at_stake_delta": "float64"})
-    # Rows are in id order, so a stable sort on the size of the change breaks ties by id.
-    order = out["exposure_delta"].abs().sort_values(ascending=False, kind="stable").index
+                      "records_at_stake_after": "float64", "records_at_stake_delta": "float64",
+                      "zone_crossings_before": "int64", "zone_crossings_after": "int64"})
+    # Rows are in id order, so a stable sort on the size of the change breaks ties by id; a changed path at
+    # the same probability (delta 0) comes after every moved probability, before the unchanged rows.
+    key = pd.DataFrame({"_d": -out["exposure_delta"].abs(), "_u": out["change"].eq("unchanged")})
+    order = key.sort_values(["_u", "_d"], kind="stable").index
     return out.loc[order].reset_index(drop=True)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "SCENARIO_KEYS",
     "RowChange",
     "Scenario",
+    "ScenarioError",
     "as_scenario",
     "bundled_scenarios",
     "load_scenario",
@@ -54,6 +55,7 @@ from ..model.yamlread import ModelYamlLoader
 from ..model.cells import (
     EDGE_SPACES,
     ID_FORBIDDEN,
+    control_problem,
     invisible_problem,
     my_number_problem,
     nfkc,
@@ -513,6 +515,9 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                 if (invisible := invisible_problem(label, _line(vnode), key, value)) is not None:
                     problems.append(invisible)
                     continue
+            elif (control := control_problem(label, _line(vnode), key, value)) is not None:
+                problems.append(control)  # a title shown in the pack, as a name is
+                continue
             fields[key] = value
     # The same row twice in one operation is a slip, never an intention.
     for op in ("add", "remove", "set"):
@@ -532,10 +537,23 @@ def parse_scenario(text: str, label: str = "<scenario>", default_id: str = "scen
                    or "My Number" in p.message]
     found = {p.line for p in problems if "My Number" in p.message}  # a cell's own problem names its column
     problems += [p for p in guard if p.line not in found]
+    scenario = Scenario(add=tuple(changes["add"]), remove=tuple(changes["remove"]), set=tuple(changes["set"]),
+                        meta=meta, meta_lines=meta_lines, label=label, path=path, **fields)
     if problems:
-        raise ModelError(sort_problems(problems, unlisted_by_label=False))
-    return Scenario(add=tuple(changes["add"]), remove=tuple(changes["remove"]), set=tuple(changes["set"]),
-                    meta=meta, meta_lines=meta_lines, label=label, path=path, **fields)
+        raise ScenarioError(sort_problems(problems, unlisted_by_label=False), scenario)
+    return scenario
+
+
+class ScenarioError(ModelError):
+    """A scenario file's problems, with ``partial``: the scenario read around them.
+
+    A bad value stands as its column's harmless default in ``partial``; its entries' ids are as written, so
+    that applying it can also report the ids the model lacks, in the same run (whatif.apply).
+    """
+
+    def __init__(self, problems: list[Problem], partial: Scenario):
+        super().__init__(problems)
+        self.partial = partial
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:

@@ -53,8 +53,14 @@ from .engine import (
 from .rules import RULES
 
 
-def rules() -> pd.DataFrame:
+def rules(model: Model | None = None) -> pd.DataFrame:
     """The rule table (one row per rule, in definition order).
+
+    Parameters
+    ----------
+    model
+        The model whose body the titles and explanations name by its own word (市, 町 …); None: the
+        neutral 団体 ("the organisation").
 
     Returns
     -------
@@ -64,6 +70,11 @@ def rules() -> pd.DataFrame:
         mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``likelihood`` and
         ``impact`` are the defaults (several rules score per element, see docs/findings.md).
 
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is given and is not a loaded :class:`~pia_analysis.Model` (a path, say).
+
     Examples
     --------
     >>> from pia_analysis import rules
@@ -71,7 +82,9 @@ def rules() -> pd.DataFrame:
     >>> len(table), table["rule_id"].is_unique
     (10, True)
     """
-    return rule_table(RULES)
+    if model is not None:
+        require_model(model, "rules")
+    return rule_table(RULES, model)
 
 
 def find_findings(model: Model, include_all: bool = False,

@@ -37,6 +37,7 @@ import pandas as pd
 from ... import catalog
 from ...catalog import CatalogError
 from ...model.model import Model
+from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
 from ..attack_graph import reachable_holdings
 from ..exposure import exposure_and_paths
@@ -241,6 +242,11 @@ class FindingContext:
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- tables as dicts -----------------------------------------------------------------------------
+    @cached_property
+    def kind(self) -> OrganisationKind:
+        """The kind of the model's body: the word the findings' titles name it by (市, 町 …, 団体)."""
+        return organisation_kind(self.model.meta)
+
     @cached_property
     def scale(self) -> RiskScale:
         """The risk-level grid and scales of the catalogue, read once per run."""
@@ -534,6 +540,23 @@ class Rule:
     #: the other systems and flows a finding's evidence passes through (an exposure path), for its assumptions
     evidence_of: Callable[[FindingContext, str], Iterable[str]] | None = None
 
+    def worded(self, text: str, kind: OrganisationKind) -> str:
+        """One of the rule's texts with the body named by its own word: ``{body}`` → 町, ``{the_body}`` → the town.
+
+        The titles and explanations say 「{body}が運用しない…」; a finding of a town's model says 町, of a
+        model whose body has no kind of its own the neutral 団体 (:func:`pia_analysis.model.organisation.
+        organisation_kind`, the function the briefing uses for the same word).
+        """
+        return text.replace("{body}", kind.word_ja).replace("{the_body}", kind.the())
+
+    def title(self, lang: str, kind: OrganisationKind) -> str:
+        """The rule's title in ``lang`` with the body's word filled in (never the raw ``title_ja``/``title_en``).
+
+        Every reader of a rule's title (finding tables, charts' legends) goes through this, so no output
+        shows the template's ``{body}``.
+        """
+        return self.worded(self.title_en if lang == "en" else self.title_ja, kind)
+
     def __post_init__(self) -> None:
         """Refuse an unknown LINDDUN category and a rule id that cannot make a finding id."""
         if self.linddun is not None and self.linddun not in LINDDUN:
@@ -546,13 +569,16 @@ class Rule:
 # running the rules
 
 
-def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
+def rule_table(rule_set: Iterable[Rule], model: Model | None = None) -> pd.DataFrame:
     """The metadata of some rules, one row per rule, in the order given.
 
     Parameters
     ----------
     rule_set
         The rules (:data:`pia_analysis.analysis.findings.RULES`, or a subset).
+    model
+        The model whose body the titles and explanations name by its own word (市, 町 …); None: the
+        neutral 団体 ("the organisation").
 
     Returns
     -------
@@ -569,13 +595,16 @@ def rule_table(rule_set: Iterable[Rule]) -> pd.DataFrame:
     >>> from pia_analysis.analysis.findings import RULES
     >>> rule_table(RULES[:2])["rule_id"].tolist()
     ['unencrypted-crossing', 'mn-outside-city']
+    >>> rule_table(RULES[1:2])["title_en"].tolist()
+    ['My Number file held in a zone the organisation does not operate']
     """
     scale = RiskScale.load()
+    kind = organisation_kind(model.meta if model is not None else {})
     rows = []
     for r in rule_set:
         rows.append({
-            "rule_id": r.rule_id, "title_ja": r.title_ja, "title_en": r.title_en,
-            "explanation_ja": r.explanation_ja, "explanation_en": r.explanation_en,
+            "rule_id": r.rule_id, "title_ja": r.worded(r.title_ja, kind), "title_en": r.worded(r.title_en, kind),
+            "explanation_ja": r.worded(r.explanation_ja, kind), "explanation_en": r.worded(r.explanation_en, kind),
             "stage": r.stage, "risk_ids": list(r.risk_ids), "linddun": r.linddun, "element_type": r.element_type,
             "likelihood": r.likelihood, "impact": r.impact, "risk_level": scale.risk_level(r.likelihood, r.impact),
             "applicability_ja": r.applicability_ja, "applicability_en": r.applicability_en,
@@ -611,7 +640,8 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
         "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),
         "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
-        "linddun": rule.linddun or "", "title_ja": rule.title_ja, "title_en": rule.title_en,
+        "linddun": rule.linddun or "", "title_ja": rule.title("ja", ctx.kind),
+        "title_en": rule.title("en", ctx.kind),
         "detail_ja": detail_ja, "detail_en": detail_en,
         "assumed": bool(assumptions), "assumptions": assumptions,
     }

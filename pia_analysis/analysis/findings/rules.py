@@ -15,7 +15,9 @@ __all__ = ["RULES"]
 
 import pandas as pd
 
+from ... import catalog
 from ...model.schema import RATING_RANKS, STAGES, STATUTORY_OPERATORS
+from ...util.words import operator_word, percent, status_word
 from .engine import FindingContext, Rule
 
 _CITY = "city"
@@ -155,21 +157,21 @@ def _outside_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     op = ctx.zone_operator(sid)
     controls = ctx.controls_on(sid, _OUTSIDE_RISKS, star=False)
     files = ctx.mn_held(sid)
-    ja = (f"{_sys_ja(ctx, sid)} がゾーン {zone}（運用: {op}）で {'、'.join(files)} を保有する。"
+    ja = (f"{_sys_ja(ctx, sid)} がゾーン {zone}（運用: {operator_word(op)}）で {'、'.join(files)} を保有する。"
           f"保管・委託の対策: {'、'.join(controls) or 'なし'}。")
-    en = (f"{_sys_en(ctx, sid)} holds {', '.join(files)} in zone {zone} (operated by {op}). "
+    en = (f"{_sys_en(ctx, sid)} holds {', '.join(files)} in zone {zone} (operated by {operator_word(op, 'en')}). "
           f"Storage/outsourcing controls naming it: {', '.join(controls) or 'none'}.")
     return ja, en
 
 
 MN_OUTSIDE_CITY = Rule(
     rule_id="mn-outside-city",
-    title_ja="市が運用しないゾーンに保有される個人番号ファイル",
-    title_en="My Number file held in a zone the city does not operate",
-    explanation_ja="委託先・他団体・機構などのゾーンにある特定個人情報は、市の直接の管理が及ばない。保管と消去の"
+    title_ja="{body}が運用しないゾーンに保有される個人番号ファイル",
+    title_en="My Number file held in a zone {the_body} does not operate",
+    explanation_ja="委託先・他団体・機構などのゾーンにある特定個人情報は、{body}の直接の管理が及ばない。保管と消去の"
                    "対策がそのシステムについて評価書に記載されている必要がある。",
-    explanation_en="Specific personal information in a contractor's, another body's or J-LIS's zone is out of the "
-                   "city's direct control; the assessment must state the storage and erasure measures there.",
+    explanation_en="Specific personal information in a contractor's, another body's or J-LIS's zone is out of "
+                   "{the_body}'s direct control; the assessment must state the storage and erasure measures there.",
     stage="retain",
     risk_ids=_OUTSIDE_RISKS,
     linddun="Data disclosure",
@@ -206,10 +208,11 @@ def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     value = ctx.exposure_values(ctx.exposure)[sid]
     raw = ctx.exposure_values(ctx.raw_exposure)[sid]
     path = " → ".join(ctx.exposure_paths(ctx.exposure)[sid]) or "-"
-    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 年間確率 {value:.4f}"
-          f"（対策なしでは {raw:.4f}、しきい値 {ctx.exposure_threshold:g}）。")
-    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {value:.4f} a year "
-          f"({raw:.4f} without controls; threshold {ctx.exposure_threshold:g}).")
+    # probabilities as percentages at the source: the detail is read in notebooks and on the terminal too
+    ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 年間確率 {percent(value)}"
+          f"（対策なしでは {percent(raw)}、しきい値 {percent(ctx.exposure_threshold)}）。")
+    en = (f"Most likely path to {_sys_en(ctx, sid)}: {path}, probability {percent(value, 'en')} a year "
+          f"({percent(raw, 'en')} without controls; threshold {percent(ctx.exposure_threshold, 'en')}).")
     return ja, en
 
 
@@ -287,9 +290,9 @@ SUBCONTRACTOR_UNAPPROVED = Rule(
     rule_id="subcontractor-unapproved",
     title_ja="事前許可の対策がない再委託先のアクセス",
     title_en="Subcontractor with access and no prior-approval control",
-    explanation_ja="再委託は委託元（市）の事前許可を条件とし、再委託先にも委託先と同等の安全管理を求める必要がある"
+    explanation_ja="再委託は委託元（{body}）の事前許可を条件とし、再委託先にも委託先と同等の安全管理を求める必要がある"
                    "（委託リスク5）。",
-    explanation_en="Re-outsourcing needs the city's prior approval and the same safeguards as the contractor "
+    explanation_en="Re-outsourcing needs {the_body}'s prior approval and the same safeguards as the contractor "
                    "(outsourcing risk 5).",
     stage="outsource",
     risk_ids=_SUBCON_RISKS,
@@ -351,9 +354,9 @@ def _internet_detail(ctx: FindingContext, zid: str) -> tuple[str, str]:
     target = who or raw_who
     path = " → ".join(ctx.zone_exposure(zid, True).loc[target, "path"]) if target else ""
     ja = (f"インターネットに面したゾーン {zid}（{ctx.zones[zid]['name_ja']}）から個人番号保有システムに到達しうる。"
-          f"ゾーンが侵害された場合の最大到達確率 {best:.4f}（対策なしでは {raw:.4f}）: {path or '-'}。")
+          f"ゾーンが侵害された場合の最大到達確率 {percent(best)}（対策なしでは {percent(raw)}）: {path or '-'}。")
     en = (f"Internet-facing zone {zid} reaches a My Number holder. Highest probability if the zone is "
-          f"compromised: {best:.4f} ({raw:.4f} without controls): {path or '-'}.")
+          f"compromised: {percent(best, 'en')} ({percent(raw, 'en')} without controls): {path or '-'}.")
     return ja, en
 
 
@@ -497,14 +500,23 @@ def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
     return likelihood, impact
 
 
+def _rating_words() -> dict[str, str]:
+    """The form's rating words (十分である …) → their English (sufficient …), from catalog/choice_sets.csv."""
+    choices = catalog.read_table("choice_sets.csv")
+    return dict(zip(choices["label_ja"], choices["label_en"]))
+
+
 def _rating_detail(ctx: FindingContext, rid: str) -> tuple[str, str]:
     row = ctx.rating_check.loc[rid]
     rating = row["rating"] if pd.notna(row["rating"]) else "未評価"
+    # the English detail says the rating in English, as the form's Japanese words are said in the Japanese one
+    rating_en = _rating_words().get(rating, rating) if pd.notna(row["rating"]) else "not rated"
     ja = (f"{rid}（{row['form_item_ja']} {row['name_ja']}）: 自己評価「{rating}」、対象 {row['pairs']} 組のうち"
           f"実施済み対策 {row['covered']}、"
-          f"計画中 {row['planned']}、未対策 {row['gaps']}（判定 {row['status']}）。")
-    en = (f"{rid}: self-rating {rating}; of {row['pairs']} pairs {row['covered']} covered, {row['planned']} planned, "
-          f"{row['gaps']} gaps (status {row['status']}).")
+          f"計画中 {row['planned']}、未対策 {row['gaps']}（判定: {status_word(row['status'])}）。")
+    pairs = f"{row['pairs']} pair{'' if row['pairs'] == 1 else 's'}"
+    en = (f"{rid}: self-rating \"{rating_en}\"; of {pairs} {row['covered']} covered, {row['planned']} planned, "
+          f"{row['gaps']} gaps ({status_word(row['status'], 'en')}).")
     return ja, en
 
 
@@ -562,9 +574,10 @@ def _entry_stage(ctx: FindingContext, sid: str) -> str:
 def _entry_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     controls = _entry_controls(ctx, sid)
     p = float(ctx.systems[sid]["entry_likelihood"])
-    ja = (f"入口 {_sys_ja(ctx, sid)}（年間の発生確率 {p:g}、到達しうる個人番号 {ctx.mn_records_reachable(sid):,} 件）。"
+    ja = (f"入口 {_sys_ja(ctx, sid)}（年間の発生確率 {percent(p)}、"
+          f"到達しうる個人番号 {ctx.mn_records_reachable(sid):,} 件）。"
           f"入口またはそのフローを名指しする実施済み対策: {'、'.join(controls) or 'なし'}。")
-    en = (f"Entry point {_sys_en(ctx, sid)} (yearly likelihood {p:g}; My Number records reachable "
+    en = (f"Entry point {_sys_en(ctx, sid)} (yearly likelihood {percent(p, 'en')}; My Number records reachable "
           f"{ctx.mn_records_reachable(sid):,}). Implemented controls naming it or its flows: "
           f"{', '.join(controls) or 'none'}.")
     return ja, en

@@ -1,0 +1,142 @@
+"""Words for numbers and codes, at the lowest layer.
+
+Every analysis sentence says a probability as a percentage and a status or an operator in words, so no
+reader (the council, a notebook, the terminal) meets ``0.0150`` or
+``overclaimed`` (issue 14). :mod:`pia_analysis.outputs.wording` builds the council's words on these.
+"""
+
+from __future__ import annotations
+
+__all__ = ["OPERATOR_WORDS", "STATUS_WORDS", "operator_word", "percent", "status_word", "yes_no"]
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+#: Words for the analyses' status codes (of the self-rating check, of findings): code → (Japanese, English).
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "consistent": ("網羅状況と一致", "consistent with the coverage"),
+    "overclaimed": ("自己評価が網羅状況を上回る", "rated higher than the coverage bears out"),
+    "underclaimed": ("網羅状況が自己評価を上回る", "coverage better than the rating"),
+    "unrated": ("未評価", "not rated"),
+    "out_of_scope": ("対象外（対象要素なし）", "not applicable (nothing to assess)"),
+    "not_applicable": ("対象外（宣言）", "not applicable (declared)"),
+    "open": ("未対応", "open"),
+    "mitigated": ("対策済み", "mitigated"),
+    "not_applicable_finding": ("対象外", "not applicable"),
+}
+#: Words for the operators of a zone other than the body itself (the form's terms: 委託先, 再委託先 …).
+OPERATOR_WORDS: dict[str, tuple[str, str]] = {
+    "contractor": ("委託先", "a contractor"), "subcontractor": ("再委託先", "a subcontractor"),
+    "jlis": ("J-LIS", "J-LIS"), "national": ("国", "the national government"),
+    "other_body": ("他の団体", "another body"), "resident": ("住民", "residents"),
+}
+
+
+def percent(x: float, lang: str = "ja") -> str:
+    """A probability or share as a percentage a lay reader cannot misread: two significant digits at most.
+
+    Parameters
+    ----------
+    x
+        A fraction (0.036 for 3.6 %).
+    lang
+        ``"ja"`` or ``"en"`` (only the words for "not available" differ).
+
+    Returns
+    -------
+    str
+        ``"3.6%"``, ``"10%"``, ``"0.052%"``, ``"0%"``; 未評価 / ``"not assessed"`` for a missing value.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import percent
+    >>> percent(0.036), percent(0.1), percent(0.0125), percent(0.000523), percent(0.0), percent(1.0)
+    ('3.6%', '10%', '1.3%', '0.052%', '0%', '100%')
+    >>> percent(float("nan"))
+    '未評価'
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "未評価" if lang != "en" else "not assessed"
+    value = 100 * float(x)
+    if value == 0:
+        return "0%"
+    digits = max(0, 1 - math.floor(math.log10(abs(value))))
+    # half up, as a reader rounds (1.25 → 1.3), on the decimal the value prints as
+    text = str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def status_word(code: str, lang: str = "ja") -> str:
+    """A status code in words of ``lang`` (:data:`STATUS_WORDS`); an unknown code as it is.
+
+    Parameters
+    ----------
+    code
+        ``overclaimed``, ``open`` …
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The words.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import status_word
+    >>> status_word("overclaimed"), status_word("unrated", "en")
+    ('自己評価が網羅状況を上回る', 'not rated')
+    """
+    words = STATUS_WORDS.get(str(code))
+    return (words[1] if lang == "en" else words[0]) if words else str(code)
+
+
+def operator_word(code: str, lang: str = "ja") -> str:
+    """An operator code in words of ``lang`` (:data:`OPERATOR_WORDS`); an unknown code as it is.
+
+    Parameters
+    ----------
+    code
+        ``contractor``, ``jlis`` …
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The words.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import operator_word
+    >>> operator_word("contractor"), operator_word("national", "en")
+    ('委託先', 'the national government')
+    """
+    words = OPERATOR_WORDS.get(str(code))
+    return (words[1] if lang == "en" else words[0]) if words else str(code)
+
+
+def yes_no(value: object, lang: str = "ja") -> str:
+    """A truth value in words of ``lang``: はい / いいえ, yes / no — never ``True``/``False`` in a reading.
+
+    Parameters
+    ----------
+    value
+        Anything with a truth value (a check's result).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The word.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import yes_no
+    >>> yes_no(True), yes_no(False, "en")
+    ('はい', 'no')
+    """
+    return ("yes" if value else "no") if lang == "en" else ("はい" if value else "いいえ")
