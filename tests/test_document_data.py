@@ -297,6 +297,10 @@ def test_new_models_offer_every_document_key_and_table(tmp_path):
 
     folder = new_model(tmp_path / "city-juki", xlsx=False, assessed_on=dt.date(2025, 4, 1))
     text = (folder / "model.yaml").read_text(encoding="utf-8")
+    # `new` writes the placeholder population 0, which the loader refuses: give the town's number first
+    text = re.sub(r"^target_population: 0\b", "target_population: 8000", text, flags=re.M)
+    assert "target_population: 8000" in text
+    (folder / "model.yaml").write_text(text, encoding="utf-8")
     for key in DOCUMENT_KEYS:
         assert re.search(rf"^\s+{re.escape(key.rsplit('.', 1)[-1])}:$", text, flags=re.M), key
     for name in ("file_details", "outsourcing", "recipients", "form_answers"):
