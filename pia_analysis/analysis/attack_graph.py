@@ -21,6 +21,13 @@ then forward before reverse); the easiest one is the arc of the graph.
 
 "Reachable" everywhere means reachable by moves, that is by an attack path of probability above 0.
 ``docs/exposure.md`` ("Movement") states the rule and which analyses use it.
+
+The *shared-variable* view of the same rule (:class:`Structure`, issue 17) is what the compromise
+probability (:mod:`pia_analysis.analysis.compromise`) and the Monte Carlo
+(:mod:`pia_analysis.analysis.simulation`) read: the random variables are the controls (each implemented
+control holds with its effectiveness, **one** draw for every element it applies to) and the footholds;
+a flow or a system entry is passable when none of its controls holds. The products ``p`` and ``q`` above
+are then the probabilities of single elements, and the most likely path keeps its meaning.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ __all__ = ["attack_graph", "reachable_holdings", "shared_nets", "unreachable_pai
 
 import gc
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -442,3 +449,197 @@ def unreachable_pairs(model: Model) -> pd.DataFrame:
         reach = _sweep(net, bits, _or, downstream=True)
         rows = [(e, h) for e in entries if net.q[net.pos[e]] <= 0 or reach[net.pos[e]] == 0 for h in holders]
     return pd.DataFrame(rows, columns=["entry_point", "holder"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the shared-variable structure (issue 17)
+
+
+@dataclass
+class Structure:
+    """The attack graph as a Boolean structure over shared random variables, in index form.
+
+    Variables are numbered in a depth-first order from the entry points (the order the BDDs of
+    :mod:`pia_analysis.analysis.compromise` use); variable ``k`` is *true* with probability ``var_p[k]``:
+    a control variable is true when the control **fails** (``1 − effectiveness``), a foothold variable
+    when the attacker gets a foothold (``entry_likelihood``). Every element is a conjunction of variables
+    (passable when all its controls fail): ``()`` is always passable, ``None`` never. So reachability is a
+    monotone (increasing) function of the variables.
+    """
+
+    ids: list[str]
+    pos: dict[str, int]
+    var_names: list[str]
+    var_p: list[float]
+    enter: list[tuple[int, ...] | None]  # per system: the variables that must all be true to enter it
+    foot: list[int | None]  # per system: its foothold variable, -1 for a certain foothold, None for none
+    certain: frozenset[int]  # systems known compromised (given): reached whatever the variables
+    flow_ids: list[str]
+    flow_guard: list[tuple[int, ...] | None]  # per flow, like ``enter``
+    arcs: list[tuple[int, int, int]]  # (source, target, flow index), every direction an attacker can move
+    control_vars: dict[str, int]  # control_id -> its variable (only the controls that are variables)
+    flow_gates: dict[int, tuple[int, int]] | None = None  # flow index -> (open, gate) variables, importance only
+
+    def in_arcs(self) -> list[list[tuple[int, int]]]:
+        """Per system, the ``(source, flow index)`` of the arcs into it, in (source, flow) order."""
+        out: list[list[tuple[int, int]]] = [[] for _ in self.ids]
+        for u, v, f in self.arcs:
+            out[v].append((u, f))
+        for lst in out:
+            lst.sort()
+        return out
+
+    def element_p(self, guard: tuple[int, ...] | None) -> float:
+        """The probability that an element with this guard is passable (its variables being its own)."""
+        if guard is None:
+            return 0.0
+        prob = 1.0
+        for k in guard:
+            prob *= self.var_p[k]
+        return prob
+
+
+def build_structure(model: Model, compromised: Iterable[str] = (), failed: Iterable[str] = (),
+                    keep_all: bool = False) -> Structure:
+    """The shared-variable structure of ``model`` (see :class:`Structure`).
+
+    ``compromised`` systems are reached with certainty (a foothold of probability 1 that no control on
+    the system stops); ``failed`` controls are known not to hold (their variable is fixed to true, so they
+    leave every guard). Constants are folded: an implemented control of effectiveness 1 blocks its
+    elements, one of effectiveness 0 and planned, missing and unknown controls protect nothing, ``*``
+    names no element. With ``keep_all`` (importance) every control naming an element with an effectiveness
+    above 0 stays a variable (planned ones with probability 1 of failing, effectiveness 1 with 0) and each
+    flow gets two more variables, *open* (probability 0) and *gate* (probability 1): the flow is passable when
+    ``open ∨ (gate ∧ its controls fail)``, so forcing it open or blocked is a restriction of one variable.
+    """
+    systems = model.systems.sort_values("system_id", kind="stable")
+    ids = systems["system_id"].tolist()
+    pos = {sid: i for i, sid in enumerate(ids)}
+    certain = frozenset(pos[s] for s in compromised)
+    failed_set = set(failed)
+    flows = model.flows.sort_values("flow_id", kind="stable")
+    flow_ids = flows["flow_id"].tolist()
+    fpos = {fid: k for k, fid in enumerate(flow_ids)}
+    # element -> [(control_id, probability it fails)]; None once an element is blocked for sure
+    guards: dict[str, list[tuple[str, float]] | None] = {}
+    controls = model.controls.sort_values("control_id", kind="stable")
+    for cid, status, applies_to, eff in zip(controls["control_id"].tolist(), controls["status"].tolist(),
+                                            controls["applies_to"].tolist(), controls["effectiveness"].tolist()):
+        if cid in failed_set:
+            continue  # known failed: holds nothing
+        implemented = status == "implemented"
+        fail = 1.0 - float(eff) if implemented else 1.0
+        if not keep_all and (not implemented or fail >= 1.0):
+            continue  # protects nothing
+        if keep_all and float(eff) <= 0.0:
+            continue  # a measure stated to stop no attack (organisational, e = 0) is no fix to score
+        for target in dict.fromkeys(t for t in applies_to if t != "*"):
+            if target not in pos and target not in fpos:
+                continue
+            current = guards.setdefault(target, [])
+            if current is None:
+                continue
+            if not keep_all and fail <= 0.0:
+                guards[target] = None  # a control that always holds blocks the element
+            else:
+                current.append((cid, fail))
+    entry = [float(x) for x in systems["entry_likelihood"]]
+    arcs_raw: list[tuple[int, int, int]] = []
+    for k, (source, target, interactive) in enumerate(zip(flows["source"].tolist(), flows["target"].tolist(),
+                                                          flows["interactive"].tolist())):
+        if guards.get(flow_ids[k], []) is None:
+            continue
+        u, v = pos[source], pos[target]
+        if u == v:
+            continue  # a loop moves the attacker nowhere
+        arcs_raw.append((u, v, k))
+        if interactive:
+            arcs_raw.append((v, u, k))
+    # An arc into a system no attack enters is no move (a known compromised system needs no entry).
+    arcs_raw = [(u, v, k) for u, v, k in arcs_raw if v not in certain and guards.get(ids[v], []) is not None]
+    arcs_raw.sort()
+    out_arcs: list[list[tuple[int, int]]] = [[] for _ in ids]
+    for u, v, k in arcs_raw:
+        out_arcs[u].append((v, k))
+    # Variables in the order the footholds' search meets them (certain ones first), each when first needed.
+    names: list[str] = []
+    probs: list[float] = []
+    index: dict[str, int] = {}
+
+    def var(name: str, p: float) -> int:
+        if name not in index:
+            index[name] = len(names)
+            names.append(name)
+            probs.append(p)
+        return index[name]
+
+    enter: list[tuple[int, ...] | None] = [None] * len(ids)
+    flow_guard: list[tuple[int, ...] | None] = [None] * len(flow_ids)
+    foot: list[int | None] = [None] * len(ids)
+    gates: dict[int, tuple[int, int]] | None = {} if keep_all else None
+    done_sys = [False] * len(ids)
+    done_flow = [False] * len(flow_ids)
+
+    def guard_of(element: str) -> tuple[int, ...] | None:
+        g = guards.get(element, [])
+        if g is None:
+            return None
+        return tuple(dict.fromkeys(var("control:" + cid, p) for cid, p in g))
+
+    def see_system(i: int) -> None:
+        if done_sys[i]:
+            return
+        done_sys[i] = True
+        if i not in certain and entry[i] > 0:
+            foot[i] = -1 if entry[i] >= 1.0 else var("foothold:" + ids[i], entry[i])
+        enter[i] = guard_of(ids[i])
+
+    def see_flow(k: int) -> None:
+        if done_flow[k]:
+            return
+        done_flow[k] = True
+        if gates is not None:
+            gates[k] = (var("open:" + flow_ids[k], 0.0), var("gate:" + flow_ids[k], 1.0))
+        flow_guard[k] = guard_of(flow_ids[k])
+
+    # Depth-first over the graph taken undirected, from the footholds, the less connected neighbours
+    # first: a hub (a national server every municipality talks to) is entered from one side and each
+    # part hanging off it is then laid out in one stretch, its variables together. A flow's variables
+    # come when its second end is reached (both ends' variables are then already placed).
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in ids]
+    for u, v, k in arcs_raw:
+        adjacency[u].append((v, k))
+        adjacency[v].append((u, k))
+    degree = [len({w for w, _k in adj}) for adj in adjacency]
+    for adj in adjacency:
+        adj.sort(key=lambda item: (degree[item[0]], item[0], item[1]))
+    starts = sorted(certain) + [i for i in range(len(ids)) if i not in certain and entry[i] > 0]
+    visited = [False] * len(ids)
+    for s0 in starts:
+        if visited[s0]:
+            continue
+        visited[s0] = True
+        see_system(s0)
+        stack = [(s0, iter(adjacency[s0]))]
+        while stack:
+            u, neighbours = stack[-1]
+            for w, k in neighbours:
+                if visited[w]:
+                    see_flow(k)
+                    continue
+                visited[w] = True
+                see_system(w)
+                see_flow(k)
+                stack.append((w, iter(adjacency[w])))
+                break
+            else:
+                stack.pop()
+    for i in range(len(ids)):
+        see_system(i)
+    for k in range(len(flow_ids)):
+        see_flow(k)
+    for i in certain:
+        enter[i] = ()  # reached whatever its controls
+    control_vars = {n.split(":", 1)[1]: k for k, n in enumerate(names) if n.startswith("control:")}
+    return Structure(ids, pos, names, probs, enter, foot, certain, flow_ids, flow_guard,
+                     [(u, v, k) for u, v, k in arcs_raw], control_vars, gates)

@@ -1,9 +1,16 @@
 """Monte Carlo estimate of the probability that each system is compromised, by any attack path.
 
 :func:`pia_analysis.analysis.exposure.node_exposure` follows the single most likely path; a system reached by
-several paths is more likely to fall than that. :func:`simulate_compromise` draws footholds, arcs and
-entries of the attack graph (:mod:`pia_analysis.analysis.attack_graph`) independently, trial after trial,
-and counts the systems compromised; :func:`wilson_interval` gives the 95 % interval of each estimate.
+several paths is more likely to fall than that. :func:`simulate_compromise` draws the random variables of
+the attack graph (:class:`pia_analysis.analysis.attack_graph.Structure`: one draw per control, shared by
+every flow and system it applies to, and one per foothold), trial after trial, and counts the systems
+compromised; :func:`wilson_interval` gives the 95 % interval of each estimate. The exact probability is
+:func:`pia_analysis.analysis.compromise.compromise_probability`, which uses the same semantics.
+
+Until issue 17 every arc and every system entry was drawn on its own, so a control guarding two flows
+counted as two independent controls; now it is one. When every control applies to one element the two
+semantics agree (one draw per element either way); between the same two systems every flow is now a way
+through, not only the easiest one.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import pandas as pd
 
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
-from .attack_graph import build_net
+from .attack_graph import Structure, build_structure
 
 SIMULATION_COLUMNS = ["system_id", "probability", "ci_low", "ci_high", "trials"]
 
@@ -115,15 +122,112 @@ def _draw_packed(rng: np.random.Generator, probs: np.ndarray, n_trials: int, wor
     return packed.view(np.uint64)  # (m, words)
 
 
+class _Guards:
+    """Conjunctions of variables (systems' entries, then flows) laid flat for one ``reduceat`` per chunk."""
+
+    def __init__(self, guards: list[tuple[int, ...] | None]) -> None:
+        self.count = len(guards)
+        self.blocked = np.array([g is None for g in guards], dtype=bool)
+        with_vars = [(i, g) for i, g in enumerate(guards) if g]
+        self.rows = np.array([i for i, _g in with_vars], dtype=np.intp)
+        self.flat = np.array([k for _i, g in with_vars for k in g], dtype=np.intp)
+        sizes = np.array([len(g) for _i, g in with_vars], dtype=np.intp)
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp) if len(sizes) else sizes
+
+
+def _conj_rows(guards: _Guards, bits: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per element, the trials in which all its variables are true (``valid`` for none, 0 when blocked)."""
+    out = np.broadcast_to(valid, (guards.count, len(valid))).copy()
+    out[guards.blocked] = 0
+    if len(guards.rows):
+        out[guards.rows] &= np.bitwise_and.reduceat(bits[guards.flat], guards.starts, axis=0)
+    return out
+
+
+def sample_reach(structure: Structure, trials: int, seed: int = 0, chunk: int | None = None) -> np.ndarray:
+    """How many of ``trials`` trials compromise each system of ``structure`` (shared-variable semantics).
+
+    Each trial draws every variable once (control fails, foothold succeeds); an element is passable in
+    the trials where all its variables are true. Trials are bit-packed 64 to a machine word and spread
+    through the graph with numpy, a round of arcs at a time until nothing changes (there is no Python
+    loop per trial). The same seed and trials give the same counts whatever ``chunk``.
+    """
+    n = len(structure.ids)
+    var_p = np.array(structure.var_p, dtype=float)
+    # Only probabilities strictly between 0 and 1 are drawn; the rest are certain either way.
+    drawn_vars = np.flatnonzero((var_p > 0.0) & (var_p < 1.0))
+    probs = var_p[drawn_vars]
+    # Every arc, in (target, source, flow) order, so that one reduceat ORs together everything arriving.
+    keys = sorted((v, u, f) for u, v, f in structure.arcs)
+    dst = np.array([k[0] for k in keys], dtype=np.intp)
+    src = np.array([k[1] for k in keys], dtype=np.intp)
+    arc_flow = np.array([k[2] for k in keys], dtype=np.intp)
+    guards = _Guards(list(structure.enter) + list(structure.flow_guard))
+    starts = [i for i in range(n) if i in structure.certain or structure.foot[i] is not None]
+    if chunk is None:
+        rows = len(structure.var_names) + 2 * n + len(keys) + len(structure.flow_ids)
+        # About 16 MB of packed words per array, at most 2,048 trials: memory stays near 100 MB whatever
+        # the trials, and smaller chunks stay in cache.
+        words = max(1, (16 * 2**20) // (8 * max(rows, 1)))
+        chunk = max(64, min(_MAX_CHUNK, words * 64))
+    chunk = min(chunk, trials)
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(n, dtype=np.int64)
+    for start in range(0, trials, chunk):
+        size = min(chunk, trials - start)
+        words = (size + 63) // 64
+        # 1 for the trials of this chunk, 0 for the padding, in the same bit layout as the draws
+        valid = np.packbits(np.arange(words * 64) < size, bitorder="little").view(np.uint64)
+        bits = np.zeros((len(var_p), words), dtype=np.uint64)
+        bits[var_p >= 1.0] = valid
+        bits[drawn_vars] = _draw_packed(rng, probs, size, words, block_bytes=48 * 2**20)
+
+        elements = _conj_rows(guards, bits, valid)
+        enter = elements[:n]
+        arc_open = elements[n:][arc_flow]
+        if len(keys):
+            arc_open &= enter[dst]  # passing the flow and entering its target, combined once
+        hit = np.zeros((n, words), dtype=np.uint64)
+        for i in starts:
+            if i in structure.certain:
+                hit[i] = valid
+            else:
+                k = structure.foot[i]
+                hit[i] = (valid if k == -1 else bits[k]) & enter[i]
+        changed = np.zeros(n, dtype=bool)
+        changed[starts] = True
+        # Fixed point: push new compromises along the arcs leaving systems that changed in the last round.
+        while len(keys):
+            active = np.flatnonzero(changed[src])
+            if active.size == 0:
+                break
+            reach = hit[src[active]] & arc_open[active]
+            d = dst[active]
+            first = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+            incoming = np.bitwise_or.reduceat(reach, first, axis=0)
+            targets = d[first]
+            before = hit[targets]
+            after = before | incoming
+            grew = (after != before).any(axis=1)
+            hit[targets] = after
+            changed[:] = False
+            changed[targets[grew]] = True
+        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
+    return counts
+
+
 def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chunk: int | None = None
                         ) -> pd.DataFrame:
     """Monte Carlo estimate of the probability that each system is compromised, by any attack path.
 
-    Each trial draws, independently, a foothold at every entry point (probability ``e_s``), every arc of
-    the attack graph open (``p``) and every system enterable (``q``). A system is compromised when a drawn
-    foothold that could enter its entry point reaches it through open arcs into enterable systems. This
-    is the union over all paths, so it is at least the exposure of :func:`node_exposure` (the single most
-    likely path), up to sampling error.
+    Each trial draws every random variable of the attack graph once: each implemented control holds with
+    its effectiveness — **one draw shared by every flow and system it applies to** (issue 17; before, each
+    element drew on its own) — and each entry point gives a foothold with its ``entry_likelihood``. A flow
+    or a system entry is passable when none of the controls applying to it holds. A system is compromised
+    when a foothold reaches it through passable flows into passable systems (interactive flows both
+    ways, every flow between two systems a way through). This is the union over all paths, so it is at
+    least the exposure of :func:`node_exposure` (the single most likely path), up to sampling error, and
+    it estimates the exact :func:`~pia_analysis.analysis.compromise.compromise_probability`.
 
     Trials are bit-packed 64 to a machine word and spread through the graph with numpy, a round of arcs
     at a time until nothing changes; there is no Python loop per trial.
@@ -178,71 +282,12 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
         raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
     if chunk is not None and chunk < 1:
         raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
-    net = build_net(model)
-    n = len(net.ids)
-    q = np.array(net.q, dtype=float)
-    e = np.array(net.e, dtype=float)
-    entries = np.array(net.entries, dtype=np.intp)
-    # Arcs in (target, source) order, so that one reduceat ORs together everything arriving at a system.
-    keys = sorted((v, u) for (u, v) in net.arcs if q[v] > 0)
-    dst = np.array([k[0] for k in keys], dtype=np.intp)
-    src = np.array([k[1] for k in keys], dtype=np.intp)
-    p_arc = np.array([net.best(u, v).p for v, u in keys], dtype=float)
-    # Only probabilities strictly between 0 and 1 are drawn; the rest are certain either way.
-    foot_draw = np.flatnonzero(e[entries] < 1.0)
-    node_draw = np.flatnonzero((q > 0.0) & (q < 1.0))
-    arc_draw = np.flatnonzero(p_arc < 1.0)
-    probs = np.concatenate([e[entries][foot_draw], q[node_draw], p_arc[arc_draw]])
-    rows = len(entries) + n + len(keys)
-    if chunk is None:
-        # About 16 MB of packed words per array, at most 2,048 trials: the simulation keeps a handful of
-        # such arrays, so memory stays near 100 MB whatever the trials, and smaller chunks stay in cache
-        # (measured: 2,048 trials is faster than 8,192 on 1,000 systems, 1,700 than 6,800 on 20,000).
-        words = max(1, (16 * 2**20) // (8 * max(rows, 1)))
-        chunk = max(64, min(_MAX_CHUNK, words * 64))
-    chunk = min(chunk, trials)
-    rng = np.random.default_rng(seed)
-    counts = np.zeros(n, dtype=np.int64)
-    for start in range(0, trials, chunk):
-        size = min(chunk, trials - start)
-        words = (size + 63) // 64
-        drawn = _draw_packed(rng, probs, size, words, block_bytes=48 * 2**20)
-        a, b = len(foot_draw), len(foot_draw) + len(node_draw)
-        # 1 for the trials of this chunk, 0 for the padding, in the same bit layout as the draws
-        valid = np.packbits(np.arange(words * 64) < size, bitorder="little").view(np.uint64)
-        foot = np.broadcast_to(valid, (len(entries), words)).copy()
-        foot[foot_draw] = drawn[:a]
-        enter = np.broadcast_to(valid, (n, words)).copy()
-        enter[q <= 0.0] = 0
-        enter[node_draw] = drawn[a:b]
-        # An arc lets the attacker in when it is open and its target is enterable: combine once.
-        arc_open = np.broadcast_to(valid, (len(keys), words)).copy()
-        arc_open[arc_draw] = drawn[b:]
-        arc_open &= enter[dst]
-        hit = np.zeros((n, words), dtype=np.uint64)
-        hit[entries] = foot & enter[entries]
-        changed = np.zeros(n, dtype=bool)
-        changed[entries] = True
-        # Fixed point: push new compromises along the arcs leaving systems that changed in the last round.
-        while True:
-            active = np.flatnonzero(changed[src])
-            if active.size == 0:
-                break
-            reach = hit[src[active]] & arc_open[active]
-            d = dst[active]
-            first = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-            incoming = np.bitwise_or.reduceat(reach, first, axis=0)
-            targets = d[first]
-            before = hit[targets]
-            after = before | incoming
-            grew = (after != before).any(axis=1)
-            hit[targets] = after
-            changed[:] = False
-            changed[targets[grew]] = True
-        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
+    structure = build_structure(model)
+    counts = sample_reach(structure, trials, seed, chunk)
+    n = len(structure.ids)
     low, high = wilson_interval(counts, trials)
     return pd.DataFrame({
-        "system_id": net.ids,
+        "system_id": structure.ids,
         "probability": counts / trials,
         "ci_low": low,
         "ci_high": high,

@@ -1,0 +1,842 @@
+"""Exact compromise probabilities with shared controls, conditioning, importance and what to fix first.
+
+The semantics (issue 17; :class:`~pia_analysis.analysis.attack_graph.Structure`): the random variables are
+the things that fail. Each implemented control of effectiveness ``e`` holds with probability ``e`` — one
+draw, shared by every flow and system it applies to — and each entry point gives a foothold with its
+``entry_likelihood``, independently. A flow or a system entry is passable when none of the implemented
+controls that apply to it holds; planned, missing and unknown controls hold nothing and organisation-wide
+(``*``) controls do not enter. A system is compromised when some foothold reaches it through passable
+flows (interactive ones both ways) into passable systems.
+
+Reachability is then a monotone Boolean function of the variables: for each system ``v``,
+``R_v = enter_v ∧ (foot_v ∨ ⋁_{flow f: u → v} (R_u ∧ pass_f))``, the least fixed point over the arcs
+(cycles converge because the function is monotone: a Kleene iteration from *false*). It is compiled to a
+binary decision diagram with `dd <https://github.com/tulip-control/dd>`_ (``dd.autoref``, pure Python)
+and its probability is one weighted pass over the diagram, the variables being independent:
+``P(node) = (1 − p_x)·P(low) + p_x·P(high)`` (``1 − P`` across a complemented edge).
+
+Variable order: breadth-first from the footholds, each variable where it is first needed (the foothold
+and entry controls of a system when it is reached, a flow's controls when the search crosses it), the
+usual good order for reachability, which keeps the variables that meet on a path near each other.
+Dynamic reordering is off (deterministic and cheaper in pure Python). A system's diagram only has the
+variables it depends on (a reduced BDD keeps no other).
+
+When a system's diagram would exceed ``max_nodes``, it is bounded instead, and certified: reachability
+being monotone, fixing a variable to *false* (control holds, foothold fails) can only lower it and to
+*true* only raise it. So the system gets a lower and an upper diagram, each shrunk below ``max_nodes`` by
+fixing the variables that cost least (lower: the least likely first; upper: the most likely first),
+built from its predecessors' lower and upper diagrams; their probabilities are the ``bounds``. The lower
+bound is also at least the most likely path's probability (shared controls counted once, so at least
+:func:`~pia_analysis.analysis.exposure.node_exposure`'s ``exposure``). With ``trials``, the bounded
+systems are also estimated by the Monte Carlo of :func:`~pia_analysis.analysis.simulation.sample_reach`
+(same semantics) with a 95 % Wilson interval.
+
+``docs/exposure.md`` §6 gives the formulas, a worked example to recompute by hand and the limits.
+"""
+
+from __future__ import annotations
+
+__all__ = ["COMPROMISE_COLUMNS", "DEFAULT_MAX_NODES", "DEFAULT_MAX_VARIABLES", "compromise_probability",
+           "control_importance", "fix_first", "flow_importance"]
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ..model.errors import unknown_id
+from ..model.model import Model, require_model
+from ..util.errors import InvalidArgumentError
+from .attack_graph import Structure, build_structure, gc_paused, my_number_holders
+from .simulation import sample_reach, wilson_interval
+
+COMPROMISE_COLUMNS = ["system_id", "probability", "method", "low", "high", "variables", "bdd_nodes"]
+
+#: Largest diagram (nodes) a system may have before it is bounded rather than computed exactly.
+DEFAULT_MAX_NODES = 20_000
+#: Most variables a system's probability may depend on (those of every element upstream of it) for an
+#: exact computation to be tried; above, it is bounded straight away. dd is pure Python: past a few dozen
+#: variables a diagram of a hub (a national server every municipality reaches) costs seconds.
+DEFAULT_MAX_VARIABLES = 48
+# The size of the upper diagrams of bounded systems (small: cheap to build, still certified).
+_BOUND_NODES = 256
+
+
+# ---------------------------------------------------------------------------------------------------
+# compiling reachability
+
+
+@dataclass
+class _Compiled:
+    """Per system: the lower and upper diagrams (the same object when exact)."""
+
+    bdd: Any
+    structure: Structure
+    lo: dict[int, Any]
+    hi: dict[int, Any]
+    exact: dict[int, bool]
+    p_level: list[float]  # probability of the variable at each level
+
+    def probability(self, u: Any, memo: dict[int, float]) -> float:
+        return _probability(self.bdd, self.p_level, u.node, memo)
+
+
+def _probability(bdd: Any, p_level: list[float], root: int, memo: dict[int, float]) -> float:
+    """P(root is true): one pass over the diagram (``memo`` maps regular nodes to probabilities)."""
+    succ = bdd._bdd._succ  # dd.bdd's node table: node -> (level, low, high); node 1 is TRUE, -1 FALSE
+    memo.setdefault(1, 1.0)
+    stack = [abs(root)]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        level, low, high = succ[node]
+        a, b = abs(low), abs(high)
+        pending = False
+        if a not in memo:
+            stack.append(a)
+            pending = True
+        if b not in memo:
+            stack.append(b)
+            pending = True
+        if pending:
+            continue
+        p_low = memo[a] if low > 0 else 1.0 - memo[a]
+        p_high = memo[b] if high > 0 else 1.0 - memo[b]
+        p = p_level[level]
+        memo[node] = (1.0 - p) * p_low + p * p_high
+        stack.pop()
+    value = memo[abs(root)]
+    return value if root > 0 else 1.0 - value
+
+
+def _derivatives(bdd: Any, p_level: list[float], root: int,
+                 memo: dict[int, float]) -> tuple[float, dict[int, float]]:
+    """P(root) and, per level, ∂P/∂p of its variable: ``P(x true) − P(x false)`` (the Birnbaum importance).
+
+    The probability is multilinear in the variables' probabilities, so the derivative is exact. One pass
+    down the diagram accumulates the (signed) weight with which each node's probability enters the root's;
+    each node of variable ``x`` then adds its weight times ``P(high) − P(low)``.
+    """
+    total = _probability(bdd, p_level, root, memo)
+    succ = bdd._bdd._succ
+    nodes: set[int] = set()
+    stack = [abs(root)]
+    while stack:
+        node = stack.pop()
+        if node in nodes or node == 1:
+            continue
+        nodes.add(node)
+        _level, low, high = succ[node]
+        stack.extend((abs(low), abs(high)))
+    weight: dict[int, float] = {abs(root): 1.0 if root > 0 else -1.0}
+    deriv: dict[int, float] = {}
+    for node in sorted(nodes, key=lambda n: succ[n][0]):
+        level, low, high = succ[node]
+        w = weight.get(node, 0.0)
+        p = p_level[level]
+        p_low = memo[abs(low)] if low > 0 else 1.0 - memo[abs(low)]
+        p_high = memo[abs(high)] if high > 0 else 1.0 - memo[abs(high)]
+        deriv[level] = deriv.get(level, 0.0) + w * (p_high - p_low)
+        weight[abs(low)] = weight.get(abs(low), 0.0) + w * (1.0 - p) * (1.0 if low > 0 else -1.0)
+        weight[abs(high)] = weight.get(abs(high), 0.0) + w * p * (1.0 if high > 0 else -1.0)
+    return total, deriv
+
+
+def _ancestors(structure: Structure, targets: Iterable[int]) -> set[int]:
+    """The systems from which some arc path leads to one of ``targets`` (the targets included)."""
+    pred: list[list[int]] = [[] for _ in structure.ids]
+    for u, v, _f in structure.arcs:
+        pred[v].append(u)
+    seen = set(targets)
+    stack = list(seen)
+    while stack:
+        v = stack.pop()
+        for u in pred[v]:
+            if u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
+def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int] | None = None,
+             max_variables: int | None = None) -> _Compiled:
+    """Compile every system's reachability (or only what ``targets`` depend on) to diagrams.
+
+    A group of systems (a strongly connected component) whose reachability may depend on more than
+    ``max_variables`` variables (those of every element upstream) is not compiled exactly: it gets a
+    lower diagram *false* (the most likely path bounds it below) and small upper diagrams.
+    """
+    import dd.autoref  # imported where used: it loads a parser and networkx (about 0.15 s)
+
+    bdd = dd.autoref.BDD()
+    bdd.configure(reordering=False)
+    if structure.var_names:
+        bdd.declare(*structure.var_names)
+    var = [bdd.var(name) for name in structure.var_names]
+    p_level = [0.0] * (len(structure.var_names) + 1)
+    for k, name in enumerate(structure.var_names):
+        p_level[bdd.level_of_var(name)] = structure.var_p[k]
+    true, false = bdd.true, bdd.false
+    gates = structure.flow_gates
+    p_by_name = dict(zip(structure.var_names, structure.var_p))
+
+    def conj(guard: tuple[int, ...] | None) -> Any:
+        if guard is None:
+            return false
+        f = true
+        for k in guard:
+            f = f & var[k]
+        return f
+
+    enter = [conj(g) for g in structure.enter]
+    passes = []
+    for k, g in enumerate(structure.flow_guard):
+        f = conj(g)
+        if gates is not None:
+            opened, gate = gates[k]
+            f = var[opened] | (var[gate] & f)
+        passes.append(f)
+    foot = [false if k is None else (true if k == -1 else var[k]) for k in structure.foot]
+    in_arcs = structure.in_arcs()
+    n = len(structure.ids)
+    wanted = _ancestors(structure, targets) if targets is not None else set(range(n))
+    order_rank = _bfs_rank(structure)
+
+    def shrink(u: Any, upward: bool) -> tuple[Any, bool]:
+        """``u`` or a bound of it (variables fixed) of at most ``max_nodes`` nodes; whether it changed."""
+        if max_nodes is None or len(u) <= max_nodes:
+            return u, False
+        # lower bound: fix to false the least likely variables first; upper: to true the most likely first
+        support = sorted(u.support, key=lambda name: (p_by_name[name], name), reverse=upward)
+        step = 1
+        while len(u) > max_nodes and support:
+            batch, support = support[:step], support[step:]
+            u = bdd.let({name: upward for name in batch}, u)
+            step *= 2
+        return u, True
+
+    def step_fn(v: int, values: dict[int, Any]) -> Any:
+        if v in structure.certain:
+            return true
+        acc = foot[v]
+        for u, f in in_arcs[v]:
+            r = values.get(u)
+            if r is None or r == false:
+                continue
+            acc = acc | (r & passes[f])
+        return enter[v] & acc
+
+    lo: dict[int, Any] = {}
+    hi: dict[int, Any] = {}
+    exact: dict[int, bool] = {}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(sorted(wanted))
+    graph.add_edges_from((u, v) for u, v, _f in structure.arcs if u in wanted and v in wanted)
+    cond = nx.condensation(graph)
+    members: dict[int, list[int]] = {c: sorted(cond.nodes[c]["members"], key=lambda i: order_rank[i])
+                                     for c in cond.nodes}
+    # Topological order, ties broken by the smallest breadth-first rank (deterministic).
+    # Per system, the variables its own entry, foothold and incoming flows read, as a bit set.
+    own = [0] * n
+    for v in range(n):
+        for k in (structure.enter[v] or ()):
+            own[v] |= 1 << k
+        if structure.foot[v] is not None and structure.foot[v] >= 0:
+            own[v] |= 1 << structure.foot[v]
+        for _u, f in in_arcs[v]:
+            for k in (structure.flow_guard[f] or ()):
+                own[v] |= 1 << k
+    upstream: dict[int, int] = {}  # component -> the variables of everything upstream of it (itself included)
+    full_nodes = max_nodes
+    topo = list(nx.lexicographical_topological_sort(cond, key=lambda c: min(order_rank[i] for i in members[c])))
+    for c in topo:
+        acc = 0
+        for v in members[c]:
+            acc |= own[v]
+        for d in cond.predecessors(c):
+            acc |= upstream[d]
+        upstream[c] = acc
+    for c in topo:
+        group = members[c]
+        cyclic = len(group) > 1
+        preds_exact = all(exact[u] for v in group for u, _f in in_arcs[v] if u in exact and u not in group)
+        too_many = max_variables is not None and upstream[c].bit_count() > max_variables
+        # Bounded groups keep small upper diagrams: the bound is cheap, and exactness is out of reach anyway.
+        max_nodes = min(full_nodes, _BOUND_NODES) if too_many and full_nodes is not None else (
+            _BOUND_NODES if too_many else full_nodes)
+        # lower diagrams: a Kleene iteration from false (exact when nothing had to be shrunk)
+        changed_any = too_many
+        rounds = 0
+        for v in group:
+            lo[v] = false
+        while not too_many:
+            moved = False
+            for v in group:
+                new, shrunk = shrink(step_fn(v, lo), upward=False)
+                changed_any |= shrunk
+                if new != lo[v]:
+                    lo[v] = new
+                    moved = True
+            rounds += 1
+            # Exact: a sweep adds at least one step to every path, so |group| + 1 sweeps reach the fixed
+            # point. Once a diagram had to be shrunk the cycle is bounded, not computed: stop there (every
+            # iterate is a certified lower bound, and more sweeps over large diagrams cost much for little).
+            if not cyclic or not moved or changed_any or rounds > len(group) + 1:
+                break
+        if preds_exact and not changed_any:
+            for v in group:
+                hi[v] = lo[v]
+                exact[v] = True
+            continue
+        # upper diagrams: from the predecessors' upper diagrams; inside a cycle, start from "the cycle
+        # was entered and v's own entry passes" (above the fixed point) and iterate down from it
+        if cyclic:
+            outside = false
+            for v in group:
+                outside = outside | foot[v] | (true if v in structure.certain else false)
+                for u, f in in_arcs[v]:
+                    if u not in group and u in hi:
+                        outside = outside | (hi[u] & passes[f])
+            outside, _ = shrink(outside, upward=True)
+            for v in group:
+                hi[v], _ = shrink(true if v in structure.certain else enter[v] & outside, upward=True)
+            if not changed_any:  # the cycle fitted, only its predecessors were bounded: one sweep down
+                for v in group:
+                    hi[v], _ = shrink(step_fn(v, hi) & hi[v], upward=True)
+        else:
+            v = group[0]
+            hi[v], _ = shrink(step_fn(v, hi), upward=True)
+        for v in group:
+            exact[v] = lo[v] == hi[v]
+    return _Compiled(bdd, structure, lo, hi, exact, p_level)
+
+
+def _bfs_rank(structure: Structure) -> list[int]:
+    """Each system's rank in a breadth-first search from the footholds (unreached systems after)."""
+    out = [len(structure.ids) + i for i in range(len(structure.ids))]
+    succ: list[list[int]] = [[] for _ in structure.ids]
+    for u, v, _f in structure.arcs:
+        succ[u].append(v)
+    starts = sorted(structure.certain) + [i for i, k in enumerate(structure.foot)
+                                          if k is not None and i not in structure.certain]
+    rank = 0
+    seen: set[int] = set()
+    queue = list(starts)
+    head = 0
+    for s in starts:
+        seen.add(s)
+    while head < len(queue):
+        u = queue[head]
+        head += 1
+        out[u] = rank
+        rank += 1
+        for v in sorted(succ[u]):
+            if v not in seen:
+                seen.add(v)
+                queue.append(v)
+    return out
+
+
+def _best_paths(structure: Structure) -> list[float]:
+    """The probability of each system's most likely attack path, each element's variables counted on it.
+
+    A path is passable when all the variables on it are true; counting a shared control once per element
+    only lowers the product, so this is a lower bound of the path's probability and of the system's.
+    """
+    n = len(structure.ids)
+    prob = [0.0] * n
+    done = [False] * n
+    enter = [structure.element_p(g) for g in structure.enter]
+    heap: list[tuple[float, int]] = []
+    for i in range(n):
+        if i in structure.certain:
+            heap.append((-1.0, i))
+        elif structure.foot[i] is not None:
+            k = structure.foot[i]
+            p0 = (1.0 if k == -1 else structure.var_p[k]) * enter[i]
+            if p0 > 0:
+                heap.append((-p0, i))
+    heapq.heapify(heap)
+    succ: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for u, v, f in structure.arcs:
+        succ[u].append((v, structure.element_p(structure.flow_guard[f]) * enter[v]))
+    while heap:
+        neg, v = heapq.heappop(heap)
+        if done[v]:
+            continue
+        done[v] = True
+        prob[v] = -neg
+        for w, step in succ[v]:
+            if not done[w] and step > 0:
+                heapq.heappush(heap, (neg * step, w))
+    return prob
+
+
+# ---------------------------------------------------------------------------------------------------
+# the given facts
+
+
+def _resolve_given(model: Model, given: Any) -> tuple[list[str], list[str]]:
+    """(systems known compromised, controls known failed) from ``given``; unknown ids are refused."""
+    if given is None:
+        return [], []
+    system_ids = set(model.systems["system_id"])
+    control_ids = set(model.controls["control_id"])
+    if isinstance(given, Mapping):
+        unknown_keys = sorted(set(given) - {"systems", "controls"})
+        if unknown_keys:
+            raise InvalidArgumentError(f"given: unknown key(s) {unknown_keys}; use 'systems' and 'controls'")
+        systems = [given["systems"]] if isinstance(given.get("systems"), str) else list(given.get("systems", ()))
+        controls = [given["controls"]] if isinstance(given.get("controls"), str) else list(given.get("controls", ()))
+        for s in systems:
+            if s not in system_ids:
+                raise unknown_id("system", s, model.systems["system_id"])
+        for c in controls:
+            if c not in control_ids:
+                raise unknown_id("control", c, model.controls["control_id"])
+        return sorted(set(systems)), sorted(set(controls))
+    items = [given] if isinstance(given, str) else list(given)
+    systems, controls = [], []
+    for item in items:
+        if item in system_ids and item in control_ids:
+            raise InvalidArgumentError(f"given: {item!r} is both a system and a control; "
+                                       "use given={'systems': [...], 'controls': [...]}")
+        if item in system_ids:
+            systems.append(item)
+        elif item in control_ids:
+            controls.append(item)
+        else:
+            raise unknown_id("system or control", item, sorted(system_ids | control_ids))
+    return sorted(set(systems)), sorted(set(controls))
+
+
+# ---------------------------------------------------------------------------------------------------
+# the compromise probability
+
+
+def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | None = DEFAULT_MAX_NODES,
+                           max_variables: int | None = DEFAULT_MAX_VARIABLES, trials: int = 0,
+                           seed: int = 0) -> pd.DataFrame:
+    """The probability that each system is compromised, exactly where feasible, with the method that gave it.
+
+    Shared-variable semantics (see the module): one draw per implemented control, shared by all it
+    applies to, one per foothold; a system is compromised when a foothold reaches it through passable
+    flows into passable systems. Each system's reachability is compiled to a BDD and its probability read
+    off exactly; a system whose diagram would exceed ``max_nodes`` gets certified bounds instead (and,
+    with ``trials``, a Monte Carlo estimate with the same semantics).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    given
+        What is known, or ``None``: an iterable of ids — a system id (the system is **known compromised**:
+        treated as a foothold of probability 1 that no control on it stops, so its probability is 1 and
+        the attacker moves on from it) or a control id (the control is **known failed**: it holds nothing,
+        its variable fixed to "does not hold", which is the restriction of the diagram) — or a mapping
+        ``{"systems": [...], "controls": [...]}`` when an id names both. Conditioning is exact wherever the
+        result is exact.
+    max_nodes
+        Largest diagram (nodes) per system before it is bounded; ``None`` for no limit.
+    max_variables
+        Most variables upstream of a system (controls and footholds of every element an attack could
+        pass on its way there) for an exact computation to be tried; above, it is bounded straight away.
+        ``None`` for no limit.
+    trials
+        When above 0, the bounded systems are also estimated by a Monte Carlo of that many trials.
+    seed
+        Seed of that Monte Carlo.
+
+    Returns
+    -------
+    DataFrame
+        One row per system, by ``system_id`` (a fresh ``RangeIndex``); columns (dtype, unit)
+
+        ``system_id`` (str)
+            the system;
+        ``probability`` (float64, probability per year, in [0, 1])
+            the probability that it is compromised within a year: exact (``method`` ``exact``), the
+            Monte Carlo estimate (``sampled``), or NaN when only bounds are known (``bounds``);
+        ``method`` (str)
+            ``exact``, ``sampled`` or ``bounds``;
+        ``low``, ``high`` (float64, probability per year)
+            ``exact``: both equal ``probability``; ``bounds``: certified lower and upper bounds;
+            ``sampled``: the 95 % Wilson interval, narrowed to the certified bounds;
+        ``variables`` (int64, count)
+            how many random variables the system's probability depends on (of its exact or upper diagram);
+        ``bdd_nodes`` (int64, count)
+            the nodes of its diagram (the upper one when bounded).
+
+        ``attrs["given"]`` holds ``{"systems": [...], "controls": [...]}`` as applied.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.model.errors.UnknownIdError
+        When ``given`` names an id that is neither a system nor a control of the model.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``max_nodes`` or ``max_variables`` is below 1, ``trials`` is negative, or ``given`` is
+        ambiguous.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, compromise_probability, load_model
+    >>> model = load_model(bundled_model_path())
+    >>> table = compromise_probability(model).set_index("system_id")
+    >>> round(float(table.loc["STORE_KIOSK", "probability"]), 4), table.loc["STORE_KIOSK", "method"]
+    (0.3001, 'exact')
+    >>> float(compromise_probability(model, given=["VENDOR_TERM"]).set_index("system_id")
+    ...       .loc["VENDOR_TERM", "probability"])
+    1.0
+    """
+    require_model(model, "compromise_probability")
+    if max_nodes is not None and max_nodes < 1:
+        raise InvalidArgumentError(f"max_nodes must be at least 1 (or None), not {max_nodes}")
+    if max_variables is not None and max_variables < 1:
+        raise InvalidArgumentError(f"max_variables must be at least 1 (or None), not {max_variables}")
+    if trials < 0:
+        raise InvalidArgumentError(f"trials must be 0 or more, not {trials}")
+    systems, controls = _resolve_given(model, given)
+    structure = build_structure(model, compromised=systems, failed=controls)
+    with gc_paused():
+        compiled = _compile(structure, max_nodes, max_variables=max_variables)
+        memo: dict[int, float] = {}
+        paths = _best_paths(structure)
+        n = len(structure.ids)
+        prob = np.full(n, np.nan)
+        low = np.zeros(n)
+        high = np.zeros(n)
+        method = ["exact"] * n
+        variables = np.zeros(n, dtype=np.int64)
+        nodes = np.zeros(n, dtype=np.int64)
+        for i in range(n):
+            lo_f, hi_f = compiled.lo[i], compiled.hi[i]
+            variables[i] = len(hi_f.support)
+            nodes[i] = len(hi_f)
+            if compiled.exact[i]:
+                prob[i] = low[i] = high[i] = compiled.probability(lo_f, memo)
+            else:
+                method[i] = "bounds"
+                low[i] = max(compiled.probability(lo_f, memo), paths[i])
+                high[i] = max(low[i], compiled.probability(hi_f, memo))
+    if trials and any(m == "bounds" for m in method):
+        counts = sample_reach(structure, trials, seed)
+        w_low, w_high = wilson_interval(counts, trials)
+        for i in range(n):
+            if method[i] == "bounds":
+                method[i] = "sampled"
+                prob[i] = counts[i] / trials
+                lo_i, hi_i = max(w_low[i], low[i]), min(w_high[i], high[i])
+                low[i], high[i] = (lo_i, hi_i) if lo_i <= hi_i else (low[i], high[i])
+    out = pd.DataFrame({"system_id": structure.ids, "probability": prob, "method": method, "low": low,
+                        "high": high, "variables": variables, "bdd_nodes": nodes}, columns=COMPROMISE_COLUMNS)
+    out.attrs["given"] = {"systems": systems, "controls": controls}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# importance and what to fix first
+
+
+@dataclass
+class _Holders:
+    """The My Number holders' diagrams with every control a variable and every flow gated."""
+
+    compiled: _Compiled
+    holders: list[int]  # exact holders, by index
+    inexact: list[str]  # holders too large to compile exactly (left out)
+    records: dict[int, int]
+
+
+def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | None) -> _Holders:
+    structure = build_structure(model, keep_all=True)
+    ids = my_number_holders(model)
+    targets = [structure.pos[s] for s in ids]
+    with gc_paused():
+        compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables)
+    exact = [h for h in targets if compiled.exact.get(h)]
+    people = model.my_number_people
+    return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],
+                    {h: int(people.get(structure.ids[h], 0)) for h in exact})
+
+
+def _importance_rows(h: _Holders, roots: dict[int, Any]) -> dict[int, list[tuple[int, float, float]]]:
+    """Per level (variable): ``(holder, P, ∂P/∂p)`` for every exact holder (roots possibly restricted)."""
+    c = h.compiled
+    memo: dict[int, float] = {}
+    out: dict[int, list[tuple[int, float, float]]] = {}
+    for holder in h.holders:
+        total, deriv = _derivatives(c.bdd, c.p_level, roots[holder].node, memo)
+        for level in range(len(c.p_level) - 1):
+            out.setdefault(level, []).append((holder, total, deriv.get(level, 0.0)))
+    return out
+
+
+def _check_limits(max_nodes: int | None, max_variables: int | None) -> None:
+    if max_nodes is not None and max_nodes < 1:
+        raise InvalidArgumentError(f"max_nodes must be at least 1 (or None), not {max_nodes}")
+    if max_variables is not None and max_variables < 1:
+        raise InvalidArgumentError(f"max_variables must be at least 1 (or None), not {max_variables}")
+
+
+def _importance_table(model: Model, kind: str, max_nodes: int | None, max_variables: int | None,
+                      by_holder: bool) -> pd.DataFrame:
+    h = _holder_diagrams(model, max_nodes, max_variables)
+    c = h.compiled
+    bdd, structure = c.bdd, c.structure
+    rows_by_level = _importance_rows(h, {x: c.lo[x] for x in h.holders})
+    level_of = {name: bdd.level_of_var(name) for name in structure.var_names}
+    controls = model.controls.set_index("control_id")
+    rows = []
+    if kind == "control":
+        items = sorted(structure.control_vars)
+    else:
+        items = [structure.flow_ids[k] for k in sorted(structure.flow_gates or {})]
+    for item in items:
+        if kind == "control":
+            level = level_of["control:" + item]
+            p = structure.var_p[structure.var_names.index("control:" + item)]
+            per = [(x, total, d, p * d) for x, total, d in rows_by_level.get(level, [])]
+        else:
+            o = rows_by_level.get(level_of["open:" + item], [])
+            g = rows_by_level.get(level_of["gate:" + item], [])
+            # open (p = 0): P(open) − P(as is); gate (p = 1): P(as is) − P(blocked) = the fall from blocking
+            per = [(x, total, do + dg, dg) for (x, total, do), (_x, _t, dg) in zip(o, g)]
+        for x, total, birnbaum, fall in per:
+            rows.append((item, structure.ids[x], total, birnbaum, fall * h.records[x], h.records[x]))
+    key = "control_id" if kind == "control" else "flow_id"
+    long = pd.DataFrame(rows, columns=[key, "holder", "probability", "birnbaum", "records_fall", "records"])
+    long = long.astype({"probability": "float64", "birnbaum": "float64", "records_fall": "float64",
+                        "records": "int64"})
+    if by_holder:
+        out = long.sort_values([key, "holder"], kind="stable").reset_index(drop=True)
+    else:
+        long["weighted"] = long["birnbaum"] * long["records"]
+        grouped = long.groupby(key, sort=True)
+        out = pd.DataFrame({
+            key: items,
+            "birnbaum_sum": [float(grouped.get_group(i)["birnbaum"].sum()) if i in grouped.groups else 0.0
+                             for i in items],
+            "birnbaum_max": [float(grouped.get_group(i)["birnbaum"].max()) if i in grouped.groups else 0.0
+                             for i in items],
+            "birnbaum_weighted": [float(grouped.get_group(i)["weighted"].sum()) if i in grouped.groups else 0.0
+                                  for i in items],
+            "records_fall": [float(grouped.get_group(i)["records_fall"].sum()) if i in grouped.groups else 0.0
+                             for i in items],
+        })
+        if kind == "control":
+            out.insert(1, "status", [controls.at[i, "status"] for i in items])
+            out.insert(2, "effectiveness", [float(controls.at[i, "effectiveness"]) for i in items])
+        out = out.sort_values(["records_fall", "birnbaum_weighted"], ascending=False, kind="stable")
+        out = out.reset_index(drop=True)
+    out.attrs["inexact_holders"] = h.inexact
+    return out
+
+
+def control_importance(model: Model, *, by_holder: bool = False, max_nodes: int | None = DEFAULT_MAX_NODES,
+                       max_variables: int | None = DEFAULT_MAX_VARIABLES) -> pd.DataFrame:
+    """How much each control matters to the My Number holders: Birnbaum importance and the records it could save.
+
+    For a control ``c`` and a holder ``h``, the Birnbaum importance is ``P(h compromised | c fails) −
+    P(h compromised | c holds)``, exact on the holder's diagram (one pass gives every control's). The
+    fall in expected records if ``c`` were made fully effective (``e = 1``, and implemented) is
+    ``(1 − e) · Birnbaum`` times the holder's records (the largest My Number file it holds). Every control
+    naming a flow or system with an effectiveness above 0 is scored, planned and missing ones included
+    (for them ``e`` counts as 0: implementing them fully is the fall shown); ``*`` controls name no
+    element, and controls of effectiveness 0 are stated to stop no attack (organisational measures), so
+    both are left out.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    by_holder
+        One row per control and holder instead of one per control.
+    max_nodes, max_variables
+        As in :func:`compromise_probability`; holders that cannot be compiled exactly within them are
+        left out and listed in ``attrs["inexact_holders"]``.
+
+    Returns
+    -------
+    DataFrame
+        One row per control (a fresh ``RangeIndex``), largest ``records_fall`` first (then
+        ``birnbaum_weighted``, then ``control_id``): ``control_id``, ``status``, ``effectiveness``,
+        ``birnbaum_sum`` and ``birnbaum_max`` (probability per year, over the holders),
+        ``birnbaum_weighted`` (records per year: Σ records × Birnbaum), ``records_fall`` (records per year:
+        the fall in expected records at stake if the control were fully effective). With ``by_holder``:
+        ``control_id, holder, probability`` (the holder's compromise probability), ``birnbaum``,
+        ``records_fall``, ``records``, by control then holder.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``max_nodes`` or ``max_variables`` is below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, control_importance, load_model
+    >>> table = control_importance(load_model(bundled_model_path()))
+    >>> table.iloc[0]["control_id"], bool(table.iloc[0]["records_fall"] > 0)
+    ('C-STAFF-AUTH', True)
+    """
+    require_model(model, "control_importance")
+    _check_limits(max_nodes, max_variables)
+    return _importance_table(model, "control", max_nodes, max_variables, by_holder)
+
+
+def flow_importance(model: Model, *, by_holder: bool = False, max_nodes: int | None = DEFAULT_MAX_NODES,
+                    max_variables: int | None = DEFAULT_MAX_VARIABLES) -> pd.DataFrame:
+    """How much each flow matters to the My Number holders: Birnbaum importance and the fall from blocking it.
+
+    For a flow ``f`` and a holder ``h``, the Birnbaum importance is ``P(h compromised | f passable) −
+    P(h compromised | f blocked)`` (passable: whatever the controls on the flow; the controls still act
+    on the other elements they apply to), and the fall in expected records from blocking ``f`` is
+    ``(P − P(h | f blocked))`` times the holder's records. Exact on each holder's diagram, where each flow
+    is ``open ∨ (gate ∧ its controls fail)`` with ``open`` false and ``gate`` true (see
+    :func:`~pia_analysis.analysis.attack_graph.build_structure`).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    by_holder
+        One row per flow and holder instead of one per flow.
+    max_nodes, max_variables
+        As in :func:`compromise_probability`; holders beyond them are listed in ``attrs["inexact_holders"]``.
+
+    Returns
+    -------
+    DataFrame
+        One row per flow (a fresh ``RangeIndex``), largest ``records_fall`` first: ``flow_id``,
+        ``birnbaum_sum``, ``birnbaum_max``, ``birnbaum_weighted`` and ``records_fall`` as in
+        :func:`control_importance` (``records_fall``: from blocking the flow). With ``by_holder``:
+        ``flow_id, holder, probability, birnbaum, records_fall, records``.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``max_nodes`` or ``max_variables`` is below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, flow_importance, load_model
+    >>> table = flow_importance(load_model(bundled_model_path()))
+    >>> bool(table.iloc[0]["records_fall"] > 0), bool((table["birnbaum_max"] <= 1).all())
+    (True, True)
+    """
+    require_model(model, "flow_importance")
+    _check_limits(max_nodes, max_variables)
+    return _importance_table(model, "flow", max_nodes, max_variables, by_holder)
+
+
+def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_NODES,
+              max_variables: int | None = DEFAULT_MAX_VARIABLES) -> pd.DataFrame:
+    """A greedy plan of ``k`` fixes, each lowering the expected My Number records at stake most.
+
+    Each step takes the control to make fully effective, or the flow to block, that lowers the expected
+    records most given the steps before.
+
+    Expected records at stake: Σ over the holders (exactly compiled) of P(compromised) × records of its
+    largest My Number file (the same residents in several holders count once per holder). A control made
+    fully effective has its variable fixed to "holds" (restriction of the diagrams); a blocked flow its
+    gate fixed to closed. Each step's fall is ``p · ∂E/∂p`` of the candidate (exact: the probability is
+    multilinear), and the cumulative figures are recomputed from the restricted diagrams. Ties go to
+    controls before flows, then ids. Beside it, the minimum cut (:func:`~pia_analysis.min_cut`) says which
+    flows cut every path; this plan says which fixes lower the expectation most.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    k
+        How many steps (fewer when nothing more lowers the expectation).
+    max_nodes, max_variables
+        As in :func:`compromise_probability`; holders beyond them are left out (``attrs["inexact_holders"]``).
+
+    Returns
+    -------
+    DataFrame
+        One row per step (a fresh ``RangeIndex``): ``step`` (1, 2, …), ``kind`` (``control`` or ``flow``),
+        ``id``, ``fall`` (records per year: the fall this step gives), ``cumulative_fall``,
+        ``expected_records`` (after the step), ``in_min_cut`` (a flow in the minimum cut). ``attrs``:
+        ``expected_records_before``, ``min_cut`` (its flows) and ``inexact_holders``.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``k``, ``max_nodes`` or ``max_variables`` is below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, fix_first, load_model
+    >>> plan = fix_first(load_model(bundled_model_path()), k=3)
+    >>> plan["step"].tolist(), bool(plan["cumulative_fall"].is_monotonic_increasing)
+    ([1, 2, 3], True)
+    """
+    from .hardening import min_cut
+
+    require_model(model, "fix_first")
+    if k < 1:
+        raise InvalidArgumentError(f"k must be at least 1, not {k}")
+    _check_limits(max_nodes, max_variables)
+    h = _holder_diagrams(model, max_nodes, max_variables)
+    c = h.compiled
+    bdd, structure = c.bdd, c.structure
+    roots = {x: c.lo[x] for x in h.holders}
+    names = structure.var_names
+    candidates: list[tuple[str, str, str, bool]] = []  # (kind, id, variable, value it is fixed to)
+    for cid in sorted(structure.control_vars):
+        candidates.append(("control", cid, "control:" + cid, False))
+    for f in sorted(structure.flow_gates or {}):
+        candidates.append(("flow", structure.flow_ids[f], "gate:" + structure.flow_ids[f], False))
+    level_of = {name: bdd.level_of_var(name) for name in names}
+    p_of = dict(zip(names, structure.var_p))
+
+    def expected(current: dict[int, Any]) -> float:
+        memo: dict[int, float] = {}
+        return float(sum(c.probability(current[x], memo) * h.records[x] for x in h.holders))
+
+    before = expected(roots)
+    cut = set(min_cut(model).flows)
+    current = dict(roots)
+    total = before
+    rows = []
+    chosen: set[str] = set()
+    for step in range(1, k + 1):
+        rows_by_level = _importance_rows(h, current)
+        best: tuple[float, int, str, str, str] | None = None
+        for order, (kind, item, name, _value) in enumerate(candidates):
+            if name in chosen:
+                continue
+            fall = sum(p_of[name] * d * h.records[x] for x, _t, d in rows_by_level.get(level_of[name], []))
+            if fall > 1e-12 * max(1.0, total) and (best is None or fall > best[0]):
+                best = (fall, order, kind, item, name)
+        if best is None:
+            break
+        _fall, _order, kind, item, name = best
+        chosen.add(name)
+        current = {x: bdd.let({name: False}, current[x]) for x in h.holders}
+        after = expected(current)
+        rows.append((step, kind, item, total - after, before - after, after, kind == "flow" and item in cut))
+        total = after
+    out = pd.DataFrame(rows, columns=["step", "kind", "id", "fall", "cumulative_fall", "expected_records",
+                                      "in_min_cut"])
+    out = out.astype({"step": "int64", "fall": "float64", "cumulative_fall": "float64",
+                      "expected_records": "float64", "in_min_cut": "bool"})
+    out.attrs["expected_records_before"] = before
+    out.attrs["min_cut"] = sorted(cut)
+    out.attrs["inexact_holders"] = h.inexact
+    return out
