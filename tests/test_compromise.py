@@ -1,0 +1,290 @@
+"""Exact compromise probabilities (issue 17): hand-computed models, conditioning, bounds, Monte Carlo, importance."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from model_factory import control, flow, make_model, system
+
+from pia_analysis import (
+    bundled_model_path,
+    compromise_probability,
+    control_importance,
+    fix_first,
+    flow_importance,
+    load_model,
+    node_exposure,
+    simulate_compromise,
+)
+from pia_analysis.analysis.simulation import wilson_interval
+from pia_analysis.model.errors import UnknownIdError
+from pia_analysis.util.errors import InvalidArgumentError
+
+
+@pytest.fixture(scope="module")
+def kitakyushu():
+    return load_model(bundled_model_path())
+
+
+def probs(table):
+    return table.set_index("system_id")["probability"].to_dict()
+
+
+@pytest.fixture
+def issue_model(tmp_path):
+    """The issue's model: one firewall (0.5) on both first hops of two otherwise free routes to T."""
+    return make_model(tmp_path, systems=[system("E", entry=1.0), system("B"), system("C"), system("T", holds=["MN"])],
+                      flows=[flow("F1", "E", "B"), flow("F2", "E", "C"), flow("F3", "B", "T"), flow("F4", "C", "T")],
+                      controls=[control("FW", ["F1", "F2"], 0.5)])
+
+
+def test_issue_model_is_one_half_exactly(issue_model):
+    table = compromise_probability(issue_model)
+    assert (table["method"] == "exact").all()
+    p = probs(table)
+    # one firewall: T is reached exactly when FW fails (0.5), not 1 − 0.5² = 0.75 as two coins would give
+    assert p == {"B": 0.5, "C": 0.5, "E": 1.0, "T": 0.5}
+    assert (table["low"] == table["probability"]).all() and (table["high"] == table["probability"]).all()
+    sim = simulate_compromise(issue_model, trials=20_000, seed=2).set_index("system_id")
+    assert sim.at["T", "ci_low"] <= 0.5 <= sim.at["T", "ci_high"]
+    assert sim.at["T", "ci_high"] < 0.75  # the old independent-arc answer is out of the interval
+
+
+def test_chain(tmp_path):
+    # E (0.4, entry control 0.5) → A over F1 (0.2) → B (entry 0.25): 0.4·0.5, ·0.8, ·0.75
+    m = make_model(tmp_path, systems=[system("E", entry=0.4), system("A"), system("B")],
+                   flows=[flow("F1", "E", "A"), flow("F2", "A", "B")],
+                   controls=[control("CE", ["E"], 0.5), control("C1", ["F1"], 0.2), control("CB", ["B"], 0.25)])
+    p = probs(compromise_probability(m))
+    assert p["E"] == pytest.approx(0.2) and p["A"] == pytest.approx(0.16) and p["B"] == pytest.approx(0.12)
+
+
+def test_control_shared_by_a_flow_and_a_system_entry(tmp_path):
+    # S (0.5) guards flow F1 and the entry of T; two routes E→T (over F1) and E→M→T both need T's entry,
+    # the first also F1: P(T) = P(S fails) · P(F1 route or M route) where the F1 route needs S failing too
+    # (already given): = 0.5 · 1 = 0.5 (with independent coins it would be 0.5 · (1 − 0.5·0.5)... no: 0.5·(1 − 0.5·0.5))
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("M"), system("T")],
+                   flows=[flow("F1", "E", "T"), flow("F2", "E", "M"), flow("F3", "M", "T")],
+                   controls=[control("S", ["F1", "T"], 0.5), control("CM", ["F2"], 0.5)])
+    p = probs(compromise_probability(m))
+    assert p["T"] == pytest.approx(0.5)  # S fails (0.5) opens F1 and T at once
+    assert p["M"] == pytest.approx(0.5)
+    sim = simulate_compromise(m, trials=20_000, seed=4).set_index("system_id")
+    assert sim.at["T", "ci_low"] <= 0.5 <= sim.at["T", "ci_high"]
+
+
+def test_cycle(tmp_path):
+    # E → A (0.5), A ⇄ B interactive (0.5), B → T; E also → B directly (0.5). Cycles converge.
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("A"), system("B"), system("T")],
+                   flows=[flow("F1", "E", "A"), flow("F2", "A", "B", interactive=True), flow("F3", "E", "B"),
+                          flow("F4", "B", "T")],
+                   controls=[control("C1", ["F1"], 0.5), control("C2", ["F2"], 0.5), control("C3", ["F3"], 0.5)])
+    p = probs(compromise_probability(m))
+    # B: F3 open (0.5) or (F1 and F2 open) (0.25): 1 − 0.5·0.75 = 0.625; A: F1 (0.5) or (F3 and F2): 0.625
+    assert p["B"] == pytest.approx(0.625) and p["A"] == pytest.approx(0.625) and p["T"] == pytest.approx(0.625)
+
+
+def test_system_behind_two_entry_points(tmp_path):
+    m = make_model(tmp_path, systems=[system("E1", entry=0.3), system("E2", entry=0.2), system("T")],
+                   flows=[flow("F1", "E1", "T"), flow("F2", "E2", "T")],
+                   controls=[control("CT", ["T"], 0.5)])
+    p = probs(compromise_probability(m))
+    assert p["T"] == pytest.approx(0.5 * (1 - 0.7 * 0.8))
+
+
+def test_conditioning_on_a_compromised_system_and_a_failed_control(issue_model):
+    given_b = compromise_probability(issue_model, given=["B"])
+    p = probs(given_b)
+    assert p["B"] == 1.0 and p["T"] == 1.0 and p["C"] == 0.5
+    assert given_b.attrs["given"] == {"systems": ["B"], "controls": []}
+    p = probs(compromise_probability(issue_model, given={"controls": ["FW"]}))
+    assert p == {"B": 1.0, "C": 1.0, "E": 1.0, "T": 1.0}
+    with pytest.raises(UnknownIdError):
+        compromise_probability(issue_model, given=["NOPE"])
+    with pytest.raises(InvalidArgumentError):
+        compromise_probability(issue_model, given={"system": ["B"]})
+
+
+def test_conditioning_without_certain_entry(tmp_path):
+    # E (0.5) → A → T, FW (0.5) on F2. Known: A compromised. T = P(FW fails) = 0.5; E unchanged.
+    m = make_model(tmp_path, systems=[system("E", entry=0.5), system("A"), system("T")],
+                   flows=[flow("F1", "E", "A"), flow("F2", "A", "T")], controls=[control("FW", ["F2", "F1"], 0.5)])
+    assert probs(compromise_probability(m)) == pytest.approx({"E": 0.5, "A": 0.25, "T": 0.25})
+    assert probs(compromise_probability(m, given="A")) == pytest.approx({"E": 0.5, "A": 1.0, "T": 0.5})
+    assert probs(compromise_probability(m, given="FW")) == pytest.approx({"E": 0.5, "A": 0.5, "T": 0.5})
+
+
+def _random_model(tmp_path, rng: random.Random, name: str):
+    n = rng.randint(3, 6)
+    ids = [f"S{i}" for i in range(n)]
+    systems = [system(s, entry=rng.choice([0.0, 0.0, 0.3, 0.7, 1.0]) if i else 0.6) for i, s in enumerate(ids)]
+    flows = []
+    for k in range(rng.randint(n - 1, 2 * n)):
+        a, b = rng.sample(ids, 2)
+        flows.append(flow(f"F{k}", a, b, interactive=rng.random() < 0.3))
+    elements = ids + [f["flow_id"] for f in flows]
+    controls = [control(f"C{j}", rng.sample(elements, rng.randint(1, 3)), rng.choice([0.2, 0.5, 0.8]))
+                for j in range(rng.randint(1, 4))]
+    return make_model(tmp_path, systems=systems, flows=flows, controls=controls, name=name)
+
+
+def test_exact_inside_monte_carlo_interval_on_random_models(tmp_path):
+    rng = random.Random(17)
+    inside = total = 0
+    for case in range(12):
+        m = _random_model(tmp_path, rng, f"m{case}")
+        exact = compromise_probability(m).set_index("system_id")
+        assert (exact["method"] == "exact").all()
+        sim = simulate_compromise(m, trials=4000, seed=case).set_index("system_id")
+        for sid in exact.index:
+            p = exact.at[sid, "probability"]
+            if p in (0.0, 1.0):
+                assert sim.at[sid, "probability"] == p  # certain either way: the simulation agrees exactly
+                continue
+            total += 1
+            inside += sim.at[sid, "ci_low"] <= p <= sim.at[sid, "ci_high"]
+        # the most likely path is a lower bound
+        expo = node_exposure(m).set_index("system_id")["exposure"].loc[exact.index]
+        assert (expo <= exact["probability"] + 1e-12).all()
+    assert total > 20
+    # a 95 % interval: about 5 % misses expected; more than 15 % would mean different semantics
+    assert inside / total >= 0.85, (inside, total)
+
+
+def test_bounds_contain_the_exact_value(tmp_path):
+    rng = random.Random(3)
+    for case in range(8):
+        m = _random_model(tmp_path, rng, f"b{case}")
+        exact = compromise_probability(m).set_index("system_id")
+        for kwargs in ({"max_nodes": 1}, {"max_nodes": 2}, {"max_variables": 1}):
+            bounded = compromise_probability(m, **kwargs).set_index("system_id")
+            for sid in exact.index:
+                p = exact.at[sid, "probability"]
+                row = bounded.loc[sid]
+                assert row["low"] - 1e-12 <= p <= row["high"] + 1e-12, (case, kwargs, sid)
+                if row["method"] == "exact":
+                    assert row["probability"] == pytest.approx(p)
+                else:
+                    assert row["method"] == "bounds" and math.isnan(row["probability"])
+        sampled = compromise_probability(m, max_nodes=1, trials=2000, seed=1).set_index("system_id")
+        assert set(sampled["method"]) <= {"exact", "sampled"}
+
+
+def test_independent_controls_agree_with_independent_arcs(tmp_path):
+    # Every control applies to one element: shared and independent semantics coincide. Compare the exact
+    # value with a plain per-trial Monte Carlo drawing every arc and entry on its own (today's semantics).
+    m = make_model(tmp_path, systems=[system("E", entry=0.6), system("A"), system("B"), system("T")],
+                   flows=[flow("F1", "E", "A"), flow("F2", "E", "B"), flow("F3", "A", "T"),
+                          flow("F4", "B", "T", interactive=True)],
+                   controls=[control("C1", ["F1"], 0.5), control("C2", ["B"], 0.5), control("C3", ["F4"], 0.4),
+                             control("C4", ["T"], 0.2)])
+    exact = probs(compromise_probability(m))
+    rng = np.random.default_rng(0)
+    n = 20_000
+    hits = 0
+    for _ in range(n):
+        foot = rng.random() < 0.6
+        a = foot and rng.random() < 0.5
+        b = foot and rng.random() < 0.5
+        t_open = rng.random() < 0.8
+        t = t_open and (a or (b and rng.random() < 0.6))
+        hits += t
+    low, high = wilson_interval(np.array([hits]), n)
+    assert low[0] <= exact["T"] <= high[0]
+    assert exact["T"] == pytest.approx(0.6 * 0.8 * (1 - 0.5 * (1 - 0.5 * 0.6)))
+    sim = simulate_compromise(m, trials=n, seed=1).set_index("system_id")
+    assert sim.at["T", "ci_low"] <= exact["T"] <= sim.at["T", "ci_high"]
+
+
+def test_parallel_flows_each_count(tmp_path):
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("T")],
+                   flows=[flow("F1", "E", "T"), flow("F2", "E", "T")],
+                   controls=[control("C1", ["F1"], 0.5), control("C2", ["F2"], 0.5)])
+    assert probs(compromise_probability(m))["T"] == pytest.approx(0.75)
+
+
+def test_importance_by_hand(issue_model):
+    # T holds 1,000 records; P(T) = P(FW fails) = 0.5. Birnbaum of FW: 1 − 0 = 1; making it fully
+    # effective saves 0.5 · 1,000 = 500 expected records.
+    table = control_importance(issue_model).set_index("control_id")
+    assert table.at["FW", "birnbaum_sum"] == pytest.approx(1.0)
+    assert table.at["FW", "records_fall"] == pytest.approx(500.0)
+    flows = flow_importance(issue_model).set_index("flow_id")
+    # F3 passable vs blocked: with F3 blocked T needs C's route: P = 0.5 either way, so 0
+    assert flows.at["F3", "birnbaum_sum"] == pytest.approx(0.0)
+    # F1 forced open vs blocked: open → T reached surely (1); blocked → via F2 (0.5)
+    assert flows.at["F1", "birnbaum_sum"] == pytest.approx(0.5)
+    assert flows.at["F1", "records_fall"] == pytest.approx(0.0)  # blocking F1 alone: F2 shares FW's fate
+
+
+def _records_after(model, controls=(), flows=()):
+    """Expected records at stake after making ``controls`` fully effective and blocking ``flows``."""
+    c = model.controls.copy()
+    c.loc[c["control_id"].isin(controls), "effectiveness"] = 1.0
+    c.loc[c["control_id"].isin(controls), "status"] = "implemented"
+    if flows:
+        import pandas as pd
+
+        template = c.iloc[0].to_dict()
+        rows = [{**template, "control_id": f"BLOCK-{f}", "applies_to": [f], "effectiveness": 1.0,
+                 "status": "implemented"} for f in flows]
+        c = pd.concat([c, pd.DataFrame(rows, columns=c.columns)], ignore_index=True)
+    m = model.replace(controls=c)
+    p = probs(compromise_probability(m))
+    people = model.my_number_people
+    return sum(p[s] * people.get(s, 0) for s in p if people.get(s, 0))
+
+
+def test_fix_first_recomputed_by_setting_controls(kitakyushu):
+    plan = fix_first(kitakyushu, k=4)
+    # three fixes bring the expectation to 0, so the plan stops there
+    assert plan["step"].tolist() == [1, 2, 3] and plan.iloc[-1]["expected_records"] == pytest.approx(0.0)
+    before = plan.attrs["expected_records_before"]
+    assert before == pytest.approx(_records_after(kitakyushu))
+    controls, flows = [], []
+    for row in plan.itertuples():
+        (controls if row.kind == "control" else flows).append(row.id)
+        after = _records_after(kitakyushu, controls, flows)
+        assert row.expected_records == pytest.approx(after, rel=1e-9, abs=1e-6)
+        assert row.cumulative_fall == pytest.approx(before - after, rel=1e-9, abs=1e-6)
+    assert (plan["fall"] >= 0).all()
+    # greedy: the first step's fall is the largest single-control fall of control_importance
+    imp = control_importance(kitakyushu)
+    first_control = imp.iloc[0]["records_fall"]
+    assert plan.iloc[0]["fall"] >= first_control - 1e-6
+
+
+def test_fix_first_blocks_flows_when_that_is_best(tmp_path):
+    # E (0.5) → T over F1 (no control) and over F2 (C 0.5): P(T) = 0.5, 500 records expected. Making C
+    # fully effective first saves nothing (F1 is open); blocking F1 saves 0.5 · 1,000 · 0.5 = 250, then
+    # C the remaining 250.
+    m = make_model(tmp_path, systems=[system("E", entry=0.5), system("T", holds=["MN"])],
+                   flows=[flow("F1", "E", "T"), flow("F2", "E", "T")], controls=[control("C", ["F2"], 0.5)])
+    plan = fix_first(m, k=2)
+    assert plan[["kind", "id"]].values.tolist() == [["flow", "F1"], ["control", "C"]]
+    assert plan["fall"].tolist() == pytest.approx([250.0, 250.0])
+    assert plan.iloc[0]["expected_records"] == pytest.approx(_records_after(m, flows=["F1"]))
+    assert plan.iloc[1]["expected_records"] == pytest.approx(_records_after(m, ["C"], ["F1"]))
+    assert plan.iloc[0]["in_min_cut"]
+
+
+def test_kitakyushu_exact_and_consistent(kitakyushu):
+    table = compromise_probability(kitakyushu).set_index("system_id")
+    assert (table["method"] == "exact").all()
+    expo = node_exposure(kitakyushu).set_index("system_id")["exposure"].loc[table.index]
+    assert (expo <= table["probability"] + 1e-12).all()
+    sim = simulate_compromise(kitakyushu, trials=50_000, seed=0).set_index("system_id")
+    inside = ((sim["ci_low"] <= table["probability"]) & (table["probability"] <= sim["ci_high"])).mean()
+    assert inside >= 0.85
+
+
+def test_argument_errors(issue_model):
+    with pytest.raises(InvalidArgumentError):
+        compromise_probability(issue_model, max_nodes=0)
+    with pytest.raises(InvalidArgumentError):
+        compromise_probability(issue_model, trials=-1)
+    with pytest.raises(InvalidArgumentError):
+        fix_first(issue_model, k=0)
