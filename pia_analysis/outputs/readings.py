@@ -407,7 +407,18 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     starts = reached["entry_point"].value_counts()
     rest = reached.iloc[1:]
     through = rest.loc[rest["path"].map(lambda p: top.system_id in list(p)[:-1]), "system_id"].tolist()
-    chokepoint = ranking.loc[ranking["betweenness"].idxmax()]
+    # The chokepoint (要所) is the control whose full effectiveness would lower the expected My Number
+    # records at stake most (issue 17: Birnbaum importance on the holders), no longer the system of highest
+    # betweenness, which ignores probabilities; betweenness stays a column of node_exposure.
+    from ..analysis.compromise import control_importance
+
+    importance = control_importance(model)
+    key = importance.loc[importance["records_fall"] > 0].head(1)
+    controls = model.controls.set_index("control_id")
+
+    def control_name(cid: str) -> str:
+        label = controls.at[cid, "name_ja" if lang == "ja" else "name_en"]
+        return f"{label}（{cid}）" if lang == "ja" else f"{label} ({cid})"
     if lang == "ja":
         lines += [
             f"個人番号を保有するシステムで最も到達されやすいもの: {name(top.system_id)}、年 {_pct(top.exposure)}、"
@@ -419,9 +430,11 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
                 (f"{name(s)}（{n}/{len(reached)}）" for s, n in starts.items()), lang) + "。",
             f"{name(top.system_id)} を経由して最も確からしく到達されるもの: "
             f"{len(rest)} のうち {len(through)}（{_listing(map(name, through), lang)}）。",
-            f"媒介中心性（他のシステム間の最短経路が通る割合）が最も高いのは {name(chokepoint.system_id)}"
-            f"（{chokepoint.betweenness:.3f}）。",
         ]
+        if len(key):
+            fall = _int(key.iloc[0]["records_fall"])
+            lines.append(f"要所: {control_name(key.iloc[0]['control_id'])}。完全に効けば、"
+                         f"危険にさらされる個人番号の期待件数が年 {fall} 件減る（対策の中で最大）。")
     else:
         lines += [
             f"Most exposed system holding My Numbers: {name(top.system_id)}, {_pct(top.exposure)} a year, path "
@@ -433,9 +446,11 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
                 (f"{name(s)} ({n} of {len(reached)})" for s, n in starts.items()), lang) + ".",
             f"Reached most likely through {name(top.system_id)}: {len(through)} of the other {len(rest)} "
             f"({_listing(map(name, through), lang)}).",
-            f"Highest betweenness (share of shortest routes between other systems passing through it): "
-            f"{name(chokepoint.system_id)} ({chokepoint.betweenness:.3f}).",
         ]
+        if len(key):
+            lines.append(f"Chokepoint: {control_name(key.iloc[0]['control_id'])}. Made fully effective, it would "
+                         f"lower the expected My Number records at stake by {_int(key.iloc[0]['records_fall'])} a "
+                         "year, the most of any control.")
     return _text(lines)
 
 
