@@ -11,6 +11,10 @@ is the highest such probability over every entry point and path (the most likely
 Dijkstra's algorithm: maximising a product of factors in [0, 1] is Dijkstra on ``−log p``). It is 0 when no
 entry point reaches the system.
 
+The exposure is a **lower bound** of the probability that the system is compromised by any path,
+:func:`pia_analysis.analysis.compromise.compromise_probability` (exact where feasible; a shared control
+counts once there, so a path's own probability is at least the product above).
+
 Besides the most likely path, this module gives the k most likely paths (:func:`attack_paths`) and what is
 at stake once a system has fallen (:func:`blast_radius`). The Monte Carlo estimate of compromise by any
 path is in :mod:`pia_analysis.analysis.simulation`, where to cut flows in
@@ -160,7 +164,8 @@ def node_exposure(model: Model) -> pd.DataFrame:
         ``exposure`` (float64, probability per year, in [0, 1])
             the highest success probability of an attack path from an entry point within a year
             (``entry_likelihood`` is a probability per year; see ``docs/exposure.md`` §2); 0 when
-            unreached;
+            unreached; a lower bound of the compromise probability
+            (:func:`~pia_analysis.analysis.compromise.compromise_probability`);
         ``path`` (object: list of str), ``entry_point`` (str)
             that path as a list of system ids from its entry point (``[]`` and ``''`` when unreached);
         ``zone_crossings`` (int64, steps)
@@ -174,7 +179,8 @@ def node_exposure(model: Model) -> pd.DataFrame:
             how many entry points reach it at all;
         ``betweenness`` (float64, share in [0, 1], no unit)
             normalised betweenness centrality in the attack graph, ignoring probabilities: the share of
-            shortest routes between other systems that pass through it (chokepoints). Exact up to
+            shortest routes between other systems that pass through it (ignores probabilities; the
+            briefing's chokepoint is the control of :func:`~pia_analysis.control_importance`). Exact up to
             :data:`BETWEENNESS_EXACT_MAX_NODES` systems, a seeded sample estimate above.
 
     Raises
