@@ -165,12 +165,14 @@ def _ancestors(structure: Structure, targets: Iterable[int]) -> set[int]:
 
 
 def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int] | None = None,
-             max_variables: int | None = None) -> _Compiled:
+             max_variables: int | None = None, bound: bool = True) -> _Compiled:
     """Compile every system's reachability (or only what ``targets`` depend on) to diagrams.
 
     A group of systems (a strongly connected component) whose reachability may depend on more than
     ``max_variables`` variables (those of every element upstream) is not compiled exactly: it gets a
-    lower diagram *false* (the most likely path bounds it below) and small upper diagrams.
+    lower diagram *false* (the most likely path bounds it below) and small upper diagrams. Without
+    ``bound`` (importance, which needs exact diagrams only) such systems get no diagrams at all: *false*
+    both, marked not exact, at no cost.
     """
     import dd.autoref  # imported where used: it loads a parser and networkx (about 0.15 s)
 
@@ -270,6 +272,11 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
         # Bounded groups keep small upper diagrams: the bound is cheap, and exactness is out of reach anyway.
         max_nodes = min(full_nodes, _BOUND_NODES) if too_many and full_nodes is not None else (
             _BOUND_NODES if too_many else full_nodes)
+        if too_many and not bound:
+            for v in group:
+                lo[v] = hi[v] = false
+                exact[v] = False
+            continue
         # lower diagrams: a Kleene iteration from false (exact when nothing had to be shrunk)
         changed_any = too_many
         rounds = 0
@@ -293,6 +300,11 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             for v in group:
                 hi[v] = lo[v]
                 exact[v] = True
+            continue
+        if not bound:
+            for v in group:
+                lo[v] = hi[v] = false
+                exact[v] = False
             continue
         # upper diagrams: from the predecessors' upper diagrams; inside a cycle, start from "the cycle
         # was entered and v's own entry passes" (above the fixed point) and iterate down from it
@@ -560,7 +572,7 @@ def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | N
     ids = my_number_holders(model)
     targets = [structure.pos[s] for s in ids]
     with gc_paused():
-        compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables)
+        compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables, bound=False)
     exact = [h for h in targets if compiled.exact.get(h)]
     people = model.my_number_people
     return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],
