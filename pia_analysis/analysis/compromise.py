@@ -148,6 +148,21 @@ def _derivatives(bdd: Any, p_level: list[float], root: int,
     return total, deriv
 
 
+_QUIET: dict[type, type] = {}
+
+
+def _quiet_manager(base: type) -> type:
+    """A subclass of dd's node table that skips the garbage collection of its ``__del__``.
+
+    dd's manager collects every dead node one by one in Python when it is deleted (and asserts none is
+    still referenced): a quarter of the time on a 1,000-system model. Our managers live for one call and
+    are dropped whole, so their tables can simply be freed with them.
+    """
+    if base not in _QUIET:
+        _QUIET[base] = type("QuietBDD", (base,), {"__del__": lambda self: None})
+    return _QUIET[base]
+
+
 def _ancestors(structure: Structure, targets: Iterable[int]) -> set[int]:
     """The systems from which some arc path leads to one of ``targets`` (the targets included)."""
     pred: list[list[int]] = [[] for _ in structure.ids]
@@ -178,6 +193,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
 
     bdd = dd.autoref.BDD()
     bdd.configure(reordering=False)
+    bdd._bdd.__class__ = _quiet_manager(type(bdd._bdd))
     if structure.var_names:
         bdd.declare(*structure.var_names)
     var = [bdd.var(name) for name in structure.var_names]
