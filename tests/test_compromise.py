@@ -288,3 +288,16 @@ def test_argument_errors(issue_model):
         compromise_probability(issue_model, trials=-1)
     with pytest.raises(InvalidArgumentError):
         fix_first(issue_model, k=0)
+
+
+def test_bounds_on_a_synthetic_model_contain_the_exact_values():
+    from pia_analysis import synthetic_model
+
+    m = synthetic_model(2, seed=0)  # 31 systems around shared national ones; exact within the default limits
+    exact = compromise_probability(m, max_variables=None, max_nodes=None).set_index("system_id")
+    assert (exact["method"] == "exact").all()
+    for kwargs in ({"max_variables": 8}, {"max_nodes": 4}):
+        bounded = compromise_probability(m, **kwargs).set_index("system_id")
+        assert (bounded["method"] == "bounds").any()
+        assert (bounded["low"] <= exact["probability"] + 1e-12).all()
+        assert (exact["probability"] <= bounded["high"] + 1e-12).all()

@@ -406,6 +406,54 @@ def _best_paths(structure: Structure) -> list[float]:
     return prob
 
 
+def _numeric_upper(structure: Structure, sweeps: int = 200) -> np.ndarray:
+    """A certified upper bound of every system's compromise probability, by numbers alone (no diagram).
+
+    ``R_v = enter_v ∧ X_v`` with ``X_v = y_v ∨ ∨ (R_u ∧ pass_f)`` over the arcs ``u → v`` — where ``R_u``
+    may be taken as "reached without passing ``v``" (a path into ``v`` needs no loop through ``v``), so
+    ``X_v`` never reads ``v``'s entry nor the flows between ``u`` and ``v``. All these events increase with
+    the variables, which are independent, so by the Harris (FKG) inequality
+    ``P(∪ B_i) ≤ 1 − Π (1 − P(B_i))``; and an element whose controls guard nothing else (*private*) is
+    independent of the rest: ``P(enter_v ∧ X_v) = P(enter_v) · P(X_v)``, else at most the smaller of the two
+    (likewise for ``R_u ∧ pass_f``). So the probabilities ``P`` satisfy ``P ≤ Φ(P)`` for the monotone map
+    ``Φ`` these give, hence lie below its greatest fixed point, and every iterate of ``Φ`` from 1 stays above
+    it: each sweep is a certified bound, and they only go down.
+    """
+    n = len(structure.ids)
+    uses = np.zeros(len(structure.var_names), dtype=np.int64)
+    for guard in list(structure.enter) + list(structure.flow_guard):
+        for k in guard or ():
+            uses[k] += 1
+
+    def private(guard: tuple[int, ...] | None) -> bool:
+        return guard is None or all(uses[k] == 1 for k in guard)
+
+    enter_p = np.array([structure.element_p(g) for g in structure.enter])
+    enter_private = np.array([private(g) for g in structure.enter])
+    foot_p = np.array([0.0 if k is None else (1.0 if k == -1 else structure.var_p[k]) for k in structure.foot])
+    certain = np.zeros(n, dtype=bool)
+    certain[list(structure.certain)] = True
+    src = np.array([u for u, _v, _f in structure.arcs], dtype=np.intp)
+    dst = np.array([v for _u, v, _f in structure.arcs], dtype=np.intp)
+    pass_p = np.array([structure.element_p(structure.flow_guard[f]) for _u, _v, f in structure.arcs])
+    pass_private = np.array([private(structure.flow_guard[f]) for _u, _v, f in structure.arcs], dtype=bool)
+    upper = np.ones(n)
+    with np.errstate(divide="ignore"):
+        for _sweep in range(sweeps):
+            reach = upper[src]
+            term = np.where(pass_private, reach * pass_p, np.minimum(reach, pass_p)) if len(src) else reach
+            miss = np.bincount(dst, weights=np.log1p(-np.clip(term, 0.0, 1.0)), minlength=n) if len(src) \
+                else np.zeros(n)
+            x = 1.0 - (1.0 - foot_p) * np.exp(miss)
+            new = np.where(enter_private, enter_p * x, np.minimum(enter_p, x))
+            new = np.where(certain, 1.0, np.minimum(new, upper))  # every iterate is a bound: keep the least
+            if np.max(upper - new, initial=0.0) < 1e-15:
+                upper = new
+                break
+            upper = new
+    return upper
+
+
 # ---------------------------------------------------------------------------------------------------
 # the given facts
 
@@ -537,6 +585,7 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
         compiled = _compile(structure, max_nodes, max_variables=max_variables)
         memo: dict[int, float] = {}
         paths = _best_paths(structure)
+        numeric = _numeric_upper(structure) if not all(compiled.exact.values()) else None
         n = len(structure.ids)
         prob = np.full(n, np.nan)
         low = np.zeros(n)
@@ -553,7 +602,7 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
             else:
                 method[i] = "bounds"
                 low[i] = max(compiled.probability(lo_f, memo), paths[i])
-                high[i] = max(low[i], compiled.probability(hi_f, memo))
+                high[i] = max(low[i], min(compiled.probability(hi_f, memo), float(numeric[i])))
     if trials and any(m == "bounds" for m in method):
         counts = sample_reach(structure, trials, seed)
         w_low, w_high = wilson_interval(counts, trials)
