@@ -62,8 +62,14 @@ DEFAULT_MAX_NODES = 20_000
 #: exact computation to be tried; above, it is bounded straight away. dd is pure Python: past a few dozen
 #: variables a diagram of a hub (a national server every municipality reaches) costs seconds.
 DEFAULT_MAX_VARIABLES = 48
-# The size of the upper diagrams of bounded systems (small: cheap to build, still certified).
+# The size of the diagrams of bounded systems (small: cheap to build, still certified).
 _BOUND_NODES = 256
+# Kleene sweeps of the lower diagrams in a cycle bounded from the start (each sweep is a lower bound).
+_LOWER_SWEEPS = 1
+# The size of their lower diagrams (smaller still: a sweep over a hub's cycle touches every member).
+_LOWER_NODES = 64
+# Largest cycle bounded from the start that still gets its lower sweeps.
+_LOWER_MAX_CYCLE = 32
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,14 +232,15 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
     wanted = _ancestors(structure, targets) if targets is not None else set(range(n))
     order_rank = _bfs_rank(structure)
 
-    def shrink(u: Any, upward: bool) -> tuple[Any, bool]:
+    def shrink(u: Any, upward: bool, limit: int | None = None) -> tuple[Any, bool]:
         """``u`` or a bound of it (variables fixed) of at most ``max_nodes`` nodes; whether it changed."""
-        if max_nodes is None or len(u) <= max_nodes:
+        cap = max_nodes if limit is None else limit
+        if cap is None or len(u) <= cap:
             return u, False
         # lower bound: fix to false the least likely variables first; upper: to true the most likely first
         support = sorted(u.support, key=lambda name: (p_by_name[name], name), reverse=upward)
         step = 1
-        while len(u) > max_nodes and support:
+        while len(u) > cap and support:
             batch, support = support[:step], support[step:]
             u = bdd.let({name: upward for name in batch}, u)
             step *= 2
@@ -298,10 +305,12 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
         rounds = 0
         for v in group:
             lo[v] = false
-        while not too_many:
+        # A large cycle bounded from the start (a hub every part reaches) keeps lower diagrams false: a
+        # sweep over it costs seconds in pure Python; its members' lower bound is the most likely path.
+        while not (too_many and len(group) > _LOWER_MAX_CYCLE):
             moved = False
             for v in group:
-                new, shrunk = shrink(step_fn(v, lo), upward=False)
+                new, shrunk = shrink(step_fn(v, lo), upward=False, limit=_LOWER_NODES if too_many else None)
                 changed_any |= shrunk
                 if new != lo[v]:
                     lo[v] = new
@@ -310,7 +319,9 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             # Exact: a sweep adds at least one step to every path, so |group| + 1 sweeps reach the fixed
             # point. Once a diagram had to be shrunk the cycle is bounded, not computed: stop there (every
             # iterate is a certified lower bound, and more sweeps over large diagrams cost much for little).
-            if not cyclic or not moved or changed_any or rounds > len(group) + 1:
+            # A group bounded from the start gets _LOWER_SWEEPS sweeps of small diagrams.
+            if not cyclic or not moved or rounds > (_LOWER_SWEEPS if too_many else len(group) + 1) or (
+                    changed_any and not too_many):
                 break
         if preds_exact and not changed_any:
             for v in group:
