@@ -301,3 +301,22 @@ def test_bounds_on_a_synthetic_model_contain_the_exact_values():
         assert (bounded["method"] == "bounds").any()
         assert (bounded["low"] <= exact["probability"] + 1e-12).all()
         assert (exact["probability"] <= bounded["high"] + 1e-12).all()
+
+
+def test_row_order_does_not_change_results(tmp_path):
+    import pandas as pd
+
+    from pia_analysis import save_model
+
+    rng = random.Random(5)
+    for case in range(3):
+        a = _random_model(tmp_path, rng, f"r{case}")
+        # the same tables written again in another row order
+        save_model(a, tmp_path / f"copy{case}")
+        for csv in (tmp_path / f"copy{case}").glob("*.csv"):
+            table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+            table.sample(frac=1.0, random_state=case).to_csv(csv, index=False)
+        shuffled = load_model(tmp_path / f"copy{case}")
+        pd.testing.assert_frame_equal(compromise_probability(a), compromise_probability(shuffled))
+        pd.testing.assert_frame_equal(control_importance(a), control_importance(shuffled))
+        pd.testing.assert_frame_equal(fix_first(a, 3), fix_first(shuffled, 3))
