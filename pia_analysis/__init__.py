@@ -11,7 +11,7 @@ Load a model, then run the analyses on it::
 __all__ = [
     "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "assessment_answers",
     "assessment_completeness", "assumed_rows", "attack_graph", "compromise_probability", "control_importance",
-    "fix_first", "flow_importance",
+    "fix_first", "flow_importance", "loss_exceedance",
     "attack_paths", "open_questions",
     "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "compare", "Comparison", "coverage_matrix",
     "coverage_pairs", "coverage_tables", "declared_out", "diff", "DifferentAssessmentError", "explore", "find_findings",
@@ -44,7 +44,7 @@ from .util.version import __version__  # noqa: F401  (stated once, in util.versi
 _PUBLIC: dict[str, tuple[str, ...]] = {
     ".analysis.attack_graph": ("attack_graph", "reachable_holdings", "shared_nets", "unreachable_pairs"),
     ".analysis.exposure": ("BlastRadius", "attack_paths", "blast_radius", "node_exposure"),
-    ".analysis.simulation": ("simulate_compromise", "wilson_interval"),
+    ".analysis.simulation": ("loss_exceedance", "simulate_compromise", "wilson_interval"),
     ".analysis.compromise": ("compromise_probability", "control_importance", "fix_first", "flow_importance"),
     ".analysis.hardening": ("MinCut", "hardening_candidates", "min_cut", "min_cut_flows"),
     ".analysis.coverage": ("coverage_matrix", "coverage_pairs", "coverage_tables", "declared_out", "rating_check",

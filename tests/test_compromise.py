@@ -320,3 +320,38 @@ def test_row_order_does_not_change_results(tmp_path):
         pd.testing.assert_frame_equal(compromise_probability(a), compromise_probability(shuffled))
         pd.testing.assert_frame_equal(control_importance(a), control_importance(shuffled))
         pd.testing.assert_frame_equal(fix_first(a, 3), fix_first(shuffled, 3))
+
+
+def test_loss_exceedance_adds_up_per_trial(tmp_path):
+    # S (0.5) guards E→A and E→B at once; B's entry has CB (0.5). A holds X (100), B holds X and Y (10).
+    # S holds: nothing lost; S fails, CB holds (¼): A → 100; both fail (¼): A and B → X once + Y = 110.
+    from model_factory import file
+
+    from pia_analysis import loss_exceedance
+
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("A", holds=["X"]), system("B", holds=["X", "Y"])],
+                   flows=[flow("F1", "E", "A"), flow("F2", "E", "B")],
+                   files=[file("X", records=100), file("Y", records=10)],
+                   controls=[control("S", ["F1", "F2"], 0.5), control("CB", ["B"], 0.5)])
+    curve = loss_exceedance(m, trials=40_000, seed=3)
+    assert curve["records"].tolist() == [100, 110]  # never 210: a file reached twice counts once
+    exact = {100: 0.5, 110: 0.25}
+    for row in curve.itertuples():
+        assert row.low <= exact[row.records] <= row.high
+    assert curve.attrs["expected_records"] == pytest.approx(0.25 * 100 + 0.25 * 110, rel=0.03)
+    # the same trials as simulate_compromise: P(≥ 100) is the share of trials reaching A
+    sim = simulate_compromise(m, trials=40_000, seed=3).set_index("system_id")
+    assert curve["probability"].iloc[0] == sim.at["A", "probability"]
+    assert curve["probability"].iloc[1] == sim.at["B", "probability"]
+    # deterministic, whatever the chunk
+    assert loss_exceedance(m, trials=40_000, seed=3, chunk=64).equals(curve)
+
+
+def test_loss_exceedance_empty_and_errors(tmp_path):
+    from pia_analysis import loss_exceedance
+
+    m = make_model(tmp_path, systems=[system("E", entry=0.0), system("A", holds=["X"])], flows=[flow("F1", "E", "A")])
+    curve = loss_exceedance(m, trials=1000)
+    assert curve.empty and list(curve.columns) == ["records", "probability", "low", "high", "trials"]
+    with pytest.raises(InvalidArgumentError):
+        loss_exceedance(m, trials=0)

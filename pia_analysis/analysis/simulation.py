@@ -15,8 +15,9 @@ through, not only the easiest one.
 
 from __future__ import annotations
 
-__all__ = ["simulate_compromise", "wilson_interval"]
+__all__ = ["LOSS_COLUMNS", "loss_exceedance", "simulate_compromise", "wilson_interval"]
 
+from collections.abc import Iterator
 from statistics import NormalDist
 
 import numpy as np
@@ -152,6 +153,22 @@ def sample_reach(structure: Structure, trials: int, seed: int = 0, chunk: int | 
     through the graph with numpy, a round of arcs at a time until nothing changes (there is no Python
     loop per trial). The same seed and trials give the same counts whatever ``chunk``.
     """
+    counts = np.zeros(len(structure.ids), dtype=np.int64)
+    for hit, _size in _reach_chunks(structure, trials, seed, chunk):
+        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
+    return counts
+
+
+def _reach_chunks(structure: Structure, trials: int, seed: int = 0, chunk: int | None = None
+                  ) -> Iterator[tuple[np.ndarray, int]]:
+    """The trials of :func:`sample_reach`, chunk by chunk, as ``(hit, size)``.
+
+    ``hit[i]`` holds the packed trials
+    (64 to a ``uint64``, bit ``t % 64`` of word ``t // 64``, padding 0) in which system ``i`` is reached.
+
+    Kept per trial so that what is reached *together* (the records lost in one year) can be added up
+    trial by trial (:func:`loss_exceedance`), not only counted per system.
+    """
     n = len(structure.ids)
     var_p = np.array(structure.var_p, dtype=float)
     # Only probabilities strictly between 0 and 1 are drawn; the rest are certain either way.
@@ -172,7 +189,6 @@ def sample_reach(structure: Structure, trials: int, seed: int = 0, chunk: int | 
         chunk = max(64, min(_MAX_CHUNK, words * 64))
     chunk = min(chunk, trials)
     rng = np.random.default_rng(seed)
-    counts = np.zeros(n, dtype=np.int64)
     for start in range(0, trials, chunk):
         size = min(chunk, trials - start)
         words = (size + 63) // 64
@@ -212,8 +228,7 @@ def sample_reach(structure: Structure, trials: int, seed: int = 0, chunk: int | 
             hit[targets] = after
             changed[:] = False
             changed[targets[grew]] = True
-        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
-    return counts
+        yield hit, size
 
 
 def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chunk: int | None = None
@@ -293,3 +308,105 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
         "ci_high": high,
         "trials": np.full(n, trials, dtype=np.int64),
     }, columns=SIMULATION_COLUMNS)
+
+
+LOSS_COLUMNS = ["records", "probability", "low", "high", "trials"]
+
+
+def _file_holders(model: Model, structure: Structure) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The records of each My Number file with a known record count, and the systems (indices) holding it."""
+    files = model.files
+    mask = files["contains_my_number"].astype(bool) & files["records"].notna()
+    records = {str(f): int(r) for f, r in zip(files.loc[mask, "file_id"], files.loc[mask, "records"])}
+    holders: dict[str, list[int]] = {f: [] for f in sorted(records)}
+    for sid, holds in zip(model.systems["system_id"], model.systems["holds"]):
+        for f in holds or []:
+            if f in holders:
+                holders[f].append(structure.pos[sid])
+    kept = [f for f in holders if holders[f] and records[f] > 0]
+    return (np.array([records[f] for f in kept], dtype=np.int64),
+            [np.array(sorted(set(holders[f])), dtype=np.intp) for f in kept])
+
+
+def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: int | None = None
+                    ) -> pd.DataFrame:
+    """The loss-exceedance curve: the probability that an attacker reaches at least ``x`` records in a year.
+
+    The Monte Carlo of :func:`simulate_compromise` (same trials for the same seed: shared controls, one
+    draw each), added up **trial by trial**: in each trial, the records lost are the records of the
+    distinct My Number files held by at least one compromised system — a file held by two systems reached
+    together counts once; the same residents in two different files (the resident register and the tax
+    file, say) count once per file, as records, not people. Then ``P(records ≥ x)`` is the share of trials
+    whose total is at least ``x``. Adding per trial, not summing per-system quantiles or expectations,
+    keeps what falls together together (a shared control failing opens several systems at once).
+    Files without a record count are left out (their records are unknown).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    trials
+        Number of trials.
+    seed
+        Seed of the Monte Carlo (as :func:`simulate_compromise`).
+    chunk
+        Trials simulated together (bounds memory; the result does not depend on it).
+
+    Returns
+    -------
+    DataFrame
+        One row per distinct positive yearly loss seen in the trials, by increasing ``records`` (a fresh
+        ``RangeIndex``; empty when no trial reaches a My Number file); columns (dtype, unit)
+
+        ``records`` (int64, records)
+            the threshold ``x``: a total of records some trial lost;
+        ``probability`` (float64, probability per year)
+            the share of trials losing at least ``x`` records;
+        ``low``, ``high`` (float64, probability per year)
+            its 95 % Wilson interval;
+        ``trials`` (int64, count)
+            the number of trials.
+
+        ``attrs["expected_records"]`` is the mean records lost per trial.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
+    pia_analysis.util.errors.InvalidArgumentError
+        If ``trials`` or ``chunk`` is below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, loss_exceedance
+    >>> curve = loss_exceedance(load_model(bundled_model_path()), trials=20_000, seed=1)
+    >>> bool(curve["probability"].is_monotonic_decreasing), bool((curve["low"] <= curve["high"]).all())
+    (True, True)
+    >>> int(curve["records"].iloc[-1]) >= 932_000  # the largest loss includes the resident register
+    True
+    """
+    require_model(model, "loss_exceedance")
+    if trials < 1:
+        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
+    if chunk is not None and chunk < 1:
+        raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
+    structure = build_structure(model)
+    records, holders = _file_holders(model, structure)
+    losses = np.zeros(trials, dtype=np.int64)
+    done = 0
+    for hit, size in _reach_chunks(structure, trials, seed, chunk):
+        if len(records):
+            # A file is reached in the trials where any of its holders is: OR the packed rows, then unpack.
+            reached = np.stack([np.bitwise_or.reduce(hit[h], axis=0) for h in holders])
+            bits = np.unpackbits(reached.view(np.uint8), axis=1, count=size, bitorder="little")
+            losses[done:done + size] = records @ bits.astype(np.int64)
+        done += size
+    values, counts = np.unique(losses, return_counts=True)
+    at_least = trials - np.concatenate([[0], np.cumsum(counts)[:-1]])  # trials losing ≥ each value
+    keep = values > 0
+    low, high = wilson_interval(at_least[keep], trials)
+    out = pd.DataFrame({"records": values[keep].astype(np.int64), "probability": at_least[keep] / trials,
+                        "low": np.asarray(low, dtype=float), "high": np.asarray(high, dtype=float),
+                        "trials": np.full(int(keep.sum()), trials, dtype=np.int64)}, columns=LOSS_COLUMNS)
+    out.attrs["expected_records"] = float(losses.mean())
+    return out
