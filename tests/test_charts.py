@@ -31,7 +31,7 @@ from pia_analysis.outputs import briefing
 from pia_analysis.analysis.coverage import coverage_matrix, rating_check, stage_coverage
 from pia_analysis.analysis.exposure import node_exposure
 from pia_analysis.analysis.pipeline import with_planned_implemented
-from pia_analysis.analysis.simulation import simulate_compromise
+from pia_analysis.analysis.simulation import loss_exceedance, simulate_compromise
 from pia_analysis.analysis.findings import find_findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,7 @@ def results(model):
     return {
         "exposure": node_exposure(model),
         "simulation": simulate_compromise(model, trials=20_000, seed=0),
+        "loss_exceedance": loss_exceedance(model, trials=20_000, seed=0),
         "stage_coverage": stage_coverage(model),
         "coverage_matrix": coverage_matrix(model),
         "rating_check": rating_check(model),
@@ -142,7 +143,8 @@ def test_all_charts_lists_the_report_charts_and_leaves_only_font_settings_behind
     before = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     figures_before = plt.get_fignums()
     made = briefing.all_charts(model, results, lang="en")
-    assert list(made) == ["dataflow", "exposure", "stage_coverage", "coverage_heatmap", "risk_map", "rating_check"]
+    assert list(made) == ["dataflow", "exposure", "loss_exceedance", "stage_coverage", "coverage_heatmap", "risk_map",
+                          "rating_check"]
     after = {k: v for k, v in mpl.rcParams.items() if not k.startswith(("font.", "svg.hashsalt"))}
     assert before == after
     assert plt.get_fignums() == figures_before  # no pyplot figure is left open

@@ -40,16 +40,37 @@ def test_pack_contains_every_file(pack: Path):
     for name in CHARTS:
         assert (pack / "charts" / f"{name}.png").stat().st_size > 10_000
         assert (pack / "charts" / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
-    for name in ("exposure", "monte_carlo", "hardening", "stage_coverage", "risk_coverage", "coverage_matrix",
-                 "rating_check", "findings", "section3", "review_schedule"):
+    for name in ("exposure", "monte_carlo", "loss_exceedance", "hardening", "stage_coverage", "risk_coverage",
+                 "coverage_matrix", "rating_check", "findings", "section3", "review_schedule"):
         raw = (pack / "tables" / f"{name}.csv").read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), f"{name}.csv needs a BOM for Excel"
     sheets = pd.read_excel(pack / "tables.xlsx", sheet_name=None)
-    assert list(sheets)[:3] == ["exposure", "monte_carlo", "hardening"]
+    assert list(sheets)[:4] == ["exposure", "monte_carlo", "loss_exceedance", "hardening"]
     assert len(sheets["exposure"]) == 20
     md = (pack / "briefing.md").read_text(encoding="utf-8")
     assert md.startswith("# 北九州市 住民基本台帳に関する事務")
     assert "## 主なメッセージ" in md
+
+
+def test_exposure_table_says_which_measure_each_probability_is(pack: Path):
+    table = pd.read_csv(pack / "tables" / "exposure.csv", encoding="utf-8-sig").set_index("system_id")
+    assert list(table.columns[list(table.columns).index("exposure"):][:6]) == [
+        "exposure", "exposure_measure", "compromise_probability", "compromise_low", "compromise_high",
+        "compromise_measure"]
+    assert set(table["exposure_measure"]) == {"最も起こりやすい経路（下限）"}
+    assert set(table["compromise_measure"]) == {"厳密な確率"}  # Kitakyushu is exact everywhere
+    # the path is a lower bound of the exact probability; JUKI_REC: 2.5 % by its path, more by any path
+    assert (table["exposure"] <= table["compromise_probability"] + 1e-12).all()
+    assert table.at["JUKI_REC", "compromise_probability"] > table.at["JUKI_REC", "exposure"] == 0.025
+    md = (pack / "briefing.md").read_text(encoding="utf-8")
+    assert "最も起こりやすい経路の年間確率（下限）" in md and "厳密な確率" in md
+
+
+def test_loss_exceedance_table_is_per_trial(pack: Path):
+    curve = pd.read_csv(pack / "tables" / "loss_exceedance.csv", encoding="utf-8-sig")
+    assert curve["records"].is_monotonic_increasing and curve["probability"].is_monotonic_decreasing
+    assert curve["records"].iloc[0] == 932_000  # one My Number file: its records
+    assert not curve.isna().any().any()
 
 
 def test_png_is_200_dpi(pack: Path):

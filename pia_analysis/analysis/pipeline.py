@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
-from . import coverage, exposure, findings, hardening, judgments, simulation
+from . import compromise, coverage, exposure, findings, hardening, judgments, simulation
 from .attack_graph import shared_nets, unreachable_pairs
 
 #: Monte Carlo trials and seed of the briefing's compromise simulation (the same model gives the same pack).
@@ -28,15 +28,16 @@ MONTE_CARLO_SEED = 0
 #: The analyses :func:`analyse` can run, by the name its ``only`` parameter takes, and what each fills in:
 #:
 #: * ``exposure`` — :attr:`Analysis.exposure`;
-#: * ``simulation`` — :attr:`Analysis.simulation` (the Monte Carlo);
+#: * ``compromise`` — :attr:`Analysis.compromise` (exact where feasible; bounded systems sampled);
+#: * ``simulation`` — :attr:`Analysis.simulation` (the Monte Carlo) and :attr:`Analysis.loss_exceedance`;
 #: * ``hardening`` — :attr:`Analysis.hardening` and :attr:`Analysis.min_cut`;
 #: * ``stage_coverage`` — :attr:`Analysis.stage_coverage` alone;
 #: * ``coverage`` — the four coverage tables (stage and risk coverage, the matrix, the rating check);
 #: * ``findings`` — :attr:`Analysis.findings`; ``findings_after`` — the findings once planned controls are in;
 #: * ``judgments`` — the threshold judgment, the review schedule and the Section III table;
 #: * ``unreachable`` — the entry points that reach no city-run My Number holder.
-ANALYSES = ("exposure", "simulation", "hardening", "stage_coverage", "coverage", "findings", "findings_after",
-            "judgments", "unreachable")
+ANALYSES = ("exposure", "compromise", "simulation", "hardening", "stage_coverage", "coverage", "findings",
+            "findings_after", "judgments", "unreachable")
 
 
 @dataclasses.dataclass
@@ -54,8 +55,13 @@ class Analysis:
         The analyses run (names of :data:`ANALYSES`).
     exposure : DataFrame
         :func:`~pia_analysis.analysis.exposure.node_exposure`.
+    compromise : DataFrame
+        :func:`~pia_analysis.analysis.compromise.compromise_probability` (bounded systems estimated with
+        ``trials`` and ``seed``: ``method`` says which measure each value is).
     simulation : DataFrame
         :func:`~pia_analysis.analysis.simulation.simulate_compromise` (``trials`` and ``seed`` of :func:`analyse`).
+    loss_exceedance : DataFrame
+        :func:`~pia_analysis.analysis.simulation.loss_exceedance` of the same trials (with the simulation).
     hardening : DataFrame
         :func:`~pia_analysis.analysis.hardening.hardening_candidates`.
     min_cut : list of str
@@ -81,7 +87,9 @@ class Analysis:
     model: Model
     parts: frozenset[str] = frozenset(ANALYSES)
     exposure: pd.DataFrame | None = None
+    compromise: pd.DataFrame | None = None
     simulation: pd.DataFrame | None = None
+    loss_exceedance: pd.DataFrame | None = None
     hardening: pd.DataFrame | None = None
     min_cut: list[str] | None = None
     stage_coverage: pd.DataFrame | None = None
@@ -104,6 +112,7 @@ class Analysis:
         out = {
             "exposure": self.exposure,
             "monte_carlo": self.simulation,
+            "loss_exceedance": self.loss_exceedance,
             "hardening": self.hardening,
             "stage_coverage": self.stage_coverage,
             "risk_coverage": self.risk_coverage,
@@ -144,9 +153,15 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         ``exposure`` (DataFrame)
             :func:`~pia_analysis.analysis.exposure.node_exposure`: per system, ``exposure`` a probability
             per year (float64 in [0, 1]);
+        ``compromise`` (DataFrame)
+            :func:`~pia_analysis.analysis.compromise.compromise_probability` with ``trials`` and ``seed``:
+            per system, ``probability``, ``low``, ``high`` per year (float64), ``method`` (str);
         ``simulation`` (DataFrame)
             :func:`~pia_analysis.analysis.simulation.simulate_compromise` with ``trials`` and ``seed``:
             per system, ``probability``, ``ci_low``, ``ci_high`` per year (float64);
+        ``loss_exceedance`` (DataFrame)
+            :func:`~pia_analysis.analysis.simulation.loss_exceedance` of the same trials: ``records`` (int64),
+            ``probability``, ``low``, ``high`` per year (float64);
         ``hardening`` (DataFrame), ``min_cut`` (list of str)
             :func:`~pia_analysis.analysis.hardening.hardening_candidates` and the flows of its minimum cut;
         ``stage_coverage``, ``risk_coverage``, ``coverage_matrix``, ``rating_check`` (DataFrame)
@@ -193,8 +208,10 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
         if "exposure" in parts:
             out.exposure = exposure.node_exposure(model)
+        if "compromise" in parts:
+            out.compromise = compromise.compromise_probability(model, trials=trials, seed=seed)
         if "simulation" in parts:
-            out.simulation = simulation.simulate_compromise(model, trials=trials, seed=seed)
+            out.simulation, out.loss_exceedance = simulation.simulate_with_losses(model, trials=trials, seed=seed)
         if "coverage" in parts:
             cov = coverage.coverage_tables(model)
             out.stage_coverage, out.risk_coverage = cov["stage_coverage"], cov["risk_coverage"]

@@ -297,17 +297,17 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
         raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
     if chunk is not None and chunk < 1:
         raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
-    structure = build_structure(model)
-    counts = sample_reach(structure, trials, seed, chunk)
-    n = len(structure.ids)
-    low, high = wilson_interval(counts, trials)
-    return pd.DataFrame({
-        "system_id": structure.ids,
-        "probability": counts / trials,
-        "ci_low": low,
-        "ci_high": high,
-        "trials": np.full(n, trials, dtype=np.int64),
-    }, columns=SIMULATION_COLUMNS)
+    return _monte_carlo(model, trials, seed, chunk, losses=False)[0]
+
+
+def simulate_with_losses(model: Model, trials: int = 100_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`simulate_compromise` and :func:`loss_exceedance` of the same trials, in one pass (the pipeline's)."""
+    require_model(model, "simulate_with_losses")
+    if trials < 1:
+        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
+    sim, curve = _monte_carlo(model, trials, seed, None, losses=True)
+    assert curve is not None
+    return sim, curve
 
 
 LOSS_COLUMNS = ["records", "probability", "low", "high", "trials"]
@@ -390,17 +390,39 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
         raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
     if chunk is not None and chunk < 1:
         raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
+    return _monte_carlo(model, trials, seed, chunk, losses=True)[1]
+
+
+def _monte_carlo(model: Model, trials: int, seed: int, chunk: int | None, losses: bool
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """:func:`simulate_compromise` and, with ``losses``, :func:`loss_exceedance` from the same trials."""
     structure = build_structure(model)
-    records, holders = _file_holders(model, structure)
-    losses = np.zeros(trials, dtype=np.int64)
+    n = len(structure.ids)
+    counts = np.zeros(n, dtype=np.int64)
+    records, holders = _file_holders(model, structure) if losses else (np.zeros(0, dtype=np.int64), [])
+    lost = np.zeros(trials if losses else 0, dtype=np.int64)
     done = 0
     for hit, size in _reach_chunks(structure, trials, seed, chunk):
-        if len(records):
+        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
+        if losses and len(records):
             # A file is reached in the trials where any of its holders is: OR the packed rows, then unpack.
             reached = np.stack([np.bitwise_or.reduce(hit[h], axis=0) for h in holders])
             bits = np.unpackbits(reached.view(np.uint8), axis=1, count=size, bitorder="little")
-            losses[done:done + size] = records @ bits.astype(np.int64)
+            lost[done:done + size] = records @ bits.astype(np.int64)
         done += size
+    low, high = wilson_interval(counts, trials)
+    sim = pd.DataFrame({
+        "system_id": structure.ids,
+        "probability": counts / trials,
+        "ci_low": low,
+        "ci_high": high,
+        "trials": np.full(n, trials, dtype=np.int64),
+    }, columns=SIMULATION_COLUMNS)
+    return sim, (_exceedance(lost, trials) if losses else None)
+
+
+def _exceedance(losses: np.ndarray, trials: int) -> pd.DataFrame:
+    """The exceedance table of per-trial losses (see :func:`loss_exceedance`)."""
     values, counts = np.unique(losses, return_counts=True)
     at_least = trials - np.concatenate([[0], np.cumsum(counts)[:-1]])  # trials losing ≥ each value
     keep = values > 0
@@ -408,5 +430,6 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     out = pd.DataFrame({"records": values[keep].astype(np.int64), "probability": at_least[keep] / trials,
                         "low": np.asarray(low, dtype=float), "high": np.asarray(high, dtype=float),
                         "trials": np.full(int(keep.sum()), trials, dtype=np.int64)}, columns=LOSS_COLUMNS)
-    out.attrs["expected_records"] = float(losses.mean())
+    out.attrs["expected_records"] = float(losses.mean()) if len(losses) else 0.0
+    out.attrs["trials"] = trials
     return out

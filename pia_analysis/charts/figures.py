@@ -29,6 +29,7 @@ __all__ = [
     "HEATMAP_MAX_SYSTEMS",
     "coverage_heatmap",
     "exposure_ranking_chart",
+    "loss_exceedance_chart",
     "rating_check_chart",
     "risk_map",
     "stage_coverage_chart",
@@ -46,7 +47,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.path import Path as MplPath
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from .. import catalog
 # Reference data of the risk map, not results: the rules' order and titles (legend) and the CNIL grid.
@@ -55,9 +56,10 @@ from ..model.model import Model
 from ..model.organisation import organisation_kind
 from ..model.schema import RATING_RANKS
 from .dataflow import dataflow_system_order, dataflow_zone_order
-from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label,
+from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, chart_text, check_lang, declaration_label, format_percent,
                     display_name, drawable_text, element_name, fit_text, form_item_number, new_figure,
                     percent_axis_scale, percent_tick, stage_name, text_colour_on, text_width, wrap_text, zone_palette)
+
 
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
 _RATINGS = ("特に力を入れている", "十分である", "課題が残されている")
@@ -279,6 +281,93 @@ def exposure_ranking_chart(model: Model, exposure: pd.DataFrame, simulation: pd.
         more = chart_text("exposure_top_others", lang, k=others) if others else ""
         fig.text(left / A4_LANDSCAPE[0], 0.818, chart_text("exposure_top", lang, held=held, others=more, n=total),
                  fontsize=8, color="#444444", ha="left", va="bottom", gid="note-top")
+    return fig
+
+
+def loss_exceedance_chart(model: Model, curve: pd.DataFrame, lang: str = "ja") -> Figure:
+    """The loss-exceedance curve: the yearly probability that an attacker reaches at least ``x`` records.
+
+    A step line (probability that the records lost in a year are at least the value on the horizontal
+    axis) with its 95 % band, from :func:`~pia_analysis.analysis.simulation.loss_exceedance`; each step is
+    labelled with its percentage and its whole number of people. With no trial reaching a My Number file
+    the page says so with the upper bound of the probability.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    curve
+        :func:`pia_analysis.analysis.simulation.loss_exceedance` of the model.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        An A4-landscape page (the axes labelled ``loss``; the curve's gid ``loss-curve``).
+
+    Raises
+    ------
+    ValueError
+        For a ``lang`` other than ``"ja"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> from pia_analysis.charts.figures import loss_exceedance_chart
+    >>> from pia_analysis import load_model, bundled_model_path, loss_exceedance
+    >>> model = load_model(bundled_model_path())
+    >>> fig = loss_exceedance_chart(model, loss_exceedance(model, trials=2000), lang="en")
+    >>> fig.axes[0].get_label()
+    'loss'
+    """
+    check_lang(lang)
+    trials = int(curve["trials"].iloc[0]) if len(curve) else int(curve.attrs.get("trials", 0))
+    fig = new_figure(model, lang, chart_text("loss_title", lang), chart_text("loss_sub", lang, n=trials))
+    ax = fig.add_axes((0.1, 0.12, 0.8, 0.64), label="loss")
+    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{int(round(v)):,}"))
+    ax.set_xlabel(chart_text("loss_x", lang), fontsize=9)
+    ax.set_ylabel(chart_text("loss_y", lang), fontsize=9)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    ax.grid(color="#DDDDDD", linewidth=0.7, zorder=0)
+    ax.set_axisbelow(True)
+    if curve.empty:
+        high = 1.0 - 0.05 ** (1.0 / trials) if trials else 1.0  # the one-sided 95 % bound with no success
+        ax.text(0.5, 0.5, chart_text("loss_none", lang, n=trials, high=format_percent(high)),
+                transform=ax.transAxes, ha="center", va="center", fontsize=11, gid="loss-none")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return fig
+    x = np.concatenate([[0.0], curve["records"].to_numpy(dtype=float)])
+    p = curve["probability"].to_numpy(dtype=float)
+    lo = curve["low"].to_numpy(dtype=float)
+    hi = curve["high"].to_numpy(dtype=float)
+    end = x[-1] * 1.08
+    # P(records ≥ x) on (x[i], x[i+1]] is p[i] (left-open steps); beyond the largest loss seen it is 0
+    ax.fill_between(np.repeat(x, 2)[1:-1], np.repeat(lo, 2), np.repeat(hi, 2), color=_SKY, alpha=0.35,
+                    linewidth=0, zorder=1, gid="loss-band")
+    ax.step(np.concatenate([x, [end]]), np.concatenate([[p[0]], p, [0.0]]), where="pre", color=_BLUE,
+            linewidth=1.6, zorder=3, gid="loss-curve")
+    ax.plot(x[1:], p, "o", color=_BLUE, markersize=4, zorder=4)
+    many = len(curve) > 12  # a large model: label the first, the last and a few in between
+    picks = sorted(set(np.linspace(0, len(curve) - 1, 8).round().astype(int))) if many else range(len(curve))
+    for i in picks:
+        people = chart_text("records", lang, n=int(curve["records"].iloc[i]))
+        share = format_percent(p[i])
+        label = f"{share}（{people}以上）" if lang == "ja" else f"{share} (at least {people})"
+        ax.annotate(label, (x[i + 1], p[i]), xytext=(-4, 6), ha="right", textcoords="offset points", fontsize=7.5,
+                    color="#222222", gid="loss-label")
+    ax.set_xlim(0.0, end)
+    # ticks inside the axis only: a locator may place one beyond the last value, off the page
+    ticks = [t for t in MaxNLocator(nbins=6).tick_values(0.0, end) if 0.0 <= t <= end]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_ylim(0.0, min(1.0, float(hi.max()) * 1.15))
+    ax.tick_params(labelsize=8)
+    expected = curve.attrs.get("expected_records")
+    if expected is not None:
+        fig.text(0.1, 0.8, chart_text("loss_expected", lang, e=int(round(float(expected)))), fontsize=9,
+                 color="#444444", ha="left", va="bottom", gid="loss-expected")
     return fig
 
 

@@ -50,6 +50,7 @@ from ..model.model import Model, require_model
 from ..util.files import write_pack
 from .section3 import declared_out_cells
 from .wording import CouncilWords, count_noun, method_notes, percent
+from ..util.words import measure_word, probability_text
 from ..catalog import read_table
 from ..catalog import stages as catalog_stages
 
@@ -66,8 +67,8 @@ EXCEL_MAX_COLUMNS = 16_384
 # The bottom line first (issue 14): the key messages right after the cover, the questions the council must
 # put, then the pictures that support the messages, then the analyst's detail, and the appendix that maps
 # the names of the council pages to the ids of the tables.
-PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "stage_coverage", "risk_map", "findings",
-             "coverage_heatmap", "rating_check", "appendix")
+PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "loss_exceedance", "stage_coverage", "risk_map",
+             "findings", "coverage_heatmap", "rating_check", "appendix")
 #: The pages whose text is the pack's own words (the others are charts): no internal id may appear there
 #: except on the appendix.
 TEXT_PAGES = ("cover", "messages", "questions", "findings", "appendix")
@@ -296,12 +297,15 @@ def threshold_sentence(t, lang: str = "ja") -> str:
             f"{n:,} people in the files: a {t.label_en} is required.")
 
 
-def exposure_with_people(model: Model, exposure: pd.DataFrame) -> pd.DataFrame:
+def exposure_with_people(model: Model, exposure: pd.DataFrame, compromise: pd.DataFrame | None = None,
+                         lang: str = "ja") -> pd.DataFrame:
     """The exposure table with ``people_if_reached`` right before ``records_at_stake`` (its expected value).
 
     ``records_at_stake`` is an expected value (期待値: the yearly probability × the records held), an average
     that understates what happens if the system is reached; the pack's tables never show it without the people
-    affected then (:func:`largest_my_number_file`) beside it.
+    affected then (:func:`largest_my_number_file`) beside it. With ``compromise``, each probability says which
+    measure it is (issue 17): ``exposure_measure`` right after ``exposure`` (the most likely path, a lower
+    bound), then the compromise probability by any path, its interval or bounds and its measure.
 
     Parameters
     ----------
@@ -309,25 +313,49 @@ def exposure_with_people(model: Model, exposure: pd.DataFrame) -> pd.DataFrame:
         The model.
     exposure
         Its :func:`pia_analysis.node_exposure` table.
+    compromise
+        Its :func:`pia_analysis.compromise_probability` table, or ``None`` (no compromise columns).
+    lang
+        The language of the measure's words (``"ja"`` or ``"en"``).
 
     Returns
     -------
     pandas.DataFrame
-        A copy with the int64 column ``people_if_reached`` inserted before ``records_at_stake``.
+        A copy with the int64 column ``people_if_reached`` inserted before ``records_at_stake``; with
+        ``compromise``, after ``exposure``: ``exposure_measure`` (str), ``compromise_probability`` (float64,
+        per year; NaN when only bounds are known), ``compromise_low``, ``compromise_high`` (float64: equal to
+        it when exact, the 95 % interval when sampled, the bounds otherwise) and ``compromise_measure`` (str).
 
     Examples
     --------
-    >>> from pia_analysis import bundled_model_path, load_model, node_exposure
+    >>> from pia_analysis import bundled_model_path, compromise_probability, load_model, node_exposure
     >>> from pia_analysis.outputs.briefing import exposure_with_people
     >>> m = load_model(bundled_model_path())
     >>> row = exposure_with_people(m, node_exposure(m)).set_index("system_id").loc["JUKI_REC"]
     >>> int(row["people_if_reached"]), round(float(row["records_at_stake"]))
     (932000, 23300)
+    >>> row = exposure_with_people(m, node_exposure(m), compromise_probability(m)).set_index("system_id")
+    >>> float(row.at["JUKI_REC", "exposure"]), row.at["JUKI_REC", "exposure_measure"]
+    (0.025, '最も起こりやすい経路（下限）')
+    >>> row.at["JUKI_REC", "compromise_measure"], bool(row.at["JUKI_REC", "compromise_probability"] > 0.025)
+    ('厳密な確率', True)
     """
     out = exposure.copy()
     people = [largest_my_number_file(model, s) for s in out["system_id"]]
     out.insert(list(out.columns).index("records_at_stake"), "people_if_reached", pd.Series(people, dtype="int64",
                                                                                            index=out.index))
+    if compromise is not None:
+        c = compromise.set_index("system_id").reindex(out["system_id"])
+        at = list(out.columns).index("exposure") + 1
+        columns = {
+            "exposure_measure": [measure_word("path", lang)] * len(out),
+            "compromise_probability": c["probability"].to_numpy(dtype=float),
+            "compromise_low": c["low"].to_numpy(dtype=float),
+            "compromise_high": c["high"].to_numpy(dtype=float),
+            "compromise_measure": [measure_word(str(m), lang) for m in c["method"]],
+        }
+        for k, (name, values) in enumerate(columns.items()):
+            out.insert(at + k, name, pd.Series(values, index=out.index))
     return out
 
 
@@ -834,6 +862,11 @@ def _chart_exposure(model: Model, results: Mapping[str, pd.DataFrame], lang: str
     return charts.exposure_ranking_chart(model, results["exposure"], results["simulation"], lang=lang, base=base)
 
 
+def _chart_loss(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
+                base: Model | None = None) -> Figure:
+    return charts.loss_exceedance_chart(model, results["loss_exceedance"], lang=lang)
+
+
 def _chart_stage_coverage(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
                           base: Model | None = None) -> Figure:
     return charts.stage_coverage_chart(model, results["stage_coverage"], lang=lang)
@@ -860,14 +893,15 @@ def _chart_rating(model: Model, results: Mapping[str, pd.DataFrame], lang: str,
 CHARTS: dict[str, Callable[..., Figure]] = {
     "dataflow": _chart_dataflow,
     "exposure": _chart_exposure,
+    "loss_exceedance": _chart_loss,
     "stage_coverage": _chart_stage_coverage,
     "coverage_heatmap": _chart_heatmap,
     "risk_map": _chart_risk_map,
     "rating_check": _chart_rating,
 }
 #: The results the charts of :data:`CHARTS` draw.
-CHART_RESULTS = ("exposure", "simulation", "stage_coverage", "coverage_matrix", "rating_check", "findings",
-                 "findings_after")
+CHART_RESULTS = ("exposure", "simulation", "loss_exceedance", "stage_coverage", "coverage_matrix", "rating_check",
+                 "findings", "findings_after")
 
 
 def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "ja",
@@ -907,11 +941,11 @@ def all_charts(model: Model, results: Mapping[str, pd.DataFrame], lang: str = "j
     >>> from pia_analysis import analyse, bundled_model_path, load_model
     >>> a = analyse(load_model(bundled_model_path()), trials=2000)
     >>> list(all_charts(a.model, {name: getattr(a, name) for name in CHART_RESULTS}, lang="en"))
-    ['dataflow', 'exposure', 'stage_coverage', 'coverage_heatmap', 'risk_map', 'rating_check']
+    ['dataflow', 'exposure', 'loss_exceedance', 'stage_coverage', 'coverage_heatmap', 'risk_map', 'rating_check']
     >>> all_charts(a.model, {"exposure": a.exposure})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    KeyError: 'the charts need these results too: simulation, stage_coverage, ..., findings_after'
+    KeyError: 'the charts need these results too: simulation, loss_exceedance, ..., findings_after'
     """
     missing = [name for name in CHART_RESULTS if name not in results]
     if missing:
@@ -1048,17 +1082,30 @@ def _md_stage_coverage(a: Analysis, w: CouncilWords) -> pd.DataFrame:
 
 
 def _md_exposure(a: Analysis, w: CouncilWords) -> pd.DataFrame:
-    """Exposure for a reader: names, yearly likelihood in %, the people of the largest My Number file held."""
+    """Exposure for a reader: names, the two probabilities each with its measure, the people at stake.
+
+    The most likely path's probability is a lower bound of the probability of compromise by any path; the
+    latter is exact, sampled (with its 95 % interval) or bounded, and the table says which (issue 17).
+    """
     ja, rows = w.ja, []
+    comp = a.compromise.set_index("system_id") if a.compromise is not None else None
     for r in a.exposure.to_dict("records"):
         people = largest_my_number_file(a.model, r["system_id"])
-        rows.append((w.name(r["system_id"]), w.name(r["zone_id"]), percent(r["exposure"], w.lang),
+        if comp is not None and r["system_id"] in comp.index:
+            c = comp.loc[r["system_id"]]
+            any_path = probability_text(float(c["probability"]), str(c["method"]), float(c["low"]), float(c["high"]),
+                                        w.lang)
+            measure = measure_word(str(c["method"]), w.lang)
+        else:
+            any_path = measure = "—"
+        rows.append((w.name(r["system_id"]), w.name(r["zone_id"]), percent(r["exposure"], w.lang), any_path, measure,
                      " → ".join(w.name(x) for x in r["path"]) if r["path"] else "—",
                      _yes_no(bool(r["holds_my_number"]), ja), f"{people:,}" if r["holds_my_number"] else "—"))
-    columns = (["システム", "ゾーン", "年間の想定確率", "最も起こりやすい経路", "個人番号を保有",
-                "到達時に影響を受ける人数"]
-               if ja else ["system", "zone", "likelihood a year", "most likely path", "holds My Numbers",
-                           "people affected if reached"])
+    columns = (["システム", "ゾーン", "最も起こりやすい経路の年間確率（下限）", "いずれかの経路で侵害される年間確率",
+                "その求め方", "最も起こりやすい経路", "個人番号を保有", "到達時に影響を受ける人数"]
+               if ja else ["system", "zone", "likelihood a year, most likely path (lower bound)",
+                           "likelihood a year, any path", "how it is computed", "most likely path",
+                           "holds My Numbers", "people affected if reached"])
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -1229,7 +1276,7 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[4/5] writing the tables (CSV, tables.xlsx)")
     (work / "tables").mkdir()
     tables = a.tables()
-    tables["exposure"] = exposure_with_people(a.model, tables["exposure"])
+    tables["exposure"] = exposure_with_people(a.model, tables["exposure"], a.compromise, lang)
     tables["questions"] = committee_questions(a, lang)
     if a.coverage_matrix.shape[1] >= EXCEL_MAX_COLUMNS:
         tables["coverage_matrix"] = a.coverage_matrix.T.reset_index()

@@ -14,7 +14,8 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 
 from __future__ import annotations
 
-__all__ = ["blast_radius_reading", "comparison_reading", "exposure_reading", "findings_reading", "gaps_reading",
+__all__ = ["blast_radius_reading", "comparison_reading", "compromise_reading", "exposure_reading",
+           "fix_first_reading", "loss_exceedance_reading", "findings_reading", "gaps_reading",
            "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
            "rating_check_reading", "rating_counts", "readable_table", "schedule_reading", "simulation_reading",
            "stage_coverage_reading", "system_view_reading", "threshold_reading", "version_diff_reading",
@@ -32,7 +33,7 @@ from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.schema import TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
-from ..util.words import operator_word
+from ..util.words import measure_word, operator_word
 from ..whatif.versions import change_rules
 
 _LANGS = ("ja", "en")
@@ -693,6 +694,227 @@ def simulation_reading(model: Model, ranking: pd.DataFrame, simulated: pd.DataFr
             lines.append(f"{name(top.system_id)} is compromised in {_pct(top.probability)} of the simulated years "
                          f"(95 % interval {_pct(top.ci_low)}–{_pct(top.ci_high)}) against {_pct(top.exposure)} for "
                          f"its best single path: {ratio:.2f} times as much.")
+    return _text(lines)
+
+
+def compromise_reading(model: Model, ranking: pd.DataFrame, compromise: pd.DataFrame, *, lang: str = "ja") -> str:
+    """The probability of compromise by any path beside the most likely path, each said as the measure it is.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the results were computed on.
+    ranking : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.exposure.node_exposure` (the most likely path).
+    compromise : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.compromise.compromise_probability`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text computed from the two tables: how many values are exact, sampled or bounded; whether
+        every path value is below the any-path value (it is a lower bound); the most exposed My Number
+        holder's two figures.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, compromise_probability, load_model, node_exposure
+    >>> from pia_analysis.outputs.readings import compromise_reading
+    >>> model = load_model(bundled_model_path())
+    >>> text = compromise_reading(model, node_exposure(model), compromise_probability(model), lang="en")
+    >>> text.splitlines()[0]
+    'Probability of compromise by any path: exact probability for 20 of 20 systems.'
+    """
+    require_model(model, "compromise_reading")
+    _check_lang(lang)
+    ja = lang == "ja"
+    name = _namer(model, lang)
+    side = ranking[["system_id", "exposure", "holds_my_number"]].merge(compromise, on="system_id")
+    counts = side["method"].value_counts()
+    parts = [f"{measure_word(m, lang)} {int(counts[m])}" if ja else f"{measure_word(m, lang)} for {int(counts[m])}"
+             for m in ("exact", "sampled", "bounds") if m in counts.index]
+    # the path is a lower bound: compare with the certified low end (the value itself when exact)
+    below = int((side["exposure"] <= side["high"] + 1e-12).sum())
+    lines = []
+    if ja:
+        lines.append(f"いずれかの経路で侵害される確率: {len(side)} システムのうち " + "、".join(parts) + "。")
+        lines.append(f"最も起こりやすい経路の確率（下限）がその確率以下: {len(side)} のうち {below}。")
+    else:
+        lines.append("Probability of compromise by any path: " + _listing(parts, lang) + f" of {len(side)} systems.")
+        lines.append(f"Most likely path (a lower bound) at or below it for {below} of {len(side)} systems.")
+    holders = side.loc[side["holds_my_number"].astype(bool) & (side["exposure"] > 0)]
+    if not holders.empty:
+        top = holders.sort_values(["exposure", "system_id"], ascending=[False, True]).iloc[0]
+        if top.method == "bounds":
+            value = f"{_pct(top.low)}〜{_pct(top.high)}" if ja else f"{_pct(top.low)}–{_pct(top.high)}"
+        elif top.method == "sampled":
+            value = (f"{_pct(top.probability)}（95 %区間 {_pct(top.low)}〜{_pct(top.high)}）" if ja else
+                     f"{_pct(top.probability)} (95 % interval {_pct(top.low)}–{_pct(top.high)})")
+        else:
+            value = _pct(top.probability)
+        basis = float(top.probability) if top.method != "bounds" else float(top.low)
+        ratio = basis / float(top.exposure)
+        if ja:
+            lines.append(f"{name(top.system_id)}: 最も起こりやすい経路で年 {_pct(top.exposure)}、いずれかの経路で"
+                         f"年 {value}（{measure_word(str(top.method), lang)}）。経路を合わせると {ratio:.2f} 倍"
+                         + ("以上" if top.method == "bounds" else "") + "。")
+        else:
+            lines.append(f"{name(top.system_id)}: {_pct(top.exposure)} a year by its most likely path, {value} by any "
+                         f"path ({measure_word(str(top.method), lang)}): {ratio:.2f} times as much"
+                         + (" at least" if top.method == "bounds" else "") + ".")
+    return _text(lines)
+
+
+def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame, *, lang: str = "ja") -> str:
+    """What to fix first: the control whose full effect lowers the expected records most, and the greedy plan.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the results were computed on.
+    importance : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.compromise.control_importance`.
+    plan : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.compromise.fix_first`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text: the control of the largest fall, the plan step by step with its cumulative fall, the
+        expected records before and after, and which flows of the plan are in the minimum cut.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, control_importance, fix_first, load_model
+    >>> from pia_analysis.outputs.readings import fix_first_reading
+    >>> model = load_model(bundled_model_path())
+    >>> text = fix_first_reading(model, control_importance(model), fix_first(model, k=3), lang="en")
+    >>> text.splitlines()[0].startswith("Made fully effective, the control that lowers")
+    True
+    """
+    require_model(model, "fix_first_reading")
+    _check_lang(lang)
+    ja = lang == "ja"
+    name = _namer(model, lang)
+    controls = dict(zip(model.controls["control_id"], model.controls["name_ja" if ja else "name_en"]))
+
+    def element(kind: str, item: str) -> str:
+        if kind == "control":
+            return f"{controls.get(item) or item}（{item}）" if ja else f"{controls.get(item) or item} ({item})"
+        return name(item)
+
+    lines = []
+    ranked = importance.sort_values(["records_fall", "control_id"], ascending=[False, True])
+    ranked = ranked.loc[ranked["records_fall"] > 0]
+    if not ranked.empty:
+        top = ranked.iloc[0]
+        lines.append(f"完全に効かせたとき個人番号の記録の期待値を最も下げる対策: {element('control', top.control_id)}、"
+                     f"年 {_int(top.records_fall)} 件分。" if ja else
+                     f"Made fully effective, the control that lowers the expected My Number records most: "
+                     f"{element('control', top.control_id)}, by {_int(top.records_fall)} a year.")
+    else:
+        lines.append("どの対策を完全に効かせても記録の期待値は下がりません。" if ja else
+                     "No control made fully effective lowers the expected records.")
+    before = float(plan.attrs.get("expected_records_before", 0.0))
+    if len(plan):
+        steps = [f"{int(r.step)}. {element(r.kind, r.id)}（累計 {_int(r.cumulative_fall)} 件減）" if ja else
+                 f"{int(r.step)}. {element(r.kind, r.id)} (cumulative fall {_int(r.cumulative_fall)})"
+                 for r in plan.itertuples(index=False)]
+        after = float(plan["expected_records"].iloc[-1])
+        lines.append("先に直す順（貪欲法）: " + "、".join(steps) + "。" if ja else
+                     "Fix first (greedy): " + "; ".join(steps) + ".")
+        lines.append(f"記録の期待値は年 {_int(before)} 件から {_int(after)} 件へ。" if ja else
+                     f"Expected records a year: {_int(before)} before, {_int(after)} after.")
+    cut = list(plan.attrs.get("min_cut", []))
+    in_cut = [r.id for r in plan.itertuples(index=False) if r.kind == "flow" and r.in_min_cut]
+    lines.append((f"最小カット（全経路を断つ流れ）: {_listing(map(name, cut), lang)}。計画のうち最小カットの流れ: "
+                  f"{_listing(map(name, in_cut), lang)}。") if ja else
+                 (f"Minimum cut (flows that cut every path): {_listing(map(name, cut), lang)}; flows of the plan in "
+                  f"it: {_listing(map(name, in_cut), lang)}."))
+    return _text(lines)
+
+
+def loss_exceedance_reading(model: Model, curve: pd.DataFrame, *, lang: str = "ja") -> str:
+    """The loss-exceedance curve in words: how likely a year reaches the smallest and the largest loss seen.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the results were computed on.
+    curve : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.simulation.loss_exceedance`.
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        Lines of text: the yearly probability of reaching any My Number records and of the largest loss,
+        each with its 95 % interval, and the expected records a year.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en".
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model, loss_exceedance
+    >>> from pia_analysis.outputs.readings import loss_exceedance_reading
+    >>> model = load_model(bundled_model_path())
+    >>> loss_exceedance_reading(model, loss_exceedance(model, trials=2000), lang="en").splitlines()[0][:40]
+    'In 2,000 simulated years, the attacker r'
+    """
+    require_model(model, "loss_exceedance_reading")
+    _check_lang(lang)
+    ja = lang == "ja"
+    trials = int(curve["trials"].iloc[0]) if len(curve) else int(curve.attrs.get("trials", 0))
+    if curve.empty:
+        return ("試した {n:,} 年のどの年も、攻撃者は個人番号ファイルに届きませんでした。" if ja else
+                "In none of {n:,} simulated years did the attacker reach a My Number file.").format(n=trials)
+    first, last = curve.iloc[0], curve.iloc[-1]
+
+    def interval(r) -> str:
+        return (f"（95 %区間 {_pct(r.low)}〜{_pct(r.high)}）" if ja else
+                f" (95 % interval {_pct(r.low)}–{_pct(r.high)})")
+
+    lines = []
+    if ja:
+        lines.append(f"試した {trials:,} 年のうち、攻撃者が {_int(first.records)} 人以上の記録に届く年の確率は "
+                     f"{_pct(first.probability)}{interval(first)}。")
+        if len(curve) > 1:
+            lines.append(f"最大の {_int(last.records)} 人以上（届いたファイルの件数の合計）に届く確率は "
+                         f"{_pct(last.probability)}{interval(last)}。")
+        lines.append(f"1年あたりの期待値は {_int(curve.attrs.get('expected_records', 0.0))} 人分"
+                     "（同じ住民が複数のファイルにいればファイルごとに数える）。")
+    else:
+        lines.append(f"In {trials:,} simulated years, the attacker reaches the records of {_int(first.records)} "
+                     f"people or more with probability {_pct(first.probability)}{interval(first)}.")
+        if len(curve) > 1:
+            lines.append(f"The largest loss, {_int(last.records)} or more (the files reached, added up), has "
+                         f"probability {_pct(last.probability)}{interval(last)}.")
+        lines.append(f"Expected records a year: {_int(curve.attrs.get('expected_records', 0.0))} (residents in "
+                     "several files count once per file).")
     return _text(lines)
 
 

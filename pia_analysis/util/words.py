@@ -7,7 +7,8 @@ reader (the council, a notebook, the terminal) meets ``0.0150`` or
 
 from __future__ import annotations
 
-__all__ = ["OPERATOR_WORDS", "STATUS_WORDS", "operator_word", "percent", "status_word", "yes_no"]
+__all__ = ["MEASURE_WORDS", "OPERATOR_WORDS", "STATUS_WORDS", "measure_word", "operator_word", "percent",
+           "probability_text", "status_word", "yes_no"]
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +31,76 @@ OPERATOR_WORDS: dict[str, tuple[str, str]] = {
     "jlis": ("J-LIS", "J-LIS"), "national": ("国", "the national government"),
     "other_body": ("他の団体", "another body"), "resident": ("住民", "residents"),
 }
+
+#: Which measure a probability is (issue 17), code → (Japanese, English): the most likely path is a lower bound
+#: of the compromise probability; that probability is exact, sampled (with its 95 % interval) or bounded.
+MEASURE_WORDS: dict[str, tuple[str, str]] = {
+    "path": ("最も起こりやすい経路（下限）", "most likely path (lower bound)"),
+    "exact": ("厳密な確率", "exact probability"),
+    "sampled": ("標本推定（95%区間）", "sampled estimate (95% interval)"),
+    "bounds": ("上下限", "lower and upper bounds"),
+}
+
+
+def measure_word(code: str, lang: str = "ja") -> str:
+    """Which measure a probability is, in words of ``lang`` (:data:`MEASURE_WORDS`); an unknown code as it is.
+
+    Parameters
+    ----------
+    code
+        ``path``, ``exact``, ``sampled`` or ``bounds`` (the ``method`` of ``compromise_probability``).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The words.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import measure_word
+    >>> measure_word("exact"), measure_word("path", "en")
+    ('厳密な確率', 'most likely path (lower bound)')
+    """
+    words = MEASURE_WORDS.get(code)
+    return code if words is None else words[1 if lang == "en" else 0]
+
+
+def probability_text(probability: float, method: str, low: float, high: float, lang: str = "ja") -> str:
+    """A probability with what it is: exact as a percentage, sampled with its interval, bounds as a range.
+
+    Parameters
+    ----------
+    probability
+        The value (NaN when only bounds are known).
+    method
+        ``exact``, ``sampled`` or ``bounds``.
+    low, high
+        The interval (``sampled``) or the bounds (``bounds``).
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        ``"50%"``; ``"2.7%（95%区間 2.5%〜2.9%）"``; ``"2.5%〜3.1%"``.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.words import probability_text
+    >>> probability_text(0.5, "exact", 0.5, 0.5), probability_text(0.027, "sampled", 0.025, 0.029, "en")
+    ('50%', '2.7% (95% interval 2.5%–2.9%)')
+    >>> probability_text(float("nan"), "bounds", 0.025, 0.031)
+    '2.5%〜3.1%'
+    """
+    ja = lang != "en"
+    if method == "bounds":
+        return f"{percent(low, lang)}{'〜' if ja else '–'}{percent(high, lang)}"
+    if method == "sampled":
+        return (f"{percent(probability, lang)}（95%区間 {percent(low, lang)}〜{percent(high, lang)}）" if ja else
+                f"{percent(probability, lang)} (95% interval {percent(low, lang)}–{percent(high, lang)})")
+    return percent(probability, lang)
 
 
 def percent(x: float, lang: str = "ja") -> str:
