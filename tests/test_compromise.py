@@ -355,3 +355,18 @@ def test_loss_exceedance_empty_and_errors(tmp_path):
     assert curve.empty and list(curve.columns) == ["records", "probability", "low", "high", "trials"]
     with pytest.raises(InvalidArgumentError):
         loss_exceedance(m, trials=0)
+
+
+def test_analyse_labels_a_large_models_compromise_as_sampled(monkeypatch):
+    from pia_analysis import analyse
+    from pia_analysis.analysis import pipeline
+
+    model = load_model(bundled_model_path())
+    exact = analyse(model, trials=2000, only=("compromise",)).compromise  # small enough: exact
+    assert set(exact["method"]) == {"exact"}
+    monkeypatch.setattr(pipeline, "COMPROMISE_MAX_SYSTEMS", 5)  # Kitakyushu's 20 systems count as large
+    a = analyse(model, trials=2000, only=("compromise", "simulation"))
+    assert set(a.compromise["method"]) == {"sampled"}
+    sim = a.simulation.set_index("system_id")
+    c = a.compromise.set_index("system_id")
+    assert (c["probability"] == sim["probability"]).all() and (c["low"] == sim["ci_low"]).all()

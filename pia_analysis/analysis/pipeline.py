@@ -25,10 +25,15 @@ from .attack_graph import shared_nets, unreachable_pairs
 #: Monte Carlo trials and seed of the briefing's compromise simulation (the same model gives the same pack).
 MONTE_CARLO_TRIALS = 20_000
 MONTE_CARLO_SEED = 0
+#: Above this many systems :func:`analyse` does not compile diagrams (pure-Python BDDs of a model of the whole
+#: country cost minutes, and every system there is bounded anyway): the compromise table is the Monte Carlo's
+#: estimate with its 95 % interval, labelled ``sampled``.
+COMPROMISE_MAX_SYSTEMS = 2_000
 #: The analyses :func:`analyse` can run, by the name its ``only`` parameter takes, and what each fills in:
 #:
 #: * ``exposure`` — :attr:`Analysis.exposure`;
-#: * ``compromise`` — :attr:`Analysis.compromise` (exact where feasible; bounded systems sampled);
+#: * ``compromise`` — :attr:`Analysis.compromise` (exact where feasible; bounded systems sampled; above
+#:   :data:`COMPROMISE_MAX_SYSTEMS` systems the Monte Carlo's estimate);
 #: * ``simulation`` — :attr:`Analysis.simulation` (the Monte Carlo) and :attr:`Analysis.loss_exceedance`;
 #: * ``hardening`` — :attr:`Analysis.hardening` and :attr:`Analysis.min_cut`;
 #: * ``stage_coverage`` — :attr:`Analysis.stage_coverage` alone;
@@ -208,10 +213,15 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
         if "exposure" in parts:
             out.exposure = exposure.node_exposure(model)
-        if "compromise" in parts:
-            out.compromise = compromise.compromise_probability(model, trials=trials, seed=seed)
         if "simulation" in parts:
             out.simulation, out.loss_exceedance = simulation.simulate_with_losses(model, trials=trials, seed=seed)
+        if "compromise" in parts:
+            if len(model.systems) <= COMPROMISE_MAX_SYSTEMS:
+                out.compromise = compromise.compromise_probability(model, trials=trials, seed=seed)
+            else:
+                sim = out.simulation if out.simulation is not None else simulation.simulate_compromise(
+                    model, trials=trials, seed=seed)
+                out.compromise = _sampled_compromise(sim)
         if "coverage" in parts:
             cov = coverage.coverage_tables(model)
             out.stage_coverage, out.risk_coverage = cov["stage_coverage"], cov["risk_coverage"]
@@ -229,6 +239,15 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         out.schedule = judgments.review_schedule(model, today=today or model.meta["assessed_on"])
         out.section3 = judgments.section3_table(model, check=out.rating_check, findings=out.findings)
     return out
+
+
+def _sampled_compromise(sim: pd.DataFrame) -> pd.DataFrame:
+    """The compromise table of a large model: the Monte Carlo estimate and its 95 % interval, ``sampled``."""
+    n = len(sim)
+    zeros = pd.Series([0] * n, dtype="int64", index=sim.index)  # no diagram was compiled
+    return pd.DataFrame({"system_id": sim["system_id"], "probability": sim["probability"],
+                         "method": ["sampled"] * n, "low": sim["ci_low"], "high": sim["ci_high"],
+                         "variables": zeros, "bdd_nodes": zeros}, columns=compromise.COMPROMISE_COLUMNS)
 
 
 def with_planned_implemented(model: Model) -> Model:
