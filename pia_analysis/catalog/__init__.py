@@ -1,6 +1,8 @@
 """The packaged Section Ⅲ risk catalogue: the six stages and their official risk items.
 
-The catalogue is data (``pia_analysis/catalog/*.csv``), read once per call; nothing is cached globally.
+The catalogue is data (``pia_analysis/catalog/*.csv``). :func:`read_table` keeps each table read, keyed on the
+file's modification time and size (an edited file is read again), and hands out copies: a whole analysis reads
+the same tables some 70 times, which cost more than the analysis of a small model itself (issue 17).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 __all__ = ["CatalogError", "choice_sets", "rated_items", "read_table", "risk_catalog", "stage_declarations",
            "stage_label", "stages"]
 
+import os
 from importlib import resources
 
 import pandas as pd
@@ -31,7 +34,7 @@ _RISK_COLUMNS = ["risk_id", "stage", "stage_no", "risk_no", "name_ja", "name_en"
 
 
 def read_table(name: str) -> pd.DataFrame:
-    """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns, read afresh on each call.
+    """The packaged table ``name`` (e.g. ``"thresholds.csv"``) as text columns: a fresh copy on each call.
 
     The one reader of the packaged tables: :mod:`pia_analysis.analysis.findings` and
     :mod:`pia_analysis.analysis.judgments` read their tables through it.
@@ -52,8 +55,24 @@ def read_table(name: str) -> pd.DataFrame:
     >>> read_table("stages.csv")["stage"].iloc[0]
     'acquire'
     """
-    with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+    path = resources.files(__package__).joinpath(name)
+    try:
+        st = os.stat(str(path))
+        stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:  # not a plain file (a zipped install): read it every time
+        stamp = None
+    cached = _TABLES.get(name)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1].copy()
+    with path.open("r", encoding="utf-8") as fh:
+        frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    if stamp is not None:
+        _TABLES[name] = (stamp, frame.copy())
+    return frame
+
+
+# name -> ((mtime_ns, size), the table as read): see read_table
+_TABLES: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
 
 
 def stages() -> pd.DataFrame:
