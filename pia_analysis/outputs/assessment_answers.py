@@ -22,8 +22,8 @@ or key would fill it. See ``docs/assessment.md``.
 
 from __future__ import annotations
 
-__all__ = ["ANSWER_COLUMNS", "ANSWER_STATUSES", "COMPLETENESS_COLUMNS", "FORM_NAMES_JA", "PENDING_JA",
-           "assessment_answers", "assessment_completeness"]
+__all__ = ["ANSWER_COLUMNS", "ANSWER_STATUSES", "AFFAIR_STEP_COLUMNS", "COMPLETENESS_COLUMNS", "FORM_NAMES_JA",
+           "PENDING_JA", "affair_steps", "assessment_answers", "assessment_completeness", "step_label"]
 
 import dataclasses
 import datetime as dt
@@ -510,6 +510,127 @@ def _methods(ctx: _Context, flows: list[dict[str, Any]], choice_set: str) -> _An
     return _Answer(text, tuple(ordered), source="flows " + ", ".join(fl["flow_id"] for fl in flows))
 
 
+#: The columns of :func:`affair_steps`.
+AFFAIR_STEP_COLUMNS = ["step", "label", "flow_id", "stage", "source", "target", "text"]
+
+
+def step_label(step: int) -> str:
+    """The number of a step as the 評価書 prints it: ① … ⑳, then (21), (22) ….
+
+    The circled numbers every font of the form has end at 20.
+
+    Parameters
+    ----------
+    step
+        The step, from 1.
+
+    Returns
+    -------
+    str
+        ``①`` for 1, ``(21)`` for 21.
+
+    Raises
+    ------
+    ValueError
+        For a step below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.assessment_answers import step_label
+    >>> step_label(1), step_label(20), step_label(21)
+    ('①', '⑳', '(21)')
+    """
+    if step < 1:
+        raise ValueError(f"a step is numbered from 1, not {step}")
+    return chr(ord("①") + step - 1) if step <= 20 else f"({step})"
+
+
+def affair_steps(model: Model) -> pd.DataFrame:
+    """The steps of the affair (別添1 事務の流れ) written from the flows: one numbered step per flow.
+
+    The flows in the order of the process stages (入手, 使用, 委託, 提供・移転, 情報提供ネットワークシステムとの接続,
+    保管・消去: ``catalog/stages.csv``), within a stage in the order of ``flows.csv``. Each step says the stage,
+    who sends to whom (⇄ for an interactive flow), the files it carries and the channel, by name:
+    ``（入手）届出人（住民・代理人） → 総合窓口システム：住民基本台帳ファイル（窓口）``. The same numbers label the
+    arrows of the 別添1 diagram (:func:`pia_analysis.charts.dataflow.dataflow_diagram` with ``step_labels``).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flow, columns :data:`AFFAIR_STEP_COLUMNS`: ``step`` (int, from 1), ``label`` (①…, see
+        :func:`step_label`), ``flow_id``, ``stage``, ``source``, ``target`` (system ids) and ``text`` (the step
+        in words, names only). Empty (with the columns) for a model without flows.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import affair_steps
+    >>> steps = affair_steps(load_model(bundled_model_path()))
+    >>> steps.loc[0, "label"], steps.loc[0, "stage"], steps["step"].is_monotonic_increasing
+    ('①', 'acquire', True)
+    """
+    require_model(model, "affair_steps")
+    stages = catalog.stages()
+    order = {s: k for k, s in enumerate(stages["stage"])}
+    short = dict(zip(stages["stage"], stages["short_ja"]))
+    names = {r["system_id"]: str(r["name_ja"]) for r in model.systems.to_dict("records")}
+    files = {r["file_id"]: str(r["name_ja"]) for r in model.files.to_dict("records")}
+    flows = model.flows.to_dict("records")
+    flows = sorted(flows, key=lambda fl: order.get(fl["stage"], len(order)))  # stable: flows.csv order within
+    rows = []
+    for k, fl in enumerate(flows, 1):
+        arrow = "⇄" if fl["interactive"] else "→"
+        carried = _JOIN.join(files.get(f, f) for f in dict.fromkeys(fl["files"] or []))
+        channel = "" if _empty(fl["channel"]) else f"（{_text(fl['channel'])}）"
+        text = (f"（{short.get(fl['stage'], fl['stage'])}）{names.get(fl['source'], fl['source'])} {arrow} "
+                f"{names.get(fl['target'], fl['target'])}" + (f"：{carried}" if carried else "") + channel)
+        rows.append({"step": k, "label": step_label(k), "flow_id": fl["flow_id"], "stage": fl["stage"],
+                     "source": fl["source"], "target": fl["target"], "text": text})
+    return pd.DataFrame(rows, columns=AFFAIR_STEP_COLUMNS)
+
+
+#: What 別添1's 図 says when the diagram is drawn from the model (the writers draw it under the row).
+DERIVED_DIAGRAM_JA = ("下図（システムと特定個人情報の流れ。モデルの systems.csv・flows.csv から作成。"
+                      "矢印の番号は事務の流れの番号）")
+
+
+def _derive_affair_diagram(ctx: _Context, unit: _Unit | None) -> _Answer | None:
+    """別添1 図: the analyst's own diagram (``document.affair_diagram``, a path) if given, else one drawn.
+
+    The data-flow diagram drawn from the model: the writers draw it under the row; the item says so.
+    """
+    given = ctx.document.get("affair_diagram")
+    if not _empty(given):
+        return _Answer(f"下図（{_text(given)}）", source=str(ctx.document.get("source") or "model.yaml document"),
+                       status="document")
+    if not ctx.flows:
+        return None
+    return _Answer(DERIVED_DIAGRAM_JA, source="systems.csv, flows.csv (charts.dataflow)")
+
+
+def _derive_affair_steps(ctx: _Context, unit: _Unit | None) -> _Answer | None:
+    """別添1 事務の流れ: the analyst's text (``document.affair_steps``) if given, else :func:`affair_steps`."""
+    given = ctx.document.get("affair_steps")
+    if not _empty(given):
+        return _Answer(_text(given), source=str(ctx.document.get("source") or "model.yaml document"),
+                       status="document")
+    steps = affair_steps(ctx.model)
+    if steps.empty:
+        return None
+    return _Answer("\n".join(f"{label} {text}" for label, text in zip(steps["label"], steps["text"])),
+                   source="flows " + ", ".join(steps["flow_id"]))
+
+
 def _derive_document_title(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """評価書名: the affairs (``model.yaml`` ``affairs``) and the form's name (全項目評価書 …)."""
     title = f"{ctx.model.meta.get('affairs', '')} {FORM_NAMES_JA[ctx.form]}".strip()
@@ -928,6 +1049,7 @@ def _derive_change(key: str) -> Callable[[_Context, _Unit | None], _Answer | Non
 
 _DERIVE: dict[str, Callable[[_Context, _Unit | None], _Answer | None]] = {
     "document_title": _derive_document_title,
+    "affair_diagram": _derive_affair_diagram, "affair_steps": _derive_affair_steps,
     "systems": _derive_systems, "system_name": _derive_systems, "system_names": _derive_systems,
     "system_connections": _derive_system_connections,
     "files": _derive_files, "file_name": _derive_files, "file_names": _derive_files,
