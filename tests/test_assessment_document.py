@@ -368,3 +368,34 @@ def test_the_filed_change_rows_give_the_whole_text_and_block_titles_are_not_brok
     assessment_pdf(kitakyushu_answers, "full", pdf)
     lines = "\n".join(p.extract_text() for p in PdfReader(pdf).pages).splitlines()
     assert "システム10" in lines and "提供先・移転先1" in lines
+
+
+def _sheet_text(model, tmp_path, name) -> str:
+    """The text of the written 評価書_full.xlsx's 別添3 sheet."""
+    write_assessment(model, tmp_path / name, form="full")
+    book = load_workbook(tmp_path / name / "評価書_full.xlsx", read_only=True)
+    sheet = book["別添3"]
+    return "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+
+
+@pytest.mark.parametrize("case", ["assessment-v2", "kitakyushu-juki-r3"])
+def test_the_change_sheet_of_the_document_has_no_id_column_name_or_key_value(case, tmp_path):
+    # 別添3 is published text: the form's items and words, elements by name; the ids live in diff's model_ref
+    model = load_model(MODELS / case if case.startswith("assessment") else bundled_model_path(case))
+    previous = load_model((model.path / model.meta["previous"]).resolve())
+    rows = assessment_changes(assessment_answers(model, form="full", previous=previous))
+    assert len(rows)
+    text = "\n".join(rows.astype(str).agg("\n".join, axis=1)) + "\n" + _sheet_text(model, tmp_path, case)
+    for m in (model, previous):  # an id inside a name (市町村CS) is the name
+        for t in ("systems", "zones", "files", "controls"):
+            for name in sorted(getattr(m, t)["name_ja"], key=len, reverse=True):
+                text = text.replace(str(name), "")
+    ids = {str(i) for m in (model, previous) for t in ("systems", "zones", "files", "flows", "controls")
+           for i in getattr(m, t).iloc[:, 0]}
+    found = [i for i in ids if re.search(rf"(?<![A-Za-z0-9_\-]){re.escape(i)}(?![A-Za-z0-9_\-])", text)]
+    assert found == [], found
+    for word in ("records", "status", "applies_to", "mitigates", "effectiveness", "encrypted", "target_population",
+                 "model_ref", "first-given", "other-change", "new-mn-flow"):
+        assert word not in text, word
+    assert not re.search(r"[a-z_]+: ", text)
+    assert "記載なし" in text or "人" in text
