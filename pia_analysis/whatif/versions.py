@@ -783,12 +783,15 @@ class ModelDiff:
         DataFrame
             Columns, all strings: ``変更日`` (the new version's ``procedure.submitted_on`` when recorded, else
             its ``assessed_on``; ``変更日の根拠`` says which), ``項目`` (the form item of
-            the rule that classified the change, with the element), ``変更前の記載``, ``変更後の記載``,
-            ``提出時期`` (``事前`` for a 重要な変更, which is assessed again before the change; ``事後``
-            otherwise), ``提出時期に係る説明``, then ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更),
-            ``規則`` (the rule id) and ``変更日の根拠``. The version's own record (``id``, ``previous``,
-            ``assessed_on``, ``procedure``: rule ``version-record``) is not a change of the 評価書 and has no
-            row.
+            the rule that classified the change, with the element by its name), ``変更前の記載``,
+            ``変更後の記載`` (in the form's words: counts in 人 with their band, statuses in words, percentages,
+            risks by their labels, elements by name, 記載なし for nothing stated), ``提出時期`` (``事前`` for a
+            重要な変更, which is assessed again before the change; ``事後`` otherwise), ``提出時期に係る説明``;
+            then, for analysts, ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更), ``規則`` (the rule id),
+            ``変更日の根拠`` and ``model_ref`` (table, id and changed columns). The version's own record (``id``,
+            ``previous``, ``assessed_on``, ``procedure``: rule ``version-record``) is not a change of the 評価書
+            and has no row. Document-only data the older version does not record at all (:func:`first_given`)
+            has no rows but one note at the end (区分 注記, 規則 ``first-given``).
 
         Examples
         --------
