@@ -251,12 +251,13 @@ def test_change_rows_against_the_previous_version(full):
     rows = full.loc[full["section"] == "別添3"]
     changes = rows.loc[rows["unit"] != ""].pivot(index="unit", columns="item_id", values="answer")
     assert changes.to_dict("records") == [
-        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 2 基本情報 (②対象となる本人の数 ④記録される項目)（files REG_FILE 住民記録ファイル）",
-         "full.A3.before": "records: 9000", "full.A3.after": "records: 9999", "full.A3.timing": "事後",
+        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 2 基本情報 (②対象となる本人の数 ④記録される項目)（住民記録ファイル）",
+         "full.A3.before": "記録される人数：9,000人（1万人未満）", "full.A3.after": "記録される人数：9,999人（1万人未満）",
+         "full.A3.timing": "事後",
          "full.A3.timing_note": "評価書の修正（その他の変更）: 重要な変更に当たらないため、変更後に提出し公表する"},
-        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 3 特定個人情報の入手・使用 ②入手方法 / Ⅱ 5 ⑥提供・移転方法（flows F8）",
-         "full.A3.before": "（記載なし）",
-         "full.A3.after": "source: TAX; target: NATIONAL; stage: provide; files: TAX_FILE; encrypted: True",
+        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 3 特定個人情報の入手・使用 ②入手方法 / Ⅱ 5 ⑥提供・移転方法（税務システム → 国の機関のシステム）",
+         "full.A3.before": "記載なし",
+         "full.A3.after": "税務システム → 国の機関のシステム（段階：提供・移転／運ぶファイル：税務ファイル／暗号化されているか：はい）",
          "full.A3.timing": "事前",
          "full.A3.timing_note": "重要な変更（特定個人情報の新たな流れ）: 変更前に評価を再実施し、提出する"},
     ]
@@ -276,9 +277,9 @@ def test_a_scenario_change_shows_in_the_change_rows(small):
     changed = small.replace(controls=controls)
     a = assessment_answers(changed, form="full", previous=small)
     items = a.loc[a["item_id"] == "full.A3.item", "answer"].tolist()
-    assert len(items) == 1 and "C2" in items[0]
-    assert _at(a, "full.A3.before", "1")["answer"] == "status: planned"
-    assert _at(a, "full.A3.after", "1")["answer"] == "status: implemented"
+    assert len(items) == 1 and items[0].endswith(f"（{small.element_name('C2')}）") and "C2" not in items[0]
+    assert _at(a, "full.A3.before", "1")["answer"] == "状況：予定"
+    assert _at(a, "full.A3.after", "1")["answer"] == "状況：実施済み"
 
 
 def test_a_recipient_of_two_files_is_given_only_the_blocks_file_in_each_block(small):
@@ -304,9 +305,9 @@ def test_a_changed_answer_per_unit_shows_in_the_change_rows_as_item_at_unit(smal
     a = assessment_answers(_with(small, form_answers=after), form="full",
                            previous=_with(small, form_answers=before))
     items = a.loc[a["item_id"] == "full.A3.item", "answer"].tolist()
-    assert items == ["Ⅱ 3 特定個人情報の入手・使用 ①入手元（form_answers full.II.3.1@TAX_FILE）"]
-    assert _at(a, "full.A3.before", "1")["answer"] == "answer: 本人又は本人の代理人"
-    assert _at(a, "full.A3.after", "1")["answer"] == "answer: 評価実施機関内の他部署"
+    assert items == ["Ⅱ 3 特定個人情報の入手・使用 ①入手元（税務ファイル）"]
+    assert _at(a, "full.A3.before", "1")["answer"] == "本人又は本人の代理人"
+    assert _at(a, "full.A3.after", "1")["answer"] == "評価実施機関内の他部署"
     assert _at(a, "full.A3.timing", "1")["answer"] == "事前"  # 入手元 is an item of 重要な変更
 
 

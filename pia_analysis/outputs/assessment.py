@@ -1032,7 +1032,7 @@ def assessment_changes(answers: pd.DataFrame, form: str = "full") -> pd.DataFram
     >>> changed = with_control_status(base, "C-STORE-FW", "missing")
     >>> rows = assessment_changes(assessment_answers(changed, form="full", previous=base))
     >>> rows[["変更前の記載", "変更後の記載", "提出時期"]].values.tolist()
-    [['status: implemented', 'status: missing', '事前']]
+    [['状況：実施済み', '状況：未実施', '事前']]
     """
     if missing := [c for c in ("form", "item_id", "parent", "unit", "unit_kind", "label_ja", "answer")
                    if c not in answers.columns]:

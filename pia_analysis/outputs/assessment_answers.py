@@ -47,6 +47,7 @@ from ..model.model import Model, require_model
 from ..model.rated import fold_ratings
 from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
+from ..whatif.versions import FIRST_GIVEN_RULE
 
 #: What the document prints in an item the model cannot fill.
 PENDING_JA = "【要記入】"
@@ -1023,7 +1024,11 @@ def _derive_changes(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """
     if ctx.changes is None:
         return _Answer("なし", detail="前の版（model.yaml previous）がない", source="model.yaml previous")
-    return _Answer(f"{len(ctx.changes)}件" if ctx.changes else "なし",
+    # data first recorded in this version is no change: the table's note says so once, it has no row
+    n = sum(1 for r in ctx.changes if r["規則"] != FIRST_GIVEN_RULE)
+    first = [r for r in ctx.changes if r["規則"] == FIRST_GIVEN_RULE]
+    note = f"（注記: {first[0]['項目']}は{first[0]['変更後の記載']}）" if first else ""
+    return _Answer((f"{n}件" if n else "なし") + note,
                    source=f"diff against {ctx.previous.id if ctx.previous is not None else ''}")
 
 
@@ -1254,7 +1259,8 @@ def _units(ctx: _Context, row: dict[str, Any], enclosing: dict[str, _Unit]) -> l
         file_unit = enclosing["file"]
         return [_Unit("recipient", s, ctx.name(s), file_unit.unit_id) for s in ctx.recipients(file_unit.unit_id)]
     if fill == "derive:changes":
-        return [_Unit("change", str(i), str(r["項目"]), r) for i, r in enumerate(ctx.changes or [], 1)]
+        rows = [r for r in ctx.changes or [] if r["規則"] != FIRST_GIVEN_RULE]  # the note is the table's answer
+        return [_Unit("change", str(i), str(r["項目"]), r) for i, r in enumerate(rows, 1)]
     raise ValueError(f"{row['item_id']}: no units for {fill}")  # form_layout's tests keep the repeat fills known
 
 
