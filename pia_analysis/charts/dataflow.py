@@ -843,7 +843,7 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
 
     # column headings
     zone_top = min((r[1] for r in geo.zone_rects.values()), default=0.0)
-    for c, col in enumerate(geo.columns):
+    for c, col in enumerate(geo.columns if not document else []):  # a document's reader needs no column jargon
         x0, _y0, x1, _y1 = geo.zone_rects[col[0]]
         _y0 = zone_top
         text = chart_text("col_core", lang) if c == 0 else chart_text("col_k", lang, k=c, ies="y" if c == 1 else "ies")
@@ -928,7 +928,7 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
             best, best_bad = None, None
             for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8):
                 (px, py), vertical = _point_along(route, frac)
-                rw, rh = (th, tw) if vertical else (tw, th)
+                rw, rh = (th, tw) if vertical and not only_labelled else (tw, th)
                 rect = (px - rw / 2, py - rh / 2, px + rw / 2, py + rh / 2)
                 bad = sum(_rects_overlap(rect, o) for o in obstacles + placed)
                 bad += sum(_segment_hits_rect(a, b, rect)
@@ -940,7 +940,8 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
             px, py, vertical, rect = best
             placed.append(rect)
             ax.text(px, py, text, ha="center", va="center", fontsize=_FLOW_FONT * fs, color="#222222",
-                    rotation=90 if vertical else 0, zorder=4.5, gid=f"flowlabel-{fid}",
+                    rotation=90 if vertical and not only_labelled else 0,  # step numbers read upright
+                    zorder=4.5, gid=f"flowlabel-{fid}",
                     bbox={"boxstyle": "square,pad=0.12", "facecolor": "#FFFFFF", "edgecolor": "none", "alpha": 0.9})
 
     # legend and colour bar (right column of the page)

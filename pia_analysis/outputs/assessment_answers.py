@@ -601,8 +601,7 @@ def affair_steps(model: Model) -> pd.DataFrame:
 
 
 #: What 別添1's 図 says when the diagram is drawn from the model (the writers draw it under the row).
-DERIVED_DIAGRAM_JA = ("下図（システムと特定個人情報の流れ。モデルの systems.csv・flows.csv から作成。"
-                      "矢印の番号は事務の流れの番号）")
+DERIVED_DIAGRAM_JA = "下図（システムと特定個人情報の流れ。矢印の番号は事務の流れの番号）"
 
 
 def _derive_affair_diagram(ctx: _Context, unit: _Unit | None) -> _Answer | None:
