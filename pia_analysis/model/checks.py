@@ -5,12 +5,14 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "form_answer_problem",
+__all__ = ["Location", "answer_choices", "band_number", "check_declarations", "check_references", "flow_directions",
+           "form_answer_problem",
            "organisation_kind_warnings",
            "population_warnings",
            "validate_tables"]
 
-from typing import Any, Union
+import re
+from typing import Any, Callable, Union
 
 import pandas as pd
 
@@ -82,11 +84,11 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             key = row[table.key]
             if not key:
                 continue
-            if key in first:
+            if key in first and table.unique_key:
                 message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
                 problems.append(Problem(*loc, table.key, message,
                                         "every row needs its own id; rename or merge the rows"))
-            else:
+            elif key not in first:
                 first[key] = loc
         raw = tables.get(table.name)
         ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
@@ -337,6 +339,109 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
             problems.append(Problem(*loc, "answer", *found))
 
 
+#: The words a count may carry after its number in an answer (5年, 1,000人, 30項目, 10件).
+COUNT_WORDS = ("年", "人", "項目", "件")
+
+
+def band_number(text: str) -> int | None:
+    """The whole number an answer to a band item writes, with its digit commas and count word; None if none.
+
+    ``1,000人``, ``1000人``, ``１０００`` and ``5年`` are numbers (what ``docs/assessment.md`` promises for a
+    band answer); a band label (``10人以上50人未満``), a negative or a fraction is not.
+
+    Parameters
+    ----------
+    text
+        The answer as written.
+
+    Returns
+    -------
+    int or None
+        The number, or None when the text is not a whole number.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import band_number
+    >>> band_number("1,000人"), band_number("1000人"), band_number(" 5年 "), band_number("10人以上50人未満")
+    (1000, 1000, 5, None)
+    """
+    from .cells import nfkc
+
+    number = nfkc(str(text)).strip().replace(",", "")
+    for word in COUNT_WORDS:
+        if number.endswith(word):
+            number = number[: -len(word)].strip()
+            break
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
+#: その他 with its text, as a choice answer writes it: その他（USB）, その他(USB).
+_OTHER_WITH_TEXT = re.compile(r"(その他)\s*[（(](.*)[）)]", re.S)
+OTHER_LABEL = "その他"
+
+
+def answer_choices(text: str, label_of: Callable[[str], str | None], separators: str = ";；"
+                   ) -> tuple[list[tuple[str, str]], list[str]]:
+    """The choices a written answer names, each with its その他 text, and the parts that are no choice.
+
+    The answer is split at ``separators`` outside brackets (``;`` and the full-width ``；`` in
+    ``form_answers.csv``; the writer also splits at ``、``, the way the document prints several); a part is a
+    choice when ``label_of`` knows it, or ``その他（text）`` / ``その他(text)`` when the set has その他. A choice
+    repeated (``紙;紙``) is folded into one, its その他 texts joined: the answer means the same.
+
+    Parameters
+    ----------
+    text
+        The answer as written.
+    label_of
+        The label of the item's choice set a part names (exactly, or by an alias), None when it names none.
+    separators
+        The characters between two choices.
+
+    Returns
+    -------
+    tuple of (list of (str, str), list of str)
+        The chosen labels in the order written, each with its その他 text ("" for none), and the parts that
+        are not a choice.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import answer_choices
+    >>> labels = {"紙": "紙", "その他": "その他", "電子記録媒体": "電子記録媒体"}
+    >>> answer_choices("紙；その他（USB、CD）;紙", labels.get)
+    ([('紙', ''), ('その他', 'USB、CD')], [])
+    >>> answer_choices("紙;郵便", labels.get)
+    ([('紙', '')], ['郵便'])
+    """
+    parts, current, depth = [], [], 0
+    for char in text:
+        if char in "（(":
+            depth += 1
+        elif char in "）)":
+            depth = max(0, depth - 1)
+        if depth == 0 and char in separators:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    chosen: dict[str, list[str]] = {}
+    wrong: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        label, other = label_of(part), ""
+        if label is None and (found := _OTHER_WITH_TEXT.fullmatch(part)) and label_of(OTHER_LABEL) == OTHER_LABEL:
+            label, other = OTHER_LABEL, found.group(2).strip()
+        if label is None:
+            wrong.append(part)
+            continue
+        texts = chosen.setdefault(label, [])
+        if other and other not in texts:
+            texts.append(other)
+    return [(label, "、".join(texts)) for label, texts in chosen.items()], wrong
+
+
 def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | None:
     """Why ``answer`` does not fit a layout item (its kind, choice set, band), as (message, hint); None if it fits.
 
@@ -371,7 +476,7 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     "'紙' is not a choice of full.II.2.1 (ファイルの種類)"
     """
     from ..catalog.layout import bands, record_item_categories
-    from .cells import nfkc, parse_meta_value, shorten, truth_value
+    from .cells import parse_meta_value, shorten, truth_value
 
     kind, choice_set, text = item["kind"], item["choice_set"], answer.strip()
     label = f"{item['item_id']} ({item['label_ja']})"
@@ -393,8 +498,7 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     if kind == "band":
         table = bands(choice_set)
         labels = list(table["label_ja"])
-        number = nfkc(text).replace(",", "")
-        if text in labels or number.isdigit():
+        if text in labels or band_number(text) is not None:
             return None
         return (f"{shorten(text)!r} is neither a number of {table['unit'].iloc[0]} nor a band of {choice_set}",
                 f"write a whole number, or one of {' / '.join(labels)}")
@@ -403,12 +507,14 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     else:
         sets = catalog.choice_sets()
         labels = list(sets.loc[sets["choice_set"] == choice_set, "label_ja"])
-    chosen = [part.strip() for part in text.split(";") if part.strip()] if kind == "multi_choice" else [text]
-    wrong = [c for c in chosen if c not in labels]
+    known = set(labels)
+    chosen, wrong = answer_choices(text, lambda part: part if part in known else None,
+                                   ";；" if kind == "multi_choice" else "")
     if wrong or not chosen:
         several = " (several separated by ;)" if kind == "multi_choice" else ""
+        other = f"; その他 with its text as {OTHER_LABEL}（…）" if OTHER_LABEL in known else ""
         return (f"{shorten(wrong[0] if wrong else text)!r} is not a choice of {label}",
-                f"write one of {' / '.join(labels)}{several}")
+                f"write one of {' / '.join(labels)}{several}{other}")
     return None
 
 

@@ -518,6 +518,9 @@ class Table:
     columns: tuple[Column, ...]
     optional_file: bool = False
     title: str = ""  # what the rows are, in English (docs/model-format.md's headings)
+    # form_answers: one row per item *and unit*, so the id column alone is not unique (the pair is checked
+    # with the document tables, model/checks.py)
+    unique_key: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -1010,6 +1013,7 @@ TABLES: tuple[Table, ...] = (
         ),
         optional_file=True,
         title="answers to items of the 評価書 written instead of the derived ones",
+        unique_key=False,
     ),
 )
 
