@@ -45,7 +45,9 @@ from ..model.cells import (
     shorten,
     typed_frame,
 )
-from ..model.checks import check_declarations, check_references, organisation_kind_warnings, population_warnings
+from ..model.checks import (
+    check_declarations, check_references, document_data_warnings, organisation_kind_warnings, population_warnings,
+)
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
@@ -369,6 +371,24 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
                                     "keep one of the two lines"))
         else:
             lines[str(k.value)] = _yaml_line(k)
+
+    def nested_duplicates(mapping: yaml.MappingNode, path: str) -> None:
+        # the blocks (document:, procedure:, their sub-blocks) lose a value the same way: keys by their dotted name
+        seen: dict[str, int] = {}
+        for k, v in mapping.value:
+            name = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
+            if name and name in seen:
+                problems.append(Problem(label, _yaml_line(k), f"{path}.{name}",
+                                        f"appears twice in {path} (first on line {seen[name]})",
+                                        "keep one of the two lines"))
+            elif name:
+                seen[name] = _yaml_line(k)
+            if isinstance(v, yaml.MappingNode):
+                nested_duplicates(v, f"{path}.{name}")
+
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.MappingNode):
+            nested_duplicates(v, str(k.value))
     meta: dict[str, Any] = {}
     refused_lines = {line for line, _c, _m, _h in loader.refused}
     for key, value in data.items():
@@ -764,8 +784,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
-        warnings = naming.located(warnings + check_glyphs(tables) + population(frames["files"],
-                                                                                tables["files"].lines))
+        warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
+                                  + population(frames["files"], tables["files"].lines))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  **frames)
 

@@ -1048,9 +1048,12 @@ def _read_document_sheet(sheet: _Sheet | None, label_root: str, problems: list[P
                 break
         else:
             target[parts[-1]] = value_cell.text
-    if len(problems) > before or not block:
+    # the rows read are checked even when another row had a problem: every problem of the sheet at once
+    bad_rows = len(problems) > before
+    if not block:
         return None
-    return model_cells.parse_document(block, label, None, problems, lines)
+    parsed = model_cells.parse_document(block, label, None, problems, lines)
+    return None if bad_rows else parsed
 
 
 def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem],
@@ -1340,7 +1343,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
                  warnings=tuple(workbook_naming(str(p)).located(
-                     warnings + check_glyphs(tables)
+                     warnings + check_glyphs(tables) + checks.document_data_warnings(tables)
                      + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
                      + checks.population_warnings(meta, frames["files"], tables["files"].lines,
                                                   meta_rows.get("target_population")))), **frames)

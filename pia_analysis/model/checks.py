@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __all__ = ["Location", "answer_choices", "band_number", "check_declarations", "check_references", "flow_directions",
            "form_answer_problem",
-           "organisation_kind_warnings",
+           "document_data_warnings", "organisation_kind_warnings",
            "population_warnings",
            "validate_tables"]
 
@@ -646,6 +646,91 @@ def check_declarations(meta: dict[str, Any], tables: dict[str, RawTable | None],
                                     f"rates {rid!r}, which the model declares not applicable "
                                     f"({labels[declaration]}, {key})",
                                     "the form leaves a declared-out item blank: remove this row, or the declaration"))
+
+
+def document_data_warnings(tables: dict[str, RawTable | None]) -> list[Problem]:
+    """Warnings for rows of the document-only tables that the 評価書 cannot print, each saying why and the fix.
+
+    The tables are checked against the model when read (:func:`check_references`); these rows are valid
+    but describe nothing the document has a place for, so they would vanish without a word: an
+    ``outsourcing.csv`` row with empty ``covers`` (a 委託事項 of no system or flow); a ``recipients.csv`` row
+    for a system to which no ``provide`` flow from the body's side (a system run by the city, a contractor or a
+    subcontractor) carries a file with My Numbers (the 評価書 lists a file's recipients); a
+    ``file_details.csv`` row for a file without My Numbers (the 評価書 has blocks only for those). Warnings,
+    not errors: the model is whole (the CLI prints them; ``--strict`` makes them errors).
+
+    Parameters
+    ----------
+    tables
+        The tables as a reader read them (table name → :class:`~pia_analysis.model.cells.RawTable`); a table
+        missing or None is not checked.
+
+    Returns
+    -------
+    list of Problem
+        The warnings, by table and row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.cells import RawTable
+    >>> from pia_analysis.model.checks import document_data_warnings
+    >>> files = pd.DataFrame({"file_id": ["MEMO"], "contains_my_number": [False]})
+    >>> details = pd.DataFrame({"file_id": ["MEMO"]})
+    >>> found = document_data_warnings({"files": RawTable(files, [2]), "file_details": RawTable(details, [3])})
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    file_details.csv:3: file_id: 'MEMO' holds no My Numbers (contains_my_number in files.csv), so the 評価書 has
+    no block for it and this row does not appear (hint: set contains_my_number to true in files.csv if the
+    file holds My Numbers, or remove this row)
+    """
+    def rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
+        raw = tables.get(name)
+        if raw is None or raw.frame.empty:
+            return []
+        labels = raw.labels if raw.labels is not None else [TableRef(name)] * len(raw.frame)
+        lines = list(raw.lines) + [None] * (len(raw.frame) - len(raw.lines))
+        return list(zip(zip(labels, lines), raw.frame.to_dict("records")))
+
+    out: list[Problem] = []
+    for loc, row in rows("outsourcing"):
+        if not row.get("covers"):
+            out.append(Problem(*loc, "covers", "is empty: this 委託事項 covers no system or flow, so the 評価書 "
+                                                "does not print it",
+                               ("list the contractor-run systems and outsource flows it covers (ids of ",
+                                TableRef("systems"), " or ", TableRef("flows"), "), or remove this row")))
+    files = tables.get("files")
+    if files is None:
+        return out
+    my_number = {str(f) for f, mn in zip(files.frame.get("file_id", []), files.frame.get("contains_my_number", []))
+                 if bool(mn)}
+    for loc, row in rows("file_details"):
+        fid = row.get("file_id")
+        if fid and fid in set(files.frame["file_id"]) and fid not in my_number:
+            out.append(Problem(*loc, "file_id", (f"{fid!r} holds no My Numbers (contains_my_number in ",
+                                                 TableRef("files"), "), so the 評価書 has no block for it and this "
+                                                                    "row does not appear"),
+                               ("set contains_my_number to true in ", TableRef("files"), " if the file holds My "
+                                "Numbers, or remove this row")))
+    systems, flows = tables.get("systems"), tables.get("flows")
+    if systems is None or flows is None:
+        return out
+    operator = dict(zip(systems.frame["system_id"], systems.frame["operator"]))
+    provide = [r for _l, r in rows("flows") if r["stage"] == "provide"]
+    # what the writer lists as a file's 提供先・移転先 (outputs/assessment_answers provide_flows): the target of
+    # a provide flow from the body's side carrying a file with My Numbers
+    recipients = {r["target"] for r in provide if operator.get(r["source"]) in BODY_OPERATORS
+                  and set(r["files"] or []) & my_number}
+    targets = {r["target"] for r in provide}
+    for loc, row in rows("recipients"):
+        sid = row.get("system_id")
+        if sid and sid in targets and sid not in recipients:
+            out.append(Problem(*loc, "system_id", (f"{sid!r} receives no file with My Numbers from the body's side "
+                                                   "(no provide flow from a system run by the city, a contractor "
+                                                   "or a subcontractor carries one to it), so it is no 提供先・移転先 "
+                                                   "of the 評価書 and this row does not appear"),
+                               ("add the My Number file to the files of that provide flow in ", TableRef("flows"),
+                                " if it is provided, or remove this row")))
+    return out
 
 
 def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_lines: list[int] | None = None,
