@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pia_analysis import load_model, save_model
@@ -167,3 +169,75 @@ def test_corrections_of_the_layout_tables_are_checked_all_at_once_and_located(tm
     err = capsys.readouterr().err
     assert "internal error" not in err and f"the packaged catalogue is not valid: {len(found)} problem(s)" in err
     assert all(p in err for p in found)
+
+
+def test_a_long_file_name_is_shortened_within_the_section_heading_bar(tmp_path, monkeypatch):
+    from pia_analysis import bundled_model_path
+    from pia_analysis.outputs import assessment as writer
+
+    model = load_model(bundled_model_path())
+    files = model.files.copy()
+    files.loc[0, "name_ja"] = "長い名前のファイル" * 22 + "末尾"  # 200 characters, the schema's limit
+    answers = assessment_answers(model.replace(files=files), form="full")
+    headings = []
+    draw = writer._PdfCanvas.text
+
+    def record(self, x, y, text, size, colour="#111111"):
+        if y == writer._MARGIN_TOP:  # the section heading in its bar
+            headings.append((x + self.width(text, size), text, size))
+        return draw(self, x, y, text, size, colour)
+
+    monkeypatch.setattr(writer._PdfCanvas, "text", record)
+    writer.assessment_pdf(answers, "full", tmp_path / "full.pdf")
+    bar_end = writer._PAGE_W - writer._MARGIN_X - writer._PAD
+    assert all(end <= bar_end for end, _text, _size in headings)
+    long = [text for _end, text, _size in headings if "長い名前のファイル" in text]
+    assert long and all(t.startswith("Ⅱ 特定個人情報ファイルの概要（長い名前のファイル") for t in long)
+    assert all(t.endswith(("…）", "…）（続き）")) for t in long) and any(t.endswith("（続き）") for t in long)
+
+
+def test_nits_retention_limits_the_diagram_path_the_cover_approval_and_the_years_word(tmp_path):
+    details = "file_id,retention\nJUKI_FILE,10000\nHONNIN_FILE,-3\nSOUFU_FILE,5\n"
+    problems = [p.split("/model/", 1)[1] for p in _problems(_model(tmp_path / "a", file_details=details))]
+    assert problems[0].startswith("file_details.csv:2: retention: '10000' is over the limit of 9,999 years")
+    assert problems[1].startswith("file_details.csv:3: retention: '-3' is negative")
+    for path, why in (("../../../../etc/passwd", "leaves the model's folder (..)"), ("/etc/passwd",
+                                                                                    "is an absolute path")):
+        found = _problems(_model(tmp_path / why[:5].strip(), document=f"document:\n  affair_diagram: {path}\n"))
+        assert len(found) == 1 and f"document.affair_diagram: '{path}' {why}" in found[0]
+    # a 市 leaves 個人情報保護委員会 承認日【行政機関等のみ】 empty; a 保管期間 override prints its years with 年
+    path = _model(tmp_path / "c", form_answers="item_id,unit,answer\nfull.II.6.2,JUKI_FILE,5\n")
+    text = (path / "model.yaml").read_text(encoding="utf-8")
+    (path / "model.yaml").write_text(text.replace("\nprocedure:\n", "\nprocedure:\n  commission_approved_on: 2021-12-01\n"),
+                                     encoding="utf-8")
+    model = load_model(path)
+    assert model.meta["procedure"]["commission_approved_on"]
+    a = assessment_answers(model, form="full")
+    approval = _at(a, "full.cover.approval")
+    assert approval["answer"] == "" and approval["status"] == "empty_declared"
+    assert _at(a, "full.II.6.2", "JUKI_FILE")[["answer", "detail"]].tolist() == ["5年", "5年"]
+    # an unknown layout item's hint names a document that exists
+    found = _problems(_model(tmp_path / "d", form_answers="item_id,unit,answer\nfull.II.99,,x\n"))
+    assert "docs/assessment.md" in found[0] and (Path(__file__).parents[1] / "docs" / "assessment.md").is_file()
+
+
+def test_a_my_number_in_model_yaml_or_on_the_key_value_sheets_is_located_by_its_key(tmp_path):
+    import openpyxl
+
+    from pia_analysis import bundled_model_path
+
+    number = "123456789018"
+    found = _problems(_model(tmp_path / "a", document=f"document:\n  remarks: |\n    一行目\n    番号 {number}\n"))
+    assert found and all(": document.remarks: contains what looks like a real My Number" in p for p in found)
+    book = save_model(load_model(bundled_model_path()), tmp_path / "m.xlsx")
+    wb = openpyxl.load_workbook(book)
+    document, model_sheet = wb["document"], wb["model"]
+    row = [c.value for c in document["A"]].index("remarks") + 1
+    document.cell(row, 2, f"番号 {number}")
+    title_row = [c.value for c in model_sheet["A"]].index("title_ja") + 1
+    model_sheet.cell(title_row, 2, f"題 {number}")
+    wb.save(book)
+    found = "\n".join(_problems(book))
+    assert f"m.xlsx[document]:{row}: document.remarks: contains what looks like a real My Number" in found
+    assert f"m.xlsx[model]:{title_row}: title_ja: contains what looks like a real My Number" in found
+    assert number not in found and "column B" not in found

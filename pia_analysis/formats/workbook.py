@@ -1258,6 +1258,19 @@ def _load(path: Path, check_chain: bool = True
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
             names = {pos: model_cells.nfkc(c.text) for pos, c in sheet.rows[0][1].items()
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
+        if name in (META_SHEET, DOCUMENT_SHEET) and sheet.rows:
+            # a key/value sheet: a number in a row is located by the row's key (document.remarks), as the
+            # reader locates the row's other problems, not by a column letter
+            header = sheet.rows[0][1] if sheet.rows[0][0] == 1 else {}
+            key_pos = next((pos for pos, c in header.items() if c.usable and c.text.strip().lower() == "key"), 0)
+            for number, cells in sheet.rows:
+                key_cell = cells.get(key_pos)
+                key = model_cells.nfkc(key_cell.text).strip() if key_cell is not None and key_cell.usable else ""
+                if name == DOCUMENT_SHEET and key and number != 1:
+                    key = f"document.{key.removeprefix('document.')}"
+                row_names = {} if not key or find_my_numbers(key) else {pos: key for pos in cells if pos != key_pos}
+                _guard(_Sheet("", [(number, cells)]), label, row_names, problems)
+            continue
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     document = _read_document_sheet(sheets.get(DOCUMENT_SHEET), label_root, problems)

@@ -307,7 +307,7 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
             if item_id:
                 message = str(unknown_id("layout item", item_id, list(layout), "catalog/form_layout.csv"))
                 problems.append(Problem(*loc, "item_id", message.partition(" (known: ")[0],
-                                        "use an item_id of catalog/form_layout.csv (docs/assessment-forms: "
+                                        "use an item_id of catalog/form_layout.csv (docs/assessment.md: "
                                         "full.…, focused.…, basic.…)"))
             continue
         repeat = item["repeat"]

@@ -45,6 +45,7 @@ from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_cat
 from ..model.checks import answer_choices, band_number
 from ..model.japanese import alias_words
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
 from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
@@ -1093,7 +1094,11 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
                 return None
             value = number
         label = ctx.band_label(choice_set, value)
-        return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
+        # the count with its word, as the derived bands print it (（5年）, （932,000人）), from bands.csv's unit
+        table = ctx.band_table(choice_set)
+        unit = str(table["unit"].iloc[0]) if table is not None and not table.empty else ""
+        word = {"people": "人", "years": "年", "items": "項目"}.get(unit, "")
+        return _Answer(label, (label,), detail=f"{value:,.0f}{word}", source=source, status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
         # several choices are written separated by ; or ； (form_answers.csv) or 、 (as the document prints
@@ -1192,6 +1197,12 @@ def _family_derive(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | N
 
 
 def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None) -> _Answer | None:
+    if key == "commission_approved_on":
+        # 個人情報保護委員会 承認日【行政機関等のみ】: a local body (every kind of organisation_kinds.csv but the
+        # neutral body: 市町村, 特別区, 都道府県, 組合) leaves it empty, whatever model.yaml says
+        kind = organisation_kind(ctx.model.meta)
+        if kind.kind != "body":
+            return _Answer("", source=f"【行政機関等のみ】: {kind.label_ja}は記載しない", status="empty_declared")
     _unit, place = ctx.fill_places[f"doc:{key}"]
     table, _, column = place.partition(":")
     value: Any = None
