@@ -328,7 +328,7 @@ def test_forms_auto_follow_the_threshold(small, kitakyushu):
 
 def test_basic_form_threshold_items(small):
     a = assessment_answers(small, form="basic")
-    assert _at(a, "basic.II.1")[["answer", "detail"]].tolist() == ["1,000人以上1万人未満", "9,999"]
+    assert _at(a, "basic.II.1")[["answer", "detail"]].tolist() == ["1,000人以上1万人未満", "9,999人"]  # with its word, as the derived bands
     assert _at(a, "basic.II.2")["answer"] == "500人未満"
     assert _at(a, "basic.II.3.1")["answer"] == "発生なし"
     assert _at(a, "basic.III")["answer"] == "基礎項目評価の実施が義務付けられる"

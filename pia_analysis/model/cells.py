@@ -133,7 +133,7 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
             return None
         if not MIN_DATE <= day <= MAX_DATE:
             bad(f"{day.isoformat()} is outside {MIN_DATE.isoformat()} … {MAX_DATE.isoformat()}",
-                "write the date of the assessment as YYYY-MM-DD; check the year")
+                "check the year (the dates of a model lie between those two)")
             return None
         return day
     if kind == "int":
@@ -366,6 +366,28 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     return None if found else block
 
 
+def _path_escape(text: str) -> str:
+    """Why a path given in the ``document`` block leaves the model's folder ("" when it stays inside).
+
+    A picture of the 評価書 is a file of the model: an absolute path or one climbing out with ``..`` would
+    make the writer read any file of the machine.
+    """
+    import ntpath
+    import posixpath
+
+    if posixpath.isabs(text) or ntpath.isabs(text) or ntpath.splitdrive(text)[0]:
+        return "is an absolute path"
+    depth = 0
+    for part in re.split(r"[\\/]", text):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return "leaves the model's folder (..)"
+        elif part not in ("", "."):
+            depth += 1
+    return ""
+
+
 def parse_document(value: Any, label: str, line: int | None, problems: list[Problem],
                    lines: dict[str, int]) -> dict[str, Any] | None:
     """The ``document`` block of model.yaml (:data:`~pia_analysis.model.schema.DOCUMENT_KEYS`), checked.
@@ -420,6 +442,11 @@ def parse_document(value: Any, label: str, line: int | None, problems: list[Prob
                 limit = MAX_NOTE_CHARS if kind == "text" else MODEL_TEXT_LIMITS["text"]
                 if len(text) > limit:
                     too_long(column, len(text), limit, "a text cell", label, where, found)
+                    continue
+                if kind == "path" and (escape := _path_escape(text)):
+                    found.append(Problem(label, where, column, f"{shorten(text)!r} {escape}",
+                                         "give the path of the picture inside the model's folder (the workbook's "
+                                         "folder), relative to it, e.g. diagram.png or figures/diagram.png"))
                     continue
                 out[str(raw_key)] = text
             else:  # date: the model.yaml rules (1990–2099, ISO or 和暦)
@@ -590,6 +617,14 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
         if value.lower() in NOT_SET_WORDS:
             return NOT_SET
         number = re.fullmatch(r"(\d{1,4})\s*年?", value)
+        if number is None and re.fullmatch(r"-\s*\d+(\.\d+)?\s*年?", value):
+            bad(f"{shorten(raw.strip())!r} is negative: a retention period is 0 years or more",
+                "write the years as a whole number (5 or 5年; a period under a year as 0), or 定められていない")
+            return None
+        if number is None and re.fullmatch(r"\d{5,}\s*年?", value):
+            bad(f"{shorten(raw.strip())!r} is over the limit of 9,999 years",
+                "write the years the rules set (5 or 5年), or 定められていない when they set none")
+            return None
         if number is None:
             bad(f"{shorten(raw.strip())!r} is not a whole number of years or 定められていない",
                 "write the years as a whole number (5 or 5年; a period under a year as 0), 定められていない (not set), "

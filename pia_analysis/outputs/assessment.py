@@ -760,6 +760,31 @@ def _pages(doc: _PdfCanvas, parts: list[_Part]) -> list[tuple[_Part, list[_Drawn
     return pages
 
 
+def _fit_heading(doc: _PdfCanvas, heading: str, width: float, size: float = 12.5,
+                 smallest: float = 10.0) -> tuple[str, float]:
+    """A section heading that fits its bar on one line: a smaller size first, then shortened with an ellipsis.
+
+    A file's or system's name may be 200 characters long (schema.MAX_NAME_CHARS): the heading keeps its start
+    (the section) and its closing bracket and （続き）, and the middle gives way (the name in full is in the
+    section's rows).
+    """
+    while doc.width(heading, size) > width and size > smallest:
+        size = max(smallest, size - 0.5)
+    if doc.width(heading, size) <= width:
+        return heading, size
+    tail = ""
+    for end in ("（続き）", "）"):
+        if heading.endswith(end):
+            heading, tail = heading[: -len(end)], end + tail
+    room = width - doc.width("…" + tail, size)
+    kept = ""
+    for char in heading:
+        if doc.width(kept + char, size) > room:
+            break
+        kept += char
+    return kept + "…" + tail, size
+
+
 def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
                first: bool, cover: str) -> None:
     doc.new_page()
@@ -777,7 +802,8 @@ def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, pag
     if first and page == 1:  # the cover: what the document is
         heading = f"特定個人情報保護評価書（{cover}）"
     doc.rect(left, y - 3, right - left, 22, _COLOURS["section"])
-    doc.text(left + _PAD, y, heading, 12.5, "#111111")
+    heading, size = _fit_heading(doc, heading, right - left - 2 * _PAD)
+    doc.text(left + _PAD, y, heading, size, "#111111")
     y += _TITLE_H
     x_label = left + _COL_NUMBER
     x_answer = x_label + _COL_LABEL

@@ -42,8 +42,10 @@ from ..analysis.coverage import declared_out
 from ..analysis.judgments import procedure_rules, required_assessment
 from ..analysis.sub_measures import sub_measure_answers
 from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_categories, record_item_category
+from ..model.checks import answer_choices, band_number
 from ..model.japanese import alias_words
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
 from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
@@ -69,8 +71,6 @@ _CHECKED, _UNCHECKED = "☑", "☐"
 # the words of a retention period that is not set (保管期間 定められていない), folded: the loader's words and the
 # value it reads them as (file_details.csv retention), so a form_answers.csv answer in any of them reads the same
 _NOT_SET = tuple(dict.fromkeys(unicodedata.normalize("NFKC", w).casefold() for w in (*NOT_SET_WORDS, NOT_SET)))
-# the units a count or a number of years may be written with (5年, 1,000人, 12項目)
-_COUNT_WORDS = ("年", "人", "項目", "件")
 _JOIN = "、"
 # the forms the threshold judgment's code requires (the 基礎項目評価書 always)
 _FORMS_OF = {"full": ("basic", "full"), "focused": ("basic", "focused"), "basic": ("basic",), "none": ()}
@@ -1091,22 +1091,34 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
             label = ctx.band_label("retention", None)
             return _Answer(label, (label,), source=source, status=status)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            try:
-                value = float(str(value).replace(",", "").strip().removesuffix("以上").rstrip("".join(_COUNT_WORDS)))
-            except ValueError:
+            # the same reading as the check of form_answers.csv (1,000人, 1000人, 5年), and a band's floor
+            # written as its lower bound (1,000人以上)
+            number = band_number(str(value).strip().removesuffix("以上"))
+            if number is None:
                 return None
+            value = number
         label = ctx.band_label(choice_set, value)
-        return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
+        # the count with its word, as the derived bands print it (（5年）, （932,000人）), from bands.csv's unit
+        table = ctx.band_table(choice_set)
+        unit = str(table["unit"].iloc[0]) if table is not None and not table.empty else ""
+        word = {"people": "人", "years": "年", "items": "項目"}.get(unit, "")
+        return _Answer(label, (label,), detail=f"{value:,.0f}{word}", source=source, status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
-        if kind == "multi_choice" and isinstance(value, str):
-            # several choices are written separated by ; (form_answers.csv) or 、 (as the document prints them)
-            values = [v.strip() for v in value.replace("、", ";").split(";") if v.strip()]
-        labels = [ctx.label_of(choice_set, v) for v in values]
-        if any(label is None for label in labels):
+        # several choices are written separated by ; or ； (form_answers.csv) or 、 (as the document prints
+        # them), その他 with its text as その他（USB）; a repeated choice is folded (model/checks.answer_choices)
+        separators = ";；、" if kind == "multi_choice" else ""
+        chosen: list[tuple[str, str]] = []
+        wrong: list[str] = []
+        for v in values:
+            found, bad = answer_choices(_text(v), lambda part: ctx.label_of(choice_set, part), separators)
+            chosen += [c for c in found if c[0] not in {label for label, _other in chosen}]
+            wrong += bad
+        if wrong or not chosen:
             return _Answer(_text(value), (), detail=f"not a choice of {choice_set}", source=source, status=status)
-        chosen = tuple(dict.fromkeys(labels))  # type: ignore[arg-type]
-        return _Answer(_JOIN.join(chosen), chosen, source=source, status=status)
+        labels = tuple(label for label, _other in chosen)
+        text = _JOIN.join(f"{label}（{other}）" if other else label for label, other in chosen)
+        return _Answer(text, labels, source=source, status=status)
     return _Answer(_text(value), source=source, status=status)
 
 
@@ -1189,6 +1201,12 @@ def _family_derive(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | N
 
 
 def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None) -> _Answer | None:
+    if key == "commission_approved_on":
+        # 個人情報保護委員会 承認日【行政機関等のみ】: a local body (every kind of organisation_kinds.csv but the
+        # neutral body: 市町村, 特別区, 都道府県, 組合) leaves it empty, whatever model.yaml says
+        kind = organisation_kind(ctx.model.meta)
+        if kind.kind != "body":
+            return _Answer("", source=f"【行政機関等のみ】: {kind.label_ja}は記載しない", status="empty_declared")
     _unit, place = ctx.fill_places[f"doc:{key}"]
     table, _, column = place.partition(":")
     value: Any = None
