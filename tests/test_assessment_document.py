@@ -399,3 +399,17 @@ def test_the_change_sheet_of_the_document_has_no_id_column_name_or_key_value(cas
         assert word not in text, word
     assert not re.search(r"[a-z_]+: ", text)
     assert "記載なし" in text or "人" in text
+
+
+def test_a_workbook_model_finds_its_previous_version_as_the_loader_does(tmp_path, capsys):
+    """The workbook's ``previous`` is relative to the folder holding it: the 別添3 rows are those of the folder model."""
+    from pia_analysis import save_model
+
+    book = tmp_path / "assessment-v2.xlsx"
+    save_model(load_model(SMALL), book)
+    from_book = assessment_answers(load_model(book), form="basic")
+    from_dir = assessment_answers(load_model(SMALL), form="basic")
+    rows = from_book["item_id"] == "basic.changes.item"
+    assert rows.sum() == (from_dir["item_id"] == "basic.changes.item").sum() > 0
+    assert main(["assessment", str(book), "--out", str(tmp_path / "doc"), "--form", "basic"]) == 0
+    assert (tmp_path / "doc" / "評価書_basic.xlsx").is_file()

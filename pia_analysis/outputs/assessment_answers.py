@@ -32,7 +32,6 @@ import numbers
 import unicodedata
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -1371,13 +1370,17 @@ def _forms(model: Model, form: str) -> tuple[str, ...]:
 
 
 def _previous(model: Model) -> Model | None:
-    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed)."""
-    rel = model.meta.get("previous")
-    if not rel or model.path is None:
-        return None
-    from ..formats import load_model
+    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed).
 
-    return load_model(Path(model.path) / str(rel), check_chain=False)
+    The path is resolved by the loader's own rule (:func:`~pia_analysis.formats.previous_chain`): a workbook's
+    ``previous`` is relative to the folder holding it, a directory's to the directory.
+    """
+    if not model.meta.get("previous") or model.path is None:
+        return None
+    from ..formats import load_model, previous_chain
+
+    chain = previous_chain(model)
+    return load_model(chain[0], check_chain=False) if chain else None
 
 
 def assessment_answers(model: Model, form: str = "auto", previous: Model | None = None) -> pd.DataFrame:
