@@ -168,6 +168,29 @@ def test_pending_cells_are_marked_by_text_and_fill(small_answers):
     assert {c.fill.fgColor.rgb for c in cells} == {"00FCE4D6"}
 
 
+def test_each_cell_has_its_own_rows_fill_and_a_filled_answer_none(small_answers):
+    """A filled answer has no fill, a pending one the orange, a heading row its colour (styles are not carried over)."""
+    wb = _workbook(small_answers, "full")
+    status, item = SHEET_COLUMNS.index("状態") + 1, SHEET_COLUMNS.index("項目") + 1
+    filled, pending, labels = [], [], []
+    for ws in wb.worksheets:
+        for r in range(3, ws.max_row + 1):
+            answer = ws.cell(r, 3)
+            if answer.value == PENDING_JA:
+                pending.append(answer)
+            elif (answer.value and ws.cell(r, item).value and ws.cell(r, status).value in ("モデル", "導出", "文書")
+                  and not re.match(r"[ⅠⅡⅢⅣⅤⅥ]|（別添", str(ws.cell(r, 1).value or ""))):  # not a section row
+                filled.append(answer)
+                labels.append(ws.cell(r, item))
+    assert len(filled) > 50 and len(pending) > 20
+    assert {c.fill.fill_type for c in filled} == {None}
+    assert {c.font.color.rgb if c.font.color else None for c in filled} != {"00C00000"}
+    assert {c.fill.fill_type for c in labels} == {None}
+    assert {c.fill.fgColor.rgb for c in pending} == {"00FCE4D6"}
+    first = wb.worksheets[1]  # Ⅰ: its section heading row is blue
+    assert first.cell(3, 1).fill.fgColor.rgb == "00D9E1F2" and first.cell(3, 3).fill.fgColor.rgb == "00D9E1F2"
+
+
 def test_print_setup_is_a4_portrait_fit_to_width_with_repeated_headers(small_answers):
     for ws in _workbook(small_answers, "full").worksheets:
         assert ws.print_area == f"'{ws.title}'!$A$1:$D${ws.max_row}"

@@ -372,7 +372,8 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
         """The cell style of column ``c`` in a row of ``kind``, built once (openpyxl hashes every style set)."""
         key = (c, kind, pending, indent)
         if key not in styles:
-            cell = scratch.cell(1, 1)
+            # a fresh cell per style: a reused one would carry the last style's fill and font over
+            cell = scratch.cell(len(styles) + 1, 1)
             cell.alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
             cell.font = (body if c < 4 else small) if c <= _PRINTED else grey
             if c <= _PRINTED:
