@@ -543,3 +543,25 @@ def test_a_model_without_my_number_files_leaves_the_file_block_to_fill(small):
     assert set(block["unit"]) == {""}  # written once, without a unit
     assert (block.loc[block["item_id"] == "full.II.2.2", "answer"] == PENDING_JA).all()
     assert _at(a, "full.I.3")["answer"] == PENDING_JA
+
+
+def test_a_risks_measures_in_the_full_form_come_from_the_controls_that_mitigate_it(small, full):
+    """全項目 Ⅲ リスクに対する措置の内容: as the 重点 form, from the controls whose mitigates names the risk."""
+    row = _at(full, "full.III.use-3.measures")
+    names = [n for n, m in zip(small.controls["name_ja"], small.controls["mitigates"]) if "use-3" in (m or [])]
+    assert row["status"] == "derived" and names
+    assert [line[1:].rsplit("（", 1)[0] for line in row["answer"].splitlines()] == names
+    assert row["source"].startswith("controls ")
+    pending = _at(full, "full.III.use-4.measures")
+    assert pending["status"] == "missing"
+    assert pending["filled_from"] == "sub_measures.csv use-4.measures; controls.csv mitigates use-4"
+    c = assessment_completeness(full)
+    assert "controls.csv mitigates use-4" in c.loc[c["section"] == "Ⅲ", "missing_items"].iloc[0]
+
+
+def test_the_storage_place_names_the_bodys_own_systems_by_its_own_word():
+    """保管場所 of a 町's systems says 町, never 市 (the organisation kind's word; others 委託先, J-LIS …)."""
+    town = load_model(MODELS / "town")
+    answers = assessment_answers(town, form="full")
+    places = "\n".join(answers.loc[answers["item_id"] == "full.II.6.1", "answer"])
+    assert "、町）" in places and "、市）" not in places and "、J-LIS）" in places

@@ -498,6 +498,18 @@ def test_the_form_item_comes_from_the_catalogue(tiny):
     assert items["F2"].startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託")  # F2 is an outsource flow
 
 
+
+@pytest.mark.parametrize("stage, item", [("use", "Ⅱ 3 特定個人情報の入手・使用 ⑧使用方法"),
+                                         ("outsource", "Ⅱ 4 特定個人情報ファイルの取扱いの委託"),
+                                         ("provide", "Ⅱ 5 特定個人情報の提供・移転"),
+                                         ("retain", "Ⅱ 6 特定個人情報の保管・消去")])
+def test_a_new_flows_form_item_follows_its_stage(tiny, stage, item):
+    """A new flow with My Numbers is filed under its stage's item (change_items.csv), not always Ⅱ 3 ② / Ⅱ 5 ⑥."""
+    d = diff(tiny, changed(tiny, add={"flows": [{**MN_FLOW, "stage": stage}]}))
+    row = d.changes.set_index("id").loc["F3"]
+    assert "new-mn-flow" in row["rules"] and row["form_item_ja"].startswith(item)
+    assert "入手方法 / Ⅱ 5" not in row["form_item_ja"]
+
 # ---------------------------------------------------------------------------------------------------
 # (別添3) in the form's words; data first given in the newer version
 

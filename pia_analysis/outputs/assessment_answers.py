@@ -10,7 +10,8 @@ once per unit (file, system, 委託事項, 提供先・移転先, change) and an
   ``channel_keywords.csv``'s ``acquisition_method`` / ``provision_method``, ``record_item_categories.csv``,
   ``bands.csv``);
 - ``model:``, ``procedure:``, ``rated:``, ``sub_measure:``, ``declaration:``, ``other_risk:`` read the model as is;
-  ``controls:`` lists the controls that mitigate a rated item;
+  ``controls:`` lists the controls that mitigate a rated item; a risk's only sub-measure (its リスクに対する措置の内容)
+  that no sub-measure text answers is written as ``controls:`` would (the 重点項目評価書's rule, one place);
 - ``doc:`` keys read the document-only data of the model (``model.yaml``'s ``document:`` block, ``file_details.csv``,
   ``outsourcing.csv``, ``recipients.csv``, systems' ``functions``): :attr:`Model.document` (without its ``source``,
   which is the block's provenance, not an item), :attr:`Model.file_details` …;
@@ -40,12 +41,14 @@ from .. import catalog
 from ..analysis.coverage import declared_out
 from ..analysis.judgments import procedure_rules, required_assessment
 from ..analysis.sub_measures import sub_measure_answers
+from ..catalog.sub_measures import sub_measure_catalog
 from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_categories, record_item_category
-from ..model.japanese import alias_words
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
 from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
+from ..util.words import operator_word
 from ..whatif.versions import FIRST_GIVEN_RULE
 
 #: What the document prints in an item the model cannot fill.
@@ -234,6 +237,11 @@ class _Context:
     def operator(self, system_id: str) -> str:
         return str(self.systems[system_id]["operator"])
 
+    def operator_word(self, system_id: str) -> str:
+        """Who runs a system in the document's words: the body's own word (市, 町 …) or 委託先, 国 and so on."""
+        code = self.operator(system_id)
+        return organisation_kind(self.model.meta).word_ja if code == "city" else operator_word(code)
+
     def name(self, system_id: str) -> str:
         return str(self.systems[system_id]["name_ja"])
 
@@ -351,6 +359,13 @@ class _Context:
     @cached_property
     def sub_answers(self) -> dict[str, dict[str, Any]]:
         return {r["sub_measure_id"]: r for r in sub_measure_answers(self.model).to_dict("records")}
+
+    @cached_property
+    def sole_sub_measures(self) -> dict[str, str]:
+        """The sub-measures that are their rated item's only one (the risk's 措置の内容) → that rated item."""
+        catalog = sub_measure_catalog()
+        counts = catalog["rated_item"].value_counts()
+        return {s: r for s, r in zip(catalog["sub_measure_id"], catalog["rated_item"]) if counts[r] == 1}
 
     @cached_property
     def controls(self) -> list[dict[str, Any]]:
@@ -932,8 +947,8 @@ def _derive_provision_channels(ctx: _Context, unit: _Unit | None) -> _Answer | N
 def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """Ⅱ 6 ① 保管場所.
 
-    Each system holding the file, with its zone's name and who runs it (the first Japanese word of
-    ``value_aliases.csv`` for the operator: 市, 委託先 …), one per line.
+    Each system holding the file, with its zone's name and who runs it (the body's own word from its
+    organisation kind — 市, 町, 県 … — or :func:`~pia_analysis.util.words.operator_word`: 委託先, 国 …), one per line.
     """
     assert unit is not None
     holders = [s for s in ctx.systems if unit.unit_id in ctx.holds(s)]
@@ -942,8 +957,7 @@ def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     lines = []
     for s in holders:
         zone = ctx.zones.get(ctx.systems[s]["zone_id"], {}).get("name_ja", ctx.systems[s]["zone_id"])
-        words = alias_words("operator", ctx.operator(s))
-        lines.append(f"{ctx.name(s)}（{zone}、{words[0] if words else ctx.operator(s)}）")
+        lines.append(f"{ctx.name(s)}（{zone}、{ctx.operator_word(s)}）")
     return _Answer("\n".join(lines), source="systems " + ", ".join(holders))
 
 
@@ -1150,6 +1164,9 @@ def _family_sub_measure(ctx: _Context, row: dict[str, Any], key: str, unit: _Uni
     # a text sub-measure nobody answered: the controls that name it (controls.csv sub_measures)
     if sub["kind"] == "text" and sub["controls"]:
         return _Answer(_controls_text(ctx, list(sub["controls"])), source="controls " + ", ".join(sub["controls"]))
+    # the risk's only sub-measure is its 措置の内容: the controls that mitigate the risk, as the 重点 form writes it
+    if sub["kind"] == "text" and key in ctx.sole_sub_measures:
+        return _family_controls(ctx, row, ctx.sole_sub_measures[key], unit)
     return None
 
 
@@ -1230,6 +1247,8 @@ def _filled_from(ctx: _Context, fill: str) -> str:
         return f"{_PLACE_NAMES.get(table, table)} {column}"
     if family == "derive":
         return f"{fill} ({ctx.fill_places[fill][1]})" if fill in ctx.fill_places else fill
+    if family == "sub_measure" and key in ctx.sole_sub_measures:
+        return f"sub_measures.csv {key}; controls.csv mitigates {ctx.sole_sub_measures[key]}"
     return {
         "model": f"model.yaml {key}", "procedure": f"model.yaml procedure: {key}", "rated": f"ratings.csv {key}",
         "sub_measure": f"sub_measures.csv {key}", "declaration": f"model.yaml declared_not_applicable: {key}",
