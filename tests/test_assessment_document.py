@@ -82,6 +82,10 @@ def test_every_item_appears_in_the_forms_order_with_its_number(request, which, f
     expected = [r for r in of_form.itertuples() if which != "small" or not DECLARED_OUT.match(r.item_id)]
     assert [row["項目ID"] for _s, row in printed] == [_key(r) for r in expected]
     for (_sheet, row), r in zip(printed, expected):
+        if r.depth == 0 and r.kind not in ("heading", "repeat"):
+            # a section that is one item (基礎 Ⅲ しきい値判断結果): the title row says it, the answer row not again
+            assert (row["項目番号"], row["項目"]) == (None, None), (r.item_id, r.unit)
+            continue
         assert (row["項目番号"] or "") == r.number, (r.item_id, r.unit)
         assert (row["項目"] or "") == r.label_ja, (r.item_id, r.unit)
     # every item of the packaged layout is printed (the small model has a unit for every block)
@@ -436,3 +440,11 @@ def test_a_workbook_model_finds_its_previous_version_as_the_loader_does(tmp_path
     assert rows.sum() == (from_dir["item_id"] == "basic.changes.item").sum() > 0
     assert main(["assessment", str(book), "--out", str(tmp_path / "doc"), "--form", "basic"]) == 0
     assert (tmp_path / "doc" / "評価書_basic.xlsx").is_file()
+
+
+def test_a_section_that_is_one_item_says_its_title_once(small_answers):
+    """基礎 Ⅲ: 「Ⅲ しきい値判断結果」 once, as the title row, then the answer (not the title twice)."""
+    ws = _workbook(small_answers, "basic")["Ⅲ"]
+    rows = [tuple(ws.cell(r, c).value for c in (1, 2)) for r in range(3, ws.max_row + 1)]
+    assert rows.count(("Ⅲ", "しきい値判断結果")) == 1
+    assert ws.cell(4, 3).value.startswith("［ ")

@@ -43,10 +43,11 @@ from ..analysis.judgments import procedure_rules, required_assessment
 from ..analysis.sub_measures import sub_measure_answers
 from ..catalog.sub_measures import sub_measure_catalog
 from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_categories, record_item_category
+from ..model.japanese import japanese_date, parse_date_text
 from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
-from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
+from ..model.schema import MODEL_KEY_UNITS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS, TABLES
 from ..util.errors import InvalidArgumentError
 from ..util.words import operator_word
 from ..whatif.versions import FIRST_GIVEN_RULE
@@ -65,7 +66,7 @@ ANSWER_COLUMNS = ["form", "item_id", "parent", "order", "depth", "unit", "unit_k
                   "status", "filled_from", "source", "optional", "show"]
 #: The columns of :func:`assessment_completeness`.
 COMPLETENESS_COLUMNS = ["form", "section", "items", "model", "derived", "document", "override", "empty_declared",
-                        "missing", "filled_share", "missing_items"]
+                        "missing", "filled_share", "change_rows", "missing_items"]
 
 _CHECKED, _UNCHECKED = "☑", "☐"
 # the words of a retention period that is not set (保管期間 定められていない), folded: the loader's words and the
@@ -98,9 +99,9 @@ def _empty(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """A value as the document prints it: dates as ISO dates, lists one per line, whole numbers without .0."""
+    """A value as the document prints it: dates in 和暦 (令和8年4月1日), lists one per line, no .0 on whole numbers."""
     if isinstance(value, (dt.date, pd.Timestamp)):
-        return (value.date() if isinstance(value, pd.Timestamp) else value).isoformat()
+        return japanese_date(value)
     if isinstance(value, (list, tuple)):
         return "\n".join(_text(v) for v in value)
     if isinstance(value, bool):
@@ -283,6 +284,15 @@ class _Context:
             except ValueError:
                 self._bands[band_set] = None
         return self._bands[band_set]
+
+    def band_unit(self, band_set: str) -> str:
+        """The Japanese word of a band set's unit (bands.csv ``unit`` → the schema's unit words: 人, 年), or ""."""
+        table = self.band_table(band_set)
+        if table is None or table.empty:
+            return ""
+        words = {en: ja for column in (c for t in TABLES for c in t.columns) if column.unit
+                 for ja, en in [column.unit]} | {en: ja for ja, en in MODEL_KEY_UNITS.values()}
+        return words.get(str(table["unit"].iloc[0]), "")
 
     def band_label(self, band_set: str, value: float | None) -> str:
         """The band of a value, as :func:`~pia_analysis.catalog.layout.band_of` gives it, from the cached table.
@@ -865,11 +875,19 @@ def _derive_subcontracting(ctx: _Context, unit: _Unit | None) -> _Answer | None:
 
 
 def _derive_subcontract_items(ctx: _Context, unit: _Unit | None) -> _Answer | None:
-    """Ⅱ 4 ⑨ 再委託事項: the names of those subcontractor-run systems (empty when there are none)."""
+    """Ⅱ 4 ⑨ 再委託事項: what those subcontractor-run systems do (``systems.csv`` ``functions``).
+
+    Empty when nothing is subcontracted; 【要記入】 when none of them says what it does — a system's name is not
+    what is subcontracted, so it is never given as the answer.
+    """
     subs = ctx.subcontractors(_outsourcing(unit))
     if not subs:
         return _Answer("", source="再委託しない", status="empty_declared")
-    return _Answer(_names(ctx, subs), source="systems " + ", ".join(subs))
+    done = [(s, _text(ctx.systems[s].get("functions"))) for s in subs if not _empty(ctx.systems[s].get("functions"))]
+    if not done:
+        return None
+    return _Answer("\n".join(dict.fromkeys(text for _s, text in done)),
+                   source="systems " + ", ".join(s for s, _t in done) + " functions")
 
 
 def _derive_provision_status(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -1010,7 +1028,7 @@ def _derive_public_comment_period(ctx: _Context, unit: _Unit | None) -> _Answer 
         return None
     both = procedure_rules().at["public_comment_counting", "value"] == "both_ends"
     days = (end - start).days + (1 if both else 0)
-    return _Answer(f"{start.isoformat()}～{end.isoformat()}（{days}日間）",
+    return _Answer(f"{japanese_date(start)}～{japanese_date(end)}（{days}日間）",
                    source="model.yaml procedure.public_comment.start, end")
 
 
@@ -1059,6 +1077,8 @@ def _derive_change(key: str) -> Callable[[_Context, _Unit | None], _Answer | Non
         assert unit is not None and unit.kind == "change"
         row = unit.payload
         value = str(row[_CHANGE_COLUMNS[key]])
+        if key == "change_date" and value:
+            value = japanese_date(parse_date_text(value))  # the diff's ISO day, printed in 和暦 as the form
         chosen = (value,) if key == "change_timing" else ()
         return _Answer(value, chosen, source=f"rule {row['規則']} ({row['区分']})")
     derive.__name__ = f"_derive_{key}"
@@ -1110,7 +1130,9 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
             except ValueError:
                 return None
         label = ctx.band_label(choice_set, value)
-        return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
+        # the value with its unit, as a derived count shows it: （25人）, （7年）
+        return _Answer(label, (label,), detail=f"{value:,.0f}{ctx.band_unit(choice_set)}", source=source,
+                       status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
         if kind == "multi_choice" and isinstance(value, str):
@@ -1489,8 +1511,10 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
         out), the counts by
         status ``model``, ``derived``, ``document``, ``override``, ``empty_declared``, ``missing`` (printed
         【要記入】), ``filled_share`` (the filled items — model, derived, document, override — over the items that
-        need an answer, i.e. all but ``empty_declared``; 1.0 when none does) and ``missing_items`` (one per line:
-        ``number label [unit] ← the table or key that would fill it``).
+        need an answer, i.e. all but ``empty_declared``; 1.0 when none does), ``change_rows`` (the rows of
+        (別添3), one per change, counted apart: their fields are written from the diff against the previous
+        version, not items of the form the model fills, so they are in none of the other counts) and
+        ``missing_items`` (one per line: ``number label [unit] ← the table or key that would fill it``).
 
     Raises
     ------
@@ -1512,8 +1536,13 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     # a block's title row (kind repeat) names its unit: not an item of the form to fill
     items = answers.loc[(answers["status"] != "") & answers["show"] & (answers["kind"] != "repeat")]
+    # the 別添3 rows: as many as the changes, each field filled by the diff; counted apart so that a version
+    # with many changes does not look better filled than the same model without a previous version
+    is_change = items["unit_kind"] == "change"
+    changes, items = items.loc[is_change], items.loc[~is_change]
     for form in dict.fromkeys(answers["form"]):
         of_form = items.loc[items["form"] == form]
+        change_units = changes.loc[changes["form"] == form, ["section", "unit"]].drop_duplicates()
         groups = [(s, of_form.loc[of_form["section"] == s]) for s in dict.fromkeys(answers.loc[answers["form"] == form,
                                                                                               "section"])]
         for section, group in [*groups, ("計", of_form)]:
@@ -1527,5 +1556,7 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"form": form, "section": section, "items": len(group),
                          **{s: int(counts.get(s, 0)) for s in ANSWER_STATUSES},
                          "filled_share": round(filled / need, 3) if need else 1.0,
+                         "change_rows": int(len(change_units) if section == "計"
+                                            else (change_units["section"] == section).sum()),
                          "missing_items": "\n".join(dict.fromkeys(lines))})
     return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)
