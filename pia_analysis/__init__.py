@@ -33,6 +33,7 @@ __all__ = [
     "overview_reading", "paths_reading", "readable_table", "simulation_reading", "findings_reading", "gaps_reading",
     "procedure_reading", "rating_check_reading", "schedule_reading", "stage_coverage_reading", "threshold_reading",
     "comparison_reading", "history_reading", "system_view_reading", "version_diff_reading",
+    "assessment_change_reading", "example_measure",
 ]
 
 from importlib import import_module
@@ -70,7 +71,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
                           "findings_reading", "gaps_reading", "overview_reading", "paths_reading",
                           "procedure_reading", "rating_check_reading", "readable_table", "schedule_reading",
                           "simulation_reading", "stage_coverage_reading", "threshold_reading", "comparison_reading",
-                          "history_reading", "system_view_reading", "version_diff_reading"),
+                          "history_reading", "system_view_reading", "version_diff_reading",
+                          "assessment_change_reading", "example_measure"),
     ".outputs.section3": ("write_section3",),
     ".outputs.assessment_answers": ("assessment_answers", "assessment_completeness"),
     ".outputs.assessment": ("write_assessment",),

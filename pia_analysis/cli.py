@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model.mynumber import mask_numbers
+from .catalog import CatalogProblems
 from .model.errors import DifferentAssessmentError, ModelError, PiaError
 from .util.files import OutputRefused, WriteFailed, check_file_target, check_pack_target, handle_signals
 
@@ -1034,6 +1035,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, OutputRefused, DifferentAssessmentError) as exc:
         print(f"pia-analysis: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except CatalogProblems as exc:  # the packaged tables a user corrects (catalog/README.md): a bad input
+        print(f"error: the packaged catalogue is not valid: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_MODEL
     except WriteFailed as exc:
         print(f"pia-analysis: {exc}", file=sys.stderr)
         return EXIT_WRITE

@@ -82,6 +82,10 @@ def test_every_item_appears_in_the_forms_order_with_its_number(request, which, f
     expected = [r for r in of_form.itertuples() if which != "small" or not DECLARED_OUT.match(r.item_id)]
     assert [row["項目ID"] for _s, row in printed] == [_key(r) for r in expected]
     for (_sheet, row), r in zip(printed, expected):
+        if r.depth == 0 and r.kind not in ("heading", "repeat"):
+            # a section that is one item (基礎 Ⅲ しきい値判断結果): the title row says it, the answer row not again
+            assert (row["項目番号"], row["項目"]) == (None, None), (r.item_id, r.unit)
+            continue
         assert (row["項目番号"] or "") == r.number, (r.item_id, r.unit)
         assert (row["項目"] or "") == r.label_ja, (r.item_id, r.unit)
     # every item of the packaged layout is printed (the small model has a unit for every block)
@@ -166,6 +170,29 @@ def test_pending_cells_are_marked_by_text_and_fill(small_answers):
     cells = [c for ws in wb.worksheets for c in ws["C"] if c.value == PENDING_JA]
     assert len(cells) > 20
     assert {c.fill.fgColor.rgb for c in cells} == {"00FCE4D6"}
+
+
+def test_each_cell_has_its_own_rows_fill_and_a_filled_answer_none(small_answers):
+    """A filled answer has no fill, a pending one the orange, a heading row its colour (styles are not carried over)."""
+    wb = _workbook(small_answers, "full")
+    status, item = SHEET_COLUMNS.index("状態") + 1, SHEET_COLUMNS.index("項目") + 1
+    filled, pending, labels = [], [], []
+    for ws in wb.worksheets:
+        for r in range(3, ws.max_row + 1):
+            answer = ws.cell(r, 3)
+            if answer.value == PENDING_JA:
+                pending.append(answer)
+            elif (answer.value and ws.cell(r, item).value and ws.cell(r, status).value in ("モデル", "導出", "文書")
+                  and not re.match(r"[ⅠⅡⅢⅣⅤⅥ]|（別添", str(ws.cell(r, 1).value or ""))):  # not a section row
+                filled.append(answer)
+                labels.append(ws.cell(r, item))
+    assert len(filled) > 50 and len(pending) > 20
+    assert {c.fill.fill_type for c in filled} == {None}
+    assert {c.font.color.rgb if c.font.color else None for c in filled} != {"00C00000"}
+    assert {c.fill.fill_type for c in labels} == {None}
+    assert {c.fill.fgColor.rgb for c in pending} == {"00FCE4D6"}
+    first = wb.worksheets[1]  # Ⅰ: its section heading row is blue
+    assert first.cell(3, 1).fill.fgColor.rgb == "00D9E1F2" and first.cell(3, 3).fill.fgColor.rgb == "00D9E1F2"
 
 
 def test_print_setup_is_a4_portrait_fit_to_width_with_repeated_headers(small_answers):
@@ -330,8 +357,11 @@ def test_the_change_table_has_one_row_per_change_in_the_forms_columns():
     changed = with_control_status(with_control_status(base, "C-STORE-FW", "missing"), "C-CARD-PIN", "planned")
     rows = assessment_changes(assessment_answers(changed, form="full", previous=base))
     assert list(rows.columns) == ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明"]
-    assert len(rows) == 2 and rows["項目"].str.contains("C-STORE-FW").sum() == 1
-    assert set(rows["変更前の記載"]) == {"status: implemented"}
+    # the form's words: the measure by its name, its status in words (the ids stay in the diff's model_ref)
+    name = base.element_name("C-STORE-FW")
+    assert len(rows) == 2 and rows["項目"].str.endswith(f"（{name}）").sum() == 1
+    assert not rows["項目"].str.contains("C-STORE-FW").any()
+    assert set(rows["変更前の記載"]) == {"状況：実施済み"}
     same = assessment_changes(assessment_answers(base, form="full", previous=base))
     assert same.empty and list(same.columns) == list(rows.columns)
 
@@ -347,7 +377,8 @@ def test_notebook_08_runs_on_another_model_and_says_nothing_of_kitakyushu(tmp_pa
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     text = "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
                      for c in cells if c["cell_type"] == "code" for o in c["outputs"])
-    assert "基礎項目評価書: the model fills" in text and "C2" in text
+    # the changed measure by its name (別添3 speaks the form: no id)
+    assert "基礎項目評価書: the model fills" in text and load_model(SMALL).element_name("C2") in text
     for fact in ("北九州", "C-STORE-FW", "住民基本台帳", "2021-", "評価書_full"):
         assert fact not in text, fact
     assert sorted(p.name for p in (tmp_path / "pack").iterdir())[-2:] == ["評価書_basic.pdf", "評価書_basic.xlsx"]
@@ -357,10 +388,63 @@ def test_the_filed_change_rows_give_the_whole_text_and_block_titles_are_not_brok
     # 別添3 is filed: before and after are never cut for a screen (the English title is 70 characters)
     rows = assessment_changes(kitakyushu_answers)
     title = load_model(bundled_model_path()).meta["title_en"]
-    assert len(title) > 60 and f"title_en: {title}" in set(rows["変更後の記載"])
+    assert len(title) > 60 and title in set(rows["変更後の記載"])
     assert not rows[["変更前の記載", "変更後の記載"]].apply(lambda c: c.str.endswith("…")).any().any()
     # a block title without a label (システム10, 提供先・移転先1) is one line across the number and label columns
     pdf = tmp_path / "full.pdf"
     assessment_pdf(kitakyushu_answers, "full", pdf)
     lines = "\n".join(p.extract_text() for p in PdfReader(pdf).pages).splitlines()
     assert "システム10" in lines and "提供先・移転先1" in lines
+
+
+def _sheet_text(model, tmp_path, name) -> str:
+    """The text of the written 評価書_full.xlsx's 別添3 sheet."""
+    write_assessment(model, tmp_path / name, form="full")
+    book = load_workbook(tmp_path / name / "評価書_full.xlsx", read_only=True)
+    sheet = book["別添3"]
+    return "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+
+
+@pytest.mark.parametrize("case", ["assessment-v2", "kitakyushu-juki-r3"])
+def test_the_change_sheet_of_the_document_has_no_id_column_name_or_key_value(case, tmp_path):
+    # 別添3 is published text: the form's items and words, elements by name; the ids live in diff's model_ref
+    model = load_model(MODELS / case if case.startswith("assessment") else bundled_model_path(case))
+    previous = load_model((model.path / model.meta["previous"]).resolve())
+    rows = assessment_changes(assessment_answers(model, form="full", previous=previous))
+    assert len(rows)
+    text = "\n".join(rows.astype(str).agg("\n".join, axis=1)) + "\n" + _sheet_text(model, tmp_path, case)
+    for m in (model, previous):  # an id inside a name (市町村CS) is the name
+        for t in ("systems", "zones", "files", "controls"):
+            for name in sorted(getattr(m, t)["name_ja"], key=len, reverse=True):
+                text = text.replace(str(name), "")
+    ids = {str(i) for m in (model, previous) for t in ("systems", "zones", "files", "flows", "controls")
+           for i in getattr(m, t).iloc[:, 0]}
+    found = [i for i in ids if re.search(rf"(?<![A-Za-z0-9_\-]){re.escape(i)}(?![A-Za-z0-9_\-])", text)]
+    assert found == [], found
+    for word in ("records", "status", "applies_to", "mitigates", "effectiveness", "encrypted", "target_population",
+                 "model_ref", "first-given", "other-change", "new-mn-flow"):
+        assert word not in text, word
+    assert not re.search(r"[a-z_]+: ", text)
+    assert "記載なし" in text or "人" in text
+
+
+def test_a_workbook_model_finds_its_previous_version_as_the_loader_does(tmp_path, capsys):
+    """The workbook's ``previous`` is relative to the folder holding it: the 別添3 rows are those of the folder model."""
+    from pia_analysis import save_model
+
+    book = tmp_path / "assessment-v2.xlsx"
+    save_model(load_model(SMALL), book)
+    from_book = assessment_answers(load_model(book), form="basic")
+    from_dir = assessment_answers(load_model(SMALL), form="basic")
+    rows = from_book["item_id"] == "basic.changes.item"
+    assert rows.sum() == (from_dir["item_id"] == "basic.changes.item").sum() > 0
+    assert main(["assessment", str(book), "--out", str(tmp_path / "doc"), "--form", "basic"]) == 0
+    assert (tmp_path / "doc" / "評価書_basic.xlsx").is_file()
+
+
+def test_a_section_that_is_one_item_says_its_title_once(small_answers):
+    """基礎 Ⅲ: 「Ⅲ しきい値判断結果」 once, as the title row, then the answer (not the title twice)."""
+    ws = _workbook(small_answers, "basic")["Ⅲ"]
+    rows = [tuple(ws.cell(r, c).value for c in (1, 2)) for r in range(3, ws.max_row + 1)]
+    assert rows.count(("Ⅲ", "しきい値判断結果")) == 1
+    assert ws.cell(4, 3).value.startswith("［ ")

@@ -179,10 +179,10 @@ def test_diff_gives_the_form_items_of_the_other_measures_and_the_declarations(tm
     b = load_model(tiny_with(tmp_path / "b", "other_risk_measures:\n  acquire: 本人確認を徹底\n  other: 追記\n"
                                              "declared_not_applicable: [provide, network_acquire]\n"))
     sheet = diff(a, b).change_sheet().set_index("項目")
-    measures = sheet.loc["Ⅳ 3 その他のリスク対策（model other_risk_measures）"]
+    measures = sheet.loc["Ⅳ 3 その他のリスク対策"]
     assert measures["変更前の記載"] == "Ⅲ 2 入手: 本人確認を徹底"
     assert measures["変更後の記載"] == "Ⅲ 2 入手: 本人確認を徹底; Ⅳ 3 その他のリスク対策: 追記"
-    boxes = sheet.loc["Ⅲ 6 [ ]接続しない（入手）（model declared_not_applicable）"]
+    boxes = sheet.loc["Ⅲ 6 [ ]接続しない（入手）"]
     assert (boxes["変更前の記載"], boxes["変更後の記載"]) == ("提供・移転しない", "提供・移転しない、接続しない（入手）")
     assert not sheet.index.str.contains("表紙").any()
     assert not any("{" in str(v) or "[" in str(v) for v in sheet.values.ravel())  # never a Python repr

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -13,18 +15,21 @@ import pytest
 from broken_cases import TINY
 from pia_analysis import bundled_model_path, load_model
 from pia_analysis.cli import main
+from pia_analysis.model.schema import MODEL_KEYS, TABLES
 from pia_analysis.model.errors import DifferentAssessmentError
 from pia_analysis.whatif.compare import compare
 from pia_analysis.whatif.versions import (
     CHANGE_RULES,
     change_rules,
     diff,
+    first_given,
     history_coverage,
     version_chain,
     version_history,
 )
 from pia_analysis.whatif.apply import apply_scenario
 
+MODELS = Path(__file__).parent / "models"
 H26, H28, R3 = (bundled_model_path(f"kitakyushu-juki-{v}") for v in ("h26", "h28", "r3"))
 NEW_SYSTEM = {"system_id": "NEW", "name_ja": "新システム", "zone_id": "CORE", "kind": "system", "operator": "city",
               "holds": "", "source": "assumption: test"}
@@ -230,13 +235,18 @@ def test_the_change_sheet_has_the_form_columns_and_the_wording(tiny):
     new = changed(tiny, remove={"controls": ["C3"]}, set={"flows": {"F2": {"encrypted": False}}})
     sheet = diff(tiny, new).change_sheet()
     assert list(sheet.columns) == ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明",
-                                   "区分", "規則", "変更日の根拠"]
+                                   "区分", "規則", "変更日の根拠", "model_ref"]
     by_rule = sheet.set_index("規則")
-    assert by_rule.at["encryption-off", "変更前の記載"] == "encrypted: True"
-    assert by_rule.at["encryption-off", "変更後の記載"] == "encrypted: False"
-    assert by_rule.at["control-removed", "変更後の記載"] == "（削除）"
-    assert by_rule.at["control-removed", "変更前の記載"].startswith("公表（status: implemented")
+    # the form's words: the column by its meaning (model/schema.py), a truth value in words, never the column name
+    assert by_rule.at["encryption-off", "変更前の記載"] == "暗号化されているか：はい"
+    assert by_rule.at["encryption-off", "変更後の記載"] == "暗号化されているか：いいえ"
+    assert by_rule.at["encryption-off", "項目"].endswith("（住民記録システム → 発行サーバ）"), by_rule.at["encryption-off", "項目"]
+    assert by_rule.at["control-removed", "変更後の記載"] == "記載なし"
+    assert by_rule.at["control-removed", "変更前の記載"].startswith("公表（状況：実施済み／")
     assert by_rule.at["control-removed", "項目"].startswith("Ⅲ ")
+    # the analysts' ids stay, in the trailing column
+    assert by_rule.at["encryption-off", "model_ref"] == "flows F2: encrypted"
+    assert by_rule.at["control-removed", "model_ref"] == "controls C3"
     # no submission recorded: the assessment day, and the sheet says so
     assert (sheet["変更日"] == str(new.meta["assessed_on"])).all()
     assert sheet["変更日の根拠"].str.startswith("評価実施日（assessed_on").all()
@@ -330,7 +340,7 @@ def test_h28_against_h26_is_an_important_change(chain):
     # the store controls, added or extended to the new systems, are revisions of the 評価書
     assert fired["controls:C-LGWAN"] == ["control-strengthened"] and fired["controls:C-STORE-FW"] == ["control-added"]
     sheet = d.change_sheet()
-    assert sorted(sheet.loc[sheet["提出時期"] == "事前", "項目"].str.extract(r"（\w+ ([^\s）]+)")[0]) == \
+    assert sorted(sheet.loc[sheet["提出時期"] == "事前", "model_ref"].str.split().str[1]) == \
         ["CONV_SRV", "F17", "OFFSITE"]
 
 
@@ -380,7 +390,8 @@ def test_cli_diff_table_and_json(capsys):
 def test_cli_diff_csv_prints_the_change_sheet(capsys):
     assert main(["diff", str(H26), str(H28), "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "変更日,項目,変更前の記載,変更後の記載,提出時期,提出時期に係る説明,区分,規則,変更日の根拠"
+    assert out.splitlines()[0] == \
+        "変更日,項目,変更前の記載,変更後の記載,提出時期,提出時期に係る説明,区分,規則,変更日の根拠,model_ref"
     assert out.count(",事前,") == 3 and "軽微" not in out
 
 
@@ -485,3 +496,108 @@ def test_the_form_item_comes_from_the_catalogue(tiny):
     items = d.changes.set_index("id")["form_item_ja"]
     assert items["target_population"] == "Ⅱ 2 基本情報 ②対象となる本人の数"
     assert items["F2"].startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託")  # F2 is an outsource flow
+
+
+
+@pytest.mark.parametrize("stage, item", [("use", "Ⅱ 3 特定個人情報の入手・使用 ⑧使用方法"),
+                                         ("outsource", "Ⅱ 4 特定個人情報ファイルの取扱いの委託"),
+                                         ("provide", "Ⅱ 5 特定個人情報の提供・移転"),
+                                         ("retain", "Ⅱ 6 特定個人情報の保管・消去")])
+def test_a_new_flows_form_item_follows_its_stage(tiny, stage, item):
+    """A new flow with My Numbers is filed under its stage's item (change_items.csv), not always Ⅱ 3 ② / Ⅱ 5 ⑥."""
+    d = diff(tiny, changed(tiny, add={"flows": [{**MN_FLOW, "stage": stage}]}))
+    row = d.changes.set_index("id").loc["F3"]
+    assert "new-mn-flow" in row["rules"] and row["form_item_ja"].startswith(item)
+    assert "入手方法 / Ⅱ 5" not in row["form_item_ja"]
+
+
+def test_a_new_zone_holding_a_new_my_number_store_is_the_same_change_as_the_store(tiny):
+    """遠隔地バックアップ拠点 (new zone) and バックアップストレージ (new system in it holding My Numbers): both 事前."""
+    zone = {"zone_id": "BACKUP", "name_ja": "遠隔地バックアップ拠点", "internet_facing": False, "operator": "city",
+            "source": "assumption: test"}
+    store = {**NEW_SYSTEM, "system_id": "STORE", "zone_id": "BACKUP", "holds": "REG_FILE"}
+    d = diff(tiny, changed(tiny, add={"zones": [zone], "systems": [store]}))
+    classes = d.changes.set_index(["table", "id"])["change_class"]
+    assert classes[("zones", "BACKUP")] == classes[("systems", "STORE")] == "important"
+    assert "new-mn-holder" in rules_fired(d)["zones:BACKUP"]
+    sheet = d.change_sheet()
+    assert set(sheet.loc[sheet["項目"].str.startswith("Ⅱ 6"), "提出時期"]) == {"事前"}
+    # a new zone with nothing that holds My Numbers stays outside the rule
+    empty = diff(tiny, changed(tiny, add={"zones": [zone]}))
+    assert "new-mn-holder" not in rules_fired(empty)["zones:BACKUP"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# (別添3) in the form's words; data first given in the newer version
+
+_COLUMN_NAMES = sorted({c.name for t in TABLES for c in t.columns if "_" in c.name} | {"records", "status", "stage",
+                        "mitigates", "holds", "items", "rating", "answer", "detail", "encrypted", "operator"})
+
+
+def _form_text(sheet):
+    return "\n".join(sheet[["項目", "変更前の記載", "変更後の記載", "提出時期に係る説明"]].astype(str).agg("\n".join, axis=1))
+
+
+@pytest.mark.parametrize("pair", [("assessment-v1", "assessment-v2"), ("kitakyushu-juki-h28", "kitakyushu-juki-r3"),
+                                  ("kitakyushu-juki-h26", "kitakyushu-juki-h28")])
+def test_the_change_sheet_speaks_the_form_and_keeps_the_ids_in_model_ref(pair):
+    old, new = (load_model(MODELS / p if p.startswith("assessment") else bundled_model_path(p)) for p in pair)
+    sheet = diff(old, new).change_sheet()
+    text = _form_text(sheet)
+    # an id inside a name (市町村CS) is the name; the English title is the title
+    for name in sorted({str(n) for m in (old, new) for t in TABLES if "name_ja" in getattr(m, t.name)
+                        for n in getattr(m, t.name)["name_ja"]} | {str(m.meta.get("title_en")) for m in (old, new)},
+                       key=len, reverse=True):
+        text = text.replace(name, "")
+    ids = {str(i) for m in (old, new) for t in TABLES for i in getattr(m, t.name)[t.key]} | set(MODEL_KEYS)
+    assert not [i for i in ids if re.search(rf"(?<![A-Za-z0-9_\-]){re.escape(i)}(?![A-Za-z0-9_\-])", text)], text
+    assert not [c for c in _COLUMN_NAMES if re.search(rf"\b{c}\b", text)], text
+    assert not re.search(r"[a-z_]+: ", text), text  # no key: value
+    # the ids are kept for analysts, one element per row
+    refs = sheet.loc[sheet["規則"] != "first-given", "model_ref"]
+    assert refs.str.match(r"^(model|zones|systems|files|flows|controls|ratings|sub_measures|file_details|"
+                          r"outsourcing|recipients|form_answers) \S+").all(), refs
+
+
+def test_counts_are_in_people_with_the_band_and_measures_in_the_forms_words():
+    h28, r3 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h28", "r3"))
+    sheet = diff(h28, r3).change_sheet().set_index("model_ref")
+    assert sheet.at["model target_population", "変更後の記載"] == "932,000人（10万人以上100万人未満）"
+    assert sheet.at["files HONNIN_FILE: records", "変更前の記載"] == "記録される人数：957,000人（10万人以上100万人未満）"
+    assert sheet.at["files HONNIN_FILE: records", "項目"].endswith("（本人確認情報ファイル）")
+    audit = sheet.at["controls C-LOG-AUDIT", "変更後の記載"]
+    assert audit.startswith("操作ログの定期監査（状況：予定／") and "30%" in audit
+    assert "従業者が事務外で使用するリスク" in audit and "住民記録システム" in audit, audit
+    assert sheet.at["controls C-LOG-AUDIT", "変更前の記載"] == "記載なし"
+    assert sheet.at["controls C-LOG-AUDIT", "項目"].endswith("（操作ログの定期監査）")
+
+
+def test_data_first_given_in_the_newer_version_is_one_note_not_rows():
+    # h28 records no document block, file details, outsourcing, recipients or sub-measures; r3 does
+    h28, r3 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h28", "r3"))
+    assert first_given(h28, r3) == ["document", "file_details", "outsourcing", "recipients", "sub_measures"]
+    sheet = diff(h28, r3).change_sheet()
+    notes = sheet.loc[sheet["規則"] == "first-given"]
+    assert len(notes) == 1 and notes.iloc[0]["区分"] == "注記" and notes.iloc[0]["変更前の記載"] == "記載なし"
+    assert notes.iloc[0]["model_ref"] == "document; file_details; outsourcing; recipients; sub_measures"
+    assert not sheet["model_ref"].str.match(r"^(file_details|outsourcing|recipients|sub_measures|form_answers) ").any()
+    # both versions record them: rows are compared as any other, and there is no note
+    details = r3.file_details.copy()
+    details.loc[0, "purpose"] = "住民に関する記録を正確かつ迅速に行うため"
+    d = diff(r3, r3.replace(file_details=details))
+    sheet = d.change_sheet()
+    assert "first-given" not in set(sheet["規則"]) and first_given(r3, r3) == []
+    row = sheet.set_index("model_ref").loc[f"file_details {details.loc[0, 'file_id']}: purpose"]
+    assert row["変更後の記載"] == "住民に関する記録を正確かつ迅速に行うため" and row["項目"].startswith("Ⅱ 3 "), row
+
+
+def test_the_assessments_change_table_notes_first_given_data_once_without_a_row():
+    from pia_analysis.outputs.assessment_answers import assessment_answers
+
+    h28, r3 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h28", "r3"))
+    a = assessment_answers(r3, form="full", previous=h28)
+    head = a.loc[a["item_id"] == "full.A3", "answer"].tolist()
+    assert len(head) == 1 and "この版で初めて記録" in head[0], head
+    items = a.loc[a["item_id"] == "full.A3.item", "answer"].tolist()
+    assert items and not any("初めて記録" in i for i in items)
+    assert head[0].startswith(f"{len(items)}件")

@@ -19,7 +19,7 @@ TOWN = ROOT / "tests" / "models" / "town"
 SECOND_MODELS = {"tiny": TINY, "town": TOWN}
 #: Every notebook: each reading comes from the library (issue 14).
 PARAMETRISED = ["01_model_overview", "02_node_exposure", "03_stage_coverage", "04_council_briefing",
-                "05_scenarios", "06_assessment_history", "07_explorer"]
+                "05_scenarios", "06_assessment_history", "07_explorer", "08_assessment_document"]
 #: Parameters that only make a run quicker (fewer Monte Carlo trials); the readings do not depend on them.
 QUICK = {"04_council_briefing": {"TRIALS": 2_000}}
 #: Facts of the bundled model that are not ids or names: its population, its city, its committee.

@@ -493,3 +493,14 @@ def test_cli_scenario_report_writes_the_pack_and_delta_charts(tmp_path, capsys):
     assert json.loads((out / "delta" / "comparison.json").read_text())["after"] == "term-up"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no partial directories left behind"
     assert "delta charts in" in capsys.readouterr().out
+
+
+def test_a_row_added_with_a_key_that_is_not_text_does_not_break_the_hint_of_another_problem():
+    # found by the property test: an added recipient whose system_id is a list, then a set on an unknown id —
+    # the hint listing the known ids met the refused key (None) and raised TypeError instead of the problems
+    model = load_model(bundled_model_path())
+    spec = {"id": "x", "add": {"recipients": [{"system_id": ["A", "B"]}]},
+            "set": {"recipients": {"NO_SUCH": {"use": "x"}}}}
+    with pytest.raises(ModelError) as info:
+        apply_scenario(model, spec)
+    assert any("NO_SUCH" in str(p) for p in info.value.problems)

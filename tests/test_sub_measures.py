@@ -235,10 +235,10 @@ def test_an_answer_made_worse_is_an_important_change_with_its_form_item(tmp_path
     assert rows.at["retain-1.safety-rules", "rule"] == "sub-measure-worse"
     assert rows.at["use-2.user-auth", "form_item_ja"] == "Ⅲ 3 リスク2 ユーザ認証の管理"
     by_item = d.change_sheet().set_index("項目")
-    auth = by_item.loc["Ⅲ 3 リスク2 ユーザ認証の管理（sub_measures use-2.user-auth）"]
+    auth = by_item.loc["Ⅲ 3 リスク2 ユーザ認証の管理"]
     assert auth[["変更前の記載", "変更後の記載", "提出時期", "区分"]].tolist() == [
-        "answer: 行っている", "answer: 行っていない", "事前", "重要な変更"]
-    assert by_item.loc["Ⅲ 7 リスク1 ③安全管理規程（sub_measures retain-1.safety-rules）", "提出時期"] == "事前"
+        "行っている", "行っていない", "事前", "重要な変更"]
+    assert by_item.loc["Ⅲ 7 リスク1 ③安全管理規程", "提出時期"] == "事前"
 
 
 def test_an_answer_made_better_or_a_rewritten_text_is_a_revision(tmp_path: Path):
@@ -253,7 +253,7 @@ def test_an_answer_made_better_or_a_rewritten_text_is_a_revision(tmp_path: Path)
     assert rows.at["retain-3.erasure-procedure", "rule"] == "sub-measure-detail"
     sheet = d.change_sheet().set_index("規則")
     assert sheet.loc["sub-measure-better", ["提出時期", "区分"]].tolist() == ["事後", "評価書の修正"]
-    assert sheet.loc["sub-measure-detail", "変更後の記載"] == "detail: 月1回消去"
+    assert sheet.loc["sub-measure-detail", "変更後の記載"] == "月1回消去"
     assert sheet.loc["sub-measure-detail", "項目"].startswith("Ⅲ 7 リスク3 消去手順")
 
 

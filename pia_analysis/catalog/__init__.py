@@ -7,11 +7,12 @@ the same tables some 70 times, which cost more than the analysis of a small mode
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "choice_sets", "rated_items", "read_table", "risk_catalog", "stage_declarations",
-           "stage_label", "stages"]
+__all__ = ["CATALOG_DIR", "CatalogError", "CatalogProblems", "catalog_file", "choice_sets", "rated_items",
+           "read_table", "risk_catalog", "stage_declarations", "stage_label", "stages"]
 
 import os
 from importlib import resources
+from typing import Any
 
 import pandas as pd
 
@@ -27,6 +28,52 @@ class CatalogError(PiaError):
     >>> issubclass(CatalogError, PiaError)
     True
     """
+
+
+class CatalogProblems(CatalogError):
+    """Packaged catalogue tables a user corrected wrongly: every located problem found at once.
+
+    ``problems`` lists them as ``catalog/FILE:LINE: column: message (hint: …)``, the way a model's problems
+    read; the CLI prints them as a bad input (exit 1), not as an internal error.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog import CatalogProblems
+    >>> print(CatalogProblems(["catalog/bands.csv:3: lower: '1万' is not a whole number (hint: write digits)"]))
+    1 problem(s) in the packaged catalogue:
+      catalog/bands.csv:3: lower: '1万' is not a whole number (hint: write digits)
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the packaged catalogue:\n{lines}")
+
+
+#: Where the packaged tables are read from (:func:`read_table`): the package folder. A test may point it at a
+#: copy to read corrected (or broken) tables without touching the packaged ones.
+CATALOG_DIR = resources.files(__package__)
+
+def catalog_file(name: str) -> Any:
+    """The packaged table ``name`` in :data:`CATALOG_DIR` (looked up on each call, so a test may repoint it).
+
+    Parameters
+    ----------
+    name
+        The file name of a table in the catalogue folder (``"bands.csv"``).
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        The file, to ``open`` or ``read_text``.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog import catalog_file
+    >>> catalog_file("stages.csv").read_text(encoding="utf-8").split(",")[0]
+    'stage'
+    """
+    return CATALOG_DIR.joinpath(name)
 
 
 _STAGE_COLUMNS = ["stage", "stage_no", "name_ja", "short_ja", "name_en", "short_en", "source"]
@@ -55,10 +102,11 @@ def read_table(name: str) -> pd.DataFrame:
     >>> read_table("stages.csv")["stage"].iloc[0]
     'acquire'
     """
-    path = resources.files(__package__).joinpath(name)
+    path = catalog_file(name)
     try:
         st = os.stat(str(path))
-        stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        # keyed on the path too: a test may repoint CATALOG_DIR at corrected (or broken) copies
+        stamp: tuple[str, int, int] | None = (str(path), st.st_mtime_ns, st.st_size)
     except OSError:  # not a plain file (a zipped install): read it every time
         stamp = None
     cached = _TABLES.get(name)
@@ -71,8 +119,8 @@ def read_table(name: str) -> pd.DataFrame:
     return frame
 
 
-# name -> ((mtime_ns, size), the table as read): see read_table
-_TABLES: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+# name -> ((path, mtime_ns, size), the table as read): see read_table
+_TABLES: dict[str, tuple[tuple[str, int, int], pd.DataFrame]] = {}
 
 
 def stages() -> pd.DataFrame:

@@ -11,15 +11,23 @@ They are data: correct them in the CSV files, not here.
 
 from __future__ import annotations
 
-__all__ = ["FORMS", "band_of", "bands", "form_layout", "record_item_categories", "record_item_category"]
+__all__ = ["FORMS", "band_of", "bands", "form_layout", "layout_problems", "record_item_categories",
+           "record_item_category"]
 
+import csv
+import functools
+import io
 import math
 import numbers
+import os
+import time
 import unicodedata
 
 import pandas as pd
 
-from . import CatalogError, rated_items, read_table, risk_catalog, stage_declarations, stages
+from . import (
+    CatalogError, CatalogProblems, catalog_file, rated_items, read_table, risk_catalog, stage_declarations, stages,
+)
 from .sub_measures import sub_measure_catalog
 
 #: The three forms, heaviest first: 全項目評価書 (様式4), 重点項目評価書 (様式3), 基礎項目評価書 (様式2).
@@ -52,6 +60,221 @@ def _wording() -> dict[str, tuple[str, str, str, str]]:
     for row in stage_declarations().itertuples():
         out[f"declaration:{row.declaration}"] = (row.label_ja, row.label_en, "", "")
     return out
+
+
+#: The kinds of a layout row and the units a block repeats over (``form_layout.csv`` ``kind``, ``repeat``).
+_KINDS = ("heading", "text", "choice", "multi_choice", "band", "date", "rated", "sub_measure", "check", "table",
+          "repeat")
+_REPEATS = ("", "file", "outsourcing", "recipient", "system", "change")
+#: The families of ``fill`` (catalog/README.md's vocabulary); derive: and doc: keys are listed in fill_keys.csv.
+_FILL_FAMILIES = ("derive", "doc", "model", "procedure", "rated", "sub_measure", "controls", "declaration",
+                  "other_risk", "fixed")
+_LAYOUT_FILES = ("form_layout.csv", "bands.csv", "choice_sets.csv", "fill_keys.csv")
+
+
+def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and each row of a CSV text with the line it starts on."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    rows: list[tuple[int, dict[str, str]]] = []
+    line = reader.line_num + 1
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            rows.append((line, dict(zip(header, record + [""] * (len(header) - len(record))))))
+        line = reader.line_num + 1
+    return header, rows
+
+
+def _whole(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _check_layout_files(texts: tuple[str, ...]) -> list[str]:
+    """Every problem of form_layout.csv, bands.csv and choice_sets.csv (fills against fill_keys.csv), located."""
+    out: list[str] = []
+
+    def problem(name: str, line: int, column: str, message: str, hint: str) -> None:
+        out.append(f"catalog/{name}:{line}: {column}: {message} (hint: {hint})" if column
+                   else f"catalog/{name}:{line}: {message} (hint: {hint})")
+
+    tables = {}
+    for name, text, columns in zip(_LAYOUT_FILES, texts, (_LAYOUT_COLUMNS, _BAND_COLUMNS, None, None)):
+        header, rows = _csv_rows(text)
+        if missing := [c for c in (columns or []) if c not in header]:
+            problem(name, 1, "", f"missing column(s) {', '.join(missing)}", f"the header needs {','.join(columns)}")
+            rows = []
+        tables[name] = rows
+    # choice_sets.csv
+    choice_sets: set[str] = set()
+    first: dict[tuple[str, str], int] = {}
+    for line, row in tables["choice_sets.csv"]:
+        key = (row.get("choice_set", ""), row.get("label_ja", ""))
+        if not key[0] or not key[1]:
+            problem("choice_sets.csv", line, "choice_set" if not key[0] else "label_ja", "is empty",
+                    "every choice names its set and its label")
+            continue
+        if not _whole(row.get("order", "")):
+            problem("choice_sets.csv", line, "order", f"{row.get('order', '')!r} is not a whole number",
+                    "write the choice's place in its set: 1, 2, 3 …")
+        if key in first:
+            problem("choice_sets.csv", line, "label_ja", f"{key[1]!r} repeats in set {key[0]} (first on line "
+                    f"{first[key]})", "keep one row per choice")
+        first.setdefault(key, line)
+        choice_sets.add(key[0])
+    # bands.csv: each set's bands run from 0 upwards without gaps or overlaps, the last without upper end
+    band_sets: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    unreadable: set[str] = set()
+    for line, row in tables["bands.csv"]:
+        bad = False
+        for column in ("lower", "upper"):
+            if row[column] and not _whole(row[column]):
+                problem("bands.csv", line, column, f"{row[column]!r} is not a whole number",
+                        "write the edge in digits (10000, not 1万); empty for an open end")
+                bad = True
+        if not _whole(row["order"]):
+            problem("bands.csv", line, "order", f"{row['order']!r} is not a whole number",
+                    "write the band's place in its set: 1, 2, 3 …")
+            bad = True
+        band_sets.setdefault(row["band_set"], []).append((line, row))
+        if bad:
+            unreadable.add(row["band_set"])
+    for band_set, rows in band_sets.items():
+        if band_set in unreadable or any(row["edges_from"] for _l, row in rows):
+            # a set with an edge already reported is not checked for gaps (one problem, not two); the edges from
+            # thresholds.csv are checked by bands()
+            continue
+        expected: int | None = 0
+        for line, row in sorted((r for r in rows if r[1]["interval"]), key=lambda r: int(r[1]["order"])):
+            lower = int(row["lower"]) if row["lower"] else None
+            if expected is None or lower != expected:
+                problem("bands.csv", line, "lower", f"{row['lower'] or 'empty'} does not continue the band before "
+                        f"({'none: the band before has no upper end' if expected is None else expected})",
+                        f"the bands of {band_set} run from 0 upwards without gaps or overlaps: each lower is the "
+                        "upper of the band before")
+                break
+            expected = int(row["upper"]) if row["upper"] else None
+        else:
+            if expected is not None:
+                problem("bands.csv", rows[-1][0], "upper", f"the last band of {band_set} ends at {expected}",
+                        "leave upper empty on the last band (no upper end)")
+    # fill_keys.csv
+    fill_keys = {row.get("key", "") for _l, row in tables["fill_keys.csv"]}
+    # form_layout.csv
+    try:
+        wording = _wording()
+    except CatalogError as exc:  # pragma: no cover - the tables it reads have their own checks
+        out.append(str(exc))
+        wording = {}
+    stage_names = set(stages()["stage"])
+    items: dict[str, int] = {}
+    seen_by_form: dict[str, set[str]] = {}
+    orders: dict[tuple[str, str], int] = {}
+    for line, row in tables["form_layout.csv"]:
+        form, item = row["form"], row["item_id"]
+        if form not in FORMS:
+            problem("form_layout.csv", line, "form", f"{form!r} is not a form", f"write one of {', '.join(FORMS)}")
+        if not item:
+            problem("form_layout.csv", line, "item_id", "is empty", "every row needs its own item_id")
+        elif item in items:
+            problem("form_layout.csv", line, "item_id", f"duplicate item_id {item!r} (first on line {items[item]})",
+                    "every row needs its own item_id; rename one")
+        else:
+            items[item] = line
+        seen = seen_by_form.setdefault(form, set())
+        if row["parent"] and row["parent"] not in seen:
+            problem("form_layout.csv", line, "parent", f"{row['parent']!r} is not an earlier item of {form}",
+                    "name the item_id of an earlier row of the same form, or leave it empty for a section")
+        seen.add(item)
+        if not _whole(row["order"]):
+            problem("form_layout.csv", line, "order", f"{row['order']!r} is not a whole number",
+                    "write the row's place in the form")
+        elif (form, row["order"]) in orders:
+            problem("form_layout.csv", line, "order", f"{row['order']} repeats in {form} (first on line "
+                    f"{orders[(form, row['order'])]})", "each row of a form has its own order")
+        else:
+            orders[(form, row["order"])] = line
+        kind, choice_set = row["kind"], row["choice_set"]
+        if kind not in _KINDS:
+            problem("form_layout.csv", line, "kind", f"{kind!r} is not a kind of item", f"write one of "
+                    f"{', '.join(_KINDS)}")
+        elif kind in ("choice", "multi_choice") and choice_set not in choice_sets | {"record_item_categories"}:
+            problem("form_layout.csv", line, "choice_set", f"{choice_set or 'empty'} is not a set of "
+                    "choice_sets.csv", f"a {kind} item names the set of its choices (<選択肢>)")
+        elif kind == "band" and choice_set not in band_sets:
+            problem("form_layout.csv", line, "choice_set", f"{choice_set or 'empty'} is not a band set of bands.csv",
+                    "a band item names its set of bands")
+        elif kind in ("rated", "sub_measure") and choice_set and choice_set not in choice_sets:
+            problem("form_layout.csv", line, "choice_set", f"{choice_set!r} is not a set of choice_sets.csv",
+                    "leave it empty to take the catalogue's, or name a set of choice_sets.csv")
+        if row["repeat"] not in _REPEATS:
+            problem("form_layout.csv", line, "repeat", f"{row['repeat']!r} is not a unit a block repeats over",
+                    f"write one of {', '.join(r for r in _REPEATS if r)}, or leave it empty")
+        fill = row["fill"]
+        family, _colon, key = fill.partition(":")
+        if fill and (family not in _FILL_FAMILIES or not key):
+            problem("form_layout.csv", line, "fill", f"{fill!r} is not a key of the fill vocabulary",
+                    f"write family:key with a family of {', '.join(_FILL_FAMILIES)} (catalog/README.md)")
+        elif family in ("derive", "doc") and fill not in fill_keys:
+            problem("form_layout.csv", line, "fill", f"{fill!r} is not a key of fill_keys.csv",
+                    "use a derive: or doc: key listed in catalog/fill_keys.csv (catalog/README.md explains each)")
+        elif family in ("rated", "sub_measure", "declaration") and wording and fill not in wording:
+            problem("form_layout.csv", line, "fill", f"{fill!r} names no catalogue row",
+                    f"use an id of the {family} catalogue (catalog/README.md)")
+        elif family == "controls" and wording and f"rated:{key}" not in wording:
+            problem("form_layout.csv", line, "fill", f"{fill!r} names no rated item", "use a rated_item_id of "
+                    "catalog/rated_items.csv")
+        elif family == "other_risk" and key not in stage_names | {"other"}:
+            problem("form_layout.csv", line, "fill", f"{fill!r} names no stage", f"use one of "
+                    f"{', '.join(sorted(stage_names))} or other")
+        if row["ref"] and wording and row["ref"] not in wording:
+            problem("form_layout.csv", line, "ref", f"{row['ref']!r} names no catalogue row",
+                    "use stage:, risk:, rated:, sub_measure: or declaration: with an id of that catalogue")
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _checked(stamp: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
+    # keyed on the files' paths, sizes and times: checked once per version of the files (form_layout and bands
+    # are called often), again when a file is corrected
+    texts = tuple(catalog_file(name).read_text(encoding="utf-8") for name in _LAYOUT_FILES)
+    return tuple(_check_layout_files(texts))
+
+
+def layout_problems() -> list[str]:
+    """Every problem of the layout tables a user may correct: ``form_layout.csv``, ``bands.csv``, ``choice_sets.csv``.
+
+    Each located as ``catalog/FILE:LINE: column: message (hint: …)``: an ``item_id`` repeated, a ``parent`` that
+    is no earlier item, an ``order`` that is no whole number or repeats, a ``kind``, ``repeat`` or ``choice_set``
+    unknown (a choice item's <選択肢> would vanish), a ``fill`` outside the vocabulary or not in
+    ``fill_keys.csv``, a ``ref`` naming no catalogue row; a band edge that is no whole number (``1万``) or bands
+    with gaps or overlaps; a choice without set or label, or repeated. :func:`form_layout` and :func:`bands`
+    raise them all at once as :class:`~pia_analysis.catalog.CatalogProblems`.
+
+    Returns
+    -------
+    list of str
+        The problems, by file and line; empty when the tables are sound.
+
+    Examples
+    --------
+    >>> from pia_analysis.catalog.layout import layout_problems
+    >>> layout_problems()
+    []
+    """
+    stamp = []
+    for name in _LAYOUT_FILES:
+        path = str(catalog_file(name))
+        try:
+            info = os.stat(path)
+            stamp.append((path, info.st_size, info.st_mtime_ns))
+        except OSError:  # pragma: no cover - a package not on a file system (a zip): read each time
+            stamp.append((path, -1, time.monotonic_ns()))
+    return list(_checked(tuple(stamp)))
+
+
+def _raise_layout_problems() -> None:
+    if problems := layout_problems():
+        raise CatalogProblems(problems)
 
 
 def form_layout(form: str) -> pd.DataFrame:
@@ -99,6 +322,7 @@ def form_layout(form: str) -> pd.DataFrame:
     """
     if form not in FORMS:
         raise ValueError(f"form {form!r} is not one of {', '.join(FORMS)}")
+    _raise_layout_problems()
     table = read_table("form_layout.csv")
     _missing(table, _LAYOUT_COLUMNS, "form_layout.csv")
     rows = table.loc[table["form"] == form, _LAYOUT_COLUMNS].reset_index(drop=True)
@@ -186,6 +410,7 @@ def bands(band_set: str) -> pd.DataFrame:
     >>> b[["label_ja", "lower", "upper"]].iloc[-2:].values.tolist()
     [['10万人以上30万人未満', 100000, 300000], ['30万人以上', 300000, <NA>]]
     """
+    _raise_layout_problems()
     table = read_table("bands.csv")
     _missing(table, _BAND_COLUMNS, "bands.csv")
     if band_set not in set(table["band_set"]):

@@ -30,7 +30,7 @@ __all__ = [
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import matplotlib as mpl
@@ -657,8 +657,8 @@ def _point_along(route: list[tuple[float, float]], frac: float) -> tuple[tuple[f
     return route[-1], False
 
 
-def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
-                     flow_labels: bool = False) -> Figure:
+def dataflow_diagram(model: Model, exposure: pd.DataFrame | None, lang: str = "ja",
+                     flow_labels: bool = False, step_labels: Mapping[str, str] | None = None) -> Figure:
     """The data-flow diagram: systems in their trust zones, flows as arrows, shaded by exposure.
 
     * zones are grey frames with their name on top, in columns from the core (left) outwards
@@ -671,6 +671,11 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
       with two heads for an interactive exchange; ``flow_labels`` writes the flow id on it (for analysts;
       off by default, as in the briefing).
 
+    With ``exposure=None`` it is the diagram of a published document (the 評価書's 別添1): the same zones,
+    systems, arrows and My Number edges, but no exposure, no entry points and no colour bar — the attack
+    analysis is the committee's, not the public's; ``step_labels`` then numbers the arrows as the steps of
+    the affair (事務の流れ).
+
     A model of more than :data:`DATAFLOW_MAX_SYSTEMS` systems is not drawn box by box (tens of thousands
     of boxes say nothing on A4): each zone with more than :data:`DATAFLOW_ZONE_DETAIL` systems becomes one
     box (coloured by the highest exposure inside it), the systems of smaller zones — typically the shared
@@ -682,12 +687,16 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
     model
         A loaded model.
     exposure
-        :func:`pia_analysis.analysis.exposure.node_exposure` of the model.
+        :func:`pia_analysis.analysis.exposure.node_exposure` of the model, or None for a document's diagram
+        (no exposure, entry points or colour bar).
     lang
         ``"ja"`` or ``"en"``.
     flow_labels
         Write the flow ids (F01 …) on the arrows (an analyst's view; the council's diagram has none: the
         merged flows of a large model still say ×n).
+    step_labels
+        A text per flow id written on its arrow instead of the id (the step numbers ①② … of the 評価書's
+        事務の流れ); flows not in it get no label. Ignored for the merged arrows of a large model.
 
     Returns
     -------
@@ -713,11 +722,18 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame, lang: str = "ja",
     """
     require_model(model, "dataflow_diagram")
     check_lang(lang)
+    document = exposure is None
+    if document:  # every system unreached: drawn plain (see _draw_dataflow)
+        exposure = pd.DataFrame({"system_id": model.systems["system_id"], "exposure": 0.0})
     if len(model.systems) > DATAFLOW_MAX_SYSTEMS:
         agg = _aggregate_for_diagram(model, exposure, lang)
-        subtitle = chart_text("dataflow_sub_agg", lang, n=len(model.systems), k=DATAFLOW_ZONE_DETAIL, inside=agg.inside)
-        return _draw_dataflow(agg.model, agg.exposure, lang, flow_labels, subtitle, agg.flow_labels)
-    return _draw_dataflow(model, exposure, lang, flow_labels, chart_text("dataflow_sub", lang))
+        subtitle = chart_text("dataflow_doc_sub_agg" if document else "dataflow_sub_agg", lang,
+                              n=len(model.systems), k=DATAFLOW_ZONE_DETAIL, inside=agg.inside)
+        return _draw_dataflow(agg.model, agg.exposure, lang, flow_labels, subtitle, agg.flow_labels, document)
+    labels = dict(step_labels) if step_labels is not None else None
+    subtitle = chart_text("dataflow_doc_sub" if document else "dataflow_sub", lang)
+    return _draw_dataflow(model, exposure, lang, flow_labels or labels is not None, subtitle, labels, document,
+                          only_labelled=labels is not None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -794,10 +810,15 @@ def _aggregate_for_diagram(model: Model, exposure: pd.DataFrame, lang: str) -> _
 
 
 def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels: bool, subtitle: str,
-                   label_text: dict[str, str] | None = None) -> Figure:
-    """Draw the diagram of ``model`` (a model, or the summary of a large one: same title and footer)."""
+                   label_text: dict[str, str] | None = None, document: bool = False,
+                   only_labelled: bool = False) -> Figure:
+    """Draw the diagram of ``model`` (a model, or the summary of a large one: same title and footer).
+
+    ``document``: a published document's diagram, without exposure, entry points or colour bar.
+    ``only_labelled``: write labels on the flows of ``label_text`` only (the steps), none on the others.
+    """
     geo = dataflow_geometry(model, lang)
-    fig = new_figure(model, lang, chart_text("dataflow_title", lang), subtitle)
+    fig = new_figure(model, lang, chart_text("dataflow_doc_title" if document else "dataflow_title", lang), subtitle)
     fig_w, fig_h = A4_LANDSCAPE
     # drawing area: left part of the page, under the subtitle, above the footer
     area = (0.12, 0.32, fig_w - 2.42, fig_h - 0.32 - 0.98)  # x, y (bottom), w, h in inches
@@ -818,11 +839,11 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
     systems = model.systems.set_index("system_id")
     mn = model.my_number_files
     holders = {s for s in systems.index if any(f in mn for f in systems.at[s, "holds"])}
-    entries = {s for s in systems.index if float(systems.at[s, "entry_likelihood"] or 0) > 0}
+    entries = set() if document else {s for s in systems.index if float(systems.at[s, "entry_likelihood"] or 0) > 0}
 
     # column headings
     zone_top = min((r[1] for r in geo.zone_rects.values()), default=0.0)
-    for c, col in enumerate(geo.columns):
+    for c, col in enumerate(geo.columns if not document else []):  # a document's reader needs no column jargon
         x0, _y0, x1, _y1 = geo.zone_rects[col[0]]
         _y0 = zone_top
         text = chart_text("col_core", lang) if c == 0 else chart_text("col_k", lang, k=c, ies="y" if c == 1 else "ies")
@@ -864,7 +885,7 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
         box = FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.035",
                              facecolor=face, edgecolor=_MY_NUMBER_EDGE if holder else "#333333",
                              linewidth=(2.4 if holder else 0.8) * fs, zorder=4, gid=f"box-{s}",
-                             hatch="////" if value <= 0 else None, hatchcolor="#BBBBBB")
+                             hatch="////" if value <= 0 and not document else None, hatchcolor="#BBBBBB")
         ax.add_patch(box)
         colour = text_colour_on(face)
         # top line: [entry marker] on the left, exposure on the right; the name centred below (no id: the
@@ -875,8 +896,9 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
             ax.plot([id_x + 0.03], [top + 0.075], marker=">", markersize=5.5 * fs, color=_ENTRY_COLOUR,
                     markeredgecolor="#000000", markeredgewidth=0.6,
                     zorder=6, gid=f"entry-{s}", linestyle="none")
-        ax.text(cx + w / 2 - 0.05, top + 0.075, format_percent(value), ha="right", va="center",
-                fontsize=_ID_FONT * fs, color=colour, zorder=5, gid=f"exposure-{s}")
+        if not document:
+            ax.text(cx + w / 2 - 0.05, top + 0.075, format_percent(value), ha="right", va="center",
+                    fontsize=_ID_FONT * fs, color=colour, zorder=5, gid=f"exposure-{s}")
         name = display_name(systems.loc[s].to_dict() | {"system_id": s}, lang)
         name_lines = wrap_text(name, w - 0.11, _BOX_FONT, lang)
         size = _BOX_FONT
@@ -890,6 +912,8 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
     # flow labels: on the arrow, where they hit no box, no other label and no other arrow
     # Without flow_labels (the council's diagram) only the counts of merged flows (×n) are written: no ids.
     wanted = {fid: (label_text or {}).get(fid, fid) for fid in geo.routes}
+    if only_labelled:
+        wanted = {fid: text for fid, text in wanted.items() if fid in (label_text or {})}
     if not flow_labels:
         wanted = {fid: text for fid, text in wanted.items() if text.startswith("×")}
     if wanted:
@@ -904,7 +928,7 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
             best, best_bad = None, None
             for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8):
                 (px, py), vertical = _point_along(route, frac)
-                rw, rh = (th, tw) if vertical else (tw, th)
+                rw, rh = (th, tw) if vertical and not only_labelled else (tw, th)
                 rect = (px - rw / 2, py - rh / 2, px + rw / 2, py + rh / 2)
                 bad = sum(_rects_overlap(rect, o) for o in obstacles + placed)
                 bad += sum(_segment_hits_rect(a, b, rect)
@@ -916,7 +940,8 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
             px, py, vertical, rect = best
             placed.append(rect)
             ax.text(px, py, text, ha="center", va="center", fontsize=_FLOW_FONT * fs, color="#222222",
-                    rotation=90 if vertical else 0, zorder=4.5, gid=f"flowlabel-{fid}",
+                    rotation=90 if vertical and not only_labelled else 0,  # step numbers read upright
+                    zorder=4.5, gid=f"flowlabel-{fid}",
                     bbox={"boxstyle": "square,pad=0.12", "facecolor": "#FFFFFF", "edgecolor": "none", "alpha": 0.9})
 
     # legend and colour bar (right column of the page)
@@ -927,11 +952,14 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
     symbol_handles = [
         one_way, two_way,
         Patch(facecolor="#FFFFFF", edgecolor=_MY_NUMBER_EDGE, linewidth=2.2, label=chart_text("mn_holder", lang)),
-        Line2D([], [], marker=">", color=_ENTRY_COLOUR, markeredgecolor="#000000", markeredgewidth=0.6,
-               linestyle="none", markersize=7, label=chart_text("entry_point", lang)),
-        Patch(facecolor="#FFFFFF", edgecolor="#333333", hatch="////", linewidth=0.8,
-              label=chart_text("unreached", lang)),
     ]
+    if not document:
+        symbol_handles += [
+            Line2D([], [], marker=">", color=_ENTRY_COLOUR, markeredgecolor="#000000", markeredgewidth=0.6,
+                   linestyle="none", markersize=7, label=chart_text("entry_point", lang)),
+            Patch(facecolor="#FFFFFF", edgecolor="#333333", hatch="////", linewidth=0.8,
+                  label=chart_text("unreached", lang)),
+        ]
     legend_x = (fig_w - 2.2) / fig_w
     wrap_w = 1.65
     for handle in stage_handles + symbol_handles:
@@ -946,6 +974,8 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
                       handler_map={one_way: _ArrowHandler("-|>", False), two_way: _ArrowHandler("<|-|>", True)})
     leg1.set_gid("legend-stages")
     leg2.set_gid("legend-symbols")
+    if document:
+        return fig
     cbar_top = _below(fig, leg2, 0.07)
     cax = fig.add_axes((legend_x + 0.012, max(0.07, cbar_top - 0.22), 0.018, min(0.22, cbar_top - 0.07)),
                        label="colorbar")

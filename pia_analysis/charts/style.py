@@ -104,6 +104,17 @@ _TEXT: dict[str, tuple[str, str]] = {
                      "Columns: zone boundaries crossed from the core zones holding My Numbers (core on the "
                      "left, outside to the right). Arrow colour: stage. Box colour: exposure (yearly probability "
                      "of the most likely attack path, % in the box)."),
+    "dataflow_doc_title": ("事務の内容：システムと特定個人情報の流れ",
+                           "The affair: systems and flows of specific personal information"),
+    "dataflow_doc_sub": ("枠は庁内外のネットワークの区分、箱はシステム（太枠は個人番号を含むファイルを保有）。"
+                         "矢印の色は段階、矢印の番号は事務の流れの番号。",
+                         "Frames: the network segments; boxes: the systems (thick edge: holds a file with My Numbers). "
+                         "Arrow colour: stage; the numbers on the arrows: the steps of the affair."),
+    "dataflow_doc_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは1つの箱にまとめた。"
+                             "矢印は同じ向き・段階のフローの束（×は本数）で、同じ箱の中のフロー{inside:,}本は省略。",
+                             "The model has {n:,} systems: each zone with more than {k} is one box. Arrows bundle the "
+                             "flows with the same direction and stage (× the number); the {inside:,} flows inside a "
+                             "box are left out."),
     "dataflow_sub_agg": ("システム数が多い（{n:,}）ため、{k}を超えるシステムを持つゾーンは"
                          "1つの箱にまとめた（色と%は箱の中で"
                          "最大の曝露、印は1つでも該当すれば付く）。矢印は同じ向き・段階のフローの束（×は本数）で、"

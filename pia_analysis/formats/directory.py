@@ -45,7 +45,9 @@ from ..model.cells import (
     shorten,
     typed_frame,
 )
-from ..model.checks import check_declarations, check_references, organisation_kind_warnings, population_warnings
+from ..model.checks import (
+    check_declarations, check_references, document_data_warnings, organisation_kind_warnings, population_warnings,
+)
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
@@ -285,6 +287,29 @@ def control_character_problem(label: str, text: str, exc: yaml.reader.ReaderErro
                    "delete it: an invisible character pasted with the text")
 
 
+def _keys_by_line(node: yaml.Node | None) -> dict[int, str]:
+    """The dotted key (document.disclosure.office) each line of a model.yaml belongs to, as far as it can tell."""
+    out: dict[int, str] = {}
+
+    def walk(mapping: yaml.Node, path: str) -> None:
+        if not isinstance(mapping, yaml.MappingNode):
+            return
+        for k, v in mapping.value:
+            if not isinstance(k, yaml.ScalarNode) or find_my_numbers(str(k.value)):
+                continue  # a key that is itself a number is never printed
+            name = f"{path}{k.value}"
+            first = k.start_mark.line + 1
+            # a value's lines (a block text's too); a block's lines are its keys' (a comment after it is no key's)
+            last = first if isinstance(v, yaml.MappingNode) else v.end_mark.line + (1 if v.end_mark.column else 0)
+            for line in range(first, max(first, last) + 1):
+                out[line] = name
+            walk(v, name + ".")
+
+    if node is not None:
+        walk(node, "")
+    return out
+
+
 def _yaml_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
@@ -306,6 +331,7 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
     guard = {(lineno, masked) for lineno, line in enumerate(text.splitlines(), 1)
              for _pos, masked in find_my_numbers(line)}
     loader: ModelYamlLoader | None = None
+    node: yaml.Node | None = None
     try:
         loader = ModelYamlLoader(text)  # its reader refuses control characters: a located YAMLError
         node = loader.get_single_node()
@@ -339,10 +365,11 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
         if loader is not None:
             loader.dispose()
         lines_seen: set[int] = set()
+        keys = _keys_by_line(node) if guard else {}  # a number located by its key (document.remarks) too
         for lineno, masked in sorted(guard):
             if lineno not in lines_seen:
                 lines_seen.add(lineno)
-                problems.append(my_number_problem(label, lineno, "", masked))
+                problems.append(my_number_problem(label, lineno, keys.get(lineno, ""), masked))
     keys_by_line = ([(k.start_mark.line + 1, str(k.value)) for k, _v in node.value]
                     if isinstance(node, yaml.MappingNode) else [])
     for line, column, message, hint in loader.refused:
@@ -369,6 +396,24 @@ def _read_model_yaml(model_dir: Path, problems: list[Problem], label_root: str) 
                                     "keep one of the two lines"))
         else:
             lines[str(k.value)] = _yaml_line(k)
+
+    def nested_duplicates(mapping: yaml.MappingNode, path: str) -> None:
+        # the blocks (document:, procedure:, their sub-blocks) lose a value the same way: keys by their dotted name
+        seen: dict[str, int] = {}
+        for k, v in mapping.value:
+            name = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
+            if name and name in seen:
+                problems.append(Problem(label, _yaml_line(k), f"{path}.{name}",
+                                        f"appears twice in {path} (first on line {seen[name]})",
+                                        "keep one of the two lines"))
+            elif name:
+                seen[name] = _yaml_line(k)
+            if isinstance(v, yaml.MappingNode):
+                nested_duplicates(v, f"{path}.{name}")
+
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.MappingNode):
+            nested_duplicates(v, str(k.value))
     meta: dict[str, Any] = {}
     refused_lines = {line for line, _c, _m, _h in loader.refused}
     for key, value in data.items():
@@ -764,8 +809,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
-        warnings = naming.located(warnings + check_glyphs(tables) + population(frames["files"],
-                                                                                tables["files"].lines))
+        warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
+                                  + population(frames["files"], tables["files"].lines))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  **frames)
 

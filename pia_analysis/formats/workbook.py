@@ -1048,9 +1048,12 @@ def _read_document_sheet(sheet: _Sheet | None, label_root: str, problems: list[P
                 break
         else:
             target[parts[-1]] = value_cell.text
-    if len(problems) > before or not block:
+    # the rows read are checked even when another row had a problem: every problem of the sheet at once
+    bad_rows = len(problems) > before
+    if not block:
         return None
-    return model_cells.parse_document(block, label, None, problems, lines)
+    parsed = model_cells.parse_document(block, label, None, problems, lines)
+    return None if bad_rows else parsed
 
 
 def _check_previous(path: Path, meta: dict[str, Any], label: str, line: int | None, problems: list[Problem],
@@ -1255,6 +1258,19 @@ def _load(path: Path, check_chain: bool = True
         if name in TABLE_BY_NAME and sheet.rows and sheet.rows[0][0] == 1:  # a table's cells by column name
             names = {pos: model_cells.nfkc(c.text) for pos, c in sheet.rows[0][1].items()
                      if c.usable and c.text.strip() and not find_my_numbers(c.text)}  # never print the number
+        if name in (META_SHEET, DOCUMENT_SHEET) and sheet.rows:
+            # a key/value sheet: a number in a row is located by the row's key (document.remarks), as the
+            # reader locates the row's other problems, not by a column letter
+            header = sheet.rows[0][1] if sheet.rows[0][0] == 1 else {}
+            key_pos = next((pos for pos, c in header.items() if c.usable and c.text.strip().lower() == "key"), 0)
+            for number, cells in sheet.rows:
+                key_cell = cells.get(key_pos)
+                key = model_cells.nfkc(key_cell.text).strip() if key_cell is not None and key_cell.usable else ""
+                if name == DOCUMENT_SHEET and key and number != 1:
+                    key = f"document.{key.removeprefix('document.')}"
+                row_names = {} if not key or find_my_numbers(key) else {pos: key for pos in cells if pos != key_pos}
+                _guard(_Sheet("", [(number, cells)]), label, row_names, problems)
+            continue
         _guard(sheet, label, names, problems)
     meta, meta_rows = _read_meta_sheet(sheets.get(META_SHEET), label_root, problems)
     document = _read_document_sheet(sheets.get(DOCUMENT_SHEET), label_root, problems)
@@ -1340,7 +1356,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
                  warnings=tuple(workbook_naming(str(p)).located(
-                     warnings + check_glyphs(tables)
+                     warnings + check_glyphs(tables) + checks.document_data_warnings(tables)
                      + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
                      + checks.population_warnings(meta, frames["files"], tables["files"].lines,
                                                   meta_rows.get("target_population")))), **frames)

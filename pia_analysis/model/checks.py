@@ -5,12 +5,14 @@ Used by every reader (directory, workbook) and by scenarios, which re-check the 
 
 from __future__ import annotations
 
-__all__ = ["Location", "check_declarations", "check_references", "flow_directions", "form_answer_problem",
-           "organisation_kind_warnings",
+__all__ = ["Location", "answer_choices", "band_number", "check_declarations", "check_references", "flow_directions",
+           "form_answer_problem",
+           "document_data_warnings", "organisation_kind_warnings",
            "population_warnings",
            "validate_tables"]
 
-from typing import Any, Union
+import re
+from typing import Any, Callable, Union
 
 import pandas as pd
 
@@ -82,11 +84,11 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             key = row[table.key]
             if not key:
                 continue
-            if key in first:
+            if key in first and table.unique_key:
                 message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
                 problems.append(Problem(*loc, table.key, message,
                                         "every row needs its own id; rename or merge the rows"))
-            else:
+            elif key not in first:
                 first[key] = loc
         raw = tables.get(table.name)
         ids[table.name] = set(first) | (set(raw.malformed_ids) if raw is not None else set())
@@ -305,7 +307,7 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
             if item_id:
                 message = str(unknown_id("layout item", item_id, list(layout), "catalog/form_layout.csv"))
                 problems.append(Problem(*loc, "item_id", message.partition(" (known: ")[0],
-                                        "use an item_id of catalog/form_layout.csv (docs/assessment-forms: "
+                                        "use an item_id of catalog/form_layout.csv (docs/assessment.md: "
                                         "full.…, focused.…, basic.…)"))
             continue
         repeat = item["repeat"]
@@ -323,7 +325,8 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
                     "outsourcing": "an outsourcing_id, a contractor-run system_id or an outsource flow_id",
                     "recipient": "the system_id of the target of a provide flow"}.get(repeat, "a unit")
             problems.append(Problem(*loc, "unit",
-                                    "is empty" if not unit else f"{unit!r} is not a {repeat} unit of this model",
+                                    "is empty" if not unit else f"{unit!r} is not "
+                                    f"{'an' if repeat[0] in 'aeiou' else 'a'} {repeat} unit of this model",
                                     f"{item_id} is written per {repeat}: give {what}"))
             continue
         if (item_id, unit) in seen:
@@ -335,6 +338,109 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
         found = form_answer_problem(item, row.get("answer") or "")
         if found is not None:
             problems.append(Problem(*loc, "answer", *found))
+
+
+#: The words a count may carry after its number in an answer (5年, 1,000人, 30項目, 10件).
+COUNT_WORDS = ("年", "人", "項目", "件")
+
+
+def band_number(text: str) -> int | None:
+    """The whole number an answer to a band item writes, with its digit commas and count word; None if none.
+
+    ``1,000人``, ``1000人``, ``１０００`` and ``5年`` are numbers (what ``docs/assessment.md`` promises for a
+    band answer); a band label (``10人以上50人未満``), a negative or a fraction is not.
+
+    Parameters
+    ----------
+    text
+        The answer as written.
+
+    Returns
+    -------
+    int or None
+        The number, or None when the text is not a whole number.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import band_number
+    >>> band_number("1,000人"), band_number("1000人"), band_number(" 5年 "), band_number("10人以上50人未満")
+    (1000, 1000, 5, None)
+    """
+    from .cells import nfkc
+
+    number = nfkc(str(text)).strip().replace(",", "")
+    for word in COUNT_WORDS:
+        if number.endswith(word):
+            number = number[: -len(word)].strip()
+            break
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
+#: その他 with its text, as a choice answer writes it: その他（USB）, その他(USB).
+_OTHER_WITH_TEXT = re.compile(r"(その他)\s*[（(](.*)[）)]", re.S)
+OTHER_LABEL = "その他"
+
+
+def answer_choices(text: str, label_of: Callable[[str], str | None], separators: str = ";；"
+                   ) -> tuple[list[tuple[str, str]], list[str]]:
+    """The choices a written answer names, each with its その他 text, and the parts that are no choice.
+
+    The answer is split at ``separators`` outside brackets (``;`` and the full-width ``；`` in
+    ``form_answers.csv``; the writer also splits at ``、``, the way the document prints several); a part is a
+    choice when ``label_of`` knows it, or ``その他（text）`` / ``その他(text)`` when the set has その他. A choice
+    repeated (``紙;紙``) is folded into one, its その他 texts joined: the answer means the same.
+
+    Parameters
+    ----------
+    text
+        The answer as written.
+    label_of
+        The label of the item's choice set a part names (exactly, or by an alias), None when it names none.
+    separators
+        The characters between two choices.
+
+    Returns
+    -------
+    tuple of (list of (str, str), list of str)
+        The chosen labels in the order written, each with its その他 text ("" for none), and the parts that
+        are not a choice.
+
+    Examples
+    --------
+    >>> from pia_analysis.model.checks import answer_choices
+    >>> labels = {"紙": "紙", "その他": "その他", "電子記録媒体": "電子記録媒体"}
+    >>> answer_choices("紙；その他（USB、CD）;紙", labels.get)
+    ([('紙', ''), ('その他', 'USB、CD')], [])
+    >>> answer_choices("紙;郵便", labels.get)
+    ([('紙', '')], ['郵便'])
+    """
+    parts, current, depth = [], [], 0
+    for char in text:
+        if char in "（(":
+            depth += 1
+        elif char in "）)":
+            depth = max(0, depth - 1)
+        if depth == 0 and char in separators:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    chosen: dict[str, list[str]] = {}
+    wrong: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        label, other = label_of(part), ""
+        if label is None and (found := _OTHER_WITH_TEXT.fullmatch(part)) and label_of(OTHER_LABEL) == OTHER_LABEL:
+            label, other = OTHER_LABEL, found.group(2).strip()
+        if label is None:
+            wrong.append(part)
+            continue
+        texts = chosen.setdefault(label, [])
+        if other and other not in texts:
+            texts.append(other)
+    return [(label, "、".join(texts)) for label, texts in chosen.items()], wrong
 
 
 def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | None:
@@ -371,7 +477,7 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     "'紙' is not a choice of full.II.2.1 (ファイルの種類)"
     """
     from ..catalog.layout import bands, record_item_categories
-    from .cells import nfkc, parse_meta_value, shorten, truth_value
+    from .cells import parse_meta_value, shorten, truth_value
 
     kind, choice_set, text = item["kind"], item["choice_set"], answer.strip()
     label = f"{item['item_id']} ({item['label_ja']})"
@@ -393,8 +499,7 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     if kind == "band":
         table = bands(choice_set)
         labels = list(table["label_ja"])
-        number = nfkc(text).replace(",", "")
-        if text in labels or number.isdigit():
+        if text in labels or band_number(text) is not None:
             return None
         return (f"{shorten(text)!r} is neither a number of {table['unit'].iloc[0]} nor a band of {choice_set}",
                 f"write a whole number, or one of {' / '.join(labels)}")
@@ -403,12 +508,14 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     else:
         sets = catalog.choice_sets()
         labels = list(sets.loc[sets["choice_set"] == choice_set, "label_ja"])
-    chosen = [part.strip() for part in text.split(";") if part.strip()] if kind == "multi_choice" else [text]
-    wrong = [c for c in chosen if c not in labels]
+    known = set(labels)
+    chosen, wrong = answer_choices(text, lambda part: part if part in known else None,
+                                   ";；" if kind == "multi_choice" else "")
     if wrong or not chosen:
         several = " (several separated by ;)" if kind == "multi_choice" else ""
+        other = f"; その他 with its text as {OTHER_LABEL}（…）" if OTHER_LABEL in known else ""
         return (f"{shorten(wrong[0] if wrong else text)!r} is not a choice of {label}",
-                f"write one of {' / '.join(labels)}{several}")
+                f"write one of {' / '.join(labels)}{several}{other}")
     return None
 
 
@@ -540,6 +647,91 @@ def check_declarations(meta: dict[str, Any], tables: dict[str, RawTable | None],
                                     f"rates {rid!r}, which the model declares not applicable "
                                     f"({labels[declaration]}, {key})",
                                     "the form leaves a declared-out item blank: remove this row, or the declaration"))
+
+
+def document_data_warnings(tables: dict[str, RawTable | None]) -> list[Problem]:
+    """Warnings for rows of the document-only tables that the 評価書 cannot print, each saying why and the fix.
+
+    The tables are checked against the model when read (:func:`check_references`); these rows are valid
+    but describe nothing the document has a place for, so they would vanish without a word: an
+    ``outsourcing.csv`` row with empty ``covers`` (a 委託事項 of no system or flow); a ``recipients.csv`` row
+    for a system to which no ``provide`` flow from the body's side (a system run by the city, a contractor or a
+    subcontractor) carries a file with My Numbers (the 評価書 lists a file's recipients); a
+    ``file_details.csv`` row for a file without My Numbers (the 評価書 has blocks only for those). Warnings,
+    not errors: the model is whole (the CLI prints them; ``--strict`` makes them errors).
+
+    Parameters
+    ----------
+    tables
+        The tables as a reader read them (table name → :class:`~pia_analysis.model.cells.RawTable`); a table
+        missing or None is not checked.
+
+    Returns
+    -------
+    list of Problem
+        The warnings, by table and row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.cells import RawTable
+    >>> from pia_analysis.model.checks import document_data_warnings
+    >>> files = pd.DataFrame({"file_id": ["MEMO"], "contains_my_number": [False]})
+    >>> details = pd.DataFrame({"file_id": ["MEMO"]})
+    >>> found = document_data_warnings({"files": RawTable(files, [2]), "file_details": RawTable(details, [3])})
+    >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+    file_details.csv:3: file_id: 'MEMO' holds no My Numbers (contains_my_number in files.csv), so the 評価書 has
+    no block for it and this row does not appear (hint: set contains_my_number to true in files.csv if the
+    file holds My Numbers, or remove this row)
+    """
+    def rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
+        raw = tables.get(name)
+        if raw is None or raw.frame.empty:
+            return []
+        labels = raw.labels if raw.labels is not None else [TableRef(name)] * len(raw.frame)
+        lines = list(raw.lines) + [None] * (len(raw.frame) - len(raw.lines))
+        return list(zip(zip(labels, lines), raw.frame.to_dict("records")))
+
+    out: list[Problem] = []
+    for loc, row in rows("outsourcing"):
+        if not row.get("covers"):
+            out.append(Problem(*loc, "covers", "is empty: this 委託事項 covers no system or flow, so the 評価書 "
+                                                "does not print it",
+                               ("list the contractor-run systems and outsource flows it covers (ids of ",
+                                TableRef("systems"), " or ", TableRef("flows"), "), or remove this row")))
+    files = tables.get("files")
+    if files is None:
+        return out
+    my_number = {str(f) for f, mn in zip(files.frame.get("file_id", []), files.frame.get("contains_my_number", []))
+                 if bool(mn)}
+    for loc, row in rows("file_details"):
+        fid = row.get("file_id")
+        if fid and fid in set(files.frame["file_id"]) and fid not in my_number:
+            out.append(Problem(*loc, "file_id", (f"{fid!r} holds no My Numbers (contains_my_number in ",
+                                                 TableRef("files"), "), so the 評価書 has no block for it and this "
+                                                                    "row does not appear"),
+                               ("set contains_my_number to true in ", TableRef("files"), " if the file holds My "
+                                "Numbers, or remove this row")))
+    systems, flows = tables.get("systems"), tables.get("flows")
+    if systems is None or flows is None:
+        return out
+    operator = dict(zip(systems.frame["system_id"], systems.frame["operator"]))
+    provide = [r for _l, r in rows("flows") if r["stage"] == "provide"]
+    # what the writer lists as a file's 提供先・移転先 (outputs/assessment_answers provide_flows): the target of
+    # a provide flow from the body's side carrying a file with My Numbers
+    recipients = {r["target"] for r in provide if operator.get(r["source"]) in BODY_OPERATORS
+                  and set(r["files"] or []) & my_number}
+    targets = {r["target"] for r in provide}
+    for loc, row in rows("recipients"):
+        sid = row.get("system_id")
+        if sid and sid in targets and sid not in recipients:
+            out.append(Problem(*loc, "system_id", (f"{sid!r} receives no file with My Numbers from the body's side "
+                                                   "(no provide flow from a system run by the city, a contractor "
+                                                   "or a subcontractor carries one to it), so it is no 提供先・移転先 "
+                                                   "of the 評価書 and this row does not appear"),
+                               ("add the My Number file to the files of that provide flow in ", TableRef("flows"),
+                                " if it is provided, or remove this row")))
+    return out
 
 
 def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_lines: list[int] | None = None,

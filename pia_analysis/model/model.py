@@ -187,6 +187,47 @@ class Model:
         fields.update(changes)
         return Model(**fields)
 
+    def element_name(self, element: str, lang: str = "ja") -> str:
+        """The name of a system, zone, file or control, or a flow as 「送り元 → 送り先」 by its systems' names.
+
+        The name in ``lang`` (``name_en`` for ``en``), else the Japanese name, else the id; an id the model does
+        not know is returned as given. The council's words (:mod:`pia_analysis.outputs.wording`) and the
+        change sheet (別添3) of :mod:`pia_analysis.whatif.versions` both name elements by it.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> m.element_name("JUKI_REC"), m.element_name("F03")
+        ('住民記録システム', '住民記録端末（区役所窓口） → 住民記録システム')
+        """
+        names = self._element_names(lang)
+        if element in names:
+            return names[element]
+        flows = self._flow_ends
+        if element in flows:
+            source, target = flows[element]
+            return f"{names.get(source, source)} → {names.get(target, target)}"
+        return element
+
+    def _element_names(self, lang: str) -> dict[str, str]:
+        cache = self.__dict__.setdefault("_names_by_lang", {})
+        if lang not in cache:
+            col = "name_en" if lang == "en" else "name_ja"
+            names: dict[str, str] = {}
+            for table, id_col in (("zones", "zone_id"), ("files", "file_id"), ("controls", "control_id"),
+                                  ("systems", "system_id")):
+                frame = getattr(self, table)
+                for i, name, other in zip(frame[id_col], frame[col], frame["name_ja"]):
+                    names[str(i)] = str(name or other or i)
+            cache[lang] = names
+        return cache[lang]
+
+    @cached_property
+    def _flow_ends(self) -> dict[str, tuple[str, str]]:
+        f = self.flows
+        return {str(i): (str(s), str(t)) for i, s, t in zip(f["flow_id"], f["source"], f["target"])}
+
     def summary(self) -> dict[str, int]:
         """Counts for a quick look: zones, systems, files, flows, controls, entry points, My Number files.
 

@@ -297,10 +297,11 @@ DOCUMENT_KEYS: dict[str, tuple[str, tuple[str, str], str]] = {
     "affair_description": ("text", ("事務の内容（Ⅰ 1 ②。基礎項目評価書では 事務の概要）",
                                     "the content of the affair (Ⅰ 1 ②; 事務の概要 in the basic assessment)"),
                            "affair_description"),
-    "affair_diagram": ("path", ("（別添1）事務の内容の図: モデルのフォルダ（ブックではそのフォルダ）からの相対パス。"
-                                "省略すると図は書かれない",
+    "affair_diagram": ("path", ("（別添1）事務の内容の図: モデルのフォルダ（ブックではそのフォルダ）からの相対パス"
+                                "（絶対パスや .. でフォルダの外に出るパスは不可）。省略するとモデルから描いた図",
                                 "(別添1) the diagram of the affair: a path relative to the model folder (the "
-                                "workbook's folder); left out, no diagram is given"), "affair_diagram"),
+                                "workbook's folder), inside it (an absolute path or one leaving it with .. is "
+                                "refused); left out, the diagram drawn from the model"), "affair_diagram"),
     "affair_steps": ("text", ("（別添1）事務の流れ（手順の説明）", "(別添1) the steps of the affair"), "affair_steps"),
     "necessity": ("text", ("事務実施上の必要性（Ⅰ 4 ①）", "why the affair needs the file (Ⅰ 4 ①)"), "necessity"),
     "expected_benefits": ("text", ("実現が期待されるメリット（Ⅰ 4 ②）", "the expected benefits (Ⅰ 4 ②)"),
@@ -518,6 +519,9 @@ class Table:
     columns: tuple[Column, ...]
     optional_file: bool = False
     title: str = ""  # what the rows are, in English (docs/model-format.md's headings)
+    # form_answers: one row per item *and unit*, so the id column alone is not unique (the pair is checked
+    # with the document tables, model/checks.py)
+    unique_key: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -1010,6 +1014,7 @@ TABLES: tuple[Table, ...] = (
         ),
         optional_file=True,
         title="answers to items of the 評価書 written instead of the derived ones",
+        unique_key=False,
     ),
 )
 

@@ -30,8 +30,8 @@ its risks, ratings and measures are not printed, one line says why.
 
 from __future__ import annotations
 
-__all__ = ["SHEET_COLUMNS", "assessment_changes", "assessment_pdf", "assessment_reading", "assessment_rows",
-           "assessment_summary", "assessment_workbook", "write_assessment"]
+__all__ = ["SHEET_COLUMNS", "affair_diagram_png", "assessment_changes", "assessment_pdf", "assessment_reading",
+           "assessment_rows", "assessment_summary", "assessment_workbook", "write_assessment"]
 
 import dataclasses
 import functools
@@ -47,11 +47,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..catalog.layout import form_layout
+from ..model.errors import ModelError, Problem
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_pack
 from ..util.spreadsheet import neutralise, normalise_xlsx, write_csv
-from .assessment_answers import FORM_NAMES_JA, PENDING_JA, assessment_answers, assessment_completeness
+from .assessment_answers import FORM_NAMES_JA, PENDING_JA, affair_steps, assessment_answers, assessment_completeness
 
 #: The columns of every sheet: the four of the form (printed), then three for the analyst (not printed).
 SHEET_COLUMNS = ("項目番号", "項目", "記載内容", "選択肢", "状態", "記入元（モデル）", "項目ID")
@@ -80,6 +81,7 @@ class _Line:
     status: str = ""
     filled_from: str = ""
     item_id: str = ""
+    image: bytes | None = None  # kind image: a PNG drawn across the row (別添1's diagram)
 
 
 @dataclasses.dataclass
@@ -188,9 +190,10 @@ def _lines(rows: list[dict]) -> list[_Line]:
             line = _Line("item", str(r["number"]), str(r["label_ja"]), depth, answer=_answer_text(r),
                          choices=_choices_text(choices), pending=r["status"] == "missing",
                          status=str(r["status"]), filled_from=str(r["filled_from"]), item_id=item)
-            if depth == 0:  # a section that is one item (基礎 Ⅲ しきい値判断結果): its title, then the item
+            if depth == 0:  # a section that is one item (基礎 Ⅲ しきい値判断結果): its title, then the answer
                 out.append(_Line("section", line.number, line.label, 0))
-                line.depth = 1
+                # the title says it once: not 「Ⅲ しきい値判断結果」 twice
+                line.depth, line.number, line.label = 1, "", ""
         out.append(line)
     return out
 
@@ -247,7 +250,8 @@ def _cells(line: _Line) -> tuple[str, ...]:
             line.filled_from, line.item_id)
 
 
-def _parts(answers: pd.DataFrame, form: str) -> list[_Part]:
+def _parts(answers: pd.DataFrame, form: str, diagram: bytes | None = None) -> list[_Part]:
+    """The sheets / PDF sections of one form; ``diagram`` (PNG) is drawn under 別添1's 図 row."""
     frame = answers.loc[answers["form"] == form]
     if frame.empty:
         raise InvalidArgumentError(f"the answers have no row of the form {form!r}")
@@ -274,6 +278,12 @@ def _parts(answers: pd.DataFrame, form: str) -> list[_Part]:
         number = str(top["number"]) if int(top["depth"]) == 0 else ""
         title = f"{number} {label}".strip() if number and number != label else label
         parts.append(_Part(_sheet_name(section, used), title, _lines(rows)))
+    if diagram:
+        for part in parts:
+            for k, line in enumerate(part.lines):
+                if line.item_id == f"{form}.A1.diagram" and line.status != "missing":
+                    part.lines.insert(k + 1, _Line("image", "", "", line.depth, image=diagram))
+                    break
     return parts
 
 
@@ -293,7 +303,8 @@ def _line_count(text: str, width: float) -> int:
     return n
 
 
-def assessment_workbook(answers: pd.DataFrame, form: str, path: str | Path | None = None) -> bytes:
+def assessment_workbook(answers: pd.DataFrame, form: str, path: str | Path | None = None,
+                        diagram: bytes | None = None) -> bytes:
     """The 評価書 of one form as an Excel workbook, one sheet per section, printable on A4 portrait.
 
     Parameters
@@ -304,6 +315,9 @@ def assessment_workbook(answers: pd.DataFrame, form: str, path: str | Path | Non
         ``full``, ``focused`` or ``basic`` (a form of ``answers``).
     path
         Where to write the workbook; None: only return its bytes.
+    diagram
+        The 別添1 diagram as PNG bytes (:func:`affair_diagram_png`), placed under the 図 row of the full form;
+        None: none (the 図 row's text only).
 
     Returns
     -------
@@ -330,7 +344,7 @@ def assessment_workbook(answers: pd.DataFrame, form: str, path: str | Path | Non
     >>> ws.print_area, int(ws.page_setup.paperSize), ws.page_setup.orientation, ws.page_setup.fitToWidth
     ("'Ⅳ'!$A$1:$D$24", 9, 'portrait', 1)
     """
-    return _write_workbook(_parts(answers, form), _document_title(answers, form), path)
+    return _write_workbook(_parts(answers, form, diagram), _document_title(answers, form), path)
 
 
 def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> bytes:
@@ -359,7 +373,8 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
         """The cell style of column ``c`` in a row of ``kind``, built once (openpyxl hashes every style set)."""
         key = (c, kind, pending, indent)
         if key not in styles:
-            cell = scratch.cell(1, 1)
+            # a fresh cell per style: a reused one would carry the last style's fill and font over
+            cell = scratch.cell(len(styles) + 1, 1)
             cell.alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
             cell.font = (body if c < 4 else small) if c <= _PRINTED else grey
             if c <= _PRINTED:
@@ -388,6 +403,9 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
             cell.font, cell.fill, cell.border = (bold if c <= _PRINTED else grey), fills["header"], box
             cell.alignment = Alignment(vertical="center", horizontal="center")
         for r, line in enumerate(part.lines, 3):
+            if line.kind == "image" and line.image:
+                _sheet_image(ws, line.image, r)
+                continue
             values = _cells(line)
             indent = min(line.depth, 6)
             for c, value in enumerate(values, 1):
@@ -423,6 +441,19 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+def _sheet_image(ws, png: bytes, row: int) -> None:
+    """A picture in row ``row`` across the printed columns but the first, the row as high as the picture."""
+    from openpyxl.drawing.image import Image as SheetImage
+
+    picture = SheetImage(io.BytesIO(png))
+    # Excel's column width unit is about 7 pixels (+5 of padding); a row's height is in points (3/4 pixel)
+    room = sum(w * 7 + 5 for w in _WIDTHS[1:_PRINTED])
+    scale = min(1.0, room / picture.width, (409 / 0.75) / picture.height)  # 409 points: Excel's highest row
+    picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
+    ws.row_dimensions[row].height = picture.height * 0.75 + 4
+    ws.add_image(picture, f"B{row}")
 
 
 def _document_title(answers: pd.DataFrame, form: str) -> str:
@@ -550,6 +581,12 @@ class _PdfCanvas:
         c.setLineWidth(width)
         c.line(x1, _PAGE_H - y1, x2, _PAGE_H - y2)
 
+    def image(self, png: bytes, x: float, y: float, w: float, h: float) -> None:
+        """A picture whose top left corner is (x, y) points from the page's top left."""
+        from reportlab.lib.utils import ImageReader
+
+        self._canvas.drawImage(ImageReader(io.BytesIO(png)), x, _PAGE_H - y - h, w, h)
+
     def save(self) -> None:
         self._canvas.save()
 
@@ -630,6 +667,8 @@ class _Drawn:
 
     @property
     def height(self) -> float:
+        if self.line.kind == "image":
+            return _image_size(self.line.image)[1] + 2 * _PAD
         # the <選択肢> follow the answer in its column: the row is as high as its tallest column
         answer = len(self.answer) * _SIZE * _LEADING + len(self.choices) * _SIZE_CHOICES * _LEADING
         return max(self.body_lines * _SIZE * _LEADING, answer) + 2 * _PAD
@@ -640,7 +679,24 @@ def _spans(line: _Line) -> bool:
     return line.kind == "block" and not line.label and bool(line.number)
 
 
+def _image_size(png: bytes | None) -> tuple[float, float]:
+    """Points an image row's picture takes: the table's whole width, its height by the picture's proportions."""
+    from PIL import Image
+
+    width = _PAGE_W - 2 * _MARGIN_X - 2 * _PAD
+    if not png:
+        return width, 0.0
+    with Image.open(io.BytesIO(png)) as picture:
+        w, h = picture.size
+    # at most two thirds of a page high (a tall picture is narrowed to keep its proportions)
+    room = (_PAGE_H - _MARGIN_TOP - _MARGIN_BOTTOM - _TITLE_H) * 2 / 3
+    scale = min(width / w, room / h)
+    return w * scale, h * scale
+
+
 def _measure(doc: _PdfCanvas, line: _Line) -> _Drawn:
+    if line.kind == "image":
+        return _Drawn(line, [], [], [], [])
     usable = _PAGE_W - 2 * _MARGIN_X
     answer_w = usable - _COL_NUMBER - _COL_LABEL - 2 * _PAD
     # a block's title with no label of its own (システム10, 提供先・移転先1) spans the label column too, rather than
@@ -706,6 +762,31 @@ def _pages(doc: _PdfCanvas, parts: list[_Part]) -> list[tuple[_Part, list[_Drawn
     return pages
 
 
+def _fit_heading(doc: _PdfCanvas, heading: str, width: float, size: float = 12.5,
+                 smallest: float = 10.0) -> tuple[str, float]:
+    """A section heading that fits its bar on one line: a smaller size first, then shortened with an ellipsis.
+
+    A file's or system's name may be 200 characters long (schema.MAX_NAME_CHARS): the heading keeps its start
+    (the section) and its closing bracket and （続き）, and the middle gives way (the name in full is in the
+    section's rows).
+    """
+    while doc.width(heading, size) > width and size > smallest:
+        size = max(smallest, size - 0.5)
+    if doc.width(heading, size) <= width:
+        return heading, size
+    tail = ""
+    for end in ("（続き）", "）"):
+        if heading.endswith(end):
+            heading, tail = heading[: -len(end)], end + tail
+    room = width - doc.width("…" + tail, size)
+    kept = ""
+    for char in heading:
+        if doc.width(kept + char, size) > room:
+            break
+        kept += char
+    return kept + "…" + tail, size
+
+
 def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, page: int, total: int,
                first: bool, cover: str) -> None:
     doc.new_page()
@@ -723,7 +804,8 @@ def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, pag
     if first and page == 1:  # the cover: what the document is
         heading = f"特定個人情報保護評価書（{cover}）"
     doc.rect(left, y - 3, right - left, 22, _COLOURS["section"])
-    doc.text(left + _PAD, y, heading, 12.5, "#111111")
+    heading, size = _fit_heading(doc, heading, right - left - 2 * _PAD)
+    doc.text(left + _PAD, y, heading, size, "#111111")
     y += _TITLE_H
     x_label = left + _COL_NUMBER
     x_answer = x_label + _COL_LABEL
@@ -732,6 +814,12 @@ def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, pag
     doc.line(left, y, right, y, "#BBBBBB", 0.5)
     for drawn in rows:
         line, hh = drawn.line, drawn.height
+        if line.kind == "image" and line.image:
+            w, h = _image_size(line.image)
+            doc.image(line.image, left + (right - left - w) / 2, y + _PAD, w, h)
+            y += hh
+            doc.line(left, y, right, y, "#BBBBBB", 0.5)
+            continue
         colour = _COLOURS.get(line.kind)
         if colour:
             doc.rect(left, y, right - left, hh, colour)
@@ -752,16 +840,21 @@ def _draw_page(doc: _PdfCanvas, part: _Part, rows: list[_Drawn], title: str, pag
         y += hh
         doc.line(left, y, right, y, "#BBBBBB", 0.5)
     if rows:  # the columns' rules: the label column's left rule stops at a block title written across it
-        for x in (left, x_answer, right):
-            doc.line(x, top, x, y, "#DDDDDD" if x not in (left, right) else "#BBBBBB", 0.5)
+        row_top = top
+        for drawn in rows:  # the answer column's rule stops at a picture drawn across the table
+            if drawn.line.kind != "image":
+                doc.line(x_answer, row_top, x_answer, row_top + drawn.height, "#DDDDDD", 0.5)
+            row_top += drawn.height
+        for x in (left, right):
+            doc.line(x, top, x, y, "#BBBBBB", 0.5)
         row_top = top
         for drawn in rows:
-            if not _spans(drawn.line):
+            if not _spans(drawn.line) and drawn.line.kind != "image":
                 doc.line(x_label, row_top, x_label, row_top + drawn.height, "#DDDDDD", 0.5)
             row_top += drawn.height
 
 
-def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
+def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path, diagram: bytes | None = None) -> int:
     """Write the 評価書 of one form as an A4-portrait PDF (the rows of the workbook's printed columns).
 
     Parameters
@@ -772,6 +865,9 @@ def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
         ``full``, ``focused`` or ``basic`` (a form of ``answers``).
     path
         The PDF file to write.
+    diagram
+        The 別添1 diagram as PNG bytes (:func:`affair_diagram_png`), drawn under the 図 row across the table;
+        None: none.
 
     Returns
     -------
@@ -797,7 +893,7 @@ def assessment_pdf(answers: pd.DataFrame, form: str, path: str | Path) -> int:
     >>> pages == len(PdfReader(path).pages), "しきい値判断結果" in text
     (True, True)
     """
-    return _write_pdf(_parts(answers, form), _document_title(answers, form), path, form)
+    return _write_pdf(_parts(answers, form, diagram), _document_title(answers, form), path, form)
 
 
 def _write_pdf(parts: list[_Part], title: str, path: str | Path, form: str) -> int:
@@ -843,7 +939,7 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
     >>> from pia_analysis.outputs.assessment import assessment_summary
     >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
     >>> print(assessment_summary(c)["basic"])  # doctest: +ELLIPSIS
-    評価書_basic（基礎項目評価書）: 94 items, 83 filled (model 19, derived 61, document 3, override 0), ...
+    評価書_basic（基礎項目評価書）: 40 items, 29 filled (model 19, derived 7, document 3, override 0), ...
     """
     out = {}
     for row in completeness.loc[completeness["section"] == "計"].itertuples(index=False):
@@ -851,7 +947,8 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
         out[row.form] = (f"評価書_{row.form}（{FORM_NAMES_JA.get(row.form, row.form)}）: {row.items} items, {filled} "
                          f"filled (model {row.model}, derived {row.derived}, document {row.document}, override "
                          f"{row.override}), {row.missing} {PENDING_JA}, {row.empty_declared} left empty by the form "
-                         f"or a declaration; {row.filled_share:.0%} of those to fill")
+                         f"or a declaration; {row.filled_share:.0%} of those to fill"
+                         + (f"; 別添3 {row.change_rows} change rows (not counted)" if row.change_rows else ""))
     return out
 
 
@@ -890,7 +987,7 @@ def assessment_reading(completeness: pd.DataFrame, lang: str = "ja") -> str:
     >>> from pia_analysis.outputs.assessment import assessment_reading
     >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
     >>> print(assessment_reading(c, "en"))  # doctest: +ELLIPSIS
-    基礎項目評価書: the model fills 83 of the 93 items to fill (89%): 19 read as they are, 61 derived, ...
+    基礎項目評価書: the model fills 29 of the 39 items to fill (74%): 19 read as they are, 7 derived, ...
     """
     if lang not in _READING_LANGS:
         raise InvalidArgumentError(f"lang must be one of {', '.join(_READING_LANGS)}, got {lang!r}")
@@ -964,7 +1061,7 @@ def assessment_changes(answers: pd.DataFrame, form: str = "full") -> pd.DataFram
     >>> changed = with_control_status(base, "C-STORE-FW", "missing")
     >>> rows = assessment_changes(assessment_answers(changed, form="full", previous=base))
     >>> rows[["変更前の記載", "変更後の記載", "提出時期"]].values.tolist()
-    [['status: implemented', 'status: missing', '事前']]
+    [['状況：実施済み', '状況：未実施', '事前']]
     """
     if missing := [c for c in ("form", "item_id", "parent", "unit", "unit_kind", "label_ja", "answer")
                    if c not in answers.columns]:
@@ -987,12 +1084,83 @@ def _missing_items(answers: pd.DataFrame) -> pd.DataFrame:
                          "filled_from": rows["filled_from"]}).reset_index(drop=True)
 
 
+def affair_diagram_png(model: Model, dpi: int = 150) -> bytes | None:
+    r"""The picture of the 別添1 diagram: the analyst's own (``document.affair_diagram``) or one drawn from the model.
+
+    The analyst's file (PNG, JPEG, GIF or BMP; the path relative to the model's folder, or to the workbook's
+    folder) is converted to PNG as it is. Without it, the data-flow diagram of the model is drawn for a published
+    document: the zones, systems, flows and My Number holders, the arrows numbered as the steps of 事務の流れ
+    (:func:`~pia_analysis.outputs.assessment_answers.affair_steps`), and no exposure, entry points or colour bar
+    (:func:`~pia_analysis.charts.dataflow.dataflow_diagram` with ``exposure=None``).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    dpi
+        The resolution of the drawn diagram (an A4-landscape page: 150 dpi gives 1,754 × 1,240 pixels).
+
+    Returns
+    -------
+    bytes or None
+        PNG bytes, the same for the same model; None for a model without flows and without its own diagram.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelError
+        When ``document.affair_diagram`` names a file that is missing or is not a picture (located on its line
+        of ``model.yaml``).
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment import affair_diagram_png
+    >>> affair_diagram_png(load_model(bundled_model_path()))[:8] == b"\x89PNG\r\n\x1a\n"
+    True
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    require_model(model, "affair_diagram_png")
+    given = (model.document or {}).get("affair_diagram")
+    if given not in (None, ""):
+        base = Path(model.path) if model.path is not None else Path.cwd()
+        base = base.parent if base.is_file() else base
+        path = base / str(given)
+        try:
+            with Image.open(path) as picture:
+                picture.load()
+                out = io.BytesIO()
+                picture.save(out, format="PNG")
+            return out.getvalue()
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError) else "not a picture it can read"
+            yaml_file = base / "model.yaml"
+            lines = yaml_file.read_text(encoding="utf-8").splitlines() if yaml_file.is_file() else []
+            line = next((n for n, text in enumerate(lines, 1) if text.lstrip().startswith("affair_diagram:")), None)
+            raise ModelError([Problem(
+                str(yaml_file if yaml_file.is_file() else model.path), line, "document.affair_diagram",
+                f"the picture {str(given)!r} of 別添1 cannot be read: {reason} ({path})",
+                "give a PNG or JPEG file, its path relative to the model's folder, or remove the key to have the "
+                "diagram drawn from the model")]) from None
+    if model.flows.empty:
+        return None
+    from ..charts.dataflow import dataflow_diagram
+    from ..charts.style import drawable_figure
+
+    steps = affair_steps(model)
+    fig = dataflow_diagram(model, None, "ja", step_labels=dict(zip(steps["flow_id"], steps["label"])))
+    out = io.BytesIO()
+    drawable_figure(fig).savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+    return out.getvalue()
+
+
 def _build(model: Model, work: Path, form: str, lang: str, progress: Callable[[str], None]) -> dict[str, str]:
     answers = assessment_answers(model, form=form)
     completeness = assessment_completeness(answers)
     forms = list(dict.fromkeys(answers["form"]))
+    diagram = affair_diagram_png(model) if "full" in forms else None
     for name in forms:
-        parts, title = _parts(answers, name), _document_title(answers, name)
+        parts, title = _parts(answers, name, diagram), _document_title(answers, name)
         progress(f"[{name}] 評価書_{name}.xlsx")
         _write_workbook(parts, title, work / f"評価書_{name}.xlsx")
         progress(f"[{name}] 評価書_{name}.pdf")

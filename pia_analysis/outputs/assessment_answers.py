@@ -10,7 +10,8 @@ once per unit (file, system, 委託事項, 提供先・移転先, change) and an
   ``channel_keywords.csv``'s ``acquisition_method`` / ``provision_method``, ``record_item_categories.csv``,
   ``bands.csv``);
 - ``model:``, ``procedure:``, ``rated:``, ``sub_measure:``, ``declaration:``, ``other_risk:`` read the model as is;
-  ``controls:`` lists the controls that mitigate a rated item;
+  ``controls:`` lists the controls that mitigate a rated item; a risk's only sub-measure (its リスクに対する措置の内容)
+  that no sub-measure text answers is written as ``controls:`` would (the 重点項目評価書's rule, one place);
 - ``doc:`` keys read the document-only data of the model (``model.yaml``'s ``document:`` block, ``file_details.csv``,
   ``outsourcing.csv``, ``recipients.csv``, systems' ``functions``): :attr:`Model.document` (without its ``source``,
   which is the block's provenance, not an item), :attr:`Model.file_details` …;
@@ -22,8 +23,8 @@ or key would fill it. See ``docs/assessment.md``.
 
 from __future__ import annotations
 
-__all__ = ["ANSWER_COLUMNS", "ANSWER_STATUSES", "COMPLETENESS_COLUMNS", "FORM_NAMES_JA", "PENDING_JA",
-           "assessment_answers", "assessment_completeness"]
+__all__ = ["ANSWER_COLUMNS", "ANSWER_STATUSES", "AFFAIR_STEP_COLUMNS", "COMPLETENESS_COLUMNS", "FORM_NAMES_JA",
+           "PENDING_JA", "affair_steps", "assessment_answers", "assessment_completeness", "step_label"]
 
 import dataclasses
 import datetime as dt
@@ -32,7 +33,6 @@ import numbers
 import unicodedata
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -41,12 +41,17 @@ from .. import catalog
 from ..analysis.coverage import declared_out
 from ..analysis.judgments import procedure_rules, required_assessment
 from ..analysis.sub_measures import sub_measure_answers
+from ..catalog.sub_measures import sub_measure_catalog
 from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_categories, record_item_category
-from ..model.japanese import alias_words
+from ..model.checks import answer_choices, band_number
+from ..model.japanese import japanese_date, parse_date_text
 from ..model.model import Model, require_model
+from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
-from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
+from ..model.schema import MODEL_KEY_UNITS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS, TABLES
 from ..util.errors import InvalidArgumentError
+from ..util.words import operator_word
+from ..whatif.versions import FIRST_GIVEN_RULE
 
 #: What the document prints in an item the model cannot fill.
 PENDING_JA = "【要記入】"
@@ -62,14 +67,12 @@ ANSWER_COLUMNS = ["form", "item_id", "parent", "order", "depth", "unit", "unit_k
                   "status", "filled_from", "source", "optional", "show"]
 #: The columns of :func:`assessment_completeness`.
 COMPLETENESS_COLUMNS = ["form", "section", "items", "model", "derived", "document", "override", "empty_declared",
-                        "missing", "filled_share", "missing_items"]
+                        "missing", "filled_share", "change_rows", "missing_items"]
 
 _CHECKED, _UNCHECKED = "☑", "☐"
 # the words of a retention period that is not set (保管期間 定められていない), folded: the loader's words and the
 # value it reads them as (file_details.csv retention), so a form_answers.csv answer in any of them reads the same
 _NOT_SET = tuple(dict.fromkeys(unicodedata.normalize("NFKC", w).casefold() for w in (*NOT_SET_WORDS, NOT_SET)))
-# the units a count or a number of years may be written with (5年, 1,000人, 12項目)
-_COUNT_WORDS = ("年", "人", "項目", "件")
 _JOIN = "、"
 # the forms the threshold judgment's code requires (the 基礎項目評価書 always)
 _FORMS_OF = {"full": ("basic", "full"), "focused": ("basic", "focused"), "basic": ("basic",), "none": ()}
@@ -95,9 +98,9 @@ def _empty(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """A value as the document prints it: dates as ISO dates, lists one per line, whole numbers without .0."""
+    """A value as the document prints it: dates in 和暦 (令和8年4月1日), lists one per line, no .0 on whole numbers."""
     if isinstance(value, (dt.date, pd.Timestamp)):
-        return (value.date() if isinstance(value, pd.Timestamp) else value).isoformat()
+        return japanese_date(value)
     if isinstance(value, (list, tuple)):
         return "\n".join(_text(v) for v in value)
     if isinstance(value, bool):
@@ -234,6 +237,11 @@ class _Context:
     def operator(self, system_id: str) -> str:
         return str(self.systems[system_id]["operator"])
 
+    def operator_word(self, system_id: str) -> str:
+        """Who runs a system in the document's words: the body's own word (市, 町 …) or 委託先, 国 and so on."""
+        code = self.operator(system_id)
+        return organisation_kind(self.model.meta).word_ja if code == "city" else operator_word(code)
+
     def name(self, system_id: str) -> str:
         return str(self.systems[system_id]["name_ja"])
 
@@ -275,6 +283,15 @@ class _Context:
             except ValueError:
                 self._bands[band_set] = None
         return self._bands[band_set]
+
+    def band_unit(self, band_set: str) -> str:
+        """The Japanese word of a band set's unit (bands.csv ``unit`` → the schema's unit words: 人, 年), or ""."""
+        table = self.band_table(band_set)
+        if table is None or table.empty:
+            return ""
+        words = {en: ja for column in (c for t in TABLES for c in t.columns) if column.unit
+                 for ja, en in [column.unit]} | {en: ja for ja, en in MODEL_KEY_UNITS.values()}
+        return words.get(str(table["unit"].iloc[0]), "")
 
     def band_label(self, band_set: str, value: float | None) -> str:
         """The band of a value, as :func:`~pia_analysis.catalog.layout.band_of` gives it, from the cached table.
@@ -351,6 +368,13 @@ class _Context:
     @cached_property
     def sub_answers(self) -> dict[str, dict[str, Any]]:
         return {r["sub_measure_id"]: r for r in sub_measure_answers(self.model).to_dict("records")}
+
+    @cached_property
+    def sole_sub_measures(self) -> dict[str, str]:
+        """The sub-measures that are their rated item's only one (the risk's 措置の内容) → that rated item."""
+        catalog = sub_measure_catalog()
+        counts = catalog["rated_item"].value_counts()
+        return {s: r for s, r in zip(catalog["sub_measure_id"], catalog["rated_item"]) if counts[r] == 1}
 
     @cached_property
     def controls(self) -> list[dict[str, Any]]:
@@ -508,6 +532,126 @@ def _methods(ctx: _Context, flows: list[dict[str, Any]], choice_set: str) -> _An
     ordered = [c for c in labels if c in chosen]
     text = _JOIN.join(f"その他（{_JOIN.join(chosen[c])}）" if c == "その他" and chosen[c] else c for c in ordered)
     return _Answer(text, tuple(ordered), source="flows " + ", ".join(fl["flow_id"] for fl in flows))
+
+
+#: The columns of :func:`affair_steps`.
+AFFAIR_STEP_COLUMNS = ["step", "label", "flow_id", "stage", "source", "target", "text"]
+
+
+def step_label(step: int) -> str:
+    """The number of a step as the 評価書 prints it: ① … ⑳, then (21), (22) ….
+
+    The circled numbers every font of the form has end at 20.
+
+    Parameters
+    ----------
+    step
+        The step, from 1.
+
+    Returns
+    -------
+    str
+        ``①`` for 1, ``(21)`` for 21.
+
+    Raises
+    ------
+    ValueError
+        For a step below 1.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.assessment_answers import step_label
+    >>> step_label(1), step_label(20), step_label(21)
+    ('①', '⑳', '(21)')
+    """
+    if step < 1:
+        raise ValueError(f"a step is numbered from 1, not {step}")
+    return chr(ord("①") + step - 1) if step <= 20 else f"({step})"
+
+
+def affair_steps(model: Model) -> pd.DataFrame:
+    """The steps of the affair (別添1 事務の流れ) written from the flows: one numbered step per flow.
+
+    The flows in the order of the process stages (入手, 使用, 委託, 提供・移転, 情報提供ネットワークシステムとの接続,
+    保管・消去: ``catalog/stages.csv``), within a stage in the order of ``flows.csv``. Each step says the stage,
+    who sends to whom (⇄ for an interactive flow), the files it carries and the channel, by name:
+    ``（入手）届出人（住民・代理人） → 総合窓口システム：住民基本台帳ファイル（窓口）``. The same numbers label the
+    arrows of the 別添1 diagram (:func:`pia_analysis.charts.dataflow.dataflow_diagram` with ``step_labels``).
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flow, columns :data:`AFFAIR_STEP_COLUMNS`: ``step`` (int, from 1), ``label`` (①…, see
+        :func:`step_label`), ``flow_id``, ``stage``, ``source``, ``target`` (system ids) and ``text`` (the step
+        in words, names only). Empty (with the columns) for a model without flows.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.assessment_answers import affair_steps
+    >>> steps = affair_steps(load_model(bundled_model_path()))
+    >>> steps.loc[0, "label"], steps.loc[0, "stage"], steps["step"].is_monotonic_increasing
+    ('①', 'acquire', True)
+    """
+    require_model(model, "affair_steps")
+    stages = catalog.stages()
+    order = {s: k for k, s in enumerate(stages["stage"])}
+    short = dict(zip(stages["stage"], stages["short_ja"]))
+    names = {r["system_id"]: str(r["name_ja"]) for r in model.systems.to_dict("records")}
+    files = {r["file_id"]: str(r["name_ja"]) for r in model.files.to_dict("records")}
+    flows = model.flows.to_dict("records")
+    flows = sorted(flows, key=lambda fl: order.get(fl["stage"], len(order)))  # stable: flows.csv order within
+    rows = []
+    for k, fl in enumerate(flows, 1):
+        arrow = "⇄" if fl["interactive"] else "→"
+        carried = _JOIN.join(files.get(f, f) for f in dict.fromkeys(fl["files"] or []))
+        channel = "" if _empty(fl["channel"]) else f"（{_text(fl['channel'])}）"
+        text = (f"（{short.get(fl['stage'], fl['stage'])}）{names.get(fl['source'], fl['source'])} {arrow} "
+                f"{names.get(fl['target'], fl['target'])}" + (f"：{carried}" if carried else "") + channel)
+        rows.append({"step": k, "label": step_label(k), "flow_id": fl["flow_id"], "stage": fl["stage"],
+                     "source": fl["source"], "target": fl["target"], "text": text})
+    return pd.DataFrame(rows, columns=AFFAIR_STEP_COLUMNS)
+
+
+#: What 別添1's 図 says when the diagram is drawn from the model (the writers draw it under the row).
+DERIVED_DIAGRAM_JA = "下図（システムと特定個人情報の流れ。矢印の番号は事務の流れの番号）"
+
+
+def _derive_affair_diagram(ctx: _Context, unit: _Unit | None) -> _Answer | None:
+    """別添1 図: the analyst's own diagram (``document.affair_diagram``, a path) if given, else one drawn.
+
+    The data-flow diagram drawn from the model: the writers draw it under the row; the item says so.
+    """
+    given = ctx.document.get("affair_diagram")
+    if not _empty(given):
+        return _Answer(f"下図（{_text(given)}）", source=str(ctx.document.get("source") or "model.yaml document"),
+                       status="document")
+    if not ctx.flows:
+        return None
+    return _Answer(DERIVED_DIAGRAM_JA, source="systems.csv, flows.csv (charts.dataflow)")
+
+
+def _derive_affair_steps(ctx: _Context, unit: _Unit | None) -> _Answer | None:
+    """別添1 事務の流れ: the analyst's text (``document.affair_steps``) if given, else :func:`affair_steps`."""
+    given = ctx.document.get("affair_steps")
+    if not _empty(given):
+        return _Answer(_text(given), source=str(ctx.document.get("source") or "model.yaml document"),
+                       status="document")
+    steps = affair_steps(ctx.model)
+    if steps.empty:
+        return None
+    return _Answer("\n".join(f"{label} {text}" for label, text in zip(steps["label"], steps["text"])),
+                   source="flows " + ", ".join(steps["flow_id"]))
 
 
 def _derive_document_title(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -729,11 +873,19 @@ def _derive_subcontracting(ctx: _Context, unit: _Unit | None) -> _Answer | None:
 
 
 def _derive_subcontract_items(ctx: _Context, unit: _Unit | None) -> _Answer | None:
-    """Ⅱ 4 ⑨ 再委託事項: the names of those subcontractor-run systems (empty when there are none)."""
+    """Ⅱ 4 ⑨ 再委託事項: what those subcontractor-run systems do (``systems.csv`` ``functions``).
+
+    Empty when nothing is subcontracted; 【要記入】 when none of them says what it does — a system's name is not
+    what is subcontracted, so it is never given as the answer.
+    """
     subs = ctx.subcontractors(_outsourcing(unit))
     if not subs:
         return _Answer("", source="再委託しない", status="empty_declared")
-    return _Answer(_names(ctx, subs), source="systems " + ", ".join(subs))
+    done = [(s, _text(ctx.systems[s].get("functions"))) for s in subs if not _empty(ctx.systems[s].get("functions"))]
+    if not done:
+        return None
+    return _Answer("\n".join(dict.fromkeys(text for _s, text in done)),
+                   source="systems " + ", ".join(s for s, _t in done) + " functions")
 
 
 def _derive_provision_status(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -811,8 +963,8 @@ def _derive_provision_channels(ctx: _Context, unit: _Unit | None) -> _Answer | N
 def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """Ⅱ 6 ① 保管場所.
 
-    Each system holding the file, with its zone's name and who runs it (the first Japanese word of
-    ``value_aliases.csv`` for the operator: 市, 委託先 …), one per line.
+    Each system holding the file, with its zone's name and who runs it (the body's own word from its
+    organisation kind — 市, 町, 県 … — or :func:`~pia_analysis.util.words.operator_word`: 委託先, 国 …), one per line.
     """
     assert unit is not None
     holders = [s for s in ctx.systems if unit.unit_id in ctx.holds(s)]
@@ -821,8 +973,7 @@ def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     lines = []
     for s in holders:
         zone = ctx.zones.get(ctx.systems[s]["zone_id"], {}).get("name_ja", ctx.systems[s]["zone_id"])
-        words = alias_words("operator", ctx.operator(s))
-        lines.append(f"{ctx.name(s)}（{zone}、{words[0] if words else ctx.operator(s)}）")
+        lines.append(f"{ctx.name(s)}（{zone}、{ctx.operator_word(s)}）")
     return _Answer("\n".join(lines), source="systems " + ", ".join(holders))
 
 
@@ -875,7 +1026,7 @@ def _derive_public_comment_period(ctx: _Context, unit: _Unit | None) -> _Answer 
         return None
     both = procedure_rules().at["public_comment_counting", "value"] == "both_ends"
     days = (end - start).days + (1 if both else 0)
-    return _Answer(f"{start.isoformat()}～{end.isoformat()}（{days}日間）",
+    return _Answer(f"{japanese_date(start)}～{japanese_date(end)}（{days}日間）",
                    source="model.yaml procedure.public_comment.start, end")
 
 
@@ -902,7 +1053,11 @@ def _derive_changes(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """
     if ctx.changes is None:
         return _Answer("なし", detail="前の版（model.yaml previous）がない", source="model.yaml previous")
-    return _Answer(f"{len(ctx.changes)}件" if ctx.changes else "なし",
+    # data first recorded in this version is no change: the table's note says so once, it has no row
+    n = sum(1 for r in ctx.changes if r["規則"] != FIRST_GIVEN_RULE)
+    first = [r for r in ctx.changes if r["規則"] == FIRST_GIVEN_RULE]
+    note = f"（注記: {first[0]['項目']}は{first[0]['変更後の記載']}）" if first else ""
+    return _Answer((f"{n}件" if n else "なし") + note,
                    source=f"diff against {ctx.previous.id if ctx.previous is not None else ''}")
 
 
@@ -920,6 +1075,8 @@ def _derive_change(key: str) -> Callable[[_Context, _Unit | None], _Answer | Non
         assert unit is not None and unit.kind == "change"
         row = unit.payload
         value = str(row[_CHANGE_COLUMNS[key]])
+        if key == "change_date" and value:
+            value = japanese_date(parse_date_text(value))  # the diff's ISO day, printed in 和暦 as the form
         chosen = (value,) if key == "change_timing" else ()
         return _Answer(value, chosen, source=f"rule {row['規則']} ({row['区分']})")
     derive.__name__ = f"_derive_{key}"
@@ -928,6 +1085,7 @@ def _derive_change(key: str) -> Callable[[_Context, _Unit | None], _Answer | Non
 
 _DERIVE: dict[str, Callable[[_Context, _Unit | None], _Answer | None]] = {
     "document_title": _derive_document_title,
+    "affair_diagram": _derive_affair_diagram, "affair_steps": _derive_affair_steps,
     "systems": _derive_systems, "system_name": _derive_systems, "system_names": _derive_systems,
     "system_connections": _derive_system_connections,
     "files": _derive_files, "file_name": _derive_files, "file_names": _derive_files,
@@ -965,22 +1123,32 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
             label = ctx.band_label("retention", None)
             return _Answer(label, (label,), source=source, status=status)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            try:
-                value = float(str(value).replace(",", "").strip().removesuffix("以上").rstrip("".join(_COUNT_WORDS)))
-            except ValueError:
+            # the same reading as the check of form_answers.csv (1,000人, 1000人, 5年), and a band's floor
+            # written as its lower bound (1,000人以上)
+            number = band_number(str(value).strip().removesuffix("以上"))
+            if number is None:
                 return None
+            value = number
         label = ctx.band_label(choice_set, value)
-        return _Answer(label, (label,), detail=f"{value:,.0f}", source=source, status=status)
+        # the value with its unit, as a derived count shows it: （25人）, （7年）
+        return _Answer(label, (label,), detail=f"{value:,.0f}{ctx.band_unit(choice_set)}", source=source,
+                       status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
-        if kind == "multi_choice" and isinstance(value, str):
-            # several choices are written separated by ; (form_answers.csv) or 、 (as the document prints them)
-            values = [v.strip() for v in value.replace("、", ";").split(";") if v.strip()]
-        labels = [ctx.label_of(choice_set, v) for v in values]
-        if any(label is None for label in labels):
+        # several choices are written separated by ; or ； (form_answers.csv) or 、 (as the document prints
+        # them), その他 with its text as その他（USB）; a repeated choice is folded (model/checks.answer_choices)
+        separators = ";；、" if kind == "multi_choice" else ""
+        chosen: list[tuple[str, str]] = []
+        wrong: list[str] = []
+        for v in values:
+            found, bad = answer_choices(_text(v), lambda part: ctx.label_of(choice_set, part), separators)
+            chosen += [c for c in found if c[0] not in {label for label, _other in chosen}]
+            wrong += bad
+        if wrong or not chosen:
             return _Answer(_text(value), (), detail=f"not a choice of {choice_set}", source=source, status=status)
-        chosen = tuple(dict.fromkeys(labels))  # type: ignore[arg-type]
-        return _Answer(_JOIN.join(chosen), chosen, source=source, status=status)
+        labels = tuple(label for label, _other in chosen)
+        text = _JOIN.join(f"{label}（{other}）" if other else label for label, other in chosen)
+        return _Answer(text, labels, source=source, status=status)
     return _Answer(_text(value), source=source, status=status)
 
 
@@ -1024,6 +1192,9 @@ def _family_sub_measure(ctx: _Context, row: dict[str, Any], key: str, unit: _Uni
     # a text sub-measure nobody answered: the controls that name it (controls.csv sub_measures)
     if sub["kind"] == "text" and sub["controls"]:
         return _Answer(_controls_text(ctx, list(sub["controls"])), source="controls " + ", ".join(sub["controls"]))
+    # the risk's only sub-measure is its 措置の内容: the controls that mitigate the risk, as the 重点 form writes it
+    if sub["kind"] == "text" and key in ctx.sole_sub_measures:
+        return _family_controls(ctx, row, ctx.sole_sub_measures[key], unit)
     return None
 
 
@@ -1063,6 +1234,12 @@ def _family_derive(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | N
 
 
 def _family_doc(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None) -> _Answer | None:
+    if key == "commission_approved_on":
+        # 個人情報保護委員会 承認日【行政機関等のみ】: a local body (every kind of organisation_kinds.csv but the
+        # neutral body: 市町村, 特別区, 都道府県, 組合) leaves it empty, whatever model.yaml says
+        kind = organisation_kind(ctx.model.meta)
+        if kind.kind != "body":
+            return _Answer("", source=f"【行政機関等のみ】: {kind.label_ja}は記載しない", status="empty_declared")
     _unit, place = ctx.fill_places[f"doc:{key}"]
     table, _, column = place.partition(":")
     value: Any = None
@@ -1104,6 +1281,8 @@ def _filled_from(ctx: _Context, fill: str) -> str:
         return f"{_PLACE_NAMES.get(table, table)} {column}"
     if family == "derive":
         return f"{fill} ({ctx.fill_places[fill][1]})" if fill in ctx.fill_places else fill
+    if family == "sub_measure" and key in ctx.sole_sub_measures:
+        return f"sub_measures.csv {key}; controls.csv mitigates {ctx.sole_sub_measures[key]}"
     return {
         "model": f"model.yaml {key}", "procedure": f"model.yaml procedure: {key}", "rated": f"ratings.csv {key}",
         "sub_measure": f"sub_measures.csv {key}", "declaration": f"model.yaml declared_not_applicable: {key}",
@@ -1132,7 +1311,8 @@ def _units(ctx: _Context, row: dict[str, Any], enclosing: dict[str, _Unit]) -> l
         file_unit = enclosing["file"]
         return [_Unit("recipient", s, ctx.name(s), file_unit.unit_id) for s in ctx.recipients(file_unit.unit_id)]
     if fill == "derive:changes":
-        return [_Unit("change", str(i), str(r["項目"]), r) for i, r in enumerate(ctx.changes or [], 1)]
+        rows = [r for r in ctx.changes or [] if r["規則"] != FIRST_GIVEN_RULE]  # the note is the table's answer
+        return [_Unit("change", str(i), str(r["項目"]), r) for i, r in enumerate(rows, 1)]
     raise ValueError(f"{row['item_id']}: no units for {fill}")  # form_layout's tests keep the repeat fills known
 
 
@@ -1243,13 +1423,17 @@ def _forms(model: Model, form: str) -> tuple[str, ...]:
 
 
 def _previous(model: Model) -> Model | None:
-    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed)."""
-    rel = model.meta.get("previous")
-    if not rel or model.path is None:
-        return None
-    from ..formats import load_model
+    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed).
 
-    return load_model(Path(model.path) / str(rel), check_chain=False)
+    The path is resolved by the loader's own rule (:func:`~pia_analysis.formats.previous_chain`): a workbook's
+    ``previous`` is relative to the folder holding it, a directory's to the directory.
+    """
+    if not model.meta.get("previous") or model.path is None:
+        return None
+    from ..formats import load_model, previous_chain
+
+    chain = previous_chain(model)
+    return load_model(chain[0], check_chain=False) if chain else None
 
 
 def assessment_answers(model: Model, form: str = "auto", previous: Model | None = None) -> pd.DataFrame:
@@ -1339,8 +1523,10 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
         out), the counts by
         status ``model``, ``derived``, ``document``, ``override``, ``empty_declared``, ``missing`` (printed
         【要記入】), ``filled_share`` (the filled items — model, derived, document, override — over the items that
-        need an answer, i.e. all but ``empty_declared``; 1.0 when none does) and ``missing_items`` (one per line:
-        ``number label [unit] ← the table or key that would fill it``).
+        need an answer, i.e. all but ``empty_declared``; 1.0 when none does), ``change_rows`` (the rows of
+        (別添3), one per change, counted apart: their fields are written from the diff against the previous
+        version, not items of the form the model fills, so they are in none of the other counts) and
+        ``missing_items`` (one per line: ``number label [unit] ← the table or key that would fill it``).
 
     Raises
     ------
@@ -1362,8 +1548,13 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     # a block's title row (kind repeat) names its unit: not an item of the form to fill
     items = answers.loc[(answers["status"] != "") & answers["show"] & (answers["kind"] != "repeat")]
+    # the 別添3 rows: as many as the changes, each field filled by the diff; counted apart so that a version
+    # with many changes does not look better filled than the same model without a previous version
+    is_change = items["unit_kind"] == "change"
+    changes, items = items.loc[is_change], items.loc[~is_change]
     for form in dict.fromkeys(answers["form"]):
         of_form = items.loc[items["form"] == form]
+        change_units = changes.loc[changes["form"] == form, ["section", "unit"]].drop_duplicates()
         groups = [(s, of_form.loc[of_form["section"] == s]) for s in dict.fromkeys(answers.loc[answers["form"] == form,
                                                                                               "section"])]
         for section, group in [*groups, ("計", of_form)]:
@@ -1377,5 +1568,7 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"form": form, "section": section, "items": len(group),
                          **{s: int(counts.get(s, 0)) for s in ANSWER_STATUSES},
                          "filled_share": round(filled / need, 3) if need else 1.0,
+                         "change_rows": int(len(change_units) if section == "計"
+                                            else (change_units["section"] == section).sum()),
                          "missing_items": "\n".join(dict.fromkeys(lines))})
     return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)

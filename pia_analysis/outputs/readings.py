@@ -14,8 +14,9 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 
 from __future__ import annotations
 
-__all__ = ["blast_radius_reading", "comparison_reading", "compromise_reading", "exposure_reading",
-           "fix_first_reading", "loss_exceedance_reading", "findings_reading", "gaps_reading",
+__all__ = ["assessment_change_reading", "blast_radius_reading", "comparison_reading", "compromise_reading",
+           "example_measure", "exposure_reading", "fix_first_reading", "loss_exceedance_reading", "findings_reading",
+           "gaps_reading",
            "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
            "rating_check_reading", "rating_counts", "readable_table", "schedule_reading", "simulation_reading",
            "stage_coverage_reading", "system_view_reading", "threshold_reading", "version_diff_reading",
@@ -1739,4 +1740,105 @@ def history_reading(history: pd.DataFrame, *, lang: str = "ja") -> str:
             lines.append(f"- {r['version']}: most exposed holder {top}, expected records reached "
                          f"{_int(r['records_at_stake'])}, coverage {coverage}, {int(r['open_findings'])} open findings"
                          + (f"; against the previous version {against[1]}" if against else "") + ".")
+    return _text(lines)
+
+
+def example_measure(model: Model) -> str | None:
+    """The measure a what-if of the 評価書 sets 未実施 (a notebook's example, on any model).
+
+    The first implemented control (in file order) that applies to named systems or flows rather than to the whole
+    body, else the first implemented control.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    str or None
+        The control's id; None when no control is implemented.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.outputs.readings import example_measure
+    >>> m = load_model(bundled_model_path())
+    >>> m.controls.set_index("control_id").at[example_measure(m), "status"]
+    'implemented'
+    """
+    require_model(model, "example_measure")
+    done = model.controls.loc[model.controls["status"] == "implemented"]
+    if done.empty:
+        return None
+    named = done.loc[done["applies_to"].map(lambda targets: "*" not in (targets or []))]
+    return str((named if not named.empty else done)["control_id"].iloc[0])
+
+
+def assessment_change_reading(model: Model, control_id: str, changes: pd.DataFrame, *, lang: str = "ja") -> str:
+    """What setting one measure 未実施 does to the 評価書: the rows of its (別添3) 変更箇所.
+
+    Parameters
+    ----------
+    model : Model
+        The model before the change.
+    control_id : str
+        The measure set 未実施 (``missing``).
+    changes : pandas.DataFrame
+        The (別添3) rows of the changed model against ``model``
+        (:func:`~pia_analysis.outputs.assessment.assessment_changes`).
+    lang : {"ja", "en"}, default "ja"
+        The language of the reading.
+
+    Returns
+    -------
+    str
+        The measure by its name and what it applies to, then each row: its item, before and after, and when it
+        is submitted (事前: assessed again before the change; 事後: after).
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``lang`` is not "ja" or "en", or ``control_id`` is not a control of the model.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path, with_control_status
+    >>> from pia_analysis.outputs.assessment import assessment_changes
+    >>> from pia_analysis.outputs.assessment_answers import assessment_answers
+    >>> from pia_analysis.outputs.readings import assessment_change_reading, example_measure
+    >>> m = load_model(bundled_model_path())
+    >>> c = example_measure(m)
+    >>> rows = assessment_changes(assessment_answers(with_control_status(m, c, "missing"), form="full", previous=m))
+    >>> print(assessment_change_reading(m, c, rows, lang="en").splitlines()[1])  # doctest: +ELLIPSIS
+    1 row of 別添3 (changes): ... — before 状況：実施済み, after 状況：未実施; submitted 事前 ...
+    """
+    require_model(model, "assessment_change_reading")
+    _check_lang(lang)
+    ja = lang == "ja"
+    controls = model.controls.set_index("control_id")
+    if control_id not in controls.index:
+        raise InvalidArgumentError(f"{control_id!r} is not a control of the model (controls.csv)")
+    targets = controls.at[control_id, "applies_to"] or []
+    body = organisation_kind(model.meta)
+    where = _listing(((f"{body.word_ja}全体" if ja else f"the whole of {body.the()}") if t == "*"
+                      else model.element_name(str(t), lang) for t in targets), lang)
+    name = model.element_name(control_id, lang)
+    lines = [f"対策「{name}」（適用先: {where}）を未実施にした版を作ると:" if ja else
+             f"Setting the measure “{name}” (applied to {where}) to missing in a new version:"]
+    if changes.empty:
+        lines.append("別添3（変更箇所）に載る変更はない。" if ja else "No row in 別添3 (changes).")
+        return _text(lines)
+    rows = []
+    for r in changes.to_dict("records"):
+        timing = r["提出時期"]
+        when = (("変更前に評価を再実施して提出" if timing == "事前" else "変更後に提出し公表") if ja else
+                ("assessed again and submitted before the change" if timing == "事前"
+                 else "submitted and published after the change"))
+        item, before, after = r["項目"], r["変更前の記載"], r["変更後の記載"]
+        rows.append(f"「{item}」: 変更前「{before}」、変更後「{after}」、提出時期 {timing}（{when}）" if ja else
+                    f"{item} — before {before}, after {after}; submitted {timing} ({when})")
+    n = len(rows)
+    lines.append((f"別添3（変更箇所）に {n} 行: " if ja else f"{n} row{'s' if n != 1 else ''} of 別添3 (changes): ")
+                 + ("。".join(rows) + "。" if ja else "; ".join(rows) + "."))
     return _text(lines)

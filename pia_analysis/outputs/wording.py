@@ -190,9 +190,8 @@ class CouncilWords:
         self.kinds: dict[str, str] = {}
         for table, id_col in (("zones", "zone_id"), ("files", "file_id"), ("controls", "control_id"),
                               ("systems", "system_id")):
-            frame = getattr(model, table)
-            for i, name, other in zip(frame[id_col], frame[col], frame["name_ja"]):
-                self.names[str(i)] = str(name or other or i)
+            for i in getattr(model, table)[id_col]:
+                self.names[str(i)] = model.element_name(str(i), lang)
                 self.kinds[str(i)] = table
         self.flows = {str(f): (str(s), str(t)) for f, s, t in
                       zip(model.flows["flow_id"], model.flows["source"], model.flows["target"])}
@@ -232,9 +231,8 @@ class CouncilWords:
         return element
 
     def flow(self, flow_id: str) -> str:
-        """A flow as 「送り元 → 送り先」, by the systems' names."""
-        source, target = self.flows[flow_id]
-        return f"{self.names.get(source, source)} → {self.names.get(target, target)}"
+        """A flow as 「送り元 → 送り先」, by the systems' names (:meth:`Model.element_name`)."""
+        return self.model.element_name(flow_id, self.lang)
 
     def risk(self, risk_id: str, chars: int = RISK_WORDING_CHARS) -> str:
         """A risk or rated item by its official wording, shortened to ``chars`` characters (「…」)."""

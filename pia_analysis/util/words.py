@@ -13,7 +13,7 @@ __all__ = ["MEASURE_WORDS", "OPERATOR_WORDS", "STATUS_WORDS", "measure_word", "o
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-#: Words for the analyses' status codes (of the self-rating check, of findings): code → (Japanese, English).
+#: Words for the status codes (of the self-rating check, of findings, of a control): code → (Japanese, English).
 STATUS_WORDS: dict[str, tuple[str, str]] = {
     "consistent": ("網羅状況と一致", "consistent with the coverage"),
     "overclaimed": ("自己評価が網羅状況を上回る", "rated higher than the coverage bears out"),
@@ -24,6 +24,11 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     "open": ("未対応", "open"),
     "mitigated": ("対策済み", "mitigated"),
     "not_applicable_finding": ("対象外", "not applicable"),
+    # a control's status (controls.csv), as model/schema.py's meaning of the column words it
+    "implemented": ("実施済み", "implemented"),
+    "planned": ("予定", "planned"),
+    "missing": ("未実施", "missing"),
+    "unknown": ("不明", "unknown"),
 }
 #: Words for the operators of a zone other than the body itself (the form's terms: 委託先, 再委託先 …).
 OPERATOR_WORDS: dict[str, tuple[str, str]] = {

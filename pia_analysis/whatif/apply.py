@@ -300,7 +300,8 @@ def with_id_problems(model: Model, error: ModelError) -> ModelError:
 
 
 def _known_hint(known: set[str]) -> str:
-    shown = sorted(known)
+    # an added row whose key was refused (not text: a list, a number) has no id to show
+    shown = sorted(k for k in known if isinstance(k, str))
     if not shown:
         return "the table is empty"
     more = f" … ({len(shown)} in all)" if len(shown) > 12 else ""

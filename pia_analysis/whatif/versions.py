@@ -29,6 +29,7 @@ __all__ = [
     "ModelDiff",
     "change_rules",
     "diff",
+    "first_given",
     "history_coverage",
     "version_history",
     "version_chain",
@@ -36,6 +37,7 @@ __all__ = [
 
 import datetime as dt
 import math
+import re
 import os
 import weakref
 from collections.abc import Callable, Sequence
@@ -48,9 +50,12 @@ import pandas as pd
 from ..analysis.judgments import ASSESSMENT_CODES, required_assessment
 from ..analysis.pipeline import Analysis, analyse
 from ..model.model import Model, check_same_assessment, require_model
-from ..catalog import CatalogError, choice_sets, read_table, stage_declarations
+from ..catalog import CatalogError, choice_sets, read_table, stage_declarations, stages
+from ..catalog.layout import band_of
 from ..catalog.sub_measures import sub_measure_catalog
-from ..model.schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_RANKS, TABLES
+from ..model.schema import (MODEL_KEY_MEANINGS, MODEL_KEY_UNITS, MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_RANKS,
+                            TABLE_BY_NAME, TABLES)
+from ..util.words import operator_word, percent, status_word, yes_no
 from .compare import COMPARED_ANALYSES, Comparison, compare, headline_table, max_mn_exposure, plain_value
 
 IMPORTANT, REVISION, FORMAL = "important", "revision", "formal"
@@ -198,11 +203,23 @@ def _new_mn_file(ctx: DiffContext, c: Change) -> bool:
 
 
 def _new_mn_holder(ctx: DiffContext, c: Change) -> bool:
+    if c.table == "zones":
+        # a zone added with a new My Number store in it is the same change as the store (one 保管場所): so
+        # both 別添3 rows take the same class, not 事後 for the zone and 事前 for its system
+        return c.change == "added" and bool(_new_holders_in(ctx, c.id))
     if c.table != "systems" or c.new is None:
         return False
     now = _mn(c.new["holds"], ctx.new_mn_files)
     before = _mn(c.old["holds"], ctx.old_mn_files) if c.old is not None else set()
     return bool(now - before)
+
+
+def _new_holders_in(ctx: DiffContext, zone_id: str) -> list[str]:
+    """The systems of the newer version in ``zone_id`` that hold a My Number file they did not hold before."""
+    old_holds = dict(zip(ctx.old.systems["system_id"], ctx.old.systems["holds"]))
+    return [str(s) for s, z, holds in zip(ctx.new.systems["system_id"], ctx.new.systems["zone_id"],
+                                          ctx.new.systems["holds"])
+            if z == zone_id and _mn(holds, ctx.new_mn_files) - _mn(old_holds.get(s) or [], ctx.old_mn_files)]
 
 
 def _new_mn_flow(ctx: DiffContext, c: Change) -> bool:
@@ -438,10 +455,13 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "new-mn-file": (_new_mn_file, lambda ctx, c: (f"{c.id} は個人番号を含むファイルとして新たに加わる",
                                                   f"{c.id} is a new file containing My Numbers")),
     "new-mn-holder": (_new_mn_holder, lambda ctx, c: (
-        f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
-        f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
-        f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
-        f"(zone {c.new['zone_id']}, run by {c.new['operator']})")),
+        (f"新たなゾーン {c.id} に {_ids(_new_holders_in(ctx, c.id))} が個人番号を保管する",
+         f"the new zone {c.id} holds the new My Number store(s) {_ids(_new_holders_in(ctx, c.id))}")
+        if c.table == "zones" else
+        (f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
+         f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
+         f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
+         f"(zone {c.new['zone_id']}, run by {c.new['operator']})"))),
     "new-mn-flow": (_new_mn_flow, lambda ctx, c: (
         f"{c.id}（{c.new['source']}→{c.new['target']}、{c.new['stage']}）が "
         f"{_ids(_mn(c.new['files'], ctx.new_mn_files))} を運ぶ",
@@ -778,12 +798,15 @@ class ModelDiff:
         DataFrame
             Columns, all strings: ``変更日`` (the new version's ``procedure.submitted_on`` when recorded, else
             its ``assessed_on``; ``変更日の根拠`` says which), ``項目`` (the form item of
-            the rule that classified the change, with the element), ``変更前の記載``, ``変更後の記載``,
-            ``提出時期`` (``事前`` for a 重要な変更, which is assessed again before the change; ``事後``
-            otherwise), ``提出時期に係る説明``, then ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更),
-            ``規則`` (the rule id) and ``変更日の根拠``. The version's own record (``id``, ``previous``,
-            ``assessed_on``, ``procedure``: rule ``version-record``) is not a change of the 評価書 and has no
-            row.
+            the rule that classified the change, with the element by its name), ``変更前の記載``,
+            ``変更後の記載`` (in the form's words: counts in 人 with their band, statuses in words, percentages,
+            risks by their labels, elements by name, 記載なし for nothing stated), ``提出時期`` (``事前`` for a
+            重要な変更, which is assessed again before the change; ``事後`` otherwise), ``提出時期に係る説明``;
+            then, for analysts, ``区分`` (重要な変更 / 評価書の修正 / 形式的な変更), ``規則`` (the rule id),
+            ``変更日の根拠`` and ``model_ref`` (table, id and changed columns). The version's own record (``id``,
+            ``previous``, ``assessed_on``, ``procedure``: rule ``version-record``) is not a change of the 評価書
+            and has no row. Document-only data the older version does not record at all (:func:`first_given`)
+            has no rows but one note at the end (区分 注記, 規則 ``first-given``).
 
         Examples
         --------
@@ -793,7 +816,7 @@ class ModelDiff:
         >>> list(sheet.columns)[:6]
         ['変更日', '項目', '変更前の記載', '変更後の記載', '提出時期', '提出時期に係る説明']
         >>> sheet.loc[sheet["規則"] == "new-mn-holder", ["提出時期", "区分"]].values.tolist()
-        [['事前', '重要な変更']]
+        [['事前', '重要な変更'], ['事前', '重要な変更']]
         """
         # The 評価書 is changed on the day it is submitted; the assessment (committee) day stands in for it
         # only when no submission is recorded, and the sheet says so.
@@ -811,31 +834,39 @@ class ModelDiff:
                      "前の版の記録のままと見られるため）" if stale else
                      "評価実施日（assessed_on。提出日 procedure.submitted_on の記録がないため）")
         rules = {r.rule_id: r for r in CHANGE_RULES}
+        words = _SheetWords(self.old, self.new)
         rows = []
         for c in self.changes.to_dict("records"):
             if c["rule"] == "version-record":
                 continue
             old, new = _sheet_rows(self, c["table"], c["id"])
             rule = rules[c["rule"]]
+            ref = f"{c['table']} {c['id']}"
             if c["change"] == "changed":
-                cols = self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]), "column"]
-                if c["table"] == "model" and c["id"] in ("declared_not_applicable", "other_risk_measures"):
-                    # a block or list of model.yaml: as the form writes it
-                    before, after = _model_text(c["id"], old.get(c["id"])), _model_text(c["id"], new.get(c["id"]))
-                else:
-                    # the filed 別添3 gives the whole text before and after: never cut
-                    before = "; ".join(f"{col}: {_show(old.get(col), None)}" for col in cols)
-                    after = "; ".join(f"{col}: {_show(new.get(col), None)}" for col in cols)
+                cols = list(self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]),
+                                            "column"])
+                # the filed 別添3 gives the whole text before and after: never cut
+                before, after = words.cells(c["table"], cols, old), words.cells(c["table"], cols, new)
+                ref += "" if c["table"] == "model" else ": " + ", ".join(cols)
             else:
-                before = _row_text(c["table"], c["id"], old, None) if old else "（記載なし）"
-                after = _row_text(c["table"], c["id"], new, None) if new else "（削除）"
+                before = words.row(c["table"], c["id"], old) if old else NOT_STATED
+                after = words.row(c["table"], c["id"], new) if new else NOT_STATED
             important = c["change_class"] == IMPORTANT
             why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
                    f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
-            rows.append({"変更日": day, "項目": f"{c['form_item_ja']}（{_element(c['table'], c['id'], old or new)}）",
+            element = words.element(c["table"], c["id"], old or new)
+            rows.append({"変更日": day, "項目": c["form_item_ja"] + (f"（{element}）" if element else ""),
                          "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
                          "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"],
-                         "変更日の根拠": day_basis})
+                         "変更日の根拠": day_basis, "model_ref": ref})
+        if first := first_given(self.old, self.new):
+            # data the older version does not record at all is not a change of the 評価書: one note, no rows
+            items = "、".join(words.first_given_item(t) for t in first)
+            rows.append({"変更日": day, "項目": items, "変更前の記載": NOT_STATED,
+                         "変更後の記載": FIRST_GIVEN_NOTE, "提出時期": "",
+                         "提出時期に係る説明": FIRST_GIVEN_WHY,
+                         "区分": NOTE_CLASS, "規則": FIRST_GIVEN_RULE, "変更日の根拠": day_basis,
+                         "model_ref": "; ".join(first)})
         return pd.DataFrame(rows, columns=SHEET_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
@@ -852,14 +883,196 @@ class ModelDiff:
 
 
 SHEET_COLUMNS = ["変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明", "区分", "規則",
-                 "変更日の根拠"]
+                 "変更日の根拠", "model_ref"]
+#: What (別添3) writes where a version states nothing.
+NOT_STATED = "記載なし"
+#: The (別添3) note on data first recorded in the newer version: its 区分, 規則 and 変更後の記載.
+NOTE_CLASS, FIRST_GIVEN_RULE = "注記", "first-given"
+FIRST_GIVEN_NOTE = "この版で初めて記録（変更箇所としては挙げない）"
+FIRST_GIVEN_WHY = ("前の版に記録がなく、この版で初めて記録した記載であり、評価書の変更ではないため、"
+                   "行ごとの変更箇所としては挙げない")
 #: The columns that describe a row of each table in (別添3): what the 評価書 says about the element.
 _SHEET_DETAIL = {
     "zones": ("operator",), "systems": ("zone_id", "operator", "holds"),
-    "files": ("records", "contains_my_number", "items"), "flows": ("source", "target", "stage", "files", "encrypted"),
+    "files": ("records", "contains_my_number", "items"), "flows": ("stage", "files", "encrypted"),
     "controls": ("status", "effectiveness", "mitigates", "applies_to"), "ratings": ("rating",),
     "sub_measures": ("answer", "detail"),
 }
+#: The document-only data a version may not record at all (a table, or model.yaml's ``document`` block).
+FIRST_GIVEN_SOURCES = ("document", *DOCUMENT_TABLES, "sub_measures")
+#: Counts whose form item is a band (the layout row that bands them is filled by ``fill``): the value is given in
+#: people and in the band the form shows. The model.yaml keys are found by their own ``model:key`` fill.
+#: target_population is changed as Ⅱ 2 ② (catalog/change_items.csv), the band of a file's people.
+_BAND_FILLS = {("files", "records"): "derive:file_records", ("model", "target_population"): "derive:file_records"}
+
+
+def first_given(old: Model, new: Model) -> list[str]:
+    """The document-only data that ``new`` records and ``old`` does not record at all.
+
+    Such data is first recorded, not changed: (別添3) lists none of its rows and says so once (a note row).
+    When both versions record a table, its rows are compared as any other.
+
+    Parameters
+    ----------
+    old, new
+        Two versions of a model.
+
+    Returns
+    -------
+    list of str
+        Of ``document`` (model.yaml's block), ``file_details``, ``outsourcing``, ``recipients``,
+        ``form_answers`` and ``sub_measures``, those empty in ``old`` and given in ``new``, in that order.
+
+    Examples
+    --------
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.whatif.versions import first_given
+    >>> h28, r3 = (load_model(bundled_model_path(f"kitakyushu-juki-{v}")) for v in ("h28", "r3"))
+    >>> first_given(h28, r3)
+    ['document', 'file_details', 'outsourcing', 'recipients', 'sub_measures']
+    >>> first_given(r3, r3)
+    []
+    """
+    def given(m: Model, source: str) -> bool:
+        return bool(m.document) if source == "document" else not getattr(m, source).empty
+
+    return [s for s in FIRST_GIVEN_SOURCES if given(new, s) and not given(old, s)]
+
+
+def _label(meaning: str) -> str:
+    """A column's or key's meaning (model/schema.py) cut to the label a form row gives it.
+
+    「状況: implemented …」→ 状況, 「記録される人数（整数）」→ 記録される人数, 「必須。対象人数（…」→ 対象人数,
+    「適用先の system_id・flow_id（…」→ 適用先, 「軽減するリスクのID（…」→ 軽減するリスク.
+    """
+    text = re.sub(r"^(必須|任意)。", "", meaning)
+    text = re.split(r"[（(:：。]", text, maxsplit=1)[0].strip()
+    text = re.sub(r"の\s*[A-Za-z_・ ]+$", "", text)  # 「保有するファイルの file_id」: the column's name
+    return text.removesuffix("のID").strip()
+
+
+class _SheetWords:
+    """The form's words for (別添3): elements by name, counts in 人 with their band, codes in words.
+
+    Names are looked up in the newer version, then the older (a removed element is named as it was).
+    """
+
+    def __init__(self, old: Model, new: Model) -> None:
+        from ..catalog.layout import FORMS, form_layout
+        from ..model.organisation import organisation_kind
+
+        self.models = (new, old)
+        self.body = organisation_kind(new.meta).word_ja
+        layout = pd.concat([form_layout(f) for f in FORMS], ignore_index=True)
+        bands = layout.loc[layout["kind"] == "band"]
+        by_fill = dict(zip(bands["fill"], bands["choice_set"]))
+        self.bands = {(t, c): by_fill[f] for (t, c), f in _BAND_FILLS.items() if f in by_fill}
+        self.bands.update({("model", str(f).split(":", 1)[1]): b for f, b in by_fill.items()
+                           if str(f).startswith("model:") and ("model", str(f).split(":", 1)[1]) not in self.bands})
+        self.risks: dict[str, str] = {}
+        for m in self.models[::-1]:  # the newer wording wins
+            self.risks.update(zip(m.risk_items["risk_id"], m.risk_items["name_ja"]))
+            self.risks.update(zip(m.rated_items["rated_item_id"], m.rated_items["name_ja"]))
+        self.stages = dict(zip(stages()["stage"], stages()["short_ja"]))
+
+    def name(self, element: str) -> str:
+        for m in self.models:
+            named = m.element_name(element)
+            if named != element:
+                return named
+        return element
+
+    def label(self, table: str, column: str) -> str:
+        if table == "model":
+            return _label(MODEL_KEY_MEANINGS.get(column, ("",))[0]) or column
+        return _label(TABLE_BY_NAME[table].column(column).meaning_in("directory")[0]) or column
+
+    def count(self, table: str, column: str, value: Any, unit: str) -> str:
+        n = int(value)
+        band = self.bands.get((table, column))
+        return f"{n:,}{unit}" + (f"（{band_of(band, n)}）" if band else "")
+
+    def value(self, table: str, column: str, value: Any) -> str:
+        """One value as the form writes it (記載なし when the version states nothing)."""
+        if not _given(value):
+            return NOT_STATED
+        if table == "model":
+            if column in ("declared_not_applicable", "other_risk_measures"):
+                return _model_text(column, value)
+            if column in MODEL_KEY_UNITS and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return self.count(table, column, value, MODEL_KEY_UNITS[column][0])
+            if isinstance(value, bool):
+                return yes_no(value)
+            return _show(value, None)
+        col = TABLE_BY_NAME[table].column(column)
+        if column == "status":
+            return status_word(str(value))
+        if column == "operator":
+            return self.body if value == "city" else operator_word(str(value))
+        if column == "stage":
+            return self.stages.get(str(value), str(value))
+        if column == "rating":
+            return str(value)
+        if column == "mitigates":
+            return "、".join(self.risks.get(str(r), str(r)) for r in value)
+        if col.kind == "prob":
+            return percent(float(value))
+        if col.kind == "bool":
+            return yes_no(value)
+        if col.kind in ("int", "count") and not isinstance(value, bool):
+            return self.count(table, column, value, col.unit[0] if col.unit else "人" if col.kind == "count" else "")
+        if col.kind in ("ref", "reflist"):
+            refs = value if isinstance(value, (list, tuple)) else [value]
+            return "、".join(f"{self.body}全体" if r == "*" else self.name(str(r)) for r in refs)
+        if isinstance(value, (list, tuple)):
+            return "、".join(map(str, value))
+        return _show(value, None)
+
+    def cells(self, table: str, columns: Sequence[str], row: dict[str, Any]) -> str:
+        """The changed cells of a row, by the columns' meanings.
+
+        The value alone for a model.yaml key, an answer to the form, or one item of the document-only data (its
+        form item names it), else 「label：value」 for each column.
+        """
+        if table in ("model", "sub_measures", "form_answers") or (len(columns) == 1 and table in DOCUMENT_TABLES):
+            return "／".join(self.value(table, c, row.get(c)) for c in columns)
+        return "／".join(f"{self.label(table, c)}：{self.value(table, c, row.get(c))}" for c in columns)
+
+    def row(self, table: str, rid: str, row: dict[str, Any]) -> str:
+        """An added or removed row: its name and what the 評価書 says of it."""
+        if table == "model":
+            return self.value(table, rid, row.get(rid))
+        parts = "／".join(f"{self.label(table, c)}：{self.value(table, c, row.get(c))}"
+                         for c in _SHEET_DETAIL.get(table, ()) if c in row)
+        name = self.element(table, rid, row)
+        return (f"{name}（{parts}）" if name and parts else name or parts) or NOT_STATED
+
+    def element(self, table: str, rid: str, row: dict[str, Any] | None) -> str:
+        """The element a change concerns, by name (empty when the form item names it already)."""
+        row = row or {}
+        if table in ("model", "sub_measures", "form_answers"):
+            unit = row.get("unit") if table == "form_answers" else None
+            return self.name(str(unit)) if _given(unit) else ""
+        if table == "ratings":
+            return self.risks.get(rid, "")
+        if table == "flows":
+            return self.name(rid)
+        name = row.get("name_ja")
+        if isinstance(name, str) and name:
+            return name
+        key = next(t.key for t in TABLES if t.name == table)
+        named = self.name(str(row.get(key, rid)))
+        return named if named != str(row.get(key, rid)) else ""
+
+    def first_given_item(self, source: str) -> str:
+        """The form items of data first recorded (catalog/change_items.csv)."""
+        items = _change_items()
+        if source == "document":
+            sections = dict.fromkeys(item.split(" ")[0] for (t, d), item in items.items()
+                                     if t == "model" and d.startswith("document."))
+            return "評価書の記載（" + "、".join(sections) + "）"
+        return items.get((source, ""), "") or "・".join(dict.fromkeys(
+            " ".join(item.split(" ")[:2]) for (t, d), item in items.items() if t == source))
 
 
 def _sheet_rows(d: ModelDiff, table: str, rid: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -878,11 +1091,6 @@ def _sheet_rows(d: ModelDiff, table: str, rid: str) -> tuple[dict[str, Any], dic
         return hit[0] if hit else {}
 
     return row(d.old), row(d.new)
-
-
-def _element(table: str, rid: str, row: dict[str, Any] | None) -> str:
-    name = (row or {}).get("name_ja")
-    return f"{table} {rid}" + (f" {name}" if isinstance(name, str) and name else "")
 
 
 def _model_text(key: str, value: Any, limit: int | None = None) -> str:
@@ -904,14 +1112,6 @@ def _model_text(key: str, value: Any, limit: int | None = None) -> str:
 def _change_items() -> dict[tuple[str, str], str]:
     table = read_table("change_items.csv")
     return {(t, d): item for t, d, item in table[["table", "detail", "form_item_ja"]].itertuples(index=False)}
-
-
-def _row_text(table: str, rid: str, row: dict[str, Any], limit: int | None = 60) -> str:
-    if table == "model":
-        return _model_text(rid, row.get(rid), limit)
-    name = row.get("name_ja")
-    parts = [f"{col}: {_show(row.get(col), limit)}" for col in _SHEET_DETAIL.get(table, ()) if col in row]
-    return (f"{name}（{'; '.join(parts)}）" if isinstance(name, str) and name else "; ".join(parts)) or rid
 
 
 def _form_item_of(ctx: DiffContext, change: Change, detail: str) -> str:
