@@ -11,7 +11,9 @@ Each municipality gets a random population (log-uniform from 3,000 to 1,500,000;
 with it), a random factor on its entry likelihoods (0.5–1.5) and on the effectiveness of its own
 controls (0.8–1.2, capped at 0.99; organisational measures with effectiveness 0 stay 0). The tables have
 the same columns and dtypes as :func:`pia_analysis.load_model` gives, and a synthetic model saved with
-:func:`pia_analysis.save_model` loads back without problems.
+:func:`pia_analysis.save_model` loads back without problems: drawn probabilities are rounded to six decimals,
+since a full float such as ``0.98765432101`` reads as twelve digits, and one in ten of those has a valid My
+Number check digit, which the loader refuses as personal data.
 
 :func:`national_model` builds the same way a model of the whole country: the 1,741 municipalities of
 the 47 prefectures (real counts per prefecture), each with its own copy of the local systems, around the
@@ -73,6 +75,17 @@ _LGWAN_ZONES = (
 _LGWAN_BACKBONE = "LGWAN_BACKBONE"
 _LGWAN_TERM = "LGWAN_TERM"
 _PREF_SRV = "PREF_SRV"  # the template's prefecture server: one per prefecture in the national model
+
+
+
+#: Decimals of a drawn probability (entry likelihood, effectiveness): fewer than eleven, so that no saved
+#: value reads as a 12-digit My Number with a valid check digit (``0.`` and eleven digits did).
+_DECIMALS = 6
+
+
+def _drawn(value: float) -> float:
+    """A drawn probability as saved: a float rounded to :data:`_DECIMALS` decimals."""
+    return round(float(value), _DECIMALS)
 
 
 def _frame(rows: list[dict], like: pd.DataFrame) -> pd.DataFrame:
@@ -146,7 +159,7 @@ def _replicate(tpl: Model, prefixes: Sequence[str], labels: Sequence[tuple[str, 
             row["name_ja"] = f"{s['name_ja']}（{label_ja}）"
             row["name_en"] = f"{s['name_en']} ({label_en})"
             row["holds"] = [local(f, prefix) for f in s["holds"]]
-            row["entry_likelihood"] = float(min(1.0, float(s["entry_likelihood"]) * entry_factor[m]))
+            row["entry_likelihood"] = _drawn(min(1.0, float(s["entry_likelihood"]) * entry_factor[m]))
             row["source"] = f"synthetic: copy of {tpl.id} {s['system_id']}"
             system_rows.append(row)
 
@@ -183,7 +196,7 @@ def _replicate(tpl: Model, prefixes: Sequence[str], labels: Sequence[tuple[str, 
             row["control_id"] = prefix + c["control_id"]
             row["applies_to"] = local_targets
             # Organisational measures (0) stay 0; none becomes a perfect wall by chance.
-            row["effectiveness"] = float(min(0.99, eff * eff_factor[m, k])) if eff > 0 else 0.0
+            row["effectiveness"] = _drawn(min(0.99, eff * eff_factor[m, k])) if eff > 0 else 0.0
             control_rows.append(row)
     return _Copies(file_rows, system_rows, flow_rows, control_rows, local_ids)
 
@@ -396,7 +409,7 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
         systems.append({**system_like, "system_id": term, "name_ja": f"LGWAN接続系端末（{label_ja}）",
                         "name_en": f"LGWAN terminals ({label_en})", "zone_id": "LGWAN_SEG", "kind": "terminal",
                         "operator": "city", "holds": [],
-                        "entry_likelihood": float(min(1.0, 0.04 * entry_factor[m])),
+                        "entry_likelihood": _drawn(min(1.0, 0.04 * entry_factor[m])),
                         "source": "synthetic: staff terminals on the LGWAN segment (e-mail, LGWAN web)"})
         flows.append({**flow_like, "flow_id": prefix + "LGWAN_F02", "source": term, "target": _LGWAN_BACKBONE,
                       "files": [], "stage": "use", "channel": "LGWAN", "interactive": True, "encrypted": True,
@@ -405,7 +418,7 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
                          "name_ja": "LGWAN接続系端末の多要素認証とログ管理",
                          "name_en": "Multi-factor authentication and logging on the LGWAN terminals",
                          "mitigates": ["use-2", "use-3"], "applies_to": [term],
-                         "effectiveness": float(min(0.99, 0.6 * lgwan_eff_all[m])), "status": "implemented",
+                         "effectiveness": _drawn(min(0.99, 0.6 * lgwan_eff_all[m])), "status": "implemented",
                          "source": "synthetic: assumption for a benchmark model"})
 
     zones = pd.concat([tpl.zones, pd.DataFrame(list(_LGWAN_ZONES), columns=tpl.zones.columns)],

@@ -322,23 +322,24 @@ def test_row_order_does_not_change_results(tmp_path):
         pd.testing.assert_frame_equal(fix_first(a, 3), fix_first(shuffled, 3))
 
 
-def test_loss_exceedance_adds_up_per_trial(tmp_path):
-    # S (0.5) guards E→A and E→B at once; B's entry has CB (0.5). A holds X (100), B holds X and Y (10).
-    # S holds: nothing lost; S fails, CB holds (¼): A → 100; both fail (¼): A and B → X once + Y = 110.
+def test_loss_exceedance_counts_people_per_trial(tmp_path):
+    # S (0.5) guards E→A and E→B at once; B's entry has CB (0.5). A holds X (100), B holds X and Y (150).
+    # S holds: nobody reached; S fails, CB holds (¼): A → 100 people; both fail (¼): A and B → the largest
+    # file reached, 150 people (never 250 nor 350: files of one affair hold the same residents).
     from model_factory import file
 
     from pia_analysis import loss_exceedance
 
     m = make_model(tmp_path, systems=[system("E", entry=1.0), system("A", holds=["X"]), system("B", holds=["X", "Y"])],
                    flows=[flow("F1", "E", "A"), flow("F2", "E", "B")],
-                   files=[file("X", records=100), file("Y", records=10)],
+                   files=[file("X", records=100), file("Y", records=150)],
                    controls=[control("S", ["F1", "F2"], 0.5), control("CB", ["B"], 0.5)])
     curve = loss_exceedance(m, trials=40_000, seed=3)
-    assert curve["records"].tolist() == [100, 110]  # never 210: a file reached twice counts once
-    exact = {100: 0.5, 110: 0.25}
+    assert curve["records"].tolist() == [100, 150]
+    exact = {100: 0.5, 150: 0.25}
     for row in curve.itertuples():
         assert row.low <= exact[row.records] <= row.high
-    assert curve.attrs["expected_records"] == pytest.approx(0.25 * 100 + 0.25 * 110, rel=0.03)
+    assert curve.attrs["expected_records"] == pytest.approx(0.25 * 100 + 0.25 * 150, rel=0.03)
     # the same trials as simulate_compromise: P(≥ 100) is the share of trials reaching A
     sim = simulate_compromise(m, trials=40_000, seed=3).set_index("system_id")
     assert curve["probability"].iloc[0] == sim.at["A", "probability"]
@@ -370,3 +371,38 @@ def test_analyse_labels_a_large_models_compromise_as_sampled(monkeypatch):
     sim = a.simulation.set_index("system_id")
     c = a.compromise.set_index("system_id")
     assert (c["probability"] == sim["probability"]).all() and (c["low"] == sim["ci_low"]).all()
+
+
+def test_a_hub_of_many_footholds_is_bounded_not_a_recursion_error(tmp_path):
+    # 1,200 footholds, each behind its own control, all flowing into one hub H that leads to T: the hub's
+    # reachability is a disjunction over 2,400 variables. dd's apply recurses once per level, so building it
+    # whole raised RecursionError (the national model did); bounded diagrams are shrunk as they grow.
+    n = 1200
+    systems = [system(f"E{i}", entry=0.001) for i in range(n)] + [system("H"), system("T", holds=["MN"])]
+    flows = [flow(f"F{i}", f"E{i}", "H") for i in range(n)] + [flow("FT", "H", "T")]
+    controls = [control(f"C{i}", [f"F{i}"], 0.5) for i in range(n)]
+    m = make_model(tmp_path, systems=systems, flows=flows, controls=controls)
+    table = compromise_probability(m).set_index("system_id")
+    # exact: P(H) = 1 − (1 − 0.001 · 0.5)^1200, and T the same (FT is free)
+    p_hub = 1 - (1 - 0.0005) ** n
+    for sid in ("H", "T"):
+        assert table.at[sid, "method"] == "bounds"
+        assert table.at[sid, "low"] - 1e-12 <= p_hub <= table.at[sid, "high"] + 1e-12
+    assert table.at["E7", "method"] == "exact" and table.at["E7", "probability"] == pytest.approx(0.001)
+
+
+def test_diagrams_too_deep_fall_back_to_labelled_bounds(monkeypatch, issue_model):
+    # Should a diagram still outgrow Python's stack, every system is bounded (or sampled), never a crash.
+    from pia_analysis.analysis import compromise
+
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(compromise, "_compile", too_deep)
+    table = compromise_probability(issue_model).set_index("system_id")
+    assert set(table["method"]) == {"bounds"} and table.attrs["diagrams"] is False
+    assert table.at["T", "low"] <= 0.5 <= table.at["T", "high"]
+    assert table["probability"].isna().all()
+    sampled = compromise_probability(issue_model, trials=20_000, seed=1).set_index("system_id")
+    assert set(sampled["method"]) == {"sampled"}
+    assert sampled.at["T", "low"] <= 0.5 <= sampled.at["T", "high"]

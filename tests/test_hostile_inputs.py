@@ -472,3 +472,17 @@ def test_a_scenario_removing_an_id_with_a_no_break_space_is_refused():
     with pytest.raises(ModelError) as exc:
         parse_scenario('id: s\nremove: {controls: ["C3\\u00a0", C2]}\n', "s.yaml")
     assert "s.yaml:2: control_id: 'C3\\xa0' holds an invisible character (U+00A0 NO-BREAK SPACE)" in str(exc.value)
+
+
+def test_my_number_scan_skips_only_empty_planes():
+    # _patterns looks at planes 0–3 and 14 only: the rest of Unicode holds no invisible character and no dash
+    # (unassigned planes 4–13, private use 15–16) under this Python's Unicode database.
+    import sys
+    import unicodedata
+
+    from pia_analysis.model.mynumber import _ASSIGNABLE
+
+    kept = set(_ASSIGNABLE)
+    missed = [cp for cp in range(sys.maxunicode + 1) if cp not in kept
+              and unicodedata.category(chr(cp)) in ("Cf", "Mn", "Me", "Pd")]
+    assert missed == []

@@ -70,6 +70,8 @@ def test_loss_exceedance_table_is_per_trial(pack: Path):
     curve = pd.read_csv(pack / "tables" / "loss_exceedance.csv", encoding="utf-8-sig")
     assert curve["records"].is_monotonic_increasing and curve["probability"].is_monotonic_decreasing
     assert curve["records"].iloc[0] == 932_000  # one My Number file: its records
+    # people, not records added over files: never more than the model's largest file (the city's residents)
+    assert curve["records"].iloc[-1] == 932_000 == max(load_model(bundled_model_path()).my_number_people.values())
     assert not curve.isna().any().any()
 
 
@@ -156,4 +158,4 @@ def test_papermill_runs_the_briefing_notebook_on_another_model(tmp_path: Path):
     assert "• 1,500 people in the files: a" in text
     assert not any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 6
+    assert len(images) == 7  # the seven charts of the pack, the loss-exceedance curve among them

@@ -236,3 +236,15 @@ def test_charts_and_messages_summarise_a_large_model(national_part):
     assert len(a.min_cut) > report.MESSAGE_MAX_FLOWS and "in_min_cut" in cut
     md = report.briefing_markdown(a, messages, "en")
     assert f"first {report.MARKDOWN_MAX_ROWS} rows of {len(a.exposure):,}" in md
+
+
+def test_no_generated_value_reads_as_a_my_number(national):
+    # Saving and reloading the national model once failed: an effectiveness of 0.98765432101 ("0." and eleven
+    # digits) read as a 12-digit My Number with a valid check digit (controls.csv line 47122). Every drawn
+    # probability, as saved, must hold none.
+    from pia_analysis.model.mynumber import find_my_numbers
+
+    for table, column in (("controls", "effectiveness"), ("systems", "entry_likelihood")):
+        values = getattr(national, table)[column].dropna()
+        assert not [v for v in values if find_my_numbers(str(v))], (table, column)
+        assert (values == values.round(6)).all()

@@ -246,7 +246,9 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             step *= 2
         return u, True
 
-    def step_fn(v: int, values: dict[int, Any]) -> Any:
+    shrunk_inside = [False]  # whether a bounded step_fn had to shrink on the way (then not exact)
+
+    def step_fn(v: int, values: dict[int, Any], upward: bool | None = None, limit: int | None = None) -> Any:
         if v in structure.certain:
             return true
         acc = foot[v]
@@ -255,7 +257,18 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             if r is None or r == false:
                 continue
             acc = acc | (r & passes[f])
+            # Bounded (``upward`` given): shrink as the disjunction grows, not only at the end. A hub many
+            # systems flow into would otherwise build a diagram over thousands of variables, and dd's
+            # recursive apply goes one Python frame per level (a RecursionError on the national model).
+            # Fixing variables in the bound's direction keeps every step a certified bound (monotone).
+            if upward is not None and len(acc) > 2 * _cap(limit):
+                acc, did = shrink(acc, upward=upward, limit=limit)
+                shrunk_inside[0] |= did
         return enter[v] & acc
+
+    def _cap(limit: int | None) -> int:
+        cap = max_nodes if limit is None else limit
+        return cap if cap is not None else 1 << 62
 
     lo: dict[int, Any] = {}
     hi: dict[int, Any] = {}
@@ -310,8 +323,10 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
         while not (too_many and len(group) > _LOWER_MAX_CYCLE):
             moved = False
             for v in group:
-                new, shrunk = shrink(step_fn(v, lo), upward=False, limit=_LOWER_NODES if too_many else None)
-                changed_any |= shrunk
+                limit = _LOWER_NODES if too_many else None
+                shrunk_inside[0] = False
+                new, shrunk = shrink(step_fn(v, lo, upward=False, limit=limit), upward=False, limit=limit)
+                changed_any |= shrunk | shrunk_inside[0]
                 if new != lo[v]:
                     lo[v] = new
                     moved = True
@@ -342,15 +357,17 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
                 for u, f in in_arcs[v]:
                     if u not in group and u in hi:
                         outside = outside | (hi[u] & passes[f])
+                if len(outside) > 2 * _cap(None):  # as in step_fn: keep the disjunction shallow
+                    outside, _ = shrink(outside, upward=True)
             outside, _ = shrink(outside, upward=True)
             for v in group:
                 hi[v], _ = shrink(true if v in structure.certain else enter[v] & outside, upward=True)
             if not changed_any:  # the cycle fitted, only its predecessors were bounded: one sweep down
                 for v in group:
-                    hi[v], _ = shrink(step_fn(v, hi) & hi[v], upward=True)
+                    hi[v], _ = shrink(step_fn(v, hi, upward=True) & hi[v], upward=True)
         else:
             v = group[0]
-            hi[v], _ = shrink(step_fn(v, hi), upward=True)
+            hi[v], _ = shrink(step_fn(v, hi, upward=True), upward=True)
         for v in group:
             exact[v] = lo[v] == hi[v]
     return _Compiled(bdd, structure, lo, hi, exact, p_level)
@@ -593,10 +610,17 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
     systems, controls = _resolve_given(model, given)
     structure = build_structure(model, compromised=systems, failed=controls)
     with gc_paused():
-        compiled = _compile(structure, max_nodes, max_variables=max_variables)
+        try:
+            compiled: _Compiled | None = _compile(structure, max_nodes, max_variables=max_variables)
+        except RecursionError:
+            # dd's apply recurses once per variable level; should a diagram still grow deeper than Python's
+            # stack allows, no system gets a diagram: every one is bounded by its most likely path and the
+            # numeric upper bound (sampled with ``trials``), labelled so, never a crash. The recursion limit
+            # is left as it is: raising it risks overflowing the C stack.
+            compiled = None
         memo: dict[int, float] = {}
         paths = _best_paths(structure)
-        numeric = _numeric_upper(structure) if not all(compiled.exact.values()) else None
+        numeric = _numeric_upper(structure) if compiled is None or not all(compiled.exact.values()) else None
         n = len(structure.ids)
         prob = np.full(n, np.nan)
         low = np.zeros(n)
@@ -605,6 +629,11 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
         variables = np.zeros(n, dtype=np.int64)
         nodes = np.zeros(n, dtype=np.int64)
         for i in range(n):
+            if compiled is None:
+                method[i] = "bounds"
+                low[i] = paths[i]
+                high[i] = max(low[i], float(numeric[i]))
+                continue
             lo_f, hi_f = compiled.lo[i], compiled.hi[i]
             variables[i] = len(hi_f.support)
             nodes[i] = len(hi_f)
@@ -626,6 +655,7 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
     out = pd.DataFrame({"system_id": structure.ids, "probability": prob, "method": method, "low": low,
                         "high": high, "variables": variables, "bdd_nodes": nodes}, columns=COMPROMISE_COLUMNS)
     out.attrs["given"] = {"systems": systems, "controls": controls}
+    out.attrs["diagrams"] = compiled is not None  # False: too deep for dd, every system bounded (or sampled)
     return out
 
 
@@ -648,7 +678,10 @@ def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | N
     ids = my_number_holders(model)
     targets = [structure.pos[s] for s in ids]
     with gc_paused():
-        compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables, bound=False)
+        try:
+            compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables, bound=False)
+        except RecursionError:  # as in compromise_probability: no holder exact, all listed as left out
+            compiled = _compile(structure, max_nodes, targets=[], max_variables=max_variables, bound=False)
     exact = [h for h in targets if compiled.exact.get(h)]
     people = model.my_number_people
     return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],

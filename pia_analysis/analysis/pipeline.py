@@ -165,7 +165,7 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             :func:`~pia_analysis.analysis.simulation.simulate_compromise` with ``trials`` and ``seed``:
             per system, ``probability``, ``ci_low``, ``ci_high`` per year (float64);
         ``loss_exceedance`` (DataFrame)
-            :func:`~pia_analysis.analysis.simulation.loss_exceedance` of the same trials: ``records`` (int64),
+            :func:`~pia_analysis.analysis.simulation.loss_exceedance` of the same trials: ``records`` (int64, people),
             ``probability``, ``low``, ``high`` per year (float64);
         ``hardening`` (DataFrame), ``min_cut`` (list of str)
             :func:`~pia_analysis.analysis.hardening.hardening_candidates` and the flows of its minimum cut;

@@ -330,15 +330,18 @@ def _file_holders(model: Model, structure: Structure) -> tuple[np.ndarray, list[
 
 def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: int | None = None
                     ) -> pd.DataFrame:
-    """The loss-exceedance curve: the probability that an attacker reaches at least ``x`` records in a year.
+    """The loss-exceedance curve: the probability that an attacker reaches the records of at least ``x`` people.
 
     The Monte Carlo of :func:`simulate_compromise` (same trials for the same seed: shared controls, one
-    draw each), added up **trial by trial**: in each trial, the records lost are the records of the
-    distinct My Number files held by at least one compromised system — a file held by two systems reached
-    together counts once; the same residents in two different files (the resident register and the tax
-    file, say) count once per file, as records, not people. Then ``P(records ≥ x)`` is the share of trials
-    whose total is at least ``x``. Adding per trial, not summing per-system quantiles or expectations,
-    keeps what falls together together (a shared control failing opens several systems at once).
+    draw each), taken **trial by trial**: in each trial (a year), the people reached are the records of the
+    **largest** My Number file held by at least one compromised system. The files of one affair hold the
+    same residents (the resident register, its backup, the copy in the 統合宛名 system), so reaching two of
+    them reaches the same people, not their sum: the count is what the model's ``my_number_people`` says a
+    holder puts at stake, and never more than the largest file (a city's residents). Where different files
+    hold different people (several affairs of a city), it is a lower bound of the people reached. Then
+    ``P(people ≥ x)`` is the share of trials whose count is at least ``x``. Taking each trial as a whole, not
+    summing per-system quantiles or expectations, keeps what falls together together (a shared control
+    failing opens several systems at once).
     Files without a record count are left out (their records are unknown).
 
     Parameters
@@ -358,16 +361,16 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
         One row per distinct positive yearly loss seen in the trials, by increasing ``records`` (a fresh
         ``RangeIndex``; empty when no trial reaches a My Number file); columns (dtype, unit)
 
-        ``records`` (int64, records)
-            the threshold ``x``: a total of records some trial lost;
+        ``records`` (int64, people)
+            the threshold ``x``: the people (records of the largest My Number file) some trial reached;
         ``probability`` (float64, probability per year)
-            the share of trials losing at least ``x`` records;
+            the share of trials reaching at least ``x`` people;
         ``low``, ``high`` (float64, probability per year)
             its 95 % Wilson interval;
         ``trials`` (int64, count)
             the number of trials.
 
-        ``attrs["expected_records"]`` is the mean records lost per trial.
+        ``attrs["expected_records"]`` is the mean people reached per trial.
 
     Raises
     ------
@@ -382,8 +385,8 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     >>> curve = loss_exceedance(load_model(bundled_model_path()), trials=20_000, seed=1)
     >>> bool(curve["probability"].is_monotonic_decreasing), bool((curve["low"] <= curve["high"]).all())
     (True, True)
-    >>> int(curve["records"].iloc[-1]) >= 932_000  # the largest loss includes the resident register
-    True
+    >>> int(curve["records"].iloc[-1])  # the resident register's people, however many of its files are reached
+    932000
     """
     require_model(model, "loss_exceedance")
     if trials < 1:
@@ -408,7 +411,9 @@ def _monte_carlo(model: Model, trials: int, seed: int, chunk: int | None, losses
             # A file is reached in the trials where any of its holders is: OR the packed rows, then unpack.
             reached = np.stack([np.bitwise_or.reduce(hit[h], axis=0) for h in holders])
             bits = np.unpackbits(reached.view(np.uint8), axis=1, count=size, bitorder="little")
-            lost[done:done + size] = records @ bits.astype(np.int64)
+            # People, not records: the files of one affair hold the same residents, so a year reaches the
+            # people of the largest file reached (docs/exposure.md §4d) — never more than the model's largest.
+            lost[done:done + size] = (records[:, None] * bits).max(axis=0)
         done += size
     low, high = wilson_interval(counts, trials)
     sim = pd.DataFrame({

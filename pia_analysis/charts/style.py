@@ -172,13 +172,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "records": ("{n:,}人", "{n:,} people"),
     "loss_title": ("年間に○人以上の記録に攻撃者が届く確率",
                    "Probability that an attacker reaches the records of x people or more in a year"),
-    "loss_sub": ("横軸の人数以上の記録（個人番号ファイルの件数）に、1年のうちに攻撃者が届く確率。モンテカルロ法で"
-                 "{n:,}回の1年を試し、回ごとに届いたファイルの件数を足して数えた割合（同じファイルは1回、同じ住民が"
-                 "別のファイルにもいればファイルごとに数えます）。帯：95%信頼区間。",
-                 "The probability that, within a year, an attacker reaches the records (of My Number files) of at "
-                 "least the people on the horizontal axis: the share of {n:,} simulated years, adding up in each "
-                 "year the records of the files reached (a file once; residents in two files count once per "
-                 "file). Band: 95% confidence interval."),
+    "loss_sub": ("横軸の人数以上の個人番号の記録に、1年のうちに攻撃者が届く確率。モンテカルロ法で{n:,}回の1年を試し、"
+                 "回ごとに届いた個人番号ファイルのうち最大のものの件数を人数として数えた割合（同じ事務のファイルは"
+                 "同じ住民を記録しているため、足し合わせません）。帯：95%信頼区間。",
+                 "The probability that, within a year, an attacker reaches the My Number records of at least the "
+                 "people on the horizontal axis: the share of {n:,} simulated years, counting in each year the "
+                 "people of the largest My Number file reached (the files of one affair hold the same residents, "
+                 "so they are not added up). Band: 95% confidence interval."),
     "loss_x": ("記録の人数（この人数以上）", "Records of people (at least)"),
     "loss_y": ("年間の確率（%）", "Yearly probability (%)"),
     "loss_none": ("{n:,}回の試行で、個人番号ファイルに届いた回はありませんでした（確率は{high}未満）",

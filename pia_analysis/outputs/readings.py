@@ -904,18 +904,18 @@ def loss_exceedance_reading(model: Model, curve: pd.DataFrame, *, lang: str = "j
         lines.append(f"試した {trials:,} 年のうち、攻撃者が {_int(first.records)} 人以上の記録に届く年の確率は "
                      f"{_pct(first.probability)}{interval(first)}。")
         if len(curve) > 1:
-            lines.append(f"最大の {_int(last.records)} 人以上（届いたファイルの件数の合計）に届く確率は "
+            lines.append(f"最大の {_int(last.records)} 人以上（届いた最大の個人番号ファイルの件数）に届く確率は "
                          f"{_pct(last.probability)}{interval(last)}。")
         lines.append(f"1年あたりの期待値は {_int(curve.attrs.get('expected_records', 0.0))} 人分"
-                     "（同じ住民が複数のファイルにいればファイルごとに数える）。")
+                     "（同じ事務のファイルは同じ住民の記録なので、届いた最大のファイルの件数で数える）。")
     else:
         lines.append(f"In {trials:,} simulated years, the attacker reaches the records of {_int(first.records)} "
                      f"people or more with probability {_pct(first.probability)}{interval(first)}.")
         if len(curve) > 1:
-            lines.append(f"The largest loss, {_int(last.records)} or more (the files reached, added up), has "
+            lines.append(f"The largest, {_int(last.records)} people or more (the largest My Number file reached), has "
                          f"probability {_pct(last.probability)}{interval(last)}.")
-        lines.append(f"Expected records a year: {_int(curve.attrs.get('expected_records', 0.0))} (residents in "
-                     "several files count once per file).")
+        lines.append(f"Expected people a year: {_int(curve.attrs.get('expected_records', 0.0))} (the files of "
+                     "one affair hold the same residents: the largest file reached counts).")
     return _text(lines)
 
 
