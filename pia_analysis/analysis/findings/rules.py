@@ -219,9 +219,8 @@ def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
 def _exposed_evidence(ctx: FindingContext, sid: str) -> list[str]:
     # the systems of the most likely path (its entry point's likelihood first) and the flows between them
     path = list(ctx.exposure_paths(ctx.exposure)[sid])
-    steps = set(zip(path, path[1:]))
-    flows = [fid for fid, f in ctx.flows.items()
-             if (f["source"], f["target"]) in steps or (f["interactive"] and (f["target"], f["source"]) in steps)]
+    between = ctx.flows_between
+    flows = {fid for step in zip(path, path[1:]) for fid in between.get(step, ())}
     return path + sorted(flows)
 
 
