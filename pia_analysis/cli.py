@@ -133,6 +133,44 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_city_validate(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace, shared_use
+
+    # warnings first (as a model's), then the summary; --strict makes them errors (exit 1, as a model's)
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    en = args.lang == "en"
+    affairs = workspace.affairs
+    use = shared_use(workspace)
+    counts = ", ".join(f"{name} {int((use['table'] == name).sum())}" for name in use["table"].unique()) or "-"
+    print(f"OK: {workspace.organisation} ({Path(args.model).name or args.model}) — "
+          + (f"{len(affairs)} affair(s); shared part: {counts}" if en else
+             f"事務 {len(affairs)} 件、共有部分: {counts}"))
+    rows = []
+    for affair_id, name, model_path in affairs[["affair_id", "name", "model_path"]].itertuples(index=False):
+        model = workspace.models[affair_id]
+        s = model.summary()
+        shared = len(model.shared_ids)
+        rows.append({"affair_id": affair_id, "name": name, "model": os.path.relpath(model_path, workspace.path),
+                     "systems": s["systems"], "flows": s["flows"], "controls": s["controls"],
+                     "my_number_files": s["my_number_files"], "shared_rows": shared})
+    headings = {"affair_id": ("事務ID", "affair"), "name": ("事務の名称", "name"), "model": ("モデル", "model"),
+                "systems": ("システム", "systems"), "flows": ("流れ", "flows"), "controls": ("対策", "controls"),
+                "my_number_files": ("個人番号を含むファイル", "My Number files"),
+                "shared_rows": ("共有部分から読んだ行", "shared rows loaded")}
+    print(f"\n{'Affairs' if en else '事務'}")
+    emit_table(_headed(pd.DataFrame(rows, columns=list(headings)), headings, args.lang), "table")
+    if len(use):
+        unused = "(unused)" if en else "（未使用）"
+        shown = use.assign(affairs=[", ".join(a) if a else unused for a in use["affairs"]])
+        headings = {"table": ("表", "table"), "id": ("ID", "id"), "name_ja": ("名称", "name"),
+                    "affairs": ("使う事務", "used by"), "count": ("事務数", "affairs")}
+        print(f"\n{'Shared elements and the affairs that use them' if en else '共有部分の要素と使う事務'}")
+        emit_table(_headed(shown[list(headings)], headings, args.lang), "table")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
@@ -923,6 +961,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     lang(p, lang_help)
+    # the commands on a city workspace (docs/city.md): a group, `pia-analysis city COMMAND WORKSPACE …`
+    city = sub.add_parser("city", help="commands on a city workspace (several affairs with a shared part)",
+                          description="commands on a city workspace: a folder with city.yaml, a shared part and one "
+                                      "model per affair (docs/city.md)")
+    city_sub = city.add_subparsers(dest="city_command", metavar="CITY_COMMAND", parser_class=_Parser)
+    city_sub.required = True
+
+    def add_city(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = city_sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("model", metavar="WORKSPACE", help="a city workspace: the folder holding city.yaml")
+        strict(p)
+        p.set_defaults(func=func, subject="workspace")
+        return p
+
+    lang(add_city("validate", _cmd_city_validate,
+                  "check a city workspace (its index, shared part and every affair) and print a summary"))
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")
@@ -1027,7 +1081,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL
     except ModelError as exc:
-        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
+        subject = getattr(args, "subject", "model")  # a model, or a city workspace
+        print(f"error: the {subject} at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
               file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)

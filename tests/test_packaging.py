@@ -152,7 +152,7 @@ def test_plain_install_runs_every_command_without_the_extras(installed, tmp_path
 import argparse
 import sys
 
-from pia_analysis import bundled_model_path
+from pia_analysis import bundled_model_path, bundled_workspace_path
 from pia_analysis.cli import build_parser, main
 
 r3 = bundled_model_path()
@@ -173,6 +173,7 @@ runs = {
     "export-otm": [str(r3), "model.otm.json"],
     "export-findings": [str(r3), "findings.sarif"],
     "assessment": [str(r3), "--out", "assessment"],
+    "city": ["validate", str(bundled_workspace_path())],
 }
 commands = next(a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
 assert set(commands) - {"report"} == set(runs), sorted(set(commands) ^ set(runs))

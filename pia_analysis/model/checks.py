@@ -84,6 +84,15 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             key = row[table.key]
             if not key:
                 continue
+            if table.unique:  # rows identified by several columns (holdings: a system keeps several files)
+                pair = tuple(row.get(c) for c in table.unique)
+                if pair in first:
+                    message = (f"duplicate row {', '.join(map(repr, pair))} (first on ", *where(first[pair], loc),
+                               ")")
+                    problems.append(Problem(*loc, table.unique[-1], message, "delete one of the two rows"))
+                else:
+                    first[pair] = loc
+                continue
             if key in first and table.unique_key:
                 message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
                 problems.append(Problem(*loc, table.key, message,
@@ -111,6 +120,9 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
         check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
         for f in row["holds"]:
             check_ref(loc, "holds", f, "files", "file_id")
+    for loc, row in rows("holdings"):
+        check_ref(loc, "system_id", row["system_id"], "systems", "system_id")
+        check_ref(loc, "file_id", row["file_id"], "files", "file_id")
     holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
     both = ids["systems"] & ids["flows"]
     for loc, row in rows("flows"):
