@@ -45,7 +45,8 @@ from ..model.cells import (
     shorten,
     typed_frame,
 )
-from ..model.checks import check_declarations, check_references, organisation_kind_warnings, population_warnings
+from ..model.checks import (check_declarations, check_references, cloud_zone_warnings, organisation_kind_warnings,
+                            population_warnings)
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
@@ -764,8 +765,9 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
-        warnings = naming.located(warnings + check_glyphs(tables) + population(frames["files"],
-                                                                                tables["files"].lines))
+        warnings = naming.located(warnings + check_glyphs(tables)
+                                  + cloud_zone_warnings(tables["zones"], tables["systems"])
+                                  + population(frames["files"], tables["files"].lines))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  **frames)
 

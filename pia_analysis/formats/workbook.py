@@ -1340,7 +1340,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
     return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
                  warnings=tuple(workbook_naming(str(p)).located(
-                     warnings + check_glyphs(tables)
+                     warnings + check_glyphs(tables) + checks.cloud_zone_warnings(tables["zones"], tables["systems"])
                      + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
                      + checks.population_warnings(meta, frames["files"], tables["files"].lines,
                                                   meta_rows.get("target_population")))), **frames)

@@ -45,7 +45,7 @@ from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_cat
 from ..model.japanese import alias_words
 from ..model.model import Model, require_model
 from ..model.rated import fold_ratings
-from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
+from ..model.schema import CLOUD_OPERATORS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
 
 #: What the document prints in an item the model cannot fill.
@@ -455,10 +455,10 @@ class _Context:
     def provide_flows(self, file_id: str) -> list[dict[str, Any]]:
         """The ``provide`` flows carrying the file from the city's side.
 
-        The source is run by the city, its contractor or subcontractor: what J-LIS's servers pass on among
-        themselves is not the city's provision.
+        The source is run by the city, its contractor or subcontractor, or by the cloud provider of its tenancy:
+        what J-LIS's servers pass on among themselves is not the city's provision.
         """
-        side = {"city", *OUTSOURCED_OPERATORS}
+        side = {"city", *OUTSOURCED_OPERATORS, *CLOUD_OPERATORS}
         return [fl for fl in self.flows_by_file.get(file_id, [])
                 if fl["stage"] == "provide" and self.operator(fl["source"]) in side]
 
