@@ -10,11 +10,12 @@ import pytest
 
 from pia_analysis import (InvalidArgumentError, ModelError, bundled_model_path, load_model, parse_scenario,
                           save_model)
-from pia_analysis.analysis.coverage import stage_scope
+from pia_analysis.analysis.coverage import coverage_pairs, stage_scope
 from pia_analysis.analysis.findings import find_findings, rules
 from pia_analysis.model.checks import flow_directions
 from pia_analysis.model.schema import OPERATORS, OUTSOURCED_OPERATORS, TABLE_BY_NAME
 from pia_analysis.outputs.interchange import TRUST_BY_OPERATOR
+from pia_analysis.outputs.readings import gaps_reading
 from pia_analysis.util.words import OPERATOR_WORDS, operator_word
 from pia_analysis.whatif.apply import apply_scenario
 from pia_analysis.whatif.cloud import cloud_migration, cloud_migration_spec, cloud_migration_yaml
@@ -66,6 +67,14 @@ def test_cloud_provider_is_an_operator_with_words_everywhere_and_not_an_outsourc
     assert "cloud_provider クラウドサービス事業者" in meaning_ja and "cloud_provider" in meaning_en
     column = TABLE_BY_NAME["zones"].column("government_cloud")
     assert column.kind == "bool" and not column.required and all(column.meaning)
+
+
+def test_the_gaps_by_operator_name_the_provider_in_words(tmp_path: Path):
+    model = _cloud_model(tmp_path, app="cloud_provider")
+    ja = gaps_reading(model, coverage_pairs(model)).splitlines()
+    en = gaps_reading(model, coverage_pairs(model), lang="en").splitlines()
+    assert any(line.startswith("クラウドサービス事業者が運用する要素の未対策") for line in ja)
+    assert any("a cloud service provider" in line for line in en) and "cloud_provider" not in "".join(ja + en)
 
 
 def test_government_cloud_defaults_to_false_when_the_column_is_absent():
