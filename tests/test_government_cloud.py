@@ -83,6 +83,14 @@ def test_government_cloud_defaults_to_false_when_the_column_is_absent():
     assert model.zones["government_cloud"].dtype == bool
 
 
+def test_saving_leaves_an_unused_column_out_and_keeps_a_used_one(tmp_path: Path):
+    plain = save_model(load_model(bundled_model_path()), tmp_path / "plain")
+    assert (plain / "zones.csv").read_bytes() == (bundled_model_path() / "zones.csv").read_bytes()
+    cloud = save_model(_cloud_model(tmp_path), tmp_path / "cloud")
+    assert (cloud / "zones.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",government_cloud")
+    assert load_model(cloud).zones["government_cloud"].tolist() == [False, True]
+
+
 def test_the_japanese_word_of_the_operator_is_read(tmp_path: Path):
     model = make_model(tmp_path, zones=[zone("GC", operator="クラウドサービス事業者", government_cloud="はい")],
                        systems=[system("REC", zone="GC")])

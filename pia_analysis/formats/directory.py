@@ -805,7 +805,8 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
 
     ``previous`` is rewritten relative to the new location so that the chain still resolves.
-    Each file is written whole or not at all.
+    Each file is written whole or not at all. An optional yes/no column that is FALSE in every row (zones'
+    ``government_cloud``) is left out, as reading it absent gives FALSE.
 
     Parameters
     ----------
@@ -846,5 +847,9 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
         if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
             (out / table.filename).unlink(missing_ok=True)
             continue
-        _atomic_write(out / table.filename, table_to_csv_text(frame, table))
+        # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
+        # reads as FALSE, so a model that does not use it is written as it was before the column existed.
+        unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
+                  and not frame[c.name].astype(bool).any()]
+        _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
     return out
