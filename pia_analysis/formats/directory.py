@@ -46,7 +46,8 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import (
-    check_declarations, check_references, document_data_warnings, organisation_kind_warnings, population_warnings,
+    check_declarations, check_references, cloud_zone_warnings, document_data_warnings, organisation_kind_warnings,
+    population_warnings,
 )
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
@@ -819,7 +820,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
         # the population is the affair's: a city workspace's shared files (the whole city's 宛名) are not its own
         own_files = ~frames["files"]["file_id"].isin(shared_ids)
-        warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables) + population(
+        warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
+                                  + cloud_zone_warnings(tables["zones"], tables["systems"]) + population(
             frames["files"][own_files], [line for line, own in zip(tables["files"].lines, own_files) if own]))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  shared_ids=shared_ids if shared is None else shared.shared_ids, **frames)
@@ -1000,7 +1002,8 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
 
     ``previous`` is rewritten relative to the new location so that the chain still resolves.
-    Each file is written whole or not at all.
+    Each file is written whole or not at all. An optional yes/no column that is FALSE in every row (zones'
+    ``government_cloud``) is left out, as reading it absent gives FALSE.
 
     Parameters
     ----------
@@ -1041,5 +1044,9 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
         if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
             (out / table.filename).unlink(missing_ok=True)
             continue
-        _atomic_write(out / table.filename, table_to_csv_text(frame, table))
+        # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
+        # reads as FALSE, so a model that does not use it is written as it was before the column existed.
+        unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
+                  and not frame[c.name].astype(bool).any()]
+        _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
     return out

@@ -15,7 +15,7 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
            "CITY_AFFAIR_KEYS", "CITY_KEYS", "CITY_KEY_MEANINGS",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
-           "OUTSOURCED_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
+           "OUTSOURCED_OPERATORS", "CLOUD_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
            "RATINGS", "RATING_ALIASES", "RATING_CHOICES", "RATING_RANKS", "RATING_SETS", "RATING_SET_ALIASES",
            "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_TABLES", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
@@ -31,11 +31,16 @@ from ..util.errors import InvalidArgumentError
 from .japanese import alias_words, eras
 
 KINDS = ("system", "store", "terminal", "network", "external")
-OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
+OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident", "cloud_provider")
 # The operators a zone or system is entrusted to (委託先 and 再委託先): outsourcing, in the form's sense.
 OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
 # The bodies that hold data by statute under the national security standard (J-LIS, the state).
 STATUTORY_OPERATORS = ("jlis", "national")
+# The provider of a cloud platform (ガバメントクラウド等のクラウドサービス事業者): it runs the platform, not the
+# application, and under its contract does not handle the data held on it, so it is not an outsourcing
+# operator (docs/government-cloud.md: the 個人情報保護委員会's Q&A on cloud services [recalled]). An analyst who
+# reads the contract otherwise models the platform as a contractor.
+CLOUD_OPERATORS = ("cloud_provider",)
 STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
 # ``unknown``: the city could not say (「不明」); it protects nothing, like ``missing``, and is a question to put to
 # the city (確認事項, :func:`pia_analysis.open_questions`).
@@ -593,12 +598,21 @@ TABLES: tuple[Table, ...] = (
             ),
             _enum("operator", OPERATORS,
                 meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
-                         "other_body 他の団体・機関、resident 住民",
-                         "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
+                         "other_body 他の団体・機関、resident 住民、cloud_provider クラウドサービス事業者"
+                         "（ガバメントクラウド等の基盤の提供者。委託先ではない）",
+                         "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident, "
+                         "cloud_provider (the provider of a cloud platform such as the government cloud; not a "
+                         "contractor)"),
             ),
             Column("source", required=False,
                 meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
                          "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+            Column("government_cloud", "bool", required=False,
+                meaning=("ガバメントクラウドの利用領域（テナント）か（任意。空欄・列なしは FALSE。TRUE なら運用者は "
+                         "cloud_provider）",
+                         "the zone is a government-cloud tenancy (ガバメントクラウド; optional, empty or no column = "
+                         "FALSE; when TRUE its operator is cloud_provider)"),
             ),
         ),
         title="trust zones",

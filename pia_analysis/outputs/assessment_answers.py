@@ -47,7 +47,7 @@ from ..model.japanese import alias_words
 from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
-from ..model.schema import NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
+from ..model.schema import CLOUD_OPERATORS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
 from ..util.errors import InvalidArgumentError
 from ..whatif.versions import FIRST_GIVEN_RULE
 
@@ -456,10 +456,10 @@ class _Context:
     def provide_flows(self, file_id: str) -> list[dict[str, Any]]:
         """The ``provide`` flows carrying the file from the city's side.
 
-        The source is run by the city, its contractor or subcontractor: what J-LIS's servers pass on among
-        themselves is not the city's provision.
+        The source is run by the city, its contractor or subcontractor, or by the cloud provider of its tenancy:
+        what J-LIS's servers pass on among themselves is not the city's provision.
         """
-        side = {"city", *OUTSOURCED_OPERATORS}
+        side = {"city", *OUTSOURCED_OPERATORS, *CLOUD_OPERATORS}
         return [fl for fl in self.flows_by_file.get(file_id, [])
                 if fl["stage"] == "provide" and self.operator(fl["source"]) in side]
 
