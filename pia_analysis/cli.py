@@ -171,6 +171,52 @@ def _cmd_city_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_city_impact(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .whatif.city import shared_change_impact
+
+    # Both workspaces are read before either is reported, so that two broken ones show all their problems at once.
+    loaded, failed = [], []
+    for path in (args.model, args.new):
+        try:
+            workspace = load_workspace(path, strict=args.strict)
+        except ModelError as exc:
+            failed.append((path, exc))
+            continue
+        loaded.append(workspace)
+        for problem in workspace.warnings:
+            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    for path, exc in failed:
+        _problems(f"the workspace at {path} is not valid", exc)
+    if failed:
+        return EXIT_MODEL
+    impact = shared_change_impact(*loaded)
+    if args.format == "csv":  # the rows of (別添3) 変更箇所 of every affair, affair_id first
+        print(impact.sheets.to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
+    if args.format == "json":
+        payload = {"affairs": [{k: _plain(v) for k, v in r.items()} for r in impact.affairs.to_dict("records")],
+                   "sheets": [{k: _plain(v) for k, v in r.items()} for r in impact.sheets.to_dict("records")]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    en = args.lang == "en"
+    table = impact.affairs.assign(shared_changes=[", ".join(i) or "-" for i in impact.affairs["shared_changes"]],
+                                  change_class_ja=[c if s == "compared" else s for c, s in
+                                                   zip(impact.affairs["change_class_ja"], impact.affairs["status"])])
+    reasons = "reasons_en" if en else "reasons_ja"
+    headings = {"affair_id": ("事務ID", "affair"), "name": ("事務の名称", "name"),
+                "change_class_ja": ("変更の区分", "class of change"), "changes": ("変更", "changes"),
+                "shared_changes": ("変わった共有部分", "shared elements changed"), reasons: ("理由", "reasons"),
+                "sheet_rows": ("別添3の行", "別添3 rows")}
+    touched = int((impact.affairs["changes"] > 0).sum())
+    print(f"{loaded[0].organisation}: " + (f"{touched} of {len(table)} affair(s) changed" if en else
+                                           f"事務 {len(table)} 件のうち {touched} 件に変更"))
+    _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
+    sheet_columns = ["affair_id", "項目", "変更前の記載", "変更後の記載", "提出時期"]
+    _section("(別添3) 変更箇所", impact.sheets[sheet_columns] if len(impact.sheets) else impact.sheets)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
@@ -977,6 +1023,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     lang(add_city("validate", _cmd_city_validate,
                   "check a city workspace (its index, shared part and every affair) and print a summary"))
+    p = add_city("impact", _cmd_city_impact,
+                 "per affair, the class of the change between two versions of a city workspace (重要な変更 / "
+                 "評価書の修正 / 形式的な変更), its reason and its (別添3) rows")
+    p.add_argument("new", metavar="NEW_WORKSPACE", help="the newer version of the workspace")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="output format (csv: the (別添3) rows of every affair)")
+    lang(p)
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")

@@ -261,9 +261,10 @@ def test_migration_classifies_the_changes_and_gives_the_change_sheet(kitakyushu)
     assert changes.loc[("flows", "F02"), "fields"] == ["channel: 基幹系LAN → ガバメントクラウド接続回線"]
     assert d.is_important
     sheet = d.change_sheet()
-    row = sheet.loc[sheet["項目"].str.contains("JUKI_REC")].iloc[0]
-    assert row["区分"] == "重要な変更" and row["提出時期"] == "事前"
-    assert row["変更後の記載"] == "zone_id: GOVCLOUD; operator: contractor"
+    # (別添3) in the form's words (issue 15): the system by its name, the zone by its name, the operator in words
+    row = sheet.loc[sheet["model_ref"].str.startswith("systems JUKI_REC")].iloc[0]
+    assert row["区分"] == "重要な変更" and row["提出時期"] == "事前" and "住民記録システム" in row["項目"]
+    assert row["変更後の記載"] == "所属するゾーン：ガバメントクラウド（標準準拠システムの利用領域）／運用者：委託先"
     # the city running the application itself: a new 保管場所, no new 委託
     own = diff(kitakyushu, apply_scenario(kitakyushu, cloud_migration(kitakyushu, "JUKI_REC", vendor="city")))
     assert own.changes.set_index("id").loc["JUKI_REC", "rules"] == ["mn-storage-moved"]

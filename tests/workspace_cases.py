@@ -57,6 +57,19 @@ CASES = (
 # the second edit of the case of two mistakes
 EXTRA = {"two_mistakes": ("affairs/juki/model.yaml", "organisation: テスト市", "organisation: 試験市")}
 
+# Valid later versions of the good workspace, one change to the shared part each: the cross-affair impact of a
+# shared change (tests/test_city_analysis.py, docs/city.md "Across the affairs").
+CHANGED = (
+    WorkspaceCase("shared_system_changed", "shared/systems.csv",
+                  "ATENA,団体内統合宛名システム,Integrated addressee system,CORE,system,city,",
+                  "ATENA,団体内統合宛名システム,Integrated addressee system,DC,system,contractor,", (),
+                  "the shared addressee system moved to the contractor's data centre, run by the contractor"),
+    WorkspaceCase("shared_control_removed", "shared/controls.csv",
+                  "SC1,宛名システムのアクセス制御,Access control on the addressee system,use-2;use-3,ATENA;UNUSED,"
+                  "0.5,implemented,assumption: test\n", "", (),
+                  "the shared access control of the addressee system removed"),
+)
+
 
 def build(case: WorkspaceCase, root: Path) -> Path:
     """Write the case's workspace under ``root`` (a copy of the good one, edited); returns its folder."""
@@ -78,5 +91,5 @@ def build(case: WorkspaceCase, root: Path) -> Path:
 
 
 if __name__ == "__main__":
-    for case in CASES:
+    for case in CASES + CHANGED:
         print(build(case, WORKSPACES), file=sys.stderr)
