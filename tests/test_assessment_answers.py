@@ -93,7 +93,7 @@ EXPECTED = {
     ("full.II.4.2.population", "VENDOR"): ("1万人未満", "derived"),
     ("full.II.4.4", "VENDOR"): ("専用線", "derived"),
     ("full.II.4.7", "VENDOR"): ("再委託する", "derived"),
-    ("full.II.4.9", "VENDOR"): ("再委託先作業端末", "derived"),
+    ("full.II.4.9", "VENDOR"): (PENDING_JA, "missing"),  # the terminal says not what it does: no name instead
     ("full.II.4.6", "VENDOR"): (PENDING_JA, "missing"),  # 委託先名: document-only
     ("full.II.4", "TAX_FILE"): ("委託しない", "derived"),
     ("full.II.4.count", "TAX_FILE"): ("0件", "derived"),
@@ -131,7 +131,7 @@ EXPECTED = {
     ("full.IV.1.2.detail", ""): ("・監査（実施済み）", "derived"),
     # Ⅵ
     ("full.VI.1.2", ""): ("基礎項目評価の実施が義務付けられる", "derived"),
-    ("full.VI.2.2", ""): ("2025-01-10～2025-02-08（30日間）", "derived"),  # both ends counted
+    ("full.VI.2.2", ""): ("令和7年1月10日～令和7年2月8日（30日間）", "derived"),  # both ends counted
     ("full.VI.2.4", ""): ("なし", "derived"),  # comments: 0
     ("full.A3", ""): ("2件", "derived"),
     ("full.cover.approval", ""): ("", "empty_declared"),  # 【行政機関等のみ】
@@ -160,7 +160,7 @@ def test_bands_keep_the_count_behind_them(full):
 def test_main_record_items_name_what_fell_into_other(full):
     row = _at(full, "full.II.2.4.main", "TAX_FILE")
     assert row["chosen"][-1] == "その他"
-    assert row["detail"] == "その他に当たる項目: 口座情報、所得、扶養"
+    assert row["detail"] == "その他に当たる項目: 口座情報"  # 所得, 扶養: 地方税関係
     assert set(row["chosen"]) <= set(row["choices"])
 
 
@@ -212,7 +212,7 @@ def test_document_data_fills_doc_items(small):
     assert _at(a, "full.V.1.1")[["answer", "status"]].tolist() == ["テスト市 市民課", "document"]
     assert _at(a, "full.V.2.1")["answer"] == "市民課 000-0000"  # nested keys too
     basic = assessment_answers(m, form="basic")
-    assert _at(basic, "basic.II.1.counted_on")["answer"] == "2025-03-31"
+    assert _at(basic, "basic.II.1.counted_on")["answer"] == "令和7年3月31日"  # 和暦, as the form
 
 
 def test_system_functions_from_the_systems_column(small):
@@ -251,11 +251,11 @@ def test_change_rows_against_the_previous_version(full):
     rows = full.loc[full["section"] == "別添3"]
     changes = rows.loc[rows["unit"] != ""].pivot(index="unit", columns="item_id", values="answer")
     assert changes.to_dict("records") == [
-        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 2 基本情報 (②対象となる本人の数 ④記録される項目)（住民記録ファイル）",
+        {"full.A3.date": "令和7年4月1日", "full.A3.item": "Ⅱ 2 基本情報 (②対象となる本人の数 ④記録される項目)（住民記録ファイル）",
          "full.A3.before": "記録される人数：9,000人（1万人未満）", "full.A3.after": "記録される人数：9,999人（1万人未満）",
          "full.A3.timing": "事後",
          "full.A3.timing_note": "評価書の修正（その他の変更）: 重要な変更に当たらないため、変更後に提出し公表する"},
-        {"full.A3.date": "2025-04-01", "full.A3.item": "Ⅱ 3 特定個人情報の入手・使用 ②入手方法 / Ⅱ 5 ⑥提供・移転方法（税務システム → 国の機関のシステム）",
+        {"full.A3.date": "令和7年4月1日", "full.A3.item": "Ⅱ 5 特定個人情報の提供・移転 ⑥提供・移転方法（税務システム → 国の機関のシステム）",
          "full.A3.before": "記載なし",
          "full.A3.after": "税務システム → 国の機関のシステム（段階：提供・移転／運ぶファイル：税務ファイル／暗号化されているか：はい）",
          "full.A3.timing": "事前",
@@ -328,7 +328,7 @@ def test_forms_auto_follow_the_threshold(small, kitakyushu):
 
 def test_basic_form_threshold_items(small):
     a = assessment_answers(small, form="basic")
-    assert _at(a, "basic.II.1")[["answer", "detail"]].tolist() == ["1,000人以上1万人未満", "9,999人"]  # with its word, as the derived bands
+    assert _at(a, "basic.II.1")[["answer", "detail"]].tolist() == ["1,000人以上1万人未満", "9,999人"]
     assert _at(a, "basic.II.2")["answer"] == "500人未満"
     assert _at(a, "basic.II.3.1")["answer"] == "発生なし"
     assert _at(a, "basic.III")["answer"] == "基礎項目評価の実施が義務付けられる"
@@ -342,7 +342,9 @@ def test_completeness_counts_the_answers(full):
     c = assessment_completeness(full)
     total = c.loc[c["section"] == "計"].iloc[0]
     items = full.loc[(full["status"] != "") & full["show"] & (full["kind"] != "repeat")]
-    assert total["items"] == len(items)
+    changes = items.loc[items["unit_kind"] == "change"]  # the 別添3 rows: counted apart
+    items = items.loc[items["unit_kind"] != "change"]
+    assert total["items"] == len(items) and total["change_rows"] == changes["unit"].nunique() == 2
     for status in ANSWER_STATUSES:
         assert total[status] == (items["status"] == status).sum()
     section2 = c.loc[c["section"] == "Ⅱ"].iloc[0]
@@ -431,7 +433,7 @@ def test_kitakyushu_derivations(kk_answers):
         "ATENA", "PREF_SRV", "OTHER_CS", "CARD_MGMT"]
     # J-LIS's own servers pass the data on among themselves: not the city's provision
     assert "NATIONAL_SRV" not in set(full.loc[full["item_id"] == "full.II.5.recipient", "unit"])
-    assert _at(full, "full.VI.2.2")["answer"] == "2021-09-10～2021-10-08（29日間）"
+    assert _at(full, "full.VI.2.2")["answer"] == "令和3年9月10日～令和3年10月8日（29日間）"
 
 
 def test_kitakyushu_answers_are_deterministic_and_fast(kitakyushu):
@@ -543,3 +545,84 @@ def test_a_model_without_my_number_files_leaves_the_file_block_to_fill(small):
     assert set(block["unit"]) == {""}  # written once, without a unit
     assert (block.loc[block["item_id"] == "full.II.2.2", "answer"] == PENDING_JA).all()
     assert _at(a, "full.I.3")["answer"] == PENDING_JA
+
+
+def test_a_risks_measures_in_the_full_form_come_from_the_controls_that_mitigate_it(small, full):
+    """全項目 Ⅲ リスクに対する措置の内容: as the 重点 form, from the controls whose mitigates names the risk."""
+    row = _at(full, "full.III.use-3.measures")
+    names = [n for n, m in zip(small.controls["name_ja"], small.controls["mitigates"]) if "use-3" in (m or [])]
+    assert row["status"] == "derived" and names
+    assert [line[1:].rsplit("（", 1)[0] for line in row["answer"].splitlines()] == names
+    assert row["source"].startswith("controls ")
+    pending = _at(full, "full.III.use-4.measures")
+    assert pending["status"] == "missing"
+    assert pending["filled_from"] == "sub_measures.csv use-4.measures; controls.csv mitigates use-4"
+    c = assessment_completeness(full)
+    assert "controls.csv mitigates use-4" in c.loc[c["section"] == "Ⅲ", "missing_items"].iloc[0]
+
+
+def test_the_storage_place_names_the_bodys_own_systems_by_its_own_word():
+    """保管場所 of a 町's systems says 町, never 市 (the organisation kind's word; others 委託先, J-LIS …)."""
+    town = load_model(MODELS / "town")
+    answers = assessment_answers(town, form="full")
+    places = "\n".join(answers.loc[answers["item_id"] == "full.II.6.1", "answer"])
+    assert "、町）" in places and "、市）" not in places and "、J-LIS）" in places
+
+
+def test_the_change_rows_are_counted_apart_from_the_items_filled(small):
+    """別添3's rows are not items the model fills: the share filled is that of the model without a previous version."""
+    alone = small.replace(meta={k: v for k, v in small.meta.items() if k != "previous"})
+    with_changes = assessment_completeness(assessment_answers(small, form="basic"))
+    without = assessment_completeness(assessment_answers(alone, form="basic"))
+    total = with_changes.loc[with_changes["section"] == "計"].iloc[0]
+    assert total["change_rows"] == (assessment_answers(small, form="basic")["item_id"] == "basic.changes.item").sum() > 0
+    assert without.loc[without["section"] == "計", "change_rows"].iloc[0] == 0
+    columns = ["section", "items", "model", "derived", "missing", "filled_share"]
+    pd.testing.assert_frame_equal(with_changes[columns], without[columns])
+
+
+def test_every_banded_number_carries_its_unit(small, kk_answers):
+    """A band's detail gives the value with its unit (（25人）, （7年）), read from the model or derived alike."""
+    details = pd.DataFrame([{"file_id": "REG_FILE", "user_count": 25, "source": "assumption: test"},
+                            {"file_id": "TAX_FILE", "retention": 7, "source": "assumption: test"}])
+    a = assessment_answers(_with(small, file_details=details), form="full")
+    assert _at(a, "full.II.3.7.users", "REG_FILE")["detail"] == "25人"
+    assert _at(a, "full.II.6.2", "TAX_FILE")["detail"] == "7年"
+    bands = pd.concat([a, kk_answers]).query("kind == 'band' and detail != ''")["detail"]
+    numbers = bands[bands.str.match(r"^[\d,]+")]
+    assert len(numbers) > 5 and numbers.str.fullmatch(r"[\d,]+(人|年|項目)").all()
+
+
+def test_income_and_dependants_are_local_tax_information_and_income_tax_national():
+    """A 個人住民税 file's 所得, 扶養, 給与収入, 源泉徴収税額 are 地方税関係 (not その他); 所得税 stays 国税関係."""
+    from pia_analysis.catalog.layout import record_item_category
+
+    assert [record_item_category(i) for i in ("所得", "扶養", "給与収入", "源泉徴収税額", "所得税")] == [
+        "local_tax", "local_tax", "local_tax", "local_tax", "national_tax"]
+
+
+def test_dates_are_printed_in_japanese_era_as_the_form(full):
+    """Every date the document prints is 和暦 (令和7年4月1日), never ISO."""
+    assert _at(full, "full.A3.date", "1")["answer"] == "令和7年4月1日"
+    printed = "\n".join(full["answer"].astype(str))
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", printed)
+
+
+def test_what_is_subcontracted_is_what_the_subcontractors_systems_do(small):
+    """再委託事項: the subcontractor-run systems' functions, never a system's name (【要記入】 without them)."""
+    systems = small.systems.copy()
+    systems["functions"] = [("住民記録システムの保守作業" if s == "SUBCON" else None) for s in systems["system_id"]]
+    a = assessment_answers(small.replace(systems=systems), form="full")
+    assert _at(a, "full.II.4.9", "VENDOR")[["answer", "status"]].tolist() == ["住民記録システムの保守作業", "derived"]
+
+
+def test_a_wrong_outsourcing_unit_is_named_in_good_english(tmp_path):
+    import shutil
+
+    from pia_analysis.model.errors import ModelError
+
+    shutil.copytree(SMALL, tmp_path / "m")
+    (tmp_path / "m" / "form_answers.csv").write_text("item_id,unit,answer\nfull.II.4.6,NOPE,x\n", encoding="utf-8")
+    with pytest.raises(ModelError) as err:
+        load_model(tmp_path / "m")
+    assert "'NOPE' is not an outsourcing unit of this model" in str(err.value)

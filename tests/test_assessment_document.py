@@ -82,6 +82,10 @@ def test_every_item_appears_in_the_forms_order_with_its_number(request, which, f
     expected = [r for r in of_form.itertuples() if which != "small" or not DECLARED_OUT.match(r.item_id)]
     assert [row["項目ID"] for _s, row in printed] == [_key(r) for r in expected]
     for (_sheet, row), r in zip(printed, expected):
+        if r.depth == 0 and r.kind not in ("heading", "repeat"):
+            # a section that is one item (基礎 Ⅲ しきい値判断結果): the title row says it, the answer row not again
+            assert (row["項目番号"], row["項目"]) == (None, None), (r.item_id, r.unit)
+            continue
         assert (row["項目番号"] or "") == r.number, (r.item_id, r.unit)
         assert (row["項目"] or "") == r.label_ja, (r.item_id, r.unit)
     # every item of the packaged layout is printed (the small model has a unit for every block)
@@ -166,6 +170,29 @@ def test_pending_cells_are_marked_by_text_and_fill(small_answers):
     cells = [c for ws in wb.worksheets for c in ws["C"] if c.value == PENDING_JA]
     assert len(cells) > 20
     assert {c.fill.fgColor.rgb for c in cells} == {"00FCE4D6"}
+
+
+def test_each_cell_has_its_own_rows_fill_and_a_filled_answer_none(small_answers):
+    """A filled answer has no fill, a pending one the orange, a heading row its colour (styles are not carried over)."""
+    wb = _workbook(small_answers, "full")
+    status, item = SHEET_COLUMNS.index("状態") + 1, SHEET_COLUMNS.index("項目") + 1
+    filled, pending, labels = [], [], []
+    for ws in wb.worksheets:
+        for r in range(3, ws.max_row + 1):
+            answer = ws.cell(r, 3)
+            if answer.value == PENDING_JA:
+                pending.append(answer)
+            elif (answer.value and ws.cell(r, item).value and ws.cell(r, status).value in ("モデル", "導出", "文書")
+                  and not re.match(r"[ⅠⅡⅢⅣⅤⅥ]|（別添", str(ws.cell(r, 1).value or ""))):  # not a section row
+                filled.append(answer)
+                labels.append(ws.cell(r, item))
+    assert len(filled) > 50 and len(pending) > 20
+    assert {c.fill.fill_type for c in filled} == {None}
+    assert {c.font.color.rgb if c.font.color else None for c in filled} != {"00C00000"}
+    assert {c.fill.fill_type for c in labels} == {None}
+    assert {c.fill.fgColor.rgb for c in pending} == {"00FCE4D6"}
+    first = wb.worksheets[1]  # Ⅰ: its section heading row is blue
+    assert first.cell(3, 1).fill.fgColor.rgb == "00D9E1F2" and first.cell(3, 3).fill.fgColor.rgb == "00D9E1F2"
 
 
 def test_print_setup_is_a4_portrait_fit_to_width_with_repeated_headers(small_answers):
@@ -399,3 +426,25 @@ def test_the_change_sheet_of_the_document_has_no_id_column_name_or_key_value(cas
         assert word not in text, word
     assert not re.search(r"[a-z_]+: ", text)
     assert "記載なし" in text or "人" in text
+
+
+def test_a_workbook_model_finds_its_previous_version_as_the_loader_does(tmp_path, capsys):
+    """The workbook's ``previous`` is relative to the folder holding it: the 別添3 rows are those of the folder model."""
+    from pia_analysis import save_model
+
+    book = tmp_path / "assessment-v2.xlsx"
+    save_model(load_model(SMALL), book)
+    from_book = assessment_answers(load_model(book), form="basic")
+    from_dir = assessment_answers(load_model(SMALL), form="basic")
+    rows = from_book["item_id"] == "basic.changes.item"
+    assert rows.sum() == (from_dir["item_id"] == "basic.changes.item").sum() > 0
+    assert main(["assessment", str(book), "--out", str(tmp_path / "doc"), "--form", "basic"]) == 0
+    assert (tmp_path / "doc" / "評価書_basic.xlsx").is_file()
+
+
+def test_a_section_that_is_one_item_says_its_title_once(small_answers):
+    """基礎 Ⅲ: 「Ⅲ しきい値判断結果」 once, as the title row, then the answer (not the title twice)."""
+    ws = _workbook(small_answers, "basic")["Ⅲ"]
+    rows = [tuple(ws.cell(r, c).value for c in (1, 2)) for r in range(3, ws.max_row + 1)]
+    assert rows.count(("Ⅲ", "しきい値判断結果")) == 1
+    assert ws.cell(4, 3).value.startswith("［ ")

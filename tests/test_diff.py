@@ -498,6 +498,35 @@ def test_the_form_item_comes_from_the_catalogue(tiny):
     assert items["F2"].startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託")  # F2 is an outsource flow
 
 
+
+@pytest.mark.parametrize("stage, item", [("use", "Ⅱ 3 特定個人情報の入手・使用 ⑧使用方法"),
+                                         ("outsource", "Ⅱ 4 特定個人情報ファイルの取扱いの委託"),
+                                         ("provide", "Ⅱ 5 特定個人情報の提供・移転"),
+                                         ("retain", "Ⅱ 6 特定個人情報の保管・消去")])
+def test_a_new_flows_form_item_follows_its_stage(tiny, stage, item):
+    """A new flow with My Numbers is filed under its stage's item (change_items.csv), not always Ⅱ 3 ② / Ⅱ 5 ⑥."""
+    d = diff(tiny, changed(tiny, add={"flows": [{**MN_FLOW, "stage": stage}]}))
+    row = d.changes.set_index("id").loc["F3"]
+    assert "new-mn-flow" in row["rules"] and row["form_item_ja"].startswith(item)
+    assert "入手方法 / Ⅱ 5" not in row["form_item_ja"]
+
+
+def test_a_new_zone_holding_a_new_my_number_store_is_the_same_change_as_the_store(tiny):
+    """遠隔地バックアップ拠点 (new zone) and バックアップストレージ (new system in it holding My Numbers): both 事前."""
+    zone = {"zone_id": "BACKUP", "name_ja": "遠隔地バックアップ拠点", "internet_facing": False, "operator": "city",
+            "source": "assumption: test"}
+    store = {**NEW_SYSTEM, "system_id": "STORE", "zone_id": "BACKUP", "holds": "REG_FILE"}
+    d = diff(tiny, changed(tiny, add={"zones": [zone], "systems": [store]}))
+    classes = d.changes.set_index(["table", "id"])["change_class"]
+    assert classes[("zones", "BACKUP")] == classes[("systems", "STORE")] == "important"
+    assert "new-mn-holder" in rules_fired(d)["zones:BACKUP"]
+    sheet = d.change_sheet()
+    assert set(sheet.loc[sheet["項目"].str.startswith("Ⅱ 6"), "提出時期"]) == {"事前"}
+    # a new zone with nothing that holds My Numbers stays outside the rule
+    empty = diff(tiny, changed(tiny, add={"zones": [zone]}))
+    assert "new-mn-holder" not in rules_fired(empty)["zones:BACKUP"]
+
+
 # ---------------------------------------------------------------------------------------------------
 # (別添3) in the form's words; data first given in the newer version
 

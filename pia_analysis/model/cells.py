@@ -12,7 +12,7 @@ __all__ = ["RawTable", "format_cell", "parse_cell"]
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,6 +323,59 @@ def parse_stage_texts(key: str, value: Any, label: str, line: int | None, proble
     return {k: out[k] for k in keys if k in out} if ok else None
 
 
+def _parse_block(name: str, value: Any, keys: Mapping[str, tuple], example: str, indent_example: str,
+                 label: str, line: int | None, problems: list[Problem], lines: dict[str, int],
+                 leaf: Callable[[str, Any, str, str, int | None, list[Problem]], tuple[bool, Any]],
+                 keep_empty: bool) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A nested block of model.yaml (``procedure``, ``document``) walked against its dotted ``keys``.
+
+    ``value`` is the loaded mapping or its text in YAML flow style (a workbook cell; ``example`` shows one).
+    Unknown keys and sub-blocks that are not mappings are located problems; each leaf is read by ``leaf(key,
+    item, kind, column, where, found)``, which returns (whether it gave a value, the value). ``keep_empty``:
+    a sub-block with nothing given is kept (empty) rather than left out. Returns the block (None when it is
+    not a mapping, reported in ``problems``) and the problems found inside it, for the caller to add.
+    """
+    found: list[Problem] = []
+    if isinstance(value, str):  # a workbook cell holds the block as one line of YAML flow style
+        value = _flow_yaml(name, value, label, line, problems, example)
+        if value is None:
+            return None, found
+    if not isinstance(value, dict):
+        problems.append(Problem(label, line, name, "must be a block of keys",
+                                f"indent its keys under '{name}:', e.g. '{indent_example}'"))
+        return None, found
+
+    def walk(block: dict[Any, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for raw_key, item in block.items():
+            key = f"{prefix}{raw_key}"
+            where = lines.get(key, line)
+            column = f"{name}.{key}"
+            if key not in keys:
+                known = [k[len(prefix):] for k in keys if k.startswith(prefix) and "." not in k[len(prefix):]]
+                found.append(Problem(label, where, column, "unknown key",
+                                     f"the keys here are {', '.join(known)}; check the spelling"))
+                continue
+            kind = keys[key][0]
+            if kind == "block":
+                if item is None and not keep_empty:
+                    continue  # an empty block (the template lists every key): nothing given
+                if not isinstance(item, dict):
+                    found.append(Problem(label, where, column, "must be a block of keys",
+                                         f"indent its keys under '{raw_key}:'"))
+                    continue
+                inner = walk(item, key + ".")
+                if inner or keep_empty:
+                    out[str(raw_key)] = inner
+                continue
+            given, parsed = leaf(key, item, kind, column, where, found)
+            if given:
+                out[str(raw_key)] = parsed
+        return out
+
+    return walk(value, ""), found
+
+
 def parse_procedure(value: Any, label: str, line: int | None, problems: list[Problem],
                     lines: dict[str, int]) -> dict[str, Any] | None:
     """The ``procedure`` block of model.yaml (:data:`~pia_analysis.model.schema.PROCEDURE_KEYS`), checked.
@@ -331,72 +384,46 @@ def parse_procedure(value: Any, label: str, line: int | None, problems: list[Pro
     ``lines`` gives the line of each dotted key where the reader knows it (model.yaml); other problems are
     placed on ``line``, the line of ``procedure``. Every problem is reported; None when there is one.
     """
-    found: list[Problem] = []
-    if isinstance(value, str):  # a workbook cell holds the block as one line of YAML flow style
-        value = _flow_yaml("procedure", value, label, line, problems,
-                           "{version_kind: assessment, published_on: 2021-12-20}")
-        if value is None:
-            return None
-    if not isinstance(value, dict):
-        problems.append(Problem(label, line, "procedure", "must be a block of keys",
-                                "indent its keys under 'procedure:', e.g. '  published_on: 2021-12-20'"))
+    def leaf(name: str, item: Any, kind: str, column: str, where: int | None,
+             found: list[Problem]) -> tuple[bool, Any]:
+        if kind == "enum":
+            choices = PROCEDURE_CHOICES[name]
+            text = nfkc(str(item)) if isinstance(item, str) else item
+            if isinstance(text, str) and text not in choices:
+                text = alias_value(name, text) or text  # 基礎項目評価 → basic, 修正 → revision
+            if text not in choices:
+                found.append(Problem(label, where, column, f"{brief(item)} is not one of {', '.join(choices)}",
+                                     f"write one of {choices_with_words(name, choices)}"))
+                return False, None
+            return True, text
+        if kind == "dates":
+            if not isinstance(item, list):
+                found.append(Problem(label, where, column, "must be a list of dates",
+                                     "write [2022-12-01, 2023-12-01]"))
+                return False, None
+            days = [parse_meta_value(column, day, "date", label, where, found) for day in item]
+            return True, sorted(d for d in days if d is not None)
+        if kind == "text":
+            if item is None or isinstance(item, (dict, list)) or not str(item).strip():
+                found.append(Problem(label, where, column, "must be a text on one line", "give a text"))
+                return False, None
+            text = str(item).strip()
+            if len(text) > MAX_NOTE_CHARS:
+                too_long(column, len(text), MAX_NOTE_CHARS, "a text cell", label, where, found)
+                return False, None
+            if (control := control_problem(label, where, column, text)) is not None:
+                found.append(control)
+                return False, None
+            return True, text
+        # date, int: the model.yaml rules (dates 1990–2099, counts >= 0)
+        parsed = parse_meta_value(column, item, kind, label, where, found)
+        return parsed is not None, parsed
+
+    block, found = _parse_block("procedure", value, PROCEDURE_KEYS, "{version_kind: assessment, published_on: "
+                                "2021-12-20}", "  published_on: 2021-12-20", label, line, problems, lines, leaf,
+                                keep_empty=True)
+    if block is None:
         return None
-
-    def walk(block: dict[Any, Any], prefix: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for raw_key, item in block.items():
-            name = f"{prefix}{raw_key}"
-            where = lines.get(name, line)
-            column = f"procedure.{name}"
-            if name not in PROCEDURE_KEYS:
-                known = [k[len(prefix):] for k in PROCEDURE_KEYS if k.startswith(prefix) and "." not in k[len(prefix):]]
-                found.append(Problem(label, where, column, "unknown key",
-                                     f"the keys here are {', '.join(known)}; check the spelling"))
-                continue
-            kind = PROCEDURE_KEYS[name][0]
-            if kind == "block":
-                if not isinstance(item, dict):
-                    found.append(Problem(label, where, column, "must be a block of keys",
-                                         f"indent its keys under '{raw_key}:'"))
-                    continue
-                out[str(raw_key)] = walk(item, name + ".")
-            elif kind == "enum":
-                choices = PROCEDURE_CHOICES[name]
-                text = nfkc(str(item)) if isinstance(item, str) else item
-                if isinstance(text, str) and text not in choices:
-                    text = alias_value(name, text) or text  # 基礎項目評価 → basic, 修正 → revision
-                if text not in choices:
-                    found.append(Problem(label, where, column, f"{brief(item)} is not one of {', '.join(choices)}",
-                                         f"write one of {choices_with_words(name, choices)}"))
-                    continue
-                out[str(raw_key)] = text
-            elif kind == "dates":
-                items = item if isinstance(item, list) else None
-                if items is None:
-                    found.append(Problem(label, where, column, "must be a list of dates",
-                                         "write [2022-12-01, 2023-12-01]"))
-                    continue
-                days = [parse_meta_value(column, day, "date", label, where, found) for day in items]
-                out[str(raw_key)] = sorted(d for d in days if d is not None)
-            elif kind == "text":
-                if item is None or isinstance(item, (dict, list)) or not str(item).strip():
-                    found.append(Problem(label, where, column, "must be a text on one line", "give a text"))
-                    continue
-                text = str(item).strip()
-                if len(text) > MAX_NOTE_CHARS:
-                    too_long(column, len(text), MAX_NOTE_CHARS, "a text cell", label, where, found)
-                    continue
-                if (control := control_problem(label, where, column, text)) is not None:
-                    found.append(control)
-                    continue
-                out[str(raw_key)] = text
-            else:  # date, int: the model.yaml rules (dates 1990–2099, counts >= 0)
-                parsed = parse_meta_value(column, item, kind, label, where, found)
-                if parsed is not None:
-                    out[str(raw_key)] = parsed
-        return out
-
-    block = walk(value, "")
     comment = block.get("public_comment", {})
     if isinstance(comment.get("start"), dt.date) and isinstance(comment.get("end"), dt.date) \
             and comment["end"] < comment["start"]:
@@ -442,64 +469,35 @@ def parse_document(value: Any, label: str, line: int | None, problems: list[Prob
     """
     from .schema import DOCUMENT_KEYS
 
-    found: list[Problem] = []
-    if isinstance(value, str):
-        value = _flow_yaml("document", value, label, line, problems, "{department: 市民課}")
-        if value is None:
-            return None
-    if not isinstance(value, dict):
-        problems.append(Problem(label, line, "document", "must be a block of keys",
-                                "indent its keys under 'document:', e.g. '  department: …'"))
-        return None
+    def leaf(name: str, item: Any, kind: str, column: str, where: int | None,
+             found: list[Problem]) -> tuple[bool, Any]:
+        if item is None:
+            return False, None  # a key without a value (the template lists them all): not given, 【要記入】
+        if kind in ("text", "path"):
+            if isinstance(item, (dict, list, bool)) or not str(item).strip():
+                found.append(Problem(label, where, column, "must be a text" if str(item).strip() else "is empty",
+                                     "write the text (in quotes if it is a number), or remove the key to leave the "
+                                     "item to fill in"))
+                return False, None
+            text = str(item).strip()
+            limit = MAX_NOTE_CHARS if kind == "text" else MODEL_TEXT_LIMITS["text"]
+            if len(text) > limit:
+                too_long(column, len(text), limit, "a text cell", label, where, found)
+                return False, None
+            if kind == "path" and (escape := _path_escape(text)):
+                found.append(Problem(label, where, column, f"{shorten(text)!r} {escape}",
+                                     "give the path of the picture inside the model's folder (the workbook's "
+                                     "folder), relative to it, e.g. diagram.png or figures/diagram.png"))
+                return False, None
+            return True, text
+        # date: the model.yaml rules (1990–2099, ISO or 和暦)
+        parsed = parse_meta_value(column, item, kind, label, where, found)
+        return parsed is not None, parsed
 
-    def walk(block: dict[Any, Any], prefix: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for raw_key, item in block.items():
-            name = f"{prefix}{raw_key}"
-            where = lines.get(name, line)
-            column = f"document.{name}"
-            if name not in DOCUMENT_KEYS:
-                known = [k[len(prefix):] for k in DOCUMENT_KEYS if k.startswith(prefix) and "." not in k[len(prefix):]]
-                found.append(Problem(label, where, column, "unknown key",
-                                     f"the keys here are {', '.join(known)}; check the spelling"))
-                continue
-            kind = DOCUMENT_KEYS[name][0]
-            if item is None:
-                continue  # a key without a value (the template lists them all): not given, 【要記入】 in the 評価書
-            if kind == "block":
-                if not isinstance(item, dict):
-                    found.append(Problem(label, where, column, "must be a block of keys",
-                                         f"indent its keys under '{raw_key}:'"))
-                    continue
-                inner = walk(item, name + ".")
-                if inner:
-                    out[str(raw_key)] = inner
-            elif kind in ("text", "path"):
-                if item is None or isinstance(item, (dict, list, bool)) or not str(item).strip():
-                    found.append(Problem(label, where, column, "must be a text" if item is not None and str(
-                        item).strip() else "is empty", "write the text (in quotes if it is a number), or remove "
-                                                       "the key to leave the item to fill in"))
-                    continue
-                text = str(item).strip()
-                limit = MAX_NOTE_CHARS if kind == "text" else MODEL_TEXT_LIMITS["text"]
-                if len(text) > limit:
-                    too_long(column, len(text), limit, "a text cell", label, where, found)
-                    continue
-                if kind == "path" and (escape := _path_escape(text)):
-                    found.append(Problem(label, where, column, f"{shorten(text)!r} {escape}",
-                                         "give the path of the picture inside the model's folder (the workbook's "
-                                         "folder), relative to it, e.g. diagram.png or figures/diagram.png"))
-                    continue
-                out[str(raw_key)] = text
-            else:  # date: the model.yaml rules (1990–2099, ISO or 和暦)
-                parsed = parse_meta_value(column, item, kind, label, where, found)
-                if parsed is not None:
-                    out[str(raw_key)] = parsed
-        return out
-
-    block = walk(value, "")
+    block, found = _parse_block("document", value, DOCUMENT_KEYS, "{department: 市民課}", "  department: …",
+                                label, line, problems, lines, leaf, keep_empty=False)
     problems.extend(found)
-    return None if found or not block else block
+    return None if block is None or found or not block else block
 
 
 def truth_value(text: str) -> bool | None:

@@ -338,7 +338,8 @@ def _check_document_tables(tables: dict[str, RawTable], rows: Any, ids: dict[str
                     "outsourcing": "an outsourcing_id, a contractor-run system_id or an outsource flow_id",
                     "recipient": "the system_id of the target of a provide flow"}.get(repeat, "a unit")
             problems.append(Problem(*loc, "unit",
-                                    "is empty" if not unit else f"{unit!r} is not a {repeat} unit of this model",
+                                    "is empty" if not unit else f"{unit!r} is not "
+                                    f"{'an' if repeat[0] in 'aeiou' else 'a'} {repeat} unit of this model",
                                     f"{item_id} is written per {repeat}: give {what}"))
             continue
         if (item_id, unit) in seen:

@@ -11,7 +11,7 @@ parser of every reader (CSV, workbook, scenario, model.yaml), reads them through
 
 from __future__ import annotations
 
-__all__ = ["DateTextError", "alias_value", "alias_words", "eras", "parse_date_text"]
+__all__ = ["DateTextError", "alias_value", "alias_words", "eras", "japanese_date", "parse_date_text"]
 
 import calendar
 import datetime as dt
@@ -136,6 +136,49 @@ def eras() -> pd.DataFrame:
 def _era_table() -> tuple[tuple[str, str, dt.date, dt.date | None], ...]:
     return tuple((e, str(ltr), f, la) for e, ltr, f, la in eras()[["era", "letter", "first_day", "last_day"]]
                  .itertuples(index=False))
+
+
+def japanese_date(day: dt.date) -> str:
+    """A day written in 和暦 as the 評価書 prints dates: 令和8年4月1日, 令和元年5月1日 (eras from ``catalog/eras.csv``).
+
+    The inverse of :func:`parse_date_text` for the era form; a day before the first era of the table is written
+    in the Western calendar (2026年4月1日 style), which the form never needs.
+
+    Parameters
+    ----------
+    day
+        A :class:`datetime.date` (a :class:`datetime.datetime` or :class:`pandas.Timestamp` is taken as its day).
+
+    Returns
+    -------
+    str
+        The era, the year in it (元 for the first), the month and the day, without padding.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``day`` is not a date.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pia_analysis.model.japanese import japanese_date, parse_date_text
+    >>> japanese_date(dt.date(2026, 4, 1)), japanese_date(dt.date(2019, 5, 1)), japanese_date(dt.date(2019, 4, 30))
+    ('令和8年4月1日', '令和元年5月1日', '平成31年4月30日')
+    >>> parse_date_text(japanese_date(dt.date(2016, 12, 1)))
+    datetime.date(2016, 12, 1)
+    """
+    if isinstance(day, pd.Timestamp):
+        day = day.date()
+    elif isinstance(day, dt.datetime):
+        day = day.date()
+    if not isinstance(day, dt.date):
+        raise InvalidArgumentError(f"day must be a date, got {day!r}")
+    for era, _letter, first, _last in reversed(_era_table()):
+        if day >= first:
+            year = day.year - first.year + 1
+            return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class DateTextError(InvalidArgumentError):

@@ -190,9 +190,10 @@ def _lines(rows: list[dict]) -> list[_Line]:
             line = _Line("item", str(r["number"]), str(r["label_ja"]), depth, answer=_answer_text(r),
                          choices=_choices_text(choices), pending=r["status"] == "missing",
                          status=str(r["status"]), filled_from=str(r["filled_from"]), item_id=item)
-            if depth == 0:  # a section that is one item (基礎 Ⅲ しきい値判断結果): its title, then the item
+            if depth == 0:  # a section that is one item (基礎 Ⅲ しきい値判断結果): its title, then the answer
                 out.append(_Line("section", line.number, line.label, 0))
-                line.depth = 1
+                # the title says it once: not 「Ⅲ しきい値判断結果」 twice
+                line.depth, line.number, line.label = 1, "", ""
         out.append(line)
     return out
 
@@ -372,7 +373,8 @@ def _write_workbook(parts: list[_Part], title: str, path: str | Path | None) -> 
         """The cell style of column ``c`` in a row of ``kind``, built once (openpyxl hashes every style set)."""
         key = (c, kind, pending, indent)
         if key not in styles:
-            cell = scratch.cell(1, 1)
+            # a fresh cell per style: a reused one would carry the last style's fill and font over
+            cell = scratch.cell(len(styles) + 1, 1)
             cell.alignment = Alignment(vertical="top", wrap_text=True, indent=indent)
             cell.font = (body if c < 4 else small) if c <= _PRINTED else grey
             if c <= _PRINTED:
@@ -937,7 +939,7 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
     >>> from pia_analysis.outputs.assessment import assessment_summary
     >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
     >>> print(assessment_summary(c)["basic"])  # doctest: +ELLIPSIS
-    評価書_basic（基礎項目評価書）: 94 items, 83 filled (model 19, derived 61, document 3, override 0), ...
+    評価書_basic（基礎項目評価書）: 40 items, 29 filled (model 19, derived 7, document 3, override 0), ...
     """
     out = {}
     for row in completeness.loc[completeness["section"] == "計"].itertuples(index=False):
@@ -945,7 +947,8 @@ def assessment_summary(completeness: pd.DataFrame) -> dict[str, str]:
         out[row.form] = (f"評価書_{row.form}（{FORM_NAMES_JA.get(row.form, row.form)}）: {row.items} items, {filled} "
                          f"filled (model {row.model}, derived {row.derived}, document {row.document}, override "
                          f"{row.override}), {row.missing} {PENDING_JA}, {row.empty_declared} left empty by the form "
-                         f"or a declaration; {row.filled_share:.0%} of those to fill")
+                         f"or a declaration; {row.filled_share:.0%} of those to fill"
+                         + (f"; 別添3 {row.change_rows} change rows (not counted)" if row.change_rows else ""))
     return out
 
 
@@ -984,7 +987,7 @@ def assessment_reading(completeness: pd.DataFrame, lang: str = "ja") -> str:
     >>> from pia_analysis.outputs.assessment import assessment_reading
     >>> c = assessment_completeness(assessment_answers(load_model(bundled_model_path()), form="basic"))
     >>> print(assessment_reading(c, "en"))  # doctest: +ELLIPSIS
-    基礎項目評価書: the model fills 83 of the 93 items to fill (89%): 19 read as they are, 61 derived, ...
+    基礎項目評価書: the model fills 29 of the 39 items to fill (74%): 19 read as they are, 7 derived, ...
     """
     if lang not in _READING_LANGS:
         raise InvalidArgumentError(f"lang must be one of {', '.join(_READING_LANGS)}, got {lang!r}")

@@ -10,7 +10,8 @@ once per unit (file, system, 委託事項, 提供先・移転先, change) and an
   ``channel_keywords.csv``'s ``acquisition_method`` / ``provision_method``, ``record_item_categories.csv``,
   ``bands.csv``);
 - ``model:``, ``procedure:``, ``rated:``, ``sub_measure:``, ``declaration:``, ``other_risk:`` read the model as is;
-  ``controls:`` lists the controls that mitigate a rated item;
+  ``controls:`` lists the controls that mitigate a rated item; a risk's only sub-measure (its リスクに対する措置の内容)
+  that no sub-measure text answers is written as ``controls:`` would (the 重点項目評価書's rule, one place);
 - ``doc:`` keys read the document-only data of the model (``model.yaml``'s ``document:`` block, ``file_details.csv``,
   ``outsourcing.csv``, ``recipients.csv``, systems' ``functions``): :attr:`Model.document` (without its ``source``,
   which is the block's provenance, not an item), :attr:`Model.file_details` …;
@@ -32,7 +33,6 @@ import numbers
 import unicodedata
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -41,14 +41,23 @@ from .. import catalog
 from ..analysis.coverage import declared_out
 from ..analysis.judgments import procedure_rules, required_assessment
 from ..analysis.sub_measures import sub_measure_answers
+from ..catalog.sub_measures import sub_measure_catalog
 from ..catalog.layout import FORMS, band_of, bands, form_layout, record_item_categories, record_item_category
 from ..model.checks import answer_choices, band_number
-from ..model.japanese import alias_words
+from ..model.japanese import japanese_date, parse_date_text
 from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
-from ..model.schema import CLOUD_OPERATORS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS
+from ..model.schema import (
+    CLOUD_OPERATORS,
+    MODEL_KEY_UNITS,
+    NOT_SET,
+    NOT_SET_WORDS,
+    OUTSOURCED_OPERATORS,
+    TABLES,
+)
 from ..util.errors import InvalidArgumentError
+from ..util.words import operator_word
 from ..whatif.versions import FIRST_GIVEN_RULE
 
 #: What the document prints in an item the model cannot fill.
@@ -65,7 +74,7 @@ ANSWER_COLUMNS = ["form", "item_id", "parent", "order", "depth", "unit", "unit_k
                   "status", "filled_from", "source", "optional", "show"]
 #: The columns of :func:`assessment_completeness`.
 COMPLETENESS_COLUMNS = ["form", "section", "items", "model", "derived", "document", "override", "empty_declared",
-                        "missing", "filled_share", "missing_items"]
+                        "missing", "filled_share", "change_rows", "missing_items"]
 
 _CHECKED, _UNCHECKED = "☑", "☐"
 # the words of a retention period that is not set (保管期間 定められていない), folded: the loader's words and the
@@ -96,9 +105,9 @@ def _empty(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """A value as the document prints it: dates as ISO dates, lists one per line, whole numbers without .0."""
+    """A value as the document prints it: dates in 和暦 (令和8年4月1日), lists one per line, no .0 on whole numbers."""
     if isinstance(value, (dt.date, pd.Timestamp)):
-        return (value.date() if isinstance(value, pd.Timestamp) else value).isoformat()
+        return japanese_date(value)
     if isinstance(value, (list, tuple)):
         return "\n".join(_text(v) for v in value)
     if isinstance(value, bool):
@@ -235,6 +244,11 @@ class _Context:
     def operator(self, system_id: str) -> str:
         return str(self.systems[system_id]["operator"])
 
+    def operator_word(self, system_id: str) -> str:
+        """Who runs a system in the document's words: the body's own word (市, 町 …) or 委託先, 国 and so on."""
+        code = self.operator(system_id)
+        return organisation_kind(self.model.meta).word_ja if code == "city" else operator_word(code)
+
     def name(self, system_id: str) -> str:
         return str(self.systems[system_id]["name_ja"])
 
@@ -276,6 +290,15 @@ class _Context:
             except ValueError:
                 self._bands[band_set] = None
         return self._bands[band_set]
+
+    def band_unit(self, band_set: str) -> str:
+        """The Japanese word of a band set's unit (bands.csv ``unit`` → the schema's unit words: 人, 年), or ""."""
+        table = self.band_table(band_set)
+        if table is None or table.empty:
+            return ""
+        words = {en: ja for column in (c for t in TABLES for c in t.columns) if column.unit
+                 for ja, en in [column.unit]} | {en: ja for ja, en in MODEL_KEY_UNITS.values()}
+        return words.get(str(table["unit"].iloc[0]), "")
 
     def band_label(self, band_set: str, value: float | None) -> str:
         """The band of a value, as :func:`~pia_analysis.catalog.layout.band_of` gives it, from the cached table.
@@ -352,6 +375,13 @@ class _Context:
     @cached_property
     def sub_answers(self) -> dict[str, dict[str, Any]]:
         return {r["sub_measure_id"]: r for r in sub_measure_answers(self.model).to_dict("records")}
+
+    @cached_property
+    def sole_sub_measures(self) -> dict[str, str]:
+        """The sub-measures that are their rated item's only one (the risk's 措置の内容) → that rated item."""
+        catalog = sub_measure_catalog()
+        counts = catalog["rated_item"].value_counts()
+        return {s: r for s, r in zip(catalog["sub_measure_id"], catalog["rated_item"]) if counts[r] == 1}
 
     @cached_property
     def controls(self) -> list[dict[str, Any]]:
@@ -850,11 +880,19 @@ def _derive_subcontracting(ctx: _Context, unit: _Unit | None) -> _Answer | None:
 
 
 def _derive_subcontract_items(ctx: _Context, unit: _Unit | None) -> _Answer | None:
-    """Ⅱ 4 ⑨ 再委託事項: the names of those subcontractor-run systems (empty when there are none)."""
+    """Ⅱ 4 ⑨ 再委託事項: what those subcontractor-run systems do (``systems.csv`` ``functions``).
+
+    Empty when nothing is subcontracted; 【要記入】 when none of them says what it does — a system's name is not
+    what is subcontracted, so it is never given as the answer.
+    """
     subs = ctx.subcontractors(_outsourcing(unit))
     if not subs:
         return _Answer("", source="再委託しない", status="empty_declared")
-    return _Answer(_names(ctx, subs), source="systems " + ", ".join(subs))
+    done = [(s, _text(ctx.systems[s].get("functions"))) for s in subs if not _empty(ctx.systems[s].get("functions"))]
+    if not done:
+        return None
+    return _Answer("\n".join(dict.fromkeys(text for _s, text in done)),
+                   source="systems " + ", ".join(s for s, _t in done) + " functions")
 
 
 def _derive_provision_status(ctx: _Context, unit: _Unit | None) -> _Answer | None:
@@ -932,8 +970,8 @@ def _derive_provision_channels(ctx: _Context, unit: _Unit | None) -> _Answer | N
 def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     """Ⅱ 6 ① 保管場所.
 
-    Each system holding the file, with its zone's name and who runs it (the first Japanese word of
-    ``value_aliases.csv`` for the operator: 市, 委託先 …), one per line.
+    Each system holding the file, with its zone's name and who runs it (the body's own word from its
+    organisation kind — 市, 町, 県 … — or :func:`~pia_analysis.util.words.operator_word`: 委託先, 国 …), one per line.
     """
     assert unit is not None
     holders = [s for s in ctx.systems if unit.unit_id in ctx.holds(s)]
@@ -942,8 +980,7 @@ def _derive_storage_places(ctx: _Context, unit: _Unit | None) -> _Answer | None:
     lines = []
     for s in holders:
         zone = ctx.zones.get(ctx.systems[s]["zone_id"], {}).get("name_ja", ctx.systems[s]["zone_id"])
-        words = alias_words("operator", ctx.operator(s))
-        lines.append(f"{ctx.name(s)}（{zone}、{words[0] if words else ctx.operator(s)}）")
+        lines.append(f"{ctx.name(s)}（{zone}、{ctx.operator_word(s)}）")
     return _Answer("\n".join(lines), source="systems " + ", ".join(holders))
 
 
@@ -996,7 +1033,7 @@ def _derive_public_comment_period(ctx: _Context, unit: _Unit | None) -> _Answer 
         return None
     both = procedure_rules().at["public_comment_counting", "value"] == "both_ends"
     days = (end - start).days + (1 if both else 0)
-    return _Answer(f"{start.isoformat()}～{end.isoformat()}（{days}日間）",
+    return _Answer(f"{japanese_date(start)}～{japanese_date(end)}（{days}日間）",
                    source="model.yaml procedure.public_comment.start, end")
 
 
@@ -1045,6 +1082,8 @@ def _derive_change(key: str) -> Callable[[_Context, _Unit | None], _Answer | Non
         assert unit is not None and unit.kind == "change"
         row = unit.payload
         value = str(row[_CHANGE_COLUMNS[key]])
+        if key == "change_date" and value:
+            value = japanese_date(parse_date_text(value))  # the diff's ISO day, printed in 和暦 as the form
         chosen = (value,) if key == "change_timing" else ()
         return _Answer(value, chosen, source=f"rule {row['規則']} ({row['区分']})")
     derive.__name__ = f"_derive_{key}"
@@ -1098,11 +1137,9 @@ def _value_answer(ctx: _Context, row: dict[str, Any], value: Any, source: str, s
                 return None
             value = number
         label = ctx.band_label(choice_set, value)
-        # the count with its word, as the derived bands print it (（5年）, （932,000人）), from bands.csv's unit
-        table = ctx.band_table(choice_set)
-        unit = str(table["unit"].iloc[0]) if table is not None and not table.empty else ""
-        word = {"people": "人", "years": "年", "items": "項目"}.get(unit, "")
-        return _Answer(label, (label,), detail=f"{value:,.0f}{word}", source=source, status=status)
+        # the value with its unit, as a derived count shows it: （25人）, （7年）
+        return _Answer(label, (label,), detail=f"{value:,.0f}{ctx.band_unit(choice_set)}", source=source,
+                       status=status)
     if kind in ("choice", "multi_choice"):
         values = value if isinstance(value, (list, tuple)) else [value]
         # several choices are written separated by ; or ； (form_answers.csv) or 、 (as the document prints
@@ -1162,6 +1199,9 @@ def _family_sub_measure(ctx: _Context, row: dict[str, Any], key: str, unit: _Uni
     # a text sub-measure nobody answered: the controls that name it (controls.csv sub_measures)
     if sub["kind"] == "text" and sub["controls"]:
         return _Answer(_controls_text(ctx, list(sub["controls"])), source="controls " + ", ".join(sub["controls"]))
+    # the risk's only sub-measure is its 措置の内容: the controls that mitigate the risk, as the 重点 form writes it
+    if sub["kind"] == "text" and key in ctx.sole_sub_measures:
+        return _family_controls(ctx, row, ctx.sole_sub_measures[key], unit)
     return None
 
 
@@ -1248,6 +1288,8 @@ def _filled_from(ctx: _Context, fill: str) -> str:
         return f"{_PLACE_NAMES.get(table, table)} {column}"
     if family == "derive":
         return f"{fill} ({ctx.fill_places[fill][1]})" if fill in ctx.fill_places else fill
+    if family == "sub_measure" and key in ctx.sole_sub_measures:
+        return f"sub_measures.csv {key}; controls.csv mitigates {ctx.sole_sub_measures[key]}"
     return {
         "model": f"model.yaml {key}", "procedure": f"model.yaml procedure: {key}", "rated": f"ratings.csv {key}",
         "sub_measure": f"sub_measures.csv {key}", "declaration": f"model.yaml declared_not_applicable: {key}",
@@ -1388,13 +1430,17 @@ def _forms(model: Model, form: str) -> tuple[str, ...]:
 
 
 def _previous(model: Model) -> Model | None:
-    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed)."""
-    rel = model.meta.get("previous")
-    if not rel or model.path is None:
-        return None
-    from ..formats import load_model
+    """The previous version named by ``model.yaml``'s ``previous``, loaded (its own chain not followed).
 
-    return load_model(Path(model.path) / str(rel), check_chain=False)
+    The path is resolved by the loader's own rule (:func:`~pia_analysis.formats.previous_chain`): a workbook's
+    ``previous`` is relative to the folder holding it, a directory's to the directory.
+    """
+    if not model.meta.get("previous") or model.path is None:
+        return None
+    from ..formats import load_model, previous_chain
+
+    chain = previous_chain(model)
+    return load_model(chain[0], check_chain=False) if chain else None
 
 
 def assessment_answers(model: Model, form: str = "auto", previous: Model | None = None) -> pd.DataFrame:
@@ -1484,8 +1530,10 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
         out), the counts by
         status ``model``, ``derived``, ``document``, ``override``, ``empty_declared``, ``missing`` (printed
         【要記入】), ``filled_share`` (the filled items — model, derived, document, override — over the items that
-        need an answer, i.e. all but ``empty_declared``; 1.0 when none does) and ``missing_items`` (one per line:
-        ``number label [unit] ← the table or key that would fill it``).
+        need an answer, i.e. all but ``empty_declared``; 1.0 when none does), ``change_rows`` (the rows of
+        (別添3), one per change, counted apart: their fields are written from the diff against the previous
+        version, not items of the form the model fills, so they are in none of the other counts) and
+        ``missing_items`` (one per line: ``number label [unit] ← the table or key that would fill it``).
 
     Raises
     ------
@@ -1507,8 +1555,13 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     # a block's title row (kind repeat) names its unit: not an item of the form to fill
     items = answers.loc[(answers["status"] != "") & answers["show"] & (answers["kind"] != "repeat")]
+    # the 別添3 rows: as many as the changes, each field filled by the diff; counted apart so that a version
+    # with many changes does not look better filled than the same model without a previous version
+    is_change = items["unit_kind"] == "change"
+    changes, items = items.loc[is_change], items.loc[~is_change]
     for form in dict.fromkeys(answers["form"]):
         of_form = items.loc[items["form"] == form]
+        change_units = changes.loc[changes["form"] == form, ["section", "unit"]].drop_duplicates()
         groups = [(s, of_form.loc[of_form["section"] == s]) for s in dict.fromkeys(answers.loc[answers["form"] == form,
                                                                                               "section"])]
         for section, group in [*groups, ("計", of_form)]:
@@ -1522,5 +1575,7 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"form": form, "section": section, "items": len(group),
                          **{s: int(counts.get(s, 0)) for s in ANSWER_STATUSES},
                          "filled_share": round(filled / need, 3) if need else 1.0,
+                         "change_rows": int(len(change_units) if section == "計"
+                                            else (change_units["section"] == section).sum()),
                          "missing_items": "\n".join(dict.fromkeys(lines))})
     return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)

@@ -203,11 +203,23 @@ def _new_mn_file(ctx: DiffContext, c: Change) -> bool:
 
 
 def _new_mn_holder(ctx: DiffContext, c: Change) -> bool:
+    if c.table == "zones":
+        # a zone added with a new My Number store in it is the same change as the store (one 保管場所): so
+        # both 別添3 rows take the same class, not 事後 for the zone and 事前 for its system
+        return c.change == "added" and bool(_new_holders_in(ctx, c.id))
     if c.table != "systems" or c.new is None:
         return False
     now = _mn(c.new["holds"], ctx.new_mn_files)
     before = _mn(c.old["holds"], ctx.old_mn_files) if c.old is not None else set()
     return bool(now - before)
+
+
+def _new_holders_in(ctx: DiffContext, zone_id: str) -> list[str]:
+    """The systems of the newer version in ``zone_id`` that hold a My Number file they did not hold before."""
+    old_holds = dict(zip(ctx.old.systems["system_id"], ctx.old.systems["holds"]))
+    return [str(s) for s, z, holds in zip(ctx.new.systems["system_id"], ctx.new.systems["zone_id"],
+                                          ctx.new.systems["holds"])
+            if z == zone_id and _mn(holds, ctx.new_mn_files) - _mn(old_holds.get(s) or [], ctx.old_mn_files)]
 
 
 def _new_mn_flow(ctx: DiffContext, c: Change) -> bool:
@@ -443,10 +455,13 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "new-mn-file": (_new_mn_file, lambda ctx, c: (f"{c.id} は個人番号を含むファイルとして新たに加わる",
                                                   f"{c.id} is a new file containing My Numbers")),
     "new-mn-holder": (_new_mn_holder, lambda ctx, c: (
-        f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
-        f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
-        f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
-        f"(zone {c.new['zone_id']}, run by {c.new['operator']})")),
+        (f"新たなゾーン {c.id} に {_ids(_new_holders_in(ctx, c.id))} が個人番号を保管する",
+         f"the new zone {c.id} holds the new My Number store(s) {_ids(_new_holders_in(ctx, c.id))}")
+        if c.table == "zones" else
+        (f"{c.id} が {_ids(_mn(c.new['holds'], ctx.new_mn_files))} を新たに保管する"
+         f"（ゾーン {c.new['zone_id']}、運用 {c.new['operator']}）",
+         f"{c.id} newly holds {_ids(_mn(c.new['holds'], ctx.new_mn_files))} "
+         f"(zone {c.new['zone_id']}, run by {c.new['operator']})"))),
     "new-mn-flow": (_new_mn_flow, lambda ctx, c: (
         f"{c.id}（{c.new['source']}→{c.new['target']}、{c.new['stage']}）が "
         f"{_ids(_mn(c.new['files'], ctx.new_mn_files))} を運ぶ",
@@ -801,7 +816,7 @@ class ModelDiff:
         >>> list(sheet.columns)[:6]
         ['変更日', '項目', '変更前の記載', '変更後の記載', '提出時期', '提出時期に係る説明']
         >>> sheet.loc[sheet["規則"] == "new-mn-holder", ["提出時期", "区分"]].values.tolist()
-        [['事前', '重要な変更']]
+        [['事前', '重要な変更'], ['事前', '重要な変更']]
         """
         # The 評価書 is changed on the day it is submitted; the assessment (committee) day stands in for it
         # only when no submission is recorded, and the sheet says so.
