@@ -217,6 +217,20 @@ def _cmd_city_impact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_city_report(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .outputs.city_briefing import check_city_pack_target, write_city_report
+
+    # the folder is checked before any work: a user's folder with files is refused, an earlier pack needs --force
+    check_city_pack_target(args.out, args.model, args.force)
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    out = write_city_report(workspace, Path(args.out), lang=args.lang, today=args.today, force=args.force)
+    print(f"city briefing pack written to {out}")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
@@ -1029,6 +1043,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW_WORKSPACE", help="the newer version of the workspace")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (csv: the (別添3) rows of every affair)")
+    lang(p)
+    p = add_city("report", _cmd_city_report,
+                 "the committee's portfolio of a city workspace: one row per affair (the form required, the dates, "
+                 "procedure, coverage by stage, the most exposed holder, open findings) in the order of attention, "
+                 "as a briefing pack (PDF, Markdown, CSV, Excel)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the pack's folder (missing, empty, or an earlier "
+                                                               "pack with --force)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help="the committee's day, which the re-run and review dates are judged on: 2024-04-01, "
+                        "2024/4/1, 令和6年4月1日 or R6.4.1 (default: the latest assessment date of the affairs)")
+    p.add_argument("--force", action="store_true", help="replace an earlier pack at --out")
     lang(p)
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
