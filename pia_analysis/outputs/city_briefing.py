@@ -337,7 +337,7 @@ def coverage_by_affair_chart(ws: Workspace, portfolio: pd.DataFrame, lang: str =
     """
     _require(ws)
     ja = lang != "en"
-    city = city_model(ws)
+    city = _page_model(ws)
     stages = list(catalog_stages()["stage"])
     fig = new_figure(city, lang, "事務ごと・段階ごとのリスク対策の網羅状況" if ja else "Coverage by stage and affair",
                      "各欄は、その事務の段階の（対象要素 × リスク）の組のうち、実施済みの対策で覆われている割合。"
@@ -364,6 +364,14 @@ def coverage_by_affair_chart(ws: Workspace, portfolio: pd.DataFrame, lang: str =
     for spine in ax.spines.values():
         spine.set_visible(False)
     return fig
+
+
+def _page_model(ws: Workspace) -> Model:
+    """The city as one model, titled for the pages' footers (緑ヶ丘市 委員会ポートフォリオ)."""
+    city = city_model(ws)
+    kind = CouncilWords(city, "ja").kind
+    return city.replace(meta={**city.meta, "title_ja": f"{ws.organisation} 委員会ポートフォリオ",
+                              "title_en": f"{ws.organisation} ({kind.word_en}): the committee's portfolio"})
 
 
 def _cover(ws: Workspace, city: Model, portfolio: pd.DataFrame, today: dt.date, lang: str) -> Figure:
@@ -459,7 +467,7 @@ def _analyst_tables(ws: Workspace, portfolio: pd.DataFrame, lang: str) -> dict[s
 
 
 def _build(ws: Workspace, work: Path, lang: str, today: dt.date) -> Path:
-    city = city_model(ws)
+    city = _page_model(ws)
     portfolio = city_portfolio(ws, today, trials=CITY_TRIALS, seed=0)
     messages = city_key_messages(ws, portfolio, lang)
     table = council_portfolio(ws, portfolio, lang)
