@@ -25,6 +25,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,8 @@ from ..model.errors import ModelError, Problem
 from ..model.schema import SHARED_TABLES, TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
 from ..util.files import write_new_dir
-from .apply import _empty_like, _frame_like, _same
-from .city import NAMESPACE_SEP, CityImpact, _require_workspace, city_model, shared_change_impact
+from ..model.errors import ModelTypeError
+from .city import NAMESPACE_SEP, CityImpact, city_model, shared_change_impact
 from .cloud import DEFAULT_LINE, DEFAULT_ZONE_ID, cloud_migration_spec
 from .scenario import RowChange, Scenario, as_scenario
 
@@ -58,6 +59,40 @@ _SHARED = "shared"  # the target of an entry on the shared part (an affair's own
 
 # ---------------------------------------------------------------------------------------------------
 # where each entry of a scenario goes
+
+
+def _require_workspace(ws: Any, what: str) -> None:
+    if not isinstance(ws, Workspace):
+        raise ModelTypeError(f"{what} takes a loaded Workspace (pia_analysis.load_workspace(path)), "
+                             f"not {type(ws).__name__}")
+
+
+def _empty_like(series: pd.Series) -> Any:
+    """The empty cell of a column, as the scenario's ``add`` fills the columns it does not give."""
+    if series.dtype == object:
+        return []
+    if series.dtype == bool:
+        return False
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return 0
+    if pd.api.types.is_float_dtype(series.dtype):
+        return 0.0
+    return ""
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and pd.isna(a) and pd.isna(b):
+        return True
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return list(a or []) == list(b or [])
+    return a == b
+
+
+def _frame_like(original: pd.DataFrame, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """A DataFrame of ``records`` with the columns and dtypes of ``original`` (lists stay Python lists)."""
+    data = {col: pd.Series([r.get(col) for r in records], dtype=object if original[col].dtype == object
+                           else original[col].dtype) for col in original.columns}
+    return pd.DataFrame(data, columns=original.columns)
 
 
 def _own_ids(ws: Workspace, affair_id: str, table: str) -> set[str]:
@@ -208,10 +243,28 @@ def _build(ws: Workspace, changed: dict[tuple[str, str], pd.DataFrame], folder: 
     for (target, name), frame in changed.items():
         table = TABLE_BY_NAME[name]
         place = folder / Path(folders[target]).resolve().relative_to(root.resolve()) / table.filename
-        # the column government_cloud is left out when no row uses it, as save_model does
-        unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
-                  and not frame[c.name].astype(bool).any()]
+        # an optional column the file did not have is left out while no row uses it (government_cloud
+        # FALSE, functions empty), so that a changed file differs from the original in its changed cells only
+        header = _header(place)
+        unused = [c.name for c in table.columns if not c.required and c.name in frame and c.name not in header
+                  and not any(_used(v) for v in frame[c.name])]
         place.write_text(table_to_csv_text(frame.drop(columns=unused), table), encoding="utf-8")
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV file (none when it does not exist)."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _used(value: Any) -> bool:
+    if isinstance(value, float):
+        return not pd.isna(value)
+    return bool(value) if isinstance(value, (list, tuple, str, bool)) or value is None else True
 
 
 def _relabel(error: ModelError, scratch: Path, root: Path, scenario: Scenario) -> ModelError:
@@ -278,8 +331,8 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     Returns
     -------
     Workspace
-        The changed workspace. Its ``path``, ``shared_path`` and models' paths are the original's (its files
-        are not written: :func:`write_city_scenario` writes them).
+        The changed workspace. Its ``path`` is a scratch copy, kept while the object lives (removed when it is
+        dropped or the program ends): :func:`write_city_scenario` writes the change where it is to stay.
 
     Raises
     ------
@@ -304,20 +357,19 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     _require_workspace(ws, "apply_city_scenario")
     scenario = city_scenario(scenario)
     changed = _changed_tables(ws, scenario)
-    with tempfile.TemporaryDirectory(prefix="pia-city-") as tmp:
-        folder = Path(tmp) / Path(ws.path).name
+    # The copy is kept while the workspace object lives, so that its path holds exactly what it says (another
+    # scenario can be applied to it, write_city_scenario can copy it); it is removed when the object is dropped
+    # or the program ends.
+    tmp = Path(tempfile.mkdtemp(prefix="pia-city-"))
+    try:
+        folder = tmp / Path(ws.path).name
         _build(ws, changed, folder)
         new = _load_copy(ws, scenario, folder)
-    return _rebased(new, ws)
-
-
-def _rebased(new: Workspace, ws: Workspace) -> Workspace:
-    """``new`` (loaded from a scratch copy) with the original workspace's paths."""
-    originals = dict(zip(ws.affairs["affair_id"], ws.affairs["model_path"]))
-    models = {a: m.replace(path=ws.models[a].path) if a in ws.models else m for a, m in new.models.items()}
-    affairs = new.affairs.assign(model_path=[originals.get(a, p) for a, p in
-                                             zip(new.affairs["affair_id"], new.affairs["model_path"])])
-    return dataclasses.replace(new, path=ws.path, shared_path=ws.shared_path, models=models, affairs=affairs)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    weakref.finalize(new, shutil.rmtree, str(tmp), True)
+    return new
 
 
 def write_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any],
@@ -389,7 +441,7 @@ class CityMigration:
     Attributes
     ----------
     workspace : Workspace
-        The workspace after the move (paths: the original's until written with :func:`write_city_scenario`).
+        The workspace after the move (its path a scratch copy: :func:`write_city_scenario` writes it to stay).
     scenario : Scenario
         The move, as a scenario on the workspace (shared ids bare, affairs' own ``affair:ID``).
     spec : dict
@@ -609,7 +661,7 @@ def _questions(city, names: list[str]) -> list[dict[str, Any]]:
     out = []
     moved = set(names)
     for cid, name, applies in zip(city.controls["control_id"], city.controls["name_ja"], city.controls["applies_to"]):
-        hit = [s for s in applies if s in moved]
+        hit = [s.partition(NAMESPACE_SEP)[2] or s for s in applies if s in moved]  # as the affair names them
         if not hit:
             continue
         affair, sep, local = cid.partition(NAMESPACE_SEP)
