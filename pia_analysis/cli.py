@@ -175,6 +175,10 @@ def _cmd_city_impact(args: argparse.Namespace) -> int:
     from .formats.workspace import load_workspace
     from .whatif.city import shared_change_impact
 
+    if (args.new is None) == (getattr(args, "scenario", None) is None):
+        raise UsageError("give either NEW_WORKSPACE or --scenario FILE (a scenario applied to the workspace)")
+    if args.new is None:
+        return _cmd_city_impact_scenario(args)
     # Both workspaces are read before either is reported, so that two broken ones show all their problems at once.
     loaded, failed = [], []
     for path in (args.model, args.new):
@@ -190,7 +194,26 @@ def _cmd_city_impact(args: argparse.Namespace) -> int:
         _problems(f"the workspace at {path} is not valid", exc)
     if failed:
         return EXIT_MODEL
-    impact = shared_change_impact(*loaded)
+    return _print_impact(args, loaded[0], shared_change_impact(*loaded))
+
+
+def _cmd_city_impact_scenario(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .whatif.city import shared_change_impact
+    from .whatif.migration import apply_city_scenario
+
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    try:
+        changed = apply_city_scenario(workspace, Path(args.scenario))
+    except ModelError as exc:
+        return _problems(f"the scenario {args.scenario} does not apply to the workspace at {args.model}", exc)
+    return _print_impact(args, workspace, shared_change_impact(workspace, changed))
+
+
+def _print_impact(args: argparse.Namespace, workspace, impact) -> int:
+    """The per-affair table and the (別添3) rows of ``impact`` in ``args.format``."""
     if args.format == "csv":  # the rows of (別添3) 変更箇所 of every affair, affair_id first
         print(impact.sheets.to_csv(index=False, lineterminator="\n"), end="")
         return EXIT_OK
@@ -209,7 +232,7 @@ def _cmd_city_impact(args: argparse.Namespace) -> int:
                 "shared_changes": ("変わった共有部分", "shared elements changed"), reasons: ("理由", "reasons"),
                 "sheet_rows": ("別添3の行", "別添3 rows")}
     touched = int((impact.affairs["changes"] > 0).sum())
-    print(f"{loaded[0].organisation}: " + (f"{touched} of {len(table)} affair(s) changed" if en else
+    print(f"{workspace.organisation}: " + (f"{touched} of {len(table)} affair(s) changed" if en else
                                            f"事務 {len(table)} 件のうち {touched} 件に変更"))
     _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
     sheet_columns = ["affair_id", "項目", "変更前の記載", "変更後の記載", "提出時期"]
@@ -228,6 +251,61 @@ def _cmd_city_report(args: argparse.Namespace) -> int:
         print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
     out = write_city_report(workspace, Path(args.out), lang=args.lang, today=args.today, force=args.force)
     print(f"city briefing pack written to {out}")
+    return EXIT_OK
+
+
+def _cmd_city_migrate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .formats.workspace import load_workspace
+    from .util.errors import InvalidArgumentError
+    from .util.files import check_new_dir, write_file
+    from .whatif.migration import city_migration, write_city_scenario
+
+    check_new_dir(args.out, inputs=[args.model], option="--out")  # before any work
+    if args.scenario_out:
+        check_file_target(args.scenario_out, inputs=[args.model])
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    encrypted = None if args.encrypted is None else args.encrypted == "yes"
+    try:
+        migration = city_migration(workspace, args.systems, zone_id=args.zone, vendor=args.vendor, line=args.line,
+                                   encrypted=encrypted)
+    except InvalidArgumentError as exc:
+        raise UsageError(f"--systems: {exc}") from None
+    text = ("# written by pia-analysis city migrate: the move to the government cloud (docs/government-cloud.md)\n"
+            + yaml.safe_dump(migration.spec, allow_unicode=True, sort_keys=False, width=100))
+    write_city_scenario(workspace, migration.scenario, args.out)
+    if args.scenario_out:
+        write_file(args.scenario_out, text, inputs=[args.model])
+    en = args.lang == "en"
+    if args.format == "json":
+        payload = {"workspace": str(args.out), "scenario": migration.spec,
+                   **{name: [{k: _plain(v) for k, v in r.items()} for r in getattr(migration, name).to_dict("records")]
+                      for name in ("affairs", "exposure", "coverage", "sheets", "cloud_to_cloud", "questions")}}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    table = migration.affairs.assign(moved=[", ".join(m) or "-" for m in migration.affairs["moved"]],
+                                     rules=[", ".join(r) or "-" for r in migration.affairs["rules"]])
+    headings = {"affair_id": ("事務ID", "affair"), "change_class_ja": ("変更の区分", "class of change"),
+                "rules": ("規則", "rules"), "sheet_rows": ("別添3の行", "別添3 rows"),
+                "moved": ("移すシステム", "systems moved"),
+                "exposure_max_before": ("最大露出（前）", "max exposure before"),
+                "exposure_max_after": ("最大露出（後）", "max exposure after"),
+                "coverage_before": ("網羅率（前）", "coverage before"),
+                "coverage_after": ("網羅率（後）", "coverage after")}
+    print(f"{workspace.organisation}: " + (f"moved to the government cloud, written to {args.out}" if en else
+                                           f"ガバメントクラウドへの移行を {args.out} に書き出しました"))
+    _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
+    _section("(別添3) 変更箇所", migration.sheets[["affair_id", "項目", "提出時期"]] if len(migration.sheets)
+             else migration.sheets)
+    if len(migration.cloud_to_cloud):
+        _section("Already in a government-cloud zone (cloud to cloud)" if en else
+                 "すでにガバメントクラウド上のシステム", migration.cloud_to_cloud)
+    question = "question_en" if en else "question_ja"
+    _section("Controls naming a moved system: questions for the analyst" if en else "移すシステムに係る対策（要確認）",
+             migration.questions[["affair_id", "control_id", question]])
     return EXIT_OK
 
 
@@ -1040,7 +1118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add_city("impact", _cmd_city_impact,
                  "per affair, the class of the change between two versions of a city workspace (重要な変更 / "
                  "評価書の修正 / 形式的な変更), its reason and its (別添3) rows")
-    p.add_argument("new", metavar="NEW_WORKSPACE", help="the newer version of the workspace")
+    p.add_argument("new", metavar="NEW_WORKSPACE", nargs="?", help="the newer version of the workspace")
+    p.add_argument("--scenario", metavar="FILE",
+                   help="instead of NEW_WORKSPACE: a scenario applied to the workspace (shared ids bare, an affair's "
+                        "own as affair:ID; docs/government-cloud.md)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="output format (csv: the (別添3) rows of every affair)")
     lang(p)
@@ -1054,6 +1135,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the committee's day, which the re-run and review dates are judged on: 2024-04-01, "
                         "2024/4/1, 令和6年4月1日 or R6.4.1 (default: the latest assessment date of the affairs)")
     p.add_argument("--force", action="store_true", help="replace an earlier pack at --out")
+    p = add_city("migrate", _cmd_city_migrate,
+                 "move named systems of a city workspace to the government cloud, write the moved workspace to a new "
+                 "folder and print per affair the class of the change, its (別添3) rows, exposure and coverage")
+    p.add_argument("--systems", required=True, metavar="IDS",
+                   help="the systems to move, comma-separated: shared ids (ATENA) and affairs' own as affair:ID "
+                        "(juki:JUKI_REC)")
+    p.add_argument("--out", required=True, metavar="NEW_WORKSPACE", help="the new folder (missing or empty)")
+    p.add_argument("--zone", default="GOVCLOUD", help="the tenancy zone's id (default GOVCLOUD)")
+    p.add_argument("--vendor", default="contractor", choices=("contractor", "subcontractor", "city"),
+                   help="who operates the moved applications (default contractor: the vendor)")
+    p.add_argument("--line", default="ガバメントクラウド接続回線",
+                   help="the channel of the flows over the connection line")
+    p.add_argument("--encrypted", choices=("yes", "no"), default=None,
+                   help="whether the line is encrypted (default: each flow keeps its own value)")
+    p.add_argument("--scenario-out", metavar="FILE", help="also write the move as a scenario file")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     lang(p)
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "

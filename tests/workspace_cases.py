@@ -70,6 +70,14 @@ CHANGED = (
                   "the shared access control of the addressee system removed"),
 )
 
+# A hand-made city for the migration (tests/test_city_migration.py): the register keeps a copy at the shared
+# convenience-store system, which only juki takes; moving that system to the government cloud touches juki alone.
+MIGRATION = (
+    WorkspaceCase("register_at_conbini", "affairs/juki/holdings.csv", "",
+                  "CONBINI,REG_FILE,assumption: test: a copy of the register for the certificates\n", (),
+                  "the register keeps a copy at the shared convenience-store system"),
+)
+
 
 def build(case: WorkspaceCase, root: Path) -> Path:
     """Write the case's workspace under ``root`` (a copy of the good one, edited); returns its folder."""
@@ -91,5 +99,5 @@ def build(case: WorkspaceCase, root: Path) -> Path:
 
 
 if __name__ == "__main__":
-    for case in CASES + CHANGED:
+    for case in CASES + CHANGED + MIGRATION:
         print(build(case, WORKSPACES), file=sys.stderr)

@@ -791,14 +791,18 @@ class ModelDiff:
         return counts.rename_axis("table").reset_index()
 
     def change_sheet(self) -> pd.DataFrame:
-        """The rows of (別添3) 変更箇所: one per change of the 評価書, in the order of :attr:`changes`.
+        """The rows of (別添3) 変更箇所: one per change of the 評価書 and form item, in the order of :attr:`changes`.
+
+        A change that rules of its class name under several form items (a system moved into a contractor's zone:
+        Ⅱ 4 委託 and Ⅱ 6 ①保管場所) has one row per item; an item that is part of another already listed (Ⅱ 4 ④
+        beside Ⅱ 4) adds none.
 
         Returns
         -------
         DataFrame
             Columns, all strings: ``変更日`` (the new version's ``procedure.submitted_on`` when recorded, else
             its ``assessed_on``; ``変更日の根拠`` says which), ``項目`` (the form item of
-            the rule that classified the change, with the element by its name), ``変更前の記載``,
+            the rule, with the element by its name), ``変更前の記載``,
             ``変更後の記載`` (in the form's words: counts in 人 with their band, statuses in words, percentages,
             risks by their labels, elements by name, 記載なし for nothing stated), ``提出時期`` (``事前`` for a
             重要な変更, which is assessed again before the change; ``事後`` otherwise), ``提出時期に係る説明``;
@@ -840,25 +844,17 @@ class ModelDiff:
             if c["rule"] == "version-record":
                 continue
             old, new = _sheet_rows(self, c["table"], c["id"])
-            rule = rules[c["rule"]]
-            ref = f"{c['table']} {c['id']}"
-            if c["change"] == "changed":
-                cols = list(self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]),
-                                            "column"])
-                # the filed 別添3 gives the whole text before and after: never cut
-                before, after = words.cells(c["table"], cols, old), words.cells(c["table"], cols, new)
-                ref += "" if c["table"] == "model" else ": " + ", ".join(cols)
-            else:
-                before = words.row(c["table"], c["id"], old) if old else NOT_STATED
-                after = words.row(c["table"], c["id"], new) if new else NOT_STATED
-            important = c["change_class"] == IMPORTANT
-            why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
-                   f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
-            element = words.element(c["table"], c["id"], old or new)
-            rows.append({"変更日": day, "項目": c["form_item_ja"] + (f"（{element}）" if element else ""),
-                         "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
-                         "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"],
-                         "変更日の根拠": day_basis, "model_ref": ref})
+            # one row per form item the change rules of its class name: a system moved into a contractor's
+            # tenancy changes both Ⅱ 4 (委託) and Ⅱ 6 ①保管場所, and (別添3) lists each item changed
+            fired = [r for r in (c.get("rules") or []) if r in rules and rules[r].change_class == c["change_class"]]
+            items: dict[str, ChangeRule] = {c["form_item_ja"]: rules[c["rule"]]}
+            for rule in (rules[r] for r in fired):
+                item = rule.form_item_ja or c["form_item_ja"]
+                # two rules naming one item, or an item and a part of it (Ⅱ 4 and Ⅱ 4 ④): one row
+                if not any(item.startswith(i) or i.startswith(item) for i in items):
+                    items[item] = rule
+            for item, rule in items.items():
+                rows.append(self._sheet_row(c, rule, item, old, new, words, day, day_basis))
         if first := first_given(self.old, self.new):
             # data the older version does not record at all is not a change of the 評価書: one note, no rows
             items = "、".join(words.first_given_item(t) for t in first)
@@ -868,6 +864,28 @@ class ModelDiff:
                          "区分": NOTE_CLASS, "規則": FIRST_GIVEN_RULE, "変更日の根拠": day_basis,
                          "model_ref": "; ".join(first)})
         return pd.DataFrame(rows, columns=SHEET_COLUMNS)
+
+    def _sheet_row(self, c: dict[str, Any], rule: ChangeRule, item: str, old: dict[str, Any], new: dict[str, Any],
+                   words: _SheetWords, day: str, day_basis: str) -> dict[str, Any]:
+        """One (別添3) row: the change ``c`` under the form item ``item`` that ``rule`` names."""
+        ref = f"{c['table']} {c['id']}"
+        if c["change"] == "changed":
+            cols = list(self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]),
+                                        "column"])
+            # the filed 別添3 gives the whole text before and after: never cut
+            before, after = words.cells(c["table"], cols, old), words.cells(c["table"], cols, new)
+            ref += "" if c["table"] == "model" else ": " + ", ".join(cols)
+        else:
+            before = words.row(c["table"], c["id"], old) if old else NOT_STATED
+            after = words.row(c["table"], c["id"], new) if new else NOT_STATED
+        important = c["change_class"] == IMPORTANT
+        why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
+               f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
+        element = words.element(c["table"], c["id"], old or new)
+        return {"変更日": day, "項目": item + (f"（{element}）" if element else ""),
+                "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
+                "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": rule.rule_id,
+                "変更日の根拠": day_basis, "model_ref": ref}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, the (別添3) rows and the analysis deltas."""
