@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "pia_analysis"
 #: Packages the extras bring along that no runtime dependency needs.
-EXTRAS_BRING = ("IPython", "_pytest", "jupyter_server", "jupyter_client", "nbformat", "nbclient")
+EXTRAS_BRING = ("IPython", "_pytest", "jupyter_server", "jupyter_client", "nbformat", "nbclient", "distributed")
 #: A module started by a .pth file: it makes every extra's package unimportable, as after a plain install.
 ABSENT_EXTRAS = '''\
 import sys
