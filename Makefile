@@ -17,10 +17,11 @@ export PYTHONHASHSEED := 0
 install: $(STAMP)
 
 # constraints.txt pins the versions the committed notebook outputs were produced with. The library alone is
-# `pip install .`; the extras add JupyterLab and the widgets (notebooks) and the test tools (test).
+# `pip install .`; the extras add JupyterLab and the widgets (notebooks), the test tools (test) and Dask (dask:
+# `make test` runs the many-cities runner on a local Dask cluster).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebooks]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebooks,dask]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

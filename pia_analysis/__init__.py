@@ -27,7 +27,7 @@ __all__ = [
     "city_portfolio", "write_city_report",
     "shared_change_impact", "apply_city_scenario", "city_migration", "CityMigration", "write_city_scenario",
     "section3_table", "shared_nets", "simulate_compromise", "stage_coverage", "stage_scope", "sub_measure_answers",
-    "synthetic_model",
+    "synthetic_model", "synthetic_cities", "run_cities", "city_summary", "CityRunError",
     "threshold_judgment", "threshold_table", "ThresholdJudgment", "to_otm", "UnknownIdError", "unreachable_pairs",
     "unsourced_rows", "validate", "version_chain", "version_history", "wilson_interval", "with_control_status",
     "with_flow_blocked", "with_planned_implemented", "with_scenario", "write_assessment", "write_otm", "write_report",
@@ -90,7 +90,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".model.model": ("Model",),
     ".model.errors": ("DifferentAssessmentError", "ModelError", "ModelTypeError", "Problem", "UnknownIdError"),
     ".util.errors": ("InvalidArgumentError", "PiaError"),
-    ".synthetic": ("national_model", "synthetic_model"),
+    ".synthetic": ("national_model", "synthetic_cities", "synthetic_model"),
+    ".whatif.parallel": ("CityRunError", "city_summary", "run_cities"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _PUBLIC.items() for name in names}
 

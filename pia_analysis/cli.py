@@ -309,6 +309,55 @@ def _cmd_city_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _city_folders(paths: list[str]) -> list[str]:
+    """The workspaces named: a folder holding city.yaml, or a folder of such folders (its workspaces by name)."""
+    out: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        inner = sorted(p for p in folder.iterdir() if (p / "city.yaml").is_file()) if folder.is_dir() else []
+        if (folder / "city.yaml").is_file() or not inner:
+            out.append(path)  # a workspace, or something the runner reports as not one (located)
+        else:
+            out.extend(str(p) for p in inner)
+    return out
+
+
+def _cmd_city_portfolio(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .util.errors import InvalidArgumentError
+    from .util.files import write_file
+    from .util.spreadsheet import csv_text
+    from .whatif.parallel import CityRunError, city_summary, run_cities
+
+    _named(args.out)
+    for option, value in (("--trials", args.trials), ("--seed", args.seed)):
+        if value < 0:
+            raise UsageError(f"{option} must be a non-negative integer, not {value}")
+    if Path(args.out).suffix.lower() != ".csv":
+        raise UsageError(f"{args.out}: the portfolio is written as a .csv file")
+    check_file_target(args.out, force=args.force, inputs=args.model)  # before any work
+    cities = _city_folders(args.model)
+    # one day for every city, whichever process runs it and whenever (a run may pass midnight)
+    today = dt.date.today()
+    try:
+        table = run_cities(city_summary, cities, workers=args.workers, scheduler=args.scheduler,
+                           trials=args.trials, seed=args.seed, today=today)
+    except InvalidArgumentError as exc:  # no Dask, a bad --scheduler or --workers: one line
+        raise UsageError(str(exc)) from None
+    except CityRunError as exc:
+        print(f"error: {len(exc.failures)} of {len(cities)} workspace(s) could not be analysed; nothing written",
+              file=sys.stderr)
+        for failure in exc.failures:
+            print(f"  {mask_numbers(failure.city)}:", file=sys.stderr)
+            for problem in failure.problems:
+                print(f"    {mask_numbers(problem)}", file=sys.stderr)
+        return EXIT_MODEL
+    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model)
+    _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
@@ -1152,6 +1201,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario-out", metavar="FILE", help="also write the move as a scenario file")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     lang(p)
+    p = city_sub.add_parser("portfolio", help="one row per affair of many city workspaces, run in parallel",
+                            description="one row per affair of many city workspaces (the form required, the most "
+                                        "exposed My Number holder and its Monte Carlo probability, the weakest "
+                                        "stage), one city per task over processes or a Dask cluster; identical "
+                                        "whatever the workers (docs/city.md, 'Many cities')")
+    p.add_argument("model", metavar="WORKSPACE", nargs="+",
+                   help="a city workspace (the folder holding city.yaml), or a folder of workspaces")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the table to write (a new .csv file)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument("--trials", type=int, default=100_000, help="Monte Carlo trials per affair (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="the run's seed; each affair's is derived from it (default 0)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
+                   help="run on a Dask cluster (needs the dask extra): its scheduler's address, or 'local'")
+    p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")
