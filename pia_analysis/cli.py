@@ -346,7 +346,10 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
     except InvalidArgumentError as exc:  # no Dask, a bad --scheduler or --workers: one line
         raise UsageError(str(exc)) from None
     except CityRunError as exc:
-        print(f"error: {len(exc.failures)} of {len(cities)} workspace(s) could not be analysed; nothing written",
+        print(f"error: {len(exc.failures)} of {len(cities)} workspace(s) could not be analysed; nothing written"
+              if args.lang == "en" else
+              f"エラー: {len(cities)} 件のワークスペースのうち {len(exc.failures)} 件を分析できませんでした。"
+              "何も書き出していません",
               file=sys.stderr)
         for failure in exc.failures:
             print(f"  {mask_numbers(failure.city)}:", file=sys.stderr)
@@ -354,7 +357,10 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
                 print(f"    {mask_numbers(problem)}", file=sys.stderr)
         return EXIT_MODEL
     out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model)
-    _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
+    if args.lang == "en":
+        _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
+    else:
+        print(f"{len(cities)} 団体・{len(table)} 事務のポートフォリオを {out} に書き出しました", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1184,6 +1190,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the committee's day, which the re-run and review dates are judged on: 2024-04-01, "
                         "2024/4/1, 令和6年4月1日 or R6.4.1 (default: the latest assessment date of the affairs)")
     p.add_argument("--force", action="store_true", help="replace an earlier pack at --out")
+    lang(p)
     p = add_city("migrate", _cmd_city_migrate,
                  "move named systems of a city workspace to the government cloud, write the moved workspace to a new "
                  "folder and print per affair the class of the change, its (別添3) rows, exposure and coverage")
@@ -1216,6 +1223,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
                    help="run on a Dask cluster (needs the dask extra): its scheduler's address, or 'local'")
+    lang(p)
     p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "

@@ -199,12 +199,17 @@ def test_cli_portfolio_writes_the_table_and_never_overwrites(cities, tmp_path, c
 def test_cli_portfolio_reports_bad_workspaces_and_writes_nothing(cities, tmp_path, capsys):
     out = tmp_path / "portfolio.csv"
     code = main(["city", "portfolio", str(cities[0]), str(BROKEN), "--trials", "100", "--workers", "1",
-                 "--out", str(out)])
+                 "--out", str(out), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 1 and not out.exists()
     assert "1 of 2 workspace(s) could not be analysed" in err
     assert f"{BROKEN}:" in err and "systems.csv:4: system_id: [juki]" in err
     assert "Traceback" not in err
+    # the analyst's language by default: the same failure in Japanese
+    assert main(["city", "portfolio", str(cities[0]), str(BROKEN), "--trials", "100", "--workers", "1",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "2 件のワークスペースのうち 1 件を分析できませんでした" in err and not out.exists()
 
 
 def test_cli_portfolio_without_dask_says_which_extra(monkeypatch, tmp_path, capsys):
