@@ -45,7 +45,7 @@ from ..util.words import percent
 from ..whatif.city import affair_holdings, city_model, cross_affair_exposure
 from ..whatif.portfolio import city_portfolio, day_words, portfolio_today
 from .briefing import (markdown_table, md_text, messages_page, page_footer, readable_booleans,
-                       stage_word, table_page, table_pages)
+                       stage_word, table_pages)
 from .wording import CouncilWords, method_notes
 
 #: Monte Carlo trials per affair in the pack's tables (the pipeline's default for one model's briefing).
@@ -366,6 +366,14 @@ def coverage_by_affair_chart(ws: Workspace, portfolio: pd.DataFrame, lang: str =
     return fig
 
 
+def _foot_notes(fig: Figure, notes: list[str], lang: str, size: float = 7.5) -> None:
+    """Notes at the foot of a page, above its footer, one paragraph each."""
+    width_in, height_in = A4_LANDSCAPE
+    lines = [line for note in notes for line in wrap_text(note, width_in - 1.0, size, lang, balanced=False)]
+    fig.text(0.5 / width_in, 0.45 / height_in, "\n".join(lines), fontsize=size, va="bottom", ha="left",
+             linespacing=1.35, color="#444444")
+
+
 def _page_model(ws: Workspace) -> Model:
     """The city as one model, titled for the pages' footers (緑ヶ丘市 委員会ポートフォリオ)."""
     city = city_model(ws)
@@ -475,11 +483,14 @@ def _build(ws: Workspace, work: Path, lang: str, today: dt.date) -> Path:
     (work / "charts").mkdir()
     save_figure(chart, work / "charts" / "coverage_by_affair")
     ja = lang != "en"
-    pages = [_cover(ws, city, portfolio, today, lang), messages_page(messages, city, lang),
-             table_page(table, "事務ごとの状況（注意の順）" if ja else "The affairs, in order of attention", city, lang,
-                        col_widths=[0.03, 0.11, 0.11, 0.08, 0.12, 0.11, 0.09, 0.13, 0.08, 0.14], size=7.0,
-                        note="tables/portfolio.csv", explain=True),
-             chart]
+    # every affair, continued over as many pages as it takes; the rule of the order and the method behind the
+    # holder's percentage at the foot of the last one
+    title = "事務ごとの状況（注意の順）" if ja else "The affairs, in order of attention"
+    tables = table_pages(table, title, city, lang,
+                         col_widths=[0.03, 0.11, 0.11, 0.08, 0.12, 0.11, 0.09, 0.13, 0.08, 0.14], size=7.0)
+    _foot_notes(tables[-1], [_rule_note(lang), *method_notes("最も起こりやすい経路" if ja else "most likely path",
+                                                                lang)], lang)
+    pages = [_cover(ws, city, portfolio, today, lang), messages_page(messages, city, lang), *tables, chart]
     pages.extend(table_pages(_appendix(ws, portfolio, lang), "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
                              "Appendix: names and ids (as in the analysts' tables under tables/)", city, lang,
                              col_widths=[0.15, 0.55, 0.30], size=7.5))
