@@ -199,7 +199,7 @@ def test_cli_portfolio_writes_the_table_and_never_overwrites(cities, tmp_path, c
 def test_cli_portfolio_reports_bad_workspaces_and_writes_nothing(cities, tmp_path, capsys):
     out = tmp_path / "portfolio.csv"
     code = main(["city", "portfolio", str(cities[0]), str(BROKEN), "--trials", "100", "--workers", "1",
-                 "--out", str(out)])
+                 "--out", str(out), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 1 and not out.exists()
     assert "1 of 2 workspace(s) could not be analysed" in err
