@@ -349,8 +349,7 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
         print(f"error: {len(exc.failures)} of {len(cities)} workspace(s) could not be analysed; nothing written"
               if args.lang == "en" else
               f"エラー: {len(cities)} 件のワークスペースのうち {len(exc.failures)} 件を分析できませんでした。"
-              "何も書き出していません",
-              file=sys.stderr)
+              "ファイルは書いていません", file=sys.stderr)
         for failure in exc.failures:
             print(f"  {mask_numbers(failure.city)}:", file=sys.stderr)
             for problem in failure.problems:
@@ -360,7 +359,7 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
     if args.lang == "en":
         _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
     else:
-        print(f"{len(cities)} 団体・{len(table)} 事務のポートフォリオを {out} に書き出しました", file=sys.stderr)
+        print(f"{len(cities)} 件のワークスペースの {len(table)} 事務の一覧を {out} に書きました", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1223,7 +1222,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
                    help="run on a Dask cluster (needs the dask extra): its scheduler's address, or 'local'")
-    lang(p)
+    lang(p, "language of the messages printed (the table's columns are the same codes and Japanese terms)")
     p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
