@@ -24,7 +24,6 @@ __all__ = ["CityMigration", "apply_city_scenario", "city_migration", "city_scena
 import dataclasses
 import os
 import shutil
-import tempfile
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from ..model.cells import empty_table
 from ..model.errors import ModelError, Problem
 from ..model.schema import SHARED_TABLES, TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
-from ..util.files import write_new_dir
+from ..util.files import remove_scratch_dir, scratch_dir, write_new_dir
 from ..model.errors import ModelTypeError
 from .city import NAMESPACE_SEP, CityImpact, city_model, shared_change_impact
 from .cloud import DEFAULT_LINE, DEFAULT_ZONE_ID, cloud_migration_spec
@@ -360,15 +359,15 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     # The copy is kept while the workspace object lives, so that its path holds exactly what it says (another
     # scenario can be applied to it, write_city_scenario can copy it); it is removed when the object is dropped
     # or the program ends.
-    tmp = Path(tempfile.mkdtemp(prefix="pia-city-"))
+    tmp = scratch_dir("pia-city-")
     try:
         folder = tmp / Path(ws.path).name
         _build(ws, changed, folder)
         new = _load_copy(ws, scenario, folder)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_scratch_dir(tmp)
         raise
-    weakref.finalize(new, shutil.rmtree, str(tmp), True)
+    weakref.finalize(new, remove_scratch_dir, str(tmp))
     return new
 
 
