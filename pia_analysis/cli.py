@@ -273,7 +273,7 @@ def _cmd_city_migrate(args: argparse.Namespace) -> int:
         migration = city_migration(workspace, args.systems, zone_id=args.zone, vendor=args.vendor, line=args.line,
                                    encrypted=encrypted)
     except InvalidArgumentError as exc:
-        raise UsageError(f"--systems: {exc}") from None
+        raise UsageError(str(exc)) from None  # a name, the vendor or the zone: the message says which
     text = ("# written by pia-analysis city migrate: the move to the government cloud (docs/government-cloud.md)\n"
             + yaml.safe_dump(migration.spec, allow_unicode=True, sort_keys=False, width=100))
     write_city_scenario(workspace, migration.scenario, args.out)

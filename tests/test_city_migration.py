@@ -160,6 +160,8 @@ def test_a_second_move_of_a_system_already_in_the_cloud_is_reported(moved):
     assert set(again.affairs["change_class"]) == {"none"}
     other = city_migration(moved.workspace, ["ATENA"], zone_id="GOVCLOUD2")
     assert other.cloud_to_cloud["zone_after"].tolist() == ["GOVCLOUD2"]
+    # the same provider's other tenancy: no other operator, so no mn-storage-moved (change_rules.csv): a revision
+    assert set(other.affairs["change_class_ja"]) == {"評価書の修正"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def test_the_cli_refuses_a_folder_with_files_and_writes_nothing(tmp_path, capsys
     assert "choose an empty or new folder for --out" in capsys.readouterr().err
     assert main(["city", "migrate", str(ONE), "--systems", "REG", "--out", str(tmp_path / "new")]) == 2
     err = capsys.readouterr().err
-    assert "--systems: 'REG' is not a shared system" in err and "Traceback" not in err
+    assert "error: 'REG' is not a shared system" in err and "Traceback" not in err
     assert not (tmp_path / "new").exists()
     with pytest.raises(OutputRefused):
         write_city_scenario(load_workspace(ONE), {"id": "x"}, ONE / "inside")

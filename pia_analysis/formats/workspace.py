@@ -84,7 +84,9 @@ def bundled_workspace_path(name: str = "example-city") -> Path:
     Parameters
     ----------
     name : str
-        The workspace's folder name: ``example-city`` (default), the fictitious 緑ヶ丘市 with three affairs.
+        The workspace's folder name: ``example-city`` (default), the fictitious 緑ヶ丘市 with three affairs;
+        ``example-city-cloud``, the same city after moving its core systems to the government cloud (written by
+        :func:`~pia_analysis.whatif.migration.city_migration`; docs/government-cloud.md, "Migrating a city").
 
     Returns
     -------

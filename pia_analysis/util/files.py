@@ -23,7 +23,7 @@ Rules it enforces (README, "Output rules"):
 from __future__ import annotations
 
 __all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_file_target", "check_pack_target",
-           "handle_signals", "write_file", "write_new_dir", "write_pack"]
+           "handle_signals", "remove_scratch_dir", "scratch_dir", "write_file", "write_new_dir", "write_pack"]
 
 import errno
 import hashlib
@@ -936,3 +936,57 @@ def scratch_file(beside: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def scratch_dir(prefix: str = "pia-") -> Path:
+    """A new private temporary folder, for work that is loaded back and never a user's output.
+
+    Parameters
+    ----------
+    prefix
+        The start of the folder's name.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (mode 0700), in the system's temporary folder; remove it with :func:`remove_scratch_dir`.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be made.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.files import remove_scratch_dir, scratch_dir
+    >>> folder = scratch_dir()
+    >>> folder.is_dir()
+    True
+    >>> remove_scratch_dir(folder); folder.exists()
+    False
+    """
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def remove_scratch_dir(path: str | os.PathLike[str]) -> None:
+    """Remove a folder made by :func:`scratch_dir` and everything in it (nothing when it is gone).
+
+    Parameters
+    ----------
+    path
+        The folder.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    Nothing: a folder that cannot be removed is left.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.files import remove_scratch_dir
+    >>> remove_scratch_dir("/nonexistent-pia-scratch")
+    """
+    shutil.rmtree(path, ignore_errors=True)

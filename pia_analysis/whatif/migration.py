@@ -24,7 +24,6 @@ __all__ = ["CityMigration", "apply_city_scenario", "city_migration", "city_scena
 import dataclasses
 import os
 import shutil
-import tempfile
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from ..model.cells import empty_table
 from ..model.errors import ModelError, Problem
 from ..model.schema import SHARED_TABLES, TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
-from ..util.files import write_new_dir
+from ..util.files import remove_scratch_dir, scratch_dir, write_new_dir
 from ..model.errors import ModelTypeError
 from .city import NAMESPACE_SEP, CityImpact, city_model, shared_change_impact
 from .cloud import DEFAULT_LINE, DEFAULT_ZONE_ID, cloud_migration_spec
@@ -48,7 +47,7 @@ from .scenario import RowChange, Scenario, as_scenario
 #: The per-affair table of :class:`CityMigration`.
 MIGRATION_COLUMNS = ["affair_id", "name", "change_class", "change_class_ja", "rules", "reasons_ja", "reasons_en",
                      "sheet_rows", "moved", "mn_holders", "exposure_max_before", "exposure_max_after",
-                     "coverage_before", "coverage_after"]
+                     "coverage_before", "coverage_after", "open_findings_before", "open_findings_after"]
 EXPOSURE_COLUMNS = ["affair_id", "holder_id", "name_ja", "moved", "records", "exposure_before", "exposure_after",
                     "delta"]
 COVERAGE_COLUMNS = ["affair_id", "stage", "coverage_before", "coverage_after", "delta"]
@@ -360,15 +359,15 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     # The copy is kept while the workspace object lives, so that its path holds exactly what it says (another
     # scenario can be applied to it, write_city_scenario can copy it); it is removed when the object is dropped
     # or the program ends.
-    tmp = Path(tempfile.mkdtemp(prefix="pia-city-"))
+    tmp = scratch_dir("pia-city-")
     try:
         folder = tmp / Path(ws.path).name
         _build(ws, changed, folder)
         new = _load_copy(ws, scenario, folder)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_scratch_dir(tmp)
         raise
-    weakref.finalize(new, shutil.rmtree, str(tmp), True)
+    weakref.finalize(new, remove_scratch_dir, str(tmp))
     return new
 
 
@@ -449,7 +448,8 @@ class CityMigration:
     affairs : DataFrame
         Per affair (``MIGRATION_COLUMNS``): the class of its change and the rules and reasons of that class,
         its (別添3) rows, the moved systems in its model, its My Number holders, the largest exposure of a
-        holder before and after, its coverage (all stages) before and after; 重要な変更 first.
+        holder before and after, its coverage (covered pairs over pairs, the stages in scope) and its open
+        findings before and after; 重要な変更 first, then in the order of city.yaml.
     exposure : DataFrame
         Per affair and My Number holder: records, exposure before and after, delta.
     coverage : DataFrame
@@ -600,7 +600,8 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
                      "mn_holders": holders,
                      "exposure_max_before": float(before.max()) if len(holders) else 0.0,
                      "exposure_max_after": float(after.max()) if len(holders) else 0.0,
-                     "coverage_before": _overall(old), "coverage_after": _overall(new)})
+                     "coverage_before": _overall(old), "coverage_after": _overall(new),
+                     "open_findings_before": _open(old), "open_findings_after": _open(new)})
     rank = {a: i for i, a in enumerate(impact.affairs["affair_id"])}
     table = pd.DataFrame(rows, columns=MIGRATION_COLUMNS)
     table = table.sort_values("affair_id", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
@@ -654,6 +655,13 @@ def _overall(model) -> float:
     table = table.loc[table["in_scope"].astype(bool)]
     pairs = float(table["pairs"].sum())
     return float(table["covered"].sum()) / pairs if pairs else float("nan")
+
+
+def _open(model) -> int:
+    """The open findings of ``model`` (a cloud rule opens on each flow left in clear over the line)."""
+    from ..analysis.findings import find_findings
+
+    return int((find_findings(model)["status"] == "open").sum())
 
 
 def _questions(city, names: list[str]) -> list[dict[str, Any]]:
