@@ -157,7 +157,7 @@ def _cmd_city_validate(args: argparse.Namespace) -> int:
                      "my_number_files": s["my_number_files"], "shared_rows": shared})
     headings = {"affair_id": ("事務ID", "affair"), "name": ("事務の名称", "name"), "model": ("モデル", "model"),
                 "systems": ("システム", "systems"), "flows": ("流れ", "flows"), "controls": ("対策", "controls"),
-                "my_number_files": ("個人番号を含むファイル", "My Number files"),
+                "my_number_files": ("個人番号のファイル", "My Number files"),
                 "shared_rows": ("共有部分から読んだ行", "shared rows loaded")}
     print(f"\n{'Affairs' if en else '事務'}")
     emit_table(_headed(pd.DataFrame(rows, columns=list(headings)), headings, args.lang), "table")
@@ -1187,7 +1187,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                                "pack with --force)")
     p.add_argument("--today", type=_day, metavar="DATE",
                    help="the committee's day, which the re-run and review dates are judged on: 2024-04-01, "
-                        "2024/4/1, 令和6年4月1日 or R6.4.1 (default: the latest assessment date of the affairs)")
+                        "2024/4/1, 令和6年4月1日 or R6.4.1 (default: today's date; give one for a pack that stays the "
+                        "same)")
     p.add_argument("--force", action="store_true", help="replace an earlier pack at --out")
     lang(p)
     p = add_city("migrate", _cmd_city_migrate,

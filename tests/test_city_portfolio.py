@@ -28,10 +28,10 @@ from pia_analysis import (  # noqa: E402
 )
 from pia_analysis.cli import main  # noqa: E402
 from pia_analysis.model.errors import ModelTypeError  # noqa: E402
-from pia_analysis.outputs.city_briefing import city_key_messages  # noqa: E402
+from pia_analysis.outputs.city_briefing import city_key_messages, council_open_findings  # noqa: E402
 from pia_analysis.util.files import OutputRefused  # noqa: E402
 from pia_analysis.util.seeds import affair_seed  # noqa: E402
-from pia_analysis.whatif.portfolio import PORTFOLIO_COLUMNS, attention_rules  # noqa: E402
+from pia_analysis.whatif.portfolio import PORTFOLIO_COLUMNS, attention_rules, city_open_findings  # noqa: E402
 from test_council_text import BAD_WORDS, CJK, CODES, SCIENTIFIC, _ids_in  # noqa: E402
 from workspace_cases import GOOD  # noqa: E402
 
@@ -126,10 +126,10 @@ def test_an_overdue_affair_comes_first_whatever_its_findings(tmp_path):
     # zei assessed in 2018: its 5-year re-run fell due in 2023; juki (more high findings) comes second
     ws = load_workspace(_edited(tmp_path, "late", ("affairs/zei/model.yaml", "assessed_on: 2024-04-01",
                                                    "assessed_on: 2018-04-01")))
-    on_time = city_portfolio(load_workspace(GOOD))
+    on_time = city_portfolio(load_workspace(GOOD), dt.date(2024, 4, 1))
     assert on_time["affair_id"].tolist() == ["juki", "zei"]
     assert on_time["findings_high"].tolist() == [3, 2]
-    table = city_portfolio(ws)  # judged on the latest assessment date: 2024-04-01
+    table = city_portfolio(ws, dt.date(2024, 4, 1))  # judged on the latest assessment date
     assert table["affair_id"].tolist() == ["zei", "juki"]
     zei = table.iloc[0]
     assert zei["attention_reason"] == "overdue" and zei["rerun_overdue"] and zei["rerun_due"] == dt.date(2023, 4, 1)
@@ -194,6 +194,7 @@ def test_bad_arguments_are_refused(city):
 # --- the pack ----------------------------------------------------------------------------------------------------
 
 WORKSPACES = {"example": lambda _tmp: CITY, "town": _town}
+PACK_DAY = dt.date(2025, 10, 1)  # the packs are judged on a given day: the same bytes on every day
 CASES = [(w, lang) for w in WORKSPACES for lang in ("ja", "en")]
 
 
@@ -203,8 +204,9 @@ def packs(tmp_path_factory):
     for name, path in WORKSPACES.items():
         ws = load_workspace(path(tmp_path_factory.mktemp(f"ws-{name}")))
         for lang in ("ja", "en"):
-            pack = write_city_report(ws, tmp_path_factory.mktemp(f"{name}-{lang}") / "pack", lang=lang)
-            messages = city_key_messages(ws, city_portfolio(ws), lang)
+            pack = write_city_report(ws, tmp_path_factory.mktemp(f"{name}-{lang}") / "pack", lang=lang,
+                                     today=PACK_DAY)
+            messages = city_key_messages(ws, city_portfolio(ws, PACK_DAY), lang)
             out[name, lang] = (ws, messages, pack)
     return out
 
@@ -225,7 +227,8 @@ def test_the_pack_holds_what_the_committee_and_the_analyst_read(packs):
     assert load_workbook(pack / "tables.xlsx", read_only=True).sheetnames == ["portfolio", "holdings",
                                                                               "cross_affair_exposure"]
     pages = _pages(pack, "ja")
-    assert "委員会ポートフォリオ" in pages[0] and "緑ヶ丘市（市）" in pages[0]
+    # the body by its name: 緑ヶ丘市 says 市 already (never 緑ヶ丘市（市）)
+    assert "委員会ポートフォリオ" in pages[0] and "緑ヶ丘市" in pages[0] and "緑ヶ丘市（市）" not in pages[0]
     assert "主なメッセージ" in pages[1], "the key messages come right after the cover"
     assert "事務ごとの状況（注意の順）" in pages[2] and "住民基本台帳に関する事務" in pages[2]
     assert "付録" in pages[-1] and "JUKI_REC" in pages[-1]
@@ -233,8 +236,8 @@ def test_the_pack_holds_what_the_committee_and_the_analyst_read(packs):
 
 def test_two_runs_give_the_same_bytes(tmp_path):
     ws = load_workspace(CITY)
-    one = write_city_report(ws, tmp_path / "one", lang="en")
-    two = write_city_report(load_workspace(CITY), tmp_path / "two", lang="en")
+    one = write_city_report(ws, tmp_path / "one", lang="en", today=PACK_DAY)
+    two = write_city_report(load_workspace(CITY), tmp_path / "two", lang="en", today=PACK_DAY)
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
     for name in files:
@@ -244,8 +247,10 @@ def test_two_runs_give_the_same_bytes(tmp_path):
 def test_the_messages_say_which_affair_first_and_what_the_shared_systems_carry(packs):
     _ws, messages, _pack = packs["example", "ja"]
     assert messages[0] == "最初に注意が必要なのは「住民基本台帳に関する事務」です（未対応の指摘 重大 4 件・高 7 件）。"
-    shared = next(m for m in messages if m.startswith("複数の事務の特定個人情報を保有・伝送する共有システム"))
-    assert "総合窓口システム（3 事務" in shared and "証明書発行サーバ（コンビニ交付）（2 事務" in shared
+    shared = next(m for m in messages if m.startswith("複数の事務の個人番号を保有（ファイルを持つ）または伝送"))
+    # the tax affair's file only passes through the front desk: carried, not held
+    assert "総合窓口システム（保有 2 事務" in shared and "伝送のみ 1 事務: 個人住民税の賦課徴収に関する事務" in shared
+    assert "証明書発行サーバ（コンビニ交付）（保有 2 事務" in shared
     cross = next(m for m in messages if "他の事務の入口" in m)
     # docs/city.md: the tax affair's 統合宛名 holder, reached in the city as a whole more easily than alone
     assert "「個人住民税の賦課徴収に関する事務」の団体内統合宛名システム" in cross and "年 0.63%" in cross
@@ -376,3 +381,109 @@ def test_write_city_report_refuses_what_it_did_not_write(tmp_path):
         write_city_report(ws, user)
     with pytest.raises(ModelTypeError):
         write_city_report(str(GOOD), tmp_path / "x")
+
+
+# --- the trial's city (青葉台市: four affairs, every row an assumption, three of them overdue on 2026-11-30) -------
+
+AOBADAI = ROOT / "tests" / "workspaces" / "aobadai"
+TRIAL_DAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def aobadai(tmp_path_factory):
+    ws = load_workspace(AOBADAI)
+    pack = write_city_report(ws, tmp_path_factory.mktemp("aobadai") / "pack", today=TRIAL_DAY)
+    return ws, city_portfolio(ws, TRIAL_DAY), pack
+
+
+def test_every_page_names_the_judgment_day_and_no_other(aobadai):
+    """The cover said 2026年11月30日 while the footers and the chart said one affair's 2025-04-01."""
+    _ws, _table, pack = aobadai
+    pages = [p.extract_text() or "" for p in PdfReader(pack / "briefing.pdf").pages]
+    for i, text in enumerate(pages):
+        assert "2026-11-30" in text or "2026年11月30日" in text, (i, text[-300:])
+        assert "2025-04-01" not in text and "2025年4月1日" not in text, (i, text[-300:])
+    chart = next(t for t in pages if "段階ごとのリスク対策の網羅状況" in t)
+    assert "期限の判断日: 2026年11月30日" in chart and "評価実施日" not in chart
+
+
+def test_without_a_day_the_dates_are_judged_on_todays_date(aobadai, tmp_path):
+    """The latest assessed_on hid an overdue re-run (1 overdue instead of 3): the default is the wall clock."""
+    ws, table, _pack = aobadai
+    assert int((table["rerun_overdue"] | table["review_overdue"]).sum()) == 3
+    today = dt.date.today()
+    plain = city_portfolio(ws)
+    assert plain["days_to_next"].tolist() == [(d - today).days for d in plain["next_date"]]
+    assert main(["city", "report", str(AOBADAI), "--out", str(tmp_path / "pack")]) == 0
+    md = (tmp_path / "pack" / "briefing.md").read_text(encoding="utf-8")
+    assert f"期限の判断日**: {today.year}年{today.month}月{today.day}日" in md
+
+
+def test_a_finding_on_a_shared_element_counts_once_city_wide(aobadai):
+    ws, table, _pack = aobadai
+    found = city_open_findings(ws)
+    # per affair, unchanged: the portfolio's counts
+    assert found.groupby("affair_id").size().to_dict() == dict(zip(table["affair_id"], table["findings_open"]))
+    assert len(found) == 30 and found["city_key"].nunique() == 27
+    twice = found.loc[found["shared"]].groupby("city_key")["affair_id"].agg(list)
+    assert twice["entry-no-control@KIOSK"] == ["juki", "zei"]
+    message = next(m for m in city_key_messages(ws, table, "ja", found) if m.startswith("未対応の指摘"))
+    assert "市全体で 27 件" in message and "1件として数えます" in message and "合計は 30 件" in message
+    english = next(m for m in city_key_messages(ws, table, "en", found) if "open findings in" in m)
+    assert english.startswith("27 open findings") and "counts once" in english
+
+
+def test_holding_and_carrying_are_told_apart(aobadai):
+    """総合窓口システム keeps no file: it carries the affairs' My Numbers, it does not hold them."""
+    ws, table, _pack = aobadai
+    shared = next(m for m in city_key_messages(ws, table, "ja") if "共有システム:" in m)
+    assert "総合窓口システム（伝送のみ 4 事務" in shared and "総合窓口システム（保有" not in shared
+    assert "団体内統合宛名システム（保有 3 事務" in shared and "伝送のみ 1 事務: 住民基本台帳に関する事務" in shared
+    assert "そのすべての事務の個人番号に及びます" not in shared
+
+
+def test_the_pack_lists_the_open_findings_and_how_much_rests_on_assumptions(aobadai):
+    ws, table, pack = aobadai
+    listed = council_open_findings(ws, city_open_findings(ws), "ja", n=5)
+    for affair, rows in listed.groupby("事務", sort=False):
+        named = rows.loc[rows["リスクの水準"] != ""]
+        assert len(named) <= 5
+        order = {"重大": 4, "高": 3, "中": 2, "低": 1}
+        assert [order[w] for w in named["リスクの水準"]] == sorted((order[w] for w in named["リスクの水準"]),
+                                                              reverse=True), affair
+    assert listed.loc[listed["事務"] == "住民基本台帳に関する事務", "指摘"].iloc[-1] == "ほか 5 件"
+    assert "※ 対策がまったくない入口" in set(listed["指摘"]) and "マルチコピー機（共有）" in set(listed["対象"])
+    pages = _pages(pack, "ja")
+    page = next(p for p in pages if "未対応の指摘（事務ごと、重い順）" in p)
+    assert "ほか 5 件" in page and "マルチコピー機（共有）" in page
+    md = (pack / "briefing.md").read_text(encoding="utf-8")
+    assert "## 未対応の指摘（事務ごと、重い順）" in md
+    # every row of the trial city rests on an assumption: the cover and the key messages say so
+    assert "モデルの 68 行のうち 68 行（すべて）" in pages[0]
+    assert "68 行のうちすべてが、文書の裏付けのない想定" in md
+
+
+def test_the_cover_names_the_body_once(aobadai):
+    _ws, _table, pack = aobadai
+    pages = _pages(pack, "ja")
+    assert "青葉台市" in pages[0] and "青葉台市（市）" not in pages[0]
+    md = (pack / "briefing.md").read_text(encoding="utf-8")
+    assert md.startswith("# 委員会ポートフォリオ: 青葉台市\n")
+
+
+def test_no_cell_of_the_portfolio_table_is_cut(aobadai):
+    _ws, table, pack = aobadai
+    pages = _pages(pack, "ja")
+    # the first affair's reason is long (two lapsed dates and two procedure questions): whole, never 「確認事項 2…」
+    reason = table.loc[0, "attention_reason_ja"]
+    assert reason.endswith("評価実施手続の確認事項 2 件（5年以内の再実施・年1回の見直し）")
+    assert reason.replace(" ", "") in pages[2].replace(" ", "") and "…" not in pages[2]
+
+
+def test_city_validate_keeps_its_headings_whole(capsys):
+    assert main(["city", "validate", str(AOBADAI)]) == 0
+    out = capsys.readouterr().out
+    assert "含むファイ" not in out  # was 「個人番号を / 含むファイ / ル」
+    header = out.split("\n事務\n")[1].split("------")[0]
+    assert "個人番号の" in header and "ファイル" in header
+    assert not any(line.strip().endswith("ファイ") for line in header.splitlines())

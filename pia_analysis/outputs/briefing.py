@@ -570,7 +570,7 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
 
 
 def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
-                size: float = 8.0) -> list[Figure]:
+                size: float = 8.0, max_lines: int | None = 6) -> list[Figure]:
     """A table over as many pages as it needs, every row shown.
 
     The appendix maps every name the council pages use to its id, so it continues (「（続き）」) instead of
@@ -590,6 +590,8 @@ def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
         Each column's share of the width.
     size
         The font size of the cells.
+    max_lines
+        A cell's lines at most (the last one ends in '…'); None: every cell whole, however tall its row.
 
     Returns
     -------
@@ -609,7 +611,8 @@ def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
     start = 0
     while True:
         heading = title if not pages else (f"{title}（続き）" if lang != "en" else f"{title} (continued)")
-        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True)
+        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True,
+                                 max_lines=max_lines)
         pages.append(fig)
         start += max(shown, 1)  # (a row taller than a page is cut to its lines: never an endless loop)
         if start >= len(frame):
@@ -630,7 +633,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
 
 def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
                 size: float = 8.0, note: str = "", explain: bool = False,
-                continued: bool = False) -> tuple[Figure, int]:
+                continued: bool = False, max_lines: int | None = 6) -> tuple[Figure, int]:
     """:func:`table_page`, and how many rows it shows; ``continued``: the rows left go on the next page."""
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
@@ -671,7 +674,7 @@ def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
         y = draw(y, row(list(map(str, frame.columns)), header=True))
         shown = 0
         for values in frame.itertuples(index=False):
-            measured = row([_cell_text(v) for v in values], max_lines=6)
+            measured = row([_cell_text(v) for v in values], max_lines=max_lines)
             if y + measured[0] > height_in - bottom - line_h:
                 break
             y = draw(y, measured)

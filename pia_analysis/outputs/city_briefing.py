@@ -20,8 +20,8 @@ body's own word; dates, percentages and 人; never ``nan``.
 
 from __future__ import annotations
 
-__all__ = ["check_city_pack_target", "city_key_messages", "council_portfolio", "coverage_by_affair_chart",
-           "write_city_report"]
+__all__ = ["check_city_pack_target", "city_key_messages", "council_open_findings", "council_portfolio",
+           "coverage_by_affair_chart", "write_city_report"]
 
 import datetime as dt
 import math
@@ -34,16 +34,17 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from ..catalog import stages as catalog_stages
-from ..charts.style import (A4_LANDSCAPE, CONTINUOUS_CMAP, drawable_figure, new_figure, save_figure, text_colour_on,
-                            use_japanese_fonts, wrap_text)
+from ..charts.style import (A4_LANDSCAPE, CONTINUOUS_CMAP, chart_text, drawable_figure, new_figure, save_figure,
+                            text_colour_on, use_japanese_fonts, wrap_text)
 from ..formats.workspace import Workspace
+from ..analysis.provenance import assumed_rows
 from ..model.errors import ModelTypeError
 from ..model.model import Model
 from ..util.files import OutputRefused, check_pack_target, write_pack
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..util.words import percent
 from ..whatif.city import affair_holdings, city_model, cross_affair_exposure
-from ..whatif.portfolio import city_portfolio, day_words, portfolio_today
+from ..whatif.portfolio import city_open_findings, city_portfolio, day_words
 from .briefing import (markdown_table, md_text, messages_page, page_footer, readable_booleans,
                        stage_word, table_pages)
 from .wording import CouncilWords, method_notes
@@ -52,6 +53,8 @@ from .wording import CouncilWords, method_notes
 CITY_TRIALS = 20_000
 #: Shared systems named in the key message on what carries most affairs' My Numbers.
 MESSAGE_MAX_SHARED = 3
+#: Open findings named per affair on the findings page (the rest counted: 「ほか N 件」).
+FINDINGS_PER_AFFAIR = 5
 
 
 def _require(ws) -> None:
@@ -78,7 +81,8 @@ def _holder_name(ws: Workspace, affair_id: str, holder: str, lang: str) -> str:
     return ws.models[affair_id].element_name(holder, lang) if holder else ""
 
 
-def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") -> list[str]:
+def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja",
+                      findings: pd.DataFrame | None = None) -> list[str]:
     """The key messages of the city briefing, in the council's words.
 
     Parameters
@@ -89,14 +93,17 @@ def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") 
         :func:`~pia_analysis.whatif.portfolio.city_portfolio` of ``ws``.
     lang
         ``"ja"`` (default) or ``"en"``.
+    findings
+        :func:`~pia_analysis.whatif.portfolio.city_open_findings` of ``ws`` (computed when None).
 
     Returns
     -------
     list of str
         Which affair needs attention first and why, and the order of the others; the dates; the shared systems
-        that hold or carry the My Numbers of the most affairs; where the whole city reaches an affair's My Number
-        holder more easily than the affair's own 評価書 shows; the most exposed holder; the weakest stage; the
-        open findings. Names, never ids.
+        that hold (保有) or only carry (伝送) the My Numbers of the most affairs, told apart; where the whole city
+        reaches an affair's My Number holder more easily than the affair's own 評価書 shows; the most exposed
+        holder; the weakest stage; the open findings, a finding on a shared element counted once city-wide; how
+        many rows of the model rest on an assumption. Names, never ids.
 
     Raises
     ------
@@ -140,24 +147,10 @@ def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") 
                    f"{_listing(list(nearest['name']), ja)}。" if ja else
                    f"The next date due is {day_words(day, 'en')} (in {nearest['days_to_next'].iloc[0]} days): "
                    f"{_listing(list(nearest['name']), ja)}.")
-    # shared systems that hold or carry the My Numbers of the most affairs
-    holdings = affair_holdings(ws)
+    # shared systems that hold or carry the My Numbers of the most affairs: holding a file (保有) and passing it
+    # on (伝送) are told apart, for only a holder puts every one of its affairs' files within reach at once
+    out += _shared_holdings_message(ws, lang)
     names = dict(zip(ws.affairs["affair_id"], ws.affairs["name"]))
-    shared = holdings.loc[holdings["shared"] & holdings["my_number"]]
-    counts = shared.groupby("system_id", sort=False)["affair_id"].agg(list)
-    counts = counts[counts.map(len) >= 2]
-    if len(counts):
-        ranked = sorted(counts.items(), key=lambda kv: -len(kv[1]))[:MESSAGE_MAX_SHARED]
-        parts = []
-        for sid, affairs in ranked:
-            model = ws.models[affairs[0]]
-            sys_name = model.element_name(sid, lang)
-            parts.append(f"{sys_name}（{len(affairs)} 事務: {'、'.join(names[a] for a in affairs)}）" if ja else
-                         f"{sys_name} ({len(affairs)} affairs: {', '.join(names[a] for a in affairs)})")
-        out.append(("複数の事務の特定個人情報を保有・伝送する共有システム: " + "、".join(parts)
-                    + "。ここに到達されると、そのすべての事務の個人番号に及びます。") if ja else
-                   ("Shared systems holding or carrying the My Numbers of several affairs: " + "; ".join(parts)
-                    + ". An attacker who reaches one reaches what every one of those affairs keeps there."))
     # where the whole city reaches an affair's holder more easily than its own 評価書 shows
     cross = cross_affair_exposure(ws).drop_duplicates(["affair_id", "holder_id"])
     gap = cross.loc[cross["exposure_city"] > cross["exposure_affair"] * (1 + 1e-9)]
@@ -192,16 +185,147 @@ def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") 
                    f"（{percent(low['weakest_coverage'], 'ja')}）。" if ja else
                    f"The lowest coverage is {stage_word(low['weakest_stage'], 'en')} in 「{low['name']}」 "
                    f"({percent(low['weakest_coverage'], 'en')}).")
-    total = int(p["findings_open"].sum())
-    levels = [c for c in p.columns if c.startswith("findings_") and c != "findings_open"]
-    words = _level_words(lang)
-    parts = [f"{words[c]} {int(p[c].sum())} 件" if ja else f"{int(p[c].sum())} {words[c]}"
-             for c in levels if int(p[c].sum())]
-    out.append(f"未対応の指摘は{body}全体で {total} 件です（{'・'.join(parts)}）。" if ja and parts else
-               f"未対応の指摘は{body}全体で 0 件です。" if ja else
-               f"{_count(total, ja, 'open finding')} in {body} as a whole"
-               + (f" ({', '.join(parts)})." if parts else "."))
+    found = city_open_findings(ws) if findings is None else findings
+    out.append(_findings_message(found, p, body, lang))
+    assumed, rows = _assumption_status(ws)
+    if assumed:
+        share = "すべて" if assumed == rows else f"{assumed} 行"
+        out.append(f"モデル（共有部分と各事務）の {rows} 行のうち{share}が、文書の裏付けのない想定（出典が assumption: "
+                   "の行）です。確率・指摘はその想定の上に立ちます。" if ja else
+                   f"{'All' if assumed == rows else assumed} of the model's {rows} rows (the shared part and every "
+                   "affair) rest on an assumption (a source starting assumption:), not on a document: the "
+                   "likelihoods and findings stand on those assumptions.")
     return out
+
+
+def _shared_holdings_message(ws: Workspace, lang: str) -> list[str]:
+    """The key message on the shared systems that hold or carry the My Numbers of two affairs or more."""
+    ja = lang != "en"
+    holdings = affair_holdings(ws)
+    names = dict(zip(ws.affairs["affair_id"], ws.affairs["name"]))
+    shared = holdings.loc[holdings["shared"] & holdings["my_number"]]
+    ranked = []
+    for sid, rows in shared.groupby("system_id", sort=False):
+        if len(rows) < 2:
+            continue
+        held = [a for a, n in zip(rows["affair_id"], rows["my_number_records"]) if n > 0]
+        carried = [a for a in rows["affair_id"] if a not in held]
+        ranked.append((sid, held, carried))
+    if not ranked:
+        return []
+    ranked = sorted(ranked, key=lambda t: (-len(t[1]), -len(t[2])))[:MESSAGE_MAX_SHARED]
+    sep = "、" if ja else ", "
+    parts = []
+    for sid, held, carried in ranked:
+        sys_name = ws.models[(held or carried)[0]].element_name(sid, lang)
+        what = []
+        if held:
+            what.append(f"保有 {len(held)} 事務: {sep.join(names[a] for a in held)}" if ja else
+                        f"holds the files of {len(held)}: {sep.join(names[a] for a in held)}")
+        if carried:
+            what.append(f"伝送のみ {len(carried)} 事務: {sep.join(names[a] for a in carried)}" if ja else
+                        f"only carries those of {len(carried)}: {sep.join(names[a] for a in carried)}")
+        parts.append(f"{sys_name}（{'／'.join(what)}）" if ja else f"{sys_name} ({'; '.join(what)})")
+    if ja:
+        return ["複数の事務の個人番号を保有（ファイルを持つ）または伝送（通すだけ）する共有システム: "
+                + "、".join(parts) + "。保有するシステムに到達されると、保有するすべての事務の個人番号のファイルに"
+                "及びます。伝送のみのシステムはファイルを持たず、そこを通る間の個人番号に及びます。"]
+    return ["Shared systems that hold (keep a file of) or only carry (pass on) the My Numbers of several affairs: "
+            + "; ".join(parts) + ". An attacker who reaches a holder reaches the files of every affair it holds; "
+            "a system that only carries them keeps no file, and exposes the My Numbers passing through it."]
+
+
+def _findings_message(found: pd.DataFrame, portfolio: pd.DataFrame, body: str, lang: str) -> str:
+    """The open findings of the city: a finding on a shared element counted once, with the per-affair sum."""
+    ja = lang != "en"
+    per_affair = int(portfolio["findings_open"].sum())
+    # one finding per shared element: its highest level among the affairs that see it
+    unique = found.groupby("city_key", sort=False)["risk_level"].max()
+    levels = sorted(_levels_by_number(lang).items(), reverse=True)
+    parts = [f"{w} {int((unique == lv).sum())} 件" if ja else f"{int((unique == lv).sum())} {w}"
+             for lv, w in levels if int((unique == lv).sum())]
+    total = len(unique)
+    if ja:
+        text = (f"未対応の指摘は{body}全体で {total} 件です" + (f"（{'・'.join(parts)}）" if parts else "") + "。")
+        if total != per_affair:
+            text += (f"共有システムの指摘は、使う事務がいくつあっても1件として数えます（事務ごとの件数の合計は "
+                     f"{per_affair} 件）。")
+        return text
+    text = f"{_count(total, ja, 'open finding')} in {body} as a whole" + (f" ({', '.join(parts)})." if parts else ".")
+    if total != per_affair:
+        text += (f" A finding on a shared system counts once, however many affairs use it (the affairs' counts add "
+                 f"up to {per_affair}).")
+    return text
+
+
+def _levels_by_number(lang: str) -> dict[int, str]:
+    from ..catalog import read_table
+
+    scales = read_table("risk_scales.csv")
+    rows = scales.loc[scales["scale"] == "risk_level"]
+    return {int(lv): (ja if lang != "en" else en)
+            for lv, ja, en in zip(rows["level"], rows["label_ja"], rows["label_en"])}
+
+
+def _assumption_status(ws: Workspace) -> tuple[int, int]:
+    """How many rows of the city's model (the shared part once, every affair's own) rest on ``assumption:``, of all."""
+    city = city_model(ws)
+    assumed = assumed_rows(city)
+    return sum(len(keys) for keys in assumed.values()), sum(len(getattr(city, table)) for table in assumed)
+
+
+def council_open_findings(ws: Workspace, findings: pd.DataFrame, lang: str = "ja",
+                          n: int = FINDINGS_PER_AFFAIR) -> pd.DataFrame:
+    """The open findings of each affair in the council's words, the most severe first, ``n`` an affair at most.
+
+    Parameters
+    ----------
+    ws
+        A loaded workspace.
+    findings
+        :func:`~pia_analysis.whatif.portfolio.city_open_findings` of ``ws``.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+    n
+        The findings named per affair; the others are counted in a row 「ほか N 件」 / "and N more".
+
+    Returns
+    -------
+    DataFrame
+        Columns 事務, リスクの水準, 指摘, 対象 (Affair, Risk level, Finding, Concerning): the affairs in
+        city.yaml's order, the title marked ``※`` when the finding rests on an assumption and the element named
+        (「（共有）」 for a shared one, which the other affairs using it also show); every cell text.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``ws`` is not a loaded Workspace.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_workspace
+    >>> from pia_analysis.outputs.city_briefing import council_open_findings
+    >>> from pia_analysis.whatif.portfolio import city_open_findings
+    >>> ws = load_workspace("tests/workspaces/good")
+    >>> list(council_open_findings(ws, city_open_findings(ws), "en").columns)
+    ['Affair', 'Risk level', 'Finding', 'Concerning']
+    """
+    _require(ws)
+    ja = lang != "en"
+    names = dict(zip(ws.affairs["affair_id"], ws.affairs["name"]))
+    rows = []
+    for affair_id, own in findings.groupby("affair_id", sort=False):
+        words = CouncilWords(ws.models[affair_id], lang)
+        ordered = own.sort_values("risk_level", ascending=False, kind="stable")
+        for f in ordered.head(n).itertuples(index=False):
+            title = ("※ " if f.assumed else "") + words.text(f.title_ja if ja else f.title_en)
+            element = words.text(str(f.element)) + (("（共有）" if ja else " (shared)") if f.shared else "")
+            rows.append([str(names[affair_id]), words.level(int(f.risk_level)), title, element])
+        if len(ordered) > n:
+            rows.append([str(names[affair_id]), "", f"ほか {len(ordered) - n} 件" if ja else
+                         f"and {len(ordered) - n} more", ""])
+    return pd.DataFrame(rows, columns=["事務", "リスクの水準", "指摘", "対象"] if ja else
+                        ["Affair", "Risk level", "Finding", "Concerning"])
 
 
 def _level_words(lang: str) -> dict[str, str]:
@@ -238,10 +362,11 @@ def council_portfolio(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") 
 
     Examples
     --------
+    >>> import datetime as dt
     >>> from pia_analysis import bundled_workspace_path, city_portfolio, load_workspace
     >>> from pia_analysis.outputs.city_briefing import council_portfolio
     >>> ws = load_workspace(bundled_workspace_path())
-    >>> table = council_portfolio(ws, city_portfolio(ws), "en")
+    >>> table = council_portfolio(ws, city_portfolio(ws, dt.date(2025, 10, 1)), "en")
     >>> table.loc[0, ["Affair", "Next date"]].tolist()
     ['住民基本台帳に関する事務', '1 October 2026, the yearly review (in 365 days)']
     """
@@ -337,13 +462,19 @@ def coverage_by_affair_chart(ws: Workspace, portfolio: pd.DataFrame, lang: str =
     """
     _require(ws)
     ja = lang != "en"
-    city = _page_model(ws)
+    city = _page_model(ws, _judged_on(portfolio))
     stages = list(catalog_stages()["stage"])
     fig = new_figure(city, lang, "事務ごと・段階ごとのリスク対策の網羅状況" if ja else "Coverage by stage and affair",
                      "各欄は、その事務の段階の（対象要素 × リスク）の組のうち、実施済みの対策で覆われている割合。"
                      "灰色は対象となる要素がない段階。" if ja else
                      "Each cell is the share of the stage's (element × risk) pairs that an implemented control "
                      "covers, in that affair. Grey: no element in the stage's scope.")
+    # the footer dates the page by the day the city's dates are judged on, and says so (not 評価実施日: the
+    # city has one assessment date per affair, the pack one day)
+    assessed = f"{chart_text('assessed_on', lang)}: "
+    for text in fig.texts:
+        if assessed in text.get_text():
+            text.set_text(text.get_text().replace(assessed, "期限の判断日: " if ja else "dates judged on: "))
     values = portfolio[[f"coverage_{s}" for s in stages]].to_numpy(dtype=float)
     ax = fig.add_axes([0.26, 0.12, 0.70, 0.68])
     cmap = colormaps[CONTINUOUS_CMAP].with_extremes(bad="#DDDDDD")
@@ -374,12 +505,31 @@ def _foot_notes(fig: Figure, notes: list[str], lang: str, size: float = 7.5) -> 
              linespacing=1.35, color="#444444")
 
 
-def _page_model(ws: Workspace) -> Model:
-    """The city as one model, titled for the pages' footers (緑ヶ丘市 委員会ポートフォリオ)."""
+def _judged_on(portfolio: pd.DataFrame) -> dt.date:
+    """The day a portfolio was judged on (each row's next date less its days to go)."""
+    first = portfolio.iloc[0]
+    return first["next_date"] - dt.timedelta(days=int(first["days_to_next"]))
+
+
+def _body_name(ws: Workspace, kind, lang: str, label: bool = False) -> str:
+    """The body by its name, with its kind only where the name does not say it (青葉台市, not 青葉台市（市）)."""
+    ja = lang != "en"
+    word = (kind.label_ja if label else kind.word_ja) if ja else (kind.label_en if label else kind.word_en)
+    if ja and str(ws.organisation).endswith(kind.word_ja):
+        return str(ws.organisation)
+    return f"{ws.organisation}（{word}）" if ja else f"{ws.organisation} ({word})"
+
+
+def _page_model(ws: Workspace, today: dt.date) -> Model:
+    """The city as one model, titled and dated for the pages' footers: 緑ヶ丘市 委員会ポートフォリオ, judged-on day.
+
+    The footer's date is the day the dates are judged on, never one affair's assessment date: the pack names one day.
+    """
     city = city_model(ws)
     kind = CouncilWords(city, "ja").kind
-    return city.replace(meta={**city.meta, "title_ja": f"{ws.organisation} 委員会ポートフォリオ",
-                              "title_en": f"{ws.organisation} ({kind.word_en}): the committee's portfolio"})
+    return city.replace(meta={**city.meta, "assessed_on": today,
+                              "title_ja": f"{ws.organisation} 委員会ポートフォリオ",
+                              "title_en": f"{_body_name(ws, kind, 'en')}: the committee's portfolio"})
 
 
 def _cover(ws: Workspace, city: Model, portfolio: pd.DataFrame, today: dt.date, lang: str) -> Figure:
@@ -389,18 +539,22 @@ def _cover(ws: Workspace, city: Model, portfolio: pd.DataFrame, today: dt.date, 
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.86, "特定個人情報保護評価 委員会ポートフォリオ" if ja else
              "Privacy impact assessments: the committee's portfolio", fontsize=22)
-    fig.text(0.06, 0.80, f"{ws.organisation}（{words.kind.word_ja}）" if ja else
-             f"{ws.organisation} ({words.kind.word_en})", fontsize=15)
+    fig.text(0.06, 0.80, _body_name(ws, words.kind, lang), fontsize=15)
     first = portfolio.iloc[0]
+    assumed, total = _assumption_status(ws)
     rows = [
-        ("実施機関" if ja else "Body", f"{ws.organisation}（{words.kind.label_ja}）" if ja else
-         f"{ws.organisation} ({words.kind.label_en})"),
+        ("実施機関" if ja else "Body", _body_name(ws, words.kind, lang, label=True)),
         ("事務" if ja else "Affairs", _count(len(portfolio), ja, "affair") + (": " if not ja else "：")
          + ("、" if ja else "; ").join(portfolio["name"])),
         ("期限の判断日" if ja else "Dates judged on", day_words(today, lang)),
         ("最初に注意が必要な事務" if ja else "Needs attention first", f"{first['name']}"),
         ("その理由" if ja else "Why", str(first["attention_reason_ja" if ja else "attention_reason_en"])),
         ("その事務に必要な評価" if ja else "Its assessment required", str(first["form_ja" if ja else "form_en"])),
+        ("想定に基づく行" if ja else "Rows resting on assumptions",
+         f"モデルの {total} 行のうち {assumed} 行{'（すべて）' if total and assumed == total else ''}"
+         "（出典が assumption: の行）" if ja else
+         f"{assumed} of the model's {total} rows{' (all)' if total and assumed == total else ''} "
+         "(a source starting assumption:)"),
     ]
     y = 0.70
     for k, v in rows:
@@ -433,7 +587,7 @@ def _appendix(ws: Workspace, portfolio: pd.DataFrame, lang: str) -> pd.DataFrame
 
 
 def _markdown(ws: Workspace, messages: list[str], table: pd.DataFrame, portfolio: pd.DataFrame, today: dt.date,
-              lang: str) -> str:
+              lang: str, open_table: pd.DataFrame) -> str:
     ja = lang != "en"
     words = CouncilWords(city_model(ws), lang)
     stages = list(catalog_stages()["stage"])
@@ -442,9 +596,8 @@ def _markdown(ws: Workspace, messages: list[str], table: pd.DataFrame, portfolio
                      for v in row] for n, row in zip(portfolio["name"],
                                                      portfolio[[f"coverage_{s}" for s in stages]].to_numpy(float))],
         columns=["事務" if ja else "Affair"] + [stage_word(s, lang) for s in stages])
-    kind = words.kind.label_ja if ja else words.kind.label_en
-    lines = [f"# {'委員会ポートフォリオ' if ja else 'The committee’s portfolio'}: {md_text(ws.organisation)}"
-             f"{'（' + kind + '）' if ja else ' (' + kind + ')'}", "",
+    lines = [f"# {'委員会ポートフォリオ' if ja else 'The committee’s portfolio'}: "
+             f"{md_text(_body_name(ws, words.kind, lang, label=True))}", "",
              f"- **{'期限の判断日' if ja else 'Dates judged on'}**: {day_words(today, lang)}",
              f"- **{'事務' if ja else 'Affairs'}**: {_count(len(portfolio), ja, 'affair')}", "",
              f"## {'主なメッセージ' if ja else 'Key messages'}", ""]
@@ -456,6 +609,7 @@ def _markdown(ws: Workspace, messages: list[str], table: pd.DataFrame, portfolio
               markdown_table(table), "", f"> {md_text(_rule_note(lang))}"]
     notes = method_notes(" ".join(map(str, table.to_numpy().ravel())), lang)
     lines += [f"> {md_text(n)}" for n in notes]
+    lines += ["", f"## {_OPEN_TITLE[ja]}", "", markdown_table(open_table), "", f"> {md_text(_open_note(lang))}"]
     lines += ["", f"## {'事務ごと・段階ごとの網羅状況' if ja else 'Coverage by stage and affair'}", "",
               markdown_table(coverage)]
     lines += ["", f"## {'付録: 名称とID' if ja else 'Appendix: names and ids'}", "",
@@ -474,10 +628,28 @@ def _analyst_tables(ws: Workspace, portfolio: pd.DataFrame, lang: str) -> dict[s
     return {name: readable_booleans(frame, lang) for name, frame in tables.items()}
 
 
+_OPEN_TITLE = {True: "未対応の指摘（事務ごと、重い順）", False: "Open findings, by affair, the most severe first"}
+
+
+def _open_note(lang: str) -> str:
+    return (f"各事務の指摘は重い順に {FINDINGS_PER_AFFAIR} 件まで（残りは「ほか N 件」）。※: 想定（出典が assumption: "
+            "の行）に基づく指摘。（共有）: 共有システムの指摘で、それを使うほかの事務にも同じ指摘が出る"
+            "（市全体では1件）。"
+            if lang != "en" else
+            f"Up to {FINDINGS_PER_AFFAIR} findings an affair, the most severe first (the rest counted). ※: resting on "
+            "an assumption (a source starting assumption:). (shared): a finding on a shared system, which the other "
+            "affairs using it show too (one finding city-wide).")
+
+
 def _build(ws: Workspace, work: Path, lang: str, today: dt.date) -> Path:
-    city = _page_model(ws)
+    city = _page_model(ws, today)
     portfolio = city_portfolio(ws, today, trials=CITY_TRIALS, seed=0)
-    messages = city_key_messages(ws, portfolio, lang)
+    found = city_open_findings(ws)
+    messages = city_key_messages(ws, portfolio, lang, found)
+    # the affairs' findings in the order of attention, as the portfolio's table above them
+    rank = dict(zip(portfolio["affair_id"], portfolio["attention"]))
+    open_table = council_open_findings(ws, found.sort_values("affair_id", key=lambda s: s.map(rank), kind="stable"),
+                                       lang)
     table = council_portfolio(ws, portfolio, lang)
     chart = coverage_by_affair_chart(ws, portfolio, lang)
     (work / "charts").mkdir()
@@ -487,10 +659,15 @@ def _build(ws: Workspace, work: Path, lang: str, today: dt.date) -> Path:
     # holder's percentage at the foot of the last one
     title = "事務ごとの状況（注意の順）" if ja else "The affairs, in order of attention"
     tables = table_pages(table, title, city, lang,
-                         col_widths=[0.03, 0.11, 0.11, 0.08, 0.12, 0.11, 0.09, 0.13, 0.08, 0.14], size=7.0)
+                         col_widths=[0.03, 0.11, 0.11, 0.08, 0.12, 0.11, 0.09, 0.13, 0.08, 0.14], size=7.0,
+                         max_lines=None)  # every cell whole: a reason cut at 「確認事項 2…」 says nothing
     _foot_notes(tables[-1], [_rule_note(lang), *method_notes("最も起こりやすい経路" if ja else "most likely path",
                                                                 lang)], lang)
-    pages = [_cover(ws, city, portfolio, today, lang), messages_page(messages, city, lang), *tables, chart]
+    findings_pages = table_pages(open_table, _OPEN_TITLE[ja], city, lang, col_widths=[0.22, 0.08, 0.42, 0.28],
+                                 size=8.0, max_lines=None)
+    _foot_notes(findings_pages[-1], [_open_note(lang)], lang)
+    pages = [_cover(ws, city, portfolio, today, lang), messages_page(messages, city, lang), *tables,
+             *findings_pages, chart]
     pages.extend(table_pages(_appendix(ws, portfolio, lang), "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
                              "Appendix: names and ids (as in the analysts' tables under tables/)", city, lang,
                              col_widths=[0.15, 0.55, 0.30], size=7.5))
@@ -498,7 +675,8 @@ def _build(ws: Workspace, work: Path, lang: str, today: dt.date) -> Path:
     with PdfPages(work / "briefing.pdf", metadata=metadata) as pdf:
         for fig in pages:
             pdf.savefig(drawable_figure(fig))
-    (work / "briefing.md").write_text(_markdown(ws, messages, table, portfolio, today, lang), encoding="utf-8")
+    (work / "briefing.md").write_text(_markdown(ws, messages, table, portfolio, today, lang, open_table),
+                                      encoding="utf-8")
     (work / "tables").mkdir()
     tables = _analyst_tables(ws, portfolio, lang)
     for name, frame in tables.items():
@@ -573,9 +751,9 @@ def write_city_report(ws: Workspace, out: str | Path, lang: str = "ja", today: d
     lang
         ``"ja"`` (default) or ``"en"``.
     today
-        The committee's day, which the dates are judged against (default:
-        :func:`~pia_analysis.whatif.portfolio.portfolio_today`, the latest ``assessed_on`` of the affairs, so the
-        pack does not change from day to day).
+        The committee's day, which the dates are judged against, named on the cover and in every page's footer
+        (default: the wall clock, :meth:`datetime.date.today`, as ``pia-analysis procedure``; pass the day for a
+        pack that is the same bytes tomorrow).
     force
         Replace an earlier pack at ``out``.
 
@@ -610,5 +788,5 @@ def write_city_report(ws: Workspace, out: str | Path, lang: str = "ja", today: d
     out = Path(out)
     inputs = [ws.path]
     check_city_pack_target(out, ws.path, force)
-    today = portfolio_today(ws) if today is None else today
+    today = dt.date.today() if today is None else today
     return write_pack(out, lambda work: _build(ws, Path(work), lang, today), inputs=inputs, option="--out")

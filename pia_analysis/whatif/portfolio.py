@@ -11,7 +11,7 @@ committee's portfolio").
 
 from __future__ import annotations
 
-__all__ = ["PORTFOLIO_COLUMNS", "attention_rules", "city_portfolio", "day_words", "portfolio_today"]
+__all__ = ["PORTFOLIO_COLUMNS", "attention_rules", "city_open_findings", "city_portfolio", "day_words"]
 
 import datetime as dt
 import math
@@ -91,11 +91,13 @@ def attention_rules() -> pd.DataFrame:
     return rules.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
-def portfolio_today(ws: Workspace) -> dt.date:
-    """The day a portfolio is judged on when none is given: the latest ``assessed_on`` of the affairs.
+def city_open_findings(ws: Workspace) -> pd.DataFrame:
+    """The open findings of every affair, each marked whether it concerns a shared element.
 
-    The same workspace then gives the same table on every day; pass the committee's day (``today``) to judge the
-    dates against it.
+    A finding on an element of the shared part (a shared system, flow, zone or control: ``Model.shared_ids``)
+    shows in every affair that uses the element: the same gap, found once per affair. Counted city-wide, it is
+    one finding (``city_key`` joins the copies); counted per affair, it stays in each (as the portfolio's
+    ``findings_open``).
 
     Parameters
     ----------
@@ -104,8 +106,12 @@ def portfolio_today(ws: Workspace) -> dt.date:
 
     Returns
     -------
-    datetime.date
-        The latest assessment date of its affairs.
+    DataFrame
+        One row per open finding per affair, the affairs in city.yaml's order and each affair's findings in the
+        order of :func:`~pia_analysis.analysis.findings.find_findings` (highest risk level first): ``affair_id``,
+        ``finding_id``, ``rule_id``, ``element``, ``element_type``, ``shared`` (bool), ``city_key`` (the
+        ``finding_id`` for a shared element, ``affair:finding_id`` otherwise), ``risk_level`` (int64 1–4),
+        ``title_ja``, ``title_en``, ``assumed`` (bool: it rests on an ``assumption:`` row).
 
     Raises
     ------
@@ -115,12 +121,28 @@ def portfolio_today(ws: Workspace) -> dt.date:
     Examples
     --------
     >>> from pia_analysis import load_workspace
-    >>> from pia_analysis.whatif.portfolio import portfolio_today
-    >>> portfolio_today(load_workspace("tests/workspaces/good"))
-    datetime.date(2024, 4, 1)
+    >>> from pia_analysis.whatif.portfolio import city_open_findings
+    >>> found = city_open_findings(load_workspace("tests/workspaces/good"))
+    >>> len(found) >= found["city_key"].nunique()
+    True
     """
+    from ..analysis.findings import find_findings
+
     _require(ws)
-    return max(m.meta["assessed_on"] for m in ws.models.values())
+    columns = ["affair_id", "finding_id", "rule_id", "element", "element_type", "shared", "city_key",
+               "risk_level", "title_ja", "title_en", "assumed"]
+    frames = []
+    for affair_id, model in ws.models.items():
+        found = find_findings(model)
+        found = found.loc[found["status"] == "open"].copy()
+        shared = found["element"].isin(model.shared_ids)
+        found["affair_id"] = affair_id
+        found["shared"] = shared.astype(bool)
+        found["city_key"] = [fid if sh else f"{affair_id}{NAMESPACE_SEP}{fid}"
+                             for fid, sh in zip(found["finding_id"], shared)]
+        frames.append(found[columns])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return out.astype({"risk_level": "int64", "shared": "bool", "assumed": "bool"})
 
 
 def _require(ws: Any) -> None:
@@ -179,8 +201,9 @@ def city_portfolio(ws: Workspace, today: dt.date | None = None, *, trials: int =
     ws
         A loaded workspace (:func:`~pia_analysis.formats.workspace.load_workspace`).
     today
-        The committee's day, which the dates are judged against (default: :func:`portfolio_today`, the latest
-        ``assessed_on`` of the affairs, so that the same workspace gives the same table).
+        The committee's day, which the dates are judged against (default: the wall clock,
+        :meth:`datetime.date.today`, as :func:`~pia_analysis.analysis.procedure.procedure_check`: a re-run
+        that lapsed since the last assessment shows; pass the day for a table that does not change).
     trials
         Monte Carlo trials per affair (0: none; the three ``holder_compromise`` columns are then NaN).
     seed
@@ -248,7 +271,7 @@ def city_portfolio(ws: Workspace, today: dt.date | None = None, *, trials: int =
     for what, value in (("trials", trials), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidArgumentError(f"{what} must be a non-negative integer, not {value!r}")
-    today = portfolio_today(ws) if today is None else today
+    today = dt.date.today() if today is None else today
     stage_table = catalog_stages()
     stages = list(stage_table["stage"])
     short = {s: (ja, en) for s, ja, en in zip(stage_table["stage"], stage_table["short_ja"], stage_table["short_en"])}
