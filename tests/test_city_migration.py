@@ -423,3 +423,17 @@ def test_the_impact_headline_counts_a_removed_affair(tmp_path, capsys):
     (new / "city.yaml").write_text(text[:text.index("  - id: zei")], encoding="utf-8")
     assert main(["city", "impact", str(old), str(new), "--lang", "en"]) == 0
     assert "1 of 2 affair(s) changed" in capsys.readouterr().out
+
+
+def test_outsourcing_reasons_use_names_and_the_operators_word_and_say_re_outsourcing(tmp_path):
+    m = city_migration(load_workspace(ONE), ["juki:REG"])
+    reasons = m.affairs.set_index("affair_id").at["juki", "reasons_ja"]
+    assert "住民記録システム（REG）を委託先が運用する（委託の追加）" in reasons and "contractor" not in reasons
+    # the convenience-store system's contractor hands it to a subcontractor: a new re-outsourcing (再委託), the
+    # rule 委託・再委託の追加 of catalog/change_rules.csv, worded as such
+    assert _rules().at["new-outsourcing", "title_ja"] == "委託・再委託の追加"
+    scenario = {"id": "sub", "set": {"systems": {"CONBINI": {"operator": "subcontractor"}}}}
+    impact = shared_change_impact(load_workspace(ONE), apply_city_scenario(load_workspace(ONE), scenario))
+    row = impact.affairs.set_index("affair_id").loc["juki"]
+    assert "コンビニ交付システム（CONBINI）の運用が委託先から再委託先に移る（再委託の追加）" in row["reasons_ja"]
+    assert "(a new re-outsourcing)" in row["reasons_en"] and "subcontractor" not in row["reasons_ja"]
