@@ -437,3 +437,12 @@ def test_outsourcing_reasons_use_names_and_the_operators_word_and_say_re_outsour
     row = impact.affairs.set_index("affair_id").loc["juki"]
     assert "コンビニ交付システム（CONBINI）の運用が委託先から再委託先に移る（再委託の追加）" in row["reasons_ja"]
     assert "(a new re-outsourcing)" in row["reasons_en"] and "subcontractor" not in row["reasons_ja"]
+
+
+def test_the_option_at_fault_is_named_and_a_my_number_given_as_a_system_is_masked(tmp_path, capsys):
+    out = str(tmp_path / "o")
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--zone", "CORE", "--out", out]) == 2
+    assert "error: --zone: zone 'CORE' is in the model but is not a government-cloud zone" in capsys.readouterr().err
+    assert main(["city", "migrate", str(ONE), "--systems", "123456789018", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "123456789018" not in err and "--systems: no system" in err
