@@ -443,6 +443,9 @@ def test_the_option_at_fault_is_named_and_a_my_number_given_as_a_system_is_maske
     out = str(tmp_path / "o")
     assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--zone", "CORE", "--out", out]) == 2
     assert "error: --zone: zone 'CORE' is in the model but is not a government-cloud zone" in capsys.readouterr().err
+    # an affair's own zone as the tenancy: said before any copy is made, naming the option
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--zone", "JUKI_Z", "--out", out]) == 2
+    assert "error: --zone: zone 'JUKI_Z' is affair 'juki''s own zone" in capsys.readouterr().err
     assert main(["city", "migrate", str(ONE), "--systems", "123456789018", "--out", out]) == 2
     err = capsys.readouterr().err
     assert "123456789018" not in err and "--systems: no system" in err

@@ -669,10 +669,12 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
     Raises
     ------
     InvalidArgumentError
-        When no system is named, a name is unknown, an affair's own system is named without its affair, or a
-        value is refused by :func:`~pia_analysis.whatif.cloud.cloud_migration_spec`.
+        When no system is named, a name is unknown, an affair's own system is named without its affair, a named
+        system is not the body's own (a resident, a terminal, J-LIS's or the State's), ``zone_id`` is an affair's
+        own zone, or a value is refused by :func:`~pia_analysis.whatif.cloud.cloud_migration_spec`.
     ModelError
-        When the moved workspace does not load (its problems located).
+        When the moved workspace does not load (its problems located in the workspace's files), or the shared
+        folder or an affair's model is outside the workspace folder (located at city.yaml).
     pia_analysis.model.errors.ModelTypeError
         When ``ws`` is not a loaded workspace.
 
@@ -689,6 +691,11 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
     if not names:
         raise InvalidArgumentError("name at least one system to move to the government cloud")
     _check_systems(ws, names)
+    owners = sorted(a for a in ws.models if zone_id in _own_ids(ws, a, "zones"))
+    if owners:
+        raise InvalidArgumentError(f"zone {zone_id!r} is affair {' and '.join(map(repr, owners))}'s own zone: the "
+                                   "tenancy is the city's, added to the shared part; name another zone id, or move "
+                                   f"{zone_id} to shared/zones.csv (government_cloud TRUE)")
     city = city_model(ws)
     spec = cloud_migration_spec(city, names, zone_id=zone_id, vendor=vendor, line=line, encrypted=encrypted,
                                 scenario_id=scenario_id)
