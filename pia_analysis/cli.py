@@ -231,7 +231,8 @@ def _print_impact(args: argparse.Namespace, workspace, impact) -> int:
                 "change_class_ja": ("変更の区分", "class of change"), "changes": ("変更", "changes"),
                 "shared_changes": ("変わった共有部分", "shared elements changed"), reasons: ("理由", "reasons"),
                 "sheet_rows": ("別添3の行", "別添3 rows")}
-    touched = int((impact.affairs["changes"] > 0).sum())
+    # an affair added or removed between the versions is changed too, though it has no diff to count
+    touched = int(((impact.affairs["changes"] > 0) | (impact.affairs["status"] != "compared")).sum())
     print(f"{workspace.organisation}: " + (f"{touched} of {len(table)} affair(s) changed" if en else
                                            f"事務 {len(table)} 件のうち {touched} 件に変更"))
     _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
@@ -260,7 +261,7 @@ def _cmd_city_migrate(args: argparse.Namespace) -> int:
     from .formats.workspace import load_workspace
     from .util.errors import InvalidArgumentError
     from .util.files import check_new_dir, write_file
-    from .whatif.migration import city_migration, write_city_scenario
+    from .whatif.migration import city_migration, write_migration
 
     check_new_dir(args.out, inputs=[args.model], option="--out")  # before any work
     if args.scenario_out:
@@ -270,15 +271,29 @@ def _cmd_city_migrate(args: argparse.Namespace) -> int:
         print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
     encrypted = None if args.encrypted is None else args.encrypted == "yes"
     try:
-        migration = city_migration(workspace, args.systems, zone_id=args.zone, vendor=args.vendor, line=args.line,
-                                   encrypted=encrypted)
+        migration = city_migration(workspace, args.systems, zone_id=args.zone, vendor=args.vendor,
+                                   line=args.line, encrypted=encrypted, on=args.on)
     except InvalidArgumentError as exc:
-        raise UsageError(str(exc)) from None  # a name, the vendor or the zone: the message says which
+        message = mask_numbers(str(exc))  # a name, the vendor or the zone: the option is named first
+        option = "--vendor" if message.startswith("vendor") else "--zone" if message.startswith("zone") else "--systems"
+        raise UsageError(f"{option}: {message}") from None
+    except ModelError as exc:
+        return _problems(f"the move to the government cloud cannot be made on the workspace at {args.model}; "
+                         "nothing written", exc)
     text = ("# written by pia-analysis city migrate: the move to the government cloud (docs/government-cloud.md)\n"
+            + _declarations_note(migration.declarations)
             + yaml.safe_dump(migration.spec, allow_unicode=True, sort_keys=False, width=100))
-    write_city_scenario(workspace, migration.scenario, args.out)
+    # Everything is computed: now the writing, the scenario file first (one atomic file) and the workspace
+    # last (whole or not at all); a failure or an interruption while writing the workspace takes the scenario
+    # file back, so that nothing of the run is left.
     if args.scenario_out:
         write_file(args.scenario_out, text, inputs=[args.model])
+    try:
+        write_migration(migration, args.out, inputs=[args.model])
+    except BaseException:
+        if args.scenario_out:
+            Path(args.scenario_out).unlink(missing_ok=True)
+        raise
     en = args.lang == "en"
     if args.format == "json":
         payload = {"workspace": str(args.out), "scenario": migration.spec,
@@ -307,6 +322,16 @@ def _cmd_city_migrate(args: argparse.Namespace) -> int:
     _section("Controls naming a moved system: questions for the analyst" if en else "移すシステムに係る対策（要確認）",
              migration.questions[["affair_id", "control_id", question]])
     return EXIT_OK
+
+
+def _declarations_note(declarations: dict[str, list[str]]) -> str:
+    """The comment of the scenario file saying which affairs' model.yaml the move changes (not a table)."""
+    if not declarations:
+        return ""
+    lines = ["# The move also drops 委託しない (outsource) from declared_not_applicable in the model.yaml of: "
+             + ", ".join(declarations) + " (a contractor now handles their files; the moved workspace has it).",
+             "# A city scenario changes tables only: applied with 'city impact --scenario', drop it there by hand."]
+    return "".join(line + "\n" for line in lines)
 
 
 def _city_folders(paths: list[str]) -> list[str]:
@@ -1205,6 +1230,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the channel of the flows over the connection line")
     p.add_argument("--encrypted", choices=("yes", "no"), default=None,
                    help="whether the line is encrypted (default: each flow keeps its own value)")
+    p.add_argument("--on", type=_day, metavar="DATE",
+                   help="the day of the move, the (別添3) rows' 変更日: 2026-04-01, 令和8年4月1日 … (default: today)")
     p.add_argument("--scenario-out", metavar="FILE", help="also write the move as a scenario file")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     lang(p)

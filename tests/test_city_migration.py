@@ -73,8 +73,10 @@ def test_every_affair_of_the_example_city_is_an_important_change_by_the_catalogu
             assert f"[{rule}]" in row["reasons_ja"]
         # (別添3): for each moved system, one row 事前 per item the two rules name, worded as the catalogue
         sheet = moved.sheets.loc[moved.sheets["affair_id"] == affair_id]
-        early = sheet.loc[sheet["提出時期"] == "事前"]
+        early = sheet.loc[sheet["区分"] == "重要な変更"]
         assert len(early) == 4 and set(early["規則"]) == expected
+        # one move, one submission: every row of the affair goes before the move with the re-assessment
+        assert set(sheet["提出時期"]) == {"事前"}
         names = dict(zip(moved.workspace.models[affair_id].systems["system_id"],
                          moved.workspace.models[affair_id].systems["name_ja"]))
         for s in (system, "ATENA"):
@@ -84,13 +86,16 @@ def test_every_affair_of_the_example_city_is_an_important_change_by_the_catalogu
 
 
 def test_the_rest_of_the_move_is_a_revision(moved):
-    # the tenancy zone and the flows put on the connection line: 評価書の修正 (other-change), filed 事後
+    # the tenancy zone and the flows put on the connection line: 評価書の修正 (other-change); alone they would be
+    # filed 事後, but they are rows of the same move as the 重要な変更, submitted with it before the move
     later = moved.impact.changes.loc[moved.impact.changes["change_class"] != "important"]
     assert set(later["change_class"]) == {"revision"}
     assert set(later.loc[later["table"] == "zones", "id"]) == {"GOVCLOUD"}
     assert set(later["table"]) == {"zones", "flows"}
-    sheet = moved.sheets
-    assert set(sheet.loc[sheet["区分"] == "評価書の修正", "提出時期"]) == {"事後"}
+    assert set(moved.impact.sheets.loc[moved.impact.sheets["区分"] == "評価書の修正", "提出時期"]) == {"事後"}
+    sheet = moved.sheets.loc[moved.sheets["区分"] == "評価書の修正"]
+    assert set(sheet["提出時期"]) == {"事前"}
+    assert all(w.endswith("同じ移行の重要な変更とともに、変更前に評価を再実施して提出する") for w in sheet["提出時期に係る説明"])
 
 
 def test_the_intermediate_server_and_the_counter_stay(moved):
@@ -186,9 +191,9 @@ def test_moving_a_system_one_affair_takes_touches_that_affair_only():
     assert sheet.at["mn-storage-moved", "提出時期"] == "事前"
     assert sheet.at["mn-storage-moved", "項目"] == \
         _rules().at["mn-storage-moved", "form_item_ja"] + "（コンビニ交付システム）"
-    # juki's model no longer takes the data centre (no system of it is there): a row 事後
+    # juki's model no longer takes the data centre (no system of it is there): a row of the same move, 事前
     assert "DC" not in m.workspace.models["juki"].zones["zone_id"].tolist()
-    assert (m.sheets["提出時期"] == "事前").sum() == 1
+    assert (m.sheets["区分"] == "重要な変更").sum() == 1 and set(m.sheets["提出時期"]) == {"事前"}
     # the original files are untouched
     assert load_workspace(ONE).models["juki"].systems.set_index("system_id").at["CONBINI", "zone_id"] == "DC"
 
@@ -231,7 +236,8 @@ def test_a_change_the_loader_refuses_is_located_in_the_workspace_and_nothing_is_
     scenario = {"id": "nowhere", "set": {"systems": {"CONBINI": {"zone_id": "MOON"}}}}
     with pytest.raises(ModelError) as info:
         write_city_scenario(load_workspace(ONE), scenario, tmp_path / "out")
-    assert any(str(ONE / "shared" / "systems.csv") in str(p) and "MOON" in str(p) and "after applying" in str(p)
+    assert any(str(ONE / "shared" / "systems.csv") in str(p) and "MOON" in str(p) and "once the change" in str(p)
+               and "the workspace itself is valid" in str(p)
                for p in info.value.problems)
     assert not (tmp_path / "out").exists() and list(tmp_path.iterdir()) == []
 
@@ -245,7 +251,7 @@ def test_the_cli_refuses_a_folder_with_files_and_writes_nothing(tmp_path, capsys
     assert "choose an empty or new folder for --out" in capsys.readouterr().err
     assert main(["city", "migrate", str(ONE), "--systems", "REG", "--out", str(tmp_path / "new")]) == 2
     err = capsys.readouterr().err
-    assert "error: 'REG' is not a shared system" in err and "Traceback" not in err
+    assert "error: --systems: 'REG' is not a shared system" in err and "Traceback" not in err
     assert not (tmp_path / "new").exists()
     with pytest.raises(OutputRefused):
         write_city_scenario(load_workspace(ONE), {"id": "x"}, ONE / "inside")
@@ -262,3 +268,184 @@ def test_the_cli_writes_the_moved_city_and_prints_the_table(tmp_path, capsys):
     # the scenario file written beside applies to the original and gives the same workspace
     again = apply_city_scenario(load_workspace(ONE), scenario)
     assert shared_change_impact(moved, again).affairs["change_class"].tolist() == ["none", "none"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the trials' findings (coord/TRIAL16_USER_FINDINGS.md, TRIAL16_ATTACK_FINDINGS.md)
+
+
+GOOD = WORKSPACES / "good"
+
+
+def _declaring(tmp_path: Path) -> Path:
+    """The hand-made city whose affair zei declares 委託しない (valid: a city-run tax system, no outsourcing)."""
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(GOOD, folder)
+    with (folder / "affairs" / "zei" / "model.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("# the form's check box\ndeclared_not_applicable: [outsource]\n")
+    load_workspace(folder)  # valid as it is
+    return folder
+
+
+def test_moving_an_affair_that_declares_no_outsourcing_drops_the_declaration_as_an_important_change(tmp_path):
+    folder = _declaring(tmp_path)
+    m = city_migration(load_workspace(folder), ["zei:TAX"])
+    assert m.declarations == {"zei": []}
+    zei = m.workspace.models["zei"]
+    assert not zei.meta.get("declared_not_applicable")
+    assert "declared_not_applicable" not in (Path(zei.path) / "model.yaml").read_text(encoding="utf-8")
+    row = m.affairs.set_index("affair_id").loc["zei"]
+    assert row["change_class_ja"] == "重要な変更" and "new-outsourcing" in row["rules"]
+    sheet = m.sheets.loc[m.sheets["affair_id"] == "zei"]
+    items = set(sheet["項目"])
+    assert "Ⅲ 4 [ ]委託しない" in items and any(i.startswith("Ⅱ 4 特定個人情報ファイルの取扱いの委託") for i in items)
+    # the original is untouched; the written copy is the one checked
+    assert "declared_not_applicable: [outsource]" in (folder / "affairs" / "zei" / "model.yaml").read_text("utf-8")
+    out = tmp_path / "moved"
+    assert main(["city", "migrate", str(folder), "--systems", "zei:TAX", "--out", str(out)]) == 0
+    assert not load_workspace(out).models["zei"].meta.get("declared_not_applicable")
+
+
+def test_a_refused_move_names_the_change_not_the_workspace_nor_a_scratch_path(tmp_path, capsys):
+    folder = _declaring(tmp_path)
+    # the city runs the tax system itself in the tenancy: no outsourcing, the declaration stays; but a flow to
+    # the contractor's convenience store system would contradict it: make one by hand in a scenario
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("id: s\nset:\n  systems:\n    zei:TAX: {operator: contractor}\n", encoding="utf-8")
+    assert main(["city", "impact", str(folder), "--scenario", str(scenario)]) == 1
+    err = capsys.readouterr().err
+    assert "pia-city-" not in err and "/tmp/pia" not in err
+    assert str(folder / "affairs" / "zei" / "model.yaml") in err and str(folder / "affairs" / "zei" / "systems.csv") in err
+    assert "the workspace itself is valid" in err and f"once the change {scenario}" in err
+
+
+def test_the_move_is_dated_on_its_own_day(tmp_path, capsys):
+    import datetime as dt
+
+    m = city_migration(load_workspace(ONE), "CONBINI", on=dt.date(2026, 4, 1))
+    assert set(m.sheets["変更日"]) == {"2026-04-01"} and set(m.impact.sheets["変更日"]) == {"2024-04-01"}
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--out", str(tmp_path / "o"), "--on",
+                 "令和8年4月1日", "--format", "json"]) == 0
+    import json
+
+    assert {r["変更日"] for r in json.loads(capsys.readouterr().out)["sheets"]} == {"2026-04-01"}
+    today = dt.date.today().isoformat()
+    assert set(city_migration(load_workspace(ONE), "CONBINI").sheets["変更日"]) == {today}
+
+
+def test_only_the_bodys_own_systems_move(tmp_path, capsys):
+    ws = load_workspace(bundled_workspace_path())
+    for name, why in (("RESIDENT", "kind 'external'"), ("STORE_KIOSK", "kind 'terminal'"),
+                      ("IPNS_HUB", "run by"), ("MIDDLE_SRV", "run by")):
+        with pytest.raises(InvalidArgumentError, match=f"'{name}' cannot move to the government cloud: it is.*{why}"):
+            city_migration(ws, [name])
+    assert main(["city", "migrate", str(bundled_workspace_path()), "--systems", "RESIDENT", "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "--systems: 'RESIDENT' cannot move" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    # a system of a shared id named with an affair: it is the shared one
+    with pytest.raises(InvalidArgumentError, match="'ATENA' is a shared system: name it ATENA"):
+        city_migration(ws, ["juki:ATENA"])
+
+
+def test_an_affairs_own_copy_of_a_shared_id_does_not_move_and_says_so(tmp_path):
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(GOOD, folder)
+    # zei saved standalone: no shared part taken, its own copy of the addressee system and of the core network
+    zei = folder / "affairs" / "zei"
+    model_yaml = (zei / "model.yaml").read_text(encoding="utf-8")
+    (zei / "model.yaml").write_text(model_yaml.replace("shared: ../../shared\n", ""), encoding="utf-8")
+    (zei / "holdings.csv").unlink()
+    with (zei / "zones.csv").open("a", encoding="utf-8") as handle:
+        handle.write("CORE,基幹系ネットワーク,Core network,false,city,assumption: test\n")
+    with (zei / "systems.csv").open("a", encoding="utf-8") as handle:
+        handle.write("ATENA,団体内統合宛名システム,Integrated addressee system,CORE,system,city,TAX_FILE,,"
+                     "assumption: test\n")
+    ws = load_workspace(folder)
+    assert "ATENA" not in ws.models["zei"].shared_ids
+    row = city_migration(ws, ["ATENA"]).affairs.set_index("affair_id").loc["zei"]
+    assert row["moved"] == [] and "ATENA is the affair's own row, not the shared ATENA" in row["reasons_en"]
+
+
+def test_a_shared_folder_outside_the_workspace_is_refused_at_city_yaml(tmp_path, capsys):
+    import shutil
+
+    outside, folder = tmp_path / "elsewhere", tmp_path / "city"
+    shutil.copytree(GOOD / "shared", outside)
+    shutil.copytree(GOOD, folder)
+    shutil.rmtree(folder / "shared")
+    (folder / "shared").symlink_to(outside, target_is_directory=True)
+    before = _tree(outside)
+    ws = load_workspace(folder)
+    with pytest.raises(ModelError, match="the shared folder is outside the workspace folder"):
+        city_migration(ws, ["ATENA"])
+    assert main(["city", "migrate", str(folder), "--systems", "ATENA", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder / 'city.yaml'}:5: shared: the shared folder is outside" in err and "Traceback" not in err
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("id: s\nset:\n  systems:\n    ATENA: {operator: contractor}\n", encoding="utf-8")
+    assert main(["city", "impact", str(folder), "--scenario", str(scenario)]) == 1
+    assert "outside the workspace folder" in capsys.readouterr().err
+    assert _tree(outside) == before and not (tmp_path / "o").exists()
+
+
+def test_a_failed_write_leaves_neither_the_workspace_nor_the_scenario_file(tmp_path, monkeypatch, capsys):
+    from pia_analysis.whatif import migration as module
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "write_new_dir", broken)
+    out, scenario = tmp_path / "o", tmp_path / "s.yaml"
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--out", str(out), "--scenario-out",
+                 str(scenario)]) == 130
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    # interrupted while the scenario file is written: the workspace is not written either
+    from pia_analysis.util import files
+
+    monkeypatch.setattr(files, "write_file", broken)
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--out", str(out), "--scenario-out",
+                 str(scenario)]) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_impact_headline_counts_a_removed_affair(tmp_path, capsys):
+    import shutil
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(GOOD, old)
+    shutil.copytree(GOOD, new)
+    text = (new / "city.yaml").read_text(encoding="utf-8")
+    (new / "city.yaml").write_text(text[:text.index("  - id: zei")], encoding="utf-8")
+    assert main(["city", "impact", str(old), str(new), "--lang", "en"]) == 0
+    assert "1 of 2 affair(s) changed" in capsys.readouterr().out
+
+
+def test_outsourcing_reasons_use_names_and_the_operators_word_and_say_re_outsourcing(tmp_path):
+    m = city_migration(load_workspace(ONE), ["juki:REG"])
+    reasons = m.affairs.set_index("affair_id").at["juki", "reasons_ja"]
+    assert "住民記録システム（REG）を委託先が運用する（委託の追加）" in reasons and "contractor" not in reasons
+    # the convenience-store system's contractor hands it to a subcontractor: a new re-outsourcing (再委託), the
+    # rule 委託・再委託の追加 of catalog/change_rules.csv, worded as such
+    assert _rules().at["new-outsourcing", "title_ja"] == "委託・再委託の追加"
+    scenario = {"id": "sub", "set": {"systems": {"CONBINI": {"operator": "subcontractor"}}}}
+    impact = shared_change_impact(load_workspace(ONE), apply_city_scenario(load_workspace(ONE), scenario))
+    row = impact.affairs.set_index("affair_id").loc["juki"]
+    assert "コンビニ交付システム（CONBINI）の運用が委託先から再委託先に移る（再委託の追加）" in row["reasons_ja"]
+    assert "(a new re-outsourcing)" in row["reasons_en"] and "subcontractor" not in row["reasons_ja"]
+
+
+def test_the_option_at_fault_is_named_and_a_my_number_given_as_a_system_is_masked(tmp_path, capsys):
+    out = str(tmp_path / "o")
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--zone", "CORE", "--out", out]) == 2
+    assert "error: --zone: zone 'CORE' is in the model but is not a government-cloud zone" in capsys.readouterr().err
+    # an affair's own zone as the tenancy: said before any copy is made, naming the option
+    assert main(["city", "migrate", str(ONE), "--systems", "CONBINI", "--zone", "JUKI_Z", "--out", out]) == 2
+    assert "error: --zone: zone 'JUKI_Z' is affair 'juki''s own zone" in capsys.readouterr().err
+    assert main(["city", "migrate", str(ONE), "--systems", "123456789018", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "123456789018" not in err and "--systems: no system" in err

@@ -19,9 +19,11 @@ A change to a city is written once and reaches every affair whose part of the sh
 
 from __future__ import annotations
 
-__all__ = ["CityMigration", "apply_city_scenario", "city_migration", "city_scenario", "write_city_scenario"]
+__all__ = ["CityMigration", "apply_city_scenario", "city_migration", "city_scenario", "write_city_scenario",
+           "write_migration"]
 
 import dataclasses
+import datetime as dt
 import os
 import shutil
 import weakref
@@ -176,15 +178,12 @@ def _folders(ws: Workspace) -> dict[str, Path]:
 def _changed_tables(ws: Workspace, scenario: Scenario) -> dict[tuple[str, str], pd.DataFrame]:
     """(target, table) → the table as it is after the scenario, for every table it changes."""
     entries, problems = _targets(ws, scenario)
+    problems += _outside(ws)
     folders = _folders(ws)
     for target in {t for t, _ in entries}:
         if target == _SHARED and target not in folders:
             problems.append(Problem(scenario.label, None, "", "adds to the shared part, but the workspace has none",
                                     "add 'shared: shared' to city.yaml and create the folder"))
-        elif target != _SHARED and not _within(folders[target], Path(ws.path)):
-            problems.append(Problem(scenario.label, None, "", f"changes affair {target!r}, whose model is outside "
-                                                              "the workspace folder",
-                                    "keep every affair's model inside the workspace to write a changed copy"))
     if problems:
         raise ModelError(problems)
     frames: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -226,6 +225,34 @@ def _changed_tables(ws: Workspace, scenario: Scenario) -> dict[tuple[str, str], 
     return out
 
 
+def _outside(ws: Workspace) -> list[Problem]:
+    """The shared folder and affairs' models the changed copy cannot take along: outside the workspace folder.
+
+    The change is written into a copy of the workspace folder; a folder reached from outside it (``shared:
+    ../x``, a symlink to another place) would be read from its original place by the copy, or written through.
+    """
+    from ..formats.directory import key_line
+
+    root = Path(ws.path)
+    index = root / "city.yaml"
+    problems = []
+    if ws.shared_path is not None and not _within(ws.shared_path, root):
+        problems.append(Problem(str(index), key_line(index, "shared"), "shared",
+                                "the shared folder is outside the workspace folder (at "
+                                f"{Path(ws.shared_path).resolve()}): a changed copy of the workspace cannot take it "
+                                "along",
+                                "move the shared folder into the workspace folder (a real folder, not a symlink), "
+                                "set 'shared:' to its path relative to city.yaml, and run again"))
+    for affair, path in zip(ws.affairs["affair_id"], ws.affairs["model_path"]):
+        if not _within(path, root):
+            problems.append(Problem(str(index), None, "affairs",
+                                    f"affair {affair!r}'s model is outside the workspace folder (at "
+                                    f"{Path(path).resolve()}): a changed copy of the workspace cannot take it along",
+                                    "move the affair's folder into the workspace folder (a real folder, not a "
+                                    "symlink), name it in city.yaml, and run again"))
+    return problems
+
+
 def _within(path: Path, folder: Path) -> bool:
     try:
         Path(path).resolve().relative_to(Path(folder).resolve())
@@ -234,11 +261,19 @@ def _within(path: Path, folder: Path) -> bool:
     return True
 
 
-def _build(ws: Workspace, changed: dict[tuple[str, str], pd.DataFrame], folder: Path) -> None:
-    """Fill ``folder`` with the workspace, the changed tables written over their copies."""
+def _build(ws: Workspace, changed: dict[tuple[str, str], pd.DataFrame], folder: Path,
+           declarations: Mapping[str, list[str]] | None = None) -> None:
+    """Fill ``folder`` with the workspace, the changed tables written over their copies.
+
+    ``declarations`` gives, per affair, its new ``declared_not_applicable`` (the move drops 委託しない from an
+    affair whose moved system a contractor now runs): only that key of the copy's model.yaml is rewritten.
+    """
     root = Path(ws.path)
     shutil.copytree(root, folder, symlinks=True, dirs_exist_ok=True)
     folders = _folders(ws)
+    for affair, declared in (declarations or {}).items():
+        place = folder / Path(folders[affair]).resolve().relative_to(root.resolve()) / "model.yaml"
+        place.write_text(_with_declarations(place.read_text(encoding="utf-8-sig"), declared), encoding="utf-8")
     for (target, name), frame in changed.items():
         table = TABLE_BY_NAME[name]
         place = folder / Path(folders[target]).resolve().relative_to(root.resolve()) / table.filename
@@ -248,6 +283,32 @@ def _build(ws: Workspace, changed: dict[tuple[str, str], pd.DataFrame], folder: 
         unused = [c.name for c in table.columns if not c.required and c.name in frame and c.name not in header
                   and not any(_used(v) for v in frame[c.name])]
         place.write_text(table_to_csv_text(frame.drop(columns=unused), table), encoding="utf-8")
+
+
+def _with_declarations(text: str, declared: list[str]) -> str:
+    r"""model.yaml's text with ``declared_not_applicable`` set to ``declared`` (the key removed when empty).
+
+    Only the key's own lines are rewritten, so that the comments and the other keys stay as the analyst wrote them.
+
+    >>> _with_declarations("id: a\ndeclared_not_applicable: [outsource, provide]\nhandlers: 3\n", ["provide"])
+    'id: a\ndeclared_not_applicable: [provide]\nhandlers: 3\n'
+    >>> _with_declarations("id: a\ndeclared_not_applicable:\n  - outsource\nhandlers: 3\n", [])
+    'id: a\nhandlers: 3\n'
+    """
+    import yaml
+
+    root = yaml.compose(text)
+    for knode, vnode in root.value if isinstance(root, yaml.MappingNode) else ():
+        if knode.value != "declared_not_applicable":
+            continue
+        lines = text.splitlines(keepends=True)
+        first, last = knode.start_mark.line, vnode.end_mark.line
+        # a block list ends at the start of the next line: that line is not the key's
+        if vnode.end_mark.column == 0 and last > first:
+            last -= 1
+        new = [f"declared_not_applicable: [{', '.join(declared)}]\n"] if declared else []
+        return "".join(lines[:first] + new + lines[last + 1:])
+    return text
 
 
 def _header(path: Path) -> list[str]:
@@ -267,12 +328,24 @@ def _used(value: Any) -> bool:
 
 
 def _relabel(error: ModelError, scratch: Path, root: Path, scenario: Scenario) -> ModelError:
-    """The problems of the changed copy, located in the workspace's own files and naming the scenario."""
+    """The problems of the changed copy, located in the workspace's own files and naming the scenario.
+
+    The scratch copy is gone when the message is read: every mention of it (the file, a row named in the message
+    or the hint) names the workspace's own file instead, and the message says the problem is the change's.
+    """
     problems = []
+    scratch_text = (str(scratch), str(Path(scratch).resolve()))
+
+    def here(text: Any) -> str:
+        text = str(text)
+        for old in scratch_text:
+            text = text.replace(old, str(root))
+        return text
+
     for p in error.problems:
-        file = str(p.file).replace(str(scratch), str(root))
-        problems.append(Problem(file, p.line, p.column, f"{p.message} (after applying scenario {scenario.label})",
-                                p.hint))
+        problems.append(Problem(here(p.file), p.line, p.column,
+                                f"{here(p.message)} — once the change {scenario.label} is applied; the workspace "
+                                "itself is valid", here(p.hint) if p.hint else p.hint))
     return ModelError(problems)
 
 
@@ -354,7 +427,11 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     False
     """
     _require_workspace(ws, "apply_city_scenario")
-    scenario = city_scenario(scenario)
+    return _apply(ws, city_scenario(scenario))
+
+
+def _apply(ws: Workspace, scenario: Scenario, declarations: Mapping[str, list[str]] | None = None) -> Workspace:
+    """:func:`apply_city_scenario`, with the affairs' new ``declared_not_applicable`` (:func:`_build`)."""
     changed = _changed_tables(ws, scenario)
     # The copy is kept while the workspace object lives, so that its path holds exactly what it says (another
     # scenario can be applied to it, write_city_scenario can copy it); it is removed when the object is dropped
@@ -362,7 +439,7 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     tmp = scratch_dir("pia-city-")
     try:
         folder = tmp / Path(ws.path).name
-        _build(ws, changed, folder)
+        _build(ws, changed, folder, declarations)
         new = _load_copy(ws, scenario, folder)
     except BaseException:
         remove_scratch_dir(tmp)
@@ -463,6 +540,10 @@ class CityMigration:
         analyst (a control that assumed the city's premises may not hold in the tenancy).
     impact : CityImpact
         :func:`~pia_analysis.whatif.city.shared_change_impact` of the two workspaces (diffs per affair).
+    declarations : dict
+        Per affair whose declarations the move changes, its ``declared_not_applicable`` after the move: 委託しない
+        (``outsource``) is dropped where a moved system of the affair is now run by a contractor (the vendor
+        handles its files: Ⅱ 4 委託 becomes 委託する, a 重要な変更 with its (別添3) row).
     """
 
     workspace: Workspace
@@ -475,6 +556,7 @@ class CityMigration:
     cloud_to_cloud: pd.DataFrame
     questions: pd.DataFrame
     impact: CityImpact
+    declarations: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def _names(systems: str | Iterable[str]) -> list[str]:
@@ -491,8 +573,13 @@ def _check_systems(ws: Workspace, names: list[str]) -> None:
         if sep and affair in ws.models:
             if local not in _own_ids(ws, affair, "systems"):
                 problems.append(f"affair {affair!r} has no system {local!r} of its own")
+                if local in shared:
+                    problems[-1] += f" ({local!r} is a shared system: name it {local})"
+            else:
+                problems += _not_movable(ws.models[affair].systems, local, name)
             continue
         if name in shared:
+            problems += _not_movable(ws.shared["systems"], name, name)
             continue
         owners = sorted(a for a in ws.models if name in _own_ids(ws, a, "systems"))
         if owners:
@@ -505,9 +592,51 @@ def _check_systems(ws: Workspace, names: list[str]) -> None:
         raise InvalidArgumentError("; ".join(problems))
 
 
+#: The kinds of element that move to a tenancy (a terminal stays on the counter, a network or an outside party
+#: is not the body's system).
+_MOVABLE_KINDS = ("system", "store")
+#: Who may run a moved system before the move: the body itself or its contractors (委託先, 再委託先); a system
+#: of J-LIS, the State, another body or a resident is not the body's to move.
+_MOVABLE_OPERATORS = ("city", "contractor", "subcontractor")
+
+
+def _not_movable(systems: pd.DataFrame, system_id: str, shown: str) -> list[str]:
+    """Why ``system_id`` cannot move to the body's tenancy (empty when it can)."""
+    from ..util.words import operator_word
+
+    row = systems.loc[systems["system_id"] == system_id]
+    if not len(row):
+        return []
+    kind, operator = str(row["kind"].iloc[0]), str(row["operator"].iloc[0])
+    if kind in _MOVABLE_KINDS and operator in _MOVABLE_OPERATORS:
+        return []
+    why = (f"it is of kind {kind!r}" if kind not in _MOVABLE_KINDS else
+           f"it is run by {operator_word(operator, 'en')} ({operator})")
+    return [f"{shown!r} cannot move to the government cloud: {why}; only the body's own systems and stores, run by "
+            f"the body or its contractors, move to its tenancy"]
+
+
+def _declarations(ws: Workspace, names: list[str], vendor: str) -> dict[str, list[str]]:
+    """Per affair declaring 委託しない that takes a moved system now run by a contractor: its new declarations.
+
+    ``outsource`` is dropped: the vendor handles the affair's files, so the form's Ⅱ 4 is 委託する.
+    """
+    from ..model.schema import OUTSOURCED_OPERATORS
+
+    out: dict[str, list[str]] = {}
+    if vendor not in OUTSOURCED_OPERATORS:
+        return out
+    for affair_id, model in ws.models.items():
+        declared = list(model.meta.get("declared_not_applicable") or ())
+        local = {n.partition(NAMESPACE_SEP)[2] if n.startswith(affair_id + NAMESPACE_SEP) else n for n in names}
+        if "outsource" in declared and local & set(model.systems["system_id"]):
+            out[affair_id] = [d for d in declared if d != "outsource"]
+    return out
+
+
 def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str = DEFAULT_ZONE_ID,
                    vendor: str = "contractor", line: str = DEFAULT_LINE, encrypted: bool | None = None,
-                   scenario_id: str = "city-cloud-migration") -> CityMigration:
+                   scenario_id: str = "city-cloud-migration", on: dt.date | None = None) -> CityMigration:
     """Move named systems of a city to a government-cloud tenancy, and say what it means for each affair.
 
     The move is :func:`~pia_analysis.whatif.cloud.cloud_migration_spec` over the city model
@@ -527,6 +656,10 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
         As for :func:`~pia_analysis.whatif.cloud.cloud_migration_spec`.
     scenario_id
         The scenario's id.
+    on
+        The day of the move: the (別添3) rows' 変更日 (default: today). One move is one change: in an affair
+        whose change is 重要な変更, every row of the move is submitted with the re-assessment, before the move
+        (提出時期 事前), whatever the class of its own item (the new zone's row, a flow's, 委託しない dropped).
 
     Returns
     -------
@@ -536,10 +669,12 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
     Raises
     ------
     InvalidArgumentError
-        When no system is named, a name is unknown, an affair's own system is named without its affair, or a
-        value is refused by :func:`~pia_analysis.whatif.cloud.cloud_migration_spec`.
+        When no system is named, a name is unknown, an affair's own system is named without its affair, a named
+        system is not the body's own (a resident, a terminal, J-LIS's or the State's), ``zone_id`` is an affair's
+        own zone, or a value is refused by :func:`~pia_analysis.whatif.cloud.cloud_migration_spec`.
     ModelError
-        When the moved workspace does not load (its problems located).
+        When the moved workspace does not load (its problems located in the workspace's files), or the shared
+        folder or an affair's model is outside the workspace folder (located at city.yaml).
     pia_analysis.model.errors.ModelTypeError
         When ``ws`` is not a loaded workspace.
 
@@ -556,11 +691,18 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
     if not names:
         raise InvalidArgumentError("name at least one system to move to the government cloud")
     _check_systems(ws, names)
+    owners = sorted(a for a in ws.models if zone_id in _own_ids(ws, a, "zones"))
+    if owners:
+        raise InvalidArgumentError(f"zone {zone_id!r} is affair {' and '.join(map(repr, owners))}'s own zone: the "
+                                   "tenancy is the city's, added to the shared part; name another zone id, or move "
+                                   f"{zone_id} to shared/zones.csv (government_cloud TRUE)")
     city = city_model(ws)
     spec = cloud_migration_spec(city, names, zone_id=zone_id, vendor=vendor, line=line, encrypted=encrypted,
                                 scenario_id=scenario_id)
-    scenario = as_scenario(spec)
-    moved_ws = apply_city_scenario(ws, scenario)
+    scenario = dataclasses.replace(as_scenario(spec), label=f"(the move of {', '.join(names)} to the "
+                                                         f"government cloud, zone {zone_id})")
+    declarations = _declarations(ws, names, vendor)
+    moved_ws = _apply(ws, scenario, declarations)
     impact = shared_change_impact(ws, moved_ws)
     # cloud to cloud: a named system already in a government-cloud zone
     zones = city.zones.set_index("zone_id")
@@ -575,8 +717,12 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
         row = by_affair.loc[affair_id]
         d = impact.diffs.get(affair_id)
         old, new = ws.models[affair_id], moved_ws.models[affair_id]
-        local = {n.partition(NAMESPACE_SEP)[2] if n.startswith(affair_id + NAMESPACE_SEP) else n for n in names}
-        moved = [s for s in old.systems["system_id"] if s in local]
+        own = {n.partition(NAMESPACE_SEP)[2] for n in names if n.startswith(affair_id + NAMESPACE_SEP)}
+        shared_moved = {n for n in names if NAMESPACE_SEP not in n}
+        # a shared id the affair defines itself (a copy kept by a standalone save) is the affair's own row: the
+        # move of the shared one does not reach it
+        copies = sorted(shared_moved & (set(old.systems["system_id"]) - set(old.shared_ids)))
+        moved = [s for s in old.systems["system_id"] if s in own or (s in shared_moved and s in old.shared_ids)]
         holders = _holders(old)
         before = _exposure(old).reindex(holders)
         after = _exposure(new).reindex(holders)
@@ -594,22 +740,100 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
         deciding = d.changes.loc[d.changes["change_class"] == row["change_class"]] if d is not None else None
         rules = sorted({r for rs in deciding["rules"] for r in rs
                         if _rule_class(r) == row["change_class"]}) if deciding is not None else []
+        copy_ja = [f"{c} はこの事務自身の行で、共有部分の {c} ではないため移らない（共有部分のものを使うなら"
+                   f"事務の行を削除し shared_systems に {c} を挙げる）" for c in copies]
+        copy_en = [f"{c} is the affair's own row, not the shared {c}: it does not move (to use the shared one, remove "
+                   f"the affair's row and list {c} in shared_systems)" for c in copies]
         rows.append({"affair_id": affair_id, "name": row["name"], "change_class": row["change_class"],
-                     "change_class_ja": row["change_class_ja"], "rules": rules, "reasons_ja": row["reasons_ja"],
-                     "reasons_en": row["reasons_en"], "sheet_rows": int(row["sheet_rows"]), "moved": moved,
+                     "change_class_ja": row["change_class_ja"], "rules": rules,
+                     "reasons_ja": "; ".join(filter(None, [row["reasons_ja"], *copy_ja])),
+                     "reasons_en": "; ".join(filter(None, [row["reasons_en"], *copy_en])),
+                     "sheet_rows": int(row["sheet_rows"]), "moved": moved,
                      "mn_holders": holders,
                      "exposure_max_before": float(before.max()) if len(holders) else 0.0,
                      "exposure_max_after": float(after.max()) if len(holders) else 0.0,
                      "coverage_before": _overall(old), "coverage_after": _overall(new),
                      "open_findings_before": _open(old), "open_findings_after": _open(new)})
+    sheets = _one_change(impact.sheets, impact.affairs, on or dt.date.today())
     rank = {a: i for i, a in enumerate(impact.affairs["affair_id"])}
     table = pd.DataFrame(rows, columns=MIGRATION_COLUMNS)
     table = table.sort_values("affair_id", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
     return CityMigration(workspace=moved_ws, scenario=scenario, spec=spec, affairs=table,
                          exposure=pd.DataFrame(exposure, columns=EXPOSURE_COLUMNS),
-                         coverage=pd.DataFrame(coverage, columns=COVERAGE_COLUMNS), sheets=impact.sheets,
+                         coverage=pd.DataFrame(coverage, columns=COVERAGE_COLUMNS), sheets=sheets,
                          cloud_to_cloud=pd.DataFrame(again, columns=["system_id", "zone_before", "zone_after"]),
-                         questions=pd.DataFrame(questions, columns=QUESTION_COLUMNS), impact=impact)
+                         questions=pd.DataFrame(questions, columns=QUESTION_COLUMNS), impact=impact,
+                         declarations=declarations)
+
+
+def write_migration(migration: CityMigration, out: str | os.PathLike[str], *,
+                    inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+    """Write the moved workspace of :func:`city_migration` to a NEW folder, whole or not at all.
+
+    The folder is a copy of the moved workspace as it was checked (its tables and the affairs' model.yaml
+    whose 委託しない the move dropped); a failure or an interruption leaves no folder.
+
+    Parameters
+    ----------
+    migration
+        The move.
+    out
+        The new folder: missing, or an empty folder.
+    inputs
+        The files and folders the caller read (the original workspace): never written over.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    pia_analysis.util.files.OutputRefused
+        When ``out`` exists and is not empty, or is one of ``inputs``.
+    pia_analysis.util.files.WriteFailed
+        When writing fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_workspace
+    >>> from pia_analysis.whatif.migration import city_migration, write_migration
+    >>> m = city_migration(load_workspace("tests/workspaces/good"), ["juki:REG"])
+    >>> out = write_migration(m, pathlib.Path(tempfile.mkdtemp()) / "moved")
+    >>> load_workspace(out).models["juki"].systems.set_index("system_id").at["REG", "zone_id"]
+    'GOVCLOUD'
+    """
+    source = Path(migration.workspace.path)
+    inputs = list(inputs)
+    for path in inputs:
+        if _within(out, Path(path)):
+            from ..util.files import OutputRefused
+
+            raise OutputRefused(f"{out} is inside the workspace {path}: write the moved workspace beside it")
+    return write_new_dir(Path(out), lambda folder: shutil.copytree(source, folder, symlinks=True,
+                                                                   dirs_exist_ok=True),
+                         inputs=inputs, option="--out")
+
+
+def _one_change(sheets: pd.DataFrame, affairs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The (別添3) rows of the move: dated on the day of the move, and one 提出時期 per affair.
+
+    ``diff`` dates a row on the new version's assessment date, which the move did not change (the old one): the
+    day of the move is the change's. Each row's 提出時期 follows its own item's class; but the rows of one move
+    in an affair of 重要な変更 go together with the re-assessment, before the move.
+    """
+    out = sheets.copy()
+    if not len(out):
+        return out
+    out["変更日"] = day.isoformat()
+    out["変更日の根拠"] = "移行の日（city migrate --on、既定は実行した日）"
+    important = set(affairs.loc[affairs["change_class"] == "important", "affair_id"])
+    late = out["affair_id"].isin(important) & (out["提出時期"] != "事前")
+    together = "ただし同じ移行の重要な変更とともに、変更前に評価を再実施して提出する"
+    out.loc[late, "提出時期に係る説明"] = [f"{why}。{together}" for why in out.loc[late, "提出時期に係る説明"]]
+    out.loc[late, "提出時期"] = "事前"
+    return out
 
 
 def _rule_class(rule_id: str) -> str:

@@ -249,6 +249,24 @@ def _new_outsourcing(ctx: DiffContext, c: Change) -> bool:
     return False
 
 
+def _outsourcing_reason(c: Change) -> tuple[str, str]:
+    """The reason of new-outsourcing for a system or zone, by its name and the operator's word.
+
+    It says whether it is a new outsourcing (委託の追加) or a new re-outsourcing (再委託の追加: a contractor's system
+    now run by a subcontractor).
+    """
+    name = c.new.get("name_ja") or c.id
+    shown_ja = f"{name}（{c.id}）" if name != c.id else c.id
+    shown_en = f"{c.new.get('name_en') or c.id} ({c.id})" if c.new.get("name_en") else c.id
+    operator = str(c.new["operator"])
+    if c.old is not None and c.old["operator"] == "contractor" and operator == "subcontractor":
+        return (f"{shown_ja}の運用が{operator_word('contractor')}から{operator_word(operator)}に移る（再委託の追加）",
+                f"{shown_en} is now run by {operator_word(operator, 'en')} instead of "
+                f"{operator_word('contractor', 'en')} (a new re-outsourcing)")
+    return (f"{shown_ja}を{operator_word(operator)}が運用する（委託の追加）",
+            f"{shown_en} is run by {operator_word(operator, 'en')} (a new outsourcing)")
+
+
 def _new_recipient(ctx: DiffContext, c: Change) -> bool:
     if c.table != "flows" or c.new is None or c.new["stage"] not in RECIPIENT_STAGES:
         return False
@@ -470,7 +488,7 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "new-outsourcing": (_new_outsourcing, lambda ctx, c: (
         (f"{c.id} は委託の流れ（{c.new['source']}→{c.new['target']}）",
          f"{c.id} is an outsourcing flow ({c.new['source']}→{c.new['target']})") if c.table == "flows" else
-        (f"{c.id} は {c.new['operator']} が運用する", f"{c.id} is run by a {c.new['operator']}"))),
+        _outsourcing_reason(c))),
     "new-recipient": (_new_recipient, lambda ctx, c: (
         f"{c.new['target']} は新たな提供先（{c.id}、{c.new['stage']}）",
         f"{c.new['target']} is a new recipient ({c.id}, {c.new['stage']})")),
@@ -1249,7 +1267,7 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     ('important', ['new-mn-flow', 'new-mn-holder', 'new-outsourcing'])
     >>> print(d.changes.set_index("id").at["CONV_SRV", "reasons_en"].replace("; ", "\n"))
     [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
-    [new-outsourcing] CONV_SRV is run by a contractor
+    [new-outsourcing] Certificate issuance server (off site) (CONV_SRV) is run by a contractor (a new outsourcing)
     """
     require_model(old, "diff")
     require_model(new, "diff")
