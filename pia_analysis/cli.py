@@ -325,6 +325,7 @@ def _city_folders(paths: list[str]) -> list[str]:
 def _cmd_city_portfolio(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from .formats.workspace import workspace_inputs
     from .util.errors import InvalidArgumentError
     from .util.files import write_file
     from .util.spreadsheet import csv_text
@@ -336,8 +337,11 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
             raise UsageError(f"{option} must be a non-negative integer, not {value}")
     if Path(args.out).suffix.lower() != ".csv":
         raise UsageError(f"{args.out}: the portfolio is written as a .csv file")
-    check_file_target(args.out, force=args.force, inputs=args.model)  # before any work
     cities = _city_folders(args.model)
+    # every file of a workspace is an input (city.yaml, shared/, affairs/, a shared folder or affair outside it
+    # that city.yaml names): the table is written outside all of them, as city report's pack is
+    within = [(str(p), what) for city in cities for p, what in workspace_inputs(city)]
+    check_file_target(args.out, force=args.force, inputs=args.model, within=within)  # before any work
     # one day for every city, whichever process runs it and whenever (a run may pass midnight)
     today = dt.date.today()
     try:
@@ -355,7 +359,7 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
             for problem in failure.problems:
                 print(f"    {mask_numbers(problem)}", file=sys.stderr)
         return EXIT_MODEL
-    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model)
+    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model, within=within)
     if args.lang == "en":
         _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
     else:

@@ -226,3 +226,50 @@ def test_cli_portfolio_usage_errors(args, words, tmp_path, capsys):
     full = ["city", "portfolio", str(GOOD), "--out", str(tmp_path / "p.csv"), *args]
     assert main(full) == 2
     assert words in capsys.readouterr().err
+
+
+def _workspace_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(GOOD, ws)
+    return ws
+
+
+@pytest.mark.parametrize("target", ["shared/systems.csv", "city.csv", "affairs/juki/flows.csv", "shared/new.csv",
+                                    "notes.csv"])
+def test_cli_portfolio_never_writes_inside_an_input_workspace(target, tmp_path, capsys):
+    # the attack trial: --out W/shared/flows.csv --force replaced the shared table, and W no longer loaded
+    ws = _workspace_copy(tmp_path)
+    before = _tree(ws)
+    code = main(["city", "portfolio", str(ws), "--trials", "10", "--workers", "1", "--force",
+                 "--out", str(ws / target)])
+    err = capsys.readouterr().err
+    assert code == 2 and "lies inside the city workspace" in err, err
+    assert _tree(ws) == before
+
+
+def test_cli_portfolio_never_writes_into_a_shared_folder_or_affair_outside_the_workspace(tmp_path, capsys):
+    import shutil
+
+    ws = _workspace_copy(tmp_path)
+    shutil.move(ws / "shared", tmp_path / "outside_shared")
+    shutil.move(ws / "affairs" / "zei", tmp_path / "outside_zei")
+    text = (ws / "city.yaml").read_text(encoding="utf-8")
+    (ws / "city.yaml").write_text(text.replace("shared: shared", "shared: ../outside_shared")
+                                  .replace("model: affairs/zei", "model: ../outside_zei"), encoding="utf-8")
+    for name in ("affairs/juki", "outside_zei"):  # the affairs' own pointers to the shared part
+        meta = tmp_path / ("ws/" + name if name.startswith("affairs") else name) / "model.yaml"
+        meta.write_text("\n".join(line if not line.startswith("shared:") else
+                                  f"shared: {Path('..' if name == 'outside_zei' else '../../..') / 'outside_shared'}"
+                                  for line in meta.read_text(encoding="utf-8").splitlines()) + "\n",
+                        encoding="utf-8")
+    assert load_workspace(ws).shared_path == (tmp_path / "outside_shared").resolve()
+    for target, what in (("outside_shared/flows.csv", "its shared folder"),
+                         ("outside_zei/out.csv", "the model of affair zei")):
+        before = _tree(tmp_path / target.split("/")[0])
+        code = main(["city", "portfolio", str(ws), "--trials", "10", "--workers", "1", "--force",
+                     "--out", str(tmp_path / target)])
+        err = capsys.readouterr().err
+        assert code == 2 and f"lies inside {what}" in err, err
+        assert _tree(tmp_path / target.split("/")[0]) == before

@@ -17,7 +17,8 @@ found at once and located (``file:line: column: message (hint: …)``); a proble
 
 from __future__ import annotations
 
-__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "shared_use", "validate_workspace"]
+__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "shared_use", "validate_workspace",
+           "workspace_inputs"]
 
 import os
 from dataclasses import dataclass, field
@@ -113,6 +114,44 @@ def bundled_workspace_path(name: str = "example-city") -> Path:
         known = [d.name for d in sorted(root.iterdir()) if (d / INDEX).is_file()]
         raise unknown_id("bundled city workspace", name, known, where="the package")
     return here
+
+
+def workspace_inputs(path: str | os.PathLike[str]) -> list[tuple[Path, str]]:
+    """Every folder and file a city workspace reads: the workspace, its shared folder, each affair's model.
+
+    city.yaml is read leniently (nothing is validated, a broken index names what it can), so that a command can
+    refuse, before any work, to write inside any of them: the shared folder and an affair may lie outside the
+    workspace (``shared: ../shared``, ``model: ../kokuho``, a symbolic link), and they are inputs all the same.
+
+    Parameters
+    ----------
+    path
+        The workspace folder (or its ``city.yaml``).
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        ``(path, what)`` pairs, the workspace first: ``what`` is ``"the city workspace"``, ``"its shared
+        folder"`` or ``"the model of affair <id>"``. Paths are as city.yaml names them, joined to the folder.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.workspace import workspace_inputs
+    >>> [(p.as_posix(), what) for p, what in workspace_inputs("tests/workspaces/good")][:2]
+    [('tests/workspaces/good', 'the city workspace'), ('tests/workspaces/good/shared', 'its shared folder')]
+    """
+    folder = Path(path)
+    if path_is(folder, "file") and folder.name == INDEX:
+        folder = folder.parent
+    out: list[tuple[Path, str]] = [(folder, "the city workspace")]
+    if not path_is(folder / INDEX, "file"):
+        return out
+    meta, _lines, affairs = _read_index(folder, str(folder / INDEX), [])
+    if isinstance(meta.get("shared"), str) and meta["shared"]:
+        out.append((folder / meta["shared"], "its shared folder"))
+    out += [(folder / affair.model, f"the model of affair {affair.affair_id}") for affair in affairs
+            if isinstance(affair.model, str) and affair.model]
+    return out
 
 
 def shared_use(workspace: Workspace) -> pd.DataFrame:
