@@ -1225,7 +1225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
-                   help="run on a Dask cluster (needs the dask extra): its scheduler's address, or 'local'")
+                   help="run on a Dask cluster (needs the dask extra): its scheduler's address (waited for 10 s), or "
+                        "'local'")
     lang(p, "language of the messages printed (the table's columns are the same codes and Japanese terms)")
     p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",

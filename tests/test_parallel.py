@@ -91,7 +91,7 @@ def test_no_city_is_an_empty_table():
     assert run_cities(city_summary, [], workers=2).empty
 
 
-@pytest.mark.parametrize("kwargs, words", [({"workers": 0}, "workers"), ({"workers": True}, "workers"),
+@pytest.mark.parametrize("kwargs, words", [({"workers": 0}, "--workers must be 1 or more"), ({"workers": True}, "workers"),
                                            ({"scheduler": "bogus"}, "tcp://host:port")])
 def test_bad_workers_or_scheduler(kwargs, words):
     with pytest.raises(InvalidArgumentError, match=words):
@@ -273,3 +273,50 @@ def test_cli_portfolio_never_writes_into_a_shared_folder_or_affair_outside_the_w
         err = capsys.readouterr().err
         assert code == 2 and f"lies inside {what}" in err, err
         assert _tree(tmp_path / target.split("/")[0]) == before
+
+
+@pytest.mark.parametrize("scheduler, words", [("tcp://", "not a Dask scheduler's address"),
+                                              ("http://h:1", "not a Dask scheduler's address"),
+                                              ("tcp://127.0.0.1:1", "no Dask scheduler answered within")])
+def test_cli_portfolio_bad_scheduler_is_one_usage_line(scheduler, words, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    import pia_analysis.whatif.parallel as parallel
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1)  # the real one is 10 s
+    code = main(["city", "portfolio", str(GOOD), "--scheduler", scheduler, "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0], err
+    assert "internal error" not in err[0] and not (tmp_path / "p.csv").exists()
+
+
+def test_interrupted_dask_run_closes_the_cluster_quietly_and_leaves_no_scratch(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.distributed")
+    import tempfile
+
+    import pia_analysis.whatif.parallel as parallel
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scratch folder is made here, then removed
+    closed = []
+
+    class Client:
+        def map(self, *args, **kwargs):
+            return []
+
+        def gather(self, futures):
+            raise KeyboardInterrupt  # Ctrl-C while the cities run
+
+        def close(self):
+            closed.append("client")
+
+    class Cluster:
+        def close(self):
+            closed.append("cluster")
+
+    def client(scheduler, workers, scratch):
+        assert Path(scratch).parent == tmp_path and Path(scratch).is_dir()
+        return Client(), Cluster()
+
+    monkeypatch.setattr(parallel, "_dask_client", client)
+    with pytest.raises(KeyboardInterrupt):
+        run_cities(city_summary, [GOOD], scheduler="local", workers=1)
+    assert closed == ["client", "cluster"] and list(tmp_path.iterdir()) == []
