@@ -136,6 +136,23 @@ def test_saving_an_affair_writes_it_standalone(tmp_path):
         assert getattr(again, table).equals(getattr(model, table)), table
 
 
+@pytest.mark.parametrize("dst", ["juki.xlsx", "juki-dir"])
+def test_converting_an_affair_writes_it_standalone_and_it_round_trips(dst, tmp_path, capsys):
+    # the attack trial: convert W/affairs/kokuho k.xlsx kept 'shared' and inlined the shared rows: never valid
+    model = load_model(GOOD / "affairs" / "juki")
+    out = tmp_path / dst
+    assert main(["convert", str(GOOD / "affairs" / "juki"), str(out)]) == 0
+    again = load_model(out)
+    assert "shared" not in again.meta and "shared_systems" not in again.meta and not again.shared_ids
+    for table in ("zones", "systems", "files", "flows", "controls"):
+        assert getattr(again, table).reset_index(drop=True).equals(getattr(model, table).reset_index(drop=True)), \
+            table
+    back = tmp_path / "back"
+    assert main(["convert", str(out), str(back)]) == 0  # and back: the same model again
+    assert load_model(back).systems.reset_index(drop=True).equals(model.systems.reset_index(drop=True))
+    assert main(["validate", str(out)]) == 0
+
+
 # -- a model without a shared part is unchanged ------------------------------------------------------------------
 
 
