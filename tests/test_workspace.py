@@ -153,6 +153,24 @@ def test_converting_an_affair_writes_it_standalone_and_it_round_trips(dst, tmp_p
     assert main(["validate", str(out)]) == 0
 
 
+def test_a_warning_on_a_shared_row_names_the_shared_file_once(tmp_path, capsys):
+    # the attack trial: affairs/juki/zones.csv:6 (a file of 3 lines), once per affair; the row is shared/zones.csv
+    ws = _copy(tmp_path)
+    zones = ws / "shared" / "zones.csv"
+    lines = zones.read_text(encoding="utf-8").splitlines()
+    zones.write_text("\n".join([lines[0] + ",government_cloud", lines[1] + ",TRUE", *(x + "," for x in lines[2:])])
+                     + "\n", encoding="utf-8")
+    model = load_model(ws / "affairs" / "juki")
+    found = [w for w in model.warnings if "government-cloud tenancy" in w.message]
+    assert len(found) == 1 and Path(str(found[0].file)).resolve() == zones.resolve() and found[0].line == 2
+    workspace = load_workspace(ws)
+    cloud = [str(w) for w in workspace.warnings if "government-cloud tenancy" in w.message]
+    assert len(cloud) == 1 and cloud[0].startswith(f"{ws / 'shared' / 'zones.csv'}:2: operator: zone 'CORE'"), cloud
+    assert main(["city", "validate", str(ws), "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("government-cloud tenancy") == 1 and "affairs/juki/zones.csv" not in err
+
+
 # -- a model without a shared part is unchanged ------------------------------------------------------------------
 
 

@@ -435,6 +435,7 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
             shared_part = read_shared_part(target, shared_label, check=True)
             problems += shared_part.problems
     seen = {str(p) for p in problems}  # a shared row's problem is listed once, not again for every affair
+    seen_warnings: set[str] = set()
     models: dict[str, Model] = {}
     rows = []
     by_path: dict[Path, str] = {}
@@ -465,7 +466,15 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
             continue
         models[affair.affair_id] = model
         problems += _cross_checks(affair, model, model_path, meta, shared_part, label)
-        warnings += [_named(affair.affair_id, w) for w in model.warnings]
+        for warning in model.warnings:
+            # a warning on a shared row (a government-cloud zone in shared/zones.csv) is the shared part's:
+            # said once, at its place, not again for every affair that uses the row
+            if shared_part is not None and _in_folder(warning.file, shared_part.path):
+                if str(warning) not in seen_warnings:
+                    seen_warnings.add(str(warning))
+                    warnings.append(warning)
+            else:
+                warnings.append(_named(affair.affair_id, warning))
         if str(model.meta.get("affairs", "")) != affair.name:
             warnings.append(Problem(label, affair.lines.get("name", affair.line), "affairs.name",
                                     f"[{affair.affair_id}] {affair.name!r} differs from the model's affairs "
@@ -478,6 +487,14 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
                           pd.DataFrame(rows, columns=["affair_id", "name", "model_path", "source"]), models, shared,
                           shared_part.path if shared_part is not None else None, tuple(warnings))
     return workspace, problems, warnings
+
+
+def _in_folder(file: Any, folder: Path) -> bool:
+    """Whether a problem's file lies directly in ``folder`` (resolved)."""
+    try:
+        return file is not None and Path(str(file)).resolve().parent == folder.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def _empty(name: str) -> pd.DataFrame:
