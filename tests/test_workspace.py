@@ -171,6 +171,17 @@ def test_a_warning_on_a_shared_row_names_the_shared_file_once(tmp_path, capsys):
     assert err.count("government-cloud tenancy") == 1 and "affairs/juki/zones.csv" not in err
 
 
+def test_an_unknown_file_in_holdings_blames_only_the_holdings_row(tmp_path):
+    # the attack trial: ATENA,NOFILE also gave "shared/systems.csv:2: holds: 'NOFILE'", a correct shared row
+    ws = _copy(tmp_path)
+    holdings = ws / "affairs" / "juki" / "holdings.csv"
+    holdings.write_text(holdings.read_text(encoding="utf-8") + "ATENA,NOFILE,assumption: test\n", encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        load_model(ws / "affairs" / "juki")
+    found = [str(p) for p in caught.value.problems]
+    assert len(found) == 1 and "holdings.csv:3: file_id: 'NOFILE' is not a known file_id" in found[0], found
+
+
 # -- a model without a shared part is unchanged ------------------------------------------------------------------
 
 

@@ -218,7 +218,9 @@ def merge_part(part: SharedPart, meta: dict[str, Any], tables: dict[str, RawTabl
                                     f"{fid!r} is a file of the shared part",
                                     "a shared file is kept through the holds of the shared part's systems.csv; "
                                     "holdings.csv lists this affair's own files"))
-        elif sid in systems and fid not in extra_holds.setdefault(sid, []):
+        elif sid in systems and fid in own["files"] and fid not in extra_holds.setdefault(sid, []):
+            # only the affair's own files: an unknown one is the holdings row's problem (check_references names
+            # it there), and joining it to the shared system's holds would blame that correct shared row too
             extra_holds[sid].append(fid)
     keep = {"zones": zones, "systems": systems, "files": files, "flows": flows, "controls": set(controls)}
     for name in SHARED_TABLES:
