@@ -329,15 +329,23 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
     from .util.errors import InvalidArgumentError
     from .util.files import write_file
     from .util.spreadsheet import csv_text
-    from .whatif.parallel import CityRunError, city_summary, run_cities
+    from .whatif.parallel import MAX_TRIALS, CityRunError, city_summary, run_cities
 
     _named(args.out)
     for option, value in (("--trials", args.trials), ("--seed", args.seed)):
         if value < 0:
             raise UsageError(f"{option} must be a non-negative integer, not {value}")
+    if args.trials > MAX_TRIALS:
+        raise UsageError(f"--trials must be at most {MAX_TRIALS} (ten million per affair), not {args.trials}")
     if Path(args.out).suffix.lower() != ".csv":
         raise UsageError(f"{args.out}: the portfolio is written as a .csv file")
     cities = _city_folders(args.model)
+    given: dict[Path, str] = {}
+    for city in cities:  # a workspace given twice (itself and in its folder) would give its rows twice: refused
+        key = Path(city).resolve()
+        if key in given:
+            raise UsageError(f"{city} is the workspace {given[key]} again; give each workspace once")
+        given[key] = city
     # every file of a workspace is an input (city.yaml, shared/, affairs/, a shared folder or affair outside it
     # that city.yaml names): the table is written outside all of them, as city report's pack is
     within = [(str(p), what) for city in cities for p, what in workspace_inputs(city)]
@@ -1220,7 +1228,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a city workspace (the folder holding city.yaml), or a folder of workspaces")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="the table to write (a new .csv file)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p.add_argument("--trials", type=int, default=100_000, help="Monte Carlo trials per affair (default 100000)")
+    p.add_argument("--trials", type=int, default=100_000,
+                   help="Monte Carlo trials per affair (default 100000, at most 10000000)")
     p.add_argument("--seed", type=int, default=0, help="the run's seed; each affair's is derived from it (default 0)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")

@@ -221,7 +221,9 @@ def test_cli_portfolio_without_dask_says_which_extra(monkeypatch, tmp_path, caps
     assert "the 'dask' extra" in err[0] and "pip install 'pia-analysis[dask]'" in err[0]
 
 
-@pytest.mark.parametrize("args, words", [(["--trials", "-1"], "--trials"), (["--out", "p.txt"], ".csv")])
+@pytest.mark.parametrize("args, words", [(["--trials", "-1"], "--trials"), (["--out", "p.txt"], ".csv"),
+                                         (["--trials", "100000000000000000000"], "--trials must be at most 10000000"),
+                                         (["--workers", "0"], "--workers must be 1 or more")])
 def test_cli_portfolio_usage_errors(args, words, tmp_path, capsys):
     full = ["city", "portfolio", str(GOOD), "--out", str(tmp_path / "p.csv"), *args]
     assert main(full) == 2
@@ -320,3 +322,10 @@ def test_interrupted_dask_run_closes_the_cluster_quietly_and_leaves_no_scratch(t
     with pytest.raises(KeyboardInterrupt):
         run_cities(city_summary, [GOOD], scheduler="local", workers=1)
     assert closed == ["client", "cluster"] and list(tmp_path.iterdir()) == []
+
+
+def test_cli_portfolio_refuses_a_workspace_given_twice(tmp_path, capsys):
+    # its rows would be listed twice: refused (a folder of workspaces and one of them inside it, too)
+    code = main(["city", "portfolio", str(GOOD), str(GOOD / ".." / "good"), "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "give each workspace once" in err and not (tmp_path / "p.csv").exists()

@@ -374,3 +374,12 @@ def test_each_example_affair_analyses_alone(example):
     # the counter system holds the files of the affairs that accept notifications there, and no other's
     counter = {a: m.systems.set_index("system_id").at["MADOGUCHI", "holds"] for a, m in example.models.items()}
     assert counter == {"juki": ["JUKI_FILE"], "juminzei": [], "kokuho": ["KOKUHO_FILE"]}
+
+
+def test_a_model_that_is_neither_folder_nor_workbook_is_said_so(tmp_path):
+    ws = _copy(tmp_path)
+    text = (ws / "city.yaml").read_text(encoding="utf-8")
+    (ws / "city.yaml").write_text(text.replace("model: affairs/zei", "model: /dev/null"), encoding="utf-8")
+    found = [str(p) for p in validate_workspace(ws)]
+    assert any("[zei] '/dev/null' is not a folder or workbook" in p for p in found), found
+    assert not any("does not exist" in p for p in found)

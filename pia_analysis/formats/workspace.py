@@ -443,9 +443,11 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
         where = affair.lines.get("model", affair.line)
         model_path = path / affair.model
         if not (path_is(model_path, "dir") or path_is(model_path, "file")):
-            problems.append(Problem(label, where, "affairs.model",
-                                    f"[{affair.affair_id}] {affair.model!r} does not exist: no model at "
-                                    f"{os.path.normpath(os.path.join(label_root, affair.model))}",
+            at = os.path.normpath(os.path.join(label_root, affair.model))
+            # something that is there but neither (/dev/zero, a socket) is not "missing": say what it is not
+            what = (f"is not a folder or workbook: {at} is neither" if os.path.exists(model_path) else
+                    f"does not exist: no model at {at}")
+            problems.append(Problem(label, where, "affairs.model", f"[{affair.affair_id}] {affair.model!r} {what}",
                                     "give the affair's model folder (or .xlsx workbook), relative to city.yaml"))
             continue
         resolved = model_path.resolve()
