@@ -383,3 +383,21 @@ def test_a_model_that_is_neither_folder_nor_workbook_is_said_so(tmp_path):
     found = [str(p) for p in validate_workspace(ws)]
     assert any("[zei] '/dev/null' is not a folder or workbook" in p for p in found), found
     assert not any("does not exist" in p for p in found)
+
+
+def test_the_shared_part_is_parsed_once_for_all_the_affairs(monkeypatch):
+    # the attack trial: a 100,000-row shared part was parsed again for every affair (76 s for three)
+    import pia_analysis.formats.directory as directory
+
+    calls = []
+    real = directory.read_shared_part
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(directory, "read_shared_part", counting)
+    workspace = load_workspace(GOOD)
+    assert len(workspace.models) == 2 and len(calls) == 1  # the affairs' loads share one read
+    load_model(GOOD / "affairs" / "juki")  # outside a workspace load nothing is remembered: read again
+    assert len(calls) == 2

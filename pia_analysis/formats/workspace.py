@@ -36,7 +36,7 @@ from ..model.schema import (CITY_AFFAIR_KEYS, CITY_KEYS, MAX_NOTE_CHARS, SHARED_
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from .directory import (MAX_YAML_BYTES, control_character_problem, key_line, path_is, read_shared_part, read_text,
                         yaml_my_numbers)
-from .shared import SharedPart
+from .shared import SharedPart, reading_once
 
 #: The index of a workspace.
 INDEX = "city.yaml"
@@ -439,49 +439,50 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
     models: dict[str, Model] = {}
     rows = []
     by_path: dict[Path, str] = {}
-    for affair in affairs:
-        where = affair.lines.get("model", affair.line)
-        model_path = path / affair.model
-        if not (path_is(model_path, "dir") or path_is(model_path, "file")):
-            at = os.path.normpath(os.path.join(label_root, affair.model))
-            # something that is there but neither (/dev/zero, a socket) is not "missing": say what it is not
-            what = (f"is not a folder or workbook: {at} is neither" if os.path.exists(model_path) else
-                    f"does not exist: no model at {at}")
-            problems.append(Problem(label, where, "affairs.model", f"[{affair.affair_id}] {affair.model!r} {what}",
-                                    "give the affair's model folder (or .xlsx workbook), relative to city.yaml"))
-            continue
-        resolved = model_path.resolve()
-        if resolved in by_path:
-            problems.append(Problem(label, where, "affairs.model",
-                                    f"[{affair.affair_id}] is the model of affair {by_path[resolved]!r} too",
-                                    "every affair has its own model"))
-            continue
-        by_path[resolved] = affair.affair_id
-        rows.append({"affair_id": affair.affair_id, "name": affair.name, "model_path": resolved,
-                     "source": affair.source})
-        try:
-            model = load_model(model_path)
-        except ModelError as exc:
-            for problem in exc.problems:
-                if str(problem) not in seen:
-                    problems.append(_named(affair.affair_id, problem))
-            continue
-        models[affair.affair_id] = model
-        problems += _cross_checks(affair, model, model_path, meta, shared_part, label)
-        for warning in model.warnings:
-            # a warning on a shared row (a government-cloud zone in shared/zones.csv) is the shared part's:
-            # said once, at its place, not again for every affair that uses the row
-            if shared_part is not None and _in_folder(warning.file, shared_part.path):
-                if str(warning) not in seen_warnings:
-                    seen_warnings.add(str(warning))
-                    warnings.append(warning)
-            else:
-                warnings.append(_named(affair.affair_id, warning))
-        if str(model.meta.get("affairs", "")) != affair.name:
-            warnings.append(Problem(label, affair.lines.get("name", affair.line), "affairs.name",
-                                    f"[{affair.affair_id}] {affair.name!r} differs from the model's affairs "
-                                    f"{model.meta.get('affairs')!r}",
-                                    "write the same name of the affair in city.yaml and in its model"))
+    with reading_once():  # the shared part is parsed once for all the affairs, not once per affair
+        for affair in affairs:
+            where = affair.lines.get("model", affair.line)
+            model_path = path / affair.model
+            if not (path_is(model_path, "dir") or path_is(model_path, "file")):
+                at = os.path.normpath(os.path.join(label_root, affair.model))
+                # something that is there but neither (/dev/zero, a socket) is not "missing": say what it is not
+                what = (f"is not a folder or workbook: {at} is neither" if os.path.exists(model_path) else
+                        f"does not exist: no model at {at}")
+                problems.append(Problem(label, where, "affairs.model", f"[{affair.affair_id}] {affair.model!r} {what}",
+                                        "give the affair's model folder (or .xlsx workbook), relative to city.yaml"))
+                continue
+            resolved = model_path.resolve()
+            if resolved in by_path:
+                problems.append(Problem(label, where, "affairs.model",
+                                        f"[{affair.affair_id}] is the model of affair {by_path[resolved]!r} too",
+                                        "every affair has its own model"))
+                continue
+            by_path[resolved] = affair.affair_id
+            rows.append({"affair_id": affair.affair_id, "name": affair.name, "model_path": resolved,
+                         "source": affair.source})
+            try:
+                model = load_model(model_path)
+            except ModelError as exc:
+                for problem in exc.problems:
+                    if str(problem) not in seen:
+                        problems.append(_named(affair.affair_id, problem))
+                continue
+            models[affair.affair_id] = model
+            problems += _cross_checks(affair, model, model_path, meta, shared_part, label)
+            for warning in model.warnings:
+                # a warning on a shared row (a government-cloud zone in shared/zones.csv) is the shared part's:
+                # said once, at its place, not again for every affair that uses the row
+                if shared_part is not None and _in_folder(warning.file, shared_part.path):
+                    if str(warning) not in seen_warnings:
+                        seen_warnings.add(str(warning))
+                        warnings.append(warning)
+                else:
+                    warnings.append(_named(affair.affair_id, warning))
+            if str(model.meta.get("affairs", "")) != affair.name:
+                warnings.append(Problem(label, affair.lines.get("name", affair.line), "affairs.name",
+                                        f"[{affair.affair_id}] {affair.name!r} differs from the model's affairs "
+                                        f"{model.meta.get('affairs')!r}",
+                                        "write the same name of the affair in city.yaml and in its model"))
     if problems or "organisation" not in meta:
         return None, problems, warnings
     shared = {name: shared_part.frame(name) if shared_part is not None else _empty(name) for name in SHARED_TABLES}
