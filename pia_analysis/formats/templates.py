@@ -19,11 +19,10 @@ from ..model.model import Model
 from ..model.schema import DIRECTORY_KEY_MEANINGS, DOCUMENT_KEYS, KIND_MEANINGS, MODEL_KEY_MEANINGS, MODEL_KEYS, TABLES
 from ..util.files import OutputRefused, check_dir_update, check_file_target, check_new_dir, write_file, write_new_dir
 from ..model import cells as model_cells
-from . import _standalone, load_model, save_model
+from . import load_model, save_model
 from .workbook import (
     is_workbook_path,
     load_workbook,
-    save_workbook,
     workbook_bytes,
 )
 
@@ -285,7 +284,7 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
         model = load_model(src_p)
         # an affair of a city workspace is written standalone, as save_model writes it (docs/city.md): its
         # shared rows inlined and no 'shared'/'shared_systems', else the workbook would name them twice
-        return save_workbook(_standalone(model), dst_p)
+        return save_model(model, dst_p)
     if dst_p.exists() and not dst_p.is_dir() and not dst_p.is_symlink():
         raise FileExistsError(f"{dst_p} exists and is not a folder; give {option or 'the destination'} as a new "
                               "folder name, or a name ending in .xlsx for a workbook (the file is left as it is)")
