@@ -350,19 +350,31 @@ def _city_folders(paths: list[str]) -> list[str]:
 def _cmd_city_portfolio(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from .formats.workspace import workspace_inputs
     from .util.errors import InvalidArgumentError
     from .util.files import write_file
     from .util.spreadsheet import csv_text
-    from .whatif.parallel import CityRunError, city_summary, run_cities
+    from .whatif.parallel import MAX_TRIALS, CityRunError, city_summary, run_cities
 
     _named(args.out)
     for option, value in (("--trials", args.trials), ("--seed", args.seed)):
         if value < 0:
             raise UsageError(f"{option} must be a non-negative integer, not {value}")
+    if args.trials > MAX_TRIALS:
+        raise UsageError(f"--trials must be at most {MAX_TRIALS} (ten million per affair), not {args.trials}")
     if Path(args.out).suffix.lower() != ".csv":
         raise UsageError(f"{args.out}: the portfolio is written as a .csv file")
-    check_file_target(args.out, force=args.force, inputs=args.model)  # before any work
     cities = _city_folders(args.model)
+    given: dict[Path, str] = {}
+    for city in cities:  # a workspace given twice (itself and in its folder) would give its rows twice: refused
+        key = Path(city).resolve()
+        if key in given:
+            raise UsageError(f"{city} is the workspace {given[key]} again; give each workspace once")
+        given[key] = city
+    # every file of a workspace is an input (city.yaml, shared/, affairs/, a shared folder or affair outside it
+    # that city.yaml names): the table is written outside all of them, as city report's pack is
+    within = [(str(p), what) for city in cities for p, what in workspace_inputs(city)]
+    check_file_target(args.out, force=args.force, inputs=args.model, within=within)  # before any work
     # one day for every city, whichever process runs it and whenever (a run may pass midnight)
     today = dt.date.today()
     try:
@@ -380,7 +392,7 @@ def _cmd_city_portfolio(args: argparse.Namespace) -> int:
             for problem in failure.problems:
                 print(f"    {mask_numbers(problem)}", file=sys.stderr)
         return EXIT_MODEL
-    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model)
+    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model, within=within)
     if args.lang == "en":
         _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
     else:
@@ -1244,12 +1256,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a city workspace (the folder holding city.yaml), or a folder of workspaces")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="the table to write (a new .csv file)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
-    p.add_argument("--trials", type=int, default=100_000, help="Monte Carlo trials per affair (default 100000)")
+    p.add_argument("--trials", type=int, default=100_000,
+                   help="Monte Carlo trials per affair (default 100000, at most 10000000)")
     p.add_argument("--seed", type=int, default=0, help="the run's seed; each affair's is derived from it (default 0)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
-                   help="run on a Dask cluster (needs the dask extra): its scheduler's address, or 'local'")
+                   help="run on a Dask cluster (needs the dask extra): its scheduler's address (waited for 10 s), or "
+                        "'local'")
     lang(p, "language of the messages printed (the table's columns are the same codes and Japanese terms)")
     p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",

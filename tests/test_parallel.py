@@ -91,7 +91,7 @@ def test_no_city_is_an_empty_table():
     assert run_cities(city_summary, [], workers=2).empty
 
 
-@pytest.mark.parametrize("kwargs, words", [({"workers": 0}, "workers"), ({"workers": True}, "workers"),
+@pytest.mark.parametrize("kwargs, words", [({"workers": 0}, "--workers must be 1 or more"), ({"workers": True}, "workers"),
                                            ({"scheduler": "bogus"}, "tcp://host:port")])
 def test_bad_workers_or_scheduler(kwargs, words):
     with pytest.raises(InvalidArgumentError, match=words):
@@ -221,8 +221,111 @@ def test_cli_portfolio_without_dask_says_which_extra(monkeypatch, tmp_path, caps
     assert "the 'dask' extra" in err[0] and "pip install 'pia-analysis[dask]'" in err[0]
 
 
-@pytest.mark.parametrize("args, words", [(["--trials", "-1"], "--trials"), (["--out", "p.txt"], ".csv")])
+@pytest.mark.parametrize("args, words", [(["--trials", "-1"], "--trials"), (["--out", "p.txt"], ".csv"),
+                                         (["--trials", "100000000000000000000"], "--trials must be at most 10000000"),
+                                         (["--workers", "0"], "--workers must be 1 or more")])
 def test_cli_portfolio_usage_errors(args, words, tmp_path, capsys):
     full = ["city", "portfolio", str(GOOD), "--out", str(tmp_path / "p.csv"), *args]
     assert main(full) == 2
     assert words in capsys.readouterr().err
+
+
+def _workspace_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(GOOD, ws)
+    return ws
+
+
+@pytest.mark.parametrize("target", ["shared/systems.csv", "city.csv", "affairs/juki/flows.csv", "shared/new.csv",
+                                    "notes.csv"])
+def test_cli_portfolio_never_writes_inside_an_input_workspace(target, tmp_path, capsys):
+    # the attack trial: --out W/shared/flows.csv --force replaced the shared table, and W no longer loaded
+    ws = _workspace_copy(tmp_path)
+    before = _tree(ws)
+    code = main(["city", "portfolio", str(ws), "--trials", "10", "--workers", "1", "--force",
+                 "--out", str(ws / target)])
+    err = capsys.readouterr().err
+    assert code == 2 and "lies inside the city workspace" in err, err
+    assert _tree(ws) == before
+
+
+def test_cli_portfolio_never_writes_into_a_shared_folder_or_affair_outside_the_workspace(tmp_path, capsys):
+    import shutil
+
+    ws = _workspace_copy(tmp_path)
+    shutil.move(ws / "shared", tmp_path / "outside_shared")
+    shutil.move(ws / "affairs" / "zei", tmp_path / "outside_zei")
+    text = (ws / "city.yaml").read_text(encoding="utf-8")
+    (ws / "city.yaml").write_text(text.replace("shared: shared", "shared: ../outside_shared")
+                                  .replace("model: affairs/zei", "model: ../outside_zei"), encoding="utf-8")
+    for name in ("affairs/juki", "outside_zei"):  # the affairs' own pointers to the shared part
+        meta = tmp_path / ("ws/" + name if name.startswith("affairs") else name) / "model.yaml"
+        meta.write_text("\n".join(line if not line.startswith("shared:") else
+                                  f"shared: {Path('..' if name == 'outside_zei' else '../../..') / 'outside_shared'}"
+                                  for line in meta.read_text(encoding="utf-8").splitlines()) + "\n",
+                        encoding="utf-8")
+    assert load_workspace(ws).shared_path == (tmp_path / "outside_shared").resolve()
+    for target, what in (("outside_shared/flows.csv", "its shared folder"),
+                         ("outside_zei/out.csv", "the model of affair zei")):
+        before = _tree(tmp_path / target.split("/")[0])
+        code = main(["city", "portfolio", str(ws), "--trials", "10", "--workers", "1", "--force",
+                     "--out", str(tmp_path / target)])
+        err = capsys.readouterr().err
+        assert code == 2 and f"lies inside {what}" in err, err
+        assert _tree(tmp_path / target.split("/")[0]) == before
+
+
+@pytest.mark.parametrize("scheduler, words", [("tcp://", "not a Dask scheduler's address"),
+                                              ("http://h:1", "not a Dask scheduler's address"),
+                                              ("tcp://127.0.0.1:1", "no Dask scheduler answered within")])
+def test_cli_portfolio_bad_scheduler_is_one_usage_line(scheduler, words, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    import pia_analysis.whatif.parallel as parallel
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1)  # the real one is 10 s
+    code = main(["city", "portfolio", str(GOOD), "--scheduler", scheduler, "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0], err
+    assert "internal error" not in err[0] and not (tmp_path / "p.csv").exists()
+
+
+def test_interrupted_dask_run_closes_the_cluster_quietly_and_leaves_no_scratch(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.distributed")
+    import tempfile
+
+    import pia_analysis.whatif.parallel as parallel
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scratch folder is made here, then removed
+    closed = []
+
+    class Client:
+        def map(self, *args, **kwargs):
+            return []
+
+        def gather(self, futures):
+            raise KeyboardInterrupt  # Ctrl-C while the cities run
+
+        def close(self):
+            closed.append("client")
+
+    class Cluster:
+        def close(self):
+            closed.append("cluster")
+
+    def client(scheduler, workers, scratch):
+        assert Path(scratch).parent == tmp_path and Path(scratch).is_dir()
+        return Client(), Cluster()
+
+    monkeypatch.setattr(parallel, "_dask_client", client)
+    with pytest.raises(KeyboardInterrupt):
+        run_cities(city_summary, [GOOD], scheduler="local", workers=1)
+    assert closed == ["client", "cluster"] and list(tmp_path.iterdir()) == []
+
+
+def test_cli_portfolio_refuses_a_workspace_given_twice(tmp_path, capsys):
+    # its rows would be listed twice: refused (a folder of workspaces and one of them inside it, too)
+    code = main(["city", "portfolio", str(GOOD), str(GOOD / ".." / "good"), "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "give each workspace once" in err and not (tmp_path / "p.csv").exists()

@@ -136,6 +136,52 @@ def test_saving_an_affair_writes_it_standalone(tmp_path):
         assert getattr(again, table).equals(getattr(model, table)), table
 
 
+@pytest.mark.parametrize("dst", ["juki.xlsx", "juki-dir"])
+def test_converting_an_affair_writes_it_standalone_and_it_round_trips(dst, tmp_path, capsys):
+    # the attack trial: convert W/affairs/kokuho k.xlsx kept 'shared' and inlined the shared rows: never valid
+    model = load_model(GOOD / "affairs" / "juki")
+    out = tmp_path / dst
+    assert main(["convert", str(GOOD / "affairs" / "juki"), str(out)]) == 0
+    again = load_model(out)
+    assert "shared" not in again.meta and "shared_systems" not in again.meta and not again.shared_ids
+    for table in ("zones", "systems", "files", "flows", "controls"):
+        assert getattr(again, table).reset_index(drop=True).equals(getattr(model, table).reset_index(drop=True)), \
+            table
+    back = tmp_path / "back"
+    assert main(["convert", str(out), str(back)]) == 0  # and back: the same model again
+    assert load_model(back).systems.reset_index(drop=True).equals(model.systems.reset_index(drop=True))
+    assert main(["validate", str(out)]) == 0
+
+
+def test_a_warning_on_a_shared_row_names_the_shared_file_once(tmp_path, capsys):
+    # the attack trial: affairs/juki/zones.csv:6 (a file of 3 lines), once per affair; the row is shared/zones.csv
+    ws = _copy(tmp_path)
+    zones = ws / "shared" / "zones.csv"
+    lines = zones.read_text(encoding="utf-8").splitlines()
+    zones.write_text("\n".join([lines[0] + ",government_cloud", lines[1] + ",TRUE", *(x + "," for x in lines[2:])])
+                     + "\n", encoding="utf-8")
+    model = load_model(ws / "affairs" / "juki")
+    found = [w for w in model.warnings if "government-cloud tenancy" in w.message]
+    assert len(found) == 1 and Path(str(found[0].file)).resolve() == zones.resolve() and found[0].line == 2
+    workspace = load_workspace(ws)
+    cloud = [str(w) for w in workspace.warnings if "government-cloud tenancy" in w.message]
+    assert len(cloud) == 1 and cloud[0].startswith(f"{ws / 'shared' / 'zones.csv'}:2: operator: zone 'CORE'"), cloud
+    assert main(["city", "validate", str(ws), "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("government-cloud tenancy") == 1 and "affairs/juki/zones.csv" not in err
+
+
+def test_an_unknown_file_in_holdings_blames_only_the_holdings_row(tmp_path):
+    # the attack trial: ATENA,NOFILE also gave "shared/systems.csv:2: holds: 'NOFILE'", a correct shared row
+    ws = _copy(tmp_path)
+    holdings = ws / "affairs" / "juki" / "holdings.csv"
+    holdings.write_text(holdings.read_text(encoding="utf-8") + "ATENA,NOFILE,assumption: test\n", encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        load_model(ws / "affairs" / "juki")
+    found = [str(p) for p in caught.value.problems]
+    assert len(found) == 1 and "holdings.csv:3: file_id: 'NOFILE' is not a known file_id" in found[0], found
+
+
 # -- a model without a shared part is unchanged ------------------------------------------------------------------
 
 
@@ -328,3 +374,30 @@ def test_each_example_affair_analyses_alone(example):
     # the counter system holds the files of the affairs that accept notifications there, and no other's
     counter = {a: m.systems.set_index("system_id").at["MADOGUCHI", "holds"] for a, m in example.models.items()}
     assert counter == {"juki": ["JUKI_FILE"], "juminzei": [], "kokuho": ["KOKUHO_FILE"]}
+
+
+def test_a_model_that_is_neither_folder_nor_workbook_is_said_so(tmp_path):
+    ws = _copy(tmp_path)
+    text = (ws / "city.yaml").read_text(encoding="utf-8")
+    (ws / "city.yaml").write_text(text.replace("model: affairs/zei", "model: /dev/null"), encoding="utf-8")
+    found = [str(p) for p in validate_workspace(ws)]
+    assert any("[zei] '/dev/null' is not a folder or workbook" in p for p in found), found
+    assert not any("does not exist" in p for p in found)
+
+
+def test_the_shared_part_is_parsed_once_for_all_the_affairs(monkeypatch):
+    # the attack trial: a 100,000-row shared part was parsed again for every affair (76 s for three)
+    import pia_analysis.formats.directory as directory
+
+    calls = []
+    real = directory.read_shared_part
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(directory, "read_shared_part", counting)
+    workspace = load_workspace(GOOD)
+    assert len(workspace.models) == 2 and len(calls) == 1  # the affairs' loads share one read
+    load_model(GOOD / "affairs" / "juki")  # outside a workspace load nothing is remembered: read again
+    assert len(calls) == 2

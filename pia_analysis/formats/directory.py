@@ -52,7 +52,7 @@ from ..model.checks import (
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
-from .shared import SharedLabel, SharedPart, merge_part
+from .shared import SharedLabel, SharedPart, merge_part, remembered
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
@@ -964,7 +964,8 @@ def merge_shared(base: Path, label_root: str, meta: dict[str, Any], tables: dict
                     "give the path of the city workspace's shared folder, relative to the model's folder "
                     "(e.g. ../../shared)")
         return frozenset()
-    part = read_shared_part(folder, label, check=False)
+    # read once per workspace load (formats.workspace reads it for every affair): shared.remembered
+    part = remembered(folder, label, lambda: read_shared_part(folder, label, check=False))
     problems.extend(part.problems)
     return merge_part(part, meta, tables, problems, key_problem)
 

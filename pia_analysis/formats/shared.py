@@ -23,6 +23,9 @@ from __future__ import annotations
 
 __all__ = ["SharedLabel", "SharedPart", "merge_part", "shared_row_ids"]
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,36 @@ from ..model.schema import SHARED_TABLES, TABLE_BY_NAME, TableRef
 
 class SharedLabel(str):
     """The file label of a row taken from the shared part (``city/shared/systems.csv``): text, told apart."""
+
+
+#: The shared parts read during one workspace load, by (folder, label): each affair's load takes the part the
+#: first one read instead of parsing it again (a 100,000-row shared part took 25 s per affair). None: no cache.
+_READ: ContextVar[dict[tuple[str, str], SharedPart] | None] = ContextVar("pia_shared_parts", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """While inside, a shared part is read once per folder and label (:func:`remembered`); forgotten on exit."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def remembered(folder: Path, label: str, read: Callable[[], SharedPart]) -> SharedPart:
+    """The shared part at ``folder`` read by ``read()``, or the one already read inside :func:`reading_once`.
+
+    The files do not change while a workspace loads, and :func:`merge_part` does not modify the part, so one
+    read serves every affair (each affair's problems and labels are the same: the label names the same file).
+    """
+    cache = _READ.get()
+    if cache is None:
+        return read()
+    key = (str(folder), label)
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
 
 
 #: Tables whose ids share one namespace (controls name both): a shared system and an affair flow may not share one.
@@ -218,7 +251,9 @@ def merge_part(part: SharedPart, meta: dict[str, Any], tables: dict[str, RawTabl
                                     f"{fid!r} is a file of the shared part",
                                     "a shared file is kept through the holds of the shared part's systems.csv; "
                                     "holdings.csv lists this affair's own files"))
-        elif sid in systems and fid not in extra_holds.setdefault(sid, []):
+        elif sid in systems and fid in own["files"] and fid not in extra_holds.setdefault(sid, []):
+            # only the affair's own files: an unknown one is the holdings row's problem (check_references names
+            # it there), and joining it to the shared system's holds would blame that correct shared row too
             extra_holds[sid].append(fid)
     keep = {"zones": zones, "systems": systems, "files": files, "flows": flows, "controls": set(controls)}
     for name in SHARED_TABLES:

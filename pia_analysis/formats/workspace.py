@@ -17,7 +17,8 @@ found at once and located (``file:line: column: message (hint: …)``); a proble
 
 from __future__ import annotations
 
-__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "shared_use", "validate_workspace"]
+__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "shared_use", "validate_workspace",
+           "workspace_inputs"]
 
 import os
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from ..model.schema import (CITY_AFFAIR_KEYS, CITY_KEYS, MAX_NOTE_CHARS, SHARED_
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from .directory import (MAX_YAML_BYTES, control_character_problem, key_line, path_is, read_shared_part, read_text,
                         yaml_my_numbers)
-from .shared import SharedPart
+from .shared import SharedPart, reading_once
 
 #: The index of a workspace.
 INDEX = "city.yaml"
@@ -115,6 +116,44 @@ def bundled_workspace_path(name: str = "example-city") -> Path:
         known = [d.name for d in sorted(root.iterdir()) if (d / INDEX).is_file()]
         raise unknown_id("bundled city workspace", name, known, where="the package")
     return here
+
+
+def workspace_inputs(path: str | os.PathLike[str]) -> list[tuple[Path, str]]:
+    """Every folder and file a city workspace reads: the workspace, its shared folder, each affair's model.
+
+    city.yaml is read leniently (nothing is validated, a broken index names what it can), so that a command can
+    refuse, before any work, to write inside any of them: the shared folder and an affair may lie outside the
+    workspace (``shared: ../shared``, ``model: ../kokuho``, a symbolic link), and they are inputs all the same.
+
+    Parameters
+    ----------
+    path
+        The workspace folder (or its ``city.yaml``).
+
+    Returns
+    -------
+    list of (pathlib.Path, str)
+        ``(path, what)`` pairs, the workspace first: ``what`` is ``"the city workspace"``, ``"its shared
+        folder"`` or ``"the model of affair <id>"``. Paths are as city.yaml names them, joined to the folder.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.workspace import workspace_inputs
+    >>> [(p.as_posix(), what) for p, what in workspace_inputs("tests/workspaces/good")][:2]
+    [('tests/workspaces/good', 'the city workspace'), ('tests/workspaces/good/shared', 'its shared folder')]
+    """
+    folder = Path(path)
+    if path_is(folder, "file") and folder.name == INDEX:
+        folder = folder.parent
+    out: list[tuple[Path, str]] = [(folder, "the city workspace")]
+    if not path_is(folder / INDEX, "file"):
+        return out
+    meta, _lines, affairs = _read_index(folder, str(folder / INDEX), [])
+    if isinstance(meta.get("shared"), str) and meta["shared"]:
+        out.append((folder / meta["shared"], "its shared folder"))
+    out += [(folder / affair.model, f"the model of affair {affair.affair_id}") for affair in affairs
+            if isinstance(affair.model, str) and affair.model]
+    return out
 
 
 def shared_use(workspace: Workspace) -> pd.DataFrame:
@@ -398,42 +437,54 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
             shared_part = read_shared_part(target, shared_label, check=True)
             problems += shared_part.problems
     seen = {str(p) for p in problems}  # a shared row's problem is listed once, not again for every affair
+    seen_warnings: set[str] = set()
     models: dict[str, Model] = {}
     rows = []
     by_path: dict[Path, str] = {}
-    for affair in affairs:
-        where = affair.lines.get("model", affair.line)
-        model_path = path / affair.model
-        if not (path_is(model_path, "dir") or path_is(model_path, "file")):
-            problems.append(Problem(label, where, "affairs.model",
-                                    f"[{affair.affair_id}] {affair.model!r} does not exist: no model at "
-                                    f"{os.path.normpath(os.path.join(label_root, affair.model))}",
-                                    "give the affair's model folder (or .xlsx workbook), relative to city.yaml"))
-            continue
-        resolved = model_path.resolve()
-        if resolved in by_path:
-            problems.append(Problem(label, where, "affairs.model",
-                                    f"[{affair.affair_id}] is the model of affair {by_path[resolved]!r} too",
-                                    "every affair has its own model"))
-            continue
-        by_path[resolved] = affair.affair_id
-        rows.append({"affair_id": affair.affair_id, "name": affair.name, "model_path": resolved,
-                     "source": affair.source})
-        try:
-            model = load_model(model_path)
-        except ModelError as exc:
-            for problem in exc.problems:
-                if str(problem) not in seen:
-                    problems.append(_named(affair.affair_id, problem))
-            continue
-        models[affair.affair_id] = model
-        problems += _cross_checks(affair, model, model_path, meta, shared_part, label)
-        warnings += [_named(affair.affair_id, w) for w in model.warnings]
-        if str(model.meta.get("affairs", "")) != affair.name:
-            warnings.append(Problem(label, affair.lines.get("name", affair.line), "affairs.name",
-                                    f"[{affair.affair_id}] {affair.name!r} differs from the model's affairs "
-                                    f"{model.meta.get('affairs')!r}",
-                                    "write the same name of the affair in city.yaml and in its model"))
+    with reading_once():  # the shared part is parsed once for all the affairs, not once per affair
+        for affair in affairs:
+            where = affair.lines.get("model", affair.line)
+            model_path = path / affair.model
+            if not (path_is(model_path, "dir") or path_is(model_path, "file")):
+                at = os.path.normpath(os.path.join(label_root, affair.model))
+                # something that is there but neither (/dev/zero, a socket) is not "missing": say what it is not
+                what = (f"is not a folder or workbook: {at} is neither" if os.path.exists(model_path) else
+                        f"does not exist: no model at {at}")
+                problems.append(Problem(label, where, "affairs.model", f"[{affair.affair_id}] {affair.model!r} {what}",
+                                        "give the affair's model folder (or .xlsx workbook), relative to city.yaml"))
+                continue
+            resolved = model_path.resolve()
+            if resolved in by_path:
+                problems.append(Problem(label, where, "affairs.model",
+                                        f"[{affair.affair_id}] is the model of affair {by_path[resolved]!r} too",
+                                        "every affair has its own model"))
+                continue
+            by_path[resolved] = affair.affair_id
+            rows.append({"affair_id": affair.affair_id, "name": affair.name, "model_path": resolved,
+                         "source": affair.source})
+            try:
+                model = load_model(model_path)
+            except ModelError as exc:
+                for problem in exc.problems:
+                    if str(problem) not in seen:
+                        problems.append(_named(affair.affair_id, problem))
+                continue
+            models[affair.affair_id] = model
+            problems += _cross_checks(affair, model, model_path, meta, shared_part, label)
+            for warning in model.warnings:
+                # a warning on a shared row (a government-cloud zone in shared/zones.csv) is the shared part's:
+                # said once, at its place, not again for every affair that uses the row
+                if shared_part is not None and _in_folder(warning.file, shared_part.path):
+                    if str(warning) not in seen_warnings:
+                        seen_warnings.add(str(warning))
+                        warnings.append(warning)
+                else:
+                    warnings.append(_named(affair.affair_id, warning))
+            if str(model.meta.get("affairs", "")) != affair.name:
+                warnings.append(Problem(label, affair.lines.get("name", affair.line), "affairs.name",
+                                        f"[{affair.affair_id}] {affair.name!r} differs from the model's affairs "
+                                        f"{model.meta.get('affairs')!r}",
+                                        "write the same name of the affair in city.yaml and in its model"))
     if problems or "organisation" not in meta:
         return None, problems, warnings
     shared = {name: shared_part.frame(name) if shared_part is not None else _empty(name) for name in SHARED_TABLES}
@@ -441,6 +492,14 @@ def _load(path: Path) -> tuple[Workspace | None, list[Problem], list[Problem]]:
                           pd.DataFrame(rows, columns=["affair_id", "name", "model_path", "source"]), models, shared,
                           shared_part.path if shared_part is not None else None, tuple(warnings))
     return workspace, problems, warnings
+
+
+def _in_folder(file: Any, folder: Path) -> bool:
+    """Whether a problem's file lies directly in ``folder`` (resolved)."""
+    try:
+        return file is not None and Path(str(file)).resolve().parent == folder.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def _empty(name: str) -> pd.DataFrame:

@@ -806,6 +806,13 @@ def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_l
                     "write the number of people whose information the files hold, or correct that file's records")]
 
 
+def _row_file(raw: RawTable, i: int, table: str):
+    """The file of row ``i``: its own label when the rows come from several files (a city's shared part)."""
+    if raw.labels is not None and i < len(raw.labels) and raw.labels[i] is not None:
+        return raw.labels[i]
+    return TableRef(table)
+
+
 def cloud_zone_warnings(zones: RawTable | None, systems: RawTable | None = None) -> list[Problem]:
     """Warnings on a government-cloud zone not run by ``cloud_provider``, and on its systems run by one.
 
@@ -829,7 +836,8 @@ def cloud_zone_warnings(zones: RawTable | None, systems: RawTable | None = None)
     -------
     list of Problem
         One problem per such zone, located at its ``operator`` cell in the zones table, then one per such
-        system, at its ``operator`` cell in the systems table.
+        system, at its ``operator`` cell in the systems table (a row of a city's shared part: in its shared
+        file, ``city/shared/zones.csv``).
 
     Examples
     --------
@@ -851,7 +859,7 @@ def cloud_zone_warnings(zones: RawTable | None, systems: RawTable | None = None)
                                                        zones.frame["government_cloud"])):
         if cloud is True and operator and operator not in CLOUD_OPERATORS:
             line = zones.lines[i] if i < len(zones.lines) else None
-            out.append(Problem(TableRef("zones"), line, "operator",
+            out.append(Problem(_row_file(zones, i, "zones"), line, "operator",
                                f"zone {zone_id!r} is a government-cloud tenancy (government_cloud TRUE) run by "
                                f"{operator}, not cloud_provider",
                                "write cloud_provider (the platform's provider; the vendor running the application "
@@ -864,7 +872,7 @@ def cloud_zone_warnings(zones: RawTable | None, systems: RawTable | None = None)
                                                            systems.frame["operator"])):
         if zone_id in tenancies and operator in CLOUD_OPERATORS:
             line = systems.lines[i] if i < len(systems.lines) else None
-            out.append(Problem(TableRef("systems"), line, "operator",
+            out.append(Problem(_row_file(systems, i, "systems"), line, "operator",
                                f"system {system_id!r} in the government-cloud zone {zone_id!r} is run by "
                                f"{operator}: the provider runs the platform, not the application",
                                "write the operator of the application: contractor (the vendor of the 標準準拠システム, "
