@@ -28,8 +28,6 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -47,6 +45,7 @@ from ..analysis.simulation import simulate_compromise
 from ..formats.workspace import load_workspace
 from ..model.errors import ModelError
 from ..util.errors import InvalidArgumentError, PiaError
+from ..util.files import remove_scratch_dir, scratch_dir
 from ..util.seeds import affair_seed
 
 #: The columns of :func:`city_summary`, in order.
@@ -264,7 +263,7 @@ def _quiet_dask() -> Iterator[None]:
 def _run_dask(task: Callable[..., pd.DataFrame], paths: list[str], task_kwargs: dict[str, Any],
               scheduler: str, workers: int | None) -> list[tuple[pd.DataFrame | None, tuple[str, ...]]]:
     """The outcomes on a Dask cluster; the cluster closed and its scratch folder removed, even on Ctrl-C."""
-    scratch = tempfile.mkdtemp(prefix="pia-dask-")
+    scratch = str(scratch_dir("pia-dask-"))
     client = cluster = None
     try:
         client, cluster = _dask_client(scheduler, workers, scratch)
@@ -278,7 +277,7 @@ def _run_dask(task: Callable[..., pd.DataFrame], paths: list[str], task_kwargs: 
         raise
     finally:
         _close(client, cluster)
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_scratch_dir(scratch)
 
 
 def _close(client, cluster) -> None:
