@@ -17,8 +17,8 @@ found at once and located (``file:line: column: message (hint: …)``); a proble
 
 from __future__ import annotations
 
-__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "shared_use", "validate_workspace",
-           "workspace_inputs"]
+__all__ = ["Workspace", "bundled_workspace_path", "load_workspace", "require_workspace", "shared_use",
+           "validate_workspace", "workspace_inputs"]
 
 import os
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from ..model.cells import control_problem, my_number_problem, parse_meta_value, shorten
-from ..model.errors import ModelError, Problem, UnknownIdError, unknown_id
+from ..model.errors import ModelError, ModelTypeError, Problem, UnknownIdError, unknown_id
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.schema import (CITY_AFFAIR_KEYS, CITY_KEYS, MAX_NOTE_CHARS, SHARED_TABLES, TABLE_BY_NAME)
@@ -77,6 +77,42 @@ class Workspace:
     shared: dict[str, pd.DataFrame]
     shared_path: Path | None = None
     warnings: tuple[Problem, ...] = field(default=())
+
+
+def require_workspace(ws: Any, function: str) -> None:
+    """Check that ``ws`` is a loaded :class:`Workspace`; the first line of every public function taking one.
+
+    The twin of :func:`pia_analysis.model.model.require_model`: a path given instead would otherwise fail deep
+    inside the analysis with an ``AttributeError``; this says what was given and how to load it.
+
+    Parameters
+    ----------
+    ws
+        What the caller passed as the workspace.
+    function
+        The public function's name, for the message.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ModelTypeError
+        When ``ws`` is not a :class:`Workspace`.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.workspace import require_workspace
+    >>> try:
+    ...     require_workspace("tests/workspaces/good", "city_portfolio")
+    ... except Exception as exc:
+    ...     print(exc)
+    city_portfolio takes a loaded Workspace (pia_analysis.load_workspace(path)), not str
+    """
+    if not isinstance(ws, Workspace):
+        raise ModelTypeError(f"{function} takes a loaded Workspace (pia_analysis.load_workspace(path)), "
+                             f"not {type(ws).__name__}")
 
 
 def bundled_workspace_path(name: str = "example-city") -> Path:

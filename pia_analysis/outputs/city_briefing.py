@@ -36,9 +36,8 @@ from matplotlib.figure import Figure
 from ..catalog import stages as catalog_stages
 from ..charts.style import (A4_LANDSCAPE, CONTINUOUS_CMAP, chart_text, drawable_figure, new_figure, save_figure,
                             text_colour_on, use_japanese_fonts, wrap_text)
-from ..formats.workspace import Workspace
+from ..formats.workspace import Workspace, require_workspace
 from ..analysis.provenance import assumed_rows
-from ..model.errors import ModelTypeError
 from ..model.model import Model
 from ..util.files import OutputRefused, check_pack_target, write_pack
 from ..util.spreadsheet import write_csv, write_xlsx
@@ -55,12 +54,6 @@ CITY_TRIALS = 20_000
 MESSAGE_MAX_SHARED = 3
 #: Open findings named per affair on the findings page (the rest counted: 「ほか N 件」).
 FINDINGS_PER_AFFAIR = 5
-
-
-def _require(ws) -> None:
-    if not isinstance(ws, Workspace):
-        raise ModelTypeError(f"write_city_report takes a loaded Workspace (pia_analysis.load_workspace(path)), "
-                             f"not {type(ws).__name__}")
 
 
 def _people(n: int, ja: bool) -> str:
@@ -120,7 +113,7 @@ def city_key_messages(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja",
     >>> messages[0]
     '最初に注意が必要なのは「住民基本台帳に関する事務」です（未対応の指摘 重大 4 件・高 7 件）。'
     """
-    _require(ws)
+    require_workspace(ws, "write_city_report")
     ja = lang != "en"
     body = CouncilWords(city_model(ws), lang).body
     p = portfolio
@@ -310,7 +303,7 @@ def council_open_findings(ws: Workspace, findings: pd.DataFrame, lang: str = "ja
     >>> list(council_open_findings(ws, city_open_findings(ws), "en").columns)
     ['Affair', 'Risk level', 'Finding', 'Concerning']
     """
-    _require(ws)
+    require_workspace(ws, "write_city_report")
     ja = lang != "en"
     names = dict(zip(ws.affairs["affair_id"], ws.affairs["name"]))
     rows = []
@@ -370,7 +363,7 @@ def council_portfolio(ws: Workspace, portfolio: pd.DataFrame, lang: str = "ja") 
     >>> table.loc[0, ["Affair", "Next date"]].tolist()
     ['住民基本台帳に関する事務', '1 October 2026, the yearly review (in 365 days)']
     """
-    _require(ws)
+    require_workspace(ws, "write_city_report")
     ja = lang != "en"
     words = _level_words(lang)
     levels = [c for c in portfolio.columns if c.startswith("findings_") and c != "findings_open"]
@@ -460,7 +453,7 @@ def coverage_by_affair_chart(ws: Workspace, portfolio: pd.DataFrame, lang: str =
     >>> fig.texts[0].get_text()
     'Coverage by stage and affair'
     """
-    _require(ws)
+    require_workspace(ws, "write_city_report")
     ja = lang != "en"
     city = _page_model(ws, _judged_on(portfolio))
     stages = list(catalog_stages()["stage"])
@@ -782,7 +775,7 @@ def write_city_report(ws: Workspace, out: str | Path, lang: str = "ja", today: d
     """
     from ..util.errors import InvalidArgumentError
 
-    _require(ws)
+    require_workspace(ws, "write_city_report")
     if lang not in ("ja", "en"):
         raise InvalidArgumentError(f"lang must be 'ja' or 'en', not {lang!r}")
     out = Path(out)

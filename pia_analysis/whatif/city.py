@@ -26,8 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.exposure import blast_radius, node_exposure
-from ..formats.workspace import Workspace
-from ..model.errors import ModelTypeError
+from ..formats.workspace import Workspace, require_workspace
 from ..model.model import Model
 from ..model.schema import SHARED_TABLES, TABLE_BY_NAME
 from .versions import CHANGE_CLASS_JA, CHANGE_CLASSES, ModelDiff, diff
@@ -46,12 +45,6 @@ EXPOSURE_COLUMNS = ["affair_id", "shared_system_id", "shared_system_name_ja", "h
                     "exposure_affair"]
 IMPACT_COLUMNS = ["affair_id", "name", "status", "change_class", "change_class_ja", "changes", "shared_changes",
                   "elements", "reasons_ja", "reasons_en", "sheet_rows"]
-
-
-def _require_workspace(ws: Any, what: str) -> None:
-    if not isinstance(ws, Workspace):
-        raise ModelTypeError(f"{what} takes a loaded Workspace (pia_analysis.load_workspace(path)), "
-                             f"not {type(ws).__name__}")
 
 
 def _namer(affair_id: str, model: Model):
@@ -109,7 +102,7 @@ def affair_holdings(ws: Workspace) -> pd.DataFrame:
     >>> table.loc[table["shared"], "system_id"].unique().tolist()
     ['ATENA']
     """
-    _require_workspace(ws, "affair_holdings")
+    require_workspace(ws, "affair_holdings")
     by_system: dict[str, list[dict[str, Any]]] = {}
     own_rows: list[dict[str, Any]] = []
     for affair_id, model in ws.models.items():
@@ -182,7 +175,7 @@ def city_model(ws: Workspace) -> Model:
     >>> city.systems.set_index("system_id").at["ATENA", "holds"]
     ['ATENA_FILE', 'juki:REG_FILE', 'zei:TAX_FILE']
     """
-    _require_workspace(ws, "city_model")
+    require_workspace(ws, "city_model")
     first = next(iter(ws.models.values()))
     shared = {name: ws.shared[name].copy() for name in SHARED_TABLES}
     extra_holds: dict[str, list[str]] = {}
@@ -281,7 +274,7 @@ def cross_affair_exposure(ws: Workspace) -> pd.DataFrame:
     >>> atena[["affair_id", "holder_id", "records", "affair_files"]].values.tolist()
     [['juki', 'ATENA', 1500, ['REG_FILE']], ['zei', 'ATENA', 1500, ['TAX_FILE']]]
     """
-    _require_workspace(ws, "cross_affair_exposure")
+    require_workspace(ws, "cross_affair_exposure")
     city = city_model(ws)
     city_exposure = dict(zip(*(node_exposure(city)[c] for c in ("system_id", "exposure"))))
     reached = {sid: blast_radius(city, sid).systems for sid in ws.shared["systems"]["system_id"]}
@@ -386,8 +379,8 @@ def shared_change_impact(ws_old: Workspace, ws_new: Workspace) -> CityImpact:
     >>> impact.sheets.loc[0, ["affair_id", "提出時期", "区分"]].tolist()
     ['juki', '事前', '重要な変更']
     """
-    _require_workspace(ws_old, "shared_change_impact")
-    _require_workspace(ws_new, "shared_change_impact")
+    require_workspace(ws_old, "shared_change_impact")
+    require_workspace(ws_new, "shared_change_impact")
     names = dict(zip(ws_new.affairs["affair_id"], ws_new.affairs["name"]))
     names.update({a: n for a, n in zip(ws_old.affairs["affair_id"], ws_old.affairs["name"]) if a not in names})
     order = list(ws_old.affairs["affair_id"]) + [a for a in ws_new.affairs["affair_id"] if a not in ws_old.models]

@@ -35,13 +35,12 @@ from typing import Any
 import pandas as pd
 
 from ..formats.directory import path_is, read_table, table_to_csv_text
-from ..formats.workspace import Workspace, load_workspace
+from ..formats.workspace import Workspace, load_workspace, require_workspace
 from ..model.cells import empty_table
 from ..model.errors import ModelError, Problem
 from ..model.schema import SHARED_TABLES, TABLE_BY_NAME
 from ..util.errors import InvalidArgumentError
 from ..util.files import remove_scratch_dir, scratch_dir, write_new_dir
-from ..model.errors import ModelTypeError
 from .city import NAMESPACE_SEP, CityImpact, city_model, shared_change_impact
 from .cloud import DEFAULT_LINE, DEFAULT_ZONE_ID, cloud_migration_spec
 from .scenario import RowChange, Scenario, as_scenario
@@ -60,12 +59,6 @@ _SHARED = "shared"  # the target of an entry on the shared part (an affair's own
 
 # ---------------------------------------------------------------------------------------------------
 # where each entry of a scenario goes
-
-
-def _require_workspace(ws: Any, what: str) -> None:
-    if not isinstance(ws, Workspace):
-        raise ModelTypeError(f"{what} takes a loaded Workspace (pia_analysis.load_workspace(path)), "
-                             f"not {type(ws).__name__}")
 
 
 def _empty_like(series: pd.Series) -> Any:
@@ -426,7 +419,7 @@ def apply_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     >>> "CONBINI" in new.models["zei"].systems["system_id"].tolist()
     False
     """
-    _require_workspace(ws, "apply_city_scenario")
+    require_workspace(ws, "apply_city_scenario")
     return _apply(ws, city_scenario(scenario))
 
 
@@ -489,7 +482,7 @@ def write_city_scenario(ws: Workspace, scenario: Scenario | str | os.PathLike[st
     >>> (out / "city.yaml").is_file(), new.models["juki"].systems.set_index("system_id").at["REG", "operator"]
     (True, 'contractor')
     """
-    _require_workspace(ws, "write_city_scenario")
+    require_workspace(ws, "write_city_scenario")
     scenario = city_scenario(scenario)
     changed = _changed_tables(ws, scenario)
     out = Path(out)
@@ -686,7 +679,7 @@ def city_migration(ws: Workspace, systems: str | Iterable[str], *, zone_id: str 
     >>> m.affairs[["affair_id", "change_class_ja", "rules"]].values.tolist()
     [['juki', '重要な変更', ['mn-storage-moved', 'new-outsourcing']], ['zei', '変更なし', []]]
     """
-    _require_workspace(ws, "city_migration")
+    require_workspace(ws, "city_migration")
     names = list(dict.fromkeys(_names(systems)))
     if not names:
         raise InvalidArgumentError("name at least one system to move to the government cloud")

@@ -24,8 +24,7 @@ from ..analysis.pipeline import analyse
 from ..analysis.procedure import procedure_check
 from ..catalog import read_table
 from ..catalog import stages as catalog_stages
-from ..formats.workspace import Workspace
-from ..model.errors import ModelTypeError
+from ..formats.workspace import Workspace, require_workspace
 from ..util.errors import InvalidArgumentError
 from ..util.seeds import affair_seed
 from ..util.words import percent
@@ -128,7 +127,7 @@ def city_open_findings(ws: Workspace) -> pd.DataFrame:
     """
     from ..analysis.findings import find_findings
 
-    _require(ws)
+    require_workspace(ws, "city_portfolio")
     columns = ["affair_id", "finding_id", "rule_id", "element", "element_type", "shared", "city_key",
                "risk_level", "title_ja", "title_en", "assumed"]
     frames = []
@@ -143,12 +142,6 @@ def city_open_findings(ws: Workspace) -> pd.DataFrame:
         frames.append(found[columns])
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return out.astype({"risk_level": "int64", "shared": "bool", "assumed": "bool"})
-
-
-def _require(ws: Any) -> None:
-    if not isinstance(ws, Workspace):
-        raise ModelTypeError(f"city_portfolio takes a loaded Workspace (pia_analysis.load_workspace(path)), "
-                             f"not {type(ws).__name__}")
 
 
 def day_words(day: dt.date, lang: str = "ja") -> str:
@@ -267,7 +260,7 @@ def city_portfolio(ws: Workspace, today: dt.date | None = None, *, trials: int =
     >>> str(row["holder_id"]), int(row["holder_records"]), str(row["weakest_stage"])
     ('JUKI_REC', 302000, 'network')
     """
-    _require(ws)
+    require_workspace(ws, "city_portfolio")
     for what, value in (("trials", trials), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidArgumentError(f"{what} must be a non-negative integer, not {value!r}")
