@@ -133,6 +133,273 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_city_validate(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace, shared_use
+
+    # warnings first (as a model's), then the summary; --strict makes them errors (exit 1, as a model's)
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    en = args.lang == "en"
+    affairs = workspace.affairs
+    use = shared_use(workspace)
+    counts = ", ".join(f"{name} {int((use['table'] == name).sum())}" for name in use["table"].unique()) or "-"
+    print(f"OK: {workspace.organisation} ({Path(args.model).name or args.model}) — "
+          + (f"{len(affairs)} affair(s); shared part: {counts}" if en else
+             f"事務 {len(affairs)} 件、共有部分: {counts}"))
+    rows = []
+    for affair_id, name, model_path in affairs[["affair_id", "name", "model_path"]].itertuples(index=False):
+        model = workspace.models[affair_id]
+        s = model.summary()
+        shared = len(model.shared_ids)
+        rows.append({"affair_id": affair_id, "name": name, "model": os.path.relpath(model_path, workspace.path),
+                     "systems": s["systems"], "flows": s["flows"], "controls": s["controls"],
+                     "my_number_files": s["my_number_files"], "shared_rows": shared})
+    headings = {"affair_id": ("事務ID", "affair"), "name": ("事務の名称", "name"), "model": ("モデル", "model"),
+                "systems": ("システム", "systems"), "flows": ("流れ", "flows"), "controls": ("対策", "controls"),
+                "my_number_files": ("個人番号のファイル", "My Number files"),
+                "shared_rows": ("共有部分から読んだ行", "shared rows loaded")}
+    print(f"\n{'Affairs' if en else '事務'}")
+    emit_table(_headed(pd.DataFrame(rows, columns=list(headings)), headings, args.lang), "table")
+    if len(use):
+        unused = "(unused)" if en else "（未使用）"
+        shown = use.assign(affairs=[", ".join(a) if a else unused for a in use["affairs"]])
+        headings = {"table": ("表", "table"), "id": ("ID", "id"), "name_ja": ("名称", "name"),
+                    "affairs": ("使う事務", "used by"), "count": ("事務数", "affairs")}
+        print(f"\n{'Shared elements and the affairs that use them' if en else '共有部分の要素と使う事務'}")
+        emit_table(_headed(shown[list(headings)], headings, args.lang), "table")
+    return EXIT_OK
+
+
+def _cmd_city_impact(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .whatif.city import shared_change_impact
+
+    if (args.new is None) == (getattr(args, "scenario", None) is None):
+        raise UsageError("give either NEW_WORKSPACE or --scenario FILE (a scenario applied to the workspace)")
+    if args.new is None:
+        return _cmd_city_impact_scenario(args)
+    # Both workspaces are read before either is reported, so that two broken ones show all their problems at once.
+    loaded, failed = [], []
+    for path in (args.model, args.new):
+        try:
+            workspace = load_workspace(path, strict=args.strict)
+        except ModelError as exc:
+            failed.append((path, exc))
+            continue
+        loaded.append(workspace)
+        for problem in workspace.warnings:
+            print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    for path, exc in failed:
+        _problems(f"the workspace at {path} is not valid", exc)
+    if failed:
+        return EXIT_MODEL
+    return _print_impact(args, loaded[0], shared_change_impact(*loaded))
+
+
+def _cmd_city_impact_scenario(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .whatif.city import shared_change_impact
+    from .whatif.migration import apply_city_scenario
+
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    try:
+        changed = apply_city_scenario(workspace, Path(args.scenario))
+    except ModelError as exc:
+        return _problems(f"the scenario {args.scenario} does not apply to the workspace at {args.model}", exc)
+    return _print_impact(args, workspace, shared_change_impact(workspace, changed))
+
+
+def _print_impact(args: argparse.Namespace, workspace, impact) -> int:
+    """The per-affair table and the (別添3) rows of ``impact`` in ``args.format``."""
+    if args.format == "csv":  # the rows of (別添3) 変更箇所 of every affair, affair_id first
+        print(impact.sheets.to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
+    if args.format == "json":
+        payload = {"affairs": [{k: _plain(v) for k, v in r.items()} for r in impact.affairs.to_dict("records")],
+                   "sheets": [{k: _plain(v) for k, v in r.items()} for r in impact.sheets.to_dict("records")]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    en = args.lang == "en"
+    table = impact.affairs.assign(shared_changes=[", ".join(i) or "-" for i in impact.affairs["shared_changes"]],
+                                  change_class_ja=[c if s == "compared" else s for c, s in
+                                                   zip(impact.affairs["change_class_ja"], impact.affairs["status"])])
+    reasons = "reasons_en" if en else "reasons_ja"
+    headings = {"affair_id": ("事務ID", "affair"), "name": ("事務の名称", "name"),
+                "change_class_ja": ("変更の区分", "class of change"), "changes": ("変更", "changes"),
+                "shared_changes": ("変わった共有部分", "shared elements changed"), reasons: ("理由", "reasons"),
+                "sheet_rows": ("別添3の行", "別添3 rows")}
+    # an affair added or removed between the versions is changed too, though it has no diff to count
+    touched = int(((impact.affairs["changes"] > 0) | (impact.affairs["status"] != "compared")).sum())
+    print(f"{workspace.organisation}: " + (f"{touched} of {len(table)} affair(s) changed" if en else
+                                           f"事務 {len(table)} 件のうち {touched} 件に変更"))
+    _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
+    sheet_columns = ["affair_id", "項目", "変更前の記載", "変更後の記載", "提出時期"]
+    _section("(別添3) 変更箇所", impact.sheets[sheet_columns] if len(impact.sheets) else impact.sheets)
+    return EXIT_OK
+
+
+def _cmd_city_report(args: argparse.Namespace) -> int:
+    from .formats.workspace import load_workspace
+    from .outputs.city_briefing import check_city_pack_target, write_city_report
+
+    # the folder is checked before any work: a user's folder with files is refused, an earlier pack needs --force
+    check_city_pack_target(args.out, args.model, args.force)
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    out = write_city_report(workspace, Path(args.out), lang=args.lang, today=args.today, force=args.force)
+    print(f"city briefing pack written to {out}")
+    return EXIT_OK
+
+
+def _cmd_city_migrate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .formats.workspace import load_workspace
+    from .util.errors import InvalidArgumentError
+    from .util.files import check_new_dir, write_file
+    from .whatif.migration import city_migration, write_migration
+
+    check_new_dir(args.out, inputs=[args.model], option="--out")  # before any work
+    if args.scenario_out:
+        check_file_target(args.scenario_out, inputs=[args.model])
+    workspace = load_workspace(args.model, strict=args.strict)
+    for problem in workspace.warnings:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+    encrypted = None if args.encrypted is None else args.encrypted == "yes"
+    try:
+        migration = city_migration(workspace, args.systems, zone_id=args.zone, vendor=args.vendor,
+                                   line=args.line, encrypted=encrypted, on=args.on)
+    except InvalidArgumentError as exc:
+        message = mask_numbers(str(exc))  # a name, the vendor or the zone: the option is named first
+        option = "--vendor" if message.startswith("vendor") else "--zone" if message.startswith("zone") else "--systems"
+        raise UsageError(f"{option}: {message}") from None
+    except ModelError as exc:
+        return _problems(f"the move to the government cloud cannot be made on the workspace at {args.model}; "
+                         "nothing written", exc)
+    text = ("# written by pia-analysis city migrate: the move to the government cloud (docs/government-cloud.md)\n"
+            + _declarations_note(migration.declarations)
+            + yaml.safe_dump(migration.spec, allow_unicode=True, sort_keys=False, width=100))
+    # Everything is computed: now the writing, the scenario file first (one atomic file) and the workspace
+    # last (whole or not at all); a failure or an interruption while writing the workspace takes the scenario
+    # file back, so that nothing of the run is left.
+    if args.scenario_out:
+        write_file(args.scenario_out, text, inputs=[args.model])
+    try:
+        write_migration(migration, args.out, inputs=[args.model])
+    except BaseException:
+        if args.scenario_out:
+            Path(args.scenario_out).unlink(missing_ok=True)
+        raise
+    en = args.lang == "en"
+    if args.format == "json":
+        payload = {"workspace": str(args.out), "scenario": migration.spec,
+                   **{name: [{k: _plain(v) for k, v in r.items()} for r in getattr(migration, name).to_dict("records")]
+                      for name in ("affairs", "exposure", "coverage", "sheets", "cloud_to_cloud", "questions")}}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    table = migration.affairs.assign(moved=[", ".join(m) or "-" for m in migration.affairs["moved"]],
+                                     rules=[", ".join(r) or "-" for r in migration.affairs["rules"]])
+    headings = {"affair_id": ("事務ID", "affair"), "change_class_ja": ("変更の区分", "class of change"),
+                "rules": ("規則", "rules"), "sheet_rows": ("別添3の行", "別添3 rows"),
+                "moved": ("移すシステム", "systems moved"),
+                "exposure_max_before": ("最大露出（前）", "max exposure before"),
+                "exposure_max_after": ("最大露出（後）", "max exposure after"),
+                "coverage_before": ("網羅率（前）", "coverage before"),
+                "coverage_after": ("網羅率（後）", "coverage after")}
+    print(f"{workspace.organisation}: " + (f"moved to the government cloud, written to {args.out}" if en else
+                                           f"ガバメントクラウドへの移行を {args.out} に書き出しました"))
+    _section("Per affair" if en else "事務ごと", _headed(table, headings, args.lang))
+    _section("(別添3) 変更箇所", migration.sheets[["affair_id", "項目", "提出時期"]] if len(migration.sheets)
+             else migration.sheets)
+    if len(migration.cloud_to_cloud):
+        _section("Already in a government-cloud zone (cloud to cloud)" if en else
+                 "すでにガバメントクラウド上のシステム", migration.cloud_to_cloud)
+    question = "question_en" if en else "question_ja"
+    _section("Controls naming a moved system: questions for the analyst" if en else "移すシステムに係る対策（要確認）",
+             migration.questions[["affair_id", "control_id", question]])
+    return EXIT_OK
+
+
+def _declarations_note(declarations: dict[str, list[str]]) -> str:
+    """The comment of the scenario file saying which affairs' model.yaml the move changes (not a table)."""
+    if not declarations:
+        return ""
+    lines = ["# The move also drops 委託しない (outsource) from declared_not_applicable in the model.yaml of: "
+             + ", ".join(declarations) + " (a contractor now handles their files; the moved workspace has it).",
+             "# A city scenario changes tables only: applied with 'city impact --scenario', drop it there by hand."]
+    return "".join(line + "\n" for line in lines)
+
+
+def _city_folders(paths: list[str]) -> list[str]:
+    """The workspaces named: a folder holding city.yaml, or a folder of such folders (its workspaces by name)."""
+    out: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        inner = sorted(p for p in folder.iterdir() if (p / "city.yaml").is_file()) if folder.is_dir() else []
+        if (folder / "city.yaml").is_file() or not inner:
+            out.append(path)  # a workspace, or something the runner reports as not one (located)
+        else:
+            out.extend(str(p) for p in inner)
+    return out
+
+
+def _cmd_city_portfolio(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .formats.workspace import workspace_inputs
+    from .util.errors import InvalidArgumentError
+    from .util.files import write_file
+    from .util.spreadsheet import csv_text
+    from .whatif.parallel import MAX_TRIALS, CityRunError, city_summary, run_cities
+
+    _named(args.out)
+    for option, value in (("--trials", args.trials), ("--seed", args.seed)):
+        if value < 0:
+            raise UsageError(f"{option} must be a non-negative integer, not {value}")
+    if args.trials > MAX_TRIALS:
+        raise UsageError(f"--trials must be at most {MAX_TRIALS} (ten million per affair), not {args.trials}")
+    if Path(args.out).suffix.lower() != ".csv":
+        raise UsageError(f"{args.out}: the portfolio is written as a .csv file")
+    cities = _city_folders(args.model)
+    given: dict[Path, str] = {}
+    for city in cities:  # a workspace given twice (itself and in its folder) would give its rows twice: refused
+        key = Path(city).resolve()
+        if key in given:
+            raise UsageError(f"{city} is the workspace {given[key]} again; give each workspace once")
+        given[key] = city
+    # every file of a workspace is an input (city.yaml, shared/, affairs/, a shared folder or affair outside it
+    # that city.yaml names): the table is written outside all of them, as city report's pack is
+    within = [(str(p), what) for city in cities for p, what in workspace_inputs(city)]
+    check_file_target(args.out, force=args.force, inputs=args.model, within=within)  # before any work
+    # one day for every city, whichever process runs it and whenever (a run may pass midnight)
+    today = dt.date.today()
+    try:
+        table = run_cities(city_summary, cities, workers=args.workers, scheduler=args.scheduler,
+                           trials=args.trials, seed=args.seed, today=today)
+    except InvalidArgumentError as exc:  # no Dask, a bad --scheduler or --workers: one line
+        raise UsageError(str(exc)) from None
+    except CityRunError as exc:
+        print(f"error: {len(exc.failures)} of {len(cities)} workspace(s) could not be analysed; nothing written"
+              if args.lang == "en" else
+              f"エラー: {len(cities)} 件のワークスペースのうち {len(exc.failures)} 件を分析できませんでした。"
+              "ファイルは書いていません", file=sys.stderr)
+        for failure in exc.failures:
+            print(f"  {mask_numbers(failure.city)}:", file=sys.stderr)
+            for problem in failure.problems:
+                print(f"    {mask_numbers(problem)}", file=sys.stderr)
+        return EXIT_MODEL
+    out = write_file(args.out, csv_text(table), force=args.force, inputs=args.model, within=within)
+    if args.lang == "en":
+        _written(out, f"portfolio of {len(table)} affair(s) in {len(cities)} workspace(s)")
+    else:
+        print(f"{len(cities)} 件のワークスペースの {len(table)} 事務の一覧を {out} に書きました", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .outputs.briefing import write_report
 
@@ -923,6 +1190,82 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", _cmd_history, "exposure and coverage across the versions of a model (the previous chain)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     lang(p, lang_help)
+    # the commands on a city workspace (docs/city.md): a group, `pia-analysis city COMMAND WORKSPACE …`
+    city = sub.add_parser("city", help="commands on a city workspace (several affairs with a shared part)",
+                          description="commands on a city workspace: a folder with city.yaml, a shared part and one "
+                                      "model per affair (docs/city.md)")
+    city_sub = city.add_subparsers(dest="city_command", metavar="CITY_COMMAND", parser_class=_Parser)
+    city_sub.required = True
+
+    def add_city(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = city_sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("model", metavar="WORKSPACE", help="a city workspace: the folder holding city.yaml")
+        strict(p)
+        p.set_defaults(func=func, subject="workspace")
+        return p
+
+    lang(add_city("validate", _cmd_city_validate,
+                  "check a city workspace (its index, shared part and every affair) and print a summary"))
+    p = add_city("impact", _cmd_city_impact,
+                 "per affair, the class of the change between two versions of a city workspace (重要な変更 / "
+                 "評価書の修正 / 形式的な変更), its reason and its (別添3) rows")
+    p.add_argument("new", metavar="NEW_WORKSPACE", nargs="?", help="the newer version of the workspace")
+    p.add_argument("--scenario", metavar="FILE",
+                   help="instead of NEW_WORKSPACE: a scenario applied to the workspace (shared ids bare, an affair's "
+                        "own as affair:ID; docs/government-cloud.md)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="output format (csv: the (別添3) rows of every affair)")
+    lang(p)
+    p = add_city("report", _cmd_city_report,
+                 "the committee's portfolio of a city workspace: one row per affair (the form required, the dates, "
+                 "procedure, coverage by stage, the most exposed holder, open findings) in the order of attention, "
+                 "as a briefing pack (PDF, Markdown, CSV, Excel)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the pack's folder (missing, empty, or an earlier "
+                                                               "pack with --force)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help="the committee's day, which the re-run and review dates are judged on: 2024-04-01, "
+                        "2024/4/1, 令和6年4月1日 or R6.4.1 (default: today's date; give one for a pack that stays the "
+                        "same)")
+    p.add_argument("--force", action="store_true", help="replace an earlier pack at --out")
+    lang(p)
+    p = add_city("migrate", _cmd_city_migrate,
+                 "move named systems of a city workspace to the government cloud, write the moved workspace to a new "
+                 "folder and print per affair the class of the change, its (別添3) rows, exposure and coverage")
+    p.add_argument("--systems", required=True, metavar="IDS",
+                   help="the systems to move, comma-separated: shared ids (ATENA) and affairs' own as affair:ID "
+                        "(juki:JUKI_REC)")
+    p.add_argument("--out", required=True, metavar="NEW_WORKSPACE", help="the new folder (missing or empty)")
+    p.add_argument("--zone", default="GOVCLOUD", help="the tenancy zone's id (default GOVCLOUD)")
+    p.add_argument("--vendor", default="contractor", choices=("contractor", "subcontractor", "city"),
+                   help="who operates the moved applications (default contractor: the vendor)")
+    p.add_argument("--line", default="ガバメントクラウド接続回線",
+                   help="the channel of the flows over the connection line")
+    p.add_argument("--encrypted", choices=("yes", "no"), default=None,
+                   help="whether the line is encrypted (default: each flow keeps its own value)")
+    p.add_argument("--on", type=_day, metavar="DATE",
+                   help="the day of the move, the (別添3) rows' 変更日: 2026-04-01, 令和8年4月1日 … (default: today)")
+    p.add_argument("--scenario-out", metavar="FILE", help="also write the move as a scenario file")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    lang(p)
+    p = city_sub.add_parser("portfolio", help="one row per affair of many city workspaces, run in parallel",
+                            description="one row per affair of many city workspaces (the form required, the most "
+                                        "exposed My Number holder and its Monte Carlo probability, the weakest "
+                                        "stage), one city per task over processes or a Dask cluster; identical "
+                                        "whatever the workers (docs/city.md, 'Many cities')")
+    p.add_argument("model", metavar="WORKSPACE", nargs="+",
+                   help="a city workspace (the folder holding city.yaml), or a folder of workspaces")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the table to write (a new .csv file)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument("--trials", type=int, default=100_000,
+                   help="Monte Carlo trials per affair (default 100000, at most 10000000)")
+    p.add_argument("--seed", type=int, default=0, help="the run's seed; each affair's is derived from it (default 0)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes (or local Dask workers); default: the number of CPUs; 1: no pool")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
+                   help="run on a Dask cluster (needs the dask extra): its scheduler's address (waited for 10 s), or "
+                        "'local'")
+    lang(p, "language of the messages printed (the table's columns are the same codes and Japanese terms)")
+    p.set_defaults(func=_cmd_city_portfolio, subject="workspace")
     p = sub.add_parser("new", help="create a blank model (directory, or workbook with --xlsx)",
                        description="create a blank model: the headers of every table, a guide (README.md, or a guide "
                                    "sheet and drop-down lists in a workbook) and placeholder model keys")
@@ -1027,7 +1370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_MODEL
     except ModelError as exc:
-        print(f"error: the model at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
+        subject = getattr(args, "subject", "model")  # a model, or a city workspace
+        print(f"error: the {subject} at {mask_numbers(str(args.model))} is not valid: {len(exc.problems)} problem(s)",
               file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)

@@ -22,22 +22,33 @@ system of Juki-net, the intermediate server platform, the information-provision 
 J-LIS certificate issuance centre — and LGWAN, the closed network joining every municipality's LGWAN
 segment.
 
+:func:`synthetic_cities` writes city workspaces (``docs/city.md``) instead of one model: each a fictitious
+市, 町 or 村 copied from the bundled example city (its affairs sharing the 団体内統合宛名システム, the 中間サーバー
+and コンビニ交付), with its own population, for the runner of many cities (:mod:`pia_analysis.whatif.parallel`).
+
 The numbers are made up: use these models to measure speed and scaling, never to judge a real city.
 """
 
 from __future__ import annotations
 
-__all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_model"]
+__all__ = ["NATIONAL_MUNICIPALITIES", "PREFECTURES", "SHARED_OPERATORS", "national_model", "synthetic_cities",
+           "synthetic_model"]
 
+import csv
+import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .formats import bundled_model_path, load_model
+from .formats.workspace import bundled_workspace_path
 from .model.model import Model
 from .util.errors import InvalidArgumentError
+from .util.files import write_new_dir
 
 #: Zones whose operator is one of these are shared by every municipality; the others are copied.
 SHARED_OPERATORS = ("jlis", "national", "other_body")
@@ -449,3 +460,156 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
         sub_measures=tpl.sub_measures.copy(),
         path=None,
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# synthetic city workspaces
+
+# the example city's affairs, copied in this order (then again, as その2, その3 …)
+_CITY_AFFAIRS = ("juki", "juminzei", "kokuho")
+# the example city's population (its city.yaml comment and the register's target_population)
+_CITY_TEMPLATE_POPULATION = 302_000
+_SYNTHETIC_SOURCE = "assumption: synthetic city (fictitious), copied from the example city"
+
+
+def _kind(population: int) -> str:
+    """市 above 50,000 residents (the Local Autonomy Act's threshold for a city), 町 above 10,000, else 村."""
+    return "市" if population >= 50_000 else "町" if population >= 10_000 else "村"
+
+
+def _city_csv(text: str, scale: float, entry_factor: float) -> str:
+    """A table of the example city with records scaled, entry likelihoods varied and every source an assumption."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    fields = list(csv.DictReader(io.StringIO(text)).fieldnames or [])
+    for row in rows:
+        if row.get("records"):
+            row["records"] = str(max(1, round(int(row["records"]) * scale)))
+        if row.get("entry_likelihood"):
+            row["entry_likelihood"] = f"{min(1.0, float(row['entry_likelihood']) * entry_factor):.6g}"
+        # a flow's provenance is source_ref (its source is the sending system)
+        column = "source_ref" if "source_ref" in row else "source" if "source" in row else None
+        if column:
+            was = row[column].removeprefix("assumption: ").removeprefix("example city: ")
+            row[column] = f"{_SYNTHETIC_SOURCE}: {was}" if was else _SYNTHETIC_SOURCE
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _city_model_yaml(text: str, values: dict[str, str]) -> str:
+    """The example affair's model.yaml with its top-level keys ``values`` replaced (comments dropped)."""
+    lines = ["# a synthetic affair of a fictitious body (pia_analysis.synthetic.synthetic_cities): made-up numbers"]
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        key = line.split(":", 1)[0]
+        lines.append(f"{key}: {values[key]}" if key in values and not line.startswith(" ") else line)
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _write_city(folder: Path, number: int, affairs: int, seed: int, template: Path) -> None:
+    # one generator per city, from (seed, number): a city is the same whatever the number of cities written
+    rng = np.random.default_rng([seed, number])
+    population = int(np.rint(10 ** rng.uniform(np.log10(1_000), np.log10(1_000_000))))
+    entry_factor = float(rng.uniform(0.5, 1.5))
+    kind = _kind(population)
+    name = f"合成{number:04d}{kind}"
+    scale = population / _CITY_TEMPLATE_POPULATION
+    (folder / "shared").mkdir(parents=True)
+    for table in sorted((template / "shared").glob("*.csv")):
+        (folder / "shared" / table.name).write_text(
+            _city_csv(table.read_text(encoding="utf-8"), scale, entry_factor), encoding="utf-8")
+    index = [f"# {name}: a fictitious {kind} of {population:,} residents (synthetic_cities, seed {seed}); made-up",
+             f"organisation: {name}", f"organisation_kind: {kind}", "shared: shared", "affairs:"]
+    for j in range(affairs):
+        base = _CITY_AFFAIRS[j % len(_CITY_AFFAIRS)]
+        round_ = j // len(_CITY_AFFAIRS) + 1
+        affair_id = base if round_ == 1 else f"{base}{round_}"
+        source = template / "affairs" / base
+        meta_text = (source / "model.yaml").read_text(encoding="utf-8")
+        meta = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in meta_text.splitlines()
+                if ":" in line and not line.startswith(("#", " "))}
+        affair_name = meta["affairs"] if round_ == 1 else f"{meta['affairs']}（その{round_}）"
+        target = max(1, round(int(meta["target_population"]) * scale))
+        out = folder / "affairs" / affair_id
+        out.mkdir(parents=True)
+        for table in sorted(source.glob("*.csv")):
+            (out / table.name).write_text(_city_csv(table.read_text(encoding="utf-8"), scale, entry_factor),
+                                          encoding="utf-8")
+        (out / "model.yaml").write_text(_city_model_yaml(meta_text, {
+            "id": f"synthetic-{number:04d}-{affair_id}",
+            "title_ja": _quoted(f"{name} {affair_name}（合成）"),
+            "title_en": _quoted(f"Synthetic body {number:04d}, {affair_id} (made up)"),
+            "organisation": name, "organisation_kind": kind, "affairs": _quoted(affair_name),
+            "target_population": str(target)}), encoding="utf-8")
+        index.append(f"  - {{id: {affair_id}, name: {_quoted(affair_name)}, model: affairs/{affair_id}, "
+                     f"source: {_quoted(_SYNTHETIC_SOURCE)}}}")
+    (folder / "city.yaml").write_text("\n".join(index) + "\n", encoding="utf-8")
+
+
+def synthetic_cities(folder: str | os.PathLike[str], cities: int, *, affairs: int = 3, seed: int = 0) -> list[Path]:
+    """Write ``cities`` synthetic city workspaces into the new folder ``folder``; their paths.
+
+    Each is a fictitious body named ``合成0001市`` (``町`` from 10,000 residents, ``村`` below), copied from the
+    bundled example city (:func:`~pia_analysis.formats.workspace.bundled_workspace_path`): the shared part (the
+    団体内統合宛名システム, the 中間サーバー, the 総合窓口, コンビニ交付 …) and ``affairs`` affairs, the example's
+    住民基本台帳, 個人住民税 and 国民健康保険 in turn (``juki``, ``juminzei``, ``kokuho``, then ``juki2`` … named
+    「…（その2）」). Each city draws its population (log-uniform from 1,000 to 1,000,000: every file's
+    ``records`` and each affair's ``target_population`` scaled from the example's 302,000, so the form required
+    varies) and a factor on its entry likelihoods (0.5–1.5, at most 1) from a generator seeded with
+    ``(seed, city number)``: a city is the same whatever ``cities`` is. Every row's ``source`` is an
+    ``assumption: synthetic city …``.
+
+    Parameters
+    ----------
+    folder
+        A new folder (missing or empty); written whole or not at all.
+    cities
+        How many workspaces (>= 1): ``folder/city0001`` …
+    affairs
+        Affairs per city (>= 1).
+    seed
+        Seed of the populations and factors.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The workspaces, in order.
+
+    Raises
+    ------
+    pia_analysis.util.errors.InvalidArgumentError
+        When ``cities`` or ``affairs`` is below 1, or ``seed`` is negative.
+    pia_analysis.util.files.OutputRefused
+        When ``folder`` exists and is not empty.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from pia_analysis import load_workspace, synthetic_cities
+    >>> paths = synthetic_cities(pathlib.Path(tempfile.mkdtemp()) / "cities", 2, affairs=4, seed=1)
+    >>> [p.name for p in paths]
+    ['city0001', 'city0002']
+    >>> ws = load_workspace(paths[0])
+    >>> ws.organisation_kind in ("市", "町", "村"), ws.affairs["affair_id"].tolist()
+    (True, ['juki', 'juminzei', 'kokuho', 'juki2'])
+    """
+    for name, value, least in (("cities", cities, 1), ("affairs", affairs, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InvalidArgumentError(f"{name} must be an integer of at least {least}, not {value!r}")
+    template = bundled_workspace_path()
+    width = max(4, len(str(cities)))
+    names = [f"city{n:0{width}d}" for n in range(1, cities + 1)]
+
+    def build(work: Path) -> None:
+        for number, name in enumerate(names, start=1):
+            _write_city(work / name, number, affairs, seed, template)
+
+    out = write_new_dir(folder, build)
+    return [out / name for name in names]

@@ -133,7 +133,7 @@ EXPECTED = {
     ("full.VI.1.2", ""): ("基礎項目評価の実施が義務付けられる", "derived"),
     ("full.VI.2.2", ""): ("令和7年1月10日～令和7年2月8日（30日間）", "derived"),  # both ends counted
     ("full.VI.2.4", ""): ("なし", "derived"),  # comments: 0
-    ("full.A3", ""): ("2件", "derived"),
+    ("full.A3", ""): ("3件", "derived"),  # F8 is filed under two items: ⑥提供・移転方法 and 提供先・移転先
     ("full.cover.approval", ""): ("", "empty_declared"),  # 【行政機関等のみ】
 }
 
@@ -260,6 +260,12 @@ def test_change_rows_against_the_previous_version(full):
          "full.A3.after": "税務システム → 国の機関のシステム（段階：提供・移転／運ぶファイル：税務ファイル／暗号化されているか：はい）",
          "full.A3.timing": "事前",
          "full.A3.timing_note": "重要な変更（特定個人情報の新たな流れ）: 変更前に評価を再実施し、提出する"},
+        # the new flow to the national agency is a new 提供先 too (new-recipient): a row for that item
+        {"full.A3.date": "令和7年4月1日", "full.A3.item": "Ⅱ 5 特定個人情報の提供・移転 提供先・移転先（税務システム → 国の機関のシステム）",
+         "full.A3.before": "記載なし",
+         "full.A3.after": "税務システム → 国の機関のシステム（段階：提供・移転／運ぶファイル：税務ファイル／暗号化されているか：はい）",
+         "full.A3.timing": "事前",
+         "full.A3.timing_note": "重要な変更（提供先・移転先の追加）: 変更前に評価を再実施し、提出する"},
     ]
 
 
@@ -344,7 +350,7 @@ def test_completeness_counts_the_answers(full):
     items = full.loc[(full["status"] != "") & full["show"] & (full["kind"] != "repeat")]
     changes = items.loc[items["unit_kind"] == "change"]  # the 別添3 rows: counted apart
     items = items.loc[items["unit_kind"] != "change"]
-    assert total["items"] == len(items) and total["change_rows"] == changes["unit"].nunique() == 2
+    assert total["items"] == len(items) and total["change_rows"] == changes["unit"].nunique() == 3
     for status in ANSWER_STATUSES:
         assert total[status] == (items["status"] == status).sum()
     section2 = c.loc[c["section"] == "Ⅱ"].iloc[0]

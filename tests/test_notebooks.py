@@ -122,3 +122,47 @@ def test_committed_kernelspec_is_the_one_make_installs():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
         assert spec == {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}, path.name
+
+
+# --- notebook 09: a city workspace, not a model ------------------------------------------------------------------
+
+#: The notebooks on a city workspace (``WORKSPACE_PATH``), run on the hand-made workspace of the tests.
+CITY_NOTEBOOKS = ["09_city_portfolio"]
+SECOND_WORKSPACE = ROOT / "tests" / "workspaces" / "good"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("name", CITY_NOTEBOOKS)
+def test_city_notebook_on_a_second_workspace_names_nothing_of_the_example_city(name, lang, tmp_path, kernel_env):
+    import papermill as pm
+
+    from pia_analysis import bundled_workspace_path, load_workspace
+
+    out = tmp_path / f"{name}_{lang}.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out), kernel_name="python3",
+                        parameters={"WORKSPACE_PATH": str(SECOND_WORKSPACE), "LANG": lang, "TRIALS": 200,
+                                    "TODAY": "2025-01-01", "OUT_DIR": str(tmp_path / "pack")},
+                        cwd=str(ROOT / "notebooks"), progress_bar=False)
+    text = _printed(nbformat.read(out, as_version=4))
+    second, example = load_workspace(SECOND_WORKSPACE), load_workspace(bundled_workspace_path())
+    assert second.organisation in text and "住民基本台帳に関する事務" in text
+    own = {n for m in second.models.values() for n in (*m.systems["system_id"], *m.systems["name_ja"],
+                                                        *m.systems["name_en"])}
+    theirs = {n for m in example.models.values() for n in (*m.systems["system_id"], *m.systems["name_ja"],
+                                                           *m.systems["name_en"])} - own
+    named = sorted(w for w in theirs if re.search(r"(?<![A-Za-z0-9_\-])" + re.escape(w) + r"(?![A-Za-z0-9_\-])", text))
+    assert named == [] and example.organisation not in text, named
+    assert ("2025年1月1日" if lang == "ja" else "1 January 2025") in text  # judged on the day given
+    for word in ("nan", "NaN", "None", "True", "False"):
+        assert not re.search(rf"(?<![A-Za-z]){word}(?![A-Za-z])", text), f"{name} prints {word}"
+    assert (tmp_path / "pack" / "briefing.pdf").is_file()
+
+
+@pytest.mark.parametrize("name", CITY_NOTEBOOKS)
+def test_city_notebook_is_japanese_first_with_a_parameters_cell(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "WORKSPACE_PATH" in tagged[0].source and 'LANG = "ja"' in tagged[0].source
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("#")]
+    assert headings and all(re.search(r"[ぁ-んァ-ン一-龥]", h) for h in headings), headings

@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "pia_analysis"
 #: Packages the extras bring along that no runtime dependency needs.
-EXTRAS_BRING = ("IPython", "_pytest", "jupyter_server", "jupyter_client", "nbformat", "nbclient")
+EXTRAS_BRING = ("IPython", "_pytest", "jupyter_server", "jupyter_client", "nbformat", "nbclient", "distributed")
 #: A module started by a .pth file: it makes every extra's package unimportable, as after a plain install.
 ABSENT_EXTRAS = '''\
 import sys
@@ -152,7 +152,7 @@ def test_plain_install_runs_every_command_without_the_extras(installed, tmp_path
 import argparse
 import sys
 
-from pia_analysis import bundled_model_path
+from pia_analysis import bundled_model_path, bundled_workspace_path
 from pia_analysis.cli import build_parser, main
 
 r3 = bundled_model_path()
@@ -173,6 +173,7 @@ runs = {
     "export-otm": [str(r3), "model.otm.json"],
     "export-findings": [str(r3), "findings.sarif"],
     "assessment": [str(r3), "--out", "assessment"],
+    "city": ["validate", str(bundled_workspace_path())],
 }
 commands = next(a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
 assert set(commands) - {"report"} == set(runs), sorted(set(commands) ^ set(runs))
@@ -180,10 +181,16 @@ for name, args in runs.items():
     code = main([name, *args])
     print(name, code, file=sys.stderr)
     assert code == 0, name
+# the many-cities runner works without Dask; --scheduler names the extra to install (one line, exit 2)
+city = str(bundled_workspace_path())
+assert main(["city", "portfolio", city, "--workers", "1", "--trials", "100", "--out", "portfolio.csv"]) == 0
+assert main(["city", "portfolio", city, "--scheduler", "local", "--out", "portfolio2.csv"]) == 2
 '''
     done = _run([str(venv / "bin" / "python"), "-c", script], tmp_path, env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "blank.xlsx").is_file() and (tmp_path / "converted" / "model.yaml").is_file()
+    assert "pip install 'pia-analysis[dask]'" in done.stderr
+    assert (tmp_path / "portfolio.csv").is_file() and not (tmp_path / "portfolio2.csv").exists()
 
 
 def _imports(tree: ast.Module) -> tuple[set[str], set[str]]:
@@ -210,6 +217,8 @@ def test_runtime_dependencies_are_what_the_package_imports():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     runtime = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
     notebooks = {canonicalize_name(Requirement(r).name) for r in project["optional-dependencies"]["notebooks"]}
+    # the dask extra: imported only by run_cities(scheduler=…), never with the package
+    dask = {canonicalize_name(Requirement(r).name) for r in project["optional-dependencies"]["dask"]}
     owners = {name: {canonicalize_name(d) for d in dists} for name, dists in metadata.packages_distributions().items()}
     eager: set[str] = set()
     lazy: set[str] = set()
@@ -223,7 +232,7 @@ def test_runtime_dependencies_are_what_the_package_imports():
     at_import = set().union(*(owners[n] for n in eager if n in third_party))
     on_call = set().union(*(owners[n] for n in lazy - eager if n in third_party))
     assert sorted(at_import - runtime) == [], "imported with the package but not a runtime dependency"
-    assert sorted(on_call - runtime - notebooks) == [], "imported on call but in no dependency list"
+    assert sorted(on_call - runtime - notebooks - dask) == [], "imported on call but in no dependency list"
     # defusedxml is never imported by name: openpyxl uses it when it is installed (README, Dependencies).
     assert sorted(runtime - at_import - on_call) == ["defusedxml"], "a runtime dependency nothing imports"
-    assert sorted(notebooks & at_import) == [], "an extra imported with the package"
+    assert sorted((notebooks | dask) & at_import) == [], "an extra imported with the package"

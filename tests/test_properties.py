@@ -101,7 +101,8 @@ def logical_models(draw) -> dict[str, Any]:
         pools[name], at = ids[at: at + n[name]], at + n[name]
     rows: dict[str, list[dict[str, Any]]] = {}
     rows["zones"] = [{"zone_id": z, "name_ja": draw(TEXT), "name_en": draw(TEXT), "internet_facing": draw(st.booleans()),
-                      "operator": draw(st.sampled_from(OPERATORS)), "source": draw(TEXT)} for z in pools["zones"]]
+                      "operator": draw(st.sampled_from(OPERATORS)), "source": draw(TEXT),
+                      "government_cloud": draw(st.booleans())} for z in pools["zones"]]
     rows["files"] = [{"file_id": f, "name_ja": draw(TEXT), "name_en": draw(TEXT), "records": draw(st.integers(0, 10**9)),
                       "contains_my_number": draw(st.booleans()), "items": draw(st.lists(ITEM, max_size=3)),
                       "source": draw(TEXT)} for f in pools["files"]]
@@ -123,6 +124,7 @@ def logical_models(draw) -> dict[str, Any]:
         for f in draw(subset(pools["files"]))]
     for name in ("outsourcing", "recipients", "form_answers"):
         rows[name] = []
+    rows["holdings"] = []  # files kept at a city workspace's shared systems: an ordinary model has no shared part
     holds = {r["system_id"]: r["holds"] for r in rows["systems"]}
     rows["flows"] = []
     for f in pools["flows"]:

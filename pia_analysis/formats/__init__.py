@@ -7,7 +7,7 @@ A model is a directory of CSV tables with a ``model.yaml`` (:mod:`.directory`) o
 from __future__ import annotations
 
 __all__ = ["bundled_model_path", "load_chain", "load_model", "previous_chain", "previous_metas", "read_meta",
-           "row_locations", "save_model", "validate"]
+           "row_locations", "row_places", "save_model", "validate"]
 
 import os
 from importlib import resources
@@ -16,7 +16,7 @@ from typing import Any
 
 from ..model.errors import ModelError, Naming, Problem, unknown_id
 from ..model.model import Model, require_model
-from ..model.schema import TABLES
+from ..model.schema import SHARED_TABLES, TABLE_BY_NAME, TABLES, TableRef
 from .directory import (
     OTHER_SPREADSHEETS,
     key_line,
@@ -271,7 +271,8 @@ def row_locations(model: Model) -> tuple[Naming, dict[str, list[int]]]:
     model loaded from a workbook as one (``book.xlsx[flows]:3``, ``the systems sheet``, ``row 3``), a model
     built in memory as a directory named by its id. Each row's number is read from the model's files when
     the table there still holds the same ids in the same order (a CSV line, a sheet row: blank rows and
-    multi-line cells counted); otherwise row *i* is numbered *i* + 2, where the savers write it.
+    multi-line cells counted); otherwise row *i* is numbered *i* + 2, where the savers write it. The rows of a
+    city workspace's shared part are numbered in their shared file (:func:`row_places` names the file).
 
     Parameters
     ----------
@@ -293,26 +294,91 @@ def row_locations(model: Model) -> tuple[Naming, dict[str, list[int]]]:
     (True, 'the systems sheet', [2, 3])
     """
     require_model(model, "row_locations")
+    naming, places = row_places(model)
+    return naming, {name: [line for _where, line in locs] for name, locs in places.items()}
+
+
+def row_places(model: Model) -> tuple[Naming, dict[str, list[tuple[Any, int]]]]:
+    """Where each row of a loaded model is: its table (placed by the reader's naming) or its shared file, and line.
+
+    As :func:`row_locations`, with the file of each row: the model's own rows are located in their table, a
+    :class:`~pia_analysis.model.schema.TableRef` the returned naming places (``root/systems.csv``); the rows of
+    a city workspace's shared part in their shared file (``city/shared/systems.csv``), by its label.
+
+    Parameters
+    ----------
+    model
+        A loaded model (or one built in memory, ``path`` None).
+
+    Returns
+    -------
+    (Naming, dict of str to list of (TableRef or str, int))
+        The reader's naming, and for every table the location of each row, in row order.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pia_analysis import load_model
+    >>> from pia_analysis.formats import row_places
+    >>> naming, places = row_places(load_model(Path("tests/workspaces/good/affairs/zei")))
+    >>> [(str(where).endswith("shared/systems.csv"), line) for where, line in places["systems"]]
+    [(False, 2), (False, 3), (True, 2)]
+    """
+    require_model(model, "row_places")
     frames = {t.name: getattr(model, t.name) for t in TABLES}
-    rows = {name: [i + 2 for i in range(len(frame))] for name, frame in frames.items()}
+    places: dict[str, list[tuple[Any, int]]] = {
+        name: [(TableRef(name), i + 2) for i in range(len(frame))] for name, frame in frames.items()}
     if model.path is None:
-        return Naming.directory(model.id), rows
+        return Naming.directory(model.id), places
+    shared = model.shared_ids
+    own_rows = {t.name: [i for i, k in enumerate(frames[t.name][t.key]) if t.name not in SHARED_TABLES
+                         or str(k) not in shared] for t in TABLES}
     label_root = str(model.path)
-    if model.path.suffix.lower() == ".xlsx" and not path_is(model.path, "dir"):
+    workbook = model.path.suffix.lower() == ".xlsx" and not path_is(model.path, "dir")
+    if workbook:
         found = row_numbers(model.path)
-        for table in TABLES:
-            ids = [str(k) for k in frames[table.name][table.key]]
-            if list(found.get(table.name, {})) == ids:  # row_numbers lists the ids in row order
-                rows[table.name] = list(found[table.name].values())
-        return workbook_naming(label_root), rows
+        naming = workbook_naming(label_root)
+    else:
+        naming = Naming.directory(label_root)
     for table in TABLES:
-        try:
-            raw = read_table(model.path, table, label_root, [])
-        except (OSError, ValueError):  # pragma: no cover - the file changed under us: counted as saved
-            raw = None
-        if raw is not None and list(raw.frame[table.key]) == list(frames[table.name][table.key]):
-            rows[table.name] = raw.lines
-    return Naming.directory(label_root), rows
+        frame = frames[table.name]
+        ids = [str(frame[table.key].iloc[i]) for i in own_rows[table.name]]
+        if workbook:
+            file_ids, file_lines = list(found.get(table.name, {})), list(found.get(table.name, {}).values())
+        else:
+            try:
+                raw = read_table(model.path, table, label_root, [])
+            except (OSError, ValueError):  # pragma: no cover - the file changed under us: counted as saved
+                raw = None
+            file_ids, file_lines = ([str(k) for k in raw.frame[table.key]], raw.lines) if raw is not None else (
+                None, None)
+        if file_ids == ids and file_lines is not None:
+            for i, line in zip(own_rows[table.name], file_lines):
+                places[table.name][i] = (TableRef(table.name), line)
+    if shared:
+        _shared_places(model, frames, places)
+    return naming, places
+
+
+def _shared_places(model: Model, frames: dict[str, Any], places: dict[str, list[tuple[Any, int]]]) -> None:
+    """Locate the rows of the shared part in their files (the part ``model.yaml``'s ``shared`` names)."""
+    from .directory import read_shared_part
+
+    rel = model.meta.get("shared")
+    if rel is None or model.path is None:
+        return
+    base = model.path if path_is(model.path, "dir") else model.path.parent
+    label = os.path.normpath(os.path.join(str(base), rel))
+    part = read_shared_part(base / rel, label, check=False)
+    for name in SHARED_TABLES:
+        raw = part.tables.get(name)
+        if raw is None:
+            continue
+        key = TABLE_BY_NAME[name].key
+        at = {str(k): (where, line) for k, where, line in zip(raw.frame[key], raw.labels or [], raw.lines)}
+        for i, k in enumerate(frames[name][key]):
+            if str(k) in model.shared_ids and str(k) in at:
+                places[name][i] = at[str(k)]
 
 
 def validate(path: str | os.PathLike[str]) -> list[Problem]:
@@ -379,11 +445,24 @@ def load_model(path: str | os.PathLike[str], *, check_chain: bool = True) -> Mod
     return load_directory(Path(path), check_chain=check_chain)
 
 
+def _standalone(model: Model) -> Model:
+    """An affair of a city workspace as an ordinary model: the rows it was loaded with, no link to the part."""
+    if not model.shared_ids and "shared" not in model.meta and "shared_systems" not in model.meta:
+        return model
+    from ..model.cells import empty_table
+
+    meta = {k: v for k, v in model.meta.items() if k not in ("shared", "shared_systems")}
+    return model.replace(meta=meta, holdings=empty_table(TABLE_BY_NAME["holdings"]), shared_ids=frozenset())
+
+
 def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
 
     A path ending in ``.xlsx`` writes a workbook instead. ``previous`` is rewritten relative to the new
-    location so that the chain still resolves. Each file is written whole or not at all.
+    location so that the chain still resolves. Each file is written whole or not at all. An affair of a city
+    workspace is written standalone, as it was loaded: the shared rows it uses in its own tables (its
+    ``holdings.csv`` files already in their systems' ``holds``), without ``shared`` and ``shared_systems``, so
+    that it loads back the same wherever it is written (docs/city.md).
 
     Parameters
     ----------
@@ -415,6 +494,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     True
     """
     require_model(model, "save_model")
+    model = _standalone(model)
     if Path(path).suffix.lower() == ".xlsx" and not Path(path).is_dir():  # a model workbook
         return save_workbook(model, path)
     return save_directory(model, path)

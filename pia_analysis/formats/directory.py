@@ -10,7 +10,7 @@ YAML is read only through PyYAML's safe loader; nothing from a model file is eve
 
 from __future__ import annotations
 
-__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "load_directory", "save_directory"]
+__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "load_directory", "merge_shared", "read_shared_part", "save_directory"]
 
 import csv
 import hashlib
@@ -30,7 +30,7 @@ import yaml
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
-from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, TABLES, Table, TableRef
+from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_TABLES, TABLE_BY_NAME, TABLES, Table, TableRef
 from ..model.cells import (
     EDGE_SPACES,
     RawTable,
@@ -46,11 +46,13 @@ from ..model.cells import (
     typed_frame,
 )
 from ..model.checks import (
-    check_declarations, check_references, document_data_warnings, organisation_kind_warnings, population_warnings,
+    check_declarations, check_references, cloud_zone_warnings, document_data_warnings, organisation_kind_warnings,
+    population_warnings,
 )
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
 from ..model.errors import ModelError, Naming, Problem
+from .shared import SharedLabel, SharedPart, merge_part, remembered
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # far above a national model's largest table; stops a runaway file
 MAX_YAML_BYTES = 1024 * 1024  # model.yaml and scenarios are a few KiB; PyYAML reads ~100 KiB a second
@@ -772,9 +774,16 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
     label_root = _check_names(model_dir, label_root, problems)
     meta = _read_model_yaml(model_dir, problems, label_root)
     earlier = _check_previous(model_dir, meta, label_root, problems, follow=check_chain)
+    shared_ids: frozenset[str] = frozenset()
+    if shared is not None and (meta.get("shared") or shared.shared_ids):
+        shared = None  # an affair of a city workspace: its shared part may differ from the other version's
     if shared is None:
         cells_left = [MAX_CELLS]  # one budget for all the tables of the model
         tables = {t.name: read_table(model_dir, t, label_root, problems, cells_left) for t in TABLES}
+        # the shared part of a city workspace, merged before the checks (the workbook reader does the same)
+        shared_ids = merge_shared(model_dir, label_root, meta, tables, problems,
+                                  {k: key_line(model_dir / "model.yaml", k) for k in ("shared", "shared_systems")
+                                   if k in meta})
         check_references(tables, problems)
         if meta.get("declared_not_applicable"):
             check_declarations(meta, tables, problems, line=key_line(model_dir / "model.yaml",
@@ -809,10 +818,156 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         ratings = tables["ratings"]
         frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                    [(TableRef("ratings"), line) for line in ratings.lines])
+        # the population is the affair's: a city workspace's shared files (the whole city's 宛名) are not its own
+        own_files = ~frames["files"]["file_id"].isin(shared_ids)
         warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
-                                  + population(frames["files"], tables["files"].lines))
+                                  + cloud_zone_warnings(tables["zones"], tables["systems"]) + population(
+            frames["files"][own_files], [line for line, own in zip(tables["files"].lines, own_files) if own]))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
-                 **frames)
+                 shared_ids=shared_ids if shared is None else shared.shared_ids, **frames)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the shared part of a city workspace (pia_analysis.formats.shared merges it; both readers call merge_shared)
+
+
+def read_shared_part(path: str | os.PathLike[str], label: str | None = None, *, check: bool = True) -> SharedPart:
+    """Read the shared part of a city workspace: each table checked cell by cell, and (``check``) its references.
+
+    Parameters
+    ----------
+    path
+        The shared folder (``city/shared``).
+    label
+        How messages name it; by default ``path`` as given.
+    check
+        Also check its references as a model's are checked (a shared system's zone a shared zone, a shared flow's
+        ends shared systems, ids unique …). The affair loader reads it without (it checks the rows it takes, in
+        their places, with its own); :func:`~pia_analysis.formats.workspace.validate_workspace` with.
+
+    Returns
+    -------
+    SharedPart
+        Its tables and problems (rendered: ``city/shared/systems.csv:3: zone_id: …``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pia_analysis.formats.directory import read_shared_part
+    >>> part = read_shared_part(Path("tests/workspaces/good/shared"))
+    >>> part.problems, part.ids("systems")[:2]
+    ((), ['ATENA', 'CONBINI'])
+    """
+    folder = Path(path)
+    label = str(path) if label is None else label
+    problems: list[Problem] = []
+    if not path_is(folder, "dir"):
+        return SharedPart(folder, label, {}, (Problem(label, None, "", "is not a folder",
+                                                      "the shared part is a folder of CSV tables (zones.csv, "
+                                                      "systems.csv, files.csv, flows.csv, controls.csv)"),))
+    label = _check_names(folder, label, problems)
+    cells_left = [MAX_CELLS]
+    tables: dict[str, RawTable] = {}
+    for name in SHARED_TABLES:
+        table = TABLE_BY_NAME[name]
+        file = folder / table.filename
+        if not os.path.lexists(file):
+            tables[name] = RawTable(empty_table(table), [], labels=[])
+            continue
+        raw = read_table(folder, table, label, problems, cells_left)
+        if raw is not None:
+            tables[name] = RawTable(raw.frame, raw.lines, raw.malformed_ids,
+                                    labels=[SharedLabel(f"{label}/{table.filename}")] * len(raw.lines))
+    others = sorted(t.filename for t in TABLES if t.name not in SHARED_TABLES and path_is(folder / t.filename, "file"))
+    for name in others:
+        problems.append(Problem(f"{label}/{name}", None, "", "is not a table of the shared part",
+                                f"the shared part holds {', '.join(TABLE_BY_NAME[t].filename for t in SHARED_TABLES)}; "
+                                f"move it into the model of the affair it belongs to"))
+    if check and len(tables) == len(SHARED_TABLES):
+        found: list[Problem] = []
+        check_references({name: tables.get(name) for name in TABLE_BY_NAME}, found)
+        # a shared part may define no zone or system of its own (a model may not): not a problem here
+        problems += [p for p in found if not p.message.startswith("has a header but no rows")]
+    naming = Naming.directory(label)
+    return SharedPart(folder.resolve(), label, tables, tuple(naming.located(problems)))
+
+
+def _shared_label(label_root: str, rel: str) -> str:
+    return os.path.normpath(os.path.join(label_root, rel))
+
+
+def merge_shared(base: Path, label_root: str, meta: dict[str, Any], tables: dict[str, RawTable | None],
+                 problems: list[Problem], key_lines: dict[str, int | None] | None = None) -> frozenset[str]:
+    """Merge the closure of the shared part ``meta["shared"]`` names into an affair's tables (in place).
+
+    The one step both readers share before their cross-table checks
+    (:func:`~pia_analysis.model.checks.check_references`), which then check the merged tables whole, shared rows
+    located in the shared files (:func:`~pia_analysis.formats.shared.merge_part` takes the closure). A model
+    without ``shared`` (and without ``holdings.csv`` or ``shared_systems``) is left as it is.
+
+    Parameters
+    ----------
+    base
+        The folder ``shared`` is relative to (the model directory; a workbook's folder).
+    label_root
+        How messages name ``base``.
+    meta
+        The model keys as read.
+    tables
+        The affair's tables as read, by name (None: unreadable); the merged tables replace them.
+    problems
+        Where problems are appended: neutral for the affair's rows and keys (the reader places them), located
+        for the shared part's.
+    key_lines
+        The line (a workbook's row) of each model key, for the problems of ``shared`` and ``shared_systems``.
+
+    Returns
+    -------
+    frozenset of str
+        The ids of the shared rows merged (:attr:`pia_analysis.model.model.Model.shared_ids`).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pia_analysis import load_model
+    >>> model = load_model(Path("tests/workspaces/good/affairs/juki"))
+    >>> sorted(model.shared_ids)[:3], "REG_FILE" in model.systems.set_index("system_id").at["ATENA", "holds"]
+    (['ATENA', 'ATENA_FILE', 'CONBINI'], True)
+    """
+    key_lines = key_lines or {}
+    model_ref = TableRef("model")
+
+    def key_problem(key: str, message: str, hint: str) -> None:
+        problems.append(Problem(model_ref, key_lines.get(key), key, message, hint))
+
+    holdings = tables.get("holdings")
+    rel = meta.get("shared")
+    if rel is None:
+        if holdings is not None and not holdings.frame.empty:
+            problems.append(Problem(TableRef("holdings"), holdings.lines[0] if holdings.lines else None, "",
+                                    ("lists files kept at shared systems, but ", model_ref, " names no shared part"),
+                                    ("add 'shared: PATH' (the shared folder of the city workspace) to ", model_ref,
+                                     ", or list the files in the holds of ", TableRef("systems"))))
+        if meta.get("shared_systems"):
+            key_problem("shared_systems", "lists shared systems, but no shared part is named",
+                        "add 'shared: PATH' (the shared folder of the city workspace), or remove shared_systems")
+        return frozenset()
+    try:
+        folder = (base / rel).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        key_problem("shared", f"{rel!r} is not a usable path: {exc}",
+                    "give the path of the shared folder, relative to the model's folder")
+        return frozenset()
+    label = _shared_label(label_root, rel)
+    if not path_is(folder, "dir"):
+        key_problem("shared", f"{rel!r} is not a folder: nothing at {label}",
+                    "give the path of the city workspace's shared folder, relative to the model's folder "
+                    "(e.g. ../../shared)")
+        return frozenset()
+    # read once per workspace load (formats.workspace reads it for every affair): shared.remembered
+    part = remembered(folder, label, lambda: read_shared_part(folder, label, check=False))
+    problems.extend(part.problems)
+    return merge_part(part, meta, tables, problems, key_problem)
 
 
 def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
@@ -848,7 +1003,8 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as a model directory at ``path`` (created if needed); returns the directory.
 
     ``previous`` is rewritten relative to the new location so that the chain still resolves.
-    Each file is written whole or not at all.
+    Each file is written whole or not at all. An optional yes/no column that is FALSE in every row (zones'
+    ``government_cloud``) is left out, as reading it absent gives FALSE.
 
     Parameters
     ----------
@@ -889,5 +1045,9 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
         if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
             (out / table.filename).unlink(missing_ok=True)
             continue
-        _atomic_write(out / table.filename, table_to_csv_text(frame, table))
+        # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
+        # reads as FALSE, so a model that does not use it is written as it was before the column existed.
+        unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
+                  and not frame[c.name].astype(bool).any()]
+        _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
     return out

@@ -23,7 +23,6 @@ from . import load_model, save_model
 from .workbook import (
     is_workbook_path,
     load_workbook,
-    save_workbook,
     workbook_bytes,
 )
 
@@ -283,7 +282,9 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite:
             raise FileExistsError(f"{dst_p} already exists; add --force to replace it")
         check_file_target(dst_p, force=overwrite, inputs=[src_p])
         model = load_model(src_p)
-        return save_workbook(model, dst_p)
+        # an affair of a city workspace is written standalone, as save_model writes it (docs/city.md): its
+        # shared rows inlined and no 'shared'/'shared_systems', else the workbook would name them twice
+        return save_model(model, dst_p)
     if dst_p.exists() and not dst_p.is_dir() and not dst_p.is_symlink():
         raise FileExistsError(f"{dst_p} exists and is not a folder; give {option or 'the destination'} as a new "
                               "folder name, or a name ending in .xlsx for a workbook (the file is left as it is)")

@@ -44,6 +44,7 @@ import pandas as pd
 
 from .. import catalog
 from . import directory as model_io
+from .shared import SharedLabel, shared_row_ids
 from ..model import cells as model_cells
 from ..model import checks
 from ..util.spreadsheet import normalise_xlsx, starts_like_formula
@@ -1282,6 +1283,9 @@ def _load(path: Path, check_chain: bool = True
     lines: dict[str, list[int]] = {}
     for table in TABLES:
         tables[table.name], lines[table.name] = _read_table_sheet(sheets.get(table.name), table, label_root, problems)
+    # the shared part of a city workspace, relative to the workbook's folder (as the directory reader merges it)
+    model_io.merge_shared(path.parent, str(path.parent), meta, tables, problems, meta_rows)
+    lines = {name: list(raw.lines) if raw is not None else lines[name] for name, raw in tables.items()}
     checks.check_references(tables, problems)
     if meta.get("declared_not_applicable"):
         checks.check_declarations(meta, tables, problems, line=meta_rows.get("declared_not_applicable"))
@@ -1354,11 +1358,15 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
     frames = {name: raw.frame for name, raw in tables.items() if raw is not None}
     frames["ratings"], warnings = fold_ratings(frames["ratings"], rated_item_table(frames["risks"]),
                                                [(TableRef("ratings"), line) for line in tables["ratings"].lines])
-    return Model(meta=meta, path=p.resolve(), earlier_versions=earlier,
+    shared_ids = shared_row_ids(tables)
+    own_files = ~frames["files"]["file_id"].isin(shared_ids)  # the population is the affair's own (docs/city.md)
+    return Model(meta=meta, path=p.resolve(), earlier_versions=earlier, shared_ids=shared_ids,
                  warnings=tuple(workbook_naming(str(p)).located(
                      warnings + check_glyphs(tables) + checks.document_data_warnings(tables)
+                     + checks.cloud_zone_warnings(tables["zones"], tables["systems"])
                      + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
-                     + checks.population_warnings(meta, frames["files"], tables["files"].lines,
+                     + checks.population_warnings(meta, frames["files"][own_files],
+                                                  [line for line, own in zip(tables["files"].lines, own_files) if own],
                                                   meta_rows.get("target_population")))), **frames)
 
 
@@ -1438,8 +1446,10 @@ def row_numbers(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
         raw = tables.get(table.name)
         if raw is not None:
             rows: dict[str, int] = {}
-            for key, line in zip(raw.frame[table.key], raw.lines):
-                rows.setdefault(str(key), int(line))
+            labels = raw.labels if raw.labels is not None else [None] * len(raw.lines)
+            for key, line, label in zip(raw.frame[table.key], raw.lines, labels):
+                if not isinstance(label, SharedLabel):  # a row of a city workspace's shared part: in its CSV
+                    rows.setdefault(str(key), int(line))
             out[table.name] = rows
     return out
 
@@ -1630,7 +1640,7 @@ def _write_meta(ws: Any, meta: dict[str, Any], previous: str | None) -> None:
                 cell.number_format = "yyyy-mm-dd"
             elif kind in ("int", "bool") and isinstance(value, (int, bool)):
                 ws.cell(row, 2, value)
-            elif kind in ("procedure", "declarations", "stage_texts"):  # a block or list in one cell, as YAML
+            elif kind in ("procedure", "declarations", "stage_texts", "ids"):  # a block or list in one cell, as YAML
                 # flow style (read back by parse_meta_value)
                 import yaml
 

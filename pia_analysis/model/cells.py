@@ -24,6 +24,7 @@ from .organisation import organisation_kind_choices
 from .schema import (
     FALSE_WORDS,
     MAX_COUNT,
+    MAX_ID_CHARS,
     MAX_DATE,
     MAX_NOTE_CHARS,
     MIN_DATE,
@@ -85,6 +86,8 @@ def parse_meta_value(key: str, value: Any, kind: str, label: str, line: int | No
         return parse_stage_texts(key, value, label, line, problems, lines or {})
     if kind == "document":
         return parse_document(value, label, line, problems, lines or {})
+    if kind == "ids":
+        return parse_id_list(key, value, label, line, problems, cell)
     if value is None:
         bad("has no value", "give a value or remove the line")
         return None
@@ -188,6 +191,45 @@ def _flow_yaml(key: str, value: Any, label: str, line: int | None, problems: lis
         problems.append(Problem(label, line, key, f"is not readable: {shorten(error, 120)}", f"write it as {example}"))
         return None
     return None if refused else loaded
+
+
+def parse_id_list(key: str, value: Any, label: str, line: int | None, problems: list[Problem],
+                  cell: bool = False) -> list[str] | None:
+    """A list of ids (``shared_systems``): a YAML list in model.yaml, ``[A, B]`` or ``A; B`` in a workbook cell.
+
+    Each item must be a valid id, listed once; the list keeps the order written.
+    """
+    if not cell and isinstance(value, str):
+        problems.append(Problem(label, line, key, "must be a list",
+                                f"write it as [{shorten(value.strip(), 40)}] (in brackets)"))
+        return None
+    if isinstance(value, str) and not value.strip().startswith("["):
+        value = [part.strip() for part in value.split(";") if part.strip()]
+    value = _flow_yaml(key, value, label, line, problems, "[ATENA, CONBINI]")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        problems.append(Problem(label, line, key, "must be a list", "write it as [ATENA, CONBINI]"))
+        return None
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            what = ("an empty item" if item is None else "a list" if isinstance(item, list) else
+                    "a block of keys" if isinstance(item, dict) else brief(item))
+            problems.append(Problem(label, line, key, f"{what} is not an id", "list system_ids, e.g. [ATENA, CONBINI]"))
+            continue
+        text = nfkc(str(item))
+        if not text or ID_FORBIDDEN.search(text) or len(text) > MAX_ID_CHARS:
+            problems.append(Problem(label, line, key, f"{shorten(text)!r} is not a valid id",
+                                    f"ids may not be empty, contain spaces, ';', ',', '*' or '@', or exceed "
+                                    f"{MAX_ID_CHARS} characters"))
+        elif (invisible := invisible_problem(label, line, key, str(item).strip(EDGE_SPACES))) is not None:
+            problems.append(invisible)
+        elif text in out:
+            problems.append(Problem(label, line, key, f"lists {text!r} twice", "list each system once"))
+        else:
+            out.append(text)
+    return out
 
 
 def parse_declarations(key: str, value: Any, label: str, line: int | None, problems: list[Problem],

@@ -8,7 +8,7 @@ from __future__ import annotations
 __all__ = ["Location", "answer_choices", "band_number", "check_declarations", "check_references", "flow_directions",
            "form_answer_problem",
            "document_data_warnings", "organisation_kind_warnings",
-           "population_warnings",
+           "population_warnings", "cloud_zone_warnings",
            "validate_tables"]
 
 import re
@@ -22,7 +22,8 @@ from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_pro
 from .errors import Naming, Problem, unknown_id
 from .mynumber import find_my_numbers
 from .rated import normalised_rating, rated_item_table, rating_owner
-from .schema import MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES, RATING_SETS, TABLES, RowRef, TableRef, Text
+from .schema import (CLOUD_OPERATORS, MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES, RATING_SETS, TABLES, RowRef,
+                     TableRef, Text)
 
 
 #: Where a row comes from: its table (placed by the reader) or a file label, and its line (None: unknown).
@@ -84,6 +85,15 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
             key = row[table.key]
             if not key:
                 continue
+            if table.unique:  # rows identified by several columns (holdings: a system keeps several files)
+                pair = tuple(row.get(c) for c in table.unique)
+                if pair in first:
+                    message = (f"duplicate row {', '.join(map(repr, pair))} (first on ", *where(first[pair], loc),
+                               ")")
+                    problems.append(Problem(*loc, table.unique[-1], message, "delete one of the two rows"))
+                else:
+                    first[pair] = loc
+                continue
             if key in first and table.unique_key:
                 message = (f"duplicate id {key!r} (first on ", *where(first[key], loc), ")")
                 problems.append(Problem(*loc, table.key, message,
@@ -111,6 +121,9 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
         check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
         for f in row["holds"]:
             check_ref(loc, "holds", f, "files", "file_id")
+    for loc, row in rows("holdings"):
+        check_ref(loc, "system_id", row["system_id"], "systems", "system_id")
+        check_ref(loc, "file_id", row["file_id"], "files", "file_id")
     holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
     both = ids["systems"] & ids["flows"]
     for loc, row in rows("flows"):
@@ -519,16 +532,18 @@ def form_answer_problem(item: dict[str, Any], answer: str) -> tuple[str, str] | 
     return None
 
 
-#: The operators on the assessing body's side of a flow: itself and those it entrusts (委託先, 再委託先).
-BODY_OPERATORS = ("city", *OUTSOURCED_OPERATORS)
+#: The operators on the assessing body's side of a flow: itself, those it entrusts (委託先, 再委託先) and the
+#: cloud platform it rents (a government-cloud tenancy is the body's own area: moving data into it is neither
+#: an acquisition nor a provision, docs/government-cloud.md).
+BODY_OPERATORS = ("city", *OUTSOURCED_OPERATORS, *CLOUD_OPERATORS)
 
 
 def flow_directions(source_operator: str, target_operator: str) -> tuple[str, ...]:
     """The directions of a flow of the ``network`` stage: ``acquire``, ``provide``, or both when untold.
 
     A flow goes the way its data goes (source → target). Into the body's side (the target run by the body,
-    a contractor or a subcontractor, the source not) it is an acquisition (入手); out of it, a provision
-    (提供). Between two systems of the same side the direction cannot be told from the model: the flow
+    a contractor, a subcontractor or a cloud provider, the source not) it is an acquisition (入手); out of it,
+    a provision (提供). Between two systems of the same side the direction cannot be told from the model: the flow
     counts as both, so that it contradicts either declaration (接続しない（入手） / 接続しない（提供）).
 
     Parameters
@@ -789,6 +804,80 @@ def population_warnings(meta: dict[str, Any], files: pd.DataFrame | None, file_l
                     (f"{int(population):,} is below the {records:,} records of {file_id} (", TableRef("files"), " ",
                      RowRef(file_line), "), the largest file with My Numbers"),
                     "write the number of people whose information the files hold, or correct that file's records")]
+
+
+def _row_file(raw: RawTable, i: int, table: str):
+    """The file of row ``i``: its own label when the rows come from several files (a city's shared part)."""
+    if raw.labels is not None and i < len(raw.labels) and raw.labels[i] is not None:
+        return raw.labels[i]
+    return TableRef(table)
+
+
+def cloud_zone_warnings(zones: RawTable | None, systems: RawTable | None = None) -> list[Problem]:
+    """Warnings on a government-cloud zone not run by ``cloud_provider``, and on its systems run by one.
+
+    A ガバメントクラウド tenancy is a cloud provider's platform (docs/government-cloud.md): its operator is
+    ``cloud_provider``, and the vendor running the application is the operator of the systems in it. Another
+    operator is either a slip or a deliberate reading (the analyst holds that the platform handles the data
+    and models it as a contractor, which makes the platform an outsourcing): the model still loads, and the
+    warning says which findings and answers follow (the CLI prints it; ``--strict`` makes it an error).
+    Likewise a system in such a zone run by ``cloud_provider`` names nobody for the application, which hides
+    the vendor's handling (委託) from the assessment: a warning at its ``operator`` cell.
+
+    Parameters
+    ----------
+    zones
+        The zones table as read (its ``government_cloud`` and ``operator`` columns and row lines); None: no
+        warning.
+    systems
+        The systems table as read (``zone_id``, ``operator``, row lines); None: no warning on systems.
+
+    Returns
+    -------
+    list of Problem
+        One problem per such zone, located at its ``operator`` cell in the zones table, then one per such
+        system, at its ``operator`` cell in the systems table (a row of a city's shared part: in its shared
+        file, ``city/shared/zones.csv``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.cells import RawTable
+    >>> from pia_analysis.model.checks import cloud_zone_warnings
+    >>> zones = RawTable(pd.DataFrame({"zone_id": ["GC", "HALL"], "operator": ["city", "city"],
+    ...                                "government_cloud": [True, False]}), [2, 3])
+    >>> print(*cloud_zone_warnings(zones))  # doctest: +NORMALIZE_WHITESPACE
+    zones.csv:2: operator: zone 'GC' is a government-cloud tenancy (government_cloud TRUE) run by city, not
+    cloud_provider (hint: write cloud_provider (the platform's provider; the vendor running the application is
+    the operator of its systems), or government_cloud FALSE; a contractor here makes the platform an
+    outsourcing (委託), docs/government-cloud.md)
+    """
+    if zones is None or "government_cloud" not in zones.frame or "operator" not in zones.frame:
+        return []
+    out = []
+    for i, (zone_id, operator, cloud) in enumerate(zip(zones.frame["zone_id"], zones.frame["operator"],
+                                                       zones.frame["government_cloud"])):
+        if cloud is True and operator and operator not in CLOUD_OPERATORS:
+            line = zones.lines[i] if i < len(zones.lines) else None
+            out.append(Problem(_row_file(zones, i, "zones"), line, "operator",
+                               f"zone {zone_id!r} is a government-cloud tenancy (government_cloud TRUE) run by "
+                               f"{operator}, not cloud_provider",
+                               "write cloud_provider (the platform's provider; the vendor running the application "
+                               "is the operator of its systems), or government_cloud FALSE; a contractor here makes "
+                               "the platform an outsourcing (委託), docs/government-cloud.md"))
+    if systems is None or not {"zone_id", "operator", "system_id"} <= set(systems.frame.columns):
+        return out
+    tenancies = {z for z, cloud in zip(zones.frame["zone_id"], zones.frame["government_cloud"]) if cloud is True}
+    for i, (system_id, zone_id, operator) in enumerate(zip(systems.frame["system_id"], systems.frame["zone_id"],
+                                                           systems.frame["operator"])):
+        if zone_id in tenancies and operator in CLOUD_OPERATORS:
+            line = systems.lines[i] if i < len(systems.lines) else None
+            out.append(Problem(_row_file(systems, i, "systems"), line, "operator",
+                               f"system {system_id!r} in the government-cloud zone {zone_id!r} is run by "
+                               f"{operator}: the provider runs the platform, not the application",
+                               "write the operator of the application: contractor (the vendor of the 標準準拠システム, "
+                               "the 委託先) or city; docs/government-cloud.md"))
+    return out
 
 
 def organisation_kind_warnings(meta: dict[str, Any], line: int | None = None) -> list[Problem]:

@@ -55,8 +55,10 @@ def check_glyphs(tables: Mapping[str, RawTable | None]) -> list[Problem]:
                 if not missing:
                     continue
                 line = raw.lines[i] if i < len(raw.lines) else None
+                # a row from another file (a city workspace's shared part) is located there
+                place = raw.labels[i] if raw.labels is not None else TableRef(table.name)
                 chars = "、".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing)
-                out.append(Problem(TableRef(table.name), line, str(col),
+                out.append(Problem(place, line, str(col),
                                    f"{chars} is in no chart font: the charts draw {REPLACEMENT} in its place",
                                    "keep it if it is the right character (tables and CSV files keep it); or write "
                                    "the form the fonts have, such as 吉 for 𠮷"))

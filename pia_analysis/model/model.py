@@ -55,6 +55,13 @@ class Model:
     warnings : tuple of Problem
         What the reader accepted but the model should say otherwise (e.g. per-risk ratings of the 委託 block,
         folded into one), located as errors are; the CLI prints them. Empty for a model built in memory.
+    holdings : DataFrame
+        An affair of a city workspace: its own files kept at systems of the shared part (``holdings.csv``:
+        ``system_id, file_id, source``; empty when absent). The loader has already added each file to its
+        system's ``holds``: the analyses read ``systems`` alone.
+    shared_ids : frozenset of str
+        The ids of the rows (zones, systems, files, flows, controls) loaded from the shared part of a city
+        workspace (``model.yaml``'s ``shared``, docs/city.md); empty for an ordinary model.
     earlier_versions : tuple of (str, datetime.date)
         ``(id, assessed_on)`` of each earlier version named by ``previous``, newest first, as
         :func:`pia_analysis.formats.load_model` read them when it followed the chain; empty for a model
@@ -77,9 +84,12 @@ class Model:
     outsourcing: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["outsourcing"]))
     recipients: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["recipients"]))
     form_answers: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["form_answers"]))
+    # an affair of a city workspace: its files kept at shared systems (already in those systems' holds)
+    holdings: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["holdings"]))
     path: Path | None = None
     earlier_versions: tuple[tuple[str, dt.date], ...] = ()
     warnings: tuple[Any, ...] = ()
+    shared_ids: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:

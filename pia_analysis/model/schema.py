@@ -13,10 +13,11 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS
            "NOT_SET", "NOT_SET_WORDS", "PROCEDURE_FILLS",
            "FALSE_WORDS", "KINDS", "KIND_MEANINGS", "MAX_CELLS", "MAX_COLUMNS",
            "MAX_COUNT", "MAX_DATE", "MAX_ID_CHARS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "MIN_DATE",
+           "CITY_AFFAIR_KEYS", "CITY_KEYS", "CITY_KEY_MEANINGS",
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
-           "OUTSOURCED_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
+           "OUTSOURCED_OPERATORS", "CLOUD_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
            "RATINGS", "RATING_ALIASES", "RATING_CHOICES", "RATING_RANKS", "RATING_SETS", "RATING_SET_ALIASES",
-           "REFERENCE_BEGIN", "REFERENCE_END", "STAGES",
+           "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_TABLES", "STAGES",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
@@ -30,11 +31,16 @@ from ..util.errors import InvalidArgumentError
 from .japanese import alias_words, eras
 
 KINDS = ("system", "store", "terminal", "network", "external")
-OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident")
+OPERATORS = ("city", "contractor", "subcontractor", "jlis", "national", "other_body", "resident", "cloud_provider")
 # The operators a zone or system is entrusted to (委託先 and 再委託先): outsourcing, in the form's sense.
 OUTSOURCED_OPERATORS = ("contractor", "subcontractor")
 # The bodies that hold data by statute under the national security standard (J-LIS, the state).
 STATUTORY_OPERATORS = ("jlis", "national")
+# The provider of a cloud platform (ガバメントクラウド等のクラウドサービス事業者): it runs the platform, not the
+# application, and under its contract does not handle the data held on it, so it is not an outsourcing
+# operator (docs/government-cloud.md: the 個人情報保護委員会's Q&A on cloud services [recalled]). An analyst who
+# reads the contract otherwise models the platform as a contractor.
+CLOUD_OPERATORS = ("cloud_provider",)
 STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
 # ``unknown``: the city could not say (「不明」); it protects nothing, like ``missing``, and is a question to put to
 # the city (確認事項, :func:`pia_analysis.open_questions`).
@@ -159,6 +165,9 @@ MODEL_KEYS: dict[str, tuple[bool, str]] = {
     "document": (False, "document"),
     # last, so that the rows of the workbook's model sheet keep their places
     "organisation_kind": (False, "organisation_kind"),
+    # a city workspace's shared part (issue 16), after the older keys for the same reason
+    "shared": (False, "path"),
+    "shared_systems": (False, "ids"),
 }
 #: The model.yaml keys that name one assessment: its versions (a model and its ``previous``) share them.
 ASSESSMENT_KEYS = ("organisation", "affairs")
@@ -224,6 +233,17 @@ MODEL_KEY_MEANINGS: dict[str, tuple[str, str]] = {
                  "request disclosure …): a block of the document.… keys below, a key without a value not given; in a "
                  "workbook, key and value rows "
                  "of the document sheet"),
+    "shared": ("任意。市の作業フォルダ（city workspace）の共有部分のフォルダ: 複数の事務が使うゾーン・システム・"
+               "ファイル・"
+               "フロー・対策を1度だけ定義したもの。モデルのフォルダ（ブックではそのフォルダ）からの相対パス（例: "
+               "../../shared）。この事務の行が参照する共有の要素だけが読み込まれる（docs/city.md）",
+               "optional; the shared part of a city workspace: the folder defining once the zones, systems, files, "
+               "flows and controls several affairs use, relative to the model folder (the workbook's folder), e.g. "
+               "../../shared. Only the shared elements this affair's rows reference are loaded (docs/city.md)"),
+    "shared_systems": ("任意。この事務が自らのフローなしに使う共有部分のシステムの system_id のリスト（例: [ATENA, "
+                       "CONBINI]）。ブックでは1つのセルに [ATENA, CONBINI] のように書く",
+                       "optional; the system_ids of shared systems this affair uses without a flow of its own, a list "
+                       "such as [ATENA, CONBINI]; in a workbook, one cell such as [ATENA, CONBINI]"),
 }
 
 #: The choices of the procedure keys of kind ``enum``.
@@ -370,6 +390,13 @@ DIRECTORY_KEY_MEANINGS: dict[str, tuple[str, str]] = {
                  "request disclosure …): a block of the document.… keys below, a key without a value not given"),
     "previous": ("任意。前回のモデルのフォルダ。このフォルダからの相対パス（例: ../city-juki-r5）",
                 "optional; the previous version's model directory, relative to this directory"),
+    "shared": ("任意。市の作業フォルダ（city workspace）の共有部分のフォルダ: 複数の事務が使うゾーン・システム・"
+               "ファイル・"
+               "フロー・対策を1度だけ定義したもの。このフォルダからの相対パス（例: ../../shared）。この事務の行が参照"
+               "する共有の要素だけが読み込まれる（docs/city.md）",
+               "optional; the shared part of a city workspace: the folder defining once the zones, systems, files, "
+               "flows and controls several affairs use, relative to this directory, e.g. ../../shared. Only the "
+               "shared elements this affair's rows reference are loaded (docs/city.md)"),
 }
 
 #: (ja, en) name of every kind of value (Column.kind and the kinds of MODEL_KEYS).
@@ -389,6 +416,9 @@ KIND_MEANINGS: dict[str, tuple[str, str]] = {
     "block": ("ブロック", "block"),
     "dates": ("日付のリスト", "list of dates"),
     "declarations": ("宣言のリスト", "list of declarations"),
+    "ids": ("IDのリスト", "list of ids"),
+    "affairs": ("事務のブロックのリスト", "list of affair blocks"),
+    "note": ("文字（長文可）", "text (long)"),
     "organisation_kind": ("団体の種類", "kind of body"),
     "stage_texts": ("段階ごとの文字（ブロック）", "text per stage (a block)"),
     "document": ("評価書の記載事項（ブロック）", "document data (a block)"),
@@ -510,7 +540,8 @@ class Table:
     """One table of a model: its name, file, id column and columns, in format order.
 
     ``optional_file``: a model directory may leave the file out (the table is then empty); ``title``: what
-    the rows are, in English (the headings of ``docs/model-format.md``).
+    the rows are, in English (the headings of ``docs/model-format.md``); ``unique``: the columns that together
+    identify a row when the key alone does not (empty: the key).
     """
 
     name: str  # attribute name on Model, e.g. "systems"
@@ -522,6 +553,9 @@ class Table:
     # form_answers: one row per item *and unit*, so the id column alone is not unique (the pair is checked
     # with the document tables, model/checks.py)
     unique_key: bool = True
+    # the columns whose values together identify a row, when the key alone does not (holdings: a shared system
+    # keeps several files of the affair); empty: the key
+    unique: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -564,12 +598,21 @@ TABLES: tuple[Table, ...] = (
             ),
             _enum("operator", OPERATORS,
                 meaning=("運用者: city 市、contractor 委託先、subcontractor 再委託先、jlis J-LIS、national 国、"
-                         "other_body 他の団体・機関、resident 住民",
-                         "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident"),
+                         "other_body 他の団体・機関、resident 住民、cloud_provider クラウドサービス事業者"
+                         "（ガバメントクラウド等の基盤の提供者。委託先ではない）",
+                         "who runs it: city, contractor, subcontractor, jlis, national, other_body, resident, "
+                         "cloud_provider (the provider of a cloud platform such as the government cloud; not a "
+                         "contractor)"),
             ),
             Column("source", required=False,
                 meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
                          "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+            Column("government_cloud", "bool", required=False,
+                meaning=("ガバメントクラウドの利用領域（テナント）か（任意。空欄・列なしは FALSE。TRUE なら運用者は "
+                         "cloud_provider）",
+                         "the zone is a government-cloud tenancy (ガバメントクラウド; optional, empty or no column = "
+                         "FALSE; when TRUE its operator is cloud_provider)"),
             ),
         ),
         title="trust zones",
@@ -1016,9 +1059,77 @@ TABLES: tuple[Table, ...] = (
         title="answers to items of the 評価書 written instead of the derived ones",
         unique_key=False,
     ),
+    # issue 16: an affair of a city workspace keeps its own files at the shared systems (docs/city.md)
+    Table(
+        "holdings",
+        "holdings.csv",
+        "system_id",
+        (
+            Column("system_id", "ref", nonempty=True, hint="a system_id of the shared part (model.yaml shared)",
+                meaning=("ファイルを置く共有部分のシステム（model.yaml の shared のフォルダの systems.csv の "
+                         "system_id）。"
+                         "この事務自身のシステムには書かない（その systems.csv の holds に書く）",
+                         "the shared system keeping the file: a system_id of the shared part's systems.csv (model.yaml "
+                         "shared); not one of this affair's own systems (list the file in its holds instead)"),
+            ),
+            Column("file_id", "ref", nonempty=True, hint=("a file_id of this affair's ", TableRef("files")),
+                meaning=(("共有のシステムに置くこの事務のファイル（", TableRef("files"), " の file_id）"),
+                         ("this affair's file kept there: a file_id of ", TableRef("files"))),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="this affair's files kept at systems of the shared part (a city workspace)",
+        unique=("system_id", "file_id"),
+    ),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+#: The tables a city workspace's shared part may hold (``shared/zones.csv`` …; each optional): docs/city.md.
+SHARED_TABLES = ("zones", "systems", "files", "flows", "controls")
+
+#: city.yaml keys (a city workspace's index, docs/city.md): name -> (required, kind). ``affairs`` is a list of
+#: blocks of the keys :data:`CITY_AFFAIR_KEYS`.
+CITY_KEYS: dict[str, tuple[bool, str]] = {
+    "organisation": (True, "text"),
+    "organisation_kind": (False, "organisation_kind"),
+    "shared": (False, "path"),
+    "affairs": (True, "affairs"),
+}
+#: The keys of each block of city.yaml's ``affairs`` list: name -> (required, kind).
+CITY_AFFAIR_KEYS: dict[str, tuple[bool, str]] = {
+    "id": (True, "id"),
+    "name": (True, "text"),
+    "model": (True, "path"),
+    "source": (False, "note"),
+}
+#: (ja, en) meaning of every city.yaml key, the keys of an affair block as ``affairs.<key>``.
+CITY_KEY_MEANINGS: dict[str, tuple[str, str]] = {
+    "organisation": ("必須。評価実施機関（市町村など）。各事務の model.yaml の organisation と同じであること",
+                     "required; the body that runs the assessments; every affair's model.yaml organisation must "
+                     "equal it"),
+    "organisation_kind": ("任意。団体の種類（model.yaml と同じ選択肢）。各事務の model.yaml に書かれていれば"
+                          "同じであること",
+                          "optional; the kind of body (the choices of model.yaml); an affair's model.yaml that "
+                          "gives one must agree"),
+    "shared": ("任意。共有部分のフォルダ（city.yaml からの相対パス。例: shared）。各事務の model.yaml の shared は"
+               "同じフォルダを指すこと",
+               "optional; the shared part's folder, relative to city.yaml (e.g. shared); every affair's model.yaml "
+               "shared that is given must name the same folder"),
+    "affairs": ("必須。事務の一覧（1つ以上）: id、name、model、source のブロックのリスト",
+                "required; the affairs, at least one: a list of blocks of id, name, model, source"),
+    "affairs.id": ("必須。事務のID（一意。空白・; , * @ を含まない）。例: juki",
+                   "required; the affair's id (unique; no spaces, ; , * @), e.g. juki"),
+    "affairs.name": ("必須。事務の名称。モデルの affairs と異なれば警告",
+                     "required; the affair's name; a warning when it differs from its model's affairs"),
+    "affairs.model": ("必須。事務のモデル（フォルダまたは .xlsx のブック）。city.yaml からの相対パス",
+                      "required; the affair's model (a folder or an .xlsx workbook), relative to city.yaml"),
+    "affairs.source": ("任意。出典（assumption: … など）", "optional; where the row comes from (assumption: …)"),
+}
 
 #: The lines of docs/model-format.md between which :func:`format_reference_markdown` is written.
 REFERENCE_BEGIN = ("<!-- generated from pia_analysis/model/schema.py by `python -m pia_analysis.model.schema --doc`: "
@@ -1117,6 +1228,12 @@ def format_reference_markdown() -> str:
                   if kind in ("text", "path") else _bounds(kind, None, None))
         lines.append(f"| `{key}` | {KIND_MEANINGS[kind][1]} | {f'`doc:{fills}`' if fills else ''} | {bounds} | "
                      f"{_cell(ja)} | {_cell(en)} |")
+    lines += ["", "### `city.yaml` — the index of a city workspace (docs/city.md)", "",
+              "| key | type | required | 説明 | meaning |", "|---|---|---|---|---|"]
+    for key, (required, kind) in [*CITY_KEYS.items(), *((f"affairs.{k}", v) for k, v in CITY_AFFAIR_KEYS.items())]:
+        ja, en = CITY_KEY_MEANINGS[key]
+        lines.append(f"| `{key}` | {KIND_MEANINGS[kind][1]} | {'yes' if required else 'no'} | {_cell(ja)} | "
+                     f"{_cell(en)} |")
     for table in TABLES:
         optional = " (optional file)" if table.optional_file else ""
         lines += ["", f"### `{table.filename}`{optional} — {table.title}", "",

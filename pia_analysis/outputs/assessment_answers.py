@@ -48,7 +48,14 @@ from ..model.japanese import japanese_date, parse_date_text
 from ..model.model import Model, require_model
 from ..model.organisation import organisation_kind
 from ..model.rated import fold_ratings
-from ..model.schema import MODEL_KEY_UNITS, NOT_SET, NOT_SET_WORDS, OUTSOURCED_OPERATORS, TABLES
+from ..model.schema import (
+    CLOUD_OPERATORS,
+    MODEL_KEY_UNITS,
+    NOT_SET,
+    NOT_SET_WORDS,
+    OUTSOURCED_OPERATORS,
+    TABLES,
+)
 from ..util.errors import InvalidArgumentError
 from ..util.words import operator_word
 from ..whatif.versions import FIRST_GIVEN_RULE
@@ -479,10 +486,10 @@ class _Context:
     def provide_flows(self, file_id: str) -> list[dict[str, Any]]:
         """The ``provide`` flows carrying the file from the city's side.
 
-        The source is run by the city, its contractor or subcontractor: what J-LIS's servers pass on among
-        themselves is not the city's provision.
+        The source is run by the city, its contractor or subcontractor, or by the cloud provider of its tenancy:
+        what J-LIS's servers pass on among themselves is not the city's provision.
         """
-        side = {"city", *OUTSOURCED_OPERATORS}
+        side = {"city", *OUTSOURCED_OPERATORS, *CLOUD_OPERATORS}
         return [fl for fl in self.flows_by_file.get(file_id, [])
                 if fl["stage"] == "provide" and self.operator(fl["source"]) in side]
 
@@ -1441,7 +1448,7 @@ def assessment_answers(model: Model, form: str = "auto", previous: Model | None 
 
     One row per layout item (``catalog/form_layout.csv``) and unit: the file blocks (Ⅱ, 別添2) once per file with
     My Numbers, Ⅰ 2 once per system, the 委託事項 and 提供先・移転先 blocks once per unit inside each file block, the
-    rows of (別添3) once per change. Each item is answered by its ``fill`` (see the module docstring and
+    rows of (別添3) once per change and form item. Each item is answered by its ``fill`` (see the module docstring and
     ``docs/assessment.md``); ``form_answers.csv`` overrides any item; a stage the model declares out leaves its
     ratings, sub-measures and controls empty (``empty_declared``); what nothing fills is ``missing`` and printed
     :data:`PENDING_JA`.
@@ -1524,7 +1531,7 @@ def assessment_completeness(answers: pd.DataFrame) -> pd.DataFrame:
         status ``model``, ``derived``, ``document``, ``override``, ``empty_declared``, ``missing`` (printed
         【要記入】), ``filled_share`` (the filled items — model, derived, document, override — over the items that
         need an answer, i.e. all but ``empty_declared``; 1.0 when none does), ``change_rows`` (the rows of
-        (別添3), one per change, counted apart: their fields are written from the diff against the previous
+        (別添3), one per row of the sheet, counted apart: their fields are written from the diff against the previous
         version, not items of the form the model fills, so they are in none of the other counts) and
         ``missing_items`` (one per line: ``number label [unit] ← the table or key that would fill it``).
 

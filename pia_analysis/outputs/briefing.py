@@ -23,8 +23,8 @@ from __future__ import annotations
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
            "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "all_charts", "assessment_needs",
            "briefing_markdown", "chart_figures", "committee_questions", "council_findings", "declaration_word",
-           "exposure_with_people", "key_messages", "largest_my_number_file", "stage_word", "threshold_sentence",
-           "top_findings", "write_report"]
+           "exposure_with_people", "key_messages", "largest_my_number_file", "markdown_table", "page_footer",
+           "readable_booleans", "stage_word", "threshold_sentence", "top_findings", "write_report"]
 
 import datetime as dt
 import re
@@ -511,12 +511,38 @@ def committee_questions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
 # pages
 
 
-def _footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
+def page_footer(fig: Figure, model: Model, lang: str, page: int | None = None) -> None:
+    """Write the footer of a text page: the model's title (cut to half the page), its date, the page number.
+
+    Parameters
+    ----------
+    fig
+        The page.
+    model
+        The model the page is about (a city's :func:`~pia_analysis.whatif.city.city_model` for a city's pack).
+    lang
+        ``"ja"`` or ``"en"``: the title's language.
+    page
+        The page number, when the page shows one.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from pia_analysis import bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import page_footer
+    >>> fig = Figure()
+    >>> page_footer(fig, load_model(bundled_model_path()), "ja")
+    >>> fig.texts[-1].get_text().endswith("2021-11-09")
+    True
+    """
     tail = f" · {model.meta['assessed_on'].isoformat()}" + (f" · {page}" if page is not None else "")
     # the title cut with '…' to half the page (a model's title may have 200 characters): the date and the
     # page number stay whole, and the footer clear of a page's notes at the left
     title = fit_text(model.title(lang), A4_LANDSCAPE[0] * 0.5 - text_width(tail, 7), 7)
     fig.text(0.99, 0.01, title + tail, ha="right", va="bottom", fontsize=7, color="#555555")
+
+
+_footer = page_footer
 
 
 def cover_page(a: Analysis, lang: str = "ja") -> Figure:
@@ -572,7 +598,7 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
 
 
 def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
-                size: float = 8.0) -> list[Figure]:
+                size: float = 8.0, max_lines: int | None = 6) -> list[Figure]:
     """A table over as many pages as it needs, every row shown.
 
     The appendix maps every name the council pages use to its id, so it continues (「（続き）」) instead of
@@ -592,6 +618,8 @@ def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
         Each column's share of the width.
     size
         The font size of the cells.
+    max_lines
+        A cell's lines at most (the last one ends in '…'); None: every cell whole, however tall its row.
 
     Returns
     -------
@@ -611,7 +639,8 @@ def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
     start = 0
     while True:
         heading = title if not pages else (f"{title}（続き）" if lang != "en" else f"{title} (continued)")
-        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True)
+        fig, shown = _table_page(frame.iloc[start:], heading, model, lang, col_widths, size, continued=True,
+                                 max_lines=max_lines)
         pages.append(fig)
         start += max(shown, 1)  # (a row taller than a page is cut to its lines: never an endless loop)
         if start >= len(frame):
@@ -632,7 +661,7 @@ def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wid
 
 def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
                 size: float = 8.0, note: str = "", explain: bool = False,
-                continued: bool = False) -> tuple[Figure, int]:
+                continued: bool = False, max_lines: int | None = 6) -> tuple[Figure, int]:
     """:func:`table_page`, and how many rows it shows; ``continued``: the rows left go on the next page."""
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
@@ -673,7 +702,7 @@ def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
         y = draw(y, row(list(map(str, frame.columns)), header=True))
         shown = 0
         for values in frame.itertuples(index=False):
-            measured = row([_cell_text(v) for v in values], max_lines=6)
+            measured = row([_cell_text(v) for v in values], max_lines=max_lines)
             if y + measured[0] > height_in - bottom - line_h:
                 break
             y = draw(y, measured)
@@ -1168,7 +1197,29 @@ def md_text(value: object, block: bool = False) -> str:
     return text
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
+    r"""A Markdown table of ``frame``: every cell inert text (:func:`md_text`), lists joined by →, NaN as —.
+
+    Parameters
+    ----------
+    frame
+        The rows to show (every row is written: cut it first).
+
+    Returns
+    -------
+    str
+        The header, the separator and one line per row, without a final newline.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.outputs.briefing import markdown_table
+    >>> print(markdown_table(pd.DataFrame({"名称": ["a|b"], "率": [float("nan")]})))
+    | 名称 | 率 |
+    |---|---|
+    | a\|b | — |
+    """
+
     def cell(v) -> str:
         if isinstance(v, (list, tuple)):
             v = " → ".join(map(str, v)) if v else ""
@@ -1180,6 +1231,9 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     sep = "|" + "---|" * len(frame.columns)
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, sep, *body])
+
+
+_markdown_table = markdown_table
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1292,8 +1346,28 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     return work
 
 
-def _readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``frame`` with its boolean columns (and lists of booleans) written ○/× (yes/no in English)."""
+def readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its boolean columns written ○/× (yes/no in English): a table a council member may open.
+
+    Parameters
+    ----------
+    frame
+        Any table.
+    lang
+        ``"ja"`` (○/×) or ``"en"`` (yes/no).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when it has no boolean column, else a copy with those columns as words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.outputs.briefing import readable_booleans
+    >>> readable_booleans(pd.DataFrame({"ok": [True, False]}), "ja")["ok"].tolist()
+    ['○', '×']
+    """
     words = {True: "○", False: "×"} if lang != "en" else {True: "yes", False: "no"}
     out = frame
     for column in frame.columns:
@@ -1304,6 +1378,9 @@ def _readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                 out = frame.copy()
             out[column] = values.map(lambda v: words[bool(v)])
     return out
+
+
+_readable_booleans = readable_booleans
 
 
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:

@@ -47,8 +47,10 @@ OTM_VERSION = "0.2.0"
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: OTM trust rating (0–100, higher = more trusted) of a zone by its operator.
-TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "contractor": 70, "subcontractor": 50,
-                     "other_body": 40, "resident": 20}
+# A cloud provider's platform (the government cloud) ranks below the state and above a contractor: it meets
+# the state's security standard (ISMAP) and does not handle the data, but the city does not run it.
+TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "cloud_provider": 80, "contractor": 70,
+                     "subcontractor": 50, "other_body": 40, "resident": 20}
 #: The trust rating of an internet-facing zone is at most this.
 INTERNET_TRUST = 10
 #: OTM mitigation-instance state of a control's status.
@@ -129,8 +131,8 @@ def trust_rating(internet_facing: bool, operator: str) -> int:
     internet_facing
         Whether the zone faces the internet.
     operator
-        The zone's operator (``city``, ``national``, ``jlis``, ``contractor``, ``subcontractor``,
-        ``other_body``, ``resident``; any other gives 0).
+        The zone's operator (``city``, ``national``, ``jlis``, ``cloud_provider``, ``contractor``,
+        ``subcontractor``, ``other_body``, ``resident``; any other gives 0).
 
     Returns
     -------

@@ -1337,7 +1337,8 @@ def _schema_operator_words() -> dict[str, str]:
     """The operators' Japanese words as the schema states them (「city 市、contractor 委託先、…」)."""
     meaning = TABLE_BY_NAME["zones"].column("operator").meaning[0]
     pairs = (item.split(" ", 1) for item in meaning.split(":", 1)[1].strip().split("、"))
-    return {code: word for code, word in pairs}
+    # a word's explanation in brackets (cloud_provider's 「（…委託先ではない）」) is not part of the word
+    return {code: word.split("（", 1)[0] for code, word in pairs}
 
 
 _OPERATOR_JA = _schema_operator_words()

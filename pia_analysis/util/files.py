@@ -23,7 +23,7 @@ Rules it enforces (README, "Output rules"):
 from __future__ import annotations
 
 __all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_file_target", "check_pack_target",
-           "handle_signals", "write_file", "write_new_dir", "write_pack"]
+           "handle_signals", "remove_scratch_dir", "scratch_dir", "write_file", "write_new_dir", "write_pack"]
 
 import errno
 import hashlib
@@ -259,7 +259,7 @@ def _entries(folder: Path) -> list[str]:
 # above this one, so the names are restated here and tests/test_layers.py checks that they agree.
 MODEL_FILE_NAMES = frozenset({"model.yaml", "controls.csv", "files.csv", "flows.csv", "ratings.csv", "risks.csv",
                               "sub_measures.csv", "systems.csv", "zones.csv", "file_details.csv", "outsourcing.csv",
-                              "recipients.csv", "form_answers.csv"})
+                              "recipients.csv", "form_answers.csv", "holdings.csv"})
 
 # Caches the operating system writes into any folder it shows (Finder, Explorer) and regenerates at will:
 # inside an earlier pack they count as part of it and go with it when it is replaced.
@@ -539,6 +539,18 @@ def check_pack_target(out: str | os.PathLike[str], *, inputs: Iterable[str | os.
     return "pack"
 
 
+def _within_refusals(resolved: Path, shown: str, within: Iterable[tuple[str | os.PathLike[str], str]]) -> None:
+    """The output lies inside one of the folders ``within`` (a workspace: every file there is an input)."""
+    for folder, what in within:
+        try:
+            fp = _resolved(Path(folder))
+        except (OSError, ValueError):
+            continue
+        if fp == resolved or fp in resolved.parents:
+            raise OutputRefused(f"{shown} lies inside {what} {folder}, whose files are the command's input; "
+                                "choose a file outside it")
+
+
 def _inside_pack_refusal(resolved: Path, shown: str, option: str | None) -> None:
     pack = _pack_around(resolved)
     if pack is not None:
@@ -547,11 +559,12 @@ def _inside_pack_refusal(resolved: Path, shown: str, option: str | None) -> None
 
 
 def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
-                      inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+                      inputs: Iterable[str | os.PathLike[str]] = (),
+                      within: Iterable[tuple[str | os.PathLike[str], str]] = ()) -> None:
     """Check that a file may be written at ``path`` (raises :class:`OutputRefused` or :class:`WriteFailed`).
 
-    Refused: ``""``, a folder, a symlink, one of ``inputs``, ``model.yaml`` or a table of a model directory
-    (even with ``force``), and an existing file unless ``force``.
+    Refused: ``""``, a folder, a symlink, one of ``inputs``, a file inside one of the folders ``within``,
+    ``model.yaml`` or a table of a model directory (even with ``force``), and an existing file unless ``force``.
 
     Parameters
     ----------
@@ -561,6 +574,9 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         Whether an existing file may be replaced.
     inputs
         The files and folders the command reads: never written over.
+    within
+        ``(folder, what)`` pairs: folders no file is written inside, even a new one (a city workspace and the
+        folders it names, all inputs); ``what`` names the folder in the refusal (``"the city workspace"``).
 
     Raises
     ------
@@ -591,6 +607,7 @@ def check_file_target(path: str | os.PathLike[str], *, force: bool = False,
         if p.is_dir():
             raise OutputRefused(f"{shown} is a folder; give a file name")
         resolved = _resolved(p)
+        _within_refusals(resolved, shown, within)  # first: the broadest reason (a workspace is all inputs)
         if (resolved.parent / "model.yaml").is_file() and is_model_file_name(resolved.name):
             raise OutputRefused(f"{shown} is a file of the model directory {resolved.parent}; "
                                 "choose a name outside the model's own files")
@@ -865,7 +882,8 @@ def _write_atomic(path: Path, data: bytes | str) -> Path:
 
 
 def write_file(path: str | os.PathLike[str], data: bytes | str, *, force: bool = False,
-               inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+               inputs: Iterable[str | os.PathLike[str]] = (),
+               within: Iterable[tuple[str | os.PathLike[str], str]] = ()) -> Path:
     """Write ``data`` (text as UTF-8) to ``path`` whole or not at all; returns the path.
 
     An existing file is replaced only when ``force``; a symlink, a folder, one of ``inputs`` and a model
@@ -881,6 +899,8 @@ def write_file(path: str | os.PathLike[str], data: bytes | str, *, force: bool =
         Whether an existing file may be replaced.
     inputs
         The files and folders the command reads: never written over.
+    within
+        ``(folder, what)`` pairs: folders no file is written inside (:func:`check_file_target`).
 
     Returns
     -------
@@ -907,7 +927,7 @@ def write_file(path: str | os.PathLike[str], data: bytes | str, *, force: bool =
     'y'
     """
     path = Path(path)
-    check_file_target(path, force=force, inputs=inputs)
+    check_file_target(path, force=force, inputs=inputs, within=within)
     return _write_atomic(path, data)
 
 
@@ -936,3 +956,57 @@ def scratch_file(beside: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def scratch_dir(prefix: str = "pia-") -> Path:
+    """A new private temporary folder, for work that is loaded back and never a user's output.
+
+    Parameters
+    ----------
+    prefix
+        The start of the folder's name.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (mode 0700), in the system's temporary folder; remove it with :func:`remove_scratch_dir`.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be made.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.files import remove_scratch_dir, scratch_dir
+    >>> folder = scratch_dir()
+    >>> folder.is_dir()
+    True
+    >>> remove_scratch_dir(folder); folder.exists()
+    False
+    """
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def remove_scratch_dir(path: str | os.PathLike[str]) -> None:
+    """Remove a folder made by :func:`scratch_dir` and everything in it (nothing when it is gone).
+
+    Parameters
+    ----------
+    path
+        The folder.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    Nothing: a folder that cannot be removed is left.
+
+    Examples
+    --------
+    >>> from pia_analysis.util.files import remove_scratch_dir
+    >>> remove_scratch_dir("/nonexistent-pia-scratch")
+    """
+    shutil.rmtree(path, ignore_errors=True)

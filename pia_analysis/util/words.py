@@ -35,6 +35,7 @@ OPERATOR_WORDS: dict[str, tuple[str, str]] = {
     "contractor": ("委託先", "a contractor"), "subcontractor": ("再委託先", "a subcontractor"),
     "jlis": ("J-LIS", "J-LIS"), "national": ("国", "the national government"),
     "other_body": ("他の団体", "another body"), "resident": ("住民", "residents"),
+    "cloud_provider": ("クラウドサービス事業者", "a cloud service provider"),
 }
 
 #: Which measure a probability is (issue 17), code → (Japanese, English): the most likely path is a lower bound

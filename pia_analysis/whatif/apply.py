@@ -57,7 +57,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..formats import row_locations
+from ..formats import row_places
 from ..model.checks import Location, validate_tables
 from ..model.rated import fold_ratings, rated_item_table
 from ..model.errors import ModelError, Problem, sort_problems, unknown_id
@@ -94,11 +94,12 @@ def _apply_with_log(model: Model, scenario: Scenario, id_problems: list[Problem]
     if scenario.is_empty:
         return model.replace(), []
     # The reader that loaded the model locates its rows (a CSV line, a sheet row) and names its tables.
-    naming, lines = row_locations(model)
+    # (a city workspace's shared rows are located in their shared files)
+    naming, places = row_places(model)
     rows: dict[str, list[_Row]] = {}
     for table in TABLES:
         frame = getattr(model, table.name)
-        rows[table.name] = [_Row(dict(r), (TableRef(table.name), lines[table.name][i]), i)
+        rows[table.name] = [_Row(dict(r), places[table.name][i], i)
                             for i, r in enumerate(frame.to_dict("records"))]
     log: list[dict[str, Any]] = []
     problems: list[Problem] = []

@@ -249,6 +249,24 @@ def _new_outsourcing(ctx: DiffContext, c: Change) -> bool:
     return False
 
 
+def _outsourcing_reason(c: Change) -> tuple[str, str]:
+    """The reason of new-outsourcing for a system or zone, by its name and the operator's word.
+
+    It says whether it is a new outsourcing (委託の追加) or a new re-outsourcing (再委託の追加: a contractor's system
+    now run by a subcontractor).
+    """
+    name = c.new.get("name_ja") or c.id
+    shown_ja = f"{name}（{c.id}）" if name != c.id else c.id
+    shown_en = f"{c.new.get('name_en') or c.id} ({c.id})" if c.new.get("name_en") else c.id
+    operator = str(c.new["operator"])
+    if c.old is not None and c.old["operator"] == "contractor" and operator == "subcontractor":
+        return (f"{shown_ja}の運用が{operator_word('contractor')}から{operator_word(operator)}に移る（再委託の追加）",
+                f"{shown_en} is now run by {operator_word(operator, 'en')} instead of "
+                f"{operator_word('contractor', 'en')} (a new re-outsourcing)")
+    return (f"{shown_ja}を{operator_word(operator)}が運用する（委託の追加）",
+            f"{shown_en} is run by {operator_word(operator, 'en')} (a new outsourcing)")
+
+
 def _new_recipient(ctx: DiffContext, c: Change) -> bool:
     if c.table != "flows" or c.new is None or c.new["stage"] not in RECIPIENT_STAGES:
         return False
@@ -470,7 +488,7 @@ PREDICATES: dict[str, tuple[Callable[[DiffContext, Change], bool],
     "new-outsourcing": (_new_outsourcing, lambda ctx, c: (
         (f"{c.id} は委託の流れ（{c.new['source']}→{c.new['target']}）",
          f"{c.id} is an outsourcing flow ({c.new['source']}→{c.new['target']})") if c.table == "flows" else
-        (f"{c.id} は {c.new['operator']} が運用する", f"{c.id} is run by a {c.new['operator']}"))),
+        _outsourcing_reason(c))),
     "new-recipient": (_new_recipient, lambda ctx, c: (
         f"{c.new['target']} は新たな提供先（{c.id}、{c.new['stage']}）",
         f"{c.new['target']} is a new recipient ({c.id}, {c.new['stage']})")),
@@ -791,14 +809,18 @@ class ModelDiff:
         return counts.rename_axis("table").reset_index()
 
     def change_sheet(self) -> pd.DataFrame:
-        """The rows of (別添3) 変更箇所: one per change of the 評価書, in the order of :attr:`changes`.
+        """The rows of (別添3) 変更箇所: one per change of the 評価書 and form item, in the order of :attr:`changes`.
+
+        A change that rules of its class name under several form items (a system moved into a contractor's zone:
+        Ⅱ 4 委託 and Ⅱ 6 ①保管場所) has one row per item; an item that is part of another already listed (Ⅱ 4 ④
+        beside Ⅱ 4) adds none.
 
         Returns
         -------
         DataFrame
             Columns, all strings: ``変更日`` (the new version's ``procedure.submitted_on`` when recorded, else
             its ``assessed_on``; ``変更日の根拠`` says which), ``項目`` (the form item of
-            the rule that classified the change, with the element by its name), ``変更前の記載``,
+            the rule, with the element by its name), ``変更前の記載``,
             ``変更後の記載`` (in the form's words: counts in 人 with their band, statuses in words, percentages,
             risks by their labels, elements by name, 記載なし for nothing stated), ``提出時期`` (``事前`` for a
             重要な変更, which is assessed again before the change; ``事後`` otherwise), ``提出時期に係る説明``;
@@ -840,25 +862,17 @@ class ModelDiff:
             if c["rule"] == "version-record":
                 continue
             old, new = _sheet_rows(self, c["table"], c["id"])
-            rule = rules[c["rule"]]
-            ref = f"{c['table']} {c['id']}"
-            if c["change"] == "changed":
-                cols = list(self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]),
-                                            "column"])
-                # the filed 別添3 gives the whole text before and after: never cut
-                before, after = words.cells(c["table"], cols, old), words.cells(c["table"], cols, new)
-                ref += "" if c["table"] == "model" else ": " + ", ".join(cols)
-            else:
-                before = words.row(c["table"], c["id"], old) if old else NOT_STATED
-                after = words.row(c["table"], c["id"], new) if new else NOT_STATED
-            important = c["change_class"] == IMPORTANT
-            why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
-                   f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
-            element = words.element(c["table"], c["id"], old or new)
-            rows.append({"変更日": day, "項目": c["form_item_ja"] + (f"（{element}）" if element else ""),
-                         "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
-                         "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": c["rule"],
-                         "変更日の根拠": day_basis, "model_ref": ref})
+            # one row per form item the change rules of its class name: a system moved into a contractor's
+            # tenancy changes both Ⅱ 4 (委託) and Ⅱ 6 ①保管場所, and (別添3) lists each item changed
+            fired = [r for r in (c.get("rules") or []) if r in rules and rules[r].change_class == c["change_class"]]
+            items: dict[str, ChangeRule] = {c["form_item_ja"]: rules[c["rule"]]}
+            for rule in (rules[r] for r in fired):
+                item = rule.form_item_ja or c["form_item_ja"]
+                # two rules naming one item, or an item and a part of it (Ⅱ 4 and Ⅱ 4 ④): one row
+                if not any(item.startswith(i) or i.startswith(item) for i in items):
+                    items[item] = rule
+            for item, rule in items.items():
+                rows.append(self._sheet_row(c, rule, item, old, new, words, day, day_basis))
         if first := first_given(self.old, self.new):
             # data the older version does not record at all is not a change of the 評価書: one note, no rows
             items = "、".join(words.first_given_item(t) for t in first)
@@ -868,6 +882,28 @@ class ModelDiff:
                          "区分": NOTE_CLASS, "規則": FIRST_GIVEN_RULE, "変更日の根拠": day_basis,
                          "model_ref": "; ".join(first)})
         return pd.DataFrame(rows, columns=SHEET_COLUMNS)
+
+    def _sheet_row(self, c: dict[str, Any], rule: ChangeRule, item: str, old: dict[str, Any], new: dict[str, Any],
+                   words: _SheetWords, day: str, day_basis: str) -> dict[str, Any]:
+        """One (別添3) row: the change ``c`` under the form item ``item`` that ``rule`` names."""
+        ref = f"{c['table']} {c['id']}"
+        if c["change"] == "changed":
+            cols = list(self.fields.loc[(self.fields["table"] == c["table"]) & (self.fields["id"] == c["id"]),
+                                        "column"])
+            # the filed 別添3 gives the whole text before and after: never cut
+            before, after = words.cells(c["table"], cols, old), words.cells(c["table"], cols, new)
+            ref += "" if c["table"] == "model" else ": " + ", ".join(cols)
+        else:
+            before = words.row(c["table"], c["id"], old) if old else NOT_STATED
+            after = words.row(c["table"], c["id"], new) if new else NOT_STATED
+        important = c["change_class"] == IMPORTANT
+        why = (f"重要な変更（{rule.title_ja}）: 変更前に評価を再実施し、提出する" if important else
+               f"{c['change_class_ja']}（{rule.title_ja}）: 重要な変更に当たらないため、変更後に提出し公表する")
+        element = words.element(c["table"], c["id"], old or new)
+        return {"変更日": day, "項目": item + (f"（{element}）" if element else ""),
+                "変更前の記載": before, "変更後の記載": after, "提出時期": "事前" if important else "事後",
+                "提出時期に係る説明": why, "区分": c["change_class_ja"], "規則": rule.rule_id,
+                "変更日の根拠": day_basis, "model_ref": ref}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the verdict, every classified change, the (別添3) rows and the analysis deltas."""
@@ -1231,7 +1267,7 @@ def diff(old: Model, new: Model, provenance: bool = False) -> ModelDiff:
     ('important', ['new-mn-flow', 'new-mn-holder', 'new-outsourcing'])
     >>> print(d.changes.set_index("id").at["CONV_SRV", "reasons_en"].replace("; ", "\n"))
     [new-mn-holder] CONV_SRV newly holds JUKI_FILE (zone OFFSITE, run by contractor)
-    [new-outsourcing] CONV_SRV is run by a contractor
+    [new-outsourcing] Certificate issuance server (off site) (CONV_SRV) is run by a contractor (a new outsourcing)
     """
     require_model(old, "diff")
     require_model(new, "diff")

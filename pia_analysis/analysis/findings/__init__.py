@@ -80,7 +80,7 @@ def rules(model: Model | None = None) -> pd.DataFrame:
     >>> from pia_analysis import rules
     >>> table = rules()
     >>> len(table), table["rule_id"].is_unique
-    (10, True)
+    (12, True)
     """
     if model is not None:
         require_model(model, "rules")

@@ -559,6 +559,10 @@ class Rule:
     risk_ids_of: Callable[[FindingContext, str], Iterable[str]] | None = None
     #: the other systems and flows a finding's evidence passes through (an exposure path), for its assumptions
     evidence_of: Callable[[FindingContext, str], Iterable[str]] | None = None
+    #: where the rule's situation comes from (a guideline, a public document) and how sure that is
+    #: (``confirmed``, ``recalled`` or ``project``, as in the catalogue); empty: the project's own rule
+    source: str = ""
+    confidence: str = ""
 
     def worded(self, text: str, kind: OrganisationKind) -> str:
         """One of the rule's texts with the body named by its own word: ``{body}`` → 町, ``{the_body}`` → the town.
@@ -579,6 +583,8 @@ class Rule:
 
     def __post_init__(self) -> None:
         """Refuse an unknown LINDDUN category and a rule id that cannot make a finding id."""
+        if self.confidence not in ("", "confirmed", "recalled", "project"):
+            raise ValueError(f"{self.rule_id}: confidence {self.confidence!r} is not confirmed, recalled or project")
         if self.linddun is not None and self.linddun not in LINDDUN:
             raise ValueError(f"{self.rule_id}: unknown LINDDUN category {self.linddun!r}")
         if "@" in self.rule_id:
@@ -605,9 +611,10 @@ def rule_table(rule_set: Iterable[Rule], model: Model | None = None) -> pd.DataF
     DataFrame
         ``rule_id, title_ja, title_en, explanation_ja, explanation_en, stage, risk_ids, linddun,
         element_type, likelihood, impact, risk_level, applicability_ja, applicability_en, mitigated_by_ja,
-        mitigated_by_en`` — ``stage`` is empty for rules whose stage is the element's; ``risk_ids`` a list;
-        ``likelihood``, ``impact`` and ``risk_level`` the default levels 1–4 (several rules score per
-        element, see docs/findings.md).
+        mitigated_by_en, source, confidence`` — ``stage`` is empty for rules whose stage is the element's;
+        ``risk_ids`` a list; ``likelihood``, ``impact`` and ``risk_level`` the default levels 1–4 (several
+        rules score per element, see docs/findings.md); ``confidence`` is ``project`` for a rule that names
+        no source.
 
     Examples
     --------
@@ -629,6 +636,7 @@ def rule_table(rule_set: Iterable[Rule], model: Model | None = None) -> pd.DataF
             "likelihood": r.likelihood, "impact": r.impact, "risk_level": scale.risk_level(r.likelihood, r.impact),
             "applicability_ja": r.applicability_ja, "applicability_en": r.applicability_en,
             "mitigated_by_ja": r.mitigated_by_ja, "mitigated_by_en": r.mitigated_by_en,
+            "source": r.source, "confidence": r.confidence or "project",
         })
     return pd.DataFrame(rows)
 

@@ -16,7 +16,7 @@ __all__ = ["RULES"]
 import pandas as pd
 
 from ... import catalog
-from ...model.schema import RATING_RANKS, STAGES, STATUTORY_OPERATORS
+from ...model.schema import CLOUD_OPERATORS, RATING_RANKS, STAGES, STATUTORY_OPERATORS
 from ...util.words import operator_word, percent, status_word
 from .engine import FindingContext, Rule
 
@@ -71,6 +71,24 @@ def _all_flows(ctx: FindingContext) -> list[str]:
     return sorted(ctx.flows)
 
 
+def _cloud_zone(ctx: FindingContext, zid: str) -> bool:
+    """A zone on a cloud platform: marked a government-cloud tenancy, or run by a cloud provider."""
+    zone = ctx.zones[zid]
+    return bool(zone.get("government_cloud")) or zone["operator"] in CLOUD_OPERATORS
+
+
+def _on_cloud(ctx: FindingContext, sid: str) -> bool:
+    """A system on a platform the body does not run: in a cloud zone, or itself run by a cloud provider."""
+    return _cloud_zone(ctx, ctx.systems[sid]["zone_id"]) or ctx.systems[sid]["operator"] in CLOUD_OPERATORS
+
+
+def _cloud_crossing(ctx: FindingContext, fid: str) -> bool:
+    """The flow carries a file into or out of a cloud zone (exactly one of its ends is in one)."""
+    src, dst = _zones_of_flow(ctx, fid)
+    return (src != dst and _cloud_zone(ctx, src) != _cloud_zone(ctx, dst) and len(ctx.flows[fid]["files"]) > 0
+            and not ctx.channel_is(fid, "in_person"))
+
+
 
 # -- rule 1: a flow carrying a My Number file across zones without encryption -----------------------
 
@@ -79,7 +97,9 @@ def _crossing_applies(ctx: FindingContext, fid: str) -> bool:
     src, dst = _zones_of_flow(ctx, fid)
     # Paper and in-person channels (窓口, 対面 …) cannot be encrypted: their risk is the counter's
     # identity check and handling, which other rules and the acquire coverage look at.
-    return bool(_flow_mn(ctx, fid)) and src != dst and not ctx.channel_is(fid, "in_person")
+    # A flow into or out of a cloud zone is the cloud rule's (cloud-line-unencrypted): one finding per flow.
+    return (bool(_flow_mn(ctx, fid)) and src != dst and not ctx.channel_is(fid, "in_person")
+            and not _cloud_crossing(ctx, fid))
 
 
 def _crossing_score(ctx: FindingContext, fid: str) -> tuple[int, int]:
@@ -118,9 +138,11 @@ UNENCRYPTED_CROSSING = Rule(
     linddun="Data disclosure",
     element_type="flow",
     applicability_ja="フローが個人番号を含むファイルを運び、送信元と送信先のゾーンが異なり、経路が窓口・対面・紙など"
-                     "（catalog/channel_keywords.csv の in_person）でないこと。",
+                     "（catalog/channel_keywords.csv の in_person）でないこと。クラウドのゾーンに出入りするフローは "
+                     "cloud-line-unencrypted が扱う。",
     applicability_en="The flow carries a file with My Numbers, its two ends are in different zones, and its "
-                     "channel is not in-person or paper (in_person words of catalog/channel_keywords.csv).",
+                     "channel is not in-person or paper (in_person words of catalog/channel_keywords.csv); a flow "
+                     "into or out of a cloud zone is cloud-line-unencrypted's.",
     mitigated_by_ja="フローの encrypted が true。",
     mitigated_by_en="The flow is marked encrypted.",
     elements=_all_flows,
@@ -138,7 +160,8 @@ _OUTSIDE_RISKS = ("retain-1", "retain-3", "outsource-1", "outsource-3")
 
 
 def _outside_applies(ctx: FindingContext, sid: str) -> bool:
-    return bool(ctx.mn_held(sid)) and ctx.zone_operator(sid) != _CITY
+    # A system on a cloud platform is the cloud rule's (mn-on-cloud-platform): one finding per holder.
+    return bool(ctx.mn_held(sid)) and ctx.zone_operator(sid) != _CITY and not _on_cloud(ctx, sid)
 
 
 def _outside_mitigated(ctx: FindingContext, sid: str) -> bool:
@@ -176,8 +199,10 @@ MN_OUTSIDE_CITY = Rule(
     risk_ids=_OUTSIDE_RISKS,
     linddun="Data disclosure",
     element_type="system",
-    applicability_ja="システムが個人番号を含むファイルを保有し、そのゾーンの運用者が city でないこと。",
-    applicability_en="The system holds a file with My Numbers and its zone's operator is not the city.",
+    applicability_ja="システムが個人番号を含むファイルを保有し、そのゾーンの運用者が city でないこと（クラウド基盤上の"
+                     "システムは mn-on-cloud-platform が扱う）。",
+    applicability_en="The system holds a file with My Numbers and its zone's operator is not the city (a system on "
+                     "a cloud platform is mn-on-cloud-platform's).",
     mitigated_by_ja=f"このシステムを名指しする（* でない）実施済み対策が {_ids_ja(_OUTSIDE_RISKS)} "
                     "のいずれかを軽減すること。",
     mitigated_by_en=f"An implemented control naming the system (not *) mitigates {_ids_en(_OUTSIDE_RISKS)}.",
@@ -646,6 +671,131 @@ ORPHAN_SYSTEM = Rule(
 )
 
 
+# -- rule 11: a My Number file held on a cloud platform the city does not run ------------------------
+
+_CLOUD_SOURCE = ("デジタル庁「ガバメントクラウド」の利用方針・地方公共団体情報システムの標準化 (the tenancy model: the "
+                 "platform's provider does not access the data, the vendor of the 標準準拠システム operates the "
+                 "application); 個人情報保護委員会 Q&A on cloud services (a provider that does not handle the data "
+                 "is not entrusted with it); 指針 別表: 保管場所 (ppc_form_structure.md §3); docs/government-cloud.md")
+
+
+def _cloud_holder_mitigated(ctx: FindingContext, sid: str) -> bool:
+    # As for another operator's zone: only a control naming the system binds the platform and the vendor.
+    return bool(ctx.controls_on(sid, _OUTSIDE_RISKS, star=False))
+
+
+def _cloud_holder_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
+    zone_id = ctx.systems[sid]["zone_id"]
+    zone = ctx.zones[zone_id]
+    kind_ja = "ガバメントクラウド" if zone.get("government_cloud") else "クラウド基盤"
+    kind_en = "government-cloud tenancy" if zone.get("government_cloud") else "cloud platform"
+    app, platform = ctx.systems[sid]["operator"], zone["operator"]
+    controls = ctx.controls_on(sid, _OUTSIDE_RISKS, star=False)
+    files = ctx.mn_held(sid)
+    ja = (f"{_sys_ja(ctx, sid)} が{kind_ja}のゾーン {zone_id}（基盤の運用: {operator_word(platform)}、"
+          f"アプリケーションの運用: {operator_word(app)}）で {'、'.join(files)} を保有する。"
+          f"保管・委託の対策: {'、'.join(controls) or 'なし'}。")
+    en = (f"{_sys_en(ctx, sid)} holds {', '.join(files)} in {kind_en} zone {zone_id} (platform run by "
+          f"{operator_word(platform, 'en')}, application by {operator_word(app, 'en')}). Storage/outsourcing controls "
+          f"naming it: {', '.join(controls) or 'none'}.")
+    return ja, en
+
+
+MN_ON_CLOUD_PLATFORM = Rule(
+    rule_id="mn-on-cloud-platform",
+    title_ja="{body}が運用しないクラウド基盤（ガバメントクラウド等）に保有される個人番号ファイル",
+    title_en="My Number file held on a cloud platform {the_body} does not run (government cloud)",
+    explanation_ja="ガバメントクラウド等のクラウド基盤では、基盤はクラウドサービス事業者が、アプリケーションは標準準拠"
+                   "システムの事業者（委託先）が運用し、{body}はどちらも直接には管理しない。保管場所・アクセス制御・"
+                   "暗号化・契約終了時の消去の対策が、そのシステムについて評価書に記載されている必要がある。",
+    explanation_en="On a cloud platform such as the government cloud, the provider runs the platform and the vendor "
+                   "of the standard system (a contractor) runs the application; {the_body} runs neither. The "
+                   "assessment must state, for that system, where the file is kept, who can reach it, its "
+                   "encryption and its erasure when the contract ends.",
+    stage="retain",
+    risk_ids=_OUTSIDE_RISKS,
+    linddun="Data disclosure",
+    element_type="system",
+    applicability_ja="システムが個人番号を含むファイルを保有し、そのゾーンがガバメントクラウドの利用領域"
+                     "（government_cloud が TRUE）か運用者が cloud_provider であるか、システム自体の運用者が "
+                     "cloud_provider であること。",
+    applicability_en="The system holds a file with My Numbers, and its zone is a government-cloud tenancy "
+                     "(government_cloud TRUE) or run by a cloud_provider, or the system itself is run by a "
+                     "cloud_provider.",
+    mitigated_by_ja=f"このシステムを名指しする（* でない）実施済み対策が {_ids_ja(_OUTSIDE_RISKS)} "
+                    "のいずれかを軽減すること。",
+    mitigated_by_en=f"An implemented control naming the system (not *) mitigates {_ids_en(_OUTSIDE_RISKS)}.",
+    elements=_all_systems,
+    applies=lambda ctx, sid: bool(ctx.mn_held(sid)) and _on_cloud(ctx, sid),
+    mitigated=_cloud_holder_mitigated,
+    detail=_cloud_holder_detail,
+    # the platform meets the state's security standard (ISMAP), as the statutory bodies' do: likelihood 2
+    score=lambda ctx, sid: (2, ctx.scale.impact(ctx.mn_records_held(sid))),
+    source=_CLOUD_SOURCE,
+    confidence="recalled",
+)
+
+
+# -- rule 12: a flow into or out of a cloud zone without encryption ----------------------------------
+
+
+def _cloud_line_score(ctx: FindingContext, fid: str) -> tuple[int, int]:
+    src, dst = _zones_of_flow(ctx, fid)
+    internet = ctx.zones[src]["internet_facing"] or ctx.zones[dst]["internet_facing"]
+    # the data leaves the body's premises over a line it does not run (the connection line, a carrier's)
+    return (4 if internet else 3), ctx.scale.impact(_flow_records(ctx, fid, my_number_only=False))
+
+
+def _cloud_line_detail(ctx: FindingContext, fid: str) -> tuple[str, str]:
+    f = ctx.flows[fid]
+    src, dst = _zones_of_flow(ctx, fid)
+    way_ja, way_en = ("へ", "into") if _cloud_zone(ctx, dst) else ("から", "out of")
+    cloud = dst if _cloud_zone(ctx, dst) else src
+    channel = f.get("channel") or "-"
+    records = _flow_records(ctx, fid, my_number_only=False)
+    mn = _flow_mn(ctx, fid)
+    ja = (f"{fid}: {f['source']}→{f['target']} がクラウドのゾーン {cloud}{way_ja}（ゾーン {src}→{dst}、経路 {channel}）"
+          f"{'、'.join(f['files'])} を運ぶ（{'暗号化あり' if f['encrypted'] else '暗号化なし'}、個人番号を含むもの "
+          f"{'、'.join(mn) or 'なし'}、最大 {records:,} 件）。")
+    en = (f"{fid}: {f['source']}→{f['target']} carries {', '.join(f['files'])} {way_en} cloud zone {cloud} (zones "
+          f"{src}→{dst}, channel {channel}; {'encrypted' if f['encrypted'] else 'not encrypted'}; with My Numbers: "
+          f"{', '.join(mn) or 'none'}; up to {records:,} records).")
+    return ja, en
+
+
+CLOUD_LINE_UNENCRYPTED = Rule(
+    rule_id="cloud-line-unencrypted",
+    title_ja="クラウド基盤（ガバメントクラウド等）に出入りする暗号化されていないフロー",
+    title_en="Flow into or out of a cloud platform (government cloud) without encryption",
+    explanation_ja="ガバメントクラウドへの接続回線は{body}の庁舎の外を通り、{body}が運用しない機器を経由する。"
+                   "専用線・閉域網であっても、暗号化しなければ経路上で漏えいしうる。個人番号を含まないファイル"
+                   "（宛名番号、税・保険の情報）も標準準拠システムとの間で同じ回線を通る。",
+    explanation_en="The line to the government cloud leaves {the_body}'s premises and passes devices {the_body} does "
+                   "not run; on a dedicated or closed line too, data sent in clear can leak on the way. Files "
+                   "without My Numbers (internal numbers, tax or insurance data) pass the same line.",
+    stage="",
+    risk_ids=("acquire-4", "use-2", "outsource-1", "provide-2", "network-2", "network-4", "network-6", "retain-1"),
+    linddun="Data disclosure",
+    element_type="flow",
+    applicability_ja="フローが一方の端だけクラウドのゾーン（government_cloud が TRUE、または運用者が cloud_provider）"
+                     "にあり、ファイルを運び、経路が窓口・対面・紙などでないこと。",
+    applicability_en="Exactly one end of the flow is in a cloud zone (government_cloud TRUE, or run by a "
+                     "cloud_provider), it carries a file, and its channel is not in-person or paper.",
+    mitigated_by_ja="フローの encrypted が true。",
+    mitigated_by_en="The flow is marked encrypted.",
+    elements=_all_flows,
+    applies=_cloud_crossing,
+    mitigated=lambda ctx, fid: bool(ctx.flows[fid]["encrypted"]),
+    detail=_cloud_line_detail,
+    likelihood=3,
+    score=_cloud_line_score,
+    stage_of=_flow_stage,
+    source=("デジタル庁 ガバメントクラウドへの接続 (a dedicated connection line or closed network, encrypted "
+            "communication expected); 指針 Ⅲ 7 リスク1 ⑥技術的対策 (ppc_form_structure.md); docs/government-cloud.md"),
+    confidence="recalled",
+)
+
+
 #: Every rule, in the order of the findings table and of docs/findings.md.
 RULES: tuple[Rule, ...] = (
     UNENCRYPTED_CROSSING,
@@ -658,4 +808,6 @@ RULES: tuple[Rule, ...] = (
     RATING_NOT_BORNE_OUT,
     ENTRY_NO_CONTROL,
     ORPHAN_SYSTEM,
+    MN_ON_CLOUD_PLATFORM,
+    CLOUD_LINE_UNENCRYPTED,
 )
