@@ -28,6 +28,7 @@ __all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", 
            "risk_scales", "rule_table", "summarise"]
 
 import bisect
+import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,7 +40,7 @@ from ...catalog import CatalogError
 from ...model.model import Model
 from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
-from ..attack_graph import reachable_holdings
+from ..attack_graph import Net, build_net, gc_paused, reachable_holdings, shared_nets
 from ..exposure import exposure_and_paths
 from ..provenance import assumed_rows
 
@@ -486,14 +487,40 @@ class FindingContext:
         return self._exposure(self.model)
 
     @cached_property
+    def _raw_model(self) -> Model:
+        """The model with every control removed, one object per context (so its attack graph is built once)."""
+        return self.model.replace(controls=self.model.controls.iloc[0:0])
+
+    @cached_property
     def raw_exposure(self) -> pd.DataFrame:
-        """node_exposure with every control removed: the exposure the controls have to bring down."""
-        return self._exposure(self.model.replace(controls=self.model.controls.iloc[0:0]))
+        """node_exposure with every control removed: the exposure the controls have to bring down.
+
+        The rules read only its values, :attr:`raw_exposure_values`, which do without the paths.
+        """
+        return self._exposure(self._raw_model)
+
+    @cached_property
+    def raw_exposure_values(self) -> dict[str, float]:
+        """System id → exposure with every control removed: the ``exposure`` column of :attr:`raw_exposure`.
+
+        Without controls every step passes (p = q = 1), so a system's exposure is the highest
+        ``entry_likelihood`` of the entry points that reach it (a product of ones changes no float), 0 when
+        none does: one labelling pass. The table's most likely paths cost far more here: with every step
+        equally likely its ties go to the lexicographically smallest path, which wanders through the whole
+        graph (10,000 systems: paths thousands of systems long, most of a run that did not finish).
+        """
+        net = build_net(self._raw_model)
+        starts = net.starts()  # e · q = e · 1.0
+        entries = sorted(starts, key=lambda i: (-starts[i], i))
+        first = _first_connected(net, entries, downstream=True)
+        return {sid: starts[entries[first[i]]] if first[i] < len(entries) else 0.0 for i, sid in enumerate(net.ids)}
 
     def zone_exposure(self, zone_id: str, with_controls: bool) -> pd.DataFrame:
         """The exposure table when every system of ``zone_id`` is an entry point of likelihood 1.
 
         No other system is one: the zone is assumed compromised, and the exposure is conditional on it.
+        A whole table (every system's most likely path) per zone: the rules read only its best My Number
+        holder, :meth:`zone_best`, which gives the same value without building the table.
         """
         key = ("zone", zone_id, with_controls)
         if key not in self._cache:
@@ -504,6 +531,78 @@ class FindingContext:
                 changes["controls"] = self.model.controls.iloc[0:0]
             self._cache[key] = self._exposure(self.model.replace(**changes))
         return self._cache[key]
+
+    @cached_property
+    def _zone_systems(self) -> dict[str, list[int]]:
+        """Zone id → the indices (in the attack graph's id order) of its systems."""
+        out: dict[str, list[int]] = {}
+        for i, zone in enumerate(build_net(self.model).zone):
+            out.setdefault(zone, []).append(i)
+        return out
+
+    @cached_property
+    def _raw_zone_reach(self) -> dict[str, tuple[str | None, int]]:
+        """Zone id → the My Number holders its systems reach with every control removed.
+
+        As ``(the reached holder of smallest id or None, the most My Number records of a reached holder)``.
+        Without controls every step passes (p = q = 1) and the zone's systems start with probability
+        1 · 1, so the exposure of :meth:`zone_exposure` (``with_controls=False``) is exactly 1.0 at every
+        system the zone reaches and 0 elsewhere: which holders a zone reaches is all that table says. Two
+        labelling passes answer it for every zone at once, where one table per internet-facing zone cost
+        O(zones · systems · log systems) (10,000 systems did not finish in 15 minutes).
+        """
+        net = build_net(self._raw_model)
+        holders = [net.pos[s] for s in self._mn_holders]  # id order
+        by_records = sorted(holders, key=lambda i: (-self.mn_records_held(net.ids[i]), i))
+        first_by_id = _first_connected(net, holders, downstream=False)
+        first_by_records = _first_connected(net, by_records, downstream=False)
+        out: dict[str, tuple[str | None, int]] = {}
+        for zone, members in self._zone_systems.items():
+            k = min(first_by_id[i] for i in members)
+            r = min(first_by_records[i] for i in members)
+            out[zone] = (net.ids[holders[k]] if k < len(holders) else None,
+                         self.mn_records_held(net.ids[by_records[r]]) if r < len(by_records) else 0)
+        return out
+
+    def _zone_best_controlled(self, zone_id: str) -> tuple[float, str | None, list[str]]:
+        key = ("zone_best", zone_id)
+        if key not in self._cache:
+            net = build_net(self.model)
+            holders = frozenset(net.pos[s] for s in self._mn_holders)
+            # the zone's systems as entry points of likelihood 1 (e · q = 1.0 · q), as zone_exposure sets them
+            starts = {i: 1.0 * net.q[i] for i in self._zone_systems.get(zone_id, [])}
+            with gc_paused():
+                value, found = _best_reached(net, starts, holders)
+            self._cache[key] = (value, net.ids[found[-1]], [net.ids[j] for j in found]) if found else (0.0, None, [])
+        return self._cache[key]
+
+    def zone_best(self, zone_id: str, with_controls: bool) -> tuple[float, str | None]:
+        """The highest exposure of a My Number holder when ``zone_id`` is compromised, and that holder.
+
+        The values of :meth:`zone_exposure` over the My Number holders: the highest, and the holder of
+        smallest id that has it; ``(0.0, None)`` when no holder is reached (with a probability above 0).
+        """
+        if not with_controls:
+            who = self._raw_zone_reach.get(zone_id, (None, 0))[0]
+            return (1.0, who) if who is not None else (0.0, None)
+        value, who, _path = self._zone_best_controlled(zone_id)
+        return value, who
+
+    def zone_best_path(self, zone_id: str) -> list[str]:
+        """The most likely path (system ids) to the holder of :meth:`zone_best` with the controls; [] if none.
+
+        A holder that only the model without controls reaches has no path with them ([]), as its row of
+        :meth:`zone_exposure` says (barring a path whose product underflows to 0.0 in floating point).
+        """
+        return list(self._zone_best_controlled(zone_id)[2])
+
+    def zone_records_reached(self, zone_id: str) -> int:
+        """The most My Number records of a holder ``zone_id`` reaches with every control removed (0 if none).
+
+        The largest My Number file of each holder whose exposure in :meth:`zone_exposure`
+        (``with_controls=False``) is above 0.
+        """
+        return self._raw_zone_reach.get(zone_id, (None, 0))[1]
 
     @cached_property
     def _mn_holders(self) -> tuple[str, ...]:
@@ -517,6 +616,77 @@ class FindingContext:
     def zones_with_systems(self) -> frozenset[str]:
         """The ids of the zones that have at least one system."""
         return frozenset(s["zone_id"] for s in self.systems.values())
+
+
+def _first_connected(net: Net, order: list[int], downstream: bool) -> list[int]:
+    """For each system (by index), the position in ``order`` of the first of those systems it is connected to.
+
+    Connected by moves (the arcs of ``net``), itself included: with ``downstream``, the first system of
+    ``order`` that reaches it; without, the first one it reaches; ``len(order)`` when none. One search
+    per system of ``order``, in that order (forward from it downstream, backward otherwise), each stopping
+    at the systems already labelled: they are connected to an earlier one, and so is everything beyond
+    them, so every system and arc is visited once in all.
+    """
+    n = len(net.ids)
+    nxt: list[list[int]] = [[] for _ in range(n)]
+    for u, v in net.arcs:
+        if downstream:
+            nxt[u].append(v)
+        else:
+            nxt[v].append(u)
+    none = len(order)
+    label = [none] * n
+    for k, origin in enumerate(order):
+        if label[origin] != none:
+            continue  # connected to an earlier one itself, and so is all beyond it
+        label[origin] = k
+        stack = [origin]
+        while stack:
+            v = stack.pop()
+            for u in nxt[v]:
+                if label[u] == none:
+                    label[u] = k
+                    stack.append(u)
+    return label
+
+
+def _best_reached(net: Net, starts: dict[int, float], targets: frozenset[int]) -> tuple[float, tuple[int, ...]]:
+    """The highest most-likely-path probability from ``starts`` to one of ``targets``, and that path.
+
+    :func:`pia_analysis.analysis.attack_graph.most_likely` (the same heap, keys and float operations, so the
+    same values and paths) stopped once no target can still reach the highest value: Dijkstra settles
+    systems in falling probability, so the first target settled has it, and every target tied with it is
+    settled before any lower key. Of the tied targets, the one of smallest index (id order). A probability
+    of 0.0 (a product that underflowed) counts as unreached, as a strict ``>`` over the table would.
+    Returns ``(0.0, ())`` when no target is reached.
+    """
+    n = len(net.ids)
+    done = [False] * n
+    heap = [(-p0, (s,)) for s, p0 in starts.items() if p0 > 0]
+    heapq.heapify(heap)
+    q = net.q
+    best = 0.0
+    tied: list[tuple[int, ...]] = []
+    while heap:
+        neg, pth = heapq.heappop(heap)
+        v = pth[-1]
+        if done[v]:
+            continue
+        if -neg <= 0.0 or (tied and -neg < best):
+            break  # every key left is lower: no target can reach the highest value any more
+        done[v] = True
+        if v in targets:
+            best = -neg
+            tied.append(pth)
+        for w, found in net.succ[v]:
+            if done[w]:
+                continue
+            step = found[0].p * q[w]
+            if step > 0.0:
+                heapq.heappush(heap, (neg * step, pth + (w,)))
+    if not tied:
+        return 0.0, ()
+    return best, min(tied, key=lambda pth: pth[-1])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -664,12 +834,16 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
     detail_ja, detail_en = rule.detail(ctx, element) if applies else ("", "")
     evidence = list(rule.evidence_of(ctx, element)) if applies and rule.evidence_of else []
     assumptions = ctx.assumptions(rule.element_type, element, risk_ids, evidence) if applies else []
+    # a rule's titles are the same for every element: worded once per run, not once per finding
+    titles = ctx._cache.get(("titles", rule.rule_id))
+    if titles is None:
+        titles = ctx._cache[("titles", rule.rule_id)] = (rule.title("ja", ctx.kind), rule.title("en", ctx.kind))
+    title_ja, title_en = titles
     return {
         "finding_id": f"{rule.rule_id}@{element}", "rule_id": rule.rule_id, "element": element,
         "element_type": rule.element_type, "status": status, "risk_level": ctx.scale.risk_level(likelihood, impact),
         "likelihood": int(likelihood), "impact": int(impact), "stage": stage, "risk_ids": risk_ids,
-        "linddun": rule.linddun or "", "title_ja": rule.title("ja", ctx.kind),
-        "title_en": rule.title("en", ctx.kind),
+        "linddun": rule.linddun or "", "title_ja": title_ja, "title_en": title_en,
         "detail_ja": detail_ja, "detail_en": detail_en,
         "assumed": bool(assumptions), "assumptions": assumptions,
     }
@@ -716,10 +890,13 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
     rules_run = tuple(rule_set)
     # Most (rule, element) pairs do not apply; unless they are asked for, they are dropped as soon as that
     # is known (a national model has a few hundred thousand pairs and a few tens of thousands of findings).
-    rows = [row for rule in rules_run for element in rule.elements(ctx)
-            if (row := _evaluate(rule, ctx, element, keep_not_applicable=include_all)) is not None]
-    if not rows and not include_all:  # nothing applies: the table with its usual (empty) columns
-        rows = [_evaluate(rule, ctx, element) for rule in rules_run for element in rule.elements(ctx)]
+    # The rules read the attack graphs of the model and of the model without controls many times (exposure,
+    # reachable records, the internet zones): within the block each is built once.
+    with shared_nets():
+        rows = [row for rule in rules_run for element in rule.elements(ctx)
+                if (row := _evaluate(rule, ctx, element, keep_not_applicable=include_all)) is not None]
+        if not rows and not include_all:  # nothing applies: the table with its usual (empty) columns
+            rows = [_evaluate(rule, ctx, element) for rule in rules_run for element in rule.elements(ctx)]
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     if not include_all:
         frame = frame.loc[frame["status"] != "not_applicable"]

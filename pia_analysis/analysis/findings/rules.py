@@ -218,7 +218,7 @@ MN_OUTSIDE_CITY = Rule(
 
 
 def _exposed_applies(ctx: FindingContext, sid: str) -> bool:
-    return bool(ctx.mn_held(sid)) and ctx.exposure_values(ctx.raw_exposure)[sid] > ctx.exposure_threshold
+    return bool(ctx.mn_held(sid)) and ctx.raw_exposure_values[sid] > ctx.exposure_threshold
 
 
 def _exposed_mitigated(ctx: FindingContext, sid: str) -> bool:
@@ -231,7 +231,7 @@ def _exposed_score(ctx: FindingContext, sid: str) -> tuple[int, int]:
 
 def _exposed_detail(ctx: FindingContext, sid: str) -> tuple[str, str]:
     value = ctx.exposure_values(ctx.exposure)[sid]
-    raw = ctx.exposure_values(ctx.raw_exposure)[sid]
+    raw = ctx.raw_exposure_values[sid]
     path = " → ".join(ctx.exposure_paths(ctx.exposure)[sid]) or "-"
     # probabilities as percentages at the source: the detail is read in notebooks and on the terminal too
     ja = (f"{_sys_ja(ctx, sid)} への最も起こりやすい経路 {path}: 年間確率 {percent(value)}"
@@ -344,16 +344,7 @@ def _zone_has_systems(ctx: FindingContext, zid: str) -> bool:
 
 def _zone_best(ctx: FindingContext, zid: str, with_controls: bool) -> tuple[float, str | None]:
     """The highest exposure of a My Number holder when zone ``zid`` is compromised, and that holder."""
-    key = ("zone_best", zid, with_controls)
-    if key not in ctx._cache:
-        exp = ctx.exposure_values(ctx.zone_exposure(zid, with_controls))
-        best, who = 0.0, None
-        for sid in ctx.mn_holders():
-            value = exp[sid]
-            if value > best:
-                best, who = value, sid
-        ctx._cache[key] = (best, who)
-    return ctx._cache[key]
+    return ctx.zone_best(zid, with_controls)
 
 
 def _internet_applies(ctx: FindingContext, zid: str) -> bool:
@@ -367,16 +358,14 @@ def _internet_mitigated(ctx: FindingContext, zid: str) -> bool:
 
 def _internet_score(ctx: FindingContext, zid: str) -> tuple[int, int]:
     best, _who = _zone_best(ctx, zid, True)
-    raw = ctx.exposure_values(ctx.zone_exposure(zid, False))
-    reached = max((ctx.mn_records_held(s) for s in ctx.mn_holders() if raw[s] > 0), default=0)
-    return ctx.scale.likelihood(best), ctx.scale.impact(reached)
+    return ctx.scale.likelihood(best), ctx.scale.impact(ctx.zone_records_reached(zid))
 
 
 def _internet_detail(ctx: FindingContext, zid: str) -> tuple[str, str]:
-    best, who = _zone_best(ctx, zid, True)
-    raw, raw_who = _zone_best(ctx, zid, False)
-    target = who or raw_who
-    path = " → ".join(ctx.zone_exposure(zid, True).loc[target, "path"]) if target else ""
+    best, _who = _zone_best(ctx, zid, True)
+    raw, _raw_who = _zone_best(ctx, zid, False)
+    # the path to the holder reached with the controls; one reached only without them has none
+    path = " → ".join(ctx.zone_best_path(zid))
     ja = (f"インターネットに面したゾーン {zid}（{ctx.zones[zid]['name_ja']}）から個人番号保有システムに到達しうる。"
           f"ゾーンが侵害された場合の最大到達確率 {percent(best)}（対策なしでは {percent(raw)}）: {path or '-'}。")
     en = (f"Internet-facing zone {zid} reaches a My Number holder. Highest probability if the zone is "
