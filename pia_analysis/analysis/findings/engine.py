@@ -500,6 +500,26 @@ class FindingContext:
         return self._exposure(self._raw_model)
 
     @cached_property
+    def _raw_arcs(self) -> list[tuple[int, int]]:
+        """The moves with every control removed, by system index (the attack graph's id order).
+
+        Without controls every flow passes and every system can be entered, so each flow is a move (an
+        interactive one both ways) and only a loop moves nobody: read from the flows, without building the
+        attack graph of the model without controls (the arcs' probabilities would all be 1).
+        """
+        pos = build_net(self.model).pos
+        flows = self.model.flows
+        out: list[tuple[int, int]] = []
+        for source, target, interactive in zip(flows["source"].tolist(), flows["target"].tolist(),
+                                               flows["interactive"].tolist()):
+            u, v = pos[source], pos[target]
+            if u != v:
+                out.append((u, v))
+                if interactive:
+                    out.append((v, u))
+        return out
+
+    @cached_property
     def raw_exposure_values(self) -> dict[str, float]:
         """System id → exposure with every control removed: the ``exposure`` column of :attr:`raw_exposure`.
 
@@ -509,10 +529,10 @@ class FindingContext:
         equally likely its ties go to the lexicographically smallest path, which wanders through the whole
         graph (10,000 systems: paths thousands of systems long, most of a run that did not finish).
         """
-        net = build_net(self._raw_model)
-        starts = net.starts()  # e · q = e · 1.0
+        net = build_net(self.model)  # its systems, in the same (id) order, with their entry likelihoods
+        starts = {i: e * 1.0 for i, e in enumerate(net.e) if e * 1.0 > 0}  # e · q, q = 1 without controls
         entries = sorted(starts, key=lambda i: (-starts[i], i))
-        first = _first_connected(net, entries, downstream=True)
+        first = _first_connected(len(net.ids), self._raw_arcs, entries, downstream=True)
         return {sid: starts[entries[first[i]]] if first[i] < len(entries) else 0.0 for i, sid in enumerate(net.ids)}
 
     def zone_exposure(self, zone_id: str, with_controls: bool) -> pd.DataFrame:
@@ -551,11 +571,11 @@ class FindingContext:
         labelling passes answer it for every zone at once, where one table per internet-facing zone cost
         O(zones · systems · log systems) (10,000 systems did not finish in 15 minutes).
         """
-        net = build_net(self._raw_model)
+        net = build_net(self.model)  # its systems, in the same (id) order
         holders = [net.pos[s] for s in self._mn_holders]  # id order
         by_records = sorted(holders, key=lambda i: (-self.mn_records_held(net.ids[i]), i))
-        first_by_id = _first_connected(net, holders, downstream=False)
-        first_by_records = _first_connected(net, by_records, downstream=False)
+        first_by_id = _first_connected(len(net.ids), self._raw_arcs, holders, downstream=False)
+        first_by_records = _first_connected(len(net.ids), self._raw_arcs, by_records, downstream=False)
         out: dict[str, tuple[str | None, int]] = {}
         for zone, members in self._zone_systems.items():
             k = min(first_by_id[i] for i in members)
@@ -618,18 +638,17 @@ class FindingContext:
         return frozenset(s["zone_id"] for s in self.systems.values())
 
 
-def _first_connected(net: Net, order: list[int], downstream: bool) -> list[int]:
-    """For each system (by index), the position in ``order`` of the first of those systems it is connected to.
+def _first_connected(n: int, arcs: Iterable[tuple[int, int]], order: list[int], downstream: bool) -> list[int]:
+    """For each of ``n`` systems (by index), the position in ``order`` of the first of those it is connected to.
 
-    Connected by moves (the arcs of ``net``), itself included: with ``downstream``, the first system of
-    ``order`` that reaches it; without, the first one it reaches; ``len(order)`` when none. One search
+    Connected by moves (``arcs``, ``(u, v)`` pairs of indices), itself included: with ``downstream``, the
+    first system of ``order`` that reaches it; without, the first one it reaches; ``len(order)`` when none. One search
     per system of ``order``, in that order (forward from it downstream, backward otherwise), each stopping
     at the systems already labelled: they are connected to an earlier one, and so is everything beyond
     them, so every system and arc is visited once in all.
     """
-    n = len(net.ids)
     nxt: list[list[int]] = [[] for _ in range(n)]
-    for u, v in net.arcs:
+    for u, v in arcs:
         if downstream:
             nxt[u].append(v)
         else:
