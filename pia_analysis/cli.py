@@ -591,13 +591,12 @@ def _cmd_exposure(args: argparse.Namespace) -> int:
         print(_given_words(given, lang))
     else:
         del headings["given"]
-    # So that a redirected table still fits its 100 columns: with a column more (the measure), the zone crossings
-    # give way; with --given's (wider in English) the My Number yes/no too, the people held saying it (0: none).
-    # csv and json keep both.
-    if "given" in headings:
-        del headings["zone_crossings"], headings["holds_my_number"]
-    elif "compromise_measure" in headings:
-        del headings["zone_crossings"]
+    # So that a redirected table still fits its 100 columns with the paths' arrows on their line: the zone
+    # crossings give way to the compromise probability, and the My Number yes/no to a further column (the
+    # measure, --given's), the people held saying it (0: none). csv and json keep both.
+    del headings["zone_crossings"]
+    if "given" in headings or "compromise_measure" in headings:
+        del headings["holds_my_number"]
     emit_table(_headed(view, headings, lang), "table")
     how = {"exact": ("厳密に計算した値", "computed exactly"),
            "sampled": ("モンテカルロ法の推定（括弧内は95%区間）", "Monte Carlo estimates (95% interval in brackets)"),
