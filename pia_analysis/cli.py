@@ -22,6 +22,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -451,37 +452,309 @@ def _yes_no(values, lang: str) -> list[str]:
 # levels and yes/no in the chosen language (--lang); the ids stay in their own column, and csv and json keep
 # the analysts' column names and codes, whatever --lang says.
 _EXPOSURE_HEADINGS = {
-    "system_id": ("ID", "id"), "name": ("名称", "name"), "exposure": ("曝露（年間確率）", "exposure (a year)"),
+    "system_id": ("ID", "id"), "name": ("名称", "name"),
+    "exposure": ("曝露（経路・下限）", "exposure (path, lower bound)"),
+    "compromise": ("侵害確率（全経路）", "compromise (any path)"),
+    "compromise_measure": ("算出", "measure"),
+    "given": ("前提のもとでの侵害確率", "compromise if given"),
     "path": ("最も起こりやすい経路（入口から）", "most likely path (from its entry point)"),
     "zone_crossings": ("ゾーン越え", "zone crossings"), "holds_my_number": ("個人番号", "My Number"),
     "people": ("保有人数", "people held"), "records_at_stake": ("期待値", "expected records"),
 }
+# Which measure a compromise probability is, short for a table's column (util.words.MEASURE_WORDS in full, in the
+# footnote): the value's text already shows the 95 % interval of a sampled one and the range of bounds.
+_SHORT_MEASURE_WORDS = {"exact": ("厳密", "exact"), "sampled": ("標本推定", "sampled"), "bounds": ("上下限", "bounds")}
+
+
+def _given_ids(model, items: list[str] | None) -> dict[str, list[str]]:
+    """``--given`` as compromise_probability's ``given`` mapping: ``system:ID``, ``control:ID`` or a bare id.
+
+    A bare id names a system or a control of the model; one naming both must say which. An unknown id is a
+    usage error (exit 2) saying which ``--given`` it was and the nearest known ids.
+    """
+    from .model.errors import unknown_id
+
+    systems = sorted(model.systems["system_id"])
+    controls = sorted(model.controls["control_id"])
+    out: dict[str, list[str]] = {"systems": [], "controls": []}
+    for item in items or ():
+        kind, _, key = item.partition(":") if item.startswith(("system:", "control:")) else ("", "", item)
+        known = {"system": systems, "control": controls}.get(kind)
+        if known is None:  # a bare id: a system or a control of the model
+            if key in systems and key in controls:
+                raise UsageError(f"--given {item}: {key!r} is both a system and a control of the model; "
+                                 f"write system:{key} or control:{key}")
+            kind = "system" if key in systems else "control" if key in controls else ""
+        if not kind or key not in (systems if kind == "system" else controls):
+            error = unknown_id(kind or "system or control", key, known if known is not None else systems + controls)
+            raise UsageError(f"--given {item}: {error}")
+        bucket = out["systems" if kind == "system" else "controls"]
+        if key not in bucket:
+            bucket.append(key)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _given_words(given: dict[str, list[str]], lang: str) -> str:
+    """The assumption of ``--given`` in words: which systems are compromised, which controls failed."""
+    en = lang == "en"
+    parts = []
+    if given["systems"]:
+        parts.append(("compromised: " if en else "侵害済みのシステム: ") + ", ".join(given["systems"]))
+    if given["controls"]:
+        parts.append(("controls failed: " if en else "機能しない対策: ") + ", ".join(given["controls"]))
+    return ("given (--given) — " if en else "前提（--given）— ") + ("; " if en else "、").join(parts)
+
+
+def _check_trials(args: argparse.Namespace) -> None:
+    """``--trials`` and ``--seed``, the briefing pack's when not given (the same figures as its tables)."""
+    from .analysis.pipeline import MONTE_CARLO_SEED, MONTE_CARLO_TRIALS
+    from .whatif.parallel import MAX_TRIALS
+
+    args.trials = MONTE_CARLO_TRIALS if args.trials is None else args.trials
+    args.seed = MONTE_CARLO_SEED if args.seed is None else args.seed
+    if args.trials < 1:
+        raise UsageError(f"--trials must be at least 1, not {args.trials}")
+    if args.trials > MAX_TRIALS:
+        raise UsageError(f"--trials must be at most {MAX_TRIALS} (ten million), not {args.trials}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, not {args.seed}")
+
+
+def _exposure_table(model, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """node_exposure with, after ``exposure``, which measure it is and the compromise probability by any path.
+
+    csv and json columns (codes whatever ``--lang``): ``exposure_measure`` (``path``: a lower bound),
+    ``compromise_probability`` (NaN when only bounds are known), ``compromise_low``, ``compromise_high``,
+    ``compromise_measure`` (``exact``, ``sampled`` or ``bounds``); with ``--given`` the same four as
+    ``given_probability``, ``given_low``, ``given_high``, ``given_measure``.
+    """
+    from .analysis.compromise import compromise_probability
+    from .analysis.pipeline import analyse
+
+    given = _given_ids(model, args.given)  # before any work: a wrong id costs nothing
+    # as the briefing: exact where feasible, bounded systems sampled with --trials; above
+    # COMPROMISE_MAX_SYSTEMS the Monte Carlo's estimate (analysis.pipeline)
+    results = analyse(model, trials=args.trials, seed=args.seed, only=("exposure", "compromise"))
+    table = results.exposure
+    blocks = [("compromise", results.compromise)]
+    if given["systems"] or given["controls"]:
+        blocks.append(("given", compromise_probability(model, given=given, trials=args.trials, seed=args.seed)))
+    at = list(table.columns).index("exposure") + 1
+    columns: dict[str, object] = {"exposure_measure": ["path"] * len(table)}
+    for prefix, frame in blocks:
+        c = frame.set_index("system_id").reindex(table["system_id"])
+        columns.update({f"{prefix}_probability": c["probability"].to_numpy(dtype=float),
+                        f"{prefix}_low": c["low"].to_numpy(dtype=float),
+                        f"{prefix}_high": c["high"].to_numpy(dtype=float),
+                        f"{prefix}_measure": c["method"].astype(str).to_numpy()})
+    table = table.copy()
+    for k, (name, values) in enumerate(columns.items()):
+        table.insert(at + k, name, pd.Series(values, index=table.index))
+    return table, given
 
 
 def _cmd_exposure(args: argparse.Namespace) -> int:
-    from .analysis.exposure import node_exposure
     from .outputs.briefing import largest_my_number_file
     from .outputs.wording import percent
+    from .util.words import probability_text
 
+    _check_trials(args)
     model = _load(args.model, args.strict)
-    table = node_exposure(model)
+    table, given = _exposure_table(model, args)
     if args.format != "table":
         emit_table(table, args.format)
         return EXIT_OK
     lang = args.lang
-    names = table["name_en" if lang == "en" else "name_ja"].where(lambda n: n.astype(bool), table["name_ja"])
+    en = lang == "en"
+
+    def text(prefix: str) -> list[str]:  # the value with its interval or range when it is not exact
+        return [probability_text(p, m, lo, hi, lang) for p, m, lo, hi in
+                zip(table[f"{prefix}_probability"], table[f"{prefix}_measure"], table[f"{prefix}_low"],
+                    table[f"{prefix}_high"])]
+
+    names = table["name_en" if en else "name_ja"].where(lambda n: n.astype(bool), table["name_ja"])
     view = table.assign(
         name=names, exposure=[percent(x, lang) for x in table["exposure"]],
+        compromise=text("compromise"),
+        compromise_measure=[_SHORT_MEASURE_WORDS.get(m, (m, m))[1 if en else 0] for m in table["compromise_measure"]],
         path=[" → ".join(p) for p in table["path"]],  # the ids of the path, as analysts join on them
         holds_my_number=_yes_no(table["holds_my_number"], lang),
         # what is at stake if the system is reached (its largest My Number file), beside the expected value
         people=[largest_my_number_file(model, s) for s in table["system_id"]],
         records_at_stake=table["records_at_stake"].round().astype("int64"))
-    emit_table(_headed(view, _EXPOSURE_HEADINGS, lang), "table")
-    print("期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数。\n"
-          "到達されたときに影響を受けるのは保有人数の全員。" if lang != "en" else
+    headings = dict(_EXPOSURE_HEADINGS)
+    measures = sorted(set(table["compromise_measure"]) | set(table.get("given_measure", ())))
+    if len(measures) == 1:  # one measure for every value (the usual: all exact): said once, below the table
+        del headings["compromise_measure"]
+    if "given_probability" in table:
+        view["given"] = text("given")
+        print(_given_words(given, lang))
+    else:
+        del headings["given"]
+    # So that a redirected table still fits its 100 columns with the paths' arrows on their line: the zone
+    # crossings give way to the compromise probability, and the My Number yes/no to a further column (the
+    # measure, --given's), the people held saying it (0: none). csv and json keep both.
+    del headings["zone_crossings"]
+    if "given" in headings or "compromise_measure" in headings:
+        del headings["holds_my_number"]
+    emit_table(_headed(view, headings, lang), "table")
+    how = {"exact": ("厳密に計算した値", "computed exactly"),
+           "sampled": ("モンテカルロ法の推定（括弧内は95%区間）", "Monte Carlo estimates (95% interval in brackets)"),
+           "bounds": ("保証された下限〜上限", "certified lower–upper bounds")}
+    if len(measures) == 1:
+        measure_line = (f"侵害確率はすべて{how[measures[0]][0]}。" if not en else
+                        f"compromise probabilities: all {how[measures[0]][1]}.")
+    else:
+        measure_line = ("算出: " + "、".join(f"{_SHORT_MEASURE_WORDS[m][0]} = {how[m][0]}" for m in measures) + "。"
+                        if not en else
+                        "measure: " + "; ".join(f"{_SHORT_MEASURE_WORDS[m][1]} = {how[m][1]}" for m in measures) + ".")
+    print("曝露 = 最も起こりやすい1経路の確率: 侵害確率（全経路。共有される対策は1回の成否）の下限。\n"
+          + measure_line + "\n"
+          "期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数。\n"
+          "到達されたときに影響を受けるのは保有人数の全員。"
+          if not en else
+          "exposure = the probability of the most likely single path: a lower bound of the compromise\n"
+          "probability (any path; a shared control holds or fails once for all it guards).\n"
+          + measure_line + "\n"
           "expected records = exposure (a year) × people held: an average per year;\n"
           "if the system is reached, every person held is affected.")
+    return EXIT_OK
+
+
+# The terminal tables of fix-first and importance (docs/cli-compromise.md), headed in --lang; csv and json keep
+# the analysis' columns and codes.
+_FIX_FIRST_HEADINGS = {
+    "step": ("手順", "step"), "action": ("何をするか", "what to do"), "id": ("ID", "id"), "name": ("名称", "name"),
+    "fall": ("期待値の減少（件/年）", "fall (records a year)"),
+    "cumulative_fall": ("減少の累計", "cumulative fall"),
+    "expected_records": ("残る期待値", "expected records left"),
+    "in_min_cut": ("最小カット", "in minimum cut"),
+}
+_IMPORTANCE_HEADINGS = {
+    "id": ("ID", "id"), "name": ("名称", "name"), "status": ("状態", "status"),
+    "effectiveness": ("有効性", "effectiveness"),
+    "holder": ("個人番号保有システム", "My Number holder"), "probability": ("侵害確率", "compromise probability"),
+    "birnbaum": ("重要度（Birnbaum）", "importance (Birnbaum)"),
+    "birnbaum_max": ("重要度（Birnbaum・最大）", "importance (Birnbaum, largest)"),
+    "birnbaum_weighted": ("重要度×保有人数（件/年）", "importance × people (records a year)"),
+    "records_fall": ("期待値の減少（件/年）", "fall (records a year)"),
+    "records": ("保有人数", "people held"),
+}
+
+
+def _records_text(value: float) -> str:
+    """Expected records a year as a whole number; a positive value below one as "<1" (never a bare 0)."""
+    if value != value:
+        return "-"
+    return "<1" if 0 < value < 0.5 else f"{round(value):,}"
+
+
+def _element_names(model, lang: str) -> dict[tuple[str, str], str]:
+    """(kind, id) → what a reader calls it: a control by its name, a flow as source → target."""
+    en = lang == "en"
+    out = {("control", c): (e if en and e else j) for c, j, e in
+           model.controls[["control_id", "name_ja", "name_en"]].itertuples(index=False)}
+    out.update({("flow", f): f"{s} → {t}" for f, s, t in model.flows[["flow_id", "source", "target"]]
+                .itertuples(index=False)})
+    return out
+
+
+def _inexact_note(holders: list[str], lang: str) -> None:
+    """Say on stderr (every format) which My Number holders were too large to compute and are left out."""
+    if holders:
+        print(f"note: {len(holders)} My Number holder(s) too large to compute exactly are left out: "
+              f"{', '.join(holders)}" if lang == "en" else
+              f"注: 厳密に計算できない個人番号保有システム {len(holders)} 件を除いています: {', '.join(holders)}",
+              file=sys.stderr)
+
+
+def _cmd_fix_first(args: argparse.Namespace) -> int:
+    from .analysis.compromise import fix_first
+
+    if args.k < 1:
+        raise UsageError(f"--k must be at least 1, not {args.k}")
+    model = _load(args.model, args.strict)
+    plan = fix_first(model, k=args.k)
+    before, cut, inexact = (plan.attrs["expected_records_before"], plan.attrs["min_cut"],
+                            plan.attrs["inexact_holders"])
+    _inexact_note(inexact, args.lang)
+    if args.format == "json":  # the plan's rows and, beside them, what they start from and the minimum cut
+        payload = {"expected_records_before": before, "min_cut": cut, "inexact_holders": inexact,
+                   "steps": [{k: _plain(v) for k, v in r.items()} for r in plan.to_dict("records")]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str, allow_nan=False))
+        return EXIT_OK
+    if args.format == "csv":
+        emit_table(plan, "csv")
+        return EXIT_OK
+    lang, en = args.lang, args.lang == "en"
+    names = _element_names(model, lang)
+    actions = {"control": ("完全に有効化", "make fully effective"), "flow": ("遮断", "block")}
+    view = plan.assign(
+        action=[actions[k][1 if en else 0] for k in plan["kind"]],
+        name=[names.get((k, i), "") for k, i in zip(plan["kind"], plan["id"])],
+        fall=[_records_text(x) for x in plan["fall"]],
+        cumulative_fall=[_records_text(x) for x in plan["cumulative_fall"]],
+        expected_records=[_records_text(x) for x in plan["expected_records"]],
+        in_min_cut=[w if k == "flow" else "" for w, k in zip(_yes_no(plan["in_min_cut"], lang), plan["kind"])])
+    print(f"expected records at stake before the plan: {_records_text(before)} a year\n"
+          "(Σ over the My Number holders of compromise probability × people held)" if en else
+          f"対策前の記録の期待値: {_records_text(before)} 件/年"
+          "（個人番号保有システムごとの 侵害確率 × 保有人数 の合計）")
+    if plan.empty:
+        print("  nothing lowers it: no control or flow stands between an entry point and a My Number holder"
+              if en else "  下げられる対策・流れはありません（入口と個人番号保有システムの間に対策も流れもない）")
+    else:
+        emit_table(_headed(view, _FIX_FIRST_HEADINGS, lang), "table")
+    print("minimum cut (the fewest flows that cut every path to a My Number holder):" if en else
+          "最小カット（個人番号保有システムへのすべての経路を断つ最少の流れ）:")
+    print(textwrap.fill(", ".join(cut) or "-", width=100, initial_indent="  ", subsequent_indent="  "))
+    print("each step lowers the expected records most, given the steps before (greedy); the minimum cut answers\n"
+          "another question: which flows cut every path." if en else
+          "各手順は、それまでの手順の後で期待値を最も下げるもの（貪欲法）。\n"
+          "最小カットは別の問い（すべての経路を断つ流れはどれか）に答えます。")
+    return EXIT_OK
+
+
+def _cmd_importance(args: argparse.Namespace) -> int:
+    from .analysis.compromise import control_importance, flow_importance
+    from .outputs.wording import percent
+    from .util.words import status_word
+
+    model = _load(args.model, args.strict)
+    kind = "control" if args.of == "controls" else "flow"
+    table = (control_importance if kind == "control" else flow_importance)(model, by_holder=args.by_holder)
+    _inexact_note(table.attrs["inexact_holders"], args.lang)
+    if args.format != "table":
+        emit_table(table, args.format)
+        return EXIT_OK
+    lang, en = args.lang, args.lang == "en"
+    names = _element_names(model, lang)
+    key = f"{kind}_id"
+    view = table.assign(id=table[key], name=[names.get((kind, i), "") for i in table[key]])
+    for column in ("birnbaum", "birnbaum_max", "probability"):
+        if column in view:
+            view[column] = [percent(x, lang) for x in view[column]]
+    for column in ("birnbaum_weighted", "records_fall", "records"):
+        if column in view:
+            view[column] = [_records_text(x) for x in view[column]]
+    if "status" in view:
+        view["status"] = [status_word(s, lang) for s in view["status"]]
+        view["effectiveness"] = [percent(x, lang) for x in view["effectiveness"]]
+    headings = {c: w for c, w in _IMPORTANCE_HEADINGS.items() if c in ("id", "name") or c in table.columns}
+    emit_table(_headed(view, headings, lang), "table")
+    if kind == "control":
+        print("importance (Birnbaum) = P(holder compromised | the control fails) − P(… | it holds);\n"
+              "fall = the fall in expected records a year if the control were fully effective (implemented, 100%)."
+              if en else
+              "重要度（Birnbaum）= 対策が機能しないときの侵害確率 − 機能するときの侵害確率\n"
+              "（個人番号保有システムごと）。期待値の減少 = その対策を完全に有効（実施済み・有効性100%）に\n"
+              "したときの、1年あたりの記録の期待値の減少。")
+    else:
+        print("importance (Birnbaum) = P(holder compromised | the flow passable) − P(… | the flow blocked);\n"
+              "fall = the fall in expected records a year if the flow were blocked." if en else
+              "重要度（Birnbaum）= 流れが通れるときの侵害確率 − 遮断したときの侵害確率\n"
+              "（個人番号保有システムごと）。\n"
+              "期待値の減少 = その流れを遮断したときの、1年あたりの記録の期待値の減少。")
     return EXIT_OK
 
 
@@ -1150,8 +1423,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja",), default="ja", help="language of the document (ja)")
     lang_help = ("language of the table format's headings, stage names, statuses, levels and yes/no (default ja, "
                  "as report); csv and json keep the column names and codes")
-    p = add("exposure", _cmd_exposure, "exposure of each system (most likely attack path)", formats=True)
+    p = add("exposure", _cmd_exposure, "exposure of each system (the most likely attack path, a lower bound) beside "
+                                       "its compromise probability by any path (exact, bounds or sampled)",
+            formats=True)
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
+    p.add_argument("--given", action="append", metavar="ID",
+                   help="what if: a system known compromised (SYSTEM_ID or system:ID) or a control known failed "
+                        "(control:ID); repeatable. Adds the compromise probability given them")
+    p.add_argument("--trials", type=int, default=None, metavar="N",
+                   help="Monte Carlo trials for the systems too large to compute exactly (default: the briefing "
+                        "pack's, so that both print the same figures)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of that Monte Carlo (default: the briefing pack's)")
+    p = add("fix-first", _cmd_fix_first, "what to fix first: a greedy plan of k fixes (make a control fully effective "
+                                         "or block a flow), each lowering the expected My Number records at stake "
+                                         "most, with the cumulative fall, beside the minimum cut", formats=True)
+    p.add_argument("--k", type=int, default=5, metavar="N", help="how many steps (default 5; fewer when nothing "
+                                                                 "more lowers the expectation)")
+    lang(p, lang_help)
+    p = add("importance", _cmd_importance, "how much each control (or flow) matters to the My Number holders: "
+                                           "Birnbaum importance and the fall in expected records at stake",
+            formats=True)
+    p.add_argument("--of", choices=("controls", "flows"), default="controls",
+                   help="rank the controls (made fully effective, default) or the flows (blocked)")
+    p.add_argument("--by-holder", action="store_true", help="one row per control (or flow) and My Number holder")
+    lang(p, lang_help)
     p = add("coverage", _cmd_coverage, "risk coverage of each process stage", formats=True)
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p = add("findings", _cmd_findings, "findings of the rule engine", formats=True)

@@ -62,3 +62,21 @@ def test_an_unknown_bundled_model_names_the_bundled_ones():
     assert "did you mean kitakyushu-juki-r3" in message
     assert "known: kitakyushu-juki-h26, kitakyushu-juki-h28, kitakyushu-juki-r3" in message
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda m: pia_analysis.fix_first(m, k=0), "k must be at least 1"),
+    (lambda m: pia_analysis.fix_first(m, k=-1), "k must be at least 1"),
+    (lambda m: pia_analysis.control_importance(m, max_nodes=0), "max_nodes must be at least 1"),
+    (lambda m: pia_analysis.flow_importance(m, max_variables=0), "max_variables must be at least 1"),
+    (lambda m: pia_analysis.compromise_probability(m, trials=-1), "trials must be 0 or more"),
+], ids=["fix-first-k0", "fix-first-k-1", "importance-nodes", "flow-importance-variables", "compromise-trials"])
+def test_issue_17_arguments_raise_invalid_argument_error(model, call, words):
+    # (the command line refuses the same with one line and exit 2: tests/test_cli_compromise.py)
+    with pytest.raises(InvalidArgumentError, match=words):
+        call(model)
+
+
+def test_an_unknown_given_id_is_an_unknown_id_error(model):
+    with pytest.raises(UnknownIdError, match="'JUKI_RE' is not a system or control of the model; did you mean"):
+        pia_analysis.compromise_probability(model, given=["JUKI_RE"])

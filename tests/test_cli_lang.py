@@ -1,4 +1,5 @@
-"""``--lang ja|en`` for ``exposure``, ``coverage`` and ``findings`` (issue 14), as ``report`` has it.
+"""``--lang ja|en`` for ``exposure``, ``coverage``, ``findings`` (issue 14), ``fix-first`` and ``importance``
+(issue 17), as ``report`` has it.
 
 The table format speaks the chosen language: headings, stage names, statuses, levels and yes/no; the ids stay
 in their own column; csv and json keep the analysts' column names and codes whatever ``--lang`` says. Checked
@@ -33,7 +34,7 @@ def english_words_of(text: str) -> set[str]:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_the_default_is_japanese_as_reports(name, capsys):
-    for command in ("exposure", "coverage", "findings"):
+    for command in ("exposure", "coverage", "findings", "fix-first", "importance"):
         assert run(capsys, command, str(MODELS[name])) == run(capsys, command, str(MODELS[name]), "--lang", "ja")
 
 
@@ -41,7 +42,8 @@ def test_the_default_is_japanese_as_reports(name, capsys):
 def test_japanese_tables_say_japanese_words(name, capsys):
     path = str(MODELS[name])
     exposure = run(capsys, "exposure", path)
-    assert exposure.startswith("ID") and "曝露（年間確率）" in exposure and "保有人数" in exposure
+    assert exposure.startswith("ID") and "曝露（経" in exposure and "保有人数" in exposure  # (headings wrap)
+    assert "侵害確率" in exposure and "厳密" in exposure and "の下限" in exposure  # the path is a lower bound
     assert "期待値" in exposure.splitlines()[0] and "期待値 = 曝露（年間確率）× 保有人数" in exposure
     assert "○" in exposure and re.search(r"\d%", exposure)
     coverage = run(capsys, "coverage", path)
@@ -49,9 +51,16 @@ def test_japanese_tables_say_japanese_words(name, capsys):
     findings = run(capsys, "findings", path, "--all")
     assert findings.startswith("ID") and "状態" in findings and "未対応" in findings and "対象外" in findings
     assert re.search(r"(低|中|高|重大) \([1-4]\)", findings) and "前提（仮定）に基づく指摘" in findings
-    for text in (exposure, coverage, findings):
+    fix_first = run(capsys, "fix-first", path)
+    assert fix_first.startswith("対策前の記録の期待値") and "手順" in fix_first and "完全に有効化" in fix_first
+    assert "最小カット" in fix_first
+    importance = run(capsys, "importance", path)
+    assert importance.startswith("ID") and "重要度" in importance and "期待値の減少" in importance
+    assert "実施済み" in importance
+    flows = run(capsys, "importance", path, "--of", "flows")
+    for text in (exposure, coverage, findings, fix_first, importance, flows):
         assert not english_words_of(text), english_words_of(text)
-    for text in (exposure, coverage):  # probabilities and ratios as percentages (a finding's detail quotes them)
+    for text in (exposure, coverage, importance, flows):  # probabilities and ratios as percentages
         assert not re.search(r"(?<![\d.])0\.\d{3,}(?![\d%])", text)
 
 
@@ -61,6 +70,15 @@ def test_english_tables_say_english_words(name, capsys):
     exposure = run(capsys, "exposure", path, "--lang", "en")
     assert exposure.startswith("id") and "exposure" in exposure and "people" in exposure and "yes" in exposure
     assert "expected records = exposure (a year) × people held" in exposure
+    assert "compromise" in exposure and "exact" in exposure and "a lower bound of the compromise" in exposure
+    fix_first = run(capsys, "fix-first", path, "--lang", "en")
+    assert fix_first.startswith("expected records at stake before the plan") and "minimum cut" in fix_first
+    importance = run(capsys, "importance", path, "--lang", "en")
+    assert importance.startswith("id") and "importance (Birnbaum" in importance and "implemented" in importance
+    flows = run(capsys, "importance", path, "--lang", "en", "--of", "flows")
+    for text in (fix_first, importance, flows):
+        assert not re.search(r"\b(True|False|nan|NaN|None)\b", text)
+        assert not CJK.search(text), CJK.search(text)  # (the models' controls have English names)
     coverage = run(capsys, "coverage", path, "--lang", "en")
     assert coverage.startswith("stage") and "Acquisition" in coverage and "Retention and" in coverage
     findings = run(capsys, "findings", path, "--lang", "en", "--all")
@@ -83,13 +101,14 @@ def test_a_declared_out_and_an_empty_stage_say_why_in_each_language(capsys):
     assert "n/a" in en["outsource"] and "declared: no" in en["outsource"] and "nothing to" in en["provide"]
 
 
-@pytest.mark.parametrize("command", ["exposure", "coverage", "findings"])
+@pytest.mark.parametrize("command", ["exposure", "coverage", "findings", "fix-first", "importance"])
 def test_csv_and_json_keep_the_codes_whatever_the_language(command, capsys):
     for fmt in ("csv", "json"):
         assert run(capsys, command, str(TOWN), "--format", fmt) == run(capsys, command, str(TOWN), "--format", fmt,
                                                                        "--lang", "en")
     header = run(capsys, command, str(TOWN), "--format", "csv").splitlines()[0]
-    assert {"exposure": "system_id", "coverage": "stage", "findings": "finding_id"}[command] in header
+    assert {"exposure": "system_id", "coverage": "stage", "findings": "finding_id", "fix-first": "step",
+            "importance": "control_id"}[command] in header
 
 
 def test_every_command_that_prints_for_people_takes_lang():

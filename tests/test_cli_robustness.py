@@ -30,6 +30,9 @@ def model_commands(model: Path, tmp: Path) -> list[list[str]]:
         ["report", m, "--out", str(tmp / "pack")],
         ["assessment", m, "--out", str(tmp / "assessment"), "--form", "basic"],
         ["exposure", m, "--format", "json"],
+        ["exposure", m, "--given", "NOT_CHECKED_BEFORE_THE_MODEL"],
+        ["fix-first", m],
+        ["importance", m, "--of", "flows", "--format", "json"],
         ["coverage", m],
         ["findings", m, "--all"],
         ["section3", m],
@@ -103,7 +106,7 @@ def test_the_scenario_command_refuses_a_broken_scenario(case, tmp_path: Path, ca
 def test_accepted_inputs_work_in_every_quick_command(case, tmp_path: Path, capsys):
     model = str(build_case(case, tmp_path))
     for argv in (["validate", model], ["exposure", model], ["coverage", model], ["findings", model, "--all"],
-                 ["section3", model]):
+                 ["section3", model], ["fix-first", model], ["importance", model]):
         code, out, err = run(argv, capsys)
         assert code == 0, f"{' '.join(argv)}: exit {code}\n{err}"
         assert "Traceback" not in err and out
