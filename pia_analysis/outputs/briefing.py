@@ -35,6 +35,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
@@ -61,6 +62,10 @@ TOP_FINDINGS = 12
 MESSAGE_MAX_FLOWS = 12
 MESSAGE_MAX_ENTRIES = 5
 MARKDOWN_MAX_ROWS = 100
+#: The appendix of names and ids lists every element while it has at most this many rows (about 25 pages);
+#: a larger model's (the national model: ~110,000 elements, ~2,600 pages) lists the elements the pack's other
+#: pages name, and says how many it leaves out.
+APPENDIX_MAX_ROWS = 1_000
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
@@ -1395,6 +1400,22 @@ def readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 _readable_booleans = readable_booleans
 
 
+def _appendix(rows: pd.DataFrame, pages: list[Figure], lang: str) -> pd.DataFrame:
+    """The appendix's rows: all of them up to :data:`APPENDIX_MAX_ROWS`; else those ``pages`` name, and a count.
+
+    A model of tens of thousands of elements would take thousands of pages; the pages before the appendix
+    name few of them, and it is those a reader looks up. The last row says how many are left out.
+    """
+    if len(rows) <= APPENDIX_MAX_ROWS:
+        return rows
+    text = "\n".join(t.get_text() for page in pages for t in page.findobj(Text))
+    named = rows[[str(name) in text for name in rows.iloc[:, 1]]].iloc[:APPENDIX_MAX_ROWS]
+    left = len(rows) - len(named)
+    note = (f"ほか {left:,} 件（この資料の他の頁に現れない名称）" if lang != "en" else
+            f"{left:,} more (names no other page of this briefing shows)")
+    return pd.concat([named, pd.DataFrame([["…", note, ""]], columns=rows.columns)], ignore_index=True)
+
+
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
     ja = lang != "en"
     # No creation date and no version strings: the same model gives the same bytes.
@@ -1409,7 +1430,7 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     note="tables/findings.csv", explain=True))
         elif name == "appendix":
             # every name the council pages use, mapped to its id: as many pages as it takes
-            pages.extend(table_pages(CouncilWords(a.model, lang).appendix(),
+            pages.extend(table_pages(_appendix(CouncilWords(a.model, lang).appendix(), pages, lang),
                                      "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
                                      "Appendix: names and ids (as in the analysts' tables under tables/)",
                                      a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0))
