@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -1443,8 +1444,6 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
             pages.append(messages_page(messages, a.model, lang))
         else:
             pages.append(figures[name])
-    from matplotlib.backends.backend_pdf import PdfPages  # (imported here: fontTools with it costs 0.3 s)
-
     with PdfPages(path, metadata=metadata) as pdf:
         for fig in pages:
             pdf.savefig(drawable_figure(fig))  # a page's table cells name the model's elements too
