@@ -36,6 +36,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from ..charts import figures as charts
 from ..charts.dataflow import dataflow_diagram
@@ -48,6 +49,7 @@ from ..analysis.provenance import assumed_rows, open_questions
 from ..util.spreadsheet import write_csv, write_xlsx
 from ..model.model import Model, require_model
 from ..util.files import write_pack
+from ..util.side_by_side import side_by_side
 from .section3 import declared_out_cells
 from .wording import CouncilWords, count_noun, method_notes, percent
 from ..util.words import measure_word, probability_text
@@ -61,6 +63,10 @@ TOP_FINDINGS = 12
 MESSAGE_MAX_FLOWS = 12
 MESSAGE_MAX_ENTRIES = 5
 MARKDOWN_MAX_ROWS = 100
+#: The appendix of names and ids lists every element while it has at most this many rows (about 25 pages);
+#: a larger model's (the national model: ~110,000 elements, ~2,600 pages) lists the elements the pack's other
+#: pages name, and says how many it leaves out.
+APPENDIX_MAX_ROWS = 1_000
 # Excel's last column is XFD (16,384): a wider coverage matrix is written transposed (systems as rows).
 EXCEL_MAX_COLUMNS = 16_384
 # The order of the PDF pages after the cover; each is a chart of CHARTS (or a table page).
@@ -673,8 +679,9 @@ def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
     fig.text(left / width_in, 1 - 0.45 / height_in, title, fontsize=15, va="top")
     y = top + 0.1  # inches from the top edge
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
-    page_text = " ".join([title, *map(str, frame.columns), *(_cell_text(v) for v in frame.to_numpy().ravel())])
-    notes = method_notes(page_text, lang) if explain else []
+    # (the page's text is gathered only when it is explained: a long appendix passes the rows left each page)
+    notes = method_notes(" ".join([title, *map(str, frame.columns),
+                                   *(_cell_text(v) for v in frame.to_numpy().ravel())]), lang) if explain else []
     bottom += _notes_height(notes, usable, lang)  # the rows stop above the notes
 
     def row(cells: list[str], header: bool = False, max_lines: int | None = None) -> float:
@@ -1323,8 +1330,20 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     say("[2/5] drawing the charts")
     figures = chart_figures(a, lang, base=base)
     (work / "charts").mkdir()
-    for name, fig in figures.items():
-        save_figure(fig, work / "charts" / name)
+
+    def chart_files() -> None:
+        for name, fig in figures.items():
+            save_figure(fig, work / "charts" / name)
+
+    # the chart files (PNG + SVG) are written in a forked child while this process writes the PDF, the tables
+    # and briefing.md: two processors halve the time of drawing every chart three times (util/side_by_side)
+    side_by_side(chart_files, lambda: _write_rest(a, figures, messages, lang, work, say))
+    return work
+
+
+def _write_rest(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, work: Path,
+                say: Callable[[str], None]) -> None:
+    """Everything of the pack but the chart files: briefing.pdf, the tables and briefing.md."""
     say("[3/5] writing briefing.pdf")
     _write_pdf(a, figures, messages, lang, work / "briefing.pdf")
     say("[4/5] writing the tables (CSV, tables.xlsx)")
@@ -1343,7 +1362,6 @@ def build_report(model: Model, work: Path, lang: str = "ja", progress: Callable[
     write_xlsx(tables, work / "tables.xlsx")
     say("[5/5] writing briefing.md")
     (work / "briefing.md").write_text(briefing_markdown(a, messages, lang), encoding="utf-8")
-    return work
 
 
 def readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -1383,6 +1401,22 @@ def readable_booleans(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 _readable_booleans = readable_booleans
 
 
+def _appendix(rows: pd.DataFrame, pages: list[Figure], lang: str) -> pd.DataFrame:
+    """The appendix's rows: all of them up to :data:`APPENDIX_MAX_ROWS`; else those ``pages`` name, and a count.
+
+    A model of tens of thousands of elements would take thousands of pages; the pages before the appendix
+    name few of them, and it is those a reader looks up. The last row says how many are left out.
+    """
+    if len(rows) <= APPENDIX_MAX_ROWS:
+        return rows
+    text = "\n".join(t.get_text() for page in pages for t in page.findobj(Text))
+    named = rows[[str(name) in text for name in rows.iloc[:, 1]]].iloc[:APPENDIX_MAX_ROWS]
+    left = len(rows) - len(named)
+    note = (f"ほか {left:,} 件（この資料の他の頁に現れない名称）" if lang != "en" else
+            f"{left:,} more (names no other page of this briefing shows)")
+    return pd.concat([named, pd.DataFrame([["…", note, ""]], columns=rows.columns)], ignore_index=True)
+
+
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
     ja = lang != "en"
     # No creation date and no version strings: the same model gives the same bytes.
@@ -1397,7 +1431,7 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     note="tables/findings.csv", explain=True))
         elif name == "appendix":
             # every name the council pages use, mapped to its id: as many pages as it takes
-            pages.extend(table_pages(CouncilWords(a.model, lang).appendix(),
+            pages.extend(table_pages(_appendix(CouncilWords(a.model, lang).appendix(), pages, lang),
                                      "付録: 名称とID（分析用の表 tables/ との対応）" if ja else
                                      "Appendix: names and ids (as in the analysts' tables under tables/)",
                                      a.model, lang, col_widths=[0.12, 0.63, 0.25], size=7.0))

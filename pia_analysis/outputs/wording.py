@@ -32,6 +32,8 @@ _OPERATOR_WORDS = OPERATOR_WORDS
 
 # An id in a sentence stands at its start or after a space or punctuation, never glued to a name (町村CS).
 _BEFORE_ID = r"(?<![A-Za-z0-9_@.\-\u3040-\u30ff\u3400-\u9fff])"
+_GLUED_BEFORE = re.compile(r"[A-Za-z0-9_@.\-\u3040-\u30ff\u3400-\u9fff]").fullmatch
+_GLUED_AFTER = re.compile(r"[A-Za-z0-9_@\-]").fullmatch
 
 
 #: A one-line explanation of each method a council page may name: (words that name it in Japanese, in English,
@@ -213,10 +215,13 @@ class CouncilWords:
         # every name that holds an id-like run of letters (町村CS) is kept whole, never read as an id
         self._names_pattern = sorted({n for n in [*self.names.values(), *self.risk_names.values()] if n},
                                      key=len, reverse=True)
-        ids = sorted(self.kinds, key=len, reverse=True)
-        alternatives = [re.escape(n) for n in self._names_pattern] + \
-            [rf"{_BEFORE_ID}{re.escape(i)}(?![A-Za-z0-9_@\-])" for i in ids]
-        self._token = re.compile("|".join(alternatives)) if alternatives else None
+        # the ids, longest first (as the sentences are searched), and a finder for those a sentence holds: a
+        # model of the whole country has ~100,000 ids, too many for one regular expression or a loop per id
+        self._ids = sorted(self.kinds, key=len, reverse=True)
+        self._rank = {i: r for r, i in enumerate(self._ids)}
+        self._names_set = frozenset(self._names_pattern)
+        self._name_lengths = sorted({len(n) for n in self._names_pattern}, reverse=True)
+        self._id_lengths = sorted({len(i) for i in self._ids if i}, reverse=True)
 
     # --- single things -------------------------------------------------------------------------------
 
@@ -282,15 +287,21 @@ class CouncilWords:
     def text(self, sentence: str) -> str:
         """An analysis sentence in the council's words: ids → names, codes → words, fractions → percentages."""
         s = str(sentence)
-        # 「ID（name）」 or "ID (name)": the name alone (the id is in the tables)
-        for i in sorted(self.kinds, key=len, reverse=True):
-            s = _drop_id_before_parenthesis(s, i, self.risk_names.get(i) or self.names.get(i) or i)
+        # 「ID（name）」 or "ID (name)": the name alone (the id is in the tables); longest id first, and only the
+        # ids the sentence holds (the others change nothing), found again after each change
+        present, done = self._ids_in(s), -1
+        while present:
+            i = present.pop(0)
+            changed = _drop_id_before_parenthesis(s, i, self.risk_names.get(i) or self.names.get(i) or i)
+            done = self._rank[i]
+            if changed != s:
+                s = changed
+                present = [j for j in self._ids_in(s) if self._rank[j] > done]
         # "F08: CS→PREF_SRV": the flow id before its own endpoints says nothing more
         s = re.sub(r"(?<![A-Za-z0-9_\-])([A-Za-z0-9_\-]+): (?=[A-Za-z0-9_\-]+ ?→)",
                    lambda m: "" if m.group(1) in self.flows else m.group(0), s)
         s = re.sub(r"(?<=[A-Za-z0-9_])→(?=[A-Za-z0-9_])", " → ", s)
-        if self._token is not None:
-            s = self._token.sub(lambda m: self.name(m.group()) if m.group() in self.kinds else m.group(), s)
+        s = self._names_for_ids(s)
         s = re.sub(r"（判定 ([a-z_]+)）", lambda m: f"（判定: {self.status(m.group(1))}）", s)
         s = re.sub(r"\(status ([a-z_]+)\)", lambda m: f"({self.status(m.group(1))})", s)
         s = re.sub(r"(運用: |operated by )([a-z_]+)",
@@ -302,6 +313,34 @@ class CouncilWords:
         s = re.sub(r"(?<![\d.,])0\.\d+(?![\d%])|(?<![\d.,])1\.0+(?![\d%])", lambda m: percent(float(m.group())), s)
         # (the body's own word comes from the analyses themselves: finding titles, questions)
         return s
+
+    def _ids_in(self, s: str) -> list[str]:
+        """The model's ids that occur in ``s`` (anywhere), longest first: every substring of an id's length."""
+        found = {s[p:p + n] for n in self._id_lengths if n <= len(s) for p in range(len(s) - n + 1)}
+        return sorted(found & self.kinds.keys(), key=self._rank.__getitem__)
+
+    def _names_for_ids(self, s: str) -> str:
+        """Every id standing alone in ``s`` replaced by its name; a name (町村CS) is kept whole, never read as ids.
+
+        Left to right, at each place the longest name there, else the longest id there that stands alone (not
+        glued to letters, digits or kana/kanji before it, nor to letters or digits after it): the result of the
+        one regular expression ``name|…|id|…`` this replaces, without its cost on a model of many elements.
+        """
+        out, p, size = [], 0, len(s)
+        while p < size:
+            hit = next((s[p:p + n] for n in self._name_lengths if p + n <= size and s[p:p + n] in self._names_set),
+                       None)
+            if hit is None and (p == 0 or not _GLUED_BEFORE(s[p - 1])):
+                hit = next((s[p:p + n] for n in self._id_lengths
+                            if p + n <= size and s[p:p + n] in self.kinds
+                            and (p + n == size or not _GLUED_AFTER(s[p + n]))), None)
+            if hit is None:
+                out.append(s[p])
+                p += 1
+                continue
+            out.append(self.name(hit) if hit in self.kinds else hit)
+            p += len(hit)
+        return "".join(out)
 
     def appendix(self) -> pd.DataFrame:
         """The names and ids of the model, for the appendix page of the pack.
