@@ -998,9 +998,12 @@ def _fix_first_lines(a: Analysis, lang: str) -> list[str]:
     ja, w = lang != "en", CouncilWords(a.model, lang)
     plan = a.fix_first
     if plan is None:
-        return ["このモデルは大きすぎるため、まず直すものの計算は行っていません"
-                "（tables/ の exposure と hardening を参照）。"
-                if ja else "The model is too large for the fix-first plan (see exposure and hardening under tables/)."]
+        if "fix_first" in a.parts:  # analysed, but above COMPROMISE_MAX_SYSTEMS: no diagrams were compiled
+            return ["このモデルは大きすぎるため、まず直すものの計算は行っていません"
+                    "（tables/ の exposure と hardening を参照）。"
+                    if ja else "The model is too large for the fix-first plan (see exposure and hardening under "
+                    "tables/)."]
+        return ["まず直すものは計算していません。" if ja else "The fix-first plan was not computed."]
     before = float(plan.attrs.get("expected_records_before", 0.0))
     lines = [(f"記録の期待値: 特定個人情報の保有システムごとに、いずれかの経路で侵害される年間確率"
               f"（厳密な確率）× そこに保有される最大の特定個人情報ファイルの人数 を足したもの"
