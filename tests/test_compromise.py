@@ -171,6 +171,28 @@ def test_bounds_contain_the_exact_value(tmp_path):
                     assert row["method"] == "bounds" and math.isnan(row["probability"])
         sampled = compromise_probability(m, max_nodes=1, trials=2000, seed=1).set_index("system_id")
         assert set(sampled["method"]) <= {"exact", "sampled"}
+        rows = sampled[sampled["method"] == "sampled"]
+        assert (rows["low"] <= rows["probability"]).all() and (rows["probability"] <= rows["high"]).all()
+
+
+def test_a_sampled_estimate_lies_inside_its_own_interval(kitakyushu):
+    # The user trial's case: with max_variables=3 every Kitakyushu system is sampled, and several sample means
+    # fell below their certified lower bound (the most likely path), printed as 「4.4%（95%区間 4.5%〜4.7%）」.
+    exact = compromise_probability(kitakyushu).set_index("system_id")
+    table = compromise_probability(kitakyushu, max_variables=3, trials=20_000, seed=0).set_index("system_id")
+    assert set(table["method"]) == {"sampled"}
+    assert (table["low"] <= table["probability"]).all() and (table["probability"] <= table["high"]).all()
+    # the same trials: the estimate is the trials' share unless that share lies outside the certified bounds
+    bounds = compromise_probability(kitakyushu, max_variables=3).set_index("system_id")
+    share = simulate_compromise(kitakyushu, trials=20_000, seed=0).set_index("system_id")["probability"]
+    moved = 0
+    for sid in table.index:
+        lo, hi = bounds.at[sid, "low"], bounds.at[sid, "high"]
+        assert lo - 1e-12 <= exact.at[sid, "probability"] <= hi + 1e-12
+        expected = min(max(share[sid], lo), hi)
+        moved += expected != share[sid]
+        assert table.at[sid, "probability"] == pytest.approx(expected, abs=1e-12), sid
+    assert moved  # this seed does put sample means outside the bounds: the test exercises the clipping
 
 
 def test_independent_controls_agree_with_independent_arcs(tmp_path):

@@ -566,12 +566,15 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
             the system;
         ``probability`` (float64, probability per year, in [0, 1])
             the probability that it is compromised within a year: exact (``method`` ``exact``), the
-            Monte Carlo estimate (``sampled``), or NaN when only bounds are known (``bounds``);
+            Monte Carlo estimate (``sampled``: the share of the trials that reach it, moved onto the
+            nearest certified bound when it falls outside them), or NaN when only bounds are known
+            (``bounds``);
         ``method`` (str)
             ``exact``, ``sampled`` or ``bounds``;
         ``low``, ``high`` (float64, probability per year)
             ``exact``: both equal ``probability``; ``bounds``: certified lower and upper bounds;
-            ``sampled``: the 95 % Wilson interval, narrowed to the certified bounds;
+            ``sampled``: the 95 % Wilson interval of the same trials, narrowed to the certified bounds
+            (the certified bounds alone when the two do not meet), so ``low <= probability <= high``;
         ``variables`` (int64, count)
             how many random variables the system's probability depends on (of its exact or upper diagram);
         ``bdd_nodes`` (int64, count)
@@ -649,9 +652,13 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
         for i in range(n):
             if method[i] == "bounds":
                 method[i] = "sampled"
-                prob[i] = counts[i] / trials
                 lo_i, hi_i = max(w_low[i], low[i]), min(w_high[i], high[i])
                 low[i], high[i] = (lo_i, hi_i) if lo_i <= hi_i else (low[i], high[i])
+                # The estimate and its interval come from the same trials, but the interval is also cut to
+                # the certified bounds: a sample mean below the most likely path (or above the upper
+                # bound) is a value the system cannot have, so it is moved onto the nearest bound — the
+                # estimate only gets closer to the truth, and low <= probability <= high always holds.
+                prob[i] = min(max(counts[i] / trials, low[i]), high[i])
     out = pd.DataFrame({"system_id": structure.ids, "probability": prob, "method": method, "low": low,
                         "high": high, "variables": variables, "bdd_nodes": nodes}, columns=COMPROMISE_COLUMNS)
     out.attrs["given"] = {"systems": systems, "controls": controls}

@@ -29,6 +29,8 @@ MONTE_CARLO_SEED = 0
 #: country cost minutes, and every system there is bounded anyway): the compromise table is the Monte Carlo's
 #: estimate with its 95 % interval, labelled ``sampled``.
 COMPROMISE_MAX_SYSTEMS = 2_000
+#: Steps of the briefing's "what to fix first" plan (:func:`~pia_analysis.analysis.compromise.fix_first`).
+FIX_FIRST_STEPS = 5
 #: The analyses :func:`analyse` can run, by the name its ``only`` parameter takes, and what each fills in:
 #:
 #: * ``exposure`` — :attr:`Analysis.exposure`;
@@ -36,13 +38,15 @@ COMPROMISE_MAX_SYSTEMS = 2_000
 #:   :data:`COMPROMISE_MAX_SYSTEMS` systems the Monte Carlo's estimate);
 #: * ``simulation`` — :attr:`Analysis.simulation` (the Monte Carlo) and :attr:`Analysis.loss_exceedance`;
 #: * ``hardening`` — :attr:`Analysis.hardening` and :attr:`Analysis.min_cut`;
+#: * ``fix_first`` — :attr:`Analysis.fix_first` (the greedy plan) and :attr:`Analysis.control_importance`
+#:   (up to :data:`COMPROMISE_MAX_SYSTEMS` systems: both read exact diagrams of the My Number holders);
 #: * ``stage_coverage`` — :attr:`Analysis.stage_coverage` alone;
 #: * ``coverage`` — the four coverage tables (stage and risk coverage, the matrix, the rating check);
 #: * ``findings`` — :attr:`Analysis.findings`; ``findings_after`` — the findings once planned controls are in;
 #: * ``judgments`` — the threshold judgment, the review schedule and the Section III table;
 #: * ``unreachable`` — the entry points that reach no city-run My Number holder.
-ANALYSES = ("exposure", "compromise", "simulation", "hardening", "stage_coverage", "coverage", "findings",
-            "findings_after", "judgments", "unreachable")
+ANALYSES = ("exposure", "compromise", "simulation", "hardening", "fix_first", "stage_coverage", "coverage",
+            "findings", "findings_after", "judgments", "unreachable")
 
 
 @dataclasses.dataclass
@@ -71,6 +75,13 @@ class Analysis:
         :func:`~pia_analysis.analysis.hardening.hardening_candidates`.
     min_cut : list of str
         The flows of the minimum cut (``in_min_cut`` of the hardening table), sorted.
+    fix_first : DataFrame
+        :func:`~pia_analysis.analysis.compromise.fix_first` (five steps): what to fix first, with the
+        cumulative fall of the expected My Number records at stake; ``None`` above
+        :data:`COMPROMISE_MAX_SYSTEMS` systems.
+    control_importance : DataFrame
+        :func:`~pia_analysis.analysis.compromise.control_importance` (Birnbaum importance and records fall of
+        each control); ``None`` above :data:`COMPROMISE_MAX_SYSTEMS` systems.
     stage_coverage, risk_coverage, coverage_matrix, rating_check : DataFrame
         :func:`~pia_analysis.analysis.coverage.coverage_tables` (``stage_coverage`` alone with the part of
         that name).
@@ -97,6 +108,8 @@ class Analysis:
     loss_exceedance: pd.DataFrame | None = None
     hardening: pd.DataFrame | None = None
     min_cut: list[str] | None = None
+    fix_first: pd.DataFrame | None = None
+    control_importance: pd.DataFrame | None = None
     stage_coverage: pd.DataFrame | None = None
     risk_coverage: pd.DataFrame | None = None
     coverage_matrix: pd.DataFrame | None = None
@@ -119,6 +132,8 @@ class Analysis:
             "monte_carlo": self.simulation,
             "loss_exceedance": self.loss_exceedance,
             "hardening": self.hardening,
+            "fix_first": self.fix_first,
+            "control_importance": self.control_importance,
             "stage_coverage": self.stage_coverage,
             "risk_coverage": self.risk_coverage,
             "coverage_matrix": None if self.coverage_matrix is None else self.coverage_matrix.reset_index(),
@@ -169,6 +184,12 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             ``probability``, ``low``, ``high`` per year (float64);
         ``hardening`` (DataFrame), ``min_cut`` (list of str)
             :func:`~pia_analysis.analysis.hardening.hardening_candidates` and the flows of its minimum cut;
+        ``fix_first``, ``control_importance`` (DataFrame)
+            :func:`~pia_analysis.analysis.compromise.fix_first` (:data:`FIX_FIRST_STEPS` steps; ``fall``,
+            ``cumulative_fall``, ``expected_records`` in records a year — per holder the probability × the
+            people of its largest My Number file) and
+            :func:`~pia_analysis.analysis.compromise.control_importance`; ``None`` above
+            :data:`COMPROMISE_MAX_SYSTEMS` systems;
         ``stage_coverage``, ``risk_coverage``, ``coverage_matrix``, ``rating_check`` (DataFrame)
             :func:`~pia_analysis.analysis.coverage.coverage_tables`: coverage ratios (float64 in [0, 1]);
         ``findings``, ``findings_after`` (DataFrame)
@@ -211,6 +232,9 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         if "hardening" in parts:
             out.hardening = hardening.hardening_candidates(model)
             out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
+        if "fix_first" in parts and len(model.systems) <= COMPROMISE_MAX_SYSTEMS:
+            out.fix_first = compromise.fix_first(model, k=FIX_FIRST_STEPS)
+            out.control_importance = compromise.control_importance(model)
         if "exposure" in parts:
             out.exposure = exposure.node_exposure(model)
         if "simulation" in parts:

@@ -183,7 +183,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "loss_y": ("年間の確率（%）", "Yearly probability (%)"),
     "loss_none": ("{n:,}回の試行で、個人番号ファイルに届いた回はありませんでした（確率は{high}未満）",
                   "No trial of {n:,} reached a My Number file (probability below {high})"),
-    "loss_expected": ("1年あたりの期待値：{e:,}人分", "Expected per year: records of {e:,} people"),
+    # the measure and what the expectation counts (issue 17: 「期待値：720人分」 alone said neither)
+    "loss_expected": ("1年に届く人数の期待値（モンテカルロ法の平均、住民を一度だけ数える）：{e:,}人分",
+                      "Expected people reached a year (Monte Carlo mean, each resident once): {e:,}"),
     "zone_legend": ("信頼ゾーン（棒の色）", "Trust zone (bar colour)"),
     "not_reached_label": ("到達経路なし", "not reachable"),
     "stagecov_title": ("段階別のリスク対策の網羅状況", "Risk coverage of the six stages"),

@@ -51,7 +51,8 @@ from ..model.model import Model, require_model
 from ..util.files import write_pack
 from ..util.side_by_side import side_by_side
 from .section3 import declared_out_cells
-from .wording import CouncilWords, count_noun, method_notes, percent
+from .readings import loss_exceedance_reading
+from .wording import CouncilWords, count_noun, measured_probability, method_notes, percent
 from ..util.words import measure_word, probability_text
 from ..catalog import read_table
 from ..catalog import stages as catalog_stages
@@ -73,11 +74,12 @@ EXCEL_MAX_COLUMNS = 16_384
 # The bottom line first (issue 14): the key messages right after the cover, the questions the council must
 # put, then the pictures that support the messages, then the analyst's detail, and the appendix that maps
 # the names of the council pages to the ids of the tables.
-PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "loss_exceedance", "stage_coverage", "risk_map",
-             "findings", "coverage_heatmap", "rating_check", "appendix")
+# The holders' probabilities (each with its measure) and what to fix first follow the exposure chart (issue 17).
+PDF_PAGES = ("messages", "questions", "dataflow", "exposure", "probabilities", "fix_first", "loss_exceedance",
+             "stage_coverage", "risk_map", "findings", "coverage_heatmap", "rating_check", "appendix")
 #: The pages whose text is the pack's own words (the others are charts): no internal id may appear there
 #: except on the appendix.
-TEXT_PAGES = ("cover", "messages", "questions", "findings", "appendix")
+TEXT_PAGES = ("cover", "messages", "questions", "probabilities", "fix_first", "findings", "appendix")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,19 +171,31 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    if ja else f"{count_noun(more, 'more entry point')} reach none of the {w.kind.word_en}-run "
                    "systems holding My Number files.")
 
-    exp = a.exposure.loc[a.exposure["holds_my_number"] & (a.exposure["exposure"] > 0)]
-    if len(exp):
-        top = exp.iloc[0]
+    # the holder most likely compromised by any path (exact where computed), its measure said, and its most
+    # likely path as the lower bound it is (issue 17: the path alone read as the probability)
+    ranked = [r for r in _holder_ranking(a) if r["exposure"] > 0]
+    if ranked:
+        top = ranked[0]
         path = " → ".join(w.name(s) for s in top["path"])
         people = largest_my_number_file(m, top["system_id"])
         # the path rests on its systems (the entry point's likelihood among them)
         refs = [f"systems:{s}" for s in top["path"] if s in assumed["systems"]]
+        lower = measured_probability(top["exposure"], "path", lang=lang)
+        if top["method"] == "path":
+            likely = (f"最も起こりやすい経路（{path}）の想定確率は{lower}です。" if ja else
+                      f"the most likely path ({path}) has an assumed likelihood of {lower}.")
+        else:
+            value = measured_probability(top["probability"], top["method"], top["low"], top["high"], lang)
+            likely = (f"いずれかの経路で侵害される想定確率は{value}で、"
+                      f"最も起こりやすい経路（{path}）だけでは{lower}です。"
+                      if ja else f"the assumed likelihood of compromise by any path is {value}; the most likely "
+                      f"path ({path}) alone gives {lower}.")
         out.append(f"最も到達されやすい特定個人情報の保有システムは{w.name(top['system_id'])}です。"
                    f"到達された場合、そこに保有される特定個人情報ファイル（最大のもの）の {people:,} 人分が"
-                   f"影響を受けます。その想定確率は年 {percent(top['exposure'])}（最も起こりやすい経路: {path}）です。"
-                   if ja else f"The most exposed system holding My Number files is the {w.name(top['system_id'])}. "
-                   f"If it is reached, the {people:,} people of the largest My Number file it holds are affected; "
-                   f"the assumed likelihood is {percent(top['exposure'])} a year (most likely path: {path}).")
+                   f"影響を受けます。{likely}"
+                   if ja else f"The system holding My Number files most likely to be compromised is the "
+                   f"{w.name(top['system_id'])}. If it is reached, the {people:,} people of the largest My Number "
+                   f"file it holds are affected; {likely}")
         out[-1] += _assumed_mark(w.references(refs), ja)
     if a.min_cut and len(a.min_cut) <= MESSAGE_MAX_FLOWS:
         flows = "、".join(f"「{w.flow(f)}」" for f in a.min_cut) if ja else \
@@ -199,6 +213,24 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
                    "すべての入口から特定個人情報の保有システムへの経路を断てます。"
                    if ja else f"Blocking or hardening {len(a.min_cut):,} flows ({first} and more: in_min_cut in "
                    "tables/hardening.csv) would cut every entry point off from every system holding My Number files.")
+    plan = a.fix_first
+    before = float(plan.attrs.get("expected_records_before", 0.0)) if plan is not None else 0.0
+    if plan is not None and len(plan) and before > 0:
+        # shares, not counts: a council page shows no expected number of records (the fix-first page does,
+        # with its unit)
+        steps = [_plan_item(a, w, r.kind, r.id) for r in plan.itertuples(index=False)]
+        is_control = plan["kind"].iloc[0] == "control"
+        if ja:
+            first = f"{steps[0]}を完全に効かせること" if is_control else f"{steps[0]}を遮断すること"
+        else:
+            first = f"making {steps[0]} fully effective" if is_control else f"blocking {steps[0]}"
+        one = percent(float(plan["fall"].iloc[0]) / before, lang)
+        all_ = percent(float(plan["cumulative_fall"].iloc[-1]) / before, lang)
+        out.append(f"まず直すべきは{first}です。これだけで個人番号の記録の期待値（年）が {one} 下がり、"
+                   f"{len(plan)} 手（{'、'.join(steps)}）で {all_} 下がります（「まず直すもの」の頁）。"
+                   if ja else f"Fix first: {first}. That alone lowers the expected records of My Number files a year "
+                   f"by {one}; the {count_noun(len(plan), 'step')} ({'; '.join(steps)}) by {all_} (page "
+                   "\"What to fix first\").")
 
     sc = a.stage_coverage.loc[a.stage_coverage["in_scope"]]
     if len(sc):
@@ -654,20 +686,21 @@ def table_pages(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
 
 
 def table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
-               size: float = 8.0, note: str = "", explain: bool = False) -> Figure:
+               size: float = 8.0, note: str = "", explain: bool = False, lead: list[str] | None = None) -> Figure:
     """A page with a table whose cells are wrapped to their column (measured in the chart font).
 
     ``col_widths`` are fractions of the usable width. Rows that do not fit on the page are left out and
     counted in a line at the bottom (with ``note`` saying where the full table is). With ``explain``, the
     methods the page names (:func:`~pia_analysis.outputs.wording.method_notes`) are explained in one line each
-    at the bottom of the page.
+    at the bottom of the page. ``lead``: paragraphs of text between the title and the table (the page's reading).
     """
-    return _table_page(frame, title, model, lang, col_widths, size, note, explain)[0]
+    return _table_page(frame, title, model, lang, col_widths, size, note, explain, lead=lead)[0]
 
 
 def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_widths: list[float],
                 size: float = 8.0, note: str = "", explain: bool = False,
-                continued: bool = False, max_lines: int | None = 6) -> tuple[Figure, int]:
+                continued: bool = False, max_lines: int | None = 6,
+                lead: list[str] | None = None) -> tuple[Figure, int]:
     """:func:`table_page`, and how many rows it shows; ``continued``: the rows left go on the next page."""
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
@@ -679,8 +712,12 @@ def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
     fig.text(left / width_in, 1 - 0.45 / height_in, title, fontsize=15, va="top")
     y = top + 0.1  # inches from the top edge
     xs = [left + usable * sum(col_widths[:i]) for i in range(len(col_widths))]
+    for paragraph in lead or []:  # the page's reading, above the table
+        lines = wrap_text(paragraph, usable, size + 1, lang, balanced=False)
+        fig.text(left / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size + 1, va="top", linespacing=1.4)
+        y += len(lines) * (size + 1) * 1.4 / 72 + 0.08
     # (the page's text is gathered only when it is explained: a long appendix passes the rows left each page)
-    notes = method_notes(" ".join([title, *map(str, frame.columns),
+    notes = method_notes(" ".join([title, *(lead or []), *map(str, frame.columns),
                                    *(_cell_text(v) for v in frame.to_numpy().ravel())]), lang) if explain else []
     bottom += _notes_height(notes, usable, lang)  # the rows stop above the notes
 
@@ -739,17 +776,23 @@ def messages_page(messages: list[str], model: Model, lang: str) -> Figure:
     use_japanese_fonts()
     fig = Figure(figsize=A4_LANDSCAPE)
     width_in, height_in = A4_LANDSCAPE
-    size, line_h = 11.0, 11.0 * 1.4 / 72
     fig.text(0.5 / width_in, 1 - 0.45 / height_in, "主なメッセージ" if lang != "en" else "Key messages", fontsize=16,
              va="top")
+    notes = method_notes(" ".join(messages), lang)
+    # the messages and their notes stay on the page: a model with many messages gets a smaller type
+    room = height_in - 1.2 - 0.05 - _notes_height(notes, width_in - 1.2, lang) - 0.45
+    for size in (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0):
+        line_h = size * 1.4 / 72
+        wrapped = [wrap_text(msg, width_in - 1.6, size, lang, balanced=False) for msg in messages]
+        if sum(len(lines) * line_h + 0.22 * size / 11.0 for lines in wrapped) <= room:
+            break
     y = 1.2
-    for msg in messages:
-        lines = wrap_text(msg, width_in - 1.6, size, lang, balanced=False)
+    for lines in wrapped:
         fig.text(0.6 / width_in, 1 - y / height_in, "•", fontsize=size, va="top")
         fig.text(0.85 / width_in, 1 - y / height_in, "\n".join(lines), fontsize=size, va="top", linespacing=1.4)
-        y += len(lines) * line_h + 0.22
+        y += len(lines) * line_h + 0.22 * size / 11.0
     # a method the messages name is explained in one line below them (the most likely path …)
-    _method_notes(fig, method_notes(" ".join(messages), lang), y + 0.05, 0.6, width_in - 1.2, lang)
+    _method_notes(fig, notes, y + 0.05, 0.6, width_in - 1.2, lang)
     _footer(fig, model, lang)
     return fig
 
@@ -852,6 +895,176 @@ def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd
         ("前提（仮定）" if ja else "assumed"): ["、".join(w.references(refs)) if ja else "; ".join(w.references(refs))
                                           for refs in f["assumptions"]],
     })
+
+
+# ---------------------------------------------------------------------------------------------------
+# the probabilities of the My Number holders and what to fix first (issue 17)
+
+
+def _holder_ranking(a: Analysis) -> list[dict]:
+    """The My Number holders, most likely compromised first: both measures of each and its path.
+
+    The order is the probability of compromise by any path (its upper bound when only bounds are known),
+    then the most likely path's probability, then the id; without a compromise table, the path alone.
+    """
+    if a.exposure is None:
+        return []
+    comp = a.compromise.set_index("system_id") if a.compromise is not None else None
+    rows = []
+    for r in a.exposure.loc[a.exposure["holds_my_number"].astype(bool)].to_dict("records"):
+        sid = str(r["system_id"])
+        if comp is not None and sid in comp.index:
+            c = comp.loc[sid]
+            method, p, lo, hi = str(c["method"]), float(c["probability"]), float(c["low"]), float(c["high"])
+        else:
+            method, p, lo, hi = "path", float(r["exposure"]), float(r["exposure"]), float(r["exposure"])
+        rank = hi if method == "bounds" else p
+        rows.append({"system_id": sid, "method": method, "probability": p, "low": lo, "high": hi,
+                     "rank": rank, "exposure": float(r["exposure"]), "path": list(r["path"] or [])})
+    rows.sort(key=lambda x: (-x["rank"], -x["exposure"], x["system_id"]))
+    return rows
+
+
+def _holder_probabilities(a: Analysis, lang: str) -> pd.DataFrame:
+    """The My Number holders' yearly probability of compromise by any path, with its measure.
+
+    Beside it the most likely path's (a lower bound) and the people affected if reached: the page a reviewer
+    quotes from.
+    """
+    ja, w = lang != "en", CouncilWords(a.model, lang)
+    rows = []
+    for r in _holder_ranking(a):
+        if r["method"] == "path":
+            any_path = measure = "—"
+        else:
+            any_path = probability_text(r["probability"], r["method"], r["low"], r["high"], lang)
+            measure = measure_word(r["method"], lang)
+        rows.append((w.name(r["system_id"]), any_path, measure, percent(r["exposure"], lang),
+                     " → ".join(w.name(x) for x in r["path"]) if r["path"] else "—",
+                     f"{largest_my_number_file(a.model, r['system_id']):,}"))
+    columns = (["特定個人情報の保有システム", "いずれかの経路で侵害される年間確率", "その求め方",
+                "最も起こりやすい経路の年間確率（下限）", "最も起こりやすい経路", "到達時に影響を受ける人数"]
+               if ja else ["system holding My Number files", "likelihood a year, any path", "how it is computed",
+                           "likelihood a year, most likely path (lower bound)", "most likely path",
+                           "people affected if reached"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _holders_title(lang: str) -> str:
+    return ("特定個人情報の保有システムが侵害される年間確率（いずれかの経路・厳密な確率ほか）" if lang != "en" else
+            "How likely each system holding My Number files is compromised in a year (any path; exact "
+            "probability where computed)")
+
+
+def _fix_first_title(lang: str) -> str:
+    return "まず直すもの（記録の期待値を最も下げる順）" if lang != "en" else \
+        "What to fix first (in the order that lowers the expected records most)"
+
+
+def _records_text(x: float, lang: str) -> str:
+    """Expected records (people a year) for a page: whole numbers from 100, one decimal below (never 1e-05)."""
+    if abs(x) < 0.05:
+        return "0"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+
+
+def _plan_item(a: Analysis, w: CouncilWords, kind: str, item: str) -> str:
+    """A step of the plan by name: the control made fully effective, or the flow blocked."""
+    if kind == "control":
+        return w.name(item)
+    return (f"流れ「{w.flow(item)}」" if w.ja else f"the flow {w.flow(item)}")
+
+
+def _fix_first_table(a: Analysis, lang: str) -> pd.DataFrame:
+    """The greedy plan (:func:`~pia_analysis.analysis.compromise.fix_first`) in names, with the expected records."""
+    ja, w = lang != "en", CouncilWords(a.model, lang)
+    plan = a.fix_first if a.fix_first is not None else pd.DataFrame()
+    controls = a.model.controls.set_index("control_id")
+    rows = []
+    for r in plan.itertuples(index=False):
+        if r.kind == "control":
+            c = controls.loc[r.id]
+            how = (f"完全に効かせる（現在: {w.status(str(c['status']))}、有効性 {percent(float(c['effectiveness']))}）"
+                   if ja else f"make fully effective (now {w.status(str(c['status']))}, effectiveness "
+                   f"{percent(float(c['effectiveness']), lang)})")
+        else:
+            how = "遮断する" if ja else "block"
+        rows.append((f"{int(r.step)}", _plan_item(a, w, r.kind, r.id), how, _records_text(r.fall, lang),
+                     _records_text(r.cumulative_fall, lang), _records_text(r.expected_records, lang),
+                     ("○" if r.in_min_cut else "×") if ja else ("yes" if r.in_min_cut else "no")))
+    columns = (["順", "直すもの", "直し方", "この一手で減る記録の期待値（年・人分）", "累計の減少（年・人分）",
+                "残る記録の期待値（年・人分）", "最小カットの流れ"]
+               if ja else ["step", "what to fix", "how", "fall of the expected records (people a year)",
+                           "cumulative fall", "expected records left", "in the minimum cut"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _fix_first_lines(a: Analysis, lang: str) -> list[str]:
+    """The fix-first page's reading, generated from the plan: the unit, the fall, the minimum cut beside it."""
+    ja, w = lang != "en", CouncilWords(a.model, lang)
+    plan = a.fix_first
+    if plan is None:
+        if "fix_first" in a.parts:  # analysed, but above COMPROMISE_MAX_SYSTEMS: no diagrams were compiled
+            return ["このモデルは大きすぎるため、まず直すものの計算は行っていません"
+                    "（tables/ の exposure と hardening を参照）。"
+                    if ja else "The model is too large for the fix-first plan (see exposure and hardening under "
+                    "tables/)."]
+        return ["まず直すものは計算していません。" if ja else "The fix-first plan was not computed."]
+    before = float(plan.attrs.get("expected_records_before", 0.0))
+    lines = [(f"記録の期待値: 特定個人情報の保有システムごとに、いずれかの経路で侵害される年間確率"
+              f"（厳密な確率）× そこに保有される最大の特定個人情報ファイルの人数 を足したもの"
+              f"（単位は人分。同じ住民が複数のシステムに保有されていれば、その数だけ数える）。"
+              f"いまは年 {_records_text(before, lang)} 人分。")
+             if ja else
+             (f"Expected records: for each system holding My Number files, its yearly probability of compromise by "
+              f"any path (exact probability) × the people of the largest My Number file it holds, summed (a "
+              f"resident held by several systems counts once per system). Now {_records_text(before, lang)} a "
+              "year.")]
+    if len(plan) and before > 0:
+        after = float(plan["expected_records"].iloc[-1])
+        steps = [_plan_item(a, w, r.kind, r.id) for r in plan.itertuples(index=False)]
+        lines.append(f"上の {len(plan)} 手を順に行うと年 {_records_text(after, lang)} 人分へ"
+                     f"（{percent((before - after) / before)} 減）: {'、'.join(steps)}。" if ja else
+                     f"The {count_noun(len(plan), 'step')} above, in order, bring it to {_records_text(after, lang)}"
+                     f" a year ({percent((before - after) / before, lang)} less): {'; '.join(steps)}.")
+    else:
+        lines.append("どの対策を完全に効かせても、どの流れを遮断しても、記録の期待値は下がりません。" if ja else
+                     "No control made fully effective and no flow blocked lowers the expected records.")
+    cut = list(plan.attrs.get("min_cut", []))
+    if cut:
+        shown = cut[:MESSAGE_MAX_FLOWS]
+        flows = ("、".join(f"「{w.flow(f)}」" for f in shown) if ja else "; ".join(w.flow(f) for f in shown))
+        more = (f" ほか {len(cut) - len(shown)} 本" if ja else f" and {len(cut) - len(shown)} more") \
+            if len(cut) > len(shown) else ""
+        lines.append(f"比べて、最小カット（すべての入口から保有システムへの経路を断つ最少の流れ {len(cut):,} 本）は"
+                     f" {flows}{more}。最小カットは経路を断つ最少の組、"
+                     "この計画は確率の高いところから期待値を下げる順です。"
+                     if ja else
+                     f"Beside it, the minimum cut (the fewest flows, {len(cut):,}, that cut every entry point off from "
+                     f"the systems holding My Number files): {flows}{more}. The cut is the fewest flows that cut "
+                     "every path; this plan is the order that lowers the expectation most.")
+    left_out = list(plan.attrs.get("inexact_holders", []))
+    if left_out:
+        names = ("、".join(w.name(s) for s in left_out[:MESSAGE_MAX_ENTRIES]) if ja else
+                 "; ".join(w.name(s) for s in left_out[:MESSAGE_MAX_ENTRIES]))
+        more = (f" ほか {len(left_out) - MESSAGE_MAX_ENTRIES} 件" if ja else
+                f" and {len(left_out) - MESSAGE_MAX_ENTRIES} more") if len(left_out) > MESSAGE_MAX_ENTRIES else ""
+        lines.append(f"{names}{more} は計算が大きすぎるため、記録の期待値とこの計画に入っていません。" if ja else
+                     f"{names}{more}: too large to compute exactly, left out of the expected records and this plan.")
+    # (names are in already; w.text would read a small expected value such as 0.3 as a fraction: 30%)
+    return lines
+
+
+def _loss_table(a: Analysis, lang: str) -> pd.DataFrame:
+    """The loss-exceedance curve for a reader: people reached or more, the yearly probability with its interval."""
+    ja = lang != "en"
+    curve = a.loss_exceedance if a.loss_exceedance is not None else pd.DataFrame()
+    rows = [(f"{int(r.records):,}", probability_text(float(r.probability), "sampled", float(r.low), float(r.high),
+                                                     lang))
+            for r in curve.itertuples(index=False)]
+    columns = (["1年に届く人数（以上）", "その年間確率（モンテカルロ法、95%区間）"] if ja else
+               ["people reached in a year (or more)", "likelihood a year (Monte Carlo, 95% interval)"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def assessment_needs(code: str, lang: str = "ja") -> str:
@@ -1068,18 +1281,29 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     notes = method_notes(" ".join(messages), lang)
     if notes:
         lines += [""] + [f"> {md_text(note)}" for note in notes]
+    # the sections of the PDF's pages, in its order (the charts' pages as tables with their reading): the
+    # holders' probabilities with their measure, what to fix first, the loss-exceedance curve (issue 17)
+    loss_lead = ([md_text(w.text(loss_exceedance_reading(m, a.loss_exceedance, lang=lang)), block=True)]
+                 if a.loss_exceedance is not None else [])
     sections = (
-        (_questions_title(m, lang), committee_questions(a, lang)),
-        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w)),
-        ("システムごとの到達可能性" if ja else "Exposure per system", _md_exposure(a, w)),
+        (_questions_title(m, lang), committee_questions(a, lang), []),
+        ("システムごとの到達可能性" if ja else "Exposure per system", _md_exposure(a, w), []),
+        (_holders_title(lang), _holder_probabilities(a, lang), []),
+        (_fix_first_title(lang), _fix_first_table(a, lang),
+         [md_text(x, block=True) for x in _fix_first_lines(a, lang)]),
+        ("損失超過曲線（1年に届く人数とその確率）" if ja else
+         "Loss exceedance (people reached in a year, and how likely)", _loss_table(a, lang), loss_lead),
+        ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w), []),
         ("主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else "Top open findings (※ resting on an assumption)",
-         council_findings(a, lang)),
-        ("自己評価の検証" if ja else "Self-rating check", _md_rating_check(a, w)),
+         council_findings(a, lang), []),
+        ("自己評価の検証" if ja else "Self-rating check", _md_rating_check(a, w), []),
     )
-    for title, frame in sections:
-        lines += ["", f"## {title}", "", _markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
+    for title, frame, lead in sections:
+        lines += ["", f"## {title}", ""] + [x for paragraph in lead for x in (paragraph, "")]
+        lines += [_markdown_table(frame.head(MARKDOWN_MAX_ROWS))]
         shown = frame.head(MARKDOWN_MAX_ROWS)
-        notes = method_notes(" ".join([title, *map(str, shown.columns), *map(str, shown.to_numpy().ravel())]), lang)
+        notes = method_notes(" ".join([title, *lead, *map(str, shown.columns), *map(str, shown.to_numpy().ravel())]),
+                             lang)
         if notes:  # the methods the section names, one line each
             lines += [""] + [f"> {md_text(note)}" for note in notes]
         if len(frame) > MARKDOWN_MAX_ROWS:
@@ -1442,6 +1666,14 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     note="tables/questions.csv"))
         elif name == "messages":
             pages.append(messages_page(messages, a.model, lang))
+        elif name == "probabilities":
+            pages.append(table_page(_holder_probabilities(a, lang), _holders_title(lang), a.model, lang,
+                                    col_widths=[0.17, 0.17, 0.12, 0.14, 0.28, 0.12], size=7.5,
+                                    note="tables/exposure.csv", explain=True))
+        elif name == "fix_first":
+            pages.append(table_page(_fix_first_table(a, lang), _fix_first_title(lang), a.model, lang,
+                                    col_widths=[0.05, 0.24, 0.21, 0.14, 0.12, 0.13, 0.11], size=7.5,
+                                    note="tables/fix_first.csv", explain=True, lead=_fix_first_lines(a, lang)))
         else:
             pages.append(figures[name])
     with PdfPages(path, metadata=metadata) as pdf:

@@ -844,6 +844,16 @@ def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame
                      "Fix first (greedy): " + "; ".join(steps) + ".")
         lines.append(f"記録の期待値は年 {_int(before)} 件から {_int(after)} 件へ。" if ja else
                      f"Expected records a year: {_int(before)} before, {_int(after)} after.")
+    # what the expectation counts, so that it is not read against the loss curve's people a year
+    lines.append("記録の期待値: 個人番号の保有システムごとに、侵害される年間確率（厳密な確率）× "
+                 "その最大の個人番号ファイルの人数 を足した値"
+                 "（件＝人分。同じ住民が複数のシステムにいれば、その数だけ数える。損失超過曲線の"
+                 "「1年あたりの期待値 … 人分」は1年に届く人数の平均で、住民を一度だけ数えるため、これより小さい）。"
+                 if ja else
+                 "Expected records: for each My Number holder, its yearly probability of compromise (exact "
+                 "probability) × the people of its largest My Number file, summed (a resident held by several systems "
+                 "counts once per system; the loss curve's expected people a year counts each resident once, per "
+                 "simulated year, and is smaller).")
     cut = list(plan.attrs.get("min_cut", []))
     in_cut = [r.id for r in plan.itertuples(index=False) if r.kind == "flow" and r.in_min_cut]
     lines.append((f"最小カット（全経路を断つ流れ）: {_listing(map(name, cut), lang)}。計画のうち最小カットの流れ: "
@@ -907,15 +917,17 @@ def loss_exceedance_reading(model: Model, curve: pd.DataFrame, *, lang: str = "j
             lines.append(f"最大の {_int(last.records)} 人以上（届いた最大の個人番号ファイルの件数）に届く確率は "
                          f"{_pct(last.probability)}{interval(last)}。")
         lines.append(f"1年あたりの期待値は {_int(curve.attrs.get('expected_records', 0.0))} 人分"
-                     "（同じ事務のファイルは同じ住民の記録なので、届いた最大のファイルの件数で数える）。")
+                     "（モンテカルロ法で1年に届く人数の平均。同じ事務のファイルは同じ住民の記録なので、届いた最大の"
+                     "ファイルの件数で数え、住民を一度だけ数える。システムごとに足す「記録の期待値」より小さい）。")
     else:
         lines.append(f"In {trials:,} simulated years, the attacker reaches the records of {_int(first.records)} "
                      f"people or more with probability {_pct(first.probability)}{interval(first)}.")
         if len(curve) > 1:
             lines.append(f"The largest, {_int(last.records)} people or more (the largest My Number file reached), has "
                          f"probability {_pct(last.probability)}{interval(last)}.")
-        lines.append(f"Expected people a year: {_int(curve.attrs.get('expected_records', 0.0))} (the files of "
-                     "one affair hold the same residents: the largest file reached counts).")
+        lines.append(f"Expected people a year: {_int(curve.attrs.get('expected_records', 0.0))} (the Monte Carlo's "
+                     "mean people reached a year; the files of one affair hold the same residents: the largest file "
+                     "reached counts, each resident once — smaller than the expected records summed per system).")
     return _text(lines)
 
 

@@ -10,7 +10,8 @@ the CSV/xlsx tables and in the appendix that maps names to ids (:meth:`CouncilWo
 
 from __future__ import annotations
 
-__all__ = ["METHOD_NOTES", "CouncilWords", "count_noun", "method_notes", "model_ids", "percent"]
+__all__ = ["METHOD_NOTES", "CouncilWords", "count_noun", "measured_probability", "method_notes", "model_ids",
+           "percent"]
 
 import re
 
@@ -19,7 +20,7 @@ import pandas as pd
 from ..catalog import read_table
 from ..model.model import Model
 from ..model.organisation import organisation_kind
-from ..util.words import OPERATOR_WORDS, STATUS_WORDS, percent
+from ..util.words import OPERATOR_WORDS, STATUS_WORDS, measure_word, percent
 
 # A rated item's official wording is long (「権限のない者（元職員、アクセス権限のない職員等）によって不正に使用される
 # リスク」); on a council page it is cut at this many characters with 「…」.
@@ -45,6 +46,24 @@ METHOD_NOTES: tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...] = (
      "その値を年間の想定確率とする。",
      "Most likely path (exposure): of the routes from an entry point (where an attack can start), the one whose "
      "step probabilities multiply to the largest value; that value is the yearly likelihood."),
+    # the measures of the probability of compromise by any path (issue 17); a note never names another
+    # note's words, so that a page lists only the notes of what it names
+    (("厳密な確率",), ("exact probability",),
+     "厳密な確率: 入口から届くすべての経路を合わせ、複数の流れを守る同じ対策は一度だけ破られるものとして、"
+     "二分決定図（BDD）で誤差なく計算した年間の確率。一つの経路だけの確率はその下限になる。",
+     "Exact probability: every route from an entry point taken together, a control guarding several flows "
+     "failing once for all of them, computed without error on a binary decision diagram (BDD); the "
+     "probability of any single route is a lower bound of it."),
+    (("標本推定",), ("sampled estimate",),
+     "標本推定（95%区間）: 計算が大きすぎて誤差なく求められないシステムについて、攻撃を乱数で何万回も試し、"
+     "届いた割合を確率とした値。95%区間はその誤差の幅で、確かな下限・上限の内に収める。",
+     "Sampled estimate (95% interval): where the system is too large to compute without error, the attack is "
+     "tried tens of thousands of times at random and the share of the trials that reach it is the probability; the 95% "
+     "interval is its margin of error, kept within the certified bounds."),
+    (("上下限",), ("lower and upper bounds",),
+     "上下限: 計算が大きすぎるときの、確かな下限（一つの経路の確率など）と上限。本当の確率はその間にある。",
+     "Lower and upper bounds: where the computation is too large, a certified lower bound (the most likely "
+     "route, for one) and upper bound; the true probability lies between them."),
     (("モンテカルロ",), ("Monte Carlo",),
      "モンテカルロ法: 攻撃の成否を乱数で何万回も試し、いずれかの経路で到達された回数の割合を確率とする方法。",
      "Monte Carlo: the attack is tried tens of thousands of times at random; the share of the trials in which "
@@ -94,6 +113,56 @@ def method_notes(text: str, lang: str = "ja") -> list[str]:
     folded = text if ja else text.casefold()  # "Most likely path to …" names the method too
     return [note_ja if ja else note_en for words_ja, words_en, note_ja, note_en in METHOD_NOTES
             if any((w if ja else w.casefold()) in folded for w in (words_ja if ja else words_en))]
+
+
+def measured_probability(probability: float, method: str, low: float = float("nan"), high: float = float("nan"),
+                         lang: str = "ja") -> str:
+    """A yearly probability with the measure it is, for a council page: 「年 4.5%（厳密な確率）」.
+
+    ``method`` is a ``method`` of :func:`pia_analysis.compromise_probability` (``exact``, ``sampled``,
+    ``bounds``) or ``path`` (the most likely path: a lower bound). The words of the measure are those of
+    :func:`pia_analysis.util.words.measure_word`, so the page's method notes (:data:`METHOD_NOTES`) explain them.
+
+    Parameters
+    ----------
+    probability
+        The value (NaN when only bounds are known).
+    method
+        ``exact``, ``sampled``, ``bounds`` or ``path``.
+    low, high
+        The 95 % interval (``sampled``) or the certified bounds (``bounds``); unused otherwise.
+    lang
+        ``"ja"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        「年 4.5%（厳密な確率）」, 「年 4.4%（標本推定、95%区間 4.2%〜4.7%）」, 「年 2.5%〜3.1%（上下限）」,
+        「年 2.4%（下限）」; ``"4.5% a year (exact probability)"`` … in English.
+
+    Examples
+    --------
+    >>> from pia_analysis.outputs.wording import measured_probability
+    >>> measured_probability(0.045, "exact"), measured_probability(0.024, "path")
+    ('年 4.5%（厳密な確率）', '年 2.4%（下限）')
+    >>> measured_probability(0.044, "sampled", 0.042, 0.047, "en")
+    '4.4% a year (sampled estimate, 95% interval 4.2%–4.7%)'
+    >>> measured_probability(float("nan"), "bounds", 0.025, 0.031)
+    '年 2.5%〜3.1%（上下限）'
+    """
+    ja = lang != "en"
+    if method == "bounds":
+        value = f"{percent(low, lang)}{'〜' if ja else '–'}{percent(high, lang)}"
+        words = measure_word("bounds", lang)
+    elif method == "sampled":
+        value = percent(probability, lang)
+        words = (f"標本推定、95%区間 {percent(low, lang)}〜{percent(high, lang)}" if ja else
+                 f"sampled estimate, 95% interval {percent(low, lang)}–{percent(high, lang)}")
+    elif method == "path":
+        value, words = percent(probability, lang), ("下限" if ja else "a lower bound")
+    else:
+        value, words = percent(probability, lang), measure_word(method, lang)
+    return f"年 {value}（{words}）" if ja else f"{value} a year ({words})"
 
 
 def count_noun(n: int, singular: str, plural: str | None = None) -> str:

@@ -367,9 +367,12 @@ def _internet_detail(ctx: FindingContext, zid: str) -> tuple[str, str]:
     # the path to the holder reached with the controls; one reached only without them has none
     path = " → ".join(ctx.zone_best_path(zid))
     ja = (f"インターネットに面したゾーン {zid}（{ctx.zones[zid]['name_ja']}）から個人番号保有システムに到達しうる。"
-          f"ゾーンが侵害された場合の最大到達確率 {percent(best)}（対策なしでは {percent(raw)}）: {path or '-'}。")
-    en = (f"Internet-facing zone {zid} reaches a My Number holder. Highest probability if the zone is "
-          f"compromised: {percent(best, 'en')} ({percent(raw, 'en')} without controls): {path or '-'}.")
+          f"ゾーンが侵害された場合に最も起こりやすい経路の確率（下限） {percent(best)}（対策なしでは {percent(raw)}）: "
+          f"{path or '-'}。")
+    # the measure said (issue 17): the most likely path's probability is a lower bound of any path's
+    en = (f"Internet-facing zone {zid} reaches a My Number holder. If the zone is compromised, the most likely "
+          f"path (a lower bound) has probability {percent(best, 'en')} ({percent(raw, 'en')} without controls): "
+          f"{path or '-'}.")
     return ja, en
 
 
