@@ -590,3 +590,34 @@ def test_max_nodes_bounds_the_whole_compile_without_a_variable_limit(monkeypatch
     sampled = compromise_probability(m, max_variables=None, max_nodes=2000, trials=2000)
     assert (sampled["method"] == "sampled").any()
     _check_rule(sampled)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_readings_say_which_holders_importance_left_out(tmp_path, lang):
+    from pia_analysis.outputs.readings import exposure_reading, fix_first_reading
+
+    # A holder behind a chain of 50 flows, each with its own control: 50 variables upstream, beyond the
+    # default max_variables (48), so importance cannot compute it exactly; a second holder next to the entry can.
+    n = 50
+    ids = ["E"] + [f"S{i:02d}" for i in range(1, n)] + ["T"]
+    systems = [system("E", entry=0.5), system("H", holds=["MN"])] + [system(s) for s in ids[1:-1]] + [
+        system("T", holds=["MN"])]
+    flows = [flow("FH", "E", "H")] + [flow(f"F{i:02d}", a, b) for i, (a, b) in enumerate(zip(ids, ids[1:]))]
+    controls = [control("CH", ["FH"], 0.5)] + [control(f"C{i:02d}", [f"F{i:02d}"], 0.1) for i in range(n)]
+    m = make_model(tmp_path, systems=systems, flows=flows, controls=controls)
+    importance, plan = control_importance(m), fix_first(m, k=2)
+    assert importance.attrs["inexact_holders"] == ["T"] and plan.attrs["inexact_holders"] == ["T"]
+    assert importance.attrs["holders"] == ["H", "T"] == plan.attrs["holders"]
+    text = fix_first_reading(m, importance, plan, lang=lang)
+    first = text.splitlines()[0]
+    if lang == "ja":
+        assert "個人番号を保有する 2 システムのうち 1 は厳密に計算できず、この計画に含まれていません" in first
+    else:
+        assert first.startswith("1 of 2 My Number holders could not be computed exactly and are not in this plan")
+    assert "T" in first
+    expo = exposure_reading(m, node_exposure(m), lang=lang)
+    assert ("1 は厳密に計算できず" if lang == "ja" else "1 of 2 My Number holders could not be computed exactly") in expo
+    # all exact: nothing said
+    exact = fix_first_reading(m, control_importance(m, max_variables=None), fix_first(m, k=2, max_variables=None),
+                              lang=lang)
+    assert "厳密に計算できず" not in exact and "could not be computed exactly" not in exact

@@ -823,6 +823,7 @@ class _Holders:
     holders: list[int]  # exact holders, by index
     inexact: list[str]  # holders too large to compile exactly (left out)
     records: dict[int, int]
+    all_ids: list[str]  # every My Number holder, exact or not
 
 
 def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | None) -> _Holders:
@@ -837,7 +838,7 @@ def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | N
     exact = [h for h in targets if compiled.exact.get(h)]
     people = model.my_number_people
     return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],
-                    {h: int(people.get(structure.ids[h], 0)) for h in exact})
+                    {h: int(people.get(structure.ids[h], 0)) for h in exact}, [structure.ids[h] for h in targets])
 
 
 def _importance_rows(h: _Holders, roots: dict[int, Any]) -> dict[int, list[tuple[int, float, float]]]:
@@ -908,6 +909,7 @@ def _importance_table(model: Model, kind: str, max_nodes: int | None, max_variab
         out = out.sort_values(["records_fall", "birnbaum_weighted"], ascending=False, kind="stable")
         out = out.reset_index(drop=True)
     out.attrs["inexact_holders"] = h.inexact
+    out.attrs["holders"] = h.all_ids
     return out
 
 
@@ -932,7 +934,8 @@ def control_importance(model: Model, *, by_holder: bool = False, max_nodes: int 
         One row per control and holder instead of one per control.
     max_nodes, max_variables
         As in :func:`compromise_probability`; holders that cannot be compiled exactly within them are
-        left out and listed in ``attrs["inexact_holders"]``.
+        left out of every figure and listed in ``attrs["inexact_holders"]`` (``attrs["holders"]``: all
+        My Number holders), so a reading can say the figures are incomplete.
 
     Returns
     -------
@@ -982,7 +985,8 @@ def flow_importance(model: Model, *, by_holder: bool = False, max_nodes: int | N
     by_holder
         One row per flow and holder instead of one per flow.
     max_nodes, max_variables
-        As in :func:`compromise_probability`; holders beyond them are listed in ``attrs["inexact_holders"]``.
+        As in :func:`compromise_probability`; holders beyond them are left out of every figure and listed
+        in ``attrs["inexact_holders"]`` (``attrs["holders"]``: all My Number holders).
 
     Returns
     -------
@@ -1041,7 +1045,8 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
         One row per step (a fresh ``RangeIndex``): ``step`` (1, 2, …), ``kind`` (``control`` or ``flow``),
         ``id``, ``fall`` (records per year: the fall this step gives), ``cumulative_fall``,
         ``expected_records`` (after the step), ``in_min_cut`` (a flow in the minimum cut). ``attrs``:
-        ``expected_records_before``, ``min_cut`` (its flows) and ``inexact_holders``.
+        ``expected_records_before``, ``min_cut`` (its flows), ``inexact_holders`` (the My Number holders
+        left out of every figure: not computable exactly within the limits) and ``holders`` (all of them).
 
     Raises
     ------
@@ -1110,4 +1115,5 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
     out.attrs["expected_records_before"] = before
     out.attrs["min_cut"] = sorted(cut)
     out.attrs["inexact_holders"] = h.inexact
+    out.attrs["holders"] = h.all_ids
     return out

@@ -370,6 +370,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     str
         Lines of text computed from the ranking. What is at stake is the largest My Number file the system
         holds (the people whose records are there), stated beside the yearly probability, not their product.
+        The chokepoint line is followed by the My Number holders the importance left out, if any.
 
     Raises
     ------
@@ -416,6 +417,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
 
     importance = control_importance(model)
     key = importance.loc[importance["records_fall"] > 0].head(1)
+    left_out = _left_out(model, importance, "要所の計算", "the chokepoint", lang)
     controls = model.controls.set_index("control_id")
 
     def control_name(cid: str) -> str:
@@ -437,6 +439,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
             fall = _int(key.iloc[0]["records_fall"])
             lines.append(f"要所: {control_name(key.iloc[0]['control_id'])}。完全に効けば、"
                          f"危険にさらされる個人番号の期待件数が年 {fall} 件減る（対策の中で最大）。")
+        lines += left_out
     else:
         lines += [
             f"Most exposed system holding My Numbers: {name(top.system_id)}, {_pct(top.exposure)} a year, path "
@@ -453,6 +456,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
             lines.append(f"Chokepoint: {control_name(key.iloc[0]['control_id'])}. Made fully effective, it would "
                          f"lower the expected My Number records at stake by {_int(key.iloc[0]['records_fall'])} a "
                          "year, the most of any control.")
+        lines += left_out
     return _text(lines)
 
 
@@ -743,7 +747,7 @@ def compromise_reading(model: Model, ranking: pd.DataFrame, compromise: pd.DataF
     counts = side["method"].value_counts()
     parts = [f"{measure_word(m, lang)} {int(counts[m])}" if ja else f"{measure_word(m, lang)} for {int(counts[m])}"
              for m in ("exact", "sampled", "bounds") if m in counts.index]
-    # the path is a lower bound: compare with the certified low end (the value itself when exact)
+    # the path is a lower bound: it can only be checked against the high end (the value itself when exact)
     below = int((side["exposure"] <= side["high"] + 1e-12).sum())
     lines = []
     if ja:
@@ -775,6 +779,24 @@ def compromise_reading(model: Model, ranking: pd.DataFrame, compromise: pd.DataF
     return _text(lines)
 
 
+def _left_out(model: Model, result: pd.DataFrame, what_ja: str, what_en: str, lang: str) -> list[str]:
+    """A line naming the My Number holders an importance result left out (``attrs["inexact_holders"]``), if any.
+
+    Importance and the fix-first plan are exact on the holders' diagrams; a holder too large to compile
+    exactly is not in any figure, so a figure of 0 may only mean that. The reading says so in words.
+    """
+    left = list(result.attrs.get("inexact_holders", []))
+    if not left:
+        return []
+    total = len(result.attrs.get("holders", [])) or len(left)
+    names = _listing(map(_namer(model, lang), left), lang)
+    if lang == "ja":
+        return [f"個人番号を保有する {total} システムのうち {len(left)} は厳密に計算できず、{what_ja}に含まれていません"
+                f"（{names}）。"]
+    return [f"{len(left)} of {total} My Number holders could not be computed exactly and are not in {what_en} "
+            f"({names})."]
+
+
 def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame, *, lang: str = "ja") -> str:
     """What to fix first: the control whose full effect lowers the expected records most, and the greedy plan.
 
@@ -792,8 +814,11 @@ def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame
     Returns
     -------
     str
-        Lines of text: the control of the largest fall, the plan step by step with its cumulative fall, the
-        expected records before and after, and which flows of the plan are in the minimum cut.
+        Lines of text: first, when the results left out My Number holders they could not compute exactly
+        (``attrs["inexact_holders"]``), how many of how many and which ("N of M My Number holders could not
+        be computed exactly and are not in this plan"); then the control of the largest fall, the plan step
+        by step with its cumulative fall, the expected records before and after, and which flows of the plan
+        are in the minimum cut.
 
     Raises
     ------
@@ -822,7 +847,10 @@ def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame
             return f"{controls.get(item) or item}（{item}）" if ja else f"{controls.get(item) or item} ({item})"
         return name(item)
 
-    lines = []
+    # holders left out of the figures first: a fall of 0 may only mean they could not be computed
+    lines = _left_out(model, plan, "この計画", "this plan", lang)
+    if not lines:
+        lines = _left_out(model, importance, "この計画", "this plan", lang)
     ranked = importance.sort_values(["records_fall", "control_id"], ascending=[False, True])
     ranked = ranked.loc[ranked["records_fall"] > 0]
     if not ranked.empty:
