@@ -621,3 +621,17 @@ def test_readings_say_which_holders_importance_left_out(tmp_path, lang):
     exact = fix_first_reading(m, control_importance(m, max_variables=None), fix_first(m, k=2, max_variables=None),
                               lang=lang)
     assert "厳密に計算できず" not in exact and "could not be computed exactly" not in exact
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_model_without_entry_points_reads_so(tmp_path, lang):
+    # notebook 02 took the first entry point with .iloc[0] and crashed (IndexError) on such a model
+    from pia_analysis.outputs.readings import blast_radius_reading, entry_points
+
+    m = make_model(tmp_path, systems=[system("A"), system("B", holds=["MN"])], flows=[flow("F1", "A", "B")],
+                   controls=[control("C1", ["F1"], 0.5)])
+    ranking = node_exposure(m)
+    assert entry_points(m, ranking) == []
+    text = blast_radius_reading(m, None, lang=lang)
+    assert ("侵入口" in text and "ありません" in text) if lang == "ja" else "no entry point" in text
+    assert set(compromise_probability(m)["probability"]) == {0.0}

@@ -15,7 +15,8 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 from __future__ import annotations
 
 __all__ = ["assessment_change_reading", "blast_radius_reading", "comparison_reading", "compromise_reading",
-           "example_measure", "exposure_reading", "fix_first_reading", "loss_exceedance_reading", "findings_reading",
+           "entry_points", "example_measure", "exposure_reading", "fix_first_reading", "loss_exceedance_reading",
+           "findings_reading",
            "gaps_reading",
            "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
            "rating_check_reading", "rating_counts", "readable_table", "schedule_reading", "simulation_reading",
@@ -392,15 +393,14 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     _check_lang(lang)
     name = _namer(model, lang)
     largest = model.my_number_people
-    entry_points = [s for s in ranking["system_id"]
-                    if float(model.systems.set_index("system_id").loc[s, "entry_likelihood"] or 0) > 0]
+    starts = entry_points(model, ranking)
     holders = ranking.loc[ranking["holds_my_number"]]
     reached = holders.loc[holders["exposure"] > 0]
     lines: list[str] = []
     if lang == "ja":
-        lines.append("侵入口: " + _listing([name(s) for s in entry_points], lang) + "。")
+        lines.append("侵入口: " + _listing([name(s) for s in starts], lang) + "。")
     else:
-        lines.append("Entry points: " + _listing([name(s) for s in entry_points], lang) + ".")
+        lines.append("Entry points: " + _listing([name(s) for s in starts], lang) + ".")
     if reached.empty:
         lines.append("個人番号を保有するシステムに至る攻撃経路はありません。" if lang == "ja" else
                      "No attack path reaches a system holding My Numbers.")
@@ -582,15 +582,51 @@ def hardening_reading(model: Model, cut: MinCut, candidates: pd.DataFrame, *, la
     return _text(lines)
 
 
-def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja") -> str:
+def entry_points(model: Model, ranking: pd.DataFrame) -> list[str]:
+    """The entry points (systems of ``entry_likelihood`` above 0) in the order of ``ranking``; empty when none.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the ranking was computed on.
+    ranking : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.exposure.node_exposure` (most exposed first).
+
+    Returns
+    -------
+    list of str
+        System ids, most exposed first. A model may have none (nothing is exposed from outside): then the
+        list is empty and :func:`blast_radius_reading` of ``None`` says so.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.exposure import node_exposure
+    >>> from pia_analysis.outputs.readings import entry_points
+    >>> model = load_model(bundled_model_path())
+    >>> entry_points(model, node_exposure(model))[0]
+    'STORE_KIOSK'
+    """
+    require_model(model, "entry_points")
+    likelihood = model.systems.set_index("system_id")["entry_likelihood"]
+    return [s for s in ranking["system_id"] if float(likelihood.get(s, 0) or 0) > 0]
+
+
+def blast_radius_reading(model: Model, radius: BlastRadius | None, *, lang: str = "ja") -> str:
     """What falls with one system: the systems it reaches and the My Number files at stake.
 
     Parameters
     ----------
     model : pia_analysis.Model
         The model the result was computed on.
-    radius : pia_analysis.analysis.exposure.BlastRadius
-        The result of :func:`pia_analysis.analysis.exposure.blast_radius`.
+    radius : pia_analysis.analysis.exposure.BlastRadius or None
+        The result of :func:`pia_analysis.analysis.exposure.blast_radius`, or ``None`` for "from an entry
+        point" when the model has none (:func:`entry_points` empty).
     lang : {"ja", "en"}, default "ja"
         The language of the reading.
 
@@ -598,7 +634,7 @@ def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja")
     -------
     str
         One line. The number of people is the largest file reached; the file sum counts the same people once
-        per file.
+        per file. With ``None``: that the model has no entry point, so no attack starts from outside.
 
     Raises
     ------
@@ -618,6 +654,11 @@ def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja")
     """
     require_model(model, "blast_radius_reading")
     _check_lang(lang)
+    if radius is None:
+        return ("このモデルには侵入口（侵入の起こりやすさが 0 より大きいシステム）がなく、"
+                "外部から始まる攻撃はありません。" if lang == "ja" else
+                "The model has no entry point (no system with an entry likelihood above 0): no attack starts from "
+                "outside.")
     name = _namer(model, lang)
     reached = radius.systems["system_id"].tolist()[1:]
     files = radius.files.loc[radius.files["contains_my_number"], "file_id"].tolist()
