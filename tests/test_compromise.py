@@ -635,3 +635,59 @@ def test_a_model_without_entry_points_reads_so(tmp_path, lang):
     text = blast_radius_reading(m, None, lang=lang)
     assert ("侵入口" in text and "ありません" in text) if lang == "ja" else "no entry point" in text
     assert set(compromise_probability(m)["probability"]) == {0.0}
+
+
+def _enumerate(structure, cond):
+    """P(v | every system of cond reached) by enumerating every assignment of the variables (brute force)."""
+    import itertools
+
+    n = len(structure.ids)
+    p_cond, joint = 0.0, [0.0] * n
+
+    def passable(guard, x):
+        return guard is not None and all(x[k] for k in guard)
+
+    for x in itertools.product((False, True), repeat=len(structure.var_names)):
+        weight = math.prod(p if b else 1 - p for p, b in zip(structure.var_p, x))
+        if weight == 0:
+            continue
+        reached = {v for v in range(n) if v in structure.certain or (
+            structure.foot[v] is not None and (structure.foot[v] == -1 or x[structure.foot[v]])
+            and passable(structure.enter[v], x))}
+        grew = True
+        while grew:
+            grew = False
+            for u, v, f in structure.arcs:
+                if u in reached and v not in reached and passable(structure.flow_guard[f], x) \
+                        and passable(structure.enter[v], x):
+                    reached.add(v)
+                    grew = True
+        if all(c in reached for c in cond):
+            p_cond += weight
+            for v in reached:
+                joint[v] += weight
+    return {structure.ids[v]: joint[v] / p_cond for v in range(n)} if p_cond > 0 else None
+
+
+def test_conditioning_equals_enumeration_on_random_small_models(tmp_path):
+    from pia_analysis.analysis.attack_graph import build_structure
+
+    rng = random.Random(1717)
+    checked = 0
+    for case in range(10):
+        m = _random_model(tmp_path, rng, f"c{case}")
+        structure = build_structure(m)
+        assert len(structure.var_names) <= 14
+        for sid in rng.sample(list(structure.ids), 2):
+            expected = _enumerate(structure, [structure.pos[sid]])
+            if expected is None:
+                with pytest.raises(InvalidArgumentError, match="impossible"):
+                    compromise_probability(m, given=sid)
+                continue
+            got = probs(compromise_probability(m, given=sid))
+            assert got == pytest.approx(expected, abs=1e-12), (case, sid)
+            bounded = compromise_probability(m, given=sid, max_nodes=1).set_index("system_id")
+            for v, p in expected.items():
+                assert bounded.at[v, "low"] - 1e-12 <= p <= bounded.at[v, "high"] + 1e-12, (case, sid, v)
+            checked += 1
+    assert checked >= 12
