@@ -535,7 +535,7 @@ def test_bad_argument_types_are_named(issue_model):
         with pytest.raises(InvalidArgumentError, match=name):
             compromise_probability(issue_model, **kwargs)
     for k in (2.5, "3", None, 0):
-        with pytest.raises(InvalidArgumentError, match="k must be a whole number"):
+        with pytest.raises(InvalidArgumentError, match="k must be at least 1"):
             fix_first(issue_model, k=k)
     with pytest.raises(InvalidArgumentError, match="max_variables"):
         control_importance(issue_model, max_variables=float("nan"))

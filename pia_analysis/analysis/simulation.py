@@ -44,8 +44,8 @@ def _check_count(name: str, value: object, minimum: int, *, none: bool = False) 
     if value is None and none:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        expected = f"a whole number of at least {minimum}" + (" (or None)" if none else "")
-        raise InvalidArgumentError(f"{name} must be {expected}, not {value!r}")
+        kind = "a whole number, or None" if none else "a whole number"
+        raise InvalidArgumentError(f"{name} must be at least {minimum} ({kind}), not {value!r}")
 
 
 def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float = 0.95
@@ -72,7 +72,7 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     Raises
     ------
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` is not positive.
+        If ``trials`` is not a whole number of at least 1.
 
     References
     ----------
@@ -87,6 +87,8 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     >>> low.round(4).tolist(), high.round(4).tolist()
     ([0.0, 0.4038], [0.037, 0.5962])
     """
+    if isinstance(trials, numbers.Integral) and not isinstance(trials, bool) and trials < 1:
+        raise InvalidArgumentError(f"trials must be positive, not {trials}")
     _check_count("trials", trials, 1)
     k = np.asarray(successes, dtype=float)
     n = float(trials)
@@ -294,7 +296,7 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` or ``chunk`` is below 1.
+        If ``trials`` or ``chunk`` is not a whole number of at least 1 (``chunk`` may be None).
 
     Examples
     --------
@@ -388,7 +390,7 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` or ``chunk`` is below 1.
+        If ``trials`` or ``chunk`` is not a whole number of at least 1 (``chunk`` may be None).
 
     Examples
     --------
