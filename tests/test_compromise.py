@@ -96,25 +96,72 @@ def test_system_behind_two_entry_points(tmp_path):
 
 
 def test_conditioning_on_a_compromised_system_and_a_failed_control(issue_model):
+    # given B is conditioning: B compromised means FW failed (its only route), so C and T are certain too
     given_b = compromise_probability(issue_model, given=["B"])
-    p = probs(given_b)
-    assert p["B"] == 1.0 and p["T"] == 1.0 and p["C"] == 0.5
+    assert (given_b["method"] == "exact").all()
+    assert probs(given_b) == {"B": 1.0, "C": 1.0, "E": 1.0, "T": 1.0}
     assert given_b.attrs["given"] == {"systems": ["B"], "controls": []}
+    # footholds B is the intervention: the attacker placed on B; FW still holds for F2 with 0.5
+    held = compromise_probability(issue_model, footholds=["B"])
+    assert probs(held) == {"B": 1.0, "C": 0.5, "E": 1.0, "T": 1.0}
+    assert held.attrs["footholds"] == ["B"] and held.attrs["given"] == {"systems": [], "controls": []}
     p = probs(compromise_probability(issue_model, given={"controls": ["FW"]}))
     assert p == {"B": 1.0, "C": 1.0, "E": 1.0, "T": 1.0}
     with pytest.raises(UnknownIdError):
         compromise_probability(issue_model, given=["NOPE"])
     with pytest.raises(InvalidArgumentError):
         compromise_probability(issue_model, given={"system": ["B"]})
+    with pytest.raises(InvalidArgumentError, match="footholds"):
+        compromise_probability(issue_model, footholds=["FW"])
 
 
 def test_conditioning_without_certain_entry(tmp_path):
-    # E (0.5) → A → T, FW (0.5) on F2. Known: A compromised. T = P(FW fails) = 0.5; E unchanged.
+    # E (0.5) → A → T, FW (0.5) on F1 and F2. A compromised means E's foothold and FW's failure: P(A) = 0.25,
+    # and then T is certain and E too. As a foothold A leaves E alone and T behind FW (0.5).
     m = make_model(tmp_path, systems=[system("E", entry=0.5), system("A"), system("T")],
                    flows=[flow("F1", "E", "A"), flow("F2", "A", "T")], controls=[control("FW", ["F2", "F1"], 0.5)])
     assert probs(compromise_probability(m)) == pytest.approx({"E": 0.5, "A": 0.25, "T": 0.25})
-    assert probs(compromise_probability(m, given="A")) == pytest.approx({"E": 0.5, "A": 1.0, "T": 0.5})
+    assert probs(compromise_probability(m, given="A")) == pytest.approx({"E": 1.0, "A": 1.0, "T": 1.0})
+    assert probs(compromise_probability(m, footholds="A")) == pytest.approx({"E": 0.5, "A": 1.0, "T": 0.5})
     assert probs(compromise_probability(m, given="FW")) == pytest.approx({"E": 0.5, "A": 0.5, "T": 0.5})
+    # given E: P(A | E) = P(A) / P(E) = 0.5, P(T | E) = 0.5
+    assert probs(compromise_probability(m, given="E")) == pytest.approx({"E": 1.0, "A": 0.5, "T": 0.5})
+
+
+def test_conditioning_on_a_chain(tmp_path):
+    # E (0.4, CE 0.5) → A over F1 (C1 0.2) → B (CB 0.25): P = 0.2, 0.16, 0.12
+    m = make_model(tmp_path, systems=[system("E", entry=0.4), system("A"), system("B")],
+                   flows=[flow("F1", "E", "A"), flow("F2", "A", "B")],
+                   controls=[control("CE", ["E"], 0.5), control("C1", ["F1"], 0.2), control("CB", ["B"], 0.25)])
+    # given A: its whole route is known open, B needs CB to fail (0.75)
+    assert probs(compromise_probability(m, given="A")) == pytest.approx({"E": 1.0, "A": 1.0, "B": 0.75})
+    # given E: A = 0.8, B = 0.8 · 0.75
+    assert probs(compromise_probability(m, given="E")) == pytest.approx({"E": 1.0, "A": 0.8, "B": 0.6})
+    # given B: everything upstream of it was passed
+    assert probs(compromise_probability(m, given="B")) == pytest.approx({"E": 1.0, "A": 1.0, "B": 1.0})
+    # two conditions at once: P(B | E ∧ A) = 0.75
+    assert probs(compromise_probability(m, given=["E", "A"]))["B"] == pytest.approx(0.75)
+
+
+def test_conditioning_on_a_control_shared_by_a_flow_and_a_system(tmp_path):
+    # S (0.5) guards flow F1 (E → M) and T's entry; M → T over F2 is free. P(M) = P(T) = 0.5 (S fails).
+    # M compromised means S failed, so T's entry is open: P(T | M) = 1; as a foothold M leaves S: 0.5.
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("M"), system("T")],
+                   flows=[flow("F1", "E", "M"), flow("F2", "M", "T")], controls=[control("S", ["F1", "T"], 0.5)])
+    assert probs(compromise_probability(m)) == pytest.approx({"E": 1.0, "M": 0.5, "T": 0.5})
+    assert probs(compromise_probability(m, given="M")) == pytest.approx({"E": 1.0, "M": 1.0, "T": 1.0})
+    assert probs(compromise_probability(m, footholds="M")) == pytest.approx({"E": 1.0, "M": 1.0, "T": 0.5})
+
+
+def test_an_impossible_condition_is_refused(tmp_path):
+    m = make_model(tmp_path, systems=[system("E", entry=1.0), system("A"), system("Z")],
+                   flows=[flow("F1", "E", "A")], controls=[control("FW", ["F1"], 1.0)])
+    for kwargs in ({}, {"max_nodes": 1, "trials": 500}):
+        with pytest.raises(InvalidArgumentError, match="impossible"):
+            compromise_probability(m, given="Z", **kwargs)  # no foothold, no flow in
+        with pytest.raises(InvalidArgumentError, match="impossible"):
+            compromise_probability(m, given="A", **kwargs)  # its only flow blocked for sure
+    assert probs(compromise_probability(m, footholds="Z"))["Z"] == 1.0  # the intervention is always possible
 
 
 def _random_model(tmp_path, rng: random.Random, name: str):
@@ -422,9 +469,225 @@ def test_diagrams_too_deep_fall_back_to_labelled_bounds(monkeypatch, issue_model
 
     monkeypatch.setattr(compromise, "_compile", too_deep)
     table = compromise_probability(issue_model).set_index("system_id")
-    assert set(table["method"]) == {"bounds"} and table.attrs["diagrams"] is False
-    assert table.at["T", "low"] <= 0.5 <= table.at["T", "high"]
-    assert table["probability"].isna().all()
+    # Where the path and the numeric bound meet (E: 1; B and C: 0.5 each, their one firewall) the value is
+    # exact; T's bounds do not meet (0.5 by one path, 0.75 above).
+    assert table.attrs["diagrams"] is False
+    assert table["method"].to_dict() == {"B": "exact", "C": "exact", "E": "exact", "T": "bounds"}
+    assert table.at["T", "low"] <= 0.5 <= table.at["T", "high"] and table.at["T", "low"] < table.at["T", "high"]
+    assert math.isnan(table.at["T", "probability"]) and table.at["B", "probability"] == 0.5
     sampled = compromise_probability(issue_model, trials=20_000, seed=1).set_index("system_id")
-    assert set(sampled["method"]) == {"sampled"}
+    assert sampled.at["T", "method"] == "sampled"
     assert sampled.at["T", "low"] <= 0.5 <= sampled.at["T", "high"]
+
+
+def _check_rule(table):
+    """The one rule of docs/exposure.md §4b, row by row."""
+    for row in table.itertuples():
+        assert row.low <= row.high, row
+        if row.method == "exact":
+            assert row.low == row.high == row.probability, row
+        elif row.method == "sampled":
+            assert row.low < row.high and row.low <= row.probability <= row.high, row
+        else:
+            assert row.method == "bounds" and row.low < row.high, row
+            assert math.isnan(row.probability) or row.low <= row.probability <= row.high, row
+
+
+def test_one_rule_for_intervals_on_random_small_models(tmp_path):
+    # Every row is exact (bounds that meet), sampled (the Wilson interval cut to the certified bounds) or bounds
+    # (the certified bounds, the estimate inside them), with the exact value inside whatever the row says.
+    rng = random.Random(170)
+    seen = set()
+    for case in range(10):
+        m = _random_model(tmp_path, rng, f"r{case}")
+        exact = compromise_probability(m).set_index("system_id")["probability"]
+        ids = list(exact.index)
+        given = [s for s in ids if 0 < exact[s]][:1] if case % 2 else None
+        cond = compromise_probability(m, given=given).set_index("system_id")["probability"] if given else exact
+        for kwargs in ({"max_nodes": 1}, {"max_nodes": 1, "trials": 300, "seed": case},
+                       {"max_variables": 1, "trials": 50, "seed": case}):
+            table = compromise_probability(m, given=given, **kwargs)
+            _check_rule(table)
+            seen |= set(table["method"])
+            t = table.set_index("system_id")
+            for sid in ids:
+                if t.at[sid, "method"] != "sampled":  # a 95 % interval may miss; certified bounds may not
+                    assert t.at[sid, "low"] - 1e-12 <= cond[sid] <= t.at[sid, "high"] + 1e-12, (case, kwargs, sid)
+    assert seen == {"exact", "sampled", "bounds"}
+
+
+def test_conditioning_sampled_counts_only_the_trials_that_reach_the_condition(issue_model):
+    # With diagrams too small every system is sampled; given B, only the trials where B is reached count.
+    table = compromise_probability(issue_model, given="B", max_nodes=1, trials=4000, seed=3)
+    t = table.set_index("system_id")
+    assert t.at["T", "probability"] == 1.0 and t.at["C", "probability"] == 1.0
+    assert 1700 < table.attrs["trials"] < 2300  # about half the trials reach B (FW fails)
+    _check_rule(table)
+
+
+def test_bad_argument_types_are_named(issue_model):
+    cases = [({"given": 5}, "given"), ({"given": {"systems": None}}, "systems"), ({"given": [["X"]]}, "given"),
+             ({"given": b"B"}, "given"), ({"trials": 2.5}, "trials"), ({"trials": "3"}, "trials"),
+             ({"max_nodes": "5"}, "max_nodes"), ({"max_nodes": float("nan")}, "max_nodes"),
+             ({"max_variables": float("nan")}, "max_variables"), ({"max_nodes": True}, "max_nodes"),
+             ({"seed": -1}, "seed"), ({"footholds": 3}, "footholds")]
+    for kwargs, name in cases:
+        with pytest.raises(InvalidArgumentError, match=name):
+            compromise_probability(issue_model, **kwargs)
+    for k in (2.5, "3", None, 0):
+        with pytest.raises(InvalidArgumentError, match="k must be at least 1"):
+            fix_first(issue_model, k=k)
+    with pytest.raises(InvalidArgumentError, match="max_variables"):
+        control_importance(issue_model, max_variables=float("nan"))
+    with pytest.raises(InvalidArgumentError, match="trials"):
+        simulate_compromise(issue_model, trials=2.5)
+    with pytest.raises(InvalidArgumentError, match="chunk"):
+        simulate_compromise(issue_model, trials=10, chunk="2")
+    assert len(compromise_probability(issue_model, max_nodes=np.int64(5), trials=np.int64(0))) == 4
+
+
+def _grid(tmp_path, k: int, name: str):
+    """A k × k grid of interactive flows, one control per flow and shared 'ladder' controls per row (trial 17)."""
+    sid = [[f"G{i:02d}_{j:02d}" for j in range(k)] for i in range(k)]
+    systems = [system(sid[i][j], entry=0.2 if i == 0 and j in (0, k - 1) else 0.0,
+                      holds=["MN"] if i == k - 1 else []) for i in range(k) for j in range(k)]
+    flows = []
+    for i in range(k):
+        for j in range(k):
+            for di, dj in ((0, 1), (1, 0)):
+                if i + di < k and j + dj < k:
+                    flows.append(flow(f"F{len(flows):04d}", sid[i][j], sid[i + di][j + dj], interactive=True))
+    controls = [control(f"C{n:04d}", [f["flow_id"]], 0.5) for n, f in enumerate(flows)]
+    controls += [control(f"R{r:02d}", [f["flow_id"] for f in flows if f["source"].startswith(f"G{r:02d}_")]
+                         + [sid[i][r] for i in range(k)], 0.3) for r in range(k)]
+    return make_model(tmp_path, systems=systems, flows=flows, controls=controls, name=name)
+
+
+def test_max_nodes_bounds_the_whole_compile_without_a_variable_limit(monkeypatch, tmp_path):
+    import time
+
+    from pia_analysis.analysis import compromise
+
+    # With max_variables=None nothing but the node budget (10 × max_nodes over the whole compile, dd's table)
+    # stops a grid's diagrams from growing: a 10 × 10 grid took 34 CPU s and 1.5 GB in the attack trial; this
+    # one, without the budget, 4 CPU s and a table of over 400,000 nodes.
+    tables = []
+    compile_ = compromise._compile
+
+    def spy(*args, **kwargs):
+        compiled = compile_(*args, **kwargs)
+        tables.append(len(compiled.bdd._bdd))
+        return compiled
+
+    monkeypatch.setattr(compromise, "_compile", spy)
+    m = _grid(tmp_path, 10, "grid10")
+    start = time.process_time()
+    table = compromise_probability(m, max_variables=None, max_nodes=2000)
+    assert time.process_time() - start < 3  # about 0.2 CPU s alone
+    assert tables and max(tables) <= 2 * 10 * 2000 + 2
+    assert (table["method"] == "bounds").any() and not (table["method"] == "sampled").any()
+    _check_rule(table)
+    sampled = compromise_probability(m, max_variables=None, max_nodes=2000, trials=2000)
+    assert (sampled["method"] == "sampled").any()
+    _check_rule(sampled)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_readings_say_which_holders_importance_left_out(tmp_path, lang):
+    from pia_analysis.outputs.readings import exposure_reading, fix_first_reading
+
+    # A holder behind a chain of 50 flows, each with its own control: 50 variables upstream, beyond the
+    # default max_variables (48), so importance cannot compute it exactly; a second holder next to the entry can.
+    n = 50
+    ids = ["E"] + [f"S{i:02d}" for i in range(1, n)] + ["T"]
+    systems = [system("E", entry=0.5), system("H", holds=["MN"])] + [system(s) for s in ids[1:-1]] + [
+        system("T", holds=["MN"])]
+    flows = [flow("FH", "E", "H")] + [flow(f"F{i:02d}", a, b) for i, (a, b) in enumerate(zip(ids, ids[1:]))]
+    controls = [control("CH", ["FH"], 0.5)] + [control(f"C{i:02d}", [f"F{i:02d}"], 0.1) for i in range(n)]
+    m = make_model(tmp_path, systems=systems, flows=flows, controls=controls)
+    importance, plan = control_importance(m), fix_first(m, k=2)
+    assert importance.attrs["inexact_holders"] == ["T"] and plan.attrs["inexact_holders"] == ["T"]
+    assert importance.attrs["holders"] == ["H", "T"] == plan.attrs["holders"]
+    text = fix_first_reading(m, importance, plan, lang=lang)
+    first = text.splitlines()[0]
+    if lang == "ja":
+        assert "個人番号を保有する 2 システムのうち 1 は厳密に計算できず、この計画に含まれていません" in first
+    else:
+        assert first.startswith("1 of 2 My Number holders could not be computed exactly and are not in this plan")
+    assert "T" in first
+    expo = exposure_reading(m, node_exposure(m), lang=lang)
+    assert ("1 は厳密に計算できず" if lang == "ja" else "1 of 2 My Number holders could not be computed exactly") in expo
+    # all exact: nothing said
+    exact = fix_first_reading(m, control_importance(m, max_variables=None), fix_first(m, k=2, max_variables=None),
+                              lang=lang)
+    assert "厳密に計算できず" not in exact and "could not be computed exactly" not in exact
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_model_without_entry_points_reads_so(tmp_path, lang):
+    # notebook 02 took the first entry point with .iloc[0] and crashed (IndexError) on such a model
+    from pia_analysis.outputs.readings import blast_radius_reading, entry_points
+
+    m = make_model(tmp_path, systems=[system("A"), system("B", holds=["MN"])], flows=[flow("F1", "A", "B")],
+                   controls=[control("C1", ["F1"], 0.5)])
+    ranking = node_exposure(m)
+    assert entry_points(m, ranking) == []
+    text = blast_radius_reading(m, None, lang=lang)
+    assert ("侵入口" in text and "ありません" in text) if lang == "ja" else "no entry point" in text
+    assert set(compromise_probability(m)["probability"]) == {0.0}
+
+
+def _enumerate(structure, cond):
+    """P(v | every system of cond reached) by enumerating every assignment of the variables (brute force)."""
+    import itertools
+
+    n = len(structure.ids)
+    p_cond, joint = 0.0, [0.0] * n
+
+    def passable(guard, x):
+        return guard is not None and all(x[k] for k in guard)
+
+    for x in itertools.product((False, True), repeat=len(structure.var_names)):
+        weight = math.prod(p if b else 1 - p for p, b in zip(structure.var_p, x))
+        if weight == 0:
+            continue
+        reached = {v for v in range(n) if v in structure.certain or (
+            structure.foot[v] is not None and (structure.foot[v] == -1 or x[structure.foot[v]])
+            and passable(structure.enter[v], x))}
+        grew = True
+        while grew:
+            grew = False
+            for u, v, f in structure.arcs:
+                if u in reached and v not in reached and passable(structure.flow_guard[f], x) \
+                        and passable(structure.enter[v], x):
+                    reached.add(v)
+                    grew = True
+        if all(c in reached for c in cond):
+            p_cond += weight
+            for v in reached:
+                joint[v] += weight
+    return {structure.ids[v]: joint[v] / p_cond for v in range(n)} if p_cond > 0 else None
+
+
+def test_conditioning_equals_enumeration_on_random_small_models(tmp_path):
+    from pia_analysis.analysis.attack_graph import build_structure
+
+    rng = random.Random(1717)
+    checked = 0
+    for case in range(10):
+        m = _random_model(tmp_path, rng, f"c{case}")
+        structure = build_structure(m)
+        assert len(structure.var_names) <= 14
+        for sid in rng.sample(list(structure.ids), 2):
+            expected = _enumerate(structure, [structure.pos[sid]])
+            if expected is None:
+                with pytest.raises(InvalidArgumentError, match="impossible"):
+                    compromise_probability(m, given=sid)
+                continue
+            got = probs(compromise_probability(m, given=sid))
+            assert got == pytest.approx(expected, abs=1e-12), (case, sid)
+            bounded = compromise_probability(m, given=sid, max_nodes=1).set_index("system_id")
+            for v, p in expected.items():
+                assert bounded.at[v, "low"] - 1e-12 <= p <= bounded.at[v, "high"] + 1e-12, (case, sid, v)
+            checked += 1
+    assert checked >= 12

@@ -52,7 +52,7 @@ from ..model.errors import unknown_id
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from .attack_graph import Structure, build_structure, gc_paused, my_number_holders
-from .simulation import sample_reach, wilson_interval
+from .simulation import _check_count, _reach_chunks, wilson_interval
 
 COMPROMISE_COLUMNS = ["system_id", "probability", "method", "low", "high", "variables", "bdd_nodes"]
 
@@ -70,6 +70,17 @@ _LOWER_SWEEPS = 1
 _LOWER_NODES = 64
 # Largest cycle bounded from the start that still gets its lower sweeps.
 _LOWER_MAX_CYCLE = 32
+# The node budget of a whole compile, in multiples of ``max_nodes``: dd's node table (live and dead
+# nodes, a few hundred bytes each in pure Python) may hold at most this many times ``max_nodes``.
+_TOTAL_NODES_FACTOR = 10
+
+
+class _BudgetExceeded(Exception):
+    """The compile ran out of its node budget even with small bounded diagrams."""
+
+
+class _OverBudget(Exception):
+    """The node table grew past the budget (checked between operations, the table consistent)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -200,6 +211,14 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
     bdd = dd.autoref.BDD()
     bdd.configure(reordering=False)
     bdd._bdd.__class__ = _quiet_manager(type(bdd._bdd))
+    budget = _TOTAL_NODES_FACTOR * max_nodes if max_nodes is not None else None
+    soft: list[int | None] = [budget]
+    if budget is not None:
+        bdd._bdd.max_nodes = 2 * budget + 2  # dd's hard stop (node ids count from 2)
+
+    def over_budget() -> None:
+        if soft[0] is not None and len(bdd._bdd) > soft[0]:
+            raise _OverBudget
     if structure.var_names:
         bdd.declare(*structure.var_names)
     var = [bdd.var(name) for name in structure.var_names]
@@ -257,6 +276,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             if r is None or r == false:
                 continue
             acc = acc | (r & passes[f])
+            over_budget()
             # Bounded (``upward`` given): shrink as the disjunction grows, not only at the end. A hub many
             # systems flow into would otherwise build a diagram over thousands of variables, and dd's
             # recursive apply goes one Python frame per level (a RecursionError on the national model).
@@ -300,11 +320,11 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
         for d in cond.predecessors(c):
             acc |= upstream[d]
         upstream[c] = acc
-    for c in topo:
-        group = members[c]
+
+    def compile_group(group: list[int], too_many: bool) -> None:
+        nonlocal max_nodes
         cyclic = len(group) > 1
         preds_exact = all(exact[u] for v in group for u, _f in in_arcs[v] if u in exact and u not in group)
-        too_many = max_variables is not None and upstream[c].bit_count() > max_variables
         # Bounded groups keep small upper diagrams: the bound is cheap, and exactness is out of reach anyway.
         max_nodes = min(full_nodes, _BOUND_NODES) if too_many and full_nodes is not None else (
             _BOUND_NODES if too_many else full_nodes)
@@ -312,7 +332,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             for v in group:
                 lo[v] = hi[v] = false
                 exact[v] = False
-            continue
+            return
         # lower diagrams: a Kleene iteration from false (exact when nothing had to be shrunk)
         changed_any = too_many
         rounds = 0
@@ -342,12 +362,12 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             for v in group:
                 hi[v] = lo[v]
                 exact[v] = True
-            continue
+            return
         if not bound:
             for v in group:
                 lo[v] = hi[v] = false
                 exact[v] = False
-            continue
+            return
         # upper diagrams: from the predecessors' upper diagrams; inside a cycle, start from "the cycle
         # was entered and v's own entry passes" (above the fixed point) and iterate down from it
         if cyclic:
@@ -357,6 +377,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
                 for u, f in in_arcs[v]:
                     if u not in group and u in hi:
                         outside = outside | (hi[u] & passes[f])
+                over_budget()
                 if len(outside) > 2 * _cap(None):  # as in step_fn: keep the disjunction shallow
                     outside, _ = shrink(outside, upward=True)
             outside, _ = shrink(outside, upward=True)
@@ -370,6 +391,30 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
             hi[v], _ = shrink(step_fn(v, hi, upward=True), upward=True)
         for v in group:
             exact[v] = lo[v] == hi[v]
+
+    # An overall budget on dd's node table (dead nodes included: the table is what takes the memory). It is
+    # checked between operations (``over_budget``): a group that runs out is bounded with small diagrams,
+    # and so is every group after it, after one garbage collection. dd's own ``max_nodes`` stops a single
+    # operation that would grow the table to twice the budget; the table is then left inconsistent by dd
+    # (a node half added), so the caller drops it and bounds every system without diagrams.
+    exhausted = False
+    for c in topo:
+        group = members[c]
+        too_many = exhausted or (max_variables is not None and upstream[c].bit_count() > max_variables)
+        try:
+            try:
+                compile_group(group, too_many)
+            except _OverBudget:
+                if exhausted:
+                    raise _BudgetExceeded("the bounded diagrams ran out of the node budget too") from None
+                exhausted = True
+                soft[0] = None  # the bounded diagrams are small; dd's hard stop still applies
+                bdd._bdd.collect_garbage()
+                compile_group(group, True)
+        except RuntimeError as error:
+            if not str(error).startswith("full"):  # dd's message when the table reaches its max_nodes
+                raise
+            raise _BudgetExceeded(str(error)) from error
     return _Compiled(bdd, structure, lo, hi, exact, p_level)
 
 
@@ -486,18 +531,31 @@ def _numeric_upper(structure: Structure, sweeps: int = 200) -> np.ndarray:
 # the given facts
 
 
-def _resolve_given(model: Model, given: Any) -> tuple[list[str], list[str]]:
-    """(systems known compromised, controls known failed) from ``given``; unknown ids are refused."""
+def _ids(value: Any, what: str) -> list[str]:
+    """A list of ids from one id or an iterable of ids; anything else is refused, naming ``what``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidArgumentError(f"{what} must be an id or a list of ids (str), not {value!r}")
+    items = list(value)
+    bad = [item for item in items if not isinstance(item, str)]
+    if bad:
+        raise InvalidArgumentError(f"{what} must hold ids (str), not {bad[0]!r}")
+    return items
+
+
+def _resolve_given(model: Model, given: Any, what: str = "given") -> tuple[list[str], list[str]]:
+    """(systems, controls) named by ``given`` (``what`` names the argument); unknown ids are refused."""
     if given is None:
         return [], []
     system_ids = set(model.systems["system_id"])
     control_ids = set(model.controls["control_id"])
     if isinstance(given, Mapping):
-        unknown_keys = sorted(set(given) - {"systems", "controls"})
+        unknown_keys = sorted(set(given) - {"systems", "controls"}, key=str)
         if unknown_keys:
-            raise InvalidArgumentError(f"given: unknown key(s) {unknown_keys}; use 'systems' and 'controls'")
-        systems = [given["systems"]] if isinstance(given.get("systems"), str) else list(given.get("systems", ()))
-        controls = [given["controls"]] if isinstance(given.get("controls"), str) else list(given.get("controls", ()))
+            raise InvalidArgumentError(f"{what}: unknown key(s) {unknown_keys}; use 'systems' and 'controls'")
+        systems = _ids(given.get("systems", ()), f"{what}['systems']")
+        controls = _ids(given.get("controls", ()), f"{what}['controls']")
         for s in systems:
             if s not in system_ids:
                 raise unknown_id("system", s, model.systems["system_id"])
@@ -505,12 +563,11 @@ def _resolve_given(model: Model, given: Any) -> tuple[list[str], list[str]]:
             if c not in control_ids:
                 raise unknown_id("control", c, model.controls["control_id"])
         return sorted(set(systems)), sorted(set(controls))
-    items = [given] if isinstance(given, str) else list(given)
     systems, controls = [], []
-    for item in items:
+    for item in _ids(given, what):
         if item in system_ids and item in control_ids:
-            raise InvalidArgumentError(f"given: {item!r} is both a system and a control; "
-                                       "use given={'systems': [...], 'controls': [...]}")
+            raise InvalidArgumentError(f"{what}: {item!r} is both a system and a control; "
+                                       f"use {what}={{'systems': [...], 'controls': [...]}}")
         if item in system_ids:
             systems.append(item)
         elif item in control_ids:
@@ -524,7 +581,8 @@ def _resolve_given(model: Model, given: Any) -> tuple[list[str], list[str]]:
 # the compromise probability
 
 
-def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | None = DEFAULT_MAX_NODES,
+def compromise_probability(model: Model, given: Any = None, *, footholds: Any = None,
+                           max_nodes: int | None = DEFAULT_MAX_NODES,
                            max_variables: int | None = DEFAULT_MAX_VARIABLES, trials: int = 0,
                            seed: int = 0) -> pd.DataFrame:
     """The probability that each system is compromised, exactly where feasible, with the method that gave it.
@@ -540,14 +598,23 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
     model
         A loaded model.
     given
-        What is known, or ``None``: an iterable of ids — a system id (the system is **known compromised**:
-        treated as a foothold of probability 1 that no control on it stops, so its probability is 1 and
-        the attacker moves on from it) or a control id (the control is **known failed**: it holds nothing,
-        its variable fixed to "does not hold", which is the restriction of the diagram) — or a mapping
-        ``{"systems": [...], "controls": [...]}`` when an id names both. Conditioning is exact wherever the
-        result is exact.
+        What is known, or ``None``: an id or a list of ids — a system id (the system is **known
+        compromised**: every probability is conditional on it, ``P(v | X) = P(v ∧ X) / P(X)``, so what
+        its compromise implies — a shared control that failed, the systems on its only route — counts;
+        its own probability is 1) or a control id (the control is **known failed**: its variable fixed to
+        "does not hold", which for a root variable is the conditioning) — or a mapping
+        ``{"systems": [...], "controls": [...]}`` when an id names both. Exact wherever the diagrams are;
+        otherwise certified conditional bounds, and with ``trials`` the trials that reach every given
+        system (their number in ``attrs["trials"]``).
+    footholds
+        Systems the attacker is **placed on** (an intervention, not an observation: an insider, a route
+        outside the model), or ``None``: each is compromised with probability 1 whatever its controls, and
+        nothing is inferred about the controls on the ways to it (in the issue's model ``footholds=["B"]``
+        leaves C at 0.5 where ``given=["B"]`` gives 1).
     max_nodes
-        Largest diagram (nodes) per system before it is bounded; ``None`` for no limit.
+        Largest diagram (nodes) per system before it is bounded; also the node budget of the whole
+        computation, ten times this over all diagrams (dd's node table, which is what takes memory and
+        time): past it the remaining systems are bounded with small diagrams. ``None`` for no limit.
     max_variables
         Most variables upstream of a system (controls and footholds of every element an attack could
         pass on its way there) for an exact computation to be tried; above, it is bounded straight away.
@@ -565,22 +632,25 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
         ``system_id`` (str)
             the system;
         ``probability`` (float64, probability per year, in [0, 1])
-            the probability that it is compromised within a year: exact (``method`` ``exact``), the
-            Monte Carlo estimate (``sampled``: the share of the trials that reach it, moved onto the
-            nearest certified bound when it falls outside them), or NaN when only bounds are known
-            (``bounds``);
+            the probability that it is compromised within a year: exact (``method`` ``exact``), else the
+            Monte Carlo estimate with ``trials`` (the share of the trials that reach it, moved onto the
+            nearest certified bound when it falls outside them), else NaN (``bounds`` without trials);
         ``method`` (str)
-            ``exact``, ``sampled`` or ``bounds``;
+            one rule (docs/exposure.md §4b): ``exact`` when the certified bounds meet (``low == high``);
+            ``sampled`` when the 95 % Wilson interval of the trials overlaps the certified bounds;
+            ``bounds`` otherwise (no trials, or an interval that misses the bounds);
         ``low``, ``high`` (float64, probability per year)
-            ``exact``: both equal ``probability``; ``bounds``: certified lower and upper bounds;
-            ``sampled``: the 95 % Wilson interval of the same trials, narrowed to the certified bounds
-            (the certified bounds alone when the two do not meet), so ``low <= probability <= high``;
+            ``exact``: both equal ``probability``; ``sampled``: the Wilson interval intersected with the
+            certified bounds; ``bounds``: the certified bounds. Always ``low <= probability <= high``;
         ``variables`` (int64, count)
             how many random variables the system's probability depends on (of its exact or upper diagram);
         ``bdd_nodes`` (int64, count)
             the nodes of its diagram (the upper one when bounded).
 
-        ``attrs["given"]`` holds ``{"systems": [...], "controls": [...]}`` as applied.
+        ``attrs``: ``given`` (``{"systems": [...], "controls": [...]}`` as applied), ``footholds``,
+        ``trials`` (the trials the intervals count: with ``given`` systems, only those reaching them all;
+        0 when nothing was sampled) and ``diagrams`` (False when the node budget or Python's stack ran out
+        and every system was bounded without diagrams).
 
     Raises
     ------
@@ -589,8 +659,10 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
     pia_analysis.model.errors.UnknownIdError
         When ``given`` names an id that is neither a system nor a control of the model.
     pia_analysis.util.errors.InvalidArgumentError
-        When ``max_nodes`` or ``max_variables`` is below 1, ``trials`` is negative, or ``given`` is
-        ambiguous.
+        When ``max_nodes`` or ``max_variables`` is not a whole number of at least 1 (or None), ``trials``
+        or ``seed`` not a whole number of at least 0, ``given`` or ``footholds`` not ids (or an id naming a
+        system and a control alike), ``footholds`` names a control, or the ``given`` systems cannot be
+        compromised together (probability 0: the condition is impossible).
 
     Examples
     --------
@@ -602,68 +674,141 @@ def compromise_probability(model: Model, given: Any = None, *, max_nodes: int | 
     >>> float(compromise_probability(model, given=["VENDOR_TERM"]).set_index("system_id")
     ...       .loc["VENDOR_TERM", "probability"])
     1.0
+    >>> float(compromise_probability(model, footholds=["VENDOR_TERM"]).set_index("system_id")
+    ...       .loc["VENDOR_TERM", "probability"])
+    1.0
     """
     require_model(model, "compromise_probability")
-    if max_nodes is not None and max_nodes < 1:
-        raise InvalidArgumentError(f"max_nodes must be at least 1 (or None), not {max_nodes}")
-    if max_variables is not None and max_variables < 1:
-        raise InvalidArgumentError(f"max_variables must be at least 1 (or None), not {max_variables}")
-    if trials < 0:
-        raise InvalidArgumentError(f"trials must be 0 or more, not {trials}")
+    _check_limits(max_nodes, max_variables)
+    _check_count("trials", trials, 0)
+    _check_count("seed", seed, 0)
     systems, controls = _resolve_given(model, given)
-    structure = build_structure(model, compromised=systems, failed=controls)
+    held, held_controls = _resolve_given(model, footholds, "footholds")
+    if held_controls:
+        raise InvalidArgumentError(f"footholds names systems, not controls ({held_controls}); a control known "
+                                   "failed goes in given")
+    structure = build_structure(model, compromised=held, failed=controls)
+    cond = [structure.pos[x] for x in systems]
+    n = len(structure.ids)
+    prob = np.full(n, np.nan)
+    method = ["exact"] * n
+    variables = np.zeros(n, dtype=np.int64)
+    nodes = np.zeros(n, dtype=np.int64)
     with gc_paused():
         try:
             compiled: _Compiled | None = _compile(structure, max_nodes, max_variables=max_variables)
-        except RecursionError:
+        except (RecursionError, _BudgetExceeded):
             # dd's apply recurses once per variable level; should a diagram still grow deeper than Python's
-            # stack allows, no system gets a diagram: every one is bounded by its most likely path and the
-            # numeric upper bound (sampled with ``trials``), labelled so, never a crash. The recursion limit
-            # is left as it is: raising it risks overflowing the C stack.
+            # stack allows, or the node budget run out even for small bounded diagrams, no system gets a
+            # diagram: every one is bounded by its most likely path and the numeric upper bound (sampled
+            # with ``trials``), labelled so, never a crash. The recursion limit is left as it is: raising it
+            # risks overflowing the C stack.
             compiled = None
-        memo: dict[int, float] = {}
         paths = _best_paths(structure)
         numeric = _numeric_upper(structure) if compiled is None or not all(compiled.exact.values()) else None
-        n = len(structure.ids)
-        prob = np.full(n, np.nan)
-        low = np.zeros(n)
-        high = np.zeros(n)
-        method = ["exact"] * n
-        variables = np.zeros(n, dtype=np.int64)
-        nodes = np.zeros(n, dtype=np.int64)
-        for i in range(n):
-            if compiled is None:
-                method[i] = "bounds"
-                low[i] = paths[i]
-                high[i] = max(low[i], float(numeric[i]))
-                continue
-            lo_f, hi_f = compiled.lo[i], compiled.hi[i]
-            variables[i] = len(hi_f.support)
-            nodes[i] = len(hi_f)
-            if compiled.exact[i]:
-                prob[i] = low[i] = high[i] = compiled.probability(lo_f, memo)
-            else:
-                method[i] = "bounds"
-                low[i] = max(compiled.probability(lo_f, memo), paths[i])
-                high[i] = max(low[i], min(compiled.probability(hi_f, memo), float(numeric[i])))
-    if trials and any(m == "bounds" for m in method):
-        counts = sample_reach(structure, trials, seed)
-        w_low, w_high = wilson_interval(counts, trials)
-        for i in range(n):
-            if method[i] == "bounds":
-                method[i] = "sampled"
+        low = np.array(paths, dtype=float)
+        high = np.maximum(low, numeric) if numeric is not None else low.copy()
+        memo: dict[int, float] = {}
+        if compiled is not None:
+            for i in range(n):
+                lo_f, hi_f = compiled.lo[i], compiled.hi[i]
+                variables[i] = len(hi_f.support)
+                nodes[i] = len(hi_f)
+                if compiled.exact[i]:
+                    low[i] = high[i] = compiled.probability(lo_f, memo)
+                else:
+                    low[i] = max(compiled.probability(lo_f, memo), paths[i])
+                    high[i] = max(low[i], min(compiled.probability(hi_f, memo), float(numeric[i])))
+        if cond:
+            low, high = _conditional_bounds(compiled, [structure.ids[x] for x in cond], cond, low, high, memo)
+    # The one rule (docs/exposure.md §4b): certified bounds that meet are the exact value; otherwise the
+    # Monte Carlo's 95 % interval is cut to the certified bounds where the two overlap (``sampled``), and
+    # where they do not, the certified bounds stand (``bounds``); the estimate always lies inside.
+    certain = low == high
+    for i in range(n):
+        if certain[i]:
+            prob[i] = low[i]
+        else:
+            method[i] = "bounds"
+    used = trials
+    if trials and not certain.all():
+        counts, used = _sample(structure, trials, seed, cond)
+        if used:
+            w_low, w_high = wilson_interval(counts, used)
+            for i in range(n):
+                if certain[i]:
+                    continue
                 lo_i, hi_i = max(w_low[i], low[i]), min(w_high[i], high[i])
-                low[i], high[i] = (lo_i, hi_i) if lo_i <= hi_i else (low[i], high[i])
-                # The estimate and its interval come from the same trials, but the interval is also cut to
-                # the certified bounds: a sample mean below the most likely path (or above the upper
-                # bound) is a value the system cannot have, so it is moved onto the nearest bound — the
-                # estimate only gets closer to the truth, and low <= probability <= high always holds.
-                prob[i] = min(max(counts[i] / trials, low[i]), high[i])
+                if lo_i <= hi_i:
+                    method[i], low[i], high[i] = "sampled", lo_i, hi_i
+                # A sample mean outside the certified bounds is a value the system cannot have: it is moved
+                # onto the nearest bound, which only brings it closer to the truth.
+                prob[i] = min(max(counts[i] / used, low[i]), high[i])
     out = pd.DataFrame({"system_id": structure.ids, "probability": prob, "method": method, "low": low,
                         "high": high, "variables": variables, "bdd_nodes": nodes}, columns=COMPROMISE_COLUMNS)
     out.attrs["given"] = {"systems": systems, "controls": controls}
-    out.attrs["diagrams"] = compiled is not None  # False: too deep for dd, every system bounded (or sampled)
+    out.attrs["footholds"] = held
+    out.attrs["diagrams"] = compiled is not None  # False: too deep or too large for dd, every system bounded
+    out.attrs["trials"] = int(used) if trials and not certain.all() else 0
     return out
+
+
+def _conditional_bounds(compiled: _Compiled | None, names: list[str], cond: list[int], low: np.ndarray,
+                        high: np.ndarray, memo: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of P(v | every system of ``cond`` reached) from the unconditional diagrams and bounds.
+
+    With ``C = ⋀ R_x``: ``P(v | C) = P(R_v ∧ C) / P(C)``, exact from the conjunction of exact diagrams.
+    Otherwise the lower diagrams lie below the functions and the upper ones above (both monotone), so
+    ``P(lo_v ∧ lo_C) / P(hi_C) ≤ P(v | C) ≤ P(hi_v ∧ hi_C) / P(lo_C)``; and the events being increasing in
+    independent variables, ``P(R_v ∧ C) ≥ P(R_v) P(C)`` (Harris), so ``P(v | C) ≥ P(v)``: the unconditional
+    lower bound stays one. Without diagrams only that, and 1 above, are certain.
+    """
+    n = len(low)
+    c_high = min(float(high[x]) for x in cond)
+    if compiled is not None:
+        bdd = compiled.bdd
+        c_lo, c_hi = bdd.true, bdd.true
+        for x in cond:
+            c_lo, c_hi = c_lo & compiled.lo[x], c_hi & compiled.hi[x]
+        pc_lo = compiled.probability(c_lo, memo)
+        pc_hi = min(compiled.probability(c_hi, memo), c_high)
+    else:
+        pc_lo, pc_hi = 0.0, c_high
+    if pc_hi <= 0.0:
+        raise InvalidArgumentError(
+            "given: the condition is impossible in this model: no foothold can reach "
+            f"{' and '.join(names)} together "
+            "(probability 0); use footholds= to place the attacker there instead")
+    new_low, new_high = low.copy(), np.ones(n)
+    for v in range(n):
+        if v in cond:
+            new_low[v] = new_high[v] = 1.0
+            continue
+        if compiled is None:
+            continue
+        j_lo = compiled.probability(compiled.lo[v] & c_lo, memo)
+        if compiled.exact[v] and pc_lo == pc_hi and compiled.lo[v] == compiled.hi[v] and c_lo == c_hi:
+            new_low[v] = new_high[v] = j_lo / pc_lo
+            continue
+        j_hi = compiled.probability(compiled.hi[v] & c_hi, memo)
+        new_low[v] = max(low[v], j_lo / pc_hi)
+        new_high[v] = max(new_low[v], min(1.0, j_hi / pc_lo)) if pc_lo > 0 else 1.0
+    return new_low, new_high
+
+
+def _sample(structure: Structure, trials: int, seed: int, cond: list[int]) -> tuple[np.ndarray, int]:
+    """Per system, the trials that reach it among those that reach every system of ``cond``; their number."""
+    counts = np.zeros(len(structure.ids), dtype=np.int64)
+    used = 0
+    for hit, size in _reach_chunks(structure, trials, seed):
+        if cond:
+            keep = np.bitwise_and.reduce(hit[cond], axis=0)
+            used += int(np.bitwise_count(keep).sum())
+            hit = hit & keep
+        else:
+            used += size
+        counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
+    return counts, used
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -678,6 +823,7 @@ class _Holders:
     holders: list[int]  # exact holders, by index
     inexact: list[str]  # holders too large to compile exactly (left out)
     records: dict[int, int]
+    all_ids: list[str]  # every My Number holder, exact or not
 
 
 def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | None) -> _Holders:
@@ -687,12 +833,12 @@ def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | N
     with gc_paused():
         try:
             compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables, bound=False)
-        except RecursionError:  # as in compromise_probability: no holder exact, all listed as left out
+        except (RecursionError, _BudgetExceeded):  # as in compromise_probability: no holder exact, all left out
             compiled = _compile(structure, max_nodes, targets=[], max_variables=max_variables, bound=False)
     exact = [h for h in targets if compiled.exact.get(h)]
     people = model.my_number_people
     return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],
-                    {h: int(people.get(structure.ids[h], 0)) for h in exact})
+                    {h: int(people.get(structure.ids[h], 0)) for h in exact}, [structure.ids[h] for h in targets])
 
 
 def _importance_rows(h: _Holders, roots: dict[int, Any]) -> dict[int, list[tuple[int, float, float]]]:
@@ -708,10 +854,8 @@ def _importance_rows(h: _Holders, roots: dict[int, Any]) -> dict[int, list[tuple
 
 
 def _check_limits(max_nodes: int | None, max_variables: int | None) -> None:
-    if max_nodes is not None and max_nodes < 1:
-        raise InvalidArgumentError(f"max_nodes must be at least 1 (or None), not {max_nodes}")
-    if max_variables is not None and max_variables < 1:
-        raise InvalidArgumentError(f"max_variables must be at least 1 (or None), not {max_variables}")
+    _check_count("max_nodes", max_nodes, 1, none=True)
+    _check_count("max_variables", max_variables, 1, none=True)
 
 
 def _importance_table(model: Model, kind: str, max_nodes: int | None, max_variables: int | None,
@@ -765,6 +909,7 @@ def _importance_table(model: Model, kind: str, max_nodes: int | None, max_variab
         out = out.sort_values(["records_fall", "birnbaum_weighted"], ascending=False, kind="stable")
         out = out.reset_index(drop=True)
     out.attrs["inexact_holders"] = h.inexact
+    out.attrs["holders"] = h.all_ids
     return out
 
 
@@ -789,7 +934,8 @@ def control_importance(model: Model, *, by_holder: bool = False, max_nodes: int 
         One row per control and holder instead of one per control.
     max_nodes, max_variables
         As in :func:`compromise_probability`; holders that cannot be compiled exactly within them are
-        left out and listed in ``attrs["inexact_holders"]``.
+        left out of every figure and listed in ``attrs["inexact_holders"]`` (``attrs["holders"]``: all
+        My Number holders), so a reading can say the figures are incomplete.
 
     Returns
     -------
@@ -807,7 +953,7 @@ def control_importance(model: Model, *, by_holder: bool = False, max_nodes: int 
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        When ``max_nodes`` or ``max_variables`` is below 1.
+        When ``max_nodes`` or ``max_variables`` is not a whole number of at least 1 (or None).
 
     Examples
     --------
@@ -839,7 +985,8 @@ def flow_importance(model: Model, *, by_holder: bool = False, max_nodes: int | N
     by_holder
         One row per flow and holder instead of one per flow.
     max_nodes, max_variables
-        As in :func:`compromise_probability`; holders beyond them are listed in ``attrs["inexact_holders"]``.
+        As in :func:`compromise_probability`; holders beyond them are left out of every figure and listed
+        in ``attrs["inexact_holders"]`` (``attrs["holders"]``: all My Number holders).
 
     Returns
     -------
@@ -854,7 +1001,7 @@ def flow_importance(model: Model, *, by_holder: bool = False, max_nodes: int | N
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        When ``max_nodes`` or ``max_variables`` is below 1.
+        When ``max_nodes`` or ``max_variables`` is not a whole number of at least 1 (or None).
 
     Examples
     --------
@@ -898,14 +1045,16 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
         One row per step (a fresh ``RangeIndex``): ``step`` (1, 2, …), ``kind`` (``control`` or ``flow``),
         ``id``, ``fall`` (records per year: the fall this step gives), ``cumulative_fall``,
         ``expected_records`` (after the step), ``in_min_cut`` (a flow in the minimum cut). ``attrs``:
-        ``expected_records_before``, ``min_cut`` (its flows) and ``inexact_holders``.
+        ``expected_records_before``, ``min_cut`` (its flows), ``inexact_holders`` (the My Number holders
+        left out of every figure: not computable exactly within the limits) and ``holders`` (all of them).
 
     Raises
     ------
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        When ``k``, ``max_nodes`` or ``max_variables`` is below 1.
+        When ``k``, ``max_nodes`` or ``max_variables`` is not a whole number of at least 1 (``max_nodes``
+        and ``max_variables`` may be None).
 
     Examples
     --------
@@ -917,8 +1066,7 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
     from .hardening import min_cut
 
     require_model(model, "fix_first")
-    if k < 1:
-        raise InvalidArgumentError(f"k must be at least 1, not {k}")
+    _check_count("k", k, 1)
     _check_limits(max_nodes, max_variables)
     h = _holder_diagrams(model, max_nodes, max_variables)
     c = h.compiled
@@ -967,4 +1115,5 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
     out.attrs["expected_records_before"] = before
     out.attrs["min_cut"] = sorted(cut)
     out.attrs["inexact_holders"] = h.inexact
+    out.attrs["holders"] = h.all_ids
     return out

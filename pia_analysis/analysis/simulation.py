@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __all__ = ["LOSS_COLUMNS", "loss_exceedance", "simulate_compromise", "wilson_interval"]
 
+import numbers
 from collections.abc import Iterator
 from statistics import NormalDist
 
@@ -31,6 +32,20 @@ SIMULATION_COLUMNS = ["system_id", "probability", "ci_low", "ci_high", "trials"]
 
 _Z95 = NormalDist().inv_cdf(0.975)
 _MAX_CHUNK = 2048  # default Monte Carlo chunk at most (trials)
+
+
+def _check_count(name: str, value: object, minimum: int, *, none: bool = False) -> None:
+    """Refuse anything but a whole number (not a bool, not NaN, not a string) of at least ``minimum``.
+
+    A bare comparison would raise a TypeError for ``'5'`` and let NaN through (``nan < 1`` is false), which
+    silently changed what ``max_nodes=nan`` or ``max_variables=nan`` did; the documented error names the
+    argument and what it takes instead.
+    """
+    if value is None and none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a whole number, or None" if none else "a whole number"
+        raise InvalidArgumentError(f"{name} must be at least {minimum} ({kind}), not {value!r}")
 
 
 def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float = 0.95
@@ -57,7 +72,7 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     Raises
     ------
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` is not positive.
+        If ``trials`` is not a whole number of at least 1.
 
     References
     ----------
@@ -72,8 +87,9 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     >>> low.round(4).tolist(), high.round(4).tolist()
     ([0.0, 0.4038], [0.037, 0.5962])
     """
-    if trials <= 0:
-        raise InvalidArgumentError("trials must be positive")
+    if isinstance(trials, numbers.Integral) and not isinstance(trials, bool) and trials < 1:
+        raise InvalidArgumentError(f"trials must be positive, not {trials}")
+    _check_count("trials", trials, 1)
     k = np.asarray(successes, dtype=float)
     n = float(trials)
     z = _Z95 if confidence == 0.95 else NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -280,7 +296,7 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` or ``chunk`` is below 1.
+        If ``trials`` or ``chunk`` is not a whole number of at least 1 (``chunk`` may be None).
 
     Examples
     --------
@@ -293,18 +309,15 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     True
     """
     require_model(model, "simulate_compromise")
-    if trials < 1:
-        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
-    if chunk is not None and chunk < 1:
-        raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
+    _check_count("trials", trials, 1)
+    _check_count("chunk", chunk, 1, none=True)
     return _monte_carlo(model, trials, seed, chunk, losses=False)[0]
 
 
 def simulate_with_losses(model: Model, trials: int = 100_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`simulate_compromise` and :func:`loss_exceedance` of the same trials, in one pass (the pipeline's)."""
     require_model(model, "simulate_with_losses")
-    if trials < 1:
-        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
+    _check_count("trials", trials, 1)
     sim, curve = _monte_carlo(model, trials, seed, None, losses=True)
     assert curve is not None
     return sim, curve
@@ -377,7 +390,7 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     pia_analysis.model.errors.ModelTypeError
         When ``model`` is not a loaded :class:`~pia_analysis.Model` (a path, say).
     pia_analysis.util.errors.InvalidArgumentError
-        If ``trials`` or ``chunk`` is below 1.
+        If ``trials`` or ``chunk`` is not a whole number of at least 1 (``chunk`` may be None).
 
     Examples
     --------
@@ -389,10 +402,8 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     932000
     """
     require_model(model, "loss_exceedance")
-    if trials < 1:
-        raise InvalidArgumentError(f"trials must be at least 1, not {trials}")
-    if chunk is not None and chunk < 1:
-        raise InvalidArgumentError(f"chunk must be at least 1, not {chunk}")
+    _check_count("trials", trials, 1)
+    _check_count("chunk", chunk, 1, none=True)
     return _monte_carlo(model, trials, seed, chunk, losses=True)[1]
 
 

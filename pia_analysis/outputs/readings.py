@@ -15,7 +15,8 @@ records, percentages, lists joined, — (or 未評価 where told) for a missing 
 from __future__ import annotations
 
 __all__ = ["assessment_change_reading", "blast_radius_reading", "comparison_reading", "compromise_reading",
-           "example_measure", "exposure_reading", "fix_first_reading", "loss_exceedance_reading", "findings_reading",
+           "entry_points", "example_measure", "exposure_reading", "fix_first_reading", "loss_exceedance_reading",
+           "findings_reading",
            "gaps_reading",
            "hardening_reading", "history_reading", "overview_reading", "paths_reading", "procedure_reading",
            "rating_check_reading", "rating_counts", "readable_table", "schedule_reading", "simulation_reading",
@@ -370,6 +371,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     str
         Lines of text computed from the ranking. What is at stake is the largest My Number file the system
         holds (the people whose records are there), stated beside the yearly probability, not their product.
+        The chokepoint line is followed by the My Number holders the importance left out, if any.
 
     Raises
     ------
@@ -391,15 +393,14 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
     _check_lang(lang)
     name = _namer(model, lang)
     largest = model.my_number_people
-    entry_points = [s for s in ranking["system_id"]
-                    if float(model.systems.set_index("system_id").loc[s, "entry_likelihood"] or 0) > 0]
+    starts = entry_points(model, ranking)
     holders = ranking.loc[ranking["holds_my_number"]]
     reached = holders.loc[holders["exposure"] > 0]
     lines: list[str] = []
     if lang == "ja":
-        lines.append("侵入口: " + _listing([name(s) for s in entry_points], lang) + "。")
+        lines.append("侵入口: " + _listing([name(s) for s in starts], lang) + "。")
     else:
-        lines.append("Entry points: " + _listing([name(s) for s in entry_points], lang) + ".")
+        lines.append("Entry points: " + _listing([name(s) for s in starts], lang) + ".")
     if reached.empty:
         lines.append("個人番号を保有するシステムに至る攻撃経路はありません。" if lang == "ja" else
                      "No attack path reaches a system holding My Numbers.")
@@ -416,6 +417,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
 
     importance = control_importance(model)
     key = importance.loc[importance["records_fall"] > 0].head(1)
+    left_out = _left_out(model, importance, "要所の計算", "the chokepoint", lang)
     controls = model.controls.set_index("control_id")
 
     def control_name(cid: str) -> str:
@@ -437,6 +439,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
             fall = _int(key.iloc[0]["records_fall"])
             lines.append(f"要所: {control_name(key.iloc[0]['control_id'])}。完全に効けば、"
                          f"危険にさらされる個人番号の期待件数が年 {fall} 件減る（対策の中で最大）。")
+        lines += left_out
     else:
         lines += [
             f"Most exposed system holding My Numbers: {name(top.system_id)}, {_pct(top.exposure)} a year, path "
@@ -453,6 +456,7 @@ def exposure_reading(model: Model, ranking: pd.DataFrame, *, lang: str = "ja") -
             lines.append(f"Chokepoint: {control_name(key.iloc[0]['control_id'])}. Made fully effective, it would "
                          f"lower the expected My Number records at stake by {_int(key.iloc[0]['records_fall'])} a "
                          "year, the most of any control.")
+        lines += left_out
     return _text(lines)
 
 
@@ -578,15 +582,51 @@ def hardening_reading(model: Model, cut: MinCut, candidates: pd.DataFrame, *, la
     return _text(lines)
 
 
-def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja") -> str:
+def entry_points(model: Model, ranking: pd.DataFrame) -> list[str]:
+    """The entry points (systems of ``entry_likelihood`` above 0) in the order of ``ranking``; empty when none.
+
+    Parameters
+    ----------
+    model : pia_analysis.Model
+        The model the ranking was computed on.
+    ranking : pandas.DataFrame
+        The result of :func:`pia_analysis.analysis.exposure.node_exposure` (most exposed first).
+
+    Returns
+    -------
+    list of str
+        System ids, most exposed first. A model may have none (nothing is exposed from outside): then the
+        list is empty and :func:`blast_radius_reading` of ``None`` says so.
+
+    Raises
+    ------
+    pia_analysis.model.errors.ModelTypeError
+        When ``model`` is not a loaded :class:`~pia_analysis.Model`.
+
+    Examples
+    --------
+    >>> from pia_analysis import load_model, bundled_model_path
+    >>> from pia_analysis.analysis.exposure import node_exposure
+    >>> from pia_analysis.outputs.readings import entry_points
+    >>> model = load_model(bundled_model_path())
+    >>> entry_points(model, node_exposure(model))[0]
+    'STORE_KIOSK'
+    """
+    require_model(model, "entry_points")
+    likelihood = model.systems.set_index("system_id")["entry_likelihood"]
+    return [s for s in ranking["system_id"] if float(likelihood.get(s, 0) or 0) > 0]
+
+
+def blast_radius_reading(model: Model, radius: BlastRadius | None, *, lang: str = "ja") -> str:
     """What falls with one system: the systems it reaches and the My Number files at stake.
 
     Parameters
     ----------
     model : pia_analysis.Model
         The model the result was computed on.
-    radius : pia_analysis.analysis.exposure.BlastRadius
-        The result of :func:`pia_analysis.analysis.exposure.blast_radius`.
+    radius : pia_analysis.analysis.exposure.BlastRadius or None
+        The result of :func:`pia_analysis.analysis.exposure.blast_radius`, or ``None`` for "from an entry
+        point" when the model has none (:func:`entry_points` empty).
     lang : {"ja", "en"}, default "ja"
         The language of the reading.
 
@@ -594,7 +634,7 @@ def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja")
     -------
     str
         One line. The number of people is the largest file reached; the file sum counts the same people once
-        per file.
+        per file. With ``None``: that the model has no entry point, so no attack starts from outside.
 
     Raises
     ------
@@ -614,6 +654,11 @@ def blast_radius_reading(model: Model, radius: BlastRadius, *, lang: str = "ja")
     """
     require_model(model, "blast_radius_reading")
     _check_lang(lang)
+    if radius is None:
+        return ("このモデルには侵入口（侵入の起こりやすさが 0 より大きいシステム）がなく、"
+                "外部から始まる攻撃はありません。" if lang == "ja" else
+                "The model has no entry point (no system with an entry likelihood above 0): no attack starts from "
+                "outside.")
     name = _namer(model, lang)
     reached = radius.systems["system_id"].tolist()[1:]
     files = radius.files.loc[radius.files["contains_my_number"], "file_id"].tolist()
@@ -743,7 +788,7 @@ def compromise_reading(model: Model, ranking: pd.DataFrame, compromise: pd.DataF
     counts = side["method"].value_counts()
     parts = [f"{measure_word(m, lang)} {int(counts[m])}" if ja else f"{measure_word(m, lang)} for {int(counts[m])}"
              for m in ("exact", "sampled", "bounds") if m in counts.index]
-    # the path is a lower bound: compare with the certified low end (the value itself when exact)
+    # the path is a lower bound: it can only be checked against the high end (the value itself when exact)
     below = int((side["exposure"] <= side["high"] + 1e-12).sum())
     lines = []
     if ja:
@@ -775,6 +820,24 @@ def compromise_reading(model: Model, ranking: pd.DataFrame, compromise: pd.DataF
     return _text(lines)
 
 
+def _left_out(model: Model, result: pd.DataFrame, what_ja: str, what_en: str, lang: str) -> list[str]:
+    """A line naming the My Number holders an importance result left out (``attrs["inexact_holders"]``), if any.
+
+    Importance and the fix-first plan are exact on the holders' diagrams; a holder too large to compile
+    exactly is not in any figure, so a figure of 0 may only mean that. The reading says so in words.
+    """
+    left = list(result.attrs.get("inexact_holders", []))
+    if not left:
+        return []
+    total = len(result.attrs.get("holders", [])) or len(left)
+    names = _listing(map(_namer(model, lang), left), lang)
+    if lang == "ja":
+        return [f"個人番号を保有する {total} システムのうち {len(left)} は厳密に計算できず、{what_ja}に含まれていません"
+                f"（{names}）。"]
+    return [f"{len(left)} of {total} My Number holders could not be computed exactly and are not in {what_en} "
+            f"({names})."]
+
+
 def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame, *, lang: str = "ja") -> str:
     """What to fix first: the control whose full effect lowers the expected records most, and the greedy plan.
 
@@ -792,8 +855,11 @@ def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame
     Returns
     -------
     str
-        Lines of text: the control of the largest fall, the plan step by step with its cumulative fall, the
-        expected records before and after, and which flows of the plan are in the minimum cut.
+        Lines of text: first, when the results left out My Number holders they could not compute exactly
+        (``attrs["inexact_holders"]``), how many of how many and which ("N of M My Number holders could not
+        be computed exactly and are not in this plan"); then the control of the largest fall, the plan step
+        by step with its cumulative fall, the expected records before and after, and which flows of the plan
+        are in the minimum cut.
 
     Raises
     ------
@@ -822,7 +888,10 @@ def fix_first_reading(model: Model, importance: pd.DataFrame, plan: pd.DataFrame
             return f"{controls.get(item) or item}（{item}）" if ja else f"{controls.get(item) or item} ({item})"
         return name(item)
 
-    lines = []
+    # holders left out of the figures first: a fall of 0 may only mean they could not be computed
+    lines = _left_out(model, plan, "この計画", "this plan", lang)
+    if not lines:
+        lines = _left_out(model, importance, "この計画", "this plan", lang)
     ranked = importance.sort_values(["records_fall", "control_id"], ascending=[False, True])
     ranked = ranked.loc[ranked["records_fall"] > 0]
     if not ranked.empty:
