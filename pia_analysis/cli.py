@@ -494,15 +494,38 @@ def _given_ids(model, items: list[str] | None) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def _foothold_ids(model, items: list[str] | None) -> list[str]:
+    """``--foothold`` as compromise_probability's ``footholds``: system ids, each checked (exit 2 when unknown)."""
+    from .model.errors import unknown_id
+
+    systems = sorted(model.systems["system_id"])
+    out: list[str] = []
+    for item in items or ():
+        key = item.removeprefix("system:")
+        if key not in systems:
+            raise UsageError(f"--foothold {item}: {unknown_id('system', key, systems)}")
+        if key not in out:
+            out.append(key)
+    return sorted(out)
+
+
 def _given_words(given: dict[str, list[str]], lang: str) -> str:
-    """The assumption of ``--given`` in words: which systems are compromised, which controls failed."""
+    """The assumption of ``--given`` / ``--foothold`` in words.
+
+    Which systems are known compromised (an observation: the probabilities are conditional on it), which
+    controls failed, where the attacker is placed.
+    """
     en = lang == "en"
     parts = []
     if given["systems"]:
-        parts.append(("compromised: " if en else "侵害済みのシステム: ") + ", ".join(given["systems"]))
+        parts.append(("known compromised (conditional on it): " if en else "侵害が判明したシステム（条件付き）: ")
+                     + ", ".join(given["systems"]))
     if given["controls"]:
         parts.append(("controls failed: " if en else "機能しない対策: ") + ", ".join(given["controls"]))
-    return ("given (--given) — " if en else "前提（--given）— ") + ("; " if en else "、").join(parts)
+    if given.get("footholds"):
+        parts.append(("attacker placed on (whatever its controls): " if en
+                      else "攻撃者が既に入り込んでいるシステム（対策によらず）: ") + ", ".join(given["footholds"]))
+    return ("given — " if en else "前提 — ") + ("; " if en else "、").join(parts)
 
 
 def _check_trials(args: argparse.Namespace) -> None:
@@ -532,13 +555,18 @@ def _exposure_table(model, args: argparse.Namespace) -> tuple[pd.DataFrame, dict
     from .analysis.pipeline import analyse
 
     given = _given_ids(model, args.given)  # before any work: a wrong id costs nothing
+    footholds = _foothold_ids(model, args.foothold)
+    given["footholds"] = footholds
     # as the briefing: exact where feasible, bounded systems sampled with --trials; above
     # COMPROMISE_MAX_SYSTEMS the Monte Carlo's estimate (analysis.pipeline)
     results = analyse(model, trials=args.trials, seed=args.seed, only=("exposure", "compromise"))
     table = results.exposure
     blocks = [("compromise", results.compromise)]
-    if given["systems"] or given["controls"]:
-        blocks.append(("given", compromise_probability(model, given=given, trials=args.trials, seed=args.seed)))
+    if given["systems"] or given["controls"] or footholds:
+        known = {"systems": given["systems"], "controls": given["controls"]}
+        blocks.append(("given", compromise_probability(model, given=known if any(known.values()) else None,
+                                                       footholds=footholds or None, trials=args.trials,
+                                                       seed=args.seed)))
     at = list(table.columns).index("exposure") + 1
     columns: dict[str, object] = {"exposure_measure": ["path"] * len(table)}
     for prefix, frame in blocks:
@@ -1429,7 +1457,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help=lang_help)
     p.add_argument("--given", action="append", metavar="ID",
                    help="what if: a system known compromised (SYSTEM_ID or system:ID) or a control known failed "
-                        "(control:ID); repeatable. Adds the compromise probability given them")
+                        "(control:ID); repeatable. Adds the compromise probability given them: conditional "
+                        "on what a compromised system implies (e.g. a shared control on its only way failed)")
+    p.add_argument("--foothold", action="append", metavar="SYSTEM_ID",
+                   help="what if an attacker is placed on this system (an insider, a way outside the model), "
+                        "whatever its controls; repeatable. Nothing is inferred about the controls on the ways to "
+                        "it (unlike --given)")
     p.add_argument("--trials", type=int, default=None, metavar="N",
                    help="Monte Carlo trials for the systems too large to compute exactly (default: the briefing "
                         "pack's, so that both print the same figures)")

@@ -69,7 +69,7 @@ def test_an_unknown_bundled_model_names_the_bundled_ones():
     (lambda m: pia_analysis.fix_first(m, k=-1), "k must be at least 1"),
     (lambda m: pia_analysis.control_importance(m, max_nodes=0), "max_nodes must be at least 1"),
     (lambda m: pia_analysis.flow_importance(m, max_variables=0), "max_variables must be at least 1"),
-    (lambda m: pia_analysis.compromise_probability(m, trials=-1), "trials must be 0 or more"),
+    (lambda m: pia_analysis.compromise_probability(m, trials=-1), "trials must be at least 0"),
 ], ids=["fix-first-k0", "fix-first-k-1", "importance-nodes", "flow-importance-variables", "compromise-trials"])
 def test_issue_17_arguments_raise_invalid_argument_error(model, call, words):
     # (the command line refuses the same with one line and exit 2: tests/test_cli_compromise.py)

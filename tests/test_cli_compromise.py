@@ -75,12 +75,15 @@ def test_exposure_gives_the_exact_probability_beside_the_path_lower_bound(issue,
 
 
 @pytest.mark.parametrize("given, expected", [
-    (["--given", "B"], {"E": 1.0, "B": 1.0, "C": 0.5, "T": 1.0}),         # B known compromised: F3 is open
-    (["--given", "system:B"], {"E": 1.0, "B": 1.0, "C": 0.5, "T": 1.0}),
+    # B known compromised: its only way in is F1, so FW failed, and FW guards F2 too: C = T = 1 (conditioning)
+    (["--given", "B"], {"E": 1.0, "B": 1.0, "C": 1.0, "T": 1.0}),
+    (["--given", "system:B"], {"E": 1.0, "B": 1.0, "C": 1.0, "T": 1.0}),
+    # an attacker placed on B (an intervention): nothing is inferred about FW, C stays 0.5, T = 1 over F3
+    (["--foothold", "B"], {"E": 1.0, "B": 1.0, "C": 0.5, "T": 1.0}),
     (["--given", "control:FW"], {"E": 1.0, "B": 1.0, "C": 1.0, "T": 1.0}),  # the firewall known failed
     (["--given", "FW"], {"E": 1.0, "B": 1.0, "C": 1.0, "T": 1.0}),          # a bare id naming a control
     (["--given", "B", "--given", "control:FW", "--given", "B"], {"E": 1.0, "B": 1.0, "C": 1.0, "T": 1.0}),
-], ids=["system", "system-prefix", "control", "bare-control", "both-repeated"])
+], ids=["system", "system-prefix", "foothold", "control", "bare-control", "both-repeated"])
 def test_given_adds_the_conditional_probability(issue, capsys, given, expected):
     table = rows(run(capsys, "exposure", issue, "--format", "json", *given))
     assert {s: r["given_probability"] for s, r in table.items()} == pytest.approx(expected)
@@ -110,12 +113,14 @@ def test_exposure_table_in_japanese_and_english(issue, capsys):
     assert re.search(r"50%\s+50%\s+E → B → T", t_row)
     assert "侵害確率はすべて厳密に計算した値。" in ja and "算出" not in ja  # one measure: said once, no column
     en = run(capsys, "exposure", issue, "--lang", "en", "--given", "B")
-    assert en.startswith("given (--given) — compromised: B")
+    assert en.startswith("given — known compromised (conditional on it): B")
     assert "compromise" in en and "lower bound" in en and "exact" in en and not CJK.search(en)
     t_row = next(line for line in en.splitlines() if line.startswith("T "))
     assert re.search(r"50%\s+50%\s+100%\s+E → B → T", t_row) and "compromise probabilities: all computed exactly" in en
     ja_given = run(capsys, "exposure", issue, "--given", "control:FW")
-    assert ja_given.startswith("前提（--given）— 機能しない対策: FW") and "前提のもと" in ja_given
+    assert ja_given.startswith("前提 — 機能しない対策: FW") and "前提のもと" in ja_given
+    ja_foothold = run(capsys, "exposure", issue, "--foothold", "B")
+    assert ja_foothold.startswith("前提 — 攻撃者が既に入り込んでいるシステム（対策によらず）: B")
 
 
 def test_a_bounded_system_is_sampled_with_its_interval(issue, capsys, monkeypatch):
