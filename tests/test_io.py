@@ -333,3 +333,25 @@ def test_model_format_doc_is_up_to_date():
     doc = Path(__file__).resolve().parent.parent / "docs" / "model-format.md"
     text = doc.read_text(encoding="utf-8")
     assert text == rewrite_reference_markdown(text), "run: python -m pia_analysis.model.schema --doc"
+
+
+def test_clean_column_agrees_with_the_cell_parser():
+    """A column read at once (clean_column) gives the cell parser's values, or None when any cell has a problem."""
+    from pia_analysis.model.cells import clean_column, parse_cell
+    from pia_analysis.model.schema import TABLES
+
+    samples = ["", " ", "S1", " S1 ", "S1\t", "Ｓ１", "S 1", "A;B", "A;;B", "A; B ;", "#N/A", "=A1", "=", "true",
+               "はい", "0.5", "50%", "2", "-1", "1,200", "5年", "2024-04-01", "令和3年4月1日", "city", "市",
+               "acquire", "入手", "x" * 70, "名前\u202e", "a\x1bb", "S\u200b1", "line\nbreak", "1234 5678 9018",
+               "implemented", "full", "定められていない"]
+    for table in TABLES:
+        for col in table.columns:
+            for raw in samples:
+                for raws in ([raw], [raw, "S2"], ["S2", raw, raw]):
+                    found: list = []
+                    expected = [parse_cell(col, r, "t", 1, found) for r in raws]
+                    got = clean_column(col, raws)
+                    if found:
+                        assert got is None, (table.name, col.name, raws)
+                    elif got is not None:
+                        assert got == expected, (table.name, col.name, raws, got, expected)

@@ -21,6 +21,7 @@ from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from . import compromise, coverage, exposure, findings, hardening, judgments, simulation
 from .attack_graph import shared_nets, unreachable_pairs
+from .findings.engine import shared_contexts
 
 #: Monte Carlo trials and seed of the briefing's compromise simulation (the same model gives the same pack).
 MONTE_CARLO_TRIALS = 20_000
@@ -228,7 +229,7 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     # Each result is computed once and handed to what needs it (the findings and the Section III table read
     # the rating check; the minimum cut is a column of the hardening table), and the analyses of the model
     # share one attack graph.
-    with shared_nets():
+    with shared_nets(), shared_contexts():
         if "hardening" in parts:
             out.hardening = hardening.hardening_candidates(model)
             out.min_cut = sorted(out.hardening.loc[out.hardening["in_min_cut"], "flow_id"])
@@ -256,8 +257,8 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             out.findings = findings.find_findings(model, rating_check=out.rating_check)
         if "unreachable" in parts:
             out.unreachable = unreachable_pairs(model)
-    if "findings_after" in parts:
-        out.findings_after = findings.find_findings(with_planned_implemented(model))
+        if "findings_after" in parts:  # shares the first run's control-free views (shared_contexts)
+            out.findings_after = findings.find_findings(with_planned_implemented(model))
     if "judgments" in parts:
         out.threshold = judgments.required_assessment(model)
         out.schedule = judgments.review_schedule(model, today=today or model.meta["assessed_on"])

@@ -30,10 +30,13 @@ import yaml
 from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
-from ..model.schema import MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_TABLES, TABLE_BY_NAME, TABLES, Table, TableRef
+from ..model.schema import (
+    MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_TABLES, TABLE_BY_NAME, TABLES, Column, Table, TableRef,
+)
 from ..model.cells import (
     EDGE_SPACES,
     RawTable,
+    clean_column,
     empty_table,
     extra_cell,
     format_cell,
@@ -696,6 +699,9 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
     if missing or not ok:
         return None
     spec = {c.name: c for c in table.columns}
+    fast = _clean_table(spec, names, rows[1:])
+    if fast is not None:
+        return RawTable(typed_frame(table, fast[0], names, len(fast[1])), fast[1])
     parsed: dict[str, list[Any]] = {name: [] for name in names}
     lines: list[int] = []
     malformed: set[str] = set()
@@ -723,6 +729,46 @@ def read_table(model_dir: Path, table: Table, label_root: str, problems: list[Pr
                                 extra_cell(name, raw, label, line, problems))
         lines.append(line)
     return RawTable(typed_frame(table, parsed, names, len(lines)), lines, frozenset(malformed))
+
+
+def _clean_table(spec: dict[str, Column], names: list[str], body: list[tuple[int, list[str]]]
+                 ) -> tuple[dict[str, list[Any]], list[int]] | None:
+    """The parsed columns and lines of a table's rows when no cell has a problem, else None.
+
+    Column by column (:func:`~pia_analysis.model.cells.clean_column`) instead of cell by cell: a model of the
+    whole country loads in seconds. None (the caller parses cell by cell and reports, in row order) when a
+    row has the wrong number of values, a cell may hold a My Number or a column is not certainly clean.
+    """
+    kept = [(line, record) for line, record in body if any(cell.strip() for cell in record)]  # blank lines
+    if any(len(record) != len(names) for _line, record in kept):
+        return None
+    columns = list(zip(*(record for _line, record in kept))) or [()] * len(names)
+    for column in columns:
+        # An ASCII cell (its own NFKC) holds no My Number unless 12 digits stand with no letter between them
+        # (letters are neither digits nor separators of digit groups). The other cells are normalised
+        # together, joined with NUL (a starter nothing composes with: NFKC never crosses it), and scanned
+        # one by one only when one of them has 12 digits (or a NUL of its own).
+        suspects = [raw for raw in column if raw.isascii() and _TWELVE_DIGITS.search(raw)]
+        others = [raw for raw in column if not raw.isascii()]
+        if others:
+            joined = "\x00".join(others)
+            if "\x00" in "".join(others) or _TWELVE_UNICODE_DIGITS.search(unicodedata.normalize("NFKC", joined)):
+                suspects += others
+        if any(find_my_numbers(raw) for raw in suspects):
+            return None
+    parsed: dict[str, list[Any]] = {}
+    for name, column in zip(names, columns):
+        values = clean_column(spec.get(name), column)
+        if values is None:
+            return None
+        parsed[name] = values
+    return parsed, [line for line, _record in kept]
+
+
+# 12 ASCII digits with no ASCII letter between them (the digit classes are disjoint: no backtracking).
+_TWELVE_DIGITS = re.compile(r"[0-9](?:[^0-9A-Za-z]*[0-9]){11}")
+# 12 digits (any Unicode decimal digit) in one of NUL-joined texts.
+_TWELVE_UNICODE_DIGITS = re.compile(r"\d(?:[^\d\x00]*\d){11}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ __all__ = ["RawTable", "format_cell", "parse_cell"]
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -737,6 +737,67 @@ def parse_cell(col: Column, raw: str, label: str, line: int, problems: list[Prob
     raise AssertionError(col.kind)  # pragma: no cover
 
 
+def clean_column(col: Column | None, raws: Sequence[str]) -> list[Any] | None:
+    """The cells of one column parsed as :func:`parse_cell` (or :func:`extra_cell`) would, when none has a problem.
+
+    None when some cell might have one: the caller then parses its table cell by cell, so that problems are
+    reported as ever (in row order). The checks here are those of :func:`parse_cell` done once per column
+    (one regular-expression scan of the joined cells, one parse per distinct value of a choice, yes/no or
+    number column) instead of once per cell: reading a model of the whole country (a million cells) is then
+    a few passes over lists. A check done here is at least as strict as the cell's (e.g. any edge tab of an
+    id sends the column to the cell parser), so a column it accepts gives exactly the cell parser's values.
+    """
+    if col is None:  # a column beyond the format's: kept as written, bounded like other text
+        if any(len(raw.strip()) > MAX_NOTE_CHARS for raw in raws) or _CONTROL_CHARACTER.search("\n".join(raws)):
+            return None
+        return list(raws)
+    kind, limit = col.kind, col.limit
+    if kind in ("text", "list"):
+        values = [raw.strip() for raw in raws]
+        if ((col.nonempty and not all(values)) or (limit is not None and max(map(len, values), default=0) > limit)
+                or _CONTROL_CHARACTER.search("\n".join(values))):  # line breaks are allowed in text
+            return None
+        if kind == "list":
+            return [[part.strip() for part in value.split(";") if part.strip()] for value in values]
+        return values
+    if kind in ("id", "ref", "reflist"):
+        joined = " ".join(raws)  # a space: neither a control character nor non-ASCII
+        if not joined.isascii() or _ASCII_CONTROL.search(joined):  # NFKC, invisible characters: cell by cell
+            return _clean_cells(col, raws)
+        values = [raw.strip() for raw in raws]  # NFKC leaves ASCII as it is
+        if ((col.nonempty and not all(values)) or any(value.startswith(("#", "=")) for value in values)):
+            return None  # empty, or perhaps a spreadsheet error or formula
+        if kind == "reflist":
+            lists = [[part.strip() for part in value.split(";")] for value in values]
+            if any(value and not all(parts) for value, parts in zip(values, lists)):
+                return None
+            if limit is not None and max((len(p) for parts in lists for p in parts), default=0) > limit:
+                return None
+            return [[p for p in parts if p] for parts in lists]
+        if (limit is not None and max(map(len, values), default=0) > limit) or ID_FORBIDDEN.search("|".join(values)):
+            return None
+        return values
+    return _clean_cells(col, raws, memo=True)  # the other kinds' values are immutable: one parse per text
+
+
+def _clean_cells(col: Column, raws: Sequence[str], memo: bool = False) -> list[Any] | None:
+    """:func:`parse_cell` on each cell; None at the first problem.
+
+    With ``memo``, once per distinct text: the immutable values of a choice, yes/no, number or date column
+    depend on the text alone.
+    """
+    problems: list[Problem] = []
+    if not memo:
+        out = [parse_cell(col, raw, "", 0, problems) for raw in raws]
+        return None if problems else out
+    seen: dict[str, Any] = {}
+    for raw in set(raws):
+        seen[raw] = parse_cell(col, raw, "", 0, problems)
+        if problems:
+            return None
+    return [seen[raw] for raw in raws]
+
+
 def empty_table(table: Table) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([], dtype=DTYPES.get(c.kind, "str")) for c in table.columns})
 
@@ -846,7 +907,8 @@ def invisible_character(text: str) -> str | None:
     (None, None, None)
     """
     if text.isascii():
-        found = next((ch for ch in text if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+        hit = _ASCII_CONTROL.search(text)  # one C-level scan: this runs on every id cell of a model
+        found = None if hit is None else hit.group()
     else:
         found = next((ch for ch in text if ch in _BLANK_LETTERS or unicodedata.category(ch) in ("Cf", "Cc")
                       or (unicodedata.category(ch) in ("Zs", "Zl", "Zp") and ch != " ")), None)
@@ -874,6 +936,12 @@ def invisible_problem(label: str, line: int | None, column: str, text: str, what
 # Bidirectional embeddings, overrides and isolates: invisible, they reorder the text shown around them
 # (a name that reads differently from what it holds: the "Trojan Source" trick).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The characters control_character looks for, as one character class: category Cc is exactly U+0000–U+001F
+# and U+007F–U+009F (tab, line feed and carriage return allowed), then the bidirectional controls
+# (test_cells checks the class against unicodedata over every code point).
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(_BIDI_CONTROLS)) + "]")
+# The ASCII characters invisible_character reports: the C0 controls and DEL.
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def control_character(text: str) -> str | None:
@@ -891,10 +959,10 @@ def control_character(text: str) -> str | None:
     >>> control_character("two\nlines\tand a tab"), control_character("住基\u200dサーバー")
     (None, None)
     """
-    found = next((ch for ch in text if ch in _BIDI_CONTROLS
-                  or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")), None)
-    if found is None:
+    hit = _CONTROL_CHARACTER.search(text)  # one C-level scan: this runs on every text cell of a model
+    if hit is None:
         return None
+    found = hit.group()
     return f"U+{ord(found):04X} {unicodedata.name(found, 'CONTROL CHARACTER')}"
 
 

@@ -59,7 +59,15 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
     zones.csv:1: has a header but no rows: a model needs at least one zone
     (hint: add a row for each zone under the header)
     """
+    built: dict[str, list[tuple[Location, dict[str, Any]]]] = {}
+
     def rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
+        # Built once per table (the checks below read most tables several times, and never change a row).
+        if name not in built:
+            built[name] = _rows(name)
+        return built[name]
+
+    def _rows(name: str) -> list[tuple[Location, dict[str, Any]]]:
         # Each row with its location (its table, or a file label, and line): rows of in-memory tables may
         # come from several files.
         raw = tables.get(name)

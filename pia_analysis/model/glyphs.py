@@ -48,10 +48,18 @@ def check_glyphs(tables: Mapping[str, RawTable | None]) -> list[Problem]:
         frame = raw.frame
         for col in frame.columns:
             values = frame[col].tolist()
+            # one look at the column's distinct texts together: most columns have every character (names
+            # repeat across the municipalities of a national model); only then cell by cell, once per text
+            distinct = {value for value in values if isinstance(value, str) and not value.isascii()}
+            if not distinct or not missing_characters("".join(sorted(distinct))):
+                continue
+            known: dict[str, list[str]] = {}
             for i, value in enumerate(values):
                 if not isinstance(value, str) or value.isascii():
                     continue
-                missing = missing_characters(value)
+                if value not in known:
+                    known[value] = missing_characters(value)
+                missing = known[value]
                 if not missing:
                     continue
                 line = raw.lines[i] if i < len(raw.lines) else None

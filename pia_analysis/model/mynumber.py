@@ -106,7 +106,7 @@ def _digits_and_groups(text: str) -> list[list[tuple[int, int, str]]]:
 
 def _scan(text: str) -> tuple[str, list[tuple[int, int, str]]]:
     """(the text as scanned, [(start, end, the 12 digits)] of every valid-looking number in it)."""
-    norm = unicodedata.normalize("NFKC", text)
+    norm = text if text.isascii() else unicodedata.normalize("NFKC", text)  # ASCII is its own NFKC
     if len(_DIGIT.findall(norm)) < 12:  # most values: nothing more to do
         return norm, []
     if not norm.isascii():  # invisible characters are skipped (none is ASCII)

@@ -28,8 +28,10 @@ __all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", 
            "risk_scales", "rule_table", "summarise"]
 
 import bisect
+import contextlib
+import contextvars
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -38,6 +40,7 @@ import pandas as pd
 from ... import catalog
 from ...catalog import CatalogError
 from ...model.model import Model
+from ...model.schema import TABLES
 from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
 from ..attack_graph import Net, build_net, gc_paused, reachable_holdings, shared_nets
@@ -307,7 +310,7 @@ class FindingContext:
     @cached_property
     def implemented(self) -> list[dict]:
         """The implemented controls as dicts."""
-        return [c for c in _records(self.model.controls) if c["status"] == "implemented"]
+        return [c for c in self._control_records if c["status"] == "implemented"]
 
     @cached_property
     def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[dict]]:
@@ -339,7 +342,7 @@ class FindingContext:
     def _controls_named(self) -> dict[str, list[dict]]:
         """Every control (any status) by the element it names (not ``*``)."""
         out: dict[str, list[dict]] = {}
-        for c in _records(self.model.controls):
+        for c in self._control_records:
             for target in dict.fromkeys(c["applies_to"]):
                 if target != "*":
                     out.setdefault(target, []).append(c)
@@ -461,6 +464,12 @@ class FindingContext:
         if given is None:
             given = coverage.rating_check(self.model)
         return given.set_index("risk_id")
+
+    @cached_property
+    def rating_rows(self) -> dict[str, dict]:
+        """The rows of :attr:`rating_check` as dicts, by risk id (a rule reads them one at a time)."""
+        table = self.rating_check
+        return dict(zip(table.index, _records(table)))
 
     # -- exposure -----------------------------------------------------------------------------------
     def _exposure(self, model: Model) -> pd.DataFrame:
@@ -868,6 +877,57 @@ def _evaluate(rule: Rule, ctx: FindingContext, element: str, keep_not_applicable
     }
 
 
+# The views of a FindingContext that read no control: the same for two models that differ only in their
+# controls (a model and :func:`~pia_analysis.analysis.pipeline.with_planned_implemented` of it).
+_CONTROL_FREE_VIEWS = ("kind", "scale", "systems", "flows", "flows_between", "zones", "records", "mn_files",
+                       "keywords", "flows_of", "_mn_held", "_mn_holders", "zones_with_systems", "raw_exposure",
+                       "_risk_ids_by_stage")
+_CONTEXTS: contextvars.ContextVar[list[FindingContext] | None] = contextvars.ContextVar("finding_contexts",
+                                                                                       default=None)
+
+
+@contextlib.contextmanager
+def shared_contexts() -> Iterator[None]:
+    """Within this block, runs of :func:`evaluate` on models that differ only in their controls share views.
+
+    The briefing finds the findings of a model and of the model once its planned controls are in place;
+    the second run takes the first's control-free views (the tables as dicts, the flows between systems,
+    the exposure with every control removed) instead of computing them again (seconds on a national model).
+    Outside the block nothing is kept; inside it, do not change the models.
+
+    Yields
+    ------
+    None
+        Nothing: the block only scopes the sharing.
+    """
+    if _CONTEXTS.get() is not None:  # nested: keep the outer block's contexts
+        yield
+        return
+    token = _CONTEXTS.set([])
+    try:
+        yield
+    finally:
+        _CONTEXTS.reset(token)
+
+
+def _differs_in_controls_only(a: Model, b: Model) -> bool:
+    return a.meta == b.meta and all(getattr(a, t.name) is getattr(b, t.name) for t in TABLES if t.name != "controls")
+
+
+def _borrow(ctx: FindingContext) -> None:
+    """Give ``ctx`` the control-free views already computed by an earlier context of the block, if any."""
+    contexts = _CONTEXTS.get()
+    if contexts is None:
+        return
+    for other in contexts:
+        if _differs_in_controls_only(other.model, ctx.model):
+            for name in _CONTROL_FREE_VIEWS:
+                if name in other.__dict__:  # a cached_property computed there
+                    ctx.__dict__[name] = other.__dict__[name]
+            break
+    contexts.append(ctx)
+
+
 def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
              exposure_threshold: float = DEFAULT_EXPOSURE_THRESHOLD, rating_check: pd.DataFrame | None = None
              ) -> pd.DataFrame:
@@ -904,6 +964,7 @@ def evaluate(model: Model, rule_set: Iterable[Rule], include_all: bool = False,
     0
     """
     ctx = FindingContext(model, exposure_threshold=exposure_threshold)
+    _borrow(ctx)
     if rating_check is not None:
         ctx._cache["rating_check"] = rating_check
     rules_run = tuple(rule_set)

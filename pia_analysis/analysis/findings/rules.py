@@ -13,6 +13,8 @@ from __future__ import annotations
 
 __all__ = ["RULES"]
 
+import functools
+
 import pandas as pd
 
 from ... import catalog
@@ -50,12 +52,19 @@ def _flow_stage(ctx: FindingContext, fid: str) -> str:
 
 
 def _flow_mn(ctx: FindingContext, fid: str) -> list[str]:
-    return sorted(f for f in ctx.flows[fid]["files"] if f in ctx.mn_files)
+    # once per flow and context: several rules ask, and a national model's flows carry hundreds of files
+    key = ("flow_mn", fid)
+    if key not in ctx._cache:
+        ctx._cache[key] = tuple(sorted(f for f in ctx.flows[fid]["files"] if f in ctx.mn_files))
+    return list(ctx._cache[key])
 
 
 def _flow_records(ctx: FindingContext, fid: str, my_number_only: bool = True) -> int:
-    files = _flow_mn(ctx, fid) if my_number_only else ctx.flows[fid]["files"]
-    return max((ctx.records[f] for f in files), default=0)
+    key = ("flow_records", fid, my_number_only)
+    if key not in ctx._cache:
+        files = _flow_mn(ctx, fid) if my_number_only else ctx.flows[fid]["files"]
+        ctx._cache[key] = max((ctx.records[f] for f in files), default=0)
+    return ctx._cache[key]
 
 
 def _zones_of_flow(ctx: FindingContext, fid: str) -> tuple[str, str]:
@@ -499,15 +508,15 @@ MN_STORE_NO_RETAIN_CONTROL = Rule(
 
 
 def _rating_applies(ctx: FindingContext, rid: str) -> bool:
-    return ctx.rating_check.loc[rid, "status"] in ("consistent", "overclaimed", "underclaimed")
+    return ctx.rating_rows[rid]["status"] in ("consistent", "overclaimed", "underclaimed")
 
 
 def _rating_mitigated(ctx: FindingContext, rid: str) -> bool:
-    return ctx.rating_check.loc[rid, "status"] == "consistent"
+    return ctx.rating_rows[rid]["status"] == "consistent"
 
 
 def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
-    row = ctx.rating_check.loc[rid]
+    row = ctx.rating_rows[rid]
     if row["status"] == "underclaimed":
         return 1, 1  # paperwork out of date; no protection is missing
     coverage = float(row["coverage"]) if pd.notna(row["coverage"]) else 0.0
@@ -516,14 +525,18 @@ def _rating_score(ctx: FindingContext, rid: str) -> tuple[int, int]:
     return likelihood, impact
 
 
+@functools.lru_cache(maxsize=1)
 def _rating_words() -> dict[str, str]:
-    """The form's rating words (十分である …) → their English (sufficient …), from catalog/choice_sets.csv."""
+    """The form's rating words (十分である …) → their English (sufficient …), from catalog/choice_sets.csv.
+
+    Read once per process (the packaged catalogue does not change; only ``.get`` is called on the result).
+    """
     choices = catalog.read_table("choice_sets.csv")
     return dict(zip(choices["label_ja"], choices["label_en"]))
 
 
 def _rating_detail(ctx: FindingContext, rid: str) -> tuple[str, str]:
-    row = ctx.rating_check.loc[rid]
+    row = ctx.rating_rows[rid]
     rating = row["rating"] if pd.notna(row["rating"]) else "未評価"
     # the English detail says the rating in English, as the form's Japanese words are said in the Japanese one
     rating_en = _rating_words().get(rating, rating) if pd.notna(row["rating"]) else "not rated"
@@ -563,9 +576,9 @@ RATING_NOT_BORNE_OUT = Rule(
     mitigated=_rating_mitigated,
     detail=_rating_detail,
     score=_rating_score,
-    stage_of=lambda ctx, rid: str(ctx.rating_check.loc[rid, "stage"]),
+    stage_of=lambda ctx, rid: str(ctx.rating_rows[rid]["stage"]),
     # the finding bears on the risks the item rates (the five of the 委託 block; a Ⅳ item's own id)
-    risk_ids_of=lambda ctx, rid: list(ctx.rating_check.loc[rid, "risks"]),
+    risk_ids_of=lambda ctx, rid: list(ctx.rating_rows[rid]["risks"]),
 )
 
 
