@@ -52,7 +52,7 @@ from ..model.errors import unknown_id
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
 from .attack_graph import Structure, build_structure, gc_paused, my_number_holders
-from .simulation import _check_count, _reach_chunks, wilson_interval
+from .simulation import check_count, reach_chunks, wilson_interval
 
 COMPROMISE_COLUMNS = ["system_id", "probability", "method", "low", "high", "variables", "bdd_nodes"]
 
@@ -680,8 +680,8 @@ def compromise_probability(model: Model, given: Any = None, *, footholds: Any = 
     """
     require_model(model, "compromise_probability")
     _check_limits(max_nodes, max_variables)
-    _check_count("trials", trials, 0)
-    _check_count("seed", seed, 0)
+    check_count("trials", trials, 0)
+    check_count("seed", seed, 0)
     systems, controls = _resolve_given(model, given)
     held, held_controls = _resolve_given(model, footholds, "footholds")
     if held_controls:
@@ -800,7 +800,7 @@ def _sample(structure: Structure, trials: int, seed: int, cond: list[int]) -> tu
     """Per system, the trials that reach it among those that reach every system of ``cond``; their number."""
     counts = np.zeros(len(structure.ids), dtype=np.int64)
     used = 0
-    for hit, size in _reach_chunks(structure, trials, seed):
+    for hit, size in reach_chunks(structure, trials, seed):
         if cond:
             keep = np.bitwise_and.reduce(hit[cond], axis=0)
             used += int(np.bitwise_count(keep).sum())
@@ -854,8 +854,8 @@ def _importance_rows(h: _Holders, roots: dict[int, Any]) -> dict[int, list[tuple
 
 
 def _check_limits(max_nodes: int | None, max_variables: int | None) -> None:
-    _check_count("max_nodes", max_nodes, 1, none=True)
-    _check_count("max_variables", max_variables, 1, none=True)
+    check_count("max_nodes", max_nodes, 1, none=True)
+    check_count("max_variables", max_variables, 1, none=True)
 
 
 def _importance_table(model: Model, kind: str, max_nodes: int | None, max_variables: int | None,
@@ -1066,7 +1066,7 @@ def fix_first(model: Model, k: int = 5, *, max_nodes: int | None = DEFAULT_MAX_N
     from .hardening import min_cut
 
     require_model(model, "fix_first")
-    _check_count("k", k, 1)
+    check_count("k", k, 1)
     _check_limits(max_nodes, max_variables)
     h = _holder_diagrams(model, max_nodes, max_variables)
     c = h.compiled

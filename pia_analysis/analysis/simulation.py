@@ -34,7 +34,7 @@ _Z95 = NormalDist().inv_cdf(0.975)
 _MAX_CHUNK = 2048  # default Monte Carlo chunk at most (trials)
 
 
-def _check_count(name: str, value: object, minimum: int, *, none: bool = False) -> None:
+def check_count(name: str, value: object, minimum: int, *, none: bool = False) -> None:
     """Refuse anything but a whole number (not a bool, not NaN, not a string) of at least ``minimum``.
 
     A bare comparison would raise a TypeError for ``'5'`` and let NaN through (``nan < 1`` is false), which
@@ -89,7 +89,7 @@ def wilson_interval(successes: np.ndarray | int, trials: int, confidence: float 
     """
     if isinstance(trials, numbers.Integral) and not isinstance(trials, bool) and trials < 1:
         raise InvalidArgumentError(f"trials must be positive, not {trials}")
-    _check_count("trials", trials, 1)
+    check_count("trials", trials, 1)
     k = np.asarray(successes, dtype=float)
     n = float(trials)
     z = _Z95 if confidence == 0.95 else NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -170,12 +170,12 @@ def sample_reach(structure: Structure, trials: int, seed: int = 0, chunk: int | 
     loop per trial). The same seed and trials give the same counts whatever ``chunk``.
     """
     counts = np.zeros(len(structure.ids), dtype=np.int64)
-    for hit, _size in _reach_chunks(structure, trials, seed, chunk):
+    for hit, _size in reach_chunks(structure, trials, seed, chunk):
         counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
     return counts
 
 
-def _reach_chunks(structure: Structure, trials: int, seed: int = 0, chunk: int | None = None
+def reach_chunks(structure: Structure, trials: int, seed: int = 0, chunk: int | None = None
                   ) -> Iterator[tuple[np.ndarray, int]]:
     """The trials of :func:`sample_reach`, chunk by chunk, as ``(hit, size)``.
 
@@ -309,15 +309,15 @@ def simulate_compromise(model: Model, trials: int = 100_000, seed: int = 0, chun
     True
     """
     require_model(model, "simulate_compromise")
-    _check_count("trials", trials, 1)
-    _check_count("chunk", chunk, 1, none=True)
+    check_count("trials", trials, 1)
+    check_count("chunk", chunk, 1, none=True)
     return _monte_carlo(model, trials, seed, chunk, losses=False)[0]
 
 
 def simulate_with_losses(model: Model, trials: int = 100_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`simulate_compromise` and :func:`loss_exceedance` of the same trials, in one pass (the pipeline's)."""
     require_model(model, "simulate_with_losses")
-    _check_count("trials", trials, 1)
+    check_count("trials", trials, 1)
     sim, curve = _monte_carlo(model, trials, seed, None, losses=True)
     assert curve is not None
     return sim, curve
@@ -402,8 +402,8 @@ def loss_exceedance(model: Model, trials: int = 100_000, seed: int = 0, chunk: i
     932000
     """
     require_model(model, "loss_exceedance")
-    _check_count("trials", trials, 1)
-    _check_count("chunk", chunk, 1, none=True)
+    check_count("trials", trials, 1)
+    check_count("chunk", chunk, 1, none=True)
     return _monte_carlo(model, trials, seed, chunk, losses=True)[1]
 
 
@@ -416,7 +416,7 @@ def _monte_carlo(model: Model, trials: int, seed: int, chunk: int | None, losses
     records, holders = _file_holders(model, structure) if losses else (np.zeros(0, dtype=np.int64), [])
     lost = np.zeros(trials if losses else 0, dtype=np.int64)
     done = 0
-    for hit, size in _reach_chunks(structure, trials, seed, chunk):
+    for hit, size in reach_chunks(structure, trials, seed, chunk):
         counts += np.bitwise_count(hit).sum(axis=1, dtype=np.int64)
         if losses and len(records):
             # A file is reached in the trials where any of its holders is: OR the packed rows, then unpack.
