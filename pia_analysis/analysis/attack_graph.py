@@ -40,12 +40,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import networkx as nx
 import pandas as pd
 
 from ..model.model import Model, require_model
+
+T = TypeVar("T")
 
 # Names of the helper nodes the analyses add around the systems (a super-source joined to every entry point,
 # a super-sink every My Number holder drains into). System ids may not contain '@' (the loader refuses it),
@@ -128,7 +130,7 @@ def _pass_factors(model: Model) -> dict[str, float]:
 
 
 # While :func:`shared_nets` is active, the nets built so far, by model (id -> (model, net)).
-_NETS: ContextVar[dict[int, tuple[Model, Net]] | None] = ContextVar("pia_analysis_nets", default=None)
+_NETS: ContextVar[dict[Any, tuple[Model, Any]] | None] = ContextVar("pia_analysis_nets", default=None)
 
 
 @contextmanager
@@ -176,6 +178,24 @@ def build_net(model: Model) -> Net:
     if memo is not None:
         memo[id(model)] = (model, net)  # the model is kept alive, so its id is not reused meanwhile
     return net
+
+
+def shared_value(model: Model, key: str, make: Callable[[], T]) -> T:
+    """``make()``, built once per model object and ``key`` within :func:`shared_nets` (afresh outside it).
+
+    For what several analyses of one run derive from the same model (the My Number holders' diagrams that
+    both the fix-first plan and the importance table compile), scoped and kept as the attack graph is.
+    """
+    memo = _NETS.get()
+    if memo is None:
+        return make()
+    slot = (id(model), key)
+    hit = memo.get(slot)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    value = make()
+    memo[slot] = (model, value)  # the model is kept alive, so its id is not reused meanwhile
+    return value
 
 
 def _make_net(model: Model) -> Net:

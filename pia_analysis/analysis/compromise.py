@@ -51,7 +51,7 @@ import pandas as pd
 from ..model.errors import unknown_id
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
-from .attack_graph import Structure, build_structure, gc_paused, my_number_holders
+from .attack_graph import Structure, build_structure, gc_paused, my_number_holders, shared_value
 from .simulation import check_count, reach_chunks, wilson_interval
 
 COMPROMISE_COLUMNS = ["system_id", "probability", "method", "low", "high", "variables", "bdd_nodes"]
@@ -827,6 +827,13 @@ class _Holders:
 
 
 def _holder_diagrams(model: Model, max_nodes: int | None, max_variables: int | None) -> _Holders:
+    # the plan and the importance table of one analyse() run compile the same diagrams: once (shared_nets);
+    # the plan only restricts them (new roots), never changes the roots the table reads
+    return shared_value(model, f"holder_diagrams:{max_nodes}:{max_variables}",
+                        lambda: _compile_holders(model, max_nodes, max_variables))
+
+
+def _compile_holders(model: Model, max_nodes: int | None, max_variables: int | None) -> _Holders:
     structure = build_structure(model, keep_all=True)
     ids = my_number_holders(model)
     targets = [structure.pos[s] for s in ids]

@@ -11,6 +11,7 @@ __all__ = ["CATALOG_DIR", "CatalogError", "CatalogProblems", "catalog_file", "ch
            "read_table", "risk_catalog", "stage_declarations", "stage_label", "stages"]
 
 import os
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -121,6 +122,28 @@ def read_table(name: str) -> pd.DataFrame:
 
 # name -> ((path, mtime_ns, size), the table as read): see read_table
 _TABLES: dict[str, tuple[tuple[str, int, int], pd.DataFrame]] = {}
+# what is derived from catalogue files (e.g. the sub-measures with their choices), keyed as read_table's
+_DERIVED: dict[str, tuple[tuple, pd.DataFrame]] = {}
+
+
+def derived_table(key: str, names: tuple[str, ...], build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``build()``, kept until one of the catalogue files ``names`` changes (a copy handed out each time).
+
+    For a table that is worked out from several catalogue files on every model load (checks and cross
+    references included), as :func:`read_table` keeps each file: keyed on the files' paths, times and sizes,
+    so a corrected catalogue (or a repointed ``CATALOG_DIR``) is read afresh.
+    """
+    try:
+        stamp = tuple((str(catalog_file(n)), (st := os.stat(str(catalog_file(n)))).st_mtime_ns, st.st_size)
+                      for n in names)
+    except OSError:  # not plain files (a zipped install): build it every time
+        return build()
+    cached = _DERIVED.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1].copy()
+    frame = build()
+    _DERIVED[key] = (stamp, frame.copy())
+    return frame
 
 
 def stages() -> pd.DataFrame:

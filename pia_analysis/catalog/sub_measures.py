@@ -11,7 +11,7 @@ __all__ = ["sub_measure_catalog", "sub_measure_stage"]
 
 import pandas as pd
 
-from . import CatalogError, choice_sets, read_table, risk_catalog, stages
+from . import CatalogError, choice_sets, derived_table, read_table, risk_catalog, stages
 
 _SUB_COLUMNS = ["sub_measure_id", "rated_item", "order", "number", "label_ja", "label_en", "kind", "choice_set",
                 "detail_label_ja", "source", "confidence", "form_version", "note"]
@@ -70,6 +70,12 @@ def sub_measure_catalog() -> pd.DataFrame:
     >>> t.at["retain-1.serious-incident", "number"]
     '⑨'
     """
+    # worked out on every model load (checks): kept until one of its files changes
+    return derived_table("sub_measures", ("sub_measures.csv", "choice_sets.csv", "section3_risks.csv",
+                                          "stages.csv"), _build_sub_measures)
+
+
+def _build_sub_measures() -> pd.DataFrame:
     table = read_table("sub_measures.csv")
     missing = [c for c in _SUB_COLUMNS if c not in table.columns]
     if missing:
