@@ -553,6 +553,7 @@ def _exposure_table(model, args: argparse.Namespace) -> tuple[pd.DataFrame, dict
     """
     from .analysis.compromise import compromise_probability
     from .analysis.pipeline import analyse
+    from .util.errors import InvalidArgumentError
 
     given = _given_ids(model, args.given)  # before any work: a wrong id costs nothing
     footholds = _foothold_ids(model, args.foothold)
@@ -564,9 +565,13 @@ def _exposure_table(model, args: argparse.Namespace) -> tuple[pd.DataFrame, dict
     blocks = [("compromise", results.compromise)]
     if given["systems"] or given["controls"] or footholds:
         known = {"systems": given["systems"], "controls": given["controls"]}
-        blocks.append(("given", compromise_probability(model, given=known if any(known.values()) else None,
-                                                       footholds=footholds or None, trials=args.trials,
-                                                       seed=args.seed)))
+        try:
+            blocks.append(("given", compromise_probability(model, given=known if any(known.values()) else None,
+                                                           footholds=footholds or None, trials=args.trials,
+                                                           seed=args.seed)))
+        except InvalidArgumentError as exc:  # e.g. a --given no attack reaches: a question the model refuses
+            words = str(exc).replace("given:", "--given:", 1).replace("footholds=", "--foothold")
+            raise UsageError(words) from None
     at = list(table.columns).index("exposure") + 1
     columns: dict[str, object] = {"exposure_measure": ["path"] * len(table)}
     for prefix, frame in blocks:
@@ -728,7 +733,12 @@ def _cmd_fix_first(args: argparse.Namespace) -> int:
           "(Σ over the My Number holders of compromise probability × people held)" if en else
           f"対策前の記録の期待値: {_records_text(before)} 件/年"
           "（個人番号保有システムごとの 侵害確率 × 保有人数 の合計）")
-    if plan.empty:
+    if plan.empty and inexact:  # nothing computed exactly is no evidence that nothing helps
+        print("  no plan for the holders computed exactly (none of their fixes lowers it); the holders too large "
+              "to compute exactly are left out (above)" if en else
+              "  正確に計算できた保有システムには下げられる対策・流れはありません。正確に計算できなかった保有システム"
+              "（上記）は計画に含みません")
+    elif plan.empty:
         print("  nothing lowers it: no control or flow stands between an entry point and a My Number holder"
               if en else "  下げられる対策・流れはありません（入口と個人番号保有システムの間に対策も流れもない）")
     else:

@@ -326,3 +326,27 @@ def test_every_line_fits_a_redirected_terminal(path, capsys):
             out = run(capsys, *argv, "--lang", lang)
             wide = [line for line in out.splitlines() if display_width(line) > DEFAULT_WIDTH]
             assert not wide, (argv, lang, wide)
+
+
+def test_an_impossible_given_is_one_line_naming_the_options(issue, tmp_path, capsys):
+    # ISO is reached by no attack (no flow to it): "given ISO compromised" is an impossible condition; the
+    # command line names its own option (--foothold), not the library's keyword (re-trial: it was exit 3)
+    iso = write_model(tmp_path / "iso", systems=[system("E", entry=1.0), system("T", holds=["MN"]), system("ISO")],
+                      flows=[flow("F1", "E", "T")], controls=[control("FW", ["F1"], 0.5)])
+    line = refused(capsys, "exposure", iso, "--given", "ISO")
+    assert "--given: the condition is impossible" in line and "--foothold" in line and "footholds=" not in line
+    table = rows(run(capsys, "exposure", iso, "--format", "json", "--foothold", "ISO"))
+    assert table["ISO"]["given_probability"] == 1.0 and table["T"]["given_probability"] == pytest.approx(0.5)
+
+
+def test_an_empty_plan_with_holders_left_out_does_not_say_nothing_helps(issue, capsys, monkeypatch):
+    # every holder too large to compile exactly (forced, as a model beyond the limits): no plan, and the
+    # command must not claim that no control or flow stands in the way (re-trial on a grid model)
+    import pia_analysis.analysis.compromise as compromise
+
+    monkeypatch.setattr(compromise, "fix_first", functools.partial(compromise.fix_first, max_nodes=1))
+    code = main(["fix-first", str(issue), "--lang", "en"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "nothing lowers it" not in captured.out and "left out" in captured.out
+    assert "T" in captured.err  # the holder left out, named on stderr

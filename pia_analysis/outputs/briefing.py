@@ -741,7 +741,8 @@ def _table_page(frame: pd.DataFrame, title: str, model: Model, lang: str, col_wi
 
     shown = 0
     if frame.empty:
-        fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "None", fontsize=12, va="top")
+        fig.text(left / width_in, 1 - y / height_in, "該当なし" if lang != "en" else "Nothing to list", fontsize=12,
+                 va="top")
     else:
         y = draw(y, row(list(map(str, frame.columns)), header=True))
         shown = 0
@@ -1018,15 +1019,21 @@ def _fix_first_lines(a: Analysis, lang: str) -> list[str]:
              if ja else
              (f"Expected records: for each system holding My Number files, its yearly probability of compromise by "
               f"any path (exact probability) × the people of the largest My Number file it holds, summed (a "
-              f"resident held by several systems counts once per system). Now {_records_text(before, lang)} a "
-              "year.")]
+              f"resident held by several systems counts once per system). Now {_records_text(before, lang)} "
+              "records a year.")]
     if len(plan) and before > 0:
         after = float(plan["expected_records"].iloc[-1])
         steps = [_plan_item(a, w, r.kind, r.id) for r in plan.itertuples(index=False)]
         lines.append(f"上の {len(plan)} 手を順に行うと年 {_records_text(after, lang)} 人分へ"
                      f"（{percent((before - after) / before)} 減）: {'、'.join(steps)}。" if ja else
                      f"The {count_noun(len(plan), 'step')} above, in order, bring it to {_records_text(after, lang)}"
-                     f" a year ({percent((before - after) / before, lang)} less): {'; '.join(steps)}.")
+                     f" records a year ({percent((before - after) / before, lang)} less): {'; '.join(steps)}.")
+    elif plan.attrs.get("inexact_holders") and not len(plan):
+        # nothing computed exactly is no evidence that nothing helps: the holders left out are named below
+        lines.append("正確に計算できた保有システムについては、直して下がる記録の期待値はありません。"
+                     "計画は正確に計算できなかった保有システム（下記）を含みません。" if ja else
+                     "For the systems computed exactly, no fix lowers the expected records; the plan leaves out the "
+                     "systems that could not be computed exactly (below).")
     else:
         lines.append("どの対策を完全に効かせても、どの流れを遮断しても、記録の期待値は下がりません。" if ja else
                      "No control made fully effective and no flow blocked lowers the expected records.")

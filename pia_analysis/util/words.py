@@ -7,8 +7,8 @@ reader (the council, a notebook, the terminal) meets ``0.0150`` or
 
 from __future__ import annotations
 
-__all__ = ["MEASURE_WORDS", "OPERATOR_WORDS", "STATUS_WORDS", "measure_word", "operator_word", "percent",
-           "probability_text", "status_word", "yes_no"]
+__all__ = ["MEASURE_WORDS", "OPERATOR_WORDS", "PERCENT_FLOOR", "STATUS_WORDS", "measure_word", "operator_word",
+           "percent", "probability_text", "status_word", "yes_no"]
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
@@ -109,6 +109,10 @@ def probability_text(probability: float, method: str, low: float, high: float, l
     return percent(probability, lang)
 
 
+# Below this many per cent (one in a million), :func:`percent` says "less than" instead of a row of zeros.
+PERCENT_FLOOR = 0.0001
+
+
 def percent(x: float, lang: str = "ja") -> str:
     """A probability or share as a percentage a lay reader cannot misread: two significant digits at most.
 
@@ -122,7 +126,8 @@ def percent(x: float, lang: str = "ja") -> str:
     Returns
     -------
     str
-        ``"3.6%"``, ``"10%"``, ``"0.052%"``, ``"0%"``; 未評価 / ``"not assessed"`` for a missing value.
+        ``"3.6%"``, ``"10%"``, ``"0.052%"``, ``"0%"``; ``"0.0001%未満"`` / ``"< 0.0001%"`` below
+        :data:`PERCENT_FLOOR` (one in a million); 未評価 / ``"not assessed"`` for a missing value.
 
     Examples
     --------
@@ -131,15 +136,21 @@ def percent(x: float, lang: str = "ja") -> str:
     ('3.6%', '10%', '1.3%', '0.052%', '0%', '100%')
     >>> percent(float("nan"))
     '未評価'
+    >>> percent(5.78e-12), percent(5.78e-12, "en"), percent(2.5e-6)
+    ('0.0001%未満', '< 0.0001%', '0.00025%')
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "未評価" if lang != "en" else "not assessed"
     value = 100 * float(x)
     if value == 0:
         return "0%"
+    # 0.00000000058% is a row of zeros no one counts: below the floor, it says "less than"
+    if 0 < value < PERCENT_FLOOR * (1 - 1e-9):
+        return f"{PERCENT_FLOOR:f}".rstrip("0") + "%未満" if lang != "en" else f"< {PERCENT_FLOOR:f}".rstrip("0") + "%"
     digits = max(0, 1 - math.floor(math.log10(abs(value))))
-    # half up, as a reader rounds (1.25 → 1.3), on the decimal the value prints as
-    text = str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    # half up, as a reader rounds (1.25 → 1.3), on the decimal the value prints as; fixed-point ("f"), never
+    # the scientific form str(Decimal) falls into below 1e-6 (5.8E-10 stripped of zeros read as 0.58 %)
+    text = format(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
