@@ -643,13 +643,14 @@ def _cmd_exposure(args: argparse.Namespace) -> int:
                         "measure: " + "; ".join(f"{_SHORT_MEASURE_WORDS[m][1]} = {how[m][1]}" for m in measures) + ".")
     print("曝露 = 最も起こりやすい1経路の確率: 侵害確率（全経路。共有される対策は1回の成否）の下限。\n"
           + measure_line + "\n"
-          "期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数。\n"
-          "到達されたときに影響を受けるのは保有人数の全員。"
+          "期待値 = 曝露（年間確率）× 保有人数: 1年あたりの平均の記録数（経路による下限。fix-first の期待値は\n"
+          "侵害確率 × 保有人数で、これ以上）。到達されたときに影響を受けるのは保有人数の全員。"
           if not en else
           "exposure = the probability of the most likely single path: a lower bound of the compromise\n"
           "probability (any path; a shared control holds or fails once for all it guards).\n"
           + measure_line + "\n"
-          "expected records = exposure (a year) × people held: an average per year;\n"
+          "expected records = exposure (a year) × people held: an average per year (the path's lower bound;\n"
+          "fix-first's expected records use the compromise probability, at least this);\n"
           "if the system is reached, every person held is affected.")
     return EXIT_OK
 
