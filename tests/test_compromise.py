@@ -546,8 +546,8 @@ def test_bad_argument_types_are_named(issue_model):
     assert len(compromise_probability(issue_model, max_nodes=np.int64(5), trials=np.int64(0))) == 4
 
 
-def _grid(tmp_path, k: int, name: str):
-    """A k × k grid of interactive flows, one control per flow and shared 'ladder' controls per row (trial 17)."""
+def _grid(tmp_path, k: int, name: str, interactive: bool = True):
+    """A k × k grid of flows, one control per flow and shared 'ladder' controls per row (trial 17)."""
     sid = [[f"G{i:02d}_{j:02d}" for j in range(k)] for i in range(k)]
     systems = [system(sid[i][j], entry=0.2 if i == 0 and j in (0, k - 1) else 0.0,
                       holds=["MN"] if i == k - 1 else []) for i in range(k) for j in range(k)]
@@ -556,7 +556,7 @@ def _grid(tmp_path, k: int, name: str):
         for j in range(k):
             for di, dj in ((0, 1), (1, 0)):
                 if i + di < k and j + dj < k:
-                    flows.append(flow(f"F{len(flows):04d}", sid[i][j], sid[i + di][j + dj], interactive=True))
+                    flows.append(flow(f"F{len(flows):04d}", sid[i][j], sid[i + di][j + dj], interactive=interactive))
     controls = [control(f"C{n:04d}", [f["flow_id"]], 0.5) for n, f in enumerate(flows)]
     controls += [control(f"R{r:02d}", [f["flow_id"] for f in flows if f["source"].startswith(f"G{r:02d}_")]
                          + [sid[i][r] for i in range(k)], 0.3) for r in range(k)]
@@ -691,3 +691,40 @@ def test_conditioning_equals_enumeration_on_random_small_models(tmp_path):
                 assert bounded.at[v, "low"] - 1e-12 <= p <= bounded.at[v, "high"] + 1e-12, (case, sid, v)
             checked += 1
     assert checked >= 12
+
+
+@pytest.mark.parametrize(("k", "max_nodes"), [(10, 1), (10, 2), (10, 5), (20, 20)])
+def test_a_tiny_node_limit_bounds_every_system_never_raises(tmp_path, k, max_nodes):
+    # Trial 17: dd's node table filled while the variables, entries and flows were still being set up,
+    # before the budget check ran, and "RuntimeError: full" escaped. Every result is now labelled bounds.
+    m = _grid(tmp_path, k, f"grid{k}")
+    table = compromise_probability(m, max_nodes=max_nodes)
+    assert table.attrs["diagrams"] is False
+    assert (table["method"] == "bounds").any()
+    _check_rule(table)
+    plan, importance = fix_first(m, max_nodes=max_nodes), control_importance(m, max_nodes=max_nodes)
+    holders = [f"G{k - 1:02d}_{j:02d}" for j in range(k)]
+    assert plan.attrs["inexact_holders"] == holders == importance.attrs["inexact_holders"]
+    assert plan.empty and plan.attrs["expected_records_before"] == 0.0
+
+
+@pytest.mark.parametrize("max_nodes", [None, 20_000])
+def test_the_plan_covers_the_holders_it_can_compile_exactly(tmp_path, max_nodes):
+    # Trial 17: on a 10 × 10 grid compromise_probability computes G09_00 and G09_01 exactly, yet the plan
+    # left all ten holders out: their diagrams were compiled together under one node budget, the ancestors
+    # of every holder interleaved, and the budget ran out before the first holder. Now the holders are
+    # compiled one by one, the fewest upstream variables first. The plan's diagrams keep every control and
+    # flow as a variable (importance needs them), so they are larger than compromise_probability's: at
+    # 20,000 nodes G09_01's (about 49,000 nodes against 214) is left out; without a node limit both are in.
+    m = _grid(tmp_path, 10, "grid10", interactive=False)
+    table = compromise_probability(m, max_nodes=max_nodes).set_index("system_id")
+    plan = fix_first(m, k=3, max_nodes=max_nodes)
+    holders = [f"G09_{j:02d}" for j in range(10)]
+    exact_holders = [h for h in holders if table.at[h, "method"] == "exact"]
+    assert exact_holders == ["G09_00", "G09_01"]
+    in_plan = [h for h in holders if h not in plan.attrs["inexact_holders"]]
+    assert in_plan == (exact_holders if max_nodes is None else ["G09_00"])
+    people = m.my_number_people
+    assert plan.attrs["expected_records_before"] == pytest.approx(
+        sum(table.at[h, "probability"] * people.get(h, 0) for h in in_plan), rel=1e-9)
+    assert not plan.empty and plan["fall"].gt(0).all()

@@ -197,8 +197,25 @@ def _ancestors(structure: Structure, targets: Iterable[int]) -> set[int]:
 
 
 def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int] | None = None,
-             max_variables: int | None = None, bound: bool = True) -> _Compiled:
+             max_variables: int | None = None, bound: bool = True, hard_stop: bool = True) -> _Compiled:
     """Compile every system's reachability (or only what ``targets`` depend on) to diagrams.
+
+    Raises ``_BudgetExceeded`` when dd's node table fills, wherever that happens: setting up the
+    variables, entries and flows of a large model under a small ``max_nodes`` fills it before any
+    system is compiled (grid43 at 100 nodes), and that must be bounded like any other overflow.
+    Without ``hard_stop`` dd's table has no limit (the caller compiles nothing but the setup).
+    """
+    try:
+        return _compile_checked(structure, max_nodes, targets, max_variables, bound, hard_stop)
+    except RuntimeError as error:
+        if not str(error).startswith("full"):  # dd's message when the table reaches its max_nodes
+            raise
+        raise _BudgetExceeded(str(error)) from error
+
+
+def _compile_checked(structure: Structure, max_nodes: int | None, targets: Iterable[int] | None,
+                     max_variables: int | None, bound: bool, hard_stop: bool) -> _Compiled:
+    """The body of :func:`_compile` (dd's "full" error is turned into ``_BudgetExceeded`` there).
 
     A group of systems (a strongly connected component) whose reachability may depend on more than
     ``max_variables`` variables (those of every element upstream) is not compiled exactly: it gets a
@@ -206,6 +223,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
     ``bound`` (importance, which needs exact diagrams only) such systems get no diagrams at all: *false*
     both, marked not exact, at no cost.
     """
+    targets = list(targets) if targets is not None else None  # read twice: ancestors, then the order
     import dd.autoref  # imported where used: it loads a parser and networkx (about 0.15 s)
 
     bdd = dd.autoref.BDD()
@@ -213,7 +231,7 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
     bdd._bdd.__class__ = _quiet_manager(type(bdd._bdd))
     budget = _TOTAL_NODES_FACTOR * max_nodes if max_nodes is not None else None
     soft: list[int | None] = [budget]
-    if budget is not None:
+    if budget is not None and hard_stop:
         bdd._bdd.max_nodes = 2 * budget + 2  # dd's hard stop (node ids count from 2)
 
     def over_budget() -> None:
@@ -328,7 +346,9 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
         # Bounded groups keep small upper diagrams: the bound is cheap, and exactness is out of reach anyway.
         max_nodes = min(full_nodes, _BOUND_NODES) if too_many and full_nodes is not None else (
             _BOUND_NODES if too_many else full_nodes)
-        if too_many and not bound:
+        # Without ``bound`` only exact diagrams are kept, and a group after an inexact one cannot be exact:
+        # no need to compile it (on a grid, every holder after the first too large for max_nodes).
+        if not bound and (too_many or not preds_exact):
             for v in group:
                 lo[v] = hi[v] = false
                 exact[v] = False
@@ -397,24 +417,35 @@ def _compile(structure: Structure, max_nodes: int | None, targets: Iterable[int]
     # and so is every group after it, after one garbage collection. dd's own ``max_nodes`` stops a single
     # operation that would grow the table to twice the budget; the table is then left inconsistent by dd
     # (a node half added), so the caller drops it and bounds every system without diagrams.
+    if targets is not None:
+        # Targets one by one, those with the fewest upstream variables first (then by breadth-first rank),
+        # each with what it depends on not yet compiled: under one node budget, the small targets are then
+        # compiled before a large one exhausts it (in plain topological order the ancestors of every target
+        # interleave, and the budget ran out before even the smallest target was reached). Still a
+        # topological order: every component comes after all its ancestors.
+        comp_of = cond.graph["mapping"]
+        done: set[int] = set()
+        ordered: list[int] = []
+        position = {c: k for k, c in enumerate(topo)}
+        for t in sorted({t for t in targets if t in comp_of},
+                        key=lambda t: (upstream[comp_of[t]].bit_count(), order_rank[t])):
+            need = (nx.ancestors(cond, comp_of[t]) | {comp_of[t]}) - done
+            ordered.extend(sorted(need, key=position.__getitem__))
+            done |= need
+        topo = ordered
     exhausted = False
     for c in topo:
         group = members[c]
         too_many = exhausted or (max_variables is not None and upstream[c].bit_count() > max_variables)
         try:
-            try:
-                compile_group(group, too_many)
-            except _OverBudget:
-                if exhausted:
-                    raise _BudgetExceeded("the bounded diagrams ran out of the node budget too") from None
-                exhausted = True
-                soft[0] = None  # the bounded diagrams are small; dd's hard stop still applies
-                bdd._bdd.collect_garbage()
-                compile_group(group, True)
-        except RuntimeError as error:
-            if not str(error).startswith("full"):  # dd's message when the table reaches its max_nodes
-                raise
-            raise _BudgetExceeded(str(error)) from error
+            compile_group(group, too_many)
+        except _OverBudget:
+            if exhausted:
+                raise _BudgetExceeded("the bounded diagrams ran out of the node budget too") from None
+            exhausted = True
+            soft[0] = None  # the bounded diagrams are small; dd's hard stop still applies
+            bdd._bdd.collect_garbage()
+            compile_group(group, True)
     return _Compiled(bdd, structure, lo, hi, exact, p_level)
 
 
@@ -841,7 +872,10 @@ def _compile_holders(model: Model, max_nodes: int | None, max_variables: int | N
         try:
             compiled = _compile(structure, max_nodes, targets=targets, max_variables=max_variables, bound=False)
         except (RecursionError, _BudgetExceeded):  # as in compromise_probability: no holder exact, all left out
-            compiled = _compile(structure, max_nodes, targets=[], max_variables=max_variables, bound=False)
+            # nothing compiled but the setup (variables, entries, flows: linear in the model), so without
+            # dd's hard stop, which a small max_nodes makes smaller than the setup itself
+            compiled = _compile(structure, max_nodes, targets=[], max_variables=max_variables, bound=False,
+                                hard_stop=False)
     exact = [h for h in targets if compiled.exact.get(h)]
     people = model.my_number_people
     return _Holders(compiled, exact, [structure.ids[h] for h in targets if h not in exact],
