@@ -161,6 +161,8 @@ xlsx = r3.parent / "kitakyushu-juki-r3.xlsx"
 runs = {
     "validate": [str(xlsx)],
     "exposure": [str(r3), "--format", "csv"],
+    "fix-first": [str(r3), "--format", "csv"],
+    "importance": [str(r3), "--format", "csv"],
     "coverage": [str(r3), "--format", "csv"],
     "findings": [str(r3), "--format", "csv"],
     "section3": [str(r3), "--format", "csv"],
