@@ -992,7 +992,9 @@ def _fix_first_table(a: Analysis, lang: str) -> pd.DataFrame:
             how = "遮断する" if ja else "block"
         rows.append((f"{int(r.step)}", _plan_item(a, w, r.kind, r.id), how, _records_text(r.fall, lang),
                      _records_text(r.cumulative_fall, lang), _records_text(r.expected_records, lang),
-                     ("○" if r.in_min_cut else "×") if ja else ("yes" if r.in_min_cut else "no")))
+                     # a control is no flow: the minimum-cut column is left blank for it, as on the command line
+                     "" if r.kind != "flow" else ("○" if r.in_min_cut else "×") if ja else
+                     ("yes" if r.in_min_cut else "no")))
     columns = (["順", "直すもの", "直し方", "この一手で減る記録の期待値（年・人分）", "累計の減少（年・人分）",
                 "残る記録の期待値（年・人分）", "最小カットの流れ"]
                if ja else ["step", "what to fix", "how", "fall of the expected records (people a year)",
