@@ -169,15 +169,7 @@ def shared_nets() -> Iterator[None]:
 
 def build_net(model: Model) -> Net:
     """The attack graph of ``model`` in index form (shared within :func:`shared_nets`)."""
-    memo = _NETS.get()
-    if memo is not None:
-        hit = memo.get(id(model))
-        if hit is not None and hit[0] is model:
-            return hit[1]
-    net = _make_net(model)
-    if memo is not None:
-        memo[id(model)] = (model, net)  # the model is kept alive, so its id is not reused meanwhile
-    return net
+    return shared_value(model, "net", lambda: _make_net(model))
 
 
 def shared_value(model: Model, key: str, make: Callable[[], T]) -> T:
