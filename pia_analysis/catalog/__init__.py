@@ -103,26 +103,16 @@ def read_table(name: str) -> pd.DataFrame:
     >>> read_table("stages.csv")["stage"].iloc[0]
     'acquire'
     """
-    path = catalog_file(name)
-    try:
-        st = os.stat(str(path))
-        # keyed on the path too: a test may repoint CATALOG_DIR at corrected (or broken) copies
-        stamp: tuple[str, int, int] | None = (str(path), st.st_mtime_ns, st.st_size)
-    except OSError:  # not a plain file (a zipped install): read it every time
-        stamp = None
-    cached = _TABLES.get(name)
-    if stamp is not None and cached is not None and cached[0] == stamp:
-        return cached[1].copy()
-    with path.open("r", encoding="utf-8") as fh:
-        frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    if stamp is not None:
-        _TABLES[name] = (stamp, frame.copy())
-    return frame
+    def _read() -> pd.DataFrame:
+        with catalog_file(name).open("r", encoding="utf-8") as fh:
+            return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+    # one cache for files and what is derived from them: keyed on the file's path, time and size
+    return derived_table("file:" + name, (name,), _read)
 
 
-# name -> ((path, mtime_ns, size), the table as read): see read_table
-_TABLES: dict[str, tuple[tuple[str, int, int], pd.DataFrame]] = {}
-# what is derived from catalogue files (e.g. the sub-measures with their choices), keyed as read_table's
+# key -> (((path, mtime_ns, size), ...), the table): see derived_table. The path is in the key because a
+# test may repoint CATALOG_DIR at corrected (or broken) copies.
 _DERIVED: dict[str, tuple[tuple, pd.DataFrame]] = {}
 
 
