@@ -417,3 +417,20 @@ def test_model_format_doc_explains_the_additions() -> None:
                  "### `control_status.csv` (optional file)", "### `triage.csv` (optional file)",
                  "| `processes` |", "| `parent_zone` |", "decision about a\n  finding that no longer exists"):
         assert text in doc, text
+
+
+def test_a_my_number_in_a_triage_reason_is_refused(tmp_path: Path) -> None:
+    # the generic guard covers the new tables: a 12-digit number with a valid check digit is personal data
+    from pia_analysis.model.mynumber import find_my_numbers
+
+    number = next(f"12345678901{d}" for d in range(10) if find_my_numbers(f"12345678901{d}"))
+    path = _copy(tmp_path, triage__csv="finding_id,decision,reason,decided_by,decided_on\n"
+                                       f"orphan-system@WEB,accepted,本人 {number} の件,me,2024-05-01\n")
+    found = _errors(path)
+    assert len(found) == 1 and found[0].startswith(f"{path}/triage.csv:2: reason: ") and number not in found[0]
+
+
+def test_an_element_of_star_is_not_an_element(tmp_path: Path) -> None:
+    path = _copy(tmp_path, control_status__csv="control_id,element,status\nC3,*,missing\n")
+    found = _errors(path)
+    assert len(found) == 1 and found[0].startswith(f"{path}/control_status.csv:2: element: '*' is not a valid id")

@@ -467,6 +467,9 @@ class Column:
     Kinds of the document-only tables: ``date`` (a date, empty allowed), ``count`` (a whole number >= 0, or
     empty: not given, never 0) and ``years`` (a whole number of years, or 定められていない / ``not set``;
     empty: not given).
+    ``omit_empty``: an optional column the directory saver leaves out when no row fills it (issue 18's
+    ``processes`` and ``parent_zone``), so that a model not using it is written as before; a workbook, a form to
+    fill in, keeps it.
     """
 
     name: str
