@@ -181,7 +181,7 @@ CASES = {
         ",REG_FILE\n", ",REG_FILE;GHOST\n")}, ["systems.csv:4: processes: 'GHOST' is not a known file_id"]),
     "flow of a file neither held nor processed": (
         {"systems__csv": (TRANSIT / "systems.csv").read_text(encoding="utf-8").replace(",REG_FILE\n", ",\n")},
-        ["flows.csv:2: files: carries 'REG_FILE', which neither 'TERM' nor 'WEB' holds (hint: add REG_FILE to the holds (kept there) or processes (passing through)"]),
+        ["flows.csv:2: files: carries 'REG_FILE', which neither 'TERM' nor 'WEB' holds (hint: add REG_FILE to the holds of one of them"]),
     "override outside applies_to": ({"control_status__csv": "control_id,element,status\nC2,F1,implemented\n"},
                                     ["control_status.csv:2: element: 'C2' does not apply to 'F1'"]),
     "override of a * control on no element": ({"control_status__csv": "control_id,element,status\nC3,NOPE,missing\n"},

@@ -155,9 +155,8 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                     problems.append(Problem(*loc, "files",
                                             f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} "
                                             f"holds",
-                                            (f"add {f} to the holds (kept there) or processes (passing through) of "
-                                             f"one of them in ", TableRef("systems"), ", or remove it from this "
-                                             "flow")))
+                                            (f"add {f} to the holds of one of them in ", TableRef("systems"),
+                                             ", or remove it from this flow")))
     risk_ids = catalog_ids | ids["risks"]
     # Section Ⅳ's rated items are mitigated by the controls that name them (training, audits, self-checks).
     section4 = set(catalog.rated_items().query("section == 'Ⅳ'")["rated_item_id"])
