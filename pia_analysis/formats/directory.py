@@ -31,7 +31,7 @@ from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
 from ..model.schema import (
-    MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_TABLES, TABLE_BY_NAME, TABLES, Column, Table, TableRef,
+    MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_PART_TABLES, TABLE_BY_NAME, TABLES, Column, Table, TableRef,
 )
 from ..model.cells import (
     EDGE_SPACES,
@@ -50,7 +50,7 @@ from ..model.cells import (
 )
 from ..model.checks import (
     check_declarations, check_references, cloud_zone_warnings, document_data_warnings, organisation_kind_warnings,
-    population_warnings,
+    population_warnings, transit_warnings, triage_warnings,
 )
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
@@ -867,7 +867,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         # the population is the affair's: a city workspace's shared files (the whole city's 宛名) are not its own
         own_files = ~frames["files"]["file_id"].isin(shared_ids)
         warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
-                                  + cloud_zone_warnings(tables["zones"], tables["systems"]) + population(
+                                  + cloud_zone_warnings(tables["zones"], tables["systems"])
+                                  + transit_warnings(tables) + triage_warnings(tables) + population(
             frames["files"][own_files], [line for line, own in zip(tables["files"].lines, own_files) if own]))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  shared_ids=shared_ids if shared is None else shared.shared_ids, **frames)
@@ -914,7 +915,7 @@ def read_shared_part(path: str | os.PathLike[str], label: str | None = None, *, 
     label = _check_names(folder, label, problems)
     cells_left = [MAX_CELLS]
     tables: dict[str, RawTable] = {}
-    for name in SHARED_TABLES:
+    for name in SHARED_PART_TABLES:
         table = TABLE_BY_NAME[name]
         file = folder / table.filename
         if not os.path.lexists(file):
@@ -924,12 +925,14 @@ def read_shared_part(path: str | os.PathLike[str], label: str | None = None, *, 
         if raw is not None:
             tables[name] = RawTable(raw.frame, raw.lines, raw.malformed_ids,
                                     labels=[SharedLabel(f"{label}/{table.filename}")] * len(raw.lines))
-    others = sorted(t.filename for t in TABLES if t.name not in SHARED_TABLES and path_is(folder / t.filename, "file"))
+    others = sorted(t.filename for t in TABLES
+                    if t.name not in SHARED_PART_TABLES and path_is(folder / t.filename, "file"))
     for name in others:
         problems.append(Problem(f"{label}/{name}", None, "", "is not a table of the shared part",
-                                f"the shared part holds {', '.join(TABLE_BY_NAME[t].filename for t in SHARED_TABLES)}; "
+                                f"the shared part holds "
+                                f"{', '.join(TABLE_BY_NAME[t].filename for t in SHARED_PART_TABLES)}; "
                                 f"move it into the model of the affair it belongs to"))
-    if check and len(tables) == len(SHARED_TABLES):
+    if check and len(tables) == len(SHARED_PART_TABLES):
         found: list[Problem] = []
         check_references({name: tables.get(name) for name in TABLE_BY_NAME}, found)
         # a shared part may define no zone or system of its own (a model may not): not a problem here
@@ -1094,6 +1097,6 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
         # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
         # reads as FALSE, so a model that does not use it is written as it was before the column existed.
         unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
-                  and not frame[c.name].astype(bool).any()]
+                  and not frame[c.name].astype(bool).any()] + table.omitted_columns(frame)
         _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
     return out
