@@ -112,8 +112,10 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
 
     The threshold judgment; the entry points that reach no city-run My Number holder (at most
     :data:`MESSAGE_MAX_ENTRIES` named); the most exposed holder and its path; the minimum cut (at most
-    :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; the open
-    findings (with how many rest on an assumption); the review schedule; the number of questions for the
+    :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; when the model
+    records the analyst's decisions (``triage.csv``), how the findings stand after them (:func:`triage_sentence`);
+    the open findings (those needing action: decided ones left out, reopened ones in; with how many rest on an
+    assumption); the review schedule; the number of questions for the
     committee and the city (:func:`committee_questions`). A message whose subject is absent is left out.
 
     A message whose evidence rests on rows whose ``source`` starts with ``assumption:`` ends with a mark
