@@ -407,7 +407,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     check_pack_target(args.out, inputs=[args.model], option="--out")  # before any work
     model = _load(args.model, args.strict)
     out = write_report(model, Path(args.out), lang=args.lang, progress=lambda msg: print(msg, file=sys.stderr),
-                       inputs=[args.model])
+                       today=args.today, inputs=[args.model])
     print(f"briefing pack written to {out}")
     return EXIT_OK
 
@@ -848,18 +848,74 @@ _FINDINGS_HEADINGS = {
     "stage": ("段階", "stage"), "assumed": ("仮定", "assumed"), "title": ("指摘", "finding"),
     "detail": ("詳細", "detail"),
 }
+# The analyst's decision as a terminal table says it (--decided): the state judged on --today, its date.
+_DECISION_STATE_WORDS = {"accepted": ("受容", "accepted"), "false_positive": ("誤検知", "false positive"),
+                         "fixing": ("対応中", "fixing"),
+                         "reopened": ("再開（見直し期限切れ）", "reopened (review due)"), "undecided": ("", "")}
+_TRIAGE_TODAY_HELP = ("the day the analyst's decisions (triage.csv) are judged on: a decision past its review date "
+                      "shows its finding as open again. 2026-04-01, 2026/4/1, 令和8年4月1日 or R8.4.1 (default: "
+                      "today's date)")
+
+
+def _triage_warn(model, found, strict: bool) -> None:
+    """Print the findings-time warnings of the analyst's decisions, located as the loader locates rows."""
+    import dataclasses
+
+    from .formats import row_places
+
+    problems = found.attrs.get("triage_warnings") or []
+    if not problems:
+        return
+    naming, places = row_places(model)
+    rows = places.get("triage", [])
+    # the analysis counts rows from line 2; the reader knows each row's real line (a workbook's sheet row …)
+    problems = [dataclasses.replace(p, line=rows[p.line - 2][1]) if p.line and 0 <= p.line - 2 < len(rows) else p
+                for p in problems]
+    problems = naming.located(problems)
+    if strict:
+        raise StrictWarnings(problems)
+    for problem in problems:
+        print(f"warning: {mask_numbers(str(problem))}", file=sys.stderr)
+
+
+def _decision_text(row, lang: str) -> str:
+    """The --decided column: 受容（2026-10-01 山田、見直し 2027-03-31）, or "" for an undecided finding."""
+    state = row["decision_state"]
+    if state == "undecided":
+        return ""
+    ja = lang != "en"
+    word = _DECISION_STATE_WORDS[state][0 if ja else 1]
+    if state == "reopened":
+        word += ("：" if ja else ": ") + _DECISION_STATE_WORDS[row["decision"]][0 if ja else 1]
+    who = ", ".join(x for x in (row["decided_by"], row["decided_on"]) if x)
+    due = row["review_on"]
+    if due:
+        who += (f"、見直し {due}" if ja else f"; review {due}") if row["decision"] != "fixing" else \
+            (f"、期限 {due}" if ja else f"; due {due}")
+    reason = f" {row['decision_reason']}" if row["decision_reason"] else ""
+    return f"{word}（{who}）{reason}" if ja else f"{word} ({who}){reason}"
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from .analysis.findings import find_findings
+    from .analysis.findings.triage import decided
     from .outputs.wording import CouncilWords, count_noun
 
     model = _load(args.model, args.strict)
-    found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold)
-    if args.format != "table":
+    # the analyst's decisions are judged on a day: --today, else the wall clock (interactive use)
+    found = find_findings(model, include_all=args.all, exposure_threshold=args.threshold,
+                          as_of=args.today or dt.date.today())
+    _triage_warn(model, found, args.strict)
+    if args.format != "table":  # csv and json carry every finding, decided or not, with the decision columns
         emit_table(found, args.format)
         return EXIT_OK
     lang, ja = args.lang, args.lang != "en"
+    hidden = decided(found)
+    n_hidden = int(hidden.sum())
+    if not args.decided:
+        found = found.loc[~hidden].reset_index(drop=True)
     # on a terminal, open findings first (csv and json keep the engine's order)
     found = found.sort_values("status", key=lambda s: s.ne("open"), kind="stable").reset_index(drop=True)
     words = CouncilWords(model, lang)
@@ -868,14 +924,27 @@ def _cmd_findings(args: argparse.Namespace) -> int:
         status=[words.status(statuses.get(s, s)) for s in found["status"]],
         risk_level=[f"{words.level(v)} ({int(v)})" for v in found["risk_level"]],
         stage=_stage_names(found["stage"], lang),
-        assumed=_yes_no(found["assumed"], lang), title=found[f"title_{lang}"], detail=found[f"detail_{lang}"])
-    emit_table(_headed(view, _FINDINGS_HEADINGS, lang), "table")
+        assumed=_yes_no(found["assumed"], lang), title=found[f"title_{lang}"], detail=found[f"detail_{lang}"],
+        decision=[_decision_text(r, lang) for r in found.to_dict("records")])
+    headings = dict(_FINDINGS_HEADINGS)
+    if args.decided:  # beside the status: the analysis' verdict and the analyst's decision, both
+        items = list(headings.items())
+        headings = dict(items[:2] + [("decision", ("判断", "decision"))] + items[2:])
+    emit_table(_headed(view, headings, lang), "table")
     # the table's assumed column is easy to miss in a wide listing: say it once more below
     # (the ids are in the table's column; listing them here would make a line as wide as the model)
     assumed = int(found["assumed"].sum())
     print(f"前提（仮定）に基づく指摘: {assumed}件（全 {len(found)}件中。仮定の列。--format csv で行の一覧）" if ja else
           f"{assumed} of {count_noun(len(found), 'finding')} rest on an assumption (column assumed; --format csv "
           "lists the rows)")
+    judged = found.attrs.get("triage_as_of") or args.today or dt.date.today()
+    if n_hidden and not args.decided:
+        print(f"判断済みの指摘 {n_hidden}件を表示していません（--decided で表示。{judged.isoformat()} 時点の判断）"
+              if ja else f"{count_noun(n_hidden, 'decided finding')} hidden (--decided; decisions as of "
+              f"{judged.isoformat()})")
+    elif n_hidden:
+        print(f"判断済みの指摘 {n_hidden}件を含みます（{judged.isoformat()} 時点の判断）" if ja else
+              f"{count_noun(n_hidden, 'decided finding')} shown (decisions as of {judged.isoformat()})")
     return EXIT_OK
 
 
@@ -894,6 +963,8 @@ def _cmd_procedure(args: argparse.Namespace) -> int:
 
 
 def _cmd_section3(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from .analysis.coverage import rating_check
     from .analysis.judgments import section3_table
     from .outputs.section3 import declared_out_cells, write_section3
@@ -905,9 +976,10 @@ def _cmd_section3(args: argparse.Namespace) -> int:
     if args.out:
         check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
     model = _load(args.model, args.strict)
-    table = section3_table(model)
+    as_of = args.today or dt.date.today()  # the analyst's decisions are judged on --today, else the wall clock
+    table = section3_table(model, as_of=as_of)
     if args.out:
-        write_section3(model, Path(args.out), force=args.force, inputs=[args.model])
+        write_section3(model, Path(args.out), force=args.force, inputs=[args.model], as_of=as_of)
         print(f"Section Ⅲ table written to {args.out}", file=sys.stderr)
     else:
         if args.format != "json":
@@ -946,7 +1018,7 @@ _SECTION3_HEADINGS = {
     "name": ("リスク", "risk"), "rating": ("評価", "rating"), "implemented_controls": ("実施済みの対策", "implemented"),
     "planned_controls": ("計画中の対策", "planned"), "coverage": ("網羅率", "coverage"),
     "rating_status": ("評価の検証", "rating check"), "open_findings": ("未解決の指摘", "open findings"),
-    "text": ("記載", "text"),
+    "decided_findings": ("判断済みの指摘", "decided findings"), "text": ("記載", "text"),
 }
 _RATING_CHECK_WORDS = {"unrated": ("未評価", "not rated"), "free_text": ("記述式", "free text"),
                        "overclaimed": ("評価が裏付けられない", "not borne out"), "consistent": ("整合", "consistent"),
@@ -1345,7 +1417,10 @@ def _cmd_export_otm(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_findings(args: argparse.Namespace) -> int:
-    from .outputs.interchange import findings_to_csv, write_sarif
+    import datetime as dt
+
+    from .outputs.interchange import findings_to_csv, findings_to_sarif, to_json_text
+    from .util.files import write_file
 
     _named(args.out)
     suffix = Path(args.out).suffix.lower()
@@ -1353,15 +1428,18 @@ def _cmd_export_findings(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.out}: findings are written as .sarif or .json (SARIF 2.1.0), or as .csv")
     check_file_target(args.out, force=args.force, inputs=[args.model])  # before any work
     model = _load(args.model, args.strict)
+    as_of = args.today or dt.date.today()  # the analyst's decisions are judged on --today, else the wall clock
     try:
         if suffix == ".csv":
             out = findings_to_csv(model, Path(args.out), exposure_threshold=args.threshold,
-                                  include_mitigated=args.include_mitigated, force=args.force, inputs=[args.model])
+                                  include_mitigated=args.include_mitigated, force=args.force, inputs=[args.model],
+                                  as_of=as_of)
             what = "findings (CSV)"
-        else:
-            out = write_sarif(model, Path(args.out), exposure_threshold=args.threshold,
-                              include_mitigated=args.include_mitigated, lang=args.lang, force=args.force,
-                              inputs=[args.model])
+        else:  # as write_sarif does, with the day the decisions are judged on
+            log = findings_to_sarif(model, exposure_threshold=args.threshold,
+                                    include_mitigated=args.include_mitigated, lang=args.lang, as_of=as_of)
+            out = write_file(Path(args.out), to_json_text(log).encode("utf-8"), force=args.force,
+                             inputs=[args.model])
             what = "findings (SARIF 2.1.0)"
     except OSError as exc:
         raise WriteFailed(args.out, exc.strerror or str(exc)) from None
@@ -1455,6 +1533,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", _cmd_report, "write the council briefing pack for a model")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of labels (default ja)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help="the day the yearly review and the analyst's decisions (triage.csv) are judged on "
+                        "(default: the model's assessed_on for the review, today's date for the decisions)")
     p = add("assessment", _cmd_assessment, "write the 評価書 (xlsx and PDF) the threshold requires, with completeness")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (new, empty or an earlier pack)")
     p.add_argument("--form", choices=("auto", "basic", "focused", "full"), default="auto",
@@ -1500,6 +1581,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="path probability above which an exposed My Number holder is a finding: 0.01 or 1%% "
                         "(default 0.01)")
     p.add_argument("--all", action="store_true", help="also list the rules that do not apply (not_applicable)")
+    p.add_argument("--decided", action="store_true",
+                   help="also list the findings the analyst decided (triage.csv: accepted, false positive, being "
+                        "fixed), with a decision column; hidden by default (csv and json always list them)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help=_TRIAGE_TODAY_HELP)
     p = add("procedure", _cmd_procedure, "the assessment procedure recorded in model.yaml, checked against the rules",
             formats=True)
     p.add_argument("--today", type=_day, metavar="DATE",
@@ -1510,6 +1596,8 @@ def build_parser() -> argparse.ArgumentParser:
     lang(p, lang_help)
     p.add_argument("--out", metavar="FILE.xlsx", help="write the table to an Excel workbook (or .md)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help=_TRIAGE_TODAY_HELP)
     p = add("scenario", _cmd_scenario, "apply a what-if scenario to a model and compare the analyses")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file (see docs/scenarios.md)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
@@ -1637,6 +1725,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-mitigated", action="store_true", help="also export the mitigated findings")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of SARIF messages (default ja)")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help=_TRIAGE_TODAY_HELP)
     return parser
 
 

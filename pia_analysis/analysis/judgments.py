@@ -418,15 +418,18 @@ def review_schedule(model: Model, today: dt.date | None = None) -> ReviewSchedul
 SECTION3_COLUMNS = ["section", "stage_no", "stage", "stage_ja", "row_kind", "risk_no", "risk_id", "form_item_ja",
                     "name_ja", "name_en", "origin", "rating", "implemented_controls", "planned_controls", "pairs",
                     "covered", "planned", "gaps", "coverage", "rating_status", "open_findings", "assumed_findings",
-                    "text"]
+                    "decided_findings", "text"]
+
+#: How Section III names the analyst's decisions beside a finding id (docs/triage.md).
+DECISION_WORDS_JA = {"accepted": "受容", "false_positive": "誤検知", "fixing": "対応中"}
 
 #: The text of a free-text row the model leaves empty, and of a declared-out item (with the declaration).
 NOT_WRITTEN_JA = "未記入"
 NOT_APPLICABLE_JA = "対象外（宣言: {}）"
 
 
-def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None
-                   ) -> pd.DataFrame:
+def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd.DataFrame | None = None,
+                   as_of: dt.date | None = None) -> pd.DataFrame:
     """Sections Ⅲ and Ⅳ as the form has them: each rated item with what the model says, and the free-text rows.
 
     Section Ⅲ stage by stage (2 to 7): each rated item (リスク1 …; the 委託 block as one row, rating its five
@@ -443,6 +446,9 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
         :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when already computed.
     findings
         :func:`pia_analysis.analysis.findings.find_findings` of ``model`` (defaults), when already computed.
+    as_of
+        The day the analyst's decisions are judged on when ``findings`` is computed here (default: today's
+        date; see :func:`~pia_analysis.analysis.findings.triage.apply_triage`).
 
     Returns
     -------
@@ -468,10 +474,14 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
         ``rating_status`` (str)
             the ``status`` of :func:`~pia_analysis.analysis.coverage.rating_check`; ``free_text`` on free-text rows;
         ``open_findings`` (object: list of str)
-            the ids of the open findings bearing on a risk the item rates;
+            the ids of the open findings bearing on a risk the item rates that need action
+            (:func:`~pia_analysis.analysis.findings.triage.shown_open`: no decision, or one past its review date);
         ``assumed_findings`` (object: list of str)
             those of them that rest on an assumption (the findings' ``assumed`` column: a row they are
             built on has a source starting with ``assumption:``);
+        ``decided_findings`` (object: list of str)
+            the open findings bearing on it that the analyst decided (``triage.csv``), each as
+            ``id（受容）``, ``id（誤検知）`` or ``id（対応中 〜2027-03-31）`` (the due date);
         ``text`` (str)
             the free text of an ``other_measures`` row (``未記入`` when none); ``対象外（宣言: …）`` for a rated
             item declared out; ``""`` otherwise.
@@ -497,10 +507,19 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     require_model(model, "section3_table")
     from .coverage import rating_check
     from .findings import find_findings
+    from .findings.triage import decided, shown_open
 
     check = rating_check(model) if check is None else check
-    findings = find_findings(model) if findings is None else findings
-    open_findings = findings.loc[findings["status"] == "open"]
+    findings = find_findings(model, as_of=as_of) if findings is None else findings
+    open_findings = findings.loc[shown_open(findings)]
+    # the open findings the analyst decided: named with the decision, not counted as needing action
+    held = findings.loc[(findings["status"] == "open") & decided(findings)]
+    decided_by_risk: dict[str, list[str]] = {}
+    for finding_id, risk_ids, decision, review_on in zip(held["finding_id"].tolist(), held["risk_ids"].tolist(),
+                                                         held["decision"].tolist(), held["review_on"].tolist()):
+        word = DECISION_WORDS_JA[decision] + (f" 〜{review_on}" if decision == "fixing" and review_on else "")
+        for r in dict.fromkeys(risk_ids):
+            decided_by_risk.setdefault(r, []).append(f"{finding_id}（{word}）")
     stages = catalog.stages().set_index("stage")
     origin = dict(zip(model.rated_items["rated_item_id"], model.rated_items["origin"]))
 
@@ -535,7 +554,7 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
                 "form_item_ja": form_item, "name_ja": name_ja, "name_en": name_en, "origin": "catalog",
                 "rating": np.nan, "implemented_controls": [], "planned_controls": [], "pairs": 0, "covered": 0,
                 "planned": 0, "gaps": 0, "coverage": np.nan, "rating_status": "free_text", "open_findings": [],
-                "assumed_findings": [],
+                "assumed_findings": [], "decided_findings": [],
                 "text": texts.get(stage or "other", NOT_WRITTEN_JA)}
 
     records = check.to_dict("records")
@@ -550,6 +569,7 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
             "planned": r["planned"], "gaps": r["gaps"], "coverage": r["coverage"], "rating_status": r["status"],
             "open_findings": sorted({f for x in r["risks"] for f in open_by_risk.get(x, [])}),
             "assumed_findings": sorted({f for x in r["risks"] for f in open_by_risk.get(x, []) if f in assumed}),
+            "decided_findings": sorted({f for x in r["risks"] for f in decided_by_risk.get(x, [])}),
             "text": NOT_APPLICABLE_JA.format(r["declared"]) if r["declared"] else ""})
         following = records[i + 1] if i + 1 < len(records) else None
         if r["section"] == "Ⅲ" and (following is None or following["stage"] != r["stage"]):

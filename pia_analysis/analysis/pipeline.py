@@ -96,6 +96,8 @@ class Analysis:
         :func:`~pia_analysis.analysis.judgments.review_schedule` on ``today``.
     section3 : DataFrame
         :func:`~pia_analysis.analysis.judgments.section3_table`.
+    triage_as_of : datetime.date
+        The day the analyst's decisions were judged on (``today``, else today's date).
     unreachable : DataFrame
         ``entry_point, holder``: for the entry points that reach no city-run system holding My Numbers at
         all (whatever the probabilities), each such holder.
@@ -121,6 +123,7 @@ class Analysis:
     schedule: judgments.ReviewSchedule | None = None
     section3: pd.DataFrame | None = None
     unreachable: pd.DataFrame | None = None
+    triage_as_of: dt.date | None = None  # the day the analyst's decisions were judged on (findings' review dates)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables by name, in the order of the briefing's ``tables.xlsx`` (those analysed).
@@ -156,7 +159,9 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         A loaded model.
     today
         The day that decides whether reviews are overdue (default: the model's ``assessed_on``, so that
-        the same model always gives the same results).
+        the same model always gives the same results), and the day the analyst's decisions on findings
+        (``triage.csv``) are judged on (default: today's date, docs/triage.md; give it for a reproducible
+        result when the model has decisions).
     trials, seed
         Monte Carlo trials and seed of the compromise simulation.
     only
@@ -195,7 +200,8 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
             :func:`~pia_analysis.analysis.coverage.coverage_tables`: coverage ratios (float64 in [0, 1]);
         ``findings``, ``findings_after`` (DataFrame)
             :func:`~pia_analysis.analysis.findings.find_findings` of the model and of
-            :func:`with_planned_implemented`;
+            :func:`with_planned_implemented`, the analyst's decisions judged on ``triage_as_of``
+            (:class:`datetime.date`);
         ``threshold`` (ThresholdJudgment), ``schedule`` (ReviewSchedule), ``section3`` (DataFrame)
             :func:`~pia_analysis.analysis.judgments.required_assessment`,
             :func:`~pia_analysis.analysis.judgments.review_schedule` on ``today`` and
@@ -225,7 +231,9 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
     unknown = sorted(parts - set(ANALYSES))
     if unknown:
         raise InvalidArgumentError(f"unknown analyses: {', '.join(unknown)} (use some of {', '.join(ANALYSES)})")
-    out = Analysis(model=model, parts=parts)
+    # The analyst's decisions are judged on the day asked for, else on today's date (docs/triage.md): a
+    # decision past its review date must reappear in a briefing written today, whatever assessed_on says.
+    out = Analysis(model=model, parts=parts, triage_as_of=today or dt.date.today())
     # Each result is computed once and handed to what needs it (the findings and the Section III table read
     # the rating check; the minimum cut is a column of the hardening table), and the analyses of the model
     # share one attack graph.
@@ -254,11 +262,11 @@ def analyse(model: Model, today: dt.date | None = None, trials: int = MONTE_CARL
         elif "stage_coverage" in parts:
             out.stage_coverage = coverage.stage_coverage(model)
         if "findings" in parts:
-            out.findings = findings.find_findings(model, rating_check=out.rating_check)
+            out.findings = findings.find_findings(model, rating_check=out.rating_check, as_of=out.triage_as_of)
         if "unreachable" in parts:
             out.unreachable = unreachable_pairs(model)
         if "findings_after" in parts:  # shares the first run's control-free views (shared_contexts)
-            out.findings_after = findings.find_findings(with_planned_implemented(model))
+            out.findings_after = findings.find_findings(with_planned_implemented(model), as_of=out.triage_as_of)
     if "judgments" in parts:
         out.threshold = judgments.required_assessment(model)
         out.schedule = judgments.review_schedule(model, today=today or model.meta["assessed_on"])

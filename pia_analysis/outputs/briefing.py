@@ -21,10 +21,11 @@ from __future__ import annotations
 
 # Analysis, analyse and the MONTE_CARLO_* defaults are the pipeline's (analysis/pipeline.py), not the pack's.
 __all__ = ["CHARTS", "CHART_RESULTS", "EXCEL_MAX_COLUMNS", "MARKDOWN_MAX_ROWS", "MESSAGE_MAX_ENTRIES",
-           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "all_charts", "assessment_needs",
-           "briefing_markdown", "chart_figures", "committee_questions", "council_findings", "declaration_word",
-           "exposure_with_people", "key_messages", "largest_my_number_file", "markdown_table", "page_footer",
-           "readable_booleans", "stage_word", "threshold_sentence", "top_findings", "write_report"]
+           "MESSAGE_MAX_FLOWS", "PDF_PAGES", "TEXT_PAGES", "TOP_FINDINGS", "accepted_risks", "all_charts",
+           "assessment_needs", "briefing_markdown", "chart_figures", "committee_questions", "council_findings",
+           "declaration_word", "exposure_with_people", "key_messages", "largest_my_number_file", "markdown_table",
+           "other_decisions", "page_footer", "readable_booleans", "stage_word", "threshold_sentence", "top_findings",
+           "triage_sentence", "write_report"]
 
 import datetime as dt
 import re
@@ -43,6 +44,7 @@ from ..charts.dataflow import dataflow_diagram
 from ..charts.style import (A4_LANDSCAPE, drawable_figure, fit_text, form_item_number, save_figure, text_width,
                             use_japanese_fonts, wrap_text)
 from ..analysis.attack_graph import my_number_holders
+from ..analysis.findings.triage import decisions, shown_open, triage_counts
 from ..analysis.pipeline import Analysis, analyse
 from ..analysis.procedure import procedure_check
 from ..analysis.provenance import assumed_rows, open_questions
@@ -110,8 +112,10 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
 
     The threshold judgment; the entry points that reach no city-run My Number holder (at most
     :data:`MESSAGE_MAX_ENTRIES` named); the most exposed holder and its path; the minimum cut (at most
-    :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; the open
-    findings (with how many rest on an assumption); the review schedule; the number of questions for the
+    :data:`MESSAGE_MAX_FLOWS` flows named); the stage coverage; overclaimed self-ratings; when the model
+    records the analyst's decisions (``triage.csv``), how the findings stand after them (:func:`triage_sentence`);
+    the open findings (those needing action: decided ones left out, reopened ones in; with how many rest on an
+    assumption); the review schedule; the number of questions for the
     committee and the city (:func:`committee_questions`). A message whose subject is absent is left out.
 
     A message whose evidence rests on rows whose ``source`` starts with ``assumption:`` ends with a mark
@@ -274,7 +278,9 @@ def key_messages(a: Analysis, lang: str = "ja") -> list[str]:
         rated = a.findings.set_index("finding_id")["assumptions"].to_dict() if a.findings is not None else {}
         refs = sorted({r for risk in over["risk_id"] for r in rated.get(f"rating-not-borne-out@{risk}", [])})
         out[-1] += _assumed_mark(w.references(refs), ja)
-    open_f = a.findings.loc[a.findings["status"] == "open"]
+    open_f = a.findings.loc[shown_open(a.findings)]  # the analyst's standing decisions are not "open" (triage)
+    if len(decisions(m)):
+        out.append(triage_sentence(a, lang))
     if len(open_f):
         high = open_f.loc[open_f["risk_level"] >= 3]
         title = w.text(open_f.iloc[0]["title_ja" if ja else "title_en"])
@@ -614,12 +620,22 @@ def cover_page(a: Analysis, lang: str = "ja") -> Figure:
                  f"手続 {procedure} 件（{judged} 時点）・状況不明の対策 {unknown} 件（3頁）" if ja else
                  f"{procedure} on the procedure (as of {judged}), {unknown} on measures of unknown status "
                  "(page 3)"))
-    open_f = a.findings.loc[a.findings["status"] == "open"] if a.findings is not None else None
+    open_f = a.findings.loc[shown_open(a.findings)] if a.findings is not None else None
     if open_f is not None:
         n = int(open_f["assumed"].sum())
         rows.append(("前提（仮定）に基づく指摘" if ja else "Findings resting on an assumption",
                      f"前提（仮定）に基づく指摘: {n}件（未対応の指摘 {len(open_f)} 件のうち。※印）" if ja else
                      f"{n} of {len(open_f)} open findings (marked ※)"))
+        if len(decisions(m)):  # the analyst's decisions, counted as the committee should see them
+            counts = triage_counts(a.findings)
+            words = {"open": ("未対応", "open"), "accepted": ("受容", "accepted"),
+                     "false_positive": ("誤検知", "false positive"), "fixing": ("対応中", "being fixed"),
+                     "reopened": ("再開", "reopened")}
+            # one line: the cover's last row sits just above its closing note
+            listed = ("・" if ja else ", ").join(f"{words[k][0 if ja else 1]} {counts[k]}" + ("件" if ja else "")
+                                                for k in words)
+            rows.append(("指摘への判断" if ja else "Decisions on findings",
+                         f"{listed}（{_judged_on(a)} 時点）" if ja else f"{listed} (as of {_judged_on(a)})"))
     y = 0.70
     for k, v in rows:
         lines = wrap_text(v, A4_LANDSCAPE[0] * 0.6, 11, lang, balanced=False)
@@ -845,7 +861,7 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
     (['finding', 'risk level', 'what', 'detail', 'assumed'], 3)
     """
     ja = lang != "en"
-    f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    f = a.findings.loc[shown_open(a.findings)].head(n)  # a decided finding is listed with its decision, not here
     mark = "※ " if ja else "※ "
     return pd.DataFrame({
         ("指摘ID" if ja else "finding"): f["finding_id"],
@@ -859,6 +875,8 @@ def top_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.Dat
 
 def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd.DataFrame:
     """The ``n`` open findings of highest risk level in the council's words (names, no ids).
+
+    Open as :func:`~pia_analysis.analysis.findings.triage.shown_open` counts them (decided findings left out).
 
     Parameters
     ----------
@@ -887,7 +905,7 @@ def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd
     """
     ja = lang != "en"
     w = CouncilWords(a.model, lang)
-    f = a.findings.loc[a.findings["status"] == "open"].head(n)
+    f = a.findings.loc[shown_open(a.findings)].head(n)  # a decided finding is listed with its decision, not here
     return pd.DataFrame({
         ("リスクの水準" if ja else "risk level"): [w.level(v) for v in f["risk_level"]],
         ("内容" if ja else "what"): [("※ " if assumed else "") + w.text(title)
@@ -896,6 +914,158 @@ def council_findings(a: Analysis, lang: str = "ja", n: int = TOP_FINDINGS) -> pd
         ("前提（仮定）" if ja else "assumed"): ["、".join(w.references(refs)) if ja else "; ".join(w.references(refs))
                                           for refs in f["assumptions"]],
     })
+
+
+# ---------------------------------------------------------------------------------------------------
+# the analyst's decisions on findings (triage.csv, docs/triage.md)
+
+_STATE_WORDS = {"open": ("未対応", "open"), "accepted": ("受容", "accepted"),
+                "false_positive": ("誤検知", "false positive"), "fixing": ("対応中", "being fixed"),
+                "reopened": ("見直し期限切れで再開", "reopened (review date passed)")}
+
+
+def _judged_on(a: Analysis) -> str:
+    day = a.triage_as_of or (a.findings.attrs.get("triage_as_of") if a.findings is not None else None)
+    return (day or dt.date.today()).isoformat()
+
+
+def triage_sentence(a: Analysis, lang: str = "ja") -> str:
+    """How the open findings stand after the analyst's decisions, in one sentence with the day judged on.
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    str
+        The counts of :func:`~pia_analysis.analysis.findings.triage.triage_counts`: open (the reopened
+        included), accepted, false positive, being fixed, reopened; and the day (``Analysis.triage_as_of``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import triage_sentence
+    >>> a = analyse(load_model(bundled_model_path()), today=dt.date(2026, 11, 30), only=("findings",))
+    >>> triage_sentence(a, "en").endswith("decisions as of 2026-11-30).")
+    True
+    """
+    counts = triage_counts(a.findings)
+    ja = lang != "en"
+    parts = [f"{_STATE_WORDS[k][0 if ja else 1]} {counts[k]:,}" + ("件" if ja else "")
+             for k in ("open", "accepted", "false_positive", "fixing", "reopened")]
+    day = _judged_on(a)
+    return (f"指摘への判断: {'、'.join(parts)}（{day} 時点の判断。再開したものは未対応に含む）。" if ja else
+            f"Findings after the analyst's decisions: {', '.join(parts)} (the reopened counted as open; "
+            f"decisions as of {day}).")
+
+
+def _finding_words(w: CouncilWords, row: dict) -> str:
+    """A finding as the council reads it: the element's name (a flow from → to, a rated item's wording)."""
+    return w.risk(row["element"], 40) if row["element_type"] == "risk" else w.name(str(row["element"]))
+
+
+def _decision_rows(a: Analysis, lang: str, wanted: tuple[str, ...]) -> pd.DataFrame:
+    ja = lang != "en"
+    w = CouncilWords(a.model, lang)
+    f = a.findings
+    # the analysis' open findings whose decision is one of ``wanted``, holding or reopened (marked)
+    rows = f.loc[(f["status"] == "open") & f["decision"].isin(wanted)] if "decision" in f else f.iloc[:0]
+    reopened = "（見直し期限切れ・再開）" if ja else " (review date passed: reopened)"
+    kinds = {"accepted": ("受容", "accepted"), "false_positive": ("誤検知", "false positive"),
+             "fixing": ("対応中", "being fixed")}
+    records = rows.to_dict("records")
+    return pd.DataFrame({
+        ("指摘" if ja else "finding"): [_finding_words(w, r) for r in records],
+        ("判断" if ja else "decision"): [kinds[r["decision"]][0 if ja else 1]
+                                       + (reopened if r["decision_state"] == "reopened" else "") for r in records],
+        ("リスクの水準" if ja else "risk level"): [w.level(r["risk_level"]) for r in records],
+        ("内容" if ja else "what"): [w.text(r["title_ja" if ja else "title_en"]) for r in records],
+        ("理由" if ja else "reason"): [r["decision_reason"] for r in records],
+        ("判断者" if ja else "by"): [r["decided_by"] for r in records],
+        ("判断日" if ja else "on"): [r["decided_on"] for r in records],
+        ("見直し・期限" if ja else "review / due"): [r["review_on"] for r in records],
+    })
+
+
+def accepted_risks(a: Analysis, lang: str = "ja") -> pd.DataFrame:
+    """The risks the analyst accepted, in the council's words: the committee sees what was accepted and why.
+
+    Accepted findings whose review date has passed are listed too, marked reopened (they count as open again).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``指摘, 判断, リスクの水準, 内容, 理由, 判断者, 判断日, 見直し・期限`` (``finding, decision, risk
+        level, what, reason, by, on, review / due``): the finding by the element's name (no ids), ``受容`` or
+        ``受容（見直し期限切れ・再開）``, the level in words, the title, the analyst's reason, who decided, when,
+        and the review date ("" when none). In the findings' order (highest risk level first).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import accepted_risks
+    >>> a = analyse(load_model(bundled_model_path()), today=dt.date(2026, 11, 30), only=("findings",))
+    >>> list(accepted_risks(a, "en").columns)[:3], len(accepted_risks(a, "en"))
+    (['finding', 'decision', 'risk level'], 0)
+    """
+    return _decision_rows(a, lang, ("accepted",))
+
+
+def other_decisions(a: Analysis, lang: str = "ja") -> pd.DataFrame:
+    """The findings the analyst marked false positives or is fixing (the briefing's appendix).
+
+    Parameters
+    ----------
+    a
+        The results of :func:`analyse` on the model.
+    lang
+        ``"ja"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`accepted_risks`; ``判断`` is ``誤検知`` or ``対応中`` (``false positive``, ``being
+        fixed``), marked when reopened; ``見直し・期限`` is a fix's due date.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from pia_analysis import analyse, bundled_model_path, load_model
+    >>> from pia_analysis.outputs.briefing import other_decisions
+    >>> a = analyse(load_model(bundled_model_path()), today=dt.date(2026, 11, 30), only=("findings",))
+    >>> len(other_decisions(a))
+    0
+    """
+    return _decision_rows(a, lang, ("false_positive", "fixing"))
+
+
+def _accepted_title(lang: str) -> str:
+    return "受容したリスク" if lang != "en" else "Accepted risks"
+
+
+def _other_decisions_title(lang: str) -> str:
+    return ("付録: 誤検知・対応中と判断した指摘" if lang != "en" else
+            "Appendix: findings judged false positives or being fixed")
+
+
+def _triage_footer(a: Analysis, lang: str) -> str:
+    day = _judged_on(a)
+    return (f"判断は {day} 時点（見直し日・期限を過ぎたものは再開。triage.csv、docs/triage.md）" if lang != "en" else
+            f"Decisions as of {day} (past its review or due date a decision reopens its finding; triage.csv, "
+            "docs/triage.md)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1294,6 +1464,7 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
     # holders' probabilities with their measure, what to fix first, the loss-exceedance curve (issue 17)
     loss_lead = ([md_text(w.text(loss_exceedance_reading(m, a.loss_exceedance, lang=lang)), block=True)]
                  if a.loss_exceedance is not None else [])
+    triaged = a.findings is not None and len(decisions(m)) > 0
     sections = (
         (_questions_title(m, lang), committee_questions(a, lang), []),
         ("システムごとの到達可能性" if ja else "Exposure per system", _md_exposure(a, w), []),
@@ -1305,7 +1476,12 @@ def briefing_markdown(a: Analysis, messages: list[str], lang: str = "ja") -> str
         ("取扱いプロセスごとのリスク対策の網羅状況" if ja else "Risk coverage per stage", _md_stage_coverage(a, w), []),
         ("主な指摘事項（未対応。※ 前提（仮定）に基づく）" if ja else "Top open findings (※ resting on an assumption)",
          council_findings(a, lang), []),
+        # the analyst's decisions, as the PDF has them (only when the model records some)
+        *(((_accepted_title(lang), accepted_risks(a, lang), [md_text(_triage_footer(a, lang), block=True)]),)
+          if triaged else ()),
         ("自己評価の検証" if ja else "Self-rating check", _md_rating_check(a, w), []),
+        *(((_other_decisions_title(lang), other_decisions(a, lang), [md_text(_triage_footer(a, lang), block=True)]),)
+          if triaged else ()),
     )
     for title, frame, lead in sections:
         lines += ["", f"## {title}", ""] + [x for paragraph in lead for x in (paragraph, "")]
@@ -1650,10 +1826,16 @@ def _appendix(rows: pd.DataFrame, pages: list[Figure], lang: str) -> pd.DataFram
     return pd.concat([named, pd.DataFrame([["…", note, ""]], columns=rows.columns)], ignore_index=True)
 
 
+def _stamp(fig: Figure, text: str) -> None:
+    """A line at the bottom left of a page (the day the decisions were judged on), clear of the footer."""
+    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=7, color="#555555")
+
+
 def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lang: str, path: Path) -> None:
     ja = lang != "en"
     # No creation date and no version strings: the same model gives the same bytes.
     metadata = {"Title": a.model.title(lang), "CreationDate": None, "Creator": None, "Producer": None}
+    triaged = a.findings is not None and len(decisions(a.model)) > 0
     pages: list[Figure] = [cover_page(a, lang)]
     for name in PDF_PAGES:
         if name == "findings":
@@ -1662,7 +1844,15 @@ def _write_pdf(a: Analysis, figures: dict[str, Figure], messages: list[str], lan
                                     "Top open findings (※ resting on an assumption)",
                                     a.model, lang, col_widths=[0.08, 0.25, 0.45, 0.22],
                                     note="tables/findings.csv", explain=True))
+            if triaged:  # what the analyst accepted, after what is open: the committee sees both
+                pages.extend(table_pages(accepted_risks(a, lang), _accepted_title(lang), a.model, lang,
+                                         col_widths=[0.16, 0.10, 0.07, 0.22, 0.22, 0.08, 0.07, 0.08], size=7.5))
+                _stamp(pages[-1], _triage_footer(a, lang))
         elif name == "appendix":
+            if triaged:  # false positives and fixes: recorded, out of the council's pages
+                pages.extend(table_pages(other_decisions(a, lang), _other_decisions_title(lang), a.model, lang,
+                                         col_widths=[0.16, 0.10, 0.07, 0.22, 0.22, 0.08, 0.07, 0.08], size=7.5))
+                _stamp(pages[-1], _triage_footer(a, lang))
             # every name the council pages use, mapped to its id: as many pages as it takes
             pages.extend(table_pages(_appendix(CouncilWords(a.model, lang).appendix(), pages, lang),
                                      "付録: 名称とID（分析用の表 tables/ との対応）" if ja else

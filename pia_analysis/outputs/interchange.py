@@ -22,6 +22,7 @@ __all__ = ["FINDING_CSV_COLUMNS", "MITIGATION_STATE", "OTM_VERSION", "SARIF_LEVE
            "findings_table", "findings_to_csv", "findings_to_sarif", "to_otm", "trust_rating", "write_otm",
            "write_sarif"]
 
+import datetime as dt
 import json
 import math
 import os
@@ -33,7 +34,7 @@ import pandas as pd
 from .. import catalog
 from ..util.errors import InvalidArgumentError
 from ..analysis.coverage import coverage_pairs, stage_scope
-from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, RiskScale, find_findings, rules
+from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, TRIAGE_COLUMNS, RiskScale, find_findings, rules
 from ..formats import directory as model_io
 from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model, require_model
@@ -60,7 +61,8 @@ MITIGATION_STATE = {"implemented": "implemented", "planned": "required", "missin
 SARIF_LEVEL = {4: "error", 3: "warning", 2: "note", 1: "note"}
 FINDING_CSV_COLUMNS = ["finding_id", "status", "risk_level", "level", "rule_id", "element", "element_type", "stage",
                        "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
-                       "detail_en", "assumed", "assumptions", "model", "file", "line", "location"]
+                       "detail_en", "assumed", "assumptions", "model", "file", "line", "location", "decision",
+                       "decision_reason", "decided_by", "decided_on", "review_on", "decision_state"]
 _ELEMENT_TABLE = {"flow": "flows", "system": "systems", "zone": "zones"}
 
 
@@ -415,21 +417,27 @@ def _finding_location(locations: dict, element_type: str, element: str) -> dict[
 # findings: SARIF and CSV
 
 
-def _findings(model: Model, exposure_threshold: float | None, include_mitigated: bool) -> pd.DataFrame:
+def _findings(model: Model, exposure_threshold: float | None, include_mitigated: bool,
+              as_of: dt.date | None = None) -> pd.DataFrame:
 
     threshold = DEFAULT_EXPOSURE_THRESHOLD if exposure_threshold is None else exposure_threshold
-    found = find_findings(model, exposure_threshold=threshold)
+    found = find_findings(model, exposure_threshold=threshold, as_of=as_of)
     keep = ["open", "mitigated"] if include_mitigated else ["open"]
+    # the decided findings stay in the export (status is the analysis' verdict): their decision travels with
+    # them (suppressions in SARIF, the decision columns in CSV), so that a tracker can close them itself
     return found.loc[found["status"].isin(keep)].reset_index(drop=True)
 
 
 def findings_table(model: Model, exposure_threshold: float | None = None,
-                   include_mitigated: bool = False) -> pd.DataFrame:
+                   include_mitigated: bool = False, as_of: dt.date | None = None) -> pd.DataFrame:
     """The open findings (and the mitigated ones when asked) as a flat table for issue trackers.
 
     Columns ``finding_id, status, risk_level, level, rule_id, element, element_type, stage, risk_ids,
     linddun, likelihood, impact, title_ja, title_en, detail_ja, detail_en, assumed, assumptions, model, file,
-    line, location``: ``finding_id`` (``rule@element``) is the stable id; ``assumed`` (bool) and
+    line, location, decision, decision_reason, decided_by, decided_on, review_on, decision_state``: ``finding_id``
+    (``rule@element``) is the stable id; the decision columns are the analyst's triage (``triage.csv``) judged on
+    ``as_of`` (:func:`pia_analysis.analysis.findings.triage.apply_triage`: decided findings are listed, with
+    their decision; ``status`` stays the analysis' verdict); ``assumed`` (bool) and
     ``assumptions`` (the ``table:id`` rows it rests on whose source is an assumption) say whether the
     finding rests on an assumption; ``level`` the SARIF level; ``file``
     and ``line`` where the element is written (``location`` as validation messages write it). Ordered
@@ -444,6 +452,8 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
         :data:`pia_analysis.analysis.findings.DEFAULT_EXPOSURE_THRESHOLD`).
     include_mitigated
         Add the mitigated findings.
+    as_of
+        The day the analyst's decisions are judged on (default: today's date).
 
     Returns
     -------
@@ -460,7 +470,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     >>> t.set_index("finding_id").loc["unencrypted-crossing@F17", ["level", "location"]].tolist()
     ['error', 'kitakyushu-juki-r3/flows.csv:18']
     """
-    found = _findings(model, exposure_threshold, include_mitigated)
+    found = _findings(model, exposure_threshold, include_mitigated, as_of)
     locations = element_locations(model)
     rows = []
     for f in found.to_dict("records"):
@@ -468,7 +478,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
         rows.append({
             **{k: f[k] for k in ("finding_id", "status", "risk_level", "rule_id", "element", "element_type", "stage",
                                  "risk_ids", "linddun", "likelihood", "impact", "title_ja", "title_en", "detail_ja",
-                                 "detail_en", "assumed", "assumptions")},
+                                 "detail_en", "assumed", "assumptions", *TRIAGE_COLUMNS)},
             "level": SARIF_LEVEL[int(f["risk_level"])] if f["status"] == "open" else "none",
             "model": model.id,
             "file": where.get("uri", ""),
@@ -481,7 +491,7 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
 
 
 def findings_to_sarif(model: Model, exposure_threshold: float | None = None, include_mitigated: bool = False,
-                      lang: str = "ja") -> dict[str, Any]:
+                      lang: str = "ja", as_of: dt.date | None = None) -> dict[str, Any]:
     """The findings as a SARIF 2.1.0 log (a JSON-ready dict): one result per open finding.
 
     ``runs[0].tool.driver.rules`` are the rules of :func:`pia_analysis.analysis.findings.rules` (all of them, in
@@ -503,6 +513,8 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
         Add the mitigated findings.
     lang
         ``"ja"`` or ``"en"``: the language of the messages.
+    as_of
+        The day the analyst's decisions are judged on (default: today's date).
 
     Returns
     -------
@@ -551,7 +563,8 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
                 "tags": ["privacy", "my-number"] + ([r["linddun"]] if r["linddun"] else []),
             },
         })
-    found = _findings(model, exposure_threshold, include_mitigated)
+    found = _findings(model, exposure_threshold, include_mitigated, as_of)
+    judged_on = found.attrs.get("triage_as_of") or as_of or dt.date.today()
     locations = element_locations(model)
     table_of = {**_ELEMENT_TABLE, "risk": "risks"}
     results = []
@@ -569,7 +582,7 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
             "fullyQualifiedName": f"{model.id}/{table_of[f['element_type']]}/{f['element']}",
             "kind": f["element_type"],
         }]
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": f["rule_id"],
             "ruleIndex": index[f["rule_id"]],
             "kind": "fail" if is_open else "pass",
@@ -587,8 +600,22 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
                 f"detail_{other}": f[f"detail_{other}"], "location": where["label"] if where else "",
                 # the rows (table:id) it rests on that no document states: a reviewer weighs it accordingly
                 "assumed": bool(f["assumed"]), "assumptions": list(f["assumptions"]),
+                "decision_state": f["decision_state"],
             },
-        })
+        }
+        state = f["decision_state"]
+        if state in ("accepted", "false_positive"):
+            # SARIF's own place for a reviewed result: kept, marked suppressed with the reviewer's words
+            by_on = ", ".join(x for x in (f["decided_by"], f["decided_on"]) if x)
+            result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                       "justification": f"{f['decision_reason']} ({by_on})" if by_on
+                                       else f["decision_reason"]}]
+        if state != "undecided":
+            result["properties"].update({"decision": f["decision"], "decision_reason": f["decision_reason"],
+                                         "decided_by": f["decided_by"], "decided_on": f["decided_on"]})
+        if state in ("fixing", "reopened") and f["review_on"]:
+            result["properties"]["fix_due" if f["decision"] == "fixing" else "review_on"] = f["review_on"]
+        results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -597,7 +624,8 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
             "automationDetails": {"id": f"pia-analysis/{model.id}/"},
             "results": results,
             "properties": {"model": model.id, "title_ja": model.title("ja"), "title_en": model.title("en"),
-                           "assessed_on": _text(model.meta.get("assessed_on", ""))},
+                           "assessed_on": _text(model.meta.get("assessed_on", "")),
+                           "triageAsOf": judged_on.isoformat()},
         }],
     }
 
@@ -703,7 +731,8 @@ def write_sarif(model: Model, path: str | os.PathLike[str], exposure_threshold: 
 
 
 def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_threshold: float | None = None,
-                    include_mitigated: bool = False, *, force: bool = False, inputs=()) -> Path:
+                    include_mitigated: bool = False, *, force: bool = False, inputs=(),
+                    as_of: dt.date | None = None) -> Path:
     """Write :func:`findings_table` as a CSV at ``path``, whole or not at all.
 
     UTF-8 with BOM, formula-like text neutralised, as every spreadsheet export of the toolkit.
@@ -723,6 +752,8 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
         Replace an existing file.
     inputs
         Paths the file must not replace (the model's own files).
+    as_of
+        The day the analyst's decisions are judged on (default: today's date).
 
     Returns
     -------
@@ -746,6 +777,6 @@ def findings_to_csv(model: Model, path: str | os.PathLike[str], exposure_thresho
     out = Path(path)
     check_file_target(out, force=force, inputs=inputs)  # before the work
     with scratch_file(out) as tmp:
-        write_csv(findings_table(model, exposure_threshold, include_mitigated), tmp)
+        write_csv(findings_table(model, exposure_threshold, include_mitigated, as_of), tmp)
         data = tmp.read_bytes()
     return _atomic_write(out, data, force, inputs)

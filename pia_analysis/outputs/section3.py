@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import catalog
 from ..analysis.judgments import NOT_APPLICABLE_JA, section3_table
+from ..analysis.findings.triage import decisions
 from ..analysis.sub_measures import sub_measure_answers
 from ..model.model import Model, require_model
 from ..util.errors import InvalidArgumentError
@@ -33,7 +34,7 @@ _HEADERS_JA = {
     "implemented_controls": "実施済みの対策", "planned_controls": "計画中の対策", "pairs": "対象の組",
     "covered": "対策済み", "planned": "計画中", "gaps": "未対策", "coverage": "網羅率",
     "rating_status": "自己評価の判定", "open_findings": "未解決の指摘",
-    "assumed_findings": "前提（仮定）に基づく指摘",
+    "assumed_findings": "前提（仮定）に基づく指摘", "decided_findings": "判断済みの指摘",
 }
 #: The Japanese headings of the sub-measure sheet (sub_measure_answers' columns).
 _SUB_HEADERS_JA = {
@@ -47,7 +48,7 @@ _SUB_HEADERS_JA = {
 def _flat(table: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by '; ', coverage rounded to 3 decimals, for a sheet or a Markdown table."""
     flat = table.copy()
-    for col in ("implemented_controls", "planned_controls", "open_findings", "assumed_findings"):
+    for col in ("implemented_controls", "planned_controls", "open_findings", "assumed_findings", "decided_findings"):
         flat[col] = flat[col].map("; ".join)
     flat["coverage"] = flat["coverage"].round(3)
     return flat
@@ -81,14 +82,17 @@ def _markdown(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> str:
     # 未評価 for an unrated item, 対象外 (with the declaration) for one a stage declaration puts out of scope
     flat = _readable(_flat(table))
     cols = ["form_item_ja", "name_ja", "rating", "implemented_controls", "planned_controls", "covered", "planned",
-            "gaps", "pairs", "coverage", "rating_status", "open_findings", "assumed_findings"]
+            "gaps", "pairs", "coverage", "rating_status", "open_findings", "assumed_findings", "decided_findings"]
     title = "Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策・Ⅳ その他のリスク対策"
     lines = [f"# {title} — {model.title('ja')}", "",
              f"評価実施日 {model.meta['assessed_on'].isoformat()}・モデル `{model.id}`。"
              "網羅率 = 対策済みの組 / 対象の組（docs/coverage.md）。対策の有無であって、その質ではない。"
              "委託は5つのリスクをまとめた1つの評価項目。"
              "Ⅳ の項目は組織を1つの組として、その項目を名指す対策で判定する。"
-             "「前提（仮定）に基づく指摘」は、出典が assumption: の行に基づく未解決の指摘（docs/findings.md）。", ""]
+             "「前提（仮定）に基づく指摘」は、出典が assumption: の行に基づく未解決の指摘（docs/findings.md）。"
+             # the day only when there are decisions: a model without them writes the same bytes any day
+             + ("「判断済みの指摘」は、分析者が受容・誤検知・対応中と判断した指摘で、未解決の指摘には数えない"
+                f"（{_judged_on(table)}時点の判断。docs/triage.md）。" if len(decisions(model)) else ""), ""]
     flat_subs = _flat_sub(subs)
     sub_cols = ["rated_item", "number", "label_ja", "answer", "detail", "controls", "source"]
     for (section, stage), group in flat.groupby(["section", "stage"], sort=False):
@@ -134,7 +138,8 @@ def _xlsx(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> bytes:
         cell.font = Font(bold=True)
     widths = {"section": 5, "stage_no": 6, "stage": 10, "stage_ja": 12, "row_kind": 12, "risk_no": 6, "risk_id": 12,
               "form_item_ja": 20, "name_ja": 48, "name_en": 40, "origin": 8, "rating": 18, "implemented_controls": 36,
-              "planned_controls": 24, "rating_status": 12, "open_findings": 48, "assumed_findings": 48, "text": 48}
+              "planned_controls": 24, "rating_status": 12, "open_findings": 48, "assumed_findings": 48,
+              "decided_findings": 48, "text": 48}
     for i, col in enumerate(flat.columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(col, 7)
     for row in ws.iter_rows(min_row=2):
@@ -170,7 +175,14 @@ def _xlsx(model: Model, table: pd.DataFrame, subs: pd.DataFrame) -> bytes:
     return normalise_xlsx(buffer.getvalue(), dt.datetime.combine(model.meta["assessed_on"], dt.time()))
 
 
-def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = False, inputs=()) -> Path:
+def _judged_on(table: pd.DataFrame) -> str:
+    """The day the analyst's decisions were judged on, as the table says it (``attrs``), else today's date."""
+    day = table.attrs.get("triage_as_of") or dt.date.today()
+    return day.isoformat()
+
+
+def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = False, inputs=(),
+                   as_of: dt.date | None = None) -> Path:
     """Write the Section Ⅲ table to ``path``: Excel for ``.xlsx``, Markdown for ``.md``.
 
     The Excel workbook has the table on sheet ``section3`` (lists joined by ``; ``), the sub-measures with the
@@ -190,6 +202,9 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
         Replace an existing file.
     inputs
         Paths the file must not replace (the model's own files).
+    as_of
+        The day the analyst's decisions (``triage.csv``) are judged on (default: today's date): a decision
+        past its review date counts its finding as open again.
 
     Returns
     -------
@@ -217,7 +232,8 @@ def write_section3(model: Model, path: str | os.PathLike[str], *, force: bool = 
     """
     require_model(model, "write_section3")
     path = Path(path)
-    table = section3_table(model)
+    table = section3_table(model, as_of=as_of)
+    table.attrs["triage_as_of"] = as_of or dt.date.today()
     subs = sub_measure_answers(model)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":

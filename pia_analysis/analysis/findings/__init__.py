@@ -24,10 +24,11 @@ runs :data:`RULES` by default.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "RULES", "FindingContext",
-           "RiskScale", "Rule", "find_findings", "findings_summary", "impact_level", "likelihood_level",
-           "risk_level_grid", "risk_level_of", "risk_scales", "rules"]
+__all__ = ["DECISION_STATES", "DEFAULT_EXPOSURE_THRESHOLD", "FINDING_COLUMNS", "FINDING_STATUSES", "LINDDUN", "RULES",
+           "TRIAGE_COLUMNS", "FindingContext", "RiskScale", "Rule", "find_findings", "findings_summary",
+           "impact_level", "likelihood_level", "risk_level_grid", "risk_level_of", "risk_scales", "rules"]
 
+import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
@@ -51,6 +52,8 @@ from .engine import (
     summarise,
 )
 from .rules import RULES
+# (the triage helpers are used from .triage: apply_triage, shown_open … are not re-exported here)
+from .triage import DECISION_STATES, TRIAGE_COLUMNS, apply_triage, triage_warnings
 
 
 def rules(model: Model | None = None) -> pd.DataFrame:
@@ -89,8 +92,8 @@ def rules(model: Model | None = None) -> pd.DataFrame:
 
 def find_findings(model: Model, include_all: bool = False,
                   exposure_threshold: float = DEFAULT_EXPOSURE_THRESHOLD,
-                  rule_set: Iterable[Rule] | None = None, rating_check: pd.DataFrame | None = None
-                  ) -> pd.DataFrame:
+                  rule_set: Iterable[Rule] | None = None, rating_check: pd.DataFrame | None = None,
+                  as_of: dt.date | None = None) -> pd.DataFrame:
     """Run every rule on every element it examines.
 
     Parameters
@@ -107,18 +110,26 @@ def find_findings(model: Model, include_all: bool = False,
     rating_check
         :func:`pia_analysis.analysis.coverage.rating_check` of ``model``, when you have it (computed when
         None).
+    as_of
+        The day the analyst's decisions (``triage.csv``) are judged on: a decision past its ``review_on``
+        reopens its finding (default: today's date; pass it for a reproducible result). See
+        :func:`~pia_analysis.analysis.findings.triage.apply_triage`.
 
     Returns
     -------
     DataFrame
         ``finding_id, rule_id, element, element_type, status, risk_level, likelihood, impact, stage,
-        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en, assumed, assumptions``, sorted by
+        risk_ids, linddun, title_ja, title_en, detail_ja, detail_en, assumed, assumptions``, then the triage
+        columns ``decision, decision_reason, decided_by, decided_on, review_on, decision_state``
+        (:data:`TRIAGE_COLUMNS`; ``status`` stays the analysis' verdict), sorted by
         risk level (highest first), then likelihood and impact (highest first), then ``finding_id``.
         ``risk_level``, ``likelihood`` and ``impact`` are ``int64`` levels 1–4; ``risk_ids`` lists.
         Details are empty for not-applicable findings. ``assumptions`` lists the rows (``table:id``) the
         finding rests on whose ``source`` starts with ``assumption:`` (its element, a system's zone, the
         controls named on it for its risks; for a risk, the controls mitigating it); ``assumed`` (bool)
-        is true when there is one.
+        is true when there is one. ``attrs["triage_warnings"]`` lists located warnings (decisions about
+        findings now mitigated or not applicable, :func:`~pia_analysis.analysis.findings.triage.triage_warnings`);
+        ``attrs["triage_as_of"]`` the day judged on.
 
     Examples
     --------
@@ -129,8 +140,18 @@ def find_findings(model: Model, include_all: bool = False,
     ('open', 4)
     """
     require_model(model, "find_findings")
-    return evaluate(model, RULES if rule_set is None else rule_set, include_all=include_all,
-                    exposure_threshold=exposure_threshold, rating_check=rating_check)
+    # With decisions, keep the not-applicable findings until the warnings have told them apart from the rest
+    # (evaluating them costs nothing more: every rule examines every element anyway).
+    triaged = getattr(model, "triage", None) is not None and len(model.triage) > 0
+    found = evaluate(model, RULES if rule_set is None else rule_set, include_all=include_all or triaged,
+                     exposure_threshold=exposure_threshold, rating_check=rating_check)
+    found = apply_triage(found, model, as_of)
+    warnings = triage_warnings(found, model) if triaged else []
+    if triaged and not include_all:
+        found = found.loc[found["status"] != "not_applicable"].reset_index(drop=True)
+    found.attrs["triage_as_of"] = as_of or dt.date.today()
+    found.attrs["triage_warnings"] = warnings
+    return found
 
 
 def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
