@@ -14,8 +14,8 @@ gives back an equal model; the tables without an OTM element travel as CSV text 
 
 from __future__ import annotations
 
-__all__ = ["OTM_VERSIONS", "OtmImport", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_report", "otm_schema",
-           "read_otm", "validate_otm"]
+__all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_report",
+           "otm_schema", "read_otm", "validate_otm"]
 
 import csv
 import datetime as dt
@@ -883,8 +883,7 @@ def _csv_text(table: Table, rows: list[dict[str, str]], extra: list[str]) -> str
     return out.getvalue()
 
 
-def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder: Path,
-              csv_lines: dict[str, int]) -> list[Problem]:
+def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder: Path) -> list[Problem]:
     """Problems the loader found in the written tables, located back in the OTM document."""
     by_file = {t.filename: t.name for t in TABLES}
     out = []
@@ -977,7 +976,6 @@ def from_otm(otm: OtmText | dict[str, Any], file: str | None = None, *,
         previous = checked.pop("previous", None)
         (folder / "model.yaml").write_text(yaml.safe_dump(checked, allow_unicode=True, sort_keys=False),
                                            encoding="utf-8")
-        csv_lines: dict[str, int] = {}
         for table in TABLES:
             if table.name in b.csv_tables:
                 text = b.csv_tables[table.name]
@@ -992,8 +990,8 @@ def from_otm(otm: OtmText | dict[str, Any], file: str | None = None, *,
 
             model = load_model(folder, check_chain=False)
         except ModelError as exc:
-            raise ModelError(_relocate(exc.problems, b, folder, csv_lines)) from None
-        warnings = tuple(_relocate(model.warnings, b, folder, csv_lines))
+            raise ModelError(_relocate(exc.problems, b, folder)) from None
+        warnings = tuple(_relocate(model.warnings, b, folder))
     meta_out = dict(model.meta, target_population=population) if population == 0 else dict(model.meta)
     if previous is not None:
         # (model.yaml's own key order: previous sits where the document's model.yaml had it)
