@@ -202,7 +202,11 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     dict
         ``otmVersion, project, assets, trustZones, components, dataflows, threats, mitigations``; every
         list sorted by id (threats in the official order of the risk items). Attributes are maps of
-        strings holding every column of the model (lists joined with ``;``). See ``docs/interchange.md``.
+        strings holding every column of the model (lists joined with ``;``); a nested zone has its
+        ``parent``; a component's processed assets include its ``processes``; each mitigation instance has
+        the control's status on that element (``control_status``). ``project.attributes`` also carries
+        ``model.yaml`` and the tables without an OTM element, so that
+        :func:`pia_analysis.formats.otm.from_otm` gives the model back. See ``docs/interchange.md``.
 
     Examples
     --------
