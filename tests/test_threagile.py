@@ -252,8 +252,21 @@ def test_small_model_semantics(tmp_path):
     assert flows["browser>upload"]["bidirectional"] is False and "unencrypted" in flows["browser>upload"]["tags"]
     assert flows["web>read"]["bidirectional"] is False  # readonly: one-way although data goes both ways
     assert "encrypted" in flows["web>read"]["tags"]
-    assert t.otm["assets"][0]["attributes"] == {"threagile_tags": "my-number"}  # for the My Number guess
-    assert t.otm["assets"][0]["name"] == "Resident Record"
+    resident = t.otm["assets"][0]
+    assert resident["name"] == "Resident Record" and resident["attributes"]["threagile_tags"] == "my-number"
+    assert resident["attributes"]["contains_my_number"] == "true"  # guessed from the tag, and said so
+    assert resident["attributes"]["source"] == ("assumption: holds My Numbers, guessed from its tag 'my-number'; "
+                                                "threagile:threagile.yaml#/data_assets/Resident Record")
+
+
+@pytest.mark.parametrize(("title", "tags", "guessed"), [
+    ("住民票（個人番号付き）", [], True), ("Tax Data", ["My_Number"], True), ("MyNumber cards", [], True),
+    ("Customer Accounts", ["pii"], False), ("Numbers", ["my", "number"], False)])
+def test_my_number_guessed_from_name_and_tags_only(title, tags, guessed):
+    doc = {"threagile_version": "1.0.0",
+           "data_assets": {title: {"id": "d", "tags": tags, "description": "holds My Numbers"}}}
+    attributes = threagile_to_otm(doc, source_name="x.yaml")["assets"][0].get("attributes", {})
+    assert ("contains_my_number" in attributes) is guessed  # the description is never read
 
 
 def test_unknown_top_level_key_is_listed(tmp_path):

@@ -15,7 +15,9 @@ are ours, so a small mapping carries them into OTM, which :mod:`pia_analysis.for
   id (``source>title-slug``), the data sent and received as its assets, ``bidirectional`` when data goes both
   ways (Threagile's ``IsBidirectional``) and the link is not ``readonly``, ``encrypted`` when the protocol is
   one Threagile calls encrypted;
-* ``data_assets`` → ``assets`` (confidentiality, integrity and availability on 0–100);
+* ``data_assets`` → ``assets`` (confidentiality, integrity and availability on 0–100); one whose title or a
+  tag names My Numbers (:data:`MY_NUMBER_WORDS`) carries ``contains_my_number`` with a source that says it
+  is an assumption;
 * what has no place (``risk_tracking``, keyed by Threagile's own risk ids; abuse cases; security
   requirements; questions; individual risk categories; shared runtimes; out-of-scope marks; any other key)
   → :class:`RemainderItem` s, which the import report lists.
@@ -81,6 +83,11 @@ CLOUD_TRUST, OWN_TRUST = 80, 100
 #: "Unzoned"), written out with its columns in ``attributes`` so that it reads back the same.
 UNZONED = "UNZONED"
 UNZONED_NAME = "区域外（取込時に補完）"
+
+# The words that mark a data asset as holding My Numbers, in its title or one of its tags (compared in lower
+# case, '-' and '_' read as spaces). Only name and tags: a description mentioning My Numbers may say the
+# asset does *not* hold them. A guess, so the asset's source says it is an assumption.
+MY_NUMBER_WORDS = ("my number", "mynumber", "個人番号", "マイナンバー", "特定個人情報")
 
 # Top-level keys carried into OTM (the rest is listed as remainder).
 _MAPPED_KEYS = frozenset({"threagile_version", "title", "author", "date", "business_overview", "includes",
@@ -615,13 +622,21 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
     # Data assets → assets.
     otm_assets = []
     for title, body in _items(doc, "data_assets"):
+        attributes: dict[str, str] = {}
+        if body.get("tags"):
+            attributes["threagile_tags"] = ";".join(_ids(body.get("tags")))
+        clue = _my_number_clue(title, _ids(body.get("tags")))
+        if clue:
+            attributes["contains_my_number"] = "true"
+            attributes["source"] = (f"assumption: holds My Numbers, guessed from its {clue}; "
+                                    f"threagile:{source_name}#/data_assets/{title}")
         otm_assets.append(_clean({
             "id": body["id"], "name": title, "description": text(body.get("description")),
             "risk": {"confidentiality": _rating(body.get("confidentiality"), CONFIDENTIALITY),
                      "integrity": _rating(body.get("integrity"), CRITICALITY),
                      "availability": _rating(body.get("availability"), CRITICALITY),
                      "comment": text(body.get("justification_cia_rating"))},
-            "attributes": {"threagile_tags": ";".join(_ids(body.get("tags")))} if body.get("tags") else None,
+            "attributes": attributes,
         }))
 
     # Technical assets → components; communication links → dataflows.
@@ -756,6 +771,15 @@ def _kind(technology: str, asset_type: str) -> str:
     if asset_type == "external-entity":
         return "external"
     return "system"
+
+
+def _my_number_clue(title: str, tags: list[str]) -> str | None:
+    """What in a data asset's title or tags says it holds My Numbers (``tag 'my-number'``), or None."""
+    for what, text in (("name", title), *(("tag", t) for t in tags)):
+        plain = " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+        if any(word in plain for word in MY_NUMBER_WORDS):
+            return f"{what} {text!r}"
+    return None
 
 
 def _rating(value: Any, scale: tuple[str, ...]) -> int:
