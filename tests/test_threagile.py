@@ -312,6 +312,17 @@ def test_asset_in_two_boundaries_and_boundary_nested_twice(tmp_path):
     assert any("'inner' is already nested in 'outer'" in p for p in problems)
 
 
+def test_links_with_the_same_id_are_refused(tmp_path):
+    text = SMALL.replace("      Upload:\n", "      Up Load:\n        target: web\n      Up-load:\n")
+    with pytest.raises(ModelError) as excinfo:
+        read_threagile(_model(tmp_path, text))
+    line = text.splitlines().index("      Up-load:") + 1
+    assert _problems(excinfo) == [f"{tmp_path / 'threagile.yaml'}:{line}: technical_assets/Browser/"
+                                  f"communication_links/Up-load: has the same link id 'browser>up-load' as the link "
+                                  f"'Up Load' (hint: Threagile's link id is the title in lower case with '-' for "
+                                  f"other characters: retitle one of the two)"]
+
+
 def test_invalid_yaml_and_refused_tags_are_located(tmp_path):
     with pytest.raises(ModelError) as excinfo:
         read_threagile(_model(tmp_path, "threagile_version: 1.0.0\ntitle: [unclosed\n"))

@@ -469,8 +469,16 @@ def _check(doc: Mapping[str, Any], locate: _Locate) -> list[Problem]:
         if links is not None and not isinstance(links, dict):
             bad((*base, "communication_links"), "must be a mapping of links by title", "write 'Title:' per link")
             continue
+        flow_ids: dict[str, str] = {}
         for link_title, link in (links or {}).items():
             lpath = (*base, "communication_links", str(link_title))
+            if isinstance(body.get("id"), str):
+                flow_id = _flow_id(body["id"], str(link_title))
+                if flow_id in flow_ids:
+                    bad(lpath, f"has the same link id {flow_id!r} as the link {flow_ids[flow_id]!r}",
+                        "Threagile's link id is the title in lower case with '-' for other characters: "
+                        "retitle one of the two")
+                flow_ids.setdefault(flow_id, str(link_title))
             if not isinstance(link, dict):
                 bad(lpath, "must be a mapping of keys", "indent target, protocol … below it")
                 continue
