@@ -1328,6 +1328,65 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_import_otm(args: argparse.Namespace) -> int:
+    from .formats import save_model, validate
+    from .formats.otm import from_otm, import_report, read_otm
+    from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
+
+    _named(args.dir)
+    src, dst = Path(args.otm), Path(args.dir)
+    if src.suffix.lower() not in (".json", ".otm", ".yaml", ".yml"):
+        raise UsageError(f"{args.otm}: an Open Threat Model is read from .json (or .otm) or .yaml")
+    # the destination is checked before the document is read: a refused folder costs no work
+    nonempty = dst.is_dir() and not dst.is_symlink() and any(dst.iterdir())
+    if nonempty and not args.force:
+        if (dst / "model.yaml").is_file():
+            raise UsageError(f"{dst} already exists and is a model directory; add --force to replace its model "
+                             "files (model.yaml, the tables and import-report.md; other files are kept)")
+        check_dir_update(dst, inputs=[src], option="DIR")  # names what is there
+    if nonempty:
+        check_dir_update(dst, inputs=[src], option="DIR")
+    else:
+        check_new_dir(dst, inputs=[src], option="DIR")
+    try:
+        result = from_otm(read_otm(src))
+    except ModelError as exc:
+        return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
+    report = import_report(result, src.name, args.lang)
+
+    def build(folder: Path) -> None:
+        save_model(result.model, folder)
+        write_model_file(folder / "import-report.md", report)
+
+    try:
+        if nonempty:  # --force: only the files the import writes are replaced (each whole)
+            build(dst)
+        else:
+            write_new_dir(dst, build, inputs=[src], option="DIR")
+    except OSError as exc:
+        raise WriteFailed(args.dir, exc.strerror or str(exc)) from None
+    en = args.lang == "en"
+    m = result.model
+    print((f"imported {src.name} → {dst}: zones {len(m.zones)}, systems {len(m.systems)}, files {len(m.files)}, "
+           f"flows {len(m.flows)}, controls {len(m.controls)}, extra risks {len(m.risks)}") if en else
+          (f"{src.name} を {dst} に取り込みました: ゾーン {len(m.zones)}、システム {len(m.systems)}、ファイル "
+           f"{len(m.files)}、流れ {len(m.flows)}、対策 {len(m.controls)}、追加リスク {len(m.risks)}"))
+    print((f"  {len(result.assumptions)} row(s) with guessed values, {len(result.remainder)} item(s) not imported, "
+           f"{len(result.placeholders)} placeholder(s): see {dst / 'import-report.md'}") if en else
+          (f"  推定した値のある行 {len(result.assumptions)}、取り込めなかったもの {len(result.remainder)}、"
+           f"仮の値 {len(result.placeholders)}: {dst / 'import-report.md'} を参照"))
+    for row in result.remainder.itertuples(index=False):
+        print(f"  - {row.otm_path}: {row.what} ({row.reason})")
+    left = validate(dst)
+    if left:
+        print("left to fill in (pia-analysis validate):" if en else "記入が残っているもの（pia-analysis validate）:")
+        for problem in left:
+            print(f"  {mask_numbers(str(problem))}")
+    else:
+        print("the model validates" if en else "モデルは検証を通ります")
+    return EXIT_OK
+
+
 def _cmd_export_otm(args: argparse.Namespace) -> int:
     from .outputs.interchange import write_otm
 
@@ -1629,6 +1688,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT.json", help="the JSON file to write")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
+    p = sub.add_parser("import-otm", help="import an Open Threat Model (OTM JSON or YAML) as a model directory",
+                       description="import an Open Threat Model (OTM 0.1.0/0.2.0, JSON or YAML) as a model directory: "
+                                   "the document is validated first (nothing is written when it is not valid); DIR "
+                                   "gets the model and import-report.md (what was guessed, what could not be "
+                                   "imported, the placeholders to fill in); see docs/interchange.md")
+    p.add_argument("otm", metavar="FILE", help="the OTM document (.json, .otm, .yaml or .yml)")
+    p.add_argument("dir", metavar="DIR", help="the model directory to make (new or empty)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an existing model directory: model.yaml, the tables and import-report.md are "
+                        "replaced, other files are kept; a folder that is neither empty nor a model directory is "
+                        "refused")
+    lang(p, "language of import-report.md and of the summary")
+    p.set_defaults(func=_cmd_import_otm)
     p = add("export-findings", _cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")
     p.add_argument("out", metavar="OUT", help="OUT.sarif or OUT.json (SARIF 2.1.0), or OUT.csv")
     p.add_argument("--threshold", type=_probability, default=0.01, metavar="P",

@@ -432,8 +432,10 @@ def national_model(seed: int = 0, municipalities: int | None = None) -> Model:
                          "effectiveness": _drawn(min(0.99, 0.6 * lgwan_eff_all[m])), "status": "implemented",
                          "source": "synthetic: assumption for a benchmark model"})
 
-    zones = pd.concat([tpl.zones, pd.DataFrame(list(_LGWAN_ZONES), columns=tpl.zones.columns)],
-                      ignore_index=True).astype(tpl.zones.dtypes.to_dict())
+    lgwan_zones = pd.DataFrame(list(_LGWAN_ZONES), columns=tpl.zones.columns)
+    if "parent_zone" in lgwan_zones:  # outermost zones (an optional column the rows above do not name)
+        lgwan_zones["parent_zone"] = [z.get("parent_zone", "") for z in _LGWAN_ZONES]
+    zones = pd.concat([tpl.zones, lgwan_zones], ignore_index=True).astype(tpl.zones.dtypes.to_dict())
     # the template's procedure record (its public comment, its publication) is not the copies' own
     meta = {key: value for key, value in tpl.meta.items() if key not in ("previous", "procedure")}
     full = count == NATIONAL_MUNICIPALITIES

@@ -27,7 +27,8 @@ TINY = ROOT / "tests" / "models" / "tiny"
 SHEET_PARTS = {name: f"xl/worksheets/sheet{i}.xml"
                for i, name in enumerate(("guide", "model", "document", "zones", "systems", "files", "flows",
                                          "controls", "risks", "ratings", "sub_measures", "file_details",
-                                         "outsourcing", "recipients", "form_answers", "holdings"), 1)}
+                                         "outsourcing", "recipients", "form_answers", "holdings", "control_status",
+                                         "triage"), 1)}
 
 
 def base_workbook() -> bytes:

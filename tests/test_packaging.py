@@ -173,6 +173,7 @@ runs = {
     "new": ["blank", "--xlsx"],
     "convert": [str(xlsx), "converted"],
     "export-otm": [str(r3), "model.otm.json"],
+    "import-otm": ["model.otm.json", "imported"],  # (after export-otm: it reads what that wrote)
     "export-findings": [str(r3), "findings.sarif"],
     "assessment": [str(r3), "--out", "assessment"],
     "city": ["validate", str(bundled_workspace_path())],
@@ -191,6 +192,7 @@ assert main(["city", "portfolio", city, "--scheduler", "local", "--out", "portfo
     done = _run([str(venv / "bin" / "python"), "-c", script], tmp_path, env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "blank.xlsx").is_file() and (tmp_path / "converted" / "model.yaml").is_file()
+    assert (tmp_path / "imported" / "model.yaml").is_file() and (tmp_path / "imported" / "import-report.md").is_file()
     assert "pip install 'pia-analysis[dask]'" in done.stderr
     assert (tmp_path / "portfolio.csv").is_file() and not (tmp_path / "portfolio2.csv").exists()
 

@@ -50,7 +50,7 @@ from ..model.cells import (
 )
 from ..model.checks import (
     check_declarations, check_references, cloud_zone_warnings, document_data_warnings, organisation_kind_warnings,
-    population_warnings,
+    population_warnings, transit_warnings, triage_warnings,
 )
 from ..model.glyphs import check_glyphs
 from ..model.yamlread import MERGE_REFUSED, ModelYamlLoader
@@ -867,7 +867,8 @@ def load_directory(model_dir: Path, check_chain: bool = True, shared: Model | No
         # the population is the affair's: a city workspace's shared files (the whole city's 宛名) are not its own
         own_files = ~frames["files"]["file_id"].isin(shared_ids)
         warnings = naming.located(warnings + check_glyphs(tables) + document_data_warnings(tables)
-                                  + cloud_zone_warnings(tables["zones"], tables["systems"]) + population(
+                                  + cloud_zone_warnings(tables["zones"], tables["systems"])
+                                  + transit_warnings(tables) + triage_warnings(tables) + population(
             frames["files"][own_files], [line for line, own in zip(tables["files"].lines, own_files) if own]))
     return Model(meta=meta, path=model_dir.resolve(), earlier_versions=tuple(earlier), warnings=tuple(warnings),
                  shared_ids=shared_ids if shared is None else shared.shared_ids, **frames)
@@ -1094,6 +1095,6 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
         # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
         # reads as FALSE, so a model that does not use it is written as it was before the column existed.
         unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
-                  and not frame[c.name].astype(bool).any()]
+                  and not frame[c.name].astype(bool).any()] + table.omitted_columns(frame)
         _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
     return out

@@ -1364,6 +1364,7 @@ def load_workbook(path: str | os.PathLike[str], *, check_chain: bool = True) -> 
                  warnings=tuple(workbook_naming(str(p)).located(
                      warnings + check_glyphs(tables) + checks.document_data_warnings(tables)
                      + checks.cloud_zone_warnings(tables["zones"], tables["systems"])
+                     + checks.transit_warnings(tables) + checks.triage_warnings(tables)
                      + checks.organisation_kind_warnings(meta, meta_rows.get("organisation_kind"))
                      + checks.population_warnings(meta, frames["files"][own_files],
                                                   [line for line, own in zip(tables["files"].lines, own_files) if own],

@@ -8,7 +8,7 @@ from __future__ import annotations
 __all__ = ["Location", "answer_choices", "band_number", "check_declarations", "check_references", "flow_directions",
            "form_answer_problem",
            "document_data_warnings", "organisation_kind_warnings",
-           "population_warnings", "cloud_zone_warnings",
+           "population_warnings", "cloud_zone_warnings", "transit_warnings", "triage_warnings",
            "validate_tables"]
 
 import re
@@ -22,8 +22,8 @@ from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_pro
 from .errors import Naming, Problem, unknown_id
 from .mynumber import find_my_numbers
 from .rated import normalised_rating, rated_item_table, rating_owner
-from .schema import (CLOUD_OPERATORS, MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES, RATING_SETS, TABLES, RowRef,
-                     TableRef, Text)
+from .schema import (CLOUD_OPERATORS, FINDING_RULE_ELEMENTS, MODEL_KEYS, OUTSOURCED_OPERATORS, RATING_CHOICES,
+                     RATING_SETS, REASONED_DECISIONS, TABLES, RowRef, TableRef, Text)
 
 
 #: Where a row comes from: its table (placed by the reader) or a file label, and its line (None: unknown).
@@ -129,10 +129,14 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
         check_ref(loc, "zone_id", row["zone_id"], "zones", "zone_id")
         for f in row["holds"]:
             check_ref(loc, "holds", f, "files", "file_id")
+        for f in row.get("processes") or ():
+            check_ref(loc, "processes", f, "files", "file_id")
+    _check_parent_zones(rows("zones"), ids, check_ref, problems)
     for loc, row in rows("holdings"):
         check_ref(loc, "system_id", row["system_id"], "systems", "system_id")
         check_ref(loc, "file_id", row["file_id"], "files", "file_id")
-    holds = {row["system_id"]: set(row["holds"]) for _l, row in rows("systems")}
+    # a flow carries a file held or processed (passing through, issue 18) at one of its ends
+    holds = {row["system_id"]: set(row["holds"]) | set(row.get("processes") or ()) for _l, row in rows("systems")}
     both = ids["systems"] & ids["flows"]
     for loc, row in rows("flows"):
         if row["flow_id"] in both:
@@ -150,8 +154,9 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                     problems.append(Problem(*loc, "files",
                                             f"carries {f!r}, which neither {row['source']!r} nor {row['target']!r} "
                                             f"holds",
-                                            (f"add {f} to the holds of one of them in ", TableRef("systems"),
-                                             ", or remove it from this flow")))
+                                            (f"add {f} to the holds (kept there) or processes (passing through) of "
+                                             f"one of them in ", TableRef("systems"), ", or remove it from this "
+                                             "flow")))
     risk_ids = catalog_ids | ids["risks"]
     # Section Ⅳ's rated items are mitigated by the controls that name them (training, audits, self-checks).
     section4 = set(catalog.rated_items().query("section == 'Ⅳ'")["rated_item_id"])
@@ -199,8 +204,224 @@ def check_references(tables: dict[str, RawTable], problems: list[Problem]) -> No
                                     f"({f'rated as {owner[rid]!r}, ' if owner[rid] != rid else ''}"
                                     f"{_SET_WORDS.get(choice_set, choice_set)})",
                                     f"write one of {', '.join(RATING_SETS[choice_set])}"))
+    _check_control_status(rows("controls"), rows("control_status"), elements,
+                          tables.get("systems") is not None and tables.get("flows") is not None, problems)
+    _check_triage(rows("triage"), problems)
     _check_sub_measures(rows("controls"), rows("sub_measures"), problems)
     _check_document_tables(tables, rows, ids, check_ref, where, problems)
+
+
+def _check_parent_zones(zones: list[tuple[Location, dict[str, Any]]], ids: dict[str, set[str]], check_ref: Any,
+                        problems: list[Problem]) -> None:
+    """``parent_zone``: a known zone, not the zone itself, and no cycle of zones inside each other.
+
+    A cycle is reported once, at the row of its first zone in file order, naming the zones around it.
+    """
+    parent: dict[str, str] = {}
+    where: dict[str, Location] = {}
+    for loc, row in zones:
+        zid, up = row["zone_id"], row.get("parent_zone") or ""
+        if not up:
+            continue
+        if up == zid:
+            problems.append(Problem(*loc, "parent_zone", "is the zone itself",
+                                    "a zone lies inside another zone, or leave parent_zone empty"))
+            continue
+        check_ref(loc, "parent_zone", up, "zones", "zone_id")
+        if up in ids["zones"] and zid not in parent:
+            parent[zid] = up
+            where[zid] = loc
+    reported: set[str] = set()
+    for zid in where:  # file order
+        path = [zid]
+        seen = {zid}
+        while path[-1] in parent:
+            up = parent[path[-1]]
+            if up in seen:
+                cycle = path[path.index(up):]
+                if not reported & set(cycle):
+                    reported |= set(cycle)
+                    first = min(cycle, key=list(where).index)
+                    ring = cycle[cycle.index(first):] + cycle[:cycle.index(first)] + [first]
+                    problems.append(Problem(*where[first], "parent_zone",
+                                            f"zones lie inside each other in a cycle: {' → '.join(ring)}",
+                                            "a zone cannot lie inside itself: empty the parent_zone of the "
+                                            "outermost of them"))
+                break
+            path.append(up)
+            seen.add(up)
+
+
+def _check_control_status(controls: list[tuple[Location, dict[str, Any]]],
+                          statuses: list[tuple[Location, dict[str, Any]]], elements: set[str], known: bool,
+                          problems: list[Problem]) -> None:
+    """The control_status rows: a known control, and an element it applies to (any system or flow for ``*``).
+
+    Duplicated (control, element) pairs are the generic check of the table's ``unique`` columns.
+    """
+    applies = {row["control_id"]: list(row["applies_to"] or ()) for _l, row in controls}
+    for loc, row in statuses:
+        cid, element = row["control_id"], row["element"]
+        if not cid or not element:
+            continue
+        if cid not in applies:
+            problems.append(Problem(*loc, "control_id", f"{cid!r} is not a known control_id",
+                                    ("use an id listed in ", TableRef("controls"), ", or add it there")))
+            continue
+        targets = applies[cid]
+        if "*" in targets:
+            if known and element not in elements:
+                problems.append(Problem(*loc, "element", f"{element!r} is neither a system_id nor a flow_id",
+                                        (f"{cid} applies to * (everything): name a system of ", TableRef("systems"),
+                                         " or a flow of ", TableRef("flows"))))
+        elif element not in targets:
+            problems.append(Problem(*loc, "element", f"{cid!r} does not apply to {element!r}",
+                                    (f"name an element of its applies_to ({';'.join(targets)}), or add "
+                                     f"{element} to its applies_to in ", TableRef("controls"))))
+
+
+# a finding id: rule@element, neither part empty nor holding a space, ';', ',', '*' or a second '@'
+_FINDING_ID = re.compile(r"[^@\s;,*]+@[^@\s;,*]+")
+
+
+def _check_triage(decisions: list[tuple[Location, dict[str, Any]]], problems: list[Problem]) -> None:
+    """The triage rows on their own: a well-formed finding id, a reason, a due date, dates in order.
+
+    Whether the finding exists is a warning (:func:`triage_warnings`), not an error: a decision outlives a
+    finding the model no longer gives.
+    """
+    for loc, row in decisions:
+        fid, decision = row["finding_id"], row["decision"]
+        if fid and not _FINDING_ID.fullmatch(fid):
+            problems.append(Problem(*loc, "finding_id", f"{fid!r} is not a finding id (rule@element)",
+                                    "copy the finding_id from pia-analysis findings, e.g. exposed-mn-holder@WEB"))
+        if decision in REASONED_DECISIONS and not (row.get("reason") or "").strip():
+            problems.append(Problem(*loc, "reason", f"is empty: a decision {decision} needs its reason",
+                                    "write why the finding is accepted or is no real risk (the briefing shows it)"))
+        decided, review = row.get("decided_on"), row.get("review_on")
+        if decision == "fixing" and review is None:
+            problems.append(Problem(*loc, "review_on", "is empty: a decision fixing needs its due date",
+                                    "write the day the fix is due; past it the finding shows as open again"))
+        if decided is not None and review is not None and review < decided:
+            problems.append(Problem(*loc, "review_on", f"{review.isoformat()} is before decided_on "
+                                                       f"({decided.isoformat()})",
+                                    "a decision is reviewed on or after the day it was made"))
+
+
+def triage_warnings(tables: dict[str, RawTable | None]) -> list[Problem]:
+    """Warnings for decisions about findings the model can no longer give (no findings are run).
+
+    A ``triage.csv`` row whose rule is not a rule of the findings
+    (:data:`~pia_analysis.model.schema.FINDING_RULE_ELEMENTS`), or whose element is no element of the kind
+    the rule names (a system, flow, zone, or rated item), is a decision about a finding that no longer
+    exists: the model is whole, the decision is left over (the CLI prints it; ``--strict`` makes it an error).
+
+    Parameters
+    ----------
+    tables
+        The tables as a reader read them (table name → :class:`~pia_analysis.model.cells.RawTable`); a table
+        missing or None: no warning.
+
+    Returns
+    -------
+    list of Problem
+        One warning per such row, at its ``finding_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.cells import RawTable
+    >>> from pia_analysis.model.checks import triage_warnings
+    >>> systems = RawTable(pd.DataFrame({"system_id": ["WEB"]}), [2])
+    >>> triage = RawTable(pd.DataFrame({"finding_id": ["exposed-mn-holder@WEB", "exposed-mn-holder@OLD"]}), [2, 3])
+    >>> print(*triage_warnings({"systems": systems, "triage": triage}))  # doctest: +NORMALIZE_WHITESPACE
+    triage.csv:3: finding_id: decision about a finding that no longer exists: 'OLD' is no system of the model
+    (hint: delete the row, or correct the id to one of pia-analysis findings)
+    """
+    raw = tables.get("triage")
+    if raw is None or raw.frame.empty:
+        return []
+    known: dict[str, set[str] | None] = {}
+    for kind, name, key in (("system", "systems", "system_id"), ("flow", "flows", "flow_id"),
+                            ("zone", "zones", "zone_id")):
+        table = tables.get(name)
+        known[kind] = set(map(str, table.frame[key])) if table is not None and key in table.frame else None
+    risks = tables.get("risks")
+    known["risk"] = set(rated_item_table(risks.frame if risks is not None else None)["rated_item_id"])
+    out = []
+    labels = raw.labels if raw.labels is not None else [TableRef("triage")] * len(raw.frame)
+    lines = list(raw.lines) + [None] * (len(raw.frame) - len(raw.lines))
+    hint = "delete the row, or correct the id to one of pia-analysis findings"
+    for label, line, fid in zip(labels, lines, raw.frame["finding_id"]):
+        if not _FINDING_ID.fullmatch(str(fid)):
+            continue  # an error of its own
+        rule, _at, element = str(fid).partition("@")
+        kind = FINDING_RULE_ELEMENTS.get(rule)
+        if kind is None:
+            out.append(Problem(label, line, "finding_id", f"decision about a finding that no longer exists: "
+                                                          f"{rule!r} is no rule of the findings", hint))
+        elif known[kind] is not None and element not in known[kind]:
+            what = "rated item" if kind == "risk" else kind
+            out.append(Problem(label, line, "finding_id", f"decision about a finding that no longer exists: "
+                                                          f"{element!r} is no {what} of the model", hint))
+    return out
+
+
+def transit_warnings(tables: dict[str, RawTable | None]) -> list[Problem]:
+    """Warnings on ``processes``: a file both held and processed, a processed file no flow carries.
+
+    A file in both ``holds`` and ``processes`` of a system is treated as held (kept there: records at stake,
+    retention); a file a system processes that no flow to or from it carries passes through nowhere, which
+    is a slip (a missing flow, or a file that belongs in ``holds``).
+
+    Parameters
+    ----------
+    tables
+        The tables as a reader read them (``systems`` and ``flows``); a table missing or None: no warning.
+
+    Returns
+    -------
+    list of Problem
+        The warnings, at the system's ``processes`` cell, in row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.model.cells import RawTable
+    >>> from pia_analysis.model.checks import transit_warnings
+    >>> systems = RawTable(pd.DataFrame({"system_id": ["WEB"], "holds": [["T"]], "processes": [["T", "U"]]}), [2])
+    >>> flows = RawTable(pd.DataFrame({"source": [], "target": [], "files": []}), [])
+    >>> for w in transit_warnings({"systems": systems, "flows": flows}):
+    ...     print(w)  # doctest: +NORMALIZE_WHITESPACE
+    systems.csv:2: processes: 'T' is both held and processed by 'WEB': it is treated as held (kept there)
+    (hint: remove it from processes, or from holds if it only passes through)
+    systems.csv:2: processes: 'U' passes through 'WEB', but no flow to or from 'WEB' carries it
+    (hint: add it to the files of a flow of WEB in flows.csv, or remove it from processes)
+    """
+    systems, flows = tables.get("systems"), tables.get("flows")
+    if systems is None or "processes" not in systems.frame or systems.frame.empty:
+        return []
+    carried: dict[str, set[str]] = {}
+    if flows is not None:
+        for source, target, files in zip(flows.frame["source"], flows.frame["target"], flows.frame["files"]):
+            for end in (source, target):
+                carried.setdefault(str(end), set()).update(files or ())
+    out = []
+    labels = systems.labels if systems.labels is not None else [TableRef("systems")] * len(systems.frame)
+    lines = list(systems.lines) + [None] * (len(systems.frame) - len(systems.lines))
+    for label, line, sid, holds, processes in zip(labels, lines, systems.frame["system_id"], systems.frame["holds"],
+                                                  systems.frame["processes"]):
+        for f in processes or ():
+            if f in (holds or ()):
+                out.append(Problem(label, line, "processes", f"{f!r} is both held and processed by {sid!r}: it is "
+                                                             "treated as held (kept there)",
+                                   "remove it from processes, or from holds if it only passes through"))
+            elif flows is not None and f not in carried.get(str(sid), set()):
+                out.append(Problem(label, line, "processes", f"{f!r} passes through {sid!r}, but no flow to or from "
+                                                             f"{sid!r} carries it",
+                                   (f"add it to the files of a flow of {sid} in ", TableRef("flows"),
+                                    ", or remove it from processes")))
+    return out
 
 
 def _check_sub_measures(controls: list[tuple[Location, dict[str, Any]]],

@@ -59,6 +59,13 @@ class Model:
         An affair of a city workspace: its own files kept at systems of the shared part (``holdings.csv``:
         ``system_id, file_id, source``; empty when absent). The loader has already added each file to its
         system's ``holds``: the analyses read ``systems`` alone.
+    control_status : DataFrame
+        A control's status on one element where it differs from the control's own (``control_status.csv``:
+        ``control_id, element, status, source``; empty when absent). The analyses read
+        :attr:`control_applications`, which merges it with ``controls``.
+    triage : DataFrame
+        The analyst's decisions on findings (``triage.csv``: ``finding_id, decision, reason, decided_by,
+        decided_on, review_on, source``; empty when absent).
     shared_ids : frozenset of str
         The ids of the rows (zones, systems, files, flows, controls) loaded from the shared part of a city
         workspace (``model.yaml``'s ``shared``, docs/city.md); empty for an ordinary model.
@@ -86,6 +93,10 @@ class Model:
     form_answers: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["form_answers"]))
     # an affair of a city workspace: its files kept at shared systems (already in those systems' holds)
     holdings: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["holdings"]))
+    # issue 18: per-element control status and the analyst's decisions on findings
+    control_status: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: empty_table(TABLE_BY_NAME["control_status"]))
+    triage: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(TABLE_BY_NAME["triage"]))
     path: Path | None = None
     earlier_versions: tuple[tuple[str, dt.date], ...] = ()
     warnings: tuple[Any, ...] = ()
@@ -190,6 +201,80 @@ class Model:
                                                   self.files["contains_my_number"]) if bool(mn) and pd.notna(r)}
         return {sid: max((records[f] for f in (holds or []) if f in records), default=0)
                 for sid, holds in zip(self.systems["system_id"], self.systems["holds"])}
+
+    @cached_property
+    def processed_files(self) -> dict[str, frozenset[str]]:
+        """System id → the ``file_id`` s it processes but does not keep (``systems.csv``'s ``processes``).
+
+        A file a system both holds and processes counts as held (the loader warns) and is left out here;
+        every system is a key (an empty set when it processes nothing, or the model has no ``processes``
+        column, as models built in memory may not).
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> set(load_model(bundled_model_path()).processed_files["JUKI_REC"])
+        set()
+        """
+        processes = self.systems["processes"] if "processes" in self.systems else [[]] * len(self.systems)
+        return {str(sid): frozenset(p or ()) - frozenset(h or ())
+                for sid, h, p in zip(self.systems["system_id"], self.systems["holds"], processes)}
+
+    @cached_property
+    def my_number_processed(self) -> dict[str, int]:
+        """System id → records (people) of the largest file *with My Numbers* it processes without keeping it.
+
+        The transit counterpart of :attr:`my_number_people` (which counts held files only): 0 for a system
+        that processes no such file. A file it also holds is counted there, not here.
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> load_model(bundled_model_path()).my_number_processed["JUKI_REC"]
+        0
+        """
+        records = {f: int(r) for f, r, mn in zip(self.files["file_id"], self.files["records"],
+                                                  self.files["contains_my_number"]) if bool(mn) and pd.notna(r)}
+        return {sid: max((records[f] for f in files if f in records), default=0)
+                for sid, files in self.processed_files.items()}
+
+    @cached_property
+    def control_applications(self) -> pd.DataFrame:
+        """Each control on each element it applies to, with the status there: ``controls`` × ``control_status``.
+
+        Columns ``control_id, element, status, effectiveness, mitigates`` (``mitigates`` a list of risk ids).
+        One row per ``applies_to`` element, with its ``control_status.csv`` status or else the control's own;
+        a control applying to ``*`` gives a row with element ``"*"`` (its own status, everywhere not listed)
+        and one row per element with a status of its own. In the order of ``controls``, then of
+        ``applies_to`` (a ``*`` control's overrides in the order of ``control_status``). Every reader of a
+        control's status by element reads this (issue 18).
+
+        Examples
+        --------
+        >>> from pia_analysis import load_model, bundled_model_path
+        >>> m = load_model(bundled_model_path())
+        >>> list(m.control_applications.columns)
+        ['control_id', 'element', 'status', 'effectiveness', 'mitigates']
+        >>> len(m.control_applications) == sum(len(a) for a in m.controls["applies_to"])
+        True
+        """
+        overrides: dict[str, dict[str, str]] = {}
+        frame = self.control_status
+        if frame is not None and not frame.empty:
+            for cid, element, status in zip(frame["control_id"], frame["element"], frame["status"]):
+                overrides.setdefault(str(cid), {})[str(element)] = str(status)
+        rows: list[tuple[str, str, str, float, list[str]]] = []
+        c = self.controls
+        for cid, applies, status, eff, mitigates in zip(c["control_id"], c["applies_to"], c["status"],
+                                                        c["effectiveness"], c["mitigates"]):
+            own = overrides.get(str(cid), {})
+            for element in applies or ():
+                rows.append((str(cid), str(element), own.get(element, str(status)), float(eff), list(mitigates)))
+            if "*" in (applies or ()):
+                rows += [(str(cid), element, s, float(eff), list(mitigates)) for element, s in own.items()
+                         if element != "*"]
+        return pd.DataFrame(rows, columns=["control_id", "element", "status", "effectiveness", "mitigates"]).astype(
+            {"control_id": "str", "element": "str", "status": "str", "effectiveness": "float"})
 
     def replace(self, **changes: Any) -> Model:
         """A copy with some tables (or ``meta``) replaced; cached views are rebuilt lazily."""

@@ -17,7 +17,8 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "CLOUD_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
            "RATINGS", "RATING_ALIASES", "RATING_CHOICES", "RATING_RANKS", "RATING_SETS", "RATING_SET_ALIASES",
-           "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_TABLES", "STAGES",
+           "REASONED_DECISIONS", "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_TABLES", "STAGES",
+           "FINDING_RULE_ELEMENTS", "TRIAGE_DECISIONS",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
            "format_reference_markdown", "rewrite_reference_markdown"]
@@ -45,6 +46,28 @@ STAGES = ("acquire", "use", "outsource", "provide", "network", "retain")
 # ``unknown``: the city could not say (「不明」); it protects nothing, like ``missing``, and is a question to put to
 # the city (確認事項, :func:`pia_analysis.open_questions`).
 STATUSES = ("implemented", "planned", "missing", "unknown")
+#: The analyst's decisions on a finding (triage.csv; their Japanese words 受容, 誤検知, 対応中 in
+#: catalog/value_aliases.csv): accepted and false_positive need a reason, fixing a due date (review_on).
+TRIAGE_DECISIONS = ("accepted", "false_positive", "fixing")
+#: The decisions that need a reason.
+REASONED_DECISIONS = ("accepted", "false_positive")
+#: Each rule of the findings (:data:`pia_analysis.analysis.findings.rules.RULES`) and the kind of element its
+#: finding ids name (``rule@element``): triage.csv is checked against it when a model is read, without running
+#: the findings (the model layer cannot import the analyses). tests/test_format_18.py keeps it equal to RULES.
+FINDING_RULE_ELEMENTS: dict[str, str] = {
+    "unencrypted-crossing": "flow",
+    "mn-outside-city": "system",
+    "exposed-mn-holder": "system",
+    "subcontractor-unapproved": "system",
+    "internet-reaches-mn": "zone",
+    "media-unencrypted": "flow",
+    "mn-store-no-retain-control": "system",
+    "rating-not-borne-out": "risk",
+    "entry-no-control": "system",
+    "orphan-system": "system",
+    "mn-on-cloud-platform": "system",
+    "cloud-line-unencrypted": "flow",
+}
 
 # The self-rating choices are the form's, packaged as data (catalog/choice_sets.csv): Section Ⅲ's
 # 「リスクへの対策は十分か」 and Section Ⅳ's rated items each have their set (catalog/rated_items.csv names it).
@@ -457,6 +480,9 @@ class Column:
     unit: tuple[str, str] | None = None
     # the ``doc:`` key of catalog/form_layout.csv's ``fill`` the column gives (document-only data), or ""
     fills: str = ""
+    # an optional column the savers leave out when every row leaves it empty (issue 18's processes and
+    # parent_zone): a model that does not use it is written as it was before the column existed
+    omit_empty: bool = False
 
     def meaning_in(self, form: str) -> tuple[str, str]:
         """The meaning (Japanese, English) in the words of a model directory or of a workbook.
@@ -566,6 +592,12 @@ class Table:
         """The column called ``name`` (StopIteration when there is none)."""
         return next(c for c in self.columns if c.name == name)
 
+    def omitted_columns(self, frame) -> list[str]:  # noqa: ANN001 - a DataFrame (no pandas in the schema)
+        """The columns marked ``omit_empty`` that ``frame`` holds and leaves empty in every row (not written)."""
+        return [c.name for c in self.columns if c.omit_empty and c.name in frame
+                and not any(value not in (None, "") and not (isinstance(value, list) and not value)
+                            for value in frame[c.name])]
+
 
 def _enum(name: str, choices: tuple[str, ...], hint: Text = "", meaning: tuple[Text, Text] = ("", "")) -> Column:
     return Column(name, "enum", nonempty=True, choices=choices, hint=hint, meaning=meaning)
@@ -614,6 +646,16 @@ TABLES: tuple[Table, ...] = (
                          "the zone is a government-cloud tenancy (ガバメントクラウド; optional, empty or no column = "
                          "FALSE; when TRUE its operator is cloud_provider)"),
             ),
+            # issue 18: nested trust boundaries (Threagile, OTM trustZone.parent), kept as data, analysed flat
+            Column("parent_zone", "ref", required=False, omit_empty=True, hint=("a zone_id of ", TableRef("zones")),
+                meaning=(("このゾーンを内側に含むゾーン（", TableRef("zones"), " の zone_id。任意。空欄は最も外側）。"
+                          "入れ子は図に描かれ、分析では各ゾーンを別々に扱う: 親子のゾーンの間のフローも境界を越える。"
+                          "internet_facing・operator は親から引き継がない。循環はエラー"),
+                         ("the zone this zone lies inside: a zone_id of ", TableRef("zones"), " (optional; empty: "
+                          "outermost). Nesting is drawn; the analyses treat each zone on its own: a flow between a "
+                          "zone and its parent crosses a boundary; internet_facing and operator are not inherited; "
+                          "a cycle is an error")),
+            ),
         ),
         title="trust zones",
     ),
@@ -657,6 +699,16 @@ TABLES: tuple[Table, ...] = (
             Column("functions", required=False, fills="system_functions",
                 meaning=("システムの機能（評価書 Ⅰ 2 ②。任意）",
                          "what the system does (the 評価書's Ⅰ 2 ②; optional)"),
+            ),
+            # issue 18: files that pass through without being kept (pytm's web server relaying a token)
+            Column("processes", "reflist", required=False, omit_empty=True,
+                hint=("file_ids of ", TableRef("files"), " separated by ';'"),
+                meaning=(("経由のみで保管しないファイルの file_id（; 区切り。任意）。フローはどちらかの端が保有"
+                          "または経由するファイルを運べる。対象人数・保管の指摘・保管場所は holds だけを数える。"
+                          "holds にもあるファイルは保有として扱う（警告）"),
+                         ("file_ids of the files passing through, not kept, separated by ; (optional): a flow may "
+                          "carry a file held or processed at either end; records at stake, retention findings and "
+                          "保管場所 count held files only; a file also in holds is treated as held (a warning)")),
             ),
         ),
         title="systems, stores, terminals, networks, outside parties",
@@ -1084,6 +1136,81 @@ TABLES: tuple[Table, ...] = (
         optional_file=True,
         title="this affair's files kept at systems of the shared part (a city workspace)",
         unique=("system_id", "file_id"),
+    ),
+    # issue 18: a control's status on one element (an OTM mitigation implemented here, required there)
+    Table(
+        "control_status",
+        "control_status.csv",
+        "control_id",
+        (
+            Column("control_id", "ref", nonempty=True, hint=("a control_id of ", TableRef("controls")),
+                meaning=(("状況を要素ごとに書く対策（", TableRef("controls"), " の control_id）"),
+                         ("the control: a control_id of ", TableRef("controls"))),
+            ),
+            Column("element", "ref", nonempty=True,
+                hint="a system_id or flow_id of the control's applies_to (any, when it applies to *)",
+                meaning=("その要素: 対策の applies_to にある system_id・flow_id（applies_to が * なら任意の"
+                         "システム・フロー）",
+                         "the element: a system_id or flow_id of the control's applies_to (any system or flow "
+                         "when it applies to *)"),
+            ),
+            _enum("status", STATUSES,
+                meaning=("この要素での状況（controls の status と同じ選択肢: implemented 実施済み、planned 予定、"
+                         "missing 未実施、unknown 不明）。書かれていない要素は対策の status に従う",
+                         "the status on that element (the choices of controls' status: implemented, planned, "
+                         "missing, unknown); elements not listed take the control's status"),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、公表資料、または assumption: …）",
+                         "where the row comes from: a passage of the minutes, a public document, or assumption: …"),
+            ),
+        ),
+        optional_file=True,
+        title="a control's status on one element, where it differs from the control's own",
+        unique=("control_id", "element"),
+    ),
+    # issue 18: the analyst's decision on a finding, keyed by the finding's stable id
+    Table(
+        "triage",
+        "triage.csv",
+        "finding_id",
+        (
+            Column("finding_id", nonempty=True, max_chars=2 * MAX_ID_CHARS + 1,
+                hint="a finding id, rule@element, such as exposed-mn-holder@WEB",
+                meaning=("判断する指摘のID（ルールID@要素ID。例: exposed-mn-holder@WEB。pia-analysis findings の"
+                         "finding_id）",
+                         "the finding decided: its id, rule@element such as exposed-mn-holder@WEB (the finding_id "
+                         "of pia-analysis findings)"),
+            ),
+            _enum("decision", TRIAGE_DECISIONS,
+                meaning=("判断: accepted 受容（理由を書く）、false_positive 誤検知（理由を書く）、fixing 対応中"
+                         "（review_on に期限を書く）",
+                         "the decision: accepted (a reason required), false_positive (a reason required), fixing "
+                         "(review_on, its due date, required)"),
+            ),
+            Column("reason",
+                meaning=("理由（accepted・false_positive では必須）",
+                         "why (required for accepted and false_positive)"),
+            ),
+            Column("decided_by", nonempty=True, max_chars=MAX_NAME_CHARS,
+                meaning=("判断した者（役職・部署など）", "who decided (a title or an office)"),
+            ),
+            Column("decided_on", "date", nonempty=True,
+                meaning=("判断した日", "the day of the decision"),
+            ),
+            Column("review_on", "date", required=False,
+                meaning=("見直す日（任意。fixing では対応の期限として必須。decided_on より前は不可）。"
+                         "この日を過ぎた判断は未対応に戻る",
+                         "the day to review the decision (optional; required for fixing, its due date; not before "
+                         "decided_on); past it, the finding shows as open again"),
+            ),
+            Column("source", required=False,
+                meaning=("出典（議事録の箇所、会議の記録など）",
+                         "where the decision is recorded: a passage of the minutes, a meeting's record …"),
+            ),
+        ),
+        optional_file=True,
+        title="the analyst's decisions on findings (triage)",
     ),
 )
 

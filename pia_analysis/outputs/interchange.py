@@ -29,12 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from .. import catalog
 from ..util.errors import InvalidArgumentError
 from ..analysis.coverage import coverage_pairs, stage_scope
 from ..analysis.findings import DEFAULT_EXPOSURE_THRESHOLD, RiskScale, find_findings, rules
 from ..formats import directory as model_io
+from ..formats import otm as otm_in
+from ..formats.directory import table_to_csv_text
+from ..model.cells import format_cell
 from ..formats.workbook import is_workbook_path, row_numbers
 from ..model.model import Model, require_model
 from ..model.rated import rating_owner
@@ -49,10 +53,10 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: OTM trust rating (0–100, higher = more trusted) of a zone by its operator.
 # A cloud provider's platform (the government cloud) ranks below the state and above a contractor: it meets
 # the state's security standard (ISMAP) and does not handle the data, but the city does not run it.
-TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "cloud_provider": 80, "contractor": 70,
-                     "subcontractor": 50, "other_body": 40, "resident": 20}
+# (the table lives with the importer, below this layer, which reads the ratings back)
+TRUST_BY_OPERATOR = otm_in.TRUST_BY_OPERATOR
 #: The trust rating of an internet-facing zone is at most this.
-INTERNET_TRUST = 10
+INTERNET_TRUST = otm_in.INTERNET_TRUST
 #: OTM mitigation-instance state of a control's status.
 MITIGATION_STATE = {"implemented": "implemented", "planned": "required", "missing": "recommended",
                     "unknown": "recommended"}
@@ -156,6 +160,12 @@ def _threat_instances(model: Model, order: dict[str, tuple]) -> dict[str, list[d
     for risk_id, stage in zip(model.risk_items["risk_id"], model.risk_items["stage"]):
         risks_of.setdefault(stage, []).append(risk_id)
     controls: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    # the status of a control on each element (control_status.csv overrides the control's own status there)
+    applications = getattr(model, "control_applications", None)
+    status_on: dict[tuple[str, str], str] = {}
+    if applications is not None:
+        status_on = {(c, e): s for c, e, s in zip(applications["control_id"], applications["element"],
+                                                   applications["status"])}
     for c in model.controls.itertuples(index=False):
         for risk in c.mitigates:
             for target in c.applies_to:
@@ -163,7 +173,8 @@ def _threat_instances(model: Model, order: dict[str, tuple]) -> dict[str, list[d
     out: dict[str, list[dict[str, Any]]] = {}
     for stage, element in zip(scope["stage"], scope["element"]):
         for risk in risks_of.get(stage, []):
-            found = sorted(set(controls.get((risk, element), [])) | set(controls.get((risk, "*"), [])))
+            found = sorted({(cid, status_on.get((cid, element), status))
+                            for cid, status in controls.get((risk, element), []) + controls.get((risk, "*"), [])})
             state = "mitigated" if any(status == "implemented" for _c, status in found) else "exposed"
             out.setdefault(element, []).append({
                 "threat": risk,
@@ -191,7 +202,11 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     dict
         ``otmVersion, project, assets, trustZones, components, dataflows, threats, mitigations``; every
         list sorted by id (threats in the official order of the risk items). Attributes are maps of
-        strings holding every column of the model (lists joined with ``;``). See ``docs/interchange.md``.
+        strings holding every column of the model (lists joined with ``;``); a nested zone has its
+        ``parent``; a component's processed assets include its ``processes``; each mitigation instance has
+        the control's status on that element (``control_status``). ``project.attributes`` also carries
+        ``model.yaml`` and the tables without an OTM element, so that
+        :func:`pia_analysis.formats.otm.from_otm` gives the model back. See ``docs/interchange.md``.
 
     Examples
     --------
@@ -228,6 +243,7 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
                                   generator=f"pia-analysis {__version__}",
                                   mapping="docs/interchange.md"),
     }
+    project["attributes"].update(_carried(model))
 
     assets = []
     for row in sorted(_records(model.files), key=lambda r: r["file_id"]):
@@ -247,13 +263,16 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
     trust_zones = []
     for row in sorted(_records(model.zones), key=lambda r: r["zone_id"]):
         name, description = _name(row, "zone_id", lang)
-        trust_zones.append({
+        zone = {
             "id": row["zone_id"],
             "name": name,
             "description": description,
             "risk": {"trustRating": trust_rating(bool(row["internet_facing"]), str(row["operator"]))},
             "attributes": _attributes(row),
-        })
+        }
+        if row.get("parent_zone"):  # a nested zone (issue 18)
+            zone["parent"] = {"trustZone": str(row["parent_zone"])}
+        trust_zones.append(zone)
 
     components = []
     for row in sorted(_records(model.systems), key=lambda r: r["system_id"]):
@@ -266,7 +285,10 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
             "type": str(row["kind"]),
             "description": description,
             "parent": {"trustZone": row["zone_id"]},
-            "assets": {"processed": sorted(files_of_system.get(sid, set())), "stored": sorted(row["holds"])},
+            # processed: what passes through it (the files of its flows and its processes), stored: what it
+            # keeps; as in the OTM example, a stored file that its flows carry is processed too
+            "assets": {"processed": sorted(files_of_system.get(sid, set()) | set(row.get("processes") or [])),
+                       "stored": sorted(row["holds"])},
             "threats": instances.get(sid, []),
             "tags": [str(row["kind"]), str(row["operator"])] + (["holds-my-number"] if holds_mn else []),
             "attributes": _attributes(row, holds_my_number=holds_mn,
@@ -350,6 +372,33 @@ def to_otm(model: Model, lang: str = "ja") -> dict[str, Any]:
         "threats": threats,
         "mitigations": mitigations,
     }
+
+
+def _carried(model: Model) -> dict[str, str]:
+    """Project attributes carrying what OTM has no element for, read back first by ``import-otm``.
+
+    ``pia-model.yaml`` (model.yaml as written), ``pia-table:<name>`` (the CSV text of each table without an
+    OTM element that has rows), ``pia-extra-columns`` (JSON: the extra columns of the tables with elements).
+    """
+    meta = {k: v for k, v in model.meta.items()}
+    out = {otm_in.MODEL_YAML_ATTRIBUTE: yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}
+    extra = {}
+    for table in TABLES:
+        frame = getattr(model, table.name)
+        if table.name in otm_in.ELEMENT_TABLES:
+            names = [c for c in frame.columns if c not in table.column_names]
+            if names:
+                extra[table.name] = names
+        elif len(frame) or list(frame.columns) != table.column_names:
+            # rows in the order of their text, so that the export does not depend on the model's row order
+            spec = {c.name: c for c in table.columns}
+            cells = [tuple(format_cell(v, spec.get(c)) for c, v in zip(frame.columns, row))
+                     for row in frame.itertuples(index=False, name=None)]
+            order = sorted(range(len(cells)), key=cells.__getitem__)
+            out[otm_in.TABLE_ATTRIBUTE + table.name] = table_to_csv_text(frame.iloc[order], table)
+    if extra:
+        out[otm_in.EXTRA_COLUMNS_ATTRIBUTE] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------

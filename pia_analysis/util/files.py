@@ -259,7 +259,8 @@ def _entries(folder: Path) -> list[str]:
 # above this one, so the names are restated here and tests/test_layers.py checks that they agree.
 MODEL_FILE_NAMES = frozenset({"model.yaml", "controls.csv", "files.csv", "flows.csv", "ratings.csv", "risks.csv",
                               "sub_measures.csv", "systems.csv", "zones.csv", "file_details.csv", "outsourcing.csv",
-                              "recipients.csv", "form_answers.csv", "holdings.csv"})
+                              "recipients.csv", "form_answers.csv", "holdings.csv", "control_status.csv",
+                              "triage.csv"})
 
 # Caches the operating system writes into any folder it shows (Finder, Explorer) and regenerates at will:
 # inside an earlier pack they count as part of it and go with it when it is replaced.

@@ -1,0 +1,1088 @@
+"""Open Threat Model (OTM) in: read a file, validate it, map it to a model (``pia-analysis import-otm``).
+
+:func:`read_otm` reads an OTM document (JSON or YAML) and the line of each of its values;
+:func:`validate_otm` checks it against the OTM 0.2.0 JSON schema (packaged, :func:`otm_schema`) and then
+against what a model needs (ids, references), every problem at once, located as
+``file:line: $.components[3].parent: message (hint: …)``; :func:`from_otm` maps it to a model
+(:class:`OtmImport`: the model, what the model cannot hold — the *remainder* — and the ``model.yaml`` keys
+filled with placeholders). The mapping is ``docs/interchange.md``'s table: trust zones → zones, components →
+systems, dataflows → flows, assets → files, threats → extra risks, mitigations and their instances →
+controls and per-element statuses. Our own columns travel in each element's ``attributes`` (as
+:func:`pia_analysis.outputs.interchange.to_otm` writes them) and win, so ``export-otm`` → ``import-otm``
+gives back an equal model; the tables without an OTM element travel as CSV text in ``project.attributes``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_report",
+           "otm_schema", "read_otm", "validate_otm"]
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .. import catalog
+from ..model.cells import ID_FORBIDDEN, format_cell, invisible_character, nfkc
+from ..model.errors import ModelError, Problem
+from ..model.model import Model
+from ..model.schema import MAX_ID_CHARS, STAGES, STATUSES, TABLE_BY_NAME, TABLES, Table
+from ..model.yamlread import ModelYamlLoader
+from .directory import MAX_FILE_BYTES
+
+#: The OTM versions read (0.1.0: the OTM project's first example; 0.2.0: what ``export-otm`` writes).
+OTM_VERSIONS = ("0.1.0", "0.2.0")
+#: The zone given, as an assumption, to components outside every trust zone.
+UNZONED = "UNZONED"
+#: OTM trust rating (0–100, higher = more trusted) of a zone by its operator: what ``export-otm`` writes
+#: and the nearest of which ``import-otm`` assumes. A cloud provider's platform (the government cloud) ranks
+#: below the state and above a contractor: it meets the state's security standard (ISMAP) and does not
+#: handle the data, but the city does not run it.
+TRUST_BY_OPERATOR = {"city": 100, "national": 90, "jlis": 90, "cloud_provider": 80, "contractor": 70,
+                     "subcontractor": 50, "other_body": 40, "resident": 20}
+#: The trust rating of an internet-facing zone is at most this.
+INTERNET_TRUST = 10
+#: The entry likelihood assumed for a foreign component that faces the internet or is tagged external
+#: (DESIGN18 Q4: OTM has no entry points, and without one every exposure would be 0).
+ASSUMED_ENTRY = 0.1
+#: Our status of an OTM mitigation-instance state (others: ``unknown``, listed in the remainder).
+STATUS_OF_STATE = {"implemented": "implemented", "required": "planned", "recommended": "missing"}
+# weakest last: a tie between instance states resolves to the weaker status (the cautious reading)
+_STRENGTH = {s: i for i, s in enumerate(STATUSES)}
+#: Project attributes that carry what OTM has no element for (written by export-otm, read back first).
+MODEL_YAML_ATTRIBUTE = "pia-model.yaml"
+TABLE_ATTRIBUTE = "pia-table:"
+EXTRA_COLUMNS_ATTRIBUTE = "pia-extra-columns"
+#: The tables that have an OTM element (OTM collection, key); every other travels as ``pia-table:<name>``.
+ELEMENT_TABLES = {"zones": "trustZones", "systems": "components", "flows": "dataflows", "files": "assets",
+                  "controls": "mitigations"}
+# the model.yaml keys a foreign document leaves as placeholders (the values `new` writes)
+_PLACEHOLDERS = {
+    "title_ja": "（題名を記入してください）",
+    "title_en": "(type the title)",
+    "organisation": "（評価実施機関を記入してください）",
+    "affairs": "（事務の名称を記入してください）",
+    "target_population": 0,
+}
+_MY_NUMBER_WORDS = ("my number", "mynumber", "my-number", "個人番号", "マイナンバー")
+_ENCRYPTED_WORDS = ("encrypted", "tls", "https", "sftp", "ssh", "vpn")
+# kind from a component's type and tags (first match wins; tags are read before the type)
+_KIND_WORDS = (("external", ("external", "actor", "user", "human")),
+               ("store", ("database", "db", "storage", "store", "bucket", "file-system", "filesystem")),
+               ("terminal", ("web-client", "browser", "mobile", "client", "terminal", "desktop")),
+               ("network", ("network", "firewall", "gateway", "load-balancer", "router", "vpn")))
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading
+
+
+@lru_cache(maxsize=1)
+def otm_schema() -> dict[str, Any]:
+    """The OTM 0.2.0 JSON schema (draft-07), as packaged (IriusRisk, Apache-2.0).
+
+    Returns
+    -------
+    dict
+        The schema.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.otm import otm_schema
+    >>> otm_schema()["$id"]
+    'https://iriusrisk.com/schema/otm-0.2.0.schema.json'
+    """
+    text = resources.files("pia_analysis.formats").joinpath("otm_schema-0.2.0.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _json_path(path: tuple) -> str:
+    """``$.components[3].parent`` for the path ``("components", 3, "parent")``."""
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(str(part)):
+            out += f".{part}"
+        else:
+            out += "[" + json.dumps(str(part), ensure_ascii=False) + "]"
+    return out
+
+
+def _node_lines(text: str) -> dict[tuple, int]:
+    """Path → line (1-based) of each value of a YAML or JSON text; empty when it cannot be composed.
+
+    A mapping's entry is located at its key, an item of a list at its start.
+    """
+    try:
+        loader = ModelYamlLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    lines: dict[tuple, int] = {}
+    stack: list[tuple[tuple, Any, int]] = [((), root, 1)] if root is not None else []
+    while stack:
+        path, node, line = stack.pop()
+        lines[path] = line
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    stack.append(((*path, key.value), value, key.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                stack.append(((*path, i), item, item.start_mark.line + 1))
+    return lines
+
+
+@dataclass(frozen=True)
+class OtmText:
+    """A read OTM document: its data, the line of each value, and the label its problems carry."""
+
+    doc: Any
+    lines: dict[tuple, int]
+    label: str
+
+    def line(self, path: tuple) -> int | None:
+        """The line of the value at ``path``, or of its nearest enclosing value (None: unknown)."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def problem(self, path: tuple, message: str, hint: str = "") -> Problem:
+        """A problem located at ``path``: ``label:line: $.path: message (hint: …)``."""
+        return Problem(self.label, self.line(path), _json_path(path), message, hint)
+
+
+def read_otm(path: str | Path) -> OtmText:
+    """Read an OTM document (``.json``, or ``.yaml``/``.yml``) and the line of each of its values.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    OtmText
+        ``doc`` (the data), ``lines`` (path → line) and ``label`` (the file as given).
+
+    Raises
+    ------
+    ModelError
+        When the file cannot be read, is too large, or is not JSON / YAML (located at the line).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from pia_analysis.formats.otm import read_otm
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.otm.json"
+    >>> _ = p.write_text(json.dumps({"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}}, indent=1))
+    >>> otm = read_otm(p)
+    >>> otm.doc["project"]["id"], otm.line(("project", "id"))
+    ('x', 5)
+    """
+    p = Path(path)
+    label = str(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ModelError([Problem(label, None, "", f"is {size:,} bytes, more than the {MAX_FILE_BYTES:,} read",
+                                      "an OTM document of a model is a few hundred KiB at most")])
+        data = p.read_bytes()
+    except IsADirectoryError:
+        raise ModelError([Problem(label, None, "", "is a folder, not an OTM file",
+                                  "give the .json or .yaml file of an Open Threat Model")]) from None
+    except OSError as exc:
+        raise ModelError([Problem(label, None, "", f"cannot be read: {exc.strerror or exc}",
+                                  "give the .json or .yaml file of an Open Threat Model")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ModelError([Problem(label, line, "", "is not UTF-8 text", "save the file as UTF-8")]) from None
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            loader = ModelYamlLoader(text)
+            try:
+                doc = loader.get_single_data()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise ModelError([Problem(label, mark.line + 1 if mark else None, "",
+                                      f"is not valid YAML: {exc.problem or exc}",
+                                      "check the indentation and quoting at that line")]) from None
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise ModelError([Problem(label, None, "", f"is not valid YAML: {exc}", "")]) from None
+        refused = list(getattr(loader, "refused", []))
+        if refused:
+            raise ModelError([Problem(label, line, "", message, hint) for line, _c, message, hint in refused])
+    else:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelError([Problem(label, exc.lineno, "", f"is not valid JSON: {exc.msg} (column {exc.colno})",
+                                      "an OTM file is JSON (.json) or YAML (.yaml)")]) from None
+        except RecursionError:
+            raise ModelError([Problem(label, None, "", "is nested too deeply to read", "")]) from None
+    return OtmText(doc, _node_lines(text), label)
+
+
+# ---------------------------------------------------------------------------------------------------
+# validation
+
+
+def _brief(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _schema_problem(otm: OtmText, error: Any) -> Problem:
+    """One jsonschema error as a located problem, with a hint by the kind of rule broken."""
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        missing = re.match(r"'([^']*)'", error.message)
+        key = missing.group(1) if missing else "?"
+        return otm.problem(path, f"the key {key!r} is missing", f"add {key}: it is required here by OTM 0.2.0")
+    if kind == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return otm.problem(path, f"{_brief(error.instance)} is not of type {expected}", f"write a {expected} here")
+    if kind in ("minimum", "maximum"):
+        return otm.problem(path, f"{_brief(error.instance)} is outside the range allowed",
+                           f"OTM wants a {kind} of {error.validator_value}")
+    return otm.problem(path, error.message if len(error.message) <= 200 else error.message[:199] + "…",
+                       f"see the OTM schema's rule {kind!r} at {'/'.join(map(str, error.absolute_schema_path))}")
+
+
+def _items(doc: dict, key: str) -> list[tuple[int, dict]]:
+    value = doc.get(key)
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _ids(doc: dict, key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, item in _items(doc, key):
+        if isinstance(item.get("id"), str):
+            out.setdefault(item["id"], i)
+    return out
+
+
+def _id_problem(otm: OtmText, path: tuple, value: str) -> Problem | None:
+    """Q5: an id we cannot keep as it is (spaces, ; , * @, invisible characters, too long) is an error."""
+    if ID_FORBIDDEN.search(value):
+        return otm.problem(path, f"the id {value!r} holds a space or one of ; , * @, which a model id may not hold",
+                           "rename it (e.g. replace them with -) in the OTM file and in every reference to it")
+    if len(value) > MAX_ID_CHARS:
+        return otm.problem(path, f"the id has {len(value)} characters, more than the {MAX_ID_CHARS} of a model id",
+                           "give it a shorter id in the OTM file and in every reference to it")
+    invisible = invisible_character(value)
+    if invisible:
+        return otm.problem(path, f"the id holds the invisible character {invisible}", "retype the id")
+    if not value.strip():
+        return otm.problem(path, "the id is empty", "give every element an id")
+    return None
+
+
+def _semantic_problems(otm: OtmText) -> list[Problem]:
+    """What the schema does not check and a model needs: versions, unique ids, references that resolve."""
+    doc = otm.doc
+    problems: list[Problem] = []
+    version = doc.get("otmVersion")
+    if isinstance(version, str) and version not in OTM_VERSIONS:
+        problems.append(otm.problem(("otmVersion",), f"OTM version {version!r} is not read",
+                                    f"the versions read are {', '.join(OTM_VERSIONS)}"))
+    seen_elements: dict[str, tuple] = {}
+    for key in ("trustZones", "components", "dataflows", "assets", "threats", "mitigations"):
+        seen: dict[str, int] = {}
+        for i, item in _items(doc, key):
+            value = item.get("id")
+            if not isinstance(value, str):
+                continue
+            bad = _id_problem(otm, (key, i, "id"), value)
+            if bad:
+                problems.append(bad)
+            if value in seen:
+                problems.append(otm.problem((key, i, "id"), f"the id {value!r} is used twice in {key}",
+                                            f"{key}[{seen[value]}] has it too: give each an id of its own"))
+            seen.setdefault(value, i)
+            if key in ("components", "dataflows"):
+                # systems and flows share one namespace in a model (a control's applies_to names either)
+                if value in seen_elements and seen_elements[value][0] != key:
+                    other = seen_elements[value]
+                    problems.append(otm.problem((key, i, "id"), f"the id {value!r} names a component and a dataflow",
+                                                f"{_json_path(other)} has it too: a control's elements are named "
+                                                "by id, so rename one"))
+                seen_elements.setdefault(value, (key, i))
+    zones, components = _ids(doc, "trustZones"), _ids(doc, "components")
+    assets, threats, mitigations = _ids(doc, "assets"), _ids(doc, "threats"), _ids(doc, "mitigations")
+    for key in ("trustZones", "components"):
+        for i, item in _items(doc, key):
+            parent = item.get("parent")
+            if not isinstance(parent, dict):
+                continue
+            for kind, known in (("trustZone", zones), ("component", components)):
+                ref = parent.get(kind)
+                if isinstance(ref, str) and ref not in known:
+                    problems.append(otm.problem((key, i, "parent", kind), f"{ref!r} is not the id of any {kind} "
+                                                f"({'trustZones' if kind == 'trustZone' else 'components'})",
+                                                "name an element the document defines, or leave the parent out"))
+    # a trust zone inside itself, through its parents, has no place to be drawn
+    zone_parent = {item["id"]: item["parent"]["trustZone"] for _i, item in _items(doc, "trustZones")
+                   if isinstance(item.get("id"), str) and isinstance(item.get("parent"), dict)
+                   and isinstance(item["parent"].get("trustZone"), str)}
+    for zid, i in zones.items():
+        here, walked = zid, set()
+        while here in zone_parent and here not in walked:
+            walked.add(here)
+            here = zone_parent[here]
+        if here == zid and zid in zone_parent:
+            problems.append(otm.problem(("trustZones", i, "parent"), f"the trust zone {zid!r} lies inside itself "
+                                        "through its parents", "break the cycle of parents"))
+    comp_parent = {item["id"]: item["parent"]["component"] for _i, item in _items(doc, "components")
+                   if isinstance(item.get("id"), str) and isinstance(item.get("parent"), dict)
+                   and isinstance(item["parent"].get("component"), str)}
+    for cid, i in components.items():
+        here, walked = cid, set()
+        while here in comp_parent and here not in walked:
+            walked.add(here)
+            here = comp_parent[here]
+        if here == cid and cid in comp_parent:
+            problems.append(otm.problem(("components", i, "parent"), f"the component {cid!r} lies inside itself "
+                                        "through its parents", "break the cycle of parents"))
+    for i, item in _items(doc, "dataflows"):
+        for end in ("source", "destination"):
+            ref = item.get(end)
+            if isinstance(ref, str) and ref not in components and ref not in zones:
+                problems.append(otm.problem(("dataflows", i, end), f"{ref!r} is neither a component nor a trust zone",
+                                            "a dataflow runs between components defined in the document"))
+    for key in ("components", "dataflows"):
+        for i, item in _items(doc, key):
+            holder = item.get("assets")
+            lists = ([(("assets", part), holder.get(part)) for part in ("processed", "stored")]
+                     if isinstance(holder, dict) else [(("assets",), holder)])
+            for where, refs in lists:
+                for j, ref in enumerate(refs if isinstance(refs, list) else []):
+                    if isinstance(ref, str) and ref not in assets:
+                        problems.append(otm.problem((key, i, *where, j), f"{ref!r} is not the id of any asset",
+                                                    "define it under assets, or remove it here"))
+            for j, instance in enumerate(item.get("threats") or [] if isinstance(item.get("threats"), list) else []):
+                if not isinstance(instance, dict):
+                    continue
+                ref = instance.get("threat")
+                if isinstance(ref, str) and ref not in threats:
+                    problems.append(otm.problem((key, i, "threats", j, "threat"), f"{ref!r} is not the id of any "
+                                                "threat", "define it under threats, or remove the instance"))
+                for k, mitigation in enumerate(instance.get("mitigations") or []
+                                               if isinstance(instance.get("mitigations"), list) else []):
+                    ref = mitigation.get("mitigation") if isinstance(mitigation, dict) else None
+                    if isinstance(ref, str) and ref not in mitigations:
+                        problems.append(otm.problem((key, i, "threats", j, "mitigations", k, "mitigation"),
+                                                    f"{ref!r} is not the id of any mitigation",
+                                                    "define it under mitigations, or remove the instance"))
+    return problems
+
+
+def _unzoned_component(error: Any) -> bool:
+    """The one departure from the schema: a component without a parent (or an empty one) is read as unzoned.
+
+    OTM 0.2.0 requires every component's parent, but the tools it stands between do not: pytm's and
+    Threagile's elements may lie outside every boundary. Such a component goes to the zone ``UNZONED``, as an
+    assumption the import report lists.
+    """
+    path = tuple(error.absolute_path)
+    if len(path) == 2 and path[0] == "components" and error.validator == "required":
+        return "'parent'" in error.message
+    return (len(path) == 3 and path[0] == "components" and path[2] == "parent"
+            and error.instance in ({}, None) and error.validator in ("oneOf", "type"))
+
+
+def validate_otm(otm: OtmText) -> list[Problem]:
+    r"""Every problem of an OTM document: the OTM 0.2.0 schema's, then what a model needs.
+
+    Schema errors come from ``jsonschema``'s Draft 7 validator (all of them, sorted by place; a component
+    without a parent is read as unzoned, not refused); then the
+    version (0.1.0 or 0.2.0), unique ids (components and dataflows share one namespace), ids a model can keep,
+    parents, dataflow ends, and asset, threat and mitigation references that resolve.
+
+    Parameters
+    ----------
+    otm
+        The document, as :func:`read_otm` returns it (or ``OtmText(doc, {}, label)`` for a document in memory).
+
+    Returns
+    -------
+    list of Problem
+        Located ``label:line: $.path: message (hint: …)``; empty when the document can be imported.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.otm import OtmText, validate_otm
+    >>> doc = {"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"},
+    ...        "components": [{"id": "A", "name": "a", "type": "web", "parent": {"trustZone": "Z"}}]}
+    >>> print(*validate_otm(OtmText(doc, {}, "m.otm")), sep="\n")  # doctest: +NORMALIZE_WHITESPACE
+    m.otm: $.components[0].parent.trustZone: 'Z' is not the id of any trustZone (trustZones)
+    (hint: name an element the document defines, or leave the parent out)
+    """
+    import jsonschema
+
+    if not isinstance(otm.doc, dict):
+        return [otm.problem((), f"the document is {type(otm.doc).__name__}, not a mapping of OTM keys",
+                            "an OTM document starts with otmVersion and project")]
+    validator = jsonschema.Draft7Validator(otm_schema())
+    errors = sorted(validator.iter_errors(otm.doc), key=lambda e: ([str(p) for p in e.absolute_path], e.message))
+    problems = [_schema_problem(otm, e) for e in errors if not _unzoned_component(e)]
+    # semantic checks read only what is well formed: a value of the wrong type was reported above
+    problems += _semantic_problems(otm)
+    return sorted(problems, key=lambda p: (p.line or 0, p.column))
+
+
+# ---------------------------------------------------------------------------------------------------
+# mapping
+
+
+@dataclass(frozen=True)
+class OtmImport:
+    """What :func:`from_otm` gives: the model, what it could not hold, and the placeholder keys.
+
+    Attributes
+    ----------
+    model : Model
+        The imported model (``path`` None).
+    remainder : pandas.DataFrame
+        What the model does not hold: ``otm_path, otm_id, what, reason``, in document order.
+    placeholders : tuple of str
+        The ``model.yaml`` keys holding placeholders (as ``pia-analysis new`` writes them) to fill in.
+    assumptions : pandas.DataFrame
+        The rows whose values were guessed: ``table, id, assumption``.
+    kept_source : int
+        Rows whose ``source`` came from our own attributes (a document ``export-otm`` wrote).
+    """
+
+    model: Model
+    remainder: pd.DataFrame
+    placeholders: tuple[str, ...]
+    assumptions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["table", "id", "assumption"]))
+    kept_source: int = 0
+
+
+def _has_column(table: str, column: str) -> bool:
+    return column in TABLE_BY_NAME[table].column_names if table in TABLE_BY_NAME else False
+
+
+def _words(item: dict) -> list[str]:
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    return [str(t).lower() for t in tags if t is not None]
+
+
+def _any_word(text: str, words: tuple[str, ...]) -> bool:
+    text = nfkc(text).lower()
+    return any(w in text for w in words)
+
+
+def _nearest_operator(rating: float) -> str:
+    # the nearest rating export-otm writes; ties go to the less trusted operator (the cautious reading)
+    return min(TRUST_BY_OPERATOR, key=lambda op: (abs(TRUST_BY_OPERATOR[op] - rating), TRUST_BY_OPERATOR[op], op))
+
+
+def _kind(item: dict) -> str:
+    tags = _words(item)
+    kind_text = str(item.get("type") or "").lower()
+    for kind, words in _KIND_WORDS:
+        if any(t in words for t in tags):
+            return kind
+    for kind, words in _KIND_WORDS:
+        if kind != "external" and any(w in kind_text for w in words):
+            return kind
+    return "system"
+
+
+def _cell(value: Any, table: str, column: str) -> str:
+    col = TABLE_BY_NAME[table].column(column) if _has_column(table, column) else None
+    return format_cell(value, col)
+
+
+class _Builder:
+    """Rows of each table as cell texts, where each came from, and the remainder."""
+
+    def __init__(self, otm: OtmText, file: str):
+        self.otm = otm
+        self.file = file
+        self.rows: dict[str, list[dict[str, str]]] = {t.name: [] for t in TABLES}
+        self.origin: dict[str, list[tuple]] = {t.name: [] for t in TABLES}  # OTM path of each row
+        self.extra: dict[str, list[str]] = {t.name: [] for t in TABLES}
+        self.remainder: list[dict[str, str]] = []
+        self.assumptions: list[dict[str, str]] = []
+        self.kept_source = 0
+        self.csv_tables: dict[str, str] = {}  # pia-table:<name> texts
+
+    def ref(self, collection: str, element_id: str) -> str:
+        return f"otm:{self.file}#/{collection}/{element_id}"
+
+    def source(self, collection: str, element_id: str, table: str, assumptions: list[str]) -> str:
+        if assumptions:
+            text = "; ".join(assumptions)
+            self.assumptions.append({"table": table, "id": element_id, "assumption": text})
+            return f"assumption: {text}; {self.ref(collection, element_id)}"
+        return self.ref(collection, element_id)
+
+    def left(self, path: tuple, otm_id: str, what: str, reason: str) -> None:
+        self.remainder.append({"otm_path": _json_path(path), "otm_id": otm_id, "what": what, "reason": reason})
+
+    def add(self, table: str, row: dict[str, Any], path: tuple, ours: dict[str, str] | None = None) -> None:
+        cells = {k: v if isinstance(v, str) and k not in TABLE_BY_NAME[table].column_names else _cell(v, table, k)
+                 for k, v in row.items()}
+        if ours:
+            cells.update(ours)  # our own columns win over what the OTM elements say
+            if "source" in ours or "source_ref" in ours:
+                self.kept_source += 1
+        for name in cells:
+            if name not in TABLE_BY_NAME[table].column_names and name not in self.extra[table]:
+                self.extra[table].append(name)
+        self.rows[table].append(cells)
+        self.origin[table].append(path)
+
+
+def _our_attributes(item: dict, table: str, extra: dict[str, list[str]]) -> dict[str, str] | None:
+    """The columns an element's attributes carry for us (export-otm wrote them), or None for a foreign element.
+
+    An element is ours when its attributes hold the table's key equal to its id; then the format's columns
+    and the extra columns the project lists are read from them (each as the cell text a CSV holds).
+    """
+    attrs = item.get("attributes")
+    spec = TABLE_BY_NAME[table]
+    if not isinstance(attrs, dict) or str(attrs.get(spec.key, "")) != str(item.get("id")):
+        return None
+    wanted = set(spec.column_names) | set(extra.get(table, []))
+    return {k: "" if v is None else str(v) for k, v in attrs.items() if k in wanted}
+
+
+def _foreign_attributes(b: _Builder, item: dict, path: tuple, ours: dict | None) -> None:
+    attrs = item.get("attributes")
+    if ours is None and isinstance(attrs, dict):
+        for key in sorted(attrs):
+            b.left((*path, "attributes", key), str(item.get("id", "")), f"attribute {key}",
+                   "a model has no column for a foreign attribute")
+
+
+def _map_project(b: _Builder, doc: dict, assessed_on: dt.date) -> tuple[dict[str, Any], list[str]]:
+    project = doc.get("project") or {}
+    attrs = project.get("attributes") if isinstance(project.get("attributes"), dict) else {}
+    text = attrs.get(MODEL_YAML_ATTRIBUTE)
+    if isinstance(text, str):
+        try:
+            meta = yaml.load(text, Loader=ModelYamlLoader)
+        except yaml.YAMLError:
+            meta = None
+        if isinstance(meta, dict):
+            return meta, []
+    placeholders: list[str] = []
+    model_id = ID_FORBIDDEN.sub("-", nfkc(str(project.get("id") or ""))).strip("-")[:MAX_ID_CHARS] or "otm-import"
+    name = str(project.get("name") or "").strip()
+    meta: dict[str, Any] = {"id": model_id}
+    for key in ("title_ja", "title_en"):
+        if name:
+            meta[key] = name
+        else:
+            meta[key] = _PLACEHOLDERS[key]
+            placeholders.append(key)
+    owner = str(project.get("owner") or "").strip()
+    meta["organisation"] = owner or _PLACEHOLDERS["organisation"]
+    if not owner:
+        placeholders.append("organisation")
+    meta["affairs"] = _PLACEHOLDERS["affairs"]
+    meta["assessed_on"] = assessed_on.isoformat()
+    meta["target_population"] = 0
+    placeholders += ["affairs", "assessed_on", "target_population"]
+    if project.get("description"):
+        b.left(("project", "description"), str(project.get("id", "")), "project description",
+               "model.yaml has no key for it")
+    if project.get("ownerContact"):
+        b.left(("project", "ownerContact"), str(project.get("id", "")), "owner contact",
+               "model.yaml has no key for a contact (the model holds no personal data)")
+    for key in sorted(attrs):
+        if not key.startswith(TABLE_ATTRIBUTE) and key != EXTRA_COLUMNS_ATTRIBUTE:
+            b.left(("project", "attributes", key), str(project.get("id", "")), f"project attribute {key}",
+                   "model.yaml has no key for a foreign attribute")
+    return meta, placeholders
+
+
+def _zone_of(doc: dict) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Component id → its zone (through parent components), and id → the component it lies in."""
+    parent_zone: dict[str, str | None] = {}
+    parent_comp: dict[str, str] = {}
+    for _i, item in _items(doc, "components"):
+        parent = item.get("parent") if isinstance(item.get("parent"), dict) else {}
+        parent_zone[item["id"]] = parent.get("trustZone")
+        if parent.get("component"):
+            parent_comp[item["id"]] = parent["component"]
+    out: dict[str, str | None] = {}
+    for cid in parent_zone:
+        here, seen = cid, set()
+        while parent_zone.get(here) is None and here in parent_comp and here not in seen:
+            seen.add(here)
+            here = parent_comp[here]
+        out[cid] = parent_zone.get(here)
+    return out, parent_comp
+
+
+def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[str, Any], list[str]]:
+    doc = otm.doc
+    b = _Builder(otm, file)
+    project_attrs = (doc.get("project") or {}).get("attributes") or {}
+    extra: dict[str, list[str]] = {}
+    if isinstance(project_attrs.get(EXTRA_COLUMNS_ATTRIBUTE), str):
+        try:
+            extra = {str(k): [str(c) for c in v] for k, v in json.loads(project_attrs[EXTRA_COLUMNS_ATTRIBUTE]).items()}
+        except (ValueError, AttributeError, TypeError):
+            extra = {}
+    for key, value in sorted(project_attrs.items()):
+        if key.startswith(TABLE_ATTRIBUTE) and isinstance(value, str) and key[len(TABLE_ATTRIBUTE):] in TABLE_BY_NAME:
+            b.csv_tables[key[len(TABLE_ATTRIBUTE):]] = value
+    meta, placeholders = _map_project(b, doc, assessed_on)
+    for i, rep in _items(doc, "representations"):
+        b.left(("representations", i), str(rep.get("id", "")), "representation", "a model draws its own diagrams")
+
+    # trust zones → zones
+    ratings: dict[str, float] = {}
+    for i, item in _items(doc, "trustZones"):
+        zid = item["id"]
+        path = ("trustZones", i)
+        ours = _our_attributes(item, "zones", extra)
+        rating = (item.get("risk") or {}).get("trustRating") if isinstance(item.get("risk"), dict) else None
+        rating = float(rating) if isinstance(rating, (int, float)) else 50.0
+        ratings[zid] = rating
+        operator = _nearest_operator(rating)
+        row = {"zone_id": zid, "name_ja": str(item.get("name") or zid), "name_en": str(item.get("name") or ""),
+               "internet_facing": rating <= INTERNET_TRUST, "operator": operator}
+        parent = (item.get("parent") or {}).get("trustZone") if isinstance(item.get("parent"), dict) else None
+        if parent:
+            if _has_column("zones", "parent_zone"):
+                row["parent_zone"] = parent
+            elif ours is None or "parent_zone" not in (ours or {}):
+                b.left((*path, "parent"), zid, "parent trust zone", "this version of the format has no parent_zone")
+        if ours is None:
+            row["source"] = b.source("trustZones", zid, "zones", [
+                f"internet_facing and operator ({operator}) from trustRating {rating:g}"])
+            row["otm_type"] = str(item.get("type") or "")
+        _foreign_attributes(b, item, path, ours)
+        if ours is None:
+            for j, _rep in enumerate(item.get("representations") or []):
+                b.left((*path, "representations", j), zid, "representation", "a model draws its own diagrams")
+        b.add("zones", row, path, ours)
+
+    # components → systems (processed − stored → processes); entry points per DESIGN18 Q4
+    zone_of, parent_comp = _zone_of(doc)
+    unzoned = sorted(cid for cid, z in zone_of.items() if z is None)
+    if unzoned:
+        b.add("zones", {"zone_id": UNZONED, "name_ja": "区域外（取込時に補完）",
+                        "name_en": "outside every zone (import)", "internet_facing": False, "operator": "city",
+                        "source": f"assumption: import-otm: {len(unzoned)} components had no trust zone "
+                                  f"({', '.join(unzoned[:5])}{' …' if len(unzoned) > 5 else ''}); "
+                                  f"otm:{file}#/components"}, ("components",))
+        b.assumptions.append({"table": "zones", "id": UNZONED,
+                              "assumption": f"{len(unzoned)} components had no trust zone"})
+    operator_of_zone = {r["zone_id"]: r.get("operator", "city") for r in b.rows["zones"]}
+    for i, item in _items(doc, "components"):
+        cid = item["id"]
+        path = ("components", i)
+        ours = _our_attributes(item, "systems", extra)
+        zone = zone_of.get(cid) or UNZONED
+        held = item.get("assets") if isinstance(item.get("assets"), dict) else {}
+        stored = [a for a in (held.get("stored") or []) if isinstance(a, str)]
+        processed = [a for a in (held.get("processed") or []) if isinstance(a, str) and a not in stored]
+        tags = _words(item)
+        external = "external" in tags or _kind(item) == "external"
+        facing = ratings.get(zone, 100.0) <= INTERNET_TRUST
+        guesses = [f"kind from type {item.get('type') or '(none)'}", f"operator of zone {zone}"]
+        entry = 0.0
+        if external or facing:
+            entry = ASSUMED_ENTRY
+            why = "tagged external" if external else "internet-facing zone"
+            guesses.append(f"entry_likelihood {ASSUMED_ENTRY} ({why})")
+        if zone == UNZONED:
+            guesses.append("no trust zone")
+        row: dict[str, Any] = {"system_id": cid, "name_ja": str(item.get("name") or cid),
+                               "name_en": str(item.get("name") or ""), "zone_id": zone, "kind": _kind(item),
+                               "operator": operator_of_zone.get(zone, "city"), "holds": sorted(set(stored)),
+                               "entry_likelihood": entry}
+        if _has_column("systems", "processes"):
+            # a component's processed assets include what its flows carry through it (export-otm writes them
+            # so); only the rest is kept as processes, which the flows' check would otherwise refuse
+            row["processes"] = sorted(set(processed))
+        elif processed and ours is None:
+            b.left((*path, "assets", "processed"), cid, "processed assets", "this version of the format has no "
+                   "processes column")
+        if ours is None:
+            if cid in parent_comp:
+                row["otm_parent_component"] = parent_comp[cid]
+                b.left((*path, "parent", "component"), cid, f"inside component {parent_comp[cid]}",
+                       f"a system lies in a zone: placed in its ancestor's zone {zone}")
+            row["source"] = b.source("components", cid, "systems", guesses)
+            row["otm_type"] = str(item.get("type") or "")
+            row["otm_tags"] = ";".join(tags)
+            for j, _rep in enumerate(item.get("representations") or []):
+                b.left((*path, "representations", j), cid, "representation", "a model draws its own diagrams")
+        _foreign_attributes(b, item, path, ours)
+        b.add("systems", row, path, ours)
+
+    # assets → files
+    for i, item in _items(doc, "assets"):
+        aid = item["id"]
+        path = ("assets", i)
+        ours = _our_attributes(item, "files", extra)
+        my_number = _any_word(f"{item.get('name') or ''} {item.get('description') or ''} {' '.join(_words(item))}",
+                              _MY_NUMBER_WORDS)
+        row = {"file_id": aid, "name_ja": str(item.get("name") or aid), "name_en": str(item.get("name") or ""),
+               "records": 0, "contains_my_number": my_number, "items": []}
+        if ours is None:
+            row["source"] = b.source("assets", aid, "files", [
+                "records 0 (not given)", f"contains_my_number {'true' if my_number else 'false'} from its name"])
+            if isinstance(item.get("risk"), dict):
+                b.left((*path, "risk"), aid, "confidentiality, integrity, availability",
+                       "a file is rated by its records and My Numbers, not by CIA values")
+        _foreign_attributes(b, item, path, ours)
+        b.add("files", row, path, ours)
+
+    # dataflows → flows (an end that is a trust zone has no system: the flow is left)
+    components = {item["id"] for _i, item in _items(doc, "components")}
+    for i, item in _items(doc, "dataflows"):
+        fid = item["id"]
+        path = ("dataflows", i)
+        ours = _our_attributes(item, "flows", extra)
+        ends = (item.get("source"), item.get("destination"))
+        if not all(end in components for end in ends):
+            b.left(path, fid, "dataflow", "an end is a trust zone, not a component: a flow runs between systems")
+            continue
+        tags = _words(item)
+        encrypted = any(t in _ENCRYPTED_WORDS for t in tags)
+        stage = next((t for t in tags if t in STAGES), None)
+        guesses = [] if stage else ["stage use (not given)"]
+        if not encrypted:
+            guesses.append("encrypted false (no encryption tag)")
+        row = {"flow_id": fid, "source": ends[0], "target": ends[1],
+               "files": sorted({a for a in (item.get("assets") or []) if isinstance(a, str)}),
+               "stage": stage or "use", "channel": "", "interactive": bool(item.get("bidirectional")),
+               "encrypted": encrypted}
+        if ours is None:
+            row["source_ref"] = b.source("dataflows", fid, "flows", guesses)
+            row["otm_tags"] = ";".join(tags)
+            for j, _rep in enumerate(item.get("representations") or []):
+                b.left((*path, "representations", j), fid, "representation", "a model draws its own diagrams")
+        _foreign_attributes(b, item, path, ours)
+        b.add("flows", row, path, ours)
+
+    # threats → extra risks (a catalogue risk is already in every model)
+    catalogue = set(catalog.risk_catalog()["risk_id"])
+    threat_ids: set[str] = set()
+    for i, item in _items(doc, "threats"):
+        tid = item["id"]
+        path = ("threats", i)
+        attrs = item.get("attributes") if isinstance(item.get("attributes"), dict) else {}
+        if tid in catalogue or attrs.get("origin") in ("catalog", "model"):
+            threat_ids.add(tid)
+            continue  # a catalogue item, or an extra risk of ours (pia-table:risks carries it)
+        categories = [str(c).lower() for c in (item.get("categories") or []) if c is not None]
+        stage = next((c for c in categories if c in STAGES), None)
+        b.add("risks", {"risk_id": tid, "stage": stage or "use", "name_ja": str(item.get("name") or tid),
+                        "name_en": str(item.get("name") or ""),
+                        "source": b.source("threats", tid, "risks",
+                                           [] if stage else ["stage use (no stage category)"])}, path)
+        threat_ids.add(tid)
+        for key in ("risk", "cwes"):
+            if item.get(key):
+                b.left((*path, key), tid, {"risk": "likelihood and impact", "cwes": "CWE ids"}[key],
+                       "the analyses derive likelihood and impact from the model; a risk item has no CWE")
+        if item.get("description"):
+            b.left((*path, "description"), tid, "threat description", "a risk item has a name only")
+        _foreign_attributes(b, item, path, None)
+
+    # mitigations + their instances → controls and per-element statuses
+    instances: dict[str, list[tuple[str, str, str, tuple]]] = {}  # mitigation → (element, threat, state, path)
+    for key in ("components", "dataflows"):
+        for i, item in _items(doc, key):
+            for j, instance in enumerate(item.get("threats") or []):
+                if not isinstance(instance, dict):
+                    continue
+                if instance.get("state") and _our_attributes(item, "systems" if key == "components" else "flows",
+                                                              extra) is None:
+                    b.left((key, i, "threats", j, "state"), item["id"], f"threat state {instance['state']}",
+                           "threat states are re-derived from the controls by the analyses")
+                for k, m in enumerate(instance.get("mitigations") or []):
+                    if isinstance(m, dict) and isinstance(m.get("mitigation"), str):
+                        instances.setdefault(m["mitigation"], []).append(
+                            (item["id"], str(instance.get("threat")), str(m.get("state") or ""),
+                             (key, i, "threats", j, "mitigations", k, "state")))
+    imported = {r["system_id"] for r in b.rows["systems"]} | {r["flow_id"] for r in b.rows["flows"]}
+    for i, item in _items(doc, "mitigations"):
+        mid = item["id"]
+        path = ("mitigations", i)
+        ours = _our_attributes(item, "controls", extra)
+        found = [x for x in instances.get(mid, []) if x[0] in imported]
+        if ours is None and not found:
+            b.left(path, mid, "mitigation", "no component or dataflow applies it: a control needs elements")
+            continue
+        states: dict[str, str] = {}
+        for element, _threat, state, where in found:
+            status = STATUS_OF_STATE.get(state, "unknown")
+            if state not in STATUS_OF_STATE and ours is None:
+                b.left(where, mid, f"mitigation state {state or '(none)'}", "read as unknown")
+            # one status per element: the weaker when instances of several threats differ
+            states[element] = max(states.get(element, status), status, key=_STRENGTH.get)
+        counts = Counter(states.values())
+        status = max(counts, key=lambda s: (counts[s], _STRENGTH[s])) if counts else "unknown"
+        reduction = item.get("riskReduction")
+        row = {"control_id": mid, "name_ja": str(item.get("name") or mid), "name_en": str(item.get("name") or ""),
+               "mitigates": sorted({t for _e, t, _s, _w in found if t in threat_ids}),
+               "applies_to": sorted(states), "status": status,
+               "effectiveness": min(max(float(reduction) / 100, 0.0), 1.0) if isinstance(reduction, (int, float))
+               else 0.0}
+        if ours is None:
+            guesses = ["status: the most frequent instance state"] if len(set(states.values())) > 1 else []
+            if not isinstance(reduction, (int, float)):
+                guesses.append("effectiveness 0 (no riskReduction)")
+            row["source"] = b.source("mitigations", mid, "controls", guesses)
+            if item.get("description"):
+                b.left((*path, "description"), mid, "mitigation description", "a control has a name only")
+            if "control_status" in TABLE_BY_NAME and "control_status" not in b.csv_tables:
+                for element in sorted(states):
+                    if states[element] != status:
+                        b.add("control_status", {"control_id": mid, "element": element, "status": states[element],
+                                                 "source": b.ref("mitigations", mid)}, path)
+        _foreign_attributes(b, item, path, ours)
+        b.add("controls", row, path, ours)
+    return b, meta, placeholders
+
+
+def _csv_text(table: Table, rows: list[dict[str, str]], extra: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = table.column_names + [c for c in extra if c not in table.column_names]
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in names])
+    return out.getvalue()
+
+
+def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder: Path) -> list[Problem]:
+    """Problems the loader found in the written tables, located back in the OTM document."""
+    by_file = {t.filename: t.name for t in TABLES}
+    out = []
+    for p in problems:
+        name = Path(p.file).name if str(p.file).startswith(str(folder)) or "/" not in str(p.file) else ""
+        table = by_file.get(name)
+        if table and table in b.csv_tables:
+            path = ("project", "attributes", TABLE_ATTRIBUTE + table)
+            where = f"{_json_path(path)} line {p.line}" if p.line else _json_path(path)
+            out.append(Problem(b.otm.label, b.otm.line(path), f"{where}: {p.column}" if p.column else where,
+                               p.message, p.hint))
+        elif table and p.line and 2 <= p.line <= len(b.origin[table]) + 1:
+            path = b.origin[table][p.line - 2]
+            element = b.otm.doc
+            for part in path:
+                element = element[part] if isinstance(element, (dict, list)) else None
+            ours = isinstance(element, dict) and isinstance(element.get("attributes"), dict) \
+                and p.column in element["attributes"]
+            column = f"{_json_path(path)}.attributes.{p.column}" if ours else \
+                f"{_json_path(path)} ({p.column})" if p.column else _json_path(path)
+            out.append(Problem(b.otm.label, b.otm.line(path), column, p.message, p.hint))
+        elif name == "model.yaml":
+            path = ("project",)
+            out.append(Problem(b.otm.label, b.otm.line(path),
+                               f"{_json_path(path)} ({p.column})" if p.column else _json_path(path), p.message, p.hint))
+        else:
+            out.append(Problem(b.otm.label, None, p.column, p.message, p.hint))
+    return out
+
+
+def from_otm(otm: OtmText | dict[str, Any], file: str | None = None, *,
+             assessed_on: dt.date | None = None) -> OtmImport:
+    """Map a valid OTM document to a model (see ``docs/interchange.md``, "Import").
+
+    The document is validated first (:func:`validate_otm`). Each element's our own columns (its
+    ``attributes``, as ``export-otm`` writes them) win over what the OTM fields give; a foreign row's
+    ``source`` names the element (``otm:<file>#/<collection>/<id>``), prefixed ``assumption: …;`` when a
+    value was guessed. The rows are then written as a model directory in a temporary folder and loaded, so
+    the model passes every check a model directory passes; a problem is located back in the document.
+
+    Parameters
+    ----------
+    otm
+        The document: :func:`read_otm`'s result, or the data (then located without lines).
+    file
+        The file name ``source`` cells name (default: the label's file name).
+    assessed_on
+        The ``assessed_on`` placeholder of a foreign document (default: today).
+
+    Returns
+    -------
+    OtmImport
+        The model, the remainder, the placeholder keys, the assumptions.
+
+    Raises
+    ------
+    ModelError
+        With every located problem when the document cannot be imported (nothing is made).
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from pia_analysis import bundled_model_path, load_model, to_otm
+    >>> from pia_analysis.formats.otm import from_otm
+    >>> model = load_model(bundled_model_path())
+    >>> back = from_otm(to_otm(model), "juki.otm.json").model
+    >>> back.systems.sort_values("system_id", ignore_index=True).equals(
+    ...     model.systems.sort_values("system_id", ignore_index=True))
+    True
+    >>> from_otm({"otmVersion": "0.2.0", "project": {"name": "Shop", "id": "shop"},
+    ...           "components": [{"id": "WEB", "name": "Web", "type": "web-server"}]},
+    ...          assessed_on=datetime.date(2026, 4, 1)).model.systems["zone_id"].tolist()
+    ['UNZONED']
+    """
+    if not isinstance(otm, OtmText):
+        otm = OtmText(otm, {}, file or "otm")
+    file = file or Path(otm.label).name
+    problems = validate_otm(otm)
+    if problems:
+        raise ModelError(problems)
+    b, meta, placeholders = _map(otm, file, assessed_on or dt.date.today())
+    population = meta.get("target_population")
+    with tempfile.TemporaryDirectory(prefix="pia-otm-") as tmp:
+        folder = Path(tmp) / "model"
+        folder.mkdir()
+        # the placeholder population (0) is refused by the loader: the rest is checked with 1 in its place
+        checked = dict(meta, target_population=1) if population == 0 else dict(meta)
+        # the earlier version named by previous is not beside the temporary folder: it is checked where the
+        # model is written (validate), and kept as written
+        previous = checked.pop("previous", None)
+        (folder / "model.yaml").write_text(yaml.safe_dump(checked, allow_unicode=True, sort_keys=False),
+                                           encoding="utf-8")
+        for table in TABLES:
+            if table.name in b.csv_tables:
+                text = b.csv_tables[table.name]
+                if table.name in ("risks",):  # foreign threats join the extra risks of ours
+                    text = _merge_rows(table, text, b.rows[table.name], b.extra[table.name])
+                (folder / table.filename).write_text(text, encoding="utf-8")
+            elif b.rows[table.name] or not table.optional_file:
+                (folder / table.filename).write_text(_csv_text(table, b.rows[table.name], b.extra[table.name]),
+                                                     encoding="utf-8")
+        try:
+            from . import load_model
+
+            model = load_model(folder, check_chain=False)
+        except ModelError as exc:
+            raise ModelError(_relocate(exc.problems, b, folder)) from None
+        warnings = tuple(_relocate(model.warnings, b, folder))
+    meta_out = dict(model.meta, target_population=population) if population == 0 else dict(model.meta)
+    if previous is not None:
+        # (model.yaml's own key order: previous sits where the document's model.yaml had it)
+        meta_out = {k: meta_out[k] if k != "previous" else previous for k in meta if k in meta_out or k == "previous"}
+    model = model.replace(path=None, meta=meta_out, warnings=warnings)
+    remainder = pd.DataFrame(b.remainder, columns=["otm_path", "otm_id", "what", "reason"])
+    assumptions = pd.DataFrame(b.assumptions, columns=["table", "id", "assumption"])
+    return OtmImport(model, remainder, tuple(placeholders), assumptions, b.kept_source)
+
+
+def _merge_rows(table: Table, text: str, rows: list[dict[str, str]], extra: list[str]) -> str:
+    """A ``pia-table`` CSV text with foreign rows appended (their columns added)."""
+    if not rows:
+        return text
+    reader = list(csv.reader(io.StringIO(text)))
+    header = reader[0] if reader else table.column_names
+    names = header + [c for c in [*table.column_names, *extra] if c not in header]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for line in reader[1:]:
+        writer.writerow(line + [""] * (len(names) - len(line)))
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in names])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------
+# the report
+
+
+def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
+    """``import-report.md``: what came in, the placeholders, the assumptions and the remainder.
+
+    Parameters
+    ----------
+    result
+        :func:`from_otm`'s result.
+    file
+        The OTM file imported (as named in the report).
+    lang
+        ``ja`` or ``en``.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from pia_analysis.formats.otm import from_otm, import_report
+    >>> r = from_otm({"otmVersion": "0.2.0", "project": {"name": "Shop", "id": "shop"},
+    ...               "components": [{"id": "WEB", "name": "Web", "type": "web-server"}]},
+    ...              assessed_on=datetime.date(2026, 4, 1))
+    >>> print(import_report(r, "shop.otm.json", "en").splitlines()[0])
+    # Import of shop.otm.json (Open Threat Model)
+    """
+    ja = lang == "ja"
+    m = result.model
+    counts = {t: len(getattr(m, t)) for t in ("zones", "systems", "files", "flows", "controls", "risks")}
+    if hasattr(m, "control_status"):
+        counts["control_status"] = len(m.control_status)
+    lines = [f"# {file} の取込（Open Threat Model）" if ja else f"# Import of {file} (Open Threat Model)", ""]
+    lines.append("取り込んだ行: " if ja else "Rows imported: ")
+    lines[-1] += ", ".join(f"{name} {n}" for name, n in counts.items())
+    lines.append("")
+    lines.append("## 仮の値（記入してください）" if ja else "## Placeholders (fill them in)")
+    lines.append("")
+    if result.placeholders:
+        lines += [f"- model.yaml `{k}`: {m.meta.get(k)}" for k in result.placeholders]
+    else:
+        lines.append("なし" if ja else "none")
+    lines += ["", "## 推定した値（assumption）" if ja else "## Guessed values (assumption)", ""]
+    if len(result.assumptions):
+        lines += [f"- {r.table} `{r.id}`: {r.assumption}" for r in result.assumptions.itertuples(index=False)]
+    else:
+        lines.append("なし" if ja else "none")
+    lines += ["", "## 取り込めなかったもの" if ja else "## Not imported (the remainder)", ""]
+    if len(result.remainder):
+        lines += ["| OTM | id | " + ("内容 | 理由 |" if ja else "what | why |"), "|---|---|---|---|"]
+        lines += [f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |".replace("\n", " ")
+                  for r in result.remainder.itertuples(index=False)]
+    else:
+        lines.append("なし" if ja else "none")
+    if m.meta.get("previous"):
+        lines += ["", (f"model.yaml の previous（{m.meta['previous']}）は書かれたまま。前の版のモデルをモデルの"
+                       "フォルダからの相対パスで指すように直すこと。" if ja else
+                       f"model.yaml's previous ({m.meta['previous']}) is kept as written: make it name the earlier "
+                       "version relative to the model directory.")]
+    if result.kept_source:
+        lines += ["", (f"{result.kept_source} 行は OTM の attributes に書かれた本ツールの source をそのまま使った。"
+                       if ja else f"{result.kept_source} rows kept the source written in their OTM attributes.")]
+    return "\n".join(lines) + "\n"
