@@ -6,18 +6,18 @@ are ours, so a small mapping carries them into OTM, which :mod:`pia_analysis.for
 
 * ``trust_boundaries`` → ``trustZones``; a boundary listed in another's ``trust_boundaries_nested`` gets
   ``parent.trustZone`` (our ``parent_zone``);
-* ``technical_assets`` → ``components`` in the innermost boundary that lists them; those no boundary lists go
-  to the zone ``UNZONED`` (OTM requires a parent), the zone the OTM importer adds for zoneless components;
+* ``technical_assets`` → ``components`` in the innermost boundary that lists them; those no boundary lists
+  get an empty ``parent`` (the one departure from OTM 0.2.0, which requires one), which the OTM importer reads
+  as its zone ``UNZONED``;
   ``data_assets_stored`` → ``assets.stored``,
   ``data_assets_processed`` (and, as Threagile's own parser does, the data of every link that ends at the
   asset) minus the stored ones → ``assets.processed``;
 * each ``communication_links`` entry → a ``dataflow`` from the asset to its ``target``, with Threagile's own
   id (``source>title-slug``), the data sent and received as its assets, ``bidirectional`` when data goes both
-  ways (Threagile's ``IsBidirectional``) and the link is not ``readonly``, ``encrypted`` when the protocol is
-  one Threagile calls encrypted;
-* ``data_assets`` → ``assets`` (confidentiality, integrity and availability on 0–100); one whose title or a
-  tag names My Numbers (:data:`MY_NUMBER_WORDS`) carries ``contains_my_number`` with a source that says it
-  is an assumption;
+  ways (Threagile's ``IsBidirectional``) and the link is not ``readonly``, tagged ``encrypted`` when the
+  protocol is one Threagile calls encrypted or the link runs in a VPN;
+* ``data_assets`` → ``assets`` (confidentiality, integrity and availability on 0–100) with their Threagile
+  tags, from which (and the name) the importer guesses My Numbers, as an assumption;
 * what has no place (``risk_tracking``, keyed by Threagile's own risk ids; abuse cases; security
   requirements; questions; individual risk categories; shared runtimes; out-of-scope marks; any other key)
   → :class:`RemainderItem` s, which the import report lists.
@@ -31,21 +31,24 @@ what is malformed located as ``file:line: path: message (hint)``, all at once. S
 
 from __future__ import annotations
 
-__all__ = ["RemainderItem", "ThreagileTranslation", "is_threagile", "read_threagile", "threagile_to_otm",
-           "translate_threagile"]
+__all__ = ["RemainderItem", "ThreagileTranslation", "from_threagile", "is_threagile", "read_threagile",
+           "threagile_to_otm", "translate_threagile"]
 
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from ..model.errors import ModelError, Problem
 from ..model.yamlread import ModelYamlLoader
 from .directory import MAX_YAML_BYTES, control_character_problem, read_text
+from .otm import OtmImport, from_otm
 
 #: The OTM version written.
 OTM_VERSION = "0.2.0"
@@ -78,19 +81,9 @@ CRITICALITY = ("archive", "operational", "important", "critical", "mission-criti
 # The importer reads the rating back as the zone's operator, marked as an assumption.
 CLOUD_BOUNDARY_TYPES = frozenset({"network-cloud-provider", "network-cloud-security-group"})
 CLOUD_TRUST, OWN_TRUST = 80, 100
-#: The zone of technical assets in no trust boundary. OTM 0.2.0 requires every component's ``parent``, so they
-#: cannot be left zoneless; this is the zone the OTM importer adds for such components (DESIGN18 §0,
-#: "Unzoned"), written out with its columns in ``attributes`` so that it reads back the same.
-UNZONED = "UNZONED"
-UNZONED_NAME = "区域外（取込時に補完）"
-
-# The words that mark a data asset as holding My Numbers, in its title or one of its tags (compared in lower
-# case, '-' and '_' read as spaces). Only name and tags: a description mentioning My Numbers may say the
-# asset does *not* hold them. A guess, so the asset's source says it is an assumption.
-MY_NUMBER_WORDS = ("my number", "mynumber", "個人番号", "マイナンバー", "特定個人情報")
 
 # Top-level keys carried into OTM (the rest is listed as remainder).
-_MAPPED_KEYS = frozenset({"threagile_version", "title", "author", "date", "business_overview", "includes",
+_MAPPED_KEYS = frozenset({"threagile_version", "title", "business_overview", "includes",
                           "management_summary_comment", "data_assets", "technical_assets", "trust_boundaries"})
 # Keys without consequence for a model (presentation only): not listed.
 _IGNORED_KEYS = frozenset({"tags_available", "technical_overview", "business_criticality", "contributors",
@@ -549,7 +542,7 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
     Returns
     -------
     ThreagileTranslation
-        ``otm`` (a JSON-ready OTM 0.2.0 dict; technical assets in no boundary are in the zone ``UNZONED``) and
+        ``otm`` (a JSON-ready OTM 0.2.0 dict; technical assets in no boundary get ``parent: {}``) and
         ``remainder`` (the :class:`RemainderItem` s, in the model's order).
 
     Raises
@@ -573,7 +566,7 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
     ...        "abuse_cases": {"Theft": "As a thief I want the tokens."}}
     >>> t = translate_threagile(doc, source_name="demo.yaml")
     >>> [(c["id"], c["parent"]) for c in t.otm["components"]]
-    [('web', {'trustZone': 'UNZONED'}), ('idp', {'trustZone': 'auth'})]
+    [('web', {}), ('idp', {'trustZone': 'auth'})]
     >>> f = t.otm["dataflows"][0]
     >>> f["id"], f["bidirectional"], "encrypted" in f["tags"]
     ('web>login', False, True)
@@ -618,33 +611,19 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
         if body["id"] in parent_of:
             zone["parent"] = {"trustZone": parent_of[body["id"]]}
         zones.append(_clean(zone))
-    unzoned = [b["id"] for _t, b in _items(doc, "technical_assets") if isinstance(b, dict) and b["id"] not in zone_of]
-    if unzoned:
-        zones.append({"id": UNZONED, "name": UNZONED_NAME, "type": "unzoned",
-                      "description": "Threagile technical assets in no trust boundary",
-                      "risk": {"trustRating": OWN_TRUST},
-                      "attributes": {"internet_facing": "false", "operator": "city",
-                                     "source": f"assumption: threagile: {len(unzoned)} technical assets were in no "
-                                               f"trust boundary ({', '.join(unzoned)})"}})
 
     # Data assets → assets.
     otm_assets = []
     for title, body in _items(doc, "data_assets"):
-        attributes: dict[str, str] = {}
-        if body.get("tags"):
-            attributes["threagile_tags"] = ";".join(_ids(body.get("tags")))
-        clue = _my_number_clue(title, _ids(body.get("tags")))
-        if clue:
-            attributes["contains_my_number"] = "true"
-            attributes["source"] = (f"assumption: holds My Numbers, guessed from its {clue}; "
-                                    f"threagile:{source_name}#/data_assets/{title}")
         otm_assets.append(_clean({
             "id": body["id"], "name": title, "description": text(body.get("description")),
             "risk": {"confidentiality": _rating(body.get("confidentiality"), CONFIDENTIALITY),
                      "integrity": _rating(body.get("integrity"), CRITICALITY),
                      "availability": _rating(body.get("availability"), CRITICALITY),
                      "comment": text(body.get("justification_cia_rating"))},
-            "attributes": attributes,
+            # OTM 0.2.0 gives assets no tags; they are kept (the schema allows more keys) since the
+            # importer guesses My Numbers from an asset's name and tags.
+            "tags": _ids(body.get("tags")),
         }))
 
     # Technical assets → components; communication links → dataflows.
@@ -658,7 +637,8 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
             # Threagile's parser adds a link's data to what its target processes (pkg/model/parse.go).
             processed_by_link.setdefault(str(link["target"]), []).extend(carried)
             protocol = str(link.get("protocol") or "unknown-protocol")
-            encrypted = protocol in ENCRYPTED_PROTOCOLS
+            # A VPN encrypts the channel whatever runs in it (the importer reads the tag vpn so too).
+            encrypted = protocol in ENCRYPTED_PROTOCOLS or link.get("vpn") is True
             readonly = link.get("readonly") is True
             tags = [*_ids(link.get("tags")), f"protocol:{protocol}", "encrypted" if encrypted else "unencrypted"]
             tags += ["readonly"] if readonly else []
@@ -669,7 +649,6 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
                 "bidirectional": bool(sent) and bool(received) and not readonly,
                 "source": body["id"], "destination": str(link["target"]),
                 "assets": carried, "tags": tags,
-                "attributes": {"encrypted": "true" if encrypted else "false", "channel": protocol},
             }))
     components = []
     for title, body in technical:
@@ -679,16 +658,20 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
                                               + processed_by_link.get(ident, [])) if a not in stored]
         technology = str(body.get("technology") or "unknown-technology")
         kind = _kind(technology, str(body.get("type") or ""))
-        tags = [*_ids(body.get("tags")), f"threagile-type:{body.get('type') or 'process'}"]
-        # On the internet: an entry point (the importer reads the tag external as one).
+        # The kind as the tag word the importer reads first (formats/otm._KIND_WORDS): store, terminal,
+        # network, external; a plain system needs none.
+        tags = [*_ids(body.get("tags")), *([kind] if kind != "system" else []),
+                f"threagile-type:{body.get('type') or 'process'}"]
+        # On the internet: outside, and an entry point (the importer reads the tag external as both).
         tags += ["internet", "external"] if body.get("internet") is True else []
         tags += ["out-of-scope"] if body.get("out_of_scope") is True else []
         components.append(_clean({
             "id": ident, "name": title, "type": technology, "description": text(body.get("description")),
-            "parent": {"trustZone": zone_of.get(ident, UNZONED)},
-            "assets": {"stored": stored, "processed": processed}, "tags": tags,
-            "attributes": {"kind": kind},
-        }))
+            # No boundary: an empty parent, which the OTM importer reads as its zone UNZONED (an assumption
+            # it lists) — the one place the document departs from OTM 0.2.0, which requires a parent.
+            "parent": {"trustZone": zone_of[ident]} if ident in zone_of else {},
+            "assets": {"stored": stored, "processed": processed}, "tags": list(dict.fromkeys(tags)),
+        }, keep=("parent",)))
         if body.get("out_of_scope") is True:
             remainder.append(RemainderItem(
                 f"technical_assets/{title}/out_of_scope", ident, "out of scope",
@@ -721,15 +704,11 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
         if str(key) not in _MAPPED_KEYS | _IGNORED_KEYS | set(reasons) and doc[key] not in (None, "", [], {}):
             remainder.append(RemainderItem(str(key), str(key), "model key", "not carried into OTM"))
 
-    author = doc.get("author") if isinstance(doc.get("author"), dict) else {}
     overview = doc.get("business_overview") if isinstance(doc.get("business_overview"), dict) else {}
     name = text(doc.get("title")) or Path(source_name).stem
     project = _clean({
         "name": name, "id": _slug(name) or "threagile-model",
         "description": text(overview.get("description")) or text(doc.get("management_summary_comment")),
-        "owner": text(author.get("name")),
-        "attributes": {"threagile_version": str(doc.get("threagile_version")), "threagile_source": source_name,
-                       **({"threagile_date": str(doc["date"])} if doc.get("date") else {})},
     })
     otm = {"otmVersion": OTM_VERSION, "project": project, "assets": otm_assets, "trustZones": zones,
            "components": components, "dataflows": flows}
@@ -768,6 +747,57 @@ def threagile_to_otm(doc: Mapping[str, Any], *, source_name: str) -> dict[str, A
     return translate_threagile(doc, source_name=source_name).otm
 
 
+def from_threagile(path: str | os.PathLike[str], *, assessed_on: dt.date | None = None) -> OtmImport:
+    r"""Import a Threagile model: read it (:func:`read_threagile`), translate it to OTM, import that.
+
+    The OTM importer (:func:`~pia_analysis.formats.otm.from_otm`) makes the model; its remainder gets the
+    Threagile remainder first (risk tracking, abuse cases, out-of-scope marks …; ``otm_path`` is then the
+    Threagile path, ``risk_tracking/…``), so that the import report lists everything not carried.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Threagile YAML file.
+    assessed_on : datetime.date, optional
+        The ``assessed_on`` placeholder of the model (default: today).
+
+    Returns
+    -------
+    OtmImport
+        The model, the remainder (Threagile's, then the OTM importer's), the placeholders, the assumptions.
+
+    Raises
+    ------
+    ModelError
+        Every located problem of the file (:func:`read_threagile`) or of its translation (the OTM importer's
+        checks, located in the OTM document); nothing is made.
+
+    Examples
+    --------
+    >>> import datetime, tempfile, pathlib
+    >>> from pia_analysis.formats.threagile import from_threagile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "threagile.yaml").write_text(
+    ...     "threagile_version: 1.0.0\ntitle: Demo\n"
+    ...     "data_assets:\n  Resident Record (My Number):\n    id: resident\n"
+    ...     "technical_assets:\n  DB:\n    id: db\n    technology: database\n"
+    ...     "    data_assets_stored: [resident]\n"
+    ...     "abuse_cases:\n  Theft: As a thief I want the records.\n", encoding="utf-8")
+    >>> imported = from_threagile(d / "threagile.yaml", assessed_on=datetime.date(2026, 4, 1))
+    >>> imported.model.systems[["system_id", "zone_id", "kind", "holds"]].values.tolist()
+    [['db', 'UNZONED', 'store', ['resident']]]
+    >>> bool(imported.model.files["contains_my_number"].iloc[0]), imported.remainder["what"].iloc[0]
+    (True, 'abuse case')
+    """
+    label = Path(path).name
+    translated = translate_threagile(read_threagile(path), source_name=label)
+    imported = from_otm(translated.otm, label, assessed_on=assessed_on)
+    ours = pd.DataFrame([{"otm_path": r.path, "otm_id": r.element_id, "what": r.what, "reason": r.reason}
+                         for r in translated.remainder], columns=["otm_path", "otm_id", "what", "reason"])
+    remainder = pd.concat([ours, imported.remainder], ignore_index=True) if len(imported.remainder) else ours
+    return replace(imported, remainder=remainder)
+
+
 def _kind(technology: str, asset_type: str) -> str:
     """Our system kind of a Threagile technology and technical-asset type (see the tables above)."""
     if technology in TERMINAL_TECHNOLOGIES:
@@ -779,15 +809,6 @@ def _kind(technology: str, asset_type: str) -> str:
     if asset_type == "external-entity":
         return "external"
     return "system"
-
-
-def _my_number_clue(title: str, tags: list[str]) -> str | None:
-    """What in a data asset's title or tags says it holds My Numbers (``tag 'my-number'``), or None."""
-    for what, text in (("name", title), *(("tag", t) for t in tags)):
-        plain = " ".join(text.lower().replace("-", " ").replace("_", " ").split())
-        if any(word in plain for word in MY_NUMBER_WORDS):
-            return f"{what} {text!r}"
-    return None
 
 
 def _rating(value: Any, scale: tuple[str, ...]) -> int:
@@ -807,6 +828,6 @@ def _slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")
 
 
-def _clean(element: dict[str, Any]) -> dict[str, Any]:
-    """The element without empty values (OTM's optional keys are left out rather than null)."""
-    return {k: v for k, v in element.items() if v not in (None, "", [], {})}
+def _clean(element: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The element without empty values (OTM's optional keys are left out rather than null), but ``keep``."""
+    return {k: v for k, v in element.items() if k in keep or v not in (None, "", [], {})}
