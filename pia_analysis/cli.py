@@ -1403,6 +1403,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_import_otm(args: argparse.Namespace) -> int:
     from .formats import save_model, validate
     from .formats.otm import from_otm, import_report, read_otm
+    from .formats.threagile import from_threagile, is_threagile
     from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
 
     _named(args.dir)
@@ -1421,7 +1422,7 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
     else:
         check_new_dir(dst, inputs=[src], option="DIR")
     try:
-        result = from_otm(read_otm(src))
+        result = from_threagile(src) if is_threagile(src) else from_otm(read_otm(src))  # Threagile: via OTM
     except ModelError as exc:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
     report = import_report(result, src.name, args.lang)
