@@ -199,7 +199,7 @@ def test_platform_as_cloud_provider_or_as_contractor_gives_the_documented_differ
     def zone_rules(platform: str) -> list[str]:
         row = pd.DataFrame([{"zone_id": "GC", "name_ja": "GC", "name_en": "GC", "internet_facing": False,
                              "operator": platform, "source": "test",
-                             "government_cloud": platform == "cloud_provider"}]).astype(base.zones.dtypes)
+                             "government_cloud": platform == "cloud_provider", "parent_zone": ""}]).astype(base.zones.dtypes)
         changed = base.replace(zones=pd.concat([base.zones, row], ignore_index=True))
         changes = diff(base, changed).changes
         return changes.loc[changes["id"] == "GC", "rules"].iloc[0]

@@ -102,7 +102,10 @@ def logical_models(draw) -> dict[str, Any]:
     rows: dict[str, list[dict[str, Any]]] = {}
     rows["zones"] = [{"zone_id": z, "name_ja": draw(TEXT), "name_en": draw(TEXT), "internet_facing": draw(st.booleans()),
                       "operator": draw(st.sampled_from(OPERATORS)), "source": draw(TEXT),
-                      "government_cloud": draw(st.booleans())} for z in pools["zones"]]
+                      "government_cloud": draw(st.booleans()),
+                      # a zone inside an earlier one (never a cycle), or in none
+                      "parent_zone": draw(st.one_of(st.just(""), st.sampled_from(pools["zones"][:i])))
+                      if i else ""} for i, z in enumerate(pools["zones"])]
     rows["files"] = [{"file_id": f, "name_ja": draw(TEXT), "name_en": draw(TEXT), "records": draw(st.integers(0, 10**9)),
                       "contains_my_number": draw(st.booleans()), "items": draw(st.lists(ITEM, max_size=3)),
                       "source": draw(TEXT)} for f in pools["files"]]
@@ -112,6 +115,8 @@ def logical_models(draw) -> dict[str, Any]:
                         "entry_likelihood": draw(st.one_of(st.just(0.0), PROB)), "source": draw(TEXT),
                         "functions": draw(TEXT)}
                        for s in pools["systems"]]
+    for row in rows["systems"]:  # files passing through, never one the system holds (that is a warning)
+        row["processes"] = draw(subset([f for f in pools["files"] if f not in row["holds"]], 0, 2))
     # the document-only data: a file's details, its dates, counts and retention empty (not given) or typed
     spec = TABLE_BY_NAME["file_details"]
     rows["file_details"] = [
@@ -125,11 +130,11 @@ def logical_models(draw) -> dict[str, Any]:
     for name in ("outsourcing", "recipients", "form_answers"):
         rows[name] = []
     rows["holdings"] = []  # files kept at a city workspace's shared systems: an ordinary model has no shared part
-    holds = {r["system_id"]: r["holds"] for r in rows["systems"]}
+    holds = {r["system_id"]: r["holds"] + r["processes"] for r in rows["systems"]}
     rows["flows"] = []
     for f in pools["flows"]:
         a, b = draw(st.lists(st.sampled_from(pools["systems"]), unique=True, min_size=2, max_size=2))
-        carried = sorted(set(holds[a]) | set(holds[b]))  # the file-held-at-an-end rule
+        carried = sorted(set(holds[a]) | set(holds[b]))  # the file-held-or-processed-at-an-end rule
         rows["flows"].append({"flow_id": f, "source": a, "target": b, "files": draw(subset(carried)),
                               "stage": draw(st.sampled_from(STAGES)), "channel": draw(TEXT),
                               "interactive": draw(st.booleans()), "encrypted": draw(st.booleans()),
@@ -146,6 +151,14 @@ def logical_models(draw) -> dict[str, Any]:
                          "sub_measures": draw(subset(sorted(SUB_MEASURES)))}
                         for c in pools["controls"]]
     # ratings name rated items: the Section Ⅲ ones (the 委託 block once) and the extra risks outside the block
+    # a status of a control on one of its elements (any system or flow for an organisation-wide control)
+    rows["control_status"] = []
+    for c in rows["controls"]:
+        on = elements if c["applies_to"] == ["*"] else c["applies_to"]
+        rows["control_status"] += [{"control_id": c["control_id"], "element": e,
+                                    "status": draw(st.sampled_from(STATUSES)), "source": draw(TEXT)}
+                                   for e in draw(subset(on, 0, 2))]
+    rows["triage"] = []  # decisions are drawn in tests/test_format_18.py and tests/test_triage.py
     rated_pool = RATED + [r["risk_id"] for r in rows["risks"] if r["stage"] != "outsource"]
     # answers of their kind: a choice row one of its choices, a text row its text in detail
     rows["sub_measures"] = [{"sub_measure_id": sid,
@@ -235,7 +248,9 @@ def written_models(draw) -> Written:
         rows = logical["rows"][table.name]
         if table.optional_file and not rows and draw(st.booleans()):
             continue  # an optional table may be left out altogether
-        columns = [c for c in table.columns if c.required or draw(st.booleans())]
+        # processed files keep the flows valid (a flow's file is held or processed at an end): never left out
+        columns = [c for c in table.columns if c.required or draw(st.booleans())
+                   or (c.name == "processes" and any(r["processes"] for r in rows))]
         extra = draw(st.sampled_from([None, "memo", "備考"]))
         names = [c.name for c in columns] + ([extra] if extra else [])
         order = draw(st.permutations(names))
@@ -315,6 +330,13 @@ def test_valid_models_load_and_round_trip_exactly(w: Written, property_counts):
             assert getattr(first, name)[key].tolist() == [r[key] for r in rows[name]], name
         assert first.systems["holds"].tolist() == [r["holds"] for r in rows["systems"]]
         assert first.files["records"].tolist() == [r["records"] for r in rows["files"]]
+        # the columns of issue 18: a column left out is empty (no file processed, no zone around)
+        for table, column, empty in (("systems", "processes", []), ("zones", "parent_zone", "")):
+            header = w.files[TABLE_BY_NAME[table].filename].header
+            assert getattr(first, table)[column].tolist() == [r[column] if column in header else empty
+                                                              for r in rows[table]], column
+        assert sorted(map(tuple, first.control_status[["control_id", "element", "status"]].values.tolist())) == \
+            sorted((r["control_id"], r["element"], r["status"]) for r in rows["control_status"])
         written = w.files.get("file_details.csv")
         for column in ("retention", "user_count", "holding_start"):  # a column left out is not given: None
             expected = [r[column] if written is not None and column in written.header else None
