@@ -43,7 +43,7 @@ from ...model.model import Model
 from ...model.schema import TABLES
 from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
-from ..attack_graph import Net, build_net, gc_paused, reachable_holdings, shared_nets
+from ..attack_graph import Net, build_net, control_statuses, gc_paused, reachable_holdings, shared_nets
 from ..exposure import exposure_and_paths
 from ..provenance import assumed_rows
 
@@ -309,18 +309,45 @@ class FindingContext:
 
     @cached_property
     def implemented(self) -> list[dict]:
-        """The implemented controls as dicts."""
-        return [c for c in self._control_records if c["status"] == "implemented"]
+        """The controls implemented on some element (or everywhere) as dicts."""
+        ids = set(self._implemented_where)
+        return [c for c in self._control_records if c["control_id"] in ids]
 
     @cached_property
-    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[dict]]:
-        """The implemented controls by the element they name, and those that apply to ``*``."""
+    def _implemented_where(self) -> dict[str, tuple[list[str], frozenset[str]]]:
+        """Control id → (the elements it is implemented on, ``*`` included; the elements it is excepted on).
+
+        The excepted elements are, for a ``*`` control implemented everywhere, those where
+        ``control_status.csv`` gives it another status. From :attr:`~pia_analysis.Model.control_applications`:
+        a control's status on an element is its override there, else its own.
+        """
+        out: dict[str, tuple[list[str], frozenset[str]]] = {}
+        for c in control_statuses(self.model):
+            if not c.on:  # one status everywhere (most controls)
+                if c.status == "implemented":
+                    out[c.control_id] = (list(dict.fromkeys(c.applies_to)), frozenset())
+                continue
+            elements = list(dict.fromkeys([*c.applies_to, *c.on]))
+            on = [e for e in elements if c.status_on(e) == "implemented"]
+            if on:
+                star_impl = "*" in c.applies_to and c.status == "implemented"
+                out[c.control_id] = (on, frozenset(e for e, st in c.on.items() if star_impl and st != "implemented"))
+        return out
+
+    @cached_property
+    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[tuple[dict, frozenset[str]]]]:
+        """The controls implemented on each element they name, and those implemented on ``*``.
+
+        Each ``*`` control comes with the elements an override excepts.
+        """
         by_target: dict[str, list[dict]] = {}
-        star: list[dict] = []
+        star: list[tuple[dict, frozenset[str]]] = []
+        where = self._implemented_where
         for c in self.implemented:
-            for target in dict.fromkeys(c["applies_to"]):
+            on, excepted = where[c["control_id"]]
+            for target in on:
                 if target == "*":
-                    star.append(c)
+                    star.append((c, excepted))
                 else:
                     by_target.setdefault(target, []).append(c)
         return by_target, star
@@ -418,7 +445,7 @@ class FindingContext:
         return self._mn_records_reachable[system_id]
 
     def controls_on(self, element: str, risks: Iterable[str] | None = None, star: bool = True) -> list[str]:
-        """The sorted ids of the implemented controls applying to ``element`` (or to ``*`` when ``star``).
+        """The sorted ids of the controls implemented on ``element`` (or on ``*`` when ``star``).
 
         With ``risks``, only those mitigating one of them.
         """
@@ -428,8 +455,8 @@ class FindingContext:
         wanted = set(risks) if risks is not None else None
         by_target, star_controls = self._controls_by_target
         candidates = by_target.get(element, [])
-        if star:
-            candidates = candidates + star_controls
+        if star:  # a '*' control counts on every element but those where it is overridden
+            candidates = candidates + [c for c, excepted in star_controls if element not in excepted]
         out = set()
         for c in candidates:
             if wanted is None or not wanted.isdisjoint(c["mitigates"]):
