@@ -174,3 +174,28 @@ def test_charts_mark_controls_planned_on_an_element():
     gids = {a.get_gid() for a in fig.axes[0].get_children()}
     assert "planned-F1" in gids and "planned-REG" not in gids
     assert "planned-F1" not in {a.get_gid() for a in dataflow_diagram(model, None).axes[0].get_children()}
+
+
+def test_per_element_statuses_equal_to_the_own_change_nothing_on_the_bundled_model():
+    """Every (control, element) of the Kitakyushu model listed in control_status.csv with the control's own
+    status: the per-element path of every analysis gives the very tables of the plain one."""
+    import datetime as dt
+
+    from pia_analysis import bundled_model_path
+    from pia_analysis.analysis.pipeline import analyse
+
+    base = load_model(bundled_model_path())
+    rows = [(c, e, s) for c, targets, s in zip(base.controls["control_id"], base.controls["applies_to"],
+                                                base.controls["status"]) for e in targets]
+    assert any(e == "*" for _c, e, _s in rows)
+    stars = {c for c, e, _s in rows if e == "*"}
+    # a '*' control may list any system (its own status there); the others their applies_to
+    rows = [r for r in rows if r[1] != "*"] + [(c, "JUKI_REC", s) for c, _e, s in rows if c in stars]
+    explicit = base.replace(control_status=_overrides(*rows))
+    assert len(explicit.control_status) > 20
+    today = dt.date(2026, 11, 30)
+    a, b = analyse(base, today=today, trials=500), analyse(explicit, today=today, trials=500)
+    for name in ("exposure", "compromise", "simulation", "hardening", "fix_first", "control_importance",
+                 "stage_coverage", "risk_coverage", "coverage_matrix", "rating_check", "findings", "section3"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    pd.testing.assert_frame_equal(coverage_pairs(base), coverage_pairs(explicit), check_exact=True)

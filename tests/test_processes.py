@@ -166,3 +166,39 @@ def test_charts_draw_transit_dashed():
     # without processes the legend has no transit entry
     plain = dataflow_diagram(transit_model(False), node_exposure(transit_model(False)), lang="en")
     assert not any("passes through" in t.get_text() for leg in plain.legends for t in leg.get_texts())
+
+
+TINY_TRANSIT = Path(__file__).parent / "models" / "tiny-transit"
+
+
+def test_the_transit_model_read_from_its_directory():
+    """tests/models/tiny-transit (the format's model): WEB in DMZ, inside CORE, processes REG_FILE."""
+    model = load_model(TINY_TRANSIT)
+    table = node_exposure(model).set_index("system_id")
+    assert table.at["WEB", "records_at_stake"] == 0.0 and bool(table.at["WEB", "processes_my_number"])
+    assert table.at["WEB", "records_in_transit"] == pytest.approx(table.at["WEB", "exposure"] * 1500)
+    found = find_findings(model, include_all=True).set_index("finding_id")["status"]
+    assert found["unencrypted-crossing@F1"] == "open"
+    assert found["mn-store-no-retain-control@WEB"] == "not_applicable"
+    assert found["exposed-mn-holder@WEB"] == "not_applicable"
+
+
+def test_nested_zones_are_drawn_nested_and_analysed_flat():
+    model = load_model(TINY_TRANSIT)  # DMZ's parent_zone is CORE
+    dot = dataflow_dot(model, node_exposure(model), "en").splitlines()
+    core = next(i for i, line in enumerate(dot) if line.strip() == 'subgraph "cluster_CORE" {')
+    dmz = next(i for i, line in enumerate(dot) if line.strip() == 'subgraph "cluster_DMZ" {')
+    # the DMZ cluster opens inside CORE's (one level deeper) before CORE's closes
+    assert core < dmz and dot[dmz].startswith("    subgraph")
+    depth = 0
+    for line in dot[core:dmz]:
+        depth += line.count("{") - line.count("}")
+    assert depth == 1
+    assert sum(line.strip() == 'subgraph "cluster_DMZ" {' for line in dot) == 1
+    # the figure keeps each zone in its own frame (the columns are the analyses' zones) and says where it lies
+    fig = dataflow_diagram(model, node_exposure(model), lang="en")
+    label = next(t for t in fig.axes[0].texts if t.get_gid() == "zonelabel-DMZ")
+    assert "inside Core" in label.get_text().replace("\n", " ")
+    # analysed flat: TERM (CORE) → WEB (DMZ) crosses a boundary
+    assert find_findings(model, include_all=True).set_index("finding_id").at["unencrypted-crossing@F1",
+                                                                               "status"] == "open"

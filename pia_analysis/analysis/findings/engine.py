@@ -43,7 +43,8 @@ from ...model.model import Model
 from ...model.schema import TABLES
 from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
-from ..attack_graph import Net, build_net, control_statuses, gc_paused, reachable_holdings, shared_nets
+from ..attack_graph import (ControlStatus, Net, build_net, control_statuses, gc_paused, reachable_holdings,
+                            shared_nets)
 from ..exposure import exposure_and_paths
 from ..provenance import assumed_rows
 
@@ -314,41 +315,40 @@ class FindingContext:
         return [c for c in self._control_records if c["control_id"] in ids]
 
     @cached_property
-    def _implemented_where(self) -> dict[str, tuple[list[str], frozenset[str]]]:
-        """Control id → (the elements it is implemented on, ``*`` included; the elements it is excepted on).
+    def _implemented_where(self) -> dict[str, list[str] | ControlStatus]:
+        """Control id → the elements it is implemented on; for a ``*`` control, the control itself.
 
-        The excepted elements are, for a ``*`` control implemented everywhere, those where
-        ``control_status.csv`` gives it another status. From :attr:`~pia_analysis.Model.control_applications`:
-        a control's status on an element is its override there, else its own.
+        A control's status on an element is its ``control_status.csv`` row there, else its own
+        (:attr:`~pia_analysis.Model.control_applications`). A ``*`` control stays organisation-wide wherever it
+        is implemented: it names no element (the rules that ask for a control *naming* a system leave it out),
+        and on each element it counts where its status there is implemented (:meth:`controls_on`).
         """
-        out: dict[str, tuple[list[str], frozenset[str]]] = {}
+        out: dict[str, list[str] | ControlStatus] = {}
         for c in control_statuses(self.model):
-            if not c.on:  # one status everywhere (most controls)
+            if "*" in c.applies_to:
+                if c.status == "implemented" or "implemented" in c.on.values():
+                    out[c.control_id] = c
+            elif not c.on:  # one status everywhere (most controls)
                 if c.status == "implemented":
-                    out[c.control_id] = (list(dict.fromkeys(c.applies_to)), frozenset())
-                continue
-            elements = list(dict.fromkeys([*c.applies_to, *c.on]))
-            on = [e for e in elements if c.status_on(e) == "implemented"]
-            if on:
-                star_impl = "*" in c.applies_to and c.status == "implemented"
-                out[c.control_id] = (on, frozenset(e for e, st in c.on.items() if star_impl and st != "implemented"))
+                    out[c.control_id] = list(dict.fromkeys(c.applies_to))
+            else:
+                on = [e for e in dict.fromkeys(c.applies_to) if c.status_on(e) == "implemented"]
+                if on:
+                    out[c.control_id] = on
         return out
 
     @cached_property
-    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[tuple[dict, frozenset[str]]]]:
-        """The controls implemented on each element they name, and those implemented on ``*``.
-
-        Each ``*`` control comes with the elements an override excepts.
-        """
+    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[tuple[dict, ControlStatus]]]:
+        """The controls implemented on each element they name, and the ``*`` ones implemented somewhere."""
         by_target: dict[str, list[dict]] = {}
-        star: list[tuple[dict, frozenset[str]]] = []
+        star: list[tuple[dict, ControlStatus]] = []
         where = self._implemented_where
         for c in self.implemented:
-            on, excepted = where[c["control_id"]]
-            for target in on:
-                if target == "*":
-                    star.append((c, excepted))
-                else:
+            on = where[c["control_id"]]
+            if isinstance(on, ControlStatus):
+                star.append((c, on))
+            else:
+                for target in on:
                     by_target.setdefault(target, []).append(c)
         return by_target, star
 
@@ -455,8 +455,8 @@ class FindingContext:
         wanted = set(risks) if risks is not None else None
         by_target, star_controls = self._controls_by_target
         candidates = by_target.get(element, [])
-        if star:  # a '*' control counts on every element but those where it is overridden
-            candidates = candidates + [c for c, excepted in star_controls if element not in excepted]
+        if star:  # a '*' control counts where its status is implemented (everywhere, but for its overrides)
+            candidates = candidates + [c for c, status in star_controls if status.status_on(element) == "implemented"]
         out = set()
         for c in candidates:
             if wanted is None or not wanted.isdisjoint(c["mitigates"]):
