@@ -46,7 +46,9 @@ import pandas as pd
 
 from .formats import bundled_model_path, load_model
 from .formats.workspace import bundled_workspace_path
+from .model.cells import empty_table
 from .model.model import Model
+from .model.schema import STATUSES, TABLE_BY_NAME
 from .util.errors import InvalidArgumentError
 from .util.files import write_new_dir
 
@@ -212,11 +214,58 @@ def _replicate(tpl: Model, prefixes: Sequence[str], labels: Sequence[tuple[str, 
     return _Copies(file_rows, system_rows, flow_rows, control_rows, local_ids)
 
 
-def synthetic_model(municipalities: int, seed: int = 0, template: Model | None = None) -> Model:
+def _issue18_features(model: Model, seed: int, processes: bool, nested_zones: bool, control_status: bool) -> Model:
+    """``model`` with issue 18's data drawn in: files passing through, zones inside zones, per-element statuses.
+
+    Drawn from their own stream (``seed`` and 18), so the other draws of a seed stay as they were. Each choice
+    keeps the model valid and without warnings: a system that holds nothing processes the files its flows carry
+    (each such system with probability 1/2); a zone lies inside a zone listed before it (probability 1/2: no
+    cycle); a control gets another status on one of its elements, any system for ``*`` (probability 1/3).
+    """
+    rng = np.random.default_rng([seed, 18])
+    changes: dict[str, pd.DataFrame] = {}
+    if processes:
+        carried: dict[str, list[str]] = {}
+        for source, target, files in zip(model.flows["source"], model.flows["target"], model.flows["files"]):
+            for end in (source, target):
+                carried.setdefault(str(end), []).extend(f for f in files if f not in carried.get(str(end), []))
+        systems = model.systems.copy()
+        systems["processes"] = [
+            list(carried.get(str(sid), [])) if not holds and carried.get(str(sid)) and rng.random() < 0.5 else []
+            for sid, holds in zip(systems["system_id"], systems["holds"])]
+        changes["systems"] = systems
+    if nested_zones:
+        zones = model.zones.copy()
+        ids = list(zones["zone_id"])
+        zones["parent_zone"] = [str(ids[int(rng.integers(0, i))]) if i and rng.random() < 0.5 else ""
+                                for i in range(len(ids))]
+        changes["zones"] = zones
+    if control_status:
+        systems = [str(s) for s in model.systems["system_id"]]
+        rows = []
+        for cid, applies, status in zip(model.controls["control_id"], model.controls["applies_to"],
+                                        model.controls["status"]):
+            if rng.random() >= 1 / 3:
+                continue
+            targets = systems if list(applies) == ["*"] else [str(t) for t in applies]
+            others = [s for s in STATUSES if s != status]
+            rows.append({"control_id": str(cid), "element": targets[int(rng.integers(0, len(targets)))],
+                         "status": others[int(rng.integers(0, len(others)))],
+                         "source": "synthetic: a status drawn for one element"})
+        changes["control_status"] = pd.DataFrame(rows, columns=TABLE_BY_NAME["control_status"].column_names).astype(
+            empty_table(TABLE_BY_NAME["control_status"]).dtypes.to_dict())
+    return model.replace(**changes) if changes else model
+
+
+def synthetic_model(municipalities: int, seed: int = 0, template: Model | None = None, *, processes: bool = False,
+                    nested_zones: bool = False, control_status: bool = False) -> Model:
     """A model of ``municipalities`` copies of a template's local systems around its shared national ones.
 
     With the bundled template each municipality adds 11 systems, 3 files and 18 flows to 9 shared
     systems, so ``synthetic_model(90)`` has 999 systems and ``synthetic_model(909)`` 10,008.
+    ``processes``, ``nested_zones`` and ``control_status`` draw issue 18's data in as well (for round trips
+    of the format: files passing through systems that hold nothing, zones inside zones, a control's status on
+    one element), each from its own random stream.
 
     Parameters
     ----------
@@ -226,6 +275,12 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
         Seed of the random populations, likelihoods and effectiveness values.
     template
         The model to copy; by default the bundled Kitakyushu model.
+    processes
+        Give a system that holds nothing the files its flows carry as ``processes`` (each with probability 1/2).
+    nested_zones
+        Put a zone inside one listed before it (``parent_zone``; each with probability 1/2).
+    control_status
+        Give a control another status on one of its elements (``control_status``; each with probability 1/3).
 
     Returns
     -------
@@ -243,6 +298,9 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
     >>> m = synthetic_model(3, seed=1)
     >>> len(m.systems), len(m.flows), m.systems["system_id"].iloc[-1]
     (42, 58, 'M0003_SUBCON_TERM')
+    >>> t = synthetic_model(2, seed=1, processes=True, nested_zones=True, control_status=True)
+    >>> bool(t.zones["parent_zone"].astype(bool).any()), len(t.control_status) > 0
+    (True, True)
     """
     if municipalities < 1:
         raise InvalidArgumentError(f"municipalities must be at least 1, not {municipalities}")
@@ -265,7 +323,7 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
         "organisation": "synthetic",
         "target_population": int(population.sum()),
     })
-    return Model(
+    model = Model(
         meta=meta,
         zones=tpl.zones.copy(),
         systems=_frame(copies.systems, tpl.systems),
@@ -277,6 +335,7 @@ def synthetic_model(municipalities: int, seed: int = 0, template: Model | None =
         sub_measures=tpl.sub_measures.copy(),
         path=None,
     )
+    return _issue18_features(model, seed, processes, nested_zones, control_status)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -291,3 +291,146 @@ def test_tables_are_optional_files() -> None:
     assert TABLE_BY_NAME["control_status"].optional_file and TABLE_BY_NAME["triage"].optional_file
     assert not TABLE_BY_NAME["systems"].column("processes").required
     assert not TABLE_BY_NAME["zones"].column("parent_zone").required
+
+
+# ---------------------------------------------------------------------------------------------------
+# in memory, the shared part of a city workspace, synthetic models, the guides
+
+
+def test_validate_tables_checks_the_new_tables_in_memory() -> None:
+    from pia_analysis.model.checks import validate_tables
+
+    model = load_model(TRANSIT)
+    tables = {name: getattr(model, name) for name in TABLE_BY_NAME}
+    assert validate_tables(tables, model.meta) == []
+    status = model.control_status.copy()
+    status.loc[0, "element"] = "F2"  # C1 does not apply to F2
+    found = [str(p) for p in validate_tables({**tables, "control_status": status})]
+    assert found == ["<model>/control_status.csv:2: element: 'C1' does not apply to 'F2' (hint: name an element of "
+                     "its applies_to (REG;TERM;F1), or add F2 to its applies_to in controls.csv)"]
+
+
+def _workspace(tmp_path: Path) -> Path:
+    out = tmp_path / "ws"
+    shutil.copytree(ROOT / "workspaces" / "good", out)
+    return out
+
+
+def test_a_shared_part_may_hold_control_status(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    # SC1 applies to ATENA;UNUSED (the affairs take ATENA), SC2 to * (juki takes MADO), SC3 to UNUSED only
+    (ws / "shared" / "control_status.csv").write_text(
+        "control_id,element,status,source\nSC1,ATENA,planned,a\nSC1,UNUSED,missing,b\nSC2,MADO,未実施,c\n"
+        "SC3,UNUSED,missing,d\n", encoding="utf-8")
+    juki = load_model(ws / "affairs" / "juki")
+    zei = load_model(ws / "affairs" / "zei")
+    assert [tuple(r) for r in juki.control_status[["control_id", "element", "status"]].itertuples(index=False)] == [
+        ("SC1", "ATENA", "planned"), ("SC2", "MADO", "missing")]
+    assert [tuple(r) for r in zei.control_status[["control_id", "element"]].itertuples(index=False)] == [
+        ("SC1", "ATENA")]
+    apps = juki.control_applications.set_index(["control_id", "element"])["status"]
+    assert apps[("SC1", "ATENA")] == "planned" and apps[("SC2", "MADO")] == "missing" and apps[("SC2", "*")] == (
+        "implemented")
+    from pia_analysis.formats.directory import read_shared_part
+
+    assert read_shared_part(ws / "shared").problems == ()
+
+
+def test_a_shared_part_may_not_hold_triage(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    (ws / "shared" / "triage.csv").write_text("finding_id,decision,reason,decided_by,decided_on\n", encoding="utf-8")
+    from pia_analysis.formats.directory import read_shared_part
+
+    found = [str(p) for p in read_shared_part(ws / "shared").problems]
+    assert len(found) == 1 and found[0].startswith(f"{ws / 'shared'}/triage.csv: is not a table of the shared part")
+    assert "control_status.csv" in found[0]
+
+
+def test_a_shared_zone_comes_with_the_zones_it_lies_inside(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    zones = (ws / "shared" / "zones.csv").read_text(encoding="utf-8").splitlines()
+    # CORE (taken by both affairs) lies inside SPARE, which no affair's row names
+    zones = [zones[0] + ",parent_zone", zones[1] + ",SPARE", zones[2] + ",", zones[3] + ","]
+    (ws / "shared" / "zones.csv").write_text("\n".join(zones) + "\n", encoding="utf-8")
+    zei = load_model(ws / "affairs" / "zei")
+    assert dict(zip(zei.zones["zone_id"], zei.zones["parent_zone"]))["CORE"] == "SPARE"
+    assert "SPARE" in set(zei.zones["zone_id"])
+
+
+def test_a_shared_system_processing_a_shared_file_brings_the_file(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    text = (ws / "shared" / "systems.csv").read_text(encoding="utf-8").splitlines()
+    # MADO (a shared terminal juki's flows name) processes SPARE_FILE, which nothing else brings
+    text = [text[0] + ",processes"] + [line + (",SPARE_FILE" if line.startswith("MADO,") else ",")
+                                       for line in text[1:]]
+    (ws / "shared" / "systems.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    juki = load_model(ws / "affairs" / "juki")
+    assert "SPARE_FILE" in set(juki.files["file_id"])
+    assert juki.processed_files["MADO"] == frozenset({"SPARE_FILE"})
+    # no flow of MADO carries it: the idle-transit warning, located in the shared file
+    assert [str(w) for w in juki.warnings if w.column == "processes"] == [
+        f"{ws / 'shared'}/systems.csv:4: processes: 'SPARE_FILE' passes through 'MADO', but no flow to or from "
+        f"'MADO' carries it (hint: add it to the files of a flow of MADO in flows.csv, or remove it from processes)"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_synthetic_models_with_issue_18_data_round_trip(tmp_path: Path, seed: int) -> None:
+    from pia_analysis import synthetic_model
+
+    model = synthetic_model(2, seed=seed, processes=True, nested_zones=True, control_status=True)
+    assert any(model.systems["processes"].map(len)) and model.zones["parent_zone"].astype(bool).any()
+    assert not model.control_status.empty
+    for target in (tmp_path / "m", tmp_path / "m.xlsx"):
+        back = load_model(save_model(model, target))
+        assert back.warnings == ()
+        for name in ("zones", "systems", "control_status"):
+            assert getattr(back, name).astype(str).values.tolist() == getattr(model, name).astype(
+                str).values.tolist(), name
+    # the other draws of the seed are those of a model without issue 18's data
+    plain = synthetic_model(2, seed=seed)
+    assert plain.systems.drop(columns=["processes"]).equals(model.systems.drop(columns=["processes"]))
+    assert plain.controls.equals(model.controls) and plain.control_status.empty
+
+
+def test_new_and_the_workbook_guide_describe_the_additions(tmp_path: Path) -> None:
+    from pia_analysis.formats.templates import new_model
+
+    out = new_model(tmp_path / "city")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for text in ("## control_status.csv", "## triage.csv", "`processes`", "`parent_zone`", "経由のみで保管しない",
+                 "false_positive 誤検知"):
+        assert text in readme, text
+    assert (out / "zones.csv").read_text(encoding="utf-8").startswith(
+        "zone_id,name_ja,name_en,internet_facing,operator,source,government_cloud,parent_zone\n")
+    import openpyxl
+
+    book = new_model(tmp_path / "city.xlsx")
+    guide = openpyxl.load_workbook(book, read_only=True)["guide"]
+    cells = {str(c) for row in guide.iter_rows(values_only=True) for c in row if c}
+    assert any("control_status" in c and "triage" in c and "processes" in c for c in cells)
+    assert "triage" in cells and "control_status" in cells  # the rows of their columns
+
+
+def test_model_format_doc_explains_the_additions() -> None:
+    doc = (ROOT.parent / "docs" / "model-format.md").read_text(encoding="utf-8")
+    for text in ("## Data in transit, nested zones, per-element status, triage (issue 18)",
+                 "### `control_status.csv` (optional file)", "### `triage.csv` (optional file)",
+                 "| `processes` |", "| `parent_zone` |", "decision about a\n  finding that no longer exists"):
+        assert text in doc, text
+
+
+def test_a_my_number_in_a_triage_reason_is_refused(tmp_path: Path) -> None:
+    # the generic guard covers the new tables: a 12-digit number with a valid check digit is personal data
+    from pia_analysis.model.mynumber import find_my_numbers
+
+    number = next(f"12345678901{d}" for d in range(10) if find_my_numbers(f"12345678901{d}"))
+    path = _copy(tmp_path, triage__csv="finding_id,decision,reason,decided_by,decided_on\n"
+                                       f"orphan-system@WEB,accepted,本人 {number} の件,me,2024-05-01\n")
+    found = _errors(path)
+    assert len(found) == 1 and found[0].startswith(f"{path}/triage.csv:2: reason: ") and number not in found[0]
+
+
+def test_an_element_of_star_is_not_an_element(tmp_path: Path) -> None:
+    path = _copy(tmp_path, control_status__csv="control_id,element,status\nC3,*,missing\n")
+    found = _errors(path)
+    assert len(found) == 1 and found[0].startswith(f"{path}/control_status.csv:2: element: '*' is not a valid id")

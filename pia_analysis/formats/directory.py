@@ -31,7 +31,7 @@ from ..model.model import Model
 from ..model.mynumber import find_my_numbers
 from ..model.rated import fold_ratings, rated_item_table
 from ..model.schema import (
-    MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_TABLES, TABLE_BY_NAME, TABLES, Column, Table, TableRef,
+    MAX_CELLS, MAX_COLUMNS, MODEL_KEYS, SHARED_PART_TABLES, TABLE_BY_NAME, TABLES, Column, Table, TableRef,
 )
 from ..model.cells import (
     EDGE_SPACES,
@@ -915,7 +915,7 @@ def read_shared_part(path: str | os.PathLike[str], label: str | None = None, *, 
     label = _check_names(folder, label, problems)
     cells_left = [MAX_CELLS]
     tables: dict[str, RawTable] = {}
-    for name in SHARED_TABLES:
+    for name in SHARED_PART_TABLES:
         table = TABLE_BY_NAME[name]
         file = folder / table.filename
         if not os.path.lexists(file):
@@ -925,12 +925,14 @@ def read_shared_part(path: str | os.PathLike[str], label: str | None = None, *, 
         if raw is not None:
             tables[name] = RawTable(raw.frame, raw.lines, raw.malformed_ids,
                                     labels=[SharedLabel(f"{label}/{table.filename}")] * len(raw.lines))
-    others = sorted(t.filename for t in TABLES if t.name not in SHARED_TABLES and path_is(folder / t.filename, "file"))
+    others = sorted(t.filename for t in TABLES
+                    if t.name not in SHARED_PART_TABLES and path_is(folder / t.filename, "file"))
     for name in others:
         problems.append(Problem(f"{label}/{name}", None, "", "is not a table of the shared part",
-                                f"the shared part holds {', '.join(TABLE_BY_NAME[t].filename for t in SHARED_TABLES)}; "
+                                f"the shared part holds "
+                                f"{', '.join(TABLE_BY_NAME[t].filename for t in SHARED_PART_TABLES)}; "
                                 f"move it into the model of the affair it belongs to"))
-    if check and len(tables) == len(SHARED_TABLES):
+    if check and len(tables) == len(SHARED_PART_TABLES):
         found: list[Problem] = []
         check_references({name: tables.get(name) for name in TABLE_BY_NAME}, found)
         # a shared part may define no zone or system of its own (a model may not): not a problem here

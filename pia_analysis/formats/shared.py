@@ -17,6 +17,10 @@ gets, as ordinary rows of its tables, **the closure** of what it references —
 An affair keeps its own files at a shared system with ``holdings.csv`` (``system_id, file_id, source``): each
 file is added to that system's ``holds``, so the analyses see the records at stake there. Shared rows keep their
 location (``shared/systems.csv:3``); the model records their ids (``Model.shared_ids``).
+
+The part may also hold ``control_status.csv`` (issue 18): the status of a shared control on one element; a row
+is taken with its control when its element is taken too (any taken element, for a control applying to ``*``).
+Not ``triage.csv``: a finding id is an affair's own.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ class SharedPart:
     label : str
         How messages name the folder (``city/shared``).
     tables : dict of str to RawTable
-        The tables of :data:`~pia_analysis.model.schema.SHARED_TABLES` that could be read (an absent file is an
+        The tables of :data:`~pia_analysis.model.schema.SHARED_PART_TABLES` that could be read (an absent file is an
         empty table), each row labelled with its file (``city/shared/systems.csv``).
     problems : tuple of Problem
         The located problems found reading it (and, when read with ``check=True``, checking its references).
@@ -196,6 +200,7 @@ def merge_part(part: SharedPart, meta: dict[str, Any], tables: dict[str, RawTabl
     file_refs: set[str] = set()
     for _l, _n, row in _rows(tables.get("systems")):
         file_refs.update(map(str, row["holds"] or []))
+        file_refs.update(map(str, row.get("processes") or []))
     for _l, _n, row in _rows(tables.get("flows")):
         system_refs.update((str(row["source"]), str(row["target"])))
         file_refs.update(map(str, row["files"] or []))
@@ -226,7 +231,16 @@ def merge_part(part: SharedPart, meta: dict[str, Any], tables: dict[str, RawTabl
                            if str(row["source"]) in systems and str(row["target"]) in systems}
     shared_system_rows = {str(row["system_id"]): row for _l, _n, row in shared_rows["systems"]}
     zones = ({str(shared_system_rows[s]["zone_id"]) for s in systems} | zone_refs) & shared_ids["zones"]
-    files = ({str(f) for s in systems for f in shared_system_rows[s]["holds"] or []}
+    # the zones those lie inside (parent_zone, issue 18), outwards: each named zone must be there
+    parents = {str(row["zone_id"]): str(row.get("parent_zone") or "") for _l, _n, row in shared_rows["zones"]}
+    todo = list(zones)
+    while todo:
+        up = parents.get(todo.pop(), "")
+        if up and up in shared_ids["zones"] and up not in zones:
+            zones.add(up)
+            todo.append(up)
+    files = ({str(f) for s in systems for f in shared_system_rows[s].get("processes") or []}
+             | {str(f) for s in systems for f in shared_system_rows[s]["holds"] or []}
              | {str(f) for fl in flows for f in shared_flow_rows[fl]["files"] or []} | file_refs) & shared_ids["files"]
     elements = systems | flows
     controls: dict[str, list[str]] = {}
@@ -270,6 +284,16 @@ def merge_part(part: SharedPart, meta: dict[str, Any], tables: dict[str, RawTabl
                               for s, h in zip(frame["system_id"], frame["holds"])]
         tables[name] = _joined(TABLE_BY_NAME[name].name, tables.get(name), frame,
                                [raw.lines[i] for i in chosen], [raw.labels[i] for i in chosen] if raw.labels else [])
+    # the status of the shared controls taken on the elements they keep (a * control: on any element taken)
+    statuses = part.tables.get("control_status")
+    if statuses is not None and not statuses.frame.empty:
+        chosen = [i for i, (cid, element) in enumerate(zip(statuses.frame["control_id"], statuses.frame["element"]))
+                  if str(cid) in controls and (str(element) in controls[str(cid)]
+                                               or ("*" in controls[str(cid)] and str(element) in elements))]
+        tables["control_status"] = _joined("control_status", tables.get("control_status"),
+                                           statuses.frame.iloc[chosen].reset_index(drop=True),
+                                           [statuses.lines[i] for i in chosen],
+                                           [statuses.labels[i] for i in chosen] if statuses.labels else [])
     return frozenset(k for name in SHARED_TABLES for k in keep[name])
 
 

@@ -53,6 +53,13 @@ README_POINTS: tuple[tuple[str, str], ...] = (
      "recipients.csv (each recipient's legal basis and use) and form_answers.csv (answers written instead of the "
      "derived ones). Left empty, the 評価書 marks the item 【要記入】. Write legal articles and department names "
      "only from a source you can cite."),
+    ("任意（issue 18）: systems.csv の processes 列に保管せず経由するだけのファイルを、zones.csv の parent_zone 列に"
+     "そのゾーンを含むゾーンを書けます。control_status.csv は要素ごとに異なる対策の状況を、triage.csv は指摘"
+     "（finding_id）についての判断（受容・誤検知・対応中）と理由・判断者・日付を記録します。",
+     "Optional (issue 18): a processes column in systems.csv lists the files passing through without being kept, "
+     "a parent_zone column in zones.csv the zone a zone lies inside; control_status.csv gives a control's status "
+     "on one element where it differs, triage.csv the analyst's decisions on findings (accepted, false positive, "
+     "being fixed) with the reason, who decided and the dates."),
     ("確認: pia-analysis validate このフォルダ 。Excel で記入するなら pia-analysis convert このフォルダ model.xlsx "
      "でブックにできます。",
      "Check it with: pia-analysis validate THIS_FOLDER. To fill it in Excel, pia-analysis convert THIS_FOLDER "

@@ -134,6 +134,16 @@ GUIDE_POINTS: tuple[tuple[str, str], ...] = (
      "as key and value rows (optional; a row without a value is skipped, and the 評価書 marks the item "
      "【要記入】). The sheets file_details, outsourcing, recipients and form_answers are optional too. Write legal "
      "articles and department names only from a source you can cite."),
+    ("任意の列と表（issue 18）: systems の processes には、保管せず経由するだけのファイルを書きます（holds は保管する"
+     "ファイル）。zones の parent_zone には、そのゾーンを内側に含むゾーンを書きます。control_status シートには、対策の"
+     "状況が要素（システム・フロー）によって異なるときだけ、その要素での状況を書きます。triage シートには、指摘"
+     "（pia-analysis findings の finding_id）についての判断（accepted 受容・false_positive 誤検知・fixing 対応中）と"
+     "理由、判断者、判断日、見直し日を書きます。",
+     "Optional columns and sheets (issue 18): processes of systems lists the files that pass through without being "
+     "kept (holds lists those kept); parent_zone of zones names the zone a zone lies inside. The control_status "
+     "sheet gives a control's status on one system or flow, only where it differs from the control's own. The "
+     "triage sheet records the analyst's decision on a finding (its finding_id from pia-analysis findings): "
+     "accepted, false_positive or fixing, with the reason, who decided, when, and when to review it."),
     ("このシート（guide）と、上記以外の名前のシートは読み込まれません。詳しくは docs/workbook.md と "
      "docs/model-format.md を参照してください。",
      "This sheet and sheets with other names are not read. See docs/workbook.md and docs/model-format.md."),
@@ -1539,6 +1549,8 @@ def _ref_ranges(guide_catalogue: tuple[int, int]) -> dict[tuple[str, str], str]:
     first, last = guide_catalogue
     return {
         ("systems", "zone_id"): ids("zones"),
+        ("zones", "parent_zone"): ids("zones"),
+        ("control_status", "control_id"): ids("controls"),
         ("flows", "source"): ids("systems"),
         ("flows", "target"): ids("systems"),
         ("ratings", "risk_id"): f"{GUIDE_SHEET}!$A${first}:$A${last}",

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .. import catalog
 from ..catalog.sub_measures import sub_measure_catalog
-from .cells import RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell, parse_meta_value
+from .cells import (ID_FORBIDDEN, RawTable, empty_table, extra_cell, format_cell, my_number_problem, parse_cell,
+                    parse_meta_value)
 from .errors import Naming, Problem, unknown_id
 from .mynumber import find_my_numbers
 from .rated import normalised_rating, rated_item_table, rating_owner
@@ -262,7 +263,7 @@ def _check_control_status(controls: list[tuple[Location, dict[str, Any]]],
     applies = {row["control_id"]: list(row["applies_to"] or ()) for _l, row in controls}
     for loc, row in statuses:
         cid, element = row["control_id"], row["element"]
-        if not cid or not element:
+        if not cid or not element or ID_FORBIDDEN.search(element):  # an invalid id is the cell's problem
             continue
         if cid not in applies:
             problems.append(Problem(*loc, "control_id", f"{cid!r} is not a known control_id",

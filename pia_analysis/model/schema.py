@@ -17,7 +17,7 @@ __all__ = ["ASSESSMENT_KEYS", "Column", "DIRECTORY_KEY_MEANINGS", "DOCUMENT_KEYS
            "MODEL_KEYS", "MODEL_KEY_MEANINGS", "MODEL_KEY_UNITS", "MODEL_TEXT_LIMITS", "OPERATORS",
            "OUTSOURCED_OPERATORS", "CLOUD_OPERATORS", "PROCEDURE_CHOICES", "PROCEDURE_KEYS",
            "RATINGS", "RATING_ALIASES", "RATING_CHOICES", "RATING_RANKS", "RATING_SETS", "RATING_SET_ALIASES",
-           "REASONED_DECISIONS", "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_TABLES", "STAGES",
+           "REASONED_DECISIONS", "REFERENCE_BEGIN", "REFERENCE_END", "SHARED_PART_TABLES", "SHARED_TABLES", "STAGES",
            "FINDING_RULE_ELEMENTS", "TRIAGE_DECISIONS",
            "STATUSES", "STATUTORY_OPERATORS", "SUFFICIENT_RATINGS",
            "RowRef", "TABLES", "TABLE_BY_NAME", "TRUE_WORDS", "Table", "TableRef", "Text", "extra_column",
@@ -467,6 +467,9 @@ class Column:
     Kinds of the document-only tables: ``date`` (a date, empty allowed), ``count`` (a whole number >= 0, or
     empty: not given, never 0) and ``years`` (a whole number of years, or 定められていない / ``not set``;
     empty: not given).
+    ``omit_empty``: an optional column the directory saver leaves out when no row fills it (issue 18's
+    ``processes`` and ``parent_zone``), so that a model not using it is written as before; a workbook, a form to
+    fill in, keeps it.
     """
 
     name: str
@@ -1216,8 +1219,11 @@ TABLES: tuple[Table, ...] = (
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
-#: The tables a city workspace's shared part may hold (``shared/zones.csv`` …; each optional): docs/city.md.
+#: The element tables a city workspace's shared part may hold (``shared/zones.csv`` …; each optional): docs/city.md.
 SHARED_TABLES = ("zones", "systems", "files", "flows", "controls")
+#: Every table a shared part may hold: the element tables, and the status of its controls on its elements
+#: (issue 18; rows taken with their control). Not ``triage.csv``: finding ids are an affair's own.
+SHARED_PART_TABLES = (*SHARED_TABLES, "control_status")
 
 #: city.yaml keys (a city workspace's index, docs/city.md): name -> (required, kind). ``affairs`` is a list of
 #: blocks of the keys :data:`CITY_AFFAIR_KEYS`.
