@@ -199,3 +199,56 @@ def test_per_element_statuses_equal_to_the_own_change_nothing_on_the_bundled_mod
                  "stage_coverage", "risk_coverage", "coverage_matrix", "rating_check", "findings", "section3"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
     pd.testing.assert_frame_equal(coverage_pairs(base), coverage_pairs(explicit), check_exact=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coverage_pairs_match_the_applications_on_random_models(seed):
+    """Brute force on synthetic models with per-element statuses: a pair is covered when some control
+    mitigating the risk is implemented on the element (its row there, or its '*' row when the element has
+    none), planned when only planned ones are; the engine and the charts read the same statuses."""
+    from pia_analysis.synthetic import synthetic_model
+
+    model = synthetic_model(2, seed=seed, processes=True, nested_zones=True, control_status=True)
+    assert len(model.control_status) > 0
+    apps = model.control_applications
+    status_at: dict[tuple[str, str], str] = {}
+    star: dict[str, str] = {}
+    mitigates: dict[str, list[str]] = {}
+    for cid, element, status, mit in zip(apps["control_id"], apps["element"], apps["status"], apps["mitigates"]):
+        mitigates[cid] = list(mit)
+        if element == "*":
+            star[cid] = status
+        else:
+            status_at[(cid, element)] = status
+
+    def expected(risk: str, element: str) -> str:
+        found = set()
+        for cid, risks in mitigates.items():
+            if risk not in risks:
+                continue
+            if (cid, element) in status_at:
+                found.add(status_at[(cid, element)])
+            elif cid in star:
+                found.add(star[cid])
+        return "covered" if "implemented" in found else "planned" if "planned" in found else "gap"
+
+    pairs = coverage_pairs(model)
+    got = [expected(r, e) for r, e in zip(pairs["risk_id"], pairs["element"])]
+    assert got == pairs["status"].tolist()
+    # the fast per-stage counts agree with the pairs
+    counts = pairs.groupby("stage")["status"].value_counts().unstack(fill_value=0)
+    for stage, row in stage_coverage(model).set_index("stage").iterrows():
+        if stage in counts.index and row["pairs"] > 0:
+            assert row["gaps"] == counts.loc[stage].get("gap", 0)
+            assert row["planned"] == counts.loc[stage].get("planned", 0)
+    # the pass factors: the product over the controls implemented on each element ('*' ones excepted)
+    factors = _pass_factors(model)
+    for element, value in factors.items():
+        want = 1.0
+        for cid in sorted(mitigates):
+            if cid not in star and status_at.get((cid, element)) == "implemented":
+                want *= 1.0 - float(apps.loc[apps["control_id"] == cid, "effectiveness"].iloc[0])
+        assert value == pytest.approx(want)
+    # and the whole analysis runs on it
+    table = node_exposure(model)
+    assert (table["records_in_transit"] >= table["records_at_stake"]).all()
