@@ -66,7 +66,8 @@ def test_chain_exposure_by_hand(chain):
 def test_columns_dtypes_and_order(chain):
     t = node_exposure(chain)
     assert list(t.columns) == ["system_id", "name_ja", "name_en", "zone_id", "exposure", "path", "entry_point",
-                               "zone_crossings", "records_at_stake", "holds_my_number", "reached_by", "betweenness"]
+                               "zone_crossings", "records_at_stake", "holds_my_number", "reached_by", "betweenness",
+                               "processes_my_number", "records_in_transit"]  # issue 18's transit columns last
     assert t["system_id"].tolist() == ["E", "A", "B"]  # exposure descending
     assert t["exposure"].dtype == "float64" and t["holds_my_number"].dtype == bool
     assert t["reached_by"].dtype == "int64" and t["zone_crossings"].dtype == "int64"

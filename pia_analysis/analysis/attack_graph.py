@@ -5,10 +5,11 @@ the findings' reachable records and the briefing's unreachable pairs):
 
 * each flow ``s → t`` gives the arc ``s → t``; an *interactive* flow also gives ``t → s`` (a one-way batch
   feed is never climbed back); a flow from a system to itself moves nobody;
-* passing the arc succeeds with ``p_f = Π (1 − effectiveness)`` over the implemented controls whose
-  ``applies_to`` names the flow ``f`` (1 when none);
-* entering a system ``v`` succeeds with ``q_v = Π (1 − effectiveness)`` over the implemented controls that
-  name ``v`` (its *entry pass factor*);
+* passing the arc succeeds with ``p_f = Π (1 − effectiveness)`` over the controls implemented on
+  the flow ``f`` (its ``applies_to`` names it and its status there, ``control_status.csv`` or else its own
+  ``status``, is implemented; 1 when none);
+* entering a system ``v`` succeeds with ``q_v = Π (1 − effectiveness)`` over the controls implemented on
+  ``v`` (its *entry pass factor*);
 * an attacker who holds ``u`` **can move** to ``v`` when an arc ``u → v`` has ``p > 0`` and ``q_v > 0``:
   an arc that no attack passes (a control of effectiveness 1 on the flow) or that leads into a system no
   attack enters (one on the system) is no move and is not in the graph;
@@ -115,17 +116,75 @@ class Net:
         return self.arcs[(u, v)][0]
 
 
+class ControlStatus(NamedTuple):
+    """One control as the analyses read it: its own status and, where they differ, its status per element."""
+
+    control_id: str
+    status: str  # its own: on every element of applies_to not in ``on``
+    effectiveness: float
+    mitigates: list[str]
+    applies_to: list[str]  # as in controls.csv, ``*`` for organisation-wide
+    on: dict[str, str]  # element -> status there, from control_status.csv (empty for most controls)
+
+    def status_on(self, element: str) -> str:
+        """The control's status on ``element`` (its row of control_status.csv, else its own)."""
+        return self.on.get(element, self.status) if self.on else self.status
+
+
+def control_statuses(model: Model) -> list[ControlStatus]:
+    """Every control with its status per element, in ``controls.csv`` order (shared within :func:`shared_nets`).
+
+    :attr:`~pia_analysis.Model.control_applications` is the rule (issue 18): a control's status on an element
+    is its ``control_status.csv`` row there, else its own. The per-element statuses are read from it for the
+    controls that have one; a control without any has its own status on every element of ``applies_to``
+    (what the accessor's rows say), read from ``controls`` directly — a national model has 169,000
+    application rows and a few hundred overrides at most, and every analysis asks.
+    """
+    return shared_value(model, "control_statuses", lambda: _control_statuses(model))
+
+
+_NO_OVERRIDES: dict[str, str] = {}
+
+
+def _control_statuses(model: Model) -> list[ControlStatus]:
+    overridden = set(model.control_status["control_id"].astype(str)) if len(model.control_status) else set()
+    on: dict[str, dict[str, str]] = {}
+    if overridden:
+        apps = model.control_applications
+        apps = apps.loc[apps["control_id"].isin(overridden)]
+        for cid, element, status in zip(apps["control_id"].tolist(), apps["element"].tolist(),
+                                        apps["status"].tolist()):
+            if element != "*":
+                on.setdefault(cid, {}).setdefault(element, status)
+    c = model.controls
+    with gc_paused():  # tens of thousands of small objects: no collection of a national model's heap meanwhile
+        return [ControlStatus(cid, status, float(eff), mitigates, applies_to if applies_to is not None else [],
+                              on.get(cid, _NO_OVERRIDES))
+                for cid, status, eff, mitigates, applies_to in zip(
+                    c["control_id"].tolist(), c["status"].tolist(), c["effectiveness"].tolist(),
+                    c["mitigates"].tolist(), c["applies_to"].tolist())]
+
+
 def _pass_factors(model: Model) -> dict[str, float]:
-    """``Π (1 − effectiveness)`` of the implemented controls naming each system or flow id."""
-    controls = model.controls.sort_values("control_id", kind="stable")  # fixed product order
+    """``Π (1 − effectiveness)`` of the controls implemented **on** each system or flow id.
+
+    A control's status on an element (:func:`control_statuses`): a control implemented on one element and
+    planned on another (``control_status.csv``) lowers the first element's factor only.
+    """
     factors: dict[str, float] = {}
-    for status, applies_to, eff in zip(controls["status"].tolist(), controls["applies_to"].tolist(),
-                                       controls["effectiveness"].tolist()):
-        if status != "implemented":
+    for c in sorted(control_statuses(model)):  # fixed product order: by control_id (unique)
+        if "*" in c.applies_to:
+            # an organisation-wide measure (training, review, reporting) changes no single step, even where
+            # control_status.csv gives it a status of its own (that status counts in the coverage)
+            continue
+        if c.on:
+            targets = [t for t in dict.fromkeys(c.applies_to) if c.on.get(t, c.status) == "implemented"]
+        elif c.status == "implemented":
+            targets = dict.fromkeys(c.applies_to)
+        else:
             continue  # planned and missing measures protect nothing yet
-        # '*' marks an organisation-wide measure (training, review, reporting): it changes no single step.
-        for target in dict.fromkeys(t for t in applies_to if t != "*"):
-            factors[target] = factors.get(target, 1.0) * (1.0 - float(eff))
+        for target in targets:
+            factors[target] = factors.get(target, 1.0) * (1.0 - c.effectiveness)
     return factors
 
 
@@ -534,18 +593,26 @@ def build_structure(model: Model, compromised: Iterable[str] = (), failed: Itera
     fpos = {fid: k for k, fid in enumerate(flow_ids)}
     # element -> [(control_id, probability it fails)]; None once an element is blocked for sure
     guards: dict[str, list[tuple[str, float]] | None] = {}
-    controls = model.controls.sort_values("control_id", kind="stable")
-    for cid, status, applies_to, eff in zip(controls["control_id"].tolist(), controls["status"].tolist(),
-                                            controls["applies_to"].tolist(), controls["effectiveness"].tolist()):
-        if cid in failed_set:
-            continue  # known failed: holds nothing
-        implemented = status == "implemented"
-        fail = 1.0 - float(eff) if implemented else 1.0
-        if not keep_all and (not implemented or fail >= 1.0):
+    for c in sorted(control_statuses(model)):  # by control_id (unique)
+        if c.control_id in failed_set or "*" in c.applies_to:
+            continue  # known failed: holds nothing; '*' names no element
+        cid, eff = c.control_id, c.effectiveness
+        # One random variable per control, whatever its status per element: it guards only the elements it
+        # is implemented on. A control implemented nowhere is, for importance, one variable failing surely
+        # on all its elements (what implementing it would change); for a control implemented on some
+        # elements and planned on others, importance scores the implemented part only (one variable has
+        # one probability).
+        targets = list(dict.fromkeys(c.applies_to))
+        implemented_on = [e for e in targets if c.status_on(e) == "implemented"]
+        if implemented_on:
+            fail, targets = 1.0 - eff, implemented_on
+        else:
+            fail = 1.0
+        if not keep_all and (not implemented_on or fail >= 1.0):
             continue  # protects nothing
-        if keep_all and float(eff) <= 0.0:
+        if keep_all and eff <= 0.0:
             continue  # a measure stated to stop no attack (organisational, e = 0) is no fix to score
-        for target in dict.fromkeys(t for t in applies_to if t != "*"):
+        for target in targets:
             if target not in pos and target not in fpos:
                 continue
             current = guards.setdefault(target, [])

@@ -5,9 +5,11 @@ The rule (see ``docs/coverage.md``):
 * **Scope of a stage** — the flows of that stage and the systems at either end of them; for ``retain``
   also every system that holds a file; for ``outsource`` also every system operated by a contractor or
   a subcontractor.
-* A pair (risk *r* of stage *S*, element *e* in the scope of *S*) is **covered** when some
-  *implemented* control mitigates *r* and applies to *e* (or to ``*``); **planned** when only planned
-  controls do; otherwise a **gap**. ``missing`` controls count for nothing.
+* A pair (risk *r* of stage *S*, element *e* in the scope of *S*) is **covered** when some control
+  mitigates *r*, applies to *e* (or to ``*``) and is *implemented on e*; **planned** when only controls
+  planned on *e* do; otherwise a **gap**. ``missing`` controls count for nothing. A control's status on
+  *e* is its row of ``control_status.csv`` for *e*, else its own ``status``
+  (:attr:`~pia_analysis.Model.control_applications`).
 * The risks of a stage are the packaged catalogue's items plus the model's extra risks of that stage.
 
 Coverage says that a control is *mapped* to a pair, not that it works: it measures the completeness of
@@ -30,6 +32,7 @@ import pandas as pd
 from .. import catalog
 from ..model.model import Model, require_model
 from ..model.schema import OUTSOURCED_OPERATORS, SUFFICIENT_RATINGS
+from .attack_graph import control_statuses
 
 #: Pair statuses, best first.
 PAIR_STATUSES = ("covered", "planned", "gap")
@@ -113,32 +116,47 @@ def _scope(model: Model) -> dict[str, tuple[list[str], list[str], list[set[str]]
 
 
 class _ControlIndex:
-    """The controls that mitigate each risk, by status (``missing`` controls count for nothing).
+    """The controls that mitigate each risk, by their status **on each element** (``missing`` counts for nothing).
 
-    ``by_risk[status][risk]`` lists (control id, the elements it applies to) and ``targets[status][risk]``
-    the elements (not ``*``) some control names for the risk; ``star[status][risk]`` the ids of the controls
-    applying to ``*``. The (risk, element) → ids table of :meth:`controls` is built only when asked for:
-    with tens of thousands of controls (a national model) it has over half a million entries.
+    Read from :attr:`~pia_analysis.Model.control_applications`: a control implemented on one element and
+    planned on another (``control_status.csv``) covers the first and plans the second. ``by_risk[status][risk]``
+    lists (control id, the elements it has that status on, ``*`` included) and ``targets[status][risk]`` the
+    elements (not ``*``) some control names for the risk; ``star_ids[status][risk]`` maps the ids of the
+    controls applying to ``*`` with that status to the elements where an override gives them another status
+    (a ``*`` control "missing at X" leaves X alone to the other controls). The (risk, element) → ids table of
+    :meth:`controls` is built only when asked for: with tens of thousands of controls (a national model) it has
+    over half a million entries.
     """
 
     def __init__(self, model: Model) -> None:
         self.by_risk: dict[str, dict[str, list[tuple[str, list[str]]]]] = {"implemented": defaultdict(list),
                                                                            "planned": defaultdict(list)}
         self.targets: dict[str, dict[str, set[str]]] = {"implemented": defaultdict(set), "planned": defaultdict(set)}
-        self.star_ids: dict[str, dict[str, set[str]]] = {"implemented": defaultdict(set), "planned": defaultdict(set)}
-        ctl = model.controls
-        for control_id, status, mitigates, applies_to in zip(ctl["control_id"].tolist(), ctl["status"].tolist(),
-                                                             ctl["mitigates"].tolist(), ctl["applies_to"].tolist()):
-            if status not in self.by_risk:
+        self.star_ids: dict[str, dict[str, dict[str, frozenset[str]]]] = {"implemented": defaultdict(dict),
+                                                                          "planned": defaultdict(dict)}
+        for c in control_statuses(model):
+            if not c.on:  # one status on every element (most controls): as before issue 18
+                if c.status in self.by_risk:
+                    for risk in c.mitigates:
+                        self.by_risk[c.status][risk].append((c.control_id, c.applies_to))
+                        self.targets[c.status][risk].update(c.applies_to)
+                        if "*" in c.applies_to:
+                            self.star_ids[c.status][risk][c.control_id] = frozenset()
                 continue
-            applies_to = list(applies_to)
-            has_star = "*" in applies_to
-            for risk in mitigates:
-                self.by_risk[status][risk].append((control_id, applies_to))
-                self.targets[status][risk].update(applies_to)
-                if has_star:
-                    self.star_ids[status][risk].add(control_id)
-        for named in self.targets.values():
+            by_status: dict[str, list[str]] = {}
+            for element in dict.fromkeys([*c.applies_to, *c.on]):
+                by_status.setdefault(c.on.get(element, c.status), []).append(element)
+            # the elements where a '*' control's own status does not hold
+            excepted = frozenset(e for e, st in c.on.items() if st != c.status)
+            for status, elements in by_status.items():
+                if status not in self.by_risk:
+                    continue
+                for risk in c.mitigates:
+                    self.by_risk[status][risk].append((c.control_id, elements))
+                    self.targets[status][risk].update(elements)
+                    if "*" in elements:
+                        self.star_ids[status][risk][c.control_id] = excepted
+        for named in self.targets.values():  # '*' is no element (its controls are in star_ids)
             for risk_targets in named.values():
                 risk_targets.discard("*")
         self._table: dict[str, dict[tuple[str, str], list[str]]] = {}
@@ -148,7 +166,7 @@ class _ControlIndex:
         return cls(model)
 
     def table(self, status: str) -> dict[tuple[str, str], list[str]]:
-        """(risk, element or ``*``) → the ids of the controls of ``status`` (in control order)."""
+        """(risk, element or ``*``) → the ids of the controls of ``status`` there (in control order)."""
         if status not in self._table:
             table: dict[tuple[str, str], list[str]] = defaultdict(list)
             for risk, controls in self.by_risk[status].items():
@@ -160,16 +178,30 @@ class _ControlIndex:
 
     def controls(self, status: str, risk: str, element: str) -> list[str]:
         table = self.table(status)
-        return sorted(set(table.get((risk, element), [])) | set(table.get((risk, "*"), [])))
+        return sorted(set(table.get((risk, element), [])) | set(self.star(status, risk, element)))
 
-    def star(self, status: str, risk: str) -> list[str]:
-        """The sorted ids of the controls of ``status`` mitigating ``risk`` everywhere (``*``)."""
-        return sorted(self.star_ids[status].get(risk, ()))
+    def star(self, status: str, risk: str, element: str | None = None) -> list[str]:
+        """The sorted ids of the ``*`` controls of ``status`` mitigating ``risk`` (on ``element``, if given)."""
+        found = self.star_ids[status].get(risk, {})
+        return sorted(c for c, excepted in found.items() if element is None or element not in excepted)
+
+    def star_overridden(self, status: str, risk: str) -> bool:
+        """Whether some ``*`` control of ``status`` on ``risk`` has another status on some element."""
+        return any(self.star_ids[status].get(risk, {}).values())
+
+    def star_excepted(self, status: str, risk: str) -> frozenset[str] | None:
+        """The elements no ``*`` control of ``status`` on ``risk`` covers (None when there is no such control)."""
+        found = self.star_ids[status].get(risk)
+        if not found:
+            return None
+        return frozenset.intersection(*found.values())
 
     def deciding(self, status: str, risk: str, elements: set[str]) -> set[str]:
-        """The ids of the controls of ``status`` mitigating ``risk`` on one of ``elements`` or on ``*``."""
+        """The ids of the controls of ``status`` mitigating ``risk`` on one of ``elements`` or on ``*`` there."""
+        star = self.star_ids[status].get(risk, {})
         return {control_id for control_id, applies_to in self.by_risk[status].get(risk, ())
-                if "*" in applies_to or not elements.isdisjoint(applies_to)}
+                if not elements.isdisjoint(applies_to)
+                or (control_id in star and not elements <= star[control_id])}
 
 
 _COVERED, _PLANNED, _GAP = 0, 1, 2
@@ -199,11 +231,15 @@ class _Statuses:
             pos = positions.get(stage, {})
             code = np.full(len(pos), _GAP, dtype=np.int8)
             for status, value in (("planned", _PLANNED), ("implemented", _COVERED)):  # implemented wins
-                if index.star_ids[status].get(risk_id):
-                    code[:] = value
-                else:
-                    named = [pos[t] for t in index.targets[status].get(risk_id, ()) if t in pos]
-                    code[named] = value
+                excepted = index.star_excepted(status, risk_id)
+                if excepted is not None:
+                    if excepted:  # a '*' control overridden on some elements: those keep what they had
+                        keep = np.array([e in excepted for e in pos], dtype=bool)
+                        code[~keep] = value
+                    else:
+                        code[:] = value
+                named = [pos[t] for t in index.targets[status].get(risk_id, ()) if t in pos]
+                code[named] = value
             codes[risk_id] = code
         return cls(scope, index, codes)
 
@@ -261,12 +297,17 @@ def coverage_pairs(model: Model) -> pd.DataFrame:
             continue
         impl_star = index.star("implemented", risk.risk_id)
         plan_star = index.star("planned", risk.risk_id)
+        # a '*' control overridden on some element (control_status.csv) is looked up per element
+        impl_some = index.star_overridden("implemented", risk.risk_id)
+        plan_some = index.star_overridden("planned", risk.risk_id)
         impl_table = index.table("implemented")
         plan_table = index.table("planned")
         statuses, impl_lists, plan_lists = [], [], []
         for element in elements:
-            implemented = _merged(impl_table.get((risk.risk_id, element)), impl_star)
-            planned = _merged(plan_table.get((risk.risk_id, element)), plan_star)
+            implemented = _merged(impl_table.get((risk.risk_id, element)),
+                                  index.star("implemented", risk.risk_id, element) if impl_some else impl_star)
+            planned = _merged(plan_table.get((risk.risk_id, element)),
+                              index.star("planned", risk.risk_id, element) if plan_some else plan_star)
             statuses.append("covered" if implemented else "planned" if planned else "gap")
             impl_lists.append(implemented)
             plan_lists.append(planned)
@@ -675,11 +716,12 @@ def _ratings_by_item(model: Model) -> dict[str, str]:
 
 def _organisation_items(model: Model) -> dict[str, tuple[int, int, int]]:
     """Section Ⅳ's items as one pair each, the organisation: (covered, planned, gaps) by the controls naming it."""
-    ctl = model.controls
+    # a control counts with every status it has on some element (implemented somewhere covers the item)
     named: dict[str, set[str]] = defaultdict(set)
-    for status, mitigates in zip(ctl["status"].tolist(), ctl["mitigates"].tolist()):
-        for risk in mitigates:
-            named[risk].add(status)
+    for c in control_statuses(model):
+        for risk in c.mitigates:
+            named[risk].add(c.status)
+            named[risk].update(c.on.values())
     out = {}
     for item in model.rated_items.loc[model.rated_items["section"] == "Ⅳ", "rated_item_id"]:
         statuses = named.get(item, set())

@@ -46,7 +46,7 @@ from .attack_graph import SUPER_SOURCE, Net, build_net, gc_paused, most_likely, 
 
 NODE_EXPOSURE_COLUMNS = [
     "system_id", "name_ja", "name_en", "zone_id", "exposure", "path", "entry_point", "zone_crossings",
-    "records_at_stake", "holds_my_number", "reached_by", "betweenness",
+    "records_at_stake", "holds_my_number", "reached_by", "betweenness", "processes_my_number", "records_in_transit",
 ]
 ATTACK_PATH_COLUMNS = ["rank", "entry_point", "path", "probability", "zone_crossings"]
 
@@ -181,7 +181,14 @@ def node_exposure(model: Model) -> pd.DataFrame:
             normalised betweenness centrality in the attack graph, ignoring probabilities: the share of
             shortest routes between other systems that pass through it (ignores probabilities; the
             briefing's chokepoint is the control of :func:`~pia_analysis.control_importance`). Exact up to
-            :data:`BETWEENNESS_EXACT_MAX_NODES` systems, a seeded sample estimate above.
+            :data:`BETWEENNESS_EXACT_MAX_NODES` systems, a seeded sample estimate above;
+        ``processes_my_number`` (bool)
+            whether a file with My Numbers passes through it without being kept (``processes``; a file
+            both held and processed counts as held only);
+        ``records_in_transit`` (float64, records per year)
+            ``exposure`` × the records of the largest file with My Numbers it holds **or processes**: what
+            an attacker on the system could intercept while the data passes (``records_at_stake`` counts
+            what is kept only). Equal to ``records_at_stake`` for a system that processes nothing.
 
     Raises
     ------
@@ -210,6 +217,8 @@ def node_exposure(model: Model) -> pd.DataFrame:
         between = _betweenness(net)
     mn_files = model.my_number_files
     info = _system_info(model)
+    processed = model.processed_files  # passing through, not kept (a file also held counts as held)
+    in_transit = model.my_number_processed
     rows = []
     for i, sid in enumerate(net.ids):
         name_ja, name_en, holds = info[sid]
@@ -228,10 +237,14 @@ def node_exposure(model: Model) -> pd.DataFrame:
             "holds_my_number": any(f in mn_files for f in holds),
             "reached_by": reached[i],
             "betweenness": between[i],
+            # transit: what passes through counts for interception, never for what is kept
+            "processes_my_number": not mn_files.isdisjoint(processed.get(sid, ())),
+            "records_in_transit": prob[i] * max(biggest, in_transit.get(sid, 0)),
         })
     out = pd.DataFrame(rows, columns=NODE_EXPOSURE_COLUMNS)
     out = out.astype({"exposure": "float64", "zone_crossings": "int64", "records_at_stake": "float64",
-                      "holds_my_number": "bool", "reached_by": "int64", "betweenness": "float64"})
+                      "holds_my_number": "bool", "reached_by": "int64", "betweenness": "float64",
+                      "processes_my_number": "bool", "records_in_transit": "float64"})
     # Rows are already in system_id order, so a stable sort on exposure alone breaks ties by id.
     return out.sort_values("exposure", ascending=False, kind="stable").reset_index(drop=True)
 

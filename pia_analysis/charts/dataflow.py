@@ -54,6 +54,49 @@ from .style import (A4_LANDSCAPE, CONTINUOUS_CMAP, OKABE_ITO, STAGE_COLOURS, cha
 _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE, _BLACK, _GREY = OKABE_ITO
 _MY_NUMBER_EDGE = _VERMILLION
 _ENTRY_COLOUR = _YELLOW
+_PLANNED_COLOUR = _SKY  # planned as in the coverage charts: sky blue, hollow
+# issue 18's marks; the words are here, beside the only chart that draws them
+_TEXT_18 = {
+    "mn_transit": ("個人番号を含むファイルが経由（保管しない）", "A file with My Numbers passes through (not kept)"),
+    "planned_here": ("この要素では対策が計画中", "A control is planned on this element"),
+    "inside": ("（{parent} の内側）", " (inside {parent})"),
+}
+
+
+def _text_18(key: str, lang: str, **values: str) -> str:
+    ja, en = _TEXT_18[key]
+    return (ja if lang == "ja" else en).format(**values)
+
+
+def _transit_systems(model: Model) -> set[str]:
+    """The systems a file with My Numbers passes through without being kept there (``processes``)."""
+    mn = model.my_number_files
+    return {s for s, files in model.processed_files.items() if not mn.isdisjoint(files)}
+
+
+def _planned_on(model: Model) -> dict[str, list[str]]:
+    """System or flow id → the sorted ids of the controls that ``control_status.csv`` says are planned **on it**.
+
+    Per element (:attr:`~pia_analysis.Model.control_applications`): a control implemented on one system and
+    planned on a flow marks the flow only. A control planned everywhere (its own status) is the coverage
+    charts' business and marks nothing here, so a model without per-element statuses is drawn as before.
+    """
+    overridden = set(zip(model.control_status["control_id"].astype(str), model.control_status["element"].astype(str)))
+    apps = model.control_applications
+    out: dict[str, set[str]] = defaultdict(set)
+    for cid, element, status in zip(apps["control_id"], apps["element"], apps["status"]):
+        if status == "planned" and (str(cid), str(element)) in overridden:
+            out[str(element)].add(str(cid))
+    return {e: sorted(c) for e, c in out.items()}
+
+
+def _parent_zone(model: Model) -> dict[str, str]:
+    """Zone id → the zone it lies inside (``parent_zone``), for the zones that name one."""
+    zones = model.zones
+    if "parent_zone" not in zones.columns:
+        return {}
+    return {str(z): str(p) for z, p in zip(zones["zone_id"], zones["parent_zone"])
+            if isinstance(p, str) and p}
 
 # Large models (a prefecture, the whole country: thousands of systems) cannot be drawn system by system on
 # A4. Above these sizes the charts summarise (docs/charts.md, "Large models"); the bundled model is far below.
@@ -358,11 +401,16 @@ def dataflow_geometry(model: Model, lang: str = "ja") -> DataflowGeometry:
     zones = model.zones.set_index("zone_id")
     flows = model.flows.sort_values("flow_id", kind="stable")
     frame_w = _BOX_W + 2 * _ZONE_PAD
-    zone_labels = {
-        z: wrap_text(display_name(zones.loc[z].to_dict() | {"zone_id": z}, lang), frame_w - 2 * 0.06, _ZONE_FONT, lang,
-                 max_lines=3)
-        for z in level
-    }
+    parent = _parent_zone(model)
+
+    def zone_title(z: str) -> str:
+        title = display_name(zones.loc[z].to_dict() | {"zone_id": z}, lang)
+        if z in parent and parent[z] in zones.index:  # nested: analysed as a zone of its own, drawn as inside
+            title += _text_18("inside", lang, parent=display_name(zones.loc[parent[z]].to_dict()
+                                                                  | {"zone_id": parent[z]}, lang))
+        return title
+
+    zone_labels = {z: wrap_text(zone_title(z), frame_w - 2 * 0.06, _ZONE_FONT, lang, max_lines=3) for z in level}
 
     # -- classify the flows and choose the side of each column's in-column brackets -------------------
     kinds: dict[str, str] = {}
@@ -669,7 +717,12 @@ def dataflow_diagram(model: Model, exposure: pd.DataFrame | None, lang: str = "j
       ids on the boxes: the council reads names);
     * each flow is one arrow, coloured by stage: solid with one head for a one-way transfer, dashed
       with two heads for an interactive exchange; ``flow_labels`` writes the flow id on it (for analysts;
-      off by default, as in the briefing).
+      off by default, as in the briefing);
+    * issue 18: a system through which a file with My Numbers passes without being kept (``processes``) has
+      a dashed vermillion edge (thinner than a holder's); a zone inside another (``parent_zone``) says so in
+      its title (the columns keep each zone on its own, as the analyses do; the DOT text nests the clusters);
+      a hollow sky-blue circle marks a system or flow on which ``control_status.csv`` says a control is
+      planned (not drawn on a document's diagram).
 
     With ``exposure=None`` it is the diagram of a published document (the 評価書's 別添1): the same zones,
     systems, arrows and My Number edges, but no exposure, no entry points and no colour bar — the attack
@@ -783,6 +836,9 @@ def _aggregate_for_diagram(model: Model, exposure: pd.DataFrame, lang: str) -> _
                       "kind": "system", "operator": str(zones.at[z, "operator"]) if z in zones.index else "city",
                       "holds": held[:1], "entry_likelihood": max(float(r["entry_likelihood"]) for r in group),
                       "source": ""}
+        if "processes" in rows[node]:  # a box through which My Numbers pass, none kept there: drawn as transit
+            passing = sorted({f for r in group for f in (r["processes"] or []) if f in mn} - set(held))
+            rows[node]["processes"] = [] if held else passing[:1]
     box_exposure = {node: max(exp.get(r["system_id"], 0.0) for r in group) for node, group in members.items()}
     merged: dict[tuple[str, str, str, bool], list[str]] = defaultdict(list)
     inside = 0
@@ -839,6 +895,9 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
     systems = model.systems.set_index("system_id")
     mn = model.my_number_files
     holders = {s for s in systems.index if any(f in mn for f in systems.at[s, "holds"])}
+    transit = _transit_systems(model) - holders  # a holder's thick edge says more
+    planned = {e: c for e, c in ({} if document else _planned_on(model)).items()  # the committee's view only
+               if e in geo.routes or e in geo.positions}
     entries = set() if document else {s for s in systems.index if float(systems.at[s, "entry_likelihood"] or 0) > 0}
 
     # column headings
@@ -875,6 +934,11 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
         )
         arrow.set_joinstyle("miter")
         ax.add_patch(arrow)
+        if fid in planned:  # a control planned on the flow: a hollow marker halfway
+            (mx, my), _vertical = _point_along(route, 0.5)
+            ax.plot([mx], [my], marker="o", markersize=4.5 * fs, markerfacecolor="#FFFFFF",
+                    markeredgecolor=_PLANNED_COLOUR, markeredgewidth=1.2, linestyle="none", zorder=3.5,
+                    gid=f"planned-{fid}")
 
     # boxes
     for s, (cx, cy) in geo.positions.items():
@@ -882,11 +946,17 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
         value = exp.get(s, 0.0)
         face = cmap(norm(value)) if value > 0 else "#FFFFFF"
         holder = s in holders
+        passing = s in transit  # My Numbers pass through, not kept: the holder's colour, dashed and thinner
         box = FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.035",
-                             facecolor=face, edgecolor=_MY_NUMBER_EDGE if holder else "#333333",
-                             linewidth=(2.4 if holder else 0.8) * fs, zorder=4, gid=f"box-{s}",
+                             facecolor=face, edgecolor=_MY_NUMBER_EDGE if holder or passing else "#333333",
+                             linewidth=(2.4 if holder else 1.6 if passing else 0.8) * fs, zorder=4, gid=f"box-{s}",
+                             linestyle=(0, (3, 2)) if passing else "-",
                              hatch="////" if value <= 0 and not document else None, hatchcolor="#BBBBBB")
         ax.add_patch(box)
+        if s in planned:  # a control planned on the system: a hollow marker at its bottom right corner
+            ax.plot([cx + w / 2 - 0.06], [cy + h / 2 - 0.06], marker="o", markersize=4.5 * fs,
+                    markerfacecolor="#FFFFFF", markeredgecolor=_PLANNED_COLOUR, markeredgewidth=1.2,
+                    linestyle="none", zorder=6, gid=f"planned-{s}")
         colour = text_colour_on(face)
         # top line: [entry marker] on the left, exposure on the right; the name centred below (no id: the
         # council reads names; the ids are in the tables and the pack's appendix)
@@ -953,6 +1023,13 @@ def _draw_dataflow(model: Model, exposure: pd.DataFrame, lang: str, flow_labels:
         one_way, two_way,
         Patch(facecolor="#FFFFFF", edgecolor=_MY_NUMBER_EDGE, linewidth=2.2, label=chart_text("mn_holder", lang)),
     ]
+    if transit:  # only when the model says so: a model without processes keeps its legend
+        symbol_handles.append(Patch(facecolor="#FFFFFF", edgecolor=_MY_NUMBER_EDGE, linewidth=1.6,
+                                    linestyle=(0, (3, 2)), label=_text_18("mn_transit", lang)))
+    if planned:
+        symbol_handles.append(Line2D([], [], marker="o", markerfacecolor="#FFFFFF", markeredgecolor=_PLANNED_COLOUR,
+                                     markeredgewidth=1.2, linestyle="none", markersize=6,
+                                     label=_text_18("planned_here", lang)))
     if not document:
         symbol_handles += [
             Line2D([], [], marker=">", color=_ENTRY_COLOUR, markeredgecolor="#000000", markeredgewidth=0.6,
@@ -1006,6 +1083,12 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame, lang: str = "ja") -> str:
     holders, ``shape=box`` with a bold black border for entry points), one edge per flow coloured by
     stage (``dir=both`` and dashed for interactive flows). The text is the same on every run.
 
+    Issue 18: a zone with a ``parent_zone`` is a cluster inside its parent's (nested boundaries are drawn,
+    the analyses treat each zone on its own); a system through which a file with My Numbers passes without
+    being kept (``processes``) has a dashed vermillion border; a system or flow on which a control is
+    planned (its status there, :attr:`~pia_analysis.Model.control_applications`) carries a line
+    ``計画中: C…`` / ``planned: C…`` in its label.
+
     Parameters
     ----------
     model
@@ -1058,39 +1141,70 @@ def dataflow_dot(model: Model, exposure: pd.DataFrame, lang: str = "ja") -> str:
         f'  node [shape=box, style="rounded,filled", fontname="{font}", fontsize=10];',
         f'  edge [fontname="{font}", fontsize=8, arrowsize=0.7];',
     ]
+    transit = _transit_systems(model)
+    planned = _planned_on(model)
+    parent = {z: p for z, p in _parent_zone(model).items() if p in zones.index}
+    drawn = [z for col in order.columns for z in col]
+    children: dict[str, list[str]] = defaultdict(list)
+    for z in drawn:
+        if z in parent:
+            children[parent[z]].append(z)
+
+    def planned_line(element: str) -> str:
+        ids = planned.get(element)
+        if not ids:
+            return ""
+        return "\n" + ("計画中: " if lang == "ja" else "planned: ") + ", ".join(ids)
+
+    def emit_zone(z: str, indent: str, seen: set[str]) -> None:
+        # a zone inside another is a cluster inside its parent's (Graphviz nests clusters); analysed flat
+        seen.add(z)
+        zrow = zones.loc[z].to_dict() | {"zone_id": z}
+        lines.append(f"{indent}subgraph {_dot_quote('cluster_' + z)} {{")
+        lines.append(f"{indent}  label={_dot_quote(display_name(zrow, lang))}; style=\"rounded,filled\"; "
+                     f"fillcolor=\"{'#E4E4E4' if z in parent else '#F1F1F1'}\"; color=\"#9A9A9A\";")
+        for s in order.zone_systems.get(z, []):
+            value = exp.get(s, 0.0)
+            fill = mpl.colors.to_hex(cmap(norm(value))) if value > 0 else "#FFFFFF"
+            font_colour = "#000000" if text_colour_on(fill) == "#000000" else "#FFFFFF"
+            holder = any(f in mn for f in systems.at[s, "holds"])
+            entry = float(systems.at[s, "entry_likelihood"] or 0) > 0
+            name = display_name(systems.loc[s].to_dict() | {"system_id": s}, lang)
+            label = f"{name}\n{s}  {format_percent(value)}" + planned_line(s)
+            attrs = [f"id={_dot_quote(s)}", f"label={_dot_quote(label)}", f'fillcolor="{fill}"',
+                     f'fontcolor="{font_colour}"']
+            if holder:
+                attrs += [f'color="{_MY_NUMBER_EDGE}"', "penwidth=3"]
+            elif s in transit:  # My Numbers pass through, not kept: dashed vermillion
+                attrs += [f'color="{_MY_NUMBER_EDGE}"', "penwidth=2", 'style="rounded,filled,dashed"']
+            else:
+                attrs += ['color="#333333"', "penwidth=1"]
+            if entry:
+                attrs += ['peripheries=2']
+            lines.append(f"{indent}  {_dot_quote(s)} [{', '.join(attrs)}];")
+        for child in children.get(z, []):
+            if child not in seen:
+                emit_zone(child, indent + "  ", seen)
+        lines.append(f"{indent}}}")
+
+    seen: set[str] = set()
     for c, col in enumerate(order.columns):
         lines.append(f"  // column {c}: " + ", ".join(col))
         for z in col:
-            zrow = zones.loc[z].to_dict() | {"zone_id": z}
-            lines.append(f"  subgraph {_dot_quote('cluster_' + z)} {{")
-            lines.append(f"    label={_dot_quote(display_name(zrow, lang))}; style=\"rounded,filled\"; "
-                         f"fillcolor=\"#F1F1F1\"; color=\"#9A9A9A\";")
-            for s in order.zone_systems[z]:
-                value = exp.get(s, 0.0)
-                fill = mpl.colors.to_hex(cmap(norm(value))) if value > 0 else "#FFFFFF"
-                font_colour = "#000000" if text_colour_on(fill) == "#000000" else "#FFFFFF"
-                holder = any(f in mn for f in systems.at[s, "holds"])
-                entry = float(systems.at[s, "entry_likelihood"] or 0) > 0
-                name = display_name(systems.loc[s].to_dict() | {"system_id": s}, lang)
-                label = f"{name}\n{s}  {format_percent(value)}"
-                attrs = [f"id={_dot_quote(s)}", f"label={_dot_quote(label)}", f'fillcolor="{fill}"',
-                         f'fontcolor="{font_colour}"']
-                if holder:
-                    attrs += [f'color="{_MY_NUMBER_EDGE}"', "penwidth=3"]
-                else:
-                    attrs += ['color="#333333"', "penwidth=1"]
-                if entry:
-                    attrs += ['peripheries=2']
-                lines.append(f"    {_dot_quote(s)} [{', '.join(attrs)}];")
-            lines.append("  }")
+            # a nested zone is drawn inside its parent (when the parent is drawn; else on its own)
+            if z not in seen and not (z in parent and parent[z] in drawn):
+                emit_zone(z, "  ", seen)
     for f in model.flows.sort_values("flow_id", kind="stable").itertuples(index=False):
-        attrs = [f"id={_dot_quote(f.flow_id)}", f"label={_dot_quote(f.flow_id)}",
+        attrs = [f"id={_dot_quote(f.flow_id)}", f"label={_dot_quote(f.flow_id + planned_line(f.flow_id))}",
                  f'color="{STAGE_COLOURS.get(f.stage, _GREY)}"',
                  f"tooltip={_dot_quote(stage_name(f.stage, lang) + ' / ' + str(f.channel or ''))}"]
         attrs += ["dir=both", "style=dashed"] if f.interactive else ["dir=forward"]
         lines.append(f"  {_dot_quote(f.source)} -> {_dot_quote(f.target)} [{', '.join(attrs)}];")
     lines.append("  // legend: edge colour = stage; dashed both-way = interactive; thick vermillion border = holds "
                  "My Numbers; double border = entry point")
+    if transit or planned or parent:  # only when used: a model without them keeps its text
+        lines.append("  // dashed vermillion border = My Numbers pass through, not kept; 'planned: C…' = controls "
+                     "planned on that element; a cluster inside a cluster = a zone inside a zone")
     for st in catalog.stages()["stage"]:
         lines.append(f"  //   {st}: {STAGE_COLOURS[st]} {stage_name(st, lang)}")
     lines.append("}")

@@ -388,6 +388,15 @@ class _Context:
         return self.model.controls.to_dict("records")
 
     @cached_property
+    def status_elsewhere(self) -> dict[str, list[tuple[str, str]]]:
+        """Control id → (element, status) of its per-element statuses (control_status.csv), in file order."""
+        cs = self.model.control_status
+        out: dict[str, list[tuple[str, str]]] = {}
+        for cid, element, status in zip(cs["control_id"], cs["element"], cs["status"]):
+            out.setdefault(str(cid), []).append((str(element), str(status)))
+        return out
+
+    @cached_property
     def rated_risks(self) -> dict[str, set[str]]:
         items = self.model.rated_items
         return {i: {i, *r} for i, r in zip(items["rated_item_id"], items["risks"])}
@@ -1180,8 +1189,19 @@ def _family_rated(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | No
 
 def _controls_text(ctx: _Context, ids: list[str]) -> str:
     names = {c["control_id"]: c for c in ctx.controls}
-    return "\n".join(f"・{names[i]['name_ja']}（{_STATUS_JA.get(names[i]['status'], names[i]['status'])}）"
-                     for i in ids)
+    return "\n".join(f"・{names[i]['name_ja']}（{_status_text(ctx, i, names[i]['status'])}）" for i in ids)
+
+
+def _status_text(ctx: _Context, control_id: str, own: str) -> str:
+    """The control's status in words, and where ``control_status.csv`` gives it another (計画中: 端末 → …)."""
+    text = _STATUS_JA.get(own, own)
+    others: dict[str, list[str]] = {}
+    for element, status in ctx.status_elsewhere.get(control_id, []):
+        if status != own:
+            others.setdefault(status, []).append(ctx.model.element_name(element))
+    for status, elements in others.items():
+        text += f"。{'、'.join(elements)} では{_STATUS_JA.get(status, status)}"
+    return text
 
 
 def _family_sub_measure(ctx: _Context, row: dict[str, Any], key: str, unit: _Unit | None) -> _Answer | None:

@@ -1828,8 +1828,9 @@ def history_reading(history: pd.DataFrame, *, lang: str = "ja") -> str:
 def example_measure(model: Model) -> str | None:
     """The measure a what-if of the 評価書 sets 未実施 (a notebook's example, on any model).
 
-    The first implemented control (in file order) that applies to named systems or flows rather than to the whole
-    body, else the first implemented control.
+    The first control (in file order) implemented on a named system or flow rather than on the whole body, else
+    the first control implemented on the whole body (a control's status on an element: its row of
+    ``control_status.csv``, else its own).
 
     Parameters
     ----------
@@ -1850,10 +1851,12 @@ def example_measure(model: Model) -> str | None:
     'implemented'
     """
     require_model(model, "example_measure")
-    done = model.controls.loc[model.controls["status"] == "implemented"]
+    # implemented on some element (control_status.csv may say so of one element only), in file order
+    apps = model.control_applications
+    done = apps.loc[apps["status"] == "implemented"]
     if done.empty:
         return None
-    named = done.loc[done["applies_to"].map(lambda targets: "*" not in (targets or []))]
+    named = done.loc[done["element"] != "*"]
     return str((named if not named.empty else done)["control_id"].iloc[0])
 
 

@@ -19,7 +19,11 @@ Cascades of a scenario (every one is listed by :func:`scenario_effects`):
 * removing a **file** drops it from the systems' ``holds`` and the flows' ``files`` (the flows stay);
 * removing an extra **risk** (``risks.csv``) drops it from the controls' ``mitigates`` (a control left
   mitigating nothing is removed) and removes its rating;
-* removing a **control** or a **rating** removes nothing else.
+* removing a **control** or a **rating** removes nothing else, but for the control's per-element statuses
+  (``control_status``): a row goes with its control, with its element, or when its element leaves the
+  control's ``applies_to``;
+* **setting a control's status** drops its per-element statuses: the status now holds on every element
+  (a per-element scenario key may come later).
 
 **The blocking rule.** Blocking a flow *removes* it from the model, exactly as a scenario's
 ``remove: {flows: [id]}`` does: its arcs leave the attack graph (both directions of an interactive flow; a
@@ -216,6 +220,30 @@ def _apply_with_log(model: Model, scenario: Scenario, id_problems: list[Problem]
             found.values[col] = value
             found.where = (scenario.label, c.lines.get(col, c.line))
             note("set", c.table, c.key, col, old, value, "scenario")
+    # -- 3b. per-element statuses follow their control ---------------------------------------------
+    # A status set by the scenario is the control's status everywhere: its overrides go (a per-element
+    # scenario key may come later); an override whose control or element went goes with it.
+    status_set = {c.key for c in scenario.set if c.table == "controls" and "status" in c.values}
+    controls_now = {r.values["control_id"]: list(r.values["applies_to"] or []) for r in rows["controls"]}
+    elements_now = ids("systems") | ids("flows")
+
+    def override_kept(r: _Row) -> bool:
+        cid, element = r.values["control_id"], r.values["element"]
+        if cid not in controls_now or cid in status_set:
+            return False
+        targets = controls_now[cid]
+        return element in targets or ("*" in targets and element in elements_now)
+
+    def override_cause(r: _Row) -> str:
+        cid, element = r.values["control_id"], r.values["element"]
+        if cid not in controls_now:
+            return f"control {cid} removed"
+        if cid in status_set:
+            return f"control {cid}'s status set: now its status on every element"
+        return f"{element} removed" if element not in elements_now else f"{element} left {cid}'s applies_to"
+
+    drop("control_status", override_kept, override_cause)
+
     meta = dict(model.meta)
     for key, value in scenario.meta.items():
         if not _same(meta.get(key), value):
@@ -419,7 +447,9 @@ def scenario_effects(model: Model, scenario: Scenario | str | os.PathLike[str] |
 def with_control_status(model: Model, control_id: str, status: str) -> Model:
     """A copy of ``model`` where control ``control_id`` has ``status`` (implemented, planned, missing or unknown).
 
-    Only the ``status`` cell changes; the model is otherwise the same (the graph is rebuilt lazily).
+    The ``status`` cell changes, and the control's rows of ``control_status`` (its status on single elements)
+    are dropped: the new status holds on every element. The model is otherwise the same (the graph is
+    rebuilt lazily).
     Implemented controls count in the exposure (their effectiveness) and in the coverage; planned ones
     only as ``planned`` in the coverage; missing and unknown ones not at all.
 
@@ -459,7 +489,12 @@ def with_control_status(model: Model, control_id: str, status: str) -> Model:
         raise unknown_id("control", control_id, ids)
     controls = model.controls.copy()
     controls.loc[mask, "status"] = status
-    return model.replace(controls=controls)
+    # the status everywhere: the control's per-element statuses (control_status.csv) go
+    overrides = model.control_status
+    kept = overrides.loc[overrides["control_id"] != control_id]
+    if len(kept) == len(overrides):
+        return model.replace(controls=controls)
+    return model.replace(controls=controls, control_status=kept.reset_index(drop=True))
 
 
 def _flow_ids(flow_ids: str | Iterable[str]) -> list[str]:
@@ -681,7 +716,7 @@ def apply_changes(model: Model, changes: Changes | Mapping[str, Any] | None) -> 
             if status not in CONTROL_STATUSES:
                 raise InvalidArgumentError(f"{status!r} is not a control status (for {cid}): use one of "
                                  f"{', '.join(CONTROL_STATUSES)}")
-            if statuses[cid] == status:
+            if statuses[cid] == status and cid not in set(out.control_status["control_id"]):
                 continue
             out = with_control_status(out, cid, status)
             rows.append({"change": f"control {cid}", "op": "set", "table": "controls", "id": cid,

@@ -43,7 +43,8 @@ from ...model.model import Model
 from ...model.schema import TABLES
 from ...model.organisation import OrganisationKind, organisation_kind
 from .. import coverage
-from ..attack_graph import Net, build_net, gc_paused, reachable_holdings, shared_nets
+from ..attack_graph import (ControlStatus, Net, build_net, control_statuses, gc_paused, reachable_holdings,
+                            shared_nets)
 from ..exposure import exposure_and_paths
 from ..provenance import assumed_rows
 
@@ -309,19 +310,45 @@ class FindingContext:
 
     @cached_property
     def implemented(self) -> list[dict]:
-        """The implemented controls as dicts."""
-        return [c for c in self._control_records if c["status"] == "implemented"]
+        """The controls implemented on some element (or everywhere) as dicts."""
+        ids = set(self._implemented_where)
+        return [c for c in self._control_records if c["control_id"] in ids]
 
     @cached_property
-    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[dict]]:
-        """The implemented controls by the element they name, and those that apply to ``*``."""
+    def _implemented_where(self) -> dict[str, list[str] | ControlStatus]:
+        """Control id → the elements it is implemented on; for a ``*`` control, the control itself.
+
+        A control's status on an element is its ``control_status.csv`` row there, else its own
+        (:attr:`~pia_analysis.Model.control_applications`). A ``*`` control stays organisation-wide wherever it
+        is implemented: it names no element (the rules that ask for a control *naming* a system leave it out),
+        and on each element it counts where its status there is implemented (:meth:`controls_on`).
+        """
+        out: dict[str, list[str] | ControlStatus] = {}
+        for c in control_statuses(self.model):
+            if "*" in c.applies_to:
+                if c.status == "implemented" or "implemented" in c.on.values():
+                    out[c.control_id] = c
+            elif not c.on:  # one status everywhere (most controls)
+                if c.status == "implemented":
+                    out[c.control_id] = list(dict.fromkeys(c.applies_to))
+            else:
+                on = [e for e in dict.fromkeys(c.applies_to) if c.status_on(e) == "implemented"]
+                if on:
+                    out[c.control_id] = on
+        return out
+
+    @cached_property
+    def _controls_by_target(self) -> tuple[dict[str, list[dict]], list[tuple[dict, ControlStatus]]]:
+        """The controls implemented on each element they name, and the ``*`` ones implemented somewhere."""
         by_target: dict[str, list[dict]] = {}
-        star: list[dict] = []
+        star: list[tuple[dict, ControlStatus]] = []
+        where = self._implemented_where
         for c in self.implemented:
-            for target in dict.fromkeys(c["applies_to"]):
-                if target == "*":
-                    star.append(c)
-                else:
+            on = where[c["control_id"]]
+            if isinstance(on, ControlStatus):
+                star.append((c, on))
+            else:
+                for target in on:
                     by_target.setdefault(target, []).append(c)
         return by_target, star
 
@@ -418,7 +445,7 @@ class FindingContext:
         return self._mn_records_reachable[system_id]
 
     def controls_on(self, element: str, risks: Iterable[str] | None = None, star: bool = True) -> list[str]:
-        """The sorted ids of the implemented controls applying to ``element`` (or to ``*`` when ``star``).
+        """The sorted ids of the controls implemented on ``element`` (or on ``*`` when ``star``).
 
         With ``risks``, only those mitigating one of them.
         """
@@ -428,8 +455,8 @@ class FindingContext:
         wanted = set(risks) if risks is not None else None
         by_target, star_controls = self._controls_by_target
         candidates = by_target.get(element, [])
-        if star:
-            candidates = candidates + star_controls
+        if star:  # a '*' control counts where its status is implemented (everywhere, but for its overrides)
+            candidates = candidates + [c for c, status in star_controls if status.status_on(element) == "implemented"]
         out = set()
         for c in candidates:
             if wanted is None or not wanted.isdisjoint(c["mitigates"]):
