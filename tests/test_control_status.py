@@ -252,3 +252,17 @@ def test_coverage_pairs_match_the_applications_on_random_models(seed):
     # and the whole analysis runs on it
     table = node_exposure(model)
     assert (table["records_in_transit"] >= table["records_at_stake"]).all()
+
+
+def test_section3_lists_a_control_under_each_status_it_has_and_the_plan_implements_per_element_plans():
+    from pia_analysis import section3_table, with_planned_implemented
+
+    model = load_model(Path(__file__).parent / "models" / "tiny-transit")
+    table = section3_table(model).set_index("risk_id")
+    # C1 is implemented on REG and TERM and planned on F1: in place and still to come
+    assert "C1" in table.loc["use-2", "implemented_controls"] and "C1" in table.loc["use-2", "planned_controls"]
+    after = with_planned_implemented(model)
+    assert "planned" not in set(after.control_applications["status"])
+    assert "missing" in set(after.control_applications["status"])  # a missing status stays missing
+    table_after = section3_table(after).set_index("risk_id")
+    assert "C1" not in table_after.loc["use-2", "planned_controls"]

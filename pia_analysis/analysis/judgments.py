@@ -524,9 +524,12 @@ def section3_table(model: Model, check: pd.DataFrame | None = None, findings: pd
     origin = dict(zip(model.rated_items["rated_item_id"], model.rated_items["origin"]))
 
     by_risk: dict[tuple[str, str], list[str]] = {}
-    ctl = model.controls
-    for control_id, status, mitigates in zip(ctl["control_id"].tolist(), ctl["status"].tolist(),
-                                             ctl["mitigates"].tolist()):
+    # by the status on each element (control_status.csv): a control implemented on one system and planned on
+    # a flow is listed under both, as it is both in place and still to come
+    apps = model.control_applications
+    for control_id, status, mitigates in dict.fromkeys(
+            (c, s, tuple(m)) for c, s, m in zip(apps["control_id"].tolist(), apps["status"].tolist(),
+                                                apps["mitigates"].tolist())):
         for risk_id in dict.fromkeys(mitigates):
             by_risk.setdefault((risk_id, status), []).append(control_id)
     open_by_risk: dict[str, list[str]] = {}

@@ -286,7 +286,8 @@ def _sampled_compromise(sim: pd.DataFrame) -> pd.DataFrame:
 def with_planned_implemented(model: Model) -> Model:
     """A copy of ``model`` where every ``planned`` control is ``implemented``: the model after the action plan.
 
-    Nothing else changes (``missing`` controls stay missing). The findings of this copy show where each
+    Per-element statuses (``control_status.csv``) that say ``planned`` become ``implemented`` too. Nothing else
+    changes (``missing`` controls stay missing). The findings of this copy show where each
     finding would move once the planned controls are in place (:attr:`Analysis.findings_after`).
 
     Parameters
@@ -315,4 +316,10 @@ def with_planned_implemented(model: Model) -> Model:
     require_model(model, "with_planned_implemented")
     controls = model.controls.copy()
     controls["status"] = controls["status"].where(controls["status"] != "planned", "implemented")
-    return model.replace(controls=controls)
+    # a control planned on one element only (control_status.csv) is in place there too after the plan
+    status = model.control_status
+    if status is None or status.empty:
+        return model.replace(controls=controls)
+    status = status.copy()
+    status["status"] = status["status"].where(status["status"] != "planned", "implemented")
+    return model.replace(controls=controls, control_status=status)
