@@ -186,8 +186,9 @@ class SystemView:
     blast : BlastRadius
         :func:`~pia_analysis.analysis.exposure.blast_radius`: what an attacker reaches once it has fallen.
     controls : DataFrame
-        The controls whose ``applies_to`` names the system: ``control_id, name_ja, name_en, status,
-        effectiveness``, by id.
+        The controls whose ``applies_to`` names the system, or with a status of their own on it in
+        ``control_status.csv``: ``control_id, name_ja, name_en, status, effectiveness``, by id; ``status``
+        is the status on this system.
     """
 
     system_id: str
@@ -248,8 +249,15 @@ def system_view(model: Model, system_id: str, k: int = 3, exposure: pd.DataFrame
         raise InvalidArgumentError(f"k must be at least 1, not {k}")
     table = analyse(model, only=("exposure",)).exposure if exposure is None else exposure
     row = table.set_index("system_id").loc[system_id].to_dict()
-    controls = model.controls.loc[model.controls["applies_to"].map(lambda targets: system_id in targets),
+    # the status on this system (control_status.csv), not the control's own where the two differ
+    apps = model.control_applications
+    here = dict(zip(apps.loc[apps["element"] == system_id, "control_id"],
+                    apps.loc[apps["element"] == system_id, "status"]))
+    # an organisation-wide control with a status of its own here (missing at this system, say) names it too
+    controls = model.controls.loc[model.controls["applies_to"].map(lambda targets: system_id in targets)
+                                  | model.controls["control_id"].isin(list(here)),
                                   ["control_id", "name_ja", "name_en", "status", "effectiveness"]]
+    controls = controls.assign(status=[here.get(c, s) for c, s in zip(controls["control_id"], controls["status"])])
     controls = controls.sort_values("control_id", kind="stable").reset_index(drop=True)
     return SystemView(system_id=system_id, name_ja=str(row.pop("name_ja")), name_en=str(row.pop("name_en")),
                       zone_id=str(row["zone_id"]), exposure=row, paths=attack_paths(model, system_id, k=k),

@@ -266,3 +266,12 @@ def test_section3_lists_a_control_under_each_status_it_has_and_the_plan_implemen
     assert "missing" in set(after.control_applications["status"])  # a missing status stays missing
     table_after = section3_table(after).set_index("risk_id")
     assert "C1" not in table_after.loc["use-2", "planned_controls"]
+
+
+def test_the_system_view_shows_the_status_on_that_system():
+    from pia_analysis.explorer import system_view
+
+    model = load_model(Path(__file__).parent / "models" / "tiny-transit")
+    # C3 applies everywhere but is missing at WEB; C1 implemented on REG (planned only on its flow F1)
+    assert system_view(model, "WEB").controls[["control_id", "status"]].values.tolist() == [["C3", "missing"]]
+    assert system_view(model, "REG").controls[["control_id", "status"]].values.tolist() == [["C1", "implemented"]]
