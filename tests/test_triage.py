@@ -164,8 +164,8 @@ def test_sarif_suppressions_validate(model, tmp_path, capsys, triaged_dir):
     assert set(STATES) <= set(results)  # results stay
     assert results["exposed-mn-holder@REG"]["suppressions"] == [{
         "kind": "external", "status": "accepted",
-        "justification": "閉域網内で外部から到達できないため受容 (山田, 2026-10-01)"}]
-    assert results["mn-outside-city@SRV"]["suppressions"][0]["justification"] == "SRV は市の庁舎内にある (佐藤, 2026-10-01)"
+        "justification": "受容: 閉域網内で外部から到達できないため受容 (山田, 2026-10-01)"}]
+    assert results["mn-outside-city@SRV"]["suppressions"][0]["justification"] == "誤検知: SRV は市の庁舎内にある (佐藤, 2026-10-01)"
     fixing = results["mn-store-no-retain-control@REG"]
     assert "suppressions" not in fixing
     assert (fixing["properties"]["decision_state"], fixing["properties"]["fix_due"]) == ("fixing", "2027-03-31")

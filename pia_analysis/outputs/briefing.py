@@ -1063,9 +1063,11 @@ def _other_decisions_title(lang: str) -> str:
 
 def _triage_footer(a: Analysis, lang: str) -> str:
     day = _judged_on(a)
-    return (f"判断は {day} 時点（見直し日・期限を過ぎたものは再開。triage.csv、docs/triage.md）" if lang != "en" else
-            f"Decisions as of {day} (past its review or due date a decision reopens its finding; triage.csv, "
-            "docs/triage.md)")
+    # council text: no file names; the analyst's table is named in docs/triage.md
+    return (f"担当者の判断は {day} 時点のもの。見直し日・期限を過ぎた判断は、その指摘を未解決に戻して数える。"
+            if lang != "en" else
+            f"Decisions as of {day}. Past its review or due date, a decision no longer holds: its finding counts as "
+            "open again.")
 
 
 # ---------------------------------------------------------------------------------------------------

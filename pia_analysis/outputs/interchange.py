@@ -539,6 +539,11 @@ def findings_table(model: Model, exposure_threshold: float | None = None,
     return frame
 
 
+#: the decision a SARIF suppression's justification starts with
+_DECISION_WORD = {"ja": {"accepted": "受容", "false_positive": "誤検知"},
+                  "en": {"accepted": "accepted", "false_positive": "false positive"}}
+
+
 def findings_to_sarif(model: Model, exposure_threshold: float | None = None, include_mitigated: bool = False,
                       lang: str = "ja", as_of: dt.date | None = None) -> dict[str, Any]:
     """The findings as a SARIF 2.1.0 log (a JSON-ready dict): one result per open finding.
@@ -655,10 +660,12 @@ def findings_to_sarif(model: Model, exposure_threshold: float | None = None, inc
         state = f["decision_state"]
         if state in ("accepted", "false_positive"):
             # SARIF's own place for a reviewed result: kept, marked suppressed with the reviewer's words
+            # SARIF's suppression status has no "false positive": the justification starts with the decision
             by_on = ", ".join(x for x in (f["decided_by"], f["decided_on"]) if x)
+            word = _DECISION_WORD["en" if lang == "en" else "ja"][state]
             result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                       "justification": f"{f['decision_reason']} ({by_on})" if by_on
-                                       else f["decision_reason"]}]
+                                       "justification": f"{word}: {f['decision_reason']}" + (f" ({by_on})" if by_on
+                                                                                             else "")}]
         if state != "undecided":
             result["properties"].update({"decision": f["decision"], "decision_reason": f["decision_reason"],
                                          "decided_by": f["decided_by"], "decided_on": f["decided_on"]})

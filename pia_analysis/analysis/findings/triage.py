@@ -248,7 +248,7 @@ def triage_counts(findings: pd.DataFrame) -> dict[str, int]:
             **{s: int((states == s).sum()) for s in ("accepted", "false_positive", "fixing", "reopened")}}
 
 
-_STATUS_WORDS = {"mitigated": "now mitigated", "not_applicable": "no longer applies (not applicable)"}
+_STATUS_WORDS = {"mitigated": "is now mitigated", "not_applicable": "no longer applies (not applicable)"}
 
 
 def triage_warnings(findings: pd.DataFrame, model: Model) -> list[Problem]:
@@ -285,7 +285,7 @@ def triage_warnings(findings: pd.DataFrame, model: Model) -> list[Problem]:
         now = status.get(row["finding_id"])
         if now in _STATUS_WORDS:
             out.append(Problem(TableRef("triage") if "triage" in TABLE_BY_NAME else "triage.csv", i + 2, "finding_id",
-                               f"a decision ({row['decision']}) about {row['finding_id']}, which is "
+                               f"a decision ({row['decision']}) about {row['finding_id']}, which "
                                f"{_STATUS_WORDS[now]}: nothing is left to decide",
                                "delete the row, or keep it as a record (findings --decided shows it)"))
     return out
