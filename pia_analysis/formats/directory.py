@@ -1030,12 +1030,6 @@ def table_to_csv_text(frame: pd.DataFrame, table: Table) -> str:
     return out.getvalue()
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    from ..util.files import write_model_file
-
-    write_model_file(path, text)  # the one writer: whole or not at all, umask modes
-
-
 def read_directory_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The checked ``model.yaml`` keys of the model directory ``path`` (no tables are read).
 
@@ -1083,20 +1077,24 @@ def save_directory(model: Model, path: str | os.PathLike[str]) -> Path:
     >>> (out / "model.yaml").exists()
     True
     """
+    from ..util.files import write_model_files
+
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(model.meta)
     if "previous" in meta and model.path is not None:
         meta["previous"] = os.path.relpath((model.path / meta["previous"]).resolve(), out.resolve())
-    _atomic_write(out / "model.yaml", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False))
+    files = {"model.yaml": yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}
+    dropped = []
     for table in TABLES:
         frame = getattr(model, table.name)
         if table.optional_file and frame.empty and list(frame.columns) == table.column_names:  # extra columns are kept
-            (out / table.filename).unlink(missing_ok=True)
+            dropped.append(table.filename)
             continue
         # An optional yes/no column that is FALSE in every row (zones' government_cloud) is left out: absent
         # reads as FALSE, so a model that does not use it is written as it was before the column existed.
         unused = [c.name for c in table.columns if c.kind == "bool" and not c.required and c.name in frame
                   and not frame[c.name].astype(bool).any()] + table.omitted_columns(frame)
-        _atomic_write(out / table.filename, table_to_csv_text(frame.drop(columns=unused), table))
-    return out
+        files[table.filename] = table_to_csv_text(frame.drop(columns=unused), table)
+    # all files or none: a full disk or a symlink met half-way never leaves old and new tables mixed
+    return write_model_files(out, files, remove=dropped)

@@ -23,7 +23,8 @@ Rules it enforces (README, "Output rules"):
 from __future__ import annotations
 
 __all__ = ["MANIFEST", "Interrupted", "OutputRefused", "WriteFailed", "check_file_target", "check_pack_target",
-           "handle_signals", "remove_scratch_dir", "scratch_dir", "write_file", "write_new_dir", "write_pack"]
+           "handle_signals", "remove_scratch_dir", "scratch_dir", "write_file", "write_model_files", "write_new_dir",
+           "write_pack"]
 
 import errno
 import hashlib
@@ -942,6 +943,84 @@ def write_model_file(path: str | os.PathLike[str], data: bytes | str) -> Path:
     if path.is_symlink():
         raise OutputRefused(f"{path} is a symbolic link; the tool does not write through links")
     return _write_atomic(path, data)
+
+
+def write_model_files(folder: str | os.PathLike[str], files: dict[str, bytes | str],
+                      remove: Iterable[str] = ()) -> Path:
+    """Replace the files of a model directory as one step: every file written, or none changed.
+
+    ``save_model`` into an existing model directory (``convert --force``, ``import-otm --force``) writes many
+    files; written one by one, a full disk or a symlink found at the third file left a model mixing new and old
+    tables. Here every target is checked first (a symlink or a folder is refused before anything is written),
+    every new content is written beside its target as a temporary file (a failure removes them all and leaves
+    the folder as it was), and only then are they renamed into place and the files in ``remove`` deleted.
+
+    Parameters
+    ----------
+    folder
+        The model directory (created if absent).
+    files
+        File name → content (text is written as UTF-8).
+    remove
+        Names of files to delete once the new ones are in place (tables the model no longer has); absent ones
+        are skipped.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Raises
+    ------
+    OutputRefused
+        When a target is a symbolic link or a folder (nothing written).
+    WriteFailed
+        When the disk refuses a write (nothing changed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pia_analysis.util.files import write_model_files
+    >>> d = write_model_files(Path(tempfile.mkdtemp()) / "m", {"model.yaml": "id: x", "zones.csv": "zone_id"})
+    >>> sorted(p.name for p in d.iterdir())
+    ['model.yaml', 'zones.csv']
+    """
+    root = Path(folder)
+    targets = [root / name for name in files] + [root / name for name in remove]
+    for path in targets:  # refused before anything is written
+        if path.is_symlink():
+            raise OutputRefused(f"{path} is a symbolic link; the tool does not write through links (nothing was "
+                                "written)")
+        if path.is_dir():
+            raise OutputRefused(f"{path} is a folder where a model file belongs (nothing was written)")
+    staged: list[tuple[Path, Path]] = []
+    with handle_signals(), _failures(root):
+        _make_dirs(Path(os.path.abspath(root)))
+        try:
+            for name, data in files.items():
+                path = root / name
+                _remove_stale(Path(os.path.abspath(root)), name)
+                try:  # replacing a file keeps its mode (a colleague's group access); a new one follows the umask
+                    mode = path.stat().st_mode & 0o777 if path.is_file() else file_mode()
+                except OSError:
+                    mode = file_mode()
+                fd, tmp = tempfile.mkstemp(dir=os.path.abspath(root), prefix=f".{_tag(name)}.partial-{os.getpid()}-",
+                                           suffix=".tmp")
+                staged.append((Path(tmp), path))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+                os.chmod(tmp, mode)
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise
+        with _signals_blocked():  # renames do not fail for want of space: the folder changes all at once
+            for tmp, path in staged:
+                os.replace(tmp, path)
+            for name in remove:
+                (root / name).unlink(missing_ok=True)
+    return root
 
 
 @contextmanager
