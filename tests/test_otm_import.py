@@ -498,3 +498,35 @@ def test_a_flow_carrying_an_asset_neither_end_holds_is_hinted_in_otm_terms():
     text = "\n".join(map(str, caught.value.problems))
     assert "$.dataflows[0]" in text and "assets.stored or assets.processed of component 'c1' or 'c2'" in text
     assert "systems.csv" not in text
+
+
+def test_the_japanese_report_gives_every_remainder_row_and_assumption_in_japanese():
+    from pia_analysis import catalog
+
+    risk = catalog.risk_catalog()["risk_id"].iloc[0]
+    odd = {"otmVersion": "0.2.0", "project": {"name": "T", "id": "t", "owner": "Town"},
+           "trustZones": [{"id": "z", "name": "Z", "description": "LAN", "risk": {"trustRating": 5},
+                           "attributes": {"vlan": 10}}],
+           "components": [{"id": "c1", "name": "C1", "type": "web-service", "parent": {"trustZone": "z"},
+                           "tags": ["external"],
+                           "threats": [{"threat": risk, "state": "exposed",
+                                        "mitigations": [{"mitigation": "m", "state": "maybe"}]}]},
+                          {"id": "c2", "name": "C2", "type": "database", "parent": {"component": "c1"}},
+                          {"id": "c3", "name": "C3", "type": "service", "parent": {"trustZone": "z"}}],
+           "dataflows": [{"id": "f", "name": "F", "source": "c1", "destination": "z"}],
+           "threats": [{"id": risk, "name": "theirs", "categories": [],
+                        "risk": {"likelihood": 1, "impact": 1}}],
+           "mitigations": [{"id": "m", "name": "M", "description": "a lock", "riskReduction": 10},
+                           {"id": "m2", "name": "M2", "riskReduction": 10}]}
+    for doc in (read_otm(FIXTURES / "EXAMPLE.json"), read_otm(FIXTURES / "pytm-sample.otm.yaml"), odd):
+        result = from_otm(doc, "x.otm.json", assessed_on=ON)
+        ja, en = import_report(result, "x.otm.json", "ja"), import_report(result, "x.otm.json", "en")
+        rows = {line.split(" | ")[0]: line for line in ja.splitlines() if line.startswith("| `")}
+        for r in result.remainder.itertuples(index=False):
+            line = rows[f"| `{r.otm_path}`"]
+            assert f" {r.what} |" not in line and f" {r.reason} |" not in line, line
+            assert f"| {r.what} | {r.reason} |" in en  # English stays English
+        for r in result.assumptions.itertuples(index=False):
+            for part in r.assumption.split("; "):
+                assert part not in ja, part
+                assert part in en

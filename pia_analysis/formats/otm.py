@@ -1157,6 +1157,91 @@ def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, st
 # the report
 
 
+# The report in Japanese: the remainder's what/why and the assumptions are made in English (they are also
+# the data of the source cells); each pattern below gives its Japanese. Checked whole (fullmatch) in order,
+# a text no pattern matches (a Threagile entry, written by its translator) is shown as it is.
+_ELEMENT_JA = {"trust zone": "トラストゾーン", "component": "コンポーネント", "asset": "資産",
+               "dataflow": "データフロー", "threat": "脅威", "mitigation": "対策", "project": "プロジェクト"}
+_WHAT_JA = (
+    (r"(trust zone|component|asset|dataflow|threat|mitigation|project) description",
+     lambda m: f"{_ELEMENT_JA[m[1]]}の説明"),
+    (r"owner contact", "所有者の連絡先（ownerContact）"),
+    (r"project attribute (.+)", r"プロジェクトの属性 \1"),
+    (r"attribute (.+)", r"属性 \1"),
+    (r"representation", "図（representation）"),
+    (r"parent trust zone", "親のトラストゾーン"),
+    (r"processed assets", "処理する資産（assets.processed）"),
+    (r"inside component (.+)", r"コンポーネント \1 の内側"),
+    (r"confidentiality, integrity, availability", "機密性・完全性・可用性（risk）"),
+    (r"dataflow", "データフロー"),
+    (r"likelihood and impact", "発生可能性と影響（risk）"),
+    (r"CWE ids", "CWE の番号"),
+    (r"threat name", "脅威の名前"),
+    (r"threat state (.+)", r"脅威の状態 \1"),
+    (r"mitigation state (.+)", r"対策の状態 \1"),
+    (r"mitigation", "対策（mitigation）"),
+)
+_WHY_JA = (
+    (r"model\.yaml has no key for it", "model.yaml に対応するキーがない"),
+    (r"model\.yaml has no key for a contact \(the model holds no personal data\)",
+     "model.yaml に連絡先のキーはない（モデルは個人情報を持たない）"),
+    (r"model\.yaml has no key for a foreign attribute", "model.yaml に他のツールの属性のキーはない"),
+    (r"a model draws its own diagrams", "図はモデルから描く"),
+    (r"a model has no column for a foreign attribute", "モデルに他のツールの属性の列はない"),
+    (r"this version of the format has no (parent_zone|processes column)", r"この版の形式には \1 がない"),
+    (r"a system lies in a zone: placed in its ancestor's zone (.+)",
+     r"システムはゾーンに置かれる: 外側のコンポーネントのゾーン \1 に置いた"),
+    (r"a row has a name only", "行は名前しか持たない"),
+    (r"a file is rated by its records and My Numbers, not by CIA values",
+     "ファイルは CIA の値でなく件数と個人番号の有無で評価する"),
+    (r"an end is a trust zone, not a component: a flow runs between systems",
+     "端がコンポーネントでなくトラストゾーン: 流れはシステムの間を結ぶ"),
+    (r"the analyses derive likelihood and impact from the model; a risk item has no CWE",
+     "発生可能性と影響は分析がモデルから求める。リスク項目に CWE はない"),
+    (r"a risk item has a name only", "リスク項目は名前しか持たない"),
+    (r"a catalogue risk id: the catalogue's name and the model's analyses are used",
+     "カタログのリスク ID: カタログの名前とモデルの分析を使う"),
+    (r"threat states are re-derived from the controls by the analyses", "脅威の状態は分析が対策から求め直す"),
+    (r"read as unknown", "unknown（不明）として読んだ"),
+    (r"no component or dataflow applies it: a control needs elements",
+     "どのコンポーネントにもデータフローにも適用されていない: 対策には適用先が要る"),
+    (r"a control has a name only", "対策は名前しか持たない"),
+)
+_ASSUMPTION_JA = (
+    (r"internet_facing and operator \((.+)\) from trustRating (.+)",
+     r"internet_facing と operator（\1）を trustRating \2 から推定"),
+    (r"(\d+) components had no trust zone", r"トラストゾーンのないコンポーネントが \1 個"),
+    (r"kind from type (.+)", r"kind を type \1 から推定"),
+    (r"operator of zone (.+)", r"operator はゾーン \1 のもの"),
+    (r"entry_likelihood (\S+) \(tagged external\)", r"entry_likelihood \1（external のタグ）"),
+    (r"entry_likelihood (\S+) \(internet-facing zone\)", r"entry_likelihood \1（インターネットに面したゾーン）"),
+    (r"no trust zone", "トラストゾーンなし"),
+    (r"records 0 \(not given\)", "records 0（記載なし）"),
+    (r"contains_my_number (true|false) from its name and tags \(its description says none\)",
+     r"contains_my_number \1（名前とタグから。説明は個人番号を含まないと言う）"),
+    (r"contains_my_number (true|false) from its name, tags and description",
+     r"contains_my_number \1（名前・タグ・説明から）"),
+    (r"contains_my_number (true|false) from its name and tags", r"contains_my_number \1（名前とタグから）"),
+    (r"stage use \(not given\)", "stage use（記載なし）"),
+    (r"stage use \(no stage category\)", "stage use（段階の category なし）"),
+    (r"encrypted false \(no encryption tag\)", "encrypted false（暗号化のタグなし）"),
+    (r"status: the most frequent instance state", "status は最も多い適用状態"),
+    (r"effectiveness 0 \(no riskReduction\)", "effectiveness 0（riskReduction なし）"),
+)
+
+
+def _in_japanese(text: str, patterns: tuple) -> str:
+    for pattern, ja in patterns:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return ja(m) if callable(ja) else m.expand(ja)
+    return text
+
+
+def _assumption_in_japanese(text: str) -> str:
+    return "、".join(_in_japanese(part, _ASSUMPTION_JA) for part in text.split("; "))
+
+
 def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
     """``import-report.md``: what came in, the placeholders, the assumptions and the remainder.
 
@@ -1201,13 +1286,16 @@ def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
         lines.append("なし" if ja else "none")
     lines += ["", "## 推定した値（assumption）" if ja else "## Guessed values (assumption)", ""]
     if len(result.assumptions):
-        lines += [f"- {r.table} `{r.id}`: {r.assumption}" for r in result.assumptions.itertuples(index=False)]
+        lines += [f"- {r.table} `{r.id}`: {_assumption_in_japanese(r.assumption) if ja else r.assumption}"
+                  for r in result.assumptions.itertuples(index=False)]
     else:
         lines.append("なし" if ja else "none")
     lines += ["", "## 取り込めなかったもの" if ja else "## Not imported (the remainder)", ""]
     if len(result.remainder):
         lines += ["| OTM | id | " + ("内容 | 理由 |" if ja else "what | why |"), "|---|---|---|---|"]
-        lines += [f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |".replace("\n", " ")
+        lines += [(f"| `{r.otm_path}` | {r.otm_id} | {_in_japanese(r.what, _WHAT_JA)} | "
+                   f"{_in_japanese(r.reason, _WHY_JA)} |" if ja else
+                   f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |").replace("\n", " ")
                   for r in result.remainder.itertuples(index=False)]
     else:
         lines.append("なし" if ja else "none")
