@@ -1446,7 +1446,7 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
     if nonempty and (dst / "model.yaml").is_file():
         # --force never destroys the analyst's data: a file the document does not carry refuses the import
-        losses = import_losses(otm.doc if otm is not None else {}, dst)
+        losses = import_losses(otm.doc if otm is not None else {}, dst, args.lang)
         if losses:
             return _refuse_losses(args, losses)
     report = import_report(result, src.name, args.lang)

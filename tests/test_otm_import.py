@@ -400,6 +400,7 @@ def test_force_refuses_a_model_directory_holding_data_the_document_does_not_carr
     for name in ("triage.csv", "model.yaml", "files.csv", "target_population", "pia-analysis diff"):
         assert name in err, name
     assert ("nothing was written" in err) == (lang == "en") and ("何も書きませんでした" in err) == (lang == "ja")
+    assert ("does not carry this table" in err) == (lang == "en") and ("文書はこの表を運ばない" in err) == (lang == "ja")
     # moving the files away, as the message says, lets the import run
     (out / "triage.csv").unlink()
     assert main(["import-otm", str(otm), str(out), "--force"]) == 1  # model.yaml, files.csv still filled in

@@ -1067,7 +1067,7 @@ def _merge_rows(table: Table, text: str, rows: list[dict[str, str]], extra: list
 # what an import into an existing model directory would lose
 
 
-def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, str]]:
+def import_losses(doc: dict[str, Any], folder: str | Path, lang: str = "en") -> list[tuple[str, str]]:
     """What ``import-otm --force`` into ``folder`` would lose: each model file and the data in it.
 
     An import writes model.yaml, the tables an OTM document carries and ``import-report.md``; saving the
@@ -1087,6 +1087,8 @@ def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, st
         which carries nothing of ours).
     folder
         The existing model directory.
+    lang
+        ``en`` or ``ja``: the language of what would be lost.
 
     Returns
     -------
@@ -1127,8 +1129,9 @@ def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, st
             filled = [str(k) for k, v in meta.items() if k not in given and v not in (None, "", [], {})
                       and v != _PLACEHOLDERS.get(str(k))]
             if filled:
-                losses.append(("model.yaml", "filled-in keys the document does not give (they would become "
-                               "placeholders): " + ", ".join(filled)))
+                losses.append(("model.yaml", ("filled-in keys the document does not give (they would become "
+                                              "placeholders): " if lang == "en" else
+                                              "記入済みで文書にないキー（仮の値に戻ります）: ") + ", ".join(filled)))
     for table in TABLES:
         path = folder / table.filename
         if not path.is_file():
@@ -1140,7 +1143,8 @@ def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, st
         if table.name not in carried:
             if rows:
                 losses.append((table.filename, f"{len(rows)} row(s); the document does not carry this table "
-                               "(the import would delete it)"))
+                               "(the import would delete it)" if lang == "en" else
+                               f"{len(rows)} 行。文書はこの表を運ばない（取込で消えます）"))
         elif table.name == "files":
             ours = {str(item.get("id")) for _i, item in _items(doc, "assets")
                     if _our_attributes(item, "files", {}) is not None}
@@ -1148,8 +1152,10 @@ def import_losses(doc: dict[str, Any], folder: str | Path) -> list[tuple[str, st
                     and (str(r.get("records") or "").strip() not in ("", "0")
                          or str(r.get("items") or "").strip() not in ("", "[]"))]
             if kept:
-                losses.append((table.filename, "records and items (an OTM asset carries neither) of "
-                               + ", ".join(kept[:5]) + (f" … ({len(kept)} files)" if len(kept) > 5 else "")))
+                more = f" … ({len(kept)})" if len(kept) > 5 else ""
+                what = "records and items (an OTM asset carries neither) of " if lang == "en" else \
+                    "records と items（OTM の資産はどちらも運ばない）: "
+                losses.append((table.filename, what + ", ".join(kept[:5]) + more))
     return losses
 
 
