@@ -1420,7 +1420,7 @@ def _refuse_losses(args: argparse.Namespace, losses: list[tuple[str, str]]) -> i
 
 def _cmd_import_otm(args: argparse.Namespace) -> int:
     from .formats import save_model, validate
-    from .formats.otm import from_otm, import_losses, import_report, read_otm
+    from .formats.otm import from_otm, import_losses, import_report, read_otm, remainder_in
     from .formats.threagile import from_threagile, is_threagile
     from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
 
@@ -1472,7 +1472,7 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
            f"{len(result.placeholders)} placeholder(s): see {dst / 'import-report.md'}") if en else
           (f"  推定した値のある行 {len(result.assumptions)}、取り込めなかったもの {len(result.remainder)}、"
            f"仮の値 {len(result.placeholders)}: {dst / 'import-report.md'} を参照"))
-    for row in result.remainder.itertuples(index=False):
+    for row in remainder_in(result.remainder, args.lang).itertuples(index=False):
         print(f"  - {row.otm_path}: {row.what} ({row.reason})")
     left = validate(dst)
     if left:

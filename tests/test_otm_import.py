@@ -278,6 +278,11 @@ def test_cli_a_foreign_document_prints_what_is_left_to_fill(tmp_path, capsys):
     assert main(["import-otm", str(path), str(tmp_path / "shop"), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert "left to fill in" in printed and "target_population" in printed
+    doc["project"]["description"] = "a shop"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert main(["import-otm", str(path), str(tmp_path / "shop-ja"), "--lang", "ja"]) == 0
+    printed = capsys.readouterr().out
+    assert "$.project.description: プロジェクトの説明 (model.yaml に対応するキーがない)" in printed
 
 
 def test_the_export_states_instances_per_element_parents_and_processed_files():

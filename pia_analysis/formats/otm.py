@@ -15,7 +15,7 @@ gives back an equal model; the tables without an OTM element travel as CSV text 
 from __future__ import annotations
 
 __all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_losses",
-           "import_report", "otm_schema", "read_otm", "validate_otm"]
+           "import_report", "otm_schema", "read_otm", "remainder_in", "validate_otm"]
 
 import csv
 import datetime as dt
@@ -1248,6 +1248,38 @@ def _assumption_in_japanese(text: str) -> str:
     return "、".join(_in_japanese(part, _ASSUMPTION_JA) for part in text.split("; "))
 
 
+def remainder_in(remainder: pd.DataFrame, lang: str = "ja") -> pd.DataFrame:
+    """The remainder with its ``what`` and ``reason`` in a language (as the import report shows them).
+
+    Parameters
+    ----------
+    remainder
+        :class:`OtmImport`'s ``remainder`` (``otm_path``, ``otm_id``, ``what``, ``reason``; English).
+    lang
+        ``ja`` (each known text in Japanese; a text written elsewhere, as a Threagile entry, is kept) or
+        ``en`` (unchanged).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, same columns and rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.formats.otm import remainder_in
+    >>> rows = pd.DataFrame([{"otm_path": "$.assets[0].description", "otm_id": "a", "what": "asset description",
+    ...                       "reason": "a row has a name only"}])
+    >>> remainder_in(rows, "ja")[["what", "reason"]].values.tolist()
+    [['資産の説明', '行は名前しか持たない']]
+    """
+    out = remainder.copy()
+    if lang == "ja" and len(out):
+        out["what"] = [_in_japanese(str(t), _WHAT_JA) for t in out["what"]]
+        out["reason"] = [_in_japanese(str(t), _WHY_JA) for t in out["reason"]]
+    return out
+
+
 def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
     """``import-report.md``: what came in, the placeholders, the assumptions and the remainder.
 
@@ -1299,10 +1331,8 @@ def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
     lines += ["", "## 取り込めなかったもの" if ja else "## Not imported (the remainder)", ""]
     if len(result.remainder):
         lines += ["| OTM | id | " + ("内容 | 理由 |" if ja else "what | why |"), "|---|---|---|---|"]
-        lines += [(f"| `{r.otm_path}` | {r.otm_id} | {_in_japanese(r.what, _WHAT_JA)} | "
-                   f"{_in_japanese(r.reason, _WHY_JA)} |" if ja else
-                   f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |").replace("\n", " ")
-                  for r in result.remainder.itertuples(index=False)]
+        lines += [f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |".replace("\n", " ")
+                  for r in remainder_in(result.remainder, lang).itertuples(index=False)]
     else:
         lines.append("なし" if ja else "none")
     if m.meta.get("previous"):
