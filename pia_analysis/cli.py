@@ -1400,9 +1400,27 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_losses(args: argparse.Namespace, losses: list[tuple[str, str]]) -> int:
+    """import-otm --force refused: each file it would lose, and what to do instead (nothing is written)."""
+    en = args.lang == "en"
+    print((f"error: {args.dir} holds data {args.otm} does not carry; import-otm --force would replace or delete "
+           "it, so nothing was written:") if en else
+          (f"エラー: {args.dir} には {args.otm} が運ばないデータがあります。import-otm --force はそれを置き換えるか"
+           "消すので、何も書きませんでした:"), file=sys.stderr)
+    for name, what in losses:
+        print(f"  {mask_numbers(str(Path(args.dir) / name))}: {mask_numbers(what)}", file=sys.stderr)
+    print((f"  import into a new folder and compare: pia-analysis import-otm {args.otm} NEW_DIR, then "
+           f"pia-analysis diff {args.dir} NEW_DIR; or move these files away yourself and run the import again")
+          if en else
+          (f"  新しいフォルダに取り込んで比べてください: pia-analysis import-otm {args.otm} 新しいフォルダ、"
+           f"次に pia-analysis diff {args.dir} 新しいフォルダ。または、これらのファイルを自分で移してから"
+           "取り込み直してください"), file=sys.stderr)
+    return EXIT_MODEL
+
+
 def _cmd_import_otm(args: argparse.Namespace) -> int:
     from .formats import save_model, validate
-    from .formats.otm import from_otm, import_report, read_otm
+    from .formats.otm import from_otm, import_losses, import_report, read_otm, remainder_in
     from .formats.threagile import from_threagile, is_threagile
     from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
 
@@ -1422,9 +1440,15 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
     else:
         check_new_dir(dst, inputs=[src], option="DIR")
     try:
-        result = from_threagile(src) if is_threagile(src) else from_otm(read_otm(src))  # Threagile: via OTM
+        otm = None if is_threagile(src) else read_otm(src)
+        result = from_threagile(src) if otm is None else from_otm(otm)  # Threagile: via OTM
     except ModelError as exc:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
+    if nonempty and (dst / "model.yaml").is_file():
+        # --force never destroys the analyst's data: a file the document does not carry refuses the import
+        losses = import_losses(otm.doc if otm is not None else {}, dst, args.lang)
+        if losses:
+            return _refuse_losses(args, losses)
     report = import_report(result, src.name, args.lang)
 
     def build(folder: Path) -> None:
@@ -1448,7 +1472,7 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
            f"{len(result.placeholders)} placeholder(s): see {dst / 'import-report.md'}") if en else
           (f"  推定した値のある行 {len(result.assumptions)}、取り込めなかったもの {len(result.remainder)}、"
            f"仮の値 {len(result.placeholders)}: {dst / 'import-report.md'} を参照"))
-    for row in result.remainder.itertuples(index=False):
+    for row in remainder_in(result.remainder, args.lang).itertuples(index=False):
         print(f"  - {row.otm_path}: {row.what} ({row.reason})")
     left = validate(dst)
     if left:
@@ -1786,8 +1810,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="the model directory to make (new or empty)")
     p.add_argument("--force", action="store_true",
                    help="write into an existing model directory: model.yaml, the tables and import-report.md are "
-                        "replaced, other files are kept; a folder that is neither empty nor a model directory is "
-                        "refused")
+                        "replaced, other files are kept; refused (nothing written) when the directory holds data "
+                        "the document does not carry (triage.csv, ratings.csv …, filled-in model.yaml keys, "
+                        "files' records), and when a folder is neither empty nor a model directory")
     lang(p, "language of import-report.md and of the summary")
     p.set_defaults(func=_cmd_import_otm)
     p = add("export-findings", _cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")

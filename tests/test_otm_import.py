@@ -278,6 +278,11 @@ def test_cli_a_foreign_document_prints_what_is_left_to_fill(tmp_path, capsys):
     assert main(["import-otm", str(path), str(tmp_path / "shop"), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert "left to fill in" in printed and "target_population" in printed
+    doc["project"]["description"] = "a shop"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert main(["import-otm", str(path), str(tmp_path / "shop-ja"), "--lang", "ja"]) == 0
+    printed = capsys.readouterr().out
+    assert "$.project.description: プロジェクトの説明 (model.yaml に対応するキーがない)" in printed
 
 
 def test_the_export_states_instances_per_element_parents_and_processed_files():
@@ -330,6 +335,10 @@ def test_the_otm_example_imports_with_its_remainder(name):
                  "$.assets[0].risk", "$.components[1].threats[0].state"):
         assert path in left.index, path
     assert set(result.placeholders) == {"affairs", "assessed_on", "target_population"}
+    # 20 items before the user trial of issue 18, and the 8 descriptions of zones, components and assets
+    assert len(result.remainder) == 28
+    for path in ("$.trustZones[1].description", "$.components[3].description", "$.assets[1].description"):
+        assert left.loc[path, "reason"] == "a row has a name only", path
 
 
 def test_the_json_and_yaml_examples_give_the_same_model():
@@ -359,3 +368,171 @@ def test_the_pytm_sample_puts_the_web_server_outside_every_zone_and_the_token_in
     ids = set(findings.loc[findings["status"] == "open", "finding_id"])
     assert "unencrypted-crossing@user-to-web" in ids
     assert not {i for i in ids if i.endswith("@web-server")}, ids
+
+
+# ---------------------------------------------------------------------------------------------------
+# after the user trial: --force never destroys data, nothing dropped silently, negated My Number
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_force_refuses_a_model_directory_holding_data_the_document_does_not_carry(tmp_path, capsys, lang):
+    doc = {"otmVersion": "0.2.0", "project": {"name": "Town", "id": "town"},
+           "assets": [{"id": "reg", "name": "Register", "risk": {"confidentiality": 100, "integrity": 100,
+                                                                   "availability": 100}}],
+           "components": [{"id": "sv", "name": "Server", "type": "web-service", "assets": {"stored": ["reg"]}}]}
+    otm = tmp_path / "town.otm.json"
+    otm.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "town"
+    assert main(["import-otm", str(otm), str(out)]) == 0
+    # a re-import over its own untouched result replaces it (nothing of the analyst's is there yet)
+    assert main(["import-otm", str(otm), str(out), "--force"]) == 0
+    # the analyst fills in the model and triages findings
+    meta = (out / "model.yaml").read_text("utf-8").replace("target_population: 0", "target_population: 12000")
+    (out / "model.yaml").write_text(meta, encoding="utf-8")
+    files = pd.read_csv(out / "files.csv", dtype=str, keep_default_na=False)
+    files.loc[0, "records"] = "12000"
+    files.to_csv(out / "files.csv", index=False, lineterminator="\n")
+    (out / "triage.csv").write_text("finding_id,decision,reason\nx@sv,accepted,checked\n", encoding="utf-8")
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert main(["import-otm", str(otm), str(out), "--force", "--lang", lang]) == 1
+    err = capsys.readouterr().err
+    assert _snapshot(out) == before  # byte-identical: nothing written, nothing deleted
+    for name in ("triage.csv", "model.yaml", "files.csv", "target_population", "pia-analysis diff"):
+        assert name in err, name
+    assert ("nothing was written" in err) == (lang == "en") and ("何も書きませんでした" in err) == (lang == "ja")
+    assert ("does not carry this table" in err) == (lang == "en") and ("文書はこの表を運ばない" in err) == (lang == "ja")
+    # moving the files away, as the message says, lets the import run
+    (out / "triage.csv").unlink()
+    assert main(["import-otm", str(otm), str(out), "--force"]) == 1  # model.yaml, files.csv still filled in
+
+
+def test_force_replaces_a_model_whose_tables_the_own_export_carries(tmp_path):
+    model = load_model(bundled_model_path())  # ratings, recipients, sub_measures … travel as pia-table
+    # (previous names a folder beside data/, which tmp_path has not)
+    model = model.replace(meta={k: v for k, v in model.meta.items() if k != "previous"})
+    otm = tmp_path / "juki.otm.json"
+    otm.write_text(json.dumps(to_otm(model)), encoding="utf-8")
+    out = tmp_path / "juki"
+    save_model(model, out)
+    assert (out / "ratings.csv").is_file()
+    assert main(["import-otm", str(otm), str(out), "--force"]) == 0
+    assert_same_model(model, load_model(out))
+
+
+def test_import_losses_names_each_file_and_the_threagile_case_carries_nothing(tmp_path):
+    from pia_analysis.formats.otm import import_losses
+
+    model = load_model(ROOT / "tests" / "models" / "tiny")
+    save_model(model, tmp_path / "m")
+    assert import_losses(to_otm(model), tmp_path / "m") == []
+    names = [name for name, _what in import_losses({}, tmp_path / "m")]
+    assert "model.yaml" in names and "files.csv" in names
+    assert not {"zones.csv", "systems.csv", "flows.csv", "controls.csv"} & set(names)
+
+
+def test_descriptions_and_catalogue_threats_are_listed_in_the_remainder():
+    from pia_analysis import catalog
+
+    risk = catalog.risk_catalog()["risk_id"].iloc[0]
+    doc = {"otmVersion": "0.2.0", "project": {"name": "T", "id": "t"},
+           "trustZones": [{"id": "z", "name": "Z", "description": "the LAN", "risk": {"trustRating": 100}}],
+           "assets": [{"id": "a", "name": "A", "description": "records", "risk": {"confidentiality": 1,
+                                                                                  "integrity": 1, "availability": 1}}],
+           "components": [{"id": "c1", "name": "C1", "type": "web-service", "description": "front",
+                           "parent": {"trustZone": "z"}, "assets": {"stored": ["a"]}},
+                          {"id": "c2", "name": "C2", "type": "web-service", "description": " ",
+                           "parent": {"trustZone": "z"}}],
+           "dataflows": [{"id": "f", "name": "F", "source": "c1", "destination": "c2", "description": "nightly",
+                          "assets": ["a"]}],
+           "threats": [{"id": risk, "name": "their name", "description": "their words", "categories": [],
+                        "risk": {"likelihood": 50, "impact": 50}}]}
+    left = from_otm(doc, assessed_on=ON).remainder.set_index("otm_path")
+    for path in ("$.trustZones[0].description", "$.assets[0].description", "$.components[0].description",
+                 "$.dataflows[0].description", "$.threats[0].name", "$.threats[0].risk", "$.threats[0].description"):
+        assert path in left.index, path
+    assert "$.components[1].description" not in left.index  # blank: nothing to lose
+    assert left.loc["$.components[0].description", "reason"] == "a row has a name only"
+    assert "catalogue" in left.loc["$.threats[0].name", "reason"]
+
+
+def test_the_otm_example_lists_every_description_it_drops():
+    result = from_otm(read_otm(FIXTURES / "EXAMPLE.json"), assessed_on=ON)
+    doc = json.loads((FIXTURES / "EXAMPLE.json").read_text("utf-8"))
+    described = sum(bool(str(item.get("description") or "").strip())
+                    for key in ("trustZones", "components", "assets", "dataflows") for item in doc.get(key) or [])
+    paths = set(result.remainder["otm_path"])
+    assert sum(p.endswith(".description") and not p.startswith(("$.threats", "$.mitigations", "$.project")) for p in paths) \
+        == described
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    ("戸籍の附票の記載事項（個人番号は含まない）", False),
+    ("マイナンバーを含みません", False),
+    ("個人番号なし", False),
+    ("a register without My Number", False),
+    ("my number is not stored here", False),
+    ("住民票の記載事項と個人番号", True),
+    ("names and My Numbers of residents", True),
+])
+def test_the_my_number_guess_reads_a_negated_description_as_no_evidence(description, expected):
+    doc = {"otmVersion": "0.2.0", "project": {"name": "T", "id": "t"},
+           "assets": [{"id": "a", "name": "附票ファイル", "description": description,
+                       "risk": {"confidentiality": 1, "integrity": 1, "availability": 1}}],
+           "components": [{"id": "c", "name": "C", "type": "web-service", "assets": {"stored": ["a"]}}]}
+    result = from_otm(doc, assessed_on=ON)
+    files = result.model.files.set_index("file_id")
+    assert bool(files.loc["a", "contains_my_number"]) is expected
+    assert files.loc["a", "source"].startswith("assumption: ")  # still a guess
+    # the name is read whatever the description says
+    doc["assets"][0]["name"] = "住民基本台帳ファイル（個人番号を含む）"
+    assert bool(from_otm(doc, assessed_on=ON).model.files["contains_my_number"].iloc[0])
+
+
+def test_a_flow_carrying_an_asset_neither_end_holds_is_hinted_in_otm_terms():
+    doc = {"otmVersion": "0.2.0", "project": {"name": "T", "id": "t"},
+           "assets": [{"id": "a", "name": "A", "risk": {"confidentiality": 1, "integrity": 1, "availability": 1}}],
+           "components": [{"id": "c1", "name": "C1", "type": "web-service"},
+                          {"id": "c2", "name": "C2", "type": "web-service"}],
+           "dataflows": [{"id": "f", "name": "F", "source": "c1", "destination": "c2", "assets": ["a"]}]}
+    with pytest.raises(ModelError) as caught:
+        from_otm(doc, assessed_on=ON)
+    text = "\n".join(map(str, caught.value.problems))
+    assert "$.dataflows[0]" in text and "assets.stored or assets.processed of component 'c1' or 'c2'" in text
+    assert "systems.csv" not in text
+
+
+def test_the_japanese_report_gives_every_remainder_row_and_assumption_in_japanese():
+    from pia_analysis import catalog
+
+    risk = catalog.risk_catalog()["risk_id"].iloc[0]
+    odd = {"otmVersion": "0.2.0", "project": {"name": "T", "id": "t", "owner": "Town"},
+           "trustZones": [{"id": "z", "name": "Z", "description": "LAN", "risk": {"trustRating": 5},
+                           "attributes": {"vlan": 10}}],
+           "components": [{"id": "c1", "name": "C1", "type": "web-service", "parent": {"trustZone": "z"},
+                           "tags": ["external"],
+                           "threats": [{"threat": risk, "state": "exposed",
+                                        "mitigations": [{"mitigation": "m", "state": "maybe"}]}]},
+                          {"id": "c2", "name": "C2", "type": "database", "parent": {"component": "c1"}},
+                          {"id": "c3", "name": "C3", "type": "service", "parent": {"trustZone": "z"}}],
+           "dataflows": [{"id": "f", "name": "F", "source": "c1", "destination": "z"}],
+           "threats": [{"id": risk, "name": "theirs", "categories": [],
+                        "risk": {"likelihood": 1, "impact": 1}}],
+           "mitigations": [{"id": "m", "name": "M", "description": "a lock", "riskReduction": 10},
+                           {"id": "m2", "name": "M2", "riskReduction": 10}]}
+    for doc in (read_otm(FIXTURES / "EXAMPLE.json"), read_otm(FIXTURES / "pytm-sample.otm.yaml"), odd):
+        result = from_otm(doc, "x.otm.json", assessed_on=ON)
+        ja, en = import_report(result, "x.otm.json", "ja"), import_report(result, "x.otm.json", "en")
+        rows = {line.split(" | ")[0]: line for line in ja.splitlines() if line.startswith("| `")}
+        for r in result.remainder.itertuples(index=False):
+            line = rows[f"| `{r.otm_path}`"]
+            assert f" {r.what} |" not in line and f" {r.reason} |" not in line, line
+            assert f"| {r.what} | {r.reason} |" in en  # English stays English
+        for r in result.assumptions.itertuples(index=False):
+            for part in r.assumption.split("; "):
+                assert part not in ja, part
+                assert part in en

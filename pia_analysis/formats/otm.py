@@ -14,8 +14,8 @@ gives back an equal model; the tables without an OTM element travel as CSV text 
 
 from __future__ import annotations
 
-__all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_report",
-           "otm_schema", "read_otm", "validate_otm"]
+__all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_losses",
+           "import_report", "otm_schema", "read_otm", "remainder_in", "validate_otm"]
 
 import csv
 import datetime as dt
@@ -76,6 +76,10 @@ _PLACEHOLDERS = {
     "target_population": 0,
 }
 _MY_NUMBER_WORDS = ("my number", "mynumber", "my-number", "個人番号", "マイナンバー")
+# a description that says the asset holds no My Number (checked after NFKC and lower-casing)
+_MY_NUMBER_NEGATION_JA = re.compile(r"(個人番号|マイナンバー)[^。\n]{0,8}?(含まない|含みません|含まず|なし|無し)")
+_MY_NUMBER_NEGATION_EN = re.compile(
+    r"\b(no|not|without|excluding)\b[^.\n]{0,30}?my[ -]?numbers?|my[ -]?numbers?\b[^.\n]{0,20}?\b(not|no|none)\b")
 _ENCRYPTED_WORDS = ("encrypted", "tls", "https", "sftp", "ssh", "vpn")
 # kind from a component's type and tags (first match wins; tags are read before the type)
 _KIND_WORDS = (("external", ("external", "actor", "user", "human")),
@@ -499,6 +503,25 @@ def _any_word(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
+def _negates_my_number(text: str) -> bool:
+    text = nfkc(text).lower()
+    return bool(_MY_NUMBER_NEGATION_JA.search(text) or _MY_NUMBER_NEGATION_EN.search(text))
+
+
+def _my_number_guess(item: dict) -> tuple[bool, str]:
+    """Whether an asset holds My Numbers (a guess), and what was read for it.
+
+    The name and tags are read; the description too, unless it says the file holds none
+    (「個人番号は含まない」, "without My Number"): a negated mention is not evidence.
+    """
+    said = f"{item.get('name') or ''} {' '.join(_words(item))}"
+    description = str(item.get("description") or "")
+    if description and _negates_my_number(description):
+        return _any_word(said, _MY_NUMBER_WORDS), "its name and tags (its description says none)"
+    return _any_word(f"{said} {description}", _MY_NUMBER_WORDS), \
+        "its name, tags and description" if description else "its name and tags"
+
+
 def _nearest_operator(rating: float) -> str:
     # the nearest rating export-otm writes; ties go to the less trusted operator (the cautious reading)
     return min(TRUST_BY_OPERATOR, key=lambda op: (abs(TRUST_BY_OPERATOR[op] - rating), TRUST_BY_OPERATOR[op], op))
@@ -574,6 +597,12 @@ def _our_attributes(item: dict, table: str, extra: dict[str, list[str]]) -> dict
         return None
     wanted = set(spec.column_names) | set(extra.get(table, []))
     return {k: "" if v is None else str(v) for k, v in attrs.items() if k in wanted}
+
+
+def _description(b: _Builder, item: dict, path: tuple, what: str) -> None:
+    """A foreign element's description, in the remainder: a row has names only."""
+    if str(item.get("description") or "").strip():
+        b.left((*path, "description"), str(item.get("id", "")), f"{what} description", "a row has a name only")
 
 
 def _foreign_attributes(b: _Builder, item: dict, path: tuple, ours: dict | None) -> None:
@@ -684,6 +713,7 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
             row["source"] = b.source("trustZones", zid, "zones", [
                 f"internet_facing and operator ({operator}) from trustRating {rating:g}"])
             row["otm_type"] = str(item.get("type") or "")
+            _description(b, item, path, "trust zone")
         _foreign_attributes(b, item, path, ours)
         if ours is None:
             for j, _rep in enumerate(item.get("representations") or []):
@@ -740,6 +770,7 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
             row["source"] = b.source("components", cid, "systems", guesses)
             row["otm_type"] = str(item.get("type") or "")
             row["otm_tags"] = ";".join(tags)
+            _description(b, item, path, "component")
             for j, _rep in enumerate(item.get("representations") or []):
                 b.left((*path, "representations", j), cid, "representation", "a model draws its own diagrams")
         _foreign_attributes(b, item, path, ours)
@@ -750,13 +781,13 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
         aid = item["id"]
         path = ("assets", i)
         ours = _our_attributes(item, "files", extra)
-        my_number = _any_word(f"{item.get('name') or ''} {item.get('description') or ''} {' '.join(_words(item))}",
-                              _MY_NUMBER_WORDS)
+        my_number, read = _my_number_guess(item)
         row = {"file_id": aid, "name_ja": str(item.get("name") or aid), "name_en": str(item.get("name") or ""),
                "records": 0, "contains_my_number": my_number, "items": []}
         if ours is None:
             row["source"] = b.source("assets", aid, "files", [
-                "records 0 (not given)", f"contains_my_number {'true' if my_number else 'false'} from its name"])
+                "records 0 (not given)", f"contains_my_number {'true' if my_number else 'false'} from {read}"])
+            _description(b, item, path, "asset")
             if isinstance(item.get("risk"), dict):
                 b.left((*path, "risk"), aid, "confidentiality, integrity, availability",
                        "a file is rated by its records and My Numbers, not by CIA values")
@@ -786,6 +817,7 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
         if ours is None:
             row["source_ref"] = b.source("dataflows", fid, "flows", guesses)
             row["otm_tags"] = ";".join(tags)
+            _description(b, item, path, "dataflow")
             for j, _rep in enumerate(item.get("representations") or []):
                 b.left((*path, "representations", j), fid, "representation", "a model draws its own diagrams")
         _foreign_attributes(b, item, path, ours)
@@ -800,6 +832,12 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
         attrs = item.get("attributes") if isinstance(item.get("attributes"), dict) else {}
         if tid in catalogue or attrs.get("origin") in ("catalog", "model"):
             threat_ids.add(tid)
+            if attrs.get("origin") not in ("catalog", "model"):  # a foreign threat naming a catalogue risk
+                for key, what in (("name", "threat name"), ("risk", "likelihood and impact"),
+                                  ("description", "threat description")):
+                    if item.get(key) not in (None, "", {}, []):
+                        b.left((*path, key), tid, what, "a catalogue risk id: the catalogue's name and the "
+                               "model's analyses are used")
             continue  # a catalogue item, or an extra risk of ours (pia-table:risks carries it)
         categories = [str(c).lower() for c in (item.get("categories") or []) if c is not None]
         stage = next((c for c in categories if c in STAGES), None)
@@ -904,7 +942,13 @@ def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder
                 and p.column in element["attributes"]
             column = f"{_json_path(path)}.attributes.{p.column}" if ours else \
                 f"{_json_path(path)} ({p.column})" if p.column else _json_path(path)
-            out.append(Problem(b.otm.label, b.otm.line(path), column, p.message, p.hint))
+            hint = p.hint
+            if table == "flows" and p.column == "files" and isinstance(element, dict):
+                # the model's hint names systems.csv, which an OTM user does not have: say it in OTM's terms
+                hint = (f"a dataflow's assets must be stored or processed by its source or destination: add the "
+                        f"asset to assets.stored or assets.processed of component {element.get('source')!r} or "
+                        f"{element.get('destination')!r}, or remove it from this dataflow's assets")
+            out.append(Problem(b.otm.label, b.otm.line(path), column, p.message, hint))
         elif name == "model.yaml":
             path = ("project",)
             out.append(Problem(b.otm.label, b.otm.line(path),
@@ -1020,7 +1064,220 @@ def _merge_rows(table: Table, text: str, rows: list[dict[str, str]], extra: list
 
 
 # ---------------------------------------------------------------------------------------------------
+# what an import into an existing model directory would lose
+
+
+def import_losses(doc: dict[str, Any], folder: str | Path, lang: str = "en") -> list[tuple[str, str]]:
+    """What ``import-otm --force`` into ``folder`` would lose: each model file and the data in it.
+
+    An import writes model.yaml, the tables an OTM document carries and ``import-report.md``; saving the
+    model removes every other table file. A file is a loss when it holds data the document does not carry:
+
+    - a table with rows that has no OTM element and no ``pia-table:<name>`` in ``project.attributes``
+      (``triage.csv``, ``ratings.csv``, ``recipients.csv`` …; our own export carries each);
+    - model.yaml keys filled in (not the placeholders) that a foreign document (no ``pia-model.yaml``
+      attribute) does not give (``affairs``, ``target_population`` …; ``id``, the titles and
+      ``organisation`` come from the project, ``assessed_on`` is the day of the import);
+    - ``records`` or ``items`` of a file whose asset is foreign (an OTM asset has neither).
+
+    Parameters
+    ----------
+    doc
+        The OTM document (``read_otm(path).doc``; ``{}`` for a document translated from another format,
+        which carries nothing of ours).
+    folder
+        The existing model directory.
+    lang
+        ``en`` or ``ja``: the language of what would be lost.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(file name, what would be lost)``, in the order of the model's files; empty when nothing is.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pia_analysis import bundled_model_path, load_model, save_model, to_otm
+    >>> from pia_analysis.formats.otm import import_losses
+    >>> model = load_model(bundled_model_path())
+    >>> folder = Path(tempfile.mkdtemp()) / "m"
+    >>> _ = save_model(model, folder)
+    >>> import_losses(to_otm(model), folder)  # our own export carries every table
+    []
+    >>> foreign = {"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}}
+    >>> [name for name, _what in import_losses(foreign, folder)][:3]
+    ['model.yaml', 'files.csv', 'ratings.csv']
+    """
+    folder = Path(folder)
+    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    attrs = project.get("attributes") if isinstance(project.get("attributes"), dict) else {}
+    carried = set(ELEMENT_TABLES) | {"risks", "control_status"} | {
+        key[len(TABLE_ATTRIBUTE):] for key in attrs if str(key).startswith(TABLE_ATTRIBUTE)}
+    losses: list[tuple[str, str]] = []
+    meta_path = folder / "model.yaml"
+    if meta_path.is_file() and not isinstance(attrs.get(MODEL_YAML_ATTRIBUTE), str):
+        try:
+            meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            meta = None
+        given = {"id", "assessed_on"} | ({"title_ja", "title_en"} if str(project.get("name") or "").strip()
+                                         else set()) | ({"organisation"} if str(project.get("owner") or "").strip()
+                                                        else set())
+        if isinstance(meta, dict):
+            filled = [str(k) for k, v in meta.items() if k not in given and v not in (None, "", [], {})
+                      and v != _PLACEHOLDERS.get(str(k))]
+            if filled:
+                losses.append(("model.yaml", ("filled-in keys the document does not give (they would become "
+                                              "placeholders): " if lang == "en" else
+                                              "記入済みで文書にないキー（仮の値に戻ります）: ") + ", ".join(filled)))
+    for table in TABLES:
+        path = folder / table.filename
+        if not path.is_file():
+            continue
+        try:
+            rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        except (UnicodeDecodeError, OSError, csv.Error):
+            rows = [{}]  # unreadable: whatever it holds is the user's
+        if table.name not in carried:
+            if rows:
+                losses.append((table.filename, f"{len(rows)} row(s); the document does not carry this table "
+                               "(the import would delete it)" if lang == "en" else
+                               f"{len(rows)} 行。文書はこの表を運ばない（取込で消えます）"))
+        elif table.name == "files":
+            ours = {str(item.get("id")) for _i, item in _items(doc, "assets")
+                    if _our_attributes(item, "files", {}) is not None}
+            kept = [str(r.get("file_id") or "") for r in rows if str(r.get("file_id") or "") not in ours
+                    and (str(r.get("records") or "").strip() not in ("", "0")
+                         or str(r.get("items") or "").strip() not in ("", "[]"))]
+            if kept:
+                more = f" … ({len(kept)})" if len(kept) > 5 else ""
+                what = "records and items (an OTM asset carries neither) of " if lang == "en" else \
+                    "records と items（OTM の資産はどちらも運ばない）: "
+                losses.append((table.filename, what + ", ".join(kept[:5]) + more))
+    return losses
+
+
+# ---------------------------------------------------------------------------------------------------
 # the report
+
+
+# The report in Japanese: the remainder's what/why and the assumptions are made in English (they are also
+# the data of the source cells); each pattern below gives its Japanese. Checked whole (fullmatch) in order,
+# a text no pattern matches (a Threagile entry, written by its translator) is shown as it is.
+_ELEMENT_JA = {"trust zone": "トラストゾーン", "component": "コンポーネント", "asset": "資産",
+               "dataflow": "データフロー", "threat": "脅威", "mitigation": "対策", "project": "プロジェクト"}
+_WHAT_JA = (
+    (r"(trust zone|component|asset|dataflow|threat|mitigation|project) description",
+     lambda m: f"{_ELEMENT_JA[m[1]]}の説明"),
+    (r"owner contact", "所有者の連絡先（ownerContact）"),
+    (r"project attribute (.+)", r"プロジェクトの属性 \1"),
+    (r"attribute (.+)", r"属性 \1"),
+    (r"representation", "図（representation）"),
+    (r"parent trust zone", "親のトラストゾーン"),
+    (r"processed assets", "処理する資産（assets.processed）"),
+    (r"inside component (.+)", r"コンポーネント \1 の内側"),
+    (r"confidentiality, integrity, availability", "機密性・完全性・可用性（risk）"),
+    (r"dataflow", "データフロー"),
+    (r"likelihood and impact", "発生可能性と影響（risk）"),
+    (r"CWE ids", "CWE の番号"),
+    (r"threat name", "脅威の名前"),
+    (r"threat state (.+)", r"脅威の状態 \1"),
+    (r"mitigation state (.+)", r"対策の状態 \1"),
+    (r"mitigation", "対策（mitigation）"),
+)
+_WHY_JA = (
+    (r"model\.yaml has no key for it", "model.yaml に対応するキーがない"),
+    (r"model\.yaml has no key for a contact \(the model holds no personal data\)",
+     "model.yaml に連絡先のキーはない（モデルは個人情報を持たない）"),
+    (r"model\.yaml has no key for a foreign attribute", "model.yaml に他のツールの属性のキーはない"),
+    (r"a model draws its own diagrams", "図はモデルから描く"),
+    (r"a model has no column for a foreign attribute", "モデルに他のツールの属性の列はない"),
+    (r"this version of the format has no (parent_zone|processes column)", r"この版の形式には \1 がない"),
+    (r"a system lies in a zone: placed in its ancestor's zone (.+)",
+     r"システムはゾーンに置かれる: 外側のコンポーネントのゾーン \1 に置いた"),
+    (r"a row has a name only", "行は名前しか持たない"),
+    (r"a file is rated by its records and My Numbers, not by CIA values",
+     "ファイルは CIA の値でなく件数と個人番号の有無で評価する"),
+    (r"an end is a trust zone, not a component: a flow runs between systems",
+     "端がコンポーネントでなくトラストゾーン: 流れはシステムの間を結ぶ"),
+    (r"the analyses derive likelihood and impact from the model; a risk item has no CWE",
+     "発生可能性と影響は分析がモデルから求める。リスク項目に CWE はない"),
+    (r"a risk item has a name only", "リスク項目は名前しか持たない"),
+    (r"a catalogue risk id: the catalogue's name and the model's analyses are used",
+     "カタログのリスク ID: カタログの名前とモデルの分析を使う"),
+    (r"threat states are re-derived from the controls by the analyses", "脅威の状態は分析が対策から求め直す"),
+    (r"read as unknown", "unknown（不明）として読んだ"),
+    (r"no component or dataflow applies it: a control needs elements",
+     "どのコンポーネントにもデータフローにも適用されていない: 対策には適用先が要る"),
+    (r"a control has a name only", "対策は名前しか持たない"),
+)
+_ASSUMPTION_JA = (
+    (r"internet_facing and operator \((.+)\) from trustRating (.+)",
+     r"internet_facing と operator（\1）を trustRating \2 から推定"),
+    (r"(\d+) components had no trust zone", r"トラストゾーンのないコンポーネントが \1 個"),
+    (r"kind from type (.+)", r"kind を type \1 から推定"),
+    (r"operator of zone (.+)", r"operator はゾーン \1 のもの"),
+    (r"entry_likelihood (\S+) \(tagged external\)", r"entry_likelihood \1（external のタグ）"),
+    (r"entry_likelihood (\S+) \(internet-facing zone\)", r"entry_likelihood \1（インターネットに面したゾーン）"),
+    (r"no trust zone", "トラストゾーンなし"),
+    (r"records 0 \(not given\)", "records 0（記載なし）"),
+    (r"contains_my_number (true|false) from its name and tags \(its description says none\)",
+     r"contains_my_number \1（名前とタグから。説明は個人番号を含まないと言う）"),
+    (r"contains_my_number (true|false) from its name, tags and description",
+     r"contains_my_number \1（名前・タグ・説明から）"),
+    (r"contains_my_number (true|false) from its name and tags", r"contains_my_number \1（名前とタグから）"),
+    (r"stage use \(not given\)", "stage use（記載なし）"),
+    (r"stage use \(no stage category\)", "stage use（段階の category なし）"),
+    (r"encrypted false \(no encryption tag\)", "encrypted false（暗号化のタグなし）"),
+    (r"status: the most frequent instance state", "status は最も多い適用状態"),
+    (r"effectiveness 0 \(no riskReduction\)", "effectiveness 0（riskReduction なし）"),
+)
+
+
+def _in_japanese(text: str, patterns: tuple) -> str:
+    for pattern, ja in patterns:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return ja(m) if callable(ja) else m.expand(ja)
+    return text
+
+
+def _assumption_in_japanese(text: str) -> str:
+    return "、".join(_in_japanese(part, _ASSUMPTION_JA) for part in text.split("; "))
+
+
+def remainder_in(remainder: pd.DataFrame, lang: str = "ja") -> pd.DataFrame:
+    """The remainder with its ``what`` and ``reason`` in a language (as the import report shows them).
+
+    Parameters
+    ----------
+    remainder
+        :class:`OtmImport`'s ``remainder`` (``otm_path``, ``otm_id``, ``what``, ``reason``; English).
+    lang
+        ``ja`` (each known text in Japanese; a text written elsewhere, as a Threagile entry, is kept) or
+        ``en`` (unchanged).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, same columns and rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pia_analysis.formats.otm import remainder_in
+    >>> rows = pd.DataFrame([{"otm_path": "$.assets[0].description", "otm_id": "a", "what": "asset description",
+    ...                       "reason": "a row has a name only"}])
+    >>> remainder_in(rows, "ja")[["what", "reason"]].values.tolist()
+    [['資産の説明', '行は名前しか持たない']]
+    """
+    out = remainder.copy()
+    if lang == "ja" and len(out):
+        out["what"] = [_in_japanese(str(t), _WHAT_JA) for t in out["what"]]
+        out["reason"] = [_in_japanese(str(t), _WHY_JA) for t in out["reason"]]
+    return out
 
 
 def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
@@ -1067,14 +1324,15 @@ def import_report(result: OtmImport, file: str, lang: str = "ja") -> str:
         lines.append("なし" if ja else "none")
     lines += ["", "## 推定した値（assumption）" if ja else "## Guessed values (assumption)", ""]
     if len(result.assumptions):
-        lines += [f"- {r.table} `{r.id}`: {r.assumption}" for r in result.assumptions.itertuples(index=False)]
+        lines += [f"- {r.table} `{r.id}`: {_assumption_in_japanese(r.assumption) if ja else r.assumption}"
+                  for r in result.assumptions.itertuples(index=False)]
     else:
         lines.append("なし" if ja else "none")
     lines += ["", "## 取り込めなかったもの" if ja else "## Not imported (the remainder)", ""]
     if len(result.remainder):
         lines += ["| OTM | id | " + ("内容 | 理由 |" if ja else "what | why |"), "|---|---|---|---|"]
         lines += [f"| `{r.otm_path}` | {r.otm_id} | {r.what} | {r.reason} |".replace("\n", " ")
-                  for r in result.remainder.itertuples(index=False)]
+                  for r in remainder_in(result.remainder, lang).itertuples(index=False)]
     else:
         lines.append("なし" if ja else "none")
     if m.meta.get("previous"):
