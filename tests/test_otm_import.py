@@ -536,3 +536,31 @@ def test_the_japanese_report_gives_every_remainder_row_and_assumption_in_japanes
             for part in r.assumption.split("; "):
                 assert part not in ja, part
                 assert part in en
+
+
+def test_an_otm_without_components_is_located_in_otm_terms(tmp_path):
+    from pia_analysis.model.errors import ModelError
+
+    path = tmp_path / "min.json"
+    path.write_text('{"otmVersion": "0.2.0", "project": {"name": "P", "id": "p"}}', encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        from_otm(read_otm(path), assessed_on=dt.date(2026, 4, 1))
+    text = str(caught.value)
+    assert "$.components: has no component" in text and "$.trustZones: has no trust zone" in text
+    assert "header" not in text and ".csv" not in text  # no words of the CSV tables the user never wrote
+
+
+def test_instances_of_one_element_that_disagree_are_a_listed_guess(tmp_path):
+    doc = {"otmVersion": "0.2.0", "project": {"name": "P", "id": "p"},
+           "trustZones": [{"id": "Z", "name": "Z", "risk": {"trustRating": 100}}],
+           "components": [{"id": "A", "name": "A", "type": "database", "parent": {"trustZone": "Z"},
+                           "threats": [{"threat": "T1", "state": "exposed", "mitigations": [{"mitigation": "M1", "state": "implemented"}]},
+                                       {"threat": "T2", "state": "exposed", "mitigations": [{"mitigation": "M1", "state": "required"}]}]}],
+           "threats": [{"id": "T1", "name": "T1", "risk": {"likelihood": 5, "impact": 5}},
+                       {"id": "T2", "name": "T2", "risk": {"likelihood": 5, "impact": 5}}],
+           "mitigations": [{"id": "M1", "name": "M1", "riskReduction": 50}]}
+    result = from_otm(doc, "c.json", assessed_on=dt.date(2026, 4, 1))
+    control = result.model.controls.set_index("control_id").loc["M1"]
+    assert control["status"] == "planned"  # the weaker of implemented and required, never silently
+    assert "status on A: the weaker of implemented, planned" in control["source"]
+    assert any("the weaker of" in a for a in result.assumptions["assumption"])

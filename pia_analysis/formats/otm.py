@@ -880,12 +880,14 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
             b.left(path, mid, "mitigation", "no component or dataflow applies it: a control needs elements")
             continue
         states: dict[str, str] = {}
+        seen: dict[str, set[str]] = {}  # element → the statuses its instances say
         for element, _threat, state, where in found:
             status = STATUS_OF_STATE.get(state, "unknown")
             if state not in STATUS_OF_STATE and ours is None:
                 b.left(where, mid, f"mitigation state {state or '(none)'}", "read as unknown")
-            # one status per element: the weaker when instances of several threats differ
+            # one status per element: the weaker when instances of several threats differ (said as a guess)
             states[element] = max(states.get(element, status), status, key=_STRENGTH.get)
+            seen.setdefault(element, set()).add(status)
         counts = Counter(states.values())
         status = max(counts, key=lambda s: (counts[s], _STRENGTH[s])) if counts else "unknown"
         reduction = item.get("riskReduction")
@@ -896,6 +898,8 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
                else 0.0}
         if ours is None:
             guesses = ["status: the most frequent instance state"] if len(set(states.values())) > 1 else []
+            guesses += [f"status on {element}: the weaker of {', '.join(sorted(seen[element], key=_STRENGTH.get))}"
+                        for element in sorted(seen) if len(seen[element]) > 1]
             if not isinstance(reduction, (int, float)):
                 guesses.append("effectiveness 0 (no riskReduction)")
             row["source"] = b.source("mitigations", mid, "controls", guesses)
@@ -919,6 +923,10 @@ def _csv_text(table: Table, rows: list[dict[str, str]], extra: list[str]) -> str
     for row in rows:
         writer.writerow([row.get(c, "") for c in names])
     return out.getvalue()
+
+
+#: a model table → the OTM collection its rows come from, and the element's name (for "no rows" problems)
+_COLLECTION_OF = {"zones": ("trustZones", "trust zone"), "systems": ("components", "component")}
 
 
 def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder: Path) -> list[Problem]:
@@ -949,6 +957,13 @@ def _relocate(problems: list[Problem] | tuple[Problem, ...], b: _Builder, folder
                         f"asset to assets.stored or assets.processed of component {element.get('source')!r} or "
                         f"{element.get('destination')!r}, or remove it from this dataflow's assets")
             out.append(Problem(b.otm.label, b.otm.line(path), column, p.message, hint))
+        elif table in _COLLECTION_OF and not b.rows[table]:
+            # an empty table the model needs (no trust zone, no component): say it in OTM's terms
+            collection, element = _COLLECTION_OF[table]
+            path = (collection,) if collection in b.otm.doc else ()
+            out.append(Problem(b.otm.label, b.otm.line(path), f"$.{collection}",
+                               f"has no {element}: a model needs at least one",
+                               f"add a {element} to {collection}"))
         elif name == "model.yaml":
             path = ("project",)
             out.append(Problem(b.otm.label, b.otm.line(path),
@@ -1232,6 +1247,7 @@ _ASSUMPTION_JA = (
     (r"stage use \(no stage category\)", "stage use（段階の category なし）"),
     (r"encrypted false \(no encryption tag\)", "encrypted false（暗号化のタグなし）"),
     (r"status: the most frequent instance state", "status は最も多い適用状態"),
+    (r"status on (.+): the weaker of (.+)", r"\1 での status は適用状態 \2 のうち弱いほう"),
     (r"effectiveness 0 \(no riskReduction\)", "effectiveness 0（riskReduction なし）"),
 )
 
