@@ -1441,7 +1441,9 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
         check_new_dir(dst, inputs=[src], option="DIR")
     try:
         otm = None if is_threagile(src) else read_otm(src)
-        result = from_threagile(src) if otm is None else from_otm(otm)  # Threagile: via OTM
+        # Threagile: via OTM; assessed_on's placeholder is --today (default today) so that a run can be repeated
+        result = (from_threagile(src, assessed_on=args.today) if otm is None
+                  else from_otm(otm, assessed_on=args.today))
     except ModelError as exc:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
     if nonempty and (dst / "model.yaml").is_file():
@@ -1813,6 +1815,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "replaced, other files are kept; refused (nothing written) when the directory holds data "
                         "the document does not carry (triage.csv, ratings.csv …, filled-in model.yaml keys, "
                         "files' records), and when a folder is neither empty nor a model directory")
+    p.add_argument("--today", type=_day, metavar="DATE",
+                   help="the date written as the placeholder of model.yaml's assessed_on (default: today's date; "
+                        "give it to get the same bytes on any day and in any time zone)")
     lang(p, "language of import-report.md and of the summary")
     p.set_defaults(func=_cmd_import_otm)
     p = add("export-findings", _cmd_export_findings, "export the open findings as SARIF 2.1.0 (.sarif/.json) or CSV")

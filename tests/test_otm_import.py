@@ -564,3 +564,15 @@ def test_instances_of_one_element_that_disagree_are_a_listed_guess(tmp_path):
     assert control["status"] == "planned"  # the weaker of implemented and required, never silently
     assert "status on A: the weaker of implemented, planned" in control["source"]
     assert any("the weaker of" in a for a in result.assumptions["assumption"])
+
+
+def test_import_with_today_gives_the_same_bytes_in_any_time_zone(tmp_path, monkeypatch, capsys):
+    outs = []
+    for zone in ("UTC", "Asia/Tokyo", "America/Los_Angeles"):
+        monkeypatch.setenv("TZ", zone)
+        out = tmp_path / zone.replace("/", "_")
+        assert main(["import-otm", str(FIXTURES / "EXAMPLE.json"), str(out), "--today", "2026-04-01"]) == 0
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    capsys.readouterr()
+    assert outs[0] == outs[1] == outs[2]
+    assert b"assessed_on: 2026-04-01" in outs[0]["model.yaml"]
