@@ -1403,6 +1403,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_import_otm(args: argparse.Namespace) -> int:
     from .formats import save_model, validate
     from .formats.otm import from_otm, import_report, read_otm
+    from .formats.pytm import from_pytm, is_pytm
     from .formats.threagile import from_threagile, is_threagile
     from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
 
@@ -1422,7 +1423,9 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
     else:
         check_new_dir(dst, inputs=[src], option="DIR")
     try:
-        result = from_threagile(src) if is_threagile(src) else from_otm(read_otm(src))  # Threagile: via OTM
+        # Threagile's YAML and pytm's JSON are translated to OTM first
+        result = (from_threagile(src) if is_threagile(src) else from_pytm(src) if is_pytm(src)
+                  else from_otm(read_otm(src)))
     except ModelError as exc:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
     report = import_report(result, src.name, args.lang)
@@ -1779,10 +1782,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
     p = sub.add_parser("import-otm", help="import an Open Threat Model (OTM JSON or YAML) as a model directory",
                        description="import an Open Threat Model (OTM 0.1.0/0.2.0, JSON or YAML) as a model directory: "
-                                   "the document is validated first (nothing is written when it is not valid); DIR "
+                                   "a Threagile YAML or pytm JSON model is translated to OTM first; the document is "
+                                   "validated first (nothing is written when it is not valid); DIR "
                                    "gets the model and import-report.md (what was guessed, what could not be "
                                    "imported, the placeholders to fill in); see docs/interchange.md")
-    p.add_argument("otm", metavar="FILE", help="the OTM document (.json, .otm, .yaml or .yml)")
+    p.add_argument("otm", metavar="FILE",
+                   help="the OTM document (.json, .otm, .yaml or .yml), or a Threagile or pytm model")
     p.add_argument("dir", metavar="DIR", help="the model directory to make (new or empty)")
     p.add_argument("--force", action="store_true",
                    help="write into an existing model directory: model.yaml, the tables and import-report.md are "
