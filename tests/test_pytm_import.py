@@ -98,8 +98,7 @@ def _row(frame, key, value):
 def test_sample_zones_nest_and_the_web_server_is_unzoned(sample):
     zones, systems = sample.model.zones, sample.model.systems
     assert _row(zones, "zone_id", "Server-DB")["parent_zone"] == "AWS-VPC"
-    assert _row(zones, "zone_id", "AWS-VPC")["parent_zone"] in ("", None) or not _row(zones, "zone_id", "AWS-VPC")[
-        "parent_zone"]
+    assert not _row(zones, "zone_id", "AWS-VPC")["parent_zone"]  # the outer boundary lies in none
     assert _row(systems, "system_id", "Web-Server")["zone_id"] == UNZONED
     assert _row(systems, "system_id", "SQL-Database")["zone_id"] == "Server-DB"
     # a boundary named for the internet faces it: its rating gives the importer's operator for 10
@@ -263,3 +262,21 @@ def test_cli_import_otm_locates_pytm_errors(tmp_path, capsys):
     line = next(i for i, s in enumerate(broken.read_text("utf-8").splitlines(), 1) if '"Nobody"' in s)
     assert f"{broken}:{line}: $.flows[0].source: 'Nobody' is not the name of any element" in err.out + err.err
     assert not out.exists()
+
+
+def test_japanese_names_and_an_elements_own_data(tmp_path):
+    doc = {"name": "住民記録", "boundaries": [{"name": "庁内 LAN"}],
+           "data": [{"name": "住民票（個人番号）"}, {"name": "照会"}],
+           "elements": [{"__class__": "Datastore", "name": "住民記録 DB", "inBoundary": "庁内 LAN",
+                         "data": ["住民票（個人番号）"]},
+                        {"__class__": "Process", "name": "窓口端末", "inBoundary": "庁内 LAN", "data": ["照会"]}],
+           "flows": [{"name": "照会", "source": "窓口端末", "sink": "住民記録 DB", "data": ["照会"]}]}
+    imported = from_pytm(_write(tmp_path, doc), assessed_on=ON)
+    systems = imported.model.systems.set_index("system_id")
+    # the Japanese letters stay in the id, the space becomes '-'; the name is kept whole
+    assert systems.loc["住民記録-DB", "name_ja"] == "住民記録 DB"
+    assert systems.loc["住民記録-DB", "zone_id"] == "庁内-LAN"
+    # an element's own data: held by a Datastore, processed by the rest; the flow's datum is held at the store
+    assert sorted(systems.loc["住民記録-DB", "holds"]) == sorted(["照会", "住民票-個人番号"])
+    assert systems.loc["窓口端末", "processes"] == ["照会"]
+    assert bool(imported.model.files.set_index("file_id").loc["住民票-個人番号", "contains_my_number"])
