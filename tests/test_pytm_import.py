@@ -207,20 +207,25 @@ def test_malformed_model_is_located_all_at_once(tmp_path):
 
 
 def test_wrong_types_and_circles_are_located(tmp_path):
-    doc = {"name": "x", "boundaries": [{"name": "A", "inBoundary": "B"}, {"name": "B", "inBoundary": "A"}],
+    doc = {"name": "x", "boundaries": [{"name": "A", "inBoundary": "B"}, {"name": "B", "inBoundary": "A"},
+                                       {"name": "C", "inBoundary": ["A"]}],
            "data": [{"name": "D", "isPII": "yes"}],
-           "elements": [{"__class__": "Server", "name": 7}, {"name": "E"}],
+           "elements": [{"__class__": "Server", "name": 7}, {"name": "E"}, {"__class__": ["Server"], "name": "G",
+                                                                            "inBoundary": {"name": "A"}}],
            "flows": [{"name": "F", "source": "E", "data": "D"}, {"source": "E", "sink": "E"}]}
     with pytest.raises(ModelError) as excinfo:
         read_pytm(_write(tmp_path, doc))
     text = "\n".join(_problems(excinfo))
     assert "the boundaries lie in a circle (A → B → A)" in text
+    assert "$.boundaries[2].inBoundary: must be the name of a boundary, not ['A']" in text
     assert "$.data[0].isPII: must be true or false" in text
     assert "$.elements[0].name: must be text" in text
     assert "$.flows[0].sink: is missing" in text
     assert "$.flows[0].data: must be a list of names of data" in text
     assert "$.flows[1].name: is missing" in text
     assert "$.flows[1].sink: is the source itself" in text
+    assert "$.elements[2].__class__: ['Server'] is not a pytm element class" in text
+    assert "$.elements[2].inBoundary: must be the name of a boundary, not {'name': 'A'}" in text
 
 
 def test_invalid_json_and_no_name_are_located(tmp_path):

@@ -263,7 +263,8 @@ def _check(otm: OtmText) -> list[Problem]:
             ref(("boundaries", i, "inBoundary"), entry["inBoundary"], boundaries, "boundary")
             if entry["inBoundary"] == entry.get("name"):
                 bad(("boundaries", i, "inBoundary"), "is the boundary itself", "a boundary lies in another")
-            elif isinstance(entry.get("name"), str) and entry["inBoundary"] in boundaries:
+            elif isinstance(entry.get("name"), str) and isinstance(entry["inBoundary"], str) \
+                    and entry["inBoundary"] in boundaries:
                 parent[entry["name"]] = entry["inBoundary"]
     reported: set[str] = set()
     for start in sorted(parent):
@@ -285,7 +286,7 @@ def _check(otm: OtmText) -> list[Problem]:
             flag(("data", i), entry, key)
     for i, entry in _entries(doc, "elements"):
         cls = entry.get("__class__", "Asset")
-        if cls not in ELEMENT_KINDS:
+        if not isinstance(cls, str) or cls not in ELEMENT_KINDS:
             bad(("elements", i, "__class__"), f"{cls!r} is not a pytm element class",
                 f"use one of {', '.join(ELEMENT_KINDS)}")
         if "inBoundary" in entry:
