@@ -11,7 +11,7 @@ Load a model, then run the analyses on it::
 __all__ = [
     "add_years", "analyse", "Analysis", "apply_changes", "apply_scenario", "assessment_answers",
     "assessment_completeness", "assumed_rows", "attack_graph", "compromise_probability", "control_importance",
-    "fix_first", "flow_importance", "from_otm", "from_threagile", "loss_exceedance",
+    "fix_first", "flow_importance", "from_otm", "from_pytm", "from_threagile", "loss_exceedance",
     "apply_triage", "shown_open", "triage_counts",
     "attack_paths", "open_questions",
     "blast_radius", "BlastRadius", "bundled_model_path", "Changes", "cloud_migration", "cloud_migration_yaml",
@@ -94,6 +94,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ".formats": ("bundled_model_path", "load_chain", "load_model", "read_meta", "row_locations", "row_places",
                  "save_model", "validate"),
     ".formats.otm": ("from_otm",),
+    ".formats.pytm": ("from_pytm",),
     ".formats.threagile": ("from_threagile",),
     ".formats.workspace": ("Workspace", "bundled_workspace_path", "load_workspace", "shared_use",
                            "validate_workspace"),

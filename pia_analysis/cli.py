@@ -1421,6 +1421,7 @@ def _refuse_losses(args: argparse.Namespace, losses: list[tuple[str, str]]) -> i
 def _cmd_import_otm(args: argparse.Namespace) -> int:
     from .formats import save_model, validate
     from .formats.otm import from_otm, import_losses, import_report, read_otm, remainder_in
+    from .formats.pytm import from_pytm, is_pytm
     from .formats.threagile import from_threagile, is_threagile
     from .util.files import check_dir_update, check_new_dir, write_model_file, write_new_dir
 
@@ -1440,10 +1441,12 @@ def _cmd_import_otm(args: argparse.Namespace) -> int:
     else:
         check_new_dir(dst, inputs=[src], option="DIR")
     try:
-        otm = None if is_threagile(src) else read_otm(src)
-        # Threagile: via OTM; assessed_on's placeholder is --today (default today) so that a run can be repeated
-        result = (from_threagile(src, assessed_on=args.today) if otm is None
-                  else from_otm(otm, assessed_on=args.today))
+        # Threagile's YAML and pytm's JSON are translated to OTM first; assessed_on's placeholder is --today
+        # (default today) so that a run can be repeated
+        on = args.today
+        otm = None if is_threagile(src) or is_pytm(src) else read_otm(src)
+        result = (from_otm(otm, assessed_on=on) if otm is not None else
+                  from_threagile(src, assessed_on=on) if is_threagile(src) else from_pytm(src, assessed_on=on))
     except ModelError as exc:
         return _problems(f"{args.otm} cannot be imported (nothing was written)", exc)
     if nonempty and (dst / "model.yaml").is_file():
@@ -1805,10 +1808,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of names (default ja)")
     p = sub.add_parser("import-otm", help="import an Open Threat Model (OTM JSON or YAML) as a model directory",
                        description="import an Open Threat Model (OTM 0.1.0/0.2.0, JSON or YAML) as a model directory: "
-                                   "the document is validated first (nothing is written when it is not valid); DIR "
+                                   "a Threagile YAML or pytm JSON model is translated to OTM first; the document is "
+                                   "validated first (nothing is written when it is not valid); DIR "
                                    "gets the model and import-report.md (what was guessed, what could not be "
                                    "imported, the placeholders to fill in); see docs/interchange.md")
-    p.add_argument("otm", metavar="FILE", help="the OTM document (.json, .otm, .yaml or .yml)")
+    p.add_argument("otm", metavar="FILE",
+                   help="the OTM document (.json, .otm, .yaml or .yml), or a Threagile or pytm model")
     p.add_argument("dir", metavar="DIR", help="the model directory to make (new or empty)")
     p.add_argument("--force", action="store_true",
                    help="write into an existing model directory: model.yaml, the tables and import-report.md are "
