@@ -241,3 +241,15 @@ def test_parent_with_both_zone_and_component_reads_plainly():
     assert any(p.startswith("m.otm: $.components[2].parent: names neither a trustZone nor a component")
                for p in problems), problems
     assert not any("valid under each of" in p or "is not valid under any" in p for p in problems)
+
+
+def test_wrong_type_and_python_tag_read_plainly(tmp_path):
+    problems = [str(p) for p in validate_otm(OtmText(_otm(components={"A": 1}), {}, "m.otm"))]
+    assert 'm.otm: $.components: {"A": 1} is not of type array or null (hint: write an array or null here)' \
+        in problems, problems
+    src = tmp_path / "t.yaml"
+    src.write_text("otmVersion: 0.2.0\nx: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(ModelError) as excinfo:
+        read_otm(src)
+    assert _problems(excinfo)[0].startswith(f"{src}:2: is not valid YAML: could not determine a constructor")
+    assert _problems(excinfo)[0].endswith("(hint: only plain data is read: remove the tag (!!python/… and the like))")

@@ -330,9 +330,11 @@ def read_otm(path: str | Path) -> OtmText:
                 loader.dispose()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
+            tagged = "constructor for the tag" in str(exc.problem or exc)
             raise ModelError([Problem(label, mark.line + 1 if mark else None, "",
                                       f"is not valid YAML: {exc.problem or exc}",
-                                      "check the indentation and quoting at that line")]) from None
+                                      "only plain data is read: remove the tag (!!python/… and the like)" if tagged
+                                      else "check the indentation and quoting at that line")]) from None
         except (yaml.YAMLError, RecursionError) as exc:
             raise ModelError([Problem(label, None, "", f"is not valid YAML: {exc}", "")]) from None
         refused = list(getattr(loader, "refused", []))
@@ -388,7 +390,9 @@ def _schema_problem(otm: OtmText, error: Any) -> Problem:
     if kind == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return otm.problem(path, f"{_brief(error.instance)} is not of type {expected}", f"write a {expected} here")
+        article = "an" if str(expected)[:1] in "aeiou" else "a"
+        return otm.problem(path, f"{_brief(error.instance)} is not of type {expected}",
+                           f"write {article} {expected} here")
     if kind in ("minimum", "maximum"):
         return otm.problem(path, f"{_brief(error.instance)} is outside the range allowed",
                            f"OTM wants a {kind} of {error.validator_value}")
