@@ -15,7 +15,7 @@ gives back an equal model; the tables without an OTM element travel as CSV text 
 from __future__ import annotations
 
 __all__ = ["OTM_VERSIONS", "OtmImport", "OtmText", "TRUST_BY_OPERATOR", "UNZONED", "from_otm", "import_losses",
-           "import_report", "otm_schema", "read_otm", "remainder_in", "validate_otm"]
+           "import_report", "my_number_problems", "otm_schema", "read_otm", "remainder_in", "validate_otm"]
 
 import csv
 import datetime as dt
@@ -34,9 +34,10 @@ import pandas as pd
 import yaml
 
 from .. import catalog
-from ..model.cells import ID_FORBIDDEN, format_cell, invisible_character, nfkc
+from ..model.cells import ID_FORBIDDEN, format_cell, invisible_character, my_number_problem, nfkc
 from ..model.errors import ModelError, Problem
 from ..model.model import Model
+from ..model.mynumber import find_my_numbers, mask_numbers
 from ..model.schema import MAX_ID_CHARS, STAGES, STATUSES, TABLE_BY_NAME, TABLES, Table
 from ..model.yamlread import ModelYamlLoader
 from .directory import MAX_FILE_BYTES
@@ -125,19 +126,23 @@ def _json_path(path: tuple) -> str:
     return out
 
 
-def _node_lines(text: str) -> dict[tuple, int]:
-    """Path → line (1-based) of each value of a YAML or JSON text; empty when it cannot be composed.
-
-    A mapping's entry is located at its key, an item of a list at its start.
-    """
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree of a YAML or JSON text (JSON is read as YAML for its lines); None when it cannot be composed."""
     try:
         loader = ModelYamlLoader(text)
         try:
-            root = loader.get_single_node()
+            return loader.get_single_node()
         finally:
             loader.dispose()
     except (yaml.YAMLError, RecursionError):
-        return {}
+        return None
+
+
+def _node_lines(root: yaml.Node | None) -> dict[tuple, int]:
+    """Path → line (1-based) of each value of a composed document; empty when there is none.
+
+    A mapping's entry is located at its key, an item of a list at its start.
+    """
     lines: dict[tuple, int] = {}
     stack: list[tuple[tuple, Any, int]] = [((), root, 1)] if root is not None else []
     while stack:
@@ -151,6 +156,103 @@ def _node_lines(text: str) -> dict[tuple, int]:
             for i, item in enumerate(node.value):
                 stack.append(((*path, i), item, item.start_mark.line + 1))
     return lines
+
+
+def duplicate_keys(root: yaml.Node | None) -> list[tuple[tuple, int, int]]:
+    """(path, first line, line) of every key given twice in one mapping (JSON and YAML readers keep the last)."""
+    out: list[tuple[tuple, int, int]] = []
+    stack: list[tuple[tuple, Any]] = [((), root)] if root is not None else []
+    seen_nodes: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen_nodes:  # an alias repeats a node already walked
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                name = str(key.value) if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name in first:
+                    out.append(((*path, name), first[name], key.start_mark.line + 1))
+                elif name is not None:
+                    first[name] = key.start_mark.line + 1
+                stack.append(((*path, name if name is not None else "?"), value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(((*path, i), item) for i, item in enumerate(node.value))
+    return sorted(out, key=lambda d: d[2])
+
+
+def _shown_path(path: tuple) -> str:
+    """:func:`_json_path` with every valid-looking My Number in a key masked (a key is printed as it is)."""
+    return _json_path(tuple(mask_numbers(p) if isinstance(p, str) else p for p in path))
+
+
+def _data_my_numbers(doc: Any) -> list[tuple[tuple, str]]:
+    """(path, masked number) of every valid-looking My Number in a document's keys and values, in order.
+
+    Every key and every scalar is read (numbers too: JSON's 123456789018 is a number), each container once.
+    """
+    out: list[tuple[tuple, str]] = []
+    stack: list[tuple[tuple, Any]] = [((), doc)]
+    seen: set[int] = set()
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict | list):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            entries = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+            for k, v in reversed(entries):
+                sub = (*path, str(k) if isinstance(value, dict) else k)
+                stack.append((sub, v))
+                if isinstance(value, dict):
+                    stack.append((sub, _KeyText(str(k))))
+            continue
+        if value is None or isinstance(value, bool):
+            continue
+        text = f"{value:.0f}" if isinstance(value, float) and value.is_integer() else str(value)
+        out += [(path, masked) for _pos, masked in find_my_numbers(text)]
+    return out
+
+
+class _KeyText(str):
+    """A key's text on the walk of :func:`_data_my_numbers` (read as a scalar, never descended into)."""
+
+
+def my_number_problems(doc: Any, label: str, lines: dict[tuple, int] | None = None) -> list[Problem]:
+    r"""Every valid-looking My Number in a document (keys and values), located and masked, as the loader refuses them.
+
+    A model describes systems and holds no personal data: an imported document holding a real-looking My
+    Number is refused before anything is mapped, printed or written (the number shown as ``**** **** **18``).
+
+    Parameters
+    ----------
+    doc
+        The document's data (an OTM or Threagile document as read).
+    label
+        The file the problems name.
+    lines
+        Path → line of the document's values (:func:`read_otm`'s), if known.
+
+    Returns
+    -------
+    list of Problem
+        ``label:line: $.path: contains what looks like a real My Number (**** **** **18, …)`` per hit; a key
+        holding one is shown masked in the path.
+
+    Examples
+    --------
+    >>> from pia_analysis.formats.otm import my_number_problems
+    >>> print(*my_number_problems({"project": {"name": "番号 123456789018 の件"}, "123456789018": 1}, "m.json"),
+    ...       sep="\n")  # doctest: +NORMALIZE_WHITESPACE
+    m.json: $.project.name: contains what looks like a real My Number (**** **** **18, valid check digit)
+    (hint: a model describes systems and must hold no personal data: remove the number)
+    m.json: $["************"]: contains what looks like a real My Number (**** **** **18, valid check digit)
+    (hint: a model describes systems and must hold no personal data: remove the number)
+    """
+    known = OtmText(doc, lines or {}, label)
+    return [my_number_problem(label, known.line(path), _shown_path(path), masked)  # type: ignore[arg-type]
+            for path, masked in dict.fromkeys(_data_my_numbers(doc))]  # the same number twice in one value: once
 
 
 @dataclass(frozen=True)
@@ -222,6 +324,7 @@ def read_otm(path: str | Path) -> OtmText:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ModelError([Problem(label, line, "", "is not UTF-8 text", "save the file as UTF-8")]) from None
+    twice: list[str] = []  # keys a JSON object gives twice (json keeps the last)
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
             loader = ModelYamlLoader(text)
@@ -231,23 +334,44 @@ def read_otm(path: str | Path) -> OtmText:
                 loader.dispose()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
+            tagged = "constructor for the tag" in str(exc.problem or exc)
             raise ModelError([Problem(label, mark.line + 1 if mark else None, "",
                                       f"is not valid YAML: {exc.problem or exc}",
-                                      "check the indentation and quoting at that line")]) from None
+                                      "only plain data is read: remove the tag (!!python/… and the like)" if tagged
+                                      else "check the indentation and quoting at that line")]) from None
         except (yaml.YAMLError, RecursionError) as exc:
             raise ModelError([Problem(label, None, "", f"is not valid YAML: {exc}", "")]) from None
         refused = list(getattr(loader, "refused", []))
         if refused:
             raise ModelError([Problem(label, line, "", message, hint) for line, _c, message, hint in refused])
     else:
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            names = [k for k, _v in items]
+            twice.extend(k for k, n in Counter(names).items() if n > 1)
+            return dict(items)
+
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=pairs)
         except json.JSONDecodeError as exc:
             raise ModelError([Problem(label, exc.lineno, "", f"is not valid JSON: {exc.msg} (column {exc.colno})",
                                       "an OTM file is JSON (.json) or YAML (.yaml)")]) from None
         except RecursionError:
             raise ModelError([Problem(label, None, "", "is nested too deeply to read", "")]) from None
-    return OtmText(doc, _node_lines(text), label)
+    root = _compose(text)
+    lines = _node_lines(root)
+    # before anything else reads the document: a real-looking My Number is refused wherever it is
+    problems = my_number_problems(doc, label, lines)
+    duplicates = duplicate_keys(root)
+    problems += [Problem(label, line, _shown_path(path), f"the key {path[-1]!r} is given twice in one mapping "
+                         f"(first on line {first})", "JSON and YAML readers keep only the last value silently: "
+                         "remove or rename one") for path, first, line in duplicates]
+    if twice and not duplicates:  # the JSON could not be composed for its lines: named, not located
+        problems += [Problem(label, None, "", f"the key {name!r} is given twice in one object",
+                             "JSON readers keep only the last value silently: remove or rename one")
+                     for name in sorted(set(twice))]
+    if problems:
+        raise ModelError(sorted(problems, key=lambda q: (q.line or 0, q.column)))
+    return OtmText(doc, lines, label)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -270,10 +394,31 @@ def _schema_problem(otm: OtmText, error: Any) -> Problem:
     if kind == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return otm.problem(path, f"{_brief(error.instance)} is not of type {expected}", f"write a {expected} here")
+        article = "an" if str(expected)[:1] in "aeiou" else "a"
+        return otm.problem(path, f"{_brief(error.instance)} is not of type {expected}",
+                           f"write {article} {expected} here")
     if kind in ("minimum", "maximum"):
         return otm.problem(path, f"{_brief(error.instance)} is outside the range allowed",
                            f"OTM wants a {kind} of {error.validator_value}")
+    if kind == "oneOf" and path and path[-1] == "parent" and isinstance(error.instance, dict):
+        both = "trustZone" in error.instance and "component" in error.instance
+        return otm.problem(path, "names both a trustZone and a component" if both else
+                           "names neither a trustZone nor a component",
+                           "a parent is one trust zone or one component: keep one" if both else
+                           "write {\"trustZone\": \"<zone id>\"} or {\"component\": \"<component id>\"}")
+    if kind in ("oneOf", "anyOf"):
+        many = "valid under each of" in error.message
+        return otm.problem(path, f"{_brief(error.instance)} fits {'more than one' if many else 'none'} of the forms "
+                           "OTM allows here", f"see the OTM schema's {'/'.join(map(str, error.absolute_schema_path))}")
+    if kind == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return otm.problem(path, f"{_brief(error.instance)} is not one of the values OTM allows",
+                           f"write one of {allowed}")
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {}))) if isinstance(
+            error.instance, dict) else []
+        return otm.problem(path, f"has key(s) OTM does not define here: {', '.join(map(repr, extra))}",
+                           "remove them, or move them into attributes")
     return otm.problem(path, error.message if len(error.message) <= 200 else error.message[:199] + "…",
                        f"see the OTM schema's rule {kind!r} at {'/'.join(map(str, error.absolute_schema_path))}")
 
@@ -406,6 +551,91 @@ def _semantic_problems(otm: OtmText) -> list[Problem]:
     return problems
 
 
+def _yaml_text_problems(otm: OtmText, path: tuple, text: str) -> tuple[Any, list[Problem]]:
+    """A YAML text inside an attribute, read as model.yaml is read: its data, or its problems (line of the text)."""
+    loader = ModelYamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1} of the text)" if mark else ""
+        return None, [otm.problem(path, f"is not valid YAML{where}: {exc.problem or exc}",
+                                  "export-otm writes it: export the model again rather than editing it by hand")]
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        return None, [otm.problem(path, f"is not valid YAML: {str(exc)[:120]}",
+                                  "export-otm writes it: export the model again rather than editing it by hand")]
+    finally:
+        loader.dispose()
+    problems = [otm.problem(path, f"line {line} of the text: {message}", hint)
+                for line, _column, message, hint in loader.refused]
+    problems += [otm.problem(path, f"line {line} of the text: the key {name[-1]!r} is given twice (first on line "
+                             f"{first})", "remove or rename one: YAML keeps only the last value silently")
+                 for name, first, line in duplicate_keys(node)]
+    return data, problems
+
+
+def _own_attribute_problems(otm: OtmText) -> list[Problem]:
+    """Our own project attributes (export-otm's) that are malformed: an error, never a foreign attribute.
+
+    ``pia-model.yaml`` must be the YAML text of a mapping (plain data, keys once), ``pia-extra-columns`` the
+    JSON text of an object of column lists by table, and each ``pia-table:NAME`` the CSV text of a table of a
+    model.
+    """
+    project = otm.doc.get("project")
+    attrs = project.get("attributes") if isinstance(project, dict) else None
+    if not isinstance(attrs, dict):
+        return []
+    problems: list[Problem] = []
+    base = ("project", "attributes")
+    if MODEL_YAML_ATTRIBUTE in attrs:
+        path, text = (*base, MODEL_YAML_ATTRIBUTE), attrs[MODEL_YAML_ATTRIBUTE]
+        if not isinstance(text, str):
+            problems.append(otm.problem(path, f"is {type(text).__name__}, not the text of a model.yaml",
+                                        "export-otm writes model.yaml as one string: export the model again"))
+        else:
+            data, found = _yaml_text_problems(otm, path, text)
+            problems += found
+            if not found and not isinstance(data, dict):
+                what = "empty" if data is None else f"a {type(data).__name__}"
+                problems.append(otm.problem(path, f"is {what}, not a mapping of model.yaml keys",
+                                            "it holds model.yaml as export-otm writes it (id: …, title_ja: …)"))
+    if EXTRA_COLUMNS_ATTRIBUTE in attrs:
+        path, text = (*base, EXTRA_COLUMNS_ATTRIBUTE), attrs[EXTRA_COLUMNS_ATTRIBUTE]
+        hint = 'export-otm writes it as JSON text: {"systems": ["owner"]} (extra columns by table)'
+        twice: list[str] = []
+
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            twice.extend(k for k, n in Counter(k for k, _v in items).items() if n > 1)
+            return dict(items)
+
+        try:
+            extra = json.loads(text, object_pairs_hook=pairs) if isinstance(text, str) else None
+        except (ValueError, RecursionError) as exc:
+            problems.append(otm.problem(path, f"is not valid JSON: {getattr(exc, 'msg', exc)}", hint))
+        else:
+            if not isinstance(extra, dict) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in extra.values()):
+                problems.append(otm.problem(path, "is not an object of column-name lists by table", hint))
+            else:
+                problems += [otm.problem(path, f"names {t!r}, which is not a table of a model",
+                                         f"the tables are {', '.join(sorted(TABLE_BY_NAME))}")
+                             for t in extra if t not in TABLE_BY_NAME]
+            problems += [otm.problem(path, f"gives the key {k!r} twice", "give each table once")
+                         for k in sorted(set(twice))]
+    for key, value in sorted(attrs.items()):
+        if not key.startswith(TABLE_ATTRIBUTE):
+            continue
+        path, table = (*base, key), key[len(TABLE_ATTRIBUTE):]
+        if table not in TABLE_BY_NAME:
+            problems.append(otm.problem(path, f"names {table!r}, which is not a table of a model",
+                                        f"the tables are {', '.join(sorted(TABLE_BY_NAME))}"))
+        elif not isinstance(value, str):
+            problems.append(otm.problem(path, f"is {type(value).__name__}, not the CSV text of the table",
+                                        "export-otm writes each table as CSV text: export the model again"))
+    return problems
+
+
 def _unzoned_component(error: Any) -> bool:
     """The one departure from the schema: a component without a parent (or an empty one) is read as unzoned.
 
@@ -449,6 +679,9 @@ def validate_otm(otm: OtmText) -> list[Problem]:
     """
     import jsonschema
 
+    numbers = my_number_problems(otm.doc, otm.label, otm.lines)
+    if numbers:  # refused before any other check can repeat a value (Problem masks it too)
+        return numbers
     if not isinstance(otm.doc, dict):
         return [otm.problem((), f"the document is {type(otm.doc).__name__}, not a mapping of OTM keys",
                             "an OTM document starts with otmVersion and project")]
@@ -457,6 +690,7 @@ def validate_otm(otm: OtmText) -> list[Problem]:
     problems = [_schema_problem(otm, e) for e in errors if not _unzoned_component(e)]
     # semantic checks read only what is well formed: a value of the wrong type was reported above
     problems += _semantic_problems(otm)
+    problems += _own_attribute_problems(otm)
     return sorted(problems, key=lambda p: (p.line or 0, p.column))
 
 

@@ -47,8 +47,10 @@ import yaml
 
 from ..model.errors import ModelError, Problem
 from ..model.yamlread import ModelYamlLoader
+from ..model.cells import my_number_problem
+from ..model.mynumber import find_my_numbers, mask_numbers
 from .directory import MAX_YAML_BYTES, control_character_problem, read_text
-from .otm import OtmImport, from_otm
+from .otm import OtmImport, duplicate_keys, from_otm, my_number_problems
 
 #: The OTM version written.
 OTM_VERSION = "0.2.0"
@@ -227,7 +229,11 @@ def read_threagile(path: str | os.PathLike[str]) -> dict[str, Any]:
     where: _Where = {}
     merged: dict[str, Any] = {}
     seen: set[Path] = set()
-    _read_into(top, str(top), root, merged, where, problems, seen, ())
+    numbers: list[Problem] = []
+    _read_into(top, str(top), root, merged, where, problems, seen, (), numbers)
+    if numbers:
+        # every file was read and scanned; only the numbers are reported, so no other message repeats a value
+        raise ModelError(numbers)
     if not problems:
         if "threagile_version" not in merged:
             problems.append(Problem(str(top), None, "threagile_version", "is missing",
@@ -241,8 +247,11 @@ def read_threagile(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _read_into(path: Path, label: str, root: Path, merged: dict[str, Any], where: _Where,
-               problems: list[Problem], seen: set[Path], chain: tuple[Path, ...]) -> None:
-    """Read one file and merge it into ``merged``, then its includes (depth first, in order)."""
+               problems: list[Problem], seen: set[Path], chain: tuple[Path, ...], numbers: list[Problem]) -> None:
+    """Read one file and merge it into ``merged``, then its includes (depth first, in order).
+
+    Every key and value of the file is scanned for real-looking My Numbers first (into ``numbers``).
+    """
     real = Path(os.path.realpath(path))
     if real in chain:
         cycle = " → ".join(p.name for p in (*chain[chain.index(real):], real))
@@ -259,6 +268,7 @@ def _read_into(path: Path, label: str, root: Path, merged: dict[str, Any], where
     if parsed is None:
         return
     data, node = parsed
+    numbers += _node_my_numbers(node, label)
     if data is None and chain:  # an included file of comments only (Threagile's own tests have one)
         return
     if data is None:
@@ -297,11 +307,21 @@ def _read_into(path: Path, label: str, root: Path, merged: dict[str, Any], where
                                     f"{name} lies outside the model's folder {root}",
                                     "copy the file into the folder of the model; includes are read only there"))
             continue
+        if target.is_dir():
+            problems.append(Problem(label, line, f"includes/{i}", f"{name} is a folder, not a YAML file",
+                                    "name a .yaml file of the model's folder"))
+            continue
         if not target.is_file():
             problems.append(Problem(label, line, f"includes/{i}", f"{name} does not exist",
                                     f"check the name; it is read relative to {path.parent}"))
             continue
-        _read_into(target, str(target), root, merged, where, problems, seen, (*chain, real))
+        if target_real in (*chain, real):  # located here, at the include that closes the circle
+            loop = (*chain, real)
+            cycle = " → ".join(q.name for q in (*loop[loop.index(target_real):], target_real))
+            problems.append(Problem(label, line, f"includes/{i}", f"includes {name}, which includes this file "
+                                    f"again ({cycle})", "remove the include that leads back"))
+            continue
+        _read_into(target, str(target), root, merged, where, problems, seen, (*chain, real), numbers)
 
 
 def _parse(text: str, label: str, problems: list[Problem]) -> tuple[Any, Any] | None:
@@ -310,6 +330,8 @@ def _parse(text: str, label: str, problems: list[Problem]) -> tuple[Any, Any] | 
     try:
         loader = _ThreagileLoader(text)
         node = loader.get_single_node()
+        # keys given twice, before merge keys (<<) are expanded: a key that overrides a merged one is no repeat
+        twice = duplicate_keys(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -329,7 +351,35 @@ def _parse(text: str, label: str, problems: list[Problem]) -> tuple[Any, Any] | 
             loader.dispose()
     for line, column, message, hint in loader.refused:
         problems.append(Problem(label, line, f"column {column}", message, hint))
+    problems += [Problem(label, line, "/".join(mask_numbers(p) for p in path),
+                         f"is given twice in one mapping (first on line {first})",
+                         "YAML keeps only the last value silently (Threagile refuses it): remove or rename one")
+                 for path, first, line in twice]
     return data, node
+
+
+def _node_my_numbers(node: yaml.Node | None, label: str) -> list[Problem]:
+    """Every valid-looking My Number in a YAML file's keys and values, located at its line, masked."""
+    out: list[Problem] = []
+    stack: list[tuple[tuple[str, ...], yaml.Node]] = [((), node)] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        path, current = stack.pop()
+        if id(current) in seen:  # an alias repeats a node already scanned
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            # the text as loaded (escapes done); a tagged value (!!binary) is refused by the loader anyway
+            shown = "/".join(mask_numbers(p) for p in path)
+            for masked in dict.fromkeys(m for _pos, m in find_my_numbers(str(current.value))):
+                out.append(my_number_problem(label, current.start_mark.line + 1, shown, masked))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(((*path, str(i)), item) for i, item in reversed(list(enumerate(current.value))))
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in reversed(current.value):
+                sub = (*path, str(key.value) if isinstance(key, yaml.ScalarNode) else "?")
+                stack.extend(((sub, value), (sub, key)))
+    return out
 
 
 def _walk(node: yaml.Node, label: str, path: tuple[str, ...], out: _Where, depth: int) -> None:
@@ -449,8 +499,9 @@ def _check(doc: Mapping[str, Any], locate: _Locate) -> list[Problem]:
             return
         for i, ref in enumerate(_ids(value)):
             if ref not in known:
+                plural = "trust boundaries" if what == "trust boundary" else f"{what}s"
                 bad((*path, str(i)), f"{ref!r} is not the id of any {what}",
-                    f"use one of the ids of {what}s, or add it there")
+                    f"use one of the ids of {plural}, or add it there")
 
     for title, body in _items(doc, "technical_assets"):
         if not isinstance(body, dict):
@@ -576,6 +627,10 @@ def translate_threagile(doc: Mapping[str, Any], *, source_name: str) -> Threagil
     if not isinstance(doc, Mapping):
         raise ModelError([Problem(source_name, None, "", "must be a mapping of keys to values",
                                   "a Threagile model is 'key: value' lines: threagile_version, title …")])
+    # a document given in memory is scanned here (read_threagile scanned each file, located)
+    problems = my_number_problems(dict(doc), source_name)
+    if problems:
+        raise ModelError(problems)
     problems = _check(doc, lambda _path: (source_name, None))
     if problems:
         raise ModelError(problems)
