@@ -262,9 +262,14 @@ class OtmText:
     doc: Any
     lines: dict[tuple, int]
     label: str
+    #: the text, until its lines are worked out: composing a large JSON document with the YAML composer takes
+    #: seconds, and a valid document (the common case) never needs a line
+    pending: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def line(self, path: tuple) -> int | None:
         """The line of the value at ``path``, or of its nearest enclosing value (None: unknown)."""
+        if self.pending:
+            self.lines.update(_node_lines(_compose(self.pending.pop())))
         while True:
             if path in self.lines:
                 return self.lines[path]
@@ -357,9 +362,12 @@ def read_otm(path: str | Path) -> OtmText:
                                       "an OTM file is JSON (.json) or YAML (.yaml)")]) from None
         except RecursionError:
             raise ModelError([Problem(label, None, "", "is nested too deeply to read", "")]) from None
+    # before anything else reads the document: a real-looking My Number is refused wherever it is. A JSON
+    # document is composed for its lines only when something must be located (composing is slow)
+    if not twice and p.suffix.lower() not in (".yaml", ".yml") and not my_number_problems(doc, label):
+        return OtmText(doc, {}, label, [text])
     root = _compose(text)
     lines = _node_lines(root)
-    # before anything else reads the document: a real-looking My Number is refused wherever it is
     problems = my_number_problems(doc, label, lines)
     duplicates = duplicate_keys(root)
     problems += [Problem(label, line, _shown_path(path), f"the key {path[-1]!r} is given twice in one mapping "
