@@ -335,8 +335,10 @@ def test_the_otm_example_imports_with_its_remainder(name):
                  "$.assets[0].risk", "$.components[1].threats[0].state"):
         assert path in left.index, path
     assert set(result.placeholders) == {"affairs", "assessed_on", "target_population"}
-    # 20 items before the user trial of issue 18, and the 8 descriptions of zones, components and assets
-    assert len(result.remainder) == 28
+    # 20 items before the user trial of issue 18, the 8 descriptions of zones, components and assets, and the
+    # threat's STRIDE categories (its stage is the only category a risk item has)
+    assert len(result.remainder) == 29
+    assert left.loc["$.threats[0].categories", "what"] == "threat categories Spoofing, Tampering"
     for path in ("$.trustZones[1].description", "$.components[3].description", "$.assets[1].description"):
         assert left.loc[path, "reason"] == "a row has a name only", path
 
@@ -576,3 +578,18 @@ def test_import_with_today_gives_the_same_bytes_in_any_time_zone(tmp_path, monke
     capsys.readouterr()
     assert outs[0] == outs[1] == outs[2]
     assert b"assessed_on: 2026-04-01" in outs[0]["model.yaml"]
+
+
+def test_threat_categories_and_references_are_listed_not_dropped():
+    doc = {"otmVersion": "0.2.0", "project": {"name": "P", "id": "p"},
+           "trustZones": [{"id": "Z", "name": "Z", "risk": {"trustRating": 100}}],
+           "components": [{"id": "A", "name": "A", "type": "database", "parent": {"trustZone": "Z"}}],
+           "threats": [{"id": "T9", "name": "Spoofed client", "categories": ["Spoofing", "use"],
+                        "references": ["https://example.org/x"], "risk": {"likelihood": 5, "impact": 5}}]}
+    result = from_otm(doc, "t.json", assessed_on=dt.date(2026, 4, 1))
+    assert result.model.risks.set_index("risk_id").loc["T9", "stage"] == "use"
+    listed = dict(zip(result.remainder["otm_path"], result.remainder["what"]))
+    assert listed["$.threats[0].categories"] == "threat categories Spoofing"
+    assert listed["$.threats[0].references"] == "threat references"
+    ja = import_report(result, "t.json", "ja")
+    assert "脅威の分類 Spoofing" in ja and "リスク項目の分類は段階だけ" in ja

@@ -1094,6 +1094,12 @@ def _map(otm: OtmText, file: str, assessed_on: dt.date) -> tuple[_Builder, dict[
                        "the analyses derive likelihood and impact from the model; a risk item has no CWE")
         if item.get("description"):
             b.left((*path, "description"), tid, "threat description", "a risk item has a name only")
+        others = [str(c) for c in (item.get("categories") or []) if c is not None and str(c).lower() not in STAGES]
+        if others:  # STRIDE and the like: the stage is the only category a risk item has
+            b.left((*path, "categories"), tid, f"threat categories {', '.join(others)}",
+                   "a risk item has a stage only")
+        if item.get("references"):
+            b.left((*path, "references"), tid, "threat references", "a risk item has a name only")
         _foreign_attributes(b, item, path, None)
 
     # mitigations + their instances → controls and per-element statuses
@@ -1440,6 +1446,8 @@ _WHAT_JA = (
     (r"likelihood and impact", "発生可能性と影響（risk）"),
     (r"CWE ids", "CWE の番号"),
     (r"threat name", "脅威の名前"),
+    (r"threat categories (.+)", r"脅威の分類 \1"),
+    (r"threat references", "脅威の参考文献（references）"),
     (r"threat state (.+)", r"脅威の状態 \1"),
     (r"mitigation state (.+)", r"対策の状態 \1"),
     (r"mitigation", "対策（mitigation）"),
@@ -1462,6 +1470,7 @@ _WHY_JA = (
     (r"the analyses derive likelihood and impact from the model; a risk item has no CWE",
      "発生可能性と影響は分析がモデルから求める。リスク項目に CWE はない"),
     (r"a risk item has a name only", "リスク項目は名前しか持たない"),
+    (r"a risk item has a stage only", "リスク項目の分類は段階だけ"),
     (r"a catalogue risk id: the catalogue's name and the model's analyses are used",
      "カタログのリスク ID: カタログの名前とモデルの分析を使う"),
     (r"threat states are re-derived from the controls by the analyses", "脅威の状態は分析が対策から求め直す"),
