@@ -285,3 +285,12 @@ def test_japanese_names_and_an_elements_own_data(tmp_path):
     assert sorted(systems.loc["住民記録-DB", "holds"]) == sorted(["照会", "住民票-個人番号"])
     assert systems.loc["窓口端末", "processes"] == ["照会"]
     assert bool(imported.model.files.set_index("file_id").loc["住民票-個人番号", "contains_my_number"])
+
+
+def test_a_pytm_model_without_elements_is_located_in_pytm_terms(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_text('{\n "name": "x",\n "elements": []\n}\n', encoding="utf-8")
+    with pytest.raises(ModelError) as caught:
+        from_pytm(path, assessed_on=dt.date(2026, 4, 1))
+    text = str(caught.value)
+    assert f"{path}:3: $.elements: has no element" in text and "components" not in text

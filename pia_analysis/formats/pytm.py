@@ -563,6 +563,11 @@ def from_pytm(path: str | os.PathLike[str], *, assessed_on: dt.date | None = Non
     True
     """
     text = read_pytm(path)
+    if isinstance(text.doc, dict) and not text.doc.get("elements"):
+        # said in pytm's terms (the OTM importer would name "$.components", which the file does not have)
+        raise ModelError([text.problem(("elements",) if "elements" in text.doc else (),
+                                       "has no element: a model needs at least one system",
+                                       "add an element (a Server, Datastore, Actor …) to \"elements\"")])
     label = Path(path).name
     translated = translate_pytm(text, source_name=label)
     imported = from_otm(translated.otm, label, assessed_on=assessed_on)
