@@ -503,29 +503,20 @@ def _semantic_problems(otm: OtmText) -> list[Problem]:
                     problems.append(otm.problem((key, i, "parent", kind), f"{ref!r} is not the id of any {kind} "
                                                 f"({'trustZones' if kind == 'trustZone' else 'components'})",
                                                 "name an element the document defines, or leave the parent out"))
-    # a trust zone inside itself, through its parents, has no place to be drawn
-    zone_parent = {item["id"]: item["parent"]["trustZone"] for _i, item in _items(doc, "trustZones")
-                   if isinstance(item.get("id"), str) and isinstance(item.get("parent"), dict)
-                   and isinstance(item["parent"].get("trustZone"), str)}
-    for zid, i in zones.items():
-        here, walked = zid, set()
-        while here in zone_parent and here not in walked:
-            walked.add(here)
-            here = zone_parent[here]
-        if here == zid and zid in zone_parent:
-            problems.append(otm.problem(("trustZones", i, "parent"), f"the trust zone {zid!r} lies inside itself "
-                                        "through its parents", "break the cycle of parents"))
-    comp_parent = {item["id"]: item["parent"]["component"] for _i, item in _items(doc, "components")
-                   if isinstance(item.get("id"), str) and isinstance(item.get("parent"), dict)
-                   and isinstance(item["parent"].get("component"), str)}
-    for cid, i in components.items():
-        here, walked = cid, set()
-        while here in comp_parent and here not in walked:
-            walked.add(here)
-            here = comp_parent[here]
-        if here == cid and cid in comp_parent:
-            problems.append(otm.problem(("components", i, "parent"), f"the component {cid!r} lies inside itself "
-                                        "through its parents", "break the cycle of parents"))
+    # a trust zone (or component) inside itself, through its parents, has no place to be drawn
+    for key, kind, what, known in (("trustZones", "trustZone", "trust zone", zones),
+                                   ("components", "component", "component", components)):
+        parent_of = {item["id"]: item["parent"][kind] for _i, item in _items(doc, key)
+                     if isinstance(item.get("id"), str) and isinstance(item.get("parent"), dict)
+                     and isinstance(item["parent"].get(kind), str)}
+        for eid, i in known.items():
+            here, walked = eid, set()
+            while here in parent_of and here not in walked:
+                walked.add(here)
+                here = parent_of[here]
+            if here == eid and eid in parent_of:
+                problems.append(otm.problem((key, i, "parent"), f"the {what} {eid!r} lies inside itself "
+                                            "through its parents", "break the cycle of parents"))
     for i, item in _items(doc, "dataflows"):
         for end in ("source", "destination"):
             ref = item.get(end)
